@@ -1,0 +1,93 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"steward/internal/audit"
+	"steward/internal/auth"
+	"steward/internal/problem"
+	"steward/internal/store"
+)
+
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code    string            `json:"code"`
+	Message string            `json:"message"`
+	Fields  map[string]string `json:"fields,omitempty"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(true)
+	enc.Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string, fields map[string]string) {
+	writeJSON(w, status, errorBody{Error: errorDetail{Code: code, Message: msg, Fields: fields}})
+}
+
+// malformed is a request the server could not read: a 400.
+type malformed struct {
+	msg    string
+	fields map[string]string
+}
+
+func (m *malformed) Error() string { return m.msg }
+
+// tooLarge is a body over the limit: a 413.
+type tooLarge struct{ limit int64 }
+
+func (t *tooLarge) Error() string {
+	return "request body is larger than " + strconv.FormatInt(t.limit, 10) + " bytes"
+}
+
+// fail is the one place domain errors become HTTP responses. The client gets
+// a safe message; unexpected errors are logged with their cause.
+func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var inv *problem.Invalid
+	var bad *malformed
+	var big *tooLarge
+	var conflict *problem.Conflict
+	var throttled *auth.ErrThrottled
+	switch {
+	case errors.As(err, &bad):
+		writeError(w, http.StatusBadRequest, "bad_request", bad.msg, bad.fields)
+	case errors.As(err, &big):
+		writeError(w, http.StatusRequestEntityTooLarge, "too_large", big.Error(), nil)
+	case errors.As(err, &inv):
+		msg := inv.Message
+		if msg == "" {
+			msg = "some fields are not valid"
+		}
+		writeError(w, http.StatusUnprocessableEntity, "validation_failed", msg, inv.Fields)
+	case errors.Is(err, problem.ErrForbidden):
+		writeError(w, http.StatusForbidden, "forbidden", "your role does not allow this", nil)
+	case errors.Is(err, store.ErrNotFound):
+		writeError(w, http.StatusNotFound, "not_found", "no such record, or you may not see it", nil)
+	case errors.Is(err, problem.ErrStale):
+		writeError(w, http.StatusPreconditionFailed, "precondition_failed", problem.ErrStale.Error(), nil)
+	case errors.As(err, &conflict):
+		writeError(w, http.StatusConflict, "conflict", conflict.Message, nil)
+	case errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrReferenced):
+		writeError(w, http.StatusConflict, "conflict", "the change conflicts with existing records", nil)
+	case errors.As(err, &throttled):
+		w.Header().Set("Retry-After", strconv.Itoa(int(throttled.RetryAfter.Seconds())+1))
+		writeError(w, http.StatusTooManyRequests, "too_many_requests", throttled.Error(), nil)
+	case errors.Is(err, store.ErrBusy):
+		w.Header().Set("Retry-After", "1")
+		writeError(w, http.StatusServiceUnavailable, "busy", "the database is busy; retry shortly", nil)
+	default:
+		a.Log.Error("api: internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+		writeError(w, http.StatusInternalServerError, "internal", "something went wrong on our side; it has been logged", nil)
+	}
+}
+
+func asBreak(err error, br **audit.Break) bool { return errors.As(err, br) }

@@ -1,0 +1,219 @@
+package api
+
+import (
+	"net/http"
+	"strings"
+
+	"steward/internal/httpx"
+	"steward/internal/incident"
+	"steward/internal/problem"
+	"steward/internal/store"
+)
+
+func (a *API) createIncident(w http.ResponseWriter, r *http.Request) {
+	p := httpx.Principal(r)
+	var in incident.NewIncident
+	if err := decode(w, r, &in); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	idem, err := a.idempotency(r, in)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if idem.replay(w) {
+		return
+	}
+	inc, err := a.Incidents.Create(r.Context(), p, in, idem.hook(http.StatusCreated))
+	if idem.raced(err) && idem.replay(w) {
+		return
+	}
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/api/v1/incidents/"+inc.Number)
+	w.Header().Set("ETag", etag(inc.Version))
+	writeJSON(w, http.StatusCreated, inc)
+}
+
+func (a *API) listIncidents(w http.ResponseWriter, r *http.Request) {
+	q := newQuery(r, "state", "priority", "group_id", "assignee_id", "customer_id", "requester_id",
+		"category", "major", "created_after", "created_before", "q", "sort", "limit", "cursor")
+	f := incident.Filter{
+		GroupIDs:      q.int64s("group_id"),
+		CustomerID:    q.int64("customer_id"),
+		RequesterID:   q.int64("requester_id"),
+		Category:      q.str("category", problem.MaxShort),
+		Major:         q.boolean("major"),
+		CreatedAfter:  q.time("created_after"),
+		CreatedBefore: q.time("created_before"),
+		Query:         q.str("q", 200),
+		Sort:          q.str("sort", 20),
+		Limit:         q.limit(),
+		Cursor:        q.str("cursor", 300),
+	}
+	switch v := q.str("assignee_id", 20); v {
+	case "":
+	case "none":
+		f.Unassigned = true
+	case "me":
+		f.AssigneeID = httpx.Principal(r).UserID
+	default:
+		f.AssigneeID = q.int64("assignee_id")
+	}
+	for _, s := range q.list("state") {
+		if s == "open" {
+			f.States = append(f.States, incident.OpenStates...)
+			continue
+		}
+		st := incident.State(s)
+		if !st.Open() && st != incident.Resolved && st != incident.Closed {
+			q.fields["state"] = "must be open, new, in_progress, on_hold, resolved or closed"
+		}
+		f.States = append(f.States, st)
+	}
+	for _, s := range q.list("priority") {
+		pr, ok := incident.ParsePriority(s)
+		if !ok {
+			q.fields["priority"] = "must be P1 to P5"
+		}
+		f.Priorities = append(f.Priorities, pr)
+	}
+	if err := q.err(); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	page, err := a.Incidents.List(r.Context(), httpx.Principal(r), f)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, listBody(page.Items, page.NextCursor))
+}
+
+// listBody is the shape of every list: items and the cursor of the next
+// page, null on the last one.
+func listBody[T any](items []T, next string) map[string]any {
+	var cur any
+	if next != "" {
+		cur = next
+	}
+	return map[string]any{"items": items, "next_cursor": cur}
+}
+
+func (a *API) incidentRef(r *http.Request) (int64, error) {
+	id, ok := incident.ParseRef(r.PathValue("ref"))
+	if !ok {
+		return 0, store.ErrNotFound
+	}
+	return id, nil
+}
+
+func (a *API) getIncident(w http.ResponseWriter, r *http.Request) {
+	id, err := a.incidentRef(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	inc, err := a.Incidents.Get(r.Context(), httpx.Principal(r), id)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	tag := etag(inc.Version)
+	w.Header().Set("ETag", tag)
+	if inm := r.Header.Get("If-None-Match"); inm != "" && strings.Contains(inm, tag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	writeJSON(w, http.StatusOK, inc)
+}
+
+func (a *API) patchIncident(w http.ResponseWriter, r *http.Request) {
+	id, err := a.incidentRef(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	var pt incident.Patch
+	if err := decode(w, r, &pt); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	inc, err := a.Incidents.Update(r.Context(), httpx.Principal(r), id, pt, ifMatch(r))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	w.Header().Set("ETag", etag(inc.Version))
+	writeJSON(w, http.StatusOK, inc)
+}
+
+func (a *API) incidentJournal(w http.ResponseWriter, r *http.Request) {
+	id, err := a.incidentRef(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	entries, err := a.Incidents.Journal(r.Context(), httpx.Principal(r), id)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, listBody(entries, ""))
+}
+
+type commentInput struct {
+	Body string `json:"body"`
+	Kind string `json:"kind"` // comment (default, visible to the requester) or work_note
+}
+
+func (a *API) commentIncident(w http.ResponseWriter, r *http.Request) {
+	id, err := a.incidentRef(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	var in commentInput
+	if err := decode(w, r, &in); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if in.Kind == "" {
+		in.Kind = "comment"
+	}
+	if in.Kind != "comment" && in.Kind != "work_note" {
+		a.fail(w, r, problem.Field("kind", "must be comment or work_note"))
+		return
+	}
+	e, err := a.Incidents.AddComment(r.Context(), httpx.Principal(r), id, in.Body, in.Kind == "comment")
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, e)
+}
+
+func (a *API) getMatrix(w http.ResponseWriter, r *http.Request) {
+	m, err := a.Incidents.Matrix(r.Context())
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, m)
+}
+
+func (a *API) putMatrix(w http.ResponseWriter, r *http.Request) {
+	var m incident.Matrix
+	if err := decode(w, r, &m); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if err := a.Incidents.SetMatrix(r.Context(), httpx.Principal(r), m); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, m)
+}

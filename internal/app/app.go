@@ -1,0 +1,180 @@
+// Package app wires Steward together: configuration -> store -> services ->
+// HTTP server -> background workers, and takes them down in reverse order.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"steward/internal/api"
+	"steward/internal/config"
+	"steward/internal/httpx"
+	"steward/internal/incident"
+	"steward/internal/jobs"
+	"steward/internal/store"
+	"steward/internal/web"
+)
+
+// App is a running Steward node.
+type App struct {
+	Cfg       config.Config
+	Log       *slog.Logger
+	DB        *store.DB
+	Incidents *incident.Service
+	Routes    []httpx.Route
+	handler   http.Handler
+	worker    *jobs.Worker
+}
+
+// NewLogger builds the slog logger the configuration asks for.
+func NewLogger(cfg config.Config) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: lvl}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+// OpenStore opens and migrates the database named by cfg.
+func OpenStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*store.DB, error) {
+	db, err := store.Open(ctx, store.Options{DataDir: cfg.DataDir, DatabaseURL: cfg.DatabaseURL, ReadConns: cfg.ReadConns})
+	if err != nil {
+		return nil, err
+	}
+	applied, err := db.Migrate(ctx)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	for _, m := range applied {
+		log.Info("migration applied", "name", m)
+	}
+	return db, nil
+}
+
+// New builds a node on an open database.
+func New(cfg config.Config, db *store.DB, log *slog.Logger) *App {
+	a := &App{Cfg: cfg, Log: log, DB: db}
+	a.Incidents = incident.NewService(db, cfg.AutoCloseAfter)
+	metrics := newMetrics(db)
+
+	mux := http.NewServeMux()
+	(&api.API{DB: db, Incidents: a.Incidents, Log: log}).Register(mux, &a.Routes)
+	(&web.Web{DB: db, Incidents: a.Incidents, Log: log, CookieSecure: cfg.CookieSecure}).Register(mux, &a.Routes)
+	h := httpx.NewRouter(mux, (&api.API{DB: db, Log: log}).Authenticator(), (&api.API{Log: log}).Denier(), &a.Routes)
+	h.Handle("GET /healthz", "public", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})
+	h.Handle("GET /readyz", "public", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if err := db.Ping(ctx); err != nil {
+			log.Warn("readyz: database not answering", "err", err)
+			http.Error(w, "database not answering", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	h.Handle("GET /metrics", "metrics:read", metrics.handler().ServeHTTP)
+	httpx.SortRoutes(a.Routes)
+
+	a.handler = httpx.SecurityHeaders(metrics.middleware(mux))
+	a.worker = &jobs.Worker{
+		DB:       db,
+		Handlers: map[string]jobs.Handler{incident.AutoCloseJob: a.Incidents.AutoClose},
+		Interval: cfg.JobInterval,
+		Log:      log,
+	}
+	return a
+}
+
+// Handler is the whole HTTP surface, for tests.
+func (a *App) Handler() http.Handler { return a.handler }
+
+// Worker is the background job runner, for tests.
+func (a *App) Worker() *jobs.Worker { return a.worker }
+
+// Serve listens on cfg.Addr until ctx ends, then stops accepting, lets
+// requests in flight finish, drains the worker and returns.
+func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
+	ln, err := net.Listen("tcp", a.Cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", a.Cfg.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           a.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
+	}
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	workerDone := make(chan struct{})
+	go func() {
+		defer close(workerDone)
+		a.worker.Run(workCtx)
+	}()
+	go a.maintain(workCtx)
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	select {
+	case err := <-serveErr:
+		stopWork()
+		<-workerDone
+		return err
+	case <-ctx.Done():
+	}
+	a.Log.Info("shutting down: no new connections, finishing requests in flight")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	err = srv.Shutdown(shutCtx)
+	stopWork()
+	<-workerDone
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// maintain purges what has outlived its use: expired sessions, old login
+// failures, idempotency keys past their day, finished jobs after a month.
+func (a *App) maintain(ctx context.Context) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		now := time.Now()
+		for _, q := range []struct {
+			sql    string
+			before time.Time
+		}{
+			{"DELETE FROM sessions WHERE expires_at < ?", now},
+			{"DELETE FROM login_failures WHERE at < ?", now.Add(-24 * time.Hour)},
+			{"DELETE FROM idempotency_keys WHERE created_at < ?", now.Add(-api.IdempotencyTTL)},
+			{"DELETE FROM jobs WHERE state = 'done' AND finished_at < ?", now.Add(-30 * 24 * time.Hour)},
+		} {
+			if _, err := a.DB.Exec(ctx, q.sql, store.TS(q.before)); err != nil && ctx.Err() == nil {
+				a.Log.Warn("maintenance", "err", err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

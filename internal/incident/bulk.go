@@ -1,0 +1,40 @@
+package incident
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+
+	"steward/internal/jobs"
+	"steward/internal/store"
+)
+
+// Import writes a complete incident as given, with its own timestamps and
+// journal, inside tx. It is for demo data, seeding and moving history in
+// from another tool: the caller vouches for the data, so only the database
+// constraints check it. A resolved incident gets its auto-close job.
+func (s *Service) Import(ctx context.Context, tx *store.Tx, inc *Incident, createdBy int64, journal []Entry) error {
+	if err := insert(ctx, tx, inc, createdBy); err != nil {
+		return err
+	}
+	for _, e := range journal {
+		if e.Changes == nil {
+			e.Changes = []Change{}
+		}
+		raw, _ := json.Marshal(e.Changes)
+		if _, err := tx.Exec(ctx, `INSERT INTO incident_journal (incident_id, kind, author_id, author_name, body, changes, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, inc.ID, e.Kind, e.AuthorID, e.AuthorName, e.Body, string(raw), store.TS(e.CreatedAt)); err != nil {
+			return err
+		}
+		if e.Kind == "comment" {
+			if err := indexComment(ctx, tx, inc.ID, e.Body); err != nil {
+				return err
+			}
+		}
+	}
+	if inc.State == Resolved && inc.ResolvedAt != nil && s.AutoCloseAfter > 0 {
+		return jobs.Enqueue(ctx, tx, AutoCloseJob, "incident:"+strconv.FormatInt(inc.ID, 10),
+			inc.ResolvedAt.Add(s.AutoCloseAfter), map[string]int64{"incident_id": inc.ID})
+	}
+	return nil
+}

@@ -1,0 +1,206 @@
+package incident
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"steward/internal/auth"
+	"steward/internal/store"
+)
+
+const selectCols = `SELECT i.id, i.title, i.description, i.requester_id, i.customer_id, i.category, i.subcategory,
+	i.impact, i.urgency, i.priority, i.state, i.hold_reason, i.group_id, i.assignee_id, i.service, i.major,
+	i.resolution_code, i.resolution_notes, i.reopen_count, i.created_at, i.updated_at, i.first_response_at,
+	i.resolved_at, i.closed_at, i.version,
+	COALESCE(r.name, ''), COALESCE(c.name, ''), COALESCE(g.name, ''), COALESCE(a.name, '')
+	FROM incidents i
+	LEFT JOIN users r ON r.id = i.requester_id
+	LEFT JOIN customers c ON c.id = i.customer_id
+	LEFT JOIN support_groups g ON g.id = i.group_id
+	LEFT JOIN users a ON a.id = i.assignee_id`
+
+func scanIncident(r interface{ Scan(...any) error }) (Incident, error) {
+	var inc Incident
+	var created, updated, firstResp, resolved, closed store.Time
+	err := r.Scan(&inc.ID, &inc.Title, &inc.Description, &inc.RequesterID, &inc.CustomerID, &inc.Category,
+		&inc.Subcategory, &inc.Impact, &inc.Urgency, &inc.Priority, &inc.State, &inc.HoldReason, &inc.GroupID,
+		&inc.AssigneeID, &inc.Service, &inc.Major, &inc.ResolutionCode, &inc.ResolutionNotes, &inc.ReopenCount,
+		&created, &updated, &firstResp, &resolved, &closed, &inc.Version,
+		&inc.RequesterName, &inc.CustomerName, &inc.GroupName, &inc.AssigneeName)
+	if err != nil {
+		return inc, store.ScanErr(err)
+	}
+	inc.Number = FormatNumber(inc.ID)
+	inc.CreatedAt, inc.UpdatedAt = created.Time, updated.Time
+	inc.FirstResponseAt = timePtr(firstResp)
+	inc.ResolvedAt = timePtr(resolved)
+	inc.ClosedAt = timePtr(closed)
+	return inc, nil
+}
+
+func timePtr(t store.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	v := t.Time
+	return &v
+}
+
+func tsPtr(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return store.TS(*t)
+}
+
+func get(ctx context.Context, q store.Querier, id int64) (Incident, error) {
+	return scanIncident(q.QueryRow(ctx, selectCols+" WHERE i.id = ?", id))
+}
+
+// insert writes a new incident row and its search entry, setting inc.ID.
+func insert(ctx context.Context, tx *store.Tx, inc *Incident, createdBy int64) error {
+	var by any
+	if createdBy != 0 {
+		by = createdBy
+	}
+	search := ""
+	if tx.Dialect() == store.Postgres {
+		search = ", search"
+	}
+	q := `INSERT INTO incidents (title, description, requester_id, customer_id, category, subcategory, impact,
+		urgency, priority, state, hold_reason, group_id, assignee_id, service, major, resolution_code,
+		resolution_notes, reopen_count, created_by, created_at, updated_at, first_response_at, resolved_at,
+		closed_at, version` + search + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?`
+	args := []any{inc.Title, inc.Description, inc.RequesterID, inc.CustomerID, inc.Category, inc.Subcategory,
+		string(inc.Impact), string(inc.Urgency), int(inc.Priority), string(inc.State), inc.HoldReason, inc.GroupID,
+		inc.AssigneeID, inc.Service, inc.Major, inc.ResolutionCode, inc.ResolutionNotes, inc.ReopenCount, by,
+		store.TS(inc.CreatedAt), store.TS(inc.UpdatedAt), tsPtr(inc.FirstResponseAt), tsPtr(inc.ResolvedAt),
+		tsPtr(inc.ClosedAt), inc.Version}
+	if tx.Dialect() == store.Postgres {
+		q += ", to_tsvector('english', ? || ' ' || ?)"
+		args = append(args, inc.Title, inc.Description)
+	}
+	q += ") RETURNING id"
+	if err := store.ScanErr(tx.QueryRow(ctx, q, args...).Scan(&inc.ID)); err != nil {
+		return err
+	}
+	inc.Number = FormatNumber(inc.ID)
+	if tx.Dialect() == store.SQLite {
+		_, err := tx.Exec(ctx, "INSERT INTO incident_fts (rowid, title, description, comments) VALUES (?, ?, ?, '')",
+			inc.ID, inc.Title, inc.Description)
+		return err
+	}
+	return nil
+}
+
+// reindexText refreshes the search entry after the title or description changed.
+func reindexText(ctx context.Context, tx *store.Tx, inc Incident) error {
+	if tx.Dialect() == store.SQLite {
+		_, err := tx.Exec(ctx, "UPDATE incident_fts SET title = ?, description = ? WHERE rowid = ?", inc.Title, inc.Description, inc.ID)
+		return err
+	}
+	_, err := tx.Exec(ctx, `UPDATE incidents SET search = to_tsvector('english', ? || ' ' || ? || ' ' ||
+		COALESCE((SELECT string_agg(body, ' ') FROM incident_journal WHERE incident_id = ? AND kind = 'comment'), ''))
+		WHERE id = ?`, inc.Title, inc.Description, inc.ID, inc.ID)
+	return err
+}
+
+// indexComment adds a public comment's words to the search entry.
+func indexComment(ctx context.Context, tx *store.Tx, id int64, body string) error {
+	if tx.Dialect() == store.SQLite {
+		_, err := tx.Exec(ctx, "UPDATE incident_fts SET comments = comments || ' ' || ? WHERE rowid = ?", body, id)
+		return err
+	}
+	_, err := tx.Exec(ctx, "UPDATE incidents SET search = search || to_tsvector('english', ?) WHERE id = ?", body, id)
+	return err
+}
+
+// Change is one field's move, as shown in the journal.
+type Change struct {
+	Field string `json:"field"`
+	Old   string `json:"old"`
+	New   string `json:"new"`
+}
+
+// Entry is one line of an incident's journal.
+type Entry struct {
+	ID         int64     `json:"id"`
+	IncidentID int64     `json:"incident_id"`
+	Kind       string    `json:"kind"` // created, comment, work_note, change
+	AuthorID   *int64    `json:"author_id"`
+	AuthorName string    `json:"author_name"`
+	Body       string    `json:"body,omitempty"`
+	Changes    []Change  `json:"changes,omitempty"`
+	CreatedAt  time.Time `json:"created_at"`
+}
+
+func appendJournal(ctx context.Context, tx *store.Tx, incidentID int64, p *auth.Principal, kind, body string, changes []Change, at time.Time) error {
+	_, err := insertJournal(ctx, tx, incidentID, p, kind, body, changes, at)
+	return err
+}
+
+func insertJournal(ctx context.Context, tx *store.Tx, incidentID int64, p *auth.Principal, kind, body string, changes []Change, at time.Time) (int64, error) {
+	var author any
+	name := "system"
+	if p != nil {
+		author, name = p.UserID, p.Name
+	}
+	if changes == nil {
+		changes = []Change{}
+	}
+	raw, _ := json.Marshal(changes)
+	var id int64
+	err := tx.QueryRow(ctx, `INSERT INTO incident_journal (incident_id, kind, author_id, author_name, body, changes, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, incidentID, kind, author, name, body, string(raw), store.TS(at)).Scan(&id)
+	return id, store.ScanErr(err)
+}
+
+// requesterFields are the changes a requester is shown in the journal.
+var requesterFields = map[string]bool{"state": true, "hold_reason": true, "resolution_code": true, "resolution_notes": true}
+
+// Journal lists an incident's journal, oldest first, as p may see it:
+// requesters see neither work notes nor internal field changes.
+func (s *Service) Journal(ctx context.Context, p *auth.Principal, id int64) ([]Entry, error) {
+	if _, err := s.Get(ctx, p, id); err != nil {
+		return nil, err
+	}
+	rows, err := s.DB.Query(ctx, `SELECT id, incident_id, kind, author_id, author_name, body, changes, created_at
+		FROM incident_journal WHERE incident_id = ? ORDER BY id LIMIT 5000`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Entry{}
+	for rows.Next() {
+		var e Entry
+		var raw string
+		var at store.Time
+		if err := rows.Scan(&e.ID, &e.IncidentID, &e.Kind, &e.AuthorID, &e.AuthorName, &e.Body, &raw, &at); err != nil {
+			return nil, err
+		}
+		e.CreatedAt = at.Time
+		if err := json.Unmarshal([]byte(raw), &e.Changes); err != nil {
+			return nil, err
+		}
+		if !p.IsStaff() {
+			if e.Kind == "work_note" {
+				continue
+			}
+			if e.Kind == "change" {
+				kept := e.Changes[:0]
+				for _, c := range e.Changes {
+					if requesterFields[c.Field] {
+						kept = append(kept, c)
+					}
+				}
+				if len(kept) == 0 {
+					continue
+				}
+				e.Changes = kept
+			}
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,70 @@
+package incident
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"steward/internal/audit"
+	"steward/internal/auth"
+	"steward/internal/problem"
+	"steward/internal/store"
+)
+
+const matrixKey = "incident.priority_matrix"
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// Matrix returns the priority matrix in force. Nodes re-read it every few
+// seconds, so a change made on one node reaches the others quickly without
+// a query on every create.
+func (s *Service) Matrix(ctx context.Context) (Matrix, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.matrix != nil && time.Since(s.matrixAt) < s.matrixTTL {
+		return s.matrix, nil
+	}
+	var raw string
+	err := store.ScanErr(s.DB.QueryRow(ctx, "SELECT value FROM settings WHERE key = ?", matrixKey).Scan(&raw))
+	m := DefaultMatrix()
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+	case err != nil:
+		return nil, err
+	default:
+		var stored Matrix
+		if err := json.Unmarshal([]byte(raw), &stored); err == nil && stored.Validate() == nil {
+			m = stored
+		}
+	}
+	s.matrix, s.matrixAt = m, time.Now()
+	return m, nil
+}
+
+// SetMatrix stores a new priority matrix. Existing incidents keep their
+// priority until their impact or urgency changes.
+func (s *Service) SetMatrix(ctx context.Context, p *auth.Principal, m Matrix) error {
+	if !p.Can(auth.SettingsWrite) {
+		return problem.ErrForbidden
+	}
+	if err := m.Validate(); err != nil {
+		return problem.Field("matrix", "%s", err.Error())
+	}
+	raw, _ := json.Marshal(m)
+	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
+			ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+			matrixKey, string(raw), store.TS(time.Now()))
+		if err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, p.Actor(), "update", "setting", matrixKey, m)
+	})
+	if err == nil {
+		s.mu.Lock()
+		s.matrix, s.matrixAt = m, time.Now()
+		s.mu.Unlock()
+	}
+	return err
+}

@@ -1,0 +1,212 @@
+// Package incident owns incident management (ISO/IEC 20000-1 clause 8.6.1):
+// the incident record, its priority from impact and urgency, the state
+// machine with holds, resolution, reopen and closure, the append-only
+// journal, search and queues, and automatic closure after resolution.
+package incident
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Level is an impact or urgency.
+type Level string
+
+const (
+	High   Level = "high"
+	Medium Level = "medium"
+	Low    Level = "low"
+)
+
+// Levels in order, highest first.
+var Levels = []Level{High, Medium, Low}
+
+func (l Level) valid() bool { return l == High || l == Medium || l == Low }
+
+// State is where an incident is in its life.
+type State string
+
+const (
+	New        State = "new"
+	InProgress State = "in_progress"
+	OnHold     State = "on_hold"
+	Resolved   State = "resolved"
+	Closed     State = "closed"
+)
+
+// States in life order.
+var States = []State{New, InProgress, OnHold, Resolved, Closed}
+
+// OpenStates are the states in which work is still owed.
+var OpenStates = []State{New, InProgress, OnHold}
+
+func (s State) valid() bool {
+	for _, x := range States {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Open reports whether work is still owed.
+func (s State) Open() bool { return s == New || s == InProgress || s == OnHold }
+
+// transitions lists the legal moves. Resolved -> in_progress is a reopen.
+var transitions = map[State][]State{
+	New:        {InProgress, OnHold, Resolved},
+	InProgress: {OnHold, Resolved},
+	OnHold:     {InProgress, Resolved},
+	Resolved:   {InProgress, Closed},
+	Closed:     nil,
+}
+
+// CanMove reports whether from -> to is a legal transition.
+func CanMove(from, to State) bool {
+	for _, s := range transitions[from] {
+		if s == to {
+			return true
+		}
+	}
+	return false
+}
+
+// NextStates lists where an incident in s may go.
+func NextStates(s State) []State { return transitions[s] }
+
+// HoldReasons are the reasons an incident may wait.
+var HoldReasons = []string{"awaiting_requester", "awaiting_supplier", "awaiting_change"}
+
+// ResolutionCodes classify how an incident ended.
+var ResolutionCodes = []string{"fixed", "workaround", "no_fault_found", "duplicate", "cancelled", "other"}
+
+func oneOf(v string, list []string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Incident is the record.
+type Incident struct {
+	ID              int64      `json:"id"`
+	Number          string     `json:"number"`
+	Title           string     `json:"title"`
+	Description     string     `json:"description"`
+	RequesterID     *int64     `json:"requester_id"`
+	CustomerID      *int64     `json:"customer_id"`
+	Category        string     `json:"category"`
+	Subcategory     string     `json:"subcategory"`
+	Impact          Level      `json:"impact"`
+	Urgency         Level      `json:"urgency"`
+	Priority        Priority   `json:"priority"`
+	State           State      `json:"state"`
+	HoldReason      string     `json:"hold_reason"`
+	GroupID         *int64     `json:"group_id"`
+	AssigneeID      *int64     `json:"assignee_id"`
+	Service         string     `json:"service"`
+	Major           bool       `json:"major"`
+	ResolutionCode  string     `json:"resolution_code"`
+	ResolutionNotes string     `json:"resolution_notes"`
+	ReopenCount     int        `json:"reopen_count"`
+	CreatedAt       time.Time  `json:"created_at"`
+	UpdatedAt       time.Time  `json:"updated_at"`
+	FirstResponseAt *time.Time `json:"first_response_at"`
+	ResolvedAt      *time.Time `json:"resolved_at"`
+	ClosedAt        *time.Time `json:"closed_at"`
+	Version         int        `json:"version"`
+
+	// Display names, read-only.
+	RequesterName string `json:"requester_name,omitempty"`
+	CustomerName  string `json:"customer_name,omitempty"`
+	GroupName     string `json:"group_name,omitempty"`
+	AssigneeName  string `json:"assignee_name,omitempty"`
+}
+
+// NumberPrefix starts every incident number.
+const NumberPrefix = "INC-"
+
+// FormatNumber turns an id into its number, e.g. 123 -> INC-000123.
+func FormatNumber(id int64) string { return fmt.Sprintf("%s%06d", NumberPrefix, id) }
+
+// ParseRef accepts an id ("123") or a number ("INC-000123", case-insensitive).
+func ParseRef(ref string) (int64, bool) {
+	s := strings.TrimSpace(ref)
+	if len(s) > len(NumberPrefix) && strings.EqualFold(s[:len(NumberPrefix)], NumberPrefix) {
+		s = s[len(NumberPrefix):]
+	}
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, false
+	}
+	return id, true
+}
+
+// Priority is P1 (most urgent) to P5.
+type Priority int
+
+func (p Priority) String() string { return "P" + strconv.Itoa(int(p)) }
+
+// MarshalJSON writes "P1".."P5".
+func (p Priority) MarshalJSON() ([]byte, error) { return []byte(`"` + p.String() + `"`), nil }
+
+// UnmarshalJSON reads "P1".."P5" or 1..5.
+func (p *Priority) UnmarshalJSON(b []byte) error {
+	v, ok := ParsePriority(strings.Trim(string(b), `"`))
+	if !ok {
+		return fmt.Errorf("priority must be P1 to P5")
+	}
+	*p = v
+	return nil
+}
+
+// ParsePriority reads "P1".."P5" or "1".."5".
+func ParsePriority(s string) (Priority, bool) {
+	s = strings.TrimPrefix(strings.ToUpper(strings.TrimSpace(s)), "P")
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > 5 {
+		return 0, false
+	}
+	return Priority(n), true
+}
+
+// Matrix maps impact and urgency to a priority.
+type Matrix map[Level]map[Level]Priority
+
+// DefaultMatrix: high/high P1; high/medium and medium/high P2; high/low,
+// medium/medium and low/high P3; medium/low and low/medium P4; low/low P5.
+func DefaultMatrix() Matrix {
+	return Matrix{
+		High:   {High: 1, Medium: 2, Low: 3},
+		Medium: {High: 2, Medium: 3, Low: 4},
+		Low:    {High: 3, Medium: 4, Low: 5},
+	}
+}
+
+// Priority looks up impact x urgency.
+func (m Matrix) Priority(impact, urgency Level) Priority { return m[impact][urgency] }
+
+// Validate checks that every one of the nine cells holds P1..P5.
+func (m Matrix) Validate() error {
+	for _, i := range Levels {
+		for _, u := range Levels {
+			p := m[i][u]
+			if p < 1 || p > 5 {
+				return fmt.Errorf("impact %s, urgency %s: priority must be P1 to P5", i, u)
+			}
+		}
+	}
+	if len(m) != 3 {
+		return fmt.Errorf("matrix must have exactly the impacts high, medium, low")
+	}
+	for i, row := range m {
+		if !i.valid() || len(row) != 3 {
+			return fmt.Errorf("matrix rows must be high, medium, low, each with three urgencies")
+		}
+	}
+	return nil
+}

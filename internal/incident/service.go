@@ -1,0 +1,228 @@
+package incident
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"time"
+
+	"steward/internal/audit"
+	"steward/internal/auth"
+	"steward/internal/problem"
+	"steward/internal/store"
+)
+
+// AutoCloseJob is the job kind that closes a resolved incident.
+const AutoCloseJob = "incident.autoclose"
+
+// Service is incident management over one database.
+type Service struct {
+	DB *store.DB
+	// AutoCloseAfter closes resolved incidents after this long; 0 disables it.
+	AutoCloseAfter time.Duration
+
+	mu        sync.Mutex
+	matrix    Matrix
+	matrixAt  time.Time
+	matrixTTL time.Duration
+}
+
+// NewService builds a Service.
+func NewService(db *store.DB, autoCloseAfter time.Duration) *Service {
+	return &Service{DB: db, AutoCloseAfter: autoCloseAfter, matrixTTL: 5 * time.Second}
+}
+
+// InTxHook runs inside the create transaction after the incident is
+// written; the API uses it to store an idempotency key atomically.
+type InTxHook func(ctx context.Context, tx *store.Tx, inc Incident) error
+
+// Create validates and records a new incident for principal p.
+func (s *Service) Create(ctx context.Context, p *auth.Principal, in NewIncident, hook InTxHook) (Incident, error) {
+	if !p.Can(auth.IncidentCreate) {
+		return Incident{}, problem.ErrForbidden
+	}
+	matrix, err := s.Matrix(ctx)
+	if err != nil {
+		return Incident{}, err
+	}
+	in.Title = strings.TrimSpace(in.Title)
+	in.Category = strings.TrimSpace(in.Category)
+	in.Subcategory = strings.TrimSpace(in.Subcategory)
+	in.Service = strings.TrimSpace(in.Service)
+	if in.Impact == "" {
+		in.Impact = Medium
+	}
+	if in.Urgency == "" {
+		in.Urgency = Medium
+	}
+	v := problem.NewInvalid()
+	problem.Text(v, "title", in.Title, true, problem.MaxTitle)
+	problem.Text(v, "description", in.Description, false, problem.MaxText)
+	problem.Text(v, "category", in.Category, false, problem.MaxShort)
+	problem.Text(v, "subcategory", in.Subcategory, false, problem.MaxShort)
+	problem.Text(v, "service", in.Service, false, problem.MaxName)
+	if !in.Impact.valid() {
+		v.Add("impact", "must be high, medium or low")
+	}
+	if !in.Urgency.valid() {
+		v.Add("urgency", "must be high, medium or low")
+	}
+	if p.Role == auth.Requester {
+		requesterDefaults(p, &in, v)
+	} else if err := s.staffDefaults(ctx, &in, v); err != nil {
+		return Incident{}, err
+	}
+	if err := s.checkAssignment(ctx, s.DB, in.GroupID, in.AssigneeID, v); err != nil {
+		return Incident{}, err
+	}
+	if err := v.Err(); err != nil {
+		return Incident{}, err
+	}
+
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	inc := Incident{
+		Title: in.Title, Description: in.Description, RequesterID: in.RequesterID, CustomerID: in.CustomerID,
+		Category: in.Category, Subcategory: in.Subcategory, Impact: in.Impact, Urgency: in.Urgency,
+		Priority: matrix.Priority(in.Impact, in.Urgency), State: New, GroupID: in.GroupID,
+		AssigneeID: in.AssigneeID, Service: in.Service, Major: in.Major, CreatedAt: now, UpdatedAt: now, Version: 1,
+	}
+	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
+		if err := insert(ctx, tx, &inc, p.UserID); err != nil {
+			return err
+		}
+		if err := appendJournal(ctx, tx, inc.ID, p, "created", "", nil, now); err != nil {
+			return err
+		}
+		if err := audit.Record(ctx, tx, p.Actor(), "create", "incident", inc.ID, in); err != nil {
+			return err
+		}
+		if hook != nil {
+			full, err := get(ctx, tx, inc.ID)
+			if err != nil {
+				return err
+			}
+			return hook(ctx, tx, full)
+		}
+		return nil
+	})
+	if err != nil {
+		return Incident{}, err
+	}
+	return get(ctx, s.DB, inc.ID)
+}
+
+func requesterDefaults(p *auth.Principal, in *NewIncident, v *problem.Invalid) {
+	if in.RequesterID != nil && *in.RequesterID != p.UserID {
+		v.Add("requester_id", "requesters can only raise incidents for themselves")
+	}
+	if in.CustomerID != nil && (p.CustomerID == 0 || *in.CustomerID != p.CustomerID) {
+		v.Add("customer_id", "requesters can only raise incidents for their own organisation")
+	}
+	if in.GroupID != nil {
+		v.Add("group_id", "is set by the service desk")
+	}
+	if in.AssigneeID != nil {
+		v.Add("assignee_id", "is set by the service desk")
+	}
+	if in.Major {
+		v.Add("major", "is set by the service desk")
+	}
+	uid := p.UserID
+	in.RequesterID = &uid
+	if p.CustomerID != 0 {
+		cid := p.CustomerID
+		in.CustomerID = &cid
+	}
+}
+
+// staffDefaults checks requester and customer and fills the customer from
+// the requester when it is not given.
+func (s *Service) staffDefaults(ctx context.Context, in *NewIncident, v *problem.Invalid) error {
+	if in.RequesterID != nil {
+		var cust *int64
+		var active bool
+		err := store.ScanErr(s.DB.QueryRow(ctx, "SELECT customer_id, active FROM users WHERE id = ?", *in.RequesterID).Scan(&cust, &active))
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			v.Add("requester_id", "user %d does not exist", *in.RequesterID)
+		case err != nil:
+			return err
+		case !active:
+			v.Add("requester_id", "user %d is disabled", *in.RequesterID)
+		case in.CustomerID == nil:
+			in.CustomerID = cust
+		}
+	}
+	return checkCustomer(ctx, s.DB, in.CustomerID, v)
+}
+
+func checkCustomer(ctx context.Context, q store.Querier, id *int64, v *problem.Invalid) error {
+	if id == nil {
+		return nil
+	}
+	var one int
+	err := store.ScanErr(q.QueryRow(ctx, "SELECT 1 FROM customers WHERE id = ?", *id).Scan(&one))
+	if errors.Is(err, store.ErrNotFound) {
+		v.Add("customer_id", "customer %d does not exist", *id)
+		return nil
+	}
+	return err
+}
+
+// checkAssignment verifies that the group exists and that the assignee is an
+// active agent or admin.
+func (s *Service) checkAssignment(ctx context.Context, q store.Querier, groupID, assigneeID *int64, v *problem.Invalid) error {
+	if groupID != nil {
+		var one int
+		err := store.ScanErr(q.QueryRow(ctx, "SELECT 1 FROM support_groups WHERE id = ?", *groupID).Scan(&one))
+		if errors.Is(err, store.ErrNotFound) {
+			v.Add("group_id", "group %d does not exist", *groupID)
+		} else if err != nil {
+			return err
+		}
+	}
+	if assigneeID != nil {
+		var role string
+		var active bool
+		err := store.ScanErr(q.QueryRow(ctx, "SELECT role, active FROM users WHERE id = ?", *assigneeID).Scan(&role, &active))
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			v.Add("assignee_id", "user %d does not exist", *assigneeID)
+		case err != nil:
+			return err
+		case !active:
+			v.Add("assignee_id", "user %d is disabled", *assigneeID)
+		case role != string(auth.Agent) && role != string(auth.Admin):
+			v.Add("assignee_id", "user %d is not an agent", *assigneeID)
+		}
+	}
+	return nil
+}
+
+// Get loads an incident that p may see; others get ErrNotFound.
+func (s *Service) Get(ctx context.Context, p *auth.Principal, id int64) (Incident, error) {
+	if !p.Can(auth.IncidentRead) {
+		return Incident{}, problem.ErrForbidden
+	}
+	inc, err := get(ctx, s.DB, id)
+	if err != nil {
+		return inc, err
+	}
+	if !Visible(p, inc) {
+		return Incident{}, store.ErrNotFound
+	}
+	return inc, nil
+}
+
+// Visible reports whether p may see inc: staff see all, requesters the
+// incidents of their organisation (or their own when they have none).
+func Visible(p *auth.Principal, inc Incident) bool {
+	if p.IsStaff() {
+		return true
+	}
+	if p.CustomerID != 0 {
+		return inc.CustomerID != nil && *inc.CustomerID == p.CustomerID
+	}
+	return inc.RequesterID != nil && *inc.RequesterID == p.UserID
+}

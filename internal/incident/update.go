@@ -1,0 +1,366 @@
+package incident
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"steward/internal/audit"
+	"steward/internal/auth"
+	"steward/internal/jobs"
+	"steward/internal/problem"
+	"steward/internal/store"
+)
+
+// Update applies a patch for principal p. With ifVersion other than 0 the
+// change is refused with ErrStale when the incident moved on meanwhile.
+func (s *Service) Update(ctx context.Context, p *auth.Principal, id int64, pt Patch, ifVersion int) (Incident, error) {
+	if !p.Can(auth.IncidentUpdate) {
+		return Incident{}, problem.ErrForbidden
+	}
+	matrix, err := s.Matrix(ctx)
+	if err != nil {
+		return Incident{}, err
+	}
+	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
+		cur, err := get(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if ifVersion != 0 && cur.Version != ifVersion {
+			return problem.ErrStale
+		}
+		if cur.State == Closed {
+			return problem.Conflictf("%s is closed and can no longer be changed", cur.Number)
+		}
+		next, err := s.apply(ctx, tx, cur, pt, matrix)
+		if err != nil {
+			return err
+		}
+		changes := diff(cur, next)
+		if len(changes) == 0 {
+			return nil
+		}
+		now := time.Now().UTC().Truncate(time.Microsecond)
+		stamp(&cur, &next, now)
+		if err := write(ctx, tx, cur, next, now); err != nil {
+			return err
+		}
+		if next.Title != cur.Title || next.Description != cur.Description {
+			if err := reindexText(ctx, tx, next); err != nil {
+				return err
+			}
+		}
+		if err := appendJournal(ctx, tx, id, p, "change", "", changes, now); err != nil {
+			return err
+		}
+		if next.State == Resolved && cur.State != Resolved && s.AutoCloseAfter > 0 {
+			err := jobs.Enqueue(ctx, tx, AutoCloseJob, "incident:"+strconv.FormatInt(id, 10),
+				now.Add(s.AutoCloseAfter), map[string]int64{"incident_id": id})
+			if err != nil {
+				return err
+			}
+		}
+		return audit.Record(ctx, tx, p.Actor(), "update", "incident", id, changes)
+	})
+	if err != nil {
+		return Incident{}, err
+	}
+	return get(ctx, s.DB, id)
+}
+
+// apply computes the patched incident and validates it, including the state
+// transition and what it requires.
+func (s *Service) apply(ctx context.Context, q store.Querier, cur Incident, pt Patch, m Matrix) (Incident, error) {
+	next := cur
+	v := problem.NewInvalid()
+	setText := func(field string, dst *string, src *string, required bool, max int) {
+		if src == nil {
+			return
+		}
+		*dst = strings.TrimSpace(*src)
+		if field == "description" || field == "resolution_notes" {
+			*dst = *src
+		}
+		problem.Text(v, field, *dst, required, max)
+	}
+	setText("title", &next.Title, pt.Title, true, problem.MaxTitle)
+	setText("description", &next.Description, pt.Description, false, problem.MaxText)
+	setText("category", &next.Category, pt.Category, false, problem.MaxShort)
+	setText("subcategory", &next.Subcategory, pt.Subcategory, false, problem.MaxShort)
+	setText("service", &next.Service, pt.Service, false, problem.MaxName)
+	setText("resolution_notes", &next.ResolutionNotes, pt.ResolutionNotes, false, problem.MaxText)
+	if pt.Impact != nil {
+		next.Impact = *pt.Impact
+		if !next.Impact.valid() {
+			v.Add("impact", "must be high, medium or low")
+		}
+	}
+	if pt.Urgency != nil {
+		next.Urgency = *pt.Urgency
+		if !next.Urgency.valid() {
+			v.Add("urgency", "must be high, medium or low")
+		}
+	}
+	if next.Impact.valid() && next.Urgency.valid() {
+		next.Priority = m.Priority(next.Impact, next.Urgency)
+	}
+	if pt.Major != nil {
+		next.Major = *pt.Major
+	}
+	if pt.RequesterID.Set {
+		next.RequesterID = pt.RequesterID.Ptr()
+		if next.RequesterID != nil {
+			var one int
+			if err := store.ScanErr(q.QueryRow(ctx, "SELECT 1 FROM users WHERE id = ?", *next.RequesterID).Scan(&one)); err != nil {
+				v.Add("requester_id", "user %d does not exist", *next.RequesterID)
+			}
+		}
+	}
+	if pt.CustomerID.Set {
+		next.CustomerID = pt.CustomerID.Ptr()
+		if err := checkCustomer(ctx, q, next.CustomerID, v); err != nil {
+			return next, err
+		}
+	}
+	if pt.GroupID.Set {
+		next.GroupID = pt.GroupID.Ptr()
+	}
+	if pt.AssigneeID.Set {
+		next.AssigneeID = pt.AssigneeID.Ptr()
+	}
+	if pt.GroupID.Set || pt.AssigneeID.Set {
+		var g, a *int64
+		if pt.GroupID.Set {
+			g = next.GroupID
+		}
+		if pt.AssigneeID.Set {
+			a = next.AssigneeID
+		}
+		if err := s.checkAssignment(ctx, q, g, a, v); err != nil {
+			return next, err
+		}
+	}
+	if pt.ResolutionCode != nil {
+		next.ResolutionCode = strings.TrimSpace(*pt.ResolutionCode)
+	}
+	if pt.HoldReason != nil {
+		next.HoldReason = strings.TrimSpace(*pt.HoldReason)
+	}
+	if pt.State != nil {
+		next.State = *pt.State
+	}
+	transition(cur, &next, pt, v)
+	return next, v.Err()
+}
+
+// transition validates a state move and the fields it needs.
+func transition(cur Incident, next *Incident, pt Patch, v *problem.Invalid) {
+	if next.State != cur.State {
+		if !next.State.valid() {
+			v.Add("state", "must be one of new, in_progress, on_hold, resolved, closed")
+			return
+		}
+		if !CanMove(cur.State, next.State) {
+			v.Add("state", "cannot move from %s to %s (allowed: %s)", cur.State, next.State, allowedList(cur.State))
+			return
+		}
+	}
+	switch next.State {
+	case OnHold:
+		if !oneOf(next.HoldReason, HoldReasons) {
+			v.Add("hold_reason", "is required on hold: awaiting_requester, awaiting_supplier or awaiting_change")
+		}
+	case Resolved, Closed:
+		if !oneOf(next.ResolutionCode, ResolutionCodes) {
+			v.Add("resolution_code", "is required to resolve: one of %s", strings.Join(ResolutionCodes, ", "))
+		}
+		if strings.TrimSpace(next.ResolutionNotes) == "" {
+			v.Add("resolution_notes", "are required to resolve")
+		}
+	default:
+		if pt.HoldReason != nil && *pt.HoldReason != "" {
+			v.Add("hold_reason", "only applies on hold")
+		}
+		next.HoldReason = ""
+		if cur.State == Resolved {
+			// Reopen: the old resolution stays in the journal, not on the record.
+			next.ResolutionCode, next.ResolutionNotes = "", ""
+		} else if (pt.ResolutionCode != nil && *pt.ResolutionCode != "") || (pt.ResolutionNotes != nil && *pt.ResolutionNotes != "") {
+			v.Add("resolution_code", "can only be set when resolving")
+		}
+	}
+}
+
+func allowedList(s State) string {
+	n := NextStates(s)
+	if len(n) == 0 {
+		return "none, it is final"
+	}
+	parts := make([]string, len(n))
+	for i, x := range n {
+		parts[i] = string(x)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// stamp sets the timestamps and counters a transition implies.
+func stamp(cur, next *Incident, now time.Time) {
+	next.UpdatedAt = now
+	if cur.State == New && next.State != New && next.FirstResponseAt == nil {
+		next.FirstResponseAt = &now
+	}
+	switch {
+	case next.State == Resolved && cur.State != Resolved:
+		next.ResolvedAt = &now
+	case cur.State == Resolved && next.State == InProgress:
+		next.ReopenCount++
+		next.ResolvedAt = nil
+	case next.State == Closed:
+		next.ClosedAt = &now
+	}
+}
+
+func write(ctx context.Context, tx *store.Tx, cur, next Incident, now time.Time) error {
+	res, err := tx.Exec(ctx, `UPDATE incidents SET title = ?, description = ?, requester_id = ?, customer_id = ?,
+		category = ?, subcategory = ?, impact = ?, urgency = ?, priority = ?, state = ?, hold_reason = ?,
+		group_id = ?, assignee_id = ?, service = ?, major = ?, resolution_code = ?, resolution_notes = ?,
+		reopen_count = ?, updated_at = ?, first_response_at = ?, resolved_at = ?, closed_at = ?,
+		version = version + 1 WHERE id = ? AND version = ?`,
+		next.Title, next.Description, next.RequesterID, next.CustomerID, next.Category, next.Subcategory,
+		string(next.Impact), string(next.Urgency), int(next.Priority), string(next.State), next.HoldReason,
+		next.GroupID, next.AssigneeID, next.Service, next.Major, next.ResolutionCode, next.ResolutionNotes,
+		next.ReopenCount, store.TS(now), tsPtr(next.FirstResponseAt), tsPtr(next.ResolvedAt), tsPtr(next.ClosedAt),
+		cur.ID, cur.Version)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return problem.ErrStale
+	}
+	return nil
+}
+
+// diff lists what changed, with names for references where known.
+func diff(a, b Incident) []Change {
+	var out []Change
+	add := func(field, old, new string) {
+		if old != new {
+			out = append(out, Change{Field: field, Old: old, New: new})
+		}
+	}
+	add("title", a.Title, b.Title)
+	add("description", a.Description, b.Description)
+	add("requester_id", idStr(a.RequesterID), idStr(b.RequesterID))
+	add("customer_id", idStr(a.CustomerID), idStr(b.CustomerID))
+	add("category", a.Category, b.Category)
+	add("subcategory", a.Subcategory, b.Subcategory)
+	add("impact", string(a.Impact), string(b.Impact))
+	add("urgency", string(a.Urgency), string(b.Urgency))
+	add("priority", a.Priority.String(), b.Priority.String())
+	add("state", string(a.State), string(b.State))
+	add("hold_reason", a.HoldReason, b.HoldReason)
+	add("group_id", idStr(a.GroupID), idStr(b.GroupID))
+	add("assignee_id", idStr(a.AssigneeID), idStr(b.AssigneeID))
+	add("service", a.Service, b.Service)
+	add("major", strconv.FormatBool(a.Major), strconv.FormatBool(b.Major))
+	add("resolution_code", a.ResolutionCode, b.ResolutionCode)
+	add("resolution_notes", a.ResolutionNotes, b.ResolutionNotes)
+	return out
+}
+
+func idStr(p *int64) string {
+	if p == nil {
+		return ""
+	}
+	return strconv.FormatInt(*p, 10)
+}
+
+// AddComment appends a public comment or, for staff, a work note.
+func (s *Service) AddComment(ctx context.Context, p *auth.Principal, id int64, body string, public bool) (Entry, error) {
+	perm := auth.IncidentComment
+	if !public {
+		perm = auth.IncidentWorkNote
+	}
+	if !p.Can(perm) {
+		return Entry{}, problem.ErrForbidden
+	}
+	v := problem.NewInvalid()
+	problem.Text(v, "body", body, true, problem.MaxText)
+	if err := v.Err(); err != nil {
+		return Entry{}, err
+	}
+	kind := "comment"
+	if !public {
+		kind = "work_note"
+	}
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	var e Entry
+	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+		inc, err := get(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if !Visible(p, inc) {
+			return store.ErrNotFound
+		}
+		if inc.State == Closed {
+			return problem.Conflictf("%s is closed; raise a new incident instead", inc.Number)
+		}
+		eid, err := insertJournal(ctx, tx, id, p, kind, body, nil, now)
+		if err != nil {
+			return err
+		}
+		// A comment is not a change of the record: the version (and so the ETag) stays.
+		firstResponse := public && p.IsStaff() && inc.FirstResponseAt == nil
+		if _, err := tx.Exec(ctx, `UPDATE incidents SET updated_at = ?,
+			first_response_at = CASE WHEN ? THEN ? ELSE first_response_at END WHERE id = ?`,
+			store.TS(now), firstResponse, store.TS(now), id); err != nil {
+			return err
+		}
+		if public {
+			if err := indexComment(ctx, tx, id, body); err != nil {
+				return err
+			}
+		}
+		uid := p.UserID
+		e = Entry{ID: eid, IncidentID: id, Kind: kind, AuthorID: &uid, AuthorName: p.Name, Body: body, CreatedAt: now}
+		return audit.Record(ctx, tx, p.Actor(), "create", "incident_"+kind, eid, map[string]any{"incident_id": id, "body": body})
+	})
+	return e, err
+}
+
+// AutoClose is the job handler that closes an incident still resolved
+// AutoCloseAfter after its resolution.
+func (s *Service) AutoClose(ctx context.Context, j jobs.Job) error {
+	var payload struct {
+		IncidentID int64 `json:"incident_id"`
+	}
+	if err := jsonUnmarshal(j.Payload, &payload); err != nil {
+		return fmt.Errorf("autoclose payload: %w", err)
+	}
+	return s.DB.InTx(ctx, func(tx *store.Tx) error {
+		inc, err := get(ctx, tx, payload.IncidentID)
+		if err != nil || inc.State != Resolved || inc.ResolvedAt == nil || s.AutoCloseAfter <= 0 {
+			return nil // gone, reopened or closed by hand: nothing to do
+		}
+		due := inc.ResolvedAt.Add(s.AutoCloseAfter)
+		now := time.Now().UTC().Truncate(time.Microsecond)
+		if now.Before(due) {
+			return &jobs.Reschedule{At: due}
+		}
+		next := inc
+		next.State = Closed
+		stamp(&inc, &next, now)
+		if err := write(ctx, tx, inc, next, now); err != nil {
+			return err
+		}
+		changes := diff(inc, next)
+		if err := appendJournal(ctx, tx, inc.ID, nil, "change", "Closed automatically after resolution", changes, now); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.System, "update", "incident", inc.ID, changes)
+	})
+}

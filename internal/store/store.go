@@ -1,0 +1,279 @@
+// Package store owns the database: opening SQLite or PostgreSQL, running the
+// embedded migrations, transactions, and the few places where the two SQL
+// dialects differ. Domain packages write plain SQL with `?` placeholders and
+// run it through a Querier; the store rewrites placeholders for PostgreSQL.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// Dialect names the SQL engine behind a DB.
+type Dialect int
+
+const (
+	SQLite Dialect = iota + 1
+	Postgres
+)
+
+func (d Dialect) String() string {
+	if d == Postgres {
+		return "postgres"
+	}
+	return "sqlite"
+}
+
+// Sentinel errors: drivers' errors are translated into these once, here.
+var (
+	ErrNotFound   = errors.New("not found")
+	ErrConflict   = errors.New("conflict")
+	ErrReferenced = errors.New("still referenced")
+	ErrBusy       = errors.New("database busy")
+)
+
+// Options says where the database lives.
+type Options struct {
+	DataDir     string // SQLite: the folder holding steward.db
+	DatabaseURL string // PostgreSQL URL; wins over DataDir when set
+	ReadConns   int    // size of the read pool (SQLite) or of the whole pool (PostgreSQL)
+}
+
+// DB is the handle every domain package uses. Reads go to a pool of
+// connections; writes go through Tx, which on SQLite is a single connection
+// that begins with BEGIN IMMEDIATE so writers queue instead of failing busy.
+type DB struct {
+	dialect Dialect
+	write   *sql.DB
+	read    *sql.DB
+	path    string
+	rebinds sync.Map
+}
+
+// DBFile is the name of the SQLite database inside the data folder.
+const DBFile = "steward.db"
+
+// Open connects to the database named by opts. It does not migrate.
+func Open(ctx context.Context, opts Options) (*DB, error) {
+	if opts.ReadConns <= 0 {
+		opts.ReadConns = 8
+	}
+	if opts.DatabaseURL != "" {
+		return openPostgres(ctx, opts)
+	}
+	return openSQLite(ctx, opts)
+}
+
+func openSQLite(ctx context.Context, opts Options) (*DB, error) {
+	dir := opts.DataDir
+	if dir == "" {
+		dir = "steward-data"
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("create data folder: %w", err)
+	}
+	path := filepath.Join(dir, DBFile)
+	// busy_timeout must come first so the other pragmas never fail busy.
+	base := "file:" + (&url.URL{Path: path}).EscapedPath() + "?_pragma=busy_timeout(10000)" +
+		"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)" +
+		"&_pragma=cache_size(-32000)&_pragma=temp_store(MEMORY)"
+	write, err := sql.Open("sqlite", base+"&_txlock=immediate")
+	if err != nil {
+		return nil, err
+	}
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxLifetime(0)
+	if err := write.PingContext(ctx); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	read, err := sql.Open("sqlite", base+"&_pragma=query_only(1)")
+	if err != nil {
+		write.Close()
+		return nil, err
+	}
+	read.SetMaxOpenConns(opts.ReadConns)
+	read.SetMaxIdleConns(opts.ReadConns)
+	return &DB{dialect: SQLite, write: write, read: read, path: path}, nil
+}
+
+func openPostgres(ctx context.Context, opts Options) (*DB, error) {
+	db, err := sql.Open("pgx", opts.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("database url: %w", err)
+	}
+	db.SetMaxOpenConns(opts.ReadConns * 2)
+	db.SetMaxIdleConns(opts.ReadConns * 2)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(pctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to postgres: %w", err)
+	}
+	return &DB{dialect: Postgres, write: db, read: db}, nil
+}
+
+// Dialect reports which engine this is.
+func (db *DB) Dialect() Dialect { return db.dialect }
+
+// Path is the SQLite file path ("" on PostgreSQL).
+func (db *DB) Path() string { return db.path }
+
+// Close closes every connection.
+func (db *DB) Close() error {
+	err := db.write.Close()
+	if db.read != db.write {
+		if rerr := db.read.Close(); err == nil {
+			err = rerr
+		}
+	}
+	return err
+}
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	var one int
+	return db.read.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+}
+
+// Querier runs SQL written with `?` placeholders. DB (reads) and Tx implement it.
+type Querier interface {
+	Query(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRow(ctx context.Context, query string, args ...any) *sql.Row
+	Exec(ctx context.Context, query string, args ...any) (sql.Result, error)
+	Dialect() Dialect
+}
+
+// rebind turns `?` placeholders into `$1, $2, ...` for PostgreSQL. Question
+// marks inside single-quoted literals are left alone.
+func (db *DB) rebind(q string) string {
+	if db.dialect != Postgres {
+		return q
+	}
+	if v, ok := db.rebinds.Load(q); ok {
+		return v.(string)
+	}
+	var b strings.Builder
+	n, inStr := 0, false
+	for i := 0; i < len(q); i++ {
+		c := q[i]
+		switch {
+		case c == '\'':
+			inStr = !inStr
+			b.WriteByte(c)
+		case c == '?' && !inStr:
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+		default:
+			b.WriteByte(c)
+		}
+	}
+	out := b.String()
+	db.rebinds.Store(q, out)
+	return out
+}
+
+func (db *DB) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	rows, err := db.read.QueryContext(ctx, db.rebind(q), args...)
+	return rows, Translate(err)
+}
+
+func (db *DB) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return db.read.QueryRowContext(ctx, db.rebind(q), args...)
+}
+
+// Exec runs a single write statement in its own transaction.
+func (db *DB) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	res, err := db.write.ExecContext(ctx, db.rebind(q), args...)
+	return res, Translate(err)
+}
+
+// Tx is a write transaction.
+type Tx struct {
+	db *DB
+	tx *sql.Tx
+}
+
+func (t *Tx) Dialect() Dialect { return t.db.dialect }
+
+func (t *Tx) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	rows, err := t.tx.QueryContext(ctx, t.db.rebind(q), args...)
+	return rows, Translate(err)
+}
+
+func (t *Tx) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return t.tx.QueryRowContext(ctx, t.db.rebind(q), args...)
+}
+
+func (t *Tx) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	res, err := t.tx.ExecContext(ctx, t.db.rebind(q), args...)
+	return res, Translate(err)
+}
+
+// InTx runs fn in a write transaction, committing when fn returns nil.
+func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	sqlTx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return Translate(err)
+	}
+	tx := &Tx{db: db, tx: sqlTx}
+	if err := fn(tx); err != nil {
+		sqlTx.Rollback()
+		return err
+	}
+	return Translate(sqlTx.Commit())
+}
+
+// Translate maps driver errors onto the package's sentinels; other errors
+// pass through unchanged.
+func Translate(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return fmt.Errorf("%w: %s", ErrConflict, se.Error())
+		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+			return fmt.Errorf("%w: %s", ErrReferenced, se.Error())
+		}
+		if se.Code()&0xff == sqlite3.SQLITE_BUSY {
+			return fmt.Errorf("%w: %s", ErrBusy, se.Error())
+		}
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "23505":
+			return fmt.Errorf("%w: %s", ErrConflict, pe.Message)
+		case "23503":
+			return fmt.Errorf("%w: %s", ErrReferenced, pe.Message)
+		}
+	}
+	return err
+}
+
+// Row scanning errors come back from (*sql.Row).Scan, which the caller runs;
+// ScanErr translates them.
+func ScanErr(err error) error { return Translate(err) }
