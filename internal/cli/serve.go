@@ -286,7 +286,3 @@ func seed(ctx context.Context, env Env, args []string) error {
 	fmt.Fprintf(env.Stdout, "seeded %d incidents in %s\n", n, time.Since(start).Round(time.Second))
 	return nil
 }
-
-func bench(ctx context.Context, env Env, args []string) error {
-	return errors.New("not available in this build")
-}
