@@ -16,7 +16,14 @@ func (db *DB) Backup(ctx context.Context, path string) error {
 	if db.dialect != SQLite {
 		return errors.New("online backup is for SQLite; use pg_dump for PostgreSQL")
 	}
-	_, err := db.read.ExecContext(ctx, "VACUUM INTO ?", path)
+	// A connection of its own: the read pool is query-only and the write
+	// connection must stay free for the server's writers meanwhile.
+	conn, err := sql.Open("sqlite", "file:"+db.path+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	_, err = conn.ExecContext(ctx, "VACUUM INTO ?", path)
 	return err
 }
 
