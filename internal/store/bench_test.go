@@ -1,0 +1,155 @@
+package store_test
+
+// Benchmarks of the store's building blocks, to tell what one incident
+// create costs before any domain logic: a write transaction, an insert, a
+// point read on the read pool, and an audit append. SQLite runs in a
+// temporary folder; PostgreSQL, when STEWARD_TEST_POSTGRES_URL is set, in a
+// fresh schema bench_<random> per benchmark.
+//
+//	go test -run '^$' -bench . -benchmem ./internal/store/
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"os"
+	"testing"
+
+	"steward/internal/audit"
+	"steward/internal/store"
+)
+
+type benchDB struct {
+	name string
+	db   *store.DB
+}
+
+func benchDBs(b *testing.B) []benchDB {
+	b.Helper()
+	ctx := context.Background()
+	open := func(opts store.Options) *store.DB {
+		db, err := store.Open(ctx, opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { db.Close() })
+		if _, err := db.Migrate(ctx); err != nil {
+			b.Fatal(err)
+		}
+		return db
+	}
+	out := []benchDB{{"sqlite", open(store.Options{DataDir: b.TempDir()})}}
+	if base := os.Getenv("STEWARD_TEST_POSTGRES_URL"); base != "" {
+		out = append(out, benchDB{"postgres", open(store.Options{DatabaseURL: benchSchemaURL(b, base)})})
+	}
+	return out
+}
+
+// benchSchemaURL creates schema bench_<random> through a plain connection
+// and returns base with search_path set to it; it is dropped at the end.
+func benchSchemaURL(b *testing.B, base string) string {
+	b.Helper()
+	r := make([]byte, 6)
+	rand.Read(r)
+	schema := "bench_" + hex.EncodeToString(r)
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
+		admin.Close()
+		b.Fatalf("create schema: %v", err)
+	}
+	b.Cleanup(func() {
+		if _, err := admin.Exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
+			b.Errorf("drop schema %s: %v", schema, err)
+		}
+		admin.Close()
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		b.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// BenchmarkEmptyTx is the fixed cost of a write transaction: BEGIN
+// (IMMEDIATE on SQLite) and COMMIT.
+func BenchmarkEmptyTx(b *testing.B) {
+	for _, e := range benchDBs(b) {
+		b.Run(e.name, func(b *testing.B) {
+			ctx := context.Background()
+			for b.Loop() {
+				if err := e.db.InTx(ctx, func(*store.Tx) error { return nil }); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkInsertTx inserts one row per transaction.
+func BenchmarkInsertTx(b *testing.B) {
+	for _, e := range benchDBs(b) {
+		b.Run(e.name, func(b *testing.B) {
+			ctx := context.Background()
+			i := 0
+			for b.Loop() {
+				i++
+				err := e.db.InTx(ctx, func(tx *store.Tx) error {
+					_, err := tx.Exec(ctx, "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)",
+						fmt.Sprintf("bench.%d", i), "{}", "2026-01-01T00:00:00.000000Z")
+					return err
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkAuditRecord appends to the hash-chained audit log, one entry per
+// transaction, as every create does.
+func BenchmarkAuditRecord(b *testing.B) {
+	for _, e := range benchDBs(b) {
+		b.Run(e.name, func(b *testing.B) {
+			ctx := context.Background()
+			data := map[string]any{"title": "Printer on floor 2 shows paper jam", "impact": "medium", "urgency": "high"}
+			i := 0
+			for b.Loop() {
+				i++
+				err := e.db.InTx(ctx, func(tx *store.Tx) error {
+					return audit.Record(ctx, tx, audit.System, "create", "incident", i, data)
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkPointRead reads one row by key on the read pool.
+func BenchmarkPointRead(b *testing.B) {
+	for _, e := range benchDBs(b) {
+		b.Run(e.name, func(b *testing.B) {
+			ctx := context.Background()
+			if _, err := e.db.Exec(ctx, "INSERT INTO settings (key, value, updated_at) VALUES ('bench', '{}', '2026-01-01T00:00:00.000000Z')"); err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				var v string
+				if err := e.db.QueryRow(ctx, "SELECT value FROM settings WHERE key = ?", "bench").Scan(&v); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
