@@ -70,6 +70,14 @@ func (id *idem) replay(w http.ResponseWriter) bool {
 	if id.key == "" || id.status == 0 {
 		return false
 	}
+	var rec struct {
+		Number  string `json:"number"`
+		Version int    `json:"version"`
+	}
+	if json.Unmarshal(id.body, &rec) == nil && rec.Number != "" {
+		w.Header().Set("Location", "/api/v1/incidents/"+rec.Number)
+		w.Header().Set("ETag", etag(rec.Version))
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Idempotent-Replayed", "true")
 	w.WriteHeader(id.status)

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 
@@ -86,6 +87,11 @@ func (a *API) listIncidents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page, err := a.Incidents.List(r.Context(), httpx.Principal(r), f)
+	var inv *problem.Invalid
+	if errors.As(err, &inv) {
+		// Every fault in the query string is the client's malformed request.
+		err = &malformed{msg: "some query parameters are not valid", fields: inv.Fields}
+	}
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -206,8 +212,27 @@ func (a *API) getMatrix(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) putMatrix(w http.ResponseWriter, r *http.Request) {
-	var m incident.Matrix
-	if err := decode(w, r, &m); err != nil {
+	var raw map[incident.Level]map[incident.Level]string
+	if err := decode(w, r, &raw); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	m := incident.Matrix{}
+	v := problem.NewInvalid()
+	for _, i := range incident.Levels {
+		m[i] = map[incident.Level]incident.Priority{}
+		for _, u := range incident.Levels {
+			p, ok := incident.ParsePriority(raw[i][u])
+			if !ok {
+				v.Add(string(i)+"."+string(u), "impact %s with urgency %s needs a priority P1 to P5", i, u)
+			}
+			m[i][u] = p
+		}
+	}
+	if len(raw) != len(incident.Levels) {
+		v.Add("matrix", "must have exactly the impacts high, medium and low, each with the urgencies high, medium and low")
+	}
+	if err := v.Err(); err != nil {
 		a.fail(w, r, err)
 		return
 	}

@@ -100,7 +100,9 @@ type Break struct {
 	Reason string
 }
 
-func (b *Break) Error() string { return fmt.Sprintf("audit chain broken at seq %d: %s", b.Seq, b.Reason) }
+func (b *Break) Error() string {
+	return fmt.Sprintf("audit chain broken at seq %d: %s", b.Seq, b.Reason)
+}
 
 // Verify walks the whole chain in order. It returns the number of rows
 // checked and, if the chain is broken, a *Break naming the first bad row.

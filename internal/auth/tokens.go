@@ -34,8 +34,8 @@ func CreateToken(ctx context.Context, db *store.DB, actor audit.Actor, userID in
 		return "", Token{}, err
 	}
 	secret := TokenPrefix + randomToken(32)
-	now := time.Now()
-	t := Token{UserID: userID, Name: name, Prefix: secret[:12], CreatedAt: now.UTC()}
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	t := Token{UserID: userID, Name: name, Prefix: secret[:12], CreatedAt: now}
 	err := db.InTx(ctx, func(tx *store.Tx) error {
 		var active bool
 		if err := tx.QueryRow(ctx, "SELECT active FROM users WHERE id = ?", userID).Scan(&active); err != nil {

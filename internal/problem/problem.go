@@ -102,5 +102,7 @@ func Text(v *Invalid, field, value string, required bool, max int) {
 		v.Add(field, "is required")
 	case len([]rune(value)) > max:
 		v.Add(field, "must be at most %d characters", max)
+	case strings.ContainsRune(value, 0):
+		v.Add(field, "must not contain NUL characters")
 	}
 }

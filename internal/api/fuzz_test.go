@@ -1,0 +1,72 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"steward/internal/app"
+	"steward/internal/audit"
+	"steward/internal/auth"
+	"steward/internal/config"
+	"steward/internal/store/storetest"
+)
+
+// FuzzCreateIncident feeds arbitrary bodies to POST /api/v1/incidents. Any
+// input must get a JSON answer of 201, 400, 413 or 422, never a 500, and a
+// 201 must hold a valid record.
+func FuzzCreateIncident(f *testing.F) {
+	for _, seed := range []string{
+		`{"title":"Printer jam","impact":"high","urgency":"low"}`,
+		`{"title":"<script>alert(1)</script>","description":"x","major":true}`,
+		`{"title":"a","group_id":-1,"assignee_id":0}`,
+		`{"title":"a","requester_id":1e30}`,
+		`{"title":"\u0000\uffff","category":"` + strings.Repeat("c", 120) + `"}`,
+		`{"title":null}`, `[]`, `"x"`, `{`, `{"title":"a"} trailing`, ``,
+		`{"title":"ok","impact":"HIGH"}`, `{"title":"ok","urgency":5}`,
+	} {
+		f.Add(seed)
+	}
+	e := storetest.SQLite(f)
+	cfg := config.Config{DataDir: e.Dir, CookieSecure: "auto", LogLevel: "error", LogFormat: "text"}
+	a := app.New(cfg, e.DB, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ctx := context.Background()
+	u, err := auth.CreateUser(ctx, e.DB, audit.System, auth.NewUser{Email: "fuzz@x.test", Name: "Fuzz", Role: auth.Agent, Password: "a-long-password"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	token, _, err := auth.CreateToken(ctx, e.DB, audit.System, u.ID, "fuzz")
+	if err != nil {
+		f.Fatal(err)
+	}
+	h := a.Handler()
+	f.Fuzz(func(t *testing.T, body string) {
+		req := httptest.NewRequest("POST", "/api/v1/incidents", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		var out map[string]any
+		if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil {
+			t.Fatalf("status %d with a non-JSON body %q", rec.Code, rec.Body.String())
+		}
+		switch rec.Code {
+		case http.StatusCreated:
+			title, _ := out["title"].(string)
+			if title == "" || len([]rune(title)) > 200 || out["number"] == nil {
+				t.Fatalf("accepted an invalid record: %s", rec.Body.String())
+			}
+		case http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity:
+			if out["error"] == nil {
+				t.Fatalf("error without an error object: %s", rec.Body.String())
+			}
+		default:
+			t.Fatalf("status %d for %q: %s", rec.Code, body, rec.Body.String())
+		}
+	})
+}
