@@ -1,11 +1,15 @@
 // Package web serves Steward's HTML pages: server-rendered templates and
-// embedded static assets, with cookie sessions and CSRF tokens.
+// embedded static assets, with cookie sessions and CSRF tokens. Pages work
+// without JavaScript; app.js only adds keyboard shortcuts and small comforts.
 package web
 
 import (
+	"errors"
 	"log/slog"
 	"net/http"
+	"net/url"
 
+	"steward/internal/auth"
 	"steward/internal/httpx"
 	"steward/internal/incident"
 	"steward/internal/store"
@@ -17,7 +21,80 @@ type Web struct {
 	Incidents    *incident.Service
 	Log          *slog.Logger
 	CookieSecure string // auto, always or never
+
+	views  *views
+	origin *http.CrossOriginProtection
 }
 
 // Register adds every page to mux and records it in routes.
-func (wb *Web) Register(mux *http.ServeMux, routes *[]httpx.Route) {}
+func (wb *Web) Register(mux *http.ServeMux, routes *[]httpx.Route) {
+	wb.views = mustLoadViews()
+	wb.origin = http.NewCrossOriginProtection()
+	rt := httpx.NewRouter(mux, wb.authenticate, wb.deny, routes)
+
+	rt.Handle("GET /static/{file}", auth.Public, serveStatic)
+	rt.Handle("GET /login", auth.Public, wb.loginForm)
+	rt.Handle("POST /login", auth.Public, wb.login)
+	wb.post(rt, "POST /logout", auth.Authenticated, wb.logout)
+
+	rt.Handle("GET /{$}", auth.IncidentRead, wb.queue)
+	wb.registerIncidents(rt)
+	wb.registerOrg(rt)
+	wb.registerUsers(rt)
+	rt.Handle("GET /tokens", auth.TokenOwn, wb.tokens)
+	wb.post(rt, "POST /tokens", auth.TokenOwn, wb.createToken)
+	wb.post(rt, "POST /tokens/{id}/revoke", auth.TokenOwn, wb.revokeToken)
+	rt.Handle("GET /audit", auth.AuditRead, wb.auditTrail)
+	rt.Handle("GET /audit/verify", auth.AuditRead, wb.auditVerify)
+
+	// Whatever no route claims is a page that does not exist; /api/ keeps
+	// its own JSON answer because that pattern is more specific.
+	mux.HandleFunc("/", wb.notFoundPage)
+}
+
+// sessionCookie names the browser session; the API never reads it.
+const sessionCookie = "steward_session"
+
+// authenticate reads only the session cookie: bearer tokens are for the API.
+func (wb *Web) authenticate(r *http.Request) (*auth.Principal, error) {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil || c.Value == "" {
+		return nil, nil
+	}
+	p, err := auth.SessionPrincipal(r.Context(), wb.DB, c.Value)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	return p, err
+}
+
+// deny answers a request the router refused: strangers are sent to sign
+// in and come back afterwards, signed-in users see why they may not.
+func (wb *Web) deny(w http.ResponseWriter, r *http.Request, status int, err error) {
+	switch status {
+	case http.StatusUnauthorized:
+		next := "/"
+		if r.Method == http.MethodGet {
+			next = r.URL.RequestURI()
+		}
+		target := "/login"
+		if next != "/" {
+			target += "?next=" + url.QueryEscape(next)
+		}
+		http.Redirect(w, r, target, http.StatusSeeOther)
+	case http.StatusForbidden:
+		p, _ := wb.authenticate(r)
+		wb.errorPage(w, r.WithContext(httpx.WithPrincipal(r.Context(), p)), http.StatusForbidden, "")
+	default:
+		wb.fail(w, r, err)
+	}
+}
+
+func (wb *Web) notFoundPage(w http.ResponseWriter, r *http.Request) {
+	p, err := wb.authenticate(r)
+	if err != nil {
+		wb.fail(w, r, err)
+		return
+	}
+	wb.errorPage(w, r.WithContext(httpx.WithPrincipal(r.Context(), p)), http.StatusNotFound, "")
+}

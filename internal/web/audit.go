@@ -1,0 +1,56 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"steward/internal/audit"
+)
+
+type auditView struct {
+	Entries  []audit.Entry
+	OlderURL string
+	Entity   string
+}
+
+const auditPageSize = 100
+
+func (wb *Web) auditTrail(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	before, _ := strconv.ParseInt(q.Get("before"), 10, 64)
+	f := audit.Filter{Entity: q.Get("entity"), After: before, Limit: auditPageSize + 1}
+	if len(f.Entity) > 50 {
+		f.Entity = ""
+	}
+	entries, err := audit.List(r.Context(), wb.DB, f)
+	if err != nil {
+		wb.fail(w, r, err)
+		return
+	}
+	v := auditView{Entries: entries, Entity: f.Entity}
+	if len(entries) > auditPageSize {
+		v.Entries = entries[:auditPageSize]
+		v.OlderURL = "/audit?before=" + strconv.FormatInt(v.Entries[auditPageSize-1].Seq, 10)
+		if f.Entity != "" {
+			v.OlderURL += "&entity=" + url.QueryEscape(f.Entity)
+		}
+	}
+	wb.render(w, r, http.StatusOK, "audit", page{Title: "Audit trail", Active: "audit", Data: v})
+}
+
+type verifyView struct {
+	Checked int64
+	Break   *audit.Break
+}
+
+func (wb *Web) auditVerify(w http.ResponseWriter, r *http.Request) {
+	n, err := audit.Verify(r.Context(), wb.DB)
+	v := verifyView{Checked: n}
+	if err != nil && !errors.As(err, &v.Break) {
+		wb.fail(w, r, err)
+		return
+	}
+	wb.render(w, r, http.StatusOK, "audit_verify", page{Title: "Verify audit chain", Active: "audit", Data: v})
+}

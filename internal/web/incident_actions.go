@@ -1,0 +1,172 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+
+	"steward/internal/httpx"
+	"steward/internal/incident"
+	"steward/internal/patch"
+	"steward/internal/problem"
+)
+
+// incidentAction is a one-button move of the state machine, with the few
+// fields that move needs.
+type incidentAction struct {
+	path  string
+	flash string
+	build func(r *http.Request, p incident.Incident, me int64) incident.Patch
+}
+
+func state(s incident.State) *incident.State { return &s }
+func str(s string) *string                   { return &s }
+
+var incidentActions = []incidentAction{
+	{"assign-to-me", "assigned", func(r *http.Request, inc incident.Incident, me int64) incident.Patch {
+		pt := incident.Patch{AssigneeID: patch.Of(me)}
+		if inc.State == incident.New {
+			pt.State = state(incident.InProgress)
+		}
+		return pt
+	}},
+	{"resolve", "resolved", func(r *http.Request, _ incident.Incident, _ int64) incident.Patch {
+		return incident.Patch{State: state(incident.Resolved),
+			ResolutionCode: str(r.PostFormValue("resolution_code")), ResolutionNotes: str(formText(r, "resolution_notes"))}
+	}},
+	{"hold", "held", func(r *http.Request, _ incident.Incident, _ int64) incident.Patch {
+		return incident.Patch{State: state(incident.OnHold), HoldReason: str(r.PostFormValue("hold_reason"))}
+	}},
+	{"resume", "resumed", func(*http.Request, incident.Incident, int64) incident.Patch {
+		return incident.Patch{State: state(incident.InProgress)}
+	}},
+	{"reopen", "reopened", func(*http.Request, incident.Incident, int64) incident.Patch {
+		return incident.Patch{State: state(incident.InProgress)}
+	}},
+	{"close", "closed", func(*http.Request, incident.Incident, int64) incident.Patch {
+		return incident.Patch{State: state(incident.Closed)}
+	}},
+}
+
+func (wb *Web) incidentAction(a incidentAction) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		inc, ok := wb.loadIncident(w, r)
+		if !ok {
+			return
+		}
+		wb.applyPatch(w, r, inc, a.path, a.flash, a.build(r, inc, httpx.Principal(r).UserID))
+	}
+}
+
+// applyPatch saves a change made from form, or shows the page again with
+// what went wrong: field messages, a stale version or a conflict.
+func (wb *Web) applyPatch(w http.ResponseWriter, r *http.Request, inc incident.Incident, form, flash string, pt incident.Patch) {
+	version, ok := formVersion(r)
+	if !ok {
+		wb.errorPage(w, r, http.StatusBadRequest, "The form did not say which version of the incident it was made from. Reload the page and try again.")
+		return
+	}
+	p := httpx.Principal(r)
+	_, err := wb.Incidents.Update(r.Context(), p, inc.ID, pt, version)
+	if err == nil {
+		http.Redirect(w, r, "/incidents/"+inc.Number+"?ok="+flash, http.StatusSeeOther)
+		return
+	}
+	wb.showAfterFailure(w, r, inc, form, err)
+}
+
+// showAfterFailure answers a refused change with the incident as it is now.
+func (wb *Web) showAfterFailure(w http.ResponseWriter, r *http.Request, inc incident.Incident, form string, err error) {
+	var inv *problem.Invalid
+	var conflict *problem.Conflict
+	switch {
+	case errors.As(err, &inv):
+		wb.showIncident(w, r, http.StatusUnprocessableEntity, inc, &fieldErrors{Form: form, Errs: inv.Fields, Values: r.PostForm}, "")
+	case errors.Is(err, problem.ErrStale):
+		fresh, gerr := wb.Incidents.Get(r.Context(), httpx.Principal(r), inc.ID)
+		if gerr != nil {
+			wb.fail(w, r, gerr)
+			return
+		}
+		wb.showIncident(w, r, http.StatusConflict, fresh, nil, "This incident was changed by someone else while you were looking at it, so your change was not saved. Reload to see the latest version and try again.")
+	case errors.As(err, &conflict):
+		wb.showIncident(w, r, http.StatusConflict, inc, nil, conflict.Message)
+	default:
+		wb.fail(w, r, err)
+	}
+}
+
+// editIncident sends only the fields that differ from the record, so that
+// an unchanged reference (say, an assignee since disabled) is not
+// re-validated and the journal shows what the user really changed.
+func (wb *Web) editIncident(w http.ResponseWriter, r *http.Request) {
+	inc, ok := wb.loadIncident(w, r)
+	if !ok {
+		return
+	}
+	var pt incident.Patch
+	bad := problem.NewInvalid()
+	text := func(field, cur string, dst **string) {
+		if _, ok := r.PostForm[field]; ok {
+			if v := formText(r, field); v != cur {
+				*dst = &v
+			}
+		}
+	}
+	text("title", inc.Title, &pt.Title)
+	text("description", inc.Description, &pt.Description)
+	text("category", inc.Category, &pt.Category)
+	text("subcategory", inc.Subcategory, &pt.Subcategory)
+	text("service", inc.Service, &pt.Service)
+	level := func(field string, cur incident.Level, dst **incident.Level) {
+		if v := incident.Level(r.PostFormValue(field)); v != cur {
+			*dst = &v
+		}
+	}
+	level("impact", inc.Impact, &pt.Impact)
+	level("urgency", inc.Urgency, &pt.Urgency)
+	ref := func(field string, cur *int64, dst *patch.Field[int64]) {
+		id, ok := formID(r, field)
+		if !ok {
+			bad.Add(field, "is not a valid choice")
+			return
+		}
+		switch {
+		case id == nil && cur != nil:
+			*dst = patch.Field[int64]{Set: true, Null: true}
+		case id != nil && (cur == nil || *cur != *id):
+			*dst = patch.Of(*id)
+		}
+	}
+	ref("requester_id", inc.RequesterID, &pt.RequesterID)
+	ref("customer_id", inc.CustomerID, &pt.CustomerID)
+	ref("group_id", inc.GroupID, &pt.GroupID)
+	ref("assignee_id", inc.AssigneeID, &pt.AssigneeID)
+	if major := r.PostFormValue("major") == "on"; major != inc.Major {
+		pt.Major = &major
+	}
+	if bad.Err() != nil {
+		wb.showAfterFailure(w, r, inc, "edit", bad)
+		return
+	}
+	wb.applyPatch(w, r, inc, "edit", "updated", pt)
+}
+
+// commentIncident adds a public comment or a staff work note.
+func (wb *Web) commentIncident(public bool) http.HandlerFunc {
+	form, flash := "comment", "commented"
+	if !public {
+		form, flash = "note", "noted"
+	}
+	return func(w http.ResponseWriter, r *http.Request) {
+		inc, ok := wb.loadIncident(w, r)
+		if !ok {
+			return
+		}
+		_, err := wb.Incidents.AddComment(r.Context(), httpx.Principal(r), inc.ID, formText(r, "body"), public)
+		if err != nil {
+			wb.showAfterFailure(w, r, inc, form, err)
+			return
+		}
+		http.Redirect(w, r, "/incidents/"+inc.Number+"?ok="+flash+"#journal", http.StatusSeeOther)
+	}
+}

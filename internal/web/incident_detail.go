@@ -1,0 +1,166 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+
+	"steward/internal/auth"
+	"steward/internal/httpx"
+	"steward/internal/incident"
+	"steward/internal/org"
+	"steward/internal/store"
+)
+
+type detailView struct {
+	Inc     incident.Incident
+	Journal []journalLine
+	F       *fieldErrors
+	Error   string
+	Options formOptions
+
+	Staff, CanUpdate, CanComment, CanNote bool
+
+	Levels          []incident.Level
+	HoldReasons     []string
+	ResolutionCodes []string
+}
+
+// Action helpers for the template: which quick actions fit the state.
+func (v detailView) Open() bool              { return v.Inc.State.Open() }
+func (v detailView) Closed() bool            { return v.Inc.State == incident.Closed }
+func (v detailView) Is(s string) bool        { return string(v.Inc.State) == s }
+func (v detailView) CanMoveTo(s string) bool { return incident.CanMove(v.Inc.State, incident.State(s)) }
+
+// journalLine is an entry with references turned into names.
+type journalLine struct {
+	incident.Entry
+	Lines []incident.Change
+}
+
+func (wb *Web) loadIncident(w http.ResponseWriter, r *http.Request) (incident.Incident, bool) {
+	id, ok := incident.ParseRef(r.PathValue("ref"))
+	if !ok {
+		wb.errorPage(w, r, http.StatusNotFound, "")
+		return incident.Incident{}, false
+	}
+	inc, err := wb.Incidents.Get(r.Context(), httpx.Principal(r), id)
+	if err != nil {
+		wb.fail(w, r, err)
+		return inc, false
+	}
+	return inc, true
+}
+
+func (wb *Web) incidentPage(w http.ResponseWriter, r *http.Request) {
+	inc, ok := wb.loadIncident(w, r)
+	if !ok {
+		return
+	}
+	wb.showIncident(w, r, http.StatusOK, inc, nil, "")
+}
+
+// showIncident renders the detail page; f brings back a failed form, msg a
+// banner such as a stale edit.
+func (wb *Web) showIncident(w http.ResponseWriter, r *http.Request, status int, inc incident.Incident, f *fieldErrors, msg string) {
+	p := httpx.Principal(r)
+	entries, err := wb.Incidents.Journal(r.Context(), p, inc.ID)
+	if err != nil {
+		wb.fail(w, r, err)
+		return
+	}
+	v := detailView{
+		Inc: inc, F: f, Error: msg, Staff: p.IsStaff(),
+		CanUpdate: p.Can(auth.IncidentUpdate), CanComment: p.Can(auth.IncidentComment), CanNote: p.Can(auth.IncidentWorkNote),
+		Levels: incident.Levels, HoldReasons: incident.HoldReasons, ResolutionCodes: incident.ResolutionCodes,
+	}
+	if v.Journal, err = wb.nameJournal(r.Context(), entries); err != nil {
+		wb.fail(w, r, err)
+		return
+	}
+	if v.CanUpdate {
+		if v.Options, err = wb.formOptions(r, true); err != nil {
+			wb.fail(w, r, err)
+			return
+		}
+	}
+	wb.render(w, r, status, "incident", page{Title: inc.Number + " " + inc.Title, Active: "incidents", Data: v})
+}
+
+// nameJournal replaces ids in field changes with the names people know.
+func (wb *Web) nameJournal(ctx context.Context, entries []incident.Entry) ([]journalLine, error) {
+	var groups, customers map[int64]string
+	users := map[int64]string{}
+	name := func(field, val string) (string, error) {
+		id, err := strconv.ParseInt(val, 10, 64)
+		if val == "" || err != nil {
+			return val, nil
+		}
+		switch field {
+		case "group_id":
+			if groups == nil {
+				if groups, err = org.Groups.Names(ctx, wb.DB); err != nil {
+					return "", err
+				}
+			}
+			return orID(groups[id], id), nil
+		case "customer_id":
+			if customers == nil {
+				if customers, err = org.Customers.Names(ctx, wb.DB); err != nil {
+					return "", err
+				}
+			}
+			return orID(customers[id], id), nil
+		case "assignee_id", "requester_id":
+			if n, ok := users[id]; ok {
+				return n, nil
+			}
+			u, err := auth.GetUser(ctx, wb.DB, id)
+			if err != nil && err != store.ErrNotFound {
+				return "", err
+			}
+			users[id] = orID(u.Name, id)
+			return users[id], nil
+		}
+		return val, nil
+	}
+	out := make([]journalLine, len(entries))
+	for i, e := range entries {
+		out[i].Entry = e
+		for _, c := range e.Changes {
+			var err error
+			if c.Old, err = name(c.Field, c.Old); err != nil {
+				return nil, err
+			}
+			if c.New, err = name(c.Field, c.New); err != nil {
+				return nil, err
+			}
+			if c.Field != "description" && c.Field != "resolution_notes" {
+				c.Old, c.New = humanValue(c.Field, c.Old), humanValue(c.Field, c.New)
+			}
+			out[i].Lines = append(out[i].Lines, c)
+		}
+	}
+	return out, nil
+}
+
+func orID(name string, id int64) string {
+	if name != "" {
+		return name
+	}
+	return "#" + strconv.FormatInt(id, 10)
+}
+
+// humanValue shows stored codes (in_progress, awaiting_requester) as words.
+func humanValue(field, v string) string {
+	switch field {
+	case "state", "hold_reason", "resolution_code", "impact", "urgency":
+		return human(v)
+	case "major":
+		if v == "true" {
+			return "Yes"
+		}
+		return "No"
+	}
+	return v
+}

@@ -1,0 +1,92 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+
+	"steward/internal/auth"
+	"steward/internal/httpx"
+	"steward/internal/incident"
+	"steward/internal/problem"
+)
+
+func (wb *Web) registerIncidents(rt *httpx.Router) {
+	rt.Handle("GET /incidents/new", auth.IncidentCreate, wb.newIncidentForm)
+	wb.post(rt, "POST /incidents", auth.IncidentCreate, wb.createIncident)
+	rt.Handle("GET /incidents/{ref}", auth.IncidentRead, wb.incidentPage)
+	wb.post(rt, "POST /incidents/{ref}/comments", auth.IncidentComment, wb.commentIncident(true))
+	wb.post(rt, "POST /incidents/{ref}/notes", auth.IncidentWorkNote, wb.commentIncident(false))
+	wb.post(rt, "POST /incidents/{ref}/edit", auth.IncidentUpdate, wb.editIncident)
+	for _, a := range incidentActions {
+		wb.post(rt, "POST /incidents/{ref}/"+a.path, auth.IncidentUpdate, wb.incidentAction(a))
+	}
+}
+
+type newIncidentView struct {
+	F       *fieldErrors
+	Staff   bool
+	Options formOptions
+	Levels  []incident.Level
+}
+
+func (wb *Web) newIncidentForm(w http.ResponseWriter, r *http.Request) {
+	wb.showNewIncident(w, r, http.StatusOK, nil)
+}
+
+func (wb *Web) showNewIncident(w http.ResponseWriter, r *http.Request, status int, f *fieldErrors) {
+	p := httpx.Principal(r)
+	v := newIncidentView{F: f, Staff: p.IsStaff(), Levels: incident.Levels}
+	if v.Staff {
+		opts, err := wb.formOptions(r, true)
+		if err != nil {
+			wb.fail(w, r, err)
+			return
+		}
+		v.Options = opts
+	}
+	wb.render(w, r, status, "incident_new", page{Title: "New incident", Active: "new", Data: v})
+}
+
+func (wb *Web) createIncident(w http.ResponseWriter, r *http.Request) {
+	p := httpx.Principal(r)
+	in := incident.NewIncident{
+		Title:       r.PostFormValue("title"),
+		Description: formText(r, "description"),
+		Category:    r.PostFormValue("category"),
+		Subcategory: r.PostFormValue("subcategory"),
+		Service:     r.PostFormValue("service"),
+		Impact:      incident.Level(r.PostFormValue("impact")),
+		Urgency:     incident.Level(r.PostFormValue("urgency")),
+	}
+	bad := problem.NewInvalid()
+	if p.IsStaff() {
+		for _, ref := range []struct {
+			field string
+			dst   **int64
+		}{{"requester_id", &in.RequesterID}, {"customer_id", &in.CustomerID}, {"group_id", &in.GroupID}, {"assignee_id", &in.AssigneeID}} {
+			id, ok := formID(r, ref.field)
+			if !ok {
+				bad.Add(ref.field, "is not a valid choice")
+			}
+			*ref.dst = id
+		}
+		in.Major = r.PostFormValue("major") == "on"
+	}
+	var err error
+	if bad.Err() != nil {
+		err = bad
+	} else {
+		var inc incident.Incident
+		inc, err = wb.Incidents.Create(r.Context(), p, in, nil)
+		if err == nil {
+			http.Redirect(w, r, "/incidents/"+inc.Number+"?ok=created", http.StatusSeeOther)
+			return
+		}
+	}
+	var inv *problem.Invalid
+	if errors.As(err, &inv) {
+		wb.showNewIncident(w, r, http.StatusUnprocessableEntity, &fieldErrors{Form: "new", Errs: inv.Fields, Values: r.PostForm})
+		return
+	}
+	wb.fail(w, r, err)
+}

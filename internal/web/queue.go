@@ -1,0 +1,223 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"steward/internal/auth"
+	"steward/internal/httpx"
+	"steward/internal/incident"
+	"steward/internal/problem"
+)
+
+// queueTab is one of the fixed queues an agent works from.
+type queueTab struct {
+	Key, Label string
+	Open       bool // limited to open states unless a state is chosen
+}
+
+var staffQueues = []queueTab{
+	{"mine", "My open", true},
+	{"groups", "My groups", true},
+	{"unassigned", "Unassigned", true},
+	{"major", "Major", true},
+	{"open", "All open", true},
+	{"all", "All", false},
+}
+
+type queueView struct {
+	Tabs      []queueTab
+	View      string
+	Heading   string
+	Q         url.Values // the filter as sent, to refill the controls
+	Items     []incident.Incident
+	NextURL   string
+	Error     string
+	Empty     string
+	Filtered  bool
+	Options   formOptions
+	States    []incident.State
+	Staff     bool
+	CanCreate bool
+}
+
+var queueParams = []string{"view", "state", "priority", "group", "assignee", "customer", "category", "from", "to", "major", "q", "sort"}
+
+func (wb *Web) queue(w http.ResponseWriter, r *http.Request) {
+	p := httpx.Principal(r)
+	q := r.URL.Query()
+	v := queueView{Q: url.Values{}, States: incident.States, Staff: p.IsStaff(), CanCreate: p.Can(auth.IncidentCreate)}
+	for _, k := range queueParams {
+		if s := strings.TrimSpace(q.Get(k)); s != "" && len(s) < 300 {
+			v.Q.Set(k, s)
+			v.Filtered = v.Filtered || (k != "view" && k != "sort")
+		}
+	}
+	f, tab, msg := buildFilter(p, v.Q)
+	v.View, v.Heading = tab.Key, tab.Label
+	if p.IsStaff() {
+		v.Tabs = staffQueues
+		opts, err := wb.formOptions(r, false)
+		if err != nil {
+			wb.fail(w, r, err)
+			return
+		}
+		v.Options = opts
+	}
+	f.Cursor = q.Get("cursor")
+	status := http.StatusOK
+	switch {
+	case msg != "":
+		v.Error, status = msg, http.StatusUnprocessableEntity
+	case tab.Key == "groups" && len(p.GroupIDs) == 0:
+		v.Empty = "You are not a member of any support group."
+	default:
+		pg, err := wb.Incidents.List(r.Context(), p, f)
+		var inv *problem.Invalid
+		if errors.As(err, &inv) {
+			v.Error, status = invalidText(inv), http.StatusUnprocessableEntity
+			break
+		} else if err != nil {
+			wb.fail(w, r, err)
+			return
+		}
+		v.Items = pg.Items
+		if pg.NextCursor != "" {
+			next := url.Values{}
+			for k, vals := range v.Q {
+				next[k] = vals
+			}
+			next.Set("cursor", pg.NextCursor)
+			v.NextURL = "/?" + next.Encode()
+		}
+	}
+	if v.Empty == "" && len(v.Items) == 0 && v.Error == "" {
+		v.Empty = "Nothing here."
+		if v.Filtered {
+			v.Empty = "No incidents match these filters."
+		}
+	}
+	wb.render(w, r, status, "queue", page{Title: v.Heading, Active: "incidents", Data: v})
+}
+
+// buildFilter turns the query string into a list filter; a message comes
+// back for values that cannot be read.
+func buildFilter(p *auth.Principal, q url.Values) (incident.Filter, queueTab, string) {
+	var f incident.Filter
+	var bad []string
+	tab := queueTab{"org", "My organisation's tickets", false}
+	if p.CustomerID == 0 {
+		tab.Label = "My tickets"
+	}
+	if p.IsStaff() {
+		tab = staffQueues[0]
+		if p.Role == auth.Auditor {
+			tab = staffQueues[4]
+		}
+		for _, t := range staffQueues {
+			if t.Key == q.Get("view") {
+				tab = t
+			}
+		}
+	}
+	switch tab.Key {
+	case "mine":
+		f.AssigneeID = p.UserID
+	case "groups":
+		f.GroupIDs = p.GroupIDs
+	case "unassigned":
+		f.Unassigned = true
+	case "major":
+		yes := true
+		f.Major = &yes
+	}
+	if s := q.Get("state"); s != "" {
+		f.States = []incident.State{incident.State(s)}
+		if !validState(s) {
+			bad = append(bad, "state")
+		}
+	} else if tab.Open {
+		f.States = incident.OpenStates
+	}
+	if s := q.Get("priority"); s != "" {
+		if pr, ok := incident.ParsePriority(s); ok {
+			f.Priorities = []incident.Priority{pr}
+		} else {
+			bad = append(bad, "priority")
+		}
+	}
+	readID := func(name string, dst *int64) {
+		if s := q.Get(name); s != "" {
+			n, err := strconv.ParseInt(s, 10, 64)
+			if err != nil || n <= 0 {
+				bad = append(bad, name)
+			}
+			*dst = n
+		}
+	}
+	var group int64
+	readID("group", &group)
+	if group != 0 {
+		f.GroupIDs = []int64{group}
+	}
+	if q.Get("assignee") == "none" {
+		f.Unassigned = true
+	} else {
+		readID("assignee", &f.AssigneeID)
+	}
+	readID("customer", &f.CustomerID)
+	f.Category = q.Get("category")
+	switch q.Get("major") {
+	case "yes", "no":
+		m := q.Get("major") == "yes"
+		f.Major = &m
+	case "":
+	default:
+		bad = append(bad, "major")
+	}
+	readDate := func(name string, dst *time.Time, days int) {
+		if s := q.Get(name); s != "" {
+			t, err := time.Parse("2006-01-02", s)
+			if err != nil {
+				bad = append(bad, name)
+			}
+			*dst = t.AddDate(0, 0, days)
+		}
+	}
+	readDate("from", &f.CreatedAfter, 0)
+	readDate("to", &f.CreatedBefore, 1) // "to" includes that whole day
+	f.Query = q.Get("q")
+	f.Sort = q.Get("sort")
+	if f.Sort == "" {
+		f.Sort = "-updated_at"
+	}
+	if len(bad) > 0 {
+		return f, tab, "These filters could not be read: " + strings.Join(bad, ", ") + "."
+	}
+	return f, tab, ""
+}
+
+func validState(s string) bool {
+	for _, st := range incident.States {
+		if string(st) == s {
+			return true
+		}
+	}
+	return false
+}
+
+// invalidText joins per-field messages into one sentence for a banner.
+func invalidText(inv *problem.Invalid) string {
+	var parts []string
+	for k, m := range inv.Fields {
+		parts = append(parts, fieldLabel(k)+" "+m)
+	}
+	if len(parts) == 0 {
+		return inv.Error()
+	}
+	return strings.Join(parts, "; ") + "."
+}

@@ -1,0 +1,279 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"steward/internal/auth"
+	"steward/internal/httpx"
+	"steward/internal/incident"
+	"steward/internal/problem"
+	"steward/internal/store"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+// views holds one template set per page, each the layout plus that page.
+type views struct {
+	pages map[string]*template.Template
+}
+
+func mustLoadViews() *views {
+	base := template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html"))
+	names, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		panic(err)
+	}
+	v := &views{pages: map[string]*template.Template{}}
+	for _, n := range names {
+		name := path.Base(n)
+		if name == "layout.html" {
+			continue
+		}
+		t := template.Must(base.Clone())
+		v.pages[strings.TrimSuffix(name, ".html")] = template.Must(t.ParseFS(templateFS, n))
+	}
+	return v
+}
+
+// page is what every template receives; Data is the page's own part.
+type page struct {
+	Title  string
+	Active string // which nav entry is lit
+	P      *auth.Principal
+	Flash  string
+	Data   any
+}
+
+// Can is the principal's permission check, for showing links and forms.
+func (p page) Can(perm auth.Permission) bool { return p.P.Can(perm) }
+
+// flashes are the only notices a redirect may ask for, so a query string
+// can never put text of its own on a page.
+var flashes = map[string]string{
+	"created":   "Incident created.",
+	"updated":   "Changes saved.",
+	"commented": "Comment added.",
+	"noted":     "Work note added.",
+	"assigned":  "Assigned to you.",
+	"resolved":  "Incident resolved.",
+	"held":      "Incident put on hold.",
+	"resumed":   "Work resumed.",
+	"reopened":  "Incident reopened.",
+	"closed":    "Incident closed.",
+	"saved":     "Saved.",
+	"deleted":   "Deleted.",
+	"revoked":   "Token revoked.",
+	"user":      "Account saved.",
+}
+
+// render executes a page into a buffer first, so a template failure becomes
+// a clean 500 rather than half a page.
+func (wb *Web) render(w http.ResponseWriter, r *http.Request, status int, name string, pg page) {
+	t, ok := wb.views.pages[name]
+	if !ok {
+		wb.fail(w, r, fmt.Errorf("no template %q", name))
+		return
+	}
+	pg.P = httpx.Principal(r)
+	if pg.Flash == "" {
+		pg.Flash = flashes[r.URL.Query().Get("ok")]
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", pg); err != nil {
+		wb.Log.Error("web: rendering page", "page", name, "err", err)
+		if name != "error" {
+			wb.errorPage(w, r, http.StatusInternalServerError, "")
+			return
+		}
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+type errorView struct {
+	Status  int
+	Heading string
+	Message string
+}
+
+var errorTexts = map[int][2]string{
+	http.StatusBadRequest:            {"That request could not be read", "Go back and try again."},
+	http.StatusForbidden:             {"Not allowed", "Your role does not allow this page or action."},
+	http.StatusNotFound:              {"Not found", "There is no such page, or you may not see it."},
+	http.StatusConflict:              {"Conflict", "The change conflicts with the current state of the record."},
+	http.StatusRequestEntityTooLarge: {"Too much data", "The form was larger than this server accepts (1 MiB)."},
+	http.StatusServiceUnavailable:    {"Busy", "The database is busy. Try again in a moment."},
+	http.StatusInternalServerError:   {"Something went wrong", "The problem has been logged. Try again, or tell your administrator."},
+}
+
+// errorPage shows a status in the layout; msg replaces the standard text.
+func (wb *Web) errorPage(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	txt, ok := errorTexts[status]
+	if !ok {
+		txt = [2]string{http.StatusText(status), ""}
+	}
+	if msg == "" {
+		msg = txt[1]
+	}
+	wb.render(w, r, status, "error", page{Title: txt[0], Data: errorView{Status: status, Heading: txt[0], Message: msg}})
+}
+
+// fail is where errors a handler did not expect become pages; causes of
+// 500s are logged, never shown.
+func (wb *Web) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var conflict *problem.Conflict
+	var inv *problem.Invalid
+	var big *http.MaxBytesError
+	switch {
+	case errors.As(err, &big):
+		wb.errorPage(w, r, http.StatusRequestEntityTooLarge, "")
+	case errors.Is(err, problem.ErrForbidden):
+		wb.errorPage(w, r, http.StatusForbidden, "")
+	case errors.Is(err, store.ErrNotFound):
+		wb.errorPage(w, r, http.StatusNotFound, "")
+	case errors.Is(err, problem.ErrStale):
+		wb.errorPage(w, r, http.StatusConflict, staleMessage)
+	case errors.As(err, &conflict):
+		wb.errorPage(w, r, http.StatusConflict, conflict.Message)
+	case errors.As(err, &inv):
+		wb.errorPage(w, r, http.StatusUnprocessableEntity, inv.Error())
+	case errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrReferenced):
+		wb.errorPage(w, r, http.StatusConflict, "")
+	case errors.Is(err, store.ErrBusy):
+		w.Header().Set("Retry-After", "1")
+		wb.errorPage(w, r, http.StatusServiceUnavailable, "")
+	default:
+		wb.Log.Error("web: internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+		wb.errorPage(w, r, http.StatusInternalServerError, "")
+	}
+}
+
+const staleMessage = "This record was changed by someone else after you opened it. Reload the page to see the latest version, then make your change again."
+
+var funcs = template.FuncMap{
+	"asset": assetURL,
+	"ago":   ago,
+	"when": func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.UTC().Format("2 Jan 2006, 15:04 UTC")
+	},
+	"iso":        func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"human":      human,
+	"fieldLabel": fieldLabel,
+	"prio":       func(p incident.Priority) string { return strings.ToLower(p.String()) },
+	"idv": func(p *int64) int64 {
+		if p == nil {
+			return 0
+		}
+		return *p
+	},
+	"has": func(list []int64, id int64) bool {
+		for _, x := range list {
+			if x == id {
+				return true
+			}
+		}
+		return false
+	},
+	"initials": initials,
+	"list":     func(s ...string) []string { return s },
+	"dict": func(kv ...any) (map[string]any, error) {
+		if len(kv)%2 != 0 {
+			return nil, errors.New("dict needs key-value pairs")
+		}
+		m := map[string]any{}
+		for i := 0; i < len(kv); i += 2 {
+			k, ok := kv[i].(string)
+			if !ok {
+				return nil, errors.New("dict keys must be strings")
+			}
+			m[k] = kv[i+1]
+		}
+		return m, nil
+	},
+	"idstr": func(p *int64) string {
+		if p == nil {
+			return ""
+		}
+		return strconv.FormatInt(*p, 10)
+	},
+	"sorts": func() [][2]string {
+		return [][2]string{{"", "Recently updated"}, {"-created_at", "Newest first"}, {"created_at", "Oldest first"},
+			{"priority", "Priority, P1 first"}, {"updated_at", "Longest untouched"}}
+	},
+	"roleNote": func(r auth.Role) string { return roleNote(r) },
+}
+
+// ago is a short relative time for dense tables; the full instant goes in
+// the element's title.
+func ago(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	d := time.Since(t)
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return fmt.Sprintf("%dm ago", int(d.Minutes()))
+	case d < 24*time.Hour:
+		return fmt.Sprintf("%dh ago", int(d.Hours()))
+	case d < 30*24*time.Hour:
+		return fmt.Sprintf("%dd ago", int(d.Hours()/24))
+	}
+	return t.UTC().Format("2 Jan 2006")
+}
+
+// human turns a stored code such as in_progress into "In progress".
+func human(v any) string {
+	s := strings.ReplaceAll(fmt.Sprint(v), "_", " ")
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+var fieldLabels = map[string]string{
+	"requester_id": "Requester", "customer_id": "Customer", "group_id": "Group", "assignee_id": "Assignee",
+	"q": "Search", "cursor": "Page link", "sort": "Sort",
+	"hold_reason": "Hold reason", "resolution_code": "Resolution", "resolution_notes": "Resolution notes",
+}
+
+func fieldLabel(f string) string {
+	if l, ok := fieldLabels[f]; ok {
+		return l
+	}
+	return human(f)
+}
+
+func initials(name string) string {
+	var out []rune
+	for _, w := range strings.Fields(name) {
+		for _, r := range w {
+			out = append(out, r)
+			break
+		}
+		if len(out) == 2 {
+			break
+		}
+	}
+	return strings.ToUpper(string(out))
+}

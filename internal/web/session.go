@@ -1,0 +1,136 @@
+package web
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"steward/internal/auth"
+	"steward/internal/httpx"
+)
+
+// loginCookie holds the login form's double-submit token: there is no
+// session yet to tie a CSRF token to, so the form and a cookie must agree.
+const loginCookie = "steward_login_csrf"
+
+type loginView struct {
+	Email string
+	Next  string
+	Token string
+	Error string
+}
+
+// secure decides the Secure flag: behind a TLS-terminating proxy the
+// request itself is plain HTTP, hence the forwarded header in auto mode.
+func (wb *Web) secure(r *http.Request) bool {
+	switch wb.CookieSecure {
+	case "always":
+		return true
+	case "never":
+		return false
+	}
+	return r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
+}
+
+func (wb *Web) setCookie(w http.ResponseWriter, r *http.Request, name, value, path string, maxAge int) {
+	http.SetCookie(w, &http.Cookie{
+		Name: name, Value: value, Path: path, MaxAge: maxAge,
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: wb.secure(r),
+	})
+}
+
+// safeNext keeps a post-login target only when it is a path on this site,
+// so the login page cannot be used to send people elsewhere.
+func safeNext(next string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") ||
+		strings.ContainsAny(next, "\\\r\n\t") || len(next) > 2000 {
+		return "/"
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
+		return "/"
+	}
+	return next
+}
+
+func newLoginToken() string {
+	b := make([]byte, 24)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func (wb *Web) loginForm(w http.ResponseWriter, r *http.Request) {
+	next := safeNext(r.URL.Query().Get("next"))
+	if httpx.Principal(r) != nil {
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return
+	}
+	wb.showLogin(w, r, http.StatusOK, loginView{Next: next})
+}
+
+// showLogin renders the form with a login token, reusing the browser's
+// current one so that two open tabs both work.
+func (wb *Web) showLogin(w http.ResponseWriter, r *http.Request, status int, v loginView) {
+	token := ""
+	if c, err := r.Cookie(loginCookie); err == nil && len(c.Value) >= 32 && len(c.Value) <= 64 {
+		token = c.Value
+	} else {
+		token = newLoginToken()
+	}
+	wb.setCookie(w, r, loginCookie, token, "/login", 3600)
+	v.Token = token
+	wb.render(w, r, status, "login", page{Title: "Sign in", Data: v})
+}
+
+func (wb *Web) login(w http.ResponseWriter, r *http.Request) {
+	if !wb.readForm(w, r) {
+		return
+	}
+	c, err := r.Cookie(loginCookie)
+	if err != nil || !sameToken(r.PostFormValue("csrf_token"), c.Value) {
+		wb.errorPage(w, r, http.StatusForbidden, "The sign-in form had expired. Open the sign-in page again.")
+		return
+	}
+	v := loginView{Email: strings.TrimSpace(r.PostFormValue("email")), Next: safeNext(r.PostFormValue("next"))}
+	password := r.PostFormValue("password")
+	if v.Email == "" || password == "" {
+		v.Error = "Enter your e-mail and password."
+		wb.showLogin(w, r, http.StatusUnprocessableEntity, v)
+		return
+	}
+	cookie, _, err := auth.Login(r.Context(), wb.DB, v.Email, password, httpx.ClientIP(r))
+	var throttled *auth.ErrThrottled
+	switch {
+	case errors.Is(err, auth.ErrBadCredentials):
+		v.Error = "E-mail or password is wrong"
+		wb.showLogin(w, r, http.StatusUnauthorized, v)
+		return
+	case errors.As(err, &throttled):
+		v.Error = human(throttled.Error()) + "."
+		w.Header().Set("Retry-After", strconv.Itoa(int(throttled.RetryAfter.Seconds())+1))
+		wb.showLogin(w, r, http.StatusTooManyRequests, v)
+		return
+	case err != nil:
+		wb.fail(w, r, err)
+		return
+	}
+	wb.setCookie(w, r, sessionCookie, cookie, "/", int(auth.SessionTTL/time.Second))
+	wb.setCookie(w, r, loginCookie, "", "/login", -1)
+	http.Redirect(w, r, v.Next, http.StatusSeeOther)
+}
+
+func (wb *Web) logout(w http.ResponseWriter, r *http.Request) {
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		if err := auth.Logout(r.Context(), wb.DB, c.Value); err != nil {
+			wb.fail(w, r, err)
+			return
+		}
+	}
+	wb.setCookie(w, r, sessionCookie, "", "/", -1)
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}

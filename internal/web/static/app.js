@@ -1,0 +1,138 @@
+// Steward: small enhancements over pages that work without JavaScript.
+// Keyboard shortcuts for the hot paths, confirmation of destructive forms,
+// copy-to-clipboard for a new token.
+(function () {
+  "use strict";
+
+  var help = document.getElementById("shortcut-help");
+  var pendingG = false;
+
+  function typing(el) {
+    if (!el) return false;
+    var tag = el.tagName;
+    return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || el.isContentEditable;
+  }
+
+  function rows() {
+    var list = document.querySelector("[data-list]");
+    return list ? Array.prototype.slice.call(list.querySelectorAll("tbody tr[data-row]")) : [];
+  }
+
+  function selected(all) {
+    for (var i = 0; i < all.length; i++) {
+      if (all[i].classList.contains("is-selected")) return i;
+    }
+    return -1;
+  }
+
+  function select(all, i) {
+    if (!all.length) return;
+    i = Math.max(0, Math.min(all.length - 1, i));
+    all.forEach(function (r) { r.classList.remove("is-selected"); r.removeAttribute("aria-selected"); });
+    var row = all[i];
+    row.classList.add("is-selected");
+    row.setAttribute("aria-selected", "true");
+    row.scrollIntoView({ block: "nearest" });
+    var link = row.querySelector("[data-open]");
+    if (link) link.focus({ preventScroll: true });
+  }
+
+  function showHelp(on) {
+    if (!help) return;
+    help.hidden = !on;
+    if (on) {
+      var btn = help.querySelector("[data-close-help]");
+      if (btn) btn.focus();
+    }
+  }
+
+  document.addEventListener("keydown", function (e) {
+    if (e.key === "Escape") {
+      if (help && !help.hidden) { showHelp(false); e.preventDefault(); return; }
+      if (typing(document.activeElement)) { document.activeElement.blur(); return; }
+    }
+    if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (typing(e.target)) return;
+    if (help && !help.hidden && e.key !== "?") return;
+
+    var all;
+    if (pendingG) {
+      pendingG = false;
+      if (e.key === "i") { window.location.href = "/"; e.preventDefault(); }
+      return;
+    }
+    switch (e.key) {
+      case "?":
+        showHelp(help && help.hidden);
+        e.preventDefault();
+        break;
+      case "c":
+        if (document.querySelector('a[href="/incidents/new"]')) {
+          window.location.href = "/incidents/new";
+          e.preventDefault();
+        }
+        break;
+      case "/":
+        var search = document.querySelector("[data-search]");
+        if (search) { search.focus(); search.select(); e.preventDefault(); }
+        break;
+      case "j":
+        all = rows();
+        select(all, selected(all) + 1);
+        e.preventDefault();
+        break;
+      case "k":
+        all = rows();
+        var cur = selected(all);
+        select(all, cur < 0 ? 0 : cur - 1);
+        e.preventDefault();
+        break;
+      case "Enter":
+        all = rows();
+        var idx = selected(all);
+        if (idx >= 0 && document.activeElement === document.body) {
+          var link = all[idx].querySelector("[data-open]");
+          if (link) { window.location.href = link.href; e.preventDefault(); }
+        }
+        break;
+      case "g":
+        pendingG = true;
+        setTimeout(function () { pendingG = false; }, 1200);
+        break;
+    }
+  });
+
+  // Clicking a row (not a control in it) opens it, like the title link.
+  document.addEventListener("click", function (e) {
+    var row = e.target.closest && e.target.closest("tr[data-row]");
+    if (!row || e.target.closest("a, button, input, select, label")) return;
+    var link = row.querySelector("[data-open]");
+    if (link) window.location.href = link.href;
+  });
+
+  if (help) {
+    help.addEventListener("click", function (e) {
+      if (e.target === help || e.target.closest("[data-close-help]")) showHelp(false);
+    });
+  }
+
+  document.addEventListener("submit", function (e) {
+    var msg = e.target.getAttribute("data-confirm");
+    if (msg && !window.confirm(msg)) e.preventDefault();
+  });
+
+  document.querySelectorAll("[data-copy]").forEach(function (btn) {
+    var target = document.querySelector(btn.getAttribute("data-copy"));
+    if (!target || !navigator.clipboard) return;
+    btn.hidden = false;
+    btn.addEventListener("click", function () {
+      navigator.clipboard.writeText(target.value).then(function () {
+        btn.textContent = "Copied";
+        setTimeout(function () { btn.textContent = "Copy"; }, 2000);
+      });
+    });
+  });
+  document.querySelectorAll("[data-select-all]").forEach(function (el) {
+    el.addEventListener("focus", function () { el.select(); });
+  });
+})();
