@@ -1,0 +1,189 @@
+package auth_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"steward/internal/audit"
+	"steward/internal/auth"
+	"steward/internal/patch"
+	"steward/internal/problem"
+	"steward/internal/store"
+	"steward/internal/store/storetest"
+)
+
+func TestPasswordHash(t *testing.T) {
+	h, err := auth.HashPassword("correct horse battery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(h, "$argon2id$v=19$") || strings.Contains(h, "correct") {
+		t.Fatalf("hash %q", h)
+	}
+	h2, _ := auth.HashPassword("correct horse battery")
+	if h == h2 {
+		t.Fatal("two hashes of one password are equal: no salt")
+	}
+	for pw, want := range map[string]bool{"correct horse battery": true, "correct horse batterY": false, "": false} {
+		if ok, err := auth.CheckPassword(h, pw); ok != want || err != nil {
+			t.Errorf("CheckPassword(%q) = %v, %v", pw, ok, err)
+		}
+	}
+	if _, err := auth.CheckPassword("$md5$nope", "x"); err == nil {
+		t.Error("a foreign hash format was accepted")
+	}
+}
+
+func TestAccountsSessionsAndTokens(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		ctx := context.Background()
+		db := e.DB
+		u, err := auth.CreateUser(ctx, db, audit.System, auth.NewUser{Email: " Ada@Example.COM ", Name: "Ada", Role: auth.Agent, Password: "a-long-password"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u.Email != "ada@example.com" {
+			t.Fatalf("email not normalised: %q", u.Email)
+		}
+
+		t.Run("validation", func(t *testing.T) {
+			_, err := auth.CreateUser(ctx, db, audit.System, auth.NewUser{Email: "not-an-address", Name: "", Role: "boss", Password: "short"})
+			var inv *problem.Invalid
+			if !errors.As(err, &inv) {
+				t.Fatalf("got %v", err)
+			}
+			for _, f := range []string{"email", "name", "role", "password"} {
+				if inv.Fields[f] == "" {
+					t.Errorf("no message for %s", f)
+				}
+			}
+			_, err = auth.CreateUser(ctx, db, audit.System, auth.NewUser{Email: "ada@example.com", Name: "Twin", Role: auth.Agent, Password: "a-long-password"})
+			if !errors.As(err, &inv) || inv.Fields["email"] == "" {
+				t.Fatalf("duplicate e-mail: %v", err)
+			}
+			missing := int64(4040)
+			_, err = auth.CreateUser(ctx, db, audit.System, auth.NewUser{Email: "r@example.com", Name: "R", Role: auth.Requester, Password: "a-long-password", CustomerID: &missing, GroupIDs: []int64{1}})
+			if !errors.As(err, &inv) || inv.Fields["customer_id"] == "" || inv.Fields["group_ids"] == "" {
+				t.Fatalf("bad references: %v", err)
+			}
+		})
+
+		t.Run("login, session and logout", func(t *testing.T) {
+			cookie, p, err := auth.Login(ctx, db, "ADA@example.com", "a-long-password", "10.0.0.1")
+			if err != nil || p.UserID != u.ID || p.CSRFToken == "" {
+				t.Fatalf("login: %v %+v", err, p)
+			}
+			var stored int
+			db.QueryRow(ctx, "SELECT COUNT(*) FROM sessions WHERE id_hash = ?", cookie).Scan(&stored)
+			if stored != 0 {
+				t.Fatal("the session secret is stored in clear")
+			}
+			if got, err := auth.SessionPrincipal(ctx, db, cookie); err != nil || got.UserID != u.ID {
+				t.Fatalf("session: %v", err)
+			}
+			auth.Logout(ctx, db, cookie)
+			if _, err := auth.SessionPrincipal(ctx, db, cookie); !errors.Is(err, store.ErrNotFound) {
+				t.Fatalf("after logout: %v", err)
+			}
+			if _, _, err := auth.Login(ctx, db, "nobody@example.com", "a-long-password", "10.0.0.1"); !errors.Is(err, auth.ErrBadCredentials) {
+				t.Fatalf("unknown e-mail: %v", err)
+			}
+		})
+
+		t.Run("throttling after repeated failures", func(t *testing.T) {
+			for i := 0; i < auth.MaxFailsPerEmail; i++ {
+				if _, _, err := auth.Login(ctx, db, "ada@example.com", "wrong password", "10.0.0.2"); !errors.Is(err, auth.ErrBadCredentials) {
+					t.Fatalf("failure %d: %v", i, err)
+				}
+			}
+			var th *auth.ErrThrottled
+			_, _, err := auth.Login(ctx, db, "ada@example.com", "a-long-password", "10.0.0.3")
+			if !errors.As(err, &th) || th.RetryAfter <= 0 {
+				t.Fatalf("right password while throttled: %v", err)
+			}
+		})
+
+		t.Run("tokens", func(t *testing.T) {
+			secret, tok, err := auth.CreateToken(ctx, db, audit.System, u.ID, "ci")
+			if err != nil || !strings.HasPrefix(secret, auth.TokenPrefix) || !strings.HasPrefix(secret, tok.Prefix) {
+				t.Fatalf("create: %v %q %+v", err, secret, tok)
+			}
+			p, err := auth.TokenPrincipal(ctx, db, secret)
+			if err != nil || p.UserID != u.ID || p.TokenID != tok.ID {
+				t.Fatalf("principal: %v", err)
+			}
+			if _, err := auth.TokenPrincipal(ctx, db, secret+"x"); !errors.Is(err, store.ErrNotFound) {
+				t.Fatalf("wrong token: %v", err)
+			}
+			// Disabling the account stops its tokens and sessions.
+			off := false
+			if _, err := auth.UpdateUser(ctx, db, audit.System, u.ID, auth.UserPatch{Active: &off}, 0); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := auth.TokenPrincipal(ctx, db, secret); !errors.Is(err, store.ErrNotFound) {
+				t.Fatalf("token of a disabled account: %v", err)
+			}
+			on := true
+			auth.UpdateUser(ctx, db, audit.System, u.ID, auth.UserPatch{Active: &on}, 0)
+			if err := auth.RevokeToken(ctx, db, audit.System, u.ID, tok.ID); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := auth.TokenPrincipal(ctx, db, secret); !errors.Is(err, store.ErrNotFound) {
+				t.Fatalf("revoked token: %v", err)
+			}
+			if err := auth.RevokeToken(ctx, db, audit.System, u.ID, tok.ID); !errors.Is(err, store.ErrNotFound) {
+				t.Fatalf("second revoke: %v", err)
+			}
+		})
+
+		t.Run("update with stale version and null customer", func(t *testing.T) {
+			cur, _ := auth.GetUser(ctx, db, u.ID)
+			name := "Ada L."
+			if _, err := auth.UpdateUser(ctx, db, audit.System, u.ID, auth.UserPatch{Name: &name}, cur.Version+7); !errors.Is(err, problem.ErrStale) {
+				t.Fatalf("stale: %v", err)
+			}
+			got, err := auth.UpdateUser(ctx, db, audit.System, u.ID, auth.UserPatch{Name: &name, CustomerID: patch.Field[int64]{Set: true, Null: true}}, cur.Version)
+			if err != nil || got.Name != name || got.CustomerID != nil {
+				t.Fatalf("update: %v %+v", err, got)
+			}
+		})
+	})
+}
+
+func TestRolePermissions(t *testing.T) {
+	cases := []struct {
+		role auth.Role
+		perm auth.Permission
+		want bool
+	}{
+		{auth.Admin, auth.UserWrite, true},
+		{auth.Agent, auth.UserWrite, false},
+		{auth.Agent, auth.IncidentUpdate, true},
+		{auth.Requester, auth.IncidentUpdate, false},
+		{auth.Requester, auth.IncidentWorkNote, false},
+		{auth.Requester, auth.IncidentComment, true},
+		{auth.Auditor, auth.IncidentRead, true},
+		{auth.Auditor, auth.IncidentComment, false},
+		{auth.Auditor, auth.AuditRead, true},
+		{auth.Agent, auth.AuditRead, false},
+	}
+	for _, c := range cases {
+		p := &auth.Principal{Role: c.role}
+		if got := p.Can(c.perm); got != c.want {
+			t.Errorf("%s can %s = %v, want %v", c.role, c.perm, got, c.want)
+		}
+	}
+	var anon *auth.Principal
+	if anon.Can(auth.IncidentRead) || !anon.Can(auth.Public) || anon.Can(auth.Authenticated) {
+		t.Error("anonymous permissions wrong")
+	}
+	// The auditor changes nothing: no permission of theirs ends in write/create/update/comment.
+	for _, perm := range []auth.Permission{auth.IncidentCreate, auth.IncidentUpdate, auth.IncidentComment, auth.IncidentWorkNote,
+		auth.CustomerWrite, auth.GroupWrite, auth.UserWrite, auth.SettingsWrite} {
+		if (&auth.Principal{Role: auth.Auditor}).Can(perm) {
+			t.Errorf("auditor holds %s", perm)
+		}
+	}
+}
