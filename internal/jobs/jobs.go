@@ -70,14 +70,7 @@ type Worker struct {
 
 // Run polls until ctx ends, then returns after the jobs in hand finish.
 func (w *Worker) Run(ctx context.Context) {
-	if w.Interval <= 0 {
-		w.Interval = time.Second
-	}
-	if w.Lease <= 0 {
-		w.Lease = 5 * time.Minute
-	}
-	host, _ := os.Hostname()
-	w.name = host + ":" + strconv.Itoa(os.Getpid())
+	w.defaults()
 	t := time.NewTicker(w.Interval)
 	defer t.Stop()
 	for {
@@ -92,8 +85,22 @@ func (w *Worker) Run(ctx context.Context) {
 	}
 }
 
+func (w *Worker) defaults() {
+	if w.Interval <= 0 {
+		w.Interval = time.Second
+	}
+	if w.Lease <= 0 {
+		w.Lease = 5 * time.Minute
+	}
+	if w.name == "" {
+		host, _ := os.Hostname()
+		w.name = host + ":" + strconv.Itoa(os.Getpid())
+	}
+}
+
 // RunDue claims due jobs and runs them one after another; it reports how many ran.
 func (w *Worker) RunDue(ctx context.Context) (int, error) {
+	w.defaults()
 	batch, err := w.claim(ctx, 20)
 	if err != nil {
 		return 0, err
@@ -124,8 +131,18 @@ func (w *Worker) claim(ctx context.Context, n int) ([]Job, error) {
 	if w.DB.Dialect() == store.Postgres {
 		lock = " FOR UPDATE SKIP LOCKED"
 	}
+	// Look before taking the write lock: most polls find nothing to do.
+	var one int
+	err := store.ScanErr(w.DB.QueryRow(ctx, `SELECT 1 FROM jobs
+		WHERE (state = 'pending' AND run_at <= ?) OR (state = 'running' AND locked_until < ?) LIMIT 1`,
+		store.TS(now), store.TS(now)).Scan(&one))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
 	var out []Job
-	err := w.DB.InTx(ctx, func(tx *store.Tx) error {
+	err = w.DB.InTx(ctx, func(tx *store.Tx) error {
 		rs, err := tx.Query(ctx, `UPDATE jobs SET state = 'running', locked_by = ?, locked_until = ?, attempts = attempts + 1
 			WHERE id IN (SELECT id FROM jobs
 				WHERE (state = 'pending' AND run_at <= ?) OR (state = 'running' AND locked_until < ?)
