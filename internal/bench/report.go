@@ -89,15 +89,24 @@ func (r *Result) WriteText(w io.Writer) {
 		fmt.Fprintln(w, "\nby request:")
 		width := 0
 		for _, q := range r.Queries {
-			width = max(width, len(q.Label))
+			width = max(width, len(q.Label), len("all ")+len(q.Op))
 		}
-		for _, q := range r.Ops {
-			if len(r.Ops) > 1 {
-				fmt.Fprintf(w, "  %-*s %8d %9.1f/s %5d err  %s\n", width, "all "+string(q.Op), q.Requests, q.PerSecond, q.Errors, q.Latency)
+		line := func(label string, q OpResult) {
+			fmt.Fprintf(w, "  %-*s %8d %9.1f/s %5d err  %s\n", width, label, q.Requests, q.PerSecond, q.Errors, q.Latency)
+		}
+		for _, o := range r.Ops {
+			var labels []OpResult
+			for _, q := range r.Queries {
+				if q.Op == o.Op {
+					labels = append(labels, q)
+				}
 			}
-		}
-		for _, q := range r.Queries {
-			fmt.Fprintf(w, "  %-*s %8d %9.1f/s %5d err  %s\n", width, q.Label, q.Requests, q.PerSecond, q.Errors, q.Latency)
+			if len(labels) > 1 {
+				line("all "+string(o.Op), o)
+			}
+			for _, q := range labels {
+				line(q.Label, q)
+			}
 		}
 	}
 	if len(r.FirstErrors) > 0 {
