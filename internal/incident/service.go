@@ -87,7 +87,7 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, in NewIncident,
 		Priority: matrix.Priority(in.Impact, in.Urgency), State: New, GroupID: in.GroupID,
 		AssigneeID: in.AssigneeID, Service: in.Service, Major: in.Major, CreatedAt: now, UpdatedAt: now, Version: 1,
 	}
-	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
+	err = s.DB.InTxShared(ctx, func(tx *store.Tx) error {
 		if err := insert(ctx, tx, &inc, p.UserID); err != nil {
 			return err
 		}

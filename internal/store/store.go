@@ -62,6 +62,95 @@ type DB struct {
 	read    *sql.DB
 	path    string
 	rebinds sync.Map
+	stmts   stmtCache
+
+	// Group commit on SQLite; nil on PostgreSQL.
+	batch     chan batchReq
+	quit      chan struct{}
+	batchDone chan struct{}
+}
+
+// stmtCache keeps prepared statements by SQL text: parsing SQL costs more
+// than running most of Steward's statements. database/sql prepares each
+// statement lazily on every connection that runs it.
+type stmtCache struct {
+	mu      sync.Mutex
+	read    map[string]*sql.Stmt
+	write   map[string]*sql.Stmt
+	pending map[string]bool // write statements first seen inside a transaction
+}
+
+// maxCachedStmts bounds each map; lists with many filter combinations
+// produce many SQL texts, and the rarest need no cache.
+const maxCachedStmts = 400
+
+func (c *stmtCache) get(write bool, q string) (*sql.Stmt, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	m := c.read
+	if write {
+		m = c.write
+	}
+	st, ok := m[q]
+	return st, ok || len(m) >= maxCachedStmts
+}
+
+func (c *stmtCache) put(write bool, q string, st *sql.Stmt) *sql.Stmt {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	m := &c.read
+	if write {
+		m = &c.write
+	}
+	if *m == nil {
+		*m = map[string]*sql.Stmt{}
+	}
+	if old, ok := (*m)[q]; ok {
+		st.Close()
+		return old
+	}
+	(*m)[q] = st
+	return st
+}
+
+// stmt returns the cached statement for q on pool, preparing it when it is
+// new. It never holds the cache lock while preparing: a prepare may wait for
+// a connection.
+func (db *DB) stmt(ctx context.Context, pool *sql.DB, q string) (*sql.Stmt, error) {
+	write := pool == db.write
+	if st, known := db.stmts.get(write, q); known {
+		return st, nil
+	}
+	st, err := pool.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return db.stmts.put(write, q, st), nil
+}
+
+// notePending remembers a write statement seen inside a transaction, to be
+// prepared once the transaction has let go of the write connection.
+func (db *DB) notePending(q string) {
+	db.stmts.mu.Lock()
+	if db.stmts.pending == nil {
+		db.stmts.pending = map[string]bool{}
+	}
+	if len(db.stmts.pending) < maxCachedStmts {
+		db.stmts.pending[q] = true
+	}
+	db.stmts.mu.Unlock()
+}
+
+func (db *DB) preparePending(ctx context.Context) {
+	db.stmts.mu.Lock()
+	pending := db.stmts.pending
+	db.stmts.pending = nil
+	db.stmts.mu.Unlock()
+	for q := range pending {
+		if _, err := db.stmt(ctx, db.write, q); err != nil {
+			return // not worth failing for; the statement runs unprepared
+		}
+	}
 }
 
 // DBFile is the name of the SQLite database inside the data folder.
@@ -109,7 +198,10 @@ func openSQLite(ctx context.Context, opts Options) (*DB, error) {
 	}
 	read.SetMaxOpenConns(opts.ReadConns)
 	read.SetMaxIdleConns(opts.ReadConns)
-	return &DB{dialect: SQLite, write: write, read: read, path: path}, nil
+	db := &DB{dialect: SQLite, write: write, read: read, path: path,
+		batch: make(chan batchReq), quit: make(chan struct{}), batchDone: make(chan struct{})}
+	go db.runBatches()
+	return db, nil
 }
 
 func openPostgres(ctx context.Context, opts Options) (*DB, error) {
@@ -137,6 +229,22 @@ func (db *DB) Path() string { return db.path }
 
 // Close closes every connection.
 func (db *DB) Close() error {
+	if db.quit != nil {
+		select {
+		case <-db.quit:
+		default:
+			close(db.quit)
+		}
+		<-db.batchDone
+	}
+	db.stmts.mu.Lock()
+	for _, m := range []map[string]*sql.Stmt{db.stmts.read, db.stmts.write} {
+		for _, st := range m {
+			st.Close()
+		}
+	}
+	db.stmts.read, db.stmts.write = nil, nil
+	db.stmts.mu.Unlock()
 	err := db.write.Close()
 	if db.read != db.write {
 		if rerr := db.read.Close(); err == nil {
@@ -191,17 +299,35 @@ func (db *DB) rebind(q string) string {
 }
 
 func (db *DB) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	rows, err := db.read.QueryContext(ctx, db.rebind(q), args...)
+	q = db.rebind(q)
+	if st, err := db.stmt(ctx, db.read, q); err != nil {
+		return nil, Translate(err)
+	} else if st != nil {
+		rows, err := st.QueryContext(ctx, args...)
+		return rows, Translate(err)
+	}
+	rows, err := db.read.QueryContext(ctx, q, args...)
 	return rows, Translate(err)
 }
 
 func (db *DB) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
-	return db.read.QueryRowContext(ctx, db.rebind(q), args...)
+	q = db.rebind(q)
+	if st, err := db.stmt(ctx, db.read, q); err == nil && st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return db.read.QueryRowContext(ctx, q, args...)
 }
 
 // Exec runs a single write statement in its own transaction.
 func (db *DB) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	res, err := db.write.ExecContext(ctx, db.rebind(q), args...)
+	q = db.rebind(q)
+	if st, err := db.stmt(ctx, db.write, q); err != nil {
+		return nil, Translate(err)
+	} else if st != nil {
+		res, err := st.ExecContext(ctx, args...)
+		return res, Translate(err)
+	}
+	res, err := db.write.ExecContext(ctx, q, args...)
 	return res, Translate(err)
 }
 
@@ -213,17 +339,49 @@ type Tx struct {
 
 func (t *Tx) Dialect() Dialect { return t.db.dialect }
 
+// txStmt returns the cached statement bound to this transaction, or nil
+// when it is not cached yet (the transaction holds the only write
+// connection on SQLite, so it cannot be prepared on the pool now).
+func (t *Tx) txStmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	st, known := t.db.stmts.get(true, q)
+	if st == nil {
+		if !known {
+			t.db.notePending(q)
+		}
+		return nil, nil
+	}
+	return t.tx.StmtContext(ctx, st), nil
+}
+
 func (t *Tx) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	rows, err := t.tx.QueryContext(ctx, t.db.rebind(q), args...)
+	q = t.db.rebind(q)
+	if st, err := t.txStmt(ctx, q); err != nil {
+		return nil, Translate(err)
+	} else if st != nil {
+		rows, err := st.QueryContext(ctx, args...)
+		return rows, Translate(err)
+	}
+	rows, err := t.tx.QueryContext(ctx, q, args...)
 	return rows, Translate(err)
 }
 
 func (t *Tx) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
-	return t.tx.QueryRowContext(ctx, t.db.rebind(q), args...)
+	q = t.db.rebind(q)
+	if st, err := t.txStmt(ctx, q); err == nil && st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return t.tx.QueryRowContext(ctx, q, args...)
 }
 
 func (t *Tx) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	res, err := t.tx.ExecContext(ctx, t.db.rebind(q), args...)
+	q = t.db.rebind(q)
+	if st, err := t.txStmt(ctx, q); err != nil {
+		return nil, Translate(err)
+	} else if st != nil {
+		res, err := st.ExecContext(ctx, args...)
+		return res, Translate(err)
+	}
+	res, err := t.tx.ExecContext(ctx, q, args...)
 	return res, Translate(err)
 }
 
@@ -234,6 +392,7 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 		return Translate(err)
 	}
 	tx := &Tx{db: db, tx: sqlTx}
+	defer db.preparePending(context.WithoutCancel(ctx))
 	if err := fn(tx); err != nil {
 		sqlTx.Rollback()
 		return err
