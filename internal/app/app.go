@@ -57,6 +57,9 @@ func OpenStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*store
 	for _, m := range applied {
 		log.Info("migration applied", "name", m)
 	}
+	if err := db.Optimize(ctx); err != nil {
+		log.Warn("refreshing planner statistics", "err", err)
+	}
 	return db, nil
 }
 
@@ -170,6 +173,9 @@ func (a *App) maintain(ctx context.Context) {
 			if _, err := a.DB.Exec(ctx, q.sql, store.TS(q.before)); err != nil && ctx.Err() == nil {
 				a.Log.Warn("maintenance", "err", err)
 			}
+		}
+		if err := a.DB.Optimize(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Warn("maintenance: planner statistics", "err", err)
 		}
 		select {
 		case <-ctx.Done():

@@ -436,3 +436,14 @@ func Translate(err error) error {
 // Row scanning errors come back from (*sql.Row).Scan, which the caller runs;
 // ScanErr translates them.
 func ScanErr(err error) error { return Translate(err) }
+
+// Optimize refreshes the query planner's statistics where they are stale
+// (SQLite; PostgreSQL's autovacuum does this itself). analysis_limit keeps
+// the cost bounded on large tables.
+func (db *DB) Optimize(ctx context.Context) error {
+	if db.dialect != SQLite {
+		return nil
+	}
+	_, err := db.write.ExecContext(ctx, "PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002")
+	return err
+}
