@@ -45,3 +45,42 @@ func TestChainDetectsTampering(t *testing.T) {
 		}
 	})
 }
+
+// Two nodes on one PostgreSQL database append concurrently; the chain stays
+// one unbroken line.
+func TestChainHoldsAcrossNodes(t *testing.T) {
+	pg, ok := storetest.Postgres(t)
+	if !ok {
+		t.Skip("STEWARD_TEST_POSTGRES_URL is not set; several nodes need PostgreSQL")
+	}
+	ctx := context.Background()
+	other, err := store.Open(ctx, store.Options{DatabaseURL: pg.URL, ReadConns: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	done := make(chan error, 16)
+	for i := 0; i < 16; i++ {
+		db := pg.DB
+		if i%2 == 1 {
+			db = other
+		}
+		go func(i int, db *store.DB) {
+			var err error
+			for j := 0; j < 20 && err == nil; j++ {
+				err = db.InTx(ctx, func(tx *store.Tx) error {
+					return audit.Record(ctx, tx, audit.System, "update", "incident", i, map[string]int{"j": j})
+				})
+			}
+			done <- err
+		}(i, db)
+	}
+	for i := 0; i < 16; i++ {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := audit.Verify(ctx, pg.DB); err != nil || n != 320 {
+		t.Fatalf("verify: %d entries, %v", n, err)
+	}
+}
