@@ -60,6 +60,9 @@ func (wb *Web) queue(w http.ResponseWriter, r *http.Request) {
 	f, tab, msg := buildFilter(p, v.Q)
 	v.View, v.Heading = tab.Key, tab.Label
 	if p.IsStaff() {
+		v.Heading = "Incidents"
+	}
+	if p.IsStaff() {
 		v.Tabs = staffQueues
 		opts, err := wb.formOptions(r, false)
 		if err != nil {
@@ -101,7 +104,7 @@ func (wb *Web) queue(w http.ResponseWriter, r *http.Request) {
 			v.Empty = "No incidents match these filters."
 		}
 	}
-	wb.render(w, r, status, "queue", page{Title: v.Heading, Active: "incidents", Data: v})
+	wb.render(w, r, status, "queue", page{Title: tab.Label, Active: "incidents", Data: v})
 }
 
 // buildFilter turns the query string into a list filter; a message comes

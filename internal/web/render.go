@@ -194,6 +194,7 @@ var funcs = template.FuncMap{
 		return false
 	},
 	"initials": initials,
+	"sentence": sentence,
 	"list":     func(s ...string) []string { return s },
 	"dict": func(kv ...any) (map[string]any, error) {
 		if len(kv)%2 != 0 {
@@ -276,4 +277,21 @@ func initials(name string) string {
 		}
 	}
 	return strings.ToUpper(string(out))
+}
+
+// sentence turns a domain message about a field ("is required", "must be
+// at most 200 characters") into one that stands next to the field.
+func sentence(msg string) string {
+	if strings.HasPrefix(msg, "are ") {
+		return "These " + msg + "."
+	}
+	for _, verb := range []string{"is ", "must ", "can ", "cannot ", "only "} {
+		if strings.HasPrefix(msg, verb) {
+			return "This field " + msg + "."
+		}
+	}
+	if msg == "" {
+		return msg
+	}
+	return strings.ToUpper(msg[:1]) + msg[1:] + "."
 }
