@@ -176,15 +176,15 @@ func (pp *people) incident(rng *rand.Rand, now time.Time, i int) (incident.Incid
 	journal := []incident.Entry{{Kind: "created", AuthorID: &req, AuthorName: reqName, CreatedAt: created}}
 	age := now.Sub(created)
 	// Older incidents are further along; the last week still has open work.
-	state := incident.New
+	var state incident.State
 	switch r := rng.Float64(); {
-	case age > 14*24*time.Hour && r < 0.85:
+	case age > 30*24*time.Hour && r < 0.97, age > 10*24*time.Hour && r < 0.8:
 		state = incident.Closed
-	case age > 3*24*time.Hour && r < 0.6:
+	case age > 3*24*time.Hour && r < 0.6, age > 10*24*time.Hour && r < 0.95:
 		state = incident.Resolved
 	case r < 0.25:
 		state = incident.New
-	case r < 0.75:
+	case r < 0.8:
 		state = incident.InProgress
 	default:
 		state = incident.OnHold

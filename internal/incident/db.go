@@ -9,16 +9,20 @@ import (
 	"steward/internal/store"
 )
 
-const selectCols = `SELECT i.id, i.title, i.description, i.requester_id, i.customer_id, i.category, i.subcategory,
+const incidentCols = `i.id, i.title, i.description, i.requester_id, i.customer_id, i.category, i.subcategory,
 	i.impact, i.urgency, i.priority, i.state, i.hold_reason, i.group_id, i.assignee_id, i.service, i.major,
 	i.resolution_code, i.resolution_notes, i.reopen_count, i.created_at, i.updated_at, i.first_response_at,
 	i.resolved_at, i.closed_at, i.version,
-	COALESCE(r.name, ''), COALESCE(c.name, ''), COALESCE(g.name, ''), COALESCE(a.name, '')
-	FROM incidents i
+	COALESCE(r.name, ''), COALESCE(c.name, ''), COALESCE(g.name, ''), COALESCE(a.name, '')`
+
+// nameJoins bring in the display names of an incident's references.
+const nameJoins = `
 	LEFT JOIN users r ON r.id = i.requester_id
 	LEFT JOIN customers c ON c.id = i.customer_id
 	LEFT JOIN support_groups g ON g.id = i.group_id
 	LEFT JOIN users a ON a.id = i.assignee_id`
+
+const selectCols = "SELECT " + incidentCols + " FROM incidents i" + nameJoins
 
 func scanIncident(r interface{ Scan(...any) error }) (Incident, error) {
 	var inc Incident

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -28,7 +29,7 @@ type Filter struct {
 	CreatedAfter  time.Time
 	CreatedBefore time.Time
 	Query         string // full-text search over title, description and public comments
-	Sort          string // created_at, updated_at, priority; a leading "-" sorts descending
+	Sort          string // created_at, updated_at, priority or number; a leading "-" sorts descending
 	Limit         int
 	Cursor        string
 }
@@ -36,8 +37,9 @@ type Filter struct {
 // MaxLimit caps one page.
 const MaxLimit = 200
 
-// sortColumns are the keys a list may be ordered by.
-var sortColumns = map[string]string{"created_at": "i.created_at", "updated_at": "i.updated_at", "priority": "i.priority"}
+// sortColumns are the keys a list may be ordered by. Each has an index that
+// ends in id, so a page is a walk along it.
+var sortColumns = map[string]string{"created_at": "i.created_at", "updated_at": "i.updated_at", "priority": "i.priority", "number": "i.id"}
 
 // cursor is the keyset position after the last row of a page.
 type cursor struct {
@@ -70,17 +72,30 @@ type Page struct {
 }
 
 // List returns the incidents p may see that match f, one page at a time.
+//
+// Every list is shaped so that the database walks an index in the order of
+// the page and stops when the page is full: a filter on one value of a
+// column uses that column's (column, created_at, id) index; a filter with
+// several values is checked row by row during the walk instead of fetching
+// all matches and sorting them. Searches walk the search index newest first.
 func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) (Page, error) {
 	if !p.Can(auth.IncidentRead) {
 		return Page{}, problem.ErrForbidden
 	}
 	if f.Sort == "" {
 		f.Sort = "-created_at"
+		if f.Query != "" {
+			f.Sort = "-number"
+		}
 	}
 	desc := strings.HasPrefix(f.Sort, "-")
-	col, ok := sortColumns[strings.TrimPrefix(f.Sort, "-")]
+	key := strings.TrimPrefix(f.Sort, "-")
+	col, ok := sortColumns[key]
 	if !ok {
-		return Page{}, problem.Field("sort", "must be one of created_at, updated_at, priority, optionally with a leading -")
+		return Page{}, problem.Field("sort", "must be one of created_at, updated_at, priority, number, optionally with a leading -")
+	}
+	if f.Query != "" && key != "number" {
+		return Page{}, problem.Field("sort", "search results are ordered by number: use number or -number")
 	}
 	if f.Limit <= 0 {
 		f.Limit = 50
@@ -88,14 +103,20 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) (Page, 
 	if f.Limit > MaxLimit {
 		return Page{}, problem.Field("limit", "must be between 1 and %d", MaxLimit)
 	}
+	from := " FROM incidents i"
 	where, args := s.where(p, f)
 	if f.Query != "" {
-		clause, arg, ok := s.searchClause(f.Query)
+		clause, arg, sqliteFTS, ok := s.searchClause(f.Query)
 		if !ok {
 			return Page{}, problem.Field("q", "must contain at least one letter or digit")
 		}
-		where = append(where, clause)
-		args = append(args, arg)
+		if sqliteFTS {
+			// Drive the page from the search index, which yields rowids in order.
+			from = " FROM incident_fts f JOIN incidents i ON i.id = f.rowid"
+			col = "f.rowid"
+		}
+		where = append([]string{clause}, where...)
+		args = append([]any{arg}, args...)
 	}
 	op, dir := ">", "ASC"
 	if desc {
@@ -106,22 +127,28 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) (Page, 
 		if err != nil {
 			return Page{}, err
 		}
-		var v any = c.Val
-		if col == "i.priority" {
-			var n int
-			if _, err := fmt.Sscan(c.Val, &n); err != nil {
+		switch key {
+		case "number":
+			where, args = append(where, fmt.Sprintf("%s %s ?", col, op)), append(args, c.ID)
+		case "priority":
+			n, err := strconv.Atoi(c.Val)
+			if err != nil {
 				return Page{}, ErrBadCursor
 			}
-			v = n
+			where, args = append(where, fmt.Sprintf("(%s, i.id) %s (?, ?)", col, op)), append(args, n, c.ID)
+		default:
+			where, args = append(where, fmt.Sprintf("(%s, i.id) %s (?, ?)", col, op)), append(args, c.Val, c.ID)
 		}
-		where = append(where, fmt.Sprintf("(%s %s ? OR (%s = ? AND i.id %s ?))", col, op, col, op))
-		args = append(args, v, v, c.ID)
 	}
-	q := selectCols
+	q := "SELECT " + incidentCols + from + nameJoins
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	q += fmt.Sprintf(" ORDER BY %s %s, i.id %s LIMIT ?", col, dir, dir)
+	if key == "number" {
+		q += fmt.Sprintf(" ORDER BY %s %s LIMIT ?", col, dir)
+	} else {
+		q += fmt.Sprintf(" ORDER BY %s %s, i.id %s LIMIT ?", col, dir, dir)
+	}
 	args = append(args, f.Limit+1)
 	rows, err := s.DB.Query(ctx, q, args...)
 	if err != nil {
@@ -142,71 +169,96 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) (Page, 
 	if len(page.Items) > f.Limit {
 		page.Items = page.Items[:f.Limit]
 		last := page.Items[f.Limit-1]
-		val := store.TS(last.CreatedAt)
-		switch col {
-		case "i.updated_at":
-			val = store.TS(last.UpdatedAt)
-		case "i.priority":
-			val = fmt.Sprint(int(last.Priority))
+		c := cursor{Sort: f.Sort, ID: last.ID}
+		switch key {
+		case "created_at":
+			c.Val = store.TS(last.CreatedAt)
+		case "updated_at":
+			c.Val = store.TS(last.UpdatedAt)
+		case "priority":
+			c.Val = strconv.Itoa(int(last.Priority))
 		}
-		page.NextCursor = encodeCursor(cursor{Sort: f.Sort, Val: val, ID: last.ID})
+		page.NextCursor = encodeCursor(c)
 	}
 	return page, nil
+}
+
+// walked returns col in a form no index can serve, so that a filter on
+// several values of it is checked during the walk of the sort index.
+func (s *Service) walked(col string, text bool) string {
+	switch {
+	case s.DB.Dialect() == store.SQLite:
+		return "+" + col
+	case text:
+		return "(" + col + " || '')"
+	default:
+		return "(" + col + " + 0)"
+	}
 }
 
 func (s *Service) where(p *auth.Principal, f Filter) ([]string, []any) {
 	var where []string
 	var args []any
-	in := func(col string, n int) string {
-		return col + " IN (" + strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + ")"
+	add := func(clause string, vals ...any) {
+		where, args = append(where, clause), append(args, vals...)
+	}
+	in := func(col string, text bool, vals []any) {
+		if len(vals) == 1 {
+			add(col+" = ?", vals[0])
+			return
+		}
+		add(s.walked(col, text)+" IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(vals)), ", ")+")", vals...)
 	}
 	if !p.IsStaff() {
 		if p.CustomerID != 0 {
-			where, args = append(where, "i.customer_id = ?"), append(args, p.CustomerID)
+			add("i.customer_id = ?", p.CustomerID)
 		} else {
-			where, args = append(where, "i.requester_id = ?"), append(args, p.UserID)
+			add("i.requester_id = ?", p.UserID)
 		}
 	}
 	if len(f.States) > 0 {
-		where = append(where, in("i.state", len(f.States)))
-		for _, st := range f.States {
-			args = append(args, string(st))
+		vals := make([]any, len(f.States))
+		for i, st := range f.States {
+			vals[i] = string(st)
 		}
+		in("i.state", true, vals)
 	}
 	if len(f.Priorities) > 0 {
-		where = append(where, in("i.priority", len(f.Priorities)))
-		for _, pr := range f.Priorities {
-			args = append(args, int(pr))
+		vals := make([]any, len(f.Priorities))
+		for i, pr := range f.Priorities {
+			vals[i] = int(pr)
 		}
+		in("i.priority", false, vals)
 	}
 	if len(f.GroupIDs) > 0 {
-		where = append(where, in("i.group_id", len(f.GroupIDs)))
-		for _, g := range f.GroupIDs {
-			args = append(args, g)
+		vals := make([]any, len(f.GroupIDs))
+		for i, g := range f.GroupIDs {
+			vals[i] = g
 		}
+		in("i.group_id", false, vals)
 	}
 	if f.Unassigned {
-		where = append(where, "i.assignee_id IS NULL")
+		add("i.assignee_id IS NULL")
 	} else if f.AssigneeID != 0 {
-		where, args = append(where, "i.assignee_id = ?"), append(args, f.AssigneeID)
+		add("i.assignee_id = ?", f.AssigneeID)
 	}
 	if f.CustomerID != 0 {
-		where, args = append(where, "i.customer_id = ?"), append(args, f.CustomerID)
+		add("i.customer_id = ?", f.CustomerID)
 	}
 	if f.RequesterID != 0 {
-		where, args = append(where, "i.requester_id = ?"), append(args, f.RequesterID)
+		add("i.requester_id = ?", f.RequesterID)
 	}
 	if f.Category != "" {
-		where, args = append(where, "i.category = ?"), append(args, f.Category)
+		add("i.category = ?", f.Category)
 	}
 	if f.Major != nil {
-		where, args = append(where, "i.major = ?"), append(args, *f.Major)
+		add("i.major = ?", *f.Major)
 	}
 	if !f.CreatedAfter.IsZero() {
-		where, args = append(where, "i.created_at >= ?"), append(args, store.TS(f.CreatedAfter))
+		add("i.created_at >= ?", store.TS(f.CreatedAfter))
 	}
 	if !f.CreatedBefore.IsZero() {
-		where, args = append(where, "i.created_at < ?"), append(args, store.TS(f.CreatedBefore))
+		add("i.created_at < ?", store.TS(f.CreatedBefore))
 	}
 	return where, args
 }
@@ -222,10 +274,10 @@ func searchTerms(q string) []string {
 
 // searchClause builds the engine's full-text condition. Every word must
 // match; the last one also matches as a prefix, so results follow typing.
-func (s *Service) searchClause(q string) (string, string, bool) {
+func (s *Service) searchClause(q string) (clause, arg string, sqliteFTS, ok bool) {
 	words := searchTerms(q)
 	if len(words) == 0 {
-		return "", "", false
+		return "", "", false, false
 	}
 	parts := make([]string, len(words))
 	if s.DB.Dialect() == store.Postgres {
@@ -233,11 +285,11 @@ func (s *Service) searchClause(q string) (string, string, bool) {
 			parts[i] = strings.ToLower(w)
 		}
 		parts[len(parts)-1] += ":*"
-		return "i.search @@ to_tsquery('english', ?)", strings.Join(parts, " & "), true
+		return "i.search @@ to_tsquery('english', ?)", strings.Join(parts, " & "), false, true
 	}
 	for i, w := range words {
 		parts[i] = `"` + w + `"`
 	}
 	parts[len(parts)-1] += "*"
-	return "i.id IN (SELECT rowid FROM incident_fts WHERE incident_fts MATCH ?)", strings.Join(parts, " "), true
+	return "incident_fts MATCH ?", strings.Join(parts, " "), true, true
 }

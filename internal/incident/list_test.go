@@ -79,7 +79,7 @@ func TestListFiltersSearchAndPages(t *testing.T) {
 			}
 		}
 
-		for _, sort := range []string{"-created_at", "created_at", "-updated_at", "priority", "-priority"} {
+		for _, sort := range []string{"-created_at", "created_at", "-updated_at", "priority", "-priority", "number", "-number"} {
 			seen := map[int64]bool{}
 			f := incident.Filter{Sort: sort, Limit: 7}
 			pages := 0
@@ -105,11 +105,34 @@ func TestListFiltersSearchAndPages(t *testing.T) {
 			}
 		}
 
+		// Search results page newest first by number.
+		seen, f, last := map[int64]bool{}, incident.Filter{Query: "printer", Limit: 3}, int64(1<<62)
+		for {
+			page, err := w.svc.List(ctx, w.agent, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, inc := range page.Items {
+				if seen[inc.ID] || inc.ID >= last {
+					t.Fatalf("search page order broken at %s", inc.Number)
+				}
+				seen[inc.ID], last = true, inc.ID
+			}
+			if page.NextCursor == "" {
+				break
+			}
+			f.Cursor = page.NextCursor
+		}
+		if len(seen) != 10 {
+			t.Fatalf("search over pages found %d, want 10", len(seen))
+		}
+
 		bad := []incident.Filter{
 			{Cursor: "garbage!"},
 			{Sort: "title"},
 			{Limit: 500},
 			{Query: "!!!"},
+			{Query: "printer", Sort: "-created_at"},
 		}
 		for _, f := range bad {
 			var inv *problem.Invalid

@@ -18,14 +18,15 @@ type batchReq struct {
 	done chan error
 }
 
-// InTxShared runs fn like InTx, but on SQLite it may share one transaction
-// with other callers who are waiting at the same moment (group commit):
-// one commit then writes the pages they all touched. If any fn of a batch
-// fails, or the commit does, the batch is rolled back and each fn runs
-// again in a transaction of its own, so one caller's error never reaches
-// another. fn must therefore be safe to run twice. InTxShared returns nil
-// only after fn's writes have committed. On PostgreSQL, which runs writers
-// in parallel, it is InTx.
+// InTxShared runs fn like InTx, but it may share one transaction with
+// other callers who are waiting at the same moment (group commit): one
+// commit, one write-ahead-log flush, for all of them. Audited writes are
+// serialised on both engines (the audit chain has one head), so sharing
+// the commit is where throughput comes from. If any fn of a batch fails, or
+// the commit does, the batch is rolled back and each fn runs again in a
+// transaction of its own, so one caller's error never reaches another; fn
+// must therefore be safe to run twice. InTxShared returns nil only after
+// fn's writes have committed.
 func (db *DB) InTxShared(ctx context.Context, fn func(tx *Tx) error) error {
 	if db.batch == nil {
 		return db.InTx(ctx, fn)

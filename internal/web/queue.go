@@ -195,7 +195,10 @@ func buildFilter(p *auth.Principal, q url.Values) (incident.Filter, queueTab, st
 	readDate("to", &f.CreatedBefore, 1) // "to" includes that whole day
 	f.Query = q.Get("q")
 	f.Sort = q.Get("sort")
-	if f.Sort == "" {
+	switch {
+	case f.Query != "":
+		f.Sort = "" // search results come newest first, by number
+	case f.Sort == "":
 		f.Sort = "-updated_at"
 	}
 	if len(bad) > 0 {

@@ -391,3 +391,21 @@ func TestErrorsAndStatic(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func TestQueueSearch(t *testing.T) {
+	s := newSite(t)
+	a := s.signedIn("agent")
+	p := a.post("/incidents", url.Values{"title": {"Zeppelin hangar door stuck"}})
+	if p.status != http.StatusSeeOther {
+		t.Fatalf("create: %d", p.status)
+	}
+	for _, path := range []string{"/?view=all&q=zeppelin", "/?view=all&q=zeppelin&sort=priority"} {
+		res := a.get(path)
+		if res.status != http.StatusOK || !strings.Contains(res.body, "Zeppelin hangar door stuck") {
+			t.Errorf("%s: %d, search result missing", path, res.status)
+		}
+		if strings.Contains(res.body, "VPN drops every few minutes") || strings.Contains(res.body, "Outlook keeps asking") {
+			t.Errorf("%s: unrelated incidents in the results", path)
+		}
+	}
+}

@@ -105,17 +105,18 @@ CREATE TABLE incidents (
     closed_at          TEXT,
     version            INTEGER NOT NULL DEFAULT 1
 );
+-- Lists walk one of these in sort order and stop after a page: each serves
+-- "one value of this column, newest first". Filters with several values
+-- are checked while walking (see internal/incident/list.go).
 CREATE INDEX incidents_created ON incidents (created_at, id);
 CREATE INDEX incidents_updated ON incidents (updated_at, id);
 CREATE INDEX incidents_state ON incidents (state, created_at, id);
-CREATE INDEX incidents_priority ON incidents (priority, created_at, id);
-CREATE INDEX incidents_group ON incidents (group_id, state, created_at);
-CREATE INDEX incidents_assignee ON incidents (assignee_id, state, created_at);
+CREATE INDEX incidents_priority ON incidents (priority, id);
+CREATE INDEX incidents_group ON incidents (group_id, created_at, id);
+CREATE INDEX incidents_assignee ON incidents (assignee_id, created_at, id);
 CREATE INDEX incidents_customer ON incidents (customer_id, created_at, id);
-CREATE INDEX incidents_requester ON incidents (requester_id, created_at);
-CREATE INDEX incidents_category ON incidents (category, created_at);
-CREATE INDEX incidents_major ON incidents (major, state) WHERE major;
-CREATE INDEX incidents_resolved ON incidents (state, resolved_at);
+CREATE INDEX incidents_requester ON incidents (requester_id, created_at, id);
+CREATE INDEX incidents_category ON incidents (category, created_at, id);
 
 CREATE VIRTUAL TABLE incident_fts USING fts5 (
     title, description, comments, tokenize = 'porter unicode61'
