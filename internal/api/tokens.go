@@ -56,7 +56,7 @@ func (a *API) revokeToken(w http.ResponseWriter, r *http.Request) {
 
 func (a *API) listAudit(w http.ResponseWriter, r *http.Request) {
 	q := newQuery(r, "entity", "entity_id", "limit", "cursor")
-	f := audit.Filter{Entity: q.str("entity", 50), EntityID: q.str("entity_id", 50), After: q.int64("cursor"), Limit: q.limit()}
+	f := audit.Filter{Entity: q.str("entity", 50), EntityID: q.str("entity_id", 50), Before: q.int64("cursor"), Limit: q.limit()}
 	if err := q.err(); err != nil {
 		a.fail(w, r, err)
 		return

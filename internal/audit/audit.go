@@ -157,7 +157,7 @@ func scan(r scanner) (Entry, error) {
 type Filter struct {
 	Entity   string
 	EntityID string
-	After    int64 // keyset: entries with seq below this (newest first); 0 for the start
+	Before   int64 // keyset: entries with seq below this (newest first); 0 for the newest
 	Limit    int
 }
 
@@ -173,9 +173,9 @@ func List(ctx context.Context, db store.Querier, f Filter) ([]Entry, error) {
 		where = append(where, "entity_id = ?")
 		args = append(args, f.EntityID)
 	}
-	if f.After > 0 {
+	if f.Before > 0 {
 		where = append(where, "seq < ?")
-		args = append(args, f.After)
+		args = append(args, f.Before)
 	}
 	q := `SELECT seq, at, actor_type, actor_id, actor_name, action, entity, entity_id, data, prev_hash, hash FROM audit_log`
 	if len(where) > 0 {

@@ -89,6 +89,13 @@ func TestIncidentLifecycle(t *testing.T) {
 			}
 		})
 
+		t.Run("customer must match the requester's", func(t *testing.T) {
+			_, err := w.svc.Create(ctx, w.agent, incident.NewIncident{Title: "Mixed up", RequesterID: &w.reqA.UserID, CustomerID: &w.custB}, nil)
+			if fieldErr(err, "customer_id") == "" {
+				t.Fatalf("requester of A filed for customer B: %v", err)
+			}
+		})
+
 		t.Run("requester defaults and limits", func(t *testing.T) {
 			inc := w.create(t, w.reqA, incident.NewIncident{Title: "Printer jam"})
 			if *inc.RequesterID != w.reqA.UserID || *inc.CustomerID != w.custA || inc.Priority.String() != "P3" {

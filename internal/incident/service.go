@@ -152,6 +152,8 @@ func (s *Service) staffDefaults(ctx context.Context, in *NewIncident, v *problem
 			v.Add("requester_id", "user %d is disabled", *in.RequesterID)
 		case in.CustomerID == nil:
 			in.CustomerID = cust
+		case cust != nil && *cust != *in.CustomerID:
+			v.Add("customer_id", "does not match the requester's organisation (customer %d)", *cust)
 		}
 	}
 	return checkCustomer(ctx, s.DB, in.CustomerID, v)

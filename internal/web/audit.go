@@ -20,7 +20,7 @@ const auditPageSize = 100
 func (wb *Web) auditTrail(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	before, _ := strconv.ParseInt(q.Get("before"), 10, 64)
-	f := audit.Filter{Entity: q.Get("entity"), After: before, Limit: auditPageSize + 1}
+	f := audit.Filter{Entity: q.Get("entity"), Before: before, Limit: auditPageSize + 1}
 	if len(f.Entity) > 50 {
 		f.Entity = ""
 	}
