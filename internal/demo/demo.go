@@ -114,7 +114,8 @@ func Load(ctx context.Context, db *store.DB, svc *incident.Service) error {
 	now := time.Now().UTC().Truncate(time.Second)
 	return db.InTx(ctx, func(tx *store.Tx) error {
 		for i := 0; i < 200; i++ {
-			inc, journal := pp.incident(rng, now, i)
+			created := now.Add(-time.Duration(rng.Int64N(int64(90 * 24 * time.Hour))))
+			inc, journal := pp.incident(rng, now, created)
 			if err := svc.Import(ctx, tx, &inc, *inc.RequesterID, journal); err != nil {
 				return err
 			}
@@ -157,12 +158,11 @@ var workNotes = []string{
 	"Vendor ticket opened, reference 448213.",
 }
 
-func (pp *people) incident(rng *rand.Rand, now time.Time, i int) (incident.Incident, []incident.Entry) {
+func (pp *people) incident(rng *rand.Rand, now, created time.Time) (incident.Incident, []incident.Entry) {
 	s := subjects[rng.IntN(len(subjects))]
 	cust := pp.customers[rng.IntN(len(pp.customers))]
 	reqs := pp.requesters[cust]
 	req := reqs[rng.IntN(len(reqs))]
-	created := now.Add(-time.Duration(rng.Int64N(int64(90 * 24 * time.Hour))))
 	levels := []incident.Level{incident.High, incident.Medium, incident.Medium, incident.Low, incident.Low}
 	impact, urgency := levels[rng.IntN(5)], levels[rng.IntN(5)]
 	group := pp.groups[rng.IntN(len(pp.groups))]
