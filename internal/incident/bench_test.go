@@ -10,13 +10,10 @@ package incident_test
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"fmt"
-	"net/url"
 	"os"
 	"runtime"
+	"steward/internal/store/storetest"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -35,57 +32,15 @@ type benchEngine struct {
 }
 
 // benchEngines opens a migrated SQLite database and, when configured, a
-// PostgreSQL schema of its own (bench_<random>), both removed afterwards.
+// PostgreSQL schema of its own, both removed afterwards.
+// benchEngines opens a migrated SQLite database and, when STEWARD_TEST_POSTGRES_URL
+// is set, a PostgreSQL one in a schema of its own, removed at the end.
 func benchEngines(b *testing.B) []benchEngine {
-	b.Helper()
-	ctx := context.Background()
-	open := func(opts store.Options) *store.DB {
-		db, err := store.Open(ctx, opts)
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() { db.Close() })
-		if _, err := db.Migrate(ctx); err != nil {
-			b.Fatal(err)
-		}
-		return db
-	}
-	out := []benchEngine{{"sqlite", open(store.Options{DataDir: b.TempDir()})}}
-	if base := os.Getenv("STEWARD_TEST_POSTGRES_URL"); base != "" {
-		out = append(out, benchEngine{"postgres", open(store.Options{DatabaseURL: benchSchema(b, base)})})
+	var out []benchEngine
+	for _, e := range storetest.Engines(b) {
+		out = append(out, benchEngine{e.Name, e.DB})
 	}
 	return out
-}
-
-// benchSchema creates schema bench_<random> through a plain connection and
-// returns base with search_path set to it; the schema is dropped at the end.
-func benchSchema(b *testing.B, base string) string {
-	b.Helper()
-	r := make([]byte, 6)
-	rand.Read(r)
-	schema := "bench_" + hex.EncodeToString(r)
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
-		admin.Close()
-		b.Fatalf("create schema: %v", err)
-	}
-	b.Cleanup(func() {
-		if _, err := admin.Exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
-			b.Errorf("drop schema %s: %v", schema, err)
-		}
-		admin.Close()
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		b.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 // benchOrg loads the demo organisation and n seeded incidents, and returns

@@ -4,18 +4,14 @@ package store_test
 // create costs before any domain logic: a write transaction, an insert, a
 // point read on the read pool, and an audit append. SQLite runs in a
 // temporary folder; PostgreSQL, when STEWARD_TEST_POSTGRES_URL is set, in a
-// fresh schema bench_<random> per benchmark.
+// fresh schema of its own per benchmark.
 //
 //	go test -run '^$' -bench . -benchmem ./internal/store/
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"fmt"
-	"net/url"
-	"os"
+	"steward/internal/store/storetest"
 	"testing"
 
 	"steward/internal/audit"
@@ -27,56 +23,14 @@ type benchDB struct {
 	db   *store.DB
 }
 
+// benchDBs opens a migrated SQLite database and, when STEWARD_TEST_POSTGRES_URL
+// is set, a PostgreSQL one in a schema of its own, removed at the end.
 func benchDBs(b *testing.B) []benchDB {
-	b.Helper()
-	ctx := context.Background()
-	open := func(opts store.Options) *store.DB {
-		db, err := store.Open(ctx, opts)
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() { db.Close() })
-		if _, err := db.Migrate(ctx); err != nil {
-			b.Fatal(err)
-		}
-		return db
-	}
-	out := []benchDB{{"sqlite", open(store.Options{DataDir: b.TempDir()})}}
-	if base := os.Getenv("STEWARD_TEST_POSTGRES_URL"); base != "" {
-		out = append(out, benchDB{"postgres", open(store.Options{DatabaseURL: benchSchemaURL(b, base)})})
+	var out []benchDB
+	for _, e := range storetest.Engines(b) {
+		out = append(out, benchDB{e.Name, e.DB})
 	}
 	return out
-}
-
-// benchSchemaURL creates schema bench_<random> through a plain connection
-// and returns base with search_path set to it; it is dropped at the end.
-func benchSchemaURL(b *testing.B, base string) string {
-	b.Helper()
-	r := make([]byte, 6)
-	rand.Read(r)
-	schema := "bench_" + hex.EncodeToString(r)
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
-		admin.Close()
-		b.Fatalf("create schema: %v", err)
-	}
-	b.Cleanup(func() {
-		if _, err := admin.Exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
-			b.Errorf("drop schema %s: %v", schema, err)
-		}
-		admin.Close()
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		b.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 // BenchmarkEmptyTx is the fixed cost of a write transaction: BEGIN
