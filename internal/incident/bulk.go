@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"strconv"
+	"strings"
 
 	"steward/internal/jobs"
 	"steward/internal/store"
@@ -14,7 +15,13 @@ import (
 // from another tool: the caller vouches for the data, so only the database
 // constraints check it. A resolved incident gets its auto-close job.
 func (s *Service) Import(ctx context.Context, tx *store.Tx, inc *Incident, createdBy int64, journal []Entry) error {
-	if err := insert(ctx, tx, inc, createdBy); err != nil {
+	var comments []string
+	for _, e := range journal {
+		if e.Kind == "comment" {
+			comments = append(comments, e.Body)
+		}
+	}
+	if err := insert(ctx, tx, inc, createdBy, strings.Join(comments, " ")); err != nil {
 		return err
 	}
 	for _, e := range journal {
@@ -25,11 +32,6 @@ func (s *Service) Import(ctx context.Context, tx *store.Tx, inc *Incident, creat
 		if _, err := tx.Exec(ctx, `INSERT INTO incident_journal (incident_id, kind, author_id, author_name, body, changes, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`, inc.ID, e.Kind, e.AuthorID, e.AuthorName, e.Body, string(raw), store.TS(e.CreatedAt)); err != nil {
 			return err
-		}
-		if e.Kind == "comment" {
-			if err := indexComment(ctx, tx, inc.ID, e.Body); err != nil {
-				return err
-			}
 		}
 	}
 	if inc.State == Resolved && inc.ResolvedAt != nil && s.AutoCloseAfter > 0 {

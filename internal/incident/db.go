@@ -3,6 +3,7 @@ package incident
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"time"
 
 	"steward/internal/auth"
@@ -62,8 +63,9 @@ func get(ctx context.Context, q store.Querier, id int64) (Incident, error) {
 	return scanIncident(q.QueryRow(ctx, selectCols+" WHERE i.id = ?", id))
 }
 
-// insert writes a new incident row and its search entry, setting inc.ID.
-func insert(ctx context.Context, tx *store.Tx, inc *Incident, createdBy int64) error {
+// insert writes a new incident row and its search entry (with the text of
+// its public comments, when it arrives with a history), setting inc.ID.
+func insert(ctx context.Context, tx *store.Tx, inc *Incident, createdBy int64, comments string) error {
 	var by any
 	if createdBy != 0 {
 		by = createdBy
@@ -82,8 +84,8 @@ func insert(ctx context.Context, tx *store.Tx, inc *Incident, createdBy int64) e
 		store.TS(inc.CreatedAt), store.TS(inc.UpdatedAt), tsPtr(inc.FirstResponseAt), tsPtr(inc.ResolvedAt),
 		tsPtr(inc.ClosedAt), inc.Version}
 	if tx.Dialect() == store.Postgres {
-		q += ", to_tsvector('english', ? || ' ' || ?)"
-		args = append(args, inc.Title, inc.Description)
+		q += ", to_tsvector('english', ? || ' ' || ? || ' ' || ?)"
+		args = append(args, inc.Title, inc.Description, comments)
 	}
 	q += ") RETURNING id"
 	if err := store.ScanErr(tx.QueryRow(ctx, q, args...).Scan(&inc.ID)); err != nil {
@@ -91,9 +93,28 @@ func insert(ctx context.Context, tx *store.Tx, inc *Incident, createdBy int64) e
 	}
 	inc.Number = FormatNumber(inc.ID)
 	if tx.Dialect() == store.SQLite {
-		_, err := tx.Exec(ctx, "INSERT INTO incident_fts (rowid, title, description, comments) VALUES (?, ?, ?, '')",
-			inc.ID, inc.Title, inc.Description)
-		return err
+		tx.Collect("incident_fts", [4]any{inc.ID, inc.Title, inc.Description, comments}, flushSearchRows)
+	}
+	return nil
+}
+
+// flushSearchRows adds new incidents to SQLite's search index in as few
+// statements as possible, at the end of the transaction.
+func flushSearchRows(ctx context.Context, tx *store.Tx, rows []any) error {
+	const chunk = 500
+	for len(rows) > 0 {
+		n := min(chunk, len(rows))
+		args := make([]any, 0, 4*n)
+		for _, r := range rows[:n] {
+			row := r.([4]any)
+			args = append(args, row[0], row[1], row[2], row[3])
+		}
+		q := "INSERT INTO incident_fts (rowid, title, description, comments) VALUES " +
+			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?), ", n), ", ")
+		if _, err := tx.Exec(ctx, q, args...); err != nil {
+			return err
+		}
+		rows = rows[n:]
 	}
 	return nil
 }

@@ -6,10 +6,12 @@ import (
 	"io"
 	"log/slog"
 	"testing"
+	"time"
 
 	"steward/internal/incident"
 	"steward/internal/patch"
 	"steward/internal/problem"
+	"steward/internal/store"
 	"steward/internal/store/storetest"
 )
 
@@ -144,6 +146,31 @@ func TestListFiltersSearchAndPages(t *testing.T) {
 		page, _ := w.svc.List(ctx, w.agent, incident.Filter{Limit: 5})
 		if _, err := w.svc.List(ctx, w.agent, incident.Filter{Limit: 5, Sort: "priority", Cursor: page.NextCursor}); err == nil {
 			t.Error("cursor accepted for another sort")
+		}
+	})
+}
+
+// Incidents brought in with their history are found by the words of their
+// public comments, on both engines.
+func TestImportedCommentsAreSearchable(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		ctx := context.Background()
+		w := newWorld(t, e)
+		now := time.Now().UTC()
+		inc := incident.Incident{Title: "Imported", Impact: "low", Urgency: "low", Priority: 5, State: incident.New, CreatedAt: now, UpdatedAt: now, Version: 1}
+		journal := []incident.Entry{
+			{Kind: "created", AuthorName: "import", CreatedAt: now},
+			{Kind: "comment", AuthorName: "import", Body: "the quokka ate the cable", CreatedAt: now},
+			{Kind: "work_note", AuthorName: "import", Body: "internal wombat", CreatedAt: now},
+		}
+		if err := e.DB.InTx(ctx, func(tx *store.Tx) error { return w.svc.Import(ctx, tx, &inc, 0, journal) }); err != nil {
+			t.Fatal(err)
+		}
+		for q, want := range map[string]int{"quokka": 1, "wombat": 0, "imported": 1} {
+			page, err := w.svc.List(ctx, w.agent, incident.Filter{Query: q})
+			if err != nil || len(page.Items) != want {
+				t.Errorf("q=%s: %d results (%v), want %d", q, len(page.Items), err, want)
+			}
 		}
 	})
 }

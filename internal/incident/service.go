@@ -88,7 +88,7 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, in NewIncident,
 		AssigneeID: in.AssigneeID, Service: in.Service, Major: in.Major, CreatedAt: now, UpdatedAt: now, Version: 1,
 	}
 	err = s.DB.InTxShared(ctx, func(tx *store.Tx) error {
-		if err := insert(ctx, tx, &inc, p.UserID); err != nil {
+		if err := insert(ctx, tx, &inc, p.UserID, ""); err != nil {
 			return err
 		}
 		if err := appendJournal(ctx, tx, inc.ID, p, "created", "", nil, now); err != nil {

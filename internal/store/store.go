@@ -337,8 +337,42 @@ func (db *DB) Exec(ctx context.Context, q string, args ...any) (sql.Result, erro
 
 // Tx is a write transaction.
 type Tx struct {
-	db *DB
-	tx *sql.Tx
+	db        *DB
+	tx        *sql.Tx
+	collected []*collection
+}
+
+// collection is rows gathered during a transaction and written together
+// just before it commits.
+type collection struct {
+	key   string
+	flush func(ctx context.Context, tx *Tx, rows []any) error
+	rows  []any
+}
+
+// Collect adds row to the rows gathered under key; flush writes them all
+// just before the transaction commits (shared transactions included), in
+// the order keys were first used. It is for writes that are much cheaper
+// as one statement than as many, such as SQLite's full-text index, which
+// otherwise writes a segment for every statement that follows it.
+func (t *Tx) Collect(key string, row any, flush func(ctx context.Context, tx *Tx, rows []any) error) {
+	for _, c := range t.collected {
+		if c.key == key {
+			c.rows = append(c.rows, row)
+			return
+		}
+	}
+	t.collected = append(t.collected, &collection{key: key, flush: flush, rows: []any{row}})
+}
+
+func (t *Tx) flushCollected(ctx context.Context) error {
+	for _, c := range t.collected {
+		if err := c.flush(ctx, t, c.rows); err != nil {
+			return err
+		}
+	}
+	t.collected = nil
+	return nil
 }
 
 func (t *Tx) Dialect() Dialect { return t.db.dialect }
@@ -398,6 +432,10 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	tx := &Tx{db: db, tx: sqlTx}
 	defer db.preparePending(context.WithoutCancel(ctx))
 	if err := fn(tx); err != nil {
+		sqlTx.Rollback()
+		return err
+	}
+	if err := tx.flushCollected(ctx); err != nil {
 		sqlTx.Rollback()
 		return err
 	}
