@@ -74,10 +74,13 @@ type Page struct {
 // List returns the incidents p may see that match f, one page at a time.
 //
 // Every list is shaped so that the database walks an index in the order of
-// the page and stops when the page is full: a filter on one value of a
-// column uses that column's (column, created_at, id) index; a filter with
-// several values is checked row by row during the walk instead of fetching
-// all matches and sorting them. Searches walk the search index newest first.
+// the page and stops when the page is full, instead of fetching every match
+// and sorting it. Ordered by created_at, a filter on one value of a column
+// walks that column's (column, created_at, id) index. Any other filter,
+// and every filter of a list ordered otherwise, is checked row by row
+// during the walk of the sort column's index; the one exception is the
+// requester, whose few incidents are cheaper to fetch and sort. Searches
+// walk the search index newest first.
 func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) (Page, error) {
 	if !p.Can(auth.IncidentRead) {
 		return Page{}, problem.ErrForbidden
@@ -104,7 +107,7 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) (Page, 
 		return Page{}, problem.Field("limit", "must be between 1 and %d", MaxLimit)
 	}
 	from := " FROM incidents i"
-	where, args := s.where(p, f)
+	where, args := s.where(p, f, key == "created_at" && f.Query == "")
 	if f.Query != "" {
 		clause, arg, sqliteFTS, ok := s.searchClause(f.Query)
 		if !ok {
@@ -196,22 +199,25 @@ func (s *Service) walked(col string, text bool) string {
 	}
 }
 
-func (s *Service) where(p *auth.Principal, f Filter) ([]string, []any) {
+// where builds the filter. With byIndex, single-value filters may use
+// their column's index; otherwise they are checked during the walk.
+func (s *Service) where(p *auth.Principal, f Filter, byIndex bool) ([]string, []any) {
 	var where []string
 	var args []any
 	add := func(clause string, vals ...any) {
 		where, args = append(where, clause), append(args, vals...)
 	}
 	in := func(col string, text bool, vals []any) {
-		if len(vals) == 1 {
+		if len(vals) == 1 && byIndex {
 			add(col+" = ?", vals[0])
 			return
 		}
 		add(s.walked(col, text)+" IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(vals)), ", ")+")", vals...)
 	}
+	eq := func(col string, text bool, val any) { in(col, text, []any{val}) }
 	if !p.IsStaff() {
 		if p.CustomerID != 0 {
-			add("i.customer_id = ?", p.CustomerID)
+			eq("i.customer_id", false, p.CustomerID)
 		} else {
 			add("i.requester_id = ?", p.UserID)
 		}
@@ -237,19 +243,21 @@ func (s *Service) where(p *auth.Principal, f Filter) ([]string, []any) {
 		}
 		in("i.group_id", false, vals)
 	}
-	if f.Unassigned {
+	if f.Unassigned && byIndex {
 		add("i.assignee_id IS NULL")
+	} else if f.Unassigned {
+		add(s.walked("i.assignee_id", false) + " IS NULL")
 	} else if f.AssigneeID != 0 {
-		add("i.assignee_id = ?", f.AssigneeID)
+		eq("i.assignee_id", false, f.AssigneeID)
 	}
 	if f.CustomerID != 0 {
-		add("i.customer_id = ?", f.CustomerID)
+		eq("i.customer_id", false, f.CustomerID)
 	}
 	if f.RequesterID != 0 {
 		add("i.requester_id = ?", f.RequesterID)
 	}
 	if f.Category != "" {
-		add("i.category = ?", f.Category)
+		eq("i.category", true, f.Category)
 	}
 	if f.Major != nil {
 		add("i.major = ?", *f.Major)
