@@ -117,9 +117,9 @@ func (g *generator) search(rng *rand.Rand) request {
 	w := pick(rng, SearchWords)
 	label, q := "search q=word", "q="+url.QueryEscape(w)
 	switch rng.IntN(4) {
-	case 0: // typing: the last word matches as a prefix
+	case 0: // the start of a word, asked for as a prefix with "*"
 		n := max(3, len(w)-2)
-		label, q = "search q=prefix", "q="+url.QueryEscape(w[:min(n, len(w))])
+		label, q = "search q=prefix*", "q="+url.QueryEscape(w[:min(n, len(w))]+"*")
 	case 1: // narrowed to open work
 		label, q = "search q=word&state=open", q+"&state=open"
 	}

@@ -271,33 +271,61 @@ func (s *Service) where(p *auth.Principal, f Filter, byIndex bool) ([]string, []
 	return where, args
 }
 
-// searchTerms splits a query into words of letters and digits, at most ten.
-func searchTerms(q string) []string {
-	words := strings.FieldsFunc(q, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsNumber(r) })
-	if len(words) > 10 {
-		words = words[:10]
+// term is one search word; prefix when the user ended it with "*".
+type term struct {
+	word   string
+	prefix bool
+}
+
+// searchTerms splits a query into words of letters and digits, at most
+// ten. Everything else separates words and is never passed to the engine.
+func searchTerms(q string) []term {
+	var out []term
+	var cur []rune
+	end := func(prefix bool) {
+		if len(cur) > 0 && len(out) < 10 {
+			out = append(out, term{word: string(cur), prefix: prefix})
+		}
+		cur = cur[:0]
 	}
-	return words
+	for _, r := range q {
+		switch {
+		case unicode.IsLetter(r) || unicode.IsNumber(r):
+			cur = append(cur, r)
+		case r == '*':
+			end(true)
+		default:
+			end(false)
+		}
+	}
+	end(false)
+	return out
 }
 
 // searchClause builds the engine's full-text condition. Every word must
-// match; the last one also matches as a prefix, so results follow typing.
+// match (as a word, with English stemming: "printers" finds "printer");
+// a word ended with "*" matches as a prefix. Prefixes are opt-in because
+// they cost the index far more than whole words.
 func (s *Service) searchClause(q string) (clause, arg string, sqliteFTS, ok bool) {
-	words := searchTerms(q)
-	if len(words) == 0 {
+	terms := searchTerms(q)
+	if len(terms) == 0 {
 		return "", "", false, false
 	}
-	parts := make([]string, len(words))
+	parts := make([]string, len(terms))
 	if s.DB.Dialect() == store.Postgres {
-		for i, w := range words {
-			parts[i] = strings.ToLower(w)
+		for i, t := range terms {
+			parts[i] = strings.ToLower(t.word)
+			if t.prefix {
+				parts[i] += ":*"
+			}
 		}
-		parts[len(parts)-1] += ":*"
 		return "i.search @@ to_tsquery('english', ?)", strings.Join(parts, " & "), false, true
 	}
-	for i, w := range words {
-		parts[i] = `"` + w + `"`
+	for i, t := range terms {
+		parts[i] = `"` + t.word + `"`
+		if t.prefix {
+			parts[i] += "*"
+		}
 	}
-	parts[len(parts)-1] += "*"
 	return "incident_fts MATCH ?", strings.Join(parts, " "), true, true
 }
