@@ -199,7 +199,7 @@ func BenchmarkSearch(b *testing.B) {
 			}{
 				{"printer", incident.Filter{Query: "printer"}},
 				{"vpn", incident.Filter{Query: "vpn"}},
-				{"prefix_outl", incident.Filter{Query: "outl"}},
+				{"prefix_outl", incident.Filter{Query: "outl*"}},
 				{"timeout_open", incident.Filter{Query: "timeout", States: incident.OpenStates}},
 				{"two_words", incident.Filter{Query: "disk full"}},
 			} {
