@@ -186,17 +186,15 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) (Page, 
 	return page, nil
 }
 
-// walked returns col in a form no index can serve, so that a filter on
-// several values of it is checked during the walk of the sort index.
-func (s *Service) walked(col string, text bool) string {
-	switch {
-	case s.DB.Dialect() == store.SQLite:
+// walked returns col in a form no index can serve, so that SQLite checks a
+// filter on it during the walk of the sort index. PostgreSQL gets the plain
+// column: it plans from column statistics, which an expression would hide
+// (it then guesses one matching row and sorts a full scan).
+func (s *Service) walked(col string) string {
+	if s.DB.Dialect() == store.SQLite {
 		return "+" + col
-	case text:
-		return "(" + col + " || '')"
-	default:
-		return "(" + col + " + 0)"
 	}
+	return col
 }
 
 // where builds the filter. With byIndex, single-value filters may use
@@ -207,17 +205,17 @@ func (s *Service) where(p *auth.Principal, f Filter, byIndex bool) ([]string, []
 	add := func(clause string, vals ...any) {
 		where, args = append(where, clause), append(args, vals...)
 	}
-	in := func(col string, text bool, vals []any) {
+	in := func(col string, vals []any) {
 		if len(vals) == 1 && byIndex {
 			add(col+" = ?", vals[0])
 			return
 		}
-		add(s.walked(col, text)+" IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(vals)), ", ")+")", vals...)
+		add(s.walked(col)+" IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(vals)), ", ")+")", vals...)
 	}
-	eq := func(col string, text bool, val any) { in(col, text, []any{val}) }
+	eq := func(col string, val any) { in(col, []any{val}) }
 	if !p.IsStaff() {
 		if p.CustomerID != 0 {
-			eq("i.customer_id", false, p.CustomerID)
+			eq("i.customer_id", p.CustomerID)
 		} else {
 			add("i.requester_id = ?", p.UserID)
 		}
@@ -227,37 +225,37 @@ func (s *Service) where(p *auth.Principal, f Filter, byIndex bool) ([]string, []
 		for i, st := range f.States {
 			vals[i] = string(st)
 		}
-		in("i.state", true, vals)
+		in("i.state", vals)
 	}
 	if len(f.Priorities) > 0 {
 		vals := make([]any, len(f.Priorities))
 		for i, pr := range f.Priorities {
 			vals[i] = int(pr)
 		}
-		in("i.priority", false, vals)
+		in("i.priority", vals)
 	}
 	if len(f.GroupIDs) > 0 {
 		vals := make([]any, len(f.GroupIDs))
 		for i, g := range f.GroupIDs {
 			vals[i] = g
 		}
-		in("i.group_id", false, vals)
+		in("i.group_id", vals)
 	}
 	if f.Unassigned && byIndex {
 		add("i.assignee_id IS NULL")
 	} else if f.Unassigned {
-		add(s.walked("i.assignee_id", false) + " IS NULL")
+		add(s.walked("i.assignee_id") + " IS NULL")
 	} else if f.AssigneeID != 0 {
-		eq("i.assignee_id", false, f.AssigneeID)
+		eq("i.assignee_id", f.AssigneeID)
 	}
 	if f.CustomerID != 0 {
-		eq("i.customer_id", false, f.CustomerID)
+		eq("i.customer_id", f.CustomerID)
 	}
 	if f.RequesterID != 0 {
 		add("i.requester_id = ?", f.RequesterID)
 	}
 	if f.Category != "" {
-		eq("i.category", true, f.Category)
+		eq("i.category", f.Category)
 	}
 	if f.Major != nil {
 		add("i.major = ?", *f.Major)
