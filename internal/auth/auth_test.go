@@ -3,8 +3,10 @@ package auth_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"steward/internal/audit"
 	"steward/internal/auth"
@@ -135,6 +137,38 @@ func TestAccountsSessionsAndTokens(t *testing.T) {
 			}
 			if err := auth.RevokeToken(ctx, db, audit.System, u.ID, tok.ID); !errors.Is(err, store.ErrNotFound) {
 				t.Fatalf("second revoke: %v", err)
+			}
+		})
+
+		t.Run("principals carry the user's groups", func(t *testing.T) {
+			var ids []int64
+			for _, name := range []string{"Network", "Desk"} {
+				var id int64
+				err := db.InTx(ctx, func(tx *store.Tx) error {
+					return tx.QueryRow(ctx, "INSERT INTO support_groups (name, created_at, updated_at) VALUES (?, ?, ?) RETURNING id",
+						name, store.TS(time.Now()), store.TS(time.Now())).Scan(&id)
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				ids = append(ids, id)
+			}
+			g, err := auth.CreateUser(ctx, db, audit.System, auth.NewUser{Email: "grouped@example.com", Name: "G", Role: auth.Agent, Password: "a-long-password", GroupIDs: ids})
+			if err != nil {
+				t.Fatal(err)
+			}
+			secret, _, _ := auth.CreateToken(ctx, db, audit.System, g.ID, "x")
+			p, err := auth.TokenPrincipal(ctx, db, secret)
+			if err != nil || !slices.Equal(p.GroupIDs, ids) {
+				t.Fatalf("token principal groups %v, want %v (%v)", p.GroupIDs, ids, err)
+			}
+			cookie, _, err := auth.Login(ctx, db, "grouped@example.com", "a-long-password", "10.9.9.9")
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err = auth.SessionPrincipal(ctx, db, cookie)
+			if err != nil || !slices.Equal(p.GroupIDs, ids) || !p.InGroup(ids[1]) {
+				t.Fatalf("session principal groups %v, want %v (%v)", p.GroupIDs, ids, err)
 			}
 		})
 

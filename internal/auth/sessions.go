@@ -8,6 +8,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"steward/internal/audit"
@@ -125,16 +128,40 @@ func SessionPrincipal(ctx context.Context, db *store.DB, token string) (*Princip
 	}
 	p := &Principal{}
 	var role string
-	err := db.QueryRow(ctx, `SELECT u.id, u.email, u.name, u.role, COALESCE(u.customer_id, 0), s.csrf_token
+	var groups *string
+	err := db.QueryRow(ctx, `SELECT u.id, u.email, u.name, u.role, COALESCE(u.customer_id, 0), s.csrf_token, `+groupList(db)+`
 		FROM sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.id_hash = ? AND s.expires_at > ? AND u.active`, sha(token), store.TS(time.Now())).
-		Scan(&p.UserID, &p.Email, &p.Name, &role, &p.CustomerID, &p.CSRFToken)
+		Scan(&p.UserID, &p.Email, &p.Name, &role, &p.CustomerID, &p.CSRFToken, &groups)
 	if err != nil {
 		return nil, store.ScanErr(err)
 	}
 	p.Role = Role(role)
-	p.GroupIDs, err = GroupIDs(ctx, db, p.UserID)
-	return p, err
+	p.GroupIDs = parseIDs(groups)
+	return p, nil
+}
+
+// groupList is a column of the user u's group ids, comma-separated, so a
+// principal is loaded in one query.
+func groupList(q store.Querier) string {
+	if q.Dialect() == store.Postgres {
+		return "(SELECT string_agg(group_id::text, ',') FROM group_members WHERE user_id = u.id)"
+	}
+	return "(SELECT group_concat(group_id) FROM group_members WHERE user_id = u.id)"
+}
+
+func parseIDs(csv *string) []int64 {
+	ids := []int64{}
+	if csv == nil {
+		return ids
+	}
+	for _, s := range strings.Split(*csv, ",") {
+		if id, err := strconv.ParseInt(s, 10, 64); err == nil {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids
 }
 
 // Logout ends a session.

@@ -31,8 +31,6 @@ type benchEngine struct {
 	db   *store.DB
 }
 
-// benchEngines opens a migrated SQLite database and, when configured, a
-// PostgreSQL schema of its own, both removed afterwards.
 // benchEngines opens a migrated SQLite database and, when STEWARD_TEST_POSTGRES_URL
 // is set, a PostgreSQL one in a schema of its own, removed at the end.
 func benchEngines(b *testing.B) []benchEngine {
