@@ -25,21 +25,7 @@ import (
 	"steward/internal/store"
 )
 
-// benchEngine is one database a benchmark runs on.
-type benchEngine struct {
-	name string
-	db   *store.DB
-}
 
-// benchEngines opens a migrated SQLite database and, when STEWARD_TEST_POSTGRES_URL
-// is set, a PostgreSQL one in a schema of its own, removed at the end.
-func benchEngines(b *testing.B) []benchEngine {
-	var out []benchEngine
-	for _, e := range storetest.Engines(b) {
-		out = append(out, benchEngine{e.Name, e.DB})
-	}
-	return out
-}
 
 // benchOrg loads the demo organisation and n seeded incidents, and returns
 // the service and the demo admin as a principal.
@@ -98,11 +84,11 @@ func newIncident(i int64, group int64) incident.NewIncident {
 // as one API request does: validation, the write transaction with journal
 // and audit entry, and reading the incident back.
 func BenchmarkCreate(b *testing.B) {
-	for _, e := range benchEngines(b) {
+	for _, e := range storetest.Engines(b) {
 		// Set up outside b.Run: the body of a benchmark may run more than once.
-		svc, admin := benchOrg(b, e.db, 0)
-		group := firstID(b, e.db, "support_groups")
-		b.Run(e.name, func(b *testing.B) {
+		svc, admin := benchOrg(b, e.DB, 0)
+		group := firstID(b, e.DB, "support_groups")
+		b.Run(e.Name, func(b *testing.B) {
 			ctx := context.Background()
 			var i int64
 			for b.Loop() {
@@ -118,11 +104,11 @@ func BenchmarkCreate(b *testing.B) {
 // BenchmarkCreateParallel creates from 16 goroutines at once, like 16 API
 // clients: on SQLite the writers queue for the single write connection.
 func BenchmarkCreateParallel(b *testing.B) {
-	for _, e := range benchEngines(b) {
+	for _, e := range storetest.Engines(b) {
 		// Set up outside b.Run: the body of a benchmark may run more than once.
-		svc, admin := benchOrg(b, e.db, 0)
-		group := firstID(b, e.db, "support_groups")
-		b.Run(e.name, func(b *testing.B) {
+		svc, admin := benchOrg(b, e.DB, 0)
+		group := firstID(b, e.DB, "support_groups")
+		b.Run(e.Name, func(b *testing.B) {
 			ctx := context.Background()
 			var n atomic.Int64
 			b.SetParallelism(max(1, 16/runtime.GOMAXPROCS(0)))
@@ -161,10 +147,10 @@ func benchFilters(group, customer int64) []struct {
 // BenchmarkList reads one page of 50 for each filter.
 func BenchmarkList(b *testing.B) {
 	n := benchIncidents(b)
-	for _, e := range benchEngines(b) {
-		svc, admin := benchOrg(b, e.db, n)
-		group, customer := firstID(b, e.db, "support_groups"), firstID(b, e.db, "customers")
-		b.Run(e.name, func(b *testing.B) {
+	for _, e := range storetest.Engines(b) {
+		svc, admin := benchOrg(b, e.DB, n)
+		group, customer := firstID(b, e.DB, "support_groups"), firstID(b, e.DB, "customers")
+		b.Run(e.Name, func(b *testing.B) {
 			ctx := context.Background()
 			for _, c := range benchFilters(group, customer) {
 				b.Run(c.name, func(b *testing.B) {
@@ -187,9 +173,9 @@ func BenchmarkList(b *testing.B) {
 // BenchmarkSearch runs full-text searches for words in the seeded data.
 func BenchmarkSearch(b *testing.B) {
 	n := benchIncidents(b)
-	for _, e := range benchEngines(b) {
-		svc, admin := benchOrg(b, e.db, n)
-		b.Run(e.name, func(b *testing.B) {
+	for _, e := range storetest.Engines(b) {
+		svc, admin := benchOrg(b, e.DB, n)
+		b.Run(e.Name, func(b *testing.B) {
 			ctx := context.Background()
 			for _, c := range []struct {
 				name string

@@ -18,29 +18,16 @@ import (
 	"steward/internal/store"
 )
 
-type benchDB struct {
-	name string
-	db   *store.DB
-}
 
-// benchDBs opens a migrated SQLite database and, when STEWARD_TEST_POSTGRES_URL
-// is set, a PostgreSQL one in a schema of its own, removed at the end.
-func benchDBs(b *testing.B) []benchDB {
-	var out []benchDB
-	for _, e := range storetest.Engines(b) {
-		out = append(out, benchDB{e.Name, e.DB})
-	}
-	return out
-}
 
 // BenchmarkEmptyTx is the fixed cost of a write transaction: BEGIN
 // (IMMEDIATE on SQLite) and COMMIT.
 func BenchmarkEmptyTx(b *testing.B) {
-	for _, e := range benchDBs(b) {
-		b.Run(e.name, func(b *testing.B) {
+	for _, e := range storetest.Engines(b) {
+		b.Run(e.Name, func(b *testing.B) {
 			ctx := context.Background()
 			for b.Loop() {
-				if err := e.db.InTx(ctx, func(*store.Tx) error { return nil }); err != nil {
+				if err := e.DB.InTx(ctx, func(*store.Tx) error { return nil }); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -50,13 +37,13 @@ func BenchmarkEmptyTx(b *testing.B) {
 
 // BenchmarkInsertTx inserts one row per transaction.
 func BenchmarkInsertTx(b *testing.B) {
-	for _, e := range benchDBs(b) {
-		b.Run(e.name, func(b *testing.B) {
+	for _, e := range storetest.Engines(b) {
+		b.Run(e.Name, func(b *testing.B) {
 			ctx := context.Background()
 			i := 0
 			for b.Loop() {
 				i++
-				err := e.db.InTx(ctx, func(tx *store.Tx) error {
+				err := e.DB.InTx(ctx, func(tx *store.Tx) error {
 					_, err := tx.Exec(ctx, "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)",
 						fmt.Sprintf("bench.%d", i), "{}", "2026-01-01T00:00:00.000000Z")
 					return err
@@ -72,14 +59,14 @@ func BenchmarkInsertTx(b *testing.B) {
 // BenchmarkAuditRecord appends to the hash-chained audit log, one entry per
 // transaction, as every create does.
 func BenchmarkAuditRecord(b *testing.B) {
-	for _, e := range benchDBs(b) {
-		b.Run(e.name, func(b *testing.B) {
+	for _, e := range storetest.Engines(b) {
+		b.Run(e.Name, func(b *testing.B) {
 			ctx := context.Background()
 			data := map[string]any{"title": "Printer on floor 2 shows paper jam", "impact": "medium", "urgency": "high"}
 			i := 0
 			for b.Loop() {
 				i++
-				err := e.db.InTx(ctx, func(tx *store.Tx) error {
+				err := e.DB.InTx(ctx, func(tx *store.Tx) error {
 					return audit.Record(ctx, tx, audit.System, "create", "incident", i, data)
 				})
 				if err != nil {
@@ -92,15 +79,15 @@ func BenchmarkAuditRecord(b *testing.B) {
 
 // BenchmarkPointRead reads one row by key on the read pool.
 func BenchmarkPointRead(b *testing.B) {
-	for _, e := range benchDBs(b) {
-		b.Run(e.name, func(b *testing.B) {
+	for _, e := range storetest.Engines(b) {
+		b.Run(e.Name, func(b *testing.B) {
 			ctx := context.Background()
-			if _, err := e.db.Exec(ctx, "INSERT INTO settings (key, value, updated_at) VALUES ('bench', '{}', '2026-01-01T00:00:00.000000Z')"); err != nil {
+			if _, err := e.DB.Exec(ctx, "INSERT INTO settings (key, value, updated_at) VALUES ('bench', '{}', '2026-01-01T00:00:00.000000Z')"); err != nil {
 				b.Fatal(err)
 			}
 			for b.Loop() {
 				var v string
-				if err := e.db.QueryRow(ctx, "SELECT value FROM settings WHERE key = ?", "bench").Scan(&v); err != nil {
+				if err := e.DB.QueryRow(ctx, "SELECT value FROM settings WHERE key = ?", "bench").Scan(&v); err != nil {
 					b.Fatal(err)
 				}
 			}
