@@ -25,8 +25,6 @@ import (
 	"steward/internal/store"
 )
 
-
-
 // benchOrg loads the demo organisation and n seeded incidents, and returns
 // the service and the demo admin as a principal.
 func benchOrg(b *testing.B, db *store.DB, n int) (*incident.Service, *auth.Principal) {

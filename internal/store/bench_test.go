@@ -18,8 +18,6 @@ import (
 	"steward/internal/store"
 )
 
-
-
 // BenchmarkEmptyTx is the fixed cost of a write transaction: BEGIN
 // (IMMEDIATE on SQLite) and COMMIT.
 func BenchmarkEmptyTx(b *testing.B) {
