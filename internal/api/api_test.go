@@ -180,6 +180,19 @@ func TestIncidentAPI(t *testing.T) {
 			}
 		})
 
+		t.Run("idempotency key on comments", func(t *testing.T) {
+			path := "/api/v1/incidents/" + number + "/comments"
+			first := s.do("agent", "POST", path, `{"body":"Rebooted the switch"}`, "Idempotency-Key", "c-1")
+			again := s.do("agent", "POST", path, `{"body":"Rebooted the switch"}`, "Idempotency-Key", "c-1")
+			if first.status != 201 || again.status != 201 || string(first.body) != string(again.body) {
+				t.Fatalf("replay: %d %s / %d %s", first.status, first.body, again.status, again.body)
+			}
+			journal := s.do("agent", "GET", "/api/v1/incidents/"+number+"/journal", nil)
+			if n := strings.Count(string(journal.body), "Rebooted the switch"); n != 1 {
+				t.Fatalf("the comment is in the journal %d times", n)
+			}
+		})
+
 		t.Run("priority matrix is configurable", func(t *testing.T) {
 			m := s.do("agent", "GET", "/api/v1/settings/priority-matrix", nil).json(t)
 			m["low"].(map[string]any)["low"] = "P4"

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"steward/internal/httpx"
-	"steward/internal/incident"
 	"steward/internal/problem"
 	"steward/internal/store"
 )
@@ -85,16 +84,18 @@ func (id *idem) replay(w http.ResponseWriter) bool {
 	return true
 }
 
-// hook stores the key with the response inside the create transaction.
-func (id *idem) hook(status int) incident.InTxHook {
+// storeHook returns a function that stores the key with the response (v,
+// encoded as the client will see it) inside the transaction that creates
+// v; nil when the request has no key.
+func storeHook[T any](id *idem, status int) func(ctx context.Context, tx *store.Tx, v T) error {
 	if id.key == "" {
 		return nil
 	}
-	return func(ctx context.Context, tx *store.Tx, inc incident.Incident) error {
+	return func(ctx context.Context, tx *store.Tx, v T) error {
 		var buf bytes.Buffer
 		enc := json.NewEncoder(&buf)
 		enc.SetEscapeHTML(true)
-		if err := enc.Encode(inc); err != nil {
+		if err := enc.Encode(v); err != nil {
 			return err
 		}
 		now := time.Now()

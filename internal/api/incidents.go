@@ -26,7 +26,7 @@ func (a *API) createIncident(w http.ResponseWriter, r *http.Request) {
 	if idem.replay(w) {
 		return
 	}
-	inc, err := a.Incidents.Create(r.Context(), p, in, idem.hook(http.StatusCreated))
+	inc, err := a.Incidents.Create(r.Context(), p, in, storeHook[incident.Incident](idem, http.StatusCreated))
 	if idem.raced(err) && idem.replay(w) {
 		return
 	}
@@ -194,7 +194,19 @@ func (a *API) commentIncident(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, problem.Field("kind", "must be comment or work_note"))
 		return
 	}
-	e, err := a.Incidents.AddComment(r.Context(), httpx.Principal(r), id, in.Body, in.Kind == "comment")
+	idem, err := a.idempotency(r, in)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if idem.replay(w) {
+		return
+	}
+	e, err := a.Incidents.AddComment(r.Context(), httpx.Principal(r), id, in.Body, in.Kind == "comment",
+		storeHook[incident.Entry](idem, http.StatusCreated))
+	if idem.raced(err) && idem.replay(w) {
+		return
+	}
 	if err != nil {
 		a.fail(w, r, err)
 		return

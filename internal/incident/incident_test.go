@@ -119,7 +119,7 @@ func TestIncidentLifecycle(t *testing.T) {
 			if _, err := w.svc.Get(ctx, w.reqB, mine.ID); !errors.Is(err, store.ErrNotFound) {
 				t.Fatalf("other customer: %v, want not found", err)
 			}
-			if _, err := w.svc.AddComment(ctx, w.reqB, mine.ID, "let me in", true); !errors.Is(err, store.ErrNotFound) {
+			if _, err := w.svc.AddComment(ctx, w.reqB, mine.ID, "let me in", true, nil); !errors.Is(err, store.ErrNotFound) {
 				t.Fatalf("other customer's comment: %v", err)
 			}
 			page, err := w.svc.List(ctx, w.reqB, incident.Filter{})
@@ -172,7 +172,7 @@ func TestIncidentLifecycle(t *testing.T) {
 			if _, err := w.svc.Update(ctx, w.agent, inc.ID, incident.Patch{Title: ptr("again")}, 0); !errors.As(err, &conflict) {
 				t.Fatalf("changing a closed incident: %v", err)
 			}
-			if _, err := w.svc.AddComment(ctx, w.reqA, inc.ID, "hello", true); err == nil {
+			if _, err := w.svc.AddComment(ctx, w.reqA, inc.ID, "hello", true, nil); err == nil {
 				t.Fatal("comment on closed incident accepted")
 			}
 			journal, err := w.svc.Journal(ctx, w.agent, inc.ID)
@@ -244,17 +244,17 @@ func TestIncidentLifecycle(t *testing.T) {
 
 		t.Run("comments, work notes and what requesters see", func(t *testing.T) {
 			inc := w.create(t, w.reqA, incident.NewIncident{Title: "Screen flickers"})
-			if _, err := w.svc.AddComment(ctx, w.reqA, inc.ID, "internal?", false); !errors.Is(err, problem.ErrForbidden) {
+			if _, err := w.svc.AddComment(ctx, w.reqA, inc.ID, "internal?", false, nil); !errors.Is(err, problem.ErrForbidden) {
 				t.Fatalf("requester work note: %v", err)
 			}
-			if _, err := w.svc.AddComment(ctx, w.agent, inc.ID, "Cable looks loose", false); err != nil {
+			if _, err := w.svc.AddComment(ctx, w.agent, inc.ID, "Cable looks loose", false, nil); err != nil {
 				t.Fatal(err)
 			}
 			got, _ := w.svc.Get(ctx, w.agent, inc.ID)
 			if got.FirstResponseAt != nil {
 				t.Fatal("a work note counted as first response")
 			}
-			if _, err := w.svc.AddComment(ctx, w.agent, inc.ID, "We will swap the monitor", true); err != nil {
+			if _, err := w.svc.AddComment(ctx, w.agent, inc.ID, "We will swap the monitor", true, nil); err != nil {
 				t.Fatal(err)
 			}
 			got, _ = w.svc.Get(ctx, w.agent, inc.ID)
@@ -279,7 +279,7 @@ func TestIncidentLifecycle(t *testing.T) {
 			if len(seen) != 2 {
 				t.Fatalf("requester journal has %d entries, want created + comment", len(seen))
 			}
-			if _, err := w.svc.AddComment(ctx, w.agent, inc.ID, "  ", true); fieldErr(err, "body") == "" {
+			if _, err := w.svc.AddComment(ctx, w.agent, inc.ID, "  ", true, nil); fieldErr(err, "body") == "" {
 				t.Fatalf("empty comment: %v", err)
 			}
 		})

@@ -38,10 +38,10 @@ func TestListFiltersSearchAndPages(t *testing.T) {
 			ids = append(ids, w.create(t, w.agent, in).ID)
 		}
 		w.update(t, w.agent, ids[1], incident.Patch{AssigneeID: patch.Of(w.agent.UserID), State: ptr(incident.InProgress)})
-		if _, err := w.svc.AddComment(ctx, w.agent, ids[3], "the fuser unit overheated", true); err != nil {
+		if _, err := w.svc.AddComment(ctx, w.agent, ids[3], "the fuser unit overheated", true, nil); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := w.svc.AddComment(ctx, w.agent, ids[4], "secretword in a work note", false); err != nil {
+		if _, err := w.svc.AddComment(ctx, w.agent, ids[4], "secretword in a work note", false, nil); err != nil {
 			t.Fatal(err)
 		}
 

@@ -35,7 +35,7 @@ func NewService(db *store.DB, autoCloseAfter time.Duration) *Service {
 
 // InTxHook runs inside the create transaction after the incident is
 // written; the API uses it to store an idempotency key atomically.
-type InTxHook func(ctx context.Context, tx *store.Tx, inc Incident) error
+type InTxHook = func(ctx context.Context, tx *store.Tx, inc Incident) error
 
 // Create validates and records a new incident for principal p.
 func (s *Service) Create(ctx context.Context, p *auth.Principal, in NewIncident, hook InTxHook) (Incident, error) {

@@ -278,8 +278,9 @@ func idStr(p *int64) string {
 	return strconv.FormatInt(*p, 10)
 }
 
-// AddComment appends a public comment or, for staff, a work note.
-func (s *Service) AddComment(ctx context.Context, p *auth.Principal, id int64, body string, public bool) (Entry, error) {
+// AddComment appends a public comment or, for staff, a work note. hook,
+// when not nil, runs inside the transaction with the new entry.
+func (s *Service) AddComment(ctx context.Context, p *auth.Principal, id int64, body string, public bool, hook func(ctx context.Context, tx *store.Tx, e Entry) error) (Entry, error) {
 	perm := auth.IncidentComment
 	if !public {
 		perm = auth.IncidentWorkNote
@@ -327,7 +328,13 @@ func (s *Service) AddComment(ctx context.Context, p *auth.Principal, id int64, b
 		}
 		uid := p.UserID
 		e = Entry{ID: eid, IncidentID: id, Kind: kind, AuthorID: &uid, AuthorName: p.Name, Body: body, CreatedAt: now}
-		return audit.Record(ctx, tx, p.Actor(), "create", "incident_"+kind, eid, map[string]any{"incident_id": id, "body": body})
+		if err := audit.Record(ctx, tx, p.Actor(), "create", "incident_"+kind, eid, map[string]any{"incident_id": id, "body": body}); err != nil {
+			return err
+		}
+		if hook != nil {
+			return hook(ctx, tx, e)
+		}
+		return nil
 	})
 	return e, err
 }

@@ -162,7 +162,7 @@ func (wb *Web) commentIncident(public bool) http.HandlerFunc {
 		if !ok {
 			return
 		}
-		_, err := wb.Incidents.AddComment(r.Context(), httpx.Principal(r), inc.ID, formText(r, "body"), public)
+		_, err := wb.Incidents.AddComment(r.Context(), httpx.Principal(r), inc.ID, formText(r, "body"), public, nil)
 		if err != nil {
 			wb.showAfterFailure(w, r, inc, form, err)
 			return
