@@ -8,14 +8,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
 	"sort"
 	"strings"
 	"syscall"
-
-	"steward/internal/config"
 )
 
 // Env is what a command may use of the outside world.
@@ -108,10 +105,4 @@ func parse(fs *flag.FlagSet, args []string, env Env) error {
 		return usagef("unexpected argument %q", strings.Join(fs.Args(), " "))
 	}
 	return nil
-}
-
-func logger(cfg config.Config) *slog.Logger {
-	var lvl slog.Level
-	_ = lvl.UnmarshalText([]byte(cfg.LogLevel))
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
 }

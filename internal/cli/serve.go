@@ -89,7 +89,7 @@ func migrate(ctx context.Context, env Env, args []string) error {
 
 // openMigrated opens the store for a one-shot command.
 func openMigrated(ctx context.Context, cfg config.Config) (*store.DB, error) {
-	return app.OpenStore(ctx, cfg, logger(cfg))
+	return app.OpenStore(ctx, cfg, app.NewLogger(cfg))
 }
 
 func user(ctx context.Context, env Env, args []string) error {

@@ -2,7 +2,6 @@ package incident
 
 import (
 	"context"
-	"encoding/json"
 	"strconv"
 	"strings"
 
@@ -25,12 +24,8 @@ func (s *Service) Import(ctx context.Context, tx *store.Tx, inc *Incident, creat
 		return err
 	}
 	for _, e := range journal {
-		if e.Changes == nil {
-			e.Changes = []Change{}
-		}
-		raw, _ := json.Marshal(e.Changes)
-		if _, err := tx.Exec(ctx, `INSERT INTO incident_journal (incident_id, kind, author_id, author_name, body, changes, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, inc.ID, e.Kind, e.AuthorID, e.AuthorName, e.Body, string(raw), store.TS(e.CreatedAt)); err != nil {
+		e.IncidentID = inc.ID
+		if _, err := insertJournal(ctx, tx, e); err != nil {
 			return err
 		}
 	}

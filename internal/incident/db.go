@@ -160,25 +160,33 @@ type Entry struct {
 	CreatedAt  time.Time `json:"created_at"`
 }
 
-func appendJournal(ctx context.Context, tx *store.Tx, incidentID int64, p *auth.Principal, kind, body string, changes []Change, at time.Time) error {
-	_, err := insertJournal(ctx, tx, incidentID, p, kind, body, changes, at)
-	return err
+// authorOf names who writes a journal entry; nil is the system.
+func authorOf(p *auth.Principal) (*int64, string) {
+	if p == nil {
+		return nil, "system"
+	}
+	id := p.UserID
+	return &id, p.Name
 }
 
-func insertJournal(ctx context.Context, tx *store.Tx, incidentID int64, p *auth.Principal, kind, body string, changes []Change, at time.Time) (int64, error) {
-	var author any
-	name := "system"
-	if p != nil {
-		author, name = p.UserID, p.Name
+// insertJournal appends e to incident e.IncidentID and returns its id.
+func insertJournal(ctx context.Context, tx *store.Tx, e Entry) (int64, error) {
+	if e.Changes == nil {
+		e.Changes = []Change{}
 	}
-	if changes == nil {
-		changes = []Change{}
-	}
-	raw, _ := json.Marshal(changes)
+	raw, _ := json.Marshal(e.Changes)
 	var id int64
 	err := tx.QueryRow(ctx, `INSERT INTO incident_journal (incident_id, kind, author_id, author_name, body, changes, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, incidentID, kind, author, name, body, string(raw), store.TS(at)).Scan(&id)
+		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, e.IncidentID, e.Kind, e.AuthorID, e.AuthorName, e.Body, string(raw),
+		store.TS(e.CreatedAt)).Scan(&id)
 	return id, store.ScanErr(err)
+}
+
+// appendJournal records what p did to an incident.
+func appendJournal(ctx context.Context, tx *store.Tx, incidentID int64, p *auth.Principal, kind, body string, changes []Change, at time.Time) error {
+	aid, name := authorOf(p)
+	_, err := insertJournal(ctx, tx, Entry{IncidentID: incidentID, Kind: kind, AuthorID: aid, AuthorName: name, Body: body, Changes: changes, CreatedAt: at})
+	return err
 }
 
 // requesterFields are the changes a requester is shown in the journal.

@@ -14,8 +14,6 @@ import (
 
 const matrixKey = "incident.priority_matrix"
 
-func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
-
 // Matrix returns the priority matrix in force. Nodes re-read it every few
 // seconds, so a change made on one node reaches the others quickly without
 // a query on every create.

@@ -87,6 +87,7 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, in NewIncident,
 		Priority: matrix.Priority(in.Impact, in.Urgency), State: New, GroupID: in.GroupID,
 		AssigneeID: in.AssigneeID, Service: in.Service, Major: in.Major, CreatedAt: now, UpdatedAt: now, Version: 1,
 	}
+	var full Incident
 	err = s.DB.InTxShared(ctx, func(tx *store.Tx) error {
 		if err := insert(ctx, tx, &inc, p.UserID, ""); err != nil {
 			return err
@@ -97,17 +98,17 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, in NewIncident,
 		if err := audit.Record(ctx, tx, p.Actor(), "create", "incident", inc.ID, in); err != nil {
 			return err
 		}
-		if hook != nil {
-			full, err := get(ctx, tx, inc.ID)
-			if err != nil {
-				return err
-			}
-			return hook(ctx, tx, full)
+		if hook == nil {
+			return nil
 		}
-		return nil
+		// The hook stores the answer the client will get; return that same record.
+		if full, err = get(ctx, tx, inc.ID); err != nil {
+			return err
+		}
+		return hook(ctx, tx, full)
 	})
-	if err != nil {
-		return Incident{}, err
+	if err != nil || hook != nil {
+		return full, err
 	}
 	return get(ctx, s.DB, inc.ID)
 }

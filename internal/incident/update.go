@@ -2,6 +2,7 @@ package incident
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -310,8 +311,9 @@ func (s *Service) AddComment(ctx context.Context, p *auth.Principal, id int64, b
 		if inc.State == Closed {
 			return problem.Conflictf("%s is closed; raise a new incident instead", inc.Number)
 		}
-		eid, err := insertJournal(ctx, tx, id, p, kind, body, nil, now)
-		if err != nil {
+		aid, name := authorOf(p)
+		e = Entry{IncidentID: id, Kind: kind, AuthorID: aid, AuthorName: name, Body: body, CreatedAt: now}
+		if e.ID, err = insertJournal(ctx, tx, e); err != nil {
 			return err
 		}
 		// A comment is not a change of the record: the version (and so the ETag) stays.
@@ -326,9 +328,7 @@ func (s *Service) AddComment(ctx context.Context, p *auth.Principal, id int64, b
 				return err
 			}
 		}
-		uid := p.UserID
-		e = Entry{ID: eid, IncidentID: id, Kind: kind, AuthorID: &uid, AuthorName: p.Name, Body: body, CreatedAt: now}
-		if err := audit.Record(ctx, tx, p.Actor(), "create", "incident_"+kind, eid, map[string]any{"incident_id": id, "body": body}); err != nil {
+		if err := audit.Record(ctx, tx, p.Actor(), "create", "incident_"+kind, e.ID, map[string]any{"incident_id": id, "body": body}); err != nil {
 			return err
 		}
 		if hook != nil {
@@ -345,7 +345,7 @@ func (s *Service) AutoClose(ctx context.Context, j jobs.Job) error {
 	var payload struct {
 		IncidentID int64 `json:"incident_id"`
 	}
-	if err := jsonUnmarshal(j.Payload, &payload); err != nil {
+	if err := json.Unmarshal(j.Payload, &payload); err != nil {
 		return fmt.Errorf("autoclose payload: %w", err)
 	}
 	return s.DB.InTx(ctx, func(tx *store.Tx) error {
