@@ -39,6 +39,9 @@ func (a *API) Register(mux *http.ServeMux, routes *[]httpx.Route) {
 
 	a.registerOrg(rt)
 	a.registerUsers(rt)
+	a.registerServices(rt)
+	a.registerRequests(rt)
+	a.registerSLA(rt)
 
 	rt.Handle("GET /api/v1/tokens", auth.TokenOwn, a.listTokens)
 	rt.Handle("POST /api/v1/tokens", auth.TokenOwn, a.createToken)

@@ -54,17 +54,51 @@ const (
 	SettingsRead     Permission = "settings:read"
 	SettingsWrite    Permission = "settings:write"
 	MetricsRead      Permission = "metrics:read"
+
+	// Service catalogue (8.2.4): everyone signed in reads the part they may
+	// see (requesters: live services of their customer); admins edit.
+	ServiceRead  Permission = "service:read"
+	ServiceWrite Permission = "service:write"
+	// Request catalogue items and their forms.
+	CatalogRead  Permission = "catalog:read"
+	CatalogWrite Permission = "catalog:write"
+	// Service requests (8.6.2).
+	RequestRead     Permission = "request:read"
+	RequestCreate   Permission = "request:create"
+	RequestUpdate   Permission = "request:update"
+	RequestComment  Permission = "request:comment"
+	RequestWorkNote Permission = "request:work_note"
+	// RequestApprove lets a user decide approvals; whether this user is an
+	// approver of a given request is checked on the request itself.
+	RequestApprove Permission = "request:approve"
+	// Service level management (8.3.3): calendars, agreements, definitions.
+	SLARead  Permission = "sla:read"
+	SLAWrite Permission = "sla:write"
+	// The SLA report and the activity feed.
+	ReportRead   Permission = "report:read"
+	ActivityRead Permission = "activity:read"
+	// In-app notifications addressed to the signed-in user.
+	NotificationOwn Permission = "notification:own"
 )
 
 var rolePermissions = map[Role][]Permission{
 	Admin: {IncidentRead, IncidentCreate, IncidentUpdate, IncidentComment, IncidentWorkNote,
 		CustomerRead, CustomerWrite, GroupRead, GroupWrite, UserRead, UserWrite, TokenOwn,
-		AuditRead, SettingsRead, SettingsWrite, MetricsRead},
+		AuditRead, SettingsRead, SettingsWrite, MetricsRead,
+		ServiceRead, ServiceWrite, CatalogRead, CatalogWrite,
+		RequestRead, RequestCreate, RequestUpdate, RequestComment, RequestWorkNote, RequestApprove,
+		SLARead, SLAWrite, ReportRead, ActivityRead, NotificationOwn},
 	Agent: {IncidentRead, IncidentCreate, IncidentUpdate, IncidentComment, IncidentWorkNote,
-		CustomerRead, GroupRead, UserRead, TokenOwn, SettingsRead},
-	Requester: {IncidentRead, IncidentCreate, IncidentComment, TokenOwn},
+		CustomerRead, GroupRead, UserRead, TokenOwn, SettingsRead,
+		ServiceRead, CatalogRead,
+		RequestRead, RequestCreate, RequestUpdate, RequestComment, RequestWorkNote, RequestApprove,
+		SLARead, ReportRead, ActivityRead, NotificationOwn},
+	Requester: {IncidentRead, IncidentCreate, IncidentComment, TokenOwn,
+		ServiceRead, CatalogRead, RequestRead, RequestCreate, RequestComment, RequestApprove,
+		NotificationOwn},
 	Auditor: {IncidentRead, CustomerRead, GroupRead, UserRead, AuditRead, SettingsRead,
-		MetricsRead, TokenOwn},
+		MetricsRead, TokenOwn,
+		ServiceRead, CatalogRead, RequestRead, SLARead, ReportRead, ActivityRead, NotificationOwn},
 }
 
 var permIndex = func() map[Role]map[Permission]bool {

@@ -1,0 +1,45 @@
+-- Service catalogue (8.2.4). Incidents refer to a service by id; the free
+-- text of the foundation becomes one catalogue entry per distinct name.
+
+CREATE TABLE services (
+    id                INTEGER PRIMARY KEY AUTOINCREMENT,
+    name              TEXT NOT NULL,
+    description       TEXT NOT NULL DEFAULT '',
+    owner_id          INTEGER REFERENCES users (id),
+    status            TEXT NOT NULL CHECK (status IN ('pipeline', 'live', 'retired')),
+    support_group_id  INTEGER REFERENCES support_groups (id),
+    criticality       TEXT NOT NULL CHECK (criticality IN ('low', 'medium', 'high', 'critical')),
+    cost_per_month    INTEGER NOT NULL DEFAULT 0, -- in cents
+    hours             TEXT NOT NULL DEFAULT '',
+    created_at        TEXT NOT NULL,
+    updated_at        TEXT NOT NULL,
+    version           INTEGER NOT NULL DEFAULT 1
+);
+CREATE UNIQUE INDEX services_name ON services (lower(name));
+
+CREATE TABLE service_customers (
+    service_id   INTEGER NOT NULL REFERENCES services (id) ON DELETE CASCADE,
+    customer_id  INTEGER NOT NULL REFERENCES customers (id) ON DELETE CASCADE,
+    PRIMARY KEY (service_id, customer_id)
+);
+CREATE INDEX service_customers_customer ON service_customers (customer_id);
+
+CREATE TABLE service_dependencies (
+    service_id     INTEGER NOT NULL REFERENCES services (id) ON DELETE CASCADE,
+    depends_on_id  INTEGER NOT NULL REFERENCES services (id),
+    PRIMARY KEY (service_id, depends_on_id),
+    CHECK (service_id <> depends_on_id)
+);
+CREATE INDEX service_dependencies_on ON service_dependencies (depends_on_id);
+
+ALTER TABLE incidents ADD COLUMN service_id INTEGER REFERENCES services (id);
+
+INSERT INTO services (name, status, criticality, created_at, updated_at)
+SELECT min(trim(service)), 'live', 'medium',
+       strftime('%Y-%m-%dT%H:%M:%S', 'now') || '.000000Z', strftime('%Y-%m-%dT%H:%M:%S', 'now') || '.000000Z'
+FROM incidents WHERE trim(service) <> '' GROUP BY lower(trim(service));
+
+UPDATE incidents SET service_id = (SELECT s.id FROM services s WHERE lower(s.name) = lower(trim(incidents.service)))
+WHERE trim(service) <> '';
+
+CREATE INDEX incidents_service ON incidents (service_id, created_at, id);

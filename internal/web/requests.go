@@ -1,0 +1,5 @@
+package web
+
+import "steward/internal/httpx"
+
+func (wb *Web) registerRequests(rt *httpx.Router) {}

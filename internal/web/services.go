@@ -1,0 +1,5 @@
+package web
+
+import "steward/internal/httpx"
+
+func (wb *Web) registerServices(rt *httpx.Router) {}

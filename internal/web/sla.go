@@ -1,0 +1,5 @@
+package web
+
+import "steward/internal/httpx"
+
+func (wb *Web) registerSLA(rt *httpx.Router) {}
