@@ -1,0 +1,478 @@
+// Package sla is service level management (ISO/IEC 20000-1 clause 8.3.3):
+// agreements (SLAs with customers, OLAs with internal groups, underpinning
+// contracts with suppliers), their definitions with goals and business
+// calendars, the timers that run on every incident and request, escalation
+// at the exact due instant, and the report that shows whether promises
+// were kept. The arithmetic of business time lives in internal/calendar;
+// the timer rules in timer.go are pure and tested without a database.
+package sla
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"steward/internal/problem"
+	"steward/internal/ticket"
+)
+
+// AgreementKind is who the promise is made to.
+type AgreementKind string
+
+const (
+	SLA AgreementKind = "sla" // with a customer
+	OLA AgreementKind = "ola" // with an internal support group
+	UC  AgreementKind = "uc"  // underpinning contract with a supplier
+)
+
+// Metric is what a definition measures.
+type Metric string
+
+const (
+	// Response runs until an agent first answers the requester publicly or
+	// the ticket leaves its first state.
+	Response Metric = "response"
+	// Resolution runs until the ticket is resolved (incidents) or
+	// fulfilled (requests).
+	Resolution Metric = "resolution"
+)
+
+// Clause is one test on a ticket field: the field's value is (op "in") or
+// is not (op "not_in") one of Values. A condition is a list of clauses
+// that must all hold; an empty condition always holds.
+type Clause struct {
+	Field  string   `json:"field"`
+	Op     string   `json:"op"`
+	Values []string `json:"values"`
+}
+
+// Conditions say when a definition's clock starts, stops, pauses and is
+// cancelled. Nil fields take the metric's defaults (see Defaults).
+type Conditions struct {
+	Start  []Clause `json:"start"`
+	Stop   []Clause `json:"stop"`
+	Pause  []Clause `json:"pause"`
+	Cancel []Clause `json:"cancel"`
+}
+
+// Goal is one target; the first goal whose Match holds applies.
+type Goal struct {
+	Match      []Clause `json:"match"`
+	Target     string   `json:"target"` // Go duration ("4h", "90m") or business days ("3bd")
+	CalendarID int64    `json:"calendar_id"`
+}
+
+// Definition is one measured promise within an agreement.
+type Definition struct {
+	ID          int64       `json:"id"`
+	AgreementID int64       `json:"agreement_id"`
+	Name        string      `json:"name"`
+	AppliesTo   ticket.Kind `json:"applies_to"` // incident or request
+	Filter      []Clause    `json:"filter"`
+	Metric      Metric      `json:"metric"`
+	Conditions  Conditions  `json:"conditions"`
+	Goals       []Goal      `json:"goals"`
+	Warnings    []int       `json:"warnings"` // percentages of the target, ascending
+	Active      bool        `json:"active"`
+	CreatedAt   time.Time   `json:"created_at"`
+	UpdatedAt   time.Time   `json:"updated_at"`
+	Version     int         `json:"version"`
+}
+
+// DefaultWarnings are the percentages at which warnings fire unless a
+// definition says otherwise.
+var DefaultWarnings = []int{50, 75, 90}
+
+// Limits on a definition's size.
+const (
+	MaxGoals   = 50
+	MaxClauses = 20
+	MaxValues  = 200
+	MaxTarget  = 366 * 24 * time.Hour
+	MaxBDays   = 365
+)
+
+// Field domains: the fields clauses may test, per ticket kind. A nil value
+// list means any value (ids, free text); such fields may be used in
+// filters and goals but not in start/stop/pause/cancel conditions, whose
+// consistency is checked by trying every combination of values.
+type fieldDomain struct {
+	values    []string
+	condition bool // usable in start/stop/pause/cancel
+	ids       bool // values must be positive integers
+}
+
+var (
+	incidentStates = []string{"new", "in_progress", "on_hold", "resolved", "closed"}
+	requestStates  = []string{"submitted", "awaiting_approval", "in_fulfilment", "fulfilled", "closed", "rejected", "cancelled"}
+	priorities     = []string{"P1", "P2", "P3", "P4", "P5"}
+	yesNo          = []string{"true", "false"}
+	holdReasons    = []string{"", "awaiting_requester", "awaiting_supplier", "awaiting_change"}
+)
+
+func fields(kind ticket.Kind) map[string]fieldDomain {
+	m := map[string]fieldDomain{
+		"priority":    {values: priorities, condition: true},
+		"responded":   {values: yesNo, condition: true},
+		"customer_id": {ids: true},
+		"service_id":  {ids: true},
+		"group_id":    {ids: true},
+		"category":    {},
+	}
+	switch kind {
+	case ticket.Incident:
+		m["state"] = fieldDomain{values: incidentStates, condition: true}
+		m["hold_reason"] = fieldDomain{values: holdReasons, condition: true}
+		m["major"] = fieldDomain{values: yesNo, condition: true}
+	case ticket.Request:
+		m["state"] = fieldDomain{values: requestStates, condition: true}
+		m["item_id"] = fieldDomain{ids: true}
+	}
+	return m
+}
+
+// FieldNames lists the fields clauses may use for kind, sorted.
+func FieldNames(kind ticket.Kind) []string {
+	var names []string
+	for k := range fields(kind) {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Defaults are the conditions a metric uses when a definition leaves them out.
+func Defaults(kind ticket.Kind, m Metric) Conditions {
+	in := func(f string, vs ...string) []Clause { return []Clause{{Field: f, Op: "in", Values: vs}} }
+	notIn := func(f string, vs ...string) []Clause { return []Clause{{Field: f, Op: "not_in", Values: vs}} }
+	switch {
+	case kind == ticket.Incident && m == Response:
+		return Conditions{Start: []Clause{}, Stop: in("responded", "true"), Pause: []Clause{}, Cancel: []Clause{}}
+	case kind == ticket.Incident && m == Resolution:
+		return Conditions{Start: notIn("state", "resolved", "closed"), Stop: in("state", "resolved", "closed"),
+			Pause: in("state", "on_hold"), Cancel: []Clause{}}
+	case kind == ticket.Request && m == Response:
+		return Conditions{Start: notIn("state", "rejected", "cancelled"), Stop: in("responded", "true"),
+			Pause: []Clause{}, Cancel: in("state", "rejected", "cancelled")}
+	default: // request resolution
+		return Conditions{Start: notIn("state", "fulfilled", "closed", "rejected", "cancelled"),
+			Stop: in("state", "fulfilled", "closed"), Pause: in("state", "awaiting_approval"),
+			Cancel: in("state", "rejected", "cancelled")}
+	}
+}
+
+// ParseTarget reads a goal target: a Go duration ("4h", "1h30m") or a
+// number of business days ("3bd"). It returns the duration or the days.
+func ParseTarget(s string) (d time.Duration, days int, err error) {
+	s = strings.TrimSpace(s)
+	if n, ok := strings.CutSuffix(s, "bd"); ok {
+		days, err := strconv.Atoi(n)
+		if err != nil {
+			return 0, 0, fmt.Errorf("%q is not a number of business days such as 3bd", s)
+		}
+		if days <= 0 {
+			return 0, 0, fmt.Errorf("must be at least 1bd")
+		}
+		if days > MaxBDays {
+			return 0, 0, fmt.Errorf("must be at most %dbd", MaxBDays)
+		}
+		return 0, days, nil
+	}
+	d, err = time.ParseDuration(s)
+	if err != nil {
+		return 0, 0, fmt.Errorf("%q is neither a duration such as 4h or 90m nor business days such as 3bd", s)
+	}
+	if d <= 0 {
+		return 0, 0, fmt.Errorf("must be longer than zero")
+	}
+	if d%time.Second != 0 {
+		return 0, 0, fmt.Errorf("must be a whole number of seconds")
+	}
+	if d > MaxTarget {
+		return 0, 0, fmt.Errorf("must be at most %s", MaxTarget)
+	}
+	return d, 0, nil
+}
+
+// Normalize fills defaults and trims what users type loosely.
+func (d *Definition) Normalize() {
+	d.Name = strings.TrimSpace(d.Name)
+	if d.Filter == nil {
+		d.Filter = []Clause{}
+	}
+	def := Defaults(d.AppliesTo, d.Metric)
+	if d.Conditions.Start == nil {
+		d.Conditions.Start = def.Start
+	}
+	if d.Conditions.Stop == nil {
+		d.Conditions.Stop = def.Stop
+	}
+	if d.Conditions.Pause == nil {
+		d.Conditions.Pause = def.Pause
+	}
+	if d.Conditions.Cancel == nil {
+		d.Conditions.Cancel = def.Cancel
+	}
+	if d.Warnings == nil {
+		d.Warnings = append([]int(nil), DefaultWarnings...)
+	}
+	sort.Ints(d.Warnings)
+	for i := range d.Goals {
+		d.Goals[i].Target = strings.TrimSpace(d.Goals[i].Target)
+		if d.Goals[i].Match == nil {
+			d.Goals[i].Match = []Clause{}
+		}
+	}
+	norm := func(cs []Clause) {
+		for i := range cs {
+			cs[i].Field = strings.TrimSpace(cs[i].Field)
+			cs[i].Op = strings.TrimSpace(cs[i].Op)
+			if cs[i].Op == "" {
+				cs[i].Op = "in"
+			}
+			for j := range cs[i].Values {
+				cs[i].Values[j] = strings.TrimSpace(cs[i].Values[j])
+			}
+		}
+	}
+	norm(d.Filter)
+	norm(d.Conditions.Start)
+	norm(d.Conditions.Stop)
+	norm(d.Conditions.Pause)
+	norm(d.Conditions.Cancel)
+	for i := range d.Goals {
+		norm(d.Goals[i].Match)
+	}
+}
+
+// Validate checks a normalized definition on its own: fields, values,
+// targets, and that its conditions can work. Whether referenced ids
+// (calendars, customers, services) exist is checked by the store.
+func (d *Definition) Validate() error {
+	v := problem.NewInvalid()
+	problem.Text(v, "name", d.Name, true, problem.MaxName)
+	if d.AppliesTo != ticket.Incident && d.AppliesTo != ticket.Request {
+		v.Add("applies_to", "must be incident or request")
+		return v
+	}
+	if d.Metric != Response && d.Metric != Resolution {
+		v.Add("metric", "must be response or resolution")
+		return v
+	}
+	dom := fields(d.AppliesTo)
+	checkClauses(v, "filter", d.Filter, dom, false)
+	checkClauses(v, "conditions.start", d.Conditions.Start, dom, true)
+	checkClauses(v, "conditions.stop", d.Conditions.Stop, dom, true)
+	checkClauses(v, "conditions.pause", d.Conditions.Pause, dom, true)
+	checkClauses(v, "conditions.cancel", d.Conditions.Cancel, dom, true)
+	if len(d.Goals) == 0 {
+		v.Add("goals", "at least one goal is required")
+	}
+	if len(d.Goals) > MaxGoals {
+		v.Add("goals", "at most %d goals", MaxGoals)
+	}
+	for i, g := range d.Goals {
+		f := fmt.Sprintf("goals[%d]", i)
+		checkClauses(v, f+".match", g.Match, dom, false)
+		if _, _, err := ParseTarget(g.Target); err != nil {
+			v.Add(f+".target", "%s", err)
+		}
+		if g.CalendarID < 0 {
+			v.Add(f+".calendar_id", "must be a calendar id")
+		}
+	}
+	last := 0
+	for i, w := range d.Warnings {
+		if w <= 0 || w >= 100 {
+			v.Add(fmt.Sprintf("warnings[%d]", i), "must be a percentage between 1 and 99")
+		} else if w == last {
+			v.Add(fmt.Sprintf("warnings[%d]", i), "is given twice")
+		}
+		last = w
+	}
+	if len(d.Warnings) > 10 {
+		v.Add("warnings", "at most 10 warnings")
+	}
+	if v.Err() == nil {
+		checkConditions(v, d.AppliesTo, d.Conditions)
+	}
+	return v.Err()
+}
+
+func checkClauses(v *problem.Invalid, path string, cs []Clause, dom map[string]fieldDomain, condition bool) {
+	if len(cs) > MaxClauses {
+		v.Add(path, "at most %d clauses", MaxClauses)
+		return
+	}
+	for i, c := range cs {
+		f := fmt.Sprintf("%s[%d]", path, i)
+		fd, ok := dom[c.Field]
+		switch {
+		case !ok:
+			var names []string
+			for k, x := range dom {
+				if !condition || x.condition {
+					names = append(names, k)
+				}
+			}
+			sort.Strings(names)
+			v.Add(f+".field", "unknown field %q; use one of %s", c.Field, strings.Join(names, ", "))
+			continue
+		case condition && !fd.condition:
+			v.Add(f+".field", "%q cannot be used in a start, stop, pause or cancel condition", c.Field)
+			continue
+		}
+		if c.Op != "in" && c.Op != "not_in" {
+			v.Add(f+".op", "must be in or not_in")
+		}
+		if len(c.Values) == 0 {
+			v.Add(f+".values", "at least one value is required")
+		}
+		if len(c.Values) > MaxValues {
+			v.Add(f+".values", "at most %d values", MaxValues)
+		}
+		for j, val := range c.Values {
+			vf := fmt.Sprintf("%s.values[%d]", f, j)
+			switch {
+			case fd.ids:
+				if n, err := strconv.ParseInt(val, 10, 64); err != nil || n <= 0 {
+					v.Add(vf, "must be an id (a positive whole number)")
+				}
+			case fd.values != nil && !contains(fd.values, val):
+				v.Add(vf, "%q is not a %s; use one of %s", val, c.Field, strings.Join(quoteAll(fd.values), ", "))
+			case len(val) > problem.MaxShort:
+				v.Add(vf, "must be at most %d characters", problem.MaxShort)
+			}
+		}
+	}
+}
+
+func quoteAll(vs []string) []string {
+	out := make([]string, len(vs))
+	for i, s := range vs {
+		out[i] = strconv.Quote(s)
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// checkConditions tries every combination of the condition fields' values
+// and refuses conditions under which the clock could never count: a start
+// that always implies stop (it would stop the moment it starts), a start
+// that always implies pause (it would never run), a start that always
+// implies cancel, and a stop that no ticket can ever reach.
+func checkConditions(v *problem.Invalid, kind ticket.Kind, c Conditions) {
+	dom := fields(kind)
+	var names []string
+	for k, fd := range dom {
+		if fd.condition {
+			names = append(names, k)
+		}
+	}
+	sort.Strings(names)
+	vals := map[string]string{}
+	var canStart, startRuns, startNotStopped, startNotCancelled, canStop bool
+	var walk func(i int)
+	walk = func(i int) {
+		if i == len(names) {
+			start := holds(c.Start, vals)
+			stop := holds(c.Stop, vals)
+			if stop {
+				canStop = true
+			}
+			if start {
+				canStart = true
+				if !stop {
+					startNotStopped = true
+				}
+				if !stop && !holds(c.Pause, vals) {
+					startRuns = true
+				}
+				if !holds(c.Cancel, vals) {
+					startNotCancelled = true
+				}
+			}
+			return
+		}
+		for _, x := range dom[names[i]].values {
+			vals[names[i]] = x
+			walk(i + 1)
+		}
+	}
+	walk(0)
+	switch {
+	case !canStart:
+		v.Add("conditions.start", "no ticket can ever meet this start condition")
+	case !startNotStopped:
+		v.Add("conditions.start", "every ticket that meets the start condition also meets the stop condition, so the clock would stop the moment it starts")
+	case !startRuns:
+		v.Add("conditions.pause", "every ticket that meets the start condition is also paused, so the clock would never count")
+	case !startNotCancelled:
+		v.Add("conditions.cancel", "every ticket that meets the start condition also meets the cancel condition")
+	case !canStop:
+		v.Add("conditions.stop", "no ticket can ever meet this stop condition, so the clock would never stop")
+	}
+}
+
+// holds evaluates a condition against field values; an empty condition holds.
+func holds(cs []Clause, vals map[string]string) bool {
+	for _, c := range cs {
+		in := contains(c.Values, vals[c.Field])
+		if (c.Op == "not_in") == in {
+			return false
+		}
+	}
+	return true
+}
+
+// Values flattens a ticket snapshot into the field values clauses test.
+func Values(s *ticket.Snapshot) map[string]string {
+	id := func(n int64) string {
+		if n == 0 {
+			return ""
+		}
+		return strconv.FormatInt(n, 10)
+	}
+	m := map[string]string{
+		"state":       s.State,
+		"priority":    s.Priority,
+		"responded":   strconv.FormatBool(Responded(s)),
+		"customer_id": id(s.CustomerID),
+		"service_id":  id(s.ServiceID),
+		"group_id":    id(s.GroupID),
+		"category":    s.Category,
+	}
+	switch s.Kind {
+	case ticket.Incident:
+		m["hold_reason"] = s.HoldReason
+		m["major"] = strconv.FormatBool(s.Major)
+	case ticket.Request:
+		m["item_id"] = id(s.ItemID)
+	}
+	return m
+}
+
+// Responded is true once an agent answered publicly or the ticket left its
+// first state(s): for incidents "new", for requests "submitted" and
+// "awaiting_approval".
+func Responded(s *ticket.Snapshot) bool {
+	if s.Responded {
+		return true
+	}
+	switch s.Kind {
+	case ticket.Incident:
+		return s.State != "new"
+	default:
+		return s.State != "submitted" && s.State != "awaiting_approval"
+	}
+}

@@ -1,0 +1,74 @@
+package sla
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"steward/internal/calendar"
+	"steward/internal/store"
+)
+
+// Service is service level management over one database.
+type Service struct {
+	DB  *store.DB
+	Log *slog.Logger
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+
+	mu   sync.Mutex
+	cals map[int64]cachedCalendar
+}
+
+type cachedCalendar struct {
+	version int
+	cal     *calendar.Calendar
+}
+
+// NewService builds a Service.
+func NewService(db *store.DB, log *slog.Logger) *Service {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Service{DB: db, Log: log, Now: time.Now, cals: map[int64]cachedCalendar{}}
+}
+
+func (s *Service) now() time.Time { return s.Now().UTC() }
+
+// Calendar returns calendar id compiled, from a cache that is keyed by the
+// calendar's version so that a change anywhere is seen at once.
+func (s *Service) Calendar(ctx context.Context, q store.Querier, id int64) (*calendar.Calendar, error) {
+	var (
+		version         int
+		zone, win, hols string
+	)
+	err := q.QueryRow(ctx, `SELECT version, time_zone, windows, holidays FROM calendars WHERE id = ?`, id).
+		Scan(&version, &zone, &win, &hols)
+	if err != nil {
+		return nil, store.ScanErr(err)
+	}
+	s.mu.Lock()
+	c, ok := s.cals[id]
+	s.mu.Unlock()
+	if ok && c.version == version {
+		return c.cal, nil
+	}
+	spec := calendar.Spec{Name: fmt.Sprint(id), TimeZone: zone}
+	if err := json.Unmarshal([]byte(win), &spec.Windows); err != nil {
+		return nil, fmt.Errorf("calendar %d: windows: %w", id, err)
+	}
+	if err := json.Unmarshal([]byte(hols), &spec.Holidays); err != nil {
+		return nil, fmt.Errorf("calendar %d: holidays: %w", id, err)
+	}
+	cal, err := calendar.Compile(spec)
+	if err != nil {
+		return nil, fmt.Errorf("calendar %d: %w", id, err)
+	}
+	s.mu.Lock()
+	s.cals[id] = cachedCalendar{version, cal}
+	s.mu.Unlock()
+	return cal, nil
+}
