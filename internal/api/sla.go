@@ -2,4 +2,6 @@ package api
 
 import "steward/internal/httpx"
 
-func (a *API) registerSLA(rt *httpx.Router) {}
+func (a *API) registerSLA(rt *httpx.Router) {
+	a.registerSLAReports(rt)
+}

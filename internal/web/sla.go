@@ -2,4 +2,6 @@ package web
 
 import "steward/internal/httpx"
 
-func (wb *Web) registerSLA(rt *httpx.Router) {}
+func (wb *Web) registerSLA(rt *httpx.Router) {
+	wb.registerSLAReports(rt)
+}
