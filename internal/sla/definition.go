@@ -386,7 +386,7 @@ func checkConditions(v *problem.Invalid, kind ticket.Kind, c Conditions) {
 	walk = func(i int) {
 		if i == len(names) {
 			start := holds(c.Start, vals)
-			stop := holds(c.Stop, vals)
+			stop := Holds(c.Stop, vals)
 			if stop {
 				canStop = true
 			}
@@ -395,10 +395,10 @@ func checkConditions(v *problem.Invalid, kind ticket.Kind, c Conditions) {
 				if !stop {
 					startNotStopped = true
 				}
-				if !stop && !holds(c.Pause, vals) {
+				if !stop && !Holds(c.Pause, vals) {
 					startRuns = true
 				}
-				if !holds(c.Cancel, vals) {
+				if !Holds(c.Cancel, vals) {
 					startNotCancelled = true
 				}
 			}
@@ -424,7 +424,13 @@ func checkConditions(v *problem.Invalid, kind ticket.Kind, c Conditions) {
 	}
 }
 
-// holds evaluates a condition against field values; an empty condition holds.
+// Holds evaluates a stop, pause or cancel condition: an empty one never holds.
+func Holds(cs []Clause, vals map[string]string) bool {
+	return len(cs) > 0 && holds(cs, vals)
+}
+
+// holds evaluates a start condition, filter or goal match: an empty one
+// always holds.
 func holds(cs []Clause, vals map[string]string) bool {
 	for _, c := range cs {
 		in := contains(c.Values, vals[c.Field])
