@@ -13,6 +13,7 @@ import (
 	"steward/internal/auth"
 	"steward/internal/httpx"
 	"steward/internal/incident"
+	"steward/internal/sla"
 	"steward/internal/store"
 )
 
@@ -21,6 +22,9 @@ type API struct {
 	DB        *store.DB
 	Incidents *incident.Service
 	Log       *slog.Logger
+	// SLA is shared with the timer engine for its calendar cache; Register
+	// makes one when it is nil.
+	SLA *sla.Service
 }
 
 // Register adds every API route to mux and records it in routes.

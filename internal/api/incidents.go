@@ -40,12 +40,13 @@ func (a *API) createIncident(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) listIncidents(w http.ResponseWriter, r *http.Request) {
-	q := newQuery(r, "state", "priority", "group_id", "assignee_id", "customer_id", "requester_id",
+	q := newQuery(r, "state", "priority", "group_id", "assignee_id", "customer_id", "requester_id", "service_id",
 		"category", "major", "created_after", "created_before", "q", "sort", "limit", "cursor")
 	f := incident.Filter{
 		GroupIDs:      q.int64s("group_id"),
 		CustomerID:    q.int64("customer_id"),
 		RequesterID:   q.int64("requester_id"),
+		ServiceID:     q.int64("service_id"),
 		Category:      q.str("category", problem.MaxShort),
 		Major:         q.boolean("major"),
 		CreatedAfter:  q.time("created_after"),

@@ -1,5 +1,609 @@
 package api
 
-import "steward/internal/httpx"
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
 
-func (a *API) registerRequests(rt *httpx.Router) {}
+	"steward/internal/auth"
+	"steward/internal/httpx"
+	"steward/internal/notify"
+	"steward/internal/patch"
+	"steward/internal/problem"
+	"steward/internal/request"
+	"steward/internal/store"
+)
+
+// requestAPI serves the request catalogue, service requests with their
+// approvals and tasks, managers (who approve for the people they manage)
+// and the caller's notifications.
+type requestAPI struct {
+	*API
+	svc *request.Service
+}
+
+// requestService is the request service behind these routes. Fulfilled
+// requests close after the same delay as resolved incidents.
+func (a *API) requestService() *request.Service {
+	var after time.Duration
+	if a.Incidents != nil {
+		after = a.Incidents.AutoCloseAfter
+	}
+	return request.NewService(a.DB, after)
+}
+
+func (a *API) registerRequests(rt *httpx.Router) {
+	h := &requestAPI{API: a, svc: a.requestService()}
+	rt.Handle("GET /api/v1/catalog/items", auth.CatalogRead, h.listItems)
+	rt.Handle("POST /api/v1/catalog/items", auth.CatalogWrite, h.createItem)
+	rt.Handle("GET /api/v1/catalog/items/{id}", auth.CatalogRead, h.getItem)
+	rt.Handle("PATCH /api/v1/catalog/items/{id}", auth.CatalogWrite, h.patchItem)
+	rt.Handle("DELETE /api/v1/catalog/items/{id}", auth.CatalogWrite, h.deleteItem)
+
+	rt.Handle("POST /api/v1/requests", auth.RequestCreate, h.createRequest)
+	rt.Handle("GET /api/v1/requests", auth.RequestRead, h.listRequests)
+	rt.Handle("GET /api/v1/requests/{ref}", auth.RequestRead, h.getRequest)
+	rt.Handle("PATCH /api/v1/requests/{ref}", auth.RequestUpdate, h.patchRequest)
+	rt.Handle("POST /api/v1/requests/{ref}/cancel", auth.RequestCreate, h.moveRequest(h.svc.Cancel))
+	rt.Handle("POST /api/v1/requests/{ref}/reopen", auth.RequestCreate, h.moveRequest(h.svc.Reopen))
+	rt.Handle("GET /api/v1/requests/{ref}/journal", auth.RequestRead, h.requestJournal)
+	rt.Handle("POST /api/v1/requests/{ref}/comments", auth.RequestComment, h.commentRequest)
+	rt.Handle("GET /api/v1/requests/{ref}/approvals", auth.RequestRead, h.requestApprovals)
+	rt.Handle("POST /api/v1/requests/{ref}/approvals/{id}/approve", auth.RequestApprove, h.decide(true))
+	rt.Handle("POST /api/v1/requests/{ref}/approvals/{id}/reject", auth.RequestApprove, h.decide(false))
+	rt.Handle("GET /api/v1/requests/{ref}/tasks", auth.RequestRead, h.requestTasks)
+	rt.Handle("POST /api/v1/requests/{ref}/tasks", auth.RequestUpdate, h.addTask)
+	rt.Handle("PATCH /api/v1/requests/{ref}/tasks/{id}", auth.RequestUpdate, h.patchTask)
+	rt.Handle("GET /api/v1/approvals", auth.RequestApprove, h.pendingApprovals)
+
+	rt.Handle("GET /api/v1/users/{id}/manager", auth.UserRead, h.getManager)
+	rt.Handle("PUT /api/v1/users/{id}/manager", auth.UserWrite, h.putManager)
+
+	rt.Handle("GET /api/v1/notifications", auth.NotificationOwn, h.listNotifications)
+	rt.Handle("POST /api/v1/notifications/{id}/read", auth.NotificationOwn, h.readNotification)
+	rt.Handle("POST /api/v1/notifications/read-all", auth.NotificationOwn, h.readAllNotifications)
+}
+
+// afterCursor is the opaque cursor of lists paged by id.
+func afterCursor(id int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("id:" + strconv.FormatInt(id, 10)))
+}
+
+func (q *query) afterID() int64 {
+	s := q.str("cursor", 100)
+	if s == "" {
+		return 0
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	id, perr := strconv.ParseInt(strings.TrimPrefix(string(b), "id:"), 10, 64)
+	if err != nil || !strings.HasPrefix(string(b), "id:") || perr != nil || id <= 0 {
+		q.fields["cursor"] = "is not a cursor from a previous page of this list"
+	}
+	return id
+}
+
+// optionalBody decodes a body when one was sent: the small action routes
+// (cancel, reopen, approve) may be called with none.
+func optionalBody(w http.ResponseWriter, r *http.Request, v any) error {
+	if r.ContentLength == 0 {
+		return nil
+	}
+	return decode(w, r, v)
+}
+
+func (h *requestAPI) listItems(w http.ResponseWriter, r *http.Request) {
+	q := newQuery(r, "service_id", "active", "limit", "cursor")
+	f := request.ItemFilter{ServiceID: q.int64("service_id"), Active: q.boolean("active"), After: q.afterID(), Limit: q.limit() + 1}
+	if err := q.err(); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	items, err := h.svc.ListItems(r.Context(), httpx.Principal(r), f)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	next := ""
+	if len(items) == f.Limit {
+		items = items[:f.Limit-1]
+		next = afterCursor(items[len(items)-1].ID)
+	}
+	writeJSON(w, http.StatusOK, listBody(items, next))
+}
+
+func (h *requestAPI) createItem(w http.ResponseWriter, r *http.Request) {
+	var in request.NewItem
+	if err := decode(w, r, &in); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	it, err := h.svc.CreateItem(r.Context(), httpx.Principal(r), in)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/api/v1/catalog/items/"+strconv.FormatInt(it.ID, 10))
+	w.Header().Set("ETag", etag(it.Version))
+	writeJSON(w, http.StatusCreated, it)
+}
+
+func (h *requestAPI) getItem(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	it, err := h.svc.GetItem(r.Context(), httpx.Principal(r), id)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.Header().Set("ETag", etag(it.Version))
+	writeJSON(w, http.StatusOK, it)
+}
+
+func (h *requestAPI) patchItem(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	var pt request.ItemPatch
+	if err := decode(w, r, &pt); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	it, err := h.svc.UpdateItem(r.Context(), httpx.Principal(r), id, pt, ifMatch(r))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.Header().Set("ETag", etag(it.Version))
+	writeJSON(w, http.StatusOK, it)
+}
+
+func (h *requestAPI) deleteItem(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if err := h.svc.DeleteItem(r.Context(), httpx.Principal(r), id); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// relocated rewrites the Location of a replayed answer, which the
+// idempotency store gives for incidents, to the request it names.
+type relocated struct{ http.ResponseWriter }
+
+func (rw relocated) WriteHeader(code int) {
+	if loc := rw.Header().Get("Location"); loc != "" {
+		rw.Header().Set("Location", "/api/v1/requests/"+loc[strings.LastIndex(loc, "/")+1:])
+	}
+	rw.ResponseWriter.WriteHeader(code)
+}
+
+func (h *requestAPI) createRequest(w http.ResponseWriter, r *http.Request) {
+	var in request.NewRequest
+	if err := decode(w, r, &in); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	idem, err := h.idempotency(r, in)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if idem.replay(relocated{w}) {
+		return
+	}
+	req, err := h.svc.Submit(r.Context(), httpx.Principal(r), in, storeHook[request.Request](idem, http.StatusCreated))
+	if idem.raced(err) && idem.replay(relocated{w}) {
+		return
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/api/v1/requests/"+req.Number)
+	w.Header().Set("ETag", etag(req.Version))
+	writeJSON(w, http.StatusCreated, req)
+}
+
+func (h *requestAPI) listRequests(w http.ResponseWriter, r *http.Request) {
+	q := newQuery(r, "state", "priority", "group_id", "assignee_id", "customer_id", "requester_id",
+		"service_id", "item_id", "sort", "limit", "cursor")
+	f := request.Filter{
+		GroupIDs:    q.int64s("group_id"),
+		CustomerID:  q.int64("customer_id"),
+		RequesterID: q.int64("requester_id"),
+		ServiceID:   q.int64("service_id"),
+		ItemID:      q.int64("item_id"),
+		Sort:        q.str("sort", 20),
+		Limit:       q.limit(),
+		Cursor:      q.str("cursor", 300),
+	}
+	switch v := q.str("assignee_id", 20); v {
+	case "":
+	case "none":
+		f.Unassigned = true
+	case "me":
+		f.AssigneeID = httpx.Principal(r).UserID
+	default:
+		f.AssigneeID = q.int64("assignee_id")
+	}
+	for _, s := range q.list("state") {
+		if s == "open" {
+			f.States = append(f.States, request.OpenStates...)
+			continue
+		}
+		if !request.State(s).Valid() {
+			q.fields["state"] = "must be open, submitted, awaiting_approval, in_fulfilment, fulfilled, closed, rejected or cancelled"
+		}
+		f.States = append(f.States, request.State(s))
+	}
+	for _, s := range q.list("priority") {
+		pr, ok := request.ParsePriority(s)
+		if !ok {
+			q.fields["priority"] = "must be P1 to P5"
+		}
+		f.Priorities = append(f.Priorities, pr)
+	}
+	if err := q.err(); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	page, err := h.svc.List(r.Context(), httpx.Principal(r), f)
+	var inv *problem.Invalid
+	if errors.As(err, &inv) {
+		err = &malformed{msg: "some query parameters are not valid", fields: inv.Fields}
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, listBody(page.Items, page.NextCursor))
+}
+
+func requestRef(r *http.Request) (int64, error) {
+	id, ok := request.ParseRef(r.PathValue("ref"))
+	if !ok {
+		return 0, store.ErrNotFound
+	}
+	return id, nil
+}
+
+func (h *requestAPI) getRequest(w http.ResponseWriter, r *http.Request) {
+	id, err := requestRef(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	req, err := h.svc.Get(r.Context(), httpx.Principal(r), id)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	tag := etag(req.Version)
+	w.Header().Set("ETag", tag)
+	if inm := r.Header.Get("If-None-Match"); inm != "" && strings.Contains(inm, tag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	writeJSON(w, http.StatusOK, req)
+}
+
+func (h *requestAPI) patchRequest(w http.ResponseWriter, r *http.Request) {
+	id, err := requestRef(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	var pt request.Patch
+	if err := decode(w, r, &pt); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	req, err := h.svc.Update(r.Context(), httpx.Principal(r), id, pt, ifMatch(r))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.Header().Set("ETag", etag(req.Version))
+	writeJSON(w, http.StatusOK, req)
+}
+
+type reasonInput struct {
+	Reason string `json:"reason"`
+}
+
+// moveRequest serves cancel and reopen, which requesters may call on
+// their own requests.
+func (h *requestAPI) moveRequest(move func(ctx context.Context, p *auth.Principal, id int64, reason string, ifVersion int) (request.Request, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, err := requestRef(r)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		var in reasonInput
+		if err := optionalBody(w, r, &in); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		req, err := move(r.Context(), httpx.Principal(r), id, in.Reason, ifMatch(r))
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		w.Header().Set("ETag", etag(req.Version))
+		writeJSON(w, http.StatusOK, req)
+	}
+}
+
+func (h *requestAPI) requestJournal(w http.ResponseWriter, r *http.Request) {
+	id, err := requestRef(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	entries, err := h.svc.Journal(r.Context(), httpx.Principal(r), id)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, listBody(entries, ""))
+}
+
+func (h *requestAPI) commentRequest(w http.ResponseWriter, r *http.Request) {
+	id, err := requestRef(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	var in commentInput
+	if err := decode(w, r, &in); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if in.Kind == "" {
+		in.Kind = "comment"
+	}
+	if in.Kind != "comment" && in.Kind != "work_note" {
+		h.fail(w, r, problem.Field("kind", "must be comment or work_note"))
+		return
+	}
+	idem, err := h.idempotency(r, in)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if idem.replay(w) {
+		return
+	}
+	e, err := h.svc.AddComment(r.Context(), httpx.Principal(r), id, in.Body, in.Kind == "comment",
+		storeHook[request.Entry](idem, http.StatusCreated))
+	if idem.raced(err) && idem.replay(w) {
+		return
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, e)
+}
+
+func (h *requestAPI) requestApprovals(w http.ResponseWriter, r *http.Request) {
+	id, err := requestRef(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	list, err := h.svc.Approvals(r.Context(), httpx.Principal(r), id)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, listBody(list, ""))
+}
+
+type decisionInput struct {
+	Comment string `json:"comment"`
+}
+
+func (h *requestAPI) decide(approve bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, err := requestRef(r)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		approval, err := pathID(r, "id")
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		var in decisionInput
+		if err := optionalBody(w, r, &in); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		a, err := h.svc.Decide(r.Context(), httpx.Principal(r), id, approval, approve, in.Comment)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, a)
+	}
+}
+
+func (h *requestAPI) pendingApprovals(w http.ResponseWriter, r *http.Request) {
+	q := newQuery(r, "limit")
+	limit := q.limit()
+	if err := q.err(); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	list, err := h.svc.PendingFor(r.Context(), httpx.Principal(r), limit)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, listBody(list, ""))
+}
+
+func (h *requestAPI) requestTasks(w http.ResponseWriter, r *http.Request) {
+	id, err := requestRef(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	list, err := h.svc.Tasks(r.Context(), httpx.Principal(r), id)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, listBody(list, ""))
+}
+
+func (h *requestAPI) addTask(w http.ResponseWriter, r *http.Request) {
+	id, err := requestRef(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	var in request.NewTask
+	if err := decode(w, r, &in); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	t, err := h.svc.AddTask(r.Context(), httpx.Principal(r), id, in)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.Header().Set("ETag", etag(t.Version))
+	writeJSON(w, http.StatusCreated, t)
+}
+
+func (h *requestAPI) patchTask(w http.ResponseWriter, r *http.Request) {
+	id, err := requestRef(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	task, err := pathID(r, "id")
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	var pt request.TaskPatch
+	if err := decode(w, r, &pt); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	t, err := h.svc.UpdateTask(r.Context(), httpx.Principal(r), id, task, pt, ifMatch(r))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.Header().Set("ETag", etag(t.Version))
+	writeJSON(w, http.StatusOK, t)
+}
+
+func (h *requestAPI) getManager(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	m, err := h.svc.GetManager(r.Context(), httpx.Principal(r), id)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, m)
+}
+
+type managerInput struct {
+	ManagerID patch.Field[int64] `json:"manager_id"`
+}
+
+func (h *requestAPI) putManager(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	var in managerInput
+	if err := decode(w, r, &in); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if !in.ManagerID.Set {
+		h.fail(w, r, problem.Field("manager_id", "is required: a user id, or null to remove the manager"))
+		return
+	}
+	m, err := h.svc.SetManager(r.Context(), httpx.Principal(r), id, in.ManagerID.Ptr())
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, m)
+}
+
+func (h *requestAPI) listNotifications(w http.ResponseWriter, r *http.Request) {
+	q := newQuery(r, "unread", "limit", "cursor")
+	f := notify.Filter{Before: q.afterID(), Limit: q.limit()}
+	if u := q.boolean("unread"); u != nil {
+		f.Unread = *u
+	}
+	if err := q.err(); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	list, next, err := notify.List(r.Context(), h.DB, httpx.Principal(r).UserID, f)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	cur := ""
+	if next != 0 {
+		cur = afterCursor(next)
+	}
+	writeJSON(w, http.StatusOK, listBody(list, cur))
+}
+
+func (h *requestAPI) readNotification(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	n, err := notify.MarkRead(r.Context(), h.DB, httpx.Principal(r).UserID, id)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, n)
+}
+
+type markedBody struct {
+	Marked int64 `json:"marked"`
+}
+
+func (h *requestAPI) readAllNotifications(w http.ResponseWriter, r *http.Request) {
+	n, err := notify.MarkAllRead(r.Context(), h.DB, httpx.Principal(r).UserID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, markedBody{Marked: n})
+}

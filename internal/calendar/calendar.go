@@ -45,6 +45,7 @@ type Calendar struct {
 
 	mu     sync.Mutex
 	chunks [maxChunks]atomic.Pointer[chunk]
+	days   sync.Map // civil day number -> [][2]int64, for business days
 }
 
 // Compile validates and prepares a spec for arithmetic.
@@ -254,6 +255,16 @@ func (c *Calendar) build(k int64) *chunk {
 // on the day clocks spring forward, 01:00-03:00 is one hour of work; on the
 // day they fall back, three.
 func (c *Calendar) dayIntervals(date time.Time) [][2]int64 {
+	key := civilDay(date)
+	if v, ok := c.days.Load(key); ok {
+		return v.([][2]int64)
+	}
+	ivs := c.computeDay(date)
+	c.days.Store(key, ivs)
+	return ivs
+}
+
+func (c *Calendar) computeDay(date time.Time) [][2]int64 {
 	spans := c.week[date.Weekday()]
 	if hs := c.holidays(date); len(hs) > 0 {
 		spans = subtractSpans(spans, hs)

@@ -1,5 +1,6 @@
-// Package demo fills an empty database with a believable organisation, for
-// trying Steward out, and bulk-seeds incidents for benchmarks.
+// Package demo fills an empty database with a believable organisation (its
+// customers, people, service catalogue and incidents), for trying Steward
+// out, and bulk-seeds incidents for benchmarks.
 package demo
 
 import (
@@ -40,13 +41,19 @@ type people struct {
 	customers  []int64
 	requesters map[int64][]int64 // customer -> requesters
 	reqNames   map[int64]string
+	services   map[string]demoService // live services by name
 }
 
-// Load creates the demo organisation and about 200 incidents over the last
-// 90 days. It expects an empty database.
+func newPeople() people {
+	return people{agentNames: map[int64]string{}, requesters: map[int64][]int64{}, reqNames: map[int64]string{},
+		services: map[string]demoService{}}
+}
+
+// Load creates the demo organisation, its service catalogue and about 200
+// incidents over the last 90 days. It expects an empty database.
 func Load(ctx context.Context, db *store.DB, svc *incident.Service) error {
 	sys := audit.System
-	pp := people{agentNames: map[int64]string{}, requesters: map[int64][]int64{}, reqNames: map[int64]string{}}
+	pp := newPeople()
 	for _, name := range []string{"Service Desk", "Network", "Applications", "Infrastructure"} {
 		g, err := org.Groups.Create(ctx, db, sys, name)
 		if err != nil {
@@ -65,7 +72,8 @@ func Load(ctx context.Context, db *store.DB, svc *incident.Service) error {
 		u, err := auth.CreateUser(ctx, db, sys, auth.NewUser{Email: email, Name: name, Role: role, CustomerID: cust, Password: Password, GroupIDs: groups})
 		return u.ID, err
 	}
-	if _, err := mk("admin@steward.demo", "Ada Admin", auth.Admin, nil, pp.groups[:1]); err != nil {
+	adminID, err := mk("admin@steward.demo", "Ada Admin", auth.Admin, nil, pp.groups[:1])
+	if err != nil {
 		return err
 	}
 	if _, err := mk("auditor@steward.demo", "Otto Auditor", auth.Auditor, nil, nil); err != nil {
@@ -110,6 +118,10 @@ func Load(ctx context.Context, db *store.DB, svc *incident.Service) error {
 		pp.requesters[cust] = append(pp.requesters[cust], id)
 		pp.reqNames[id] = r.name
 	}
+	admin := &auth.Principal{UserID: adminID, Email: "admin@steward.demo", Name: "Ada Admin", Role: auth.Admin}
+	if err := pp.loadCatalogue(ctx, db, admin); err != nil {
+		return err
+	}
 	rng := rand.New(rand.NewPCG(20, 0))
 	now := time.Now().UTC().Truncate(time.Second)
 	return db.InTx(ctx, func(tx *store.Tx) error {
@@ -128,18 +140,19 @@ func Load(ctx context.Context, db *store.DB, svc *incident.Service) error {
 }
 
 var subjects = []struct{ title, desc, category, sub, service string }{
-	{"VPN drops every few minutes", "Since this morning the VPN client disconnects every 5-10 minutes. Reconnecting works for a while.", "network", "vpn", "Remote Access"},
-	{"Cannot print to 3rd floor printer", "Jobs sit in the queue and never print. Other printers work.", "hardware", "printer", "Workplace"},
+	{"VPN drops every few minutes", "Since this morning the VPN client disconnects every 5-10 minutes. Reconnecting works for a while.", "network", "vpn", "VPN"},
+	{"Cannot print to 3rd floor printer", "Jobs sit in the queue and never print. Other printers work.", "hardware", "printer", "Laptop & desktop support"},
 	{"Outlook keeps asking for password", "After the password change Outlook prompts for credentials again and again.", "software", "email", "E-mail"},
 	{"ERP invoice run fails with timeout", "The nightly invoice batch stops with a database timeout after about 40 minutes.", "application", "erp", "ERP"},
-	{"Wi-Fi slow in meeting rooms", "Video calls freeze in rooms B1-B4; throughput tests show under 2 Mbit/s.", "network", "wifi", "Workplace"},
-	{"Laptop will not boot after update", "Black screen with a blinking cursor after last night's updates.", "hardware", "laptop", "Workplace"},
-	{"Shared drive not mapped", "The S: drive is missing after login for the whole finance team.", "infrastructure", "file share", "File Services"},
-	{"Web shop checkout returns error 502", "Customers report a 502 at the payment step; about one in five orders fails.", "application", "web shop", "Web Shop"},
-	{"Badge reader at main entrance offline", "The reader shows a red light and does not open the door.", "facilities", "access control", "Building Services"},
-	{"Teams calls have no audio", "Joining any call gives no audio in either direction; chat works.", "software", "collaboration", "Collaboration"},
-	{"Disk almost full on file server FS02", "Monitoring warns at 93% used on volume D:.", "infrastructure", "storage", "File Services"},
-	{"New starter has no account", "Maria starts Monday and cannot log in; HR submitted the form last week.", "access", "accounts", "Identity"},
+	{"Wi-Fi slow in meeting rooms", "Video calls freeze in rooms B1-B4; throughput tests show under 2 Mbit/s.", "network", "wifi", "Network"},
+	{"Laptop will not boot after update", "Black screen with a blinking cursor after last night's updates.", "hardware", "laptop", "Laptop & desktop support"},
+	{"Shared drive not mapped", "The S: drive is missing after login for the whole finance team.", "infrastructure", "file share", "File shares"},
+	{"Web shop checkout returns error 502", "Customers report a 502 at the payment step; about one in five orders fails.", "application", "web shop", "Website"},
+	{"Badge reader at main entrance offline", "The reader shows a red light and does not open the door.", "facilities", "access control", ""},
+	{"Teams calls have no audio", "Joining any call gives no audio in either direction; chat works.", "software", "collaboration", "Telephony"},
+	{"Disk almost full on file server FS02", "Monitoring warns at 93% used on volume D:.", "infrastructure", "storage", "File shares"},
+	{"New starter has no account", "Maria starts Monday and cannot log in; HR submitted the form last week.", "access", "accounts", "Identity & access"},
+	{"Payslip missing in the self-service portal", "This month's payslip is not in the portal; last month's is.", "application", "payroll", "Payroll"},
 }
 
 var comments = []string{
@@ -160,7 +173,7 @@ var workNotes = []string{
 
 func (pp *people) incident(rng *rand.Rand, now, created time.Time) (incident.Incident, []incident.Entry) {
 	s := subjects[rng.IntN(len(subjects))]
-	cust := pp.customers[rng.IntN(len(pp.customers))]
+	cust, service := pp.customerFor(rng, s.service)
 	reqs := pp.requesters[cust]
 	req := reqs[rng.IntN(len(reqs))]
 	levels := []incident.Level{incident.High, incident.Medium, incident.Medium, incident.Low, incident.Low}
@@ -169,7 +182,7 @@ func (pp *people) incident(rng *rand.Rand, now, created time.Time) (incident.Inc
 	inc := incident.Incident{
 		Title: s.title, Description: s.desc, RequesterID: &req, CustomerID: &cust, Category: s.category,
 		Subcategory: s.sub, Impact: impact, Urgency: urgency,
-		Priority: incident.DefaultMatrix().Priority(impact, urgency), Service: s.service, GroupID: &group,
+		Priority: incident.DefaultMatrix().Priority(impact, urgency), ServiceID: service, GroupID: &group,
 		CreatedAt: created, UpdatedAt: created, Version: 1, Major: impact == incident.High && urgency == incident.High && rng.IntN(3) == 0,
 	}
 	reqName := pp.reqNames[req]

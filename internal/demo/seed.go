@@ -24,8 +24,11 @@ func Seed(ctx context.Context, db *store.DB, svc *incident.Service, n int, progr
 			return err
 		}
 	}
-	pp := people{agentNames: map[int64]string{}, requesters: map[int64][]int64{}, reqNames: map[int64]string{}}
+	pp := newPeople()
 	if err := pp.loadFrom(ctx, db); err != nil {
+		return err
+	}
+	if err := pp.loadServices(ctx, db); err != nil {
 		return err
 	}
 	if len(pp.agents) == 0 || len(pp.groups) == 0 || len(pp.customers) == 0 {

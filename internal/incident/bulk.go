@@ -12,7 +12,9 @@ import (
 // Import writes a complete incident as given, with its own timestamps and
 // journal, inside tx. It is for demo data, seeding and moving history in
 // from another tool: the caller vouches for the data, so only the database
-// constraints check it. A resolved incident gets its auto-close job.
+// constraints check it. A resolved incident gets its auto-close job. The
+// Observer is told once, as of a creation at the incident's created_at,
+// with the record as imported: its history is in the journal, not replayed.
 func (s *Service) Import(ctx context.Context, tx *store.Tx, inc *Incident, createdBy int64, journal []Entry) error {
 	var comments []string
 	for _, e := range journal {
@@ -28,6 +30,9 @@ func (s *Service) Import(ctx context.Context, tx *store.Tx, inc *Incident, creat
 		if _, err := insertJournal(ctx, tx, e); err != nil {
 			return err
 		}
+	}
+	if err := s.observe(ctx, tx, inc.CreatedAt, nil, *inc); err != nil {
+		return err
 	}
 	if inc.State == Resolved && inc.ResolvedAt != nil && s.AutoCloseAfter > 0 {
 		return jobs.Enqueue(ctx, tx, AutoCloseJob, "incident:"+strconv.FormatInt(inc.ID, 10),

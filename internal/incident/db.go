@@ -11,17 +11,18 @@ import (
 )
 
 const incidentCols = `i.id, i.title, i.description, i.requester_id, i.customer_id, i.category, i.subcategory,
-	i.impact, i.urgency, i.priority, i.state, i.hold_reason, i.group_id, i.assignee_id, i.service, i.major,
+	i.impact, i.urgency, i.priority, i.state, i.hold_reason, i.group_id, i.assignee_id, i.service_id, i.major,
 	i.resolution_code, i.resolution_notes, i.reopen_count, i.created_at, i.updated_at, i.first_response_at,
 	i.resolved_at, i.closed_at, i.version,
-	COALESCE(r.name, ''), COALESCE(c.name, ''), COALESCE(g.name, ''), COALESCE(a.name, '')`
+	COALESCE(r.name, ''), COALESCE(c.name, ''), COALESCE(g.name, ''), COALESCE(a.name, ''), COALESCE(s.name, '')`
 
 // nameJoins bring in the display names of an incident's references.
 const nameJoins = `
 	LEFT JOIN users r ON r.id = i.requester_id
 	LEFT JOIN customers c ON c.id = i.customer_id
 	LEFT JOIN support_groups g ON g.id = i.group_id
-	LEFT JOIN users a ON a.id = i.assignee_id`
+	LEFT JOIN users a ON a.id = i.assignee_id
+	LEFT JOIN services s ON s.id = i.service_id`
 
 const selectCols = "SELECT " + incidentCols + " FROM incidents i" + nameJoins
 
@@ -30,9 +31,9 @@ func scanIncident(r interface{ Scan(...any) error }) (Incident, error) {
 	var created, updated, firstResp, resolved, closed store.Time
 	err := r.Scan(&inc.ID, &inc.Title, &inc.Description, &inc.RequesterID, &inc.CustomerID, &inc.Category,
 		&inc.Subcategory, &inc.Impact, &inc.Urgency, &inc.Priority, &inc.State, &inc.HoldReason, &inc.GroupID,
-		&inc.AssigneeID, &inc.Service, &inc.Major, &inc.ResolutionCode, &inc.ResolutionNotes, &inc.ReopenCount,
+		&inc.AssigneeID, &inc.ServiceID, &inc.Major, &inc.ResolutionCode, &inc.ResolutionNotes, &inc.ReopenCount,
 		&created, &updated, &firstResp, &resolved, &closed, &inc.Version,
-		&inc.RequesterName, &inc.CustomerName, &inc.GroupName, &inc.AssigneeName)
+		&inc.RequesterName, &inc.CustomerName, &inc.GroupName, &inc.AssigneeName, &inc.ServiceName)
 	if err != nil {
 		return inc, store.ScanErr(err)
 	}
@@ -75,12 +76,12 @@ func insert(ctx context.Context, tx *store.Tx, inc *Incident, createdBy int64, c
 		search = ", search"
 	}
 	q := `INSERT INTO incidents (title, description, requester_id, customer_id, category, subcategory, impact,
-		urgency, priority, state, hold_reason, group_id, assignee_id, service, major, resolution_code,
+		urgency, priority, state, hold_reason, group_id, assignee_id, service_id, major, resolution_code,
 		resolution_notes, reopen_count, created_by, created_at, updated_at, first_response_at, resolved_at,
 		closed_at, version` + search + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?`
 	args := []any{inc.Title, inc.Description, inc.RequesterID, inc.CustomerID, inc.Category, inc.Subcategory,
 		string(inc.Impact), string(inc.Urgency), int(inc.Priority), string(inc.State), inc.HoldReason, inc.GroupID,
-		inc.AssigneeID, inc.Service, inc.Major, inc.ResolutionCode, inc.ResolutionNotes, inc.ReopenCount, by,
+		inc.AssigneeID, inc.ServiceID, inc.Major, inc.ResolutionCode, inc.ResolutionNotes, inc.ReopenCount, by,
 		store.TS(inc.CreatedAt), store.TS(inc.UpdatedAt), tsPtr(inc.FirstResponseAt), tsPtr(inc.ResolvedAt),
 		tsPtr(inc.ClosedAt), inc.Version}
 	if tx.Dialect() == store.Postgres {

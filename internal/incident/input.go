@@ -16,7 +16,7 @@ type NewIncident struct {
 	Urgency     Level  `json:"urgency"`
 	GroupID     *int64 `json:"group_id"`
 	AssigneeID  *int64 `json:"assignee_id"`
-	Service     string `json:"service"`
+	ServiceID   *int64 `json:"service_id"`
 	Major       bool   `json:"major"`
 }
 
@@ -34,7 +34,7 @@ type Patch struct {
 	Urgency         *Level             `json:"urgency"`
 	GroupID         patch.Field[int64] `json:"group_id"`
 	AssigneeID      patch.Field[int64] `json:"assignee_id"`
-	Service         *string            `json:"service"`
+	ServiceID       patch.Field[int64] `json:"service_id"`
 	Major           *bool              `json:"major"`
 	State           *State             `json:"state"`
 	HoldReason      *string            `json:"hold_reason"`

@@ -24,6 +24,7 @@ type Filter struct {
 	Unassigned    bool
 	CustomerID    int64
 	RequesterID   int64
+	ServiceID     int64
 	Category      string
 	Major         *bool
 	CreatedAfter  time.Time
@@ -253,6 +254,9 @@ func (s *Service) where(p *auth.Principal, f Filter, byIndex bool) ([]string, []
 	}
 	if f.RequesterID != 0 {
 		add("i.requester_id = ?", f.RequesterID)
+	}
+	if f.ServiceID != 0 {
+		eq("i.service_id", f.ServiceID)
 	}
 	if f.Category != "" {
 		eq("i.category", f.Category)

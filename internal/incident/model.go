@@ -108,7 +108,7 @@ type Incident struct {
 	HoldReason      string     `json:"hold_reason"`
 	GroupID         *int64     `json:"group_id"`
 	AssigneeID      *int64     `json:"assignee_id"`
-	Service         string     `json:"service"`
+	ServiceID       *int64     `json:"service_id"`
 	Major           bool       `json:"major"`
 	ResolutionCode  string     `json:"resolution_code"`
 	ResolutionNotes string     `json:"resolution_notes"`
@@ -125,6 +125,7 @@ type Incident struct {
 	CustomerName  string `json:"customer_name,omitempty"`
 	GroupName     string `json:"group_name,omitempty"`
 	AssigneeName  string `json:"assignee_name,omitempty"`
+	ServiceName   string `json:"service_name,omitempty"`
 }
 
 // NumberPrefix starts every incident number.

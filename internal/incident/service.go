@@ -9,8 +9,10 @@ import (
 
 	"steward/internal/audit"
 	"steward/internal/auth"
+	"steward/internal/catalog"
 	"steward/internal/problem"
 	"steward/internal/store"
+	"steward/internal/ticket"
 )
 
 // AutoCloseJob is the job kind that closes a resolved incident.
@@ -21,6 +23,12 @@ type Service struct {
 	DB *store.DB
 	// AutoCloseAfter closes resolved incidents after this long; 0 disables it.
 	AutoCloseAfter time.Duration
+	// Observer, when not nil, is told about every incident written, inside
+	// the writing transaction: creation, each change, comments, automatic
+	// closure and imports. Creations share transactions (see
+	// store.InTxShared) and may run again after a rolled-back attempt, so
+	// the Observer must keep its state in the transaction, not in memory.
+	Observer ticket.Observer
 
 	mu        sync.Mutex
 	matrix    Matrix
@@ -49,7 +57,6 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, in NewIncident,
 	in.Title = strings.TrimSpace(in.Title)
 	in.Category = strings.TrimSpace(in.Category)
 	in.Subcategory = strings.TrimSpace(in.Subcategory)
-	in.Service = strings.TrimSpace(in.Service)
 	if in.Impact == "" {
 		in.Impact = Medium
 	}
@@ -61,7 +68,6 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, in NewIncident,
 	problem.Text(v, "description", in.Description, false, problem.MaxText)
 	problem.Text(v, "category", in.Category, false, problem.MaxShort)
 	problem.Text(v, "subcategory", in.Subcategory, false, problem.MaxShort)
-	problem.Text(v, "service", in.Service, false, problem.MaxName)
 	if !in.Impact.valid() {
 		v.Add("impact", "must be high, medium or low")
 	}
@@ -76,6 +82,9 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, in NewIncident,
 	if err := s.checkAssignment(ctx, s.DB, in.GroupID, in.AssigneeID, v); err != nil {
 		return Incident{}, err
 	}
+	if err := checkService(ctx, s.DB, p, in.ServiceID, v); err != nil {
+		return Incident{}, err
+	}
 	if err := v.Err(); err != nil {
 		return Incident{}, err
 	}
@@ -85,7 +94,7 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, in NewIncident,
 		Title: in.Title, Description: in.Description, RequesterID: in.RequesterID, CustomerID: in.CustomerID,
 		Category: in.Category, Subcategory: in.Subcategory, Impact: in.Impact, Urgency: in.Urgency,
 		Priority: matrix.Priority(in.Impact, in.Urgency), State: New, GroupID: in.GroupID,
-		AssigneeID: in.AssigneeID, Service: in.Service, Major: in.Major, CreatedAt: now, UpdatedAt: now, Version: 1,
+		AssigneeID: in.AssigneeID, ServiceID: in.ServiceID, Major: in.Major, CreatedAt: now, UpdatedAt: now, Version: 1,
 	}
 	var full Incident
 	err = s.DB.InTxShared(ctx, func(tx *store.Tx) error {
@@ -96,6 +105,9 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, in NewIncident,
 			return err
 		}
 		if err := audit.Record(ctx, tx, p.Actor(), "create", "incident", inc.ID, in); err != nil {
+			return err
+		}
+		if err := s.observe(ctx, tx, now, nil, inc); err != nil {
 			return err
 		}
 		if hook == nil {
@@ -169,6 +181,19 @@ func checkCustomer(ctx context.Context, q store.Querier, id *int64, v *problem.I
 	if errors.Is(err, store.ErrNotFound) {
 		v.Add("customer_id", "customer %d does not exist", *id)
 		return nil
+	}
+	return err
+}
+
+// checkService verifies that p may point an incident at service id: it
+// exists and, for requesters, is in their published catalogue.
+func checkService(ctx context.Context, q store.Querier, p *auth.Principal, id *int64, v *problem.Invalid) error {
+	if id == nil {
+		return nil
+	}
+	msg, err := catalog.CheckReference(ctx, q, p, *id)
+	if msg != "" {
+		v.Add("service_id", "%s", msg)
 	}
 	return err
 }

@@ -36,7 +36,7 @@ func (s *Service) Update(ctx context.Context, p *auth.Principal, id int64, pt Pa
 		if cur.State == Closed {
 			return problem.Conflictf("%s is closed and can no longer be changed", cur.Number)
 		}
-		next, err := s.apply(ctx, tx, cur, pt, matrix)
+		next, err := s.apply(ctx, tx, p, cur, pt, matrix)
 		if err != nil {
 			return err
 		}
@@ -57,6 +57,9 @@ func (s *Service) Update(ctx context.Context, p *auth.Principal, id int64, pt Pa
 		if err := appendJournal(ctx, tx, id, p, "change", "", changes, now); err != nil {
 			return err
 		}
+		if err := s.observe(ctx, tx, now, &cur, next); err != nil {
+			return err
+		}
 		if next.State == Resolved && cur.State != Resolved && s.AutoCloseAfter > 0 {
 			err := jobs.Enqueue(ctx, tx, AutoCloseJob, "incident:"+strconv.FormatInt(id, 10),
 				now.Add(s.AutoCloseAfter), map[string]int64{"incident_id": id})
@@ -74,7 +77,7 @@ func (s *Service) Update(ctx context.Context, p *auth.Principal, id int64, pt Pa
 
 // apply computes the patched incident and validates it, including the state
 // transition and what it requires.
-func (s *Service) apply(ctx context.Context, q store.Querier, cur Incident, pt Patch, m Matrix) (Incident, error) {
+func (s *Service) apply(ctx context.Context, q store.Querier, p *auth.Principal, cur Incident, pt Patch, m Matrix) (Incident, error) {
 	next := cur
 	v := problem.NewInvalid()
 	setText := func(field string, dst *string, src *string, required bool, max int) {
@@ -91,7 +94,6 @@ func (s *Service) apply(ctx context.Context, q store.Querier, cur Incident, pt P
 	setText("description", &next.Description, pt.Description, false, problem.MaxText)
 	setText("category", &next.Category, pt.Category, false, problem.MaxShort)
 	setText("subcategory", &next.Subcategory, pt.Subcategory, false, problem.MaxShort)
-	setText("service", &next.Service, pt.Service, false, problem.MaxName)
 	setText("resolution_notes", &next.ResolutionNotes, pt.ResolutionNotes, false, problem.MaxText)
 	if pt.Impact != nil {
 		next.Impact = *pt.Impact
@@ -124,6 +126,16 @@ func (s *Service) apply(ctx context.Context, q store.Querier, cur Incident, pt P
 		next.CustomerID = pt.CustomerID.Ptr()
 		if err := checkCustomer(ctx, q, next.CustomerID, v); err != nil {
 			return next, err
+		}
+	}
+	if pt.ServiceID.Set {
+		next.ServiceID = pt.ServiceID.Ptr()
+		// An unchanged service is not checked again: it may have been
+		// retired since, and the incident keeps it.
+		if idStr(next.ServiceID) != idStr(cur.ServiceID) {
+			if err := checkService(ctx, q, p, next.ServiceID, v); err != nil {
+				return next, err
+			}
 		}
 	}
 	if pt.GroupID.Set {
@@ -227,12 +239,12 @@ func stamp(cur, next *Incident, now time.Time) {
 func write(ctx context.Context, tx *store.Tx, cur, next Incident, now time.Time) error {
 	res, err := tx.Exec(ctx, `UPDATE incidents SET title = ?, description = ?, requester_id = ?, customer_id = ?,
 		category = ?, subcategory = ?, impact = ?, urgency = ?, priority = ?, state = ?, hold_reason = ?,
-		group_id = ?, assignee_id = ?, service = ?, major = ?, resolution_code = ?, resolution_notes = ?,
+		group_id = ?, assignee_id = ?, service_id = ?, major = ?, resolution_code = ?, resolution_notes = ?,
 		reopen_count = ?, updated_at = ?, first_response_at = ?, resolved_at = ?, closed_at = ?,
 		version = version + 1 WHERE id = ? AND version = ?`,
 		next.Title, next.Description, next.RequesterID, next.CustomerID, next.Category, next.Subcategory,
 		string(next.Impact), string(next.Urgency), int(next.Priority), string(next.State), next.HoldReason,
-		next.GroupID, next.AssigneeID, next.Service, next.Major, next.ResolutionCode, next.ResolutionNotes,
+		next.GroupID, next.AssigneeID, next.ServiceID, next.Major, next.ResolutionCode, next.ResolutionNotes,
 		next.ReopenCount, store.TS(now), tsPtr(next.FirstResponseAt), tsPtr(next.ResolvedAt), tsPtr(next.ClosedAt),
 		cur.ID, cur.Version)
 	if err != nil {
@@ -265,7 +277,7 @@ func diff(a, b Incident) []Change {
 	add("hold_reason", a.HoldReason, b.HoldReason)
 	add("group_id", idStr(a.GroupID), idStr(b.GroupID))
 	add("assignee_id", idStr(a.AssigneeID), idStr(b.AssigneeID))
-	add("service", a.Service, b.Service)
+	add("service_id", idStr(a.ServiceID), idStr(b.ServiceID))
 	add("major", strconv.FormatBool(a.Major), strconv.FormatBool(b.Major))
 	add("resolution_code", a.ResolutionCode, b.ResolutionCode)
 	add("resolution_notes", a.ResolutionNotes, b.ResolutionNotes)
@@ -328,6 +340,14 @@ func (s *Service) AddComment(ctx context.Context, p *auth.Principal, id int64, b
 				return err
 			}
 		}
+		after := inc
+		after.UpdatedAt = now
+		if firstResponse {
+			after.FirstResponseAt = &now
+		}
+		if err := s.observe(ctx, tx, now, &inc, after); err != nil {
+			return err
+		}
 		if err := audit.Record(ctx, tx, p.Actor(), "create", "incident_"+kind, e.ID, map[string]any{"incident_id": id, "body": body}); err != nil {
 			return err
 		}
@@ -366,6 +386,9 @@ func (s *Service) AutoClose(ctx context.Context, j jobs.Job) error {
 		}
 		changes := diff(inc, next)
 		if err := appendJournal(ctx, tx, inc.ID, nil, "change", "Closed automatically after resolution", changes, now); err != nil {
+			return err
+		}
+		if err := s.observe(ctx, tx, now, &inc, next); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, audit.System, "update", "incident", inc.ID, changes)

@@ -38,6 +38,17 @@ func (r *Reschedule) Error() string { return "rescheduled for " + r.At.Format(ti
 // MaxAttempts before a job is marked failed.
 const MaxAttempts = 5
 
+// EnqueueEarliest is Enqueue for a job that must run no later than runAt:
+// a pending job of the same kind and key keeps the earlier of the two times.
+func EnqueueEarliest(ctx context.Context, tx *store.Tx, kind, dedupKey string, runAt time.Time) error {
+	_, err := tx.Exec(ctx, `INSERT INTO jobs (kind, dedup_key, payload, run_at, state, created_at)
+		VALUES (?, ?, '{}', ?, 'pending', ?)
+		ON CONFLICT (kind, dedup_key) WHERE dedup_key IS NOT NULL AND state = 'pending'
+		DO UPDATE SET run_at = CASE WHEN excluded.run_at < jobs.run_at THEN excluded.run_at ELSE jobs.run_at END`,
+		kind, dedupKey, store.TS(runAt), store.TS(time.Now()))
+	return err
+}
+
 // Enqueue adds a job inside tx. With a dedupKey, a pending job of the same
 // kind and key is replaced (its run time and payload updated) instead of
 // duplicated.
@@ -183,6 +194,11 @@ func (w *Worker) finish(ctx context.Context, j Job, runErr error) {
 		backoff := time.Duration(1<<j.Attempts) * 10 * time.Second
 		w.Log.Warn("jobs: will retry", "id", j.ID, "kind", j.Kind, "in", backoff, "err", runErr)
 		_, err = w.DB.Exec(ctx, "UPDATE jobs SET state = 'pending', run_at = ?, last_error = ?, locked_by = NULL, locked_until = NULL WHERE id = ?", store.TS(now.Add(backoff)), runErr.Error(), j.ID)
+	}
+	if err != nil && errors.Is(store.Translate(err), store.ErrConflict) {
+		// A newer pending job with the same dedup key was enqueued while
+		// this one ran; it supersedes this one.
+		_, err = w.DB.Exec(ctx, "UPDATE jobs SET state = 'done', last_error = 'superseded by a newer pending job', finished_at = ?, locked_by = NULL, locked_until = NULL WHERE id = ?", store.TS(now), j.ID)
 	}
 	if err != nil {
 		w.Log.Error("jobs: record outcome", "id", j.ID, "err", err)

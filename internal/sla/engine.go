@@ -2,19 +2,421 @@ package sla
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
 
+	"steward/internal/calendar"
+	"steward/internal/jobs"
 	"steward/internal/store"
+	"steward/internal/ticket"
 )
+
+// EscalateJob is the job kind that raises warnings and breaches. One such
+// job is pending at a time, due at the earliest instant any timer needs a
+// look; it reschedules itself after each run.
+const EscalateJob = "sla.escalate"
+
+const escalateKey = "sweep"
+
+// defCache holds the definitions per kind, keyed by a fingerprint of the
+// table read on every use, so every node sees a change at once.
+type defCache struct {
+	fingerprint string
+	byKind      map[ticket.Kind][]*Definition
+	byID        map[int64]*Definition
+}
+
+func (s *Service) definitions(ctx context.Context, q store.Querier) (*defCache, error) {
+	var (
+		n, versions, maxID int64
+		last               store.Time
+	)
+	err := q.QueryRow(ctx, `SELECT count(*), coalesce(sum(version), 0), coalesce(max(id), 0), max(updated_at)
+		FROM sla_definitions`).Scan(&n, &versions, &maxID, &last)
+	if err != nil {
+		return nil, err
+	}
+	fp := fmt.Sprint(n, versions, maxID, last.Time)
+	s.mu.Lock()
+	c := s.defs
+	s.mu.Unlock()
+	if c != nil && c.fingerprint == fp {
+		return c, nil
+	}
+	rows, err := q.Query(ctx, `SELECT d.id, d.agreement_id, d.name, d.applies_to, d.metric, d.filter,
+		d.conditions, d.goals, d.warnings, d.active AND a.active
+		FROM sla_definitions d JOIN agreements a ON a.id = d.agreement_id ORDER BY d.id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	c = &defCache{fingerprint: fp, byKind: map[ticket.Kind][]*Definition{}, byID: map[int64]*Definition{}}
+	for rows.Next() {
+		d := &Definition{}
+		var filter, conds, goals, warnings string
+		if err := rows.Scan(&d.ID, &d.AgreementID, &d.Name, &d.AppliesTo, &d.Metric, &filter, &conds,
+			&goals, &warnings, &d.Active); err != nil {
+			return nil, err
+		}
+		for _, x := range []struct {
+			raw string
+			v   any
+		}{{filter, &d.Filter}, {conds, &d.Conditions}, {goals, &d.Goals}, {warnings, &d.Warnings}} {
+			if err := json.Unmarshal([]byte(x.raw), x.v); err != nil {
+				return nil, fmt.Errorf("sla definition %d: %w", d.ID, err)
+			}
+		}
+		d.Normalize()
+		c.byID[d.ID] = d
+		if d.Active {
+			c.byKind[d.AppliesTo] = append(c.byKind[d.AppliesTo], d)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.defs = c
+	s.mu.Unlock()
+	return c, nil
+}
+
+// calendars resolves calendars for one transaction, compiling each once.
+func (s *Service) calendars(ctx context.Context, q store.Querier) Calendars {
+	seen := map[int64]*calendar.Calendar{}
+	return func(id int64) (*calendar.Calendar, error) {
+		if c, ok := seen[id]; ok {
+			return c, nil
+		}
+		c, err := s.Calendar(ctx, q, id)
+		if err != nil {
+			return nil, fmt.Errorf("calendar %d: %w", id, err)
+		}
+		seen[id] = c
+		return c, nil
+	}
+}
+
+// TicketChanged implements ticket.Observer: every definition that measures
+// the ticket brings its clock up to date, inside the writing transaction.
+func (s *Service) TicketChanged(ctx context.Context, tx *store.Tx, at time.Time, before, after *ticket.Snapshot) error {
+	at = at.UTC().Truncate(time.Microsecond) // as stored
+	defs, err := s.definitions(ctx, tx)
+	if err != nil {
+		return err
+	}
+	list := defs.byKind[after.Kind]
+	var current map[int64]*Timer
+	if before != nil {
+		current, err = latestTimers(ctx, tx, after.Kind, after.ID)
+		if err != nil {
+			return err
+		}
+	}
+	if len(list) == 0 && len(current) == 0 {
+		return nil
+	}
+	cals := s.calendars(ctx, tx)
+	var next *time.Time
+	for _, d := range list {
+		changed, err := Apply(d, current[d.ID], before, after, at, cals)
+		if err != nil {
+			return err
+		}
+		for _, t := range changed {
+			if err := saveTimer(ctx, tx, t, at); err != nil {
+				return err
+			}
+			next = earliest(next, t.NextEventAt)
+		}
+		delete(current, d.ID)
+	}
+	// Open timers of definitions that were deactivated are cancelled.
+	for _, t := range current {
+		if !t.Open() {
+			continue
+		}
+		t.stop(at)
+		t.State = Cancelled
+		if err := t.Evaluate(cals, at); err != nil {
+			return err
+		}
+		t.NextEventAt = nil
+		if err := saveTimer(ctx, tx, t, at); err != nil {
+			return err
+		}
+	}
+	if next != nil {
+		return jobs.EnqueueEarliest(ctx, tx, EscalateJob, escalateKey, *next)
+	}
+	return nil
+}
+
+func earliest(a, b *time.Time) *time.Time {
+	if b == nil || (a != nil && !b.Before(*a)) {
+		return a
+	}
+	return b
+}
+
+const timerColumns = `id, ticket_kind, ticket_id, definition_id, agreement_id, metric, cycle, goal,
+	calendar_id, priority, target_seconds, state, running, elapsed_seconds, started_at, stopped_at,
+	due_at, original_due_at, breached_at, segments, warned, next_event_at, updated_at`
+
+func scanTimer(sc interface{ Scan(...any) error }) (*Timer, error) {
+	t := &Timer{}
+	var (
+		started, updated, stopped, due, orig, breached, next store.Time
+		segments                                             string
+	)
+	err := sc.Scan(&t.ID, &t.TicketKind, &t.TicketID, &t.DefinitionID, &t.AgreementID, &t.Metric, &t.Cycle,
+		&t.Goal, &t.CalendarID, &t.Priority, &t.TargetSeconds, &t.State, &t.Running, &t.ElapsedSeconds,
+		&started, &stopped, &due, &orig, &breached, &segments, &t.Warned, &next, &updated)
+	if err != nil {
+		return nil, err
+	}
+	t.Target = time.Duration(t.TargetSeconds) * time.Second
+	t.Elapsed = time.Duration(t.ElapsedSeconds) * time.Second
+	t.StartedAt, t.UpdatedAt = started.Time, updated.Time
+	t.StoppedAt, t.DueAt, t.OriginalDueAt, t.BreachedAt, t.NextEventAt = stopped.Ptr(), due.Ptr(), orig.Ptr(), breached.Ptr(), next.Ptr()
+	if err := json.Unmarshal([]byte(segments), &t.Segments); err != nil {
+		return nil, fmt.Errorf("sla timer %d: segments: %w", t.ID, err)
+	}
+	return t, nil
+}
+
+// latestTimers are the ticket's most recent cycle per definition.
+func latestTimers(ctx context.Context, q store.Querier, kind ticket.Kind, id int64) (map[int64]*Timer, error) {
+	ts, err := ticketTimers(ctx, q, kind, id)
+	if err != nil {
+		return nil, err
+	}
+	m := map[int64]*Timer{}
+	for _, t := range ts {
+		if c, ok := m[t.DefinitionID]; !ok || t.Cycle > c.Cycle {
+			m[t.DefinitionID] = t
+		}
+	}
+	return m, nil
+}
+
+func ticketTimers(ctx context.Context, q store.Querier, kind ticket.Kind, id int64) ([]*Timer, error) {
+	rows, err := q.Query(ctx, `SELECT `+timerColumns+` FROM sla_timers
+		WHERE ticket_kind = ? AND ticket_id = ? ORDER BY definition_id, cycle`, string(kind), id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*Timer
+	for rows.Next() {
+		t, err := scanTimer(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// decidedAt is when a timer's outcome was settled, for the report.
+func decidedAt(t *Timer) *time.Time {
+	switch {
+	case t.State == Breached:
+		return t.BreachedAt
+	case t.State == Met:
+		return t.StoppedAt
+	}
+	return nil
+}
+
+func saveTimer(ctx context.Context, tx *store.Tx, t *Timer, now time.Time) error {
+	segs, err := json.Marshal(t.Segments)
+	if err != nil {
+		return err
+	}
+	t.UpdatedAt = now.UTC()
+	args := []any{string(t.TicketKind), t.TicketID, t.DefinitionID, t.AgreementID, string(t.Metric), t.Cycle, t.Goal,
+		t.CalendarID, t.Priority, t.TargetSeconds, string(t.State), t.Running, t.ElapsedSeconds, store.TS(t.StartedAt),
+		nullTS(t.StoppedAt), nullTS(t.DueAt), nullTS(t.OriginalDueAt), nullTS(t.BreachedAt), nullTS(decidedAt(t)),
+		string(segs), t.Warned, nullTS(t.NextEventAt), store.TS(t.UpdatedAt)}
+	if t.ID == 0 {
+		return tx.QueryRow(ctx, `INSERT INTO sla_timers (ticket_kind, ticket_id, definition_id, agreement_id, metric,
+			cycle, goal, calendar_id, priority, target_seconds, state, running, elapsed_seconds, started_at,
+			stopped_at, due_at, original_due_at, breached_at, decided_at, segments, warned, next_event_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, args...).Scan(&t.ID)
+	}
+	_, err = tx.Exec(ctx, `UPDATE sla_timers SET ticket_kind = ?, ticket_id = ?, definition_id = ?, agreement_id = ?,
+		metric = ?, cycle = ?, goal = ?, calendar_id = ?, priority = ?, target_seconds = ?, state = ?, running = ?,
+		elapsed_seconds = ?, started_at = ?, stopped_at = ?, due_at = ?, original_due_at = ?, breached_at = ?,
+		decided_at = ?, segments = ?, warned = ?, next_event_at = ?, updated_at = ? WHERE id = ?`, append(args, t.ID)...)
+	return err
+}
+
+func nullTS(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return store.TS(*t)
+}
+
+// Timers lists a ticket's timers, every cycle, evaluated as of now.
+func (s *Service) Timers(ctx context.Context, kind ticket.Kind, id int64) ([]Timer, error) {
+	ts, err := ticketTimers(ctx, s.DB, kind, id)
+	if err != nil {
+		return nil, err
+	}
+	cals := s.calendars(ctx, s.DB)
+	now := s.now()
+	out := make([]Timer, 0, len(ts))
+	for _, t := range ts {
+		if t.Open() {
+			if err := t.Evaluate(cals, now); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, *t)
+	}
+	return out, nil
+}
 
 // RecomputeCalendar brings every open timer that uses calendar id up to
 // date after the calendar changed; completed timers keep their result.
 // It runs inside the transaction that saved the calendar.
 func (s *Service) RecomputeCalendar(ctx context.Context, tx *store.Tx, id int64) (int, error) {
-	return 0, nil
+	s.mu.Lock()
+	delete(s.cals, id)
+	s.mu.Unlock()
+	return s.recompute(ctx, tx, `calendar_id = ?`, id, false)
 }
 
-// RecomputeDefinition does the same after definition id changed: goals
-// are selected again and open timers re-evaluated.
+// RecomputeDefinition does the same after definition id changed: each
+// open timer's ticket is matched against the definition again (goal,
+// filter, pause), as of now.
 func (s *Service) RecomputeDefinition(ctx context.Context, tx *store.Tx, id int64) (int, error) {
-	return 0, nil
+	return s.recompute(ctx, tx, `definition_id = ?`, id, true)
 }
+
+func (s *Service) recompute(ctx context.Context, tx *store.Tx, where string, arg int64, rematch bool) (int, error) {
+	defs, err := s.definitions(ctx, tx)
+	if err != nil {
+		return 0, err
+	}
+	rows, err := tx.Query(ctx, `SELECT `+timerColumns+` FROM sla_timers WHERE `+where+` AND stopped_at IS NULL`, arg)
+	if err != nil {
+		return 0, err
+	}
+	var open []*Timer
+	for rows.Next() {
+		t, err := scanTimer(rows)
+		if err != nil {
+			rows.Close()
+			return 0, err
+		}
+		open = append(open, t)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	cals := s.calendars(ctx, tx)
+	now := s.now()
+	var next *time.Time
+	for _, t := range open {
+		d := defs.byID[t.DefinitionID]
+		switch {
+		case d == nil || !d.Active:
+			t.stop(now)
+			t.State = Cancelled
+			if err := t.Evaluate(cals, now); err != nil {
+				return 0, err
+			}
+			t.NextEventAt = nil
+		case rematch:
+			snap, err := LoadSnapshot(ctx, tx, t.TicketKind, t.TicketID)
+			if err != nil {
+				return 0, err
+			}
+			if _, err := Apply(d, t, snap, snap, now, cals); err != nil {
+				return 0, err
+			}
+		default:
+			if err := t.Schedule(cals, d.Warnings, now); err != nil {
+				return 0, err
+			}
+		}
+		if err := saveTimer(ctx, tx, t, now); err != nil {
+			return 0, err
+		}
+		next = earliest(next, t.NextEventAt)
+	}
+	if next != nil {
+		if err := jobs.EnqueueEarliest(ctx, tx, EscalateJob, escalateKey, *next); err != nil {
+			return 0, err
+		}
+	}
+	return len(open), nil
+}
+
+// LoadSnapshot reads a ticket as definitions see it.
+func LoadSnapshot(ctx context.Context, q store.Querier, kind ticket.Kind, id int64) (*ticket.Snapshot, error) {
+	s := &ticket.Snapshot{Kind: kind, ID: id}
+	var (
+		prio                               int
+		customer, service, group, assignee *int64
+		responded                          store.Time
+	)
+	var err error
+	switch kind {
+	case ticket.Incident:
+		err = q.QueryRow(ctx, `SELECT title, state, priority, hold_reason, category, customer_id, service_id,
+			group_id, assignee_id, major, first_response_at, reopen_count FROM incidents WHERE id = ?`, id).
+			Scan(&s.Title, &s.State, &prio, &s.HoldReason, &s.Category, &customer, &service, &group, &assignee,
+				&s.Major, &responded, &s.Reopens)
+		s.Number = fmt.Sprintf("INC-%06d", id)
+	case ticket.Request:
+		var item *int64
+		err = q.QueryRow(ctx, `SELECT title, state, priority, customer_id, service_id, item_id, group_id,
+			assignee_id, first_response_at, reopen_count FROM requests WHERE id = ?`, id).
+			Scan(&s.Title, &s.State, &prio, &customer, &service, &item, &group, &assignee, &responded, &s.Reopens)
+		s.ItemID = deref(item)
+		s.Number = fmt.Sprintf("REQ-%06d", id)
+	default:
+		return nil, fmt.Errorf("unknown ticket kind %q", kind)
+	}
+	if err != nil {
+		return nil, store.ScanErr(err)
+	}
+	s.Priority = "P" + strconv.Itoa(prio)
+	s.CustomerID, s.ServiceID, s.GroupID, s.AssigneeID = deref(customer), deref(service), deref(group), deref(assignee)
+	s.Responded = !responded.IsZero()
+	return s, nil
+}
+
+func deref(p *int64) int64 {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
+// ticketTables names each kind's table and journal.
+var ticketTables = map[ticket.Kind]struct{ table, journal, fk, prefix, path string }{
+	ticket.Incident: {"incidents", "incident_journal", "incident_id", "INC", "/incidents/"},
+	ticket.Request:  {"requests", "request_journal", "request_id", "REQ", "/requests/"},
+}
+
+func ticketRef(kind ticket.Kind, id int64) string {
+	return fmt.Sprintf("%s-%06d", ticketTables[kind].prefix, id)
+}
+
+func metricLabel(m Metric) string {
+	if m == Response {
+		return "Response"
+	}
+	return "Resolution"
+}
+
+func sentence(parts ...string) string { return strings.Join(parts, " ") }

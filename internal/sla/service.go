@@ -21,6 +21,7 @@ type Service struct {
 
 	mu   sync.Mutex
 	cals map[int64]cachedCalendar
+	defs *defCache
 }
 
 type cachedCalendar struct {
@@ -36,7 +37,8 @@ func NewService(db *store.DB, log *slog.Logger) *Service {
 	return &Service{DB: db, Log: log, Now: time.Now, cals: map[int64]cachedCalendar{}}
 }
 
-func (s *Service) now() time.Time { return s.Now().UTC() }
+// now is the clock, to the microsecond as the database stores instants.
+func (s *Service) now() time.Time { return s.Now().UTC().Truncate(time.Microsecond) }
 
 // Calendar returns calendar id compiled, from a cache that is keyed by the
 // calendar's version so that a change anywhere is seen at once.

@@ -107,11 +107,23 @@ func Applies(d *Definition, vals map[string]string, kind ticket.Kind) bool {
 	return d.Active && d.AppliesTo == kind && holds(d.Filter, vals)
 }
 
+// startable reports whether a ticket in this shape would start a clock.
+func startable(d *Definition, s *ticket.Snapshot) bool {
+	vals := Values(s)
+	_, hasGoal := SelectGoal(d, vals)
+	return Applies(d, vals, s.Kind) && hasGoal && holds(d.Conditions.Start, vals) &&
+		!Holds(d.Conditions.Stop, vals) && !Holds(d.Conditions.Cancel, vals)
+}
+
 // Apply brings a definition's clock on one ticket up to date with a change
 // made at instant at. cur is the ticket's latest timer for the definition
-// (nil when there is none). It returns the timers that changed: cur, a new
-// cycle, or both.
-func Apply(d *Definition, cur *Timer, s *ticket.Snapshot, at time.Time, cals Calendars) ([]*Timer, error) {
+// (nil when there is none); prev is the ticket before the change (nil when
+// it was just created). A new cycle starts only when the ticket comes to
+// meet the start condition (created, reopened, or newly in scope), so that
+// a definition added later does not start clocks in the middle of a
+// ticket's life. It returns the timers that changed: cur, a new cycle, or
+// both.
+func Apply(d *Definition, cur *Timer, prev, s *ticket.Snapshot, at time.Time, cals Calendars) ([]*Timer, error) {
 	at = at.UTC()
 	vals := Values(s)
 	applies := Applies(d, vals, s.Kind)
@@ -144,8 +156,7 @@ func Apply(d *Definition, cur *Timer, s *ticket.Snapshot, at time.Time, cals Cal
 		changed = append(changed, cur)
 		return changed, nil
 	}
-	if !applies || !hasGoal || !holds(d.Conditions.Start, vals) || Holds(d.Conditions.Stop, vals) ||
-		Holds(d.Conditions.Cancel, vals) {
+	if !startable(d, s) || (prev != nil && startable(d, prev)) {
 		return nil, nil
 	}
 	t := &Timer{

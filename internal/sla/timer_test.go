@@ -56,6 +56,7 @@ func bt(t testing.TB, s string) time.Time {
 
 // clock replays ticket changes through Apply and keeps every cycle.
 type clock struct {
+	prev   *ticket.Snapshot
 	t      *testing.T
 	def    *Definition
 	cals   Calendars
@@ -79,10 +80,12 @@ func (c *clock) apply(at string) {
 	if n := len(c.timers); n > 0 {
 		cur = c.timers[n-1]
 	}
-	changed, err := Apply(c.def, cur, &c.snap, bt(c.t, at), c.cals)
+	changed, err := Apply(c.def, cur, c.prev, &c.snap, bt(c.t, at), c.cals)
 	if err != nil {
 		c.t.Fatalf("apply at %s: %v", at, err)
 	}
+	snap := c.snap
+	c.prev = &snap
 	for _, x := range changed {
 		if x != cur {
 			c.timers = append(c.timers, x)
@@ -353,5 +356,23 @@ func TestRequestApprovalPausesFulfilment(t *testing.T) {
 	rej.state("2026-11-23 10:00", "rejected")
 	if rej.last().State != Cancelled {
 		t.Errorf("rejected request: timer %s, want cancelled", rej.last().State)
+	}
+}
+
+func TestDefinitionAddedLaterStartsNoClock(t *testing.T) {
+	def := resolutionDef(byPriority("P3", "8h"))
+	c := &clock{t: t, def: def, cals: testCalendars(t),
+		snap: ticket.Snapshot{Kind: ticket.Incident, ID: 1, State: "new", Priority: "P3"}}
+	prev := c.snap
+	c.prev = &prev // the ticket existed before the definition
+	c.snap.AssigneeID = 4
+	c.apply("2026-11-23 10:00")
+	if len(c.timers) != 0 {
+		t.Fatal("an assignment started a clock for a definition created after the ticket")
+	}
+	c.state("2026-11-23 11:00", "resolved")
+	c.state("2026-11-23 12:00", "in_progress")
+	if len(c.timers) != 1 || !c.timers[0].StartedAt.Equal(bt(t, "2026-11-23 12:00")) {
+		t.Errorf("a reopen should start the clock: %d timers", len(c.timers))
 	}
 }

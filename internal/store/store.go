@@ -180,7 +180,8 @@ func openSQLite(ctx context.Context, opts Options) (*DB, error) {
 	// Page caches: 32 MB for the writer, 8 MB for each reader, so a full
 	// read pool stays well inside the memory a small server has.
 	base := "file:" + (&url.URL{Path: path}).EscapedPath() + "?_pragma=busy_timeout(10000)" +
-		"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)"
+		"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)" +
+		"&_pragma=temp_store(MEMORY)" // statement journals and sorts stay off disk
 	write, err := sql.Open("sqlite", base+"&_pragma=cache_size(-32000)&_txlock=immediate")
 	if err != nil {
 		return nil, err

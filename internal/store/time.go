@@ -57,3 +57,12 @@ func (t Time) Value() (driver.Value, error) {
 	}
 	return TS(t.Time), nil
 }
+
+// Ptr is the instant, or nil for NULL (the zero time).
+func (t Time) Ptr() *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	v := t.Time
+	return &v
+}

@@ -116,7 +116,6 @@ func (wb *Web) editIncident(w http.ResponseWriter, r *http.Request) {
 	text("description", inc.Description, &pt.Description)
 	text("category", inc.Category, &pt.Category)
 	text("subcategory", inc.Subcategory, &pt.Subcategory)
-	text("service", inc.Service, &pt.Service)
 	level := func(field string, cur incident.Level, dst **incident.Level) {
 		if v := incident.Level(r.PostFormValue(field)); v != cur {
 			*dst = &v
@@ -141,6 +140,7 @@ func (wb *Web) editIncident(w http.ResponseWriter, r *http.Request) {
 	ref("customer_id", inc.CustomerID, &pt.CustomerID)
 	ref("group_id", inc.GroupID, &pt.GroupID)
 	ref("assignee_id", inc.AssigneeID, &pt.AssigneeID)
+	ref("service_id", inc.ServiceID, &pt.ServiceID)
 	if major := r.PostFormValue("major") == "on"; major != inc.Major {
 		pt.Major = &major
 	}

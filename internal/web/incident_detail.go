@@ -13,11 +13,12 @@ import (
 )
 
 type detailView struct {
-	Inc     incident.Incident
-	Journal []journalLine
-	F       *fieldErrors
-	Error   string
-	Options formOptions
+	Inc      incident.Incident
+	Journal  []journalLine
+	F        *fieldErrors
+	Error    string
+	Options  formOptions
+	Services []option
 
 	Staff, CanUpdate, CanComment, CanNote bool
 
@@ -83,13 +84,17 @@ func (wb *Web) showIncident(w http.ResponseWriter, r *http.Request, status int, 
 			wb.fail(w, r, err)
 			return
 		}
+		if v.Services, err = wb.serviceOptions(r, refID(inc.ServiceID)); err != nil {
+			wb.fail(w, r, err)
+			return
+		}
 	}
 	wb.render(w, r, status, "incident", page{Title: inc.Number + " " + inc.Title, Active: "incidents", Data: v})
 }
 
 // nameJournal replaces ids in field changes with the names people know.
 func (wb *Web) nameJournal(ctx context.Context, entries []incident.Entry) ([]journalLine, error) {
-	var groups, customers map[int64]string
+	var groups, customers, services map[int64]string
 	users := map[int64]string{}
 	name := func(field, val string) (string, error) {
 		id, err := strconv.ParseInt(val, 10, 64)
@@ -111,6 +116,13 @@ func (wb *Web) nameJournal(ctx context.Context, entries []incident.Entry) ([]jou
 				}
 			}
 			return orID(customers[id], id), nil
+		case "service_id":
+			if services == nil {
+				if services, err = wb.catalog().Names(ctx); err != nil {
+					return "", err
+				}
+			}
+			return orID(services[id], id), nil
 		case "assignee_id", "requester_id":
 			if n, ok := users[id]; ok {
 				return n, nil

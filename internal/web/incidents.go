@@ -23,10 +23,12 @@ func (wb *Web) registerIncidents(rt *httpx.Router) {
 }
 
 type newIncidentView struct {
-	F       *fieldErrors
-	Staff   bool
-	Options formOptions
-	Levels  []incident.Level
+	F        *fieldErrors
+	Staff    bool
+	Options  formOptions
+	Levels   []incident.Level
+	Services []option
+	Service  string // preselected, e.g. when coming from a catalogue entry
 }
 
 func (wb *Web) newIncidentForm(w http.ResponseWriter, r *http.Request) {
@@ -35,7 +37,12 @@ func (wb *Web) newIncidentForm(w http.ResponseWriter, r *http.Request) {
 
 func (wb *Web) showNewIncident(w http.ResponseWriter, r *http.Request, status int, f *fieldErrors) {
 	p := httpx.Principal(r)
-	v := newIncidentView{F: f, Staff: p.IsStaff(), Levels: incident.Levels}
+	v := newIncidentView{F: f, Staff: p.IsStaff(), Levels: incident.Levels, Service: r.URL.Query().Get("service_id")}
+	var err error
+	if v.Services, err = wb.serviceOptions(r, 0); err != nil {
+		wb.fail(w, r, err)
+		return
+	}
 	if v.Staff {
 		opts, err := wb.formOptions(r, true)
 		if err != nil {
@@ -54,11 +61,15 @@ func (wb *Web) createIncident(w http.ResponseWriter, r *http.Request) {
 		Description: formText(r, "description"),
 		Category:    r.PostFormValue("category"),
 		Subcategory: r.PostFormValue("subcategory"),
-		Service:     r.PostFormValue("service"),
 		Impact:      incident.Level(r.PostFormValue("impact")),
 		Urgency:     incident.Level(r.PostFormValue("urgency")),
 	}
 	bad := problem.NewInvalid()
+	if id, ok := formID(r, "service_id"); ok {
+		in.ServiceID = id
+	} else {
+		bad.Add("service_id", "is not a valid choice")
+	}
 	if p.IsStaff() {
 		for _, ref := range []struct {
 			field string

@@ -40,12 +40,13 @@ type queueView struct {
 	Empty     string
 	Filtered  bool
 	Options   formOptions
+	Services  []option
 	States    []incident.State
 	Staff     bool
 	CanCreate bool
 }
 
-var queueParams = []string{"view", "state", "priority", "group", "assignee", "customer", "category", "from", "to", "major", "q", "sort"}
+var queueParams = []string{"view", "state", "priority", "group", "assignee", "customer", "service", "category", "from", "to", "major", "q", "sort"}
 
 func (wb *Web) queue(w http.ResponseWriter, r *http.Request) {
 	p := httpx.Principal(r)
@@ -71,6 +72,12 @@ func (wb *Web) queue(w http.ResponseWriter, r *http.Request) {
 		}
 		v.Options = opts
 	}
+	services, err := wb.serviceFilterOptions(r)
+	if err != nil {
+		wb.fail(w, r, err)
+		return
+	}
+	v.Services = services
 	f.Cursor = q.Get("cursor")
 	status := http.StatusOK
 	switch {
@@ -173,6 +180,7 @@ func buildFilter(p *auth.Principal, q url.Values) (incident.Filter, queueTab, st
 		readID("assignee", &f.AssigneeID)
 	}
 	readID("customer", &f.CustomerID)
+	readID("service", &f.ServiceID)
 	f.Category = q.Get("category")
 	switch q.Get("major") {
 	case "yes", "no":

@@ -194,6 +194,8 @@ var funcs = template.FuncMap{
 		return false
 	},
 	"initials": initials,
+	"bizdur":   businessDuration,
+	"inzone":   inZone,
 	"sentence": sentence,
 	"list":     func(s ...string) []string { return s },
 	"dict": func(kv ...any) (map[string]any, error) {
@@ -254,7 +256,7 @@ func human(v any) string {
 
 var fieldLabels = map[string]string{
 	"requester_id": "Requester", "customer_id": "Customer", "group_id": "Group", "assignee_id": "Assignee",
-	"q": "Search", "cursor": "Page link", "sort": "Sort",
+	"service_id": "Service", "q": "Search", "cursor": "Page link", "sort": "Sort",
 	"hold_reason": "Hold reason", "resolution_code": "Resolution", "resolution_notes": "Resolution notes",
 }
 

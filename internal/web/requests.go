@@ -1,5 +1,543 @@
 package web
 
-import "steward/internal/httpx"
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
 
-func (wb *Web) registerRequests(rt *httpx.Router) {}
+	"steward/internal/auth"
+	"steward/internal/httpx"
+	"steward/internal/patch"
+	"steward/internal/problem"
+	"steward/internal/request"
+	"steward/internal/store"
+)
+
+// requestPages serve the request catalogue portal, the request queue and
+// pages, approvals, notifications and the catalogue's administration.
+type requestPages struct {
+	*Web
+	svc *request.Service
+}
+
+// requestService is the request service behind these pages. Fulfilled
+// requests close after the same delay as resolved incidents.
+func (wb *Web) requestService() *request.Service {
+	var after time.Duration
+	if wb.Incidents != nil {
+		after = wb.Incidents.AutoCloseAfter
+	}
+	return request.NewService(wb.DB, after)
+}
+
+func (wb *Web) registerRequests(rt *httpx.Router) {
+	h := &requestPages{Web: wb, svc: wb.requestService()}
+	rt.Handle("GET /catalog", auth.CatalogRead, h.portal)
+	rt.Handle("GET /catalog/items/new", auth.CatalogWrite, h.newItemForm)
+	wb.post(rt, "POST /catalog/items", auth.CatalogWrite, h.createItem)
+	rt.Handle("GET /catalog/items/{id}", auth.CatalogRead, h.itemPage)
+	wb.post(rt, "POST /catalog/items/{id}/request", auth.RequestCreate, h.submit)
+	rt.Handle("GET /catalog/items/{id}/edit", auth.CatalogWrite, h.editItemForm)
+	wb.post(rt, "POST /catalog/items/{id}/edit", auth.CatalogWrite, h.updateItem)
+
+	rt.Handle("GET /requests", auth.RequestRead, h.queue)
+	rt.Handle("GET /requests/{ref}", auth.RequestRead, h.requestPage)
+	wb.post(rt, "POST /requests/{ref}/comments", auth.RequestComment, h.comment(true))
+	wb.post(rt, "POST /requests/{ref}/notes", auth.RequestWorkNote, h.comment(false))
+	wb.post(rt, "POST /requests/{ref}/edit", auth.RequestUpdate, h.edit)
+	for _, a := range requestActions {
+		wb.post(rt, "POST /requests/{ref}/"+a.path, a.perm, h.action(a))
+	}
+	wb.post(rt, "POST /requests/{ref}/approvals/{id}/approve", auth.RequestApprove, h.decide(true))
+	wb.post(rt, "POST /requests/{ref}/approvals/{id}/reject", auth.RequestApprove, h.decide(false))
+	wb.post(rt, "POST /requests/{ref}/tasks", auth.RequestUpdate, h.addTask)
+	for _, a := range taskActions {
+		wb.post(rt, "POST /requests/{ref}/tasks/{id}/"+a.path, auth.RequestUpdate, h.taskAction(a))
+	}
+
+	rt.Handle("GET /approvals", auth.RequestApprove, h.approvals)
+	rt.Handle("GET /notifications", auth.NotificationOwn, h.notifications)
+	wb.post(rt, "POST /notifications/{id}/read", auth.NotificationOwn, h.readNotification)
+	wb.post(rt, "POST /notifications/read-all", auth.NotificationOwn, h.readAllNotifications)
+	rt.Handle("GET /managers", auth.UserRead, h.managers)
+	wb.post(rt, "POST /users/{id}/manager", auth.UserWrite, h.setManager)
+}
+
+// requestFlashes are the notices a redirect within these pages may ask for
+// with ?done=; like the layout's, a query string can never put its own text
+// on a page.
+var requestFlashes = map[string]string{
+	"submitted": "Request submitted.",
+	"commented": "Comment added.",
+	"noted":     "Work note added.",
+	"saved":     "Changes saved.",
+	"assigned":  "Assigned to you.",
+	"fulfilled": "Request fulfilled.",
+	"closed":    "Request closed.",
+	"cancelled": "Request cancelled.",
+	"reopened":  "Request reopened.",
+	"approved":  "Approved.",
+	"rejected":  "Rejected.",
+	"task":      "Task added.",
+	"taskdone":  "Task done.",
+	"taskoff":   "Task cancelled.",
+	"tasktaken": "Task assigned to you.",
+	"item":      "Catalogue item saved.",
+	"manager":   "Manager saved.",
+	"read":      "Marked as read.",
+}
+
+// show renders one of these pages with its flash.
+func (h *requestPages) show(w http.ResponseWriter, r *http.Request, status int, name string, pg page) {
+	pg.Flash = requestFlashes[r.URL.Query().Get("done")]
+	h.render(w, r, status, name, pg)
+}
+
+// requestView is the request page.
+type requestView struct {
+	R         request.Request
+	Answers   []answerLine
+	Approvals []approvalLine
+	Tasks     []request.Task
+	Journal   []requestLine
+	F         *fieldErrors
+	Error     string
+	Options   formOptions
+	Prios     []string
+
+	Staff, CanUpdate, CanComment, CanNote, CanCancel, CanReopen bool
+}
+
+// Is reports whether the request is in state s.
+func (v requestView) Is(s string) bool { return string(v.R.State) == s }
+
+// Final reports whether the request can no longer change.
+func (v requestView) Final() bool { return v.R.State.Final() }
+
+// Unfinished counts tasks still pending or open.
+func (v requestView) Unfinished() int {
+	n := 0
+	for _, t := range v.Tasks {
+		if t.State == request.TaskPending || t.State == request.TaskOpen {
+			n++
+		}
+	}
+	return n
+}
+
+type answerLine struct{ Label, Value string }
+
+type approvalLine struct {
+	request.ApprovalRecord
+	CanDecide bool
+}
+
+type requestLine struct {
+	request.Entry
+	Lines []request.Change
+}
+
+func (h *requestPages) loadRequest(w http.ResponseWriter, r *http.Request) (request.Request, bool) {
+	id, ok := request.ParseRef(r.PathValue("ref"))
+	if !ok {
+		h.errorPage(w, r, http.StatusNotFound, "")
+		return request.Request{}, false
+	}
+	req, err := h.svc.Get(r.Context(), httpx.Principal(r), id)
+	if err != nil {
+		h.fail(w, r, err)
+		return req, false
+	}
+	return req, true
+}
+
+func (h *requestPages) requestPage(w http.ResponseWriter, r *http.Request) {
+	req, ok := h.loadRequest(w, r)
+	if !ok {
+		return
+	}
+	h.showRequest(w, r, http.StatusOK, req, nil, "")
+}
+
+// showRequest renders the request page; f brings back a failed form, msg a
+// banner such as a stale change or a conflict.
+func (h *requestPages) showRequest(w http.ResponseWriter, r *http.Request, status int, req request.Request, f *fieldErrors, msg string) {
+	ctx, p := r.Context(), httpx.Principal(r)
+	v := requestView{R: req, F: f, Error: msg, Staff: p.IsStaff(), CanUpdate: p.Can(auth.RequestUpdate),
+		CanComment: p.Can(auth.RequestComment), CanNote: p.Can(auth.RequestWorkNote), Prios: []string{"P1", "P2", "P3", "P4", "P5"}}
+	own := req.RequesterID == p.UserID && p.Can(auth.RequestCreate)
+	v.CanCancel = (own || v.CanUpdate) && req.State.Open()
+	v.CanReopen = (own || v.CanUpdate) && req.State == request.Fulfilled
+	names := newNamer(ctx, h.DB)
+	var err error
+	if v.Answers, err = answerLines(req, names); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	approvals, err := h.svc.Approvals(ctx, p, req.ID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	for _, a := range approvals {
+		v.Approvals = append(v.Approvals, approvalLine{a, canDecide(p, req, a)})
+	}
+	if v.Tasks, err = h.svc.Tasks(ctx, p, req.ID); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	entries, err := h.svc.Journal(ctx, p, req.ID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	for _, e := range entries {
+		line := requestLine{Entry: e}
+		for _, c := range e.Changes {
+			c.Old, c.New = names.value(c.Field, c.Old), names.value(c.Field, c.New)
+			line.Lines = append(line.Lines, c)
+		}
+		v.Journal = append(v.Journal, line)
+	}
+	if names.err != nil {
+		h.fail(w, r, names.err)
+		return
+	}
+	if v.CanUpdate && !req.State.Final() {
+		if v.Options, err = h.formOptions(r, false); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+	}
+	h.show(w, r, status, "request", page{Title: req.Number + " " + req.Title, Active: "requests", Data: v})
+}
+
+// canDecide mirrors the service's rule, to offer the buttons only to the
+// approver; the service has the last word.
+func canDecide(p *auth.Principal, req request.Request, a request.ApprovalRecord) bool {
+	if !p.Can(auth.RequestApprove) || a.State != request.Pending || req.State != request.AwaitingApproval || req.RequesterID == p.UserID {
+		return false
+	}
+	if a.ApproverID != nil {
+		return *a.ApproverID == p.UserID
+	}
+	return a.GroupID != nil && p.InGroup(*a.GroupID)
+}
+
+// answerLines lists the answers in the order of the form they were given to.
+func answerLines(req request.Request, names *namer) ([]answerLine, error) {
+	var out []answerLine
+	for _, fl := range req.Form.Fields {
+		a, ok := req.Answers[fl.Key]
+		if !ok {
+			continue
+		}
+		val := request.Text(a)
+		switch fl.Type {
+		case request.YesNoField:
+			val = map[bool]string{true: "Yes", false: "No"}[a == true]
+		case request.UserField:
+			val = names.value("user", val)
+		}
+		out = append(out, answerLine{fl.Label, val})
+	}
+	return out, names.err
+}
+
+// namer turns the ids of journal changes and answers into names, loading
+// each kind once.
+type namer struct {
+	ctx    context.Context
+	db     *store.DB
+	groups map[int64]string
+	users  map[int64]string
+	err    error
+}
+
+func newNamer(ctx context.Context, db *store.DB) *namer {
+	return &namer{ctx: ctx, db: db, users: map[int64]string{}}
+}
+
+func (n *namer) value(field, val string) string {
+	id, err := strconv.ParseInt(val, 10, 64)
+	switch {
+	case val == "" || err != nil || n.err != nil:
+		if field == "state" || field == "approval" {
+			return human(val)
+		}
+		return val
+	case field == "group_id":
+		if n.groups == nil {
+			n.groups = map[int64]string{}
+			rows, err := n.db.Query(n.ctx, "SELECT id, name FROM support_groups ORDER BY id LIMIT 5000")
+			if err != nil {
+				n.err = err
+				return val
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var gid int64
+				var name string
+				if n.err = rows.Scan(&gid, &name); n.err != nil {
+					return val
+				}
+				n.groups[gid] = name
+			}
+		}
+		return orID(n.groups[id], id)
+	case field == "assignee_id" || field == "user":
+		if name, ok := n.users[id]; ok {
+			return name
+		}
+		var name string
+		err := store.ScanErr(n.db.QueryRow(n.ctx, "SELECT name FROM users WHERE id = ?", id).Scan(&name))
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			n.err = err
+		}
+		n.users[id] = orID(name, id)
+		return n.users[id]
+	}
+	return val
+}
+
+// requestForms are the forms of the request page with inputs of their
+// own, which show their faults beside them.
+var requestForms = map[string]bool{"comment": true, "note": true, "edit": true, "task": true}
+
+// afterFailure answers a refused change with the request as it is now.
+func (h *requestPages) afterFailure(w http.ResponseWriter, r *http.Request, req request.Request, form string, err error) {
+	var inv *problem.Invalid
+	var conflict *problem.Conflict
+	switch {
+	case errors.As(err, &inv) && !requestForms[form] && !strings.HasPrefix(form, "decide-"):
+		// A button without inputs: say what stood in the way.
+		h.showRequest(w, r, http.StatusUnprocessableEntity, req, nil, invalidText(inv))
+	case errors.As(err, &inv):
+		h.showRequest(w, r, http.StatusUnprocessableEntity, req, &fieldErrors{Form: form, Errs: inv.Fields, Values: r.PostForm}, "")
+	case errors.Is(err, problem.ErrStale):
+		fresh, gerr := h.svc.Get(r.Context(), httpx.Principal(r), req.ID)
+		if gerr != nil {
+			h.fail(w, r, gerr)
+			return
+		}
+		h.showRequest(w, r, http.StatusConflict, fresh, nil, "This request was changed by someone else while you were looking at it, so your change was not saved. Check the latest version and try again.")
+	case errors.As(err, &conflict):
+		h.showRequest(w, r, http.StatusConflict, req, nil, conflict.Message)
+	default:
+		h.fail(w, r, err)
+	}
+}
+
+func (h *requestPages) done(w http.ResponseWriter, r *http.Request, req request.Request, flash, anchor string) {
+	http.Redirect(w, r, "/requests/"+req.Number+"?done="+flash+anchor, http.StatusSeeOther)
+}
+
+func (h *requestPages) comment(public bool) http.HandlerFunc {
+	form, flash := "comment", "commented"
+	if !public {
+		form, flash = "note", "noted"
+	}
+	return func(w http.ResponseWriter, r *http.Request) {
+		req, ok := h.loadRequest(w, r)
+		if !ok {
+			return
+		}
+		if _, err := h.svc.AddComment(r.Context(), httpx.Principal(r), req.ID, formText(r, "body"), public, nil); err != nil {
+			h.afterFailure(w, r, req, form, err)
+			return
+		}
+		h.done(w, r, req, flash, "#journal")
+	}
+}
+
+// requestAction is a one-button move of a request.
+type requestAction struct {
+	path, flash string
+	perm        auth.Permission
+	run         func(h *requestPages, r *http.Request, req request.Request, version int) (request.Request, error)
+}
+
+func patchState(s request.State) func(h *requestPages, r *http.Request, req request.Request, version int) (request.Request, error) {
+	return func(h *requestPages, r *http.Request, req request.Request, version int) (request.Request, error) {
+		return h.svc.Update(r.Context(), httpx.Principal(r), req.ID, request.Patch{State: &s}, version)
+	}
+}
+
+var requestActions = []requestAction{
+	{"assign-to-me", "assigned", auth.RequestUpdate, func(h *requestPages, r *http.Request, req request.Request, version int) (request.Request, error) {
+		return h.svc.Update(r.Context(), httpx.Principal(r), req.ID, request.Patch{AssigneeID: patch.Of(httpx.Principal(r).UserID)}, version)
+	}},
+	{"fulfil", "fulfilled", auth.RequestUpdate, patchState(request.Fulfilled)},
+	{"close", "closed", auth.RequestUpdate, patchState(request.Closed)},
+	{"cancel", "cancelled", auth.RequestCreate, func(h *requestPages, r *http.Request, req request.Request, version int) (request.Request, error) {
+		return h.svc.Cancel(r.Context(), httpx.Principal(r), req.ID, formText(r, "reason"), version)
+	}},
+	{"reopen", "reopened", auth.RequestCreate, func(h *requestPages, r *http.Request, req request.Request, version int) (request.Request, error) {
+		return h.svc.Reopen(r.Context(), httpx.Principal(r), req.ID, formText(r, "reason"), version)
+	}},
+}
+
+func (h *requestPages) action(a requestAction) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		req, ok := h.loadRequest(w, r)
+		if !ok {
+			return
+		}
+		version, ok := formVersion(r)
+		if !ok {
+			h.errorPage(w, r, http.StatusBadRequest, "The form did not say which version of the request it was made from. Reload the page and try again.")
+			return
+		}
+		if _, err := a.run(h, r, req, version); err != nil {
+			h.afterFailure(w, r, req, a.path, err)
+			return
+		}
+		h.done(w, r, req, a.flash, "")
+	}
+}
+
+// edit sends only the fields that differ from the record.
+func (h *requestPages) edit(w http.ResponseWriter, r *http.Request) {
+	req, ok := h.loadRequest(w, r)
+	if !ok {
+		return
+	}
+	version, ok := formVersion(r)
+	if !ok {
+		h.errorPage(w, r, http.StatusBadRequest, "The form did not say which version of the request it was made from. Reload the page and try again.")
+		return
+	}
+	var pt request.Patch
+	bad := problem.NewInvalid()
+	if t := formText(r, "title"); t != req.Title {
+		pt.Title = &t
+	}
+	if s := r.PostFormValue("priority"); s != req.Priority.String() {
+		pr, ok := request.ParsePriority(s)
+		if !ok {
+			bad.Add("priority", "must be P1 to P5")
+		}
+		pt.Priority = &pr
+	}
+	for _, ref := range []struct {
+		field string
+		cur   *int64
+		dst   *patch.Field[int64]
+	}{{"group_id", req.GroupID, &pt.GroupID}, {"assignee_id", req.AssigneeID, &pt.AssigneeID}} {
+		id, ok := formID(r, ref.field)
+		switch {
+		case !ok:
+			bad.Add(ref.field, "is not a valid choice")
+		case id == nil && ref.cur != nil:
+			*ref.dst = patch.Field[int64]{Set: true, Null: true}
+		case id != nil && (ref.cur == nil || *ref.cur != *id):
+			*ref.dst = patch.Of(*id)
+		}
+	}
+	if bad.Err() != nil {
+		h.afterFailure(w, r, req, "edit", bad)
+		return
+	}
+	if _, err := h.svc.Update(r.Context(), httpx.Principal(r), req.ID, pt, version); err != nil {
+		h.afterFailure(w, r, req, "edit", err)
+		return
+	}
+	h.done(w, r, req, "saved", "")
+}
+
+func (h *requestPages) decide(approve bool) http.HandlerFunc {
+	flash := "approved"
+	if !approve {
+		flash = "rejected"
+	}
+	return func(w http.ResponseWriter, r *http.Request) {
+		req, ok := h.loadRequest(w, r)
+		if !ok {
+			return
+		}
+		id, ok := pathID(r)
+		if !ok {
+			h.errorPage(w, r, http.StatusNotFound, "")
+			return
+		}
+		_, err := h.svc.Decide(r.Context(), httpx.Principal(r), req.ID, id, approve, formText(r, "comment"))
+		if errors.Is(err, problem.ErrForbidden) {
+			h.showRequest(w, r, http.StatusForbidden, req, nil, "Only the designated approver can decide this approval.")
+			return
+		}
+		if err != nil {
+			h.afterFailure(w, r, req, "decide-"+strconv.FormatInt(id, 10), err)
+			return
+		}
+		if r.PostFormValue("back") == "approvals" {
+			http.Redirect(w, r, "/approvals?done="+flash, http.StatusSeeOther)
+			return
+		}
+		h.done(w, r, req, flash, "#approvals")
+	}
+}
+
+func (h *requestPages) addTask(w http.ResponseWriter, r *http.Request) {
+	req, ok := h.loadRequest(w, r)
+	if !ok {
+		return
+	}
+	in := request.NewTask{Name: r.PostFormValue("name"), Note: formText(r, "note")}
+	bad := problem.NewInvalid()
+	var ok1 bool
+	if in.GroupID, ok1 = formID(r, "group_id"); !ok1 {
+		bad.Add("group_id", "is not a valid choice")
+	}
+	if s := r.PostFormValue("order"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			bad.Add("order", "must be a whole number from 1 to %d", request.MaxOrder)
+		}
+		in.Order = &n
+	}
+	if bad.Err() != nil {
+		h.afterFailure(w, r, req, "task", bad)
+		return
+	}
+	if _, err := h.svc.AddTask(r.Context(), httpx.Principal(r), req.ID, in); err != nil {
+		h.afterFailure(w, r, req, "task", err)
+		return
+	}
+	h.done(w, r, req, "task", "#tasks")
+}
+
+// taskAction is a one-button change of a task.
+type taskAction struct {
+	path, flash string
+	build       func(me int64) request.TaskPatch
+}
+
+var taskActions = []taskAction{
+	{"done", "taskdone", func(int64) request.TaskPatch { s := request.TaskDone; return request.TaskPatch{State: &s} }},
+	{"cancel", "taskoff", func(int64) request.TaskPatch { s := request.TaskCancelled; return request.TaskPatch{State: &s} }},
+	{"take", "tasktaken", func(me int64) request.TaskPatch { return request.TaskPatch{AssigneeID: patch.Of(me)} }},
+}
+
+func (h *requestPages) taskAction(a taskAction) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		req, ok := h.loadRequest(w, r)
+		if !ok {
+			return
+		}
+		id, ok := pathID(r)
+		if !ok {
+			h.errorPage(w, r, http.StatusNotFound, "")
+			return
+		}
+		version, _ := formVersion(r)
+		p := httpx.Principal(r)
+		if _, err := h.svc.UpdateTask(r.Context(), p, req.ID, id, a.build(p.UserID), version); err != nil {
+			h.afterFailure(w, r, req, "tasks", err)
+			return
+		}
+		h.done(w, r, req, a.flash, "#tasks")
+	}
+}

@@ -136,3 +136,46 @@
     el.addEventListener("focus", function () { el.select(); });
   });
 })();
+
+// request forms: ask a question only while the answer it depends on is
+// given, as the server decides when it checks the answers. Without this
+// script every question shows, with a note saying when it applies.
+(function () {
+  "use strict";
+
+  var form = document.querySelector("[data-request-form]");
+  if (!form) return;
+  var questions = Array.prototype.slice.call(form.querySelectorAll(".rq-q[data-key]"));
+  var byKey = {};
+  questions.forEach(function (q) { byKey[q.getAttribute("data-key")] = q; });
+  var dependent = questions.filter(function (q) { return q.hasAttribute("data-show-field"); });
+  if (!dependent.length) return;
+
+  // answer reads a question's value in the form the server compares.
+  function answer(q) {
+    var value = "";
+    q.querySelectorAll("input, select, textarea").forEach(function (el) {
+      if ((el.type === "radio" || el.type === "checkbox") && !el.checked) return;
+      value = el.value.trim();
+    });
+    if (value !== "" && q.getAttribute("data-type") === "number") {
+      var n = Number(value);
+      if (!isNaN(n)) value = String(n);
+    }
+    return value;
+  }
+
+  function update() {
+    dependent.forEach(function (q) {
+      var dep = byKey[q.getAttribute("data-show-field")];
+      var shown = !!dep && !dep.hidden && answer(dep) === q.getAttribute("data-show-equals");
+      q.hidden = !shown;
+      var note = q.querySelector(".rq-when");
+      if (note) note.hidden = true;
+    });
+  }
+
+  form.addEventListener("change", update);
+  form.addEventListener("input", update);
+  update();
+})();

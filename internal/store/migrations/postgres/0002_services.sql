@@ -42,3 +42,6 @@ UPDATE incidents SET service_id = s.id FROM services s
 WHERE trim(incidents.service) <> '' AND lower(s.name) = lower(trim(incidents.service));
 
 CREATE INDEX incidents_service ON incidents (service_id, created_at, id);
+
+-- The free text has become catalogue entries; incidents keep only the reference.
+ALTER TABLE incidents DROP COLUMN service;

@@ -43,3 +43,6 @@ UPDATE incidents SET service_id = (SELECT s.id FROM services s WHERE lower(s.nam
 WHERE trim(service) <> '';
 
 CREATE INDEX incidents_service ON incidents (service_id, created_at, id);
+
+-- The free text has become catalogue entries; incidents keep only the reference.
+ALTER TABLE incidents DROP COLUMN service;

@@ -1,0 +1,89 @@
+// Package activity is the feed of notable events (SLA warnings and
+// breaches today) that integrations read with GET /api/v1/activity and
+// that outbound webhooks will deliver. Entries are appended inside the
+// transaction of the event and read in id order with a cursor.
+package activity
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"steward/internal/store"
+)
+
+// Entry is one event.
+type Entry struct {
+	ID       int64           `json:"id"`
+	At       time.Time       `json:"at"`
+	Kind     string          `json:"kind"`   // e.g. sla.warning, sla.breach
+	Entity   string          `json:"entity"` // incident, request
+	EntityID int64           `json:"entity_id"`
+	Ref      string          `json:"ref"` // INC-000042
+	Summary  string          `json:"summary"`
+	Data     json.RawMessage `json:"data"`
+}
+
+// Record appends an entry inside tx.
+func Record(ctx context.Context, tx *store.Tx, e Entry) error {
+	data := e.Data
+	if len(data) == 0 {
+		data = json.RawMessage("{}")
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO activity (at, kind, entity, entity_id, ref, summary, data)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, store.TS(e.At), e.Kind, e.Entity, e.EntityID, e.Ref, e.Summary, string(data))
+	return err
+}
+
+// Filter narrows List.
+type Filter struct {
+	After    int64 // entries with a larger id (the cursor)
+	Kind     string
+	Entity   string
+	EntityID int64
+	Limit    int
+}
+
+// MaxLimit caps one page.
+const MaxLimit = 500
+
+// List returns entries oldest first after f.After, so a reader that keeps
+// the last id it saw gets each entry exactly once.
+func List(ctx context.Context, q store.Querier, f Filter) ([]Entry, error) {
+	if f.Limit <= 0 || f.Limit > MaxLimit {
+		f.Limit = 100
+	}
+	sql := `SELECT id, at, kind, entity, entity_id, ref, summary, data FROM activity WHERE id > ?`
+	args := []any{f.After}
+	if f.Kind != "" {
+		sql += ` AND kind = ?`
+		args = append(args, f.Kind)
+	}
+	if f.Entity != "" {
+		sql += ` AND entity = ?`
+		args = append(args, f.Entity)
+		if f.EntityID != 0 {
+			sql += ` AND entity_id = ?`
+			args = append(args, f.EntityID)
+		}
+	}
+	sql += ` ORDER BY id LIMIT ?`
+	args = append(args, f.Limit)
+	rows, err := q.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Entry{}
+	for rows.Next() {
+		var e Entry
+		var at store.Time
+		var data string
+		if err := rows.Scan(&e.ID, &at, &e.Kind, &e.Entity, &e.EntityID, &e.Ref, &e.Summary, &data); err != nil {
+			return nil, err
+		}
+		e.At, e.Data = at.Time, json.RawMessage(data)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}

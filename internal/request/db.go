@@ -1,0 +1,231 @@
+package request
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"steward/internal/auth"
+	"steward/internal/problem"
+	"steward/internal/store"
+)
+
+const requestCols = `r.id, r.title, r.description, r.requester_id, r.customer_id, r.service_id, r.item_id,
+	r.form, r.answers, r.priority, r.state, r.group_id, r.assignee_id, r.reopen_count, r.created_at,
+	r.updated_at, r.first_response_at, r.fulfilled_at, r.closed_at, r.version,
+	COALESCE(u.name, ''), COALESCE(c.name, ''), COALESCE(s.name, ''), COALESCE(it.name, ''),
+	COALESCE(g.name, ''), COALESCE(a.name, '')`
+
+// nameJoins bring in the display names of a request's references.
+const nameJoins = `
+	LEFT JOIN users u ON u.id = r.requester_id
+	LEFT JOIN customers c ON c.id = r.customer_id
+	LEFT JOIN services s ON s.id = r.service_id
+	LEFT JOIN catalog_items it ON it.id = r.item_id
+	LEFT JOIN support_groups g ON g.id = r.group_id
+	LEFT JOIN users a ON a.id = r.assignee_id`
+
+const selectCols = "SELECT " + requestCols + " FROM requests r" + nameJoins
+
+func scanRequest(row interface{ Scan(...any) error }) (Request, error) {
+	var r Request
+	var form, answers string
+	var created, updated, firstResp, fulfilled, closed store.Time
+	err := row.Scan(&r.ID, &r.Title, &r.Description, &r.RequesterID, &r.CustomerID, &r.ServiceID, &r.ItemID,
+		&form, &answers, &r.Priority, &r.State, &r.GroupID, &r.AssigneeID, &r.ReopenCount, &created,
+		&updated, &firstResp, &fulfilled, &closed, &r.Version,
+		&r.RequesterName, &r.CustomerName, &r.ServiceName, &r.ItemName, &r.GroupName, &r.AssigneeName)
+	if err != nil {
+		return r, store.ScanErr(err)
+	}
+	r.Number = FormatNumber(r.ID)
+	r.CreatedAt, r.UpdatedAt = created.Time, updated.Time
+	r.FirstResponseAt, r.FulfilledAt, r.ClosedAt = timePtr(firstResp), timePtr(fulfilled), timePtr(closed)
+	if err := json.Unmarshal([]byte(form), &r.Form); err != nil {
+		return r, fmt.Errorf("request %d form: %w", r.ID, err)
+	}
+	if err := decodeAnswers(answers, r.Form, &r.Answers); err != nil {
+		return r, fmt.Errorf("request %d answers: %w", r.ID, err)
+	}
+	return r, nil
+}
+
+// decodeAnswers reads stored answers back into the types they were checked
+// as: numbers stay float64, user ids become int64.
+func decodeAnswers(raw string, f Form, out *map[string]any) error {
+	m := map[string]any{}
+	if err := json.Unmarshal([]byte(raw), &m); err != nil {
+		return err
+	}
+	for k, v := range m {
+		if fl, ok := f.Field(k); ok && fl.Type == UserField {
+			if n, ok := v.(float64); ok {
+				m[k] = int64(n)
+			}
+		}
+	}
+	*out = m
+	return nil
+}
+
+func timePtr(t store.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	v := t.Time
+	return &v
+}
+
+func tsPtr(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return store.TS(*t)
+}
+
+func get(ctx context.Context, q store.Querier, id int64) (Request, error) {
+	return scanRequest(q.QueryRow(ctx, selectCols+" WHERE r.id = ?", id))
+}
+
+// insert writes a new request row, setting r.ID and r.Number.
+func insert(ctx context.Context, tx *store.Tx, r *Request, createdBy int64) error {
+	var by any
+	if createdBy != 0 {
+		by = createdBy
+	}
+	form, _ := json.Marshal(r.Form)
+	answers, _ := json.Marshal(r.Answers)
+	err := tx.QueryRow(ctx, `INSERT INTO requests (title, description, requester_id, customer_id, service_id, item_id,
+		form, answers, priority, state, group_id, assignee_id, reopen_count, created_by, created_at, updated_at,
+		first_response_at, fulfilled_at, closed_at, version)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		r.Title, r.Description, r.RequesterID, r.CustomerID, r.ServiceID, r.ItemID, string(form), string(answers),
+		int(r.Priority), string(r.State), r.GroupID, r.AssigneeID, r.ReopenCount, by, store.TS(r.CreatedAt),
+		store.TS(r.UpdatedAt), tsPtr(r.FirstResponseAt), tsPtr(r.FulfilledAt), tsPtr(r.ClosedAt), r.Version).Scan(&r.ID)
+	if err := store.ScanErr(err); err != nil {
+		return err
+	}
+	r.Number = FormatNumber(r.ID)
+	return nil
+}
+
+// write stores next over cur, refusing with ErrStale when the row moved on.
+func write(ctx context.Context, tx *store.Tx, cur, next Request) error {
+	res, err := tx.Exec(ctx, `UPDATE requests SET title = ?, description = ?, priority = ?, state = ?, group_id = ?,
+		assignee_id = ?, reopen_count = ?, updated_at = ?, first_response_at = ?, fulfilled_at = ?, closed_at = ?,
+		version = version + 1 WHERE id = ? AND version = ?`,
+		next.Title, next.Description, int(next.Priority), string(next.State), next.GroupID, next.AssigneeID,
+		next.ReopenCount, store.TS(next.UpdatedAt), tsPtr(next.FirstResponseAt), tsPtr(next.FulfilledAt),
+		tsPtr(next.ClosedAt), cur.ID, cur.Version)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return problem.ErrStale
+	}
+	return nil
+}
+
+// authorOf names who writes a journal entry; nil is the system.
+func authorOf(p *auth.Principal) (*int64, string) {
+	if p == nil {
+		return nil, "system"
+	}
+	id := p.UserID
+	return &id, p.Name
+}
+
+// insertJournal appends e to request e.RequestID and returns its id.
+func insertJournal(ctx context.Context, tx *store.Tx, e Entry) (int64, error) {
+	if e.Changes == nil {
+		e.Changes = []Change{}
+	}
+	raw, _ := json.Marshal(e.Changes)
+	var id int64
+	err := tx.QueryRow(ctx, `INSERT INTO request_journal (request_id, kind, author_id, author_name, body, changes, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, e.RequestID, e.Kind, e.AuthorID, e.AuthorName, e.Body, string(raw),
+		store.TS(e.CreatedAt)).Scan(&id)
+	return id, store.ScanErr(err)
+}
+
+// appendJournal records what p (nil: the system) did to a request.
+func appendJournal(ctx context.Context, tx *store.Tx, requestID int64, p *auth.Principal, kind, body string, changes []Change, at time.Time) error {
+	aid, name := authorOf(p)
+	_, err := insertJournal(ctx, tx, Entry{RequestID: requestID, Kind: kind, AuthorID: aid, AuthorName: name, Body: body, Changes: changes, CreatedAt: at})
+	return err
+}
+
+// diff lists what changed on the record.
+func diff(a, b Request) []Change {
+	var out []Change
+	add := func(field, old, new string) {
+		if old != new {
+			out = append(out, Change{Field: field, Old: old, New: new})
+		}
+	}
+	add("title", a.Title, b.Title)
+	add("description", a.Description, b.Description)
+	add("priority", a.Priority.String(), b.Priority.String())
+	add("state", string(a.State), string(b.State))
+	add("group_id", idStr(a.GroupID), idStr(b.GroupID))
+	add("assignee_id", idStr(a.AssigneeID), idStr(b.AssigneeID))
+	return out
+}
+
+func idStr(p *int64) string {
+	if p == nil {
+		return ""
+	}
+	return strconv.FormatInt(*p, 10)
+}
+
+// requesterFields are the changes a requester is shown in the journal.
+var requesterFields = map[string]bool{"state": true, "title": true, "description": true, "priority": true}
+
+// Journal lists a request's journal, oldest first, as p may see it:
+// requesters see neither work notes, nor task work, nor internal fields.
+func (s *Service) Journal(ctx context.Context, p *auth.Principal, id int64) ([]Entry, error) {
+	if _, err := s.Get(ctx, p, id); err != nil {
+		return nil, err
+	}
+	rows, err := s.DB.Query(ctx, `SELECT id, request_id, kind, author_id, author_name, body, changes, created_at
+		FROM request_journal WHERE request_id = ? ORDER BY id LIMIT 5000`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Entry{}
+	for rows.Next() {
+		var e Entry
+		var raw string
+		var at store.Time
+		if err := rows.Scan(&e.ID, &e.RequestID, &e.Kind, &e.AuthorID, &e.AuthorName, &e.Body, &raw, &at); err != nil {
+			return nil, err
+		}
+		e.CreatedAt = at.Time
+		if err := json.Unmarshal([]byte(raw), &e.Changes); err != nil {
+			return nil, err
+		}
+		if !p.IsStaff() {
+			if e.Kind == "work_note" || e.Kind == "task" {
+				continue
+			}
+			if e.Kind == "change" {
+				kept := e.Changes[:0]
+				for _, c := range e.Changes {
+					if requesterFields[c.Field] {
+						kept = append(kept, c)
+					}
+				}
+				if len(kept) == 0 {
+					continue
+				}
+				e.Changes = kept
+			}
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,52 @@
+package request
+
+import (
+	"context"
+	"strconv"
+
+	"steward/internal/jobs"
+	"steward/internal/store"
+)
+
+// Import writes a complete request as given, with its own timestamps,
+// approvals, tasks and journal, inside tx. It is for demo data and moving
+// history in from another tool: the caller vouches for the data, so only
+// the database constraints check it. A fulfilled request gets its
+// auto-close job.
+func (s *Service) Import(ctx context.Context, tx *store.Tx, r *Request, createdBy int64, approvals []ApprovalRecord, tasks []Task, journal []Entry) error {
+	if r.Answers == nil {
+		r.Answers = map[string]any{}
+	}
+	if r.Form.Fields == nil {
+		r.Form.Fields = []Field{}
+	}
+	if err := insert(ctx, tx, r, createdBy); err != nil {
+		return err
+	}
+	for _, a := range approvals {
+		if _, err := tx.Exec(ctx, `INSERT INTO request_approvals (request_id, approver_id, group_id, state, comment,
+			decided_by, created_at, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, r.ID, a.ApproverID, a.GroupID,
+			string(a.State), a.Comment, a.DecidedBy, store.TS(a.CreatedAt), tsPtr(a.DecidedAt)); err != nil {
+			return err
+		}
+	}
+	for _, t := range tasks {
+		if _, err := tx.Exec(ctx, `INSERT INTO request_tasks (request_id, name, stage, state, group_id, assignee_id, note,
+			created_at, updated_at, opened_at, finished_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
+			r.ID, t.Name, t.Order, string(t.State), t.GroupID, t.AssigneeID, t.Note, store.TS(t.CreatedAt),
+			store.TS(t.UpdatedAt), tsPtr(t.OpenedAt), tsPtr(t.FinishedAt)); err != nil {
+			return err
+		}
+	}
+	for _, e := range journal {
+		e.RequestID = r.ID
+		if _, err := insertJournal(ctx, tx, e); err != nil {
+			return err
+		}
+	}
+	if r.State == Fulfilled && r.FulfilledAt != nil && s.AutoCloseAfter > 0 {
+		return jobs.Enqueue(ctx, tx, AutoCloseJob, "request:"+strconv.FormatInt(r.ID, 10),
+			r.FulfilledAt.Add(s.AutoCloseAfter), map[string]int64{"request_id": r.ID})
+	}
+	return nil
+}

@@ -1,0 +1,220 @@
+package request
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"steward/internal/auth"
+	"steward/internal/problem"
+	"steward/internal/store"
+)
+
+// Filter selects requests for a list. Zero values mean "any".
+type Filter struct {
+	States      []State
+	Priorities  []Priority
+	GroupIDs    []int64
+	AssigneeID  int64
+	Unassigned  bool
+	CustomerID  int64
+	RequesterID int64
+	ServiceID   int64
+	ItemID      int64
+	Sort        string // created_at, updated_at or number; a leading "-" sorts descending
+	Limit       int
+	Cursor      string
+}
+
+// MaxLimit caps one page.
+const MaxLimit = 200
+
+// sortColumns are the keys a list may be ordered by; each has an index
+// ending in id, so a page is a walk along it.
+var sortColumns = map[string]string{"created_at": "r.created_at", "updated_at": "r.updated_at", "number": "r.id"}
+
+type cursor struct {
+	Sort string `json:"s"`
+	Val  string `json:"v"`
+	ID   int64  `json:"i"`
+}
+
+// ErrBadCursor is returned for a cursor that was not issued for this sort.
+var ErrBadCursor = problem.Field("cursor", "is not a cursor from a previous page of this list")
+
+func encodeCursor(c cursor) string {
+	b, _ := json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(s, sort string) (cursor, error) {
+	var c cursor
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) > 200 || json.Unmarshal(b, &c) != nil || c.Sort != sort || c.ID <= 0 {
+		return c, ErrBadCursor
+	}
+	return c, nil
+}
+
+// Page is one page of a list.
+type Page struct {
+	Items      []Request `json:"items"`
+	NextCursor string    `json:"next_cursor"`
+}
+
+// List returns the requests p may see that match f, one page at a time,
+// walking an index in page order as incident lists do.
+func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) (Page, error) {
+	if !p.Can(auth.RequestRead) {
+		return Page{}, problem.ErrForbidden
+	}
+	if f.Sort == "" {
+		f.Sort = "-created_at"
+	}
+	desc := strings.HasPrefix(f.Sort, "-")
+	key := strings.TrimPrefix(f.Sort, "-")
+	col, ok := sortColumns[key]
+	if !ok {
+		return Page{}, problem.Field("sort", "must be one of created_at, updated_at, number, optionally with a leading -")
+	}
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	if f.Limit > MaxLimit {
+		return Page{}, problem.Field("limit", "must be between 1 and %d", MaxLimit)
+	}
+	where, args := s.where(p, f, key == "created_at")
+	op, dir := ">", "ASC"
+	if desc {
+		op, dir = "<", "DESC"
+	}
+	if f.Cursor != "" {
+		c, err := decodeCursor(f.Cursor, f.Sort)
+		if err != nil {
+			return Page{}, err
+		}
+		if key == "number" {
+			where, args = append(where, "r.id "+op+" ?"), append(args, c.ID)
+		} else {
+			where, args = append(where, fmt.Sprintf("(%s, r.id) %s (?, ?)", col, op)), append(args, c.Val, c.ID)
+		}
+	}
+	q := selectCols
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	if key == "number" {
+		q += " ORDER BY r.id " + dir + " LIMIT ?"
+	} else {
+		q += fmt.Sprintf(" ORDER BY %s %s, r.id %s LIMIT ?", col, dir, dir)
+	}
+	args = append(args, f.Limit+1)
+	rows, err := s.DB.Query(ctx, q, args...)
+	if err != nil {
+		return Page{}, err
+	}
+	defer rows.Close()
+	page := Page{Items: []Request{}}
+	for rows.Next() {
+		r, err := scanRequest(rows)
+		if err != nil {
+			return Page{}, err
+		}
+		page.Items = append(page.Items, r)
+	}
+	if err := rows.Err(); err != nil {
+		return Page{}, err
+	}
+	if len(page.Items) > f.Limit {
+		page.Items = page.Items[:f.Limit]
+		last := page.Items[f.Limit-1]
+		c := cursor{Sort: f.Sort, ID: last.ID}
+		switch key {
+		case "created_at":
+			c.Val = store.TS(last.CreatedAt)
+		case "updated_at":
+			c.Val = store.TS(last.UpdatedAt)
+		}
+		page.NextCursor = encodeCursor(c)
+	}
+	return page, nil
+}
+
+// walked returns col in a form no index can serve on SQLite, so that a
+// filter on it is checked during the walk of the sort index (see the
+// incident list for why PostgreSQL gets the plain column).
+func (s *Service) walked(col string) string {
+	if s.DB.Dialect() == store.SQLite {
+		return "+" + col
+	}
+	return col
+}
+
+// where builds the filter. With byIndex, single-value filters may use
+// their column's index; otherwise they are checked during the walk.
+func (s *Service) where(p *auth.Principal, f Filter, byIndex bool) ([]string, []any) {
+	var where []string
+	var args []any
+	add := func(clause string, vals ...any) {
+		where, args = append(where, clause), append(args, vals...)
+	}
+	in := func(col string, vals []any) {
+		if len(vals) == 1 && byIndex {
+			add(col+" = ?", vals[0])
+			return
+		}
+		add(s.walked(col)+" IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(vals)), ", ")+")", vals...)
+	}
+	eq := func(col string, val any) { in(col, []any{val}) }
+	if !p.IsStaff() {
+		if p.CustomerID != 0 {
+			eq("r.customer_id", p.CustomerID)
+		} else {
+			add("r.requester_id = ?", p.UserID)
+		}
+	}
+	if len(f.States) > 0 {
+		vals := make([]any, len(f.States))
+		for i, st := range f.States {
+			vals[i] = string(st)
+		}
+		in("r.state", vals)
+	}
+	if len(f.Priorities) > 0 {
+		vals := make([]any, len(f.Priorities))
+		for i, pr := range f.Priorities {
+			vals[i] = int(pr)
+		}
+		in("r.priority", vals)
+	}
+	if len(f.GroupIDs) > 0 {
+		vals := make([]any, len(f.GroupIDs))
+		for i, g := range f.GroupIDs {
+			vals[i] = g
+		}
+		in("r.group_id", vals)
+	}
+	switch {
+	case f.Unassigned && byIndex:
+		add("r.assignee_id IS NULL")
+	case f.Unassigned:
+		add(s.walked("r.assignee_id") + " IS NULL")
+	case f.AssigneeID != 0:
+		eq("r.assignee_id", f.AssigneeID)
+	}
+	if f.CustomerID != 0 {
+		eq("r.customer_id", f.CustomerID)
+	}
+	if f.RequesterID != 0 {
+		add("r.requester_id = ?", f.RequesterID)
+	}
+	if f.ServiceID != 0 {
+		eq("r.service_id", f.ServiceID)
+	}
+	if f.ItemID != 0 {
+		eq("r.item_id", f.ItemID)
+	}
+	return where, args
+}

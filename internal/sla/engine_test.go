@@ -1,0 +1,248 @@
+package sla
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"steward/internal/activity"
+	"steward/internal/audit"
+	"steward/internal/auth"
+	"steward/internal/incident"
+	"steward/internal/jobs"
+	"steward/internal/org"
+	"steward/internal/store"
+	"steward/internal/store/storetest"
+	"steward/internal/ticket"
+)
+
+const officeWindows = `[{"weekday":"monday","start":"09:00","end":"17:00"},{"weekday":"tuesday","start":"09:00","end":"17:00"},
+{"weekday":"wednesday","start":"09:00","end":"17:00"},{"weekday":"thursday","start":"09:00","end":"17:00"},
+{"weekday":"friday","start":"09:00","end":"17:00"}]`
+
+// engineWorld has an office calendar, one agreement and a resolution
+// definition for incidents: P1 4h, anything else 8h.
+type engineWorld struct {
+	e      storetest.Engine
+	svc    *Service
+	cal    int64
+	def    int64
+	group  int64
+	member int64
+}
+
+func newEngineWorld(t *testing.T, e storetest.Engine) *engineWorld {
+	t.Helper()
+	ctx := context.Background()
+	w := &engineWorld{e: e, svc: NewService(e.DB, nil)}
+	g, err := org.Groups.Create(ctx, e.DB, audit.System, "Service Desk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.group = g.ID
+	u, err := auth.CreateUser(ctx, e.DB, audit.System, auth.NewUser{Email: "agent@example.com", Name: "Agent", Role: auth.Agent, Password: "correct horse battery", GroupIDs: []int64{g.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.member = u.ID
+	now := store.TS(time.Now())
+	err = e.DB.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.QueryRow(ctx, `INSERT INTO calendars (name, time_zone, windows, holidays, created_at, updated_at)
+			VALUES ('Office', 'Europe/Berlin', ?, '[]', ?, ?) RETURNING id`, officeWindows, now, now).Scan(&w.cal); err != nil {
+			return err
+		}
+		var agr int64
+		if err := tx.QueryRow(ctx, `INSERT INTO agreements (kind, name, group_id, created_at, updated_at)
+			VALUES ('ola', 'Desk OLA', ?, ?, ?) RETURNING id`, g.ID, now, now).Scan(&agr); err != nil {
+			return err
+		}
+		goals, _ := json.Marshal([]Goal{
+			{Match: []Clause{{Field: "priority", Op: "in", Values: []string{"P1"}}}, Target: "4h", CalendarID: w.cal},
+			{Target: "8h", CalendarID: w.cal},
+		})
+		return tx.QueryRow(ctx, `INSERT INTO sla_definitions (agreement_id, name, applies_to, metric, goals, created_at, updated_at)
+			VALUES (?, 'Resolution', 'incident', 'resolution', ?, ?, ?) RETURNING id`, agr, string(goals), now, now).Scan(&w.def)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// change feeds one ticket change to the engine, as the incident service does.
+func (w *engineWorld) change(t *testing.T, at time.Time, before, after *ticket.Snapshot) {
+	t.Helper()
+	err := w.e.DB.InTx(context.Background(), func(tx *store.Tx) error {
+		return w.svc.TicketChanged(context.Background(), tx, at, before, after)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (w *engineWorld) timers(t *testing.T, id int64, now time.Time) []Timer {
+	t.Helper()
+	w.svc.Now = func() time.Time { return now }
+	ts, err := w.svc.Timers(context.Background(), ticket.Incident, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ts
+}
+
+// incidentRow inserts a bare incident for the snapshot to point at.
+func (w *engineWorld) incidentRow(t *testing.T, title string) int64 {
+	t.Helper()
+	var id int64
+	now := store.TS(time.Now())
+	err := w.e.DB.InTx(context.Background(), func(tx *store.Tx) error {
+		return tx.QueryRow(context.Background(), `INSERT INTO incidents (title, impact, urgency, priority, state, group_id, created_at, updated_at)
+			VALUES (?, 'medium', 'medium', 3, 'new', ?, ?, ?) RETURNING id`, title, w.group, now, now).Scan(&id)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func TestEngineStoresTimersAndEscalates(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		ctx := context.Background()
+		w := newEngineWorld(t, e)
+		id := w.incidentRow(t, "Printer on fire")
+		snap := ticket.Snapshot{Kind: ticket.Incident, ID: id, State: "new", Priority: "P3", GroupID: w.group}
+		w.change(t, bt(t, "2026-11-23 09:00"), nil, &snap)
+		ts := w.timers(t, id, bt(t, "2026-11-23 10:00"))
+		if len(ts) != 1 || ts[0].State != Running || ts[0].ElapsedSeconds != 3600 || ts[0].TargetSeconds != 8*3600 {
+			t.Fatalf("after creation: %+v", ts)
+		}
+		wantTime(t, "due_at", ts[0].DueAt, "2026-11-23 17:00")
+
+		// Hold overnight: no business time passes, the due stays put.
+		held := snap
+		held.State = "on_hold"
+		w.change(t, bt(t, "2026-11-23 13:00"), &snap, &held)
+		back := held
+		back.State = "in_progress"
+		w.change(t, bt(t, "2026-11-24 09:00"), &held, &back)
+		ts = w.timers(t, id, bt(t, "2026-11-24 09:00"))
+		if ts[0].ElapsedSeconds != 4*3600 || ts[0].State != Running {
+			t.Fatalf("after the hold: %+v", ts[0])
+		}
+		wantTime(t, "due_at", ts[0].DueAt, "2026-11-24 13:00")
+
+		// Escalation at 12:00 raises 50% (Monday 13:00) and 75% (Tuesday 11:00).
+		w.svc.Now = func() time.Time { return bt(t, "2026-11-24 12:00") }
+		if err := w.svc.Escalate(ctx, jobs.Job{}); err != nil {
+			t.Fatal(err)
+		}
+		acts, err := activity.List(ctx, e.DB, activity.Filter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(acts) != 2 || acts[0].Kind != "sla.warning" || acts[1].Kind != "sla.warning" {
+			t.Fatalf("activity after the first sweep: %+v", acts)
+		}
+		var pending store.Time
+		if err := e.DB.QueryRow(ctx, `SELECT run_at FROM jobs WHERE kind = ? AND state = 'pending'`, EscalateJob).Scan(&pending); err != nil {
+			t.Fatalf("no sweep scheduled: %v", err)
+		}
+		if !pending.Equal(bt(t, "2026-11-24 12:12")) { // 90% of 8h = 7h12m
+			t.Errorf("next sweep at %s, want the 90%% instant 12:12 Berlin", pending.Time)
+		}
+		w.svc.Now = func() time.Time { return bt(t, "2026-11-24 13:00") }
+		if err := w.svc.Escalate(ctx, jobs.Job{}); err != nil {
+			t.Fatal(err)
+		}
+		acts, _ = activity.List(ctx, e.DB, activity.Filter{After: acts[1].ID})
+		if len(acts) != 2 || acts[0].Kind != "sla.warning" || acts[1].Kind != "sla.breach" || acts[1].Ref == "" {
+			t.Fatalf("activity at the due instant: %+v", acts)
+		}
+		var notes, notifications int
+		e.DB.QueryRow(ctx, `SELECT count(*) FROM incident_journal WHERE incident_id = ? AND author_name = 'SLA'`, id).Scan(&notes)
+		e.DB.QueryRow(ctx, `SELECT count(*) FROM notifications WHERE user_id = ?`, w.member).Scan(&notifications)
+		if notes != 4 || notifications != 4 {
+			t.Errorf("journal entries %d, notifications %d; want 4 each", notes, notifications)
+		}
+		w.svc.Now = func() time.Time { return bt(t, "2026-11-24 14:00") }
+		if err := w.svc.Escalate(ctx, jobs.Job{}); err != nil {
+			t.Fatal(err)
+		}
+		if more, _ := activity.List(ctx, e.DB, activity.Filter{After: acts[1].ID}); len(more) != 0 {
+			t.Errorf("raised again: %+v", more)
+		}
+	})
+}
+
+func TestEngineRecomputesOpenTimersOnly(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		ctx := context.Background()
+		w := newEngineWorld(t, e)
+		open := w.incidentRow(t, "open")
+		done := w.incidentRow(t, "done")
+		a := ticket.Snapshot{Kind: ticket.Incident, ID: open, State: "new", Priority: "P3"}
+		b := ticket.Snapshot{Kind: ticket.Incident, ID: done, State: "new", Priority: "P3"}
+		w.change(t, bt(t, "2026-11-23 09:00"), nil, &a)
+		w.change(t, bt(t, "2026-11-23 09:00"), nil, &b)
+		resolved := b
+		resolved.State = "resolved"
+		w.change(t, bt(t, "2026-11-23 12:00"), &b, &resolved)
+		before := w.timers(t, done, bt(t, "2026-11-23 12:00"))[0]
+
+		// Monday afternoon becomes a holiday.
+		w.svc.Now = func() time.Time { return bt(t, "2026-11-23 10:00") }
+		var n int
+		err := e.DB.InTx(ctx, func(tx *store.Tx) error {
+			if _, err := tx.Exec(ctx, `UPDATE calendars SET holidays = ?, version = version + 1 WHERE id = ?`,
+				`[{"date":"2026-11-23","start":"12:00","end":"17:00","yearly":false,"name":"Afternoon off"}]`, w.cal); err != nil {
+				return err
+			}
+			var err error
+			n, err = w.svc.RecomputeCalendar(ctx, tx, w.cal)
+			return err
+		})
+		if err != nil || n != 1 {
+			t.Fatalf("recompute: %d timers, %v", n, err)
+		}
+		ts := w.timers(t, open, bt(t, "2026-11-23 10:00"))
+		wantTime(t, "due_at of the open timer", ts[0].DueAt, "2026-11-24 14:00")
+		var stored store.Time
+		e.DB.QueryRow(ctx, `SELECT due_at FROM sla_timers WHERE id = ?`, ts[0].ID).Scan(&stored)
+		if !stored.Equal(bt(t, "2026-11-24 14:00")) {
+			t.Errorf("stored due_at %s, want Tuesday 14:00 Berlin", stored.Time)
+		}
+		after := w.timers(t, done, bt(t, "2026-11-23 12:00"))[0]
+		if after.ElapsedSeconds != before.ElapsedSeconds || after.State != Met || !after.UpdatedAt.Equal(before.UpdatedAt) {
+			t.Errorf("the completed timer changed: before %+v after %+v", before, after)
+		}
+	})
+}
+
+// The incident service tells the engine about every write.
+func TestIncidentsRunTimers(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		ctx := context.Background()
+		w := newEngineWorld(t, e)
+		incs := incident.NewService(e.DB, 0)
+		incs.Observer = w.svc
+		admin := &auth.Principal{UserID: w.member, Role: auth.Admin, Email: "agent@example.com"}
+		inc, err := incs.Create(ctx, admin, incident.NewIncident{Title: "Mail down", Impact: incident.High, Urgency: incident.High}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts := w.timers(t, inc.ID, time.Now())
+		if len(ts) != 1 || ts[0].TargetSeconds != 4*3600 || ts[0].Priority != "P1" {
+			t.Fatalf("a P1 incident got %+v", ts)
+		}
+		hold := incident.OnHold
+		reason := "awaiting_supplier"
+		if _, err := incs.Update(ctx, admin, inc.ID, incident.Patch{State: &hold, HoldReason: &reason}, 0); err != nil {
+			t.Fatal(err)
+		}
+		ts = w.timers(t, inc.ID, time.Now())
+		if ts[0].State != Paused || ts[0].Running {
+			t.Errorf("on hold: %s", ts[0].State)
+		}
+	})
+}

@@ -1,0 +1,194 @@
+package sla
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"steward/internal/activity"
+	"steward/internal/jobs"
+	"steward/internal/notify"
+	"steward/internal/store"
+	"steward/internal/ticket"
+)
+
+// Escalate is the EscalateJob handler: it raises every warning and breach
+// that is due, each in its own transaction (journal entry, notification,
+// activity entry), then schedules itself for the next instant any timer
+// needs. Several nodes may run workers: the job is claimed by one at a time.
+func (s *Service) Escalate(ctx context.Context, _ jobs.Job) error {
+	now := s.now()
+	for round := 0; round < 100; round++ {
+		ids, err := dueTimers(ctx, s.DB, now, 200)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if err := s.DB.InTx(ctx, func(tx *store.Tx) error { return s.escalateOne(ctx, tx, id, now) }); err != nil {
+				return fmt.Errorf("sla timer %d: %w", id, err)
+			}
+		}
+		if len(ids) < 200 {
+			break
+		}
+	}
+	return s.scheduleSweep(ctx)
+}
+
+// scheduleSweep sets the pending sweep to the earliest next event. A
+// change committing concurrently either is seen by the query or lowers
+// the run time itself afterwards (jobs.EnqueueEarliest), so none is lost.
+func (s *Service) scheduleSweep(ctx context.Context) error {
+	return s.DB.InTx(ctx, func(tx *store.Tx) error {
+		var next store.Time
+		if err := tx.QueryRow(ctx, `SELECT min(next_event_at) FROM sla_timers WHERE next_event_at IS NOT NULL`).
+			Scan(&next); err != nil {
+			return err
+		}
+		if next.IsZero() {
+			return nil
+		}
+		return jobs.Enqueue(ctx, tx, EscalateJob, escalateKey, next.Time, struct{}{})
+	})
+}
+
+func dueTimers(ctx context.Context, q store.Querier, now time.Time, n int) ([]int64, error) {
+	rows, err := q.Query(ctx, `SELECT id FROM sla_timers WHERE next_event_at IS NOT NULL AND next_event_at <= ?
+		ORDER BY next_event_at LIMIT ?`, store.TS(now), n)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+func (s *Service) escalateOne(ctx context.Context, tx *store.Tx, id int64, now time.Time) error {
+	t, err := scanTimer(tx.QueryRow(ctx, `SELECT `+timerColumns+` FROM sla_timers WHERE id = ?`, id))
+	if err != nil {
+		return store.ScanErr(err)
+	}
+	if t.NextEventAt == nil || t.NextEventAt.After(now) {
+		return nil // another run got here first
+	}
+	defs, err := s.definitions(ctx, tx)
+	if err != nil {
+		return err
+	}
+	var warnings []int
+	if d := defs.byID[t.DefinitionID]; d != nil {
+		warnings = d.Warnings
+	}
+	var evs []Event
+	if t.Open() {
+		evs, err = t.Escalate(s.calendars(ctx, tx), warnings, now)
+		if err != nil {
+			return err
+		}
+	} else {
+		t.NextEventAt = nil
+	}
+	if t.NextEventAt != nil && !t.NextEventAt.After(now) {
+		later := now.Add(time.Second) // never spin on one instant
+		t.NextEventAt = &later
+	}
+	if err := saveTimer(ctx, tx, t, now); err != nil {
+		return err
+	}
+	for _, ev := range evs {
+		if err := s.raise(ctx, tx, t, defs.byID[t.DefinitionID], ev, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// raise records one warning or breach where people and integrations see it.
+func (s *Service) raise(ctx context.Context, tx *store.Tx, t *Timer, d *Definition, ev Event, now time.Time) error {
+	tt, ok := ticketTables[t.TicketKind]
+	if !ok {
+		return fmt.Errorf("unknown ticket kind %q", t.TicketKind)
+	}
+	var (
+		title           string
+		group, assignee *int64
+	)
+	err := tx.QueryRow(ctx, `SELECT title, group_id, assignee_id FROM `+tt.table+` WHERE id = ?`, t.TicketID).
+		Scan(&title, &group, &assignee)
+	if err != nil {
+		return store.ScanErr(err)
+	}
+	ref := ticketRef(t.TicketKind, t.TicketID)
+	name := metricLabel(t.Metric)
+	if d != nil {
+		name = d.Name
+	}
+	target := (time.Duration(t.TargetSeconds) * time.Second).String()
+	var summary string
+	if ev.Kind == "sla.breach" {
+		summary = fmt.Sprintf("%s: %s target of %s breached at %s", ref, name, target, ev.At.UTC().Format(time.RFC3339))
+	} else {
+		due := ""
+		if t.DueAt != nil {
+			due = ", due " + t.DueAt.UTC().Format(time.RFC3339)
+		}
+		summary = fmt.Sprintf("%s: %d%% of the %s target of %s used%s", ref, ev.Percent, name, target, due)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO `+tt.journal+` (`+tt.fk+`, kind, author_id, author_name, body, changes, created_at)
+		VALUES (?, 'work_note', NULL, 'SLA', ?, '[]', ?)`, t.TicketID, summary, store.TS(now)); err != nil {
+		return err
+	}
+	data, _ := json.Marshal(map[string]any{
+		"timer_id": t.ID, "definition_id": t.DefinitionID, "agreement_id": t.AgreementID, "metric": t.Metric,
+		"cycle": t.Cycle, "percent": ev.Percent, "reached_at": ev.At, "due_at": t.DueAt,
+		"target_seconds": t.TargetSeconds, "priority": t.Priority,
+	})
+	if err := activity.Record(ctx, tx, activity.Entry{At: now, Kind: ev.Kind, Entity: string(t.TicketKind),
+		EntityID: t.TicketID, Ref: ref, Summary: summary, Data: data}); err != nil {
+		return err
+	}
+	recipients, err := s.recipients(ctx, tx, group, assignee)
+	if err != nil {
+		return err
+	}
+	heading := fmt.Sprintf("SLA %d%% used: %s", ev.Percent, ref)
+	if ev.Kind == "sla.breach" {
+		heading = "SLA breached: " + ref
+	}
+	return notify.Add(ctx, tx, recipients, ev.Kind, heading, title+" — "+summary, tt.path+ref)
+}
+
+// recipients are the assignee, or the group's members when nobody is assigned.
+func (s *Service) recipients(ctx context.Context, tx *store.Tx, group, assignee *int64) ([]int64, error) {
+	if assignee != nil {
+		return []int64{*assignee}, nil
+	}
+	if group == nil {
+		return nil, nil
+	}
+	rows, err := tx.Query(ctx, `SELECT m.user_id FROM group_members m JOIN users u ON u.id = m.user_id
+		WHERE m.group_id = ? AND u.active`, *group)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+var _ ticket.Observer = (*Service)(nil)

@@ -1,0 +1,374 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"steward/internal/auth"
+	"steward/internal/httpx"
+	"steward/internal/patch"
+	"steward/internal/problem"
+	"steward/internal/request"
+)
+
+// maxTaskRows is how many task rows the item editor offers.
+const maxTaskRows = request.MaxTaskTemplates
+
+type taskRow struct {
+	I                     int
+	Name, GroupID, Order  string
+	NameErr, GroupErr, OE string
+}
+
+type itemFormView struct {
+	Item       request.Item
+	New        bool
+	F          *fieldErrors
+	Services   []option
+	Groups     []option
+	Approvers  []option
+	FormJSON   string
+	FormErrors []string
+	Tasks      []taskRow
+}
+
+// Val is what the form shows for an input: what was sent when it failed,
+// else cur.
+func (v itemFormView) Val(name, cur string) string { return v.F.Val("item", name, cur) }
+
+// Err is the message for a field of the item.
+func (v itemFormView) Err(field string) string { return v.F.Err("item", field) }
+
+func (h *requestPages) newItemForm(w http.ResponseWriter, r *http.Request) {
+	it := request.Item{Active: true, Approval: request.Approval{Rule: request.NoApproval, Mode: request.AnyMember},
+		Form: request.Form{Fields: []request.Field{}}}
+	h.showItemForm(w, r, http.StatusOK, it, true, nil)
+}
+
+func (h *requestPages) editItemForm(w http.ResponseWriter, r *http.Request) {
+	it, ok := h.loadItem(w, r)
+	if !ok {
+		return
+	}
+	h.showItemForm(w, r, http.StatusOK, it, false, nil)
+}
+
+func (h *requestPages) showItemForm(w http.ResponseWriter, r *http.Request, status int, it request.Item, isNew bool, f *fieldErrors) {
+	v := itemFormView{Item: it, New: isNew, F: f}
+	var err error
+	if v.Services, err = h.serviceChoices(r); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	opts, err := h.formOptions(r, false)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	v.Groups = opts.Groups
+	if v.Approvers, err = h.approverChoices(r); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	raw, _ := json.MarshalIndent(it.Form, "", "  ")
+	v.FormJSON = v.Val("form", string(raw))
+	if f != nil {
+		for k, msg := range f.Errs {
+			if k == "form" || strings.HasPrefix(k, "form.") {
+				v.FormErrors = append(v.FormErrors, strings.TrimPrefix(strings.TrimPrefix(k, "form"), ".")+" "+msg)
+			}
+		}
+		sort.Strings(v.FormErrors)
+	}
+	rows := len(it.Tasks) + 3
+	if f != nil {
+		rows = formRowCount(f.Values)
+	}
+	for i := 0; i < min(max(rows, 5), maxTaskRows); i++ {
+		row := taskRow{I: i}
+		if i < len(it.Tasks) {
+			t := it.Tasks[i]
+			row.Name, row.GroupID, row.Order = t.Name, idstrOf(t.GroupID), strconv.Itoa(t.Order)
+		}
+		n := strconv.Itoa(i)
+		row.Name, row.GroupID, row.Order = v.Val("task_name_"+n, row.Name), v.Val("task_group_"+n, row.GroupID), v.Val("task_order_"+n, row.Order)
+		row.NameErr, row.GroupErr, row.OE = v.Err("task_name_"+n), v.Err("task_group_"+n), v.Err("task_order_"+n)
+		v.Tasks = append(v.Tasks, row)
+	}
+	title := "New catalogue item"
+	if !isNew {
+		title = "Edit " + it.Name
+	}
+	h.show(w, r, status, "catalog_item_form", page{Title: title, Active: "catalog", Data: v})
+}
+
+func idstrOf(p *int64) string {
+	if p == nil {
+		return ""
+	}
+	return strconv.FormatInt(*p, 10)
+}
+
+// formRowCount is how many task rows a sent form had, so that it comes
+// back with the same rows.
+func formRowCount(vals map[string][]string) int {
+	n := 0
+	for k := range vals {
+		if rest, ok := strings.CutPrefix(k, "task_name_"); ok {
+			if i, err := strconv.Atoi(rest); err == nil && i+1 > n {
+				n = i + 1
+			}
+		}
+	}
+	return n
+}
+
+// approverChoices lists the active users who may decide approvals.
+func (h *requestPages) approverChoices(r *http.Request) ([]option, error) {
+	rows, err := h.DB.Query(r.Context(), `SELECT id, name, role FROM users WHERE active = ? AND role IN ('admin', 'agent', 'requester')
+		ORDER BY name, id LIMIT ?`, true, maxChoices)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []option
+	for rows.Next() {
+		var o option
+		if err := rows.Scan(&o.ID, &o.Name, &o.Note); err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}
+
+// itemForm is the item editor's form read into a new item, with the row
+// each task came from so that the service's tasks[i] faults land on it.
+type itemForm struct {
+	in      request.NewItem
+	taskRow []int
+}
+
+func readItemForm(r *http.Request, bad *problem.Invalid) itemForm {
+	var f itemForm
+	in := &f.in
+	in.Name, in.Description = r.PostFormValue("name"), formText(r, "description")
+	active := r.PostFormValue("active") == "on"
+	in.Active = &active
+	if id, ok := formID(r, "service_id"); ok && id != nil {
+		in.ServiceID = *id
+	} else if !ok {
+		bad.Add("service_id", "is not a valid choice")
+	}
+	var ok bool
+	if in.GroupID, ok = formID(r, "group_id"); !ok {
+		bad.Add("group_id", "is not a valid choice")
+	}
+	a := request.Approval{Rule: request.ApprovalRule(r.PostFormValue("approval_rule")), Mode: request.ApprovalMode(r.PostFormValue("approval_mode"))}
+	// Only the approver that fits the rule is sent; the others are the
+	// unused inputs of the same form.
+	switch a.Rule {
+	case request.UserApproval:
+		a.Mode = request.AnyMember
+		if a.UserID, ok = formID(r, "approval_user_id"); !ok {
+			bad.Add("approval.user_id", "is not a valid choice")
+		}
+	case request.GroupApproval:
+		if a.GroupID, ok = formID(r, "approval_group_id"); !ok {
+			bad.Add("approval.group_id", "is not a valid choice")
+		}
+	default:
+		a.Mode = request.AnyMember
+	}
+	in.Approval = &a
+	form := request.Form{Fields: []request.Field{}}
+	if raw := strings.TrimSpace(r.PostFormValue("form")); raw != "" {
+		dec := json.NewDecoder(bytes.NewReader([]byte(raw)))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&form); err != nil {
+			bad.Add("form", "is not a form definition in JSON: %s", strings.TrimPrefix(err.Error(), "json: "))
+		}
+	}
+	in.Form = &form
+	in.Tasks = []request.TaskTemplate{}
+	for i := 0; i < min(formRowCount(r.PostForm), maxTaskRows); i++ {
+		n := strconv.Itoa(i)
+		name, order := strings.TrimSpace(r.PostFormValue("task_name_"+n)), strings.TrimSpace(r.PostFormValue("task_order_"+n))
+		group, gok := formID(r, "task_group_"+n)
+		if name == "" && group == nil {
+			continue // an empty row; an order alone says nothing
+		}
+		t := request.TaskTemplate{Name: name, GroupID: group, Order: 1}
+		if !gok {
+			bad.Add("task_group_"+n, "is not a valid choice")
+		}
+		if order != "" {
+			o, err := strconv.Atoi(order)
+			if err != nil {
+				bad.Add("task_order_"+n, "must be a whole number from 1 to %d", request.MaxOrder)
+			}
+			t.Order = o
+		}
+		in.Tasks = append(in.Tasks, t)
+		f.taskRow = append(f.taskRow, i)
+	}
+	return f
+}
+
+var taskFault = regexp.MustCompile(`^tasks\[(\d+)\]\.(name|group_id|order)$`)
+
+// onRows moves the service's tasks[i] faults to the rows they came from.
+func (f itemForm) onRows(inv *problem.Invalid) {
+	input := map[string]string{"name": "task_name_", "group_id": "task_group_", "order": "task_order_"}
+	for k, msg := range inv.Fields {
+		m := taskFault.FindStringSubmatch(k)
+		if m == nil {
+			continue
+		}
+		i, _ := strconv.Atoi(m[1])
+		if i < len(f.taskRow) {
+			inv.Fields[fmt.Sprintf("%s%d", input[m[2]], f.taskRow[i])] = msg
+		}
+	}
+}
+
+func (h *requestPages) createItem(w http.ResponseWriter, r *http.Request) {
+	bad := problem.NewInvalid()
+	f := readItemForm(r, bad)
+	err := bad.Err()
+	if err == nil {
+		var it request.Item
+		if it, err = h.svc.CreateItem(r.Context(), httpx.Principal(r), f.in); err == nil {
+			http.Redirect(w, r, "/catalog/items/"+strconv.FormatInt(it.ID, 10)+"?done=item", http.StatusSeeOther)
+			return
+		}
+	}
+	h.itemFailed(w, r, request.Item{Form: request.Form{Fields: []request.Field{}}}, true, f, err)
+}
+
+func (h *requestPages) updateItem(w http.ResponseWriter, r *http.Request) {
+	it, ok := h.loadItem(w, r)
+	if !ok {
+		return
+	}
+	version, ok := formVersion(r)
+	if !ok {
+		h.errorPage(w, r, http.StatusBadRequest, "The form did not say which version of the item it was made from. Reload the page and try again.")
+		return
+	}
+	bad := problem.NewInvalid()
+	f := readItemForm(r, bad)
+	err := bad.Err()
+	if err == nil {
+		in := f.in
+		pt := request.ItemPatch{ServiceID: &in.ServiceID, Name: &in.Name, Description: &in.Description, Active: in.Active,
+			Approval: in.Approval, Tasks: &in.Tasks, Form: in.Form, GroupID: patch.Field[int64]{Set: true, Null: in.GroupID == nil}}
+		if in.GroupID != nil {
+			pt.GroupID = patch.Of(*in.GroupID)
+		}
+		if _, err = h.svc.UpdateItem(r.Context(), httpx.Principal(r), it.ID, pt, version); err == nil {
+			http.Redirect(w, r, "/catalog/items/"+strconv.FormatInt(it.ID, 10)+"?done=item", http.StatusSeeOther)
+			return
+		}
+	}
+	h.itemFailed(w, r, it, false, f, err)
+}
+
+func (h *requestPages) itemFailed(w http.ResponseWriter, r *http.Request, it request.Item, isNew bool, f itemForm, err error) {
+	var inv *problem.Invalid
+	switch {
+	case errors.As(err, &inv):
+		f.onRows(inv)
+		h.showItemForm(w, r, http.StatusUnprocessableEntity, it, isNew, &fieldErrors{Form: "item", Errs: inv.Fields, Values: r.PostForm})
+	case errors.Is(err, problem.ErrStale):
+		h.errorPage(w, r, http.StatusConflict, staleMessage)
+	default:
+		h.fail(w, r, err)
+	}
+}
+
+type managerRow struct {
+	ID        int64
+	Name      string
+	Role      auth.Role
+	Customer  string
+	ManagerID int64
+}
+
+type managersView struct {
+	Users    []managerRow
+	Choices  []option
+	CanWrite bool
+	Error    string
+}
+
+// managers lists who approves for whom when an item asks the manager.
+func (h *requestPages) managers(w http.ResponseWriter, r *http.Request) {
+	h.showManagers(w, r, http.StatusOK, "")
+}
+
+func (h *requestPages) showManagers(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	p := httpx.Principal(r)
+	ctx := r.Context()
+	v := managersView{CanWrite: p.Can(auth.UserWrite), Error: msg}
+	links, err := h.svc.Managers(ctx, p)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	rows, err := h.DB.Query(ctx, `SELECT u.id, u.name, u.role, COALESCE(c.name, '') FROM users u
+		LEFT JOIN customers c ON c.id = u.customer_id WHERE u.active = ? ORDER BY u.name, u.id LIMIT ?`, true, maxChoices)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var m managerRow
+		if err := rows.Scan(&m.ID, &m.Name, &m.Role, &m.Customer); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		m.ManagerID = links[m.ID]
+		v.Users = append(v.Users, m)
+		if m.Role != auth.Auditor {
+			v.Choices = append(v.Choices, option{ID: m.ID, Name: m.Name})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.show(w, r, status, "managers", page{Title: "Managers", Active: "catalog", Data: v})
+}
+
+func (h *requestPages) setManager(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r)
+	if !ok {
+		h.errorPage(w, r, http.StatusNotFound, "")
+		return
+	}
+	m, ok := formID(r, "manager_id")
+	if !ok {
+		h.showManagers(w, r, http.StatusUnprocessableEntity, "That manager is not a valid choice.")
+		return
+	}
+	_, err := h.svc.SetManager(r.Context(), httpx.Principal(r), id, m)
+	var inv *problem.Invalid
+	if errors.As(err, &inv) {
+		h.showManagers(w, r, http.StatusUnprocessableEntity, "The manager was not saved: "+invalidText(inv))
+		return
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/managers?done=manager#user-"+strconv.FormatInt(id, 10), http.StatusSeeOther)
+}

@@ -1,0 +1,223 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"sort"
+	"strings"
+
+	"steward/internal/auth"
+	"steward/internal/httpx"
+	"steward/internal/problem"
+	"steward/internal/request"
+)
+
+type portalService struct {
+	ID    int64
+	Name  string
+	Items []request.Item
+}
+
+type portalView struct {
+	Services   []portalService
+	CanWrite   bool
+	CanRequest bool
+	Staff      bool
+}
+
+// portal is the request catalogue: every service the caller may request
+// from, with its items.
+func (h *requestPages) portal(w http.ResponseWriter, r *http.Request) {
+	p := httpx.Principal(r)
+	items, err := h.svc.ListItems(r.Context(), p, request.ItemFilter{Limit: 1000})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	v := portalView{CanWrite: p.Can(auth.CatalogWrite), CanRequest: p.Can(auth.RequestCreate), Staff: p.IsStaff()}
+	byService := map[int64]int{}
+	for _, it := range items {
+		i, ok := byService[it.ServiceID]
+		if !ok {
+			i = len(v.Services)
+			byService[it.ServiceID] = i
+			v.Services = append(v.Services, portalService{ID: it.ServiceID, Name: it.ServiceName})
+		}
+		v.Services[i].Items = append(v.Services[i].Items, it)
+	}
+	sort.Slice(v.Services, func(i, j int) bool { return strings.ToLower(v.Services[i].Name) < strings.ToLower(v.Services[j].Name) })
+	for _, s := range v.Services {
+		sort.SliceStable(s.Items, func(i, j int) bool { return strings.ToLower(s.Items[i].Name) < strings.ToLower(s.Items[j].Name) })
+	}
+	h.show(w, r, http.StatusOK, "catalog", page{Title: "Catalog", Active: "catalog", Data: v})
+}
+
+// questionView is one question of an item's form as the page renders it.
+type questionView struct {
+	request.Field
+	Name, Value, Err string
+	// When names the question and answer this one depends on; Equals is
+	// that answer in the canonical form the page's script compares.
+	WhenLabel, WhenValue, Equals string
+}
+
+type itemView struct {
+	Item       request.Item
+	Questions  []questionView
+	F          *fieldErrors
+	Banner     string
+	Rule       string
+	CanRequest bool
+	CanWrite   bool
+	Staff      bool
+	People     []option // for user questions, and whom staff request for
+	Prios      []string
+}
+
+func (h *requestPages) itemPage(w http.ResponseWriter, r *http.Request) {
+	it, ok := h.loadItem(w, r)
+	if !ok {
+		return
+	}
+	h.showItem(w, r, http.StatusOK, it, nil)
+}
+
+func (h *requestPages) loadItem(w http.ResponseWriter, r *http.Request) (request.Item, bool) {
+	id, ok := pathID(r)
+	if !ok {
+		h.errorPage(w, r, http.StatusNotFound, "")
+		return request.Item{}, false
+	}
+	it, err := h.svc.GetItem(r.Context(), httpx.Principal(r), id)
+	if err != nil {
+		h.fail(w, r, err)
+		return it, false
+	}
+	return it, true
+}
+
+// showItem renders an item with its form; f brings back a failed submission.
+func (h *requestPages) showItem(w http.ResponseWriter, r *http.Request, status int, it request.Item, f *fieldErrors) {
+	p := httpx.Principal(r)
+	v := itemView{Item: it, F: f, CanRequest: p.Can(auth.RequestCreate) && it.Active, CanWrite: p.Can(auth.CatalogWrite),
+		Staff: p.IsStaff(), Rule: ruleText(it.Approval), Prios: []string{"P1", "P2", "P3", "P4", "P5"}}
+	labels := map[string]request.Field{}
+	for _, fl := range it.Form.Fields {
+		q := questionView{Field: fl, Name: "a." + fl.Key, Value: f.Val("new", "a."+fl.Key, ""), Err: f.Err("new", "answers."+fl.Key)}
+		if c := fl.ShowWhen; c != nil {
+			q.Equals = it.Form.ConditionValue(c)
+			q.WhenLabel, q.WhenValue = labels[c.Field].Label, q.Equals
+			if labels[c.Field].Type == request.YesNoField {
+				q.WhenValue = map[bool]string{true: "Yes", false: "No"}[q.Equals == "true"]
+			}
+		}
+		labels[fl.Key] = fl
+		v.Questions = append(v.Questions, q)
+	}
+	if f != nil {
+		for _, k := range []string{"item_id", "requester_id", "priority"} {
+			if msg := f.Errs[k]; msg != "" && v.Banner == "" {
+				v.Banner = fieldLabel(k) + ": " + msg
+			}
+		}
+	}
+	if v.CanRequest {
+		var err error
+		if v.People, err = h.people(r, p); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+	}
+	h.show(w, r, status, "catalog_item", page{Title: it.Name, Active: "catalog", Data: v})
+}
+
+// people are the users a form may name: everyone active for staff, the
+// requester's own organisation for requesters.
+func (h *requestPages) people(r *http.Request, p *auth.Principal) ([]option, error) {
+	q := "SELECT id, name, email FROM users WHERE active = ?"
+	args := []any{true}
+	if !p.IsStaff() {
+		if p.CustomerID != 0 {
+			q += " AND customer_id = ?"
+			args = append(args, p.CustomerID)
+		} else {
+			q += " AND id = ?"
+			args = append(args, p.UserID)
+		}
+	}
+	rows, err := h.DB.Query(r.Context(), q+" ORDER BY name, id LIMIT ?", append(args, maxChoices)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []option
+	for rows.Next() {
+		var o option
+		if err := rows.Scan(&o.ID, &o.Name, &o.Note); err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}
+
+func ruleText(a request.Approval) string {
+	switch a.Rule {
+	case request.UserApproval:
+		return "Needs approval by a named approver."
+	case request.ManagerApproval:
+		return "Needs your manager's approval."
+	case request.GroupApproval:
+		if a.Mode == request.AllMembers {
+			return "Needs approval by every member of the approving group."
+		}
+		return "Needs approval by a member of the approving group."
+	}
+	return "No approval needed: fulfilment starts at once."
+}
+
+// submit files a request from the item page. Answers come as a.<key>;
+// answers to questions the other answers hide are dropped by the service,
+// so the form works without JavaScript.
+func (h *requestPages) submit(w http.ResponseWriter, r *http.Request) {
+	it, ok := h.loadItem(w, r)
+	if !ok {
+		return
+	}
+	p := httpx.Principal(r)
+	in := request.NewRequest{ItemID: it.ID, Title: r.PostFormValue("title"), Description: formText(r, "description"), Answers: map[string]any{}}
+	for _, fl := range it.Form.Fields {
+		if v, ok := r.PostForm["a."+fl.Key]; ok && len(v) > 0 {
+			in.Answers[fl.Key] = strings.ReplaceAll(v[0], "\r\n", "\n")
+		}
+	}
+	bad := problem.NewInvalid()
+	if p.IsStaff() {
+		id, ok := formID(r, "requester_id")
+		if !ok {
+			bad.Add("requester_id", "is not a valid choice")
+		}
+		in.RequesterID = id
+		if s := r.PostFormValue("priority"); s != "" {
+			pr, ok := request.ParsePriority(s)
+			if !ok {
+				bad.Add("priority", "must be P1 to P5")
+			}
+			in.Priority = &pr
+		}
+	}
+	err := bad.Err()
+	if err == nil {
+		var req request.Request
+		if req, err = h.svc.Submit(r.Context(), p, in, nil); err == nil {
+			http.Redirect(w, r, "/requests/"+req.Number+"?done=submitted", http.StatusSeeOther)
+			return
+		}
+	}
+	var inv *problem.Invalid
+	if errors.As(err, &inv) {
+		h.showItem(w, r, http.StatusUnprocessableEntity, it, &fieldErrors{Form: "new", Errs: inv.Fields, Values: r.PostForm})
+		return
+	}
+	h.fail(w, r, err)
+}

@@ -1,0 +1,206 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"steward/internal/auth"
+	"steward/internal/httpx"
+	"steward/internal/problem"
+	"steward/internal/request"
+)
+
+// requestQueues are the fixed lists of the request queue; requesters have
+// their own two.
+var requestQueues = []queueTab{
+	{"mine", "Assigned to me", true},
+	{"groups", "My groups", true},
+	{"unassigned", "Unassigned", true},
+	{"approval", "Awaiting approval", false},
+	{"open", "All open", true},
+	{"all", "All", false},
+}
+
+var requesterQueues = []queueTab{
+	{"own", "My requests", false},
+	{"org", "My organisation's", false},
+}
+
+type requestQueueView struct {
+	Tabs      []queueTab
+	View      string
+	Q         url.Values
+	Items     []request.Request
+	NextURL   string
+	Error     string
+	Empty     string
+	Filtered  bool
+	Options   formOptions
+	Services  []option
+	States    []request.State
+	Staff     bool
+	CanCreate bool
+}
+
+var requestQueueParams = []string{"view", "state", "priority", "group", "assignee", "customer", "service", "sort"}
+
+func (h *requestPages) queue(w http.ResponseWriter, r *http.Request) {
+	p := httpx.Principal(r)
+	q := r.URL.Query()
+	v := requestQueueView{Q: url.Values{}, States: request.States, Staff: p.IsStaff(), CanCreate: p.Can(auth.RequestCreate)}
+	for _, k := range requestQueueParams {
+		if s := strings.TrimSpace(q.Get(k)); s != "" && len(s) < 300 {
+			v.Q.Set(k, s)
+			v.Filtered = v.Filtered || (k != "view" && k != "sort")
+		}
+	}
+	f, tab, msg := requestFilter(p, v.Q)
+	v.View, v.Tabs = tab.Key, requesterQueues
+	if v.Staff {
+		v.Tabs = requestQueues
+		opts, err := h.formOptions(r, false)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		v.Options = opts
+		if v.Services, err = h.serviceChoices(r); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+	}
+	f.Cursor = q.Get("cursor")
+	status := http.StatusOK
+	switch {
+	case msg != "":
+		v.Error, status = msg, http.StatusUnprocessableEntity
+	case tab.Key == "groups" && len(p.GroupIDs) == 0:
+		v.Empty = "You are not a member of any support group."
+	default:
+		pg, err := h.svc.List(r.Context(), p, f)
+		var inv *problem.Invalid
+		if errors.As(err, &inv) {
+			v.Error, status = invalidText(inv), http.StatusUnprocessableEntity
+			break
+		} else if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		v.Items = pg.Items
+		if pg.NextCursor != "" {
+			next := url.Values{}
+			for k, vals := range v.Q {
+				next[k] = vals
+			}
+			next.Set("cursor", pg.NextCursor)
+			v.NextURL = "/requests?" + next.Encode()
+		}
+	}
+	if v.Empty == "" && len(v.Items) == 0 && v.Error == "" {
+		v.Empty = "No requests here."
+		if v.Filtered {
+			v.Empty = "No requests match these filters."
+		}
+	}
+	h.show(w, r, status, "requests", page{Title: "Requests · " + tab.Label, Active: "requests", Data: v})
+}
+
+// serviceChoices lists every service by name, for the queue's filter.
+func (h *requestPages) serviceChoices(r *http.Request) ([]option, error) {
+	rows, err := h.DB.Query(r.Context(), "SELECT id, name FROM services ORDER BY lower(name), id LIMIT ?", maxChoices)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []option
+	for rows.Next() {
+		var o option
+		if err := rows.Scan(&o.ID, &o.Name); err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}
+
+// requestFilter turns the query string into a list filter; a message comes
+// back for values that cannot be read.
+func requestFilter(p *auth.Principal, q url.Values) (request.Filter, queueTab, string) {
+	f := request.Filter{Sort: "-created_at"}
+	var bad []string
+	tabs := requesterQueues
+	if p.IsStaff() {
+		tabs = requestQueues
+	}
+	tab := tabs[0]
+	if p.Role == auth.Auditor {
+		tab = requestQueues[4]
+	}
+	for _, t := range tabs {
+		if t.Key == q.Get("view") {
+			tab = t
+		}
+	}
+	switch tab.Key {
+	case "own":
+		f.RequesterID = p.UserID
+	case "mine":
+		f.AssigneeID = p.UserID
+	case "groups":
+		f.GroupIDs = p.GroupIDs
+	case "unassigned":
+		f.Unassigned = true
+	case "approval":
+		f.States = []request.State{request.AwaitingApproval}
+	}
+	if s := q.Get("state"); s != "" {
+		f.States = []request.State{request.State(s)}
+		if !request.State(s).Valid() {
+			bad = append(bad, "state")
+		}
+	} else if tab.Open {
+		f.States = request.OpenStates
+	}
+	if s := q.Get("priority"); s != "" {
+		if pr, ok := request.ParsePriority(s); ok {
+			f.Priorities = []request.Priority{pr}
+		} else {
+			bad = append(bad, "priority")
+		}
+	}
+	readID := func(name string, dst *int64) {
+		if s := q.Get(name); s != "" {
+			n, err := strconv.ParseInt(s, 10, 64)
+			if err != nil || n <= 0 {
+				bad = append(bad, name)
+			}
+			*dst = n
+		}
+	}
+	var group int64
+	readID("group", &group)
+	if group != 0 {
+		f.GroupIDs = []int64{group}
+	}
+	if q.Get("assignee") == "none" {
+		f.Unassigned = true
+	} else {
+		readID("assignee", &f.AssigneeID)
+	}
+	readID("customer", &f.CustomerID)
+	readID("service", &f.ServiceID)
+	switch s := q.Get("sort"); s {
+	case "":
+	case "-created_at", "created_at", "-updated_at", "updated_at":
+		f.Sort = s
+	default:
+		bad = append(bad, "sort")
+	}
+	if len(bad) > 0 {
+		return f, tab, "These filters could not be read: " + strings.Join(bad, ", ") + "."
+	}
+	return f, tab, ""
+}

@@ -1,0 +1,280 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"steward/internal/demo"
+	"steward/internal/request"
+)
+
+// requestSite is the demo site with its request catalogue and requests.
+func requestSite(t *testing.T) *site {
+	t.Helper()
+	s := newSite(t)
+	if err := demo.LoadRequests(context.Background(), s.app.DB, request.NewService(s.app.DB, 0)); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func (s *site) itemID(t *testing.T, name string) string {
+	t.Helper()
+	var id int64
+	if err := s.app.DB.QueryRow(context.Background(), "SELECT id FROM catalog_items WHERE name = ?", name).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	return strconv.FormatInt(id, 10)
+}
+
+func (s *site) requestState(t *testing.T, number string) string {
+	t.Helper()
+	id, _ := request.ParseRef(number)
+	var st string
+	if err := s.app.DB.QueryRow(context.Background(), "SELECT state FROM requests WHERE id = ?", id).Scan(&st); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+var requestNumber = regexp.MustCompile(`/requests/(REQ-\d+)`)
+
+func mustContain(t *testing.T, p page, frags ...string) {
+	t.Helper()
+	for _, f := range frags {
+		if !strings.Contains(p.body, f) {
+			t.Fatalf("page (status %d) lacks %q", p.status, f)
+		}
+	}
+}
+
+func TestRequestPagesRender(t *testing.T) {
+	s := requestSite(t)
+	laptop := s.itemID(t, "New laptop")
+	var number string
+	s.app.DB.QueryRow(context.Background(), "SELECT id FROM requests ORDER BY id LIMIT 1").Scan(&number)
+	number = "REQ-" + strings.Repeat("0", 6-len(number)) + number
+	for _, c := range []struct {
+		role  string
+		path  string
+		frags []string
+	}{
+		{"requester", "/catalog", []string{"New laptop", "VPN access", "Needs approval"}},
+		{"requester", "/catalog/items/" + laptop, []string{`name="a.model"`, `data-show-field="dock"`, "Only if “Docking station with two screens?” is “Yes”", "Submit request"}},
+		{"requester", "/requests", []string{"My requests", number}},
+		{"requester", "/requests/" + number, []string{number, "Model", "13 inch, light", "Cancel request"}},
+		{"agent", "/requests?view=all", []string{"Requests", number, "Awaiting approval"}},
+		{"agent", "/requests/" + number, []string{"Assign to me", "Edit fields", "Work note"}},
+		{"agent", "/notifications", []string{"Notifications"}},
+		{"auditor", "/requests/" + number, []string{number}},
+		{"admin", "/catalog", []string{"New item", "Managers", "Edit"}},
+		{"admin", "/catalog/items/new", []string{"New catalogue item", `name="form"`, `name="task_name_0"`}},
+		{"admin", "/catalog/items/" + laptop + "/edit", []string{"Edit item", "dock_place", "Prepare and enrol the laptop"}},
+		{"admin", "/managers", []string{"Managers", "Paul Meyer"}},
+		{"admin", "/approvals", []string{"Nothing waits for your decision"}},
+	} {
+		t.Run(c.role+" "+c.path, func(t *testing.T) {
+			p := s.signedIn(c.role).get(c.path)
+			if p.status != http.StatusOK {
+				t.Fatalf("status %d", p.status)
+			}
+			mustContain(t, p, c.frags...)
+		})
+	}
+	t.Run("requesters see neither the queue's other organisations nor internal notes", func(t *testing.T) {
+		agent := s.signedIn("agent")
+		agent.post("/requests/"+number+"/notes", url.Values{"body": {"Ordered from the usual supplier"}})
+		p := s.signedIn("requester").get("/requests/" + number)
+		if strings.Contains(p.body, "usual supplier") || strings.Contains(p.body, "Edit fields") {
+			t.Fatal("the requester sees a work note or the desk's controls")
+		}
+		var other string
+		s.app.DB.QueryRow(context.Background(), `SELECT r.id FROM requests r JOIN users u ON u.id = r.requester_id
+			WHERE u.email = 'yuki.tanaka@fabrikam.example' LIMIT 1`).Scan(&other)
+		if p := s.signedIn("requester").get("/requests/" + other); p.status != http.StatusNotFound {
+			t.Fatalf("another organisation's request: status %d", p.status)
+		}
+	})
+}
+
+func TestRequestFlowInPages(t *testing.T) {
+	s := requestSite(t)
+	laptop := s.itemID(t, "New laptop")
+	rita := s.signedIn("requester")
+
+	// Required questions, a bad date and an answer hidden by another.
+	p := rita.post("/catalog/items/"+laptop+"/request", url.Values{"a.dock": {"true"}, "a.needed_by": {"next week"}})
+	if p.status != http.StatusUnprocessableEntity {
+		t.Fatalf("incomplete form: status %d", p.status)
+	}
+	mustContain(t, p, "This field is required.", "must be a date written YYYY-MM-DD", `value="next week"`)
+
+	p = rita.post("/catalog/items/"+laptop+"/request", url.Values{"a.model": {"15 inch, performance"}, "a.dock": {"false"},
+		"a.dock_place": {"left over from before"}, "a.needed_by": {"2026-04-01"}, "title": {"Laptop for the new analyst"}})
+	m := requestNumber.FindStringSubmatch(p.location)
+	if p.status != http.StatusSeeOther || m == nil {
+		t.Fatalf("submit: %d %q\n%s", p.status, p.location, p.body)
+	}
+	number := m[1]
+	page := rita.get(p.location)
+	mustContain(t, page, "Request submitted.", "Laptop for the new analyst", "Awaiting approval", "Paul Meyer")
+	if strings.Contains(page.body, "left over from before") {
+		t.Fatal("an answer to a hidden question was kept")
+	}
+
+	// The manager finds it among their approvals and approves it.
+	paul := s.browser()
+	if p := paul.login("paul.meyer@northwind.example", demo.Password); p.status != http.StatusSeeOther {
+		t.Fatalf("login as the manager: %d", p.status)
+	}
+	approvals := paul.get("/approvals")
+	mustContain(t, approvals, number, "Laptop for the new analyst")
+	action := regexp.MustCompile(`action="(/requests/` + number + `/approvals/\d+)/approve"`).FindStringSubmatch(approvals.body)
+	if action == nil {
+		t.Fatal("no approve form for the manager")
+	}
+	if p := s.signedIn("agent").post(action[1]+"/approve", url.Values{}); p.status != http.StatusForbidden {
+		t.Fatalf("an agent approved for the manager: %d", p.status)
+	}
+	if p := paul.post(action[1]+"/reject", url.Values{"back": {"approvals"}}); p.status != http.StatusUnprocessableEntity {
+		t.Fatalf("rejection without a reason: %d", p.status)
+	}
+	if p := paul.post(action[1]+"/approve", url.Values{"back": {"approvals"}, "comment": {"Go ahead"}}); p.status != http.StatusSeeOther || p.location != "/approvals?done=approved" {
+		t.Fatalf("approve: %d %q", p.status, p.location)
+	}
+	if st := s.requestState(t, number); st != "in_fulfilment" {
+		t.Fatalf("after approval: %s", st)
+	}
+
+	// The agent works the tasks, stage by stage, until the request is fulfilled.
+	agent := s.signedIn("agent")
+	for i := 0; i < 2; i++ {
+		page := agent.get("/requests/" + number)
+		done := regexp.MustCompile(`action="(/requests/` + number + `/tasks/\d+/done)"`).FindStringSubmatch(page.body)
+		if done == nil {
+			t.Fatalf("no open task to finish in round %d", i)
+		}
+		version := regexp.MustCompile(`action="` + regexp.QuoteMeta(done[1]) + `">.*?name="version" value="(\d+)"`).FindStringSubmatch(page.body)
+		if p := agent.post(done[1], url.Values{"version": {version[1]}}); p.status != http.StatusSeeOther {
+			t.Fatalf("finish task: %d\n%s", p.status, p.body)
+		}
+	}
+	if st := s.requestState(t, number); st != "fulfilled" {
+		t.Fatalf("after the last task: %s", st)
+	}
+	notes := rita.get("/notifications?unread=1")
+	mustContain(t, notes, "Fulfilled: "+number, "Approved: "+number)
+
+	// Rita reopens it with a reason; the agent closes it after fixing.
+	page = rita.get("/requests/" + number)
+	p = rita.post("/requests/"+number+"/reopen", url.Values{"version": {versionOf(t, page)}, "reason": {"The charger is missing"}})
+	if p.status != http.StatusSeeOther || s.requestState(t, number) != "in_fulfilment" {
+		t.Fatalf("reopen: %d, %s", p.status, s.requestState(t, number))
+	}
+	page = agent.get("/requests/" + number)
+	if p := agent.post("/requests/"+number+"/fulfil", url.Values{"version": {versionOf(t, page)}}); p.status != http.StatusSeeOther {
+		t.Fatalf("fulfil by hand: %d", p.status)
+	}
+	page = agent.get("/requests/" + number)
+	if p := agent.post("/requests/"+number+"/close", url.Values{"version": {"1"}}); p.status != http.StatusConflict {
+		t.Fatalf("close with a stale version: %d", p.status)
+	}
+	if p := agent.post("/requests/"+number+"/close", url.Values{"version": {versionOf(t, page)}}); p.status != http.StatusSeeOther || s.requestState(t, number) != "closed" {
+		t.Fatalf("close: %d", p.status)
+	}
+	mustContain(t, rita.get("/requests/"+number), "The charger is missing", "This request is Closed")
+}
+
+func TestCatalogItemEditor(t *testing.T) {
+	s := requestSite(t)
+	admin := s.signedIn("admin")
+	var service string
+	s.app.DB.QueryRow(context.Background(), "SELECT id FROM services WHERE name = 'VPN'").Scan(&service)
+	base := url.Values{"name": {"Guest Wi-Fi code"}, "service_id": {service}, "active": {"on"}, "approval_rule": {"none"},
+		"task_name_0": {"Issue the code"}, "task_order_0": {"1"}}
+	with := func(k, v string) url.Values {
+		f := url.Values{}
+		for key, vals := range base {
+			f[key] = vals
+		}
+		f.Set(k, v)
+		return f
+	}
+	p := admin.post("/catalog/items", with("form", `{"fields": [`))
+	if p.status != http.StatusUnprocessableEntity {
+		t.Fatalf("broken JSON: %d", p.status)
+	}
+	mustContain(t, p, "is not a form definition in JSON", "Guest Wi-Fi code")
+	p = admin.post("/catalog/items", with("form", `{"fields": [{"key": "days", "label": "Days", "type": "number", "show_when": {"field": "later", "equals": "1"}}]}`))
+	mustContain(t, p, "fields[0].show_when.field must name an earlier field")
+	p = admin.post("/catalog/items", with("task_order_0", "500"))
+	if p.status != http.StatusUnprocessableEntity {
+		t.Fatalf("bad task order: %d", p.status)
+	}
+	mustContain(t, p, "must be from 1 to 100")
+	p = admin.post("/catalog/items", with("form", `{"fields": [{"key": "days", "label": "How many days?", "type": "number", "required": true}]}`))
+	if p.status != http.StatusSeeOther || !strings.HasPrefix(p.location, "/catalog/items/") {
+		t.Fatalf("create: %d %q\n%s", p.status, p.location, p.body)
+	}
+	item := strings.TrimSuffix(strings.TrimPrefix(p.location, "/catalog/items/"), "?done=item")
+	mustContain(t, admin.get(p.location), "Catalogue item saved.", "How many days?", "Guest Wi-Fi code")
+	edit := admin.get("/catalog/items/" + item + "/edit")
+	f := with("version", versionOf(t, edit))
+	f.Set("approval_rule", "user")
+	p = admin.post("/catalog/items/"+item+"/edit", f)
+	if p.status != http.StatusUnprocessableEntity {
+		t.Fatalf("approval by nobody named: %d", p.status)
+	}
+	mustContain(t, p, "is required for approval by a named user")
+	f.Set("active", "")
+	f.Set("approval_rule", "none")
+	if p := admin.post("/catalog/items/"+item+"/edit", f); p.status != http.StatusSeeOther {
+		t.Fatalf("deactivate: %d\n%s", p.status, p.body)
+	}
+	if p := s.signedIn("requester").get("/catalog/items/" + item); p.status != http.StatusNotFound {
+		t.Fatalf("requester opening an inactive item: %d", p.status)
+	}
+}
+
+func TestManagersAndNotificationsPages(t *testing.T) {
+	s := requestSite(t)
+	admin := s.signedIn("admin")
+	rita, _ := s.userID(t, "requester@steward.demo")
+	agent, _ := s.userID(t, "agent@steward.demo")
+	path := "/users/" + strconv.FormatInt(rita, 10) + "/manager"
+	if p := admin.post(path, url.Values{"manager_id": {strconv.FormatInt(rita, 10)}}); p.status != http.StatusUnprocessableEntity {
+		t.Fatalf("self-managing: %d", p.status)
+	}
+	if p := admin.post(path, url.Values{"manager_id": {strconv.FormatInt(agent, 10)}}); p.status != http.StatusSeeOther {
+		t.Fatalf("set manager: %d", p.status)
+	}
+	var m int64
+	s.app.DB.QueryRow(context.Background(), "SELECT manager_id FROM user_managers WHERE user_id = ?", rita).Scan(&m)
+	if m != agent {
+		t.Fatalf("manager is %d, want %d", m, agent)
+	}
+
+	mei := s.browser()
+	mei.login("mei.chen@steward.demo", demo.Password)
+	notes := mei.get("/notifications?unread=1")
+	id := regexp.MustCompile(`action="/notifications/(\d+)/read"`).FindStringSubmatch(notes.body)
+	if id == nil {
+		t.Fatalf("Mei has no unread notification to open:\n%s", notes.body)
+	}
+	p := mei.post("/notifications/"+id[1]+"/read", url.Values{"open": {"1"}})
+	if p.status != http.StatusSeeOther || !strings.HasPrefix(p.location, "/requests/REQ-") {
+		t.Fatalf("open a notification: %d %q", p.status, p.location)
+	}
+	if p := s.signedIn("agent").post("/notifications/"+id[1]+"/read", url.Values{}); p.status != http.StatusNotFound {
+		t.Fatalf("someone else's notification: %d", p.status)
+	}
+	if p := mei.post("/notifications/read-all", url.Values{}); p.status != http.StatusSeeOther {
+		t.Fatalf("read all: %d", p.status)
+	}
+	mustContain(t, mei.get("/notifications?unread=1"), "Nothing unread.")
+}
