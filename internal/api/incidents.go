@@ -26,7 +26,7 @@ func (a *API) createIncident(w http.ResponseWriter, r *http.Request) {
 	if idem.replay(w) {
 		return
 	}
-	inc, err := a.Incidents.Create(r.Context(), p, in, storeHook[incident.Incident](idem, http.StatusCreated))
+	inc, err := a.Incidents.Create(r.Context(), p, in, a.incidentHook(idem))
 	if idem.raced(err) && idem.replay(w) {
 		return
 	}
@@ -34,9 +34,14 @@ func (a *API) createIncident(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
+	out, err := a.withSLA(r, inc)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
 	w.Header().Set("Location", "/api/v1/incidents/"+inc.Number)
 	w.Header().Set("ETag", etag(inc.Version))
-	writeJSON(w, http.StatusCreated, inc)
+	writeJSON(w, http.StatusCreated, out)
 }
 
 func (a *API) listIncidents(w http.ResponseWriter, r *http.Request) {
@@ -97,7 +102,12 @@ func (a *API) listIncidents(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, listBody(page.Items, page.NextCursor))
+	items, err := a.listWithSLA(r, page.Items)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, listBody(items, page.NextCursor))
 }
 
 // listBody is the shape of every list: items and the cursor of the next
@@ -135,7 +145,12 @@ func (a *API) getIncident(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	writeJSON(w, http.StatusOK, inc)
+	out, err := a.withSLA(r, inc)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (a *API) patchIncident(w http.ResponseWriter, r *http.Request) {
@@ -154,8 +169,13 @@ func (a *API) patchIncident(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
+	out, err := a.withSLA(r, inc)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
 	w.Header().Set("ETag", etag(inc.Version))
-	writeJSON(w, http.StatusOK, inc)
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (a *API) incidentJournal(w http.ResponseWriter, r *http.Request) {

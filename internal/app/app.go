@@ -17,6 +17,7 @@ import (
 	"steward/internal/httpx"
 	"steward/internal/incident"
 	"steward/internal/jobs"
+	"steward/internal/sla"
 	"steward/internal/store"
 	"steward/internal/web"
 )
@@ -27,6 +28,7 @@ type App struct {
 	Log       *slog.Logger
 	DB        *store.DB
 	Incidents *incident.Service
+	SLA       *sla.Service
 	Routes    []httpx.Route
 	handler   http.Handler
 	worker    *jobs.Worker
@@ -66,12 +68,14 @@ func OpenStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*store
 // New builds a node on an open database.
 func New(cfg config.Config, db *store.DB, log *slog.Logger) *App {
 	a := &App{Cfg: cfg, Log: log, DB: db}
+	a.SLA = sla.NewService(db, log)
 	a.Incidents = incident.NewService(db, cfg.AutoCloseAfter)
+	a.Incidents.Observer = a.SLA
 	metrics := newMetrics(db)
 
 	mux := http.NewServeMux()
-	(&api.API{DB: db, Incidents: a.Incidents, Log: log}).Register(mux, &a.Routes)
-	(&web.Web{DB: db, Incidents: a.Incidents, Log: log, CookieSecure: cfg.CookieSecure}).Register(mux, &a.Routes)
+	(&api.API{DB: db, Incidents: a.Incidents, SLA: a.SLA, Log: log}).Register(mux, &a.Routes)
+	(&web.Web{DB: db, Incidents: a.Incidents, SLA: a.SLA, Log: log, CookieSecure: cfg.CookieSecure}).Register(mux, &a.Routes)
 	h := httpx.NewRouter(mux, (&api.API{DB: db, Log: log}).Authenticator(), (&api.API{Log: log}).Denier(), &a.Routes)
 	h.Handle("GET /healthz", "public", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -93,8 +97,11 @@ func New(cfg config.Config, db *store.DB, log *slog.Logger) *App {
 
 	a.handler = httpx.SecurityHeaders(metrics.middleware(mux))
 	a.worker = &jobs.Worker{
-		DB:       db,
-		Handlers: map[string]jobs.Handler{incident.AutoCloseJob: a.Incidents.AutoClose},
+		DB: db,
+		Handlers: map[string]jobs.Handler{
+			incident.AutoCloseJob: a.Incidents.AutoClose,
+			sla.EscalateJob:       a.SLA.Escalate,
+		},
 		Interval: cfg.JobInterval,
 		Log:      log,
 	}

@@ -44,7 +44,7 @@ func serve(ctx context.Context, env Env, args []string) error {
 		}
 		if empty {
 			log.Info("loading the demo organisation")
-			if err := demo.Load(ctx, db, a.Incidents); err != nil {
+			if err := demo.LoadAll(ctx, db, a.Incidents, a.SLA); err != nil {
 				return fmt.Errorf("demo data: %w", err)
 			}
 		}

@@ -131,21 +131,29 @@ func ActiveDefinitions(ctx context.Context, q store.Querier, kind ticket.Kind) (
 		if err != nil {
 			return nil, err
 		}
-		scope := func(field string, id *int64) {
-			if id != nil {
-				c := Clause{Field: field, Op: "in", Values: []string{strconv.FormatInt(*id, 10)}}
-				d.Filter = append([]Clause{c}, d.Filter...)
-			}
-		}
-		switch akind {
-		case SLA:
-			scope("customer_id", cust)
-		case OLA:
-			scope("group_id", group)
-		}
+		d.Filter = append(AgreementScope(akind, cust, group), d.Filter...)
 		out = append(out, d)
 	}
 	return out, rows.Err()
+}
+
+// AgreementScope is the clause an agreement adds in front of each of its
+// definitions' filters: an SLA measures only its customer's tickets, an OLA
+// only those of its support group; an underpinning contract adds none.
+func AgreementScope(kind AgreementKind, customerID, groupID *int64) []Clause {
+	clause := func(field string, id *int64) []Clause {
+		if id == nil {
+			return []Clause{}
+		}
+		return []Clause{{Field: field, Op: "in", Values: []string{strconv.FormatInt(*id, 10)}}}
+	}
+	switch kind {
+	case SLA:
+		return clause("customer_id", customerID)
+	case OLA:
+		return clause("group_id", groupID)
+	}
+	return []Clause{}
 }
 
 // scanWith scans a row into the columns a scan function asks for plus extra ones.

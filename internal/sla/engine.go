@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -34,12 +35,20 @@ func (s *Service) definitions(ctx context.Context, q store.Querier) (*defCache, 
 		n, versions, maxID int64
 		last               store.Time
 	)
+	var agrN, agrVersions int64
+	var agrLast store.Time
 	err := q.QueryRow(ctx, `SELECT count(*), coalesce(sum(version), 0), coalesce(max(id), 0), max(updated_at)
 		FROM sla_definitions`).Scan(&n, &versions, &maxID, &last)
+	if err == nil {
+		// Agreements count too: deactivating one, or moving an SLA to
+		// another customer, changes what its definitions measure.
+		err = q.QueryRow(ctx, `SELECT count(*), coalesce(sum(version), 0), max(updated_at) FROM agreements`).
+			Scan(&agrN, &agrVersions, &agrLast)
+	}
 	if err != nil {
 		return nil, err
 	}
-	fp := fmt.Sprint(n, versions, maxID, last.Time)
+	fp := fmt.Sprint(n, versions, maxID, last.Time, agrN, agrVersions, agrLast.Time)
 	s.mu.Lock()
 	c := s.defs
 	s.mu.Unlock()
@@ -47,7 +56,7 @@ func (s *Service) definitions(ctx context.Context, q store.Querier) (*defCache, 
 		return c, nil
 	}
 	rows, err := q.Query(ctx, `SELECT d.id, d.agreement_id, d.name, d.applies_to, d.metric, d.filter,
-		d.conditions, d.goals, d.warnings, d.active AND a.active
+		d.conditions, d.goals, d.warnings, d.active AND a.active, a.kind, a.customer_id, a.group_id
 		FROM sla_definitions d JOIN agreements a ON a.id = d.agreement_id ORDER BY d.id`)
 	if err != nil {
 		return nil, err
@@ -57,8 +66,12 @@ func (s *Service) definitions(ctx context.Context, q store.Querier) (*defCache, 
 	for rows.Next() {
 		d := &Definition{}
 		var filter, conds, goals, warnings string
+		var (
+			agrKind         string
+			customer, group *int64
+		)
 		if err := rows.Scan(&d.ID, &d.AgreementID, &d.Name, &d.AppliesTo, &d.Metric, &filter, &conds,
-			&goals, &warnings, &d.Active); err != nil {
+			&goals, &warnings, &d.Active, &agrKind, &customer, &group); err != nil {
 			return nil, err
 		}
 		for _, x := range []struct {
@@ -70,6 +83,9 @@ func (s *Service) definitions(ctx context.Context, q store.Querier) (*defCache, 
 			}
 		}
 		d.Normalize()
+		// An SLA measures only its customer's tickets, an OLA only its
+		// group's, whatever else the definition filters on.
+		d.Filter = append(AgreementScope(AgreementKind(agrKind), customer, group), d.Filter...)
 		c.byID[d.ID] = d
 		if d.Active {
 			c.byKind[d.AppliesTo] = append(c.byKind[d.AppliesTo], d)
@@ -264,11 +280,17 @@ func nullTS(t *time.Time) any {
 
 // Timers lists a ticket's timers, every cycle, evaluated as of now.
 func (s *Service) Timers(ctx context.Context, kind ticket.Kind, id int64) ([]Timer, error) {
-	ts, err := ticketTimers(ctx, s.DB, kind, id)
+	return s.TimersIn(ctx, s.DB, kind, id)
+}
+
+// TimersIn is Timers read through q, e.g. the transaction that just wrote
+// the ticket.
+func (s *Service) TimersIn(ctx context.Context, q store.Querier, kind ticket.Kind, id int64) ([]Timer, error) {
+	ts, err := ticketTimers(ctx, q, kind, id)
 	if err != nil {
 		return nil, err
 	}
-	cals := s.calendars(ctx, s.DB)
+	cals := s.calendars(ctx, q)
 	now := s.now()
 	out := make([]Timer, 0, len(ts))
 	for _, t := range ts {
@@ -280,6 +302,42 @@ func (s *Service) Timers(ctx context.Context, kind ticket.Kind, id int64) ([]Tim
 		out = append(out, *t)
 	}
 	return out, nil
+}
+
+// TimersFor lists the timers of many tickets at once, evaluated as of now,
+// keyed by ticket id: for list pages.
+func (s *Service) TimersFor(ctx context.Context, kind ticket.Kind, ids []int64) (map[int64][]Timer, error) {
+	out := map[int64][]Timer{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	args := []any{string(kind)}
+	marks := make([]string, len(ids))
+	for i, id := range ids {
+		marks[i] = "?"
+		args = append(args, id)
+	}
+	rows, err := s.DB.Query(ctx, `SELECT `+timerColumns+` FROM sla_timers WHERE ticket_kind = ? AND ticket_id IN (`+
+		strings.Join(marks, ", ")+`) ORDER BY ticket_id, definition_id, cycle`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	cals := s.calendars(ctx, s.DB)
+	now := s.now()
+	for rows.Next() {
+		t, err := scanTimer(rows)
+		if err != nil {
+			return nil, err
+		}
+		if t.Open() {
+			if err := t.Evaluate(cals, now); err != nil {
+				return nil, err
+			}
+		}
+		out[t.TicketID] = append(out[t.TicketID], *t)
+	}
+	return out, rows.Err()
 }
 
 // RecomputeCalendar brings every open timer that uses calendar id up to
@@ -420,3 +478,53 @@ func metricLabel(m Metric) string {
 }
 
 func sentence(parts ...string) string { return strings.Join(parts, " ") }
+
+// TimerView is a timer with the names a page shows beside it.
+type TimerView struct {
+	Timer
+	Definition string
+	Agreement  string
+	TimeZone   string // the calendar's zone, for showing the due instant
+}
+
+// Views lists a ticket's timers for a page: open cycles first, then the
+// rest newest first, each with its definition, agreement and zone.
+func (s *Service) Views(ctx context.Context, kind ticket.Kind, id int64) ([]TimerView, error) {
+	ts, err := s.Timers(ctx, kind, id)
+	if err != nil || len(ts) == 0 {
+		return nil, err
+	}
+	defs, err := s.definitions(ctx, s.DB)
+	if err != nil {
+		return nil, err
+	}
+	agreements := map[int64]string{}
+	zones := map[int64]string{}
+	out := make([]TimerView, 0, len(ts))
+	for _, t := range ts {
+		v := TimerView{Timer: t, Definition: metricLabel(t.Metric)}
+		if d := defs.byID[t.DefinitionID]; d != nil {
+			v.Definition = d.Name
+		}
+		if _, ok := agreements[t.AgreementID]; !ok {
+			var name string
+			_ = s.DB.QueryRow(ctx, `SELECT name FROM agreements WHERE id = ?`, t.AgreementID).Scan(&name)
+			agreements[t.AgreementID] = name
+		}
+		if _, ok := zones[t.CalendarID]; !ok {
+			var zone string
+			_ = s.DB.QueryRow(ctx, `SELECT time_zone FROM calendars WHERE id = ?`, t.CalendarID).Scan(&zone)
+			zones[t.CalendarID] = zone
+		}
+		v.Agreement, v.TimeZone = agreements[t.AgreementID], zones[t.CalendarID]
+		out = append(out, v)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.Open() != b.Open() {
+			return a.Open()
+		}
+		return a.StartedAt.After(b.StartedAt)
+	})
+	return out, nil
+}

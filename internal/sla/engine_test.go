@@ -53,8 +53,8 @@ func newEngineWorld(t *testing.T, e storetest.Engine) *engineWorld {
 			return err
 		}
 		var agr int64
-		if err := tx.QueryRow(ctx, `INSERT INTO agreements (kind, name, group_id, created_at, updated_at)
-			VALUES ('ola', 'Desk OLA', ?, ?, ?) RETURNING id`, g.ID, now, now).Scan(&agr); err != nil {
+		if err := tx.QueryRow(ctx, `INSERT INTO agreements (kind, name, supplier_name, created_at, updated_at)
+			VALUES ('uc', 'Desk contract', 'Acme Field Services', ?, ?) RETURNING id`, now, now).Scan(&agr); err != nil {
 			return err
 		}
 		goals, _ := json.Marshal([]Goal{

@@ -47,7 +47,7 @@ func TestReportReconciles(t *testing.T) {
 			t.Errorf("P1 row: %+v", p1)
 		}
 		if p3.Priority != "P3" || p3.Tickets != 2 || p3.Met != 1 || p3.Breached != 1 || p3.PercentMet != 50 ||
-			p3.AvgSeconds != 23400 || p3.P90Seconds != 36000 || p3.AgreementName != "Desk OLA" {
+			p3.AvgSeconds != 23400 || p3.P90Seconds != 36000 || p3.AgreementName != "Desk contract" {
 			t.Errorf("P3 row: %+v", p3)
 		}
 		if len(p3.Breaches) != 1 || p3.Breaches[0].TicketID != late || p3.Breaches[0].Ref != ticketRef(ticket.Incident, late) ||

@@ -9,7 +9,9 @@ import (
 	"steward/internal/httpx"
 	"steward/internal/incident"
 	"steward/internal/org"
+	"steward/internal/sla"
 	"steward/internal/store"
+	"steward/internal/ticket"
 )
 
 type detailView struct {
@@ -19,6 +21,7 @@ type detailView struct {
 	Error    string
 	Options  formOptions
 	Services []option
+	SLA      []sla.TimerView // staff only
 
 	Staff, CanUpdate, CanComment, CanNote bool
 
@@ -78,6 +81,12 @@ func (wb *Web) showIncident(w http.ResponseWriter, r *http.Request, status int, 
 	if v.Journal, err = wb.nameJournal(r.Context(), entries); err != nil {
 		wb.fail(w, r, err)
 		return
+	}
+	if v.Staff {
+		if v.SLA, err = wb.slaService().Views(r.Context(), ticket.Incident, inc.ID); err != nil {
+			wb.fail(w, r, err)
+			return
+		}
 	}
 	if v.CanUpdate {
 		if v.Options, err = wb.formOptions(r, true); err != nil {

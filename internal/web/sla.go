@@ -19,6 +19,9 @@ import (
 // definitions, and business calendars. Everyone holding sla:read sees
 // them; only sla:write gets forms.
 func (wb *Web) registerSLA(rt *httpx.Router) {
+	if wb.SLA == nil {
+		wb.SLA = sla.NewService(wb.DB, wb.Log)
+	}
 	rt.Handle("GET /agreements", auth.SLARead, wb.listAgreements)
 	rt.Handle("GET /agreements/new", auth.SLAWrite, wb.newAgreementForm)
 	wb.post(rt, "POST /agreements", auth.SLAWrite, wb.createAgreement)
@@ -31,8 +34,8 @@ func (wb *Web) registerSLA(rt *httpx.Router) {
 	wb.registerSLAReports(rt)
 }
 
-// slaService is the service level domain over the site's database.
-func (wb *Web) slaService() *sla.Service { return sla.NewService(wb.DB, wb.Log) }
+// slaService is the service level domain, shared with the timer engine.
+func (wb *Web) slaService() *sla.Service { return wb.SLA }
 
 // slaErrors gathers messages whose field starts with one of prefixes into
 // one message per line, each led by the exact path, for fields edited as

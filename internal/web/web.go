@@ -12,6 +12,7 @@ import (
 	"steward/internal/auth"
 	"steward/internal/httpx"
 	"steward/internal/incident"
+	"steward/internal/sla"
 	"steward/internal/store"
 )
 
@@ -19,6 +20,7 @@ import (
 type Web struct {
 	DB           *store.DB
 	Incidents    *incident.Service
+	SLA          *sla.Service // shared with the timer engine; one is made when nil
 	Log          *slog.Logger
 	CookieSecure string // auto, always or never
 

@@ -179,3 +179,23 @@
   form.addEventListener("input", update);
   update();
 })();
+
+// sla timers: show due instants in the viewer's own time zone as well as
+// the calendar's.
+(function () {
+  var zone;
+  try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (e) { return; }
+  var fmt = new Intl.DateTimeFormat(undefined, { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', timeZoneName: 'short' });
+  document.querySelectorAll('time.local-time').forEach(function (el) {
+    var d = new Date(el.getAttribute('datetime'));
+    if (isNaN(d)) { return; }
+    var local = fmt.format(d);
+    el.title = 'Your time: ' + local + ' (' + zone + ')';
+    if (el.dataset.zone && el.dataset.zone !== zone) {
+      var span = document.createElement('span');
+      span.className = 'faint local-note';
+      span.textContent = ' · ' + local + ' your time';
+      el.after(span);
+    }
+  });
+})();

@@ -1,0 +1,65 @@
+package api
+
+import (
+	"context"
+	"net/http"
+
+	"steward/internal/incident"
+	"steward/internal/sla"
+	"steward/internal/store"
+	"steward/internal/ticket"
+)
+
+// IncidentWithSLA is an incident as the API shows it: the record and its
+// SLA timers, every cycle, evaluated as of the answer.
+type IncidentWithSLA struct {
+	incident.Incident
+	SLA []sla.Timer `json:"sla"`
+}
+
+func (a *API) withSLA(r *http.Request, inc incident.Incident) (IncidentWithSLA, error) {
+	ts, err := a.SLA.Timers(r.Context(), ticket.Incident, inc.ID)
+	if ts == nil {
+		ts = []sla.Timer{}
+	}
+	return IncidentWithSLA{inc, ts}, err
+}
+
+func (a *API) listWithSLA(r *http.Request, items []incident.Incident) ([]IncidentWithSLA, error) {
+	ids := make([]int64, len(items))
+	for i, inc := range items {
+		ids[i] = inc.ID
+	}
+	m, err := a.SLA.TimersFor(r.Context(), ticket.Incident, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]IncidentWithSLA, len(items))
+	for i, inc := range items {
+		ts := m[inc.ID]
+		if ts == nil {
+			ts = []sla.Timer{}
+		}
+		out[i] = IncidentWithSLA{inc, ts}
+	}
+	return out, nil
+}
+
+// incidentHook stores the answer to a create for Idempotency-Key replay,
+// timers included, as read inside the creating transaction.
+func (a *API) incidentHook(id *idem) incident.InTxHook {
+	save := storeHook[IncidentWithSLA](id, http.StatusCreated)
+	if save == nil {
+		return nil
+	}
+	return func(ctx context.Context, tx *store.Tx, inc incident.Incident) error {
+		ts, err := a.SLA.TimersIn(ctx, tx, ticket.Incident, inc.ID)
+		if err != nil {
+			return err
+		}
+		if ts == nil {
+			ts = []sla.Timer{}
+		}
+		return save(ctx, tx, IncidentWithSLA{inc, ts})
+	}
+}

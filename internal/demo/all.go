@@ -1,0 +1,24 @@
+package demo
+
+import (
+	"context"
+
+	"steward/internal/incident"
+	"steward/internal/sla"
+	"steward/internal/store"
+	"steward/internal/ticket"
+)
+
+// LoadAll loads the whole demo into an empty database: the organisation,
+// its catalogue and incidents (Load), the service levels (LoadSLA), the
+// incidents' SLA timers replayed from their journals, and the requests.
+func LoadAll(ctx context.Context, db *store.DB, incidents *incident.Service, slas *sla.Service) error {
+	if err := Load(ctx, db, incidents); err != nil {
+		return err
+	}
+	if err := LoadSLA(ctx, db, slas); err != nil {
+		return err
+	}
+	_, err := slas.Backfill(ctx, ticket.Incident)
+	return err
+}
