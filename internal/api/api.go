@@ -13,6 +13,7 @@ import (
 	"steward/internal/auth"
 	"steward/internal/httpx"
 	"steward/internal/incident"
+	"steward/internal/request"
 	"steward/internal/sla"
 	"steward/internal/store"
 )
@@ -25,6 +26,9 @@ type API struct {
 	// SLA is shared with the timer engine for its calendar cache; Register
 	// makes one when it is nil.
 	SLA *sla.Service
+	// Requests is the shared request service (its Observer runs the SLA
+	// timers); Register makes one when it is nil.
+	Requests *request.Service
 }
 
 // Register adds every API route to mux and records it in routes.

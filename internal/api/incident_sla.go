@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"steward/internal/incident"
+	"steward/internal/request"
 	"steward/internal/sla"
 	"steward/internal/store"
 	"steward/internal/ticket"
@@ -61,5 +62,64 @@ func (a *API) incidentHook(id *idem) incident.InTxHook {
 			ts = []sla.Timer{}
 		}
 		return save(ctx, tx, IncidentWithSLA{inc, ts})
+	}
+}
+
+// RequestWithSLA is a service request as the API shows it: the record and
+// its SLA timers, every cycle, evaluated as of the answer.
+type RequestWithSLA struct {
+	request.Request
+	SLA []sla.Timer `json:"sla"`
+}
+
+// requestOut writes a request with its timers.
+func (a *API) requestOut(w http.ResponseWriter, r *http.Request, status int, req request.Request) {
+	ts, err := a.SLA.Timers(r.Context(), ticket.Request, req.ID)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if ts == nil {
+		ts = []sla.Timer{}
+	}
+	writeJSON(w, status, RequestWithSLA{req, ts})
+}
+
+func (a *API) requestsWithSLA(r *http.Request, items []request.Request) ([]RequestWithSLA, error) {
+	ids := make([]int64, len(items))
+	for i, x := range items {
+		ids[i] = x.ID
+	}
+	m, err := a.SLA.TimersFor(r.Context(), ticket.Request, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]RequestWithSLA, len(items))
+	for i, x := range items {
+		ts := m[x.ID]
+		if ts == nil {
+			ts = []sla.Timer{}
+		}
+		out[i] = RequestWithSLA{x, ts}
+	}
+	return out, nil
+}
+
+// requestHook stores the answer to a submission for Idempotency-Key
+// replay, timers included, as read inside the submitting transaction.
+func (a *API) requestHook(id *idem) func(ctx context.Context, tx *store.Tx, req request.Request) error {
+	save := storeHook[RequestWithSLA](id, http.StatusCreated)
+	if save == nil {
+		return nil
+	}
+	return func(ctx context.Context, tx *store.Tx, req request.Request) error {
+		ts, err := a.SLA.TimersIn(ctx, tx, ticket.Request, req.ID)
+		if err != nil {
+			return err
+		}
+		if ts == nil {
+			ts = []sla.Timer{}
+		}
+		return save(ctx, tx, RequestWithSLA{req, ts})
 	}
 }

@@ -29,6 +29,9 @@ type requestAPI struct {
 // requestService is the request service behind these routes. Fulfilled
 // requests close after the same delay as resolved incidents.
 func (a *API) requestService() *request.Service {
+	if a.Requests != nil {
+		return a.Requests
+	}
 	var after time.Duration
 	if a.Incidents != nil {
 		after = a.Incidents.AutoCloseAfter
@@ -204,7 +207,7 @@ func (h *requestAPI) createRequest(w http.ResponseWriter, r *http.Request) {
 	if idem.replay(relocated{w}) {
 		return
 	}
-	req, err := h.svc.Submit(r.Context(), httpx.Principal(r), in, storeHook[request.Request](idem, http.StatusCreated))
+	req, err := h.svc.Submit(r.Context(), httpx.Principal(r), in, h.requestHook(idem))
 	if idem.raced(err) && idem.replay(relocated{w}) {
 		return
 	}
@@ -214,7 +217,7 @@ func (h *requestAPI) createRequest(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Location", "/api/v1/requests/"+req.Number)
 	w.Header().Set("ETag", etag(req.Version))
-	writeJSON(w, http.StatusCreated, req)
+	h.requestOut(w, r, http.StatusCreated, req)
 }
 
 func (h *requestAPI) listRequests(w http.ResponseWriter, r *http.Request) {
@@ -269,7 +272,12 @@ func (h *requestAPI) listRequests(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, listBody(page.Items, page.NextCursor))
+	items, err := h.requestsWithSLA(r, page.Items)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, listBody(items, page.NextCursor))
 }
 
 func requestRef(r *http.Request) (int64, error) {
@@ -297,7 +305,7 @@ func (h *requestAPI) getRequest(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	writeJSON(w, http.StatusOK, req)
+	h.requestOut(w, r, http.StatusOK, req)
 }
 
 func (h *requestAPI) patchRequest(w http.ResponseWriter, r *http.Request) {
@@ -317,7 +325,7 @@ func (h *requestAPI) patchRequest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("ETag", etag(req.Version))
-	writeJSON(w, http.StatusOK, req)
+	h.requestOut(w, r, http.StatusOK, req)
 }
 
 type reasonInput struct {
@@ -344,7 +352,7 @@ func (h *requestAPI) moveRequest(move func(ctx context.Context, p *auth.Principa
 			return
 		}
 		w.Header().Set("ETag", etag(req.Version))
-		writeJSON(w, http.StatusOK, req)
+		h.requestOut(w, r, http.StatusOK, req)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"steward/internal/api"
 	"steward/internal/notify"
 	"steward/internal/request"
 )
@@ -16,7 +17,7 @@ func TestOpenAPIRequestSchemas(t *testing.T) {
 	doc := loadOpenAPI(t)
 	answers := map[string]any{
 		"CatalogItem":         request.Item{},
-		"Request":             request.Request{},
+		"Request":             api.RequestWithSLA{},
 		"RequestJournalEntry": request.Entry{},
 		"RequestApproval":     request.ApprovalRecord{},
 		"PendingApproval":     request.PendingApproval{},

@@ -17,6 +17,7 @@ import (
 	"steward/internal/httpx"
 	"steward/internal/incident"
 	"steward/internal/jobs"
+	"steward/internal/request"
 	"steward/internal/sla"
 	"steward/internal/store"
 	"steward/internal/web"
@@ -29,6 +30,7 @@ type App struct {
 	DB        *store.DB
 	Incidents *incident.Service
 	SLA       *sla.Service
+	Requests  *request.Service
 	Routes    []httpx.Route
 	handler   http.Handler
 	worker    *jobs.Worker
@@ -71,11 +73,13 @@ func New(cfg config.Config, db *store.DB, log *slog.Logger) *App {
 	a.SLA = sla.NewService(db, log)
 	a.Incidents = incident.NewService(db, cfg.AutoCloseAfter)
 	a.Incidents.Observer = a.SLA
+	a.Requests = request.NewService(db, cfg.AutoCloseAfter)
+	a.Requests.Observer = a.SLA
 	metrics := newMetrics(db)
 
 	mux := http.NewServeMux()
-	(&api.API{DB: db, Incidents: a.Incidents, SLA: a.SLA, Log: log}).Register(mux, &a.Routes)
-	(&web.Web{DB: db, Incidents: a.Incidents, SLA: a.SLA, Log: log, CookieSecure: cfg.CookieSecure}).Register(mux, &a.Routes)
+	(&api.API{DB: db, Incidents: a.Incidents, SLA: a.SLA, Requests: a.Requests, Log: log}).Register(mux, &a.Routes)
+	(&web.Web{DB: db, Incidents: a.Incidents, SLA: a.SLA, Requests: a.Requests, Log: log, CookieSecure: cfg.CookieSecure}).Register(mux, &a.Routes)
 	h := httpx.NewRouter(mux, (&api.API{DB: db, Log: log}).Authenticator(), (&api.API{Log: log}).Denier(), &a.Routes)
 	h.Handle("GET /healthz", "public", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -101,6 +105,7 @@ func New(cfg config.Config, db *store.DB, log *slog.Logger) *App {
 		Handlers: map[string]jobs.Handler{
 			incident.AutoCloseJob: a.Incidents.AutoClose,
 			sla.EscalateJob:       a.SLA.Escalate,
+			request.AutoCloseJob:  a.Requests.AutoClose,
 		},
 		Interval: cfg.JobInterval,
 		Log:      log,

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"steward/internal/incident"
+	"steward/internal/request"
 	"steward/internal/sla"
 	"steward/internal/store"
 	"steward/internal/ticket"
@@ -12,13 +13,19 @@ import (
 // LoadAll loads the whole demo into an empty database: the organisation,
 // its catalogue and incidents (Load), the service levels (LoadSLA), the
 // incidents' SLA timers replayed from their journals, and the requests.
-func LoadAll(ctx context.Context, db *store.DB, incidents *incident.Service, slas *sla.Service) error {
+func LoadAll(ctx context.Context, db *store.DB, incidents *incident.Service, slas *sla.Service, requests *request.Service) error {
 	if err := Load(ctx, db, incidents); err != nil {
 		return err
 	}
 	if err := LoadSLA(ctx, db, slas); err != nil {
 		return err
 	}
-	_, err := slas.Backfill(ctx, ticket.Incident)
+	if _, err := slas.Backfill(ctx, ticket.Incident); err != nil {
+		return err
+	}
+	if err := LoadRequests(ctx, db, requests); err != nil {
+		return err
+	}
+	_, err := slas.Backfill(ctx, ticket.Request)
 	return err
 }

@@ -247,7 +247,7 @@ func (s *Service) Decide(ctx context.Context, p *auth.Principal, requestID, appr
 	v := problem.NewInvalid()
 	problem.Text(v, "comment", comment, !approve, problem.MaxText)
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
-		r, err := get(ctx, tx, requestID)
+		r, err := getLocked(ctx, tx, requestID)
 		if err != nil {
 			return err
 		}

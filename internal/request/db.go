@@ -89,6 +89,20 @@ func get(ctx context.Context, q store.Querier, id int64) (Request, error) {
 	return scanRequest(q.QueryRow(ctx, selectCols+" WHERE r.id = ?", id))
 }
 
+// getLocked loads a request inside a write transaction, holding its row on
+// PostgreSQL until the transaction ends, so that concurrent decisions and
+// task changes on one request queue up instead of each missing the other's
+// work. SQLite has a single writer and needs no lock.
+func getLocked(ctx context.Context, tx *store.Tx, id int64) (Request, error) {
+	if tx.Dialect() == store.Postgres {
+		var one int64
+		if err := store.ScanErr(tx.QueryRow(ctx, "SELECT id FROM requests WHERE id = ? FOR UPDATE", id).Scan(&one)); err != nil {
+			return Request{}, err
+		}
+	}
+	return get(ctx, tx, id)
+}
+
 // insert writes a new request row, setting r.ID and r.Number.
 func insert(ctx context.Context, tx *store.Tx, r *Request, createdBy int64) error {
 	var by any

@@ -312,6 +312,28 @@ func TestApprovals(t *testing.T) {
 			}
 		})
 
+		t.Run("the last of two decisions made at once still moves the request", func(t *testing.T) {
+			for round := 0; round < 5; round++ {
+				r := w.submit("bob", request.NewRequest{ItemID: byAll.ID})
+				as := w.approvals(r)
+				errs := make(chan error, 2)
+				for i, who := range []string{"agent", "agent2"} {
+					go func() {
+						_, err := w.svc.Decide(ctx, w.p[who], r.ID, as[i].ID, true, "")
+						errs <- err
+					}()
+				}
+				for range 2 {
+					if err := <-errs; err != nil {
+						t.Fatal(err)
+					}
+				}
+				if st := w.reload(r).State; st != request.InFulfilment {
+					t.Fatalf("round %d: both approved, request %s", round, st)
+				}
+			}
+		})
+
 		t.Run("any member of a group, never the requester", func(t *testing.T) {
 			r := w.submit("agent", request.NewRequest{ItemID: byAny.ID, RequesterID: &w.p["agent"].UserID})
 			as := w.approvals(r)
@@ -458,6 +480,28 @@ func TestVisibilityJournalAndList(t *testing.T) {
 		}
 		if len(ids) != 5 || ids[0] != mine[0].ID || ids[4] != mine[4].ID {
 			t.Fatalf("paged ids %v", ids)
+		}
+		for _, sort := range []string{"-created_at", "updated_at"} {
+			seen := map[int64]bool{}
+			f := request.Filter{Sort: sort, Limit: 4}
+			for pages := 0; ; pages++ {
+				page, err := w.svc.List(ctx, w.p["agent"], f)
+				if err != nil || pages > 3 {
+					t.Fatalf("%s: %v after %d pages", sort, err, pages)
+				}
+				for _, x := range page.Items {
+					if seen[x.ID] {
+						t.Fatalf("%s: %s twice", sort, x.Number)
+					}
+					seen[x.ID] = true
+				}
+				if f.Cursor = page.NextCursor; f.Cursor == "" {
+					break
+				}
+			}
+			if len(seen) != 6 {
+				t.Fatalf("%s: %d requests paged, want 6", sort, len(seen))
+			}
 		}
 		for _, c := range []struct {
 			f    request.Filter

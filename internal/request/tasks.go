@@ -168,7 +168,7 @@ func (s *Service) advance(ctx context.Context, tx *store.Tx, requestID int64, no
 		}
 		done = done || t.State == TaskDone
 	}
-	r, err := get(ctx, tx, requestID)
+	r, err := getLocked(ctx, tx, requestID)
 	if err != nil {
 		return err
 	}
@@ -234,7 +234,7 @@ func (s *Service) AddTask(ctx context.Context, p *auth.Principal, requestID int6
 	}
 	var id int64
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
-		r, err := get(ctx, tx, requestID)
+		r, err := getLocked(ctx, tx, requestID)
 		if err != nil {
 			return err
 		}
@@ -298,7 +298,7 @@ func (s *Service) UpdateTask(ctx context.Context, p *auth.Principal, requestID, 
 		return Task{}, problem.ErrForbidden
 	}
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
-		r, err := get(ctx, tx, requestID)
+		r, err := getLocked(ctx, tx, requestID)
 		if err != nil {
 			return err
 		}

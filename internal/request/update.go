@@ -40,7 +40,7 @@ func (s *Service) Update(ctx context.Context, p *auth.Principal, id int64, pt Pa
 		return Request{}, problem.ErrForbidden
 	}
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
-		cur, err := get(ctx, tx, id)
+		cur, err := getLocked(ctx, tx, id)
 		if err != nil {
 			return err
 		}
@@ -282,7 +282,7 @@ func (s *Service) requesterMove(ctx context.Context, p *auth.Principal, id int64
 	v := problem.NewInvalid()
 	problem.Text(v, "reason", reason, false, problem.MaxText)
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
-		cur, err := get(ctx, tx, id)
+		cur, err := getLocked(ctx, tx, id)
 		if err != nil {
 			return err
 		}
@@ -334,7 +334,7 @@ func (s *Service) AddComment(ctx context.Context, p *auth.Principal, id int64, b
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	var e Entry
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
-		cur, err := get(ctx, tx, id)
+		cur, err := getLocked(ctx, tx, id)
 		if err != nil {
 			return err
 		}
@@ -399,7 +399,7 @@ func (s *Service) AutoClose(ctx context.Context, j jobs.Job) error {
 		return fmt.Errorf("autoclose payload: %w", err)
 	}
 	return s.DB.InTx(ctx, func(tx *store.Tx) error {
-		r, err := get(ctx, tx, payload.RequestID)
+		r, err := getLocked(ctx, tx, payload.RequestID)
 		if err != nil || r.State != Fulfilled || r.FulfilledAt == nil || s.AutoCloseAfter <= 0 {
 			return nil // gone, reopened or closed by hand: nothing to do
 		}

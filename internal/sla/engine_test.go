@@ -246,3 +246,49 @@ func TestIncidentsRunTimers(t *testing.T) {
 		}
 	})
 }
+
+// Changing a definition's goals re-targets open timers and leaves completed
+// ones as they were.
+func TestEngineRecomputesOnDefinitionChange(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		ctx := context.Background()
+		w := newEngineWorld(t, e)
+		open := w.incidentRow(t, "open")
+		done := w.incidentRow(t, "done")
+		a := ticket.Snapshot{Kind: ticket.Incident, ID: open, State: "new", Priority: "P3"}
+		b := ticket.Snapshot{Kind: ticket.Incident, ID: done, State: "new", Priority: "P3"}
+		w.change(t, bt(t, "2026-11-23 09:00"), nil, &a)
+		w.change(t, bt(t, "2026-11-23 09:00"), nil, &b)
+		resolved := b
+		resolved.State = "resolved"
+		w.change(t, bt(t, "2026-11-23 12:00"), &b, &resolved)
+		// The incident row must agree with the snapshot for the rematch.
+		if _, err := e.DB.Exec(ctx, `UPDATE incidents SET state = 'resolved' WHERE id = ?`, done); err != nil {
+			t.Fatal(err)
+		}
+
+		goals, _ := json.Marshal([]Goal{{Target: "2h", CalendarID: w.cal}})
+		w.svc.Now = func() time.Time { return bt(t, "2026-11-23 10:00") }
+		var n int
+		err := e.DB.InTx(ctx, func(tx *store.Tx) error {
+			if _, err := tx.Exec(ctx, `UPDATE sla_definitions SET goals = ?, version = version + 1 WHERE id = ?`, string(goals), w.def); err != nil {
+				return err
+			}
+			var err error
+			n, err = w.svc.RecomputeDefinition(ctx, tx, w.def)
+			return err
+		})
+		if err != nil || n != 1 {
+			t.Fatalf("recompute: %d timers, %v", n, err)
+		}
+		ts := w.timers(t, open, bt(t, "2026-11-23 10:30"))
+		if ts[0].TargetSeconds != 7200 || ts[0].ElapsedSeconds != 5400 {
+			t.Errorf("open timer after the change: target %d elapsed %d", ts[0].TargetSeconds, ts[0].ElapsedSeconds)
+		}
+		wantTime(t, "due_at", ts[0].DueAt, "2026-11-23 11:00")
+		closed := w.timers(t, done, bt(t, "2026-11-23 12:00"))[0]
+		if closed.TargetSeconds != 8*3600 || closed.State != Met || closed.ElapsedSeconds != 3*3600 {
+			t.Errorf("completed timer changed: %+v", closed)
+		}
+	})
+}

@@ -37,7 +37,7 @@ func newSite(t *testing.T) *site {
 	}
 	t.Cleanup(func() { db.Close() })
 	a := app.New(cfg, db, log)
-	if err := demo.LoadAll(ctx, db, a.Incidents, a.SLA); err != nil {
+	if err := demo.LoadAll(ctx, db, a.Incidents, a.SLA, a.Requests); err != nil {
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(a.Handler())

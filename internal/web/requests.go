@@ -13,7 +13,9 @@ import (
 	"steward/internal/patch"
 	"steward/internal/problem"
 	"steward/internal/request"
+	"steward/internal/sla"
 	"steward/internal/store"
+	"steward/internal/ticket"
 )
 
 // requestPages serve the request catalogue portal, the request queue and
@@ -26,6 +28,9 @@ type requestPages struct {
 // requestService is the request service behind these pages. Fulfilled
 // requests close after the same delay as resolved incidents.
 func (wb *Web) requestService() *request.Service {
+	if wb.Requests != nil {
+		return wb.Requests
+	}
 	var after time.Duration
 	if wb.Incidents != nil {
 		after = wb.Incidents.AutoCloseAfter
@@ -107,6 +112,7 @@ type requestView struct {
 	Error     string
 	Options   formOptions
 	Prios     []string
+	SLA       []sla.TimerView // staff only
 
 	Staff, CanUpdate, CanComment, CanNote, CanCancel, CanReopen bool
 }
@@ -205,6 +211,12 @@ func (h *requestPages) showRequest(w http.ResponseWriter, r *http.Request, statu
 	if names.err != nil {
 		h.fail(w, r, names.err)
 		return
+	}
+	if v.Staff {
+		if v.SLA, err = h.slaService().Views(ctx, ticket.Request, req.ID); err != nil {
+			h.fail(w, r, err)
+			return
+		}
 	}
 	if v.CanUpdate && !req.State.Final() {
 		if v.Options, err = h.formOptions(r, false); err != nil {

@@ -118,4 +118,18 @@ func TestBrowserRequestFlow(t *testing.T) {
 		t.Fatalf("requester's notifications: %q", notes)
 	}
 	b.shot("notifications")
+	b.logout()
+
+	// The administrator's item editor and managers page open and render.
+	b.login("admin@steward.demo")
+	for _, p := range []struct{ path, name, heading string }{
+		{"/catalog/items/" + s.itemID(t, "New laptop") + "/edit", "catalog-item-edit", "Edit item"},
+		{"/managers", "managers", "Managers"}, {"/requests?view=all", "requests", "Requests"},
+	} {
+		b.do(chromedp.Navigate(s.url+p.path), chromedp.WaitVisible(chromedp.CSS(".page-head h1")))
+		if h := b.text(".page-head h1"); h != p.heading {
+			t.Fatalf("%s: heading %q", p.path, h)
+		}
+		b.shot(p.name)
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"steward/internal/auth"
 	"steward/internal/httpx"
 	"steward/internal/incident"
+	"steward/internal/request"
 	"steward/internal/sla"
 	"steward/internal/store"
 )
@@ -20,7 +21,8 @@ import (
 type Web struct {
 	DB           *store.DB
 	Incidents    *incident.Service
-	SLA          *sla.Service // shared with the timer engine; one is made when nil
+	SLA          *sla.Service     // shared with the timer engine; one is made when nil
+	Requests     *request.Service // shared, with the SLA engine as its observer
 	Log          *slog.Logger
 	CookieSecure string // auto, always or never
 
