@@ -222,9 +222,10 @@ func (s *Service) Report(ctx context.Context, f ReportFilter) (Report, error) {
 // Soon is an open timer that is breached or will be within the horizon.
 type Soon struct {
 	Timer
-	Ref   string `json:"ref"`
-	Title string `json:"title"`
-	Link  string `json:"link"`
+	Ref            string `json:"ref"`
+	Title          string `json:"title"`
+	Link           string `json:"link"`
+	DefinitionName string `json:"definition_name"`
 }
 
 // MaxSoon caps the breaching-soon list.
@@ -263,6 +264,10 @@ func (s *Service) BreachingSoon(ctx context.Context, within time.Duration, kind 
 		return nil, err
 	}
 	cals := s.calendars(ctx, s.DB)
+	defs, err := s.definitions(ctx, s.DB)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]Soon, 0, len(ts))
 	for _, t := range ts {
 		if err := t.Evaluate(cals, now); err != nil {
@@ -274,7 +279,11 @@ func (s *Service) BreachingSoon(ctx context.Context, within time.Duration, kind 
 			return nil, store.ScanErr(err)
 		}
 		ref := ticketRef(t.TicketKind, t.TicketID)
-		out = append(out, Soon{Timer: *t, Ref: ref, Title: title, Link: tt.path + ref})
+		name := metricLabel(t.Metric)
+		if d := defs.byID[t.DefinitionID]; d != nil {
+			name = d.Name
+		}
+		out = append(out, Soon{Timer: *t, Ref: ref, Title: title, Link: tt.path + ref, DefinitionName: name})
 	}
 	return out, nil
 }

@@ -16,6 +16,7 @@ import (
 	"steward/internal/auth"
 	"steward/internal/httpx"
 	"steward/internal/incident"
+	"steward/internal/notify"
 	"steward/internal/problem"
 	"steward/internal/store"
 )
@@ -52,6 +53,7 @@ type page struct {
 	Active string // which nav entry is lit
 	P      *auth.Principal
 	Flash  string
+	Unread int // the signed-in user's unread notifications, for the bell
 	Data   any
 }
 
@@ -86,6 +88,10 @@ func (wb *Web) render(w http.ResponseWriter, r *http.Request, status int, name s
 		return
 	}
 	pg.P = httpx.Principal(r)
+	if pg.P.Can(auth.NotificationOwn) {
+		// A count for the bell; a failure only hides it.
+		pg.Unread, _ = notify.Unread(r.Context(), wb.DB, pg.P.UserID)
+	}
 	if pg.Flash == "" {
 		pg.Flash = flashes[r.URL.Query().Get("ok")]
 	}

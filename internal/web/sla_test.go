@@ -305,7 +305,7 @@ func TestSLAAgreementPages(t *testing.T) {
 
 	t.Run("nav and permissions", func(t *testing.T) {
 		if p := s.signedIn("auditor").get("/agreements"); p.status != 200 || strings.Contains(p.body, "New agreement") ||
-			!strings.Contains(p.body, `<a href="/agreements" aria-current="page">SLAs</a>`) {
+			!strings.Contains(p.body, `<a href="/agreements" aria-current="page">Agreements</a>`) {
 			t.Fatalf("auditor: %d", p.status)
 		}
 		req := s.signedIn("requester")

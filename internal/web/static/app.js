@@ -199,3 +199,21 @@
     }
   });
 })();
+
+// navigation menus: one open at a time, closed by a click elsewhere or Esc.
+(function () {
+  var menus = document.querySelectorAll('details.nav-menu');
+  if (!menus.length) { return; }
+  menus.forEach(function (m) {
+    m.addEventListener('toggle', function () {
+      if (!m.open) { return; }
+      menus.forEach(function (o) { if (o !== m) { o.open = false; } });
+    });
+  });
+  document.addEventListener('click', function (e) {
+    menus.forEach(function (m) { if (m.open && !m.contains(e.target)) { m.open = false; } });
+  });
+  document.addEventListener('keydown', function (e) {
+    if (e.key === 'Escape') { menus.forEach(function (m) { m.open = false; }); }
+  });
+})();
