@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"steward/internal/auth"
+	"steward/internal/cmdb"
 	"steward/internal/httpx"
 	"steward/internal/incident"
 	"steward/internal/request"
@@ -29,6 +30,9 @@ type API struct {
 	// Requests is the shared request service (its Observer runs the SLA
 	// timers); Register makes one when it is nil.
 	Requests *request.Service
+	// CMDB is the shared configuration management service (it holds the
+	// impact graph); Register makes one when it is nil.
+	CMDB *cmdb.Service
 }
 
 // Register adds every API route to mux and records it in routes.
@@ -50,6 +54,7 @@ func (a *API) Register(mux *http.ServeMux, routes *[]httpx.Route) {
 	a.registerServices(rt)
 	a.registerRequests(rt)
 	a.registerSLA(rt)
+	a.registerCMDB(rt)
 
 	rt.Handle("GET /api/v1/tokens", auth.TokenOwn, a.listTokens)
 	rt.Handle("POST /api/v1/tokens", auth.TokenOwn, a.createToken)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"steward/internal/api"
+	"steward/internal/cmdb"
 	"steward/internal/config"
 	"steward/internal/httpx"
 	"steward/internal/incident"
@@ -31,6 +32,7 @@ type App struct {
 	Incidents *incident.Service
 	SLA       *sla.Service
 	Requests  *request.Service
+	CMDB      *cmdb.Service
 	Routes    []httpx.Route
 	handler   http.Handler
 	worker    *jobs.Worker
@@ -75,11 +77,12 @@ func New(cfg config.Config, db *store.DB, log *slog.Logger) *App {
 	a.Incidents.Observer = a.SLA
 	a.Requests = request.NewService(db, cfg.AutoCloseAfter)
 	a.Requests.Observer = a.SLA
+	a.CMDB = cmdb.NewService(db, log)
 	metrics := newMetrics(db)
 
 	mux := http.NewServeMux()
-	(&api.API{DB: db, Incidents: a.Incidents, SLA: a.SLA, Requests: a.Requests, Log: log}).Register(mux, &a.Routes)
-	(&web.Web{DB: db, Incidents: a.Incidents, SLA: a.SLA, Requests: a.Requests, Log: log, CookieSecure: cfg.CookieSecure}).Register(mux, &a.Routes)
+	(&api.API{DB: db, Incidents: a.Incidents, SLA: a.SLA, Requests: a.Requests, CMDB: a.CMDB, Log: log}).Register(mux, &a.Routes)
+	(&web.Web{DB: db, Incidents: a.Incidents, SLA: a.SLA, Requests: a.Requests, CMDB: a.CMDB, Log: log, CookieSecure: cfg.CookieSecure}).Register(mux, &a.Routes)
 	h := httpx.NewRouter(mux, (&api.API{DB: db, Log: log}).Authenticator(), (&api.API{Log: log}).Denier(), &a.Routes)
 	h.Handle("GET /healthz", "public", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

@@ -79,6 +79,13 @@ const (
 	ActivityRead Permission = "activity:read"
 	// In-app notifications addressed to the signed-in user.
 	NotificationOwn Permission = "notification:own"
+	// Configuration and asset management (8.2.5, 8.2.6): reading CIs,
+	// relationships, history, baselines, assets and impact; changing CIs,
+	// relationships, assets, baselines and verifications, and importing;
+	// defining CI types.
+	CIRead      Permission = "ci:read"
+	CIWrite     Permission = "ci:write"
+	CITypeWrite Permission = "ci_type:write"
 )
 
 var rolePermissions = map[Role][]Permission{
@@ -87,18 +94,21 @@ var rolePermissions = map[Role][]Permission{
 		AuditRead, SettingsRead, SettingsWrite, MetricsRead,
 		ServiceRead, ServiceWrite, CatalogRead, CatalogWrite,
 		RequestRead, RequestCreate, RequestUpdate, RequestComment, RequestWorkNote, RequestApprove,
-		SLARead, SLAWrite, ReportRead, ActivityRead, NotificationOwn},
+		SLARead, SLAWrite, ReportRead, ActivityRead, NotificationOwn,
+		CIRead, CIWrite, CITypeWrite},
 	Agent: {IncidentRead, IncidentCreate, IncidentUpdate, IncidentComment, IncidentWorkNote,
 		CustomerRead, GroupRead, UserRead, TokenOwn, SettingsRead,
 		ServiceRead, CatalogRead,
 		RequestRead, RequestCreate, RequestUpdate, RequestComment, RequestWorkNote, RequestApprove,
-		SLARead, ReportRead, ActivityRead, NotificationOwn},
+		SLARead, ReportRead, ActivityRead, NotificationOwn,
+		CIRead, CIWrite},
 	Requester: {IncidentRead, IncidentCreate, IncidentComment, TokenOwn,
 		ServiceRead, CatalogRead, RequestRead, RequestCreate, RequestComment, RequestApprove,
 		NotificationOwn},
 	Auditor: {IncidentRead, CustomerRead, GroupRead, UserRead, AuditRead, SettingsRead,
 		MetricsRead, TokenOwn,
-		ServiceRead, CatalogRead, RequestRead, SLARead, ReportRead, ActivityRead, NotificationOwn},
+		ServiceRead, CatalogRead, RequestRead, SLARead, ReportRead, ActivityRead, NotificationOwn,
+		CIRead},
 }
 
 var permIndex = func() map[Role]map[Permission]bool {

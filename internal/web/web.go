@@ -10,6 +10,7 @@ import (
 	"net/url"
 
 	"steward/internal/auth"
+	"steward/internal/cmdb"
 	"steward/internal/httpx"
 	"steward/internal/incident"
 	"steward/internal/request"
@@ -23,6 +24,7 @@ type Web struct {
 	Incidents    *incident.Service
 	SLA          *sla.Service     // shared with the timer engine; one is made when nil
 	Requests     *request.Service // shared, with the SLA engine as its observer
+	CMDB         *cmdb.Service    // shared; holds the impact graph
 	Log          *slog.Logger
 	CookieSecure string // auto, always or never
 
@@ -48,6 +50,7 @@ func (wb *Web) Register(mux *http.ServeMux, routes *[]httpx.Route) {
 	wb.registerServices(rt)
 	wb.registerRequests(rt)
 	wb.registerSLA(rt)
+	wb.registerCMDB(rt)
 	rt.Handle("GET /tokens", auth.TokenOwn, wb.tokens)
 	wb.post(rt, "POST /tokens", auth.TokenOwn, wb.createToken)
 	wb.post(rt, "POST /tokens/{id}/revoke", auth.TokenOwn, wb.revokeToken)
