@@ -2,7 +2,12 @@ package cmdb
 
 import (
 	"context"
-	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"steward/internal/problem"
 )
 
 // ImpactState is how a CI fares in an impact analysis.
@@ -63,11 +68,371 @@ type ImpactResult struct {
 	Truncated bool `json:"truncated"`
 }
 
-// ErrUnknownCI is returned when a queried CI does not exist.
-var ErrUnknownCI = errors.New("no such CI")
+// states, ordered so that a CI's state only ever rises during a walk.
+const (
+	sAvailable uint8 = iota
+	sDegraded
+	sUnknown
+	sFailed
+)
+
+var stateNames = [...]ImpactState{"", Degraded, Unknown, Failed}
+
+// scratch is per-walk memory, reused across walks.
+type scratch struct {
+	state   []uint8
+	depth   []int32
+	parent  []int32
+	touched []int32
+	queue   []int32
+	counts  map[int32]*[4]int32 // cluster → members per state
+}
+
+var scratchPool sync.Pool
+
+func getScratch(n int) *scratch {
+	sc, _ := scratchPool.Get().(*scratch)
+	if sc == nil {
+		sc = &scratch{counts: map[int32]*[4]int32{}}
+	}
+	if len(sc.state) < n {
+		sc.state = make([]uint8, n+n/8)
+		sc.depth = make([]int32, len(sc.state))
+		sc.parent = make([]int32, len(sc.state))
+	}
+	return sc
+}
+
+func putScratch(sc *scratch) {
+	for _, n := range sc.touched {
+		sc.state[n], sc.depth[n], sc.parent[n] = 0, 0, 0
+	}
+	sc.touched, sc.queue = sc.touched[:0], sc.queue[:0]
+	clear(sc.counts)
+	scratchPool.Put(sc)
+}
 
 // Impact runs an impact analysis on the in-memory graph, after bringing
 // it up to date with the database.
+//
+// Downstream, a failing CI fails every CI that depends on it or runs on it
+// (and every CI it is used by or hosts); a degraded or unknown provider
+// makes its consumers degraded or unknown. A cluster or pool is failed when
+// at least its redundancy threshold of members are failed (any one member
+// without a rule), unknown when failed and unknown members together reach
+// the threshold, and degraded when any member is failed, unknown or
+// degraded below it. A CI takes the worst state any path gives it, and its
+// path is the chain that gave it. connected_to never propagates. Cycles are
+// walked once per state change, so they end.
+//
+// Upstream lists what the queried CIs depend on, directly or through
+// others (providers, and the members of clusters), each as unknown: a
+// candidate cause until someone checks it.
 func (s *Service) Impact(ctx context.Context, q ImpactQuery) (ImpactResult, error) {
-	return ImpactResult{}, errors.New("not implemented yet")
+	if q.Direction == "" {
+		q.Direction = Down
+	}
+	v := problem.NewInvalid()
+	if q.Direction != Down && q.Direction != Up {
+		v.Add("direction", "must be down or up")
+	}
+	if q.Depth < 0 || q.Depth > MaxDepth {
+		v.Add("depth", "must be between 1 and %d", MaxDepth)
+	}
+	if q.Depth == 0 {
+		q.Depth = MaxDepth
+	}
+	if q.Limit <= 0 || q.Limit > MaxItems {
+		q.Limit = MaxItems
+	}
+	if len(q.Failed) == 0 {
+		v.Add("failed", "name at least one CI")
+	}
+	if len(q.Failed)+len(q.Unknown) > MaxInput {
+		v.Add("failed", "at most %d CIs", MaxInput)
+	}
+	if q.Direction == Up && len(q.Unknown) > 0 {
+		v.Add("unknown", "only a downstream analysis takes unknown CIs")
+	}
+	if err := v.Err(); err != nil {
+		return ImpactResult{}, err
+	}
+	var (
+		res      ImpactResult
+		services []int64
+		nodes    []int32
+		names    map[int32]string
+	)
+	err := s.withGraph(ctx, func(g *graph) error {
+		h := s.graph
+		names = h.typeNames
+		start := make([]int32, 0, len(q.Failed)+len(q.Unknown))
+		unknownStart := len(q.Failed)
+		missing := problem.NewInvalid()
+		for i, list := range [][]int64{q.Failed, q.Unknown} {
+			field := [...]string{"failed", "unknown"}[i]
+			for j, id := range list {
+				n, ok := g.idx[id]
+				if !ok {
+					missing.Add(fmt.Sprintf("%s[%d]", field, j), "no CI with id %d", id)
+					continue
+				}
+				start = append(start, n)
+			}
+		}
+		if err := missing.Err(); err != nil {
+			return err
+		}
+		sc := getScratch(len(g.ids))
+		defer putScratch(sc)
+		if q.Direction == Down {
+			walkDown(g, sc, start, unknownStart, int32(q.Depth))
+		} else {
+			walkUp(g, sc, start, int32(q.Depth))
+		}
+		roots := map[int32]bool{}
+		for _, n := range start {
+			roots[n] = true
+		}
+		for _, n := range sc.touched {
+			if roots[n] || sc.state[n] == sAvailable {
+				continue
+			}
+			nodes = append(nodes, n)
+		}
+		sort.Slice(nodes, func(i, j int) bool {
+			a, b := nodes[i], nodes[j]
+			if sc.depth[a] != sc.depth[b] {
+				return sc.depth[a] < sc.depth[b]
+			}
+			if sc.state[a] != sc.state[b] {
+				return sc.state[a] > sc.state[b]
+			}
+			return g.ids[a] < g.ids[b]
+		})
+		res.Total = len(nodes)
+		custs := map[int64]bool{}
+		item := func(n int32) ImpactItem {
+			it := ImpactItem{CIID: g.ids[n], Type: names[g.typ[n]], State: stateNames[sc.state[n]], Depth: int(sc.depth[n])}
+			var path []int64
+			for x := n; ; x = sc.parent[x] - 1 {
+				path = append(path, g.ids[x])
+				if sc.parent[x] == 0 {
+					break
+				}
+			}
+			for i, j := 0, len(path)-1; i < j; i, j = i+1, j-1 {
+				path[i], path[j] = path[j], path[i]
+			}
+			it.Path = path
+			return it
+		}
+		for i, n := range nodes {
+			if c := g.cust[n]; c != 0 {
+				custs[c] = true
+			}
+			isService := g.typ[n] == h.bsType && h.bsType != 0
+			if svc, ok := g.svc[n]; ok {
+				isService = true
+				services = append(services, svc)
+			}
+			if isService {
+				res.Services = append(res.Services, item(n))
+			}
+			if i < q.Limit {
+				res.Items = append(res.Items, item(n))
+			}
+		}
+		res.Truncated = len(nodes) > q.Limit
+		for c := range custs {
+			res.Customers = append(res.Customers, c)
+		}
+		return nil
+	})
+	if err != nil {
+		return ImpactResult{}, err
+	}
+	if err := s.nameItems(ctx, res.Items, res.Services); err != nil {
+		return ImpactResult{}, err
+	}
+	if err := s.serviceCustomers(ctx, services, &res); err != nil {
+		return ImpactResult{}, err
+	}
+	if res.Items == nil {
+		res.Items = []ImpactItem{}
+	}
+	if res.Services == nil {
+		res.Services = []ImpactItem{}
+	}
+	sort.Slice(res.Customers, func(i, j int) bool { return res.Customers[i] < res.Customers[j] })
+	if res.Customers == nil {
+		res.Customers = []int64{}
+	}
+	return res, nil
+}
+
+// raise lifts node n to state st when that is worse than what it has,
+// recording why, and keeps the member counts of its clusters.
+func raise(g *graph, sc *scratch, n int32, st uint8, from int32, depth int32) {
+	old := sc.state[n]
+	if st <= old {
+		return
+	}
+	if old == sAvailable && sc.depth[n] == 0 && sc.parent[n] == 0 {
+		sc.touched = append(sc.touched, n)
+	}
+	for _, k := range g.clusters[n] {
+		c := sc.counts[k]
+		if c == nil {
+			c = &[4]int32{int32(len(g.members[k]))}
+			sc.counts[k] = c
+		}
+		c[old]--
+		c[st]++
+	}
+	sc.state[n], sc.depth[n], sc.parent[n] = st, depth, from+1 // parent 0 is "none"
+	sc.queue = append(sc.queue, n)
+}
+
+func walkDown(g *graph, sc *scratch, start []int32, unknownStart int, maxDepth int32) {
+	for i, n := range start {
+		st := sFailed
+		if i >= unknownStart {
+			st = sUnknown
+		}
+		raise(g, sc, n, st, -1, 0)
+	}
+	for head := 0; head < len(sc.queue); head++ {
+		n := sc.queue[head]
+		d := sc.depth[n]
+		if d >= maxDepth {
+			continue
+		}
+		st := sc.state[n]
+		for _, c := range g.out[n] {
+			raise(g, sc, c, st, n, d+1)
+		}
+		for _, k := range g.clusters[n] {
+			c := sc.counts[k]
+			var red *Redundancy
+			if r, ok := g.red[k]; ok {
+				red = &r
+			}
+			thr := int32(red.Threshold(len(g.members[k])))
+			var kst uint8
+			switch {
+			case c[sFailed] >= thr:
+				kst = sFailed
+			case c[sFailed]+c[sUnknown] >= thr:
+				kst = sUnknown
+			case c[sFailed]+c[sUnknown]+c[sDegraded] > 0:
+				kst = sDegraded
+			}
+			raise(g, sc, k, kst, n, d+1)
+		}
+	}
+}
+
+func walkUp(g *graph, sc *scratch, start []int32, maxDepth int32) {
+	for _, n := range start {
+		raise(g, sc, n, sUnknown, -1, 0)
+	}
+	for head := 0; head < len(sc.queue); head++ {
+		n := sc.queue[head]
+		d := sc.depth[n]
+		if d >= maxDepth {
+			continue
+		}
+		for _, p := range g.in[n] {
+			raise(g, sc, p, sUnknown, n, d+1)
+		}
+		for _, m := range g.members[n] {
+			raise(g, sc, m, sUnknown, n, d+1)
+		}
+	}
+}
+
+// nameItems fills in CI names from the database, a batch at a time.
+func (s *Service) nameItems(ctx context.Context, lists ...[]ImpactItem) error {
+	want := map[int64][]*ImpactItem{}
+	for _, l := range lists {
+		for i := range l {
+			want[l[i].CIID] = append(want[l[i].CIID], &l[i])
+		}
+	}
+	ids := make([]int64, 0, len(want))
+	for id := range want {
+		ids = append(ids, id)
+	}
+	for len(ids) > 0 {
+		batch := ids[:min(len(ids), 500)]
+		ids = ids[len(batch):]
+		args := make([]any, len(batch))
+		for i, id := range batch {
+			args[i] = id
+		}
+		rows, err := s.DB.Query(ctx, `SELECT id, name FROM cis WHERE id IN (`+marks(len(batch))+`)`, args...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id int64
+			var name string
+			if err := rows.Scan(&id, &name); err != nil {
+				rows.Close()
+				return err
+			}
+			for _, it := range want[id] {
+				it.Name = name
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// serviceCustomers adds the customers of impacted catalogue services.
+func (s *Service) serviceCustomers(ctx context.Context, services []int64, res *ImpactResult) error {
+	if len(services) == 0 {
+		return nil
+	}
+	seen := map[int64]bool{}
+	for _, c := range res.Customers {
+		seen[c] = true
+	}
+	for len(services) > 0 {
+		batch := services[:min(len(services), 500)]
+		services = services[len(batch):]
+		args := make([]any, len(batch))
+		for i, id := range batch {
+			args[i] = id
+		}
+		rows, err := s.DB.Query(ctx, `SELECT DISTINCT customer_id FROM service_customers WHERE service_id IN (`+marks(len(batch))+`)`, args...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var c int64
+			if err := rows.Scan(&c); err != nil {
+				rows.Close()
+				return err
+			}
+			if !seen[c] {
+				seen[c] = true
+				res.Customers = append(res.Customers, c)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func marks(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }

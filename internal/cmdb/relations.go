@@ -104,8 +104,24 @@ func RecordChange(ctx context.Context, tx *store.Tx, actor audit.Actor, c Change
 	if at.IsZero() {
 		at = time.Now()
 	}
+	if err := LockHistory(ctx, tx); err != nil {
+		return err
+	}
 	_, err := tx.Exec(ctx, `INSERT INTO ci_history (ci_id, at, actor_id, actor_name, action, field, old_value,
 		new_value, change_ref, related_id, rel_type) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.CIID, store.TS(at), actorID, actor.Name, c.Action, c.Field, c.Old, c.New, c.ChangeRef, related, string(c.RelType))
+	return err
+}
+
+// LockHistory must be taken by every transaction that appends to
+// ci_history before it does (RecordChange does it). On PostgreSQL it
+// serialises history writers until commit, so that history entries become
+// visible in the order of their sequence numbers and no node replaying the
+// history can skip one that commits late. SQLite has one writer anyway.
+func LockHistory(ctx context.Context, tx *store.Tx) error {
+	if tx.Dialect() != store.Postgres {
+		return nil
+	}
+	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(7702006)`)
 	return err
 }
