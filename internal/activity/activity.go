@@ -30,6 +30,13 @@ func Record(ctx context.Context, tx *store.Tx, e Entry) error {
 	if len(data) == 0 {
 		data = json.RawMessage("{}")
 	}
+	if tx.Dialect() == store.Postgres {
+		// Entries must become visible in id order, or a reader paging with
+		// "after the last id I saw" could skip one that commits late.
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(7702007)`); err != nil {
+			return err
+		}
+	}
 	_, err := tx.Exec(ctx, `INSERT INTO activity (at, kind, entity, entity_id, ref, summary, data)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`, store.TS(e.At), e.Kind, e.Entity, e.EntityID, e.Ref, e.Summary, string(data))
 	return err

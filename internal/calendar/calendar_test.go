@@ -209,7 +209,15 @@ func TestAddBusinessDays(t *testing.T) {
 }
 
 func TestNoWorkingTime(t *testing.T) {
-	empty := mustCal(t, Spec{TimeZone: "UTC"})
+	if _, err := Compile(Spec{Name: "x", TimeZone: "UTC"}); err == nil {
+		t.Error("a calendar without windows was accepted")
+	}
+	empty := mustCal(t, Spec{TimeZone: "UTC", Windows: []Window{{"monday", "09:00", "10:00"}}, Holidays: []Holiday{{Date: "2026-01-05", Yearly: true}}})
+	if got := empty.Elapsed(utc(t, "2026-01-05T08:00:00Z"), utc(t, "2026-01-05T11:00:00Z")); got != 0 {
+		t.Errorf("elapsed on a holiday Monday = %s", got)
+	}
+	// Windows, but every date a yearly holiday: nothing can ever be due.
+	empty = mustCal(t, Spec{TimeZone: "UTC", Windows: []Window{{"monday", "09:00", "10:00"}}, Holidays: everyDate()})
 	if _, err := empty.Due(utc(t, "2026-01-01T00:00:00Z"), time.Hour); !errors.Is(err, ErrNoWorkingTime) {
 		t.Errorf("Due on a calendar without windows: %v, want ErrNoWorkingTime", err)
 	}
@@ -320,4 +328,13 @@ func FuzzElapsed(f *testing.F) {
 			}
 		}
 	})
+}
+
+// everyDate is a yearly holiday on every date of the year.
+func everyDate() []Holiday {
+	var hs []Holiday
+	for d := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC); d.Year() == 2024; d = d.AddDate(0, 0, 1) {
+		hs = append(hs, Holiday{Date: d.Format("2006-01-02"), Yearly: true})
+	}
+	return hs
 }

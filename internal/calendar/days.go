@@ -40,10 +40,10 @@ func (c *Calendar) AddBusinessDays(from time.Time, n int) (time.Time, error) {
 			return time.Time{}, ErrNoWorkingTime
 		}
 	}
-	scanned := 0
+	scanned, limit := 0, maxDayScan*((n/250)+1)
 	for n > 0 {
 		day = day.AddDate(0, 0, 1)
-		if scanned++; scanned > maxDayScan*((n/250)+1) {
+		if scanned++; scanned > limit {
 			return time.Time{}, ErrNoWorkingTime
 		}
 		ivs := c.dayIntervals(day)

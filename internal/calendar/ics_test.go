@@ -196,7 +196,7 @@ func TestParseICS(t *testing.T) {
 				t.Fatalf("got  %+v\nwant %+v", got, c.want)
 			}
 			// Whatever is imported must make a valid calendar.
-			s := Spec{Name: "x", TimeZone: "Europe/Berlin", Holidays: got}
+			s := Spec{Name: "x", TimeZone: "Europe/Berlin", Holidays: got, Windows: []Window{{"monday", "09:00", "17:00"}}}
 			s.Normalize()
 			if err := s.Validate(); err != nil {
 				t.Fatalf("imported holidays do not validate: %v", err)

@@ -68,7 +68,7 @@ func weekdayNumber(s string) (int, bool) {
 // parseClock reads HH:MM (00:00-24:00) as seconds since midnight.
 func parseClock(s string) (int32, error) {
 	h, m, ok := strings.Cut(s, ":")
-	if !ok || len(h) != 2 || len(m) != 2 {
+	if !ok || len(h) != 2 || len(m) != 2 || !digits(h) || !digits(m) {
 		return 0, fmt.Errorf("must be a time of day as HH:MM")
 	}
 	hh, err1 := strconv.Atoi(h)
@@ -139,6 +139,9 @@ func (s *Spec) Validate() error {
 	}
 	if len(s.Windows) > MaxWindows {
 		v.Add("windows", "at most %d windows", MaxWindows)
+	}
+	if len(s.Windows) == 0 {
+		v.Add("windows", "a calendar needs at least one working window, or nothing could ever be due")
 	}
 	type placed struct {
 		i int
@@ -219,4 +222,13 @@ func Always24x7() Spec {
 		s.Windows = append(s.Windows, Window{Weekday: d, Start: "00:00", End: "24:00"})
 	}
 	return s
+}
+
+func digits(s string) bool {
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return s != ""
 }

@@ -3,6 +3,7 @@ package sla
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -139,6 +140,13 @@ func (s *Service) TicketChanged(ctx context.Context, tx *store.Tx, at time.Time,
 	var next *time.Time
 	for _, d := range list {
 		changed, err := Apply(d, current[d.ID], before, after, at, cals)
+		if errors.Is(err, calendar.ErrNoWorkingTime) {
+			// A calendar that can never be due must not stop the ticket
+			// from being written; the clock is left as it was.
+			s.Log.Warn("sla: definition skipped, its calendar has no working time", "definition", d.ID, "ticket", after.Number)
+			delete(current, d.ID)
+			continue
+		}
 		if err != nil {
 			return err
 		}
@@ -221,7 +229,7 @@ func latestTimers(ctx context.Context, q store.Querier, kind ticket.Kind, id int
 
 func ticketTimers(ctx context.Context, q store.Querier, kind ticket.Kind, id int64) ([]*Timer, error) {
 	rows, err := q.Query(ctx, `SELECT `+timerColumns+` FROM sla_timers
-		WHERE ticket_kind = ? AND ticket_id = ? ORDER BY definition_id, cycle`, string(kind), id)
+		WHERE ticket_kind = ? AND ticket_id = ? ORDER BY definition_id, cycle`+forUpdate(q), string(kind), id)
 	if err != nil {
 		return nil, err
 	}
@@ -362,7 +370,7 @@ func (s *Service) recompute(ctx context.Context, tx *store.Tx, where string, arg
 	if err != nil {
 		return 0, err
 	}
-	rows, err := tx.Query(ctx, `SELECT `+timerColumns+` FROM sla_timers WHERE `+where+` AND stopped_at IS NULL`, arg)
+	rows, err := tx.Query(ctx, `SELECT `+timerColumns+` FROM sla_timers WHERE `+where+` AND stopped_at IS NULL ORDER BY id`+forUpdate(tx), arg)
 	if err != nil {
 		return 0, err
 	}
@@ -397,11 +405,18 @@ func (s *Service) recompute(ctx context.Context, tx *store.Tx, where string, arg
 			if err != nil {
 				return 0, err
 			}
-			if _, err := Apply(d, t, snap, snap, now, cals); err != nil {
+			if _, err := Apply(d, t, snap, snap, now, cals); err != nil && !errors.Is(err, calendar.ErrNoWorkingTime) {
 				return 0, err
 			}
 		default:
-			if err := t.Schedule(cals, d.Warnings, now); err != nil {
+			// The calendar changed: a target in business days and the
+			// original due instant depend on it too.
+			if t.Goal >= 0 && t.Goal < len(d.Goals) {
+				if err := t.setGoal(d, t.Goal, cals); err != nil && !errors.Is(err, calendar.ErrNoWorkingTime) {
+					return 0, err
+				}
+			}
+			if err := t.Schedule(cals, d.Warnings, now); err != nil && !errors.Is(err, calendar.ErrNoWorkingTime) {
 				return 0, err
 			}
 		}
@@ -527,4 +542,14 @@ func (s *Service) Views(ctx context.Context, kind ticket.Kind, id int64) ([]Time
 		return a.StartedAt.After(b.StartedAt)
 	})
 	return out, nil
+}
+
+// forUpdate locks the rows a writing transaction reads on PostgreSQL, so
+// that a concurrent escalation, recompute or ticket change waits instead of
+// writing back a stale timer. SQLite has one writer and needs no lock.
+func forUpdate(q store.Querier) string {
+	if _, isTx := q.(*store.Tx); isTx && q.Dialect() == store.Postgres {
+		return " FOR UPDATE"
+	}
+	return ""
 }

@@ -81,6 +81,20 @@ func (w *engineWorld) change(t *testing.T, at time.Time, before, after *ticket.S
 	}
 }
 
+// sweep runs the escalation job at a Berlin wall time, claiming the
+// pending sweep first as the worker would.
+func (w *engineWorld) sweep(t *testing.T, at string) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := w.e.DB.Exec(ctx, `UPDATE jobs SET state = 'running' WHERE kind = ? AND state = 'pending'`, EscalateJob); err != nil {
+		t.Fatal(err)
+	}
+	w.svc.Now = func() time.Time { return bt(t, at) }
+	if err := w.svc.Escalate(ctx, jobs.Job{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func (w *engineWorld) timers(t *testing.T, id int64, now time.Time) []Timer {
 	t.Helper()
 	w.svc.Now = func() time.Time { return now }
@@ -133,10 +147,7 @@ func TestEngineStoresTimersAndEscalates(t *testing.T) {
 		wantTime(t, "due_at", ts[0].DueAt, "2026-11-24 13:00")
 
 		// Escalation at 12:00 raises 50% (Monday 13:00) and 75% (Tuesday 11:00).
-		w.svc.Now = func() time.Time { return bt(t, "2026-11-24 12:00") }
-		if err := w.svc.Escalate(ctx, jobs.Job{}); err != nil {
-			t.Fatal(err)
-		}
+		w.sweep(t, "2026-11-24 12:00")
 		acts, err := activity.List(ctx, e.DB, activity.Filter{})
 		if err != nil {
 			t.Fatal(err)
@@ -151,10 +162,7 @@ func TestEngineStoresTimersAndEscalates(t *testing.T) {
 		if !pending.Equal(bt(t, "2026-11-24 12:12")) { // 90% of 8h = 7h12m
 			t.Errorf("next sweep at %s, want the 90%% instant 12:12 Berlin", pending.Time)
 		}
-		w.svc.Now = func() time.Time { return bt(t, "2026-11-24 13:00") }
-		if err := w.svc.Escalate(ctx, jobs.Job{}); err != nil {
-			t.Fatal(err)
-		}
+		w.sweep(t, "2026-11-24 13:00")
 		acts, _ = activity.List(ctx, e.DB, activity.Filter{After: acts[1].ID})
 		if len(acts) != 2 || acts[0].Kind != "sla.warning" || acts[1].Kind != "sla.breach" || acts[1].Ref == "" {
 			t.Fatalf("activity at the due instant: %+v", acts)
@@ -165,10 +173,7 @@ func TestEngineStoresTimersAndEscalates(t *testing.T) {
 		if notes != 4 || notifications != 4 {
 			t.Errorf("journal entries %d, notifications %d; want 4 each", notes, notifications)
 		}
-		w.svc.Now = func() time.Time { return bt(t, "2026-11-24 14:00") }
-		if err := w.svc.Escalate(ctx, jobs.Job{}); err != nil {
-			t.Fatal(err)
-		}
+		w.sweep(t, "2026-11-24 14:00")
 		if more, _ := activity.List(ctx, e.DB, activity.Filter{After: acts[1].ID}); len(more) != 0 {
 			t.Errorf("raised again: %+v", more)
 		}

@@ -26,7 +26,13 @@ func (s *Service) Escalate(ctx context.Context, _ jobs.Job) error {
 		}
 		for _, id := range ids {
 			if err := s.DB.InTx(ctx, func(tx *store.Tx) error { return s.escalateOne(ctx, tx, id, now) }); err != nil {
-				return fmt.Errorf("sla timer %d: %w", id, err)
+				// One bad timer must not hold up the others: it is looked
+				// at again in a minute.
+				s.Log.Error("sla: escalating a timer", "timer", id, "err", err)
+				if _, err := s.DB.Exec(ctx, `UPDATE sla_timers SET next_event_at = ? WHERE id = ?`,
+					store.TS(now.Add(time.Minute)), id); err != nil {
+					return fmt.Errorf("sla timer %d: %w", id, err)
+				}
 			}
 		}
 		if len(ids) < 200 {
@@ -36,9 +42,9 @@ func (s *Service) Escalate(ctx context.Context, _ jobs.Job) error {
 	return s.scheduleSweep(ctx)
 }
 
-// scheduleSweep sets the pending sweep to the earliest next event. A
-// change committing concurrently either is seen by the query or lowers
-// the run time itself afterwards (jobs.EnqueueEarliest), so none is lost.
+// scheduleSweep makes sure a sweep is pending no later than the earliest
+// next event. It only ever lowers a pending sweep's time: a change that
+// committed an earlier one meanwhile keeps it; an early run is harmless.
 func (s *Service) scheduleSweep(ctx context.Context) error {
 	return s.DB.InTx(ctx, func(tx *store.Tx) error {
 		var next store.Time
@@ -49,7 +55,7 @@ func (s *Service) scheduleSweep(ctx context.Context) error {
 		if next.IsZero() {
 			return nil
 		}
-		return jobs.Enqueue(ctx, tx, EscalateJob, escalateKey, next.Time, struct{}{})
+		return jobs.EnqueueEarliest(ctx, tx, EscalateJob, escalateKey, next.Time)
 	})
 }
 
@@ -72,7 +78,7 @@ func dueTimers(ctx context.Context, q store.Querier, now time.Time, n int) ([]in
 }
 
 func (s *Service) escalateOne(ctx context.Context, tx *store.Tx, id int64, now time.Time) error {
-	t, err := scanTimer(tx.QueryRow(ctx, `SELECT `+timerColumns+` FROM sla_timers WHERE id = ?`, id))
+	t, err := scanTimer(tx.QueryRow(ctx, `SELECT `+timerColumns+` FROM sla_timers WHERE id = ?`+forUpdate(tx), id))
 	if err != nil {
 		return store.ScanErr(err)
 	}
@@ -88,7 +94,7 @@ func (s *Service) escalateOne(ctx context.Context, tx *store.Tx, id int64, now t
 		warnings = d.Warnings
 	}
 	var evs []Event
-	if t.Open() {
+	if t.State != Cancelled {
 		evs, err = t.Escalate(s.calendars(ctx, tx), warnings, now)
 		if err != nil {
 			return err

@@ -24,8 +24,11 @@ type Service struct {
 	defs *defCache
 }
 
+// cachedCalendar is keyed by the calendar's content, not its version: a
+// version read inside a transaction that later rolls back could otherwise
+// stand for different content once another writer reaches that number.
 type cachedCalendar struct {
-	version int
+	content string
 	cal     *calendar.Calendar
 }
 
@@ -52,10 +55,11 @@ func (s *Service) Calendar(ctx context.Context, q store.Querier, id int64) (*cal
 	if err != nil {
 		return nil, store.ScanErr(err)
 	}
+	content := zone + "\x00" + win + "\x00" + hols
 	s.mu.Lock()
 	c, ok := s.cals[id]
 	s.mu.Unlock()
-	if ok && c.version == version {
+	if ok && c.content == content {
 		return c.cal, nil
 	}
 	spec := calendar.Spec{Name: fmt.Sprint(id), TimeZone: zone}
@@ -70,7 +74,7 @@ func (s *Service) Calendar(ctx context.Context, q store.Querier, id int64) (*cal
 		return nil, fmt.Errorf("calendar %d: %w", id, err)
 	}
 	s.mu.Lock()
-	s.cals[id] = cachedCalendar{version, cal}
+	s.cals[id] = cachedCalendar{content, cal}
 	s.mu.Unlock()
 	return cal, nil
 }

@@ -131,16 +131,21 @@ func Apply(d *Definition, cur *Timer, prev, s *ticket.Snapshot, at time.Time, ca
 	var changed []*Timer
 	if cur != nil && cur.Open() {
 		switch {
-		case !applies || !hasGoal || Holds(d.Conditions.Cancel, vals):
+		case !applies || Holds(d.Conditions.Cancel, vals):
 			cur.stop(at)
 			cur.State = Cancelled
 		case Holds(d.Conditions.Stop, vals):
 			cur.stop(at)
+		case !hasGoal:
+			// No goal fits the ticket now (say, a priority without a
+			// target): the clock waits, keeping what it counted, rather
+			// than being cancelled and started afresh later.
+			cur.closeSegment(at)
 		default:
-			if gi != cur.Goal {
-				if err := cur.setGoal(d, gi, cals); err != nil {
-					return nil, err
-				}
+			// The goal is applied again even when its index is the same:
+			// its target or calendar may have been edited.
+			if err := cur.setGoal(d, gi, cals); err != nil {
+				return nil, err
 			}
 			pause := Holds(d.Conditions.Pause, vals)
 			if pause && cur.running() {
@@ -352,7 +357,15 @@ func (t *Timer) reach(cal *calendar.Calendar, amount time.Duration, now time.Tim
 // pending lists the warnings and the breach reached by now and not yet
 // raised, and the next future instant at which one will be reached.
 func (t *Timer) pending(cal *calendar.Calendar, warnings []int, now time.Time) ([]Event, *time.Time) {
-	if t.StoppedAt != nil || t.State == Cancelled || t.Warned >= 100 {
+	if t.State == Cancelled || t.Warned >= 100 {
+		return nil, nil
+	}
+	if t.StoppedAt != nil {
+		// A breach reached before the clock stopped is raised even when
+		// no sweep ran in between (the worker was down, say).
+		if t.BreachedAt != nil {
+			return []Event{{Kind: "sla.breach", Percent: 100, At: *t.BreachedAt}}, nil
+		}
 		return nil, nil
 	}
 	var evs []Event
@@ -406,6 +419,7 @@ func (t *Timer) Schedule(cals Calendars, warnings []int, now time.Time) error {
 	if err != nil {
 		return err
 	}
+	t.unwarn(cal, warnings, now)
 	evs, next := t.pending(cal, warnings, now)
 	if len(evs) > 0 {
 		n := now.UTC()
@@ -413,6 +427,28 @@ func (t *Timer) Schedule(cals Calendars, warnings []int, now time.Time) error {
 	}
 	t.NextEventAt = next
 	return nil
+}
+
+// unwarn lowers Warned to what the timer has still reached, after a goal
+// switch or a calendar change moved its target: a breach or warning that
+// no longer holds may then be raised again when it happens anew.
+func (t *Timer) unwarn(cal *calendar.Calendar, warnings []int, now time.Time) {
+	if t.Warned == 0 {
+		return
+	}
+	if t.Warned >= 100 && t.BreachedAt != nil {
+		return
+	}
+	reached := 0
+	for _, p := range warnings {
+		if p > t.Warned {
+			break
+		}
+		if w := t.reach(cal, t.Target*time.Duration(p)/100, now); w != nil && !w.After(now) {
+			reached = p
+		}
+	}
+	t.Warned = reached
 }
 
 // Escalate returns the warnings and the breach an open timer has reached

@@ -376,3 +376,66 @@ func TestDefinitionAddedLaterStartsNoClock(t *testing.T) {
 		t.Errorf("a reopen should start the clock: %d timers", len(c.timers))
 	}
 }
+
+func TestEditedTargetAppliesToOpenTimers(t *testing.T) {
+	def := resolutionDef(byPriority("P4", "5bd"))
+	c := newClock(t, def, "2026-11-23 09:00", "P4")
+	edited := resolutionDef(byPriority("P4", "1h"))
+	c.def = edited
+	c.apply("2026-11-23 09:30") // what a recompute does: the same ticket, now
+	x := c.at("2026-11-23 09:30")
+	if x.TargetSeconds != 3600 {
+		t.Fatalf("target after editing the goal: %ds", x.TargetSeconds)
+	}
+	wantTimer(t, x, Running, 30*time.Minute, "2026-11-23 10:00", "")
+}
+
+func TestBreachRaisedAgainAfterGoalSwitch(t *testing.T) {
+	def := resolutionDef(byPriority("P1", "4h"), byPriority("P3", "8h"))
+	c := newClock(t, def, "2026-11-23 09:00", "P1")
+	x := c.last()
+	evs, _ := x.Escalate(c.cals, nil, bt(t, "2026-11-23 13:30"))
+	if len(evs) != 1 || evs[0].Kind != "sla.breach" {
+		t.Fatalf("first breach: %+v", evs)
+	}
+	c.snap.Priority = "P3" // 8h: no longer breached
+	c.apply("2026-11-23 14:00")
+	if x.State != Running || x.Warned >= 100 {
+		t.Fatalf("after lowering the priority: %s warned %d", x.State, x.Warned)
+	}
+	evs, _ = x.Escalate(c.cals, nil, bt(t, "2026-11-24 10:00"))
+	if len(evs) != 1 || evs[0].Kind != "sla.breach" || !evs[0].At.Equal(bt(t, "2026-11-24 09:00")) {
+		t.Fatalf("the new breach was not raised: %+v", evs)
+	}
+}
+
+func TestBreachRaisedWhenStoppedBeforeTheSweep(t *testing.T) {
+	c := newClock(t, resolutionDef(byPriority("P1", "1h")), "2026-11-23 09:00", "P1")
+	c.state("2026-11-23 10:01", "resolved")
+	x := c.last()
+	if x.NextEventAt == nil {
+		t.Fatal("a stopped, breached, unraised timer is not scheduled")
+	}
+	evs, _ := x.Escalate(c.cals, nil, bt(t, "2026-11-23 10:05"))
+	if len(evs) != 1 || evs[0].Kind != "sla.breach" || !evs[0].At.Equal(bt(t, "2026-11-23 10:00")) {
+		t.Fatalf("events: %+v", evs)
+	}
+	if evs, _ = x.Escalate(c.cals, nil, bt(t, "2026-11-23 11:00")); len(evs) != 0 || x.NextEventAt != nil {
+		t.Errorf("raised twice: %+v", evs)
+	}
+}
+
+func TestNoGoalWaitsInsteadOfRestarting(t *testing.T) {
+	c := newClock(t, resolutionDef(byPriority("P3", "8h")), "2026-11-23 09:00", "P3")
+	c.snap.Priority = "P4" // no goal for P4
+	c.apply("2026-11-23 15:00")
+	if x := c.at("2026-11-23 16:00"); x.State != Paused || x.Elapsed != 6*time.Hour {
+		t.Fatalf("without a goal: %s %s", x.State, x.Elapsed)
+	}
+	c.snap.Priority = "P3"
+	c.apply("2026-11-24 09:00")
+	if len(c.timers) != 1 {
+		t.Fatalf("%d cycles: the clock restarted", len(c.timers))
+	}
+	wantTimer(t, c.at("2026-11-24 10:00"), Running, 7*time.Hour, "2026-11-24 11:00", "")
+}

@@ -35,6 +35,11 @@ CREATE INDEX sla_timers_open_definition ON sla_timers (definition_id) WHERE stop
 CREATE INDEX sla_timers_next_event ON sla_timers (next_event_at) WHERE next_event_at IS NOT NULL;
 CREATE INDEX sla_timers_due ON sla_timers (due_at) WHERE stopped_at IS NULL AND running;
 CREATE INDEX sla_timers_decided ON sla_timers (decided_at, agreement_id);
+-- For the foreign keys: deleting a definition, calendar or agreement must
+-- not scan every timer.
+CREATE INDEX sla_timers_definition ON sla_timers (definition_id);
+CREATE INDEX sla_timers_calendar ON sla_timers (calendar_id);
+CREATE INDEX sla_timers_agreement ON sla_timers (agreement_id);
 
 CREATE TABLE activity (
     id           INTEGER PRIMARY KEY AUTOINCREMENT,
