@@ -38,14 +38,12 @@ func (s *Service) definitions(ctx context.Context, q store.Querier) (*defCache, 
 	)
 	var agrN, agrVersions int64
 	var agrLast store.Time
-	err := q.QueryRow(ctx, `SELECT count(*), coalesce(sum(version), 0), coalesce(max(id), 0), max(updated_at)
-		FROM sla_definitions`).Scan(&n, &versions, &maxID, &last)
-	if err == nil {
-		// Agreements count too: deactivating one, or moving an SLA to
-		// another customer, changes what its definitions measure.
-		err = q.QueryRow(ctx, `SELECT count(*), coalesce(sum(version), 0), max(updated_at) FROM agreements`).
-			Scan(&agrN, &agrVersions, &agrLast)
-	}
+	// One round trip: definitions and agreements (deactivating one, or
+	// moving an SLA to another customer, changes what is measured).
+	err := q.QueryRow(ctx, `SELECT d.n, d.v, d.m, d.u, a.n, a.v, a.u FROM
+		(SELECT count(*) AS n, coalesce(sum(version), 0) AS v, coalesce(max(id), 0) AS m, max(updated_at) AS u FROM sla_definitions) d,
+		(SELECT count(*) AS n, coalesce(sum(version), 0) AS v, max(updated_at) AS u FROM agreements) a`).
+		Scan(&n, &versions, &maxID, &last, &agrN, &agrVersions, &agrLast)
 	if err != nil {
 		return nil, err
 	}
