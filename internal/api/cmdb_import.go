@@ -1,5 +1,140 @@
 package api
 
-import "steward/internal/httpx"
+import (
+	"bytes"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
 
-func (a *API) registerCIImport(rt *httpx.Router) {}
+	"steward/internal/auth"
+	"steward/internal/cmdb"
+	"steward/internal/httpx"
+	"steward/internal/problem"
+)
+
+// MaxImportBody caps the body of an import; larger files go through the
+// command line (steward import cis), which has no limit.
+const MaxImportBody = 32 << 20
+
+// registerCIImport adds the import and export of CIs.
+func (a *API) registerCIImport(rt *httpx.Router) {
+	rt.Handle("POST /api/v1/cis/import", auth.CIWrite, a.importCIs)
+	rt.Handle("GET /api/v1/cis/export", auth.CIRead, a.exportCIs)
+}
+
+func (a *API) importCIs(w http.ResponseWriter, r *http.Request) {
+	q := newQuery(r, "dry_run", "continue_on_error", "records", "change_ref")
+	dryRun, keepGoing := q.boolean("dry_run"), q.boolean("continue_on_error")
+	records := q.str("records", 20)
+	if records != "" && records != "cis" && records != "relationships" {
+		q.fields["records"] = "must be cis or relationships"
+	}
+	changeRef := q.str("change_ref", problem.MaxShort)
+	if err := q.err(); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	format, ok := importFormat(r.Header.Get("Content-Type"))
+	if !ok {
+		writeError(w, http.StatusUnsupportedMediaType, "unsupported_media_type", "Content-Type must be text/csv or application/json", nil)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxImportBody))
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		a.fail(w, r, &tooLarge{limit: MaxImportBody})
+		return
+	} else if err != nil {
+		a.fail(w, r, &malformed{msg: "could not read the request body"})
+		return
+	}
+	opts := cmdb.ImportOptions{DryRun: dryRun != nil && *dryRun, ContinueOnError: keepGoing != nil && *keepGoing, ChangeRef: changeRef}
+	if records == "relationships" {
+		opts.Relationships, opts.RelFormat = bytes.NewReader(body), format
+	} else {
+		opts.CIs, opts.CIFormat = bytes.NewReader(body), format
+	}
+	rep, err := a.CMDB.Import(r.Context(), httpx.Principal(r).Actor(), opts)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	status := http.StatusOK
+	if !rep.Committed && !rep.DryRun {
+		status = http.StatusUnprocessableEntity
+	}
+	writeJSON(w, status, rep)
+}
+
+// importFormat reads a body's format from its media type.
+func importFormat(ct string) (cmdb.DataFormat, bool) {
+	mt, _, err := mime.ParseMediaType(ct)
+	switch {
+	case err != nil:
+		return "", false
+	case mt == "text/csv":
+		return cmdb.FormatCSV, true
+	case mt == "application/json", mt == "application/x-ndjson", mt == "application/jsonl", strings.HasSuffix(mt, "+json"):
+		return cmdb.FormatJSON, true
+	}
+	return "", false
+}
+
+func (a *API) exportCIs(w http.ResponseWriter, r *http.Request) {
+	q := newQuery(r, "format", "type", "status")
+	format := cmdb.DataFormat(q.str("format", 10))
+	switch format {
+	case "":
+		format = cmdb.FormatCSV
+	case cmdb.FormatCSV, cmdb.FormatJSON:
+	default:
+		q.fields["format"] = "must be csv or json"
+	}
+	f := cmdb.ExportFilter{Type: q.str("type", problem.MaxName), Status: cmdb.Status(q.str("status", 20))}
+	if f.Status != "" && !f.Status.Valid() {
+		q.fields["status"] = "must be one of planned, in_use, maintenance, retired"
+	}
+	if err := q.err(); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	// Headers go out with the first row; a filter naming an unknown type
+	// must fail before, so the export is written to a buffer until then.
+	sw := &exportStart{w: w, format: format}
+	if _, err := a.CMDB.Export(r.Context(), sw, f, format); err != nil {
+		if sw.started {
+			a.Log.Error("api: export broke off", "err", err)
+			return
+		}
+		var inv *problem.Invalid
+		if errors.As(err, &inv) {
+			err = &malformed{msg: "some query parameters are not valid", fields: inv.Fields}
+		}
+		a.fail(w, r, err)
+	}
+}
+
+// exportStart sets the response headers before the first byte of an export.
+type exportStart struct {
+	w       http.ResponseWriter
+	format  cmdb.DataFormat
+	started bool
+}
+
+func (s *exportStart) Write(p []byte) (int, error) {
+	if !s.started {
+		s.started = true
+		h := s.w.Header()
+		if s.format == cmdb.FormatJSON {
+			h.Set("Content-Type", "application/json")
+			h.Set("Content-Disposition", `attachment; filename="cis.json"`)
+		} else {
+			h.Set("Content-Type", "text/csv; charset=utf-8")
+			h.Set("Content-Disposition", `attachment; filename="cis.csv"`)
+		}
+		s.w.WriteHeader(http.StatusOK)
+	}
+	return s.w.Write(p)
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 
+	"steward/internal/auth"
+	"steward/internal/httpx"
 	"steward/internal/incident"
 	"steward/internal/request"
 	"steward/internal/sla"
@@ -18,7 +20,14 @@ type IncidentWithSLA struct {
 	SLA []sla.Timer `json:"sla"`
 }
 
+// seesTimers: timers (OLAs and contracts among them) are for staff who
+// read service levels; everyone else gets an empty list.
+func seesTimers(r *http.Request) bool { return httpx.Principal(r).Can(auth.SLARead) }
+
 func (a *API) withSLA(r *http.Request, inc incident.Incident) (IncidentWithSLA, error) {
+	if !seesTimers(r) {
+		return IncidentWithSLA{inc, []sla.Timer{}}, nil
+	}
 	ts, err := a.SLA.Timers(r.Context(), ticket.Incident, inc.ID)
 	if ts == nil {
 		ts = []sla.Timer{}
@@ -31,9 +40,12 @@ func (a *API) listWithSLA(r *http.Request, items []incident.Incident) ([]Inciden
 	for i, inc := range items {
 		ids[i] = inc.ID
 	}
-	m, err := a.SLA.TimersFor(r.Context(), ticket.Incident, ids)
-	if err != nil {
-		return nil, err
+	m := map[int64][]sla.Timer{}
+	if seesTimers(r) {
+		var err error
+		if m, err = a.SLA.TimersFor(r.Context(), ticket.Incident, ids); err != nil {
+			return nil, err
+		}
 	}
 	out := make([]IncidentWithSLA, len(items))
 	for i, inc := range items {
@@ -48,15 +60,19 @@ func (a *API) listWithSLA(r *http.Request, items []incident.Incident) ([]Inciden
 
 // incidentHook stores the answer to a create for Idempotency-Key replay,
 // timers included, as read inside the creating transaction.
-func (a *API) incidentHook(id *idem) incident.InTxHook {
+func (a *API) incidentHook(r *http.Request, id *idem) incident.InTxHook {
 	save := storeHook[IncidentWithSLA](id, http.StatusCreated)
 	if save == nil {
 		return nil
 	}
+	sees := seesTimers(r)
 	return func(ctx context.Context, tx *store.Tx, inc incident.Incident) error {
-		ts, err := a.SLA.TimersIn(ctx, tx, ticket.Incident, inc.ID)
-		if err != nil {
-			return err
+		var ts []sla.Timer
+		var err error
+		if sees {
+			if ts, err = a.SLA.TimersIn(ctx, tx, ticket.Incident, inc.ID); err != nil {
+				return err
+			}
 		}
 		if ts == nil {
 			ts = []sla.Timer{}
@@ -74,10 +90,13 @@ type RequestWithSLA struct {
 
 // requestOut writes a request with its timers.
 func (a *API) requestOut(w http.ResponseWriter, r *http.Request, status int, req request.Request) {
-	ts, err := a.SLA.Timers(r.Context(), ticket.Request, req.ID)
-	if err != nil {
-		a.fail(w, r, err)
-		return
+	var ts []sla.Timer
+	if seesTimers(r) {
+		var err error
+		if ts, err = a.SLA.Timers(r.Context(), ticket.Request, req.ID); err != nil {
+			a.fail(w, r, err)
+			return
+		}
 	}
 	if ts == nil {
 		ts = []sla.Timer{}
@@ -90,9 +109,12 @@ func (a *API) requestsWithSLA(r *http.Request, items []request.Request) ([]Reque
 	for i, x := range items {
 		ids[i] = x.ID
 	}
-	m, err := a.SLA.TimersFor(r.Context(), ticket.Request, ids)
-	if err != nil {
-		return nil, err
+	m := map[int64][]sla.Timer{}
+	if seesTimers(r) {
+		var err error
+		if m, err = a.SLA.TimersFor(r.Context(), ticket.Request, ids); err != nil {
+			return nil, err
+		}
 	}
 	out := make([]RequestWithSLA, len(items))
 	for i, x := range items {
@@ -107,15 +129,19 @@ func (a *API) requestsWithSLA(r *http.Request, items []request.Request) ([]Reque
 
 // requestHook stores the answer to a submission for Idempotency-Key
 // replay, timers included, as read inside the submitting transaction.
-func (a *API) requestHook(id *idem) func(ctx context.Context, tx *store.Tx, req request.Request) error {
+func (a *API) requestHook(r *http.Request, id *idem) func(ctx context.Context, tx *store.Tx, req request.Request) error {
 	save := storeHook[RequestWithSLA](id, http.StatusCreated)
 	if save == nil {
 		return nil
 	}
+	sees := seesTimers(r)
 	return func(ctx context.Context, tx *store.Tx, req request.Request) error {
-		ts, err := a.SLA.TimersIn(ctx, tx, ticket.Request, req.ID)
-		if err != nil {
-			return err
+		var ts []sla.Timer
+		var err error
+		if sees {
+			if ts, err = a.SLA.TimersIn(ctx, tx, ticket.Request, req.ID); err != nil {
+				return err
+			}
 		}
 		if ts == nil {
 			ts = []sla.Timer{}

@@ -26,7 +26,7 @@ func (a *API) createIncident(w http.ResponseWriter, r *http.Request) {
 	if idem.replay(w) {
 		return
 	}
-	inc, err := a.Incidents.Create(r.Context(), p, in, a.incidentHook(idem))
+	inc, err := a.Incidents.Create(r.Context(), p, in, a.incidentHook(r, idem))
 	if idem.raced(err) && idem.replay(w) {
 		return
 	}

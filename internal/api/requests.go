@@ -207,7 +207,7 @@ func (h *requestAPI) createRequest(w http.ResponseWriter, r *http.Request) {
 	if idem.replay(relocated{w}) {
 		return
 	}
-	req, err := h.svc.Submit(r.Context(), httpx.Principal(r), in, h.requestHook(idem))
+	req, err := h.svc.Submit(r.Context(), httpx.Principal(r), in, h.requestHook(r, idem))
 	if idem.raced(err) && idem.replay(relocated{w}) {
 		return
 	}

@@ -38,6 +38,9 @@ func commands() map[string]command {
 		"restore": {"replace the SQLite database with a backup: restore --from FILE", restore},
 		"seed":    {"bulk-load incidents for benchmarks: seed --incidents N", seed},
 		"bench":   {"load-test a running server over HTTP: bench --token T", bench},
+		"import":  {"import CIs and relationships from CSV or JSON: import cis FILE [--relationships FILE] [--dry-run]", importCmd},
+		"export":  {"export CIs as CSV or JSON: export cis [--type T] [--status S] [--format csv|json] [--out FILE]", exportCmd},
+		"cmdb":    {"generate a realistic fleet of CIs: cmdb generate --cis N [--seed S] [--out DIR]", cmdbCmd},
 	}
 }
 

@@ -194,22 +194,28 @@ func (s *Service) Impact(ctx context.Context, q ImpactQuery) (ImpactResult, erro
 		for _, n := range start {
 			roots[n] = true
 		}
+		// Nearest first, then worst state, then id: bucket by depth and
+		// sort only the buckets the page needs.
+		var buckets [MaxDepth + 1][]int32
 		for _, n := range sc.touched {
 			if roots[n] || sc.state[n] == sAvailable {
 				continue
 			}
-			nodes = append(nodes, n)
+			buckets[sc.depth[n]] = append(buckets[sc.depth[n]], n)
 		}
-		sort.Slice(nodes, func(i, j int) bool {
-			a, b := nodes[i], nodes[j]
-			if sc.depth[a] != sc.depth[b] {
-				return sc.depth[a] < sc.depth[b]
+		for d := range buckets {
+			bk := buckets[d]
+			if len(nodes) < q.Limit {
+				sort.Slice(bk, func(i, j int) bool {
+					a, b := bk[i], bk[j]
+					if sc.state[a] != sc.state[b] {
+						return sc.state[a] > sc.state[b]
+					}
+					return g.ids[a] < g.ids[b]
+				})
 			}
-			if sc.state[a] != sc.state[b] {
-				return sc.state[a] > sc.state[b]
-			}
-			return g.ids[a] < g.ids[b]
-		})
+			nodes = append(nodes, bk...)
+		}
 		res.Total = len(nodes)
 		custs := map[int64]bool{}
 		item := func(n int32) ImpactItem {
@@ -333,9 +339,19 @@ func walkDown(g *graph, sc *scratch, start []int32, unknownStart int, maxDepth i
 	}
 }
 
+// walkUp is a breadth-first walk against the impact direction; every CI
+// reached is a candidate (unknown). Clusters need no member counts here.
 func walkUp(g *graph, sc *scratch, start []int32, maxDepth int32) {
+	visit := func(n int32, from int32, depth int32) {
+		if sc.state[n] != sAvailable {
+			return
+		}
+		sc.touched = append(sc.touched, n)
+		sc.state[n], sc.depth[n], sc.parent[n] = sUnknown, depth, from+1
+		sc.queue = append(sc.queue, n)
+	}
 	for _, n := range start {
-		raise(g, sc, n, sUnknown, -1, 0)
+		visit(n, -1, 0)
 	}
 	for head := 0; head < len(sc.queue); head++ {
 		n := sc.queue[head]
@@ -344,10 +360,10 @@ func walkUp(g *graph, sc *scratch, start []int32, maxDepth int32) {
 			continue
 		}
 		for _, p := range g.in[n] {
-			raise(g, sc, p, sUnknown, n, d+1)
+			visit(p, n, d+1)
 		}
 		for _, m := range g.members[n] {
-			raise(g, sc, m, sUnknown, n, d+1)
+			visit(m, n, d+1)
 		}
 	}
 }

@@ -137,11 +137,11 @@ func TestImpactDirections(t *testing.T) {
 		for _, n := range []string{"app", "db", "host", "vm", "lib", "consumer", "switch", "peer"} {
 			d.ci(n, "", "")
 		}
-		d.rel("app", DependsOn, "db")      // db failing impacts app
-		d.rel("vm", RunsOn, "host")        // host failing impacts vm
-		d.rel("lib", UsedBy, "consumer")   // lib failing impacts consumer
-		d.rel("switch", Hosts, "peer")     // switch failing impacts peer
-		d.rel("app", ConnectedTo, "peer")  // never propagates
+		d.rel("app", DependsOn, "db")     // db failing impacts app
+		d.rel("vm", RunsOn, "host")       // host failing impacts vm
+		d.rel("lib", UsedBy, "consumer")  // lib failing impacts consumer
+		d.rel("switch", Hosts, "peer")    // switch failing impacts peer
+		d.rel("app", ConnectedTo, "peer") // never propagates
 		d.want(d.impact(Down, 0, []string{"db"}), "app:failed:1:[db app]")
 		d.want(d.impact(Down, 0, []string{"app"}))
 		d.want(d.impact(Down, 0, []string{"host"}), "vm:failed:1:[host vm]")

@@ -22,6 +22,7 @@ type detailView struct {
 	Options  formOptions
 	Services []option
 	SLA      []sla.TimerView // staff only
+	CIs      incidentCIsView // affected CIs, staff only
 
 	Staff, CanUpdate, CanComment, CanNote bool
 
@@ -87,6 +88,10 @@ func (wb *Web) showIncident(w http.ResponseWriter, r *http.Request, status int, 
 			wb.fail(w, r, err)
 			return
 		}
+	}
+	if v.CIs, err = wb.incidentCIs(r, inc); err != nil {
+		wb.fail(w, r, err)
+		return
 	}
 	if v.CanUpdate {
 		if v.Options, err = wb.formOptions(r, true); err != nil {

@@ -95,6 +95,8 @@ CREATE TABLE ci_baselines (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
     name        TEXT NOT NULL,
     note        TEXT NOT NULL DEFAULT '',
+    filter      TEXT,          -- {"type_id", "status", "customer_id"} when the CIs were chosen by filter; NULL when listed
+    ci_count    INTEGER NOT NULL DEFAULT 0,
     created_by  TEXT NOT NULL,
     created_at  TEXT NOT NULL
 );

@@ -1,0 +1,380 @@
+package cmdb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"steward/internal/audit"
+	"steward/internal/store"
+)
+
+// DataFormat is the format of an import or export file.
+type DataFormat string
+
+const (
+	FormatCSV  DataFormat = "csv"
+	FormatJSON DataFormat = "json" // a JSON array of objects, or JSON Lines
+)
+
+// FormatOf guesses a file's format from its name: .csv is CSV; .json,
+// .jsonl and .ndjson are JSON.
+func FormatOf(name string) (DataFormat, bool) {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".csv":
+		return FormatCSV, true
+	case ".json", ".jsonl", ".ndjson":
+		return FormatJSON, true
+	}
+	return "", false
+}
+
+// ImportOptions says what to import and how.
+type ImportOptions struct {
+	// CIs and Relationships are the files; either may be nil. The CIs are
+	// imported first, so relationships may refer to CIs created by them.
+	CIs           io.Reader
+	CIFormat      DataFormat
+	Relationships io.Reader
+	RelFormat     DataFormat
+	// DryRun reports what would change and changes nothing.
+	DryRun bool
+	// ContinueOnError imports the valid lines and skips the others; by
+	// default any error leaves the database as it was.
+	ContinueOnError bool
+	// ChangeRef names the change record that authorised the import; it is
+	// kept on every history entry.
+	ChangeRef string
+	// Progress, when set, is called every few thousand lines.
+	Progress func(ImportProgress)
+}
+
+// ImportProgress tells how far an import has come.
+type ImportProgress struct {
+	Phase string `json:"phase"` // "cis" or "relationships"
+	Lines int    `json:"lines"` // lines read so far in this phase
+}
+
+// ImportReport is what an import did, or would do on a dry run.
+type ImportReport struct {
+	DryRun bool `json:"dry_run"`
+	// Committed is true when the changes were saved: never on a dry run,
+	// and not when an error refused the whole import.
+	Committed     bool         `json:"committed"`
+	CIs           ImportCounts `json:"cis"`
+	Relationships ImportCounts `json:"relationships"`
+	// Rejected counts the lines with errors in both files.
+	Rejected int           `json:"rejected"`
+	Errors   []ImportError `json:"errors"`
+	// ErrorsOmitted counts errors beyond the first MaxImportErrors.
+	ErrorsOmitted int `json:"errors_omitted"`
+	// Changes shows the field changes of the first updated CIs.
+	Changes    []ImportChange `json:"changes"`
+	DurationMS int64          `json:"duration_ms"`
+}
+
+// ImportCounts counts the lines of one file by outcome.
+type ImportCounts struct {
+	Lines     int `json:"lines"`
+	Created   int `json:"created"`
+	Updated   int `json:"updated"`
+	Unchanged int `json:"unchanged"`
+	Rejected  int `json:"rejected"`
+}
+
+// ImportError is one problem with one line of a file.
+type ImportError struct {
+	File    string `json:"file"` // "cis" or "relationships"
+	Line    int    `json:"line"`
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+func (e ImportError) String() string {
+	if e.Field == "" {
+		return fmt.Sprintf("%s line %d: %s", e.File, e.Line, e.Message)
+	}
+	return fmt.Sprintf("%s line %d, %s: %s", e.File, e.Line, e.Field, e.Message)
+}
+
+// ImportChange is an updated CI and what changed on it.
+type ImportChange struct {
+	Line   int           `json:"line"`
+	CIID   int64         `json:"ci_id"`
+	Type   string        `json:"type"`
+	Name   string        `json:"name"`
+	Fields []FieldChange `json:"fields"`
+}
+
+// FieldChange is one changed field; nil is "not set".
+type FieldChange struct {
+	Field string  `json:"field"`
+	Old   *string `json:"old"`
+	New   *string `json:"new"`
+}
+
+// Limits of an import report.
+const (
+	MaxImportErrors  = 1000
+	MaxImportChanges = 20
+)
+
+const (
+	fileCIs  = "cis"
+	fileRels = "relationships"
+)
+
+// errImportRefused rolls back an import that had errors.
+var errImportRefused = errors.New("import refused")
+
+// errImportDryRun rolls back a dry run.
+var errImportDryRun = errors.New("dry run")
+
+// Import upserts CIs and relationships from files. A CI is matched by the
+// first unique attribute of its type that the line sets (by type and name
+// for types without one); unchanged CIs are left alone, changed ones are
+// updated with a history entry per changed field, new ones are created.
+// Everything happens in one transaction: an error anywhere refuses the
+// whole import unless ContinueOnError is set, and a dry run rolls back.
+// The returned error is for failures of the database or of reading;
+// problems with the data are in the report.
+func (s *Service) Import(ctx context.Context, actor audit.Actor, opts ImportOptions) (ImportReport, error) {
+	start := time.Now()
+	rep := ImportReport{DryRun: opts.DryRun, Errors: []ImportError{}, Changes: []ImportChange{}}
+	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+		im, err := newImporter(ctx, tx, s.Now(), actor, &opts, &rep)
+		if err != nil {
+			return err
+		}
+		if opts.CIs != nil {
+			if err := im.importCIs(opts.CIs, opts.CIFormat); err != nil {
+				return err
+			}
+		}
+		if im.bundle != nil && len(im.bundle.rels) > 0 {
+			if err := im.readRelationships(&importBundled{recs: im.bundle.rels}); err != nil {
+				return err
+			}
+		}
+		if opts.Relationships != nil {
+			if err := im.importRelationships(opts.Relationships, opts.RelFormat); err != nil {
+				return err
+			}
+		}
+		switch {
+		case rep.Rejected > 0 && !opts.ContinueOnError:
+			return errImportRefused
+		case opts.DryRun:
+			return errImportDryRun
+		}
+		return audit.Record(ctx, tx, actor, "cmdb.import", "ci", "", map[string]any{
+			"cis": rep.CIs, "relationships": rep.Relationships, "rejected": rep.Rejected, "change_ref": opts.ChangeRef,
+		})
+	})
+	rep.DurationMS = time.Since(start).Milliseconds()
+	// Errors found while writing a batch come after those found reading
+	// the lines behind it: put them back in file order.
+	sort.SliceStable(rep.Errors, func(i, j int) bool {
+		a, b := rep.Errors[i], rep.Errors[j]
+		if a.File != b.File {
+			return a.File == fileCIs
+		}
+		return a.Line < b.Line
+	})
+	switch {
+	case errors.Is(err, errImportRefused), errors.Is(err, errImportDryRun):
+		return rep, nil
+	case err != nil:
+		return rep, err
+	}
+	rep.Committed = true
+	return rep, nil
+}
+
+// importer is the state of one import inside its transaction.
+type importer struct {
+	ctx    context.Context
+	tx     *store.Tx
+	now    string
+	actor  audit.Actor
+	opts   *ImportOptions
+	rep    *ImportReport
+	lastEr struct {
+		file string
+		line int
+	}
+
+	types      map[string]*importType // by lower-case name
+	typesByID  map[int64]*importType
+	users      map[string]int64 // by lower-case e-mail
+	groups     map[string]int64 // by lower-case name
+	customers  map[string]int64
+	userIDs    map[int64]bool
+	groupIDs   map[int64]bool
+	customerID map[int64]bool
+
+	// seen holds every identifier (and, for types matched by name, every
+	// name) the CI file gave, with its line and, once written, the CI id:
+	// it finds duplicates within the file and resolves relationships.
+	seen map[string]importSeen
+	// names maps each type's CI names (lower case) to ids, loaded when
+	// first needed; importAmbiguous marks a name several CIs share.
+	names map[int64]map[string]int64
+	// populated says whether a type had CIs before the import, so new
+	// types skip identifier lookups.
+	populated map[int64]bool
+	nextID    int64   // SQLite: the next CI id to use
+	idPool    []int64 // PostgreSQL: ids drawn from the sequence for this chunk
+	ciJSON    bool
+	// bundle is a JSON CI file holding relationships too.
+	bundle *importJSON
+	// w gathers the current chunk's inserts.
+	w *importWrites
+}
+
+type importSeen struct {
+	id   int64
+	line int32
+}
+
+const importAmbiguous = -1
+
+// importType is a CI type with what an import needs at hand.
+type importType struct {
+	CIType
+	unique []string // unique attribute names, in order
+	attrs  map[string]Attribute
+}
+
+func newImporter(ctx context.Context, tx *store.Tx, now time.Time, actor audit.Actor, opts *ImportOptions, rep *ImportReport) (*importer, error) {
+	im := &importer{ctx: ctx, tx: tx, now: store.TS(now), actor: actor, opts: opts, rep: rep,
+		seen: map[string]importSeen{}, names: map[int64]map[string]int64{}, populated: map[int64]bool{}}
+	var err error
+	if im.types, im.typesByID, err = importLoadTypes(ctx, tx); err != nil {
+		return nil, err
+	}
+	if im.users, im.userIDs, err = importLoadNames(ctx, tx, "SELECT id, email FROM users"); err != nil {
+		return nil, err
+	}
+	if im.groups, im.groupIDs, err = importLoadNames(ctx, tx, "SELECT id, name FROM support_groups"); err != nil {
+		return nil, err
+	}
+	if im.customers, im.customerID, err = importLoadNames(ctx, tx, "SELECT id, name FROM customers"); err != nil {
+		return nil, err
+	}
+	rows, err := tx.Query(ctx, "SELECT DISTINCT type_id FROM cis")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		im.populated[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if tx.Dialect() == store.SQLite {
+		// The transaction holds SQLite's only write lock, so the import
+		// can number its CIs itself and write them without a round trip
+		// per row. AUTOINCREMENT never reuses an id, so start past the
+		// highest ever given.
+		err := tx.QueryRow(ctx, `SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'cis'), 0),
+			coalesce((SELECT max(id) FROM cis), 0))`).Scan(&im.nextID)
+		if err != nil {
+			return nil, err
+		}
+		im.nextID++
+	}
+	return im, nil
+}
+
+func importLoadTypes(ctx context.Context, q store.Querier) (map[string]*importType, map[int64]*importType, error) {
+	rows, err := q.Query(ctx, "SELECT id, name, attributes FROM ci_types ORDER BY id")
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	byName, byID := map[string]*importType{}, map[int64]*importType{}
+	for rows.Next() {
+		t := &importType{attrs: map[string]Attribute{}}
+		var attrs string
+		if err := rows.Scan(&t.ID, &t.Name, &attrs); err != nil {
+			return nil, nil, err
+		}
+		if err := importUnmarshal(attrs, &t.Attributes); err != nil {
+			return nil, nil, fmt.Errorf("CI type %d: attributes: %w", t.ID, err)
+		}
+		for _, a := range t.Attributes {
+			t.attrs[a.Name] = a
+			if a.Unique {
+				t.unique = append(t.unique, a.Name)
+			}
+		}
+		byName[strings.ToLower(t.Name)] = t
+		byID[t.ID] = t
+	}
+	return byName, byID, rows.Err()
+}
+
+func importLoadNames(ctx context.Context, q store.Querier, query string) (map[string]int64, map[int64]bool, error) {
+	rows, err := q.Query(ctx, query)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	names, ids := map[string]int64{}, map[int64]bool{}
+	for rows.Next() {
+		var id int64
+		var name string
+		if err := rows.Scan(&id, &name); err != nil {
+			return nil, nil, err
+		}
+		names[strings.ToLower(name)] = id
+		ids[id] = true
+	}
+	return names, ids, rows.Err()
+}
+
+// fail records an error for a line. Each line counts once as rejected.
+func (im *importer) fail(file string, line int, field, format string, args ...any) {
+	if im.lastEr.file != file || im.lastEr.line != line {
+		im.lastEr.file, im.lastEr.line = file, line
+		im.rep.Rejected++
+		if file == fileCIs {
+			im.rep.CIs.Rejected++
+		} else {
+			im.rep.Relationships.Rejected++
+		}
+	}
+	if len(im.rep.Errors) >= MaxImportErrors {
+		im.rep.ErrorsOmitted++
+		return
+	}
+	im.rep.Errors = append(im.rep.Errors, ImportError{File: file, Line: line, Field: field, Message: fmt.Sprintf(format, args...)})
+}
+
+func (im *importer) progress(phase string, lines int) {
+	if im.opts.Progress != nil {
+		im.opts.Progress(ImportProgress{Phase: phase, Lines: lines})
+	}
+}
+
+// identifierKey is how seen and the identifier lookups name a unique
+// attribute's value; nameKey does the same for a CI name.
+func identifierKey(typeID int64, attr, value string) string {
+	return strconv.FormatInt(typeID, 10) + "\x1f" + attr + "\x1f" + value
+}
+
+func nameKey(typeID int64, name string) string {
+	return strconv.FormatInt(typeID, 10) + "\x1e" + strings.ToLower(name)
+}

@@ -1,0 +1,637 @@
+package cmdb
+
+import (
+	"encoding/json"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+
+	"steward/internal/store"
+)
+
+// importChunk is how many CI lines are matched and written together.
+const importChunk = 5000
+
+func (im *importer) importCIs(r io.Reader, format DataFormat) error {
+	im.ciJSON = format == FormatJSON
+	rd, js, err := importOpen(r, format, fileCIs, func(line int, field, msg string) {
+		im.fail(fileCIs, line, field, "%s", msg)
+	})
+	if err != nil || rd == nil {
+		return err
+	}
+	im.bundle = js
+	chunk := make([]*importRow, 0, importChunk)
+	read := 0
+	for {
+		rec, ok, err := rd.next()
+		if err != nil {
+			return err
+		}
+		if !ok {
+			break
+		}
+		read++
+		if row := im.ciRow(rec); row != nil {
+			chunk = append(chunk, row)
+		}
+		if len(chunk) == importChunk {
+			if err := im.applyCIs(chunk); err != nil {
+				return err
+			}
+			chunk = chunk[:0]
+			im.progress(fileCIs, read)
+		}
+	}
+	if err := im.applyCIs(chunk); err != nil {
+		return err
+	}
+	im.progress(fileCIs, read)
+	c := &im.rep.CIs
+	c.Lines = c.Created + c.Updated + c.Unchanged + c.Rejected
+	return nil
+}
+
+// importExisting is a CI as the database holds it.
+type importExisting struct {
+	name       string
+	status     Status
+	owner      int64
+	group      int64
+	customer   int64
+	location   string
+	attrs      map[string]any
+	redundancy string
+}
+
+// importWrites gathers one chunk's inserts.
+type importWrites struct {
+	cis, idents, history *importBulk
+}
+
+func newImportWrites() *importWrites {
+	return &importWrites{
+		cis: newImportBulk("cis", "id", "type_id", "name", "status", "owner_id", "group_id", "customer_id",
+			"location", "attributes", "redundancy", "created_at", "updated_at", "version"),
+		idents:  newImportBulk("ci_identifiers", "type_id", "attribute", "value", "ci_id"),
+		history: newImportBulk("ci_history", importHistoryCols...),
+	}
+}
+
+var importHistoryCols = []string{"ci_id", "at", "actor_id", "actor_name", "action", "field", "old_value",
+	"new_value", "change_ref", "related_id", "rel_type"}
+
+// applyCIs matches a chunk of rows against the database and writes them.
+func (im *importer) applyCIs(rows []*importRow) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	found, err := im.lookupIdentifiers(rows, func(r *importRow) bool { return !r.byName && im.populated[r.typ.ID] })
+	if err != nil {
+		return err
+	}
+	match := make([]int64, len(rows))
+	var matched []int64
+	unmatched := 0
+	for i, r := range rows {
+		if r.byName {
+			names, err := im.typeNames(r.typ.ID)
+			if err != nil {
+				return err
+			}
+			match[i] = names[strings.ToLower(r.name)]
+		} else {
+			match[i] = found[r.keys[0]]
+		}
+		if match[i] > 0 {
+			matched = append(matched, match[i])
+		} else {
+			unmatched++
+		}
+	}
+	existing, err := im.loadExisting(matched)
+	if err != nil {
+		return err
+	}
+	refs, err := im.loadRefTypes(rows)
+	if err != nil {
+		return err
+	}
+	if err := im.drawIDs(unmatched); err != nil {
+		return err
+	}
+	w := newImportWrites()
+	im.w = w
+	for i, r := range rows {
+		if err := im.applyRow(r, match[i], found, existing, refs, w); err != nil {
+			return err
+		}
+	}
+	return im.flushWrites()
+}
+
+// flushWrites writes the chunk's gathered inserts; new CIs first, for the
+// rows that refer to them.
+func (im *importer) flushWrites() error {
+	if im.w == nil {
+		return nil
+	}
+	for _, b := range []*importBulk{im.w.cis, im.w.idents, im.w.history} {
+		if err := b.flush(im.ctx, im.tx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (im *importer) applyRow(r *importRow, id int64, found map[string]int64, existing map[int64]*importExisting,
+	refs map[int64]int64, w *importWrites) error {
+	t := r.typ
+	bad := false
+	fail := func(field, format string, args ...any) {
+		im.fail(fileCIs, r.line, field, format, args...)
+		bad = true
+	}
+	if id == importAmbiguous {
+		fail("name", "several CIs of type %q are named %q; give a unique attribute to say which", t.Name, r.name)
+		return nil
+	}
+	for _, k := range r.keys {
+		if other, ok := found[k]; ok && other != id && !r.byName {
+			a := importKeyAttr(k)
+			fail(im.attrLabel(a), "%s=%s already identifies CI #%d", a, importValueText(r.attrs[a]), other)
+		}
+	}
+	for _, ref := range r.refs {
+		a := t.attrs[ref.attr]
+		target := im.types[strings.ToLower(a.RefType)]
+		refID, msg, err := im.resolveKey(target, a.RefType, ref.key)
+		if err != nil {
+			return err
+		}
+		if msg != "" {
+			fail(im.attrLabel(ref.attr), "reference to a missing CI: %s", msg)
+			continue
+		}
+		r.attrs[ref.attr] = refID
+		refs[refID] = target.ID
+	}
+	for name, v := range r.attrs {
+		a := t.attrs[name]
+		if a.Type != AttrReference {
+			continue
+		}
+		refID := v.(int64)
+		typeID, ok := refs[refID]
+		if !ok {
+			fail(im.attrLabel(name), "reference to a missing CI: there is no CI #%d", refID)
+		} else if want := im.types[strings.ToLower(a.RefType)]; a.RefType != "" && (want == nil || want.ID != typeID) {
+			fail(im.attrLabel(name), "CI #%d is a %s, not a %s", refID, im.typesByID[typeID].Name, a.RefType)
+		}
+	}
+	if bad {
+		return nil
+	}
+	if id == 0 {
+		return im.createRow(r, fail, w, refs)
+	}
+	return im.updateRow(r, id, existing[id], fail, w)
+}
+
+func (im *importer) createRow(r *importRow, fail func(string, string, ...any), w *importWrites, refs map[int64]int64) error {
+	for _, a := range r.missing {
+		fail(im.attrLabel(a), "is required for type %q", r.typ.Name)
+	}
+	if len(r.missing) > 0 {
+		return nil
+	}
+	id := im.takeID()
+	status := r.status
+	if status == "" {
+		status = InUse
+	}
+	attrs, _ := json.Marshal(r.attrs)
+	w.cis.add(id, r.typ.ID, r.name, string(status), importNullID(r.owner), importNullID(r.group), importNullID(r.customer),
+		r.location, string(attrs), r.redundancy, im.now, im.now, 1)
+	for _, u := range r.typ.unique {
+		if v, ok := r.attrs[u]; ok {
+			w.idents.add(r.typ.ID, u, IdentifierValue(v), id)
+		}
+	}
+	snap := importSnapshot(r.typ.Name, r.name, status, r.location, attrs)
+	im.history(w, id, ActionCreate, "", nil, &snap)
+	for _, k := range r.keys {
+		im.seen[k] = importSeen{id: id, line: int32(r.line)}
+	}
+	if names, ok := im.names[r.typ.ID]; ok {
+		importAddName(names, r.name, id)
+	}
+	refs[id] = r.typ.ID
+	im.rep.CIs.Created++
+	return nil
+}
+
+func (im *importer) updateRow(r *importRow, id int64, e *importExisting, fail func(string, string, ...any), w *importWrites) error {
+	if e == nil {
+		fail("", "CI #%d was removed during the import", id)
+		return nil
+	}
+	attrs := make(map[string]any, len(e.attrs)+len(r.attrs))
+	for k, v := range e.attrs {
+		attrs[k] = v
+	}
+	for k, v := range r.attrs {
+		attrs[k] = v
+	}
+	for _, k := range r.clear {
+		delete(attrs, k)
+	}
+	missing := false
+	for _, a := range r.missing {
+		if _, ok := attrs[a]; !ok {
+			fail(im.attrLabel(a), "is required for type %q", r.typ.Name)
+			missing = true
+		}
+	}
+	if missing {
+		return nil
+	}
+	next := *e
+	next.name, next.attrs = r.name, attrs
+	if r.set&importSetStatus != 0 {
+		next.status = r.status
+	}
+	if r.set&importSetOwner != 0 {
+		next.owner = r.owner
+	}
+	if r.set&importSetGroup != 0 {
+		next.group = r.group
+	}
+	if r.set&importSetCustomer != 0 {
+		next.customer = r.customer
+	}
+	if r.set&importSetLocation != 0 {
+		next.location = r.location
+	}
+	if r.set&importSetRedundancy != 0 {
+		next.redundancy = r.redundancy
+	}
+	changes := importDiff(e, &next)
+	for _, k := range r.keys {
+		im.seen[k] = importSeen{id: id, line: int32(r.line)}
+	}
+	if len(changes) == 0 {
+		im.rep.CIs.Unchanged++
+		return nil
+	}
+	raw, _ := json.Marshal(attrs)
+	_, err := im.tx.Exec(im.ctx, `UPDATE cis SET name = ?, status = ?, owner_id = ?, group_id = ?, customer_id = ?,
+		location = ?, attributes = ?, redundancy = ?, updated_at = ?, version = version + 1 WHERE id = ?`,
+		next.name, string(next.status), importNullID(next.owner), importNullID(next.group), importNullID(next.customer),
+		next.location, string(raw), next.redundancy, im.now, id)
+	if err != nil {
+		return err
+	}
+	for _, u := range r.typ.unique {
+		ov, had := e.attrs[u]
+		nv, has := attrs[u]
+		if had == has && (!had || IdentifierValue(ov) == IdentifierValue(nv)) {
+			continue
+		}
+		if had {
+			if _, err := im.tx.Exec(im.ctx, "DELETE FROM ci_identifiers WHERE type_id = ? AND attribute = ? AND value = ?",
+				r.typ.ID, u, IdentifierValue(ov)); err != nil {
+				return err
+			}
+		}
+		if has {
+			w.idents.add(r.typ.ID, u, IdentifierValue(nv), id)
+		}
+	}
+	for _, c := range changes {
+		im.history(w, id, ActionUpdate, c.Field, c.Old, c.New)
+	}
+	if e.name != next.name {
+		if names, ok := im.names[r.typ.ID]; ok {
+			if names[strings.ToLower(e.name)] == id {
+				delete(names, strings.ToLower(e.name))
+			}
+			importAddName(names, next.name, id)
+		}
+	}
+	if len(im.rep.Changes) < MaxImportChanges {
+		im.rep.Changes = append(im.rep.Changes, ImportChange{Line: r.line, CIID: id, Type: r.typ.Name, Name: next.name, Fields: changes})
+	}
+	im.rep.CIs.Updated++
+	return nil
+}
+
+// importSnapshot is what a create entry of the history keeps: the CI as
+// the import wrote it.
+func importSnapshot(typ, name string, status Status, location string, attrs []byte) string {
+	raw, _ := json.Marshal(struct {
+		Type       string          `json:"type"`
+		Name       string          `json:"name"`
+		Status     Status          `json:"status"`
+		Location   string          `json:"location"`
+		Attributes json.RawMessage `json:"attributes"`
+	}{typ, name, status, location, attrs})
+	return string(raw)
+}
+
+// importDiff lists what differs between a CI and what it is to become.
+func importDiff(a, b *importExisting) []FieldChange {
+	var out []FieldChange
+	add := func(field string, old, new *string) {
+		if (old == nil) != (new == nil) || (old != nil && *old != *new) {
+			out = append(out, FieldChange{Field: field, Old: old, New: new})
+		}
+	}
+	text := func(s string) *string { return &s }
+	optText := func(s string) *string {
+		if s == "" {
+			return nil
+		}
+		return &s
+	}
+	idText := func(id int64) *string {
+		if id == 0 {
+			return nil
+		}
+		return text(strconv.FormatInt(id, 10))
+	}
+	add("name", text(a.name), text(b.name))
+	add("status", text(string(a.status)), text(string(b.status)))
+	add("owner_id", idText(a.owner), idText(b.owner))
+	add("group_id", idText(a.group), idText(b.group))
+	add("customer_id", idText(a.customer), idText(b.customer))
+	add("location", optText(a.location), optText(b.location))
+	add("redundancy", optText(a.redundancy), optText(b.redundancy))
+	keys := make([]string, 0, len(a.attrs)+len(b.attrs))
+	for k := range a.attrs {
+		keys = append(keys, k)
+	}
+	for k := range b.attrs {
+		if _, ok := a.attrs[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		var old, new *string
+		if v, ok := a.attrs[k]; ok {
+			old = text(importValueText(v))
+		}
+		if v, ok := b.attrs[k]; ok {
+			new = text(importValueText(v))
+		}
+		add("attributes."+k, old, new)
+	}
+	return out
+}
+
+func importAddName(names map[string]int64, name string, id int64) {
+	k := strings.ToLower(name)
+	if prev, ok := names[k]; ok && prev != id {
+		names[k] = importAmbiguous
+		return
+	}
+	names[k] = id
+}
+
+func importNullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
+
+// history adds one history entry to the chunk's writes.
+func (im *importer) history(w *importWrites, ciID int64, action, field string, old, new *string) {
+	var actorID any
+	if im.actor.ID != 0 {
+		actorID = im.actor.ID
+	}
+	w.history.add(ciID, im.now, actorID, im.actor.Name, action, field, old, new, im.opts.ChangeRef, nil, "")
+}
+
+// lookupIdentifiers finds which of the rows' identifiers the database
+// already holds, with one query per type, attribute and few hundred values.
+func (im *importer) lookupIdentifiers(rows []*importRow, need func(*importRow) bool) (map[string]int64, error) {
+	type group struct {
+		typeID int64
+		attr   string
+	}
+	want := map[group][]string{}
+	for _, r := range rows {
+		if !need(r) {
+			continue
+		}
+		for _, k := range r.keys {
+			attr := importKeyAttr(k)
+			g := group{r.typ.ID, attr}
+			want[g] = append(want[g], k[strings.LastIndexByte(k, '\x1f')+1:])
+		}
+	}
+	found := map[string]int64{}
+	for g, values := range want {
+		for len(values) > 0 {
+			n := min(len(values), 500)
+			part := values[:n]
+			values = values[n:]
+			args := make([]any, 0, n+2)
+			args = append(args, g.typeID, g.attr)
+			for _, v := range part {
+				args = append(args, v)
+			}
+			rows, err := im.tx.Query(im.ctx, "SELECT value, ci_id FROM ci_identifiers WHERE type_id = ? AND attribute = ? AND value IN ("+
+				importMarks(n)+")", args...)
+			if err != nil {
+				return nil, err
+			}
+			for rows.Next() {
+				var v string
+				var id int64
+				if err := rows.Scan(&v, &id); err != nil {
+					rows.Close()
+					return nil, err
+				}
+				found[identifierKey(g.typeID, g.attr, v)] = id
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return found, nil
+}
+
+// typeNames loads the names of a type's CIs, for types matched by name.
+func (im *importer) typeNames(typeID int64) (map[string]int64, error) {
+	if names, ok := im.names[typeID]; ok {
+		return names, nil
+	}
+	names := map[string]int64{}
+	if err := im.flushWrites(); err != nil {
+		return nil, err
+	}
+	if im.populated[typeID] || im.rep.CIs.Created > 0 {
+		rows, err := im.tx.Query(im.ctx, "SELECT id, name FROM cis WHERE type_id = ?", typeID)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			var name string
+			if err := rows.Scan(&id, &name); err != nil {
+				return nil, err
+			}
+			importAddName(names, name, id)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	im.names[typeID] = names
+	return names, nil
+}
+
+func (im *importer) loadExisting(ids []int64) (map[int64]*importExisting, error) {
+	out := make(map[int64]*importExisting, len(ids))
+	for len(ids) > 0 {
+		n := min(len(ids), 500)
+		args := make([]any, n)
+		for i, id := range ids[:n] {
+			args[i] = id
+		}
+		ids = ids[n:]
+		rows, err := im.tx.Query(im.ctx, `SELECT id, name, status, owner_id, group_id, customer_id, location, attributes, redundancy
+			FROM cis WHERE id IN (`+importMarks(n)+")", args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var id int64
+			var owner, group, customer *int64
+			var attrs string
+			e := &importExisting{}
+			if err := rows.Scan(&id, &e.name, &e.status, &owner, &group, &customer, &e.location, &attrs, &e.redundancy); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			for _, p := range []struct {
+				src *int64
+				dst *int64
+			}{{owner, &e.owner}, {group, &e.group}, {customer, &e.customer}} {
+				if p.src != nil {
+					*p.dst = *p.src
+				}
+			}
+			if err := importUnmarshal(attrs, &e.attrs); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			if e.attrs == nil {
+				e.attrs = map[string]any{}
+			}
+			if e.redundancy != "" {
+				if r, err := importRedundancy(e.redundancy); err == nil {
+					e.redundancy = r
+				}
+			}
+			out[id] = e
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// loadRefTypes finds the type of every CI the rows' reference attributes
+// name by id.
+func (im *importer) loadRefTypes(rows []*importRow) (map[int64]int64, error) {
+	var ids []int64
+	for _, r := range rows {
+		for name, v := range r.attrs {
+			if r.typ.attrs[name].Type == AttrReference {
+				ids = append(ids, v.(int64))
+			}
+		}
+	}
+	return im.ciTypes(ids)
+}
+
+// ciTypes maps CI ids to their type ids; ids of no CI are left out.
+func (im *importer) ciTypes(ids []int64) (map[int64]int64, error) {
+	out := map[int64]int64{}
+	for len(ids) > 0 {
+		n := min(len(ids), 500)
+		args := make([]any, n)
+		for i, id := range ids[:n] {
+			args[i] = id
+		}
+		ids = ids[n:]
+		rows, err := im.tx.Query(im.ctx, "SELECT id, type_id FROM cis WHERE id IN ("+importMarks(n)+")", args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var id, typeID int64
+			if err := rows.Scan(&id, &typeID); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[id] = typeID
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// drawIDs makes sure n new CI ids are at hand. On SQLite the import holds
+// the write lock and counts on from the highest id; PostgreSQL hands out
+// ids from the table's sequence, shared with other writers.
+func (im *importer) drawIDs(n int) error {
+	if im.tx.Dialect() != store.Postgres || len(im.idPool) >= n {
+		return nil
+	}
+	rows, err := im.tx.Query(im.ctx, "SELECT nextval(pg_get_serial_sequence('cis', 'id')) FROM generate_series(1, ?)", n-len(im.idPool))
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return err
+		}
+		im.idPool = append(im.idPool, id)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	sort.Slice(im.idPool, func(i, j int) bool { return im.idPool[i] < im.idPool[j] })
+	return nil
+}
+
+func (im *importer) takeID() int64 {
+	if im.tx.Dialect() == store.Postgres {
+		id := im.idPool[0]
+		im.idPool = im.idPool[1:]
+		return id
+	}
+	im.nextID++
+	return im.nextID - 1
+}
+
+func importMarks(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
