@@ -40,6 +40,7 @@ func (a *API) registerCIs(rt *httpx.Router) {
 	rt.Handle("DELETE /api/v1/relationships/{id}", auth.CIWrite, a.deleteRelationship)
 
 	rt.Handle("GET /api/v1/incidents/{ref}/cis", auth.CIRead, a.incidentCIs)
+	rt.Handle("GET /api/v1/incidents/{ref}/services", auth.CIRead, a.incidentServices)
 	rt.Handle("PUT /api/v1/incidents/{ref}/cis/{ci}", auth.CIWrite, a.linkIncidentCI)
 	rt.Handle("DELETE /api/v1/incidents/{ref}/cis/{ci}", auth.CIWrite, a.unlinkIncidentCI)
 }
@@ -473,6 +474,22 @@ func (a *API) incidentCIs(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	items, err := a.CMDB.IncidentCIs(r.Context(), id)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, listBody(items, ""))
+}
+
+// incidentServices derives the catalogue services an incident affects
+// from its linked CIs and what they impact downstream.
+func (a *API) incidentServices(w http.ResponseWriter, r *http.Request) {
+	id, err := a.incidentRef(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	items, err := a.CMDB.AffectedServices(r.Context(), id)
 	if err != nil {
 		a.fail(w, r, err)
 		return

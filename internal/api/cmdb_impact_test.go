@@ -87,3 +87,39 @@ func TestImpactAPI(t *testing.T) {
 		}
 	})
 }
+
+// An incident's affected services follow from its linked CIs through the
+// impact graph.
+func TestIncidentAffectedServices(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		s := newServer(t, e)
+		ctx := t.Context()
+		res := s.do("admin", "POST", "/api/v1/services", map[string]any{"name": "Web shop", "status": "live", "criticality": "high"})
+		if res.status != http.StatusCreated {
+			t.Fatalf("service: %d %s", res.status, res.body)
+		}
+		svc := int64(res.json(t)["id"].(float64))
+		shop, _ := insertCI(e, "shop")
+		api, _ := insertCI(e, "api")
+		if _, err := e.DB.Exec(ctx, `UPDATE cis SET service_id = ? WHERE id = ?`, svc, shop); err != nil {
+			t.Fatal(err)
+		}
+		if err := insertRel(e, shop, api, cmdb.DependsOn); err != nil {
+			t.Fatal(err)
+		}
+		res = s.do("agent", "POST", "/api/v1/incidents", map[string]any{"title": "API errors"})
+		number := res.json(t)["number"].(string)
+		if res := s.do("agent", "PUT", fmt.Sprintf("/api/v1/incidents/%s/cis/%d", number, api), nil); res.status != http.StatusCreated {
+			t.Fatalf("link: %d %s", res.status, res.body)
+		}
+		res = s.do("auditor", "GET", "/api/v1/incidents/"+number+"/services", nil)
+		items, _ := res.json(t)["items"].([]any)
+		if res.status != http.StatusOK || len(items) != 1 {
+			t.Fatalf("services: %d %s", res.status, res.body)
+		}
+		it := items[0].(map[string]any)
+		if it["service_id"] != float64(svc) || it["state"] != "failed" || it["name"] != "Web shop" {
+			t.Errorf("affected service %v", it)
+		}
+	})
+}

@@ -452,3 +452,55 @@ func (s *Service) serviceCustomers(ctx context.Context, services []int64, res *I
 func marks(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }
+
+type reachedService struct {
+	state ImpactState
+	cis   []int64
+}
+
+// servicesReached walks downstream from the failing CIs and returns, per
+// catalogue service, the CIs standing for it that are failing or reached,
+// and the worst state among them.
+func (s *Service) servicesReached(ctx context.Context, failed []int64) (map[int64]*reachedService, error) {
+	out := map[int64]*reachedService{}
+	err := s.withGraph(ctx, func(g *graph) error {
+		var start []int32
+		for _, id := range failed {
+			if n, ok := g.idx[id]; ok {
+				start = append(start, n)
+			}
+		}
+		sc := getScratch(len(g.ids))
+		defer putScratch(sc)
+		walkDown(g, sc, start, len(start), MaxDepth)
+		for _, n := range sc.touched {
+			svc, ok := g.svc[n]
+			if !ok || sc.state[n] == sAvailable {
+				continue
+			}
+			r := out[svc]
+			if r == nil {
+				r = &reachedService{}
+				out[svc] = r
+			}
+			r.cis = append(r.cis, g.ids[n])
+			if st := stateNames[sc.state[n]]; stateRank(st) > stateRank(r.state) {
+				r.state = st
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+func stateRank(s ImpactState) int {
+	switch s {
+	case Failed:
+		return 3
+	case Unknown:
+		return 2
+	case Degraded:
+		return 1
+	}
+	return 0
+}

@@ -2,7 +2,6 @@ package cmdb
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -40,6 +39,9 @@ type AffectedService struct {
 	Name      string  `json:"name"`
 	Status    string  `json:"status"`
 	CIIDs     []int64 `json:"ci_ids"`
+	// State is how the service fares: failed when one of its CIs is a
+	// linked CI or failed downstream of one, else degraded or unknown.
+	State ImpactState `json:"state"`
 }
 
 // Limits on links and on the walk behind AffectedServices.
@@ -183,11 +185,10 @@ func (s *Service) CIIncidents(ctx context.Context, ciID, before int64, limit int
 }
 
 // AffectedServices derives the catalogue services an incident touches
-// from its linked CIs: the services the linked CIs stand for, and those
-// of the CIs impacted downstream of them (a business service that depends
-// on a linked server, directly or through others). A cluster counts as
-// reached when any member is, whatever its redundancy: the service is
-// affected, if only degraded.
+// from its linked CIs: the services the linked CIs stand for, and those of
+// every CI the impact analysis reaches downstream of them, failed,
+// degraded or unknown alike (a service that is only degraded is affected
+// too). State is the worst state among the service's CIs.
 func (s *Service) AffectedServices(ctx context.Context, incidentID int64) ([]AffectedService, error) {
 	if _, err := incidentState(ctx, s.DB, incidentID); err != nil {
 		return nil, err
@@ -196,34 +197,15 @@ func (s *Service) AffectedServices(ctx context.Context, incidentID int64) ([]Aff
 	if err != nil || len(linked) == 0 {
 		return []AffectedService{}, err
 	}
-	reached, err := s.downstream(ctx, linked)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := s.DB.Query(ctx, "SELECT id, service_id FROM cis WHERE service_id IS NOT NULL ORDER BY id LIMIT ?", maxAffectedCIs)
-	if err != nil {
-		return nil, err
-	}
-	byService := map[int64][]int64{}
-	for rows.Next() {
-		var ci, svc int64
-		if err := rows.Scan(&ci, &svc); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		if reached[ci] {
-			byService[svc] = append(byService[svc], ci)
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil || len(byService) == 0 {
+	byService, err := s.servicesReached(ctx, linked)
+	if err != nil || len(byService) == 0 {
 		return []AffectedService{}, err
 	}
 	ids := make([]int64, 0, len(byService))
 	for id := range byService {
 		ids = append(ids, id)
 	}
-	rows, err = s.DB.Query(ctx, "SELECT id, name, status FROM services WHERE id IN ("+placeholders(len(ids))+")", int64Args(ids)...)
+	rows, err := s.DB.Query(ctx, "SELECT id, name, status FROM services WHERE id IN ("+placeholders(len(ids))+")", int64Args(ids)...)
 	if err != nil {
 		return nil, err
 	}
@@ -234,59 +216,15 @@ func (s *Service) AffectedServices(ctx context.Context, incidentID int64) ([]Aff
 		if err := rows.Scan(&a.ServiceID, &a.Name, &a.Status); err != nil {
 			return nil, err
 		}
-		a.CIIDs = byService[a.ServiceID]
+		r := byService[a.ServiceID]
+		a.CIIDs, a.State = r.cis, r.state
+		slices.Sort(a.CIIDs)
 		out = append(out, a)
 	}
 	slices.SortFunc(out, func(a, b AffectedService) int {
 		return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name))
 	})
 	return out, rows.Err()
-}
-
-// downstream walks from the given CIs along the direction failure
-// travels and returns every CI reached, the given ones included. The walk
-// is bounded by MaxDepth hops and maxAffectedCIs CIs; cycles end where a
-// CI is met again.
-func (s *Service) downstream(ctx context.Context, from []int64) (map[int64]bool, error) {
-	// Which relationship types carry failure from target to source, and
-	// which from source to target (relations.go says).
-	var toSource, toTarget []any
-	for _, t := range RelTypes {
-		if provider, _, _, ok := Impact(1, 2, t); ok && provider == 2 {
-			toSource = append(toSource, string(t))
-		} else if ok {
-			toTarget = append(toTarget, string(t))
-		}
-	}
-	seen := map[int64]bool{}
-	for _, id := range from {
-		seen[id] = true
-	}
-	frontier := from
-	for depth := 0; depth < MaxDepth && len(frontier) > 0 && len(seen) < maxAffectedCIs; depth++ {
-		var next []int64
-		for len(frontier) > 0 {
-			n := min(len(frontier), 500)
-			chunk := int64Args(frontier[:n])
-			frontier = frontier[n:]
-			in := placeholders(n)
-			args := append(append(append(slices.Clone(chunk), toSource...), chunk...), toTarget...)
-			found, err := queryIDs(ctx, s.DB, fmt.Sprintf(`SELECT source_id FROM ci_relationships WHERE target_id IN (%s) AND type IN (%s)
-				UNION ALL SELECT target_id FROM ci_relationships WHERE source_id IN (%s) AND type IN (%s)`,
-				in, placeholders(len(toSource)), in, placeholders(len(toTarget))), args...)
-			if err != nil {
-				return nil, err
-			}
-			for _, id := range found {
-				if !seen[id] {
-					seen[id] = true
-					next = append(next, id)
-				}
-			}
-		}
-		frontier = next
-	}
-	return seen, nil
 }
 
 func queryIDs(ctx context.Context, q store.Querier, query string, args ...any) ([]int64, error) {
