@@ -3,7 +3,9 @@ package web_test
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -57,6 +59,22 @@ func (s *site) seedShop(t *testing.T) map[string]int64 {
 		{"Web shop", cmdb.DependsOn, "Shop frontend"}, {"Order tracking", cmdb.DependsOn, "Orders API"},
 	} {
 		s.relate(t, ids[r.source], r.typ, ids[r.target])
+	}
+	add("Software", "Monitoring agent", map[string]any{"vendor": "Acme", "version": "7"}, nil)
+	s.relate(t, ids["Monitoring agent"], cmdb.RunsOn, ids["web-01"])
+	s.relate(t, ids["Monitoring agent"], cmdb.RunsOn, ids["web-02"])
+	soon, later := time.Now().AddDate(0, 0, 20).Format(time.DateOnly), time.Now().AddDate(0, 2, 0).Format(time.DateOnly)
+	seats := int64(1)
+	for _, a := range []struct {
+		ci int64
+		in cmdb.AssetInput
+	}{
+		{ids["db-01"], cmdb.AssetInput{AssetTag: "FRA-0042", Supplier: "Dell", Contract: "ProSupport 3y", WarrantyEnd: &soon, Cost: "8400.00"}},
+		{ids["Monitoring agent"], cmdb.AssetInput{Supplier: "Acme", SeatsOwned: &seats, LicenceEnd: &later}},
+	} {
+		if _, _, err := s.app.CMDB.PutAsset(context.Background(), audit.System, a.ci, a.in, 0); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return ids
 }
@@ -153,30 +171,79 @@ func TestBrowserCMDB(t *testing.T) {
 
 	// A pool member alone only degrades the pool and what runs on it.
 	b.do(chromedp.Navigate(s.url+"/cis/"+sid(ids["web-01"])+"/impact"), chromedp.WaitVisible(chromedp.CSS("table.impact-items")))
-	if items := b.text("table.impact-items"); !strings.Contains(items, "web-pool") || !strings.Contains(items, "Degraded") || strings.Contains(items, "Failed") {
-		t.Fatalf("impact of one pool member: %q", items)
+	for _, name := range []string{"web-pool", "Shop frontend", "Web shop"} {
+		st, err := chromedp.Run(ctx, chromedp.Text(`//table[contains(@class,"impact-items")]//tr[.//a[text()="`+name+`"]]//span[contains(@class,"pill")]`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st != "Degraded" {
+			t.Errorf("with one pool member down, %s is %q, want Degraded", name, st)
+		}
 	}
 	b.shot("ci-impact-degraded")
 
-	// The graph draws the neighbourhood with the impacted path.
+	// The graph draws the neighbourhood with the impacted path, without a
+	// script error or a refusal of the content security policy.
+	var (
+		mu       sync.Mutex
+		problems []string
+	)
+	listen, stopListening := context.WithCancel(ctx)
+	messages := chromedp.Console(listen)
+	go func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			if m.Type == chromedp.ConsoleError || m.IsException() || strings.Contains(m.Text, "Content Security Policy") {
+				mu.Lock()
+				problems = append(problems, m.String())
+				mu.Unlock()
+			}
+		}
+	}()
 	b.do(chromedp.Navigate(s.url+"/cis/"+sid(ids["core-sw-1"])+"/graph?depth=4"),
-		chromedp.WaitVisible(chromedp.CSS("#ci-graph[data-nodes]")))
+		chromedp.WaitVisible(chromedp.CSS("#ci-graph[data-nodes]")),
+		chromedp.Click(chromedp.CSS("[data-graph-layout]")),
+		chromedp.Click(chromedp.CSS("[data-graph-toggle]")),
+		chromedp.Click(chromedp.CSS("[data-graph-toggle]")))
+	stopListening()
+	mu.Lock()
+	if len(problems) > 0 {
+		t.Errorf("the graph page logged problems: %q", problems)
+	}
+	mu.Unlock()
 	attrs, err := chromedp.Run(ctx, chromedp.Attributes(chromedp.CSS("#ci-graph")))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if attrs["data-nodes"] != "12" || attrs["data-impact-edges"] == "0" {
+	if attrs["data-nodes"] != "13" || attrs["data-impact-edges"] == "0" {
 		t.Fatalf("graph of core-sw-1: %v (status %q)", attrs, b.text("[data-graph-status]"))
 	}
 	drawn, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelectorAll("#ci-graph canvas").length > 0`))
 	if err != nil || !drawn {
 		t.Fatalf("no canvas in the graph: %v", err)
 	}
-	if st := b.text("[data-graph-status]"); !strings.Contains(st, "12 CIs") || !strings.Contains(st, "affected") {
+	if st := b.text("[data-graph-status]"); !strings.Contains(st, "13 CIs") || !strings.Contains(st, "affected") {
 		t.Fatalf("graph status: %q", st)
 	}
 	b.shot("ci-graph")
 	b.darkShot("ci-graph")
+	if shots != "" {
+		// A phone loads the page at its own size; the drawing fits it then.
+		b.do(chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2)),
+			chromedp.Navigate(s.url+"/cis/"+sid(ids["core-sw-1"])+"/graph?depth=4"),
+			chromedp.WaitVisible(chromedp.CSS("#ci-graph[data-nodes]")),
+			chromedp.ScrollIntoView(chromedp.CSS("#ci-graph")))
+		png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(shots, "phone-ci-graph-loaded.png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		b.do(chromedp.EmulateViewport(1366, 900))
+	}
 
 	b.do(chromedp.Navigate(s.url+"/cis/"+sid(ids["web-pool"])), chromedp.WaitVisible(chromedp.CSS("h1")))
 	b.shot("ci-pool")
@@ -190,7 +257,7 @@ func TestBrowserCMDB(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS("#link-ci"), "web-01"),
 		chromedp.Click(chromedp.CSS(`form.link-ci button[type="submit"]`)))
 	b.waitFlash("CI linked.")
-	if card := b.text("#affected-cis"); !strings.Contains(card, "web-01") || !strings.Contains(card, "Website") {
+	if card := b.text("#affected-cis"); !strings.Contains(card, "web-01") || !strings.Contains(card, "Website") || !strings.Contains(card, "Degraded") {
 		t.Fatalf("affected CIs card: %q", card)
 	}
 	b.shot("incident-cis")
@@ -206,7 +273,28 @@ func TestBrowserCMDB(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS("#bl-name"), "Frankfurt before CHG-000412"),
 		chromedp.Click(chromedp.CSS(`.baseline-new button[type="submit"]`)))
 	b.waitFlash("Saved.")
+	st := cmdb.Maintenance
+	if _, err := s.app.CMDB.UpdateCI(context.Background(), audit.System, ids["web-02"], cmdb.CIPatch{Status: &st, ChangeRef: "CHG-000412"}, 0); err != nil {
+		t.Fatal(err)
+	}
+	var gateway int64
+	if err := s.app.DB.QueryRow(context.Background(), "SELECT id FROM cis WHERE name = 'Payments gateway'").Scan(&gateway); err != nil {
+		t.Fatal(err)
+	}
+	s.relate(t, ids["Orders API"], cmdb.DependsOn, gateway)
+	b.do(chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(".compare-list")))
+	if diff := b.text(".compare-list"); !strings.Contains(diff, "web-02") || !strings.Contains(diff, "Maintenance") || !strings.Contains(diff, "Payments gateway") {
+		t.Fatalf("baseline comparison: %q", diff)
+	}
 	b.shot("baseline")
 	b.do(chromedp.Navigate(s.url+"/assets/expiring"), chromedp.WaitVisible(chromedp.CSS("h1")))
+	if items := b.text("table.expiring"); !strings.Contains(items, "db-01") || !strings.Contains(items, "Monitoring agent") {
+		t.Fatalf("expiring: %q", items)
+	}
 	b.shot("assets-expiring")
+	b.do(chromedp.Navigate(s.url+"/licences"), chromedp.WaitVisible(chromedp.CSS("table.licences")))
+	if l := b.text("table.licences"); !strings.Contains(l, "1 seat short") {
+		t.Fatalf("licences: %q", l)
+	}
+	b.shot("licences")
 }

@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -370,3 +371,104 @@ func TestCMDBIncidentLinks(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func TestCMDBBaselinesAndExport(t *testing.T) {
+	s := newSite(t)
+	srv := s.ci(t, "Server", "batch-01", map[string]any{"hostname": "batch-01"})
+	s.ci(t, "Site", "Depot", map[string]any{"code": "DEP"})
+	b := s.signedIn("agent")
+	server := sid(s.ciTypeID(t, "Server"))
+
+	if bad := b.post("/baselines", url.Values{"name": {""}, "type": {server}}); bad.status != http.StatusUnprocessableEntity || !strings.Contains(bad.body, "This field is required.") {
+		t.Fatalf("a nameless baseline: %d", bad.status)
+	}
+	made := b.post("/baselines", url.Values{"name": {"Servers before patching"}, "type": {server}, "status": {"in_use"}})
+	m := regexp.MustCompile(`^/baselines/(\d+)\?ok=saved$`).FindStringSubmatch(made.location)
+	if m == nil {
+		t.Fatalf("baseline: %d %q\n%s", made.status, made.location, made.body)
+	}
+	if p := b.get("/baselines/" + m[1]); !strings.Contains(p.body, "Nothing has drifted") || !strings.Contains(p.body, "1 CIs") {
+		t.Errorf("a fresh baseline should show no drift:\n%s", p.body)
+	}
+	st := cmdb.Maintenance
+	if _, err := s.app.CMDB.UpdateCI(context.Background(), audit.System, srv, cmdb.CIPatch{Status: &st}, 0); err != nil {
+		t.Fatal(err)
+	}
+	s.ci(t, "Server", "batch-02", map[string]any{"hostname": "batch-02"})
+	drift := b.get("/baselines/" + m[1]).body
+	if !strings.Contains(drift, `<span class="chg-old">In use</span> → <span class="chg-new">Maintenance</span>`) {
+		t.Errorf("the comparison lacks the status change")
+	}
+	if !strings.Contains(drift, "batch-02") {
+		t.Error("a server recorded since, which the baseline's filter matches, is not listed as added")
+	}
+	if changed := b.get("/baselines/" + m[1] + "?state=changed").body; strings.Contains(changed, "batch-02") || !strings.Contains(changed, "batch-01") {
+		t.Errorf("the changed tab should list batch-01 only")
+	}
+	if aud := s.signedIn("auditor"); aud.post("/baselines", url.Values{"name": {"nope"}}).status != http.StatusForbidden {
+		t.Error("an auditor took a baseline")
+	}
+
+	list := b.get("/cis?type=" + server)
+	if !strings.Contains(list.body, `href="/cis/export.csv?type=`+server+`"`) {
+		t.Fatalf("the list lacks its export link")
+	}
+	csv := b.get("/cis/export.csv?type=" + server)
+	if csv.status != http.StatusOK || !strings.Contains(csv.body, "batch-01") || strings.Contains(csv.body, "Depot") || !strings.Contains(csv.body, "hostname") {
+		t.Errorf("export: %d\n%s", csv.status, csv.body)
+	}
+	if bad := b.get("/cis/export.csv?status=broken"); bad.status != http.StatusUnprocessableEntity {
+		t.Errorf("export with a bad status: %d, want 422", bad.status)
+	}
+	if req := s.signedIn("requester").get("/cis/export.csv"); req.status != http.StatusForbidden {
+		t.Errorf("requester export: %d, want 403", req.status)
+	}
+}
+
+// A gateway with more sensors than a drawing holds: the graph says it is
+// capped and keeps the impacted chain whole.
+func TestCMDBGraphCap(t *testing.T) {
+	s := newSite(t)
+	gw := s.ci(t, "IoT gateway", "gw-1", map[string]any{"device_id": "gw-1"})
+	svc := s.ci(t, "Business service", "Telemetry", nil)
+	s.relate(t, svc, cmdb.DependsOn, gw)
+	var cis, rels strings.Builder
+	cis.WriteString("type,name,device_id\n")
+	rels.WriteString("source_type,source_key,target_type,target_key,type\n")
+	for i := 0; i < 320; i++ {
+		fmt.Fprintf(&cis, "Sensor,sensor-%03d,s-%03d\n", i, i)
+		fmt.Fprintf(&rels, "Sensor,device_id=s-%03d,IoT gateway,device_id=gw-1,connected_to\n", i)
+	}
+	rep, err := s.app.CMDB.Import(context.Background(), audit.System, cmdb.ImportOptions{CIs: strings.NewReader(cis.String()), CIFormat: cmdb.FormatCSV,
+		Relationships: strings.NewReader(rels.String()), RelFormat: cmdb.FormatCSV})
+	if err != nil || !rep.Committed {
+		t.Fatalf("import: %v %v", err, rep.Errors[:min(len(rep.Errors), 2)])
+	}
+	var g struct {
+		Nodes []struct {
+			ID    int64  `json:"id"`
+			State string `json:"state"`
+		} `json:"nodes"`
+		Edges  []struct{ Impact bool } `json:"edges"`
+		Capped bool                    `json:"capped"`
+	}
+	raw := s.signedIn("auditor").get("/cis/" + sid(gw) + "/graph.json?depth=1")
+	if err := json.Unmarshal([]byte(raw.body), &g); err != nil {
+		t.Fatalf("%v\n%s", err, raw.body)
+	}
+	if !g.Capped || len(g.Nodes) != 300 {
+		t.Fatalf("capped %v with %d nodes", g.Capped, len(g.Nodes))
+	}
+	if g.Nodes[0].ID != gw || g.Nodes[1].ID != svc || g.Nodes[1].State != "failed" {
+		t.Errorf("the centre and the impacted service come first: %+v", g.Nodes[:2])
+	}
+	impacted := 0
+	for _, e := range g.Edges {
+		if e.Impact {
+			impacted++
+		}
+	}
+	if impacted != 1 {
+		t.Errorf("%d impact edges, want 1", impacted)
+	}
+}

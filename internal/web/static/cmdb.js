@@ -106,12 +106,15 @@
       if (n.status === "retired") classes.push("retired");
       els.push({ group: "nodes", data: { id: String(n.id), name: n.name, type: n.type, status: n.status, state: n.state || "", hops: n.hops }, classes: classes.join(" ") });
     });
+    // Edge labels crowd a narrow screen or a large drawing; there the
+    // legend and a click on a CI tell the same.
+    var narrow = box.clientWidth < 600;
     var quiet = data.edges.length > 60;
     data.edges.forEach(function (e) {
       var classes = [];
       if (e.impact) classes.push("impact");
       if (e.type === "connected_to") classes.push("connected");
-      if (quiet && !e.impact) classes.push("quiet");
+      if (narrow || (quiet && !e.impact)) classes.push("quiet");
       els.push({ group: "edges", data: { id: "e" + e.id, source: String(e.source), target: String(e.target), label: e.label, type: e.type }, classes: classes.join(" ") });
     });
     return els;
