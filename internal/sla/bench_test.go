@@ -19,8 +19,22 @@ import (
 // with their timers, computed by the real engine from synthetic lives:
 // STEWARD_BENCH_SLA_CLOSED closed and STEWARD_BENCH_SLA_OPEN open tickets
 // (defaults 20,000 and 2,000; docs/BENCHMARKS.md uses 1,000,000 and 50,000),
-// on SQLite, or on PostgreSQL when STEWARD_TEST_POSTGRES_URL is set and
-// STEWARD_BENCH_ENGINE=postgres.
+// on SQLite in a temporary folder, or on PostgreSQL at
+// STEWARD_BENCH_SLA_PG_URL (an empty database or schema of its own). The
+// database is seeded once per run and shared by the benchmarks.
+
+var (
+	benchWorlds  = map[string]*benchWorld{}
+	benchCleanup []func()
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	for _, f := range benchCleanup {
+		f()
+	}
+	os.Exit(code)
+}
 
 func envInt(name string, def int) int {
 	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n >= 0 {
@@ -45,23 +59,34 @@ const benchHolidays = `[{"date":"2026-01-01","yearly":true,"name":"New Year"},{"
 func seedBench(b *testing.B) *benchWorld {
 	b.Helper()
 	closed, open := envInt("STEWARD_BENCH_SLA_CLOSED", 20000), envInt("STEWARD_BENCH_SLA_OPEN", 2000)
-	var e storetest.Engine
-	if os.Getenv("STEWARD_BENCH_ENGINE") == "postgres" {
-		pg, ok := storetest.Postgres(b)
-		if !ok {
-			b.Skip("STEWARD_BENCH_ENGINE=postgres needs STEWARD_TEST_POSTGRES_URL")
-		}
-		e = pg
-	} else {
-		e = storetest.SQLite(b)
+	if w := benchWorlds[fmt.Sprint(closed, open)]; w != nil {
+		return w // seeded once per run, shared by the benchmarks
 	}
 	ctx := context.Background()
+	opts := store.Options{DatabaseURL: os.Getenv("STEWARD_BENCH_SLA_PG_URL"), ReadConns: 4}
+	name := "postgres"
+	if opts.DatabaseURL == "" {
+		dir, err := os.MkdirTemp("", "steward-sla-bench-")
+		if err != nil {
+			b.Fatal(err)
+		}
+		opts.DataDir, name = dir, "sqlite"
+		benchCleanup = append(benchCleanup, func() { os.RemoveAll(dir) })
+	}
+	db, err := store.Open(ctx, opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := db.Migrate(ctx); err != nil {
+		b.Fatal(err)
+	}
+	e := storetest.Engine{Name: name, DB: db}
 	w := &benchWorld{svc: NewService(e.DB, nil), db: e.DB, now: time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)}
 	w.svc.Now = func() time.Time { return w.now }
 	start := time.Now()
 	ts := store.TS(w.now)
 	// Four customers, each with an SLA: response and resolution by priority.
-	err := e.DB.InTx(ctx, func(tx *store.Tx) error {
+	err = e.DB.InTx(ctx, func(tx *store.Tx) error {
 		if err := tx.QueryRow(ctx, `INSERT INTO calendars (name, time_zone, windows, holidays, created_at, updated_at)
 			VALUES ('Office', 'Europe/Berlin', ?, ?, ?, ?) RETURNING id`, officeWindows, benchHolidays, ts, ts).Scan(&w.office); err != nil {
 			return err
@@ -202,6 +227,7 @@ func seedBench(b *testing.B) *benchWorld {
 		}
 	}
 	w.tickets = total
+	benchWorlds[fmt.Sprint(closed, open)] = w
 	if err := e.DB.Optimize(ctx); err != nil {
 		b.Logf("optimize: %v", err)
 	}
