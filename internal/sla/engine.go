@@ -277,6 +277,40 @@ func saveTimer(ctx context.Context, tx *store.Tx, t *Timer, now time.Time) error
 	return err
 }
 
+// derived is what a recompute may change, as one comparable value.
+func derived(t *Timer) string {
+	ts := func(p *time.Time) string {
+		if p == nil {
+			return "-"
+		}
+		return store.TS(*p)
+	}
+	segs, _ := json.Marshal(t.Segments)
+	elapsed := t.ElapsedSeconds
+	if t.StoppedAt == nil {
+		elapsed = 0 // an open timer's elapsed time is evaluated when read
+	}
+	return fmt.Sprint(t.Goal, t.CalendarID, t.TargetSeconds, t.State, t.Running, elapsed, ts(t.StoppedAt),
+		ts(t.DueAt), ts(t.OriginalDueAt), ts(t.BreachedAt), t.Warned, ts(t.NextEventAt), string(segs))
+}
+
+// saveDerived writes back what a recompute changes, leaving the columns
+// that identify the timer (and their indexes) alone.
+func saveDerived(ctx context.Context, tx *store.Tx, t *Timer, now time.Time) error {
+	segs, err := json.Marshal(t.Segments)
+	if err != nil {
+		return err
+	}
+	t.UpdatedAt = now.UTC()
+	_, err = tx.Exec(ctx, `UPDATE sla_timers SET goal = ?, calendar_id = ?, target_seconds = ?, state = ?, running = ?,
+		elapsed_seconds = ?, stopped_at = ?, due_at = ?, original_due_at = ?, breached_at = ?, decided_at = ?, segments = ?,
+		warned = ?, next_event_at = ?, updated_at = ? WHERE id = ?`,
+		t.Goal, t.CalendarID, t.TargetSeconds, string(t.State), t.Running, t.ElapsedSeconds, nullTS(t.StoppedAt),
+		nullTS(t.DueAt), nullTS(t.OriginalDueAt), nullTS(t.BreachedAt), nullTS(decidedAt(t)), string(segs), t.Warned,
+		nullTS(t.NextEventAt), store.TS(t.UpdatedAt), t.ID)
+	return err
+}
+
 func nullTS(t *time.Time) any {
 	if t == nil {
 		return nil
@@ -389,6 +423,7 @@ func (s *Service) recompute(ctx context.Context, tx *store.Tx, where string, arg
 	now := s.now()
 	var next *time.Time
 	for _, t := range open {
+		before := derived(t)
 		d := defs.byID[t.DefinitionID]
 		switch {
 		case d == nil || !d.Active:
@@ -418,10 +453,13 @@ func (s *Service) recompute(ctx context.Context, tx *store.Tx, where string, arg
 				return 0, err
 			}
 		}
-		if err := saveTimer(ctx, tx, t, now); err != nil {
+		next = earliest(next, t.NextEventAt)
+		if derived(t) == before {
+			continue // nothing a reader or the escalation sees has moved
+		}
+		if err := saveDerived(ctx, tx, t, now); err != nil {
 			return 0, err
 		}
-		next = earliest(next, t.NextEventAt)
 	}
 	if next != nil {
 		if err := jobs.EnqueueEarliest(ctx, tx, EscalateJob, escalateKey, *next); err != nil {
