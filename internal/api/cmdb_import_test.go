@@ -2,9 +2,12 @@ package api_test
 
 import (
 	"net/http"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
+	"steward/internal/cmdb"
 	"steward/internal/store/storetest"
 )
 
@@ -92,4 +95,23 @@ func TestCIImportAPI(t *testing.T) {
 			t.Errorf("requester export: %d", r.status)
 		}
 	})
+}
+
+// TestOpenAPIImportSchemas keeps the import report's schemas in step with
+// the types the server encodes.
+func TestOpenAPIImportSchemas(t *testing.T) {
+	doc := loadOpenAPI(t)
+	for name, v := range map[string]any{
+		"ImportReport":      cmdb.ImportReport{},
+		"ImportCounts":      cmdb.ImportCounts{},
+		"ImportError":       cmdb.ImportError{},
+		"ImportChange":      cmdb.ImportChange{},
+		"ImportFieldChange": cmdb.FieldChange{},
+	} {
+		all, always := oaJSONFields(reflect.TypeOf(v))
+		props, required, _ := oaSchemaFields(t, doc, name)
+		if !slices.Equal(props, all) || !slices.Equal(required, always) {
+			t.Errorf("schema %s: properties %v required %v; the type encodes %v, always %v", name, props, required, all, always)
+		}
+	}
 }

@@ -129,6 +129,7 @@ type importProgress struct {
 	read  atomic.Int64
 	last  time.Time
 	drawn bool
+	seen  cmdb.ImportProgress
 }
 
 func (p *importProgress) open(name, format string) (*importFile, error) {
@@ -162,6 +163,7 @@ func isTerminal(w io.Writer) bool {
 }
 
 func (p *importProgress) report(pr cmdb.ImportProgress) {
+	p.seen = pr
 	now := time.Now()
 	tty := isTerminal(p.env.Stderr)
 	if (tty && now.Sub(p.last) < 200*time.Millisecond) || (!tty && now.Sub(p.last) < 5*time.Second) {
@@ -186,6 +188,8 @@ func (p *importProgress) report(pr cmdb.ImportProgress) {
 
 func (p *importProgress) finish() {
 	if p.drawn {
+		p.last = time.Time{}
+		p.report(p.seen) // the bar as it ended
 		fmt.Fprintln(p.env.Stderr)
 	}
 }

@@ -236,6 +236,9 @@ type importer struct {
 	bundle *importJSON
 	// w gathers the current chunk's inserts.
 	w *importWrites
+	// analyzedAt is how many CIs the import had created when it last
+	// refreshed PostgreSQL's statistics.
+	analyzedAt int
 }
 
 type importSeen struct {
@@ -281,6 +284,9 @@ func newImporter(ctx context.Context, tx *store.Tx, now time.Time, actor audit.A
 		im.populated[id] = true
 	}
 	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if err := im.analyze(true); err != nil {
 		return nil, err
 	}
 	if tx.Dialect() == store.SQLite {
@@ -343,6 +349,36 @@ func importLoadNames(ctx context.Context, q store.Querier, query string) (map[st
 		ids[id] = true
 	}
 	return names, ids, rows.Err()
+}
+
+// analyze refreshes PostgreSQL's statistics of the tables the import
+// reads when they are stale: at the start, and whenever the import has
+// doubled what it created. Without them the planner takes a table that
+// grew from nothing for a small one, and looks identifiers up by scanning
+// all of a type's. ANALYZE sees the transaction's own rows.
+func (im *importer) analyze(atEnd bool) error {
+	if im.tx.Dialect() != store.Postgres {
+		return nil
+	}
+	created := im.rep.CIs.Created
+	switch {
+	case created == 0 && im.analyzedAt == 0:
+		// At the start (or nothing new since): only when autovacuum has
+		// not caught up with recent writes.
+		var changed, live int64
+		err := im.tx.QueryRow(im.ctx, `SELECT coalesce(sum(n_mod_since_analyze), 0), coalesce(sum(n_live_tup), 0)
+			FROM pg_stat_user_tables WHERE relid IN ('cis'::regclass, 'ci_identifiers'::regclass, 'ci_relationships'::regclass)`).Scan(&changed, &live)
+		if err != nil || changed < live/10+10000 {
+			return err
+		}
+	case atEnd && created == im.analyzedAt:
+		return nil
+	case !atEnd && created < 2*im.analyzedAt+20000:
+		return nil
+	}
+	im.analyzedAt = created
+	_, err := im.tx.Exec(im.ctx, "ANALYZE cis, ci_identifiers, ci_relationships")
+	return err
 }
 
 // fail records an error for a line. Each line counts once as rejected.

@@ -310,6 +310,7 @@ func (im *importer) resolveKey(t *importType, typeName, key string) (int64, stri
 // CI file did not resolve, and keeps them in seen.
 func (im *importer) prefetchKeys(rels []*importRel) error {
 	var rows []*importRow
+	asked := map[string]bool{}
 	for _, r := range rels {
 		for _, e := range r.ends {
 			if e.attr == "" || e.typ == nil {
@@ -324,9 +325,10 @@ func (im *importer) prefetchKeys(rels []*importRel) error {
 				continue
 			}
 			k := identifierKey(e.typ.ID, e.attr, IdentifierValue(v))
-			if s, ok := im.seen[k]; ok && s.id > 0 {
+			if s, ok := im.seen[k]; (ok && s.id > 0) || asked[k] {
 				continue
 			}
+			asked[k] = true
 			rows = append(rows, &importRow{typ: e.typ, keys: []string{k}})
 		}
 	}
