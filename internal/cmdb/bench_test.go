@@ -202,26 +202,26 @@ func BenchmarkImpact10kDevices(b *testing.B) {
 // The same traversals as one recursive SQL query each, for comparison:
 // plain reachability along the impact direction (no redundancy rules, no
 // paths), counting distinct CIs reached. SQLite takes two recursive terms;
-// PostgreSQL takes one, over both edge directions as a UNION ALL it can
-// probe by index.
+// PostgreSQL takes one, joining on either edge direction (a BitmapOr over
+// the source and target indexes).
 const (
 	pgRecursiveDown = `WITH RECURSIVE down(id, depth) AS (
 	SELECT CAST(? AS BIGINT), 0
 	UNION
-	SELECT e.c, d.depth + 1 FROM down d JOIN (
-		SELECT target_id AS p, source_id AS c FROM ci_relationships WHERE type IN ('depends_on', 'runs_on')
-		UNION ALL
-		SELECT source_id, target_id FROM ci_relationships WHERE type IN ('used_by', 'hosts', 'member_of')
-	) e ON e.p = d.id WHERE d.depth < 64
+	SELECT CASE WHEN r.target_id = d.id THEN r.source_id ELSE r.target_id END, d.depth + 1
+	FROM down d JOIN ci_relationships r
+		ON (r.target_id = d.id AND r.type IN ('depends_on', 'runs_on'))
+		OR (r.source_id = d.id AND r.type IN ('used_by', 'hosts', 'member_of'))
+	WHERE d.depth < 64
 ) SELECT count(DISTINCT id) - 1 FROM down`
 	pgRecursiveUp = `WITH RECURSIVE up(id, depth) AS (
 	SELECT CAST(? AS BIGINT), 0
 	UNION
-	SELECT e.p, u.depth + 1 FROM up u JOIN (
-		SELECT target_id AS p, source_id AS c FROM ci_relationships WHERE type IN ('depends_on', 'runs_on')
-		UNION ALL
-		SELECT source_id, target_id FROM ci_relationships WHERE type IN ('used_by', 'hosts', 'member_of')
-	) e ON e.c = u.id WHERE u.depth < 64
+	SELECT CASE WHEN r.source_id = u.id THEN r.target_id ELSE r.source_id END, u.depth + 1
+	FROM up u JOIN ci_relationships r
+		ON (r.source_id = u.id AND r.type IN ('depends_on', 'runs_on'))
+		OR (r.target_id = u.id AND r.type IN ('used_by', 'hosts', 'member_of'))
+	WHERE u.depth < 64
 ) SELECT count(DISTINCT id) - 1 FROM up`
 	recursiveDown = `WITH RECURSIVE down(id, depth) AS (
 	SELECT CAST(? AS BIGINT), 0
