@@ -1,8 +1,11 @@
 package demo
 
 import (
+	"bytes"
 	"context"
 
+	"steward/internal/audit"
+	"steward/internal/cmdb"
 	"steward/internal/incident"
 	"steward/internal/request"
 	"steward/internal/sla"
@@ -26,6 +29,20 @@ func LoadAll(ctx context.Context, db *store.DB, incidents *incident.Service, sla
 	if err := LoadRequests(ctx, db, requests); err != nil {
 		return err
 	}
-	_, err := slas.Backfill(ctx, ticket.Request)
+	if _, err := slas.Backfill(ctx, ticket.Request); err != nil {
+		return err
+	}
+	return loadCMDB(ctx, db)
+}
+
+// loadCMDB adds a small configuration: business services on applications,
+// databases and clusters of servers, and sites with gateways and sensors
+// grouped into fleets, as the fleet generator makes them.
+func loadCMDB(ctx context.Context, db *store.DB) error {
+	var cis, rels bytes.Buffer
+	if _, err := cmdb.GenerateFleet(cmdb.FleetSpec{CIs: 600, Seed: 7}, &cis, &rels); err != nil {
+		return err
+	}
+	_, err := cmdb.NewService(db, nil).Import(ctx, audit.System, cmdb.ImportOptions{CIs: &cis, Relationships: &rels})
 	return err
 }
