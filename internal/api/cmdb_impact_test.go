@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"steward/internal/cmdb"
@@ -122,4 +123,25 @@ func TestIncidentAffectedServices(t *testing.T) {
 			t.Errorf("affected service %v", it)
 		}
 	})
+}
+
+// Any filtered CI list can be exported: by name and customer too.
+func TestExportFollowsFilters(t *testing.T) {
+	s := newServer(t, storetest.SQLite(t))
+	e := storetest.Engine{DB: s.app.DB}
+	alpha, _ := insertCI(e, "alpha-1")
+	insertCI(e, "beta-2")
+	if _, err := s.app.DB.Exec(t.Context(), `UPDATE cis SET customer_id = ? WHERE id = ?`, s.custA, alpha); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"q=ALPHA", fmt.Sprintf("customer_id=%d", s.custA)} {
+		res := s.do("auditor", "GET", "/api/v1/cis/export?format=csv&"+q, nil)
+		body := string(res.body)
+		if res.status != http.StatusOK || !strings.Contains(body, "alpha-1") || strings.Contains(body, "beta-2") {
+			t.Errorf("export ?%s: %d %s", q, res.status, body)
+		}
+	}
+	if res := s.do("auditor", "GET", "/api/v1/cis/export?customer_id=x", nil); res.status != http.StatusBadRequest {
+		t.Errorf("bad customer_id: %d", res.status)
+	}
 }

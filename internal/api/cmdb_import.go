@@ -83,7 +83,7 @@ func importFormat(ct string) (cmdb.DataFormat, bool) {
 }
 
 func (a *API) exportCIs(w http.ResponseWriter, r *http.Request) {
-	q := newQuery(r, "format", "type", "status")
+	q := newQuery(r, "format", "type", "status", "customer_id", "q")
 	format := cmdb.DataFormat(q.str("format", 10))
 	switch format {
 	case "":
@@ -92,7 +92,8 @@ func (a *API) exportCIs(w http.ResponseWriter, r *http.Request) {
 	default:
 		q.fields["format"] = "must be csv or json"
 	}
-	f := cmdb.ExportFilter{Type: q.str("type", problem.MaxName), Status: cmdb.Status(q.str("status", 20))}
+	f := cmdb.ExportFilter{Type: q.str("type", problem.MaxName), Status: cmdb.Status(q.str("status", 20)),
+		CustomerID: q.int64("customer_id"), Query: q.str("q", problem.MaxName)}
 	if f.Status != "" && !f.Status.Valid() {
 		q.fields["status"] = "must be one of planned, in_use, maintenance, retired"
 	}

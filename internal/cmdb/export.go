@@ -15,8 +15,10 @@ import (
 
 // ExportFilter selects the CIs to export.
 type ExportFilter struct {
-	Type   string // a type's name or id; "" for all
-	Status Status // "" for all
+	Type       string // a type's name or id; "" for all
+	Status     Status // "" for all
+	CustomerID int64  // 0 for all
+	Query      string // part of the name, any letter case; "" for all
 }
 
 // exportCI is a CI as an export writes it in JSON: the import's shape.
@@ -112,6 +114,16 @@ func (s *Service) Export(ctx context.Context, w io.Writer, f ExportFilter, forma
 	}
 	if f.Status != "" {
 		conds, args = append(conds, "status = ?"), append(args, string(f.Status))
+	}
+	if f.CustomerID != 0 {
+		conds, args = append(conds, "customer_id = ?"), append(args, f.CustomerID)
+	}
+	if q := strings.TrimSpace(f.Query); q != "" {
+		if len(q) > problem.MaxName {
+			return 0, problem.Field("q", "must be at most %d characters", problem.MaxName)
+		}
+		esc := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(q)
+		conds, args = append(conds, `lower(name) LIKE lower(?) ESCAPE '\'`), append(args, "%"+esc+"%")
 	}
 	where := ""
 	if len(conds) > 0 {

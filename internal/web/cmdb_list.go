@@ -186,18 +186,18 @@ func attrValueText(a cmdb.Attribute, v any) string {
 	return cmdb.IdentifierValue(v)
 }
 
-// ciExportURL links the list as CSV; the export filters by type and
-// status only, so the note says when the list has more filters.
+// ciExportURL links the list as CSV with the same filters; the export
+// has no attribute filter, so the note says when the list uses one.
 func ciExportURL(q url.Values) (string, string) {
 	e := url.Values{}
-	for _, k := range []string{"type", "status"} {
+	for _, k := range []string{"type", "status", "customer", "q"} {
 		if s := q.Get(k); s != "" {
 			e.Set(k, s)
 		}
 	}
 	note := ""
-	if q.Get("q") != "" || q.Get("customer") != "" || q.Get("attr") != "" {
-		note = "The export follows the type and status filters only."
+	if q.Get("attr") != "" {
+		note = "The export follows every filter but the attribute one."
 	}
 	if len(e) == 0 {
 		return "/cis/export.csv", note
@@ -210,7 +210,9 @@ func ciExportURL(q url.Values) (string, string) {
 func (wb *Web) exportCIs(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	out := &lazyDownload{w: w, name: "cis.csv", mime: "text/csv; charset=utf-8"}
-	_, err := wb.CMDB.Export(r.Context(), out, cmdb.ExportFilter{Type: q.Get("type"), Status: cmdb.Status(q.Get("status"))}, cmdb.FormatCSV)
+	cust, _ := strconv.ParseInt(q.Get("customer"), 10, 64)
+	_, err := wb.CMDB.Export(r.Context(), out, cmdb.ExportFilter{Type: q.Get("type"), Status: cmdb.Status(q.Get("status")),
+		CustomerID: cust, Query: q.Get("q")}, cmdb.FormatCSV)
 	switch {
 	case err == nil:
 		if !out.started {
