@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"steward/internal/audit"
+	"steward/internal/auth"
+	"steward/internal/incident"
 	"steward/internal/store"
 	"steward/internal/store/storetest"
 	"steward/internal/ticket"
@@ -284,4 +287,54 @@ func BenchmarkSLARecomputeHoliday(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(n), "timers/recompute")
+}
+
+// BenchmarkIncidentCreateWithTimers is incident.BenchmarkCreate with an
+// SLA in force: each creation also starts a response and a resolution
+// timer and schedules the escalation. Compare the two to see the engine's
+// cost per ticket write.
+func BenchmarkIncidentCreateWithTimers(b *testing.B) {
+	e := storetest.SQLite(b)
+	ctx := context.Background()
+	svc := NewService(e.DB, nil)
+	now := store.TS(time.Now())
+	err := e.DB.InTx(ctx, func(tx *store.Tx) error {
+		var cal, agr int64
+		if err := tx.QueryRow(ctx, `INSERT INTO calendars (name, time_zone, windows, holidays, created_at, updated_at)
+			VALUES ('Office', 'Europe/Berlin', ?, ?, ?, ?) RETURNING id`, officeWindows, benchHolidays, now, now).Scan(&cal); err != nil {
+			return err
+		}
+		if err := tx.QueryRow(ctx, `INSERT INTO agreements (kind, name, supplier_name, created_at, updated_at)
+			VALUES ('uc', 'Contract', 'Acme', ?, ?) RETURNING id`, now, now).Scan(&agr); err != nil {
+			return err
+		}
+		for _, m := range []string{"response", "resolution"} {
+			goals := fmt.Sprintf(`[{"match":[{"field":"priority","op":"in","values":["P1"]}],"target":"1h","calendar_id":%d},{"match":[],"target":"8h","calendar_id":%d}]`, cal, cal)
+			if _, err := tx.Exec(ctx, `INSERT INTO sla_definitions (agreement_id, name, applies_to, metric, goals, created_at, updated_at)
+				VALUES (?, ?, 'incident', ?, ?, ?, ?)`, agr, m, m, goals, now, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	incs := incident.NewService(e.DB, 0)
+	incs.Observer = svc
+	u, err := auth.CreateUser(ctx, e.DB, audit.System, auth.NewUser{Email: "bench@example.com", Name: "Bench", Role: auth.Admin, Password: "a-long-password"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := &auth.Principal{UserID: u.ID, Role: auth.Admin, Email: u.Email}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := incs.Create(ctx, p, incident.NewIncident{Title: "Printer jammed again"}, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	var timers int
+	e.DB.QueryRow(ctx, `SELECT count(*) FROM sla_timers`).Scan(&timers)
+	b.ReportMetric(float64(timers)/float64(b.N), "timers/op")
 }
