@@ -45,9 +45,11 @@ type graphHolder struct {
 	mu     sync.RWMutex
 	g      *graph
 	syncMu sync.Mutex
-	// typeNames maps CI type ids to names, refreshed with the graph.
+	// typeNames maps CI type ids to names, refreshed whenever the types
+	// change (types are not in the CI history).
 	typeNames map[int32]string
-	bsType    int32 // the "Business service" type
+	bsType    int32  // the "Business service" type
+	typesSeen string // fingerprint of the types behind typeNames
 }
 
 func (g *graph) node(id int64) int32 {
@@ -269,13 +271,23 @@ func (s *Service) sync(ctx context.Context) error {
 	}
 	switch {
 	case last <= g.seq:
-		return nil
+		return s.refreshTypes(ctx)
 	case last-g.seq > replayLimit:
 		return s.reload(ctx)
 	}
+	// A replay is finished even when the request that triggered it goes
+	// away; if it fails anyway, the next question loads the graph afresh
+	// rather than trust a half-applied one.
 	h.mu.Lock()
-	defer h.mu.Unlock()
-	return s.replay(ctx, g)
+	err := s.replay(context.WithoutCancel(ctx), g)
+	if err != nil {
+		h.g = nil
+	}
+	h.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return s.refreshTypes(ctx)
 }
 
 func (s *Service) reload(ctx context.Context) error {
@@ -284,29 +296,13 @@ func (s *Service) reload(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("loading the impact graph: %w", err)
 	}
-	names := map[int32]string{}
-	var bs int32
-	rows, err := s.DB.Query(ctx, `SELECT id, name FROM ci_types`)
-	if err != nil {
-		return err
-	}
-	for rows.Next() {
-		var id int32
-		var name string
-		if err := rows.Scan(&id, &name); err != nil {
-			rows.Close()
-			return err
-		}
-		names[id] = name
-		if strings.EqualFold(name, "Business service") {
-			bs = id
-		}
-	}
-	rows.Close()
 	h := s.graph
 	h.mu.Lock()
-	h.g, h.typeNames, h.bsType = g, names, bs
+	h.g, h.typesSeen = g, ""
 	h.mu.Unlock()
+	if err := s.refreshTypes(ctx); err != nil {
+		return err
+	}
 	s.Log.Info("cmdb: impact graph loaded", "cis", len(g.idx), "edges", g.edges, "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
@@ -339,6 +335,7 @@ func (s *Service) replay(ctx context.Context, g *graph) error {
 		return err
 	}
 	refetch := map[int64]bool{}
+	last := g.seq
 	for _, e := range es {
 		switch e.action {
 		case ActionCreate, ActionUpdate:
@@ -355,7 +352,7 @@ func (s *Service) replay(ctx context.Context, g *graph) error {
 				g.removeEdge(e.ci, *e.related, e.rel)
 			}
 		}
-		g.seq = e.seq
+		last = e.seq
 	}
 	for id := range refetch {
 		var r ciRow
@@ -370,6 +367,7 @@ func (s *Service) replay(ctx context.Context, g *graph) error {
 		}
 		g.setCI(r)
 	}
+	g.seq = last // only once everything up to it is applied
 	return nil
 }
 
@@ -387,4 +385,47 @@ func (s *Service) Stats(ctx context.Context) (GraphStats, error) {
 		return nil
 	})
 	return st, err
+}
+
+// refreshTypes reloads the CI type names when the types changed.
+func (s *Service) refreshTypes(ctx context.Context) error {
+	var n, versions int64
+	var last store.Time
+	if err := s.DB.QueryRow(ctx, `SELECT count(*), coalesce(sum(version), 0), max(updated_at) FROM ci_types`).
+		Scan(&n, &versions, &last); err != nil {
+		return err
+	}
+	fp := fmt.Sprint(n, versions, last.Time)
+	h := s.graph
+	h.mu.RLock()
+	same := h.typesSeen == fp
+	h.mu.RUnlock()
+	if same {
+		return nil
+	}
+	names := map[int32]string{}
+	var bs int32
+	rows, err := s.DB.Query(ctx, `SELECT id, name FROM ci_types`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int32
+		var name string
+		if err := rows.Scan(&id, &name); err != nil {
+			return err
+		}
+		names[id] = name
+		if strings.EqualFold(name, "Business service") {
+			bs = id
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	h.mu.Lock()
+	h.typeNames, h.bsType, h.typesSeen = names, bs, fp
+	h.mu.Unlock()
+	return nil
 }

@@ -221,7 +221,7 @@ func (s *Service) Impact(ctx context.Context, q ImpactQuery) (ImpactResult, erro
 		item := func(n int32) ImpactItem {
 			it := ImpactItem{CIID: g.ids[n], Type: names[g.typ[n]], State: stateNames[sc.state[n]], Depth: int(sc.depth[n])}
 			var path []int64
-			for x := n; ; x = sc.parent[x] - 1 {
+			for x := n; len(path) <= MaxDepth+1; x = sc.parent[x] - 1 {
 				path = append(path, g.ids[x])
 				if sc.parent[x] == 0 {
 					break
@@ -325,16 +325,34 @@ func walkDown(g *graph, sc *scratch, start []int32, unknownStart int, maxDepth i
 				red = &r
 			}
 			thr := int32(red.Threshold(len(g.members[k])))
-			var kst uint8
+			var kst, need uint8
 			switch {
 			case c[sFailed] >= thr:
-				kst = sFailed
+				kst, need = sFailed, sFailed
 			case c[sFailed]+c[sUnknown] >= thr:
-				kst = sUnknown
+				kst, need = sUnknown, sUnknown
 			case c[sFailed]+c[sUnknown]+c[sDegraded] > 0:
-				kst = sDegraded
+				kst, need = sDegraded, sDegraded
 			}
-			raise(g, sc, k, kst, n, d+1)
+			if kst <= sc.state[k] {
+				continue
+			}
+			// The path runs through a member whose own state accounts for
+			// the cluster's: a failed one for a failed cluster.
+			via := n
+			if sc.state[n] < need {
+				via = -1
+				for _, m := range g.members[k] {
+					if sc.state[m] >= need && sc.depth[m] < maxDepth {
+						via = m
+						break
+					}
+				}
+				if via < 0 {
+					continue
+				}
+			}
+			raise(g, sc, k, kst, via, sc.depth[via]+1)
 		}
 	}
 }

@@ -300,3 +300,52 @@ func TestImpactServicesAndCustomers(t *testing.T) {
 		}
 	})
 }
+
+// A cluster's path runs through a member whose state accounts for it, so
+// paths never loop and depths hold; a rule asking for more members than
+// the cluster has fails it once all are down.
+func TestImpactClusterPaths(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		d := newDrawing(t, e)
+		d.ci("K", "Cluster", `{"failed_when_down": 2}`)
+		for _, n := range []string{"f", "u", "m1", "m2"} {
+			d.ci(n, "", "")
+		}
+		for _, m := range []string{"u", "m1", "m2"} {
+			d.rel(m, MemberOf, "K")
+		}
+		d.rel("m1", DependsOn, "f")
+		d.rel("m2", DependsOn, "f")
+		d.want(d.impact(Down, 0, []string{"f"}, "u"),
+			"m1:failed:1:[f m1]", "m2:failed:1:[f m2]", "K:failed:2:[f m1 K]")
+		d.want(d.impact(Down, 1, []string{"f"}, "u"), "m1:failed:1:[f m1]", "m2:failed:1:[f m2]")
+		d.rel("u", DependsOn, "K") // u depends on the cluster it is a member of
+		d.want(d.impact(Down, 0, []string{"f"}, "u"),
+			"m1:failed:1:[f m1]", "m2:failed:1:[f m2]", "K:failed:2:[f m1 K]")
+
+		d.ci("pair", "Cluster", `{"failed_when_down": 3}`)
+		d.ci("p1", "Server", "")
+		d.ci("p2", "Server", "")
+		d.rel("p1", MemberOf, "pair")
+		d.rel("p2", MemberOf, "pair")
+		d.want(d.impact(Down, 0, []string{"p1"}), "pair:degraded:1:[p1 pair]")
+		d.want(d.impact(Down, 0, []string{"p1", "p2"}), "pair:failed:1:[p1 pair]")
+	})
+}
+
+func TestThreshold(t *testing.T) {
+	for _, c := range []struct {
+		r    *Redundancy
+		n    int
+		want int
+	}{
+		{nil, 5, 1}, {&Redundancy{FailedWhenDown: 2}, 5, 2}, {&Redundancy{FailedWhenDown: 9}, 4, 4},
+		{&Redundancy{FailedWhenDownPercent: 30}, 10, 3}, {&Redundancy{FailedWhenDownPercent: 30}, 11, 4},
+		{&Redundancy{FailedWhenDownPercent: 50}, 4, 2}, {&Redundancy{FailedWhenDownPercent: 1}, 3, 1},
+		{&Redundancy{FailedWhenDownPercent: 100}, 7, 7}, {&Redundancy{FailedWhenDown: 2}, 0, 1},
+	} {
+		if got := c.r.Threshold(c.n); got != c.want {
+			t.Errorf("%+v of %d: %d, want %d", c.r, c.n, got, c.want)
+		}
+	}
+}

@@ -148,6 +148,11 @@ func (s *Service) Import(ctx context.Context, actor audit.Actor, opts ImportOpti
 	start := time.Now()
 	rep := ImportReport{DryRun: opts.DryRun, Errors: []ImportError{}, Changes: []ImportChange{}}
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+		// The history entries this import writes must become visible in
+		// sequence order like any others (see LockHistory).
+		if err := LockHistory(ctx, tx); err != nil {
+			return err
+		}
 		im, err := newImporter(ctx, tx, s.Now(), actor, &opts, &rep)
 		if err != nil {
 			return err

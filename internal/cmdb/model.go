@@ -9,6 +9,7 @@ package cmdb
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/netip"
 	"regexp"
 	"sort"
@@ -202,21 +203,20 @@ func (r *Redundancy) Validate(v *problem.Invalid, field string) {
 	}
 }
 
-// Threshold is how many of n members must be down for the cluster to fail.
+// Threshold is how many of n members must be down for the cluster to
+// fail: never more than it has, so a cluster whose members are all down
+// has failed whatever its rule says, and at least one.
 func (r *Redundancy) Threshold(n int) int {
+	t := 1
 	switch {
 	case r == nil:
-		return 1
 	case r.FailedWhenDown > 0:
-		return r.FailedWhenDown
+		t = r.FailedWhenDown
 	case r.FailedWhenDownPercent > 0:
-		t := int(r.FailedWhenDownPercent*float64(n)/100 + 0.999999)
-		if t < 1 {
-			t = 1
-		}
-		return t
+		// Rounded up to a whole member, exactly: 30% of 10 is 3, not 4.
+		t = int(math.Ceil(r.FailedWhenDownPercent*float64(n)/100 - 1e-9))
 	}
-	return 1
+	return max(1, min(t, n))
 }
 
 // CI is a configuration item.
