@@ -1,7 +1,6 @@
 package api
 
 import (
-	"errors"
 	"net/http"
 	"strconv"
 
@@ -35,16 +34,6 @@ func (a *API) registerCIAssets(rt *httpx.Router) {
 	rt.Handle("GET /api/v1/licences", auth.CIRead, a.listLicences)
 }
 
-// assetQueryErr turns a list's validation failure (a bad cursor, state or
-// window) into the 400 every fault in a query string is.
-func assetQueryErr(err error) error {
-	var inv *problem.Invalid
-	if errors.As(err, &inv) {
-		return &malformed{msg: "some query parameters are not valid", fields: inv.Fields}
-	}
-	return err
-}
-
 func (a *API) createBaseline(w http.ResponseWriter, r *http.Request) {
 	var in cmdb.NewBaseline
 	if err := decode(w, r, &in); err != nil {
@@ -69,7 +58,7 @@ func (a *API) listBaselines(w http.ResponseWriter, r *http.Request) {
 	}
 	page, err := a.CMDB.Baselines(r.Context(), limit, cursor)
 	if err != nil {
-		a.fail(w, r, assetQueryErr(err))
+		a.fail(w, r, queryFault(err))
 		return
 	}
 	writeJSON(w, http.StatusOK, listBody(page.Items, page.NextCursor))
@@ -116,7 +105,7 @@ func (a *API) baselineItems(w http.ResponseWriter, r *http.Request) {
 	}
 	page, err := a.CMDB.BaselineItems(r.Context(), id, limit, cursor)
 	if err != nil {
-		a.fail(w, r, assetQueryErr(err))
+		a.fail(w, r, queryFault(err))
 		return
 	}
 	writeJSON(w, http.StatusOK, listBody(page.Items, page.NextCursor))
@@ -136,7 +125,7 @@ func (a *API) compareBaseline(w http.ResponseWriter, r *http.Request) {
 	}
 	c, err := a.CMDB.Compare(r.Context(), id, cq)
 	if err != nil {
-		a.fail(w, r, assetQueryErr(err))
+		a.fail(w, r, queryFault(err))
 		return
 	}
 	body := listBody(c.Items, c.NextCursor)
@@ -180,7 +169,7 @@ func (a *API) listVerifications(w http.ResponseWriter, r *http.Request) {
 	}
 	page, err := a.CMDB.Verifications(r.Context(), baseline, limit, cursor)
 	if err != nil {
-		a.fail(w, r, assetQueryErr(err))
+		a.fail(w, r, queryFault(err))
 		return
 	}
 	writeJSON(w, http.StatusOK, listBody(page.Items, page.NextCursor))
@@ -214,7 +203,7 @@ func (a *API) verificationFindings(w http.ResponseWriter, r *http.Request) {
 	}
 	page, err := a.CMDB.Findings(r.Context(), id, result, limit, cursor)
 	if err != nil {
-		a.fail(w, r, assetQueryErr(err))
+		a.fail(w, r, queryFault(err))
 		return
 	}
 	writeJSON(w, http.StatusOK, listBody(page.Items, page.NextCursor))
@@ -288,7 +277,7 @@ func (a *API) listAssets(w http.ResponseWriter, r *http.Request) {
 	}
 	page, err := a.CMDB.Assets(r.Context(), limit, cursor)
 	if err != nil {
-		a.fail(w, r, assetQueryErr(err))
+		a.fail(w, r, queryFault(err))
 		return
 	}
 	writeJSON(w, http.StatusOK, listBody(page.Items, page.NextCursor))
@@ -303,7 +292,7 @@ func (a *API) expiringAssets(w http.ResponseWriter, r *http.Request) {
 	}
 	page, err := a.CMDB.ExpiringAssets(r.Context(), eq)
 	if err != nil {
-		a.fail(w, r, assetQueryErr(err))
+		a.fail(w, r, queryFault(err))
 		return
 	}
 	body := listBody(page.Items, page.NextCursor)
@@ -320,7 +309,7 @@ func (a *API) listLicences(w http.ResponseWriter, r *http.Request) {
 	}
 	page, err := a.CMDB.Licences(r.Context(), limit, cursor)
 	if err != nil {
-		a.fail(w, r, assetQueryErr(err))
+		a.fail(w, r, queryFault(err))
 		return
 	}
 	writeJSON(w, http.StatusOK, listBody(page.Items, page.NextCursor))

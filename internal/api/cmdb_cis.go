@@ -45,16 +45,6 @@ func (a *API) registerCIs(rt *httpx.Router) {
 	rt.Handle("DELETE /api/v1/incidents/{ref}/cis/{ci}", auth.CIWrite, a.unlinkIncidentCI)
 }
 
-// queryFault turns a list's validation error into the 400 it is: every
-// fault in a query string is the client's malformed request.
-func queryFault(err error) error {
-	var inv *problem.Invalid
-	if errors.As(err, &inv) {
-		return &malformed{msg: "some query parameters are not valid", fields: inv.Fields}
-	}
-	return err
-}
-
 // seqCursor is the opaque cursor of lists paged backwards by a number
 // (history by seq, incidents by id).
 type seqCursor struct {

@@ -109,11 +109,7 @@ func (a *API) exportCIs(w http.ResponseWriter, r *http.Request) {
 			a.Log.Error("api: export broke off", "err", err)
 			return
 		}
-		var inv *problem.Invalid
-		if errors.As(err, &inv) {
-			err = &malformed{msg: "some query parameters are not valid", fields: inv.Fields}
-		}
-		a.fail(w, r, err)
+		a.fail(w, r, queryFault(err))
 	}
 }
 

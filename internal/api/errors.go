@@ -91,3 +91,13 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func asBreak(err error, br **audit.Break) bool { return errors.As(err, br) }
+
+// queryFault turns a list's validation error into the 400 it is: every
+// fault in a query string is the client's malformed request.
+func queryFault(err error) error {
+	var inv *problem.Invalid
+	if errors.As(err, &inv) {
+		return &malformed{msg: "some query parameters are not valid", fields: inv.Fields}
+	}
+	return err
+}

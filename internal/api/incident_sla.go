@@ -20,42 +20,54 @@ type IncidentWithSLA struct {
 	SLA []sla.Timer `json:"sla"`
 }
 
-// seesTimers: timers (OLAs and contracts among them) are for staff who
-// read service levels; everyone else gets an empty list.
+// RequestWithSLA is a service request as the API shows it: the record and
+// its SLA timers, every cycle, evaluated as of the answer.
+type RequestWithSLA struct {
+	request.Request
+	SLA []sla.Timer `json:"sla"`
+}
+
+// timers reads the timers of tickets for the caller, keyed by ticket id.
+// Timers (OLAs and contracts among them) are for staff who read service
+// levels; everyone else gets none. q is the database, or the transaction
+// that just wrote the ticket.
+func (a *API) timers(ctx context.Context, q store.Querier, sees bool, kind ticket.Kind, ids ...int64) (map[int64][]sla.Timer, error) {
+	if !sees || len(ids) == 0 {
+		return map[int64][]sla.Timer{}, nil
+	}
+	if len(ids) == 1 {
+		ts, err := a.SLA.TimersIn(ctx, q, kind, ids[0])
+		return map[int64][]sla.Timer{ids[0]: ts}, err
+	}
+	return a.SLA.TimersFor(ctx, kind, ids)
+}
+
 func seesTimers(r *http.Request) bool { return httpx.Principal(r).Can(auth.SLARead) }
 
-func (a *API) withSLA(r *http.Request, inc incident.Incident) (IncidentWithSLA, error) {
-	if !seesTimers(r) {
-		return IncidentWithSLA{inc, []sla.Timer{}}, nil
-	}
-	ts, err := a.SLA.Timers(r.Context(), ticket.Incident, inc.ID)
+// orNone makes a missing list an empty one, so the field is always a list.
+func orNone(ts []sla.Timer) []sla.Timer {
 	if ts == nil {
-		ts = []sla.Timer{}
+		return []sla.Timer{}
 	}
-	return IncidentWithSLA{inc, ts}, err
+	return ts
+}
+
+func (a *API) withSLA(r *http.Request, inc incident.Incident) (IncidentWithSLA, error) {
+	m, err := a.timers(r.Context(), a.DB, seesTimers(r), ticket.Incident, inc.ID)
+	return IncidentWithSLA{inc, orNone(m[inc.ID])}, err
 }
 
 func (a *API) listWithSLA(r *http.Request, items []incident.Incident) ([]IncidentWithSLA, error) {
 	ids := make([]int64, len(items))
-	for i, inc := range items {
-		ids[i] = inc.ID
+	for i, x := range items {
+		ids[i] = x.ID
 	}
-	m := map[int64][]sla.Timer{}
-	if seesTimers(r) {
-		var err error
-		if m, err = a.SLA.TimersFor(r.Context(), ticket.Incident, ids); err != nil {
-			return nil, err
-		}
-	}
+	m, err := a.timers(r.Context(), a.DB, seesTimers(r), ticket.Incident, ids...)
 	out := make([]IncidentWithSLA, len(items))
-	for i, inc := range items {
-		ts := m[inc.ID]
-		if ts == nil {
-			ts = []sla.Timer{}
-		}
-		out[i] = IncidentWithSLA{inc, ts}
+	for i, x := range items {
+		out[i] = IncidentWithSLA{x, orNone(m[x.ID])}
 	}
-	return out, nil
+	return out, err
 }
 
 // incidentHook stores the answer to a create for Idempotency-Key replay,
@@ -67,41 +79,22 @@ func (a *API) incidentHook(r *http.Request, id *idem) incident.InTxHook {
 	}
 	sees := seesTimers(r)
 	return func(ctx context.Context, tx *store.Tx, inc incident.Incident) error {
-		var ts []sla.Timer
-		var err error
-		if sees {
-			if ts, err = a.SLA.TimersIn(ctx, tx, ticket.Incident, inc.ID); err != nil {
-				return err
-			}
+		m, err := a.timers(ctx, tx, sees, ticket.Incident, inc.ID)
+		if err != nil {
+			return err
 		}
-		if ts == nil {
-			ts = []sla.Timer{}
-		}
-		return save(ctx, tx, IncidentWithSLA{inc, ts})
+		return save(ctx, tx, IncidentWithSLA{inc, orNone(m[inc.ID])})
 	}
-}
-
-// RequestWithSLA is a service request as the API shows it: the record and
-// its SLA timers, every cycle, evaluated as of the answer.
-type RequestWithSLA struct {
-	request.Request
-	SLA []sla.Timer `json:"sla"`
 }
 
 // requestOut writes a request with its timers.
 func (a *API) requestOut(w http.ResponseWriter, r *http.Request, status int, req request.Request) {
-	var ts []sla.Timer
-	if seesTimers(r) {
-		var err error
-		if ts, err = a.SLA.Timers(r.Context(), ticket.Request, req.ID); err != nil {
-			a.fail(w, r, err)
-			return
-		}
+	m, err := a.timers(r.Context(), a.DB, seesTimers(r), ticket.Request, req.ID)
+	if err != nil {
+		a.fail(w, r, err)
+		return
 	}
-	if ts == nil {
-		ts = []sla.Timer{}
-	}
-	writeJSON(w, status, RequestWithSLA{req, ts})
+	writeJSON(w, status, RequestWithSLA{req, orNone(m[req.ID])})
 }
 
 func (a *API) requestsWithSLA(r *http.Request, items []request.Request) ([]RequestWithSLA, error) {
@@ -109,22 +102,12 @@ func (a *API) requestsWithSLA(r *http.Request, items []request.Request) ([]Reque
 	for i, x := range items {
 		ids[i] = x.ID
 	}
-	m := map[int64][]sla.Timer{}
-	if seesTimers(r) {
-		var err error
-		if m, err = a.SLA.TimersFor(r.Context(), ticket.Request, ids); err != nil {
-			return nil, err
-		}
-	}
+	m, err := a.timers(r.Context(), a.DB, seesTimers(r), ticket.Request, ids...)
 	out := make([]RequestWithSLA, len(items))
 	for i, x := range items {
-		ts := m[x.ID]
-		if ts == nil {
-			ts = []sla.Timer{}
-		}
-		out[i] = RequestWithSLA{x, ts}
+		out[i] = RequestWithSLA{x, orNone(m[x.ID])}
 	}
-	return out, nil
+	return out, err
 }
 
 // requestHook stores the answer to a submission for Idempotency-Key
@@ -136,16 +119,10 @@ func (a *API) requestHook(r *http.Request, id *idem) func(ctx context.Context, t
 	}
 	sees := seesTimers(r)
 	return func(ctx context.Context, tx *store.Tx, req request.Request) error {
-		var ts []sla.Timer
-		var err error
-		if sees {
-			if ts, err = a.SLA.TimersIn(ctx, tx, ticket.Request, req.ID); err != nil {
-				return err
-			}
+		m, err := a.timers(ctx, tx, sees, ticket.Request, req.ID)
+		if err != nil {
+			return err
 		}
-		if ts == nil {
-			ts = []sla.Timer{}
-		}
-		return save(ctx, tx, RequestWithSLA{req, ts})
+		return save(ctx, tx, RequestWithSLA{req, orNone(m[req.ID])})
 	}
 }

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"errors"
 	"net/http"
 	"strings"
 
@@ -93,11 +92,7 @@ func (a *API) listIncidents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page, err := a.Incidents.List(r.Context(), httpx.Principal(r), f)
-	var inv *problem.Invalid
-	if errors.As(err, &inv) {
-		// Every fault in the query string is the client's malformed request.
-		err = &malformed{msg: "some query parameters are not valid", fields: inv.Fields}
-	}
+	err = queryFault(err)
 	if err != nil {
 		a.fail(w, r, err)
 		return

@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"encoding/base64"
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -264,10 +263,7 @@ func (h *requestAPI) listRequests(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page, err := h.svc.List(r.Context(), httpx.Principal(r), f)
-	var inv *problem.Invalid
-	if errors.As(err, &inv) {
-		err = &malformed{msg: "some query parameters are not valid", fields: inv.Fields}
-	}
+	err = queryFault(err)
 	if err != nil {
 		h.fail(w, r, err)
 		return

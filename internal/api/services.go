@@ -1,7 +1,6 @@
 package api
 
 import (
-	"errors"
 	"net/http"
 	"strconv"
 
@@ -54,10 +53,7 @@ func (a *API) listServices(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page, err := a.catalog().List(r.Context(), httpx.Principal(r), f)
-	var inv *problem.Invalid
-	if errors.As(err, &inv) {
-		err = &malformed{msg: "some query parameters are not valid", fields: inv.Fields}
-	}
+	err = queryFault(err)
 	if err != nil {
 		a.fail(w, r, err)
 		return

@@ -86,7 +86,7 @@ func (a *API) slaReport(w http.ResponseWriter, r *http.Request) {
 	}
 	p, err := sla.ParsePeriod(label, zone)
 	if err != nil {
-		a.fail(w, r, &malformed{msg: "some query parameters are not valid", fields: fieldsOf(err)})
+		a.fail(w, r, queryFault(err))
 		return
 	}
 	f.Period = p

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strings"
 	"sync"
 
 	"steward/internal/problem"
@@ -401,11 +400,7 @@ func (s *Service) nameItems(ctx context.Context, lists ...[]ImpactItem) error {
 	for len(ids) > 0 {
 		batch := ids[:min(len(ids), 500)]
 		ids = ids[len(batch):]
-		args := make([]any, len(batch))
-		for i, id := range batch {
-			args[i] = id
-		}
-		rows, err := s.DB.Query(ctx, `SELECT id, name FROM cis WHERE id IN (`+marks(len(batch))+`)`, args...)
+		rows, err := s.DB.Query(ctx, `SELECT id, name FROM cis WHERE id IN (`+placeholders(len(batch))+`)`, int64Args(batch)...)
 		if err != nil {
 			return err
 		}
@@ -440,11 +435,7 @@ func (s *Service) serviceCustomers(ctx context.Context, services []int64, res *I
 	for len(services) > 0 {
 		batch := services[:min(len(services), 500)]
 		services = services[len(batch):]
-		args := make([]any, len(batch))
-		for i, id := range batch {
-			args[i] = id
-		}
-		rows, err := s.DB.Query(ctx, `SELECT DISTINCT customer_id FROM service_customers WHERE service_id IN (`+marks(len(batch))+`)`, args...)
+		rows, err := s.DB.Query(ctx, `SELECT DISTINCT customer_id FROM service_customers WHERE service_id IN (`+placeholders(len(batch))+`)`, int64Args(batch)...)
 		if err != nil {
 			return err
 		}
@@ -465,10 +456,6 @@ func (s *Service) serviceCustomers(ctx context.Context, services []int64, res *I
 		}
 	}
 	return nil
-}
-
-func marks(n int) string {
-	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }
 
 type reachedService struct {

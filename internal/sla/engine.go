@@ -54,37 +54,29 @@ func (s *Service) definitions(ctx context.Context, q store.Querier) (*defCache, 
 	if c != nil && c.fingerprint == fp {
 		return c, nil
 	}
-	rows, err := q.Query(ctx, `SELECT d.id, d.agreement_id, d.name, d.applies_to, d.metric, d.filter,
-		d.conditions, d.goals, d.warnings, d.active AND a.active, a.kind, a.customer_id, a.group_id
-		FROM sla_definitions d JOIN agreements a ON a.id = d.agreement_id ORDER BY d.id`)
+	cols := strings.ReplaceAll("d."+definitionCols, ", ", ", d.")
+	rows, err := q.Query(ctx, "SELECT "+cols+", a.active, a.kind, a.customer_id, a.group_id"+
+		" FROM sla_definitions d JOIN agreements a ON a.id = d.agreement_id ORDER BY d.id")
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	c = &defCache{fingerprint: fp, byKind: map[ticket.Kind][]*Definition{}, byID: map[int64]*Definition{}}
 	for rows.Next() {
-		d := &Definition{}
-		var filter, conds, goals, warnings string
 		var (
-			agrKind         string
+			agrActive       bool
+			agrKind         AgreementKind
 			customer, group *int64
 		)
-		if err := rows.Scan(&d.ID, &d.AgreementID, &d.Name, &d.AppliesTo, &d.Metric, &filter, &conds,
-			&goals, &warnings, &d.Active, &agrKind, &customer, &group); err != nil {
+		dv, err := scanDefinition(scanWith{rows, []any{&agrActive, &agrKind, &customer, &group}})
+		if err != nil {
 			return nil, err
 		}
-		for _, x := range []struct {
-			raw string
-			v   any
-		}{{filter, &d.Filter}, {conds, &d.Conditions}, {goals, &d.Goals}, {warnings, &d.Warnings}} {
-			if err := json.Unmarshal([]byte(x.raw), x.v); err != nil {
-				return nil, fmt.Errorf("sla definition %d: %w", d.ID, err)
-			}
-		}
-		d.Normalize()
+		d := &dv
+		d.Active = d.Active && agrActive
 		// An SLA measures only its customer's tickets, an OLA only its
 		// group's, whatever else the definition filters on.
-		d.Filter = append(AgreementScope(AgreementKind(agrKind), customer, group), d.Filter...)
+		d.Filter = append(AgreementScope(agrKind, customer, group), d.Filter...)
 		c.byID[d.ID] = d
 		if d.Active {
 			c.byKind[d.AppliesTo] = append(c.byKind[d.AppliesTo], d)

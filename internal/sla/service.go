@@ -43,15 +43,12 @@ func NewService(db *store.DB, log *slog.Logger) *Service {
 // now is the clock, to the microsecond as the database stores instants.
 func (s *Service) now() time.Time { return s.Now().UTC().Truncate(time.Microsecond) }
 
-// Calendar returns calendar id compiled, from a cache that is keyed by the
-// calendar's version so that a change anywhere is seen at once.
+// Calendar returns calendar id compiled, from a cache keyed by the
+// calendar's content so that a change anywhere is seen at once.
 func (s *Service) Calendar(ctx context.Context, q store.Querier, id int64) (*calendar.Calendar, error) {
-	var (
-		version         int
-		zone, win, hols string
-	)
-	err := q.QueryRow(ctx, `SELECT version, time_zone, windows, holidays FROM calendars WHERE id = ?`, id).
-		Scan(&version, &zone, &win, &hols)
+	var zone, win, hols string
+	err := q.QueryRow(ctx, `SELECT time_zone, windows, holidays FROM calendars WHERE id = ?`, id).
+		Scan(&zone, &win, &hols)
 	if err != nil {
 		return nil, store.ScanErr(err)
 	}
