@@ -6,8 +6,8 @@ import (
 
 	"steward/internal/auth"
 	"steward/internal/cmdb"
+	"steward/internal/domainerr"
 	"steward/internal/httpx"
-	"steward/internal/problem"
 )
 
 // registerCIAssets adds baselines and their comparison, verification runs
@@ -256,7 +256,7 @@ func (a *API) deleteAsset(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := newQuery(r, "change_ref")
-	ref := q.str("change_ref", problem.MaxShort)
+	ref := q.str("change_ref", domainerr.MaxShort)
 	if err := q.err(); err != nil {
 		a.fail(w, r, err)
 		return

@@ -12,8 +12,8 @@ import (
 
 	"steward/internal/auth"
 	"steward/internal/cmdb"
+	"steward/internal/domainerr"
 	"steward/internal/httpx"
-	"steward/internal/problem"
 )
 
 // registerCIs adds CI types, CIs, relationships, the CI history and the
@@ -151,7 +151,7 @@ func (a *API) listCIs(w http.ResponseWriter, r *http.Request) {
 		CustomerID: q.int64("customer_id"),
 		GroupID:    q.int64("group_id"),
 		ServiceID:  q.int64("service_id"),
-		Query:      q.str("q", problem.MaxName),
+		Query:      q.str("q", domainerr.MaxName),
 		Limit:      q.limit(),
 		Cursor:     q.str("cursor", 200),
 		Attrs:      map[string]string{},
@@ -169,7 +169,7 @@ func (a *API) listCIs(w http.ResponseWriter, r *http.Request) {
 	if len(q.fields) > 0 {
 		// Name every fault at once, those only the CMDB can see included.
 		if err := a.CMDB.CheckCIFilter(r.Context(), cmdb.CIFilter{Types: f.Types, Statuses: f.Statuses, Attrs: f.Attrs}); err != nil {
-			var inv *problem.Invalid
+			var inv *domainerr.Invalid
 			if !errors.As(err, &inv) {
 				a.fail(w, r, err)
 				return
@@ -284,7 +284,7 @@ func (a *API) deleteCI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := newQuery(r, "change_ref")
-	ref := q.str("change_ref", problem.MaxShort)
+	ref := q.str("change_ref", domainerr.MaxShort)
 	if err := q.err(); err != nil {
 		a.fail(w, r, err)
 		return
@@ -443,7 +443,7 @@ func (a *API) deleteRelationship(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := newQuery(r, "change_ref")
-	ref := q.str("change_ref", problem.MaxShort)
+	ref := q.str("change_ref", domainerr.MaxShort)
 	if err := q.err(); err != nil {
 		a.fail(w, r, err)
 		return

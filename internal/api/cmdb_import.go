@@ -10,8 +10,8 @@ import (
 
 	"steward/internal/auth"
 	"steward/internal/cmdb"
+	"steward/internal/domainerr"
 	"steward/internal/httpx"
-	"steward/internal/problem"
 )
 
 // MaxImportBody caps the body of an import; larger files go through the
@@ -31,7 +31,7 @@ func (a *API) importCIs(w http.ResponseWriter, r *http.Request) {
 	if records != "" && records != "cis" && records != "relationships" {
 		q.fields["records"] = "must be cis or relationships"
 	}
-	changeRef := q.str("change_ref", problem.MaxShort)
+	changeRef := q.str("change_ref", domainerr.MaxShort)
 	if err := q.err(); err != nil {
 		a.fail(w, r, err)
 		return
@@ -92,8 +92,8 @@ func (a *API) exportCIs(w http.ResponseWriter, r *http.Request) {
 	default:
 		q.fields["format"] = "must be csv or json"
 	}
-	f := cmdb.ExportFilter{Type: q.str("type", problem.MaxName), Status: cmdb.Status(q.str("status", 20)),
-		CustomerID: q.int64("customer_id"), Query: q.str("q", problem.MaxName)}
+	f := cmdb.ExportFilter{Type: q.str("type", domainerr.MaxName), Status: cmdb.Status(q.str("status", 20)),
+		CustomerID: q.int64("customer_id"), Query: q.str("q", domainerr.MaxName)}
 	if f.Status != "" && !f.Status.Valid() {
 		q.fields["status"] = "must be one of planned, in_use, maintenance, retired"
 	}

@@ -8,7 +8,7 @@ import (
 
 	"steward/internal/audit"
 	"steward/internal/auth"
-	"steward/internal/problem"
+	"steward/internal/domainerr"
 	"steward/internal/store"
 )
 
@@ -52,10 +52,10 @@ func (t *tooLarge) Error() string {
 // fail is the one place domain errors become HTTP responses. The client gets
 // a safe message; unexpected errors are logged with their cause.
 func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
-	var inv *problem.Invalid
+	var inv *domainerr.Invalid
 	var bad *malformed
 	var big *tooLarge
-	var conflict *problem.Conflict
+	var conflict *domainerr.Conflict
 	var throttled *auth.ErrThrottled
 	switch {
 	case errors.As(err, &bad):
@@ -68,12 +68,12 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 			msg = "some fields are not valid"
 		}
 		writeError(w, http.StatusUnprocessableEntity, "validation_failed", msg, inv.Fields)
-	case errors.Is(err, problem.ErrForbidden):
+	case errors.Is(err, domainerr.ErrForbidden):
 		writeError(w, http.StatusForbidden, "forbidden", "your role does not allow this", nil)
 	case errors.Is(err, store.ErrNotFound):
 		writeError(w, http.StatusNotFound, "not_found", "no such record, or you may not see it", nil)
-	case errors.Is(err, problem.ErrStale):
-		writeError(w, http.StatusPreconditionFailed, "precondition_failed", problem.ErrStale.Error(), nil)
+	case errors.Is(err, domainerr.ErrStale):
+		writeError(w, http.StatusPreconditionFailed, "precondition_failed", domainerr.ErrStale.Error(), nil)
 	case errors.As(err, &conflict):
 		writeError(w, http.StatusConflict, "conflict", conflict.Message, nil)
 	case errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrReferenced):
@@ -95,7 +95,7 @@ func asBreak(err error, br **audit.Break) bool { return errors.As(err, br) }
 // queryFault turns a list's validation error into the 400 it is: every
 // fault in a query string is the client's malformed request.
 func queryFault(err error) error {
-	var inv *problem.Invalid
+	var inv *domainerr.Invalid
 	if errors.As(err, &inv) {
 		return &malformed{msg: "some query parameters are not valid", fields: inv.Fields}
 	}

@@ -10,8 +10,8 @@ import (
 	"net/http"
 	"time"
 
+	"steward/internal/domainerr"
 	"steward/internal/httpx"
-	"steward/internal/problem"
 	"steward/internal/store"
 )
 
@@ -58,7 +58,7 @@ func (id *idem) load(ctx context.Context) error {
 		return err
 	}
 	if hash != id.hash {
-		return problem.Field("Idempotency-Key", "was already used for a different request")
+		return domainerr.Field("Idempotency-Key", "was already used for a different request")
 	}
 	id.body = []byte(body)
 	return nil

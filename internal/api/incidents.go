@@ -4,9 +4,9 @@ import (
 	"net/http"
 	"strings"
 
+	"steward/internal/domainerr"
 	"steward/internal/httpx"
 	"steward/internal/incident"
-	"steward/internal/problem"
 	"steward/internal/store"
 )
 
@@ -51,7 +51,7 @@ func (a *API) listIncidents(w http.ResponseWriter, r *http.Request) {
 		CustomerID:    q.int64("customer_id"),
 		RequesterID:   q.int64("requester_id"),
 		ServiceID:     q.int64("service_id"),
-		Category:      q.str("category", problem.MaxShort),
+		Category:      q.str("category", domainerr.MaxShort),
 		Major:         q.boolean("major"),
 		CreatedAfter:  q.time("created_after"),
 		CreatedBefore: q.time("created_before"),
@@ -207,7 +207,7 @@ func (a *API) commentIncident(w http.ResponseWriter, r *http.Request) {
 		in.Kind = "comment"
 	}
 	if in.Kind != "comment" && in.Kind != "work_note" {
-		a.fail(w, r, problem.Field("kind", "must be comment or work_note"))
+		a.fail(w, r, domainerr.Field("kind", "must be comment or work_note"))
 		return
 	}
 	idem, err := a.idempotency(r, in)
@@ -246,7 +246,7 @@ func (a *API) putMatrix(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m := incident.Matrix{}
-	v := problem.NewInvalid()
+	v := domainerr.NewInvalid()
 	for _, i := range incident.Levels {
 		m[i] = map[incident.Level]incident.Priority{}
 		for _, u := range incident.Levels {

@@ -9,10 +9,10 @@ import (
 	"time"
 
 	"steward/internal/auth"
+	"steward/internal/domainerr"
 	"steward/internal/httpx"
 	"steward/internal/notify"
 	"steward/internal/patch"
-	"steward/internal/problem"
 	"steward/internal/request"
 	"steward/internal/store"
 )
@@ -381,7 +381,7 @@ func (h *requestAPI) commentRequest(w http.ResponseWriter, r *http.Request) {
 		in.Kind = "comment"
 	}
 	if in.Kind != "comment" && in.Kind != "work_note" {
-		h.fail(w, r, problem.Field("kind", "must be comment or work_note"))
+		h.fail(w, r, domainerr.Field("kind", "must be comment or work_note"))
 		return
 	}
 	idem, err := h.idempotency(r, in)
@@ -552,7 +552,7 @@ func (h *requestAPI) putManager(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !in.ManagerID.Set {
-		h.fail(w, r, problem.Field("manager_id", "is required: a user id, or null to remove the manager"))
+		h.fail(w, r, domainerr.Field("manager_id", "is required: a user id, or null to remove the manager"))
 		return
 	}
 	m, err := h.svc.SetManager(r.Context(), httpx.Principal(r), id, in.ManagerID.Ptr())

@@ -6,8 +6,8 @@ import (
 
 	"steward/internal/auth"
 	"steward/internal/catalog"
+	"steward/internal/domainerr"
 	"steward/internal/httpx"
-	"steward/internal/problem"
 )
 
 // registerServices adds the service catalogue (8.2.4).
@@ -30,7 +30,7 @@ func (a *API) listServices(w http.ResponseWriter, r *http.Request) {
 		SupportGroupID: q.int64("support_group_id"),
 		CostMin:        q.amount("cost_min"),
 		CostMax:        q.amount("cost_max"),
-		Query:          q.str("q", problem.MaxName),
+		Query:          q.str("q", domainerr.MaxName),
 		Limit:          q.limit(),
 		Cursor:         q.str("cursor", 800),
 	}

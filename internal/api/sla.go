@@ -13,8 +13,8 @@ import (
 
 	"steward/internal/auth"
 	"steward/internal/calendar"
+	"steward/internal/domainerr"
 	"steward/internal/httpx"
-	"steward/internal/problem"
 	"steward/internal/sla"
 	"steward/internal/ticket"
 )
@@ -216,7 +216,7 @@ func (a *API) calendarDue(w http.ResponseWriter, r *http.Request, id int64) {
 		due, err = cal.Due(from, d)
 	}
 	if errors.Is(err, calendar.ErrNoWorkingTime) {
-		a.fail(w, r, problem.Field("duration", "%s", err))
+		a.fail(w, r, domainerr.Field("duration", "%s", err))
 		return
 	} else if err != nil {
 		a.fail(w, r, err)

@@ -8,8 +8,8 @@ import (
 
 	"steward/internal/activity"
 	"steward/internal/auth"
+	"steward/internal/domainerr"
 	"steward/internal/httpx"
-	"steward/internal/problem"
 	"steward/internal/sla"
 	"steward/internal/ticket"
 )
@@ -131,7 +131,7 @@ func (a *API) breachingSoon(w http.ResponseWriter, r *http.Request) {
 // fieldsOf turns a validation error about query parameters into the
 // per-parameter messages of a 400.
 func fieldsOf(err error) map[string]string {
-	var inv *problem.Invalid
+	var inv *domainerr.Invalid
 	if errors.As(err, &inv) && len(inv.Fields) > 0 {
 		return inv.Fields
 	}

@@ -10,8 +10,8 @@ import (
 
 	"steward/internal/audit"
 	"steward/internal/auth"
+	"steward/internal/domainerr"
 	"steward/internal/patch"
-	"steward/internal/problem"
 	"steward/internal/store"
 	"steward/internal/store/storetest"
 )
@@ -52,7 +52,7 @@ func TestAccountsSessionsAndTokens(t *testing.T) {
 
 		t.Run("validation", func(t *testing.T) {
 			_, err := auth.CreateUser(ctx, db, audit.System, auth.NewUser{Email: "not-an-address", Name: "", Role: "boss", Password: "short"})
-			var inv *problem.Invalid
+			var inv *domainerr.Invalid
 			if !errors.As(err, &inv) {
 				t.Fatalf("got %v", err)
 			}
@@ -175,7 +175,7 @@ func TestAccountsSessionsAndTokens(t *testing.T) {
 		t.Run("update with stale version and null customer", func(t *testing.T) {
 			cur, _ := auth.GetUser(ctx, db, u.ID)
 			name := "Ada L."
-			if _, err := auth.UpdateUser(ctx, db, audit.System, u.ID, auth.UserPatch{Name: &name}, cur.Version+7); !errors.Is(err, problem.ErrStale) {
+			if _, err := auth.UpdateUser(ctx, db, audit.System, u.ID, auth.UserPatch{Name: &name}, cur.Version+7); !errors.Is(err, domainerr.ErrStale) {
 				t.Fatalf("stale: %v", err)
 			}
 			got, err := auth.UpdateUser(ctx, db, audit.System, u.ID, auth.UserPatch{Name: &name, CustomerID: patch.Field[int64]{Set: true, Null: true}}, cur.Version)

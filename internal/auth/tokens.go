@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"steward/internal/audit"
-	"steward/internal/problem"
+	"steward/internal/domainerr"
 	"steward/internal/store"
 )
 
@@ -28,8 +28,8 @@ type Token struct {
 // are random 256-bit values, so a SHA-256 digest is a safe way to keep them.
 func CreateToken(ctx context.Context, db *store.DB, actor audit.Actor, userID int64, name string) (string, Token, error) {
 	name = strings.TrimSpace(name)
-	v := problem.NewInvalid()
-	problem.Text(v, "name", name, true, problem.MaxShort)
+	v := domainerr.NewInvalid()
+	domainerr.Text(v, "name", name, true, domainerr.MaxShort)
 	if err := v.Err(); err != nil {
 		return "", Token{}, err
 	}
@@ -42,7 +42,7 @@ func CreateToken(ctx context.Context, db *store.DB, actor audit.Actor, userID in
 			return store.ScanErr(err)
 		}
 		if !active {
-			return problem.Field("user", "the account is disabled")
+			return domainerr.Field("user", "the account is disabled")
 		}
 		err := tx.QueryRow(ctx, `INSERT INTO api_tokens (user_id, name, token_hash, prefix, created_at)
 			VALUES (?, ?, ?, ?, ?) RETURNING id`, userID, name, sha(secret), t.Prefix, store.TS(now)).Scan(&t.ID)

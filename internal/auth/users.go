@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"steward/internal/audit"
+	"steward/internal/domainerr"
 	"steward/internal/patch"
-	"steward/internal/problem"
 	"steward/internal/store"
 )
 
@@ -51,7 +51,7 @@ type UserPatch struct {
 // NormalizeEmail lowercases and trims an address.
 func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
-func validEmail(v *problem.Invalid, email string) {
+func validEmail(v *domainerr.Invalid, email string) {
 	if email == "" {
 		v.Add("email", "is required")
 		return
@@ -65,7 +65,7 @@ func validEmail(v *problem.Invalid, email string) {
 	}
 }
 
-func validPassword(v *problem.Invalid, pw string) {
+func validPassword(v *domainerr.Invalid, pw string) {
 	switch {
 	case len([]rune(pw)) < MinPasswordLength:
 		v.Add("password", "must be at least %d characters", MinPasswordLength)
@@ -75,7 +75,7 @@ func validPassword(v *problem.Invalid, pw string) {
 }
 
 // checkRefs verifies that the customer and groups exist and fit the role.
-func checkRefs(ctx context.Context, q store.Querier, v *problem.Invalid, role Role, customerID *int64, groupIDs []int64) error {
+func checkRefs(ctx context.Context, q store.Querier, v *domainerr.Invalid, role Role, customerID *int64, groupIDs []int64) error {
 	if customerID != nil {
 		var one int
 		err := q.QueryRow(ctx, "SELECT 1 FROM customers WHERE id = ?", *customerID).Scan(&one)
@@ -108,9 +108,9 @@ func checkRefs(ctx context.Context, q store.Querier, v *problem.Invalid, role Ro
 func CreateUser(ctx context.Context, db *store.DB, actor audit.Actor, in NewUser) (User, error) {
 	in.Email = NormalizeEmail(in.Email)
 	in.Name = strings.TrimSpace(in.Name)
-	v := problem.NewInvalid()
+	v := domainerr.NewInvalid()
 	validEmail(v, in.Email)
-	problem.Text(v, "name", in.Name, true, problem.MaxName)
+	domainerr.Text(v, "name", in.Name, true, domainerr.MaxName)
 	if !in.Role.Valid() {
 		v.Add("role", "must be one of admin, agent, requester, auditor")
 	}
@@ -132,7 +132,7 @@ func CreateUser(ctx context.Context, db *store.DB, actor audit.Actor, in NewUser
 			VALUES (?, ?, ?, ?, ?, TRUE, ?, ?) RETURNING id`,
 			in.Email, in.Name, string(in.Role), in.CustomerID, hash, store.TS(now), store.TS(now)).Scan(&id)
 		if err := store.ScanErr(err); errors.Is(err, store.ErrConflict) {
-			return problem.Field("email", "is already used by another account")
+			return domainerr.Field("email", "is already used by another account")
 		} else if err != nil {
 			return err
 		}
@@ -278,11 +278,11 @@ func UpdateUser(ctx context.Context, db *store.DB, actor audit.Actor, id int64, 
 			return err
 		}
 		if ifVersion != 0 && ifVersion != cur.Version {
-			return problem.ErrStale
+			return domainerr.ErrStale
 		}
 		next := cur
 		changes := map[string]any{}
-		v := problem.NewInvalid()
+		v := domainerr.NewInvalid()
 		if p.Email != nil {
 			next.Email = NormalizeEmail(*p.Email)
 			validEmail(v, next.Email)
@@ -290,7 +290,7 @@ func UpdateUser(ctx context.Context, db *store.DB, actor audit.Actor, id int64, 
 		}
 		if p.Name != nil {
 			next.Name = strings.TrimSpace(*p.Name)
-			problem.Text(v, "name", next.Name, true, problem.MaxName)
+			domainerr.Text(v, "name", next.Name, true, domainerr.MaxName)
 			changes["name"] = next.Name
 		}
 		if p.Role != nil {
@@ -334,7 +334,7 @@ func UpdateUser(ctx context.Context, db *store.DB, actor audit.Actor, id int64, 
 			next.Email, next.Name, string(next.Role), next.CustomerID, next.Active, hash, hash,
 			store.TS(time.Now()), id)
 		if errors.Is(err, store.ErrConflict) {
-			return problem.Field("email", "is already used by another account")
+			return domainerr.Field("email", "is already used by another account")
 		} else if err != nil {
 			return err
 		}

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"steward/internal/problem"
+	"steward/internal/domainerr"
 )
 
 func mustCal(t testing.TB, s Spec) *Calendar {
@@ -247,7 +247,7 @@ func TestValidate(t *testing.T) {
 		{"no name", Spec{TimeZone: "UTC"}, "name"},
 	} {
 		err := tc.spec.Validate()
-		var inv *problem.Invalid
+		var inv *domainerr.Invalid
 		if !errors.As(err, &inv) || !inv.Has(tc.field) {
 			t.Errorf("%s: Validate() = %v, want a message for %s", tc.name, err, tc.field)
 		}

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"steward/internal/problem"
+	"steward/internal/domainerr"
 )
 
 // Spec is a calendar as users write it and the API carries it.
@@ -132,8 +132,8 @@ func (s *Spec) Normalize() {
 // Validate reports every problem with the spec, naming each field by its
 // path (windows[2].end, holidays[0].date), or nil.
 func (s *Spec) Validate() error {
-	v := problem.NewInvalid()
-	problem.Text(v, "name", s.Name, true, problem.MaxName)
+	v := domainerr.NewInvalid()
+	domainerr.Text(v, "name", s.Name, true, domainerr.MaxName)
 	if _, err := LoadZone(s.TimeZone); err != nil {
 		v.Add("time_zone", "%s", err)
 	}
@@ -192,7 +192,7 @@ func (s *Spec) Validate() error {
 		if _, err := ParseDate(h.Date); err != nil {
 			v.Add(f+".date", "%s", err)
 		}
-		problem.Text(v, f+".name", h.Name, false, problem.MaxName)
+		domainerr.Text(v, f+".name", h.Name, false, domainerr.MaxName)
 		if (h.Start == "") != (h.End == "") {
 			v.Add(f+".end", "a partial holiday needs both start and end; leave both empty for the whole day")
 			continue

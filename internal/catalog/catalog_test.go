@@ -12,9 +12,9 @@ import (
 	"steward/internal/audit"
 	"steward/internal/auth"
 	"steward/internal/catalog"
+	"steward/internal/domainerr"
 	"steward/internal/org"
 	"steward/internal/patch"
-	"steward/internal/problem"
 	"steward/internal/store"
 	"steward/internal/store/storetest"
 )
@@ -81,7 +81,7 @@ func (w *world) create(t *testing.T, in catalog.NewService) catalog.Service {
 
 func fields(t *testing.T, err error) map[string]string {
 	t.Helper()
-	var inv *problem.Invalid
+	var inv *domainerr.Invalid
 	if !errors.As(err, &inv) {
 		t.Fatalf("got %v, want a validation error", err)
 	}
@@ -125,7 +125,7 @@ func TestCreateAndGet(t *testing.T) {
 		if err != nil || len(entries) != 2 || entries[0].Action != "create" || entries[0].ActorName != w.admin.Email {
 			t.Fatalf("audit: %+v, %v", entries, err)
 		}
-		if _, err := w.cat.Create(ctx, w.agent, catalog.NewService{Name: "Agents may not"}); !errors.Is(err, problem.ErrForbidden) {
+		if _, err := w.cat.Create(ctx, w.agent, catalog.NewService{Name: "Agents may not"}); !errors.Is(err, domainerr.ErrForbidden) {
 			t.Errorf("agent create: %v, want forbidden", err)
 		}
 	})
@@ -197,7 +197,7 @@ func TestUpdate(t *testing.T) {
 			!slices.Equal(got.CustomerIDs, []int64{w.custA}) || !slices.Equal(got.DependsOn, []int64{network.ID}) {
 			t.Fatalf("after update: %+v", got)
 		}
-		if _, err := w.cat.Update(ctx, w.admin, vpn.ID, catalog.Patch{Hours: ptr("24x7")}, 1); !errors.Is(err, problem.ErrStale) {
+		if _, err := w.cat.Update(ctx, w.admin, vpn.ID, catalog.Patch{Hours: ptr("24x7")}, 1); !errors.Is(err, domainerr.ErrStale) {
 			t.Fatalf("stale version: %v", err)
 		}
 		same, err := w.cat.Update(ctx, w.admin, vpn.ID, catalog.Patch{Status: ptr(catalog.Live)}, 0)
@@ -225,7 +225,7 @@ func TestUpdate(t *testing.T) {
 		if !strings.Contains(f["name"], "already exists") {
 			t.Errorf("rename onto another name: %v", f)
 		}
-		if _, err := w.cat.Update(ctx, w.agent, portal.ID, catalog.Patch{Hours: ptr("x")}, 0); !errors.Is(err, problem.ErrForbidden) {
+		if _, err := w.cat.Update(ctx, w.agent, portal.ID, catalog.Patch{Hours: ptr("x")}, 0); !errors.Is(err, domainerr.ErrForbidden) {
 			t.Errorf("agent update: %v", err)
 		}
 
@@ -415,7 +415,7 @@ func TestDelete(t *testing.T) {
 			t.Fatal(err)
 		}
 
-		var conflict *problem.Conflict
+		var conflict *domainerr.Conflict
 		err := w.cat.Delete(ctx, w.admin, used.ID)
 		if !errors.As(err, &conflict) || !strings.Contains(conflict.Message, "1 incidents") || !strings.Contains(conflict.Message, "Retire it") {
 			t.Fatalf("deleting a service with incidents: %v", err)
@@ -424,7 +424,7 @@ func TestDelete(t *testing.T) {
 		if !errors.As(err, &conflict) || !strings.Contains(conflict.Message, "VPN depend on it") {
 			t.Fatalf("deleting a service others depend on: %v", err)
 		}
-		if err := w.cat.Delete(ctx, w.agent, top.ID); !errors.Is(err, problem.ErrForbidden) {
+		if err := w.cat.Delete(ctx, w.agent, top.ID); !errors.Is(err, domainerr.ErrForbidden) {
 			t.Fatalf("agent delete: %v", err)
 		}
 		if err := w.cat.Delete(ctx, w.admin, top.ID); err != nil {

@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"steward/internal/auth"
-	"steward/internal/problem"
+	"steward/internal/domainerr"
 	"steward/internal/store"
 )
 
@@ -156,7 +156,7 @@ func visibleIDs(ctx context.Context, q store.Querier, p *auth.Principal) (map[in
 // Get loads a service that p may see; others get ErrNotFound.
 func (c *Catalog) Get(ctx context.Context, p *auth.Principal, id int64) (Service, error) {
 	if !p.Can(auth.ServiceRead) {
-		return Service{}, problem.ErrForbidden
+		return Service{}, domainerr.ErrForbidden
 	}
 	s, err := get(ctx, c.DB, id)
 	if err != nil {
@@ -186,7 +186,7 @@ type Ref struct {
 // see, by name: what else is hit when this one fails.
 func (c *Catalog) Dependents(ctx context.Context, p *auth.Principal, id int64) ([]Ref, error) {
 	if !p.Can(auth.ServiceRead) {
-		return nil, problem.ErrForbidden
+		return nil, domainerr.ErrForbidden
 	}
 	q := `SELECT s.id, s.name, s.status FROM service_dependencies d JOIN services s ON s.id = d.service_id
 		WHERE d.depends_on_id = ?`
@@ -204,7 +204,7 @@ func (c *Catalog) Dependents(ctx context.Context, p *auth.Principal, id int64) (
 // can show a ticket's current service.
 func (c *Catalog) Choices(ctx context.Context, p *auth.Principal, keep int64) ([]Ref, error) {
 	if !p.Can(auth.ServiceRead) {
-		return nil, problem.ErrForbidden
+		return nil, domainerr.ErrForbidden
 	}
 	q := "SELECT s.id, s.name, s.status FROM services s WHERE "
 	var args []any
@@ -284,18 +284,18 @@ type cursor struct {
 }
 
 // ErrBadCursor is returned for a cursor this list did not issue.
-var ErrBadCursor = problem.Field("cursor", "is not a cursor from a previous page of this list")
+var ErrBadCursor = domainerr.Field("cursor", "is not a cursor from a previous page of this list")
 
 // List returns the services p may see that match f, by name.
 func (c *Catalog) List(ctx context.Context, p *auth.Principal, f Filter) (Page, error) {
 	if !p.Can(auth.ServiceRead) {
-		return Page{}, problem.ErrForbidden
+		return Page{}, domainerr.ErrForbidden
 	}
 	if f.Limit <= 0 {
 		f.Limit = 50
 	}
 	if f.Limit > MaxLimit {
-		return Page{}, problem.Field("limit", "must be between 1 and %d", MaxLimit)
+		return Page{}, domainerr.Field("limit", "must be between 1 and %d", MaxLimit)
 	}
 	if !p.IsStaff() && f.CustomerID != 0 && f.CustomerID != p.CustomerID {
 		return Page{Items: []Service{}}, nil // nothing offered to another organisation is theirs to see

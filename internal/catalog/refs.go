@@ -7,13 +7,13 @@ import (
 	"strings"
 
 	"steward/internal/auth"
-	"steward/internal/problem"
+	"steward/internal/domainerr"
 	"steward/internal/store"
 )
 
 // checkOwner verifies that the owner is an active member of staff: a
 // service is owned by someone who answers for it.
-func checkOwner(ctx context.Context, q store.Querier, v *problem.Invalid, id *int64) error {
+func checkOwner(ctx context.Context, q store.Querier, v *domainerr.Invalid, id *int64) error {
 	if id == nil {
 		return nil
 	}
@@ -33,7 +33,7 @@ func checkOwner(ctx context.Context, q store.Querier, v *problem.Invalid, id *in
 	return nil
 }
 
-func checkGroup(ctx context.Context, q store.Querier, v *problem.Invalid, id *int64) error {
+func checkGroup(ctx context.Context, q store.Querier, v *domainerr.Invalid, id *int64) error {
 	if id == nil {
 		return nil
 	}
@@ -89,7 +89,7 @@ func missing(ctx context.Context, q store.Querier, table string, ids []int64) ([
 	return out, rows.Err()
 }
 
-func checkCustomers(ctx context.Context, q store.Querier, v *problem.Invalid, ids []int64) ([]int64, error) {
+func checkCustomers(ctx context.Context, q store.Querier, v *domainerr.Invalid, ids []int64) ([]int64, error) {
 	ids = distinct(ids)
 	if len(ids) > MaxCustomers {
 		v.Add("customer_ids", "at most %d customers", MaxCustomers)
@@ -105,7 +105,7 @@ func checkCustomers(ctx context.Context, q store.Querier, v *problem.Invalid, id
 // checkDependencies verifies the services that service id (0 for a new
 // one) is to depend on: they exist, it is not among them, and none of them
 // already depends on it, directly or through others.
-func checkDependencies(ctx context.Context, q store.Querier, v *problem.Invalid, id int64, deps []int64) ([]int64, error) {
+func checkDependencies(ctx context.Context, q store.Querier, v *domainerr.Invalid, id int64, deps []int64) ([]int64, error) {
 	deps = distinct(deps)
 	if len(deps) > MaxDependencies {
 		v.Add("depends_on", "at most %d services", MaxDependencies)

@@ -9,14 +9,14 @@ import (
 
 	"steward/internal/audit"
 	"steward/internal/auth"
-	"steward/internal/problem"
+	"steward/internal/domainerr"
 	"steward/internal/store"
 )
 
 // Create validates and records a new service.
 func (c *Catalog) Create(ctx context.Context, p *auth.Principal, in NewService) (Service, error) {
 	if !p.Can(auth.ServiceWrite) {
-		return Service{}, problem.ErrForbidden
+		return Service{}, domainerr.ErrForbidden
 	}
 	if in.Status == "" {
 		in.Status = Pipeline
@@ -30,7 +30,7 @@ func (c *Catalog) Create(ctx context.Context, p *auth.Principal, in NewService) 
 		CustomerIDs: in.CustomerIDs, SupportGroupID: in.SupportGroupID, Criticality: in.Criticality,
 		Hours: strings.TrimSpace(in.Hours), DependsOn: in.DependsOn, CreatedAt: now, UpdatedAt: now, Version: 1,
 	}
-	v := problem.NewInvalid()
+	v := domainerr.NewInvalid()
 	if in.CostPerMonth != "" {
 		cost, err := ParseAmount(string(in.CostPerMonth))
 		if err != nil {
@@ -62,7 +62,7 @@ func (c *Catalog) Create(ctx context.Context, p *auth.Principal, in NewService) 
 			s.Name, s.Description, s.OwnerID, string(s.Status), s.SupportGroupID, string(s.Criticality),
 			int64(s.CostPerMonth), s.Hours, store.TS(now), store.TS(now)).Scan(&s.ID))
 		if errors.Is(err, store.ErrConflict) {
-			return problem.Field("name", "a service named %q already exists", s.Name)
+			return domainerr.Field("name", "a service named %q already exists", s.Name)
 		} else if err != nil {
 			return err
 		}
@@ -78,10 +78,10 @@ func (c *Catalog) Create(ctx context.Context, p *auth.Principal, in NewService) 
 }
 
 // validFields checks what needs no database: texts, status, criticality.
-func validFields(v *problem.Invalid, s Service) {
-	problem.Text(v, "name", s.Name, true, problem.MaxName)
-	problem.Text(v, "description", s.Description, false, problem.MaxText)
-	problem.Text(v, "hours", s.Hours, false, problem.MaxShort)
+func validFields(v *domainerr.Invalid, s Service) {
+	domainerr.Text(v, "name", s.Name, true, domainerr.MaxName)
+	domainerr.Text(v, "description", s.Description, false, domainerr.MaxText)
+	domainerr.Text(v, "hours", s.Hours, false, domainerr.MaxShort)
 	if !s.Status.valid() {
 		v.Add("status", "must be pipeline, live or retired")
 	}
@@ -94,7 +94,7 @@ func validFields(v *problem.Invalid, s Service) {
 // refused with ErrStale when the service moved on meanwhile.
 func (c *Catalog) Update(ctx context.Context, p *auth.Principal, id int64, pt Patch, ifVersion int) (Service, error) {
 	if !p.Can(auth.ServiceWrite) {
-		return Service{}, problem.ErrForbidden
+		return Service{}, domainerr.ErrForbidden
 	}
 	err := c.DB.InTx(ctx, func(tx *store.Tx) error {
 		cur, err := get(ctx, tx, id)
@@ -102,7 +102,7 @@ func (c *Catalog) Update(ctx context.Context, p *auth.Principal, id int64, pt Pa
 			return err
 		}
 		if ifVersion != 0 && cur.Version != ifVersion {
-			return problem.ErrStale
+			return domainerr.ErrStale
 		}
 		next, err := apply(ctx, tx, cur, pt)
 		if err != nil {
@@ -119,12 +119,12 @@ func (c *Catalog) Update(ctx context.Context, p *auth.Principal, id int64, pt Pa
 			next.Name, next.Description, next.OwnerID, string(next.Status), next.SupportGroupID, string(next.Criticality),
 			int64(next.CostPerMonth), next.Hours, store.TS(now), id, cur.Version)
 		if errors.Is(err, store.ErrConflict) {
-			return problem.Field("name", "a service named %q already exists", next.Name)
+			return domainerr.Field("name", "a service named %q already exists", next.Name)
 		} else if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return problem.ErrStale
+			return domainerr.ErrStale
 		}
 		_, custChanged := changes["customer_ids"]
 		_, depsChanged := changes["depends_on"]
@@ -142,7 +142,7 @@ func (c *Catalog) Update(ctx context.Context, p *auth.Principal, id int64, pt Pa
 // apply computes the patched service and validates what the patch touches.
 func apply(ctx context.Context, tx *store.Tx, cur Service, pt Patch) (Service, error) {
 	next := cur
-	v := problem.NewInvalid()
+	v := domainerr.NewInvalid()
 	if pt.Name != nil {
 		next.Name = strings.TrimSpace(*pt.Name)
 	}
@@ -246,7 +246,7 @@ func writeLists(ctx context.Context, tx *store.Tx, id int64, customers, deps []i
 // keeps its history: retire it instead.
 func (c *Catalog) Delete(ctx context.Context, p *auth.Principal, id int64) error {
 	if !p.Can(auth.ServiceWrite) {
-		return problem.ErrForbidden
+		return domainerr.ErrForbidden
 	}
 	return c.DB.InTx(ctx, func(tx *store.Tx) error {
 		cur, err := get(ctx, tx, id)
@@ -258,18 +258,18 @@ func (c *Catalog) Delete(ctx context.Context, p *auth.Principal, id int64) error
 			return err
 		}
 		if n > 0 {
-			return problem.Conflictf("service %q cannot be deleted: %d incidents refer to it. Retire it instead (status retired): it leaves the catalogue and its history stays", cur.Name, n)
+			return domainerr.Conflictf("service %q cannot be deleted: %d incidents refer to it. Retire it instead (status retired): it leaves the catalogue and its history stays", cur.Name, n)
 		}
 		names, err := dependentNames(ctx, tx, id)
 		if err != nil {
 			return err
 		}
 		if len(names) > 0 {
-			return problem.Conflictf("service %q cannot be deleted: %s depend on it. Remove those dependencies first, or retire it instead", cur.Name, strings.Join(names, ", "))
+			return domainerr.Conflictf("service %q cannot be deleted: %s depend on it. Remove those dependencies first, or retire it instead", cur.Name, strings.Join(names, ", "))
 		}
 		_, err = tx.Exec(ctx, "DELETE FROM services WHERE id = ?", id)
 		if errors.Is(err, store.ErrReferenced) {
-			return problem.Conflictf("service %q cannot be deleted: other records refer to it. Retire it instead (status retired)", cur.Name)
+			return domainerr.Conflictf("service %q cannot be deleted: other records refer to it. Retire it instead (status retired)", cur.Name)
 		} else if err != nil {
 			return err
 		}

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"steward/internal/problem"
+	"steward/internal/domainerr"
 	"steward/internal/store"
 )
 
@@ -186,7 +186,7 @@ func WindowEnd(today time.Time, within string) (time.Time, error) {
 	}
 	m := withinRE.FindStringSubmatch(strings.ToLower(strings.TrimSpace(within)))
 	if m == nil {
-		return time.Time{}, problem.Field("within", "must be a number of days, weeks, months or years, such as 90d, 12w, 6m or 1y")
+		return time.Time{}, domainerr.Field("within", "must be a number of days, weeks, months or years, such as 90d, 12w, 6m or 1y")
 	}
 	n, _ := strconv.Atoi(m[1])
 	end := today
@@ -201,7 +201,7 @@ func WindowEnd(today time.Time, within string) (time.Time, error) {
 		end = today.AddDate(n, 0, 0)
 	}
 	if end.After(today.AddDate(5, 0, 0)) {
-		return time.Time{}, problem.Field("within", "must be at most 5 years")
+		return time.Time{}, domainerr.Field("within", "must be at most 5 years")
 	}
 	return end, nil
 }
@@ -216,7 +216,7 @@ func (s *Service) ExpiringAssets(ctx context.Context, q ExpiringQuery) (Expiring
 		return ExpiringPage{}, err
 	}
 	if q.Kind != "" && q.Kind != ExpiringWarranty && q.Kind != ExpiringLicence {
-		return ExpiringPage{}, problem.Field("kind", "must be warranty or licence")
+		return ExpiringPage{}, domainerr.Field("kind", "must be warranty or licence")
 	}
 	limit := pageLimit(q.Limit)
 	key, err := decodePageKey(q.Cursor)

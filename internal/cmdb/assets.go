@@ -11,7 +11,7 @@ import (
 
 	"steward/internal/audit"
 	"steward/internal/catalog"
-	"steward/internal/problem"
+	"steward/internal/domainerr"
 	"steward/internal/store"
 )
 
@@ -84,7 +84,7 @@ const MaxSeats = 100_000_000
 var isoDate = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
 
 // checkDate validates an optional date in place; blank becomes null.
-func checkDate(v *problem.Invalid, field string, d **string) {
+func checkDate(v *domainerr.Invalid, field string, d **string) {
 	if *d == nil {
 		return
 	}
@@ -102,14 +102,14 @@ func checkDate(v *problem.Invalid, field string, d **string) {
 
 // assetFrom validates in and builds the record it describes.
 func assetFrom(ciID int64, in AssetInput) (Asset, error) {
-	v := problem.NewInvalid()
+	v := domainerr.NewInvalid()
 	a := Asset{CIID: ciID, AssetTag: strings.TrimSpace(in.AssetTag), Supplier: strings.TrimSpace(in.Supplier),
 		Contract: strings.TrimSpace(in.Contract), PurchaseDate: in.PurchaseDate, WarrantyEnd: in.WarrantyEnd,
 		SeatsOwned: in.SeatsOwned, LicenceEnd: in.LicenceEnd}
-	problem.Text(v, "asset_tag", a.AssetTag, false, problem.MaxShort)
-	problem.Text(v, "supplier", a.Supplier, false, problem.MaxName)
-	problem.Text(v, "contract", a.Contract, false, problem.MaxName)
-	problem.Text(v, "change_ref", in.ChangeRef, false, problem.MaxShort)
+	domainerr.Text(v, "asset_tag", a.AssetTag, false, domainerr.MaxShort)
+	domainerr.Text(v, "supplier", a.Supplier, false, domainerr.MaxName)
+	domainerr.Text(v, "contract", a.Contract, false, domainerr.MaxName)
+	domainerr.Text(v, "change_ref", in.ChangeRef, false, domainerr.MaxShort)
 	if in.Cost != "" {
 		c, err := catalog.ParseAmount(string(in.Cost))
 		if err != nil {
@@ -245,13 +245,13 @@ func (s *Service) PutAsset(ctx context.Context, actor audit.Actor, ciID int64, i
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			if ifVersion != 0 {
-				return problem.ErrStale
+				return domainerr.ErrStale
 			}
 		case err != nil:
 			return err
 		default:
 			if ifVersion != 0 && ifVersion != old.Version {
-				return problem.ErrStale
+				return domainerr.ErrStale
 			}
 			prev = &old
 		}
@@ -316,7 +316,7 @@ func updateAsset(ctx context.Context, tx *store.Tx, a, prev *Asset, now time.Tim
 		return err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return problem.ErrStale
+		return domainerr.ErrStale
 	}
 	return nil
 }
@@ -334,8 +334,8 @@ func auditedChanges(changes []Change) map[string]any {
 // DeleteAsset removes the asset record of a CI (the CI stays). Each field
 // it held goes to the CI's history as cleared.
 func (s *Service) DeleteAsset(ctx context.Context, actor audit.Actor, ciID int64, ifVersion int, changeRef string) error {
-	v := problem.NewInvalid()
-	problem.Text(v, "change_ref", changeRef, false, problem.MaxShort)
+	v := domainerr.NewInvalid()
+	domainerr.Text(v, "change_ref", changeRef, false, domainerr.MaxShort)
 	if err := v.Err(); err != nil {
 		return err
 	}
@@ -345,7 +345,7 @@ func (s *Service) DeleteAsset(ctx context.Context, actor audit.Actor, ciID int64
 			return err
 		}
 		if ifVersion != 0 && ifVersion != old.Version {
-			return problem.ErrStale
+			return domainerr.ErrStale
 		}
 		if _, err := tx.Exec(ctx, "DELETE FROM assets WHERE ci_id = ?", ciID); err != nil {
 			return err

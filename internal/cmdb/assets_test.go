@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"steward/internal/problem"
+	"steward/internal/domainerr"
 	"steward/internal/store"
 	"steward/internal/store/storetest"
 )
@@ -74,7 +74,7 @@ func TestAssetRecord(t *testing.T) {
 		// A replace: what is left out is cleared.
 		in = AssetInput{AssetTag: "A-100", Cost: "1250.50", Supplier: "Acme Ltd", WarrantyEnd: assetDay("2028-03-01"),
 			Lifecycle: &Lifecycle{Ordered: assetDay("2025-02-20"), Deployed: assetDay("2025-03-10"), RetireBy: assetDay("2030-01-01")}}
-		if _, _, err := s.svc.PutAsset(ctx, estateActor, srv, in, 7); !errors.Is(err, problem.ErrStale) {
+		if _, _, err := s.svc.PutAsset(ctx, estateActor, srv, in, 7); !errors.Is(err, domainerr.ErrStale) {
 			t.Fatalf("stale version: %v", err)
 		}
 		a, _, err = s.svc.PutAsset(ctx, estateActor, srv, in, 1)
@@ -90,7 +90,7 @@ func TestAssetRecord(t *testing.T) {
 			t.Fatalf("get: %v %+v", err, got)
 		}
 
-		if err := s.svc.DeleteAsset(ctx, estateActor, srv, 1, "CHG-9"); !errors.Is(err, problem.ErrStale) {
+		if err := s.svc.DeleteAsset(ctx, estateActor, srv, 1, "CHG-9"); !errors.Is(err, domainerr.ErrStale) {
 			t.Fatalf("stale delete: %v", err)
 		}
 		if err := s.svc.DeleteAsset(ctx, estateActor, srv, 2, "CHG-9"); err != nil {
@@ -108,7 +108,7 @@ func TestAssetRecord(t *testing.T) {
 			t.Fatalf("audit entries: %d %v", audited, err)
 		}
 		// A record that no longer exists cannot be replaced at a version.
-		if _, _, err := s.svc.PutAsset(ctx, estateActor, srv, in, 2); !errors.Is(err, problem.ErrStale) {
+		if _, _, err := s.svc.PutAsset(ctx, estateActor, srv, in, 2); !errors.Is(err, domainerr.ErrStale) {
 			t.Fatalf("put at a version of a deleted record: %v", err)
 		}
 		if _, _, err := s.svc.PutAsset(ctx, estateActor, 9999, in, 0); !errors.Is(err, store.ErrNotFound) {

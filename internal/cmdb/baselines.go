@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"steward/internal/audit"
-	"steward/internal/problem"
+	"steward/internal/domainerr"
 	"steward/internal/store"
 )
 
@@ -64,7 +64,7 @@ type Baseline struct {
 }
 
 // resolveFilter checks a filter and fills in TypeID and Type.
-func resolveFilter(ctx context.Context, q store.Querier, f *BaselineFilter, v *problem.Invalid) error {
+func resolveFilter(ctx context.Context, q store.Querier, f *BaselineFilter, v *domainerr.Invalid) error {
 	f.Type = strings.TrimSpace(f.Type)
 	if f.Status != "" && !f.Status.Valid() {
 		v.Add("filter.status", "must be one of planned, in_use, maintenance, retired")
@@ -129,11 +129,11 @@ func filterIDs(ctx context.Context, q store.Querier, f *BaselineFilter, after in
 	return ids, rows.Err()
 }
 
-func validBaseline(in *NewBaseline) *problem.Invalid {
+func validBaseline(in *NewBaseline) *domainerr.Invalid {
 	in.Name = strings.TrimSpace(in.Name)
-	v := problem.NewInvalid()
-	problem.Text(v, "name", in.Name, true, problem.MaxName)
-	problem.Text(v, "note", in.Note, false, problem.MaxText)
+	v := domainerr.NewInvalid()
+	domainerr.Text(v, "name", in.Name, true, domainerr.MaxName)
+	domainerr.Text(v, "note", in.Note, false, domainerr.MaxText)
 	switch {
 	case in.Filter != nil && len(in.CIIDs) > 0:
 		v.Add("ci_ids", "give ci_ids or filter, not both")
@@ -182,7 +182,7 @@ func (s *Service) CreateBaseline(ctx context.Context, actor audit.Actor, in NewB
 			return err
 		}
 		if taken > 0 {
-			return problem.Field("name", "a baseline named %q already exists", b.Name)
+			return domainerr.Field("name", "a baseline named %q already exists", b.Name)
 		}
 		if b.Filter != nil {
 			cond, args := b.Filter.where()
@@ -193,13 +193,13 @@ func (s *Service) CreateBaseline(ctx context.Context, actor audit.Actor, in NewB
 				return err
 			}
 			if n > MaxBaselineCIs {
-				return problem.Field("filter", "matches more than %d CIs, the most one baseline holds; narrow it by type, status or customer", MaxBaselineCIs)
+				return domainerr.Field("filter", "matches more than %d CIs, the most one baseline holds; narrow it by type, status or customer", MaxBaselineCIs)
 			}
 		}
 		err = store.ScanErr(tx.QueryRow(ctx, `INSERT INTO ci_baselines (name, note, filter, ci_count, created_by, created_at)
 			VALUES (?, ?, ?, 0, ?, ?) RETURNING id`, b.Name, b.Note, filterJSON, b.CreatedBy, store.TS(b.CreatedAt)).Scan(&b.ID))
 		if errors.Is(err, store.ErrConflict) {
-			return problem.Field("name", "a baseline named %q already exists", b.Name)
+			return domainerr.Field("name", "a baseline named %q already exists", b.Name)
 		} else if err != nil {
 			return err
 		}
@@ -224,7 +224,7 @@ func (s *Service) CreateBaseline(ctx context.Context, actor audit.Actor, in NewB
 }
 
 func snapshotByID(ctx context.Context, tx *store.Tx, baselineID int64, ids []int64) (int, error) {
-	v := problem.NewInvalid()
+	v := domainerr.NewInvalid()
 	n := 0
 	for start := 0; start < len(ids); start += snapBatch {
 		part := ids[start:min(start+snapBatch, len(ids))]
@@ -326,7 +326,7 @@ func (k pageKey) encode() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-var errPageKey = problem.Field("cursor", "is not a cursor from a previous page of this list")
+var errPageKey = domainerr.Field("cursor", "is not a cursor from a previous page of this list")
 
 func decodePageKey(s string) (pageKey, error) {
 	var k pageKey
@@ -457,7 +457,7 @@ func (s *Service) DeleteBaseline(ctx context.Context, actor audit.Actor, id int6
 			return err
 		}
 		if runs > 0 {
-			return problem.Conflictf("baseline %q is the reference of %d verification run(s), which keep it as evidence", b.Name, runs)
+			return domainerr.Conflictf("baseline %q is the reference of %d verification run(s), which keep it as evidence", b.Name, runs)
 		}
 		if _, err := tx.Exec(ctx, "DELETE FROM ci_baseline_items WHERE baseline_id = ?", id); err != nil {
 			return err

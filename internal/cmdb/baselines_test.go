@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"steward/internal/audit"
-	"steward/internal/problem"
+	"steward/internal/domainerr"
 	"steward/internal/store"
 	"steward/internal/store/storetest"
 )
@@ -67,7 +67,7 @@ func (s *estate) unrel(source string, t RelType, target string) {
 // fields (and messages containing the given fragments, when not empty).
 func estateFields(t *testing.T, err error, want map[string]string) {
 	t.Helper()
-	var inv *problem.Invalid
+	var inv *domainerr.Invalid
 	if !errors.As(err, &inv) {
 		t.Fatalf("want a validation failure on %v, got %v", want, err)
 	}
@@ -222,7 +222,7 @@ func TestBaselineBadInput(t *testing.T) {
 				_, err := s.svc.CreateBaseline(ctx, estateActor, c.in)
 				if c.name == "too many" {
 					// Only the count is reported, not 100,001 zero ids.
-					var inv *problem.Invalid
+					var inv *domainerr.Invalid
 					if !errors.As(err, &inv) || !strings.Contains(inv.Fields["ci_ids"], "at most") || len(inv.Fields) > maxIDErrors {
 						t.Fatalf("got %v", err)
 					}
@@ -284,7 +284,7 @@ func TestBaselineDelete(t *testing.T) {
 		if _, err := s.svc.CreateVerification(ctx, estateActor, NewVerification{BaselineID: &kept.ID}, nil); err != nil {
 			t.Fatal(err)
 		}
-		var conflict *problem.Conflict
+		var conflict *domainerr.Conflict
 		if err := s.svc.DeleteBaseline(ctx, estateActor, kept.ID); !errors.As(err, &conflict) || !strings.Contains(conflict.Message, "1 verification run") {
 			t.Fatalf("a baseline with runs must stay: %v", err)
 		}

@@ -8,7 +8,7 @@ import (
 	"slices"
 	"strings"
 
-	"steward/internal/problem"
+	"steward/internal/domainerr"
 	"steward/internal/store"
 )
 
@@ -41,7 +41,7 @@ type CIPage struct {
 }
 
 // ErrBadCursor is returned for a cursor this list did not issue.
-var ErrBadCursor = problem.Field("cursor", "is not a cursor from a previous page of this list")
+var ErrBadCursor = domainerr.Field("cursor", "is not a cursor from a previous page of this list")
 
 // idCursor is the keyset position after a page ordered by id.
 type idCursor struct {
@@ -71,7 +71,7 @@ func checkLimit(n int) (int, error) {
 	case n == 0:
 		return DefaultLimit, nil
 	case n < 1 || n > MaxLimit:
-		return 0, problem.Field("limit", "must be between 1 and %d", MaxLimit)
+		return 0, domainerr.Field("limit", "must be between 1 and %d", MaxLimit)
 	}
 	return n, nil
 }
@@ -118,7 +118,7 @@ func (s *Service) ListCIs(ctx context.Context, f CIFilter) (CIPage, error) {
 // CheckCIFilter reports every fault of a filter at once, under the query
 // parameters' names, without listing anything.
 func (s *Service) CheckCIFilter(ctx context.Context, f CIFilter) error {
-	v := problem.NewInvalid()
+	v := domainerr.NewInvalid()
 	if _, err := checkLimit(f.Limit); err != nil {
 		mergeInvalid(v, err)
 	}
@@ -135,7 +135,7 @@ func (s *Service) CheckCIFilter(ctx context.Context, f CIFilter) error {
 
 // ciWhere turns a filter into SQL conditions on cis c.
 func (s *Service) ciWhere(ctx context.Context, f CIFilter) ([]string, []any, error) {
-	v := problem.NewInvalid()
+	v := domainerr.NewInvalid()
 	var where []string
 	var args []any
 	add := func(clause string, vals ...any) {
@@ -212,7 +212,7 @@ func (s *Service) ciWhere(ctx context.Context, f CIFilter) ([]string, []any, err
 // attrFilter matches CIs whose attribute name equals value, read as each
 // type that has the attribute reads it: through the identifier index for
 // unique attributes, the stored JSON otherwise.
-func attrFilter(d store.Dialect, types []CIType, chosen bool, name, value string, v *problem.Invalid) (string, []any) {
+func attrFilter(d store.Dialect, types []CIType, chosen bool, name, value string, v *domainerr.Invalid) (string, []any) {
 	field := "attr." + name
 	var clauses []string
 	var args []any

@@ -12,8 +12,8 @@ import (
 	"strings"
 
 	"steward/internal/audit"
+	"steward/internal/domainerr"
 	"steward/internal/patch"
-	"steward/internal/problem"
 	"steward/internal/store"
 )
 
@@ -179,7 +179,7 @@ func (s *Service) CreateCITx(ctx context.Context, tx *store.Tx, actor audit.Acto
 	if c.Status == "" {
 		c.Status = InUse
 	}
-	v := problem.NewInvalid()
+	v := domainerr.NewInvalid()
 	checkFields(v, &c, in.ChangeRef)
 	if err := checkOwnership(ctx, tx, v, c, true, nil); err != nil {
 		return CI{}, err
@@ -254,7 +254,7 @@ func (s *Service) UpdateCITx(ctx context.Context, tx *store.Tx, actor audit.Acto
 		return CI{}, err
 	}
 	if ifVersion != 0 && cur.Version != ifVersion {
-		return CI{}, problem.ErrStale
+		return CI{}, domainerr.ErrStale
 	}
 	t, err := typeByID(ctx, tx, cur.TypeID)
 	if err != nil {
@@ -277,7 +277,7 @@ func (s *Service) UpdateCITx(ctx context.Context, tx *store.Tx, actor audit.Acto
 		return CI{}, err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return CI{}, problem.ErrStale
+		return CI{}, domainerr.ErrStale
 	}
 	if err := writeIdentifiers(ctx, tx, &t, id, next.Attributes, touched); err != nil {
 		return CI{}, err
@@ -304,7 +304,7 @@ func (s *Service) UpdateCITx(ctx context.Context, tx *store.Tx, actor audit.Acto
 // touches. touched lists the attributes the patch names.
 func applyCIPatch(ctx context.Context, q store.Querier, t *CIType, cur CI, pt CIPatch) (CI, []string, error) {
 	next := cur
-	v := problem.NewInvalid()
+	v := domainerr.NewInvalid()
 	if pt.Name != nil {
 		next.Name = *pt.Name
 	}
@@ -399,8 +399,8 @@ func diffCI(a, b CI) []Change {
 // DeleteCI removes a CI that no incident is linked to and no other CI
 // refers to by attribute. Its relationships go with it; its history stays.
 func (s *Service) DeleteCI(ctx context.Context, actor audit.Actor, id int64, ifVersion int, changeRef string) error {
-	if len(changeRef) > problem.MaxShort {
-		return problem.Field("change_ref", "must be at most %d characters", problem.MaxShort)
+	if len(changeRef) > domainerr.MaxShort {
+		return domainerr.Field("change_ref", "must be at most %d characters", domainerr.MaxShort)
 	}
 	return s.DB.InTx(ctx, func(tx *store.Tx) error {
 		cur, err := getCI(ctx, tx, id)
@@ -408,26 +408,26 @@ func (s *Service) DeleteCI(ctx context.Context, actor audit.Actor, id int64, ifV
 			return err
 		}
 		if ifVersion != 0 && cur.Version != ifVersion {
-			return problem.ErrStale
+			return domainerr.ErrStale
 		}
 		var n int64
 		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM incident_cis WHERE ci_id = ?", id).Scan(&n); err != nil {
 			return err
 		}
 		if n > 0 {
-			return problem.Conflictf("CI %q cannot be deleted: %d incidents are linked to it. Unlink them, or set its status to retired instead", cur.Name, n)
+			return domainerr.Conflictf("CI %q cannot be deleted: %d incidents are linked to it. Unlink them, or set its status to retired instead", cur.Name, n)
 		}
 		users, err := referrers(ctx, tx, cur)
 		if err != nil {
 			return err
 		}
 		if len(users) > 0 {
-			return problem.Conflictf("CI %q cannot be deleted: other CIs refer to it by attribute (%s). Change those first, or set its status to retired instead",
+			return domainerr.Conflictf("CI %q cannot be deleted: other CIs refer to it by attribute (%s). Change those first, or set its status to retired instead",
 				cur.Name, strings.Join(users, ", "))
 		}
 		if _, err := tx.Exec(ctx, "DELETE FROM cis WHERE id = ?", id); err != nil {
 			if errors.Is(err, store.ErrReferenced) {
-				return problem.Conflictf("CI %q cannot be deleted: other records refer to it. Set its status to retired instead", cur.Name)
+				return domainerr.Conflictf("CI %q cannot be deleted: other records refer to it. Set its status to retired instead", cur.Name)
 			}
 			return err
 		}

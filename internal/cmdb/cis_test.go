@@ -10,9 +10,9 @@ import (
 	"steward/internal/audit"
 	"steward/internal/auth"
 	"steward/internal/cmdb"
+	"steward/internal/domainerr"
 	"steward/internal/org"
 	"steward/internal/patch"
-	"steward/internal/problem"
 	"steward/internal/store"
 	"steward/internal/store/storetest"
 )
@@ -74,7 +74,7 @@ func (f *fixture) server(name, hostname string, attrs map[string]any) cmdb.CI {
 // with each message containing its fragment.
 func wantFields(t *testing.T, err error, want map[string]string) {
 	t.Helper()
-	var inv *problem.Invalid
+	var inv *domainerr.Invalid
 	if !errors.As(err, &inv) {
 		t.Fatalf("want a validation error on %v, got %v", want, err)
 	}
@@ -90,7 +90,7 @@ func wantFields(t *testing.T, err error, want map[string]string) {
 
 func wantConflict(t *testing.T, err error, frags ...string) {
 	t.Helper()
-	var c *problem.Conflict
+	var c *domainerr.Conflict
 	if !errors.As(err, &c) {
 		t.Fatalf("want a conflict, got %v", err)
 	}
@@ -248,7 +248,7 @@ func TestUpdateCI(t *testing.T) {
 			t.Fatalf("a patch that changes nothing: %v %v", same.Version, err)
 		}
 		_, err = f.svc.UpdateCI(f.ctx, f.actor, a.ID, cmdb.CIPatch{Name: &name}, 1)
-		if !errors.Is(err, problem.ErrStale) {
+		if !errors.Is(err, domainerr.ErrStale) {
 			t.Fatalf("stale version: %v", err)
 		}
 		bad := cmdb.Status("gone")
@@ -350,7 +350,7 @@ func TestDeleteCI(t *testing.T) {
 		site := f.ci(cmdb.NewCI{Type: "Site", Name: "Depot", Attributes: map[string]any{"code": "D1"}})
 		gw := f.ci(cmdb.NewCI{Type: "IoT gateway", Name: "gw", Attributes: map[string]any{"device_id": "g", "site": site.ID}})
 		wantConflict(t, f.svc.DeleteCI(f.ctx, f.actor, site.ID, 0, ""), "gw", "site")
-		if err := f.svc.DeleteCI(f.ctx, f.actor, gw.ID, 7, ""); !errors.Is(err, problem.ErrStale) {
+		if err := f.svc.DeleteCI(f.ctx, f.actor, gw.ID, 7, ""); !errors.Is(err, domainerr.ErrStale) {
 			t.Fatalf("stale delete: %v", err)
 		}
 		if err := f.svc.DeleteCI(f.ctx, f.actor, gw.ID, 1, "CHG-7"); err != nil {

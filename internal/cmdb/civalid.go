@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	"steward/internal/problem"
+	"steward/internal/domainerr"
 	"steward/internal/store"
 )
 
@@ -39,12 +39,12 @@ func ciTypeNames(ctx context.Context, q store.Querier, ids []int64) (map[int64]s
 }
 
 // checkFields validates what needs no database.
-func checkFields(v *problem.Invalid, c *CI, changeRef string) {
+func checkFields(v *domainerr.Invalid, c *CI, changeRef string) {
 	c.Name = strings.TrimSpace(c.Name)
 	c.Location = strings.TrimSpace(c.Location)
-	problem.Text(v, "name", c.Name, true, problem.MaxName)
-	problem.Text(v, "location", c.Location, false, problem.MaxName)
-	problem.Text(v, "change_ref", changeRef, false, problem.MaxShort)
+	domainerr.Text(v, "name", c.Name, true, domainerr.MaxName)
+	domainerr.Text(v, "location", c.Location, false, domainerr.MaxName)
+	domainerr.Text(v, "change_ref", changeRef, false, domainerr.MaxShort)
 	if !c.Status.Valid() {
 		names := make([]string, len(Statuses))
 		for i, s := range Statuses {
@@ -58,7 +58,7 @@ func checkFields(v *problem.Invalid, c *CI, changeRef string) {
 }
 
 // checkRef verifies that an optional id names a row of table.
-func checkRef(ctx context.Context, q store.Querier, v *problem.Invalid, field, table, what string, id *int64) error {
+func checkRef(ctx context.Context, q store.Querier, v *domainerr.Invalid, field, table, what string, id *int64) error {
 	if id == nil {
 		return nil
 	}
@@ -71,7 +71,7 @@ func checkRef(ctx context.Context, q store.Querier, v *problem.Invalid, field, t
 	return err
 }
 
-func checkOwnership(ctx context.Context, q store.Querier, v *problem.Invalid, c CI, all bool, pt *CIPatch) error {
+func checkOwnership(ctx context.Context, q store.Querier, v *domainerr.Invalid, c CI, all bool, pt *CIPatch) error {
 	for _, r := range []struct {
 		field, table, what string
 		id                 *int64
@@ -93,7 +93,7 @@ func checkOwnership(ctx context.Context, q store.Querier, v *problem.Invalid, c 
 
 // checkReferences verifies that the reference attributes among names
 // point to existing CIs, of the attribute's ref_type when it has one.
-func checkReferences(ctx context.Context, q store.Querier, v *problem.Invalid, t *CIType, attrs map[string]any, names []string) error {
+func checkReferences(ctx context.Context, q store.Querier, v *domainerr.Invalid, t *CIType, attrs map[string]any, names []string) error {
 	var ids []int64
 	for _, n := range names {
 		if a, ok := t.Attr(n); ok && a.Type == AttrReference {
@@ -128,7 +128,7 @@ func checkReferences(ctx context.Context, q store.Querier, v *problem.Invalid, t
 
 // checkIdentifiers verifies that the unique attributes among names hold
 // values no other CI of the type holds.
-func checkIdentifiers(ctx context.Context, q store.Querier, v *problem.Invalid, t *CIType, self int64, attrs map[string]any, names []string) error {
+func checkIdentifiers(ctx context.Context, q store.Querier, v *domainerr.Invalid, t *CIType, self int64, attrs map[string]any, names []string) error {
 	for _, n := range names {
 		a, ok := t.Attr(n)
 		val, has := attrs[n]
@@ -166,7 +166,7 @@ func writeIdentifiers(ctx context.Context, tx *store.Tx, t *CIType, id int64, at
 		_, err := tx.Exec(ctx, "INSERT INTO ci_identifiers (type_id, attribute, value, ci_id) VALUES (?, ?, ?, ?)",
 			t.ID, n, IdentifierValue(val), id)
 		if errors.Is(err, store.ErrConflict) {
-			return problem.Field("attributes."+n, "%q is already the %s of another CI of type %q", IdentifierValue(val), n, t.Name)
+			return domainerr.Field("attributes."+n, "%q is already the %s of another CI of type %q", IdentifierValue(val), n, t.Name)
 		} else if err != nil {
 			return err
 		}
@@ -176,7 +176,7 @@ func writeIdentifiers(ctx context.Context, tx *store.Tx, t *CIType, id int64, at
 
 // typeForInput resolves the type a new CI names, with a message listing
 // the types when it names none.
-func typeForInput(ctx context.Context, q store.Querier, v *problem.Invalid, ref TypeRef) (*CIType, error) {
+func typeForInput(ctx context.Context, q store.Querier, v *domainerr.Invalid, ref TypeRef) (*CIType, error) {
 	if strings.TrimSpace(string(ref)) == "" {
 		v.Add("type", "is required: the name or id of a CI type")
 		return nil, nil

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"steward/internal/problem"
+	"steward/internal/domainerr"
 	"steward/internal/store"
 )
 
@@ -329,7 +329,7 @@ func (s *Service) Compare(ctx context.Context, baselineID int64, q CompareQuery)
 	want := map[string]bool{}
 	for _, st := range q.States {
 		if !slices.Contains(CompareStates, st) {
-			return Comparison{}, problem.Field("state", "must be one of %s", strings.Join(CompareStates, ", "))
+			return Comparison{}, domainerr.Field("state", "must be one of %s", strings.Join(CompareStates, ", "))
 		}
 		want[st] = true
 	}

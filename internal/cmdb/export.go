@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"steward/internal/problem"
+	"steward/internal/domainerr"
 	"steward/internal/store"
 )
 
@@ -85,7 +85,7 @@ func (ex *exporter) typeFilter(s string) (*importType, error) {
 			return t, nil
 		}
 	}
-	return nil, problem.Field("type", "unknown CI type %q", s)
+	return nil, domainerr.Field("type", "unknown CI type %q", s)
 }
 
 // Export writes the CIs the filter selects in the format an import
@@ -94,10 +94,10 @@ func (ex *exporter) typeFilter(s string) (*importType, error) {
 // JSON is an array with one object per line.
 func (s *Service) Export(ctx context.Context, w io.Writer, f ExportFilter, format DataFormat) (int, error) {
 	if f.Status != "" && !f.Status.Valid() {
-		return 0, problem.Field("status", "must be one of planned, in_use, maintenance, retired")
+		return 0, domainerr.Field("status", "must be one of planned, in_use, maintenance, retired")
 	}
 	if format != FormatCSV && format != FormatJSON {
-		return 0, problem.Field("format", "must be csv or json")
+		return 0, domainerr.Field("format", "must be csv or json")
 	}
 	ex, err := newExporter(ctx, s.DB)
 	if err != nil {
@@ -119,8 +119,8 @@ func (s *Service) Export(ctx context.Context, w io.Writer, f ExportFilter, forma
 		conds, args = append(conds, "customer_id = ?"), append(args, f.CustomerID)
 	}
 	if q := strings.TrimSpace(f.Query); q != "" {
-		if len(q) > problem.MaxName {
-			return 0, problem.Field("q", "must be at most %d characters", problem.MaxName)
+		if len(q) > domainerr.MaxName {
+			return 0, domainerr.Field("q", "must be at most %d characters", domainerr.MaxName)
 		}
 		esc := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(q)
 		conds, args = append(conds, `lower(name) LIKE lower(?) ESCAPE '\'`), append(args, "%"+esc+"%")

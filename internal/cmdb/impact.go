@@ -6,7 +6,7 @@ import (
 	"sort"
 	"sync"
 
-	"steward/internal/problem"
+	"steward/internal/domainerr"
 )
 
 // ImpactState is how a CI fares in an impact analysis.
@@ -131,7 +131,7 @@ func (s *Service) Impact(ctx context.Context, q ImpactQuery) (ImpactResult, erro
 	if q.Direction == "" {
 		q.Direction = Down
 	}
-	v := problem.NewInvalid()
+	v := domainerr.NewInvalid()
 	if q.Direction != Down && q.Direction != Up {
 		v.Add("direction", "must be down or up")
 	}
@@ -167,7 +167,7 @@ func (s *Service) Impact(ctx context.Context, q ImpactQuery) (ImpactResult, erro
 		names = h.typeNames
 		start := make([]int32, 0, len(q.Failed)+len(q.Unknown))
 		unknownStart := len(q.Failed)
-		missing := problem.NewInvalid()
+		missing := domainerr.NewInvalid()
 		for i, list := range [][]int64{q.Failed, q.Unknown} {
 			field := [...]string{"failed", "unknown"}[i]
 			for j, id := range list {

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"steward/internal/audit"
-	"steward/internal/problem"
+	"steward/internal/domainerr"
 	"steward/internal/store"
 	"steward/internal/store/storetest"
 )
@@ -252,7 +252,7 @@ func TestImpactFollowsChanges(t *testing.T) {
 		}
 		d.want(d.impact(Down, 0, []string{"db"}))
 		_, err = d.svc.Impact(ctx, ImpactQuery{Failed: []int64{d.ids["app"]}})
-		var inv *problem.Invalid
+		var inv *domainerr.Invalid
 		if !errors.As(err, &inv) || !inv.Has("failed[0]") {
 			t.Errorf("impact of a deleted CI: %v", err)
 		}

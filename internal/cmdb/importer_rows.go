@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"steward/internal/problem"
+	"steward/internal/domainerr"
 )
 
 // importRow is a validated CI line, ready to be matched and written.
@@ -103,8 +103,8 @@ func (im *importer) ciRow(rec *importRecord) *importRow {
 		case "name":
 			named = true
 			s, ok := importString(f.value)
-			v := problem.NewInvalid()
-			problem.Text(v, f.label, s, true, problem.MaxName)
+			v := domainerr.NewInvalid()
+			domainerr.Text(v, f.label, s, true, domainerr.MaxName)
 			if !ok {
 				fail(f.label, "must be text")
 			} else if msg, isBad := v.Fields[f.label]; isBad {
@@ -129,8 +129,8 @@ func (im *importer) ciRow(rec *importRecord) *importRow {
 			row.set |= importSetCustomer
 		case "location":
 			s, ok := importString(f.value)
-			if !ok || len(s) > problem.MaxName || strings.ContainsRune(s, 0) {
-				fail(f.label, "must be text of at most %d characters", problem.MaxName)
+			if !ok || len(s) > domainerr.MaxName || strings.ContainsRune(s, 0) {
+				fail(f.label, "must be text of at most %d characters", domainerr.MaxName)
 			}
 			row.location, row.set = s, row.set|importSetLocation
 		case "redundancy":
@@ -360,7 +360,7 @@ func importRedundancy(v any) (string, error) {
 	default:
 		return "", fmt.Errorf("must be a number of members, a percentage such as 30%%, or an object")
 	}
-	inv := problem.NewInvalid()
+	inv := domainerr.NewInvalid()
 	r.Validate(inv, "redundancy")
 	for _, msg := range inv.Fields {
 		return "", fmt.Errorf("%s", msg)

@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"steward/internal/audit"
+	"steward/internal/domainerr"
 	"steward/internal/incident"
-	"steward/internal/problem"
 	"steward/internal/store"
 )
 
@@ -79,13 +79,13 @@ func (s *Service) LinkIncident(ctx context.Context, actor audit.Actor, incidentI
 			return nil
 		}
 		if st == incident.Closed {
-			return problem.Conflictf("%s is closed: its CIs can no longer change", incident.FormatNumber(incidentID))
+			return domainerr.Conflictf("%s is closed: its CIs can no longer change", incident.FormatNumber(incidentID))
 		}
 		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM incident_cis WHERE incident_id = ?", incidentID).Scan(&n); err != nil {
 			return err
 		}
 		if n >= MaxIncidentCIs {
-			return problem.Conflictf("%s already has %d CIs linked, the most it can have; link a cluster or service CI instead of its members",
+			return domainerr.Conflictf("%s already has %d CIs linked, the most it can have; link a cluster or service CI instead of its members",
 				incident.FormatNumber(incidentID), n)
 		}
 		if _, err := tx.Exec(ctx, "INSERT INTO incident_cis (incident_id, ci_id, created_at) VALUES (?, ?, ?)",
@@ -114,7 +114,7 @@ func (s *Service) UnlinkIncident(ctx context.Context, actor audit.Actor, inciden
 			return store.ErrNotFound
 		}
 		if st == incident.Closed {
-			return problem.Conflictf("%s is closed: its CIs can no longer change", incident.FormatNumber(incidentID))
+			return domainerr.Conflictf("%s is closed: its CIs can no longer change", incident.FormatNumber(incidentID))
 		}
 		if _, err := tx.Exec(ctx, "DELETE FROM incident_cis WHERE incident_id = ? AND ci_id = ?", incidentID, ciID); err != nil {
 			return err

@@ -17,7 +17,7 @@ import (
 	"strings"
 	"time"
 
-	"steward/internal/problem"
+	"steward/internal/domainerr"
 )
 
 // AttrType is the type of a CI attribute.
@@ -102,9 +102,9 @@ func (t *CIType) Normalize() {
 // Validate checks a normalized type on its own; whether a ref_type names
 // an existing type is checked by the store.
 func (t *CIType) Validate() error {
-	v := problem.NewInvalid()
-	problem.Text(v, "name", t.Name, true, problem.MaxName)
-	problem.Text(v, "description", t.Description, false, problem.MaxText)
+	v := domainerr.NewInvalid()
+	domainerr.Text(v, "name", t.Name, true, domainerr.MaxName)
+	domainerr.Text(v, "description", t.Description, false, domainerr.MaxText)
 	if len(t.Attributes) > MaxAttributes {
 		v.Add("attributes", "at most %d attributes", MaxAttributes)
 	}
@@ -140,8 +140,8 @@ func (t *CIType) Validate() error {
 		}
 		vals := map[string]bool{}
 		for j, x := range a.Values {
-			if x == "" || len(x) > problem.MaxShort {
-				v.Add(fmt.Sprintf("%s.values[%d]", f, j), "must be 1 to %d characters", problem.MaxShort)
+			if x == "" || len(x) > domainerr.MaxShort {
+				v.Add(fmt.Sprintf("%s.values[%d]", f, j), "must be 1 to %d characters", domainerr.MaxShort)
 			} else if vals[x] {
 				v.Add(fmt.Sprintf("%s.values[%d]", f, j), "%q is given twice", x)
 			}
@@ -190,7 +190,7 @@ type Redundancy struct {
 }
 
 // Validate checks a redundancy rule.
-func (r *Redundancy) Validate(v *problem.Invalid, field string) {
+func (r *Redundancy) Validate(v *domainerr.Invalid, field string) {
 	switch {
 	case r.FailedWhenDown != 0 && r.FailedWhenDownPercent != 0:
 		v.Add(field, "give failed_when_down or failed_when_down_percent, not both")
@@ -243,7 +243,7 @@ type CI struct {
 // refused, each named as attributes.<name>. Numbers become float64, the
 // rest strings; references are CI ids (int64) whose existence the caller
 // checks. It returns the normalized map.
-func CheckAttributes(t *CIType, in map[string]any, v *problem.Invalid, prefix string) map[string]any {
+func CheckAttributes(t *CIType, in map[string]any, v *domainerr.Invalid, prefix string) map[string]any {
 	out := map[string]any{}
 	for k, val := range in {
 		a, ok := t.Attr(k)

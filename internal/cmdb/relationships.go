@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"steward/internal/audit"
-	"steward/internal/problem"
+	"steward/internal/domainerr"
 	"steward/internal/store"
 )
 
@@ -141,7 +141,7 @@ func (s *Service) Relate(ctx context.Context, actor audit.Actor, in NewRelations
 
 // RelateTx is Relate inside the caller's transaction.
 func (s *Service) RelateTx(ctx context.Context, tx *store.Tx, actor audit.Actor, in NewRelationship) (RelationshipView, error) {
-	v := problem.NewInvalid()
+	v := domainerr.NewInvalid()
 	if !in.Type.Valid() {
 		if in.Type == "" {
 			v.Add("type", "is required: one of %s", RelTypeNames())
@@ -149,7 +149,7 @@ func (s *Service) RelateTx(ctx context.Context, tx *store.Tx, actor audit.Actor,
 			v.Add("type", "%q is not a relationship type; use one of %s", string(in.Type), RelTypeNames())
 		}
 	}
-	problem.Text(v, "change_ref", in.ChangeRef, false, problem.MaxShort)
+	domainerr.Text(v, "change_ref", in.ChangeRef, false, domainerr.MaxShort)
 	names := map[int64]string{}
 	for _, end := range []struct {
 		field string
@@ -179,7 +179,7 @@ func (s *Service) RelateTx(ctx context.Context, tx *store.Tx, actor audit.Actor,
 	err := store.ScanErr(tx.QueryRow(ctx, "SELECT id FROM ci_relationships WHERE source_id = ? AND target_id = ? AND type = ?",
 		in.SourceID, in.TargetID, string(in.Type)).Scan(&existing))
 	if err == nil {
-		return RelationshipView{}, problem.Conflictf("%s already %s %s (relationship %d)", names[in.SourceID], in.Type, names[in.TargetID], existing)
+		return RelationshipView{}, domainerr.Conflictf("%s already %s %s (relationship %d)", names[in.SourceID], in.Type, names[in.TargetID], existing)
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return RelationshipView{}, err
 	}
@@ -188,7 +188,7 @@ func (s *Service) RelateTx(ctx context.Context, tx *store.Tx, actor audit.Actor,
 	err = store.ScanErr(tx.QueryRow(ctx, `INSERT INTO ci_relationships (source_id, target_id, type, created_at) VALUES (?, ?, ?, ?) RETURNING id`,
 		in.SourceID, in.TargetID, string(in.Type), store.TS(now)).Scan(&id))
 	if errors.Is(err, store.ErrConflict) {
-		return RelationshipView{}, problem.Conflictf("%s already %s %s", names[in.SourceID], in.Type, names[in.TargetID])
+		return RelationshipView{}, domainerr.Conflictf("%s already %s %s", names[in.SourceID], in.Type, names[in.TargetID])
 	} else if err != nil {
 		return RelationshipView{}, err
 	}
@@ -210,8 +210,8 @@ func (s *Service) RelateTx(ctx context.Context, tx *store.Tx, actor audit.Actor,
 
 // Unrelate removes a relationship.
 func (s *Service) Unrelate(ctx context.Context, actor audit.Actor, id int64, changeRef string) error {
-	if len(changeRef) > problem.MaxShort {
-		return problem.Field("change_ref", "must be at most %d characters", problem.MaxShort)
+	if len(changeRef) > domainerr.MaxShort {
+		return domainerr.Field("change_ref", "must be at most %d characters", domainerr.MaxShort)
 	}
 	return s.DB.InTx(ctx, func(tx *store.Tx) error { return s.UnrelateTx(ctx, tx, actor, id, changeRef) })
 }
@@ -245,7 +245,7 @@ func relTypesClause(types []RelType, field string) (string, []any, error) {
 	vals := make([]any, len(types))
 	for i, t := range types {
 		if !t.Valid() {
-			return "", nil, problem.Field(field, "%q is not a relationship type; use %s", string(t), RelTypeNames())
+			return "", nil, domainerr.Field(field, "%q is not a relationship type; use %s", string(t), RelTypeNames())
 		}
 		vals[i] = string(t)
 	}
@@ -311,7 +311,7 @@ func (s *Service) CIRelationships(ctx context.Context, id int64, f RelatedFilter
 		return RelatedPage{}, err
 	}
 	if f.Direction != "" && f.Direction != Outgoing && f.Direction != Incoming {
-		return RelatedPage{}, problem.Field("direction", "must be outgoing or incoming")
+		return RelatedPage{}, domainerr.Field("direction", "must be outgoing or incoming")
 	}
 	clause, typeArgs, err := relTypesClause(f.Types, "type")
 	if err != nil {

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"steward/internal/audit"
-	"steward/internal/problem"
+	"steward/internal/domainerr"
 	"steward/internal/store"
 )
 
@@ -192,7 +192,7 @@ func (s *Service) reconcileAttributes(ctx context.Context, tx *store.Tx, actor a
 		msgs = append(msgs, fmt.Sprintf("attribute %q: %d %s: %s%s", p.name, p.count, p.reason, strings.Join(p.offended, ", "), more))
 	}
 	if len(msgs) > 0 {
-		return 0, problem.Conflictf("the attributes of CI type %q cannot change this way while its CIs disagree. %s",
+		return 0, domainerr.Conflictf("the attributes of CI type %q cannot change this way while its CIs disagree. %s",
 			old.Name, strings.Join(msgs, ". "))
 	}
 	for _, rw := range rewrites {

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"steward/internal/audit"
-	"steward/internal/problem"
+	"steward/internal/domainerr"
 	"steward/internal/store"
 )
 
@@ -101,8 +101,8 @@ func (s *Service) now() time.Time {
 
 // mergeInvalid copies the messages of a validation error into v; other
 // errors are returned.
-func mergeInvalid(v *problem.Invalid, err error) error {
-	var inv *problem.Invalid
+func mergeInvalid(v *domainerr.Invalid, err error) error {
+	var inv *domainerr.Invalid
 	if errors.As(err, &inv) {
 		for k, m := range inv.Fields {
 			v.Add(k, "%s", m)
@@ -117,7 +117,7 @@ func mergeInvalid(v *problem.Invalid, err error) error {
 // a reference may name before the type exists; renamedFrom is its former
 // name during a rename.
 func checkType(ctx context.Context, q store.Querier, t *CIType, renamedFrom string) error {
-	v := problem.NewInvalid()
+	v := domainerr.NewInvalid()
 	if err := mergeInvalid(v, t.Validate()); err != nil {
 		return err
 	}
@@ -159,13 +159,13 @@ func (s *Service) CreateType(ctx context.Context, actor audit.Actor, in NewCITyp
 			return err
 		}
 		if n >= MaxTypes {
-			return problem.Conflictf("there are already %d CI types, the most Steward keeps; reuse or delete one", n)
+			return domainerr.Conflictf("there are already %d CI types, the most Steward keeps; reuse or delete one", n)
 		}
 		raw, _ := json.Marshal(t.Attributes)
 		err := store.ScanErr(tx.QueryRow(ctx, `INSERT INTO ci_types (name, description, attributes, builtin, created_at, updated_at, version)
 			VALUES (?, ?, ?, FALSE, ?, ?, 1) RETURNING id`, t.Name, t.Description, string(raw), store.TS(now), store.TS(now)).Scan(&t.ID))
 		if errors.Is(err, store.ErrConflict) {
-			return problem.Field("name", "a CI type named %q already exists", t.Name)
+			return domainerr.Field("name", "a CI type named %q already exists", t.Name)
 		} else if err != nil {
 			return err
 		}
@@ -192,7 +192,7 @@ func (s *Service) UpdateType(ctx context.Context, actor audit.Actor, ref string,
 		}
 		id = cur.ID
 		if ifVersion != 0 && cur.Version != ifVersion {
-			return problem.ErrStale
+			return domainerr.ErrStale
 		}
 		next := cur
 		if pt.Name != nil {
@@ -229,12 +229,12 @@ func (s *Service) UpdateType(ctx context.Context, actor audit.Actor, ref string,
 		res, err := tx.Exec(ctx, `UPDATE ci_types SET name = ?, description = ?, attributes = ?, updated_at = ?, version = version + 1
 			WHERE id = ? AND version = ?`, next.Name, next.Description, string(newAttrs), store.TS(now), cur.ID, cur.Version)
 		if errors.Is(err, store.ErrConflict) {
-			return problem.Field("name", "a CI type named %q already exists", next.Name)
+			return domainerr.Field("name", "a CI type named %q already exists", next.Name)
 		} else if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return problem.ErrStale
+			return domainerr.ErrStale
 		}
 		data := map[string]any{"changes": changes}
 		if _, ok := changes["attributes"]; ok {
@@ -301,17 +301,17 @@ func (s *Service) DeleteType(ctx context.Context, actor audit.Actor, ref string,
 			return err
 		}
 		if ifVersion != 0 && cur.Version != ifVersion {
-			return problem.ErrStale
+			return domainerr.ErrStale
 		}
 		if cur.Builtin {
-			return problem.Conflictf("CI type %q is built in: it can be renamed and its attributes changed, but it cannot be deleted", cur.Name)
+			return domainerr.Conflictf("CI type %q is built in: it can be renamed and its attributes changed, but it cannot be deleted", cur.Name)
 		}
 		var n int64
 		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM cis WHERE type_id = ?", cur.ID).Scan(&n); err != nil {
 			return err
 		}
 		if n > 0 {
-			return problem.Conflictf("CI type %q cannot be deleted: %d CIs are of this type; delete them first", cur.Name, n)
+			return domainerr.Conflictf("CI type %q cannot be deleted: %d CIs are of this type; delete them first", cur.Name, n)
 		}
 		types, err := allTypes(ctx, tx)
 		if err != nil {
@@ -320,13 +320,13 @@ func (s *Service) DeleteType(ctx context.Context, actor audit.Actor, ref string,
 		for _, t := range types {
 			for _, a := range t.Attributes {
 				if t.ID != cur.ID && strings.EqualFold(a.RefType, cur.Name) {
-					return problem.Conflictf("CI type %q cannot be deleted: attribute %q of type %q refers to it", cur.Name, a.Name, t.Name)
+					return domainerr.Conflictf("CI type %q cannot be deleted: attribute %q of type %q refers to it", cur.Name, a.Name, t.Name)
 				}
 			}
 		}
 		if _, err := tx.Exec(ctx, "DELETE FROM ci_types WHERE id = ?", cur.ID); err != nil {
 			if errors.Is(err, store.ErrReferenced) {
-				return problem.Conflictf("CI type %q cannot be deleted: other records refer to it", cur.Name)
+				return domainerr.Conflictf("CI type %q cannot be deleted: other records refer to it", cur.Name)
 			}
 			return err
 		}

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"steward/internal/cmdb"
-	"steward/internal/problem"
+	"steward/internal/domainerr"
 	"steward/internal/store"
 	"steward/internal/store/storetest"
 )
@@ -68,7 +68,7 @@ func TestCITypes(t *testing.T) {
 		if _, err := f.svc.UpdateType(f.ctx, f.actor, "Router", cmdb.CITypePatch{Name: &name}, 0); err == nil {
 			t.Fatal("a second type named Location")
 		}
-		if _, err := f.svc.UpdateType(f.ctx, f.actor, "Router", cmdb.CITypePatch{Name: &name}, 1); !errors.Is(err, problem.ErrStale) {
+		if _, err := f.svc.UpdateType(f.ctx, f.actor, "Router", cmdb.CITypePatch{Name: &name}, 1); !errors.Is(err, domainerr.ErrStale) {
 			t.Fatalf("stale: %v", err)
 		}
 

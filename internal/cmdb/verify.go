@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"steward/internal/audit"
-	"steward/internal/problem"
+	"steward/internal/domainerr"
 	"steward/internal/store"
 )
 
@@ -93,8 +93,8 @@ type Finding struct {
 
 // validFindings checks what needs no database and indexes the findings by
 // CI id.
-func validFindings(in *NewVerification, v *problem.Invalid) map[int64]int {
-	problem.Text(v, "note", in.Note, false, problem.MaxText)
+func validFindings(in *NewVerification, v *domainerr.Invalid) map[int64]int {
+	domainerr.Text(v, "note", in.Note, false, domainerr.MaxText)
 	if in.BaselineID != nil && *in.BaselineID <= 0 {
 		v.Add("baseline_id", "must be the id of a baseline")
 	}
@@ -143,7 +143,7 @@ func validFindings(in *NewVerification, v *problem.Invalid) map[int64]int {
 		}
 		for j, d := range f.Differences {
 			dp := fmt.Sprintf("%s.differences[%d]", p, j)
-			problem.Text(v, dp+".field", d.Field, true, problem.MaxName)
+			domainerr.Text(v, dp+".field", d.Field, true, domainerr.MaxName)
 			for name, val := range map[string]any{"recorded": d.Recorded, "observed": d.Observed} {
 				if raw, err := json.Marshal(val); err != nil || len(raw) > maxDiffValue {
 					v.Add(dp+"."+name, "must be a JSON value of at most %d characters", maxDiffValue)
@@ -159,7 +159,7 @@ func validFindings(in *NewVerification, v *problem.Invalid) map[int64]int {
 // Idempotency-Key there).
 func (s *Service) CreateVerification(ctx context.Context, actor audit.Actor, in NewVerification,
 	hook func(context.Context, *store.Tx, Verification) error) (Verification, error) {
-	v := problem.NewInvalid()
+	v := domainerr.NewInvalid()
 	byCI := validFindings(&in, v)
 	if err := v.Err(); err != nil {
 		return Verification{}, err
@@ -174,7 +174,7 @@ func (s *Service) CreateVerification(ctx context.Context, actor audit.Actor, in 
 		if in.BaselineID != nil {
 			bl, err := scanBaseline(tx.QueryRow(ctx, "SELECT "+baselineCols+" FROM ci_baselines WHERE id = ?", *in.BaselineID))
 			if errors.Is(err, store.ErrNotFound) {
-				return problem.Field("baseline_id", "baseline %d does not exist", *in.BaselineID)
+				return domainerr.Field("baseline_id", "baseline %d does not exist", *in.BaselineID)
 			} else if err != nil {
 				return err
 			}
@@ -189,7 +189,7 @@ func (s *Service) CreateVerification(ctx context.Context, actor audit.Actor, in 
 		if err != nil {
 			return err
 		}
-		r := runRecorder{tx: tx, id: ver.ID, in: in, byCI: byCI, baseline: b, where: where, bad: problem.NewInvalid()}
+		r := runRecorder{tx: tx, id: ver.ID, in: in, byCI: byCI, baseline: b, where: where, bad: domainerr.NewInvalid()}
 		for start := 0; start < len(checked); start += snapBatch {
 			if err := r.record(ctx, checked[start:min(start+snapBatch, len(checked))]); err != nil {
 				return err
@@ -246,7 +246,7 @@ func checkedCIs(ctx context.Context, tx *store.Tx, in NewVerification, b *Baseli
 		}
 		after = snaps[len(snaps)-1].CIID
 		if len(all) > MaxBaselineCIs {
-			return nil, nil, problem.Field("findings", "the baseline and the findings together name more than %d CIs", MaxBaselineCIs)
+			return nil, nil, domainerr.Field("findings", "the baseline and the findings together name more than %d CIs", MaxBaselineCIs)
 		}
 	}
 	slices.Sort(all)
@@ -261,7 +261,7 @@ type runRecorder struct {
 	byCI     map[int64]int
 	baseline *Baseline
 	where    map[int64]string
-	bad      *problem.Invalid
+	bad      *domainerr.Invalid
 	counts   ResultCounts
 }
 
@@ -484,7 +484,7 @@ type FindingPage struct {
 // those with that result.
 func (s *Service) Findings(ctx context.Context, id int64, result string, limit int, cursor string) (FindingPage, error) {
 	if result != "" && !slices.Contains(Results, result) {
-		return FindingPage{}, problem.Field("result", "must be one of %s", strings.Join(Results, ", "))
+		return FindingPage{}, domainerr.Field("result", "must be one of %s", strings.Join(Results, ", "))
 	}
 	if _, err := scanVerification(s.DB.QueryRow(ctx, "SELECT "+verificationCols+" WHERE v.id = ?", id)); err != nil {
 		return FindingPage{}, err

@@ -8,10 +8,10 @@ import (
 	"time"
 
 	"steward/internal/audit"
+	"steward/internal/domainerr"
 	"steward/internal/incident"
 	"steward/internal/jobs"
 	"steward/internal/patch"
-	"steward/internal/problem"
 	"steward/internal/store"
 	"steward/internal/store/storetest"
 )
@@ -70,10 +70,10 @@ func TestIncidentLifecycle(t *testing.T) {
 			e.DB.QueryRow(ctx, "SELECT COUNT(*) FROM incidents").Scan(&before)
 			missing := int64(99999)
 			_, err := w.svc.Create(ctx, w.agent, incident.NewIncident{
-				Title: "", Impact: "severe", Urgency: "low", Description: strings.Repeat("x", problem.MaxText+1),
+				Title: "", Impact: "severe", Urgency: "low", Description: strings.Repeat("x", domainerr.MaxText+1),
 				GroupID: &missing, AssigneeID: &w.reqA.UserID, CustomerID: &missing,
 			}, nil)
-			var inv *problem.Invalid
+			var inv *domainerr.Invalid
 			if !errors.As(err, &inv) {
 				t.Fatalf("got %v, want validation error", err)
 			}
@@ -102,11 +102,11 @@ func TestIncidentLifecycle(t *testing.T) {
 				t.Fatalf("requester defaults: %+v", inc)
 			}
 			_, err := w.svc.Create(ctx, w.reqA, incident.NewIncident{Title: "x", GroupID: &w.group, Major: true, CustomerID: &w.custB}, nil)
-			var inv *problem.Invalid
+			var inv *domainerr.Invalid
 			if !errors.As(err, &inv) || inv.Fields["group_id"] == "" || inv.Fields["major"] == "" || inv.Fields["customer_id"] == "" {
 				t.Fatalf("requester setting desk fields: %v", err)
 			}
-			if _, err := w.svc.Create(ctx, w.auditor, incident.NewIncident{Title: "x"}, nil); !errors.Is(err, problem.ErrForbidden) {
+			if _, err := w.svc.Create(ctx, w.auditor, incident.NewIncident{Title: "x"}, nil); !errors.Is(err, domainerr.ErrForbidden) {
 				t.Fatalf("auditor create: %v", err)
 			}
 		})
@@ -131,7 +131,7 @@ func TestIncidentLifecycle(t *testing.T) {
 					t.Fatalf("requester B sees %s of customer %d", inc.Number, *inc.CustomerID)
 				}
 			}
-			if _, err := w.svc.Update(ctx, w.reqA, mine.ID, incident.Patch{Title: ptr("x")}, 0); !errors.Is(err, problem.ErrForbidden) {
+			if _, err := w.svc.Update(ctx, w.reqA, mine.ID, incident.Patch{Title: ptr("x")}, 0); !errors.Is(err, domainerr.ErrForbidden) {
 				t.Fatalf("requester update: %v", err)
 			}
 		})
@@ -168,7 +168,7 @@ func TestIncidentLifecycle(t *testing.T) {
 			if inc.ClosedAt == nil {
 				t.Fatal("closed_at not set")
 			}
-			var conflict *problem.Conflict
+			var conflict *domainerr.Conflict
 			if _, err := w.svc.Update(ctx, w.agent, inc.ID, incident.Patch{Title: ptr("again")}, 0); !errors.As(err, &conflict) {
 				t.Fatalf("changing a closed incident: %v", err)
 			}
@@ -225,7 +225,7 @@ func TestIncidentLifecycle(t *testing.T) {
 			inc := w.create(t, w.agent, incident.NewIncident{Title: "Stale"})
 			w.update(t, w.agent2, inc.ID, incident.Patch{Title: ptr("Fresh")})
 			_, err := w.svc.Update(ctx, w.agent, inc.ID, incident.Patch{Title: ptr("Lost update")}, inc.Version)
-			if !errors.Is(err, problem.ErrStale) {
+			if !errors.Is(err, domainerr.ErrStale) {
 				t.Fatalf("got %v, want ErrStale", err)
 			}
 			got, _ := w.svc.Get(ctx, w.agent, inc.ID)
@@ -244,7 +244,7 @@ func TestIncidentLifecycle(t *testing.T) {
 
 		t.Run("comments, work notes and what requesters see", func(t *testing.T) {
 			inc := w.create(t, w.reqA, incident.NewIncident{Title: "Screen flickers"})
-			if _, err := w.svc.AddComment(ctx, w.reqA, inc.ID, "internal?", false, nil); !errors.Is(err, problem.ErrForbidden) {
+			if _, err := w.svc.AddComment(ctx, w.reqA, inc.ID, "internal?", false, nil); !errors.Is(err, domainerr.ErrForbidden) {
 				t.Fatalf("requester work note: %v", err)
 			}
 			if _, err := w.svc.AddComment(ctx, w.agent, inc.ID, "Cable looks loose", false, nil); err != nil {
@@ -304,7 +304,7 @@ func TestIncidentLifecycle(t *testing.T) {
 }
 
 func fieldErr(err error, field string) string {
-	var inv *problem.Invalid
+	var inv *domainerr.Invalid
 	if errors.As(err, &inv) {
 		return inv.Fields[field]
 	}

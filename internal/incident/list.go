@@ -11,7 +11,7 @@ import (
 	"unicode"
 
 	"steward/internal/auth"
-	"steward/internal/problem"
+	"steward/internal/domainerr"
 	"steward/internal/store"
 )
 
@@ -50,7 +50,7 @@ type cursor struct {
 }
 
 // ErrBadCursor is returned for a cursor that was not issued for this sort.
-var ErrBadCursor = problem.Field("cursor", "is not a cursor from a previous page of this list")
+var ErrBadCursor = domainerr.Field("cursor", "is not a cursor from a previous page of this list")
 
 func encodeCursor(c cursor) string {
 	b, _ := json.Marshal(c)
@@ -84,7 +84,7 @@ type Page struct {
 // walk the search index newest first.
 func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) (Page, error) {
 	if !p.Can(auth.IncidentRead) {
-		return Page{}, problem.ErrForbidden
+		return Page{}, domainerr.ErrForbidden
 	}
 	if f.Sort == "" {
 		f.Sort = "-created_at"
@@ -96,23 +96,23 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) (Page, 
 	key := strings.TrimPrefix(f.Sort, "-")
 	col, ok := sortColumns[key]
 	if !ok {
-		return Page{}, problem.Field("sort", "must be one of created_at, updated_at, priority, number, optionally with a leading -")
+		return Page{}, domainerr.Field("sort", "must be one of created_at, updated_at, priority, number, optionally with a leading -")
 	}
 	if f.Query != "" && key != "number" {
-		return Page{}, problem.Field("sort", "search results are ordered by number: use number or -number")
+		return Page{}, domainerr.Field("sort", "search results are ordered by number: use number or -number")
 	}
 	if f.Limit <= 0 {
 		f.Limit = 50
 	}
 	if f.Limit > MaxLimit {
-		return Page{}, problem.Field("limit", "must be between 1 and %d", MaxLimit)
+		return Page{}, domainerr.Field("limit", "must be between 1 and %d", MaxLimit)
 	}
 	from := " FROM incidents i"
 	where, args := s.where(p, f, key == "created_at" && f.Query == "")
 	if f.Query != "" {
 		clause, arg, sqliteFTS, ok := s.searchClause(f.Query)
 		if !ok {
-			return Page{}, problem.Field("q", "must contain at least one letter or digit")
+			return Page{}, domainerr.Field("q", "must contain at least one letter or digit")
 		}
 		if sqliteFTS {
 			// Drive the page from the search index, which yields rowids in order.

@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"steward/internal/domainerr"
 	"steward/internal/incident"
 	"steward/internal/patch"
-	"steward/internal/problem"
 	"steward/internal/store"
 	"steward/internal/store/storetest"
 )
@@ -139,7 +139,7 @@ func TestListFiltersSearchAndPages(t *testing.T) {
 			{Query: "printer", Sort: "-created_at"},
 		}
 		for _, f := range bad {
-			var inv *problem.Invalid
+			var inv *domainerr.Invalid
 			if _, err := w.svc.List(ctx, w.agent, f); !errors.As(err, &inv) {
 				t.Errorf("%+v: got %v, want a validation error", f, err)
 			}

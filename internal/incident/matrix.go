@@ -8,7 +8,7 @@ import (
 
 	"steward/internal/audit"
 	"steward/internal/auth"
-	"steward/internal/problem"
+	"steward/internal/domainerr"
 	"steward/internal/store"
 )
 
@@ -44,10 +44,10 @@ func (s *Service) Matrix(ctx context.Context) (Matrix, error) {
 // priority until their impact or urgency changes.
 func (s *Service) SetMatrix(ctx context.Context, p *auth.Principal, m Matrix) error {
 	if !p.Can(auth.SettingsWrite) {
-		return problem.ErrForbidden
+		return domainerr.ErrForbidden
 	}
 	if err := m.Validate(); err != nil {
-		return problem.Field("matrix", "%s", err.Error())
+		return domainerr.Field("matrix", "%s", err.Error())
 	}
 	raw, _ := json.Marshal(m)
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error {

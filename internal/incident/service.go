@@ -10,7 +10,7 @@ import (
 	"steward/internal/audit"
 	"steward/internal/auth"
 	"steward/internal/catalog"
-	"steward/internal/problem"
+	"steward/internal/domainerr"
 	"steward/internal/store"
 	"steward/internal/ticket"
 )
@@ -48,7 +48,7 @@ type InTxHook = func(ctx context.Context, tx *store.Tx, inc Incident) error
 // Create validates and records a new incident for principal p.
 func (s *Service) Create(ctx context.Context, p *auth.Principal, in NewIncident, hook InTxHook) (Incident, error) {
 	if !p.Can(auth.IncidentCreate) {
-		return Incident{}, problem.ErrForbidden
+		return Incident{}, domainerr.ErrForbidden
 	}
 	matrix, err := s.Matrix(ctx)
 	if err != nil {
@@ -63,11 +63,11 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, in NewIncident,
 	if in.Urgency == "" {
 		in.Urgency = Medium
 	}
-	v := problem.NewInvalid()
-	problem.Text(v, "title", in.Title, true, problem.MaxTitle)
-	problem.Text(v, "description", in.Description, false, problem.MaxText)
-	problem.Text(v, "category", in.Category, false, problem.MaxShort)
-	problem.Text(v, "subcategory", in.Subcategory, false, problem.MaxShort)
+	v := domainerr.NewInvalid()
+	domainerr.Text(v, "title", in.Title, true, domainerr.MaxTitle)
+	domainerr.Text(v, "description", in.Description, false, domainerr.MaxText)
+	domainerr.Text(v, "category", in.Category, false, domainerr.MaxShort)
+	domainerr.Text(v, "subcategory", in.Subcategory, false, domainerr.MaxShort)
 	if !in.Impact.valid() {
 		v.Add("impact", "must be high, medium or low")
 	}
@@ -125,7 +125,7 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, in NewIncident,
 	return get(ctx, s.DB, inc.ID)
 }
 
-func requesterDefaults(p *auth.Principal, in *NewIncident, v *problem.Invalid) {
+func requesterDefaults(p *auth.Principal, in *NewIncident, v *domainerr.Invalid) {
 	if in.RequesterID != nil && *in.RequesterID != p.UserID {
 		v.Add("requester_id", "requesters can only raise incidents for themselves")
 	}
@@ -151,7 +151,7 @@ func requesterDefaults(p *auth.Principal, in *NewIncident, v *problem.Invalid) {
 
 // staffDefaults checks requester and customer and fills the customer from
 // the requester when it is not given.
-func (s *Service) staffDefaults(ctx context.Context, in *NewIncident, v *problem.Invalid) error {
+func (s *Service) staffDefaults(ctx context.Context, in *NewIncident, v *domainerr.Invalid) error {
 	if in.RequesterID != nil {
 		var cust *int64
 		var active bool
@@ -172,7 +172,7 @@ func (s *Service) staffDefaults(ctx context.Context, in *NewIncident, v *problem
 	return checkCustomer(ctx, s.DB, in.CustomerID, v)
 }
 
-func checkCustomer(ctx context.Context, q store.Querier, id *int64, v *problem.Invalid) error {
+func checkCustomer(ctx context.Context, q store.Querier, id *int64, v *domainerr.Invalid) error {
 	if id == nil {
 		return nil
 	}
@@ -187,7 +187,7 @@ func checkCustomer(ctx context.Context, q store.Querier, id *int64, v *problem.I
 
 // checkService verifies that p may point an incident at service id: it
 // exists and, for requesters, is in their published catalogue.
-func checkService(ctx context.Context, q store.Querier, p *auth.Principal, id *int64, v *problem.Invalid) error {
+func checkService(ctx context.Context, q store.Querier, p *auth.Principal, id *int64, v *domainerr.Invalid) error {
 	if id == nil {
 		return nil
 	}
@@ -200,7 +200,7 @@ func checkService(ctx context.Context, q store.Querier, p *auth.Principal, id *i
 
 // checkAssignment verifies that the group exists and that the assignee is an
 // active agent or admin.
-func (s *Service) checkAssignment(ctx context.Context, q store.Querier, groupID, assigneeID *int64, v *problem.Invalid) error {
+func (s *Service) checkAssignment(ctx context.Context, q store.Querier, groupID, assigneeID *int64, v *domainerr.Invalid) error {
 	if groupID != nil {
 		var one int
 		err := store.ScanErr(q.QueryRow(ctx, "SELECT 1 FROM support_groups WHERE id = ?", *groupID).Scan(&one))
@@ -231,7 +231,7 @@ func (s *Service) checkAssignment(ctx context.Context, q store.Querier, groupID,
 // Get loads an incident that p may see; others get ErrNotFound.
 func (s *Service) Get(ctx context.Context, p *auth.Principal, id int64) (Incident, error) {
 	if !p.Can(auth.IncidentRead) {
-		return Incident{}, problem.ErrForbidden
+		return Incident{}, domainerr.ErrForbidden
 	}
 	inc, err := get(ctx, s.DB, id)
 	if err != nil {

@@ -10,8 +10,8 @@ import (
 
 	"steward/internal/audit"
 	"steward/internal/auth"
+	"steward/internal/domainerr"
 	"steward/internal/jobs"
-	"steward/internal/problem"
 	"steward/internal/store"
 )
 
@@ -19,7 +19,7 @@ import (
 // change is refused with ErrStale when the incident moved on meanwhile.
 func (s *Service) Update(ctx context.Context, p *auth.Principal, id int64, pt Patch, ifVersion int) (Incident, error) {
 	if !p.Can(auth.IncidentUpdate) {
-		return Incident{}, problem.ErrForbidden
+		return Incident{}, domainerr.ErrForbidden
 	}
 	matrix, err := s.Matrix(ctx)
 	if err != nil {
@@ -31,10 +31,10 @@ func (s *Service) Update(ctx context.Context, p *auth.Principal, id int64, pt Pa
 			return err
 		}
 		if ifVersion != 0 && cur.Version != ifVersion {
-			return problem.ErrStale
+			return domainerr.ErrStale
 		}
 		if cur.State == Closed {
-			return problem.Conflictf("%s is closed and can no longer be changed", cur.Number)
+			return domainerr.Conflictf("%s is closed and can no longer be changed", cur.Number)
 		}
 		next, err := s.apply(ctx, tx, p, cur, pt, matrix)
 		if err != nil {
@@ -79,7 +79,7 @@ func (s *Service) Update(ctx context.Context, p *auth.Principal, id int64, pt Pa
 // transition and what it requires.
 func (s *Service) apply(ctx context.Context, q store.Querier, p *auth.Principal, cur Incident, pt Patch, m Matrix) (Incident, error) {
 	next := cur
-	v := problem.NewInvalid()
+	v := domainerr.NewInvalid()
 	setText := func(field string, dst *string, src *string, required bool, max int) {
 		if src == nil {
 			return
@@ -88,13 +88,13 @@ func (s *Service) apply(ctx context.Context, q store.Querier, p *auth.Principal,
 		if field == "description" || field == "resolution_notes" {
 			*dst = *src
 		}
-		problem.Text(v, field, *dst, required, max)
+		domainerr.Text(v, field, *dst, required, max)
 	}
-	setText("title", &next.Title, pt.Title, true, problem.MaxTitle)
-	setText("description", &next.Description, pt.Description, false, problem.MaxText)
-	setText("category", &next.Category, pt.Category, false, problem.MaxShort)
-	setText("subcategory", &next.Subcategory, pt.Subcategory, false, problem.MaxShort)
-	setText("resolution_notes", &next.ResolutionNotes, pt.ResolutionNotes, false, problem.MaxText)
+	setText("title", &next.Title, pt.Title, true, domainerr.MaxTitle)
+	setText("description", &next.Description, pt.Description, false, domainerr.MaxText)
+	setText("category", &next.Category, pt.Category, false, domainerr.MaxShort)
+	setText("subcategory", &next.Subcategory, pt.Subcategory, false, domainerr.MaxShort)
+	setText("resolution_notes", &next.ResolutionNotes, pt.ResolutionNotes, false, domainerr.MaxText)
 	if pt.Impact != nil {
 		next.Impact = *pt.Impact
 		if !next.Impact.valid() {
@@ -170,7 +170,7 @@ func (s *Service) apply(ctx context.Context, q store.Querier, p *auth.Principal,
 }
 
 // transition validates a state move and the fields it needs.
-func transition(cur Incident, next *Incident, pt Patch, v *problem.Invalid) {
+func transition(cur Incident, next *Incident, pt Patch, v *domainerr.Invalid) {
 	if next.State != cur.State {
 		if !next.State.valid() {
 			v.Add("state", "must be one of new, in_progress, on_hold, resolved, closed")
@@ -251,7 +251,7 @@ func write(ctx context.Context, tx *store.Tx, cur, next Incident, now time.Time)
 		return err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return problem.ErrStale
+		return domainerr.ErrStale
 	}
 	return nil
 }
@@ -299,10 +299,10 @@ func (s *Service) AddComment(ctx context.Context, p *auth.Principal, id int64, b
 		perm = auth.IncidentWorkNote
 	}
 	if !p.Can(perm) {
-		return Entry{}, problem.ErrForbidden
+		return Entry{}, domainerr.ErrForbidden
 	}
-	v := problem.NewInvalid()
-	problem.Text(v, "body", body, true, problem.MaxText)
+	v := domainerr.NewInvalid()
+	domainerr.Text(v, "body", body, true, domainerr.MaxText)
 	if err := v.Err(); err != nil {
 		return Entry{}, err
 	}
@@ -321,7 +321,7 @@ func (s *Service) AddComment(ctx context.Context, p *auth.Principal, id int64, b
 			return store.ErrNotFound
 		}
 		if inc.State == Closed {
-			return problem.Conflictf("%s is closed; raise a new incident instead", inc.Number)
+			return domainerr.Conflictf("%s is closed; raise a new incident instead", inc.Number)
 		}
 		aid, name := authorOf(p)
 		e = Entry{IncidentID: id, Kind: kind, AuthorID: aid, AuthorName: name, Body: body, CreatedAt: now}

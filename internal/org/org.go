@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"steward/internal/audit"
-	"steward/internal/problem"
+	"steward/internal/domainerr"
 	"steward/internal/store"
 )
 
@@ -38,8 +38,8 @@ var (
 
 func validName(name string) (string, error) {
 	name = strings.TrimSpace(name)
-	v := problem.NewInvalid()
-	problem.Text(v, "name", name, true, problem.MaxName)
+	v := domainerr.NewInvalid()
+	domainerr.Text(v, "name", name, true, domainerr.MaxName)
 	return name, v.Err()
 }
 
@@ -55,7 +55,7 @@ func (k Kind) Create(ctx context.Context, db *store.DB, actor audit.Actor, name 
 		err := store.ScanErr(tx.QueryRow(ctx, "INSERT INTO "+k.table+" (name, created_at, updated_at) VALUES (?, ?, ?) RETURNING id",
 			name, store.TS(now), store.TS(now)).Scan(&id))
 		if errors.Is(err, store.ErrConflict) {
-			return problem.Field("name", "a %s named %q already exists", k.label, name)
+			return domainerr.Field("name", "a %s named %q already exists", k.label, name)
 		} else if err != nil {
 			return err
 		}
@@ -110,12 +110,12 @@ func (k Kind) Rename(ctx context.Context, db *store.DB, actor audit.Actor, id in
 			return err
 		}
 		if ifVersion != 0 && cur.Version != ifVersion {
-			return problem.ErrStale
+			return domainerr.ErrStale
 		}
 		_, err = tx.Exec(ctx, "UPDATE "+k.table+" SET name = ?, updated_at = ?, version = version + 1 WHERE id = ?",
 			name, store.TS(time.Now()), id)
 		if errors.Is(err, store.ErrConflict) {
-			return problem.Field("name", "a %s named %q already exists", k.label, name)
+			return domainerr.Field("name", "a %s named %q already exists", k.label, name)
 		} else if err != nil {
 			return err
 		}
@@ -136,7 +136,7 @@ func (k Kind) Delete(ctx context.Context, db *store.DB, actor audit.Actor, id in
 		}
 		_, err = tx.Exec(ctx, "DELETE FROM "+k.table+" WHERE id = ?", id)
 		if errors.Is(err, store.ErrReferenced) {
-			return problem.Conflictf("%s %q is still used by users or incidents", k.label, cur.Name)
+			return domainerr.Conflictf("%s %q is still used by users or incidents", k.label, cur.Name)
 		} else if err != nil {
 			return err
 		}

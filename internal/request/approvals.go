@@ -8,8 +8,8 @@ import (
 
 	"steward/internal/audit"
 	"steward/internal/auth"
+	"steward/internal/domainerr"
 	"steward/internal/notify"
-	"steward/internal/problem"
 	"steward/internal/store"
 )
 
@@ -107,7 +107,7 @@ type approverSlot struct {
 // approversFor works out who must approve a request of item for rq, by the
 // item's rule. Nobody approves their own request: the requester is left
 // out of a group, and a rule that leaves nobody is refused.
-func (s *Service) approversFor(ctx context.Context, item Item, rq requester, v *problem.Invalid) ([]approverSlot, error) {
+func (s *Service) approversFor(ctx context.Context, item Item, rq requester, v *domainerr.Invalid) ([]approverSlot, error) {
 	a := item.Approval
 	switch a.Rule {
 	case UserApproval:
@@ -118,7 +118,7 @@ func (s *Service) approversFor(ctx context.Context, item Item, rq requester, v *
 			v.Add("item_id", "needs approval by the requester themselves, and nobody approves their own request; an administrator must name another approver")
 			return nil, nil
 		}
-		sub := problem.NewInvalid()
+		sub := domainerr.NewInvalid()
 		if err := checkApprover(ctx, s.DB, "item_id", *a.UserID, sub); err != nil {
 			return nil, err
 		}
@@ -138,7 +138,7 @@ func (s *Service) approversFor(ctx context.Context, item Item, rq requester, v *
 			v.Add("requester_id", "%s has no manager to approve %q; an administrator sets managers (PUT /api/v1/users/{id}/manager)", rq.Name, item.Name)
 			return nil, nil
 		}
-		sub := problem.NewInvalid()
+		sub := domainerr.NewInvalid()
 		if err := checkApprover(ctx, s.DB, "manager", *m, sub); err != nil {
 			return nil, err
 		}
@@ -241,11 +241,11 @@ func mayDecide(ctx context.Context, q store.Querier, p *auth.Principal, r Reques
 // for good; the last approval needed sends it into fulfilment.
 func (s *Service) Decide(ctx context.Context, p *auth.Principal, requestID, approvalID int64, approve bool, comment string) (ApprovalRecord, error) {
 	if !p.Can(auth.RequestApprove) {
-		return ApprovalRecord{}, problem.ErrForbidden
+		return ApprovalRecord{}, domainerr.ErrForbidden
 	}
 	comment = strings.TrimSpace(comment)
-	v := problem.NewInvalid()
-	problem.Text(v, "comment", comment, !approve, problem.MaxText)
+	v := domainerr.NewInvalid()
+	domainerr.Text(v, "comment", comment, !approve, domainerr.MaxText)
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
 		r, err := getLocked(ctx, tx, requestID)
 		if err != nil {
@@ -259,10 +259,10 @@ func (s *Service) Decide(ctx context.Context, p *auth.Principal, requestID, appr
 			return err
 		}
 		if ok, err := mayDecide(ctx, tx, p, r, a); err != nil || !ok {
-			return cmpErr(err, problem.ErrForbidden)
+			return cmpErr(err, domainerr.ErrForbidden)
 		}
 		if a.State != Pending || r.State != AwaitingApproval {
-			return problem.Conflictf("this approval of %s was already settled (%s); the request is %s", r.Number, a.State, strings.ReplaceAll(string(r.State), "_", " "))
+			return domainerr.Conflictf("this approval of %s was already settled (%s); the request is %s", r.Number, a.State, strings.ReplaceAll(string(r.State), "_", " "))
 		}
 		if err := v.Err(); err != nil {
 			return err
@@ -340,7 +340,7 @@ func (s *Service) settle(ctx context.Context, tx *store.Tx, p *auth.Principal, r
 // PendingFor lists the approvals p must decide, oldest first.
 func (s *Service) PendingFor(ctx context.Context, p *auth.Principal, limit int) ([]PendingApproval, error) {
 	if !p.Can(auth.RequestApprove) {
-		return nil, problem.ErrForbidden
+		return nil, domainerr.ErrForbidden
 	}
 	if limit <= 0 || limit > MaxLimit {
 		limit = 50

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"steward/internal/auth"
-	"steward/internal/problem"
+	"steward/internal/domainerr"
 	"steward/internal/store"
 )
 
@@ -137,7 +137,7 @@ func write(ctx context.Context, tx *store.Tx, cur, next Request) error {
 		return err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return problem.ErrStale
+		return domainerr.ErrStale
 	}
 	return nil
 }

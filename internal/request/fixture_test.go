@@ -9,8 +9,8 @@ import (
 
 	"steward/internal/audit"
 	"steward/internal/auth"
+	"steward/internal/domainerr"
 	"steward/internal/org"
-	"steward/internal/problem"
 	"steward/internal/request"
 	"steward/internal/store"
 	"steward/internal/store/storetest"
@@ -186,7 +186,7 @@ func (w *world) notifications(who string) int {
 // fields returns the field messages of a validation error, failing otherwise.
 func fields(t *testing.T, err error) map[string]string {
 	t.Helper()
-	var inv *problem.Invalid
+	var inv *domainerr.Invalid
 	if !errors.As(err, &inv) {
 		t.Fatalf("got %v, want a validation error", err)
 	}

@@ -11,7 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"steward/internal/problem"
+	"steward/internal/domainerr"
 )
 
 // FieldType is the kind of answer a form field takes.
@@ -74,7 +74,7 @@ var keyPattern = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 
 // Validate checks a form definition and reports every fault under prefix
 // (e.g. "form"), with paths such as form.fields[2].show_when.field.
-func (f Form) Validate(prefix string, v *problem.Invalid) {
+func (f Form) Validate(prefix string, v *domainerr.Invalid) {
 	if len(f.Fields) > MaxFields {
 		v.Add(prefix+".fields", "must have at most %d fields", MaxFields)
 		return
@@ -94,8 +94,8 @@ func (f Form) Validate(prefix string, v *problem.Invalid) {
 				seen[fl.Key] = i
 			}
 		}
-		problem.Text(v, at+".label", fl.Label, true, problem.MaxTitle)
-		problem.Text(v, at+".help", fl.Help, false, MaxHelp)
+		domainerr.Text(v, at+".label", fl.Label, true, domainerr.MaxTitle)
+		domainerr.Text(v, at+".help", fl.Help, false, MaxHelp)
 		if !fl.Type.valid() {
 			v.Add(at+".type", "must be one of text, number, choice, date, user, yes_no")
 		}
@@ -106,7 +106,7 @@ func (f Form) Validate(prefix string, v *problem.Invalid) {
 	}
 }
 
-func validOptions(fl Field, at string, v *problem.Invalid) {
+func validOptions(fl Field, at string, v *domainerr.Invalid) {
 	if fl.Type != ChoiceField {
 		if len(fl.Options) > 0 {
 			v.Add(at+".options", "only choice fields take options")
@@ -140,7 +140,7 @@ func validOptions(fl Field, at string, v *problem.Invalid) {
 
 // validCondition checks that field i's show_when names an earlier field and
 // a value that field can take.
-func (f Form) validCondition(i int, at string, v *problem.Invalid) {
+func (f Form) validCondition(i int, at string, v *domainerr.Invalid) {
 	c := f.Fields[i].ShowWhen
 	ref := -1
 	for j := 0; j < i; j++ {
@@ -216,7 +216,7 @@ type UserExists func(ctx context.Context, id int64) (bool, error)
 // form does not show, given the other answers, are dropped: a form filled
 // in without JavaScript may carry them. An answer to a key the form does
 // not have at all is refused. Faults are reported as answers.<key>.
-func (f Form) CheckAnswers(ctx context.Context, raw map[string]any, users UserExists, v *problem.Invalid) (map[string]any, error) {
+func (f Form) CheckAnswers(ctx context.Context, raw map[string]any, users UserExists, v *domainerr.Invalid) (map[string]any, error) {
 	canon := map[string]string{}
 	typed := map[string]any{}
 	bad := map[string]string{}

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"steward/internal/problem"
+	"steward/internal/domainerr"
 	"steward/internal/request"
 )
 
@@ -48,7 +48,7 @@ func TestFormValidate(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			v := problem.NewInvalid()
+			v := domainerr.NewInvalid()
 			request.Form{Fields: c.fields}.Validate("form", v)
 			if len(v.Fields) != len(c.want) {
 				t.Fatalf("got %v, want faults at %v", v.Fields, c.want)
@@ -93,7 +93,7 @@ func TestCheckAnswers(t *testing.T) {
 			if err := json.Unmarshal([]byte(c.answers), &raw); err != nil {
 				t.Fatal(err)
 			}
-			v := problem.NewInvalid()
+			v := domainerr.NewInvalid()
 			got, err := laptopForm.CheckAnswers(context.Background(), raw, users, v)
 			if err != nil {
 				t.Fatal(err)
@@ -127,7 +127,7 @@ func TestConditionsCompareCanonicalValues(t *testing.T) {
 		{Key: "vpn", Label: "VPN", Type: request.YesNoField},
 		{Key: "why", Label: "Why", Type: request.TextField, Required: true, ShowWhen: &request.Condition{Field: "vpn", Equals: "yes"}},
 	}}
-	v := problem.NewInvalid()
+	v := domainerr.NewInvalid()
 	f.Validate("form", v)
 	_, err := f.CheckAnswers(context.Background(), map[string]any{"vpn": true}, nil, v)
 	if err != nil || v.Fields["answers.why"] != "is required" {
@@ -149,7 +149,7 @@ func FuzzCheckAnswers(f *testing.F) {
 		if json.Unmarshal([]byte(body), &raw) != nil {
 			return
 		}
-		v := problem.NewInvalid()
+		v := domainerr.NewInvalid()
 		got, err := laptopForm.CheckAnswers(context.Background(), raw, users, v)
 		if err != nil {
 			t.Fatal(err)

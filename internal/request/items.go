@@ -10,8 +10,8 @@ import (
 
 	"steward/internal/audit"
 	"steward/internal/auth"
+	"steward/internal/domainerr"
 	"steward/internal/patch"
-	"steward/internal/problem"
 	"steward/internal/store"
 )
 
@@ -176,7 +176,7 @@ func itemOffered(ctx context.Context, q store.Querier, itemID, customerID int64)
 // active items of live services offered to their organisation.
 func (s *Service) GetItem(ctx context.Context, p *auth.Principal, id int64) (Item, error) {
 	if !p.Can(auth.CatalogRead) {
-		return Item{}, problem.ErrForbidden
+		return Item{}, domainerr.ErrForbidden
 	}
 	if !p.IsStaff() {
 		ok, err := itemOffered(ctx, s.DB, id, p.CustomerID)
@@ -201,7 +201,7 @@ type ItemFilter struct {
 // ListItems lists the items p may see, by id.
 func (s *Service) ListItems(ctx context.Context, p *auth.Principal, f ItemFilter) ([]Item, error) {
 	if !p.Can(auth.CatalogRead) {
-		return nil, problem.ErrForbidden
+		return nil, domainerr.ErrForbidden
 	}
 	if f.Limit <= 0 || f.Limit > 1000 {
 		f.Limit = 50
@@ -251,7 +251,7 @@ func (s *Service) ListItems(ctx context.Context, p *auth.Principal, f ItemFilter
 // CreateItem validates and records a new catalogue item.
 func (s *Service) CreateItem(ctx context.Context, p *auth.Principal, in NewItem) (Item, error) {
 	if !p.Can(auth.CatalogWrite) {
-		return Item{}, problem.ErrForbidden
+		return Item{}, domainerr.ErrForbidden
 	}
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	it := Item{ServiceID: in.ServiceID, Name: strings.TrimSpace(in.Name), Description: in.Description, Active: true,
@@ -292,7 +292,7 @@ func (s *Service) CreateItem(ctx context.Context, p *auth.Principal, in NewItem)
 
 func nameTaken(err error) error {
 	if errors.Is(err, store.ErrConflict) {
-		return problem.Field("name", "is already the name of an item of this service")
+		return domainerr.Field("name", "is already the name of an item of this service")
 	}
 	return err
 }
@@ -315,7 +315,7 @@ func writeTemplates(ctx context.Context, tx *store.Tx, itemID int64, tasks []Tas
 // they were submitted with.
 func (s *Service) UpdateItem(ctx context.Context, p *auth.Principal, id int64, pt ItemPatch, ifVersion int) (Item, error) {
 	if !p.Can(auth.CatalogWrite) {
-		return Item{}, problem.ErrForbidden
+		return Item{}, domainerr.ErrForbidden
 	}
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
 		cur, err := getItem(ctx, tx, id)
@@ -323,7 +323,7 @@ func (s *Service) UpdateItem(ctx context.Context, p *auth.Principal, id int64, p
 			return err
 		}
 		if ifVersion != 0 && cur.Version != ifVersion {
-			return problem.ErrStale
+			return domainerr.ErrStale
 		}
 		next := cur
 		if pt.ServiceID != nil {
@@ -363,7 +363,7 @@ func (s *Service) UpdateItem(ctx context.Context, p *auth.Principal, id int64, p
 			return nameTaken(err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return problem.ErrStale
+			return domainerr.ErrStale
 		}
 		if pt.Tasks != nil {
 			if err := writeTemplates(ctx, tx, id, next.Tasks); err != nil {
@@ -382,7 +382,7 @@ func (s *Service) UpdateItem(ctx context.Context, p *auth.Principal, id int64, p
 // a conflict: deactivate them instead.
 func (s *Service) DeleteItem(ctx context.Context, p *auth.Principal, id int64) error {
 	if !p.Can(auth.CatalogWrite) {
-		return problem.ErrForbidden
+		return domainerr.ErrForbidden
 	}
 	return s.DB.InTx(ctx, func(tx *store.Tx) error {
 		it, err := getItem(ctx, tx, id)
@@ -394,7 +394,7 @@ func (s *Service) DeleteItem(ctx context.Context, p *auth.Principal, id int64) e
 			return err
 		}
 		if n > 0 {
-			return problem.Conflictf("%d requests refer to %q; make it inactive instead", n, it.Name)
+			return domainerr.Conflictf("%d requests refer to %q; make it inactive instead", n, it.Name)
 		}
 		if _, err := tx.Exec(ctx, "DELETE FROM catalog_items WHERE id = ?", id); err != nil {
 			return err
@@ -405,9 +405,9 @@ func (s *Service) DeleteItem(ctx context.Context, p *auth.Principal, id int64) e
 
 // checkItem validates an item as it would be stored, normalising defaults.
 func (s *Service) checkItem(ctx context.Context, it *Item) error {
-	v := problem.NewInvalid()
-	problem.Text(v, "name", it.Name, true, problem.MaxName)
-	problem.Text(v, "description", it.Description, false, problem.MaxText)
+	v := domainerr.NewInvalid()
+	domainerr.Text(v, "name", it.Name, true, domainerr.MaxName)
+	domainerr.Text(v, "description", it.Description, false, domainerr.MaxText)
 	if it.ServiceID <= 0 {
 		v.Add("service_id", "is required")
 	} else if ok, err := exists(ctx, s.DB, "services", it.ServiceID); err != nil {
@@ -431,7 +431,7 @@ func (s *Service) checkItem(ctx context.Context, it *Item) error {
 		t := &it.Tasks[i]
 		at := fmt.Sprintf("tasks[%d]", i)
 		t.Name = strings.TrimSpace(t.Name)
-		problem.Text(v, at+".name", t.Name, true, problem.MaxTitle)
+		domainerr.Text(v, at+".name", t.Name, true, domainerr.MaxTitle)
 		if t.Order == 0 {
 			t.Order = 1
 		}
@@ -449,7 +449,7 @@ func (s *Service) checkItem(ctx context.Context, it *Item) error {
 	return v.Err()
 }
 
-func (s *Service) checkApproval(ctx context.Context, a *Approval, v *problem.Invalid) error {
+func (s *Service) checkApproval(ctx context.Context, a *Approval, v *domainerr.Invalid) error {
 	if a.Rule == "" {
 		a.Rule = NoApproval
 	}
@@ -491,7 +491,7 @@ func (s *Service) checkApproval(ctx context.Context, a *Approval, v *problem.Inv
 }
 
 // checkApprover verifies that a user exists, is active and may decide approvals.
-func checkApprover(ctx context.Context, q store.Querier, field string, id int64, v *problem.Invalid) error {
+func checkApprover(ctx context.Context, q store.Querier, field string, id int64, v *domainerr.Invalid) error {
 	var role string
 	var active bool
 	err := store.ScanErr(q.QueryRow(ctx, "SELECT role, active FROM users WHERE id = ?", id).Scan(&role, &active))
@@ -508,7 +508,7 @@ func checkApprover(ctx context.Context, q store.Querier, field string, id int64,
 	return nil
 }
 
-func (s *Service) checkGroup(ctx context.Context, field string, id *int64, v *problem.Invalid) error {
+func (s *Service) checkGroup(ctx context.Context, field string, id *int64, v *domainerr.Invalid) error {
 	if id == nil {
 		return nil
 	}

@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"steward/internal/auth"
-	"steward/internal/problem"
+	"steward/internal/domainerr"
 	"steward/internal/store"
 )
 
@@ -42,7 +42,7 @@ type cursor struct {
 }
 
 // ErrBadCursor is returned for a cursor that was not issued for this sort.
-var ErrBadCursor = problem.Field("cursor", "is not a cursor from a previous page of this list")
+var ErrBadCursor = domainerr.Field("cursor", "is not a cursor from a previous page of this list")
 
 func encodeCursor(c cursor) string {
 	b, _ := json.Marshal(c)
@@ -68,7 +68,7 @@ type Page struct {
 // walking an index in page order as incident lists do.
 func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) (Page, error) {
 	if !p.Can(auth.RequestRead) {
-		return Page{}, problem.ErrForbidden
+		return Page{}, domainerr.ErrForbidden
 	}
 	if f.Sort == "" {
 		f.Sort = "-created_at"
@@ -77,13 +77,13 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) (Page, 
 	key := strings.TrimPrefix(f.Sort, "-")
 	col, ok := sortColumns[key]
 	if !ok {
-		return Page{}, problem.Field("sort", "must be one of created_at, updated_at, number, optionally with a leading -")
+		return Page{}, domainerr.Field("sort", "must be one of created_at, updated_at, number, optionally with a leading -")
 	}
 	if f.Limit <= 0 {
 		f.Limit = 50
 	}
 	if f.Limit > MaxLimit {
-		return Page{}, problem.Field("limit", "must be between 1 and %d", MaxLimit)
+		return Page{}, domainerr.Field("limit", "must be between 1 and %d", MaxLimit)
 	}
 	where, args := s.where(p, f, key == "created_at")
 	op, dir := ">", "ASC"

@@ -6,7 +6,7 @@ import (
 
 	"steward/internal/audit"
 	"steward/internal/auth"
-	"steward/internal/problem"
+	"steward/internal/domainerr"
 	"steward/internal/store"
 )
 
@@ -33,7 +33,7 @@ func managerOf(ctx context.Context, q store.Querier, userID int64) (*int64, erro
 // GetManager returns a user's manager (ManagerID nil when none is set).
 func (s *Service) GetManager(ctx context.Context, p *auth.Principal, userID int64) (Manager, error) {
 	if !p.Can(auth.UserRead) {
-		return Manager{}, problem.ErrForbidden
+		return Manager{}, domainerr.ErrForbidden
 	}
 	return getManager(ctx, s.DB, userID)
 }
@@ -61,7 +61,7 @@ func getManager(ctx context.Context, q store.Querier, userID int64) (Manager, er
 // active user who may decide approvals, and nobody manages themselves.
 func (s *Service) SetManager(ctx context.Context, p *auth.Principal, userID int64, managerID *int64) (Manager, error) {
 	if !p.Can(auth.UserWrite) {
-		return Manager{}, problem.ErrForbidden
+		return Manager{}, domainerr.ErrForbidden
 	}
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
 		if ok, err := exists(ctx, tx, "users", userID); err != nil || !ok {
@@ -73,7 +73,7 @@ func (s *Service) SetManager(ctx context.Context, p *auth.Principal, userID int6
 			}
 			return audit.Record(ctx, tx, p.Actor(), "update", "user_manager", userID, map[string]any{"manager_id": nil})
 		}
-		v := problem.NewInvalid()
+		v := domainerr.NewInvalid()
 		if *managerID == userID {
 			v.Add("manager_id", "nobody manages themselves")
 		} else if err := checkApprover(ctx, tx, "manager_id", *managerID, v); err != nil {
@@ -97,7 +97,7 @@ func (s *Service) SetManager(ctx context.Context, p *auth.Principal, userID int6
 // Managers lists who manages whom, for the administration page.
 func (s *Service) Managers(ctx context.Context, p *auth.Principal) (map[int64]int64, error) {
 	if !p.Can(auth.UserRead) {
-		return nil, problem.ErrForbidden
+		return nil, domainerr.ErrForbidden
 	}
 	rows, err := s.DB.Query(ctx, "SELECT user_id, manager_id FROM user_managers ORDER BY user_id LIMIT 10000")
 	if err != nil {

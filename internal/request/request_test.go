@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"steward/internal/domainerr"
 	"steward/internal/jobs"
 	"steward/internal/notify"
-	"steward/internal/problem"
 	"steward/internal/request"
 	"steward/internal/store"
 	"steward/internal/store/storetest"
@@ -46,7 +46,7 @@ func TestCatalogItems(t *testing.T) {
 				t.Fatalf("duplicate name: %v", f)
 			}
 			_, err = w.svc.CreateItem(ctx, w.p["agent"], request.NewItem{ServiceID: w.service, Name: "X"})
-			if !errors.Is(err, problem.ErrForbidden) {
+			if !errors.Is(err, domainerr.ErrForbidden) {
 				t.Fatalf("agent creating an item: %v", err)
 			}
 		})
@@ -84,11 +84,11 @@ func TestCatalogItems(t *testing.T) {
 			if err != nil || it.Description != "Black only" || it.Version != 2 {
 				t.Fatalf("patch: %+v %v", it, err)
 			}
-			if _, err := w.svc.UpdateItem(ctx, w.p["admin"], inactive.ID, request.ItemPatch{Name: ptr("Y")}, 1); !errors.Is(err, problem.ErrStale) {
+			if _, err := w.svc.UpdateItem(ctx, w.p["admin"], inactive.ID, request.ItemPatch{Name: ptr("Y")}, 1); !errors.Is(err, domainerr.ErrStale) {
 				t.Fatalf("stale patch: %v", err)
 			}
 			w.submit("alice", request.NewRequest{ItemID: open.ID, Answers: map[string]any{"model": "13 inch", "needed_by": "2026-04-01"}})
-			var c *problem.Conflict
+			var c *domainerr.Conflict
 			if err := w.svc.DeleteItem(ctx, w.p["admin"], open.ID); !errors.As(err, &c) {
 				t.Fatalf("deleting a used item: %v", err)
 			}
@@ -173,7 +173,7 @@ func TestFulfilmentInStages(t *testing.T) {
 		}
 
 		t.Run("requester reopens, desk fulfils again, closes", func(t *testing.T) {
-			if _, err := w.svc.Reopen(ctx, w.p["amir"], r.ID, "", 0); !errors.Is(err, problem.ErrForbidden) {
+			if _, err := w.svc.Reopen(ctx, w.p["amir"], r.ID, "", 0); !errors.Is(err, domainerr.ErrForbidden) {
 				t.Fatalf("a colleague reopened alice's request: %v", err)
 			}
 			re, err := w.svc.Reopen(ctx, w.p["alice"], r.ID, "The dock is missing", 0)
@@ -223,7 +223,7 @@ func TestApprovals(t *testing.T) {
 				t.Error("the approver was not told")
 			}
 			for _, who := range []string{"agent", "admin", "alice"} {
-				if _, err := w.svc.Decide(ctx, w.p[who], r.ID, as[0].ID, true, ""); !errors.Is(err, problem.ErrForbidden) {
+				if _, err := w.svc.Decide(ctx, w.p[who], r.ID, as[0].ID, true, ""); !errors.Is(err, domainerr.ErrForbidden) {
 					t.Errorf("%s decided someone else's approval: %v", who, err)
 				}
 			}
@@ -297,7 +297,7 @@ func TestApprovals(t *testing.T) {
 			if _, err := w.svc.Get(ctx, w.p["agent"], r.ID); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := w.svc.Decide(ctx, w.p["agent"], r.ID, as[1].ID, true, ""); !errors.Is(err, problem.ErrForbidden) {
+			if _, err := w.svc.Decide(ctx, w.p["agent"], r.ID, as[1].ID, true, ""); !errors.Is(err, domainerr.ErrForbidden) {
 				t.Fatalf("agent decided agent2's approval: %v", err)
 			}
 			w.svc.Decide(ctx, w.p["agent"], r.ID, as[0].ID, true, "")
@@ -340,7 +340,7 @@ func TestApprovals(t *testing.T) {
 			if len(as) != 1 || as[0].ApproverID != nil || as[0].GroupID == nil {
 				t.Fatalf("approvals %+v, want one for the group", as)
 			}
-			if _, err := w.svc.Decide(ctx, w.p["agent"], r.ID, as[0].ID, true, ""); !errors.Is(err, problem.ErrForbidden) {
+			if _, err := w.svc.Decide(ctx, w.p["agent"], r.ID, as[0].ID, true, ""); !errors.Is(err, domainerr.ErrForbidden) {
 				t.Fatalf("the requester approved their own request: %v", err)
 			}
 			if p, _ := w.svc.PendingFor(ctx, w.p["agent"], 10); len(p) != 0 {
@@ -388,7 +388,7 @@ func TestSubmitRules(t *testing.T) {
 				}
 			})
 		}
-		if _, err := w.svc.Submit(ctx, w.p["auditor"], request.NewRequest{ItemID: it.ID}, nil); !errors.Is(err, problem.ErrForbidden) {
+		if _, err := w.svc.Submit(ctx, w.p["auditor"], request.NewRequest{ItemID: it.ID}, nil); !errors.Is(err, domainerr.ErrForbidden) {
 			t.Fatalf("auditor submitted: %v", err)
 		}
 		var n int
@@ -421,13 +421,13 @@ func TestVisibilityJournalAndList(t *testing.T) {
 		if _, err := w.svc.Get(ctx, w.p["amir"], r.ID); err != nil {
 			t.Fatalf("a colleague of the same customer: %v", err)
 		}
-		if _, err := w.svc.Cancel(ctx, w.p["amir"], r.ID, "", 0); !errors.Is(err, problem.ErrForbidden) {
+		if _, err := w.svc.Cancel(ctx, w.p["amir"], r.ID, "", 0); !errors.Is(err, domainerr.ErrForbidden) {
 			t.Fatalf("a colleague cancelled alice's request: %v", err)
 		}
 		if _, err := w.svc.AddComment(ctx, w.p["agent"], r.ID, "Printer is warming up", false, nil); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := w.svc.AddComment(ctx, w.p["alice"], r.ID, "secret", false, nil); !errors.Is(err, problem.ErrForbidden) {
+		if _, err := w.svc.AddComment(ctx, w.p["alice"], r.ID, "secret", false, nil); !errors.Is(err, domainerr.ErrForbidden) {
 			t.Fatalf("requester wrote a work note: %v", err)
 		}
 		if _, err := w.svc.AddComment(ctx, w.p["agent"], r.ID, "Ready on Monday", true, nil); err != nil {

@@ -8,7 +8,7 @@ import (
 
 	"steward/internal/audit"
 	"steward/internal/auth"
-	"steward/internal/problem"
+	"steward/internal/domainerr"
 	"steward/internal/store"
 	"steward/internal/ticket"
 )
@@ -37,7 +37,7 @@ type InTxHook = func(ctx context.Context, tx *store.Tx, r Request) error
 // Get loads a request p may see; others get ErrNotFound.
 func (s *Service) Get(ctx context.Context, p *auth.Principal, id int64) (Request, error) {
 	if !p.Can(auth.RequestRead) {
-		return Request{}, problem.ErrForbidden
+		return Request{}, domainerr.ErrForbidden
 	}
 	r, err := get(ctx, s.DB, id)
 	if err != nil {
@@ -128,7 +128,7 @@ type requester struct {
 	CustomerID *int64
 }
 
-func (s *Service) loadRequester(ctx context.Context, id int64, v *problem.Invalid) (requester, error) {
+func (s *Service) loadRequester(ctx context.Context, id int64, v *domainerr.Invalid) (requester, error) {
 	var rq requester
 	var active bool
 	err := store.ScanErr(s.DB.QueryRow(ctx, "SELECT id, name, role, customer_id, active FROM users WHERE id = ?", id).
@@ -160,9 +160,9 @@ func (s *Service) activeUser(ctx context.Context, id int64) (bool, error) {
 // into fulfilment otherwise.
 func (s *Service) Submit(ctx context.Context, p *auth.Principal, in NewRequest, hook InTxHook) (Request, error) {
 	if !p.Can(auth.RequestCreate) {
-		return Request{}, problem.ErrForbidden
+		return Request{}, domainerr.ErrForbidden
 	}
-	v := problem.NewInvalid()
+	v := domainerr.NewInvalid()
 	requesterID := p.UserID
 	if !p.IsStaff() {
 		if in.RequesterID != nil && *in.RequesterID != p.UserID {
@@ -189,8 +189,8 @@ func (s *Service) Submit(ctx context.Context, p *auth.Principal, in NewRequest, 
 	if r.Title == "" && ok {
 		r.Title = item.Name
 	}
-	problem.Text(v, "title", r.Title, true, problem.MaxTitle)
-	problem.Text(v, "description", r.Description, false, problem.MaxText)
+	domainerr.Text(v, "title", r.Title, true, domainerr.MaxTitle)
+	domainerr.Text(v, "description", r.Description, false, domainerr.MaxText)
 	if in.Priority != nil {
 		r.Priority = *in.Priority
 	}
@@ -258,7 +258,7 @@ func (s *Service) Submit(ctx context.Context, p *auth.Principal, in NewRequest, 
 // submittable loads the item a request is for and checks that it may be
 // requested by rq: it exists and is active, and when rq is a requester,
 // its service is offered to their organisation.
-func (s *Service) submittable(ctx context.Context, id int64, rq requester, v *problem.Invalid) (Item, bool, error) {
+func (s *Service) submittable(ctx context.Context, id int64, rq requester, v *domainerr.Invalid) (Item, bool, error) {
 	if id <= 0 {
 		v.Add("item_id", "is required")
 		return Item{}, false, nil
@@ -300,14 +300,14 @@ func (s *Service) defaultGroup(ctx context.Context, item Item) (*int64, error) {
 
 // checkAssignment verifies that the group exists and that the assignee is an
 // active agent or admin.
-func (s *Service) checkAssignment(ctx context.Context, groupID, assigneeID *int64, v *problem.Invalid) error {
+func (s *Service) checkAssignment(ctx context.Context, groupID, assigneeID *int64, v *domainerr.Invalid) error {
 	if err := s.checkGroup(ctx, "group_id", groupID, v); err != nil {
 		return err
 	}
 	return checkAgent(ctx, s.DB, "assignee_id", assigneeID, v)
 }
 
-func checkAgent(ctx context.Context, q store.Querier, field string, id *int64, v *problem.Invalid) error {
+func checkAgent(ctx context.Context, q store.Querier, field string, id *int64, v *domainerr.Invalid) error {
 	if id == nil {
 		return nil
 	}

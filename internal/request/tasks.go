@@ -8,9 +8,9 @@ import (
 
 	"steward/internal/audit"
 	"steward/internal/auth"
+	"steward/internal/domainerr"
 	"steward/internal/notify"
 	"steward/internal/patch"
-	"steward/internal/problem"
 	"steward/internal/store"
 )
 
@@ -217,12 +217,12 @@ func (s *Service) tellTaskOpen(ctx context.Context, tx *store.Tx, r Request, t T
 // AddTask adds a task to a request in fulfilment.
 func (s *Service) AddTask(ctx context.Context, p *auth.Principal, requestID int64, in NewTask) (Task, error) {
 	if !p.Can(auth.RequestUpdate) {
-		return Task{}, problem.ErrForbidden
+		return Task{}, domainerr.ErrForbidden
 	}
 	in.Name = strings.TrimSpace(in.Name)
-	v := problem.NewInvalid()
-	problem.Text(v, "name", in.Name, true, problem.MaxTitle)
-	problem.Text(v, "note", in.Note, false, problem.MaxText)
+	v := domainerr.NewInvalid()
+	domainerr.Text(v, "name", in.Name, true, domainerr.MaxTitle)
+	domainerr.Text(v, "note", in.Note, false, domainerr.MaxText)
 	if in.Order != nil && (*in.Order < 1 || *in.Order > MaxOrder) {
 		v.Add("order", "must be from 1 to %d", MaxOrder)
 	}
@@ -239,7 +239,7 @@ func (s *Service) AddTask(ctx context.Context, p *auth.Principal, requestID int6
 			return err
 		}
 		if r.State != InFulfilment {
-			return problem.Conflictf("tasks can be added only while %s is in fulfilment; it is %s", r.Number, r.State)
+			return domainerr.Conflictf("tasks can be added only while %s is in fulfilment; it is %s", r.Number, r.State)
 		}
 		tasks, err := tasksOf(ctx, tx, requestID)
 		if err != nil {
@@ -295,7 +295,7 @@ func defaultOrder(tasks []Task) int {
 // with ErrStale.
 func (s *Service) UpdateTask(ctx context.Context, p *auth.Principal, requestID, taskID int64, pt TaskPatch, ifVersion int) (Task, error) {
 	if !p.Can(auth.RequestUpdate) {
-		return Task{}, problem.ErrForbidden
+		return Task{}, domainerr.ErrForbidden
 	}
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
 		r, err := getLocked(ctx, tx, requestID)
@@ -307,13 +307,13 @@ func (s *Service) UpdateTask(ctx context.Context, p *auth.Principal, requestID, 
 			return err
 		}
 		if ifVersion != 0 && cur.Version != ifVersion {
-			return problem.ErrStale
+			return domainerr.ErrStale
 		}
 		if r.State != InFulfilment {
-			return problem.Conflictf("tasks can be changed only while %s is in fulfilment; it is %s", r.Number, r.State)
+			return domainerr.Conflictf("tasks can be changed only while %s is in fulfilment; it is %s", r.Number, r.State)
 		}
 		if cur.State.finished() {
-			return problem.Conflictf("the task %q is %s and can no longer be changed", cur.Name, cur.State)
+			return domainerr.Conflictf("the task %q is %s and can no longer be changed", cur.Name, cur.State)
 		}
 		next, err := s.applyTask(ctx, tx, cur, pt)
 		if err != nil {
@@ -334,7 +334,7 @@ func (s *Service) UpdateTask(ctx context.Context, p *auth.Principal, requestID, 
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return problem.ErrStale
+			return domainerr.ErrStale
 		}
 		if err := appendJournal(ctx, tx, requestID, p, "task", next.Name, changes, now); err != nil {
 			return err
@@ -355,14 +355,14 @@ func (s *Service) UpdateTask(ctx context.Context, p *auth.Principal, requestID, 
 
 func (s *Service) applyTask(ctx context.Context, tx *store.Tx, cur Task, pt TaskPatch) (Task, error) {
 	next := cur
-	v := problem.NewInvalid()
+	v := domainerr.NewInvalid()
 	if pt.Name != nil {
 		next.Name = strings.TrimSpace(*pt.Name)
-		problem.Text(v, "name", next.Name, true, problem.MaxTitle)
+		domainerr.Text(v, "name", next.Name, true, domainerr.MaxTitle)
 	}
 	if pt.Note != nil {
 		next.Note = *pt.Note
-		problem.Text(v, "note", next.Note, false, problem.MaxText)
+		domainerr.Text(v, "note", next.Note, false, domainerr.MaxText)
 	}
 	if pt.GroupID.Set {
 		next.GroupID = pt.GroupID.Ptr()

@@ -10,10 +10,10 @@ import (
 
 	"steward/internal/audit"
 	"steward/internal/auth"
+	"steward/internal/domainerr"
 	"steward/internal/jobs"
 	"steward/internal/notify"
 	"steward/internal/patch"
-	"steward/internal/problem"
 	"steward/internal/store"
 )
 
@@ -30,14 +30,14 @@ type Patch struct {
 
 // finalConflict is the refusal to change a request that is over.
 func finalConflict(r Request) error {
-	return problem.Conflictf("%s is %s and can no longer be changed", r.Number, r.State)
+	return domainerr.Conflictf("%s is %s and can no longer be changed", r.Number, r.State)
 }
 
 // Update applies a patch for principal p. With ifVersion other than 0 the
 // change is refused with ErrStale when the request moved on meanwhile.
 func (s *Service) Update(ctx context.Context, p *auth.Principal, id int64, pt Patch, ifVersion int) (Request, error) {
 	if !p.Can(auth.RequestUpdate) {
-		return Request{}, problem.ErrForbidden
+		return Request{}, domainerr.ErrForbidden
 	}
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
 		cur, err := getLocked(ctx, tx, id)
@@ -45,7 +45,7 @@ func (s *Service) Update(ctx context.Context, p *auth.Principal, id int64, pt Pa
 			return err
 		}
 		if ifVersion != 0 && cur.Version != ifVersion {
-			return problem.ErrStale
+			return domainerr.ErrStale
 		}
 		if cur.State.Final() {
 			return finalConflict(cur)
@@ -71,14 +71,14 @@ func (s *Service) Update(ctx context.Context, p *auth.Principal, id int64, pt Pa
 // transition and what it requires.
 func (s *Service) apply(ctx context.Context, tx *store.Tx, cur Request, pt Patch) (Request, error) {
 	next := cur
-	v := problem.NewInvalid()
+	v := domainerr.NewInvalid()
 	if pt.Title != nil {
 		next.Title = strings.TrimSpace(*pt.Title)
-		problem.Text(v, "title", next.Title, true, problem.MaxTitle)
+		domainerr.Text(v, "title", next.Title, true, domainerr.MaxTitle)
 	}
 	if pt.Description != nil {
 		next.Description = *pt.Description
-		problem.Text(v, "description", next.Description, false, problem.MaxText)
+		domainerr.Text(v, "description", next.Description, false, domainerr.MaxText)
 	}
 	if pt.Priority != nil {
 		next.Priority = *pt.Priority
@@ -108,7 +108,7 @@ func (s *Service) apply(ctx context.Context, tx *store.Tx, cur Request, pt Patch
 }
 
 // checkMove validates a state change asked for by hand.
-func (s *Service) checkMove(ctx context.Context, tx *store.Tx, cur Request, to State, v *problem.Invalid) error {
+func (s *Service) checkMove(ctx context.Context, tx *store.Tx, cur Request, to State, v *domainerr.Invalid) error {
 	switch {
 	case !to.Valid():
 		v.Add("state", "must be one of %s", joinStates(States))
@@ -276,11 +276,11 @@ func (s *Service) Reopen(ctx context.Context, p *auth.Principal, id int64, reaso
 
 func (s *Service) requesterMove(ctx context.Context, p *auth.Principal, id int64, to State, reason string, ifVersion int) (Request, error) {
 	if !p.Can(auth.RequestCreate) && !p.Can(auth.RequestUpdate) {
-		return Request{}, problem.ErrForbidden
+		return Request{}, domainerr.ErrForbidden
 	}
 	reason = strings.TrimSpace(reason)
-	v := problem.NewInvalid()
-	problem.Text(v, "reason", reason, false, problem.MaxText)
+	v := domainerr.NewInvalid()
+	domainerr.Text(v, "reason", reason, false, domainerr.MaxText)
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
 		cur, err := getLocked(ctx, tx, id)
 		if err != nil {
@@ -290,18 +290,18 @@ func (s *Service) requesterMove(ctx context.Context, p *auth.Principal, id int64
 			return cmpErr(err, store.ErrNotFound)
 		}
 		if p.IsStaff() && !p.Can(auth.RequestUpdate) || !p.IsStaff() && cur.RequesterID != p.UserID {
-			return problem.ErrForbidden
+			return domainerr.ErrForbidden
 		}
 		if ifVersion != 0 && cur.Version != ifVersion {
-			return problem.ErrStale
+			return domainerr.ErrStale
 		}
 		switch {
 		case cur.State.Final():
 			return finalConflict(cur)
 		case to == Cancelled && cur.State == Fulfilled:
-			return problem.Conflictf("%s is fulfilled and can no longer be cancelled; reopen it if something is missing", cur.Number)
+			return domainerr.Conflictf("%s is fulfilled and can no longer be cancelled; reopen it if something is missing", cur.Number)
 		case to == InFulfilment && cur.State != Fulfilled:
-			return problem.Conflictf("only a fulfilled request can be reopened; %s is %s", cur.Number, cur.State)
+			return domainerr.Conflictf("only a fulfilled request can be reopened; %s is %s", cur.Number, cur.State)
 		}
 		if err := v.Err(); err != nil {
 			return err
@@ -324,10 +324,10 @@ func (s *Service) AddComment(ctx context.Context, p *auth.Principal, id int64, b
 		perm, kind = auth.RequestWorkNote, "work_note"
 	}
 	if !p.Can(perm) {
-		return Entry{}, problem.ErrForbidden
+		return Entry{}, domainerr.ErrForbidden
 	}
-	v := problem.NewInvalid()
-	problem.Text(v, "body", body, true, problem.MaxText)
+	v := domainerr.NewInvalid()
+	domainerr.Text(v, "body", body, true, domainerr.MaxText)
 	if err := v.Err(); err != nil {
 		return Entry{}, err
 	}
@@ -342,7 +342,7 @@ func (s *Service) AddComment(ctx context.Context, p *auth.Principal, id int64, b
 			return cmpErr(err, store.ErrNotFound)
 		}
 		if cur.State.Final() {
-			return problem.Conflictf("%s is %s; submit a new request instead", cur.Number, cur.State)
+			return domainerr.Conflictf("%s is %s; submit a new request instead", cur.Number, cur.State)
 		}
 		aid, name := authorOf(p)
 		e = Entry{RequestID: id, Kind: kind, AuthorID: aid, AuthorName: name, Body: body, CreatedAt: now}

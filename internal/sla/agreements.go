@@ -11,8 +11,8 @@ import (
 
 	"steward/internal/audit"
 	"steward/internal/calendar"
+	"steward/internal/domainerr"
 	"steward/internal/patch"
-	"steward/internal/problem"
 	"steward/internal/store"
 )
 
@@ -173,11 +173,11 @@ func (a *Agreement) normalize() {
 
 // validate checks an agreement, including that its party exists.
 func (a *Agreement) validate(ctx context.Context, q store.Querier) error {
-	v := problem.NewInvalid()
-	problem.Text(v, "name", a.Name, true, problem.MaxName)
-	problem.Text(v, "description", a.Description, false, problem.MaxText)
-	problem.Text(v, "supplier_name", a.SupplierName, false, problem.MaxName)
-	problem.Text(v, "supplier_contact", a.SupplierContact, false, maxContact)
+	v := domainerr.NewInvalid()
+	domainerr.Text(v, "name", a.Name, true, domainerr.MaxName)
+	domainerr.Text(v, "description", a.Description, false, domainerr.MaxText)
+	domainerr.Text(v, "supplier_name", a.SupplierName, false, domainerr.MaxName)
+	domainerr.Text(v, "supplier_contact", a.SupplierContact, false, maxContact)
 	only := func(field string, set bool, kind string) {
 		if set {
 			v.Add(field, "is only for %s", kind)
@@ -234,14 +234,14 @@ func (a *Agreement) validate(ctx context.Context, q store.Querier) error {
 	return v.Err()
 }
 
-func checkDocuments(v *problem.Invalid, docs []Document) {
+func checkDocuments(v *domainerr.Invalid, docs []Document) {
 	if len(docs) > MaxDocuments {
 		v.Add("documents", "at most %d documents", MaxDocuments)
 		return
 	}
 	for i, d := range docs {
 		f := fmt.Sprintf("documents[%d]", i)
-		problem.Text(v, f+".name", d.Name, true, problem.MaxName)
+		domainerr.Text(v, f+".name", d.Name, true, domainerr.MaxName)
 		if d.URL == "" {
 			v.Add(f+".url", "is required")
 			continue
@@ -260,7 +260,7 @@ func checkDocuments(v *problem.Invalid, docs []Document) {
 // refExists adds a message for field when id is not a row of table. A
 // database error is recorded as the message too and surfaces as 422 rather
 // than hiding: it is rare and says what went wrong.
-func refExists(ctx context.Context, q store.Querier, v *problem.Invalid, field, table, label string, id int64) {
+func refExists(ctx context.Context, q store.Querier, v *domainerr.Invalid, field, table, label string, id int64) {
 	var one int64
 	err := store.ScanErr(q.QueryRow(ctx, "SELECT id FROM "+table+" WHERE id = ?", id).Scan(&one))
 	switch {
@@ -279,7 +279,7 @@ func agreementArgs(a *Agreement) []any {
 
 func agreementNameTaken(err error, name string) error {
 	if errors.Is(err, store.ErrConflict) {
-		return problem.Field("name", "an agreement named %q already exists", name)
+		return domainerr.Field("name", "an agreement named %q already exists", name)
 	}
 	return err
 }
@@ -357,7 +357,7 @@ func (s *Service) UpdateAgreement(ctx context.Context, actor audit.Actor, id int
 			return err
 		}
 		if ifVersion != 0 && cur.Version != ifVersion {
-			return problem.ErrStale
+			return domainerr.ErrStale
 		}
 		next := cur
 		next.Documents = append([]Document{}, cur.Documents...)
@@ -376,7 +376,7 @@ func (s *Service) UpdateAgreement(ctx context.Context, actor audit.Actor, id int
 		if n, err := res.RowsAffected(); err != nil {
 			return err
 		} else if n != 1 {
-			return problem.ErrStale
+			return domainerr.ErrStale
 		}
 		changes := agreementChanges(cur, next)
 		if err := audit.Record(ctx, tx, actor, "update", "agreement", id, changes); err != nil {
@@ -448,7 +448,7 @@ func (s *Service) DeleteAgreement(ctx context.Context, actor audit.Actor, id int
 			return err
 		}
 		if n > 0 {
-			return problem.Conflictf("agreement %q still has %d definition(s); delete them first, or set the agreement inactive to stop measuring it", cur.Name, n)
+			return domainerr.Conflictf("agreement %q still has %d definition(s); delete them first, or set the agreement inactive to stop measuring it", cur.Name, n)
 		}
 		if _, err := tx.Exec(ctx, "DELETE FROM agreements WHERE id = ?", id); err != nil {
 			return err

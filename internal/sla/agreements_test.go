@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"steward/internal/audit"
+	"steward/internal/domainerr"
 	"steward/internal/patch"
-	"steward/internal/problem"
 	"steward/internal/sla"
 	"steward/internal/store"
 	"steward/internal/store/storetest"
@@ -69,7 +69,7 @@ func TestAgreements(t *testing.T) {
 		})
 
 		t.Run("patch", func(t *testing.T) {
-			if _, _, err := f.svc.UpdateAgreement(ctx, actor, a.ID, sla.AgreementPatch{Name: ptr("x")}, a.Version+1); !errors.Is(err, problem.ErrStale) {
+			if _, _, err := f.svc.UpdateAgreement(ctx, actor, a.ID, sla.AgreementPatch{Name: ptr("x")}, a.Version+1); !errors.Is(err, domainerr.ErrStale) {
 				t.Fatalf("stale: %v", err)
 			}
 			got, _, err := f.svc.UpdateAgreement(ctx, actor, a.ID, sla.AgreementPatch{Description: ptr("Gold support"),
@@ -103,7 +103,7 @@ func TestAgreements(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var conflict *problem.Conflict
+			var conflict *domainerr.Conflict
 			if err := f.svc.DeleteAgreement(ctx, actor, a.ID); !errors.As(err, &conflict) || !strings.Contains(conflict.Message, "1 definition") {
 				t.Fatalf("delete with a definition: %v", err)
 			}

@@ -11,7 +11,7 @@ import (
 
 	"steward/internal/audit"
 	"steward/internal/calendar"
-	"steward/internal/problem"
+	"steward/internal/domainerr"
 	"steward/internal/store"
 )
 
@@ -119,7 +119,7 @@ func specJSON(spec calendar.Spec) (win, hols string) {
 
 func nameTaken(err error, name string) error {
 	if errors.Is(err, store.ErrConflict) {
-		return problem.Field("name", "a calendar named %q already exists", name)
+		return domainerr.Field("name", "a calendar named %q already exists", name)
 	}
 	return err
 }
@@ -177,10 +177,10 @@ func (s *Service) changeableCalendar(ctx context.Context, tx *store.Tx, id int64
 		return cur, err
 	}
 	if cur.Builtin {
-		return cur, problem.Conflictf("the built-in %s calendar cannot be changed or deleted; create a calendar of your own instead", cur.Name)
+		return cur, domainerr.Conflictf("the built-in %s calendar cannot be changed or deleted; create a calendar of your own instead", cur.Name)
 	}
 	if ifVersion != 0 && cur.Version != ifVersion {
-		return cur, problem.ErrStale
+		return cur, domainerr.ErrStale
 	}
 	return cur, nil
 }
@@ -197,7 +197,7 @@ func (s *Service) saveCalendar(ctx context.Context, tx *store.Tx, actor audit.Ac
 	if n, err := res.RowsAffected(); err != nil {
 		return 0, err
 	} else if n != 1 {
-		return 0, problem.ErrStale
+		return 0, domainerr.ErrStale
 	}
 	if err := audit.Record(ctx, tx, actor, "update", "calendar", cur.ID, calendarChanges(cur.Spec, spec)); err != nil {
 		return 0, err
@@ -269,12 +269,12 @@ func (s *Service) ImportHolidays(ctx context.Context, actor audit.Actor, id int6
 	}
 	loc, err := calendar.LoadZone(before.TimeZone)
 	if err != nil {
-		return out, problem.Field("time_zone", "%s", err)
+		return out, domainerr.Field("time_zone", "%s", err)
 	}
 	parsed, err := calendar.ParseICS(r, loc)
 	var ie *calendar.ICSError
 	if errors.As(err, &ie) {
-		return out, problem.Field("file", "%s", ie.Error())
+		return out, domainerr.Field("file", "%s", ie.Error())
 	} else if err != nil {
 		return out, err
 	}
@@ -285,7 +285,7 @@ func (s *Service) ImportHolidays(ctx context.Context, actor audit.Actor, id int6
 		}
 		if cur.TimeZone != before.TimeZone {
 			// The file was read in a zone the calendar no longer has.
-			return problem.ErrStale
+			return domainerr.ErrStale
 		}
 		spec := cur.Spec
 		spec.Holidays = append([]calendar.Holiday(nil), cur.Holidays...)
@@ -330,12 +330,12 @@ func (s *Service) DeleteCalendar(ctx context.Context, actor audit.Actor, id int6
 			return err
 		}
 		if len(users) > 0 {
-			return problem.Conflictf("calendar %q is used by the goals of %d definition(s), such as %q; change those goals first",
+			return domainerr.Conflictf("calendar %q is used by the goals of %d definition(s), such as %q; change those goals first",
 				cur.Name, len(users), users[0])
 		}
 		_, err = tx.Exec(ctx, "DELETE FROM calendars WHERE id = ?", id)
 		if errors.Is(err, store.ErrReferenced) {
-			return problem.Conflictf("calendar %q is still used by timers", cur.Name)
+			return domainerr.Conflictf("calendar %q is still used by timers", cur.Name)
 		} else if err != nil {
 			return err
 		}

@@ -9,8 +9,8 @@ import (
 
 	"steward/internal/audit"
 	"steward/internal/calendar"
+	"steward/internal/domainerr"
 	"steward/internal/org"
-	"steward/internal/problem"
 	"steward/internal/sla"
 	"steward/internal/store"
 	"steward/internal/store/storetest"
@@ -53,9 +53,9 @@ func (f *fixture) count(query string, args ...any) int {
 }
 
 // wantFields fails unless err is a validation error naming every field.
-func wantFields(t *testing.T, err error, fields ...string) *problem.Invalid {
+func wantFields(t *testing.T, err error, fields ...string) *domainerr.Invalid {
 	t.Helper()
-	var inv *problem.Invalid
+	var inv *domainerr.Invalid
 	if !errors.As(err, &inv) {
 		t.Fatalf("error %v (%T), want a validation error on %v", err, err, fields)
 	}
@@ -126,7 +126,7 @@ func TestCalendars(t *testing.T) {
 		t.Run("update with versions", func(t *testing.T) {
 			s := c.Spec
 			s.Windows = append(s.Windows, calendar.Window{Weekday: "saturday", Start: "10:00", End: "14:00"})
-			if _, _, err := f.svc.UpdateCalendar(ctx, actor, c.ID, s, c.Version+1); !errors.Is(err, problem.ErrStale) {
+			if _, _, err := f.svc.UpdateCalendar(ctx, actor, c.ID, s, c.Version+1); !errors.Is(err, domainerr.ErrStale) {
 				t.Fatalf("stale version: %v", err)
 			}
 			got, _, err := f.svc.UpdateCalendar(ctx, actor, c.ID, s, c.Version)
@@ -137,7 +137,7 @@ func TestCalendars(t *testing.T) {
 				t.Fatalf("updated: %+v", got)
 			}
 			c = got
-			if _, _, err := f.svc.UpdateCalendar(ctx, actor, c.ID, s, 1); !errors.Is(err, problem.ErrStale) {
+			if _, _, err := f.svc.UpdateCalendar(ctx, actor, c.ID, s, 1); !errors.Is(err, domainerr.ErrStale) {
 				t.Fatalf("old version accepted: %v", err)
 			}
 			if _, _, err := f.svc.UpdateCalendar(ctx, actor, 9999, s, 0); !errors.Is(err, store.ErrNotFound) {
@@ -153,7 +153,7 @@ func TestCalendars(t *testing.T) {
 			if !b.Builtin || b.Name != "24x7" || len(b.Windows) != 7 {
 				t.Fatalf("built-in: %+v", b)
 			}
-			var conflict *problem.Conflict
+			var conflict *domainerr.Conflict
 			if _, _, err := f.svc.UpdateCalendar(ctx, actor, b.ID, officeHours(), 0); !errors.As(err, &conflict) {
 				t.Fatalf("update of the built-in calendar: %v", err)
 			}
@@ -189,7 +189,7 @@ func TestCalendars(t *testing.T) {
 			if !strings.HasPrefix(inv.Fields["file"], "line 3: DTSTART") {
 				t.Errorf("message %q should name the line", inv.Fields["file"])
 			}
-			if _, err := f.svc.ImportHolidays(ctx, actor, c.ID, strings.NewReader(ics2026), 1); !errors.Is(err, problem.ErrStale) {
+			if _, err := f.svc.ImportHolidays(ctx, actor, c.ID, strings.NewReader(ics2026), 1); !errors.Is(err, domainerr.ErrStale) {
 				t.Fatalf("stale import: %v", err)
 			}
 			now, _ := sla.GetCalendar(ctx, f.db, c.ID)

@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"steward/internal/problem"
+	"steward/internal/domainerr"
 	"steward/internal/ticket"
 )
 
@@ -251,8 +251,8 @@ func (d *Definition) Normalize() {
 // targets, and that its conditions can work. Whether referenced ids
 // (calendars, customers, services) exist is checked by the store.
 func (d *Definition) Validate() error {
-	v := problem.NewInvalid()
-	problem.Text(v, "name", d.Name, true, problem.MaxName)
+	v := domainerr.NewInvalid()
+	domainerr.Text(v, "name", d.Name, true, domainerr.MaxName)
 	if d.AppliesTo != ticket.Incident && d.AppliesTo != ticket.Request {
 		v.Add("applies_to", "must be incident or request")
 		return v
@@ -301,7 +301,7 @@ func (d *Definition) Validate() error {
 	return v.Err()
 }
 
-func checkClauses(v *problem.Invalid, path string, cs []Clause, dom map[string]fieldDomain, condition bool) {
+func checkClauses(v *domainerr.Invalid, path string, cs []Clause, dom map[string]fieldDomain, condition bool) {
 	if len(cs) > MaxClauses {
 		v.Add(path, "at most %d clauses", MaxClauses)
 		return
@@ -342,8 +342,8 @@ func checkClauses(v *problem.Invalid, path string, cs []Clause, dom map[string]f
 				}
 			case fd.values != nil && !contains(fd.values, val):
 				v.Add(vf, "%q is not a %s; use one of %s", val, c.Field, strings.Join(quoteAll(fd.values), ", "))
-			case len(val) > problem.MaxShort:
-				v.Add(vf, "must be at most %d characters", problem.MaxShort)
+			case len(val) > domainerr.MaxShort:
+				v.Add(vf, "must be at most %d characters", domainerr.MaxShort)
 			}
 		}
 	}
@@ -371,7 +371,7 @@ func contains(list []string, s string) bool {
 // that always implies stop (it would stop the moment it starts), a start
 // that always implies pause (it would never run), a start that always
 // implies cancel, and a stop that no ticket can ever reach.
-func checkConditions(v *problem.Invalid, kind ticket.Kind, c Conditions) {
+func checkConditions(v *domainerr.Invalid, kind ticket.Kind, c Conditions) {
 	dom := fields(kind)
 	var names []string
 	for k, fd := range dom {

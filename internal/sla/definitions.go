@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"steward/internal/audit"
-	"steward/internal/problem"
+	"steward/internal/domainerr"
 	"steward/internal/store"
 	"steward/internal/ticket"
 )
@@ -192,7 +192,7 @@ type idRef struct {
 // exist: its agreement, its goals' calendars and the ids in its filter
 // and goal matches, each at its exact path.
 func checkReferences(ctx context.Context, q store.Querier, d *Definition) error {
-	v := problem.NewInvalid()
+	v := domainerr.NewInvalid()
 	if d.AgreementID <= 0 {
 		v.Add("agreement_id", "is required: the agreement this definition belongs to")
 	} else {
@@ -307,13 +307,13 @@ func definitionArgs(d *Definition) []any {
 func prepareDefinition(ctx context.Context, q store.Querier, in DefinitionInput) (Definition, error) {
 	d := in.definition()
 	own := d.Validate()
-	var inv *problem.Invalid
+	var inv *domainerr.Invalid
 	if own != nil && !errors.As(own, &inv) {
 		return d, own
 	}
 	resolveCalendars(&d)
 	refs := checkReferences(ctx, q, &d)
-	var refInv *problem.Invalid
+	var refInv *domainerr.Invalid
 	switch {
 	case refs != nil && !errors.As(refs, &refInv):
 		return d, refs
@@ -380,7 +380,7 @@ func (s *Service) UpdateDefinition(ctx context.Context, actor audit.Actor, id in
 			return err
 		}
 		if ifVersion != 0 && cur.Version != ifVersion {
-			return problem.ErrStale
+			return domainerr.ErrStale
 		}
 		next, err := prepareDefinition(ctx, tx, in)
 		if err != nil {
@@ -395,7 +395,7 @@ func (s *Service) UpdateDefinition(ctx context.Context, actor audit.Actor, id in
 		if n, err := res.RowsAffected(); err != nil {
 			return err
 		} else if n != 1 {
-			return problem.ErrStale
+			return domainerr.ErrStale
 		}
 		next.ID, next.CreatedAt, next.UpdatedAt, next.Version = cur.ID, cur.CreatedAt, cur.UpdatedAt, cur.Version
 		if err := audit.Record(ctx, tx, actor, "update", "sla_definition", id, definitionChanges(cur, next)); err != nil {
@@ -441,7 +441,7 @@ func (s *Service) DeleteDefinition(ctx context.Context, actor audit.Actor, id in
 		}
 		_, err = tx.Exec(ctx, "DELETE FROM sla_definitions WHERE id = ?", id)
 		if errors.Is(err, store.ErrReferenced) {
-			return problem.Conflictf("definition %q has timers on tickets and stays part of their record; set it inactive instead", cur.Name)
+			return domainerr.Conflictf("definition %q has timers on tickets and stays part of their record; set it inactive instead", cur.Name)
 		} else if err != nil {
 			return err
 		}

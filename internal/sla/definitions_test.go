@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"steward/internal/audit"
-	"steward/internal/problem"
+	"steward/internal/domainerr"
 	"steward/internal/sla"
 	"steward/internal/store"
 	"steward/internal/store/storetest"
@@ -149,7 +149,7 @@ func TestDefinitions(t *testing.T) {
 			in := resolve
 			in.Active = nil
 			in.Goals = append([]sla.Goal{{Match: []sla.Clause{clause("major", "true")}, Target: "2h"}}, in.Goals...)
-			if _, _, err := f.svc.UpdateDefinition(ctx, actor, inc.ID, in, inc.Version+1); !errors.Is(err, problem.ErrStale) {
+			if _, _, err := f.svc.UpdateDefinition(ctx, actor, inc.ID, in, inc.Version+1); !errors.Is(err, domainerr.ErrStale) {
 				t.Fatalf("stale: %v", err)
 			}
 			got, _, err := f.svc.UpdateDefinition(ctx, actor, inc.ID, in, inc.Version)
@@ -173,7 +173,7 @@ func TestDefinitions(t *testing.T) {
 		})
 
 		t.Run("calendar in use cannot be deleted", func(t *testing.T) {
-			var conflict *problem.Conflict
+			var conflict *domainerr.Conflict
 			if err := f.svc.DeleteCalendar(ctx, actor, cal.ID); !errors.As(err, &conflict) || !strings.Contains(conflict.Message, "Incident resolution") {
 				t.Fatalf("delete of a calendar in use: %v", err)
 			}

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"steward/internal/problem"
+	"steward/internal/domainerr"
 	"steward/internal/store"
 	"steward/internal/ticket"
 )
@@ -29,19 +29,19 @@ func ParsePeriod(label, zone string) (Period, error) {
 	}
 	loc, err := time.LoadLocation(zone)
 	if err != nil || zone == "Local" {
-		return Period{}, problem.Field("tz", "%q is not a known IANA time zone", zone)
+		return Period{}, domainerr.Field("tz", "%q is not a known IANA time zone", zone)
 	}
 	label = strings.TrimSpace(label)
 	y, rest, ok := strings.Cut(label, "-")
 	year, yerr := strconv.Atoi(y)
 	if !ok || yerr != nil || year < 1970 || year > 2199 {
-		return Period{}, problem.Field("period", "must be a month (2026-11) or a quarter (2026-Q4)")
+		return Period{}, domainerr.Field("period", "must be a month (2026-11) or a quarter (2026-Q4)")
 	}
 	var from, to time.Time
 	if q, isQ := strings.CutPrefix(strings.ToUpper(rest), "Q"); isQ {
 		n, err := strconv.Atoi(q)
 		if err != nil || n < 1 || n > 4 {
-			return Period{}, problem.Field("period", "a quarter is Q1 to Q4")
+			return Period{}, domainerr.Field("period", "a quarter is Q1 to Q4")
 		}
 		from = time.Date(year, time.Month(3*(n-1)+1), 1, 0, 0, 0, 0, loc)
 		to = from.AddDate(0, 3, 0)
@@ -49,7 +49,7 @@ func ParsePeriod(label, zone string) (Period, error) {
 	} else {
 		m, err := strconv.Atoi(rest)
 		if err != nil || m < 1 || m > 12 || len(rest) != 2 {
-			return Period{}, problem.Field("period", "must be a month (2026-11) or a quarter (2026-Q4)")
+			return Period{}, domainerr.Field("period", "must be a month (2026-11) or a quarter (2026-Q4)")
 		}
 		from = time.Date(year, time.Month(m), 1, 0, 0, 0, 0, loc)
 		to = from.AddDate(0, 1, 0)

@@ -10,9 +10,9 @@ import (
 
 	"steward/internal/auth"
 	"steward/internal/cmdb"
+	"steward/internal/domainerr"
 	"steward/internal/httpx"
 	"steward/internal/org"
-	"steward/internal/problem"
 	"steward/internal/store"
 )
 
@@ -358,12 +358,12 @@ func (wb *Web) relateCI(w http.ResponseWriter, r *http.Request) {
 	choice := r.PostFormValue("rel")
 	in := cmdb.NewRelationship{SourceID: c.ID, Type: cmdb.RelType(strings.TrimPrefix(choice, "~")),
 		ChangeRef: strings.TrimSpace(r.PostFormValue("change_ref"))}
-	bad := problem.NewInvalid()
+	bad := domainerr.NewInvalid()
 	if choice == "" {
 		bad.Add("rel", "choose how the CIs relate")
 	}
 	other, err := wb.findCI(ctx, r.PostFormValue("other"))
-	var inv *problem.Invalid
+	var inv *domainerr.Invalid
 	if errors.As(err, &inv) {
 		bad.Add("other", "%s", inv.Fields["other"])
 	} else if err != nil {
@@ -381,7 +381,7 @@ func (wb *Web) relateCI(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	var conflict *problem.Conflict
+	var conflict *domainerr.Conflict
 	switch {
 	case errors.As(err, &inv):
 		errs := map[string]string{}
@@ -409,11 +409,11 @@ func (wb *Web) relateCI(w http.ResponseWriter, r *http.Request) {
 func (wb *Web) findCI(ctx context.Context, s string) (int64, error) {
 	s = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(s), "#"))
 	if s == "" {
-		return 0, problem.Field("other", "name the other CI, by name or id")
+		return 0, domainerr.Field("other", "name the other CI, by name or id")
 	}
 	if id, err := strconv.ParseInt(s, 10, 64); err == nil && id > 0 {
 		if _, err := wb.CMDB.GetCI(ctx, id); errors.Is(err, store.ErrNotFound) {
-			return 0, problem.Field("other", "there is no CI with id %d", id)
+			return 0, domainerr.Field("other", "there is no CI with id %d", id)
 		} else if err != nil {
 			return 0, err
 		}
@@ -436,7 +436,7 @@ func (wb *Web) findCI(ctx context.Context, s string) (int64, error) {
 	case len(matches) == 1:
 		return matches[0].ID, nil
 	case len(matches) == 0:
-		return 0, problem.Field("other", "no CI is named like %q", s)
+		return 0, domainerr.Field("other", "no CI is named like %q", s)
 	}
 	names := make([]string, 0, 5)
 	for i, c := range matches {
@@ -446,7 +446,7 @@ func (wb *Web) findCI(ctx context.Context, s string) (int64, error) {
 		}
 		names = append(names, c.Name+" (#"+strconv.FormatInt(c.ID, 10)+")")
 	}
-	return 0, problem.Field("other", "several CIs match %q: %s; give the whole name or the id", s, strings.Join(names, ", "))
+	return 0, domainerr.Field("other", "several CIs match %q: %s; give the whole name or the id", s, strings.Join(names, ", "))
 }
 
 func (wb *Web) unrelateCI(w http.ResponseWriter, r *http.Request) {

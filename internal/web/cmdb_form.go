@@ -8,9 +8,9 @@ import (
 	"strings"
 
 	"steward/internal/cmdb"
+	"steward/internal/domainerr"
 	"steward/internal/httpx"
 	"steward/internal/patch"
-	"steward/internal/problem"
 	"steward/internal/store"
 )
 
@@ -209,7 +209,7 @@ type ciForm struct {
 	redMode                     string
 }
 
-func readCIForm(r *http.Request, t cmdb.CIType, bad *problem.Invalid) ciForm {
+func readCIForm(r *http.Request, t cmdb.CIType, bad *domainerr.Invalid) ciForm {
 	f := ciForm{name: r.PostFormValue("name"), location: r.PostFormValue("location"),
 		changeRef: strings.TrimSpace(r.PostFormValue("change_ref")), status: cmdb.Status(r.PostFormValue("status")),
 		attrs: map[string]string{}, redMode: r.PostFormValue("redundancy_mode")}
@@ -254,7 +254,7 @@ func readCIForm(r *http.Request, t cmdb.CIType, bad *problem.Invalid) ciForm {
 func (wb *Web) ciFormType(r *http.Request) (cmdb.CIType, error) {
 	ref := strings.TrimSpace(r.PostFormValue("type_id"))
 	if _, err := strconv.ParseInt(ref, 10, 64); err != nil {
-		return cmdb.CIType{}, problem.Field("type", "choose a CI type")
+		return cmdb.CIType{}, domainerr.Field("type", "choose a CI type")
 	}
 	return wb.CMDB.GetType(r.Context(), ref)
 }
@@ -265,7 +265,7 @@ func (wb *Web) createCI(w http.ResponseWriter, r *http.Request) {
 		wb.fail(w, r, err)
 		return
 	}
-	bad := problem.NewInvalid()
+	bad := domainerr.NewInvalid()
 	f := readCIForm(r, t, bad)
 	in := cmdb.NewCI{Type: cmdb.TypeRef(strconv.FormatInt(t.ID, 10)), Name: f.name, Status: f.status, OwnerID: f.owner,
 		GroupID: f.group, CustomerID: f.customer, ServiceID: f.svc, Location: f.location, Redundancy: f.redundancy,
@@ -310,7 +310,7 @@ func (wb *Web) updateCI(w http.ResponseWriter, r *http.Request) {
 		wb.fail(w, r, err)
 		return
 	}
-	bad := problem.NewInvalid()
+	bad := domainerr.NewInvalid()
 	f := readCIForm(r, t, bad)
 	pt := cmdb.CIPatch{ChangeRef: f.changeRef, Attributes: map[string]any{}}
 	if f.name != cur.Name {
@@ -372,14 +372,14 @@ var errCheckOnly = errors.New("validation only")
 // checkOnly runs a domain write in a transaction that is always rolled
 // back, so that a form the page itself refused still gets every message
 // the domain has for it, added to bad, in one round.
-func (wb *Web) checkOnly(r *http.Request, bad *problem.Invalid, write func(tx *store.Tx) error) error {
+func (wb *Web) checkOnly(r *http.Request, bad *domainerr.Invalid, write func(tx *store.Tx) error) error {
 	err := wb.DB.InTx(r.Context(), func(tx *store.Tx) error {
 		if err := write(tx); err != nil {
 			return err
 		}
 		return errCheckOnly
 	})
-	var inv *problem.Invalid
+	var inv *domainerr.Invalid
 	switch {
 	case errors.As(err, &inv):
 		for k, m := range inv.Fields {
@@ -401,7 +401,7 @@ func sameRedundancy(a, b *cmdb.Redundancy) bool {
 // ciFailed shows the form again with the messages next to their fields
 // and what was typed.
 func (wb *Web) ciFailed(w http.ResponseWriter, r *http.Request, c cmdb.CI, t cmdb.CIType, err error) {
-	var inv *problem.Invalid
+	var inv *domainerr.Invalid
 	switch {
 	case errors.As(err, &inv):
 		errs := map[string]string{}
@@ -421,7 +421,7 @@ func (wb *Web) ciFailed(w http.ResponseWriter, r *http.Request, c cmdb.CI, t cmd
 		}
 		wb.showCIForm(w, r, http.StatusUnprocessableEntity, ciFormView{C: c, T: t,
 			F: &fieldErrors{Form: "ci", Errs: errs, Values: r.PostForm}})
-	case errors.Is(err, problem.ErrStale):
+	case errors.Is(err, domainerr.ErrStale):
 		fresh, gerr := wb.CMDB.GetCI(r.Context(), c.ID)
 		if gerr != nil {
 			wb.fail(w, r, gerr)
@@ -440,7 +440,7 @@ func (wb *Web) deleteCI(w http.ResponseWriter, r *http.Request) {
 	}
 	version, _ := formVersion(r)
 	err := wb.CMDB.DeleteCI(r.Context(), httpx.Principal(r).Actor(), c.ID, version, strings.TrimSpace(r.PostFormValue("change_ref")))
-	var conflict *problem.Conflict
+	var conflict *domainerr.Conflict
 	switch {
 	case err == nil:
 		http.Redirect(w, r, "/cis?ok=deleted", http.StatusSeeOther)

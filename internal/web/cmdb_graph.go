@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"steward/internal/cmdb"
-	"steward/internal/problem"
+	"steward/internal/domainerr"
 	"steward/internal/store"
 )
 
@@ -56,8 +56,8 @@ func (wb *Web) ciGraphPage(w http.ResponseWriter, r *http.Request) {
 }
 
 // graphParams reads depth and impact (down, up or none).
-func graphParams(q url.Values) (string, int, *problem.Invalid) {
-	bad := problem.NewInvalid()
+func graphParams(q url.Values) (string, int, *domainerr.Invalid) {
+	bad := domainerr.NewInvalid()
 	impact := q.Get("impact")
 	switch impact {
 	case "":

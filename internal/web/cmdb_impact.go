@@ -7,8 +7,8 @@ import (
 	"strconv"
 
 	"steward/internal/cmdb"
+	"steward/internal/domainerr"
 	"steward/internal/org"
-	"steward/internal/problem"
 )
 
 // impactView is the impact analysis of one CI as a page.
@@ -40,8 +40,8 @@ var impactDepths = []int{1, 2, 3, 4, 6, 8, 0}
 const maxImpactRows = 500
 
 // impactParams reads direction and depth; bad values are named.
-func impactParams(q url.Values, defDepth, maxDepth int) (string, int, *problem.Invalid) {
-	bad := problem.NewInvalid()
+func impactParams(q url.Values, defDepth, maxDepth int) (string, int, *domainerr.Invalid) {
+	bad := domainerr.NewInvalid()
 	dir := q.Get("direction")
 	if dir == "" {
 		dir = cmdb.Down
@@ -77,7 +77,7 @@ func (wb *Web) ciImpactPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res, err := wb.CMDB.Impact(ctx, cmdb.ImpactQuery{Failed: []int64{c.ID}, Direction: dir, Depth: depth, Limit: maxImpactRows})
-	var inv *problem.Invalid
+	var inv *domainerr.Invalid
 	if errors.As(err, &inv) {
 		v.Error, status = invalidText(inv), http.StatusUnprocessableEntity
 	} else if err != nil {

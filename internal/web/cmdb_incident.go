@@ -7,9 +7,9 @@ import (
 
 	"steward/internal/auth"
 	"steward/internal/cmdb"
+	"steward/internal/domainerr"
 	"steward/internal/httpx"
 	"steward/internal/incident"
-	"steward/internal/problem"
 )
 
 // incidentCIsView is the incident page's card of affected CIs and the
@@ -48,8 +48,8 @@ func (wb *Web) linkIncidentCI(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		_, err = wb.CMDB.LinkIncident(r.Context(), httpx.Principal(r).Actor(), inc.ID, ciID)
 	}
-	var inv *problem.Invalid
-	var conflict *problem.Conflict
+	var inv *domainerr.Invalid
+	var conflict *domainerr.Conflict
 	switch {
 	case err == nil:
 		http.Redirect(w, r, "/incidents/"+url.PathEscape(inc.Number)+"?ok=linked#affected-cis", http.StatusSeeOther)
@@ -74,7 +74,7 @@ func (wb *Web) unlinkIncidentCI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	err := wb.CMDB.UnlinkIncident(r.Context(), httpx.Principal(r).Actor(), inc.ID, *ciID)
-	var conflict *problem.Conflict
+	var conflict *domainerr.Conflict
 	switch {
 	case err == nil:
 		http.Redirect(w, r, "/incidents/"+url.PathEscape(inc.Number)+"?ok=unlinked#affected-cis", http.StatusSeeOther)

@@ -10,9 +10,9 @@ import (
 
 	"steward/internal/auth"
 	"steward/internal/cmdb"
+	"steward/internal/domainerr"
 	"steward/internal/httpx"
 	"steward/internal/org"
-	"steward/internal/problem"
 )
 
 type cisView struct {
@@ -88,7 +88,7 @@ func (wb *Web) listCIs(w http.ResponseWriter, r *http.Request) {
 		v.Error, status = "These filters could not be read: "+strings.Join(bad, ", ")+".", http.StatusUnprocessableEntity
 	} else {
 		pg, err := wb.CMDB.ListCIs(ctx, f)
-		var inv *problem.Invalid
+		var inv *domainerr.Invalid
 		if errors.As(err, &inv) {
 			v.Error, status = ciFilterText(inv), http.StatusUnprocessableEntity
 		} else if err != nil {
@@ -125,7 +125,7 @@ func cloneValues(q url.Values) url.Values {
 }
 
 // ciFilterText words the list's validation messages by filter name.
-func ciFilterText(inv *problem.Invalid) string {
+func ciFilterText(inv *domainerr.Invalid) string {
 	var parts []string
 	for k, m := range inv.Fields {
 		name := k

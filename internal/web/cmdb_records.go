@@ -12,9 +12,9 @@ import (
 	"steward/internal/auth"
 	"steward/internal/catalog"
 	"steward/internal/cmdb"
+	"steward/internal/domainerr"
 	"steward/internal/httpx"
 	"steward/internal/org"
-	"steward/internal/problem"
 )
 
 // registerCIRecords adds baselines, the asset reports and the asset
@@ -70,7 +70,7 @@ func (wb *Web) showBaselines(w http.ResponseWriter, r *http.Request, status int,
 	ctx := r.Context()
 	v := baselinesView{CanWrite: httpx.Principal(r).Can(auth.CIWrite), F: f, Error: msg, Statuses: cmdb.Statuses}
 	pg, err := wb.CMDB.Baselines(ctx, 50, r.URL.Query().Get("cursor"))
-	var inv *problem.Invalid
+	var inv *domainerr.Invalid
 	if errors.As(err, &inv) {
 		v.Error, status = ciFilterText(inv), http.StatusUnprocessableEntity
 	} else if err != nil {
@@ -96,7 +96,7 @@ func (wb *Web) showBaselines(w http.ResponseWriter, r *http.Request, status int,
 func (wb *Web) createBaseline(w http.ResponseWriter, r *http.Request) {
 	in := cmdb.NewBaseline{Name: r.PostFormValue("name"), Note: formText(r, "note"),
 		Filter: &cmdb.BaselineFilter{Type: r.PostFormValue("type"), Status: cmdb.Status(r.PostFormValue("status"))}}
-	bad := problem.NewInvalid()
+	bad := domainerr.NewInvalid()
 	cust, ok := formID(r, "customer_id")
 	if !ok {
 		bad.Add("customer_id", "is not a valid choice")
@@ -110,8 +110,8 @@ func (wb *Web) createBaseline(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	var inv *problem.Invalid
-	var conflict *problem.Conflict
+	var inv *domainerr.Invalid
+	var conflict *domainerr.Conflict
 	switch {
 	case errors.As(err, &inv):
 		errs := map[string]string{}
@@ -177,7 +177,7 @@ func (wb *Web) baselinePage(w http.ResponseWriter, r *http.Request) {
 	}
 	status := http.StatusOK
 	cmp, err := wb.CMDB.Compare(ctx, id, cq)
-	var inv *problem.Invalid
+	var inv *domainerr.Invalid
 	if errors.As(err, &inv) {
 		v.Error, status = ciFilterText(inv), http.StatusUnprocessableEntity
 	} else if err != nil {
@@ -301,7 +301,7 @@ func (wb *Web) expiringAssets(w http.ResponseWriter, r *http.Request) {
 	}
 	status := http.StatusOK
 	pg, err := wb.CMDB.ExpiringAssets(r.Context(), cmdb.ExpiringQuery{Within: v.Within, Kind: v.Kind, Limit: 100, Cursor: q.Get("cursor")})
-	var inv *problem.Invalid
+	var inv *domainerr.Invalid
 	if errors.As(err, &inv) {
 		v.Error, status = ciFilterText(inv), http.StatusUnprocessableEntity
 	} else if err != nil {
@@ -328,7 +328,7 @@ func (wb *Web) licences(w http.ResponseWriter, r *http.Request) {
 	v := licencesView{}
 	status := http.StatusOK
 	pg, err := wb.CMDB.Licences(r.Context(), 100, r.URL.Query().Get("cursor"))
-	var inv *problem.Invalid
+	var inv *domainerr.Invalid
 	if errors.As(err, &inv) {
 		v.Error, status = ciFilterText(inv), http.StatusUnprocessableEntity
 	} else if err != nil {
@@ -361,7 +361,7 @@ func (wb *Web) putAsset(w http.ResponseWriter, r *http.Request) {
 		ChangeRef: strings.TrimSpace(r.PostFormValue("change_ref")),
 		Lifecycle: &cmdb.Lifecycle{Ordered: date("ordered"), Received: date("received"), Deployed: date("deployed"),
 			RetireBy: date("retire_by"), Disposed: date("disposed")}}
-	bad := problem.NewInvalid()
+	bad := domainerr.NewInvalid()
 	if s := strings.TrimSpace(r.PostFormValue("seats_owned")); s != "" {
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || n < 0 {
@@ -380,7 +380,7 @@ func (wb *Web) putAsset(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	var inv *problem.Invalid
+	var inv *domainerr.Invalid
 	switch {
 	case errors.As(err, &inv):
 		errs := map[string]string{}
@@ -388,7 +388,7 @@ func (wb *Web) putAsset(w http.ResponseWriter, r *http.Request) {
 			errs[strings.TrimPrefix(k, "lifecycle.")] = m
 		}
 		wb.showCI(w, r, http.StatusUnprocessableEntity, c.ID, "", &fieldErrors{Form: "asset", Errs: errs, Values: r.PostForm})
-	case errors.Is(err, problem.ErrStale):
+	case errors.Is(err, domainerr.ErrStale):
 		wb.showCI(w, r, http.StatusConflict, c.ID, staleMessage, nil)
 	default:
 		wb.fail(w, r, err)

@@ -9,8 +9,8 @@ import (
 
 	"steward/internal/auth"
 	"steward/internal/cmdb"
+	"steward/internal/domainerr"
 	"steward/internal/httpx"
-	"steward/internal/problem"
 )
 
 type ciTypesView struct {
@@ -144,8 +144,8 @@ var attrErrPath = regexp.MustCompile(`^attributes\[(\d+)\]\.([a-z_]+)`)
 // field: attributes[2].values[1] goes to the values of the form row the
 // third attribute came from.
 func (wb *Web) typeFailed(w http.ResponseWriter, r *http.Request, t cmdb.CIType, rows []attrRow, rowOf []int, err error) {
-	var inv *problem.Invalid
-	var conflict *problem.Conflict
+	var inv *domainerr.Invalid
+	var conflict *domainerr.Conflict
 	switch {
 	case errors.As(err, &inv):
 		errs := map[string]string{}
@@ -178,7 +178,7 @@ func (wb *Web) typeFailed(w http.ResponseWriter, r *http.Request, t cmdb.CIType,
 	case errors.As(err, &conflict):
 		wb.showCIType(w, r, http.StatusConflict, ciTypeView{T: t, CanWrite: true, Rows: rows, Error: conflict.Message,
 			F: &fieldErrors{Form: "type", Errs: map[string]string{}, Values: r.PostForm}})
-	case errors.Is(err, problem.ErrStale):
+	case errors.Is(err, domainerr.ErrStale):
 		fresh, gerr := wb.CMDB.GetType(r.Context(), strconv.FormatInt(t.ID, 10))
 		if gerr != nil {
 			wb.fail(w, r, gerr)
@@ -237,7 +237,7 @@ func (wb *Web) deleteCIType(w http.ResponseWriter, r *http.Request) {
 	version, _ := formVersion(r)
 	ref := strconv.FormatInt(id, 10)
 	err := wb.CMDB.DeleteType(r.Context(), httpx.Principal(r).Actor(), ref, version)
-	var conflict *problem.Conflict
+	var conflict *domainerr.Conflict
 	switch {
 	case err == nil:
 		http.Redirect(w, r, "/ci-types?ok=deleted", http.StatusSeeOther)

@@ -4,10 +4,10 @@ import (
 	"errors"
 	"net/http"
 
+	"steward/internal/domainerr"
 	"steward/internal/httpx"
 	"steward/internal/incident"
 	"steward/internal/patch"
-	"steward/internal/problem"
 )
 
 // incidentAction is a one-button move of the state machine, with the few
@@ -76,12 +76,12 @@ func (wb *Web) applyPatch(w http.ResponseWriter, r *http.Request, inc incident.I
 
 // showAfterFailure answers a refused change with the incident as it is now.
 func (wb *Web) showAfterFailure(w http.ResponseWriter, r *http.Request, inc incident.Incident, form string, err error) {
-	var inv *problem.Invalid
-	var conflict *problem.Conflict
+	var inv *domainerr.Invalid
+	var conflict *domainerr.Conflict
 	switch {
 	case errors.As(err, &inv):
 		wb.showIncident(w, r, http.StatusUnprocessableEntity, inc, &fieldErrors{Form: form, Errs: inv.Fields, Values: r.PostForm}, "")
-	case errors.Is(err, problem.ErrStale):
+	case errors.Is(err, domainerr.ErrStale):
 		fresh, gerr := wb.Incidents.Get(r.Context(), httpx.Principal(r), inc.ID)
 		if gerr != nil {
 			wb.fail(w, r, gerr)
@@ -104,7 +104,7 @@ func (wb *Web) editIncident(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var pt incident.Patch
-	bad := problem.NewInvalid()
+	bad := domainerr.NewInvalid()
 	text := func(field, cur string, dst **string) {
 		if _, ok := r.PostForm[field]; ok {
 			if v := formText(r, field); v != cur {

@@ -5,9 +5,9 @@ import (
 	"net/http"
 
 	"steward/internal/auth"
+	"steward/internal/domainerr"
 	"steward/internal/httpx"
 	"steward/internal/incident"
-	"steward/internal/problem"
 )
 
 func (wb *Web) registerIncidents(rt *httpx.Router) {
@@ -64,7 +64,7 @@ func (wb *Web) createIncident(w http.ResponseWriter, r *http.Request) {
 		Impact:      incident.Level(r.PostFormValue("impact")),
 		Urgency:     incident.Level(r.PostFormValue("urgency")),
 	}
-	bad := problem.NewInvalid()
+	bad := domainerr.NewInvalid()
 	if id, ok := formID(r, "service_id"); ok {
 		in.ServiceID = id
 	} else {
@@ -94,7 +94,7 @@ func (wb *Web) createIncident(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	var inv *problem.Invalid
+	var inv *domainerr.Invalid
 	if errors.As(err, &inv) {
 		wb.showNewIncident(w, r, http.StatusUnprocessableEntity, &fieldErrors{Form: "new", Errs: inv.Fields, Values: r.PostForm})
 		return

@@ -8,9 +8,9 @@ import (
 	"strconv"
 
 	"steward/internal/auth"
+	"steward/internal/domainerr"
 	"steward/internal/httpx"
 	"steward/internal/org"
-	"steward/internal/problem"
 )
 
 // orgPages serve customers and support groups, which behave alike.
@@ -76,8 +76,8 @@ func (h orgPages) show(w http.ResponseWriter, r *http.Request, status int, f *fi
 
 // answer redirects after a change, or shows the list again with the error.
 func (h orgPages) answer(w http.ResponseWriter, r *http.Request, form, flash string, err error) {
-	var inv *problem.Invalid
-	var conflict *problem.Conflict
+	var inv *domainerr.Invalid
+	var conflict *domainerr.Conflict
 	switch {
 	case err == nil:
 		http.Redirect(w, r, h.path+"?ok="+flash, http.StatusSeeOther)
@@ -85,7 +85,7 @@ func (h orgPages) answer(w http.ResponseWriter, r *http.Request, form, flash str
 		h.show(w, r, http.StatusUnprocessableEntity, &fieldErrors{Form: form, Errs: inv.Fields, Values: r.PostForm}, "")
 	case errors.As(err, &conflict):
 		h.show(w, r, http.StatusConflict, nil, conflict.Message)
-	case errors.Is(err, problem.ErrStale):
+	case errors.Is(err, domainerr.ErrStale):
 		h.show(w, r, http.StatusConflict, nil, staleMessage)
 	default:
 		h.wb.fail(w, r, err)

@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"steward/internal/auth"
+	"steward/internal/domainerr"
 	"steward/internal/httpx"
 	"steward/internal/incident"
-	"steward/internal/problem"
 )
 
 // queueTab is one of the fixed queues an agent works from.
@@ -87,7 +87,7 @@ func (wb *Web) queue(w http.ResponseWriter, r *http.Request) {
 		v.Empty = "You are not a member of any support group."
 	default:
 		pg, err := wb.Incidents.List(r.Context(), p, f)
-		var inv *problem.Invalid
+		var inv *domainerr.Invalid
 		if errors.As(err, &inv) {
 			v.Error, status = invalidText(inv), http.StatusUnprocessableEntity
 			break
@@ -225,7 +225,7 @@ func validState(s string) bool {
 }
 
 // invalidText joins per-field messages into one sentence for a banner.
-func invalidText(inv *problem.Invalid) string {
+func invalidText(inv *domainerr.Invalid) string {
 	var parts []string
 	for k, m := range inv.Fields {
 		parts = append(parts, fieldLabel(k)+" "+m)

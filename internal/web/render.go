@@ -14,10 +14,10 @@ import (
 	"time"
 
 	"steward/internal/auth"
+	"steward/internal/domainerr"
 	"steward/internal/httpx"
 	"steward/internal/incident"
 	"steward/internal/notify"
-	"steward/internal/problem"
 	"steward/internal/store"
 )
 
@@ -143,17 +143,17 @@ func (wb *Web) errorPage(w http.ResponseWriter, r *http.Request, status int, msg
 // fail is where errors a handler did not expect become pages; causes of
 // 500s are logged, never shown.
 func (wb *Web) fail(w http.ResponseWriter, r *http.Request, err error) {
-	var conflict *problem.Conflict
-	var inv *problem.Invalid
+	var conflict *domainerr.Conflict
+	var inv *domainerr.Invalid
 	var big *http.MaxBytesError
 	switch {
 	case errors.As(err, &big):
 		wb.errorPage(w, r, http.StatusRequestEntityTooLarge, "")
-	case errors.Is(err, problem.ErrForbidden):
+	case errors.Is(err, domainerr.ErrForbidden):
 		wb.errorPage(w, r, http.StatusForbidden, "")
 	case errors.Is(err, store.ErrNotFound):
 		wb.errorPage(w, r, http.StatusNotFound, "")
-	case errors.Is(err, problem.ErrStale):
+	case errors.Is(err, domainerr.ErrStale):
 		wb.errorPage(w, r, http.StatusConflict, staleMessage)
 	case errors.As(err, &conflict):
 		wb.errorPage(w, r, http.StatusConflict, conflict.Message)

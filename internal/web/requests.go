@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"steward/internal/auth"
+	"steward/internal/domainerr"
 	"steward/internal/httpx"
 	"steward/internal/patch"
-	"steward/internal/problem"
 	"steward/internal/request"
 	"steward/internal/sla"
 	"steward/internal/store"
@@ -321,15 +321,15 @@ var requestForms = map[string]bool{"comment": true, "note": true, "edit": true, 
 
 // afterFailure answers a refused change with the request as it is now.
 func (h *requestPages) afterFailure(w http.ResponseWriter, r *http.Request, req request.Request, form string, err error) {
-	var inv *problem.Invalid
-	var conflict *problem.Conflict
+	var inv *domainerr.Invalid
+	var conflict *domainerr.Conflict
 	switch {
 	case errors.As(err, &inv) && !requestForms[form] && !strings.HasPrefix(form, "decide-"):
 		// A button without inputs: say what stood in the way.
 		h.showRequest(w, r, http.StatusUnprocessableEntity, req, nil, invalidText(inv))
 	case errors.As(err, &inv):
 		h.showRequest(w, r, http.StatusUnprocessableEntity, req, &fieldErrors{Form: form, Errs: inv.Fields, Values: r.PostForm}, "")
-	case errors.Is(err, problem.ErrStale):
+	case errors.Is(err, domainerr.ErrStale):
 		fresh, gerr := h.svc.Get(r.Context(), httpx.Principal(r), req.ID)
 		if gerr != nil {
 			h.fail(w, r, gerr)
@@ -423,7 +423,7 @@ func (h *requestPages) edit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var pt request.Patch
-	bad := problem.NewInvalid()
+	bad := domainerr.NewInvalid()
 	if t := formText(r, "title"); t != req.Title {
 		pt.Title = &t
 	}
@@ -476,7 +476,7 @@ func (h *requestPages) decide(approve bool) http.HandlerFunc {
 			return
 		}
 		_, err := h.svc.Decide(r.Context(), httpx.Principal(r), req.ID, id, approve, formText(r, "comment"))
-		if errors.Is(err, problem.ErrForbidden) {
+		if errors.Is(err, domainerr.ErrForbidden) {
 			h.showRequest(w, r, http.StatusForbidden, req, nil, "Only the designated approver can decide this approval.")
 			return
 		}
@@ -498,7 +498,7 @@ func (h *requestPages) addTask(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in := request.NewTask{Name: r.PostFormValue("name"), Note: formText(r, "note")}
-	bad := problem.NewInvalid()
+	bad := domainerr.NewInvalid()
 	var ok1 bool
 	if in.GroupID, ok1 = formID(r, "group_id"); !ok1 {
 		bad.Add("group_id", "is not a valid choice")

@@ -12,9 +12,9 @@ import (
 	"strings"
 
 	"steward/internal/auth"
+	"steward/internal/domainerr"
 	"steward/internal/httpx"
 	"steward/internal/patch"
-	"steward/internal/problem"
 	"steward/internal/request"
 )
 
@@ -156,7 +156,7 @@ type itemForm struct {
 	taskRow []int
 }
 
-func readItemForm(r *http.Request, bad *problem.Invalid) itemForm {
+func readItemForm(r *http.Request, bad *domainerr.Invalid) itemForm {
 	var f itemForm
 	in := &f.in
 	in.Name, in.Description = r.PostFormValue("name"), formText(r, "description")
@@ -225,7 +225,7 @@ func readItemForm(r *http.Request, bad *problem.Invalid) itemForm {
 var taskFault = regexp.MustCompile(`^tasks\[(\d+)\]\.(name|group_id|order)$`)
 
 // onRows moves the service's tasks[i] faults to the rows they came from.
-func (f itemForm) onRows(inv *problem.Invalid) {
+func (f itemForm) onRows(inv *domainerr.Invalid) {
 	input := map[string]string{"name": "task_name_", "group_id": "task_group_", "order": "task_order_"}
 	for k, msg := range inv.Fields {
 		m := taskFault.FindStringSubmatch(k)
@@ -240,7 +240,7 @@ func (f itemForm) onRows(inv *problem.Invalid) {
 }
 
 func (h *requestPages) createItem(w http.ResponseWriter, r *http.Request) {
-	bad := problem.NewInvalid()
+	bad := domainerr.NewInvalid()
 	f := readItemForm(r, bad)
 	err := bad.Err()
 	if err == nil {
@@ -263,7 +263,7 @@ func (h *requestPages) updateItem(w http.ResponseWriter, r *http.Request) {
 		h.errorPage(w, r, http.StatusBadRequest, "The form did not say which version of the item it was made from. Reload the page and try again.")
 		return
 	}
-	bad := problem.NewInvalid()
+	bad := domainerr.NewInvalid()
 	f := readItemForm(r, bad)
 	err := bad.Err()
 	if err == nil {
@@ -282,12 +282,12 @@ func (h *requestPages) updateItem(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *requestPages) itemFailed(w http.ResponseWriter, r *http.Request, it request.Item, isNew bool, f itemForm, err error) {
-	var inv *problem.Invalid
+	var inv *domainerr.Invalid
 	switch {
 	case errors.As(err, &inv):
 		f.onRows(inv)
 		h.showItemForm(w, r, http.StatusUnprocessableEntity, it, isNew, &fieldErrors{Form: "item", Errs: inv.Fields, Values: r.PostForm})
-	case errors.Is(err, problem.ErrStale):
+	case errors.Is(err, domainerr.ErrStale):
 		h.errorPage(w, r, http.StatusConflict, staleMessage)
 	default:
 		h.fail(w, r, err)
@@ -361,7 +361,7 @@ func (h *requestPages) setManager(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, err := h.svc.SetManager(r.Context(), httpx.Principal(r), id, m)
-	var inv *problem.Invalid
+	var inv *domainerr.Invalid
 	if errors.As(err, &inv) {
 		h.showManagers(w, r, http.StatusUnprocessableEntity, "The manager was not saved: "+invalidText(inv))
 		return

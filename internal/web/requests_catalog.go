@@ -7,8 +7,8 @@ import (
 	"strings"
 
 	"steward/internal/auth"
+	"steward/internal/domainerr"
 	"steward/internal/httpx"
-	"steward/internal/problem"
 	"steward/internal/request"
 )
 
@@ -191,7 +191,7 @@ func (h *requestPages) submit(w http.ResponseWriter, r *http.Request) {
 			in.Answers[fl.Key] = strings.ReplaceAll(v[0], "\r\n", "\n")
 		}
 	}
-	bad := problem.NewInvalid()
+	bad := domainerr.NewInvalid()
 	if p.IsStaff() {
 		id, ok := formID(r, "requester_id")
 		if !ok {
@@ -214,7 +214,7 @@ func (h *requestPages) submit(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	var inv *problem.Invalid
+	var inv *domainerr.Invalid
 	if errors.As(err, &inv) {
 		h.showItem(w, r, http.StatusUnprocessableEntity, it, &fieldErrors{Form: "new", Errs: inv.Fields, Values: r.PostForm})
 		return

@@ -8,8 +8,8 @@ import (
 	"strings"
 
 	"steward/internal/auth"
+	"steward/internal/domainerr"
 	"steward/internal/httpx"
-	"steward/internal/problem"
 	"steward/internal/request"
 )
 
@@ -81,7 +81,7 @@ func (h *requestPages) queue(w http.ResponseWriter, r *http.Request) {
 		v.Empty = "You are not a member of any support group."
 	default:
 		pg, err := h.svc.List(r.Context(), p, f)
-		var inv *problem.Invalid
+		var inv *domainerr.Invalid
 		if errors.As(err, &inv) {
 			v.Error, status = invalidText(inv), http.StatusUnprocessableEntity
 			break

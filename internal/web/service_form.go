@@ -8,9 +8,9 @@ import (
 	"strings"
 
 	"steward/internal/catalog"
+	"steward/internal/domainerr"
 	"steward/internal/httpx"
 	"steward/internal/patch"
-	"steward/internal/problem"
 )
 
 type serviceFormView struct {
@@ -96,7 +96,7 @@ type serviceForm struct {
 	customers, deps                []int64
 }
 
-func readServiceForm(r *http.Request, bad *problem.Invalid) serviceForm {
+func readServiceForm(r *http.Request, bad *domainerr.Invalid) serviceForm {
 	f := serviceForm{
 		name: r.PostFormValue("name"), description: formText(r, "description"), hours: r.PostFormValue("hours"),
 		cost: strings.TrimSpace(r.PostFormValue("cost_per_month")), status: catalog.Status(r.PostFormValue("status")),
@@ -119,7 +119,7 @@ func readServiceForm(r *http.Request, bad *problem.Invalid) serviceForm {
 }
 
 func (wb *Web) createService(w http.ResponseWriter, r *http.Request) {
-	bad := problem.NewInvalid()
+	bad := domainerr.NewInvalid()
 	f := readServiceForm(r, bad)
 	in := catalog.NewService{Name: f.name, Description: f.description, OwnerID: f.owner, Status: f.status,
 		CustomerIDs: f.customers, SupportGroupID: f.group, Criticality: f.criticality,
@@ -155,7 +155,7 @@ func (wb *Web) updateService(w http.ResponseWriter, r *http.Request) {
 		wb.errorPage(w, r, http.StatusBadRequest, "The form did not say which version of the service it was made from. Reload the page and try again.")
 		return
 	}
-	bad := problem.NewInvalid()
+	bad := domainerr.NewInvalid()
 	f := readServiceForm(r, bad)
 	var pt catalog.Patch
 	text := func(v, old string, dst **string) {
@@ -210,12 +210,12 @@ func (wb *Web) updateService(w http.ResponseWriter, r *http.Request) {
 
 // serviceFailed shows the form again with the messages and what was typed.
 func (wb *Web) serviceFailed(w http.ResponseWriter, r *http.Request, s catalog.Service, err error) {
-	var inv *problem.Invalid
+	var inv *domainerr.Invalid
 	switch {
 	case errors.As(err, &inv):
 		wb.showServiceForm(w, r, http.StatusUnprocessableEntity, serviceFormView{S: s,
 			F: &fieldErrors{Form: "service", Errs: inv.Fields, Values: r.PostForm}})
-	case errors.Is(err, problem.ErrStale):
+	case errors.Is(err, domainerr.ErrStale):
 		fresh, gerr := wb.catalog().Get(r.Context(), httpx.Principal(r), s.ID)
 		if gerr != nil {
 			wb.fail(w, r, gerr)
@@ -234,7 +234,7 @@ func (wb *Web) deleteService(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	err := wb.catalog().Delete(r.Context(), httpx.Principal(r), id)
-	var conflict *problem.Conflict
+	var conflict *domainerr.Conflict
 	switch {
 	case err == nil:
 		http.Redirect(w, r, "/services?ok=deleted", http.StatusSeeOther)

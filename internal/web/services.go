@@ -9,9 +9,9 @@ import (
 
 	"steward/internal/auth"
 	"steward/internal/catalog"
+	"steward/internal/domainerr"
 	"steward/internal/httpx"
 	"steward/internal/org"
-	"steward/internal/problem"
 )
 
 // registerServices adds the service catalogue: the published catalogue for
@@ -92,7 +92,7 @@ func (wb *Web) listServices(w http.ResponseWriter, r *http.Request) {
 		v.Error, status = "These filters could not be read: "+strings.Join(bad, ", ")+".", http.StatusUnprocessableEntity
 	} else {
 		pg, err := wb.catalog().List(r.Context(), p, f)
-		var inv *problem.Invalid
+		var inv *domainerr.Invalid
 		if errors.As(err, &inv) {
 			v.Error, status = invalidText(inv), http.StatusUnprocessableEntity
 		} else if err != nil {

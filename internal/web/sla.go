@@ -9,9 +9,9 @@ import (
 	"strings"
 
 	"steward/internal/auth"
+	"steward/internal/domainerr"
 	"steward/internal/httpx"
 	"steward/internal/patch"
-	"steward/internal/problem"
 	"steward/internal/sla"
 )
 
@@ -181,7 +181,7 @@ func (wb *Web) agreementPage(w http.ResponseWriter, r *http.Request) {
 
 // agreementForm reads the agreement form as a complete patch, with the
 // document rows as typed.
-func agreementForm(r *http.Request, bad *problem.Invalid) (sla.AgreementPatch, []sla.Document, map[int]int) {
+func agreementForm(r *http.Request, bad *domainerr.Invalid) (sla.AgreementPatch, []sla.Document, map[int]int) {
 	text := func(name string) *string { v := formText(r, name); return &v }
 	date := func(name string) patch.Field[string] {
 		v := strings.TrimSpace(r.PostFormValue(name))
@@ -233,7 +233,7 @@ func agreementForm(r *http.Request, bad *problem.Invalid) (sla.AgreementPatch, [
 }
 
 func (wb *Web) createAgreement(w http.ResponseWriter, r *http.Request) {
-	bad := problem.NewInvalid()
+	bad := domainerr.NewInvalid()
 	pt, rows, index := agreementForm(r, bad)
 	err := bad.Err()
 	if err == nil {
@@ -261,7 +261,7 @@ func (wb *Web) updateAgreement(w http.ResponseWriter, r *http.Request) {
 		wb.fail(w, r, err)
 		return
 	}
-	bad := problem.NewInvalid()
+	bad := domainerr.NewInvalid()
 	pt, rows, index := agreementForm(r, bad)
 	version, _ := formVersion(r)
 	if err = bad.Err(); err == nil {
@@ -275,8 +275,8 @@ func (wb *Web) updateAgreement(w http.ResponseWriter, r *http.Request) {
 
 // agreementFailed shows the form again with the messages and what was typed.
 func (wb *Web) agreementFailed(w http.ResponseWriter, r *http.Request, a sla.Agreement, rows []sla.Document, index map[int]int, err error) {
-	var inv *problem.Invalid
-	var conflict *problem.Conflict
+	var inv *domainerr.Invalid
+	var conflict *domainerr.Conflict
 	switch {
 	case errors.As(err, &inv):
 		v := agreementView{A: a, F: &fieldErrors{Form: "agreement", Errs: inv.Fields, Values: r.PostForm}, Docs: rows, DocErrs: map[int]string{}}
@@ -291,7 +291,7 @@ func (wb *Web) agreementFailed(w http.ResponseWriter, r *http.Request, a sla.Agr
 			v.Docs = append(v.Docs, sla.Document{})
 		}
 		wb.showAgreement(w, r, http.StatusUnprocessableEntity, v)
-	case errors.Is(err, problem.ErrStale):
+	case errors.Is(err, domainerr.ErrStale):
 		fresh, gerr := sla.GetAgreement(r.Context(), wb.DB, a.ID)
 		if gerr != nil {
 			wb.fail(w, r, gerr)
@@ -317,7 +317,7 @@ func (wb *Web) deleteAgreement(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	err = wb.slaService().DeleteAgreement(r.Context(), httpx.Principal(r).Actor(), id)
-	var conflict *problem.Conflict
+	var conflict *domainerr.Conflict
 	switch {
 	case err == nil:
 		http.Redirect(w, r, "/agreements?ok=deleted", http.StatusSeeOther)

@@ -11,8 +11,8 @@ import (
 
 	"steward/internal/auth"
 	"steward/internal/calendar"
+	"steward/internal/domainerr"
 	"steward/internal/httpx"
-	"steward/internal/problem"
 	"steward/internal/sla"
 )
 
@@ -297,8 +297,8 @@ func (wb *Web) updateCalendar(w http.ResponseWriter, r *http.Request) {
 // calendarFailed shows the editor again with the messages and what was typed.
 func (wb *Web) calendarFailed(w http.ResponseWriter, r *http.Request, c sla.BusinessCalendar, wrows []windowRow, hrows []holidayRow,
 	windex, hindex map[int]int, err error) {
-	var inv *problem.Invalid
-	var conflict *problem.Conflict
+	var inv *domainerr.Invalid
+	var conflict *domainerr.Conflict
 	switch {
 	case errors.As(err, &inv):
 		v := calendarView{C: c, F: &fieldErrors{Form: "calendar", Errs: inv.Fields, Values: r.PostForm}, Windows: wrows, Holidays: hrows}
@@ -307,7 +307,7 @@ func (wb *Web) calendarFailed(w http.ResponseWriter, r *http.Request, c sla.Busi
 		}
 		v.WindowsErr, v.HolidaysErr = placeRowErrors(inv.Fields, wrows, hrows, windex, hindex)
 		wb.showCalendar(w, r, http.StatusUnprocessableEntity, v, "")
-	case errors.Is(err, problem.ErrStale) && c.ID != 0:
+	case errors.Is(err, domainerr.ErrStale) && c.ID != 0:
 		wb.freshCalendar(w, r, c.ID, staleMessage)
 	case errors.As(err, &conflict) && c.ID != 0:
 		wb.freshCalendar(w, r, c.ID, conflict.Message)
@@ -333,7 +333,7 @@ func (wb *Web) deleteCalendar(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	err := wb.slaService().DeleteCalendar(r.Context(), httpx.Principal(r).Actor(), id)
-	var conflict *problem.Conflict
+	var conflict *domainerr.Conflict
 	switch {
 	case err == nil:
 		http.Redirect(w, r, "/calendars?ok=deleted", http.StatusSeeOther)
@@ -366,8 +366,8 @@ func (wb *Web) importHolidays(w http.ResponseWriter, r *http.Request) {
 	defer file.Close()
 	version, _ := formVersion(r)
 	res, err := wb.slaService().ImportHolidays(r.Context(), httpx.Principal(r).Actor(), id, file, version)
-	var inv *problem.Invalid
-	var conflict *problem.Conflict
+	var inv *domainerr.Invalid
+	var conflict *domainerr.Conflict
 	switch {
 	case err == nil:
 		http.Redirect(w, r, fmt.Sprintf("/calendars/%d?added=%d&dup=%d", id, res.Added, res.Duplicates), http.StatusSeeOther)
@@ -377,7 +377,7 @@ func (wb *Web) importHolidays(w http.ResponseWriter, r *http.Request) {
 			msg = slaErrors(inv.Fields, "holidays", "time_zone")
 		}
 		failed(http.StatusUnprocessableEntity, "nothing was imported: "+msg)
-	case errors.Is(err, problem.ErrStale):
+	case errors.Is(err, domainerr.ErrStale):
 		wb.freshCalendar(w, r, id, staleMessage)
 	case errors.As(err, &conflict):
 		wb.freshCalendar(w, r, id, conflict.Message)

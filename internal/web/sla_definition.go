@@ -10,8 +10,8 @@ import (
 	"strings"
 
 	"steward/internal/auth"
+	"steward/internal/domainerr"
 	"steward/internal/httpx"
-	"steward/internal/problem"
 	"steward/internal/sla"
 	"steward/internal/ticket"
 )
@@ -207,7 +207,7 @@ func strictJSON(text string, v any) error {
 // definitionForm reads the form into an input, collecting what cannot be
 // read at all (bad JSON, a bad number) in bad. gindex maps each goal to
 // its form row.
-func definitionForm(r *http.Request, bad *problem.Invalid) (sla.DefinitionInput, []goalRow, map[int]int) {
+func definitionForm(r *http.Request, bad *domainerr.Invalid) (sla.DefinitionInput, []goalRow, map[int]int) {
 	agreement, _ := strconv.ParseInt(r.PostFormValue("agreement_id"), 10, 64)
 	active := r.PostFormValue("active") == "on"
 	in := sla.DefinitionInput{AgreementID: agreement, Name: r.PostFormValue("name"), AppliesTo: ticket.Kind(r.PostFormValue("applies_to")),
@@ -256,7 +256,7 @@ func definitionForm(r *http.Request, bad *problem.Invalid) (sla.DefinitionInput,
 }
 
 func (wb *Web) createDefinition(w http.ResponseWriter, r *http.Request) {
-	bad := problem.NewInvalid()
+	bad := domainerr.NewInvalid()
 	in, rows, gindex := definitionForm(r, bad)
 	err := bad.Err()
 	if err == nil {
@@ -280,7 +280,7 @@ func (wb *Web) updateDefinition(w http.ResponseWriter, r *http.Request) {
 		wb.fail(w, r, err)
 		return
 	}
-	bad := problem.NewInvalid()
+	bad := domainerr.NewInvalid()
 	in, rows, gindex := definitionForm(r, bad)
 	version, _ := formVersion(r)
 	if err = bad.Err(); err == nil {
@@ -295,7 +295,7 @@ func (wb *Web) updateDefinition(w http.ResponseWriter, r *http.Request) {
 // definitionFailed shows the form again with every message next to its
 // field and what was typed.
 func (wb *Web) definitionFailed(w http.ResponseWriter, r *http.Request, d sla.Definition, rows []goalRow, gindex map[int]int, err error) {
-	var inv *problem.Invalid
+	var inv *domainerr.Invalid
 	switch {
 	case errors.As(err, &inv):
 		v := definitionView{D: d, F: &fieldErrors{Form: "definition", Errs: inv.Fields, Values: r.PostForm}, Goals: rows,
@@ -316,7 +316,7 @@ func (wb *Web) definitionFailed(w http.ResponseWriter, r *http.Request, d sla.De
 			rows[row].Err = strings.TrimSpace(rows[row].Err + " " + rowMessage(strings.ReplaceAll(strings.TrimPrefix(field, "."), "_", " "), msg))
 		}
 		wb.showDefinition(w, r, http.StatusUnprocessableEntity, v)
-	case errors.Is(err, problem.ErrStale) && d.ID != 0:
+	case errors.Is(err, domainerr.ErrStale) && d.ID != 0:
 		fresh, gerr := sla.GetDefinition(r.Context(), wb.DB, d.ID)
 		if gerr != nil {
 			wb.fail(w, r, gerr)
@@ -340,7 +340,7 @@ func (wb *Web) deleteDefinition(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	err = wb.slaService().DeleteDefinition(r.Context(), httpx.Principal(r).Actor(), id)
-	var conflict *problem.Conflict
+	var conflict *domainerr.Conflict
 	switch {
 	case err == nil:
 		http.Redirect(w, r, "/agreements/"+strconv.FormatInt(d.AgreementID, 10)+"?ok=deleted", http.StatusSeeOther)

@@ -5,8 +5,8 @@ import (
 	"net/http"
 
 	"steward/internal/auth"
+	"steward/internal/domainerr"
 	"steward/internal/httpx"
-	"steward/internal/problem"
 )
 
 type tokensView struct {
@@ -35,7 +35,7 @@ func (wb *Web) showTokens(w http.ResponseWriter, r *http.Request, status int, v 
 func (wb *Web) createToken(w http.ResponseWriter, r *http.Request) {
 	p := httpx.Principal(r)
 	secret, t, err := auth.CreateToken(r.Context(), wb.DB, p.Actor(), p.UserID, r.PostFormValue("name"))
-	var inv *problem.Invalid
+	var inv *domainerr.Invalid
 	switch {
 	case err == nil:
 		wb.showTokens(w, r, http.StatusOK, tokensView{Secret: secret, Name: t.Name})

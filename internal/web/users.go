@@ -6,10 +6,10 @@ import (
 	"strconv"
 
 	"steward/internal/auth"
+	"steward/internal/domainerr"
 	"steward/internal/httpx"
 	"steward/internal/org"
 	"steward/internal/patch"
-	"steward/internal/problem"
 )
 
 func (wb *Web) registerUsers(rt *httpx.Router) {
@@ -133,7 +133,7 @@ func (wb *Web) userPage(w http.ResponseWriter, r *http.Request) {
 }
 
 // userRefs reads the customer and groups of the user form.
-func userRefs(r *http.Request, bad *problem.Invalid) (*int64, []int64) {
+func userRefs(r *http.Request, bad *domainerr.Invalid) (*int64, []int64) {
 	cust, ok := formID(r, "customer_id")
 	if !ok {
 		bad.Add("customer_id", "is not a valid choice")
@@ -146,7 +146,7 @@ func userRefs(r *http.Request, bad *problem.Invalid) (*int64, []int64) {
 }
 
 func (wb *Web) createUser(w http.ResponseWriter, r *http.Request) {
-	bad := problem.NewInvalid()
+	bad := domainerr.NewInvalid()
 	cust, groups := userRefs(r, bad)
 	in := auth.NewUser{Email: r.PostFormValue("email"), Name: r.PostFormValue("name"), Role: auth.Role(r.PostFormValue("role")),
 		CustomerID: cust, GroupIDs: groups, Password: r.PostFormValue("password")}
@@ -172,7 +172,7 @@ func (wb *Web) updateUser(w http.ResponseWriter, r *http.Request) {
 		wb.fail(w, r, err)
 		return
 	}
-	bad := problem.NewInvalid()
+	bad := domainerr.NewInvalid()
 	cust, groups := userRefs(r, bad)
 	email, name, role := r.PostFormValue("email"), r.PostFormValue("name"), auth.Role(r.PostFormValue("role"))
 	active := r.PostFormValue("active") == "on"
@@ -200,7 +200,7 @@ func (wb *Web) updateUser(w http.ResponseWriter, r *http.Request) {
 
 // userFailed shows the form again with the messages and what was typed.
 func (wb *Web) userFailed(w http.ResponseWriter, r *http.Request, u auth.User, err error) {
-	var inv *problem.Invalid
+	var inv *domainerr.Invalid
 	switch {
 	case errors.As(err, &inv):
 		if pw := r.PostForm["password"]; len(pw) > 0 {
@@ -208,7 +208,7 @@ func (wb *Web) userFailed(w http.ResponseWriter, r *http.Request, u auth.User, e
 		}
 		wb.showUser(w, r, http.StatusUnprocessableEntity, userView{User: u,
 			F: &fieldErrors{Form: "user", Errs: inv.Fields, Values: r.PostForm}})
-	case errors.Is(err, problem.ErrStale):
+	case errors.Is(err, domainerr.ErrStale):
 		fresh, gerr := auth.GetUser(r.Context(), wb.DB, u.ID)
 		if gerr != nil {
 			wb.fail(w, r, gerr)

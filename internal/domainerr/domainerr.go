@@ -1,8 +1,8 @@
-// Package problem holds the errors domain code returns and the API and web
+// Package domainerr holds the errors domain code returns and the API and web
 // layers translate: validation failures with per-field messages, conflicts,
 // stale versions and refusals. Domain packages never speak HTTP; the one
 // mapping to status codes lives in api.
-package problem
+package domainerr
 
 import (
 	"errors"
