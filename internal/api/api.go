@@ -14,6 +14,7 @@ import (
 	"steward/internal/cmdb"
 	"steward/internal/httpx"
 	"steward/internal/incident"
+	"steward/internal/record"
 	"steward/internal/request"
 	"steward/internal/sla"
 	"steward/internal/store"
@@ -33,6 +34,9 @@ type API struct {
 	// CMDB is the shared configuration management service (it holds the
 	// impact graph); Register makes one when it is nil.
 	CMDB *cmdb.Service
+	// Records is the machinery every ticket-like kind shares (attachments,
+	// links, bulk edits, saved filters, search), over the declared kinds.
+	Records *record.Kernel
 }
 
 // Register adds every API route to mux and records it in routes.
@@ -55,6 +59,9 @@ func (a *API) Register(mux *http.ServeMux, routes *[]httpx.Route) {
 	a.registerRequests(rt)
 	a.registerSLA(rt)
 	a.registerCMDB(rt)
+	if a.Records != nil {
+		a.registerRecords(rt)
+	}
 
 	rt.Handle("GET /api/v1/tokens", auth.TokenOwn, a.listTokens)
 	rt.Handle("POST /api/v1/tokens", auth.TokenOwn, a.createToken)

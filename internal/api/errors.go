@@ -9,6 +9,7 @@ import (
 	"steward/internal/audit"
 	"steward/internal/auth"
 	"steward/internal/domainerr"
+	"steward/internal/record"
 	"steward/internal/store"
 )
 
@@ -52,42 +53,59 @@ func (t *tooLarge) Error() string {
 // fail is the one place domain errors become HTTP responses. The client gets
 // a safe message; unexpected errors are logged with their cause.
 func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
+	status, d := classify(err)
+	var throttled *auth.ErrThrottled
+	switch {
+	case errors.As(err, &throttled):
+		w.Header().Set("Retry-After", strconv.Itoa(int(throttled.RetryAfter.Seconds())+1))
+	case status == http.StatusServiceUnavailable:
+		w.Header().Set("Retry-After", "1")
+	case status == http.StatusInternalServerError:
+		a.Log.Error("api: internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	writeJSON(w, status, errorBody{Error: d})
+}
+
+// classify maps an error to its status and the body the client reads.
+func classify(err error) (int, errorDetail) {
 	var inv *domainerr.Invalid
 	var bad *malformed
 	var big *tooLarge
+	var mbe *http.MaxBytesError
+	var tooBig *record.TooLarge
 	var conflict *domainerr.Conflict
 	var throttled *auth.ErrThrottled
 	switch {
 	case errors.As(err, &bad):
-		writeError(w, http.StatusBadRequest, "bad_request", bad.msg, bad.fields)
+		return http.StatusBadRequest, errorDetail{"bad_request", bad.msg, bad.fields}
 	case errors.As(err, &big):
-		writeError(w, http.StatusRequestEntityTooLarge, "too_large", big.Error(), nil)
+		return http.StatusRequestEntityTooLarge, errorDetail{"too_large", big.Error(), nil}
+	case errors.As(err, &tooBig):
+		return http.StatusRequestEntityTooLarge, errorDetail{"too_large", tooBig.Error(), nil}
+	case errors.As(err, &mbe):
+		return http.StatusRequestEntityTooLarge, errorDetail{"too_large", "request body is larger than " + strconv.FormatInt(mbe.Limit, 10) + " bytes", nil}
 	case errors.As(err, &inv):
 		msg := inv.Message
 		if msg == "" {
 			msg = "some fields are not valid"
 		}
-		writeError(w, http.StatusUnprocessableEntity, "validation_failed", msg, inv.Fields)
+		return http.StatusUnprocessableEntity, errorDetail{"validation_failed", msg, inv.Fields}
 	case errors.Is(err, domainerr.ErrForbidden):
-		writeError(w, http.StatusForbidden, "forbidden", "your role does not allow this", nil)
+		return http.StatusForbidden, errorDetail{"forbidden", "your role does not allow this", nil}
 	case errors.Is(err, store.ErrNotFound):
-		writeError(w, http.StatusNotFound, "not_found", "no such record, or you may not see it", nil)
+		return http.StatusNotFound, errorDetail{"not_found", "no such record, or you may not see it", nil}
 	case errors.Is(err, domainerr.ErrStale):
-		writeError(w, http.StatusPreconditionFailed, "precondition_failed", domainerr.ErrStale.Error(), nil)
+		return http.StatusPreconditionFailed, errorDetail{"precondition_failed", domainerr.ErrStale.Error(), nil}
 	case errors.As(err, &conflict):
-		writeError(w, http.StatusConflict, "conflict", conflict.Message, nil)
+		return http.StatusConflict, errorDetail{"conflict", conflict.Message, nil}
 	case errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrReferenced):
-		writeError(w, http.StatusConflict, "conflict", "the change conflicts with existing records", nil)
+		return http.StatusConflict, errorDetail{"conflict", "the change conflicts with existing records", nil}
 	case errors.As(err, &throttled):
-		w.Header().Set("Retry-After", strconv.Itoa(int(throttled.RetryAfter.Seconds())+1))
-		writeError(w, http.StatusTooManyRequests, "too_many_requests", throttled.Error(), nil)
+		return http.StatusTooManyRequests, errorDetail{"too_many_requests", throttled.Error(), nil}
 	case errors.Is(err, store.ErrBusy):
-		w.Header().Set("Retry-After", "1")
-		writeError(w, http.StatusServiceUnavailable, "busy", "the database is busy; retry shortly", nil)
-	default:
-		a.Log.Error("api: internal error", "method", r.Method, "path", r.URL.Path, "err", err)
-		writeError(w, http.StatusInternalServerError, "internal", "something went wrong on our side; it has been logged", nil)
+		return http.StatusServiceUnavailable, errorDetail{"busy", "the database is busy; retry shortly", nil}
 	}
+	return http.StatusInternalServerError, errorDetail{"internal", "something went wrong on our side; it has been logged", nil}
 }
 
 func asBreak(err error, br **audit.Break) bool { return errors.As(err, br) }

@@ -221,13 +221,14 @@ func (h *requestAPI) createRequest(w http.ResponseWriter, r *http.Request) {
 
 func (h *requestAPI) listRequests(w http.ResponseWriter, r *http.Request) {
 	q := newQuery(r, "state", "priority", "group_id", "assignee_id", "customer_id", "requester_id",
-		"service_id", "item_id", "sort", "limit", "cursor")
+		"service_id", "item_id", "q", "sort", "limit", "cursor")
 	f := request.Filter{
 		GroupIDs:    q.int64s("group_id"),
 		CustomerID:  q.int64("customer_id"),
 		RequesterID: q.int64("requester_id"),
 		ServiceID:   q.int64("service_id"),
 		ItemID:      q.int64("item_id"),
+		Query:       q.str("q", 200),
 		Sort:        q.str("sort", 20),
 		Limit:       q.limit(),
 		Cursor:      q.str("cursor", 300),

@@ -18,6 +18,7 @@ import (
 	"steward/internal/httpx"
 	"steward/internal/incident"
 	"steward/internal/jobs"
+	"steward/internal/record"
 	"steward/internal/request"
 	"steward/internal/sla"
 	"steward/internal/store"
@@ -33,6 +34,7 @@ type App struct {
 	SLA       *sla.Service
 	Requests  *request.Service
 	CMDB      *cmdb.Service
+	Records   *record.Kernel
 	Routes    []httpx.Route
 	handler   http.Handler
 	worker    *jobs.Worker
@@ -78,10 +80,11 @@ func New(cfg config.Config, db *store.DB, log *slog.Logger) *App {
 	a.Requests = request.NewService(db, cfg.AutoCloseAfter)
 	a.Requests.Observer = a.SLA
 	a.CMDB = cmdb.NewService(db, log)
+	a.Records = record.NewKernel(db, cfg.MaxAttachmentMB<<20, a.Incidents.Kind(), a.Requests.Kind())
 	metrics := newMetrics(db)
 
 	mux := http.NewServeMux()
-	(&api.API{DB: db, Incidents: a.Incidents, SLA: a.SLA, Requests: a.Requests, CMDB: a.CMDB, Log: log}).Register(mux, &a.Routes)
+	(&api.API{DB: db, Incidents: a.Incidents, SLA: a.SLA, Requests: a.Requests, CMDB: a.CMDB, Records: a.Records, Log: log}).Register(mux, &a.Routes)
 	(&web.Web{DB: db, Incidents: a.Incidents, SLA: a.SLA, Requests: a.Requests, CMDB: a.CMDB, Log: log, CookieSecure: cfg.CookieSecure}).Register(mux, &a.Routes)
 	h := httpx.NewRouter(mux, (&api.API{DB: db, Log: log}).Authenticator(), (&api.API{Log: log}).Denier(), &a.Routes)
 	h.Handle("GET /healthz", "public", func(w http.ResponseWriter, r *http.Request) {

@@ -86,6 +86,11 @@ const (
 	CIRead      Permission = "ci:read"
 	CIWrite     Permission = "ci:write"
 	CITypeWrite Permission = "ci_type:write"
+	// Saved list filters are personal; sharing one with everyone who may
+	// read that kind is this permission.
+	FilterShare Permission = "filter:share"
+	// Background jobs that failed for good: list, retry, discard.
+	JobAdmin Permission = "job:admin"
 )
 
 var rolePermissions = map[Role][]Permission{
@@ -95,13 +100,13 @@ var rolePermissions = map[Role][]Permission{
 		ServiceRead, ServiceWrite, CatalogRead, CatalogWrite,
 		RequestRead, RequestCreate, RequestUpdate, RequestComment, RequestWorkNote, RequestApprove,
 		SLARead, SLAWrite, ReportRead, ActivityRead, NotificationOwn,
-		CIRead, CIWrite, CITypeWrite},
+		CIRead, CIWrite, CITypeWrite, FilterShare, JobAdmin},
 	Agent: {IncidentRead, IncidentCreate, IncidentUpdate, IncidentComment, IncidentWorkNote,
 		CustomerRead, GroupRead, UserRead, TokenOwn, SettingsRead,
 		ServiceRead, CatalogRead,
 		RequestRead, RequestCreate, RequestUpdate, RequestComment, RequestWorkNote, RequestApprove,
 		SLARead, ReportRead, ActivityRead, NotificationOwn,
-		CIRead, CIWrite},
+		CIRead, CIWrite, FilterShare},
 	Requester: {IncidentRead, IncidentCreate, IncidentComment, TokenOwn,
 		ServiceRead, CatalogRead, RequestRead, RequestCreate, RequestComment, RequestApprove,
 		NotificationOwn},

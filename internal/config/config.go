@@ -24,6 +24,8 @@ type Config struct {
 	LogFormat      string
 	JobInterval    time.Duration
 	ReadConns      int
+	// MaxAttachmentMB is the largest file, in MB, a record accepts; 0 means the default.
+	MaxAttachmentMB int64
 
 	envErrs []error
 }
@@ -44,6 +46,7 @@ func (c *Config) Server(fs *flag.FlagSet) {
 	fs.DurationVar(&c.AutoCloseAfter, "auto-close-after", c.envDuration("STEWARD_AUTO_CLOSE_AFTER", 7*24*time.Hour), "close resolved incidents after this long; 0 disables (env STEWARD_AUTO_CLOSE_AFTER)")
 	fs.StringVar(&c.CookieSecure, "cookie-secure", env("STEWARD_COOKIE_SECURE", "auto"), "mark session cookies Secure: auto (when served over HTTPS), always, never (env STEWARD_COOKIE_SECURE)")
 	fs.DurationVar(&c.JobInterval, "job-interval", c.envDuration("STEWARD_JOB_INTERVAL", time.Second), "how often background jobs are looked for (env STEWARD_JOB_INTERVAL)")
+	fs.Int64Var(&c.MaxAttachmentMB, "max-attachment-mb", int64(c.envInt("STEWARD_MAX_ATTACHMENT_MB", 25)), "largest attachment in MB (env STEWARD_MAX_ATTACHMENT_MB)")
 	fs.IntVar(&c.ReadConns, "read-conns", c.envInt("STEWARD_READ_CONNS", 8), "database read connections (env STEWARD_READ_CONNS)")
 }
 
@@ -70,6 +73,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ReadConns < 0 || c.ReadConns > 256 {
 		return fmt.Errorf("--read-conns must be between 1 and 256")
+	}
+	if c.MaxAttachmentMB < 0 || c.MaxAttachmentMB > 2048 {
+		return fmt.Errorf("--max-attachment-mb must be between 1 and 2048")
 	}
 	if c.JobInterval < 0 {
 		return fmt.Errorf("--job-interval must not be negative")

@@ -191,7 +191,7 @@ func appendJournal(ctx context.Context, tx *store.Tx, incidentID int64, p *auth.
 }
 
 // requesterFields are the changes a requester is shown in the journal.
-var requesterFields = map[string]bool{"state": true, "hold_reason": true, "resolution_code": true, "resolution_notes": true}
+var requesterFields = map[string]bool{"state": true, "hold_reason": true, "resolution_code": true, "resolution_notes": true, "attachment": true}
 
 // Journal lists an incident's journal, oldest first, as p may see it:
 // requesters see neither work notes nor internal field changes.

@@ -12,6 +12,7 @@ import (
 
 	"steward/internal/auth"
 	"steward/internal/domainerr"
+	"steward/internal/record"
 	"steward/internal/store"
 )
 
@@ -85,6 +86,9 @@ type Page struct {
 func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) (Page, error) {
 	if !p.Can(auth.IncidentRead) {
 		return Page{}, domainerr.ErrForbidden
+	}
+	if id, ok := record.NumberID(NumberPrefix, f.Query); ok && f.Cursor == "" {
+		return s.byNumber(ctx, p, id)
 	}
 	if f.Sort == "" {
 		f.Sort = "-created_at"

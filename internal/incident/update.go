@@ -26,53 +26,59 @@ func (s *Service) Update(ctx context.Context, p *auth.Principal, id int64, pt Pa
 		return Incident{}, err
 	}
 	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
-		cur, err := get(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		if ifVersion != 0 && cur.Version != ifVersion {
-			return domainerr.ErrStale
-		}
-		if cur.State == Closed {
-			return domainerr.Conflictf("%s is closed and can no longer be changed", cur.Number)
-		}
-		next, err := s.apply(ctx, tx, p, cur, pt, matrix)
-		if err != nil {
-			return err
-		}
-		changes := diff(cur, next)
-		if len(changes) == 0 {
-			return nil
-		}
-		now := time.Now().UTC().Truncate(time.Microsecond)
-		stamp(&cur, &next, now)
-		if err := write(ctx, tx, cur, next, now); err != nil {
-			return err
-		}
-		if next.Title != cur.Title || next.Description != cur.Description {
-			if err := reindexText(ctx, tx, next); err != nil {
-				return err
-			}
-		}
-		if err := appendJournal(ctx, tx, id, p, "change", "", changes, now); err != nil {
-			return err
-		}
-		if err := s.observe(ctx, tx, now, &cur, next); err != nil {
-			return err
-		}
-		if next.State == Resolved && cur.State != Resolved && s.AutoCloseAfter > 0 {
-			err := jobs.Enqueue(ctx, tx, AutoCloseJob, "incident:"+strconv.FormatInt(id, 10),
-				now.Add(s.AutoCloseAfter), map[string]int64{"incident_id": id})
-			if err != nil {
-				return err
-			}
-		}
-		return audit.Record(ctx, tx, p.Actor(), "update", "incident", id, changes)
+		return s.update(ctx, tx, p, id, pt, ifVersion, matrix)
 	})
 	if err != nil {
 		return Incident{}, err
 	}
 	return get(ctx, s.DB, id)
+}
+
+// update is Update inside tx, for callers that hold a transaction (bulk
+// edits that are all or nothing).
+func (s *Service) update(ctx context.Context, tx *store.Tx, p *auth.Principal, id int64, pt Patch, ifVersion int, matrix Matrix) error {
+	cur, err := get(ctx, tx, id)
+	if err != nil {
+		return err
+	}
+	if ifVersion != 0 && cur.Version != ifVersion {
+		return domainerr.ErrStale
+	}
+	if cur.State == Closed {
+		return domainerr.Conflictf("%s is closed and can no longer be changed", cur.Number)
+	}
+	next, err := s.apply(ctx, tx, p, cur, pt, matrix)
+	if err != nil {
+		return err
+	}
+	changes := diff(cur, next)
+	if len(changes) == 0 {
+		return nil
+	}
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	stamp(&cur, &next, now)
+	if err := write(ctx, tx, cur, next, now); err != nil {
+		return err
+	}
+	if next.Title != cur.Title || next.Description != cur.Description {
+		if err := reindexText(ctx, tx, next); err != nil {
+			return err
+		}
+	}
+	if err := appendJournal(ctx, tx, id, p, "change", "", changes, now); err != nil {
+		return err
+	}
+	if err := s.observe(ctx, tx, now, &cur, next); err != nil {
+		return err
+	}
+	if next.State == Resolved && cur.State != Resolved && s.AutoCloseAfter > 0 {
+		err := jobs.Enqueue(ctx, tx, AutoCloseJob, "incident:"+strconv.FormatInt(id, 10),
+			now.Add(s.AutoCloseAfter), map[string]int64{"incident_id": id})
+		if err != nil {
+			return err
+		}
+	}
+	return audit.Record(ctx, tx, p.Actor(), "update", "incident", id, changes)
 }
 
 // apply computes the patched incident and validates it, including the state

@@ -196,7 +196,7 @@ func idStr(p *int64) string {
 }
 
 // requesterFields are the changes a requester is shown in the journal.
-var requesterFields = map[string]bool{"state": true, "title": true, "description": true, "priority": true}
+var requesterFields = map[string]bool{"state": true, "title": true, "description": true, "priority": true, "attachment": true}
 
 // Journal lists a request's journal, oldest first, as p may see it:
 // requesters see neither work notes, nor task work, nor internal fields.

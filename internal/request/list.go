@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
 	"steward/internal/auth"
 	"steward/internal/domainerr"
+	"steward/internal/record"
 	"steward/internal/store"
 )
 
@@ -23,6 +25,7 @@ type Filter struct {
 	RequesterID int64
 	ServiceID   int64
 	ItemID      int64
+	Query       string // full-text search over title and description, or a request number
 	Sort        string // created_at, updated_at or number; a leading "-" sorts descending
 	Limit       int
 	Cursor      string
@@ -70,8 +73,14 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) (Page, 
 	if !p.Can(auth.RequestRead) {
 		return Page{}, domainerr.ErrForbidden
 	}
+	if id, ok := record.NumberID(NumberPrefix, f.Query); ok && f.Cursor == "" {
+		return s.byNumber(ctx, p, id)
+	}
 	if f.Sort == "" {
 		f.Sort = "-created_at"
+		if f.Query != "" {
+			f.Sort = "-number"
+		}
 	}
 	desc := strings.HasPrefix(f.Sort, "-")
 	key := strings.TrimPrefix(f.Sort, "-")
@@ -79,13 +88,29 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) (Page, 
 	if !ok {
 		return Page{}, domainerr.Field("sort", "must be one of created_at, updated_at, number, optionally with a leading -")
 	}
+	if f.Query != "" && key != "number" {
+		return Page{}, domainerr.Field("sort", "search results are ordered by number: use number or -number")
+	}
 	if f.Limit <= 0 {
 		f.Limit = 50
 	}
 	if f.Limit > MaxLimit {
 		return Page{}, domainerr.Field("limit", "must be between 1 and %d", MaxLimit)
 	}
-	where, args := s.where(p, f, key == "created_at")
+	from := " FROM requests r"
+	where, args := s.where(p, f, key == "created_at" && f.Query == "")
+	if f.Query != "" {
+		arg, ok := record.FullText(s.DB.Dialect(), f.Query)
+		if !ok {
+			return Page{}, domainerr.Field("q", "must contain at least one letter or digit")
+		}
+		clause := "r.search @@ to_tsquery('english', ?)"
+		if s.DB.Dialect() == store.SQLite {
+			// Drive the page from the search index, which yields rowids in order.
+			from, clause = " FROM request_fts f JOIN requests r ON r.id = f.rowid", "request_fts MATCH ?"
+		}
+		where, args = append([]string{clause}, where...), append([]any{arg}, args...)
+	}
 	op, dir := ">", "ASC"
 	if desc {
 		op, dir = "<", "DESC"
@@ -101,7 +126,7 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) (Page, 
 			where, args = append(where, fmt.Sprintf("(%s, r.id) %s (?, ?)", col, op)), append(args, c.Val, c.ID)
 		}
 	}
-	q := selectCols
+	q := "SELECT " + requestCols + from + nameJoins
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -217,4 +242,17 @@ func (s *Service) where(p *auth.Principal, f Filter, byIndex bool) ([]string, []
 		eq("r.item_id", f.ItemID)
 	}
 	return where, args
+}
+
+// byNumber is the answer to a search for one request number: that request
+// when p may see it, else nothing.
+func (s *Service) byNumber(ctx context.Context, p *auth.Principal, id int64) (Page, error) {
+	r, err := s.Get(ctx, p, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return Page{Items: []Request{}}, nil
+	}
+	if err != nil {
+		return Page{}, err
+	}
+	return Page{Items: []Request{r}}, nil
 }

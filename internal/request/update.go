@@ -40,31 +40,37 @@ func (s *Service) Update(ctx context.Context, p *auth.Principal, id int64, pt Pa
 		return Request{}, domainerr.ErrForbidden
 	}
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
-		cur, err := getLocked(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		if ifVersion != 0 && cur.Version != ifVersion {
-			return domainerr.ErrStale
-		}
-		if cur.State.Final() {
-			return finalConflict(cur)
-		}
-		next, err := s.apply(ctx, tx, cur, pt)
-		if err != nil {
-			return err
-		}
-		now := time.Now().UTC().Truncate(time.Microsecond)
-		if next.FirstResponseAt == nil && (next.State != cur.State || (next.AssigneeID != nil && idStr(next.AssigneeID) != idStr(cur.AssigneeID))) {
-			// The desk taking the request on is its first response.
-			next.FirstResponseAt = &now
-		}
-		return s.commit(ctx, tx, p, cur, &next, "", now)
+		return s.update(ctx, tx, p, id, pt, ifVersion)
 	})
 	if err != nil {
 		return Request{}, err
 	}
 	return get(ctx, s.DB, id)
+}
+
+// update is Update inside tx, for callers that hold a transaction (bulk
+// edits that are all or nothing).
+func (s *Service) update(ctx context.Context, tx *store.Tx, p *auth.Principal, id int64, pt Patch, ifVersion int) error {
+	cur, err := getLocked(ctx, tx, id)
+	if err != nil {
+		return err
+	}
+	if ifVersion != 0 && cur.Version != ifVersion {
+		return domainerr.ErrStale
+	}
+	if cur.State.Final() {
+		return finalConflict(cur)
+	}
+	next, err := s.apply(ctx, tx, cur, pt)
+	if err != nil {
+		return err
+	}
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	if next.FirstResponseAt == nil && (next.State != cur.State || (next.AssigneeID != nil && idStr(next.AssigneeID) != idStr(cur.AssigneeID))) {
+		// The desk taking the request on is its first response.
+		next.FirstResponseAt = &now
+	}
+	return s.commit(ctx, tx, p, cur, &next, "", now)
 }
 
 // apply computes the patched request and validates it, including the state

@@ -1,0 +1,117 @@
+package incident
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"steward/internal/auth"
+	"steward/internal/domainerr"
+	"steward/internal/record"
+	"steward/internal/store"
+)
+
+// KindName is the incident kind's name in links, attachments and search.
+const KindName = "incident"
+
+// FilterFields are the list parameters a saved incident filter may use.
+var FilterFields = []string{"state", "priority", "group_id", "assignee_id", "customer_id", "requester_id",
+	"service_id", "category", "major", "created_after", "created_before", "q", "sort"}
+
+// Kind declares incidents to the record kernel.
+func (s *Service) Kind() *record.Kind {
+	return &record.Kind{
+		Name: KindName, Label: "Incident", Prefix: NumberPrefix, Path: "incidents",
+		Read: auth.IncidentRead, Update: auth.IncidentUpdate, Comment: auth.IncidentComment,
+		Load:         s.summary,
+		Note:         note,
+		Entry:        entry,
+		Search:       s.search,
+		Patch:        s.patch,
+		FilterFields: FilterFields,
+	}
+}
+
+func summarize(inc Incident) record.Summary {
+	return record.Summary{Kind: KindName, ID: inc.ID, Number: inc.Number, Title: inc.Title, State: string(inc.State),
+		URL: "/incidents/" + inc.Number}
+}
+
+func (s *Service) summary(ctx context.Context, q store.Querier, p *auth.Principal, id int64) (record.Summary, error) {
+	inc, err := get(ctx, q, id)
+	if err != nil {
+		return record.Summary{}, err
+	}
+	if !Visible(p, inc) {
+		return record.Summary{}, store.ErrNotFound
+	}
+	return summarize(inc), nil
+}
+
+// note journals what the kernel changed about an incident. A public note
+// is a field change the requester is shown; an internal note about a
+// field the requester would see becomes a work note instead.
+func note(ctx context.Context, tx *store.Tx, p *auth.Principal, id int64, field, old, new string, public bool) error {
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	if !public && requesterFields[field] {
+		return appendJournal(ctx, tx, id, p, "work_note", field+" added: "+new, nil, now)
+	}
+	return appendJournal(ctx, tx, id, p, "change", "", []Change{{Field: field, Old: old, New: new}}, now)
+}
+
+func entry(ctx context.Context, q store.Querier, id, entryID int64) (bool, error) {
+	var kind string
+	err := store.ScanErr(q.QueryRow(ctx, "SELECT kind FROM incident_journal WHERE id = ? AND incident_id = ?", entryID, id).Scan(&kind))
+	if err != nil {
+		return false, err
+	}
+	switch kind {
+	case "comment":
+		return true, nil
+	case "work_note":
+		return false, nil
+	}
+	return false, store.ErrNotFound
+}
+
+func (s *Service) search(ctx context.Context, p *auth.Principal, words string, limit int) ([]record.Summary, error) {
+	page, err := s.List(ctx, p, Filter{Query: words, Limit: min(limit, MaxLimit)})
+	var inv *domainerr.Invalid
+	if errors.As(err, &inv) {
+		return nil, nil // nothing searchable in the words
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := make([]record.Summary, len(page.Items))
+	for i, inc := range page.Items {
+		out[i] = summarize(inc)
+	}
+	return out, nil
+}
+
+// patch is one row of a bulk edit: set is read as a PATCH body.
+func (s *Service) patch(ctx context.Context, tx *store.Tx, p *auth.Principal, id int64, set map[string]any) error {
+	var pt Patch
+	if err := record.DecodeSet(set, &pt); err != nil {
+		return err
+	}
+	matrix, err := s.Matrix(ctx)
+	if err != nil {
+		return err
+	}
+	return s.update(ctx, tx, p, id, pt, 0, matrix)
+}
+
+// byNumber is the answer to a search for one incident number: that
+// incident when p may see it, else nothing.
+func (s *Service) byNumber(ctx context.Context, p *auth.Principal, id int64) (Page, error) {
+	inc, err := s.Get(ctx, p, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return Page{Items: []Incident{}}, nil
+	}
+	if err != nil {
+		return Page{}, err
+	}
+	return Page{Items: []Incident{inc}}, nil
+}

@@ -1,0 +1,102 @@
+package request
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"steward/internal/auth"
+	"steward/internal/domainerr"
+	"steward/internal/record"
+	"steward/internal/store"
+)
+
+// KindName is the request kind's name in links, attachments and search.
+const KindName = "request"
+
+// FilterFields are the list parameters a saved request filter may use.
+var FilterFields = []string{"state", "priority", "group_id", "assignee_id", "customer_id", "requester_id",
+	"service_id", "item_id", "q", "sort"}
+
+// Kind declares service requests to the record kernel.
+func (s *Service) Kind() *record.Kind {
+	return &record.Kind{
+		Name: KindName, Label: "Service request", Prefix: NumberPrefix, Path: "requests",
+		Read: auth.RequestRead, Update: auth.RequestUpdate, Comment: auth.RequestComment,
+		Load:         s.summary,
+		Note:         note,
+		Entry:        entry,
+		Search:       s.search,
+		Patch:        s.patch,
+		FilterFields: FilterFields,
+	}
+}
+
+func summarize(r Request) record.Summary {
+	return record.Summary{Kind: KindName, ID: r.ID, Number: r.Number, Title: r.Title, State: string(r.State),
+		URL: "/requests/" + r.Number}
+}
+
+func (s *Service) summary(ctx context.Context, q store.Querier, p *auth.Principal, id int64) (record.Summary, error) {
+	r, err := get(ctx, q, id)
+	if err != nil {
+		return record.Summary{}, err
+	}
+	ok, err := visible(ctx, q, p, r)
+	if err != nil {
+		return record.Summary{}, err
+	}
+	if !ok {
+		return record.Summary{}, store.ErrNotFound
+	}
+	return summarize(r), nil
+}
+
+// note journals what the kernel changed about a request, as incidents do.
+func note(ctx context.Context, tx *store.Tx, p *auth.Principal, id int64, field, old, new string, public bool) error {
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	if !public && requesterFields[field] {
+		return appendJournal(ctx, tx, id, p, "work_note", field+" added: "+new, nil, now)
+	}
+	return appendJournal(ctx, tx, id, p, "change", "", []Change{{Field: field, Old: old, New: new}}, now)
+}
+
+func entry(ctx context.Context, q store.Querier, id, entryID int64) (bool, error) {
+	var kind string
+	err := store.ScanErr(q.QueryRow(ctx, "SELECT kind FROM request_journal WHERE id = ? AND request_id = ?", entryID, id).Scan(&kind))
+	if err != nil {
+		return false, err
+	}
+	switch kind {
+	case "comment":
+		return true, nil
+	case "work_note":
+		return false, nil
+	}
+	return false, store.ErrNotFound
+}
+
+func (s *Service) search(ctx context.Context, p *auth.Principal, words string, limit int) ([]record.Summary, error) {
+	page, err := s.List(ctx, p, Filter{Query: words, Limit: min(limit, MaxLimit)})
+	var inv *domainerr.Invalid
+	if errors.As(err, &inv) {
+		return nil, nil // nothing searchable in the words
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := make([]record.Summary, len(page.Items))
+	for i, r := range page.Items {
+		out[i] = summarize(r)
+	}
+	return out, nil
+}
+
+// patch is one row of a bulk edit: set is read as a PATCH body.
+func (s *Service) patch(ctx context.Context, tx *store.Tx, p *auth.Principal, id int64, set map[string]any) error {
+	var pt Patch
+	if err := record.DecodeSet(set, &pt); err != nil {
+		return err
+	}
+	return s.update(ctx, tx, p, id, pt, 0)
+}
