@@ -62,6 +62,7 @@ func (a *API) Register(mux *http.ServeMux, routes *[]httpx.Route) {
 	if a.Records != nil {
 		a.registerRecords(rt)
 	}
+	a.registerJobs(rt)
 
 	rt.Handle("GET /api/v1/tokens", auth.TokenOwn, a.listTokens)
 	rt.Handle("POST /api/v1/tokens", auth.TokenOwn, a.createToken)

@@ -14,7 +14,8 @@ import (
 // area in openapi/*.json, each holding "paths" and "components"."schemas"
 // (and optionally "tags"). They are merged once at start; a path or schema
 // defined twice is a build error caught by the tests. The whole is kept true
-// by TestOpenAPIDescribesEveryRoute.
+// by TestOpenAPIDescribesEveryRoute, and by the API tests: their harness
+// validates every answer (status, content type, body) against it.
 //
 //go:embed openapi.json openapi/*.json
 var openapiFiles embed.FS

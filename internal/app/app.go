@@ -85,7 +85,7 @@ func New(cfg config.Config, db *store.DB, log *slog.Logger) *App {
 
 	mux := http.NewServeMux()
 	(&api.API{DB: db, Incidents: a.Incidents, SLA: a.SLA, Requests: a.Requests, CMDB: a.CMDB, Records: a.Records, Log: log}).Register(mux, &a.Routes)
-	(&web.Web{DB: db, Incidents: a.Incidents, SLA: a.SLA, Requests: a.Requests, CMDB: a.CMDB, Log: log, CookieSecure: cfg.CookieSecure}).Register(mux, &a.Routes)
+	(&web.Web{DB: db, Incidents: a.Incidents, SLA: a.SLA, Requests: a.Requests, CMDB: a.CMDB, Records: a.Records, Log: log, CookieSecure: cfg.CookieSecure}).Register(mux, &a.Routes)
 	h := httpx.NewRouter(mux, (&api.API{DB: db, Log: log}).Authenticator(), (&api.API{Log: log}).Denier(), &a.Routes)
 	h.Handle("GET /healthz", "public", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -112,7 +112,13 @@ func New(cfg config.Config, db *store.DB, log *slog.Logger) *App {
 			incident.AutoCloseJob: a.Incidents.AutoClose,
 			sla.EscalateJob:       a.SLA.Escalate,
 			request.AutoCloseJob:  a.Requests.AutoClose,
+			MaintenanceJob:        a.maintain,
 		},
+		// Escalations are due in bursts at the top of the hour; closures
+		// are many small transactions. Each runs several at once per node.
+		Concurrency: map[string]int{incident.AutoCloseJob: 2, request.AutoCloseJob: 2, sla.EscalateJob: 4},
+		// Housekeeping runs once per interval across all nodes.
+		Periodic: []jobs.Periodic{{Kind: MaintenanceJob, Every: 10 * time.Minute}},
 		Interval: cfg.JobInterval,
 		Log:      log,
 	}
@@ -141,13 +147,15 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
 	}
+	if err := a.worker.Validate(); err != nil {
+		return err
+	}
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	workerDone := make(chan struct{})
 	go func() {
 		defer close(workerDone)
 		a.worker.Run(workCtx)
 	}()
-	go a.maintain(workCtx)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	if ready != nil {
@@ -172,33 +180,26 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 	return err
 }
 
+// MaintenanceJob is the periodic job that purges what has outlived its use.
+const MaintenanceJob = "maintenance.purge"
+
 // maintain purges what has outlived its use: expired sessions, old login
-// failures, idempotency keys past their day, finished jobs after a month.
-func (a *App) maintain(ctx context.Context) {
-	t := time.NewTicker(10 * time.Minute)
-	defer t.Stop()
-	for {
-		now := time.Now()
-		for _, q := range []struct {
-			sql    string
-			before time.Time
-		}{
-			{"DELETE FROM sessions WHERE expires_at < ?", now},
-			{"DELETE FROM login_failures WHERE at < ?", now.Add(-24 * time.Hour)},
-			{"DELETE FROM idempotency_keys WHERE created_at < ?", now.Add(-api.IdempotencyTTL)},
-			{"DELETE FROM jobs WHERE state = 'done' AND finished_at < ?", now.Add(-30 * 24 * time.Hour)},
-		} {
-			if _, err := a.DB.Exec(ctx, q.sql, store.TS(q.before)); err != nil && ctx.Err() == nil {
-				a.Log.Warn("maintenance", "err", err)
-			}
-		}
-		if err := a.DB.Optimize(ctx); err != nil && ctx.Err() == nil {
-			a.Log.Warn("maintenance: planner statistics", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
+// failures, idempotency keys past their day, finished jobs after a month;
+// then it refreshes the planner's statistics.
+func (a *App) maintain(ctx context.Context, _ jobs.Job) error {
+	now := time.Now()
+	for _, q := range []struct {
+		sql    string
+		before time.Time
+	}{
+		{"DELETE FROM sessions WHERE expires_at < ?", now},
+		{"DELETE FROM login_failures WHERE at < ?", now.Add(-24 * time.Hour)},
+		{"DELETE FROM idempotency_keys WHERE created_at < ?", now.Add(-api.IdempotencyTTL)},
+		{"DELETE FROM jobs WHERE state = 'done' AND finished_at < ?", now.Add(-30 * 24 * time.Hour)},
+	} {
+		if _, err := a.DB.Exec(ctx, q.sql, store.TS(q.before)); err != nil {
+			return err
 		}
 	}
+	return a.DB.Optimize(ctx)
 }

@@ -3,6 +3,7 @@ package record
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"steward/internal/audit"
@@ -49,6 +50,9 @@ type Link struct {
 	Target    Summary   `json:"target"`
 	CreatedAt time.Time `json:"created_at"`
 }
+
+// phrase is how a journal reads a link: "caused by REQ-000003".
+func phrase(typ, number string) string { return strings.ReplaceAll(typ, "_", " ") + " " + number }
 
 // end is one side of a link.
 type end struct {
@@ -112,10 +116,10 @@ func (l *Links) AddLink(ctx context.Context, p *auth.Principal, k *Kind, id int6
 			}
 			return err
 		}
-		if err := k.Note(ctx, tx, p, id, "link", "", typ+" "+other.Number, false); err != nil {
+		if err := k.Note(ctx, tx, p, id, "link", "", phrase(typ, other.Number), false); err != nil {
 			return err
 		}
-		if err := tk.Note(ctx, tx, p, tid, "link", "", lt.inverse+" "+self.Number, false); err != nil {
+		if err := tk.Note(ctx, tx, p, tid, "link", "", phrase(lt.inverse, self.Number), false); err != nil {
 			return err
 		}
 		out = Link{ID: linkID, Type: typ, Target: other, CreatedAt: now}
@@ -266,10 +270,10 @@ func (l *Links) RemoveLink(ctx context.Context, p *auth.Principal, k *Kind, id, 
 		if _, err := tx.Exec(ctx, "DELETE FROM record_links WHERE id = ?", linkID); err != nil {
 			return err
 		}
-		if err := k.Note(ctx, tx, p, id, "link", typ+" "+target.Number, "", false); err != nil {
+		if err := k.Note(ctx, tx, p, id, "link", phrase(typ, target.Number), "", false); err != nil {
 			return err
 		}
-		if err := tk.Note(ctx, tx, p, other.id, "link", linkTypes[typ].inverse+" "+self.Number, "", false); err != nil {
+		if err := tk.Note(ctx, tx, p, other.id, "link", phrase(linkTypes[typ].inverse, self.Number), "", false); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, p.Actor(), "delete", "record_link", linkID,

@@ -132,18 +132,12 @@ func (b *tab) darkShot(name string) {
 	b.do(scheme("light"))
 }
 
-func TestBrowserFlows(t *testing.T) {
-	bin := chromium(t)
-	s := newSite(t)
-	shots := os.Getenv("STEWARD_SCREENSHOTS")
-	if shots != "" {
-		if err := os.MkdirAll(shots, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
+// openTab starts a headless browser for the length of the test and opens
+// one tab on base.
+func openTab(t *testing.T, bin, base, shots string) *tab {
+	t.Helper()
 	// One deadline for the whole walk; chromedp's own waits do the pacing.
 	root, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
 	alloc, cancelAlloc := chromedp.NewExecAllocator(root,
 		chromedp.ExecPath(bin),
 		chromedp.Flag("headless", true),
@@ -157,10 +151,21 @@ func TestBrowserFlows(t *testing.T) {
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1366, 900),
 	)
-	defer cancelAlloc()
 	ctx, cancelTab := chromedp.NewContext(alloc)
-	defer cancelTab()
-	b := &tab{t: t, ctx: ctx, base: s.url, shots: shots}
+	t.Cleanup(func() { cancelTab(); cancelAlloc(); cancel() })
+	return &tab{t: t, ctx: ctx, base: base, shots: shots}
+}
+
+func TestBrowserFlows(t *testing.T) {
+	bin := chromium(t)
+	s := newSite(t)
+	shots := os.Getenv("STEWARD_SCREENSHOTS")
+	if shots != "" {
+		if err := os.MkdirAll(shots, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := openTab(t, bin, s.url, shots)
 	b.do(chromedp.EmulateViewport(1366, 900), chromedp.Navigate(s.url+"/login"), chromedp.WaitVisible(chromedp.CSS("#email")))
 	b.shot("login")
 

@@ -23,6 +23,7 @@ type detailView struct {
 	Services []option
 	SLA      []sla.TimerView // staff only
 	CIs      incidentCIsView // affected CIs, staff only
+	Records  recordPanels    // files and linked records
 
 	Staff, CanUpdate, CanComment, CanNote bool
 
@@ -88,6 +89,10 @@ func (wb *Web) showIncident(w http.ResponseWriter, r *http.Request, status int, 
 			wb.fail(w, r, err)
 			return
 		}
+	}
+	if v.Records, err = wb.panels(r, incident.KindName, inc.ID, f); err != nil {
+		wb.fail(w, r, err)
+		return
 	}
 	if v.CIs, err = wb.incidentCIs(r, inc); err != nil {
 		wb.fail(w, r, err)

@@ -20,6 +20,14 @@ func (wb *Web) registerIncidents(rt *httpx.Router) {
 	for _, a := range incidentActions {
 		wb.post(rt, "POST /incidents/{ref}/"+a.path, auth.IncidentUpdate, wb.incidentAction(a))
 	}
+	wb.recordShows[incident.KindName] = func(w http.ResponseWriter, r *http.Request, status int, id int64, f *fieldErrors) {
+		inc, err := wb.Incidents.Get(r.Context(), httpx.Principal(r), id)
+		if err != nil {
+			wb.fail(w, r, err)
+			return
+		}
+		wb.showIncident(w, r, status, inc, f, "")
+	}
 }
 
 type newIncidentView struct {

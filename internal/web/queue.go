@@ -44,6 +44,8 @@ type queueView struct {
 	States    []incident.State
 	Staff     bool
 	CanCreate bool
+	Tools     queueTools
+	Self      string // this page's address, to come back to after a bulk edit
 }
 
 var queueParams = []string{"view", "state", "priority", "group", "assignee", "customer", "service", "category", "from", "to", "major", "q", "sort"}
@@ -78,6 +80,12 @@ func (wb *Web) queue(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v.Services = services
+	if v.Tools, err = wb.tools(r, incident.KindName, "/", v.Q); err != nil {
+		wb.fail(w, r, err)
+		return
+	}
+	v.Tools.Options, v.Tools.States, v.Tools.Holds, v.Tools.Codes = v.Options, []string{"in_progress", "on_hold", "resolved"}, incident.HoldReasons, incident.ResolutionCodes
+	v.Self = r.URL.RequestURI()
 	f.Cursor = q.Get("cursor")
 	status := http.StatusOK
 	switch {
@@ -174,9 +182,12 @@ func buildFilter(p *auth.Principal, q url.Values) (incident.Filter, queueTab, st
 	if group != 0 {
 		f.GroupIDs = []int64{group}
 	}
-	if q.Get("assignee") == "none" {
+	switch q.Get("assignee") {
+	case "none":
 		f.Unassigned = true
-	} else {
+	case "me":
+		f.AssigneeID = p.UserID
+	default:
 		readID("assignee", &f.AssigneeID)
 	}
 	readID("customer", &f.CustomerID)

@@ -21,7 +21,7 @@ import (
 	"steward/internal/store"
 )
 
-//go:embed templates/*.html
+//go:embed templates/*.html templates/partials/*.html
 var templateFS embed.FS
 
 // views holds one template set per page, each the layout plus that page.
@@ -30,7 +30,7 @@ type views struct {
 }
 
 func mustLoadViews() *views {
-	base := template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html"))
+	base := template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials/*.html"))
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
 		panic(err)
@@ -63,20 +63,24 @@ func (p page) Can(perm auth.Permission) bool { return p.P.Can(perm) }
 // flashes are the only notices a redirect may ask for, so a query string
 // can never put text of its own on a page.
 var flashes = map[string]string{
-	"created":   "Incident created.",
-	"updated":   "Changes saved.",
-	"commented": "Comment added.",
-	"noted":     "Work note added.",
-	"assigned":  "Assigned to you.",
-	"resolved":  "Incident resolved.",
-	"held":      "Incident put on hold.",
-	"resumed":   "Work resumed.",
-	"reopened":  "Incident reopened.",
-	"closed":    "Incident closed.",
-	"saved":     "Saved.",
-	"deleted":   "Deleted.",
-	"revoked":   "Token revoked.",
-	"user":      "Account saved.",
+	"created":      "Incident created.",
+	"updated":      "Changes saved.",
+	"commented":    "Comment added.",
+	"noted":        "Work note added.",
+	"assigned":     "Assigned to you.",
+	"resolved":     "Incident resolved.",
+	"held":         "Incident put on hold.",
+	"resumed":      "Work resumed.",
+	"reopened":     "Incident reopened.",
+	"closed":       "Incident closed.",
+	"saved":        "Saved.",
+	"deleted":      "Deleted.",
+	"revoked":      "Token revoked.",
+	"attached":     "File attached.",
+	"link-added":   "Link added.",
+	"link-removed": "Link removed.",
+	"filtered":     "Filter saved.",
+	"user":         "Account saved.",
 }
 
 // render executes a page into a buffer first, so a template failure becomes
@@ -200,6 +204,7 @@ var funcs = template.FuncMap{
 		return false
 	},
 	"initials": initials,
+	"bytes":    byteSize,
 	"bizdur":   businessDuration,
 	"inzone":   inZone,
 	"sentence": sentence,
@@ -229,6 +234,17 @@ var funcs = template.FuncMap{
 			{"priority", "Priority, P1 first"}, {"updated_at", "Longest untouched"}}
 	},
 	"roleNote": func(r auth.Role) string { return roleNote(r) },
+}
+
+// byteSize is a file size people read: 512 bytes, 14.2 KB, 3.1 MB.
+func byteSize(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
 
 // ago is a short relative time for dense tables; the full instant goes in

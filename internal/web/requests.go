@@ -56,6 +56,14 @@ func (wb *Web) registerRequests(rt *httpx.Router) {
 	for _, a := range requestActions {
 		wb.post(rt, "POST /requests/{ref}/"+a.path, a.perm, h.action(a))
 	}
+	wb.recordShows[request.KindName] = func(w http.ResponseWriter, r *http.Request, status int, id int64, f *fieldErrors) {
+		req, err := h.svc.Get(r.Context(), httpx.Principal(r), id)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		h.showRequest(w, r, status, req, f, "")
+	}
 	wb.post(rt, "POST /requests/{ref}/approvals/{id}/approve", auth.RequestApprove, h.decide(true))
 	wb.post(rt, "POST /requests/{ref}/approvals/{id}/reject", auth.RequestApprove, h.decide(false))
 	wb.post(rt, "POST /requests/{ref}/tasks", auth.RequestUpdate, h.addTask)
@@ -113,6 +121,7 @@ type requestView struct {
 	Options   formOptions
 	Prios     []string
 	SLA       []sla.TimerView // staff only
+	Records   recordPanels    // files and linked records
 
 	Staff, CanUpdate, CanComment, CanNote, CanCancel, CanReopen bool
 }
@@ -217,6 +226,10 @@ func (h *requestPages) showRequest(w http.ResponseWriter, r *http.Request, statu
 			h.fail(w, r, err)
 			return
 		}
+	}
+	if v.Records, err = h.panels(r, request.KindName, req.ID, f); err != nil {
+		h.fail(w, r, err)
+		return
 	}
 	if v.CanUpdate && !req.State.Final() {
 		if v.Options, err = h.formOptions(r, false); err != nil {

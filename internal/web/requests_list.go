@@ -43,9 +43,11 @@ type requestQueueView struct {
 	States    []request.State
 	Staff     bool
 	CanCreate bool
+	Tools     queueTools
+	Self      string // this page's address, to come back to after a bulk edit
 }
 
-var requestQueueParams = []string{"view", "state", "priority", "group", "assignee", "customer", "service", "sort"}
+var requestQueueParams = []string{"view", "state", "priority", "group", "assignee", "customer", "service", "q", "sort"}
 
 func (h *requestPages) queue(w http.ResponseWriter, r *http.Request) {
 	p := httpx.Principal(r)
@@ -72,6 +74,13 @@ func (h *requestPages) queue(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	var err error
+	if v.Tools, err = h.tools(r, request.KindName, "/requests", v.Q); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	v.Tools.Options, v.Tools.States, v.Tools.Prios = v.Options, []string{"in_fulfilment", "fulfilled"}, []string{"P1", "P2", "P3", "P4", "P5"}
+	v.Self = r.URL.RequestURI()
 	f.Cursor = q.Get("cursor")
 	status := http.StatusOK
 	switch {
@@ -185,17 +194,25 @@ func requestFilter(p *auth.Principal, q url.Values) (request.Filter, queueTab, s
 	if group != 0 {
 		f.GroupIDs = []int64{group}
 	}
-	if q.Get("assignee") == "none" {
+	switch q.Get("assignee") {
+	case "none":
 		f.Unassigned = true
-	} else {
+	case "me":
+		f.AssigneeID = p.UserID
+	default:
 		readID("assignee", &f.AssigneeID)
 	}
 	readID("customer", &f.CustomerID)
 	readID("service", &f.ServiceID)
+	if f.Query = q.Get("q"); f.Query != "" {
+		f.Sort = "-number"
+	}
 	switch s := q.Get("sort"); s {
 	case "":
 	case "-created_at", "created_at", "-updated_at", "updated_at":
-		f.Sort = s
+		if f.Query == "" {
+			f.Sort = s
+		}
 	default:
 		bad = append(bad, "sort")
 	}

@@ -13,6 +13,7 @@ import (
 	"steward/internal/cmdb"
 	"steward/internal/httpx"
 	"steward/internal/incident"
+	"steward/internal/record"
 	"steward/internal/request"
 	"steward/internal/sla"
 	"steward/internal/store"
@@ -25,17 +26,20 @@ type Web struct {
 	SLA          *sla.Service     // shared with the timer engine; one is made when nil
 	Requests     *request.Service // shared, with the SLA engine as its observer
 	CMDB         *cmdb.Service    // shared; holds the impact graph
+	Records      *record.Kernel   // what every ticket-like kind shares
 	Log          *slog.Logger
 	CookieSecure string // auto, always or never
 
-	views  *views
-	origin *http.CrossOriginProtection
+	views       *views
+	origin      *http.CrossOriginProtection
+	recordShows map[string]recordShow // each kind's page, for the shared panels' failed forms
 }
 
 // Register adds every page to mux and records it in routes.
 func (wb *Web) Register(mux *http.ServeMux, routes *[]httpx.Route) {
 	wb.views = mustLoadViews()
 	wb.origin = http.NewCrossOriginProtection()
+	wb.recordShows = map[string]recordShow{}
 	rt := httpx.NewRouter(mux, wb.authenticate, wb.deny, routes)
 
 	rt.Handle("GET /static/{file}", auth.Public, serveStatic)
@@ -51,6 +55,9 @@ func (wb *Web) Register(mux *http.ServeMux, routes *[]httpx.Route) {
 	wb.registerRequests(rt)
 	wb.registerSLA(rt)
 	wb.registerCMDB(rt)
+	wb.registerRecords(rt)
+	wb.registerJobs(rt)
+	wb.registerQueueTools(rt)
 	rt.Handle("GET /tokens", auth.TokenOwn, wb.tokens)
 	wb.post(rt, "POST /tokens", auth.TokenOwn, wb.createToken)
 	wb.post(rt, "POST /tokens/{id}/revoke", auth.TokenOwn, wb.revokeToken)

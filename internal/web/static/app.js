@@ -95,6 +95,12 @@
           if (link) { window.location.href = link.href; e.preventDefault(); }
         }
         break;
+      case "x":
+        all = rows();
+        var at = selected(all);
+        var box = at >= 0 && all[at].querySelector('input[name="refs"]');
+        if (box) { box.checked = !box.checked; e.preventDefault(); }
+        break;
       case "g":
         pendingG = true;
         setTimeout(function () { pendingG = false; }, 1200);
@@ -105,7 +111,7 @@
   // Clicking a row (not a control in it) opens it, like the title link.
   document.addEventListener("click", function (e) {
     var row = e.target.closest && e.target.closest("tr[data-row]");
-    if (!row || e.target.closest("a, button, input, select, label")) return;
+    if (!row || e.target.closest("a, button, input, select, label, .c-pick")) return;
     var link = row.querySelector("[data-open]");
     if (link) window.location.href = link.href;
   });
@@ -215,5 +221,22 @@
   });
   document.addEventListener('keydown', function (e) {
     if (e.key === 'Escape') { menus.forEach(function (m) { m.open = false; }); }
+  });
+})();
+
+// bulk edits: the header box ticks every row of the page; a click on a
+// row's cell around its box ticks it too.
+(function () {
+  document.querySelectorAll('[data-pick-all]').forEach(function (all) {
+    var form = all.closest('form');
+    all.addEventListener('change', function () {
+      form.querySelectorAll('input[name="refs"]').forEach(function (b) { b.checked = all.checked; });
+    });
+  });
+  document.addEventListener('click', function (e) {
+    var cell = e.target.closest && e.target.closest('td.c-pick');
+    if (!cell || e.target.tagName === 'INPUT') { return; }
+    var box = cell.querySelector('input');
+    if (box) { box.checked = !box.checked; }
   });
 })();
