@@ -60,11 +60,13 @@ func SQLite(t testing.TB) Engine {
 func PostgresURL() string { return os.Getenv("STEWARD_TEST_POSTGRES_URL") }
 
 // Postgres opens a migrated database in a fresh schema, or reports false
-// when STEWARD_TEST_POSTGRES_URL is not set.
+// when STEWARD_TEST_POSTGRES_URL is not set. It says so in the test log, so
+// a run that meant to cover PostgreSQL but lost the variable shows it.
 func Postgres(t testing.TB) (Engine, bool) {
 	t.Helper()
 	base := PostgresURL()
 	if base == "" {
+		t.Log("PostgreSQL not tested: STEWARD_TEST_POSTGRES_URL is unset")
 		return Engine{}, false
 	}
 	u, err := FreshSchema(t, base)
@@ -108,4 +110,16 @@ func FreshSchema(t testing.TB, base string) (string, error) {
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
 	return u.String(), nil
+}
+
+// Count runs a query returning one integer, such as SELECT COUNT(*), and
+// fails the test if it cannot be read: an unread count is zero, and many
+// assertions would pass on that zero.
+func Count(t testing.TB, db *store.DB, q string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := db.QueryRow(context.Background(), q, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	return n
 }
