@@ -25,15 +25,13 @@ type API struct {
 	DB        *store.DB
 	Incidents *incident.Service
 	Log       *slog.Logger
-	// SLA is shared with the timer engine for its calendar cache; Register
-	// makes one when it is nil.
-	SLA *sla.Service
-	// Requests is the shared request service (its Observer runs the SLA
-	// timers); Register makes one when it is nil.
+	// The services below are the node's own, shared with its observers
+	// and workers: the SLA service with the timer engine's calendar cache,
+	// the request service with the SLA engine as its observer, the CMDB
+	// with the impact graph. Register never builds a second one.
+	SLA      *sla.Service
 	Requests *request.Service
-	// CMDB is the shared configuration management service (it holds the
-	// impact graph); Register makes one when it is nil.
-	CMDB *cmdb.Service
+	CMDB     *cmdb.Service
 	// Records is the machinery every ticket-like kind shares (attachments,
 	// links, bulk edits, saved filters, search), over the declared kinds.
 	Records *record.Kernel

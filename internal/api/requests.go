@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"steward/internal/auth"
 	"steward/internal/domainerr"
@@ -25,21 +24,9 @@ type requestAPI struct {
 	svc *request.Service
 }
 
-// requestService is the request service behind these routes. Fulfilled
-// requests close after the same delay as resolved incidents.
-func (a *API) requestService() *request.Service {
-	if a.Requests != nil {
-		return a.Requests
-	}
-	var after time.Duration
-	if a.Incidents != nil {
-		after = a.Incidents.AutoCloseAfter
-	}
-	return request.NewService(a.DB, after)
-}
 
 func (a *API) registerRequests(rt *httpx.Router) {
-	h := &requestAPI{API: a, svc: a.requestService()}
+	h := &requestAPI{API: a, svc: a.Requests}
 	rt.Handle("GET /api/v1/catalog/items", auth.CatalogRead, h.listItems)
 	rt.Handle("POST /api/v1/catalog/items", auth.CatalogWrite, h.createItem)
 	rt.Handle("GET /api/v1/catalog/items/{id}", auth.CatalogRead, h.getItem)

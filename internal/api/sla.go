@@ -21,9 +21,6 @@ import (
 
 // registerSLA adds business calendars, agreements and SLA definitions.
 func (a *API) registerSLA(rt *httpx.Router) {
-	if a.SLA == nil {
-		a.SLA = sla.NewService(a.DB, a.Log)
-	}
 	rt.Handle("GET /api/v1/calendars", auth.SLARead, a.listCalendars)
 	rt.Handle("POST /api/v1/calendars", auth.SLAWrite, a.createCalendar)
 	rt.Handle("GET /api/v1/calendars/{id}", auth.SLARead, a.withSLAID(a.getCalendar))

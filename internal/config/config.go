@@ -75,7 +75,7 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("--read-conns must be between 1 and 256")
 	}
 	if c.MaxAttachmentMB < 0 || c.MaxAttachmentMB > 2048 {
-		return fmt.Errorf("--max-attachment-mb must be between 1 and 2048")
+		return fmt.Errorf("--max-attachment-mb must be between 1 and 2048 (0 keeps the default of 25)")
 	}
 	if c.JobInterval < 0 {
 		return fmt.Errorf("--job-interval must not be negative")

@@ -25,10 +25,11 @@ func (s *Service) Kind() *record.Kind {
 		Read: auth.IncidentRead, Update: auth.IncidentUpdate, Comment: auth.IncidentComment,
 		Load:         s.summary,
 		Note:         note,
-		Entry:        entry,
+		Entry:        record.JournalEntry("incident_journal", "incident_id"),
 		Search:       s.search,
 		Patch:        s.patch,
 		FilterFields: FilterFields,
+		Machine:      &Machine,
 	}
 }
 
@@ -57,21 +58,6 @@ func note(ctx context.Context, tx *store.Tx, p *auth.Principal, id int64, field,
 		return appendJournal(ctx, tx, id, p, "work_note", field+" added: "+new, nil, now)
 	}
 	return appendJournal(ctx, tx, id, p, "change", "", []Change{{Field: field, Old: old, New: new}}, now)
-}
-
-func entry(ctx context.Context, q store.Querier, id, entryID int64) (bool, error) {
-	var kind string
-	err := store.ScanErr(q.QueryRow(ctx, "SELECT kind FROM incident_journal WHERE id = ? AND incident_id = ?", entryID, id).Scan(&kind))
-	if err != nil {
-		return false, err
-	}
-	switch kind {
-	case "comment":
-		return true, nil
-	case "work_note":
-		return false, nil
-	}
-	return false, store.ErrNotFound
 }
 
 func (s *Service) search(ctx context.Context, p *auth.Principal, words string, limit int) ([]record.Summary, error) {
@@ -114,4 +100,13 @@ func (s *Service) byNumber(ctx context.Context, p *auth.Principal, id int64) (Pa
 		return Page{}, err
 	}
 	return Page{Items: []Incident{inc}}, nil
+}
+
+// Count counts the incidents p may see that match f, up to limit.
+func (s *Service) Count(ctx context.Context, p *auth.Principal, f Filter, limit int) (int, error) {
+	if !p.Can(auth.IncidentRead) {
+		return 0, domainerr.ErrForbidden
+	}
+	where, args := s.where(p, f, "updated_at")
+	return record.CountUpTo(ctx, s.DB, "incidents i", where, args, limit)
 }

@@ -1,10 +1,13 @@
 package incident_test
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"testing"
 	"time"
 
@@ -173,6 +176,95 @@ func TestImportedCommentsAreSearchable(t *testing.T) {
 			if err != nil || len(page.Items) != want {
 				t.Errorf("q=%s: %d results (%v), want %d", q, len(page.Items), err, want)
 			}
+		}
+	})
+}
+
+// The unassigned queue of one group lists exactly the open incidents of
+// that group nobody has picked up, in the order asked for, over pages:
+// whichever index serves it, incidents assigned, closed, resolved or in
+// another group never show, and a touched incident moves up.
+func TestUnassignedGroupQueue(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		ctx := context.Background()
+		w := newWorld(t, e)
+		mk := func(title string, group int64, level incident.Level) int64 {
+			return w.create(t, w.agent, incident.NewIncident{Title: title, Impact: level, Urgency: level, GroupID: &group}).ID
+		}
+		levels := []incident.Level{incident.High, incident.Medium, incident.Low}
+		var waiting []int64
+		for i := 0; i < 11; i++ {
+			waiting = append(waiting, mk(fmt.Sprintf("Waiting %d", i), w.group, levels[i%3]))
+			mk(fmt.Sprintf("Other group %d", i), w.group2, levels[i%3])
+			if i%3 == 0 {
+				id := mk(fmt.Sprintf("Picked up %d", i), w.group, levels[i%3])
+				w.update(t, w.agent, id, incident.Patch{AssigneeID: patch.Of(w.agent.UserID), State: ptr(incident.InProgress)})
+			}
+		}
+		// Resolved without anyone assigned: no longer waiting.
+		w.update(t, w.agent, waiting[4], incident.Patch{State: ptr(incident.Resolved), ResolutionCode: ptr("duplicate"), ResolutionNotes: ptr("Same as the first report.")})
+		// On hold is still open and still nobody's.
+		w.update(t, w.agent, waiting[7], incident.Patch{State: ptr(incident.OnHold), HoldReason: ptr("awaiting_requester")})
+		// Touching the oldest ones moves them to the top by last update.
+		w.update(t, w.agent, waiting[1], incident.Patch{Title: ptr("Waiting 1, more detail")})
+		w.update(t, w.agent, waiting[0], incident.Patch{Title: ptr("Waiting 0, more detail")})
+
+		var want []incident.Incident
+		for _, id := range waiting {
+			inc, err := w.svc.Get(ctx, w.agent, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if inc.State.Open() {
+				want = append(want, inc)
+			}
+		}
+		orders := map[string]func(a, b incident.Incident) int{
+			"-updated_at": func(a, b incident.Incident) int {
+				return cmp.Or(b.UpdatedAt.Compare(a.UpdatedAt), cmp.Compare(b.ID, a.ID))
+			},
+			"updated_at": func(a, b incident.Incident) int {
+				return cmp.Or(a.UpdatedAt.Compare(b.UpdatedAt), cmp.Compare(a.ID, b.ID))
+			},
+			"-created_at": func(a, b incident.Incident) int {
+				return cmp.Or(b.CreatedAt.Compare(a.CreatedAt), cmp.Compare(b.ID, a.ID))
+			},
+			"priority": func(a, b incident.Incident) int {
+				return cmp.Or(cmp.Compare(a.Priority, b.Priority), cmp.Compare(a.ID, b.ID))
+			},
+		}
+		for sort, order := range orders {
+			slices.SortFunc(want, order)
+			var got []int64
+			f := incident.Filter{States: incident.OpenStates, Unassigned: true, GroupIDs: []int64{w.group}, Sort: sort, Limit: 3}
+			for pages := 0; ; pages++ {
+				if pages > len(want) {
+					t.Fatalf("%s: the pages do not end", sort)
+				}
+				page, err := w.svc.List(ctx, w.agent, f)
+				if err != nil {
+					t.Fatalf("%s: %v", sort, err)
+				}
+				for _, inc := range page.Items {
+					got = append(got, inc.ID)
+				}
+				if page.NextCursor == "" {
+					break
+				}
+				f.Cursor = page.NextCursor
+			}
+			var ids []int64
+			for _, inc := range want {
+				ids = append(ids, inc.ID)
+			}
+			if !slices.Equal(got, ids) {
+				t.Errorf("%s: got %v, want %v", sort, got, ids)
+			}
+		}
+		// The check above means something only if touching reordered them.
+		slices.SortFunc(want, orders["-updated_at"])
+		if len(want) != 10 || want[0].ID != waiting[0] || want[1].ID != waiting[1] {
+			t.Errorf("%d waiting, first %s and %s: the setup did not do what the test expects", len(want), want[0].Number, want[1].Number)
 		}
 	})
 }

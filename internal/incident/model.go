@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"steward/internal/record"
 )
 
 // Level is an impact or urgency.
@@ -52,29 +54,39 @@ func (s State) valid() bool {
 }
 
 // Open reports whether work is still owed.
-func (s State) Open() bool { return s == New || s == InProgress || s == OnHold }
+func (s State) Open() bool { return Machine.IsOpen(string(s)) }
 
-// transitions lists the legal moves. Resolved -> in_progress is a reopen.
-var transitions = map[State][]State{
-	New:        {InProgress, OnHold, Resolved},
-	InProgress: {OnHold, Resolved},
-	OnHold:     {InProgress, Resolved},
-	Resolved:   {InProgress, Closed},
-	Closed:     nil,
+var resolving = []string{"resolution_code", "resolution_notes"}
+
+// Machine is an incident's life as a table: which action moves it where,
+// and which fields the move needs. Resolved -> in_progress is a reopen.
+var Machine = record.Machine{
+	States: []string{string(New), string(InProgress), string(OnHold), string(Resolved), string(Closed)},
+	Open:   []string{string(New), string(InProgress), string(OnHold)},
+	Moves: []record.Move{
+		{From: string(New), Action: "start", To: string(InProgress)},
+		{From: string(New), Action: "hold", To: string(OnHold), Requires: []string{"hold_reason"}},
+		{From: string(New), Action: "resolve", To: string(Resolved), Requires: resolving},
+		{From: string(InProgress), Action: "hold", To: string(OnHold), Requires: []string{"hold_reason"}},
+		{From: string(InProgress), Action: "resolve", To: string(Resolved), Requires: resolving},
+		{From: string(OnHold), Action: "resume", To: string(InProgress)},
+		{From: string(OnHold), Action: "resolve", To: string(Resolved), Requires: resolving},
+		{From: string(Resolved), Action: "reopen", To: string(InProgress)},
+		{From: string(Resolved), Action: "close", To: string(Closed)},
+	},
 }
 
 // CanMove reports whether from -> to is a legal transition.
-func CanMove(from, to State) bool {
-	for _, s := range transitions[from] {
-		if s == to {
-			return true
-		}
-	}
-	return false
-}
+func CanMove(from, to State) bool { return Machine.Can(string(from), string(to)) }
 
 // NextStates lists where an incident in s may go.
-func NextStates(s State) []State { return transitions[s] }
+func NextStates(s State) []State {
+	var out []State
+	for _, n := range Machine.Next(string(s)) {
+		out = append(out, State(n))
+	}
+	return out
+}
 
 // HoldReasons are the reasons an incident may wait.
 var HoldReasons = []string{"awaiting_requester", "awaiting_supplier", "awaiting_change"}

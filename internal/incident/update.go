@@ -213,17 +213,7 @@ func transition(cur Incident, next *Incident, pt Patch, v *domainerr.Invalid) {
 	}
 }
 
-func allowedList(s State) string {
-	n := NextStates(s)
-	if len(n) == 0 {
-		return "none, it is final"
-	}
-	parts := make([]string, len(n))
-	for i, x := range n {
-		parts[i] = string(x)
-	}
-	return strings.Join(parts, ", ")
-}
+func allowedList(s State) string { return Machine.Allowed(string(s)) }
 
 // stamp sets the timestamps and counters a transition implies.
 func stamp(cur, next *Incident, now time.Time) {

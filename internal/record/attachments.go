@@ -126,7 +126,7 @@ func (a *Attachments) Add(ctx context.Context, p *auth.Principal, k *Kind, id in
 		if err := writeChunks(ctx, tx, att.ID, tmp); err != nil {
 			return err
 		}
-		note := fmt.Sprintf("%s (%s, sha256 %s)", att.Filename, byteSize(att.Size), att.SHA256)
+		note := fmt.Sprintf("%s (%s, sha256 %s)", att.Filename, ByteSize(att.Size), att.SHA256)
 		if err := k.Note(ctx, tx, p, id, "attachment", "", note, !att.Internal); err != nil {
 			return err
 		}
@@ -211,7 +211,8 @@ func cleanFilename(name string) string {
 	return name
 }
 
-func byteSize(n int64) string {
+// ByteSize is a file size people read: 512 bytes, 14.2 KB, 3.1 MB.
+func ByteSize(n int64) string {
 	switch {
 	case n >= 1<<20:
 		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))

@@ -52,6 +52,8 @@ type Kind struct {
 	// FilterFields are the query parameters the kind's list accepts; a
 	// saved filter may use only these.
 	FilterFields []string
+	// Machine is the kind's life as a table of states and moves.
+	Machine *Machine
 }
 
 // Number formats id as the kind's record number.
@@ -159,4 +161,35 @@ func (ks *Kinds) Find(ctx context.Context, q store.Querier, p *auth.Principal, n
 	}
 	s, err := k.Load(ctx, q, p, id)
 	return k, s, err
+}
+
+// JournalEntry is the Entry of a kind whose journal is table, with the
+// record in column col and kinds "comment" (public) and "work_note".
+func JournalEntry(table, col string) func(ctx context.Context, q store.Querier, id, entryID int64) (bool, error) {
+	query := "SELECT kind FROM " + table + " WHERE id = ? AND " + col + " = ?"
+	return func(ctx context.Context, q store.Querier, id, entryID int64) (bool, error) {
+		var kind string
+		if err := store.ScanErr(q.QueryRow(ctx, query, entryID, id).Scan(&kind)); err != nil {
+			return false, err
+		}
+		switch kind {
+		case "comment":
+			return true, nil
+		case "work_note":
+			return false, nil
+		}
+		return false, store.ErrNotFound
+	}
+}
+
+// CountUpTo counts the rows of from that match where, stopping at limit:
+// a queue's tab shows "999+" rather than walk a whole table for its number.
+func CountUpTo(ctx context.Context, q store.Querier, from string, where []string, args []any, limit int) (int, error) {
+	query := "SELECT 1 FROM " + from
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	var n int
+	err := q.QueryRow(ctx, "SELECT COUNT(*) FROM ("+query+" LIMIT ?) x", append(args, limit)...).Scan(&n)
+	return n, err
 }

@@ -3,6 +3,7 @@ package request
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"steward/internal/auth"
@@ -25,10 +26,11 @@ func (s *Service) Kind() *record.Kind {
 		Read: auth.RequestRead, Update: auth.RequestUpdate, Comment: auth.RequestComment,
 		Load:         s.summary,
 		Note:         note,
-		Entry:        entry,
+		Entry:        record.JournalEntry("request_journal", "request_id"),
 		Search:       s.search,
 		Patch:        s.patch,
 		FilterFields: FilterFields,
+		Machine:      &Machine,
 	}
 }
 
@@ -61,21 +63,6 @@ func note(ctx context.Context, tx *store.Tx, p *auth.Principal, id int64, field,
 	return appendJournal(ctx, tx, id, p, "change", "", []Change{{Field: field, Old: old, New: new}}, now)
 }
 
-func entry(ctx context.Context, q store.Querier, id, entryID int64) (bool, error) {
-	var kind string
-	err := store.ScanErr(q.QueryRow(ctx, "SELECT kind FROM request_journal WHERE id = ? AND request_id = ?", entryID, id).Scan(&kind))
-	if err != nil {
-		return false, err
-	}
-	switch kind {
-	case "comment":
-		return true, nil
-	case "work_note":
-		return false, nil
-	}
-	return false, store.ErrNotFound
-}
-
 func (s *Service) search(ctx context.Context, p *auth.Principal, words string, limit int) ([]record.Summary, error) {
 	page, err := s.List(ctx, p, Filter{Query: words, Limit: min(limit, MaxLimit)})
 	var inv *domainerr.Invalid
@@ -99,4 +86,17 @@ func (s *Service) patch(ctx context.Context, tx *store.Tx, p *auth.Principal, id
 		return err
 	}
 	return s.update(ctx, tx, p, id, pt, 0)
+}
+
+// Count counts the requests p may see that match f, up to limit.
+func (s *Service) Count(ctx context.Context, p *auth.Principal, f Filter, limit int) (int, error) {
+	if !p.Can(auth.RequestRead) {
+		return 0, domainerr.ErrForbidden
+	}
+	where, args := s.where(p, f, false)
+	for i := range where {
+		// A count keeps no order, so every filter may use its index.
+		where[i] = strings.ReplaceAll(where[i], "+r.", "r.")
+	}
+	return record.CountUpTo(ctx, s.DB, "requests r", where, args, limit)
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"steward/internal/incident"
+	"steward/internal/record"
 )
 
 // Priority is P1 (most urgent) to P5, as for incidents, so that service
@@ -58,36 +59,43 @@ func (s State) Valid() bool {
 }
 
 // Open reports whether something is still owed to the requester.
-func (s State) Open() bool { return s == Submitted || s == AwaitingApproval || s == InFulfilment }
+func (s State) Open() bool { return Machine.IsOpen(string(s)) }
 
 // Final reports whether the request can no longer change.
-func (s State) Final() bool { return s == Closed || s == Rejected || s == Cancelled }
+func (s State) Final() bool { return Machine.Final(string(s)) }
 
-// transitions lists the legal moves. Fulfilled -> in_fulfilment is a
-// reopen. Moves out of awaiting_approval other than cancelling are made
-// by the approvals themselves, never by hand.
-var transitions = map[State][]State{
-	Submitted:        {AwaitingApproval, InFulfilment, Cancelled},
-	AwaitingApproval: {InFulfilment, Rejected, Cancelled},
-	InFulfilment:     {Fulfilled, Cancelled},
-	Fulfilled:        {InFulfilment, Closed},
-	Closed:           nil,
-	Rejected:         nil,
-	Cancelled:        nil,
+// Machine is a request's life as a table. Fulfilled -> in_fulfilment is
+// a reopen. The approvals alone move a request into and out of
+// awaiting_approval (but anyone entitled may cancel it there).
+var Machine = record.Machine{
+	States: []string{string(Submitted), string(AwaitingApproval), string(InFulfilment), string(Fulfilled),
+		string(Closed), string(Rejected), string(Cancelled)},
+	Open: []string{string(Submitted), string(AwaitingApproval), string(InFulfilment)},
+	Moves: []record.Move{
+		{From: string(Submitted), Action: "await_approval", To: string(AwaitingApproval), By: "system"},
+		{From: string(Submitted), Action: "start", To: string(InFulfilment)},
+		{From: string(Submitted), Action: "cancel", To: string(Cancelled)},
+		{From: string(AwaitingApproval), Action: "approve", To: string(InFulfilment), By: "system"},
+		{From: string(AwaitingApproval), Action: "reject", To: string(Rejected), By: "system"},
+		{From: string(AwaitingApproval), Action: "cancel", To: string(Cancelled)},
+		{From: string(InFulfilment), Action: "fulfil", To: string(Fulfilled)},
+		{From: string(InFulfilment), Action: "cancel", To: string(Cancelled)},
+		{From: string(Fulfilled), Action: "reopen", To: string(InFulfilment)},
+		{From: string(Fulfilled), Action: "close", To: string(Closed)},
+	},
 }
 
-// CanMove reports whether from -> to is a legal transition.
-func CanMove(from, to State) bool {
-	for _, s := range transitions[from] {
-		if s == to {
-			return true
-		}
+// CanMove reports whether a person may move a request from -> to.
+func CanMove(from, to State) bool { return Machine.Can(string(from), string(to)) }
+
+// NextStates lists where a person may move a request in s.
+func NextStates(s State) []State {
+	var out []State
+	for _, n := range Machine.Next(string(s)) {
+		out = append(out, State(n))
 	}
-	return false
+	return out
 }
-
-// NextStates lists where a request in s may go.
-func NextStates(s State) []State { return transitions[s] }
 
 // Request is the record.
 type Request struct {

@@ -17,9 +17,6 @@ import (
 // with their relationships and history, the impact analysis and the
 // neighbourhood graph.
 func (wb *Web) registerCMDB(rt *httpx.Router) {
-	if wb.CMDB == nil {
-		wb.CMDB = cmdb.NewService(wb.DB, wb.Log)
-	}
 	rt.Handle("GET /cis", auth.CIRead, wb.listCIs)
 	rt.Handle("GET /cis/new", auth.CIWrite, wb.newCIForm)
 	rt.Handle("GET /cis/export.csv", auth.CIRead, wb.exportCIs)

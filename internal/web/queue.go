@@ -12,6 +12,7 @@ import (
 	"steward/internal/domainerr"
 	"steward/internal/httpx"
 	"steward/internal/incident"
+	"steward/internal/ticket"
 )
 
 // queueTab is one of the fixed queues an agent works from.
@@ -30,12 +31,13 @@ var staffQueues = []queueTab{
 }
 
 type queueView struct {
-	Tabs      []queueTab
+	Tabs      []tabCount
 	View      string
 	Heading   string
 	Q         url.Values // the filter as sent, to refill the controls
 	Items     []incident.Incident
 	NextURL   string
+	PrevURL   string
 	Error     string
 	Empty     string
 	Filtered  bool
@@ -45,7 +47,8 @@ type queueView struct {
 	Staff     bool
 	CanCreate bool
 	Tools     queueTools
-	Self      string // this page's address, to come back to after a bulk edit
+	Self      string            // this page's address, to come back to after a bulk edit
+	SLA       map[int64]slaCell // time to breach per row, for those who read SLAs
 }
 
 var queueParams = []string{"view", "state", "priority", "group", "assignee", "customer", "service", "category", "from", "to", "major", "q", "sort"}
@@ -66,7 +69,18 @@ func (wb *Web) queue(w http.ResponseWriter, r *http.Request) {
 		v.Heading = "Incidents"
 	}
 	if p.IsStaff() {
-		v.Tabs = staffQueues
+		var err error
+		v.Tabs, err = countTabs(staffQueues, func(key string) (int, error) {
+			tf, _, _ := buildFilter(p, url.Values{"view": {key}})
+			if key == "groups" && len(p.GroupIDs) == 0 {
+				return 0, nil
+			}
+			return wb.Incidents.Count(r.Context(), p, tf, maxTabCount)
+		})
+		if err != nil {
+			wb.fail(w, r, err)
+			return
+		}
 		opts, err := wb.formOptions(r, false)
 		if err != nil {
 			wb.fail(w, r, err)
@@ -104,14 +118,17 @@ func (wb *Web) queue(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		v.Items = pg.Items
-		if pg.NextCursor != "" {
-			next := url.Values{}
-			for k, vals := range v.Q {
-				next[k] = vals
+		if p.IsStaff() && p.Can(auth.SLARead) {
+			ids := make([]int64, len(pg.Items))
+			for i, inc := range pg.Items {
+				ids[i] = inc.ID
 			}
-			next.Set("cursor", pg.NextCursor)
-			v.NextURL = "/?" + next.Encode()
+			if v.SLA, err = wb.queueClocks(r.Context(), ticket.Incident, ids); err != nil {
+				wb.fail(w, r, err)
+				return
+			}
 		}
+		v.PrevURL, v.NextURL = pageLinks("/", v.Q, f.Cursor, q.Get("trail"), pg.NextCursor)
 	}
 	if v.Empty == "" && len(v.Items) == 0 && v.Error == "" {
 		v.Empty = "Nothing here."

@@ -3,6 +3,7 @@ package web_test
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -87,6 +88,41 @@ func TestBrowserSavedFiltersAndBulkEdit(t *testing.T) {
 	shots := os.Getenv("STEWARD_SCREENSHOTS")
 	b := openTab(t, bin, s.url, shots)
 	b.login("agent@steward.demo")
+
+	// Pages go forward and back.
+	first := func() string {
+		n, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.querySelector('table.queue tbody tr .c-num a').textContent`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	b.do(chromedp.Navigate(s.url+"/?view=all"), chromedp.WaitVisible(chromedp.CSS("table.queue")))
+	page1 := first()
+	b.do(chromedp.Click(chromedp.CSS(`.pager a[rel="next"]`)), chromedp.WaitVisible(chromedp.CSS(`.pager a[rel="prev"]`)))
+	page2 := first()
+	b.do(chromedp.Click(chromedp.CSS(`.pager a[rel="next"]`)), chromedp.WaitVisible(chromedp.CSS(`.pager a[rel="prev"]`)))
+	b.do(chromedp.Click(chromedp.CSS(`.pager a[rel="prev"]`)), chromedp.WaitVisible(chromedp.CSS("table.queue")))
+	if got := first(); got != page2 || page1 == page2 {
+		t.Fatalf("back from page 3 shows %s first, page 2 began with %s (page 1 with %s)", got, page2, page1)
+	}
+	b.do(chromedp.Click(chromedp.CSS(`.pager a[rel="prev"]`)), chromedp.WaitVisible(chromedp.CSS("table.queue")))
+	if got := first(); got != page1 {
+		t.Fatalf("back to page 1 shows %s first, want %s", got, page1)
+	}
+
+	// A tab's count is the number of rows it lists.
+	b.do(chromedp.Navigate(s.url+"/?view=unassigned"), chromedp.WaitVisible(chromedp.CSS(".tabs")))
+	count := b.text(`.tabs a[aria-current="page"] .tab-count`)
+	listed, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](`document.querySelectorAll('table.queue tbody tr').length`))
+	if err != nil || count != strconv.Itoa(listed) || listed == 0 {
+		t.Fatalf("the Unassigned tab says %q and lists %d rows (%v)", count, listed, err)
+	}
+	// Open incidents under an SLA show their time to breach.
+	b.do(chromedp.Navigate(s.url+"/?view=open"), chromedp.WaitVisible(chromedp.CSS("table.queue")))
+	if clocks := b.text("table.queue"); !strings.Contains(clocks, " left") && !strings.Contains(clocks, "Breached") {
+		t.Fatalf("no time to breach in the open queue: %q", clocks)
+	}
 
 	b.do(chromedp.Navigate(s.url+"/?view=open&priority=P3"), chromedp.WaitVisible(chromedp.CSS("table.queue")),
 		chromedp.Click(chromedp.CSS(".save-filter > summary")),

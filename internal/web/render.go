@@ -18,6 +18,7 @@ import (
 	"steward/internal/httpx"
 	"steward/internal/incident"
 	"steward/internal/notify"
+	"steward/internal/record"
 	"steward/internal/store"
 )
 
@@ -204,7 +205,7 @@ var funcs = template.FuncMap{
 		return false
 	},
 	"initials": initials,
-	"bytes":    byteSize,
+	"bytes":    record.ByteSize,
 	"bizdur":   businessDuration,
 	"inzone":   inZone,
 	"sentence": sentence,
@@ -234,17 +235,6 @@ var funcs = template.FuncMap{
 			{"priority", "Priority, P1 first"}, {"updated_at", "Longest untouched"}}
 	},
 	"roleNote": func(r auth.Role) string { return roleNote(r) },
-}
-
-// byteSize is a file size people read: 512 bytes, 14.2 KB, 3.1 MB.
-func byteSize(n int64) string {
-	switch {
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d bytes", n)
 }
 
 // ago is a short relative time for dense tables; the full instant goes in

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"steward/internal/auth"
 	"steward/internal/domainerr"
@@ -25,21 +24,9 @@ type requestPages struct {
 	svc *request.Service
 }
 
-// requestService is the request service behind these pages. Fulfilled
-// requests close after the same delay as resolved incidents.
-func (wb *Web) requestService() *request.Service {
-	if wb.Requests != nil {
-		return wb.Requests
-	}
-	var after time.Duration
-	if wb.Incidents != nil {
-		after = wb.Incidents.AutoCloseAfter
-	}
-	return request.NewService(wb.DB, after)
-}
 
 func (wb *Web) registerRequests(rt *httpx.Router) {
-	h := &requestPages{Web: wb, svc: wb.requestService()}
+	h := &requestPages{Web: wb, svc: wb.Requests}
 	rt.Handle("GET /catalog", auth.CatalogRead, h.portal)
 	rt.Handle("GET /catalog/items/new", auth.CatalogWrite, h.newItemForm)
 	wb.post(rt, "POST /catalog/items", auth.CatalogWrite, h.createItem)

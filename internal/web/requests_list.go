@@ -11,6 +11,7 @@ import (
 	"steward/internal/domainerr"
 	"steward/internal/httpx"
 	"steward/internal/request"
+	"steward/internal/ticket"
 )
 
 // requestQueues are the fixed lists of the request queue; requesters have
@@ -30,11 +31,12 @@ var requesterQueues = []queueTab{
 }
 
 type requestQueueView struct {
-	Tabs      []queueTab
+	Tabs      []tabCount
 	View      string
 	Q         url.Values
 	Items     []request.Request
 	NextURL   string
+	PrevURL   string
 	Error     string
 	Empty     string
 	Filtered  bool
@@ -44,7 +46,8 @@ type requestQueueView struct {
 	Staff     bool
 	CanCreate bool
 	Tools     queueTools
-	Self      string // this page's address, to come back to after a bulk edit
+	Self      string            // this page's address, to come back to after a bulk edit
+	SLA       map[int64]slaCell // time to breach per row, for those who read SLAs
 }
 
 var requestQueueParams = []string{"view", "state", "priority", "group", "assignee", "customer", "service", "q", "sort"}
@@ -60,9 +63,24 @@ func (h *requestPages) queue(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	f, tab, msg := requestFilter(p, v.Q)
-	v.View, v.Tabs = tab.Key, requesterQueues
+	v.View = tab.Key
+	tabs := requesterQueues
 	if v.Staff {
-		v.Tabs = requestQueues
+		tabs = requestQueues
+	}
+	var err error
+	v.Tabs, err = countTabs(tabs, func(key string) (int, error) {
+		tf, _, _ := requestFilter(p, url.Values{"view": {key}})
+		if key == "groups" && len(p.GroupIDs) == 0 {
+			return 0, nil
+		}
+		return h.svc.Count(r.Context(), p, tf, maxTabCount)
+	})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if v.Staff {
 		opts, err := h.formOptions(r, false)
 		if err != nil {
 			h.fail(w, r, err)
@@ -74,7 +92,6 @@ func (h *requestPages) queue(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	var err error
 	if v.Tools, err = h.tools(r, request.KindName, "/requests", v.Q); err != nil {
 		h.fail(w, r, err)
 		return
@@ -99,14 +116,17 @@ func (h *requestPages) queue(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		v.Items = pg.Items
-		if pg.NextCursor != "" {
-			next := url.Values{}
-			for k, vals := range v.Q {
-				next[k] = vals
+		if p.IsStaff() && p.Can(auth.SLARead) {
+			ids := make([]int64, len(pg.Items))
+			for i, rq := range pg.Items {
+				ids[i] = rq.ID
 			}
-			next.Set("cursor", pg.NextCursor)
-			v.NextURL = "/requests?" + next.Encode()
+			if v.SLA, err = h.queueClocks(r.Context(), ticket.Request, ids); err != nil {
+				h.fail(w, r, err)
+				return
+			}
 		}
+		v.PrevURL, v.NextURL = pageLinks("/requests", v.Q, f.Cursor, q.Get("trail"), pg.NextCursor)
 	}
 	if v.Empty == "" && len(v.Items) == 0 && v.Error == "" {
 		v.Empty = "No requests here."

@@ -19,9 +19,6 @@ import (
 // definitions, and business calendars. Everyone holding sla:read sees
 // them; only sla:write gets forms.
 func (wb *Web) registerSLA(rt *httpx.Router) {
-	if wb.SLA == nil {
-		wb.SLA = sla.NewService(wb.DB, wb.Log)
-	}
 	rt.Handle("GET /agreements", auth.SLARead, wb.listAgreements)
 	rt.Handle("GET /agreements/new", auth.SLAWrite, wb.newAgreementForm)
 	wb.post(rt, "POST /agreements", auth.SLAWrite, wb.createAgreement)

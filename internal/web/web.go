@@ -23,7 +23,7 @@ import (
 type Web struct {
 	DB           *store.DB
 	Incidents    *incident.Service
-	SLA          *sla.Service     // shared with the timer engine; one is made when nil
+	SLA          *sla.Service     // shared with the timer engine
 	Requests     *request.Service // shared, with the SLA engine as its observer
 	CMDB         *cmdb.Service    // shared; holds the impact graph
 	Records      *record.Kernel   // what every ticket-like kind shares
