@@ -411,7 +411,7 @@ func (s *Service) DeleteCI(ctx context.Context, actor audit.Actor, id int64, ifV
 			return domainerr.ErrStale
 		}
 		var n int64
-		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM incident_cis WHERE ci_id = ?", id).Scan(&n); err != nil {
+		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM record_cis WHERE ci_id = ?", id).Scan(&n); err != nil {
 			return err
 		}
 		if n > 0 {

@@ -72,7 +72,7 @@ func (s *Service) LinkIncident(ctx context.Context, actor audit.Actor, incidentI
 			return err
 		}
 		var n int
-		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM incident_cis WHERE incident_id = ? AND ci_id = ?", incidentID, ciID).Scan(&n); err != nil {
+		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM record_cis WHERE kind = 'incident' AND record_id = ? AND ci_id = ?", incidentID, ciID).Scan(&n); err != nil {
 			return err
 		}
 		if n > 0 {
@@ -81,14 +81,14 @@ func (s *Service) LinkIncident(ctx context.Context, actor audit.Actor, incidentI
 		if st == incident.Closed {
 			return domainerr.Conflictf("%s is closed: its CIs can no longer change", incident.FormatNumber(incidentID))
 		}
-		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM incident_cis WHERE incident_id = ?", incidentID).Scan(&n); err != nil {
+		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM record_cis WHERE kind = 'incident' AND record_id = ?", incidentID).Scan(&n); err != nil {
 			return err
 		}
 		if n >= MaxIncidentCIs {
 			return domainerr.Conflictf("%s already has %d CIs linked, the most it can have; link a cluster or service CI instead of its members",
 				incident.FormatNumber(incidentID), n)
 		}
-		if _, err := tx.Exec(ctx, "INSERT INTO incident_cis (incident_id, ci_id, created_at) VALUES (?, ?, ?)",
+		if _, err := tx.Exec(ctx, "INSERT INTO record_cis (kind, record_id, ci_id, created_at) VALUES ('incident', ?, ?, ?)",
 			incidentID, ciID, store.TS(s.now())); err != nil {
 			return err
 		}
@@ -107,7 +107,7 @@ func (s *Service) UnlinkIncident(ctx context.Context, actor audit.Actor, inciden
 			return err
 		}
 		var n int
-		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM incident_cis WHERE incident_id = ? AND ci_id = ?", incidentID, ciID).Scan(&n); err != nil {
+		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM record_cis WHERE kind = 'incident' AND record_id = ? AND ci_id = ?", incidentID, ciID).Scan(&n); err != nil {
 			return err
 		}
 		if n == 0 {
@@ -116,7 +116,7 @@ func (s *Service) UnlinkIncident(ctx context.Context, actor audit.Actor, inciden
 		if st == incident.Closed {
 			return domainerr.Conflictf("%s is closed: its CIs can no longer change", incident.FormatNumber(incidentID))
 		}
-		if _, err := tx.Exec(ctx, "DELETE FROM incident_cis WHERE incident_id = ? AND ci_id = ?", incidentID, ciID); err != nil {
+		if _, err := tx.Exec(ctx, "DELETE FROM record_cis WHERE kind = 'incident' AND record_id = ? AND ci_id = ?", incidentID, ciID); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, actor, "unlink_ci", "incident", incidentID, map[string]any{"ci_id": ciID})
@@ -130,8 +130,8 @@ func (s *Service) IncidentCIs(ctx context.Context, incidentID int64) ([]LinkedCI
 		return nil, err
 	}
 	rows, err := s.DB.Query(ctx, `SELECT c.id, c.name, t.name, c.status, c.service_id, l.created_at
-		FROM incident_cis l JOIN cis c ON c.id = l.ci_id JOIN ci_types t ON t.id = c.type_id
-		WHERE l.incident_id = ? ORDER BY l.created_at, c.id LIMIT ?`, incidentID, MaxIncidentCIs)
+		FROM record_cis l JOIN cis c ON c.id = l.ci_id JOIN ci_types t ON t.id = c.type_id
+		WHERE l.kind = 'incident' AND l.record_id = ? ORDER BY l.created_at, c.id LIMIT ?`, incidentID, MaxIncidentCIs)
 	if err != nil {
 		return nil, err
 	}
@@ -159,14 +159,14 @@ func (s *Service) CIIncidents(ctx context.Context, ciID, before int64, limit int
 	if limit <= 0 || limit > MaxLimit+1 {
 		limit = MaxLimit
 	}
-	q := `SELECT i.id, i.title, i.state, i.priority, l.created_at FROM incident_cis l JOIN incidents i ON i.id = l.incident_id
-		WHERE l.ci_id = ?`
+	q := `SELECT i.id, i.title, i.state, i.priority, l.created_at FROM record_cis l JOIN incidents i ON i.id = l.record_id
+		WHERE l.ci_id = ? AND l.kind = 'incident'`
 	args := []any{ciID}
 	if before > 0 {
-		q += " AND l.incident_id < ?"
+		q += " AND l.record_id < ?"
 		args = append(args, before)
 	}
-	rows, err := s.DB.Query(ctx, q+" ORDER BY l.incident_id DESC LIMIT ?", append(args, limit)...)
+	rows, err := s.DB.Query(ctx, q+" ORDER BY l.record_id DESC LIMIT ?", append(args, limit)...)
 	if err != nil {
 		return nil, err
 	}
@@ -193,7 +193,7 @@ func (s *Service) AffectedServices(ctx context.Context, incidentID int64) ([]Aff
 	if _, err := incidentState(ctx, s.DB, incidentID); err != nil {
 		return nil, err
 	}
-	linked, err := queryIDs(ctx, s.DB, "SELECT ci_id FROM incident_cis WHERE incident_id = ? LIMIT ?", incidentID, MaxIncidentCIs)
+	linked, err := queryIDs(ctx, s.DB, "SELECT ci_id FROM record_cis WHERE kind = 'incident' AND record_id = ? LIMIT ?", incidentID, MaxIncidentCIs)
 	if err != nil || len(linked) == 0 {
 		return []AffectedService{}, err
 	}
