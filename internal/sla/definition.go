@@ -9,6 +9,7 @@ package sla
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -39,23 +40,14 @@ const (
 	Resolution Metric = "resolution"
 )
 
-// Clause is one test on a ticket field: the field's value is (op "in") or
-// is not (op "not_in") one of Values. A condition is a list of clauses
-// that must all hold; an empty condition always holds.
-type Clause struct {
-	Field  string   `json:"field"`
-	Op     string   `json:"op"`
-	Values []string `json:"values"`
-}
-
-// Conditions say when a definition's clock starts, stops, pauses and is
-// cancelled. Nil fields take the metric's defaults (see Defaults).
-type Conditions struct {
-	Start  []Clause `json:"start"`
-	Stop   []Clause `json:"stop"`
-	Pause  []Clause `json:"pause"`
-	Cancel []Clause `json:"cancel"`
-}
+// Clause is one test on a ticket field; Conditions say when a clock
+// starts, stops, pauses and is cancelled. Nil fields of a definition's
+// conditions take the metric's defaults, which each kind declares (see
+// ticket.Measure and Defaults).
+type (
+	Clause     = ticket.Clause
+	Conditions = ticket.Conditions
+)
 
 // Goal is one target; the first goal whose Match holds applies.
 type Goal struct {
@@ -105,13 +97,12 @@ type fieldDomain struct {
 }
 
 var (
-	incidentStates = []string{"new", "in_progress", "on_hold", "resolved", "closed"}
-	requestStates  = []string{"submitted", "awaiting_approval", "in_fulfilment", "fulfilled", "closed", "rejected", "cancelled"}
-	priorities     = []string{"P1", "P2", "P3", "P4", "P5"}
-	yesNo          = []string{"true", "false"}
-	holdReasons    = []string{"", "awaiting_requester", "awaiting_supplier", "awaiting_change"}
+	priorities = []string{"P1", "P2", "P3", "P4", "P5"}
+	yesNo      = []string{"true", "false"}
 )
 
+// fields are what clauses on a kind may test: what every kind has, and
+// what the kind declares of its own.
 func fields(kind ticket.Kind) map[string]fieldDomain {
 	m := map[string]fieldDomain{
 		"priority":    {values: priorities, condition: true},
@@ -121,14 +112,10 @@ func fields(kind ticket.Kind) map[string]fieldDomain {
 		"group_id":    {ids: true},
 		"category":    {},
 	}
-	switch kind {
-	case ticket.Incident:
-		m["state"] = fieldDomain{values: incidentStates, condition: true}
-		m["hold_reason"] = fieldDomain{values: holdReasons, condition: true}
-		m["major"] = fieldDomain{values: yesNo, condition: true}
-	case ticket.Request:
-		m["state"] = fieldDomain{values: requestStates, condition: true}
-		m["item_id"] = fieldDomain{ids: true}
+	if mk, ok := ticket.Measured(kind); ok {
+		for name, f := range mk.Fields {
+			m[name] = fieldDomain{values: f.Values, condition: f.Values != nil, ids: f.IDs}
+		}
 	}
 	return m
 }
@@ -143,24 +130,16 @@ func FieldNames(kind ticket.Kind) []string {
 	return names
 }
 
-// Defaults are the conditions a metric uses when a definition leaves them out.
+// Defaults are the conditions a metric uses when a definition leaves them
+// out, as the kind declares them.
 func Defaults(kind ticket.Kind, m Metric) Conditions {
-	in := func(f string, vs ...string) []Clause { return []Clause{{Field: f, Op: "in", Values: vs}} }
-	notIn := func(f string, vs ...string) []Clause { return []Clause{{Field: f, Op: "not_in", Values: vs}} }
-	switch {
-	case kind == ticket.Incident && m == Response:
-		return Conditions{Start: []Clause{}, Stop: in("responded", "true"), Pause: []Clause{}, Cancel: []Clause{}}
-	case kind == ticket.Incident && m == Resolution:
-		return Conditions{Start: notIn("state", "resolved", "closed"), Stop: in("state", "resolved", "closed"),
-			Pause: in("state", "on_hold"), Cancel: []Clause{}}
-	case kind == ticket.Request && m == Response:
-		return Conditions{Start: notIn("state", "rejected", "cancelled"), Stop: in("responded", "true"),
-			Pause: []Clause{}, Cancel: in("state", "rejected", "cancelled")}
-	default: // request resolution
-		return Conditions{Start: notIn("state", "fulfilled", "closed", "rejected", "cancelled"),
-			Stop: in("state", "fulfilled", "closed"), Pause: in("state", "awaiting_approval"),
-			Cancel: in("state", "rejected", "cancelled")}
+	if mk, ok := ticket.Measured(kind); ok {
+		if c, ok := mk.Defaults[string(m)]; ok {
+			return c
+		}
 	}
+	none := []Clause{}
+	return Conditions{Start: none, Stop: none, Pause: none, Cancel: none}
 }
 
 // ParseTarget reads a goal target: a Go duration ("4h", "1h30m") or a
@@ -253,8 +232,8 @@ func (d *Definition) Normalize() {
 func (d *Definition) Validate() error {
 	v := domainerr.NewInvalid()
 	domainerr.Text(v, "name", d.Name, true, domainerr.MaxName)
-	if d.AppliesTo != ticket.Incident && d.AppliesTo != ticket.Request {
-		v.Add("applies_to", "must be incident or request")
+	if _, ok := ticket.Measured(d.AppliesTo); !ok {
+		v.Add("applies_to", "must be %s", kindList())
 		return v
 	}
 	if d.Metric != Response && d.Metric != Resolution {
@@ -458,27 +437,34 @@ func Values(s *ticket.Snapshot) map[string]string {
 		"group_id":    id(s.GroupID),
 		"category":    s.Category,
 	}
-	switch s.Kind {
-	case ticket.Incident:
-		m["hold_reason"] = s.HoldReason
-		m["major"] = strconv.FormatBool(s.Major)
-	case ticket.Request:
-		m["item_id"] = id(s.ItemID)
+	if mk, ok := ticket.Measured(s.Kind); ok && mk.Extra != nil {
+		for k, v := range mk.Extra(s) {
+			m[k] = v
+		}
 	}
 	return m
 }
 
-// Responded is true once an agent answered publicly or the ticket left its
-// first state(s): for incidents "new", for requests "submitted" and
-// "awaiting_approval".
+// Responded is true once an agent answered publicly or the ticket left
+// the states its kind declares untouched (incidents: new; requests:
+// submitted and awaiting approval).
 func Responded(s *ticket.Snapshot) bool {
 	if s.Responded {
 		return true
 	}
-	switch s.Kind {
-	case ticket.Incident:
-		return s.State != "new"
-	default:
-		return s.State != "submitted" && s.State != "awaiting_approval"
+	mk, ok := ticket.Measured(s.Kind)
+	return ok && !slices.Contains(mk.Untouched, s.State)
+}
+
+// kindList names the measurable kinds for a message: "incident or request".
+func kindList() string {
+	ks := ticket.Kinds()
+	names := make([]string, len(ks))
+	for i, k := range ks {
+		names[i] = string(k)
 	}
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -461,56 +460,37 @@ func (s *Service) recompute(ctx context.Context, tx *store.Tx, where string, arg
 	return len(open), nil
 }
 
-// LoadSnapshot reads a ticket as definitions see it.
+// LoadSnapshot reads a ticket as definitions see it, the way its kind
+// declares.
 func LoadSnapshot(ctx context.Context, q store.Querier, kind ticket.Kind, id int64) (*ticket.Snapshot, error) {
-	s := &ticket.Snapshot{Kind: kind, ID: id}
-	var (
-		prio                               int
-		customer, service, group, assignee *int64
-		responded                          store.Time
-	)
-	var err error
-	switch kind {
-	case ticket.Incident:
-		err = q.QueryRow(ctx, `SELECT title, state, priority, hold_reason, category, customer_id, service_id,
-			group_id, assignee_id, major, first_response_at, reopen_count FROM incidents WHERE id = ?`, id).
-			Scan(&s.Title, &s.State, &prio, &s.HoldReason, &s.Category, &customer, &service, &group, &assignee,
-				&s.Major, &responded, &s.Reopens)
-		s.Number = fmt.Sprintf("INC-%06d", id)
-	case ticket.Request:
-		var item *int64
-		err = q.QueryRow(ctx, `SELECT title, state, priority, customer_id, service_id, item_id, group_id,
-			assignee_id, first_response_at, reopen_count FROM requests WHERE id = ?`, id).
-			Scan(&s.Title, &s.State, &prio, &customer, &service, &item, &group, &assignee, &responded, &s.Reopens)
-		s.ItemID = deref(item)
-		s.Number = fmt.Sprintf("REQ-%06d", id)
-	default:
+	mk, ok := ticket.Measured(kind)
+	if !ok {
 		return nil, fmt.Errorf("unknown ticket kind %q", kind)
 	}
-	if err != nil {
-		return nil, store.ScanErr(err)
-	}
-	s.Priority = "P" + strconv.Itoa(prio)
-	s.CustomerID, s.ServiceID, s.GroupID, s.AssigneeID = deref(customer), deref(service), deref(group), deref(assignee)
-	s.Responded = !responded.IsZero()
-	return s, nil
+	return mk.Load(ctx, q, id)
 }
 
-func deref(p *int64) int64 {
-	if p == nil {
-		return 0
+// ticketTables is what a kind declares about its tables and pages.
+func ticketTables(kind ticket.Kind) (tables struct{ table, journal, fk, prefix, path string }, ok bool) {
+	mk, ok := ticket.Measured(kind)
+	if !ok {
+		return tables, false
 	}
-	return *p
+	tables.table, tables.journal, tables.fk, tables.prefix, tables.path = mk.Table, mk.Journal, mk.JournalFK, mk.Prefix, mk.Path
+	return tables, true
 }
 
-// ticketTables names each kind's table and journal.
-var ticketTables = map[ticket.Kind]struct{ table, journal, fk, prefix, path string }{
-	ticket.Incident: {"incidents", "incident_journal", "incident_id", "INC", "/incidents/"},
-	ticket.Request:  {"requests", "request_journal", "request_id", "REQ", "/requests/"},
+// tablesOf is ticketTables for a kind known to be declared.
+func tablesOf(kind ticket.Kind) struct{ table, journal, fk, prefix, path string } {
+	t, _ := ticketTables(kind)
+	return t
 }
 
 func ticketRef(kind ticket.Kind, id int64) string {
-	return fmt.Sprintf("%s-%06d", ticketTables[kind].prefix, id)
+	if mk, ok := ticket.Measured(kind); ok {
+		return mk.Number(id)
+	}
+	return fmt.Sprintf("%s-%d", kind, id)
 }
 
 func metricLabel(m Metric) string {

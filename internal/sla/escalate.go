@@ -119,7 +119,7 @@ func (s *Service) escalateOne(ctx context.Context, tx *store.Tx, id int64, now t
 
 // raise records one warning or breach where people and integrations see it.
 func (s *Service) raise(ctx context.Context, tx *store.Tx, t *Timer, d *Definition, ev Event, now time.Time) error {
-	tt, ok := ticketTables[t.TicketKind]
+	tt, ok := ticketTables(t.TicketKind)
 	if !ok {
 		return fmt.Errorf("unknown ticket kind %q", t.TicketKind)
 	}

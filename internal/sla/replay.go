@@ -17,7 +17,7 @@ import (
 // measured this way; tickets that change later are measured live.
 // It returns how many tickets it replayed.
 func (s *Service) Backfill(ctx context.Context, kind ticket.Kind) (int, error) {
-	tt := ticketTables[kind]
+	tt := tablesOf(kind)
 	rows, err := s.DB.Query(ctx, `SELECT t.id FROM `+tt.table+` t
 		WHERE NOT EXISTS (SELECT 1 FROM sla_timers x WHERE x.ticket_kind = ? AND x.ticket_id = t.id) ORDER BY t.id`, string(kind))
 	if err != nil {
@@ -52,7 +52,7 @@ type journalStep struct {
 }
 
 func (s *Service) replay(ctx context.Context, tx *store.Tx, kind ticket.Kind, id int64) error {
-	tt := ticketTables[kind]
+	tt := tablesOf(kind)
 	now, err := LoadSnapshot(ctx, tx, kind, id)
 	if err != nil {
 		return err

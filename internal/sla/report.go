@@ -176,7 +176,7 @@ func (s *Service) Report(ctx context.Context, f ReportFilter) (Report, error) {
 			g.row.Breached++
 			ref := ticketRef(kind, tid)
 			g.row.Breaches = append(g.row.Breaches, Breach{TimerID: id, TicketKind: kind, TicketID: tid, Ref: ref,
-				Link: ticketTables[kind].path + ref, Cycle: cycle, TargetSeconds: target, ElapsedSeconds: elapsed,
+				Link: tablesOf(kind).path + ref, Cycle: cycle, TargetSeconds: target, ElapsedSeconds: elapsed,
 				BreachedAt: breached.Time, Open: stopped.IsZero()})
 		} else {
 			g.row.Met++
@@ -273,7 +273,7 @@ func (s *Service) BreachingSoon(ctx context.Context, within time.Duration, kind 
 		if err := t.Evaluate(cals, now); err != nil {
 			return nil, err
 		}
-		tt := ticketTables[t.TicketKind]
+		tt := tablesOf(t.TicketKind)
 		var title string
 		if err := s.DB.QueryRow(ctx, `SELECT title FROM `+tt.table+` WHERE id = ?`, t.TicketID).Scan(&title); err != nil {
 			return nil, store.ScanErr(err)
