@@ -11,6 +11,7 @@ import (
 	"steward/internal/domainerr"
 	"steward/internal/httpx"
 	"steward/internal/notify"
+	"steward/internal/org"
 	"steward/internal/patch"
 	"steward/internal/request"
 	"steward/internal/store"
@@ -23,7 +24,6 @@ type requestAPI struct {
 	*API
 	svc *request.Service
 }
-
 
 func (a *API) registerRequests(rt *httpx.Router) {
 	h := &requestAPI{API: a, svc: a.Requests}
@@ -516,7 +516,7 @@ func (h *requestAPI) getManager(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	m, err := h.svc.GetManager(r.Context(), httpx.Principal(r), id)
+	m, err := org.GetManager(r.Context(), h.DB, httpx.Principal(r), id)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -543,7 +543,7 @@ func (h *requestAPI) putManager(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, domainerr.Field("manager_id", "is required: a user id, or null to remove the manager"))
 		return
 	}
-	m, err := h.svc.SetManager(r.Context(), httpx.Principal(r), id, in.ManagerID.Ptr())
+	m, err := org.SetManager(r.Context(), h.DB, httpx.Principal(r), id, in.ManagerID.Ptr())
 	if err != nil {
 		h.fail(w, r, err)
 		return

@@ -7,6 +7,7 @@ import (
 
 	"steward/internal/api"
 	"steward/internal/notify"
+	"steward/internal/org"
 	"steward/internal/request"
 )
 
@@ -22,7 +23,7 @@ func TestOpenAPIRequestSchemas(t *testing.T) {
 		"RequestApproval":     request.ApprovalRecord{},
 		"PendingApproval":     request.PendingApproval{},
 		"RequestTask":         request.Task{},
-		"Manager":             request.Manager{},
+		"Manager":             org.Manager{},
 		"Notification":        notify.Notification{},
 		"NotificationsMarked": struct {
 			Marked int64 `json:"marked"`

@@ -10,6 +10,7 @@ import (
 	"steward/internal/auth"
 	"steward/internal/domainerr"
 	"steward/internal/notify"
+	"steward/internal/org"
 	"steward/internal/store"
 )
 
@@ -119,7 +120,7 @@ func (s *Service) approversFor(ctx context.Context, item Item, rq requester, v *
 			return nil, nil
 		}
 		sub := domainerr.NewInvalid()
-		if err := checkApprover(ctx, s.DB, "item_id", *a.UserID, sub); err != nil {
+		if err := org.CheckApprover(ctx, s.DB, "item_id", *a.UserID, sub); err != nil {
 			return nil, err
 		}
 		if sub.Has("item_id") {
@@ -130,7 +131,7 @@ func (s *Service) approversFor(ctx context.Context, item Item, rq requester, v *
 		if rq.ID == 0 {
 			return nil, nil
 		}
-		m, err := managerOf(ctx, s.DB, rq.ID)
+		m, err := org.ManagerOf(ctx, s.DB, rq.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -139,7 +140,7 @@ func (s *Service) approversFor(ctx context.Context, item Item, rq requester, v *
 			return nil, nil
 		}
 		sub := domainerr.NewInvalid()
-		if err := checkApprover(ctx, s.DB, "manager", *m, sub); err != nil {
+		if err := org.CheckApprover(ctx, s.DB, "manager", *m, sub); err != nil {
 			return nil, err
 		}
 		if sub.Has("manager") {

@@ -11,6 +11,7 @@ import (
 	"steward/internal/audit"
 	"steward/internal/auth"
 	"steward/internal/domainerr"
+	"steward/internal/org"
 	"steward/internal/patch"
 	"steward/internal/store"
 )
@@ -479,7 +480,7 @@ func (s *Service) checkApproval(ctx context.Context, a *Approval, v *domainerr.I
 			v.Add("approval.user_id", "is required for approval by a named user")
 			return nil
 		}
-		return checkApprover(ctx, s.DB, "approval.user_id", *a.UserID, v)
+		return org.CheckApprover(ctx, s.DB, "approval.user_id", *a.UserID, v)
 	case GroupApproval:
 		if a.GroupID == nil {
 			v.Add("approval.group_id", "is required for approval by a group")
@@ -491,22 +492,6 @@ func (s *Service) checkApproval(ctx context.Context, a *Approval, v *domainerr.I
 }
 
 // checkApprover verifies that a user exists, is active and may decide approvals.
-func checkApprover(ctx context.Context, q store.Querier, field string, id int64, v *domainerr.Invalid) error {
-	var role string
-	var active bool
-	err := store.ScanErr(q.QueryRow(ctx, "SELECT role, active FROM users WHERE id = ?", id).Scan(&role, &active))
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		v.Add(field, "user %d does not exist", id)
-	case err != nil:
-		return err
-	case !active:
-		v.Add(field, "user %d is disabled", id)
-	case !(&auth.Principal{Role: auth.Role(role)}).Can(auth.RequestApprove):
-		v.Add(field, "user %d is an %s and cannot decide approvals", id, role)
-	}
-	return nil
-}
 
 func (s *Service) checkGroup(ctx context.Context, field string, id *int64, v *domainerr.Invalid) error {
 	if id == nil {

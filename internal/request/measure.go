@@ -11,7 +11,9 @@ import (
 
 func init() {
 	in := func(f string, vs ...string) []ticket.Clause { return []ticket.Clause{{Field: f, Op: "in", Values: vs}} }
-	notIn := func(f string, vs ...string) []ticket.Clause { return []ticket.Clause{{Field: f, Op: "not_in", Values: vs}} }
+	notIn := func(f string, vs ...string) []ticket.Clause {
+		return []ticket.Clause{{Field: f, Op: "not_in", Values: vs}}
+	}
 	none := []ticket.Clause{}
 	ticket.Declare(ticket.Measure{
 		Kind: ticket.Request, Prefix: "REQ", Path: "/requests/",

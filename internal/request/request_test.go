@@ -11,6 +11,7 @@ import (
 	"steward/internal/domainerr"
 	"steward/internal/jobs"
 	"steward/internal/notify"
+	"steward/internal/org"
 	"steward/internal/request"
 	"steward/internal/store"
 	"steward/internal/store/storetest"
@@ -166,9 +167,7 @@ func TestFulfilmentInStages(t *testing.T) {
 		if w.notifications("alice") == 0 {
 			t.Error("the requester was not told about fulfilment")
 		}
-		var jobsDue int
-		w.db.QueryRow(ctx, "SELECT COUNT(*) FROM jobs WHERE kind = ?", request.AutoCloseJob).Scan(&jobsDue)
-		if jobsDue != 1 {
+		if jobsDue := storetest.Count(t, w.db, "SELECT COUNT(*) FROM jobs WHERE kind = ?", request.AutoCloseJob); jobsDue != 1 {
 			t.Errorf("%d auto-close jobs, want 1", jobsDue)
 		}
 
@@ -260,13 +259,13 @@ func TestApprovals(t *testing.T) {
 			if f := fields(t, err); !strings.Contains(f["requester_id"], "no manager") {
 				t.Fatalf("no manager: %v", f)
 			}
-			if _, err := w.svc.SetManager(ctx, w.p["admin"], w.p["alice"].UserID, &w.p["alice"].UserID); err == nil {
+			if _, err := org.SetManager(ctx, w.svc.DB, w.p["admin"], w.p["alice"].UserID, &w.p["alice"].UserID); err == nil {
 				t.Fatal("alice manages herself")
 			}
-			if _, err := w.svc.SetManager(ctx, w.p["admin"], w.p["alice"].UserID, &w.p["auditor"].UserID); err == nil {
+			if _, err := org.SetManager(ctx, w.svc.DB, w.p["admin"], w.p["alice"].UserID, &w.p["auditor"].UserID); err == nil {
 				t.Fatal("an auditor became a manager")
 			}
-			m, err := w.svc.SetManager(ctx, w.p["admin"], w.p["alice"].UserID, &w.p["boss"].UserID)
+			m, err := org.SetManager(ctx, w.svc.DB, w.p["admin"], w.p["alice"].UserID, &w.p["boss"].UserID)
 			if err != nil || m.ManagerName != "boss" {
 				t.Fatalf("set manager: %+v %v", m, err)
 			}
@@ -391,9 +390,7 @@ func TestSubmitRules(t *testing.T) {
 		if _, err := w.svc.Submit(ctx, w.p["auditor"], request.NewRequest{ItemID: it.ID}, nil); !errors.Is(err, domainerr.ErrForbidden) {
 			t.Fatalf("auditor submitted: %v", err)
 		}
-		var n int
-		w.db.QueryRow(ctx, "SELECT COUNT(*) FROM requests").Scan(&n)
-		if n != 0 {
+		if n := storetest.Count(t, w.db, "SELECT COUNT(*) FROM requests"); n != 0 {
 			t.Fatalf("%d requests written by refused submissions", n)
 		}
 		r := w.submit("agent", request.NewRequest{ItemID: betaOnly.ID, RequesterID: &w.p["bob"].UserID, Priority: ptr(request.Priority(2)),

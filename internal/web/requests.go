@@ -24,7 +24,6 @@ type requestPages struct {
 	svc *request.Service
 }
 
-
 func (wb *Web) registerRequests(rt *httpx.Router) {
 	h := &requestPages{Web: wb, svc: wb.Requests}
 	rt.Handle("GET /catalog", auth.CatalogRead, h.portal)

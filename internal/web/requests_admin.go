@@ -14,6 +14,7 @@ import (
 	"steward/internal/auth"
 	"steward/internal/domainerr"
 	"steward/internal/httpx"
+	"steward/internal/org"
 	"steward/internal/patch"
 	"steward/internal/request"
 )
@@ -318,7 +319,7 @@ func (h *requestPages) showManagers(w http.ResponseWriter, r *http.Request, stat
 	p := httpx.Principal(r)
 	ctx := r.Context()
 	v := managersView{CanWrite: p.Can(auth.UserWrite), Error: msg}
-	links, err := h.svc.Managers(ctx, p)
+	links, err := org.Managers(ctx, h.DB, p)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -360,7 +361,7 @@ func (h *requestPages) setManager(w http.ResponseWriter, r *http.Request) {
 		h.showManagers(w, r, http.StatusUnprocessableEntity, "That manager is not a valid choice.")
 		return
 	}
-	_, err := h.svc.SetManager(r.Context(), httpx.Principal(r), id, m)
+	_, err := org.SetManager(r.Context(), h.DB, httpx.Principal(r), id, m)
 	var inv *domainerr.Invalid
 	if errors.As(err, &inv) {
 		h.showManagers(w, r, http.StatusUnprocessableEntity, "The manager was not saved: "+invalidText(inv))

@@ -1,4 +1,4 @@
-package request
+package org
 
 import (
 	"context"
@@ -10,15 +10,16 @@ import (
 	"steward/internal/store"
 )
 
-// Manager is who approves a user's requests when an item asks for the
-// manager's approval.
+// Manager is who manages a user: who approves the user's requests when a
+// catalogue item asks for the manager's approval.
 type Manager struct {
 	UserID      int64  `json:"user_id"`
 	ManagerID   *int64 `json:"manager_id"`
 	ManagerName string `json:"manager_name,omitempty"`
 }
 
-func managerOf(ctx context.Context, q store.Querier, userID int64) (*int64, error) {
+// ManagerOf returns the id of userID's manager, nil when none is set.
+func ManagerOf(ctx context.Context, q store.Querier, userID int64) (*int64, error) {
 	var m int64
 	err := store.ScanErr(q.QueryRow(ctx, "SELECT manager_id FROM user_managers WHERE user_id = ?", userID).Scan(&m))
 	if errors.Is(err, store.ErrNotFound) {
@@ -31,16 +32,16 @@ func managerOf(ctx context.Context, q store.Querier, userID int64) (*int64, erro
 }
 
 // GetManager returns a user's manager (ManagerID nil when none is set).
-func (s *Service) GetManager(ctx context.Context, p *auth.Principal, userID int64) (Manager, error) {
+func GetManager(ctx context.Context, q store.Querier, p *auth.Principal, userID int64) (Manager, error) {
 	if !p.Can(auth.UserRead) {
 		return Manager{}, domainerr.ErrForbidden
 	}
-	return getManager(ctx, s.DB, userID)
+	return getManager(ctx, q, userID)
 }
 
 func getManager(ctx context.Context, q store.Querier, userID int64) (Manager, error) {
-	if ok, err := exists(ctx, q, "users", userID); err != nil || !ok {
-		return Manager{}, cmpErr(err, store.ErrNotFound)
+	if err := userExists(ctx, q, userID); err != nil {
+		return Manager{}, err
 	}
 	out := Manager{UserID: userID}
 	var id int64
@@ -59,13 +60,13 @@ func getManager(ctx context.Context, q store.Querier, userID int64) (Manager, er
 
 // SetManager names a user's manager; nil removes it. A manager must be an
 // active user who may decide approvals, and nobody manages themselves.
-func (s *Service) SetManager(ctx context.Context, p *auth.Principal, userID int64, managerID *int64) (Manager, error) {
+func SetManager(ctx context.Context, db *store.DB, p *auth.Principal, userID int64, managerID *int64) (Manager, error) {
 	if !p.Can(auth.UserWrite) {
 		return Manager{}, domainerr.ErrForbidden
 	}
-	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
-		if ok, err := exists(ctx, tx, "users", userID); err != nil || !ok {
-			return cmpErr(err, store.ErrNotFound)
+	err := db.InTx(ctx, func(tx *store.Tx) error {
+		if err := userExists(ctx, tx, userID); err != nil {
+			return err
 		}
 		if managerID == nil {
 			if _, err := tx.Exec(ctx, "DELETE FROM user_managers WHERE user_id = ?", userID); err != nil {
@@ -76,7 +77,7 @@ func (s *Service) SetManager(ctx context.Context, p *auth.Principal, userID int6
 		v := domainerr.NewInvalid()
 		if *managerID == userID {
 			v.Add("manager_id", "nobody manages themselves")
-		} else if err := checkApprover(ctx, tx, "manager_id", *managerID, v); err != nil {
+		} else if err := CheckApprover(ctx, tx, "manager_id", *managerID, v); err != nil {
 			return err
 		}
 		if err := v.Err(); err != nil {
@@ -91,15 +92,15 @@ func (s *Service) SetManager(ctx context.Context, p *auth.Principal, userID int6
 	if err != nil {
 		return Manager{}, err
 	}
-	return getManager(ctx, s.DB, userID)
+	return getManager(ctx, db, userID)
 }
 
 // Managers lists who manages whom, for the administration page.
-func (s *Service) Managers(ctx context.Context, p *auth.Principal) (map[int64]int64, error) {
+func Managers(ctx context.Context, q store.Querier, p *auth.Principal) (map[int64]int64, error) {
 	if !p.Can(auth.UserRead) {
 		return nil, domainerr.ErrForbidden
 	}
-	rows, err := s.DB.Query(ctx, "SELECT user_id, manager_id FROM user_managers ORDER BY user_id LIMIT 10000")
+	rows, err := q.Query(ctx, "SELECT user_id, manager_id FROM user_managers ORDER BY user_id LIMIT 10000")
 	if err != nil {
 		return nil, err
 	}
@@ -113,4 +114,28 @@ func (s *Service) Managers(ctx context.Context, p *auth.Principal) (map[int64]in
 		out[u] = m
 	}
 	return out, rows.Err()
+}
+
+func userExists(ctx context.Context, q store.Querier, id int64) error {
+	var one int
+	return store.ScanErr(q.QueryRow(ctx, "SELECT 1 FROM users WHERE id = ?", id).Scan(&one))
+}
+
+// CheckApprover verifies that user id may decide approvals: an active user
+// whose role holds the permission.
+func CheckApprover(ctx context.Context, q store.Querier, field string, id int64, v *domainerr.Invalid) error {
+	var role string
+	var active bool
+	err := store.ScanErr(q.QueryRow(ctx, "SELECT role, active FROM users WHERE id = ?", id).Scan(&role, &active))
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		v.Add(field, "user %d does not exist", id)
+	case err != nil:
+		return err
+	case !active:
+		v.Add(field, "user %d is disabled", id)
+	case !(&auth.Principal{Role: auth.Role(role)}).Can(auth.RequestApprove):
+		v.Add(field, "user %d is an %s and cannot decide approvals", id, role)
+	}
+	return nil
 }
