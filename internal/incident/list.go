@@ -2,13 +2,10 @@ package incident
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"steward/internal/auth"
 	"steward/internal/domainerr"
@@ -43,35 +40,11 @@ const MaxLimit = 200
 // ends in id, so a page is a walk along it.
 var sortColumns = map[string]string{"created_at": "i.created_at", "updated_at": "i.updated_at", "priority": "i.priority", "number": "i.id"}
 
-// cursor is the keyset position after the last row of a page.
-type cursor struct {
-	Sort string `json:"s"`
-	Val  string `json:"v"`
-	ID   int64  `json:"i"`
-}
-
 // ErrBadCursor is returned for a cursor that was not issued for this sort.
-var ErrBadCursor = domainerr.Field("cursor", "is not a cursor from a previous page of this list")
-
-func encodeCursor(c cursor) string {
-	b, _ := json.Marshal(c)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func decodeCursor(s, sort string) (cursor, error) {
-	var c cursor
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || len(b) > 200 || json.Unmarshal(b, &c) != nil || c.Sort != sort || c.ID <= 0 {
-		return c, ErrBadCursor
-	}
-	return c, nil
-}
+var ErrBadCursor = record.ErrBadCursor
 
 // Page is one page of a list.
-type Page struct {
-	Items      []Incident `json:"items"`
-	NextCursor string     `json:"next_cursor"`
-}
+type Page = record.Page[Incident]
 
 // List returns the incidents p may see that match f, one page at a time.
 //
@@ -134,7 +107,7 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) (Page, 
 		op, dir = "<", "DESC"
 	}
 	if f.Cursor != "" {
-		c, err := decodeCursor(f.Cursor, f.Sort)
+		c, err := record.DecodeCursor(f.Cursor, f.Sort)
 		if err != nil {
 			return Page{}, err
 		}
@@ -180,7 +153,7 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) (Page, 
 	if len(page.Items) > f.Limit {
 		page.Items = page.Items[:f.Limit]
 		last := page.Items[f.Limit-1]
-		c := cursor{Sort: f.Sort, ID: last.ID}
+		c := record.Cursor{Sort: f.Sort, ID: last.ID}
 		switch key {
 		case "created_at":
 			c.Val = store.TS(last.CreatedAt)
@@ -189,7 +162,7 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) (Page, 
 		case "priority":
 			c.Val = strconv.Itoa(int(last.Priority))
 		}
-		page.NextCursor = encodeCursor(c)
+		page.NextCursor = c.Encode()
 	}
 	return page, nil
 }
@@ -346,61 +319,14 @@ func (s *Service) where(p *auth.Principal, f Filter, key string) ([]string, []an
 	return where, args
 }
 
-// term is one search word; prefix when the user ended it with "*".
-type term struct {
-	word   string
-	prefix bool
-}
-
-// searchTerms splits a query into words of letters and digits, at most
-// ten. Everything else separates words and is never passed to the engine.
-func searchTerms(q string) []term {
-	var out []term
-	var cur []rune
-	end := func(prefix bool) {
-		if len(cur) > 0 && len(out) < 10 {
-			out = append(out, term{word: string(cur), prefix: prefix})
-		}
-		cur = cur[:0]
-	}
-	for _, r := range q {
-		switch {
-		case unicode.IsLetter(r) || unicode.IsNumber(r):
-			cur = append(cur, r)
-		case r == '*':
-			end(true)
-		default:
-			end(false)
-		}
-	}
-	end(false)
-	return out
-}
-
-// searchClause builds the engine's full-text condition. Every word must
-// match (as a word, with English stemming: "printers" finds "printer");
-// a word ended with "*" matches as a prefix. Prefixes are opt-in because
-// they cost the index far more than whole words.
+// searchClause builds the engine's full-text condition (see
+// record.FullText: every word must match, with English stemming; a word
+// ended with "*" matches as a prefix, opt-in because prefixes cost the
+// index far more than whole words).
 func (s *Service) searchClause(q string) (clause, arg string, sqliteFTS, ok bool) {
-	terms := searchTerms(q)
-	if len(terms) == 0 {
-		return "", "", false, false
-	}
-	parts := make([]string, len(terms))
+	arg, ok = record.FullText(s.DB.Dialect(), q)
 	if s.DB.Dialect() == store.Postgres {
-		for i, t := range terms {
-			parts[i] = strings.ToLower(t.word)
-			if t.prefix {
-				parts[i] += ":*"
-			}
-		}
-		return "i.search @@ to_tsquery('english', ?)", strings.Join(parts, " & "), false, true
+		return "i.search @@ to_tsquery('english', ?)", arg, false, ok
 	}
-	for i, t := range terms {
-		parts[i] = `"` + t.word + `"`
-		if t.prefix {
-			parts[i] += "*"
-		}
-	}
-	return "incident_fts MATCH ?", strings.Join(parts, " "), true, true
+	return "incident_fts MATCH ?", arg, true, ok
 }

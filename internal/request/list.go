@@ -2,8 +2,6 @@ package request
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -38,34 +36,11 @@ const MaxLimit = 200
 // ending in id, so a page is a walk along it.
 var sortColumns = map[string]string{"created_at": "r.created_at", "updated_at": "r.updated_at", "number": "r.id"}
 
-type cursor struct {
-	Sort string `json:"s"`
-	Val  string `json:"v"`
-	ID   int64  `json:"i"`
-}
-
 // ErrBadCursor is returned for a cursor that was not issued for this sort.
-var ErrBadCursor = domainerr.Field("cursor", "is not a cursor from a previous page of this list")
-
-func encodeCursor(c cursor) string {
-	b, _ := json.Marshal(c)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func decodeCursor(s, sort string) (cursor, error) {
-	var c cursor
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || len(b) > 200 || json.Unmarshal(b, &c) != nil || c.Sort != sort || c.ID <= 0 {
-		return c, ErrBadCursor
-	}
-	return c, nil
-}
+var ErrBadCursor = record.ErrBadCursor
 
 // Page is one page of a list.
-type Page struct {
-	Items      []Request `json:"items"`
-	NextCursor string    `json:"next_cursor"`
-}
+type Page = record.Page[Request]
 
 // List returns the requests p may see that match f, one page at a time,
 // walking an index in page order as incident lists do.
@@ -116,7 +91,7 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) (Page, 
 		op, dir = "<", "DESC"
 	}
 	if f.Cursor != "" {
-		c, err := decodeCursor(f.Cursor, f.Sort)
+		c, err := record.DecodeCursor(f.Cursor, f.Sort)
 		if err != nil {
 			return Page{}, err
 		}
@@ -155,14 +130,14 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) (Page, 
 	if len(page.Items) > f.Limit {
 		page.Items = page.Items[:f.Limit]
 		last := page.Items[f.Limit-1]
-		c := cursor{Sort: f.Sort, ID: last.ID}
+		c := record.Cursor{Sort: f.Sort, ID: last.ID}
 		switch key {
 		case "created_at":
 			c.Val = store.TS(last.CreatedAt)
 		case "updated_at":
 			c.Val = store.TS(last.UpdatedAt)
 		}
-		page.NextCursor = encodeCursor(c)
+		page.NextCursor = c.Encode()
 	}
 	return page, nil
 }
