@@ -173,7 +173,15 @@ func (a *Attachments) spool(body io.Reader, att *Attachment) (*os.File, error) {
 	return tmp, nil
 }
 
+// uploadCacheKiB is the writer's page cache while a file's chunks are
+// written: the file passes through it rather than staying in memory.
+const uploadCacheKiB = 2048
+
 func writeChunks(ctx context.Context, tx *store.Tx, id int64, r io.Reader) error {
+	if err := tx.SetCacheSize(ctx, uploadCacheKiB); err != nil {
+		return err
+	}
+	defer tx.SetCacheSize(ctx, store.WriterCacheKiB)
 	buf := make([]byte, chunkSize)
 	for seq := 0; ; seq++ {
 		n, err := io.ReadFull(r, buf)

@@ -153,6 +153,22 @@ func (db *DB) preparePending(ctx context.Context) {
 	}
 }
 
+// WriterCacheKiB is the SQLite writer's page cache.
+const WriterCacheKiB = 32000
+
+// SetCacheSize sets the SQLite writer's page cache for what follows; a
+// large blob written through a small cache does not stay in memory after
+// the commit. It runs on the transaction's own connection, never through
+// the statement cache: SQLite applies a cache_size when the statement is
+// compiled. PostgreSQL has nothing to set.
+func (t *Tx) SetCacheSize(ctx context.Context, kib int) error {
+	if t.db.dialect != SQLite {
+		return nil
+	}
+	_, err := t.tx.ExecContext(ctx, "PRAGMA cache_size = -"+strconv.Itoa(kib))
+	return err
+}
+
 // DBFile is the name of the SQLite database inside the data folder.
 const DBFile = "steward.db"
 
@@ -182,7 +198,7 @@ func openSQLite(ctx context.Context, opts Options) (*DB, error) {
 	base := "file:" + (&url.URL{Path: path}).EscapedPath() + "?_pragma=busy_timeout(10000)" +
 		"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)" +
 		"&_pragma=temp_store(MEMORY)" // statement journals and sorts stay off disk
-	write, err := sql.Open("sqlite", base+"&_pragma=cache_size(-32000)&_txlock=immediate")
+	write, err := sql.Open("sqlite", base+"&_pragma=cache_size(-"+strconv.Itoa(WriterCacheKiB)+")&_txlock=immediate")
 	if err != nil {
 		return nil, err
 	}
