@@ -165,4 +165,26 @@ func TestBrowserSavedFiltersAndBulkEdit(t *testing.T) {
 	if props := b.text(".props-list"); !strings.Contains(props, "Alex Agent") {
 		t.Fatalf("%s should be assigned to the agent: %q", rows[1], props)
 	}
+
+	// A hidden column stays hidden on the next visit.
+	visible := func() bool {
+		v, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`getComputedStyle(document.querySelector('table.queue th.c-cust')).display !== 'none'`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	b.do(chromedp.Navigate(s.url+"/?view=open"), chromedp.WaitVisible(chromedp.CSS("table.queue")))
+	if !visible() {
+		t.Fatal("the customer column should show at first")
+	}
+	b.do(chromedp.Click(chromedp.CSS("details.columns > summary")),
+		chromedp.Click(chromedp.CSS(`details.columns input[value="c-cust"]`)))
+	if visible() {
+		t.Fatal("unticking Customer should hide the column")
+	}
+	b.do(chromedp.Navigate(s.url+"/?view=all"), chromedp.WaitVisible(chromedp.CSS("table.queue")))
+	if visible() {
+		t.Fatal("the hidden column came back on the next page")
+	}
 }

@@ -240,3 +240,28 @@
     if (box) { box.checked = !box.checked; }
   });
 })();
+
+// column chooser: the columns a person hides stay hidden on this browser.
+(function () {
+  document.querySelectorAll('details[data-columns]').forEach(function (box) {
+    var name = box.getAttribute('data-columns');
+    var table = document.querySelector('table[data-columns-of="' + name + '"]');
+    var key = 'steward.columns.' + name;
+    var hidden = [];
+    try { hidden = JSON.parse(localStorage.getItem(key) || '[]'); } catch (e) { hidden = []; }
+    function apply() {
+      box.querySelectorAll('input').forEach(function (b) {
+        b.checked = hidden.indexOf(b.value) < 0;
+        if (table) { table.classList.toggle('hide-' + b.value, !b.checked); }
+      });
+    }
+    box.hidden = false;
+    apply();
+    box.addEventListener('change', function () {
+      hidden = [];
+      box.querySelectorAll('input').forEach(function (b) { if (!b.checked) { hidden.push(b.value); } });
+      try { localStorage.setItem(key, JSON.stringify(hidden)); } catch (e) { /* private mode: this page only */ }
+      apply();
+    });
+  });
+})();
