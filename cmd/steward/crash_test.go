@@ -122,8 +122,12 @@ func TestKillDuringWritesLosesNothingAcknowledged(t *testing.T) {
 		}
 	}
 	var incidents, fts int
-	db.QueryRow("SELECT COUNT(*) FROM incidents").Scan(&incidents)
-	db.QueryRow("SELECT COUNT(*) FROM incident_fts").Scan(&fts)
+	if err := db.QueryRow("SELECT COUNT(*) FROM incidents").Scan(&incidents); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.QueryRow("SELECT COUNT(*) FROM incident_fts").Scan(&fts); err != nil {
+		t.Fatal(err)
+	}
 	if incidents != fts {
 		t.Fatalf("%d incidents but %d search entries", incidents, fts)
 	}

@@ -27,11 +27,11 @@ type requestAPI struct {
 
 func (a *API) registerRequests(rt *httpx.Router) {
 	h := &requestAPI{API: a, svc: a.Requests}
-	rt.Handle("GET /api/v1/catalog/items", auth.CatalogRead, h.listItems)
-	rt.Handle("POST /api/v1/catalog/items", auth.CatalogWrite, h.createItem)
-	rt.Handle("GET /api/v1/catalog/items/{id}", auth.CatalogRead, h.getItem)
-	rt.Handle("PATCH /api/v1/catalog/items/{id}", auth.CatalogWrite, h.patchItem)
-	rt.Handle("DELETE /api/v1/catalog/items/{id}", auth.CatalogWrite, h.deleteItem)
+	rt.Handle("GET /api/v1/catalog/items", auth.RequestCatalogRead, h.listItems)
+	rt.Handle("POST /api/v1/catalog/items", auth.RequestCatalogWrite, h.createItem)
+	rt.Handle("GET /api/v1/catalog/items/{id}", auth.RequestCatalogRead, h.getItem)
+	rt.Handle("PATCH /api/v1/catalog/items/{id}", auth.RequestCatalogWrite, h.patchItem)
+	rt.Handle("DELETE /api/v1/catalog/items/{id}", auth.RequestCatalogWrite, h.deleteItem)
 
 	rt.Handle("POST /api/v1/requests", auth.RequestCreate, h.createRequest)
 	rt.Handle("GET /api/v1/requests", auth.RequestRead, h.listRequests)

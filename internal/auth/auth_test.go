@@ -77,9 +77,7 @@ func TestAccountsSessionsAndTokens(t *testing.T) {
 			if err != nil || p.UserID != u.ID || p.CSRFToken == "" {
 				t.Fatalf("login: %v %+v", err, p)
 			}
-			var stored int
-			db.QueryRow(ctx, "SELECT COUNT(*) FROM sessions WHERE id_hash = ?", cookie).Scan(&stored)
-			if stored != 0 {
+			if stored := storetest.Count(t, db, "SELECT COUNT(*) FROM sessions WHERE id_hash = ?", cookie); stored != 0 {
 				t.Fatal("the session secret is stored in clear")
 			}
 			if got, err := auth.SessionPrincipal(ctx, db, cookie); err != nil || got.UserID != u.ID {

@@ -59,9 +59,10 @@ const (
 	// see (requesters: live services of their customer); admins edit.
 	ServiceRead  Permission = "service:read"
 	ServiceWrite Permission = "service:write"
-	// Request catalogue items and their forms.
-	CatalogRead  Permission = "catalog:read"
-	CatalogWrite Permission = "catalog:write"
+	// The request catalogue: what can be requested from each service,
+	// with its forms (the service catalogue is service:read/write).
+	RequestCatalogRead  Permission = "request_catalog:read"
+	RequestCatalogWrite Permission = "request_catalog:write"
 	// Service requests (8.6.2).
 	RequestRead     Permission = "request:read"
 	RequestCreate   Permission = "request:create"
@@ -97,22 +98,22 @@ var rolePermissions = map[Role][]Permission{
 	Admin: {IncidentRead, IncidentCreate, IncidentUpdate, IncidentComment, IncidentWorkNote,
 		CustomerRead, CustomerWrite, GroupRead, GroupWrite, UserRead, UserWrite, TokenOwn,
 		AuditRead, SettingsRead, SettingsWrite, MetricsRead,
-		ServiceRead, ServiceWrite, CatalogRead, CatalogWrite,
+		ServiceRead, ServiceWrite, RequestCatalogRead, RequestCatalogWrite,
 		RequestRead, RequestCreate, RequestUpdate, RequestComment, RequestWorkNote, RequestApprove,
 		SLARead, SLAWrite, ReportRead, ActivityRead, NotificationOwn,
 		CIRead, CIWrite, CITypeWrite, FilterShare, JobAdmin},
 	Agent: {IncidentRead, IncidentCreate, IncidentUpdate, IncidentComment, IncidentWorkNote,
 		CustomerRead, GroupRead, UserRead, TokenOwn, SettingsRead,
-		ServiceRead, CatalogRead,
+		ServiceRead, RequestCatalogRead,
 		RequestRead, RequestCreate, RequestUpdate, RequestComment, RequestWorkNote, RequestApprove,
 		SLARead, ReportRead, ActivityRead, NotificationOwn,
 		CIRead, CIWrite, FilterShare},
 	Requester: {IncidentRead, IncidentCreate, IncidentComment, TokenOwn,
-		ServiceRead, CatalogRead, RequestRead, RequestCreate, RequestComment, RequestApprove,
+		ServiceRead, RequestCatalogRead, RequestRead, RequestCreate, RequestComment, RequestApprove,
 		NotificationOwn},
 	Auditor: {IncidentRead, CustomerRead, GroupRead, UserRead, AuditRead, SettingsRead,
 		MetricsRead, TokenOwn,
-		ServiceRead, CatalogRead, RequestRead, SLARead, ReportRead, ActivityRead, NotificationOwn,
+		ServiceRead, RequestCatalogRead, RequestRead, SLARead, ReportRead, ActivityRead, NotificationOwn,
 		CIRead},
 }
 

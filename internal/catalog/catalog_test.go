@@ -168,9 +168,7 @@ func TestValidation(t *testing.T) {
 			t.Errorf("negative cost: %v", f)
 		}
 
-		var n int
-		e.DB.QueryRow(ctx, "SELECT COUNT(*) FROM services").Scan(&n)
-		if n != 1 {
+		if n := storetest.Count(t, e.DB, "SELECT COUNT(*) FROM services"); n != 1 {
 			t.Fatalf("%d services stored, want only the first", n)
 		}
 	})
@@ -436,9 +434,7 @@ func TestDelete(t *testing.T) {
 		if _, err := w.cat.Get(ctx, w.admin, top.ID); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("deleted service still there: %v", err)
 		}
-		var links int
-		e.DB.QueryRow(ctx, "SELECT COUNT(*) FROM service_customers WHERE service_id = ?", top.ID).Scan(&links)
-		if links != 0 {
+		if links := storetest.Count(t, e.DB, "SELECT COUNT(*) FROM service_customers WHERE service_id = ?", top.ID); links != 0 {
 			t.Fatalf("customer links outlive the service")
 		}
 		entries, _ := audit.List(ctx, e.DB, audit.Filter{Entity: "service", EntityID: itoa(top.ID), Limit: 5})

@@ -124,7 +124,9 @@ func openFleet(b *testing.B) *fleetBench {
 		var ids []int64
 		for rows.Next() {
 			var id int64
-			rows.Scan(&id)
+			if err := rows.Scan(&id); err != nil {
+				b.Fatal(err)
+			}
 			ids = append(ids, id)
 		}
 		r := rand.New(rand.NewPCG(3, 4))

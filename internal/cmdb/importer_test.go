@@ -89,10 +89,19 @@ func TestImportUpsertsAndIsIdempotent(t *testing.T) {
 			t.Errorf("identifiers: %d", n)
 		}
 		var siteID int64
-		e.DB.QueryRow(context.Background(), "SELECT id FROM cis WHERE name = 'Lyon plant'").Scan(&siteID)
 		var attrs, red string
-		e.DB.QueryRow(context.Background(), "SELECT attributes FROM cis WHERE name = 'gw one'").Scan(&attrs)
-		e.DB.QueryRow(context.Background(), "SELECT redundancy FROM cis WHERE name = 'Fleet site S-1'").Scan(&red)
+		for _, q := range []struct {
+			sql  string
+			dest any
+		}{
+			{"SELECT id FROM cis WHERE name = 'Lyon plant'", &siteID},
+			{"SELECT attributes FROM cis WHERE name = 'gw one'", &attrs},
+			{"SELECT redundancy FROM cis WHERE name = 'Fleet site S-1'", &red},
+		} {
+			if err := e.DB.QueryRow(context.Background(), q.sql).Scan(q.dest); err != nil {
+				t.Fatalf("%s: %v", q.sql, err)
+			}
+		}
 		if !strings.Contains(attrs, `"site":`) || red != `{"failed_when_down_percent":30}` {
 			t.Errorf("gateway attributes %s, fleet redundancy %s", attrs, red)
 		}

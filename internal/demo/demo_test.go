@@ -69,8 +69,7 @@ func TestDemoCatalogue(t *testing.T) {
 	if err := demo.Seed(ctx, e.DB, svc, 50, nil); err != nil {
 		t.Fatal(err)
 	}
-	var seeded int
-	e.DB.QueryRow(ctx, "SELECT COUNT(*) FROM incidents WHERE service_id IS NOT NULL").Scan(&seeded)
+	seeded := storetest.Count(t, e.DB, "SELECT COUNT(*) FROM incidents WHERE service_id IS NOT NULL")
 	if seeded <= with {
 		t.Fatalf("seeded incidents have no services: %d with a service after seeding", seeded)
 	}

@@ -66,8 +66,7 @@ func TestIncidentLifecycle(t *testing.T) {
 		})
 
 		t.Run("create validation names every bad field and saves nothing", func(t *testing.T) {
-			var before int
-			e.DB.QueryRow(ctx, "SELECT COUNT(*) FROM incidents").Scan(&before)
+			before := storetest.Count(t, e.DB, "SELECT COUNT(*) FROM incidents")
 			missing := int64(99999)
 			_, err := w.svc.Create(ctx, w.agent, incident.NewIncident{
 				Title: "", Impact: "severe", Urgency: "low", Description: strings.Repeat("x", domainerr.MaxText+1),
@@ -82,9 +81,7 @@ func TestIncidentLifecycle(t *testing.T) {
 					t.Errorf("no message for %s: %v", f, inv.Fields)
 				}
 			}
-			var after int
-			e.DB.QueryRow(ctx, "SELECT COUNT(*) FROM incidents").Scan(&after)
-			if after != before {
+			if after := storetest.Count(t, e.DB, "SELECT COUNT(*) FROM incidents"); after != before {
 				t.Fatalf("an invalid incident was saved")
 			}
 		})

@@ -124,26 +124,26 @@ func TestObserverSeesEveryWrite(t *testing.T) {
 		}
 
 		var observed string
-		e.DB.QueryRow(ctx, "SELECT value FROM settings WHERE key = 'observed'").Scan(&observed)
+		if err := e.DB.QueryRow(ctx, "SELECT value FROM settings WHERE key = 'observed'").Scan(&observed); err != nil {
+			t.Fatalf("the observer's own write: %v", err)
+		}
 		if observed != imported.Number+" in_progress" {
 			t.Fatalf("the observer's own write: %q", observed)
 		}
 
 		// An observer that fails undoes the write it was told about.
 		rec.fail = errors.New("timer store unavailable")
-		var before int
-		e.DB.QueryRow(ctx, "SELECT COUNT(*) FROM incidents").Scan(&before)
+		before := storetest.Count(t, e.DB, "SELECT COUNT(*) FROM incidents")
 		if _, err := w.svc.Create(ctx, w.agent, incident.NewIncident{Title: "Lost"}, nil); !errors.Is(err, rec.fail) {
 			t.Fatalf("create with a failing observer: %v", err)
 		}
 		if _, err := w.svc.Update(ctx, w.agent, quiet.ID, incident.Patch{Title: ptr("Renamed")}, 0); !errors.Is(err, rec.fail) {
 			t.Fatalf("update with a failing observer: %v", err)
 		}
-		var after int
-		e.DB.QueryRow(ctx, "SELECT COUNT(*) FROM incidents").Scan(&after)
-		still, _ := w.svc.Get(ctx, w.agent, quiet.ID)
-		if after != before || still.Title != "Printer jam" {
-			t.Fatalf("writes survived a failing observer: %d -> %d incidents, title %q", before, after, still.Title)
+		after := storetest.Count(t, e.DB, "SELECT COUNT(*) FROM incidents")
+		still, err := w.svc.Get(ctx, w.agent, quiet.ID)
+		if err != nil || after != before || still.Title != "Printer jam" {
+			t.Fatalf("writes survived a failing observer: %d -> %d incidents, title %q (%v)", before, after, still.Title, err)
 		}
 	})
 }

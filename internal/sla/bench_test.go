@@ -334,7 +334,6 @@ func BenchmarkIncidentCreateWithTimers(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	var timers int
-	e.DB.QueryRow(ctx, `SELECT count(*) FROM sla_timers`).Scan(&timers)
+	timers := storetest.Count(b, e.DB, `SELECT count(*) FROM sla_timers`)
 	b.ReportMetric(float64(timers)/float64(b.N), "timers/op")
 }

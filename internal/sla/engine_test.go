@@ -167,9 +167,8 @@ func TestEngineStoresTimersAndEscalates(t *testing.T) {
 		if len(acts) != 2 || acts[0].Kind != "sla.warning" || acts[1].Kind != "sla.breach" || acts[1].Ref == "" {
 			t.Fatalf("activity at the due instant: %+v", acts)
 		}
-		var notes, notifications int
-		e.DB.QueryRow(ctx, `SELECT count(*) FROM incident_journal WHERE incident_id = ? AND author_name = 'SLA'`, id).Scan(&notes)
-		e.DB.QueryRow(ctx, `SELECT count(*) FROM notifications WHERE user_id = ?`, w.member).Scan(&notifications)
+		notes := storetest.Count(t, e.DB, `SELECT count(*) FROM incident_journal WHERE incident_id = ? AND author_name = 'SLA'`, id)
+		notifications := storetest.Count(t, e.DB, `SELECT count(*) FROM notifications WHERE user_id = ?`, w.member)
 		if notes != 4 || notifications != 4 {
 			t.Errorf("journal entries %d, notifications %d; want 4 each", notes, notifications)
 		}
@@ -213,7 +212,9 @@ func TestEngineRecomputesOpenTimersOnly(t *testing.T) {
 		ts := w.timers(t, open, bt(t, "2026-11-23 10:00"))
 		wantTime(t, "due_at of the open timer", ts[0].DueAt, "2026-11-24 14:00")
 		var stored store.Time
-		e.DB.QueryRow(ctx, `SELECT due_at FROM sla_timers WHERE id = ?`, ts[0].ID).Scan(&stored)
+		if err := e.DB.QueryRow(ctx, `SELECT due_at FROM sla_timers WHERE id = ?`, ts[0].ID).Scan(&stored); err != nil {
+			t.Fatal(err)
+		}
 		if !stored.Equal(bt(t, "2026-11-24 14:00")) {
 			t.Errorf("stored due_at %s, want Tuesday 14:00 Berlin", stored.Time)
 		}

@@ -46,8 +46,7 @@ func TestSharedTransactionsIsolateFailures(t *testing.T) {
 				t.Errorf("caller %d: %v", i, err)
 			}
 		}
-		var rows int
-		e.DB.QueryRow(ctx, "SELECT COUNT(*) FROM customers").Scan(&rows)
+		rows := storetest.Count(t, e.DB, "SELECT COUNT(*) FROM customers")
 		if failed != 5 || rows != n-5 {
 			t.Fatalf("%d duplicates refused, %d rows committed; want 5 and %d", failed, rows, n-5)
 		}

@@ -156,9 +156,7 @@ func TestStore(t *testing.T) {
 			if !errors.Is(err, boom) {
 				t.Fatalf("got %v", err)
 			}
-			var n int
-			db.QueryRow(ctx, "SELECT COUNT(*) FROM customers WHERE name = ?", "Rolled back").Scan(&n)
-			if n != 0 {
+			if n := storetest.Count(t, db, "SELECT COUNT(*) FROM customers WHERE name = ?", "Rolled back"); n != 0 {
 				t.Fatalf("rolled back row is visible")
 			}
 		})
@@ -186,9 +184,7 @@ func TestStore(t *testing.T) {
 func seedAppendOnly(t *testing.T, db *store.DB) {
 	t.Helper()
 	ctx := context.Background()
-	var n int
-	db.QueryRow(ctx, "SELECT COUNT(*) FROM incident_journal").Scan(&n)
-	if n > 0 {
+	if storetest.Count(t, db, "SELECT COUNT(*) FROM incident_journal") > 0 {
 		return
 	}
 	now := store.TS(time.Now())
@@ -242,7 +238,9 @@ func TestBackupAndRestore(t *testing.T) {
 	}
 	for rows.Next() {
 		var n string
-		rows.Scan(&n)
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
 		names = append(names, n)
 	}
 	rows.Close()

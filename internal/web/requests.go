@@ -26,13 +26,13 @@ type requestPages struct {
 
 func (wb *Web) registerRequests(rt *httpx.Router) {
 	h := &requestPages{Web: wb, svc: wb.Requests}
-	rt.Handle("GET /catalog", auth.CatalogRead, h.portal)
-	rt.Handle("GET /catalog/items/new", auth.CatalogWrite, h.newItemForm)
-	wb.post(rt, "POST /catalog/items", auth.CatalogWrite, h.createItem)
-	rt.Handle("GET /catalog/items/{id}", auth.CatalogRead, h.itemPage)
+	rt.Handle("GET /catalog", auth.RequestCatalogRead, h.portal)
+	rt.Handle("GET /catalog/items/new", auth.RequestCatalogWrite, h.newItemForm)
+	wb.post(rt, "POST /catalog/items", auth.RequestCatalogWrite, h.createItem)
+	rt.Handle("GET /catalog/items/{id}", auth.RequestCatalogRead, h.itemPage)
 	wb.post(rt, "POST /catalog/items/{id}/request", auth.RequestCreate, h.submit)
-	rt.Handle("GET /catalog/items/{id}/edit", auth.CatalogWrite, h.editItemForm)
-	wb.post(rt, "POST /catalog/items/{id}/edit", auth.CatalogWrite, h.updateItem)
+	rt.Handle("GET /catalog/items/{id}/edit", auth.RequestCatalogWrite, h.editItemForm)
+	wb.post(rt, "POST /catalog/items/{id}/edit", auth.RequestCatalogWrite, h.updateItem)
 
 	rt.Handle("GET /requests", auth.RequestRead, h.queue)
 	rt.Handle("GET /requests/{ref}", auth.RequestRead, h.requestPage)

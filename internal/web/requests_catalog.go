@@ -34,7 +34,7 @@ func (h *requestPages) portal(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	v := portalView{CanWrite: p.Can(auth.CatalogWrite), CanRequest: p.Can(auth.RequestCreate), Staff: p.IsStaff()}
+	v := portalView{CanWrite: p.Can(auth.RequestCatalogWrite), CanRequest: p.Can(auth.RequestCreate), Staff: p.IsStaff()}
 	byService := map[int64]int{}
 	for _, it := range items {
 		i, ok := byService[it.ServiceID]
@@ -49,7 +49,7 @@ func (h *requestPages) portal(w http.ResponseWriter, r *http.Request) {
 	for _, s := range v.Services {
 		sort.SliceStable(s.Items, func(i, j int) bool { return strings.ToLower(s.Items[i].Name) < strings.ToLower(s.Items[j].Name) })
 	}
-	h.show(w, r, http.StatusOK, "catalog", page{Title: "Catalog", Active: "catalog", Data: v})
+	h.show(w, r, http.StatusOK, "catalog", page{Title: "Request catalogue", Active: "catalog", Data: v})
 }
 
 // questionView is one question of an item's form as the page renders it.
@@ -99,7 +99,7 @@ func (h *requestPages) loadItem(w http.ResponseWriter, r *http.Request) (request
 // showItem renders an item with its form; f brings back a failed submission.
 func (h *requestPages) showItem(w http.ResponseWriter, r *http.Request, status int, it request.Item, f *fieldErrors) {
 	p := httpx.Principal(r)
-	v := itemView{Item: it, F: f, CanRequest: p.Can(auth.RequestCreate) && it.Active, CanWrite: p.Can(auth.CatalogWrite),
+	v := itemView{Item: it, F: f, CanRequest: p.Can(auth.RequestCreate) && it.Active, CanWrite: p.Can(auth.RequestCatalogWrite),
 		Staff: p.IsStaff(), Rule: ruleText(it.Approval), Prios: []string{"P1", "P2", "P3", "P4", "P5"}}
 	labels := map[string]request.Field{}
 	for _, fl := range it.Form.Fields {

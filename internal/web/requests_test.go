@@ -57,7 +57,9 @@ func TestRequestPagesRender(t *testing.T) {
 	s := requestSite(t)
 	laptop := s.itemID(t, "New laptop")
 	var number string
-	s.app.DB.QueryRow(context.Background(), "SELECT id FROM requests ORDER BY id LIMIT 1").Scan(&number)
+	if err := s.app.DB.QueryRow(context.Background(), "SELECT id FROM requests ORDER BY id LIMIT 1").Scan(&number); err != nil {
+		t.Fatal(err)
+	}
 	number = "REQ-" + strings.Repeat("0", 6-len(number)) + number
 	for _, c := range []struct {
 		role  string
@@ -94,8 +96,10 @@ func TestRequestPagesRender(t *testing.T) {
 			t.Fatal("the requester sees a work note or the desk's controls")
 		}
 		var other string
-		s.app.DB.QueryRow(context.Background(), `SELECT r.id FROM requests r JOIN users u ON u.id = r.requester_id
-			WHERE u.email = 'yuki.tanaka@fabrikam.example' LIMIT 1`).Scan(&other)
+		if err := s.app.DB.QueryRow(context.Background(), `SELECT r.id FROM requests r JOIN users u ON u.id = r.requester_id
+			WHERE u.email = 'yuki.tanaka@fabrikam.example' LIMIT 1`).Scan(&other); err != nil {
+			t.Fatal(err)
+		}
 		if p := s.signedIn("requester").get("/requests/" + other); p.status != http.StatusNotFound {
 			t.Fatalf("another organisation's request: status %d", p.status)
 		}
@@ -194,7 +198,9 @@ func TestCatalogItemEditor(t *testing.T) {
 	s := requestSite(t)
 	admin := s.signedIn("admin")
 	var service string
-	s.app.DB.QueryRow(context.Background(), "SELECT id FROM services WHERE name = 'VPN'").Scan(&service)
+	if err := s.app.DB.QueryRow(context.Background(), "SELECT id FROM services WHERE name = 'VPN'").Scan(&service); err != nil {
+		t.Fatal(err)
+	}
 	base := url.Values{"name": {"Guest Wi-Fi code"}, "service_id": {service}, "active": {"on"}, "approval_rule": {"none"},
 		"task_name_0": {"Issue the code"}, "task_order_0": {"1"}}
 	with := func(k, v string) url.Values {
@@ -254,7 +260,9 @@ func TestManagersAndNotificationsPages(t *testing.T) {
 		t.Fatalf("set manager: %d", p.status)
 	}
 	var m int64
-	s.app.DB.QueryRow(context.Background(), "SELECT manager_id FROM user_managers WHERE user_id = ?", rita).Scan(&m)
+	if err := s.app.DB.QueryRow(context.Background(), "SELECT manager_id FROM user_managers WHERE user_id = ?", rita).Scan(&m); err != nil {
+		t.Fatal(err)
+	}
 	if m != agent {
 		t.Fatalf("manager is %d, want %d", m, agent)
 	}

@@ -110,7 +110,9 @@ func TestCSRF(t *testing.T) {
 	inc := s.incidents(t, 0, false)
 	notes := func() int {
 		var n int
-		s.app.DB.QueryRow(context.Background(), "SELECT COUNT(*) FROM incident_journal WHERE incident_id = ?", inc.ID).Scan(&n)
+		if err := s.app.DB.QueryRow(context.Background(), "SELECT COUNT(*) FROM incident_journal WHERE incident_id = ?", inc.ID).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
 		return n
 	}
 	before := notes()

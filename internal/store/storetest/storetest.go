@@ -36,6 +36,7 @@ func Engines(t testing.TB) []Engine {
 
 // Each runs fn as a subtest on every engine.
 func Each(t *testing.T, fn func(t *testing.T, e Engine)) {
+	t.Helper()
 	for _, e := range Engines(t) {
 		t.Run(e.Name, func(t *testing.T) { fn(t, e) })
 	}
