@@ -529,14 +529,20 @@ func (s *Service) Views(ctx context.Context, kind ticket.Kind, id int64) ([]Time
 		if d := defs.byID[t.DefinitionID]; d != nil {
 			v.Definition = d.Name
 		}
+		// A timer outlives nothing it names (agreements and calendars in
+		// use cannot be deleted), so a missing row is a fault to report.
 		if _, ok := agreements[t.AgreementID]; !ok {
 			var name string
-			_ = s.DB.QueryRow(ctx, `SELECT name FROM agreements WHERE id = ?`, t.AgreementID).Scan(&name)
+			if err := s.DB.QueryRow(ctx, `SELECT name FROM agreements WHERE id = ?`, t.AgreementID).Scan(&name); err != nil {
+				return nil, store.ScanErr(err)
+			}
 			agreements[t.AgreementID] = name
 		}
 		if _, ok := zones[t.CalendarID]; !ok {
 			var zone string
-			_ = s.DB.QueryRow(ctx, `SELECT time_zone FROM calendars WHERE id = ?`, t.CalendarID).Scan(&zone)
+			if err := s.DB.QueryRow(ctx, `SELECT time_zone FROM calendars WHERE id = ?`, t.CalendarID).Scan(&zone); err != nil {
+				return nil, store.ScanErr(err)
+			}
 			zones[t.CalendarID] = zone
 		}
 		v.Agreement, v.TimeZone = agreements[t.AgreementID], zones[t.CalendarID]
