@@ -80,7 +80,10 @@ func New(cfg config.Config, db *store.DB, log *slog.Logger) *App {
 	a.Requests = request.NewService(db, cfg.AutoCloseAfter)
 	a.Requests.Observer = a.SLA
 	a.CMDB = cmdb.NewService(db, log)
-	a.Records = record.NewKernel(db, cfg.MaxAttachmentMB<<20, a.Incidents.Kind(), a.Requests.Kind())
+	kinds, worker := a.wireAreas()
+	a.Records = record.NewKernel(db, cfg.MaxAttachmentMB<<20, kinds...)
+	worker.Interval = cfg.JobInterval
+	a.worker = worker
 	metrics := newMetrics(db)
 
 	mux := http.NewServeMux()
@@ -106,22 +109,6 @@ func New(cfg config.Config, db *store.DB, log *slog.Logger) *App {
 	httpx.SortRoutes(a.Routes)
 
 	a.handler = httpx.SecurityHeaders(metrics.middleware(mux))
-	a.worker = &jobs.Worker{
-		DB: db,
-		Handlers: map[string]jobs.Handler{
-			incident.AutoCloseJob: a.Incidents.AutoClose,
-			sla.EscalateJob:       a.SLA.Escalate,
-			request.AutoCloseJob:  a.Requests.AutoClose,
-			MaintenanceJob:        a.maintain,
-		},
-		// Escalations are due in bursts at the top of the hour; closures
-		// are many small transactions. Each runs several at once per node.
-		Concurrency: map[string]int{incident.AutoCloseJob: 2, request.AutoCloseJob: 2, sla.EscalateJob: 4},
-		// Housekeeping runs once per interval across all nodes.
-		Periodic: []jobs.Periodic{{Kind: MaintenanceJob, Every: 10 * time.Minute}},
-		Interval: cfg.JobInterval,
-		Log:      log,
-	}
 	return a
 }
 

@@ -42,3 +42,33 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Fatal("server still answers after shutdown")
 	}
 }
+
+// A serving node schedules its housekeeping as a periodic job, which runs
+// and books its next occurrence, once across all nodes.
+func TestHousekeepingIsScheduled(t *testing.T) {
+	e := storetest.SQLite(t)
+	cfg := config.Config{DataDir: e.Dir, Addr: "127.0.0.1:0", CookieSecure: "auto", LogLevel: "error", LogFormat: "text", JobInterval: 10 * time.Millisecond}
+	a := app.New(cfg, e.DB, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- a.Serve(ctx, func(addr string) { ready <- addr }) }()
+	<-ready
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		ran := storetest.Count(t, e.DB, "SELECT COUNT(*) FROM jobs WHERE kind = 'maintenance.purge' AND state = 'done'")
+		next := storetest.Count(t, e.DB, "SELECT COUNT(*) FROM jobs WHERE kind = 'maintenance.purge' AND state = 'pending'")
+		if ran >= 1 && next == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("housekeeping: %d runs done, %d pending; want a run and the next one booked", ran, next)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
