@@ -97,3 +97,16 @@ func Kinds() []Kind {
 	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
 	return out
 }
+
+// In is the clause "field is one of values".
+func In(field string, values ...string) []Clause {
+	return []Clause{{Field: field, Op: "in", Values: values}}
+}
+
+// NotIn is the clause "field is none of values".
+func NotIn(field string, values ...string) []Clause {
+	return []Clause{{Field: field, Op: "not_in", Values: values}}
+}
+
+// Always is the empty condition, which always holds.
+func Always() []Clause { return []Clause{} }
