@@ -71,6 +71,7 @@ func TestBrowserFilesLinksAndSearch(t *testing.T) {
 	if links := b.text(".link-list"); !strings.Contains(links, "INC-000001") || !strings.Contains(strings.ToLower(links), "causes") {
 		t.Fatalf("the request's side of the link: %q", links)
 	}
+	b.shot("request-links")
 
 	// Words search every kind.
 	b.do(chromedp.SendKeys(chromedp.CSS("#top-q"), "printer\n"), chromedp.WaitVisible(chromedp.CSS("#search-q")))
