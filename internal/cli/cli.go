@@ -36,7 +36,7 @@ func commands() map[string]command {
 		"audit":   {"check the audit trail: audit verify", auditCmd},
 		"backup":  {"write a consistent copy of the SQLite database: backup --to FILE", backup},
 		"restore": {"replace the SQLite database with a backup: restore --from FILE", restore},
-		"seed":    {"bulk-load incidents for benchmarks: seed --incidents N", seed},
+		"seed":    {"bulk-load incidents for benchmarks: seed --incidents N [--desk]", seed},
 		"bench":   {"load-test a running server over HTTP: bench --token T", bench},
 		"import":  {"import CIs and relationships from CSV or JSON: import cis FILE [--relationships FILE] [--dry-run]", importCmd},
 		"export":  {"export CIs as CSV or JSON: export cis [--type T] [--status S] [--format csv|json] [--out FILE]", exportCmd},

@@ -257,9 +257,11 @@ func restore(ctx context.Context, env Env, args []string) error {
 func seed(ctx context.Context, env Env, args []string) error {
 	var cfg config.Config
 	var n int
+	var deskShaped bool
 	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
 	cfg.Storage(fs)
 	fs.IntVar(&n, "incidents", 10000, "how many incidents to add")
+	fs.BoolVar(&deskShaped, "desk", false, "shape them like a desk's year: 95% closed, 16 groups of uneven size, a few dozen waiting unassigned in each")
 	if err := parse(fs, args, env); err != nil {
 		return err
 	}
@@ -273,7 +275,11 @@ func seed(ctx context.Context, env Env, args []string) error {
 	defer db.Close()
 	svc := incident.NewService(db, 7*24*time.Hour)
 	start := time.Now()
-	err = demo.Seed(ctx, db, svc, n, func(done int) {
+	load := demo.Seed
+	if deskShaped {
+		load = demo.SeedDesk
+	}
+	err = load(ctx, db, svc, n, func(done int) {
 		el := time.Since(start)
 		rate := float64(done) / el.Seconds()
 		eta := time.Duration(float64(n-done)/rate) * time.Second

@@ -15,24 +15,9 @@ import (
 // in batches, calling progress after each batch. It loads the demo
 // organisation first when the database is empty.
 func Seed(ctx context.Context, db *store.DB, svc *incident.Service, n int, progress func(done int)) error {
-	empty, err := Empty(ctx, db)
+	pp, err := seedPeople(ctx, db, svc)
 	if err != nil {
 		return err
-	}
-	if empty {
-		if err := Load(ctx, db, svc); err != nil {
-			return err
-		}
-	}
-	pp := newPeople()
-	if err := pp.loadFrom(ctx, db); err != nil {
-		return err
-	}
-	if err := pp.loadServices(ctx, db); err != nil {
-		return err
-	}
-	if len(pp.agents) == 0 || len(pp.groups) == 0 || len(pp.customers) == 0 {
-		return fmt.Errorf("seeding needs at least one agent, one group and one requester with a customer; start from an empty database")
 	}
 	rng := rand.New(rand.NewPCG(uint64(n), 7))
 	now := time.Now().UTC()
@@ -41,13 +26,45 @@ func Seed(ctx context.Context, db *store.DB, svc *incident.Service, n int, progr
 	span := 365 * 24 * time.Hour
 	step := span / time.Duration(n)
 	start := now.Add(-span)
+	return seedBatches(ctx, db, svc, n, progress, func(k int) (incident.Incident, []incident.Entry) {
+		return pp.incident(rng, now, start.Add(time.Duration(k)*step))
+	})
+}
+
+// seedPeople loads the demo organisation into an empty database and reads
+// the people, groups and services incidents are raised by and for.
+func seedPeople(ctx context.Context, db *store.DB, svc *incident.Service) (*people, error) {
+	empty, err := Empty(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	if empty {
+		if err := Load(ctx, db, svc); err != nil {
+			return nil, err
+		}
+	}
+	pp := newPeople()
+	if err := pp.loadFrom(ctx, db); err != nil {
+		return nil, err
+	}
+	if err := pp.loadServices(ctx, db); err != nil {
+		return nil, err
+	}
+	if len(pp.agents) == 0 || len(pp.groups) == 0 || len(pp.customers) == 0 {
+		return nil, fmt.Errorf("seeding needs at least one agent, one group and one requester with a customer; start from an empty database")
+	}
+	return &pp, nil
+}
+
+// seedBatches imports the n incidents next returns, in order, in
+// transactions of a few thousand, and records the seed in the audit trail.
+func seedBatches(ctx context.Context, db *store.DB, svc *incident.Service, n int, progress func(done int), next func(k int) (incident.Incident, []incident.Entry)) error {
 	const batch = 2000
 	for done := 0; done < n; {
 		size := min(batch, n-done)
 		err := db.InTx(ctx, func(tx *store.Tx) error {
 			for i := 0; i < size; i++ {
-				created := start.Add(time.Duration(done+i) * step)
-				inc, journal := pp.incident(rng, now, created)
+				inc, journal := next(done + i)
 				if err := svc.Import(ctx, tx, &inc, *inc.RequesterID, journal[:1]); err != nil {
 					return err
 				}

@@ -128,12 +128,15 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) (Page, 
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
+	order := fmt.Sprintf("%s %s, i.id %s", col, dir, dir)
 	if key == "number" {
-		q += fmt.Sprintf(" ORDER BY %s %s LIMIT ?", col, dir)
-	} else {
-		q += fmt.Sprintf(" ORDER BY %s %s, i.id %s LIMIT ?", col, dir, dir)
+		order = fmt.Sprintf("%s %s", col, dir)
 	}
-	args = append(args, f.Limit+1)
+	// The page size is part of the statement, not a parameter: PostgreSQL
+	// keeps one plan for a prepared statement only once that plan is as
+	// cheap as planning each run, and it costs an unknown limit as a tenth
+	// of the table, so it would plan every page of a queue afresh.
+	q += fmt.Sprintf(" ORDER BY %s LIMIT %d", order, f.Limit+1)
 	rows, err := s.DB.Query(ctx, q, args...)
 	if err != nil {
 		return Page{}, err
@@ -207,28 +210,51 @@ func isOpenQueue(f Filter) bool {
 }
 
 // queueLead names the filter columns of an open queue ordered by key whose
-// index leads the walk; the others are checked during it. By last update
-// (the queue pages' order) each queue has its own index over open
-// incidents: unassigned in one group, unassigned or one assignee, one
-// group, major, or all open. Ordered otherwise, a queue walks the open
-// incidents in that order, except the unassigned ones: a desk keeps them
-// few, so they are fetched from their index and sorted. A major queue is
-// led by its index's condition, which is not a column.
+// index leads the walk; the others are checked during it. The indexes over
+// all open incidents, one per order, carry the group, assignee, priority
+// and major flag, so a walk checks those in the index and reads only the
+// incidents it shows, and it never passes more than the open incidents.
+// Two queues that are few in a crowd have an index of their own: the
+// unassigned incidents of one group (fetched and sorted when ordered other
+// than by last update), and the major ones by last update, which the
+// index's condition leads (see where).
 func queueLead(f Filter, key string) map[string]bool {
-	one := len(f.GroupIDs) == 1
 	switch {
-	case f.Unassigned && one:
+	case f.Unassigned && len(f.GroupIDs) == 1:
 		return map[string]bool{"i.assignee_id": true, "i.group_id": true}
-	case f.Unassigned:
-		return map[string]bool{"i.assignee_id": true}
-	case key != "updated_at":
-		return nil
-	case f.AssigneeID != 0:
-		return map[string]bool{"i.assignee_id": true}
-	case one:
-		return map[string]bool{"i.group_id": true}
+	case key == "updated_at":
+		return map[string]bool{"i.major": true}
 	}
 	return nil
+}
+
+// anyOf is the values of a filter checked during the walk as one array,
+// for "= ANY(?)" on PostgreSQL. A prepared statement with a plain
+// parameter there is planned afresh on every run whenever the plan for an
+// unknown value looks dearer than the one for the value given (a large
+// group, say), and planning a list costs more than running it; with an
+// array PostgreSQL settles on one plan. It also makes one statement of a
+// filter whatever the number of values.
+func anyOf(vals []any) any {
+	switch vals[0].(type) {
+	case string:
+		out := make([]string, len(vals))
+		for i, v := range vals {
+			out[i] = v.(string)
+		}
+		return out
+	case int:
+		out := make([]int32, len(vals))
+		for i, v := range vals {
+			out[i] = int32(v.(int))
+		}
+		return out
+	}
+	out := make([]int64, len(vals))
+	for i, v := range vals {
+		out[i] = v.(int64)
+	}
+	return out
 }
 
 // where builds the filter for a list ordered by key. Filters on the
@@ -242,13 +268,17 @@ func (s *Service) where(p *auth.Principal, f Filter, key string) ([]string, []an
 	}
 	open := isOpenQueue(f)
 	byIndex := key == "created_at" && f.Query == "" && !open
-	lead := queueLead(f, key)
-	if !open {
-		lead = nil
+	var lead map[string]bool
+	if open {
+		lead = queueLead(f, key)
 	}
 	in := func(col string, vals []any) {
 		if len(vals) == 1 && (byIndex || lead[col]) {
 			add(col+" = ?", vals[0])
+			return
+		}
+		if s.DB.Dialect() == store.Postgres {
+			add(col+" = ANY(?)", anyOf(vals))
 			return
 		}
 		add(s.walked(col)+" IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(vals)), ", ")+")", vals...)
@@ -305,10 +335,12 @@ func (s *Service) where(p *auth.Principal, f Filter, key string) ([]string, []an
 	}
 	switch {
 	case f.Major == nil:
+	case *f.Major && lead["i.major"]:
+		add("i.major") // the condition of the major queue's index
 	case *f.Major:
-		add("i.major") // as the major queue's index states it
+		add(s.walked("i.major"))
 	default:
-		add("NOT i.major")
+		add("NOT " + s.walked("i.major"))
 	}
 	if !f.CreatedAfter.IsZero() {
 		add("i.created_at >= ?", store.TS(f.CreatedAfter))

@@ -261,6 +261,21 @@ func TestUnassignedGroupQueue(t *testing.T) {
 				t.Errorf("%s: got %v, want %v", sort, got, ids)
 			}
 		}
+		// Several groups and several priorities are one filter each.
+		for _, c := range []struct {
+			f    incident.Filter
+			want int
+		}{
+			{incident.Filter{States: incident.OpenStates, Unassigned: true, GroupIDs: []int64{w.group, w.group2}}, 21},
+			{incident.Filter{States: incident.OpenStates, Unassigned: true, GroupIDs: []int64{w.group}, Priorities: []incident.Priority{1, 5}}, 7},
+			{incident.Filter{States: []incident.State{incident.New, incident.OnHold}, Unassigned: true, GroupIDs: []int64{w.group}}, 10},
+		} {
+			c.f.Limit = 100
+			page, err := w.svc.List(ctx, w.agent, c.f)
+			if err != nil || len(page.Items) != c.want {
+				t.Errorf("%+v: %d incidents (%v), want %d", c.f, len(page.Items), err, c.want)
+			}
+		}
 		// The check above means something only if touching reordered them.
 		slices.SortFunc(want, orders["-updated_at"])
 		if len(want) != 10 || want[0].ID != waiting[0] || want[1].ID != waiting[1] {
