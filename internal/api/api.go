@@ -37,26 +37,22 @@ type API struct {
 	Records *record.Kernel
 }
 
-// Register adds every API route to mux and records it in routes.
-func (a *API) Register(mux *http.ServeMux, routes *[]httpx.Route) {
+// Routes adds one area's API routes. Each area's handler file declares
+// its own (IncidentRoutes, CMDBRoutes, ...) and the area list in app
+// passes them to Register, so adding an area edits nothing here.
+type Routes func(a *API, rt *httpx.Router)
+
+// Register adds the platform's API routes and those of areas to mux and
+// records them in routes.
+func (a *API) Register(mux *http.ServeMux, routes *[]httpx.Route, areas ...Routes) {
 	rt := httpx.NewRouter(mux, a.authenticate, a.deny, routes)
 
 	rt.Handle("GET /api/v1/openapi.json", auth.Public, a.openAPI)
 	rt.Handle("GET /api/v1/me", auth.Authenticated, a.me)
 
-	rt.Handle("POST /api/v1/incidents", auth.IncidentCreate, a.createIncident)
-	rt.Handle("GET /api/v1/incidents", auth.IncidentRead, a.listIncidents)
-	rt.Handle("GET /api/v1/incidents/{ref}", auth.IncidentRead, a.getIncident)
-	rt.Handle("PATCH /api/v1/incidents/{ref}", auth.IncidentUpdate, a.patchIncident)
-	rt.Handle("GET /api/v1/incidents/{ref}/journal", auth.IncidentRead, a.incidentJournal)
-	rt.Handle("POST /api/v1/incidents/{ref}/comments", auth.IncidentComment, a.commentIncident)
-
-	a.registerOrg(rt)
-	a.registerUsers(rt)
-	a.registerServices(rt)
-	a.registerRequests(rt)
-	a.registerSLA(rt)
-	a.registerCMDB(rt)
+	for _, register := range areas {
+		register(a, rt)
+	}
 	if a.Records != nil {
 		a.registerRecords(rt)
 	}

@@ -5,6 +5,9 @@ import (
 )
 
 // registerCMDB adds configuration and asset management.
+// CMDBRoutes are configuration management's API routes: CIs, types, relationships, impact, assets, baselines and imports.
+var CMDBRoutes Routes = (*API).registerCMDB
+
 func (a *API) registerCMDB(rt *httpx.Router) {
 	a.registerCIs(rt)      // ci-types, cis, relationships, history, incident links (cmdb_cis.go)
 	a.registerImpact(rt)   // impact analysis (cmdb_impact.go)

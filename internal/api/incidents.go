@@ -10,6 +10,18 @@ import (
 	"steward/internal/store"
 )
 
+// IncidentRoutes are incident management's API routes.
+var IncidentRoutes Routes = (*API).registerIncidents
+
+func (a *API) registerIncidents(rt *httpx.Router) {
+	rt.Handle("POST /api/v1/incidents", incident.PermCreate, a.createIncident)
+	rt.Handle("GET /api/v1/incidents", incident.PermRead, a.listIncidents)
+	rt.Handle("GET /api/v1/incidents/{ref}", incident.PermRead, a.getIncident)
+	rt.Handle("PATCH /api/v1/incidents/{ref}", incident.PermUpdate, a.patchIncident)
+	rt.Handle("GET /api/v1/incidents/{ref}/journal", incident.PermRead, a.incidentJournal)
+	rt.Handle("POST /api/v1/incidents/{ref}/comments", incident.PermComment, a.commentIncident)
+}
+
 func (a *API) createIncident(w http.ResponseWriter, r *http.Request) {
 	p := httpx.Principal(r)
 	var in incident.NewIncident

@@ -11,6 +11,12 @@ import (
 )
 
 // registerOrg adds the customer and group resources, which behave alike.
+// OrgRoutes are the organisation's API routes: customers, groups, users and who manages whom.
+var OrgRoutes Routes = func(a *API, rt *httpx.Router) {
+	a.registerOrg(rt)
+	a.registerUsers(rt)
+}
+
 func (a *API) registerOrg(rt *httpx.Router) {
 	for _, res := range []struct {
 		path        string

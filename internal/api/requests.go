@@ -25,6 +25,9 @@ type requestAPI struct {
 	svc *request.Service
 }
 
+// RequestRoutes are request fulfilment's API routes: requests, their tasks and approvals, and the request catalogue.
+var RequestRoutes Routes = (*API).registerRequests
+
 func (a *API) registerRequests(rt *httpx.Router) {
 	h := &requestAPI{API: a, svc: a.Requests}
 	rt.Handle("GET /api/v1/catalog/items", auth.RequestCatalogRead, h.listItems)

@@ -20,6 +20,9 @@ import (
 )
 
 // registerSLA adds business calendars, agreements and SLA definitions.
+// SLARoutes are service level management's API routes: calendars, agreements, clocks and the report.
+var SLARoutes Routes = (*API).registerSLA
+
 func (a *API) registerSLA(rt *httpx.Router) {
 	rt.Handle("GET /api/v1/calendars", auth.SLARead, a.listCalendars)
 	rt.Handle("POST /api/v1/calendars", auth.SLAWrite, a.createCalendar)

@@ -28,6 +28,14 @@ import (
 // search by number and words, links, attachments, bulk edits and saved
 // filters. This test is the conformance suite a new kind passes.
 
+// The toy area declares its permissions with their default roles, as an
+// area does in its own package; requesters see their own toys only.
+var (
+	toyRead    = auth.Declare("toy:read", "Read toys", auth.Admin, auth.Agent, auth.Requester)
+	toyUpdate  = auth.Declare("toy:update", "Change toys", auth.Admin, auth.Agent)
+	toyComment = auth.Declare("toy:comment", "Comment on toys", auth.Admin, auth.Agent, auth.Requester)
+)
+
 // toyMoves is the toy's state machine: state -> the states it may move to.
 var toyMoves = map[string][]string{"open": {"done"}, "done": {"open"}}
 
@@ -51,7 +59,7 @@ func toyKind() *record.Kind {
 	}
 	k := &record.Kind{
 		Name: "toy", Label: "Toy", Prefix: "TOY-", Path: "toys",
-		Read: auth.IncidentRead, Update: auth.IncidentUpdate, Comment: auth.IncidentComment,
+		Read: toyRead, Update: toyUpdate, Comment: toyComment,
 		Load: load, Note: note,
 		Entry:        func(context.Context, store.Querier, int64, int64) (bool, error) { return false, store.ErrNotFound },
 		FilterFields: []string{"state", "q"},

@@ -80,15 +80,17 @@ func New(cfg config.Config, db *store.DB, log *slog.Logger) *App {
 	a.Requests = request.NewService(db, cfg.AutoCloseAfter)
 	a.Requests.Observer = a.SLA
 	a.CMDB = cmdb.NewService(db, log)
-	kinds, worker := a.wireAreas()
-	a.Records = record.NewKernel(db, cfg.MaxAttachmentMB<<20, kinds...)
-	worker.Interval = cfg.JobInterval
-	a.worker = worker
+	wired := a.wireAreas()
+	a.Records = record.NewKernel(db, cfg.MaxAttachmentMB<<20, wired.kinds...)
+	wired.worker.Interval = cfg.JobInterval
+	a.worker = wired.worker
 	metrics := newMetrics(db)
 
 	mux := http.NewServeMux()
-	(&api.API{DB: db, Incidents: a.Incidents, SLA: a.SLA, Requests: a.Requests, CMDB: a.CMDB, Records: a.Records, Log: log}).Register(mux, &a.Routes)
-	(&web.Web{DB: db, Incidents: a.Incidents, SLA: a.SLA, Requests: a.Requests, CMDB: a.CMDB, Records: a.Records, Log: log, CookieSecure: cfg.CookieSecure}).Register(mux, &a.Routes)
+	(&api.API{DB: db, Incidents: a.Incidents, SLA: a.SLA, Requests: a.Requests, CMDB: a.CMDB, Records: a.Records, Log: log}).
+		Register(mux, &a.Routes, wired.api...)
+	(&web.Web{DB: db, Incidents: a.Incidents, SLA: a.SLA, Requests: a.Requests, CMDB: a.CMDB, Records: a.Records, Log: log,
+		CookieSecure: cfg.CookieSecure, Nav: wired.nav}).Register(mux, &a.Routes, wired.pages...)
 	h := httpx.NewRouter(mux, (&api.API{DB: db, Log: log}).Authenticator(), (&api.API{Log: log}).Denier(), &a.Routes)
 	h.Handle("GET /healthz", "public", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

@@ -3,21 +3,29 @@ package app
 import (
 	"time"
 
+	"steward/internal/api"
+	"steward/internal/auth"
 	"steward/internal/incident"
 	"steward/internal/jobs"
 	"steward/internal/record"
 	"steward/internal/request"
 	"steward/internal/sla"
+	"steward/internal/web"
 )
 
-// area is what one area of the product adds to a node beside its routes
-// and pages: the ticket-like kinds it declares to the record kernel and
-// the background work it runs. New loops over the areas; adding an area
-// adds one entry to the list in areas.
+// area is what one area of the product adds to a node: the ticket-like
+// kinds it declares to the record kernel, its background work, its API
+// routes, its pages and its links in the top bar. Its permissions are
+// declared in its own package (auth.Declare) and its part of the OpenAPI
+// document is a file of its own in api/openapi/. New loops over the
+// areas; adding an area adds one entry to the list in areas.
 type area struct {
 	name  string
 	kinds []*record.Kind
 	jobs  []job
+	api   api.Routes
+	pages web.Pages
+	nav   []web.NavEntry
 }
 
 // job is one kind of background work: its handler, how many may run at
@@ -29,34 +37,83 @@ type job struct {
 	every       time.Duration
 }
 
-// areas lists the areas of this node, its services built.
+// areas lists the areas of this node, its services built, in the order
+// their links appear in the top bar.
 func (a *App) areas() []area {
 	return []area{
 		{name: "incidents", kinds: []*record.Kind{a.Incidents.Kind()},
-			jobs: []job{{kind: incident.AutoCloseJob, run: a.Incidents.AutoClose, concurrency: 2}}},
+			jobs: []job{{kind: incident.AutoCloseJob, run: a.Incidents.AutoClose, concurrency: 2}},
+			api:  api.IncidentRoutes, pages: web.IncidentPages,
+			nav: []web.NavEntry{{Label: "Incidents", Href: "/", Perm: incident.PermRead, Lit: []string{"incidents", "new"}}}},
 		{name: "requests", kinds: []*record.Kind{a.Requests.Kind()},
-			jobs: []job{{kind: request.AutoCloseJob, run: a.Requests.AutoClose, concurrency: 2}}},
+			jobs: []job{{kind: request.AutoCloseJob, run: a.Requests.AutoClose, concurrency: 2}},
+			api:  api.RequestRoutes, pages: web.RequestPages,
+			nav: []web.NavEntry{
+				{Label: "Requests", Href: "/requests", Perm: auth.RequestRead, Lit: []string{"requests"}},
+				{Label: "Request catalogue", Href: "/catalog", Perm: auth.RequestCatalogRead, Lit: []string{"catalog"}},
+				{Label: "Approvals", Href: "/approvals", Perm: auth.RequestApprove, Lit: []string{"approvals"}},
+			}},
+		{name: "service catalogue", api: api.ServiceRoutes, pages: web.ServicePages,
+			nav: []web.NavEntry{{Label: "Services", Href: "/services", Perm: auth.ServiceRead, Lit: []string{"services"}}}},
+		{name: "configuration", api: api.CMDBRoutes, pages: web.CMDBPages,
+			nav: []web.NavEntry{
+				{Menu: "Configuration", Label: "Configuration items", Href: "/cis", Perm: auth.CIRead, Lit: []string{"cis"}},
+				{Menu: "Configuration", Label: "CI types", Href: "/ci-types", Perm: auth.CIRead, Lit: []string{"ci-types"}},
+				{Menu: "Configuration", Label: "Baselines", Href: "/baselines", Perm: auth.CIRead, Lit: []string{"baselines"}},
+				{Menu: "Configuration", Label: "Assets & licences", Href: "/assets/expiring", Perm: auth.CIRead, Lit: []string{"assets"}},
+			}},
 		// Escalations come due in bursts at the top of the hour.
-		{name: "service levels", jobs: []job{{kind: sla.EscalateJob, run: a.SLA.Escalate, concurrency: 4}}},
+		{name: "service levels", jobs: []job{{kind: sla.EscalateJob, run: a.SLA.Escalate, concurrency: 4}},
+			api: api.SLARoutes, pages: web.SLAPages,
+			nav: []web.NavEntry{
+				{Menu: "Service levels", Label: "Breaching soon", Href: "/sla/breaching", Perm: auth.SLARead, Lit: []string{"breaching"}},
+				{Menu: "Service levels", Label: "SLA report", Href: "/reports/sla", Perm: auth.ReportRead, Lit: []string{"report"}},
+				{Menu: "Service levels", Label: "Agreements", Href: "/agreements", Perm: auth.SLARead, Lit: []string{"slas"}},
+				{Menu: "Service levels", Label: "Business calendars", Href: "/calendars", Perm: auth.SLARead, Lit: []string{"calendars"}},
+			}},
+		{name: "organisation", api: api.OrgRoutes, pages: web.OrgPages,
+			nav: []web.NavEntry{
+				{Menu: "Organisation", Label: "Customers", Href: "/customers", Perm: auth.CustomerRead, Lit: []string{"customers"}},
+				{Menu: "Organisation", Label: "Groups", Href: "/groups", Perm: auth.GroupRead, Lit: []string{"groups"}},
+				{Menu: "Organisation", Label: "Users", Href: "/users", Perm: auth.UserRead, Lit: []string{"users"}},
+				{Menu: "Organisation", Label: "Managers", Href: "/managers", Perm: auth.UserRead, Lit: []string{"managers"}},
+			}},
 		// Housekeeping runs once per interval across all nodes.
 		{name: "maintenance", jobs: []job{{kind: MaintenanceJob, run: a.maintain, every: 10 * time.Minute}}},
 	}
 }
 
-// wireAreas declares the areas' kinds and gathers their jobs for the worker.
-func (a *App) wireAreas() (kinds []*record.Kind, w *jobs.Worker) {
-	w = &jobs.Worker{DB: a.DB, Handlers: map[string]jobs.Handler{}, Concurrency: map[string]int{}, Log: a.Log}
+// wired is what the areas add to a node, gathered for the kernel, the
+// worker and the HTTP layers.
+type wired struct {
+	kinds  []*record.Kind
+	worker *jobs.Worker
+	api    []api.Routes
+	pages  []web.Pages
+	nav    []web.NavEntry
+}
+
+// wireAreas gathers the areas' kinds, jobs, routes, pages and links.
+func (a *App) wireAreas() wired {
+	w := wired{worker: &jobs.Worker{DB: a.DB, Handlers: map[string]jobs.Handler{}, Concurrency: map[string]int{}, Log: a.Log}}
 	for _, ar := range a.areas() {
-		kinds = append(kinds, ar.kinds...)
+		w.kinds = append(w.kinds, ar.kinds...)
 		for _, j := range ar.jobs {
-			w.Handlers[j.kind] = j.run
+			w.worker.Handlers[j.kind] = j.run
 			if j.concurrency > 1 {
-				w.Concurrency[j.kind] = j.concurrency
+				w.worker.Concurrency[j.kind] = j.concurrency
 			}
 			if j.every > 0 {
-				w.Periodic = append(w.Periodic, jobs.Periodic{Kind: j.kind, Every: j.every})
+				w.worker.Periodic = append(w.worker.Periodic, jobs.Periodic{Kind: j.kind, Every: j.every})
 			}
 		}
+		if ar.api != nil {
+			w.api = append(w.api, ar.api)
+		}
+		if ar.pages != nil {
+			w.pages = append(w.pages, ar.pages)
+		}
+		w.nav = append(w.nav, ar.nav...)
 	}
-	return kinds, w
+	return w
 }

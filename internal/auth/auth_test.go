@@ -11,6 +11,7 @@ import (
 	"steward/internal/audit"
 	"steward/internal/auth"
 	"steward/internal/domainerr"
+	"steward/internal/incident"
 	"steward/internal/patch"
 	"steward/internal/store"
 	"steward/internal/store/storetest"
@@ -192,12 +193,12 @@ func TestRolePermissions(t *testing.T) {
 	}{
 		{auth.Admin, auth.UserWrite, true},
 		{auth.Agent, auth.UserWrite, false},
-		{auth.Agent, auth.IncidentUpdate, true},
-		{auth.Requester, auth.IncidentUpdate, false},
-		{auth.Requester, auth.IncidentWorkNote, false},
-		{auth.Requester, auth.IncidentComment, true},
-		{auth.Auditor, auth.IncidentRead, true},
-		{auth.Auditor, auth.IncidentComment, false},
+		{auth.Agent, incident.PermUpdate, true},
+		{auth.Requester, incident.PermUpdate, false},
+		{auth.Requester, incident.PermWorkNote, false},
+		{auth.Requester, incident.PermComment, true},
+		{auth.Auditor, incident.PermRead, true},
+		{auth.Auditor, incident.PermComment, false},
 		{auth.Auditor, auth.AuditRead, true},
 		{auth.Agent, auth.AuditRead, false},
 	}
@@ -208,11 +209,11 @@ func TestRolePermissions(t *testing.T) {
 		}
 	}
 	var anon *auth.Principal
-	if anon.Can(auth.IncidentRead) || !anon.Can(auth.Public) || anon.Can(auth.Authenticated) {
+	if anon.Can(incident.PermRead) || !anon.Can(auth.Public) || anon.Can(auth.Authenticated) {
 		t.Error("anonymous permissions wrong")
 	}
 	// The auditor changes nothing: no permission of theirs ends in write/create/update/comment.
-	for _, perm := range []auth.Permission{auth.IncidentCreate, auth.IncidentUpdate, auth.IncidentComment, auth.IncidentWorkNote,
+	for _, perm := range []auth.Permission{incident.PermCreate, incident.PermUpdate, incident.PermComment, incident.PermWorkNote,
 		auth.CustomerWrite, auth.GroupWrite, auth.UserWrite, auth.SettingsWrite} {
 		if (&auth.Principal{Role: auth.Auditor}).Can(perm) {
 			t.Errorf("auditor holds %s", perm)

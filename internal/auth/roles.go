@@ -4,7 +4,11 @@
 // Can answers whether a principal holds it.
 package auth
 
-import "steward/internal/audit"
+import (
+	"strconv"
+
+	"steward/internal/audit"
+)
 
 // Role is one of the four fixed roles.
 type Role string
@@ -37,96 +41,120 @@ const (
 	Public Permission = "public"
 	// Authenticated is any signed-in user, whatever the role.
 	Authenticated Permission = "authenticated"
+)
 
-	IncidentRead     Permission = "incident:read"
-	IncidentCreate   Permission = "incident:create"
-	IncidentUpdate   Permission = "incident:update"
-	IncidentComment  Permission = "incident:comment"
-	IncidentWorkNote Permission = "incident:work_note"
-	CustomerRead     Permission = "customer:read"
-	CustomerWrite    Permission = "customer:write"
-	GroupRead        Permission = "group:read"
-	GroupWrite       Permission = "group:write"
-	UserRead         Permission = "user:read"
-	UserWrite        Permission = "user:write"
-	TokenOwn         Permission = "token:own"
-	AuditRead        Permission = "audit:read"
-	SettingsRead     Permission = "settings:read"
-	SettingsWrite    Permission = "settings:write"
-	MetricsRead      Permission = "metrics:read"
+// Declare makes a permission known with the roles that hold it by default
+// and a line saying what it allows, and returns it. An area declares its
+// own permissions in its package, as package-level variables, so adding an
+// area edits no table here:
+//
+//	var PermRead = auth.Declare("problem:read", "Read problems and known errors", auth.Admin, auth.Agent, auth.Auditor)
+//
+// Declare runs while packages initialise; a name declared twice, or a
+// role that does not exist, stops the program at start.
+func Declare(name, about string, roles ...Role) Permission {
+	perm := Permission(name)
+	if perm == Public || perm == Authenticated || name == "" {
+		panic("auth: cannot declare permission " + strconv.Quote(name))
+	}
+	if _, dup := declared[perm]; dup {
+		panic("auth: permission " + name + " declared twice")
+	}
+	declared[perm] = about
+	declaredOrder = append(declaredOrder, perm)
+	for _, r := range roles {
+		if !r.Valid() {
+			panic("auth: permission " + name + " given to unknown role " + string(r))
+		}
+		if permIndex[r] == nil {
+			permIndex[r] = map[Permission]bool{}
+		}
+		permIndex[r][perm] = true
+	}
+	return perm
+}
+
+var (
+	declared      = map[Permission]string{}
+	declaredOrder []Permission
+	permIndex     = map[Role]map[Permission]bool{}
+)
+
+// Declared lists every permission in the order declared, with what it allows.
+func Declared() []PermissionInfo {
+	out := make([]PermissionInfo, 0, len(declaredOrder))
+	for _, p := range declaredOrder {
+		var roles []Role
+		for _, r := range Roles {
+			if permIndex[r][p] {
+				roles = append(roles, r)
+			}
+		}
+		out = append(out, PermissionInfo{Name: p, About: declared[p], Roles: roles})
+	}
+	return out
+}
+
+// PermissionInfo is one declared permission and the roles that hold it.
+type PermissionInfo struct {
+	Name  Permission
+	About string
+	Roles []Role
+}
+
+// The permissions of the organisation, accounts and the platform itself.
+// Each area declares its own next to its code (incident.PermRead, ...).
+var (
+	CustomerRead  = Declare("customer:read", "Read customers", Admin, Agent, Auditor)
+	CustomerWrite = Declare("customer:write", "Create and change customers", Admin)
+	GroupRead     = Declare("group:read", "Read support groups and their members", Admin, Agent, Auditor)
+	GroupWrite    = Declare("group:write", "Create and change support groups", Admin)
+	UserRead      = Declare("user:read", "Read user accounts", Admin, Agent, Auditor)
+	UserWrite     = Declare("user:write", "Create, change and disable user accounts", Admin)
+	TokenOwn      = Declare("token:own", "Hold personal API tokens", Admin, Agent, Requester, Auditor)
+	AuditRead     = Declare("audit:read", "Read and verify the audit trail", Admin, Auditor)
+	SettingsRead  = Declare("settings:read", "Read settings such as the priority matrix", Admin, Agent, Auditor)
+	SettingsWrite = Declare("settings:write", "Change settings", Admin)
+	MetricsRead   = Declare("metrics:read", "Read the Prometheus metrics", Admin, Auditor)
 
 	// Service catalogue (8.2.4): everyone signed in reads the part they may
 	// see (requesters: live services of their customer); admins edit.
-	ServiceRead  Permission = "service:read"
-	ServiceWrite Permission = "service:write"
+	ServiceRead  = Declare("service:read", "Read the service catalogue", Admin, Agent, Requester, Auditor)
+	ServiceWrite = Declare("service:write", "Change the service catalogue", Admin)
 	// The request catalogue: what can be requested from each service,
 	// with its forms (the service catalogue is service:read/write).
-	RequestCatalogRead  Permission = "request_catalog:read"
-	RequestCatalogWrite Permission = "request_catalog:write"
+	RequestCatalogRead  = Declare("request_catalog:read", "Read the request catalogue", Admin, Agent, Requester, Auditor)
+	RequestCatalogWrite = Declare("request_catalog:write", "Change the request catalogue and its forms", Admin)
 	// Service requests (8.6.2).
-	RequestRead     Permission = "request:read"
-	RequestCreate   Permission = "request:create"
-	RequestUpdate   Permission = "request:update"
-	RequestComment  Permission = "request:comment"
-	RequestWorkNote Permission = "request:work_note"
+	RequestRead     = Declare("request:read", "Read service requests", Admin, Agent, Requester, Auditor)
+	RequestCreate   = Declare("request:create", "Raise service requests", Admin, Agent, Requester)
+	RequestUpdate   = Declare("request:update", "Work service requests and their tasks", Admin, Agent)
+	RequestComment  = Declare("request:comment", "Comment on service requests", Admin, Agent, Requester)
+	RequestWorkNote = Declare("request:work_note", "Write staff-only work notes on requests", Admin, Agent)
 	// RequestApprove lets a user decide approvals; whether this user is an
 	// approver of a given request is checked on the request itself.
-	RequestApprove Permission = "request:approve"
+	RequestApprove = Declare("request:approve", "Decide approvals addressed to oneself", Admin, Agent, Requester)
 	// Service level management (8.3.3): calendars, agreements, definitions.
-	SLARead  Permission = "sla:read"
-	SLAWrite Permission = "sla:write"
+	SLARead  = Declare("sla:read", "Read agreements, calendars and clocks", Admin, Agent, Auditor)
+	SLAWrite = Declare("sla:write", "Change agreements, calendars and definitions", Admin)
 	// The SLA report and the activity feed.
-	ReportRead   Permission = "report:read"
-	ActivityRead Permission = "activity:read"
+	ReportRead   = Declare("report:read", "Read reports", Admin, Agent, Auditor)
+	ActivityRead = Declare("activity:read", "Read the activity feed", Admin, Agent, Auditor)
 	// In-app notifications addressed to the signed-in user.
-	NotificationOwn Permission = "notification:own"
+	NotificationOwn = Declare("notification:own", "Read one's own notifications", Admin, Agent, Requester, Auditor)
 	// Configuration and asset management (8.2.5, 8.2.6): reading CIs,
 	// relationships, history, baselines, assets and impact; changing CIs,
 	// relationships, assets, baselines and verifications, and importing;
 	// defining CI types.
-	CIRead      Permission = "ci:read"
-	CIWrite     Permission = "ci:write"
-	CITypeWrite Permission = "ci_type:write"
+	CIRead      = Declare("ci:read", "Read CIs, relationships, assets, baselines and impact", Admin, Agent, Auditor)
+	CIWrite     = Declare("ci:write", "Change and import CIs, relationships and assets", Admin, Agent)
+	CITypeWrite = Declare("ci_type:write", "Define CI types", Admin)
 	// Saved list filters are personal; sharing one with everyone who may
 	// read that kind is this permission.
-	FilterShare Permission = "filter:share"
+	FilterShare = Declare("filter:share", "Share saved filters with everyone", Admin, Agent)
 	// Background jobs that failed for good: list, retry, discard.
-	JobAdmin Permission = "job:admin"
+	JobAdmin = Declare("job:admin", "Retry and discard failed background jobs", Admin)
 )
-
-var rolePermissions = map[Role][]Permission{
-	Admin: {IncidentRead, IncidentCreate, IncidentUpdate, IncidentComment, IncidentWorkNote,
-		CustomerRead, CustomerWrite, GroupRead, GroupWrite, UserRead, UserWrite, TokenOwn,
-		AuditRead, SettingsRead, SettingsWrite, MetricsRead,
-		ServiceRead, ServiceWrite, RequestCatalogRead, RequestCatalogWrite,
-		RequestRead, RequestCreate, RequestUpdate, RequestComment, RequestWorkNote, RequestApprove,
-		SLARead, SLAWrite, ReportRead, ActivityRead, NotificationOwn,
-		CIRead, CIWrite, CITypeWrite, FilterShare, JobAdmin},
-	Agent: {IncidentRead, IncidentCreate, IncidentUpdate, IncidentComment, IncidentWorkNote,
-		CustomerRead, GroupRead, UserRead, TokenOwn, SettingsRead,
-		ServiceRead, RequestCatalogRead,
-		RequestRead, RequestCreate, RequestUpdate, RequestComment, RequestWorkNote, RequestApprove,
-		SLARead, ReportRead, ActivityRead, NotificationOwn,
-		CIRead, CIWrite, FilterShare},
-	Requester: {IncidentRead, IncidentCreate, IncidentComment, TokenOwn,
-		ServiceRead, RequestCatalogRead, RequestRead, RequestCreate, RequestComment, RequestApprove,
-		NotificationOwn},
-	Auditor: {IncidentRead, CustomerRead, GroupRead, UserRead, AuditRead, SettingsRead,
-		MetricsRead, TokenOwn,
-		ServiceRead, RequestCatalogRead, RequestRead, SLARead, ReportRead, ActivityRead, NotificationOwn,
-		CIRead},
-}
-
-var permIndex = func() map[Role]map[Permission]bool {
-	m := map[Role]map[Permission]bool{}
-	for r, ps := range rolePermissions {
-		m[r] = map[Permission]bool{}
-		for _, p := range ps {
-			m[r][p] = true
-		}
-	}
-	return m
-}()
 
 // Principal is who is making a request.
 type Principal struct {

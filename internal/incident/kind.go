@@ -22,7 +22,7 @@ var FilterFields = []string{"state", "priority", "group_id", "assignee_id", "cus
 func (s *Service) Kind() *record.Kind {
 	return &record.Kind{
 		Name: KindName, Label: "Incident", Prefix: NumberPrefix, Path: "incidents",
-		Read: auth.IncidentRead, Update: auth.IncidentUpdate, Comment: auth.IncidentComment,
+		Read: PermRead, Update: PermUpdate, Comment: PermComment,
 		Load:         s.summary,
 		Note:         note,
 		Entry:        record.JournalEntry("incident_journal", "incident_id"),
@@ -104,7 +104,7 @@ func (s *Service) byNumber(ctx context.Context, p *auth.Principal, id int64) (Pa
 
 // Count counts the incidents p may see that match f, up to limit.
 func (s *Service) Count(ctx context.Context, p *auth.Principal, f Filter, limit int) (int, error) {
-	if !p.Can(auth.IncidentRead) {
+	if !p.Can(PermRead) {
 		return 0, domainerr.ErrForbidden
 	}
 	where, args := s.where(p, f, "updated_at")

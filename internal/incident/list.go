@@ -60,7 +60,7 @@ type Page = record.Page[Incident]
 // whose few incidents are cheaper to fetch and sort. Searches walk the
 // search index newest first.
 func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) (Page, error) {
-	if !p.Can(auth.IncidentRead) {
+	if !p.Can(PermRead) {
 		return Page{}, domainerr.ErrForbidden
 	}
 	if id, ok := record.NumberID(NumberPrefix, f.Query); ok && f.Cursor == "" {

@@ -47,7 +47,7 @@ type InTxHook = func(ctx context.Context, tx *store.Tx, inc Incident) error
 
 // Create validates and records a new incident for principal p.
 func (s *Service) Create(ctx context.Context, p *auth.Principal, in NewIncident, hook InTxHook) (Incident, error) {
-	if !p.Can(auth.IncidentCreate) {
+	if !p.Can(PermCreate) {
 		return Incident{}, domainerr.ErrForbidden
 	}
 	matrix, err := s.Matrix(ctx)
@@ -230,7 +230,7 @@ func (s *Service) checkAssignment(ctx context.Context, q store.Querier, groupID,
 
 // Get loads an incident that p may see; others get ErrNotFound.
 func (s *Service) Get(ctx context.Context, p *auth.Principal, id int64) (Incident, error) {
-	if !p.Can(auth.IncidentRead) {
+	if !p.Can(PermRead) {
 		return Incident{}, domainerr.ErrForbidden
 	}
 	inc, err := get(ctx, s.DB, id)

@@ -18,7 +18,7 @@ import (
 // Update applies a patch for principal p. With ifVersion other than 0 the
 // change is refused with ErrStale when the incident moved on meanwhile.
 func (s *Service) Update(ctx context.Context, p *auth.Principal, id int64, pt Patch, ifVersion int) (Incident, error) {
-	if !p.Can(auth.IncidentUpdate) {
+	if !p.Can(PermUpdate) {
 		return Incident{}, domainerr.ErrForbidden
 	}
 	matrix, err := s.Matrix(ctx)
@@ -290,9 +290,9 @@ func idStr(p *int64) string {
 // AddComment appends a public comment or, for staff, a work note. hook,
 // when not nil, runs inside the transaction with the new entry.
 func (s *Service) AddComment(ctx context.Context, p *auth.Principal, id int64, body string, public bool, hook func(ctx context.Context, tx *store.Tx, e Entry) error) (Entry, error) {
-	perm := auth.IncidentComment
+	perm := PermComment
 	if !public {
-		perm = auth.IncidentWorkNote
+		perm = PermWorkNote
 	}
 	if !p.Can(perm) {
 		return Entry{}, domainerr.ErrForbidden

@@ -10,12 +10,16 @@ import (
 	"steward/internal/auth"
 	"steward/internal/cmdb"
 	"steward/internal/httpx"
+	"steward/internal/incident"
 	"steward/internal/store"
 )
 
 // registerCMDB adds the configuration management pages: CI types, CIs
 // with their relationships and history, the impact analysis and the
 // neighbourhood graph.
+// CMDBPages are configuration management's pages.
+var CMDBPages Pages = (*Web).registerCMDB
+
 func (wb *Web) registerCMDB(rt *httpx.Router) {
 	rt.Handle("GET /cis", auth.CIRead, wb.listCIs)
 	rt.Handle("GET /cis/new", auth.CIWrite, wb.newCIForm)
@@ -38,8 +42,8 @@ func (wb *Web) registerCMDB(rt *httpx.Router) {
 	wb.post(rt, "POST /ci-types/{id}", auth.CITypeWrite, wb.updateCIType)
 	wb.post(rt, "POST /ci-types/{id}/delete", auth.CITypeWrite, wb.deleteCIType)
 
-	wb.post(rt, "POST /incidents/{ref}/cis", auth.IncidentUpdate, wb.linkIncidentCI)
-	wb.post(rt, "POST /incidents/{ref}/cis/delete", auth.IncidentUpdate, wb.unlinkIncidentCI)
+	wb.post(rt, "POST /incidents/{ref}/cis", incident.PermUpdate, wb.linkIncidentCI)
+	wb.post(rt, "POST /incidents/{ref}/cis/delete", incident.PermUpdate, wb.unlinkIncidentCI)
 	wb.registerCIRecords(rt)
 }
 

@@ -28,7 +28,7 @@ func (wb *Web) incidentCIs(r *http.Request, inc incident.Incident) (incidentCIsV
 	if !v.Show {
 		return v, nil
 	}
-	v.CanLink = p.Can(auth.IncidentUpdate) && inc.State != incident.Closed
+	v.CanLink = p.Can(incident.PermUpdate) && inc.State != incident.Closed
 	var err error
 	if v.CIs, err = wb.CMDB.IncidentCIs(r.Context(), inc.ID); err != nil {
 		return v, err

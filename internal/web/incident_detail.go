@@ -77,7 +77,7 @@ func (wb *Web) showIncident(w http.ResponseWriter, r *http.Request, status int, 
 	}
 	v := detailView{
 		Inc: inc, F: f, Error: msg, Staff: p.IsStaff(),
-		CanUpdate: p.Can(auth.IncidentUpdate), CanComment: p.Can(auth.IncidentComment), CanNote: p.Can(auth.IncidentWorkNote),
+		CanUpdate: p.Can(incident.PermUpdate), CanComment: p.Can(incident.PermComment), CanNote: p.Can(incident.PermWorkNote),
 		Levels: incident.Levels, HoldReasons: incident.HoldReasons, ResolutionCodes: incident.ResolutionCodes,
 	}
 	if v.Journal, err = wb.nameJournal(r.Context(), entries); err != nil {

@@ -4,21 +4,24 @@ import (
 	"errors"
 	"net/http"
 
-	"steward/internal/auth"
 	"steward/internal/domainerr"
 	"steward/internal/httpx"
 	"steward/internal/incident"
 )
 
+// IncidentPages are incident management's pages; the queue is the home page.
+var IncidentPages Pages = (*Web).registerIncidents
+
 func (wb *Web) registerIncidents(rt *httpx.Router) {
-	rt.Handle("GET /incidents/new", auth.IncidentCreate, wb.newIncidentForm)
-	wb.post(rt, "POST /incidents", auth.IncidentCreate, wb.createIncident)
-	rt.Handle("GET /incidents/{ref}", auth.IncidentRead, wb.incidentPage)
-	wb.post(rt, "POST /incidents/{ref}/comments", auth.IncidentComment, wb.commentIncident(true))
-	wb.post(rt, "POST /incidents/{ref}/notes", auth.IncidentWorkNote, wb.commentIncident(false))
-	wb.post(rt, "POST /incidents/{ref}/edit", auth.IncidentUpdate, wb.editIncident)
+	rt.Handle("GET /{$}", incident.PermRead, wb.queue)
+	rt.Handle("GET /incidents/new", incident.PermCreate, wb.newIncidentForm)
+	wb.post(rt, "POST /incidents", incident.PermCreate, wb.createIncident)
+	rt.Handle("GET /incidents/{ref}", incident.PermRead, wb.incidentPage)
+	wb.post(rt, "POST /incidents/{ref}/comments", incident.PermComment, wb.commentIncident(true))
+	wb.post(rt, "POST /incidents/{ref}/notes", incident.PermWorkNote, wb.commentIncident(false))
+	wb.post(rt, "POST /incidents/{ref}/edit", incident.PermUpdate, wb.editIncident)
 	for _, a := range incidentActions {
-		wb.post(rt, "POST /incidents/{ref}/"+a.path, auth.IncidentUpdate, wb.incidentAction(a))
+		wb.post(rt, "POST /incidents/{ref}/"+a.path, incident.PermUpdate, wb.incidentAction(a))
 	}
 	wb.recordShows[incident.KindName] = func(w http.ResponseWriter, r *http.Request, status int, id int64, f *fieldErrors) {
 		inc, err := wb.Incidents.Get(r.Context(), httpx.Principal(r), id)

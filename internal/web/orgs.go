@@ -22,6 +22,13 @@ type orgPages struct {
 	write       auth.Permission
 }
 
+// OrgPages are the organisation's pages: customers, groups, users and
+// who manages whom.
+var OrgPages Pages = func(wb *Web, rt *httpx.Router) {
+	wb.registerOrg(rt)
+	wb.registerUsers(rt)
+}
+
 func (wb *Web) registerOrg(rt *httpx.Router) {
 	for _, o := range []struct {
 		pages       orgPages

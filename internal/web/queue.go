@@ -56,7 +56,7 @@ var queueParams = []string{"view", "state", "priority", "group", "assignee", "cu
 func (wb *Web) queue(w http.ResponseWriter, r *http.Request) {
 	p := httpx.Principal(r)
 	q := r.URL.Query()
-	v := queueView{Q: url.Values{}, States: incident.States, Staff: p.IsStaff(), CanCreate: p.Can(auth.IncidentCreate)}
+	v := queueView{Q: url.Values{}, States: incident.States, Staff: p.IsStaff(), CanCreate: p.Can(incident.PermCreate)}
 	for _, k := range queueParams {
 		if s := strings.TrimSpace(q.Get(k)); s != "" && len(s) < 300 {
 			v.Q.Set(k, s)

@@ -55,6 +55,7 @@ type page struct {
 	P      *auth.Principal
 	Flash  string
 	Unread int // the signed-in user's unread notifications, for the bell
+	Nav    navBar
 	Data   any
 }
 
@@ -93,6 +94,7 @@ func (wb *Web) render(w http.ResponseWriter, r *http.Request, status int, name s
 		return
 	}
 	pg.P = httpx.Principal(r)
+	pg.Nav = navFor(wb.nav, pg.P, pg.Active)
 	if pg.P.Can(auth.NotificationOwn) {
 		// A count for the bell; a failure only hides it.
 		pg.Unread, _ = notify.Unread(r.Context(), wb.DB, pg.P.UserID)

@@ -24,6 +24,9 @@ type requestPages struct {
 	svc *request.Service
 }
 
+// RequestPages are request fulfilment's pages: requests, the catalogue to order from, approvals and the catalogue's administration.
+var RequestPages Pages = (*Web).registerRequests
+
 func (wb *Web) registerRequests(rt *httpx.Router) {
 	h := &requestPages{Web: wb, svc: wb.Requests}
 	rt.Handle("GET /catalog", auth.RequestCatalogRead, h.portal)

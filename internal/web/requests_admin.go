@@ -347,7 +347,7 @@ func (h *requestPages) showManagers(w http.ResponseWriter, r *http.Request, stat
 		h.fail(w, r, err)
 		return
 	}
-	h.show(w, r, status, "managers", page{Title: "Managers", Active: "catalog", Data: v})
+	h.show(w, r, status, "managers", page{Title: "Managers", Active: "managers", Data: v})
 }
 
 func (h *requestPages) setManager(w http.ResponseWriter, r *http.Request) {

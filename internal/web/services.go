@@ -11,11 +11,15 @@ import (
 	"steward/internal/catalog"
 	"steward/internal/domainerr"
 	"steward/internal/httpx"
+	"steward/internal/incident"
 	"steward/internal/org"
 )
 
 // registerServices adds the service catalogue: the published catalogue for
 // requesters, the full register with its forms for staff.
+// ServicePages are the service catalogue's pages.
+var ServicePages Pages = (*Web).registerServices
+
 func (wb *Web) registerServices(rt *httpx.Router) {
 	rt.Handle("GET /services", auth.ServiceRead, wb.listServices)
 	rt.Handle("GET /services/new", auth.ServiceWrite, wb.newServiceForm)
@@ -210,7 +214,7 @@ func (wb *Web) showService(w http.ResponseWriter, r *http.Request, status int, i
 		return
 	}
 	v := serviceView{S: s, Staff: p.IsStaff(), CanWrite: p.Can(auth.ServiceWrite), Error: msg,
-		CanReport:    p.Can(auth.IncidentCreate) && s.Status != catalog.Retired,
+		CanReport:    p.Can(incident.PermCreate) && s.Status != catalog.Retired,
 		IncidentsURL: "/?" + url.Values{"service": {strconv.FormatInt(s.ID, 10)}}.Encode()}
 	if v.Staff {
 		v.IncidentsURL = "/?" + url.Values{"view": {"open"}, "service": {strconv.FormatInt(s.ID, 10)}}.Encode()

@@ -18,6 +18,9 @@ import (
 // registerSLA adds the service level pages: agreements with their
 // definitions, and business calendars. Everyone holding sla:read sees
 // them; only sla:write gets forms.
+// SLAPages are service level management's pages: agreements, calendars, breaching soon and the report.
+var SLAPages Pages = (*Web).registerSLA
+
 func (wb *Web) registerSLA(rt *httpx.Router) {
 	rt.Handle("GET /agreements", auth.SLARead, wb.listAgreements)
 	rt.Handle("GET /agreements/new", auth.SLAWrite, wb.newAgreementForm)

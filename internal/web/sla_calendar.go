@@ -96,7 +96,7 @@ func (wb *Web) listCalendars(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := calendarsView{Items: items, CanWrite: httpx.Principal(r).Can(auth.SLAWrite)}
-	wb.render(w, r, http.StatusOK, "calendars", page{Title: "Business calendars", Active: "slas", Data: v})
+	wb.render(w, r, http.StatusOK, "calendars", page{Title: "Business calendars", Active: "calendars", Data: v})
 }
 
 type windowRow struct{ Weekday, Start, End, Err string }
@@ -160,7 +160,7 @@ func (wb *Web) showCalendar(w http.ResponseWriter, r *http.Request, status int, 
 	if v.C.ID != 0 {
 		title = v.C.Name
 	}
-	wb.render(w, r, status, "calendar", page{Title: title, Active: "slas", Flash: flash, Data: v})
+	wb.render(w, r, status, "calendar", page{Title: title, Active: "calendars", Flash: flash, Data: v})
 }
 
 func (wb *Web) newCalendarForm(w http.ResponseWriter, r *http.Request) {

@@ -29,17 +29,29 @@ type Web struct {
 	Records      *record.Kernel   // what every ticket-like kind shares
 	Log          *slog.Logger
 	CookieSecure string // auto, always or never
+	// Nav is the top bar's links, declared by the areas in their order;
+	// the platform's own (audit trail, failed jobs) follow them.
+	Nav []NavEntry
 
 	views       *views
 	origin      *http.CrossOriginProtection
 	recordShows map[string]recordShow // each kind's page, for the shared panels' failed forms
+	nav         []NavEntry            // the areas' links, then the platform's
 }
 
-// Register adds every page to mux and records it in routes.
-func (wb *Web) Register(mux *http.ServeMux, routes *[]httpx.Route) {
+// Pages adds one area's pages. Each area's handler file declares its own
+// (IncidentPages, CMDBPages, ...) and the area list in app passes them to
+// Register with the area's entries in the top bar (Web.Nav), so adding
+// an area edits nothing here nor in the layout.
+type Pages func(wb *Web, rt *httpx.Router)
+
+// Register adds the platform's pages and those of areas to mux and
+// records them in routes.
+func (wb *Web) Register(mux *http.ServeMux, routes *[]httpx.Route, areas ...Pages) {
 	wb.views = mustLoadViews()
 	wb.origin = http.NewCrossOriginProtection()
 	wb.recordShows = map[string]recordShow{}
+	wb.nav = append(append([]NavEntry{}, wb.Nav...), platformNav...)
 	rt := httpx.NewRouter(mux, wb.authenticate, wb.deny, routes)
 
 	rt.Handle("GET /static/{file}", auth.Public, serveStatic)
@@ -47,14 +59,9 @@ func (wb *Web) Register(mux *http.ServeMux, routes *[]httpx.Route) {
 	rt.Handle("POST /login", auth.Public, wb.login)
 	wb.post(rt, "POST /logout", auth.Authenticated, wb.logout)
 
-	rt.Handle("GET /{$}", auth.IncidentRead, wb.queue)
-	wb.registerIncidents(rt)
-	wb.registerOrg(rt)
-	wb.registerUsers(rt)
-	wb.registerServices(rt)
-	wb.registerRequests(rt)
-	wb.registerSLA(rt)
-	wb.registerCMDB(rt)
+	for _, register := range areas {
+		register(wb, rt)
+	}
 	wb.registerRecords(rt)
 	wb.registerJobs(rt)
 	wb.registerQueueTools(rt)

@@ -1,0 +1,67 @@
+package web
+
+import "steward/internal/auth"
+
+// NavEntry is one link of the top bar, declared by the area it leads to.
+type NavEntry struct {
+	// Menu is the drop-down the link sits in; empty puts it on the bar.
+	// Menus appear after the bar's own links, in the order first named.
+	Menu  string
+	Label string
+	Href  string
+	// Perm is who sees the link; a menu whose links nobody may see is hidden.
+	Perm auth.Permission
+	// Lit lists the pages (page.Active) on which this link is the current one.
+	Lit []string
+}
+
+// navBar is the top bar as one person sees it on one page.
+type navBar struct {
+	Links []navLink
+	Menus []navMenu
+}
+
+type navLink struct {
+	Label, Href string
+	Current     bool
+}
+
+type navMenu struct {
+	Label   string
+	Current bool
+	Links   []navLink
+}
+
+// platformNav is the platform's own links, after the areas'.
+var platformNav = []NavEntry{
+	{Menu: "Organisation", Label: "Audit trail", Href: "/audit", Perm: auth.AuditRead, Lit: []string{"audit"}},
+	{Menu: "Organisation", Label: "Failed jobs", Href: "/admin/jobs", Perm: auth.JobAdmin, Lit: []string{"jobs"}},
+}
+
+// navFor lays out entries for p on the page whose nav key is active.
+func navFor(entries []NavEntry, p *auth.Principal, active string) navBar {
+	var bar navBar
+	menus := map[string]int{}
+	for _, e := range entries {
+		if !p.Can(e.Perm) {
+			continue
+		}
+		l := navLink{Label: e.Label, Href: e.Href}
+		for _, k := range e.Lit {
+			l.Current = l.Current || k == active
+		}
+		if e.Menu == "" {
+			bar.Links = append(bar.Links, l)
+			continue
+		}
+		i, ok := menus[e.Menu]
+		if !ok {
+			i = len(bar.Menus)
+			menus[e.Menu] = i
+			bar.Menus = append(bar.Menus, navMenu{Label: e.Menu})
+		}
+		bar.Menus[i].Links = append(bar.Menus[i].Links, l)
+		bar.Menus[i].Current = bar.Menus[i].Current || l.Current
+	}
+	return bar
+}

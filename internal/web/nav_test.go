@@ -1,0 +1,89 @@
+package web_test
+
+import (
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+)
+
+var navLink = regexp.MustCompile(`<a href="([^"]+)"( aria-current="page")?>([^<]+)</a>`)
+var navMenu = regexp.MustCompile(`<summary( class="is-current")?>([^<]+)</summary>`)
+
+// topBar reads the links and menus of a page's main navigation.
+func topBar(t *testing.T, body string) (links []string, current []string, menus []string, lit []string) {
+	t.Helper()
+	i := strings.Index(body, `<nav class="nav" aria-label="Main">`)
+	j := strings.Index(body, `</nav>`)
+	if i < 0 || j < i {
+		t.Fatalf("no main navigation on the page")
+	}
+	nav := body[i:j]
+	for _, m := range navLink.FindAllStringSubmatch(nav, -1) {
+		links = append(links, m[3])
+		if m[2] != "" {
+			current = append(current, m[3])
+		}
+	}
+	for _, m := range navMenu.FindAllStringSubmatch(nav, -1) {
+		menus = append(menus, m[2])
+		if m[1] != "" {
+			lit = append(lit, m[2])
+		}
+	}
+	return
+}
+
+func TestTopBarFollowsRolesAndPage(t *testing.T) {
+	s := newSite(t)
+	cases := []struct {
+		role       string
+		path       string
+		links      []string
+		menus      []string
+		current    string
+		litMenu    string
+		notVisible []string
+	}{
+		{"admin", "/", []string{"Incidents", "Requests", "Request catalogue", "Approvals", "Services",
+			"Configuration items", "CI types", "Baselines", "Assets &amp; licences",
+			"Breaching soon", "SLA report", "Agreements", "Business calendars",
+			"Customers", "Groups", "Users", "Managers", "Audit trail", "Failed jobs"},
+			[]string{"Configuration", "Service levels", "Organisation"}, "Incidents", "", nil},
+		{"admin", "/calendars", nil, nil, "Business calendars", "Service levels", nil},
+		{"admin", "/managers", nil, nil, "Managers", "Organisation", nil},
+		{"agent", "/cis", nil, []string{"Configuration", "Service levels", "Organisation"}, "Configuration items", "Configuration",
+			[]string{"Audit trail", "Failed jobs"}},
+		{"requester", "/requests", []string{"Incidents", "Requests", "Request catalogue", "Approvals", "Services"},
+			[]string{}, "Requests", "", []string{"Configuration items", "Customers", "Breaching soon"}},
+		{"auditor", "/audit", nil, []string{"Configuration", "Service levels", "Organisation"}, "Audit trail", "Organisation",
+			[]string{"Approvals", "Failed jobs"}},
+	}
+	for _, c := range cases {
+		t.Run(c.role+c.path, func(t *testing.T) {
+			p := s.signedIn(c.role).get(c.path)
+			if p.status != http.StatusOK {
+				t.Fatalf("GET %s: %d", c.path, p.status)
+			}
+			links, current, menus, lit := topBar(t, p.body)
+			if c.links != nil && !slices.Equal(links, c.links) {
+				t.Errorf("links %q, want %q", links, c.links)
+			}
+			if c.menus != nil && !slices.Equal(menus, c.menus) && !(len(c.menus) == 0 && len(menus) == 0) {
+				t.Errorf("menus %q, want %q", menus, c.menus)
+			}
+			if !slices.Equal(current, []string{c.current}) {
+				t.Errorf("current %q, want only %q", current, c.current)
+			}
+			if want := []string{c.litMenu}; c.litMenu == "" && len(lit) != 0 || c.litMenu != "" && !slices.Equal(lit, want) {
+				t.Errorf("lit menus %q, want %q", lit, c.litMenu)
+			}
+			for _, l := range c.notVisible {
+				if slices.Contains(links, l) {
+					t.Errorf("%s sees %q", c.role, l)
+				}
+			}
+		})
+	}
+}
