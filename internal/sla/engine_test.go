@@ -146,14 +146,16 @@ func TestEngineStoresTimersAndEscalates(t *testing.T) {
 		}
 		wantTime(t, "due_at", ts[0].DueAt, "2026-11-24 13:00")
 
-		// Escalation at 12:00 raises 50% (Monday 13:00) and 75% (Tuesday 11:00).
+		// At 12:00 both 50% (Monday 13:00) and 75% (Tuesday 11:00) were
+		// crossed since the last look: one note, for the furthest.
 		w.sweep(t, "2026-11-24 12:00")
 		acts, err := activity.List(ctx, e.DB, activity.Filter{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(acts) != 2 || acts[0].Kind != "sla.warning" || acts[1].Kind != "sla.warning" {
-			t.Fatalf("activity after the first sweep: %+v", acts)
+		want := "Three quarters of the 8-hour resolution target is used; due Tue 24 Nov 13:00 CET."
+		if len(acts) != 1 || acts[0].Kind != "sla.warning" || acts[0].Summary != want {
+			t.Fatalf("activity after the first sweep: %+v, want one warning %q", acts, want)
 		}
 		var pending store.Time
 		if err := e.DB.QueryRow(ctx, `SELECT run_at FROM jobs WHERE kind = ? AND state = 'pending'`, EscalateJob).Scan(&pending); err != nil {
@@ -162,15 +164,18 @@ func TestEngineStoresTimersAndEscalates(t *testing.T) {
 		if !pending.Equal(bt(t, "2026-11-24 12:12")) { // 90% of 8h = 7h12m
 			t.Errorf("next sweep at %s, want the 90%% instant 12:12 Berlin", pending.Time)
 		}
+		w.sweep(t, "2026-11-24 12:15")
 		w.sweep(t, "2026-11-24 13:00")
-		acts, _ = activity.List(ctx, e.DB, activity.Filter{After: acts[1].ID})
-		if len(acts) != 2 || acts[0].Kind != "sla.warning" || acts[1].Kind != "sla.breach" || acts[1].Ref == "" {
-			t.Fatalf("activity at the due instant: %+v", acts)
+		acts, _ = activity.List(ctx, e.DB, activity.Filter{After: acts[0].ID})
+		want = "The 8-hour resolution target was used up at Tue 24 Nov 13:00 CET; the ticket is overdue."
+		if len(acts) != 2 || acts[0].Kind != "sla.warning" || acts[0].Summary[:3] != "90%" || acts[1].Kind != "sla.breach" ||
+			acts[1].Ref == "" || acts[1].Summary != want {
+			t.Fatalf("activity at 90%% and at the due instant: %+v, want the breach to read %q", acts, want)
 		}
 		notes := storetest.Count(t, e.DB, `SELECT count(*) FROM incident_journal WHERE incident_id = ? AND author_name = 'SLA'`, id)
 		notifications := storetest.Count(t, e.DB, `SELECT count(*) FROM notifications WHERE user_id = ?`, w.member)
-		if notes != 4 || notifications != 4 {
-			t.Errorf("journal entries %d, notifications %d; want 4 each", notes, notifications)
+		if notes != 3 || notifications != 3 {
+			t.Errorf("journal entries %d, notifications %d; want 3 each", notes, notifications)
 		}
 		w.sweep(t, "2026-11-24 14:00")
 		if more, _ := activity.List(ctx, e.DB, activity.Filter{After: acts[1].ID}); len(more) != 0 {

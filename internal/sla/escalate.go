@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"steward/internal/activity"
@@ -137,17 +138,11 @@ func (s *Service) raise(ctx context.Context, tx *store.Tx, t *Timer, d *Definiti
 	if d != nil {
 		name = d.Name
 	}
-	target := (time.Duration(t.TargetSeconds) * time.Second).String()
-	var summary string
-	if ev.Kind == "sla.breach" {
-		summary = fmt.Sprintf("%s: %s target of %s breached at %s", ref, name, target, ev.At.UTC().Format(time.RFC3339))
-	} else {
-		due := ""
-		if t.DueAt != nil {
-			due = ", due " + t.DueAt.UTC().Format(time.RFC3339)
-		}
-		summary = fmt.Sprintf("%s: %d%% of the %s target of %s used%s", ref, ev.Percent, name, target, due)
+	var loc *time.Location
+	if cal, err := s.calendars(ctx, tx)(t.CalendarID); err == nil {
+		loc = cal.Location()
 	}
+	summary := eventSentence(ev, t, name, loc, now)
 	if _, err := tx.Exec(ctx, `INSERT INTO `+tt.journal+` (`+tt.fk+`, kind, author_id, author_name, body, changes, created_at)
 		VALUES (?, 'work_note', NULL, 'SLA', ?, '[]', ?)`, t.TicketID, summary, store.TS(now)); err != nil {
 		return err
@@ -165,11 +160,78 @@ func (s *Service) raise(ctx context.Context, tx *store.Tx, t *Timer, d *Definiti
 	if err != nil {
 		return err
 	}
-	heading := fmt.Sprintf("SLA %d%% used: %s", ev.Percent, ref)
+	heading := fmt.Sprintf("%s: %s of the %s target used", ref, percentWords(ev.Percent, false), strings.ToLower(metricLabel(t.Metric)))
 	if ev.Kind == "sla.breach" {
-		heading = "SLA breached: " + ref
+		heading = fmt.Sprintf("%s is overdue", ref)
 	}
 	return notify.Add(ctx, tx, recipients, ev.Kind, heading, title+" — "+summary, tt.path+ref)
+}
+
+// eventSentence says what a warning or a breach means, as a person would
+// write it: "Half of the 8-hour resolution target (Desk P3) is used; due
+// Mon 7 Dec 09:00 CET." Instants are in the calendar's zone (UTC when it
+// cannot be read).
+func eventSentence(ev Event, t *Timer, name string, loc *time.Location, now time.Time) string {
+	if loc == nil {
+		loc = time.UTC
+	}
+	target := targetWords(time.Duration(t.TargetSeconds) * time.Second)
+	metric := strings.ToLower(metricLabel(t.Metric))
+	what := fmt.Sprintf("the %s %s target", target, metric)
+	if name != "" && !strings.EqualFold(name, metric) {
+		what += " (" + name + ")"
+	}
+	if ev.Kind == "sla.breach" {
+		return fmt.Sprintf("%s was used up at %s; the ticket is overdue.", upperFirst(what), humanInstant(ev.At, loc, now))
+	}
+	due := ""
+	if t.DueAt != nil {
+		due = "; due " + humanInstant(*t.DueAt, loc, now)
+	}
+	return fmt.Sprintf("%s of %s is used%s.", percentWords(ev.Percent, true), what, due)
+}
+
+// percentWords names a share of a target: "Half", "three quarters", "90%".
+func percentWords(p int, start bool) string {
+	w := map[int]string{25: "a quarter", 50: "half", 75: "three quarters"}[p]
+	if w == "" {
+		return fmt.Sprintf("%d%%", p)
+	}
+	if start {
+		return upperFirst(w)
+	}
+	return w
+}
+
+// targetWords reads a target as an adjective: "8-hour", "30-minute",
+// "4 h 30 min".
+func targetWords(d time.Duration) string {
+	switch {
+	case d >= time.Hour && d%time.Hour == 0:
+		return fmt.Sprintf("%d-hour", d/time.Hour)
+	case d < time.Hour && d%time.Minute == 0:
+		return fmt.Sprintf("%d-minute", d/time.Minute)
+	case d%time.Minute == 0:
+		return fmt.Sprintf("%d h %d min", d/time.Hour, (d%time.Hour)/time.Minute)
+	}
+	return fmt.Sprintf("%d-second", d/time.Second)
+}
+
+// humanInstant is "Mon 7 Dec 09:00 CET" in loc, with the year when it is
+// not the year of now.
+func humanInstant(at time.Time, loc *time.Location, now time.Time) string {
+	at = at.In(loc)
+	if at.Year() != now.In(loc).Year() {
+		return at.Format("Mon 2 Jan 2006 15:04 MST")
+	}
+	return at.Format("Mon 2 Jan 15:04 MST")
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // recipients are the assignee, or the group's members when nobody is assigned.

@@ -26,7 +26,7 @@ func TestReportReconciles(t *testing.T) {
 			return id
 		}
 		life("P3", "2026-11-23 09:00", "2026-11-23 12:00")         // met, 3h
-		late := life("P3", "2026-11-23 09:00", "2026-11-24 11:00") // breached Tue 09:00, 10h
+		late := life("P3", "2026-11-23 09:00", "2026-11-24 11:00") // breached Mon 17:00, 10h
 		life("P1", "2026-11-24 09:00", "2026-11-24 11:00")         // met, 2h
 		life("P3", "2026-11-27 16:00", "")                         // open, undecided
 		life("P3", "2026-11-30 16:00", "2026-12-01 10:00")         // decided in December, 2h
@@ -51,7 +51,7 @@ func TestReportReconciles(t *testing.T) {
 			t.Errorf("P3 row: %+v", p3)
 		}
 		if len(p3.Breaches) != 1 || p3.Breaches[0].TicketID != late || p3.Breaches[0].Ref != ticketRef(ticket.Incident, late) ||
-			!p3.Breaches[0].BreachedAt.Equal(bt(t, "2026-11-24 09:00")) || p3.Breaches[0].ElapsedSeconds != 36000 {
+			!p3.Breaches[0].BreachedAt.Equal(bt(t, "2026-11-23 17:00")) || p3.Breaches[0].ElapsedSeconds != 36000 {
 			t.Errorf("breaches: %+v", p3.Breaches)
 		}
 		// The breach in the report is the timer on the ticket.

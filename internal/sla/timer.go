@@ -57,9 +57,9 @@ type Timer struct {
 	// once reached. OriginalDueAt ignores pauses.
 	DueAt         *time.Time `json:"due_at"`
 	OriginalDueAt *time.Time `json:"original_due_at"`
-	// BreachedAt is the first instant at which business time exceeded the
-	// target: the due instant, or the next working instant when the target
-	// ran out exactly as a window closed.
+	// BreachedAt is the instant from which the ticket is late: the due
+	// instant, even when the target ran out as a window closed, or where
+	// the clock resumed when it was paused as the target ran out.
 	BreachedAt *time.Time `json:"breached_at"`
 	Segments   []Segment  `json:"segments"`
 	// Warned is the highest warning percentage already raised; 100 once
@@ -69,6 +69,9 @@ type Timer struct {
 	NextEventAt *time.Time `json:"-"`
 	UpdatedAt   time.Time  `json:"updated_at"`
 }
+
+// OverSeconds is the business time used beyond the target; 0 when none.
+func (t *Timer) OverSeconds() int64 { return max(t.ElapsedSeconds-t.TargetSeconds, 0) }
 
 // Open reports whether the clock has not stopped for good.
 func (t *Timer) Open() bool { return t.StoppedAt == nil }
@@ -274,10 +277,13 @@ func (t *Timer) Evaluate(cals Calendars, now time.Time) error {
 			if due.After(from) {
 				from = *due
 			}
-			// A stopped stretch must have run past the breach instant; the
-			// open one is breached from that instant on.
-			if w, err := cal.NextWorking(from); err == nil && (w.Before(end) || (seg.To == nil && !w.After(end))) {
-				breach = &w
+			// A target used up is late from that instant, even when it
+			// ran out as a window closed: a stretch that went on past it
+			// (or the running one, at it) is breached there, or where it
+			// resumed after a pause that began as the target ran out.
+			if from.Before(end) || (seg.To == nil && !from.After(end)) {
+				b := from
+				breach = &b
 			}
 		}
 		acc += el
@@ -397,16 +403,14 @@ func (t *Timer) pending(cal *calendar.Calendar, warnings []int, now time.Time) (
 	return evs, next
 }
 
-// nextEvent is the projected breach instant of a running clock.
-func (t *Timer) nextEvent(cal *calendar.Calendar) *time.Time {
+// nextEvent is the projected breach instant of a running clock: the
+// instant its target is used up, late from then on.
+func (t *Timer) nextEvent(*calendar.Calendar) *time.Time {
 	if t.DueAt == nil {
 		return nil
 	}
-	b, err := cal.NextWorking(*t.DueAt)
-	if err != nil {
-		return nil
-	}
-	return &b
+	d := *t.DueAt
+	return &d
 }
 
 // Schedule evaluates the timer as of now and sets NextEventAt: now when
@@ -465,6 +469,13 @@ func (t *Timer) Escalate(cals Calendars, warnings []int, now time.Time) ([]Event
 	evs, next := t.pending(cal, warnings, now)
 	for _, e := range evs {
 		t.Warned = e.Percent
+	}
+	// Thresholds are raised as each is crossed. When several were crossed
+	// since the last look (the node was down, or a change moved the
+	// target), only the furthest is raised: a late ticket gets one breach
+	// note, not a 50, 75 and 90% note written in the same second.
+	if len(evs) > 1 {
+		evs = evs[len(evs)-1:]
 	}
 	t.NextEventAt = next
 	if t.Warned >= 100 {

@@ -189,25 +189,38 @@ func TestPriorityLoweredUnbreaches(t *testing.T) {
 	wantTimer(t, c.at("2026-11-23 14:00"), Running, 5*time.Hour, "2026-11-23 17:00", "")
 }
 
-func TestEndOfDayIsNotABreach(t *testing.T) {
+func TestTargetUsedUpAtCloseIsLateFromThen(t *testing.T) {
 	c := newClock(t, resolutionDef(byPriority("P3", "8h")), "2026-11-23 09:00", "P3")
-	// The target runs out as the day closes: due at 17:00, breached only
-	// when work would resume, at 09:00 the next morning, never at midnight.
-	wantTimer(t, c.at("2026-11-23 23:59"), Running, 8*time.Hour, "2026-11-23 17:00", "")
-	if ne := c.last().NextEventAt; ne == nil {
-		t.Error("no escalation scheduled")
+	// The target runs out as the day closes: due at 17:00 and late from
+	// that instant, all evening and night, not only when work resumes.
+	wantTimer(t, c.at("2026-11-23 16:59"), Running, 7*time.Hour+59*time.Minute, "2026-11-23 17:00", "")
+	wantTimer(t, c.at("2026-11-23 23:59"), Breached, 8*time.Hour, "2026-11-23 17:00", "2026-11-23 17:00")
+	if !c.last().Running {
+		t.Error("a breached open clock still reads as running")
 	}
 	x := *c.last()
-	if err := x.Schedule(c.cals, nil, bt(t, "2026-11-23 18:00")); err != nil {
+	if err := x.Schedule(c.cals, nil, bt(t, "2026-11-23 09:00")); err != nil {
 		t.Fatal(err)
 	}
-	wantTime(t, "next_event_at", x.NextEventAt, "2026-11-24 09:00")
+	wantTime(t, "escalation", x.NextEventAt, "2026-11-23 17:00")
 	c.state("2026-11-23 18:00", "resolved")
-	wantTimer(t, c.last(), Met, 8*time.Hour, "2026-11-23 17:00", "")
+	wantTimer(t, c.last(), Breached, 8*time.Hour, "2026-11-23 17:00", "2026-11-23 17:00")
+
+	onTime := newClock(t, resolutionDef(byPriority("P3", "8h")), "2026-11-23 09:00", "P3")
+	onTime.state("2026-11-23 17:00", "resolved")
+	wantTimer(t, onTime.last(), Met, 8*time.Hour, "2026-11-23 17:00", "")
 
 	late := newClock(t, resolutionDef(byPriority("P3", "8h")), "2026-11-23 09:00", "P3")
 	late.state("2026-11-24 09:30", "resolved")
-	wantTimer(t, late.last(), Breached, 8*time.Hour+30*time.Minute, "2026-11-23 17:00", "2026-11-24 09:00")
+	wantTimer(t, late.last(), Breached, 8*time.Hour+30*time.Minute, "2026-11-23 17:00", "2026-11-23 17:00")
+}
+
+func TestHeldAsTheTargetRanOutIsLateWhenResumed(t *testing.T) {
+	c := newClock(t, resolutionDef(byPriority("P3", "8h")), "2026-11-23 09:00", "P3")
+	c.state("2026-11-23 17:00", "on_hold")
+	wantTimer(t, c.at("2026-11-24 08:00"), Paused, 8*time.Hour, "2026-11-23 17:00", "")
+	c.state("2026-11-24 10:00", "in_progress")
+	wantTimer(t, c.at("2026-11-24 11:00"), Breached, 9*time.Hour, "2026-11-23 17:00", "2026-11-24 10:00")
 }
 
 func TestReopenStartsNewCycle(t *testing.T) {
@@ -267,8 +280,9 @@ func TestWarningsAtExactInstants(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(evs) != 2 || evs[0].Percent != 50 || !evs[0].At.Equal(bt(t, "2026-11-23 13:00")) ||
-		evs[1].Percent != 75 || !evs[1].At.Equal(bt(t, "2026-11-23 15:00")) {
+	// Both 50% (13:00) and 75% (15:00) were crossed since the last look:
+	// only the furthest is raised.
+	if len(evs) != 1 || evs[0].Percent != 75 || !evs[0].At.Equal(bt(t, "2026-11-23 15:00")) || x.Warned != 75 {
 		t.Fatalf("events at 15:30: %+v", evs)
 	}
 	// 90% of 8h is 7h12m: 16:12.
@@ -278,7 +292,7 @@ func TestWarningsAtExactInstants(t *testing.T) {
 		t.Errorf("raised twice: %+v", evs)
 	}
 	evs, _ = x.Escalate(c.cals, DefaultWarnings, bt(t, "2026-11-24 09:00"))
-	if len(evs) != 2 || evs[0].Percent != 90 || evs[1].Kind != "sla.breach" || !evs[1].At.Equal(bt(t, "2026-11-24 09:00")) {
+	if len(evs) != 1 || evs[0].Kind != "sla.breach" || !evs[0].At.Equal(bt(t, "2026-11-23 17:00")) {
 		t.Fatalf("events next morning: %+v", evs)
 	}
 	if x.NextEventAt != nil {
@@ -404,7 +418,7 @@ func TestBreachRaisedAgainAfterGoalSwitch(t *testing.T) {
 		t.Fatalf("after lowering the priority: %s warned %d", x.State, x.Warned)
 	}
 	evs, _ = x.Escalate(c.cals, nil, bt(t, "2026-11-24 10:00"))
-	if len(evs) != 1 || evs[0].Kind != "sla.breach" || !evs[0].At.Equal(bt(t, "2026-11-24 09:00")) {
+	if len(evs) != 1 || evs[0].Kind != "sla.breach" || !evs[0].At.Equal(bt(t, "2026-11-23 17:00")) {
 		t.Fatalf("the new breach was not raised: %+v", evs)
 	}
 }

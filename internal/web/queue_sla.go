@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
@@ -51,9 +52,17 @@ func clockCell(t *sla.Timer, now time.Time) slaCell {
 	}
 	switch {
 	case t.State == sla.Breached || t.RemainingSeconds < 0:
-		c.Class, c.Label = "sla-late", "Breached"
+		c.Class, c.Label = "sla-late", "Overdue"
 		if t.BreachedAt != nil {
-			c.Label += " " + ago(*t.BreachedAt)
+			switch d := now.Sub(*t.BreachedAt); {
+			case d >= 48*time.Hour:
+				c.Label += fmt.Sprintf(" by %dd", int(d.Hours()/24))
+			case d >= time.Hour:
+				c.Label += fmt.Sprintf(" by %dh", int(d.Hours()))
+			case d >= time.Minute:
+				c.Label += fmt.Sprintf(" by %dm", int(d.Minutes()))
+			}
+			c.Title = human(string(t.Metric)) + " · overdue since " + t.BreachedAt.UTC().Format("2 Jan 2006, 15:04 UTC")
 		}
 	case !t.Running || t.State == sla.Paused:
 		c.Class, c.Label = "sla-paused", "Paused · "+businessDuration(t.RemainingSeconds)+" left"
