@@ -54,6 +54,21 @@ func TestBrowserServiceLevels(t *testing.T) {
 	}
 	b.shot("incident-sla")
 
+	// A clock whose target is used up reads as overdue, with the instant,
+	// never as running with nothing left.
+	var late int64
+	if err := s.app.DB.QueryRow(context.Background(), `SELECT ticket_id FROM sla_timers WHERE ticket_kind = 'incident'
+		AND stopped_at IS NULL AND state = 'breached' ORDER BY ticket_id LIMIT 1`).Scan(&late); err != nil {
+		t.Fatalf("the demo has no overdue incident: %v", err)
+	}
+	b.do(chromedp.Navigate(s.url+"/incidents/"+ref(late)), chromedp.WaitVisible(chromedp.CSS(".sla-timers")))
+	timers = b.text(".timer-breached")
+	if !strings.Contains(timers, "Overdue") || !strings.Contains(timers, "Overdue since") || strings.Contains(timers, "left") ||
+		strings.Contains(strings.ToLower(timers), "running") {
+		t.Errorf("an overdue clock reads %q", timers)
+	}
+	b.shot("incident-sla-overdue")
+
 	b.do(chromedp.Navigate(s.url+"/sla/breaching?within=72h"), chromedp.WaitVisible(chromedp.CSS("h1")))
 	b.shot("breaching")
 	b.do(chromedp.Navigate(s.url+"/reports/sla"), chromedp.WaitVisible(chromedp.CSS("table.sla-report")))
