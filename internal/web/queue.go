@@ -123,7 +123,7 @@ func (wb *Web) queue(w http.ResponseWriter, r *http.Request) {
 			for i, inc := range pg.Items {
 				ids[i] = inc.ID
 			}
-			if v.SLA, err = wb.queueClocks(r.Context(), ticket.Incident, ids); err != nil {
+			if v.SLA, err = wb.queueClocks(r.Context(), wb.clockOf(r), ticket.Incident, ids); err != nil {
 				wb.fail(w, r, err)
 				return
 			}

@@ -15,13 +15,13 @@ import (
 // slaCell is the time-to-breach column of a queue row: the open clock
 // nearest to its target, in words a desk reads at a glance.
 type slaCell struct {
-	Label string // "2h 05m left", "Breached 40m ago", "Paused"
+	Label string // "2h 05m left", "Overdue by 40m", "Paused"
 	Class string // sla-ok, sla-warn, sla-late, sla-paused
 	Title string // which clock, and when it is due
 }
 
 // queueClocks reads the open clocks of a page of tickets at once.
-func (wb *Web) queueClocks(ctx context.Context, kind ticket.Kind, ids []int64) (map[int64]slaCell, error) {
+func (wb *Web) queueClocks(ctx context.Context, c clock, kind ticket.Kind, ids []int64) (map[int64]slaCell, error) {
 	timers, err := wb.slaService().TimersFor(ctx, kind, ids)
 	if err != nil {
 		return nil, err
@@ -39,40 +39,40 @@ func (wb *Web) queueClocks(ctx context.Context, kind ticket.Kind, ids []int64) (
 			}
 		}
 		if pick != nil {
-			out[id] = clockCell(pick, time.Now())
+			out[id] = clockCell(pick, c, time.Now())
 		}
 	}
 	return out, nil
 }
 
-func clockCell(t *sla.Timer, now time.Time) slaCell {
-	c := slaCell{Title: human(string(t.Metric))}
+func clockCell(t *sla.Timer, c clock, now time.Time) slaCell {
+	cell := slaCell{Title: human(string(t.Metric))}
 	if t.DueAt != nil {
-		c.Title += " · due " + t.DueAt.UTC().Format("2 Jan 2006, 15:04 UTC")
+		cell.Title += " · due " + c.zoned(*t.DueAt)
 	}
 	switch {
 	case t.State == sla.Breached || t.RemainingSeconds < 0:
-		c.Class, c.Label = "sla-late", "Overdue"
+		cell.Class, cell.Label = "sla-late", "Overdue"
 		if t.BreachedAt != nil {
 			switch d := now.Sub(*t.BreachedAt); {
 			case d >= 48*time.Hour:
-				c.Label += fmt.Sprintf(" by %dd", int(d.Hours()/24))
+				cell.Label += fmt.Sprintf(" by %dd", int(d.Hours()/24))
 			case d >= time.Hour:
-				c.Label += fmt.Sprintf(" by %dh", int(d.Hours()))
+				cell.Label += fmt.Sprintf(" by %dh", int(d.Hours()))
 			case d >= time.Minute:
-				c.Label += fmt.Sprintf(" by %dm", int(d.Minutes()))
+				cell.Label += fmt.Sprintf(" by %dm", int(d.Minutes()))
 			}
-			c.Title = human(string(t.Metric)) + " · overdue since " + t.BreachedAt.UTC().Format("2 Jan 2006, 15:04 UTC")
+			cell.Title = human(string(t.Metric)) + " · overdue since " + c.zoned(*t.BreachedAt)
 		}
 	case !t.Running || t.State == sla.Paused:
-		c.Class, c.Label = "sla-paused", "Paused · "+businessDuration(t.RemainingSeconds)+" left"
+		cell.Class, cell.Label = "sla-paused", "Paused · "+businessDuration(t.RemainingSeconds)+" left"
 	default:
-		c.Class, c.Label = "sla-ok", businessDuration(t.RemainingSeconds)+" left"
+		cell.Class, cell.Label = "sla-ok", businessDuration(t.RemainingSeconds)+" left"
 		if t.TargetSeconds > 0 && t.RemainingSeconds*4 < t.TargetSeconds {
-			c.Class = "sla-warn"
+			cell.Class = "sla-warn"
 		}
 	}
-	return c
+	return cell
 }
 
 // tabCount is a queue's tab with how many records it holds, when counting

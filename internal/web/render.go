@@ -30,8 +30,8 @@ type views struct {
 	pages map[string]*template.Template
 }
 
-func mustLoadViews() *views {
-	base := template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials/*.html"))
+func mustLoadViews(fm template.FuncMap) *views {
+	base := template.Must(template.New("").Funcs(fm).ParseFS(templateFS, "templates/layout.html", "templates/partials/*.html"))
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
 		panic(err)
@@ -88,12 +88,16 @@ var flashes = map[string]string{
 // render executes a page into a buffer first, so a template failure becomes
 // a clean 500 rather than half a page.
 func (wb *Web) render(w http.ResponseWriter, r *http.Request, status int, name string, pg page) {
-	t, ok := wb.views.pages[name]
+	pg.P = httpx.Principal(r)
+	vs := wb.views
+	if pg.P != nil {
+		vs = wb.clocks.get(wb.clockOf(r))
+	}
+	t, ok := vs.pages[name]
 	if !ok {
 		wb.fail(w, r, fmt.Errorf("no template %q", name))
 		return
 	}
-	pg.P = httpx.Principal(r)
 	pg.Nav = navFor(wb.nav, pg.P, pg.Active)
 	if pg.P.Can(auth.NotificationOwn) {
 		// A count for the bell; a failure only hides it.
@@ -181,13 +185,7 @@ const staleMessage = "This record was changed by someone else after you opened i
 
 var funcs = template.FuncMap{
 	"asset": assetURL,
-	"ago":   ago,
-	"when": func(t time.Time) string {
-		if t.IsZero() {
-			return ""
-		}
-		return t.UTC().Format("2 Jan 2006, 15:04 UTC")
-	},
+	// when, zoned, day, ago and inzone write dates for one viewer: see clock.funcs.
 	"iso":        func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	"human":      human,
 	"fieldLabel": fieldLabel,
@@ -209,7 +207,6 @@ var funcs = template.FuncMap{
 	"initials": initials,
 	"bytes":    record.ByteSize,
 	"bizdur":   businessDuration,
-	"inzone":   inZone,
 	"sentence": sentence,
 	"list":     func(s ...string) []string { return s },
 	"dict": func(kv ...any) (map[string]any, error) {
@@ -237,26 +234,6 @@ var funcs = template.FuncMap{
 			{"priority", "Priority, P1 first"}, {"updated_at", "Longest untouched"}}
 	},
 	"roleNote": func(r auth.Role) string { return roleNote(r) },
-}
-
-// ago is a short relative time for dense tables; the full instant goes in
-// the element's title.
-func ago(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	d := time.Since(t)
-	switch {
-	case d < time.Minute:
-		return "just now"
-	case d < time.Hour:
-		return fmt.Sprintf("%dm ago", int(d.Minutes()))
-	case d < 24*time.Hour:
-		return fmt.Sprintf("%dh ago", int(d.Hours()))
-	case d < 30*24*time.Hour:
-		return fmt.Sprintf("%dd ago", int(d.Hours()/24))
-	}
-	return t.UTC().Format("2 Jan 2006")
 }
 
 // human turns a stored code such as in_progress into "In progress".

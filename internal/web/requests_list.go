@@ -121,7 +121,7 @@ func (h *requestPages) queue(w http.ResponseWriter, r *http.Request) {
 			for i, rq := range pg.Items {
 				ids[i] = rq.ID
 			}
-			if v.SLA, err = h.queueClocks(r.Context(), ticket.Request, ids); err != nil {
+			if v.SLA, err = h.queueClocks(r.Context(), h.clockOf(r), ticket.Request, ids); err != nil {
 				h.fail(w, r, err)
 				return
 			}

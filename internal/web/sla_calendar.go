@@ -120,13 +120,6 @@ type calendarView struct {
 	CanWrite    bool // and the calendar is not the built-in one
 }
 
-// commonZones are offered in the zone field; any IANA name is accepted.
-var commonZones = []string{"UTC", "Europe/London", "Europe/Dublin", "Europe/Lisbon", "Europe/Paris", "Europe/Berlin",
-	"Europe/Amsterdam", "Europe/Zurich", "Europe/Vienna", "Europe/Madrid", "Europe/Rome", "Europe/Stockholm",
-	"Europe/Warsaw", "Europe/Helsinki", "Europe/Athens", "Europe/Istanbul", "Africa/Johannesburg", "Asia/Dubai",
-	"Asia/Kolkata", "Asia/Singapore", "Asia/Shanghai", "Asia/Tokyo", "Australia/Sydney", "Pacific/Auckland",
-	"America/Sao_Paulo", "America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles", "America/Toronto"}
-
 // mondayFirst orders the weekday choices as a working week reads.
 var mondayFirst = []string{"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
 

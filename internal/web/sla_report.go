@@ -161,15 +161,3 @@ func pad2(n int64) string {
 	}
 	return strconv.FormatInt(n, 10)
 }
-
-// inZone shows an instant in an IANA zone, naming the zone.
-func inZone(t time.Time, zone string) string {
-	if t.IsZero() {
-		return ""
-	}
-	loc, err := time.LoadLocation(zone)
-	if err != nil {
-		loc = time.UTC
-	}
-	return t.In(loc).Format("Mon 2 Jan 2006, 15:04 MST")
-}

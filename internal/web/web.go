@@ -33,7 +33,8 @@ type Web struct {
 	// the platform's own (audit trail, failed jobs) follow them.
 	Nav []NavEntry
 
-	views       *views
+	views       *views       // for strangers: UTC, the default format
+	clocks      viewsByClock // for each viewer's zone and format
 	origin      *http.CrossOriginProtection
 	recordShows map[string]recordShow // each kind's page, for the shared panels' failed forms
 	nav         []NavEntry            // the areas' links, then the platform's
@@ -48,7 +49,7 @@ type Pages func(wb *Web, rt *httpx.Router)
 // Register adds the platform's pages and those of areas to mux and
 // records them in routes.
 func (wb *Web) Register(mux *http.ServeMux, routes *[]httpx.Route, areas ...Pages) {
-	wb.views = mustLoadViews()
+	wb.views = mustLoadViews(clockFor(auth.Preferences{}).funcs())
 	wb.origin = http.NewCrossOriginProtection()
 	wb.recordShows = map[string]recordShow{}
 	wb.nav = append(append([]NavEntry{}, wb.Nav...), platformNav...)
@@ -65,6 +66,7 @@ func (wb *Web) Register(mux *http.ServeMux, routes *[]httpx.Route, areas ...Page
 	wb.registerRecords(rt)
 	wb.registerJobs(rt)
 	wb.registerQueueTools(rt)
+	wb.registerProfile(rt)
 	rt.Handle("GET /tokens", auth.TokenOwn, wb.tokens)
 	wb.post(rt, "POST /tokens", auth.TokenOwn, wb.createToken)
 	wb.post(rt, "POST /tokens/{id}/revoke", auth.TokenOwn, wb.revokeToken)

@@ -186,24 +186,17 @@
   update();
 })();
 
-// sla timers: show due instants in the viewer's own time zone as well as
-// the calendar's.
+// profile: offer this device's time zone.
 (function () {
+  var btn = document.querySelector('[data-browser-zone]');
+  var input = document.getElementById('time_zone');
+  if (!btn || !input) { return; }
   var zone;
   try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (e) { return; }
-  var fmt = new Intl.DateTimeFormat(undefined, { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', timeZoneName: 'short' });
-  document.querySelectorAll('time.local-time').forEach(function (el) {
-    var d = new Date(el.getAttribute('datetime'));
-    if (isNaN(d)) { return; }
-    var local = fmt.format(d);
-    el.title = 'Your time: ' + local + ' (' + zone + ')';
-    if (el.dataset.zone && el.dataset.zone !== zone) {
-      var span = document.createElement('span');
-      span.className = 'faint local-note';
-      span.textContent = ' · ' + local + ' your time';
-      el.after(span);
-    }
-  });
+  if (!zone) { return; }
+  btn.textContent = 'Use this device\'s zone (' + zone + ')';
+  btn.hidden = false;
+  btn.addEventListener('click', function () { input.value = zone; input.focus(); });
 })();
 
 // navigation menus: one open at a time, closed by a click elsewhere or Esc.

@@ -1,0 +1,156 @@
+package web
+
+import (
+	"fmt"
+	"html/template"
+	"maps"
+	"net/http"
+	"sync"
+	"time"
+
+	"steward/internal/auth"
+	"steward/internal/httpx"
+)
+
+// clock writes instants the way one viewer reads them: in their time zone
+// and their date format. Every date on a page goes through it.
+type clock struct {
+	loc    *time.Location
+	locale string
+}
+
+func clockFor(p auth.Preferences) clock {
+	c := clock{loc: p.Location(), locale: p.Locale}
+	if !auth.ValidLocale(c.locale) {
+		c.locale = auth.DefaultLocale
+	}
+	return c
+}
+
+var layouts = map[string]struct{ full, day string }{
+	"en-GB": {"Mon 2 Jan 2006, 15:04", "2 Jan 2006"},
+	"en-US": {"Mon, Jan 2, 2006, 3:04 PM", "Jan 2, 2006"},
+	"iso":   {"2006-01-02 15:04", "2006-01-02"},
+}
+
+// full is the date and time in the viewer's zone.
+func (c clock) full(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(c.loc).Format(layouts[c.locale].full)
+}
+
+// zoned is full with the zone named, for instants where it matters (due
+// dates, windows).
+func (c clock) zoned(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return c.full(t) + " " + t.In(c.loc).Format("MST")
+}
+
+// day is the date alone in the viewer's zone.
+func (c clock) day(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(c.loc).Format(layouts[c.locale].day)
+}
+
+// ago is a short relative time for dense lists; past a month, the date.
+func (c clock) ago(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	d := time.Since(t)
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return fmt.Sprintf("%dm ago", int(d.Minutes()))
+	case d < 24*time.Hour:
+		return fmt.Sprintf("%dh ago", int(d.Hours()))
+	case d < 30*24*time.Hour:
+		return fmt.Sprintf("%dd ago", int(d.Hours()/24))
+	}
+	return c.day(t)
+}
+
+// inZone is an instant measured by a calendar in zone: in the viewer's
+// zone, with the calendar's own time beside it only when it reads
+// differently there.
+func (c clock) inZone(t time.Time, zone string) string {
+	if t.IsZero() {
+		return ""
+	}
+	s := c.zoned(t)
+	loc, err := time.LoadLocation(zone)
+	if err != nil {
+		return s
+	}
+	mine, theirs := t.In(c.loc), t.In(loc)
+	if mine.Format("15:04 MST") == theirs.Format("15:04 MST") {
+		return s
+	}
+	other := clock{loc: loc, locale: c.locale}
+	if mine.YearDay() == theirs.YearDay() {
+		return s + " (" + theirs.Format(timeOnly(c.locale)) + " " + theirs.Format("MST") + " calendar time)"
+	}
+	return s + " (" + other.zoned(t) + " calendar time)"
+}
+
+func timeOnly(locale string) string {
+	if locale == "en-US" {
+		return "3:04 PM"
+	}
+	return "15:04"
+}
+
+// funcs binds the template functions that write dates to this clock.
+func (c clock) funcs() template.FuncMap {
+	fm := maps.Clone(funcs)
+	fm["when"] = c.full
+	fm["zoned"] = c.zoned
+	fm["day"] = c.day
+	fm["ago"] = c.ago
+	fm["inzone"] = c.inZone
+	return fm
+}
+
+// viewsByClock holds the page templates bound to each clock in use: a
+// handful of zones and formats at any desk, each parsed once.
+type viewsByClock struct {
+	mu sync.Mutex
+	m  map[clock]*views
+}
+
+func (v *viewsByClock) get(c clock) *views {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if vs, ok := v.m[c]; ok {
+		return vs
+	}
+	if v.m == nil {
+		v.m = map[clock]*views{}
+	}
+	vs := mustLoadViews(c.funcs())
+	if len(v.m) < 200 { // every zone on Earth in three formats is more than a desk has
+		v.m[c] = vs
+	}
+	return vs
+}
+
+// clockOf is the clock of the person making r (UTC for strangers).
+func (wb *Web) clockOf(r *http.Request) clock {
+	p := httpx.Principal(r)
+	if p == nil {
+		return clockFor(auth.Preferences{})
+	}
+	// A failed read of the preferences shows UTC rather than no page.
+	prefs, err := auth.PreferencesOf(r.Context(), wb.DB, p.UserID)
+	if err != nil {
+		wb.Log.Warn("web: reading preferences", "err", err)
+	}
+	return clockFor(prefs)
+}
