@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"steward/internal/api"
+	"steward/internal/auth"
 	"steward/internal/cmdb"
 	"steward/internal/config"
 	"steward/internal/httpx"
@@ -35,6 +36,7 @@ type App struct {
 	Requests  *request.Service
 	CMDB      *cmdb.Service
 	Records   *record.Kernel
+	SignIn    *auth.SignIn // shared by the sign-in page; holds the bound on password checks
 	Routes    []httpx.Route
 	handler   http.Handler
 	worker    *jobs.Worker
@@ -85,10 +87,11 @@ func New(cfg config.Config, db *store.DB, log *slog.Logger) *App {
 	worker.Interval = cfg.JobInterval
 	a.worker = worker
 	metrics := newMetrics(db)
+	a.SignIn = auth.NewSignIn(db, auth.NewPasswordChecks(cfg.PasswordChecks, 0))
 
 	mux := http.NewServeMux()
 	(&api.API{DB: db, Incidents: a.Incidents, SLA: a.SLA, Requests: a.Requests, CMDB: a.CMDB, Records: a.Records, Log: log}).Register(mux, &a.Routes)
-	(&web.Web{DB: db, Incidents: a.Incidents, SLA: a.SLA, Requests: a.Requests, CMDB: a.CMDB, Records: a.Records, Log: log, CookieSecure: cfg.CookieSecure}).Register(mux, &a.Routes)
+	(&web.Web{DB: db, Incidents: a.Incidents, SLA: a.SLA, Requests: a.Requests, CMDB: a.CMDB, Records: a.Records, Log: log, CookieSecure: cfg.CookieSecure, SignIn: a.SignIn}).Register(mux, &a.Routes)
 	h := httpx.NewRouter(mux, (&api.API{DB: db, Log: log}).Authenticator(), (&api.API{Log: log}).Denier(), &a.Routes)
 	h.Handle("GET /healthz", "public", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -170,8 +173,9 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 // MaintenanceJob is the periodic job that purges what has outlived its use.
 const MaintenanceJob = "maintenance.purge"
 
-// maintain purges what has outlived its use: expired sessions, old login
-// failures, idempotency keys past their day, finished jobs after a month;
+// maintain purges what has outlived its use: expired sessions, sign-in
+// attempts after a day, lockouts a day after they ended (so the next one
+// starts short again), idempotency keys past their day, finished jobs after a month;
 // then it refreshes the planner's statistics.
 func (a *App) maintain(ctx context.Context, _ jobs.Job) error {
 	now := time.Now()
@@ -180,7 +184,8 @@ func (a *App) maintain(ctx context.Context, _ jobs.Job) error {
 		before time.Time
 	}{
 		{"DELETE FROM sessions WHERE expires_at < ?", now},
-		{"DELETE FROM login_failures WHERE at < ?", now.Add(-24 * time.Hour)},
+		{"DELETE FROM login_attempts WHERE at < ?", now.Add(-24 * time.Hour)},
+		{"DELETE FROM login_locks WHERE locked_until < ?", now.Add(-24 * time.Hour)},
 		{"DELETE FROM idempotency_keys WHERE created_at < ?", now.Add(-api.IdempotencyTTL)},
 		{"DELETE FROM jobs WHERE state = 'done' AND finished_at < ?", now.Add(-30 * 24 * time.Hour)},
 	} {

@@ -26,6 +26,8 @@ type Config struct {
 	ReadConns      int
 	// MaxAttachmentMB is the largest file, in MB, a record accepts; 0 means the default.
 	MaxAttachmentMB int64
+	// PasswordChecks bounds the password checks run at once; 0 is twice the cores.
+	PasswordChecks int
 
 	envErrs []error
 }
@@ -47,6 +49,7 @@ func (c *Config) Server(fs *flag.FlagSet) {
 	fs.StringVar(&c.CookieSecure, "cookie-secure", env("STEWARD_COOKIE_SECURE", "auto"), "mark session cookies Secure: auto (when served over HTTPS), always, never (env STEWARD_COOKIE_SECURE)")
 	fs.DurationVar(&c.JobInterval, "job-interval", c.envDuration("STEWARD_JOB_INTERVAL", time.Second), "how often background jobs are looked for (env STEWARD_JOB_INTERVAL)")
 	fs.Int64Var(&c.MaxAttachmentMB, "max-attachment-mb", int64(c.envInt("STEWARD_MAX_ATTACHMENT_MB", 25)), "largest attachment in MB (env STEWARD_MAX_ATTACHMENT_MB)")
+	fs.IntVar(&c.PasswordChecks, "password-checks", c.envInt("STEWARD_PASSWORD_CHECKS", 0), "password checks (argon2id, 19 MiB each) run at once; 0 means twice the CPU cores, at least 2 (env STEWARD_PASSWORD_CHECKS)")
 	fs.IntVar(&c.ReadConns, "read-conns", c.envInt("STEWARD_READ_CONNS", 8), "database read connections (env STEWARD_READ_CONNS)")
 }
 
@@ -76,6 +79,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxAttachmentMB < 0 || c.MaxAttachmentMB > 2048 {
 		return fmt.Errorf("--max-attachment-mb must be between 1 and 2048 (0 keeps the default of 25)")
+	}
+	if c.PasswordChecks < 0 || c.PasswordChecks > 1024 {
+		return fmt.Errorf("--password-checks must be between 0 (twice the CPU cores) and 1024")
 	}
 	if c.JobInterval < 0 {
 		return fmt.Errorf("--job-interval must not be negative")

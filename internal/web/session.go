@@ -103,9 +103,14 @@ func (wb *Web) login(w http.ResponseWriter, r *http.Request) {
 		wb.showLogin(w, r, http.StatusUnprocessableEntity, v)
 		return
 	}
-	cookie, _, err := auth.Login(r.Context(), wb.DB, v.Email, password, httpx.ClientIP(r))
+	cookie, _, err := wb.SignIn.Login(r.Context(), v.Email, password, httpx.ClientIP(r))
 	var throttled *auth.ErrThrottled
 	switch {
+	case errors.Is(err, auth.ErrSignInBusy):
+		v.Error = human(err.Error()) + "."
+		w.Header().Set("Retry-After", strconv.Itoa(int(auth.PasswordWait.Seconds())))
+		wb.showLogin(w, r, http.StatusServiceUnavailable, v)
+		return
 	case errors.Is(err, auth.ErrBadCredentials):
 		v.Error = "E-mail or password is wrong"
 		wb.showLogin(w, r, http.StatusUnauthorized, v)

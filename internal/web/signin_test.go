@@ -1,0 +1,126 @@
+package web_test
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"steward/internal/auth"
+	"steward/internal/demo"
+)
+
+// loginForm is a browser that has opened the sign-in page: its cookie and
+// the form's token, ready to post.
+func (s *site) loginForm(t *testing.T) (*browser, string) {
+	t.Helper()
+	b := s.browser()
+	m := hiddenCSRF.FindStringSubmatch(b.get("/login").body)
+	if m == nil {
+		t.Fatal("the sign-in page has no token")
+	}
+	return b, m[1]
+}
+
+// postLogin sends the sign-in form from any goroutine.
+func postLogin(b *browser, token, email, password string) (int, string, error) {
+	form := url.Values{"csrf_token": {token}, "email": {email}, "password": {password}}
+	req, _ := http.NewRequest(http.MethodPost, b.s.url+"/login", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	res, err := b.c.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	return res.StatusCode, res.Header.Get("Retry-After") + "\n" + string(body), err
+}
+
+// Forty simultaneous sign-ins for one account, thirty-nine wrong and one
+// right, get no more wrong passwords checked than the limit, and the rest
+// are told to wait.
+func TestLoginBurstIsThrottled(t *testing.T) {
+	s := newSite(t)
+	var wrong atomic.Int32
+	s.app.SignIn.Checks.Compare = func(hash, password string) (bool, error) {
+		ok, err := auth.CheckPassword(hash, password)
+		if !ok {
+			wrong.Add(1)
+		}
+		return ok, err
+	}
+	type form struct {
+		b        *browser
+		token    string
+		password string
+	}
+	forms := make([]form, 40)
+	for i := range forms {
+		b, token := s.loginForm(t)
+		forms[i] = form{b, token, fmt.Sprintf("guess-%d", i)}
+	}
+	forms[17].password = demo.Password
+	statuses := map[int]int{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for _, f := range forms {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			status, _, err := postLogin(f.b, f.token, "admin@steward.demo", f.password)
+			if err != nil {
+				t.Error(err)
+			}
+			mu.Lock()
+			statuses[status]++
+			mu.Unlock()
+		}()
+	}
+	close(start)
+	wg.Wait()
+	limit := auth.DefaultLimits().PerPair
+	if n := int(wrong.Load()); n > limit || statuses[http.StatusTooManyRequests] == 0 || statuses[http.StatusSeeOther] > 1 {
+		t.Fatalf("%d wrong passwords checked (limit %d); answers %v", n, limit, statuses)
+	}
+}
+
+// A sign-in that finds every password check taken for too long is told to
+// come back in a moment, with Retry-After.
+func TestLoginWhenPasswordChecksAreTaken(t *testing.T) {
+	s := newSite(t)
+	checks := auth.NewPasswordChecks(1, 20*time.Millisecond)
+	entered, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	checks.Compare = func(hash, password string) (bool, error) {
+		once.Do(func() { close(entered) })
+		<-release
+		return auth.CheckPassword(hash, password)
+	}
+	s.app.SignIn.Checks = checks
+	first, firstToken := s.loginForm(t)
+	second, secondToken := s.loginForm(t)
+	done := make(chan int)
+	go func() {
+		status, _, _ := postLogin(first, firstToken, "agent@steward.demo", demo.Password)
+		done <- status
+	}()
+	<-entered
+	status, body, err := postLogin(second, secondToken, "agent@steward.demo", demo.Password)
+	close(release)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status != http.StatusServiceUnavailable || !strings.HasPrefix(body, "2\n") || !strings.Contains(body, "Many people are signing in") {
+		t.Fatalf("got %d, want 503 with Retry-After: 2 and a message\n%s", status, body)
+	}
+	if status := <-done; status != http.StatusSeeOther {
+		t.Fatalf("the sign-in holding the check got %d", status)
+	}
+}
