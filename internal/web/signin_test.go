@@ -13,6 +13,7 @@ import (
 
 	"steward/internal/auth"
 	"steward/internal/demo"
+	"steward/internal/store/storetest"
 )
 
 // loginForm is a browser that has opened the sign-in page: its cookie and
@@ -122,5 +123,39 @@ func TestLoginWhenPasswordChecksAreTaken(t *testing.T) {
 	}
 	if status := <-done; status != http.StatusSeeOther {
 		t.Fatalf("the sign-in holding the check got %d", status)
+	}
+}
+
+// An admin sees an account's lockouts on its page and lifts them with a
+// button; an agent sees them but has no button; the holder is told.
+func TestUnlockFromUserPage(t *testing.T) {
+	s := newSite(t)
+	agentID, _ := s.userID(t, "agent@steward.demo")
+	for i := range auth.DefaultLimits().PerPair + 1 {
+		s.browser().login("agent@steward.demo", fmt.Sprintf("wrong-%d", i))
+	}
+	if p := s.browser().login("agent@steward.demo", demo.Password); p.status != http.StatusTooManyRequests ||
+		!strings.Contains(p.body, "Too many failed sign-ins for this account from your address; try again in 5 minutes.") {
+		t.Fatalf("locked out: %d\n%s", p.status, p.body)
+	}
+	page := fmt.Sprintf("/users/%d", agentID)
+	if p := s.signedIn("admin").get(page); !strings.Contains(p.body, "from 127.0.0.1 until") || !strings.Contains(p.body, `action="`+page+`/unlock"`) {
+		t.Fatalf("the admin's view of the account shows no lockout or no button:\n%s", p.body)
+	}
+	if p := s.signedIn("auditor").get(page); !strings.Contains(p.body, "from 127.0.0.1 until") || strings.Contains(p.body, page+"/unlock") {
+		t.Fatalf("the auditor should see the lockout without a button:\n%s", p.body)
+	}
+	if n := storetest.Count(t, s.app.DB, "SELECT COUNT(*) FROM notifications WHERE user_id = ? AND kind = 'signin_throttled'", agentID); n != 1 {
+		t.Fatalf("%d notifications to the account holder, want 1", n)
+	}
+	admin := s.signedIn("admin")
+	if p := admin.post(page+"/unlock", nil); p.status != http.StatusSeeOther || p.location != page+"?ok=unlocked" {
+		t.Fatalf("unlock: %d %q", p.status, p.location)
+	}
+	if p := admin.get(page); !strings.Contains(p.body, "not paused") {
+		t.Fatalf("after the unlock the page still shows lockouts:\n%s", p.body)
+	}
+	if p := s.browser().login("agent@steward.demo", demo.Password); p.status != http.StatusSeeOther {
+		t.Fatalf("signing in after the unlock: %d", p.status)
 	}
 }
