@@ -111,7 +111,7 @@ func New(cfg config.Config, db *store.DB, log *slog.Logger) *App {
 	h.Handle("GET /metrics", "metrics:read", metrics.handler().ServeHTTP)
 	httpx.SortRoutes(a.Routes)
 
-	a.handler = httpx.SecurityHeaders(metrics.middleware(mux))
+	a.handler = httpx.Proxies(cfg.TrustedProxies).Edge(httpx.SecurityHeaders(metrics.middleware(mux)))
 	return a
 }
 

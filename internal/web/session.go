@@ -27,6 +27,8 @@ type loginView struct {
 
 // secure decides the Secure flag: behind a TLS-terminating proxy the
 // request itself is plain HTTP, hence the forwarded header in auto mode.
+// That header is taken from anyone here: a client that forges it only
+// keeps its own cookie from being sent back over plain HTTP.
 func (wb *Web) secure(r *http.Request) bool {
 	switch wb.CookieSecure {
 	case "always":
@@ -34,7 +36,7 @@ func (wb *Web) secure(r *http.Request) bool {
 	case "never":
 		return false
 	}
-	return r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
+	return httpx.HTTPS(r) || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
 }
 
 func (wb *Web) setCookie(w http.ResponseWriter, r *http.Request, name, value, path string, maxAge int) {

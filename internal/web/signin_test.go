@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"steward/internal/auth"
+	"steward/internal/config"
 	"steward/internal/demo"
 	"steward/internal/store/storetest"
 )
@@ -158,4 +160,46 @@ func TestUnlockFromUserPage(t *testing.T) {
 	if p := s.browser().login("agent@steward.demo", demo.Password); p.status != http.StatusSeeOther {
 		t.Fatalf("signing in after the unlock: %d", p.status)
 	}
+}
+
+// loginFrom signs in with X-Forwarded-For set, as a proxy (or a client
+// pretending to be one) would.
+func (s *site) loginFrom(t *testing.T, forwardedFor, password string) int {
+	t.Helper()
+	b, token := s.loginForm(t)
+	form := url.Values{"csrf_token": {token}, "email": {"agent@steward.demo"}, "password": {password}}
+	req, _ := http.NewRequest(http.MethodPost, s.url+"/login", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Forwarded-For", forwardedFor)
+	return b.do(req).status
+}
+
+// A client cannot escape the throttle by sending X-Forwarded-For: it is
+// believed only from a trusted proxy, and then each client address is
+// throttled on its own.
+func TestForwardedForNeedsATrustedProxy(t *testing.T) {
+	t.Run("no trusted proxies", func(t *testing.T) {
+		s := newSite(t)
+		for i := range auth.DefaultLimits().PerPair {
+			s.loginFrom(t, fmt.Sprintf("203.0.113.%d", i), "wrong-password")
+		}
+		if status := s.loginFrom(t, "203.0.113.200", demo.Password); status != http.StatusTooManyRequests {
+			t.Fatalf("a new X-Forwarded-For each time got %d, want 429: the header must be ignored", status)
+		}
+	})
+	t.Run("behind a trusted proxy", func(t *testing.T) {
+		s := newSiteWith(t, func(c *config.Config) { c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")} })
+		for range auth.DefaultLimits().PerPair {
+			s.loginFrom(t, "203.0.113.1", "wrong-password")
+		}
+		if status := s.loginFrom(t, "203.0.113.1", demo.Password); status != http.StatusTooManyRequests {
+			t.Fatalf("the guessing address got %d, want 429", status)
+		}
+		if status := s.loginFrom(t, "203.0.113.2", demo.Password); status != http.StatusSeeOther {
+			t.Fatalf("another client of the same proxy got %d, want a sign-in", status)
+		}
+		if status := s.loginFrom(t, "198.51.100.1, 203.0.113.1", demo.Password); status != http.StatusTooManyRequests {
+			t.Fatalf("prepending an address got %d, want 429: only the right-most untrusted address counts", status)
+		}
+	})
 }
