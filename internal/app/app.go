@@ -4,6 +4,7 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -123,10 +124,23 @@ func (a *App) Worker() *jobs.Worker { return a.worker }
 
 // Serve listens on cfg.Addr until ctx ends, then stops accepting, lets
 // requests in flight finish, drains the worker and returns.
+//
+// With a certificate and key configured it serves HTTPS itself; otherwise
+// plain HTTP, for a TLS-terminating proxy in front.
 func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
+	var cert *certificate
+	if a.Cfg.TLSCert != "" {
+		var err error
+		if cert, err = loadCertificate(a.Cfg.TLSCert, a.Cfg.TLSKey); err != nil {
+			return err
+		}
+	}
 	ln, err := net.Listen("tcp", a.Cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", a.Cfg.Addr, err)
+	}
+	if cert != nil {
+		ln = tls.NewListener(ln, cert.tlsConfig())
 	}
 	srv := &http.Server{
 		Handler:           a.handler,

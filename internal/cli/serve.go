@@ -53,10 +53,14 @@ func serve(ctx context.Context, env Env, args []string) error {
 	if cfg.DatabaseURL != "" {
 		where = "PostgreSQL"
 	}
+	scheme := "http://"
+	if cfg.TLSCert != "" {
+		scheme = "https://"
+	}
 	return a.Serve(ctx, func(addr string) {
-		log.Info("steward is listening", "url", "http://"+addr, "database", where)
+		log.Info("steward is listening", "url", scheme+addr, "database", where)
 		if cfg.Demo {
-			fmt.Fprintf(env.Stdout, "\nSteward is running at http://%s\n\nDemo sign-in (password %q for all):\n", addr, demo.Password)
+			fmt.Fprintf(env.Stdout, "\nSteward is running at %s%s\n\nDemo sign-in (password %q for all):\n", scheme, addr, demo.Password)
 			for _, l := range demo.Logins {
 				fmt.Fprintf(env.Stdout, "  %-10s %s\n", l.Role, l.Email)
 			}

@@ -28,6 +28,9 @@ type Config struct {
 	ReadConns      int
 	// MaxAttachmentMB is the largest file, in MB, a record accepts; 0 means the default.
 	MaxAttachmentMB int64
+	// TLSCert and TLSKey are PEM files; with both set the server speaks HTTPS itself.
+	TLSCert string
+	TLSKey  string
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For and
 	// X-Forwarded-Proto are believed; none by default.
 	TrustedProxies []netip.Prefix
@@ -54,6 +57,8 @@ func (c *Config) Server(fs *flag.FlagSet) {
 	fs.StringVar(&c.CookieSecure, "cookie-secure", env("STEWARD_COOKIE_SECURE", "auto"), "mark session cookies Secure: auto (when served over HTTPS), always, never (env STEWARD_COOKIE_SECURE)")
 	fs.DurationVar(&c.JobInterval, "job-interval", c.envDuration("STEWARD_JOB_INTERVAL", time.Second), "how often background jobs are looked for (env STEWARD_JOB_INTERVAL)")
 	fs.Int64Var(&c.MaxAttachmentMB, "max-attachment-mb", int64(c.envInt("STEWARD_MAX_ATTACHMENT_MB", 25)), "largest attachment in MB (env STEWARD_MAX_ATTACHMENT_MB)")
+	fs.StringVar(&c.TLSCert, "tls-cert", env("STEWARD_TLS_CERT", ""), "serve HTTPS with this PEM certificate (chain); needs --tls-key (env STEWARD_TLS_CERT)")
+	fs.StringVar(&c.TLSKey, "tls-key", env("STEWARD_TLS_KEY", ""), "the PEM private key of --tls-cert (env STEWARD_TLS_KEY)")
 	c.TrustedProxies = c.envPrefixes("STEWARD_TRUSTED_PROXIES")
 	fs.Func("trusted-proxies", "reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed: addresses or CIDR ranges, comma-separated; none by default (env STEWARD_TRUSTED_PROXIES)", func(v string) error {
 		p, err := ParsePrefixes(v)
@@ -90,6 +95,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxAttachmentMB < 0 || c.MaxAttachmentMB > 2048 {
 		return fmt.Errorf("--max-attachment-mb must be between 1 and 2048 (0 keeps the default of 25)")
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return fmt.Errorf("--tls-cert and --tls-key go together: give both to serve HTTPS, or neither")
 	}
 	if c.PasswordChecks < 0 || c.PasswordChecks > 1024 {
 		return fmt.Errorf("--password-checks must be between 0 (twice the CPU cores) and 1024")

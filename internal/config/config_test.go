@@ -42,3 +42,20 @@ func TestTrustedProxies(t *testing.T) {
 		t.Fatalf("a bad environment: %v", err)
 	}
 }
+
+func TestTLSNeedsCertificateAndKey(t *testing.T) {
+	for _, c := range []struct {
+		cfg Config
+		ok  bool
+	}{
+		{Config{}, true},
+		{Config{TLSCert: "cert.pem", TLSKey: "key.pem"}, true},
+		{Config{TLSCert: "cert.pem"}, false},
+		{Config{TLSKey: "key.pem"}, false},
+	} {
+		c.cfg.CookieSecure, c.cfg.LogLevel, c.cfg.LogFormat = "auto", "info", "text"
+		if err := c.cfg.Validate(); (err == nil) != c.ok {
+			t.Errorf("cert %q key %q: %v", c.cfg.TLSCert, c.cfg.TLSKey, err)
+		}
+	}
+}
