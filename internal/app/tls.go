@@ -49,10 +49,7 @@ func (c *certificate) get(*tls.ClientHelloInfo) (*tls.Certificate, error) {
 	if now := time.Now(); now.Sub(c.checked) > time.Minute {
 		c.checked = now
 		if info, err := os.Stat(c.certFile); err == nil && !info.ModTime().Equal(c.modTime) {
-			old := c.current
-			if c.load() != nil {
-				c.current = old
-			}
+			_ = c.load() // on failure the old pair stays, and the next look tries again
 		}
 	}
 	return c.current, nil

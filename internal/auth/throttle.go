@@ -166,40 +166,17 @@ func (s *SignIn) throttle(ctx context.Context, tx *store.Tx, email, ip string, a
 	var worst *ErrThrottled
 	var fresh []lockout
 	for _, sc := range s.Limits.scopes(email, ip) {
-		var lockouts int
-		var until store.Time
-		err := tx.QueryRow(ctx, "SELECT lockouts, locked_until FROM login_locks WHERE email = ? AND ip = ?", sc.email, sc.ip).
-			Scan(&lockouts, &until)
-		if err := store.ScanErr(err); err != nil && !errors.Is(err, store.ErrNotFound) {
-			return nil, err
-		}
-		if now.Before(until.Time) {
-			worst = longer(worst, &ErrThrottled{Scope: sc.kind, RetryAfter: until.Sub(now)})
-			continue
-		}
-		// Failures before the end of the last lockout were paid for by it.
-		from := now.Add(-s.Limits.Window)
-		if until.After(from) {
-			from = until.Time
-		}
-		var n int
-		err = tx.QueryRow(ctx, "SELECT COUNT(*) FROM login_attempts WHERE "+sc.where+
-			" AND at >= ? AND outcome IN ('pending', 'failed')", append(sc.args, store.TS(from))...).Scan(&n)
+		th, started, err := s.checkScope(ctx, tx, sc, now)
 		if err != nil {
 			return nil, err
 		}
-		if n < sc.limit {
-			continue
+		if started != nil {
+			started.Email, started.IP = email, ip
+			fresh = append(fresh, *started)
 		}
-		d := s.Limits.lockoutFor(sc.kind, lockouts)
-		_, err = tx.Exec(ctx, `INSERT INTO login_locks (email, ip, lockouts, locked_until) VALUES (?, ?, ?, ?)
-			ON CONFLICT (email, ip) DO UPDATE SET lockouts = excluded.lockouts, locked_until = excluded.locked_until`,
-			sc.email, sc.ip, lockouts+1, store.TS(now.Add(d)))
-		if err != nil {
-			return nil, err
+		if th != nil {
+			worst = longer(worst, th)
 		}
-		fresh = append(fresh, lockout{Scope: sc.kind, Email: email, IP: ip, Until: now.Add(d), Failures: n})
-		worst = longer(worst, &ErrThrottled{Scope: sc.kind, RetryAfter: d})
 	}
 	if len(fresh) > 0 {
 		if err := announce(ctx, tx, acct, fresh); err != nil {
@@ -207,6 +184,40 @@ func (s *SignIn) throttle(ctx context.Context, tx *store.Tx, email, ip string, a
 		}
 	}
 	return worst, nil
+}
+
+// checkScope answers the wait of a lockout in force on one scope, or
+// starts one when the scope's failures reached its limit.
+func (s *SignIn) checkScope(ctx context.Context, tx *store.Tx, sc scope, now time.Time) (*ErrThrottled, *lockout, error) {
+	var lockouts int
+	var until store.Time
+	err := tx.QueryRow(ctx, "SELECT lockouts, locked_until FROM login_locks WHERE email = ? AND ip = ?", sc.email, sc.ip).
+		Scan(&lockouts, &until)
+	if err := store.ScanErr(err); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, nil, err
+	}
+	if now.Before(until.Time) {
+		return &ErrThrottled{Scope: sc.kind, RetryAfter: until.Sub(now)}, nil, nil
+	}
+	// Failures before the end of the last lockout were paid for by it.
+	from := now.Add(-s.Limits.Window)
+	if until.After(from) {
+		from = until.Time
+	}
+	var n int
+	err = tx.QueryRow(ctx, "SELECT COUNT(*) FROM login_attempts WHERE "+sc.where+
+		" AND at >= ? AND outcome IN ('pending', 'failed')", append(sc.args, store.TS(from))...).Scan(&n)
+	if err != nil || n < sc.limit {
+		return nil, nil, err
+	}
+	d := s.Limits.lockoutFor(sc.kind, lockouts)
+	_, err = tx.Exec(ctx, `INSERT INTO login_locks (email, ip, lockouts, locked_until) VALUES (?, ?, ?, ?)
+		ON CONFLICT (email, ip) DO UPDATE SET lockouts = excluded.lockouts, locked_until = excluded.locked_until`,
+		sc.email, sc.ip, lockouts+1, store.TS(now.Add(d)))
+	if err != nil {
+		return nil, nil, err
+	}
+	return &ErrThrottled{Scope: sc.kind, RetryAfter: d}, &lockout{Scope: sc.kind, Until: now.Add(d), Failures: n}, nil
 }
 
 func longer(a, b *ErrThrottled) *ErrThrottled {
