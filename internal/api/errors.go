@@ -58,6 +58,8 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.As(err, &throttled):
 		w.Header().Set("Retry-After", strconv.Itoa(int(throttled.RetryAfter.Seconds())+1))
+	case errors.Is(err, auth.ErrSignInBusy):
+		w.Header().Set("Retry-After", strconv.Itoa(int(auth.PasswordWait.Seconds())))
 	case status == http.StatusServiceUnavailable:
 		w.Header().Set("Retry-After", "1")
 	case status == http.StatusInternalServerError:
@@ -102,6 +104,8 @@ func classify(err error) (int, errorDetail) {
 		return http.StatusConflict, errorDetail{"conflict", "the change conflicts with existing records", nil}
 	case errors.As(err, &throttled):
 		return http.StatusTooManyRequests, errorDetail{"too_many_requests", throttled.Error(), nil}
+	case errors.Is(err, auth.ErrSignInBusy):
+		return http.StatusServiceUnavailable, errorDetail{"busy", auth.ErrSignInBusy.Error(), nil}
 	case errors.Is(err, store.ErrBusy):
 		return http.StatusServiceUnavailable, errorDetail{"busy", "the database is busy; retry shortly", nil}
 	}

@@ -12,6 +12,26 @@ func (a *API) registerUsers(rt *httpx.Router) {
 	rt.Handle("GET /api/v1/users", auth.UserRead, a.listUsers)
 	rt.Handle("GET /api/v1/users/{id}", auth.UserRead, a.getUser)
 	rt.Handle("PATCH /api/v1/users/{id}", auth.UserWrite, a.patchUser)
+	rt.Handle("POST /api/v1/users/{id}/unlock", auth.UserWrite, a.unlockUser)
+}
+
+// unlockResult is the answer to an unlock.
+type unlockResult struct {
+	LockoutsLifted int `json:"lockouts_lifted"`
+}
+
+func (a *API) unlockUser(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	n, err := auth.Unlock(r.Context(), a.DB, httpx.Principal(r).Actor(), id)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, unlockResult{LockoutsLifted: n})
 }
 
 func (a *API) createUser(w http.ResponseWriter, r *http.Request) {

@@ -4,6 +4,7 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"steward/internal/api"
+	"steward/internal/auth"
 	"steward/internal/cmdb"
 	"steward/internal/config"
 	"steward/internal/httpx"
@@ -35,6 +37,7 @@ type App struct {
 	Requests  *request.Service
 	CMDB      *cmdb.Service
 	Records   *record.Kernel
+	SignIn    *auth.SignIn // shared by the sign-in page; holds the bound on password checks
 	Routes    []httpx.Route
 	handler   http.Handler
 	worker    *jobs.Worker
@@ -85,12 +88,13 @@ func New(cfg config.Config, db *store.DB, log *slog.Logger) *App {
 	wired.worker.Interval = cfg.JobInterval
 	a.worker = wired.worker
 	metrics := newMetrics(db)
+	a.SignIn = auth.NewSignIn(db, auth.NewPasswordChecks(cfg.PasswordChecks, 0))
 
 	mux := http.NewServeMux()
 	(&api.API{DB: db, Incidents: a.Incidents, SLA: a.SLA, Requests: a.Requests, CMDB: a.CMDB, Records: a.Records, Log: log}).
 		Register(mux, &a.Routes, wired.api...)
 	(&web.Web{DB: db, Incidents: a.Incidents, SLA: a.SLA, Requests: a.Requests, CMDB: a.CMDB, Records: a.Records, Log: log,
-		CookieSecure: cfg.CookieSecure, Nav: wired.nav}).Register(mux, &a.Routes, wired.pages...)
+		CookieSecure: cfg.CookieSecure, SignIn: a.SignIn, Nav: wired.nav}).Register(mux, &a.Routes, wired.pages...)
 	h := httpx.NewRouter(mux, (&api.API{DB: db, Log: log}).Authenticator(), (&api.API{Log: log}).Denier(), &a.Routes)
 	h.Handle("GET /healthz", "public", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -110,7 +114,7 @@ func New(cfg config.Config, db *store.DB, log *slog.Logger) *App {
 	h.Handle("GET /metrics", "metrics:read", metrics.handler().ServeHTTP)
 	httpx.SortRoutes(a.Routes)
 
-	a.handler = httpx.SecurityHeaders(metrics.middleware(mux))
+	a.handler = httpx.Proxies(cfg.TrustedProxies).Edge(httpx.SecurityHeaders(metrics.middleware(mux)))
 	return a
 }
 
@@ -122,10 +126,23 @@ func (a *App) Worker() *jobs.Worker { return a.worker }
 
 // Serve listens on cfg.Addr until ctx ends, then stops accepting, lets
 // requests in flight finish, drains the worker and returns.
+//
+// With a certificate and key configured it serves HTTPS itself; otherwise
+// plain HTTP, for a TLS-terminating proxy in front.
 func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
+	var cert *certificate
+	if a.Cfg.TLSCert != "" {
+		var err error
+		if cert, err = loadCertificate(a.Cfg.TLSCert, a.Cfg.TLSKey); err != nil {
+			return err
+		}
+	}
 	ln, err := net.Listen("tcp", a.Cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", a.Cfg.Addr, err)
+	}
+	if cert != nil {
+		ln = tls.NewListener(ln, cert.tlsConfig())
 	}
 	srv := &http.Server{
 		Handler:           a.handler,
@@ -172,8 +189,9 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 // MaintenanceJob is the periodic job that purges what has outlived its use.
 const MaintenanceJob = "maintenance.purge"
 
-// maintain purges what has outlived its use: expired sessions, old login
-// failures, idempotency keys past their day, finished jobs after a month;
+// maintain purges what has outlived its use: expired sessions, sign-in
+// attempts after a day, lockouts a day after they ended (so the next one
+// starts short again), idempotency keys past their day, finished jobs after a month;
 // then it refreshes the planner's statistics.
 func (a *App) maintain(ctx context.Context, _ jobs.Job) error {
 	now := time.Now()
@@ -182,7 +200,8 @@ func (a *App) maintain(ctx context.Context, _ jobs.Job) error {
 		before time.Time
 	}{
 		{"DELETE FROM sessions WHERE expires_at < ?", now},
-		{"DELETE FROM login_failures WHERE at < ?", now.Add(-24 * time.Hour)},
+		{"DELETE FROM login_attempts WHERE at < ?", now.Add(-24 * time.Hour)},
+		{"DELETE FROM login_locks WHERE locked_until < ?", now.Add(-24 * time.Hour)},
 		{"DELETE FROM idempotency_keys WHERE created_at < ?", now.Add(-api.IdempotencyTTL)},
 		{"DELETE FROM jobs WHERE state = 'done' AND finished_at < ?", now.Add(-30 * 24 * time.Hour)},
 	} {

@@ -43,6 +43,7 @@ func TestAccountsSessionsAndTokens(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
 		ctx := context.Background()
 		db := e.DB
+		signIn := auth.NewSignIn(db, auth.NewPasswordChecks(0, 0))
 		u, err := auth.CreateUser(ctx, db, audit.System, auth.NewUser{Email: " Ada@Example.COM ", Name: "Ada", Role: auth.Agent, Password: "a-long-password"})
 		if err != nil {
 			t.Fatal(err)
@@ -74,7 +75,7 @@ func TestAccountsSessionsAndTokens(t *testing.T) {
 		})
 
 		t.Run("login, session and logout", func(t *testing.T) {
-			cookie, p, err := auth.Login(ctx, db, "ADA@example.com", "a-long-password", "10.0.0.1")
+			cookie, p, err := signIn.Login(ctx, "ADA@example.com", "a-long-password", "10.0.0.1")
 			if err != nil || p.UserID != u.ID || p.CSRFToken == "" {
 				t.Fatalf("login: %v %+v", err, p)
 			}
@@ -88,21 +89,25 @@ func TestAccountsSessionsAndTokens(t *testing.T) {
 			if _, err := auth.SessionPrincipal(ctx, db, cookie); !errors.Is(err, store.ErrNotFound) {
 				t.Fatalf("after logout: %v", err)
 			}
-			if _, _, err := auth.Login(ctx, db, "nobody@example.com", "a-long-password", "10.0.0.1"); !errors.Is(err, auth.ErrBadCredentials) {
+			if _, _, err := signIn.Login(ctx, "nobody@example.com", "a-long-password", "10.0.0.1"); !errors.Is(err, auth.ErrBadCredentials) {
 				t.Fatalf("unknown e-mail: %v", err)
 			}
 		})
 
 		t.Run("throttling after repeated failures", func(t *testing.T) {
-			for i := 0; i < auth.MaxFailsPerEmail; i++ {
-				if _, _, err := auth.Login(ctx, db, "ada@example.com", "wrong password", "10.0.0.2"); !errors.Is(err, auth.ErrBadCredentials) {
+			for i := 0; i < auth.DefaultLimits().PerPair; i++ {
+				if _, _, err := signIn.Login(ctx, "ada@example.com", "wrong password", "10.0.0.2"); !errors.Is(err, auth.ErrBadCredentials) {
 					t.Fatalf("failure %d: %v", i, err)
 				}
 			}
 			var th *auth.ErrThrottled
-			_, _, err := auth.Login(ctx, db, "ada@example.com", "a-long-password", "10.0.0.3")
-			if !errors.As(err, &th) || th.RetryAfter <= 0 {
+			_, _, err := signIn.Login(ctx, "ada@example.com", "a-long-password", "10.0.0.2")
+			if !errors.As(err, &th) || th.RetryAfter <= 0 || th.Scope != auth.ScopePair {
 				t.Fatalf("right password while throttled: %v", err)
+			}
+			// Another address is not held back by the failures of this one.
+			if _, _, err := signIn.Login(ctx, "ada@example.com", "a-long-password", "10.0.0.3"); err != nil {
+				t.Fatalf("right password from another address: %v", err)
 			}
 		})
 
@@ -161,7 +166,7 @@ func TestAccountsSessionsAndTokens(t *testing.T) {
 			if err != nil || !slices.Equal(p.GroupIDs, ids) {
 				t.Fatalf("token principal groups %v, want %v (%v)", p.GroupIDs, ids, err)
 			}
-			cookie, _, err := auth.Login(ctx, db, "grouped@example.com", "a-long-password", "10.9.9.9")
+			cookie, _, err := signIn.Login(ctx, "grouped@example.com", "a-long-password", "10.9.9.9")
 			if err != nil {
 				t.Fatal(err)
 			}

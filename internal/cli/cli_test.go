@@ -2,9 +2,15 @@ package cli
 
 import (
 	"bytes"
+	"context"
+	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"steward/internal/auth"
+	"steward/internal/store"
 )
 
 func run(t *testing.T, stdin string, args ...string) (int, string, string) {
@@ -63,5 +69,53 @@ func TestBadEnvironmentIsReported(t *testing.T) {
 	code, _, errOut := run(t, "", "serve", "--data", t.TempDir())
 	if code != 2 || !strings.Contains(errOut, "STEWARD_AUTO_CLOSE_AFTER") {
 		t.Fatalf("exit %d: %s", code, errOut)
+	}
+}
+
+// An admin locked out of every address gets back in from the command line.
+func TestUserUnlock(t *testing.T) {
+	data := t.TempDir()
+	if code, _, errOut := run(t, "a-long-password\n", "user", "create", "--data", data, "--email", "ops@b.test", "--name", "Ops", "--role", "admin", "--password-stdin"); code != 0 {
+		t.Fatal(errOut)
+	}
+	ctx := context.Background()
+	db, err := store.Open(ctx, store.Options{DataDir: data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := auth.NewSignIn(db, auth.NewPasswordChecks(0, 0))
+	s.Limits.PerAccount = 3
+	for i := range 4 {
+		s.Login(ctx, "ops@b.test", "wrong", fmt.Sprintf("192.0.2.%d", i))
+	}
+	var th *auth.ErrThrottled
+	if _, _, err := s.Login(ctx, "ops@b.test", "a-long-password", "192.0.2.200"); !errors.As(err, &th) || th.Scope != auth.ScopeAccount {
+		t.Fatalf("before: %v, want the account locked from every address", err)
+	}
+	db.Close()
+
+	for _, c := range []struct {
+		args     []string
+		wantCode int
+		want     string
+	}{
+		{[]string{"user", "unlock", "--data", data}, 2, "usage: steward user unlock EMAIL"},
+		{[]string{"user", "unlock", "nobody@b.test", "--data", data}, 1, "no account with e-mail nobody@b.test"},
+		{[]string{"user", "unlock", "OPS@b.test", "--data", data}, 0, "lifted 1 sign-in lockout of ops@b.test"},
+		{[]string{"user", "unlock", "--data", data, "ops@b.test"}, 0, "lifted 0 sign-in lockouts"},
+	} {
+		code, out, errOut := run(t, "", c.args...)
+		if code != c.wantCode || !strings.Contains(out+errOut, c.want) {
+			t.Errorf("%v: exit %d (want %d)\n%s%s", c.args, code, c.wantCode, out, errOut)
+		}
+	}
+
+	db, err = store.Open(ctx, store.Options{DataDir: data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, _, err := auth.NewSignIn(db, auth.NewPasswordChecks(0, 0)).Login(ctx, "ops@b.test", "a-long-password", "192.0.2.200"); err != nil {
+		t.Fatalf("after the unlock: %v", err)
 	}
 }

@@ -53,10 +53,14 @@ func serve(ctx context.Context, env Env, args []string) error {
 	if cfg.DatabaseURL != "" {
 		where = "PostgreSQL"
 	}
+	scheme := "http://"
+	if cfg.TLSCert != "" {
+		scheme = "https://"
+	}
 	return a.Serve(ctx, func(addr string) {
-		log.Info("steward is listening", "url", "http://"+addr, "database", where)
+		log.Info("steward is listening", "url", scheme+addr, "database", where)
 		if cfg.Demo {
-			fmt.Fprintf(env.Stdout, "\nSteward is running at http://%s\n\nDemo sign-in (password %q for all):\n", addr, demo.Password)
+			fmt.Fprintf(env.Stdout, "\nSteward is running at %s%s\n\nDemo sign-in (password %q for all):\n", scheme, addr, demo.Password)
 			for _, l := range demo.Logins {
 				fmt.Fprintf(env.Stdout, "  %-10s %s\n", l.Role, l.Email)
 			}
@@ -93,9 +97,16 @@ func openMigrated(ctx context.Context, cfg config.Config) (*store.DB, error) {
 }
 
 func user(ctx context.Context, env Env, args []string) error {
-	if len(args) == 0 || args[0] != "create" {
-		return usagef("usage: steward user create --email E --name N --role R [--customer ID] --password-stdin")
+	switch {
+	case len(args) > 0 && args[0] == "create":
+		return userCreate(ctx, env, args[1:])
+	case len(args) > 0 && args[0] == "unlock":
+		return userUnlock(ctx, env, args[1:])
 	}
+	return usagef("usage: steward user create --email E --name N --role R [--customer ID] --password-stdin\n       steward user unlock EMAIL")
+}
+
+func userCreate(ctx context.Context, env Env, args []string) error {
 	var cfg config.Config
 	var email, name, role string
 	var customer int64
@@ -107,7 +118,7 @@ func user(ctx context.Context, env Env, args []string) error {
 	fs.StringVar(&role, "role", "", "admin, agent, requester or auditor")
 	fs.Int64Var(&customer, "customer", 0, "customer organisation id (requesters)")
 	fs.BoolVar(&pwStdin, "password-stdin", false, "read the password from standard input (required)")
-	if err := parse(fs, args[1:], env); err != nil {
+	if err := parse(fs, args, env); err != nil {
 		return err
 	}
 	if !pwStdin {
@@ -131,6 +142,53 @@ func user(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "created user %d %s (%s)\n", u.ID, u.Email, u.Role)
+	return nil
+}
+
+// userUnlock lifts an account's sign-in lockouts: the way back in for an
+// admin locked out of every address, who cannot use the web page.
+func userUnlock(ctx context.Context, env Env, args []string) error {
+	var cfg config.Config
+	fs := flag.NewFlagSet("user unlock", flag.ContinueOnError)
+	cfg.Storage(fs)
+	var email string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		email, args = args[0], args[1:] // the address may come before the flags
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usagef("%v", err)
+	}
+	if email == "" && fs.NArg() > 0 {
+		email = fs.Arg(0)
+	} else if fs.NArg() > 0 {
+		return usagef("unexpected argument %q", strings.Join(fs.Args(), " "))
+	}
+	if email == "" {
+		return usagef("usage: steward user unlock EMAIL")
+	}
+	db, err := openMigrated(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	u, err := auth.UserByEmail(ctx, db, email)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("no account with e-mail %s", email)
+	} else if err != nil {
+		return err
+	}
+	n, err := auth.Unlock(ctx, db, audit.Actor{Type: "system", Name: "cli"}, u.ID)
+	if err != nil {
+		return err
+	}
+	noun := "lockouts"
+	if n == 1 {
+		noun = "lockout"
+	}
+	fmt.Fprintf(env.Stdout, "lifted %d sign-in %s of %s; its failed sign-ins are forgotten\n", n, noun, u.Email)
 	return nil
 }
 

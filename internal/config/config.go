@@ -7,8 +7,10 @@ package config
 import (
 	"flag"
 	"fmt"
+	"net/netip"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -26,6 +28,14 @@ type Config struct {
 	ReadConns      int
 	// MaxAttachmentMB is the largest file, in MB, a record accepts; 0 means the default.
 	MaxAttachmentMB int64
+	// TLSCert and TLSKey are PEM files; with both set the server speaks HTTPS itself.
+	TLSCert string
+	TLSKey  string
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For and
+	// X-Forwarded-Proto are believed; none by default.
+	TrustedProxies []netip.Prefix
+	// PasswordChecks bounds the password checks run at once; 0 is twice the cores.
+	PasswordChecks int
 
 	envErrs []error
 }
@@ -47,6 +57,15 @@ func (c *Config) Server(fs *flag.FlagSet) {
 	fs.StringVar(&c.CookieSecure, "cookie-secure", env("STEWARD_COOKIE_SECURE", "auto"), "mark session cookies Secure: auto (when served over HTTPS), always, never (env STEWARD_COOKIE_SECURE)")
 	fs.DurationVar(&c.JobInterval, "job-interval", c.envDuration("STEWARD_JOB_INTERVAL", time.Second), "how often background jobs are looked for (env STEWARD_JOB_INTERVAL)")
 	fs.Int64Var(&c.MaxAttachmentMB, "max-attachment-mb", int64(c.envInt("STEWARD_MAX_ATTACHMENT_MB", 25)), "largest attachment in MB (env STEWARD_MAX_ATTACHMENT_MB)")
+	fs.StringVar(&c.TLSCert, "tls-cert", env("STEWARD_TLS_CERT", ""), "serve HTTPS with this PEM certificate (chain); needs --tls-key (env STEWARD_TLS_CERT)")
+	fs.StringVar(&c.TLSKey, "tls-key", env("STEWARD_TLS_KEY", ""), "the PEM private key of --tls-cert (env STEWARD_TLS_KEY)")
+	c.TrustedProxies = c.envPrefixes("STEWARD_TRUSTED_PROXIES")
+	fs.Func("trusted-proxies", "reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed: addresses or CIDR ranges, comma-separated; none by default (env STEWARD_TRUSTED_PROXIES)", func(v string) error {
+		p, err := ParsePrefixes(v)
+		c.TrustedProxies = p
+		return err
+	})
+	fs.IntVar(&c.PasswordChecks, "password-checks", c.envInt("STEWARD_PASSWORD_CHECKS", 0), "password checks (argon2id, 19 MiB each) run at once; 0 means twice the CPU cores, at least 2 (env STEWARD_PASSWORD_CHECKS)")
 	fs.IntVar(&c.ReadConns, "read-conns", c.envInt("STEWARD_READ_CONNS", 8), "database read connections (env STEWARD_READ_CONNS)")
 }
 
@@ -76,6 +95,12 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxAttachmentMB < 0 || c.MaxAttachmentMB > 2048 {
 		return fmt.Errorf("--max-attachment-mb must be between 1 and 2048 (0 keeps the default of 25)")
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return fmt.Errorf("--tls-cert and --tls-key go together: give both to serve HTTPS, or neither")
+	}
+	if c.PasswordChecks < 0 || c.PasswordChecks > 1024 {
+		return fmt.Errorf("--password-checks must be between 0 (twice the CPU cores) and 1024")
 	}
 	if c.JobInterval < 0 {
 		return fmt.Errorf("--job-interval must not be negative")
@@ -118,6 +143,30 @@ func (c *Config) envInt(name string, def int) int {
 		return def
 	}
 	return n
+}
+
+// ParsePrefixes reads a comma- or space-separated list of CIDR ranges and
+// single addresses (a range of one).
+func ParsePrefixes(list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.FieldsFunc(list, func(r rune) bool { return r == ',' || r == ' ' }) {
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+		} else if a, err := netip.ParseAddr(f); err == nil {
+			out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+		} else {
+			return nil, fmt.Errorf("%q is neither an address nor a CIDR range such as 10.0.0.0/8", f)
+		}
+	}
+	return out, nil
+}
+
+func (c *Config) envPrefixes(name string) []netip.Prefix {
+	p, err := ParsePrefixes(os.Getenv(name))
+	if err != nil {
+		c.envErrs = append(c.envErrs, fmt.Errorf("%s: %v", name, err))
+	}
+	return p
 }
 
 func (c *Config) envDuration(name string, def time.Duration) time.Duration {

@@ -5,7 +5,6 @@ package httpx
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"sort"
 	"strings"
@@ -85,16 +84,8 @@ func SortRoutes(rs []Route) {
 	})
 }
 
-// ClientIP is the peer address of a request (proxies are not trusted).
-func ClientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
-// SecurityHeaders sets headers every response carries.
+// SecurityHeaders sets headers every response carries, and HSTS on those
+// served over TLS.
 func SecurityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
@@ -102,6 +93,10 @@ func SecurityHeaders(next http.Handler) http.Handler {
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "same-origin")
 		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+		if HTTPS(r) {
+			// Browsers that once reached us over TLS never fall back to plain HTTP.
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
 		next.ServeHTTP(w, r)
 	})
 }

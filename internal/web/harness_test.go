@@ -28,8 +28,17 @@ type site struct {
 
 func newSite(t *testing.T) *site {
 	t.Helper()
+	return newSiteWith(t, nil)
+}
+
+// newSiteWith lets a test change the configuration first.
+func newSiteWith(t *testing.T, configure func(*config.Config)) *site {
+	t.Helper()
 	ctx := context.Background()
 	cfg := config.Config{DataDir: t.TempDir(), CookieSecure: "auto", LogLevel: "error", LogFormat: "text", AutoCloseAfter: 0}
+	if configure != nil {
+		configure(&cfg)
+	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	db, err := app.OpenStore(ctx, cfg, log)
 	if err != nil {

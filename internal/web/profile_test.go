@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"steward/internal/demo"
 	"steward/internal/store"
 )
 
@@ -46,6 +47,20 @@ func TestProfileSetsTheZoneOfEveryDate(t *testing.T) {
 	if !strings.Contains(other.body, inc.CreatedAt.UTC().Format("Mon 2 Jan 2006, 15:04")) {
 		t.Errorf("another agent's page lost the default format")
 	}
+	// Signing in from a browser takes its zone while none is chosen.
+	rq := s.browser()
+	m := hiddenCSRF.FindStringSubmatch(rq.get("/login").body)
+	if m == nil {
+		t.Fatal("no sign-in token")
+	}
+	if p := rq.post("/login", url.Values{"csrf_token": {m[1]}, "email": {"requester@steward.demo"}, "password": {demo.Password},
+		"tz": {"America/Chicago"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("sign-in: %d", p.status)
+	}
+	if p := rq.get("/profile"); !strings.Contains(p.body, `value="America/Chicago"`) {
+		t.Error("the browser's zone was not taken at sign-in")
+	}
+
 	// Every role has a profile; strangers are sent to sign in.
 	for _, role := range []string{"requester", "auditor", "admin"} {
 		if p := s.signedIn(role).get("/profile"); p.status != http.StatusOK {

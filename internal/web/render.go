@@ -83,6 +83,7 @@ var flashes = map[string]string{
 	"link-removed": "Link removed.",
 	"filtered":     "Filter saved.",
 	"user":         "Account saved.",
+	"unlocked":     "Sign-in lockouts lifted.",
 }
 
 // render executes a page into a buffer first, so a template failure becomes

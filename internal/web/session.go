@@ -27,6 +27,8 @@ type loginView struct {
 
 // secure decides the Secure flag: behind a TLS-terminating proxy the
 // request itself is plain HTTP, hence the forwarded header in auto mode.
+// That header is taken from anyone here: a client that forges it only
+// keeps its own cookie from being sent back over plain HTTP.
 func (wb *Web) secure(r *http.Request) bool {
 	switch wb.CookieSecure {
 	case "always":
@@ -34,7 +36,7 @@ func (wb *Web) secure(r *http.Request) bool {
 	case "never":
 		return false
 	}
-	return r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
+	return httpx.HTTPS(r) || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
 }
 
 func (wb *Web) setCookie(w http.ResponseWriter, r *http.Request, name, value, path string, maxAge int) {
@@ -103,9 +105,14 @@ func (wb *Web) login(w http.ResponseWriter, r *http.Request) {
 		wb.showLogin(w, r, http.StatusUnprocessableEntity, v)
 		return
 	}
-	cookie, _, err := auth.Login(r.Context(), wb.DB, v.Email, password, httpx.ClientIP(r))
+	cookie, who, err := wb.SignIn.Login(r.Context(), v.Email, password, httpx.ClientIP(r))
 	var throttled *auth.ErrThrottled
 	switch {
+	case errors.Is(err, auth.ErrSignInBusy):
+		v.Error = human(err.Error()) + "."
+		w.Header().Set("Retry-After", strconv.Itoa(int(auth.PasswordWait.Seconds())))
+		wb.showLogin(w, r, http.StatusServiceUnavailable, v)
+		return
 	case errors.Is(err, auth.ErrBadCredentials):
 		v.Error = "E-mail or password is wrong"
 		wb.showLogin(w, r, http.StatusUnauthorized, v)
@@ -118,6 +125,10 @@ func (wb *Web) login(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		wb.fail(w, r, err)
 		return
+	}
+	// Until a person chooses a time zone, their browser's is taken.
+	if err := auth.AdoptTimeZone(r.Context(), wb.DB, who.UserID, r.PostFormValue("tz")); err != nil {
+		wb.Log.Warn("web: taking the browser's time zone", "err", err)
 	}
 	wb.setCookie(w, r, sessionCookie, cookie, "/", int(auth.SessionTTL/time.Second))
 	wb.setCookie(w, r, loginCookie, "", "/login", -1)

@@ -18,6 +18,7 @@ func (wb *Web) registerUsers(rt *httpx.Router) {
 	wb.post(rt, "POST /users", auth.UserWrite, wb.createUser)
 	rt.Handle("GET /users/{id}", auth.UserRead, wb.userPage)
 	wb.post(rt, "POST /users/{id}", auth.UserWrite, wb.updateUser)
+	wb.post(rt, "POST /users/{id}/unlock", auth.UserWrite, wb.unlockUser)
 }
 
 type usersView struct {
@@ -77,6 +78,7 @@ type userView struct {
 	Groups    []option
 	CanWrite  bool
 	Self      bool
+	Lockouts  []auth.Lockout // sign-in lockouts in force
 }
 
 // Checked reports whether group id is ticked: as sent after a failed
@@ -107,6 +109,12 @@ func (wb *Web) showUser(w http.ResponseWriter, r *http.Request, status int, v us
 	p := httpx.Principal(r)
 	v.Customers, v.Groups, v.Roles = namedOptions(customers), namedOptions(groups), auth.Roles
 	v.CanWrite, v.Self = p.Can(auth.UserWrite), v.User.ID == p.UserID
+	if v.User.ID != 0 {
+		if v.Lockouts, err = auth.Lockouts(r.Context(), wb.DB, v.User.Email); err != nil {
+			wb.fail(w, r, err)
+			return
+		}
+	}
 	title := "New user"
 	if v.User.ID != 0 {
 		title = v.User.Name
@@ -130,6 +138,20 @@ func (wb *Web) userPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	wb.showUser(w, r, http.StatusOK, userView{User: u})
+}
+
+// unlockUser lifts the account's sign-in lockouts.
+func (wb *Web) unlockUser(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r)
+	if !ok {
+		wb.errorPage(w, r, http.StatusNotFound, "")
+		return
+	}
+	if _, err := auth.Unlock(r.Context(), wb.DB, httpx.Principal(r).Actor(), id); err != nil {
+		wb.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/users/"+strconv.FormatInt(id, 10)+"?ok=unlocked", http.StatusSeeOther)
 }
 
 // userRefs reads the customer and groups of the user form.

@@ -28,7 +28,8 @@ type Web struct {
 	CMDB         *cmdb.Service    // shared; holds the impact graph
 	Records      *record.Kernel   // what every ticket-like kind shares
 	Log          *slog.Logger
-	CookieSecure string // auto, always or never
+	CookieSecure string       // auto, always or never
+	SignIn       *auth.SignIn // checks passwords under the sign-in throttle
 	// Nav is the top bar's links, declared by the areas in their order;
 	// the platform's own (audit trail, failed jobs) follow them.
 	Nav []NavEntry

@@ -186,6 +186,13 @@
   update();
 })();
 
+// sign-in: send this device's time zone, taken while none is chosen.
+(function () {
+  var tz = document.querySelector('[data-browser-tz]');
+  if (!tz) { return; }
+  try { tz.value = Intl.DateTimeFormat().resolvedOptions().timeZone || ''; } catch (e) { /* none */ }
+})();
+
 // profile: offer this device's time zone.
 (function () {
   var btn = document.querySelector('[data-browser-zone]');
