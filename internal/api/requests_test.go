@@ -258,3 +258,37 @@ func TestRequestAPI(t *testing.T) {
 		})
 	})
 }
+
+// Whoever submits a request on someone's behalf may not approve it: the
+// API refuses with 403 and says why, and refuses to name the submitter
+// alone as approver at submission.
+func TestSubmitterDoesNotApproveAPI(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		s := newServer(t, e)
+		ctx := context.Background()
+		service := s.addService("Workplace")
+		// The desk group has the agent; the admin joins it, so that the
+		// group has a member other than the agent.
+		if _, err := s.app.DB.Exec(ctx, "INSERT INTO group_members (group_id, user_id) VALUES (?, ?)", s.groupID, s.users["admin"]); err != nil {
+			t.Fatal(err)
+		}
+		byGroup := s.do("admin", "POST", "/api/v1/catalog/items", map[string]any{"service_id": service, "name": "Chair",
+			"approval": map[string]any{"rule": "group", "group_id": s.groupID, "mode": "any"}}).json(t)["id"]
+		byAgent := s.do("admin", "POST", "/api/v1/catalog/items", map[string]any{"service_id": service, "name": "Desk",
+			"approval": map[string]any{"rule": "user", "user_id": s.users["agent"]}}).json(t)["id"]
+		sub := s.do("agent", "POST", "/api/v1/requests", map[string]any{"item_id": byGroup, "requester_id": s.users["requester"]})
+		if sub.status != 201 {
+			t.Fatalf("submit for the requester: %d %s", sub.status, sub.body)
+		}
+		number := sub.json(t)["number"].(string)
+		approval := fmt.Sprint(s.do("agent", "GET", "/api/v1/requests/"+number+"/approvals", nil).json(t)["items"].([]any)[0].(map[string]any)["id"])
+		path := "/api/v1/requests/" + number + "/approvals/" + approval
+		s.run(t, []apiCase{
+			{"the submitter is refused and told why", "agent", "POST", path + "/approve", nil, nil, 403, []string{"you submitted this on someone's behalf"}},
+			{"not waiting for the submitter", "agent", "GET", "/api/v1/approvals", nil, nil, 200, []string{`"items":[]`}},
+			{"the submitter as the only approver", "agent", "POST", "/api/v1/requests", map[string]any{"item_id": byAgent, "requester_id": s.users["requester"]},
+				nil, 422, []string{"nobody approves a request they submit"}},
+			{"another member decides", "admin", "POST", path + "/approve", nil, nil, 200, []string{`"state":"approved"`}},
+		})
+	})
+}

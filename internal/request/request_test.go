@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"steward/internal/audit"
 	"steward/internal/domainerr"
 	"steward/internal/jobs"
 	"steward/internal/notify"
@@ -350,6 +351,61 @@ func TestApprovals(t *testing.T) {
 			}
 			if as := w.approvals(r); as[0].State != request.Withdrawn {
 				t.Fatalf("approval after cancel: %s", as[0].State)
+			}
+		})
+
+		t.Run("whoever submits for someone else never approves it", func(t *testing.T) {
+			told := w.notifications("agent")
+			r := w.submit("agent", request.NewRequest{ItemID: byAny.ID, RequesterID: &w.p["alice"].UserID})
+			as := w.approvals(r)
+			if w.notifications("agent") != told {
+				t.Error("the submitter was asked to approve")
+			}
+			_, err := w.svc.Decide(ctx, w.p["agent"], r.ID, as[0].ID, true, "")
+			var refused *domainerr.Refused
+			if !errors.As(err, &refused) || !errors.Is(err, domainerr.ErrForbidden) || !strings.Contains(refused.Message, "submitted") {
+				t.Fatalf("the submitter approved, or was refused without saying why: %v", err)
+			}
+			pending, err := w.svc.PendingFor(ctx, w.p["agent"], 50)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, pa := range pending {
+				if pa.RequestNumber == r.Number {
+					t.Fatalf("listed as pending for its submitter: %+v", pa)
+				}
+			}
+			if _, err := w.svc.Decide(ctx, w.p["agent2"], r.ID, as[0].ID, true, ""); err != nil {
+				t.Fatalf("another member of the group: %v", err)
+			}
+
+			all := w.submit("agent", request.NewRequest{ItemID: byAll.ID, RequesterID: &w.p["bob"].UserID})
+			if as := w.approvals(all); len(as) != 1 || *as[0].ApproverID != w.p["agent2"].UserID {
+				t.Fatalf("approvals of a request the agent submitted: %+v, want agent2's only", as)
+			}
+
+			_, err = w.svc.Submit(ctx, w.p["agent2"], request.NewRequest{ItemID: byUser.ID, RequesterID: &w.p["alice"].UserID}, nil)
+			if f := fields(t, err); !strings.Contains(f["item_id"], "nobody approves a request they submit") {
+				t.Fatalf("the named approver submitted for someone: %v", f)
+			}
+			if _, err := org.SetManager(ctx, w.svc.DB, w.p["admin"], w.p["amir"].UserID, &w.p["agent"].UserID); err != nil {
+				t.Fatal(err)
+			}
+			_, err = w.svc.Submit(ctx, w.p["agent"], request.NewRequest{ItemID: byManager.ID, RequesterID: &w.p["amir"].UserID}, nil)
+			if f := fields(t, err); !strings.Contains(f["requester_id"], "nobody approves a request they submit") {
+				t.Fatalf("the manager submitted for their report: %v", f)
+			}
+			solo, err := org.Groups.Create(ctx, w.db, audit.System, "Solo approvers")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.db.Exec(ctx, "INSERT INTO group_members (group_id, user_id) VALUES (?, ?)", solo.ID, w.p["agent"].UserID); err != nil {
+				t.Fatal(err)
+			}
+			bySolo := w.item(request.NewItem{Name: "Desk lamp", Approval: &request.Approval{Rule: request.GroupApproval, GroupID: &solo.ID}})
+			_, err = w.svc.Submit(ctx, w.p["agent"], request.NewRequest{ItemID: bySolo.ID, RequesterID: &w.p["alice"].UserID}, nil)
+			if f := fields(t, err); !strings.Contains(f["item_id"], "no active member who could decide") {
+				t.Fatalf("a group of the submitter alone: %v", f)
 			}
 		})
 	})

@@ -208,7 +208,7 @@ func (s *Service) Submit(ctx context.Context, p *auth.Principal, in NewRequest, 
 				return Request{}, err
 			}
 		}
-		if approvers, err = s.approversFor(ctx, item, rq, v); err != nil {
+		if approvers, err = s.approversFor(ctx, item, rq, p.UserID, v); err != nil {
 			return Request{}, err
 		}
 	}
@@ -226,6 +226,7 @@ func (s *Service) Submit(ctx context.Context, p *auth.Principal, in NewRequest, 
 	}
 	var full Request
 	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
+		r.SubmitterID = p.UserID
 		if err := insert(ctx, tx, &r, p.UserID); err != nil {
 			return err
 		}

@@ -11,6 +11,7 @@ import (
 	"steward/internal/domainerr"
 	"steward/internal/httpx"
 	"steward/internal/patch"
+	"steward/internal/record"
 	"steward/internal/request"
 	"steward/internal/sla"
 	"steward/internal/store"
@@ -229,7 +230,8 @@ func (h *requestPages) showRequest(w http.ResponseWriter, r *http.Request, statu
 // canDecide mirrors the service's rule, to offer the buttons only to the
 // approver; the service has the last word.
 func canDecide(p *auth.Principal, req request.Request, a request.ApprovalRecord) bool {
-	if !p.Can(auth.RequestApprove) || a.State != request.Pending || req.State != request.AwaitingApproval || req.RequesterID == p.UserID {
+	if !p.Can(auth.RequestApprove) || a.State != request.Pending || req.State != request.AwaitingApproval ||
+		record.SeparationOfDuties(p.UserID, req.SubmitterID, req.RequesterID) != nil {
 		return false
 	}
 	if a.ApproverID != nil {
@@ -475,6 +477,11 @@ func (h *requestPages) decide(approve bool) http.HandlerFunc {
 			return
 		}
 		_, err := h.svc.Decide(r.Context(), httpx.Principal(r), req.ID, id, approve, formText(r, "comment"))
+		var refused *domainerr.Refused
+		if errors.As(err, &refused) {
+			h.showRequest(w, r, http.StatusForbidden, req, nil, sentence(refused.Message))
+			return
+		}
 		if errors.Is(err, domainerr.ErrForbidden) {
 			h.showRequest(w, r, http.StatusForbidden, req, nil, "Only the designated approver can decide this approval.")
 			return

@@ -286,3 +286,45 @@ func TestManagersAndNotificationsPages(t *testing.T) {
 	}
 	mustContain(t, mei.get("/notifications?unread=1"), "Nothing unread.")
 }
+
+// An agent who submits a request on someone's behalf is neither offered
+// its approval nor able to decide it, even as a member of the approving
+// group; another member decides.
+func TestSubmitterDoesNotApproveInPages(t *testing.T) {
+	s := requestSite(t)
+	ctx := context.Background()
+	software := s.itemID(t, "Software installation")
+	rita, _ := s.userID(t, "requester@steward.demo")
+	// Alex Agent is a member of Applications, the item's approving group.
+	agent := s.signedIn("agent")
+	agent.get("/catalog/items/" + software)
+	p := agent.post("/catalog/items/"+software+"/request", url.Values{"requester_id": {strconv.FormatInt(rita, 10)},
+		"a.software": {"Inkscape 1.3"}, "a.licence": {"true"}})
+	m := requestNumber.FindStringSubmatch(p.location)
+	if p.status != http.StatusSeeOther || m == nil {
+		t.Fatalf("submit for Rita: %d %q\n%s", p.status, p.location, p.body)
+	}
+	number := m[1]
+	if page := agent.get("/requests/" + number); strings.Contains(page.body, `/approve"`) {
+		t.Fatal("the submitter is offered the approval")
+	}
+	id, _ := request.ParseRef(number)
+	var approval int64
+	if err := s.app.DB.QueryRow(ctx, "SELECT id FROM request_approvals WHERE request_id = ?", id).Scan(&approval); err != nil {
+		t.Fatal(err)
+	}
+	action := "/requests/" + number + "/approvals/" + strconv.FormatInt(approval, 10)
+	p = agent.post(action+"/approve", url.Values{})
+	if p.status != http.StatusForbidden {
+		t.Fatalf("the submitter approved: %d", p.status)
+	}
+	mustContain(t, p, "You submitted this on someone")
+	lucia := s.browser()
+	if p := lucia.login("lucia.romero@steward.demo", demo.Password); p.status != http.StatusSeeOther {
+		t.Fatalf("login as another member: %d", p.status)
+	}
+	lucia.get("/requests/" + number)
+	if p := lucia.post(action+"/approve", url.Values{"comment": {"Fine"}}); p.status != http.StatusSeeOther || s.requestState(t, number) != "in_fulfilment" {
+		t.Fatalf("another member approves: %d, %s", p.status, s.requestState(t, number))
+	}
+}
