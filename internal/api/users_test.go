@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"steward/internal/store/storetest"
@@ -29,5 +30,20 @@ func TestLastAdminAPI(t *testing.T) {
 		if res := s.do("admin", "PATCH", secondPath, `{"active":false}`); res.status != 403 {
 			t.Fatalf("a demoted administrator still changes users: %d", res.status)
 		}
+	})
+}
+
+// The one JSON decoder refuses what it used to let pass silently.
+func TestJSONBodyFaults(t *testing.T) {
+	s := newServer(t, storetest.SQLite(t))
+	s.run(t, []apiCase{
+		{"a repeated key", "agent", "POST", "/api/v1/incidents", `{"title":"Printer","impact":"low","title":"Server"}`, nil, 400,
+			[]string{`the key \"title\" appears more than once`, `"title":"appears more than once; send each key once"`}},
+		{"a repeated key deep down", "admin", "PATCH", fmt.Sprintf("/api/v1/users/%d", s.users["agent"]), `{"name":"A","group_ids":[1],"name":"B"}`, nil, 400,
+			[]string{`"name":"appears more than once`}},
+		{"text that is not UTF-8", "agent", "POST", "/api/v1/incidents", "{\"title\":\"Printer \xff jam\"}", nil, 422,
+			[]string{`"title":"is not valid UTF-8 text"`}},
+		{"too large still", "agent", "POST", "/api/v1/incidents", `{"title":"` + strings.Repeat("x", 1<<20) + `"}`, nil, 413, nil},
+		{"one of each key is fine", "agent", "POST", "/api/v1/incidents", `{"title":"Printer","description":"{\"title\":1,\"title\":2}"}`, nil, 201, nil},
 	})
 }
