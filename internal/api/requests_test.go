@@ -292,3 +292,34 @@ func TestSubmitterDoesNotApproveAPI(t *testing.T) {
 		})
 	})
 }
+
+// What a requester may not see reads exactly as what does not exist: an
+// item not offered to them, and a user of another customer named in an
+// answer.
+func TestRequesterCannotProbeItemsOrUsers(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		s := newServer(t, e)
+		mine, theirs := s.addService("Workplace", s.custA), s.addService("Beta only", s.custB)
+		form := map[string]any{"fields": []map[string]any{{"key": "for_whom", "label": "For whom", "type": "user"}}}
+		item := s.do("admin", "POST", "/api/v1/catalog/items", map[string]any{"service_id": mine, "name": "Badge", "form": form}).json(t)["id"]
+		hidden := s.do("admin", "POST", "/api/v1/catalog/items", map[string]any{"service_id": theirs, "name": "Forklift"}).json(t)["id"]
+		answer := func(user any) map[string]any {
+			return map[string]any{"item_id": item, "answers": map[string]any{"for_whom": user}}
+		}
+		s.run(t, []apiCase{
+			{"an item that does not exist", "requester", "POST", "/api/v1/requests", map[string]any{"item_id": 999999}, nil, 422,
+				[]string{`"item_id":"item 999999 does not exist"`}},
+			{"an item not offered to them reads the same", "requester", "POST", "/api/v1/requests", map[string]any{"item_id": hidden}, nil, 422,
+				[]string{fmt.Sprintf(`"item_id":"item %v does not exist"`, hidden)}},
+			{"and cannot be read either", "requester", "GET", fmt.Sprint("/api/v1/catalog/items/", hidden), nil, nil, 404, nil},
+			{"a user who does not exist", "requester", "POST", "/api/v1/requests", answer(999999), nil, 422,
+				[]string{`"answers.for_whom":"must name an active user (no user 999999)"`}},
+			{"another customer's user reads the same", "requester", "POST", "/api/v1/requests", answer(s.users["requesterB"]), nil, 422,
+				[]string{fmt.Sprintf(`"answers.for_whom":"must name an active user (no user %d)"`, s.users["requesterB"])}},
+			{"themselves", "requester", "POST", "/api/v1/requests", answer(s.users["requester"]), nil, 201,
+				[]string{fmt.Sprintf(`"for_whom":%d`, s.users["requester"])}},
+			{"staff may name anyone", "agent", "POST", "/api/v1/requests", map[string]any{"item_id": item, "requester_id": s.users["agent"],
+				"answers": map[string]any{"for_whom": s.users["requesterB"]}}, nil, 201, nil},
+		})
+	})
+}

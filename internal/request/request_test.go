@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -426,7 +427,7 @@ func TestSubmitRules(t *testing.T) {
 		}{
 			{"no item", "alice", request.NewRequest{}, "item_id", "is required"},
 			{"unknown item", "alice", request.NewRequest{ItemID: 424242}, "item_id", "does not exist"},
-			{"item not offered", "alice", request.NewRequest{ItemID: betaOnly.ID}, "item_id", "not offered"},
+			{"item not offered reads as missing", "alice", request.NewRequest{ItemID: betaOnly.ID}, "item_id", fmt.Sprintf("item %d does not exist", betaOnly.ID)},
 			{"staff for a requester it is not offered to", "agent", request.NewRequest{ItemID: betaOnly.ID, RequesterID: &w.p["alice"].UserID}, "item_id", "not offered"},
 			{"requester sets priority", "alice", request.NewRequest{ItemID: it.ID, Priority: ptr(request.Priority(1))}, "priority", "service desk"},
 			{"requester for someone else", "alice", request.NewRequest{ItemID: it.ID, RequesterID: &w.p["amir"].UserID}, "requester_id", "themselves"},
@@ -434,6 +435,11 @@ func TestSubmitRules(t *testing.T) {
 			{"assignee not an agent", "agent", request.NewRequest{ItemID: it.ID, AssigneeID: &w.p["bob"].UserID,
 				Answers: map[string]any{"model": "13 inch", "needed_by": "2026-01-01"}}, "assignee_id", "not an agent"},
 			{"title too long", "alice", request.NewRequest{ItemID: it.ID, Title: strings.Repeat("x", 201)}, "title", "at most 200"},
+			{"a user who does not exist", "alice", request.NewRequest{ItemID: it.ID, Answers: map[string]any{"user": 999999}}, "answers.user", "must name an active user (no user 999999)"},
+			{"another customer's user reads as missing", "alice", request.NewRequest{ItemID: it.ID, Answers: map[string]any{"user": w.p["bob"].UserID}},
+				"answers.user", fmt.Sprintf("must name an active user (no user %d)", w.p["bob"].UserID)},
+			{"staff name only whom the requester may see", "agent", request.NewRequest{ItemID: it.ID, RequesterID: &w.p["alice"].UserID,
+				Answers: map[string]any{"user": w.p["bob"].UserID}}, "answers.user", fmt.Sprintf("must name an active user (no user %d)", w.p["bob"].UserID)},
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
@@ -448,6 +454,10 @@ func TestSubmitRules(t *testing.T) {
 		}
 		if n := storetest.Count(t, w.db, "SELECT COUNT(*) FROM requests"); n != 0 {
 			t.Fatalf("%d requests written by refused submissions", n)
+		}
+		colleague := w.submit("alice", request.NewRequest{ItemID: it.ID, Answers: map[string]any{"model": "13 inch", "needed_by": "2026-01-01", "user": w.p["amir"].UserID}})
+		if colleague.Answers["user"] != w.p["amir"].UserID {
+			t.Fatalf("a colleague named in an answer: %v", colleague.Answers)
 		}
 		r := w.submit("agent", request.NewRequest{ItemID: betaOnly.ID, RequesterID: &w.p["bob"].UserID, Priority: ptr(request.Priority(2)),
 			AssigneeID: &w.p["agent"].UserID})

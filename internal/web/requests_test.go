@@ -328,3 +328,24 @@ func TestSubmitterDoesNotApproveInPages(t *testing.T) {
 		t.Fatalf("another member approves: %d, %s", p.status, s.requestState(t, number))
 	}
 }
+
+// A requester's form names only people of their organisation: another
+// customer's user reads as no user at all, as on the API.
+func TestUserAnswersNameOnlyVisibleUsersInPages(t *testing.T) {
+	s := requestSite(t)
+	laptop := s.itemID(t, "New laptop")
+	yuki, _ := s.userID(t, "yuki.tanaka@fabrikam.example")
+	rita := s.signedIn("requester")
+	rita.get("/catalog/items/" + laptop)
+	for _, id := range []int64{yuki, 999999} {
+		p := rita.post("/catalog/items/"+laptop+"/request", url.Values{"a.model": {"13 inch, light"}, "a.needed_by": {"2026-04-01"},
+			"a.for_whom": {strconv.FormatInt(id, 10)}})
+		if p.status != http.StatusUnprocessableEntity {
+			t.Fatalf("naming user %d: status %d", id, p.status)
+		}
+		mustContain(t, p, "must name an active user (no user "+strconv.FormatInt(id, 10)+")")
+	}
+	if p := rita.get("/catalog/items/" + laptop); strings.Contains(p.body, "Yuki") {
+		t.Fatal("another customer's user is offered as a choice")
+	}
+}
