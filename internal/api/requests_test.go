@@ -323,3 +323,31 @@ func TestRequesterCannotProbeItemsOrUsers(t *testing.T) {
 		})
 	})
 }
+
+// Task notes are internal unless the service desk shows them to the
+// requester; the requester's answers never carry an internal note.
+func TestTaskNotesAPI(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		s := newServer(t, e)
+		service := s.addService("Workplace", s.custA)
+		item := s.do("admin", "POST", "/api/v1/catalog/items", map[string]any{"service_id": service, "name": "Desk move",
+			"tasks": []map[string]any{{"name": "Move the desk", "group_id": s.groupID}}}).json(t)["id"]
+		number := s.do("requester", "POST", "/api/v1/requests", map[string]any{"item_id": item}).json(t)["number"].(string)
+		tasks := "/api/v1/requests/" + number + "/tasks"
+		first := fmt.Sprint(s.do("agent", "GET", tasks, nil).json(t)["items"].([]any)[0].(map[string]any)["id"])
+		s.run(t, []apiCase{
+			{"an internal note", "agent", "PATCH", tasks + "/" + first, `{"note":"Supplier owes us a discount"}`, nil, 200, []string{`"note_visibility":"internal"`}},
+			{"a note for the requester", "agent", "POST", tasks, `{"name":"Reconnect","note":"We come on Friday","note_visibility":"requester"}`, nil, 201,
+				[]string{`"note_visibility":"requester"`}},
+			{"an unknown visibility", "agent", "POST", tasks, `{"name":"x","note_visibility":"everyone"}`, nil, 422, []string{`"note_visibility":"must be internal or requester"`}},
+			{"staff read both", "agent", "GET", tasks, nil, nil, 200, []string{"Supplier owes us a discount", "We come on Friday"}},
+			{"the requester reads the one for them", "requester", "GET", tasks, nil, nil, 200, []string{"We come on Friday", `"note":""`}},
+		})
+		if body := string(s.do("requester", "GET", tasks, nil).body); strings.Contains(body, "discount") {
+			t.Fatalf("the requester reads an internal note: %s", body)
+		}
+		if body := string(s.do("requester", "GET", "/api/v1/requests/"+number+"/journal", nil).body); strings.Contains(body, "discount") {
+			t.Fatalf("the requester's journal shows an internal note: %s", body)
+		}
+	})
+}

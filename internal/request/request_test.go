@@ -637,3 +637,71 @@ func TestAutoCloseAndNotifications(t *testing.T) {
 		}
 	})
 }
+
+// The service desk chooses, per task, whether its note reaches the
+// requester; an internal note never does, and notes from before the choice
+// are internal.
+func TestTaskNoteVisibility(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		w := newWorld(t, e)
+		ctx := context.Background()
+		it := w.item(request.NewItem{Name: "Desk move", Tasks: []request.TaskTemplate{{Name: "Move the desk", GroupID: &w.desk}}})
+		r := w.submit("alice", request.NewRequest{ItemID: it.ID})
+		first := w.tasks(r)[0]
+		if first.NoteVisibility != request.NoteInternal {
+			t.Fatalf("a new task's note is %q, want internal", first.NoteVisibility)
+		}
+		secret := "Supplier owes us a discount"
+		if _, err := w.svc.UpdateTask(ctx, w.p["agent"], r.ID, first.ID, request.TaskPatch{Note: &secret}, 0); err != nil {
+			t.Fatal(err)
+		}
+		shown := request.NoteRequester
+		second, err := w.svc.AddTask(ctx, w.p["agent"], r.ID, request.NewTask{Name: "Reconnect", Note: "We come on Friday", NoteVisibility: &shown})
+		if err != nil {
+			t.Fatal(err)
+		}
+		bad := request.NoteVisibility("everyone")
+		if _, err := w.svc.AddTask(ctx, w.p["agent"], r.ID, request.NewTask{Name: "x", NoteVisibility: &bad}); fields(t, err)["note_visibility"] == "" {
+			t.Fatalf("an unknown visibility: %v", err)
+		}
+		// A note written before the choice existed.
+		if _, err := w.db.Exec(ctx, `INSERT INTO request_tasks (request_id, name, stage, state, note, created_at, updated_at)
+			VALUES (?, 'Old task', 1, 'pending', 'Written long ago', ?, ?)`, r.ID, store.TS(time.Now()), store.TS(time.Now())); err != nil {
+			t.Fatal(err)
+		}
+		notes := func(who string) map[string]string {
+			ts, err := w.svc.Tasks(ctx, w.p[who], r.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := map[string]string{}
+			for _, x := range ts {
+				out[x.Name] = x.Note
+			}
+			return out
+		}
+		staff, requester := notes("agent"), notes("alice")
+		if staff["Move the desk"] != secret || staff["Reconnect"] != "We come on Friday" || staff["Old task"] != "Written long ago" {
+			t.Fatalf("staff read %v", staff)
+		}
+		if requester["Move the desk"] != "" || requester["Old task"] != "" || requester["Reconnect"] != "We come on Friday" {
+			t.Fatalf("the requester read %v", requester)
+		}
+		internal := request.NoteInternal
+		if _, err := w.svc.UpdateTask(ctx, w.p["agent"], r.ID, second.ID, request.TaskPatch{NoteVisibility: &internal}, 0); err != nil {
+			t.Fatal(err)
+		}
+		if n := notes("alice")["Reconnect"]; n != "" {
+			t.Fatalf("a note made internal again still reaches the requester: %q", n)
+		}
+		journal, err := w.svc.Journal(ctx, w.p["alice"], r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range journal {
+			if strings.Contains(e.Body, "discount") || e.Kind == "task" {
+				t.Fatalf("the requester's journal shows task work: %+v", e)
+			}
+		}
+	})
+}

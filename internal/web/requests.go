@@ -504,6 +504,10 @@ func (h *requestPages) addTask(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in := request.NewTask{Name: r.PostFormValue("name"), Note: formText(r, "note")}
+	if r.PostFormValue("note_visibility") == string(request.NoteRequester) {
+		vis := request.NoteRequester
+		in.NoteVisibility = &vis
+	}
 	bad := domainerr.NewInvalid()
 	var ok1 bool
 	if in.GroupID, ok1 = formID(r, "group_id"); !ok1 {

@@ -349,3 +349,32 @@ func TestUserAnswersNameOnlyVisibleUsersInPages(t *testing.T) {
 		t.Fatal("another customer's user is offered as a choice")
 	}
 }
+
+// An agent chooses whether a task's note reaches the requester; the
+// requester's page never shows an internal one.
+func TestTaskNotesInPages(t *testing.T) {
+	s := requestSite(t)
+	mailbox := s.itemID(t, "Mailbox")
+	rita := s.signedIn("requester")
+	rita.get("/catalog/items/" + mailbox)
+	p := rita.post("/catalog/items/"+mailbox+"/request", url.Values{"a.kind": {"personal"}, "a.address": {"rita@example.com"}})
+	m := requestNumber.FindStringSubmatch(p.location)
+	if p.status != http.StatusSeeOther || m == nil {
+		t.Fatalf("submit: %d %q", p.status, p.location)
+	}
+	number := m[1]
+	agent := s.signedIn("agent")
+	agent.get("/requests/" + number)
+	if p := agent.post("/requests/"+number+"/tasks", url.Values{"name": {"Check the licence"}, "note": {"Licence pool nearly empty"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("add a task with an internal note: %d", p.status)
+	}
+	if p := agent.post("/requests/"+number+"/tasks", url.Values{"name": {"Send the password"}, "note": {"Sent by text message"}, "note_visibility": {"requester"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("add a task with a note for the requester: %d", p.status)
+	}
+	mustContain(t, agent.get("/requests/"+number), "Licence pool nearly empty", "Note · internal", "Sent by text message", "Note shown to the requester")
+	page := rita.get("/requests/" + number)
+	mustContain(t, page, "Send the password", "Sent by text message")
+	if strings.Contains(page.body, "Licence pool") || strings.Contains(page.body, "Note · internal") {
+		t.Fatal("the requester's page shows an internal task note")
+	}
+}
