@@ -61,11 +61,10 @@ var importBaseColumns = map[string]bool{"type": true, "name": true, "status": tr
 var importRelColumns = []string{"source_type", "source_key", "target_type", "target_key", "type"}
 
 type importCSV struct {
-	r      *csv.Reader
-	cols   []importField // name and label per column
-	rec    importRecord
-	bad    importBad
-	header int
+	r    *csv.Reader
+	cols []importField // name and label per column
+	rec  importRecord
+	bad  importBad
 }
 
 // newImportCSV reads the header. For CI files every column other than
