@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,8 +16,9 @@ import (
 // MaxBody caps a JSON request body.
 const MaxBody = 1 << 20
 
-// decode reads one JSON object into v, refusing unknown fields, trailing
-// data, wrong types and oversize bodies with messages a client can act on.
+// decode reads one JSON object into v, refusing unknown fields, repeated
+// keys, trailing data, wrong types, text that is not UTF-8 and oversize
+// bodies with messages a client can act on.
 func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
@@ -24,20 +26,27 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 			return &malformed{msg: "Content-Type must be application/json"}
 		}
 	}
-	body := http.MaxBytesReader(w, r.Body, MaxBody)
-	dec := json.NewDecoder(body)
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	if err != nil {
+		return jsonError(err)
+	}
+	var textFault error
+	if err := checkJSON(raw); err != nil {
+		var bad *malformed
+		if errors.As(err, &bad) {
+			return err
+		}
+		textFault = err // after the faults that make the body unreadable
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return jsonError(err)
 	}
 	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return &tooLarge{limit: MaxBody}
-		}
 		return &malformed{msg: "request body must hold a single JSON object"}
 	}
-	return nil
+	return textFault
 }
 
 func jsonError(err error) error {

@@ -77,6 +77,7 @@ func classify(err error) (int, errorDetail) {
 	var tooBig *record.TooLarge
 	var conflict *domainerr.Conflict
 	var throttled *auth.ErrThrottled
+	var refused *domainerr.Refused
 	switch {
 	case errors.As(err, &bad):
 		return http.StatusBadRequest, errorDetail{"bad_request", bad.msg, bad.fields}
@@ -92,6 +93,8 @@ func classify(err error) (int, errorDetail) {
 			msg = "some fields are not valid"
 		}
 		return http.StatusUnprocessableEntity, errorDetail{"validation_failed", msg, inv.Fields}
+	case errors.As(err, &refused):
+		return http.StatusForbidden, errorDetail{"forbidden", refused.Message, nil}
 	case errors.Is(err, domainerr.ErrForbidden):
 		return http.StatusForbidden, errorDetail{"forbidden", "your role does not allow this", nil}
 	case errors.Is(err, store.ErrNotFound):

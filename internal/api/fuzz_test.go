@@ -29,6 +29,7 @@ func FuzzCreateIncident(f *testing.F) {
 		`{"title":"\u0000\uffff","category":"` + strings.Repeat("c", 120) + `"}`,
 		`{"title":null}`, `[]`, `"x"`, `{`, `{"title":"a"} trailing`, ``,
 		`{"title":"ok","impact":"HIGH"}`, `{"title":"ok","urgency":5}`,
+		`{"title":"a","title":"b"}`, "{\"title\":\"a\xffb\"}", "{\"t\xffitle\":\"a\"}",
 	} {
 		f.Add(seed)
 	}

@@ -258,3 +258,96 @@ func TestRequestAPI(t *testing.T) {
 		})
 	})
 }
+
+// Whoever submits a request on someone's behalf may not approve it: the
+// API refuses with 403 and says why, and refuses to name the submitter
+// alone as approver at submission.
+func TestSubmitterDoesNotApproveAPI(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		s := newServer(t, e)
+		ctx := context.Background()
+		service := s.addService("Workplace")
+		// The desk group has the agent; the admin joins it, so that the
+		// group has a member other than the agent.
+		if _, err := s.app.DB.Exec(ctx, "INSERT INTO group_members (group_id, user_id) VALUES (?, ?)", s.groupID, s.users["admin"]); err != nil {
+			t.Fatal(err)
+		}
+		byGroup := s.do("admin", "POST", "/api/v1/catalog/items", map[string]any{"service_id": service, "name": "Chair",
+			"approval": map[string]any{"rule": "group", "group_id": s.groupID, "mode": "any"}}).json(t)["id"]
+		byAgent := s.do("admin", "POST", "/api/v1/catalog/items", map[string]any{"service_id": service, "name": "Desk",
+			"approval": map[string]any{"rule": "user", "user_id": s.users["agent"]}}).json(t)["id"]
+		sub := s.do("agent", "POST", "/api/v1/requests", map[string]any{"item_id": byGroup, "requester_id": s.users["requester"]})
+		if sub.status != 201 {
+			t.Fatalf("submit for the requester: %d %s", sub.status, sub.body)
+		}
+		number := sub.json(t)["number"].(string)
+		approval := fmt.Sprint(s.do("agent", "GET", "/api/v1/requests/"+number+"/approvals", nil).json(t)["items"].([]any)[0].(map[string]any)["id"])
+		path := "/api/v1/requests/" + number + "/approvals/" + approval
+		s.run(t, []apiCase{
+			{"the submitter is refused and told why", "agent", "POST", path + "/approve", nil, nil, 403, []string{"you submitted this on someone's behalf"}},
+			{"not waiting for the submitter", "agent", "GET", "/api/v1/approvals", nil, nil, 200, []string{`"items":[]`}},
+			{"the submitter as the only approver", "agent", "POST", "/api/v1/requests", map[string]any{"item_id": byAgent, "requester_id": s.users["requester"]},
+				nil, 422, []string{"nobody approves a request they submit"}},
+			{"another member decides", "admin", "POST", path + "/approve", nil, nil, 200, []string{`"state":"approved"`}},
+		})
+	})
+}
+
+// What a requester may not see reads exactly as what does not exist: an
+// item not offered to them, and a user of another customer named in an
+// answer.
+func TestRequesterCannotProbeItemsOrUsers(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		s := newServer(t, e)
+		mine, theirs := s.addService("Workplace", s.custA), s.addService("Beta only", s.custB)
+		form := map[string]any{"fields": []map[string]any{{"key": "for_whom", "label": "For whom", "type": "user"}}}
+		item := s.do("admin", "POST", "/api/v1/catalog/items", map[string]any{"service_id": mine, "name": "Badge", "form": form}).json(t)["id"]
+		hidden := s.do("admin", "POST", "/api/v1/catalog/items", map[string]any{"service_id": theirs, "name": "Forklift"}).json(t)["id"]
+		answer := func(user any) map[string]any {
+			return map[string]any{"item_id": item, "answers": map[string]any{"for_whom": user}}
+		}
+		s.run(t, []apiCase{
+			{"an item that does not exist", "requester", "POST", "/api/v1/requests", map[string]any{"item_id": 999999}, nil, 422,
+				[]string{`"item_id":"item 999999 does not exist"`}},
+			{"an item not offered to them reads the same", "requester", "POST", "/api/v1/requests", map[string]any{"item_id": hidden}, nil, 422,
+				[]string{fmt.Sprintf(`"item_id":"item %v does not exist"`, hidden)}},
+			{"and cannot be read either", "requester", "GET", fmt.Sprint("/api/v1/catalog/items/", hidden), nil, nil, 404, nil},
+			{"a user who does not exist", "requester", "POST", "/api/v1/requests", answer(999999), nil, 422,
+				[]string{`"answers.for_whom":"must name an active user (no user 999999)"`}},
+			{"another customer's user reads the same", "requester", "POST", "/api/v1/requests", answer(s.users["requesterB"]), nil, 422,
+				[]string{fmt.Sprintf(`"answers.for_whom":"must name an active user (no user %d)"`, s.users["requesterB"])}},
+			{"themselves", "requester", "POST", "/api/v1/requests", answer(s.users["requester"]), nil, 201,
+				[]string{fmt.Sprintf(`"for_whom":%d`, s.users["requester"])}},
+			{"staff may name anyone", "agent", "POST", "/api/v1/requests", map[string]any{"item_id": item, "requester_id": s.users["agent"],
+				"answers": map[string]any{"for_whom": s.users["requesterB"]}}, nil, 201, nil},
+		})
+	})
+}
+
+// Task notes are internal unless the service desk shows them to the
+// requester; the requester's answers never carry an internal note.
+func TestTaskNotesAPI(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		s := newServer(t, e)
+		service := s.addService("Workplace", s.custA)
+		item := s.do("admin", "POST", "/api/v1/catalog/items", map[string]any{"service_id": service, "name": "Desk move",
+			"tasks": []map[string]any{{"name": "Move the desk", "group_id": s.groupID}}}).json(t)["id"]
+		number := s.do("requester", "POST", "/api/v1/requests", map[string]any{"item_id": item}).json(t)["number"].(string)
+		tasks := "/api/v1/requests/" + number + "/tasks"
+		first := fmt.Sprint(s.do("agent", "GET", tasks, nil).json(t)["items"].([]any)[0].(map[string]any)["id"])
+		s.run(t, []apiCase{
+			{"an internal note", "agent", "PATCH", tasks + "/" + first, `{"note":"Supplier owes us a discount"}`, nil, 200, []string{`"note_visibility":"internal"`}},
+			{"a note for the requester", "agent", "POST", tasks, `{"name":"Reconnect","note":"We come on Friday","note_visibility":"requester"}`, nil, 201,
+				[]string{`"note_visibility":"requester"`}},
+			{"an unknown visibility", "agent", "POST", tasks, `{"name":"x","note_visibility":"everyone"}`, nil, 422, []string{`"note_visibility":"must be internal or requester"`}},
+			{"staff read both", "agent", "GET", tasks, nil, nil, 200, []string{"Supplier owes us a discount", "We come on Friday"}},
+			{"the requester reads the one for them", "requester", "GET", tasks, nil, nil, 200, []string{"We come on Friday", `"note":""`}},
+		})
+		if body := string(s.do("requester", "GET", tasks, nil).body); strings.Contains(body, "discount") {
+			t.Fatalf("the requester reads an internal note: %s", body)
+		}
+		if body := string(s.do("requester", "GET", "/api/v1/requests/"+number+"/journal", nil).body); strings.Contains(body, "discount") {
+			t.Fatalf("the requester's journal shows an internal note: %s", body)
+		}
+	})
+}

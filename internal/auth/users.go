@@ -323,6 +323,9 @@ func UpdateUser(ctx context.Context, db *store.DB, actor audit.Actor, id int64, 
 		if err := v.Err(); err != nil {
 			return err
 		}
+		if err := keepAnAdmin(ctx, tx, cur, next); err != nil {
+			return err
+		}
 		if p.Password != nil {
 			if hash, err = HashPassword(*p.Password); err != nil {
 				return err
@@ -355,4 +358,49 @@ func UpdateUser(ctx context.Context, db *store.DB, actor audit.Actor, id int64, 
 		return User{}, err
 	}
 	return GetUser(ctx, db, id)
+}
+
+// ErrLastAdmin refuses to demote or disable the last active administrator,
+// which would leave nobody able to manage accounts.
+var ErrLastAdmin = domainerr.Conflictf("this is the last active administrator: make another user an active administrator first, then change this one")
+
+// keepAnAdmin refuses a change that takes cur from the active
+// administrators when no other remains. On PostgreSQL the active
+// administrators' rows are locked until the transaction ends, so that two
+// administrators demoting each other at once cannot both pass: the second
+// waits for the first to commit and then no longer counts the one it demoted. SQLite's single writer runs
+// the transactions one after the other.
+func keepAnAdmin(ctx context.Context, tx *store.Tx, cur, next User) error {
+	if cur.Role != Admin || !cur.Active || (next.Role == Admin && next.Active) {
+		return nil
+	}
+	// Every active administrator, cur too and in one order, so that two
+	// such transactions queue on the first row instead of deadlocking.
+	q := "SELECT id FROM users WHERE role = 'admin' AND active = ? ORDER BY id"
+	if tx.Dialect() == store.Postgres {
+		q += " FOR UPDATE"
+	}
+	rows, err := tx.Query(ctx, q, true)
+	if err != nil {
+		return err
+	}
+	others := 0
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return err
+		}
+		if id != cur.ID {
+			others++
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if others == 0 {
+		return ErrLastAdmin
+	}
+	return nil
 }

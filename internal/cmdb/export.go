@@ -3,12 +3,12 @@ package cmdb
 import (
 	"bufio"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"io"
 	"strconv"
 	"strings"
 
+	"steward/internal/csvsafe"
 	"steward/internal/domainerr"
 	"steward/internal/store"
 )
@@ -242,8 +242,9 @@ type exportSink interface {
 	close() error
 }
 
+// exportCSV writes cells by the csvsafe rule, which the import undoes.
 type exportCSV struct {
-	w     *csv.Writer
+	w     *csvsafe.Writer
 	attrs []string
 	rec   []string
 }
@@ -251,7 +252,7 @@ type exportCSV struct {
 var exportBase = []string{"type", "name", "status", "owner", "group", "customer", "location", "redundancy"}
 
 func newExportCSV(w io.Writer, attrs []string) *exportCSV {
-	e := &exportCSV{w: csv.NewWriter(w), attrs: attrs}
+	e := &exportCSV{w: csvsafe.NewWriter(w), attrs: attrs}
 	head := append([]string{}, exportBase...)
 	for _, a := range attrs {
 		if importBaseColumns[a] {

@@ -1,11 +1,12 @@
 package cmdb
 
 import (
-	"encoding/csv"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"strconv"
+
+	"steward/internal/csvsafe"
 )
 
 // FleetSpec sizes a generated fleet.
@@ -70,8 +71,8 @@ var (
 // fleetWriter writes the two files.
 type fleetWriter struct {
 	rng    *rand.Rand
-	cis    *csv.Writer
-	rels   *csv.Writer
+	cis    *csvsafe.Writer
+	rels   *csvsafe.Writer
 	rec    []string
 	col    map[string]int
 	counts FleetCounts
@@ -122,7 +123,7 @@ func GenerateFleet(spec FleetSpec, cis, rels io.Writer) (FleetCounts, error) {
 	if err != nil {
 		return FleetCounts{}, err
 	}
-	g := &fleetWriter{rng: rand.New(rand.NewPCG(spec.Seed, 0x5eed)), cis: csv.NewWriter(cis), rels: csv.NewWriter(rels),
+	g := &fleetWriter{rng: rand.New(rand.NewPCG(spec.Seed, 0x5eed)), cis: csvsafe.NewWriter(cis), rels: csvsafe.NewWriter(rels),
 		rec: make([]string, len(fleetColumns)), col: map[string]int{}, counts: FleetCounts{ByType: map[string]int{}}}
 	for i, c := range fleetColumns {
 		g.col[c] = i
@@ -132,7 +133,7 @@ func GenerateFleet(spec FleetSpec, cis, rels io.Writer) (FleetCounts, error) {
 	g.services(shape)
 	g.sites(shape)
 	g.sensors(shape)
-	for _, w := range []*csv.Writer{g.cis, g.rels} {
+	for _, w := range []*csvsafe.Writer{g.cis, g.rels} {
 		w.Flush()
 		if g.err == nil {
 			g.err = w.Error()

@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"steward/internal/csvsafe"
 )
 
 // importRecord is one record of a CI or relationship file as written,
@@ -59,11 +61,10 @@ var importBaseColumns = map[string]bool{"type": true, "name": true, "status": tr
 var importRelColumns = []string{"source_type", "source_key", "target_type", "target_key", "type"}
 
 type importCSV struct {
-	r      *csv.Reader
-	cols   []importField // name and label per column
-	rec    importRecord
-	bad    importBad
-	header int
+	r    *csv.Reader
+	cols []importField // name and label per column
+	rec  importRecord
+	bad  importBad
 }
 
 // newImportCSV reads the header. For CI files every column other than
@@ -92,7 +93,7 @@ func newImportCSV(r io.Reader, file string, bad importBad) (*importCSV, error) {
 	ok := true
 	seen := map[string]bool{}
 	for _, h := range head {
-		label := strings.TrimSpace(h)
+		label := strings.TrimSpace(csvsafe.Unescape(h))
 		name := strings.ToLower(label)
 		switch {
 		case !utf8.ValidString(h):
@@ -176,7 +177,8 @@ func (c *importCSV) next() (*importRecord, bool, error) {
 				good = false
 				break
 			}
-			c.rec.fields[i] = importField{name: c.cols[i].name, label: c.cols[i].label, value: v}
+			// Exports quote cells a spreadsheet would run as formulas.
+			c.rec.fields[i] = importField{name: c.cols[i].name, label: c.cols[i].label, value: csvsafe.Unescape(v)}
 		}
 		if !good {
 			continue

@@ -9,11 +9,9 @@ import (
 
 // importRel is a validated relationship line.
 type importRel struct {
-	line   int
-	typ    RelType
-	ends   [2]importEnd
-	source int64
-	target int64
+	line int
+	typ  RelType
+	ends [2]importEnd
 }
 
 // importEnd is one end of a relationship: a CI id, or a key within a type.

@@ -3,6 +3,8 @@ package cmdb_test
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -337,5 +339,45 @@ func TestGeneratedFleetImports(t *testing.T) {
 		rep = importRun(t, e.DB, cis.String(), rels.String(), cmdb.ImportOptions{})
 		importWant(t, rep.CIs, cmdb.ImportCounts{Lines: 3000, Unchanged: 3000}, "fleet CIs again")
 		importWant(t, rep.Relationships, cmdb.ImportCounts{Lines: counts.Relationships, Unchanged: counts.Relationships}, "fleet relationships again")
+	})
+}
+
+// A CSV export never hands a spreadsheet a formula, and importing it gives
+// back the very names and values that were exported (the csvsafe rule).
+func TestExportNeutralisesFormulas(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		names := []string{`=cmd|' /C calc'!A0`, `'=already quoted`, `''@twice quoted`, `+SUM(A1:A9)`, `-2+3`, `@HYPERLINK("http://x")`, `-5`, `'plain quote`}
+		var lines strings.Builder
+		for i, n := range names {
+			fmt.Fprintf(&lines, `{"type": "Site", "name": %q, "location": "=loc%d", "attributes": {"code": "-S-%d+1"}}`+"\n", n, i, i)
+		}
+		rep := importRun(t, e.DB, lines.String(), "", cmdb.ImportOptions{CIFormat: cmdb.FormatJSON})
+		importWant(t, rep.CIs, cmdb.ImportCounts{Lines: len(names), Created: len(names)}, "CIs with formula-like names")
+		svc := cmdb.NewService(e.DB, nil)
+		var buf bytes.Buffer
+		if _, err := svc.Export(context.Background(), &buf, cmdb.ExportFilter{}, cmdb.FormatCSV); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := csv.NewReader(bytes.NewReader(buf.Bytes())).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, row := range rows[1:] {
+			for _, cell := range row {
+				if cell != "" && strings.ContainsRune("=+@\t\r", rune(cell[0])) || strings.HasPrefix(cell, "-") && cell != "-5" {
+					t.Errorf("exported cell %q starts a formula", cell)
+				}
+			}
+		}
+		if !strings.Contains(buf.String(), `'=cmd|' /C calc'!A0`) || !strings.Contains(buf.String(), `'''@twice quoted`) {
+			t.Errorf("export:\n%s", buf.String())
+		}
+		rep = importRun(t, e.DB, buf.String(), "", cmdb.ImportOptions{CIFormat: cmdb.FormatCSV})
+		importWant(t, rep.CIs, cmdb.ImportCounts{Lines: len(names), Unchanged: len(names)}, "re-import of the CSV export")
+		for i, n := range names {
+			if got := importCount(t, e.DB, "SELECT COUNT(*) FROM cis WHERE name = ? AND location = ?", n, fmt.Sprintf("=loc%d", i)); got != 1 {
+				t.Errorf("%q is not stored as itself after the round trip", n)
+			}
+		}
 	})
 }

@@ -87,6 +87,19 @@ func Conflictf(format string, args ...any) error {
 	return &Conflict{Message: fmt.Sprintf(format, args...)}
 }
 
+// Refused is a 403 with a message saying why this person may not do this,
+// for refusals that a role alone does not explain (such as deciding on a
+// request one submitted).
+type Refused struct{ Message string }
+
+func (r *Refused) Error() string { return r.Message }
+func (r *Refused) Unwrap() error { return ErrForbidden }
+
+// Refusedf builds a Refused.
+func Refusedf(format string, args ...any) error {
+	return &Refused{Message: fmt.Sprintf(format, args...)}
+}
+
 // Limits shared by every text input.
 const (
 	MaxName  = 200

@@ -11,6 +11,7 @@ import (
 	"steward/internal/domainerr"
 	"steward/internal/notify"
 	"steward/internal/org"
+	"steward/internal/record"
 	"steward/internal/store"
 )
 
@@ -105,18 +106,23 @@ type approverSlot struct {
 	GroupID *int64
 }
 
-// approversFor works out who must approve a request of item for rq, by the
-// item's rule. Nobody approves their own request: the requester is left
-// out of a group, and a rule that leaves nobody is refused.
-func (s *Service) approversFor(ctx context.Context, item Item, rq requester, v *domainerr.Invalid) ([]approverSlot, error) {
+// approversFor works out who must approve a request of item for rq,
+// submitted by submitterID, by the item's rule. Nobody approves what they
+// asked for or submitted (record.SeparationOfDuties): both are left out of
+// a group, and a rule that leaves nobody is refused.
+func (s *Service) approversFor(ctx context.Context, item Item, rq requester, submitterID int64, v *domainerr.Invalid) ([]approverSlot, error) {
 	a := item.Approval
 	switch a.Rule {
 	case UserApproval:
 		if a.UserID == nil {
 			return nil, nil
 		}
-		if *a.UserID == rq.ID {
+		switch *a.UserID {
+		case rq.ID:
 			v.Add("item_id", "needs approval by the requester themselves, and nobody approves their own request; an administrator must name another approver")
+			return nil, nil
+		case submitterID:
+			v.Add("item_id", "needs approval by you, and nobody approves a request they submit; ask someone else to submit it, or an administrator to name another approver")
 			return nil, nil
 		}
 		sub := domainerr.NewInvalid()
@@ -139,6 +145,10 @@ func (s *Service) approversFor(ctx context.Context, item Item, rq requester, v *
 			v.Add("requester_id", "%s has no manager to approve %q; an administrator sets managers (PUT /api/v1/users/{id}/manager)", rq.Name, item.Name)
 			return nil, nil
 		}
+		if record.SeparationOfDuties(*m, submitterID, rq.ID) != nil {
+			v.Add("requester_id", "%s's manager approves %q, and nobody approves a request they submit; ask someone else to submit it", rq.Name, item.Name)
+			return nil, nil
+		}
 		sub := domainerr.NewInvalid()
 		if err := org.CheckApprover(ctx, s.DB, "manager", *m, sub); err != nil {
 			return nil, err
@@ -151,12 +161,12 @@ func (s *Service) approversFor(ctx context.Context, item Item, rq requester, v *
 		if a.GroupID == nil {
 			return nil, nil
 		}
-		members, err := deciders(ctx, s.DB, *a.GroupID, rq.ID)
+		members, err := deciders(ctx, s.DB, *a.GroupID, submitterID, rq.ID)
 		if err != nil {
 			return nil, err
 		}
 		if len(members) == 0 {
-			v.Add("item_id", "its approving group has no active member who could decide (the requester never approves their own request)")
+			v.Add("item_id", "its approving group has no active member who could decide (nobody approves a request they asked for or submitted)")
 			return nil, nil
 		}
 		if a.Mode == AnyMember {
@@ -171,12 +181,12 @@ func (s *Service) approversFor(ctx context.Context, item Item, rq requester, v *
 	return nil, nil
 }
 
-// deciders lists the active members of a group who may decide approvals,
-// leaving out the requester.
-func deciders(ctx context.Context, q store.Querier, groupID, requesterID int64) ([]int64, error) {
+// deciders lists the active members of a group who may decide approvals
+// of a request submitted by submitterID for requesterID.
+func deciders(ctx context.Context, q store.Querier, groupID, submitterID, requesterID int64) ([]int64, error) {
 	rows, err := q.Query(ctx, `SELECT u.id FROM group_members m JOIN users u ON u.id = m.user_id
-		WHERE m.group_id = ? AND u.active = ? AND u.role IN ('admin', 'agent', 'requester') AND u.id <> ?
-		ORDER BY u.id LIMIT 500`, groupID, true, requesterID)
+		WHERE m.group_id = ? AND u.active = ? AND u.role IN ('admin', 'agent', 'requester')
+		ORDER BY u.id LIMIT 500`, groupID, true)
 	if err != nil {
 		return nil, err
 	}
@@ -187,7 +197,9 @@ func deciders(ctx context.Context, q store.Querier, groupID, requesterID int64) 
 		if err := rows.Scan(&id); err != nil {
 			return nil, err
 		}
-		out = append(out, id)
+		if record.SeparationOfDuties(id, submitterID, requesterID) == nil {
+			out = append(out, id)
+		}
 	}
 	return out, rows.Err()
 }
@@ -204,7 +216,7 @@ func (s *Service) requestApprovals(ctx context.Context, tx *store.Tx, r Request,
 		if a.UserID != nil {
 			notified = append(notified, *a.UserID)
 		} else if a.GroupID != nil {
-			members, err := deciders(ctx, tx, *a.GroupID, r.RequesterID)
+			members, err := deciders(ctx, tx, *a.GroupID, r.SubmitterID, r.RequesterID)
 			if err != nil {
 				return err
 			}
@@ -217,11 +229,9 @@ func (s *Service) requestApprovals(ctx context.Context, tx *store.Tx, r Request,
 
 func link(r Request) string { return "/requests/" + r.Number }
 
-// mayDecide reports whether p is the one to decide approval a of r.
+// mayDecide reports whether p is the one to decide approval a of r; the
+// separation of duties is checked before.
 func mayDecide(ctx context.Context, q store.Querier, p *auth.Principal, r Request, a ApprovalRecord) (bool, error) {
-	if r.RequesterID == p.UserID {
-		return false, nil
-	}
 	if a.ApproverID != nil {
 		return *a.ApproverID == p.UserID, nil
 	}
@@ -238,7 +248,7 @@ func mayDecide(ctx context.Context, q store.Querier, p *auth.Principal, r Reques
 
 // Decide records p's decision on one approval of a request. Only the
 // designated approver decides (administrators too: there is no override),
-// and nobody decides on their own request. A rejection rejects the request
+// and nobody decides on a request they asked for or submitted. A rejection rejects the request
 // for good; the last approval needed sends it into fulfilment.
 func (s *Service) Decide(ctx context.Context, p *auth.Principal, requestID, approvalID int64, approve bool, comment string) (ApprovalRecord, error) {
 	if !p.Can(auth.RequestApprove) {
@@ -257,6 +267,9 @@ func (s *Service) Decide(ctx context.Context, p *auth.Principal, requestID, appr
 		}
 		a, err := scanApproval(tx.QueryRow(ctx, "SELECT "+approvalCols+approvalFrom+" WHERE ap.id = ? AND ap.request_id = ?", approvalID, requestID))
 		if err != nil {
+			return err
+		}
+		if err := record.SeparationOfDuties(p.UserID, r.SubmitterID, r.RequesterID); err != nil {
 			return err
 		}
 		if ok, err := mayDecide(ctx, tx, p, r, a); err != nil || !ok {
@@ -351,8 +364,9 @@ func (s *Service) PendingFor(ctx context.Context, p *auth.Principal, limit int) 
 		LEFT JOIN users ru ON ru.id = r.requester_id
 		LEFT JOIN catalog_items it ON it.id = r.item_id
 		WHERE ap.state = 'pending' AND r.state = 'awaiting_approval' AND r.requester_id <> ?
+		AND (r.created_by IS NULL OR r.created_by <> ?)
 		AND (ap.approver_id = ? OR (ap.approver_id IS NULL AND ap.group_id IN (SELECT group_id FROM group_members WHERE user_id = ?)))
-		ORDER BY ap.id LIMIT ?`, p.UserID, p.UserID, p.UserID, limit)
+		ORDER BY ap.id LIMIT ?`, p.UserID, p.UserID, p.UserID, p.UserID, limit)
 	if err != nil {
 		return nil, err
 	}

@@ -14,7 +14,7 @@ import (
 
 const requestCols = `r.id, r.title, r.description, r.requester_id, r.customer_id, r.service_id, r.item_id,
 	r.form, r.answers, r.priority, r.state, r.group_id, r.assignee_id, r.reopen_count, r.created_at,
-	r.updated_at, r.first_response_at, r.fulfilled_at, r.closed_at, r.version,
+	r.updated_at, r.first_response_at, r.fulfilled_at, r.closed_at, r.version, COALESCE(r.created_by, 0),
 	COALESCE(u.name, ''), COALESCE(c.name, ''), COALESCE(s.name, ''), COALESCE(it.name, ''),
 	COALESCE(g.name, ''), COALESCE(a.name, '')`
 
@@ -35,7 +35,7 @@ func scanRequest(row interface{ Scan(...any) error }) (Request, error) {
 	var created, updated, firstResp, fulfilled, closed store.Time
 	err := row.Scan(&r.ID, &r.Title, &r.Description, &r.RequesterID, &r.CustomerID, &r.ServiceID, &r.ItemID,
 		&form, &answers, &r.Priority, &r.State, &r.GroupID, &r.AssigneeID, &r.ReopenCount, &created,
-		&updated, &firstResp, &fulfilled, &closed, &r.Version,
+		&updated, &firstResp, &fulfilled, &closed, &r.Version, &r.SubmitterID,
 		&r.RequesterName, &r.CustomerName, &r.ServiceName, &r.ItemName, &r.GroupName, &r.AssigneeName)
 	if err != nil {
 		return r, store.ScanErr(err)

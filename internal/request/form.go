@@ -208,7 +208,9 @@ func (f Form) ConditionValue(c *Condition) string {
 	return c.Equals
 }
 
-// UserExists tells answer checking whether a user id names an active account.
+// UserExists tells answer checking whether a user id names an active
+// account the form may name; false reads as "no such user" whatever the
+// reason, so that the answer does not tell which ids exist.
 type UserExists func(ctx context.Context, id int64) (bool, error)
 
 // CheckAnswers validates raw answers against the form and returns them in

@@ -31,9 +31,12 @@ func (s *Service) Import(ctx context.Context, tx *store.Tx, r *Request, createdB
 		}
 	}
 	for _, t := range tasks {
+		if t.NoteVisibility == "" {
+			t.NoteVisibility = NoteInternal
+		}
 		if _, err := tx.Exec(ctx, `INSERT INTO request_tasks (request_id, name, stage, state, group_id, assignee_id, note,
-			created_at, updated_at, opened_at, finished_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
-			r.ID, t.Name, t.Order, string(t.State), t.GroupID, t.AssigneeID, t.Note, store.TS(t.CreatedAt),
+			note_visibility, created_at, updated_at, opened_at, finished_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
+			r.ID, t.Name, t.Order, string(t.State), t.GroupID, t.AssigneeID, t.Note, string(t.NoteVisibility), store.TS(t.CreatedAt),
 			store.TS(t.UpdatedAt), tsPtr(t.OpenedAt), tsPtr(t.FinishedAt)); err != nil {
 			return err
 		}

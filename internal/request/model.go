@@ -128,6 +128,10 @@ type Request struct {
 	GroupName     string `json:"group_name,omitempty"`
 	AssigneeName  string `json:"assignee_name,omitempty"`
 
+	// SubmitterID is who entered the request: the requester, or someone of
+	// the service desk on their behalf; 0 when the system did.
+	SubmitterID int64 `json:"-"`
+
 	// Form is the item's form as it was when the request was submitted,
 	// so the answers keep their labels when the item changes later.
 	Form Form `json:"-"`

@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"steward/internal/audit"
 	"steward/internal/domainerr"
 	"steward/internal/jobs"
 	"steward/internal/notify"
@@ -352,6 +354,61 @@ func TestApprovals(t *testing.T) {
 				t.Fatalf("approval after cancel: %s", as[0].State)
 			}
 		})
+
+		t.Run("whoever submits for someone else never approves it", func(t *testing.T) {
+			told := w.notifications("agent")
+			r := w.submit("agent", request.NewRequest{ItemID: byAny.ID, RequesterID: &w.p["alice"].UserID})
+			as := w.approvals(r)
+			if w.notifications("agent") != told {
+				t.Error("the submitter was asked to approve")
+			}
+			_, err := w.svc.Decide(ctx, w.p["agent"], r.ID, as[0].ID, true, "")
+			var refused *domainerr.Refused
+			if !errors.As(err, &refused) || !errors.Is(err, domainerr.ErrForbidden) || !strings.Contains(refused.Message, "submitted") {
+				t.Fatalf("the submitter approved, or was refused without saying why: %v", err)
+			}
+			pending, err := w.svc.PendingFor(ctx, w.p["agent"], 50)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, pa := range pending {
+				if pa.RequestNumber == r.Number {
+					t.Fatalf("listed as pending for its submitter: %+v", pa)
+				}
+			}
+			if _, err := w.svc.Decide(ctx, w.p["agent2"], r.ID, as[0].ID, true, ""); err != nil {
+				t.Fatalf("another member of the group: %v", err)
+			}
+
+			all := w.submit("agent", request.NewRequest{ItemID: byAll.ID, RequesterID: &w.p["bob"].UserID})
+			if as := w.approvals(all); len(as) != 1 || *as[0].ApproverID != w.p["agent2"].UserID {
+				t.Fatalf("approvals of a request the agent submitted: %+v, want agent2's only", as)
+			}
+
+			_, err = w.svc.Submit(ctx, w.p["agent2"], request.NewRequest{ItemID: byUser.ID, RequesterID: &w.p["alice"].UserID}, nil)
+			if f := fields(t, err); !strings.Contains(f["item_id"], "nobody approves a request they submit") {
+				t.Fatalf("the named approver submitted for someone: %v", f)
+			}
+			if _, err := org.SetManager(ctx, w.svc.DB, w.p["admin"], w.p["amir"].UserID, &w.p["agent"].UserID); err != nil {
+				t.Fatal(err)
+			}
+			_, err = w.svc.Submit(ctx, w.p["agent"], request.NewRequest{ItemID: byManager.ID, RequesterID: &w.p["amir"].UserID}, nil)
+			if f := fields(t, err); !strings.Contains(f["requester_id"], "nobody approves a request they submit") {
+				t.Fatalf("the manager submitted for their report: %v", f)
+			}
+			solo, err := org.Groups.Create(ctx, w.db, audit.System, "Solo approvers")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.db.Exec(ctx, "INSERT INTO group_members (group_id, user_id) VALUES (?, ?)", solo.ID, w.p["agent"].UserID); err != nil {
+				t.Fatal(err)
+			}
+			bySolo := w.item(request.NewItem{Name: "Desk lamp", Approval: &request.Approval{Rule: request.GroupApproval, GroupID: &solo.ID}})
+			_, err = w.svc.Submit(ctx, w.p["agent"], request.NewRequest{ItemID: bySolo.ID, RequesterID: &w.p["alice"].UserID}, nil)
+			if f := fields(t, err); !strings.Contains(f["item_id"], "no active member who could decide") {
+				t.Fatalf("a group of the submitter alone: %v", f)
+			}
+		})
 	})
 }
 
@@ -370,7 +427,7 @@ func TestSubmitRules(t *testing.T) {
 		}{
 			{"no item", "alice", request.NewRequest{}, "item_id", "is required"},
 			{"unknown item", "alice", request.NewRequest{ItemID: 424242}, "item_id", "does not exist"},
-			{"item not offered", "alice", request.NewRequest{ItemID: betaOnly.ID}, "item_id", "not offered"},
+			{"item not offered reads as missing", "alice", request.NewRequest{ItemID: betaOnly.ID}, "item_id", fmt.Sprintf("item %d does not exist", betaOnly.ID)},
 			{"staff for a requester it is not offered to", "agent", request.NewRequest{ItemID: betaOnly.ID, RequesterID: &w.p["alice"].UserID}, "item_id", "not offered"},
 			{"requester sets priority", "alice", request.NewRequest{ItemID: it.ID, Priority: ptr(request.Priority(1))}, "priority", "service desk"},
 			{"requester for someone else", "alice", request.NewRequest{ItemID: it.ID, RequesterID: &w.p["amir"].UserID}, "requester_id", "themselves"},
@@ -378,6 +435,11 @@ func TestSubmitRules(t *testing.T) {
 			{"assignee not an agent", "agent", request.NewRequest{ItemID: it.ID, AssigneeID: &w.p["bob"].UserID,
 				Answers: map[string]any{"model": "13 inch", "needed_by": "2026-01-01"}}, "assignee_id", "not an agent"},
 			{"title too long", "alice", request.NewRequest{ItemID: it.ID, Title: strings.Repeat("x", 201)}, "title", "at most 200"},
+			{"a user who does not exist", "alice", request.NewRequest{ItemID: it.ID, Answers: map[string]any{"user": 999999}}, "answers.user", "must name an active user (no user 999999)"},
+			{"another customer's user reads as missing", "alice", request.NewRequest{ItemID: it.ID, Answers: map[string]any{"user": w.p["bob"].UserID}},
+				"answers.user", fmt.Sprintf("must name an active user (no user %d)", w.p["bob"].UserID)},
+			{"staff name only whom the requester may see", "agent", request.NewRequest{ItemID: it.ID, RequesterID: &w.p["alice"].UserID,
+				Answers: map[string]any{"user": w.p["bob"].UserID}}, "answers.user", fmt.Sprintf("must name an active user (no user %d)", w.p["bob"].UserID)},
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
@@ -392,6 +454,10 @@ func TestSubmitRules(t *testing.T) {
 		}
 		if n := storetest.Count(t, w.db, "SELECT COUNT(*) FROM requests"); n != 0 {
 			t.Fatalf("%d requests written by refused submissions", n)
+		}
+		colleague := w.submit("alice", request.NewRequest{ItemID: it.ID, Answers: map[string]any{"model": "13 inch", "needed_by": "2026-01-01", "user": w.p["amir"].UserID}})
+		if colleague.Answers["user"] != w.p["amir"].UserID {
+			t.Fatalf("a colleague named in an answer: %v", colleague.Answers)
 		}
 		r := w.submit("agent", request.NewRequest{ItemID: betaOnly.ID, RequesterID: &w.p["bob"].UserID, Priority: ptr(request.Priority(2)),
 			AssigneeID: &w.p["agent"].UserID})
@@ -568,6 +634,74 @@ func TestAutoCloseAndNotifications(t *testing.T) {
 		}
 		if unread, _ := notify.Unread(ctx, w.db, w.p["alice"].UserID); unread != 0 {
 			t.Fatalf("%d unread after marking all", unread)
+		}
+	})
+}
+
+// The service desk chooses, per task, whether its note reaches the
+// requester; an internal note never does, and notes from before the choice
+// are internal.
+func TestTaskNoteVisibility(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		w := newWorld(t, e)
+		ctx := context.Background()
+		it := w.item(request.NewItem{Name: "Desk move", Tasks: []request.TaskTemplate{{Name: "Move the desk", GroupID: &w.desk}}})
+		r := w.submit("alice", request.NewRequest{ItemID: it.ID})
+		first := w.tasks(r)[0]
+		if first.NoteVisibility != request.NoteInternal {
+			t.Fatalf("a new task's note is %q, want internal", first.NoteVisibility)
+		}
+		secret := "Supplier owes us a discount"
+		if _, err := w.svc.UpdateTask(ctx, w.p["agent"], r.ID, first.ID, request.TaskPatch{Note: &secret}, 0); err != nil {
+			t.Fatal(err)
+		}
+		shown := request.NoteRequester
+		second, err := w.svc.AddTask(ctx, w.p["agent"], r.ID, request.NewTask{Name: "Reconnect", Note: "We come on Friday", NoteVisibility: &shown})
+		if err != nil {
+			t.Fatal(err)
+		}
+		bad := request.NoteVisibility("everyone")
+		if _, err := w.svc.AddTask(ctx, w.p["agent"], r.ID, request.NewTask{Name: "x", NoteVisibility: &bad}); fields(t, err)["note_visibility"] == "" {
+			t.Fatalf("an unknown visibility: %v", err)
+		}
+		// A note written before the choice existed.
+		if _, err := w.db.Exec(ctx, `INSERT INTO request_tasks (request_id, name, stage, state, note, created_at, updated_at)
+			VALUES (?, 'Old task', 1, 'pending', 'Written long ago', ?, ?)`, r.ID, store.TS(time.Now()), store.TS(time.Now())); err != nil {
+			t.Fatal(err)
+		}
+		notes := func(who string) map[string]string {
+			ts, err := w.svc.Tasks(ctx, w.p[who], r.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := map[string]string{}
+			for _, x := range ts {
+				out[x.Name] = x.Note
+			}
+			return out
+		}
+		staff, requester := notes("agent"), notes("alice")
+		if staff["Move the desk"] != secret || staff["Reconnect"] != "We come on Friday" || staff["Old task"] != "Written long ago" {
+			t.Fatalf("staff read %v", staff)
+		}
+		if requester["Move the desk"] != "" || requester["Old task"] != "" || requester["Reconnect"] != "We come on Friday" {
+			t.Fatalf("the requester read %v", requester)
+		}
+		internal := request.NoteInternal
+		if _, err := w.svc.UpdateTask(ctx, w.p["agent"], r.ID, second.ID, request.TaskPatch{NoteVisibility: &internal}, 0); err != nil {
+			t.Fatal(err)
+		}
+		if n := notes("alice")["Reconnect"]; n != "" {
+			t.Fatalf("a note made internal again still reaches the requester: %q", n)
+		}
+		journal, err := w.svc.Journal(ctx, w.p["alice"], r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range journal {
+			if strings.Contains(e.Body, "discount") || e.Kind == "task" {
+				t.Fatalf("the requester's journal shows task work: %+v", e)
+			}
 		}
 	})
 }

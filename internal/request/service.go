@@ -144,14 +144,28 @@ func (s *Service) loadRequester(ctx context.Context, id int64, v *domainerr.Inva
 	return rq, nil
 }
 
-// activeUser answers whether a user answer names an active account.
-func (s *Service) activeUser(ctx context.Context, id int64) (bool, error) {
-	var active bool
-	err := store.ScanErr(s.DB.QueryRow(ctx, "SELECT active FROM users WHERE id = ?", id).Scan(&active))
-	if errors.Is(err, store.ErrNotFound) {
-		return false, nil
+// nameableBy answers whether a user answer names an active account that
+// rq may see, by the rule of the choices the pages offer: staff anyone,
+// requesters the people of their organisation (only themselves when they
+// have none). Any other id reads exactly as one that does not exist, so
+// the answers neither show rq a stranger's name nor let them probe ids.
+func (s *Service) nameableBy(rq requester) UserExists {
+	return func(ctx context.Context, id int64) (bool, error) {
+		var active bool
+		var customer *int64
+		err := store.ScanErr(s.DB.QueryRow(ctx, "SELECT active, customer_id FROM users WHERE id = ?", id).Scan(&active, &customer))
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return false, nil
+		case err != nil || !active:
+			return false, err
+		case rq.Role != auth.Requester:
+			return true, nil
+		case rq.CustomerID != nil:
+			return customer != nil && *customer == *rq.CustomerID, nil
+		}
+		return id == rq.ID, nil
 	}
-	return active, err
 }
 
 // Submit validates and records a new request for principal p. Requesters
@@ -180,7 +194,7 @@ func (s *Service) Submit(ctx context.Context, p *auth.Principal, in NewRequest, 
 	if err != nil {
 		return Request{}, err
 	}
-	item, ok, err := s.submittable(ctx, in.ItemID, rq, v)
+	item, ok, err := s.submittable(ctx, p, in.ItemID, rq, v)
 	if err != nil {
 		return Request{}, err
 	}
@@ -200,7 +214,7 @@ func (s *Service) Submit(ctx context.Context, p *auth.Principal, in NewRequest, 
 	var approvers []approverSlot
 	if ok {
 		r.ServiceID, r.ItemID, r.Form = item.ServiceID, item.ID, item.Form
-		if r.Answers, err = item.Form.CheckAnswers(ctx, in.Answers, s.activeUser, v); err != nil {
+		if r.Answers, err = item.Form.CheckAnswers(ctx, in.Answers, s.nameableBy(rq), v); err != nil {
 			return Request{}, err
 		}
 		if r.GroupID == nil {
@@ -208,7 +222,7 @@ func (s *Service) Submit(ctx context.Context, p *auth.Principal, in NewRequest, 
 				return Request{}, err
 			}
 		}
-		if approvers, err = s.approversFor(ctx, item, rq, v); err != nil {
+		if approvers, err = s.approversFor(ctx, item, rq, p.UserID, v); err != nil {
 			return Request{}, err
 		}
 	}
@@ -226,6 +240,7 @@ func (s *Service) Submit(ctx context.Context, p *auth.Principal, in NewRequest, 
 	}
 	var full Request
 	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
+		r.SubmitterID = p.UserID
 		if err := insert(ctx, tx, &r, p.UserID); err != nil {
 			return err
 		}
@@ -257,8 +272,10 @@ func (s *Service) Submit(ctx context.Context, p *auth.Principal, in NewRequest, 
 
 // submittable loads the item a request is for and checks that it may be
 // requested by rq: it exists and is active, and when rq is a requester,
-// its service is offered to their organisation.
-func (s *Service) submittable(ctx context.Context, id int64, rq requester, v *domainerr.Invalid) (Item, bool, error) {
+// its service is offered to their organisation. A requester submitting
+// for themselves reads the same message for an item they may not see as
+// for one that does not exist.
+func (s *Service) submittable(ctx context.Context, p *auth.Principal, id int64, rq requester, v *domainerr.Invalid) (Item, bool, error) {
 	if id <= 0 {
 		v.Add("item_id", "is required")
 		return Item{}, false, nil
@@ -275,6 +292,10 @@ func (s *Service) submittable(ctx context.Context, id int64, rq requester, v *do
 		offered, err := itemOffered(ctx, s.DB, id, deref(rq.CustomerID))
 		if err != nil {
 			return item, false, err
+		}
+		if !offered && !p.IsStaff() {
+			v.Add("item_id", "item %d does not exist", id)
+			return item, false, nil
 		}
 		if !offered {
 			v.Add("item_id", "item %d is not offered to the requester", id)

@@ -27,23 +27,38 @@ const (
 
 func (t TaskState) finished() bool { return t == TaskDone || t == TaskCancelled }
 
+// NoteVisibility says who reads a task's note.
+type NoteVisibility string
+
+const (
+	// NoteInternal is for the service desk only; every note starts so.
+	NoteInternal NoteVisibility = "internal"
+	// NoteRequester is shown to the requester too.
+	NoteRequester NoteVisibility = "requester"
+)
+
+func (n NoteVisibility) valid() bool { return n == NoteInternal || n == NoteRequester }
+
 // Task is one piece of fulfilment work.
 type Task struct {
-	ID           int64      `json:"id"`
-	RequestID    int64      `json:"request_id"`
-	Name         string     `json:"name"`
-	Order        int        `json:"order"`
-	State        TaskState  `json:"state"`
-	GroupID      *int64     `json:"group_id"`
-	GroupName    string     `json:"group_name,omitempty"`
-	AssigneeID   *int64     `json:"assignee_id"`
-	AssigneeName string     `json:"assignee_name,omitempty"`
-	Note         string     `json:"note"`
-	CreatedAt    time.Time  `json:"created_at"`
-	UpdatedAt    time.Time  `json:"updated_at"`
-	OpenedAt     *time.Time `json:"opened_at"`
-	FinishedAt   *time.Time `json:"finished_at"`
-	Version      int        `json:"version"`
+	ID           int64     `json:"id"`
+	RequestID    int64     `json:"request_id"`
+	Name         string    `json:"name"`
+	Order        int       `json:"order"`
+	State        TaskState `json:"state"`
+	GroupID      *int64    `json:"group_id"`
+	GroupName    string    `json:"group_name,omitempty"`
+	AssigneeID   *int64    `json:"assignee_id"`
+	AssigneeName string    `json:"assignee_name,omitempty"`
+	Note         string    `json:"note"`
+	// NoteVisibility says whether the requester reads the note too; an
+	// internal note reaches them as "".
+	NoteVisibility NoteVisibility `json:"note_visibility"`
+	CreatedAt      time.Time      `json:"created_at"`
+	UpdatedAt      time.Time      `json:"updated_at"`
+	OpenedAt       *time.Time     `json:"opened_at"`
+	FinishedAt     *time.Time     `json:"finished_at"`
+	Version        int            `json:"version"`
 }
 
 // NewTask is a task the service desk adds to a request. Without an order
@@ -54,6 +69,8 @@ type NewTask struct {
 	GroupID    *int64 `json:"group_id"`
 	AssigneeID *int64 `json:"assignee_id"`
 	Note       string `json:"note"`
+	// NoteVisibility is internal unless the requester should read the note.
+	NoteVisibility *NoteVisibility `json:"note_visibility"`
 }
 
 // TaskPatch changes a task; state moves open -> done, and pending or open
@@ -64,13 +81,15 @@ type TaskPatch struct {
 	GroupID    patch.Field[int64] `json:"group_id"`
 	AssigneeID patch.Field[int64] `json:"assignee_id"`
 	Note       *string            `json:"note"`
+	// NoteVisibility shows the note to the requester, or hides it again.
+	NoteVisibility *NoteVisibility `json:"note_visibility"`
 }
 
 // MaxTasks bounds the tasks of one request.
 const MaxTasks = 100
 
 const taskCols = `t.id, t.request_id, t.name, t.stage, t.state, t.group_id, COALESCE(g.name, ''), t.assignee_id,
-	COALESCE(a.name, ''), t.note, t.created_at, t.updated_at, t.opened_at, t.finished_at, t.version`
+	COALESCE(a.name, ''), t.note, t.note_visibility, t.created_at, t.updated_at, t.opened_at, t.finished_at, t.version`
 
 const taskFrom = ` FROM request_tasks t LEFT JOIN support_groups g ON g.id = t.group_id LEFT JOIN users a ON a.id = t.assignee_id`
 
@@ -78,7 +97,7 @@ func scanTask(row interface{ Scan(...any) error }) (Task, error) {
 	var t Task
 	var created, updated, opened, finished store.Time
 	err := row.Scan(&t.ID, &t.RequestID, &t.Name, &t.Order, &t.State, &t.GroupID, &t.GroupName, &t.AssigneeID,
-		&t.AssigneeName, &t.Note, &created, &updated, &opened, &finished, &t.Version)
+		&t.AssigneeName, &t.Note, &t.NoteVisibility, &created, &updated, &opened, &finished, &t.Version)
 	if err != nil {
 		return t, store.ScanErr(err)
 	}
@@ -109,12 +128,22 @@ func unfinishedTasks(ctx context.Context, q store.Querier, requestID int64) (int
 	return n, err
 }
 
-// Tasks lists a request's tasks by order.
+// Tasks lists a request's tasks by order, as p may see them: only staff
+// read internal notes.
 func (s *Service) Tasks(ctx context.Context, p *auth.Principal, requestID int64) ([]Task, error) {
 	if _, err := s.Get(ctx, p, requestID); err != nil {
 		return nil, err
 	}
-	return tasksOf(ctx, s.DB, requestID)
+	tasks, err := tasksOf(ctx, s.DB, requestID)
+	if err != nil || p.IsStaff() {
+		return tasks, err
+	}
+	for i := range tasks {
+		if tasks[i].NoteVisibility != NoteRequester {
+			tasks[i].Note = ""
+		}
+	}
+	return tasks, nil
 }
 
 // startFulfilment creates the item's tasks for a request entering
@@ -147,9 +176,12 @@ func (s *Service) startFulfilment(ctx context.Context, tx *store.Tx, r Request, 
 
 func insertTask(ctx context.Context, tx *store.Tx, requestID int64, t Task, now time.Time) (int64, error) {
 	var id int64
+	if t.NoteVisibility == "" {
+		t.NoteVisibility = NoteInternal
+	}
 	err := tx.QueryRow(ctx, `INSERT INTO request_tasks (request_id, name, stage, state, group_id, assignee_id, note,
-		created_at, updated_at, version) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, 1) RETURNING id`,
-		requestID, t.Name, t.Order, t.GroupID, t.AssigneeID, t.Note, store.TS(now), store.TS(now)).Scan(&id)
+		note_visibility, created_at, updated_at, version) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, 1) RETURNING id`,
+		requestID, t.Name, t.Order, t.GroupID, t.AssigneeID, t.Note, string(t.NoteVisibility), store.TS(now), store.TS(now)).Scan(&id)
 	return id, store.ScanErr(err)
 }
 
@@ -223,6 +255,7 @@ func (s *Service) AddTask(ctx context.Context, p *auth.Principal, requestID int6
 	v := domainerr.NewInvalid()
 	domainerr.Text(v, "name", in.Name, true, domainerr.MaxTitle)
 	domainerr.Text(v, "note", in.Note, false, domainerr.MaxText)
+	checkNoteVisibility(in.NoteVisibility, v)
 	if in.Order != nil && (*in.Order < 1 || *in.Order > MaxOrder) {
 		v.Add("order", "must be from 1 to %d", MaxOrder)
 	}
@@ -252,6 +285,9 @@ func (s *Service) AddTask(ctx context.Context, p *auth.Principal, requestID int6
 			return err
 		}
 		t := Task{Name: in.Name, GroupID: in.GroupID, AssigneeID: in.AssigneeID, Note: in.Note, Order: defaultOrder(tasks)}
+		if in.NoteVisibility != nil {
+			t.NoteVisibility = *in.NoteVisibility
+		}
 		if in.Order != nil {
 			t.Order = *in.Order
 		}
@@ -328,8 +364,9 @@ func (s *Service) UpdateTask(ctx context.Context, p *auth.Principal, requestID, 
 			next.FinishedAt = &now
 		}
 		res, err := tx.Exec(ctx, `UPDATE request_tasks SET name = ?, state = ?, group_id = ?, assignee_id = ?, note = ?,
-			updated_at = ?, finished_at = ?, version = version + 1 WHERE id = ? AND version = ?`, next.Name, string(next.State),
-			next.GroupID, next.AssigneeID, next.Note, store.TS(now), tsPtr(next.FinishedAt), cur.ID, cur.Version)
+			note_visibility = ?, updated_at = ?, finished_at = ?, version = version + 1 WHERE id = ? AND version = ?`,
+			next.Name, string(next.State), next.GroupID, next.AssigneeID, next.Note, string(next.NoteVisibility),
+			store.TS(now), tsPtr(next.FinishedAt), cur.ID, cur.Version)
 		if err != nil {
 			return err
 		}
@@ -363,6 +400,10 @@ func (s *Service) applyTask(ctx context.Context, tx *store.Tx, cur Task, pt Task
 	if pt.Note != nil {
 		next.Note = *pt.Note
 		domainerr.Text(v, "note", next.Note, false, domainerr.MaxText)
+	}
+	checkNoteVisibility(pt.NoteVisibility, v)
+	if pt.NoteVisibility != nil {
+		next.NoteVisibility = *pt.NoteVisibility
 	}
 	if pt.GroupID.Set {
 		next.GroupID = pt.GroupID.Ptr()
@@ -400,5 +441,12 @@ func taskDiff(a, b Task) []Change {
 	add("group_id", idStr(a.GroupID), idStr(b.GroupID))
 	add("assignee_id", idStr(a.AssigneeID), idStr(b.AssigneeID))
 	add("note", a.Note, b.Note)
+	add("note_visibility", string(a.NoteVisibility), string(b.NoteVisibility))
 	return out
+}
+
+func checkNoteVisibility(n *NoteVisibility, v *domainerr.Invalid) {
+	if n != nil && !n.valid() {
+		v.Add("note_visibility", "must be internal or requester")
+	}
 }

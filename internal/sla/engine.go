@@ -500,8 +500,6 @@ func metricLabel(m Metric) string {
 	return "Resolution"
 }
 
-func sentence(parts ...string) string { return strings.Join(parts, " ") }
-
 // TimerView is a timer with the names a page shows beside it.
 type TimerView struct {
 	Timer

@@ -3,9 +3,12 @@ package web
 import (
 	"crypto/subtle"
 	"errors"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"steward/internal/auth"
 	"steward/internal/httpx"
@@ -30,7 +33,8 @@ func (wb *Web) post(rt *httpx.Router, pattern string, perm auth.Permission, h ht
 	})
 }
 
-// readForm bounds and parses a POST body and applies the cross-origin check.
+// readForm bounds and parses a POST body, applies the cross-origin check
+// and refuses text that is not UTF-8.
 func (wb *Web) readForm(w http.ResponseWriter, r *http.Request) bool {
 	if err := wb.origin.Check(r); err != nil {
 		wb.errorPage(w, r, http.StatusForbidden, "Cross-site form submissions are refused.")
@@ -44,6 +48,27 @@ func (wb *Web) readForm(w http.ResponseWriter, r *http.Request) bool {
 		} else {
 			wb.errorPage(w, r, http.StatusBadRequest, "")
 		}
+		return false
+	}
+	return wb.validText(w, r)
+}
+
+// validText refuses, with 422 naming the field, a parsed form any of whose
+// names or values is not valid UTF-8. Browsers send UTF-8; other bytes come
+// from hand-made requests, and stored they break the exports that carry
+// them. The API refuses such JSON text the same way.
+func (wb *Web) validText(w http.ResponseWriter, r *http.Request) bool {
+	for _, key := range slices.Sorted(maps.Keys(r.Form)) {
+		msg := ""
+		switch {
+		case !utf8.ValidString(key):
+			msg = "A field name of this form is not valid UTF-8 text."
+		case !slices.ContainsFunc(r.Form[key], func(v string) bool { return !utf8.ValidString(v) }):
+			continue
+		default:
+			msg = "The field “" + fieldLabel(strings.TrimPrefix(key, "a.")) + "” is not valid UTF-8 text. Type it again, or paste it from a program that saves text as UTF-8."
+		}
+		wb.errorPage(w, r, http.StatusUnprocessableEntity, msg)
 		return false
 	}
 	return true

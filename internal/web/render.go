@@ -158,9 +158,12 @@ func (wb *Web) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var conflict *domainerr.Conflict
 	var inv *domainerr.Invalid
 	var big *http.MaxBytesError
+	var refused *domainerr.Refused
 	switch {
 	case errors.As(err, &big):
 		wb.errorPage(w, r, http.StatusRequestEntityTooLarge, "")
+	case errors.As(err, &refused):
+		wb.errorPage(w, r, http.StatusForbidden, sentence(refused.Message))
 	case errors.Is(err, domainerr.ErrForbidden):
 		wb.errorPage(w, r, http.StatusForbidden, "")
 	case errors.Is(err, store.ErrNotFound):

@@ -11,6 +11,7 @@ import (
 	"steward/internal/domainerr"
 	"steward/internal/httpx"
 	"steward/internal/patch"
+	"steward/internal/record"
 	"steward/internal/request"
 	"steward/internal/sla"
 	"steward/internal/store"
@@ -232,7 +233,8 @@ func (h *requestPages) showRequest(w http.ResponseWriter, r *http.Request, statu
 // canDecide mirrors the service's rule, to offer the buttons only to the
 // approver; the service has the last word.
 func canDecide(p *auth.Principal, req request.Request, a request.ApprovalRecord) bool {
-	if !p.Can(auth.RequestApprove) || a.State != request.Pending || req.State != request.AwaitingApproval || req.RequesterID == p.UserID {
+	if !p.Can(auth.RequestApprove) || a.State != request.Pending || req.State != request.AwaitingApproval ||
+		record.SeparationOfDuties(p.UserID, req.SubmitterID, req.RequesterID) != nil {
 		return false
 	}
 	if a.ApproverID != nil {
@@ -478,6 +480,11 @@ func (h *requestPages) decide(approve bool) http.HandlerFunc {
 			return
 		}
 		_, err := h.svc.Decide(r.Context(), httpx.Principal(r), req.ID, id, approve, formText(r, "comment"))
+		var refused *domainerr.Refused
+		if errors.As(err, &refused) {
+			h.showRequest(w, r, http.StatusForbidden, req, nil, sentence(refused.Message))
+			return
+		}
 		if errors.Is(err, domainerr.ErrForbidden) {
 			h.showRequest(w, r, http.StatusForbidden, req, nil, "Only the designated approver can decide this approval.")
 			return
@@ -500,6 +507,10 @@ func (h *requestPages) addTask(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in := request.NewTask{Name: r.PostFormValue("name"), Note: formText(r, "note")}
+	if r.PostFormValue("note_visibility") == string(request.NoteRequester) {
+		vis := request.NoteRequester
+		in.NoteVisibility = &vis
+	}
 	bad := domainerr.NewInvalid()
 	var ok1 bool
 	if in.GroupID, ok1 = formID(r, "group_id"); !ok1 {

@@ -286,3 +286,95 @@ func TestManagersAndNotificationsPages(t *testing.T) {
 	}
 	mustContain(t, mei.get("/notifications?unread=1"), "Nothing unread.")
 }
+
+// An agent who submits a request on someone's behalf is neither offered
+// its approval nor able to decide it, even as a member of the approving
+// group; another member decides.
+func TestSubmitterDoesNotApproveInPages(t *testing.T) {
+	s := requestSite(t)
+	ctx := context.Background()
+	software := s.itemID(t, "Software installation")
+	rita, _ := s.userID(t, "requester@steward.demo")
+	// Alex Agent is a member of Applications, the item's approving group.
+	agent := s.signedIn("agent")
+	agent.get("/catalog/items/" + software)
+	p := agent.post("/catalog/items/"+software+"/request", url.Values{"requester_id": {strconv.FormatInt(rita, 10)},
+		"a.software": {"Inkscape 1.3"}, "a.licence": {"true"}})
+	m := requestNumber.FindStringSubmatch(p.location)
+	if p.status != http.StatusSeeOther || m == nil {
+		t.Fatalf("submit for Rita: %d %q\n%s", p.status, p.location, p.body)
+	}
+	number := m[1]
+	if page := agent.get("/requests/" + number); strings.Contains(page.body, `/approve"`) {
+		t.Fatal("the submitter is offered the approval")
+	}
+	id, _ := request.ParseRef(number)
+	var approval int64
+	if err := s.app.DB.QueryRow(ctx, "SELECT id FROM request_approvals WHERE request_id = ?", id).Scan(&approval); err != nil {
+		t.Fatal(err)
+	}
+	action := "/requests/" + number + "/approvals/" + strconv.FormatInt(approval, 10)
+	p = agent.post(action+"/approve", url.Values{})
+	if p.status != http.StatusForbidden {
+		t.Fatalf("the submitter approved: %d", p.status)
+	}
+	mustContain(t, p, "You submitted this on someone")
+	lucia := s.browser()
+	if p := lucia.login("lucia.romero@steward.demo", demo.Password); p.status != http.StatusSeeOther {
+		t.Fatalf("login as another member: %d", p.status)
+	}
+	lucia.get("/requests/" + number)
+	if p := lucia.post(action+"/approve", url.Values{"comment": {"Fine"}}); p.status != http.StatusSeeOther || s.requestState(t, number) != "in_fulfilment" {
+		t.Fatalf("another member approves: %d, %s", p.status, s.requestState(t, number))
+	}
+}
+
+// A requester's form names only people of their organisation: another
+// customer's user reads as no user at all, as on the API.
+func TestUserAnswersNameOnlyVisibleUsersInPages(t *testing.T) {
+	s := requestSite(t)
+	laptop := s.itemID(t, "New laptop")
+	yuki, _ := s.userID(t, "yuki.tanaka@fabrikam.example")
+	rita := s.signedIn("requester")
+	rita.get("/catalog/items/" + laptop)
+	for _, id := range []int64{yuki, 999999} {
+		p := rita.post("/catalog/items/"+laptop+"/request", url.Values{"a.model": {"13 inch, light"}, "a.needed_by": {"2026-04-01"},
+			"a.for_whom": {strconv.FormatInt(id, 10)}})
+		if p.status != http.StatusUnprocessableEntity {
+			t.Fatalf("naming user %d: status %d", id, p.status)
+		}
+		mustContain(t, p, "must name an active user (no user "+strconv.FormatInt(id, 10)+")")
+	}
+	if p := rita.get("/catalog/items/" + laptop); strings.Contains(p.body, "Yuki") {
+		t.Fatal("another customer's user is offered as a choice")
+	}
+}
+
+// An agent chooses whether a task's note reaches the requester; the
+// requester's page never shows an internal one.
+func TestTaskNotesInPages(t *testing.T) {
+	s := requestSite(t)
+	mailbox := s.itemID(t, "Mailbox")
+	rita := s.signedIn("requester")
+	rita.get("/catalog/items/" + mailbox)
+	p := rita.post("/catalog/items/"+mailbox+"/request", url.Values{"a.kind": {"personal"}, "a.address": {"rita@example.com"}})
+	m := requestNumber.FindStringSubmatch(p.location)
+	if p.status != http.StatusSeeOther || m == nil {
+		t.Fatalf("submit: %d %q", p.status, p.location)
+	}
+	number := m[1]
+	agent := s.signedIn("agent")
+	agent.get("/requests/" + number)
+	if p := agent.post("/requests/"+number+"/tasks", url.Values{"name": {"Check the licence"}, "note": {"Licence pool nearly empty"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("add a task with an internal note: %d", p.status)
+	}
+	if p := agent.post("/requests/"+number+"/tasks", url.Values{"name": {"Send the password"}, "note": {"Sent by text message"}, "note_visibility": {"requester"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("add a task with a note for the requester: %d", p.status)
+	}
+	mustContain(t, agent.get("/requests/"+number), "Licence pool nearly empty", "Note · internal", "Sent by text message", "Note shown to the requester")
+	page := rita.get("/requests/" + number)
+	mustContain(t, page, "Send the password", "Sent by text message")
+	if strings.Contains(page.body, "Licence pool") || strings.Contains(page.body, "Note · internal") {
+		t.Fatal("the requester's page shows an internal task note")
+	}
+}

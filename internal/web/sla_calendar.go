@@ -58,6 +58,9 @@ func (wb *Web) upload(rt *httpx.Router, pattern string, perm auth.Permission, h 
 			wb.errorPage(w, r, http.StatusForbidden, "The form had expired or did not come from this site. Reload the page and try again.")
 			return
 		}
+		if !wb.validText(w, r) {
+			return
+		}
 		h(w, r)
 	})
 }

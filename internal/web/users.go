@@ -223,6 +223,7 @@ func (wb *Web) updateUser(w http.ResponseWriter, r *http.Request) {
 // userFailed shows the form again with the messages and what was typed.
 func (wb *Web) userFailed(w http.ResponseWriter, r *http.Request, u auth.User, err error) {
 	var inv *domainerr.Invalid
+	var conflict *domainerr.Conflict
 	switch {
 	case errors.As(err, &inv):
 		if pw := r.PostForm["password"]; len(pw) > 0 {
@@ -237,6 +238,9 @@ func (wb *Web) userFailed(w http.ResponseWriter, r *http.Request, u auth.User, e
 			return
 		}
 		wb.showUser(w, r, http.StatusConflict, userView{User: fresh, Error: staleMessage})
+	case errors.As(err, &conflict):
+		// Such as demoting the last active administrator.
+		wb.showUser(w, r, http.StatusConflict, userView{User: u, Error: sentence(conflict.Message)})
 	default:
 		wb.fail(w, r, err)
 	}

@@ -301,6 +301,32 @@ func TestNewIncidentValidation(t *testing.T) {
 	}
 }
 
+// A form whose text is not UTF-8 is refused with 422 naming the field, and
+// nothing is stored, as the API refuses such JSON.
+func TestFormTextMustBeUTF8(t *testing.T) {
+	s := newSite(t)
+	a := s.signedIn("agent")
+	for _, c := range []struct {
+		path  string
+		form  url.Values
+		label string
+		count string
+	}{
+		{"/incidents", url.Values{"title": {"Printer \xff jam"}}, "Title", "SELECT COUNT(*) FROM incidents WHERE title LIKE 'Printer %'"},
+		{"/incidents", url.Values{"title": {"Printer jam"}, "description": {"ok", "bad \xc3"}}, "Description", "SELECT COUNT(*) FROM incidents WHERE title = 'Printer jam'"},
+		{"/cis", url.Values{"type_id": {"1"}, "name": {"=cmd\xff"}}, "Name", "SELECT COUNT(*) FROM cis WHERE name LIKE '=cmd%'"},
+	} {
+		p := a.post(c.path, c.form)
+		if p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, "The field “"+c.label+"” is not valid UTF-8 text") {
+			t.Errorf("%s with bad %s: %d, want 422 naming the field", c.path, c.label, p.status)
+		}
+		var n int
+		if err := s.app.DB.QueryRow(context.Background(), c.count).Scan(&n); err != nil || n != 0 {
+			t.Errorf("%s: %d records stored (%v)", c.path, n, err)
+		}
+	}
+}
+
 func TestTitlesAreEscaped(t *testing.T) {
 	s := newSite(t)
 	a := s.signedIn("agent")
