@@ -4,10 +4,10 @@ import (
 	"steward/internal/httpx"
 )
 
-// registerCMDB adds configuration and asset management.
 // CMDBRoutes are configuration management's API routes: CIs, types, relationships, impact, assets, baselines and imports.
 var CMDBRoutes Routes = (*API).registerCMDB
 
+// registerCMDB adds configuration and asset management.
 func (a *API) registerCMDB(rt *httpx.Router) {
 	a.registerCIs(rt)      // ci-types, cis, relationships, history, incident links (cmdb_cis.go)
 	a.registerImpact(rt)   // impact analysis (cmdb_impact.go)

@@ -10,13 +10,13 @@ import (
 	"steward/internal/org"
 )
 
-// registerOrg adds the customer and group resources, which behave alike.
 // OrgRoutes are the organisation's API routes: customers, groups, users and who manages whom.
 var OrgRoutes Routes = func(a *API, rt *httpx.Router) {
 	a.registerOrg(rt)
 	a.registerUsers(rt)
 }
 
+// registerOrg adds the customer and group resources, which behave alike.
 func (a *API) registerOrg(rt *httpx.Router) {
 	for _, res := range []struct {
 		path        string

@@ -10,10 +10,10 @@ import (
 	"steward/internal/httpx"
 )
 
-// registerServices adds the service catalogue (8.2.4).
 // ServiceRoutes are the service catalogue's API routes.
 var ServiceRoutes Routes = (*API).registerServices
 
+// registerServices adds the service catalogue (8.2.4).
 func (a *API) registerServices(rt *httpx.Router) {
 	rt.Handle("GET /api/v1/services", auth.ServiceRead, a.listServices)
 	rt.Handle("POST /api/v1/services", auth.ServiceWrite, a.createService)

@@ -19,10 +19,10 @@ import (
 	"steward/internal/ticket"
 )
 
-// registerSLA adds business calendars, agreements and SLA definitions.
 // SLARoutes are service level management's API routes: calendars, agreements, clocks and the report.
 var SLARoutes Routes = (*API).registerSLA
 
+// registerSLA adds business calendars, agreements and SLA definitions.
 func (a *API) registerSLA(rt *httpx.Router) {
 	rt.Handle("GET /api/v1/calendars", auth.SLARead, a.listCalendars)
 	rt.Handle("POST /api/v1/calendars", auth.SLAWrite, a.createCalendar)
@@ -44,6 +44,10 @@ func (a *API) registerSLA(rt *httpx.Router) {
 	rt.Handle("GET /api/v1/sla-definitions/{id}", auth.SLARead, a.withSLAID(a.getDefinition))
 	rt.Handle("PUT /api/v1/sla-definitions/{id}", auth.SLAWrite, a.withSLAID(a.putDefinition))
 	rt.Handle("DELETE /api/v1/sla-definitions/{id}", auth.SLAWrite, a.withSLAID(a.deleteDefinition))
+
+	rt.Handle("GET /api/v1/sla/default-agreement", auth.SLARead, a.getDefaultAgreement)
+	rt.Handle("PUT /api/v1/sla/default-agreement", auth.SLAWrite, a.putDefaultAgreement)
+	rt.Handle("GET /api/v1/sla/unmeasured", auth.SLARead, a.listUnmeasured)
 
 	a.registerSLAReports(rt)
 }

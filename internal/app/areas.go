@@ -70,6 +70,7 @@ func (a *App) areas() []area {
 				{Menu: "Service levels", Label: "SLA report", Href: "/reports/sla", Perm: auth.ReportRead, Lit: []string{"report"}},
 				{Menu: "Service levels", Label: "Agreements", Href: "/agreements", Perm: auth.SLARead, Lit: []string{"slas"}},
 				{Menu: "Service levels", Label: "Business calendars", Href: "/calendars", Perm: auth.SLARead, Lit: []string{"calendars"}},
+				{Menu: "Service levels", Label: "Without a clock", Href: "/sla/unmeasured", Perm: auth.SLARead, Lit: []string{"unmeasured"}},
 			}},
 		{name: "organisation", api: api.OrgRoutes, pages: web.OrgPages,
 			nav: []web.NavEntry{

@@ -27,6 +27,7 @@ func init() {
 		Extra: func(s *ticket.Snapshot) map[string]string {
 			return map[string]string{"hold_reason": s.HoldReason, "major": strconv.FormatBool(s.Major)}
 		},
+		Open:      Machine.Open,
 		Untouched: []string{string(New)},
 		Defaults: map[string]ticket.Conditions{
 			"response": {Start: none, Stop: in("responded", "true"), Pause: none, Cancel: none},

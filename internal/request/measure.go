@@ -30,6 +30,7 @@ func init() {
 			}
 			return map[string]string{"item_id": item}
 		},
+		Open:      Machine.Open,
 		Untouched: []string{string(Submitted), string(AwaitingApproval)},
 		Defaults: map[string]ticket.Conditions{
 			"response": {Start: notIn("state", "rejected", "cancelled"), Stop: in("responded", "true"),

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -451,6 +452,9 @@ func (s *Service) DeleteAgreement(ctx context.Context, actor audit.Actor, id int
 			return domainerr.Conflictf("agreement %q still has %d definition(s); delete them first, or set the agreement inactive to stop measuring it", cur.Name, n)
 		}
 		if _, err := tx.Exec(ctx, "DELETE FROM agreements WHERE id = ?", id); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, "DELETE FROM settings WHERE key = ? AND value = ?", defaultAgreementKey, strconv.FormatInt(id, 10)); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, actor, "delete", "agreement", id, map[string]any{"name": cur.Name, "kind": cur.Kind})

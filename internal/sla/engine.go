@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -39,14 +40,17 @@ func (s *Service) definitions(ctx context.Context, q store.Querier) (*defCache, 
 	var agrLast store.Time
 	// One round trip: definitions and agreements (deactivating one, or
 	// moving an SLA to another customer, changes what is measured).
-	err := q.QueryRow(ctx, `SELECT d.n, d.v, d.m, d.u, a.n, a.v, a.u FROM
+	var defaultAgr string
+	err := q.QueryRow(ctx, `SELECT d.n, d.v, d.m, d.u, a.n, a.v, a.u,
+		coalesce((SELECT value FROM settings WHERE key = ?), '') FROM
 		(SELECT count(*) AS n, coalesce(sum(version), 0) AS v, coalesce(max(id), 0) AS m, max(updated_at) AS u FROM sla_definitions) d,
-		(SELECT count(*) AS n, coalesce(sum(version), 0) AS v, max(updated_at) AS u FROM agreements) a`).
-		Scan(&n, &versions, &maxID, &last, &agrN, &agrVersions, &agrLast)
+		(SELECT count(*) AS n, coalesce(sum(version), 0) AS v, max(updated_at) AS u FROM agreements) a`, defaultAgreementKey).
+		Scan(&n, &versions, &maxID, &last, &agrN, &agrVersions, &agrLast, &defaultAgr)
 	if err != nil {
 		return nil, err
 	}
-	fp := fmt.Sprint(n, versions, maxID, last.Time, agrN, agrVersions, agrLast.Time)
+	fp := fmt.Sprint(n, versions, maxID, last.Time, agrN, agrVersions, agrLast.Time, defaultAgr)
+	defaultID, _ := strconv.ParseInt(defaultAgr, 10, 64)
 	s.mu.Lock()
 	c := s.defs
 	s.mu.Unlock()
@@ -75,7 +79,12 @@ func (s *Service) definitions(ctx context.Context, q store.Querier) (*defCache, 
 		d.Active = d.Active && agrActive
 		// An SLA measures only its customer's tickets, an OLA only its
 		// group's, whatever else the definition filters on.
-		d.Filter = append(AgreementScope(agrKind, customer, group), d.Filter...)
+		scope := AgreementScope(agrKind, customer, group)
+		if d.AgreementID == defaultID && agrKind == SLA && len(scope) == 1 {
+			// The default agreement also measures tickets without a customer.
+			scope[0].Values = append(scope[0].Values, "")
+		}
+		d.Filter = append(scope, d.Filter...)
 		c.byID[d.ID] = d
 		if d.Active {
 			c.byKind[d.AppliesTo] = append(c.byKind[d.AppliesTo], d)

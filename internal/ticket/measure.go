@@ -51,6 +51,9 @@ type Measure struct {
 	// category); Extra gives their values other than state.
 	Fields map[string]Field
 	Extra  func(s *Snapshot) map[string]string
+	// Open are the states in which the ticket is being worked, so it
+	// should run against a clock (the list of tickets without one).
+	Open []string
 	// Untouched are the states in which nobody has answered the ticket yet:
 	// leaving them counts as the first response.
 	Untouched []string

@@ -14,12 +14,12 @@ import (
 	"steward/internal/store"
 )
 
-// registerCMDB adds the configuration management pages: CI types, CIs
-// with their relationships and history, the impact analysis and the
-// neighbourhood graph.
 // CMDBPages are configuration management's pages.
 var CMDBPages Pages = (*Web).registerCMDB
 
+// registerCMDB adds the configuration management pages: CI types, CIs
+// with their relationships and history, the impact analysis and the
+// neighbourhood graph.
 func (wb *Web) registerCMDB(rt *httpx.Router) {
 	rt.Handle("GET /cis", auth.CIRead, wb.listCIs)
 	rt.Handle("GET /cis/new", auth.CIWrite, wb.newCIForm)

@@ -48,7 +48,7 @@ func TestTopBarFollowsRolesAndPage(t *testing.T) {
 	}{
 		{"admin", "/", []string{"Incidents", "Requests", "Request catalogue", "Approvals", "Services",
 			"Configuration items", "CI types", "Baselines", "Assets &amp; licences",
-			"Breaching soon", "SLA report", "Agreements", "Business calendars",
+			"Breaching soon", "SLA report", "Agreements", "Business calendars", "Without a clock",
 			"Customers", "Groups", "Users", "Managers", "Audit trail", "Failed jobs"},
 			[]string{"Configuration", "Service levels", "Organisation"}, "Incidents", "", nil},
 		{"admin", "/calendars", nil, nil, "Business calendars", "Service levels", nil},

@@ -15,11 +15,11 @@ import (
 	"steward/internal/org"
 )
 
-// registerServices adds the service catalogue: the published catalogue for
-// requesters, the full register with its forms for staff.
 // ServicePages are the service catalogue's pages.
 var ServicePages Pages = (*Web).registerServices
 
+// registerServices adds the service catalogue: the published catalogue for
+// requesters, the full register with its forms for staff.
 func (wb *Web) registerServices(rt *httpx.Router) {
 	rt.Handle("GET /services", auth.ServiceRead, wb.listServices)
 	rt.Handle("GET /services/new", auth.ServiceWrite, wb.newServiceForm)

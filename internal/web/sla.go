@@ -15,12 +15,12 @@ import (
 	"steward/internal/sla"
 )
 
-// registerSLA adds the service level pages: agreements with their
-// definitions, and business calendars. Everyone holding sla:read sees
-// them; only sla:write gets forms.
 // SLAPages are service level management's pages: agreements, calendars, breaching soon and the report.
 var SLAPages Pages = (*Web).registerSLA
 
+// registerSLA adds the service level pages: agreements with their
+// definitions, and business calendars. Everyone holding sla:read sees
+// them; only sla:write gets forms.
 func (wb *Web) registerSLA(rt *httpx.Router) {
 	rt.Handle("GET /agreements", auth.SLARead, wb.listAgreements)
 	rt.Handle("GET /agreements/new", auth.SLAWrite, wb.newAgreementForm)
@@ -81,6 +81,7 @@ type agreementsView struct {
 	Counts    map[int64]int
 	Kind      string
 	CanWrite  bool
+	Default   int64 // the agreement that measures tickets without a customer
 }
 
 var agreementKinds = []sla.AgreementKind{sla.SLA, sla.OLA, sla.UC}
@@ -109,6 +110,10 @@ func (wb *Web) listAgreements(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, d := range defs {
 		v.Counts[d.AgreementID]++
+	}
+	if v.Default, err = sla.DefaultAgreement(r.Context(), wb.DB); err != nil {
+		wb.fail(w, r, err)
+		return
 	}
 	wb.render(w, r, http.StatusOK, "agreements", page{Title: "Service level agreements", Active: "slas", Data: v})
 }

@@ -16,6 +16,7 @@ func (wb *Web) registerSLAReports(rt *httpx.Router) {
 	rt.Handle("GET /sla/breaching", auth.SLARead, wb.breachingSoon)
 	rt.Handle("GET /reports/sla", auth.ReportRead, wb.slaReport)
 	rt.Handle("GET /reports/sla.csv", auth.ReportRead, wb.slaReportCSV)
+	wb.registerUnmeasured(rt)
 }
 
 type breachingView struct {
