@@ -3,6 +3,7 @@ package app
 import (
 	"time"
 
+	"steward/internal/cmdb"
 	"steward/internal/incident"
 	"steward/internal/jobs"
 	"steward/internal/record"
@@ -38,6 +39,8 @@ func (a *App) areas() []area {
 			jobs: []job{{kind: request.AutoCloseJob, run: a.Requests.AutoClose, concurrency: 2}}},
 		// Escalations come due in bursts at the top of the hour.
 		{name: "service levels", jobs: []job{{kind: sla.EscalateJob, run: a.SLA.Escalate, concurrency: 4}}},
+		// Imports run one at a time per node; each writes in short chunks.
+		{name: "configuration", jobs: []job{{kind: cmdb.ImportJobKind, run: a.CMDB.RunImportJob}}},
 		// Housekeeping runs once per interval across all nodes.
 		{name: "maintenance", jobs: []job{{kind: MaintenanceJob, run: a.maintain, every: 10 * time.Minute}}},
 	}
