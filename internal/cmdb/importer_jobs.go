@@ -153,6 +153,37 @@ func (s *Service) GetImport(ctx context.Context, id int64) (ImportJob, error) {
 	return j, err
 }
 
+// ListImports lists the latest import jobs, newest first, without their
+// errors.
+func (s *Service) ListImports(ctx context.Context, limit int) ([]ImportJob, error) {
+	rows, err := s.DB.Query(ctx, "SELECT id FROM cmdb_imports ORDER BY created_at DESC, id DESC LIMIT ?", limit)
+	if err != nil {
+		return nil, err
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]ImportJob, 0, len(ids))
+	for _, id := range ids {
+		j, err := s.GetImport(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, j)
+	}
+	return out, nil
+}
+
 func (s *Service) importErrors(ctx context.Context, id int64) ([]ImportError, error) {
 	rows, err := s.DB.Query(ctx, `SELECT file, line, field, message FROM cmdb_import_errors WHERE import_id = ?
 		ORDER BY CASE WHEN file = 'cis' THEN 0 ELSE 1 END, line, seq`, id)
