@@ -6,6 +6,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"steward/internal/auth"
@@ -18,15 +19,20 @@ import (
 // command line (steward import cis), which has no limit.
 const MaxImportBody = 32 << 20
 
+// ImportInlineLines is the most lines a body may have for the import to
+// be answered in the request; a larger one runs as a job (202).
+const ImportInlineLines = 5000
+
 // registerCIImport adds the import and export of CIs.
 func (a *API) registerCIImport(rt *httpx.Router) {
 	rt.Handle("POST /api/v1/cis/import", auth.CIWrite, a.importCIs)
+	rt.Handle("GET /api/v1/cmdb/imports/{id}", auth.CIRead, a.getImport)
 	rt.Handle("GET /api/v1/cis/export", auth.CIRead, a.exportCIs)
 }
 
 func (a *API) importCIs(w http.ResponseWriter, r *http.Request) {
-	q := newQuery(r, "dry_run", "continue_on_error", "records", "change_ref")
-	dryRun, keepGoing := q.boolean("dry_run"), q.boolean("continue_on_error")
+	q := newQuery(r, "dry_run", "continue_on_error", "records", "change_ref", "async")
+	dryRun, keepGoing, async := q.boolean("dry_run"), q.boolean("continue_on_error"), q.boolean("async")
 	records := q.str("records", 20)
 	if records != "" && records != "cis" && records != "relationships" {
 		q.fields["records"] = "must be cis or relationships"
@@ -50,6 +56,11 @@ func (a *API) importCIs(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, &malformed{msg: "could not read the request body"})
 		return
 	}
+	if async == nil && bytes.Count(body, []byte{'\n'}) > ImportInlineLines || async != nil && *async {
+		a.startImport(w, r, body, format, records == "relationships",
+			cmdb.ImportRequest{DryRun: dryRun != nil && *dryRun, ContinueOnError: keepGoing != nil && *keepGoing, ChangeRef: changeRef})
+		return
+	}
 	opts := cmdb.ImportOptions{DryRun: dryRun != nil && *dryRun, ContinueOnError: keepGoing != nil && *keepGoing, ChangeRef: changeRef}
 	if records == "relationships" {
 		opts.Relationships, opts.RelFormat = bytes.NewReader(body), format
@@ -66,6 +77,37 @@ func (a *API) importCIs(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusUnprocessableEntity
 	}
 	writeJSON(w, status, rep)
+}
+
+// startImport stages the body and answers 202 with the import job, whose
+// progress GET /api/v1/cmdb/imports/{id} reports.
+func (a *API) startImport(w http.ResponseWriter, r *http.Request, body []byte, format cmdb.DataFormat, rels bool, req cmdb.ImportRequest) {
+	if rels {
+		req.Relationships, req.RelFormat = body, format
+	} else {
+		req.CIs, req.CIFormat = body, format
+	}
+	job, err := a.CMDB.StartImport(r.Context(), httpx.Principal(r).Actor(), req)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/api/v1/cmdb/imports/"+strconv.FormatInt(job.ID, 10))
+	writeJSON(w, http.StatusAccepted, job)
+}
+
+func (a *API) getImport(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	job, err := a.CMDB.GetImport(r.Context(), id)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, job)
 }
 
 // importFormat reads a body's format from its media type.

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"fmt"
 	"net/http"
 	"reflect"
 	"slices"
@@ -97,6 +98,78 @@ func TestCIImportAPI(t *testing.T) {
 	})
 }
 
+func TestCIImportJobAPI(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		s := newServer(t, e)
+		r := s.do("agent", "POST", "/api/v1/cis/import?async=true", importAPISites, "Content-Type", "text/csv")
+		loc := r.header.Get("Location")
+		if r.status != http.StatusAccepted || r.json(t)["state"] != "queued" || !strings.HasPrefix(loc, "/api/v1/cmdb/imports/") {
+			t.Fatalf("async import: %d %s %s", r.status, loc, r.body)
+		}
+		if r := s.do("auditor", "GET", loc, nil); r.status != http.StatusOK || r.json(t)["state"] != "queued" {
+			t.Fatalf("queued job: %d %s", r.status, r.body)
+		}
+		if _, err := s.app.Worker().RunDue(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		r = s.do("agent", "GET", loc, nil)
+		job := r.json(t)
+		rep, _ := job["report"].(map[string]any)
+		cis, _ := rep["cis"].(map[string]any)
+		if r.status != http.StatusOK || job["state"] != "done" || job["phase"] != "done" || rep["committed"] != true || cis["created"] != 2.0 {
+			t.Fatalf("finished job: %d %s", r.status, r.body)
+		}
+
+		// A large body runs as a job without asking; a bad line refuses it.
+		var big strings.Builder
+		big.WriteString("type,name,code\n")
+		for i := 0; i < 5001; i++ {
+			fmt.Fprintf(&big, "Site,site %d,S-%d\n", i, i)
+		}
+		big.WriteString("Site,bad,\"\n")
+		r = s.do("agent", "POST", "/api/v1/cis/import", big.String(), "Content-Type", "text/csv")
+		if r.status != http.StatusAccepted {
+			t.Fatalf("large import: %d %.300s", r.status, r.body)
+		}
+		if _, err := s.app.Worker().RunDue(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		r = s.do("agent", "GET", r.header.Get("Location"), nil)
+		job = r.json(t)
+		rep, _ = job["report"].(map[string]any)
+		errs, _ := rep["errors"].([]any)
+		if job["state"] != "refused" || rep["committed"] != false || len(errs) != 1 {
+			t.Fatalf("refused job: %d %.600s", r.status, r.body)
+		}
+		if n := importAPICount(t, e, "SELECT count(*) FROM cis WHERE name LIKE 'site %'"); n != 0 {
+			t.Errorf("a refused job wrote %d CIs", n)
+		}
+
+		for _, c := range []struct {
+			role, path string
+			status     int
+		}{
+			{"agent", "/api/v1/cmdb/imports/999999", http.StatusNotFound},
+			{"agent", "/api/v1/cmdb/imports/x", http.StatusBadRequest},
+			{"requester", loc, http.StatusForbidden},
+			{"", loc, http.StatusUnauthorized},
+		} {
+			if r := s.do(c.role, "GET", c.path, nil); r.status != c.status {
+				t.Errorf("GET %s as %q: %d, want %d", c.path, c.role, r.status, c.status)
+			}
+		}
+	})
+}
+
+func importAPICount(t *testing.T, e storetest.Engine, q string) int {
+	t.Helper()
+	var n int
+	if err := e.DB.QueryRow(t.Context(), q).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
 // TestOpenAPIImportSchemas keeps the import report's schemas in step with
 // the types the server encodes.
 func TestOpenAPIImportSchemas(t *testing.T) {
@@ -107,6 +180,7 @@ func TestOpenAPIImportSchemas(t *testing.T) {
 		"ImportError":       cmdb.ImportError{},
 		"ImportChange":      cmdb.ImportChange{},
 		"ImportFieldChange": cmdb.FieldChange{},
+		"ImportJob":         cmdb.ImportJob{},
 	} {
 		all, always := oaJSONFields(reflect.TypeOf(v))
 		props, required, _ := oaSchemaFields(t, doc, name)

@@ -5,6 +5,7 @@ import (
 
 	"steward/internal/api"
 	"steward/internal/auth"
+	"steward/internal/cmdb"
 	"steward/internal/incident"
 	"steward/internal/jobs"
 	"steward/internal/record"
@@ -55,11 +56,14 @@ func (a *App) areas() []area {
 			}},
 		{name: "service catalogue", api: api.ServiceRoutes, pages: web.ServicePages,
 			nav: []web.NavEntry{{Label: "Services", Href: "/services", Perm: auth.ServiceRead, Lit: []string{"services"}}}},
-		{name: "configuration", api: api.CMDBRoutes, pages: web.CMDBPages,
+		// Imports run one at a time per node; each writes in short chunks.
+		{name: "configuration", jobs: []job{{kind: cmdb.ImportJobKind, run: a.CMDB.RunImportJob}},
+			api: api.CMDBRoutes, pages: web.CMDBPages,
 			nav: []web.NavEntry{
 				{Menu: "Configuration", Label: "Configuration items", Href: "/cis", Perm: auth.CIRead, Lit: []string{"cis"}},
 				{Menu: "Configuration", Label: "CI types", Href: "/ci-types", Perm: auth.CIRead, Lit: []string{"ci-types"}},
 				{Menu: "Configuration", Label: "Baselines", Href: "/baselines", Perm: auth.CIRead, Lit: []string{"baselines"}},
+				{Menu: "Configuration", Label: "Imports", Href: "/cmdb/imports", Perm: auth.CIRead, Lit: []string{"imports"}},
 				{Menu: "Configuration", Label: "Assets & licences", Href: "/assets/expiring", Perm: auth.CIRead, Lit: []string{"assets"}},
 			}},
 		// Escalations come due in bursts at the top of the hour.

@@ -109,15 +109,29 @@ type importFile struct {
 	format cmdb.DataFormat
 }
 
+// countingReader counts the bytes read from a file into a total shared by
+// the import's files; rewinding it (the apply after the validation reads
+// the file again) takes its bytes back off the total.
 type countingReader struct {
-	r io.Reader
-	n *atomic.Int64
+	f   *os.File
+	n   *atomic.Int64
+	own int64
 }
 
-func (c countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.f.Read(p)
 	c.n.Add(int64(n))
+	c.own += int64(n)
 	return n, err
+}
+
+func (c *countingReader) Seek(offset int64, whence int) (int64, error) {
+	pos, err := c.f.Seek(offset, whence)
+	if err == nil {
+		c.n.Add(pos - c.own)
+		c.own = pos
+	}
+	return pos, err
 }
 
 // importProgress draws a progress bar on a terminal, and a line every
@@ -150,7 +164,7 @@ func (p *importProgress) open(name, format string) (*importFile, error) {
 	if info, err := file.Stat(); err == nil {
 		p.total += info.Size()
 	}
-	return &importFile{File: file, reader: countingReader{file, &p.read}, format: f}, nil
+	return &importFile{File: file, reader: &countingReader{f: file, n: &p.read}, format: f}, nil
 }
 
 func isTerminal(w io.Writer) bool {

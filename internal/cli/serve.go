@@ -76,7 +76,7 @@ func migrate(ctx context.Context, env Env, args []string) error {
 	if err := parse(fs, args, env); err != nil {
 		return err
 	}
-	db, err := store.Open(ctx, store.Options{DataDir: cfg.DataDir, DatabaseURL: cfg.DatabaseURL})
+	db, err := store.Open(ctx, store.Options{DataDir: cfg.DataDir, DatabaseURL: cfg.DatabaseURL, Synchronous: cfg.SQLiteSynchronous})
 	if err != nil {
 		return err
 	}

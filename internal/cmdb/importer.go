@@ -2,11 +2,9 @@ package cmdb
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -39,6 +37,9 @@ func FormatOf(name string) (DataFormat, bool) {
 type ImportOptions struct {
 	// CIs and Relationships are the files; either may be nil. The CIs are
 	// imported first, so relationships may refer to CIs created by them.
+	// An all-or-nothing import reads them twice, to plan and then to
+	// apply: a reader that is an io.Seeker is rewound, any other is read
+	// into memory first.
 	CIs           io.Reader
 	CIFormat      DataFormat
 	Relationships io.Reader
@@ -51,13 +52,33 @@ type ImportOptions struct {
 	// ChangeRef names the change record that authorised the import; it is
 	// kept on every history entry.
 	ChangeRef string
-	// Progress, when set, is called every few thousand lines.
+	// Progress, when set, is called after each chunk of lines: once it is
+	// committed when the import writes.
 	Progress func(ImportProgress)
+	// ChunkRows is how many lines are written in one transaction; 1000
+	// when 0.
+	ChunkRows int
+
+	// checkpoint, when set, records in each chunk's transaction how far
+	// the import has come (a job resumes from there); the last call, with
+	// PhaseDone, is in the transaction of the import's audit entry.
+	checkpoint func(tx *store.Tx, phase string, done int, rep *ImportReport) error
+	// stop, when set, is asked after each committed chunk whether to pause
+	// the import there (errImportPaused); a job resumes it later.
+	stop func() bool
 }
+
+// Phases of an import, as its progress and its job name them.
+const (
+	PhaseValidate      = "validate"      // planning: matching every line against a snapshot
+	PhaseCIs           = "cis"           // applying the CI file
+	PhaseRelationships = "relationships" // applying the relationships
+	PhaseDone          = "done"
+)
 
 // ImportProgress tells how far an import has come.
 type ImportProgress struct {
-	Phase string `json:"phase"` // "cis" or "relationships"
+	Phase string `json:"phase"` // "validate", "cis" or "relationships"
 	Lines int    `json:"lines"` // lines read so far in this phase
 }
 
@@ -130,82 +151,31 @@ const (
 	fileRels = "relationships"
 )
 
-// errImportRefused rolls back an import that had errors.
-var errImportRefused = errors.New("import refused")
-
-// errImportDryRun rolls back a dry run.
-var errImportDryRun = errors.New("dry run")
-
 // Import upserts CIs and relationships from files. A CI is matched by the
 // first unique attribute of its type that the line sets (by type and name
 // for types without one); unchanged CIs are left alone, changed ones are
 // updated with a history entry per changed field, new ones are created.
-// Everything happens in one transaction: an error anywhere refuses the
-// whole import unless ContinueOnError is set, and a dry run rolls back.
-// The returned error is for failures of the database or of reading;
-// problems with the data are in the report.
+//
+// The import never holds the database's write lock for long. A dry run
+// plans the whole import in one read-only snapshot and writes nothing.
+// Otherwise the lines are written in transactions of ChunkRows lines, so
+// other writers get in between two chunks. All or nothing (the default)
+// comes from planning first: the files are validated and matched against a
+// snapshot, and only an import without errors is applied. With
+// ContinueOnError the valid lines are applied in one pass.
+//
+// The returned error is for failures of the database or of reading, and
+// for a database that changed between the plan and the apply so that a
+// line planned as good failed (a *domainerr.Conflict; the chunks before
+// it stay imported). Problems with the data are in the report.
 func (s *Service) Import(ctx context.Context, actor audit.Actor, opts ImportOptions) (ImportReport, error) {
-	start := time.Now()
-	rep := ImportReport{DryRun: opts.DryRun, Errors: []ImportError{}, Changes: []ImportChange{}}
-	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
-		// The history entries this import writes must become visible in
-		// sequence order like any others (see LockHistory).
-		if err := LockHistory(ctx, tx); err != nil {
-			return err
-		}
-		im, err := newImporter(ctx, tx, s.Now(), actor, &opts, &rep)
-		if err != nil {
-			return err
-		}
-		if opts.CIs != nil {
-			if err := im.importCIs(opts.CIs, opts.CIFormat); err != nil {
-				return err
-			}
-		}
-		if im.bundle != nil && len(im.bundle.rels) > 0 {
-			if err := im.readRelationships(&importBundled{recs: im.bundle.rels}); err != nil {
-				return err
-			}
-		}
-		if opts.Relationships != nil {
-			if err := im.importRelationships(opts.Relationships, opts.RelFormat); err != nil {
-				return err
-			}
-		}
-		switch {
-		case rep.Rejected > 0 && !opts.ContinueOnError:
-			return errImportRefused
-		case opts.DryRun:
-			return errImportDryRun
-		}
-		return audit.Record(ctx, tx, actor, "cmdb.import", "ci", "", map[string]any{
-			"cis": rep.CIs, "relationships": rep.Relationships, "rejected": rep.Rejected, "change_ref": opts.ChangeRef,
-		})
-	})
-	rep.DurationMS = time.Since(start).Milliseconds()
-	// Errors found while writing a batch come after those found reading
-	// the lines behind it: put them back in file order.
-	sort.SliceStable(rep.Errors, func(i, j int) bool {
-		a, b := rep.Errors[i], rep.Errors[j]
-		if a.File != b.File {
-			return a.File == fileCIs
-		}
-		return a.Line < b.Line
-	})
-	switch {
-	case errors.Is(err, errImportRefused), errors.Is(err, errImportDryRun):
-		return rep, nil
-	case err != nil:
-		return rep, err
-	}
-	rep.Committed = true
-	return rep, nil
+	return s.runImport(ctx, actor, &opts, importResume{})
 }
 
-// importer is the state of one import inside its transaction.
+// importer is the state of one pass of an import over its files.
 type importer struct {
 	ctx    context.Context
-	tx     *store.Tx
+	db     *store.DB
 	now    string
 	actor  audit.Actor
 	opts   *ImportOptions
@@ -214,6 +184,20 @@ type importer struct {
 		file string
 		line int
 	}
+	// q reads: the plan's snapshot, or the current chunk's transaction.
+	q store.Querier
+	// tx writes the current chunk; nil while planning.
+	tx *store.Tx
+	// plan matches and counts but writes nothing: a dry run, or the
+	// validation before an all-or-nothing import.
+	plan bool
+	// replay is set while a resumed import reads again the lines it had
+	// committed before it stopped: they are validated, to know the file's
+	// identifiers, but neither counted nor reported again.
+	replay bool
+	// committedAt is how many lines of the current file were read when
+	// the last chunk was written.
+	committedAt int
 
 	types      map[string]*importType // by lower-case name
 	typesByID  map[int64]*importType
@@ -234,8 +218,8 @@ type importer struct {
 	// populated says whether a type had CIs before the import, so new
 	// types skip identifier lookups.
 	populated map[int64]bool
-	nextID    int64   // SQLite: the next CI id to use
-	idPool    []int64 // PostgreSQL: ids drawn from the sequence for this chunk
+	nextID    int64   // SQLite, and any plan: the next CI id to use
+	idPool    []int64 // PostgreSQL: ids drawn from the sequence
 	ciJSON    bool
 	// bundle is a JSON CI file holding relationships too.
 	bundle *importJSON
@@ -244,6 +228,24 @@ type importer struct {
 	// analyzedAt is how many CIs the import had created when it last
 	// refreshed PostgreSQL's statistics.
 	analyzedAt int
+	// A plan keeps in memory what an import would have written and read
+	// back: the CIs it would create, by type, until their type's names are
+	// loaded, and the relationships it would create.
+	planNames map[int64][]importNamed
+	planRels  map[importEdge]struct{}
+	// maxID is the highest CI id in the plan's snapshot: ids above it are
+	// CIs the plan would create.
+	maxID int64
+}
+
+type importNamed struct {
+	name string
+	id   int64
+}
+
+type importEdge struct {
+	source, target int64
+	typ            RelType
 }
 
 type importSeen struct {
@@ -260,53 +262,69 @@ type importType struct {
 	attrs  map[string]Attribute
 }
 
-func newImporter(ctx context.Context, tx *store.Tx, now time.Time, actor audit.Actor, opts *ImportOptions, rep *ImportReport) (*importer, error) {
-	im := &importer{ctx: ctx, tx: tx, now: store.TS(now), actor: actor, opts: opts, rep: rep,
+func newImporter(ctx context.Context, db *store.DB, now time.Time, actor audit.Actor, opts *ImportOptions, rep *ImportReport) *importer {
+	return &importer{ctx: ctx, db: db, q: db, now: store.TS(now), actor: actor, opts: opts, rep: rep,
 		seen: map[string]importSeen{}, names: map[int64]map[string]int64{}, populated: map[int64]bool{}}
+}
+
+// load reads what every line is checked against: types, people, and which
+// types have CIs already.
+func (im *importer) load() error {
+	ctx, q := im.ctx, im.q
 	var err error
-	if im.types, im.typesByID, err = importLoadTypes(ctx, tx); err != nil {
-		return nil, err
+	if im.types, im.typesByID, err = importLoadTypes(ctx, q); err != nil {
+		return err
 	}
-	if im.users, im.userIDs, err = importLoadNames(ctx, tx, "SELECT id, email FROM users"); err != nil {
-		return nil, err
+	if im.users, im.userIDs, err = importLoadNames(ctx, q, "SELECT id, email FROM users"); err != nil {
+		return err
 	}
-	if im.groups, im.groupIDs, err = importLoadNames(ctx, tx, "SELECT id, name FROM support_groups"); err != nil {
-		return nil, err
+	if im.groups, im.groupIDs, err = importLoadNames(ctx, q, "SELECT id, name FROM support_groups"); err != nil {
+		return err
 	}
-	if im.customers, im.customerID, err = importLoadNames(ctx, tx, "SELECT id, name FROM customers"); err != nil {
-		return nil, err
+	if im.customers, im.customerID, err = importLoadNames(ctx, q, "SELECT id, name FROM customers"); err != nil {
+		return err
 	}
-	rows, err := tx.Query(ctx, "SELECT DISTINCT type_id FROM cis")
+	rows, err := q.Query(ctx, "SELECT DISTINCT type_id FROM cis")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var id int64
 		if err := rows.Scan(&id); err != nil {
-			return nil, err
+			return err
 		}
 		im.populated[id] = true
 	}
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return err
 	}
-	if err := im.analyze(true); err != nil {
-		return nil, err
-	}
-	if tx.Dialect() == store.SQLite {
-		// The transaction holds SQLite's only write lock, so the import
-		// can number its CIs itself and write them without a round trip
-		// per row. AUTOINCREMENT never reuses an id, so start past the
-		// highest ever given.
-		err := tx.QueryRow(ctx, `SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'cis'), 0),
-			coalesce((SELECT max(id) FROM cis), 0))`).Scan(&im.nextID)
-		if err != nil {
-			return nil, err
+	if im.plan {
+		// The plan numbers the CIs it would create past the snapshot's
+		// highest id, so they are never taken for existing ones.
+		if err := q.QueryRow(ctx, "SELECT coalesce(max(id), 0) FROM cis").Scan(&im.maxID); err != nil {
+			return err
 		}
-		im.nextID++
+		im.nextID = im.maxID + 1
+		im.planNames = map[int64][]importNamed{}
+		im.planRels = map[importEdge]struct{}{}
 	}
-	return im, nil
+	return nil
+}
+
+// numberFrom sets where a chunk's new CI ids start on SQLite. The chunk's
+// transaction holds SQLite's only write lock, so the import can number its
+// CIs itself and write them without a round trip per row. AUTOINCREMENT
+// never reuses an id, so it starts past the highest ever given; other
+// writers may have added CIs since the last chunk.
+func (im *importer) numberFrom(tx *store.Tx) error {
+	if tx.Dialect() != store.SQLite {
+		return nil
+	}
+	err := tx.QueryRow(im.ctx, `SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'cis'), 0),
+		coalesce((SELECT max(id) FROM cis), 0))`).Scan(&im.nextID)
+	im.nextID++
+	return err
 }
 
 func importLoadTypes(ctx context.Context, q store.Querier) (map[string]*importType, map[int64]*importType, error) {
@@ -362,7 +380,7 @@ func importLoadNames(ctx context.Context, q store.Querier, query string) (map[st
 // grew from nothing for a small one, and looks identifiers up by scanning
 // all of a type's. ANALYZE sees the transaction's own rows.
 func (im *importer) analyze(atEnd bool) error {
-	if im.tx.Dialect() != store.Postgres {
+	if im.plan || im.tx.Dialect() != store.Postgres {
 		return nil
 	}
 	created := im.rep.CIs.Created
@@ -388,6 +406,9 @@ func (im *importer) analyze(atEnd bool) error {
 
 // fail records an error for a line. Each line counts once as rejected.
 func (im *importer) fail(file string, line int, field, format string, args ...any) {
+	if im.replay {
+		return
+	}
 	if im.lastEr.file != file || im.lastEr.line != line {
 		im.lastEr.file, im.lastEr.line = file, line
 		im.rep.Rejected++
@@ -405,6 +426,9 @@ func (im *importer) fail(file string, line int, field, format string, args ...an
 }
 
 func (im *importer) progress(phase string, lines int) {
+	if im.plan {
+		phase = PhaseValidate
+	}
 	if im.opts.Progress != nil {
 		im.opts.Progress(ImportProgress{Phase: phase, Lines: lines})
 	}

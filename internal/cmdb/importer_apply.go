@@ -8,10 +8,10 @@ import (
 	"strings"
 )
 
-// importChunk is how many CI lines are matched and written together.
-const importChunk = 5000
-
-func (im *importer) importCIs(r io.Reader, format DataFormat) error {
+// importCIs reads the CI file and writes it chunk by chunk. A resumed
+// import first reads again the skip lines it had committed; skip < 0
+// reads the file only for the relationships a JSON file holds.
+func (im *importer) importCIs(r io.Reader, format DataFormat, skip int) error {
 	im.ciJSON = format == FormatJSON
 	rd, js, err := importOpen(r, format, fileCIs, func(line int, field, msg string) {
 		im.fail(fileCIs, line, field, "%s", msg)
@@ -20,9 +20,11 @@ func (im *importer) importCIs(r io.Reader, format DataFormat) error {
 		return err
 	}
 	im.bundle = js
-	chunk := make([]*importRow, 0, importChunk)
+	size := im.opts.chunkRows()
+	chunk := make([]*importRow, 0, size)
 	read := 0
 	for {
+		im.replay = skip < 0 || read < skip
 		rec, ok, err := rd.next()
 		if err != nil {
 			return err
@@ -31,26 +33,32 @@ func (im *importer) importCIs(r io.Reader, format DataFormat) error {
 			break
 		}
 		read++
-		if row := im.ciRow(rec); row != nil {
+		if skip < 0 {
+			continue
+		}
+		row := im.ciRow(rec)
+		if im.replay {
+			im.committedAt = read
+			continue
+		}
+		if row != nil {
 			chunk = append(chunk, row)
 		}
-		if len(chunk) == importChunk {
-			if err := im.applyCIs(chunk); err != nil {
+		if read-im.committedAt >= size {
+			if err := im.commit(PhaseCIs, read, func() error { return im.applyCIs(chunk) }); err != nil {
 				return err
 			}
 			chunk = chunk[:0]
-			im.progress(fileCIs, read)
-			if err := im.analyze(false); err != nil {
-				return err
-			}
 		}
 	}
-	if err := im.applyCIs(chunk); err != nil {
-		return err
+	im.replay = false
+	if skip < 0 {
+		return nil
 	}
-	im.progress(fileCIs, read)
-	if err := im.analyze(true); err != nil {
-		return err
+	if read > im.committedAt {
+		if err := im.commit(PhaseCIs, read, func() error { return im.applyCIs(chunk) }); err != nil {
+			return err
+		}
 	}
 	c := &im.rep.CIs
 	c.Lines = c.Created + c.Updated + c.Unchanged + c.Rejected
@@ -132,7 +140,10 @@ func (im *importer) applyCIs(rows []*importRow) error {
 			return err
 		}
 	}
-	return im.flushWrites()
+	if err := im.flushWrites(); err != nil {
+		return err
+	}
+	return im.analyze(false)
 }
 
 // flushWrites writes the chunk's gathered inserts; new CIs first, for the
@@ -142,6 +153,10 @@ func (im *importer) flushWrites() error {
 		return nil
 	}
 	for _, b := range []*importBulk{im.w.cis, im.w.idents, im.w.history} {
+		if im.plan {
+			b.reset()
+			continue
+		}
 		if err := b.flush(im.ctx, im.tx); err != nil {
 			return err
 		}
@@ -230,6 +245,8 @@ func (im *importer) createRow(r *importRow, fail func(string, string, ...any), w
 	}
 	if names, ok := im.names[r.typ.ID]; ok {
 		importAddName(names, r.name, id)
+	} else if im.plan {
+		im.planNames[r.typ.ID] = append(im.planNames[r.typ.ID], importNamed{r.name, id})
 	}
 	refs[id] = r.typ.ID
 	im.rep.CIs.Created++
@@ -289,6 +306,32 @@ func (im *importer) updateRow(r *importRow, id int64, e *importExisting, fail fu
 		im.rep.CIs.Unchanged++
 		return nil
 	}
+	if err := im.updateCI(r, id, e, &next, attrs, w); err != nil {
+		return err
+	}
+	for _, c := range changes {
+		im.history(w, id, ActionUpdate, c.Field, c.Old, c.New)
+	}
+	if e.name != next.name {
+		if names, ok := im.names[r.typ.ID]; ok {
+			if names[strings.ToLower(e.name)] == id {
+				delete(names, strings.ToLower(e.name))
+			}
+			importAddName(names, next.name, id)
+		}
+	}
+	if len(im.rep.Changes) < MaxImportChanges && !im.replay {
+		im.rep.Changes = append(im.rep.Changes, ImportChange{Line: r.line, CIID: id, Type: r.typ.Name, Name: next.name, Fields: changes})
+	}
+	im.rep.CIs.Updated++
+	return nil
+}
+
+// updateCI writes an updated CI and its identifiers; a plan writes nothing.
+func (im *importer) updateCI(r *importRow, id int64, e, next *importExisting, attrs map[string]any, w *importWrites) error {
+	if im.plan {
+		return nil
+	}
 	raw, _ := json.Marshal(attrs)
 	_, err := im.tx.Exec(im.ctx, `UPDATE cis SET name = ?, status = ?, owner_id = ?, group_id = ?, customer_id = ?,
 		location = ?, attributes = ?, redundancy = ?, updated_at = ?, version = version + 1 WHERE id = ?`,
@@ -313,21 +356,6 @@ func (im *importer) updateRow(r *importRow, id int64, e *importExisting, fail fu
 			w.idents.add(r.typ.ID, u, IdentifierValue(nv), id)
 		}
 	}
-	for _, c := range changes {
-		im.history(w, id, ActionUpdate, c.Field, c.Old, c.New)
-	}
-	if e.name != next.name {
-		if names, ok := im.names[r.typ.ID]; ok {
-			if names[strings.ToLower(e.name)] == id {
-				delete(names, strings.ToLower(e.name))
-			}
-			importAddName(names, next.name, id)
-		}
-	}
-	if len(im.rep.Changes) < MaxImportChanges {
-		im.rep.Changes = append(im.rep.Changes, ImportChange{Line: r.line, CIID: id, Type: r.typ.Name, Name: next.name, Fields: changes})
-	}
-	im.rep.CIs.Updated++
 	return nil
 }
 

@@ -98,7 +98,12 @@ func (b *importBulk) flushReturning(ctx context.Context, tx *store.Tx, scan func
 			return store.Translate(err)
 		}
 	}
+	b.reset()
+	return nil
+}
+
+// reset forgets the gathered rows.
+func (b *importBulk) reset() {
 	clear(b.args)
 	b.args, b.rows = b.args[:0], 0
-	return nil
 }

@@ -36,7 +36,7 @@ func (im *importer) lookupIdentifiers(rows []*importRow, need func(*importRow) b
 			for _, v := range part {
 				args = append(args, v)
 			}
-			rows, err := im.tx.Query(im.ctx, "SELECT value, ci_id FROM ci_identifiers WHERE type_id = ? AND attribute = ? AND value IN ("+
+			rows, err := im.q.Query(im.ctx, "SELECT value, ci_id FROM ci_identifiers WHERE type_id = ? AND attribute = ? AND value IN ("+
 				importMarks(n)+")", args...)
 			if err != nil {
 				return nil, err
@@ -69,7 +69,7 @@ func (im *importer) typeNames(typeID int64) (map[string]int64, error) {
 		return nil, err
 	}
 	if im.populated[typeID] || im.rep.CIs.Created > 0 {
-		rows, err := im.tx.Query(im.ctx, "SELECT id, name FROM cis WHERE type_id = ?", typeID)
+		rows, err := im.q.Query(im.ctx, "SELECT id, name FROM cis WHERE type_id = ?", typeID)
 		if err != nil {
 			return nil, err
 		}
@@ -86,6 +86,10 @@ func (im *importer) typeNames(typeID int64) (map[string]int64, error) {
 			return nil, err
 		}
 	}
+	for _, n := range im.planNames[typeID] {
+		importAddName(names, n.name, n.id)
+	}
+	delete(im.planNames, typeID)
 	im.names[typeID] = names
 	return names, nil
 }
@@ -99,7 +103,7 @@ func (im *importer) loadExisting(ids []int64) (map[int64]*importExisting, error)
 			args[i] = id
 		}
 		ids = ids[n:]
-		rows, err := im.tx.Query(im.ctx, `SELECT id, name, status, owner_id, group_id, customer_id, location, attributes, redundancy
+		rows, err := im.q.Query(im.ctx, `SELECT id, name, status, owner_id, group_id, customer_id, location, attributes, redundancy
 			FROM cis WHERE id IN (`+importMarks(n)+")", args...)
 		if err != nil {
 			return nil, err
@@ -167,7 +171,7 @@ func (im *importer) ciTypes(ids []int64) (map[int64]int64, error) {
 			args[i] = id
 		}
 		ids = ids[n:]
-		rows, err := im.tx.Query(im.ctx, "SELECT id, type_id FROM cis WHERE id IN ("+importMarks(n)+")", args...)
+		rows, err := im.q.Query(im.ctx, "SELECT id, type_id FROM cis WHERE id IN ("+importMarks(n)+")", args...)
 		if err != nil {
 			return nil, err
 		}
@@ -187,14 +191,15 @@ func (im *importer) ciTypes(ids []int64) (map[int64]int64, error) {
 	return out, nil
 }
 
-// drawIDs makes sure n new CI ids are at hand. On SQLite the import holds
+// drawIDs makes sure n new CI ids are at hand. On SQLite the chunk holds
 // the write lock and counts on from the highest id; PostgreSQL hands out
-// ids from the table's sequence, shared with other writers.
+// ids from the table's sequence, shared with other writers. A plan counts
+// on past the snapshot's highest id and draws nothing.
 func (im *importer) drawIDs(n int) error {
-	if im.tx.Dialect() != store.Postgres || len(im.idPool) >= n {
+	if im.plan || im.tx.Dialect() != store.Postgres || len(im.idPool) >= n {
 		return nil
 	}
-	rows, err := im.tx.Query(im.ctx, "SELECT nextval(pg_get_serial_sequence('cis', 'id')) FROM generate_series(1, ?)", n-len(im.idPool))
+	rows, err := im.q.Query(im.ctx, "SELECT nextval(pg_get_serial_sequence('cis', 'id')) FROM generate_series(1, ?)", n-len(im.idPool))
 	if err != nil {
 		return err
 	}
@@ -214,7 +219,7 @@ func (im *importer) drawIDs(n int) error {
 }
 
 func (im *importer) takeID() int64 {
-	if im.tx.Dialect() == store.Postgres {
+	if !im.plan && im.tx.Dialect() == store.Postgres {
 		id := im.idPool[0]
 		im.idPool = im.idPool[1:]
 		return id

@@ -372,6 +372,10 @@ func (j *importJSON) record(line int, raw json.RawMessage) (*importRecord, bool)
 	}
 	keys := make([]string, 0, len(obj))
 	for k := range obj {
+		if k == "" {
+			j.bad(line, "", "a key is empty; the keys are those of the CSV header")
+			return nil, false
+		}
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)

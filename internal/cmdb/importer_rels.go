@@ -2,7 +2,6 @@ package cmdb
 
 import (
 	"database/sql"
-	"io"
 	"strconv"
 	"strings"
 )
@@ -24,49 +23,46 @@ type importEnd struct {
 	value string
 }
 
-const importRelChunk = 5000
-
-func (im *importer) importRelationships(r io.Reader, format DataFormat) error {
-	rd, _, err := importOpen(r, format, fileRels, func(line int, field, msg string) {
-		im.fail(fileRels, line, field, "%s", msg)
-	})
-	if err != nil || rd == nil {
-		return err
-	}
-	return im.readRelationships(rd)
-}
-
-func (im *importer) readRelationships(rd importReader) error {
+// readRelationships reads relationship records and writes them chunk by
+// chunk; read counts the records of the phase read before, and the first
+// skip records of the phase were committed by an earlier run.
+func (im *importer) readRelationships(rd importReader, read, skip int) (int, error) {
 	im.w = nil
-	chunk := make([]*importRel, 0, importRelChunk)
-	read := 0
+	size := im.opts.chunkRows()
+	chunk := make([]*importRel, 0, size)
 	for {
+		im.replay = read < skip
 		rec, ok, err := rd.next()
 		if err != nil {
-			return err
+			return read, err
 		}
 		if !ok {
 			break
 		}
 		read++
+		if im.replay {
+			im.committedAt = read
+			continue
+		}
 		if rel := im.relRow(rec); rel != nil {
 			chunk = append(chunk, rel)
 		}
-		if len(chunk) == importRelChunk {
-			if err := im.applyRels(chunk); err != nil {
-				return err
+		if read-im.committedAt >= size {
+			if err := im.commit(PhaseRelationships, read, func() error { return im.applyRels(chunk) }); err != nil {
+				return read, err
 			}
 			chunk = chunk[:0]
-			im.progress(fileRels, read)
 		}
 	}
-	if err := im.applyRels(chunk); err != nil {
-		return err
+	im.replay = false
+	if len(chunk) > 0 {
+		if err := im.commit(PhaseRelationships, read, func() error { return im.applyRels(chunk) }); err != nil {
+			return read, err
+		}
 	}
-	im.progress(fileRels, read)
 	c := &im.rep.Relationships
 	c.Lines = c.Created + c.Updated + c.Unchanged + c.Rejected
-	return nil
+	return read, nil
 }
 
 // relRow validates one relationship record.
@@ -213,6 +209,9 @@ func (im *importer) applyRels(rels []*importRel) error {
 		valid++
 		ins.add(got[0], got[1], string(r.typ), im.now)
 	}
+	if im.plan {
+		return im.planRelationships(ins)
+	}
 	hist := newImportBulk("ci_history", importHistoryCols...)
 	var actorID any
 	if im.actor.ID != 0 {
@@ -271,7 +270,7 @@ func (im *importer) resolveKey(t *importType, typeName, key string) (int64, stri
 			return s.id, "", nil
 		}
 		var id int64
-		err = im.tx.QueryRow(im.ctx, "SELECT ci_id FROM ci_identifiers WHERE type_id = ? AND attribute = ? AND value = ?",
+		err = im.q.QueryRow(im.ctx, "SELECT ci_id FROM ci_identifiers WHERE type_id = ? AND attribute = ? AND value = ?",
 			t.ID, attr, IdentifierValue(v)).Scan(&id)
 		if err == nil {
 			return id, "", nil
@@ -341,5 +340,54 @@ func (im *importer) prefetchKeys(rels []*importRel) error {
 	for k, id := range found {
 		im.seen[k] = importSeen{id: id}
 	}
+	return nil
+}
+
+// planRelationships counts which of a chunk's relationships an import would create:
+// those neither in the snapshot nor earlier in the file.
+func (im *importer) planRelationships(ins *importBulk) error {
+	var sources []int64
+	for i := 0; i < ins.rows; i++ {
+		if src := ins.args[i*ins.cols].(int64); src <= im.maxID {
+			sources = append(sources, src)
+		}
+	}
+	have := map[importEdge]struct{}{}
+	for len(sources) > 0 {
+		n := min(len(sources), 500)
+		args := make([]any, n)
+		for i, id := range sources[:n] {
+			args[i] = id
+		}
+		sources = sources[n:]
+		rows, err := im.q.Query(im.ctx, "SELECT source_id, target_id, type FROM ci_relationships WHERE source_id IN ("+importMarks(n)+")", args...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var e importEdge
+			if err := rows.Scan(&e.source, &e.target, &e.typ); err != nil {
+				rows.Close()
+				return err
+			}
+			have[e] = struct{}{}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	for i := 0; i < ins.rows; i++ {
+		a := ins.args[i*ins.cols:]
+		e := importEdge{a[0].(int64), a[1].(int64), RelType(a[2].(string))}
+		_, had := have[e]
+		if _, planned := im.planRels[e]; had || planned {
+			im.rep.Relationships.Unchanged++
+			continue
+		}
+		im.planRels[e] = struct{}{}
+		im.rep.Relationships.Created++
+	}
+	ins.reset()
 	return nil
 }

@@ -14,6 +14,9 @@ type Service struct {
 	Log *slog.Logger
 	// Now is the clock; tests replace it.
 	Now func() time.Time
+	// ImportChunkRows is how many lines an import job writes per
+	// transaction; 1000 when 0.
+	ImportChunkRows int
 
 	graph *graphHolder
 }

@@ -16,16 +16,19 @@ import (
 
 // Config is every setting of the server and the commands.
 type Config struct {
-	DataDir        string
-	DatabaseURL    string
-	Addr           string
-	Demo           bool
-	AutoCloseAfter time.Duration
-	CookieSecure   string // auto, always or never
-	LogLevel       string
-	LogFormat      string
-	JobInterval    time.Duration
-	ReadConns      int
+	DataDir     string
+	DatabaseURL string
+	// SQLiteSynchronous is SQLite's synchronous setting: normal (the
+	// default) or full, which syncs the log at every commit.
+	SQLiteSynchronous string
+	Addr              string
+	Demo              bool
+	AutoCloseAfter    time.Duration
+	CookieSecure      string // auto, always or never
+	LogLevel          string
+	LogFormat         string
+	JobInterval       time.Duration
+	ReadConns         int
 	// MaxAttachmentMB is the largest file, in MB, a record accepts; 0 means the default.
 	MaxAttachmentMB int64
 	// TLSCert and TLSKey are PEM files; with both set the server speaks HTTPS itself.
@@ -44,6 +47,8 @@ type Config struct {
 func (c *Config) Storage(fs *flag.FlagSet) {
 	fs.StringVar(&c.DataDir, "data", env("STEWARD_DATA", "./steward-data"), "folder of the embedded SQLite database (env STEWARD_DATA)")
 	fs.StringVar(&c.DatabaseURL, "database-url", env("STEWARD_DATABASE_URL", ""), "PostgreSQL URL, e.g. postgres://user@host/db; wins over --data (env STEWARD_DATABASE_URL)")
+	fs.StringVar(&c.SQLiteSynchronous, "sqlite-synchronous", env("STEWARD_SQLITE_SYNCHRONOUS", "normal"),
+		"SQLite: normal, or full to sync the write-ahead log at every commit so that a power loss loses no committed write (env STEWARD_SQLITE_SYNCHRONOUS)")
 	fs.StringVar(&c.LogLevel, "log-level", env("STEWARD_LOG_LEVEL", "info"), "debug, info, warn or error (env STEWARD_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", env("STEWARD_LOG_FORMAT", "text"), "text or json (env STEWARD_LOG_FORMAT)")
 }
@@ -80,6 +85,9 @@ func (c *Config) Validate() error {
 	case "debug", "info", "warn", "error":
 	default:
 		return fmt.Errorf("--log-level must be debug, info, warn or error, not %q", c.LogLevel)
+	}
+	if c.SQLiteSynchronous != "normal" && c.SQLiteSynchronous != "full" {
+		return fmt.Errorf("--sqlite-synchronous must be normal or full, not %q", c.SQLiteSynchronous)
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return fmt.Errorf("--log-format must be text or json, not %q", c.LogFormat)

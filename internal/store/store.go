@@ -51,6 +51,11 @@ type Options struct {
 	DataDir     string // SQLite: the folder holding steward.db
 	DatabaseURL string // PostgreSQL URL; wins over DataDir when set
 	ReadConns   int    // size of the read pool (SQLite) or of the whole pool (PostgreSQL)
+	// Synchronous is SQLite's synchronous setting: "normal" (or "") syncs
+	// the write-ahead log at checkpoints, so a power loss may lose the
+	// last commits but never corrupts the database; "full" syncs it at
+	// every commit, so no committed write is lost.
+	Synchronous string
 }
 
 // DB is the handle every domain package uses. Reads go to a pool of
@@ -192,11 +197,19 @@ func openSQLite(ctx context.Context, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("create data folder: %w", err)
 	}
 	path := filepath.Join(dir, DBFile)
+	sync := "NORMAL"
+	switch opts.Synchronous {
+	case "", "normal":
+	case "full":
+		sync = "FULL"
+	default:
+		return nil, fmt.Errorf("sqlite synchronous must be normal or full, not %q", opts.Synchronous)
+	}
 	// busy_timeout must come first so the other pragmas never fail busy.
 	// Page caches: 32 MB for the writer, 8 MB for each reader, so a full
 	// read pool stays well inside the memory a small server has.
 	base := "file:" + (&url.URL{Path: path}).EscapedPath() + "?_pragma=busy_timeout(10000)" +
-		"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)" +
+		"&_pragma=journal_mode(WAL)&_pragma=synchronous(" + sync + ")&_pragma=foreign_keys(1)" +
 		"&_pragma=temp_store(MEMORY)" // statement journals and sorts stay off disk
 	write, err := sql.Open("sqlite", base+"&_pragma=cache_size(-"+strconv.Itoa(WriterCacheKiB)+")&_txlock=immediate")
 	if err != nil {

@@ -259,3 +259,22 @@ func TestBackupAndRestore(t *testing.T) {
 		t.Fatal("restoring a non-database succeeded")
 	}
 }
+
+func TestSQLiteSynchronousSetting(t *testing.T) {
+	ctx := context.Background()
+	for setting, want := range map[string]int{"": 1, "normal": 1, "full": 2} {
+		db, err := store.Open(ctx, store.Options{DataDir: t.TempDir(), Synchronous: setting})
+		if err != nil {
+			t.Fatalf("%q: %v", setting, err)
+		}
+		var got int
+		err = db.InTx(ctx, func(tx *store.Tx) error { return tx.QueryRow(ctx, "PRAGMA synchronous").Scan(&got) })
+		db.Close()
+		if err != nil || got != want {
+			t.Errorf("synchronous %q: the writer runs with %d (%v), want %d", setting, got, err, want)
+		}
+	}
+	if _, err := store.Open(ctx, store.Options{DataDir: t.TempDir(), Synchronous: "off"}); err == nil {
+		t.Error("synchronous=off should be refused")
+	}
+}

@@ -24,6 +24,7 @@ func (wb *Web) registerCMDB(rt *httpx.Router) {
 	rt.Handle("GET /cis", auth.CIRead, wb.listCIs)
 	rt.Handle("GET /cis/new", auth.CIWrite, wb.newCIForm)
 	rt.Handle("GET /cis/export.csv", auth.CIRead, wb.exportCIs)
+	wb.registerCMDBImports(rt)
 	wb.post(rt, "POST /cis", auth.CIWrite, wb.createCI)
 	rt.Handle("GET /cis/{id}", auth.CIRead, wb.ciPage)
 	rt.Handle("GET /cis/{id}/edit", auth.CIWrite, wb.editCIForm)

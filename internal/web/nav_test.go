@@ -47,7 +47,7 @@ func TestTopBarFollowsRolesAndPage(t *testing.T) {
 		notVisible []string
 	}{
 		{"admin", "/", []string{"Incidents", "Requests", "Request catalogue", "Approvals", "Services",
-			"Configuration items", "CI types", "Baselines", "Assets &amp; licences",
+			"Configuration items", "CI types", "Baselines", "Imports", "Assets &amp; licences",
 			"Breaching soon", "SLA report", "Agreements", "Business calendars", "Without a clock",
 			"Customers", "Groups", "Users", "Managers", "Audit trail", "Failed jobs"},
 			[]string{"Configuration", "Service levels", "Organisation"}, "Incidents", "", nil},

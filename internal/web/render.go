@@ -57,6 +57,9 @@ type page struct {
 	Unread int // the signed-in user's unread notifications, for the bell
 	Nav    navBar
 	Data   any
+	// Refresh, when set, reloads the page after that many seconds: pages
+	// that follow background work show its progress without JavaScript.
+	Refresh int
 }
 
 // Can is the principal's permission check, for showing links and forms.

@@ -29,12 +29,17 @@ func (wb *Web) registerCalendars(rt *httpx.Router) {
 // upload registers a state-changing route that takes a file: like post,
 // but the body may be multipart and is bounded by what the file may be.
 func (wb *Web) upload(rt *httpx.Router, pattern string, perm auth.Permission, h http.HandlerFunc) {
+	wb.uploadUpTo(rt, pattern, perm, calendar.MaxICSBytes, h)
+}
+
+// uploadUpTo is upload for files of at most limit bytes.
+func (wb *Web) uploadUpTo(rt *httpx.Router, pattern string, perm auth.Permission, limit int64, h http.HandlerFunc) {
 	rt.Handle(pattern, perm, func(w http.ResponseWriter, r *http.Request) {
 		if err := wb.origin.Check(r); err != nil {
 			wb.errorPage(w, r, http.StatusForbidden, "Cross-site form submissions are refused.")
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, maxForm+calendar.MaxICSBytes)
+		r.Body = http.MaxBytesReader(w, r.Body, maxForm+limit)
 		var err error
 		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
 			err = r.ParseMultipartForm(4 << 20)
@@ -47,7 +52,7 @@ func (wb *Web) upload(rt *httpx.Router, pattern string, perm auth.Permission, h 
 		if err != nil {
 			var big *http.MaxBytesError
 			if errors.As(err, &big) {
-				wb.errorPage(w, r, http.StatusRequestEntityTooLarge, "The file is larger than this server accepts (1 MiB).")
+				wb.errorPage(w, r, http.StatusRequestEntityTooLarge, fmt.Sprintf("The file is larger than this server accepts (%d MiB).", limit>>20))
 			} else {
 				wb.errorPage(w, r, http.StatusBadRequest, "")
 			}
