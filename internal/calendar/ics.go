@@ -61,12 +61,16 @@ type icsEvent struct {
 //     being exclusive, so a three-day event gives three holidays;
 //   - timed events (UTC, TZID= or floating times, the last read in loc):
 //     converted to loc and cut at local midnight into partial holidays;
-//   - RRULE:FREQ=YEARLY on a fixed date: a yearly holiday, or, with COUNT
-//     or UNTIL, one holiday per year it covers;
+//   - RRULE, read by a maintained recurrence library: the same date every
+//     year without end is a yearly holiday; any other rule (the fourth
+//     Thursday of November, Easter-bound days listed by date, COUNT or
+//     UNTIL) gives one holiday per occurrence, and a rule without end
+//     gives those of this year and the nine after it;
 //   - SUMMARY becomes the holiday's name; cancelled events are skipped.
 //
-// Anything it cannot represent faithfully (other recurrences, exceptions)
-// is an error naming the line, rather than a silently different holiday.
+// Anything it cannot represent faithfully (exceptions, rules that repeat
+// more often than holidays do) is an error naming the line, rather than a
+// silently different holiday.
 func ParseICS(r io.Reader, loc *time.Location) ([]Holiday, error) {
 	if loc == nil {
 		loc = time.UTC
@@ -348,23 +352,14 @@ func (ev *icsEvent) holidays(loc *time.Location) ([]Holiday, error) {
 	if !end.After(start) {
 		return nil, icsErr(endLine, "the event ends before it starts, or has no length")
 	}
-	var pieces []Holiday
-	if allDay {
-		for d := start; d.Before(end); d = d.AddDate(0, 0, 1) {
-			if len(pieces) >= maxEventDays {
-				return nil, icsErr(endLine, "the event lasts more than %d days", maxEventDays)
-			}
-			pieces = append(pieces, Holiday{Date: d.Format("2006-01-02"), Name: name})
-		}
-	} else {
-		if pieces, err = cutAtMidnight(start.In(loc), end.In(loc), name); err != nil {
-			return nil, icsErr(endLine, "%v", err)
-		}
+	pieces, err := eventPieces(start, end, allDay, name, loc)
+	if err != nil {
+		return nil, icsErr(endLine, "%v", err)
 	}
 	if ev.rrule == nil {
 		return pieces, nil
 	}
-	years, yearly, err := parseYearlyRule(ev.rrule, start, allDay, loc)
+	occurrences, yearly, err := expandRule(ev.rrule, start, allDay, loc, time.Now())
 	if err != nil {
 		return nil, err
 	}
@@ -375,18 +370,31 @@ func (ev *icsEvent) holidays(loc *time.Location) ([]Holiday, error) {
 		return pieces, nil
 	}
 	var out []Holiday
-	for _, add := range years {
-		for _, p := range pieces {
-			d, _ := time.Parse("2006-01-02", p.Date)
-			moved := d.AddDate(add, 0, 0)
-			if moved.Day() != d.Day() { // 29 February in a common year
-				continue
-			}
-			p.Date = moved.Format("2006-01-02")
-			out = append(out, p)
+	for _, o := range occurrences {
+		ps, err := eventPieces(o, o.Add(end.Sub(start)), allDay, name, loc)
+		if err != nil {
+			return nil, icsErr(endLine, "%v", err)
 		}
+		out = append(out, ps...)
 	}
 	return out, nil
+}
+
+// eventPieces turns one occurrence of an event into holidays: a whole day
+// per date of an all-day event (its end exclusive), or partial days cut
+// at local midnight for a timed one.
+func eventPieces(start, end time.Time, allDay bool, name string, loc *time.Location) ([]Holiday, error) {
+	if !allDay {
+		return cutAtMidnight(start.In(loc), end.In(loc), name)
+	}
+	var pieces []Holiday
+	for d := start; d.Before(end); d = d.AddDate(0, 0, 1) {
+		if len(pieces) >= maxEventDays {
+			return nil, fmt.Errorf("the event lasts more than %d days", maxEventDays)
+		}
+		pieces = append(pieces, Holiday{Date: d.Format("2006-01-02"), Name: name})
+	}
+	return pieces, nil
 }
 
 // unescapeText undoes RFC 5545 TEXT escaping (\\ \; \, \n) and folds the

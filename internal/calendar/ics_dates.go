@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/teambition/rrule-go"
 )
 
 // The dates and times of an iCalendar file: DTSTART/DTEND values, TZIDs,
@@ -178,76 +180,78 @@ func parseICSDuration(s string) (time.Duration, int, error) {
 	return d, days, nil
 }
 
-// parseYearlyRule accepts FREQ=YEARLY on the event's own date. Without
-// COUNT or UNTIL the holiday is yearly; with one of them it returns the
-// offsets in years of each occurrence instead.
-func parseYearlyRule(cl *contentLine, start time.Time, allDay bool, loc *time.Location) (years []int, yearly bool, err error) {
-	bad := func(format string, args ...any) ([]int, bool, error) {
+// ruleYears is how many years of an endless moving rule are imported,
+// from the start of the current year: re-import the feed to extend them.
+const ruleYears = 10
+
+// maxOccurrences bounds what one event's rule may add to a calendar.
+const maxOccurrences = 200
+
+// expandRule reads an event's RRULE with the recurrence library. The same
+// date every year, without end, is reported as yearly; any other rule gives
+// the start instant of each occurrence (of an endless rule, those from the
+// start of now's year for ruleYears years).
+func expandRule(cl *contentLine, start time.Time, allDay bool, loc *time.Location, now time.Time) (occurrences []time.Time, yearly bool, err error) {
+	bad := func(format string, args ...any) ([]time.Time, bool, error) {
 		return nil, false, icsErr(cl.no, "RRULE: "+format, args...)
 	}
-	parts := map[string]string{}
-	for _, p := range strings.Split(strings.TrimSpace(cl.value), ";") {
-		k, v, ok := strings.Cut(p, "=")
-		if !ok {
-			return bad("%q is not NAME=VALUE", p)
-		}
-		k = strings.ToUpper(strings.TrimSpace(k))
-		if _, dup := parts[k]; dup {
-			return bad("%s is given twice", k)
-		}
-		parts[k] = strings.ToUpper(strings.TrimSpace(v))
+	value := strings.TrimSpace(cl.value)
+	zone := loc
+	if allDay {
+		zone = start.Location()
 	}
-	if parts["FREQ"] != "YEARLY" {
-		return bad("only yearly rules on a fixed date (FREQ=YEARLY) are supported, not FREQ=%s; list such holidays one by one", parts["FREQ"])
+	opt, err := rrule.StrToROptionInLocation(value, zone)
+	if err != nil {
+		return bad("%v", err)
+	}
+	if opt.Freq > rrule.DAILY {
+		return bad("a holiday repeats at most daily, not %s", strings.ToLower(opt.Freq.String()))
 	}
 	local := start
 	if !allDay {
 		local = start.In(loc)
 	}
-	for k, v := range parts {
-		switch k {
-		case "FREQ", "COUNT", "UNTIL", "WKST":
-		case "INTERVAL":
-			if v != "1" {
-				return bad("INTERVAL=%s: only every year (INTERVAL=1) is supported", v)
-			}
-		case "BYMONTH":
-			if v != strconv.Itoa(int(local.Month())) {
-				return bad("BYMONTH=%s: the rule must repeat the event's own date; moving dates (such as Easter) must be listed one by one", v)
-			}
-		case "BYMONTHDAY":
-			if v != strconv.Itoa(local.Day()) {
-				return bad("BYMONTHDAY=%s: the rule must repeat the event's own date; moving dates must be listed one by one", v)
-			}
-		default:
-			return bad("%s is not supported: only the same date every year can be imported; moving dates (such as the last Monday of May) must be listed one by one", k)
+	opt.Dtstart = local
+	sameDate := opt.Freq == rrule.YEARLY && opt.Interval <= 1 && len(opt.Byweekday) == 0 && len(opt.Bysetpos) == 0 &&
+		len(opt.Byyearday) == 0 && len(opt.Byweekno) == 0 && len(opt.Byeaster) == 0 &&
+		len(opt.Byhour) == 0 && len(opt.Byminute) == 0 && len(opt.Bysecond) == 0 &&
+		(len(opt.Bymonth) == 0 || len(opt.Bymonth) == 1 && opt.Bymonth[0] == int(local.Month())) &&
+		(len(opt.Bymonthday) == 0 || len(opt.Bymonthday) == 1 && opt.Bymonthday[0] == local.Day())
+	endless := opt.Count == 0 && opt.Until.IsZero()
+	if sameDate && endless {
+		return nil, true, nil
+	}
+	rule, err := rrule.NewRRule(*opt)
+	if err != nil {
+		return bad("%v", err)
+	}
+	// A rule must begin with the event itself; what a rule out of step
+	// with its DTSTART means is left undefined by the standard.
+	if first, ok := rule.Iterator()(); !ok || !first.Equal(local) {
+		return bad("the rule does not include the event's own date, %s; start the event on its first occurrence", local.Format("2006-01-02"))
+	}
+	from, to := local, time.Time{}
+	if endless {
+		y := now.In(zone).Year()
+		from = time.Date(y, 1, 1, 0, 0, 0, 0, zone)
+		to = time.Date(y+ruleYears, 1, 1, 0, 0, 0, 0, zone)
+		if local.After(from) {
+			from = local
 		}
 	}
-	count, until := parts["COUNT"], parts["UNTIL"]
-	switch {
-	case count != "" && until != "":
-		return bad("COUNT and UNTIL cannot both be given")
-	case count != "":
-		n, err := strconv.Atoi(count)
-		if err != nil || n < 1 || n > 100 {
-			return bad("COUNT=%s must be a number from 1 to 100", count)
+	next := rule.Iterator()
+	for {
+		o, ok := next()
+		if !ok || !to.IsZero() && !o.Before(to) {
+			break
 		}
-		for i := 0; i < n; i++ {
-			years = append(years, i)
+		if o.Before(from) {
+			continue
 		}
-		return years, false, nil
-	case until != "":
-		u, _, err := parseICSTime(&contentLine{no: cl.no, name: "RRULE: UNTIL", value: until, params: map[string]string{}}, loc)
-		if err != nil {
-			return nil, false, err
+		if len(occurrences) == maxOccurrences {
+			return bad("the rule gives more than %d dates; a calendar keeps holidays, not a timetable", maxOccurrences)
 		}
-		for i := 0; !start.AddDate(i, 0, 0).After(u); i++ {
-			if i == 100 {
-				return bad("UNTIL covers more than 100 years")
-			}
-			years = append(years, i)
-		}
-		return years, false, nil
+		occurrences = append(occurrences, o)
 	}
-	return nil, true, nil
+	return occurrences, false, nil
 }

@@ -177,8 +177,15 @@ func TestParseICS(t *testing.T) {
 			[]Holiday{{Date: "2026-06-17", Name: "Company day"}, {Date: "2027-06-17", Name: "Company day"}, {Date: "2028-06-17", Name: "Company day"}}},
 		{"yearly with UNTIL", wrap("BEGIN:VEVENT\nDTSTART;VALUE=DATE:20260617\nRRULE:FREQ=YEARLY;UNTIL=20270617\nSUMMARY:Company day\nEND:VEVENT\n"),
 			[]Holiday{{Date: "2026-06-17", Name: "Company day"}, {Date: "2027-06-17", Name: "Company day"}}},
-		{"29 February only in leap years", wrap("BEGIN:VEVENT\nDTSTART;VALUE=DATE:20280229\nRRULE:FREQ=YEARLY;COUNT=5\nSUMMARY:Leap day\nEND:VEVENT\n"),
-			[]Holiday{{Date: "2028-02-29", Name: "Leap day"}, {Date: "2032-02-29", Name: "Leap day"}}},
+		{"29 February only in leap years, COUNT counting those", wrap("BEGIN:VEVENT\nDTSTART;VALUE=DATE:20280229\nRRULE:FREQ=YEARLY;COUNT=3\nSUMMARY:Leap day\nEND:VEVENT\n"),
+			[]Holiday{{Date: "2028-02-29", Name: "Leap day"}, {Date: "2032-02-29", Name: "Leap day"}, {Date: "2036-02-29", Name: "Leap day"}}},
+		{"the last Monday of May, twice", wrap("BEGIN:VEVENT\nDTSTART;VALUE=DATE:20260525\nRRULE:FREQ=YEARLY;BYMONTH=5;BYDAY=-1MO;COUNT=2\nSUMMARY:Spring bank holiday\nEND:VEVENT\n"),
+			[]Holiday{{Date: "2026-05-25", Name: "Spring bank holiday"}, {Date: "2027-05-31", Name: "Spring bank holiday"}}},
+		{"every other year until a date", wrap("BEGIN:VEVENT\nDTSTART;VALUE=DATE:20260617\nRRULE:FREQ=YEARLY;INTERVAL=2;UNTIL=20310101\nSUMMARY:Jubilee\nEND:VEVENT\n"),
+			[]Holiday{{Date: "2026-06-17", Name: "Jubilee"}, {Date: "2028-06-17", Name: "Jubilee"}, {Date: "2030-06-17", Name: "Jubilee"}}},
+		{"a monthly closing afternoon, three times", wrap("BEGIN:VEVENT\nDTSTART:20260130T130000\nDTEND:20260130T170000\nRRULE:FREQ=MONTHLY;BYDAY=-1FR;COUNT=3\nSUMMARY:Month-end close\nEND:VEVENT\n"),
+			[]Holiday{{Date: "2026-01-30", Start: "13:00", End: "17:00", Name: "Month-end close"}, {Date: "2026-02-27", Start: "13:00", End: "17:00", Name: "Month-end close"},
+				{Date: "2026-03-27", Start: "13:00", End: "17:00", Name: "Month-end close"}}},
 		{"cancelled events are skipped", wrap("BEGIN:VEVENT\nDTSTART;VALUE=DATE:20260803\nSTATUS:CANCELLED\nSUMMARY:Gone\nEND:VEVENT\n"), []Holiday{}},
 		{"escapes in the summary", wrap("BEGIN:VEVENT\nDTSTART;VALUE=DATE:20260803\nSUMMARY:Plant\\; site A\\, B\\nand C \\\\ D\nEND:VEVENT\n"),
 			[]Holiday{{Date: "2026-08-03", Name: `Plant; site A, B and C \ D`}}},
@@ -229,10 +236,10 @@ func TestParseICSRefuses(t *testing.T) {
 		{"timed without end", wrap("BEGIN:VEVENT\nDTSTART:20260803T100000Z\nEND:VEVENT\n"), "line 5: DTSTART: a timed event needs DTEND or DURATION"},
 		{"mixed date and date-time", wrap("BEGIN:VEVENT\nDTSTART;VALUE=DATE:20260803\nDTEND:20260803T120000Z\nEND:VEVENT\n"), "line 6: DTEND: must be a date"},
 		{"unknown zone", wrap("BEGIN:VEVENT\nDTSTART;TZID=W. Europe Standard Time:20260803T100000\nDTEND;TZID=W. Europe Standard Time:20260803T120000\nEND:VEVENT\n"), `line 5: DTSTART: TZID "W. Europe Standard Time" is not a known IANA time zone`},
-		{"monthly rule", wrap("BEGIN:VEVENT\nDTSTART;VALUE=DATE:20260803\nRRULE:FREQ=MONTHLY\nEND:VEVENT\n"), "line 6: RRULE: only yearly rules on a fixed date (FREQ=YEARLY) are supported, not FREQ=MONTHLY"},
-		{"moving yearly rule", wrap("BEGIN:VEVENT\nDTSTART;VALUE=DATE:20260525\nRRULE:FREQ=YEARLY;BYMONTH=5;BYDAY=-1MO\nEND:VEVENT\n"), "line 6: RRULE: BYDAY is not supported"},
-		{"every other year", wrap("BEGIN:VEVENT\nDTSTART;VALUE=DATE:20260525\nRRULE:FREQ=YEARLY;INTERVAL=2\nEND:VEVENT\n"), "line 6: RRULE: INTERVAL=2"},
-		{"rule for another date", wrap("BEGIN:VEVENT\nDTSTART;VALUE=DATE:20260525\nRRULE:FREQ=YEARLY;BYMONTH=6\nEND:VEVENT\n"), "line 6: RRULE: BYMONTH=6"},
+		{"hourly rule", wrap("BEGIN:VEVENT\nDTSTART:20260803T100000Z\nDTEND:20260803T103000Z\nRRULE:FREQ=HOURLY\nEND:VEVENT\n"), "line 7: RRULE: a holiday repeats at most daily, not hourly"},
+		{"a rule that is not one", wrap("BEGIN:VEVENT\nDTSTART;VALUE=DATE:20260525\nRRULE:FREQ=FORTNIGHTLY\nEND:VEVENT\n"), "line 6: RRULE: "},
+		{"rule for another date", wrap("BEGIN:VEVENT\nDTSTART;VALUE=DATE:20260525\nRRULE:FREQ=YEARLY;BYMONTH=6\nEND:VEVENT\n"), "line 6: RRULE: the rule does not include the event's own date, 2026-05-25"},
+		{"a daily rule without end", wrap("BEGIN:VEVENT\nDTSTART;VALUE=DATE:20260525\nRRULE:FREQ=DAILY\nEND:VEVENT\n"), "line 6: RRULE: the rule gives more than 200 dates"},
 		{"exceptions", wrap("BEGIN:VEVENT\nDTSTART;VALUE=DATE:20260525\nRRULE:FREQ=YEARLY\nEXDATE;VALUE=DATE:20270525\nEND:VEVENT\n"), "line 7: EXDATE: "},
 		{"DTSTART twice", wrap("BEGIN:VEVENT\nDTSTART;VALUE=DATE:20260525\nDTSTART;VALUE=DATE:20260526\nEND:VEVENT\n"), "line 6: DTSTART is given twice"},
 		{"unterminated quote", wrap("BEGIN:VEVENT\nDTSTART;TZID=\"Europe/Berlin:20260803T100000\nEND:VEVENT\n"), "line 5: DTSTART: unterminated quoted parameter TZID"},
@@ -254,5 +261,28 @@ func TestParseICSRefuses(t *testing.T) {
 				t.Fatalf("error %q, want it to contain %q", err, c.want)
 			}
 		})
+	}
+}
+
+// A public-holiday feed publishes Thanksgiving as a rule without end: it
+// becomes the fourth Thursday of November of this year and the nine after.
+func TestParseICSMovingHolidayWithoutEnd(t *testing.T) {
+	loc, _ := time.LoadLocation("America/New_York")
+	in := "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nDTSTART;VALUE=DATE:20001123\r\nRRULE:FREQ=YEARLY;BYMONTH=11;BYDAY=4TH\r\nSUMMARY:Thanksgiving Day\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+	got, err := ParseICS(strings.NewReader(in), loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	year := time.Now().In(loc).Year()
+	var want []Holiday
+	for y := year; y < year+10; y++ {
+		d := time.Date(y, time.November, 1, 0, 0, 0, 0, time.UTC)
+		for d.Weekday() != time.Thursday {
+			d = d.AddDate(0, 0, 1)
+		}
+		want = append(want, Holiday{Date: d.AddDate(0, 0, 21).Format("2006-01-02"), Name: "Thanksgiving Day"})
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("got  %+v\nwant %+v", got, want)
 	}
 }
