@@ -1,0 +1,103 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// phoneAuditJS measures a page at phone width: how far it overflows the
+// viewport sideways (scrolling containers such as wide tables are fine,
+// the page itself is not), and any internal code a person would read
+// (snake_case words in visible text, outside fields and code samples).
+const phoneAuditJS = `(() => {
+  const doc = document.documentElement;
+  const overflow = doc.scrollWidth - doc.clientWidth;
+  const wide = [];
+  if (overflow > 0) {
+    for (const el of document.querySelectorAll('body *')) {
+      const r = el.getBoundingClientRect();
+      if (r.right > doc.clientWidth + 1 && r.width > 0) {
+        let scrolled = false;
+        for (let p = el.parentElement; p; p = p.parentElement) {
+          const ox = getComputedStyle(p).overflowX;
+          if (ox === 'auto' || ox === 'scroll' || ox === 'hidden') { scrolled = true; break; }
+        }
+        if (!scrolled) wide.push(el.tagName.toLowerCase() + (el.className ? '.' + String(el.className).split(' ').join('.') : '') + ' ' + Math.round(r.right));
+      }
+      if (wide.length >= 5) break;
+    }
+  }
+  const codes = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const el = n.parentElement;
+    if (!el || el.closest('script,style,code,pre,.mono,textarea,select,option,[hidden],template')) continue;
+    if (!el.getClientRects().length) continue;
+    const m = n.textContent.match(/\b[a-z]+_[a-z_]+\b/g);
+    if (m) codes.push(...m.map(c => c + ' in ' + el.tagName.toLowerCase()));
+    if (codes.length >= 5) break;
+  }
+  return JSON.stringify({overflow: overflow, wide: wide, codes: codes});
+})()`
+
+type phoneAudit struct {
+	Overflow int      `json:"overflow"`
+	Wide     []string `json:"wide"`
+	Codes    []string `json:"codes"`
+}
+
+// Every main page, as the people who use it, at 390 px: nothing overflows
+// the screen sideways and nobody reads an internal code.
+func TestBrowserPhoneAudit(t *testing.T) {
+	bin := chromium(t)
+	s := newSite(t)
+	shots := os.Getenv("STEWARD_SCREENSHOTS")
+	inc := s.incidents(t, 0, false)
+	var req, ci, svc int64
+	ctx := context.Background()
+	for q, dst := range map[string]*int64{
+		"SELECT id FROM requests ORDER BY id LIMIT 1": &req,
+		"SELECT id FROM cis ORDER BY id LIMIT 1":      &ci,
+		"SELECT id FROM services ORDER BY id LIMIT 1": &svc,
+	} {
+		if err := s.app.DB.QueryRow(ctx, q).Scan(dst); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pages := map[string][]string{
+		"agent": {"/", "/?view=all", "/incidents/new", "/incidents/" + inc.Number, "/requests", fmt.Sprintf("/requests/REQ-%06d", req),
+			"/catalog", "/approvals", "/services", fmt.Sprintf("/services/%d", svc), "/cis", fmt.Sprintf("/cis/%d", ci), "/ci-types",
+			"/baselines", "/assets/expiring", "/sla/breaching", "/reports/sla", "/agreements", "/calendars", "/sla/unmeasured",
+			"/customers", "/groups", "/users", "/notifications", "/profile", "/tokens", "/search?q=printer"},
+		"admin":     {"/admin/jobs", "/audit", "/managers", "/cmdb/imports", "/users/1"},
+		"requester": {"/", "/requests", "/catalog", "/approvals", "/services", "/profile"},
+		"auditor":   {"/", "/audit", "/reports/sla"},
+	}
+	for _, role := range []string{"agent", "admin", "requester", "auditor"} {
+		b := openTab(t, bin, s.url, shots)
+		b.login(role + "@steward.demo")
+		b.do(chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2)))
+		for _, path := range pages[role] {
+			b.do(chromedp.Navigate(s.url+path), chromedp.WaitReady(chromedp.CSS("body")))
+			raw, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](phoneAuditJS))
+			if err != nil {
+				t.Fatalf("%s %s: %v", role, path, err)
+			}
+			var a phoneAudit
+			if err := json.Unmarshal([]byte(raw), &a); err != nil {
+				t.Fatal(err)
+			}
+			if a.Overflow > 0 {
+				t.Errorf("%s %s: the page is %d px wider than a phone: %v", role, path, a.Overflow, a.Wide)
+			}
+			if len(a.Codes) > 0 {
+				t.Errorf("%s %s: internal codes on the page: %v", role, path, a.Codes)
+			}
+		}
+	}
+}
