@@ -53,7 +53,7 @@ func TestTLSNeedsCertificateAndKey(t *testing.T) {
 		{Config{TLSCert: "cert.pem"}, false},
 		{Config{TLSKey: "key.pem"}, false},
 	} {
-		c.cfg.CookieSecure, c.cfg.LogLevel, c.cfg.LogFormat = "auto", "info", "text"
+		c.cfg.CookieSecure, c.cfg.LogLevel, c.cfg.LogFormat, c.cfg.SQLiteSynchronous = "auto", "info", "text", "normal"
 		if err := c.cfg.Validate(); (err == nil) != c.ok {
 			t.Errorf("cert %q key %q: %v", c.cfg.TLSCert, c.cfg.TLSKey, err)
 		}
