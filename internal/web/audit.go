@@ -10,7 +10,7 @@ import (
 )
 
 type auditView struct {
-	Entries  []audit.Entry
+	Entries  []auditRow
 	OlderURL string
 	Entity   string
 }
@@ -29,14 +29,15 @@ func (wb *Web) auditTrail(w http.ResponseWriter, r *http.Request) {
 		wb.fail(w, r, err)
 		return
 	}
-	v := auditView{Entries: entries, Entity: f.Entity}
+	v := auditView{Entity: f.Entity}
 	if len(entries) > auditPageSize {
-		v.Entries = entries[:auditPageSize]
-		v.OlderURL = "/audit?before=" + strconv.FormatInt(v.Entries[auditPageSize-1].Seq, 10)
+		entries = entries[:auditPageSize]
+		v.OlderURL = "/audit?before=" + strconv.FormatInt(entries[auditPageSize-1].Seq, 10)
 		if f.Entity != "" {
 			v.OlderURL += "&entity=" + url.QueryEscape(f.Entity)
 		}
 	}
+	v.Entries = auditRows(entries)
 	wb.render(w, r, http.StatusOK, "audit", page{Title: "Audit trail", Active: "audit", Data: v})
 }
 

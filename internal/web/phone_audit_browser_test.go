@@ -45,6 +45,10 @@ const phoneAuditJS = `(() => {
   return JSON.stringify({overflow: overflow, wide: wide, codes: codes});
 })()`
 
+// auditShots are the pages of the audit saved when screenshots are asked for.
+var auditShots = map[string]string{"admin /audit": "audit", "agent /sla/unmeasured": "unmeasured", "agent /profile": "profile",
+	"agent /agreements": "agreements"}
+
 type phoneAudit struct {
 	Overflow int      `json:"overflow"`
 	Wide     []string `json:"wide"`
@@ -97,6 +101,10 @@ func TestBrowserPhoneAudit(t *testing.T) {
 			}
 			if len(a.Codes) > 0 {
 				t.Errorf("%s %s: internal codes on the page: %v", role, path, a.Codes)
+			}
+			if name, ok := auditShots[role+" "+path]; ok {
+				b.shot(name)
+				b.do(chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2)))
 			}
 		}
 	}

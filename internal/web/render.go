@@ -262,7 +262,7 @@ func fieldLabel(f string) string {
 	if l, ok := fieldLabels[f]; ok {
 		return l
 	}
-	return human(f)
+	return attrLabel(f) // ip_address is "IP address", request_id "Request ID"
 }
 
 func initials(name string) string {
