@@ -25,6 +25,7 @@ import (
 type conditions struct {
 	Name   string      // the form prefix, such as "filter" or "goal_0_match"
 	Legend string      // what the list decides
+	Quiet  bool        // the legend is for screen readers only: a heading says it already
 	Empty  string      // what an empty list means: "Every ticket", "Never"
 	Fields []condField // what rows may test
 	Rows   []condRow

@@ -152,7 +152,8 @@ func (wb *Web) saveDefinition(w http.ResponseWriter, r *http.Request, cur sla.De
 }
 
 func (wb *Web) createDefinition(w http.ResponseWriter, r *http.Request) {
-	cur := sla.Definition{AppliesTo: formKind(r), Metric: sla.Metric(r.PostFormValue("metric")), Active: true}
+	agreement, _ := strconv.ParseInt(r.PostFormValue("agreement_id"), 10, 64)
+	cur := sla.Definition{AgreementID: agreement, AppliesTo: formKind(r), Metric: sla.Metric(r.PostFormValue("metric")), Active: true}
 	d, save := wb.definitionPosted(w, r, cur)
 	if !save {
 		return

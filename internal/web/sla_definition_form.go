@@ -161,7 +161,7 @@ func (d definitionDraft) Failed() bool {
 
 func filterList(fields []condField, kind ticket.Kind, cs []ticket.Clause) conditions {
 	c := newConditions("filter", "Which tickets it measures", "Every "+kindNoun(kind)+" in the agreement's scope.", fields, cs)
-	c.Max = sla.MaxClauses
+	c.Max, c.Quiet = sla.MaxClauses, true
 	return c
 }
 
