@@ -74,7 +74,7 @@ func TestSLACalendarPages(t *testing.T) {
 			want []string
 		}{
 			{"overlapping windows", calendarForm("Overlap", "Europe/Berlin", [][3]string{{"monday", "09:00", "17:00"}, {"monday", "16:00", "18:00"}}),
-				[]string{"Overlaps windows[0] on monday (09:00-17:00)", `value="16:00"`}},
+				[]string{"This window overlaps the one in row 1 (Monday 09:00–17:00); make them follow each other.", `value="16:00"`}},
 			{"end before start", calendarForm("Backwards", "Europe/Berlin", [][3]string{{"tuesday", "17:00", "09:00"}}),
 				[]string{"End must be after the start (17:00)."}},
 			{"unknown zone", calendarForm("Mars", "Mars/Olympus_Mons", [][3]string{{"monday", "09:00", "17:00"}}),
