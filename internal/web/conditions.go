@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"net/http"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -180,6 +181,9 @@ func (c *conditions) rowProblem(i int, row condRow) string {
 	return ""
 }
 
+// gone is how a check says that a record a value names was deleted.
+var gone = regexp.MustCompile(`^(\w+) \d+ does not exist$`)
+
 // placeErrors puts the messages a domain check gave about the clauses at
 // path (path itself, path[i].values[j], ...) on the list and its rows.
 func (c *conditions) placeErrors(errs map[string]string, path string) {
@@ -197,6 +201,9 @@ func (c *conditions) placeErrors(errs map[string]string, path string) {
 		if err != nil || i < 0 || i >= len(c.Rows) {
 			c.Err = joinSentences(c.Err, sentence(msg))
 			continue
+		}
+		if m := gone.FindStringSubmatch(msg); m != nil {
+			msg = "the " + m[1] + " ticked there no longer exists; untick it"
 		}
 		c.Rows[i].Err = joinSentences(c.Rows[i].Err, fmt.Sprintf("Row %d: %s.", i+1, strings.TrimSuffix(msg, ".")))
 	}

@@ -134,7 +134,7 @@ func TestConditionsAct(t *testing.T) {
 func TestConditionsPlaceErrors(t *testing.T) {
 	l := newConditions("filter", "", "", testFields, []ticket.Clause{{Field: "priority", Values: []string{"P1"}}, {Field: "customer_id", Values: []string{"3"}}})
 	l.placeErrors(map[string]string{"filter[1].values[0]": "customer 3 does not exist", "filter": "at most 20 clauses", "goals[0].target": "x"}, "filter")
-	if l.Rows[1].Err != "Row 2: customer 3 does not exist." || l.Rows[0].Err != "" || l.Err != "At most 20 clauses." {
+	if l.Rows[1].Err != "Row 2: the customer ticked there no longer exists; untick it." || l.Rows[0].Err != "" || l.Err != "At most 20 clauses." {
 		t.Fatalf("rows %+v, list %q", l.Rows, l.Err)
 	}
 }

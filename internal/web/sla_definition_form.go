@@ -371,8 +371,8 @@ func (d *definitionDraft) place(errs map[string]string, warnings []int) {
 		if msg, ok := errs[path+".target"]; ok {
 			g.Err = joinSentences(g.Err, "Target "+strings.TrimSuffix(msg, ".")+".")
 		}
-		if msg, ok := errs[path+".calendar_id"]; ok {
-			g.Err = joinSentences(g.Err, "Calendar: "+strings.TrimSuffix(msg, ".")+".")
+		if _, ok := errs[path+".calendar_id"]; ok {
+			g.Err = joinSentences(g.Err, "The calendar chosen no longer exists; choose another.")
 		}
 	}
 	if msg, ok := errs["goals"]; ok {
