@@ -257,22 +257,8 @@ func (a *API) putMatrix(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	m := incident.Matrix{}
-	v := domainerr.NewInvalid()
-	for _, i := range incident.Levels {
-		m[i] = map[incident.Level]incident.Priority{}
-		for _, u := range incident.Levels {
-			p, ok := incident.ParsePriority(raw[i][u])
-			if !ok {
-				v.Add(string(i)+"."+string(u), "impact %s with urgency %s needs a priority P1 to P5", i, u)
-			}
-			m[i][u] = p
-		}
-	}
-	if len(raw) != len(incident.Levels) {
-		v.Add("matrix", "must have exactly the impacts high, medium and low, each with the urgencies high, medium and low")
-	}
-	if err := v.Err(); err != nil {
+	m, err := incident.ParseMatrix(raw)
+	if err != nil {
 		a.fail(w, r, err)
 		return
 	}

@@ -35,6 +35,43 @@ func TestDefaultPriorityMatrix(t *testing.T) {
 	}
 }
 
+// ParseMatrix takes what the API and the settings page send and names
+// every cell that holds no priority.
+func TestParseMatrix(t *testing.T) {
+	grid := func(edit func(map[incident.Level]map[incident.Level]string)) map[incident.Level]map[incident.Level]string {
+		raw := map[incident.Level]map[incident.Level]string{}
+		for _, i := range incident.Levels {
+			raw[i] = map[incident.Level]string{}
+			for _, u := range incident.Levels {
+				raw[i][u] = incident.DefaultMatrix().Priority(i, u).String()
+			}
+		}
+		if edit != nil {
+			edit(raw)
+		}
+		return raw
+	}
+	m, err := incident.ParseMatrix(grid(func(g map[incident.Level]map[incident.Level]string) { g["low"]["low"] = "2" }))
+	if err != nil || m.Priority(incident.Low, incident.Low) != 2 || m.Validate() != nil {
+		t.Fatalf("good grid: %v %v", m, err)
+	}
+	for name, c := range map[string]struct {
+		edit func(map[incident.Level]map[incident.Level]string)
+		key  string
+	}{
+		"not a priority": {func(g map[incident.Level]map[incident.Level]string) { g["high"]["low"] = "P9" }, "high.low"},
+		"empty cell":     {func(g map[incident.Level]map[incident.Level]string) { g["medium"]["high"] = "" }, "medium.high"},
+		"missing impact": {func(g map[incident.Level]map[incident.Level]string) { delete(g, "low") }, "low.high"},
+		"extra impact":   {func(g map[incident.Level]map[incident.Level]string) { g["critical"] = map[incident.Level]string{} }, "matrix"},
+	} {
+		_, err := incident.ParseMatrix(grid(c.edit))
+		var inv *domainerr.Invalid
+		if !errors.As(err, &inv) || inv.Fields[c.key] == "" {
+			t.Errorf("%s: %v, want a message on %s", name, err, c.key)
+		}
+	}
+}
+
 func TestParseRef(t *testing.T) {
 	for in, want := range map[string]int64{"123": 123, "INC-000123": 123, "inc-42": 42, "INC-": 0, "abc": 0, "-5": 0, "0": 0} {
 		got, ok := incident.ParseRef(in)

@@ -40,6 +40,29 @@ func (s *Service) Matrix(ctx context.Context) (Matrix, error) {
 	return m, nil
 }
 
+// ParseMatrix reads a matrix written as text, impact then urgency to "P1"
+// .. "P5" (or 1..5), as the API and the settings page receive it. Each
+// cell that is not a priority is named "impact.urgency", such as
+// "high.low"; every impact and urgency must be there, and no others.
+func ParseMatrix(raw map[Level]map[Level]string) (Matrix, error) {
+	m := Matrix{}
+	v := domainerr.NewInvalid()
+	for _, i := range Levels {
+		m[i] = map[Level]Priority{}
+		for _, u := range Levels {
+			p, ok := ParsePriority(raw[i][u])
+			if !ok {
+				v.Add(string(i)+"."+string(u), "impact %s with urgency %s needs a priority P1 to P5", i, u)
+			}
+			m[i][u] = p
+		}
+	}
+	if len(raw) != len(Levels) {
+		v.Add("matrix", "must have exactly the impacts high, medium and low, each with the urgencies high, medium and low")
+	}
+	return m, v.Err()
+}
+
 // SetMatrix stores a new priority matrix. Existing incidents keep their
 // priority until their impact or urgency changes.
 func (s *Service) SetMatrix(ctx context.Context, p *auth.Principal, m Matrix) error {

@@ -120,6 +120,27 @@ func fields(kind ticket.Kind) map[string]fieldDomain {
 	return m
 }
 
+// Field is one field clauses on a kind may test: the values it can hold
+// (nil for any value), whether those are ids, and whether start, stop,
+// pause and cancel conditions may use it.
+type Field struct {
+	Name      string
+	Values    []string
+	IDs       bool
+	Condition bool
+}
+
+// Fields lists the fields clauses on kind may test, sorted by name, for
+// editors that offer them as choices.
+func Fields(kind ticket.Kind) []Field {
+	var out []Field
+	for name, fd := range fields(kind) {
+		out = append(out, Field{Name: name, Values: fd.values, IDs: fd.ids, Condition: fd.condition})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
 // FieldNames lists the fields clauses may use for kind, sorted.
 func FieldNames(kind ticket.Kind) []string {
 	var names []string

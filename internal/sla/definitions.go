@@ -43,6 +43,14 @@ func (in DefinitionInput) definition() Definition {
 	return d
 }
 
+// CheckDefinition tells what is wrong with an input on its own, as
+// creating it would, without saving anything or looking up the ids it
+// names. Forms use it to report every field at once.
+func CheckDefinition(in DefinitionInput) error {
+	d := in.definition()
+	return d.Validate()
+}
+
 const definitionCols = "id, agreement_id, name, applies_to, metric, filter, conditions, goals, warnings, active, created_at, updated_at, version"
 
 func scanDefinition(row interface{ Scan(...any) error }) (Definition, error) {

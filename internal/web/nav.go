@@ -35,6 +35,7 @@ type navMenu struct {
 // platformNav is the platform's own links, after the areas'.
 var platformNav = []NavEntry{
 	{Menu: "Organisation", Label: "Audit trail", Href: "/audit", Perm: auth.AuditRead, Lit: []string{"audit"}},
+	{Menu: "Organisation", Label: "Priority matrix", Href: "/settings/priority-matrix", Perm: auth.SettingsRead, Lit: []string{"matrix"}},
 	{Menu: "Organisation", Label: "Failed jobs", Href: "/admin/jobs", Perm: auth.JobAdmin, Lit: []string{"jobs"}},
 }
 

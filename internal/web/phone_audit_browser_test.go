@@ -62,12 +62,13 @@ func TestBrowserPhoneAudit(t *testing.T) {
 	s := newSite(t)
 	shots := os.Getenv("STEWARD_SCREENSHOTS")
 	inc := s.incidents(t, 0, false)
-	var req, ci, svc int64
+	var req, ci, svc, def int64
 	ctx := context.Background()
 	for q, dst := range map[string]*int64{
-		"SELECT id FROM requests ORDER BY id LIMIT 1": &req,
-		"SELECT id FROM cis ORDER BY id LIMIT 1":      &ci,
-		"SELECT id FROM services ORDER BY id LIMIT 1": &svc,
+		"SELECT id FROM requests ORDER BY id LIMIT 1":        &req,
+		"SELECT id FROM cis ORDER BY id LIMIT 1":             &ci,
+		"SELECT id FROM services ORDER BY id LIMIT 1":        &svc,
+		"SELECT id FROM sla_definitions ORDER BY id LIMIT 1": &def,
 	} {
 		if err := s.app.DB.QueryRow(ctx, q).Scan(dst); err != nil {
 			t.Fatal(err)
@@ -77,8 +78,10 @@ func TestBrowserPhoneAudit(t *testing.T) {
 		"agent": {"/", "/?view=all", "/incidents/new", "/incidents/" + inc.Number, "/requests", fmt.Sprintf("/requests/REQ-%06d", req),
 			"/catalog", "/approvals", "/services", fmt.Sprintf("/services/%d", svc), "/cis", fmt.Sprintf("/cis/%d", ci), "/ci-types",
 			"/baselines", "/assets/expiring", "/sla/breaching", "/reports/sla", "/agreements", "/calendars", "/sla/unmeasured",
-			"/customers", "/groups", "/users", "/notifications", "/profile", "/tokens", "/search?q=printer"},
-		"admin":     {"/admin/jobs", "/audit", "/managers", "/cmdb/imports", "/users/1"},
+			"/customers", "/groups", "/users", "/notifications", "/profile", "/tokens", "/search?q=printer",
+			fmt.Sprintf("/sla-definitions/%d", def), "/settings/priority-matrix"},
+		"admin": {"/admin/jobs", "/audit", "/managers", "/cmdb/imports", "/users/1", fmt.Sprintf("/sla-definitions/%d", def),
+			"/settings/priority-matrix", "/agreements/new", "/calendars/new"},
 		"requester": {"/", "/requests", "/catalog", "/approvals", "/services", "/profile"},
 		"auditor":   {"/", "/audit", "/reports/sla"},
 	}

@@ -87,6 +87,7 @@ var flashes = map[string]string{
 	"filtered":     "Filter saved.",
 	"user":         "Account saved.",
 	"unlocked":     "Sign-in lockouts lifted.",
+	"matrix":       "Priority matrix saved. New incidents take their priority from it at once.",
 }
 
 // render executes a page into a buffer first, so a template failure becomes

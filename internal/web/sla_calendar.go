@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -231,6 +232,24 @@ func rowMessage(field, msg string) string {
 	return human(field) + " " + msg + "."
 }
 
+// overlap is how the calendar check names the window another overlaps.
+var overlap = regexp.MustCompile(`^overlaps windows\[(\d+)\] on (\w+) \(([0-9:]+)-([0-9:]+)\)$`)
+
+// overlapMessage says which row a window overlaps, as the editor numbers
+// its rows, rather than by its place in the saved list.
+func overlapMessage(msg string, windex map[int]int) string {
+	m := overlap.FindStringSubmatch(msg)
+	if m == nil {
+		return msg
+	}
+	n, _ := strconv.Atoi(m[1])
+	row, ok := windex[n]
+	if !ok {
+		return fmt.Sprintf("This window overlaps another on %s, %s–%s", human(m[2]), m[3], m[4])
+	}
+	return fmt.Sprintf("This window overlaps the one in row %d (%s %s–%s); make them follow each other", row+1, human(m[2]), m[3], m[4])
+}
+
 // placeRowErrors moves messages about windows[i] and holidays[i] onto
 // their rows and returns those about the tables as a whole.
 func placeRowErrors(errs map[string]string, wrows []windowRow, hrows []holidayRow, windex, hindex map[int]int) (string, string) {
@@ -258,6 +277,9 @@ func placeRowErrors(errs map[string]string, wrows []windowRow, hrows []holidayRo
 			row, known := t.index[n]
 			if err != nil || !known {
 				continue
+			}
+			if t.prefix == "windows" {
+				msg = overlapMessage(msg, windex)
 			}
 			t.add(row, rowMessage(strings.TrimPrefix(field, "."), msg))
 		}

@@ -74,7 +74,7 @@ func TestSLACalendarPages(t *testing.T) {
 			want []string
 		}{
 			{"overlapping windows", calendarForm("Overlap", "Europe/Berlin", [][3]string{{"monday", "09:00", "17:00"}, {"monday", "16:00", "18:00"}}),
-				[]string{"Overlaps windows[0] on monday (09:00-17:00)", `value="16:00"`}},
+				[]string{"This window overlaps the one in row 1 (Monday 09:00–17:00); make them follow each other.", `value="16:00"`}},
 			{"end before start", calendarForm("Backwards", "Europe/Berlin", [][3]string{{"tuesday", "17:00", "09:00"}}),
 				[]string{"End must be after the start (17:00)."}},
 			{"unknown zone", calendarForm("Mars", "Mars/Olympus_Mons", [][3]string{{"monday", "09:00", "17:00"}}),
@@ -242,9 +242,10 @@ func TestSLAAgreementPages(t *testing.T) {
 		}
 		form := func() url.Values {
 			return url.Values{"name": {"Resolution"}, "agreement_id": {fmt.Sprint(agID)}, "applies_to": {"incident"}, "metric": {"resolution"},
-				"filter": {"[]"}, "conditions": {""}, "warnings": {"50, 75, 90"}, "active": {"on"}, "goal_rows": {"3"},
-				"goal_0_priority": {"P1"}, "goal_0_target": {"4h"}, "goal_0_calendar": {fmt.Sprint(calID)},
-				"goal_1_priority": {""}, "goal_1_match": {`[{"field":"major","values":["true"]}]`}, "goal_1_target": {"2h"}, "goal_1_calendar": {"1"},
+				"filter_rows": {"0"}, "clock": {"usual"}, "warnings": {"50, 75, 90"}, "active": {"on"}, "goal_rows": {"3"},
+				"goal_0_match_rows": {"1"}, "goal_0_match_0_field": {"priority"}, "goal_0_match_0_op": {"in"}, "goal_0_match_0_value": {"P1"},
+				"goal_0_target": {"4h"}, "goal_0_calendar": {fmt.Sprint(calID)},
+				"goal_1_match_rows": {"1"}, "goal_1_match_0_field": {"major"}, "goal_1_match_0_value": {"true"}, "goal_1_target": {"2h"}, "goal_1_calendar": {"1"},
 				"goal_2_target": {"3bd"}, "goal_2_calendar": {fmt.Sprint(calID)}}
 		}
 		defs := slaCount(t, s, "sla_definitions")
@@ -254,16 +255,38 @@ func TestSLAAgreementPages(t *testing.T) {
 			want []string
 		}{
 			{"zero target", func(f url.Values) { f.Set("goal_0_target", "0m") }, []string{"Target must be longer than zero."}},
-			{"negative target", func(f url.Values) { f.Set("goal_2_target", "-3h") }, []string{"Target must be longer than zero."}},
-			{"unknown filter field", func(f url.Values) { f.Set("filter", `[{"field":"colour","values":["red"]}]`) },
-				[]string{`filter[0].field: unknown field &#34;colour&#34;`, `colour`}},
-			{"filter is not JSON", func(f url.Values) { f.Set("filter", `priority = P1`) }, []string{"filter: is not a JSON list of clauses"}},
+			{"negative target", func(f url.Values) { f.Set("goal_2_target", "-3h") }, []string{"Target must be longer than zero.", `value="-3h"`}},
+			{"a filter row without a value", func(f url.Values) {
+				f.Set("filter_rows", "2")
+				f.Set("filter_0_field", "customer_id")
+				f.Set("filter_0_value", fmt.Sprint(custID))
+				f.Set("filter_1_field", "priority")
+			}, []string{"Row 2: choose a value for Priority.", `<option value="priority" selected>Priority</option>`,
+				fmt.Sprintf(`name="filter_0_value" value="%d" checked>`, custID)}},
+			{"a value that is not offered", func(f url.Values) {
+				f.Set("filter_rows", "1")
+				f.Set("filter_0_field", "customer_id")
+				f.Set("filter_0_value", "424242")
+			}, []string{"Row 1: Customer has no choice “424242” any more; untick it."}},
+			{"a missing name is reported with the rows", func(f url.Values) {
+				f.Set("name", "")
+				f.Set("goal_0_match_0_value", "")
+			}, []string{"This field is required.", "Row 1: choose a value for Priority."}},
 			{"impossible conditions", func(f url.Values) {
-				f.Set("conditions", `{"start":[{"field":"state","values":["resolved"]}]}`)
-			}, []string{"conditions.start: every ticket that meets the start condition also meets the stop condition"}},
-			{"unknown customer", func(f url.Values) { f.Set("filter", `[{"field":"customer_id","values":["424242"]}]`) },
-				[]string{"filter[0].values[0]: customer 424242 does not exist"}},
-			{"bad warnings", func(f url.Values) { f.Set("warnings", "half") }, []string{"warnings: must be whole percentages"}},
+				f.Set("clock", "custom")
+				for _, k := range []string{"start", "stop", "pause", "cancel"} {
+					f.Set("clock_"+k+"_rows", "1")
+				}
+				f.Set("clock_start_0_field", "state")
+				f.Set("clock_start_0_value", "resolved")
+				f.Set("clock_stop_0_field", "state")
+				f["clock_stop_0_value"] = []string{"resolved", "closed"}
+			}, []string{"Every ticket that meets the start condition also meets the stop condition, so the clock would stop the moment it starts.",
+				`name="clock" value="custom" checked`}},
+			{"bad warnings", func(f url.Values) { f.Set("warnings", "half") },
+				[]string{"Write whole percentages of the target separated by commas, such as 50, 75, 90."}},
+			{"a warning out of range", func(f url.Values) { f.Set("warnings", "50, 120") },
+				[]string{"The warning at 120% must be a percentage between 1 and 99."}},
 		} {
 			t.Run(c.name, func(t *testing.T) {
 				f := form()
@@ -277,8 +300,51 @@ func TestSLAAgreementPages(t *testing.T) {
 						t.Errorf("page lacks %q", w)
 					}
 				}
+				for _, internal := range []string{"filter[", "goals[", "conditions.start", "conditions.stop", "conditions.pause", "invalid character"} {
+					if strings.Contains(p.body, internal) {
+						t.Errorf("page shows %q to a person", internal)
+					}
+				}
 			})
 		}
+
+		t.Run("rows and goals are added and removed without saving", func(t *testing.T) {
+			f := form()
+			f.Set("act", "add:filter")
+			f.Set("filter_new", "customer_id")
+			p := admin.post("/sla-definitions", f)
+			if p.status != http.StatusOK || !strings.Contains(p.body, `<option value="customer_id" selected>Customer</option>`) ||
+				!strings.Contains(p.body, `name="filter_0_value" value="`+fmt.Sprint(custID)+`">`) || !strings.Contains(p.body, ">Contoso Health<") {
+				t.Fatalf("add a row: %d", p.status)
+			}
+			f = form()
+			f.Set("act", "remove:goal_1_match:0")
+			if p := admin.post("/sla-definitions", f); p.status != http.StatusOK || strings.Contains(p.body, `name="goal_1_match_0_field"`) ||
+				!strings.Contains(p.body, `value="2h"`) {
+				t.Fatalf("remove a row: %d", p.status)
+			}
+			f = form()
+			f.Set("act", "remove-goal:0")
+			if p := admin.post("/sla-definitions", f); p.status != http.StatusOK || strings.Contains(p.body, `value="4h"`) ||
+				!strings.Contains(p.body, `name="goal_0_target" class="sla-clock" maxlength="20" value="2h"`) {
+				t.Fatalf("remove a goal: %d", p.status)
+			}
+			f = form()
+			f.Set("act", "add-goal")
+			if p := admin.post("/sla-definitions", f); p.status != http.StatusOK || !strings.Contains(p.body, `name="goal_3_target"`) {
+				t.Fatalf("add a goal: %d", p.status)
+			}
+			f = form()
+			f.Set("applies_to", "request")
+			f.Set("act", "refresh")
+			if p := admin.post("/sla-definitions", f); p.status != http.StatusOK || !strings.Contains(p.body, "Catalogue item") ||
+				!strings.Contains(p.body, "pauses while State is Awaiting approval") {
+				t.Fatalf("refresh for requests: %d", p.status)
+			}
+			if agent := s.signedIn("agent"); agent.post("/sla-definitions", form()).status != http.StatusForbidden {
+				t.Fatal("an agent may post the definition form")
+			}
+		})
 		if n := slaCount(t, s, "sla_definitions"); n != defs {
 			t.Fatalf("%d definitions after refused forms, want %d", n, defs)
 		}
@@ -287,14 +353,14 @@ func TestSLAAgreementPages(t *testing.T) {
 			t.Fatalf("create: %d", ok.status)
 		}
 		page := admin.get(ok.location)
-		if !strings.Contains(page.body, `value="[{&#34;field&#34;:&#34;major&#34;,&#34;op&#34;:&#34;in&#34;,&#34;values&#34;:[&#34;true&#34;]}]"`) ||
-			!strings.Contains(page.body, `<option value="P1" selected>`) {
+		if !strings.Contains(page.body, `name="goal_0_match_0_value" value="P1" checked>`) ||
+			!strings.Contains(page.body, `name="goal_1_match_0_value" value="true" checked>`) || !strings.Contains(page.body, `name="clock" value="usual" checked`) {
 			t.Fatalf("definition page does not show the goals as saved")
 		}
 		agent := s.signedIn("agent")
 		ro := agent.get(ok.location)
-		if ro.status != 200 || strings.Contains(ro.body, "Save definition") || !strings.Contains(ro.body, "priority is P1") ||
-			!strings.Contains(ro.body, "Business hours (Berlin)") {
+		if ro.status != 200 || strings.Contains(ro.body, "Save definition") || !strings.Contains(ro.body, "Priority is P1") ||
+			!strings.Contains(ro.body, "Major incident is Yes") || !strings.Contains(ro.body, "Business hours (Berlin)") {
 			t.Fatalf("read-only definition: %d", ro.status)
 		}
 		if del := admin.post(fmt.Sprintf("/agreements/%d/delete", agID), nil); del.status != http.StatusConflict ||

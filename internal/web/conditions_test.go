@@ -1,0 +1,151 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"reflect"
+	"strings"
+	"testing"
+
+	"steward/internal/ticket"
+)
+
+var testFields = []condField{
+	{Name: "priority", Label: "Priority", Choices: []condChoice{{"P1", "P1"}, {"P2", "P2"}, {"P3", "P3"}}},
+	{Name: "customer_id", Label: "Customer", Choices: []condChoice{{"3", "Contoso Health"}, {"4", "Northwind Traders"}}},
+	{Name: "major", Label: "Major incident", Choices: []condChoice{{"true", "Yes"}, {"false", "No"}}},
+	{Name: "category", Label: "Category"},
+}
+
+func postForm(t *testing.T, v url.Values) *http.Request {
+	t.Helper()
+	r, _ := http.NewRequest(http.MethodPost, "/", strings.NewReader(v.Encode()))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if err := r.ParseForm(); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// The rows of a posted form become the clauses they show, in order; rows
+// the script removed (gaps) and rows without a field are left out.
+func TestConditionsRead(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		form url.Values
+		want []ticket.Clause
+	}{
+		{"nothing", url.Values{}, []ticket.Clause{}},
+		{"no rows", url.Values{"f_rows": {"0"}}, []ticket.Clause{}},
+		{"one value", url.Values{"f_rows": {"1"}, "f_0_field": {"priority"}, "f_0_op": {"in"}, "f_0_value": {"P1"}},
+			[]ticket.Clause{{Field: "priority", Op: "in", Values: []string{"P1"}}}},
+		{"several values, is not", url.Values{"f_rows": {"1"}, "f_0_field": {"customer_id"}, "f_0_op": {"not_in"}, "f_0_value": {"3", "4", "3"}},
+			[]ticket.Clause{{Field: "customer_id", Op: "not_in", Values: []string{"3", "4"}}}},
+		{"free text split at commas", url.Values{"f_rows": {"1"}, "f_0_field": {"category"}, "f_0_value": {" network , email,, "}},
+			[]ticket.Clause{{Field: "category", Op: "in", Values: []string{"network", "email"}}}},
+		{"a gap where a row was removed", url.Values{"f_rows": {"3"}, "f_0_field": {"priority"}, "f_0_value": {"P1", "P2"},
+			"f_2_field": {"major"}, "f_2_value": {"true"}},
+			[]ticket.Clause{{Field: "priority", Op: "in", Values: []string{"P1", "P2"}}, {Field: "major", Op: "in", Values: []string{"true"}}}},
+		{"rows beyond the count are not read", url.Values{"f_rows": {"1"}, "f_0_field": {"priority"}, "f_0_value": {"P3"},
+			"f_1_field": {"major"}, "f_1_value": {"true"}},
+			[]ticket.Clause{{Field: "priority", Op: "in", Values: []string{"P3"}}}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			l := readConditions(postForm(t, c.form), "f", "", "", testFields)
+			got, ok := l.Clauses()
+			if !ok {
+				t.Fatalf("refused: %+v", l.Rows)
+			}
+			if !reflect.DeepEqual(got, c.want) {
+				t.Fatalf("got %+v, want %+v", got, c.want)
+			}
+		})
+	}
+}
+
+// Rows that cannot become a clause say so on the row, as a sentence that
+// names the row and the field.
+func TestConditionsRefused(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		form url.Values
+		want string
+	}{
+		{"no value ticked", url.Values{"f_rows": {"2"}, "f_0_field": {"major"}, "f_0_value": {"true"}, "f_1_field": {"priority"}},
+			"Row 2: choose a value for Priority."},
+		{"no text", url.Values{"f_rows": {"1"}, "f_0_field": {"category"}, "f_0_value": {" , "}}, "Row 1: type a value for Category."},
+		{"a field this list does not offer", url.Values{"f_rows": {"1"}, "f_0_field": {"hold_reason"}, "f_0_value": {"x"}},
+			"Row 1: Hold reason cannot be tested here; remove the row."},
+		{"a value that is not a choice", url.Values{"f_rows": {"1"}, "f_0_field": {"customer_id"}, "f_0_value": {"3", "99"}},
+			"Row 1: Customer has no choice “99” any more; untick it."},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			l := readConditions(postForm(t, c.form), "f", "", "", testFields)
+			if _, ok := l.Clauses(); ok {
+				t.Fatal("accepted")
+			}
+			var msgs []string
+			for _, r := range l.Rows {
+				if r.Err != "" {
+					msgs = append(msgs, r.Err)
+				}
+			}
+			if len(msgs) != 1 || msgs[0] != c.want {
+				t.Fatalf("messages %q, want %q", msgs, c.want)
+			}
+			if !l.Failed() {
+				t.Fatal("the list does not say it failed")
+			}
+		})
+	}
+	t.Run("too many rows", func(t *testing.T) {
+		l := newConditions("f", "", "", testFields, []ticket.Clause{{Field: "priority", Values: []string{"P1"}}, {Field: "major", Values: []string{"true"}}})
+		l.Max = 1
+		if _, ok := l.Clauses(); ok || l.Err != "Use at most 1 rows here; remove 1." {
+			t.Fatalf("ok %v, message %q", ok, l.Err)
+		}
+	})
+}
+
+// Add and remove work as submit buttons: the form comes back with a row
+// more (on the field chosen) or less, and nothing else changes.
+func TestConditionsAct(t *testing.T) {
+	form := url.Values{"f_rows": {"3"}, "f_0_field": {"priority"}, "f_0_value": {"P1"}, "f_2_field": {"major"}, "f_2_value": {"true"},
+		"f_new": {"customer_id"}}
+	r := postForm(t, form)
+	l := readConditions(r, "f", "", "", testFields)
+	if !l.act(r, "add:f") || len(l.Rows) != 3 || l.Rows[2].Field != "customer_id" || len(l.Rows[2].Values) != 0 {
+		t.Fatalf("after add: %+v", l.Rows)
+	}
+	if l.act(r, "add:other") || l.act(r, "remove:other:0") {
+		t.Fatal("acted on another list's button")
+	}
+	// Row 2 of the form was the one with major (row 1 was removed in the browser).
+	if !l.act(r, "remove:f:2") || len(l.Rows) != 2 || l.Rows[0].Field != "priority" || l.Rows[1].Field != "customer_id" {
+		t.Fatalf("after remove: %+v", l.Rows)
+	}
+	views := l.RowViews()
+	if views[1].I != "1" || views[1].Cell.Free || len(views[1].Cell.Opts) != 2 {
+		t.Fatalf("the new row is drawn as %+v", views[1])
+	}
+}
+
+// Messages of the domain check land on the rows they are about.
+func TestConditionsPlaceErrors(t *testing.T) {
+	l := newConditions("filter", "", "", testFields, []ticket.Clause{{Field: "priority", Values: []string{"P1"}}, {Field: "customer_id", Values: []string{"3"}}})
+	l.placeErrors(map[string]string{"filter[1].values[0]": "customer 3 does not exist", "filter": "at most 20 clauses", "goals[0].target": "x"}, "filter")
+	if l.Rows[1].Err != "Row 2: the customer ticked there no longer exists; untick it." || l.Rows[0].Err != "" || l.Err != "At most 20 clauses." {
+		t.Fatalf("rows %+v, list %q", l.Rows, l.Err)
+	}
+}
+
+func TestConditionsSummary(t *testing.T) {
+	l := newConditions("f", "", "Every ticket.", testFields, []ticket.Clause{
+		{Field: "priority", Op: "in", Values: []string{"P1", "P2"}}, {Field: "customer_id", Op: "not_in", Values: []string{"3"}}})
+	if got := l.Summary(); got != "Priority is P1 or P2, and Customer is not Contoso Health" {
+		t.Fatalf("summary %q", got)
+	}
+	if got := newConditions("f", "", "Every ticket.", testFields, nil).Summary(); got != "Every ticket." {
+		t.Fatalf("empty summary %q", got)
+	}
+}
