@@ -1,20 +1,13 @@
 package api_test
 
 import (
-	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
-	"steward/internal/app"
-	"steward/internal/audit"
 	"steward/internal/auth"
-	"steward/internal/config"
-	"steward/internal/store/storetest"
 )
 
 // FuzzCreateBodies feeds arbitrary bodies to every API route that takes a
@@ -22,9 +15,7 @@ import (
 // create, the settings, imports, searches), as an admin. Whatever comes in,
 // the answer is JSON with a status the caller can act on, never a 500.
 func FuzzCreateBodies(f *testing.F) {
-	e := storetest.SQLite(f)
-	cfg := config.Config{DataDir: e.Dir, CookieSecure: "auto", LogLevel: "error", LogFormat: "text"}
-	a := app.New(cfg, e.DB, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	a, _, token, _ := fuzzApp(f, auth.Admin)
 	var routes []string
 	for _, r := range a.Routes {
 		if (r.Method == http.MethodPost || r.Method == http.MethodPut) && strings.HasPrefix(r.Pattern, "/api/v1/") && !strings.Contains(r.Pattern, "{") {
@@ -39,15 +30,6 @@ func FuzzCreateBodies(f *testing.F) {
 			`{"name":"` + strings.Repeat("n", 300) + `"}`, "{\"name\":\"a\xffb\"}", `{"id":1e400}`, `{"customer_id":-1,"group_id":"x"}`} {
 			f.Add(uint8(i), seed)
 		}
-	}
-	ctx := context.Background()
-	u, err := auth.CreateUser(ctx, e.DB, audit.System, auth.NewUser{Email: "fuzz@x.test", Name: "Fuzz", Role: auth.Admin, Password: "a-long-password"})
-	if err != nil {
-		f.Fatal(err)
-	}
-	token, _, err := auth.CreateToken(ctx, e.DB, audit.System, u.ID, "fuzz")
-	if err != nil {
-		f.Fatal(err)
 	}
 	h := a.Handler()
 	f.Fuzz(func(t *testing.T, which uint8, body string) {

@@ -1,20 +1,13 @@
 package api_test
 
 import (
-	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
-	"steward/internal/app"
-	"steward/internal/audit"
 	"steward/internal/auth"
-	"steward/internal/config"
-	"steward/internal/store/storetest"
 )
 
 // FuzzCreateIncident feeds arbitrary bodies to POST /api/v1/incidents. Any
@@ -33,18 +26,7 @@ func FuzzCreateIncident(f *testing.F) {
 	} {
 		f.Add(seed)
 	}
-	e := storetest.SQLite(f)
-	cfg := config.Config{DataDir: e.Dir, CookieSecure: "auto", LogLevel: "error", LogFormat: "text"}
-	a := app.New(cfg, e.DB, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	ctx := context.Background()
-	u, err := auth.CreateUser(ctx, e.DB, audit.System, auth.NewUser{Email: "fuzz@x.test", Name: "Fuzz", Role: auth.Agent, Password: "a-long-password"})
-	if err != nil {
-		f.Fatal(err)
-	}
-	token, _, err := auth.CreateToken(ctx, e.DB, audit.System, u.ID, "fuzz")
-	if err != nil {
-		f.Fatal(err)
-	}
+	a, _, token, _ := fuzzApp(f, auth.Agent)
 	h := a.Handler()
 	f.Fuzz(func(t *testing.T, body string) {
 		req := httptest.NewRequest("POST", "/api/v1/incidents", strings.NewReader(body))

@@ -3,21 +3,15 @@ package api_test
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
-	"steward/internal/app"
-	"steward/internal/audit"
 	"steward/internal/auth"
-	"steward/internal/config"
 	"steward/internal/request"
 	"steward/internal/store"
-	"steward/internal/store/storetest"
 )
 
 // FuzzSubmitRequest feeds arbitrary bodies to POST /api/v1/requests for an
@@ -34,18 +28,8 @@ func FuzzSubmitRequest(f *testing.F) {
 	} {
 		f.Add(seed)
 	}
-	e := storetest.SQLite(f)
-	cfg := config.Config{DataDir: e.Dir, CookieSecure: "auto", LogLevel: "error", LogFormat: "text"}
-	a := app.New(cfg, e.DB, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	a, e, token, uid := fuzzApp(f, auth.Admin)
 	ctx := context.Background()
-	u, err := auth.CreateUser(ctx, e.DB, audit.System, auth.NewUser{Email: "fuzz@x.test", Name: "Fuzz", Role: auth.Admin, Password: "a-long-password"})
-	if err != nil {
-		f.Fatal(err)
-	}
-	token, _, err := auth.CreateToken(ctx, e.DB, audit.System, u.ID, "fuzz")
-	if err != nil {
-		f.Fatal(err)
-	}
 	now := store.TS(time.Now())
 	if _, err := e.DB.Exec(ctx, `INSERT INTO services (name, status, criticality, created_at, updated_at) VALUES ('S', 'live', 'low', ?, ?)`, now, now); err != nil {
 		f.Fatal(err)
@@ -59,7 +43,7 @@ func FuzzSubmitRequest(f *testing.F) {
 		{Key: "t", Label: "T", Type: request.TextField, Required: true, ShowWhen: &request.Condition{Field: "y", Equals: "true"}},
 	}}
 	svc := request.NewService(e.DB, 0)
-	if _, err := svc.CreateItem(ctx, &auth.Principal{UserID: u.ID, Role: auth.Admin}, request.NewItem{ServiceID: 1, Name: "Fuzz", Form: &form}); err != nil {
+	if _, err := svc.CreateItem(ctx, &auth.Principal{UserID: uid, Role: auth.Admin}, request.NewItem{ServiceID: 1, Name: "Fuzz", Form: &form}); err != nil {
 		f.Fatal(err)
 	}
 	h := a.Handler()

@@ -169,17 +169,11 @@ func userUnlock(ctx context.Context, env Env, args []string) error {
 	if email == "" {
 		return usagef("usage: steward user unlock EMAIL")
 	}
-	db, err := openMigrated(ctx, cfg)
+	db, u, err := openForUser(ctx, cfg, email)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	u, err := auth.UserByEmail(ctx, db, email)
-	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("no account with e-mail %s", email)
-	} else if err != nil {
-		return err
-	}
 	n, err := auth.Unlock(ctx, db, audit.Actor{Type: "system", Name: "cli"}, u.ID)
 	if err != nil {
 		return err
@@ -190,6 +184,23 @@ func userUnlock(ctx context.Context, env Env, args []string) error {
 	}
 	fmt.Fprintf(env.Stdout, "lifted %d sign-in %s of %s; its failed sign-ins are forgotten\n", n, noun, u.Email)
 	return nil
+}
+
+// openForUser opens the database and finds the account with email.
+func openForUser(ctx context.Context, cfg config.Config, email string) (*store.DB, auth.User, error) {
+	db, err := openMigrated(ctx, cfg)
+	if err != nil {
+		return nil, auth.User{}, err
+	}
+	u, err := auth.UserByEmail(ctx, db, email)
+	if errors.Is(err, store.ErrNotFound) {
+		err = fmt.Errorf("no account with e-mail %s", email)
+	}
+	if err != nil {
+		db.Close()
+		return nil, auth.User{}, err
+	}
+	return db, u, nil
 }
 
 func token(ctx context.Context, env Env, args []string) error {
@@ -208,17 +219,11 @@ func token(ctx context.Context, env Env, args []string) error {
 	if email == "" || name == "" {
 		return usagef("--email and --name are required")
 	}
-	db, err := openMigrated(ctx, cfg)
+	db, u, err := openForUser(ctx, cfg, email)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	u, err := auth.UserByEmail(ctx, db, email)
-	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("no account with e-mail %s", email)
-	} else if err != nil {
-		return err
-	}
 	secret, _, err := auth.CreateToken(ctx, db, audit.Actor{Type: "system", Name: "cli"}, u.ID, name)
 	if err != nil {
 		return err
