@@ -68,7 +68,7 @@ func (wb *Web) applyPatch(w http.ResponseWriter, r *http.Request, inc incident.I
 	p := httpx.Principal(r)
 	_, err := wb.Incidents.Update(r.Context(), p, inc.ID, pt, version)
 	if err == nil {
-		http.Redirect(w, r, "/incidents/"+inc.Number+"?ok="+flash, http.StatusSeeOther)
+		wb.redirect(w, r, "/incidents/"+inc.Number, flash)
 		return
 	}
 	wb.showAfterFailure(w, r, inc, form, err)
@@ -167,6 +167,6 @@ func (wb *Web) commentIncident(public bool) http.HandlerFunc {
 			wb.showAfterFailure(w, r, inc, form, err)
 			return
 		}
-		http.Redirect(w, r, "/incidents/"+inc.Number+"?ok="+flash+"#journal", http.StatusSeeOther)
+		wb.redirect(w, r, "/incidents/"+inc.Number+"#journal", flash)
 	}
 }

@@ -101,7 +101,7 @@ func (wb *Web) createIncident(w http.ResponseWriter, r *http.Request) {
 		var inc incident.Incident
 		inc, err = wb.Incidents.Create(r.Context(), p, in, nil)
 		if err == nil {
-			http.Redirect(w, r, "/incidents/"+inc.Number+"?ok=created", http.StatusSeeOther)
+			wb.redirect(w, r, "/incidents/"+inc.Number, "created")
 			return
 		}
 	}

@@ -70,11 +70,11 @@ func (h *requestPages) readNotification(w http.ResponseWriter, r *http.Request) 
 		h.fail(w, r, err)
 		return
 	}
-	target := "/notifications?done=read"
 	if r.PostFormValue("open") == "1" && strings.HasPrefix(n.Link, "/") && !strings.HasPrefix(n.Link, "//") && !strings.Contains(n.Link, `\`) {
-		target = n.Link
+		http.Redirect(w, r, n.Link, http.StatusSeeOther)
+		return
 	}
-	http.Redirect(w, r, target, http.StatusSeeOther)
+	h.redirect(w, r, "/notifications", "read")
 }
 
 func (h *requestPages) readAllNotifications(w http.ResponseWriter, r *http.Request) {
@@ -82,5 +82,5 @@ func (h *requestPages) readAllNotifications(w http.ResponseWriter, r *http.Reque
 		h.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/notifications?done=read", http.StatusSeeOther)
+	h.redirect(w, r, "/notifications", "read")
 }

@@ -262,7 +262,7 @@ func (wb *Web) createDefinition(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		var d sla.Definition
 		if d, _, err = wb.slaService().CreateDefinition(r.Context(), httpx.Principal(r).Actor(), in, nil); err == nil {
-			http.Redirect(w, r, "/sla-definitions/"+strconv.FormatInt(d.ID, 10)+"?ok=saved", http.StatusSeeOther)
+			wb.redirect(w, r, "/sla-definitions/"+strconv.FormatInt(d.ID, 10), "saved")
 			return
 		}
 	}
@@ -285,7 +285,7 @@ func (wb *Web) updateDefinition(w http.ResponseWriter, r *http.Request) {
 	version, _ := formVersion(r)
 	if err = bad.Err(); err == nil {
 		if _, _, err = wb.slaService().UpdateDefinition(r.Context(), httpx.Principal(r).Actor(), id, in, version); err == nil {
-			http.Redirect(w, r, "/sla-definitions/"+strconv.FormatInt(id, 10)+"?ok=saved", http.StatusSeeOther)
+			wb.redirect(w, r, "/sla-definitions/"+strconv.FormatInt(id, 10), "saved")
 			return
 		}
 	}
@@ -343,7 +343,7 @@ func (wb *Web) deleteDefinition(w http.ResponseWriter, r *http.Request) {
 	var conflict *domainerr.Conflict
 	switch {
 	case err == nil:
-		http.Redirect(w, r, "/agreements/"+strconv.FormatInt(d.AgreementID, 10)+"?ok=deleted", http.StatusSeeOther)
+		wb.redirect(w, r, "/agreements/"+strconv.FormatInt(d.AgreementID, 10), "deleted")
 	case errors.As(err, &conflict):
 		wb.showDefinition(w, r, http.StatusConflict, definitionView{D: d, Error: conflict.Message})
 	default:
