@@ -66,7 +66,7 @@ func TestIncidentAPI(t *testing.T) {
 			{"title too long", "agent", "POST", "/api/v1/incidents", map[string]string{"title": strings.Repeat("é", 201)}, nil, 422, []string{`"title":"must be at most 200 characters"`}},
 			{"auditor cannot create", "auditor", "POST", "/api/v1/incidents", `{"title":"x"}`, nil, 403, []string{`"code":"forbidden"`}},
 			{"requester cannot patch", "requester", "PATCH", "/api/v1/incidents/" + number, `{"title":"x"}`, nil, 403, nil},
-			{"illegal transition", "agent", "PATCH", "/api/v1/incidents/" + number, `{"state":"closed"}`, nil, 422, []string{`cannot move from new to closed`}},
+			{"resolve without the fields it needs", "agent", "PATCH", "/api/v1/incidents/" + number, `{"state":"resolved"}`, nil, 422, []string{`"resolution_code":"is required to resolve`}},
 			{"stale If-Match", "agent", "PATCH", "/api/v1/incidents/" + number, `{"title":"Lost"}`, []string{"If-Match", `"v0"`}, 412, []string{`"code":"precondition_failed"`}},
 			{"bad filter values", "agent", "GET", "/api/v1/incidents?state=sleeping&priority=P9&limit=0&created_after=yesterday", nil, nil, 400,
 				[]string{`"state":`, `"priority":"must be P1 to P5"`, `"limit":`, `"created_after":`}},

@@ -1,9 +1,11 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"strings"
 
+	"steward/internal/auth"
 	"steward/internal/domainerr"
 	"steward/internal/httpx"
 	"steward/internal/incident"
@@ -18,6 +20,13 @@ func (a *API) registerIncidents(rt *httpx.Router) {
 	rt.Handle("GET /api/v1/incidents", incident.PermRead, a.listIncidents)
 	rt.Handle("GET /api/v1/incidents/{ref}", incident.PermRead, a.getIncident)
 	rt.Handle("PATCH /api/v1/incidents/{ref}", incident.PermUpdate, a.patchIncident)
+	rt.Handle("POST /api/v1/incidents/{ref}/confirm", incident.PermCreate, a.answerIncident(func(s *incident.Service) answer {
+		return func(ctx context.Context, p *auth.Principal, id int64, _ string, ifVersion int) (incident.Incident, error) {
+			return s.Confirm(ctx, p, id, ifVersion)
+		}
+	}))
+	rt.Handle("POST /api/v1/incidents/{ref}/reopen", incident.PermCreate, a.answerIncident(func(s *incident.Service) answer { return s.Reopen }))
+	rt.Handle("POST /api/v1/incidents/{ref}/withdraw", incident.PermCreate, a.answerIncident(func(s *incident.Service) answer { return s.Withdraw }))
 	rt.Handle("GET /api/v1/incidents/{ref}/journal", incident.PermRead, a.incidentJournal)
 	rt.Handle("POST /api/v1/incidents/{ref}/comments", incident.PermComment, a.commentIncident)
 }
@@ -183,6 +192,39 @@ func (a *API) patchIncident(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("ETag", etag(inc.Version))
 	writeJSON(w, http.StatusOK, out)
+}
+
+// answer is one of the requester's answers to the desk.
+type answer func(ctx context.Context, p *auth.Principal, id int64, reason string, ifVersion int) (incident.Incident, error)
+
+// answerIncident serves the requester's answers (confirm, reopen,
+// withdraw), which they may give on the incidents they see; the body, with
+// its reason, is optional.
+func (a *API) answerIncident(pick func(*incident.Service) answer) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, err := a.incidentRef(r)
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		var in reasonInput
+		if err := optionalBody(w, r, &in); err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		inc, err := pick(a.Incidents)(r.Context(), httpx.Principal(r), id, in.Reason, ifMatch(r))
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		out, err := a.withSLA(r, inc)
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		w.Header().Set("ETag", etag(inc.Version))
+		writeJSON(w, http.StatusOK, out)
+	}
 }
 
 func (a *API) incidentJournal(w http.ResponseWriter, r *http.Request) {

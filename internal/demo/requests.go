@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"steward/internal/auth"
 	"steward/internal/org"
@@ -90,7 +91,7 @@ type demoRequest struct {
 }
 
 var demoRequests = []demoRequest{
-	{"requester@steward.demo", "New laptop", map[string]any{"model": "13 inch, light", "dock": true, "dock_place": "Building A, 3rd floor, desk 12", "needed_by": "2026-03-02"}, "", false, 0, ""},
+	{"requester@steward.demo", "New laptop", map[string]any{"model": "13 inch, light", "dock": true, "dock_place": "Building A, 3rd floor, desk 12", "needed_by": inTwoWeeks()}, "", false, 0, ""},
 	{"anna.lind@contoso.example", "Software installation", map[string]any{"software": "Visio 2024", "licence": false, "seats": 2}, "lucia.romero@steward.demo", false, 0, ""},
 	{"kofi.mensah@contoso.example", "VPN access", map[string]any{"reason": "On call for the warehouse systems", "until": "2026-12-31"}, "mei.chen@steward.demo", false, 1, ""},
 	{"yuki.tanaka@fabrikam.example", "Mailbox", map[string]any{"kind": "shared", "address": "dispatch@fabrikam.example", "members": "Yuki, Omar"}, "", false, 1, "close"},
@@ -99,6 +100,9 @@ var demoRequests = []demoRequest{
 	{"anna.lind@contoso.example", "Access to an application", map[string]any{"application": "Payroll", "role": "Payroll clerk"}, "", false, 0, "cancel"},
 	{"requester@steward.demo", "VPN access", map[string]any{"reason": "Travelling to the Lyon office"}, "mei.chen@steward.demo", false, 1, "reopen"},
 }
+
+// inTwoWeeks is a needed-by date that has not passed whenever the demo loads.
+func inTwoWeeks() string { return time.Now().AddDate(0, 0, 14).Format(time.DateOnly) }
 
 // demoManagers says who manages whom, by e-mail.
 var demoManagers = [][2]string{

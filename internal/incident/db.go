@@ -13,8 +13,9 @@ import (
 const incidentCols = `i.id, i.title, i.description, i.requester_id, i.customer_id, i.category, i.subcategory,
 	i.impact, i.urgency, i.priority, i.state, i.hold_reason, i.group_id, i.assignee_id, i.service_id, i.major,
 	i.resolution_code, i.resolution_notes, i.reopen_count, i.created_at, i.updated_at, i.first_response_at,
-	i.resolved_at, i.closed_at, i.version,
-	COALESCE(r.name, ''), COALESCE(c.name, ''), COALESCE(g.name, ''), COALESCE(a.name, ''), COALESCE(s.name, '')`
+	i.resolved_at, i.closed_at, i.version, i.created_by,
+	COALESCE(r.name, ''), COALESCE(c.name, ''), COALESCE(g.name, ''), COALESCE(a.name, ''), COALESCE(s.name, ''),
+	COALESCE(cb.name, '')`
 
 // nameJoins bring in the display names of an incident's references.
 const nameJoins = `
@@ -22,7 +23,8 @@ const nameJoins = `
 	LEFT JOIN customers c ON c.id = i.customer_id
 	LEFT JOIN support_groups g ON g.id = i.group_id
 	LEFT JOIN users a ON a.id = i.assignee_id
-	LEFT JOIN services s ON s.id = i.service_id`
+	LEFT JOIN services s ON s.id = i.service_id
+	LEFT JOIN users cb ON cb.id = i.created_by`
 
 const selectCols = "SELECT " + incidentCols + " FROM incidents i" + nameJoins
 
@@ -32,8 +34,8 @@ func scanIncident(r interface{ Scan(...any) error }) (Incident, error) {
 	err := r.Scan(&inc.ID, &inc.Title, &inc.Description, &inc.RequesterID, &inc.CustomerID, &inc.Category,
 		&inc.Subcategory, &inc.Impact, &inc.Urgency, &inc.Priority, &inc.State, &inc.HoldReason, &inc.GroupID,
 		&inc.AssigneeID, &inc.ServiceID, &inc.Major, &inc.ResolutionCode, &inc.ResolutionNotes, &inc.ReopenCount,
-		&created, &updated, &firstResp, &resolved, &closed, &inc.Version,
-		&inc.RequesterName, &inc.CustomerName, &inc.GroupName, &inc.AssigneeName, &inc.ServiceName)
+		&created, &updated, &firstResp, &resolved, &closed, &inc.Version, &inc.CreatedByID,
+		&inc.RequesterName, &inc.CustomerName, &inc.GroupName, &inc.AssigneeName, &inc.ServiceName, &inc.CreatedByName)
 	if err != nil {
 		return inc, store.ScanErr(err)
 	}

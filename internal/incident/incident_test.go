@@ -231,9 +231,8 @@ func TestIncidentLifecycle(t *testing.T) {
 			cases := []struct {
 				from, to incident.State
 			}{
-				{incident.New, incident.Closed},
 				{incident.InProgress, incident.New},
-				{incident.OnHold, incident.Closed},
+				{incident.OnHold, incident.New},
 				{incident.New, "done"},
 			}
 			for _, c := range cases {

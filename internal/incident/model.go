@@ -59,7 +59,10 @@ func (s State) Open() bool { return Machine.IsOpen(string(s)) }
 var resolving = []string{"resolution_code", "resolution_notes"}
 
 // Machine is an incident's life as a table: which action moves it where,
-// and which fields the move needs. Resolved -> in_progress is a reopen.
+// and which fields the move needs. Resolved -> in_progress is a reopen,
+// resolved -> closed the requester's confirmation (or the desk's, or the
+// automatic closure), and an open incident -> closed a withdrawal: it was
+// not needed any more, and its resolution code says withdrawn.
 var Machine = record.Machine{
 	States: []string{string(New), string(InProgress), string(OnHold), string(Resolved), string(Closed)},
 	Open:   []string{string(New), string(InProgress), string(OnHold)},
@@ -67,10 +70,13 @@ var Machine = record.Machine{
 		{From: string(New), Action: "start", To: string(InProgress)},
 		{From: string(New), Action: "hold", To: string(OnHold), Requires: []string{"hold_reason"}},
 		{From: string(New), Action: "resolve", To: string(Resolved), Requires: resolving},
+		{From: string(New), Action: "withdraw", To: string(Closed)},
 		{From: string(InProgress), Action: "hold", To: string(OnHold), Requires: []string{"hold_reason"}},
 		{From: string(InProgress), Action: "resolve", To: string(Resolved), Requires: resolving},
+		{From: string(InProgress), Action: "withdraw", To: string(Closed)},
 		{From: string(OnHold), Action: "resume", To: string(InProgress)},
 		{From: string(OnHold), Action: "resolve", To: string(Resolved), Requires: resolving},
+		{From: string(OnHold), Action: "withdraw", To: string(Closed)},
 		{From: string(Resolved), Action: "reopen", To: string(InProgress)},
 		{From: string(Resolved), Action: "close", To: string(Closed)},
 	},
@@ -89,10 +95,18 @@ func NextStates(s State) []State {
 }
 
 // HoldReasons are the reasons an incident may wait.
-var HoldReasons = []string{"awaiting_requester", "awaiting_supplier", "awaiting_change"}
+var HoldReasons = []string{AwaitingRequester, "awaiting_supplier", "awaiting_change"}
 
-// ResolutionCodes classify how an incident ended.
+// AwaitingRequester is the hold in which the desk waits for the requester,
+// who is told so.
+const AwaitingRequester = "awaiting_requester"
+
+// ResolutionCodes classify how a resolved incident ended.
 var ResolutionCodes = []string{"fixed", "workaround", "no_fault_found", "duplicate", "cancelled", "other"}
+
+// Withdrawn is the resolution code of an incident closed before it was
+// resolved, because it was no longer needed; only a withdrawal sets it.
+const Withdrawn = "withdrawn"
 
 func oneOf(v string, list []string) bool {
 	for _, x := range list {
@@ -131,6 +145,9 @@ type Incident struct {
 	ResolvedAt      *time.Time `json:"resolved_at"`
 	ClosedAt        *time.Time `json:"closed_at"`
 	Version         int        `json:"version"`
+	// CreatedByID is who raised the incident: the requester, or someone of
+	// the service desk for them; nil when it was imported or the account is gone.
+	CreatedByID *int64 `json:"created_by_id"`
 
 	// Display names, read-only.
 	RequesterName string `json:"requester_name,omitempty"`
@@ -138,6 +155,7 @@ type Incident struct {
 	GroupName     string `json:"group_name,omitempty"`
 	AssigneeName  string `json:"assignee_name,omitempty"`
 	ServiceName   string `json:"service_name,omitempty"`
+	CreatedByName string `json:"created_by_name,omitempty"`
 }
 
 // NumberPrefix starts every incident number.

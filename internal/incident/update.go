@@ -51,10 +51,19 @@ func (s *Service) update(ctx context.Context, tx *store.Tx, p *auth.Principal, i
 	if err != nil {
 		return err
 	}
+	return s.commit(ctx, tx, p, cur, next, "")
+}
+
+// commit writes next over cur with everything a change by p brings: the
+// journal entry (with body as its note), the search entry, the observer,
+// the automatic closure, the notifications and the audit record. It does
+// nothing when nothing changed.
+func (s *Service) commit(ctx context.Context, tx *store.Tx, p *auth.Principal, cur, next Incident, body string) error {
 	changes := diff(cur, next)
 	if len(changes) == 0 {
 		return nil
 	}
+	id := cur.ID
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	stamp(&cur, &next, now)
 	if err := write(ctx, tx, cur, next, now); err != nil {
@@ -65,7 +74,7 @@ func (s *Service) update(ctx context.Context, tx *store.Tx, p *auth.Principal, i
 			return err
 		}
 	}
-	if err := appendJournal(ctx, tx, id, p, "change", "", changes, now); err != nil {
+	if err := appendJournal(ctx, tx, id, p, "change", body, changes, now); err != nil {
 		return err
 	}
 	if err := s.observe(ctx, tx, now, &cur, next); err != nil {
@@ -77,6 +86,9 @@ func (s *Service) update(ctx context.Context, tx *store.Tx, p *auth.Principal, i
 		if err != nil {
 			return err
 		}
+	}
+	if err := tellAboutChange(ctx, tx, p, cur, next, body); err != nil {
+		return err
 	}
 	return audit.Record(ctx, tx, p.Actor(), "update", "incident", id, changes)
 }
@@ -187,12 +199,15 @@ func transition(cur Incident, next *Incident, pt Patch, v *domainerr.Invalid) {
 			return
 		}
 	}
-	switch next.State {
-	case OnHold:
+	switch {
+	case next.State == OnHold:
 		if !oneOf(next.HoldReason, HoldReasons) {
 			v.Add("hold_reason", "is required on hold: awaiting_requester, awaiting_supplier or awaiting_change")
 		}
-	case Resolved, Closed:
+	case next.State == Closed && cur.State.Open():
+		withdrawal(next, pt, v)
+	case next.State == Resolved || next.State == Closed:
+		noHold(next, pt, v)
 		if !oneOf(next.ResolutionCode, ResolutionCodes) {
 			v.Add("resolution_code", "is required to resolve: one of %s", strings.Join(ResolutionCodes, ", "))
 		}
@@ -200,10 +215,7 @@ func transition(cur Incident, next *Incident, pt Patch, v *domainerr.Invalid) {
 			v.Add("resolution_notes", "are required to resolve")
 		}
 	default:
-		if pt.HoldReason != nil && *pt.HoldReason != "" {
-			v.Add("hold_reason", "only applies on hold")
-		}
-		next.HoldReason = ""
+		noHold(next, pt, v)
 		if cur.State == Resolved {
 			// Reopen: the old resolution stays in the journal, not on the record.
 			next.ResolutionCode, next.ResolutionNotes = "", ""
@@ -213,12 +225,35 @@ func transition(cur Incident, next *Incident, pt Patch, v *domainerr.Invalid) {
 	}
 }
 
+// noHold clears the hold reason outside on_hold: resolving, reopening or
+// resuming ends the wait.
+func noHold(next *Incident, pt Patch, v *domainerr.Invalid) {
+	if pt.HoldReason != nil && *pt.HoldReason != "" {
+		v.Add("hold_reason", "only applies on hold")
+	}
+	next.HoldReason = ""
+}
+
+// withdrawal closes an open incident nobody needs any more: its resolution
+// code is withdrawn, and its notes say why when someone did.
+func withdrawal(next *Incident, pt Patch, v *domainerr.Invalid) {
+	noHold(next, pt, v)
+	if pt.ResolutionCode != nil && *pt.ResolutionCode != "" && *pt.ResolutionCode != Withdrawn {
+		v.Add("resolution_code", "is always withdrawn when an open incident is closed; resolve it first to give another")
+	}
+	next.ResolutionCode = Withdrawn
+	if strings.TrimSpace(next.ResolutionNotes) == "" {
+		next.ResolutionNotes = "Withdrawn before it was resolved."
+	}
+}
+
 func allowedList(s State) string { return Machine.Allowed(string(s)) }
 
 // stamp sets the timestamps and counters a transition implies.
 func stamp(cur, next *Incident, now time.Time) {
 	next.UpdatedAt = now
-	if cur.State == New && next.State != New && next.FirstResponseAt == nil {
+	// A withdrawal is no answer from the desk.
+	if cur.State == New && next.State != New && next.State != Closed && next.FirstResponseAt == nil {
 		next.FirstResponseAt = &now
 	}
 	switch {
@@ -333,6 +368,9 @@ func (s *Service) AddComment(ctx context.Context, p *auth.Principal, id int64, b
 		}
 		if public {
 			if err := indexComment(ctx, tx, id, body); err != nil {
+				return err
+			}
+			if err := tellAboutComment(ctx, tx, p, inc); err != nil {
 				return err
 			}
 		}

@@ -275,6 +275,30 @@ func (f Form) CheckAnswers(ctx context.Context, raw map[string]any, users UserEx
 	return out, nil
 }
 
+// NeededByKey is the key of the question "needed by": a date field with
+// this key takes no day that has already passed.
+const NeededByKey = "needed_by"
+
+// latestZone is where a day ends last (UTC-12): a date is past once it has
+// passed there, so nobody is refused their own today.
+var latestZone = time.FixedZone("UTC-12", -12*60*60)
+
+// CheckNeededBy refuses a needed-by date that has passed, as of now. It
+// reads answers as CheckAnswers returns them.
+func (f Form) CheckNeededBy(answers map[string]any, now time.Time, v *domainerr.Invalid) {
+	fl, ok := f.Field(NeededByKey)
+	if !ok || fl.Type != DateField {
+		return
+	}
+	day, ok := answers[NeededByKey].(string)
+	if !ok {
+		return
+	}
+	if today := now.In(latestZone).Format(time.DateOnly); day < today {
+		v.Add("answers."+NeededByKey, "must be today or later: %s has passed", day)
+	}
+}
+
 // limitKey keeps an unknown key short enough to quote in an error.
 func limitKey(k string) string {
 	if len(k) > maxKey+10 {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"steward/internal/domainerr"
 	"steward/internal/request"
@@ -188,4 +189,25 @@ func FuzzCheckAnswers(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A needed-by date is past once the day is over everywhere: at 09:00 UTC
+// on 5 December it is still 4 December at UTC-12.
+func TestCheckNeededBy(t *testing.T) {
+	now := time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)
+	form := request.Form{Fields: []request.Field{{Key: request.NeededByKey, Label: "Needed by", Type: request.DateField}}}
+	for day, ok := range map[string]bool{"2026-12-05": true, "2026-12-04": true, "2026-12-03": false, "2025-12-31": false, "2027-01-01": true} {
+		v := domainerr.NewInvalid()
+		form.CheckNeededBy(map[string]any{"needed_by": day}, now, v)
+		if got := v.Err() == nil; got != ok {
+			t.Errorf("%s: accepted %v, want %v (%v)", day, got, ok, v.Err())
+		}
+	}
+	// Another key, or another type under the key, is any date.
+	other := request.Form{Fields: []request.Field{{Key: "born", Label: "Born", Type: request.DateField}}}
+	v := domainerr.NewInvalid()
+	other.CheckNeededBy(map[string]any{"born": "1990-01-01"}, now, v)
+	if v.Err() != nil {
+		t.Errorf("a date that is not needed-by was refused: %v", v.Err())
+	}
 }

@@ -75,6 +75,10 @@ type Item struct {
 	// Display names, read-only.
 	ServiceName string `json:"service_name,omitempty"`
 	GroupName   string `json:"group_name,omitempty"`
+
+	// ServiceStatus is the service's status (pipeline, live, retired):
+	// only a live service's items reach requesters.
+	ServiceStatus string `json:"-"`
 }
 
 // NewItem is what an administrator gives to create an item.
@@ -104,7 +108,7 @@ type ItemPatch struct {
 
 const itemCols = `i.id, i.service_id, i.name, i.description, i.active, i.approval_rule, i.approver_id,
 	i.approval_group_id, i.approval_mode, i.group_id, i.form, i.created_at, i.updated_at, i.version,
-	s.name, COALESCE(g.name, '')`
+	s.name, COALESCE(g.name, ''), s.status`
 
 const itemFrom = ` FROM catalog_items i JOIN services s ON s.id = i.service_id
 	LEFT JOIN support_groups g ON g.id = i.group_id`
@@ -115,7 +119,7 @@ func scanItem(r interface{ Scan(...any) error }) (Item, error) {
 	var created, updated store.Time
 	err := r.Scan(&it.ID, &it.ServiceID, &it.Name, &it.Description, &it.Active, &it.Approval.Rule, &it.Approval.UserID,
 		&it.Approval.GroupID, &it.Approval.Mode, &it.GroupID, &form, &created, &updated, &it.Version,
-		&it.ServiceName, &it.GroupName)
+		&it.ServiceName, &it.GroupName, &it.ServiceStatus)
 	if err != nil {
 		return it, store.ScanErr(err)
 	}
@@ -267,7 +271,7 @@ func (s *Service) CreateItem(ctx context.Context, p *auth.Principal, in NewItem)
 	if in.Form != nil {
 		it.Form = *in.Form
 	}
-	if err := s.checkItem(ctx, &it); err != nil {
+	if err := s.checkItem(ctx, &it, it.Active); err != nil {
 		return Item{}, err
 	}
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
@@ -351,7 +355,8 @@ func (s *Service) UpdateItem(ctx context.Context, p *auth.Principal, id int64, p
 		if pt.Form != nil {
 			next.Form = *pt.Form
 		}
-		if err := s.checkItem(ctx, &next); err != nil {
+		publishing := next.Active && (!cur.Active || next.ServiceID != cur.ServiceID)
+		if err := s.checkItem(ctx, &next, publishing); err != nil {
 			return err
 		}
 		form, _ := json.Marshal(next.Form)
@@ -405,16 +410,26 @@ func (s *Service) DeleteItem(ctx context.Context, p *auth.Principal, id int64) e
 }
 
 // checkItem validates an item as it would be stored, normalising defaults.
-func (s *Service) checkItem(ctx context.Context, it *Item) error {
+// An item being published (made active, or moved while active) must be on
+// a live service; one already published on a service retired since may
+// still be edited, and its page warns.
+func (s *Service) checkItem(ctx context.Context, it *Item, publishing bool) error {
 	v := domainerr.NewInvalid()
 	domainerr.Text(v, "name", it.Name, true, domainerr.MaxName)
 	domainerr.Text(v, "description", it.Description, false, domainerr.MaxText)
 	if it.ServiceID <= 0 {
 		v.Add("service_id", "is required")
-	} else if ok, err := exists(ctx, s.DB, "services", it.ServiceID); err != nil {
-		return err
-	} else if !ok {
-		v.Add("service_id", "service %d does not exist", it.ServiceID)
+	} else {
+		var name, status string
+		err := store.ScanErr(s.DB.QueryRow(ctx, "SELECT name, status FROM services WHERE id = ?", it.ServiceID).Scan(&name, &status))
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			v.Add("service_id", "service %d does not exist", it.ServiceID)
+		case err != nil:
+			return err
+		case publishing && status != "live":
+			v.Add("service_id", "%s is %s, and only a live service offers items to requesters: choose a live service or leave the item inactive", name, status)
+		}
 	}
 	if err := s.checkGroup(ctx, "group_id", it.GroupID, v); err != nil {
 		return err

@@ -30,7 +30,11 @@ func TestCatalogItems(t *testing.T) {
 		}
 		betaOnly := w.item(request.NewItem{ServiceID: w.private, Name: "Pallet scanner"})
 		inactive := w.item(request.NewItem{Name: "Fax toner", Active: ptr(false)})
-		retired := w.item(request.NewItem{ServiceID: w.retired, Name: "Fax line"})
+		// Published while its service was live; the service retired since.
+		retired := w.item(request.NewItem{ServiceID: w.retired, Name: "Fax line", Active: ptr(false)})
+		if _, err := e.DB.Exec(ctx, "UPDATE catalog_items SET active = ? WHERE id = ?", true, retired.ID); err != nil {
+			t.Fatal(err)
+		}
 
 		t.Run("validation names the field", func(t *testing.T) {
 			bad := request.NewItem{ServiceID: 999999, Name: "", GroupID: ptr(int64(999999)),
@@ -90,13 +94,41 @@ func TestCatalogItems(t *testing.T) {
 			if _, err := w.svc.UpdateItem(ctx, w.p["admin"], inactive.ID, request.ItemPatch{Name: ptr("Y")}, 1); !errors.Is(err, domainerr.ErrStale) {
 				t.Fatalf("stale patch: %v", err)
 			}
-			w.submit("alice", request.NewRequest{ItemID: open.ID, Answers: map[string]any{"model": "13 inch", "needed_by": "2026-04-01"}})
+			w.submit("alice", request.NewRequest{ItemID: open.ID, Answers: map[string]any{"model": "13 inch", "needed_by": "2099-04-01"}})
 			var c *domainerr.Conflict
 			if err := w.svc.DeleteItem(ctx, w.p["admin"], open.ID); !errors.As(err, &c) {
 				t.Fatalf("deleting a used item: %v", err)
 			}
 			if err := w.svc.DeleteItem(ctx, w.p["admin"], inactive.ID); err != nil {
 				t.Fatal(err)
+			}
+		})
+		t.Run("only a live service publishes items", func(t *testing.T) {
+			pipeline := w.addService("Data lake", "pipeline")
+			for svc, status := range map[int64]string{w.retired: "Old Fax is retired", pipeline: "Data lake is pipeline"} {
+				_, err := w.svc.CreateItem(ctx, w.p["admin"], request.NewItem{ServiceID: svc, Name: "Early access"})
+				if f := fields(t, err); !strings.Contains(f["service_id"], status) || !strings.Contains(f["service_id"], "only a live service") {
+					t.Errorf("publishing on %q: %v", status, f)
+				}
+				if _, err := w.svc.CreateItem(ctx, w.p["admin"], request.NewItem{ServiceID: svc, Name: "Early access", Active: ptr(false)}); err != nil {
+					t.Errorf("an inactive item waits for its service: %v", err)
+				}
+			}
+			if _, err := w.svc.UpdateItem(ctx, w.p["admin"], retired.ID, request.ItemPatch{Description: ptr("Kept for history.")}, 0); err != nil {
+				t.Fatalf("editing an item whose service retired since: %v", err)
+			}
+			if _, err := w.svc.UpdateItem(ctx, w.p["admin"], open.ID, request.ItemPatch{ServiceID: &w.retired}, 0); fields(t, err)["service_id"] == "" {
+				t.Fatalf("moving a published item to a retired service: %v", err)
+			}
+			spare := w.item(request.NewItem{Name: "Spare toner", Active: ptr(false)})
+			if _, err := w.svc.UpdateItem(ctx, w.p["admin"], spare.ID, request.ItemPatch{Active: ptr(true)}, 0); err != nil {
+				t.Fatalf("publishing an item of a live service: %v", err)
+			}
+			if _, err := w.svc.UpdateItem(ctx, w.p["admin"], retired.ID, request.ItemPatch{Active: ptr(false)}, 0); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.svc.UpdateItem(ctx, w.p["admin"], retired.ID, request.ItemPatch{Active: ptr(true)}, 0); fields(t, err)["service_id"] == "" {
+				t.Fatalf("publishing again on a retired service: %v", err)
 			}
 		})
 	})
@@ -110,7 +142,7 @@ func TestFulfilmentInStages(t *testing.T) {
 			{Name: "Order hardware", Order: 1, GroupID: &w.desk}, {Name: "Order bag", Order: 1},
 			{Name: "Install", Order: 2, GroupID: &w.desk}}})
 		r := w.submit("alice", request.NewRequest{ItemID: it.ID, Answers: map[string]any{
-			"model": "15 inch", "dock": "true", "dock_place": "Room 2", "needed_by": "2026-05-04", "user": w.p["amir"].UserID}})
+			"model": "15 inch", "dock": "true", "dock_place": "Room 2", "needed_by": "2099-05-04", "user": w.p["amir"].UserID}})
 		if r.State != request.InFulfilment || r.Title != "Laptop" || r.Priority != 3 || r.CustomerID == nil || *r.CustomerID != w.custA ||
 			r.GroupID == nil || *r.GroupID != w.desk || r.Number != request.FormatNumber(r.ID) || r.Answers["user"] != w.p["amir"].UserID {
 			t.Fatalf("submitted %+v", r)
@@ -431,9 +463,11 @@ func TestSubmitRules(t *testing.T) {
 			{"staff for a requester it is not offered to", "agent", request.NewRequest{ItemID: betaOnly.ID, RequesterID: &w.p["alice"].UserID}, "item_id", "not offered"},
 			{"requester sets priority", "alice", request.NewRequest{ItemID: it.ID, Priority: ptr(request.Priority(1))}, "priority", "service desk"},
 			{"requester for someone else", "alice", request.NewRequest{ItemID: it.ID, RequesterID: &w.p["amir"].UserID}, "requester_id", "themselves"},
-			{"bad answer", "alice", request.NewRequest{ItemID: it.ID, Answers: map[string]any{"model": "12 inch", "needed_by": "2026-01-01"}}, "answers.model", "must be one of"},
+			{"bad answer", "alice", request.NewRequest{ItemID: it.ID, Answers: map[string]any{"model": "12 inch", "needed_by": "2099-01-01"}}, "answers.model", "must be one of"},
 			{"assignee not an agent", "agent", request.NewRequest{ItemID: it.ID, AssigneeID: &w.p["bob"].UserID,
-				Answers: map[string]any{"model": "13 inch", "needed_by": "2026-01-01"}}, "assignee_id", "not an agent"},
+				Answers: map[string]any{"model": "13 inch", "needed_by": "2099-01-01"}}, "assignee_id", "not an agent"},
+			{"needed by a day that has passed", "alice", request.NewRequest{ItemID: it.ID, Answers: map[string]any{"model": "13 inch", "needed_by": "2020-02-03"}},
+				"answers.needed_by", "must be today or later: 2020-02-03 has passed"},
 			{"title too long", "alice", request.NewRequest{ItemID: it.ID, Title: strings.Repeat("x", 201)}, "title", "at most 200"},
 			{"a user who does not exist", "alice", request.NewRequest{ItemID: it.ID, Answers: map[string]any{"user": 999999}}, "answers.user", "must name an active user (no user 999999)"},
 			{"another customer's user reads as missing", "alice", request.NewRequest{ItemID: it.ID, Answers: map[string]any{"user": w.p["bob"].UserID}},
@@ -455,7 +489,7 @@ func TestSubmitRules(t *testing.T) {
 		if n := storetest.Count(t, w.db, "SELECT COUNT(*) FROM requests"); n != 0 {
 			t.Fatalf("%d requests written by refused submissions", n)
 		}
-		colleague := w.submit("alice", request.NewRequest{ItemID: it.ID, Answers: map[string]any{"model": "13 inch", "needed_by": "2026-01-01", "user": w.p["amir"].UserID}})
+		colleague := w.submit("alice", request.NewRequest{ItemID: it.ID, Answers: map[string]any{"model": "13 inch", "needed_by": "2099-01-01", "user": w.p["amir"].UserID}})
 		if colleague.Answers["user"] != w.p["amir"].UserID {
 			t.Fatalf("a colleague named in an answer: %v", colleague.Answers)
 		}

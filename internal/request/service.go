@@ -217,6 +217,7 @@ func (s *Service) Submit(ctx context.Context, p *auth.Principal, in NewRequest, 
 		if r.Answers, err = item.Form.CheckAnswers(ctx, in.Answers, s.nameableBy(rq), v); err != nil {
 			return Request{}, err
 		}
+		item.Form.CheckNeededBy(r.Answers, time.Now(), v)
 		if r.GroupID == nil {
 			if r.GroupID, err = s.defaultGroup(ctx, item); err != nil {
 				return Request{}, err

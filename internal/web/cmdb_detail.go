@@ -377,7 +377,7 @@ func (wb *Web) relateCI(w http.ResponseWriter, r *http.Request) {
 	err = bad.Err()
 	if err == nil {
 		if _, err = wb.CMDB.Relate(ctx, httpx.Principal(r).Actor(), in, nil); err == nil {
-			http.Redirect(w, r, ciPath(c.ID)+"?ok=related#relationships", http.StatusSeeOther)
+			wb.redirect(w, r, ciPath(c.ID)+"#relationships", "related")
 			return
 		}
 	}
@@ -470,5 +470,5 @@ func (wb *Web) unrelateCI(w http.ResponseWriter, r *http.Request) {
 		wb.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, ciPath(c.ID)+"?ok=unrelated#relationships", http.StatusSeeOther)
+	wb.redirect(w, r, ciPath(c.ID)+"#relationships", "unrelated")
 }

@@ -286,7 +286,7 @@ func (wb *Web) createCI(w http.ResponseWriter, r *http.Request) {
 	} else {
 		var c cmdb.CI
 		if c, err = wb.CMDB.CreateCI(r.Context(), actor, in, nil); err == nil {
-			http.Redirect(w, r, ciPath(c.ID)+"?ok=saved", http.StatusSeeOther)
+			wb.redirect(w, r, ciPath(c.ID), "saved")
 			return
 		}
 	}
@@ -360,7 +360,7 @@ func (wb *Web) updateCI(w http.ResponseWriter, r *http.Request) {
 			return err
 		})
 	} else if _, err = wb.CMDB.UpdateCI(r.Context(), actor, cur.ID, pt, version); err == nil {
-		http.Redirect(w, r, ciPath(cur.ID)+"?ok=saved", http.StatusSeeOther)
+		wb.redirect(w, r, ciPath(cur.ID), "saved")
 		return
 	}
 	wb.ciFailed(w, r, cur, t, err)
@@ -443,7 +443,7 @@ func (wb *Web) deleteCI(w http.ResponseWriter, r *http.Request) {
 	var conflict *domainerr.Conflict
 	switch {
 	case err == nil:
-		http.Redirect(w, r, "/cis?ok=deleted", http.StatusSeeOther)
+		wb.redirect(w, r, "/cis", "deleted")
 	case errors.As(err, &conflict):
 		wb.showCI(w, r, http.StatusConflict, c.ID, conflict.Message, nil)
 	default:

@@ -52,7 +52,7 @@ func (wb *Web) linkIncidentCI(w http.ResponseWriter, r *http.Request) {
 	var conflict *domainerr.Conflict
 	switch {
 	case err == nil:
-		http.Redirect(w, r, "/incidents/"+url.PathEscape(inc.Number)+"?ok=linked#affected-cis", http.StatusSeeOther)
+		wb.redirect(w, r, "/incidents/"+url.PathEscape(inc.Number)+"#affected-cis", "linked")
 	case errors.As(err, &inv):
 		wb.showIncident(w, r, http.StatusUnprocessableEntity, inc,
 			&fieldErrors{Form: "ci-link", Errs: map[string]string{"ci": inv.Fields["other"]}, Values: r.PostForm}, "")
@@ -77,7 +77,7 @@ func (wb *Web) unlinkIncidentCI(w http.ResponseWriter, r *http.Request) {
 	var conflict *domainerr.Conflict
 	switch {
 	case err == nil:
-		http.Redirect(w, r, "/incidents/"+url.PathEscape(inc.Number)+"?ok=unlinked#affected-cis", http.StatusSeeOther)
+		wb.redirect(w, r, "/incidents/"+url.PathEscape(inc.Number)+"#affected-cis", "unlinked")
 	case errors.As(err, &conflict):
 		wb.showIncident(w, r, http.StatusConflict, inc, nil, conflict.Message)
 	default:

@@ -106,7 +106,7 @@ func (wb *Web) createBaseline(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		var b cmdb.Baseline
 		if b, err = wb.CMDB.CreateBaseline(r.Context(), httpx.Principal(r).Actor(), in); err == nil {
-			http.Redirect(w, r, "/baselines/"+strconv.FormatInt(b.ID, 10)+"?ok=saved", http.StatusSeeOther)
+			wb.redirect(w, r, "/baselines/"+strconv.FormatInt(b.ID, 10), "saved")
 			return
 		}
 	}
@@ -279,7 +279,7 @@ func (wb *Web) deleteBaseline(w http.ResponseWriter, r *http.Request) {
 		wb.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/baselines?ok=deleted", http.StatusSeeOther)
+	wb.redirect(w, r, "/baselines", "deleted")
 }
 
 type expiringView struct {
@@ -376,7 +376,7 @@ func (wb *Web) putAsset(w http.ResponseWriter, r *http.Request) {
 	err := bad.Err()
 	if err == nil {
 		if _, _, err = wb.CMDB.PutAsset(r.Context(), httpx.Principal(r).Actor(), c.ID, in, version); err == nil {
-			http.Redirect(w, r, ciPath(c.ID)+"?ok=saved", http.StatusSeeOther)
+			wb.redirect(w, r, ciPath(c.ID), "saved")
 			return
 		}
 	}

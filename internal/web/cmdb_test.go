@@ -50,7 +50,7 @@ func (s *site) ciCount(t *testing.T) int {
 	return n
 }
 
-var createdCI = regexp.MustCompile(`^/cis/(\d+)\?ok=saved$`)
+var createdCI = regexp.MustCompile(`^/cis/(\d+)$`)
 
 func TestCMDBRoles(t *testing.T) {
 	s := newSite(t)
@@ -300,7 +300,7 @@ func TestCMDBTypeForm(t *testing.T) {
 		"attr_0_name": {"vip"}, "attr_0_type": {"ip"}, "attr_0_required": {"on"},
 		"attr_1_name": {"mode"}, "attr_1_type": {"enum"}, "attr_1_values": {"active, standby"},
 		"attr_2_name": {""}, "attr_2_type": {"string"}})
-	m := regexp.MustCompile(`^/ci-types/(\d+)\?ok=saved$`).FindStringSubmatch(made.location)
+	m := regexp.MustCompile(`^/ci-types/(\d+)$`).FindStringSubmatch(made.location)
 	if m == nil {
 		t.Fatalf("create type: %d %q\n%s", made.status, made.location, made.body)
 	}
@@ -383,7 +383,7 @@ func TestCMDBBaselinesAndExport(t *testing.T) {
 		t.Fatalf("a nameless baseline: %d", bad.status)
 	}
 	made := b.post("/baselines", url.Values{"name": {"Servers before patching"}, "type": {server}, "status": {"in_use"}})
-	m := regexp.MustCompile(`^/baselines/(\d+)\?ok=saved$`).FindStringSubmatch(made.location)
+	m := regexp.MustCompile(`^/baselines/(\d+)$`).FindStringSubmatch(made.location)
 	if m == nil {
 		t.Fatalf("baseline: %d %q\n%s", made.status, made.location, made.body)
 	}

@@ -194,7 +194,7 @@ func (wb *Web) createCIType(w http.ResponseWriter, r *http.Request) {
 	name, desc, attrs, rows, rowOf := readTypeForm(r)
 	t, err := wb.CMDB.CreateType(r.Context(), httpx.Principal(r).Actor(), cmdb.NewCIType{Name: name, Description: desc, Attributes: attrs})
 	if err == nil {
-		http.Redirect(w, r, "/ci-types/"+strconv.FormatInt(t.ID, 10)+"?ok=saved", http.StatusSeeOther)
+		wb.redirect(w, r, "/ci-types/"+strconv.FormatInt(t.ID, 10), "saved")
 		return
 	}
 	wb.typeFailed(w, r, cmdb.CIType{}, rows, rowOf, err)
@@ -222,7 +222,7 @@ func (wb *Web) updateCIType(w http.ResponseWriter, r *http.Request) {
 	}
 	pt := cmdb.CITypePatch{Name: &name, Description: &desc, Attributes: &attrs}
 	if _, err = wb.CMDB.UpdateType(r.Context(), httpx.Principal(r).Actor(), strconv.FormatInt(id, 10), pt, version); err == nil {
-		http.Redirect(w, r, "/ci-types/"+strconv.FormatInt(id, 10)+"?ok=saved", http.StatusSeeOther)
+		wb.redirect(w, r, "/ci-types/"+strconv.FormatInt(id, 10), "saved")
 		return
 	}
 	wb.typeFailed(w, r, cur, rows, rowOf, err)
@@ -240,7 +240,7 @@ func (wb *Web) deleteCIType(w http.ResponseWriter, r *http.Request) {
 	var conflict *domainerr.Conflict
 	switch {
 	case err == nil:
-		http.Redirect(w, r, "/ci-types?ok=deleted", http.StatusSeeOther)
+		wb.redirect(w, r, "/ci-types", "deleted")
 	case errors.As(err, &conflict):
 		t, gerr := wb.CMDB.GetType(r.Context(), ref)
 		if gerr != nil {

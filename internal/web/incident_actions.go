@@ -1,13 +1,18 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
+	"strconv"
 
+	"steward/internal/auth"
 	"steward/internal/domainerr"
 	"steward/internal/httpx"
 	"steward/internal/incident"
+	"steward/internal/notify"
 	"steward/internal/patch"
+	"steward/internal/store"
 )
 
 // incidentAction is a one-button move of the state machine, with the few
@@ -39,12 +44,49 @@ var incidentActions = []incidentAction{
 	{"resume", "resumed", func(*http.Request, incident.Incident, int64) incident.Patch {
 		return incident.Patch{State: state(incident.InProgress)}
 	}},
-	{"reopen", "reopened", func(*http.Request, incident.Incident, int64) incident.Patch {
-		return incident.Patch{State: state(incident.InProgress)}
-	}},
 	{"close", "closed", func(*http.Request, incident.Incident, int64) incident.Patch {
 		return incident.Patch{State: state(incident.Closed)}
 	}},
+}
+
+// incidentAnswer is one of the requester's answers to the desk (the desk
+// may give them too): confirm a resolution, reopen it, withdraw.
+type incidentAnswer struct {
+	path, flash string
+	run         func(s *incident.Service, ctx context.Context, p *auth.Principal, id int64, reason string, version int) (incident.Incident, error)
+}
+
+var incidentAnswers = []incidentAnswer{
+	{"confirm", "confirmed", func(s *incident.Service, ctx context.Context, p *auth.Principal, id int64, _ string, version int) (incident.Incident, error) {
+		return s.Confirm(ctx, p, id, version)
+	}},
+	{"reopen", "reopened", (*incident.Service).Reopen},
+	{"withdraw", "withdrawn", (*incident.Service).Withdraw},
+}
+
+// answerIncident takes an answer from the incident page or straight from
+// a notification, which it marks read. The version is optional: a
+// notification does not know it, and the state decides what may happen.
+func (wb *Web) answerIncident(a incidentAnswer) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		inc, ok := wb.loadIncident(w, r)
+		if !ok {
+			return
+		}
+		p := httpx.Principal(r)
+		version, _ := formVersion(r)
+		if _, err := a.run(wb.Incidents, r.Context(), p, inc.ID, formText(r, "reason"), version); err != nil {
+			wb.showAfterFailure(w, r, inc, a.path, err)
+			return
+		}
+		if id, err := strconv.ParseInt(r.PostFormValue("notification"), 10, 64); err == nil && id > 0 {
+			// Someone else's notification is simply not found: nothing to mark.
+			if _, err := notify.MarkRead(r.Context(), wb.DB, p.UserID, id); err != nil && !errors.Is(err, store.ErrNotFound) {
+				wb.Log.Warn("web: marking a notification read", "err", err)
+			}
+		}
+		wb.redirect(w, r, "/incidents/"+inc.Number, a.flash)
+	}
 }
 
 func (wb *Web) incidentAction(a incidentAction) http.HandlerFunc {
@@ -68,7 +110,7 @@ func (wb *Web) applyPatch(w http.ResponseWriter, r *http.Request, inc incident.I
 	p := httpx.Principal(r)
 	_, err := wb.Incidents.Update(r.Context(), p, inc.ID, pt, version)
 	if err == nil {
-		http.Redirect(w, r, "/incidents/"+inc.Number+"?ok="+flash, http.StatusSeeOther)
+		wb.redirect(w, r, "/incidents/"+inc.Number, flash)
 		return
 	}
 	wb.showAfterFailure(w, r, inc, form, err)
@@ -167,6 +209,6 @@ func (wb *Web) commentIncident(public bool) http.HandlerFunc {
 			wb.showAfterFailure(w, r, inc, form, err)
 			return
 		}
-		http.Redirect(w, r, "/incidents/"+inc.Number+"?ok="+flash+"#journal", http.StatusSeeOther)
+		wb.redirect(w, r, "/incidents/"+inc.Number+"#journal", flash)
 	}
 }

@@ -26,6 +26,8 @@ type detailView struct {
 	Records  recordPanels    // files and linked records
 
 	Staff, CanUpdate, CanComment, CanNote bool
+	// CanAnswer: the requester's side, who confirms, reopens or withdraws.
+	CanAnswer bool
 
 	Levels          []incident.Level
 	HoldReasons     []string
@@ -37,6 +39,21 @@ func (v detailView) Open() bool              { return v.Inc.State.Open() }
 func (v detailView) Closed() bool            { return v.Inc.State == incident.Closed }
 func (v detailView) Is(s string) bool        { return string(v.Inc.State) == s }
 func (v detailView) CanMoveTo(s string) bool { return incident.CanMove(v.Inc.State, incident.State(s)) }
+
+// Raised says who raised the incident and for whom, when they differ:
+// "by Alex Agent for Anna Lind".
+func (v detailView) Raised() string {
+	i := v.Inc
+	switch {
+	case i.CreatedByName != "" && i.RequesterName != "" && (i.CreatedByID == nil || i.RequesterID == nil || *i.CreatedByID != *i.RequesterID):
+		return "by " + i.CreatedByName + " for " + i.RequesterName
+	case i.CreatedByName != "":
+		return "by " + i.CreatedByName
+	case i.RequesterName != "":
+		return "for " + i.RequesterName
+	}
+	return ""
+}
 
 // journalLine is an entry with references turned into names.
 type journalLine struct {
@@ -78,7 +95,8 @@ func (wb *Web) showIncident(w http.ResponseWriter, r *http.Request, status int, 
 	v := detailView{
 		Inc: inc, F: f, Error: msg, Staff: p.IsStaff(),
 		CanUpdate: p.Can(incident.PermUpdate), CanComment: p.Can(incident.PermComment), CanNote: p.Can(incident.PermWorkNote),
-		Levels: incident.Levels, HoldReasons: incident.HoldReasons, ResolutionCodes: incident.ResolutionCodes,
+		CanAnswer: !p.Can(incident.PermUpdate) && p.Can(incident.PermCreate),
+		Levels:    incident.Levels, HoldReasons: incident.HoldReasons, ResolutionCodes: incident.ResolutionCodes,
 	}
 	if v.Journal, err = wb.nameJournal(r.Context(), entries); err != nil {
 		wb.fail(w, r, err)

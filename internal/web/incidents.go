@@ -23,6 +23,9 @@ func (wb *Web) registerIncidents(rt *httpx.Router) {
 	for _, a := range incidentActions {
 		wb.post(rt, "POST /incidents/{ref}/"+a.path, incident.PermUpdate, wb.incidentAction(a))
 	}
+	for _, a := range incidentAnswers {
+		wb.post(rt, "POST /incidents/{ref}/"+a.path, incident.PermCreate, wb.answerIncident(a))
+	}
 	wb.recordShows[incident.KindName] = func(w http.ResponseWriter, r *http.Request, status int, id int64, f *fieldErrors) {
 		inc, err := wb.Incidents.Get(r.Context(), httpx.Principal(r), id)
 		if err != nil {
@@ -101,7 +104,7 @@ func (wb *Web) createIncident(w http.ResponseWriter, r *http.Request) {
 		var inc incident.Incident
 		inc, err = wb.Incidents.Create(r.Context(), p, in, nil)
 		if err == nil {
-			http.Redirect(w, r, "/incidents/"+inc.Number+"?ok=created", http.StatusSeeOther)
+			wb.redirect(w, r, "/incidents/"+inc.Number, "created")
 			return
 		}
 	}

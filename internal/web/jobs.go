@@ -51,6 +51,6 @@ func (wb *Web) jobAction(act func(context.Context, *store.DB, audit.Actor, int64
 			wb.fail(w, r, err)
 			return
 		}
-		http.Redirect(w, r, "/admin/jobs?ok="+flash, http.StatusSeeOther)
+		wb.redirect(w, r, "/admin/jobs", flash)
 	}
 }

@@ -87,7 +87,7 @@ func (h orgPages) answer(w http.ResponseWriter, r *http.Request, form, flash str
 	var conflict *domainerr.Conflict
 	switch {
 	case err == nil:
-		http.Redirect(w, r, h.path+"?ok="+flash, http.StatusSeeOther)
+		h.wb.redirect(w, r, h.path, flash)
 	case errors.As(err, &inv):
 		h.show(w, r, http.StatusUnprocessableEntity, &fieldErrors{Form: form, Errs: inv.Fields, Values: r.PostForm}, "")
 	case errors.As(err, &conflict):

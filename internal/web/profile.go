@@ -69,7 +69,7 @@ func (wb *Web) saveProfile(w http.ResponseWriter, r *http.Request) {
 	var inv *domainerr.Invalid
 	switch {
 	case err == nil:
-		http.Redirect(w, r, "/profile?ok=saved", http.StatusSeeOther)
+		wb.redirect(w, r, "/profile", "saved")
 	case errors.As(err, &inv):
 		wb.showProfile(w, r, http.StatusUnprocessableEntity, in, &fieldErrors{Form: "profile", Errs: inv.Fields, Values: r.PostForm})
 	default:

@@ -170,8 +170,11 @@ func (wb *Web) saveFilter(w http.ResponseWriter, r *http.Request) {
 	}
 	q, _ := url.ParseQuery(f.Query)
 	page := pageQuery(q)
-	page.Set("ok", "filtered")
-	http.Redirect(w, r, queuePath(k)+"?"+page.Encode(), http.StatusSeeOther)
+	target := queuePath(k)
+	if len(page) > 0 {
+		target += "?" + page.Encode()
+	}
+	wb.redirect(w, r, target, "filtered")
 }
 
 func (wb *Web) deleteFilter(w http.ResponseWriter, r *http.Request) {
@@ -190,7 +193,7 @@ func (wb *Web) deleteFilter(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	k, _ := wb.Records.Kinds.Get(f.Kind)
-	http.Redirect(w, r, queuePath(k)+"?ok=deleted", http.StatusSeeOther)
+	wb.redirect(w, r, queuePath(k), "deleted")
 }
 
 // bulkFields are the fields a queue's bulk bar may set, with how a form

@@ -130,7 +130,7 @@ func (wb *Web) attach(k *record.Kind) http.HandlerFunc {
 		case err != nil:
 			wb.fail(w, r, err)
 		default:
-			http.Redirect(w, r, k.URL(rec.ID)+"?ok=attached#files", http.StatusSeeOther)
+			wb.redirect(w, r, k.URL(rec.ID)+"#files", "attached")
 		}
 	}
 }
@@ -161,7 +161,7 @@ func (wb *Web) addLink(k *record.Kind) http.HandlerFunc {
 		case err != nil:
 			wb.fail(w, r, err)
 		default:
-			http.Redirect(w, r, k.URL(rec.ID)+"?ok=link-added#links", http.StatusSeeOther)
+			wb.redirect(w, r, k.URL(rec.ID)+"#links", "link-added")
 		}
 	}
 }
@@ -181,7 +181,7 @@ func (wb *Web) removeLink(k *record.Kind) http.HandlerFunc {
 			wb.fail(w, r, err)
 			return
 		}
-		http.Redirect(w, r, k.URL(rec.ID)+"?ok=link-removed#links", http.StatusSeeOther)
+		wb.redirect(w, r, k.URL(rec.ID)+"#links", "link-removed")
 	}
 }
 

@@ -65,29 +65,102 @@ type page struct {
 // Can is the principal's permission check, for showing links and forms.
 func (p page) Can(perm auth.Permission) bool { return p.P.Can(perm) }
 
-// flashes are the only notices a redirect may ask for, so a query string
-// can never put text of its own on a page.
+// flashes are the only notices a page may show after a redirect. The
+// redirect names one by its key in a one-time cookie (see redirect), so
+// neither a link nor a cookie can put text of its own on a page; %d takes
+// a whole number from the cookie and nothing else.
 var flashes = map[string]string{
-	"created":      "Incident created.",
-	"updated":      "Changes saved.",
-	"commented":    "Comment added.",
-	"noted":        "Work note added.",
-	"assigned":     "Assigned to you.",
-	"resolved":     "Incident resolved.",
-	"held":         "Incident put on hold.",
-	"resumed":      "Work resumed.",
-	"reopened":     "Incident reopened.",
-	"closed":       "Incident closed.",
-	"saved":        "Saved.",
-	"deleted":      "Deleted.",
-	"revoked":      "Token revoked.",
-	"attached":     "File attached.",
-	"link-added":   "Link added.",
-	"link-removed": "Link removed.",
-	"filtered":     "Filter saved.",
-	"user":         "Account saved.",
-	"unlocked":     "Sign-in lockouts lifted.",
-	"matrix":       "Priority matrix saved. New incidents take their priority from it at once.",
+	"created":       "Incident created.",
+	"updated":       "Changes saved.",
+	"commented":     "Comment added.",
+	"noted":         "Work note added.",
+	"assigned":      "Assigned to you.",
+	"resolved":      "Incident resolved.",
+	"held":          "Incident put on hold.",
+	"resumed":       "Work resumed.",
+	"reopened":      "Incident reopened.",
+	"closed":        "Incident closed.",
+	"confirmed":     "Thank you: the resolution is confirmed and the incident closed.",
+	"withdrawn":     "Incident withdrawn.",
+	"saved":         "Saved.",
+	"deleted":       "Deleted.",
+	"revoked":       "Token revoked.",
+	"attached":      "File attached.",
+	"link-added":    "Link added.",
+	"link-removed":  "Link removed.",
+	"filtered":      "Filter saved.",
+	"user":          "Account saved.",
+	"unlocked":      "Sign-in lockouts lifted.",
+	"matrix":        "Priority matrix saved. New incidents take their priority from it at once.",
+	"imported":      "Imported %d holiday(s); %d were already in the calendar.",
+	"job-retried":   "The job will run again.",
+	"job-discarded": "Job discarded.",
+
+	"submitted":        "Request submitted.",
+	"fulfilled":        "Request fulfilled.",
+	"request-closed":   "Request closed.",
+	"cancelled":        "Request cancelled.",
+	"request-reopened": "Request reopened.",
+	"approved":         "Approved.",
+	"rejected":         "Rejected.",
+	"task":             "Task added.",
+	"taskdone":         "Task done.",
+	"taskoff":          "Task cancelled.",
+	"tasktaken":        "Task assigned to you.",
+	"item":             "Catalogue item saved.",
+	"manager":          "Manager saved.",
+	"read":             "Marked as read.",
+}
+
+// flashCookie carries a notice across one redirect and is cleared by the
+// page that shows it, so a reload or a bookmark never shows it again.
+const flashCookie = "steward_flash"
+
+// redirect answers a form that worked: 303 to target, with the notice
+// flash (a key of flashes, optionally followed by ":n" numbers) shown once
+// on the next page. An unknown key is a programming error and is dropped.
+func (wb *Web) redirect(w http.ResponseWriter, r *http.Request, target, flash string) {
+	if flash != "" && flashText(flash) != "" {
+		wb.setCookie(w, r, flashCookie, flash, "/", 300)
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+// flashText is the notice a flash cookie asks for, or "" when it names
+// none or brings anything but whole numbers for the notice's numbers.
+func flashText(v string) string {
+	key, rest, _ := strings.Cut(v, ":")
+	msg, ok := flashes[key]
+	n := strings.Count(msg, "%d")
+	if !ok || (n == 0) != (rest == "") {
+		return ""
+	}
+	if n == 0 {
+		return msg
+	}
+	parts := strings.Split(rest, ":")
+	if len(parts) != n {
+		return ""
+	}
+	args := make([]any, n)
+	for i, s := range parts {
+		x, err := strconv.Atoi(s)
+		if err != nil || x < 0 || len(s) > 9 {
+			return ""
+		}
+		args[i] = x
+	}
+	return fmt.Sprintf(msg, args...)
+}
+
+// takeFlash reads the flash cookie and clears it.
+func (wb *Web) takeFlash(w http.ResponseWriter, r *http.Request) string {
+	c, err := r.Cookie(flashCookie)
+	if err != nil {
+		return ""
+	}
+	wb.setCookie(w, r, flashCookie, "", "/", -1)
+	return flashText(c.Value)
 }
 
 // render executes a page into a buffer first, so a template failure becomes
@@ -108,8 +181,8 @@ func (wb *Web) render(w http.ResponseWriter, r *http.Request, status int, name s
 		// A count for the bell; a failure only hides it.
 		pg.Unread, _ = notify.Unread(r.Context(), wb.DB, pg.P.UserID)
 	}
-	if pg.Flash == "" {
-		pg.Flash = flashes[r.URL.Query().Get("ok")]
+	if flash := wb.takeFlash(w, r); pg.Flash == "" {
+		pg.Flash = flash
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", pg); err != nil {

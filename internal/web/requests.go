@@ -69,33 +69,8 @@ func (wb *Web) registerRequests(rt *httpx.Router) {
 	wb.post(rt, "POST /users/{id}/manager", auth.UserWrite, h.setManager)
 }
 
-// requestFlashes are the notices a redirect within these pages may ask for
-// with ?done=; like the layout's, a query string can never put its own text
-// on a page.
-var requestFlashes = map[string]string{
-	"submitted": "Request submitted.",
-	"commented": "Comment added.",
-	"noted":     "Work note added.",
-	"saved":     "Changes saved.",
-	"assigned":  "Assigned to you.",
-	"fulfilled": "Request fulfilled.",
-	"closed":    "Request closed.",
-	"cancelled": "Request cancelled.",
-	"reopened":  "Request reopened.",
-	"approved":  "Approved.",
-	"rejected":  "Rejected.",
-	"task":      "Task added.",
-	"taskdone":  "Task done.",
-	"taskoff":   "Task cancelled.",
-	"tasktaken": "Task assigned to you.",
-	"item":      "Catalogue item saved.",
-	"manager":   "Manager saved.",
-	"read":      "Marked as read.",
-}
-
-// show renders one of these pages with its flash.
+// show renders one of these pages.
 func (h *requestPages) show(w http.ResponseWriter, r *http.Request, status int, name string, pg page) {
-	pg.Flash = requestFlashes[r.URL.Query().Get("done")]
 	h.render(w, r, status, name, pg)
 }
 
@@ -348,7 +323,7 @@ func (h *requestPages) afterFailure(w http.ResponseWriter, r *http.Request, req 
 }
 
 func (h *requestPages) done(w http.ResponseWriter, r *http.Request, req request.Request, flash, anchor string) {
-	http.Redirect(w, r, "/requests/"+req.Number+"?done="+flash+anchor, http.StatusSeeOther)
+	h.redirect(w, r, "/requests/"+req.Number+anchor, flash)
 }
 
 func (h *requestPages) comment(public bool) http.HandlerFunc {
@@ -387,11 +362,11 @@ var requestActions = []requestAction{
 		return h.svc.Update(r.Context(), httpx.Principal(r), req.ID, request.Patch{AssigneeID: patch.Of(httpx.Principal(r).UserID)}, version)
 	}},
 	{"fulfil", "fulfilled", auth.RequestUpdate, patchState(request.Fulfilled)},
-	{"close", "closed", auth.RequestUpdate, patchState(request.Closed)},
+	{"close", "request-closed", auth.RequestUpdate, patchState(request.Closed)},
 	{"cancel", "cancelled", auth.RequestCreate, func(h *requestPages, r *http.Request, req request.Request, version int) (request.Request, error) {
 		return h.svc.Cancel(r.Context(), httpx.Principal(r), req.ID, formText(r, "reason"), version)
 	}},
-	{"reopen", "reopened", auth.RequestCreate, func(h *requestPages, r *http.Request, req request.Request, version int) (request.Request, error) {
+	{"reopen", "request-reopened", auth.RequestCreate, func(h *requestPages, r *http.Request, req request.Request, version int) (request.Request, error) {
 		return h.svc.Reopen(r.Context(), httpx.Principal(r), req.ID, formText(r, "reason"), version)
 	}},
 }
@@ -461,7 +436,7 @@ func (h *requestPages) edit(w http.ResponseWriter, r *http.Request) {
 		h.afterFailure(w, r, req, "edit", err)
 		return
 	}
-	h.done(w, r, req, "saved", "")
+	h.done(w, r, req, "updated", "")
 }
 
 func (h *requestPages) decide(approve bool) http.HandlerFunc {
@@ -494,7 +469,7 @@ func (h *requestPages) decide(approve bool) http.HandlerFunc {
 			return
 		}
 		if r.PostFormValue("back") == "approvals" {
-			http.Redirect(w, r, "/approvals?done="+flash, http.StatusSeeOther)
+			h.redirect(w, r, "/approvals", flash)
 			return
 		}
 		h.done(w, r, req, flash, "#approvals")

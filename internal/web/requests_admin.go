@@ -247,7 +247,7 @@ func (h *requestPages) createItem(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		var it request.Item
 		if it, err = h.svc.CreateItem(r.Context(), httpx.Principal(r), f.in); err == nil {
-			http.Redirect(w, r, "/catalog/items/"+strconv.FormatInt(it.ID, 10)+"?done=item", http.StatusSeeOther)
+			h.redirect(w, r, "/catalog/items/"+strconv.FormatInt(it.ID, 10), "item")
 			return
 		}
 	}
@@ -275,7 +275,7 @@ func (h *requestPages) updateItem(w http.ResponseWriter, r *http.Request) {
 			pt.GroupID = patch.Of(*in.GroupID)
 		}
 		if _, err = h.svc.UpdateItem(r.Context(), httpx.Principal(r), it.ID, pt, version); err == nil {
-			http.Redirect(w, r, "/catalog/items/"+strconv.FormatInt(it.ID, 10)+"?done=item", http.StatusSeeOther)
+			h.redirect(w, r, "/catalog/items/"+strconv.FormatInt(it.ID, 10), "item")
 			return
 		}
 	}
@@ -371,5 +371,5 @@ func (h *requestPages) setManager(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/managers?done=manager#user-"+strconv.FormatInt(id, 10), http.StatusSeeOther)
+	h.redirect(w, r, "/managers#user-"+strconv.FormatInt(id, 10), "manager")
 }

@@ -69,7 +69,7 @@ func TestBrowserRequestFlow(t *testing.T) {
 	b.shot("request-form-errors")
 	b.do(chromedp.SetValue(chromedp.CSS("#q-model"), "15 inch, performance"),
 		chromedp.SendKeys(chromedp.CSS("#q-dock_place"), "Building B, desk 7"),
-		chromedp.SetValue(chromedp.CSS("#q-needed_by"), "2026-06-01"),
+		chromedp.SetValue(chromedp.CSS("#q-needed_by"), "2099-06-01"),
 		chromedp.SendKeys(chromedp.CSS("#title"), "Laptop for the summer intern"),
 		chromedp.Click(chromedp.CSS(`.form-actions button[type="submit"]`)))
 	b.waitFlash("Request submitted.")

@@ -210,7 +210,7 @@ func (h *requestPages) submit(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		var req request.Request
 		if req, err = h.svc.Submit(r.Context(), p, in, nil); err == nil {
-			http.Redirect(w, r, "/requests/"+req.Number+"?done=submitted", http.StatusSeeOther)
+			h.redirect(w, r, "/requests/"+req.Number, "submitted")
 			return
 		}
 	}

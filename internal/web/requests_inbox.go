@@ -1,13 +1,17 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
 
+	"steward/internal/domainerr"
 	"steward/internal/httpx"
+	"steward/internal/incident"
 	"steward/internal/notify"
 	"steward/internal/request"
+	"steward/internal/store"
 )
 
 type approvalsView struct {
@@ -25,10 +29,17 @@ func (h *requestPages) approvals(w http.ResponseWriter, r *http.Request) {
 }
 
 type notificationsView struct {
-	Items   []notify.Notification
+	Items   []noteLine
 	Unread  bool
 	NextURL string
 	Any     bool
+}
+
+// noteLine is a notification with, when it asks the reader to confirm an
+// incident's resolution that still waits for it, the incident to answer on.
+type noteLine struct {
+	notify.Notification
+	Answer *incident.Incident
 }
 
 // notifications lists the signed-in user's notifications, newest first.
@@ -44,9 +55,22 @@ func (h *requestPages) notifications(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	v.Items = items
+	answered := map[int64]bool{} // only the newest notice of an incident asks
 	for _, n := range items {
 		v.Any = v.Any || n.ReadAt == nil
+		line := noteLine{Notification: n}
+		if line.Answer, err = h.awaitingAnswer(r, n); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		if line.Answer != nil {
+			if answered[line.Answer.ID] {
+				line.Answer = nil
+			} else {
+				answered[line.Answer.ID] = true
+			}
+		}
+		v.Items = append(v.Items, line)
 	}
 	if next != 0 {
 		v.NextURL = "/notifications?before=" + strconv.FormatInt(next, 10)
@@ -55,6 +79,30 @@ func (h *requestPages) notifications(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	h.show(w, r, http.StatusOK, "notifications", page{Title: "Notifications", Active: "notifications", Data: v})
+}
+
+// awaitingAnswer is the incident a resolution notice is about, when the
+// reader may still confirm or reopen it; nil when it has moved on, or is
+// gone or out of sight.
+func (h *requestPages) awaitingAnswer(r *http.Request, n notify.Notification) (*incident.Incident, error) {
+	p := httpx.Principal(r)
+	if n.Kind != incident.KindResolved || !p.Can(incident.PermCreate) {
+		return nil, nil
+	}
+	id, ok := incident.ParseRef(strings.TrimPrefix(n.Link, "/incidents/"))
+	if !ok {
+		return nil, nil
+	}
+	inc, err := h.Incidents.Get(r.Context(), p, id)
+	switch {
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, domainerr.ErrForbidden):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	case inc.State != incident.Resolved:
+		return nil, nil
+	}
+	return &inc, nil
 }
 
 // readNotification marks one notification read and, when asked to, goes
@@ -70,11 +118,11 @@ func (h *requestPages) readNotification(w http.ResponseWriter, r *http.Request) 
 		h.fail(w, r, err)
 		return
 	}
-	target := "/notifications?done=read"
 	if r.PostFormValue("open") == "1" && strings.HasPrefix(n.Link, "/") && !strings.HasPrefix(n.Link, "//") && !strings.Contains(n.Link, `\`) {
-		target = n.Link
+		http.Redirect(w, r, n.Link, http.StatusSeeOther)
+		return
 	}
-	http.Redirect(w, r, target, http.StatusSeeOther)
+	h.redirect(w, r, "/notifications", "read")
 }
 
 func (h *requestPages) readAllNotifications(w http.ResponseWriter, r *http.Request) {
@@ -82,5 +130,5 @@ func (h *requestPages) readAllNotifications(w http.ResponseWriter, r *http.Reque
 		h.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/notifications?done=read", http.StatusSeeOther)
+	h.redirect(w, r, "/notifications", "read")
 }

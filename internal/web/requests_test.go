@@ -117,9 +117,14 @@ func TestRequestFlowInPages(t *testing.T) {
 		t.Fatalf("incomplete form: status %d", p.status)
 	}
 	mustContain(t, p, "This field is required.", "must be a date written YYYY-MM-DD", `value="next week"`)
+	p = rita.post("/catalog/items/"+laptop+"/request", url.Values{"a.model": {"13 inch, light"}, "a.needed_by": {"2020-02-03"}})
+	if p.status != http.StatusUnprocessableEntity {
+		t.Fatalf("needed by a day that has passed: status %d", p.status)
+	}
+	mustContain(t, p, "This field must be today or later: 2020-02-03 has passed.")
 
 	p = rita.post("/catalog/items/"+laptop+"/request", url.Values{"a.model": {"15 inch, performance"}, "a.dock": {"false"},
-		"a.dock_place": {"left over from before"}, "a.needed_by": {"2026-04-01"}, "title": {"Laptop for the new analyst"}})
+		"a.dock_place": {"left over from before"}, "a.needed_by": {"2099-04-01"}, "title": {"Laptop for the new analyst"}})
 	m := requestNumber.FindStringSubmatch(p.location)
 	if p.status != http.StatusSeeOther || m == nil {
 		t.Fatalf("submit: %d %q\n%s", p.status, p.location, p.body)
@@ -148,7 +153,7 @@ func TestRequestFlowInPages(t *testing.T) {
 	if p := paul.post(action[1]+"/reject", url.Values{"back": {"approvals"}}); p.status != http.StatusUnprocessableEntity {
 		t.Fatalf("rejection without a reason: %d", p.status)
 	}
-	if p := paul.post(action[1]+"/approve", url.Values{"back": {"approvals"}, "comment": {"Go ahead"}}); p.status != http.StatusSeeOther || p.location != "/approvals?done=approved" {
+	if p := paul.post(action[1]+"/approve", url.Values{"back": {"approvals"}, "comment": {"Go ahead"}}); p.status != http.StatusSeeOther || p.location != "/approvals" {
 		t.Fatalf("approve: %d %q", p.status, p.location)
 	}
 	if st := s.requestState(t, number); st != "in_fulfilment" {
@@ -227,7 +232,7 @@ func TestCatalogItemEditor(t *testing.T) {
 	if p.status != http.StatusSeeOther || !strings.HasPrefix(p.location, "/catalog/items/") {
 		t.Fatalf("create: %d %q\n%s", p.status, p.location, p.body)
 	}
-	item := strings.TrimSuffix(strings.TrimPrefix(p.location, "/catalog/items/"), "?done=item")
+	item := strings.TrimPrefix(p.location, "/catalog/items/")
 	mustContain(t, admin.get(p.location), "Catalogue item saved.", "How many days?", "Guest Wi-Fi code")
 	edit := admin.get("/catalog/items/" + item + "/edit")
 	f := with("version", versionOf(t, edit))
@@ -245,6 +250,21 @@ func TestCatalogItemEditor(t *testing.T) {
 	if p := s.signedIn("requester").get("/catalog/items/" + item); p.status != http.StatusNotFound {
 		t.Fatalf("requester opening an inactive item: %d", p.status)
 	}
+
+	// Only a live service offers items; an item of another waits inactive, and says why.
+	fax := strconv.FormatInt(s.serviceID(t, "Fax gateway"), 10)
+	p = admin.post("/catalog/items", with("service_id", fax))
+	if p.status != http.StatusUnprocessableEntity {
+		t.Fatalf("publishing on a retired service: %d", p.status)
+	}
+	mustContain(t, p, "Fax gateway is retired, and only a live service offers items to requesters: choose a live service or leave the item inactive.")
+	quiet := with("service_id", fax)
+	quiet.Del("active")
+	quiet.Set("name", "Fax number change")
+	if p = admin.post("/catalog/items", quiet); p.status != http.StatusSeeOther {
+		t.Fatalf("an inactive item on a retired service: %d\n%s", p.status, p.body)
+	}
+	mustContain(t, admin.get(p.location), "Requesters do not see this item: its service, Fax gateway, is not live (status: Retired).")
 }
 
 func TestManagersAndNotificationsPages(t *testing.T) {
@@ -338,7 +358,7 @@ func TestUserAnswersNameOnlyVisibleUsersInPages(t *testing.T) {
 	rita := s.signedIn("requester")
 	rita.get("/catalog/items/" + laptop)
 	for _, id := range []int64{yuki, 999999} {
-		p := rita.post("/catalog/items/"+laptop+"/request", url.Values{"a.model": {"13 inch, light"}, "a.needed_by": {"2026-04-01"},
+		p := rita.post("/catalog/items/"+laptop+"/request", url.Values{"a.model": {"13 inch, light"}, "a.needed_by": {"2099-04-01"},
 			"a.for_whom": {strconv.FormatInt(id, 10)}})
 		if p.status != http.StatusUnprocessableEntity {
 			t.Fatalf("naming user %d: status %d", id, p.status)

@@ -128,7 +128,7 @@ func (wb *Web) createService(w http.ResponseWriter, r *http.Request) {
 	if bad.Err() == nil {
 		var s catalog.Service
 		if s, err = wb.catalog().Create(r.Context(), httpx.Principal(r), in); err == nil {
-			http.Redirect(w, r, "/services/"+strconv.FormatInt(s.ID, 10)+"?ok=saved", http.StatusSeeOther)
+			wb.redirect(w, r, "/services/"+strconv.FormatInt(s.ID, 10), "saved")
 			return
 		}
 	}
@@ -201,7 +201,7 @@ func (wb *Web) updateService(w http.ResponseWriter, r *http.Request) {
 	err = bad.Err()
 	if err == nil {
 		if _, err = wb.catalog().Update(r.Context(), p, id, pt, version); err == nil {
-			http.Redirect(w, r, "/services/"+strconv.FormatInt(id, 10)+"?ok=saved", http.StatusSeeOther)
+			wb.redirect(w, r, "/services/"+strconv.FormatInt(id, 10), "saved")
 			return
 		}
 	}
@@ -237,7 +237,7 @@ func (wb *Web) deleteService(w http.ResponseWriter, r *http.Request) {
 	var conflict *domainerr.Conflict
 	switch {
 	case err == nil:
-		http.Redirect(w, r, "/services?ok=deleted", http.StatusSeeOther)
+		wb.redirect(w, r, "/services", "deleted")
 	case errors.As(err, &conflict):
 		wb.showService(w, r, http.StatusConflict, id, conflict.Message)
 	default:

@@ -70,7 +70,7 @@ func TestPublishedCatalogue(t *testing.T) {
 	if made.status != http.StatusSeeOther {
 		t.Fatalf("create with a service: %d\n%s", made.status, made.body)
 	}
-	detail := req.get(strings.TrimSuffix(made.location, "?ok=created"))
+	detail := req.get(made.location)
 	if !strings.Contains(detail.body, "<dt>Service</dt><dd>VPN</dd>") {
 		t.Errorf("the incident page does not name its service:\n%s", detail.body)
 	}
@@ -164,7 +164,7 @@ func TestServiceForms(t *testing.T) {
 	if made.status != http.StatusSeeOther || !strings.HasPrefix(made.location, "/services/") {
 		t.Fatalf("create: %d %s\n%s", made.status, made.location, made.body)
 	}
-	id := strings.TrimSuffix(strings.TrimPrefix(made.location, "/services/"), "?ok=saved")
+	id := strings.TrimPrefix(made.location, "/services/")
 	page := admin.get("/services/" + id)
 	if !strings.Contains(page.body, "640.00") || !strings.Contains(page.body, "Northwind Traders") || !strings.Contains(page.body, ">Network</a>") {
 		t.Fatalf("the new service's page:\n%s", page.body)
@@ -195,7 +195,7 @@ func TestServiceForms(t *testing.T) {
 	if refused.status != http.StatusConflict || !strings.Contains(refused.body, "Retire it instead") {
 		t.Fatalf("deleting a service with incidents: %d\n%s", refused.status, refused.body)
 	}
-	if p := admin.post("/services/"+id+"/delete", nil); p.status != http.StatusSeeOther || p.location != "/services?ok=deleted" {
+	if p := admin.post("/services/"+id+"/delete", nil); p.status != http.StatusSeeOther || p.location != "/services" {
 		t.Fatalf("delete: %d %s", p.status, p.location)
 	}
 	if p := admin.get("/services/" + id); p.status != http.StatusNotFound {

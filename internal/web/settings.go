@@ -82,7 +82,7 @@ func (wb *Web) saveMatrix(w http.ResponseWriter, r *http.Request) {
 	var inv *domainerr.Invalid
 	switch {
 	case err == nil:
-		http.Redirect(w, r, "/settings/priority-matrix?ok=matrix", http.StatusSeeOther)
+		wb.redirect(w, r, "/settings/priority-matrix", "matrix")
 	case errors.As(err, &inv):
 		whole := ""
 		if msg, ok := inv.Fields["matrix"]; ok {

@@ -248,7 +248,7 @@ func (wb *Web) createAgreement(w http.ResponseWriter, r *http.Request) {
 			Documents: *pt.Documents, Active: pt.Active}
 		var a sla.Agreement
 		if a, err = wb.slaService().CreateAgreement(r.Context(), httpx.Principal(r).Actor(), in); err == nil {
-			http.Redirect(w, r, "/agreements/"+strconv.FormatInt(a.ID, 10)+"?ok=saved", http.StatusSeeOther)
+			wb.redirect(w, r, "/agreements/"+strconv.FormatInt(a.ID, 10), "saved")
 			return
 		}
 	}
@@ -271,7 +271,7 @@ func (wb *Web) updateAgreement(w http.ResponseWriter, r *http.Request) {
 	version, _ := formVersion(r)
 	if err = bad.Err(); err == nil {
 		if _, _, err = wb.slaService().UpdateAgreement(r.Context(), httpx.Principal(r).Actor(), id, pt, version); err == nil {
-			http.Redirect(w, r, "/agreements/"+strconv.FormatInt(id, 10)+"?ok=saved", http.StatusSeeOther)
+			wb.redirect(w, r, "/agreements/"+strconv.FormatInt(id, 10), "saved")
 			return
 		}
 	}
@@ -325,7 +325,7 @@ func (wb *Web) deleteAgreement(w http.ResponseWriter, r *http.Request) {
 	var conflict *domainerr.Conflict
 	switch {
 	case err == nil:
-		http.Redirect(w, r, "/agreements?ok=deleted", http.StatusSeeOther)
+		wb.redirect(w, r, "/agreements", "deleted")
 	case errors.As(err, &conflict):
 		wb.showAgreement(w, r, http.StatusConflict, agreementView{A: a, Error: conflict.Message})
 	default:

@@ -146,7 +146,7 @@ func specRows(s calendar.Spec) ([]windowRow, []holidayRow) {
 	return ws, hs
 }
 
-func (wb *Web) showCalendar(w http.ResponseWriter, r *http.Request, status int, v calendarView, flash string) {
+func (wb *Web) showCalendar(w http.ResponseWriter, r *http.Request, status int, v calendarView) {
 	v.Weekdays, v.Zones = mondayFirst, commonZones
 	v.CanWrite = httpx.Principal(r).Can(auth.SLAWrite) && !v.C.Builtin
 	if v.Windows == nil && v.Holidays == nil {
@@ -162,7 +162,7 @@ func (wb *Web) showCalendar(w http.ResponseWriter, r *http.Request, status int, 
 	if v.C.ID != 0 {
 		title = v.C.Name
 	}
-	wb.render(w, r, status, "calendar", page{Title: title, Active: "calendars", Flash: flash, Data: v})
+	wb.render(w, r, status, "calendar", page{Title: title, Active: "calendars", Data: v})
 }
 
 func (wb *Web) newCalendarForm(w http.ResponseWriter, r *http.Request) {
@@ -170,7 +170,7 @@ func (wb *Web) newCalendarForm(w http.ResponseWriter, r *http.Request) {
 	for _, d := range mondayFirst[:5] {
 		c.Windows = append(c.Windows, calendar.Window{Weekday: d, Start: "09:00", End: "17:00"})
 	}
-	wb.showCalendar(w, r, http.StatusOK, calendarView{C: c}, "")
+	wb.showCalendar(w, r, http.StatusOK, calendarView{C: c})
 }
 
 func (wb *Web) calendarPage(w http.ResponseWriter, r *http.Request) {
@@ -184,13 +184,7 @@ func (wb *Web) calendarPage(w http.ResponseWriter, r *http.Request) {
 		wb.fail(w, r, err)
 		return
 	}
-	flash := ""
-	q := r.URL.Query()
-	if added, err := strconv.Atoi(q.Get("added")); err == nil && added >= 0 {
-		dup, _ := strconv.Atoi(q.Get("dup"))
-		flash = fmt.Sprintf("Imported %d holiday(s); %d were already in the calendar.", added, max(dup, 0))
-	}
-	wb.showCalendar(w, r, http.StatusOK, calendarView{C: c}, flash)
+	wb.showCalendar(w, r, http.StatusOK, calendarView{C: c})
 }
 
 // calendarForm reads the editor: name, zone and the two tables of rows.
@@ -291,7 +285,7 @@ func (wb *Web) createCalendar(w http.ResponseWriter, r *http.Request) {
 	spec, wrows, hrows, windex, hindex := calendarForm(r)
 	c, err := wb.slaService().CreateCalendar(r.Context(), httpx.Principal(r).Actor(), spec)
 	if err == nil {
-		http.Redirect(w, r, "/calendars/"+strconv.FormatInt(c.ID, 10)+"?ok=saved", http.StatusSeeOther)
+		wb.redirect(w, r, "/calendars/"+strconv.FormatInt(c.ID, 10), "saved")
 		return
 	}
 	wb.calendarFailed(w, r, sla.BusinessCalendar{Spec: spec}, wrows, hrows, windex, hindex, err)
@@ -311,7 +305,7 @@ func (wb *Web) updateCalendar(w http.ResponseWriter, r *http.Request) {
 	spec, wrows, hrows, windex, hindex := calendarForm(r)
 	version, _ := formVersion(r)
 	if _, _, err = wb.slaService().UpdateCalendar(r.Context(), httpx.Principal(r).Actor(), id, spec, version); err == nil {
-		http.Redirect(w, r, "/calendars/"+strconv.FormatInt(id, 10)+"?ok=saved", http.StatusSeeOther)
+		wb.redirect(w, r, "/calendars/"+strconv.FormatInt(id, 10), "saved")
 		return
 	}
 	wb.calendarFailed(w, r, cur, wrows, hrows, windex, hindex, err)
@@ -329,7 +323,7 @@ func (wb *Web) calendarFailed(w http.ResponseWriter, r *http.Request, c sla.Busi
 			v.Windows = []windowRow{}
 		}
 		v.WindowsErr, v.HolidaysErr = placeRowErrors(inv.Fields, wrows, hrows, windex, hindex)
-		wb.showCalendar(w, r, http.StatusUnprocessableEntity, v, "")
+		wb.showCalendar(w, r, http.StatusUnprocessableEntity, v)
 	case errors.Is(err, domainerr.ErrStale) && c.ID != 0:
 		wb.freshCalendar(w, r, c.ID, staleMessage)
 	case errors.As(err, &conflict) && c.ID != 0:
@@ -346,7 +340,7 @@ func (wb *Web) freshCalendar(w http.ResponseWriter, r *http.Request, id int64, m
 		wb.fail(w, r, err)
 		return
 	}
-	wb.showCalendar(w, r, http.StatusConflict, calendarView{C: fresh, Error: msg}, "")
+	wb.showCalendar(w, r, http.StatusConflict, calendarView{C: fresh, Error: msg})
 }
 
 func (wb *Web) deleteCalendar(w http.ResponseWriter, r *http.Request) {
@@ -359,7 +353,7 @@ func (wb *Web) deleteCalendar(w http.ResponseWriter, r *http.Request) {
 	var conflict *domainerr.Conflict
 	switch {
 	case err == nil:
-		http.Redirect(w, r, "/calendars?ok=deleted", http.StatusSeeOther)
+		wb.redirect(w, r, "/calendars", "deleted")
 	case errors.As(err, &conflict):
 		wb.freshCalendar(w, r, id, conflict.Message)
 	default:
@@ -379,7 +373,7 @@ func (wb *Web) importHolidays(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	failed := func(status int, msg string) {
-		wb.showCalendar(w, r, status, calendarView{C: c, F: &fieldErrors{Form: "import", Errs: map[string]string{"file": msg}}}, "")
+		wb.showCalendar(w, r, status, calendarView{C: c, F: &fieldErrors{Form: "import", Errs: map[string]string{"file": msg}}})
 	}
 	file, _, err := r.FormFile("file")
 	if err != nil {
@@ -393,7 +387,7 @@ func (wb *Web) importHolidays(w http.ResponseWriter, r *http.Request) {
 	var conflict *domainerr.Conflict
 	switch {
 	case err == nil:
-		http.Redirect(w, r, fmt.Sprintf("/calendars/%d?added=%d&dup=%d", id, res.Added, res.Duplicates), http.StatusSeeOther)
+		wb.redirect(w, r, fmt.Sprintf("/calendars/%d", id), fmt.Sprintf("imported:%d:%d", res.Added, res.Duplicates))
 	case errors.As(err, &inv):
 		msg := inv.Fields["file"]
 		if msg == "" {

@@ -127,7 +127,7 @@ func (wb *Web) saveDefinition(w http.ResponseWriter, r *http.Request, cur sla.De
 	} else {
 		var id int64
 		if id, err = save(in); err == nil {
-			http.Redirect(w, r, "/sla-definitions/"+strconv.FormatInt(id, 10)+"?ok=saved", http.StatusSeeOther)
+			wb.redirect(w, r, "/sla-definitions/"+strconv.FormatInt(id, 10), "saved")
 			return
 		}
 	}
@@ -201,7 +201,7 @@ func (wb *Web) deleteDefinition(w http.ResponseWriter, r *http.Request) {
 	var conflict *domainerr.Conflict
 	switch {
 	case err == nil:
-		http.Redirect(w, r, "/agreements/"+strconv.FormatInt(d.AgreementID, 10)+"?ok=deleted", http.StatusSeeOther)
+		wb.redirect(w, r, "/agreements/"+strconv.FormatInt(d.AgreementID, 10), "deleted")
 	case errors.As(err, &conflict):
 		wb.showDefinition(w, r, http.StatusConflict, definitionView{D: d, Error: conflict.Message}, nil)
 	default:

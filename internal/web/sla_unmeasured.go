@@ -64,7 +64,7 @@ func (wb *Web) setDefaultAgreement(w http.ResponseWriter, r *http.Request) {
 	var inv *domainerr.Invalid
 	switch {
 	case err == nil:
-		http.Redirect(w, r, "/agreements?ok=saved", http.StatusSeeOther)
+		wb.redirect(w, r, "/agreements", "saved")
 	case errors.As(err, &inv):
 		wb.errorPage(w, r, http.StatusUnprocessableEntity, sentence(inv.Fields["agreement_id"]))
 	default:

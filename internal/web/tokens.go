@@ -57,5 +57,5 @@ func (wb *Web) revokeToken(w http.ResponseWriter, r *http.Request) {
 		wb.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/tokens?ok=revoked", http.StatusSeeOther)
+	wb.redirect(w, r, "/tokens", "revoked")
 }

@@ -151,7 +151,7 @@ func (wb *Web) unlockUser(w http.ResponseWriter, r *http.Request) {
 		wb.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/users/"+strconv.FormatInt(id, 10)+"?ok=unlocked", http.StatusSeeOther)
+	wb.redirect(w, r, "/users/"+strconv.FormatInt(id, 10), "unlocked")
 }
 
 // userRefs reads the customer and groups of the user form.
@@ -176,7 +176,7 @@ func (wb *Web) createUser(w http.ResponseWriter, r *http.Request) {
 	if bad.Err() == nil {
 		var u auth.User
 		if u, err = auth.CreateUser(r.Context(), wb.DB, httpx.Principal(r).Actor(), in); err == nil {
-			http.Redirect(w, r, "/users/"+strconv.FormatInt(u.ID, 10)+"?ok=user", http.StatusSeeOther)
+			wb.redirect(w, r, "/users/"+strconv.FormatInt(u.ID, 10), "user")
 			return
 		}
 	}
@@ -213,7 +213,7 @@ func (wb *Web) updateUser(w http.ResponseWriter, r *http.Request) {
 	err = bad.Err()
 	if err == nil {
 		if _, err = auth.UpdateUser(r.Context(), wb.DB, httpx.Principal(r).Actor(), id, pt, version); err == nil {
-			http.Redirect(w, r, "/users/"+strconv.FormatInt(id, 10)+"?ok=user", http.StatusSeeOther)
+			wb.redirect(w, r, "/users/"+strconv.FormatInt(id, 10), "user")
 			return
 		}
 	}

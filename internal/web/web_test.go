@@ -267,7 +267,7 @@ func TestAgentWorksAnIncident(t *testing.T) {
 	if inc := s.incident(t, number); inc.State != "resolved" {
 		t.Fatalf("state %s after resolve", inc.State)
 	}
-	detail = a.get("/incidents/" + number + "?ok=resolved")
+	detail = a.get(p.location)
 	for _, want := range []string{"Incident resolved.", "Raised the size limit", "In progress</span> → <span class=\"chg-new\">Resolved"} {
 		if !strings.Contains(detail.body, want) {
 			t.Errorf("resolved page lacks %q", want)
