@@ -90,3 +90,42 @@ func TestDemoStory(t *testing.T) {
 		t.Errorf("%d incidents are assigned to an agent outside their group", n)
 	}
 }
+
+// The demo's configuration stands for its catalogue: a business service
+// CI per live service, with applications named after it, incidents linked
+// to the CIs of their own service, and an asset register with warranties
+// and licences ending soon.
+func TestDemoConfiguration(t *testing.T) {
+	e := loadAll(t)
+	ctx := context.Background()
+	live := storetest.Count(t, e.DB, "SELECT COUNT(*) FROM services WHERE status = 'live'")
+	standing := storetest.Count(t, e.DB, `SELECT COUNT(*) FROM cis c JOIN services s ON s.id = c.service_id
+		JOIN ci_types t ON t.id = c.type_id WHERE t.name = 'Business service' AND c.name = s.name`)
+	if standing != live {
+		t.Errorf("%d of %d live services have a business service CI of their name", standing, live)
+	}
+	apps := storetest.Count(t, e.DB, `SELECT COUNT(*) FROM cis c JOIN ci_types t ON t.id = c.type_id
+		JOIN services s ON c.name LIKE s.name || ' %' WHERE t.name = 'Application'`)
+	if apps < live*3 {
+		t.Errorf("%d applications named after a service, want %d", apps, live*3)
+	}
+	// A linked CI is the incident's service or one it depends on.
+	linked := storetest.Count(t, e.DB, `SELECT COUNT(DISTINCT l.record_id) FROM record_cis l JOIN incidents i ON i.id = l.record_id
+		JOIN cis b ON b.service_id = i.service_id
+		WHERE l.kind = 'incident' AND (l.ci_id = b.id OR l.ci_id IN (SELECT target_id FROM ci_relationships WHERE source_id = b.id))`)
+	stray := storetest.Count(t, e.DB, `SELECT COUNT(*) FROM record_cis l JOIN incidents i ON i.id = l.record_id
+		WHERE l.kind = 'incident' AND NOT EXISTS (SELECT 1 FROM cis b WHERE b.service_id = i.service_id
+			AND (l.ci_id = b.id OR l.ci_id IN (SELECT target_id FROM ci_relationships WHERE source_id = b.id)))`)
+	if linked < 100 || stray > 0 {
+		t.Errorf("%d incidents link CIs of their service, %d links go elsewhere", linked, stray)
+	}
+
+	soon := time.Now().UTC().AddDate(0, 0, 60).Format(time.DateOnly)
+	today := time.Now().UTC().Format(time.DateOnly)
+	var warranties, licences int
+	e.DB.QueryRow(ctx, "SELECT COUNT(*) FROM assets WHERE warranty_end BETWEEN ? AND ?", today, soon).Scan(&warranties)
+	e.DB.QueryRow(ctx, "SELECT COUNT(*) FROM assets WHERE licence_end BETWEEN ? AND ?", today, soon).Scan(&licences)
+	if warranties == 0 || licences == 0 {
+		t.Errorf("%d warranties and %d licences end within 60 days", warranties, licences)
+	}
+}
