@@ -165,11 +165,14 @@ func (pp *people) incident(rng *rand.Rand, now, created time.Time, titles map[st
 	reqName := pp.reqNames[req]
 	journal := []incident.Entry{{Kind: "created", AuthorID: &req, AuthorName: reqName, CreatedAt: created}}
 	age := now.Sub(created)
-	// Older incidents are further along; the last week still has open work.
+	// Older incidents are further along; the last week still has open work,
+	// and a few from the weeks before drag on past their targets.
 	var state incident.State
 	switch r := rng.Float64(); {
 	case age > 30*24*time.Hour && r < 0.97, age > 10*24*time.Hour && r < 0.8:
 		state = incident.Closed
+	case age > 3*24*time.Hour && age < 21*24*time.Hour && r >= 0.9:
+		state = incident.InProgress // dragging on: past its resolution target
 	case age > 3*24*time.Hour && r < 0.6, age > 10*24*time.Hour && r < 0.95:
 		state = incident.Resolved
 	case r < 0.25:

@@ -84,6 +84,11 @@ func TestDemoStory(t *testing.T) {
 	if comments < 100 {
 		t.Errorf("only %d comments and work notes", comments)
 	}
+	// Some open incidents are overdue, so the desk has something to chase.
+	if n := storetest.Count(t, e.DB, `SELECT COUNT(DISTINCT ticket_id) FROM sla_timers
+		WHERE ticket_kind = 'incident' AND stopped_at IS NULL AND state = 'breached'`); n == 0 {
+		t.Error("no open incident is past its target")
+	}
 	// Agents work what their groups are given.
 	if n := storetest.Count(t, e.DB, `SELECT COUNT(*) FROM incidents i WHERE i.assignee_id IS NOT NULL
 		AND NOT EXISTS (SELECT 1 FROM group_members m WHERE m.group_id = i.group_id AND m.user_id = i.assignee_id)`); n > 0 {
