@@ -338,6 +338,10 @@ func TestCMDBIncidentLinks(t *testing.T) {
 	s.relate(t, svc.ID, cmdb.DependsOn, srv)
 	_, cust := s.userID(t, "requester@steward.demo")
 	inc := s.incidents(t, cust, true)
+	// The demo links its incidents to their services' CIs; start from none.
+	if _, err := s.app.DB.Exec(context.Background(), "DELETE FROM record_cis WHERE kind = 'incident' AND record_id = ?", inc.ID); err != nil {
+		t.Fatal(err)
+	}
 
 	agent := s.signedIn("agent")
 	path := "/incidents/" + inc.Number
