@@ -13,6 +13,10 @@ import (
 type FleetSpec struct {
 	CIs  int    // how many CIs in all; most of them sensors
 	Seed uint64 // the same seed gives the same files
+	// Services names the business services, such as those of a service
+	// catalogue; their applications are named after them. Empty: the
+	// fleet names its own, one per 5,000 CIs.
+	Services []string
 }
 
 // FleetCounts says what a generated fleet holds.
@@ -30,11 +34,14 @@ type fleetShape struct {
 	services, apps, dbs, clusters, servers, sites, cores, gateways, models, sensors int
 }
 
-func newFleetShape(n int) (fleetShape, error) {
+func newFleetShape(n, services int) (fleetShape, error) {
 	if n < MinFleetCIs {
 		return fleetShape{}, fmt.Errorf("a fleet needs at least %d CIs", MinFleetCIs)
 	}
-	s := fleetShape{services: min(max(n/5000, 2), 200), sites: max(n/1000, 2), models: min(len(fleetModels), max(n/50000, 4))}
+	if services == 0 {
+		services = min(max(n/5000, 2), 200)
+	}
+	s := fleetShape{services: services, sites: max(n/1000, 2), models: min(len(fleetModels), max(n/50000, 4))}
 	s.apps, s.dbs, s.clusters, s.servers = s.services*3, s.services, s.services, s.services*10
 	s.cores, s.gateways = max(s.sites/50, 1), s.sites*10
 	fixed := s.services + s.apps + s.dbs + s.clusters + s.servers + s.sites*3 + s.cores + s.gateways + s.models
@@ -70,6 +77,7 @@ var (
 
 // fleetWriter writes the two files.
 type fleetWriter struct {
+	names  []string // the business services' names, when given
 	rng    *rand.Rand
 	cis    *csvsafe.Writer
 	rels   *csvsafe.Writer
@@ -119,11 +127,11 @@ func (g *fleetWriter) rel(srcType, srcKey, tgtType, tgtKey string, t RelType) {
 // members of their site's and their model's fleet: about three
 // relationships per CI.
 func GenerateFleet(spec FleetSpec, cis, rels io.Writer) (FleetCounts, error) {
-	shape, err := newFleetShape(spec.CIs)
+	shape, err := newFleetShape(spec.CIs, len(spec.Services))
 	if err != nil {
 		return FleetCounts{}, err
 	}
-	g := &fleetWriter{rng: rand.New(rand.NewPCG(spec.Seed, 0x5eed)), cis: csvsafe.NewWriter(cis), rels: csvsafe.NewWriter(rels),
+	g := &fleetWriter{names: spec.Services, rng: rand.New(rand.NewPCG(spec.Seed, 0x5eed)), cis: csvsafe.NewWriter(cis), rels: csvsafe.NewWriter(rels),
 		rec: make([]string, len(fleetColumns)), col: map[string]int{}, counts: FleetCounts{ByType: map[string]int{}}}
 	for i, c := range fleetColumns {
 		g.col[c] = i
@@ -146,6 +154,23 @@ func fleetServiceName(i int) string {
 	return fmt.Sprintf("%s %03d", fleetServices[i%len(fleetServices)], i+1)
 }
 
+// serviceName names the i-th business service.
+func (g *fleetWriter) serviceName(i int) string {
+	if i < len(g.names) {
+		return g.names[i]
+	}
+	return fleetServiceName(i)
+}
+
+// appName names application a, the (a%3)-th of service a/3: after its
+// service when the services were named.
+func (g *fleetWriter) appName(a int) string {
+	if len(g.names) > 0 {
+		return g.names[a/3] + " " + []string{"application", "API", "batch jobs"}[a%3]
+	}
+	return fmt.Sprintf("app-%03d", a+1)
+}
+
 // services writes the data-centre side: services, applications,
 // databases, clusters and servers.
 func (g *fleetWriter) services(s fleetShape) {
@@ -166,17 +191,17 @@ func (g *fleetWriter) services(s fleetShape) {
 		g.rel("Database", "name="+name, "Server", fmt.Sprintf("hostname=srv-%05d", g.rng.IntN(s.servers)+1), RunsOn)
 	}
 	for a := range s.apps {
-		name := fmt.Sprintf("app-%03d", a+1)
+		name := g.appName(a)
 		g.ci("Application", name, "", "", "version", fmt.Sprintf("%d.%d.%d", 1+g.rng.IntN(5), g.rng.IntN(20), g.rng.IntN(10)),
 			"vendor", "in-house", "url", fmt.Sprintf("https://app-%03d.example.net", a+1))
 		g.rel("Application", "name="+name, "Cluster", fmt.Sprintf("name=cluster-%03d", a/3+1), RunsOn)
 		g.rel("Application", "name="+name, "Database", fmt.Sprintf("name=db-%03d", a/3+1), DependsOn)
 	}
 	for v := range s.services {
-		name := fleetServiceName(v)
+		name := g.serviceName(v)
 		g.ci("Business service", name, "", "")
 		for k := range 3 {
-			g.rel("Business service", "name="+name, "Application", fmt.Sprintf("name=app-%03d", v*3+k+1), DependsOn)
+			g.rel("Business service", "name="+name, "Application", "name="+g.appName(v*3+k), DependsOn)
 		}
 		m1 := g.rng.IntN(s.models)
 		m2 := (m1 + 1 + g.rng.IntN(s.models-1)) % s.models
@@ -206,7 +231,7 @@ func (g *fleetWriter) sites(s fleetShape) {
 			"model", "EX2300", "role", "switch")
 		g.rel("Network device", "serial_number="+sw, "Network device", fmt.Sprintf("serial_number=NET%07d", i%s.cores+1), DependsOn)
 		g.ci("Fleet", "Fleet site "+code, city, "30%", "criterion", "site")
-		g.rel("Business service", "name="+fleetServiceName(i%s.services), "Fleet", "name=Fleet site "+code, DependsOn)
+		g.rel("Business service", "name="+g.serviceName(i%s.services), "Fleet", "name=Fleet site "+code, DependsOn)
 		for k := range s.gateways / s.sites {
 			gw := i*(s.gateways/s.sites) + k
 			id := fmt.Sprintf("GW-%06d", gw+1)

@@ -342,6 +342,22 @@ func TestGeneratedFleetImports(t *testing.T) {
 	})
 }
 
+// A fleet given the names of its business services uses them, and names
+// each service's applications after it.
+func TestGeneratedFleetNamesServices(t *testing.T) {
+	var cis, rels bytes.Buffer
+	counts, err := cmdb.GenerateFleet(cmdb.FleetSpec{CIs: 600, Seed: 7, Services: []string{"ERP", "E-mail", "VPN"}}, &cis, &rels)
+	if err != nil || counts.CIs != 600 || counts.ByType["Business service"] != 3 || counts.ByType["Application"] != 9 {
+		t.Fatalf("generate: %+v %v", counts, err)
+	}
+	for _, want := range []string{"Business service,ERP,", "Application,ERP application,", "Application,VPN batch jobs,",
+		"Business service,name=E-mail,Application,name=E-mail API,depends_on"} {
+		if !strings.Contains(cis.String()+rels.String(), want) {
+			t.Errorf("the fleet lacks %q", want)
+		}
+	}
+}
+
 // A CSV export never hands a spreadsheet a formula, and importing it gives
 // back the very names and values that were exported (the csvsafe rule).
 func TestExportNeutralisesFormulas(t *testing.T) {

@@ -1,11 +1,8 @@
 package demo
 
 import (
-	"bytes"
 	"context"
 
-	"steward/internal/audit"
-	"steward/internal/cmdb"
 	"steward/internal/incident"
 	"steward/internal/request"
 	"steward/internal/sla"
@@ -15,7 +12,8 @@ import (
 
 // LoadAll loads the whole demo into an empty database: the organisation,
 // its catalogue and incidents (Load), the service levels (LoadSLA), the
-// incidents' SLA timers replayed from their journals, and the requests.
+// incidents' SLA timers replayed from their journals, the requests, and
+// the configuration with the incidents' CIs and the assets.
 func LoadAll(ctx context.Context, db *store.DB, incidents *incident.Service, slas *sla.Service, requests *request.Service) error {
 	if err := Load(ctx, db, incidents); err != nil {
 		return err
@@ -32,17 +30,8 @@ func LoadAll(ctx context.Context, db *store.DB, incidents *incident.Service, sla
 	if _, err := slas.Backfill(ctx, ticket.Request); err != nil {
 		return err
 	}
-	return loadCMDB(ctx, db)
-}
-
-// loadCMDB adds a small configuration: business services on applications,
-// databases and clusters of servers, and sites with gateways and sensors
-// grouped into fleets, as the fleet generator makes them.
-func loadCMDB(ctx context.Context, db *store.DB) error {
-	var cis, rels bytes.Buffer
-	if _, err := cmdb.GenerateFleet(cmdb.FleetSpec{CIs: 600, Seed: 7}, &cis, &rels); err != nil {
+	if err := loadCMDB(ctx, db); err != nil {
 		return err
 	}
-	_, err := cmdb.NewService(db, nil).Import(ctx, audit.System, cmdb.ImportOptions{CIs: &cis, Relationships: &rels})
-	return err
+	return linkIncidentCIs(ctx, db)
 }

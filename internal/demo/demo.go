@@ -38,6 +38,7 @@ type people struct {
 	agents     []int64
 	agentNames map[int64]string
 	groups     []int64
+	members    map[int64][]int64 // group -> its agents
 	customers  []int64
 	requesters map[int64][]int64 // customer -> requesters
 	reqNames   map[int64]string
@@ -45,7 +46,7 @@ type people struct {
 }
 
 func newPeople() people {
-	return people{agentNames: map[int64]string{}, requesters: map[int64][]int64{}, reqNames: map[int64]string{},
+	return people{agentNames: map[int64]string{}, members: map[int64][]int64{}, requesters: map[int64][]int64{}, reqNames: map[int64]string{},
 		services: map[string]demoService{}}
 }
 
@@ -97,6 +98,9 @@ func Load(ctx context.Context, db *store.DB, svc *incident.Service) error {
 		}
 		pp.agents = append(pp.agents, id)
 		pp.agentNames[id] = a.name
+		for _, g := range a.groups {
+			pp.members[g] = append(pp.members[g], id)
+		}
 	}
 	reqs := []struct {
 		email, name string
@@ -124,10 +128,11 @@ func Load(ctx context.Context, db *store.DB, svc *incident.Service) error {
 	}
 	rng := rand.New(rand.NewPCG(20, 0))
 	now := time.Now().UTC().Truncate(time.Second)
+	titles := map[string]bool{}
 	return db.InTx(ctx, func(tx *store.Tx) error {
 		for i := 0; i < 200; i++ {
 			created := now.Add(-time.Duration(rng.Int64N(int64(90 * 24 * time.Hour))))
-			inc, journal := pp.incident(rng, now, created)
+			inc, journal := pp.incident(rng, now, created, titles)
 			if err := svc.Import(ctx, tx, &inc, *inc.RequesterID, journal); err != nil {
 				return err
 			}
@@ -139,48 +144,20 @@ func Load(ctx context.Context, db *store.DB, svc *incident.Service) error {
 	})
 }
 
-var subjects = []struct{ title, desc, category, sub, service string }{
-	{"VPN drops every few minutes", "Since this morning the VPN client disconnects every 5-10 minutes. Reconnecting works for a while.", "network", "vpn", "VPN"},
-	{"Cannot print to 3rd floor printer", "Jobs sit in the queue and never print. Other printers work.", "hardware", "printer", "Laptop & desktop support"},
-	{"Outlook keeps asking for password", "After the password change Outlook prompts for credentials again and again.", "software", "email", "E-mail"},
-	{"ERP invoice run fails with timeout", "The nightly invoice batch stops with a database timeout after about 40 minutes.", "application", "erp", "ERP"},
-	{"Wi-Fi slow in meeting rooms", "Video calls freeze in rooms B1-B4; throughput tests show under 2 Mbit/s.", "network", "wifi", "Network"},
-	{"Laptop will not boot after update", "Black screen with a blinking cursor after last night's updates.", "hardware", "laptop", "Laptop & desktop support"},
-	{"Shared drive not mapped", "The S: drive is missing after login for the whole finance team.", "infrastructure", "file share", "File shares"},
-	{"Web shop checkout returns error 502", "Customers report a 502 at the payment step; about one in five orders fails.", "application", "web shop", "Website"},
-	{"Badge reader at main entrance offline", "The reader shows a red light and does not open the door.", "facilities", "access control", ""},
-	{"Teams calls have no audio", "Joining any call gives no audio in either direction; chat works.", "software", "collaboration", "Telephony"},
-	{"Disk almost full on file server FS02", "Monitoring warns at 93% used on volume D:.", "infrastructure", "storage", "File shares"},
-	{"New starter has no account", "Maria starts Monday and cannot log in; HR submitted the form last week.", "access", "accounts", "Identity & access"},
-	{"Payslip missing in the self-service portal", "This month's payslip is not in the portal; last month's is.", "application", "payroll", "Payroll"},
-}
-
-var comments = []string{
-	"Thanks for reporting this. We are looking into it now.",
-	"Could you send a screenshot of the error, please?",
-	"Screenshot attached in the e-mail I just sent.",
-	"We have found the cause and are applying a fix.",
-	"It works again on my side, thank you!",
-	"Still happening this morning, unfortunately.",
-}
-
-var workNotes = []string{
-	"Checked the logs: certificate on the gateway expired at 02:00.",
-	"Escalated to the network team; link flapping on switch SW-3-2.",
-	"Workaround: restart the print spooler service.",
-	"Vendor ticket opened, reference 448213.",
-}
-
-func (pp *people) incident(rng *rand.Rand, now, created time.Time) (incident.Incident, []incident.Entry) {
-	s := subjects[rng.IntN(len(subjects))]
+// incident draws an incident raised at created and the journal of its
+// life so far. When titles is not nil and the incident is open, it gets
+// a title not in it (as far as its story allows), which is then added.
+func (pp *people) incident(rng *rand.Rand, now, created time.Time, titles map[string]bool) (incident.Incident, []incident.Entry) {
+	s := stories[rng.IntN(len(stories))]
+	title, desc := s.fill(rng)
 	cust, service := pp.customerFor(rng, s.service)
 	reqs := pp.requesters[cust]
 	req := reqs[rng.IntN(len(reqs))]
 	levels := []incident.Level{incident.High, incident.Medium, incident.Medium, incident.Low, incident.Low}
 	impact, urgency := levels[rng.IntN(5)], levels[rng.IntN(5)]
-	group := pp.groups[rng.IntN(len(pp.groups))]
+	group := pp.groupFor(rng, s.service)
 	inc := incident.Incident{
-		Title: s.title, Description: s.desc, RequesterID: &req, CustomerID: &cust, Category: s.category,
+		Title: title, Description: desc, RequesterID: &req, CustomerID: &cust, Category: s.category,
 		Subcategory: s.sub, Impact: impact, Urgency: urgency,
 		Priority: incident.DefaultMatrix().Priority(impact, urgency), ServiceID: service, GroupID: &group,
 		CreatedAt: created, UpdatedAt: created, Version: 1, Major: impact == incident.High && urgency == incident.High && rng.IntN(3) == 0,
@@ -188,11 +165,14 @@ func (pp *people) incident(rng *rand.Rand, now, created time.Time) (incident.Inc
 	reqName := pp.reqNames[req]
 	journal := []incident.Entry{{Kind: "created", AuthorID: &req, AuthorName: reqName, CreatedAt: created}}
 	age := now.Sub(created)
-	// Older incidents are further along; the last week still has open work.
+	// Older incidents are further along; the last week still has open work,
+	// and a few from the weeks before drag on past their targets.
 	var state incident.State
 	switch r := rng.Float64(); {
 	case age > 30*24*time.Hour && r < 0.97, age > 10*24*time.Hour && r < 0.8:
 		state = incident.Closed
+	case age > 3*24*time.Hour && age < 21*24*time.Hour && r >= 0.9:
+		state = incident.InProgress // dragging on: past its resolution target
 	case age > 3*24*time.Hour && r < 0.6, age > 10*24*time.Hour && r < 0.95:
 		state = incident.Resolved
 	case r < 0.25:
@@ -211,18 +191,23 @@ func (pp *people) incident(rng *rand.Rand, now, created time.Time) (incident.Inc
 		return t
 	}
 	if state != incident.New {
-		agent := pp.agents[rng.IntN(len(pp.agents))]
+		agent := pp.agentOf(rng, group)
 		inc.AssigneeID = &agent
 		at := step(4 * time.Hour)
 		inc.FirstResponseAt = &at
+		note := s.notes[rng.IntN(len(s.notes))]
+		by := func(kind, body string, within time.Duration) incident.Entry {
+			return incident.Entry{Kind: kind, AuthorID: &agent, AuthorName: pp.agentNames[agent], CreatedAt: step(within), Body: body}
+		}
 		journal = append(journal,
 			incident.Entry{Kind: "change", AuthorID: &agent, AuthorName: pp.agentNames[agent], CreatedAt: at, Changes: []incident.Change{
 				{Field: "assignee_id", New: fmt.Sprint(agent)}, {Field: "state", Old: "new", New: "in_progress"}}},
-			incident.Entry{Kind: "comment", AuthorID: &agent, AuthorName: pp.agentNames[agent], CreatedAt: step(time.Hour), Body: comments[0]},
-			incident.Entry{Kind: "work_note", AuthorID: &agent, AuthorName: pp.agentNames[agent], CreatedAt: step(6 * time.Hour), Body: workNotes[rng.IntN(len(workNotes))]},
+			by("comment", agentReplies[rng.IntN(2)], time.Hour),
+			by("work_note", note, 6*time.Hour),
 		)
-		if rng.IntN(2) == 0 {
-			journal = append(journal, incident.Entry{Kind: "comment", AuthorID: &req, AuthorName: reqName, CreatedAt: step(8 * time.Hour), Body: comments[1+rng.IntN(len(comments)-1)]})
+		if len(s.answers) > 0 && rng.IntN(2) == 0 {
+			journal = append(journal, by("comment", agentReplies[2+rng.IntN(2)], 4*time.Hour),
+				incident.Entry{Kind: "comment", AuthorID: &req, AuthorName: reqName, CreatedAt: step(8 * time.Hour), Body: s.answers[rng.IntN(len(s.answers))]})
 		}
 		switch state {
 		case incident.OnHold:
@@ -231,7 +216,7 @@ func (pp *people) incident(rng *rand.Rand, now, created time.Time) (incident.Inc
 				Changes: []incident.Change{{Field: "state", Old: "in_progress", New: "on_hold"}, {Field: "hold_reason", New: inc.HoldReason}}})
 		case incident.Resolved, incident.Closed:
 			inc.ResolutionCode = []string{"fixed", "fixed", "workaround", "no_fault_found"}[rng.IntN(4)]
-			inc.ResolutionNotes = "Root cause found and corrected; confirmed with the requester."
+			inc.ResolutionNotes = note + " Confirmed with the requester."
 			res := step(48 * time.Hour)
 			inc.ResolvedAt = &res
 			journal = append(journal, incident.Entry{Kind: "change", AuthorID: &agent, AuthorName: pp.agentNames[agent], CreatedAt: res,
@@ -247,6 +232,12 @@ func (pp *people) incident(rng *rand.Rand, now, created time.Time) (incident.Inc
 					Changes: []incident.Change{{Field: "state", Old: "resolved", New: "closed"}}})
 			}
 		}
+	}
+	if titles != nil && state != incident.Resolved && state != incident.Closed {
+		for try := 0; titles[inc.Title] && try < 50; try++ {
+			inc.Title, inc.Description = s.fill(rng)
+		}
+		titles[inc.Title] = true
 	}
 	inc.State = state
 	inc.UpdatedAt = journal[len(journal)-1].CreatedAt

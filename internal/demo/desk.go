@@ -129,7 +129,7 @@ func (d *desk) state(created time.Time) incident.State {
 // entry is imported, so the fields carry the life it had.
 func (d *desk) incident(k int) (incident.Incident, []incident.Entry) {
 	created := d.start.Add(time.Duration(k) * d.step)
-	inc, journal := d.pp.incident(d.rng, d.now, created)
+	inc, journal := d.pp.incident(d.rng, d.now, created, nil)
 	inc.FirstResponseAt, inc.ResolvedAt, inc.ClosedAt = nil, nil, nil
 	inc.HoldReason, inc.ResolutionCode, inc.ResolutionNotes = "", "", ""
 	inc.AssigneeID, inc.UpdatedAt = nil, created

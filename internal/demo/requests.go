@@ -104,6 +104,16 @@ var demoRequests = []demoRequest{
 // inTwoWeeks is a needed-by date that has not passed whenever the demo loads.
 func inTwoWeeks() string { return time.Now().AddDate(0, 0, 14).Format(time.DateOnly) }
 
+// demoWorkers names, by item, the agent of the group its tasks go to who
+// works its requests.
+var demoWorkers = map[string]string{
+	"New laptop":               "agent@steward.demo",
+	"Software installation":    "lucia.romero@steward.demo",
+	"VPN access":               "mei.chen@steward.demo",
+	"Mailbox":                  "tom.okafor@steward.demo",
+	"Access to an application": "jonas.berg@steward.demo",
+}
+
 // demoManagers says who manages whom, by e-mail.
 var demoManagers = [][2]string{
 	{"requester@steward.demo", "paul.meyer@northwind.example"},
@@ -222,7 +232,7 @@ func playRequest(ctx context.Context, svc *request.Service, who func(string) (*a
 			return fmt.Errorf("demo decision on %s: %w", r.Number, err)
 		}
 	}
-	agent, err := who("agent@steward.demo")
+	agent, err := who(demoWorkers[d.item])
 	if err != nil {
 		return err
 	}

@@ -27,7 +27,7 @@ func Seed(ctx context.Context, db *store.DB, svc *incident.Service, n int, progr
 	step := span / time.Duration(n)
 	start := now.Add(-span)
 	return seedBatches(ctx, db, svc, n, progress, func(k int) (incident.Incident, []incident.Entry) {
-		return pp.incident(rng, now, start.Add(time.Duration(k)*step))
+		return pp.incident(rng, now, start.Add(time.Duration(k)*step), nil)
 	})
 }
 
@@ -126,5 +126,22 @@ func (pp *people) loadFrom(ctx context.Context, db *store.DB) error {
 		}
 		pp.groups = append(pp.groups, id)
 	}
-	return grows.Err()
+	if err := grows.Err(); err != nil {
+		return err
+	}
+	mrows, err := db.Query(ctx, "SELECT group_id, user_id FROM group_members ORDER BY group_id, user_id")
+	if err != nil {
+		return err
+	}
+	defer mrows.Close()
+	for mrows.Next() {
+		var g, u int64
+		if err := mrows.Scan(&g, &u); err != nil {
+			return err
+		}
+		if _, ok := pp.agentNames[u]; ok {
+			pp.members[g] = append(pp.members[g], u)
+		}
+	}
+	return mrows.Err()
 }

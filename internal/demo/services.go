@@ -12,6 +12,7 @@ import (
 // demoService is a catalogue entry as the incident generator needs it.
 type demoService struct {
 	id        int64
+	group     int64   // its support group; 0 when none
 	customers []int64 // empty: offered to every customer
 }
 
@@ -79,7 +80,7 @@ func (pp *people) loadCatalogue(ctx context.Context, db *store.DB, admin *auth.P
 		}
 		ids[s.Name] = s.ID
 		if s.Status == catalog.Live {
-			pp.services[s.Name] = demoService{id: s.ID, customers: s.CustomerIDs}
+			pp.services[s.Name] = demoService{id: s.ID, group: group, customers: s.CustomerIDs}
 		}
 	}
 	return nil
@@ -93,7 +94,11 @@ func (pp *people) loadServices(ctx context.Context, db *store.DB) error {
 		return err
 	}
 	for _, s := range page.Items {
-		pp.services[s.Name] = demoService{id: s.ID, customers: s.CustomerIDs}
+		ds := demoService{id: s.ID, customers: s.CustomerIDs}
+		if s.SupportGroupID != nil {
+			ds.group = *s.SupportGroupID
+		}
+		pp.services[s.Name] = ds
 	}
 	return nil
 }
@@ -116,6 +121,23 @@ func (pp *people) customerFor(rng *rand.Rand, name string) (int64, *int64) {
 	}
 	id := s.id
 	return offered[rng.IntN(len(offered))], &id
+}
+
+// groupFor picks the group an incident about service name goes to: most
+// often the service's support group, sometimes the service desk first.
+func (pp *people) groupFor(rng *rand.Rand, name string) int64 {
+	if s, ok := pp.services[name]; ok && s.group != 0 && rng.IntN(5) > 0 {
+		return s.group
+	}
+	return pp.groups[0]
+}
+
+// agentOf picks an agent of group g, or any agent when it has none.
+func (pp *people) agentOf(rng *rand.Rand, g int64) int64 {
+	if m := pp.members[g]; len(m) > 0 {
+		return m[rng.IntN(len(m))]
+	}
+	return pp.agents[rng.IntN(len(pp.agents))]
 }
 
 func contains(list []int64, id int64) bool {

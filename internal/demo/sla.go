@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"steward/internal/audit"
 	"steward/internal/calendar"
@@ -45,7 +46,8 @@ func byPriority(cal int64, targets ...string) []sla.Goal {
 // LoadSLA adds the demo's service level management: a Berlin business
 // hours calendar, an SLA with every customer (incident response and
 // resolution, request fulfilment), an OLA with the service desk and an
-// underpinning contract with a network carrier. It expects the demo
+// underpinning contract with a network carrier, the first SLA measuring
+// tickets without a customer too. It expects the demo
 // organisation (Load) and no agreements yet. svc may be nil.
 func LoadSLA(ctx context.Context, db *store.DB, svc *sla.Service) error {
 	if svc == nil {
@@ -69,7 +71,17 @@ func LoadSLA(ctx context.Context, db *store.DB, svc *sla.Service) error {
 		}
 		return nil
 	}
-	start, end, review := "2026-01-01", "2027-12-31", "2026-11-30"
+	// Contracts run two years from the first of last year's month; reviews
+	// fall due over the coming months, the first within three weeks.
+	now := time.Now().UTC()
+	first := time.Date(now.Year()-1, now.Month(), 1, 0, 0, 0, 0, time.UTC)
+	start, end := first.Format(time.DateOnly), first.AddDate(2, 0, -1).Format(time.DateOnly)
+	reviews := 0
+	review := func() *string {
+		d := now.AddDate(0, 0, 18+reviews*45).Format(time.DateOnly)
+		reviews++
+		return &d
+	}
 
 	customers, err := org.Customers.Names(ctx, db)
 	if err != nil {
@@ -80,12 +92,16 @@ func LoadSLA(ctx context.Context, db *store.DB, svc *sla.Service) error {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
+	var measuresAll int64
 	for _, id := range ids {
 		a, err := svc.CreateAgreement(ctx, sys, sla.NewAgreement{Kind: sla.SLA, Name: customers[id] + " SLA", CustomerID: &id,
 			Description:   "Support during business hours in Berlin, with response and resolution targets by priority.",
-			ContractStart: &start, ContractEnd: &end, ReviewDate: &review})
+			ContractStart: &start, ContractEnd: &end, ReviewDate: review()})
 		if err != nil {
 			return fmt.Errorf("demo SLA: %w", err)
+		}
+		if measuresAll == 0 {
+			measuresAll = a.ID
 		}
 		if err := define(a.ID, "Incident response", ticket.Incident, sla.Response, nil,
 			byPriority(cal.ID, "15m", "1h", "4h", "8h", "2bd")); err != nil {
@@ -106,7 +122,7 @@ func LoadSLA(ctx context.Context, db *store.DB, svc *sla.Service) error {
 		return fmt.Errorf("demo OLA: the Service Desk group: %w", store.ScanErr(err))
 	}
 	ola, err := svc.CreateAgreement(ctx, sys, sla.NewAgreement{Kind: sla.OLA, Name: "Service Desk OLA", GroupID: &desk,
-		Description: "The service desk picks up what is assigned to it within half a working hour.", ReviewDate: &review})
+		Description: "The service desk picks up what is assigned to it within half a working hour.", ReviewDate: review()})
 	if err != nil {
 		return fmt.Errorf("demo OLA: %w", err)
 	}
@@ -117,13 +133,18 @@ func LoadSLA(ctx context.Context, db *store.DB, svc *sla.Service) error {
 
 	contact := "NOC +49 30 5550 1234, noc@carrier.example"
 	uc, err := svc.CreateAgreement(ctx, sys, sla.NewAgreement{Kind: sla.UC, Name: "WAN carrier contract", SupplierName: "Spreenetz Carrier GmbH",
-		SupplierContact: contact, ContractStart: &start, ContractEnd: &end, ReviewDate: &review,
+		SupplierContact: contact, ContractStart: &start, ContractEnd: &end, ReviewDate: review(),
 		Description: "Round-the-clock fault repair for the office WAN links.",
 		Documents:   []sla.Document{{Name: "Framework contract", URL: "https://contracts.example/spreenetz/framework.pdf"}}})
 	if err != nil {
 		return fmt.Errorf("demo UC: %w", err)
 	}
-	return define(uc.ID, "WAN fault repair", ticket.Incident, sla.Resolution,
+	if err := define(uc.ID, "WAN fault repair", ticket.Incident, sla.Resolution,
 		[]sla.Clause{{Field: "category", Op: "in", Values: []string{"network"}}},
-		[]sla.Goal{{Target: "8h", CalendarID: sla.DefaultCalendarID}})
+		[]sla.Goal{{Target: "8h", CalendarID: sla.DefaultCalendarID}}); err != nil {
+		return err
+	}
+	// The first customer's SLA also measures tickets raised without a
+	// customer, so an agent's own P1 gets a clock too.
+	return svc.SetDefaultAgreement(ctx, sys, measuresAll)
 }

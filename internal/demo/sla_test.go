@@ -29,8 +29,24 @@ func TestDemoSLA(t *testing.T) {
 			t.Fatal(err)
 		}
 		kinds := map[sla.AgreementKind]int{}
+		soon := time.Now().UTC().AddDate(0, 0, 30).Format(time.DateOnly)
+		due := 0
 		for _, a := range agreements {
 			kinds[a.Kind]++
+			if a.ReviewDate != nil && *a.ReviewDate <= soon {
+				due++
+			}
+		}
+		if due == 0 {
+			t.Error("no agreement's review falls due within 30 days")
+		}
+		def, err := sla.DefaultAgreement(ctx, e.DB)
+		chosen := false
+		for _, a := range agreements {
+			chosen = chosen || a.ID == def && a.Kind == sla.SLA
+		}
+		if err != nil || !chosen {
+			t.Errorf("default agreement %d (%v), want a customer SLA measuring tickets without a customer", def, err)
 		}
 		if kinds[sla.SLA] != 3 || kinds[sla.OLA] != 1 || kinds[sla.UC] != 1 {
 			t.Fatalf("agreements by kind: %v", kinds)

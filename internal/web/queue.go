@@ -70,7 +70,7 @@ func (wb *Web) queue(w http.ResponseWriter, r *http.Request) {
 	}
 	if p.IsStaff() {
 		var err error
-		v.Tabs, err = countTabs(staffQueues, func(key string) (int, error) {
+		v.Tabs, err = countTabs(tabsFor(p, staffQueues), func(key string) (int, error) {
 			tf, _, _ := buildFilter(p, url.Values{"view": {key}})
 			if key == "groups" && len(p.GroupIDs) == 0 {
 				return 0, nil
@@ -153,7 +153,7 @@ func buildFilter(p *auth.Principal, q url.Values) (incident.Filter, queueTab, st
 		if p.Role == auth.Auditor {
 			tab = staffQueues[4]
 		}
-		for _, t := range staffQueues {
+		for _, t := range tabsFor(p, staffQueues) {
 			if t.Key == q.Get("view") {
 				tab = t
 			}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"steward/internal/auth"
 	"steward/internal/sla"
 	"steward/internal/ticket"
 )
@@ -87,6 +88,21 @@ const maxTabCount = 1000
 
 // countTabs counts each open queue with count, which gets the tab's key;
 // "all" is not counted, since it walks everything.
+// tabsFor leaves out the tabs of one's own work ("mine", "groups") for an
+// auditor, who is given none: they would always be empty.
+func tabsFor(p *auth.Principal, tabs []queueTab) []queueTab {
+	if p.Role != auth.Auditor {
+		return tabs
+	}
+	var out []queueTab
+	for _, t := range tabs {
+		if t.Key != "mine" && t.Key != "groups" {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
 func countTabs(tabs []queueTab, count func(key string) (int, error)) ([]tabCount, error) {
 	out := make([]tabCount, len(tabs))
 	for i, t := range tabs {

@@ -9,6 +9,7 @@ import (
 	"steward/internal/auth"
 	"steward/internal/domainerr"
 	"steward/internal/httpx"
+	"steward/internal/org"
 	"steward/internal/request"
 )
 
@@ -59,6 +60,18 @@ type questionView struct {
 	// When names the question and answer this one depends on; Equals is
 	// that answer in the canonical form the page's script compares.
 	WhenLabel, WhenValue, Equals string
+	TypeLabel                    string // the kind of answer, in words
+}
+
+// answerKinds says in words what kind of answer each question type takes.
+var answerKinds = map[request.FieldType]string{
+	request.TextField: "Text", request.NumberField: "A number", request.ChoiceField: "One of a list",
+	request.DateField: "A date", request.UserField: "A person", request.YesNoField: "Yes or no",
+}
+
+// stepView is a task an item's requests go through, with its group named.
+type stepView struct {
+	Name, Group string
 }
 
 type itemView struct {
@@ -72,6 +85,7 @@ type itemView struct {
 	Staff      bool
 	People     []option // for user questions, and whom staff request for
 	Prios      []string
+	Steps      []stepView // read by those who may not request the item
 }
 
 func (h *requestPages) itemPage(w http.ResponseWriter, r *http.Request) {
@@ -103,7 +117,8 @@ func (h *requestPages) showItem(w http.ResponseWriter, r *http.Request, status i
 		Staff: p.IsStaff(), Rule: ruleText(it.Approval), Prios: []string{"P1", "P2", "P3", "P4", "P5"}}
 	labels := map[string]request.Field{}
 	for _, fl := range it.Form.Fields {
-		q := questionView{Field: fl, Name: "a." + fl.Key, Value: f.Val("new", "a."+fl.Key, ""), Err: f.Err("new", "answers."+fl.Key)}
+		q := questionView{Field: fl, Name: "a." + fl.Key, Value: f.Val("new", "a."+fl.Key, ""), Err: f.Err("new", "answers."+fl.Key),
+			TypeLabel: answerKinds[fl.Type]}
 		if c := fl.ShowWhen; c != nil {
 			q.Equals = it.Form.ConditionValue(c)
 			q.WhenLabel, q.WhenValue = labels[c.Field].Label, q.Equals
@@ -126,6 +141,19 @@ func (h *requestPages) showItem(w http.ResponseWriter, r *http.Request, status i
 		if v.People, err = h.people(r, p); err != nil {
 			h.fail(w, r, err)
 			return
+		}
+	} else if len(it.Tasks) > 0 {
+		groups, err := org.Groups.Names(r.Context(), h.DB)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		for _, t := range it.Tasks {
+			st := stepView{Name: t.Name}
+			if t.GroupID != nil {
+				st.Group = groups[*t.GroupID]
+			}
+			v.Steps = append(v.Steps, st)
 		}
 	}
 	h.show(w, r, status, "catalog_item", page{Title: it.Name, Active: "catalog", Data: v})

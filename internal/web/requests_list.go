@@ -66,7 +66,7 @@ func (h *requestPages) queue(w http.ResponseWriter, r *http.Request) {
 	v.View = tab.Key
 	tabs := requesterQueues
 	if v.Staff {
-		tabs = requestQueues
+		tabs = tabsFor(p, requestQueues)
 	}
 	var err error
 	v.Tabs, err = countTabs(tabs, func(key string) (int, error) {
@@ -162,7 +162,7 @@ func requestFilter(p *auth.Principal, q url.Values) (request.Filter, queueTab, s
 	var bad []string
 	tabs := requesterQueues
 	if p.IsStaff() {
-		tabs = requestQueues
+		tabs = tabsFor(p, requestQueues)
 	}
 	tab := tabs[0]
 	if p.Role == auth.Auditor {
