@@ -43,7 +43,7 @@ type itemFormView struct {
 }
 
 // questionTypes are the builder's types, in words.
-var questionTypes = []condChoice{{"text", "Text"}, {"number", "Number"}, {"choice", "Choice of options"},
+var questionTypes = []condChoice{{"text", "Text"}, {"number", "Number"}, {"choice", "Choice"},
 	{"date", "Date"}, {"user", "Person"}, {"yes_no", "Yes or no"}}
 
 // Val is what the form shows for an input: what was sent when it failed,
