@@ -124,6 +124,9 @@ type fieldErrors struct {
 	Form   string // which form on the page failed
 	Errs   map[string]string
 	Values map[string][]string
+	// formFaults are sentences about a whole list of rows, such as the
+	// item editor's questions.
+	formFaults []string
 }
 
 // Err is the message for field of form, if that form failed.

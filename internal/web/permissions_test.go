@@ -117,3 +117,31 @@ func TestPagePermissions(t *testing.T) {
 		})
 	}
 }
+
+// TestPickerPermissions names who may look people and CIs up from a page:
+// those who read users or CIs; requesters may not, and anonymous callers
+// are sent to sign in.
+func TestPickerPermissions(t *testing.T) {
+	s := newSite(t)
+	for _, c := range []struct {
+		role       string
+		users, cis int
+	}{
+		{"admin", http.StatusOK, http.StatusOK},
+		{"agent", http.StatusOK, http.StatusOK},
+		{"auditor", http.StatusOK, http.StatusOK},
+		{"requester", http.StatusForbidden, http.StatusForbidden},
+		{"anonymous", http.StatusSeeOther, http.StatusSeeOther},
+	} {
+		b := s.browser()
+		if c.role != "anonymous" {
+			b = s.signedIn(c.role)
+		}
+		if p := b.get("/pick/users?q=a"); p.status != c.users {
+			t.Errorf("%s looking up people: %d, want %d", c.role, p.status, c.users)
+		}
+		if p := b.get("/pick/cis?q=a"); p.status != c.cis {
+			t.Errorf("%s looking up CIs: %d, want %d", c.role, p.status, c.cis)
+		}
+	}
+}

@@ -62,13 +62,14 @@ func TestBrowserPhoneAudit(t *testing.T) {
 	s := newSite(t)
 	shots := os.Getenv("STEWARD_SCREENSHOTS")
 	inc := s.incidents(t, 0, false)
-	var req, ci, svc, def int64
+	var req, ci, svc, def, item int64
 	ctx := context.Background()
 	for q, dst := range map[string]*int64{
-		"SELECT id FROM requests ORDER BY id LIMIT 1":        &req,
-		"SELECT id FROM cis ORDER BY id LIMIT 1":             &ci,
-		"SELECT id FROM services ORDER BY id LIMIT 1":        &svc,
-		"SELECT id FROM sla_definitions ORDER BY id LIMIT 1": &def,
+		"SELECT id FROM requests ORDER BY id LIMIT 1":            &req,
+		"SELECT id FROM catalog_items WHERE name = 'New laptop'": &item,
+		"SELECT id FROM cis ORDER BY id LIMIT 1":                 &ci,
+		"SELECT id FROM services ORDER BY id LIMIT 1":            &svc,
+		"SELECT id FROM sla_definitions ORDER BY id LIMIT 1":     &def,
 	} {
 		if err := s.app.DB.QueryRow(ctx, q).Scan(dst); err != nil {
 			t.Fatal(err)
@@ -81,7 +82,7 @@ func TestBrowserPhoneAudit(t *testing.T) {
 			"/customers", "/groups", "/users", "/notifications", "/profile", "/tokens", "/search?q=printer",
 			fmt.Sprintf("/sla-definitions/%d", def), "/settings/priority-matrix"},
 		"admin": {"/admin/jobs", "/audit", "/managers", "/cmdb/imports", "/users/1", fmt.Sprintf("/sla-definitions/%d", def),
-			"/settings/priority-matrix", "/agreements/new", "/calendars/new"},
+			"/settings/priority-matrix", "/agreements/new", "/calendars/new", "/catalog/items/new", fmt.Sprintf("/catalog/items/%d/edit", item)},
 		"requester": {"/", "/requests", "/catalog", "/approvals", "/services", "/profile"},
 		"auditor":   {"/", "/audit", "/reports/sla"},
 	}

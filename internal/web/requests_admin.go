@@ -1,13 +1,10 @@
 package web
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -29,16 +26,25 @@ type taskRow struct {
 }
 
 type itemFormView struct {
-	Item       request.Item
-	New        bool
-	F          *fieldErrors
-	Services   []option
-	Groups     []option
-	Approvers  []option
-	FormJSON   string
+	Item      request.Item
+	New       bool
+	F         *fieldErrors
+	Services  []option
+	Groups    []option
+	Approvers []option
+	Tasks     []taskRow
+	// The form builder: its rows, what the form as a whole lacks, and the
+	// requester's form as the rows make it.
+	Questions  []questionRow
 	FormErrors []string
-	Tasks      []taskRow
+	Preview    []questionView
+	Types      []condChoice
+	Failed     bool // some field has a message
 }
+
+// questionTypes are the builder's types, in words.
+var questionTypes = []condChoice{{"text", "Text"}, {"number", "Number"}, {"choice", "Choice"},
+	{"date", "Date"}, {"user", "Person"}, {"yes_no", "Yes or no"}}
 
 // Val is what the form shows for an input: what was sent when it failed,
 // else cur.
@@ -50,7 +56,7 @@ func (v itemFormView) Err(field string) string { return v.F.Err("item", field) }
 func (h *requestPages) newItemForm(w http.ResponseWriter, r *http.Request) {
 	it := request.Item{Active: true, Approval: request.Approval{Rule: request.NoApproval, Mode: request.AnyMember},
 		Form: request.Form{Fields: []request.Field{}}}
-	h.showItemForm(w, r, http.StatusOK, it, true, nil)
+	h.showItemForm(w, r, http.StatusOK, it, true, nil, nil)
 }
 
 func (h *requestPages) editItemForm(w http.ResponseWriter, r *http.Request) {
@@ -58,11 +64,20 @@ func (h *requestPages) editItemForm(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	h.showItemForm(w, r, http.StatusOK, it, false, nil)
+	h.showItemForm(w, r, http.StatusOK, it, false, nil, nil)
 }
 
-func (h *requestPages) showItemForm(w http.ResponseWriter, r *http.Request, status int, it request.Item, isNew bool, f *fieldErrors) {
-	v := itemFormView{Item: it, New: isNew, F: f}
+// showItemForm renders the item editor; f brings back a sent form, and
+// questions its builder rows (nil: the item's).
+func (h *requestPages) showItemForm(w http.ResponseWriter, r *http.Request, status int, it request.Item, isNew bool, f *fieldErrors, questions []questionRow) {
+	v := itemFormView{Item: it, New: isNew, F: f, Types: questionTypes, Failed: f != nil && len(f.Errs) > 0}
+	if questions == nil {
+		questions = questionRows(it.Form)
+		if len(questions) == 0 {
+			questions = append(questions, questionRow{Type: string(request.TextField)})
+		}
+	}
+	v.Questions, v.Preview = placed(questions), previewQuestions(questions)
 	var err error
 	if v.Services, err = h.serviceChoices(r); err != nil {
 		h.fail(w, r, err)
@@ -78,15 +93,8 @@ func (h *requestPages) showItemForm(w http.ResponseWriter, r *http.Request, stat
 		h.fail(w, r, err)
 		return
 	}
-	raw, _ := json.MarshalIndent(it.Form, "", "  ")
-	v.FormJSON = v.Val("form", string(raw))
 	if f != nil {
-		for k, msg := range f.Errs {
-			if k == "form" || strings.HasPrefix(k, "form.") {
-				v.FormErrors = append(v.FormErrors, strings.TrimPrefix(strings.TrimPrefix(k, "form"), ".")+" "+msg)
-			}
-		}
-		sort.Strings(v.FormErrors)
+		v.FormErrors = f.formFaults
 	}
 	rows := len(it.Tasks) + 3
 	if f != nil {
@@ -153,8 +161,10 @@ func (h *requestPages) approverChoices(r *http.Request) ([]option, error) {
 // itemForm is the item editor's form read into a new item, with the row
 // each task came from so that the service's tasks[i] faults land on it.
 type itemForm struct {
-	in      request.NewItem
-	taskRow []int
+	in        request.NewItem
+	taskRow   []int
+	questions []questionRow
+	built     builtForm
 }
 
 func readItemForm(r *http.Request, bad *domainerr.Invalid) itemForm {
@@ -189,15 +199,9 @@ func readItemForm(r *http.Request, bad *domainerr.Invalid) itemForm {
 		a.Mode = request.AnyMember
 	}
 	in.Approval = &a
-	form := request.Form{Fields: []request.Field{}}
-	if raw := strings.TrimSpace(r.PostFormValue("form")); raw != "" {
-		dec := json.NewDecoder(bytes.NewReader([]byte(raw)))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&form); err != nil {
-			bad.Add("form", "is not a form definition in JSON: %s", strings.TrimPrefix(err.Error(), "json: "))
-		}
-	}
-	in.Form = &form
+	f.questions = readQuestionRows(r)
+	f.built = buildForm(f.questions)
+	in.Form = &f.built.form
 	in.Tasks = []request.TaskTemplate{}
 	for i := 0; i < min(formRowCount(r.PostForm), maxTaskRows); i++ {
 		n := strconv.Itoa(i)
@@ -240,9 +244,24 @@ func (f itemForm) onRows(inv *domainerr.Invalid) {
 	}
 }
 
+// rearranged shows the editor again when a builder button was pressed
+// (add, move or remove a question, refresh the preview), saving nothing.
+func (h *requestPages) rearranged(w http.ResponseWriter, r *http.Request, it request.Item, isNew bool, f itemForm) bool {
+	act := r.PostFormValue("act")
+	rows, moved := moveQuestion(f.questions, act)
+	if !moved && act != "preview" {
+		return false
+	}
+	h.showItemForm(w, r, http.StatusOK, it, isNew, &fieldErrors{Form: "item", Errs: map[string]string{}, Values: r.PostForm}, rows)
+	return true
+}
+
 func (h *requestPages) createItem(w http.ResponseWriter, r *http.Request) {
 	bad := domainerr.NewInvalid()
 	f := readItemForm(r, bad)
+	if h.rearranged(w, r, request.Item{Form: request.Form{Fields: []request.Field{}}}, true, f) {
+		return
+	}
 	err := bad.Err()
 	if err == nil {
 		var it request.Item
@@ -266,6 +285,9 @@ func (h *requestPages) updateItem(w http.ResponseWriter, r *http.Request) {
 	}
 	bad := domainerr.NewInvalid()
 	f := readItemForm(r, bad)
+	if h.rearranged(w, r, it, false, f) {
+		return
+	}
 	err := bad.Err()
 	if err == nil {
 		in := f.in
@@ -287,7 +309,9 @@ func (h *requestPages) itemFailed(w http.ResponseWriter, r *http.Request, it req
 	switch {
 	case errors.As(err, &inv):
 		f.onRows(inv)
-		h.showItemForm(w, r, http.StatusUnprocessableEntity, it, isNew, &fieldErrors{Form: "item", Errs: inv.Fields, Values: r.PostForm})
+		fe := &fieldErrors{Form: "item", Errs: inv.Fields, Values: r.PostForm}
+		fe.formFaults = f.built.placeFaults(f.questions, inv)
+		h.showItemForm(w, r, http.StatusUnprocessableEntity, it, isNew, fe, f.questions)
 	case errors.Is(err, domainerr.ErrStale):
 		h.errorPage(w, r, http.StatusConflict, staleMessage)
 	default:

@@ -88,6 +88,27 @@ type itemView struct {
 	Steps      []stepView // read by those who may not request the item
 }
 
+// questionViews lays out a form's questions for the requester, with the
+// answers and messages of a failed submission f.
+func questionViews(form request.Form, f *fieldErrors) []questionView {
+	var out []questionView
+	labels := map[string]request.Field{}
+	for _, fl := range form.Fields {
+		q := questionView{Field: fl, Name: "a." + fl.Key, Value: f.Val("new", "a."+fl.Key, ""), Err: f.Err("new", "answers."+fl.Key),
+			TypeLabel: answerKinds[fl.Type]}
+		if c := fl.ShowWhen; c != nil {
+			q.Equals = form.ConditionValue(c)
+			q.WhenLabel, q.WhenValue = labels[c.Field].Label, q.Equals
+			if labels[c.Field].Type == request.YesNoField {
+				q.WhenValue = map[bool]string{true: "Yes", false: "No"}[q.Equals == "true"]
+			}
+		}
+		labels[fl.Key] = fl
+		out = append(out, q)
+	}
+	return out
+}
+
 func (h *requestPages) itemPage(w http.ResponseWriter, r *http.Request) {
 	it, ok := h.loadItem(w, r)
 	if !ok {
@@ -115,20 +136,7 @@ func (h *requestPages) showItem(w http.ResponseWriter, r *http.Request, status i
 	p := httpx.Principal(r)
 	v := itemView{Item: it, F: f, CanRequest: p.Can(auth.RequestCreate) && it.Active, CanWrite: p.Can(auth.RequestCatalogWrite),
 		Staff: p.IsStaff(), Rule: ruleText(it.Approval), Prios: []string{"P1", "P2", "P3", "P4", "P5"}}
-	labels := map[string]request.Field{}
-	for _, fl := range it.Form.Fields {
-		q := questionView{Field: fl, Name: "a." + fl.Key, Value: f.Val("new", "a."+fl.Key, ""), Err: f.Err("new", "answers."+fl.Key),
-			TypeLabel: answerKinds[fl.Type]}
-		if c := fl.ShowWhen; c != nil {
-			q.Equals = it.Form.ConditionValue(c)
-			q.WhenLabel, q.WhenValue = labels[c.Field].Label, q.Equals
-			if labels[c.Field].Type == request.YesNoField {
-				q.WhenValue = map[bool]string{true: "Yes", false: "No"}[q.Equals == "true"]
-			}
-		}
-		labels[fl.Key] = fl
-		v.Questions = append(v.Questions, q)
-	}
+	v.Questions = questionViews(it.Form, f)
 	if f != nil {
 		for _, k := range []string{"item_id", "requester_id", "priority"} {
 			if msg := f.Errs[k]; msg != "" && v.Banner == "" {

@@ -75,7 +75,7 @@ func TestRequestPagesRender(t *testing.T) {
 		{"agent", "/notifications", []string{"Notifications"}},
 		{"auditor", "/requests/" + number, []string{number}},
 		{"admin", "/catalog", []string{"New item", "Managers", "Edit"}},
-		{"admin", "/catalog/items/new", []string{"New catalogue item", `name="form"`, `name="task_name_0"`}},
+		{"admin", "/catalog/items/new", []string{"New catalogue item", `name="q_0_label"`, `name="task_name_0"`}},
 		{"admin", "/catalog/items/" + laptop + "/edit", []string{"Edit item", "dock_place", "Prepare and enrol the laptop"}},
 		{"admin", "/managers", []string{"Managers", "Paul Meyer"}},
 		{"admin", "/approvals", []string{"Nothing waits for your decision"}},
@@ -216,25 +216,57 @@ func TestCatalogItemEditor(t *testing.T) {
 		f.Set(k, v)
 		return f
 	}
-	p := admin.post("/catalog/items", with("form", `{"fields": [`))
-	if p.status != http.StatusUnprocessableEntity {
-		t.Fatalf("broken JSON: %d", p.status)
+	rows := func(f url.Values, kv ...string) url.Values {
+		for i := 0; i < len(kv); i += 2 {
+			f.Set(kv[i], kv[i+1])
+		}
+		return f
 	}
-	mustContain(t, p, "is not a form definition in JSON", "Guest Wi-Fi code")
-	p = admin.post("/catalog/items", with("form", `{"fields": [{"key": "days", "label": "Days", "type": "number", "show_when": {"field": "later", "equals": "1"}}]}`))
-	mustContain(t, p, "fields[0].show_when.field must name an earlier field")
+	// A question depending on one below it comes back on its row, with
+	// every row kept.
+	p := admin.post("/catalog/items", rows(with("q_rows", "2"), "q_0_type", "number", "q_0_label", "Days", "q_0_when_field", "later",
+		"q_0_when_value", "1", "q_1_type", "yes_no", "q_1_label", "Later"))
+	if p.status != http.StatusUnprocessableEntity {
+		t.Fatalf("show-when on a later question: %d", p.status)
+	}
+	mustContain(t, p, "Question 1: it can only depend on a question above it.", `value="Days"`, `value="Later"`, "Guest Wi-Fi code")
+	p = admin.post("/catalog/items", rows(with("q_rows", "1"), "q_0_type", "choice", "q_0_help", "Pick one"))
+	mustContain(t, p, "Question 1: give it a label.", "Question 1: list its choices, one per line.", `value="Pick one"`)
+	for _, role := range []string{"agent", "requester", "auditor"} {
+		b := s.signedIn(role)
+		if p := b.get("/catalog/items/new"); p.status != http.StatusForbidden {
+			t.Fatalf("%s opening the item builder: %d", role, p.status)
+		}
+		if p := b.post("/catalog/items", rows(with("q_rows", "1"), "q_0_type", "text", "q_0_label", "Room", "act", "preview")); p.status != http.StatusForbidden {
+			t.Fatalf("%s previewing a form: %d", role, p.status)
+		}
+	}
+	// Builder buttons bring the page back with the rows changed and
+	// nothing saved.
+	p = admin.post("/catalog/items", rows(with("q_rows", "2"), "q_0_type", "text", "q_0_label", "First", "q_1_type", "text", "q_1_label", "Second", "act", "up:1"))
+	if p.status != http.StatusOK || strings.Index(p.body, `value="Second"`) > strings.Index(p.body, `value="First"`) {
+		t.Fatalf("moving a question up: %d", p.status)
+	}
+	mustContain(t, p, `name="q_rows" value="2"`, "What the requester sees")
+	p = admin.post("/catalog/items", rows(with("q_rows", "1"), "q_0_type", "text", "q_0_label", "First", "act", "add-question"))
+	mustContain(t, p, `name="q_rows" value="2"`, `name="q_1_label"`)
+	var n int
+	if err := s.app.DB.QueryRow(context.Background(), "SELECT COUNT(*) FROM catalog_items WHERE name = 'Guest Wi-Fi code'").Scan(&n); err != nil || n != 0 {
+		t.Fatalf("a builder button saved the item (%d, %v)", n, err)
+	}
 	p = admin.post("/catalog/items", with("task_order_0", "500"))
 	if p.status != http.StatusUnprocessableEntity {
 		t.Fatalf("bad task order: %d", p.status)
 	}
 	mustContain(t, p, "must be from 1 to 100")
-	p = admin.post("/catalog/items", with("form", `{"fields": [{"key": "days", "label": "How many days?", "type": "number", "required": true}]}`))
+	p = admin.post("/catalog/items", rows(with("q_rows", "1"), "q_0_type", "number", "q_0_label", "How many days?", "q_0_required", "on"))
 	if p.status != http.StatusSeeOther || !strings.HasPrefix(p.location, "/catalog/items/") {
 		t.Fatalf("create: %d %q\n%s", p.status, p.location, p.body)
 	}
 	item := strings.TrimPrefix(p.location, "/catalog/items/")
 	mustContain(t, admin.get(p.location), "Catalogue item saved.", "How many days?", "Guest Wi-Fi code")
 	edit := admin.get("/catalog/items/" + item + "/edit")
+	mustContain(t, edit, `name="q_0_key" maxlength="40" value="how_many_days"`)
 	f := with("version", versionOf(t, edit))
 	f.Set("approval_rule", "user")
 	p = admin.post("/catalog/items/"+item+"/edit", f)

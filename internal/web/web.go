@@ -69,6 +69,7 @@ func (wb *Web) Register(mux *http.ServeMux, routes *[]httpx.Route, areas ...Page
 	wb.registerQueueTools(rt)
 	wb.registerProfile(rt)
 	wb.registerSettings(rt)
+	wb.registerPickers(rt)
 	rt.Handle("GET /tokens", auth.TokenOwn, wb.tokens)
 	wb.post(rt, "POST /tokens", auth.TokenOwn, wb.createToken)
 	wb.post(rt, "POST /tokens/{id}/revoke", auth.TokenOwn, wb.revokeToken)
