@@ -47,7 +47,7 @@ const phoneAuditJS = `(() => {
 
 // auditShots are the pages of the audit saved when screenshots are asked for.
 var auditShots = map[string]string{"admin /audit": "audit", "agent /sla/unmeasured": "unmeasured", "agent /profile": "profile",
-	"agent /agreements": "agreements"}
+	"agent /agreements": "agreements", "agent /sla/breaching?within=72h": "breaching-cards"}
 
 type phoneAudit struct {
 	Overflow int      `json:"overflow"`
@@ -61,6 +61,11 @@ func TestBrowserPhoneAudit(t *testing.T) {
 	bin := chromium(t)
 	s := newSite(t)
 	shots := os.Getenv("STEWARD_SCREENSHOTS")
+	if shots != "" {
+		if err := os.MkdirAll(shots, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
 	inc := s.incidents(t, 0, false)
 	var req, ci, svc, def, item int64
 	ctx := context.Background()
@@ -78,7 +83,7 @@ func TestBrowserPhoneAudit(t *testing.T) {
 	pages := map[string][]string{
 		"agent": {"/", "/?view=all", "/incidents/new", "/incidents/" + inc.Number, "/requests", fmt.Sprintf("/requests/REQ-%06d", req),
 			"/catalog", "/approvals", "/services", fmt.Sprintf("/services/%d", svc), "/cis", fmt.Sprintf("/cis/%d", ci), "/ci-types",
-			"/baselines", "/assets/expiring", "/sla/breaching", "/reports/sla", "/agreements", "/calendars", "/sla/unmeasured",
+			"/baselines", "/assets/expiring", "/sla/breaching?within=72h", "/reports/sla", "/agreements", "/calendars", "/sla/unmeasured",
 			"/customers", "/groups", "/users", "/notifications", "/profile", "/tokens", "/search?q=printer",
 			fmt.Sprintf("/sla-definitions/%d", def), "/settings/priority-matrix"},
 		"admin": {"/admin/jobs", "/audit", "/managers", "/cmdb/imports", "/users/1", fmt.Sprintf("/sla-definitions/%d", def),
