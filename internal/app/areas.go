@@ -50,8 +50,8 @@ func (a *App) areas() []area {
 			jobs: []job{{kind: request.AutoCloseJob, run: a.Requests.AutoClose, concurrency: 2}},
 			api:  api.RequestRoutes, pages: web.RequestPages,
 			nav: []web.NavEntry{
-				{Label: "Requests", Href: "/requests", Perm: auth.RequestRead, Lit: []string{"requests"}},
-				{Label: "Request catalogue", Href: "/catalog", Perm: auth.RequestCatalogRead, Lit: []string{"catalog"}},
+				{Label: "Requests", Href: "/requests", Perm: request.PermRead, Lit: []string{"requests"}},
+				{Label: "Request catalogue", Href: "/catalog", Perm: request.PermCatalogRead, Lit: []string{"catalog"}},
 				{Label: "Approvals", Href: "/approvals", Perm: auth.RequestApprove, Lit: []string{"approvals"}},
 			}},
 		{name: "service catalogue", api: api.ServiceRoutes, pages: web.ServicePages,

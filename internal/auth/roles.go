@@ -121,16 +121,6 @@ var (
 	// see (requesters: live services of their customer); admins edit.
 	ServiceRead  = Declare("service:read", "Read the service catalogue", Admin, Agent, Requester, Auditor)
 	ServiceWrite = Declare("service:write", "Change the service catalogue", Admin)
-	// The request catalogue: what can be requested from each service,
-	// with its forms (the service catalogue is service:read/write).
-	RequestCatalogRead  = Declare("request_catalog:read", "Read the request catalogue", Admin, Agent, Requester, Auditor)
-	RequestCatalogWrite = Declare("request_catalog:write", "Change the request catalogue and its forms", Admin)
-	// Service requests (8.6.2).
-	RequestRead     = Declare("request:read", "Read service requests", Admin, Agent, Requester, Auditor)
-	RequestCreate   = Declare("request:create", "Raise service requests", Admin, Agent, Requester)
-	RequestUpdate   = Declare("request:update", "Work service requests and their tasks", Admin, Agent)
-	RequestComment  = Declare("request:comment", "Comment on service requests", Admin, Agent, Requester)
-	RequestWorkNote = Declare("request:work_note", "Write staff-only work notes on requests", Admin, Agent)
 	// RequestApprove lets a user decide approvals; whether this user is an
 	// approver of a given request is checked on the request itself.
 	RequestApprove = Declare("request:approve", "Decide approvals addressed to oneself", Admin, Agent, Requester)

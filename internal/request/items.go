@@ -180,7 +180,7 @@ func itemOffered(ctx context.Context, q store.Querier, itemID, customerID int64)
 // GetItem loads an item p may see: staff see every item, requesters the
 // active items of live services offered to their organisation.
 func (s *Service) GetItem(ctx context.Context, p *auth.Principal, id int64) (Item, error) {
-	if !p.Can(auth.RequestCatalogRead) {
+	if !p.Can(PermCatalogRead) {
 		return Item{}, domainerr.ErrForbidden
 	}
 	if !p.IsStaff() {
@@ -205,7 +205,7 @@ type ItemFilter struct {
 
 // ListItems lists the items p may see, by id.
 func (s *Service) ListItems(ctx context.Context, p *auth.Principal, f ItemFilter) ([]Item, error) {
-	if !p.Can(auth.RequestCatalogRead) {
+	if !p.Can(PermCatalogRead) {
 		return nil, domainerr.ErrForbidden
 	}
 	if f.Limit <= 0 || f.Limit > 1000 {
@@ -255,7 +255,7 @@ func (s *Service) ListItems(ctx context.Context, p *auth.Principal, f ItemFilter
 
 // CreateItem validates and records a new catalogue item.
 func (s *Service) CreateItem(ctx context.Context, p *auth.Principal, in NewItem) (Item, error) {
-	if !p.Can(auth.RequestCatalogWrite) {
+	if !p.Can(PermCatalogWrite) {
 		return Item{}, domainerr.ErrForbidden
 	}
 	now := time.Now().UTC().Truncate(time.Microsecond)
@@ -319,7 +319,7 @@ func writeTemplates(ctx context.Context, tx *store.Tx, itemID int64, tasks []Tas
 // ErrStale when the item moved on. Requests already submitted keep the form
 // they were submitted with.
 func (s *Service) UpdateItem(ctx context.Context, p *auth.Principal, id int64, pt ItemPatch, ifVersion int) (Item, error) {
-	if !p.Can(auth.RequestCatalogWrite) {
+	if !p.Can(PermCatalogWrite) {
 		return Item{}, domainerr.ErrForbidden
 	}
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
@@ -387,7 +387,7 @@ func (s *Service) UpdateItem(ctx context.Context, p *auth.Principal, id int64, p
 // DeleteItem removes an item no request refers to; others are refused with
 // a conflict: deactivate them instead.
 func (s *Service) DeleteItem(ctx context.Context, p *auth.Principal, id int64) error {
-	if !p.Can(auth.RequestCatalogWrite) {
+	if !p.Can(PermCatalogWrite) {
 		return domainerr.ErrForbidden
 	}
 	return s.DB.InTx(ctx, func(tx *store.Tx) error {

@@ -23,7 +23,7 @@ var FilterFields = []string{"state", "priority", "group_id", "assignee_id", "cus
 func (s *Service) Kind() *record.Kind {
 	return &record.Kind{
 		Name: KindName, Label: "Service request", Prefix: NumberPrefix, Path: "requests",
-		Read: auth.RequestRead, Update: auth.RequestUpdate, Comment: auth.RequestComment,
+		Read: PermRead, Update: PermUpdate, Comment: PermComment,
 		Load:         s.summary,
 		Note:         note,
 		Entry:        record.JournalEntry("request_journal", "request_id"),
@@ -90,7 +90,7 @@ func (s *Service) patch(ctx context.Context, tx *store.Tx, p *auth.Principal, id
 
 // Count counts the requests p may see that match f, up to limit.
 func (s *Service) Count(ctx context.Context, p *auth.Principal, f Filter, limit int) (int, error) {
-	if !p.Can(auth.RequestRead) {
+	if !p.Can(PermRead) {
 		return 0, domainerr.ErrForbidden
 	}
 	where, args := s.where(p, f, false)

@@ -45,7 +45,7 @@ type Page = record.Page[Request]
 // List returns the requests p may see that match f, one page at a time,
 // walking an index in page order as incident lists do.
 func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) (Page, error) {
-	if !p.Can(auth.RequestRead) {
+	if !p.Can(PermRead) {
 		return Page{}, domainerr.ErrForbidden
 	}
 	if id, ok := record.NumberID(NumberPrefix, f.Query); ok && f.Cursor == "" {

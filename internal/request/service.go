@@ -36,7 +36,7 @@ type InTxHook = func(ctx context.Context, tx *store.Tx, r Request) error
 
 // Get loads a request p may see; others get ErrNotFound.
 func (s *Service) Get(ctx context.Context, p *auth.Principal, id int64) (Request, error) {
-	if !p.Can(auth.RequestRead) {
+	if !p.Can(PermRead) {
 		return Request{}, domainerr.ErrForbidden
 	}
 	r, err := get(ctx, s.DB, id)
@@ -173,7 +173,7 @@ func (s *Service) nameableBy(rq requester) UserExists {
 // request waits for approval when its item asks for one and goes straight
 // into fulfilment otherwise.
 func (s *Service) Submit(ctx context.Context, p *auth.Principal, in NewRequest, hook InTxHook) (Request, error) {
-	if !p.Can(auth.RequestCreate) {
+	if !p.Can(PermCreate) {
 		return Request{}, domainerr.ErrForbidden
 	}
 	v := domainerr.NewInvalid()

@@ -248,7 +248,7 @@ func (s *Service) tellTaskOpen(ctx context.Context, tx *store.Tx, r Request, t T
 
 // AddTask adds a task to a request in fulfilment.
 func (s *Service) AddTask(ctx context.Context, p *auth.Principal, requestID int64, in NewTask) (Task, error) {
-	if !p.Can(auth.RequestUpdate) {
+	if !p.Can(PermUpdate) {
 		return Task{}, domainerr.ErrForbidden
 	}
 	in.Name = strings.TrimSpace(in.Name)
@@ -330,7 +330,7 @@ func defaultOrder(tasks []Task) int {
 // the request. With ifVersion other than 0 a task that moved on is refused
 // with ErrStale.
 func (s *Service) UpdateTask(ctx context.Context, p *auth.Principal, requestID, taskID int64, pt TaskPatch, ifVersion int) (Task, error) {
-	if !p.Can(auth.RequestUpdate) {
+	if !p.Can(PermUpdate) {
 		return Task{}, domainerr.ErrForbidden
 	}
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error {

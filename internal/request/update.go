@@ -36,7 +36,7 @@ func finalConflict(r Request) error {
 // Update applies a patch for principal p. With ifVersion other than 0 the
 // change is refused with ErrStale when the request moved on meanwhile.
 func (s *Service) Update(ctx context.Context, p *auth.Principal, id int64, pt Patch, ifVersion int) (Request, error) {
-	if !p.Can(auth.RequestUpdate) {
+	if !p.Can(PermUpdate) {
 		return Request{}, domainerr.ErrForbidden
 	}
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
@@ -281,7 +281,7 @@ func (s *Service) Reopen(ctx context.Context, p *auth.Principal, id int64, reaso
 }
 
 func (s *Service) requesterMove(ctx context.Context, p *auth.Principal, id int64, to State, reason string, ifVersion int) (Request, error) {
-	if !p.Can(auth.RequestCreate) && !p.Can(auth.RequestUpdate) {
+	if !p.Can(PermCreate) && !p.Can(PermUpdate) {
 		return Request{}, domainerr.ErrForbidden
 	}
 	reason = strings.TrimSpace(reason)
@@ -295,7 +295,7 @@ func (s *Service) requesterMove(ctx context.Context, p *auth.Principal, id int64
 		if ok, err := visible(ctx, tx, p, cur); err != nil || !ok {
 			return cmpErr(err, store.ErrNotFound)
 		}
-		if p.IsStaff() && !p.Can(auth.RequestUpdate) || !p.IsStaff() && cur.RequesterID != p.UserID {
+		if p.IsStaff() && !p.Can(PermUpdate) || !p.IsStaff() && cur.RequesterID != p.UserID {
 			return domainerr.ErrForbidden
 		}
 		if ifVersion != 0 && cur.Version != ifVersion {
@@ -325,9 +325,9 @@ func (s *Service) requesterMove(ctx context.Context, p *auth.Principal, id int64
 // AddComment appends a public comment or, for staff, a work note. hook,
 // when not nil, runs inside the transaction with the new entry.
 func (s *Service) AddComment(ctx context.Context, p *auth.Principal, id int64, body string, public bool, hook func(ctx context.Context, tx *store.Tx, e Entry) error) (Entry, error) {
-	perm, kind := auth.RequestComment, "comment"
+	perm, kind := PermComment, "comment"
 	if !public {
-		perm, kind = auth.RequestWorkNote, "work_note"
+		perm, kind = PermWorkNote, "work_note"
 	}
 	if !p.Can(perm) {
 		return Entry{}, domainerr.ErrForbidden

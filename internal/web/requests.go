@@ -30,19 +30,19 @@ var RequestPages Pages = (*Web).registerRequests
 
 func (wb *Web) registerRequests(rt *httpx.Router) {
 	h := &requestPages{Web: wb, svc: wb.Requests}
-	rt.Handle("GET /catalog", auth.RequestCatalogRead, h.portal)
-	rt.Handle("GET /catalog/items/new", auth.RequestCatalogWrite, h.newItemForm)
-	wb.post(rt, "POST /catalog/items", auth.RequestCatalogWrite, h.createItem)
-	rt.Handle("GET /catalog/items/{id}", auth.RequestCatalogRead, h.itemPage)
-	wb.post(rt, "POST /catalog/items/{id}/request", auth.RequestCreate, h.submit)
-	rt.Handle("GET /catalog/items/{id}/edit", auth.RequestCatalogWrite, h.editItemForm)
-	wb.post(rt, "POST /catalog/items/{id}/edit", auth.RequestCatalogWrite, h.updateItem)
+	rt.Handle("GET /catalog", request.PermCatalogRead, h.portal)
+	rt.Handle("GET /catalog/items/new", request.PermCatalogWrite, h.newItemForm)
+	wb.post(rt, "POST /catalog/items", request.PermCatalogWrite, h.createItem)
+	rt.Handle("GET /catalog/items/{id}", request.PermCatalogRead, h.itemPage)
+	wb.post(rt, "POST /catalog/items/{id}/request", request.PermCreate, h.submit)
+	rt.Handle("GET /catalog/items/{id}/edit", request.PermCatalogWrite, h.editItemForm)
+	wb.post(rt, "POST /catalog/items/{id}/edit", request.PermCatalogWrite, h.updateItem)
 
-	rt.Handle("GET /requests", auth.RequestRead, h.queue)
-	rt.Handle("GET /requests/{ref}", auth.RequestRead, h.requestPage)
-	wb.post(rt, "POST /requests/{ref}/comments", auth.RequestComment, h.comment(true))
-	wb.post(rt, "POST /requests/{ref}/notes", auth.RequestWorkNote, h.comment(false))
-	wb.post(rt, "POST /requests/{ref}/edit", auth.RequestUpdate, h.edit)
+	rt.Handle("GET /requests", request.PermRead, h.queue)
+	rt.Handle("GET /requests/{ref}", request.PermRead, h.requestPage)
+	wb.post(rt, "POST /requests/{ref}/comments", request.PermComment, h.comment(true))
+	wb.post(rt, "POST /requests/{ref}/notes", request.PermWorkNote, h.comment(false))
+	wb.post(rt, "POST /requests/{ref}/edit", request.PermUpdate, h.edit)
 	for _, a := range requestActions {
 		wb.post(rt, "POST /requests/{ref}/"+a.path, a.perm, h.action(a))
 	}
@@ -56,9 +56,9 @@ func (wb *Web) registerRequests(rt *httpx.Router) {
 	}
 	wb.post(rt, "POST /requests/{ref}/approvals/{id}/approve", auth.RequestApprove, h.decide(true))
 	wb.post(rt, "POST /requests/{ref}/approvals/{id}/reject", auth.RequestApprove, h.decide(false))
-	wb.post(rt, "POST /requests/{ref}/tasks", auth.RequestUpdate, h.addTask)
+	wb.post(rt, "POST /requests/{ref}/tasks", request.PermUpdate, h.addTask)
 	for _, a := range taskActions {
-		wb.post(rt, "POST /requests/{ref}/tasks/{id}/"+a.path, auth.RequestUpdate, h.taskAction(a))
+		wb.post(rt, "POST /requests/{ref}/tasks/{id}/"+a.path, request.PermUpdate, h.taskAction(a))
 	}
 
 	rt.Handle("GET /approvals", auth.RequestApprove, h.approvals)
@@ -146,9 +146,9 @@ func (h *requestPages) requestPage(w http.ResponseWriter, r *http.Request) {
 // banner such as a stale change or a conflict.
 func (h *requestPages) showRequest(w http.ResponseWriter, r *http.Request, status int, req request.Request, f *fieldErrors, msg string) {
 	ctx, p := r.Context(), httpx.Principal(r)
-	v := requestView{R: req, F: f, Error: msg, Staff: p.IsStaff(), CanUpdate: p.Can(auth.RequestUpdate),
-		CanComment: p.Can(auth.RequestComment), CanNote: p.Can(auth.RequestWorkNote), Prios: []string{"P1", "P2", "P3", "P4", "P5"}}
-	own := req.RequesterID == p.UserID && p.Can(auth.RequestCreate)
+	v := requestView{R: req, F: f, Error: msg, Staff: p.IsStaff(), CanUpdate: p.Can(request.PermUpdate),
+		CanComment: p.Can(request.PermComment), CanNote: p.Can(request.PermWorkNote), Prios: []string{"P1", "P2", "P3", "P4", "P5"}}
+	own := req.RequesterID == p.UserID && p.Can(request.PermCreate)
 	v.CanCancel = (own || v.CanUpdate) && req.State.Open()
 	v.CanReopen = (own || v.CanUpdate) && req.State == request.Fulfilled
 	names := newNamer(ctx, h.DB)
@@ -358,15 +358,15 @@ func patchState(s request.State) func(h *requestPages, r *http.Request, req requ
 }
 
 var requestActions = []requestAction{
-	{"assign-to-me", "assigned", auth.RequestUpdate, func(h *requestPages, r *http.Request, req request.Request, version int) (request.Request, error) {
+	{"assign-to-me", "assigned", request.PermUpdate, func(h *requestPages, r *http.Request, req request.Request, version int) (request.Request, error) {
 		return h.svc.Update(r.Context(), httpx.Principal(r), req.ID, request.Patch{AssigneeID: patch.Of(httpx.Principal(r).UserID)}, version)
 	}},
-	{"fulfil", "fulfilled", auth.RequestUpdate, patchState(request.Fulfilled)},
-	{"close", "request-closed", auth.RequestUpdate, patchState(request.Closed)},
-	{"cancel", "cancelled", auth.RequestCreate, func(h *requestPages, r *http.Request, req request.Request, version int) (request.Request, error) {
+	{"fulfil", "fulfilled", request.PermUpdate, patchState(request.Fulfilled)},
+	{"close", "request-closed", request.PermUpdate, patchState(request.Closed)},
+	{"cancel", "cancelled", request.PermCreate, func(h *requestPages, r *http.Request, req request.Request, version int) (request.Request, error) {
 		return h.svc.Cancel(r.Context(), httpx.Principal(r), req.ID, formText(r, "reason"), version)
 	}},
-	{"reopen", "request-reopened", auth.RequestCreate, func(h *requestPages, r *http.Request, req request.Request, version int) (request.Request, error) {
+	{"reopen", "request-reopened", request.PermCreate, func(h *requestPages, r *http.Request, req request.Request, version int) (request.Request, error) {
 		return h.svc.Reopen(r.Context(), httpx.Principal(r), req.ID, formText(r, "reason"), version)
 	}},
 }

@@ -35,7 +35,7 @@ func (h *requestPages) portal(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	v := portalView{CanWrite: p.Can(auth.RequestCatalogWrite), CanRequest: p.Can(auth.RequestCreate), Staff: p.IsStaff()}
+	v := portalView{CanWrite: p.Can(request.PermCatalogWrite), CanRequest: p.Can(request.PermCreate), Staff: p.IsStaff()}
 	byService := map[int64]int{}
 	for _, it := range items {
 		i, ok := byService[it.ServiceID]
@@ -134,7 +134,7 @@ func (h *requestPages) loadItem(w http.ResponseWriter, r *http.Request) (request
 // showItem renders an item with its form; f brings back a failed submission.
 func (h *requestPages) showItem(w http.ResponseWriter, r *http.Request, status int, it request.Item, f *fieldErrors) {
 	p := httpx.Principal(r)
-	v := itemView{Item: it, F: f, CanRequest: p.Can(auth.RequestCreate) && it.Active, CanWrite: p.Can(auth.RequestCatalogWrite),
+	v := itemView{Item: it, F: f, CanRequest: p.Can(request.PermCreate) && it.Active, CanWrite: p.Can(request.PermCatalogWrite),
 		Staff: p.IsStaff(), Rule: ruleText(it.Approval), Prios: []string{"P1", "P2", "P3", "P4", "P5"}}
 	v.Questions = questionViews(it.Form, f)
 	if f != nil {

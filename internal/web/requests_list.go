@@ -55,7 +55,7 @@ var requestQueueParams = []string{"view", "state", "priority", "group", "assigne
 func (h *requestPages) queue(w http.ResponseWriter, r *http.Request) {
 	p := httpx.Principal(r)
 	q := r.URL.Query()
-	v := requestQueueView{Q: url.Values{}, States: request.States, Staff: p.IsStaff(), CanCreate: p.Can(auth.RequestCreate)}
+	v := requestQueueView{Q: url.Values{}, States: request.States, Staff: p.IsStaff(), CanCreate: p.Can(request.PermCreate)}
 	for _, k := range requestQueueParams {
 		if s := strings.TrimSpace(q.Get(k)); s != "" && len(s) < 300 {
 			v.Q.Set(k, s)

@@ -101,7 +101,7 @@ func slaValueLabel(field, v string) string {
 // itemNames names the catalogue items, which request definitions may test.
 func (wb *Web) itemNames(ctx context.Context, p *auth.Principal) (map[int64]string, error) {
 	out := map[int64]string{}
-	if wb.Requests == nil || !p.Can(auth.RequestCatalogRead) {
+	if wb.Requests == nil || !p.Can(request.PermCatalogRead) {
 		return out, nil
 	}
 	items, err := wb.Requests.ListItems(ctx, p, request.ItemFilter{Limit: 1000})
