@@ -3,6 +3,7 @@ package sla
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -146,9 +147,22 @@ func TestEngineStoresTimersAndEscalates(t *testing.T) {
 		}
 		wantTime(t, "due_at", ts[0].DueAt, "2026-11-24 13:00")
 
+		// The member reads times in Tokyo; the journal and the feed keep
+		// the calendar's zone.
+		if _, err := auth.SetPreferences(ctx, e.DB, audit.System, w.member, auth.Preferences{TimeZone: "Asia/Tokyo", Locale: "en-GB"}); err != nil {
+			t.Fatal(err)
+		}
+
 		// At 12:00 both 50% (Monday 13:00) and 75% (Tuesday 11:00) were
 		// crossed since the last look: one note, for the furthest.
 		w.sweep(t, "2026-11-24 12:00")
+		var body string
+		if err := e.DB.QueryRow(ctx, `SELECT body FROM notifications WHERE user_id = ? ORDER BY id DESC LIMIT 1`, w.member).Scan(&body); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(body, "due Tue 24 Nov 21:00 JST") {
+			t.Errorf("the notification reads %q, want the due instant in the reader's zone, Tue 24 Nov 21:00 JST", body)
+		}
 		acts, err := activity.List(ctx, e.DB, activity.Filter{})
 		if err != nil {
 			t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"steward/internal/activity"
+	"steward/internal/auth"
 	"steward/internal/jobs"
 	"steward/internal/notify"
 	"steward/internal/store"
@@ -164,7 +165,28 @@ func (s *Service) raise(ctx context.Context, tx *store.Tx, t *Timer, d *Definiti
 	if ev.Kind == "sla.breach" {
 		heading = fmt.Sprintf("%s is overdue", ref)
 	}
-	return notify.Add(ctx, tx, recipients, ev.Kind, heading, title+" — "+summary, tt.path+ref)
+	// Each person reads the instants in their own time zone when they
+	// chose one; the journal and the feed keep the calendar's.
+	byText := map[string][]int64{}
+	var order []string
+	for _, id := range recipients {
+		text := summary
+		if prefs, err := auth.PreferencesOf(ctx, tx, id); err != nil {
+			return err
+		} else if prefs.TimeZone != "" {
+			text = eventSentence(ev, t, name, prefs.Location(), now)
+		}
+		if _, ok := byText[text]; !ok {
+			order = append(order, text)
+		}
+		byText[text] = append(byText[text], id)
+	}
+	for _, text := range order {
+		if err := notify.Add(ctx, tx, byText[text], ev.Kind, heading, title+" — "+text, tt.path+ref); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // eventSentence says what a warning or a breach means, as a person would
