@@ -54,14 +54,8 @@ func (a *API) createIncident(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	out, err := a.withSLA(r, inc)
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
 	w.Header().Set("Location", "/api/v1/incidents/"+inc.Number)
-	w.Header().Set("ETag", etag(inc.Version))
-	writeJSON(w, http.StatusCreated, out)
+	a.writeIncident(w, r, http.StatusCreated, inc)
 }
 
 func (a *API) listIncidents(w http.ResponseWriter, r *http.Request) {
@@ -185,13 +179,18 @@ func (a *API) patchIncident(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
+	a.writeIncident(w, r, http.StatusOK, inc)
+}
+
+// writeIncident answers with an incident, its clocks and its ETag.
+func (a *API) writeIncident(w http.ResponseWriter, r *http.Request, status int, inc incident.Incident) {
 	out, err := a.withSLA(r, inc)
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
 	w.Header().Set("ETag", etag(inc.Version))
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, status, out)
 }
 
 // answer is one of the requester's answers to the desk.
@@ -217,13 +216,7 @@ func (a *API) answerIncident(pick func(*incident.Service) answer) http.HandlerFu
 			a.fail(w, r, err)
 			return
 		}
-		out, err := a.withSLA(r, inc)
-		if err != nil {
-			a.fail(w, r, err)
-			return
-		}
-		w.Header().Set("ETag", etag(inc.Version))
-		writeJSON(w, http.StatusOK, out)
+		a.writeIncident(w, r, http.StatusOK, inc)
 	}
 }
 
