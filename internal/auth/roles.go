@@ -156,6 +156,8 @@ type Principal struct {
 	GroupIDs   []int64
 	TokenID    int64  // set when authenticated by an API token
 	CSRFToken  string // set for browser sessions
+	// Prefs are how the person reads times, loaded with browser sessions.
+	Prefs Preferences
 }
 
 // Can reports whether p holds perm. A nil principal holds only Public.

@@ -141,16 +141,12 @@ func (v *viewsByClock) get(c clock) *views {
 	return vs
 }
 
-// clockOf is the clock of the person making r (UTC for strangers).
+// clockOf is the clock of the person making r (UTC for strangers); the
+// preferences come with the session, read in the same query.
 func (wb *Web) clockOf(r *http.Request) clock {
 	p := httpx.Principal(r)
 	if p == nil {
 		return clockFor(auth.Preferences{})
 	}
-	// A failed read of the preferences shows UTC rather than no page.
-	prefs, err := auth.PreferencesOf(r.Context(), wb.DB, p.UserID)
-	if err != nil {
-		wb.Log.Warn("web: reading preferences", "err", err)
-	}
-	return clockFor(prefs)
+	return clockFor(p.Prefs)
 }
