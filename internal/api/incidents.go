@@ -54,7 +54,6 @@ func (a *API) createIncident(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	w.Header().Set("Location", "/api/v1/incidents/"+inc.Number)
 	a.writeIncident(w, r, http.StatusCreated, inc)
 }
 
@@ -190,6 +189,9 @@ func (a *API) writeIncident(w http.ResponseWriter, r *http.Request, status int, 
 		return
 	}
 	w.Header().Set("ETag", etag(inc.Version))
+	if status == http.StatusCreated {
+		w.Header().Set("Location", "/api/v1/incidents/"+inc.Number)
+	}
 	writeJSON(w, status, out)
 }
 

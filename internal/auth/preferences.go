@@ -118,3 +118,31 @@ func AdoptTimeZone(ctx context.Context, db *store.DB, userID int64, zone string)
 		userID, zone, store.TS(time.Now()))
 	return err
 }
+
+// TimeZonesOf reads the time zones chosen by people, in one query; those
+// who chose none are absent.
+func TimeZonesOf(ctx context.Context, q store.Querier, userIDs []int64) (map[int64]string, error) {
+	out := map[int64]string{}
+	if len(userIDs) == 0 {
+		return out, nil
+	}
+	args := make([]any, len(userIDs))
+	for i, id := range userIDs {
+		args[i] = id
+	}
+	rows, err := q.Query(ctx, "SELECT user_id, time_zone FROM user_preferences WHERE time_zone <> '' AND user_id IN ("+
+		strings.TrimSuffix(strings.Repeat("?, ", len(userIDs)), ", ")+")", args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var zone string
+		if err := rows.Scan(&id, &zone); err != nil {
+			return nil, err
+		}
+		out[id] = zone
+	}
+	return out, rows.Err()
+}

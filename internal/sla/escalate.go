@@ -167,14 +167,16 @@ func (s *Service) raise(ctx context.Context, tx *store.Tx, t *Timer, d *Definiti
 	}
 	// Each person reads the instants in their own time zone when they
 	// chose one; the journal and the feed keep the calendar's.
+	zones, err := auth.TimeZonesOf(ctx, tx, recipients)
+	if err != nil {
+		return err
+	}
 	byText := map[string][]int64{}
 	var order []string
 	for _, id := range recipients {
 		text := summary
-		if prefs, err := auth.PreferencesOf(ctx, tx, id); err != nil {
-			return err
-		} else if prefs.TimeZone != "" {
-			text = eventSentence(ev, t, name, prefs.Location(), now)
+		if zone, ok := zones[id]; ok {
+			text = eventSentence(ev, t, name, auth.Preferences{TimeZone: zone}.Location(), now)
 		}
 		if _, ok := byText[text]; !ok {
 			order = append(order, text)

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"steward/internal/audit"
+	"steward/internal/incident"
+	"steward/internal/request"
 )
 
 // auditRow is an audit entry as a person reads it: who, by which way in,
@@ -73,16 +75,16 @@ func auditLink(e audit.Entry) string {
 	}
 	switch e.Entity {
 	case "incident":
-		return fmt.Sprintf("/incidents/INC-%06d", id)
+		return "/incidents/" + incident.FormatNumber(id)
 	case "request":
-		return fmt.Sprintf("/requests/REQ-%06d", id)
+		return "/requests/" + request.FormatNumber(id)
 	case "incident_comment", "incident_work_note":
 		if n := dataID(e.Data, "incident_id"); n > 0 {
-			return fmt.Sprintf("/incidents/INC-%06d", n)
+			return "/incidents/" + incident.FormatNumber(n)
 		}
 	case "request_task", "request_approval", "request_comment", "request_work_note":
 		if n := dataID(e.Data, "request_id"); n > 0 {
-			return fmt.Sprintf("/requests/REQ-%06d", n)
+			return "/requests/" + request.FormatNumber(n)
 		}
 	}
 	if p, ok := auditPaths[e.Entity]; ok && e.Action != "delete" {

@@ -14,6 +14,18 @@ import (
 // into a typeahead over people or CIs. Without the script the forms keep
 // their selects and typed names, so these routes only add comfort.
 
+// maxPickQuery bounds what a picker searches for: longer than any name.
+const maxPickQuery = 100
+
+// pickQuery is the text typed into a picker, trimmed and bounded.
+func pickQuery(r *http.Request) string {
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	if r := []rune(q); len(r) > maxPickQuery {
+		q = string(r[:maxPickQuery])
+	}
+	return q
+}
+
 // maxPicks bounds a picker's answer: enough to choose from, few enough to
 // read at a glance.
 const maxPicks = 20
@@ -42,7 +54,7 @@ func likeAny(q string) string {
 // see everyone, others their own organisation, or themselves.
 func (wb *Web) pickUsers(w http.ResponseWriter, r *http.Request) {
 	p := httpx.Principal(r)
-	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	q := pickQuery(r)
 	sql := `SELECT u.id, u.name, u.email, COALESCE(c.name, '') FROM users u LEFT JOIN customers c ON c.id = u.customer_id
 		WHERE u.active = ? AND (lower(u.name) LIKE ? ESCAPE '\' OR lower(u.email) LIKE ? ESCAPE '\')`
 	args := []any{true, likeAny(q), likeAny(q)}
@@ -88,7 +100,7 @@ func (wb *Web) pickUsers(w http.ResponseWriter, r *http.Request) {
 
 // pickCIs finds CIs by name.
 func (wb *Web) pickCIs(w http.ResponseWriter, r *http.Request) {
-	pg, err := wb.CMDB.ListCIs(r.Context(), cmdb.CIFilter{Query: strings.TrimSpace(r.URL.Query().Get("q")), Limit: maxPicks})
+	pg, err := wb.CMDB.ListCIs(r.Context(), cmdb.CIFilter{Query: pickQuery(r), Limit: maxPicks})
 	if err != nil {
 		wb.pickFailed(w, r, err)
 		return
