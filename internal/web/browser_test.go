@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -62,6 +63,32 @@ func (b *tab) text(sel string) string {
 func (b *tab) waitFlash(msg string) {
 	b.t.Helper()
 	b.do(chromedp.WaitVisible(`//div[contains(@class,"flash")][contains(., "` + msg + `")]`))
+}
+
+// waitValue waits until the field sel holds want, which tells a reloaded
+// page from the one it replaces when both have the same fields.
+func (b *tab) waitValue(sel, want string) {
+	b.t.Helper()
+	js := fmt.Sprintf(`(function () { var e = document.querySelector(%q); return e ? e.value : null; })()`, sel)
+	var got *string
+	for {
+		// A page being replaced answers with an error; ask again.
+		v, err := chromedp.Run(b.ctx, chromedp.Evaluate[*string](js))
+		if err == nil && v != nil && *v == want {
+			return
+		}
+		if err == nil {
+			got = v
+		}
+		select {
+		case <-b.ctx.Done():
+			if got != nil {
+				b.t.Fatalf("%s holds %q, want %q", sel, *got, want)
+			}
+			b.t.Fatalf("%s never held %q", sel, want)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 func (b *tab) login(email string) {
