@@ -91,6 +91,27 @@ func (b *tab) waitValue(sel, want string) {
 	}
 }
 
+// navigates runs steps that leave the page (a link, a form's submit) and
+// waits until a new document has replaced the old one: waiting on an
+// element instead could find it on the page being left.
+func (b *tab) navigates(steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	b.do(chromedp.Evaluate[chromedp.Void](`window.__leaving = true`))
+	b.do(steps...)
+	for {
+		// A page being replaced answers with an error; ask again.
+		fresh, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`!window.__leaving && document.readyState === "complete"`))
+		if err == nil && fresh {
+			return
+		}
+		select {
+		case <-b.ctx.Done():
+			b.t.Fatal("the page was never replaced")
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
 func (b *tab) login(email string) {
 	b.t.Helper()
 	b.do(

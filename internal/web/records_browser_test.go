@@ -67,7 +67,7 @@ func TestBrowserFilesLinksAndSearch(t *testing.T) {
 		t.Fatalf("%d elements stick out of a phone's screen (%v)", wide, err)
 	}
 	b.do(chromedp.EmulateViewport(1366, 900))
-	b.do(chromedp.Click(chromedp.CSS(".link-list .link-target")), chromedp.WaitVisible(chromedp.CSS(".record-links")))
+	b.navigates(chromedp.Click(chromedp.CSS(".link-list .link-target")))
 	if links := b.text(".link-list"); !strings.Contains(links, "INC-000001") || !strings.Contains(strings.ToLower(links), "causes") {
 		t.Fatalf("the request's side of the link: %q", links)
 	}
@@ -100,14 +100,14 @@ func TestBrowserSavedFiltersAndBulkEdit(t *testing.T) {
 	}
 	b.do(chromedp.Navigate(s.url+"/?view=all"), chromedp.WaitVisible(chromedp.CSS("table.queue")))
 	page1 := first()
-	b.do(chromedp.Click(chromedp.CSS(`.pager a[rel="next"]`)), chromedp.WaitVisible(chromedp.CSS(`.pager a[rel="prev"]`)))
+	b.navigates(chromedp.Click(chromedp.CSS(`.pager a[rel="next"]`)))
 	page2 := first()
-	b.do(chromedp.Click(chromedp.CSS(`.pager a[rel="next"]`)), chromedp.WaitVisible(chromedp.CSS(`.pager a[rel="prev"]`)))
-	b.do(chromedp.Click(chromedp.CSS(`.pager a[rel="prev"]`)), chromedp.WaitVisible(chromedp.CSS("table.queue")))
+	b.navigates(chromedp.Click(chromedp.CSS(`.pager a[rel="next"]`)))
+	b.navigates(chromedp.Click(chromedp.CSS(`.pager a[rel="prev"]`)))
 	if got := first(); got != page2 || page1 == page2 {
 		t.Fatalf("back from page 3 shows %s first, page 2 began with %s (page 1 with %s)", got, page2, page1)
 	}
-	b.do(chromedp.Click(chromedp.CSS(`.pager a[rel="prev"]`)), chromedp.WaitVisible(chromedp.CSS("table.queue")))
+	b.navigates(chromedp.Click(chromedp.CSS(`.pager a[rel="prev"]`)))
 	if got := first(); got != page1 {
 		t.Fatalf("back to page 1 shows %s first, want %s", got, page1)
 	}
@@ -134,8 +134,8 @@ func TestBrowserSavedFiltersAndBulkEdit(t *testing.T) {
 	if chip := b.text(".chip.is-current"); !strings.Contains(chip, "Open P3s") || !strings.Contains(chip, "shared") {
 		t.Fatalf("the saved filter should be listed and lit: %q", chip)
 	}
-	b.do(chromedp.Navigate(s.url+"/?view=all"), chromedp.WaitVisible(chromedp.CSS(".chip a")),
-		chromedp.Click(chromedp.CSS(".chip a")), chromedp.WaitVisible(chromedp.CSS(".chip.is-current")))
+	b.do(chromedp.Navigate(s.url+"/?view=all"), chromedp.WaitVisible(chromedp.CSS(".chip a")))
+	b.navigates(chromedp.Click(chromedp.CSS(".chip a")))
 	if sel, _ := chromedp.Run(b.ctx, chromedp.Value(chromedp.CSS("#f-priority"))); sel != "P3" {
 		t.Fatalf("following the saved filter should filter on P3, the priority box says %q", sel)
 	}
