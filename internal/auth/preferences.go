@@ -9,6 +9,7 @@ import (
 
 	"steward/internal/audit"
 	"steward/internal/domainerr"
+	"steward/internal/i18n"
 	"steward/internal/store"
 )
 
@@ -17,6 +18,9 @@ import (
 type Preferences struct {
 	TimeZone string `json:"time_zone"`
 	Locale   string `json:"locale"`
+	// Language is the language pages are written in; "" follows the
+	// browser's.
+	Language string `json:"language"`
 }
 
 // Locales are the date formats a person may choose, by code, with how
@@ -53,7 +57,8 @@ func (p Preferences) Location() *time.Location {
 // PreferencesOf reads a person's preferences; nothing chosen is no error.
 func PreferencesOf(ctx context.Context, q store.Querier, userID int64) (Preferences, error) {
 	var p Preferences
-	err := q.QueryRow(ctx, "SELECT time_zone, locale FROM user_preferences WHERE user_id = ?", userID).Scan(&p.TimeZone, &p.Locale)
+	err := q.QueryRow(ctx, "SELECT time_zone, locale, language FROM user_preferences WHERE user_id = ?", userID).
+		Scan(&p.TimeZone, &p.Locale, &p.Language)
 	if err := store.ScanErr(err); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return p, err
 	}
@@ -76,13 +81,16 @@ func CheckTimeZone(zone string) string {
 
 // SetPreferences saves a person's own preferences, audited.
 func SetPreferences(ctx context.Context, db *store.DB, actor audit.Actor, userID int64, p Preferences) (Preferences, error) {
-	p.TimeZone, p.Locale = strings.TrimSpace(p.TimeZone), strings.TrimSpace(p.Locale)
+	p.TimeZone, p.Locale, p.Language = strings.TrimSpace(p.TimeZone), strings.TrimSpace(p.Locale), strings.TrimSpace(p.Language)
 	v := domainerr.NewInvalid()
 	if msg := CheckTimeZone(p.TimeZone); msg != "" {
 		v.Add("time_zone", "%s", msg)
 	}
 	if !ValidLocale(p.Locale) {
 		v.Add("locale", "choose one of the date formats offered")
+	}
+	if p.Language != "" && !i18n.Valid(p.Language) {
+		v.Add("language", "choose one of the languages offered")
 	}
 	if err := v.Err(); err != nil {
 		return p, err
@@ -95,13 +103,15 @@ func SetPreferences(ctx context.Context, db *store.DB, actor audit.Actor, userID
 		if old == p {
 			return nil
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO user_preferences (user_id, time_zone, locale, updated_at) VALUES (?, ?, ?, ?)
-			ON CONFLICT (user_id) DO UPDATE SET time_zone = excluded.time_zone, locale = excluded.locale, updated_at = excluded.updated_at`,
-			userID, p.TimeZone, p.Locale, store.TS(time.Now())); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO user_preferences (user_id, time_zone, locale, language, updated_at) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (user_id) DO UPDATE SET time_zone = excluded.time_zone, locale = excluded.locale,
+				language = excluded.language, updated_at = excluded.updated_at`,
+			userID, p.TimeZone, p.Locale, p.Language, store.TS(time.Now())); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, actor, "update", "preferences", userID, map[string]any{
-			"time_zone": [2]string{old.TimeZone, p.TimeZone}, "locale": [2]string{old.Locale, p.Locale}})
+			"time_zone": [2]string{old.TimeZone, p.TimeZone}, "locale": [2]string{old.Locale, p.Locale},
+			"language": [2]string{old.Language, p.Language}})
 	})
 	return p, err
 }

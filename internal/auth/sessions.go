@@ -40,10 +40,10 @@ func SessionPrincipal(ctx context.Context, db *store.DB, token string) (*Princip
 	var role string
 	var groups *string
 	err := db.QueryRow(ctx, `SELECT u.id, u.email, u.name, u.role, COALESCE(u.customer_id, 0), s.csrf_token, `+groupList(db)+`,
-		COALESCE(pr.time_zone, ''), COALESCE(pr.locale, '')
+		COALESCE(pr.time_zone, ''), COALESCE(pr.locale, ''), COALESCE(pr.language, '')
 		FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN user_preferences pr ON pr.user_id = u.id
 		WHERE s.id_hash = ? AND s.expires_at > ? AND u.active`, sha(token), store.TS(time.Now())).
-		Scan(&p.UserID, &p.Email, &p.Name, &role, &p.CustomerID, &p.CSRFToken, &groups, &p.Prefs.TimeZone, &p.Prefs.Locale)
+		Scan(&p.UserID, &p.Email, &p.Name, &role, &p.CustomerID, &p.CSRFToken, &groups, &p.Prefs.TimeZone, &p.Prefs.Locale, &p.Prefs.Language)
 	if err != nil {
 		return nil, store.ScanErr(err)
 	}

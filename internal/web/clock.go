@@ -10,22 +10,31 @@ import (
 
 	"steward/internal/auth"
 	"steward/internal/httpx"
+	"steward/internal/i18n"
 )
 
-// clock writes instants the way one viewer reads them: in their time zone
-// and their date format. Every date on a page goes through it.
+// clock writes instants and words the way one viewer reads them: in their
+// time zone, their date format and their language. Every date on a page
+// goes through it, and every message through its catalogue.
 type clock struct {
 	loc    *time.Location
 	locale string
+	lang   string
 }
 
 func clockFor(p auth.Preferences) clock {
-	c := clock{loc: p.Location(), locale: p.Locale}
+	c := clock{loc: p.Location(), locale: p.Locale, lang: p.Language}
 	if !auth.ValidLocale(c.locale) {
 		c.locale = auth.DefaultLocale
 	}
+	if !i18n.Valid(c.lang) {
+		c.lang = i18n.Default
+	}
 	return c
 }
+
+// text is the message catalogue in the viewer's language.
+func (c clock) text() i18n.Text { return i18n.For(c.lang) }
 
 var layouts = map[string]struct{ full, day string }{
 	"en-GB": {"Mon 2 Jan 2006, 15:04", "2 Jan 2006"},
@@ -64,15 +73,16 @@ func (c clock) ago(t time.Time) string {
 		return ""
 	}
 	d := time.Since(t)
+	tx := c.text()
 	switch {
 	case d < time.Minute:
-		return "just now"
+		return tx.T("time.just_now")
 	case d < time.Hour:
-		return fmt.Sprintf("%dm ago", int(d.Minutes()))
+		return tx.T("time.minutes_ago", "N", int(d.Minutes()))
 	case d < 24*time.Hour:
-		return fmt.Sprintf("%dh ago", int(d.Hours()))
+		return tx.T("time.hours_ago", "N", int(d.Hours()))
 	case d < 30*24*time.Hour:
-		return fmt.Sprintf("%dd ago", int(d.Hours()/24))
+		return tx.T("time.days_ago", "N", int(d.Hours()/24))
 	}
 	return c.day(t)
 }
@@ -115,6 +125,19 @@ func (c clock) funcs() template.FuncMap {
 	fm["day"] = c.day
 	fm["ago"] = c.ago
 	fm["inzone"] = c.inZone
+	tx := c.text()
+	fm["t"] = tx.T
+	fm["human"] = func(v any) string { return tx.Label(fmt.Sprint(v)) }
+	fm["lang"] = func() string { return tx.Lang }
+	// tl reads words that come from code (a link's label, a page's title)
+	// in the viewer's language where the catalogue has them as
+	// "<prefix>.<words>".
+	fm["tl"] = func(prefix, words string) string {
+		if id := prefix + "." + words; tx.Has(id) {
+			return tx.T(id)
+		}
+		return words
+	}
 	return fm
 }
 
@@ -142,11 +165,15 @@ func (v *viewsByClock) get(c clock) *views {
 }
 
 // clockOf is the clock of the person making r (UTC for strangers); the
-// preferences come with the session, read in the same query.
+// preferences come with the session, read in the same query. Someone who
+// chose no language reads the one their browser asks for.
 func (wb *Web) clockOf(r *http.Request) clock {
-	p := httpx.Principal(r)
-	if p == nil {
-		return clockFor(auth.Preferences{})
+	var prefs auth.Preferences
+	if p := httpx.Principal(r); p != nil {
+		prefs = p.Prefs
 	}
-	return clockFor(p.Prefs)
+	if prefs.Language == "" {
+		prefs.Language = i18n.Match(r.Header.Get("Accept-Language"))
+	}
+	return clockFor(prefs)
 }

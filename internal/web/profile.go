@@ -8,6 +8,7 @@ import (
 	"steward/internal/auth"
 	"steward/internal/domainerr"
 	"steward/internal/httpx"
+	"steward/internal/i18n"
 )
 
 // commonZones are offered wherever a time zone is asked for (profiles,
@@ -29,6 +30,8 @@ type profileView struct {
 	Zones   []string
 	Locales []localeChoice
 	Now     string // the present instant as the saved preferences write it
+	// Languages are the languages offered, each named in itself.
+	Languages []struct{ Code, Name string }
 }
 
 type localeChoice struct {
@@ -51,7 +54,7 @@ func (wb *Web) profile(w http.ResponseWriter, r *http.Request) {
 }
 
 func (wb *Web) showProfile(w http.ResponseWriter, r *http.Request, status int, prefs auth.Preferences, f *fieldErrors) {
-	v := profileView{F: f, Prefs: prefs, Zones: commonZones, Now: clockFor(prefs).zoned(time.Now())}
+	v := profileView{F: f, Prefs: prefs, Zones: commonZones, Now: clockFor(prefs).zoned(time.Now()), Languages: i18n.Languages}
 	chosen := prefs.Locale
 	if !auth.ValidLocale(chosen) {
 		chosen = auth.DefaultLocale
@@ -64,7 +67,8 @@ func (wb *Web) showProfile(w http.ResponseWriter, r *http.Request, status int, p
 
 func (wb *Web) saveProfile(w http.ResponseWriter, r *http.Request) {
 	p := httpx.Principal(r)
-	in := auth.Preferences{TimeZone: r.PostFormValue("time_zone"), Locale: r.PostFormValue("locale")}
+	in := auth.Preferences{TimeZone: r.PostFormValue("time_zone"), Locale: r.PostFormValue("locale"),
+		Language: r.PostFormValue("language")}
 	_, err := auth.SetPreferences(r.Context(), wb.DB, p.Actor(), p.UserID, in)
 	var inv *domainerr.Invalid
 	switch {

@@ -16,6 +16,7 @@ import (
 	"steward/internal/auth"
 	"steward/internal/domainerr"
 	"steward/internal/httpx"
+	"steward/internal/i18n"
 	"steward/internal/incident"
 	"steward/internal/notify"
 	"steward/internal/record"
@@ -128,9 +129,16 @@ func (wb *Web) redirect(w http.ResponseWriter, r *http.Request, target, flash st
 
 // flashText is the notice a flash cookie asks for, or "" when it names
 // none or brings anything but whole numbers for the notice's numbers.
-func flashText(v string) string {
+func flashText(v string) string { return flashIn(i18n.For(i18n.Default), v) }
+
+// flashIn is flashText in the catalogue's language where it has the
+// notice ("flash.<key>"), in English where it does not yet.
+func flashIn(tx i18n.Text, v string) string {
 	key, rest, _ := strings.Cut(v, ":")
 	msg, ok := flashes[key]
+	if ok && tx.Has("flash."+key) {
+		msg = tx.T("flash." + key)
+	}
 	n := strings.Count(msg, "%d")
 	if !ok || (n == 0) != (rest == "") {
 		return ""
@@ -154,23 +162,21 @@ func flashText(v string) string {
 }
 
 // takeFlash reads the flash cookie and clears it.
-func (wb *Web) takeFlash(w http.ResponseWriter, r *http.Request) string {
+func (wb *Web) takeFlash(w http.ResponseWriter, r *http.Request, tx i18n.Text) string {
 	c, err := r.Cookie(flashCookie)
 	if err != nil {
 		return ""
 	}
 	wb.setCookie(w, r, flashCookie, "", "/", -1)
-	return flashText(c.Value)
+	return flashIn(tx, c.Value)
 }
 
 // render executes a page into a buffer first, so a template failure becomes
 // a clean 500 rather than half a page.
 func (wb *Web) render(w http.ResponseWriter, r *http.Request, status int, name string, pg page) {
 	pg.P = httpx.Principal(r)
-	vs := wb.views
-	if pg.P != nil {
-		vs = wb.clocks.get(wb.clockOf(r))
-	}
+	c := wb.clockOf(r)
+	vs := wb.clocks.get(c)
 	t, ok := vs.pages[name]
 	if !ok {
 		wb.fail(w, r, fmt.Errorf("no template %q", name))
@@ -181,7 +187,7 @@ func (wb *Web) render(w http.ResponseWriter, r *http.Request, status int, name s
 		// A count for the bell; a failure only hides it.
 		pg.Unread, _ = notify.Unread(r.Context(), wb.DB, pg.P.UserID)
 	}
-	if flash := wb.takeFlash(w, r); pg.Flash == "" {
+	if flash := wb.takeFlash(w, r, c.text()); pg.Flash == "" {
 		pg.Flash = flash
 	}
 	var buf bytes.Buffer

@@ -1,0 +1,109 @@
+package web_test
+
+import (
+	"io/fs"
+	"net/http"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
+	"steward/internal/i18n"
+)
+
+var messageCall = regexp.MustCompile(`\{\{[^}]*?\bt "([^"]+)"`)
+
+// portal are the pages a requester lives in, which read entirely in every
+// language offered.
+var portal = map[string]bool{
+	"layout.html": true, "login.html": true, "error.html": true, "catalog.html": true, "catalog_item.html": true,
+	"partials/questions.html": true, "requests.html": true, "notifications.html": true, "profile.html": true,
+}
+
+// Every message a page asks for is in the catalogue, and the requester's
+// pages have each of theirs in every language.
+func TestPagesAskOnlyForMessagesInTheCatalogue(t *testing.T) {
+	en, err := i18n.IDs("en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := os.DirFS("templates")
+	err = fs.WalkDir(root, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		buf, err := fs.ReadFile(root, path)
+		if err != nil {
+			return err
+		}
+		for _, m := range messageCall.FindAllStringSubmatch(string(buf), -1) {
+			if _, ok := en[m[1]]; !ok {
+				t.Errorf("%s asks for %q, which the catalogue lacks", path, m[1])
+			}
+			if !portal[path] {
+				continue
+			}
+			for _, l := range i18n.Languages {
+				msgs, _ := i18n.IDs(l.Code)
+				if _, ok := msgs[m[1]]; !ok {
+					t.Errorf("%s: %q has no %s text", path, m[1], l.Name)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A requester who chooses German reads the portal in German; one who
+// chose nothing reads their browser's language; anything else offered
+// is refused with what to do.
+func TestRequesterReadsTheirLanguage(t *testing.T) {
+	s := newSite(t)
+	rq := s.signedIn("requester")
+	if p := rq.get("/catalog"); !strings.Contains(p.body, "Request catalogue") || !strings.Contains(p.body, `<html lang="en">`) {
+		t.Fatalf("the catalogue in English: %d", p.status)
+	}
+	if p := rq.post("/profile", url.Values{"time_zone": {"Europe/Berlin"}, "locale": {"en-GB"}, "language": {"tlh"}}); p.status != http.StatusUnprocessableEntity ||
+		!strings.Contains(p.body, "one of the languages offered") {
+		t.Fatalf("a language not offered: %d", p.status)
+	}
+	p := rq.post("/profile", url.Values{"time_zone": {"Europe/Berlin"}, "locale": {"en-GB"}, "language": {"de"}})
+	if p.status != http.StatusSeeOther {
+		t.Fatalf("choosing German: %d %s", p.status, p.body)
+	}
+	if p := rq.get(p.location); !strings.Contains(p.body, "Gespeichert.") || !strings.Contains(p.body, "Sprache") {
+		t.Errorf("the profile after saving does not say so in German")
+	}
+	cat := rq.get("/catalog")
+	for _, want := range []string{`<html lang="de">`, "Anfragekatalog", "Wählen Sie, was Sie brauchen", ">Anfragen<", "Abmelden"} {
+		if !strings.Contains(cat.body, want) {
+			t.Errorf("the German catalogue lacks %q", want)
+		}
+	}
+	if strings.Contains(cat.body, "Sign out") || strings.Contains(cat.body, "Pick what you need") {
+		t.Error("the German catalogue still has English")
+	}
+	if p := rq.get("/requests"); !strings.Contains(p.body, "Meine Anfragen") || !strings.Contains(p.body, "Jeder Status") {
+		t.Errorf("my requests in German: %d", p.status)
+	}
+
+	// Before signing in, and for people who chose nothing, the browser's
+	// language decides.
+	b := s.browser()
+	req, _ := http.NewRequest(http.MethodGet, s.url+"/login", nil)
+	req.Header.Set("Accept-Language", "de-CH, de;q=0.9, en;q=0.5")
+	if p := b.do(req); !strings.Contains(p.body, "Passwort") || !strings.Contains(p.body, "Anmelden") {
+		t.Errorf("the sign-in page for a German browser: %d", p.status)
+	}
+	if p := b.get("/login"); !strings.Contains(p.body, "Password") {
+		t.Errorf("the sign-in page for a browser that asks for nothing: %d", p.status)
+	}
+	// An agent who chose no language keeps English pages.
+	if p := s.signedIn("agent").get("/requests"); !strings.Contains(p.body, "Any state") {
+		t.Error("an agent's requests page is not in English")
+	}
+}
