@@ -28,6 +28,7 @@ type Preferences struct {
 var Locales = []struct{ Code, Example string }{
 	{"en-GB", "Fri 4 Dec 2026, 17:00"},
 	{"en-US", "Fri, Dec 4, 2026, 5:00 PM"},
+	{"de-DE", "04.12.2026, 17:00"},
 	{"iso", "2026-12-04 17:00"},
 }
 

@@ -39,6 +39,7 @@ func (c clock) text() i18n.Text { return i18n.For(c.lang) }
 var layouts = map[string]struct{ full, day string }{
 	"en-GB": {"Mon 2 Jan 2006, 15:04", "2 Jan 2006"},
 	"en-US": {"Mon, Jan 2, 2006, 3:04 PM", "Jan 2, 2006"},
+	"de-DE": {"02.01.2006, 15:04", "02.01.2006"},
 	"iso":   {"2006-01-02 15:04", "2006-01-02"},
 }
 

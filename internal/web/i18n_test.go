@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"steward/internal/i18n"
 )
@@ -18,7 +19,7 @@ var messageCall = regexp.MustCompile(`\{\{[^}]*?\bt "([^"]+)"`)
 // language offered.
 var portal = map[string]bool{
 	"layout.html": true, "login.html": true, "error.html": true, "catalog.html": true, "catalog_item.html": true,
-	"partials/questions.html": true, "requests.html": true, "notifications.html": true, "profile.html": true,
+	"partials/questions.html": true, "requests.html": true, "notifications.html": true, "profile.html": true, "request.html": true,
 }
 
 // Every message a page asks for is in the catalogue, and the requester's
@@ -71,12 +72,14 @@ func TestRequesterReadsTheirLanguage(t *testing.T) {
 		!strings.Contains(p.body, "one of the languages offered") {
 		t.Fatalf("a language not offered: %d", p.status)
 	}
-	p := rq.post("/profile", url.Values{"time_zone": {"Europe/Berlin"}, "locale": {"en-GB"}, "language": {"de"}})
+	p := rq.post("/profile", url.Values{"time_zone": {"Europe/Berlin"}, "locale": {"de-DE"}, "language": {"de"}})
 	if p.status != http.StatusSeeOther {
 		t.Fatalf("choosing German: %d %s", p.status, p.body)
 	}
-	if p := rq.get(p.location); !strings.Contains(p.body, "Gespeichert.") || !strings.Contains(p.body, "Sprache") {
-		t.Errorf("the profile after saving does not say so in German")
+	berlin, _ := time.LoadLocation("Europe/Berlin")
+	if p := rq.get(p.location); !strings.Contains(p.body, "Gespeichert.") || !strings.Contains(p.body, "Sprache") ||
+		!strings.Contains(p.body, "Jetzt ist es "+time.Now().In(berlin).Format("02.01.2006")) {
+		t.Errorf("the profile after saving does not say so in German, with the date as Germans write it")
 	}
 	cat := rq.get("/catalog")
 	for _, want := range []string{`<html lang="de">`, "Anfragekatalog", "Wählen Sie, was Sie brauchen", ">Anfragen<", "Abmelden"} {
@@ -87,8 +90,15 @@ func TestRequesterReadsTheirLanguage(t *testing.T) {
 	if strings.Contains(cat.body, "Sign out") || strings.Contains(cat.body, "Pick what you need") {
 		t.Error("the German catalogue still has English")
 	}
-	if p := rq.get("/requests"); !strings.Contains(p.body, "Meine Anfragen") || !strings.Contains(p.body, "Jeder Status") {
-		t.Errorf("my requests in German: %d", p.status)
+	mine := rq.get("/requests")
+	if !strings.Contains(mine.body, "Meine Anfragen") || !strings.Contains(mine.body, "Jeder Status") {
+		t.Errorf("my requests in German: %d", mine.status)
+	}
+	if m := regexp.MustCompile(`href="/requests/(REQ-\d+)"`).FindStringSubmatch(mine.body); m == nil {
+		t.Error("the demo requester has no request to open")
+	} else if p := rq.get("/requests/" + m[1]); !strings.Contains(p.body, "Verlauf") || !strings.Contains(p.body, "Eingereicht") ||
+		strings.Contains(p.body, ">Activity<") {
+		t.Errorf("a request in German: %d", p.status)
 	}
 
 	// Before signing in, and for people who chose nothing, the browser's

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -47,7 +48,8 @@ const phoneAuditJS = `(() => {
 
 // auditShots are the pages of the audit saved when screenshots are asked for.
 var auditShots = map[string]string{"admin /audit": "audit", "agent /sla/unmeasured": "unmeasured", "agent /profile": "profile",
-	"agent /agreements": "agreements", "agent /sla/breaching?within=72h": "breaching-cards"}
+	"agent /agreements": "agreements", "agent /sla/breaching?within=72h": "breaching-cards",
+	"requester:de /catalog": "catalog-de", "requester:de /profile": "profile-de"}
 
 type phoneAudit struct {
 	Overflow int      `json:"overflow"`
@@ -90,28 +92,39 @@ func TestBrowserPhoneAudit(t *testing.T) {
 			"/settings/priority-matrix", "/agreements/new", "/calendars/new", "/catalog/items/new", fmt.Sprintf("/catalog/items/%d/edit", item)},
 		"requester": {"/", "/requests", "/catalog", "/approvals", "/services", "/profile"},
 		"auditor":   {"/", "/audit", "/reports/sla"},
+		// The requester again, reading German: longer words must fit too.
+		"requester:de": {"/", "/requests", fmt.Sprintf("/requests/REQ-%06d", req), "/catalog", fmt.Sprintf("/catalog/items/%d", item),
+			"/notifications", "/profile"},
 	}
-	for _, role := range []string{"agent", "admin", "requester", "auditor"} {
+	for _, who := range []string{"agent", "admin", "requester", "auditor", "requester:de"} {
+		role, lang, _ := strings.Cut(who, ":")
+		if lang != "" {
+			if _, err := s.app.DB.Exec(ctx, `INSERT INTO user_preferences (user_id, time_zone, locale, language, updated_at)
+				SELECT id, 'Europe/Berlin', 'en-GB', ?, '2026-01-01T00:00:00Z' FROM users WHERE email = ?
+				ON CONFLICT (user_id) DO UPDATE SET language = excluded.language`, lang, role+"@steward.demo"); err != nil {
+				t.Fatal(err)
+			}
+		}
 		b := openTab(t, bin, s.url, shots)
 		b.login(role + "@steward.demo")
 		b.do(chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2)))
-		for _, path := range pages[role] {
+		for _, path := range pages[who] {
 			b.do(chromedp.Navigate(s.url+path), chromedp.WaitReady(chromedp.CSS("body")))
 			raw, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](phoneAuditJS))
 			if err != nil {
-				t.Fatalf("%s %s: %v", role, path, err)
+				t.Fatalf("%s %s: %v", who, path, err)
 			}
 			var a phoneAudit
 			if err := json.Unmarshal([]byte(raw), &a); err != nil {
 				t.Fatal(err)
 			}
 			if a.Overflow > 0 {
-				t.Errorf("%s %s: the page is %d px wider than a phone: %v", role, path, a.Overflow, a.Wide)
+				t.Errorf("%s %s: the page is %d px wider than a phone: %v", who, path, a.Overflow, a.Wide)
 			}
 			if len(a.Codes) > 0 {
-				t.Errorf("%s %s: internal codes on the page: %v", role, path, a.Codes)
+				t.Errorf("%s %s: internal codes on the page: %v", who, path, a.Codes)
 			}
-			if name, ok := auditShots[role+" "+path]; ok {
+			if name, ok := auditShots[who+" "+path]; ok {
 				b.shot(name)
 				b.do(chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2)))
 			}

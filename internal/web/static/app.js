@@ -201,7 +201,8 @@
   var zone;
   try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (e) { return; }
   if (!zone) { return; }
-  btn.textContent = 'Use this device\'s zone (' + zone + ')';
+  // The words come from the page, in the reader's language.
+  btn.textContent = btn.textContent + ' (' + zone + ')';
   btn.hidden = false;
   btn.addEventListener('click', function () { input.value = zone; input.focus(); });
 })();
