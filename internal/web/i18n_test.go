@@ -20,6 +20,7 @@ var messageCall = regexp.MustCompile(`\{\{[^}]*?\bt "([^"]+)"`)
 var portal = map[string]bool{
 	"layout.html": true, "login.html": true, "error.html": true, "catalog.html": true, "catalog_item.html": true,
 	"partials/questions.html": true, "requests.html": true, "notifications.html": true, "profile.html": true, "request.html": true,
+	"queue.html": true, "incident_new.html": true,
 }
 
 // Every message a page asks for is in the catalogue, and the requester's
@@ -99,6 +100,16 @@ func TestRequesterReadsTheirLanguage(t *testing.T) {
 	} else if p := rq.get("/requests/" + m[1]); !strings.Contains(p.body, "Verlauf") || !strings.Contains(p.body, "Eingereicht") ||
 		strings.Contains(p.body, ">Activity<") {
 		t.Errorf("a request in German: %d", p.status)
+	}
+
+	if p := rq.get("/"); !strings.Contains(p.body, "Störung melden") || !strings.Contains(p.body, "Störungen durchsuchen") {
+		t.Errorf("my incidents in German: %d", p.status)
+	}
+	if p := rq.get("/incidents/new"); !strings.Contains(p.body, "Was funktioniert nicht?") || !strings.Contains(p.body, ">Niedrig<") {
+		t.Errorf("raising an incident in German: %d", p.status)
+	}
+	if p := rq.get("/requests/REQ-999999"); p.status != http.StatusNotFound || !strings.Contains(p.body, "Nicht gefunden") {
+		t.Errorf("a missing page in German: %d", p.status)
 	}
 
 	// Before signing in, and for people who chose nothing, the browser's
