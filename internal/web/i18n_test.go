@@ -20,7 +20,7 @@ var messageCall = regexp.MustCompile(`\{\{[^}]*?\bt "([^"]+)"`)
 var portal = map[string]bool{
 	"layout.html": true, "login.html": true, "error.html": true, "catalog.html": true, "catalog_item.html": true,
 	"partials/questions.html": true, "requests.html": true, "notifications.html": true, "profile.html": true, "request.html": true,
-	"queue.html": true, "incident_new.html": true,
+	"queue.html": true, "incident_new.html": true, "incident.html": true,
 }
 
 // Every message a page asks for is in the catalogue, and the requester's

@@ -40,19 +40,17 @@ func (v detailView) Closed() bool            { return v.Inc.State == incident.Cl
 func (v detailView) Is(s string) bool        { return string(v.Inc.State) == s }
 func (v detailView) CanMoveTo(s string) bool { return incident.CanMove(v.Inc.State, incident.State(s)) }
 
-// Raised says who raised the incident and for whom, when they differ:
-// "by Alex Agent for Anna Lind".
-func (v detailView) Raised() string {
+// RaisedBy and RaisedFor say who raised the incident and for whom, when
+// they differ: "Raised by Alex Agent for Anna Lind". Either is "" when
+// there is nothing to say.
+func (v detailView) RaisedBy() string { return v.Inc.CreatedByName }
+
+func (v detailView) RaisedFor() string {
 	i := v.Inc
-	switch {
-	case i.CreatedByName != "" && i.RequesterName != "" && (i.CreatedByID == nil || i.RequesterID == nil || *i.CreatedByID != *i.RequesterID):
-		return "by " + i.CreatedByName + " for " + i.RequesterName
-	case i.CreatedByName != "":
-		return "by " + i.CreatedByName
-	case i.RequesterName != "":
-		return "for " + i.RequesterName
+	if i.RequesterName == "" || (i.CreatedByName != "" && i.CreatedByID != nil && i.RequesterID != nil && *i.CreatedByID == *i.RequesterID) {
+		return ""
 	}
-	return ""
+	return i.RequesterName
 }
 
 // journalLine is an entry with references turned into names.

@@ -93,7 +93,7 @@ func TestBrowserPhoneAudit(t *testing.T) {
 		"requester": {"/", "/requests", "/catalog", "/approvals", "/services", "/profile"},
 		"auditor":   {"/", "/audit", "/reports/sla"},
 		// The requester again, reading German: longer words must fit too.
-		"requester:de": {"/", "/incidents/new", "/requests", fmt.Sprintf("/requests/REQ-%06d", req), "/catalog", fmt.Sprintf("/catalog/items/%d", item),
+		"requester:de": {"/", "/incidents/new", "/incidents/" + inc.Number, "/requests", fmt.Sprintf("/requests/REQ-%06d", req), "/catalog", fmt.Sprintf("/catalog/items/%d", item),
 			"/notifications", "/profile"},
 	}
 	for _, who := range []string{"agent", "admin", "requester", "auditor", "requester:de"} {
