@@ -127,6 +127,19 @@ func (t Text) T(id string, pairs ...any) string {
 	return s
 }
 
+// Words is message id with the named values of data; written, when the
+// catalogue has no such message in any language offered.
+func (t Text) Words(id string, data map[string]string, written string) string {
+	if !t.Has(id) {
+		return written
+	}
+	pairs := make([]any, 0, 2*len(data))
+	for k, v := range data {
+		pairs = append(pairs, k, v)
+	}
+	return t.T(id, pairs...)
+}
+
 // Has reports whether the catalogue holds id, in this language or in
 // English.
 func (t Text) Has(id string) bool { return t.T(id) != id }

@@ -115,13 +115,14 @@ func link(inc Incident) string { return "/incidents/" + inc.Number }
 func tellAboutChange(ctx context.Context, tx *store.Tx, p *auth.Principal, cur, next Incident, reason string) error {
 	about := next.Number + " " + next.Title
 	requester := others(p, next.RequesterID)
+	params := map[string]string{"number": next.Number, "title": next.Title}
 	switch {
 	case next.State == Resolved && cur.State != Resolved:
-		return notify.Add(ctx, tx, requester, KindResolved, "Resolved: "+about,
-			"Confirm the resolution if all works again, or reopen the incident and say what is still wrong.", link(next))
+		return notify.AddWith(ctx, tx, requester, KindResolved, "Resolved: "+about,
+			"Confirm the resolution if all works again, or reopen the incident and say what is still wrong.", link(next), params)
 	case next.State == OnHold && next.HoldReason == AwaitingRequester && (cur.State != OnHold || cur.HoldReason != AwaitingRequester):
-		return notify.Add(ctx, tx, requester, "incident_awaiting_you", "Waiting for you: "+about,
-			"The service desk needs something from you to go on. Answer with a comment on the incident.", link(next)+"#journal")
+		return notify.AddWith(ctx, tx, requester, "incident_awaiting_you", "Waiting for you: "+about,
+			"The service desk needs something from you to go on. Answer with a comment on the incident.", link(next)+"#journal", params)
 	case next.State == InProgress && cur.State == Resolved:
 		return notify.Add(ctx, tx, others(p, next.AssigneeID), "incident_reopened", "Reopened: "+about,
 			because("Reopened by "+who(p), reason), link(next)+"#journal")
@@ -144,8 +145,8 @@ func tellAboutComment(ctx context.Context, tx *store.Tx, p *auth.Principal, inc 
 	if !p.IsStaff() {
 		to = append(to, others(p, inc.AssigneeID)...)
 	}
-	return notify.Add(ctx, tx, to, "incident_comment", "New comment on "+inc.Number+" "+inc.Title,
-		"From "+who(p)+".", link(inc)+"#journal")
+	return notify.AddWith(ctx, tx, to, "incident_comment", "New comment on "+inc.Number+" "+inc.Title,
+		"From "+who(p)+".", link(inc)+"#journal", map[string]string{"number": inc.Number, "title": inc.Title, "who": who(p)})
 }
 
 // others is id as a list of addressees, empty when it is nobody or p.

@@ -7,6 +7,7 @@ package notify
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -23,6 +24,9 @@ type Notification struct {
 	Link      string     `json:"link"`
 	CreatedAt time.Time  `json:"created_at"`
 	ReadAt    *time.Time `json:"read_at"`
+	// Params are the values the notification was written from, for a page
+	// that words it in its reader's language; nil when there are none.
+	Params map[string]string `json:"-"`
 }
 
 // Limits on what a notification holds; longer text is cut, not refused,
@@ -47,16 +51,31 @@ func cut(s string, n int) string {
 // Add addresses one notification to each of userIDs inside tx. Zero ids and
 // repeats are skipped, so callers may pass approvers and members freely.
 func Add(ctx context.Context, tx *store.Tx, userIDs []int64, kind, title, body, link string) error {
+	return AddWith(ctx, tx, userIDs, kind, title, body, link, nil)
+}
+
+// AddWith is Add with the values title and body were written from, so that
+// a page can word the notification in its reader's language; title and body
+// stay as written, in English, for every other reader.
+func AddWith(ctx context.Context, tx *store.Tx, userIDs []int64, kind, title, body, link string, params map[string]string) error {
 	now := store.TS(time.Now())
 	title, body, link = cut(title, maxTitle), cut(body, maxBody), cut(link, maxLink)
+	var ps string
+	if len(params) > 0 {
+		buf, err := json.Marshal(params)
+		if err != nil {
+			return err
+		}
+		ps = string(buf)
+	}
 	seen := map[int64]bool{}
 	for _, id := range userIDs {
 		if id <= 0 || seen[id] {
 			continue
 		}
 		seen[id] = true
-		if _, err := tx.Exec(ctx, `INSERT INTO notifications (user_id, kind, title, body, link, created_at)
-			VALUES (?, ?, ?, ?, ?, ?)`, id, kind, title, body, link, now); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO notifications (user_id, kind, title, body, link, params, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, id, kind, title, body, link, ps, now); err != nil {
 			return err
 		}
 	}
@@ -76,7 +95,7 @@ func List(ctx context.Context, q store.Querier, userID int64, f Filter) ([]Notif
 	if f.Limit <= 0 || f.Limit > MaxLimit {
 		f.Limit = 50
 	}
-	sql := "SELECT id, kind, title, body, link, created_at, read_at FROM notifications WHERE user_id = ?"
+	sql := "SELECT id, kind, title, body, link, params, created_at, read_at FROM notifications WHERE user_id = ?"
 	args := []any{userID}
 	if f.Unread {
 		sql += " AND read_at IS NULL"
@@ -96,8 +115,13 @@ func List(ctx context.Context, q store.Querier, userID int64, f Filter) ([]Notif
 	for rows.Next() {
 		var n Notification
 		var created, read store.Time
-		if err := rows.Scan(&n.ID, &n.Kind, &n.Title, &n.Body, &n.Link, &created, &read); err != nil {
+		var params string
+		if err := rows.Scan(&n.ID, &n.Kind, &n.Title, &n.Body, &n.Link, &params, &created, &read); err != nil {
 			return nil, 0, err
+		}
+		if params != "" {
+			// Values that do not read leave the notification as written.
+			_ = json.Unmarshal([]byte(params), &n.Params)
 		}
 		n.CreatedAt = created.Time
 		if !read.IsZero() {

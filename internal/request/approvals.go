@@ -342,7 +342,8 @@ func (s *Service) settle(ctx context.Context, tx *store.Tx, p *auth.Principal, r
 	if !approve {
 		title, body = "Rejected: "+r.Number+" "+r.Title, "Your request was rejected: "+comment
 	}
-	if err := notify.Add(ctx, tx, []int64{r.RequesterID}, "request_"+string(state), title, body, link(r)); err != nil {
+	params := map[string]string{"number": r.Number, "title": r.Title, "comment": comment}
+	if err := notify.AddWith(ctx, tx, []int64{r.RequesterID}, "request_"+string(state), title, body, link(r), params); err != nil {
 		return err
 	}
 	if next.State == InFulfilment {

@@ -212,8 +212,9 @@ func (s *Service) afterMove(ctx context.Context, tx *store.Tx, p *auth.Principal
 			return err
 		}
 	case Fulfilled:
-		if err := notify.Add(ctx, tx, []int64{next.RequesterID}, "request_fulfilled", "Fulfilled: "+next.Number+" "+next.Title,
-			"Your request has been fulfilled. If something is missing, reopen it from the request page.", link(next)); err != nil {
+		if err := notify.AddWith(ctx, tx, []int64{next.RequesterID}, "request_fulfilled", "Fulfilled: "+next.Number+" "+next.Title,
+			"Your request has been fulfilled. If something is missing, reopen it from the request page.", link(next),
+			map[string]string{"number": next.Number, "title": next.Title}); err != nil {
 			return err
 		}
 		if s.AutoCloseAfter > 0 {
@@ -392,7 +393,8 @@ func (s *Service) tellAboutComment(ctx context.Context, tx *store.Tx, p *auth.Pr
 	if p.UserID != r.RequesterID && p.IsStaff() {
 		to = []int64{r.RequesterID}
 	}
-	return notify.Add(ctx, tx, to, "request_comment", "New comment on "+r.Number+" "+r.Title, "From "+p.Name+".", link(r)+"#journal")
+	return notify.AddWith(ctx, tx, to, "request_comment", "New comment on "+r.Number+" "+r.Title, "From "+p.Name+".", link(r)+"#journal",
+		map[string]string{"number": r.Number, "title": r.Title, "who": p.Name})
 }
 
 // AutoClose is the job handler that closes a request still fulfilled

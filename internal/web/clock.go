@@ -130,6 +130,14 @@ func (c clock) funcs() template.FuncMap {
 	fm["t"] = tx.T
 	fm["human"] = func(v any) string { return tx.Label(fmt.Sprint(v)) }
 	fm["lang"] = func() string { return tx.Lang }
+	// notice words a notification's title or body in the viewer's
+	// language when it was written from values, else as it was written.
+	fm["notice"] = func(kind, part, written string, params map[string]string) string {
+		if params == nil {
+			return written
+		}
+		return tx.Words("notify."+kind+"."+part, params, written)
+	}
 	// tl reads words that come from code (a link's label, a page's title)
 	// in the viewer's language where the catalogue has them as
 	// "<prefix>.<words>".

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -110,6 +111,32 @@ func TestRequesterReadsTheirLanguage(t *testing.T) {
 	}
 	if p := rq.get("/requests/REQ-999999"); p.status != http.StatusNotFound || !strings.Contains(p.body, "Nicht gefunden") {
 		t.Errorf("a missing page in German: %d", p.status)
+	}
+
+	// A notification reads in the language of whoever reads it, though it
+	// was written once.
+	agent := s.signedIn("agent")
+	ritaID, _ := s.userID(t, "requester@steward.demo")
+	made := agent.post("/incidents", url.Values{"title": {"Drucker im 2. Stock"}, "requester_id": {strconv.FormatInt(ritaID, 10)}})
+	if made.status != http.StatusSeeOther {
+		t.Fatalf("raise for the requester: %d", made.status)
+	}
+	number := strings.TrimPrefix(made.location, "/incidents/")
+	page := agent.get(made.location)
+	if p := agent.post(made.location+"/resolve", url.Values{"version": {versionOf(t, page)}, "resolution_code": {"fixed"},
+		"resolution_notes": {"Toner getauscht."}}); p.status != http.StatusSeeOther {
+		t.Fatalf("resolve: %d", p.status)
+	}
+	if p := rq.get("/notifications"); !strings.Contains(p.body, "Gelöst: "+number+" Drucker im 2. Stock") ||
+		!strings.Contains(p.body, "Bestätigen Sie die Lösung") || strings.Contains(p.body, "Resolved: "+number) {
+		t.Errorf("the resolution's notice in German")
+	}
+	if p := rq.post("/profile", url.Values{"time_zone": {"Europe/Berlin"}, "locale": {"de-DE"}, "language": {"en"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("back to English: %d", p.status)
+	}
+	if p := rq.get("/notifications"); !strings.Contains(p.body, "Resolved: "+number+" Drucker im 2. Stock") ||
+		!strings.Contains(p.body, "Confirm the resolution if all works again") {
+		t.Errorf("the same notice in English")
 	}
 
 	// Before signing in, and for people who chose nothing, the browser's
