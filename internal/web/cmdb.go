@@ -152,15 +152,11 @@ func relLabel(t cmdb.RelType, outgoing bool) string {
 	return l[1]
 }
 
-// The CMDB pages' own template functions and notices.
+// The CMDB pages' own template functions.
 func init() {
 	funcs["ciStatus"] = ciStatusLabel
 	funcs["relLabel"] = relLabel
 	funcs["attrLabel"] = attrLabel
-	flashes["related"] = "Relationship added."
-	flashes["unrelated"] = "Relationship removed."
-	flashes["linked"] = "CI linked."
-	flashes["unlinked"] = "CI unlinked."
 }
 
 // attrShort are the abbreviations attribute names use, as they are written.

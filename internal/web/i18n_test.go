@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -153,5 +154,36 @@ func TestRequesterReadsTheirLanguage(t *testing.T) {
 	// An agent who chose no language keeps English pages.
 	if p := s.signedIn("agent").get("/requests"); !strings.Contains(p.body, "Any state") {
 		t.Error("an agent's requests page is not in English")
+	}
+}
+
+var redirectNotice = regexp.MustCompile(`redirect\(w, r, [^\n]*?, "([a-z-]+)(?::[^"]*)?"\)`)
+
+// Every notice a form's answer names is in the catalogue: a missing one
+// would be dropped without a word.
+func TestNoticesAreInTheCatalogue(t *testing.T) {
+	en, err := i18n.IDs("en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := 0
+	for _, f := range files {
+		buf, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range redirectNotice.FindAllStringSubmatch(string(buf), -1) {
+			seen++
+			if _, ok := en["flash."+m[1]]; !ok {
+				t.Errorf("%s: the notice %q is not in the catalogue", f, m[1])
+			}
+		}
+	}
+	if seen < 20 {
+		t.Fatalf("found only %d notices: the pattern no longer matches the code", seen)
 	}
 }

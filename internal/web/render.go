@@ -66,60 +66,32 @@ type page struct {
 // Can is the principal's permission check, for showing links and forms.
 func (p page) Can(perm auth.Permission) bool { return p.P.Can(perm) }
 
-// flashes are the only notices a page may show after a redirect. The
-// redirect names one by its key in a one-time cookie (see redirect), so
-// neither a link nor a cookie can put text of its own on a page; %d takes
-// a whole number from the cookie and nothing else.
-var flashes = map[string]string{
-	"created":       "Incident created.",
-	"updated":       "Changes saved.",
-	"commented":     "Comment added.",
-	"noted":         "Work note added.",
-	"assigned":      "Assigned to you.",
-	"resolved":      "Incident resolved.",
-	"held":          "Incident put on hold.",
-	"resumed":       "Work resumed.",
-	"reopened":      "Incident reopened.",
-	"closed":        "Incident closed.",
-	"confirmed":     "Thank you: the resolution is confirmed and the incident closed.",
-	"withdrawn":     "Incident withdrawn.",
-	"saved":         "Saved.",
-	"deleted":       "Deleted.",
-	"revoked":       "Token revoked.",
-	"attached":      "File attached.",
-	"link-added":    "Link added.",
-	"link-removed":  "Link removed.",
-	"filtered":      "Filter saved.",
-	"user":          "Account saved.",
-	"unlocked":      "Sign-in lockouts lifted.",
-	"matrix":        "Priority matrix saved. New incidents take their priority from it at once.",
-	"imported":      "Imported %d holiday(s); %d were already in the calendar.",
-	"job-retried":   "The job will run again.",
-	"job-discarded": "Job discarded.",
-
-	"submitted":        "Request submitted.",
-	"fulfilled":        "Request fulfilled.",
-	"request-closed":   "Request closed.",
-	"cancelled":        "Request cancelled.",
-	"request-reopened": "Request reopened.",
-	"approved":         "Approved.",
-	"rejected":         "Rejected.",
-	"task":             "Task added.",
-	"taskdone":         "Task done.",
-	"taskoff":          "Task cancelled.",
-	"tasktaken":        "Task assigned to you.",
-	"item":             "Catalogue item saved.",
-	"manager":          "Manager saved.",
-	"read":             "Marked as read.",
-}
+// Flash notices are the only notices a page may show after a redirect:
+// the catalogue's "flash.<key>" messages. The redirect names one by its
+// key in a one-time cookie (see redirect), so neither a link nor a cookie
+// can put text of its own on a page; a notice's numbers ({{.N1}}, {{.N2}})
+// come from the cookie as whole numbers and nothing else.
+var flashNumbers = func() map[string]int {
+	en, err := i18n.IDs(i18n.Default)
+	if err != nil {
+		panic(err)
+	}
+	out := map[string]int{}
+	for id, text := range en {
+		if key, ok := strings.CutPrefix(id, "flash."); ok {
+			out[key] = strings.Count(text, "{{.N")
+		}
+	}
+	return out
+}()
 
 // flashCookie carries a notice across one redirect and is cleared by the
 // page that shows it, so a reload or a bookmark never shows it again.
 const flashCookie = "steward_flash"
 
 // redirect answers a form that worked: 303 to target, with the notice
-// flash (a key of flashes, optionally followed by ":n" numbers) shown once
-// on the next page. An unknown key is a programming error and is dropped.
+// flash (a key of the catalogue's flash notices, optionally followed by
+// ":n" numbers) shown once on the next page. An unknown key is a programming error and is dropped.
 func (wb *Web) redirect(w http.ResponseWriter, r *http.Request, target, flash string) {
 	if flash != "" && flashText(flash) != "" {
 		wb.setCookie(w, r, flashCookie, flash, "/", 300)
@@ -131,34 +103,29 @@ func (wb *Web) redirect(w http.ResponseWriter, r *http.Request, target, flash st
 // none or brings anything but whole numbers for the notice's numbers.
 func flashText(v string) string { return flashIn(i18n.For(i18n.Default), v) }
 
-// flashIn is flashText in the catalogue's language where it has the
-// notice ("flash.<key>"), in English where it does not yet.
+// flashIn is flashText in the language of tx.
 func flashIn(tx i18n.Text, v string) string {
 	key, rest, _ := strings.Cut(v, ":")
-	msg, ok := flashes[key]
-	if ok && tx.Has("flash."+key) {
-		msg = tx.T("flash." + key)
-	}
-	n := strings.Count(msg, "%d")
+	n, ok := flashNumbers[key]
 	if !ok || (n == 0) != (rest == "") {
 		return ""
 	}
 	if n == 0 {
-		return msg
+		return tx.T("flash." + key)
 	}
 	parts := strings.Split(rest, ":")
 	if len(parts) != n {
 		return ""
 	}
-	args := make([]any, n)
+	pairs := make([]any, 0, 2*n)
 	for i, s := range parts {
 		x, err := strconv.Atoi(s)
 		if err != nil || x < 0 || len(s) > 9 {
 			return ""
 		}
-		args[i] = x
+		pairs = append(pairs, "N"+strconv.Itoa(i+1), x)
 	}
-	return fmt.Sprintf(msg, args...)
+	return tx.T("flash."+key, pairs...)
 }
 
 // takeFlash reads the flash cookie and clears it.
