@@ -118,6 +118,15 @@ func timeOnly(locale string) string {
 	return "15:04"
 }
 
+// atMost reads the length limit out of "must be at most 200 characters".
+func atMost(msg string) (int, bool) {
+	var n int
+	if _, err := fmt.Sscanf(msg, "must be at most %d characters", &n); err != nil {
+		return 0, false
+	}
+	return n, true
+}
+
 // funcs binds the template functions that write dates to this clock.
 func (c clock) funcs() template.FuncMap {
 	fm := maps.Clone(funcs)
@@ -137,6 +146,17 @@ func (c clock) funcs() template.FuncMap {
 			return written
 		}
 		return tx.Words("notify."+kind+"."+part, params, written)
+	}
+	// errtext is a field's error as a sentence, in the viewer's language
+	// where the catalogue has it ("err.<message>").
+	fm["errtext"] = func(msg string) string {
+		if id := "err." + msg; tx.Has(id) {
+			return tx.T(id)
+		}
+		if n, ok := atMost(msg); ok {
+			return tx.T("err.at_most", "N", n)
+		}
+		return sentence(msg)
 	}
 	// tl reads words that come from code (a link's label, a page's title)
 	// in the viewer's language where the catalogue has them as

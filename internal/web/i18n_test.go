@@ -110,6 +110,10 @@ func TestRequesterReadsTheirLanguage(t *testing.T) {
 	if p := rq.get("/incidents/new"); !strings.Contains(p.body, "Was funktioniert nicht?") || !strings.Contains(p.body, ">Niedrig<") {
 		t.Errorf("raising an incident in German: %d", p.status)
 	}
+	if p := rq.post("/incidents", url.Values{"title": {""}, "impact": {"medium"}, "urgency": {"medium"}}); p.status != http.StatusUnprocessableEntity ||
+		!strings.Contains(p.body, "Dieses Feld ist erforderlich.") || !strings.Contains(p.body, "Einige Felder brauchen Ihre Aufmerksamkeit") {
+		t.Errorf("a missing title, told in German: %d", p.status)
+	}
 	if p := rq.get("/requests/REQ-999999"); p.status != http.StatusNotFound || !strings.Contains(p.body, "Nicht gefunden") {
 		t.Errorf("a missing page in German: %d", p.status)
 	}
