@@ -9,6 +9,8 @@ package release
 import (
 	"fmt"
 	"regexp"
+
+	"steward/internal/record"
 	"time"
 )
 
@@ -128,3 +130,6 @@ var Environments = []string{"development", "test", "staging", "production"}
 
 // ValidEnvironment reports whether name may name an environment.
 func ValidEnvironment(name string) bool { return environmentPattern.MatchString(name) }
+
+// ParseRef reads a release number (REL-000007, rel-7) or an id.
+func ParseRef(ref string) (int64, bool) { return (&record.Kind{Prefix: NumberPrefix}).ParseRef(ref) }
