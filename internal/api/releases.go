@@ -267,4 +267,3 @@ func (h *releaseAPI) ciDeployments(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, listBody(page.Items, page.NextCursor))
 }
-

@@ -39,13 +39,13 @@ func ReleasePages(svc *release.Service) Pages {
 
 func init() {
 	for k, v := range map[string]string{
-		"release-created":  "Release created.",
-		"release-moved":    "Release moved on.",
-		"change-added":     "Change added to the release.",
-		"change-removed":   "Change taken out of the release.",
-		"deployed":         "Deployment recorded.",
-		"verified":         "Verification recorded.",
-		"rolled-back":      "Rollback recorded.",
+		"release-created":   "Release created.",
+		"release-moved":     "Release moved on.",
+		"change-added":      "Change added to the release.",
+		"change-removed":    "Change taken out of the release.",
+		"deployed":          "Deployment recorded.",
+		"verified":          "Verification recorded.",
+		"rolled-back":       "Rollback recorded.",
 		"release-cancelled": "Release cancelled.",
 	} {
 		flashes[k] = v
