@@ -29,6 +29,7 @@ type releaseView struct {
 	Deploys    bool // deployments may be recorded and verified now
 	Scoped     bool // changes may join or leave now
 	Final      bool
+	Records    recordPanels // files and linked records
 }
 
 // releaseMove is one button of the state machine.
@@ -103,6 +104,11 @@ func (h *releasePages) render(w http.ResponseWriter, r *http.Request, status int
 			v.Envs = append(v.Envs, envDeployments{Name: dep.Environment})
 		}
 		v.Envs[i].Items = append(v.Envs[i].Items, dep)
+	}
+	var err error
+	if v.Records, err = h.wb.panels(r, release.KindName, d.ID, f); err != nil {
+		h.wb.fail(w, r, err)
+		return
 	}
 	entries, err := h.svc.Journal(r.Context(), p, d.ID)
 	if err != nil {

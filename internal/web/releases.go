@@ -34,6 +34,14 @@ func ReleasePages(svc *release.Service) Pages {
 		wb.post(rt, "POST /releases/{ref}/changes/remove", release.PermWrite, h.removeChange)
 		wb.post(rt, "POST /releases/{ref}/deployments", release.PermWrite, h.deploy)
 		wb.post(rt, "POST /releases/{ref}/deployments/{id}", release.PermWrite, h.updateDeployment)
+		wb.recordShows[release.KindName] = func(w http.ResponseWriter, r *http.Request, status int, id int64, f *fieldErrors) {
+			d, err := svc.Get(r.Context(), httpx.Principal(r), id)
+			if err != nil {
+				wb.fail(w, r, err)
+				return
+			}
+			h.render(w, r, status, d, "", f)
+		}
 	}
 }
 

@@ -87,6 +87,17 @@ func TestReleasePages(t *testing.T) {
 		t.Fatalf("the CI page does not show the deployment")
 	}
 
+	// The shared panels: a release links to an incident; a missing target is refused in place.
+	if p := admin.post("/releases/"+num+"/links", url.Values{"type": {"related"}, "target": {"INC-999999"}}); p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, "Billing 2.0") {
+		t.Fatalf("link to a missing record: %d", p.status)
+	}
+	if p := admin.post("/releases/"+num+"/links", url.Values{"type": {"related"}, "target": {"INC-000001"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("link: %d %s", p.status, p.body)
+	}
+	if page := admin.get("/releases/" + num); !strings.Contains(page.body, "INC-000001") {
+		t.Fatalf("the linked incident is not on the release's page")
+	}
+
 	agent := s.signedIn("agent")
 	page = agent.get("/releases/" + num)
 	if page.status != 200 || strings.Contains(page.body, "Record a deployment") || strings.Contains(page.body, `action="/releases/`+num+`/state"`) {
