@@ -4,10 +4,13 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"steward/internal/release"
 	"steward/internal/store"
 	"steward/internal/store/storetest"
 )
@@ -243,4 +246,25 @@ func TestReleaseAPI(t *testing.T) {
 			t.Fatalf("journal: %d %s", r.status, r.body)
 		}
 	})
+}
+
+// The release schemas say what the server writes and reads.
+func TestOpenAPIReleaseSchemas(t *testing.T) {
+	doc := loadOpenAPI(t)
+	for name, v := range map[string]any{"Release": release.Release{}, "ReleaseDetail": release.Detail{},
+		"Deployment": release.Deployment{}, "ReleaseChange": release.Change{}} {
+		all, always := oaJSONFields(reflect.TypeOf(v))
+		props, required, _ := oaSchemaFields(t, doc, name)
+		if !slices.Equal(props, all) || !slices.Equal(required, always) {
+			t.Errorf("schema %s: properties %v required %v; the type encodes %v, always %v", name, props, required, all, always)
+		}
+	}
+	for name, v := range map[string]any{"NewRelease": release.NewRelease{}, "ReleasePatch": release.Patch{},
+		"NewDeployment": release.NewDeployment{}, "DeploymentPatch": release.DeploymentPatch{}} {
+		want, _ := oaJSONFields(reflect.TypeOf(v))
+		props, _, closed := oaSchemaFields(t, doc, name)
+		if !slices.Equal(props, want) || !closed {
+			t.Errorf("schema %s: properties %v (closed %v), the server reads %v", name, props, closed, want)
+		}
+	}
 }

@@ -227,12 +227,19 @@ func (h *releasePages) move(w http.ResponseWriter, r *http.Request) {
 	_, err := h.svc.Update(r.Context(), httpx.Principal(r), d.ID, release.Patch{State: &to}, version)
 	var inv *domainerr.Invalid
 	if errors.As(err, &inv) {
-		// The move's own fields sit in the edit form; name them in the banner too.
-		var parts []string
-		for k, m := range inv.Fields {
-			parts = append(parts, fieldLabel(k)+" "+m)
+		// The move's own fields sit in the edit form: say so in the banner.
+		var missing []string
+		for _, k := range []string{"acceptance_criteria", "test_results"} {
+			if inv.Has(k) {
+				missing = append(missing, "the "+strings.ToLower(fieldLabel(k)))
+			}
 		}
-		err = domainerr.Conflictf("%s", strings.Join(parts, "; "))
+		if len(missing) > 0 {
+			err = domainerr.Conflictf("%s needs %s: write them under “Edit the release” first", moveLabels["deploy"],
+				strings.Join(missing, " and "))
+		} else {
+			err = domainerr.Conflictf("%s", inv.Error())
+		}
 	}
 	flash := "release-moved"
 	if to == release.Cancelled {

@@ -59,7 +59,7 @@ func TestReleasePages(t *testing.T) {
 	}
 	// Deploying needs test results: the page says so and nothing moves.
 	p = admin.post("/releases/"+num+"/state", url.Values{"to": {"deploying"}, "version": {version()}})
-	if p.status != http.StatusConflict || !strings.Contains(p.body, "Test results") {
+	if p.status != http.StatusConflict || !strings.Contains(p.body, "Start deploying needs the acceptance criteria and the test results") {
 		t.Fatalf("deploying without tests: %d", p.status)
 	}
 	if p := admin.post("/releases/"+num+"/deployments", url.Values{"environment": {"Live!"}, "ci": {ciID}, "version": {"2.0.0"}}); p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, "lower-case name") {
