@@ -113,6 +113,14 @@ func TestReleaseAPI(t *testing.T) {
 		if r := s.do("agent", "GET", "/api/v1/releases?state=planned&type=minor", nil); r.status != 200 || len(r.json(t)["items"].([]any)) != 1 {
 			t.Fatalf("list: %d %s", r.status, r.body)
 		}
+		for _, q := range []string{"q=portal%204", "q=" + num, "q=PORTAL"} {
+			if r := s.do("agent", "GET", "/api/v1/releases?"+q, nil); r.status != 200 || len(r.json(t)["items"].([]any)) != 1 {
+				t.Fatalf("search %s: %d %s", q, r.status, r.body)
+			}
+		}
+		if r := s.do("agent", "GET", "/api/v1/releases?q=50%25_off", nil); r.status != 200 || len(r.json(t)["items"].([]any)) != 0 {
+			t.Fatalf("search with LIKE wildcards: %d %s", r.status, r.body)
+		}
 		if r := s.do("agent", "GET", "/api/v1/releases?state=bogus", nil); r.status != http.StatusBadRequest {
 			t.Fatalf("list with a bad state: %d", r.status)
 		}

@@ -57,7 +57,10 @@ func TestReleasePermissions(t *testing.T) {
 
 // Bad input is refused naming the field, and changes nothing.
 func TestReleaseBadInput(t *testing.T) {
-	e := storetest.SQLite(t)
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) { badInput(t, e) })
+}
+
+func badInput(t *testing.T, e storetest.Engine) {
 	ctx := context.Background()
 	w := newWorld(t, e)
 	start := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
