@@ -45,6 +45,8 @@ func ReleasePages(svc *release.Service) Pages {
 	}
 }
 
+// The notices release pages leave after a form, added to the page
+// notices here so that they stay beside the forms that use them.
 func init() {
 	for k, v := range map[string]string{
 		"release-created":   "Release created.",
