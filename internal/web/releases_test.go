@@ -106,6 +106,16 @@ func TestReleasePages(t *testing.T) {
 	if p := agent.post("/releases/"+num+"/state", url.Values{"to": {"cancelled"}, "version": {"1"}}); p.status != http.StatusForbidden {
 		t.Fatalf("agent moved a release: %d", p.status)
 	}
+	au := s.signedIn("auditor")
+	for _, path := range []string{"/releases", "/releases/REL-000001", "/releases/" + num, "/cis/" + ciID} {
+		p := au.get(path)
+		if p.status != http.StatusOK {
+			t.Fatalf("auditor on %s: %d", path, p.status)
+		}
+		if n := strings.Count(p.body, `method="post"`); n != 1 {
+			t.Errorf("auditor on %s: %d POST forms, want only sign-out", path, n)
+		}
+	}
 	if p := s.signedIn("requester").get("/releases/" + num); p.status != http.StatusForbidden {
 		t.Fatalf("requester opened a release: %d", p.status)
 	}
