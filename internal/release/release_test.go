@@ -179,3 +179,51 @@ func TestCIDeploymentHistory(t *testing.T) {
 		}
 	})
 }
+
+// The list walks releases a page at a time in either order, with filters,
+// and refuses a cursor of another sort.
+func TestReleaseListPages(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		ctx := context.Background()
+		w := newWorld(t, e)
+		var made []string
+		for _, title := range []string{"Alpha", "Beta", "Gamma", "Delta"} {
+			made = append(made, w.create(t, title).Number)
+		}
+		cancelled := release.Cancelled
+		second, _ := release.ParseRef(made[1])
+		if _, err := w.svc.Update(ctx, w.admin, second, release.Patch{State: &cancelled}, 0); err != nil {
+			t.Fatal(err)
+		}
+		walk := func(f release.Filter) []string {
+			t.Helper()
+			var got []string
+			for {
+				page, err := w.svc.List(ctx, w.auditor, f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, r := range page.Items {
+					got = append(got, r.Number)
+				}
+				if page.NextCursor == "" {
+					return got
+				}
+				f.Cursor = page.NextCursor
+			}
+		}
+		if got := walk(release.Filter{Limit: 1}); len(got) != 4 || got[0] != made[3] || got[3] != made[0] {
+			t.Fatalf("newest first: %v", got)
+		}
+		if got := walk(release.Filter{Limit: 3, Sort: "number"}); len(got) != 4 || got[0] != made[0] {
+			t.Fatalf("oldest first: %v", got)
+		}
+		if got := walk(release.Filter{Limit: 1, States: []release.State{release.Planned}}); len(got) != 3 {
+			t.Fatalf("planned ones: %v", got)
+		}
+		page, _ := w.svc.List(ctx, w.auditor, release.Filter{Limit: 1})
+		if _, err := w.svc.List(ctx, w.auditor, release.Filter{Limit: 1, Sort: "number", Cursor: page.NextCursor}); err == nil {
+			t.Fatal("a cursor of the other sort was accepted")
+		}
+	})
+}
