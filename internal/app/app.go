@@ -21,6 +21,7 @@ import (
 	"steward/internal/incident"
 	"steward/internal/jobs"
 	"steward/internal/record"
+	"steward/internal/release"
 	"steward/internal/request"
 	"steward/internal/sla"
 	"steward/internal/store"
@@ -37,6 +38,7 @@ type App struct {
 	Requests  *request.Service
 	CMDB      *cmdb.Service
 	Records   *record.Kernel
+	Releases  *release.Service
 	SignIn    *auth.SignIn // shared by the sign-in page; holds the bound on password checks
 	Routes    []httpx.Route
 	handler   http.Handler
@@ -84,6 +86,7 @@ func New(cfg config.Config, db *store.DB, log *slog.Logger) *App {
 	a.Requests = request.NewService(db, cfg.AutoCloseAfter)
 	a.Requests.Observer = a.SLA
 	a.CMDB = cmdb.NewService(db, log)
+	a.Releases = release.NewService(db)
 	wired := a.wireAreas()
 	a.Records = record.NewKernel(db, cfg.MaxAttachmentMB<<20, wired.kinds...)
 	wired.worker.Interval = cfg.JobInterval

@@ -9,6 +9,7 @@ import (
 	"steward/internal/incident"
 	"steward/internal/jobs"
 	"steward/internal/record"
+	"steward/internal/release"
 	"steward/internal/request"
 	"steward/internal/sla"
 	"steward/internal/web"
@@ -76,6 +77,9 @@ func (a *App) areas() []area {
 				{Menu: "Service levels", Label: "Business calendars", Href: "/calendars", Perm: auth.SLARead, Lit: []string{"calendars"}},
 				{Menu: "Service levels", Label: "Without a clock", Href: "/sla/unmeasured", Perm: auth.SLARead, Lit: []string{"unmeasured"}},
 			}},
+		{name: "releases", kinds: []*record.Kind{a.Releases.Kind()},
+			api: api.ReleaseRoutes(a.Releases), pages: web.ReleasePages(a.Releases),
+			nav: []web.NavEntry{{Menu: "Changes", Label: "Releases", Href: "/releases", Perm: release.PermRead, Lit: []string{"releases"}}}},
 		{name: "organisation", api: api.OrgRoutes, pages: web.OrgPages,
 			nav: []web.NavEntry{
 				{Menu: "Organisation", Label: "Customers", Href: "/customers", Perm: auth.CustomerRead, Lit: []string{"customers"}},

@@ -13,6 +13,7 @@ import (
 	"steward/internal/domainerr"
 	"steward/internal/httpx"
 	"steward/internal/org"
+	"steward/internal/release"
 	"steward/internal/store"
 )
 
@@ -38,6 +39,11 @@ type ciView struct {
 	Asset     *cmdb.Asset
 	Licence   *cmdb.Licence
 	Incidents []cmdb.LinkedIncident
+	// Deployments are the releases deployed to it, newest first, for
+	// those who may read releases.
+	Deployments     []release.Deployment
+	MoreDeployments bool
+	ReadsReleases   bool
 }
 
 // attrLine is an attribute as the detail page shows it.
@@ -165,6 +171,14 @@ func (wb *Web) showCI(w http.ResponseWriter, r *http.Request, status int, id int
 	if v.Incidents, err = wb.CMDB.CIIncidents(ctx, id, 0, 20); err != nil {
 		wb.fail(w, r, err)
 		return
+	}
+	if v.ReadsReleases = p.Can(release.PermRead); v.ReadsReleases {
+		deps, err := release.CIDeployments(ctx, wb.DB, id, 10, "")
+		if err != nil {
+			wb.fail(w, r, err)
+			return
+		}
+		v.Deployments, v.MoreDeployments = deps.Items, deps.NextCursor != ""
 	}
 	wb.render(w, r, status, "ci", page{Title: c.Name, Active: "cis", Data: v})
 }

@@ -87,9 +87,10 @@ func TestBrowserPhoneAudit(t *testing.T) {
 			"/catalog", "/approvals", "/services", fmt.Sprintf("/services/%d", svc), "/cis", fmt.Sprintf("/cis/%d", ci), "/ci-types",
 			"/baselines", "/assets/expiring", "/sla/breaching?within=72h", "/reports/sla", "/agreements", "/calendars", "/sla/unmeasured",
 			"/customers", "/groups", "/users", "/notifications", "/profile", "/tokens", "/search?q=printer",
-			fmt.Sprintf("/sla-definitions/%d", def), "/settings/priority-matrix"},
+			fmt.Sprintf("/sla-definitions/%d", def), "/settings/priority-matrix", "/releases", "/releases/REL-000001"},
 		"admin": {"/admin/jobs", "/audit", "/managers", "/cmdb/imports", "/users/1", fmt.Sprintf("/sla-definitions/%d", def),
-			"/settings/priority-matrix", "/agreements/new", "/calendars/new", "/catalog/items/new", fmt.Sprintf("/catalog/items/%d/edit", item)},
+			"/settings/priority-matrix", "/agreements/new", "/calendars/new", "/catalog/items/new", fmt.Sprintf("/catalog/items/%d/edit", item),
+			"/releases/new", "/releases/REL-000001"},
 		"requester": {"/", "/requests", "/catalog", "/approvals", "/services", "/profile"},
 		"auditor":   {"/", "/audit", "/reports/sla"},
 		// The requester again, reading German: longer words must fit too.
