@@ -45,23 +45,6 @@ func ReleasePages(svc *release.Service) Pages {
 	}
 }
 
-// The notices release pages leave after a form, added to the page
-// notices here so that they stay beside the forms that use them.
-func init() {
-	for k, v := range map[string]string{
-		"release-created":   "Release created.",
-		"release-moved":     "Release moved on.",
-		"change-added":      "Change added to the release.",
-		"change-removed":    "Change taken out of the release.",
-		"deployed":          "Deployment recorded.",
-		"verified":          "Verification recorded.",
-		"rolled-back":       "Rollback recorded.",
-		"release-cancelled": "Release cancelled.",
-	} {
-		flashes[k] = v
-	}
-}
-
 type releaseListView struct {
 	Items    []release.Release
 	Next     string
