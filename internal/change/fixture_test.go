@@ -18,14 +18,14 @@ import (
 
 // world is a small organisation with a change advisory board.
 type world struct {
-	svc                      *change.Service
-	e                        storetest.Engine
-	cab                      int64
-	admin, planner, auditor  *auth.Principal
+	svc                       *change.Service
+	e                         storetest.Engine
+	cab                       int64
+	admin, planner, auditor   *auth.Principal
 	member1, member2, member3 *auth.Principal
-	outsider                 *auth.Principal
-	ci1, ci2                 int64
-	start                    time.Time
+	outsider                  *auth.Principal
+	ci1, ci2                  int64
+	start                     time.Time
 }
 
 // sameCIDetectorForTests is a stand-in for the schedule service's
