@@ -5,6 +5,7 @@ import (
 
 	"steward/internal/api"
 	"steward/internal/auth"
+	"steward/internal/change"
 	"steward/internal/cmdb"
 	"steward/internal/incident"
 	"steward/internal/jobs"
@@ -53,6 +54,15 @@ func (a *App) areas() []area {
 				{Label: "Requests", Href: "/requests", Perm: request.PermRead, Lit: []string{"requests"}},
 				{Label: "Request catalogue", Href: "/catalog", Perm: request.PermCatalogRead, Lit: []string{"catalog"}},
 				{Label: "Approvals", Href: "/approvals", Perm: auth.RequestApprove, Lit: []string{"approvals"}},
+			}},
+		// Change management (8.5.1, 8.5.2): the change calendar and freeze
+		// periods join the Changes menu from the schedule's own entry.
+		{name: "changes", kinds: []*record.Kind{a.Changes.Kind()},
+			api: api.ChangeRoutes(a.Changes), pages: web.ChangePages(a.Changes),
+			nav: []web.NavEntry{
+				{Menu: "Changes", Label: "Changes", Href: "/changes", Perm: change.PermRead, Lit: []string{"changes"}},
+				{Menu: "Changes", Label: "Change overview", Href: "/changes/overview", Perm: change.PermRead, Lit: []string{"change-overview"}},
+				{Menu: "Changes", Label: "Standard changes", Href: "/change-templates", Perm: change.PermRead, Lit: []string{"change-templates"}},
 			}},
 		{name: "service catalogue", api: api.ServiceRoutes, pages: web.ServicePages,
 			nav: []web.NavEntry{{Label: "Services", Href: "/services", Perm: auth.ServiceRead, Lit: []string{"services"}}}},

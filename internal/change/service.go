@@ -278,3 +278,9 @@ func conflictText(head string, cs []schedule.Conflict) string {
 	}
 	return b.String()
 }
+
+// ConflictsIn lists the conflicts of c's window read through q, for a
+// caller inside the transaction that wrote c.
+func (s *Service) ConflictsIn(ctx context.Context, q store.Querier, c Change) ([]schedule.Conflict, error) {
+	return s.conflicts(ctx, q, c)
+}
