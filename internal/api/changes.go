@@ -59,7 +59,7 @@ func (h *changeAPI) ref(r *http.Request) (int64, error) {
 func (h *changeAPI) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var ce *change.ConflictsError
 	if errors.As(err, &ce) {
-		writeJSON(w, http.StatusConflict, map[string]any{"error": errorDetail{Code: "conflicts", Message: ce.Error()},
+		writeJSON(w, http.StatusConflict, map[string]any{"error": errorDetail{Code: "conflict", Message: ce.Error()},
 			"conflicts": ce.Items})
 		return
 	}

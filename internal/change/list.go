@@ -3,7 +3,6 @@ package change
 import (
 	"context"
 	"slices"
-	"strconv"
 	"strings"
 
 	"steward/internal/auth"
@@ -114,12 +113,54 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) (record
 		last := page.Items[len(page.Items)-1]
 		page.NextCursor = record.Cursor{Sort: "created", Val: store.TS(last.CreatedAt), ID: last.ID}.Encode()
 	}
-	return page, nil
+	return page, fillLinks(ctx, s.DB, page.Items)
+}
+
+// fillLinks loads the CIs and services of a page of changes in two queries.
+func fillLinks(ctx context.Context, q store.Querier, items []Change) error {
+	if len(items) == 0 {
+		return nil
+	}
+	at := map[int64]int{}
+	args := make([]any, len(items))
+	for i := range items {
+		at[items[i].ID] = i
+		args[i] = items[i].ID
+		items[i].CIIDs, items[i].ServiceIDs = []int64{}, []int64{}
+	}
+	for _, l := range []struct {
+		query string
+		ci    bool
+	}{
+		{"SELECT record_id, ci_id FROM record_cis WHERE kind = 'change' AND record_id IN (" + placeholders(len(args)) + ") ORDER BY ci_id", true},
+		{"SELECT change_id, service_id FROM change_services WHERE change_id IN (" + placeholders(len(args)) + ") ORDER BY service_id", false},
+	} {
+		rows, err := q.Query(ctx, l.query, args...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id, ref int64
+			if err := rows.Scan(&id, &ref); err != nil {
+				rows.Close()
+				return err
+			}
+			c := &items[at[id]]
+			if l.ci {
+				c.CIIDs = append(c.CIIDs, ref)
+			} else {
+				c.ServiceIDs = append(c.ServiceIDs, ref)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func likeEscape(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 	return r.Replace(s)
 }
-
-var _ = strconv.Itoa

@@ -1,0 +1,116 @@
+package api_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"steward/internal/audit"
+	"steward/internal/cmdb"
+	"testing"
+
+	"steward/internal/store/storetest"
+)
+
+// A change walks from draft to closed through the API: each move asks for
+// what it needs, the board's decision approves it, and who may do what
+// follows the roles.
+func TestChangeAPI(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		s := newServer(t, e)
+		ci := s.addCI(t, "db-primary")
+		res := s.do("agent", "POST", "/api/v1/changes", map[string]any{"title": "Upgrade the database", "type": "normal"},
+			"Idempotency-Key", "chg-1")
+		if res.status != http.StatusCreated {
+			t.Fatalf("create: %d %s", res.status, res.body)
+		}
+		c := res.json(t)
+		num := c["number"].(string)
+		if c["state"] != "draft" || res.header.Get("Location") != "/api/v1/changes/"+num || c["conflicts"] == nil {
+			t.Fatalf("created %v, Location %q", c, res.header.Get("Location"))
+		}
+		again := s.do("agent", "POST", "/api/v1/changes", map[string]any{"title": "Upgrade the database", "type": "normal"},
+			"Idempotency-Key", "chg-1")
+		if again.status != http.StatusCreated || again.json(t)["number"] != num || again.header.Get("Idempotent-Replayed") != "true" {
+			t.Fatalf("a retried creation: %d %s", again.status, again.body)
+		}
+		path := "/api/v1/changes/" + num
+		answers := map[string]string{"tested": "yes", "done_before": "often", "backout": "yes", "outage": "no", "business_hours": "no"}
+		s.run(t, []apiCase{
+			{name: "requester may not list", role: "requester", method: "GET", path: "/api/v1/changes", wantStatus: 403},
+			{name: "auditor reads", role: "auditor", method: "GET", path: path, wantStatus: 200, wantBody: []string{num}},
+			{name: "by id", role: "agent", method: "GET", path: fmt.Sprintf("/api/v1/changes/%v", c["id"]), wantStatus: 200, wantBody: []string{num}},
+			{name: "auditor may not create", role: "auditor", method: "POST", path: "/api/v1/changes", body: map[string]any{"title": "x", "type": "normal"}, wantStatus: 403},
+			{name: "auditor may not patch", role: "auditor", method: "PATCH", path: path, body: map[string]any{"title": "x"}, wantStatus: 403},
+			{name: "a draft moves on with what assessment needs", role: "agent", method: "PATCH", path: path,
+				body: map[string]any{"state": "assessment"}, wantStatus: 422, wantBody: []string{`"description"`, `"justification"`, `"ci_ids"`, `"planned_start"`}},
+			{name: "end before start", role: "agent", method: "PATCH", path: path,
+				body: map[string]any{"planned_start": "2031-01-02T10:00:00Z", "planned_end": "2031-01-02T09:00:00Z"}, wantStatus: 422, wantBody: []string{`"planned_end"`}},
+			{name: "submit", role: "agent", method: "PATCH", path: path, body: map[string]any{"state": "assessment", "description": "Minor version",
+				"justification": "Support ends", "ci_ids": []int64{ci}, "planned_start": "2031-01-02T22:00:00Z", "planned_end": "2031-01-03T00:00:00Z"},
+				wantStatus: 200, wantBody: []string{`"state":"assessment"`, `"impact_analysis":{`}},
+			{name: "implementing without approval", role: "agent", method: "PATCH", path: path, body: map[string]any{"state": "implementing"}, wantStatus: 409},
+			{name: "to the board", role: "agent", method: "PATCH", path: path, body: map[string]any{"state": "approval", "risk_answers": answers,
+				"implementation_plan": "pg_upgrade", "test_plan": "Smoke tests", "backout_plan": "Restore the snapshot"},
+				wantStatus: 200, wantBody: []string{`"state":"approval"`, `"risk":"low"`, `"approval_board":"Change advisory board (low risk)"`}},
+			{name: "scheduling before the board decided", role: "agent", method: "PATCH", path: path, body: map[string]any{"state": "scheduled"}, wantStatus: 409},
+			{name: "the requester may not approve", role: "agent", method: "POST", path: path + "/approvals", body: map[string]any{"decision": "approve", "comment": "mine"}, wantStatus: 403},
+			{name: "an auditor may not approve", role: "auditor", method: "POST", path: path + "/approvals", body: map[string]any{"decision": "approve"}, wantStatus: 403},
+			{name: "a bad decision", role: "admin", method: "POST", path: path + "/approvals", body: map[string]any{"decision": "perhaps"}, wantStatus: 422},
+			{name: "the board approves", role: "admin", method: "POST", path: path + "/approvals", body: map[string]any{"decision": "approve", "comment": "Go"},
+				wantStatus: 200, wantBody: []string{`"approved_at":"20`}},
+			{name: "twice", role: "admin", method: "POST", path: path + "/approvals", body: map[string]any{"decision": "approve", "comment": "Go"}, wantStatus: 409},
+			{name: "the decisions", role: "auditor", method: "GET", path: path + "/approvals", wantStatus: 200, wantBody: []string{`"decision":"approve"`, `"comment":"Go"`}},
+			{name: "conflicts", role: "auditor", method: "GET", path: path + "/conflicts", wantStatus: 200, wantBody: []string{`"items":[`}},
+			{name: "stale", role: "agent", method: "PATCH", path: path, body: map[string]any{"state": "scheduled"}, headers: []string{"If-Match", `"v1"`}, wantStatus: 412},
+			{name: "schedule", role: "agent", method: "PATCH", path: path, body: map[string]any{"state": "scheduled"}, wantStatus: 200},
+			{name: "plans are locked", role: "agent", method: "PATCH", path: path, body: map[string]any{"backout_plan": "none"}, wantStatus: 409},
+			{name: "implement", role: "agent", method: "PATCH", path: path, body: map[string]any{"state": "implementing"}, wantStatus: 200, wantBody: []string{`"actual_start":"20`}},
+			{name: "finish without outcome", role: "agent", method: "PATCH", path: path, body: map[string]any{"state": "review"}, wantStatus: 422, wantBody: []string{`"outcome"`}},
+			{name: "finish failed", role: "agent", method: "PATCH", path: path, body: map[string]any{"state": "review", "outcome": "failed"}, wantStatus: 200},
+			{name: "close without a review", role: "agent", method: "PATCH", path: path, body: map[string]any{"state": "closed"}, wantStatus: 422, wantBody: []string{`"review"`}},
+			{name: "close with its review", role: "agent", method: "PATCH", path: path, body: map[string]any{"state": "closed", "review": "Extension missing; added to the runbook"},
+				wantStatus: 200, wantBody: []string{`"state":"closed"`}},
+			{name: "closed is final", role: "agent", method: "PATCH", path: path, body: map[string]any{"title": "again"}, wantStatus: 409},
+			{name: "journal", role: "auditor", method: "GET", path: path + "/journal", wantStatus: 200, wantBody: []string{`"kind":"approval"`, `Approved: Go`}},
+			{name: "CI changes", role: "auditor", method: "GET", path: path + "/ci-changes", wantStatus: 200},
+			{name: "list", role: "auditor", method: "GET", path: "/api/v1/changes?state=closed&type=normal", wantStatus: 200, wantBody: []string{num}},
+			{name: "bad filter", role: "auditor", method: "GET", path: "/api/v1/changes?state=sideways", wantStatus: 400},
+			{name: "missing", role: "agent", method: "GET", path: "/api/v1/changes/CHG-999999", wantStatus: 404},
+		})
+	})
+}
+
+func TestChangeTemplateAPI(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		s := newServer(t, e)
+		plans := map[string]any{"name": "Restart the web tier", "implementation_plan": "Rolling restart", "test_plan": "Health checks",
+			"backout_plan": "None needed", "risk": "low"}
+		res := s.do("admin", "POST", "/api/v1/change-templates", plans)
+		if res.status != http.StatusCreated {
+			t.Fatalf("create template: %d %s", res.status, res.body)
+		}
+		id := res.json(t)["id"]
+		tpath := fmt.Sprintf("/api/v1/change-templates/%v", id)
+		s.run(t, []apiCase{
+			{name: "agents may not write templates", role: "agent", method: "POST", path: "/api/v1/change-templates", body: plans, wantStatus: 403},
+			{name: "agents may not approve them", role: "agent", method: "PATCH", path: tpath, body: map[string]any{"approved": true}, wantStatus: 403},
+			{name: "an unapproved template cannot be used", role: "agent", method: "POST", path: "/api/v1/changes",
+				body: map[string]any{"title": "Restart", "template_id": id}, wantStatus: 422, wantBody: []string{"is not approved"}},
+			{name: "approve it", role: "admin", method: "PATCH", path: tpath, body: map[string]any{"approved": true}, wantStatus: 200, wantBody: []string{`"approved":true`}},
+			{name: "a standard change from it", role: "agent", method: "POST", path: "/api/v1/changes",
+				body: map[string]any{"title": "Restart", "template_id": id}, wantStatus: 201, wantBody: []string{`"type":"standard"`, `"approved_at":"20`, `"backout_plan":"None needed"`}},
+			{name: "list", role: "auditor", method: "GET", path: "/api/v1/change-templates", wantStatus: 200, wantBody: []string{"Restart the web tier"}},
+			{name: "a missing plan", role: "admin", method: "POST", path: "/api/v1/change-templates", body: map[string]any{"name": "Half"}, wantStatus: 422},
+		})
+	})
+}
+
+// addCI adds an application CI through the CMDB service.
+func (s *server) addCI(t *testing.T, name string) int64 {
+	t.Helper()
+	c, err := s.app.CMDB.CreateCI(context.Background(), audit.System, cmdb.NewCI{Type: "Application", Name: name}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.ID
+}
