@@ -55,15 +55,6 @@ func (a *App) areas() []area {
 				{Label: "Request catalogue", Href: "/catalog", Perm: request.PermCatalogRead, Lit: []string{"catalog"}},
 				{Label: "Approvals", Href: "/approvals", Perm: auth.RequestApprove, Lit: []string{"approvals"}},
 			}},
-		// Change management (8.5.1, 8.5.2): the change calendar and freeze
-		// periods join the Changes menu from the schedule's own entry.
-		{name: "changes", kinds: []*record.Kind{a.Changes.Kind()},
-			api: api.ChangeRoutes(a.Changes), pages: web.ChangePages(a.Changes),
-			nav: []web.NavEntry{
-				{Menu: "Changes", Label: "Changes", Href: "/changes", Perm: change.PermRead, Lit: []string{"changes"}},
-				{Menu: "Changes", Label: "Change overview", Href: "/changes/overview", Perm: change.PermRead, Lit: []string{"change-overview"}},
-				{Menu: "Changes", Label: "Standard changes", Href: "/change-templates", Perm: change.PermRead, Lit: []string{"change-templates"}},
-			}},
 		{name: "service catalogue", api: api.ServiceRoutes, pages: web.ServicePages,
 			nav: []web.NavEntry{{Label: "Services", Href: "/services", Perm: auth.ServiceRead, Lit: []string{"services"}}}},
 		// Imports run one at a time per node; each writes in short chunks.
@@ -75,6 +66,15 @@ func (a *App) areas() []area {
 				{Menu: "Configuration", Label: "Baselines", Href: "/baselines", Perm: auth.CIRead, Lit: []string{"baselines"}},
 				{Menu: "Configuration", Label: "Imports", Href: "/cmdb/imports", Perm: auth.CIRead, Lit: []string{"imports"}},
 				{Menu: "Configuration", Label: "Assets & licences", Href: "/assets/expiring", Perm: auth.CIRead, Lit: []string{"assets"}},
+			}},
+		// Change management (8.5.1, 8.5.2): the change calendar and freeze
+		// periods join the Changes menu from the schedule's own entry.
+		{name: "changes", kinds: []*record.Kind{a.Changes.Kind()},
+			api: api.ChangeRoutes(a.Changes), pages: web.ChangePages(a.Changes),
+			nav: []web.NavEntry{
+				{Menu: "Changes", Label: "Changes", Href: "/changes", Perm: change.PermRead, Lit: []string{"changes"}},
+				{Menu: "Changes", Label: "Change overview", Href: "/changes/overview", Perm: change.PermRead, Lit: []string{"change-overview"}},
+				{Menu: "Changes", Label: "Standard changes", Href: "/change-templates", Perm: change.PermRead, Lit: []string{"change-templates"}},
 			}},
 		// Escalations come due in bursts at the top of the hour.
 		{name: "service levels", jobs: []job{{kind: sla.EscalateJob, run: a.SLA.Escalate, concurrency: 4}},

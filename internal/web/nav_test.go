@@ -48,17 +48,17 @@ func TestTopBarFollowsRolesAndPage(t *testing.T) {
 	}{
 		{"admin", "/", []string{"Incidents", "Requests", "Request catalogue", "Approvals", "Services",
 			"Configuration items", "CI types", "Baselines", "Imports", "Assets &amp; licences",
-			"Breaching soon", "SLA report", "Agreements", "Business calendars", "Without a clock",
+			"Changes", "Change overview", "Standard changes", "Breaching soon", "SLA report", "Agreements", "Business calendars", "Without a clock",
 			"Customers", "Groups", "Users", "Managers", "Audit trail", "Priority matrix", "Failed jobs"},
-			[]string{"Configuration", "Service levels", "Organisation"}, "Incidents", "", nil},
+			[]string{"Configuration", "Changes", "Service levels", "Organisation"}, "Incidents", "", nil},
 		{"admin", "/calendars", nil, nil, "Business calendars", "Service levels", nil},
 		{"admin", "/managers", nil, nil, "Managers", "Organisation", nil},
 		{"agent", "/settings/priority-matrix", nil, nil, "Priority matrix", "Organisation", []string{"Failed jobs"}},
-		{"agent", "/cis", nil, []string{"Configuration", "Service levels", "Organisation"}, "Configuration items", "Configuration",
+		{"agent", "/cis", nil, []string{"Configuration", "Changes", "Service levels", "Organisation"}, "Configuration items", "Configuration",
 			[]string{"Audit trail", "Failed jobs"}},
 		{"requester", "/requests", []string{"Incidents", "Requests", "Request catalogue", "Approvals", "Services"},
 			[]string{}, "Requests", "", []string{"Configuration items", "Customers", "Breaching soon", "Priority matrix"}},
-		{"auditor", "/audit", nil, []string{"Configuration", "Service levels", "Organisation"}, "Audit trail", "Organisation",
+		{"auditor", "/audit", nil, []string{"Configuration", "Changes", "Service levels", "Organisation"}, "Audit trail", "Organisation",
 			[]string{"Approvals", "Failed jobs"}},
 	}
 	for _, c := range cases {
