@@ -131,7 +131,7 @@ func (h *changePages) render(w http.ResponseWriter, r *http.Request, status int,
 			return
 		}
 		v.Agents = opts.Agents
-		svcs, err := catalog.New(h.wb.DB).List(ctx, p, catalog.Filter{Limit: maxChoices})
+		svcs, err := catalog.New(h.wb.DB).List(ctx, p, catalog.Filter{Limit: 200})
 		if err != nil {
 			h.wb.fail(w, r, err)
 			return

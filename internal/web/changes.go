@@ -147,7 +147,7 @@ func (h *changePages) showNew(w http.ResponseWriter, r *http.Request, status int
 			v.Templates = append(v.Templates, t)
 		}
 	}
-	svcs, err := catalog.New(h.wb.DB).List(r.Context(), p, catalog.Filter{Limit: maxChoices})
+	svcs, err := catalog.New(h.wb.DB).List(r.Context(), p, catalog.Filter{Limit: 200})
 	if err != nil {
 		h.wb.fail(w, r, err)
 		return
