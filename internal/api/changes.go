@@ -87,7 +87,7 @@ func (h *changeAPI) create(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	if idem.replay(w) {
+	if idem.replay(changeLocation{w}) {
 		return
 	}
 	p := httpx.Principal(r)
@@ -105,7 +105,7 @@ func (h *changeAPI) create(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	c, err := h.svc.Create(r.Context(), p, in, hook)
-	if idem.raced(err) && idem.replay(w) {
+	if idem.raced(err) && idem.replay(changeLocation{w}) {
 		return
 	}
 	if err != nil {
@@ -310,4 +310,15 @@ func (h *changeAPI) saveTemplate(w http.ResponseWriter, r *http.Request, id int6
 	}
 	w.Header().Set("ETag", etag(t.Version))
 	writeJSON(w, status, t)
+}
+
+// changeLocation points a replayed creation's Location at the change: the
+// shared replay names the incidents' collection.
+type changeLocation struct{ http.ResponseWriter }
+
+func (c changeLocation) WriteHeader(status int) {
+	if l, ok := strings.CutPrefix(c.Header().Get("Location"), "/api/v1/incidents/"); ok {
+		c.Header().Set("Location", "/api/v1/changes/"+l)
+	}
+	c.ResponseWriter.WriteHeader(status)
 }

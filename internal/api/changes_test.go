@@ -30,7 +30,8 @@ func TestChangeAPI(t *testing.T) {
 		}
 		again := s.do("agent", "POST", "/api/v1/changes", map[string]any{"title": "Upgrade the database", "type": "normal"},
 			"Idempotency-Key", "chg-1")
-		if again.status != http.StatusCreated || again.json(t)["number"] != num || again.header.Get("Idempotent-Replayed") != "true" {
+		if again.status != http.StatusCreated || again.json(t)["number"] != num || again.header.Get("Idempotent-Replayed") != "true" ||
+			again.header.Get("Location") != "/api/v1/changes/"+num {
 			t.Fatalf("a retried creation: %d %s", again.status, again.body)
 		}
 		path := "/api/v1/changes/" + num

@@ -37,6 +37,7 @@ type changeView struct {
 	Outcomes                 []string
 	TemplateName             string
 	NeedsAck                 bool
+	Records                  recordPanels
 }
 
 // changeMove is one button of the moves form.
@@ -112,6 +113,10 @@ func (h *changePages) render(w http.ResponseWriter, r *http.Request, status int,
 		return
 	}
 	v.Journal = h.journalLines(r, entries)
+	if v.Records, err = h.wb.panels(r, change.KindName, c.ID, f); err != nil {
+		h.wb.fail(w, r, err)
+		return
+	}
 	if v.CIChanges, err = h.svc.CIChanges(ctx, p, c.ID); err != nil {
 		h.wb.fail(w, r, err)
 		return

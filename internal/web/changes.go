@@ -33,6 +33,15 @@ func ChangePages(svc *change.Service) Pages {
 		wb.post(rt, "POST /change-templates", change.PermTemplateWrite, h.saveTemplate)
 		rt.Handle("GET /change-templates/{id}", change.PermRead, h.template)
 		wb.post(rt, "POST /change-templates/{id}", change.PermTemplateWrite, h.saveTemplate)
+		// The shared files and links panels come back here when their form fails.
+		wb.recordShows[change.KindName] = func(w http.ResponseWriter, r *http.Request, status int, id int64, f *fieldErrors) {
+			c, err := svc.Get(r.Context(), httpx.Principal(r), id)
+			if err != nil {
+				wb.fail(w, r, err)
+				return
+			}
+			h.render(w, r, status, c, f, "")
+		}
 	}
 }
 

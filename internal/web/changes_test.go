@@ -87,6 +87,22 @@ func TestChangePagesWalkAChange(t *testing.T) {
 			t.Fatalf("to %s: %d\n%s", st.state, p.status, p.body)
 		}
 	}
+	// The shared links panel: a bad target comes back on the change's page,
+	// an incident the change caused is linked.
+	if p := a.post(path+"/links", url.Values{"type": {"related"}, "target": {"INC-999999"}}); p.status != http.StatusUnprocessableEntity ||
+		!strings.Contains(p.body, "Resize the reporting VM") {
+		t.Fatalf("a link to a missing record: %d", p.status)
+	}
+	var inc int64
+	if err := s.app.DB.QueryRow(ctx, "SELECT id FROM incidents ORDER BY id LIMIT 1").Scan(&inc); err != nil {
+		t.Fatal(err)
+	}
+	if p := a.post(path+"/links", url.Values{"type": {"related"}, "target": {fmt.Sprintf("INC-%06d", inc)}}); p.status != http.StatusSeeOther {
+		t.Fatalf("linking an incident: %d\n%s", p.status, p.body)
+	}
+	if !strings.Contains(a.get(path).body, fmt.Sprintf("INC-%06d", inc)) {
+		t.Error("the change's page does not show the linked incident")
+	}
 	auditor := s.signedIn("auditor")
 	pg = auditor.get(path)
 	if pg.status != http.StatusOK || strings.Contains(pg.body, "Move it on") || strings.Contains(pg.body, `method="post" action="/changes/`) {
