@@ -32,6 +32,8 @@ func ChangeRoutes(svc *change.Service) Routes {
 		rt.Handle("POST /api/v1/change-templates", change.PermTemplateWrite, h.createTemplate)
 		rt.Handle("GET /api/v1/change-templates/{id}", change.PermRead, h.template)
 		rt.Handle("PATCH /api/v1/change-templates/{id}", change.PermTemplateWrite, h.patchTemplate)
+		rt.Handle("GET /api/v1/change-approval-policies", change.PermRead, h.policies)
+		rt.Handle("PATCH /api/v1/change-approval-policies/{id}", change.PermTemplateWrite, h.patchPolicy)
 	}
 }
 
@@ -321,4 +323,48 @@ func (c changeLocation) WriteHeader(status int) {
 		c.Header().Set("Location", "/api/v1/changes/"+l)
 	}
 	c.ResponseWriter.WriteHeader(status)
+}
+
+func (h *changeAPI) policies(w http.ResponseWriter, r *http.Request) {
+	ps, err := h.svc.Policies(r.Context())
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, listBody(ps, ""))
+}
+
+type policyInput struct {
+	GroupID   *int64  `json:"group_id"`
+	Approvers []int64 `json:"approvers"`
+	Rule      string  `json:"rule"`
+}
+
+func (h *changeAPI) patchPolicy(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	var in policyInput
+	if err := decode(w, r, &in); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if err := h.svc.SetPolicy(r.Context(), httpx.Principal(r), id, in.GroupID, in.Approvers, in.Rule); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	ps, err := h.svc.Policies(r.Context())
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	for _, p := range ps {
+		if p.ID == id {
+			writeJSON(w, http.StatusOK, p)
+			return
+		}
+	}
+	h.fail(w, r, store.ErrNotFound)
 }

@@ -115,3 +115,18 @@ func (s *server) addCI(t *testing.T, name string) int64 {
 	}
 	return c.ID
 }
+
+func TestChangePolicyAPI(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		s := newServer(t, e)
+		s.run(t, []apiCase{
+			{name: "read", role: "auditor", method: "GET", path: "/api/v1/change-approval-policies", wantStatus: 200, wantBody: []string{"Emergency change advisory board"}},
+			{name: "agents may not set", role: "agent", method: "PATCH", path: "/api/v1/change-approval-policies/1", body: map[string]any{"rule": "all"}, wantStatus: 403},
+			{name: "a missing group", role: "admin", method: "PATCH", path: "/api/v1/change-approval-policies/1", body: map[string]any{"rule": "all", "group_id": 999}, wantStatus: 422},
+			{name: "a bad rule", role: "admin", method: "PATCH", path: "/api/v1/change-approval-policies/1", body: map[string]any{"rule": "some"}, wantStatus: 422},
+			{name: "set", role: "admin", method: "PATCH", path: "/api/v1/change-approval-policies/1", body: map[string]any{"rule": "all", "group_id": s.groupID},
+				wantStatus: 200, wantBody: []string{`"rule":"all"`, fmt.Sprintf(`"group_id":%d`, s.groupID)}},
+			{name: "missing row", role: "admin", method: "PATCH", path: "/api/v1/change-approval-policies/99", body: map[string]any{"rule": "all"}, wantStatus: 404},
+		})
+	})
+}

@@ -75,6 +75,7 @@ func (a *App) areas() []area {
 				{Menu: "Changes", Label: "Changes", Href: "/changes", Perm: change.PermRead, Lit: []string{"changes"}},
 				{Menu: "Changes", Label: "Change overview", Href: "/changes/overview", Perm: change.PermRead, Lit: []string{"change-overview"}},
 				{Menu: "Changes", Label: "Standard changes", Href: "/change-templates", Perm: change.PermRead, Lit: []string{"change-templates"}},
+				{Menu: "Changes", Label: "Approval policy", Href: "/change-policies", Perm: change.PermRead, Lit: []string{"change-policies"}},
 			}},
 		// Escalations come due in bursts at the top of the hour.
 		{name: "service levels", jobs: []job{{kind: sla.EscalateJob, run: a.SLA.Escalate, concurrency: 4}},

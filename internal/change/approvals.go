@@ -97,6 +97,26 @@ func (s *Service) SetPolicy(ctx context.Context, p *auth.Principal, id int64, gr
 	if approvers == nil {
 		approvers = []int64{}
 	}
+	if groupID != nil && len(approvers) > 0 {
+		return domainerr.Field("approvers", "name a group or approvers, not both")
+	}
+	if groupID != nil {
+		var one int
+		if err := store.ScanErr(s.DB.QueryRow(ctx, "SELECT 1 FROM support_groups WHERE id = ?", *groupID).Scan(&one)); errors.Is(err, store.ErrNotFound) {
+			return domainerr.Field("group_id", "group %d does not exist", *groupID)
+		} else if err != nil {
+			return err
+		}
+	}
+	if len(approvers) > 0 {
+		found, err := ids(ctx, s.DB, "SELECT id FROM users WHERE active = TRUE AND id IN ("+placeholders(len(approvers))+")", int64Args(approvers)...)
+		if err != nil {
+			return err
+		}
+		if len(found) != len(uniq(approvers)) {
+			return domainerr.Field("approvers", "every approver must be an active user")
+		}
+	}
 	return s.DB.InTx(ctx, func(tx *store.Tx) error {
 		res, err := tx.Exec(ctx, `UPDATE change_approval_policies SET group_id = ?, approvers = ?, rule = ?, updated_at = ?
 			WHERE id = ?`, groupID, mustJSON(approvers), rule, store.TS(now()), id)

@@ -94,3 +94,61 @@ func (h *changePages) saveTemplate(w http.ResponseWriter, r *http.Request) {
 		h.wb.fail(w, r, err)
 	}
 }
+
+type changePoliciesView struct {
+	Items    []change.Policy
+	Groups   []option
+	Rules    []string
+	CanWrite bool
+	Error    string
+	Names    map[int64]string
+}
+
+func (h *changePages) policies(w http.ResponseWriter, r *http.Request) {
+	h.showPolicies(w, r, http.StatusOK, "")
+}
+
+func (h *changePages) showPolicies(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	p := httpx.Principal(r)
+	items, err := h.svc.Policies(r.Context())
+	if err != nil {
+		h.wb.fail(w, r, err)
+		return
+	}
+	opts, err := h.wb.formOptions(r, false)
+	if err != nil {
+		h.wb.fail(w, r, err)
+		return
+	}
+	v := changePoliciesView{Items: items, Groups: opts.Groups, Rules: change.Rules, CanWrite: p.Can(change.PermTemplateWrite),
+		Error: msg, Names: map[int64]string{}}
+	for _, g := range opts.Groups {
+		v.Names[g.ID] = g.Name
+	}
+	h.wb.render(w, r, status, "change_policies", page{Title: "Approval policy", Active: "change-policies", Data: v})
+}
+
+func (h *changePages) savePolicy(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r)
+	if !ok {
+		h.wb.errorPage(w, r, http.StatusNotFound, "")
+		return
+	}
+	group, ok := formID(r, "group_id")
+	if !ok {
+		h.showPolicies(w, r, http.StatusUnprocessableEntity, "The group is not a valid choice.")
+		return
+	}
+	err := h.svc.SetPolicy(r.Context(), httpx.Principal(r), id, group, nil, r.PostFormValue("rule"))
+	var inv *domainerr.Invalid
+	switch {
+	case err == nil:
+		h.wb.redirect(w, r, "/change-policies", "saved")
+	case errors.As(err, &inv):
+		h.showPolicies(w, r, http.StatusUnprocessableEntity, invalidText(inv))
+	case errors.Is(err, store.ErrNotFound):
+		h.wb.errorPage(w, r, http.StatusNotFound, "")
+	default:
+		h.wb.fail(w, r, err)
+	}
+}

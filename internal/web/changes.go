@@ -33,6 +33,8 @@ func ChangePages(svc *change.Service) Pages {
 		wb.post(rt, "POST /change-templates", change.PermTemplateWrite, h.saveTemplate)
 		rt.Handle("GET /change-templates/{id}", change.PermRead, h.template)
 		wb.post(rt, "POST /change-templates/{id}", change.PermTemplateWrite, h.saveTemplate)
+		rt.Handle("GET /change-policies", change.PermRead, h.policies)
+		wb.post(rt, "POST /change-policies/{id}", change.PermTemplateWrite, h.savePolicy)
 		// The shared files and links panels come back here when their form fails.
 		wb.recordShows[change.KindName] = func(w http.ResponseWriter, r *http.Request, status int, id int64, f *fieldErrors) {
 			c, err := svc.Get(r.Context(), httpx.Principal(r), id)

@@ -108,6 +108,16 @@ func TestChangePagesWalkAChange(t *testing.T) {
 	if pg.status != http.StatusOK || strings.Contains(pg.body, "Move it on") || strings.Contains(pg.body, `method="post" action="/changes/`) {
 		t.Fatalf("the auditor's view: %d, forms offered", pg.status)
 	}
+	if p := auditor.get("/change-policies"); p.status != http.StatusOK || !strings.Contains(p.body, "Change advisory board") ||
+		strings.Contains(p.body, `action="/change-policies/`) {
+		t.Errorf("the auditor's approval policy: %d", p.status)
+	}
+	if p := admin.post("/change-policies/1", url.Values{"group_id": {""}, "rule": {"sometimes"}}); p.status != http.StatusUnprocessableEntity {
+		t.Errorf("a bad rule: %d", p.status)
+	}
+	if p := admin.post("/change-policies/1", url.Values{"group_id": {""}, "rule": {"all"}}); p.status != http.StatusSeeOther {
+		t.Errorf("saving a policy row: %d", p.status)
+	}
 	for _, want := range []string{"Closed", "Fine for the weekend", "Successful"} {
 		if !strings.Contains(pg.body, want) {
 			t.Errorf("the closed change's page lacks %q", want)

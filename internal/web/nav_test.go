@@ -48,7 +48,7 @@ func TestTopBarFollowsRolesAndPage(t *testing.T) {
 	}{
 		{"admin", "/", []string{"Incidents", "Requests", "Request catalogue", "Approvals", "Services",
 			"Configuration items", "CI types", "Baselines", "Imports", "Assets &amp; licences",
-			"Changes", "Change overview", "Standard changes", "Breaching soon", "SLA report", "Agreements", "Business calendars", "Without a clock",
+			"Changes", "Change overview", "Standard changes", "Approval policy", "Breaching soon", "SLA report", "Agreements", "Business calendars", "Without a clock",
 			"Customers", "Groups", "Users", "Managers", "Audit trail", "Priority matrix", "Failed jobs"},
 			[]string{"Configuration", "Changes", "Service levels", "Organisation"}, "Incidents", "", nil},
 		{"admin", "/calendars", nil, nil, "Business calendars", "Service levels", nil},
