@@ -5,7 +5,11 @@ import (
 	"fmt"
 	"net/http"
 	"steward/internal/audit"
+	"steward/internal/change"
 	"steward/internal/cmdb"
+	"steward/internal/schedule"
+	"steward/internal/store"
+	"strings"
 	"testing"
 
 	"steward/internal/store/storetest"
@@ -127,6 +131,79 @@ func TestChangePolicyAPI(t *testing.T) {
 			{name: "set", role: "admin", method: "PATCH", path: "/api/v1/change-approval-policies/1", body: map[string]any{"rule": "all", "group_id": s.groupID},
 				wantStatus: 200, wantBody: []string{`"rule":"all"`, fmt.Sprintf(`"group_id":%d`, s.groupID)}},
 			{name: "missing row", role: "admin", method: "PATCH", path: "/api/v1/change-approval-policies/99", body: map[string]any{"rule": "all"}, wantStatus: 404},
+		})
+	})
+}
+
+// sameCIDetectorForTests stands in for the schedule service's detection
+// while it is being built: other open changes on one of the same CIs
+// whose window overlaps, read with a real query.
+func sameCIDetectorForTests(ctx context.Context, q store.Querier, w schedule.Window) ([]schedule.Conflict, error) {
+	if len(w.CIs) == 0 {
+		return nil, nil
+	}
+	args := []any{w.ChangeID, store.TS(w.End), store.TS(w.Start)}
+	for _, id := range w.CIs {
+		args = append(args, id)
+	}
+	rows, err := q.Query(ctx, `SELECT DISTINCT c.id FROM changes c JOIN record_cis rc ON rc.kind = 'change' AND rc.record_id = c.id
+		WHERE c.id <> ? AND c.planned_start < ? AND c.planned_end > ? AND c.state NOT IN ('closed', 'cancelled', 'rejected')
+		AND rc.ci_id IN (`+strings.TrimSuffix(strings.Repeat("?, ", len(w.CIs)), ", ")+`)`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []schedule.Conflict
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, schedule.Conflict{Kind: schedule.SameCI, Change: change.Number(id), ChangeID: id, Reason: "touches the same CI"})
+	}
+	return out, rows.Err()
+}
+
+// Scheduling over a conflict is a 409 that lists it; the acknowledgement
+// lets it through and the journal keeps it.
+func TestChangeConflictsAPI(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		s := newServer(t, e)
+		s.app.Changes.Conflicts = sameCIDetectorForTests
+		ci := s.addCI(t, "core-switch")
+		window := map[string]any{"ci_ids": []int64{ci}, "planned_start": "2031-05-01T22:00:00Z", "planned_end": "2031-05-02T01:00:00Z"}
+		first := s.do("agent", "POST", "/api/v1/changes", map[string]any{"title": "Firmware", "type": "normal", "ci_ids": window["ci_ids"],
+			"planned_start": window["planned_start"], "planned_end": window["planned_end"]}).json(t)
+		res := s.do("agent", "POST", "/api/v1/changes", map[string]any{"title": "Power supply", "type": "normal", "ci_ids": window["ci_ids"],
+			"planned_start": "2031-05-01T23:00:00Z", "planned_end": "2031-05-02T00:00:00Z"})
+		second := res.json(t)
+		if cs, _ := second["conflicts"].([]any); res.status != http.StatusCreated || len(cs) != 1 {
+			t.Fatalf("the second change's creation lists %v", second["conflicts"])
+		}
+		path := "/api/v1/changes/" + second["number"].(string)
+		body := map[string]any{"state": "assessment", "description": "PSU 2", "justification": "Fan fault"}
+		if r := s.do("agent", "PATCH", path, body); r.status != 200 {
+			t.Fatalf("to assessment: %d %s", r.status, r.body)
+		}
+		body = map[string]any{"state": "approval", "implementation_plan": "Swap", "test_plan": "LEDs green", "backout_plan": "Put the old one back",
+			"risk_answers": map[string]string{"tested": "yes", "done_before": "often", "backout": "yes", "outage": "no", "business_hours": "no"}}
+		if r := s.do("agent", "PATCH", path, body); r.status != 200 {
+			t.Fatalf("to approval: %d %s", r.status, r.body)
+		}
+		if r := s.do("admin", "POST", path+"/approvals", map[string]any{"decision": "approve"}); r.status != 200 {
+			t.Fatalf("approve: %d %s", r.status, r.body)
+		}
+		s.run(t, []apiCase{
+			{name: "conflicts on demand", role: "auditor", method: "GET", path: path + "/conflicts", wantStatus: 200,
+				wantBody: []string{`"kind":"same_ci"`, `"change":"` + first["number"].(string) + `"`}},
+			{name: "schedule without acknowledging", role: "agent", method: "PATCH", path: path, body: map[string]any{"state": "scheduled"},
+				wantStatus: 409, wantBody: []string{`"conflicts":[{"kind":"same_ci"`}},
+			{name: "acknowledge with an empty comment", role: "agent", method: "PATCH", path: path, body: map[string]any{"state": "scheduled", "acknowledge_conflicts": "  "},
+				wantStatus: 409},
+			{name: "acknowledge", role: "agent", method: "PATCH", path: path, body: map[string]any{"state": "scheduled", "acknowledge_conflicts": "Same engineer, same visit"},
+				wantStatus: 200, wantBody: []string{`"state":"scheduled"`}},
+			{name: "kept in the journal", role: "auditor", method: "GET", path: path + "/journal", wantStatus: 200,
+				wantBody: []string{`"kind":"conflicts"`, "Same engineer, same visit"}},
 		})
 	})
 }
