@@ -5,8 +5,14 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"steward/internal/change"
+	"steward/internal/schedule"
+	"steward/internal/store"
 )
 
 // An agent walks a change from draft to closed through its page; the
@@ -134,5 +140,70 @@ func TestChangePagesWalkAChange(t *testing.T) {
 	}
 	if ch := a.get("/changes/" + ref); !strings.Contains(ch.body, "CI changes made under it") || !strings.Contains(ch.body, "Location") {
 		t.Errorf("%s does not list the CI change made under it", ref)
+	}
+}
+
+// overlapsOnSameCIForTests stands in for the schedule service's detection
+// while it is being built: any other open change sharing a CI whose window
+// overlaps.
+func overlapsOnSameCIForTests(ctx context.Context, q store.Querier, w schedule.Window) ([]schedule.Conflict, error) {
+	var out []schedule.Conflict
+	for _, ci := range w.CIs {
+		rows, err := q.Query(ctx, `SELECT c.id FROM changes c JOIN record_cis rc ON rc.kind = 'change' AND rc.record_id = c.id
+			WHERE rc.ci_id = ? AND c.id <> ? AND c.planned_start < ? AND c.planned_end > ? AND c.state NOT IN ('closed', 'cancelled', 'rejected')`,
+			ci, w.ChangeID, store.TS(w.End), store.TS(w.Start))
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out = append(out, schedule.Conflict{Kind: schedule.SameCI, Change: change.Number(id), ChangeID: id, CIID: ci,
+				Reason: change.Number(id) + " works on the same CI then"})
+		}
+		rows.Close()
+	}
+	return out, nil
+}
+
+var plannedEnd = regexp.MustCompile(`name="planned_end" value="([^"]+)"`)
+
+// Moving a scheduled change's window over another change's asks for an
+// acknowledgement on the page, and keeps it in the journal.
+func TestChangePageAcknowledgesConflicts(t *testing.T) {
+	s := newSite(t)
+	s.app.Changes.Conflicts = overlapsOnSameCIForTests
+	a := s.signedIn("agent")
+	var id int64
+	if err := s.app.DB.QueryRow(context.Background(), "SELECT id FROM changes WHERE state = 'scheduled' ORDER BY id LIMIT 1").Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	number := change.Number(id)
+	pg := a.get("/changes/" + number)
+	if !strings.Contains(pg.body, "works on the same CI then") {
+		t.Fatalf("%s's page does not show its conflict", number)
+	}
+	m := plannedEnd.FindStringSubmatch(pg.body)
+	if m == nil {
+		t.Fatal("no planned end on the page")
+	}
+	end, err := time.Parse("2006-01-02T15:04", m[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	later := end.Add(30 * time.Minute).Format("2006-01-02T15:04")
+	p := a.post("/changes/"+number, url.Values{"planned_end": {later}})
+	if p.status != http.StatusConflict || !strings.Contains(p.body, "acknowledge them with a comment") {
+		t.Fatalf("moving over a conflict without acknowledging: %d", p.status)
+	}
+	p = a.post("/changes/"+number, url.Values{"planned_end": {later}, "acknowledge_conflicts": {"The PSU swap waits for the reboot"}})
+	if p.status != http.StatusSeeOther {
+		t.Fatalf("moving with an acknowledgement: %d\n%s", p.status, p.body)
+	}
+	if pg := a.get("/changes/" + number); !strings.Contains(pg.body, "The PSU swap waits for the reboot") {
+		t.Error("the journal does not keep the acknowledgement")
 	}
 }
