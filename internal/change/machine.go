@@ -27,9 +27,9 @@ var Machine = record.Machine{
 	},
 }
 
-// guard is what the table cannot say: whether c may make move mv. It
-// returns a 409 refusal or nil.
-func guard(c Change, mv record.Move) error {
+// Guard is what the table cannot say: whether c may make move mv. It
+// returns a 409 refusal or nil. Pages offer only the moves it lets through.
+func Guard(c Change, mv record.Move) error {
 	switch {
 	case mv.Action == "request_approval" && c.Type == Standard:
 		return conflictf("%s is a standard change, pre-approved by its template: schedule it instead of asking a board", c.Number)

@@ -274,7 +274,7 @@ func transition(cur Change, next *Change, at time.Time) error {
 	if !ok || mv.By != "" {
 		return domainerr.Field("state", "cannot move from %s to %s (allowed: %s)", cur.State, next.State, Machine.Allowed(cur.State))
 	}
-	if err := guard(*next, mv); err != nil {
+	if err := Guard(*next, mv); err != nil {
 		return err
 	}
 	v := domainerr.NewInvalid()

@@ -333,14 +333,20 @@ func (d *changeDemo) play(ctx context.Context) error {
 	if _, err := d.svc.Create(ctx, d.sam, change.NewChange{Title: "Retire the old intranet server", Type: change.Normal}, nil); err != nil {
 		return err
 	}
-	return d.backdate(ctx, map[int64]int{std.ID: 9, em.ID: 3, failed.ID: 14, waiting.ID: 2, fw.ID: 1})
+	return d.backdate(ctx, map[int64]int{std.ID: 9, em.ID: 4, failed.ID: 14, waiting.ID: 2, fw.ID: 1})
 }
 
 // backdate moves the demo changes' raising into the past, so that their
 // lead time reads as it would have.
 func (d *changeDemo) backdate(ctx context.Context, days map[int64]int) error {
 	for id, n := range days {
-		if _, err := d.db.Exec(ctx, "UPDATE changes SET created_at = ? WHERE id = ?", store.TS(d.now.AddDate(0, 0, -n)), id); err != nil {
+		raised := d.now.AddDate(0, 0, -n)
+		if _, err := d.db.Exec(ctx, "UPDATE changes SET created_at = ? WHERE id = ?", store.TS(raised), id); err != nil {
+			return err
+		}
+		// Approved the day it was raised, well before its window.
+		if _, err := d.db.Exec(ctx, "UPDATE changes SET approved_at = ? WHERE id = ? AND approved_at IS NOT NULL",
+			store.TS(raised.Add(3*time.Hour)), id); err != nil {
 			return err
 		}
 	}

@@ -31,6 +31,9 @@ func TestDemoChanges(t *testing.T) {
 				byCI[ci]++
 			}
 		}
+		if c.ApprovedAt != nil && c.ActualStart != nil && !c.ApprovedAt.Before(*c.ActualStart) {
+			t.Errorf("%s was approved after it started", c.Number)
+		}
 		if c.Type == change.Emergency && c.State == change.Closed && c.Review == "" {
 			t.Errorf("%s is an emergency change closed without its review", c.Number)
 		}

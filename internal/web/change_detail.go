@@ -103,9 +103,12 @@ func (h *changePages) render(w http.ResponseWriter, r *http.Request, status int,
 		return
 	}
 	v.CanDecide = v.Approvals.CanDecide(p, c)
-	if v.Conflicts, err = h.svc.ConflictsOf(ctx, p, c.ID); err != nil {
-		h.wb.fail(w, r, err)
-		return
+	// A finished change's window no longer occupies the calendar.
+	if !v.Final {
+		if v.Conflicts, err = h.svc.ConflictsOf(ctx, p, c.ID); err != nil {
+			h.wb.fail(w, r, err)
+			return
+		}
 	}
 	entries, err := h.svc.Journal(ctx, p, c.ID)
 	if err != nil {
@@ -145,7 +148,7 @@ func (h *changePages) render(w http.ResponseWriter, r *http.Request, status int,
 			v.AllServices = append(v.AllServices, option{ID: s.ID, Name: s.Name})
 		}
 		for _, mv := range change.Machine.Moves {
-			if mv.From == c.State && mv.By == "" {
+			if mv.From == c.State && mv.By == "" && change.Guard(c, mv) == nil {
 				v.Moves = append(v.Moves, changeMove{To: mv.To, Label: moveLabels[mv.Action], Danger: mv.Action == "cancel"})
 				if mv.To == change.Scheduled && len(v.Conflicts) > 0 {
 					v.NeedsAck = true

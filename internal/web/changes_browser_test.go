@@ -71,6 +71,12 @@ func TestChangeBrowserWalk(t *testing.T) {
 	b.logout()
 
 	b.login("admin@steward.demo")
+	b.do(chromedp.Navigate(s.url+"/changes?state=approval&q=ERP"), chromedp.WaitVisible(chromedp.CSS("table.changes-list")),
+		chromedp.Click(chromedp.CSS("table.changes-list a[data-open]")), chromedp.WaitVisible(chromedp.CSS("#d-comment")))
+	b.shot("change-awaiting-board")
+	b.do(chromedp.Navigate(s.url+"/changes?type=emergency"), chromedp.WaitVisible(chromedp.CSS("table.changes-list")),
+		chromedp.Click(chromedp.CSS("table.changes-list a[data-open]")), state("closed"))
+	b.shot("change-emergency")
 	b.do(chromedp.Navigate(s.url+"/changes?q=Resize+the+reporting"), chromedp.WaitVisible(chromedp.CSS("table.changes-list")),
 		chromedp.Click(chromedp.CSS("table.changes-list a[data-open]")),
 		chromedp.WaitVisible(chromedp.CSS("#d-comment")),
