@@ -2,6 +2,7 @@ package change
 
 import (
 	"slices"
+	"strings"
 
 	"steward/internal/domainerr"
 )
@@ -10,6 +11,7 @@ import (
 // points; the sum gives the questionnaire's level.
 type Question struct {
 	Key     string
+	Short   string // the question in a word or two, for the journal
 	Text    string
 	Answers []Answer
 }
@@ -24,15 +26,15 @@ type Answer struct {
 // Questionnaire is the fixed set of questions every normal and emergency
 // change answers in assessment.
 var Questionnaire = []Question{
-	{Key: "tested", Text: "Has the change been tested in an environment like production?",
+	{Key: "tested", Short: "Tested", Text: "Has the change been tested in an environment like production?",
 		Answers: []Answer{{"yes", "Yes", 0}, {"partly", "Partly", 1}, {"no", "No", 2}}},
-	{Key: "done_before", Text: "Has this kind of change been done here before?",
+	{Key: "done_before", Short: "Done before", Text: "Has this kind of change been done here before?",
 		Answers: []Answer{{"often", "Often", 0}, {"once", "Once or twice", 1}, {"never", "Never", 2}}},
-	{Key: "backout", Text: "Can it be backed out within its window?",
+	{Key: "backout", Short: "Back-out", Text: "Can it be backed out within its window?",
 		Answers: []Answer{{"yes", "Yes, tested", 0}, {"untested", "Yes, but untested", 1}, {"no", "No", 3}}},
-	{Key: "outage", Text: "Does it interrupt a service while it runs?",
+	{Key: "outage", Short: "Interruption", Text: "Does it interrupt a service while it runs?",
 		Answers: []Answer{{"no", "No", 0}, {"degraded", "Degrades it", 1}, {"yes", "Yes, an outage", 2}}},
-	{Key: "business_hours", Text: "Does it run in business hours?",
+	{Key: "business_hours", Short: "In business hours", Text: "Does it run in business hours?",
 		Answers: []Answer{{"no", "No", 0}, {"yes", "Yes", 1}}},
 }
 
@@ -108,3 +110,17 @@ func RiskLevel(answers map[string]string, im *Impact) string {
 }
 
 func conflictf(format string, args ...any) error { return domainerr.Conflictf(format, args...) }
+
+// AnswersText words the answers for the journal and the audit trail:
+// "Tested: Yes · Done before: Often · ...", unanswered questions left out.
+func AnswersText(answers map[string]string) string {
+	var parts []string
+	for _, q := range Questionnaire {
+		for _, a := range q.Answers {
+			if a.Value == answers[q.Key] {
+				parts = append(parts, q.Short+": "+a.Label)
+			}
+		}
+	}
+	return strings.Join(parts, " · ")
+}

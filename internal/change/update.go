@@ -378,7 +378,7 @@ func diff(a, b Change) []Field {
 	add("service_ids", fmt.Sprint(a.ServiceIDs), fmt.Sprint(b.ServiceIDs))
 	add("assignee_id", idText(a.AssigneeID), idText(b.AssigneeID))
 	add("group_id", idText(a.GroupID), idText(b.GroupID))
-	add("risk_answers", mustJSON(a.RiskAnswers), mustJSON(b.RiskAnswers))
+	add("risk_answers", AnswersText(a.RiskAnswers), AnswersText(b.RiskAnswers))
 	add("risk", a.Risk, b.Risk)
 	add("implementation_plan", a.ImplementationPlan, b.ImplementationPlan)
 	add("test_plan", a.TestPlan, b.TestPlan)

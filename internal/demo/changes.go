@@ -271,7 +271,7 @@ func (d *changeDemo) play(ctx context.Context) error {
 
 	// One awaiting its board.
 	waiting, err := d.svc.Create(ctx, d.jonas, change.NewChange{Title: "Upgrade the ERP database to the next major version", Type: change.Normal,
-		Description: "In-place upgrade with pg_upgrade --link.", Justification: "The current version leaves support in three months.",
+		Description: "An in-place upgrade that links the data files rather than copying them.", Justification: "The current version leaves support in three months.",
 		CIIDs: []int64{d.cis[3]}, AssigneeID: &d.jonas.UserID}, nil)
 	if err != nil {
 		return err
@@ -281,7 +281,7 @@ func (d *changeDemo) play(ctx context.Context) error {
 	if err := run(
 		func() error { return d.step(ctx, d.jonas, &waiting, pt) },
 		func() error {
-			return d.step(ctx, d.jonas, &waiting, d.assessed(mediumRisk, "Stop the ERP, snapshot, pg_upgrade --link, analyse, start.",
+			return d.step(ctx, d.jonas, &waiting, d.assessed(mediumRisk, "Stop the ERP, take a snapshot, upgrade in place, refresh the statistics, start.",
 				"The ERP's month-end report runs and matches last month's figures.", "Restore the snapshot and start the old version."))
 		},
 		func() error {

@@ -348,7 +348,7 @@ type changeEntry struct {
 }
 
 var changeTextFields = map[string]bool{"description": true, "justification": true, "implementation_plan": true,
-	"test_plan": true, "backout_plan": true, "review": true, "risk_answers": true, "ci_ids": true, "service_ids": true}
+	"test_plan": true, "backout_plan": true, "review": true, "ci_ids": true, "service_ids": true}
 
 // journalLines words each field change for people: times in the viewer's
 // clock, long texts as "edited", codes as labels.
