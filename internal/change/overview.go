@@ -122,7 +122,8 @@ func (s *Service) CIChanges(ctx context.Context, p *auth.Principal, id int64) ([
 		return nil, err
 	}
 	rows, err := s.DB.Query(ctx, `SELECT h.seq, h.ci_id, COALESCE(c.name, ''), h.at, h.actor_name, h.action, h.field, h.old_value, h.new_value
-		FROM ci_history h LEFT JOIN cis c ON c.id = h.ci_id WHERE h.change_ref IN (?, ?, ?, ?) ORDER BY h.seq DESC LIMIT 200`,
+		FROM ci_history h LEFT JOIN cis c ON c.id = h.ci_id WHERE h.change_ref <> '' AND h.change_ref IN (?, ?, ?, ?)
+		ORDER BY h.seq DESC LIMIT 200`,
 		refForms(id)...)
 	if err != nil {
 		return nil, err
