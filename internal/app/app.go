@@ -15,6 +15,7 @@ import (
 
 	"steward/internal/api"
 	"steward/internal/auth"
+	"steward/internal/change"
 	"steward/internal/cmdb"
 	"steward/internal/config"
 	"steward/internal/httpx"
@@ -23,6 +24,7 @@ import (
 	"steward/internal/record"
 	"steward/internal/release"
 	"steward/internal/request"
+	"steward/internal/schedule"
 	"steward/internal/sla"
 	"steward/internal/store"
 	"steward/internal/web"
@@ -37,6 +39,8 @@ type App struct {
 	SLA       *sla.Service
 	Requests  *request.Service
 	CMDB      *cmdb.Service
+	Changes   *change.Service
+	Schedule  *schedule.Service
 	Records   *record.Kernel
 	Releases  *release.Service
 	SignIn    *auth.SignIn // shared by the sign-in page; holds the bound on password checks
@@ -86,6 +90,8 @@ func New(cfg config.Config, db *store.DB, log *slog.Logger) *App {
 	a.Requests = request.NewService(db, cfg.AutoCloseAfter)
 	a.Requests.Observer = a.SLA
 	a.CMDB = cmdb.NewService(db, log)
+	a.Schedule = &schedule.Service{DB: db}
+	a.Changes = &change.Service{DB: db, CMDB: a.CMDB, Conflicts: a.Schedule.Conflicts}
 	a.Releases = release.NewService(db)
 	wired := a.wireAreas()
 	a.Records = record.NewKernel(db, cfg.MaxAttachmentMB<<20, wired.kinds...)

@@ -5,6 +5,7 @@ import (
 
 	"steward/internal/api"
 	"steward/internal/auth"
+	"steward/internal/change"
 	"steward/internal/cmdb"
 	"steward/internal/incident"
 	"steward/internal/jobs"
@@ -67,6 +68,19 @@ func (a *App) areas() []area {
 				{Menu: "Configuration", Label: "Imports", Href: "/cmdb/imports", Perm: auth.CIRead, Lit: []string{"imports"}},
 				{Menu: "Configuration", Label: "Assets & licences", Href: "/assets/expiring", Perm: auth.CIRead, Lit: []string{"assets"}},
 			}},
+		// Change management (8.5.1, 8.5.2): the change calendar and freeze
+		// periods join the Changes menu from the schedule's own entry.
+		{name: "changes", kinds: []*record.Kind{a.Changes.Kind()},
+			api: api.ChangeRoutes(a.Changes), pages: web.ChangePages(a.Changes),
+			nav: []web.NavEntry{
+				{Menu: "Changes", Label: "Changes", Href: "/changes", Perm: change.PermRead, Lit: []string{"changes"}},
+				{Menu: "Changes", Label: "Change overview", Href: "/changes/overview", Perm: change.PermRead, Lit: []string{"change-overview"}},
+				{Menu: "Changes", Label: "Standard changes", Href: "/change-templates", Perm: change.PermRead, Lit: []string{"change-templates"}},
+				{Menu: "Changes", Label: "Approval policy", Href: "/change-policies", Perm: change.PermRead, Lit: []string{"change-policies"}},
+			}},
+		{name: "releases", kinds: []*record.Kind{a.Releases.Kind()},
+			api: api.ReleaseRoutes(a.Releases), pages: web.ReleasePages(a.Releases),
+			nav: []web.NavEntry{{Menu: "Changes", Label: "Releases", Href: "/releases", Perm: release.PermRead, Lit: []string{"releases"}}}},
 		// Escalations come due in bursts at the top of the hour.
 		{name: "service levels", jobs: []job{{kind: sla.EscalateJob, run: a.SLA.Escalate, concurrency: 4}},
 			api: api.SLARoutes, pages: web.SLAPages,
@@ -77,9 +91,6 @@ func (a *App) areas() []area {
 				{Menu: "Service levels", Label: "Business calendars", Href: "/calendars", Perm: auth.SLARead, Lit: []string{"calendars"}},
 				{Menu: "Service levels", Label: "Without a clock", Href: "/sla/unmeasured", Perm: auth.SLARead, Lit: []string{"unmeasured"}},
 			}},
-		{name: "releases", kinds: []*record.Kind{a.Releases.Kind()},
-			api: api.ReleaseRoutes(a.Releases), pages: web.ReleasePages(a.Releases),
-			nav: []web.NavEntry{{Menu: "Changes", Label: "Releases", Href: "/releases", Perm: release.PermRead, Lit: []string{"releases"}}}},
 		{name: "organisation", api: api.OrgRoutes, pages: web.OrgPages,
 			nav: []web.NavEntry{
 				{Menu: "Organisation", Label: "Customers", Href: "/customers", Perm: auth.CustomerRead, Lit: []string{"customers"}},

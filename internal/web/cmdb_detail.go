@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"steward/internal/auth"
+	"steward/internal/change"
 	"steward/internal/cmdb"
 	"steward/internal/domainerr"
 	"steward/internal/httpx"
@@ -78,6 +79,9 @@ type historyLine struct {
 	Actor    string // the user's name when the account still exists
 	Label    string // what changed, in words
 	Old, New string
+	// ChangeNumber is the change record ChangeRef names, when it names one
+	// that exists: the page links to it.
+	ChangeNumber string
 }
 
 const ciHistoryPage = 50
@@ -339,6 +343,19 @@ func (wb *Web) historyLines(ctx context.Context, hist []cmdb.HistoryEntry) ([]hi
 			}
 		}
 		out[i] = l
+	}
+	refs := make([]string, 0, len(out))
+	for _, l := range out {
+		if l.ChangeRef != "" {
+			refs = append(refs, l.ChangeRef)
+		}
+	}
+	numbers, err := change.ChangeRefs(ctx, wb.DB, refs)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		out[i].ChangeNumber = numbers[out[i].ChangeRef]
 	}
 	return out, nil
 }

@@ -48,18 +48,18 @@ func TestTopBarFollowsRolesAndPage(t *testing.T) {
 	}{
 		{"admin", "/", []string{"Incidents", "Requests", "Request catalogue", "Approvals", "Services",
 			"Configuration items", "CI types", "Baselines", "Imports", "Assets &amp; licences",
-			"Breaching soon", "SLA report", "Agreements", "Business calendars", "Without a clock",
-			"Releases", "Customers", "Groups", "Users", "Managers", "Audit trail", "Priority matrix", "Failed jobs"},
-			[]string{"Configuration", "Service levels", "Changes", "Organisation"}, "Incidents", "", nil},
+			"Changes", "Change overview", "Standard changes", "Approval policy", "Releases", "Breaching soon", "SLA report", "Agreements", "Business calendars", "Without a clock",
+			"Customers", "Groups", "Users", "Managers", "Audit trail", "Priority matrix", "Failed jobs"},
+			[]string{"Configuration", "Changes", "Service levels", "Organisation"}, "Incidents", "", nil},
 		{"admin", "/calendars", nil, nil, "Business calendars", "Service levels", nil},
 		{"admin", "/managers", nil, nil, "Managers", "Organisation", nil},
 		{"agent", "/releases", nil, nil, "Releases", "Changes", nil},
 		{"agent", "/settings/priority-matrix", nil, nil, "Priority matrix", "Organisation", []string{"Failed jobs"}},
-		{"agent", "/cis", nil, []string{"Configuration", "Service levels", "Changes", "Organisation"}, "Configuration items", "Configuration",
+		{"agent", "/cis", nil, []string{"Configuration", "Changes", "Service levels", "Organisation"}, "Configuration items", "Configuration",
 			[]string{"Audit trail", "Failed jobs"}},
 		{"requester", "/requests", []string{"Incidents", "Requests", "Request catalogue", "Approvals", "Services"},
 			[]string{}, "Requests", "", []string{"Configuration items", "Customers", "Breaching soon", "Priority matrix", "Releases"}},
-		{"auditor", "/audit", nil, []string{"Configuration", "Service levels", "Changes", "Organisation"}, "Audit trail", "Organisation",
+		{"auditor", "/audit", nil, []string{"Configuration", "Changes", "Service levels", "Organisation"}, "Audit trail", "Organisation",
 			[]string{"Approvals", "Failed jobs"}},
 	}
 	for _, c := range cases {

@@ -38,7 +38,7 @@ type releaseMove struct {
 	Quiet     bool
 }
 
-var moveLabels = map[string]string{
+var releaseMoveLabels = map[string]string{
 	"build": "Start building", "test": "Start testing", "rebuild": "Back to building", "deploy": "Start deploying",
 	"complete": "Mark deployed", "retest": "Back to testing", "cancel": "Cancel release", "close": "Close release",
 }
@@ -93,7 +93,7 @@ func (h *releasePages) render(w http.ResponseWriter, r *http.Request, status int
 	}
 	for _, to := range release.Next(d.State) {
 		mv, _ := release.Machine.Move(string(d.State), string(to))
-		v.Moves = append(v.Moves, releaseMove{To: string(to), Label: moveLabels[mv.Action], Quiet: mv.Action == "cancel" || strings.HasPrefix(mv.Action, "re")})
+		v.Moves = append(v.Moves, releaseMove{To: string(to), Label: releaseMoveLabels[mv.Action], Quiet: mv.Action == "cancel" || strings.HasPrefix(mv.Action, "re")})
 	}
 	byEnv := map[string]int{}
 	for _, dep := range d.Deployments {
@@ -235,7 +235,7 @@ func (h *releasePages) move(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		if len(missing) > 0 {
-			err = domainerr.Conflictf("%s needs %s: write them under “Edit the release” first", moveLabels["deploy"],
+			err = domainerr.Conflictf("%s needs %s: write them under “Edit the release” first", releaseMoveLabels["deploy"],
 				strings.Join(missing, " and "))
 		} else {
 			err = domainerr.Conflictf("%s", inv.Error())

@@ -1,0 +1,166 @@
+package change
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"steward/internal/auth"
+	"steward/internal/domainerr"
+	"steward/internal/record"
+	"steward/internal/store"
+)
+
+// List limits.
+const (
+	DefaultLimit = 50
+	MaxLimit     = 200
+)
+
+// FilterFields are the list parameters a saved change filter may use.
+var FilterFields = []string{"state", "type", "assignee_id", "q"}
+
+// Filter selects changes, newest first.
+type Filter struct {
+	States     []string
+	Types      []string
+	AssigneeID int64
+	Query      string
+	Limit      int
+	Cursor     string
+}
+
+// List returns one page of the changes that match f, newest first.
+func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) (record.Page[Change], error) {
+	if !p.Can(PermRead) {
+		return record.Page[Change]{}, domainerr.ErrForbidden
+	}
+	v := domainerr.NewInvalid()
+	for _, st := range f.States {
+		if !slices.Contains(Machine.States, st) {
+			v.Add("state", "must be one of %s", strings.Join(Machine.States, ", "))
+		}
+	}
+	for _, t := range f.Types {
+		if !slices.Contains(Types, t) {
+			v.Add("type", "must be standard, normal or emergency")
+		}
+	}
+	if f.Limit <= 0 {
+		f.Limit = DefaultLimit
+	}
+	f.Limit = min(f.Limit, MaxLimit)
+	var where []string
+	var args []any
+	if len(f.States) > 0 {
+		where = append(where, "c.state IN ("+placeholders(len(f.States))+")")
+		for _, st := range f.States {
+			args = append(args, st)
+		}
+	}
+	if len(f.Types) > 0 {
+		where = append(where, "c.type IN ("+placeholders(len(f.Types))+")")
+		for _, t := range f.Types {
+			args = append(args, t)
+		}
+	}
+	if f.AssigneeID != 0 {
+		where = append(where, "c.assignee_id = ?")
+		args = append(args, f.AssigneeID)
+	}
+	if q := strings.TrimSpace(f.Query); q != "" {
+		if id, ok := record.NumberID(NumberPrefix, q); ok {
+			where = append(where, "c.id = ?")
+			args = append(args, id)
+		} else {
+			where = append(where, "LOWER(c.title) LIKE ? ESCAPE '\\'")
+			args = append(args, "%"+likeEscape(strings.ToLower(q))+"%")
+		}
+	}
+	if f.Cursor != "" {
+		cur, err := record.DecodeCursor(f.Cursor, "created")
+		if err != nil {
+			return record.Page[Change]{}, err
+		}
+		where = append(where, "(c.created_at < ? OR (c.created_at = ? AND c.id < ?))")
+		args = append(args, cur.Val, cur.Val, cur.ID)
+	}
+	if err := v.Err(); err != nil {
+		return record.Page[Change]{}, err
+	}
+	q := "SELECT " + changeColumns + changeFrom
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	rows, err := s.DB.Query(ctx, q+" ORDER BY c.created_at DESC, c.id DESC LIMIT ?", append(args, f.Limit+1)...)
+	if err != nil {
+		return record.Page[Change]{}, err
+	}
+	defer rows.Close()
+	page := record.Page[Change]{Items: []Change{}}
+	for rows.Next() {
+		c, err := scanChange(rows)
+		if err != nil {
+			return page, err
+		}
+		page.Items = append(page.Items, c)
+	}
+	if err := rows.Err(); err != nil {
+		return page, err
+	}
+	if len(page.Items) > f.Limit {
+		page.Items = page.Items[:f.Limit]
+		last := page.Items[len(page.Items)-1]
+		page.NextCursor = record.Cursor{Sort: "created", Val: store.TS(last.CreatedAt), ID: last.ID}.Encode()
+	}
+	return page, fillLinks(ctx, s.DB, page.Items)
+}
+
+// fillLinks loads the CIs and services of a page of changes in two queries.
+func fillLinks(ctx context.Context, q store.Querier, items []Change) error {
+	if len(items) == 0 {
+		return nil
+	}
+	at := map[int64]int{}
+	args := make([]any, len(items))
+	for i := range items {
+		at[items[i].ID] = i
+		args[i] = items[i].ID
+		items[i].CIIDs, items[i].ServiceIDs = []int64{}, []int64{}
+	}
+	for _, l := range []struct {
+		query string
+		ci    bool
+	}{
+		{"SELECT record_id, ci_id FROM record_cis WHERE kind = 'change' AND record_id IN (" + placeholders(len(args)) + ") ORDER BY ci_id", true},
+		{"SELECT change_id, service_id FROM change_services WHERE change_id IN (" + placeholders(len(args)) + ") ORDER BY service_id", false},
+	} {
+		rows, err := q.Query(ctx, l.query, args...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id, ref int64
+			if err := rows.Scan(&id, &ref); err != nil {
+				rows.Close()
+				return err
+			}
+			c := &items[at[id]]
+			if l.ci {
+				c.CIIDs = append(c.CIIDs, ref)
+			} else {
+				c.ServiceIDs = append(c.ServiceIDs, ref)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func likeEscape(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return r.Replace(s)
+}
