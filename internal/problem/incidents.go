@@ -209,6 +209,11 @@ func (s *Service) ApplyWorkaround(ctx context.Context, p *auth.Principal, id, ii
 		return incident.Entry{}, domainerr.Conflictf("%s is not a known error (it is %s): it has no workaround to apply",
 			pr.Number, human(string(pr.State)))
 	}
+	if _, err := s.Incidents.Get(ctx, p, iid); errors.Is(err, store.ErrNotFound) {
+		return incident.Entry{}, domainerr.Field("incident", "no such incident, or you may not see it: %s", incident.FormatNumber(iid))
+	} else if err != nil {
+		return incident.Entry{}, err
+	}
 	body := "Workaround from known error " + pr.Number + " (" + pr.Title + "):\n\n" + pr.Workaround
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	return s.Incidents.AddComment(ctx, p, iid, body, false, func(ctx context.Context, tx *store.Tx, e incident.Entry) error {
