@@ -203,7 +203,9 @@ func (v overviewView) Max() int {
 func (v overviewView) Bar(n int) int { return (n*10 + v.Max() - 1) / v.Max() }
 
 // Share is the share of incidents linked to a known error, as shown.
-func (v overviewView) Share() string { return strconv.FormatFloat(v.O.SharePercent(), 'f', 1, 64) + " %" }
+func (v overviewView) Share() string {
+	return strconv.FormatFloat(v.O.SharePercent(), 'f', 1, 64) + " %"
+}
 
 func (h *problemPages) overview(w http.ResponseWriter, r *http.Request) {
 	o, err := h.svc.Overview(r.Context(), httpx.Principal(r), 12, time.Now())
