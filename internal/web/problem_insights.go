@@ -122,15 +122,23 @@ func (v trendsView) Max() int {
 	return m
 }
 
-// Dimension names a trend's kind for people.
-func (v trendsView) Dimension(d string) string {
-	switch d {
-	case problem.ByCI:
-		return "Same CI"
-	case problem.ByService:
-		return "Same service"
+// trendSection is the groups of one kind: same CI, service or category.
+type trendSection struct {
+	Label  string
+	Groups []problem.Trend
+}
+
+// Sections are the groups by kind, in the report's order.
+func (v trendsView) Sections() []trendSection {
+	labels := map[string]string{problem.ByCI: "Same CI", problem.ByService: "Same service", problem.ByCategory: "Same category"}
+	var out []trendSection
+	for _, g := range v.Report.Groups {
+		if len(out) == 0 || out[len(out)-1].Label != labels[g.Dimension] {
+			out = append(out, trendSection{Label: labels[g.Dimension]})
+		}
+		out[len(out)-1].Groups = append(out[len(out)-1].Groups, g)
 	}
-	return "Same category"
+	return out
 }
 
 // OpenURL is the new-problem form filled from trend g.
@@ -155,6 +163,10 @@ func (v trendsView) OpenURL(g problem.Trend) string {
 	}
 	return "/problems/new?" + q.Encode()
 }
+
+// Week is a week's start as the axis shows it: a date without a time,
+// the Monday the report's weeks start on.
+func (v trendsView) Week(t time.Time) string { return t.Format("2 Jan") }
 
 // Bar is a week's count as a share of the highest, in tenths, for a class.
 func (v trendsView) Bar(n int) int { return (n*10 + v.Max() - 1) / v.Max() }

@@ -31,6 +31,28 @@ func TestProblemPages(t *testing.T) {
 		}
 	}
 
+	// A trend opens a problem with its incidents ticked.
+	trends := a.get("/problems/trends?weeks=52&min=2")
+	i := strings.Index(trends.body, `href="/problems/new?`)
+	if i < 0 {
+		t.Fatal("the trends page offers no problem to open")
+	}
+	open := html.UnescapeString(trends.body[i+len(`href="`):])
+	open = open[:strings.Index(open, `"`)]
+	form := a.get(open)
+	if form.status != http.StatusOK || strings.Count(form.body, `name="incident"`) < 2 || !strings.Contains(form.body, "Recurring") {
+		t.Fatalf("the new problem from a trend: %d, %d incidents ticked", form.status, strings.Count(form.body, `name="incident"`))
+	}
+	q, _ := url.ParseQuery(open[strings.Index(open, "?")+1:])
+	p := a.post("/problems", url.Values{"title": {q.Get("title")}, "incident": q["incident"], "ci": {q.Get("ci_id")},
+		"service_id": {q.Get("service_id")}, "category": {q.Get("category")}})
+	if p.status != http.StatusSeeOther {
+		t.Fatalf("opening the problem from a trend: %d", p.status)
+	}
+	if got := a.get(p.location); strings.Count(got.body, `action="/problems/`+strings.TrimPrefix(p.location, "/problems/")+`/incidents/delete"`) != len(q["incident"]) {
+		t.Fatalf("the problem from a trend does not list its %d incidents", len(q["incident"]))
+	}
+
 	var printer, other int64
 	if err := s.app.DB.QueryRow(ctx, "SELECT id FROM incidents WHERE state <> 'closed' AND title LIKE 'Laptop%' ORDER BY id LIMIT 1").Scan(&printer); err != nil {
 		t.Fatal(err)
@@ -40,7 +62,7 @@ func TestProblemPages(t *testing.T) {
 	}
 	inc := incident.FormatNumber(printer)
 
-	p := a.post("/problems", url.Values{"title": {"Laptops overheat under load"}, "incidents": {inc + ", INC-999999"}})
+	p = a.post("/problems", url.Values{"title": {"Laptops overheat under load"}, "incidents": {inc + ", INC-999999"}})
 	if p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, "INC-999999") {
 		t.Fatalf("new problem with a missing incident: %d", p.status)
 	}
