@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -67,6 +68,10 @@ func (h *problemPages) show(w http.ResponseWriter, r *http.Request, status int, 
 		h.fail(w, r, err)
 		return
 	}
+	if err := h.nameChanges(ctx, v.Journal); err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	if v.Incidents, err = h.svc.LinkedIncidents(ctx, p, pr.ID); err != nil {
 		h.fail(w, r, err)
 		return
@@ -108,6 +113,65 @@ func (h *problemPages) show(w http.ResponseWriter, r *http.Request, status int, 
 		v.Agents = opts.Agents
 	}
 	h.render(w, r, status, "problem", page{Title: pr.Number + " " + pr.Title, Active: "problems", Data: v})
+}
+
+// nameChanges shows the people, services and CIs a journal names by id
+// by their names.
+func (h *problemPages) nameChanges(ctx context.Context, entries []problem.Entry) error {
+	var services map[int64]string
+	users, cis := map[int64]string{}, map[int64]string{}
+	name := func(field, val string) (string, error) {
+		var parts []string
+		for _, s := range strings.Split(val, ", ") {
+			id, err := strconv.ParseInt(s, 10, 64)
+			if s == "" || err != nil {
+				return val, nil
+			}
+			switch field {
+			case "assignee_id":
+				if _, ok := users[id]; !ok {
+					u, err := auth.GetUser(ctx, h.DB, id)
+					if err != nil && !errors.Is(err, store.ErrNotFound) {
+						return "", err
+					}
+					users[id] = orID(u.Name, id)
+				}
+				parts = append(parts, users[id])
+			case "service_ids":
+				if services == nil {
+					if services, err = h.catalog().Names(ctx); err != nil {
+						return "", err
+					}
+				}
+				parts = append(parts, orID(services[id], id))
+			case "ci_ids":
+				if _, ok := cis[id]; !ok {
+					ci, err := h.CMDB.GetCI(ctx, id)
+					if err != nil && !errors.Is(err, store.ErrNotFound) {
+						return "", err
+					}
+					cis[id] = orID(ci.Name, id)
+				}
+				parts = append(parts, cis[id])
+			default:
+				return val, nil
+			}
+		}
+		return strings.Join(parts, ", "), nil
+	}
+	for i := range entries {
+		for j, c := range entries[i].Changes {
+			var err error
+			if c.Old, err = name(c.Field, c.Old); err != nil {
+				return err
+			}
+			if c.New, err = name(c.Field, c.New); err != nil {
+				return err
+			}
+			entries[i].Changes[j] = c
+		}
+	}
+	return nil
 }
 
 // refNames names a problem's CIs and services.

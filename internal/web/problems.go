@@ -28,6 +28,9 @@ func init() {
 	flashes["problem-moved"] = "Problem moved on."
 	flashes["problem-linked"] = "Incidents linked."
 	flashes["problem-unlinked"] = "Incident unlinked."
+	fieldLabels["service_ids"] = "Services"
+	fieldLabels["ci_ids"] = "CIs"
+	fieldLabels["fix_change"] = "Fixed by"
 	flashes["workaround-applied"] = "Workaround applied: the incident is linked to the known error and the workaround is in a work note."
 }
 

@@ -5,6 +5,7 @@ import (
 	"html"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -95,6 +96,25 @@ func TestProblemPages(t *testing.T) {
 	}
 	if p := a.post("/problems/"+prb+"/cis", url.Values{"ci": {"no such ci at all"}}); p.status != http.StatusUnprocessableEntity {
 		t.Fatalf("linking a missing CI: %d", p.status)
+	}
+
+	var vpn int64
+	if err := s.app.DB.QueryRow(ctx, "SELECT id FROM services WHERE name = 'VPN'").Scan(&vpn); err != nil {
+		t.Fatal(err)
+	}
+	detail = a.get("/problems/" + prb)
+	p = a.post("/problems/"+prb+"/edit", url.Values{"version": {versionOf(t, detail)}, "services_sent": {"1"},
+		"service_ids": {strconv.FormatInt(vpn, 10)}, "fix_change": {"CHG-999999"}})
+	if p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, "Change CHG-999999 does not exist.") {
+		t.Fatalf("editing with a missing change: %d", p.status)
+	}
+	p = a.post("/problems/"+prb+"/edit", url.Values{"version": {versionOf(t, detail)}, "services_sent": {"1"},
+		"service_ids": {strconv.FormatInt(vpn, 10)}})
+	if p.status != http.StatusSeeOther {
+		t.Fatalf("editing the services: %d", p.status)
+	}
+	if got := a.get("/problems/" + prb); !strings.Contains(got.body, `Services:</span> <span class="chg-old">—</span> → <span class="chg-new">VPN</span>`) {
+		t.Error("the journal does not name the service added")
 	}
 
 	// The incident page suggests it by words and searches the database.
