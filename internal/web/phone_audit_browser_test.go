@@ -85,11 +85,12 @@ func TestBrowserPhoneAudit(t *testing.T) {
 			"/catalog", "/approvals", "/services", fmt.Sprintf("/services/%d", svc), "/cis", fmt.Sprintf("/cis/%d", ci), "/ci-types",
 			"/baselines", "/assets/expiring", "/sla/breaching?within=72h", "/reports/sla", "/agreements", "/calendars", "/sla/unmeasured",
 			"/customers", "/groups", "/users", "/notifications", "/profile", "/tokens", "/search?q=printer",
-			fmt.Sprintf("/sla-definitions/%d", def), "/settings/priority-matrix"},
+			fmt.Sprintf("/sla-definitions/%d", def), "/settings/priority-matrix",
+			"/problems", "/problems/new", "/problems/PRB-000001", "/problems/PRB-000003", "/known-errors", "/problems/trends", "/problems/overview"},
 		"admin": {"/admin/jobs", "/audit", "/managers", "/cmdb/imports", "/users/1", fmt.Sprintf("/sla-definitions/%d", def),
 			"/settings/priority-matrix", "/agreements/new", "/calendars/new", "/catalog/items/new", fmt.Sprintf("/catalog/items/%d/edit", item)},
 		"requester": {"/", "/requests", "/catalog", "/approvals", "/services", "/profile"},
-		"auditor":   {"/", "/audit", "/reports/sla"},
+		"auditor":   {"/", "/audit", "/reports/sla", "/problems/PRB-000001", "/known-errors"},
 	}
 	for _, role := range []string{"agent", "admin", "requester", "auditor"} {
 		b := openTab(t, bin, s.url, shots)
