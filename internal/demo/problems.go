@@ -129,11 +129,19 @@ func loadProblem(ctx context.Context, db *store.DB, svc *problem.Service, p *aut
 	// that the overview and the recurrence have a history to show.
 	opened := now.AddDate(0, 0, -7*d.weeksAgo)
 	mid := opened.Add(now.Sub(opened) / 2)
-	_, err = db.Exec(ctx, `UPDATE problems SET created_at = ?,
-		known_error_at = CASE WHEN known_error_at IS NULL THEN NULL ELSE ? END,
-		resolved_at = CASE WHEN resolved_at IS NULL THEN NULL ELSE ? END,
-		closed_at = CASE WHEN closed_at IS NULL THEN NULL ELSE ? END WHERE id = ?`,
-		store.TS(opened), store.TS(mid), store.TS(mid), store.TS(mid.Add(48*time.Hour)), pr.ID)
+	for _, u := range []struct {
+		q  string
+		at time.Time
+	}{
+		{"UPDATE problems SET created_at = ? WHERE id = ?", opened},
+		{"UPDATE problems SET known_error_at = ? WHERE id = ? AND known_error_at IS NOT NULL", mid},
+		{"UPDATE problems SET resolved_at = ? WHERE id = ? AND resolved_at IS NOT NULL", mid},
+		{"UPDATE problems SET closed_at = ? WHERE id = ? AND closed_at IS NOT NULL", mid.Add(48 * time.Hour)},
+	} {
+		if _, err = db.Exec(ctx, u.q, store.TS(u.at), pr.ID); err != nil {
+			return err
+		}
+	}
 	return err
 }
 
