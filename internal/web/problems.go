@@ -111,6 +111,7 @@ type newProblemView struct {
 	Title      string
 	Category   string
 	CI         string // a CI id, from a trend
+	CIName     string // its name, which the field shows
 	ServiceID  string
 	Incidents  []problem.LinkedIncident
 	Services   []option
@@ -122,6 +123,11 @@ type newProblemView struct {
 func (h *problemPages) newForm(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	v := newProblemView{Title: strings.TrimSpace(q.Get("title")), Category: q.Get("category"), CI: q.Get("ci_id"), ServiceID: q.Get("service_id")}
+	if id, err := strconv.ParseInt(v.CI, 10, 64); err == nil {
+		if ci, err := h.CMDB.GetCI(r.Context(), id); err == nil {
+			v.CIName = ci.Name
+		}
+	}
 	for _, ref := range q["incident"] {
 		if id, ok := incident.ParseRef(ref); ok {
 			inc, err := h.Incidents.Get(r.Context(), httpx.Principal(r), id)
@@ -161,7 +167,12 @@ func (h *problemPages) create(w http.ResponseWriter, r *http.Request) {
 	} else if id != nil {
 		in.ServiceIDs = []int64{*id}
 	}
-	if s := strings.TrimSpace(r.PostFormValue("ci")); s != "" {
+	if s := strings.TrimSpace(r.PostFormValue("ci")); s != "" && s == r.PostFormValue("ci_name") {
+		// The CI a trend named, unchanged: its id, whatever other CIs share its name.
+		if id, ok := formID(r, "ci_id"); ok && id != nil {
+			in.CIIDs = []int64{*id}
+		}
+	} else if s != "" {
 		ci, err := h.findCI(r.Context(), s)
 		var inv *domainerr.Invalid
 		switch {

@@ -134,6 +134,11 @@ func TestBrowserProblemToKnownErrorApplied(t *testing.T) {
 	b.shot("problem-overview")
 	b.do(chromedp.Navigate(s.url+"/problems/trends?weeks=12&min=2"), chromedp.WaitVisible(chromedp.CSS(".page-head h1")))
 	b.shot("problem-trends")
+	b.do(chromedp.Click(chromedp.CSS(`.prb-trend-act a`)), chromedp.WaitVisible(chromedp.CSS(".prb-incidents-pick")))
+	if got := b.text(".prb-incidents-pick legend"); !strings.Contains(got, "recurring") {
+		t.Fatalf("the problem opened from a trend: %q", got)
+	}
+	b.shot("problem-from-trend")
 	b.do(chromedp.Navigate(s.url+"/known-errors"), chromedp.WaitVisible(chromedp.CSS(".prb-ke-list")))
 	b.shot("known-errors")
 }
