@@ -16,14 +16,22 @@ import (
 
 // knownErrorsView is the known-error database's search page.
 type knownErrorsView struct {
-	Q     string
-	Items []problem.Problem
-	Error string
+	Q        string
+	Service  int64
+	Services []option
+	Items    []problem.Problem
+	Error    string
 }
 
 func (h *problemPages) knownErrors(w http.ResponseWriter, r *http.Request) {
 	v := knownErrorsView{Q: strings.TrimSpace(r.URL.Query().Get("q"))}
-	items, err := h.svc.KnownErrors(r.Context(), httpx.Principal(r), problem.KnownErrorFilter{Query: v.Q})
+	v.Service, _ = strconv.ParseInt(r.URL.Query().Get("service"), 10, 64)
+	var err error
+	if v.Services, err = h.serviceOptions(r, 0); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	items, err := h.svc.KnownErrors(r.Context(), httpx.Principal(r), problem.KnownErrorFilter{Query: v.Q, ServiceID: v.Service})
 	var inv *domainerr.Invalid
 	switch {
 	case errors.As(err, &inv):
