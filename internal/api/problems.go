@@ -28,6 +28,7 @@ func ProblemRoutes(svc *problem.Service) Routes {
 		rt.Handle("GET /api/v1/problems/{ref}", problem.PermRead, h.get)
 		rt.Handle("PATCH /api/v1/problems/{ref}", problem.PermUpdate, h.patch)
 		rt.Handle("GET /api/v1/problems/{ref}/journal", problem.PermRead, h.journal)
+		rt.Handle("POST /api/v1/problems/{ref}/notes", problem.PermUpdate, h.note)
 		rt.Handle("GET /api/v1/problems/{ref}/incidents", problem.PermRead, h.incidents)
 		rt.Handle("POST /api/v1/problems/{ref}/incidents", problem.PermUpdate, h.link)
 		rt.Handle("DELETE /api/v1/problems/{ref}/incidents/{incident}", problem.PermUpdate, h.unlink)
@@ -174,6 +175,29 @@ func (h *problemAPI) journal(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, listBody(entries, ""))
+}
+
+type noteInput struct {
+	Body string `json:"body"`
+}
+
+func (h *problemAPI) note(w http.ResponseWriter, r *http.Request) {
+	id, err := h.ref(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	var in noteInput
+	if err := decode(w, r, &in); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	e, err := h.svc.AddNote(r.Context(), httpx.Principal(r), id, in.Body)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, e)
 }
 
 func (h *problemAPI) incidents(w http.ResponseWriter, r *http.Request) {

@@ -124,7 +124,13 @@ func TestProblemAPI(t *testing.T) {
 		if r = s.do("agent", "POST", "/api/v1/problems/"+num+"/incidents", map[string]any{"incidents": []string{b}}); r.status != http.StatusOK || r.json(t)["incident_count"].(float64) != 2 {
 			t.Fatalf("link: %d %s", r.status, r.body)
 		}
-		if r = s.do("agent", "GET", "/api/v1/problems/"+num+"/journal", nil); r.status != http.StatusOK || len(r.json(t)["items"].([]any)) < 5 {
+		if r = s.do("agent", "POST", "/api/v1/problems/"+num+"/notes", map[string]any{"body": "Other relays are fine."}); r.status != http.StatusCreated || r.json(t)["kind"] != "work_note" {
+			t.Fatalf("note: %d %s", r.status, r.body)
+		}
+		if r = s.do("auditor", "POST", "/api/v1/problems/"+num+"/notes", map[string]any{"body": "x"}); r.status != http.StatusForbidden {
+			t.Fatalf("auditor's note: %d %s", r.status, r.body)
+		}
+		if r = s.do("agent", "GET", "/api/v1/problems/"+num+"/journal", nil); r.status != http.StatusOK || len(r.json(t)["items"].([]any)) < 6 {
 			t.Fatalf("journal: %d %s", r.status, r.body)
 		}
 

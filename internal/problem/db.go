@@ -6,7 +6,9 @@ import (
 	"strconv"
 	"time"
 
+	"steward/internal/audit"
 	"steward/internal/auth"
+	"steward/internal/domainerr"
 	"steward/internal/store"
 )
 
@@ -133,4 +135,37 @@ func (s *Service) Journal(ctx context.Context, p *auth.Principal, id int64) ([]E
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// AddNote adds a note to a problem's journal: what the investigation
+// found, tried or ruled out. Closed and cancelled problems take none.
+func (s *Service) AddNote(ctx context.Context, p *auth.Principal, id int64, body string) (Entry, error) {
+	if !p.Can(PermUpdate) {
+		return Entry{}, domainerr.ErrForbidden
+	}
+	v := domainerr.NewInvalid()
+	domainerr.Text(v, "body", body, true, domainerr.MaxText)
+	if err := v.Err(); err != nil {
+		return Entry{}, err
+	}
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	aid, name := authorOf(p)
+	e := Entry{ProblemID: id, Kind: "work_note", AuthorID: aid, AuthorName: name, Body: body, CreatedAt: now}
+	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+		pr, err := get(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if pr.State == Closed || pr.State == Cancelled {
+			return domainerr.Conflictf("%s is %s and takes no more notes", pr.Number, human(string(pr.State)))
+		}
+		if e.ID, err = appendJournal(ctx, tx, id, p, "work_note", body, nil, now); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, "UPDATE problems SET updated_at = ? WHERE id = ?", store.TS(now), id); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, p.Actor(), "create", "problem_note", e.ID, map[string]any{"problem_id": id, "body": body})
+	})
+	return e, err
 }

@@ -64,8 +64,17 @@ func TestKnownErrorNeedsRootCauseAndWorkaroundInTheSamePatch(t *testing.T) {
 		if _, err := w.svc.Update(ctx, w.agent, pr.ID, problem.Patch{Title: ptr("x")}, ke.Version-1); !errors.Is(err, domainerr.ErrStale) {
 			t.Fatalf("stale: %v", err)
 		}
+		if _, err := w.svc.AddNote(ctx, w.agent, pr.ID, " "); err == nil {
+			t.Fatal("an empty note was accepted")
+		}
+		if _, err := w.svc.AddNote(ctx, w.auditor, pr.ID, "x"); !errors.Is(err, domainerr.ErrForbidden) {
+			t.Fatalf("auditor adds a note: %v", err)
+		}
+		if _, err := w.svc.AddNote(ctx, w.agent, pr.ID, "The backup window moved to 02:00 last month."); err != nil {
+			t.Fatal(err)
+		}
 		j, err := w.svc.Journal(ctx, w.auditor, pr.ID)
-		if err != nil || len(j) != 4 || j[0].Kind != "created" {
+		if err != nil || len(j) != 5 || j[0].Kind != "created" || j[4].Kind != "work_note" {
 			t.Fatalf("journal: %v %+v", err, j)
 		}
 	})

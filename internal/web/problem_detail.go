@@ -294,6 +294,19 @@ func sameIDs(a, b []int64) bool {
 	return slices.Equal(slices.Compact(x), slices.Compact(y))
 }
 
+// note adds a note to the problem's journal.
+func (h *problemPages) note(w http.ResponseWriter, r *http.Request) {
+	pr, ok := h.loadProblem(w, r)
+	if !ok {
+		return
+	}
+	if _, err := h.svc.AddNote(r.Context(), httpx.Principal(r), pr.ID, formText(r, "body")); err != nil {
+		h.afterFailure(w, r, pr, "note", err)
+		return
+	}
+	h.redirect(w, r, "/problems/"+pr.Number+"#journal", "problem-noted")
+}
+
 // link links the incidents typed, by number, separated by spaces or commas.
 func (h *problemPages) link(w http.ResponseWriter, r *http.Request) {
 	pr, ok := h.loadProblem(w, r)

@@ -31,6 +31,7 @@ func init() {
 	fieldLabels["service_ids"] = "Services"
 	fieldLabels["ci_ids"] = "CIs"
 	fieldLabels["fix_change"] = "Fixed by"
+	flashes["problem-noted"] = "Note added."
 	flashes["workaround-applied"] = "Workaround applied: the incident is linked to the known error and the workaround is in a work note."
 }
 
@@ -46,6 +47,7 @@ func ProblemPages(svc *problem.Service) Pages {
 		rt.Handle("GET /problems/{ref}", problem.PermRead, h.detail)
 		wb.post(rt, "POST /problems/{ref}/move", problem.PermUpdate, h.move)
 		wb.post(rt, "POST /problems/{ref}/edit", problem.PermUpdate, h.edit)
+		wb.post(rt, "POST /problems/{ref}/notes", problem.PermUpdate, h.note)
 		wb.post(rt, "POST /problems/{ref}/incidents", problem.PermUpdate, h.link)
 		wb.post(rt, "POST /problems/{ref}/incidents/delete", problem.PermUpdate, h.unlink)
 		wb.post(rt, "POST /problems/{ref}/cis", problem.PermUpdate, h.linkCI)

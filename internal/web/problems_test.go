@@ -98,6 +98,16 @@ func TestProblemPages(t *testing.T) {
 		t.Fatalf("linking a missing CI: %d", p.status)
 	}
 
+	if p := a.post("/problems/"+prb+"/notes", url.Values{"body": {""}}); p.status != http.StatusUnprocessableEntity {
+		t.Fatalf("an empty note: %d", p.status)
+	}
+	if p := a.post("/problems/"+prb+"/notes", url.Values{"body": {"Only the 14-inch models."}}); p.status != http.StatusSeeOther {
+		t.Fatalf("a note: %d", p.status)
+	}
+	if p := a.get("/problems/" + prb); !strings.Contains(p.body, "Note added.") || !strings.Contains(p.body, "Only the 14-inch models.") {
+		t.Fatal("the note is not on the problem's page")
+	}
+
 	var vpn int64
 	if err := s.app.DB.QueryRow(ctx, "SELECT id FROM services WHERE name = 'VPN'").Scan(&vpn); err != nil {
 		t.Fatal(err)
