@@ -267,5 +267,3 @@ func (h *problemPages) version(w http.ResponseWriter, r *http.Request) (int, boo
 	}
 	return v, ok
 }
-
-func itoa(id int64) string { return strconv.FormatInt(id, 10) }
