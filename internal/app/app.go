@@ -21,6 +21,7 @@ import (
 	"steward/internal/httpx"
 	"steward/internal/incident"
 	"steward/internal/jobs"
+	"steward/internal/problem"
 	"steward/internal/record"
 	"steward/internal/release"
 	"steward/internal/request"
@@ -41,6 +42,7 @@ type App struct {
 	CMDB      *cmdb.Service
 	Changes   *change.Service
 	Schedule  *schedule.Service
+	Problems  *problem.Service
 	Records   *record.Kernel
 	Releases  *release.Service
 	SignIn    *auth.SignIn // shared by the sign-in page; holds the bound on password checks
@@ -93,6 +95,7 @@ func New(cfg config.Config, db *store.DB, log *slog.Logger) *App {
 	a.Schedule = &schedule.Service{DB: db}
 	a.Changes = &change.Service{DB: db, CMDB: a.CMDB, Conflicts: a.Schedule.Conflicts}
 	a.Releases = release.NewService(db)
+	a.Problems = problem.NewService(db, a.Incidents)
 	wired := a.wireAreas()
 	a.Records = record.NewKernel(db, cfg.MaxAttachmentMB<<20, wired.kinds...)
 	wired.worker.Interval = cfg.JobInterval

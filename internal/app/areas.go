@@ -9,6 +9,7 @@ import (
 	"steward/internal/cmdb"
 	"steward/internal/incident"
 	"steward/internal/jobs"
+	"steward/internal/problem"
 	"steward/internal/record"
 	"steward/internal/release"
 	"steward/internal/request"
@@ -55,6 +56,14 @@ func (a *App) areas() []area {
 				{Label: "Requests", Href: "/requests", Perm: request.PermRead, Lit: []string{"requests"}},
 				{Label: "Request catalogue", Href: "/catalog", Perm: request.PermCatalogRead, Lit: []string{"catalog"}},
 				{Label: "Approvals", Href: "/approvals", Perm: auth.RequestApprove, Lit: []string{"approvals"}},
+			}},
+		{name: "problems", kinds: []*record.Kind{a.Problems.Kind()},
+			api: api.ProblemRoutes(a.Problems), pages: web.ProblemPages(a.Problems),
+			nav: []web.NavEntry{
+				{Menu: "Problems", Label: "Problem queue", Href: "/problems", Perm: problem.PermRead, Lit: []string{"problems"}},
+				{Menu: "Problems", Label: "Known errors", Href: "/known-errors", Perm: problem.PermRead, Lit: []string{"known-errors"}},
+				{Menu: "Problems", Label: "Trends", Href: "/problems/trends", Perm: problem.PermRead, Lit: []string{"problem-trends"}},
+				{Menu: "Problems", Label: "Overview", Href: "/problems/overview", Perm: problem.PermRead, Lit: []string{"problem-overview"}},
 			}},
 		{name: "service catalogue", api: api.ServiceRoutes, pages: web.ServicePages,
 			nav: []web.NavEntry{{Label: "Services", Href: "/services", Perm: auth.ServiceRead, Lit: []string{"services"}}}},

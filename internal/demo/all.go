@@ -13,8 +13,8 @@ import (
 // LoadAll loads the whole demo into an empty database: the organisation,
 // its catalogue and incidents (Load), the service levels (LoadSLA), the
 // incidents' SLA timers replayed from their journals, the requests, and
-// the configuration with the incidents' CIs and the assets, the changes
-// and a release being deployed.
+// the configuration with the incidents' CIs and the assets, the problems
+// behind some of the incidents, the changes and a release being deployed.
 func LoadAll(ctx context.Context, db *store.DB, incidents *incident.Service, slas *sla.Service, requests *request.Service) error {
 	if err := Load(ctx, db, incidents); err != nil {
 		return err
@@ -35,6 +35,9 @@ func LoadAll(ctx context.Context, db *store.DB, incidents *incident.Service, sla
 		return err
 	}
 	if err := linkIncidentCIs(ctx, db); err != nil {
+		return err
+	}
+	if err := loadProblems(ctx, db, incidents); err != nil {
 		return err
 	}
 	if err := loadChanges(ctx, db); err != nil {

@@ -24,6 +24,8 @@ type detailView struct {
 	SLA      []sla.TimerView // staff only
 	CIs      incidentCIsView // affected CIs, staff only
 	Records  recordPanels    // files and linked records
+	// KnownErrors are the known errors that may explain the incident.
+	KnownErrors *knownErrorPanel
 
 	Staff, CanUpdate, CanComment, CanNote bool
 	// CanAnswer: the requester's side, who confirms, reopens or withdraws.
@@ -113,6 +115,12 @@ func (wb *Web) showIncident(w http.ResponseWriter, r *http.Request, status int, 
 	if v.CIs, err = wb.incidentCIs(r, inc); err != nil {
 		wb.fail(w, r, err)
 		return
+	}
+	if wb.knownErrors != nil && v.Staff {
+		if v.KnownErrors, err = wb.knownErrors(r, inc); err != nil {
+			wb.fail(w, r, err)
+			return
+		}
 	}
 	if v.CanUpdate {
 		if v.Options, err = wb.formOptions(r, true); err != nil {

@@ -47,19 +47,21 @@ func TestTopBarFollowsRolesAndPage(t *testing.T) {
 		notVisible []string
 	}{
 		{"admin", "/", []string{"Incidents", "Requests", "Request catalogue", "Approvals", "Services",
-			"Configuration items", "CI types", "Baselines", "Imports", "Assets &amp; licences",
+			"Problem queue", "Known errors", "Trends", "Overview", "Configuration items", "CI types", "Baselines", "Imports", "Assets &amp; licences",
 			"Changes", "Change overview", "Standard changes", "Approval policy", "Releases", "Breaching soon", "SLA report", "Agreements", "Business calendars", "Without a clock",
 			"Customers", "Groups", "Users", "Managers", "Audit trail", "Priority matrix", "Failed jobs"},
-			[]string{"Configuration", "Changes", "Service levels", "Organisation"}, "Incidents", "", nil},
+			[]string{"Problems", "Configuration", "Changes", "Service levels", "Organisation"}, "Incidents", "", nil},
 		{"admin", "/calendars", nil, nil, "Business calendars", "Service levels", nil},
 		{"admin", "/managers", nil, nil, "Managers", "Organisation", nil},
 		{"agent", "/releases", nil, nil, "Releases", "Changes", nil},
 		{"agent", "/settings/priority-matrix", nil, nil, "Priority matrix", "Organisation", []string{"Failed jobs"}},
-		{"agent", "/cis", nil, []string{"Configuration", "Changes", "Service levels", "Organisation"}, "Configuration items", "Configuration",
+		{"agent", "/cis", nil, []string{"Problems", "Configuration", "Changes", "Service levels", "Organisation"}, "Configuration items", "Configuration",
 			[]string{"Audit trail", "Failed jobs"}},
 		{"requester", "/requests", []string{"Incidents", "Requests", "Request catalogue", "Approvals", "Services"},
-			[]string{}, "Requests", "", []string{"Configuration items", "Customers", "Breaching soon", "Priority matrix", "Releases"}},
-		{"auditor", "/audit", nil, []string{"Configuration", "Changes", "Service levels", "Organisation"}, "Audit trail", "Organisation",
+			[]string{}, "Requests", "", []string{"Configuration items", "Customers", "Breaching soon", "Priority matrix", "Releases", "Problem queue", "Known errors"}},
+		{"agent", "/problems/trends", nil, nil, "Trends", "Problems", nil},
+		{"auditor", "/known-errors", nil, nil, "Known errors", "Problems", nil},
+		{"auditor", "/audit", nil, []string{"Problems", "Configuration", "Changes", "Service levels", "Organisation"}, "Audit trail", "Organisation",
 			[]string{"Approvals", "Failed jobs"}},
 	}
 	for _, c := range cases {

@@ -39,6 +39,9 @@ type Web struct {
 	origin      *http.CrossOriginProtection
 	recordShows map[string]recordShow // each kind's page, for the shared panels' failed forms
 	nav         []NavEntry            // the areas' links, then the platform's
+	// knownErrors, when problem management is present, is the incident
+	// page's panel of known errors that may explain the incident.
+	knownErrors func(r *http.Request, inc incident.Incident) (*knownErrorPanel, error)
 }
 
 // Pages adds one area's pages. Each area's handler file declares its own
