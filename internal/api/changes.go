@@ -89,7 +89,7 @@ func (h *changeAPI) create(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	if idem.replay(changeLocation{w}) {
+	if idem.replay(w) {
 		return
 	}
 	p := httpx.Principal(r)
@@ -107,7 +107,7 @@ func (h *changeAPI) create(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	c, err := h.svc.Create(r.Context(), p, in, hook)
-	if idem.raced(err) && idem.replay(changeLocation{w}) {
+	if idem.raced(err) && idem.replay(w) {
 		return
 	}
 	if err != nil {
@@ -312,17 +312,6 @@ func (h *changeAPI) saveTemplate(w http.ResponseWriter, r *http.Request, id int6
 	}
 	w.Header().Set("ETag", etag(t.Version))
 	writeJSON(w, status, t)
-}
-
-// changeLocation points a replayed creation's Location at the change: the
-// shared replay names the incidents' collection.
-type changeLocation struct{ http.ResponseWriter }
-
-func (c changeLocation) WriteHeader(status int) {
-	if l, ok := strings.CutPrefix(c.Header().Get("Location"), "/api/v1/incidents/"); ok {
-		c.Header().Set("Location", "/api/v1/changes/"+l)
-	}
-	c.ResponseWriter.WriteHeader(status)
 }
 
 func (h *changeAPI) policies(w http.ResponseWriter, r *http.Request) {

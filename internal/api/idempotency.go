@@ -74,7 +74,12 @@ func (id *idem) replay(w http.ResponseWriter) bool {
 		Version int    `json:"version"`
 	}
 	if json.Unmarshal(id.body, &rec) == nil && rec.Number != "" {
-		w.Header().Set("Location", "/api/v1/incidents/"+rec.Number)
+		// A created record is found where its kind's collection is.
+		if id.status == http.StatusCreated && id.a.Records != nil {
+			if k, _, ok := id.a.Records.Kinds.ParseNumber(rec.Number); ok {
+				w.Header().Set("Location", "/api/v1/"+k.Path+"/"+rec.Number)
+			}
+		}
 		w.Header().Set("ETag", etag(rec.Version))
 	}
 	w.Header().Set("Content-Type", "application/json")

@@ -40,17 +40,6 @@ func ProblemRoutes(svc *problem.Service) Routes {
 	}
 }
 
-// problemLocated rewrites the Location of a replayed answer, which the
-// idempotency store gives for incidents, to the problem it names.
-type problemLocated struct{ http.ResponseWriter }
-
-func (rw problemLocated) WriteHeader(code int) {
-	if loc := rw.Header().Get("Location"); loc != "" {
-		rw.Header().Set("Location", "/api/v1/problems/"+loc[strings.LastIndex(loc, "/")+1:])
-	}
-	rw.ResponseWriter.WriteHeader(code)
-}
-
 func (h *problemAPI) create(w http.ResponseWriter, r *http.Request) {
 	var in problem.NewProblem
 	if err := decode(w, r, &in); err != nil {
@@ -62,11 +51,11 @@ func (h *problemAPI) create(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	if idem.replay(problemLocated{w}) {
+	if idem.replay(w) {
 		return
 	}
 	pr, err := h.svc.Create(r.Context(), httpx.Principal(r), in, storeHook[problem.Problem](idem, http.StatusCreated))
-	if idem.raced(err) && idem.replay(problemLocated{w}) {
+	if idem.raced(err) && idem.replay(w) {
 		return
 	}
 	if err != nil {

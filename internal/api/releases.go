@@ -41,17 +41,6 @@ func releaseRef(r *http.Request) (int64, error) {
 	return id, nil
 }
 
-// releaseAt rewrites the Location of a replayed answer, which the
-// idempotency store gives for incidents, to the release it names.
-type releaseAt struct{ http.ResponseWriter }
-
-func (rw releaseAt) WriteHeader(code int) {
-	if loc := rw.Header().Get("Location"); loc != "" {
-		rw.Header().Set("Location", "/api/v1/releases/"+loc[strings.LastIndex(loc, "/")+1:])
-	}
-	rw.ResponseWriter.WriteHeader(code)
-}
-
 func (h *releaseAPI) create(w http.ResponseWriter, r *http.Request) {
 	var in release.NewRelease
 	if err := decode(w, r, &in); err != nil {
@@ -63,11 +52,11 @@ func (h *releaseAPI) create(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	if idem.replay(releaseAt{w}) {
+	if idem.replay(w) {
 		return
 	}
 	d, err := h.svc.Create(r.Context(), httpx.Principal(r), in, storeHook[release.Detail](idem, http.StatusCreated))
-	if idem.raced(err) && idem.replay(releaseAt{w}) {
+	if idem.raced(err) && idem.replay(w) {
 		return
 	}
 	if err != nil {
