@@ -22,6 +22,7 @@ import (
 	"steward/internal/jobs"
 	"steward/internal/record"
 	"steward/internal/request"
+	"steward/internal/schedule"
 	"steward/internal/sla"
 	"steward/internal/store"
 	"steward/internal/web"
@@ -36,6 +37,7 @@ type App struct {
 	SLA       *sla.Service
 	Requests  *request.Service
 	CMDB      *cmdb.Service
+	Schedule  *schedule.Service
 	Records   *record.Kernel
 	SignIn    *auth.SignIn // shared by the sign-in page; holds the bound on password checks
 	Routes    []httpx.Route
@@ -84,6 +86,7 @@ func New(cfg config.Config, db *store.DB, log *slog.Logger) *App {
 	a.Requests = request.NewService(db, cfg.AutoCloseAfter)
 	a.Requests.Observer = a.SLA
 	a.CMDB = cmdb.NewService(db, log)
+	a.Schedule = schedule.NewService(db, a.CMDB, a.SLA)
 	wired := a.wireAreas()
 	a.Records = record.NewKernel(db, cfg.MaxAttachmentMB<<20, wired.kinds...)
 	wired.worker.Interval = cfg.JobInterval

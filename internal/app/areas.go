@@ -10,6 +10,7 @@ import (
 	"steward/internal/jobs"
 	"steward/internal/record"
 	"steward/internal/request"
+	"steward/internal/schedule"
 	"steward/internal/sla"
 	"steward/internal/web"
 )
@@ -75,6 +76,11 @@ func (a *App) areas() []area {
 				{Menu: "Service levels", Label: "Agreements", Href: "/agreements", Perm: auth.SLARead, Lit: []string{"slas"}},
 				{Menu: "Service levels", Label: "Business calendars", Href: "/calendars", Perm: auth.SLARead, Lit: []string{"calendars"}},
 				{Menu: "Service levels", Label: "Without a clock", Href: "/sla/unmeasured", Perm: auth.SLARead, Lit: []string{"unmeasured"}},
+			}},
+		{name: "change calendar", api: api.ScheduleRoutes(a.Schedule), pages: web.ChangeCalendarPages(a.Schedule),
+			nav: []web.NavEntry{
+				{Menu: "Changes", Label: "Change calendar", Href: "/change-calendar", Perm: schedule.PermRead, Lit: []string{"change-calendar"}},
+				{Menu: "Changes", Label: "Freeze periods", Href: "/freeze-periods", Perm: schedule.PermRead, Lit: []string{"freeze-periods"}},
 			}},
 		{name: "organisation", api: api.OrgRoutes, pages: web.OrgPages,
 			nav: []web.NavEntry{
