@@ -3,9 +3,9 @@ package schedule_test
 import (
 	"context"
 	"fmt"
-	"strings"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
