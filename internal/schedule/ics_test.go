@@ -151,10 +151,10 @@ func TestICSRoundTrip(t *testing.T) {
 
 func TestEscapeText(t *testing.T) {
 	for in, want := range map[string]string{
-		`a,b;c\d`:  `a\,b\;c\\d`,
+		`a,b;c\d`:    `a\,b\;c\\d`,
 		"one\r\ntwo": `one\ntwo`,
-		"bell\x07":  "bell ",
-		"tab\there": "tab\there",
+		"bell\x07":   "bell ",
+		"tab\there":  "tab\there",
 	} {
 		if got := schedule.EscapeText(in); got != want {
 			t.Errorf("EscapeText(%q) = %q, want %q", in, got, want)
