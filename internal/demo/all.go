@@ -13,7 +13,8 @@ import (
 // LoadAll loads the whole demo into an empty database: the organisation,
 // its catalogue and incidents (Load), the service levels (LoadSLA), the
 // incidents' SLA timers replayed from their journals, the requests, and
-// the configuration with the incidents' CIs and the assets.
+// the configuration with the incidents' CIs and the assets, and the
+// change calendar's freezes and maintenance windows.
 func LoadAll(ctx context.Context, db *store.DB, incidents *incident.Service, slas *sla.Service, requests *request.Service) error {
 	if err := Load(ctx, db, incidents); err != nil {
 		return err
@@ -33,5 +34,8 @@ func LoadAll(ctx context.Context, db *store.DB, incidents *incident.Service, sla
 	if err := loadCMDB(ctx, db); err != nil {
 		return err
 	}
-	return linkIncidentCIs(ctx, db)
+	if err := linkIncidentCIs(ctx, db); err != nil {
+		return err
+	}
+	return loadSchedule(ctx, db, slas)
 }
