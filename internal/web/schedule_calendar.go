@@ -244,11 +244,11 @@ func calendarItems(cal schedule.ChangeCalendar, ck clock, withMaintenance bool) 
 	if withMaintenance {
 		for _, m := range cal.MaintenanceWindows {
 			s, e := span(m.Start, m.End)
-			href := "/services/" + strconv.FormatInt(m.ServiceID, 10) + "/maintenance"
+			href, label := "/services/"+strconv.FormatInt(m.ServiceID, 10)+"/maintenance", "Maintenance: "+m.Name
 			if m.CIID != 0 {
-				href = "/cis/" + strconv.FormatInt(m.CIID, 10) + "/maintenance"
+				href, label = "/cis/"+strconv.FormatInt(m.CIID, 10)+"/maintenance", "Maintenance: CI "+m.Name
 			}
-			out = append(out, spanItem{m.Start, m.End, calItem{Kind: "maintenance", Label: "Maintenance: " + m.Name,
+			out = append(out, spanItem{m.Start, m.End, calItem{Kind: "maintenance", Label: label,
 				Title: m.Name + " — " + m.CalendarName, Href: href, Start: s, End: e}})
 		}
 	}
