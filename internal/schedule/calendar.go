@@ -118,10 +118,14 @@ func nonzero(id int64) []int64 {
 }
 
 func calendarChanges(ctx context.Context, q store.Querier, cq CalendarQuery) ([]CalendarChange, bool, error) {
+	longest, err := longestWindow(ctx, q)
+	if err != nil {
+		return nil, false, err
+	}
 	sql := `SELECT c.id, c.title, c.type, c.state, c.planned_start, c.planned_end, c.assignee_id FROM changes c
 		WHERE c.planned_start IS NOT NULL AND c.state NOT IN ('cancelled', 'rejected')
-		AND c.planned_start < ? AND c.planned_end > ?`
-	a := []any{store.TS(cq.To), store.TS(cq.From)}
+		AND c.planned_start >= ? AND c.planned_start < ? AND c.planned_end > ?`
+	a := []any{store.TS(cq.From.Add(-longest)), store.TS(cq.To), store.TS(cq.From)}
 	if cq.ServiceID != 0 {
 		sql += ` AND EXISTS (SELECT 1 FROM change_services cs WHERE cs.change_id = c.id AND cs.service_id = ?)`
 		a = append(a, cq.ServiceID)

@@ -153,10 +153,14 @@ func (s *Service) Conflicts(ctx context.Context, q store.Querier, w Window) ([]C
 
 // occupants reads the changes whose windows overlap w's, with their CIs.
 func occupants(ctx context.Context, q store.Querier, w Window) ([]*occupant, error) {
+	longest, err := longestWindow(ctx, q)
+	if err != nil {
+		return nil, err
+	}
 	rows, err := q.Query(ctx, `SELECT id, title, coalesce(assignee_id, 0) FROM changes
 		WHERE planned_start IS NOT NULL AND state NOT IN ('closed', 'cancelled', 'rejected')
-		AND planned_end > ? AND planned_start < ? AND id <> ? ORDER BY planned_start, id`,
-		store.TS(w.Start), store.TS(w.End), w.ChangeID)
+		AND planned_start >= ? AND planned_start < ? AND planned_end > ? AND id <> ? ORDER BY planned_start, id`,
+		store.TS(w.Start.Add(-longest)), store.TS(w.End), store.TS(w.Start), w.ChangeID)
 	if err != nil {
 		return nil, err
 	}

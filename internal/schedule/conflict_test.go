@@ -225,3 +225,22 @@ func TestOutsideMaintenanceWindow(t *testing.T) {
 }
 
 var auditSystem = audit.System
+
+// A long window that started well before the range still counts: range
+// scans begin the longest window's length before the range.
+func TestLongWindowsStartingEarlier(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		f := newFixture(t, e)
+		app := f.ci("app")
+		_, long := f.change(change{title: "Migration", start: at(1, 0, 0).AddDate(0, -2, 0), end: at(20, 0, 0), cis: []int64{app}})
+		f.change(change{title: "Short", start: at(1, 0, 0).AddDate(0, -2, 0), end: at(1, 1, 0).AddDate(0, -2, 0), cis: []int64{app}})
+		got := summary(f.conflicts(schedule.Window{Start: at(15, 10, 0), End: at(15, 12, 0), CIs: []int64{app}}))
+		if strings.Join(got, ",") != "same_ci "+long {
+			t.Errorf("conflicts %v, want the two-month migration", got)
+		}
+		cal, err := f.svc.Calendar(f.ctx, f.db, schedule.CalendarQuery{From: at(15, 0, 0), To: at(16, 0, 0)}, schedule.MaxRange)
+		if err != nil || len(cal.Changes) != 1 || cal.Changes[0].Number != long {
+			t.Errorf("calendar of the 15th: %+v %v", cal.Changes, err)
+		}
+	})
+}

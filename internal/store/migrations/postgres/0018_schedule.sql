@@ -48,9 +48,11 @@ CREATE TABLE calendar_feed_tokens (
 CREATE UNIQUE INDEX calendar_feed_tokens_hash ON calendar_feed_tokens (token_hash);
 CREATE INDEX calendar_feed_tokens_user ON calendar_feed_tokens (user_id);
 
--- Windows seen from their end, for ranges near the present, and every
--- planned change (closed ones too) for the calendar's past months.
-CREATE INDEX changes_window_end ON changes (planned_end, planned_start)
-    WHERE planned_start IS NOT NULL AND state NOT IN ('closed', 'cancelled', 'rejected');
+-- Every planned change (closed ones too) for the calendar, and the
+-- length of the longest window, one index probe: a window that overlaps
+-- [from, to) starts after from minus that length, which bounds every range
+-- scan on planned_start from both sides.
 CREATE INDEX changes_calendar ON changes (planned_start, planned_end)
+    WHERE planned_start IS NOT NULL AND state NOT IN ('cancelled', 'rejected');
+CREATE INDEX changes_span ON changes ((planned_end - planned_start))
     WHERE planned_start IS NOT NULL AND state NOT IN ('cancelled', 'rejected');
