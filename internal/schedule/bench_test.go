@@ -257,7 +257,7 @@ func BenchmarkConflicts50CIs(b *testing.B) {
 	now, _ := time.Parse(time.RFC3339, benchNow)
 	d.svc.Conflicts(ctx, d.a.DB, schedule.Window{Start: now, End: now.Add(time.Hour), CIs: d.hot[:1]}) // loads the graph
 	timed(b, func(i int) int {
-		w := schedule.Window{Start: now.Add(time.Duration(rng.Int64N(int64(180*24*time.Hour)))).Truncate(time.Hour),
+		w := schedule.Window{Start: now.Add(time.Duration(rng.Int64N(int64(180 * 24 * time.Hour)))).Truncate(time.Hour),
 			Services: []int64{d.services[rng.IntN(len(d.services))], d.services[rng.IntN(len(d.services))]}, AssigneeID: d.users[rng.IntN(len(d.users))]}
 		w.End = w.Start.Add(4 * time.Hour)
 		for len(w.CIs) < 50 {
