@@ -157,3 +157,19 @@ func TestFreezeValidation(t *testing.T) {
 		t.Fatalf("refused freezes were stored: %v %v", list, err)
 	}
 }
+
+// A calendar that is a maintenance window cannot be deleted under it.
+func TestMaintenanceCalendarKept(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		f := newFixture(t, e)
+		cal := f.calendar("Nights", calendar.Window{Weekday: "monday", Start: "00:00", End: "04:00"})
+		if _, err := f.svc.SetCIMaintenance(f.ctx, auditSystem, f.ci("host"), cal); err != nil {
+			t.Fatal(err)
+		}
+		err := f.sla.DeleteCalendar(f.ctx, auditSystem, cal)
+		var c *domainerr.Conflict
+		if !errors.As(err, &c) || !strings.Contains(c.Message, "maintenance window") {
+			t.Fatalf("deleting the calendar: %v", err)
+		}
+	})
+}

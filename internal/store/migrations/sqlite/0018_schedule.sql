@@ -48,11 +48,12 @@ CREATE TABLE calendar_feed_tokens (
 CREATE UNIQUE INDEX calendar_feed_tokens_hash ON calendar_feed_tokens (token_hash);
 CREATE INDEX calendar_feed_tokens_user ON calendar_feed_tokens (user_id);
 
--- Every planned change (closed ones too) for the calendar, and the
+-- Every planned change (closed ones too) for the calendar, holding what
+-- the calendar shows so that a month is read from the index alone; and the
 -- length of the longest window, one index probe: a window that overlaps
 -- [from, to) starts after from minus that length, which bounds every range
 -- scan on planned_start from both sides.
-CREATE INDEX changes_calendar ON changes (planned_start, planned_end)
+CREATE INDEX changes_calendar ON changes (planned_start, planned_end, state, type, assignee_id, title)
     WHERE planned_start IS NOT NULL AND state NOT IN ('cancelled', 'rejected');
-CREATE INDEX changes_span ON changes (((julianday(planned_end) - julianday(planned_start))))
+CREATE INDEX changes_span ON changes ((julianday(planned_end) - julianday(planned_start)))
     WHERE planned_start IS NOT NULL AND state NOT IN ('cancelled', 'rejected');
