@@ -2,7 +2,6 @@ package schedule
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -391,7 +390,5 @@ func inBatches(ids []int64, fn func([]int64) error) error {
 	}
 	return nil
 }
-
-var errNoWindow = errors.New("no window")
 
 func quote(s string) string { return fmt.Sprintf("%q", s) }

@@ -181,7 +181,7 @@ func (h schedulePages) showCalendar(w http.ResponseWriter, r *http.Request, stat
 			v.Rows = append(v.Rows, it.item)
 		}
 	} else {
-		v.Weeks = calendarWeeks(items, from, to, first, today, v.Mode == "month", ck, link)
+		v.Weeks = calendarWeeks(items, from, to, first, today, v.Mode == "month", ck)
 	}
 	if err := h.filterOptions(ctx, &v, cq.CIID); err != nil {
 		h.wb.fail(w, r, err)
@@ -271,7 +271,7 @@ func sortSpans(s []spanItem) {
 }
 
 // calendarWeeks lays the entries out by local day, Monday first.
-func calendarWeeks(items []spanItem, from, to, month, today time.Time, compact bool, ck clock, link func(string, time.Time) string) [][]calDay {
+func calendarWeeks(items []spanItem, from, to, month, today time.Time, compact bool, ck clock) [][]calDay {
 	var weeks [][]calDay
 	// Entries are sorted by start; each day scans from the first that
 	// may still be running.
@@ -305,7 +305,6 @@ func calendarWeeks(items []spanItem, from, to, month, today time.Time, compact b
 		}
 		weeks[len(weeks)-1] = append(weeks[len(weeks)-1], day)
 	}
-	_ = link
 	return weeks
 }
 
