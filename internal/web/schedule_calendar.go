@@ -97,7 +97,7 @@ func (h schedulePages) showCalendar(w http.ResponseWriter, r *http.Request, stat
 	ck := h.wb.clockOf(r)
 	loc := ck.loc
 	q := r.URL.Query()
-	v := calView{Mode: q.Get("view"), FeedURL: feedURL, Zone: time.Now().In(loc).Format("MST"),
+	v := calView{Mode: q.Get("view"), FeedURL: feedURL, Zone: loc.String(),
 		CanWrite: httpx.Principal(r).Can(schedule.PermWrite)}
 	if v.Mode != "week" && v.Mode != "list" {
 		v.Mode = "month"

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"steward/internal/audit"
+	"steward/internal/auth"
 	"steward/internal/store"
 )
 
@@ -189,5 +191,26 @@ func TestMaintenanceWindowPage(t *testing.T) {
 	}
 	if p := s.signedIn("agent").post(path, url.Values{"calendar_id": {""}}); p.status != http.StatusForbidden {
 		t.Errorf("agent: %d", p.status)
+	}
+}
+
+// The calendar lays changes out by the viewer's own days and hours: a
+// change at 23:00 UTC is on the next day, at 01:00, for a viewer in Berlin
+// in summer.
+func TestChangeCalendarInTheViewersZone(t *testing.T) {
+	s := newSite(t)
+	id, _ := s.userID(t, "agent@steward.demo")
+	if _, err := auth.SetPreferences(context.Background(), s.app.DB, audit.System, id, auth.Preferences{TimeZone: "Europe/Berlin", Locale: "en-GB"}); err != nil {
+		t.Fatal(err)
+	}
+	late := time.Date(2031, 7, 9, 23, 0, 0, 0, time.UTC)
+	num := addChange(t, s, "Late night patch", "scheduled", late, late.Add(time.Hour), firstCI(t, s))
+	p := s.signedIn("agent").get("/change-calendar?view=week&date=2031-07-10")
+	day := regexp.MustCompile(`(?s)data-date="2031-07-10".*?</ul>`).FindString(p.body)
+	if !strings.Contains(day, num) || !strings.Contains(day, ">01:00<") {
+		t.Errorf("Thursday 10 July in Berlin does not hold %s at 01:00: %q", num, day)
+	}
+	if !strings.Contains(p.body, "Times are in your zone (Europe/Berlin)") {
+		t.Error("the page does not name the viewer's zone")
 	}
 }
