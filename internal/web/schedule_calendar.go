@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
 	"time"
 
@@ -259,15 +260,12 @@ func calendarItems(cal schedule.ChangeCalendar, ck clock, withMaintenance bool) 
 
 func sortSpans(s []spanItem) {
 	rank := map[string]int{"freeze": 0, "change": 1, "maintenance": 2}
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0; j-- {
-			a, b := s[j-1], s[j]
-			if a.start.Before(b.start) || (a.start.Equal(b.start) && rank[a.item.Kind] <= rank[b.item.Kind]) {
-				break
-			}
-			s[j-1], s[j] = b, a
+	sort.SliceStable(s, func(i, j int) bool {
+		if !s[i].start.Equal(s[j].start) {
+			return s[i].start.Before(s[j].start)
 		}
-	}
+		return rank[s[i].item.Kind] < rank[s[j].item.Kind]
+	})
 }
 
 // calendarWeeks lays the entries out by local day, Monday first.
