@@ -18,8 +18,13 @@ type Reach struct {
 // propagates; a member reaches its cluster), at most depth hops each way
 // (MaxDepth when depth is 0 or more), and reports which CIs of want it
 // reaches other than the start CIs themselves. A CI reached both ways is
-// reported as downstream. The walk stops as soon as every wanted CI has
-// been found.
+// reported as downstream.
+//
+// Each direction is a race: the walk from the start CIs runs in step with
+// walks the other way from each wanted CI in turn, and whichever finishes
+// first answers. So a change on a business service (whose upstream is a
+// large part of the fleet) costs what the few CIs of the other changes
+// cost to walk, and the other way round.
 func (s *Service) Reached(ctx context.Context, from []int64, want map[int64]bool, depth int) (map[int64]Reach, error) {
 	if depth <= 0 || depth > MaxDepth {
 		depth = MaxDepth
@@ -30,58 +35,145 @@ func (s *Service) Reached(ctx context.Context, from []int64, want map[int64]bool
 	}
 	err := s.withGraph(ctx, func(g *graph) error {
 		var start []int32
+		mine := map[int32]bool{}
 		for _, id := range from {
-			if n, ok := g.idx[id]; ok {
+			if n, ok := g.idx[id]; ok && !mine[n] {
 				start = append(start, n)
+				mine[n] = true
 			}
 		}
 		for _, down := range []bool{true, false} {
-			if len(out) == len(want) {
+			var wants []int32
+			for id := range want {
+				if n, ok := g.idx[id]; ok && !mine[n] {
+					if _, found := out[id]; !found {
+						wants = append(wants, n)
+					}
+				}
+			}
+			if len(wants) == 0 || len(start) == 0 {
 				break
 			}
-			reachWalk(g, start, want, int32(depth), down, out)
+			race(g, start, mine, wants, int32(depth), down, out)
 		}
 		return nil
 	})
 	return out, err
 }
 
-// reachWalk is one breadth-first walk of Reached, in one direction.
-func reachWalk(g *graph, start []int32, want map[int64]bool, maxDepth int32, down bool, out map[int64]Reach) {
-	sc := getScratch(len(g.ids))
-	defer putScratch(sc)
-	// state marks a node seen; parent holds its start node + 1.
-	for _, n := range start {
-		if sc.state[n] != sAvailable {
-			continue
-		}
-		sc.touched = append(sc.touched, n)
-		sc.state[n], sc.depth[n], sc.parent[n] = sUnknown, 0, n+1
-		sc.queue = append(sc.queue, n)
+// race answers one direction of Reached; see there.
+func race(g *graph, start []int32, mine map[int32]bool, wants []int32, maxDepth int32, down bool, out map[int64]Reach) {
+	wanted := make(map[int32]bool, len(wants))
+	for _, n := range wants {
+		wanted[n] = true
 	}
-	for head := 0; head < len(sc.queue) && len(out) < len(want); head++ {
-		n := sc.queue[head]
-		d := sc.depth[n]
-		if d >= maxDepth {
-			continue
-		}
-		next := [2][]int32{g.out[n], g.clusters[n]}
-		if !down {
-			next = [2][]int32{g.in[n], g.members[n]}
-		}
-		for _, list := range next {
-			for _, m := range list {
-				if sc.state[m] != sAvailable {
-					continue
-				}
-				sc.touched = append(sc.touched, m)
-				sc.state[m], sc.depth[m], sc.parent[m] = sUnknown, d+1, sc.parent[n]
-				sc.queue = append(sc.queue, m)
-				id := g.ids[m]
-				if _, seen := out[id]; want[id] && !seen {
-					out[id] = Reach{From: g.ids[sc.parent[n]-1], Down: down, Depth: int(d + 1)}
-				}
+	fwd := newWalker(g, down, maxDepth)
+	defer fwd.close()
+	for _, n := range start {
+		fwd.mark(n, n, 0)
+	}
+	rev := newWalker(g, !down, maxDepth)
+	defer rev.close()
+	rev.mark(wants[0], wants[0], 0)
+	fwdFound, revFound := map[int64]Reach{}, map[int64]Reach{}
+	next := 0 // the wanted CI the reverse walk is on
+	for {
+		more := fwd.step(func(m, origin, d int32) {
+			if wanted[m] {
+				fwdFound[g.ids[m]] = Reach{From: g.ids[origin], Down: down, Depth: int(d)}
 			}
+		})
+		if !more || len(fwdFound) == len(wants) {
+			for id, r := range fwdFound {
+				out[id] = r
+			}
+			return
+		}
+		hit, hitDepth := int32(-1), int32(0)
+		more = rev.step(func(m, _, d int32) {
+			if hit < 0 && mine[m] {
+				hit, hitDepth = m, d
+			}
+		})
+		if hit >= 0 {
+			revFound[g.ids[wants[next]]] = Reach{From: g.ids[hit], Down: down, Depth: int(hitDepth)}
+			more = false
+		}
+		if !more {
+			if next++; next == len(wants) {
+				for id, r := range revFound {
+					out[id] = r
+				}
+				return
+			}
+			rev.reset()
+			rev.mark(wants[next], wants[next], 0)
 		}
 	}
 }
+
+// walker is a breadth-first walk of the impact graph in one direction
+// that advances one CI at a time. Its scratch marks the CIs seen; parent
+// holds the start CI each was reached from, plus one.
+type walker struct {
+	g        *graph
+	sc       *scratch
+	down     bool
+	maxDepth int32
+	head     int
+}
+
+func newWalker(g *graph, down bool, maxDepth int32) *walker {
+	return &walker{g: g, sc: getScratch(len(g.ids)), down: down, maxDepth: maxDepth}
+}
+
+func (w *walker) mark(n, origin, depth int32) bool {
+	sc := w.sc
+	if sc.state[n] != sAvailable {
+		return false
+	}
+	sc.touched = append(sc.touched, n)
+	sc.state[n], sc.depth[n], sc.parent[n] = sUnknown, depth, origin+1
+	sc.queue = append(sc.queue, n)
+	return true
+}
+
+// step expands the next CI of the walk, calling seen for every CI it
+// reaches for the first time; it reports false once the walk is over.
+func (w *walker) step(seen func(n, origin, depth int32)) bool {
+	sc := w.sc
+	for w.head < len(sc.queue) {
+		n := sc.queue[w.head]
+		w.head++
+		d := sc.depth[n]
+		if d >= w.maxDepth {
+			continue
+		}
+		lists := [2][]int32{w.g.out[n], w.g.clusters[n]}
+		if !w.down {
+			lists = [2][]int32{w.g.in[n], w.g.members[n]}
+		}
+		origin := sc.parent[n] - 1
+		for _, list := range lists {
+			for _, m := range list {
+				if w.mark(m, origin, d+1) {
+					seen(m, origin, d+1)
+				}
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// reset forgets the walk, keeping its memory.
+func (w *walker) reset() {
+	sc := w.sc
+	for _, n := range sc.touched {
+		sc.state[n], sc.depth[n], sc.parent[n] = 0, 0, 0
+	}
+	sc.touched, sc.queue = sc.touched[:0], sc.queue[:0]
+	w.head = 0
+}
+
+func (w *walker) close() { putScratch(w.sc) }

@@ -2,6 +2,7 @@ package cmdb
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"steward/internal/store/storetest"
@@ -66,5 +67,39 @@ func TestReached(t *testing.T) {
 	}
 	if got := reached("web", 1); len(got) != 1 || got["app"] != "up" {
 		t.Errorf("depth 1 from web: %v", got)
+	}
+}
+
+// When the walk from the start CIs is long (a service that depends on
+// much) and the wanted CI's own walk is short, the short one answers, with
+// the same result the long one would give.
+func TestReachedRace(t *testing.T) {
+	d := newDrawing(t, storetest.SQLite(t))
+	d.ci("svc", "Business service", "")
+	for i := 0; i < 60; i++ {
+		n := fmt.Sprintf("dep%d", i)
+		d.ci(n, "", "")
+		d.rel("svc", DependsOn, n)
+	}
+	d.ci("mid", "", "")
+	d.ci("deep", "", "")
+	d.ci("island", "", "")
+	d.rel("dep59", DependsOn, "mid")
+	d.rel("mid", RunsOn, "deep")
+	ctx := context.Background()
+	got, err := d.svc.Reached(ctx, []int64{d.ids["svc"]}, map[int64]bool{d.ids["deep"]: true, d.ids["island"]: true}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, ok := got[d.ids["deep"]]; !ok || r.Down || r.From != d.ids["svc"] || r.Depth != 3 {
+		t.Errorf("deep: %+v %v, want upstream of svc at 3 hops", r, ok)
+	}
+	if _, ok := got[d.ids["island"]]; ok || len(got) != 1 {
+		t.Errorf("reached %v, want only deep", got)
+	}
+	// Depth still bounds the race.
+	got, _ = d.svc.Reached(ctx, []int64{d.ids["svc"]}, map[int64]bool{d.ids["deep"]: true}, 2)
+	if len(got) != 0 {
+		t.Errorf("depth 2 reached %v", got)
 	}
 }
