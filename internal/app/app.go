@@ -92,7 +92,7 @@ func New(cfg config.Config, db *store.DB, log *slog.Logger) *App {
 	a.Requests = request.NewService(db, cfg.AutoCloseAfter)
 	a.Requests.Observer = a.SLA
 	a.CMDB = cmdb.NewService(db, log)
-	a.Schedule = &schedule.Service{DB: db}
+	a.Schedule = schedule.NewService(db, a.CMDB, a.SLA)
 	a.Changes = &change.Service{DB: db, CMDB: a.CMDB, Conflicts: a.Schedule.Conflicts}
 	a.Releases = release.NewService(db)
 	a.Problems = problem.NewService(db, a.Incidents)

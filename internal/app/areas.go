@@ -13,6 +13,7 @@ import (
 	"steward/internal/record"
 	"steward/internal/release"
 	"steward/internal/request"
+	"steward/internal/schedule"
 	"steward/internal/sla"
 	"steward/internal/web"
 )
@@ -86,6 +87,11 @@ func (a *App) areas() []area {
 				{Menu: "Changes", Label: "Change overview", Href: "/changes/overview", Perm: change.PermRead, Lit: []string{"change-overview"}},
 				{Menu: "Changes", Label: "Standard changes", Href: "/change-templates", Perm: change.PermRead, Lit: []string{"change-templates"}},
 				{Menu: "Changes", Label: "Approval policy", Href: "/change-policies", Perm: change.PermRead, Lit: []string{"change-policies"}},
+			}},
+		{name: "change calendar", api: api.ScheduleRoutes(a.Schedule), pages: web.ChangeCalendarPages(a.Schedule),
+			nav: []web.NavEntry{
+				{Menu: "Changes", Label: "Change calendar", Href: "/change-calendar", Perm: schedule.PermRead, Lit: []string{"change-calendar"}},
+				{Menu: "Changes", Label: "Freeze periods", Href: "/freeze-periods", Perm: schedule.PermRead, Lit: []string{"freeze-periods"}},
 			}},
 		{name: "releases", kinds: []*record.Kind{a.Releases.Kind()},
 			api: api.ReleaseRoutes(a.Releases), pages: web.ReleasePages(a.Releases),

@@ -14,7 +14,8 @@ import (
 // its catalogue and incidents (Load), the service levels (LoadSLA), the
 // incidents' SLA timers replayed from their journals, the requests, and
 // the configuration with the incidents' CIs and the assets, the problems
-// behind some of the incidents, the changes and a release being deployed.
+// behind some of the incidents, the change calendar's freezes and
+// maintenance windows, the changes and a release being deployed.
 func LoadAll(ctx context.Context, db *store.DB, incidents *incident.Service, slas *sla.Service, requests *request.Service) error {
 	if err := Load(ctx, db, incidents); err != nil {
 		return err
@@ -38,6 +39,9 @@ func LoadAll(ctx context.Context, db *store.DB, incidents *incident.Service, sla
 		return err
 	}
 	if err := loadProblems(ctx, db, incidents); err != nil {
+		return err
+	}
+	if err := loadSchedule(ctx, db, slas); err != nil {
 		return err
 	}
 	if err := loadChanges(ctx, db); err != nil {

@@ -335,7 +335,7 @@ func (s *Service) DeleteCalendar(ctx context.Context, actor audit.Actor, id int6
 		}
 		_, err = tx.Exec(ctx, "DELETE FROM calendars WHERE id = ?", id)
 		if errors.Is(err, store.ErrReferenced) {
-			return domainerr.Conflictf("calendar %q is still used by timers", cur.Name)
+			return domainerr.Conflictf("calendar %q is still in use: by timers, or as the maintenance window of a service or CI", cur.Name)
 		} else if err != nil {
 			return err
 		}

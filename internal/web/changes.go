@@ -175,7 +175,7 @@ func (h *changePages) formTime(r *http.Request, name string, bad *domainerr.Inva
 	if s == "" {
 		return nil
 	}
-	t, err := time.ParseInLocation("2006-01-02T15:04", s, h.wb.clockOf(r).loc)
+	t, err := time.ParseInLocation(dateTimeLocal, s, h.wb.clockOf(r).loc)
 	if err != nil {
 		bad.Add(name, "must be a date and time")
 		return nil
@@ -188,7 +188,7 @@ func (h *changePages) localInput(r *http.Request, t *time.Time) string {
 	if t == nil {
 		return ""
 	}
-	return t.In(h.wb.clockOf(r).loc).Format("2006-01-02T15:04")
+	return t.In(h.wb.clockOf(r).loc).Format(dateTimeLocal)
 }
 
 func (h *changePages) create(w http.ResponseWriter, r *http.Request) {

@@ -36,6 +36,10 @@ func clockFor(p auth.Preferences) clock {
 // text is the message catalogue in the viewer's language.
 func (c clock) text() i18n.Text { return i18n.For(c.lang) }
 
+// dateTimeLocal is how a datetime-local field writes an instant, in the
+// viewer's zone.
+const dateTimeLocal = "2006-01-02T15:04"
+
 var layouts = map[string]struct{ full, day string }{
 	"en-GB": {"Mon 2 Jan 2006, 15:04", "2 Jan 2006"},
 	"en-US": {"Mon, Jan 2, 2006, 3:04 PM", "Jan 2, 2006"},

@@ -48,7 +48,7 @@ func TestTopBarFollowsRolesAndPage(t *testing.T) {
 	}{
 		{"admin", "/", []string{"Incidents", "Requests", "Request catalogue", "Approvals", "Services",
 			"Problem queue", "Known errors", "Trends", "Overview", "Configuration items", "CI types", "Baselines", "Imports", "Assets &amp; licences",
-			"Changes", "Change overview", "Standard changes", "Approval policy", "Releases", "Breaching soon", "SLA report", "Agreements", "Business calendars", "Without a clock",
+			"Changes", "Change overview", "Standard changes", "Approval policy", "Change calendar", "Freeze periods", "Releases", "Breaching soon", "SLA report", "Agreements", "Business calendars", "Without a clock",
 			"Customers", "Groups", "Users", "Managers", "Audit trail", "Priority matrix", "Failed jobs"},
 			[]string{"Problems", "Configuration", "Changes", "Service levels", "Organisation"}, "Incidents", "", nil},
 		{"admin", "/calendars", nil, nil, "Business calendars", "Service levels", nil},

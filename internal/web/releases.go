@@ -146,7 +146,7 @@ func formLocalTime(r *http.Request, name string, loc *time.Location, bad *domain
 	if s == "" {
 		return nil
 	}
-	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02T15:04:05", "2006-01-02 15:04"} {
+	for _, layout := range []string{dateTimeLocal, "2006-01-02T15:04:05", "2006-01-02 15:04"} {
 		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
 			return &t
 		}
@@ -160,5 +160,5 @@ func localInput(t *time.Time, loc *time.Location) string {
 	if t == nil {
 		return ""
 	}
-	return t.In(loc).Format("2006-01-02T15:04")
+	return t.In(loc).Format(dateTimeLocal)
 }
