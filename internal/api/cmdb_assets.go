@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 
@@ -8,6 +9,7 @@ import (
 	"steward/internal/cmdb"
 	"steward/internal/domainerr"
 	"steward/internal/httpx"
+	"steward/internal/store"
 )
 
 // registerCIAssets adds baselines and their comparison, verification runs
@@ -139,25 +141,12 @@ func (a *API) createVerification(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	idem, err := a.idempotency(r, in)
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	if idem.replay(w) {
-		return
-	}
-	v, err := a.CMDB.CreateVerification(r.Context(), httpx.Principal(r).Actor(), in,
-		storeHook[cmdb.Verification](idem, http.StatusCreated))
-	if idem.raced(err) && idem.replay(w) {
-		return
-	}
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	w.Header().Set("Location", "/api/v1/verifications/"+strconv.FormatInt(v.ID, 10))
-	writeJSON(w, http.StatusCreated, v)
+	createOnce(a, w, r, in, func(keep func(context.Context, *store.Tx, cmdb.Verification) error) (cmdb.Verification, error) {
+		return a.CMDB.CreateVerification(r.Context(), httpx.Principal(r).Actor(), in, keep)
+	}, func(v cmdb.Verification) {
+		w.Header().Set("Location", "/api/v1/verifications/"+strconv.FormatInt(v.ID, 10))
+		writeJSON(w, http.StatusCreated, v)
+	})
 }
 
 func (a *API) listVerifications(w http.ResponseWriter, r *http.Request) {

@@ -123,3 +123,30 @@ func (id *idem) raced(err error) bool {
 	}
 	return id.load(id.r.Context()) == nil && id.status != 0
 }
+
+// createOnce answers a POST that creates something, honouring its
+// Idempotency-Key: a retry gets the first answer back, and a retry that
+// raced the first is answered with it once it lands. in is the decoded
+// body the key is bound to; run creates, calling keep with the answer
+// inside its transaction (keep is nil without a key); answer writes the
+// 201.
+func createOnce[Out any](a *API, w http.ResponseWriter, r *http.Request, in any,
+	run func(keep func(context.Context, *store.Tx, Out) error) (Out, error), answer func(Out)) {
+	idem, err := a.idempotency(r, in)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if idem.replay(w) {
+		return
+	}
+	out, err := run(storeHook[Out](idem, http.StatusCreated))
+	if idem.raced(err) && idem.replay(w) {
+		return
+	}
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	answer(out)
+}

@@ -259,24 +259,9 @@ func (a *API) commentIncident(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, domainerr.Field("kind", "must be comment or work_note"))
 		return
 	}
-	idem, err := a.idempotency(r, in)
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	if idem.replay(w) {
-		return
-	}
-	e, err := a.Incidents.AddComment(r.Context(), httpx.Principal(r), id, in.Body, in.Kind == "comment",
-		storeHook[incident.Entry](idem, http.StatusCreated))
-	if idem.raced(err) && idem.replay(w) {
-		return
-	}
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, e)
+	createOnce(a, w, r, in, func(keep func(context.Context, *store.Tx, incident.Entry) error) (incident.Entry, error) {
+		return a.Incidents.AddComment(r.Context(), httpx.Principal(r), id, in.Body, in.Kind == "comment", keep)
+	}, func(e incident.Entry) { writeJSON(w, http.StatusCreated, e) })
 }
 
 func (a *API) getMatrix(w http.ResponseWriter, r *http.Request) {

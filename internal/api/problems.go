@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"time"
@@ -46,25 +47,13 @@ func (h *problemAPI) create(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	idem, err := h.idempotency(r, in)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	if idem.replay(w) {
-		return
-	}
-	pr, err := h.svc.Create(r.Context(), httpx.Principal(r), in, storeHook[problem.Problem](idem, http.StatusCreated))
-	if idem.raced(err) && idem.replay(w) {
-		return
-	}
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	w.Header().Set("Location", "/api/v1/problems/"+pr.Number)
-	w.Header().Set("ETag", etag(pr.Version))
-	writeJSON(w, http.StatusCreated, pr)
+	createOnce(h.API, w, r, in, func(keep func(context.Context, *store.Tx, problem.Problem) error) (problem.Problem, error) {
+		return h.svc.Create(r.Context(), httpx.Principal(r), in, keep)
+	}, func(pr problem.Problem) {
+		w.Header().Set("Location", "/api/v1/problems/"+pr.Number)
+		w.Header().Set("ETag", etag(pr.Version))
+		writeJSON(w, http.StatusCreated, pr)
+	})
 }
 
 func (h *problemAPI) list(w http.ResponseWriter, r *http.Request) {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"strings"
 
@@ -47,24 +48,12 @@ func (h *releaseAPI) create(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	idem, err := h.idempotency(r, in)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	if idem.replay(w) {
-		return
-	}
-	d, err := h.svc.Create(r.Context(), httpx.Principal(r), in, storeHook[release.Detail](idem, http.StatusCreated))
-	if idem.raced(err) && idem.replay(w) {
-		return
-	}
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	w.Header().Set("Location", "/api/v1/releases/"+d.Number)
-	h.writeRelease(w, http.StatusCreated, d)
+	createOnce(h.API, w, r, in, func(keep func(context.Context, *store.Tx, release.Detail) error) (release.Detail, error) {
+		return h.svc.Create(r.Context(), httpx.Principal(r), in, keep)
+	}, func(d release.Detail) {
+		w.Header().Set("Location", "/api/v1/releases/"+d.Number)
+		h.writeRelease(w, http.StatusCreated, d)
+	})
 }
 
 func (h *releaseAPI) writeRelease(w http.ResponseWriter, status int, d release.Detail) {
@@ -194,23 +183,9 @@ func (h *releaseAPI) deploy(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	idem, err := h.idempotency(r, in)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	if idem.replay(w) {
-		return
-	}
-	d, err := h.svc.RecordDeployment(r.Context(), httpx.Principal(r), id, in, storeHook[release.Deployment](idem, http.StatusCreated))
-	if idem.raced(err) && idem.replay(w) {
-		return
-	}
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, d)
+	createOnce(h.API, w, r, in, func(keep func(context.Context, *store.Tx, release.Deployment) error) (release.Deployment, error) {
+		return h.svc.RecordDeployment(r.Context(), httpx.Principal(r), id, in, keep)
+	}, func(d release.Deployment) { writeJSON(w, http.StatusCreated, d) })
 }
 
 func (h *releaseAPI) patchDeployment(w http.ResponseWriter, r *http.Request) {

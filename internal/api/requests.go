@@ -171,17 +171,6 @@ func (h *requestAPI) deleteItem(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// relocated rewrites the Location of a replayed answer, which the
-// idempotency store gives for incidents, to the request it names.
-type relocated struct{ http.ResponseWriter }
-
-func (rw relocated) WriteHeader(code int) {
-	if loc := rw.Header().Get("Location"); loc != "" {
-		rw.Header().Set("Location", "/api/v1/requests/"+loc[strings.LastIndex(loc, "/")+1:])
-	}
-	rw.ResponseWriter.WriteHeader(code)
-}
-
 func (h *requestAPI) createRequest(w http.ResponseWriter, r *http.Request) {
 	var in request.NewRequest
 	if err := decode(w, r, &in); err != nil {
@@ -193,11 +182,11 @@ func (h *requestAPI) createRequest(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	if idem.replay(relocated{w}) {
+	if idem.replay(w) {
 		return
 	}
 	req, err := h.svc.Submit(r.Context(), httpx.Principal(r), in, h.requestHook(r, idem))
-	if idem.raced(err) && idem.replay(relocated{w}) {
+	if idem.raced(err) && idem.replay(w) {
 		return
 	}
 	if err != nil {
@@ -375,24 +364,9 @@ func (h *requestAPI) commentRequest(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, domainerr.Field("kind", "must be comment or work_note"))
 		return
 	}
-	idem, err := h.idempotency(r, in)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	if idem.replay(w) {
-		return
-	}
-	e, err := h.svc.AddComment(r.Context(), httpx.Principal(r), id, in.Body, in.Kind == "comment",
-		storeHook[request.Entry](idem, http.StatusCreated))
-	if idem.raced(err) && idem.replay(w) {
-		return
-	}
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, e)
+	createOnce(h.API, w, r, in, func(keep func(context.Context, *store.Tx, request.Entry) error) (request.Entry, error) {
+		return h.svc.AddComment(r.Context(), httpx.Principal(r), id, in.Body, in.Kind == "comment", keep)
+	}, func(e request.Entry) { writeJSON(w, http.StatusCreated, e) })
 }
 
 func (h *requestAPI) requestApprovals(w http.ResponseWriter, r *http.Request) {
