@@ -109,7 +109,7 @@ func (s *Service) SetPolicy(ctx context.Context, p *auth.Principal, id int64, gr
 		}
 	}
 	if len(approvers) > 0 {
-		found, err := ids(ctx, s.DB, "SELECT id FROM users WHERE active = TRUE AND id IN ("+placeholders(len(approvers))+")", int64Args(approvers)...)
+		found, err := store.IDs(ctx, s.DB, "SELECT id FROM users WHERE active = TRUE AND id IN ("+placeholders(len(approvers))+")", int64Args(approvers)...)
 		if err != nil {
 			return err
 		}

@@ -59,35 +59,11 @@ func get(ctx context.Context, q store.Querier, id int64) (Change, error) {
 	if err != nil {
 		return c, err
 	}
-	if c.CIIDs, err = ids(ctx, q, "SELECT ci_id FROM record_cis WHERE kind = 'change' AND record_id = ? ORDER BY ci_id", id); err != nil {
+	if c.CIIDs, err = store.IDs(ctx, q, "SELECT ci_id FROM record_cis WHERE kind = 'change' AND record_id = ? ORDER BY ci_id", id); err != nil {
 		return c, err
 	}
-	c.ServiceIDs, err = ids(ctx, q, "SELECT service_id FROM change_services WHERE change_id = ? ORDER BY service_id", id)
+	c.ServiceIDs, err = store.IDs(ctx, q, "SELECT service_id FROM change_services WHERE change_id = ? ORDER BY service_id", id)
 	return c, err
-}
-
-func ids(ctx context.Context, q store.Querier, query string, args ...any) ([]int64, error) {
-	rows, err := q.Query(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []int64{}
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
-}
-
-func nullTime(t *time.Time) any {
-	if t == nil {
-		return nil
-	}
-	return store.TS(*t)
 }
 
 func impactJSON(im *Impact) string {
@@ -105,7 +81,7 @@ func insert(ctx context.Context, tx *store.Tx, c *Change) error {
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) RETURNING id`,
 		c.Title, c.Type, c.State, c.Description, c.Justification, c.RequesterID, c.GroupID, c.AssigneeID, c.TemplateID,
 		mustJSON(c.RiskAnswers), c.Risk, impactJSON(c.Impact), c.ImplementationPlan, c.TestPlan, c.BackoutPlan,
-		nullTime(c.PlannedStart), nullTime(c.PlannedEnd), nullTime(c.ApprovedAt), c.ApprovalBoard, c.CreatedBy,
+		store.OptTS(c.PlannedStart), store.OptTS(c.PlannedEnd), store.OptTS(c.ApprovedAt), c.ApprovalBoard, c.CreatedBy,
 		store.TS(c.CreatedAt), store.TS(c.UpdatedAt)).Scan(&c.ID)
 	if err != nil {
 		return store.ScanErr(err)
@@ -146,9 +122,9 @@ func write(ctx context.Context, tx *store.Tx, cur, next Change, now time.Time) e
 		WHERE id = ? AND version = ?`,
 		next.Title, next.Type, next.State, next.Description, next.Justification, next.GroupID, next.AssigneeID,
 		mustJSON(next.RiskAnswers), next.Risk, impactJSON(next.Impact), next.ImplementationPlan, next.TestPlan,
-		next.BackoutPlan, nullTime(next.PlannedStart), nullTime(next.PlannedEnd), nullTime(next.ActualStart),
-		nullTime(next.ActualEnd), next.Outcome, next.Review, next.ApprovalRule, next.ApprovalBoard,
-		nullTime(next.ApprovedAt), store.TS(now), nullTime(next.ClosedAt), cur.ID, cur.Version)
+		next.BackoutPlan, store.OptTS(next.PlannedStart), store.OptTS(next.PlannedEnd), store.OptTS(next.ActualStart),
+		store.OptTS(next.ActualEnd), next.Outcome, next.Review, next.ApprovalRule, next.ApprovalBoard,
+		store.OptTS(next.ApprovedAt), store.TS(now), store.OptTS(next.ClosedAt), cur.ID, cur.Version)
 	if err != nil {
 		return err
 	}

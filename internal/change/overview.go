@@ -160,7 +160,7 @@ func ChangeRefs(ctx context.Context, q store.Querier, refs []string) (map[string
 	for id := range byID {
 		args = append(args, id)
 	}
-	found, err := ids(ctx, q, "SELECT id FROM changes WHERE id IN ("+placeholders(len(args))+")", args...)
+	found, err := store.IDs(ctx, q, "SELECT id FROM changes WHERE id IN ("+placeholders(len(args))+")", args...)
 	if err != nil {
 		return nil, err
 	}

@@ -155,7 +155,7 @@ func (s *Service) checkRefs(ctx context.Context, q store.Querier, c Change, v *d
 			v.Add(ref.field, "at most 500")
 			continue
 		}
-		found, err := ids(ctx, q, "SELECT id FROM "+ref.table+" WHERE id IN ("+placeholders(len(ref.ids))+")", int64Args(ref.ids)...)
+		found, err := store.IDs(ctx, q, "SELECT id FROM "+ref.table+" WHERE id IN ("+placeholders(len(ref.ids))+")", int64Args(ref.ids)...)
 		if err != nil {
 			return err
 		}

@@ -151,7 +151,7 @@ func (s *Service) SaveTemplate(ctx context.Context, p *auth.Principal, id int64,
 			err := tx.QueryRow(ctx, `INSERT INTO change_templates (name, description, implementation_plan, test_plan, backout_plan,
 				risk, approved, approved_by, approved_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 				next.Name, next.Description, next.ImplementationPlan, next.TestPlan, next.BackoutPlan, next.Risk, next.Approved,
-				next.ApprovedBy, nullTime(next.ApprovedAt), store.TS(at), store.TS(at)).Scan(&id)
+				next.ApprovedBy, store.OptTS(next.ApprovedAt), store.TS(at), store.TS(at)).Scan(&id)
 			if err = store.ScanErr(err); errors.Is(err, store.ErrConflict) {
 				return domainerr.Field("name", "another template is called %q", next.Name)
 			}
@@ -163,7 +163,7 @@ func (s *Service) SaveTemplate(ctx context.Context, p *auth.Principal, id int64,
 		res, err := tx.Exec(ctx, `UPDATE change_templates SET name = ?, description = ?, implementation_plan = ?, test_plan = ?,
 			backout_plan = ?, risk = ?, approved = ?, approved_by = ?, approved_at = ?, updated_at = ?, version = version + 1
 			WHERE id = ? AND version = ?`, next.Name, next.Description, next.ImplementationPlan, next.TestPlan, next.BackoutPlan,
-			next.Risk, next.Approved, next.ApprovedBy, nullTime(next.ApprovedAt), store.TS(at), id, cur.Version)
+			next.Risk, next.Approved, next.ApprovedBy, store.OptTS(next.ApprovedAt), store.TS(at), id, cur.Version)
 		if err = store.Translate(err); errors.Is(err, store.ErrConflict) {
 			return domainerr.Field("name", "another template is called %q", next.Name)
 		}

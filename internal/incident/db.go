@@ -55,13 +55,6 @@ func timePtr(t store.Time) *time.Time {
 	return &v
 }
 
-func tsPtr(t *time.Time) any {
-	if t == nil {
-		return nil
-	}
-	return store.TS(*t)
-}
-
 func get(ctx context.Context, q store.Querier, id int64) (Incident, error) {
 	return scanIncident(q.QueryRow(ctx, selectCols+" WHERE i.id = ?", id))
 }
@@ -84,8 +77,8 @@ func insert(ctx context.Context, tx *store.Tx, inc *Incident, createdBy int64, c
 	args := []any{inc.Title, inc.Description, inc.RequesterID, inc.CustomerID, inc.Category, inc.Subcategory,
 		string(inc.Impact), string(inc.Urgency), int(inc.Priority), string(inc.State), inc.HoldReason, inc.GroupID,
 		inc.AssigneeID, inc.ServiceID, inc.Major, inc.ResolutionCode, inc.ResolutionNotes, inc.ReopenCount, by,
-		store.TS(inc.CreatedAt), store.TS(inc.UpdatedAt), tsPtr(inc.FirstResponseAt), tsPtr(inc.ResolvedAt),
-		tsPtr(inc.ClosedAt), inc.Version}
+		store.TS(inc.CreatedAt), store.TS(inc.UpdatedAt), store.OptTS(inc.FirstResponseAt), store.OptTS(inc.ResolvedAt),
+		store.OptTS(inc.ClosedAt), inc.Version}
 	if tx.Dialect() == store.Postgres {
 		q += ", to_tsvector('english', ? || ' ' || ? || ' ' || ?)"
 		args = append(args, inc.Title, inc.Description, comments)

@@ -276,7 +276,7 @@ func write(ctx context.Context, tx *store.Tx, cur, next Incident, now time.Time)
 		next.Title, next.Description, next.RequesterID, next.CustomerID, next.Category, next.Subcategory,
 		string(next.Impact), string(next.Urgency), int(next.Priority), string(next.State), next.HoldReason,
 		next.GroupID, next.AssigneeID, next.ServiceID, next.Major, next.ResolutionCode, next.ResolutionNotes,
-		next.ReopenCount, store.TS(now), tsPtr(next.FirstResponseAt), tsPtr(next.ResolvedAt), tsPtr(next.ClosedAt),
+		next.ReopenCount, store.TS(now), store.OptTS(next.FirstResponseAt), store.OptTS(next.ResolvedAt), store.OptTS(next.ClosedAt),
 		cur.ID, cur.Version)
 	if err != nil {
 		return err

@@ -56,35 +56,11 @@ func get(ctx context.Context, q store.Querier, id int64) (Problem, error) {
 	if err != nil {
 		return pr, err
 	}
-	if pr.ServiceIDs, err = ids(ctx, q, "SELECT service_id FROM problem_services WHERE problem_id = ? ORDER BY service_id", id); err != nil {
+	if pr.ServiceIDs, err = store.IDs(ctx, q, "SELECT service_id FROM problem_services WHERE problem_id = ? ORDER BY service_id", id); err != nil {
 		return pr, err
 	}
-	pr.CIIDs, err = ids(ctx, q, "SELECT ci_id FROM record_cis WHERE kind = 'problem' AND record_id = ? ORDER BY ci_id", id)
+	pr.CIIDs, err = store.IDs(ctx, q, "SELECT ci_id FROM record_cis WHERE kind = 'problem' AND record_id = ? ORDER BY ci_id", id)
 	return pr, err
-}
-
-func ids(ctx context.Context, q store.Querier, query string, args ...any) ([]int64, error) {
-	rows, err := q.Query(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []int64{}
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
-}
-
-func tsPtr(t *time.Time) any {
-	if t == nil {
-		return nil
-	}
-	return store.TS(*t)
 }
 
 // authorOf names who writes a journal entry; nil is the system.

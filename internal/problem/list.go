@@ -170,10 +170,10 @@ func (s *Service) KnownErrors(ctx context.Context, p *auth.Principal, f KnownErr
 func (s *Service) withRefs(ctx context.Context, items []Problem) ([]Problem, error) {
 	for i := range items {
 		var err error
-		if items[i].ServiceIDs, err = ids(ctx, s.DB, "SELECT service_id FROM problem_services WHERE problem_id = ? ORDER BY service_id", items[i].ID); err != nil {
+		if items[i].ServiceIDs, err = store.IDs(ctx, s.DB, "SELECT service_id FROM problem_services WHERE problem_id = ? ORDER BY service_id", items[i].ID); err != nil {
 			return nil, err
 		}
-		if items[i].CIIDs, err = ids(ctx, s.DB, "SELECT ci_id FROM record_cis WHERE kind = 'problem' AND record_id = ? ORDER BY ci_id", items[i].ID); err != nil {
+		if items[i].CIIDs, err = store.IDs(ctx, s.DB, "SELECT ci_id FROM record_cis WHERE kind = 'problem' AND record_id = ? ORDER BY ci_id", items[i].ID); err != nil {
 			return nil, err
 		}
 	}
@@ -222,7 +222,7 @@ func (s *Service) Suggest(ctx context.Context, p *auth.Principal, inc incident.I
 	if items, err = s.withRefs(ctx, items); err != nil {
 		return nil, err
 	}
-	incCIs, err := ids(ctx, s.DB, "SELECT ci_id FROM record_cis WHERE kind = 'incident' AND record_id = ? LIMIT 500", inc.ID)
+	incCIs, err := store.IDs(ctx, s.DB, "SELECT ci_id FROM record_cis WHERE kind = 'incident' AND record_id = ? LIMIT 500", inc.ID)
 	if err != nil {
 		return nil, err
 	}

@@ -147,8 +147,8 @@ func (s *Service) update(ctx context.Context, tx *store.Tx, p *auth.Principal, i
 		cause_category = ?, workaround = ?, fix_change_id = ?, assignee_id = ?, updated_at = ?, known_error_at = ?,
 		resolved_at = ?, closed_at = ?, version = version + 1 WHERE id = ? AND version = ?`,
 		next.Title, next.Description, string(next.State), next.Category, next.RootCause, next.CauseCategory,
-		next.Workaround, next.FixChangeID, next.AssigneeID, store.TS(now), tsPtr(next.KnownErrorAt),
-		tsPtr(next.ResolvedAt), tsPtr(next.ClosedAt), cur.ID, cur.Version)
+		next.Workaround, next.FixChangeID, next.AssigneeID, store.TS(now), store.OptTS(next.KnownErrorAt),
+		store.OptTS(next.ResolvedAt), store.OptTS(next.ClosedAt), cur.ID, cur.Version)
 	if err != nil {
 		return err
 	}

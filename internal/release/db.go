@@ -37,13 +37,6 @@ func timePtr(t store.Time) *time.Time {
 	return &v
 }
 
-func tsPtr(t *time.Time) any {
-	if t == nil {
-		return nil
-	}
-	return store.TS(*t)
-}
-
 func get(ctx context.Context, q store.Querier, id int64) (Release, error) {
 	return scanRelease(q.QueryRow(ctx, selectRelease+" WHERE r.id = ?", id))
 }

@@ -87,7 +87,7 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, in NewRelease, 
 		err := store.ScanErr(tx.QueryRow(ctx, `INSERT INTO releases (title, description, type, state, planned_start,
 			planned_end, acceptance_criteria, test_results, created_by, created_at, updated_at, version)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) RETURNING id`, in.Title, in.Description, string(in.Type),
-			string(Planned), tsPtr(in.PlannedStart), tsPtr(in.PlannedEnd), in.AcceptanceCriteria, in.TestResults,
+			string(Planned), store.OptTS(in.PlannedStart), store.OptTS(in.PlannedEnd), in.AcceptanceCriteria, in.TestResults,
 			p.UserID, store.TS(at), store.TS(at)).Scan(&id))
 		if err != nil {
 			return err
@@ -215,8 +215,8 @@ func (s *Service) update(ctx context.Context, tx *store.Tx, p *auth.Principal, i
 	}
 	_, err = tx.Exec(ctx, `UPDATE releases SET title = ?, description = ?, type = ?, state = ?, planned_start = ?,
 		planned_end = ?, acceptance_criteria = ?, test_results = ?, closed_at = ?, updated_at = ?, version = version + 1
-		WHERE id = ?`, next.Title, next.Description, string(next.Type), string(next.State), tsPtr(next.PlannedStart),
-		tsPtr(next.PlannedEnd), next.AcceptanceCriteria, next.TestResults, tsPtr(next.ClosedAt), store.TS(at), id)
+		WHERE id = ?`, next.Title, next.Description, string(next.Type), string(next.State), store.OptTS(next.PlannedStart),
+		store.OptTS(next.PlannedEnd), next.AcceptanceCriteria, next.TestResults, store.OptTS(next.ClosedAt), store.TS(at), id)
 	if err != nil {
 		return err
 	}

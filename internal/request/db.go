@@ -78,13 +78,6 @@ func timePtr(t store.Time) *time.Time {
 	return &v
 }
 
-func tsPtr(t *time.Time) any {
-	if t == nil {
-		return nil
-	}
-	return store.TS(*t)
-}
-
 func get(ctx context.Context, q store.Querier, id int64) (Request, error) {
 	return scanRequest(q.QueryRow(ctx, selectCols+" WHERE r.id = ?", id))
 }
@@ -117,7 +110,7 @@ func insert(ctx context.Context, tx *store.Tx, r *Request, createdBy int64) erro
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		r.Title, r.Description, r.RequesterID, r.CustomerID, r.ServiceID, r.ItemID, string(form), string(answers),
 		int(r.Priority), string(r.State), r.GroupID, r.AssigneeID, r.ReopenCount, by, store.TS(r.CreatedAt),
-		store.TS(r.UpdatedAt), tsPtr(r.FirstResponseAt), tsPtr(r.FulfilledAt), tsPtr(r.ClosedAt), r.Version).Scan(&r.ID)
+		store.TS(r.UpdatedAt), store.OptTS(r.FirstResponseAt), store.OptTS(r.FulfilledAt), store.OptTS(r.ClosedAt), r.Version).Scan(&r.ID)
 	if err := store.ScanErr(err); err != nil {
 		return err
 	}
@@ -131,8 +124,8 @@ func write(ctx context.Context, tx *store.Tx, cur, next Request) error {
 		assignee_id = ?, reopen_count = ?, updated_at = ?, first_response_at = ?, fulfilled_at = ?, closed_at = ?,
 		version = version + 1 WHERE id = ? AND version = ?`,
 		next.Title, next.Description, int(next.Priority), string(next.State), next.GroupID, next.AssigneeID,
-		next.ReopenCount, store.TS(next.UpdatedAt), tsPtr(next.FirstResponseAt), tsPtr(next.FulfilledAt),
-		tsPtr(next.ClosedAt), cur.ID, cur.Version)
+		next.ReopenCount, store.TS(next.UpdatedAt), store.OptTS(next.FirstResponseAt), store.OptTS(next.FulfilledAt),
+		store.OptTS(next.ClosedAt), cur.ID, cur.Version)
 	if err != nil {
 		return err
 	}

@@ -26,7 +26,7 @@ func (s *Service) Import(ctx context.Context, tx *store.Tx, r *Request, createdB
 	for _, a := range approvals {
 		if _, err := tx.Exec(ctx, `INSERT INTO request_approvals (request_id, approver_id, group_id, state, comment,
 			decided_by, created_at, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, r.ID, a.ApproverID, a.GroupID,
-			string(a.State), a.Comment, a.DecidedBy, store.TS(a.CreatedAt), tsPtr(a.DecidedAt)); err != nil {
+			string(a.State), a.Comment, a.DecidedBy, store.TS(a.CreatedAt), store.OptTS(a.DecidedAt)); err != nil {
 			return err
 		}
 	}
@@ -37,7 +37,7 @@ func (s *Service) Import(ctx context.Context, tx *store.Tx, r *Request, createdB
 		if _, err := tx.Exec(ctx, `INSERT INTO request_tasks (request_id, name, stage, state, group_id, assignee_id, note,
 			note_visibility, created_at, updated_at, opened_at, finished_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
 			r.ID, t.Name, t.Order, string(t.State), t.GroupID, t.AssigneeID, t.Note, string(t.NoteVisibility), store.TS(t.CreatedAt),
-			store.TS(t.UpdatedAt), tsPtr(t.OpenedAt), tsPtr(t.FinishedAt)); err != nil {
+			store.TS(t.UpdatedAt), store.OptTS(t.OpenedAt), store.OptTS(t.FinishedAt)); err != nil {
 			return err
 		}
 	}

@@ -366,7 +366,7 @@ func (s *Service) UpdateTask(ctx context.Context, p *auth.Principal, requestID, 
 		res, err := tx.Exec(ctx, `UPDATE request_tasks SET name = ?, state = ?, group_id = ?, assignee_id = ?, note = ?,
 			note_visibility = ?, updated_at = ?, finished_at = ?, version = version + 1 WHERE id = ? AND version = ?`,
 			next.Name, string(next.State), next.GroupID, next.AssigneeID, next.Note, string(next.NoteVisibility),
-			store.TS(now), tsPtr(next.FinishedAt), cur.ID, cur.Version)
+			store.TS(now), store.OptTS(next.FinishedAt), cur.ID, cur.Version)
 		if err != nil {
 			return err
 		}

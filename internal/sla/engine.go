@@ -262,8 +262,8 @@ func saveTimer(ctx context.Context, tx *store.Tx, t *Timer, now time.Time) error
 	t.UpdatedAt = now.UTC()
 	args := []any{string(t.TicketKind), t.TicketID, t.DefinitionID, t.AgreementID, string(t.Metric), t.Cycle, t.Goal,
 		t.CalendarID, t.Priority, t.TargetSeconds, string(t.State), t.Running, t.ElapsedSeconds, store.TS(t.StartedAt),
-		nullTS(t.StoppedAt), nullTS(t.DueAt), nullTS(t.OriginalDueAt), nullTS(t.BreachedAt), nullTS(decidedAt(t)),
-		string(segs), t.Warned, nullTS(t.NextEventAt), store.TS(t.UpdatedAt)}
+		store.OptTS(t.StoppedAt), store.OptTS(t.DueAt), store.OptTS(t.OriginalDueAt), store.OptTS(t.BreachedAt), store.OptTS(decidedAt(t)),
+		string(segs), t.Warned, store.OptTS(t.NextEventAt), store.TS(t.UpdatedAt)}
 	if t.ID == 0 {
 		return tx.QueryRow(ctx, `INSERT INTO sla_timers (ticket_kind, ticket_id, definition_id, agreement_id, metric,
 			cycle, goal, calendar_id, priority, target_seconds, state, running, elapsed_seconds, started_at,
@@ -305,17 +305,10 @@ func saveDerived(ctx context.Context, tx *store.Tx, t *Timer, now time.Time) err
 	_, err = tx.Exec(ctx, `UPDATE sla_timers SET goal = ?, calendar_id = ?, target_seconds = ?, state = ?, running = ?,
 		elapsed_seconds = ?, stopped_at = ?, due_at = ?, original_due_at = ?, breached_at = ?, decided_at = ?, segments = ?,
 		warned = ?, next_event_at = ?, updated_at = ? WHERE id = ?`,
-		t.Goal, t.CalendarID, t.TargetSeconds, string(t.State), t.Running, t.ElapsedSeconds, nullTS(t.StoppedAt),
-		nullTS(t.DueAt), nullTS(t.OriginalDueAt), nullTS(t.BreachedAt), nullTS(decidedAt(t)), string(segs), t.Warned,
-		nullTS(t.NextEventAt), store.TS(t.UpdatedAt), t.ID)
+		t.Goal, t.CalendarID, t.TargetSeconds, string(t.State), t.Running, t.ElapsedSeconds, store.OptTS(t.StoppedAt),
+		store.OptTS(t.DueAt), store.OptTS(t.OriginalDueAt), store.OptTS(t.BreachedAt), store.OptTS(decidedAt(t)), string(segs), t.Warned,
+		store.OptTS(t.NextEventAt), store.TS(t.UpdatedAt), t.ID)
 	return err
-}
-
-func nullTS(t *time.Time) any {
-	if t == nil {
-		return nil
-	}
-	return store.TS(*t)
 }
 
 // Timers lists a ticket's timers, every cycle, evaluated as of now.

@@ -66,3 +66,11 @@ func (t Time) Ptr() *time.Time {
 	v := t.Time
 	return &v
 }
+
+// OptTS is TS for an instant that may be absent: nil becomes NULL.
+func OptTS(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return TS(*t)
+}
