@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strings"
 
 	"steward/internal/change"
 	"steward/internal/domainerr"
@@ -150,10 +149,7 @@ func (h *changeAPI) get(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	tag := etag(c.Version)
-	if inm := r.Header.Get("If-None-Match"); inm != "" && strings.Contains(inm, tag) {
-		w.Header().Set("ETag", tag)
-		w.WriteHeader(http.StatusNotModified)
+	if notModified(w, r, c.Version) {
 		return
 	}
 	h.write(w, http.StatusOK, c, nil)

@@ -248,10 +248,7 @@ func (a *API) getCI(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	tag := etag(ci.Version)
-	w.Header().Set("ETag", tag)
-	if inm := r.Header.Get("If-None-Match"); inm != "" && strings.Contains(inm, tag) {
-		w.WriteHeader(http.StatusNotModified)
+	if notModified(w, r, ci.Version) {
 		return
 	}
 	writeJSON(w, http.StatusOK, ci)

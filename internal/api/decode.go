@@ -217,6 +217,18 @@ func (q *query) err() error {
 // etag is the entity tag of a record at a version.
 func etag(version int) string { return `"v` + strconv.Itoa(version) + `"` }
 
+// notModified tags the answer with version and, when the client already
+// holds that version (If-None-Match), answers 304 and reports true.
+func notModified(w http.ResponseWriter, r *http.Request, version int) bool {
+	tag := etag(version)
+	w.Header().Set("ETag", tag)
+	if inm := r.Header.Get("If-None-Match"); inm != "" && strings.Contains(inm, tag) {
+		w.WriteHeader(http.StatusNotModified)
+		return true
+	}
+	return false
+}
+
 // ifMatch returns the version named by If-Match, 0 when absent or "*", and
 // -1 when it names no version this server issued (so the update fails 412).
 func ifMatch(r *http.Request) int {

@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"net/http"
-	"strings"
 
 	"steward/internal/auth"
 	"steward/internal/domainerr"
@@ -148,10 +147,7 @@ func (a *API) getIncident(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	tag := etag(inc.Version)
-	w.Header().Set("ETag", tag)
-	if inm := r.Header.Get("If-None-Match"); inm != "" && strings.Contains(inm, tag) {
-		w.WriteHeader(http.StatusNotModified)
+	if notModified(w, r, inc.Version) {
 		return
 	}
 	out, err := a.withSLA(r, inc)

@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"net/http"
-	"strings"
 	"time"
 
 	"steward/internal/domainerr"
@@ -112,10 +111,7 @@ func (h *problemAPI) get(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	tag := etag(pr.Version)
-	w.Header().Set("ETag", tag)
-	if inm := r.Header.Get("If-None-Match"); inm != "" && strings.Contains(inm, tag) {
-		w.WriteHeader(http.StatusNotModified)
+	if notModified(w, r, pr.Version) {
 		return
 	}
 	writeJSON(w, http.StatusOK, pr)

@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"net/http"
-	"strings"
 
 	"steward/internal/httpx"
 	"steward/internal/release"
@@ -93,10 +92,7 @@ func (h *releaseAPI) get(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	tag := etag(d.Version)
-	if inm := r.Header.Get("If-None-Match"); inm != "" && strings.Contains(inm, tag) {
-		w.Header().Set("ETag", tag)
-		w.WriteHeader(http.StatusNotModified)
+	if notModified(w, r, d.Version) {
 		return
 	}
 	h.writeRelease(w, http.StatusOK, d)

@@ -275,10 +275,7 @@ func (h *requestAPI) getRequest(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	tag := etag(req.Version)
-	w.Header().Set("ETag", tag)
-	if inm := r.Header.Get("If-None-Match"); inm != "" && strings.Contains(inm, tag) {
-		w.WriteHeader(http.StatusNotModified)
+	if notModified(w, r, req.Version) {
 		return
 	}
 	h.requestOut(w, r, http.StatusOK, req)

@@ -130,19 +130,21 @@ func (t Text) T(id string, pairs ...any) string {
 // Words is message id with the named values of data; written, when the
 // catalogue has no such message in any language offered.
 func (t Text) Words(id string, data map[string]string, written string) string {
-	if !t.Has(id) {
-		return written
-	}
 	pairs := make([]any, 0, 2*len(data))
 	for k, v := range data {
 		pairs = append(pairs, k, v)
 	}
-	return t.T(id, pairs...)
+	return t.Or(id, written, pairs...)
 }
 
-// Has reports whether the catalogue holds id, in this language or in
-// English.
-func (t Text) Has(id string) bool { return t.T(id) != id }
+// Or is T, or fallback when the catalogue holds no message id in this
+// language or in English.
+func (t Text) Or(id, fallback string, pairs ...any) string {
+	if s := t.T(id, pairs...); s != id {
+		return s
+	}
+	return fallback
+}
 
 // Label is a code read as words: the catalogue's "label.<code>" when it has
 // one, else the code with its underscores as spaces and a capital first
@@ -151,11 +153,8 @@ func (t Text) Label(code string) string {
 	if code == "" {
 		return ""
 	}
-	if s := t.T("label." + code); s != "label."+code {
-		return s
-	}
 	s := strings.ReplaceAll(code, "_", " ")
-	return strings.ToUpper(s[:1]) + s[1:]
+	return t.Or("label."+code, strings.ToUpper(s[:1])+s[1:])
 }
 
 // IDs lists the message ids of language code as its file holds them, for

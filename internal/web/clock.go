@@ -154,23 +154,15 @@ func (c clock) funcs() template.FuncMap {
 	// errtext is a field's error as a sentence, in the viewer's language
 	// where the catalogue has it ("err.<message>").
 	fm["errtext"] = func(msg string) string {
-		if id := "err." + msg; tx.Has(id) {
-			return tx.T(id)
-		}
 		if n, ok := atMost(msg); ok {
 			return tx.T("err.at_most", "N", n)
 		}
-		return sentence(msg)
+		return tx.Or("err."+msg, sentence(msg))
 	}
 	// tl reads words that come from code (a link's label, a page's title)
 	// in the viewer's language where the catalogue has them as
 	// "<prefix>.<words>".
-	fm["tl"] = func(prefix, words string) string {
-		if id := prefix + "." + words; tx.Has(id) {
-			return tx.T(id)
-		}
-		return words
-	}
+	fm["tl"] = func(prefix, words string) string { return tx.Or(prefix+"."+words, words) }
 	return fm
 }
 
