@@ -1,0 +1,28 @@
+-- Compliance (clauses 4 to 10 and their evidence): snapshots of every
+-- evaluation of the evidence rules, and people's self-assessments that sit
+-- beside the computed status without overriding it.
+CREATE TABLE compliance_snapshots (
+    id          BIGSERIAL PRIMARY KEY,
+    standard    TEXT NOT NULL,
+    taken_at    TIMESTAMPTZ NOT NULL,
+    taken_by    BIGINT REFERENCES users (id),
+    origin      TEXT NOT NULL DEFAULT 'manual' CHECK (origin IN ('manual', 'schedule')),
+    score       DOUBLE PRECISION NOT NULL,
+    counts      TEXT NOT NULL DEFAULT '{}',
+    body        TEXT NOT NULL,
+    sha256      TEXT NOT NULL,
+    chain_head  TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX compliance_snapshots_taken ON compliance_snapshots (standard, taken_at);
+
+CREATE TABLE compliance_assessments (
+    id           BIGSERIAL PRIMARY KEY,
+    standard     TEXT NOT NULL,
+    clause       TEXT NOT NULL,
+    rating       TEXT NOT NULL CHECK (rating IN ('met', 'partly_met', 'not_met')),
+    comment      TEXT NOT NULL DEFAULT '',
+    evidence     TEXT NOT NULL DEFAULT '[]',
+    assessed_by  BIGINT REFERENCES users (id),
+    assessed_at  TIMESTAMPTZ NOT NULL,
+    UNIQUE (standard, clause)
+);
