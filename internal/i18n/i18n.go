@@ -157,24 +157,34 @@ func (t Text) Label(code string) string {
 	return t.Or("label."+code, strings.ToUpper(s[:1])+s[1:])
 }
 
-// IDs lists the message ids of language code as its file holds them, for
-// the catalogue's own checks.
+// IDs lists the message ids of language code as its files hold them (the
+// main file, code.json, and the areas' own, area.code.json), for the
+// catalogue's own checks.
 func IDs(code string) (map[string]string, error) {
-	buf, err := files.ReadFile("messages/" + code + ".json")
+	names, err := fs.Glob(files, "messages/*."+code+".json")
 	if err != nil {
 		return nil, err
 	}
-	raw := map[string]any{}
-	if err := json.Unmarshal(buf, &raw); err != nil {
-		return nil, err
-	}
-	out := make(map[string]string, len(raw))
-	for id, v := range raw {
-		switch m := v.(type) {
-		case string:
-			out[id] = m
-		case map[string]any:
-			out[id] = fmt.Sprint(m["other"])
+	out := map[string]string{}
+	for _, n := range append([]string{"messages/" + code + ".json"}, names...) {
+		buf, err := files.ReadFile(n)
+		if err != nil {
+			return nil, err
+		}
+		raw := map[string]any{}
+		if err := json.Unmarshal(buf, &raw); err != nil {
+			return nil, fmt.Errorf("%s: %w", n, err)
+		}
+		for id, v := range raw {
+			if _, dup := out[id]; dup {
+				return nil, fmt.Errorf("%s: %q is also in another file", n, id)
+			}
+			switch m := v.(type) {
+			case string:
+				out[id] = m
+			case map[string]any:
+				out[id] = fmt.Sprint(m["other"])
+			}
 		}
 	}
 	return out, nil
