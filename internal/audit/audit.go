@@ -7,6 +7,7 @@ package audit
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -197,4 +198,17 @@ func List(ctx context.Context, db store.Querier, f Filter) ([]Entry, error) {
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// Head is the newest entry's sequence number and hash: the point the whole
+// chain is summed up by, for signing an export with it. An empty trail has
+// sequence 0 and the genesis hash.
+func Head(ctx context.Context, db store.Querier) (int64, string, error) {
+	var seq int64
+	var hash string
+	err := db.QueryRow(ctx, "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").Scan(&seq, &hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, genesis, nil
+	}
+	return seq, hash, err
 }
