@@ -290,7 +290,7 @@ func loadCompetence(ctx context.Context, svc *sms.Service, ada audit.Actor, ids 
 	for _, t := range []sms.TrainingInput{
 		{UserID: u("agent"), Kind: s("induction"), Title: s("Service desk induction"), CompletedOn: s(day(-11, 0)), Effectiveness: s("effective"), EffectivenessCheckedOn: s(day(-9, 0))},
 		{UserID: u("sam.patel"), Kind: s("training"), Title: s("ITIL 4 Foundation"), SkillID: sk("ITIL and ISO/IEC 20000 practice"), Provider: s("Axelos partner"), CompletedOn: s(day(-5, 0))},
-		{UserID: u("sam.patel"), Kind: s("awareness"), Title: s("Information security awareness 2025"), SkillID: sk("Information security"), CompletedOn: s(day(-1, 0)), ExpiresOn: s(day(11, 0))},
+		{UserID: u("sam.patel"), Kind: s("awareness"), Title: s("Information security awareness"), SkillID: sk("Information security"), CompletedOn: s(day(-1, 0)), ExpiresOn: s(day(11, 0))},
 		{UserID: u("tom.okafor"), Kind: s("certification"), Title: s("Cisco CCNP Enterprise"), SkillID: sk("Networking"), Provider: s("Cisco"), CompletedOn: s(day(-37, 0)), ExpiresOn: s(day(-1, 0)),
 			Effectiveness: s("effective"), EffectivenessCheckedOn: s(day(-34, 0))},
 		{UserID: u("mei.chen"), Kind: s("certification"), Title: s("ISO/IEC 20000 Practitioner"), SkillID: sk("ITIL and ISO/IEC 20000 practice"), Provider: s("APMG"), CompletedOn: s(day(-8, 0)), ExpiresOn: s(day(28, 0)),

@@ -51,7 +51,7 @@ var auditShots = map[string]string{"admin /audit": "audit", "agent /sla/unmeasur
 	"agent /agreements": "agreements", "agent /sla/breaching?within=72h": "breaching-cards",
 	"requester:de /catalog": "catalog-de", "requester:de /profile": "profile-de",
 	"admin /context": "sms-context", "admin /scope": "sms-scope", "admin /processes": "sms-processes", "admin /processes/incident": "sms-process",
-	"admin /competence": "sms-competence", "admin /competence/setup": "sms-competence-setup", "admin /trainings": "sms-trainings", "agent /parties": "sms-parties"}
+	"admin /competence": "sms-competence", "admin /competence/setup": "sms-competence-setup", "admin /trainings": "sms-trainings", "agent /parties": "sms-parties", "admin /parties/1": "sms-party", "admin /trainings/1": "sms-training", "admin /context/1": "sms-issue"}
 
 type phoneAudit struct {
 	Overflow int      `json:"overflow"`

@@ -52,7 +52,7 @@ func TestBrowserProcessOwnerRACIAndScope(t *testing.T) {
 	}
 
 	b.do(chromedp.Navigate(s.url+"/scope"), chromedp.WaitVisible(chromedp.CSS("#sc-statement")),
-		chromedp.SetValue(chromedp.CSS("#sc-statement"), ""),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector("#sc-statement").value = ""`),
 		chromedp.SendKeys(chromedp.CSS("#sc-statement"), "All managed IT services for our customers and staff, including the Leipzig branch."))
 	b.navigates(chromedp.Click(chromedp.CSS("#save-scope")))
 	b.waitFlash("Saved.")
