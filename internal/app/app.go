@@ -27,6 +27,7 @@ import (
 	"steward/internal/request"
 	"steward/internal/schedule"
 	"steward/internal/sla"
+	"steward/internal/sms"
 	"steward/internal/store"
 	"steward/internal/web"
 )
@@ -45,6 +46,7 @@ type App struct {
 	Problems  *problem.Service
 	Records   *record.Kernel
 	Releases  *release.Service
+	SMS       *sms.Service
 	SignIn    *auth.SignIn // shared by the sign-in page; holds the bound on password checks
 	Routes    []httpx.Route
 	handler   http.Handler
@@ -95,6 +97,7 @@ func New(cfg config.Config, db *store.DB, log *slog.Logger) *App {
 	a.Schedule = schedule.NewService(db, a.CMDB, a.SLA)
 	a.Changes = &change.Service{DB: db, CMDB: a.CMDB, Conflicts: a.Schedule.Conflicts}
 	a.Releases = release.NewService(db)
+	a.SMS = sms.NewService(db)
 	a.Problems = problem.NewService(db, a.Incidents)
 	wired := a.wireAreas()
 	a.Records = record.NewKernel(db, cfg.MaxAttachmentMB<<20, wired.kinds...)

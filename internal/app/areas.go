@@ -15,6 +15,7 @@ import (
 	"steward/internal/request"
 	"steward/internal/schedule"
 	"steward/internal/sla"
+	"steward/internal/sms"
 	"steward/internal/web"
 )
 
@@ -105,6 +106,14 @@ func (a *App) areas() []area {
 				{Menu: "Service levels", Label: "Agreements", Href: "/agreements", Perm: auth.SLARead, Lit: []string{"slas"}},
 				{Menu: "Service levels", Label: "Business calendars", Href: "/calendars", Perm: auth.SLARead, Lit: []string{"calendars"}},
 				{Menu: "Service levels", Label: "Without a clock", Href: "/sla/unmeasured", Perm: auth.SLARead, Lit: []string{"unmeasured"}},
+			}},
+		// The management system's own records (4.1-4.4, 5.3, 7.2, 7.3).
+		{name: "management system", api: api.SMSRoutes(a.SMS), pages: web.SMSPages(a.SMS),
+			nav: []web.NavEntry{
+				{Menu: "Management system", Label: "Context & parties", Href: "/context", Perm: sms.PermRead, Lit: []string{"context"}},
+				{Menu: "Management system", Label: "Scope", Href: "/scope", Perm: sms.PermRead, Lit: []string{"scope"}},
+				{Menu: "Management system", Label: "Processes", Href: "/processes", Perm: sms.PermRead, Lit: []string{"processes"}},
+				{Menu: "Management system", Label: "Competence", Href: "/competence", Perm: sms.PermRead, Lit: []string{"competence"}},
 			}},
 		{name: "organisation", api: api.OrgRoutes, pages: web.OrgPages,
 			nav: []web.NavEntry{

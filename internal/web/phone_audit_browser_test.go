@@ -49,7 +49,9 @@ const phoneAuditJS = `(() => {
 // auditShots are the pages of the audit saved when screenshots are asked for.
 var auditShots = map[string]string{"admin /audit": "audit", "agent /sla/unmeasured": "unmeasured", "agent /profile": "profile",
 	"agent /agreements": "agreements", "agent /sla/breaching?within=72h": "breaching-cards",
-	"requester:de /catalog": "catalog-de", "requester:de /profile": "profile-de"}
+	"requester:de /catalog": "catalog-de", "requester:de /profile": "profile-de",
+	"admin /context": "sms-context", "admin /scope": "sms-scope", "admin /processes": "sms-processes", "admin /processes/incident": "sms-process",
+	"admin /competence": "sms-competence", "admin /competence/setup": "sms-competence-setup", "admin /trainings": "sms-trainings", "agent /parties": "sms-parties", "admin /parties/1": "sms-party", "admin /trainings/1": "sms-training", "admin /context/1": "sms-issue"}
 
 type phoneAudit struct {
 	Overflow int      `json:"overflow"`
@@ -69,14 +71,16 @@ func TestBrowserPhoneAudit(t *testing.T) {
 		}
 	}
 	inc := s.incidents(t, 0, false)
-	var req, ci, svc, def, item int64
+	var req, ci, svc, def, item, party, sam int64
 	ctx := context.Background()
 	for q, dst := range map[string]*int64{
-		"SELECT id FROM requests ORDER BY id LIMIT 1":            &req,
-		"SELECT id FROM catalog_items WHERE name = 'New laptop'": &item,
-		"SELECT id FROM cis ORDER BY id LIMIT 1":                 &ci,
-		"SELECT id FROM services ORDER BY id LIMIT 1":            &svc,
-		"SELECT id FROM sla_definitions ORDER BY id LIMIT 1":     &def,
+		"SELECT id FROM requests ORDER BY id LIMIT 1":                 &req,
+		"SELECT id FROM catalog_items WHERE name = 'New laptop'":      &item,
+		"SELECT id FROM cis ORDER BY id LIMIT 1":                      &ci,
+		"SELECT id FROM services ORDER BY id LIMIT 1":                 &svc,
+		"SELECT id FROM sla_definitions ORDER BY id LIMIT 1":          &def,
+		"SELECT id FROM interested_parties ORDER BY id LIMIT 1":       &party,
+		"SELECT id FROM users WHERE email = 'sam.patel@steward.demo'": &sam,
 	} {
 		if err := s.app.DB.QueryRow(ctx, q).Scan(dst); err != nil {
 			t.Fatal(err)
@@ -90,12 +94,15 @@ func TestBrowserPhoneAudit(t *testing.T) {
 			fmt.Sprintf("/sla-definitions/%d", def), "/settings/priority-matrix", "/releases", "/releases/REL-000001",
 			"/changes", "/changes/new", "/changes/CHG-000002", "/changes/CHG-000004", "/changes/CHG-000005", "/changes/overview",
 			"/change-templates", "/change-policies",
-			"/problems", "/problems/new", "/problems/PRB-000001", "/problems/PRB-000003", "/known-errors", "/problems/trends", "/problems/overview"},
+			"/problems", "/problems/new", "/problems/PRB-000001", "/problems/PRB-000003", "/known-errors", "/problems/trends", "/problems/overview",
+			"/context", fmt.Sprintf("/parties/%d", party), "/parties", "/scope", "/processes", "/processes/incident", "/competence", "/trainings"},
 		"admin": {"/admin/jobs", "/audit", "/managers", "/cmdb/imports", "/users/1", fmt.Sprintf("/sla-definitions/%d", def),
 			"/settings/priority-matrix", "/agreements/new", "/calendars/new", "/catalog/items/new", fmt.Sprintf("/catalog/items/%d/edit", item),
-			"/releases/new", "/releases/REL-000001", "/change-templates/1", "/change-templates/new", "/change-policies"},
+			"/releases/new", "/releases/REL-000001", "/change-templates/1", "/change-templates/new", "/change-policies",
+			"/context", "/context/new", "/context/1", fmt.Sprintf("/parties/%d", party), "/scope", "/processes", "/processes/incident", "/competence",
+			"/competence/setup", fmt.Sprintf("/competence/people/%d", sam), "/trainings", "/trainings/1"},
 		"requester": {"/", "/requests", "/catalog", "/approvals", "/services", "/profile"},
-		"auditor":   {"/", "/audit", "/reports/sla", "/problems/PRB-000001", "/known-errors"},
+		"auditor":   {"/", "/audit", "/reports/sla", "/problems/PRB-000001", "/known-errors", "/scope", "/processes/change", "/competence"},
 		// The requester again, reading German: longer words must fit too.
 		"requester:de": {"/", "/incidents/new", "/incidents/" + inc.Number, "/requests", fmt.Sprintf("/requests/REQ-%06d", req), "/catalog", fmt.Sprintf("/catalog/items/%d", item),
 			"/notifications", "/profile"},

@@ -189,12 +189,14 @@ CREATE TABLE process_interfaces (
 CREATE TABLE skills (
     id           BIGSERIAL PRIMARY KEY,
     name         TEXT NOT NULL UNIQUE,
-    description  TEXT NOT NULL DEFAULT ''
+    description  TEXT NOT NULL DEFAULT '',
+    version      INTEGER NOT NULL DEFAULT 1
 );
 CREATE TABLE job_roles (
     id           BIGSERIAL PRIMARY KEY,
     name         TEXT NOT NULL UNIQUE,
-    description  TEXT NOT NULL DEFAULT ''
+    description  TEXT NOT NULL DEFAULT '',
+    version      INTEGER NOT NULL DEFAULT 1
 );
 CREATE TABLE job_role_skills (
     role_id   BIGINT NOT NULL REFERENCES job_roles (id) ON DELETE CASCADE,
@@ -226,6 +228,7 @@ CREATE TABLE trainings (
     effectiveness          TEXT NOT NULL DEFAULT 'pending' CHECK (effectiveness IN ('pending', 'effective', 'not_effective')),
     effectiveness_checked_on TEXT,
     notes                  TEXT NOT NULL DEFAULT '',
+    version                INTEGER NOT NULL DEFAULT 1,
     created_at             TIMESTAMPTZ NOT NULL,
     CHECK (expires_on IS NULL OR expires_on > completed_on)
 );
