@@ -83,7 +83,7 @@ func TestApprovalRules(t *testing.T) {
 		v1 := w.version(t, w.admin, d.ID, "# Policy\n\nWe keep our promises.", "")
 		// Neither another agent nor an admin may approve when an approver is named.
 		var refused *domainerr.Refused
-		if _, err := w.svc.Approve(ctx, w.agent2, d.ID, 1, document.Approval{}, 0); !errors.As(err, &refused) || !strings.Contains(refused.Message, "only the document's approver") {
+		if _, err := w.svc.Approve(ctx, w.agent2, d.ID, 1, document.Approval{}, 0); !errors.As(err, &refused) || !strings.Contains(refused.Message, "Only the document's approver") {
 			t.Fatalf("another agent approves: %v", err)
 		}
 		if _, err := w.svc.Approve(ctx, w.admin, d.ID, 1, document.Approval{}, 0); !errors.As(err, &refused) {
@@ -102,7 +102,7 @@ func TestApprovalRules(t *testing.T) {
 		}
 		// The approver wrote version 2: someone else must approve it.
 		w.version(t, w.agent, d.ID, "# Policy\n\nWe keep our promises, in writing.", "Clearer")
-		if _, err := w.svc.Approve(ctx, w.agent, d.ID, 2, document.Approval{}, 0); !errors.As(err, &refused) || !strings.Contains(refused.Message, "you wrote version 2") {
+		if _, err := w.svc.Approve(ctx, w.agent, d.ID, 2, document.Approval{}, 0); !errors.As(err, &refused) || !strings.Contains(refused.Message, "You wrote version 2") {
 			t.Fatalf("author approves own version: %v", err)
 		}
 		// With no approver named, an admin approves; not one's own version while another admin exists.

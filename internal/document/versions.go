@@ -223,10 +223,10 @@ func mayApprove(ctx context.Context, q store.Querier, p *auth.Principal, d Docum
 	}
 	if d.ApproverID != nil {
 		if *d.ApproverID != p.UserID {
-			return domainerr.Refusedf("only the document's approver, %s, may approve its versions", d.ApproverName)
+			return domainerr.Refusedf("Only the document's approver, %s, may approve its versions", d.ApproverName)
 		}
 	} else if p.Role != auth.Admin {
-		return domainerr.Refusedf("this document names no approver, so only an administrator may approve its versions")
+		return domainerr.Refusedf("This document names no approver, so only an administrator may approve its versions")
 	}
 	if ver.CreatedBy == nil || *ver.CreatedBy != p.UserID {
 		return nil
@@ -238,7 +238,7 @@ func mayApprove(ctx context.Context, q store.Querier, p *auth.Principal, d Docum
 	if p.Role == auth.Admin && admins <= 1 {
 		return nil // nobody else could
 	}
-	return domainerr.Refusedf("you wrote version %d, so someone else must approve it: name another approver on the document if need be", ver.Number)
+	return domainerr.Refusedf("You wrote version %d, so someone else must approve it: name another approver on the document if need be", ver.Number)
 }
 
 // MayApprove reports whether p may approve version ver of d, with the
