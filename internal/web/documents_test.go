@@ -182,4 +182,3 @@ func regexpVersion(body string) string {
 	v, _, _ := strings.Cut(rest, `"`)
 	return v
 }
-
