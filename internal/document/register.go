@@ -3,6 +3,7 @@ package document
 import (
 	"bytes"
 	"context"
+	"fmt"
 
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/extension"
@@ -42,7 +43,7 @@ type Check struct {
 	Have  bool
 	Count int    // how many approved documents or records there are
 	Href  string // where to see them
-	Note  string // what is missing, in words
+	Note  string // what there is, or what is missing, in words
 	// Missing lists the processes without an approved process document.
 	Missing []ProcessRef
 }
@@ -66,9 +67,10 @@ func Checklist(ctx context.Context, q store.Querier) ([]Check, error) {
 		if err != nil {
 			return nil, err
 		}
-		c := Check{Item: t.item, Have: n > 0, Count: n, Href: "/documents?type=" + string(t.typ)}
+		c := Check{Item: t.item, Have: n > 0, Count: n, Href: "/documents?type=" + string(t.typ) + "&status=approved",
+			Note: fmt.Sprintf("%d approved", n)}
 		if n == 0 {
-			c.Note = "No approved document of this type."
+			c.Note = "no approved document of this type"
 		}
 		out = append(out, c)
 	}
@@ -76,18 +78,18 @@ func Checklist(ctx context.Context, q store.Querier) ([]Check, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := Check{Item: "Service catalogue (8.2.4)", Have: n > 0, Count: n, Href: "/services"}
+	c := Check{Item: "Service catalogue (8.2.4)", Have: n > 0, Count: n, Href: "/services", Note: fmt.Sprintf("%d services not retired", n)}
 	if n == 0 {
-		c.Note = "No services in the catalogue."
+		c.Note = "no services in the catalogue"
 	}
 	out = append(out, c)
 	n, err = count("SELECT COUNT(*) FROM agreements WHERE kind = 'sla' AND active = ?", true)
 	if err != nil {
 		return nil, err
 	}
-	c = Check{Item: "Service level agreements (8.3.3)", Have: n > 0, Count: n, Href: "/agreements"}
+	c = Check{Item: "Service level agreements (8.3.3)", Have: n > 0, Count: n, Href: "/agreements", Note: fmt.Sprintf("%d active SLAs", n)}
 	if n == 0 {
-		c.Note = "No active SLA."
+		c.Note = "no active SLA"
 	}
 	out = append(out, c)
 
@@ -122,6 +124,7 @@ func Checklist(ctx context.Context, q store.Querier) ([]Check, error) {
 		}
 	}
 	c.Have = len(c.Missing) == 0 && len(procs) > 0
+	c.Note = fmt.Sprintf("%d of %d processes have an approved process document or procedure", c.Count, len(procs))
 	out = append(out, c)
 	return out, nil
 }

@@ -157,11 +157,11 @@ func lateWords(ck clock, d document.Document, today string) string {
 	case n <= 0:
 		return ""
 	case n < 45:
-		return tx.T("documents.overdue_days", "N", n)
+		return tx.T("documents.overdue_days", "Count", n)
 	case n < 730:
-		return tx.T("documents.overdue_months", "N", (n+15)/30)
+		return tx.T("documents.overdue_months", "Count", (n+15)/30)
 	}
-	return tx.T("documents.overdue_years", "N", n/365)
+	return tx.T("documents.overdue_years", "Count", n/365)
 }
 
 type ackView struct {

@@ -38,7 +38,7 @@ func TestDocumentRegisterPage(t *testing.T) {
 		t.Fatalf("register: %d", p.status)
 	}
 	docShows(t, "the register", p.body, "Service management policy", "SMS plan", "Resource plan", "Communication plan",
-		"Change management process", "2 month(s) overdue", "Mandatory documented information", "Capacity management",
+		"Change management process", "2 months overdue", "Mandatory documented information", "Capacity management",
 		"Service level agreements (8.3.3)", "Retired", "SMS plan", "Process documents")
 	if strings.Contains(p.body, "sms_plan<") || strings.Contains(p.body, ">resource_plan") {
 		t.Error("the register shows type codes")
