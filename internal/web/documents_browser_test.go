@@ -24,6 +24,12 @@ func TestBrowserDocumentAcknowledged(t *testing.T) {
 	tb.login("admin@steward.demo")
 	tb.do(chromedp.Navigate(s.url+"/documents"), chromedp.WaitVisible(chromedp.CSS(".doc-checklist")))
 	tb.shot("documents")
+	// Only the chosen type's own fields show.
+	tb.do(chromedp.Navigate(s.url+"/documents/new?type=communication_plan"), chromedp.WaitVisible(chromedp.CSS(".doc-attrs-communication_plan")))
+	if vis, err := chromedp.Run(tb.ctx, chromedp.Evaluate[bool](`getComputedStyle(document.querySelector(".doc-attrs-sms_plan")).display !== "none"`)); err != nil || vis {
+		t.Errorf("the SMS plan's fields show on a communication plan: %v", err)
+	}
+	tb.shot("document-new-comms")
 	tb.do(chromedp.Navigate(s.url+"/documents/new"), chromedp.WaitVisible(chromedp.CSS("#doc-title")))
 	tb.shot("document-new")
 	tb.navigates(
