@@ -18,6 +18,7 @@ import (
 	"steward/internal/change"
 	"steward/internal/cmdb"
 	"steward/internal/config"
+	"steward/internal/document"
 	"steward/internal/httpx"
 	"steward/internal/incident"
 	"steward/internal/jobs"
@@ -47,6 +48,7 @@ type App struct {
 	Records   *record.Kernel
 	Releases  *release.Service
 	SMS       *sms.Service
+	Documents *document.Service
 	SignIn    *auth.SignIn // shared by the sign-in page; holds the bound on password checks
 	Routes    []httpx.Route
 	handler   http.Handler
@@ -99,6 +101,7 @@ func New(cfg config.Config, db *store.DB, log *slog.Logger) *App {
 	a.Releases = release.NewService(db)
 	a.SMS = sms.NewService(db)
 	a.Problems = problem.NewService(db, a.Incidents)
+	a.Documents = document.NewService(db)
 	wired := a.wireAreas()
 	a.Records = record.NewKernel(db, cfg.MaxAttachmentMB<<20, wired.kinds...)
 	wired.worker.Interval = cfg.JobInterval

@@ -122,6 +122,12 @@ func (a *App) areas() []area {
 				{Menu: "Organisation", Label: "Users", Href: "/users", Perm: auth.UserRead, Lit: []string{"users"}},
 				{Menu: "Organisation", Label: "Managers", Href: "/managers", Perm: auth.UserRead, Lit: []string{"managers"}},
 			}},
+		// The register of documented information (5.2, 6.3, 7.1, 7.3-7.5).
+		{name: "documents", api: api.DocumentRoutes(a.Documents), pages: web.DocumentPages(a.Documents),
+			nav: []web.NavEntry{
+				{Menu: "Management system", Label: "Documents", Href: "/documents", Perm: sms.PermRead, Lit: []string{"documents"}},
+				{Menu: "Management system", Label: "To acknowledge", Href: "/documents/acknowledge", Perm: sms.PermAcknowledge, Lit: []string{"documents-ack"}},
+			}},
 		// Housekeeping runs once per interval across all nodes.
 		{name: "maintenance", jobs: []job{{kind: MaintenanceJob, run: a.maintain, every: 10 * time.Minute}}},
 	}

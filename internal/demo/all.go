@@ -51,5 +51,8 @@ func LoadAll(ctx context.Context, db *store.DB, incidents *incident.Service, sla
 	if err := loadReleases(ctx, db); err != nil {
 		return err
 	}
-	return loadSMS(ctx, db)
+	if err := loadSMS(ctx, db); err != nil {
+		return err
+	}
+	return loadDocuments(ctx, db)
 }

@@ -49,7 +49,7 @@ func TestTopBarFollowsRolesAndPage(t *testing.T) {
 		{"admin", "/", []string{"Incidents", "Requests", "Request catalogue", "Approvals", "Services",
 			"Problem queue", "Known errors", "Trends", "Overview", "Configuration items", "CI types", "Baselines", "Imports", "Assets &amp; licences",
 			"Changes", "Change overview", "Standard changes", "Approval policy", "Change calendar", "Freeze periods", "Releases", "Breaching soon", "SLA report", "Agreements", "Business calendars", "Without a clock",
-			"Context &amp; parties", "Scope", "Processes", "Competence",
+			"Context &amp; parties", "Scope", "Processes", "Competence", "Documents", "To acknowledge",
 			"Customers", "Groups", "Users", "Managers", "Audit trail", "Priority matrix", "Failed jobs"},
 			[]string{"Problems", "Configuration", "Changes", "Service levels", "Management system", "Organisation"}, "Incidents", "", nil},
 		{"admin", "/calendars", nil, nil, "Business calendars", "Service levels", nil},
@@ -65,6 +65,8 @@ func TestTopBarFollowsRolesAndPage(t *testing.T) {
 		{"agent", "/processes/incident", nil, nil, "Processes", "Management system", nil},
 		{"admin", "/parties", nil, nil, "Context &amp; parties", "Management system", nil},
 		{"auditor", "/known-errors", nil, nil, "Known errors", "Problems", nil},
+		{"agent", "/documents/acknowledge", nil, nil, "To acknowledge", "Management system", nil},
+		{"auditor", "/documents", nil, nil, "Documents", "Management system", nil},
 		{"auditor", "/audit", nil, []string{"Problems", "Configuration", "Changes", "Service levels", "Management system", "Organisation"}, "Audit trail", "Organisation",
 			[]string{"Approvals", "Failed jobs"}},
 	}

@@ -71,16 +71,19 @@ func TestBrowserPhoneAudit(t *testing.T) {
 		}
 	}
 	inc := s.incidents(t, 0, false)
-	var req, ci, svc, def, item, party, sam int64
+	var req, ci, svc, def, item, party, sam, pol, res, com int64
 	ctx := context.Background()
 	for q, dst := range map[string]*int64{
-		"SELECT id FROM requests ORDER BY id LIMIT 1":                 &req,
-		"SELECT id FROM catalog_items WHERE name = 'New laptop'":      &item,
-		"SELECT id FROM cis ORDER BY id LIMIT 1":                      &ci,
-		"SELECT id FROM services ORDER BY id LIMIT 1":                 &svc,
-		"SELECT id FROM sla_definitions ORDER BY id LIMIT 1":          &def,
-		"SELECT id FROM interested_parties ORDER BY id LIMIT 1":       &party,
-		"SELECT id FROM users WHERE email = 'sam.patel@steward.demo'": &sam,
+		"SELECT id FROM requests ORDER BY id LIMIT 1":                            &req,
+		"SELECT id FROM catalog_items WHERE name = 'New laptop'":                 &item,
+		"SELECT id FROM cis ORDER BY id LIMIT 1":                                 &ci,
+		"SELECT id FROM services ORDER BY id LIMIT 1":                            &svc,
+		"SELECT id FROM sla_definitions ORDER BY id LIMIT 1":                     &def,
+		"SELECT id FROM interested_parties ORDER BY id LIMIT 1":                  &party,
+		"SELECT id FROM users WHERE email = 'sam.patel@steward.demo'":            &sam,
+		"SELECT id FROM documents WHERE title = 'Service management policy'":     &pol,
+		"SELECT id FROM documents WHERE doc_type = 'resource_plan' LIMIT 1":      &res,
+		"SELECT id FROM documents WHERE doc_type = 'communication_plan' LIMIT 1": &com,
 	} {
 		if err := s.app.DB.QueryRow(ctx, q).Scan(dst); err != nil {
 			t.Fatal(err)
@@ -95,14 +98,17 @@ func TestBrowserPhoneAudit(t *testing.T) {
 			"/changes", "/changes/new", "/changes/CHG-000002", "/changes/CHG-000004", "/changes/CHG-000005", "/changes/overview",
 			"/change-templates", "/change-policies",
 			"/problems", "/problems/new", "/problems/PRB-000001", "/problems/PRB-000003", "/known-errors", "/problems/trends", "/problems/overview",
-			"/context", fmt.Sprintf("/parties/%d", party), "/parties", "/scope", "/processes", "/processes/incident", "/competence", "/trainings"},
+			"/context", fmt.Sprintf("/parties/%d", party), "/parties", "/scope", "/processes", "/processes/incident", "/competence", "/trainings",
+			"/documents", "/documents/acknowledge", fmt.Sprintf("/documents/%d", pol), fmt.Sprintf("/documents/%d", res),
+			fmt.Sprintf("/documents/%d", com), fmt.Sprintf("/documents/%d/compare", pol)},
 		"admin": {"/admin/jobs", "/audit", "/managers", "/cmdb/imports", "/users/1", fmt.Sprintf("/sla-definitions/%d", def),
 			"/settings/priority-matrix", "/agreements/new", "/calendars/new", "/catalog/items/new", fmt.Sprintf("/catalog/items/%d/edit", item),
 			"/releases/new", "/releases/REL-000001", "/change-templates/1", "/change-templates/new", "/change-policies",
 			"/context", "/context/new", "/context/1", fmt.Sprintf("/parties/%d", party), "/scope", "/processes", "/processes/incident", "/competence",
-			"/competence/setup", fmt.Sprintf("/competence/people/%d", sam), "/trainings", "/trainings/1"},
+			"/competence/setup", fmt.Sprintf("/competence/people/%d", sam), "/trainings", "/trainings/1",
+			"/documents", "/documents/new", fmt.Sprintf("/documents/%d/edit", com), fmt.Sprintf("/documents/%d", res)},
 		"requester": {"/", "/requests", "/catalog", "/approvals", "/services", "/profile"},
-		"auditor":   {"/", "/audit", "/reports/sla", "/problems/PRB-000001", "/known-errors", "/scope", "/processes/change", "/competence"},
+		"auditor":   {"/", "/audit", "/reports/sla", "/problems/PRB-000001", "/known-errors", "/scope", "/processes/change", "/competence", "/documents", fmt.Sprintf("/documents/%d", pol)},
 		// The requester again, reading German: longer words must fit too.
 		"requester:de": {"/", "/incidents/new", "/incidents/" + inc.Number, "/requests", fmt.Sprintf("/requests/REQ-%06d", req), "/catalog", fmt.Sprintf("/catalog/items/%d", item),
 			"/notifications", "/profile"},

@@ -1,0 +1,133 @@
+package api_test
+
+import (
+	"fmt"
+	"net/http"
+	"reflect"
+	"slices"
+	"testing"
+
+	"steward/internal/document"
+	"steward/internal/store/storetest"
+)
+
+// Requesters may not read the register at all; agents and auditors read
+// it and acknowledge, but only administrators write; approving is the
+// named approver's.
+func TestDocumentsAPIPermissions(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		s := newServer(t, e)
+		created := s.do("admin", "POST", "/api/v1/documents", map[string]any{"title": "Service management policy", "type": "policy",
+			"requires_acknowledgement": true, "owner_id": s.users["agent"], "retention": "7 years after superseded"})
+		if created.status != http.StatusCreated || created.header.Get("ETag") != `"v1"` {
+			t.Fatalf("create: %d %s", created.status, created.body)
+		}
+		path := created.header.Get("Location")
+		id := int64(created.json(t)["id"].(float64))
+		for _, c := range []struct {
+			role, method, path string
+			body               any
+			status             int
+		}{
+			{"requester", "GET", "/api/v1/documents", nil, 403},
+			{"requester", "GET", path, nil, 403},
+			{"requester", "GET", path + "/versions", nil, 403},
+			{"requester", "GET", "/api/v1/documents/pending-acknowledgement", nil, 403},
+			{"requester", "POST", path + "/acknowledge", nil, 403},
+			{"agent", "GET", "/api/v1/documents", nil, 200},
+			{"agent", "GET", path, nil, 200},
+			{"auditor", "GET", "/api/v1/documents?type=policy,sms_plan&status=draft", nil, 200},
+			{"auditor", "GET", path + "/acknowledgements", nil, 200},
+			{"agent", "POST", "/api/v1/documents", map[string]any{"title": "x", "type": "other"}, 403},
+			{"agent", "PATCH", path, map[string]any{"title": "x"}, 403},
+			{"agent", "POST", path + "/versions", map[string]any{"body": "x"}, 403},
+			{"auditor", "POST", path + "/versions", map[string]any{"body": "x"}, 403},
+			{"", "GET", "/api/v1/documents", nil, 401},
+		} {
+			if got := s.do(c.role, c.method, c.path, c.body); got.status != c.status {
+				t.Errorf("%s %s %s: %d, want %d: %s", c.role, c.method, c.path, got.status, c.status, got.body)
+			}
+		}
+		ver := s.do("admin", "POST", path+"/versions", map[string]any{"body": "# Policy\n\nWe keep our promises."})
+		if ver.status != http.StatusCreated || ver.json(t)["number"] != 1.0 {
+			t.Fatalf("version: %d %s", ver.status, ver.body)
+		}
+		// No approver named: an agent may not approve; the only admin may, their own text included.
+		if got := s.do("agent", "POST", path+"/versions/1/approve", nil); got.status != 403 {
+			t.Errorf("agent approves: %d %s", got.status, got.body)
+		}
+		if got := s.do("agent", "POST", path+"/acknowledge", nil); got.status != 409 {
+			t.Errorf("acknowledging a draft: %d %s", got.status, got.body)
+		}
+		got := s.do("admin", "POST", path+"/versions/1/approve", map[string]any{"next_review": "2099-01-31"})
+		if got.status != 200 || got.json(t)["status"] != "approved" || got.json(t)["next_review"] != "2099-01-31" || got.json(t)["current_version"] != 1.0 {
+			t.Fatalf("approve: %d %s", got.status, got.body)
+		}
+		if got := s.do("agent", "GET", "/api/v1/documents/pending-acknowledgement", nil); len(got.json(t)["items"].([]any)) != 1 {
+			t.Fatalf("agent's pending: %s", got.body)
+		}
+		for _, role := range []string{"agent", "auditor", "agent"} {
+			if got := s.do(role, "POST", path+"/acknowledge", nil); got.status != 200 || got.json(t)["user_id"] != float64(s.users[role]) {
+				t.Errorf("%s acknowledges: %d %s", role, got.status, got.body)
+			}
+		}
+		cov := s.do("auditor", "GET", path+"/acknowledgements", nil).json(t)
+		if cov["staff"] != 3.0 || len(cov["acknowledged"].([]any)) != 2 || len(cov["pending"].([]any)) != 1 {
+			t.Errorf("coverage: %v", cov)
+		}
+		if got := s.do("agent", "GET", "/api/v1/documents/pending-acknowledgement", nil); len(got.json(t)["items"].([]any)) != 0 {
+			t.Errorf("agent's pending after acknowledging: %s", got.body)
+		}
+		// Bad input is a field error; a stale If-Match is 412.
+		for _, c := range []struct {
+			body  map[string]any
+			field string
+		}{
+			{map[string]any{"next_review": "31/01/2099"}, "next_review"},
+			{map[string]any{"superseded_by": id}, "superseded_by"},
+			{map[string]any{"owner_id": s.users["requester"]}, "owner_id"},
+			{map[string]any{"type": "sms_plan", "attributes": map[string]any{"period_start": "2027-01-01"}}, "attributes.period_end"},
+			{map[string]any{"status": "draft"}, "status"},
+		} {
+			got := s.do("admin", "PATCH", path, c.body)
+			if got.status != 422 || got.errorFields(t)[c.field] == nil {
+				t.Errorf("PATCH %v: %d %s", c.body, got.status, got.body)
+			}
+		}
+		if got := s.do("admin", "PATCH", path, map[string]any{"title": "x"}, "If-Match", `"v1"`); got.status != http.StatusPreconditionFailed {
+			t.Errorf("stale If-Match: %d", got.status)
+		}
+		if got := s.do("admin", "GET", "/api/v1/documents?colour=red", nil); got.status != 400 {
+			t.Errorf("unknown parameter: %d", got.status)
+		}
+		if got := s.do("admin", "GET", fmt.Sprintf("/api/v1/documents/%d/versions/1/approve", id), nil); got.status != 405 && got.status != 404 {
+			t.Errorf("GET on approve: %d", got.status)
+		}
+		list := s.do("auditor", "GET", "/api/v1/documents/"+fmt.Sprint(id)+"/versions", nil).json(t)["items"].([]any)
+		if len(list) != 1 || list[0].(map[string]any)["approved_by"] != float64(s.users["admin"]) {
+			t.Errorf("versions: %v", list)
+		}
+	})
+}
+
+// The OpenAPI schemas name exactly the fields the types encode.
+func TestDocumentSchemasMatchTypes(t *testing.T) {
+	doc := loadOpenAPI(t)
+	for name, v := range map[string]any{
+		"RegisterDocument": document.Document{}, "DocumentVersion": document.Version{},
+		"DocumentAcknowledgement": document.Acknowledgement{}, "DocumentCoverage": document.Coverage{},
+	} {
+		all, always := oaJSONFields(reflect.TypeOf(v))
+		props, required, _ := oaSchemaFields(t, doc, name)
+		if !slices.Equal(props, all) || !slices.Equal(required, always) {
+			t.Errorf("schema %s has %v (required %v), the type encodes %v (always %v)", name, props, required, all, always)
+		}
+	}
+	for name, v := range map[string]any{"RegisterDocumentInput": document.Input{}, "DocumentVersionInput": document.NewVersion{}, "DocumentApproval": document.Approval{}} {
+		want, _ := oaJSONFields(reflect.TypeOf(v))
+		props, _, closed := oaSchemaFields(t, doc, name)
+		if !slices.Equal(props, want) || !closed {
+			t.Errorf("schema %s has %v (closed %v), the server reads %v", name, props, closed, want)
+		}
+	}
+}

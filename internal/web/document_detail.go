@@ -1,0 +1,358 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"steward/internal/document"
+	"steward/internal/domainerr"
+	"steward/internal/httpx"
+	"steward/internal/sms"
+)
+
+// versionRow is a version with what the viewer may do with it.
+type versionRow struct {
+	document.Version
+	InForce    bool
+	CanApprove bool
+	Why        string // why the viewer may not approve a version awaiting approval
+	Awaiting   bool   // newer than the version in force and not approved
+}
+
+// attrView is one typed field as the detail page shows it.
+type attrView struct {
+	Label   string
+	Value   string
+	Rows    [][]string
+	Columns []string
+}
+
+type docView struct {
+	Doc          document.Document
+	Process      string
+	Review       string
+	Late         string
+	Attrs        []attrView
+	Variance     []string // a resource plan's planned against actual, in words
+	Current      *document.Version
+	Rendered     template.HTML
+	Versions     []versionRow
+	Latest       string // the newest version's text, to start the next from
+	Coverage     document.Coverage
+	Acked        bool // the viewer acknowledged the version in force
+	CanAck       bool
+	CanWrite     bool
+	Successor    string
+	Supersedes   []document.Document
+	F            *fieldErrors
+	Error        string
+	ReviewMin    string // the earliest next review an approval accepts
+	NextIsFirst  bool
+	AwaitingDiff string // the link comparing the awaiting version with the one in force
+}
+
+func (h documentPages) detail(w http.ResponseWriter, r *http.Request) {
+	h.showDetail(w, r, http.StatusOK, nil, "")
+}
+
+func (h documentPages) showDetail(w http.ResponseWriter, r *http.Request, status int, fe *fieldErrors, msg string) {
+	id, ok := pathID(r)
+	if !ok {
+		h.wb.errorPage(w, r, http.StatusNotFound, "")
+		return
+	}
+	ctx := r.Context()
+	ck := h.wb.clockOf(r)
+	p := httpx.Principal(r)
+	d, err := document.Get(ctx, h.wb.DB, id)
+	if err != nil {
+		h.wb.fail(w, r, err)
+		return
+	}
+	today := time.Now().In(ck.loc).Format(document.DateLayout)
+	v := docView{Doc: d, Review: reviewDay(ck, d.NextReview), Late: lateWords(ck, d, today), F: fe, Error: msg,
+		CanWrite: p.Can(sms.PermWrite), ReviewMin: time.Now().In(ck.loc).AddDate(0, 0, 1).Format(document.DateLayout)}
+	procs, err := h.processNames(r)
+	if err != nil {
+		h.wb.fail(w, r, err)
+		return
+	}
+	v.Process = procs[d.ProcessKey]
+	v.Attrs, v.Variance = attrViews(d)
+	versions, err := document.Versions(ctx, h.wb.DB, id)
+	if err != nil {
+		h.wb.fail(w, r, err)
+		return
+	}
+	v.NextIsFirst = len(versions) == 0
+	if len(versions) > 0 {
+		v.Latest = versions[0].Body
+	}
+	for _, ver := range versions {
+		row := versionRow{Version: ver, InForce: d.CurrentVersionID != nil && ver.ID == *d.CurrentVersionID,
+			Awaiting: ver.ApprovedAt == nil && ver.Number > d.CurrentNumber && d.Status != document.Retired}
+		if row.InForce {
+			cur := ver
+			v.Current = &cur
+			html, err := document.RenderMarkdown(ver.Body)
+			if err != nil {
+				h.wb.fail(w, r, err)
+				return
+			}
+			v.Rendered = template.HTML(html) // goldmark without raw HTML: see document.RenderMarkdown
+		}
+		if row.Awaiting {
+			if row.CanApprove, row.Why, err = document.MayApprove(ctx, h.wb.DB, p, d, ver); err != nil {
+				h.wb.fail(w, r, err)
+				return
+			}
+			if v.AwaitingDiff == "" && d.CurrentNumber > 0 {
+				v.AwaitingDiff = fmt.Sprintf("/documents/%d/compare?from=%d&to=%d", d.ID, d.CurrentNumber, ver.Number)
+			}
+		}
+		v.Versions = append(v.Versions, row)
+	}
+	if v.Coverage, err = document.CoverageOf(ctx, h.wb.DB, d); err != nil {
+		h.wb.fail(w, r, err)
+		return
+	}
+	for _, a := range v.Coverage.Done {
+		if a.UserID == p.UserID {
+			v.Acked = true
+		}
+	}
+	v.CanAck = p.Can(sms.PermAcknowledge) && d.RequiresAck && d.Status == document.Approved && d.CurrentVersionID != nil && !v.Acked
+	if d.SupersededBy != nil {
+		names, err := document.Titles(ctx, h.wb.DB, []int64{*d.SupersededBy})
+		if err != nil {
+			h.wb.fail(w, r, err)
+			return
+		}
+		v.Successor = orID(names[*d.SupersededBy], *d.SupersededBy)
+	}
+	if v.Supersedes, err = document.SupersededOf(ctx, h.wb.DB, d.ID); err != nil {
+		h.wb.fail(w, r, err)
+		return
+	}
+	h.wb.render(w, r, status, "document", page{Title: d.Title, Active: "documents", Data: v})
+}
+
+// attrViews writes a document's typed fields for reading, and for a
+// resource plan how actual compares with planned.
+func attrViews(d document.Document) ([]attrView, []string) {
+	var out []attrView
+	for _, f := range d.Type.Fields() {
+		raw, ok := d.Attributes[f.Key]
+		if !ok {
+			continue
+		}
+		a := attrView{Label: f.Label}
+		if f.Kind == document.RowsField {
+			for _, c := range f.Columns {
+				a.Columns = append(a.Columns, c.Label)
+			}
+			list, _ := raw.([]any)
+			for _, item := range list {
+				m, _ := item.(map[string]any)
+				var cells []string
+				for _, c := range f.Columns {
+					s, _ := m[c.Key].(string)
+					cells = append(cells, s)
+				}
+				a.Rows = append(a.Rows, cells)
+			}
+		} else {
+			a.Value = attrText(f, raw, d.Attributes)
+		}
+		out = append(out, a)
+	}
+	var variance []string
+	if d.Type == document.ResourcePlan {
+		cur, _ := d.Attributes["currency"].(string)
+		for _, pair := range []struct{ what, planned, actual, unit string }{
+			{"Staff", "staff_planned", "staff_actual", "FTE"}, {"Budget", "budget_planned", "budget_actual", cur}} {
+			p, ok1 := d.Attributes[pair.planned].(float64)
+			a, ok2 := d.Attributes[pair.actual].(float64)
+			if !ok1 || !ok2 || p == 0 {
+				continue
+			}
+			diff := a - p
+			word := "over"
+			if diff < 0 {
+				word, diff = "under", -diff
+			}
+			variance = append(variance, fmt.Sprintf("%s: %s %s actual against %s %s planned, %s %s (%.0f%%) %s plan.",
+				pair.what, number(a), pair.unit, number(p), pair.unit, number(diff), pair.unit, 100*diff/p, word))
+		}
+	}
+	return out, variance
+}
+
+func attrText(f document.Field, raw any, all map[string]any) string {
+	switch x := raw.(type) {
+	case float64:
+		if f.Needs == "currency" {
+			cur, _ := all["currency"].(string)
+			return number(x) + " " + cur
+		}
+		return number(x)
+	case string:
+		if f.Kind == document.DateField {
+			if t, err := time.Parse(document.DateLayout, x); err == nil {
+				return t.Format("2 Jan 2006")
+			}
+		}
+		return x
+	}
+	return fmt.Sprint(raw)
+}
+
+// number writes 1234567.5 as 1,234,567.50 and 12 as 12.
+func number(x float64) string {
+	s := strconv.FormatFloat(x, 'f', 2, 64)
+	s = strings.TrimSuffix(s, ".00")
+	whole, frac, _ := strings.Cut(s, ".")
+	var b strings.Builder
+	for i, c := range whole {
+		if i > 0 && (len(whole)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if frac != "" {
+		b.WriteString("." + frac)
+	}
+	return b.String()
+}
+
+func (h documentPages) addVersion(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r)
+	if !ok {
+		h.wb.errorPage(w, r, http.StatusNotFound, "")
+		return
+	}
+	ver, _ := formVersion(r)
+	body, note := formText(r, "body"), r.PostFormValue("change_note")
+	_, err := h.svc.AddVersion(r.Context(), httpx.Principal(r).Actor(), id, document.NewVersion{Body: &body, ChangeNote: &note}, ver)
+	if err == nil {
+		h.wb.redirect(w, r, "/documents/"+strconv.FormatInt(id, 10)+"#versions", "version-added")
+		return
+	}
+	var inv *domainerr.Invalid
+	var conflict *domainerr.Conflict
+	switch {
+	case errors.As(err, &inv):
+		h.showDetail(w, r, http.StatusUnprocessableEntity, &fieldErrors{Form: "version", Errs: inv.Fields, Values: r.PostForm}, "")
+	case errors.As(err, &conflict):
+		h.showDetail(w, r, http.StatusConflict, &fieldErrors{Form: "version", Errs: map[string]string{}, Values: r.PostForm}, sentence(conflict.Message))
+	default:
+		h.wb.fail(w, r, err)
+	}
+}
+
+func (h documentPages) approve(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r)
+	if !ok {
+		h.wb.errorPage(w, r, http.StatusNotFound, "")
+		return
+	}
+	n, err := strconv.Atoi(r.PathValue("number"))
+	if err != nil || n <= 0 {
+		h.wb.errorPage(w, r, http.StatusNotFound, "")
+		return
+	}
+	ver, _ := formVersion(r)
+	review := r.PostFormValue("next_review")
+	_, err = h.svc.Approve(r.Context(), httpx.Principal(r), id, n, document.Approval{NextReview: &review}, ver)
+	if err == nil {
+		h.wb.redirect(w, r, "/documents/"+strconv.FormatInt(id, 10), "approved")
+		return
+	}
+	var inv *domainerr.Invalid
+	var conflict *domainerr.Conflict
+	form := "approve-" + strconv.Itoa(n)
+	switch {
+	case errors.As(err, &inv):
+		h.showDetail(w, r, http.StatusUnprocessableEntity, &fieldErrors{Form: form, Errs: inv.Fields, Values: r.PostForm}, "")
+	case errors.As(err, &conflict):
+		h.showDetail(w, r, http.StatusConflict, nil, sentence(conflict.Message))
+	default:
+		h.wb.fail(w, r, err)
+	}
+}
+
+func (h documentPages) acknowledge(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r)
+	if !ok {
+		h.wb.errorPage(w, r, http.StatusNotFound, "")
+		return
+	}
+	if _, err := h.svc.Acknowledge(r.Context(), httpx.Principal(r), id); err != nil {
+		h.wb.fail(w, r, err)
+		return
+	}
+	back := "/documents/" + strconv.FormatInt(id, 10)
+	if r.PostFormValue("back") == "list" {
+		back = "/documents/acknowledge"
+	}
+	h.wb.redirect(w, r, back, "acknowledged")
+}
+
+type compareView struct {
+	Doc      document.Document
+	From, To int
+	Numbers  []int
+	Lines    []document.DiffLine
+	TooLong  bool
+}
+
+func (h documentPages) compare(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r)
+	if !ok {
+		h.wb.errorPage(w, r, http.StatusNotFound, "")
+		return
+	}
+	ctx := r.Context()
+	d, err := document.Get(ctx, h.wb.DB, id)
+	if err != nil {
+		h.wb.fail(w, r, err)
+		return
+	}
+	versions, err := document.Versions(ctx, h.wb.DB, id)
+	if err != nil {
+		h.wb.fail(w, r, err)
+		return
+	}
+	v := compareView{Doc: d}
+	bodies := map[int]string{}
+	for _, ver := range versions {
+		v.Numbers = append(v.Numbers, ver.Number)
+		bodies[ver.Number] = ver.Body
+	}
+	if len(versions) < 2 {
+		h.wb.errorPage(w, r, http.StatusNotFound, "This document has fewer than two versions to compare.")
+		return
+	}
+	v.To, v.From = versions[0].Number, versions[1].Number
+	for _, p := range []struct {
+		name string
+		dst  *int
+	}{{"from", &v.From}, {"to", &v.To}} {
+		if s := r.URL.Query().Get(p.name); s != "" {
+			n, err := strconv.Atoi(s)
+			if _, ok := bodies[n]; err != nil || !ok {
+				h.wb.errorPage(w, r, http.StatusNotFound, "No such version of this document.")
+				return
+			}
+			*p.dst = n
+		}
+	}
+	lines, ok := document.Diff(bodies[v.From], bodies[v.To])
+	v.Lines, v.TooLong = lines, !ok
+	h.wb.render(w, r, http.StatusOK, "document_compare", page{Title: "Compare versions of " + d.Title, Active: "documents", Data: v})
+}
