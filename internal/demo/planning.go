@@ -43,7 +43,6 @@ func loadPlanning(ctx context.Context, db *store.DB) error {
 	return loadServiceReports(ctx, db, people)
 }
 
-
 func loadRisks(ctx context.Context, db *store.DB, people map[string]int64) error {
 	svc := risk.NewService(db)
 	today := time.Now().UTC()

@@ -150,7 +150,9 @@ func (h planningPages) saveImprovement(w http.ResponseWriter, r *http.Request, i
 	h.showImprovement(w, r, http.StatusUnprocessableEntity, cur, id == 0, &fieldErrors{Form: "improvement", Errs: bad.Fields, Values: r.PostForm}, "")
 }
 
-func (h planningPages) createImprovement(w http.ResponseWriter, r *http.Request) { h.saveImprovement(w, r, 0) }
+func (h planningPages) createImprovement(w http.ResponseWriter, r *http.Request) {
+	h.saveImprovement(w, r, 0)
+}
 
 func (h planningPages) updateImprovement(w http.ResponseWriter, r *http.Request) {
 	id, ok := pathID(r)

@@ -183,7 +183,9 @@ func (h planningPages) saveObjective(w http.ResponseWriter, r *http.Request, id 
 	h.showObjective(w, r, http.StatusUnprocessableEntity, cur, id == 0, &fieldErrors{Form: "objective", Errs: bad.Fields, Values: r.PostForm})
 }
 
-func (h planningPages) createObjective(w http.ResponseWriter, r *http.Request) { h.saveObjective(w, r, 0) }
+func (h planningPages) createObjective(w http.ResponseWriter, r *http.Request) {
+	h.saveObjective(w, r, 0)
+}
 
 func (h planningPages) updateObjective(w http.ResponseWriter, r *http.Request) {
 	id, ok := pathID(r)
