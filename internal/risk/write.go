@@ -15,19 +15,7 @@ import (
 // Create adds a risk or opportunity to the register.
 func (s *Service) Create(ctx context.Context, actor audit.Actor, in Input) (Risk, error) {
 	r := Risk{Kind: "risk", Treatment: "undecided", Status: "open", ServiceIDs: []int64{}, CIIDs: []int64{}}
-	v := domainerr.NewInvalid()
-	for _, x := range []struct {
-		field string
-		set   bool
-	}{{"title", in.Title != nil}, {"owner_id", in.OwnerID != nil}, {"likelihood", in.Likelihood != nil}, {"impact", in.Impact != nil}} {
-		if !x.set {
-			v.Add(x.field, "is required")
-		}
-	}
-	if err := v.Err(); err != nil {
-		return r, err
-	}
-	apply(&r, in)
+	apply(&r, in) // check names every field missing or wrong at once
 	now := s.now()
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
 		if err := check(ctx, tx, r); err != nil {
