@@ -37,17 +37,22 @@ const dateOnly = "2006-01-02"
 // Frequencies lists how often a report is produced.
 var Frequencies = []string{"weekly", "monthly", "quarterly", "yearly"}
 
-// After is the date one period of freq after d.
+// After is the date one period of freq after d. Months are counted on
+// the calendar: a report due on 31 January is next due on 28 (or 29)
+// February, not in March.
 func After(d time.Time, freq string) time.Time {
+	months := 1
 	switch freq {
 	case "weekly":
 		return d.AddDate(0, 0, 7)
 	case "quarterly":
-		return d.AddDate(0, 3, 0)
+		months = 3
 	case "yearly":
-		return d.AddDate(1, 0, 0)
+		months = 12
 	}
-	return d.AddDate(0, 1, 0)
+	first := time.Date(d.Year(), d.Month(), 1, 0, 0, 0, 0, d.Location()).AddDate(0, months, 0)
+	last := first.AddDate(0, 1, -1).Day()
+	return first.AddDate(0, 0, min(d.Day(), last)-1)
 }
 
 // Definition is a report the organisation has agreed to produce.
