@@ -70,6 +70,7 @@ func (h planningPages) improvements(w http.ResponseWriter, r *http.Request) {
 }
 
 type improvementView struct {
+	planDates
 	I          improvementRow
 	New        bool
 	CanWrite   bool

@@ -37,6 +37,7 @@ func rowOf(o objective.Objective) objectiveRow {
 }
 
 type objectivesView struct {
+	planDates
 	Items    []objectiveRow
 	CanWrite bool
 }
@@ -55,6 +56,7 @@ func (h planningPages) objectives(w http.ResponseWriter, r *http.Request) {
 }
 
 type objectiveView struct {
+	planDates
 	O          objectiveRow
 	New        bool
 	CanWrite   bool

@@ -13,6 +13,7 @@ import (
 )
 
 type svcReportsView struct {
+	planDates
 	Items    []servicereport.Definition
 	Overdue  int
 	CanWrite bool
@@ -34,6 +35,7 @@ func (h planningPages) reports(w http.ResponseWriter, r *http.Request) {
 }
 
 type svcReportView struct {
+	planDates
 	D           servicereport.Definition
 	Runs        []servicereport.Run
 	New         bool
