@@ -20,13 +20,17 @@ import (
 	"steward/internal/config"
 	"steward/internal/document"
 	"steward/internal/httpx"
+	"steward/internal/improvement"
 	"steward/internal/incident"
 	"steward/internal/jobs"
+	"steward/internal/objective"
 	"steward/internal/problem"
 	"steward/internal/record"
 	"steward/internal/release"
 	"steward/internal/request"
+	"steward/internal/risk"
 	"steward/internal/schedule"
+	"steward/internal/servicereport"
 	"steward/internal/sla"
 	"steward/internal/sms"
 	"steward/internal/store"
@@ -53,6 +57,13 @@ type App struct {
 	Routes    []httpx.Route
 	handler   http.Handler
 	worker    *jobs.Worker
+
+	// Planning and improvement: risks, objectives, improvements and
+	// service reports.
+	Risks          *risk.Service
+	Objectives     *objective.Service
+	Improvements   *improvement.Service
+	ServiceReports *servicereport.Service
 }
 
 // NewLogger builds the slog logger the configuration asks for.
@@ -102,6 +113,8 @@ func New(cfg config.Config, db *store.DB, log *slog.Logger) *App {
 	a.SMS = sms.NewService(db)
 	a.Problems = problem.NewService(db, a.Incidents)
 	a.Documents = document.NewService(db)
+	a.Risks, a.Objectives = risk.NewService(db), objective.NewService(db)
+	a.Improvements, a.ServiceReports = improvement.NewService(db), servicereport.NewService(db)
 	wired := a.wireAreas()
 	a.Records = record.NewKernel(db, cfg.MaxAttachmentMB<<20, wired.kinds...)
 	wired.worker.Interval = cfg.JobInterval

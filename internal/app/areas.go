@@ -128,6 +128,19 @@ func (a *App) areas() []area {
 				{Menu: "Management system", Label: "Documents", Href: "/documents", Perm: sms.PermRead, Lit: []string{"documents"}},
 				{Menu: "Management system", Label: "To acknowledge", Href: "/documents/acknowledge", Perm: sms.PermAcknowledge, Lit: []string{"documents-ack"}},
 			}},
+		// Planning and improvement (6.1, 6.2, 9.1, 9.4, 10.2): the
+		// management system's measures, risks, objectives, reports and
+		// improvements.
+		{name: "planning",
+			api:   api.PlanningRoutes(api.Planning{Risks: a.Risks, Objectives: a.Objectives, Improvements: a.Improvements, Reports: a.ServiceReports}),
+			pages: web.PlanningPages(web.Planning{Risks: a.Risks, Objectives: a.Objectives, Improvements: a.Improvements, Reports: a.ServiceReports}),
+			nav: []web.NavEntry{
+				{Menu: "Management system", Label: "Risks", Href: "/risks", Perm: sms.PermRead, Lit: []string{"risks"}},
+				{Menu: "Management system", Label: "Objectives", Href: "/objectives", Perm: sms.PermRead, Lit: []string{"objectives"}},
+				{Menu: "Management system", Label: "Improvements", Href: "/improvements", Perm: sms.PermRead, Lit: []string{"improvements"}},
+				{Menu: "Management system", Label: "Service reports", Href: "/service-reports", Perm: sms.PermRead, Lit: []string{"service-reports"}},
+				{Menu: "Management system", Label: "KPIs", Href: "/kpis", Perm: sms.PermRead, Lit: []string{"kpis"}},
+			}},
 		// Housekeeping runs once per interval across all nodes.
 		{name: "maintenance", jobs: []job{{kind: MaintenanceJob, run: a.maintain, every: 10 * time.Minute}}},
 	}

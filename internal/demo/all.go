@@ -54,5 +54,8 @@ func LoadAll(ctx context.Context, db *store.DB, incidents *incident.Service, sla
 	if err := loadSMS(ctx, db); err != nil {
 		return err
 	}
-	return loadDocuments(ctx, db)
+	if err := loadDocuments(ctx, db); err != nil {
+		return err
+	}
+	return loadPlanning(ctx, db)
 }

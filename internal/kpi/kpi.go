@@ -24,7 +24,7 @@ type Metric struct {
 	// Process is the key of the process the metric measures.
 	Process string `json:"process"`
 	// HigherIsBetter says which way is good.
-	HigherIsBetter bool `json:"higher_is_better"`
+	HigherIsBetter bool                                                                          `json:"higher_is_better"`
 	Compute        func(ctx context.Context, q store.Querier, from, to time.Time) (Value, error) `json:"-"`
 }
 

@@ -50,6 +50,7 @@ func TestTopBarFollowsRolesAndPage(t *testing.T) {
 			"Problem queue", "Known errors", "Trends", "Overview", "Configuration items", "CI types", "Baselines", "Imports", "Assets &amp; licences",
 			"Changes", "Change overview", "Standard changes", "Approval policy", "Change calendar", "Freeze periods", "Releases", "Breaching soon", "SLA report", "Agreements", "Business calendars", "Without a clock",
 			"Context &amp; parties", "Scope", "Processes", "Competence", "Documents", "To acknowledge",
+			"Risks", "Objectives", "Improvements", "Service reports", "KPIs",
 			"Customers", "Groups", "Users", "Managers", "Audit trail", "Priority matrix", "Failed jobs"},
 			[]string{"Problems", "Configuration", "Changes", "Service levels", "Management system", "Organisation"}, "Incidents", "", nil},
 		{"admin", "/calendars", nil, nil, "Business calendars", "Service levels", nil},
@@ -59,7 +60,7 @@ func TestTopBarFollowsRolesAndPage(t *testing.T) {
 		{"agent", "/cis", nil, []string{"Problems", "Configuration", "Changes", "Service levels", "Management system", "Organisation"}, "Configuration items", "Configuration",
 			[]string{"Audit trail", "Failed jobs"}},
 		{"requester", "/requests", []string{"Incidents", "Requests", "Request catalogue", "Approvals", "Services"},
-			[]string{}, "Requests", "", []string{"Configuration items", "Customers", "Breaching soon", "Priority matrix", "Releases", "Problem queue", "Known errors", "Scope", "Competence"}},
+			[]string{}, "Requests", "", []string{"Configuration items", "Customers", "Breaching soon", "Priority matrix", "Releases", "Problem queue", "Known errors", "Scope", "Competence", "Risks", "KPIs"}},
 		{"agent", "/problems/trends", nil, nil, "Trends", "Problems", nil},
 		{"auditor", "/scope", nil, nil, "Scope", "Management system", nil},
 		{"agent", "/processes/incident", nil, nil, "Processes", "Management system", nil},
@@ -69,6 +70,11 @@ func TestTopBarFollowsRolesAndPage(t *testing.T) {
 		{"auditor", "/documents", nil, nil, "Documents", "Management system", nil},
 		{"auditor", "/audit", nil, []string{"Problems", "Configuration", "Changes", "Service levels", "Management system", "Organisation"}, "Audit trail", "Organisation",
 			[]string{"Approvals", "Failed jobs"}},
+		{"admin", "/risks", nil, nil, "Risks", "Management system", nil},
+		{"agent", "/objectives", nil, nil, "Objectives", "Management system", nil},
+		{"auditor", "/kpis", nil, nil, "KPIs", "Management system", nil},
+		{"auditor", "/service-reports", nil, nil, "Service reports", "Management system", nil},
+		{"admin", "/improvements", nil, nil, "Improvements", "Management system", nil},
 	}
 	for _, c := range cases {
 		t.Run(c.role+c.path, func(t *testing.T) {

@@ -13,7 +13,8 @@ CREATE TABLE risk_criteria (
     bands              TEXT NOT NULL,
     appetite           INTEGER NOT NULL DEFAULT 8,
     updated_by         BIGINT REFERENCES users (id),
-    updated_at         TIMESTAMPTZ
+    updated_at         TIMESTAMPTZ,
+    version            INTEGER NOT NULL DEFAULT 1
 );
 INSERT INTO risk_criteria (id, likelihood_labels, impact_labels, bands) VALUES (1,
  '["Rare","Unlikely","Possible","Likely","Almost certain"]',

@@ -1,0 +1,529 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"steward/internal/httpx"
+	"steward/internal/improvement"
+	"steward/internal/kpi"
+	"steward/internal/objective"
+	"steward/internal/risk"
+	"steward/internal/servicereport"
+	"steward/internal/sms"
+)
+
+// Planning is what the planning and improvement routes work on.
+type Planning struct {
+	Risks        *risk.Service
+	Objectives   *objective.Service
+	Improvements *improvement.Service
+	Reports      *servicereport.Service
+}
+
+// PlanningRoutes are the routes of the measures (9.1), risks and
+// opportunities (6.1), objectives (6.2), service reports (9.4) and
+// improvements (10.2). Staff and auditors read; administrators write.
+func PlanningRoutes(p Planning) Routes {
+	return func(a *API, rt *httpx.Router) {
+		h := planningAPI{a: a, p: p}
+		rt.Handle("GET /api/v1/kpis", sms.PermRead, h.listKPIs)
+		rt.Handle("GET /api/v1/kpis/{key}", sms.PermRead, h.kpiSeries)
+		rt.Handle("GET /api/v1/risk-criteria", sms.PermRead, h.getCriteria)
+		rt.Handle("PUT /api/v1/risk-criteria", sms.PermWrite, h.putCriteria)
+		rt.Handle("GET /api/v1/risks", sms.PermRead, h.listRisks)
+		rt.Handle("POST /api/v1/risks", sms.PermWrite, h.createRisk)
+		rt.Handle("GET /api/v1/risks/{id}", sms.PermRead, h.getRisk)
+		rt.Handle("PATCH /api/v1/risks/{id}", sms.PermWrite, h.patchRisk)
+		rt.Handle("GET /api/v1/objectives", sms.PermRead, h.listObjectives)
+		rt.Handle("POST /api/v1/objectives", sms.PermWrite, h.createObjective)
+		rt.Handle("GET /api/v1/objectives/{id}", sms.PermRead, h.getObjective)
+		rt.Handle("PATCH /api/v1/objectives/{id}", sms.PermWrite, h.patchObjective)
+		rt.Handle("GET /api/v1/improvements", sms.PermRead, h.listImprovements)
+		rt.Handle("POST /api/v1/improvements", sms.PermWrite, h.createImprovement)
+		rt.Handle("GET /api/v1/improvements/{id}", sms.PermRead, h.getImprovement)
+		rt.Handle("PATCH /api/v1/improvements/{id}", sms.PermWrite, h.patchImprovement)
+		rt.Handle("POST /api/v1/improvements/{id}/actions", sms.PermWrite, h.actImprovement)
+		rt.Handle("GET /api/v1/report-definitions", sms.PermRead, h.listReports)
+		rt.Handle("POST /api/v1/report-definitions", sms.PermWrite, h.createReport)
+		rt.Handle("GET /api/v1/report-definitions/{id}", sms.PermRead, h.getReport)
+		rt.Handle("PATCH /api/v1/report-definitions/{id}", sms.PermWrite, h.patchReport)
+		rt.Handle("GET /api/v1/report-definitions/{id}/runs", sms.PermRead, h.listRuns)
+		rt.Handle("POST /api/v1/report-definitions/{id}/runs", sms.PermWrite, h.produceReport)
+	}
+}
+
+type planningAPI struct {
+	a *API
+	p Planning
+}
+
+// kpiOut is a metric with its figure over a window.
+type kpiOut struct {
+	kpi.Metric
+	From  time.Time `json:"from"`
+	To    time.Time `json:"to"`
+	Value kpi.Value `json:"value"`
+}
+
+// maxKPIDays bounds the window of the KPI list: ten years.
+const maxKPIDays = 3660
+
+func (h planningAPI) listKPIs(w http.ResponseWriter, r *http.Request) {
+	q := newQuery(r, "days")
+	days := 90
+	if s := r.URL.Query().Get("days"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > maxKPIDays {
+			q.fields["days"] = "must be a whole number of days from 1 to 3660"
+		}
+		days = n
+	}
+	if err := q.err(); err != nil {
+		h.a.fail(w, r, err)
+		return
+	}
+	now := time.Now().UTC()
+	out := []kpiOut{}
+	for _, m := range kpi.All() {
+		v, err := kpi.Current(r.Context(), h.a.DB, m, days, now)
+		if err != nil {
+			h.a.fail(w, r, err)
+			return
+		}
+		out = append(out, kpiOut{Metric: m, From: now.AddDate(0, 0, -days), To: now, Value: v})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"days": days, "items": out})
+}
+
+func (h planningAPI) kpiSeries(w http.ResponseWriter, r *http.Request) {
+	m, ok := kpi.Get(r.PathValue("key"))
+	if !ok {
+		h.a.fail(w, r, &malformed{msg: "no measure with key " + strconv.Quote(r.PathValue("key"))})
+		return
+	}
+	q := newQuery(r, "from", "to", "bucket")
+	now := time.Now().UTC()
+	from, to := q.time("from"), q.time("to")
+	if to.IsZero() {
+		to = now
+	}
+	if from.IsZero() {
+		from = to.AddDate(0, 0, -90)
+	}
+	bucket := q.str("bucket", 10)
+	if bucket == "" {
+		bucket = "week"
+	}
+	if bucket != "week" && bucket != "month" {
+		q.fields["bucket"] = "must be week or month"
+	}
+	if !to.After(from) {
+		q.fields["to"] = "must be after from"
+	}
+	if err := q.err(); err != nil {
+		h.a.fail(w, r, err)
+		return
+	}
+	pts, err := kpi.Series(r.Context(), h.a.DB, m, from, to, bucket)
+	if err != nil {
+		h.a.fail(w, r, queryFault(err))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"metric": m, "bucket": bucket, "points": pts})
+}
+
+func (h planningAPI) getCriteria(w http.ResponseWriter, r *http.Request) {
+	c, err := risk.GetCriteria(r.Context(), h.a.DB)
+	if err != nil {
+		h.a.fail(w, r, err)
+		return
+	}
+	if notModified(w, r, c.Version) {
+		return
+	}
+	writeJSON(w, http.StatusOK, c)
+}
+
+// criteriaInput is the whole of the risk criteria.
+type criteriaInput struct {
+	LikelihoodLabels []string    `json:"likelihood_labels"`
+	ImpactLabels     []string    `json:"impact_labels"`
+	Bands            []risk.Band `json:"bands"`
+	Appetite         int         `json:"appetite"`
+}
+
+func (h planningAPI) putCriteria(w http.ResponseWriter, r *http.Request) {
+	var in criteriaInput
+	if err := decode(w, r, &in); err != nil {
+		h.a.fail(w, r, err)
+		return
+	}
+	c, err := h.p.Risks.SetCriteria(r.Context(), httpx.Principal(r).Actor(), risk.Criteria{LikelihoodLabels: in.LikelihoodLabels,
+		ImpactLabels: in.ImpactLabels, Bands: in.Bands, Appetite: in.Appetite}, ifMatch(r))
+	if err != nil {
+		h.a.fail(w, r, err)
+		return
+	}
+	w.Header().Set("ETag", etag(c.Version))
+	writeJSON(w, http.StatusOK, c)
+}
+
+func (h planningAPI) listRisks(w http.ResponseWriter, r *http.Request) {
+	q := newQuery(r, "status", "kind", "likelihood", "impact", "residual", "owner_id", "overdue", "untreated", "limit")
+	f := risk.Filter{Status: q.str("status", 20), Kind: q.str("kind", 20), Likelihood: int(q.int64("likelihood")),
+		Impact: int(q.int64("impact")), OwnerID: q.int64("owner_id"), Limit: q.limit()}
+	if b := q.boolean("residual"); b != nil {
+		f.Residual = *b
+	}
+	if b := q.boolean("overdue"); b != nil {
+		f.Overdue = *b
+	}
+	if b := q.boolean("untreated"); b != nil {
+		f.Untreated = *b
+	}
+	if err := q.err(); err != nil {
+		h.a.fail(w, r, err)
+		return
+	}
+	list, err := h.p.Risks.List(r.Context(), f)
+	if err != nil {
+		h.a.fail(w, r, queryFault(err))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": list})
+}
+
+func (h planningAPI) createRisk(w http.ResponseWriter, r *http.Request) {
+	var in risk.Input
+	if err := decode(w, r, &in); err != nil {
+		h.a.fail(w, r, err)
+		return
+	}
+	x, err := h.p.Risks.Create(r.Context(), httpx.Principal(r).Actor(), in)
+	if err != nil {
+		h.a.fail(w, r, err)
+		return
+	}
+	created(w, "/api/v1/risks/", x.ID, x.Version, x)
+}
+
+func (h planningAPI) getRisk(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		h.a.fail(w, r, err)
+		return
+	}
+	x, err := h.p.Risks.Get(r.Context(), h.a.DB, id)
+	if err != nil {
+		h.a.fail(w, r, err)
+		return
+	}
+	if notModified(w, r, x.Version) {
+		return
+	}
+	writeJSON(w, http.StatusOK, x)
+}
+
+func (h planningAPI) patchRisk(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		h.a.fail(w, r, err)
+		return
+	}
+	var in risk.Input
+	if err := decode(w, r, &in); err != nil {
+		h.a.fail(w, r, err)
+		return
+	}
+	x, err := h.p.Risks.Update(r.Context(), httpx.Principal(r).Actor(), id, in, ifMatch(r))
+	if err != nil {
+		h.a.fail(w, r, err)
+		return
+	}
+	w.Header().Set("ETag", etag(x.Version))
+	writeJSON(w, http.StatusOK, x)
+}
+
+func (h planningAPI) listObjectives(w http.ResponseWriter, r *http.Request) {
+	if err := newQuery(r).err(); err != nil {
+		h.a.fail(w, r, err)
+		return
+	}
+	list, err := h.p.Objectives.List(r.Context())
+	if err != nil {
+		h.a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": list})
+}
+
+func (h planningAPI) createObjective(w http.ResponseWriter, r *http.Request) {
+	var in objective.Input
+	if err := decode(w, r, &in); err != nil {
+		h.a.fail(w, r, err)
+		return
+	}
+	o, err := h.p.Objectives.Create(r.Context(), httpx.Principal(r).Actor(), in)
+	if err != nil {
+		h.a.fail(w, r, err)
+		return
+	}
+	created(w, "/api/v1/objectives/", o.ID, o.Version, o)
+}
+
+// objectiveOut is an objective with its measure's series since its start.
+type objectiveOut struct {
+	objective.Objective
+	Series []kpi.Point `json:"series"`
+}
+
+func (h planningAPI) getObjective(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		h.a.fail(w, r, err)
+		return
+	}
+	o, err := h.p.Objectives.Get(r.Context(), id)
+	if err != nil {
+		h.a.fail(w, r, err)
+		return
+	}
+	series, err := h.p.Objectives.Series(r.Context(), o)
+	if err != nil {
+		h.a.fail(w, r, err)
+		return
+	}
+	if series == nil {
+		series = []kpi.Point{}
+	}
+	w.Header().Set("ETag", etag(o.Version))
+	writeJSON(w, http.StatusOK, objectiveOut{Objective: o, Series: series})
+}
+
+func (h planningAPI) patchObjective(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		h.a.fail(w, r, err)
+		return
+	}
+	var in objective.Input
+	if err := decode(w, r, &in); err != nil {
+		h.a.fail(w, r, err)
+		return
+	}
+	o, err := h.p.Objectives.Update(r.Context(), httpx.Principal(r).Actor(), id, in, ifMatch(r))
+	if err != nil {
+		h.a.fail(w, r, err)
+		return
+	}
+	w.Header().Set("ETag", etag(o.Version))
+	writeJSON(w, http.StatusOK, o)
+}
+
+func (h planningAPI) listImprovements(w http.ResponseWriter, r *http.Request) {
+	q := newQuery(r, "status", "limit")
+	f := improvement.Filter{Status: q.str("status", 20), Limit: q.limit()}
+	if err := q.err(); err != nil {
+		h.a.fail(w, r, err)
+		return
+	}
+	list, err := h.p.Improvements.List(r.Context(), f)
+	if err != nil {
+		h.a.fail(w, r, queryFault(err))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": list})
+}
+
+func (h planningAPI) createImprovement(w http.ResponseWriter, r *http.Request) {
+	var in improvement.Input
+	if err := decode(w, r, &in); err != nil {
+		h.a.fail(w, r, err)
+		return
+	}
+	x, err := h.p.Improvements.Create(r.Context(), httpx.Principal(r).Actor(), in)
+	if err != nil {
+		h.a.fail(w, r, err)
+		return
+	}
+	created(w, "/api/v1/improvements/", x.ID, x.Version, x)
+}
+
+func (h planningAPI) getImprovement(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		h.a.fail(w, r, err)
+		return
+	}
+	x, err := h.p.Improvements.Get(r.Context(), h.a.DB, id)
+	if err != nil {
+		h.a.fail(w, r, err)
+		return
+	}
+	if notModified(w, r, x.Version) {
+		return
+	}
+	writeJSON(w, http.StatusOK, x)
+}
+
+func (h planningAPI) patchImprovement(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		h.a.fail(w, r, err)
+		return
+	}
+	var in improvement.Input
+	if err := decode(w, r, &in); err != nil {
+		h.a.fail(w, r, err)
+		return
+	}
+	x, err := h.p.Improvements.Update(r.Context(), httpx.Principal(r).Actor(), id, in, ifMatch(r))
+	if err != nil {
+		h.a.fail(w, r, err)
+		return
+	}
+	w.Header().Set("ETag", etag(x.Version))
+	writeJSON(w, http.StatusOK, x)
+}
+
+// actionInput names an action on an improvement.
+type actionInput struct {
+	Action string `json:"action"`
+}
+
+func (h planningAPI) actImprovement(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		h.a.fail(w, r, err)
+		return
+	}
+	var in actionInput
+	if err := decode(w, r, &in); err != nil {
+		h.a.fail(w, r, err)
+		return
+	}
+	x, err := h.p.Improvements.Act(r.Context(), httpx.Principal(r).Actor(), id, in.Action, ifMatch(r))
+	if err != nil {
+		h.a.fail(w, r, err)
+		return
+	}
+	w.Header().Set("ETag", etag(x.Version))
+	writeJSON(w, http.StatusOK, x)
+}
+
+func (h planningAPI) listReports(w http.ResponseWriter, r *http.Request) {
+	if err := newQuery(r).err(); err != nil {
+		h.a.fail(w, r, err)
+		return
+	}
+	list, err := h.p.Reports.List(r.Context())
+	if err != nil {
+		h.a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": list})
+}
+
+func (h planningAPI) createReport(w http.ResponseWriter, r *http.Request) {
+	var in servicereport.Input
+	if err := decode(w, r, &in); err != nil {
+		h.a.fail(w, r, err)
+		return
+	}
+	d, err := h.p.Reports.Create(r.Context(), httpx.Principal(r).Actor(), in)
+	if err != nil {
+		h.a.fail(w, r, err)
+		return
+	}
+	created(w, "/api/v1/report-definitions/", d.ID, d.Version, d)
+}
+
+func (h planningAPI) getReport(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		h.a.fail(w, r, err)
+		return
+	}
+	d, err := h.p.Reports.Get(r.Context(), h.a.DB, id)
+	if err != nil {
+		h.a.fail(w, r, err)
+		return
+	}
+	if notModified(w, r, d.Version) {
+		return
+	}
+	writeJSON(w, http.StatusOK, d)
+}
+
+func (h planningAPI) patchReport(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		h.a.fail(w, r, err)
+		return
+	}
+	var in servicereport.Input
+	if err := decode(w, r, &in); err != nil {
+		h.a.fail(w, r, err)
+		return
+	}
+	d, err := h.p.Reports.Update(r.Context(), httpx.Principal(r).Actor(), id, in, ifMatch(r))
+	if err != nil {
+		h.a.fail(w, r, err)
+		return
+	}
+	w.Header().Set("ETag", etag(d.Version))
+	writeJSON(w, http.StatusOK, d)
+}
+
+func (h planningAPI) listRuns(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		h.a.fail(w, r, err)
+		return
+	}
+	q := newQuery(r, "limit")
+	limit := q.limit()
+	if err := q.err(); err != nil {
+		h.a.fail(w, r, err)
+		return
+	}
+	if _, err := h.p.Reports.Get(r.Context(), h.a.DB, id); err != nil {
+		h.a.fail(w, r, err)
+		return
+	}
+	runs, err := h.p.Reports.Runs(r.Context(), h.a.DB, id, limit)
+	if err != nil {
+		h.a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": runs})
+}
+
+func (h planningAPI) produceReport(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		h.a.fail(w, r, err)
+		return
+	}
+	var in servicereport.RunInput
+	if err := decode(w, r, &in); err != nil {
+		h.a.fail(w, r, err)
+		return
+	}
+	run, err := h.p.Reports.Produce(r.Context(), httpx.Principal(r).Actor(), id, in, ifMatch(r))
+	if err != nil {
+		h.a.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/api/v1/report-definitions/"+strconv.FormatInt(id, 10)+"/runs")
+	writeJSON(w, http.StatusCreated, run)
+}
+
+// created answers 201 with the record's address and version.
+func created(w http.ResponseWriter, base string, id int64, version int, v any) {
+	w.Header().Set("Location", base+strconv.FormatInt(id, 10))
+	w.Header().Set("ETag", etag(version))
+	writeJSON(w, http.StatusCreated, v)
+}

@@ -1,0 +1,166 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"steward/internal/domainerr"
+	"steward/internal/httpx"
+	"steward/internal/servicereport"
+	"steward/internal/sms"
+)
+
+type svcReportsView struct {
+	planDates
+	Items    []servicereport.Definition
+	Overdue  int
+	CanWrite bool
+}
+
+func (h planningPages) reports(w http.ResponseWriter, r *http.Request) {
+	list, err := h.p.Reports.List(r.Context())
+	if err != nil {
+		h.wb.fail(w, r, err)
+		return
+	}
+	v := svcReportsView{Items: list, CanWrite: httpx.Principal(r).Can(sms.PermWrite)}
+	for _, d := range list {
+		if d.Overdue {
+			v.Overdue++
+		}
+	}
+	h.wb.render(w, r, http.StatusOK, "service_reports", page{Title: "Service reports", Active: "service-reports", Data: v})
+}
+
+type svcReportView struct {
+	planDates
+	D           servicereport.Definition
+	Runs        []servicereport.Run
+	New         bool
+	CanWrite    bool
+	F           *fieldErrors
+	Agents      []option
+	Frequencies []string
+	// The period the next report would cover, offered on the form.
+	NextFrom, NextTo string
+}
+
+func (h planningPages) showReport(w http.ResponseWriter, r *http.Request, status int, d servicereport.Definition, isNew bool, fe *fieldErrors) {
+	v := svcReportView{D: d, New: isNew, CanWrite: httpx.Principal(r).Can(sms.PermWrite), F: fe, Frequencies: servicereport.Frequencies}
+	if !isNew {
+		runs, err := h.p.Reports.Runs(r.Context(), h.wb.DB, d.ID, 50)
+		if err != nil {
+			h.wb.fail(w, r, err)
+			return
+		}
+		v.Runs = runs
+		if due, err := time.Parse("2006-01-02", d.NextDue); err == nil {
+			v.NextTo = due.AddDate(0, 0, -1).Format("2006-01-02")
+			back := servicereport.After(due, d.Frequency).Sub(due)
+			v.NextFrom = due.Add(-back).Format("2006-01-02")
+		}
+	}
+	opts, err := h.wb.formOptions(r, false)
+	if err != nil {
+		h.wb.fail(w, r, err)
+		return
+	}
+	v.Agents = opts.Agents
+	title := "New service report"
+	if !isNew {
+		title = d.Name
+	}
+	h.wb.render(w, r, status, "service_report", page{Title: title, Active: "service-reports", Data: v})
+}
+
+func (h planningPages) newReport(w http.ResponseWriter, r *http.Request) {
+	h.showReport(w, r, http.StatusOK, servicereport.Definition{Frequency: "monthly"}, true, nil)
+}
+
+func (h planningPages) report(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r)
+	if !ok {
+		h.wb.errorPage(w, r, http.StatusNotFound, "")
+		return
+	}
+	d, err := h.p.Reports.Get(r.Context(), h.wb.DB, id)
+	if err != nil {
+		h.wb.fail(w, r, err)
+		return
+	}
+	h.showReport(w, r, http.StatusOK, d, false, nil)
+}
+
+func (h planningPages) saveReport(w http.ResponseWriter, r *http.Request, id int64) {
+	v := domainerr.NewInvalid()
+	in := servicereport.Input{Name: planText(r, "name"), Content: planText(r, "content"), Audience: planText(r, "audience"),
+		Frequency: planText(r, "frequency"), Source: planText(r, "source"), NextDue: planText(r, "next_due"), OwnerID: planOwner(r, v)}
+	var err error
+	var d servicereport.Definition
+	if len(v.Fields) == 0 {
+		actor := httpx.Principal(r).Actor()
+		if id == 0 {
+			d, err = h.p.Reports.Create(r.Context(), actor, in)
+		} else {
+			ver, _ := formVersion(r)
+			d, err = h.p.Reports.Update(r.Context(), actor, id, in, ver)
+		}
+		if err == nil {
+			h.wb.redirect(w, r, "/service-reports/"+strconv.FormatInt(d.ID, 10), "plan-saved")
+			return
+		}
+	}
+	bad, err := planMerged(v, err)
+	if err != nil {
+		h.wb.fail(w, r, err)
+		return
+	}
+	cur := servicereport.Definition{Frequency: "monthly"}
+	if id != 0 {
+		if cur, err = h.p.Reports.Get(r.Context(), h.wb.DB, id); err != nil {
+			h.wb.fail(w, r, err)
+			return
+		}
+	}
+	h.showReport(w, r, http.StatusUnprocessableEntity, cur, id == 0, &fieldErrors{Form: "report", Errs: bad.Fields, Values: r.PostForm})
+}
+
+func (h planningPages) createReport(w http.ResponseWriter, r *http.Request) { h.saveReport(w, r, 0) }
+
+func (h planningPages) updateReport(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r)
+	if !ok {
+		h.wb.errorPage(w, r, http.StatusNotFound, "")
+		return
+	}
+	h.saveReport(w, r, id)
+}
+
+func (h planningPages) produceReport(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r)
+	if !ok {
+		h.wb.errorPage(w, r, http.StatusNotFound, "")
+		return
+	}
+	ver, _ := formVersion(r)
+	in := servicereport.RunInput{PeriodFrom: r.PostFormValue("period_from"), PeriodTo: r.PostFormValue("period_to"),
+		Link: r.PostFormValue("link"), Note: formText(r, "note")}
+	_, err := h.p.Reports.Produce(r.Context(), httpx.Principal(r).Actor(), id, in, ver)
+	if err == nil {
+		h.wb.redirect(w, r, "/service-reports/"+strconv.FormatInt(id, 10), "plan-produced")
+		return
+	}
+	var inv *domainerr.Invalid
+	if !errors.As(err, &inv) {
+		h.wb.fail(w, r, err)
+		return
+	}
+	d, gerr := h.p.Reports.Get(r.Context(), h.wb.DB, id)
+	if gerr != nil {
+		h.wb.fail(w, r, gerr)
+		return
+	}
+	h.showReport(w, r, http.StatusUnprocessableEntity, d, false, &fieldErrors{Form: "run", Errs: inv.Fields, Values: r.PostForm})
+}
