@@ -20,11 +20,14 @@ import (
 	"steward/internal/config"
 	"steward/internal/httpx"
 	"steward/internal/incident"
+	"steward/internal/internalaudit"
 	"steward/internal/jobs"
+	"steward/internal/nonconformity"
 	"steward/internal/problem"
 	"steward/internal/record"
 	"steward/internal/release"
 	"steward/internal/request"
+	"steward/internal/review"
 	"steward/internal/schedule"
 	"steward/internal/sla"
 	"steward/internal/store"
@@ -45,6 +48,10 @@ type App struct {
 	Problems  *problem.Service
 	Records   *record.Kernel
 	Releases  *release.Service
+	// Checking and correcting the management system (9.2, 9.3, 10.1).
+	Audits          *internalaudit.Service
+	Nonconformities *nonconformity.Service
+	Reviews         *review.Service
 	SignIn    *auth.SignIn // shared by the sign-in page; holds the bound on password checks
 	Routes    []httpx.Route
 	handler   http.Handler
@@ -96,6 +103,9 @@ func New(cfg config.Config, db *store.DB, log *slog.Logger) *App {
 	a.Changes = &change.Service{DB: db, CMDB: a.CMDB, Conflicts: a.Schedule.Conflicts}
 	a.Releases = release.NewService(db)
 	a.Problems = problem.NewService(db, a.Incidents)
+	a.Nonconformities = nonconformity.NewService(db)
+	a.Audits = internalaudit.NewService(db, a.Nonconformities)
+	a.Reviews = review.NewService(db)
 	wired := a.wireAreas()
 	a.Records = record.NewKernel(db, cfg.MaxAttachmentMB<<20, wired.kinds...)
 	wired.worker.Interval = cfg.JobInterval

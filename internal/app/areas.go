@@ -15,6 +15,7 @@ import (
 	"steward/internal/request"
 	"steward/internal/schedule"
 	"steward/internal/sla"
+	"steward/internal/sms"
 	"steward/internal/web"
 )
 
@@ -112,6 +113,17 @@ func (a *App) areas() []area {
 				{Menu: "Organisation", Label: "Groups", Href: "/groups", Perm: auth.GroupRead, Lit: []string{"groups"}},
 				{Menu: "Organisation", Label: "Users", Href: "/users", Perm: auth.UserRead, Lit: []string{"users"}},
 				{Menu: "Organisation", Label: "Managers", Href: "/managers", Perm: auth.UserRead, Lit: []string{"managers"}},
+			}},
+		// Checking and correcting the management system: internal audits
+		// (9.2), management reviews (9.3), nonconformities and the actions
+		// they and the reviews raise (10.1).
+		{name: "compliance checking", api: api.CheckingRoutes(a.Audits, a.Nonconformities, a.Reviews),
+			pages: web.CheckingPages(a.Audits, a.Nonconformities, a.Reviews),
+			nav: []web.NavEntry{
+				{Menu: "Compliance", Label: "Internal audits", Href: "/internal-audits", Perm: sms.PermRead, Lit: []string{"internal-audits"}},
+				{Menu: "Compliance", Label: "Nonconformities", Href: "/nonconformities", Perm: sms.PermRead, Lit: []string{"nonconformities"}},
+				{Menu: "Compliance", Label: "Management reviews", Href: "/management-reviews", Perm: sms.PermRead, Lit: []string{"management-reviews"}},
+				{Menu: "Compliance", Label: "Actions", Href: "/actions", Perm: sms.PermRead, Lit: []string{"actions"}},
 			}},
 		// Housekeeping runs once per interval across all nodes.
 		{name: "maintenance", jobs: []job{{kind: MaintenanceJob, run: a.maintain, every: 10 * time.Minute}}},

@@ -15,7 +15,8 @@ import (
 // incidents' SLA timers replayed from their journals, the requests, and
 // the configuration with the incidents' CIs and the assets, the problems
 // behind some of the incidents, the change calendar's freezes and
-// maintenance windows, the changes and a release being deployed.
+// maintenance windows, the changes, a release being deployed, and the
+// management system's internal audits, nonconformities and reviews.
 func LoadAll(ctx context.Context, db *store.DB, incidents *incident.Service, slas *sla.Service, requests *request.Service) error {
 	if err := Load(ctx, db, incidents); err != nil {
 		return err
@@ -47,5 +48,8 @@ func LoadAll(ctx context.Context, db *store.DB, incidents *incident.Service, sla
 	if err := loadChanges(ctx, db); err != nil {
 		return err
 	}
-	return loadReleases(ctx, db)
+	if err := loadReleases(ctx, db); err != nil {
+		return err
+	}
+	return loadChecking(ctx, db)
 }
