@@ -52,10 +52,10 @@ type App struct {
 	Audits          *internalaudit.Service
 	Nonconformities *nonconformity.Service
 	Reviews         *review.Service
-	SignIn    *auth.SignIn // shared by the sign-in page; holds the bound on password checks
-	Routes    []httpx.Route
-	handler   http.Handler
-	worker    *jobs.Worker
+	SignIn          *auth.SignIn // shared by the sign-in page; holds the bound on password checks
+	Routes          []httpx.Route
+	handler         http.Handler
+	worker          *jobs.Worker
 }
 
 // NewLogger builds the slog logger the configuration asks for.
