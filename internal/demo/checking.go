@@ -219,7 +219,11 @@ func loadChecking(ctx context.Context, db *store.DB) error {
 		return err
 	}
 
-	// The next audit, planned for next month.
+	// The next audit, planned within the programme's year.
+	soon := now.AddDate(0, 0, 12)
+	if soon.Year() != year {
+		soon = time.Date(year, 12, 30, 0, 0, 0, 0, time.UTC)
+	}
 	var slm, sup int64
 	if err := db.QueryRow(ctx, "SELECT id FROM processes WHERE key = 'service_level'").Scan(&slm); err != nil {
 		return err
@@ -229,6 +233,6 @@ func loadChecking(ctx context.Context, db *store.DB) error {
 	}
 	_, err = audits.Save(ctx, ada, 0, internalaudit.AuditInput{ProgrammeID: &prog.ID, Title: ptr("Service level and supplier management"),
 		Scope: ptr("SLAs, OLAs and underpinning contracts in force; their reviews of the last year."), Criteria: ptr("Clauses 8.3.3 and 8.3.4, the SLA review procedure."),
-		ProcessIDs: &[]int64{slm, sup}, LeadID: &otto.UserID, AuditorIDs: &[]int64{}, PlannedOn: ptr(day(next.AddDate(0, 0, 7)))}, 0)
+		ProcessIDs: &[]int64{slm, sup}, LeadID: &otto.UserID, AuditorIDs: &[]int64{}, PlannedOn: ptr(day(soon))}, 0)
 	return err
 }

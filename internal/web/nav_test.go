@@ -60,7 +60,7 @@ func TestTopBarFollowsRolesAndPage(t *testing.T) {
 			[]string{"Audit trail", "Failed jobs"}},
 		{"requester", "/requests", []string{"Incidents", "Requests", "Request catalogue", "Approvals", "Services"},
 			[]string{}, "Requests", "", []string{"Configuration items", "Customers", "Breaching soon", "Priority matrix", "Releases", "Problem queue", "Known errors",
-			"Internal audits", "Nonconformities", "Management reviews", "Actions"}},
+				"Internal audits", "Nonconformities", "Management reviews", "Actions"}},
 		{"agent", "/problems/trends", nil, nil, "Trends", "Problems", nil},
 		{"auditor", "/known-errors", nil, nil, "Known errors", "Problems", nil},
 		{"auditor", "/audit", nil, []string{"Problems", "Configuration", "Changes", "Service levels", "Organisation", "Compliance"}, "Audit trail", "Organisation",
