@@ -95,6 +95,24 @@ func TestCheckingFormsKeepWhatWasTyped(t *testing.T) {
 		!strings.Contains(p.body, `value="Incident desk"`) {
 		t.Fatalf("independence: %d", p.status)
 	}
+	// Marking an action done goes back to its record, never elsewhere;
+	// someone who neither owns it nor keeps the SMS may not.
+	act := s.scalar(t, "SELECT id FROM sms_actions WHERE status = 'open' AND source_kind = 'nonconformity' ORDER BY id LIMIT 1")
+	if p := s.signedIn("agent").post(fmt.Sprintf("/actions/%d/done", act), url.Values{}); p.status != http.StatusForbidden {
+		t.Errorf("agent marks another's action done: %d", p.status)
+	}
+	p = admin.post(fmt.Sprintf("/actions/%d/done", act), url.Values{"back": {`/\evil.example/`}})
+	if p.status != http.StatusSeeOther || p.location != "/actions" {
+		t.Errorf("done with a foreign back: %d %q", p.status, p.location)
+	}
+	act2 := s.scalar(t, "SELECT id FROM sms_actions WHERE status = 'open' AND source_kind = 'nonconformity' ORDER BY id LIMIT 1")
+	p = admin.post(fmt.Sprintf("/actions/%d/done", act2), url.Values{"back": {"/nonconformities/NC-000001"}})
+	if p.status != http.StatusSeeOther || p.location != "/nonconformities/NC-000001" {
+		t.Errorf("done from the NC page: %d %q", p.status, p.location)
+	}
+	if n := s.scalar(t, "SELECT COUNT(*) FROM nonconformities WHERE id = 1 AND state = 'verifying' AND effectiveness_due IS NOT NULL"); n != 1 {
+		t.Errorf("the NC with its last action done is not verifying")
+	}
 	// A review is not held without its inputs.
 	planned := s.scalar(t, "SELECT id FROM management_reviews WHERE state = 'planned'")
 	p = admin.post(fmt.Sprintf("/management-reviews/%d", planned), url.Values{"op": {"held"}, "held_on": {"2026-12-20"}, "version": {"1"}})

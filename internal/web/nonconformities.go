@@ -3,7 +3,7 @@ package web
 import (
 	"fmt"
 	"net/http"
-	"strings"
+	"regexp"
 	"time"
 
 	"steward/internal/domainerr"
@@ -241,6 +241,8 @@ func (h *checkingPages) addNCAction(w http.ResponseWriter, r *http.Request) {
 	h.showNC(w, r, http.StatusUnprocessableEntity, n, fieldsOf("action", bad, r), "")
 }
 
+var backTo = regexp.MustCompile(`^/(nonconformities/NC-[0-9]{6}|management-reviews/[0-9]{1,18})$`)
+
 type actionsView struct {
 	Mine []actionRow
 	All  []actionRow
@@ -282,9 +284,11 @@ func (h *checkingPages) actionDone(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	back := r.PostFormValue("back")
-	if !strings.HasPrefix(back, "/") || strings.HasPrefix(back, "//") {
-		back = "/actions"
+	// Back to the record the action was marked from; only its own pages,
+	// so the form cannot send anyone elsewhere.
+	back := "/actions"
+	if b := r.PostFormValue("back"); backTo.MatchString(b) {
+		back = b
 	}
 	h.redirect(w, r, back, "action_done")
 }
