@@ -80,13 +80,15 @@ type NC struct {
 	SourceURL   string `json:"source_url,omitempty"`
 	AuditItemID *int64 `json:"audit_item_id"`
 	AuditID     *int64 `json:"audit_id"`
-	Clause      string `json:"clause"`
-	Severity    string `json:"severity"`
-	State       State  `json:"state"`
-	OwnerID     *int64 `json:"owner_id"`
-	OwnerName   string `json:"owner_name,omitempty"`
-	Reaction    string `json:"reaction"`
-	RootCause   string `json:"root_cause"`
+	// AuditTitle names the audit whose checklist line raised it.
+	AuditTitle string `json:"audit_title,omitempty"`
+	Clause     string `json:"clause"`
+	Severity   string `json:"severity"`
+	State      State  `json:"state"`
+	OwnerID    *int64 `json:"owner_id"`
+	OwnerName  string `json:"owner_name,omitempty"`
+	Reaction   string `json:"reaction"`
+	RootCause  string `json:"root_cause"`
 	// RaisedOn, DueOn and EffectivenessDue are dates (YYYY-MM-DD).
 	RaisedOn               string     `json:"raised_on"`
 	DueOn                  *string    `json:"due_on"`

@@ -36,7 +36,8 @@ func (s *Service) now() time.Time {
 // written; the API uses it to keep an idempotency key with it.
 type InTxHook = func(ctx context.Context, tx *store.Tx, n NC) error
 
-const ncCols = `n.id, n.title, n.description, n.source, n.source_ref, n.audit_item_id, i.audit_id, n.clause, n.severity, n.state,
+const ncCols = `n.id, n.title, n.description, n.source, n.source_ref, n.audit_item_id, i.audit_id,
+	COALESCE((SELECT a.title FROM internal_audits a WHERE a.id = i.audit_id), ''), n.clause, n.severity, n.state,
 	n.owner_id, COALESCE(u.name, ''), n.reaction, n.root_cause, n.raised_on, n.due_on, n.effectiveness_due, n.effectiveness,
 	n.effectiveness_checked_at, n.effectiveness_checked_by, n.closed_at, n.created_at, n.updated_at, n.version,
 	(SELECT COUNT(*) FROM sms_actions a WHERE a.source_kind = 'nonconformity' AND a.source_id = n.id AND a.status = 'open'),
@@ -48,7 +49,7 @@ func scanNC(row interface{ Scan(...any) error }, today string) (NC, error) {
 	var n NC
 	var checked, closed, cr, up store.Time
 	var state string
-	if err := row.Scan(&n.ID, &n.Title, &n.Description, &n.Source, &n.SourceRef, &n.AuditItemID, &n.AuditID, &n.Clause, &n.Severity, &state,
+	if err := row.Scan(&n.ID, &n.Title, &n.Description, &n.Source, &n.SourceRef, &n.AuditItemID, &n.AuditID, &n.AuditTitle, &n.Clause, &n.Severity, &state,
 		&n.OwnerID, &n.OwnerName, &n.Reaction, &n.RootCause, &n.RaisedOn, &n.DueOn, &n.EffectivenessDue, &n.Effectiveness,
 		&checked, &n.EffectivenessCheckedBy, &closed, &cr, &up, &n.Version, &n.OpenActions, &n.OverdueActions); err != nil {
 		return n, store.ScanErr(err)

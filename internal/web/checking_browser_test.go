@@ -102,7 +102,7 @@ func TestBrowserAuditAndReview(t *testing.T) {
 	}
 	tb.shot("internal-audit-report")
 	tb.do(chromedp.Navigate(s.url+"/nonconformities/"+nc), chromedp.WaitVisible(chromedp.CSS("h1")))
-	if src := tb.text(".cmp-dl"); !strings.Contains(src, "the audit, clause 8.6.3") {
+	if src := tb.text(".cmp-dl"); !strings.Contains(src, "Problem management and knowledge, clause 8.6.3") {
 		t.Errorf("NC source: %q", src)
 	}
 	tb.shot("nonconformity")
@@ -120,8 +120,8 @@ func TestBrowserAuditAndReview(t *testing.T) {
 		}
 	}
 	tb.shot("management-review")
-	for _, p := range []string{"/nonconformities", "/actions", "/management-reviews"} {
+	for _, p := range []string{"/nonconformities", "/actions", "/management-reviews", "/internal-audits/new", "/nonconformities/new", "/management-reviews/new"} {
 		tb.do(chromedp.Navigate(s.url+p), chromedp.WaitVisible(chromedp.CSS("h1")))
-		tb.shot(strings.TrimPrefix(p, "/"))
+		tb.shot(strings.ReplaceAll(strings.TrimPrefix(p, "/"), "/", "-"))
 	}
 }
