@@ -30,6 +30,7 @@ func CheckingPages(audits *internalaudit.Service, ncs *nonconformity.Service, re
 		rt.Handle("GET /internal-audits/{id}", sms.PermRead, h.auditPage)
 		rt.Handle("GET /internal-audits/{id}/edit", sms.PermWrite, h.editAudit)
 		wb.post(rt, "POST /internal-audits/{id}", sms.PermWrite, h.updateAudit)
+		wb.post(rt, "POST /internal-audits/{id}/cancel", sms.PermWrite, h.cancelAudit)
 		wb.post(rt, "POST /internal-audits/{id}/start", sms.PermAudit, h.startAudit)
 		wb.post(rt, "POST /internal-audits/{id}/items/{item}", sms.PermAudit, h.recordItem)
 		wb.post(rt, "POST /internal-audits/{id}/report", sms.PermAudit, h.reportAudit)

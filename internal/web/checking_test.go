@@ -113,6 +113,15 @@ func TestCheckingFormsKeepWhatWasTyped(t *testing.T) {
 	if n := s.scalar(t, "SELECT COUNT(*) FROM nonconformities WHERE id = 1 AND state = 'verifying' AND effectiveness_due IS NOT NULL"); n != 1 {
 		t.Errorf("the NC with its last action done is not verifying")
 	}
+	// An admin cancels the planned audit; it then no longer changes.
+	plannedAudit := s.scalar(t, "SELECT id FROM internal_audits WHERE state = 'planned'")
+	p = admin.post(fmt.Sprintf("/internal-audits/%d/cancel", plannedAudit), url.Values{"version": {"1"}})
+	if p.status != http.StatusSeeOther || s.scalar(t, "SELECT COUNT(*) FROM internal_audits WHERE id = ? AND state = 'cancelled'", plannedAudit) != 1 {
+		t.Errorf("cancel: %d", p.status)
+	}
+	if p := s.signedIn("auditor").post(fmt.Sprintf("/internal-audits/%d/cancel", plannedAudit), url.Values{}); p.status != http.StatusForbidden {
+		t.Errorf("auditor cancels: %d", p.status)
+	}
 	// A review is not held without its inputs.
 	planned := s.scalar(t, "SELECT id FROM management_reviews WHERE state = 'planned'")
 	p = admin.post(fmt.Sprintf("/management-reviews/%d", planned), url.Values{"op": {"held"}, "held_on": {"2026-12-20"}, "version": {"1"}})

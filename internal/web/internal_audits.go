@@ -306,6 +306,21 @@ func (h *checkingPages) startAudit(w http.ResponseWriter, r *http.Request) {
 	h.redirect(w, r, "/internal-audits/"+strconv.FormatInt(id, 10)+"#checklist", "audit_started")
 }
 
+func (h *checkingPages) cancelAudit(w http.ResponseWriter, r *http.Request) {
+	id, ok := idPath(r, "id")
+	if !ok {
+		h.errorPage(w, r, http.StatusNotFound, "")
+		return
+	}
+	ver, _ := formVersion(r)
+	st := internalaudit.Cancelled
+	if _, err := h.audits.Save(r.Context(), httpx.Principal(r), id, internalaudit.AuditInput{State: &st}, ver); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.redirect(w, r, "/internal-audits/"+strconv.FormatInt(id, 10), "audit_cancelled")
+}
+
 func firstField(inv *domainerr.Invalid) string {
 	for _, m := range inv.Fields {
 		return m
