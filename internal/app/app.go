@@ -22,12 +22,15 @@ import (
 	"steward/internal/httpx"
 	"steward/internal/improvement"
 	"steward/internal/incident"
+	"steward/internal/internalaudit"
 	"steward/internal/jobs"
+	"steward/internal/nonconformity"
 	"steward/internal/objective"
 	"steward/internal/problem"
 	"steward/internal/record"
 	"steward/internal/release"
 	"steward/internal/request"
+	"steward/internal/review"
 	"steward/internal/risk"
 	"steward/internal/schedule"
 	"steward/internal/servicereport"
@@ -64,6 +67,11 @@ type App struct {
 	Objectives     *objective.Service
 	Improvements   *improvement.Service
 	ServiceReports *servicereport.Service
+
+	// Checking and correcting the management system (9.2, 9.3, 10.1).
+	Audits          *internalaudit.Service
+	Nonconformities *nonconformity.Service
+	Reviews         *review.Service
 }
 
 // NewLogger builds the slog logger the configuration asks for.
@@ -115,6 +123,9 @@ func New(cfg config.Config, db *store.DB, log *slog.Logger) *App {
 	a.Documents = document.NewService(db)
 	a.Risks, a.Objectives = risk.NewService(db), objective.NewService(db)
 	a.Improvements, a.ServiceReports = improvement.NewService(db), servicereport.NewService(db)
+	a.Nonconformities = nonconformity.NewService(db)
+	a.Audits = internalaudit.NewService(db, a.Nonconformities)
+	a.Reviews = review.NewService(db)
 	wired := a.wireAreas()
 	a.Records = record.NewKernel(db, cfg.MaxAttachmentMB<<20, wired.kinds...)
 	wired.worker.Interval = cfg.JobInterval

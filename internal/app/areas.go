@@ -115,13 +115,6 @@ func (a *App) areas() []area {
 				{Menu: "Management system", Label: "Processes", Href: "/processes", Perm: sms.PermRead, Lit: []string{"processes"}},
 				{Menu: "Management system", Label: "Competence", Href: "/competence", Perm: sms.PermRead, Lit: []string{"competence"}},
 			}},
-		{name: "organisation", api: api.OrgRoutes, pages: web.OrgPages,
-			nav: []web.NavEntry{
-				{Menu: "Organisation", Label: "Customers", Href: "/customers", Perm: auth.CustomerRead, Lit: []string{"customers"}},
-				{Menu: "Organisation", Label: "Groups", Href: "/groups", Perm: auth.GroupRead, Lit: []string{"groups"}},
-				{Menu: "Organisation", Label: "Users", Href: "/users", Perm: auth.UserRead, Lit: []string{"users"}},
-				{Menu: "Organisation", Label: "Managers", Href: "/managers", Perm: auth.UserRead, Lit: []string{"managers"}},
-			}},
 		// The register of documented information (5.2, 6.3, 7.1, 7.3-7.5).
 		{name: "documents", api: api.DocumentRoutes(a.Documents), pages: web.DocumentPages(a.Documents),
 			nav: []web.NavEntry{
@@ -140,6 +133,24 @@ func (a *App) areas() []area {
 				{Menu: "Management system", Label: "Improvements", Href: "/improvements", Perm: sms.PermRead, Lit: []string{"improvements"}},
 				{Menu: "Management system", Label: "Service reports", Href: "/service-reports", Perm: sms.PermRead, Lit: []string{"service-reports"}},
 				{Menu: "Management system", Label: "KPIs", Href: "/kpis", Perm: sms.PermRead, Lit: []string{"kpis"}},
+			}},
+		// Checking and correcting the management system: internal audits
+		// (9.2), management reviews (9.3), nonconformities and the actions
+		// they and the reviews raise (10.1).
+		{name: "compliance checking", api: api.CheckingRoutes(a.Audits, a.Nonconformities, a.Reviews),
+			pages: web.CheckingPages(a.Audits, a.Nonconformities, a.Reviews),
+			nav: []web.NavEntry{
+				{Menu: "Compliance", Label: "Internal audits", Href: "/internal-audits", Perm: sms.PermRead, Lit: []string{"internal-audits"}},
+				{Menu: "Compliance", Label: "Nonconformities", Href: "/nonconformities", Perm: sms.PermRead, Lit: []string{"nonconformities"}},
+				{Menu: "Compliance", Label: "Management reviews", Href: "/management-reviews", Perm: sms.PermRead, Lit: []string{"management-reviews"}},
+				{Menu: "Compliance", Label: "Actions", Href: "/actions", Perm: sms.PermRead, Lit: []string{"actions"}},
+			}},
+		{name: "organisation", api: api.OrgRoutes, pages: web.OrgPages,
+			nav: []web.NavEntry{
+				{Menu: "Organisation", Label: "Customers", Href: "/customers", Perm: auth.CustomerRead, Lit: []string{"customers"}},
+				{Menu: "Organisation", Label: "Groups", Href: "/groups", Perm: auth.GroupRead, Lit: []string{"groups"}},
+				{Menu: "Organisation", Label: "Users", Href: "/users", Perm: auth.UserRead, Lit: []string{"users"}},
+				{Menu: "Organisation", Label: "Managers", Href: "/managers", Perm: auth.UserRead, Lit: []string{"managers"}},
 			}},
 		// Housekeeping runs once per interval across all nodes.
 		{name: "maintenance", jobs: []job{{kind: MaintenanceJob, run: a.maintain, every: 10 * time.Minute}}},

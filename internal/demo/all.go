@@ -16,7 +16,9 @@ import (
 // the configuration with the incidents' CIs and the assets, the problems
 // behind some of the incidents, the change calendar's freezes and
 // maintenance windows, the changes and a release being deployed, and the
-// management system's context, scope, processes and competence.
+// management system: its context, scope, processes and competence, its
+// documents, its risks, objectives and improvements, and its internal
+// audits, nonconformities and reviews.
 func LoadAll(ctx context.Context, db *store.DB, incidents *incident.Service, slas *sla.Service, requests *request.Service) error {
 	if err := Load(ctx, db, incidents); err != nil {
 		return err
@@ -57,5 +59,8 @@ func LoadAll(ctx context.Context, db *store.DB, incidents *incident.Service, sla
 	if err := loadDocuments(ctx, db); err != nil {
 		return err
 	}
-	return loadPlanning(ctx, db)
+	if err := loadPlanning(ctx, db); err != nil {
+		return err
+	}
+	return loadChecking(ctx, db)
 }

@@ -25,6 +25,9 @@ CREATE TABLE internal_audits (
     standard       TEXT NOT NULL DEFAULT 'iso20000-1',
     scope          TEXT NOT NULL DEFAULT '',
     criteria       TEXT NOT NULL DEFAULT '',
+    -- The clauses named in the audit besides its processes' own: 'all'
+    -- for the whole standard, or clause numbers separated by commas.
+    clauses        TEXT NOT NULL DEFAULT '',
     lead_id        BIGINT REFERENCES users (id),
     state          TEXT NOT NULL DEFAULT 'planned' CHECK (state IN ('planned', 'in_progress', 'reported', 'cancelled')),
     planned_on     TEXT NOT NULL,
