@@ -63,6 +63,7 @@ func issuesReviewed(ctx context.Context, in Input) (Result, error) {
 	if res.Status == Met && (internal == 0 || external == 0) {
 		res.Status = PartlyMet
 		res.Summary += " Only " + map[bool]string{true: "external", false: "internal"}[internal == 0] + " issues are recorded."
+		res.Links = append(res.Links, Link{Label: "Context issues", URL: "/context"})
 	}
 	return res, nil
 }
@@ -81,7 +82,8 @@ func climateDecided(ctx context.Context, in Input) (Result, error) {
 	case total == 0:
 		return noData("No context issues are recorded yet, so no decision on climate change is either."), nil
 	case decided == 0:
-		return Result{Status: NotMet, Summary: fmt.Sprintf("None of the %s context issues records whether climate change is relevant.", num(total)), Numbers: nums}, nil
+		return Result{Status: NotMet, Summary: fmt.Sprintf("None of the %s context issues records whether climate change is relevant.", num(total)), Numbers: nums,
+			Links: []Link{{Label: "Context issues", URL: "/context"}}}, nil
 	}
 	word := "not relevant"
 	if relevant > 0 {

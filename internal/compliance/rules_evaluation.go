@@ -76,7 +76,7 @@ func auditHeld(ctx context.Context, in Input) (Result, error) {
 		return Result{}, err
 	}
 	links, err := linkRows(ctx, in.Q, to("/internal-audits", ""), `SELECT id, title FROM internal_audits
-		WHERE state = 'reported' AND reported_at >= ? ORDER BY reported_at DESC LIMIT 20`, store.TS(from))
+		WHERE state <> 'cancelled' ORDER BY planned_on DESC, id DESC LIMIT 20`)
 	if err != nil {
 		return Result{}, err
 	}

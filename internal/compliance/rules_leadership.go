@@ -40,7 +40,7 @@ func reviewLed(ctx context.Context, in Input) (Result, error) {
 		return Result{}, err
 	}
 	links, err := linkRows(ctx, in.Q, to("/management-reviews", ""), `SELECT id, title FROM management_reviews
-		WHERE state IN ('held', 'closed') AND held_on >= ? ORDER BY held_on DESC LIMIT 20`, day(from))
+		WHERE state <> 'cancelled' ORDER BY planned_on DESC, id DESC LIMIT 20`)
 	if err != nil {
 		return Result{}, err
 	}
