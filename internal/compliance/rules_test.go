@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"steward/internal/clauses"
+	"steward/internal/store"
 	"steward/internal/store/storetest"
 )
 
@@ -47,6 +48,48 @@ func TestEmptyDatabaseIsNoData(t *testing.T) {
 		}
 		if ev.Score != 0 || ev.Counts[Met] != 0 {
 			t.Errorf("score %v counts %v", ev.Score, ev.Counts)
+		}
+	})
+}
+
+// Another standard is judged through the mapping: its clauses carry the
+// results of the ISO/IEC 20000-1 rules mapped to them, nonconformity and
+// improvement land on their own numbers, and a database without records
+// is no evidence there either.
+func TestMappedStandard(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		ctx := context.Background()
+		base(t, e.DB)
+		err := e.DB.InTx(ctx, func(tx *store.Tx) error {
+			_, err := tx.Exec(ctx, `INSERT INTO nonconformities (title, state, due_on, raised_on, created_at, updated_at) VALUES ('Late', 'open', ?, ?, ?, ?)`, dt(-5), dt(-60), ts(-60), ts(-60))
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct{ std, clause string }{{"iso9001", "10.2"}, {"iso27001", "10.2"}, {"iso22301", "10.1"}} {
+			ev, err := Evaluate(ctx, e.DB, c.std, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, ok := ev.Clause(c.clause)
+			if !ok || got.Status != NotMet {
+				t.Errorf("%s %s: %+v", c.std, c.clause, got)
+				continue
+			}
+			var found bool
+			for _, r := range got.Rules {
+				found = found || (r.ID == "10.1-ncs-on-time" && r.SourceClause == "10.1")
+			}
+			if !found {
+				t.Errorf("%s %s does not carry the nonconformity rule: %+v", c.std, c.clause, got.Rules)
+			}
+			if imp, _ := ev.Clause(map[string]string{"iso9001": "10.3", "iso27001": "10.1", "iso22301": "10.2"}[c.std]); imp.Status != NoData {
+				t.Errorf("%s improvement clause %s is %s without improvements", c.std, imp.Clause, imp.Status)
+			}
+			if ev.Standard != c.std || ev.Score != 0 {
+				t.Errorf("%s evaluated as %s with score %v", c.std, ev.Standard, ev.Score)
+			}
 		}
 	})
 }
