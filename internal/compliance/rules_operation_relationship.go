@@ -3,6 +3,7 @@ package compliance
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"steward/internal/store"
 )
@@ -115,27 +116,73 @@ func complaintsClosed(ctx context.Context, in Input) (Result, error) {
 		numbers:       []Number{countNum("Complaints", total, "/nonconformities?source=complaint"), countNum("Late or without a date", total-onTime, "/nonconformities?source=complaint")}}.result(), nil
 }
 
+// timers chooses SLA timers: of agreements of some kinds (any when none
+// is named), of one ticket kind and metric (any when empty).
+type timers struct {
+	kinds          []string
+	ticket, metric string
+}
+
+// where is the filter on sla_timers t, after the period; ok is false when
+// no agreement of the kinds exists. The agreement is matched against a
+// list read first rather than joined, so that the count walks the period
+// in the outcome index whatever the planner thinks of the agreements.
+func (f timers) where(ctx context.Context, in Input) (string, []any, bool, error) {
+	var sql string
+	var args []any
+	if f.ticket != "" {
+		sql, args = sql+" AND t.ticket_kind = ?", append(args, f.ticket)
+	}
+	if f.metric != "" {
+		sql, args = sql+" AND t.metric = ?", append(args, f.metric)
+	}
+	if len(f.kinds) == 0 {
+		return sql, args, true, nil
+	}
+	marks := strings.TrimSuffix(strings.Repeat("?, ", len(f.kinds)), ", ")
+	kinds := make([]any, len(f.kinds))
+	for i, k := range f.kinds {
+		kinds[i] = k
+	}
+	ids, err := store.IDs(ctx, in.Q, `SELECT id FROM agreements WHERE kind IN (`+marks+`) ORDER BY id LIMIT 1000`, kinds...)
+	if err != nil || len(ids) == 0 {
+		return "", nil, false, err
+	}
+	// The unary plus keeps SQLite from walking the timers by agreement.
+	sql += " AND +t.agreement_id IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ") + ")"
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	return sql, args, true, nil
+}
+
 // attainment counts the SLA timers decided over the last quarter that
-// match where (on sla_timers t and agreements a): how many met their
-// target.
-func attainment(ctx context.Context, in Input, where string, args ...any) (met, total int, p *Period, err error) {
+// match f: how many met their target.
+func attainment(ctx context.Context, in Input, f timers) (met, total int, p *Period, err error) {
 	from, to, p := window(in, quarter)
+	where, args, ok, err := f.where(ctx, in)
+	if err != nil || !ok {
+		return 0, 0, p, err
+	}
 	err = scan(ctx, in.Q, []*int{&total, &met}, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN t.state = 'met' THEN 1 ELSE 0 END), 0)
-		FROM sla_timers t JOIN agreements a ON a.id = t.agreement_id
-		WHERE t.decided_at >= ? AND t.decided_at < ? AND t.state IN ('met', 'breached') AND `+where,
+		FROM sla_timers t WHERE t.decided_at >= ? AND t.decided_at < ? AND t.state IN ('met', 'breached')`+where,
 		append([]any{store.TS(from), store.TS(to)}, args...)...)
 	return met, total, p, err
 }
 
 // breachedTickets links the incidents and requests behind the latest
-// breached timers that match where.
-func breachedTickets(ctx context.Context, in Input, where string, args ...any) ([]Link, error) {
+// breached timers that match f.
+func breachedTickets(ctx context.Context, in Input, f timers) ([]Link, error) {
 	from, _, _ := window(in, quarter)
+	where, args, ok, err := f.where(ctx, in)
+	if err != nil || !ok {
+		return []Link{}, err
+	}
 	rows, err := in.Q.Query(ctx, `SELECT t.ticket_kind, t.ticket_id, COALESCE(i.title, r.title, '')
-		FROM sla_timers t JOIN agreements a ON a.id = t.agreement_id
+		FROM sla_timers t
 		LEFT JOIN incidents i ON t.ticket_kind = 'incident' AND i.id = t.ticket_id
 		LEFT JOIN requests r ON t.ticket_kind = 'request' AND r.id = t.ticket_id
-		WHERE t.decided_at >= ? AND t.state = 'breached' AND `+where+` ORDER BY t.decided_at DESC LIMIT 20`,
+		WHERE t.decided_at >= ? AND t.state = 'breached'`+where+` ORDER BY t.decided_at DESC LIMIT 20`,
 		append([]any{store.TS(from)}, args...)...)
 	if err != nil {
 		return nil, err
@@ -149,20 +196,20 @@ func breachedTickets(ctx context.Context, in Input, where string, args ...any) (
 			return nil, err
 		}
 		if kind == "request" {
-			out = append(out, to("/requests", "REQ-")(id, title))
+			out = append(out, numbered("/requests", "REQ-")(id, title))
 		} else {
-			out = append(out, to("/incidents", "INC-")(id, title))
+			out = append(out, numbered("/incidents", "INC-")(id, title))
 		}
 	}
 	return out, rows.Err()
 }
 
 func slaAttainment(ctx context.Context, in Input) (Result, error) {
-	met, total, p, err := attainment(ctx, in, "a.kind = 'sla'")
+	met, total, p, err := attainment(ctx, in, timers{kinds: []string{"sla"}})
 	if err != nil {
 		return Result{}, err
 	}
-	links, err := breachedTickets(ctx, in, "a.kind = 'sla'")
+	links, err := breachedTickets(ctx, in, timers{kinds: []string{"sla"}})
 	if err != nil {
 		return Result{}, err
 	}
@@ -212,11 +259,11 @@ func contractsCurrent(ctx context.Context, in Input) (Result, error) {
 }
 
 func supplierPerformance(ctx context.Context, in Input) (Result, error) {
-	met, total, p, err := attainment(ctx, in, "a.kind IN ('uc', 'ola')")
+	met, total, p, err := attainment(ctx, in, timers{kinds: []string{"uc", "ola"}})
 	if err != nil {
 		return Result{}, err
 	}
-	links, err := breachedTickets(ctx, in, "a.kind IN ('uc', 'ola')")
+	links, err := breachedTickets(ctx, in, timers{kinds: []string{"uc", "ola"}})
 	if err != nil {
 		return Result{}, err
 	}
