@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"steward/internal/clauses"
+	"steward/internal/jobs"
 	"steward/internal/store"
 	"steward/internal/store/storetest"
 )
@@ -89,6 +90,21 @@ func TestMappedStandard(t *testing.T) {
 			}
 			if ev.Standard != c.std || ev.Score != 0 {
 				t.Errorf("%s evaluated as %s with score %v", c.std, ev.Standard, ev.Score)
+			}
+		}
+	})
+}
+
+// The daily job keeps one snapshot of every standard in the catalogue,
+// taken by the schedule on nobody's behalf.
+func TestDailySnapshots(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		if err := DailySnapshots(e.DB)(context.Background(), jobs.Job{}); err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range clauses.All() {
+			if n := storetest.Count(t, e.DB, `SELECT COUNT(*) FROM compliance_snapshots WHERE standard = ? AND origin = 'schedule' AND taken_by IS NULL`, s.ID); n != 1 {
+				t.Errorf("%s: %d snapshots", s.ID, n)
 			}
 		}
 	})
