@@ -7,6 +7,7 @@ import (
 	"steward/internal/auth"
 	"steward/internal/change"
 	"steward/internal/cmdb"
+	"steward/internal/compliance"
 	"steward/internal/incident"
 	"steward/internal/jobs"
 	"steward/internal/problem"
@@ -152,6 +153,9 @@ func (a *App) areas() []area {
 				{Menu: "Organisation", Label: "Users", Href: "/users", Perm: auth.UserRead, Lit: []string{"users"}},
 				{Menu: "Organisation", Label: "Managers", Href: "/managers", Perm: auth.UserRead, Lit: []string{"managers"}},
 			}},
+		// Readiness against the standards, kept as a daily snapshot.
+		{name: "compliance", jobs: []job{{kind: compliance.SnapshotJob, run: compliance.DailySnapshots(a.DB), every: 24 * time.Hour}},
+			api: api.ComplianceRoutes},
 		// Housekeeping runs once per interval across all nodes.
 		{name: "maintenance", jobs: []job{{kind: MaintenanceJob, run: a.maintain, every: 10 * time.Minute}}},
 	}

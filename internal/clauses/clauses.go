@@ -169,3 +169,72 @@ func All() []*Standard {
 	})
 	return out
 }
+
+// Mapping says, for each clause of another standard, which clauses of the
+// source standard (the primary one) count as evidence for it: the shared
+// structure of management-system standards lets one set of records serve
+// several of them.
+type Mapping struct {
+	Source string `json:"source"`
+	Note   string `json:"note,omitempty"`
+	// Targets maps a standard's id to its clauses, each with the source
+	// clauses that count for it.
+	Targets map[string]map[string][]string `json:"targets"`
+}
+
+var mapping = loadMapping()
+
+func loadMapping() Mapping {
+	var m Mapping
+	buf, err := files.ReadFile("data/mapping.json")
+	if err != nil {
+		return Mapping{Source: Primary, Targets: map[string]map[string][]string{}}
+	}
+	if err := json.Unmarshal(buf, &m); err != nil {
+		panic("clauses: mapping.json: " + err.Error())
+	}
+	if err := m.check(); err != nil {
+		panic("clauses: mapping.json: " + err.Error())
+	}
+	return m
+}
+
+// check makes sure every mapped clause is in both outlines and that the
+// source clauses are ones evidence is gathered for.
+func (m Mapping) check() error {
+	src, ok := standards[m.Source]
+	if !ok {
+		return fmt.Errorf("unknown source standard %q", m.Source)
+	}
+	leaf := map[string]bool{}
+	for _, c := range src.Leaves() {
+		leaf[c.Number] = true
+	}
+	for id, clauses := range m.Targets {
+		std, ok := standards[id]
+		if !ok {
+			return fmt.Errorf("unknown standard %q", id)
+		}
+		for to, from := range clauses {
+			if _, ok := std.Clause(to); !ok {
+				return fmt.Errorf("%s has no clause %s", id, to)
+			}
+			for _, f := range from {
+				if !leaf[f] {
+					return fmt.Errorf("%s %s: %s is not a leaf clause of %s", id, to, f, m.Source)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// Mappings is the whole mapping between the standards.
+func Mappings() Mapping { return mapping }
+
+// MappedFrom lists, for each clause of standard, the source clauses whose
+// evidence counts for it; false when the standard is not mapped.
+func MappedFrom(standard string) (map[string][]string, bool) {
+	m, ok := mapping.Targets[standard]
+	return m, ok
+}

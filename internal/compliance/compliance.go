@@ -141,6 +141,9 @@ type RuleResult struct {
 	// Error is set when the rule could not be evaluated; its status is
 	// then no_data.
 	Error string `json:"error,omitempty"`
+	// SourceClause is, when a standard is evaluated through the mapping,
+	// the clause of the primary standard the rule was written for.
+	SourceClause string `json:"source_clause,omitempty"`
 }
 
 // Assessment is a person's own rating of a clause, kept beside the
@@ -291,9 +294,37 @@ func EvaluateIn(ctx context.Context, q store.Querier, standard string, now time.
 		}
 		byClause[r.Clause] = append(byClause[r.Clause], rr)
 	}
+	if from, ok := clauses.MappedFrom(standard); ok {
+		if err := addMapped(ctx, q, now, from, byClause); err != nil {
+			return Evaluation{}, err
+		}
+	}
 	ev := rollUp(std, byClause)
 	ev.Standard, ev.At, ev.Took = standard, now.UTC(), time.Since(start)
 	return ev, nil
+}
+
+// addMapped puts the primary standard's rule results beside the clauses
+// of another standard they count for, each marked with the clause it was
+// gathered for; a clause nothing maps to stays without evidence.
+func addMapped(ctx context.Context, q store.Querier, now time.Time, from map[string][]string, byClause map[string][]RuleResult) error {
+	src, err := EvaluateIn(ctx, q, clauses.Primary, now)
+	if err != nil {
+		return err
+	}
+	for to, sources := range from {
+		for _, f := range sources {
+			c, ok := src.Clause(f)
+			if !ok {
+				continue
+			}
+			for _, r := range c.Rules {
+				r.SourceClause = f
+				byClause[to] = append(byClause[to], r)
+			}
+		}
+	}
+	return nil
 }
 
 // rollUp builds the clause tree bottom-up from the rules' results.

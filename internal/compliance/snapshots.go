@@ -53,7 +53,7 @@ func Save(ctx context.Context, db *store.DB, ev Evaluation, actor audit.Actor, o
 	sum := sha256.Sum256(body)
 	snap := Snapshot{Standard: ev.Standard, TakenAt: ev.At, Origin: origin, Score: ev.Score, Counts: ev.Counts,
 		SHA256: hex.EncodeToString(sum[:]), Body: body, Evaluation: &ev}
-	if actor.Type == "user" {
+	if actor.Type == "user" || actor.Type == "token" {
 		id := actor.ID
 		snap.TakenBy = &id
 	}

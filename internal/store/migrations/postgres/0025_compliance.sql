@@ -26,3 +26,16 @@ CREATE TABLE compliance_assessments (
     assessed_at  TIMESTAMPTZ NOT NULL,
     UNIQUE (standard, clause)
 );
+
+-- The evidence rules count over bounded periods; these let them read only
+-- the period. SLA outcomes by the day they were decided, carrying what the
+-- rules filter on so the count never visits the timers themselves; major
+-- incidents by when they were resolved; changes by when implementation
+-- started; CI changes by when they were made.
+CREATE INDEX sla_timers_outcome ON sla_timers (decided_at, ticket_kind, metric, state, agreement_id) WHERE decided_at IS NOT NULL;
+CREATE INDEX incidents_major_resolved ON incidents (resolved_at) WHERE major;
+CREATE INDEX changes_actual_start ON changes (actual_start) WHERE actual_start IS NOT NULL;
+CREATE INDEX ci_history_at ON ci_history (at);
+-- The CIs without owner or group, few in a kept CMDB, so the rule finds
+-- them without reading every CI.
+CREATE INDEX cis_unowned ON cis (status, id) WHERE owner_id IS NULL AND group_id IS NULL;
