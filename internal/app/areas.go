@@ -7,6 +7,7 @@ import (
 	"steward/internal/auth"
 	"steward/internal/change"
 	"steward/internal/cmdb"
+	"steward/internal/compliance"
 	"steward/internal/incident"
 	"steward/internal/jobs"
 	"steward/internal/problem"
@@ -112,6 +113,14 @@ func (a *App) areas() []area {
 				{Menu: "Organisation", Label: "Groups", Href: "/groups", Perm: auth.GroupRead, Lit: []string{"groups"}},
 				{Menu: "Organisation", Label: "Users", Href: "/users", Perm: auth.UserRead, Lit: []string{"users"}},
 				{Menu: "Organisation", Label: "Managers", Href: "/managers", Perm: auth.UserRead, Lit: []string{"managers"}},
+			}},
+		// Readiness for certification (clauses 4 to 10): the SMS manager's
+		// home, self-assessments and the audit pack.
+		{name: "compliance", api: api.CompliancePackRoutes, pages: web.CompliancePages,
+			nav: []web.NavEntry{
+				{Menu: "Compliance", Label: "Readiness", Href: "/compliance", Perm: compliance.PermRead, Lit: []string{"compliance"}},
+				{Menu: "Compliance", Label: "Roadmap", Href: "/compliance/roadmap", Perm: compliance.PermRead, Lit: []string{"compliance-roadmap"}},
+				{Menu: "Compliance", Label: "Snapshots", Href: "/compliance/snapshots", Perm: compliance.PermRead, Lit: []string{"compliance-snapshots"}},
 			}},
 		// Housekeeping runs once per interval across all nodes.
 		{name: "maintenance", jobs: []job{{kind: MaintenanceJob, run: a.maintain, every: 10 * time.Minute}}},

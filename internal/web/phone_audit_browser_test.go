@@ -93,9 +93,10 @@ func TestBrowserPhoneAudit(t *testing.T) {
 			"/problems", "/problems/new", "/problems/PRB-000001", "/problems/PRB-000003", "/known-errors", "/problems/trends", "/problems/overview"},
 		"admin": {"/admin/jobs", "/audit", "/managers", "/cmdb/imports", "/users/1", fmt.Sprintf("/sla-definitions/%d", def),
 			"/settings/priority-matrix", "/agreements/new", "/calendars/new", "/catalog/items/new", fmt.Sprintf("/catalog/items/%d/edit", item),
-			"/releases/new", "/releases/REL-000001", "/change-templates/1", "/change-templates/new", "/change-policies"},
+			"/releases/new", "/releases/REL-000001", "/change-templates/1", "/change-templates/new", "/change-policies",
+			"/compliance", "/compliance/clauses/8.6.1", "/compliance/roadmap", "/compliance/snapshots"},
 		"requester": {"/", "/requests", "/catalog", "/approvals", "/services", "/profile"},
-		"auditor":   {"/", "/audit", "/reports/sla", "/problems/PRB-000001", "/known-errors"},
+		"auditor":   {"/", "/audit", "/reports/sla", "/problems/PRB-000001", "/known-errors", "/compliance"},
 		// The requester again, reading German: longer words must fit too.
 		"requester:de": {"/", "/incidents/new", "/incidents/" + inc.Number, "/requests", fmt.Sprintf("/requests/REQ-%06d", req), "/catalog", fmt.Sprintf("/catalog/items/%d", item),
 			"/notifications", "/profile"},

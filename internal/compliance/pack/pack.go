@@ -198,3 +198,32 @@ func (f *hashed) Write(p []byte) (int, error) {
 func (f *hashed) done(name string) FileEntry {
 	return FileEntry{Name: name, SHA256: hex.EncodeToString(f.h.Sum(nil)), Bytes: f.n}
 }
+
+// WriteReadinessPDF writes the readiness report of the standard's newest
+// snapshot as a PDF, and records in the audit trail who exported it.
+func WriteReadinessPDF(ctx context.Context, db *store.DB, w io.Writer, opt Options) error {
+	if opt.Standard == "" {
+		opt.Standard = clauses.Primary
+	}
+	if opt.Now.IsZero() {
+		opt.Now = time.Now()
+	}
+	opt.Now = opt.Now.UTC().Truncate(time.Second)
+	snap, err := Snapshot(ctx, db, opt.Standard, opt.Actor, opt.Now)
+	if err != nil {
+		return err
+	}
+	as, err := compliance.Assessments(ctx, db, opt.Standard)
+	if err != nil {
+		return err
+	}
+	if err := db.InTx(ctx, func(tx *store.Tx) error {
+		return audit.Record(ctx, tx, opt.Actor, "export", "compliance_readiness_report", snap.ID,
+			map[string]any{"standard": opt.Standard, "snapshot": snap.ID, "sha256": snap.SHA256})
+	}); err != nil {
+		return err
+	}
+	rep := NewReport(snap, as, opt.Loc)
+	rep.ExportedAt, rep.ExportedBy = opt.Now, opt.Actor.Name
+	return rep.WritePDF(w)
+}

@@ -194,7 +194,6 @@ func TestAuditPack(t *testing.T) {
 	})
 }
 
-
 // Every table of the schema is either evidence or withheld on purpose;
 // full-text search indexes are copies of what the records hold.
 func TestEveryTableDecided(t *testing.T) {

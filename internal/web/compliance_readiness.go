@@ -1,0 +1,189 @@
+package web
+
+import (
+	"fmt"
+	"html/template"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"steward/internal/clauses"
+	"steward/internal/compliance"
+	"steward/internal/httpx"
+)
+
+// readinessView is the readiness page: a snapshot's score, groups, gaps,
+// disagreements and clause tree, with the trend of the snapshots before.
+type readinessView struct {
+	Std       *clauses.Standard
+	Standards []stdChoice
+	Q         string // the standard's query string for links
+	shown
+	Leaves    int
+	Rules     int
+	Gaps      []compliance.ClauseResult
+	Disagree  []compliance.ClauseResult
+	Tree      []clauseGroup
+	Trend     template.HTML
+	Points    int
+	Previous  *compliance.Snapshot
+	Delta     float64
+	CanEval   bool
+	CanExport bool
+}
+
+// clauseGroup is a top-level clause with its score and the clauses
+// under it.
+type clauseGroup struct {
+	compliance.ClauseResult
+	Group compliance.GroupScore
+	Sub   []compliance.ClauseResult
+}
+
+// Bar is the width of each status's share of the leaves, for the stacked bar.
+func (v readinessView) Bar(s compliance.Status) string { return share(v.Ev.Counts[s], v.Leaves) }
+
+// Bar is the width of a status's share of the group's leaf clauses.
+func (g clauseGroup) Bar(s compliance.Status) string {
+	n := 0
+	for _, k := range g.Group.Counts {
+		n += k
+	}
+	return share(g.Group.Counts[s], n)
+}
+
+func share(n, total int) string {
+	if total == 0 {
+		return "0"
+	}
+	return strconv.FormatFloat(100*float64(n)/float64(total), 'f', 2, 64)
+}
+
+// Statuses lists the statuses for the legend, best first.
+func (readinessView) Statuses() []compliance.Status { return compliance.Statuses }
+
+func (h compliancePages) readiness(w http.ResponseWriter, r *http.Request) {
+	h.showReadiness(w, r, 0)
+}
+
+func (h compliancePages) snapshot(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r)
+	if !ok {
+		h.wb.errorPage(w, r, http.StatusNotFound, "")
+		return
+	}
+	h.showReadiness(w, r, id)
+}
+
+func (h compliancePages) showReadiness(w http.ResponseWriter, r *http.Request, id int64) {
+	std := standardOf(r)
+	sh, err := h.load(r, std.ID, id)
+	if err != nil {
+		h.wb.fail(w, r, err)
+		return
+	}
+	p := httpx.Principal(r)
+	v := readinessView{Std: std, Standards: standardChoices(std.ID), Q: stdQuery(std.ID), shown: sh,
+		Leaves: len(std.Leaves()), Rules: len(compliance.Rules(std.ID)),
+		CanEval: p.Can(compliance.PermEvaluate), CanExport: p.Can(compliance.PermExport)}
+	leaf := map[string]bool{}
+	for _, l := range std.Leaves() {
+		leaf[l.Number] = true
+	}
+	for _, s := range []compliance.Status{compliance.NotMet, compliance.PartlyMet, compliance.NoData} {
+		for _, c := range sh.Ev.Clauses {
+			if leaf[c.Clause] && c.Status == s {
+				v.Gaps = append(v.Gaps, c)
+			}
+		}
+	}
+	groups := map[string]compliance.GroupScore{}
+	for _, g := range sh.Ev.Groups {
+		groups[g.Clause] = g
+	}
+	for _, c := range sh.Ev.Clauses {
+		if c.SelfAssessment != nil && c.Disagrees() {
+			v.Disagree = append(v.Disagree, c)
+		}
+		if c.Depth == 1 {
+			v.Tree = append(v.Tree, clauseGroup{ClauseResult: c, Group: groups[c.Clause]})
+		} else if n := len(v.Tree); n > 0 {
+			v.Tree[n-1].Sub = append(v.Tree[n-1].Sub, c)
+		}
+	}
+	// The trend runs up to the snapshot shown.
+	before := sh.Ev.At.Add(1)
+	if sh.Snap != nil {
+		before = sh.Snap.TakenAt.Add(1)
+	}
+	hist, err := compliance.Snapshots(r.Context(), h.wb.DB, std.ID, before, trendLength)
+	if err != nil {
+		h.wb.fail(w, r, err)
+		return
+	}
+	for i := range hist {
+		if sh.Snap != nil && hist[i].ID == sh.Snap.ID {
+			continue
+		}
+		v.Previous = &hist[i]
+		v.Delta = sh.Ev.Score - hist[i].Score
+		break
+	}
+	v.Points = len(hist)
+	v.Trend = trendSVG(hist, h.wb.clockOf(r))
+	title := "Readiness"
+	if id != 0 {
+		title = "Snapshot " + strconv.FormatInt(id, 10)
+	}
+	active := "compliance"
+	if id != 0 {
+		active = "compliance-snapshots"
+	}
+	h.wb.render(w, r, http.StatusOK, "compliance", page{Title: title, Active: active, Data: v})
+}
+
+// trendLength is how many snapshots the trend draws.
+const trendLength = 60
+
+// trendSVG draws the score of the snapshots (newest first) over time as
+// an inline SVG, server-side: no script, readable without JavaScript, and
+// the same picture in print. Each point carries its date and score as a
+// tooltip.
+func trendSVG(hist []compliance.Snapshot, ck clock) template.HTML {
+	if len(hist) < 2 {
+		return ""
+	}
+	const w, hgt, left, right, top, bottom = 640.0, 150.0, 34.0, 10.0, 10.0, 22.0
+	first, last := hist[len(hist)-1].TakenAt, hist[0].TakenAt
+	span := last.Sub(first).Seconds()
+	x := func(i int) float64 {
+		if span <= 0 {
+			return left + (w-left-right)*float64(len(hist)-1-i)/float64(len(hist)-1)
+		}
+		return left + (w-left-right)*hist[i].TakenAt.Sub(first).Seconds()/span
+	}
+	y := func(score float64) float64 { return top + (hgt-top-bottom)*(1-score/100) }
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg class="cmp-trend" viewBox="0 0 %.0f %.0f" role="img" aria-label="%s">`, w, hgt,
+		template.HTMLEscapeString(fmt.Sprintf("Readiness score of the last %d snapshots, from %.1f %% to %.1f %%", len(hist), hist[len(hist)-1].Score, hist[0].Score)))
+	for _, g := range []float64{0, 25, 50, 75, 100} {
+		fmt.Fprintf(&b, `<line class="cmp-grid" x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f"/>`, left, w-right, y(g), y(g))
+		fmt.Fprintf(&b, `<text class="cmp-axis" x="%.1f" y="%.1f" text-anchor="end">%.0f</text>`, left-6, y(g)+4, g)
+	}
+	var pts []string
+	for i := len(hist) - 1; i >= 0; i-- {
+		pts = append(pts, fmt.Sprintf("%.1f,%.1f", x(i), y(hist[i].Score)))
+	}
+	fmt.Fprintf(&b, `<polyline class="cmp-line" points="%s"/>`, strings.Join(pts, " "))
+	for i := len(hist) - 1; i >= 0; i-- {
+		fmt.Fprintf(&b, `<circle class="cmp-dot" cx="%.1f" cy="%.1f" r="3.5"><title>%s</title></circle>`, x(i), y(hist[i].Score),
+			template.HTMLEscapeString(fmt.Sprintf("%s: %.1f %%", ck.full(hist[i].TakenAt), hist[i].Score)))
+	}
+	fmt.Fprintf(&b, `<text class="cmp-axis" x="%.1f" y="%.1f">%s</text>`, left, hgt-4, template.HTMLEscapeString(ck.day(first)))
+	fmt.Fprintf(&b, `<text class="cmp-axis" x="%.1f" y="%.1f" text-anchor="end">%s</text>`, w-right, hgt-4, template.HTMLEscapeString(ck.day(last)))
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String()) // built here from numbers and escaped dates only
+}
+
+// N is how many of the group's leaf clauses have the status named.
+func (g clauseGroup) N(status string) int { return g.Group.Counts[compliance.Status(status)] }
