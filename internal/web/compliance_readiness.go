@@ -22,6 +22,8 @@ type readinessView struct {
 	Leaves    int
 	Rules     int
 	Gaps      []compliance.ClauseResult
+	Behind    []compliance.ClauseResult // gaps not met or partly met
+	NoData    []compliance.ClauseResult // gaps without evidence
 	Disagree  []compliance.ClauseResult
 	Tree      []clauseGroup
 	Trend     template.HTML
@@ -94,6 +96,11 @@ func (h compliancePages) showReadiness(w http.ResponseWriter, r *http.Request, i
 		for _, c := range sh.Ev.Clauses {
 			if leaf[c.Clause] && c.Status == s {
 				v.Gaps = append(v.Gaps, c)
+				if s == compliance.NoData {
+					v.NoData = append(v.NoData, c)
+				} else {
+					v.Behind = append(v.Behind, c)
+				}
 			}
 		}
 	}
