@@ -78,15 +78,15 @@ func (p PhaseProgress) Met() []PhaseStep {
 func Roadmap(ev *Evaluation) []PhaseProgress {
 	out := make([]PhaseProgress, 0, len(Phases))
 	current := false
+	std, _ := clauses.Get(clauses.Primary)
 	for _, ph := range Phases {
 		pp := PhaseProgress{Phase: ph, Counts: map[Status]int{}}
 		for _, num := range ph.Clauses {
 			st := PhaseStep{Clause: num, Status: NoData}
+			cl, _ := std.Clause(num)
+			st.Title = cl.Title
 			if c, ok := ev.Clause(num); ok {
-				st.Title, st.Status, st.Todo, st.SelfAssessment = c.Title, c.Status, c.Todo(), c.SelfAssessment
-			} else if std, ok := clauses.Get(clauses.Primary); ok {
-				cl, _ := std.Clause(num)
-				st.Title = cl.Title
+				st.Title, st.Status, st.Todo, st.SelfAssessment = c.Title, c.Status, TodoFor(cl, *c), c.SelfAssessment
 			}
 			pp.Steps = append(pp.Steps, st)
 			pp.Counts[st.Status]++
@@ -114,4 +114,14 @@ func (c ClauseResult) Todo() string {
 		return "No rule gathers evidence for this clause yet: record how it is met and rate it yourself."
 	}
 	return ""
+}
+
+// TodoFor is what to do first about a clause, for a person: the Todo of
+// its first rule not met or, when no rule looks at it yet, what an
+// auditor expects to see for it.
+func TodoFor(cl clauses.Clause, c ClauseResult) string {
+	if len(c.Rules) == 0 && c.Status != Met && cl.Expects != "" {
+		return "No rule looks at this yet. An auditor expects: " + cl.Expects + "."
+	}
+	return c.Todo()
 }

@@ -19,19 +19,24 @@ type readinessView struct {
 	Standards []stdChoice
 	Q         string // the standard's query string for links
 	shown
-	Leaves    int
-	Rules     int
-	Gaps      []compliance.ClauseResult
-	Behind    []compliance.ClauseResult // gaps not met or partly met
-	NoData    []compliance.ClauseResult // gaps without evidence
-	Disagree  []compliance.ClauseResult
-	Tree      []clauseGroup
+	Leaves   int
+	Rules    int
+	Gaps     []compliance.ClauseResult
+	Behind   []compliance.ClauseResult // gaps not met or partly met
+	NoData   []compliance.ClauseResult // gaps without evidence
+	Disagree []compliance.ClauseResult
+	Tree     []clauseGroup
+	// Todos says what to do first about each gap, by clause.
+	Todos     map[string]string
 	Trend     template.HTML
 	Points    int
 	Previous  *compliance.Snapshot
 	Delta     float64
 	CanEval   bool
 	CanExport bool
+	// Phase is the roadmap's phase to work on next, for the primary
+	// standard while one is not done.
+	Phase *compliance.PhaseProgress
 }
 
 // clauseGroup is a top-level clause with its score and the clauses
@@ -42,23 +47,33 @@ type clauseGroup struct {
 	Sub   []compliance.ClauseResult
 }
 
-// Bar is the width of each status's share of the leaves, for the stacked bar.
-func (v readinessView) Bar(s compliance.Status) string { return share(v.Ev.Counts[s], v.Leaves) }
+// Bar is the stacked bar of the statuses of every leaf clause.
+func (v readinessView) Bar() template.HTML { return statusBar(v.Ev.Counts, "cmp-bar") }
 
-// Bar is the width of a status's share of the group's leaf clauses.
-func (g clauseGroup) Bar(s compliance.Status) string {
-	n := 0
-	for _, k := range g.Group.Counts {
-		n += k
-	}
-	return share(g.Group.Counts[s], n)
-}
+// Bar is the stacked bar of the statuses of the group's leaf clauses.
+func (g clauseGroup) Bar() template.HTML { return statusBar(g.Group.Counts, "cmp-bar cmp-bar-sm") }
 
-func share(n, total int) string {
-	if total == 0 {
-		return "0"
+// statusBar draws the share of each status as an inline SVG (the pages'
+// security policy allows no inline styles), best first; a status with no
+// clause draws nothing, so no green shows without evidence.
+func statusBar(counts map[compliance.Status]int, class string) template.HTML {
+	total := 0
+	for _, n := range counts {
+		total += n
 	}
-	return strconv.FormatFloat(100*float64(n)/float64(total), 'f', 2, 64)
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg class="%s" viewBox="0 0 100 10" preserveAspectRatio="none" aria-hidden="true">`, class)
+	x := 0.0
+	for _, s := range compliance.Statuses {
+		if counts[s] == 0 || total == 0 {
+			continue
+		}
+		w := 100 * float64(counts[s]) / float64(total)
+		fmt.Fprintf(&b, `<rect class="cmp-seg cmp-bg-%s" x="%.2f" y="0" width="%.2f" height="10"/>`, s, x, w)
+		x += w
+	}
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String()) // numbers and fixed class names only
 }
 
 // Statuses lists the statuses for the legend, best first.
@@ -88,6 +103,7 @@ func (h compliancePages) showReadiness(w http.ResponseWriter, r *http.Request, i
 	v := readinessView{Std: std, Standards: standardChoices(std.ID), Q: stdQuery(std.ID), shown: sh,
 		Leaves: len(std.Leaves()), Rules: len(compliance.Rules(std.ID)),
 		CanEval: p.Can(compliance.PermEvaluate), CanExport: p.Can(compliance.PermExport)}
+	v.Todos = map[string]string{}
 	leaf := map[string]bool{}
 	for _, l := range std.Leaves() {
 		leaf[l.Number] = true
@@ -95,6 +111,8 @@ func (h compliancePages) showReadiness(w http.ResponseWriter, r *http.Request, i
 	for _, s := range []compliance.Status{compliance.NotMet, compliance.PartlyMet, compliance.NoData} {
 		for _, c := range sh.Ev.Clauses {
 			if leaf[c.Clause] && c.Status == s {
+				cl, _ := std.Clause(c.Clause)
+				v.Todos[c.Clause] = compliance.TodoFor(cl, c)
 				v.Gaps = append(v.Gaps, c)
 				if s == compliance.NoData {
 					v.NoData = append(v.NoData, c)
@@ -135,6 +153,14 @@ func (h compliancePages) showReadiness(w http.ResponseWriter, r *http.Request, i
 		v.Previous = &hist[i]
 		v.Delta = sh.Ev.Score - hist[i].Score
 		break
+	}
+	if std.ID == clauses.Primary {
+		for _, ph := range compliance.Roadmap(sh.Ev) {
+			if ph.Current {
+				v.Phase = &ph
+				break
+			}
+		}
 	}
 	v.Points = len(hist)
 	v.Trend = trendSVG(hist, h.wb.clockOf(r))
@@ -192,5 +218,16 @@ func trendSVG(hist []compliance.Snapshot, ck clock) template.HTML {
 	return template.HTML(b.String()) // built here from numbers and escaped dates only
 }
 
-// N is how many of the group's leaf clauses have the status named.
-func (g clauseGroup) N(status string) int { return g.Group.Counts[compliance.Status(status)] }
+// Summary counts the group's clauses by status in words, leaving out the
+// statuses no clause has.
+func (g clauseGroup) Summary() string {
+	var parts []string
+	for _, s := range compliance.Statuses {
+		if n := g.Group.Counts[s]; n > 0 {
+			parts = append(parts, strconv.Itoa(n)+" "+strings.ToLower(statusWords[s]))
+		}
+	}
+	return strings.Join(parts, " · ")
+}
+
+var statusWords = map[compliance.Status]string{compliance.Met: "met", compliance.PartlyMet: "partly met", compliance.NotMet: "not met", compliance.NoData: "no data"}
