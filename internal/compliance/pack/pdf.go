@@ -76,8 +76,10 @@ func (r Report) WritePDF(w io.Writer) error {
 		badge(pdf, tr, g.Status)
 		pdf.SetFont("Helvetica", "B", 10)
 		pdf.MultiCell(0, 5, tr(g.Clause+" "+g.Title), "", "L", false)
-		if todo := g.Todo(); todo != "" {
-			text("", 9, 4.5, todo)
+		if todo := r.TodoOf(g); todo != "" {
+			pdf.SetX(37)
+			pdf.SetFont("Helvetica", "", 9)
+			pdf.MultiCell(0, 4.5, tr(todo), "", "L", false)
 		}
 		pdf.Ln(1)
 	}

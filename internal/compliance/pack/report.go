@@ -65,6 +65,16 @@ func (r Report) leaves() map[string]bool {
 	return out
 }
 
+// TodoOf is what to do first about a clause.
+func (r Report) TodoOf(c compliance.ClauseResult) string {
+	if std, ok := clauses.Get(r.Eval.Standard); ok {
+		if cl, ok := std.Clause(c.Clause); ok {
+			return compliance.TodoFor(cl, c)
+		}
+	}
+	return c.Todo()
+}
+
 // Leaves counts the clauses evidence is gathered for.
 func (r Report) Leaves() int { return len(r.leaves()) }
 
