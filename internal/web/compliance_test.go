@@ -1,11 +1,21 @@
 package web_test
 
 import (
+	"context"
+	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
+
+	"steward/internal/app"
+	"steward/internal/audit"
+	"steward/internal/auth"
+	"steward/internal/config"
+	"steward/internal/demo"
 )
 
 // Who may open the compliance pages and who may act on them: the SMS
@@ -47,6 +57,9 @@ func TestCompliancePagePermissions(t *testing.T) {
 	}
 }
 
+// statusOf reads a clause page's computed status.
+var statusOf = regexp.MustCompile(`<h1>.*?cmp-st-(\w+)`)
+
 var tags = regexp.MustCompile(`(?s)<[^>]*>`)
 
 // visibleText is a page's text without its tags, styles and scripts.
@@ -55,28 +68,68 @@ func visibleText(body string) string {
 	return tags.ReplaceAllString(body, " ")
 }
 
-// Before any evidence, nothing is green and every clause says so in words.
-func TestReadinessEmpty(t *testing.T) {
-	s := newSite(t)
-	b := s.signedIn("admin")
-	p := b.get("/compliance")
-	if p.status != http.StatusOK {
-		t.Fatalf("readiness: %d", p.status)
+// emptySite is the application over an empty database with one admin
+// and one auditor.
+func emptySite(t *testing.T) (base string, admin, auditor *http.Client) {
+	t.Helper()
+	ctx := context.Background()
+	cfg := config.Config{DataDir: t.TempDir(), CookieSecure: "auto", LogLevel: "error", LogFormat: "text"}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	db, err := app.OpenStore(ctx, cfg, log)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if strings.Contains(p.body, "cmp-st-met") || strings.Contains(p.body, "cmp-seg cmp-bg-met") {
+	t.Cleanup(func() { db.Close() })
+	a := app.New(cfg, db, log)
+	for _, u := range []auth.NewUser{{Email: "admin@steward.demo", Name: "Ada Admin", Role: auth.Admin, Password: demo.Password},
+		{Email: "auditor@steward.demo", Name: "Otto Auditor", Role: auth.Auditor, Password: demo.Password}} {
+		if _, err := auth.CreateUser(ctx, db, audit.System, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ts := httptest.NewServer(a.Handler())
+	t.Cleanup(ts.Close)
+	return ts.URL, signIn(t, ts.URL, "admin@steward.demo"), signIn(t, ts.URL, "auditor@steward.demo")
+}
+
+func fetch(t *testing.T, c *http.Client, u string) string {
+	t.Helper()
+	res, err := c.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d", u, res.StatusCode)
+	}
+	return string(b)
+}
+
+// On an empty database nothing is green, and every clause says so in
+// words.
+func TestReadinessEmpty(t *testing.T) {
+	base, admin, auditor := emptySite(t)
+	body := fetch(t, admin, base+"/compliance")
+	if strings.Contains(body, "cmp-st-met") || strings.Contains(body, "cmp-seg cmp-bg-met") {
 		t.Errorf("the readiness page shows something met without evidence")
 	}
-	text := visibleText(p.body)
+	text := visibleText(body)
 	if !strings.Contains(text, "No data") || strings.Contains(text, "no_data") || strings.Contains(text, "partly_met") {
 		t.Errorf("statuses are not shown as words")
 	}
-	if !strings.Contains(text, "not kept") || !strings.Contains(p.body, `id="evaluate-now"`) || !strings.Contains(p.body, `href="/compliance/audit-pack?standard=iso20000-1"`) {
+	if !strings.Contains(text, "not kept") || !strings.Contains(body, `id="evaluate-now"`) || !strings.Contains(body, `href="/compliance/audit-pack?standard=iso20000-1"`) {
 		t.Errorf("the page does not say the evaluation is not kept, or lacks its buttons")
 	}
-	if n := strings.Count(p.body, `href="/compliance/clauses/`); n < 40 {
+	if n := strings.Count(body, `href="/compliance/clauses/`); n < 40 {
 		t.Errorf("only %d links to clauses", n)
 	}
-	if a := s.signedIn("auditor").get("/compliance"); strings.Contains(a.body, `id="evaluate-now"`) || !strings.Contains(a.body, `id="audit-pack"`) {
+	for _, path := range []string{"/compliance/roadmap", "/compliance/clauses/8.6.1", "/compliance/snapshots"} {
+		if b := fetch(t, admin, base+path); strings.Contains(b, "cmp-st-met") {
+			t.Errorf("%s shows something met without evidence", path)
+		}
+	}
+	if a := fetch(t, auditor, base+"/compliance"); strings.Contains(a, `id="evaluate-now"`) || !strings.Contains(a, `id="audit-pack"`) {
 		t.Errorf("the auditor's page offers evaluation or lacks the audit pack")
 	}
 }
@@ -86,7 +139,7 @@ func TestReadinessEmpty(t *testing.T) {
 func TestClauseSelfAssessment(t *testing.T) {
 	s := newSite(t)
 	b := s.signedIn("admin")
-	b.get("/compliance/clauses/8.6.1")
+	before := statusOf.FindStringSubmatch(b.get("/compliance/clauses/8.6.1").body)
 	p := b.post("/compliance/clauses/8.6.1/assessment", url.Values{"rating": {"partly_met"}, "comment": {"Reviews of major incidents lag."}, "evidence": {"INC-000001\nhttps://evil.example/x"}})
 	if p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, "https://evil.example/x") || !strings.Contains(p.body, "Reviews of major incidents lag.") || !strings.Contains(p.body, "neither a record number") {
 		t.Fatalf("bad evidence: %d", p.status)
@@ -99,9 +152,14 @@ func TestClauseSelfAssessment(t *testing.T) {
 	if !strings.Contains(p.body, "Reviews of major incidents lag.") || !strings.Contains(p.body, `href="/incidents/INC-000001"`) {
 		t.Errorf("the clause page does not show the assessment")
 	}
-	// Without evidence rules the clause has no data: no disagreement yet.
-	if strings.Contains(p.body, "differs from the evidence") {
-		t.Errorf("a rating disagrees with no data")
+	// The rating leaves the computed status as it was; it is called a
+	// disagreement only where the evidence has data and says otherwise.
+	after := statusOf.FindStringSubmatch(p.body)
+	if after == nil || after[1] != before[1] {
+		t.Errorf("the clause's status was %v, after the rating %v", before, after)
+	}
+	if disagrees := before[1] != "no_data" && before[1] != "partly_met"; disagrees != strings.Contains(p.body, "differs from the evidence") {
+		t.Errorf("status %s rated partly met: disagreement shown %v", before[1], !disagrees)
 	}
 	if p := b.post("/compliance/clauses/9.99/assessment", url.Values{"rating": {"met"}}); p.status != http.StatusNotFound {
 		t.Errorf("an unknown clause: %d", p.status)
