@@ -47,5 +47,8 @@ func LoadAll(ctx context.Context, db *store.DB, incidents *incident.Service, sla
 	if err := loadChanges(ctx, db); err != nil {
 		return err
 	}
-	return loadReleases(ctx, db)
+	if err := loadReleases(ctx, db); err != nil {
+		return err
+	}
+	return loadComplianceAssessments(ctx, db)
 }

@@ -87,7 +87,7 @@ func seedSnapshots(b *testing.B, db *store.DB, n int) {
 		std, _ := clauses.Get(clauses.Primary)
 		for _, l := range std.Leaves() {
 			if _, err := tx.Exec(ctx, `INSERT INTO compliance_assessments (standard, clause, rating, comment, evidence, assessed_at)
-				VALUES (?, ?, 'partly_met', 'Some of it is in place.', '[{"label":"INC-000001","url":"/incidents/INC-000001"}]', ?)`, clauses.Primary, l.Number, store.TS(now)); err != nil {
+				VALUES (?, ?, 'partly_met', 'Some of it is in place.', '[{"label":"INC-000001","url":"/incidents/INC-000001"}]', ?) ON CONFLICT (standard, clause) DO NOTHING`, clauses.Primary, l.Number, store.TS(now)); err != nil {
 				return err
 			}
 		}
