@@ -32,7 +32,7 @@ type AssessmentOut struct {
 	compliance.Assessment
 }
 
-// standard reads ?standard=, the primary standard when absent.
+// standardParam reads ?standard=, the primary standard when absent.
 func standardParam(q *query) string {
 	s := q.str("standard", 40)
 	if s == "" {

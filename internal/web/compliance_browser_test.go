@@ -102,6 +102,10 @@ func TestBrowserCompliance(t *testing.T) {
 		tb.do(chromedp.Navigate(s.url+"/compliance/"+p), chromedp.WaitVisible(chromedp.CSS("h1")))
 		tb.shot("compliance-" + p)
 	}
-	tb.do(chromedp.Navigate(s.url+"/compliance"), chromedp.WaitVisible(chromedp.CSS("h1")))
+	// A second snapshot draws the trend.
+	tb.do(chromedp.Navigate(s.url+"/compliance"), chromedp.WaitVisible(chromedp.CSS("#evaluate-now")))
+	tb.navigates(chromedp.Click(chromedp.CSS("#evaluate-now")))
+	tb.do(chromedp.WaitVisible(chromedp.CSS("svg.cmp-trend")), chromedp.WaitReady(chromedp.CSS("svg.cmp-trend circle")))
+	tb.shot("compliance-readiness-trend")
 	tb.darkShot("compliance-readiness")
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"steward/internal/clauses"
 	"steward/internal/compliance"
@@ -137,9 +138,9 @@ func (h compliancePages) showReadiness(w http.ResponseWriter, r *http.Request, i
 		}
 	}
 	// The trend runs up to the snapshot shown.
-	before := sh.Ev.At.Add(1)
+	before := sh.Ev.At.Add(time.Microsecond) // the store keeps microseconds
 	if sh.Snap != nil {
-		before = sh.Snap.TakenAt.Add(1)
+		before = sh.Snap.TakenAt.Add(time.Microsecond)
 	}
 	hist, err := compliance.Snapshots(r.Context(), h.wb.DB, std.ID, before, trendLength)
 	if err != nil {
