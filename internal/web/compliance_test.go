@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -10,10 +11,12 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"steward/internal/app"
 	"steward/internal/audit"
 	"steward/internal/auth"
+	"steward/internal/compliance"
 	"steward/internal/config"
 	"steward/internal/demo"
 )
@@ -163,5 +166,38 @@ func TestClauseSelfAssessment(t *testing.T) {
 	}
 	if p := b.post("/compliance/clauses/9.99/assessment", url.Values{"rating": {"met"}}); p.status != http.StatusNotFound {
 		t.Errorf("an unknown clause: %d", p.status)
+	}
+}
+
+// Each evaluation is listed with its hash and chain head and opens as it
+// was kept.
+func TestComplianceSnapshots(t *testing.T) {
+	s := newSite(t)
+	b := s.signedIn("admin")
+	b.get("/compliance")
+	for i := 0; i < 2; i++ {
+		if p := b.post("/compliance/evaluate", url.Values{}); p.status != http.StatusSeeOther {
+			t.Fatalf("evaluate: %d", p.status)
+		}
+	}
+	snaps, err := compliance.Snapshots(context.Background(), s.app.DB, "iso20000-1", time.Time{}, 10)
+	if err != nil || len(snaps) != 2 {
+		t.Fatalf("%d snapshots, %v", len(snaps), err)
+	}
+	list := s.signedIn("auditor").get("/compliance/snapshots")
+	for _, sn := range snaps {
+		if !strings.Contains(list.body, sn.SHA256) || !strings.Contains(list.body, fmt.Sprintf(`href="/compliance/snapshots/%d"`, sn.ID)) {
+			t.Errorf("snapshot %d is not listed with its hash", sn.ID)
+		}
+	}
+	if !strings.Contains(visibleText(list.body), "Ada Admin") {
+		t.Errorf("the list does not say who took the snapshots")
+	}
+	old := b.get(fmt.Sprintf("/compliance/snapshots/%d", snaps[1].ID))
+	if old.status != http.StatusOK || !strings.Contains(old.body, "earlier snapshot") || !strings.Contains(old.body, fmt.Sprintf("snapshot %d", snaps[1].ID)) {
+		t.Errorf("the older snapshot: %d", old.status)
+	}
+	if p := b.get("/compliance/snapshots/999999"); p.status != http.StatusNotFound {
+		t.Errorf("a snapshot that does not exist: %d", p.status)
 	}
 }
