@@ -35,6 +35,8 @@ type readinessView struct {
 	Delta     float64
 	CanEval   bool
 	CanExport bool
+	// Older is set when the snapshot shown is not the newest.
+	Older bool
 	// Phase is the roadmap's phase to work on next, for the primary
 	// standard while one is not done.
 	Phase *compliance.PhaseProgress
@@ -165,6 +167,14 @@ func (h compliancePages) showReadiness(w http.ResponseWriter, r *http.Request, i
 	}
 	v.Points = len(hist)
 	v.Trend = trendSVG(hist, h.wb.clockOf(r))
+	if id != 0 {
+		latest, err := compliance.Snapshots(r.Context(), h.wb.DB, std.ID, time.Time{}, 1)
+		if err != nil {
+			h.wb.fail(w, r, err)
+			return
+		}
+		v.Older = len(latest) == 1 && latest[0].ID != id
+	}
 	title := "Readiness"
 	if id != 0 {
 		title = "Snapshot " + strconv.FormatInt(id, 10)

@@ -197,6 +197,9 @@ func TestComplianceSnapshots(t *testing.T) {
 	if old.status != http.StatusOK || !strings.Contains(old.body, "earlier snapshot") || !strings.Contains(old.body, fmt.Sprintf("snapshot %d", snaps[1].ID)) {
 		t.Errorf("the older snapshot: %d", old.status)
 	}
+	if newest := b.get(fmt.Sprintf("/compliance/snapshots/%d", snaps[0].ID)); strings.Contains(newest.body, "earlier snapshot") {
+		t.Errorf("the newest snapshot is called earlier")
+	}
 	if p := b.get("/compliance/snapshots/999999"); p.status != http.StatusNotFound {
 		t.Errorf("a snapshot that does not exist: %d", p.status)
 	}
