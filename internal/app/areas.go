@@ -135,6 +135,17 @@ func (a *App) areas() []area {
 				{Menu: "Management system", Label: "Service reports", Href: "/service-reports", Perm: sms.PermRead, Lit: []string{"service-reports"}},
 				{Menu: "Management system", Label: "KPIs", Href: "/kpis", Perm: sms.PermRead, Lit: []string{"kpis"}},
 			}},
+		// Readiness against the standards (clauses 4 to 10), the SMS
+		// manager's home: evidence evaluated from the records and kept as a
+		// daily snapshot, self-assessments, the roadmap and the audit pack.
+		{name: "compliance", jobs: []job{{kind: compliance.SnapshotJob, run: compliance.DailySnapshots(a.DB), every: 24 * time.Hour}},
+			api: api.ComplianceRoutes, pages: web.CompliancePages,
+			nav: []web.NavEntry{
+				{Menu: "Compliance", Label: "Readiness", Href: "/compliance", Perm: compliance.PermRead, Lit: []string{"compliance"}},
+				{Menu: "Compliance", Label: "Roadmap", Href: "/compliance/roadmap", Perm: compliance.PermRead, Lit: []string{"compliance-roadmap"}},
+				{Menu: "Compliance", Label: "Snapshots", Href: "/compliance/snapshots", Perm: compliance.PermRead, Lit: []string{"compliance-snapshots"}},
+			}},
+		{name: "audit pack", api: api.CompliancePackRoutes},
 		// Checking and correcting the management system: internal audits
 		// (9.2), management reviews (9.3), nonconformities and the actions
 		// they and the reviews raise (10.1).
@@ -153,9 +164,6 @@ func (a *App) areas() []area {
 				{Menu: "Organisation", Label: "Users", Href: "/users", Perm: auth.UserRead, Lit: []string{"users"}},
 				{Menu: "Organisation", Label: "Managers", Href: "/managers", Perm: auth.UserRead, Lit: []string{"managers"}},
 			}},
-		// Readiness against the standards, kept as a daily snapshot.
-		{name: "compliance", jobs: []job{{kind: compliance.SnapshotJob, run: compliance.DailySnapshots(a.DB), every: 24 * time.Hour}},
-			api: api.ComplianceRoutes},
 		// Housekeeping runs once per interval across all nodes.
 		{name: "maintenance", jobs: []job{{kind: MaintenanceJob, run: a.maintain, every: 10 * time.Minute}}},
 	}

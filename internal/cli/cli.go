@@ -29,18 +29,19 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"serve":   {"run the web server and background jobs", serve},
-		"migrate": {"apply database migrations and exit", migrate},
-		"user":    {"manage accounts: user create --email E --name N --role R --password-stdin; user unlock EMAIL", user},
-		"token":   {"issue API tokens: token create --email E --name LABEL", token},
-		"audit":   {"check the audit trail: audit verify", auditCmd},
-		"backup":  {"write a consistent copy of the SQLite database: backup --to FILE", backup},
-		"restore": {"replace the SQLite database with a backup: restore --from FILE", restore},
-		"seed":    {"bulk-load incidents for benchmarks: seed --incidents N [--desk]", seed},
-		"bench":   {"load-test a running server over HTTP: bench --token T", bench},
-		"import":  {"import CIs and relationships from CSV or JSON: import cis FILE [--relationships FILE] [--dry-run]", importCmd},
-		"export":  {"export CIs as CSV or JSON: export cis [--type T] [--status S] [--format csv|json] [--out FILE]", exportCmd},
-		"cmdb":    {"generate a realistic fleet of CIs: cmdb generate --cis N [--seed S] [--out DIR]", cmdbCmd},
+		"serve":      {"run the web server and background jobs", serve},
+		"migrate":    {"apply database migrations and exit", migrate},
+		"user":       {"manage accounts: user create --email E --name N --role R --password-stdin; user unlock EMAIL", user},
+		"token":      {"issue API tokens: token create --email E --name LABEL", token},
+		"audit":      {"check the audit trail: audit verify", auditCmd},
+		"backup":     {"write a consistent copy of the SQLite database: backup --to FILE", backup},
+		"restore":    {"replace the SQLite database with a backup: restore --from FILE", restore},
+		"seed":       {"bulk-load incidents for benchmarks: seed --incidents N [--desk]", seed},
+		"bench":      {"load-test a running server over HTTP: bench --token T", bench},
+		"import":     {"import CIs and relationships from CSV or JSON: import cis FILE [--relationships FILE] [--dry-run]", importCmd},
+		"export":     {"export CIs as CSV or JSON: export cis [--type T] [--status S] [--format csv|json] [--out FILE]", exportCmd},
+		"cmdb":       {"generate a realistic fleet of CIs: cmdb generate --cis N [--seed S] [--out DIR]", cmdbCmd},
+		"compliance": {"write the audit pack for an auditor: compliance audit-pack --out FILE [--standard ID]", complianceCmd},
 	}
 }
 

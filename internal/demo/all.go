@@ -62,5 +62,8 @@ func LoadAll(ctx context.Context, db *store.DB, incidents *incident.Service, sla
 	if err := loadPlanning(ctx, db); err != nil {
 		return err
 	}
-	return loadChecking(ctx, db)
+	if err := loadChecking(ctx, db); err != nil {
+		return err
+	}
+	return loadComplianceAssessments(ctx, db)
 }

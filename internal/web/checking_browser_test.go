@@ -56,37 +56,37 @@ func TestBrowserAuditAndReview(t *testing.T) {
 	}
 	tb.navigates(chromedp.Click(chromedp.CSS(`form[action$="/start"] button`)))
 	tb.waitFlash("Audit started")
-	lines := tb.text(".cmp-checklist")
+	lines := tb.text(".chk-checklist")
 	if !strings.Contains(lines, "7.6") || !strings.Contains(lines, "8.6.3") || !strings.Contains(lines, "Not assessed") {
 		t.Fatalf("checklist: %q", lines)
 	}
 	tb.shot("internal-audit-checklist")
 	// The knowledge line conforms.
 	tb.navigates(
-		chromedp.SetValue(chromedp.CSS(`li.cmp-line:nth-child(1) select[name="result"]`), "conforming"),
-		chromedp.SendKeys(chromedp.CSS(`li.cmp-line:nth-child(1) textarea[name="evidence"]`), "/known-errors"),
-		chromedp.Click(chromedp.CSS(`li.cmp-line:nth-child(1) button[type="submit"]`)),
+		chromedp.SetValue(chromedp.CSS(`li.chk-line:nth-child(1) select[name="result"]`), "conforming"),
+		chromedp.SendKeys(chromedp.CSS(`li.chk-line:nth-child(1) textarea[name="evidence"]`), "/known-errors"),
+		chromedp.Click(chromedp.CSS(`li.chk-line:nth-child(1) button[type="submit"]`)),
 	)
 	tb.waitFlash("Saved.")
 	// A minor nonconformity without notes is refused beside the field.
 	tb.navigates(
-		chromedp.SetValue(chromedp.CSS(`li.cmp-line:nth-child(2) select[name="result"]`), "minor_nc"),
-		chromedp.Click(chromedp.CSS(`li.cmp-line:nth-child(2) button[type="submit"]`)),
+		chromedp.SetValue(chromedp.CSS(`li.chk-line:nth-child(2) select[name="result"]`), "minor_nc"),
+		chromedp.Click(chromedp.CSS(`li.chk-line:nth-child(2) button[type="submit"]`)),
 	)
-	if msg := tb.text(`li.cmp-line:nth-child(2) .field-error`); !strings.Contains(msg, "Say what was found") {
+	if msg := tb.text(`li.chk-line:nth-child(2) .field-error`); !strings.Contains(msg, "Say what was found") {
 		t.Fatalf("error beside notes: %q", msg)
 	}
 	tb.navigates(
-		chromedp.SendKeys(chromedp.CSS(`li.cmp-line:nth-child(2) textarea[name="notes"]`), "Problems older than 90 days have no review."),
-		chromedp.SendKeys(chromedp.CSS(`li.cmp-line:nth-child(2) textarea[name="evidence"]`), "PRB-000001"),
-		chromedp.Click(chromedp.CSS(`li.cmp-line:nth-child(2) button[type="submit"]`)),
+		chromedp.SendKeys(chromedp.CSS(`li.chk-line:nth-child(2) textarea[name="notes"]`), "Problems older than 90 days have no review."),
+		chromedp.SendKeys(chromedp.CSS(`li.chk-line:nth-child(2) textarea[name="evidence"]`), "PRB-000001"),
+		chromedp.Click(chromedp.CSS(`li.chk-line:nth-child(2) button[type="submit"]`)),
 	)
 	tb.waitFlash("The nonconformity was raised")
-	nc := tb.text(`li.cmp-line:nth-child(2) .cmp-line-head a.mono`)
+	nc := tb.text(`li.chk-line:nth-child(2) .chk-line-head a.mono`)
 	if !strings.HasPrefix(nc, "NC-") {
 		t.Fatalf("the line shows no NC: %q", nc)
 	}
-	if ev := tb.text(`li.cmp-line:nth-child(2) .cmp-evidence a`); ev != "PRB-000001" {
+	if ev := tb.text(`li.chk-line:nth-child(2) .chk-evidence a`); ev != "PRB-000001" {
 		t.Errorf("evidence %q", ev)
 	}
 	tb.navigates(
@@ -94,7 +94,7 @@ func TestBrowserAuditAndReview(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`form[action$="/report"] button`)),
 	)
 	tb.waitFlash("Audit reported.")
-	report := tb.text(".cmp-report")
+	report := tb.text(".chk-report")
 	for _, want := range []string{"Otto Auditor", "Problem management", "Minor nonconformity 1", "Conforming 1", nc, "Knowledge is used"} {
 		if !strings.Contains(report, want) {
 			t.Errorf("report lacks %q", want)
@@ -102,7 +102,7 @@ func TestBrowserAuditAndReview(t *testing.T) {
 	}
 	tb.shot("internal-audit-report")
 	tb.do(chromedp.Navigate(s.url+"/nonconformities/"+nc), chromedp.WaitVisible(chromedp.CSS("h1")))
-	if src := tb.text(".cmp-dl"); !strings.Contains(src, "Problem management and knowledge, clause 8.6.3") {
+	if src := tb.text(".chk-dl"); !strings.Contains(src, "Problem management and knowledge, clause 8.6.3") {
 		t.Errorf("NC source: %q", src)
 	}
 	tb.shot("nonconformity")
@@ -111,7 +111,7 @@ func TestBrowserAuditAndReview(t *testing.T) {
 	tb.do(chromedp.Navigate(fmt.Sprintf("%s/management-reviews/%d", s.url, planned)), chromedp.WaitVisible(chromedp.CSS("h1")))
 	tb.navigates(chromedp.Click(chromedp.CSS(`form[action$="/compile"] button`)))
 	tb.waitFlash("Inputs compiled")
-	pack := tb.text(".cmp-pack")
+	pack := tb.text(".chk-pack")
 	for _, want := range []string{"Actions from previous reviews", "Performance", "Audit results", "Problem management and knowledge",
 		"Nonconformities and corrective actions", "No data: satisfaction surveys and complaints are not recorded yet", "Supplier performance",
 		"Risks and opportunities", "Opportunities for improvement", "Recruit a second on-call engineer"} {

@@ -76,7 +76,7 @@ func TestPagePermissions(t *testing.T) {
 		case strings.HasPrefix(pattern, "/tokens/"):
 			id = strconv.FormatInt(token.ID, 10)
 		}
-		p := strings.NewReplacer("{ref}", inc.Number, "{id}", id, "{file}", "app.css", "{$}", "").Replace(pattern)
+		p := strings.NewReplacer("{ref}", inc.Number, "{clause}", "8.6.1", "{id}", id, "{file}", "app.css", "{$}", "").Replace(pattern)
 		return p
 	}
 

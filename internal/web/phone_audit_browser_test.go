@@ -111,9 +111,10 @@ func TestBrowserPhoneAudit(t *testing.T) {
 			"/competence/setup", fmt.Sprintf("/competence/people/%d", sam), "/trainings", "/trainings/1",
 			"/documents", "/documents/new", fmt.Sprintf("/documents/%d/edit", com), fmt.Sprintf("/documents/%d", res),
 			"/risks", "/risks/new", "/risks/1", "/risk-criteria", "/objectives/new", "/objectives/2", "/improvements/new", "/improvements/2", "/service-reports/new", "/service-reports/2",
-			"/internal-audits/new", "/internal-audits/2", "/nonconformities/new", "/nonconformities/NC-000002", "/management-reviews/new", "/management-reviews/2"},
+			"/internal-audits/new", "/internal-audits/2", "/nonconformities/new", "/nonconformities/NC-000002", "/management-reviews/new", "/management-reviews/2",
+			"/compliance", "/compliance/clauses/8.6.1", "/compliance/roadmap", "/compliance/snapshots"},
 		"requester": {"/", "/requests", "/catalog", "/approvals", "/services", "/profile"},
-		"auditor":   {"/", "/audit", "/reports/sla", "/problems/PRB-000001", "/known-errors", "/scope", "/processes/change", "/competence", "/documents", fmt.Sprintf("/documents/%d", pol), "/internal-audits/1", "/nonconformities?state=all"},
+		"auditor":   {"/", "/audit", "/reports/sla", "/problems/PRB-000001", "/known-errors", "/scope", "/processes/change", "/competence", "/documents", fmt.Sprintf("/documents/%d", pol), "/internal-audits/1", "/nonconformities?state=all", "/compliance"},
 		// The requester again, reading German: longer words must fit too.
 		"requester:de": {"/", "/incidents/new", "/incidents/" + inc.Number, "/requests", fmt.Sprintf("/requests/REQ-%06d", req), "/catalog", fmt.Sprintf("/catalog/items/%d", item),
 			"/notifications", "/profile"},

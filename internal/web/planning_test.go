@@ -47,23 +47,6 @@ func TestPlanningPagesShowWhatNeedsAttention(t *testing.T) {
 	}
 }
 
-// visibleText drops tags, so codes in attributes do not count as shown.
-func visibleText(html string) string {
-	var b strings.Builder
-	in := false
-	for _, r := range html {
-		switch {
-		case r == '<':
-			in = true
-		case r == '>':
-			in = false
-		case !in:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
 func TestRiskFormKeepsWhatWasTyped(t *testing.T) {
 	s := newSite(t)
 	admin := s.signedIn("admin")
