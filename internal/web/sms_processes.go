@@ -318,9 +318,7 @@ func (h smsPages) saveRACI(w http.ResponseWriter, r *http.Request) {
 	if inv := invalid(err); inv != nil {
 		errs := map[string]string{}
 		for k, msg := range inv.Fields {
-			var n int
-			var field string
-			if _, perr := fmtSscanf(k, &n, &field); perr == nil && n < len(from) {
+			if n, field, ok := raciField(k); ok && n >= 0 && n < len(from) {
 				switch field {
 				case "user_id", "group_id":
 					field = "who"
@@ -336,22 +334,13 @@ func (h smsPages) saveRACI(w http.ResponseWriter, r *http.Request) {
 	h.processResult(w, r, key, "raci", err)
 }
 
-// fmtSscanf reads "raci[n].field".
-func fmtSscanf(k string, n *int, field *string) (int, error) {
+// raciField splits a RACI message's key, "raci[n].field".
+func raciField(k string) (int, string, bool) {
 	rest, ok := strings.CutPrefix(k, "raci[")
-	idx, f, ok2 := strings.Cut(rest, "].")
-	if !ok || !ok2 {
-		return 0, errNotRACI
-	}
-	v, err := strconv.Atoi(idx)
-	if err != nil {
-		return 0, err
-	}
-	*n, *field = v, f
-	return 2, nil
+	idx, field, ok2 := strings.Cut(rest, "].")
+	n, err := strconv.Atoi(idx)
+	return n, field, ok && ok2 && err == nil
 }
-
-var errNotRACI = fieldErr("raci", "not a line")
 
 func (h smsPages) addInterface(w http.ResponseWriter, r *http.Request) {
 	key := r.PathValue("key")
