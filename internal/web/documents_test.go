@@ -134,6 +134,8 @@ func TestDocumentFormAndVersions(t *testing.T) {
 	if p.status != http.StatusSeeOther {
 		t.Fatalf("version 1: %d", p.status)
 	}
+	docShows(t, "the plan before approval", admin.get("/documents/"+id).body, "Version 1, awaiting approval", "Twelve <strong>people</strong>",
+		"No version is in force yet: version 1 awaits approval below")
 	p = admin.post("/documents/"+id+"/versions/1/approve", url.Values{"next_review": {"2001-01-01"}})
 	if p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, "must be after today") {
 		t.Fatalf("approval with a past review: %d", p.status)
