@@ -74,7 +74,7 @@ func TestDocumentAcknowledgementPages(t *testing.T) {
 	docShows(t, "the policy", admin.get("/documents/"+pol).body, "6 of 8", "Alex Agent", "Tom Okafor", "Customer satisfaction")
 	agent := s.signedIn("agent")
 	p := agent.get("/documents")
-	docShows(t, "the agent's register", p.body, "You have 1 document(s) to acknowledge")
+	docShows(t, "the agent's register", p.body, "You have 1 document to acknowledge")
 	p = agent.get("/documents/acknowledge")
 	docShows(t, "the agent's list", p.body, "Service management policy", "I have read version 2")
 	p = agent.post("/documents/"+pol+"/acknowledge", url.Values{"back": {"list"}})
