@@ -157,7 +157,17 @@ func (d *demoDocs) update(by *auth.Principal, doc document.Document, in document
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
-const policyV1 = `# Service management policy
+const policyV1 = policyHead + policyTail
+
+const policyV2 = policyHead + `- We measure customer satisfaction twice a year and act on what we hear.
+- We hold our suppliers to targets that support our own service levels.
+` + policyTail + `
+## Review
+
+This policy is reviewed at least once a year at management review, and whenever the scope of the SMS changes.
+`
+
+const policyHead = `# Service management policy
 
 We run our IT services so that customers can rely on them and know what to expect.
 
@@ -167,18 +177,12 @@ We run our IT services so that customers can rely on them and know what to expec
 - We restore service after an incident as fast as the agreed priority asks, and we look for the cause of repeated incidents.
 - We change live services only through assessed and approved changes.
 - We keep the service management system under review and improve it where our measures show the need.
+`
 
+const policyTail = `
 ## Responsibilities
 
 Top management owns this policy and provides the people and budget the SMS plan calls for. Every process has a named owner.
-`
-
-const policyV2 = policyV1 + `- We measure customer satisfaction twice a year and act on what we hear.
-- We hold our suppliers to targets that support our own service levels.
-
-## Review
-
-This policy is reviewed at least once a year at management review, and whenever the scope of the SMS changes.
 `
 
 const oldSecurityPolicy = `# Information security policy (2023)

@@ -54,6 +54,9 @@ type docView struct {
 	ReviewMin    string // the earliest next review an approval accepts
 	NextIsFirst  bool
 	AwaitingDiff string // the link comparing the awaiting version with the one in force
+	// Waiting is the newest version awaiting approval, for the approver to read.
+	Waiting     *document.Version
+	WaitingHTML template.HTML
 }
 
 func (h documentPages) detail(w http.ResponseWriter, r *http.Request) {
@@ -105,6 +108,16 @@ func (h documentPages) showDetail(w http.ResponseWriter, r *http.Request, status
 				return
 			}
 			v.Rendered = template.HTML(html) // goldmark without raw HTML: see document.RenderMarkdown
+		}
+		if row.Awaiting && v.Waiting == nil {
+			waiting := ver
+			v.Waiting = &waiting
+			html, err := document.RenderMarkdown(ver.Body)
+			if err != nil {
+				h.wb.fail(w, r, err)
+				return
+			}
+			v.WaitingHTML = template.HTML(html) // as above
 		}
 		if row.Awaiting {
 			if row.CanApprove, row.Why, err = document.MayApprove(ctx, h.wb.DB, p, d, ver); err != nil {

@@ -83,4 +83,11 @@ func TestBrowserDocumentAcknowledged(t *testing.T) {
 	tb.shot("document-resource-plan")
 	tb.do(chromedp.Navigate(s.url+"/documents"), chromedp.WaitVisible(chromedp.CSS(".doc-checklist")))
 	tb.shot("documents-agent")
+	tb.do(chromedp.Navigate(s.url+"/documents/"+docID(t, s, "Service management policy")), chromedp.WaitVisible(chromedp.CSS(".doc-ack-form")))
+	tb.shot("document-policy-agent")
+	tb.do(chromedp.Navigate(s.url+"/documents/"+docID(t, s, "Service request fulfilment procedure")), chromedp.WaitVisible(chromedp.CSS("#versions")))
+	if got := tb.text("#versions"); !strings.Contains(got, "Only the document's approver, Ada Admin, may approve") {
+		t.Errorf("the agent is not told who approves: %q", got)
+	}
+	tb.shot("document-draft-agent")
 }

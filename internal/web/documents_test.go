@@ -2,8 +2,10 @@ package web_test
 
 import (
 	"context"
+	"html"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -72,7 +74,7 @@ func TestDocumentAcknowledgementPages(t *testing.T) {
 	docShows(t, "the policy", admin.get("/documents/"+pol).body, "6 of 8", "Alex Agent", "Tom Okafor", "Customer satisfaction")
 	agent := s.signedIn("agent")
 	p := agent.get("/documents")
-	docShows(t, "the agent's register", p.body, "You have 1 document(s) to acknowledge")
+	docShows(t, "the agent's register", p.body, "You have 1 document to acknowledge")
 	p = agent.get("/documents/acknowledge")
 	docShows(t, "the agent's list", p.body, "Service management policy", "I have read version 2")
 	p = agent.post("/documents/"+pol+"/acknowledge", url.Values{"back": {"list"}})
@@ -134,6 +136,8 @@ func TestDocumentFormAndVersions(t *testing.T) {
 	if p.status != http.StatusSeeOther {
 		t.Fatalf("version 1: %d", p.status)
 	}
+	docShows(t, "the plan before approval", admin.get("/documents/"+id).body, "Version 1, awaiting approval", "Twelve <strong>people</strong>",
+		"No version is in force yet: version 1 awaits approval below")
 	p = admin.post("/documents/"+id+"/versions/1/approve", url.Values{"next_review": {"2001-01-01"}})
 	if p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, "must be after today") {
 		t.Fatalf("approval with a past review: %d", p.status)
@@ -181,4 +185,37 @@ func regexpVersion(body string) string {
 	_, rest, _ := strings.Cut(body, `name="version" value="`)
 	v, _, _ := strings.Cut(rest, `"`)
 	return v
+}
+
+var formInput = regexp.MustCompile(`<input[^>]*\bname="([^"]+)"[^>]*\bvalue="([^"]*)"`)
+
+// Editing keeps what the form shows: the communication plan's rows come
+// back filled in, and a changed cell is saved.
+func TestDocumentEditKeepsRows(t *testing.T) {
+	s := newSite(t)
+	admin := s.signedIn("admin")
+	com := docID(t, s, "Communication plan")
+	p := admin.get("/documents/" + com + "/edit")
+	form := url.Values{}
+	for _, m := range formInput.FindAllStringSubmatch(p.body, -1) {
+		if m[1] != "csrf_token" && m[1] != "requires_acknowledgement" {
+			form.Add(m[1], html.UnescapeString(m[2]))
+		}
+	}
+	if form.Get("a.communication_plan.lines.1.what") != "Planned maintenance notice" || form.Get("a.communication_plan.lines.4.what") != "" {
+		t.Fatalf("the edit form does not hold the rows: %v", form)
+	}
+	form.Set("type", "communication_plan")
+	form.Set("status", "approved")
+	form.Set("a.communication_plan.lines.4.what", "Release notes")
+	form.Set("a.communication_plan.lines.4.audience", "Key users")
+	p = admin.post("/documents/"+com, form)
+	if p.status != http.StatusSeeOther {
+		t.Fatalf("save: %d", p.status)
+	}
+	docShows(t, "the plan", admin.get("/documents/"+com).body, "Planned maintenance notice", "Release notes", "Key users")
+	// The form's version is checked: sending the old one again is refused.
+	if p := admin.post("/documents/"+com, form); p.status != http.StatusConflict {
+		t.Errorf("a stale form: %d", p.status)
+	}
 }
