@@ -12,6 +12,7 @@ import (
 	"steward/internal/risk"
 	"steward/internal/servicereport"
 	"steward/internal/sms"
+	"steward/internal/store"
 )
 
 // Planning is what the planning and improvement routes work on.
@@ -100,7 +101,7 @@ func (h planningAPI) listKPIs(w http.ResponseWriter, r *http.Request) {
 func (h planningAPI) kpiSeries(w http.ResponseWriter, r *http.Request) {
 	m, ok := kpi.Get(r.PathValue("key"))
 	if !ok {
-		h.a.fail(w, r, &malformed{msg: "no measure with key " + strconv.Quote(r.PathValue("key"))})
+		h.a.fail(w, r, store.ErrNotFound)
 		return
 	}
 	q := newQuery(r, "from", "to", "bucket")

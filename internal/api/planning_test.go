@@ -170,3 +170,10 @@ func TestPlanningAPI(t *testing.T) {
 		}
 	})
 }
+
+func TestUnknownMeasureIsNotFound(t *testing.T) {
+	s := newServer(t, storetest.SQLite(t))
+	if r := s.do("agent", "GET", "/api/v1/kpis/no.such.measure", nil); r.status != http.StatusNotFound {
+		t.Errorf("unknown measure: %d", r.status)
+	}
+}

@@ -346,6 +346,10 @@ func apply(i *Improvement, in Input) {
 	text(&i.Priority, in.Priority)
 	text(&i.MetricKey, in.MetricKey)
 	text(&i.DueOn, in.DueOn)
+	i.MetricTitle, i.Unit = "", ""
+	if m, ok := kpi.Get(i.MetricKey); ok {
+		i.MetricTitle, i.Unit = m.Title, m.Unit
+	}
 	if in.OwnerID != nil {
 		i.OwnerID = nil
 		if *in.OwnerID != 0 {
@@ -391,7 +395,7 @@ func check(ctx context.Context, q store.Querier, i Improvement) error {
 
 func auditOf(i Improvement) map[string]any {
 	return map[string]any{"title": i.Title, "source": i.Source, "source_ref": i.SourceRef, "criteria": i.Criteria, "priority": i.Priority,
-		"owner_id": i.OwnerID, "metric_key": i.MetricKey, "due_on": i.DueOn}
+		"owner_id": i.OwnerID, "measure": i.MetricTitle, "due_on": i.DueOn}
 }
 
 func optDate(s string) any {

@@ -400,7 +400,7 @@ func checkFigure(v *domainerr.Invalid, field string, f float64, m kpi.Metric, kn
 }
 
 func auditOf(o Objective) map[string]any {
-	return map[string]any{"title": o.Title, "owner_id": o.OwnerID, "metric_key": o.MetricKey, "period_days": o.PeriodDays,
+	return map[string]any{"title": o.Title, "owner_id": o.OwnerID, "measure": o.MetricTitle, "period_days": o.PeriodDays,
 		"target": o.Target, "direction": o.Direction, "baseline": o.Baseline, "starts_on": o.StartsOn, "due_on": o.DueOn, "status": o.Status}
 }
 
