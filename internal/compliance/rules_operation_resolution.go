@@ -54,7 +54,7 @@ func incidentsClassified(ctx context.Context, in Input) (Result, error) {
 		noDataSummary: "No incident was raised in the last 90 days.",
 		summary: fmt.Sprintf("%s of the %s incidents raised in the last 90 days have a priority and a category; %s.",
 			pct(set, total), num(total), thresholds(shareMet, sharePartly)),
-		numbers: []Number{countNum("Incidents raised", total, "/?state=all"), countNum("Without a category", total-set, "/?state=all&category=")}}.result(), nil
+		numbers: []Number{countNum("Incidents raised", total, "/?view=all&from="+day(from)), countNum("Without a category", total-set, "/?view=all&from="+day(from))}}.result(), nil
 }
 
 func incidentsWithinSLA(ctx context.Context, in Input) (Result, error) {
@@ -92,7 +92,7 @@ func majorReviewed(ctx context.Context, in Input) (Result, error) {
 		noDataSummary: "No major incident was resolved in the last 90 days.",
 		summary: fmt.Sprintf("%d of the %d major incidents resolved in the last 90 days are linked to a problem investigating them; met when all are, partly met from half.",
 			reviewed, total),
-		numbers: []Number{countNum("Major incidents resolved", total, "/?state=all&major=yes"), countNum("Without a problem investigation", total-reviewed, "/?state=all&major=yes")}}.result(), nil
+		numbers: []Number{countNum("Major incidents resolved", total, "/?view=all&major=yes&from="+day(from.AddDate(0, 0, -quarter))), countNum("Without a problem investigation", total-reviewed, "/?view=all&major=yes")}}.result(), nil
 }
 
 func requestsWithinTarget(ctx context.Context, in Input) (Result, error) {
