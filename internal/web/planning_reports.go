@@ -36,7 +36,7 @@ func (h planningPages) reports(w http.ResponseWriter, r *http.Request) {
 
 type svcReportView struct {
 	planDates
-	D           servicereport.Definition
+	Def         servicereport.Definition
 	Runs        []servicereport.Run
 	New         bool
 	CanWrite    bool
@@ -48,7 +48,7 @@ type svcReportView struct {
 }
 
 func (h planningPages) showReport(w http.ResponseWriter, r *http.Request, status int, d servicereport.Definition, isNew bool, fe *fieldErrors) {
-	v := svcReportView{D: d, New: isNew, CanWrite: httpx.Principal(r).Can(sms.PermWrite), F: fe, Frequencies: servicereport.Frequencies}
+	v := svcReportView{Def: d, New: isNew, CanWrite: httpx.Principal(r).Can(sms.PermWrite), F: fe, Frequencies: servicereport.Frequencies}
 	if !isNew {
 		runs, err := h.p.Reports.Runs(r.Context(), h.wb.DB, d.ID, 50)
 		if err != nil {
