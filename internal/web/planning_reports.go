@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"steward/internal/domainerr"
@@ -163,4 +164,14 @@ func (h planningPages) produceReport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.showReport(w, r, http.StatusUnprocessableEntity, d, false, &fieldErrors{Form: "run", Errs: inv.Fields, Values: r.PostForm})
+}
+
+// SourceLink is the definition's source when it is a page of Steward or a
+// web address, so the page can link to it.
+func (v svcReportView) SourceLink() string {
+	s := v.Def.Source
+	if strings.HasPrefix(s, "/") && !strings.HasPrefix(s, "//") || strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "http://") {
+		return s
+	}
+	return ""
 }
