@@ -3,9 +3,15 @@ package api_test
 import (
 	"fmt"
 	"net/http"
+	"reflect"
+	"slices"
 	"testing"
 	"time"
 
+	"steward/internal/improvement"
+	"steward/internal/objective"
+	"steward/internal/risk"
+	"steward/internal/servicereport"
 	"steward/internal/store/storetest"
 )
 
@@ -175,5 +181,33 @@ func TestUnknownMeasureIsNotFound(t *testing.T) {
 	s := newServer(t, storetest.SQLite(t))
 	if r := s.do("agent", "GET", "/api/v1/kpis/no.such.measure", nil); r.status != http.StatusNotFound {
 		t.Errorf("unknown measure: %d", r.status)
+	}
+}
+
+// The planning schemas name exactly the fields the types encode and read.
+func TestPlanningSchemasMatchTypes(t *testing.T) {
+	doc := loadOpenAPI(t)
+	for name, v := range map[string]any{
+		"Risk": risk.Risk{}, "RiskCriteria": risk.Criteria{}, "Objective": objective.Objective{}, "ObjectiveProgress": objective.Progress{},
+		"Improvement": improvement.Improvement{}, "ReportDefinition": servicereport.Definition{}, "ReportRun": servicereport.Run{},
+	} {
+		all, always := oaJSONFields(reflect.TypeOf(v))
+		props, required, _ := oaSchemaFields(t, doc, name)
+		if !slices.Equal(props, all) {
+			t.Errorf("schema %s has properties %v, the type encodes %v", name, props, all)
+		}
+		if !slices.Equal(required, always) {
+			t.Errorf("schema %s requires %v, the type always encodes %v", name, required, always)
+		}
+	}
+	for name, v := range map[string]any{
+		"RiskInput": risk.Input{}, "ObjectiveInput": objective.Input{}, "ImprovementInput": improvement.Input{},
+		"ReportDefinitionInput": servicereport.Input{}, "ReportRunInput": servicereport.RunInput{},
+	} {
+		want, _ := oaJSONFields(reflect.TypeOf(v))
+		props, _, closed := oaSchemaFields(t, doc, name)
+		if !slices.Equal(props, want) || !closed {
+			t.Errorf("schema %s has properties %v (closed %v), the server reads %v", name, props, closed, want)
+		}
 	}
 }

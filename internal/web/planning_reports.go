@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"steward/internal/domainerr"
@@ -36,7 +37,7 @@ func (h planningPages) reports(w http.ResponseWriter, r *http.Request) {
 
 type svcReportView struct {
 	planDates
-	D           servicereport.Definition
+	Def         servicereport.Definition
 	Runs        []servicereport.Run
 	New         bool
 	CanWrite    bool
@@ -48,7 +49,7 @@ type svcReportView struct {
 }
 
 func (h planningPages) showReport(w http.ResponseWriter, r *http.Request, status int, d servicereport.Definition, isNew bool, fe *fieldErrors) {
-	v := svcReportView{D: d, New: isNew, CanWrite: httpx.Principal(r).Can(sms.PermWrite), F: fe, Frequencies: servicereport.Frequencies}
+	v := svcReportView{Def: d, New: isNew, CanWrite: httpx.Principal(r).Can(sms.PermWrite), F: fe, Frequencies: servicereport.Frequencies}
 	if !isNew {
 		runs, err := h.p.Reports.Runs(r.Context(), h.wb.DB, d.ID, 50)
 		if err != nil {
@@ -163,4 +164,14 @@ func (h planningPages) produceReport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.showReport(w, r, http.StatusUnprocessableEntity, d, false, &fieldErrors{Form: "run", Errs: inv.Fields, Values: r.PostForm})
+}
+
+// SourceLink is the definition's source when it is a page of Steward or a
+// web address, so the page can link to it.
+func (v svcReportView) SourceLink() string {
+	s := v.Def.Source
+	if strings.HasPrefix(s, "/") && !strings.HasPrefix(s, "//") || strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "http://") {
+		return s
+	}
+	return ""
 }
