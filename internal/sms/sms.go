@@ -3,7 +3,6 @@ package sms
 import (
 	"context"
 	"errors"
-	"strings"
 	"time"
 
 	"steward/internal/audit"
@@ -170,42 +169,4 @@ func (n nullID) Scan(src any) error {
 		return errors.New("sms: cannot read id")
 	}
 	return nil
-}
-
-func trim(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return strings.TrimSpace(*p)
-}
-
-// userNames maps ids to names for the people a page names.
-func userNames(ctx context.Context, q store.Querier, ids []int64) (map[int64]string, error) {
-	out := map[int64]string{}
-	if len(ids) == 0 {
-		return out, nil
-	}
-	args := make([]any, 0, len(ids))
-	for _, id := range ids {
-		if id != 0 {
-			args = append(args, id)
-		}
-	}
-	if len(args) == 0 {
-		return out, nil
-	}
-	rows, err := q.Query(ctx, "SELECT id, name FROM users WHERE id IN ("+strings.TrimSuffix(strings.Repeat("?,", len(args)), ",")+")", args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id int64
-		var n string
-		if err := rows.Scan(&id, &n); err != nil {
-			return nil, err
-		}
-		out[id] = n
-	}
-	return out, rows.Err()
 }

@@ -177,9 +177,7 @@ func auditInput(r *http.Request) (internalaudit.AuditInput, *domainerr.Invalid) 
 	if r.PostFormValue("clause_scope") == "all" {
 		cl = []string{internalaudit.AllClauses}
 	} else {
-		for _, c := range strings.FieldsFunc(r.PostFormValue("clauses"), func(c rune) bool { return c == ',' || c == ' ' || c == ';' }) {
-			cl = append(cl, c)
-		}
+		cl = strings.FieldsFunc(r.PostFormValue("clauses"), func(c rune) bool { return c == ',' || c == ' ' || c == ';' })
 	}
 	in.Clauses = &cl
 	return in, v
