@@ -63,7 +63,9 @@ func note(ctx context.Context, tx *store.Tx, p *auth.Principal, id int64, field,
 }
 
 // noEntry: documents have no comments for a file to belong to.
-func noEntry(context.Context, store.Querier, int64, int64) (bool, error) { return false, store.ErrNotFound }
+func noEntry(context.Context, store.Querier, int64, int64) (bool, error) {
+	return false, store.ErrNotFound
+}
 
 func (s *Service) search(ctx context.Context, p *auth.Principal, words string, limit int) ([]record.Summary, error) {
 	if !p.Can(sms.PermRead) {
