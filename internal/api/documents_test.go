@@ -201,6 +201,23 @@ func TestDocumentVersionAsFile(t *testing.T) {
 			t.Errorf("a requester downloads a document's file: %d", got.status)
 		}
 
+		// The kernel's other routes: links between documents, bulk edits.
+		link := s.do("admin", "POST", fmt.Sprintf("/api/v1/documents/%d/links", id), map[string]any{"type": "related", "target": fmt.Sprintf("DOC-%06d", other)})
+		if link.status != http.StatusCreated {
+			t.Fatalf("link: %d %s", link.status, link.body)
+		}
+		if got := s.do("agent", "POST", fmt.Sprintf("/api/v1/documents/%d/links", id), map[string]any{"type": "related", "target": "DOC-1"}); got.status != 403 {
+			t.Errorf("an agent links: %d", got.status)
+		}
+		bulk := s.do("admin", "POST", "/api/v1/documents/bulk", map[string]any{"refs": []string{fmt.Sprint(id), fmt.Sprintf("DOC-%d", other)},
+			"set": map[string]any{"retention": "10 years"}, "all_or_nothing": true})
+		if bulk.status != 200 || bulk.json(t)["applied"] != true {
+			t.Fatalf("bulk: %d %s", bulk.status, bulk.body)
+		}
+		if got := s.do("auditor", "GET", fmt.Sprintf("/api/v1/documents/%d", other), nil).json(t)["retention"]; got != "10 years" {
+			t.Errorf("after the bulk edit the retention is %v", got)
+		}
+
 		s.app.Records.Attachments.MaxSize = 1 << 20
 		big := s.upload("admin", fmt.Sprintf("/api/v1/documents/%d/attachments", id), "big.bin", io.LimitReader(zeros{}, 1<<20+1), "")
 		if big.status != 413 {
