@@ -66,6 +66,7 @@ type docView struct {
 	// for another field: the form holds on to it.
 	KeptFile *document.File
 	MaxMB    int64
+	Number   string // the record number, DOC-000012, for links from other records
 	Records  recordPanels
 }
 
@@ -97,6 +98,7 @@ func (h documentPages) showDetail(w http.ResponseWriter, r *http.Request, status
 	}
 	v.Process = procs[d.ProcessKey]
 	v.MaxMB = h.wb.maxAttachment() >> 20
+	v.Number = document.Number(id)
 	if fe != nil && fe.Form == "version" && len(fe.Values["attachment_id"]) > 0 {
 		if fid, err := strconv.ParseInt(fe.Values["attachment_id"][0], 10, 64); err == nil {
 			if f, err := document.FileOf(ctx, h.wb.DB, id, fid); err == nil {

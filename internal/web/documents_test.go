@@ -294,7 +294,8 @@ func TestDocumentVersionAsFilePage(t *testing.T) {
 		t.Fatalf("approve the file version: %d %s", p.status, p.body)
 	}
 	// The document's number opens it too.
-	if p := admin.get(fmt.Sprintf("/documents/DOC-%06s", id)); p.status != http.StatusOK || !strings.Contains(p.body, "Version 1 in force") {
+	if p := admin.get(fmt.Sprintf("/documents/DOC-%06s", id)); p.status != http.StatusOK || !strings.Contains(p.body, "Version 1 in force") ||
+		!strings.Contains(p.body, fmt.Sprintf(`<dd class="mono">DOC-%06s</dd>`, id)) {
 		t.Fatalf("by number: %d", p.status)
 	}
 
