@@ -335,7 +335,7 @@ func TestVersionAsFile(t *testing.T) {
 		w := newWorld(t, e, false)
 		k := record.NewKernel(e.DB, 0, w.svc.Kind())
 		kind, _ := k.Kinds.Get(document.KindName)
-		d, other := w.doc(t, "Signed policy", document.Input{}), w.doc(t, "Other policy", document.Input{})
+		d, other := w.doc(t, "Signed policy", document.Input{RequiresAck: ptr(true)}), w.doc(t, "Other policy", document.Input{})
 		pdf := "%PDF-1.4\n%%EOF\n"
 		att, err := k.Attachments.Add(ctx, w.admin, kind, d.ID, record.Upload{Filename: "policy.pdf", Body: strings.NewReader(pdf)})
 		if err != nil {
@@ -365,6 +365,13 @@ func TestVersionAsFile(t *testing.T) {
 		}
 		if _, err := w.svc.Approve(ctx, w.admin, d.ID, 1, document.Approval{}, 0); err != nil {
 			t.Fatalf("approve a file version: %v", err)
+		}
+		if _, err := w.svc.Acknowledge(ctx, w.agent, d.ID); err != nil {
+			t.Fatalf("acknowledge a file version: %v", err)
+		}
+		cur, _ := document.Get(ctx, e.DB, d.ID)
+		if cov, err := document.CoverageOf(ctx, e.DB, cur); err != nil || cov.Number != 1 || len(cov.Done) != 1 {
+			t.Fatalf("coverage of the file version: %+v %v", cov, err)
 		}
 		// Text and file together; and text alone has no file.
 		both := w.version(t, w.admin, d.ID, "Summary of the signed policy.", "summary added")
