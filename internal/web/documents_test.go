@@ -317,6 +317,16 @@ func TestDocumentVersionAsFilePage(t *testing.T) {
 	p = admin.get(page + "/compare")
 	docShows(t, "the compare view", p.body, "Version 1 is a file", "Version 2 is a file", "with no text to compare")
 
+	// A file over the limit is refused beside the file field, the text kept.
+	s.app.Records.Attachments.MaxSize = 1 << 20
+	ver = regexpVersion(admin.get(page).body)
+	p = versionUpload(admin, path, admin.csrf, [][2]string{{"version", ver}, {"body", "Kept text."}, {"change_note", "Bigger"}}, "big.pdf",
+		pdf+strings.Repeat("x", 1<<20))
+	if p.status != http.StatusUnprocessableEntity {
+		t.Fatalf("a file over the limit: %d", p.status)
+	}
+	docShows(t, "the refused big file", p.body, "larger than the limit of 1 MB", "Kept text.")
+
 	// Only administrators write versions.
 	agent := s.signedIn("agent")
 	agent.get(page)
