@@ -2,9 +2,11 @@ package api_test
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"steward/internal/document"
@@ -115,7 +117,7 @@ func TestDocumentSchemasMatchTypes(t *testing.T) {
 	doc := loadOpenAPI(t)
 	for name, v := range map[string]any{
 		"RegisterDocument": document.Document{}, "DocumentVersion": document.Version{},
-		"DocumentAcknowledgement": document.Acknowledgement{}, "DocumentCoverage": document.Coverage{},
+		"DocumentAcknowledgement": document.Acknowledgement{}, "DocumentCoverage": document.Coverage{}, "DocumentFile": document.File{},
 	} {
 		all, always := oaJSONFields(reflect.TypeOf(v))
 		props, required, _ := oaSchemaFields(t, doc, name)
@@ -130,4 +132,96 @@ func TestDocumentSchemasMatchTypes(t *testing.T) {
 			t.Errorf("schema %s has %v (closed %v), the server reads %v", name, props, closed, want)
 		}
 	}
+}
+
+// A version may be a file: uploaded to the document through the record
+// kernel, then named by the new version. Only administrators upload; a
+// file of another record is refused; a version needs text or a file.
+func TestDocumentVersionAsFile(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		s := newServer(t, e)
+		mk := func(title string) int64 {
+			res := s.do("admin", "POST", "/api/v1/documents", map[string]any{"title": title, "type": "policy"})
+			if res.status != http.StatusCreated {
+				t.Fatalf("create: %d %s", res.status, res.body)
+			}
+			return int64(res.json(t)["id"].(float64))
+		}
+		id, other := mk("Signed policy"), mk("Another policy")
+		pdf := "%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+		for _, role := range []string{"agent", "auditor", "requester"} {
+			if res := s.upload(role, fmt.Sprintf("/api/v1/documents/%d/attachments", id), "policy.pdf", strings.NewReader(pdf), ""); res.status != 403 {
+				t.Errorf("%s uploads: %d %s", role, res.status, res.body)
+			}
+		}
+		// The number works as well as the id.
+		up := s.upload("admin", fmt.Sprintf("/api/v1/documents/DOC-%06d/attachments", id), "policy.pdf", strings.NewReader(pdf), "")
+		if up.status != http.StatusCreated {
+			t.Fatalf("upload: %d %s", up.status, up.body)
+		}
+		att := up.json(t)
+		if att["content_type"] != "application/pdf" || att["kind"] != "document" {
+			t.Fatalf("uploaded file: %s", up.body)
+		}
+		fileID := int64(att["id"].(float64))
+		elsewhere := s.upload("admin", fmt.Sprintf("/api/v1/documents/%d/attachments", other), "other.pdf", strings.NewReader(pdf), "")
+		otherFile := int64(elsewhere.json(t)["id"].(float64))
+		if res := s.upload("admin", fmt.Sprintf("/api/v1/documents/%d/attachments", id), "x.pdf", strings.NewReader(pdf), "1"); res.status != 422 {
+			t.Errorf("a comment_id on a document: %d %s", res.status, res.body)
+		}
+		if list := s.do("auditor", "GET", fmt.Sprintf("/api/v1/documents/doc-%d/attachments", id), nil); list.status != 200 ||
+			len(list.json(t)["items"].([]any)) != 1 {
+			t.Fatalf("auditor lists the files: %d %s", list.status, list.body)
+		}
+
+		path := fmt.Sprintf("/api/v1/documents/%d/versions", id)
+		if res := s.do("admin", "POST", path, map[string]any{"body": "  "}); res.status != 422 || res.errorFields(t)["body"] == nil {
+			t.Errorf("neither text nor file: %d %s", res.status, res.body)
+		}
+		res := s.do("admin", "POST", path, map[string]any{"attachment_id": otherFile})
+		if res.status != 422 || !strings.Contains(fmt.Sprint(res.errorFields(t)["attachment_id"]), "another record") {
+			t.Errorf("another document's file: %d %s", res.status, res.body)
+		}
+		ver := s.do("admin", "POST", path, map[string]any{"attachment_id": fileID})
+		if ver.status != http.StatusCreated {
+			t.Fatalf("version as file: %d %s", ver.status, ver.body)
+		}
+		file, _ := ver.json(t)["file"].(map[string]any)
+		if file == nil || file["filename"] != "policy.pdf" || file["sha256"] != att["sha256"] || ver.json(t)["body"] != "" {
+			t.Fatalf("the version does not carry its file: %s", ver.body)
+		}
+		if got := s.do("admin", "POST", path+"/1/approve", nil); got.status != 200 || got.json(t)["status"] != "approved" {
+			t.Fatalf("approve a file version: %d %s", got.status, got.body)
+		}
+		dl := s.do("agent", "GET", fmt.Sprintf("/api/v1/attachments/%d", fileID), nil)
+		if dl.status != 200 || string(dl.body) != pdf || dl.header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Fatalf("download: %d %q %v", dl.status, dl.body, dl.header)
+		}
+		if got := s.do("requester", "GET", fmt.Sprintf("/api/v1/attachments/%d", fileID), nil); got.status != 404 {
+			t.Errorf("a requester downloads a document's file: %d", got.status)
+		}
+
+		// The kernel's other routes: links between documents, bulk edits.
+		link := s.do("admin", "POST", fmt.Sprintf("/api/v1/documents/%d/links", id), map[string]any{"type": "related", "target": fmt.Sprintf("DOC-%06d", other)})
+		if link.status != http.StatusCreated {
+			t.Fatalf("link: %d %s", link.status, link.body)
+		}
+		if got := s.do("agent", "POST", fmt.Sprintf("/api/v1/documents/%d/links", id), map[string]any{"type": "related", "target": "DOC-1"}); got.status != 403 {
+			t.Errorf("an agent links: %d", got.status)
+		}
+		bulk := s.do("admin", "POST", "/api/v1/documents/bulk", map[string]any{"refs": []string{fmt.Sprint(id), fmt.Sprintf("DOC-%d", other)},
+			"set": map[string]any{"retention": "10 years"}, "all_or_nothing": true})
+		if bulk.status != 200 || bulk.json(t)["applied"] != true {
+			t.Fatalf("bulk: %d %s", bulk.status, bulk.body)
+		}
+		if got := s.do("auditor", "GET", fmt.Sprintf("/api/v1/documents/%d", other), nil).json(t)["retention"]; got != "10 years" {
+			t.Errorf("after the bulk edit the retention is %v", got)
+		}
+
+		s.app.Records.Attachments.MaxSize = 1 << 20
+		big := s.upload("admin", fmt.Sprintf("/api/v1/documents/%d/attachments", id), "big.bin", io.LimitReader(zeros{}, 1<<20+1), "")
+		if big.status != 413 {
+			t.Fatalf("a file over the limit: %d %s", big.status, big.body)
+		}
+	})
 }

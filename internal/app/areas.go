@@ -117,7 +117,7 @@ func (a *App) areas() []area {
 				{Menu: "Management system", Label: "Competence", Href: "/competence", Perm: sms.PermRead, Lit: []string{"competence"}},
 			}},
 		// The register of documented information (5.2, 6.3, 7.1, 7.3-7.5).
-		{name: "documents", api: api.DocumentRoutes(a.Documents), pages: web.DocumentPages(a.Documents),
+		{name: "documents", kinds: []*record.Kind{a.Documents.Kind()}, api: api.DocumentRoutes(a.Documents), pages: web.DocumentPages(a.Documents),
 			nav: []web.NavEntry{
 				{Menu: "Management system", Label: "Documents", Href: "/documents", Perm: sms.PermRead, Lit: []string{"documents"}},
 				{Menu: "Management system", Label: "To acknowledge", Href: "/documents/acknowledge", Perm: sms.PermAcknowledge, Lit: []string{"documents-ack"}},

@@ -2,8 +2,9 @@
 // 20000-1 clause 7.5) with the documents that clauses 5.2 (policy), 6.3
 // (SMS plan), 7.1 (resources) and 7.4 (communication) ask for: each with
 // an owner, an approver, a review date and a retention, numbered versions
-// in Markdown that the approver approves, and the acknowledgements of
-// staff who read the version in force (7.3).
+// (Markdown text, a file kept by the record kernel, or both) that the
+// approver approves, and the acknowledgements of staff who read the
+// version in force (7.3).
 package document
 
 import (

@@ -3,6 +3,7 @@ package document_test
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"steward/internal/auth"
 	"steward/internal/document"
 	"steward/internal/domainerr"
+	"steward/internal/record"
 	"steward/internal/store/storetest"
 )
 
@@ -323,4 +325,75 @@ func TestDiff(t *testing.T) {
 	if strings.Join(got, ",") != " a,-b, c,+d" {
 		t.Fatalf("diff %v", got)
 	}
+}
+
+// A version is text, a file of the document, or both; neither is refused,
+// and so is a file kept with another record.
+func TestVersionAsFile(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		ctx := context.Background()
+		w := newWorld(t, e, false)
+		k := record.NewKernel(e.DB, 0, w.svc.Kind())
+		kind, _ := k.Kinds.Get(document.KindName)
+		d, other := w.doc(t, "Signed policy", document.Input{RequiresAck: ptr(true)}), w.doc(t, "Other policy", document.Input{})
+		pdf := "%PDF-1.4\n%%EOF\n"
+		att, err := k.Attachments.Add(ctx, w.admin, kind, d.ID, record.Upload{Filename: "policy.pdf", Body: strings.NewReader(pdf)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := k.Attachments.Add(ctx, w.agent, kind, d.ID, record.Upload{Filename: "x.pdf", Body: strings.NewReader(pdf)}); !errors.Is(err, domainerr.ErrForbidden) {
+			t.Fatalf("an agent attaches: %v", err)
+		}
+		foreign, err := k.Attachments.Add(ctx, w.admin, kind, other.ID, record.Upload{Filename: "other.pdf", Body: strings.NewReader(pdf)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		empty := ""
+		_, err = w.svc.AddVersion(ctx, w.admin.Actor(), d.ID, document.NewVersion{Body: &empty}, 0)
+		fieldErr(t, err, "body")
+		_, err = w.svc.AddVersion(ctx, w.admin.Actor(), d.ID, document.NewVersion{AttachmentID: &foreign.ID}, 0)
+		fieldErr(t, err, "attachment_id")
+		_, err = w.svc.AddVersion(ctx, w.admin.Actor(), d.ID, document.NewVersion{AttachmentID: ptr(int64(99999))}, 0)
+		fieldErr(t, err, "attachment_id")
+
+		v, err := w.svc.AddVersion(ctx, w.admin.Actor(), d.ID, document.NewVersion{AttachmentID: &att.ID}, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.File == nil || v.File.Filename != "policy.pdf" || v.File.SHA256 != att.SHA256 || v.File.Size != int64(len(pdf)) || v.Body != "" {
+			t.Fatalf("version 1 = %+v, file %+v", v, v.File)
+		}
+		if _, err := w.svc.Approve(ctx, w.admin, d.ID, 1, document.Approval{}, 0); err != nil {
+			t.Fatalf("approve a file version: %v", err)
+		}
+		if _, err := w.svc.Acknowledge(ctx, w.agent, d.ID); err != nil {
+			t.Fatalf("acknowledge a file version: %v", err)
+		}
+		cur, _ := document.Get(ctx, e.DB, d.ID)
+		if cov, err := document.CoverageOf(ctx, e.DB, cur); err != nil || cov.Number != 1 || len(cov.Done) != 1 {
+			t.Fatalf("coverage of the file version: %+v %v", cov, err)
+		}
+		// Text and file together; and text alone has no file.
+		both := w.version(t, w.admin, d.ID, "Summary of the signed policy.", "summary added")
+		if both.File != nil {
+			t.Fatalf("a text version has a file: %+v", both.File)
+		}
+		note := "signed again"
+		v3, err := w.svc.AddVersion(ctx, w.admin.Actor(), d.ID, document.NewVersion{Body: ptr("Summary."), AttachmentID: &att.ID, ChangeNote: &note}, 0)
+		if err != nil || v3.File == nil || v3.Body != "Summary." {
+			t.Fatalf("text and file: %+v %v", v3, err)
+		}
+		// The kernel's note went to the audit trail, and the file shows in search of the kind.
+		var n int
+		if err := e.DB.QueryRow(ctx, "SELECT COUNT(*) FROM audit_log WHERE entity = 'document' AND entity_id = ? AND action = 'note'", strconv.FormatInt(d.ID, 10)).Scan(&n); err != nil || n != 1 {
+			t.Fatalf("audit notes of the upload: %d %v", n, err)
+		}
+		found, err := k.Kinds.Search(ctx, e.DB, w.auditor, "signed", 10)
+		if err != nil || len(found) != 1 || found[0].Number != document.Number(d.ID) {
+			t.Fatalf("search: %+v %v", found, err)
+		}
+		if found, _ := k.Kinds.Search(ctx, e.DB, w.requester, "signed", 10); len(found) != 0 {
+			t.Fatalf("a requester finds documents: %+v", found)
+		}
+	})
 }

@@ -10,15 +10,19 @@ import (
 	"steward/internal/audit"
 	"steward/internal/auth"
 	"steward/internal/domainerr"
+	"steward/internal/record"
 	"steward/internal/store"
 )
 
-// Version is one numbered text of a document.
+// Version is one numbered text of a document: Markdown, a file (a signed
+// PDF, a word-processor file), or both.
 type Version struct {
 	ID           int64      `json:"id"`
 	DocumentID   int64      `json:"document_id"`
 	Number       int        `json:"number"`
 	Body         string     `json:"body"`
+	AttachmentID *int64     `json:"attachment_id"`
+	File         *File      `json:"file"`
 	ChangeNote   string     `json:"change_note"`
 	CreatedBy    *int64     `json:"created_by"`
 	CreatedName  string     `json:"created_by_name"`
@@ -28,10 +32,26 @@ type Version struct {
 	ApprovedAt   *time.Time `json:"approved_at"`
 }
 
-// NewVersion is the text of a new version and what changed.
+// File is the file a version is, as the record kernel keeps it: the
+// bytes are downloaded from /attachments/{id} (/api/v1/attachments/{id}).
+type File struct {
+	ID          int64  `json:"id"`
+	Filename    string `json:"filename"`
+	ContentType string `json:"content_type"`
+	Size        int64  `json:"size"`
+	SHA256      string `json:"sha256"`
+}
+
+// SizeText is the file's size in words: 14.2 KB.
+func (f File) SizeText() string { return record.ByteSize(f.Size) }
+
+// NewVersion is the text or the file of a new version and what changed.
+// AttachmentID names a file already attached to the document; 0 or
+// absent is none.
 type NewVersion struct {
-	Body       *string `json:"body"`
-	ChangeNote *string `json:"change_note"`
+	Body         *string `json:"body"`
+	AttachmentID *int64  `json:"attachment_id"`
+	ChangeNote   *string `json:"change_note"`
 }
 
 // Approval may set the next review date; without one it is a year after
@@ -47,20 +67,57 @@ const MaxBody = 100000
 const MaxVersions = 200
 
 const verCols = `v.id, v.document_id, v.number, v.body, v.change_note, v.created_by, COALESCE(c.name, ''), v.created_at,
-	v.approved_by, COALESCE(a.name, ''), v.approved_at`
+	v.approved_by, COALESCE(a.name, ''), v.approved_at, v.attachment_id, COALESCE(f.filename, ''), COALESCE(f.content_type, ''),
+	COALESCE(f.size, 0), COALESCE(f.sha256, '')`
 
-const verFrom = ` FROM document_versions v LEFT JOIN users c ON c.id = v.created_by LEFT JOIN users a ON a.id = v.approved_by`
+const verFrom = ` FROM document_versions v LEFT JOIN users c ON c.id = v.created_by LEFT JOIN users a ON a.id = v.approved_by
+	LEFT JOIN attachments f ON f.id = v.attachment_id`
 
 func scanVersion(row interface{ Scan(...any) error }) (Version, error) {
 	var v Version
 	var cr, ap store.Time
+	var f File
 	err := row.Scan(&v.ID, &v.DocumentID, &v.Number, &v.Body, &v.ChangeNote, &v.CreatedBy, &v.CreatedName, &cr,
-		&v.ApprovedBy, &v.ApprovedName, &ap)
+		&v.ApprovedBy, &v.ApprovedName, &ap, &v.AttachmentID, &f.Filename, &f.ContentType, &f.Size, &f.SHA256)
 	if err != nil {
 		return v, store.ScanErr(err)
 	}
 	v.CreatedAt, v.ApprovedAt = cr.Time, ap.Ptr()
+	if v.AttachmentID != nil {
+		f.ID = *v.AttachmentID
+		v.File = &f
+	}
 	return v, nil
+}
+
+// FileOf returns attachment id when it is a file of document docID, for a
+// form that keeps an uploaded file while its other fields are put right;
+// store.ErrNotFound otherwise.
+func FileOf(ctx context.Context, q store.Querier, docID, id int64) (File, error) {
+	f := File{ID: id}
+	err := q.QueryRow(ctx, "SELECT filename, content_type, size, sha256 FROM attachments WHERE id = ? AND kind = ? AND record_id = ?",
+		id, KindName, docID).Scan(&f.Filename, &f.ContentType, &f.Size, &f.SHA256)
+	return f, store.ScanErr(err)
+}
+
+// checkFile requires attachment id to be a file of document docID.
+func checkFile(ctx context.Context, q store.Querier, v *domainerr.Invalid, docID, id int64) error {
+	if id < 0 {
+		v.Add("attachment_id", "must be the id of a file attached to this document, or 0 for none")
+		return nil
+	}
+	var kind string
+	var rec int64
+	err := store.ScanErr(q.QueryRow(ctx, "SELECT kind, record_id FROM attachments WHERE id = ?", id).Scan(&kind, &rec))
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		v.Add("attachment_id", "no file with id %d", id)
+	case err != nil:
+		return err
+	case kind != KindName || rec != docID:
+		v.Add("attachment_id", "file %d belongs to another record: upload the file to %s first", id, Number(docID))
+	}
+	return nil
 }
 
 // Versions lists a document's versions, newest first.
@@ -112,19 +169,31 @@ func (s *Service) AddVersion(ctx context.Context, actor audit.Actor, docID int64
 		if in.ChangeNote != nil {
 			note = strings.TrimSpace(*in.ChangeNote)
 		}
+		var file *int64
+		if in.AttachmentID != nil && *in.AttachmentID != 0 {
+			file = in.AttachmentID
+		}
 		v := domainerr.NewInvalid()
-		domainerr.Text(v, "body", body, true, MaxBody)
+		domainerr.Text(v, "body", body, file == nil, MaxBody)
+		if v.Has("body") && strings.TrimSpace(body) == "" {
+			v.Fields["body"] = "write the text of the version, or attach a file"
+		}
 		domainerr.Text(v, "change_note", note, num > 1, 1000)
 		if v.Has("change_note") && note == "" {
 			v.Fields["change_note"] = "say what changed since version " + strconv.Itoa(num-1)
+		}
+		if file != nil {
+			if err := checkFile(ctx, tx, v, docID, *file); err != nil {
+				return err
+			}
 		}
 		if err := v.Err(); err != nil {
 			return err
 		}
 		now := s.now()
 		var id int64
-		err = tx.QueryRow(ctx, `INSERT INTO document_versions (document_id, number, body, change_note, created_by, created_at)
-			VALUES (?, ?, ?, ?, ?, ?) RETURNING id`, docID, num, body, note, actorUser(actor), store.TS(now)).Scan(&id)
+		err = tx.QueryRow(ctx, `INSERT INTO document_versions (document_id, number, body, attachment_id, change_note, created_by, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, docID, num, body, file, note, actorUser(actor), store.TS(now)).Scan(&id)
 		if err != nil {
 			return store.ScanErr(err)
 		}
@@ -132,7 +201,7 @@ func (s *Service) AddVersion(ctx context.Context, actor audit.Actor, docID int64
 			return err
 		}
 		return audit.Record(ctx, tx, actor, "create", "document_version", id,
-			map[string]any{"document_id": docID, "number": num, "change_note": note, "chars": len([]rune(body))})
+			map[string]any{"document_id": docID, "number": num, "change_note": note, "chars": len([]rune(body)), "attachment_id": file})
 	})
 	if err != nil {
 		return Version{}, err

@@ -100,40 +100,44 @@ func (s *Service) Create(ctx context.Context, actor audit.Actor, in Input, keep 
 // version the caller saw.
 func (s *Service) Update(ctx context.Context, actor audit.Actor, id int64, in Input, ifVersion int) (Document, error) {
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
-		d, err := Get(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		if ifVersion != 0 && ifVersion != d.Version {
-			return domainerr.ErrStale
-		}
-		typeWas := d.Type
-		apply(&d, in)
-		if d.Type != typeWas && in.Attributes == nil && len(d.Attributes) > 0 {
-			// Another type's fields do not carry over.
-			d.Attributes = map[string]any{}
-		}
-		if err := check(ctx, tx, &d, in); err != nil {
-			return err
-		}
-		attrs, _ := json.Marshal(d.Attributes)
-		res, err := tx.Exec(ctx, `UPDATE documents SET title = ?, doc_type = ?, process_key = ?, owner_id = ?, approver_id = ?,
-			status = ?, next_review = ?, retention = ?, requires_ack = ?, superseded_by = ?, attributes = ?, updated_at = ?,
-			version = version + 1 WHERE id = ? AND version = ?`,
-			d.Title, string(d.Type), d.ProcessKey, d.OwnerID, d.ApproverID, string(d.Status), optDate(d.NextReview), d.Retention,
-			boolInt(d.RequiresAck), d.SupersededBy, string(attrs), store.TS(s.now()), id, d.Version)
-		if err != nil {
-			return store.Translate(err)
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return domainerr.ErrStale
-		}
-		return audit.Record(ctx, tx, actor, "update", "document", id, docAudit(d))
+		return s.update(ctx, tx, actor, id, in, ifVersion)
 	})
 	if err != nil {
 		return Document{}, err
 	}
 	return Get(ctx, s.DB, id)
+}
+
+func (s *Service) update(ctx context.Context, tx *store.Tx, actor audit.Actor, id int64, in Input, ifVersion int) error {
+	d, err := Get(ctx, tx, id)
+	if err != nil {
+		return err
+	}
+	if ifVersion != 0 && ifVersion != d.Version {
+		return domainerr.ErrStale
+	}
+	typeWas := d.Type
+	apply(&d, in)
+	if d.Type != typeWas && in.Attributes == nil && len(d.Attributes) > 0 {
+		// Another type's fields do not carry over.
+		d.Attributes = map[string]any{}
+	}
+	if err := check(ctx, tx, &d, in); err != nil {
+		return err
+	}
+	attrs, _ := json.Marshal(d.Attributes)
+	res, err := tx.Exec(ctx, `UPDATE documents SET title = ?, doc_type = ?, process_key = ?, owner_id = ?, approver_id = ?,
+		status = ?, next_review = ?, retention = ?, requires_ack = ?, superseded_by = ?, attributes = ?, updated_at = ?,
+		version = version + 1 WHERE id = ? AND version = ?`,
+		d.Title, string(d.Type), d.ProcessKey, d.OwnerID, d.ApproverID, string(d.Status), optDate(d.NextReview), d.Retention,
+		boolInt(d.RequiresAck), d.SupersededBy, string(attrs), store.TS(s.now()), id, d.Version)
+	if err != nil {
+		return store.Translate(err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return domainerr.ErrStale
+	}
+	return audit.Record(ctx, tx, actor, "update", "document", id, docAudit(d))
 }
 
 func apply(d *Document, in Input) {

@@ -4,7 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"io"
+	"mime"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -12,6 +16,7 @@ import (
 	"steward/internal/document"
 	"steward/internal/domainerr"
 	"steward/internal/httpx"
+	"steward/internal/record"
 	"steward/internal/sms"
 )
 
@@ -57,18 +62,24 @@ type docView struct {
 	// Waiting is the newest version awaiting approval, for the approver to read.
 	Waiting     *document.Version
 	WaitingHTML template.HTML
+	// KeptFile is a file uploaded with a new-version form that came back
+	// for another field: the form holds on to it.
+	KeptFile *document.File
+	MaxMB    int64
+	Number   string // the record number, DOC-000012, for links from other records
+	Records  recordPanels
 }
 
 func (h documentPages) detail(w http.ResponseWriter, r *http.Request) {
-	h.showDetail(w, r, http.StatusOK, nil, "")
-}
-
-func (h documentPages) showDetail(w http.ResponseWriter, r *http.Request, status int, fe *fieldErrors, msg string) {
-	id, ok := pathID(r)
+	id, ok := docID(r)
 	if !ok {
 		h.wb.errorPage(w, r, http.StatusNotFound, "")
 		return
 	}
+	h.showDetail(w, r, http.StatusOK, id, nil, "")
+}
+
+func (h documentPages) showDetail(w http.ResponseWriter, r *http.Request, status int, id int64, fe *fieldErrors, msg string) {
 	ctx := r.Context()
 	ck := h.wb.clockOf(r)
 	p := httpx.Principal(r)
@@ -86,6 +97,19 @@ func (h documentPages) showDetail(w http.ResponseWriter, r *http.Request, status
 		return
 	}
 	v.Process = procs[d.ProcessKey]
+	v.MaxMB = h.wb.maxAttachment() >> 20
+	v.Number = document.Number(id)
+	if fe != nil && fe.Form == "version" && len(fe.Values["attachment_id"]) > 0 {
+		if fid, err := strconv.ParseInt(fe.Values["attachment_id"][0], 10, 64); err == nil {
+			if f, err := document.FileOf(ctx, h.wb.DB, id, fid); err == nil {
+				v.KeptFile = &f
+			}
+		}
+	}
+	if v.Records, err = h.wb.panels(r, document.KindName, id, fe); err != nil {
+		h.wb.fail(w, r, err)
+		return
+	}
 	v.Attrs, v.Variance = attrViews(d)
 	versions, err := document.Versions(ctx, h.wb.DB, id)
 	if err != nil {
@@ -243,15 +267,129 @@ func number(x float64) string {
 	return b.String()
 }
 
-func (h documentPages) addVersion(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(r)
+// addVersionRequest takes the new-version form. The page sends it as
+// multipart, since it may carry a file, and that is read as it arrives so
+// the file never waits in memory; a plain form is taken too.
+func (h documentPages) addVersionRequest(w http.ResponseWriter, r *http.Request) {
+	id, ok := docID(r)
 	if !ok {
 		h.wb.errorPage(w, r, http.StatusNotFound, "")
 		return
 	}
-	ver, _ := formVersion(r)
-	body, note := formText(r, "body"), r.PostFormValue("change_note")
-	_, err := h.svc.AddVersion(r.Context(), httpx.Principal(r).Actor(), id, document.NewVersion{Body: &body, ChangeNote: &note}, ver)
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
+		h.uploadVersion(w, r, id)
+		return
+	}
+	if !h.wb.readForm(w, r) {
+		return
+	}
+	if p := httpx.Principal(r); p == nil || !sameToken(r.PostFormValue("csrf_token"), p.CSRFToken) {
+		h.wb.errorPage(w, r, http.StatusForbidden, formExpired)
+		return
+	}
+	h.saveVersion(w, r, id, r.PostForm)
+}
+
+const formExpired = "The form had expired or did not come from this site. Reload the page and try again."
+
+// uploadVersion reads the multipart new-version form: the CSRF token
+// first, checked before anything else is read, then the fields, then the
+// file, which is stored with the document through the record kernel. A
+// file stored while another field is wrong is kept: the form comes back
+// holding it.
+func (h documentPages) uploadVersion(w http.ResponseWriter, r *http.Request, id int64) {
+	if err := h.wb.origin.Check(r); err != nil {
+		h.wb.errorPage(w, r, http.StatusForbidden, "Cross-site form submissions are refused.")
+		return
+	}
+	kind, ok := h.wb.Records.Kinds.Get(document.KindName)
+	if !ok {
+		h.wb.fail(w, r, errors.New("web: the document kind is not declared to the record kernel"))
+		return
+	}
+	p := httpx.Principal(r)
+	r.Body = http.MaxBytesReader(w, r.Body, h.wb.maxAttachment()+maxForm)
+	mr, err := r.MultipartReader()
+	if err != nil {
+		h.wb.errorPage(w, r, http.StatusBadRequest, "")
+		return
+	}
+	part, err := mr.NextPart()
+	if err != nil || part.FormName() != "csrf_token" {
+		h.wb.errorPage(w, r, http.StatusForbidden, formExpired)
+		return
+	}
+	token, _ := io.ReadAll(io.LimitReader(part, 200))
+	if p == nil || !sameToken(string(token), p.CSRFToken) {
+		h.wb.errorPage(w, r, http.StatusForbidden, formExpired)
+		return
+	}
+	vals := url.Values{}
+	fileErr := ""
+	tooLarge := "is larger than the limit of " + strconv.FormatInt(h.wb.maxAttachment()>>20, 10) + " MB; nothing was stored"
+	for fileErr == "" {
+		part, err := mr.NextPart()
+		var mbe *http.MaxBytesError
+		if errors.Is(err, io.EOF) {
+			break
+		} else if errors.As(err, &mbe) {
+			fileErr = tooLarge
+			break
+		} else if err != nil {
+			h.wb.errorPage(w, r, http.StatusBadRequest, "")
+			return
+		}
+		switch name := part.FormName(); name {
+		case "version", "body", "change_note", "attachment_id":
+			b, err := io.ReadAll(io.LimitReader(part, maxForm+1))
+			if err != nil || len(b) > maxForm {
+				h.wb.errorPage(w, r, http.StatusRequestEntityTooLarge, "")
+				return
+			}
+			vals.Set(name, string(b))
+		case "file":
+			if part.FileName() == "" {
+				continue // no file chosen
+			}
+			att, err := h.wb.Records.Attachments.Add(r.Context(), p, kind, id, record.Upload{Filename: part.FileName(), Body: part})
+			var inv *domainerr.Invalid
+			switch {
+			case errors.Is(err, record.ErrTooLarge), errors.As(err, &mbe):
+				fileErr = tooLarge
+			case errors.As(err, &inv):
+				fileErr = strings.Join(sortedValues(inv.Fields), "; ")
+			case err != nil:
+				h.wb.fail(w, r, err)
+				return
+			default:
+				vals.Set("attachment_id", strconv.FormatInt(att.ID, 10))
+			}
+		}
+	}
+	r.Form, r.PostForm = vals, vals
+	if !h.wb.validText(w, r) {
+		return
+	}
+	if fileErr != "" {
+		h.showDetail(w, r, http.StatusUnprocessableEntity, id, &fieldErrors{Form: "version", Errs: map[string]string{"file": fileErr}, Values: vals}, "")
+		return
+	}
+	h.saveVersion(w, r, id, vals)
+}
+
+// saveVersion writes the version the form describes.
+func (h documentPages) saveVersion(w http.ResponseWriter, r *http.Request, id int64, vals url.Values) {
+	ver, _ := strconv.Atoi(vals.Get("version"))
+	body, note := strings.ReplaceAll(vals.Get("body"), "\r\n", "\n"), vals.Get("change_note")
+	in := document.NewVersion{Body: &body, ChangeNote: &note}
+	if s := vals.Get("attachment_id"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			n = -1 // the service names the field
+		}
+		in.AttachmentID = &n
+	}
+	_, err := h.svc.AddVersion(r.Context(), httpx.Principal(r).Actor(), id, in, ver)
 	if err == nil {
 		h.wb.redirect(w, r, "/documents/"+strconv.FormatInt(id, 10)+"#versions", "version-added")
 		return
@@ -260,16 +398,20 @@ func (h documentPages) addVersion(w http.ResponseWriter, r *http.Request) {
 	var conflict *domainerr.Conflict
 	switch {
 	case errors.As(err, &inv):
-		h.showDetail(w, r, http.StatusUnprocessableEntity, &fieldErrors{Form: "version", Errs: inv.Fields, Values: r.PostForm}, "")
+		errs := inv.Fields
+		if m, ok := errs["attachment_id"]; ok {
+			errs["file"] = m
+		}
+		h.showDetail(w, r, http.StatusUnprocessableEntity, id, &fieldErrors{Form: "version", Errs: errs, Values: vals}, "")
 	case errors.As(err, &conflict):
-		h.showDetail(w, r, http.StatusConflict, &fieldErrors{Form: "version", Errs: map[string]string{}, Values: r.PostForm}, sentence(conflict.Message))
+		h.showDetail(w, r, http.StatusConflict, id, &fieldErrors{Form: "version", Errs: map[string]string{}, Values: vals}, sentence(conflict.Message))
 	default:
 		h.wb.fail(w, r, err)
 	}
 }
 
 func (h documentPages) approve(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(r)
+	id, ok := docID(r)
 	if !ok {
 		h.wb.errorPage(w, r, http.StatusNotFound, "")
 		return
@@ -291,16 +433,16 @@ func (h documentPages) approve(w http.ResponseWriter, r *http.Request) {
 	form := "approve-" + strconv.Itoa(n)
 	switch {
 	case errors.As(err, &inv):
-		h.showDetail(w, r, http.StatusUnprocessableEntity, &fieldErrors{Form: form, Errs: inv.Fields, Values: r.PostForm}, "")
+		h.showDetail(w, r, http.StatusUnprocessableEntity, id, &fieldErrors{Form: form, Errs: inv.Fields, Values: r.PostForm}, "")
 	case errors.As(err, &conflict):
-		h.showDetail(w, r, http.StatusConflict, nil, sentence(conflict.Message))
+		h.showDetail(w, r, http.StatusConflict, id, nil, sentence(conflict.Message))
 	default:
 		h.wb.fail(w, r, err)
 	}
 }
 
 func (h documentPages) acknowledge(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(r)
+	id, ok := docID(r)
 	if !ok {
 		h.wb.errorPage(w, r, http.StatusNotFound, "")
 		return
@@ -322,10 +464,17 @@ type compareView struct {
 	Numbers  []int
 	Lines    []document.DiffLine
 	TooLong  bool
+	// FileOnly are the compared versions that are a file without text.
+	FileOnly []versionFile
+}
+
+type versionFile struct {
+	Number int
+	File   document.File
 }
 
 func (h documentPages) compare(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(r)
+	id, ok := docID(r)
 	if !ok {
 		h.wb.errorPage(w, r, http.StatusNotFound, "")
 		return
@@ -343,9 +492,10 @@ func (h documentPages) compare(w http.ResponseWriter, r *http.Request) {
 	}
 	v := compareView{Doc: d}
 	bodies := map[int]string{}
+	files := map[int]*document.File{}
 	for _, ver := range versions {
 		v.Numbers = append(v.Numbers, ver.Number)
-		bodies[ver.Number] = ver.Body
+		bodies[ver.Number], files[ver.Number] = ver.Body, ver.File
 	}
 	if len(versions) < 2 {
 		h.wb.errorPage(w, r, http.StatusNotFound, "This document has fewer than two versions to compare.")
@@ -365,7 +515,14 @@ func (h documentPages) compare(w http.ResponseWriter, r *http.Request) {
 			*p.dst = n
 		}
 	}
-	lines, ok := document.Diff(bodies[v.From], bodies[v.To])
-	v.Lines, v.TooLong = lines, !ok
+	for _, n := range []int{v.From, v.To} {
+		if f := files[n]; f != nil && bodies[n] == "" && !slices.ContainsFunc(v.FileOnly, func(o versionFile) bool { return o.Number == n }) {
+			v.FileOnly = append(v.FileOnly, versionFile{Number: n, File: *f})
+		}
+	}
+	if len(v.FileOnly) == 0 {
+		lines, ok := document.Diff(bodies[v.From], bodies[v.To])
+		v.Lines, v.TooLong = lines, !ok
+	}
 	h.wb.render(w, r, http.StatusOK, "document_compare", page{Title: "Compare versions of " + d.Title, Active: "documents", Data: v})
 }

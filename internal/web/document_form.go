@@ -58,7 +58,7 @@ func (h documentPages) newDoc(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h documentPages) edit(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(r)
+	id, ok := docID(r)
 	if !ok {
 		h.wb.errorPage(w, r, http.StatusNotFound, "")
 		return
@@ -244,7 +244,7 @@ func docInput(r *http.Request, editing bool) (document.Input, map[string]string)
 func (h documentPages) create(w http.ResponseWriter, r *http.Request) { h.save(w, r, 0) }
 
 func (h documentPages) update(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(r)
+	id, ok := docID(r)
 	if !ok {
 		h.wb.errorPage(w, r, http.StatusNotFound, "")
 		return

@@ -26,14 +26,22 @@ func DocumentPages(svc *document.Service) Pages {
 		rt.Handle("GET /documents/{id}", sms.PermRead, h.detail)
 		rt.Handle("GET /documents/{id}/edit", sms.PermWrite, h.edit)
 		wb.post(rt, "POST /documents/{id}", sms.PermWrite, h.update)
-		wb.post(rt, "POST /documents/{id}/versions", sms.PermWrite, h.addVersion)
+		// A new version may come with a file, so its form is multipart and
+		// read as it arrives.
+		rt.Handle("POST /documents/{id}/versions", sms.PermWrite, h.addVersionRequest)
 		// The approver named on a document may be an agent; the service
 		// decides who may approve.
 		wb.post(rt, "POST /documents/{id}/versions/{number}/approve", sms.PermRead, h.approve)
 		wb.post(rt, "POST /documents/{id}/acknowledge", sms.PermAcknowledge, h.acknowledge)
 		rt.Handle("GET /documents/{id}/compare", sms.PermRead, h.compare)
+		wb.recordShows[document.KindName] = func(w http.ResponseWriter, r *http.Request, status int, id int64, f *fieldErrors) {
+			h.showDetail(w, r, status, id, f, "")
+		}
 	}
 }
+
+// docID reads the document in the path: its id (12) or number (DOC-000012).
+func docID(r *http.Request) (int64, bool) { return document.ParseRef(r.PathValue("id")) }
 
 type documentPages struct {
 	wb  *Web

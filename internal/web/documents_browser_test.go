@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -90,4 +91,46 @@ func TestBrowserDocumentAcknowledged(t *testing.T) {
 		t.Errorf("the agent is not told who approves: %q", got)
 	}
 	tb.shot("document-draft-agent")
+}
+
+// In a real browser: an admin writes version 1 of a policy as a signed
+// PDF through the page's file input; the page shows the file with its
+// SHA-256 and a download link.
+func TestBrowserDocumentFileVersion(t *testing.T) {
+	bin := chromium(t)
+	s := newSite(t)
+	shots := os.Getenv("STEWARD_SCREENSHOTS")
+	if shots != "" {
+		if err := os.MkdirAll(shots, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pdf := filepath.Join(t.TempDir(), "Signed supplier policy 2026.pdf")
+	if err := os.WriteFile(pdf, []byte("%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tb := openTab(t, bin, s.url, shots)
+	tb.login("admin@steward.demo")
+	tb.do(chromedp.Navigate(s.url+"/documents/new"), chromedp.WaitVisible(chromedp.CSS("#doc-title")))
+	tb.navigates(
+		chromedp.SendKeys(chromedp.CSS("#doc-title"), "Supplier policy"),
+		chromedp.Click(chromedp.CSS(`.doc-form button[type="submit"].btn-primary`)),
+	)
+	tb.waitFlash("Saved.")
+	tb.do(chromedp.Click(chromedp.CSS(".doc-new-version > summary")), chromedp.WaitVisible(chromedp.CSS("#ver-file")))
+	tb.shot("document-new-version-form")
+	tb.navigates(
+		chromedp.SetUploadFiles(chromedp.CSS("#ver-file"), []string{pdf}),
+		chromedp.Click(chromedp.CSS(`.doc-new-version button[type="submit"]`)),
+	)
+	tb.waitFlash("Version saved.")
+	if got := tb.text("#waiting"); !strings.Contains(got, "Signed supplier policy 2026.pdf") || !strings.Contains(got, "application/pdf") {
+		t.Errorf("the waiting version reads %q", got)
+	}
+	tb.navigates(chromedp.Click(chromedp.CSS(`.doc-approve button[type="submit"]`)))
+	tb.waitFlash("Approved.")
+	if got := tb.text("#text"); !strings.Contains(got, "SHA-256") || !strings.Contains(got, "Download") {
+		t.Errorf("the version in force reads %q", got)
+	}
+	tb.shot("document-file-version")
 }

@@ -1,8 +1,13 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 	"html"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -129,7 +134,7 @@ func TestDocumentFormAndVersions(t *testing.T) {
 	docShows(t, "the new plan", p.body, "50,000 EUR", "Budget: 55,000 EUR actual against 50,000 EUR planned, 5,000 EUR (10%) over plan.",
 		"Write version 1", "Draft")
 	p = admin.post("/documents/"+id+"/versions", url.Values{"body": {" "}})
-	if p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, "is required") {
+	if p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, "Write the text of the version, or attach a file") {
 		t.Fatalf("empty version: %d", p.status)
 	}
 	p = admin.post("/documents/"+id+"/versions", url.Values{"body": {"# Plan\n\n<script>alert(1)</script>\n\nTwelve **people**."}})
@@ -217,5 +222,115 @@ func TestDocumentEditKeepsRows(t *testing.T) {
 	// The form's version is checked: sending the old one again is refused.
 	if p := admin.post("/documents/"+com, form); p.status != http.StatusConflict {
 		t.Errorf("a stale form: %d", p.status)
+	}
+}
+
+// versionUpload posts the new-version form as the page sends it: the
+// token first, the fields in the form's order, the file (if any) last.
+func versionUpload(b *browser, path, token string, fields [][2]string, filename, content string) page {
+	b.s.t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	mw.WriteField("csrf_token", token)
+	for _, f := range fields {
+		mw.WriteField(f[0], f[1])
+	}
+	fw, _ := mw.CreateFormFile("file", filename)
+	fw.Write([]byte(content))
+	mw.Close()
+	req, _ := http.NewRequest(http.MethodPost, b.s.url+path, &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	return b.do(req)
+}
+
+// A version may be a file: the form uploads it, the page shows its name,
+// size, type and SHA-256 with a download link, a file stays with the form
+// when another field is wrong, and the compare view says a file has no
+// text to compare.
+func TestDocumentVersionAsFilePage(t *testing.T) {
+	s := newSite(t)
+	admin := s.signedIn("admin")
+	p := admin.post("/documents", url.Values{"title": {"Signed supplier policy"}, "type": {"policy"}})
+	if p.status != http.StatusSeeOther {
+		t.Fatalf("create: %d", p.status)
+	}
+	page := p.location
+	id := strings.TrimPrefix(page, "/documents/")
+	form := admin.get(page)
+	docShows(t, "the new document", form.body, `enctype="multipart/form-data"`, `type="file" name="file"`)
+	ver := regexpVersion(form.body)
+	path := page + "/versions"
+
+	if p := versionUpload(admin, path, "forged", [][2]string{{"version", ver}}, "policy.pdf", "%PDF-1.4"); p.status != http.StatusForbidden {
+		t.Fatalf("a forged token: %d", p.status)
+	}
+	p = versionUpload(admin, path, admin.csrf, [][2]string{{"version", ver}, {"body", " "}, {"change_note", ""}}, "", "")
+	if p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, "Write the text of the version, or attach a file") {
+		t.Fatalf("neither text nor file: %d", p.status)
+	}
+	pdf := "%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+	sum := sha256.Sum256([]byte(pdf))
+	p = versionUpload(admin, path, admin.csrf, [][2]string{{"version", ver}, {"body", ""}, {"change_note", ""}}, "signed policy.pdf", pdf)
+	if p.status != http.StatusSeeOther {
+		t.Fatalf("version 1 as a file: %d %s", p.status, p.body)
+	}
+	p = admin.get(page)
+	link := regexp.MustCompile(`href="(/attachments/\d+)" download="signed policy.pdf"`).FindStringSubmatch(p.body)
+	if link == nil {
+		t.Fatalf("no download link on the page")
+	}
+	docShows(t, "the file version", p.body, "signed policy.pdf", "application/pdf", hex.EncodeToString(sum[:]), fmt.Sprintf("%d bytes", len(pdf)))
+	dl := admin.get(link[1])
+	if dl.status != http.StatusOK || dl.body != pdf {
+		t.Fatalf("download: %d %q", dl.status, dl.body)
+	}
+	if p := s.signedIn("requester").get(link[1]); p.status != http.StatusNotFound {
+		t.Errorf("a requester downloads the policy file: %d", p.status)
+	}
+	if p := s.signedIn("agent").get(link[1]); p.status != http.StatusOK {
+		t.Errorf("an agent downloads the policy file: %d", p.status)
+	}
+	if p := admin.post(path+"/1/approve", url.Values{}); p.status != http.StatusSeeOther {
+		t.Fatalf("approve the file version: %d %s", p.status, p.body)
+	}
+	// The document's number opens it too.
+	if p := admin.get(fmt.Sprintf("/documents/DOC-%06s", id)); p.status != http.StatusOK || !strings.Contains(p.body, "Version 1 in force") ||
+		!strings.Contains(p.body, fmt.Sprintf(`<dd class="mono">DOC-%06s</dd>`, id)) {
+		t.Fatalf("by number: %d", p.status)
+	}
+
+	// Version 2 without a change note: refused, the file kept with the form.
+	ver = regexpVersion(admin.get(page).body)
+	p = versionUpload(admin, path, admin.csrf, [][2]string{{"version", ver}, {"body", "A short summary."}, {"change_note", ""}}, "v2.pdf", pdf+"% v2\n")
+	if p.status != http.StatusUnprocessableEntity {
+		t.Fatalf("no change note: %d", p.status)
+	}
+	docShows(t, "the refused version 2", p.body, "Say what changed since version 1", "Uploaded and kept for this version: <strong>v2.pdf</strong>", "A short summary.")
+	kept := regexp.MustCompile(`name="attachment_id" value="(\d+)"`).FindStringSubmatch(p.body)
+	if kept == nil {
+		t.Fatalf("the form does not hold the uploaded file")
+	}
+	p = versionUpload(admin, path, admin.csrf, [][2]string{{"version", ver}, {"body", ""}, {"change_note", "Signed again"}, {"attachment_id", kept[1]}}, "", "")
+	if p.status != http.StatusSeeOther {
+		t.Fatalf("version 2 with the kept file: %d %s", p.status, p.body)
+	}
+	p = admin.get(page + "/compare")
+	docShows(t, "the compare view", p.body, "Version 1 is a file", "Version 2 is a file", "with no text to compare")
+
+	// A file over the limit is refused beside the file field, the text kept.
+	s.app.Records.Attachments.MaxSize = 1 << 20
+	ver = regexpVersion(admin.get(page).body)
+	p = versionUpload(admin, path, admin.csrf, [][2]string{{"version", ver}, {"body", "Kept text."}, {"change_note", "Bigger"}}, "big.pdf",
+		pdf+strings.Repeat("x", 1<<20))
+	if p.status != http.StatusUnprocessableEntity {
+		t.Fatalf("a file over the limit: %d", p.status)
+	}
+	docShows(t, "the refused big file", p.body, "larger than the limit of 1 MB", "Kept text.")
+
+	// Only administrators write versions.
+	agent := s.signedIn("agent")
+	agent.get(page)
+	if p := versionUpload(agent, path, agent.csrf, [][2]string{{"version", ver}}, "x.pdf", pdf); p.status != http.StatusForbidden {
+		t.Errorf("an agent uploads a version: %d", p.status)
 	}
 }
