@@ -66,3 +66,8 @@ func navFor(entries []NavEntry, p *auth.Principal, active string) navBar {
 	}
 	return bar
 }
+
+// Rows reports whether the bar holds more than fits beside the brand, the
+// search and the person on a laptop's screen; the links then take a row
+// of their own below them, the full width of the page.
+func (b navBar) Rows() bool { return len(b.Links)+len(b.Menus) > 8 }

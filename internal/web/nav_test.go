@@ -111,3 +111,18 @@ func TestTopBarFollowsRolesAndPage(t *testing.T) {
 		})
 	}
 }
+
+// A bar with many areas takes a row of its own for its links; a
+// requester's few links stay beside the brand.
+func TestTopBarRows(t *testing.T) {
+	s := newSite(t)
+	for role, want := range map[string]bool{"admin": true, "agent": true, "requester": false} {
+		p := s.signedIn(role).get("/")
+		if p.status != http.StatusOK {
+			t.Fatalf("%s: %d", role, p.status)
+		}
+		if got := strings.Contains(p.body, `<header class="topbar topbar-rows">`); got != want {
+			t.Errorf("%s: links on a row of their own %v, want %v", role, got, want)
+		}
+	}
+}
