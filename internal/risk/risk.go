@@ -252,6 +252,12 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Risk, error) {
 	if f.Overdue {
 		where, args = append(where, "r.status <> 'closed' AND r.review_due < ?"), append(args, s.now().Format(dateOnly))
 	}
+	if f.Untreated {
+		// The same test as score's, in the query, so that the limit counts
+		// only the risks it keeps.
+		where = append(where, `r.status <> 'closed' AND r.kind = 'risk' AND r.treatment = 'undecided'
+			AND r.likelihood * r.impact > (SELECT appetite FROM risk_criteria WHERE id = 1)`)
+	}
 	if f.Limit <= 0 || f.Limit > MaxList {
 		f.Limit = MaxList
 	}
@@ -275,15 +281,6 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Risk, error) {
 	}
 	if err := s.finish(ctx, s.DB, out); err != nil {
 		return nil, err
-	}
-	if f.Untreated {
-		kept := out[:0]
-		for _, r := range out {
-			if r.Untreated {
-				kept = append(kept, r)
-			}
-		}
-		out = kept
 	}
 	return out, nil
 }

@@ -92,6 +92,11 @@ func TestRiskRegister(t *testing.T) {
 		if list, _ := svc.List(ctx, risk.Filter{Untreated: true}); len(list) != 1 {
 			t.Errorf("untreated: %d, want 1", len(list))
 		}
+		// The opportunity scores higher; a limit of one still finds the
+		// untreated risk.
+		if list, _ := svc.List(ctx, risk.Filter{Untreated: true, Limit: 1}); len(list) != 1 || list[0].ID != big.ID {
+			t.Errorf("untreated, one: %v, want %d", list, big.ID)
+		}
 		if list, _ := svc.List(ctx, risk.Filter{Overdue: true}); len(list) != 1 {
 			t.Errorf("overdue: %d, want 1", len(list))
 		}
