@@ -212,3 +212,12 @@ func Head(ctx context.Context, db store.Querier) (int64, string, error) {
 	}
 	return seq, hash, err
 }
+
+// UserID is the id of the person behind the actor (signed in or through
+// one of their API tokens), for a created_by column; nil for the system.
+func (a Actor) UserID() any {
+	if a.ID > 0 && (a.Type == "user" || a.Type == "token") {
+		return a.ID
+	}
+	return nil
+}

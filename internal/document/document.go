@@ -13,7 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"steward/internal/audit"
 	"steward/internal/store"
 )
 
@@ -238,13 +237,6 @@ func docAudit(d Document) map[string]any {
 	return map[string]any{"title": d.Title, "type": d.Type, "process_key": d.ProcessKey, "owner_id": d.OwnerID,
 		"approver_id": d.ApproverID, "status": d.Status, "next_review": d.NextReview, "retention": d.Retention,
 		"requires_acknowledgement": d.RequiresAck, "superseded_by": d.SupersededBy, "attributes": d.Attributes}
-}
-
-func actorUser(a audit.Actor) any {
-	if a.ID > 0 && (a.Type == "user" || a.Type == "token") {
-		return a.ID
-	}
-	return nil
 }
 
 func marks(n int) string { return strings.TrimSuffix(strings.Repeat("?,", n), ",") }

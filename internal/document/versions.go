@@ -193,7 +193,7 @@ func (s *Service) AddVersion(ctx context.Context, actor audit.Actor, docID int64
 		now := s.now()
 		var id int64
 		err = tx.QueryRow(ctx, `INSERT INTO document_versions (document_id, number, body, attachment_id, change_note, created_by, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, docID, num, body, file, note, actorUser(actor), store.TS(now)).Scan(&id)
+			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, docID, num, body, file, note, actor.UserID(), store.TS(now)).Scan(&id)
 		if err != nil {
 			return store.ScanErr(err)
 		}
@@ -265,7 +265,7 @@ func (s *Service) Approve(ctx context.Context, p *auth.Principal, docID int64, n
 			}
 		}
 		if _, err := tx.Exec(ctx, "UPDATE document_versions SET approved_by = ?, approved_at = ? WHERE id = ?",
-			actorUser(actor), store.TS(now), ver.ID); err != nil {
+			actor.UserID(), store.TS(now), ver.ID); err != nil {
 			return err
 		}
 		res, err := tx.Exec(ctx, `UPDATE documents SET current_version_id = ?, status = 'approved', next_review = ?, updated_at = ?,

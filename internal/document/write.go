@@ -73,8 +73,8 @@ func (s *Service) Create(ctx context.Context, actor audit.Actor, in Input, keep 
 		err := tx.QueryRow(ctx, `INSERT INTO documents (title, doc_type, process_key, owner_id, approver_id, status, next_review,
 			retention, requires_ack, superseded_by, attributes, created_by, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			d.Title, string(d.Type), d.ProcessKey, d.OwnerID, d.ApproverID, string(d.Status), optDate(d.NextReview),
-			d.Retention, boolInt(d.RequiresAck), d.SupersededBy, string(attrs), actorUser(actor), store.TS(now), store.TS(now)).Scan(&d.ID)
+			d.Title, string(d.Type), d.ProcessKey, d.OwnerID, d.ApproverID, string(d.Status), store.OptDate(d.NextReview),
+			d.Retention, boolInt(d.RequiresAck), d.SupersededBy, string(attrs), actor.UserID(), store.TS(now), store.TS(now)).Scan(&d.ID)
 		if err != nil {
 			return store.ScanErr(err)
 		}
@@ -129,7 +129,7 @@ func (s *Service) update(ctx context.Context, tx *store.Tx, actor audit.Actor, i
 	res, err := tx.Exec(ctx, `UPDATE documents SET title = ?, doc_type = ?, process_key = ?, owner_id = ?, approver_id = ?,
 		status = ?, next_review = ?, retention = ?, requires_ack = ?, superseded_by = ?, attributes = ?, updated_at = ?,
 		version = version + 1 WHERE id = ? AND version = ?`,
-		d.Title, string(d.Type), d.ProcessKey, d.OwnerID, d.ApproverID, string(d.Status), optDate(d.NextReview), d.Retention,
+		d.Title, string(d.Type), d.ProcessKey, d.OwnerID, d.ApproverID, string(d.Status), store.OptDate(d.NextReview), d.Retention,
 		boolInt(d.RequiresAck), d.SupersededBy, string(attrs), store.TS(s.now()), id, d.Version)
 	if err != nil {
 		return store.Translate(err)
@@ -323,13 +323,6 @@ func optID(id int64) *int64 {
 		return nil
 	}
 	return &id
-}
-
-func optDate(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
 }
 
 func boolInt(b bool) int {

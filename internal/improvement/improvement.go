@@ -212,8 +212,8 @@ func (s *Service) Create(ctx context.Context, actor audit.Actor, in Input) (Impr
 		}
 		err := tx.QueryRow(ctx, `INSERT INTO improvements (title, description, source, source_ref, criteria, priority, status, owner_id,
 			metric_key, due_on, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			i.Title, i.Description, i.Source, i.SourceRef, i.Criteria, i.Priority, i.Status, i.OwnerID, i.MetricKey, optDate(i.DueOn),
-			actorUser(actor), store.TS(now), store.TS(now)).Scan(&i.ID)
+			i.Title, i.Description, i.Source, i.SourceRef, i.Criteria, i.Priority, i.Status, i.OwnerID, i.MetricKey, store.OptDate(i.DueOn),
+			actor.UserID(), store.TS(now), store.TS(now)).Scan(&i.ID)
 		if err != nil {
 			return store.Translate(store.ScanErr(err))
 		}
@@ -247,7 +247,7 @@ func (s *Service) Update(ctx context.Context, actor audit.Actor, id int64, in In
 		}
 		res, err := tx.Exec(ctx, `UPDATE improvements SET title = ?, description = ?, source = ?, source_ref = ?, criteria = ?, priority = ?,
 			owner_id = ?, metric_key = ?, due_on = ?, updated_at = ?, version = version + 1 WHERE id = ? AND version = ?`,
-			i.Title, i.Description, i.Source, i.SourceRef, i.Criteria, i.Priority, i.OwnerID, i.MetricKey, optDate(i.DueOn),
+			i.Title, i.Description, i.Source, i.SourceRef, i.Criteria, i.Priority, i.OwnerID, i.MetricKey, store.OptDate(i.DueOn),
 			store.TS(s.now()), id, i.Version)
 		if err != nil {
 			return store.Translate(err)
@@ -302,7 +302,7 @@ func (s *Service) Act(ctx context.Context, actor audit.Actor, id int64, action s
 		switch action {
 		case "approve":
 			set += ", approved_by = ?, approved_at = ?, baseline_value = ?, baseline_at = ?"
-			args = append(args, actorUser(actor), store.TS(now), measured, nullIf(measured, now))
+			args = append(args, actor.UserID(), store.TS(now), measured, nullIf(measured, now))
 		case "finish":
 			set += ", done_at = ?, result_value = ?, result_at = ?"
 			args = append(args, store.TS(now), measured, nullIf(measured, now))
@@ -396,18 +396,4 @@ func check(ctx context.Context, q store.Querier, i Improvement) error {
 func auditOf(i Improvement) map[string]any {
 	return map[string]any{"title": i.Title, "source": i.Source, "source_ref": i.SourceRef, "criteria": i.Criteria, "priority": i.Priority,
 		"owner_id": i.OwnerID, "measure": i.MetricTitle, "due_on": i.DueOn}
-}
-
-func optDate(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
-func actorUser(a audit.Actor) any {
-	if a.ID > 0 && (a.Type == "user" || a.Type == "token") {
-		return a.ID
-	}
-	return nil
 }

@@ -265,7 +265,7 @@ func (s *Service) Create(ctx context.Context, actor audit.Actor, in Input) (Obje
 		err := tx.QueryRow(ctx, `INSERT INTO objectives (title, description, owner_id, metric_key, period_days, target, direction, baseline,
 			starts_on, due_on, status, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			o.Title, o.Description, o.OwnerID, o.MetricKey, o.PeriodDays, o.Target, o.Direction, o.Baseline, o.StartsOn, o.DueOn, o.Status,
-			actorUser(actor), store.TS(now), store.TS(now)).Scan(&o.ID)
+			actor.UserID(), store.TS(now), store.TS(now)).Scan(&o.ID)
 		if err != nil {
 			return store.Translate(store.ScanErr(err))
 		}
@@ -402,11 +402,4 @@ func checkFigure(v *domainerr.Invalid, field string, f float64, m kpi.Metric, kn
 func auditOf(o Objective) map[string]any {
 	return map[string]any{"title": o.Title, "owner_id": o.OwnerID, "measure": o.MetricTitle, "period_days": o.PeriodDays,
 		"target": o.Target, "direction": o.Direction, "baseline": o.Baseline, "starts_on": o.StartsOn, "due_on": o.DueOn, "status": o.Status}
-}
-
-func actorUser(a audit.Actor) any {
-	if a.ID > 0 && (a.Type == "user" || a.Type == "token") {
-		return a.ID
-	}
-	return nil
 }

@@ -148,7 +148,7 @@ func (s *Service) SetCriteria(ctx context.Context, actor audit.Actor, c Criteria
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
 		q := `UPDATE risk_criteria SET likelihood_labels = ?, impact_labels = ?, bands = ?, appetite = ?, updated_by = ?,
 			updated_at = ?, version = version + 1 WHERE id = 1`
-		args := []any{string(ll), string(il), string(bands), c.Appetite, actorUser(actor), store.TS(s.now())}
+		args := []any{string(ll), string(il), string(bands), c.Appetite, actor.UserID(), store.TS(s.now())}
 		if ifVersion != 0 {
 			q += " AND version = ?"
 			args = append(args, ifVersion)

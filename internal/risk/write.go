@@ -25,7 +25,7 @@ func (s *Service) Create(ctx context.Context, actor audit.Actor, in Input) (Risk
 			treatment, treatment_plan, residual_likelihood, residual_impact, status, review_due, reviewed_on, created_by, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, r.Title, r.Description, r.Kind, r.Category,
 			r.ProcessKey, r.OwnerID, r.Likelihood, r.Impact, r.Treatment, r.TreatmentPlan, r.ResidualLikelihood, r.ResidualImpact,
-			r.Status, optDate(r.ReviewDue), optDate(r.ReviewedOn), actorUser(actor), store.TS(now), store.TS(now)).Scan(&r.ID)
+			r.Status, store.OptDate(r.ReviewDue), store.OptDate(r.ReviewedOn), actor.UserID(), store.TS(now), store.TS(now)).Scan(&r.ID)
 		if err != nil {
 			return store.Translate(store.ScanErr(err))
 		}
@@ -59,7 +59,7 @@ func (s *Service) Update(ctx context.Context, actor audit.Actor, id int64, in In
 			likelihood = ?, impact = ?, treatment = ?, treatment_plan = ?, residual_likelihood = ?, residual_impact = ?, status = ?,
 			review_due = ?, reviewed_on = ?, updated_at = ?, version = version + 1 WHERE id = ? AND version = ?`,
 			r.Title, r.Description, r.Kind, r.Category, r.ProcessKey, r.OwnerID, r.Likelihood, r.Impact, r.Treatment, r.TreatmentPlan,
-			r.ResidualLikelihood, r.ResidualImpact, r.Status, optDate(r.ReviewDue), optDate(r.ReviewedOn), store.TS(s.now()), id, r.Version)
+			r.ResidualLikelihood, r.ResidualImpact, r.Status, store.OptDate(r.ReviewDue), store.OptDate(r.ReviewedOn), store.TS(s.now()), id, r.Version)
 		if err != nil {
 			return store.Translate(err)
 		}
@@ -241,20 +241,6 @@ func auditOf(r Risk) map[string]any {
 	return map[string]any{"title": r.Title, "kind": r.Kind, "owner_id": r.OwnerID, "likelihood": r.Likelihood, "impact": r.Impact,
 		"treatment": r.Treatment, "residual_likelihood": r.ResidualLikelihood, "residual_impact": r.ResidualImpact,
 		"status": r.Status, "review_due": r.ReviewDue, "reviewed_on": r.ReviewedOn, "service_ids": r.ServiceIDs, "ci_ids": r.CIIDs}
-}
-
-func optDate(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
-func actorUser(a audit.Actor) any {
-	if a.ID > 0 && (a.Type == "user" || a.Type == "token") {
-		return a.ID
-	}
-	return nil
 }
 
 func uniq(ids []int64) []int64 {

@@ -169,7 +169,7 @@ func (s *Service) CreateFreeze(ctx context.Context, actor audit.Actor, in Freeze
 			return err
 		}
 		err := tx.QueryRow(ctx, `INSERT INTO freeze_periods (name, starts_at, ends_at, created_by, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?) RETURNING id`, f.Name, store.TS(f.Start), store.TS(f.End), actorUser(actor),
+			VALUES (?, ?, ?, ?, ?, ?) RETURNING id`, f.Name, store.TS(f.Start), store.TS(f.End), actor.UserID(),
 			store.TS(now), store.TS(now)).Scan(&f.ID)
 		if err != nil {
 			return store.ScanErr(err)
@@ -335,13 +335,6 @@ func missingIDs(ctx context.Context, q store.Querier, table string, ids []int64)
 		return rows.Err()
 	})
 	return missing, err
-}
-
-func actorUser(a audit.Actor) any {
-	if a.ID > 0 && (a.Type == "user" || a.Type == "token") {
-		return a.ID
-	}
-	return nil
 }
 
 func uniq(ids []int64) []int64 {

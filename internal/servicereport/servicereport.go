@@ -216,7 +216,7 @@ func (s *Service) Create(ctx context.Context, actor audit.Actor, in Input) (Defi
 			return err
 		}
 		err := tx.QueryRow(ctx, `INSERT INTO report_definitions (name, content, audience, frequency, source, owner_id, next_due, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, d.Name, d.Content, d.Audience, d.Frequency, d.Source, d.OwnerID, optDate(d.NextDue),
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, d.Name, d.Content, d.Audience, d.Frequency, d.Source, d.OwnerID, store.OptDate(d.NextDue),
 			store.TS(now), store.TS(now)).Scan(&d.ID)
 		if err != nil {
 			return store.Translate(store.ScanErr(err))
@@ -246,7 +246,7 @@ func (s *Service) Update(ctx context.Context, actor audit.Actor, id int64, in In
 		}
 		res, err := tx.Exec(ctx, `UPDATE report_definitions SET name = ?, content = ?, audience = ?, frequency = ?, source = ?, owner_id = ?,
 			next_due = ?, updated_at = ?, version = version + 1 WHERE id = ? AND version = ?`, d.Name, d.Content, d.Audience, d.Frequency,
-			d.Source, d.OwnerID, optDate(d.NextDue), store.TS(s.now()), id, d.Version)
+			d.Source, d.OwnerID, store.OptDate(d.NextDue), store.TS(s.now()), id, d.Version)
 		if err != nil {
 			return store.Translate(err)
 		}
@@ -296,7 +296,7 @@ func (s *Service) Produce(ctx context.Context, actor audit.Actor, defID int64, i
 		}
 		now := s.now()
 		err = tx.QueryRow(ctx, `INSERT INTO report_runs (definition_id, period_from, period_to, produced_by, produced_at, link, note)
-			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, defID, in.PeriodFrom, in.PeriodTo, actorUser(actor), store.TS(now), in.Link, in.Note).Scan(&run.ID)
+			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, defID, in.PeriodFrom, in.PeriodTo, actor.UserID(), store.TS(now), in.Link, in.Note).Scan(&run.ID)
 		if err != nil {
 			return store.Translate(store.ScanErr(err))
 		}
@@ -391,18 +391,4 @@ func check(ctx context.Context, q store.Querier, d Definition) error {
 
 func auditOf(d Definition) map[string]any {
 	return map[string]any{"name": d.Name, "audience": d.Audience, "frequency": d.Frequency, "owner_id": d.OwnerID, "next_due": d.NextDue}
-}
-
-func optDate(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
-func actorUser(a audit.Actor) any {
-	if a.ID > 0 && (a.Type == "user" || a.Type == "token") {
-		return a.ID
-	}
-	return nil
 }

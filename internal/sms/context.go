@@ -212,8 +212,8 @@ func (s *Service) CreateIssue(ctx context.Context, actor audit.Actor, in IssueIn
 		err := tx.QueryRow(ctx, `INSERT INTO context_issues (title, description, origin, category, effect, climate_decision, owner_id,
 			identified_on, review_due, reviewed_on, status, created_by, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, i.Title, i.Description, i.Origin, i.Category, i.Effect,
-			optDate(i.ClimateDecision), optID(i.OwnerID), i.IdentifiedOn, optDate(i.ReviewDue), optDate(i.ReviewedOn), i.Status,
-			actorUser(actor), store.TS(now), store.TS(now)).Scan(&i.ID)
+			store.OptDate(i.ClimateDecision), optID(i.OwnerID), i.IdentifiedOn, store.OptDate(i.ReviewDue), store.OptDate(i.ReviewedOn), i.Status,
+			actor.UserID(), store.TS(now), store.TS(now)).Scan(&i.ID)
 		if err != nil {
 			return store.ScanErr(err)
 		}
@@ -243,7 +243,7 @@ func (s *Service) UpdateIssue(ctx context.Context, actor audit.Actor, id int64, 
 		res, err := tx.Exec(ctx, `UPDATE context_issues SET title = ?, description = ?, origin = ?, category = ?, effect = ?,
 			climate_decision = ?, owner_id = ?, identified_on = ?, review_due = ?, reviewed_on = ?, status = ?, updated_at = ?,
 			version = version + 1 WHERE id = ? AND version = ?`, i.Title, i.Description, i.Origin, i.Category, i.Effect,
-			optDate(i.ClimateDecision), optID(i.OwnerID), i.IdentifiedOn, optDate(i.ReviewDue), optDate(i.ReviewedOn), i.Status,
+			store.OptDate(i.ClimateDecision), optID(i.OwnerID), i.IdentifiedOn, store.OptDate(i.ReviewDue), store.OptDate(i.ReviewedOn), i.Status,
 			store.TS(s.now()), id, i.Version)
 		if err != nil {
 			return store.Translate(err)

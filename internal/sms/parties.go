@@ -199,7 +199,7 @@ func (s *Service) CreateParty(ctx context.Context, actor audit.Actor, in PartyIn
 		}
 		err := tx.QueryRow(ctx, `INSERT INTO interested_parties (name, category, origin, contact, customer_id, review_due, reviewed_on, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, p.Name, p.Category, p.Origin, p.Contact, optID(p.CustomerID),
-			optDate(p.ReviewDue), optDate(p.ReviewedOn), store.TS(now), store.TS(now)).Scan(&p.ID)
+			store.OptDate(p.ReviewDue), store.OptDate(p.ReviewedOn), store.TS(now), store.TS(now)).Scan(&p.ID)
 		if err != nil {
 			return store.ScanErr(err)
 		}
@@ -240,7 +240,7 @@ func (s *Service) UpdateParty(ctx context.Context, actor audit.Actor, id int64, 
 func bumpParty(ctx context.Context, tx *store.Tx, p Party, now time.Time) error {
 	res, err := tx.Exec(ctx, `UPDATE interested_parties SET name = ?, category = ?, origin = ?, contact = ?, customer_id = ?, review_due = ?,
 		reviewed_on = ?, updated_at = ?, version = version + 1 WHERE id = ? AND version = ?`, p.Name, p.Category, p.Origin, p.Contact,
-		optID(p.CustomerID), optDate(p.ReviewDue), optDate(p.ReviewedOn), store.TS(now), p.ID, p.Version)
+		optID(p.CustomerID), store.OptDate(p.ReviewDue), store.OptDate(p.ReviewedOn), store.TS(now), p.ID, p.Version)
 	if err != nil {
 		return store.Translate(err)
 	}

@@ -260,7 +260,7 @@ func (s *Service) SaveScope(ctx context.Context, actor audit.Actor, in ScopeInpu
 		var id int64
 		if err := tx.QueryRow(ctx, `INSERT INTO scope_statements (number, statement, units, locations, parties, exclusions, created_by, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, number, in.Statement, in.Units, in.Locations, in.Parties, in.Exclusions,
-			actorUser(actor), store.TS(s.now())).Scan(&id); err != nil {
+			actor.UserID(), store.TS(s.now())).Scan(&id); err != nil {
 			return store.ScanErr(err)
 		}
 		for _, sid := range ids {
@@ -296,7 +296,7 @@ func (s *Service) ApproveScope(ctx context.Context, actor audit.Actor, number in
 			return domainerr.Conflictf("a later version is already in force; version %d can no longer be approved", number)
 		}
 		res, err := tx.Exec(ctx, "UPDATE scope_statements SET approved_by = ?, approved_at = ? WHERE number = ? AND approved_at IS NULL",
-			actorUser(actor), store.TS(s.now()), number)
+			actor.UserID(), store.TS(s.now()), number)
 		if err != nil {
 			return store.Translate(err)
 		}

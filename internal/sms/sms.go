@@ -5,7 +5,6 @@ import (
 	"errors"
 	"time"
 
-	"steward/internal/audit"
 	"steward/internal/domainerr"
 	"steward/internal/store"
 )
@@ -57,12 +56,6 @@ func validDate(s string) bool {
 }
 
 // optDate is a date column's value: NULL when empty.
-func optDate(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
 
 // AddMonths moves a date by n months, for proposing the next review.
 func AddMonths(date string, n int) string {
@@ -137,12 +130,6 @@ func exists(ctx context.Context, q store.Querier, v *domainerr.Invalid, field, t
 }
 
 // actorUser is the user behind an actor, for created_by columns.
-func actorUser(a audit.Actor) any {
-	if a.ID > 0 && (a.Type == "user" || a.Type == "token") {
-		return a.ID
-	}
-	return nil
-}
 
 // optID is a nullable id column's value.
 func optID(id int64) any {

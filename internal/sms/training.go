@@ -195,7 +195,7 @@ func (s *Service) CreateTraining(ctx context.Context, actor audit.Actor, in Trai
 		}
 		err := tx.QueryRow(ctx, `INSERT INTO trainings (user_id, kind, title, skill_id, provider, completed_on, expires_on, effectiveness,
 			effectiveness_checked_on, notes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, t.UserID, t.Kind, t.Title,
-			optID(t.SkillID), t.Provider, t.CompletedOn, optDate(t.ExpiresOn), t.Effectiveness, optDate(t.EffectivenessCheckedOn), t.Notes,
+			optID(t.SkillID), t.Provider, t.CompletedOn, store.OptDate(t.ExpiresOn), t.Effectiveness, store.OptDate(t.EffectivenessCheckedOn), t.Notes,
 			store.TS(s.now())).Scan(&t.ID)
 		if err != nil {
 			return store.ScanErr(err)
@@ -225,7 +225,7 @@ func (s *Service) UpdateTraining(ctx context.Context, actor audit.Actor, id int6
 		}
 		res, err := tx.Exec(ctx, `UPDATE trainings SET user_id = ?, kind = ?, title = ?, skill_id = ?, provider = ?, completed_on = ?, expires_on = ?,
 			effectiveness = ?, effectiveness_checked_on = ?, notes = ?, version = version + 1 WHERE id = ? AND version = ?`, t.UserID, t.Kind, t.Title,
-			optID(t.SkillID), t.Provider, t.CompletedOn, optDate(t.ExpiresOn), t.Effectiveness, optDate(t.EffectivenessCheckedOn), t.Notes, id, t.Version)
+			optID(t.SkillID), t.Provider, t.CompletedOn, store.OptDate(t.ExpiresOn), t.Effectiveness, store.OptDate(t.EffectivenessCheckedOn), t.Notes, id, t.Version)
 		if err != nil {
 			return store.Translate(err)
 		}

@@ -74,3 +74,11 @@ func OptTS(t *time.Time) any {
 	}
 	return TS(*t)
 }
+
+// OptDate is a YYYY-MM-DD column's value: NULL for an empty date.
+func OptDate(d string) any {
+	if d == "" {
+		return nil
+	}
+	return d
+}
