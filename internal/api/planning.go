@@ -1,10 +1,12 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"time"
 
+	"steward/internal/audit"
 	"steward/internal/httpx"
 	"steward/internal/improvement"
 	"steward/internal/kpi"
@@ -197,54 +199,15 @@ func (h planningAPI) listRisks(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h planningAPI) createRisk(w http.ResponseWriter, r *http.Request) {
-	var in risk.Input
-	if err := decode(w, r, &in); err != nil {
-		h.a.fail(w, r, err)
-		return
-	}
-	x, err := h.p.Risks.Create(r.Context(), httpx.Principal(r).Actor(), in)
-	if err != nil {
-		h.a.fail(w, r, err)
-		return
-	}
-	created(w, "/api/v1/risks/", x.ID, x.Version, x)
+	createRecord(h.a, w, r, "/api/v1/risks/", h.p.Risks.Create, func(x risk.Risk) (int64, int) { return x.ID, x.Version })
 }
 
 func (h planningAPI) getRisk(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		h.a.fail(w, r, err)
-		return
-	}
-	x, err := h.p.Risks.Get(r.Context(), h.a.DB, id)
-	if err != nil {
-		h.a.fail(w, r, err)
-		return
-	}
-	if notModified(w, r, x.Version) {
-		return
-	}
-	writeJSON(w, http.StatusOK, x)
+	getRecord(h.a, w, r, h.p.Risks.Get, func(x risk.Risk) int { return x.Version })
 }
 
 func (h planningAPI) patchRisk(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		h.a.fail(w, r, err)
-		return
-	}
-	var in risk.Input
-	if err := decode(w, r, &in); err != nil {
-		h.a.fail(w, r, err)
-		return
-	}
-	x, err := h.p.Risks.Update(r.Context(), httpx.Principal(r).Actor(), id, in, ifMatch(r))
-	if err != nil {
-		h.a.fail(w, r, err)
-		return
-	}
-	w.Header().Set("ETag", etag(x.Version))
-	writeJSON(w, http.StatusOK, x)
+	updateRecord(h.a, w, r, h.p.Risks.Update, func(x risk.Risk) int { return x.Version })
 }
 
 func (h planningAPI) listObjectives(w http.ResponseWriter, r *http.Request) {
@@ -261,17 +224,7 @@ func (h planningAPI) listObjectives(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h planningAPI) createObjective(w http.ResponseWriter, r *http.Request) {
-	var in objective.Input
-	if err := decode(w, r, &in); err != nil {
-		h.a.fail(w, r, err)
-		return
-	}
-	o, err := h.p.Objectives.Create(r.Context(), httpx.Principal(r).Actor(), in)
-	if err != nil {
-		h.a.fail(w, r, err)
-		return
-	}
-	created(w, "/api/v1/objectives/", o.ID, o.Version, o)
+	createRecord(h.a, w, r, "/api/v1/objectives/", h.p.Objectives.Create, func(x objective.Objective) (int64, int) { return x.ID, x.Version })
 }
 
 // objectiveOut is an objective with its measure's series since its start.
@@ -304,23 +257,7 @@ func (h planningAPI) getObjective(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h planningAPI) patchObjective(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		h.a.fail(w, r, err)
-		return
-	}
-	var in objective.Input
-	if err := decode(w, r, &in); err != nil {
-		h.a.fail(w, r, err)
-		return
-	}
-	o, err := h.p.Objectives.Update(r.Context(), httpx.Principal(r).Actor(), id, in, ifMatch(r))
-	if err != nil {
-		h.a.fail(w, r, err)
-		return
-	}
-	w.Header().Set("ETag", etag(o.Version))
-	writeJSON(w, http.StatusOK, o)
+	updateRecord(h.a, w, r, h.p.Objectives.Update, func(x objective.Objective) int { return x.Version })
 }
 
 func (h planningAPI) listImprovements(w http.ResponseWriter, r *http.Request) {
@@ -339,54 +276,15 @@ func (h planningAPI) listImprovements(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h planningAPI) createImprovement(w http.ResponseWriter, r *http.Request) {
-	var in improvement.Input
-	if err := decode(w, r, &in); err != nil {
-		h.a.fail(w, r, err)
-		return
-	}
-	x, err := h.p.Improvements.Create(r.Context(), httpx.Principal(r).Actor(), in)
-	if err != nil {
-		h.a.fail(w, r, err)
-		return
-	}
-	created(w, "/api/v1/improvements/", x.ID, x.Version, x)
+	createRecord(h.a, w, r, "/api/v1/improvements/", h.p.Improvements.Create, func(x improvement.Improvement) (int64, int) { return x.ID, x.Version })
 }
 
 func (h planningAPI) getImprovement(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		h.a.fail(w, r, err)
-		return
-	}
-	x, err := h.p.Improvements.Get(r.Context(), h.a.DB, id)
-	if err != nil {
-		h.a.fail(w, r, err)
-		return
-	}
-	if notModified(w, r, x.Version) {
-		return
-	}
-	writeJSON(w, http.StatusOK, x)
+	getRecord(h.a, w, r, h.p.Improvements.Get, func(x improvement.Improvement) int { return x.Version })
 }
 
 func (h planningAPI) patchImprovement(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		h.a.fail(w, r, err)
-		return
-	}
-	var in improvement.Input
-	if err := decode(w, r, &in); err != nil {
-		h.a.fail(w, r, err)
-		return
-	}
-	x, err := h.p.Improvements.Update(r.Context(), httpx.Principal(r).Actor(), id, in, ifMatch(r))
-	if err != nil {
-		h.a.fail(w, r, err)
-		return
-	}
-	w.Header().Set("ETag", etag(x.Version))
-	writeJSON(w, http.StatusOK, x)
+	updateRecord(h.a, w, r, h.p.Improvements.Update, func(x improvement.Improvement) int { return x.Version })
 }
 
 // actionInput names an action on an improvement.
@@ -395,23 +293,10 @@ type actionInput struct {
 }
 
 func (h planningAPI) actImprovement(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		h.a.fail(w, r, err)
-		return
+	act := func(ctx context.Context, a audit.Actor, id int64, in actionInput, version int) (improvement.Improvement, error) {
+		return h.p.Improvements.Act(ctx, a, id, in.Action, version)
 	}
-	var in actionInput
-	if err := decode(w, r, &in); err != nil {
-		h.a.fail(w, r, err)
-		return
-	}
-	x, err := h.p.Improvements.Act(r.Context(), httpx.Principal(r).Actor(), id, in.Action, ifMatch(r))
-	if err != nil {
-		h.a.fail(w, r, err)
-		return
-	}
-	w.Header().Set("ETag", etag(x.Version))
-	writeJSON(w, http.StatusOK, x)
+	updateRecord(h.a, w, r, act, func(x improvement.Improvement) int { return x.Version })
 }
 
 func (h planningAPI) listReports(w http.ResponseWriter, r *http.Request) {
@@ -428,54 +313,15 @@ func (h planningAPI) listReports(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h planningAPI) createReport(w http.ResponseWriter, r *http.Request) {
-	var in servicereport.Input
-	if err := decode(w, r, &in); err != nil {
-		h.a.fail(w, r, err)
-		return
-	}
-	d, err := h.p.Reports.Create(r.Context(), httpx.Principal(r).Actor(), in)
-	if err != nil {
-		h.a.fail(w, r, err)
-		return
-	}
-	created(w, "/api/v1/report-definitions/", d.ID, d.Version, d)
+	createRecord(h.a, w, r, "/api/v1/report-definitions/", h.p.Reports.Create, func(x servicereport.Definition) (int64, int) { return x.ID, x.Version })
 }
 
 func (h planningAPI) getReport(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		h.a.fail(w, r, err)
-		return
-	}
-	d, err := h.p.Reports.Get(r.Context(), h.a.DB, id)
-	if err != nil {
-		h.a.fail(w, r, err)
-		return
-	}
-	if notModified(w, r, d.Version) {
-		return
-	}
-	writeJSON(w, http.StatusOK, d)
+	getRecord(h.a, w, r, h.p.Reports.Get, func(x servicereport.Definition) int { return x.Version })
 }
 
 func (h planningAPI) patchReport(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		h.a.fail(w, r, err)
-		return
-	}
-	var in servicereport.Input
-	if err := decode(w, r, &in); err != nil {
-		h.a.fail(w, r, err)
-		return
-	}
-	d, err := h.p.Reports.Update(r.Context(), httpx.Principal(r).Actor(), id, in, ifMatch(r))
-	if err != nil {
-		h.a.fail(w, r, err)
-		return
-	}
-	w.Header().Set("ETag", etag(d.Version))
-	writeJSON(w, http.StatusOK, d)
+	updateRecord(h.a, w, r, h.p.Reports.Update, func(x servicereport.Definition) int { return x.Version })
 }
 
 func (h planningAPI) listRuns(w http.ResponseWriter, r *http.Request) {
@@ -523,8 +369,63 @@ func (h planningAPI) produceReport(w http.ResponseWriter, r *http.Request) {
 }
 
 // created answers 201 with the record's address and version.
-func created(w http.ResponseWriter, base string, id int64, version int, v any) {
+// The registers' records share one shape in the API: created with their
+// Location and ETag, read by id answering If-None-Match, and changed by
+// id at the version If-Match names.
+
+func createRecord[In, T any](a *API, w http.ResponseWriter, r *http.Request, base string,
+	create func(context.Context, audit.Actor, In) (T, error), key func(T) (int64, int)) {
+	var in In
+	if err := decode(w, r, &in); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	x, err := create(r.Context(), httpx.Principal(r).Actor(), in)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	id, version := key(x)
 	w.Header().Set("Location", base+strconv.FormatInt(id, 10))
 	w.Header().Set("ETag", etag(version))
-	writeJSON(w, http.StatusCreated, v)
+	writeJSON(w, http.StatusCreated, x)
+}
+
+func getRecord[T any](a *API, w http.ResponseWriter, r *http.Request,
+	get func(context.Context, store.Querier, int64) (T, error), version func(T) int) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	x, err := get(r.Context(), a.DB, id)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if notModified(w, r, version(x)) {
+		return
+	}
+	writeJSON(w, http.StatusOK, x)
+}
+
+func updateRecord[In, T any](a *API, w http.ResponseWriter, r *http.Request,
+	update func(context.Context, audit.Actor, int64, In, int) (T, error), version func(T) int) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	var in In
+	if err := decode(w, r, &in); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	x, err := update(r.Context(), httpx.Principal(r).Actor(), id, in, ifMatch(r))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	w.Header().Set("ETag", etag(version(x)))
+	writeJSON(w, http.StatusOK, x)
 }
