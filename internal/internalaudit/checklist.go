@@ -3,6 +3,7 @@ package internalaudit
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -268,8 +269,12 @@ func (s *Service) raiseFromLine(ctx context.Context, tx *store.Tx, p *auth.Princ
 	for _, pr := range a.Processes {
 		if pr.Clause != "" && (it.Clause == pr.Clause || strings.HasPrefix(it.Clause, pr.Clause+".")) {
 			var o *int64
-			if err := tx.QueryRow(ctx, "SELECT owner_id FROM processes WHERE id = ?", pr.ID).Scan(&o); err != nil {
-				return store.ScanErr(err)
+			// The process owner answers for the finding while they are active
+			// staff; otherwise the nonconformity waits for an owner.
+			err := tx.QueryRow(ctx, `SELECT u.id FROM processes p JOIN users u ON u.id = p.owner_id
+				WHERE p.id = ? AND u.active = ? AND u.role <> 'requester'`, pr.ID, true).Scan(&o)
+			if err != nil && !errors.Is(store.ScanErr(err), store.ErrNotFound) {
+				return err
 			}
 			owner = o
 			break

@@ -202,7 +202,7 @@ func (s *Service) UpdateAction(ctx context.Context, p *auth.Principal, id int64,
 			if !p.Can(sms.PermRead) || p.UserID != a.OwnerID {
 				return domainerr.Refusedf("only the owner of an action, or whoever keeps the management system, may change it")
 			}
-			if pt.Title != nil || pt.OwnerID != nil || pt.DueOn != nil {
+			if pt.Title != nil || pt.OwnerID != nil || pt.DueOn != nil || (pt.Status != nil && *pt.Status != "done" && *pt.Status != a.Status) {
 				return domainerr.Refusedf("the owner of an action may mark it done or add a note; ask whoever keeps the management system to change the rest")
 			}
 		}
@@ -275,6 +275,16 @@ func (s *Service) actionsSettled(ctx context.Context, tx *store.Tx, p *auth.Prin
 		return err
 	}
 	if State(state) != InAction || open > 0 {
+		return nil
+	}
+	// Every action cancelled is not a correction done: the nonconformity
+	// waits in action for a new one.
+	var done int
+	if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM sms_actions WHERE source_kind = 'nonconformity' AND source_id = ? AND status = 'done'",
+		ncID).Scan(&done); err != nil {
+		return err
+	}
+	if done == 0 {
 		return nil
 	}
 	due, err := effectivenessDefault(ctx, tx, ncID, now)

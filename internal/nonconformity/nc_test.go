@@ -90,6 +90,10 @@ func TestANonconformityClosesOnlyWithItsActionsDoneAndCheckedEffective(t *testin
 		if _, err := w.svc.UpdateAction(ctx, w.agent, a2.ID, nonconformity.ActionPatch{Status: ptr("done")}, 0); !errors.Is(err, domainerr.ErrForbidden) {
 			t.Fatalf("not the owner: %v", err)
 		}
+		// The owner may not cancel their own action and so settle it.
+		if _, err := w.svc.UpdateAction(ctx, w.agent, a1.ID, nonconformity.ActionPatch{Status: ptr("cancelled")}, 0); err == nil {
+			t.Fatal("the owner cancelled a corrective action")
+		}
 		w.now = w.now.AddDate(0, 0, 3)
 		if _, err := w.svc.UpdateAction(ctx, w.agent, a1.ID, nonconformity.ActionPatch{Status: ptr("done")}, a1.Version); err != nil {
 			t.Fatal(err)

@@ -525,9 +525,13 @@ func (s *Service) AddAction(ctx context.Context, p *auth.Principal, id int64, in
 		}
 		if n.State == Verifying {
 			// New work means the check waits for it.
-			_, err = tx.Exec(ctx, "UPDATE nonconformities SET state = 'action', updated_at = ?, version = version + 1 WHERE id = ?", store.TS(now), id)
+			if _, err := tx.Exec(ctx, "UPDATE nonconformities SET state = 'action', updated_at = ?, version = version + 1 WHERE id = ?", store.TS(now), id); err != nil {
+				return err
+			}
+			return audit.Record(ctx, tx, p.Actor(), "update", "nonconformity", id, map[string]any{"state": "action",
+				"reason": "a corrective action was added while its effectiveness was being verified"})
 		}
-		return err
+		return nil
 	})
 	if err != nil {
 		return Action{}, err

@@ -181,7 +181,7 @@ func (s *Service) progress(ctx context.Context, o Objective) (Progress, error) {
 	}
 	now := s.now()
 	end, past := now, false
-	if due, err := time.Parse(dateOnly, o.DueOn); err == nil && !now.Before(due) {
+	if due, ok := o.dueEnd(); ok && !now.Before(due) {
 		end, past = due, true
 	}
 	p := Progress{From: end.AddDate(0, 0, -o.PeriodDays), To: end}
@@ -227,7 +227,7 @@ func (s *Service) Series(ctx context.Context, o Objective) ([]kpi.Point, error) 
 		return nil, err
 	}
 	to := s.now()
-	if due, err := time.Parse(dateOnly, o.DueOn); err == nil && due.Before(to) {
+	if due, ok := o.dueEnd(); ok && due.Before(to) {
 		to = due
 	}
 	if !to.After(from) {
@@ -397,6 +397,13 @@ func checkFigure(v *domainerr.Invalid, field string, f float64, m kpi.Metric, kn
 	case known && m.Unit == "%" && f > 100:
 		v.Add(field, "is a percentage: at most 100")
 	}
+}
+
+// dueEnd is the end of the due day: the records of the day itself count,
+// and the objective is decided when it is over.
+func (o Objective) dueEnd() (time.Time, bool) {
+	due, err := time.Parse(dateOnly, o.DueOn)
+	return due.AddDate(0, 0, 1), err == nil
 }
 
 func auditOf(o Objective) map[string]any {

@@ -96,6 +96,10 @@ func TestObjectiveProgress(t *testing.T) {
 				t.Errorf("%v %v: bar at %.2f%%, want %.2f%%", c.dir, c.target, o.Progress.Percent, c.wantPct)
 			}
 		}
+		// An objective due today is still running until the day is over.
+		if o, err := svc.Create(ctx, audit.System, in(60, "at_least", "2026-01-01", "2026-06-15")); err != nil || o.Progress.State != "on_track" {
+			t.Errorf("due today: %s (%v), want on_track", o.Progress.State, err)
+		}
 		// Once due, the period ends on the due date: only the change of
 		// 1 May counts for an objective due on 2 May.
 		closeChanges(t, e.DB, time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC), "successful")

@@ -377,7 +377,11 @@ func (s *Service) Competence(ctx context.Context) (Matrix, error) {
 	}
 	today := s.Today()
 	checkBy := s.now().AddDate(0, 0, -CheckWithinDays).Format(DateLayout)
-	rows, err = s.DB.Query(ctx, "SELECT "+trainingCols+trainingFrom+` WHERE u.active = ? AND ((t.expires_on IS NOT NULL AND t.expires_on < ?)
+	// An expired record renewed since (the same person completed the same
+	// training again, valid as long or longer) is no gap; the query leaves
+	// it out, so that the limit counts only gaps.
+	rows, err = s.DB.Query(ctx, "SELECT "+trainingCols+trainingFrom+` WHERE u.active = ? AND ((t.expires_on IS NOT NULL AND t.expires_on < ?
+			AND NOT EXISTS (`+renewed+`))
 		OR (t.effectiveness = 'pending' AND t.completed_on < ?)) ORDER BY t.completed_on, t.id LIMIT ?`, true, today, checkBy, MaxList)
 	if err != nil {
 		return m, err
@@ -395,9 +399,18 @@ func (s *Service) Competence(ctx context.Context) (Matrix, error) {
 	if err := rows.Err(); err != nil {
 		return m, err
 	}
+	var n int
 	for _, t := range found {
 		g := Gap{UserID: t.UserID, Name: t.UserName, SkillID: t.SkillID, SkillName: t.SkillName, TrainingID: t.ID, Training: t.Title}
-		if t.Expired && !superseded(ctx, s.DB, t) {
+		renewedSince := false
+		if t.Expired && t.CheckOverdue {
+			// Here for its check: it may have been renewed all the same.
+			if err := s.DB.QueryRow(ctx, "SELECT COUNT(*) FROM trainings t WHERE t.id = ? AND EXISTS ("+renewed+")", t.ID).Scan(&n); err != nil {
+				return m, err
+			}
+			renewedSince = n > 0
+		}
+		if t.Expired && !renewedSince {
 			g.Kind, g.Date = "expired", t.ExpiresOn
 			m.Gaps = append(m.Gaps, g)
 		}
@@ -411,11 +424,7 @@ func (s *Service) Competence(ctx context.Context) (Matrix, error) {
 	return m, nil
 }
 
-// superseded reports whether an expired record was renewed: the same
-// person completed the same title again later.
-func superseded(ctx context.Context, q store.Querier, t Training) bool {
-	var n int
-	err := q.QueryRow(ctx, "SELECT COUNT(*) FROM trainings WHERE user_id = ? AND title = ? AND completed_on > ? AND (expires_on IS NULL OR expires_on >= ?)",
-		t.UserID, t.Title, t.CompletedOn, t.ExpiresOn).Scan(&n)
-	return err == nil && n > 0
-}
+// renewed finds a later record of the same training t by the same person
+// that is valid at least as long.
+const renewed = `SELECT 1 FROM trainings r WHERE r.user_id = t.user_id AND r.title = t.title
+	AND r.completed_on > t.completed_on AND (r.expires_on IS NULL OR r.expires_on >= t.expires_on)`

@@ -22,6 +22,7 @@ import (
 	"steward/internal/compliance"
 	"steward/internal/demo"
 	"steward/internal/incident"
+	"steward/internal/store"
 	"steward/internal/store/storetest"
 )
 
@@ -98,6 +99,15 @@ func TestAuditPack(t *testing.T) {
 		if _, err := compliance.Assess(ctx, e.DB, admin, clauses.Primary, "9.2", compliance.AssessInput{Rating: "met"}); err != nil {
 			t.Fatal(err)
 		}
+		// A password typed into the e-mail box of the sign-in form stays in
+		// the trail, not in the pack.
+		typed := "Summer2026!typed-in-the-wrong-box"
+		if err := e.DB.InTx(ctx, func(tx *store.Tx) error {
+			return audit.Record(ctx, tx, audit.Actor{Type: "anonymous", Name: typed}, "login_failed", "user", 0,
+				map[string]any{"email": typed, "ip": "127.0.0.1"})
+		}); err != nil {
+			t.Fatal(err)
+		}
 		var buf bytes.Buffer
 		m, err := Write(ctx, e.DB, &buf, Options{Standard: clauses.Primary, Actor: admin})
 		if err != nil {
@@ -166,6 +176,9 @@ func TestAuditPack(t *testing.T) {
 			}
 			if bytes.Contains(b, []byte(pwHash)) {
 				t.Errorf("%s holds a password hash", name)
+			}
+			if bytes.Contains(b, []byte(typed)) {
+				t.Errorf("%s holds what was typed at a failed sign-in", name)
 			}
 		}
 		sort.Strings(names)
