@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"steward/internal/auth"
 	"steward/internal/domainerr"
@@ -60,16 +59,6 @@ type checkingPages struct {
 	audits  *internalaudit.Service
 	ncs     *nonconformity.Service
 	reviews *review.Service
-}
-
-// date writes a YYYY-MM-DD date the way the viewer reads dates; a date
-// is a day wherever one is, so it is read in the viewer's own zone.
-func (c clock) date(s string) string {
-	t, err := time.ParseInLocation(nonconformity.DateLayout, s, c.loc)
-	if err != nil {
-		return s
-	}
-	return c.day(t)
 }
 
 // optDate is date for an optional date, "" when absent.

@@ -72,6 +72,16 @@ func (c clock) day(t time.Time) string {
 	return t.In(c.loc).Format(layouts[c.locale].day)
 }
 
+// date writes a stored YYYY-MM-DD date the way the viewer reads dates; a
+// date is a day wherever one is, so it is read in the viewer's own zone.
+func (c clock) date(s string) string {
+	t, err := time.ParseInLocation(time.DateOnly, s, c.loc)
+	if err != nil {
+		return s
+	}
+	return c.day(t)
+}
+
 // ago is a short relative time for dense lists; past a month, the date.
 func (c clock) ago(t time.Time) string {
 	if t.IsZero() {
@@ -137,6 +147,7 @@ func (c clock) funcs() template.FuncMap {
 	fm["when"] = c.full
 	fm["zoned"] = c.zoned
 	fm["day"] = c.day
+	fm["date"] = c.date
 	fm["ago"] = c.ago
 	fm["inzone"] = c.inZone
 	tx := c.text()

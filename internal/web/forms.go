@@ -138,9 +138,10 @@ func (f *fieldErrors) Err(form, field string) string {
 }
 
 // Val is what the user typed into field of form, or def when that form did
-// not fail.
+// not fail or came back from a button that typed nothing into it (an
+// action refused for what the record lacks).
 func (f *fieldErrors) Val(form, field, def string) string {
-	if f == nil || f.Form != form {
+	if f == nil || f.Form != form || f.Values == nil {
 		return def
 	}
 	if v := f.Values[field]; len(v) > 0 {

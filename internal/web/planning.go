@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"steward/internal/domainerr"
 	"steward/internal/httpx"
@@ -181,18 +180,4 @@ func planMerged(form *domainerr.Invalid, err error) (*domainerr.Invalid, error) 
 		out.Fields[k] = m
 	}
 	return out, nil
-}
-
-// planDates lets a page write a stored date ("2026-12-31") through the
-// viewer's date format: {{day ($v.D .DueOn)}}.
-type planDates struct{}
-
-// D reads a stored date; an empty or broken one is the zero time, which
-// the date functions leave blank.
-func (planDates) D(s string) time.Time {
-	t, err := time.Parse("2006-01-02", s)
-	if err != nil {
-		return time.Time{}
-	}
-	return t
 }

@@ -70,7 +70,6 @@ func (h planningPages) improvements(w http.ResponseWriter, r *http.Request) {
 }
 
 type improvementView struct {
-	planDates
 	I          improvementRow
 	New        bool
 	CanWrite   bool

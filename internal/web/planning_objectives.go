@@ -37,7 +37,6 @@ func rowOf(o objective.Objective) objectiveRow {
 }
 
 type objectivesView struct {
-	planDates
 	Items    []objectiveRow
 	CanWrite bool
 }
@@ -56,7 +55,6 @@ func (h planningPages) objectives(w http.ResponseWriter, r *http.Request) {
 }
 
 type objectiveView struct {
-	planDates
 	O          objectiveRow
 	New        bool
 	CanWrite   bool

@@ -14,7 +14,6 @@ import (
 )
 
 type svcReportsView struct {
-	planDates
 	Items    []servicereport.Definition
 	Overdue  int
 	CanWrite bool
@@ -36,7 +35,6 @@ func (h planningPages) reports(w http.ResponseWriter, r *http.Request) {
 }
 
 type svcReportView struct {
-	planDates
 	Def         servicereport.Definition
 	Runs        []servicereport.Run
 	New         bool

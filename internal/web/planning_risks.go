@@ -56,7 +56,6 @@ func planHeatOf(c risk.Criteria, m risk.HeatMap, residual bool) planHeatGrid {
 }
 
 type risksView struct {
-	planDates
 	C                  risk.Criteria
 	Heat               []planHeatGrid
 	Items              []risk.Risk
@@ -144,7 +143,6 @@ func (h planningPages) risks(w http.ResponseWriter, r *http.Request) {
 }
 
 type riskFormView struct {
-	planDates
 	R          risk.Risk
 	New        bool
 	CanWrite   bool

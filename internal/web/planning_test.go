@@ -104,4 +104,8 @@ func TestImprovementApprovalAsksForCriteria(t *testing.T) {
 	if p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, "Describe how the improvement will be evaluated before approving it") {
 		t.Errorf("approval without criteria: %d", p.status)
 	}
+	// The form below still holds the improvement, ready for the criteria.
+	if !strings.Contains(p.body, `value="Chat for the service desk"`) {
+		t.Error("the refused approval emptied the improvement's form")
+	}
 }
