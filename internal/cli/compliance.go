@@ -8,9 +8,12 @@ import (
 	"os"
 
 	"steward/internal/audit"
+	"steward/internal/auth"
 	"steward/internal/clauses"
+	"steward/internal/compliance"
 	"steward/internal/compliance/pack"
 	"steward/internal/config"
+	"steward/internal/store"
 )
 
 // complianceCmd writes the audit pack, the same zip as the API's, to a
@@ -39,13 +42,17 @@ func complianceCmd(ctx context.Context, env Env, args []string) error {
 		return fmt.Errorf("%s already exists; choose a new file", out)
 	}
 	actor := audit.Actor{Type: "system", Name: "cli"}
-	db, err := openMigrated(ctx, cfg)
-	if email != "" {
-		if err == nil {
+	var db *store.DB
+	var err error
+	if email == "" {
+		db, err = openMigrated(ctx, cfg)
+	} else {
+		var u auth.User
+		db, u, err = openForUser(ctx, cfg, email)
+		if err == nil && (!u.Active || !(&auth.Principal{UserID: u.ID, Role: u.Role}).Can(compliance.PermExport)) {
 			db.Close()
+			return fmt.Errorf("%s may not export the audit pack: the account must be active and hold %s", email, compliance.PermExport)
 		}
-		db2, u, err2 := openForUser(ctx, cfg, email)
-		db, err = db2, err2
 		actor = audit.Actor{Type: "user", ID: u.ID, Name: u.Email}
 	}
 	if err != nil {

@@ -42,4 +42,16 @@ func TestComplianceAuditPackCommand(t *testing.T) {
 	if st, err := os.Stat(out); err != nil || st.Size() == 0 {
 		t.Errorf("the first pack was harmed: %v", err)
 	}
+	// Only an account that may export is named as the exporter.
+	if code, _, errOut := run(t, "a-long-enough-password\n", "user", "create", d, "--email", "rita@pack.test", "--name", "Rita",
+		"--role", "requester", "--password-stdin"); code != 0 {
+		t.Fatalf("requester: %d %s", code, errOut)
+	}
+	other := filepath.Join(data, "other.zip")
+	if code, _, errOut := run(t, "", "compliance", "audit-pack", d, "--out", other, "--email", "rita@pack.test"); code != 1 || !strings.Contains(errOut, "may not export") {
+		t.Errorf("as a requester: %d %s", code, errOut)
+	}
+	if _, err := os.Stat(other); err == nil {
+		t.Error("a pack was written for a requester")
+	}
 }

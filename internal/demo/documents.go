@@ -67,7 +67,7 @@ func loadDocuments(ctx context.Context, db *store.DB) error {
 	year := now.Year()
 	plan := d.doc(ada, "SMS plan "+itoa(year), document.SMSPlan, "", ada, nil, "5 years", false, map[string]any{
 		"period_start": itoa(year) + "-01-01", "period_end": itoa(year) + "-12-31",
-		"scope_summary": "Managed workplace, hosting and ERP services for our customers, delivered from the Berlin and Lisbon offices."})
+		"scope_summary": "Managed workplace, hosting and ERP services for our customers, delivered from the Hamburg head office and the Frankfurt data centre."})
 	d.version(ada, plan, smsPlan, "")
 	d.approve(ada, plan, 1, "")
 	res := d.doc(ada, "Resource plan "+itoa(year), document.ResourcePlan, "budgeting", ada, nil, "5 years", false, map[string]any{
