@@ -262,8 +262,23 @@ func Evaluate(ctx context.Context, db *store.DB, standard string, now time.Time)
 	return ev, err
 }
 
-// EvaluateIn is Evaluate over a querier the caller holds.
+// EvaluateIn is Evaluate over a querier the caller holds. A standard
+// mapped onto the primary one is judged from the primary one's results.
 func EvaluateIn(ctx context.Context, q store.Querier, standard string, now time.Time) (Evaluation, error) {
+	if _, mapped := clauses.MappedFrom(standard); !mapped {
+		return evaluate(ctx, q, standard, now, nil)
+	}
+	src, err := evaluate(ctx, q, clauses.Primary, now, nil)
+	if err != nil {
+		return Evaluation{}, err
+	}
+	return evaluate(ctx, q, standard, now, &src)
+}
+
+// evaluate runs the standard's own rules and, for a mapped standard, puts
+// the results of src (the primary standard's evaluation) beside the
+// clauses they count for.
+func evaluate(ctx context.Context, q store.Querier, standard string, now time.Time, src *Evaluation) (Evaluation, error) {
 	std, ok := clauses.Get(standard)
 	if !ok {
 		return Evaluation{}, fmt.Errorf("compliance: unknown standard %q", standard)
@@ -294,24 +309,44 @@ func EvaluateIn(ctx context.Context, q store.Querier, standard string, now time.
 		}
 		byClause[r.Clause] = append(byClause[r.Clause], rr)
 	}
-	if from, ok := clauses.MappedFrom(standard); ok {
-		if err := addMapped(ctx, q, now, from, byClause); err != nil {
-			return Evaluation{}, err
-		}
+	if from, ok := clauses.MappedFrom(standard); ok && src != nil {
+		addMapped(*src, from, byClause)
 	}
 	ev := rollUp(std, byClause)
 	ev.Standard, ev.At, ev.Took = standard, now.UTC(), time.Since(start)
 	return ev, nil
 }
 
+// EvaluateAll evaluates every standard of the catalogue in one read
+// snapshot, running the primary standard's rules once: the others are
+// judged from its results.
+func EvaluateAll(ctx context.Context, db *store.DB, now time.Time) ([]Evaluation, error) {
+	var out []Evaluation
+	err := db.InReadTx(ctx, func(rt *store.ReadTx) error {
+		src, err := evaluate(ctx, rt, clauses.Primary, now, nil)
+		if err != nil {
+			return err
+		}
+		out = []Evaluation{src}
+		for _, s := range clauses.All() {
+			if s.ID == clauses.Primary {
+				continue
+			}
+			ev, err := evaluate(ctx, rt, s.ID, now, &src)
+			if err != nil {
+				return err
+			}
+			out = append(out, ev)
+		}
+		return nil
+	})
+	return out, err
+}
+
 // addMapped puts the primary standard's rule results beside the clauses
 // of another standard they count for, each marked with the clause it was
 // gathered for; a clause nothing maps to stays without evidence.
-func addMapped(ctx context.Context, q store.Querier, now time.Time, from map[string][]string, byClause map[string][]RuleResult) error {
-	src, err := EvaluateIn(ctx, q, clauses.Primary, now)
-	if err != nil {
-		return err
-	}
+func addMapped(src Evaluation, from map[string][]string, byClause map[string][]RuleResult) {
 	for to, sources := range from {
 		for _, f := range sources {
 			c, ok := src.Clause(f)
@@ -324,7 +359,6 @@ func addMapped(ctx context.Context, q store.Querier, now time.Time, from map[str
 			}
 		}
 	}
-	return nil
 }
 
 // rollUp builds the clause tree bottom-up from the rules' results.

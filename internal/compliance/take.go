@@ -31,9 +31,13 @@ func Take(ctx context.Context, db *store.DB, standard string, actor audit.Actor,
 // in the catalogue, taken by the system.
 func DailySnapshots(db *store.DB) jobs.Handler {
 	return func(ctx context.Context, _ jobs.Job) error {
-		for _, s := range clauses.All() {
-			if _, err := Take(ctx, db, s.ID, audit.System, OriginSchedule); err != nil {
-				return fmt.Errorf("snapshot of %s: %w", s.ID, err)
+		evs, err := EvaluateAll(ctx, db, time.Now())
+		if err != nil {
+			return err
+		}
+		for _, ev := range evs {
+			if _, err := Save(ctx, db, ev, audit.System, OriginSchedule); err != nil {
+				return fmt.Errorf("snapshot of %s: %w", ev.Standard, err)
 			}
 		}
 		return nil
