@@ -69,7 +69,10 @@ type ActionFilter struct {
 	OwnerID    int64  // owned by this person
 	SourceKind string // raised by this kind of record
 	SourceID   int64  // raised by this record (with SourceKind)
-	Limit      int    // at most 200
+	// ExceptSourceID leaves out the actions of this record (with SourceKind).
+	ExceptSourceID int64
+	Uncancelled    bool // leave out cancelled actions
+	Limit          int  // at most 200
 	// After continues a list after the action with this due date and id.
 	AfterDue string
 	AfterID  int64
@@ -134,6 +137,12 @@ func ListActions(ctx context.Context, q store.Querier, f ActionFilter, now time.
 		if f.SourceID > 0 {
 			where, args = append(where, "a.source_id = ?"), append(args, f.SourceID)
 		}
+		if f.ExceptSourceID > 0 {
+			where, args = append(where, "a.source_id <> ?"), append(args, f.ExceptSourceID)
+		}
+	}
+	if f.Uncancelled {
+		where = append(where, "a.status <> 'cancelled'")
 	}
 	if f.AfterID > 0 {
 		where, args = append(where, "(a.due_on > ? OR (a.due_on = ? AND a.id > ?))"), append(args, f.AfterDue, f.AfterDue, f.AfterID)

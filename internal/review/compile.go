@@ -42,15 +42,12 @@ func (s *Service) compile(ctx context.Context, r Review) (Pack, error) {
 // previousActions is the state now of the actions earlier reviews decided.
 func (s *Service) previousActions(ctx context.Context, id int64, now time.Time, out *PreviousActions) error {
 	list, err := nonconformity.ListActions(ctx, s.DB, nonconformity.ActionFilter{SourceKind: nonconformity.FromReview,
-		Limit: nonconformity.MaxActions}, now)
+		ExceptSourceID: id, Uncancelled: true, Limit: nonconformity.MaxActions}, now)
 	if err != nil {
 		return err
 	}
 	out.Items = []nonconformity.Action{}
 	for _, a := range list {
-		if a.SourceID == id || a.Status == "cancelled" {
-			continue
-		}
 		out.Items = append(out.Items, a)
 		out.Total++
 		switch {
