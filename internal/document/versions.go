@@ -266,7 +266,7 @@ func (s *Service) Approve(ctx context.Context, p *auth.Principal, docID int64, n
 		}
 		if _, err := tx.Exec(ctx, "UPDATE document_versions SET approved_by = ?, approved_at = ? WHERE id = ?",
 			actor.UserID(), store.TS(now), ver.ID); err != nil {
-			return err
+			return store.Translate(err)
 		}
 		res, err := tx.Exec(ctx, `UPDATE documents SET current_version_id = ?, status = 'approved', next_review = ?, updated_at = ?,
 			version = version + 1 WHERE id = ? AND version = ?`, ver.ID, review, store.TS(now), docID, d.Version)
