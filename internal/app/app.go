@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"steward/internal/api"
@@ -19,6 +20,7 @@ import (
 	"steward/internal/cmdb"
 	"steward/internal/config"
 	"steward/internal/document"
+	"steward/internal/event"
 	"steward/internal/httpx"
 	"steward/internal/improvement"
 	"steward/internal/incident"
@@ -72,6 +74,11 @@ type App struct {
 	Audits          *internalaudit.Service
 	Nonconformities *nonconformity.Service
 	Reviews         *review.Service
+
+	// Event management: integrations, the inbox and its processor, the
+	// broker consumers.
+	Events  *event.Service
+	runners []func(context.Context)
 }
 
 // NewLogger builds the slog logger the configuration asks for.
@@ -126,10 +133,12 @@ func New(cfg config.Config, db *store.DB, log *slog.Logger) *App {
 	a.Nonconformities = nonconformity.NewService(db)
 	a.Audits = internalaudit.NewService(db, a.Nonconformities)
 	a.Reviews = review.NewService(db)
+	a.Events = event.NewService(db, a.CMDB, a.Incidents, log)
 	wired := a.wireAreas()
 	a.Records = record.NewKernel(db, cfg.MaxAttachmentMB<<20, wired.kinds...)
 	wired.worker.Interval = cfg.JobInterval
 	a.worker = wired.worker
+	a.runners = wired.runners
 	metrics := newMetrics(db)
 	a.SignIn = auth.NewSignIn(db, auth.NewPasswordChecks(cfg.PasswordChecks, 0))
 
@@ -205,6 +214,7 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 		defer close(workerDone)
 		a.worker.Run(workCtx)
 	}()
+	runnersDone := a.startRunners(workCtx)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	if ready != nil {
@@ -214,6 +224,7 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 	case err := <-serveErr:
 		stopWork()
 		<-workerDone
+		runnersDone.Wait()
 		return err
 	case <-ctx.Done():
 	}
@@ -223,10 +234,21 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 	err = srv.Shutdown(shutCtx)
 	stopWork()
 	<-workerDone
+	runnersDone.Wait()
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
 	return err
+}
+
+// startRunners starts the areas' long-running work (the event
+// processor, broker consumers) until ctx ends.
+func (a *App) startRunners(ctx context.Context) *sync.WaitGroup {
+	var wg sync.WaitGroup
+	for _, run := range a.runners {
+		wg.Go(func() { run(ctx) })
+	}
+	return &wg
 }
 
 // MaintenanceJob is the periodic job that purges what has outlived its use.

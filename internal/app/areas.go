@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"time"
 
 	"steward/internal/api"
@@ -8,6 +9,7 @@ import (
 	"steward/internal/change"
 	"steward/internal/cmdb"
 	"steward/internal/compliance"
+	"steward/internal/event"
 	"steward/internal/incident"
 	"steward/internal/jobs"
 	"steward/internal/problem"
@@ -33,6 +35,9 @@ type area struct {
 	api   api.Routes
 	pages web.Pages
 	nav   []web.NavEntry
+	// run is long-running work that goes on while the node serves, such as
+	// a stream consumer; each stops when its context ends.
+	run []func(context.Context)
 }
 
 // job is one kind of background work: its handler, how many may run at
@@ -164,6 +169,16 @@ func (a *App) areas() []area {
 				{Menu: "Organisation", Label: "Users", Href: "/users", Perm: auth.UserRead, Lit: []string{"users"}},
 				{Menu: "Organisation", Label: "Managers", Href: "/managers", Perm: auth.UserRead, Lit: []string{"managers"}},
 			}},
+		// Event management (8.6.1, 8.7.1, 8.7.3): integrations take events
+		// into the inbox; the processor turns them into alerts and
+		// incidents; broker consumers subscribe to MQTT and NATS.
+		{name: "events", jobs: a.eventJobs(), run: a.eventRunners(),
+			api: api.EventRoutes(a.Events), pages: web.EventPages(a.Events),
+			nav: []web.NavEntry{
+				{Menu: "Events", Label: "Alert console", Href: "/alerts", Perm: event.PermRead, Lit: []string{"alerts"}},
+				{Menu: "Events", Label: "Unmapped devices", Href: "/alerts/unmapped", Perm: event.PermRead, Lit: []string{"unmapped-devices"}},
+				{Menu: "Events", Label: "Integrations", Href: "/integrations", Perm: event.PermRead, Lit: []string{"integrations"}},
+			}},
 		// Housekeeping runs once per interval across all nodes.
 		{name: "maintenance", jobs: []job{{kind: MaintenanceJob, run: a.maintain, every: 10 * time.Minute}}},
 	}
@@ -176,7 +191,8 @@ type wired struct {
 	worker *jobs.Worker
 	api    []api.Routes
 	pages  []web.Pages
-	nav    []web.NavEntry
+	nav     []web.NavEntry
+	runners []func(context.Context)
 }
 
 // wireAreas gathers the areas' kinds, jobs, routes, pages and links.
@@ -200,6 +216,7 @@ func (a *App) wireAreas() wired {
 			w.pages = append(w.pages, ar.pages)
 		}
 		w.nav = append(w.nav, ar.nav...)
+		w.runners = append(w.runners, ar.run...)
 	}
 	return w
 }

@@ -1,0 +1,16 @@
+package api
+
+import (
+	"steward/internal/event"
+	"steward/internal/httpx"
+)
+
+// EventRoutes are event management's API: the senders' endpoints and the
+// integrations (events_ingest.go), and the alerts and unmapped devices
+// (alerts.go).
+func EventRoutes(svc *event.Service) Routes {
+	return func(a *API, rt *httpx.Router) {
+		eventIngestRoutes(a, rt, svc)
+		alertRoutes(a, rt, svc)
+	}
+}
