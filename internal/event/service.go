@@ -3,6 +3,7 @@ package event
 import (
 	"log/slog"
 	"sync"
+	"sync/atomic"
 
 	"steward/internal/cmdb"
 	"steward/internal/incident"
@@ -19,6 +20,11 @@ type Service struct {
 
 	keysMu sync.RWMutex
 	keys   map[string]Integration // by key hash, active integrations only
+
+	// DeviceMaps counts changes to how devices bind to CIs (an agent mapped
+	// a device, or the CMDB changed): the processor drops what it cached
+	// when it sees the count move.
+	DeviceMaps atomic.Int64
 
 	wake    chan struct{} // an ingest stored events: the processor may look now
 	changed chan struct{} // integrations changed: broker consumers may look now

@@ -5,8 +5,14 @@ import (
 	"steward/internal/httpx"
 )
 
-// EventPages are event management's pages: the alert console, alerts,
-// unmapped devices and integrations.
+// EventPages are event management's pages: the alert console, alerts and
+// unmapped devices (events_console.go), integrations
+// (events_integrations.go) and the processing settings
+// (events_settings.go).
 func EventPages(svc *event.Service) Pages {
-	return func(wb *Web, rt *httpx.Router) {}
+	return func(wb *Web, rt *httpx.Router) {
+		alertConsolePages(wb, rt, svc)
+		integrationPages(wb, rt, svc)
+		eventSettingsPages(wb, rt, svc)
+	}
 }
