@@ -187,10 +187,10 @@ func (a *App) areas() []area {
 // wired is what the areas add to a node, gathered for the kernel, the
 // worker and the HTTP layers.
 type wired struct {
-	kinds  []*record.Kind
-	worker *jobs.Worker
-	api    []api.Routes
-	pages  []web.Pages
+	kinds   []*record.Kind
+	worker  *jobs.Worker
+	api     []api.Routes
+	pages   []web.Pages
 	nav     []web.NavEntry
 	runners []func(context.Context)
 }
