@@ -26,6 +26,7 @@ func (s *Service) RunProcessor(ctx context.Context) {
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
 	backoff := time.Duration(0)
+	defer s.releaseLease()
 	for {
 		select {
 		case <-ctx.Done():
@@ -126,6 +127,19 @@ func (p *processor) takeLease(ctx context.Context) error {
 	}
 	p.leaseRenew = now.Add(leaseFor / 3)
 	return nil
+}
+
+// releaseLease lets another node take over at once after a clean stop.
+func (s *Service) releaseLease() {
+	s.procMu.Lock()
+	defer s.procMu.Unlock()
+	if s.proc == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s.DB.Exec(ctx, `UPDATE event_cursor SET owner = NULL, lease_until = NULL WHERE id = 1 AND owner = ?`, s.proc.owner)
+	s.proc = nil
 }
 
 // read returns the next events after the cursor, up to hw.

@@ -92,7 +92,7 @@ func (p *processor) runBatch(ctx context.Context, events []Event) error {
 		if err := p.write(ctx, tx, b); err != nil {
 			return err
 		}
-		if err := p.flushDevices(ctx, tx, now, len(events) == 0); err != nil {
+		if err := p.flushDevices(ctx, tx, now, len(events) < batchSize); err != nil {
 			return err
 		}
 		res, err := tx.Exec(ctx, `UPDATE event_cursor SET last_event_id = ?, updated_at = ? WHERE id = 1 AND owner = ?`,
