@@ -112,7 +112,9 @@ func (f *fleet) count(q string, args ...any) int {
 	return n
 }
 
-func (f *fleet) incidents() int { return f.count(`SELECT COUNT(*) FROM incidents WHERE source = 'event'`) }
+func (f *fleet) incidents() int {
+	return f.count(`SELECT COUNT(*) FROM incidents WHERE source = 'event'`)
+}
 
 func (f *fleet) openIncidents() int {
 	return f.count(`SELECT COUNT(*) FROM incidents WHERE source = 'event' AND state IN ('new', 'in_progress', 'on_hold')`)
@@ -301,7 +303,7 @@ func TestMaintenanceHoldsAlertsAndReleasesThemAfterTheWindow(t *testing.T) {
 		err := e.DB.InTx(ctx, func(tx *store.Tx) error {
 			return tx.QueryRow(ctx, `INSERT INTO changes (title, type, state, planned_start, planned_end, created_at, updated_at)
 			VALUES ('Patch db-9', 'normal', 'scheduled', ?, ?, ?, ?) RETURNING id`,
-			store.TS(f.clock.Add(-time.Minute)), store.TS(f.clock.Add(30*time.Minute)), store.TS(f.clock), store.TS(f.clock)).Scan(&chg)
+				store.TS(f.clock.Add(-time.Minute)), store.TS(f.clock.Add(30*time.Minute)), store.TS(f.clock), store.TS(f.clock)).Scan(&chg)
 		})
 		if err != nil {
 			t.Fatal(err)
