@@ -13,5 +13,18 @@ type Job struct {
 	Every time.Duration
 }
 
+// Job kinds.
+const (
+	OfflineJob     = "event.offline"
+	AutoResolveJob = "event.autoresolve"
+	RetentionJob   = "event.retention"
+)
+
 // Jobs lists event management's periodic work.
-func (s *Service) Jobs() []Job { return nil }
+func (s *Service) Jobs() []Job {
+	return []Job{
+		{Kind: OfflineJob, Run: s.detectOffline, Every: 30 * time.Second},
+		{Kind: AutoResolveJob, Run: s.autoResolve, Every: 30 * time.Second},
+		{Kind: RetentionJob, Run: s.purgeEvents, Every: time.Hour},
+	}
+}

@@ -1,7 +1,165 @@
 package event
 
-import "context"
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"time"
+
+	"steward/internal/store"
+)
+
+// batchSize is how many events one processing transaction takes.
+const batchSize = 10000
+
+// leaseFor is how long a node holds the processor's lease without renewing it.
+const leaseFor = 30 * time.Second
+
+// ErrNotProcessor is returned when another node holds the processor's lease.
+var ErrNotProcessor = errors.New("another node is processing events")
 
 // RunProcessor reads the inbox and turns events into alerts and
-// incidents until ctx ends.
-func (s *Service) RunProcessor(ctx context.Context) { <-ctx.Done() }
+// incidents until ctx ends. One node at a time processes a database: the
+// others wait until the holder's lease lapses.
+func (s *Service) RunProcessor(ctx context.Context) {
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	backoff := time.Duration(0)
+	defer s.releaseLease()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.wake:
+		case <-tick.C:
+		}
+		if backoff > 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(backoff):
+			}
+		}
+		_, err := s.ProcessPending(ctx)
+		switch {
+		case err == nil:
+			backoff = 0
+		case errors.Is(err, ErrNotProcessor):
+			backoff = 2 * time.Second
+		case ctx.Err() != nil:
+			return
+		default:
+			s.Log.Error("event processing failed; retrying", "err", err)
+			backoff = min(max(2*backoff, 250*time.Millisecond), 10*time.Second)
+		}
+	}
+}
+
+// ProcessPending processes the inbox until it is caught up and returns how
+// many events it processed. It also does the processor's periodic work
+// (maintenance windows ending, flapping alerts going quiet) when due.
+func (s *Service) ProcessPending(ctx context.Context) (int, error) {
+	s.procMu.Lock()
+	defer s.procMu.Unlock()
+	p, err := s.processor(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if err := p.takeLease(ctx); err != nil {
+		return 0, err
+	}
+	hw, err := s.HighWater(ctx)
+	if err != nil {
+		return 0, err
+	}
+	total := 0
+	for {
+		events, err := p.read(ctx, hw)
+		if err != nil {
+			return total, err
+		}
+		if err := p.runBatch(ctx, events); err != nil {
+			// The memory may be ahead of the database now: rebuild it.
+			s.proc = nil
+			return total, err
+		}
+		total += len(events)
+		if len(events) < batchSize {
+			return total, nil
+		}
+	}
+}
+
+func (s *Service) processor(ctx context.Context) (*processor, error) {
+	if s.proc != nil {
+		return s.proc, nil
+	}
+	p := newProcessor(s)
+	if err := p.load(ctx); err != nil {
+		return nil, err
+	}
+	s.proc = p
+	return p, nil
+}
+
+func newOwner() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// takeLease takes or renews the processor's lease on the database.
+func (p *processor) takeLease(ctx context.Context) error {
+	now := p.now()
+	if now.Before(p.leaseRenew) {
+		return nil
+	}
+	res, err := p.s.DB.Exec(ctx, `UPDATE event_cursor SET owner = ?, lease_until = ?
+		WHERE id = 1 AND (owner IS NULL OR owner = ? OR lease_until IS NULL OR lease_until < ?)`,
+		p.owner, store.TS(now.Add(leaseFor)), p.owner, store.TS(now))
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		p.s.proc = nil // another node moves the alerts: our memory goes stale
+		return ErrNotProcessor
+	}
+	p.leaseRenew = now.Add(leaseFor / 3)
+	return nil
+}
+
+// releaseLease lets another node take over at once after a clean stop.
+func (s *Service) releaseLease() {
+	s.procMu.Lock()
+	defer s.procMu.Unlock()
+	if s.proc == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s.DB.Exec(ctx, `UPDATE event_cursor SET owner = NULL, lease_until = NULL WHERE id = 1 AND owner = ?`, s.proc.owner)
+	s.proc = nil
+}
+
+// read returns the next events after the cursor, up to hw.
+func (p *processor) read(ctx context.Context, hw int64) ([]Event, error) {
+	if p.cursor >= hw {
+		return nil, nil
+	}
+	rows, err := p.s.DB.Query(ctx, `SELECT `+EventCols+` FROM events WHERE id > ? AND id <= ? ORDER BY id LIMIT `+itoa(batchSize),
+		p.cursor, hw)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make([]Event, 0, 256)
+	for rows.Next() {
+		e, err := ScanEvent(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}

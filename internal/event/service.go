@@ -26,6 +26,9 @@ type Service struct {
 	// when it sees the count move.
 	DeviceMaps atomic.Int64
 
+	procMu sync.Mutex // one batch at a time on this node
+	proc   *processor // the processor's memory, built on first use
+
 	wake    chan struct{} // an ingest stored events: the processor may look now
 	changed chan struct{} // integrations changed: broker consumers may look now
 }

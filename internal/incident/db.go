@@ -13,7 +13,7 @@ import (
 const incidentCols = `i.id, i.title, i.description, i.requester_id, i.customer_id, i.category, i.subcategory,
 	i.impact, i.urgency, i.priority, i.state, i.hold_reason, i.group_id, i.assignee_id, i.service_id, i.major,
 	i.resolution_code, i.resolution_notes, i.reopen_count, i.created_at, i.updated_at, i.first_response_at,
-	i.resolved_at, i.closed_at, i.version, i.created_by,
+	i.resolved_at, i.closed_at, i.version, i.created_by, i.source,
 	COALESCE(r.name, ''), COALESCE(c.name, ''), COALESCE(g.name, ''), COALESCE(a.name, ''), COALESCE(s.name, ''),
 	COALESCE(cb.name, '')`
 
@@ -34,7 +34,7 @@ func scanIncident(r interface{ Scan(...any) error }) (Incident, error) {
 	err := r.Scan(&inc.ID, &inc.Title, &inc.Description, &inc.RequesterID, &inc.CustomerID, &inc.Category,
 		&inc.Subcategory, &inc.Impact, &inc.Urgency, &inc.Priority, &inc.State, &inc.HoldReason, &inc.GroupID,
 		&inc.AssigneeID, &inc.ServiceID, &inc.Major, &inc.ResolutionCode, &inc.ResolutionNotes, &inc.ReopenCount,
-		&created, &updated, &firstResp, &resolved, &closed, &inc.Version, &inc.CreatedByID,
+		&created, &updated, &firstResp, &resolved, &closed, &inc.Version, &inc.CreatedByID, &inc.Source,
 		&inc.RequesterName, &inc.CustomerName, &inc.GroupName, &inc.AssigneeName, &inc.ServiceName, &inc.CreatedByName)
 	if err != nil {
 		return inc, store.ScanErr(err)
@@ -45,6 +45,13 @@ func scanIncident(r interface{ Scan(...any) error }) (Incident, error) {
 	inc.ResolvedAt = timePtr(resolved)
 	inc.ClosedAt = timePtr(closed)
 	return inc, nil
+}
+
+func sourceOrDesk(s string) string {
+	if s == "" {
+		return SourceDesk
+	}
+	return s
 }
 
 func timePtr(t store.Time) *time.Time {
@@ -73,12 +80,12 @@ func insert(ctx context.Context, tx *store.Tx, inc *Incident, createdBy int64, c
 	q := `INSERT INTO incidents (title, description, requester_id, customer_id, category, subcategory, impact,
 		urgency, priority, state, hold_reason, group_id, assignee_id, service_id, major, resolution_code,
 		resolution_notes, reopen_count, created_by, created_at, updated_at, first_response_at, resolved_at,
-		closed_at, version` + search + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?`
+		closed_at, version, source` + search + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?`
 	args := []any{inc.Title, inc.Description, inc.RequesterID, inc.CustomerID, inc.Category, inc.Subcategory,
 		string(inc.Impact), string(inc.Urgency), int(inc.Priority), string(inc.State), inc.HoldReason, inc.GroupID,
 		inc.AssigneeID, inc.ServiceID, inc.Major, inc.ResolutionCode, inc.ResolutionNotes, inc.ReopenCount, by,
 		store.TS(inc.CreatedAt), store.TS(inc.UpdatedAt), store.OptTS(inc.FirstResponseAt), store.OptTS(inc.ResolvedAt),
-		store.OptTS(inc.ClosedAt), inc.Version}
+		store.OptTS(inc.ClosedAt), inc.Version, sourceOrDesk(inc.Source)}
 	if tx.Dialect() == store.Postgres {
 		q += ", to_tsvector('english', ? || ' ' || ? || ' ' || ?)"
 		args = append(args, inc.Title, inc.Description, comments)

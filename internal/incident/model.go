@@ -148,6 +148,11 @@ type Incident struct {
 	// CreatedByID is who raised the incident: the requester, or someone of
 	// the service desk for them; nil when it was imported or the account is gone.
 	CreatedByID *int64 `json:"created_by_id"`
+	// Source is where the incident came from: SourceDesk (by hand, the
+	// portal, the API) or SourceEvent (opened from alerts).
+	Source string `json:"source"`
+	// AlertIDs are the alerts grouped into an incident opened from events.
+	AlertIDs []int64 `json:"alert_ids,omitempty"`
 
 	// Display names, read-only.
 	RequesterName string `json:"requester_name,omitempty"`

@@ -240,6 +240,11 @@ func (s *Service) Get(ctx context.Context, p *auth.Principal, id int64) (Inciden
 	if !Visible(p, inc) {
 		return Incident{}, store.ErrNotFound
 	}
+	if inc.Source == SourceEvent {
+		if inc.AlertIDs, err = alertIDs(ctx, s.DB, id); err != nil {
+			return Incident{}, err
+		}
+	}
 	return inc, nil
 }
 

@@ -1,0 +1,204 @@
+package event
+
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	"steward/internal/store"
+)
+
+// Binding: an event's device names its CI by a unique identifier (device
+// id, hostname, serial number: ci_identifiers), by an alias an agent
+// mapped (device_aliases), by its IP address or by its name. What was
+// looked up is cached, misses too, until device mappings change.
+
+// heartbeatCheck and stewardSource name the alerts Steward raises itself
+// for devices that stopped reporting.
+const (
+	heartbeatCheck = "heartbeat"
+	stewardSource  = "steward"
+)
+
+func ciDevice(ci int64) string { return "ci:" + strconv.FormatInt(ci, 10) }
+
+// bindAll looks up, in few queries, every device of events not cached yet.
+func (p *processor) bindAll(ctx context.Context, events []Event) error {
+	if v := p.s.DeviceMaps.Load(); v != p.devMaps {
+		p.devMaps = v
+		clear(p.devices)
+		for _, c := range p.cis {
+			c.parents, c.parentsOK, c.critLoaded = nil, false, false
+		}
+	}
+	var missing []string
+	seen := map[string]bool{}
+	for i := range events {
+		d := events[i].Device
+		if d == "" || seen[d] {
+			continue
+		}
+		if _, ok := p.devices[deviceRef{0, d}]; ok {
+			continue
+		}
+		seen[d] = true
+		missing = append(missing, d)
+	}
+	for len(missing) > 0 {
+		n := min(len(missing), 400)
+		if err := p.lookup(ctx, missing[:n]); err != nil {
+			return err
+		}
+		missing = missing[n:]
+	}
+	return nil
+}
+
+// lookup binds devices, trying identifiers, aliases, IP addresses and
+// names in turn.
+func (p *processor) lookup(ctx context.Context, devices []string) error {
+	found := map[string]int64{}
+	lower := make([]any, len(devices))
+	args := make([]any, len(devices))
+	for i, d := range devices {
+		args[i], lower[i] = d, strings.ToLower(d)
+	}
+	in := placeholders(len(devices))
+	ipExpr := `json_extract(attributes, '$.ip_address')`
+	if p.s.DB.Dialect() == store.Postgres {
+		ipExpr = `(attributes::jsonb ->> 'ip_address')`
+	}
+	queries := []struct {
+		q    string
+		args []any
+	}{
+		{`SELECT value, MIN(ci_id) FROM ci_identifiers WHERE value IN (` + in + `) GROUP BY value`, args},
+		{`SELECT value, ci_id FROM device_aliases WHERE value IN (` + in + `)`, args},
+		{`SELECT ` + ipExpr + `, MIN(id) FROM cis WHERE ` + ipExpr + ` IN (` + in + `) AND status <> 'retired' GROUP BY ` + ipExpr, args},
+		{`SELECT lower(name), MIN(id) FROM cis WHERE lower(name) IN (` + in + `) AND status <> 'retired' GROUP BY lower(name)`, lower},
+	}
+	for qi, q := range queries {
+		if len(found) == len(devices) {
+			break
+		}
+		rows, err := p.s.DB.Query(ctx, q.q, q.args...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var v string
+			var id int64
+			if err := rows.Scan(&v, &id); err != nil {
+				rows.Close()
+				return err
+			}
+			if qi == 3 {
+				for _, d := range devices {
+					if _, ok := found[d]; !ok && strings.ToLower(d) == v {
+						found[d] = id
+					}
+				}
+			} else if _, ok := found[v]; !ok {
+				found[v] = id
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	for _, d := range devices {
+		p.devices[deviceRef{0, d}] = found[d]
+	}
+	return p.loadCIs(ctx, found)
+}
+
+// loadCIs learns the type and reporting state of newly bound CIs.
+func (p *processor) loadCIs(ctx context.Context, found map[string]int64) error {
+	var ids []any
+	for _, id := range found {
+		if p.cis[id] == nil {
+			p.cis[id] = &ciInfo{}
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	rows, err := p.s.DB.Query(ctx, `SELECT c.id, t.name, d.last_seen_at, d.state, d.integration_id FROM cis c
+		JOIN ci_types t ON t.id = c.type_id LEFT JOIN device_status d ON d.ci_id = c.id
+		WHERE c.id IN (`+placeholders(len(ids))+`)`, ids...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var typ string
+		var seen store.Time
+		var state *string
+		var integ *int64
+		if err := rows.Scan(&id, &typ, &seen, &state, &integ); err != nil {
+			return err
+		}
+		c := p.cis[id]
+		c.typeName = typ
+		if !seen.IsZero() {
+			c.lastSeen = secs(seen.Time)
+		}
+		c.offline = state != nil && *state == "offline"
+		if integ != nil {
+			c.integ = *integ
+		}
+	}
+	return rows.Err()
+}
+
+// seen binds an event's device and notes that it reported: its last seen
+// time, its return when it was offline, or, when it matches no CI, the
+// unmapped-device list. It returns the CI, 0 when none.
+func (p *processor) seen(b *batch, e *Event) int64 {
+	if e.Device == "" {
+		return 0
+	}
+	if e.Source == stewardSource && e.Check == heartbeatCheck && strings.HasPrefix(e.Device, "ci:") {
+		id, _ := strconv.ParseInt(e.Device[3:], 10, 64)
+		if c := p.cis[id]; c != nil && e.Action == Trigger && e.Severity != OK {
+			c.offline, c.integ = true, e.IntegrationID
+		}
+		return id
+	}
+	ci := p.devices[deviceRef{0, e.Device}]
+	if ci == 0 {
+		ref := deviceRef{e.IntegrationID, e.Device}
+		u := b.unmapped[ref]
+		if u == nil {
+			u = &unmappedRow{first: e.ReceivedAt}
+			b.unmapped[ref] = u
+		}
+		u.last, u.summary = e.ReceivedAt, e.Summary
+		u.events++
+		return 0
+	}
+	c := p.cis[ci]
+	if c == nil {
+		return ci
+	}
+	if t := secs(e.ReceivedAt); t > c.lastSeen {
+		c.lastSeen = t
+	}
+	c.dirty = true
+	if c.offline {
+		c.offline = false
+		k := alertKey{c.integ, DedupKey(c.integ, ciDevice(ci), heartbeatCheck, "", "", stewardSource)}
+		if i, ok := p.keys[k]; ok && p.alerts[i].active() {
+			back := *e
+			back.Summary = e.Device + " reports again"
+			p.resolveAlert(b, i, k, &back, "resolved")
+		}
+	}
+	c.integ = e.IntegrationID
+	return ci
+}
+
+func placeholders(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }

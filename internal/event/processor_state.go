@@ -1,0 +1,302 @@
+package event
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"time"
+
+	"steward/internal/store"
+)
+
+// Alert states and hold reasons as the processor keeps them in memory.
+const (
+	stOpen uint8 = iota
+	stAcknowledged
+	stResolved
+)
+
+var stateNames = [...]string{"open", "acknowledged", "resolved"}
+
+const (
+	heldNone uint8 = iota
+	heldSeverity
+	heldFlapping
+	heldMaintenance
+	heldUnmapped
+)
+
+var heldNames = [...]string{"", "severity", "flapping", "maintenance", "unmapped"}
+
+const (
+	flagFlapping uint8 = 1 << iota
+	flagMaintenance
+)
+
+// maxTransitions is how many recent state changes an alert remembers,
+// and so the highest flap_changes setting.
+const maxTransitions = 8
+
+// epoch is where the processor's second counters start, so that an
+// instant fits in 32 bits until 2156.
+var epoch = time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func secs(t time.Time) uint32 {
+	d := t.Sub(epoch) / time.Second
+	if d < 1 {
+		return 1
+	}
+	return uint32(d)
+}
+
+func fromSecs(s uint32) time.Time { return epoch.Add(time.Duration(s) * time.Second) }
+
+// alertKey is an alert's identity: one active alert per integration and
+// deduplication key.
+type alertKey struct {
+	integration int64
+	dedup       string
+}
+
+// alertState is what the processor keeps of each alert that is active
+// (and of each resolved one for a while, for reopening and flapping):
+// small, since a fleet in trouble may hold a million of them.
+type alertState struct {
+	id         int64
+	incident   int64
+	ci         int64
+	count      int64
+	lastSeen   uint32
+	resolvedAt uint32
+	trans      [maxTransitions]uint32 // recent state changes, newest last
+	state      uint8
+	sev        uint8 // Severity rank
+	held       uint8
+	flags      uint8
+}
+
+func (a *alertState) active() bool { return a.state != stResolved }
+
+// addTransition records a state change at t.
+func (a *alertState) addTransition(t uint32) {
+	copy(a.trans[:], a.trans[1:])
+	a.trans[maxTransitions-1] = t
+}
+
+// changesSince counts state changes at or after t.
+func (a *alertState) changesSince(t uint32) int {
+	n := 0
+	for _, x := range a.trans {
+		if x != 0 && x >= t {
+			n++
+		}
+	}
+	return n
+}
+
+func (a *alertState) transitionsJSON() string {
+	b := []byte{'['}
+	for _, x := range a.trans {
+		if x == 0 {
+			continue
+		}
+		if len(b) > 1 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendQuote(b, store.TS(fromSecs(x)))
+	}
+	return string(append(b, ']'))
+}
+
+func (a *alertState) setTransitions(raw string) {
+	var ts []time.Time
+	if json.Unmarshal([]byte(raw), &ts) != nil {
+		return
+	}
+	if len(ts) > maxTransitions {
+		ts = ts[len(ts)-maxTransitions:]
+	}
+	off := maxTransitions - len(ts)
+	for i, t := range ts {
+		a.trans[off+i] = secs(t)
+	}
+}
+
+// ciInfo is what the processor knows of a CI: its type, the CIs it sits
+// behind (for grouping), and its reporting state.
+type ciInfo struct {
+	typeName   string
+	parents    []int64 // providers, nearest first; nil until needed
+	parentsOK  bool
+	lastSeen   uint32
+	integ      int64 // the integration it last reported through
+	offline    bool
+	dirty      bool // last seen not yet written to device_status
+	critRank   int  // highest criticality of the services it impacts
+	critLoaded bool
+}
+
+// groupRef is an incident that alerts on a CI, or behind it, join.
+type groupRef struct {
+	incident int64
+	at       uint32 // when an alert last joined
+}
+
+// processor is the processor's memory over one database.
+type processor struct {
+	s          *Service
+	now        func() time.Time
+	owner      string
+	leaseRenew time.Time
+	cursor     int64
+
+	keys   map[alertKey]int32
+	alerts []alertState
+	free   []int32
+
+	devices   map[deviceRef]int64 // device identifier -> CI id, 0 when none matches
+	devMaps   int64
+	cis       map[int64]*ciInfo
+	groups    map[int64]groupRef // CI (or a CI behind which alerts group) -> incident
+	incActive map[int64]int32    // incident -> its active alerts
+	incAlerts map[int64]int32    // incident -> all its alerts
+
+	settings   Settings
+	settingsAt time.Time
+	maint      map[int64]bool // CIs in an approved change's window now
+	maintAt    time.Time
+	maintEnds  time.Time // the earliest end of a window in force
+	houseAt    time.Time
+	flushAt    time.Time
+}
+
+type deviceRef struct {
+	integration int64
+	device      string
+}
+
+func newProcessor(s *Service) *processor {
+	return &processor{s: s, now: time.Now, owner: newOwner(),
+		keys: map[alertKey]int32{}, devices: map[deviceRef]int64{}, cis: map[int64]*ciInfo{},
+		groups: map[int64]groupRef{}, incActive: map[int64]int32{}, incAlerts: map[int64]int32{}}
+}
+
+// load rebuilds the memory from the database: the cursor, every active
+// alert and the recently resolved ones, and the devices' reporting state.
+func (p *processor) load(ctx context.Context) error {
+	if err := p.s.DB.QueryRow(ctx, `SELECT last_event_id FROM event_cursor WHERE id = 1`).Scan(&p.cursor); err != nil {
+		return store.ScanErr(err)
+	}
+	var err error
+	if p.settings, err = LoadSettings(ctx, p.s.DB); err != nil {
+		return err
+	}
+	p.settingsAt = p.now()
+	keep := max(p.settings.FlapWindow.D(), p.settings.ReopenWindow.D())
+	rows, err := p.s.DB.Query(ctx, `SELECT id, integration_id, dedup_key, state, severity, count, last_seen_at,
+		resolved_at, ci_id, incident_id, flapping, in_maintenance, held, transitions
+		FROM alerts WHERE state <> 'resolved' OR resolved_at >= ? ORDER BY id`, store.TS(p.now().Add(-keep)))
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var a alertState
+		var k alertKey
+		var state, sev, held, trans string
+		var lastSeen, resolved store.Time
+		var ci, inc *int64
+		var flapping, maint bool
+		if err := rows.Scan(&a.id, &k.integration, &k.dedup, &state, &sev, &a.count, &lastSeen, &resolved, &ci, &inc,
+			&flapping, &maint, &held, &trans); err != nil {
+			return err
+		}
+		a.state = stateCode(state)
+		a.sev = uint8(max(Severity(sev).Rank(), 0))
+		a.lastSeen = secs(lastSeen.Time)
+		if !resolved.IsZero() {
+			a.resolvedAt = secs(resolved.Time)
+		}
+		if ci != nil {
+			a.ci = *ci
+		}
+		if inc != nil {
+			a.incident = *inc
+		}
+		if flapping {
+			a.flags |= flagFlapping
+		}
+		if maint {
+			a.flags |= flagMaintenance
+		}
+		a.held = heldCode(held)
+		a.setTransitions(trans)
+		p.put(k, a)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	return p.loadIncidents(ctx)
+}
+
+// loadIncidents counts the alerts of open incidents opened from events.
+func (p *processor) loadIncidents(ctx context.Context) error {
+	rows, err := p.s.DB.Query(ctx, `SELECT a.incident_id, a.state, a.ci_id FROM alerts a JOIN incidents i ON i.id = a.incident_id
+		WHERE i.state IN ('new', 'in_progress', 'on_hold')`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	at := secs(p.now())
+	for rows.Next() {
+		var inc int64
+		var state string
+		var ci *int64
+		if err := rows.Scan(&inc, &state, &ci); err != nil {
+			return err
+		}
+		p.incAlerts[inc]++
+		if state != "resolved" {
+			p.incActive[inc]++
+			if ci != nil {
+				p.groups[*ci] = groupRef{incident: inc, at: at}
+			}
+		}
+	}
+	return rows.Err()
+}
+
+// put stores a in the memory under k and returns its slot.
+func (p *processor) put(k alertKey, a alertState) int32 {
+	var i int32
+	if n := len(p.free); n > 0 {
+		i = p.free[n-1]
+		p.free = p.free[:n-1]
+		p.alerts[i] = a
+	} else {
+		i = int32(len(p.alerts))
+		p.alerts = append(p.alerts, a)
+	}
+	p.keys[k] = i
+	return i
+}
+
+func stateCode(s string) uint8 {
+	for i, n := range stateNames {
+		if n == s {
+			return uint8(i)
+		}
+	}
+	return stOpen
+}
+
+func heldCode(s string) uint8 {
+	for i, n := range heldNames {
+		if n == s {
+			return uint8(i)
+		}
+	}
+	return heldNone
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
