@@ -126,4 +126,3 @@ func mqttSubscribe(c mqtt.Client, it Integration) error {
 	}
 	return nil
 }
-
