@@ -31,7 +31,11 @@ type brokerWorld struct {
 
 func newBrokerWorld(t testing.TB) *brokerWorld {
 	t.Helper()
-	e := storetest.SQLite(t)
+	return newBrokerWorldOn(t, storetest.SQLite(t))
+}
+
+func newBrokerWorldOn(t testing.TB, e storetest.Engine) *brokerWorld {
+	t.Helper()
 	ctx := context.Background()
 	u, err := auth.CreateUser(ctx, e.DB, audit.System, auth.NewUser{Email: "admin@brokers.test", Name: "Admin", Role: auth.Admin, Password: "long-enough-password"})
 	if err != nil {
@@ -143,7 +147,10 @@ func mqttPublish(t testing.TB, c mqtt.Client, topic string, bodies ...string) {
 // that started because its integration was created while Steward ran.
 func TestMQTTStoresEachPublishedEvent(t *testing.T) {
 	url := mqttURL(t)
-	w := newBrokerWorld(t)
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) { testMQTTStores(t, url, newBrokerWorldOn(t, e)) })
+}
+
+func testMQTTStores(t *testing.T, url string, w *brokerWorld) {
 	prefix := uniq("steward-test/")
 	it := w.create(NewIntegration{Name: "fleet", Kind: KindMQTT, Config: Config{URL: url, Topics: []string{prefix + "/#"}}})
 	eventually(t, "the consumer connects", func() bool { return w.status(it.ID) == "connected" })
@@ -293,7 +300,10 @@ func natsStream(t testing.TB, js jetstream.JetStream) (stream, subject string) {
 // and stops when deactivated.
 func TestNATSStoresEachPublishedEvent(t *testing.T) {
 	url := natsURL(t)
-	w := newBrokerWorld(t)
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) { testNATSStores(t, url, newBrokerWorldOn(t, e)) })
+}
+
+func testNATSStores(t *testing.T, url string, w *brokerWorld) {
 	_, js := natsJS(t, url)
 	stream, subject := natsStream(t, js)
 	it := w.create(NewIntegration{Name: "fleet", Kind: KindNATS, Config: Config{URL: url, Stream: stream, Subjects: []string{subject + ".>"}}})

@@ -14,10 +14,15 @@ import (
 // unacknowledged, over all nodes that share it.
 const natsAckPending = 20_000
 
+// natsAckWait is how long JetStream waits for a message's ack before it
+// sends the message again: far above the time a batch takes to store,
+// short enough that a crashed node's messages are not held for long.
+const natsAckWait = 20 * time.Second
+
 // natsDurable is the durable consumer every node shares for an
 // integration: JetStream hands each message to one of them, so several
 // nodes split a stream, and a message a node took but did not
-// acknowledge (it crashed) goes to another after the ack wait.
+// acknowledge (it crashed) goes out again after natsAckWait.
 func natsDurable(it Integration) string { return fmt.Sprintf("steward-%d", it.ID) }
 
 // consumeNATS consumes the integration's stream through its durable pull
@@ -83,7 +88,7 @@ func (s *Service) natsSession(ctx context.Context, nc *nats.Conn, it Integration
 		return fmt.Errorf("stream %s: %v", it.Stream, err)
 	}
 	cfg := jetstream.ConsumerConfig{Durable: natsDurable(it), AckPolicy: jetstream.AckExplicitPolicy,
-		AckWait: time.Minute, MaxAckPending: natsAckPending, DeliverPolicy: jetstream.DeliverAllPolicy}
+		AckWait: natsAckWait, MaxAckPending: natsAckPending, DeliverPolicy: jetstream.DeliverAllPolicy}
 	if len(it.Subjects) == 1 {
 		cfg.FilterSubject = it.Subjects[0]
 	} else {
