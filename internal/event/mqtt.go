@@ -23,6 +23,10 @@ import (
 // why the count and the client ids must not change between restarts.
 const mqttSessions = 8
 
+// mqttBatchers is how many batches of one integration are gathered and
+// stored at once.
+const mqttBatchers = 2
+
 // mqttClientID is the stable id of one of this node's sessions.
 func (s *Service) mqttClientID(it Integration, n int) string {
 	return fmt.Sprintf("steward-%d-%s-%d", it.ID, s.nodeID(), n)
@@ -55,7 +59,16 @@ func (s *Service) consumeMQTT(ctx context.Context, it Integration, st *brokerSta
 			s.mqttSession(ctx, it, st, n, in)
 		}()
 	}
-	st.batches(ctx, in)
+	// Two batchers take turns: one gathers what the broker sends while
+	// the other stores its batch, whose acknowledgements free the
+	// broker's in-flight window for the next.
+	for range mqttBatchers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			st.batches(ctx, in)
+		}()
+	}
 	wg.Wait()
 }
 
