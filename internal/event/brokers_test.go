@@ -416,3 +416,20 @@ func TestNATSReconnectsAfterTheNetworkIsBack(t *testing.T) {
 	eventually(t, "the events published during the outage arrive", func() bool { return w.count(it.ID) == 101 })
 	eventually(t, "the consumer shows connected", func() bool { return w.status(it.ID) == "connected" })
 }
+
+// A broker that cannot be reached shows as such on the integration.
+func TestUnreachableBrokerShowsOnTheIntegration(t *testing.T) {
+	w := newBrokerWorld(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	m := w.create(NewIntegration{Name: "mqtt", Kind: KindMQTT, Config: Config{URL: "tcp://" + addr, Topics: []string{"x/#"}}})
+	n := w.create(NewIntegration{Name: "nats", Kind: KindNATS, Config: Config{URL: "nats://" + addr, Stream: "X", Subjects: []string{"x.>"}}})
+	eventually(t, "both show why they are not connected", func() bool {
+		return strings.HasPrefix(w.status(m.ID), "cannot connect to tcp://"+addr) && strings.HasPrefix(w.status(n.ID), "cannot connect to nats://"+addr)
+	})
+	t.Logf("mqtt: %s; nats: %s", w.status(m.ID), w.status(n.ID))
+}

@@ -60,7 +60,16 @@ func (s *Service) consumeNATS(ctx context.Context, it Integration, st *brokerSta
 	defer func() { <-batching }()
 	wait := time.Duration(0)
 	for ctx.Err() == nil {
-		err := s.natsSession(ctx, nc, it, st, in)
+		var err error
+		if nc.IsConnected() {
+			err = s.natsSession(ctx, nc, it, st, in)
+		} else {
+			why := nc.LastError()
+			if why == nil {
+				why = errors.New("no answer from the server")
+			}
+			err = fmt.Errorf("cannot connect to %s: %v", it.URL, why)
+		}
 		if ctx.Err() != nil {
 			return
 		}
