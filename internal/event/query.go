@@ -206,7 +206,7 @@ func (s *Service) ListAlerts(ctx context.Context, p *auth.Principal, f AlertFilt
 	// Without a narrow filter, each state is read along its own index in
 	// order and the pages are merged, so no query sorts the whole table.
 	states := []string{""}
-	if f.CIID == 0 && f.IncidentID == 0 && f.DedupKey == "" && f.Service == 0 && f.Site == 0 {
+	if f.CIID == 0 && f.IncidentID == 0 && f.DedupKey == "" {
 		states = statesOf(f.State)
 	}
 	var items []Alert
@@ -260,7 +260,7 @@ func (s *Service) alertWhere(ctx context.Context, f AlertFilter) ([]string, []an
 	var where []string
 	var args []any
 	add := func(cond string, a ...any) { where, args = append(where, cond), append(args, a...) }
-	narrow := f.CIID != 0 || f.IncidentID != 0 || f.DedupKey != "" || f.Service != 0 || f.Site != 0
+	narrow := f.CIID != 0 || f.IncidentID != 0 || f.DedupKey != ""
 	if narrow {
 		switch f.State {
 		case "":
@@ -311,7 +311,9 @@ func (s *Service) alertWhere(ctx context.Context, f AlertFilter) ([]string, []an
 		for i, c := range cis {
 			ids[i] = c
 		}
-		add("ci_id IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ")+")", ids...)
+		// "+ci_id": read along the state's index in order and keep the
+		// group's alerts, rather than sort every alert of a large group.
+		add("+ci_id IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ")+")", ids...)
 	}
 	return where, args, nil
 }

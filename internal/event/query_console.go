@@ -87,7 +87,7 @@ type consoleCache struct {
 	mu         sync.Mutex
 	sum        *summary
 	refreshing bool
-	stale      bool // an agent changed what the counts show
+	stale      bool       // an agent changed what the counts show
 	compute    sync.Mutex // one summary taken at a time
 
 	attrMu   sync.Mutex
