@@ -75,6 +75,7 @@ type summaryRow struct {
 
 type summary struct {
 	at       time.Time
+	took     time.Duration // how long taking it lasted
 	rows     []summaryRow
 	unmapped int64
 	services map[int64][]int64 // CI -> service CIs
@@ -127,7 +128,7 @@ func (s *Service) summary(ctx context.Context) (*summary, error) {
 	c := &s.console
 	c.mu.Lock()
 	sum := c.sum
-	if sum != nil && !c.stale && time.Since(sum.at) < consoleFresh {
+	if sum != nil && !c.stale && time.Since(sum.at) < sum.fresh() {
 		c.mu.Unlock()
 		return sum, nil
 	}
@@ -160,7 +161,7 @@ func (s *Service) takeSummary(ctx context.Context) (*summary, error) {
 		c.mu.Unlock()
 	}()
 	c.mu.Lock()
-	if c.sum != nil && !c.stale && time.Since(c.sum.at) < consoleFresh {
+	if c.sum != nil && !c.stale && time.Since(c.sum.at) < c.sum.fresh() {
 		sum := c.sum
 		c.mu.Unlock()
 		return sum, nil
@@ -197,11 +198,17 @@ func (s *Service) takeSummary(ctx context.Context) (*summary, error) {
 	if sum.services, sum.sites, sum.names, err = s.attribute(ctx, slices.Compact(cis)); err != nil {
 		return nil, err
 	}
+	sum.took = time.Since(sum.at)
 	c.mu.Lock()
 	c.sum = sum
 	c.mu.Unlock()
 	return sum, nil
 }
+
+// fresh is how long a summary serves: consoleFresh, or four times what
+// taking it cost, so that keeping the counts current never takes more
+// than a fifth of one core however many alerts are active.
+func (sum *summary) fresh() time.Duration { return max(consoleFresh, 4*sum.took) }
 
 // attribute returns each CI's services and site, from memory for the CIs
 // seen within attributionTTL and from the CMDB for the others.
