@@ -86,6 +86,9 @@ type AlertFilter struct {
 type AlertPage struct {
 	Items []Alert `json:"items"`
 	Next  string  `json:"next_cursor,omitempty"`
+	// SearchedTo, when set, says the filters were checked against the
+	// alerts seen since then only; the next page looks further back.
+	SearchedTo time.Time `json:"-"`
 }
 
 // Page sizes of ListAlerts.
@@ -199,50 +202,104 @@ func (s *Service) ListAlerts(ctx context.Context, p *auth.Principal, f AlertFilt
 	if err != nil {
 		return AlertPage{}, err
 	}
+	var pos []string
+	var posArgs []any
 	if cur, ok := decodeAlertCursor(f.After); ok && f.After != "" {
-		where = append(where, "last_seen_at <= ? AND (last_seen_at < ? OR id < ?)")
-		args = append(args, cur.Seen, cur.Seen, cur.ID)
+		pos = append(pos, "last_seen_at <= ? AND (last_seen_at < ? OR id < ?)")
+		posArgs = append(posArgs, cur.Seen, cur.Seen, cur.ID)
 	}
-	// Without a narrow filter, each state is read along its own index in
-	// order and the pages are merged, so no query sorts the whole table.
-	states := []string{""}
-	if f.CIID == 0 && f.IncidentID == 0 && f.DedupKey == "" {
-		states = statesOf(f.State)
+	if f.CIID != 0 || f.IncidentID != 0 || f.DedupKey != "" {
+		// A narrow filter: its index finds few alerts, sorted in memory.
+		items, err := s.queryAlerts(ctx, `SELECT `+alertCols+` FROM alerts WHERE `+strings.Join(append(where, pos...), " AND ")+
+			` ORDER BY last_seen_at DESC, id DESC LIMIT ?`, append(append(args, posArgs...), f.Limit+1)...)
+		if err != nil {
+			return AlertPage{}, err
+		}
+		return pageOf(items, f.Limit, nil), nil
 	}
+	// Otherwise each state is read along its own index in order and the
+	// pages are merged, so no query sorts the whole table. Other filters
+	// look at no more than scanBudget alerts of each state per page: when
+	// they match few, the page ends where the look ended and the next page
+	// looks further back, so a page costs the same whatever matches.
 	var items []Alert
-	for _, st := range states {
-		w, a := where, args
-		if st != "" {
-			w, a = append(slices.Clone(w), "state = ?"), append(slices.Clone(a), st)
+	var edge *Alert // the scan that stopped nearest the top bounds the page
+	for _, st := range statesOf(f.State) {
+		w, a := append([]string{"state = ?"}, pos...), append([]any{st}, posArgs...)
+		if len(where) == 0 {
+			got, err := s.queryAlerts(ctx, `SELECT `+alertCols+` FROM alerts WHERE `+strings.Join(w, " AND ")+
+				` ORDER BY last_seen_at DESC, id DESC LIMIT ?`, append(a, f.Limit+1)...)
+			if err != nil {
+				return AlertPage{}, err
+			}
+			items = append(items, got...)
+			continue
 		}
-		q := `SELECT ` + alertCols + ` FROM alerts`
-		if len(w) > 0 {
-			q += ` WHERE ` + strings.Join(w, " AND ")
-		}
-		q += ` ORDER BY last_seen_at DESC, id DESC LIMIT ?`
-		got, err := s.queryAlerts(ctx, q, append(a, f.Limit+1)...)
+		got, err := s.queryAlerts(ctx, `SELECT `+alertCols+` FROM (SELECT `+alertCols+` FROM alerts WHERE `+strings.Join(w, " AND ")+
+			` ORDER BY last_seen_at DESC, id DESC LIMIT ?) w WHERE `+strings.Join(where, " AND ")+` ORDER BY last_seen_at DESC, id DESC LIMIT ?`,
+			append(append(append(a, scanBudget), args...), f.Limit+1)...)
 		if err != nil {
 			return AlertPage{}, err
 		}
 		items = append(items, got...)
-	}
-	if len(states) > 1 {
-		slices.SortFunc(items, func(a, b Alert) int {
-			if c := b.LastSeenAt.Compare(a.LastSeenAt); c != 0 {
-				return c
+		if len(got) <= f.Limit {
+			last, err := s.queryAlerts(ctx, `SELECT `+alertCols+` FROM alerts WHERE `+strings.Join(w, " AND ")+
+				` ORDER BY last_seen_at DESC, id DESC LIMIT 1 OFFSET ?`, append(a, scanBudget-1)...)
+			if err != nil {
+				return AlertPage{}, err
 			}
-			return int(b.ID - a.ID)
-		})
+			if len(last) == 1 && (edge == nil || newer(last[0], *edge)) {
+				edge = &last[0]
+			}
+		}
+	}
+	slices.SortFunc(items, func(a, b Alert) int {
+		if newer(a, b) {
+			return -1
+		}
+		if newer(b, a) {
+			return 1
+		}
+		return 0
+	})
+	return pageOf(items, f.Limit, edge), nil
+}
+
+// scanBudget is how many alerts of one state a filtered page looks at.
+const scanBudget = 20000
+
+// newer reports whether a comes before b in the list.
+func newer(a, b Alert) bool {
+	if c := a.LastSeenAt.Compare(b.LastSeenAt); c != 0 {
+		return c > 0
+	}
+	return a.ID > b.ID
+}
+
+// pageOf cuts sorted items to a page. edge, when a scan stopped early, is
+// the last alert looked at: the page holds nothing older, and the next
+// page starts after it.
+func pageOf(items []Alert, limit int, edge *Alert) AlertPage {
+	if edge != nil {
+		n := 0
+		for n < len(items) && !newer(*edge, items[n]) {
+			n++
+		}
+		items = items[:n]
 	}
 	page := AlertPage{Items: items}
-	if len(items) > f.Limit {
-		page.Items = items[:f.Limit]
-		page.Next = encodeAlertCursor(page.Items[f.Limit-1])
+	switch {
+	case len(items) > limit:
+		page.Items = items[:limit]
+		page.Next = encodeAlertCursor(page.Items[limit-1])
+	case edge != nil:
+		page.Next = encodeAlertCursor(*edge)
+		page.SearchedTo = edge.LastSeenAt
 	}
 	if page.Items == nil {
 		page.Items = []Alert{}
 	}
-	return page, nil
+	return page
 }
 
 // statesOf is the states a state filter reads, one index range each.

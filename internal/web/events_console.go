@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"steward/internal/domainerr"
 	"steward/internal/event"
@@ -67,6 +68,7 @@ type consoleView struct {
 	Q          url.Values
 	Filtered   bool
 	NextURL    string
+	SearchedTo time.Time // the list checked the filters back to here only
 	Error      string
 	Group      string
 	GroupTitle string // "Site Lyon S-0001" when the list shows one group
@@ -205,6 +207,7 @@ func (h consolePages) console(w http.ResponseWriter, r *http.Request) {
 		next.Set("cursor", pg.Next)
 		v.NextURL = "/alerts?" + next.Encode()
 	}
+	v.SearchedTo = pg.SearchedTo
 	h.wb.render(w, r, status, "alerts", page{Title: "Alert console", Active: "alerts", Data: v})
 }
 
