@@ -113,6 +113,16 @@ func (a *App) areas() []area {
 				{Menu: "Service levels", Label: "Business calendars", Href: "/calendars", Perm: auth.SLARead, Lit: []string{"calendars"}},
 				{Menu: "Service levels", Label: "Without a clock", Href: "/sla/unmeasured", Perm: auth.SLARead, Lit: []string{"unmeasured"}},
 			}},
+		// Event management (8.6.1, 8.7.1, 8.7.3): integrations take events
+		// into the inbox; the processor turns them into alerts and
+		// incidents; broker consumers subscribe to MQTT and NATS.
+		{name: "events", jobs: a.eventJobs(), run: a.eventRunners(),
+			api: api.EventRoutes(a.Events), pages: web.EventPages(a.Events),
+			nav: []web.NavEntry{
+				{Menu: "Events", Label: "Alert console", Href: "/alerts", Perm: event.PermRead, Lit: []string{"alerts"}},
+				{Menu: "Events", Label: "Unmapped devices", Href: "/alerts/unmapped", Perm: event.PermRead, Lit: []string{"unmapped-devices"}},
+				{Menu: "Events", Label: "Integrations", Href: "/integrations", Perm: event.PermRead, Lit: []string{"integrations"}},
+			}},
 		// The management system's own records (4.1-4.4, 5.3, 7.2, 7.3).
 		{name: "management system", api: api.SMSRoutes(a.SMS), pages: web.SMSPages(a.SMS),
 			nav: []web.NavEntry{
@@ -168,16 +178,6 @@ func (a *App) areas() []area {
 				{Menu: "Organisation", Label: "Groups", Href: "/groups", Perm: auth.GroupRead, Lit: []string{"groups"}},
 				{Menu: "Organisation", Label: "Users", Href: "/users", Perm: auth.UserRead, Lit: []string{"users"}},
 				{Menu: "Organisation", Label: "Managers", Href: "/managers", Perm: auth.UserRead, Lit: []string{"managers"}},
-			}},
-		// Event management (8.6.1, 8.7.1, 8.7.3): integrations take events
-		// into the inbox; the processor turns them into alerts and
-		// incidents; broker consumers subscribe to MQTT and NATS.
-		{name: "events", jobs: a.eventJobs(), run: a.eventRunners(),
-			api: api.EventRoutes(a.Events), pages: web.EventPages(a.Events),
-			nav: []web.NavEntry{
-				{Menu: "Events", Label: "Alert console", Href: "/alerts", Perm: event.PermRead, Lit: []string{"alerts"}},
-				{Menu: "Events", Label: "Unmapped devices", Href: "/alerts/unmapped", Perm: event.PermRead, Lit: []string{"unmapped-devices"}},
-				{Menu: "Events", Label: "Integrations", Href: "/integrations", Perm: event.PermRead, Lit: []string{"integrations"}},
 			}},
 		// Housekeeping runs once per interval across all nodes.
 		{name: "maintenance", jobs: []job{{kind: MaintenanceJob, run: a.maintain, every: 10 * time.Minute}}},

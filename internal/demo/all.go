@@ -65,5 +65,8 @@ func LoadAll(ctx context.Context, db *store.DB, incidents *incident.Service, sla
 	if err := loadChecking(ctx, db); err != nil {
 		return err
 	}
+	if err := loadEvents(ctx, db); err != nil {
+		return err
+	}
 	return loadComplianceAssessments(ctx, db)
 }

@@ -31,6 +31,8 @@ type Service struct {
 
 	wake    chan struct{} // an ingest stored events: the processor may look now
 	changed chan struct{} // integrations changed: broker consumers may look now
+
+	console consoleCache // the alert console's counts (query_console.go)
 }
 
 // NewService builds a Service.

@@ -26,6 +26,8 @@ type detailView struct {
 	Records  recordPanels    // files and linked records
 	// KnownErrors are the known errors that may explain the incident.
 	KnownErrors *knownErrorPanel
+	// Alerts are the incident's alerts, when it has any.
+	Alerts *incidentAlertsPanel
 
 	Staff, CanUpdate, CanComment, CanNote bool
 	// CanAnswer: the requester's side, who confirms, reopens or withdraws.
@@ -118,6 +120,12 @@ func (wb *Web) showIncident(w http.ResponseWriter, r *http.Request, status int, 
 	}
 	if wb.knownErrors != nil && v.Staff {
 		if v.KnownErrors, err = wb.knownErrors(r, inc); err != nil {
+			wb.fail(w, r, err)
+			return
+		}
+	}
+	if wb.incidentAlerts != nil && v.Staff {
+		if v.Alerts, err = wb.incidentAlerts(r, inc); err != nil {
 			wb.fail(w, r, err)
 			return
 		}

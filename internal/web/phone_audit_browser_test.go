@@ -71,6 +71,7 @@ func TestBrowserPhoneAudit(t *testing.T) {
 		}
 	}
 	inc := s.incidents(t, 0, false)
+	alerts := seedConsole(t, s)
 	var req, ci, svc, def, item, party, sam, pol, res, com int64
 	ctx := context.Background()
 	for q, dst := range map[string]*int64{
@@ -103,7 +104,8 @@ func TestBrowserPhoneAudit(t *testing.T) {
 			fmt.Sprintf("/documents/%d", com), fmt.Sprintf("/documents/%d/compare", pol),
 			"/kpis", "/risks", "/risks/1", "/objectives", "/objectives/1", "/improvements", "/improvements/1", "/service-reports", "/service-reports/1",
 			"/internal-audits", "/internal-audits/1", "/internal-audits/1/report", "/nonconformities", "/nonconformities/NC-000001", "/actions",
-			"/management-reviews", "/management-reviews/1"},
+			"/management-reviews", "/management-reviews/1",
+			"/alerts", "/alerts?group=site", "/alerts?group=service", fmt.Sprintf("/alerts/%d", alerts.critical), "/alerts/unmapped"},
 		"admin": {"/admin/jobs", "/audit", "/managers", "/cmdb/imports", "/users/1", fmt.Sprintf("/sla-definitions/%d", def),
 			"/settings/priority-matrix", "/agreements/new", "/calendars/new", "/catalog/items/new", fmt.Sprintf("/catalog/items/%d/edit", item),
 			"/releases/new", "/releases/REL-000001", "/change-templates/1", "/change-templates/new", "/change-policies",

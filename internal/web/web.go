@@ -42,6 +42,9 @@ type Web struct {
 	// knownErrors, when problem management is present, is the incident
 	// page's panel of known errors that may explain the incident.
 	knownErrors func(r *http.Request, inc incident.Incident) (*knownErrorPanel, error)
+	// incidentAlerts, when event management is present, is the incident
+	// page's panel of the incident's alerts.
+	incidentAlerts func(r *http.Request, inc incident.Incident) (*incidentAlertsPanel, error)
 }
 
 // Pages adds one area's pages. Each area's handler file declares its own
