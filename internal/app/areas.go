@@ -178,6 +178,7 @@ func (a *App) areas() []area {
 				{Menu: "Events", Label: "Alert console", Href: "/alerts", Perm: event.PermRead, Lit: []string{"alerts"}},
 				{Menu: "Events", Label: "Unmapped devices", Href: "/alerts/unmapped", Perm: event.PermRead, Lit: []string{"unmapped-devices"}},
 				{Menu: "Events", Label: "Integrations", Href: "/integrations", Perm: event.PermRead, Lit: []string{"integrations"}},
+				{Menu: "Events", Label: "Processing settings", Href: "/integrations/settings", Perm: event.PermRead, Lit: []string{"event-settings"}},
 			}},
 		// Housekeeping runs once per interval across all nodes.
 		{name: "maintenance", jobs: []job{{kind: MaintenanceJob, run: a.maintain, every: 10 * time.Minute}}},
