@@ -122,6 +122,7 @@ func (a *App) areas() []area {
 				{Menu: "Events", Label: "Alert console", Href: "/alerts", Perm: event.PermRead, Lit: []string{"alerts"}},
 				{Menu: "Events", Label: "Unmapped devices", Href: "/alerts/unmapped", Perm: event.PermRead, Lit: []string{"unmapped-devices"}},
 				{Menu: "Events", Label: "Integrations", Href: "/integrations", Perm: event.PermRead, Lit: []string{"integrations"}},
+				{Menu: "Events", Label: "Processing settings", Href: "/integrations/settings", Perm: event.PermRead, Lit: []string{"event-settings"}},
 			}},
 		// The management system's own records (4.1-4.4, 5.3, 7.2, 7.3).
 		{name: "management system", api: api.SMSRoutes(a.SMS), pages: web.SMSPages(a.SMS),
