@@ -62,6 +62,7 @@ func parseLoadgen(args []string, env Env) (*loadgenOpts, error) {
 	fs.IntVar(&c.Spec.PerGateway, "per-gateway", fleetsim.DefaultPerGateway, "sensors behind each gateway GW-000001...")
 	fs.IntVar(&c.Spec.Gateways, "gateways", 0, "gateways, instead of --per-gateway (to match a CMDB fleet's)")
 	fs.Float64Var(&c.Spec.Faults, "faults", 0.05, "fraction of sensors that fault now and then (critical or major, resolved later)")
+	fs.StringVar(&c.Spec.HeartbeatSeverity, "heartbeat-severity", "ok", "severity of heartbeats; warning makes every device hold an open alert (memory measurements)")
 	fs.IntVar(&o.outageSec, "gateway-outage", -1, "second of the run at which one gateway goes down and all its sensors miss their heartbeat (-1: none)")
 	fs.Uint64Var(&c.Spec.Seed, "seed", 1, "seed: the same seed sends the same events")
 	fs.Float64Var(&c.Rate, "rate", 0, "target events per second (0: as fast as possible)")

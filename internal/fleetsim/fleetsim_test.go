@@ -158,7 +158,7 @@ func TestUnevenGatewaysMatchTheCMDBRule(t *testing.T) {
 }
 
 func TestSpecBounds(t *testing.T) {
-	for _, s := range []Spec{{Devices: 0}, {Devices: MaxDevices + 1}, {Devices: 10, Faults: 1.5}, {Devices: 10, Gateways: 11}, {Devices: 10, PerGateway: -1}} {
+	for _, s := range []Spec{{Devices: 0}, {Devices: MaxDevices + 1}, {Devices: 10, Faults: 1.5}, {Devices: 10, Gateways: 11}, {Devices: 10, PerGateway: -1}, {Devices: 10, HeartbeatSeverity: "loud"}} {
 		if _, err := NewModel(s); err == nil {
 			t.Errorf("spec %+v accepted", s)
 		}

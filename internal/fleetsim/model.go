@@ -36,6 +36,10 @@ type Spec struct {
 	// that a second run is not dropped as transport duplicates.
 	RunID  string
 	Source string // the events' source; "fleetsim" when empty
+	// HeartbeatSeverity is the heartbeats' severity: "ok" (the default),
+	// or another one so that every device holds an open alert, to
+	// measure a receiver holding as many alerts as there are devices.
+	HeartbeatSeverity string
 }
 
 // Validate checks a spec.
@@ -48,6 +52,11 @@ func (s Spec) Validate() error {
 	}
 	if s.PerGateway < 0 {
 		return fmt.Errorf("per-gateway must be 1 or more")
+	}
+	switch s.HeartbeatSeverity {
+	case "", "ok", "info", "warning", "minor", "major", "critical":
+	default:
+		return fmt.Errorf("heartbeat severity must be ok, info, warning, minor, major or critical")
 	}
 	if s.Faults < 0 || s.Faults > 1 {
 		return fmt.Errorf("faults must be a fraction between 0 and 1")
@@ -99,6 +108,9 @@ func NewModel(s Spec) (*Model, error) {
 	}
 	if s.Source == "" {
 		s.Source = "fleetsim"
+	}
+	if s.HeartbeatSeverity == "" {
+		s.HeartbeatSeverity = "ok"
 	}
 	g := s.Gateways
 	if g == 0 {
@@ -169,7 +181,7 @@ func (m *Model) Next(dst []Event, n int, at time.Time) []Event {
 
 func (m *Model) turn(d int, at time.Time) Event {
 	if !m.faulty[d] {
-		return m.event(d, "heartbeat", "ok", "trigger", "heartbeat", at)
+		return m.event(d, "heartbeat", m.spec.HeartbeatSeverity, "trigger", "heartbeat", at)
 	}
 	roll := m.rng.IntN(4)
 	f := m.fault[d]
@@ -184,7 +196,7 @@ func (m *Model) turn(d int, at time.Time) Event {
 		m.fault[d] = 0
 	case f != 0 && roll == 1: // it goes on
 	default:
-		return m.event(d, "heartbeat", "ok", "trigger", "heartbeat", at)
+		return m.event(d, "heartbeat", m.spec.HeartbeatSeverity, "trigger", "heartbeat", at)
 	}
 	check, sev := faultChecks[(f-1)/2], "major"
 	if (f-1)%2 == 1 {
