@@ -65,8 +65,16 @@ func TestLoadgenAllowRemoteOnlyWhenAsked(t *testing.T) {
 // events with its routing key, stops at the count and prints a summary.
 func TestLoadgenCreatesAnIntegrationAndReports(t *testing.T) {
 	var events atomic.Int64
+	var gateway atomic.Value // the gateway whose outage arrived
+	gateway.Store("")
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
+		case r.Method == "GET" && r.URL.Path == "/api/v1/incidents" && r.URL.Query().Get("created_after") != "":
+			items := []map[string]any{{"number": 7, "title": "Battery low on SN-0000001"}}
+			if gw := gateway.Load().(string); gw != "" {
+				items = append(items, map[string]any{"number": 8, "title": "Gateway " + gw + " unreachable"})
+			}
+			json.NewEncoder(w).Encode(map[string]any{"items": items, "next_cursor": nil})
 		case r.Method == "POST" && r.URL.Path == "/api/v1/integrations":
 			var in map[string]any
 			json.NewDecoder(r.Body).Decode(&in)
@@ -80,6 +88,11 @@ func TestLoadgenCreatesAnIntegrationAndReports(t *testing.T) {
 			var ins []map[string]any
 			json.NewDecoder(r.Body).Decode(&ins)
 			events.Add(int64(len(ins)))
+			for _, in := range ins {
+				if ci, _ := in["ci"].(string); strings.HasPrefix(ci, "GW-") {
+					gateway.Store(ci)
+				}
+			}
 			w.WriteHeader(http.StatusAccepted)
 			json.NewEncoder(w).Encode(map[string]int{"accepted": len(ins), "duplicates": 0})
 		default:
@@ -88,12 +101,12 @@ func TestLoadgenCreatesAnIntegrationAndReports(t *testing.T) {
 	}))
 	defer srv.Close()
 	code, out, errOut := run(t, "", "events", "loadgen", "--url", srv.URL, "--token", "stw_test", "--devices", "500",
-		"--events", "2500", "--batch", "250", "--clients", "2", "--gateway-outage", "0", "--per-gateway", "50")
+		"--events", "2500", "--batch", "250", "--clients", "2", "--gateway-outage", "0", "--per-gateway", "50", "--wait-incidents")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	for _, want := range []string{"sent        2500 events in 10 batches", "accepted    2500, duplicates 0", "refused     0", "errors      0",
-		"batch time  p50", "with 50 sensors: 51 events sent"} {
+		"batch time  p50", "with 50 sensors: 51 events sent", "after the first outage event", "8 Gateway GW-"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("summary lacks %q:\n%s", want, out)
 		}

@@ -297,3 +297,16 @@ func TestRunCountsUnreachableAsErrors(t *testing.T) {
 		t.Fatalf("result %+v: want every event an error", res)
 	}
 }
+
+// The generator's own cost per event: model and JSON.
+func BenchmarkModelAndEncode(b *testing.B) {
+	m, _ := NewModel(Spec{Devices: 100_000, Faults: 0.05, Seed: 1, RunID: "r"})
+	var es []Event
+	var buf []byte
+	b.ReportAllocs()
+	for b.Loop() {
+		es = m.Next(es[:0], 1000, t0)
+		buf = AppendBatch(buf[:0], "fleetsim", es)
+	}
+	b.ReportMetric(float64(b.N)*1000/b.Elapsed().Seconds(), "events/s")
+}
