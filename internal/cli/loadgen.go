@@ -196,14 +196,9 @@ func loadgen(ctx context.Context, env Env, args []string) error {
 	waited := make(chan *fleetsim.IncidentWait, 1)
 	if o.waitIncidents {
 		g := m.OutageGateway()
-		first, end := m.SensorsOf(g)
-		sensors := make(map[string]bool, end-first)
-		for n := first; n < end; n++ {
-			sensors[fleetsim.SensorID(n)] = true
-		}
 		c.OnOutage = func(at time.Time) {
 			go func() {
-				waited <- fleetsim.WaitIncident(ctx, hc, c.URL, o.token, at, fleetsim.GatewayID(g), sensors, o.waitTimeout)
+				waited <- fleetsim.WaitIncident(ctx, hc, c.URL, o.token, at, fleetsim.GatewayID(g), o.waitTimeout)
 			}()
 		}
 	}

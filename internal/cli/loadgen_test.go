@@ -69,10 +69,10 @@ func TestLoadgenCreatesAnIntegrationAndReports(t *testing.T) {
 	gateway.Store("")
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
-		case r.Method == "GET" && r.URL.Path == "/api/v1/incidents" && r.URL.Query().Get("created_after") != "":
-			items := []map[string]any{{"number": 7, "title": "Battery low on SN-0000001"}}
-			if gw := gateway.Load().(string); gw != "" {
-				items = append(items, map[string]any{"number": 8, "title": "Gateway " + gw + " unreachable"})
+		case r.Method == "GET" && r.URL.Path == "/api/v1/alerts":
+			items := []map[string]any{{"dedup_key": "SN-0000001/battery", "summary": "battery out of range", "incident_id": 3}}
+			if gw := gateway.Load().(string); gw != "" && r.URL.Query().Get("dedup_key") == gw+"/reachability" {
+				items = append(items, map[string]any{"dedup_key": gw + "/reachability", "summary": "gateway unreachable", "incident_id": 8})
 			}
 			json.NewEncoder(w).Encode(map[string]any{"items": items, "next_cursor": nil})
 		case r.Method == "POST" && r.URL.Path == "/api/v1/integrations":
@@ -106,7 +106,7 @@ func TestLoadgenCreatesAnIntegrationAndReports(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	for _, want := range []string{"sent        2500 events in 10 batches", "accepted    2500, duplicates 0", "refused     0", "errors      0",
-		"batch time  p50", "with 50 sensors: 51 events sent", "after the first outage event", "8 Gateway GW-"} {
+		"batch time  p50", "with 50 sensors: 51 events sent", "the outage in an incident", `alert "gateway unreachable" in incident 8`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("summary lacks %q:\n%s", want, out)
 		}

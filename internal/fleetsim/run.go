@@ -343,9 +343,9 @@ func (r *Result) WriteText(w interface{ Write([]byte) (int, error) }) {
 	}
 	if i := r.Incident; i != nil {
 		if i.Found {
-			p("incident    visible %s after the first outage event (%d polls): %s\n", i.After, i.Polls, i.Title)
+			p("incident    the outage in an incident %s after its first event (%d polls): %s\n", i.After, i.Polls, i.Title)
 		} else {
-			p("incident    not visible after %s (%d polls)%s\n", i.After, i.Polls, i.errSuffix())
+			p("incident    the outage in no incident after %s (%d polls)%s\n", i.After, i.Polls, i.errSuffix())
 		}
 	}
 	if r.RSS != nil {

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"time"
 
@@ -57,7 +56,7 @@ func CreateIntegration(ctx context.Context, hc *http.Client, base, token string,
 	return out.RoutingKey, nil
 }
 
-// IncidentWait is how long Steward took to show the outage's incident.
+// IncidentWait is how long Steward took to put the outage in an incident.
 type IncidentWait struct {
 	Found bool           `json:"found"`
 	After bench.Duration `json:"after_ms"` // from the first outage event sent
@@ -73,21 +72,21 @@ func (i *IncidentWait) errSuffix() string {
 	return ": " + i.Err
 }
 
-var sensorRE = regexp.MustCompile(`SN-\d{7}`)
-
-// WaitIncident polls GET /api/v1/incidents for an incident created since
-// the outage that names the gateway, or one of its sensors together with
-// its missed heartbeat, until found or timeout. It measures from since,
-// the instant the first outage event was sent.
+// WaitIncident polls GET /api/v1/alerts for the open alert of the
+// gateway's outage (its dedup key, GW-000001/reachability) until it
+// belongs to an incident, or timeout. An incident the gateway's alert
+// joins (one its sensors' faults opened earlier) counts as much as one it
+// opens. It measures from since, the instant the first outage event was
+// sent.
 func WaitIncident(ctx context.Context, hc *http.Client, base, token string, since time.Time, gateway string,
-	sensors map[string]bool, timeout time.Duration) *IncidentWait {
+	timeout time.Duration) *IncidentWait {
 	w := &IncidentWait{}
 	deadline := since.Add(timeout)
-	after := since.Add(-2 * time.Second).UTC().Truncate(time.Second).Format(time.RFC3339)
-	u := strings.TrimRight(base, "/") + "/api/v1/incidents?limit=100&sort=-created_at&created_after=" + url.QueryEscape(after)
+	key := gateway + "/reachability"
+	u := strings.TrimRight(base, "/") + "/api/v1/alerts?state=open&limit=50&dedup_key=" + url.QueryEscape(key)
 	for {
 		w.Polls++
-		title, err := findIncident(ctx, hc, u, token, gateway, sensors)
+		title, err := findIncident(ctx, hc, u, token, key)
 		now := time.Now()
 		w.After = bench.Duration(now.Sub(since))
 		if err != nil {
@@ -102,12 +101,12 @@ func WaitIncident(ctx context.Context, hc *http.Client, base, token string, sinc
 		select {
 		case <-ctx.Done():
 			return w
-		case <-time.After(100 * time.Millisecond):
+		case <-time.After(50 * time.Millisecond):
 		}
 	}
 }
 
-func findIncident(ctx context.Context, hc *http.Client, u, token, gateway string, sensors map[string]bool) (string, error) {
+func findIncident(ctx context.Context, hc *http.Client, u, token, key string) (string, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return "", err
@@ -123,32 +122,21 @@ func findIncident(ctx context.Context, hc *http.Client, u, token, gateway string
 		return "", err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("GET /api/v1/incidents answered %d: %s", resp.StatusCode, short(b))
+		return "", fmt.Errorf("GET /api/v1/alerts answered %d: %s", resp.StatusCode, short(b))
 	}
 	var page struct {
-		Items []json.RawMessage `json:"items"`
+		Items []struct {
+			DedupKey   string `json:"dedup_key"`
+			Summary    string `json:"summary"`
+			IncidentID *int64 `json:"incident_id"`
+		} `json:"items"`
 	}
 	if err := json.Unmarshal(b, &page); err != nil {
 		return "", err
 	}
-	for _, it := range page.Items {
-		text := string(it)
-		hit := strings.Contains(text, gateway)
-		if !hit && strings.Contains(strings.ToLower(text), "heartbeat") {
-			for _, id := range sensorRE.FindAllString(text, 8) {
-				if sensors[id] {
-					hit = true
-					break
-				}
-			}
-		}
-		if hit {
-			var inc struct {
-				Number any    `json:"number"`
-				Title  string `json:"title"`
-			}
-			_ = json.Unmarshal(it, &inc)
-			return fmt.Sprintf("%v %s", inc.Number, inc.Title), nil
+	for _, a := range page.Items {
+		if a.DedupKey == key && a.IncidentID != nil {
+			return fmt.Sprintf("alert %q in incident %d", a.Summary, *a.IncidentID), nil
 		}
 	}
 	return "", nil
