@@ -37,12 +37,17 @@ OUT=${OUT:-$(mktemp -d /tmp/fleet-outage.XXXXXX)}
 mkdir -p "$OUT"
 work=$(mktemp -d /tmp/fleet-outage-data.XXXXXX)
 pid=""
+prefix="fleet$(date +%s)"
 cleanup() {
 	if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
 		kill -TERM "$pid"
 		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
 		kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
 		wait "$pid" 2>/dev/null || true
+	fi
+	# Steward created the stream on the shared NATS server: leave nothing.
+	if [[ $TRANSPORT == nats ]]; then
+		"$BIN" events loadgen --nats-url "$NATS_URL" --stream "FLEETSIM_$prefix" --delete-stream >/dev/null 2>&1 || true
 	fi
 	rm -rf "$work"
 }
@@ -100,7 +105,6 @@ for _ in $(seq 150); do
 	sleep 0.2
 done
 
-prefix="fleet$(date +%s)"
 "$BIN" events loadgen --url "$url" --token "$token" --transport "$TRANSPORT" --mqtt-url "$MQTT_URL" --nats-url "$NATS_URL" \
 	--prefix "$prefix" --stream "FLEETSIM_$prefix" --devices "$DEVICES" --per-gateway "$PER_GATEWAY" --faults "$FAULTS" \
 	--seed "$SEED" --rate "$RATE" --duration "$DURATION" --batch "$BATCH" --clients "$CLIENTS" \

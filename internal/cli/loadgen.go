@@ -41,6 +41,7 @@ type loadgenOpts struct {
 	waitTimeout   time.Duration
 	settle        time.Duration
 	asJSON        bool
+	deleteStream  bool
 	rssPID        int
 }
 
@@ -74,6 +75,7 @@ func parseLoadgen(args []string, env Env) (*loadgenOpts, error) {
 	fs.BoolVar(&o.waitIncidents, "wait-incidents", false, "with --gateway-outage and --token: measure how long until the outage's incident is listed")
 	fs.DurationVar(&o.waitTimeout, "wait-timeout", 30*time.Second, "how long --wait-incidents waits after the first outage event")
 	fs.DurationVar(&o.settle, "settle", 2*time.Second, "with mqtt and a new integration: time Steward gets to subscribe before the first message")
+	fs.BoolVar(&o.deleteStream, "delete-stream", false, "send nothing: delete the JetStream --stream from --nats-url and exit (cleanup after a benchmark, once Steward is stopped)")
 	fs.BoolVar(&o.asJSON, "json", false, "print the result as JSON")
 	fs.IntVar(&o.rssPID, "rss-pid", 0, "process id of the receiver, to report its memory (VmRSS, VmHWM) at the end")
 	if err := parse(fs, args, env); err != nil {
@@ -115,6 +117,12 @@ func parseLoadgen(args []string, env Env) (*loadgenOpts, error) {
 				return nil, usagef("%v (use --allow-remote to load another machine)", err)
 			}
 		}
+	}
+	if o.deleteStream {
+		if err := checkLoopbackURL(c.NATSURL); err != nil && !o.allowRemote {
+			return nil, usagef("%v (use --allow-remote to load another machine)", err)
+		}
+		return o, nil
 	}
 	if o.target == "steward" && c.Key == "" && o.token == "" {
 		return nil, usagef("give --key (a routing key) or --token (to create an integration)")
@@ -161,6 +169,13 @@ func loadgen(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	c := &o.cfg
+	if o.deleteStream {
+		if err := fleetsim.DeleteStream(ctx, c.NATSURL, o.stream); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "deleted stream %s\n", o.stream)
+		return nil
+	}
 	c.Spec.RunID = fmt.Sprintf("fs%x", time.Now().UnixNano())
 	if o.rssPID > 0 {
 		if _, err := loadtest.ReadRSS(o.rssPID); err != nil {

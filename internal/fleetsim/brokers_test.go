@@ -139,4 +139,12 @@ func TestNATSPublishesIntoTheStream(t *testing.T) {
 	if res.Errors != 10 || res.Accepted != 0 {
 		t.Fatalf("without a stream: %+v", res)
 	}
+
+	// The cleanup after a benchmark leaves no stream behind.
+	if err := DeleteStream(ctx, server, name); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.Stream(ctx, name); err == nil {
+		t.Fatal("the stream is still there")
+	}
 }

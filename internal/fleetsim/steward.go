@@ -181,3 +181,21 @@ func AwaitConsumer(ctx context.Context, cfg Config, stream string, settle time.D
 	}
 	return nil
 }
+
+// DeleteStream removes a JetStream stream, so that a benchmark leaves
+// nothing behind on a shared NATS server.
+func DeleteStream(ctx context.Context, natsURL, stream string) error {
+	nc, err := nats.Connect(natsURL, nats.Timeout(10*time.Second))
+	if err != nil {
+		return fmt.Errorf("connect to NATS %s: %w", natsURL, err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return err
+	}
+	if err := js.DeleteStream(ctx, stream); err != nil {
+		return fmt.Errorf("delete stream %s: %w", stream, err)
+	}
+	return nil
+}
