@@ -111,10 +111,27 @@ done
 	--gateway-outage "$OUTAGE_AT" --wait-incidents --wait-timeout "$WAIT" --rss-pid "$pid" | tee "$OUT/loadgen.txt"
 
 db="$data/steward.db"
+sql() { sqlite3 -readonly -cmd '.timeout 10000' "$db" "$1"; }
+# How fast Steward took the events in: stored (the inbox) and processed
+# (alerts), from the first event sent.
+started=$(date -d "$(sed -n 's/^started *//p' "$OUT/loadgen.txt")" +%s.%N)
+accepted=$(sed -n 's/^accepted *\([0-9]*\),.*/\1/p' "$OUT/loadgen.txt")
+stored="" processed=""
+for _ in $(seq 1500); do # at most 5 minutes
+	counts=$(sql "SELECT (SELECT COUNT(*) FROM events), (SELECT COALESCE(MAX(id), 0) FROM events) - (SELECT last_event_id FROM event_cursor WHERE id = 1)" 2>/dev/null || echo "0|1")
+	now=$(date +%s.%N)
+	[[ -z $stored && ${counts%|*} -ge $accepted ]] && stored=$now
+	[[ -n $stored && ${counts#*|} == 0 ]] && { processed=$now; break; }
+	sleep 0.2
+done
+awk -v t0="$started" -v s="$stored" -v p="$processed" -v n="$accepted" 'BEGIN {
+	if (s == "") { print "stored      not all events stored after 5 minutes"; exit }
+	printf "stored      %d events %.2f s after the first was sent: %.0f events/s\n", n, s-t0, n/(s-t0)
+	if (p != "") printf "processed   %.2f s after the first: %.0f events/s\n", p-t0, n/(p-t0)
+}'
 gw=$(sed -n 's/^outage *gateway \(GW-[0-9]*\) .*/\1/p' "$OUT/loadgen.txt")
 if [[ -n $gw ]]; then
-	sqlite3 -readonly -cmd '.timeout 10000' "$db" \
-		"SELECT COUNT(*), COUNT(DISTINCT incident_id) FROM alerts WHERE state <> 'resolved' AND severity = 'critical'
+	sql "SELECT COUNT(*), COUNT(DISTINCT incident_id) FROM alerts WHERE state <> 'resolved' AND severity = 'critical'
 		 AND (device = '$gw' OR labels LIKE '%\"$gw\"%')" |
 		awk -F'|' -v gw="$gw" '{printf "outage      %d open critical alerts of gateway %s in %d incident(s)\n", $1, gw, $2}'
 fi

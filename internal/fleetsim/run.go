@@ -117,6 +117,7 @@ type Result struct {
 	Clients        int            `json:"clients"`
 	Batch          int            `json:"batch"`
 	StoppedBy      string         `json:"stopped_by"` // "events", "duration" or "interrupted"
+	Started        time.Time      `json:"started"`
 	Elapsed        bench.Duration `json:"elapsed_ms"`
 	Sent           int64          `json:"sent"`
 	Accepted       int64          `json:"accepted"`
@@ -232,7 +233,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	elapsed := time.Since(start)
 
 	res := &Result{Transport: cfg.Transport, Devices: cfg.Spec.Devices, Gateways: m.Gateways(), Clients: cfg.Clients,
-		Batch: cfg.Batch, StoppedBy: stoppedBy, Elapsed: bench.Duration(elapsed), Failures: map[string]int{}}
+		Batch: cfg.Batch, StoppedBy: stoppedBy, Started: start, Elapsed: bench.Duration(elapsed), Failures: map[string]int{}}
 	var lat []time.Duration
 	var out OutageReport
 	for _, t := range tallies {
@@ -323,6 +324,7 @@ func produce(ctx context.Context, cfg Config, m *Model, start time.Time, queue c
 func (r *Result) WriteText(w interface{ Write([]byte) (int, error) }) {
 	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
 	p("transport   %s, %d devices behind %d gateways, %d clients, batches of %d\n", r.Transport, r.Devices, r.Gateways, r.Clients, r.Batch)
+	p("started     %s\n", r.Started.UTC().Format(time.RFC3339Nano))
 	p("stopped by  %s after %s\n", r.StoppedBy, r.Elapsed)
 	p("sent        %d events in %d batches (%.0f events/s)\n", r.Sent, r.Batches, r.SentPerSec)
 	p("accepted    %d, duplicates %d (%.0f events/s)\n", r.Accepted, r.Duplicates, r.AcceptedPerSec)
