@@ -42,6 +42,7 @@ func commands() map[string]command {
 		"export":     {"export CIs as CSV or JSON: export cis [--type T] [--status S] [--format csv|json] [--out FILE]", exportCmd},
 		"cmdb":       {"generate a realistic fleet of CIs: cmdb generate --cis N [--seed S] [--out DIR]", cmdbCmd},
 		"compliance": {"write the audit pack for an auditor: compliance audit-pack --out FILE [--standard ID]", complianceCmd},
+		"events":     {"simulate a fleet sending events and measure: events loadgen [--transport http|mqtt|nats] [--target alertmanager]", eventsCmd},
 	}
 }
 
