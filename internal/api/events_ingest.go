@@ -159,6 +159,9 @@ func readEvents(w http.ResponseWriter, r *http.Request) ([]event.Input, bool, er
 	if !utf8.Valid(raw) {
 		return nil, false, &malformed{msg: "request body is not valid UTF-8"}
 	}
+	if ins, batch, ok := fastEvents(raw); ok {
+		return ins, batch, nil
+	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if raw[0] != '[' {
