@@ -256,6 +256,11 @@ func TestEveryRouteChecksPermissions(t *testing.T) {
 		if !strings.HasPrefix(rt.Pattern, "/api/") && rt.Pattern != "/metrics" && rt.Pattern != "/healthz" && rt.Pattern != "/readyz" {
 			continue
 		}
+		if rt.Pattern == "/api/v1/events" || rt.Pattern == "/api/v1/webhooks/alertmanager" {
+			// Senders authenticate with an integration's routing key, not a
+			// role: without one, everyone gets 401 (events_ingest_test.go).
+			continue
+		}
 		path := rt.Pattern
 		if strings.HasPrefix(path, "/api/v1/tokens/") {
 			// Not one of the role tokens this test signs in with.

@@ -263,12 +263,12 @@ func (s *Service) ByKey(ctx context.Context, key string) (Integration, error) {
 	h := HashKey(key)
 	s.keysMu.RLock()
 	it, ok := s.keys[h]
-	loaded := s.keys != nil
+	loaded := s.keys != nil && time.Since(s.keysAt) < keyTTL
 	s.keysMu.RUnlock()
-	if ok {
-		return it, nil
-	}
 	if loaded {
+		if ok {
+			return it, nil
+		}
 		return Integration{}, store.ErrNotFound
 	}
 	rows, err := s.DB.Query(ctx, `SELECT key_hash, `+integrationCols+` FROM integrations WHERE active`)
@@ -292,7 +292,7 @@ func (s *Service) ByKey(ctx context.Context, key string) (Integration, error) {
 		return Integration{}, err
 	}
 	s.keysMu.Lock()
-	s.keys = keys
+	s.keys, s.keysAt = keys, time.Now()
 	s.keysMu.Unlock()
 	if it, ok := keys[h]; ok {
 		return it, nil
@@ -300,8 +300,12 @@ func (s *Service) ByKey(ctx context.Context, key string) (Integration, error) {
 	return Integration{}, store.ErrNotFound
 }
 
-// forgetKeys drops the cached routing keys after integrations change.
-// Other nodes see a change within keyTTL (see ForgetKeysEvery).
+// keyTTL is how long ByKey trusts its cache: a key rotated or an
+// integration deactivated on another node stops working within it.
+const keyTTL = 10 * time.Second
+
+// forgetKeys drops the cached routing keys after integrations change on
+// this node; other nodes see a change within keyTTL.
 func (s *Service) forgetKeys() {
 	s.keysMu.Lock()
 	s.keys = nil

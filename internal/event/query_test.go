@@ -32,8 +32,8 @@ func newConsoleFleet(t testing.TB, e storetest.Engine) *consoleFleet {
 	f.svc = NewService(e.DB, cmdb.NewService(e.DB, nil), nil, nil)
 	f.ci(t, "Lyon S-0001", "Site", `{}`)
 	f.ci(t, "Porto S-0002", "Site", `{}`)
-	f.ci(t, "gateway GW-1", "IoT gateway", `{"device_id":"GW-1","site":`+itoa(f.ids["Lyon S-0001"])+`}`)
-	f.ci(t, "gateway GW-2", "IoT gateway", `{"device_id":"GW-2","site":`+itoa(f.ids["Porto S-0002"])+`}`)
+	f.ci(t, "gateway GW-1", "IoT gateway", `{"device_id":"GW-1","site":`+consoleItoa(f.ids["Lyon S-0001"])+`}`)
+	f.ci(t, "gateway GW-2", "IoT gateway", `{"device_id":"GW-2","site":`+consoleItoa(f.ids["Porto S-0002"])+`}`)
 	f.ci(t, "sensor SN-1", "Sensor", `{"device_id":"SN-1"}`)
 	f.ci(t, "sensor SN-2", "Sensor", `{"device_id":"SN-2"}`)
 	f.ci(t, "Fleet site S-0001", "Fleet", `{}`)
@@ -47,7 +47,7 @@ func newConsoleFleet(t testing.TB, e storetest.Engine) *consoleFleet {
 	return f
 }
 
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+func consoleItoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 func (f *consoleFleet) ci(t testing.TB, name, typ, attrs string) {
 	t.Helper()
@@ -171,7 +171,7 @@ func TestListAlertsPagesAndFilters(t *testing.T) {
 			if i == 6 {
 				st = StateResolved
 			}
-			consoleInsertAlert(t, e.DB, consoleAlert{Integration: f.it, Key: "k" + itoa(int64(i)), State: st, Severity: Severities[i%3],
+			consoleInsertAlert(t, e.DB, consoleAlert{Integration: f.it, Key: "k" + consoleItoa(int64(i)), State: st, Severity: Severities[i%3],
 				CI: f.ids["sensor SN-1"], Summary: "temperature high", Seen: base.Add(time.Duration(i) * time.Minute)})
 		}
 		// All states, three at a time, newest first, no alert twice.

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"steward/internal/cmdb"
 	"steward/internal/incident"
@@ -20,6 +21,7 @@ type Service struct {
 
 	keysMu sync.RWMutex
 	keys   map[string]Integration // by key hash, active integrations only
+	keysAt time.Time              // when keys was loaded; reloaded after keyTTL
 
 	// DeviceMaps counts changes to how devices bind to CIs (an agent mapped
 	// a device, or the CMDB changed): the processor drops what it cached
