@@ -143,32 +143,31 @@ func clipText(s string, n int) string {
 }
 
 // anyDirty reports whether devices' last seen times wait to be written.
-func (p *processor) anyDirty() bool {
-	for _, c := range p.cis {
-		if c.dirty {
-			return true
-		}
-	}
-	return false
-}
+func (p *processor) anyDirty() bool { return len(p.dirty) > 0 }
 
-// flushDevices writes the last seen time of the devices that reported,
-// at most every second unless forced: a fleet's heartbeats become one
-// row per device per flush, not one per event.
+// flushDevices writes the last seen time of the devices queued by seen,
+// at most every second unless forced, in multi-row upserts.
 func (p *processor) flushDevices(ctx context.Context, tx *store.Tx, now time.Time, force bool) error {
 	if !force && now.Before(p.flushAt) {
 		return nil
 	}
 	p.flushAt = now.Add(time.Second)
-	var args []any
-	for id, c := range p.cis {
-		if !c.dirty {
+	if len(p.dirty) == 0 {
+		return nil
+	}
+	args := make([]any, 0, 4*len(p.dirty))
+	for _, id := range p.dirty {
+		c := p.cis[id]
+		if c == nil {
 			continue
 		}
-		c.dirty = false
+		c.dirty, c.written, c.writtenInt = false, c.lastSeen, c.integ
 		seen := store.TS(fromSecs(c.lastSeen))
 		args = append(args, id, seen, seen, optID(c.integ))
 	}
+	p.dirty = p.dirty[:0]
+	// Should the transaction roll back, the processor's memory is rebuilt
+	// from the database, so nothing written here is taken for granted.
 	return inChunks(len(args)/4, func(from, n int) error {
 		_, err := tx.Exec(ctx, `INSERT INTO device_status (ci_id, last_seen_at, state, changed_at, integration_id)
 			VALUES `+strings.Repeat("(?, ?, 'online', ?, ?), ", n-1)+`(?, ?, 'online', ?, ?)
