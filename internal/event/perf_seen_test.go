@@ -48,3 +48,32 @@ func TestAReportingDeviceStaysOnlineAndASilentOneGoesOffline(t *testing.T) {
 		}
 	})
 }
+
+// One batch may resolve an alert and open a new one for the same key,
+// several times over: each opening is an alert of its own, and the last
+// one alone is open.
+func TestOneBatchResolvesAndReopensAKey(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		f := newFleet(t, e)
+		f.send(trigger("db-1", "ping", Warning))
+		f.send(resolve("db-1", "ping"), trigger("db-1", "ping", Warning), trigger("db-1", "ping", Minor),
+			resolve("db-1", "ping"), trigger("db-1", "ping", Warning), Input{CI: "db-1", Check: "ping", Action: Acknowledge})
+		if n := f.count(`SELECT COUNT(*) FROM alerts`); n != 3 {
+			t.Fatalf("%d alerts; want 3", n)
+		}
+		var count int
+		var sev, state string
+		if err := e.DB.QueryRow(context.Background(), `SELECT count, severity, state FROM alerts WHERE state <> 'resolved'`).Scan(&count, &sev, &state); err != nil {
+			t.Fatal(err)
+		}
+		if count != 1 || sev != "warning" || state != "acknowledged" {
+			t.Fatalf("open alert count %d severity %s state %s; want 1 warning acknowledged", count, sev, state)
+		}
+		if n := f.count(`SELECT COUNT(*) FROM alerts WHERE state = 'resolved' AND resolved_at IS NOT NULL AND count = 2 AND severity = 'minor'`); n != 1 {
+			t.Fatal("the second alert counts two triggers and was resolved at minor")
+		}
+		if n := f.count(`SELECT COUNT(*) FROM alert_log l JOIN alerts a ON a.id = l.alert_id WHERE l.what = 'opened'`); n != 3 {
+			t.Fatalf("%d openings logged against their alerts; want 3", n)
+		}
+	})
+}

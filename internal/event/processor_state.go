@@ -170,8 +170,9 @@ type processor struct {
 	maintEnds  time.Time // the earliest end of a window in force
 	houseAt    time.Time
 	flushAt    time.Time
-	seenStep   uint32  // seconds last seen may move before it is written
-	dirty      []int64 // CIs whose device_status row is to be written
+	seenStep   uint32         // seconds last seen may move before it is written
+	dirty      []int64        // CIs whose device_status row is to be written
+	updates    map[int]string // the statement updating n alerts, by n
 }
 
 type deviceRef struct {
