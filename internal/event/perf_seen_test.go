@@ -77,3 +77,32 @@ func TestOneBatchResolvesAndReopensAKey(t *testing.T) {
 		}
 	})
 }
+
+// A message id already stored for the integration, in an earlier batch or
+// earlier in the same one, is dropped and counted; the rest are stored.
+func TestIngestDropsTransportDuplicates(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		f := newFleet(t, e)
+		ctx := context.Background()
+		batch := func(ids ...string) []Event {
+			var out []Event
+			for _, id := range ids {
+				ev, err := Normalize(f.integ, Input{CI: "x", Check: "c", Severity: Warning, MessageID: id}, f.clock)
+				if err != nil {
+					t.Fatal(err)
+				}
+				out = append(out, ev)
+			}
+			return out
+		}
+		if res, err := f.s.Ingest(ctx, batch("a", "b", "a", "")); err != nil || res.Accepted != 3 || res.Duplicates != 1 {
+			t.Fatalf("%+v, %v; want 3 accepted, 1 duplicate", res, err)
+		}
+		if res, err := f.s.Ingest(ctx, batch("b", "c", "")); err != nil || res.Accepted != 2 || res.Duplicates != 1 {
+			t.Fatalf("%+v, %v; want 2 accepted, 1 duplicate", res, err)
+		}
+		if n := f.count(`SELECT COUNT(*) FROM events`); n != 5 {
+			t.Fatalf("%d events stored; want 5", n)
+		}
+	})
+}
