@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"time"
 
@@ -142,24 +143,41 @@ func (s *Service) releaseLease() {
 	s.proc = nil
 }
 
-// read returns the next events after the cursor, up to hw.
+// procCols are the events columns the processor uses: not the message
+// id, which ingest is done with, nor the payload.
+const procCols = `id, integration_id, received_at, occurred_at, dedup_key, action, severity, source, device,
+	check_name, resource, metric, summary, labels`
+
+// read returns the next events after the cursor, up to hw. The slice is
+// reused by the next read: nothing may keep a pointer into it past a batch.
 func (p *processor) read(ctx context.Context, hw int64) ([]Event, error) {
 	if p.cursor >= hw {
 		return nil, nil
 	}
-	rows, err := p.s.DB.Query(ctx, `SELECT `+EventCols+` FROM events WHERE id > ? AND id <= ? ORDER BY id LIMIT `+itoa(batchSize),
+	rows, err := p.s.DB.Query(ctx, `SELECT `+procCols+` FROM events WHERE id > ? AND id <= ? ORDER BY id LIMIT `+itoa(batchSize),
 		p.cursor, hw)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := make([]Event, 0, 256)
-	for rows.Next() {
-		e, err := ScanEvent(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, e)
+	if p.buf == nil {
+		p.buf = make([]Event, 0, batchSize)
 	}
+	out := p.buf[:0]
+	var received, occurred store.Time
+	var labels string
+	for rows.Next() {
+		out = append(out, Event{})
+		e := &out[len(out)-1]
+		if err := rows.Scan(&e.ID, &e.IntegrationID, &received, &occurred, &e.DedupKey, &e.Action, &e.Severity,
+			&e.Source, &e.Device, &e.Check, &e.Resource, &e.Metric, &e.Summary, &labels); err != nil {
+			return nil, store.Translate(err)
+		}
+		e.ReceivedAt, e.OccurredAt = received.Time, occurred.Time
+		if labels != "" && labels != "{}" {
+			json.Unmarshal([]byte(labels), &e.Labels)
+		}
+	}
+	p.buf = out
 	return out, rows.Err()
 }
