@@ -173,7 +173,7 @@ type processor struct {
 	seenStep   uint32         // seconds last seen may move before it is written
 	dirty      []int64        // CIs whose device_status row is to be written
 	updates    map[int]string // the statement updating n alerts, by n
-	buf        []Event        // the batch being processed
+	bufs       [2][]Event     // the batch being processed and the next
 }
 
 type deviceRef struct {
