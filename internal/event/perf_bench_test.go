@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -30,11 +29,6 @@ func benchFleet(b *testing.B, devices int) (*fleet, int64) {
 		b.Fatal(err)
 	}
 	addSensors(b, e.DB, devices)
-	if v := os.Getenv("BENCH_CKPT"); v != "" {
-		if _, err := e.DB.Exec(ctx, "PRAGMA wal_autocheckpoint = "+v); err != nil {
-			b.Fatal(err)
-		}
-	}
 	return f, integ
 }
 
