@@ -106,3 +106,40 @@ func TestIngestDropsTransportDuplicates(t *testing.T) {
 		}
 	})
 }
+
+// An inbox longer than one batch is processed whole, each event once,
+// whichever batch it falls in.
+func TestALongInboxIsProcessedOnceAcrossBatches(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		f := newFleet(t, e)
+		ctx := context.Background()
+		const keys, repeats = 2500, 10
+		var events []Event
+		for r := range repeats {
+			for k := range keys {
+				ev, err := Normalize(f.integ, Input{CI: "dev-" + itoa(k), Check: "temp", Severity: Warning, Summary: "hot " + itoa(r)}, f.clock)
+				if err != nil {
+					t.Fatal(err)
+				}
+				events = append(events, ev)
+			}
+		}
+		for len(events) > 0 {
+			n := min(len(events), MaxBatch)
+			if _, err := f.s.Ingest(ctx, events[:n]); err != nil {
+				t.Fatal(err)
+			}
+			events = events[n:]
+		}
+		f.process()
+		if n := f.count(`SELECT COUNT(*) FROM alerts`); n != keys {
+			t.Fatalf("%d alerts; want %d", n, keys)
+		}
+		if n := f.count(`SELECT SUM(count) FROM alerts`); n != keys*repeats {
+			t.Fatalf("alerts count %d triggers; want %d", n, keys*repeats)
+		}
+		if n := f.count(`SELECT COUNT(*) FROM alerts WHERE summary = ?`, "hot 9"); n != keys {
+			t.Fatalf("%d alerts show the latest summary; want %d", n, keys)
+		}
+	})
+}
