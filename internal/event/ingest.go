@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
+	"sync"
+	"time"
 
 	"steward/internal/store"
 )
@@ -20,9 +22,10 @@ type Ingested struct {
 // transaction has committed (see HighWater).
 const pgInboxLock = 7_261_001
 
-// ingestRows is how many events go in one INSERT statement: 16 columns
-// each, well under both engines' limit on parameters.
-const ingestRows = 250
+// ingestRows is how many events go in one INSERT statement: 15 columns
+// each, under both engines' limit on parameters (32,766 and 65,535), so
+// a full batch is one statement.
+const ingestRows = MaxBatch
 
 // Ingest stores checked events in the inbox, in one transaction, and
 // returns once they are durable: only then may the sender or broker be
@@ -60,16 +63,51 @@ func (s *Service) Ingest(ctx context.Context, events []Event) (Ingested, error) 
 	return res, nil
 }
 
-func insertEvents(ctx context.Context, tx *store.Tx, chunk []Event) (int, error) {
+// insertSQL is the statement inserting n events. SQLite ignores a
+// transport duplicate with OR IGNORE rather than ON CONFLICT: a
+// statement that cannot abort half-way needs no statement journal, and
+// every column it could refuse (NOT NULL) is always given.
+func insertSQL(d store.Dialect, n int) string {
 	var b strings.Builder
-	b.WriteString(`INSERT INTO events (integration_id, received_at, occurred_at, message_id, dedup_key, action, severity,
+	b.Grow(200 + n*50)
+	b.WriteString(`INSERT `)
+	if d == store.SQLite {
+		b.WriteString(`OR IGNORE `)
+	}
+	b.WriteString(`INTO events (integration_id, received_at, occurred_at, message_id, dedup_key, action, severity,
 		source, device, check_name, resource, metric, summary, labels, payload) VALUES `)
-	args := make([]any, 0, len(chunk)*15)
-	for i, e := range chunk {
+	for i := range n {
 		if i > 0 {
 			b.WriteString(", ")
 		}
 		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+	}
+	if d != store.SQLite {
+		b.WriteString(" ON CONFLICT DO NOTHING")
+	}
+	return b.String()
+}
+
+// insertSQLs keeps the statement of each size and dialect: a full batch
+// is one long text, worth building once.
+var insertSQLs sync.Map
+
+func insertEvents(ctx context.Context, tx *store.Tx, chunk []Event) (int, error) {
+	key := [2]int{int(tx.Dialect()), len(chunk)}
+	q, ok := insertSQLs.Load(key)
+	if !ok {
+		q, _ = insertSQLs.LoadOrStore(key, insertSQL(tx.Dialect(), len(chunk)))
+	}
+	args := make([]any, 0, len(chunk)*15)
+	var lastAt, lastOcc time.Time
+	var recv, occ string
+	for _, e := range chunk {
+		if recv == "" || !e.ReceivedAt.Equal(lastAt) {
+			lastAt, recv = e.ReceivedAt, store.TS(e.ReceivedAt)
+		}
+		if occ == "" || !e.OccurredAt.Equal(lastOcc) {
+			lastOcc, occ = e.OccurredAt, store.TS(e.OccurredAt)
+		}
 		var msg any
 		if e.MessageID != "" {
 			msg = e.MessageID
@@ -79,12 +117,11 @@ func insertEvents(ctx context.Context, tx *store.Tx, chunk []Event) (int, error)
 			raw, _ := json.Marshal(e.Labels)
 			labels = string(raw)
 		}
-		args = append(args, e.IntegrationID, store.TS(e.ReceivedAt), store.TS(e.OccurredAt), msg, e.DedupKey,
+		args = append(args, e.IntegrationID, recv, occ, msg, e.DedupKey,
 			string(e.Action), string(e.Severity), e.Source, e.Device, e.Check, e.Resource, e.Metric, e.Summary,
 			labels, string(e.Payload))
 	}
-	b.WriteString(" ON CONFLICT DO NOTHING")
-	r, err := tx.Exec(ctx, b.String(), args...)
+	r, err := tx.Exec(ctx, q.(string), args...)
 	if err != nil {
 		return 0, store.Translate(err)
 	}
@@ -98,6 +135,11 @@ func insertEvents(ctx context.Context, tx *store.Tx, chunk []Event) (int, error)
 // lower id can still commit after the processor has passed it.
 func (s *Service) HighWater(ctx context.Context) (int64, error) {
 	var hw int64
+	if s.DB.Dialect() == store.SQLite {
+		// A read sees every committed write, and none can commit below it.
+		err := s.DB.QueryRow(ctx, `SELECT COALESCE(MAX(id), 0) FROM events`).Scan(&hw)
+		return hw, err
+	}
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
 		if tx.Dialect() == store.Postgres {
 			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(?)`, pgInboxLock); err != nil {

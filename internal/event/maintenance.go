@@ -22,7 +22,7 @@ func (p *processor) refresh(ctx context.Context, now time.Time) error {
 		if err != nil {
 			return err
 		}
-		p.settings, p.settingsAt = st, now
+		p.useSettings(st, now)
 	}
 	if p.maint != nil && now.Before(p.maintAt.Add(maintenanceEvery)) && (p.maintEnds.IsZero() || now.Before(p.maintEnds)) {
 		return nil

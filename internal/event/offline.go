@@ -31,14 +31,12 @@ func (s *Service) DetectOffline(ctx context.Context, now time.Time) (int, error)
 	if err != nil {
 		return 0, err
 	}
-	shortest := st.UnknownAfter.D()
-	for _, secs := range st.OfflineAfter {
-		shortest = min(shortest, time.Duration(secs)*time.Second)
-	}
+	shortest := shortestInterval(st)
+	lag := seenLag(st)
 	rows, err := s.DB.Query(ctx, `SELECT d.ci_id, d.last_seen_at, d.integration_id, t.name, c.name FROM device_status d
 		JOIN cis c ON c.id = d.ci_id JOIN ci_types t ON t.id = c.type_id
 		WHERE d.state = 'online' AND d.last_seen_at < ? ORDER BY d.last_seen_at LIMIT `+itoa(offlineBatch),
-		store.TS(now.Add(-shortest)))
+		store.TS(now.Add(-shortest-lag)))
 	if err != nil {
 		return 0, err
 	}
@@ -62,7 +60,7 @@ func (s *Service) DetectOffline(ctx context.Context, now time.Time) (int, error)
 		} else {
 			d.interval = st.UnknownAfter.D()
 		}
-		if now.Sub(d.seen.Time) > d.interval {
+		if now.Sub(d.seen.Time) > d.interval+lag {
 			list = append(list, d)
 		}
 	}
@@ -107,6 +105,25 @@ func (s *Service) DetectOffline(ctx context.Context, now time.Time) (int, error)
 		}
 	}
 	return offline, nil
+}
+
+// seenLag is how far a device's last seen time in device_status may lag
+// behind its last report: the processor writes it again only once it has
+// moved by this much (or the device's state or integration changed), so a
+// fleet's heartbeats cost a write per device every so often, not one per
+// report. Offline detection allows for it: a device is offline once
+// silent for its interval plus this lag, a quarter of the shortest
+// interval at most.
+func seenLag(st Settings) time.Duration {
+	return min(max(shortestInterval(st)/4, time.Second), 30*time.Second).Truncate(time.Second)
+}
+
+func shortestInterval(st Settings) time.Duration {
+	shortest := st.UnknownAfter.D()
+	for _, secs := range st.OfflineAfter {
+		shortest = min(shortest, time.Duration(secs)*time.Second)
+	}
+	return shortest
 }
 
 func lookupInterval(m map[string]int, typ string) (int, bool) {

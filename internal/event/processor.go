@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"time"
 
@@ -73,22 +74,45 @@ func (s *Service) ProcessPending(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	total := 0
+	// While a full batch is processed, the next one is read on a read
+	// connection: events are immutable, so reading ahead is safe, and
+	// reading and writing then share the machine's cores.
+	total, slot := 0, 0
+	events, err := p.read(ctx, p.cursor, hw, slot)
 	for {
-		events, err := p.read(ctx, hw)
 		if err != nil {
 			return total, err
 		}
+		full := len(events) == batchSize
+		var ahead chan readAhead
+		if full {
+			ahead = make(chan readAhead, 1)
+			after, next := events[len(events)-1].ID, 1-slot
+			go func() {
+				ev, err := p.read(ctx, after, hw, next)
+				ahead <- readAhead{ev, err}
+			}()
+		}
 		if err := p.runBatch(ctx, events); err != nil {
+			if ahead != nil {
+				<-ahead
+			}
 			// The memory may be ahead of the database now: rebuild it.
 			s.proc = nil
 			return total, err
 		}
 		total += len(events)
-		if len(events) < batchSize {
+		if !full {
 			return total, nil
 		}
+		r := <-ahead
+		events, err, slot = r.events, r.err, 1-slot
 	}
+}
+
+type readAhead struct {
+	events []Event
+	err    error
 }
 
 func (s *Service) processor(ctx context.Context) (*processor, error) {
@@ -142,24 +166,42 @@ func (s *Service) releaseLease() {
 	s.proc = nil
 }
 
-// read returns the next events after the cursor, up to hw.
-func (p *processor) read(ctx context.Context, hw int64) ([]Event, error) {
-	if p.cursor >= hw {
+// procCols are the events columns the processor uses: not the message
+// id, which ingest is done with, nor the payload.
+const procCols = `id, integration_id, received_at, occurred_at, dedup_key, action, severity, source, device,
+	check_name, resource, metric, summary, labels`
+
+// read returns the next events after id after, up to hw, into buffer
+// slot (0 or 1), which the read after next reuses: nothing may keep a
+// pointer into it past its batch.
+func (p *processor) read(ctx context.Context, after, hw int64, slot int) ([]Event, error) {
+	if after >= hw {
 		return nil, nil
 	}
-	rows, err := p.s.DB.Query(ctx, `SELECT `+EventCols+` FROM events WHERE id > ? AND id <= ? ORDER BY id LIMIT `+itoa(batchSize),
-		p.cursor, hw)
+	rows, err := p.s.DB.Query(ctx, `SELECT `+procCols+` FROM events WHERE id > ? AND id <= ? ORDER BY id LIMIT `+itoa(batchSize),
+		after, hw)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := make([]Event, 0, 256)
-	for rows.Next() {
-		e, err := ScanEvent(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, e)
+	if p.bufs[slot] == nil {
+		p.bufs[slot] = make([]Event, 0, batchSize)
 	}
+	out := p.bufs[slot][:0]
+	var received, occurred store.Time
+	var labels string
+	for rows.Next() {
+		out = append(out, Event{})
+		e := &out[len(out)-1]
+		if err := rows.Scan(&e.ID, &e.IntegrationID, &received, &occurred, &e.DedupKey, &e.Action, &e.Severity,
+			&e.Source, &e.Device, &e.Check, &e.Resource, &e.Metric, &e.Summary, &labels); err != nil {
+			return nil, store.Translate(err)
+		}
+		e.ReceivedAt, e.OccurredAt = received.Time, occurred.Time
+		if labels != "" && labels != "{}" {
+			json.Unmarshal([]byte(labels), &e.Labels)
+		}
+	}
+	p.bufs[slot] = out
 	return out, rows.Err()
 }

@@ -150,6 +150,7 @@ func (p *processor) loadCIs(ctx context.Context, found map[string]int64) error {
 		if integ != nil {
 			c.integ = *integ
 		}
+		c.written, c.writtenInt = c.lastSeen, c.integ
 	}
 	return rows.Err()
 }
@@ -187,17 +188,21 @@ func (p *processor) seen(b *batch, e *Event) int64 {
 	if t := secs(e.ReceivedAt); t > c.lastSeen {
 		c.lastSeen = t
 	}
-	c.dirty = true
+	back := c.offline
 	if c.offline {
 		c.offline = false
 		k := alertKey{c.integ, DedupKey(c.integ, ciDevice(ci), heartbeatCheck, "", "", stewardSource)}
 		if i, ok := p.keys[k]; ok && p.alerts[i].active() {
-			back := *e
-			back.Summary = e.Device + " reports again"
-			p.resolveAlert(b, i, k, &back, "resolved")
+			again := *e
+			again.Summary = e.Device + " reports again"
+			p.resolveAlert(b, i, k, &again, "resolved")
 		}
 	}
 	c.integ = e.IntegrationID
+	if !c.dirty && (back || c.written == 0 || c.integ != c.writtenInt || c.lastSeen-c.written >= p.seenStep) {
+		c.dirty = true
+		p.dirty = append(p.dirty, ci)
+	}
 	return ci
 }
 

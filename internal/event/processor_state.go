@@ -131,8 +131,10 @@ type ciInfo struct {
 	lastSeen   uint32
 	integ      int64 // the integration it last reported through
 	offline    bool
-	dirty      bool // last seen not yet written to device_status
-	critRank   int  // highest criticality of the services it impacts
+	dirty      bool   // queued in the processor's dirty list
+	written    uint32 // last seen as device_status holds it
+	writtenInt int64  // integration as device_status holds it
+	critRank   int    // highest criticality of the services it impacts
 	critLoaded bool
 }
 
@@ -168,6 +170,10 @@ type processor struct {
 	maintEnds  time.Time // the earliest end of a window in force
 	houseAt    time.Time
 	flushAt    time.Time
+	seenStep   uint32         // seconds last seen may move before it is written
+	dirty      []int64        // CIs whose device_status row is to be written
+	updates    map[int]string // the statement updating n alerts, by n
+	bufs       [2][]Event     // the batch being processed and the next
 }
 
 type deviceRef struct {
@@ -187,11 +193,11 @@ func (p *processor) load(ctx context.Context) error {
 	if err := p.s.DB.QueryRow(ctx, `SELECT last_event_id FROM event_cursor WHERE id = 1`).Scan(&p.cursor); err != nil {
 		return store.ScanErr(err)
 	}
-	var err error
-	if p.settings, err = LoadSettings(ctx, p.s.DB); err != nil {
+	st, err := LoadSettings(ctx, p.s.DB)
+	if err != nil {
 		return err
 	}
-	p.settingsAt = p.now()
+	p.useSettings(st, p.now())
 	keep := max(p.settings.FlapWindow.D(), p.settings.ReopenWindow.D())
 	rows, err := p.s.DB.Query(ctx, `SELECT id, integration_id, dedup_key, state, severity, count, last_seen_at,
 		resolved_at, ci_id, incident_id, flapping, in_maintenance, held, transitions
@@ -264,6 +270,11 @@ func (p *processor) loadIncidents(ctx context.Context) error {
 		}
 	}
 	return rows.Err()
+}
+
+func (p *processor) useSettings(st Settings, now time.Time) {
+	p.settings, p.settingsAt = st, now
+	p.seenStep = uint32(seenLag(st) / time.Second)
 }
 
 // put stores a in the memory under k and returns its slot.
