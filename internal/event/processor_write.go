@@ -49,8 +49,8 @@ func optID(id int64) any {
 	return id
 }
 
-// alertCols are the columns of a new alert, in insertAlerts' order.
-const alertCols = `integration_id, dedup_key, state, severity, summary, source, device, check_name, resource, metric,
+// newAlertCols are the columns of a new alert, in insertAlerts' order.
+const newAlertCols = `integration_id, dedup_key, state, severity, summary, source, device, check_name, resource, metric,
 	labels, count, first_seen_at, last_seen_at, acknowledged_at, resolved_at, ci_id, incident_id, flapping,
 	in_maintenance, held, transitions, first_event_id, last_event_id, updated_at`
 
@@ -141,7 +141,7 @@ func (p *processor) write(ctx context.Context, tx *store.Tx, b *batch) error {
 func (p *processor) insertAlerts(ctx context.Context, tx *store.Tx, args []any, opened map[int64]int32) error {
 	const cols = 25
 	return inChunks(len(args)/cols, func(from, n int) error {
-		rows, err := tx.Query(ctx, `INSERT INTO alerts (`+alertCols+`) VALUES `+rowsOf(cols, n)+` RETURNING id, first_event_id`,
+		rows, err := tx.Query(ctx, `INSERT INTO alerts (`+newAlertCols+`) VALUES `+rowsOf(cols, n)+` RETURNING id, first_event_id`,
 			args[from*cols:(from+n)*cols]...)
 		if err != nil {
 			return err

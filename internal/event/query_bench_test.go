@@ -37,9 +37,9 @@ func BenchmarkConsole(b *testing.B) {
 	svc := NewService(e.DB, cmdb.NewService(e.DB, nil), nil, nil)
 	p := &auth.Principal{UserID: 1, Role: auth.Agent}
 	start := time.Now()
-	sites, sensors := benchFleet(b, e.DB)
+	sites, sensors := consoleBenchFleet(b, e.DB)
 	it := consoleIntegration(b, e.DB, "Fleet monitoring", "http")
-	benchAlerts(b, e.DB, it, sensors, n)
+	consoleBenchAlerts(b, e.DB, it, sensors, n)
 	b.Logf("%s: %d alerts on %d sensors written in %s", e.Name, n, len(sensors), time.Since(start).Round(time.Second))
 
 	t0 := time.Now()
@@ -100,8 +100,8 @@ func BenchmarkConsole(b *testing.B) {
 	})
 }
 
-// benchFleet writes 4 sites, 5 gateways each and 100 sensors per gateway.
-func benchFleet(b *testing.B, db *store.DB) (sites, sensors []int64) {
+// consoleBenchFleet writes 4 sites, 5 gateways each and 100 sensors per gateway.
+func consoleBenchFleet(b *testing.B, db *store.DB) (sites, sensors []int64) {
 	ctx := context.Background()
 	now := store.TS(time.Now())
 	err := db.InTx(ctx, func(tx *store.Tx) error {
@@ -161,8 +161,8 @@ func benchFleet(b *testing.B, db *store.DB) (sites, sensors []int64) {
 	return sites, sensors
 }
 
-// benchAlerts writes n active alerts, 50,000 per transaction.
-func benchAlerts(b *testing.B, db *store.DB, it int64, sensors []int64, n int) {
+// consoleBenchAlerts writes n active alerts, 50,000 per transaction.
+func consoleBenchAlerts(b *testing.B, db *store.DB, it int64, sensors []int64, n int) {
 	ctx := context.Background()
 	base := time.Now().Add(-24 * time.Hour)
 	const rows, perTx = 500, 50_000
