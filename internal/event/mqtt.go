@@ -21,7 +21,11 @@ import (
 // such as Mosquitto allows 20 per session by default). A session that is
 // away keeps its share queued on the broker until it returns, which is
 // why the count and the client ids must not change between restarts.
-const mqttSessions = 8
+// The broker also bounds what it queues per session (Mosquitto: 1,000
+// messages by default, beyond which it drops QoS 1 messages), so more
+// sessions give a burst more room on the broker before Steward catches
+// up; 32 sessions cost no throughput against 8 here.
+const mqttSessions = 32
 
 // mqttBatchers is how many batches of one integration are gathered and
 // stored at once.
