@@ -95,8 +95,11 @@ func (p *processor) runBatch(ctx context.Context, events []Event) error {
 		if err := p.flushDevices(ctx, tx, now, len(events) < batchSize); err != nil {
 			return err
 		}
-		res, err := tx.Exec(ctx, `UPDATE event_cursor SET last_event_id = ?, updated_at = ? WHERE id = 1 AND owner = ?`,
-			last, store.TS(now), p.owner)
+		// Only while the lease holds: once it lapsed another node may have
+		// taken over, and this batch rolls back.
+		res, err := tx.Exec(ctx, `UPDATE event_cursor SET last_event_id = ?, updated_at = ?, lease_until = ?
+			WHERE id = 1 AND owner = ? AND lease_until >= ?`,
+			last, store.TS(now), store.TS(now.Add(leaseFor)), p.owner, store.TS(now))
 		if err != nil {
 			return err
 		}
@@ -109,6 +112,7 @@ func (p *processor) runBatch(ctx context.Context, events []Event) error {
 		return err
 	}
 	p.cursor = last
+	p.leaseUntil = now.Add(leaseFor)
 	for _, i := range b.retired {
 		p.free = append(p.free, i)
 	}
