@@ -213,7 +213,7 @@ func (p *processor) checkFlapping(a *alertState, c *change, at time.Time, eventI
 	if a.flags&flagFlapping != 0 {
 		return
 	}
-	if a.changesSince(secs(at.Add(-p.settings.FlapWindow.D()))) >= p.settings.FlapChanges {
+	if a.changesSince(secs(at.Add(-p.settings.FlapWindow.D()))) >= min(p.settings.FlapChanges, maxTransitions) {
 		a.flags |= flagFlapping
 		c.log(at, "flapping", strconv.Itoa(p.settings.FlapChanges)+" state changes within "+p.settings.FlapWindow.D().String(), eventID)
 	}

@@ -35,7 +35,7 @@ const (
 
 // maxTransitions is how many recent state changes an alert remembers,
 // and so the highest flap_changes setting.
-const maxTransitions = 8
+const maxTransitions = 20
 
 // epoch is where the processor's second counters start, so that an
 // instant fits in 32 bits until 2156.
