@@ -141,12 +141,12 @@ func (p *processor) apply(b *batch, e *Event) {
 		if ok && a.state == stOpen {
 			a.state = stAcknowledged
 			c := b.touch(i, k)
-			c.last, c.ackAt = e, at
+			c.last, c.ackAt = e, eventTime(e, a.firstSeen)
 			c.log(at, "acknowledged", "", e.ID)
 		}
 	case ok && a.active():
 		a.count++
-		a.lastSeen = secs(e.OccurredAt)
+		a.lastSeen = max(a.lastSeen, secs(e.OccurredAt))
 		if ci != 0 {
 			a.ci = ci
 		}
@@ -162,7 +162,7 @@ func (p *processor) apply(b *batch, e *Event) {
 	case ok && p.settings.ReopenWindow > 0 && at.Sub(fromSecs(a.resolvedAt)) <= p.settings.ReopenWindow.D():
 		a.state, a.resolvedAt = stOpen, 0
 		a.count++
-		a.lastSeen, a.sev = secs(e.OccurredAt), uint8(e.Severity.Rank())
+		a.lastSeen, a.sev = max(a.lastSeen, secs(e.OccurredAt)), uint8(e.Severity.Rank())
 		if ci != 0 {
 			a.ci = ci
 		}
@@ -175,7 +175,7 @@ func (p *processor) apply(b *batch, e *Event) {
 			p.incActive[a.incident]++
 		}
 	default:
-		n := alertState{ci: ci, count: 1, lastSeen: secs(e.OccurredAt), sev: uint8(e.Severity.Rank())}
+		n := alertState{ci: ci, count: 1, firstSeen: secs(e.OccurredAt), lastSeen: secs(e.OccurredAt), sev: uint8(e.Severity.Rank())}
 		if ok {
 			n.trans = a.trans // flapping spans the alerts of one key
 			b.retired = append(b.retired, i)
@@ -195,7 +195,7 @@ func (p *processor) apply(b *batch, e *Event) {
 func (p *processor) resolveAlert(b *batch, i int32, k alertKey, e *Event, what string) {
 	a := &p.alerts[i]
 	at := e.ReceivedAt
-	a.state, a.resolvedAt = stResolved, secs(at)
+	a.state, a.resolvedAt = stResolved, secs(eventTime(e, a.firstSeen))
 	a.addTransition(secs(at))
 	c := b.touch(i, k)
 	c.last = e
@@ -205,6 +205,19 @@ func (p *processor) resolveAlert(b *batch, i int32, k alertKey, e *Event, what s
 		p.incActive[a.incident]--
 		b.resolved[a.incident] = true
 	}
+}
+
+// eventTime is when an event says it happened (an Alertmanager alert's
+// end, say), never later than it was received nor earlier than floor.
+func eventTime(e *Event, floor uint32) time.Time {
+	t := e.OccurredAt
+	if t.IsZero() || t.After(e.ReceivedAt) {
+		t = e.ReceivedAt
+	}
+	if f := fromSecs(floor); floor != 0 && t.Before(f) {
+		t = f
+	}
+	return t
 }
 
 // checkFlapping marks an alert flapping when its key changed state often

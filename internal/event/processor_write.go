@@ -91,7 +91,7 @@ func (p *processor) write(ctx context.Context, tx *store.Tx, b *batch) error {
 			}
 			opened[e.ID] = i
 			ins = append(ins, c.key.integration, c.key.dedup, stateNames[a.state], string(Severities[a.sev]), summaryOf(c, a),
-				e.Source, e.Device, e.Check, e.Resource, e.Metric, labels, a.count, store.TS(e.OccurredAt),
+				e.Source, e.Device, e.Check, e.Resource, e.Metric, labels, a.count, store.TS(fromSecs(a.firstSeen)),
 				store.TS(fromSecs(a.lastSeen)), optTime(c.ackAt), resolved, optID(a.ci), optID(a.incident),
 				a.flags&flagFlapping != 0, a.flags&flagMaintenance != 0, heldNames[a.held], a.transitionsJSON(), e.ID,
 				max(lastEvent, e.ID), now)

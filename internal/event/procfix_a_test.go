@@ -5,8 +5,9 @@ import (
 	"testing"
 	"time"
 
-	_ "steward/internal/audit"
+	"steward/internal/audit"
 	_ "steward/internal/auth"
+	"steward/internal/store"
 	"steward/internal/store/storetest"
 )
 
@@ -89,6 +90,85 @@ func TestABatchAfterTheLeaseLapsedRollsBack(t *testing.T) {
 		}
 		if n := f.count(`SELECT COUNT(*) FROM alerts WHERE state = 'resolved'`); n != 0 {
 			t.Fatalf("a node without the lease resolved %d alerts", n)
+		}
+	})
+}
+
+// flap_changes up to its highest accepted value marks an alert flapping;
+// above it the setting is refused.
+func TestAFlapChangesAboveEightMarkFlapping(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		f := newFleet(t, e)
+		st := DefaultSettings()
+		st.FlapChanges = maxTransitions + 1
+		if _, err := f.s.SaveSettings(context.Background(), audit.System, st); err == nil {
+			t.Fatalf("flap_changes %d accepted though only %d changes are remembered", st.FlapChanges, maxTransitions)
+		}
+		st.FlapChanges, st.FlapWindow = maxTransitions, Duration(time.Hour)
+		if _, err := f.s.SaveSettings(context.Background(), audit.System, st); err != nil {
+			t.Fatalf("setting refused: %v", err)
+		}
+		for i := 0; i < maxTransitions/2-1; i++ {
+			f.send(trigger("pump", "flow", Minor))
+			f.advance(5 * time.Second)
+			f.send(resolve("pump", "flow"))
+			f.advance(5 * time.Second)
+		}
+		f.send(trigger("pump", "flow", Minor))
+		if n := f.count(`SELECT COUNT(*) FROM alerts WHERE flapping`); n != 0 {
+			t.Fatalf("%d changes flapping with flap_changes %d", maxTransitions-1, maxTransitions)
+		}
+		f.advance(5 * time.Second)
+		f.send(resolve("pump", "flow"))
+		f.advance(5 * time.Second)
+		f.send(trigger("pump", "flow", Minor))
+		if n := f.count(`SELECT COUNT(*) FROM alerts WHERE flapping AND state = 'open'`); n == 0 {
+			t.Fatalf("%d state changes in %d seconds with flap_changes %d: not flapping", maxTransitions+1, maxTransitions*10, maxTransitions)
+		}
+	})
+}
+
+// An alert raised by one event was last seen no earlier than it was first seen.
+func TestALastSeenNotBeforeFirstSeen(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		f := newFleet(t, e)
+		f.clock = f.clock.Add(700 * time.Millisecond)
+		f.send(trigger("app", "http", Critical))
+		var first, last store.Time
+		if err := e.DB.QueryRow(context.Background(), `SELECT first_seen_at, last_seen_at FROM alerts`).Scan(&first, &last); err != nil {
+			t.Fatal(err)
+		}
+		if last.Before(first.Time) {
+			t.Fatalf("last seen %s before first seen %s", last, first)
+		}
+	})
+}
+
+// An alert resolved or acknowledged by an event that says when it
+// happened (Alertmanager's endsAt) takes that time, not the processing time.
+func TestAResolvedAndAcknowledgedAtTheEventsTime(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		f := newFleet(t, e)
+		start := f.clock
+		f.send(trigger("app", "http", Critical), trigger("db", "ping", Critical))
+		f.advance(10 * time.Minute)
+		acked, ended, early := start.Add(2*time.Minute), start.Add(3*time.Minute), start.Add(-time.Hour)
+		f.send(Input{CI: "app", Check: "http", Action: Acknowledge, OccurredAt: &acked})
+		f.send(Input{CI: "app", Check: "http", Action: Resolve, OccurredAt: &ended},
+			Input{CI: "db", Check: "ping", Action: Resolve, OccurredAt: &early})
+		var ack, res store.Time
+		if err := e.DB.QueryRow(context.Background(), `SELECT acknowledged_at, resolved_at FROM alerts WHERE check_name = 'http'`).Scan(&ack, &res); err != nil {
+			t.Fatal(err)
+		}
+		if !ack.Equal(acked) || !res.Equal(ended) {
+			t.Fatalf("acknowledged %s, resolved %s; the events say %s and %s", ack, res, acked, ended)
+		}
+		var first, res2 store.Time
+		if err := e.DB.QueryRow(context.Background(), `SELECT first_seen_at, resolved_at FROM alerts WHERE check_name = 'ping'`).Scan(&first, &res2); err != nil {
+			t.Fatal(err)
+		}
+		if res2.Before(first.Time) {
+			t.Fatalf("resolved %s before it was first seen %s", res2, first)
 		}
 	})
 }
