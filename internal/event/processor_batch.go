@@ -36,6 +36,7 @@ type batch struct {
 	retired  []int32 // slots replaced by a new alert for the same key
 	resolved map[int64]bool
 	openInc  map[int64]bool
+	link     map[int64][]int64 // incident -> CIs its alerts were bound to since it opened
 	at       time.Time
 }
 
@@ -71,7 +72,7 @@ func (p *processor) runBatch(ctx context.Context, events []Event) error {
 	}
 	b := &batch{changes: map[int32]*change{}, unmapped: map[deviceRef]*unmappedRow{}, resolved: map[int64]bool{},
 		openInc: map[int64]bool{}, at: now}
-	if err := p.bindAll(ctx, events); err != nil {
+	if err := p.bindAll(ctx, b, events); err != nil {
 		return err
 	}
 	for i := range events {
@@ -85,6 +86,11 @@ func (p *processor) runBatch(ctx context.Context, events []Event) error {
 		clear(b.openInc)
 		if !now.Before(p.houseAt) {
 			p.housekeeping(b, now)
+		}
+		for inc, cis := range b.link {
+			if err := linkCIs(ctx, tx, inc, cis, now); err != nil {
+				return err
+			}
 		}
 		if err := p.decide(ctx, tx, b); err != nil {
 			return err

@@ -160,7 +160,10 @@ type processor struct {
 	free   []int32
 
 	devices   map[deviceRef]int64 // device identifier -> CI id, 0 when none matches
-	devMaps   int64
+	devMaps   int64               // this node's DeviceMaps as last seen
+	mapsDB    int64               // device_map_version as last read
+	mapsAt    time.Time           // when it was read
+	missesAt  time.Time           // when devices matching no CI were last forgotten
 	cis       map[int64]*ciInfo
 	groups    map[int64]groupRef // CI (or a CI behind which alerts group) -> incident
 	incActive map[int64]int32    // incident -> its active alerts
@@ -204,6 +207,10 @@ func (p *processor) load(ctx context.Context) error {
 		if err := rt.QueryRow(ctx, `SELECT last_event_id FROM event_cursor WHERE id = 1`).Scan(&p.cursor); err != nil {
 			return store.ScanErr(err)
 		}
+		if err := rt.QueryRow(ctx, `SELECT version FROM device_map_version WHERE id = 1`).Scan(&p.mapsDB); err != nil {
+			return store.ScanErr(err)
+		}
+		p.devMaps, p.mapsAt, p.missesAt = p.s.DeviceMaps.Load(), p.now(), p.now()
 		// Newest first: of a key's alerts, the active one or else the
 		// latest resolved one is the one remembered.
 		rows, err := rt.Query(ctx, `SELECT id, integration_id, dedup_key, state, severity, count, first_seen_at, last_seen_at,

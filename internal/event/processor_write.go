@@ -193,7 +193,7 @@ func (p *processor) updateSQL(d store.Dialect, n int) string {
 		}
 		switch c.col {
 		case "id":
-		case "summary", "acknowledged_at", "last_event_id":
+		case "summary", "acknowledged_at", "last_event_id", "ci_id": // a CI mapped meanwhile stays
 			sets = append(sets, c.col+" = COALESCE(v."+c.col+", alerts."+c.col+")")
 		default:
 			sets = append(sets, c.col+" = v."+c.col)

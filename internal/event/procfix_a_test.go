@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"steward/internal/audit"
-	_ "steward/internal/auth"
+	"steward/internal/auth"
 	"steward/internal/store"
 	"steward/internal/store/storetest"
 )
@@ -169,6 +169,89 @@ func TestAResolvedAndAcknowledgedAtTheEventsTime(t *testing.T) {
 		}
 		if res2.Before(first.Time) {
 			t.Fatalf("resolved %s before it was first seen %s", res2, first)
+		}
+	})
+}
+
+// A device's CI created in the CMDB after the device first reported
+// binds the device's later alerts once the cached miss expired.
+func TestACICreatedAfterFirstReportBindsLaterAlerts(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		f := newFleet(t, e)
+		f.send(trigger("S-9", "temp", Minor))
+		ci := f.ci("Sensor", "sensor-9", map[string]any{"device_id": "S-9"})
+		f.advance(missTTL)
+		f.send(trigger("S-9", "humidity", Minor))
+		if n := f.count(`SELECT COUNT(*) FROM alerts WHERE check_name = 'humidity' AND ci_id = ?`, ci); n != 1 {
+			t.Fatalf("a new alert from S-9 after its CI (device_id S-9) exists is not bound")
+		}
+	})
+}
+
+// Mapping a device, on this node or another, binds its alerts for good:
+// an acknowledgement or resolve afterwards keeps the CI.
+func TestAMappedDeviceKeepsItsCIThroughAcknowledgeAndResolve(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		f := newFleet(t, e)
+		ctx := context.Background()
+		agent := &auth.Principal{UserID: 0, Role: auth.Admin, Name: "agent"}
+		ci := f.ci("Sensor", "sensor-9", map[string]any{"device_id": "S-9"})
+		f.send(trigger("old-9", "temp", Minor), trigger("old-8", "temp", Minor))
+		if _, err := f.s.MapDevice(ctx, agent, f.integ, "old-9", ci); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.service().MapDevice(ctx, agent, f.integ, "old-8", ci); err != nil { // another node
+			t.Fatal(err)
+		}
+		if n := f.count(`SELECT COUNT(*) FROM alerts WHERE ci_id = ?`, ci); n != 2 {
+			t.Fatal("mapping rebinds the alerts")
+		}
+		f.send(Input{CI: "old-9", Check: "temp", Action: Acknowledge}, Input{CI: "old-8", Check: "temp", Action: Acknowledge})
+		if n := f.count(`SELECT COUNT(*) FROM alerts WHERE ci_id = ?`, ci); n != 2 {
+			t.Fatalf("after an acknowledge %d of 2 mapped alerts keep their CI", n)
+		}
+		f.advance(mapsEvery)
+		f.send(resolve("old-9", "temp"), resolve("old-8", "temp"))
+		if n := f.count(`SELECT COUNT(*) FROM alerts WHERE ci_id = ? AND state = 'resolved'`, ci); n != 2 {
+			t.Fatalf("after a resolve %d of 2 mapped alerts keep their CI", n)
+		}
+	})
+}
+
+// An alert held because its device matched no CI, while the rules want
+// one of a CI type, opens its incident once an agent maps the device; an
+// alert that had an incident links the mapped CI to it.
+func TestAMappedDeviceAlertHeldUnmappedOpensItsIncident(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		f := newFleet(t, e)
+		ctx := context.Background()
+		agent := &auth.Principal{UserID: 0, Role: auth.Admin, Name: "agent"}
+		st := DefaultSettings()
+		st.Rules = []Rule{{Name: "sensors", Severities: []Severity{Minor}, CITypes: []string{"Sensor"}}}
+		if _, err := f.s.SaveSettings(ctx, audit.System, st); err != nil {
+			t.Fatal(err)
+		}
+		ci := f.ci("Sensor", "sensor-9", map[string]any{"device_id": "S-9"})
+		db := f.ci("Server", "db-1", map[string]any{"hostname": "db-1"})
+		f.send(trigger("old-9", "temp", Minor), trigger("old-db", "ping", Critical))
+		if n := f.count(`SELECT COUNT(*) FROM alerts WHERE held = 'unmapped'`); n != 1 {
+			t.Fatalf("%d alerts held as unmapped", n)
+		}
+		if f.incidents() != 1 {
+			t.Fatalf("%d incidents; the critical alert opens one", f.incidents())
+		}
+		for dev, c := range map[string]int64{"old-9": ci, "old-db": db} {
+			if _, err := f.s.MapDevice(ctx, agent, f.integ, dev, c); err != nil {
+				t.Fatal(err)
+			}
+		}
+		f.send(trigger("other", "x", Info))
+		if n := f.count(`SELECT COUNT(*) FROM alerts WHERE check_name = 'temp' AND incident_id IS NOT NULL`); n != 1 {
+			t.Fatalf("the mapped sensor's alert opened no incident (held %d)", f.count(`SELECT COUNT(*) FROM alerts WHERE held = 'unmapped'`))
+		}
+		if n := f.count(`SELECT COUNT(*) FROM record_cis r JOIN alerts a ON a.incident_id = r.record_id
+			WHERE r.kind = 'incident' AND a.check_name = 'ping' AND r.ci_id = ?`, db); n != 1 {
+			t.Fatalf("the mapped server is not linked to its alert's incident")
 		}
 	})
 }
