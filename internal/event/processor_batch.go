@@ -130,6 +130,9 @@ func (p *processor) runBatch(ctx context.Context, events []Event) error {
 
 // apply turns one event into what it does to its alert, in memory.
 func (p *processor) apply(b *batch, e *Event) {
+	if p.staleOffline(e) {
+		return
+	}
 	ci := p.seen(b, e)
 	k := alertKey{e.IntegrationID, e.DedupKey}
 	i, ok := p.keys[k]

@@ -21,6 +21,36 @@ const (
 	stewardSource  = "steward"
 )
 
+// lastSeenLabel is the label of an offline alert's event saying when the
+// device was last seen as offline detection judged it.
+const lastSeenLabel = "last_seen"
+
+// staleOffline reports whether e raises an offline alert for a device that
+// reported after the last report the alert was judged on (its report
+// waited in the inbox): such an event is dropped, and the device is
+// online again.
+func (p *processor) staleOffline(e *Event) bool {
+	if e.Source != stewardSource || e.Check != heartbeatCheck || e.Action != Trigger || !strings.HasPrefix(e.Device, "ci:") {
+		return false
+	}
+	judged, err := time.Parse(time.RFC3339Nano, e.Labels[lastSeenLabel])
+	if err != nil {
+		return false
+	}
+	id, _ := strconv.ParseInt(e.Device[3:], 10, 64)
+	c := p.cis[id]
+	if c == nil || c.lastSeen <= secs(judged) {
+		return false
+	}
+	c.offline = false
+	c.written = 0 // device_status may say offline: write it online
+	if !c.dirty {
+		c.dirty = true
+		p.dirty = append(p.dirty, id)
+	}
+	return true
+}
+
 func ciDevice(ci int64) string { return "ci:" + strconv.FormatInt(ci, 10) }
 
 // missTTL is how long a device that matched no CI is taken to match

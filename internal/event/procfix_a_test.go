@@ -255,3 +255,82 @@ func TestAMappedDeviceAlertHeldUnmappedOpensItsIncident(t *testing.T) {
 		}
 	})
 }
+
+// Offline detection judges silence as of the processor's progress: a
+// device whose report waits in the inbox is not declared offline, and one
+// declared offline just before its waiting report is processed is online
+// again with no offline alert or incident left open.
+func TestAOfflineDetectionCountsReportsWaitingInTheInbox(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		f := newFleet(t, e)
+		ctx := context.Background()
+		f.ci("Sensor", "sensor-1", map[string]any{"device_id": "S-1"})
+		st := DefaultSettings()
+		st.OfflineAfter = map[string]int{"Sensor": 300}
+		if _, err := f.s.SaveSettings(ctx, audit.System, st); err != nil {
+			t.Fatal(err)
+		}
+		f.send(trigger("S-1", "hb", OK))
+		// The processor stops; the device keeps reporting into the inbox.
+		f.advance(4 * time.Minute)
+		ev, _ := Normalize(f.integ, trigger("S-1", "hb", OK), f.clock)
+		if _, err := f.s.Ingest(ctx, []Event{ev}); err != nil {
+			t.Fatal(err)
+		}
+		f.advance(3 * time.Minute)
+		if n, err := f.s.DetectOffline(ctx, f.clock); n != 0 || err != nil {
+			t.Fatalf("a device that reported 3 minutes ago (report waiting) marked offline: %d, %v", n, err)
+		}
+		f.process()
+		// Silent for 6 minutes, then a report that waits while the check runs.
+		f.advance(6 * time.Minute)
+		ev, _ = Normalize(f.integ, trigger("S-1", "hb", OK), f.clock)
+		if _, err := f.s.Ingest(ctx, []Event{ev}); err != nil {
+			t.Fatal(err)
+		}
+		f.advance(time.Second)
+		if _, err := f.s.DetectOffline(ctx, f.clock); err != nil {
+			t.Fatal(err)
+		}
+		f.process()
+		open := f.count(`SELECT COUNT(*) FROM alerts WHERE check_name = 'heartbeat' AND state <> 'resolved'`)
+		online := f.count(`SELECT COUNT(*) FROM device_status WHERE state = 'online'`)
+		if open != 0 || f.openIncidents() != 0 || online != 1 {
+			t.Fatalf("device reported 1s ago: %d offline alerts open, %d incidents, %d devices online", open, f.openIncidents(), online)
+		}
+	})
+}
+
+// A device is never left offline without its alert: when storing the
+// alert's event fails, the device stays online, and the next check marks
+// it offline with its alert.
+func TestAOfflineDeviceAlwaysHasItsAlert(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		f := newFleet(t, e)
+		ctx := context.Background()
+		f.ci("Sensor", "sensor-1", map[string]any{"device_id": "S-1"})
+		st := DefaultSettings()
+		st.OfflineAfter = map[string]int{"Sensor": 300}
+		if _, err := f.s.SaveSettings(ctx, audit.System, st); err != nil {
+			t.Fatal(err)
+		}
+		f.send(trigger("S-1", "hb", OK))
+		f.advance(10 * time.Minute)
+		insertOffline = func(context.Context, *store.Tx, []Event) (int, error) { return 0, context.Canceled }
+		defer func() { insertOffline = insertEvents }()
+		if _, err := f.s.DetectOffline(ctx, f.clock); err == nil {
+			t.Fatal("the check succeeded though its alert was not stored")
+		}
+		if n := f.count(`SELECT COUNT(*) FROM device_status WHERE state = 'offline'`); n != 0 {
+			t.Fatalf("device offline without its alert")
+		}
+		insertOffline = insertEvents
+		if n, err := f.s.DetectOffline(ctx, f.clock); n != 1 || err != nil {
+			t.Fatalf("the next check: %d offline, %v", n, err)
+		}
+		f.process()
+		if n := f.count(`SELECT COUNT(*) FROM alerts WHERE check_name = 'heartbeat' AND state = 'open'`); n != 1 {
+			t.Fatalf("%d offline alerts for the offline device", n)
+		}
+	})
+}
