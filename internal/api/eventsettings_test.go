@@ -50,7 +50,7 @@ func TestEventSettingsAPI(t *testing.T) {
 				"flap_changes": 1, "flap_window": "30s", "hold_down": -60, "retention_days": 0,
 				"incident_severities": []string{"ok"}, "offline_after": map[string]int{"Sensor": 5},
 				"rules": []map[string]any{{"name": "nothing"}},
-			}, nil, 422, []string{`"flap_changes":"must be between 2 and 100"`, `"flap_window":"must be between 1m0s and 7 days"`,
+			}, nil, 422, []string{`"flap_changes":"must be between 2 and 20"`, `"flap_window":"must be between 1m0s and 7 days"`,
 				`"hold_down":"must be between 0s and 7 days"`, `"retention_days"`, `"incident_severities"`,
 				`"offline_after":"each CI type needs an interval between 10 seconds and 7 days"`,
 				`"rules":"a rule needs a severity, a CI type or a minimum criticality"`}},

@@ -188,6 +188,10 @@ func (s *Service) MapDevice(ctx context.Context, p *auth.Principal, integrationI
 			return err
 		}
 		out.Rebound, _ = res.RowsAffected()
+		// The processor, on whichever node, rebinds its alerts of the device.
+		if _, err := tx.Exec(ctx, `UPDATE device_map_version SET version = version + 1 WHERE id = 1`); err != nil {
+			return err
+		}
 		return audit.Record(ctx, tx, p.Actor(), "map", "device", device, map[string]any{
 			"integration_id": integrationID, "ci_id": ciID, "ci": name, "alerts_rebound": out.Rebound})
 	})

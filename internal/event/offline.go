@@ -2,6 +2,7 @@ package event
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -33,24 +34,34 @@ func (s *Service) DetectOffline(ctx context.Context, now time.Time) (int, error)
 	}
 	shortest := shortestInterval(st)
 	lag := seenLag(st)
+	// Silence is judged as of the processor's progress: device_status
+	// knows nothing of the reports still waiting in the inbox, so with a
+	// backlog "now" is when its first event was received.
+	var cursor int64
+	if err := s.DB.QueryRow(ctx, `SELECT last_event_id FROM event_cursor WHERE id = 1`).Scan(&cursor); err != nil {
+		return 0, store.ScanErr(err)
+	}
+	asOf := now
+	var waiting store.Time
+	err = s.DB.QueryRow(ctx, `SELECT received_at FROM events WHERE id > ? ORDER BY id LIMIT 1`, cursor).Scan(&waiting)
+	switch err = store.Translate(err); {
+	case err == nil:
+		if waiting.Before(now) {
+			asOf = waiting.Time
+		}
+	case !errors.Is(err, store.ErrNotFound):
+		return 0, err
+	}
 	rows, err := s.DB.Query(ctx, `SELECT d.ci_id, d.last_seen_at, d.integration_id, t.name, c.name FROM device_status d
 		JOIN cis c ON c.id = d.ci_id JOIN ci_types t ON t.id = c.type_id
 		WHERE d.state = 'online' AND d.last_seen_at < ? ORDER BY d.last_seen_at LIMIT `+itoa(offlineBatch),
-		store.TS(now.Add(-shortest-lag)))
+		store.TS(asOf.Add(-shortest-lag)))
 	if err != nil {
 		return 0, err
 	}
-	type silent struct {
-		ci          int64
-		seen        store.Time
-		integ       *int64
-		typ, name   string
-		interval    time.Duration
-		hasInterval bool
-	}
-	var list []silent
+	var list []silentDevice
 	for rows.Next() {
-		var d silent
+		var d silentDevice
 		if err := rows.Scan(&d.ci, &d.seen, &d.integ, &d.typ, &d.name); err != nil {
 			rows.Close()
 			return 0, err
@@ -60,7 +71,7 @@ func (s *Service) DetectOffline(ctx context.Context, now time.Time) (int, error)
 		} else {
 			d.interval = st.UnknownAfter.D()
 		}
-		if now.Sub(d.seen.Time) > d.interval+lag {
+		if asOf.Sub(d.seen.Time) > d.interval+lag {
 			list = append(list, d)
 		}
 	}
@@ -68,43 +79,94 @@ func (s *Service) DetectOffline(ctx context.Context, now time.Time) (int, error)
 	if err := rows.Err(); err != nil {
 		return 0, err
 	}
-	var events []Event
-	for _, d := range list {
-		state := "unknown"
-		if d.hasInterval {
-			state = "offline"
-		}
-		res, err := s.DB.Exec(ctx, `UPDATE device_status SET state = ?, changed_at = ? WHERE ci_id = ? AND state = 'online' AND last_seen_at = ?`,
-			state, store.TS(now), d.ci, store.TS(d.seen.Time))
-		if err != nil {
+	all := list
+	// A device's state and its alert's event are written together: a
+	// device is never left offline without the alert that says so.
+	for len(list) > 0 {
+		n := min(len(list), offlineTx)
+		if err := s.markOffline(ctx, list[:n], now); err != nil {
 			return 0, err
 		}
-		if n, _ := res.RowsAffected(); n == 0 || !d.hasInterval || d.integ == nil {
-			continue
-		}
-		in := Input{Source: stewardSource, CI: ciDevice(d.ci), Check: heartbeatCheck, Severity: Major,
-			Summary:   fmt.Sprintf("%s has not reported for more than %s", d.name, d.interval),
-			MessageID: "offline:" + strconv.FormatInt(d.ci, 10) + ":" + store.TS(d.seen.Time)}
-		e, err := Normalize(*d.integ, in, now)
-		if err != nil {
-			return 0, err
-		}
-		events = append(events, e)
-	}
-	for len(events) > 0 {
-		n := min(len(events), MaxBatch)
-		if _, err := s.Ingest(ctx, events[:n]); err != nil {
-			return 0, err
-		}
-		events = events[n:]
+		list = list[n:]
 	}
 	offline := 0
-	for _, d := range list {
+	for _, d := range all {
 		if d.hasInterval {
 			offline++
 		}
 	}
 	return offline, nil
+}
+
+// offlineTx bounds the devices marked offline in one transaction.
+const offlineTx = 500
+
+type silentDevice struct {
+	ci          int64
+	seen        store.Time
+	integ       *int64
+	typ, name   string
+	interval    time.Duration
+	hasInterval bool
+}
+
+// insertOffline stores offline alerts' events in the inbox (a variable so
+// that tests can make it fail).
+var insertOffline = insertEvents
+
+// markOffline marks silent devices offline or unknown and stores the
+// event raising each offline device's alert, in one transaction. The
+// event's message id (the CI and the last seen time) keeps a retry from
+// raising a second alert; its last_seen label lets the processor drop it
+// should the device have reported before it is processed.
+func (s *Service) markOffline(ctx context.Context, list []silentDevice, now time.Time) error {
+	stored := 0
+	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+		stored = 0
+		if tx.Dialect() == store.Postgres {
+			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock_shared(?)`, pgInboxLock); err != nil {
+				return err
+			}
+		}
+		var events []Event
+		for _, d := range list {
+			state := "unknown"
+			if d.hasInterval {
+				state = "offline"
+			}
+			res, err := tx.Exec(ctx, `UPDATE device_status SET state = ?, changed_at = ? WHERE ci_id = ? AND state = 'online' AND last_seen_at = ?`,
+				state, store.TS(now), d.ci, store.TS(d.seen.Time))
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 0 || !d.hasInterval || d.integ == nil {
+				continue
+			}
+			seen := store.TS(d.seen.Time)
+			in := Input{Source: stewardSource, CI: ciDevice(d.ci), Check: heartbeatCheck, Severity: Major,
+				Summary:   fmt.Sprintf("%s has not reported for more than %s", d.name, d.interval),
+				MessageID: "offline:" + strconv.FormatInt(d.ci, 10) + ":" + seen, Labels: map[string]string{lastSeenLabel: seen}}
+			e, err := Normalize(*d.integ, in, now)
+			if err != nil {
+				return err
+			}
+			events = append(events, e)
+		}
+		for len(events) > 0 {
+			n := min(len(events), ingestRows)
+			k, err := insertOffline(ctx, tx, events[:n])
+			if err != nil {
+				return err
+			}
+			stored += k
+			events = events[n:]
+		}
+		return nil
+	})
+	if err == nil && stored > 0 {
+		poke(s.wake)
+	}
+	return err
 }
 
 // seenLag is how far a device's last seen time in device_status may lag

@@ -67,8 +67,16 @@ func (s *Service) ProcessPending(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	// The lease first, the memory after: memory built while another node
+	// still processes would be behind what that node commits meanwhile.
 	if err := p.takeLease(ctx); err != nil {
 		return 0, err
+	}
+	if !p.loaded {
+		if err := p.load(ctx); err != nil {
+			p.reset()
+			return 0, err
+		}
 	}
 	hw, err := s.HighWater(ctx)
 	if err != nil {
@@ -93,12 +101,16 @@ func (s *Service) ProcessPending(ctx context.Context) (int, error) {
 				ahead <- readAhead{ev, err}
 			}()
 		}
-		if err := p.runBatch(ctx, events); err != nil {
+		err := p.takeLease(ctx) // a long catch-up keeps its lease
+		if err == nil {
+			err = p.runBatch(ctx, events)
+		}
+		if err != nil {
 			if ahead != nil {
 				<-ahead
 			}
 			// The memory may be ahead of the database now: rebuild it.
-			s.proc = nil
+			p.reset()
 			return total, err
 		}
 		total += len(events)
@@ -115,16 +127,21 @@ type readAhead struct {
 	err    error
 }
 
+// processor returns this node's processor. Its memory is built once it
+// holds the lease (see ProcessPending), never on a node waiting for it.
 func (s *Service) processor(ctx context.Context) (*processor, error) {
-	if s.proc != nil {
-		return s.proc, nil
+	if s.proc == nil {
+		s.proc = newProcessor(s)
 	}
-	p := newProcessor(s)
-	if err := p.load(ctx); err != nil {
-		return nil, err
-	}
-	s.proc = p
-	return p, nil
+	return s.proc, nil
+}
+
+// reset drops the processor's memory, to be rebuilt from the database
+// once it holds the lease again.
+func (p *processor) reset() {
+	n := newProcessor(p.s)
+	n.now, n.owner, n.bufs, n.updates = p.now, p.owner, p.bufs, p.updates
+	*p = *n
 }
 
 func newOwner() string {
@@ -133,23 +150,48 @@ func newOwner() string {
 	return hex.EncodeToString(b)
 }
 
-// takeLease takes or renews the processor's lease on the database.
+// takeLease takes or renews the processor's lease on the database. When
+// another node held it since this one last did, the memory is dropped:
+// that node moved alerts this memory does not know of.
 func (p *processor) takeLease(ctx context.Context) error {
 	now := p.now()
-	if now.Before(p.leaseRenew) {
+	if p.loaded && now.Before(p.leaseRenew) && now.Before(p.leaseUntil) {
 		return nil
 	}
-	res, err := p.s.DB.Exec(ctx, `UPDATE event_cursor SET owner = ?, lease_until = ?
-		WHERE id = 1 AND (owner IS NULL OR owner = ? OR lease_until IS NULL OR lease_until < ?)`,
-		p.owner, store.TS(now.Add(leaseFor)), p.owner, store.TS(now))
+	var took, stale bool
+	err := p.s.DB.InTx(ctx, func(tx *store.Tx) error {
+		took, stale = false, false
+		q := `SELECT owner, last_event_id FROM event_cursor WHERE id = 1`
+		if tx.Dialect() == store.Postgres {
+			q += ` FOR UPDATE`
+		}
+		var owner *string
+		var cursor int64
+		if err := tx.QueryRow(ctx, q).Scan(&owner, &cursor); err != nil {
+			return store.ScanErr(err)
+		}
+		stale = owner == nil || *owner != p.owner || cursor != p.cursor
+		res, err := tx.Exec(ctx, `UPDATE event_cursor SET owner = ?, lease_until = ?
+			WHERE id = 1 AND (owner IS NULL OR owner = ? OR lease_until IS NULL OR lease_until < ?)`,
+			p.owner, store.TS(now.Add(leaseFor)), p.owner, store.TS(now))
+		if err != nil {
+			return err
+		}
+		n, _ := res.RowsAffected()
+		took = n > 0
+		return nil
+	})
 	if err != nil {
 		return err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		p.s.proc = nil // another node moves the alerts: our memory goes stale
+	if !took {
+		p.reset()
 		return ErrNotProcessor
 	}
-	p.leaseRenew = now.Add(leaseFor / 3)
+	if p.loaded && stale {
+		p.reset()
+	}
+	p.leaseRenew, p.leaseUntil = now.Add(leaseFor/3), now.Add(leaseFor)
 	return nil
 }
 

@@ -36,6 +36,7 @@ type batch struct {
 	retired  []int32 // slots replaced by a new alert for the same key
 	resolved map[int64]bool
 	openInc  map[int64]bool
+	link     map[int64][]int64 // incident -> CIs its alerts were bound to since it opened
 	at       time.Time
 }
 
@@ -71,7 +72,7 @@ func (p *processor) runBatch(ctx context.Context, events []Event) error {
 	}
 	b := &batch{changes: map[int32]*change{}, unmapped: map[deviceRef]*unmappedRow{}, resolved: map[int64]bool{},
 		openInc: map[int64]bool{}, at: now}
-	if err := p.bindAll(ctx, events); err != nil {
+	if err := p.bindAll(ctx, b, events); err != nil {
 		return err
 	}
 	for i := range events {
@@ -86,6 +87,11 @@ func (p *processor) runBatch(ctx context.Context, events []Event) error {
 		if !now.Before(p.houseAt) {
 			p.housekeeping(b, now)
 		}
+		for inc, cis := range b.link {
+			if err := linkCIs(ctx, tx, inc, cis, now); err != nil {
+				return err
+			}
+		}
 		if err := p.decide(ctx, tx, b); err != nil {
 			return err
 		}
@@ -95,8 +101,11 @@ func (p *processor) runBatch(ctx context.Context, events []Event) error {
 		if err := p.flushDevices(ctx, tx, now, len(events) < batchSize); err != nil {
 			return err
 		}
-		res, err := tx.Exec(ctx, `UPDATE event_cursor SET last_event_id = ?, updated_at = ? WHERE id = 1 AND owner = ?`,
-			last, store.TS(now), p.owner)
+		// Only while the lease holds: once it lapsed another node may have
+		// taken over, and this batch rolls back.
+		res, err := tx.Exec(ctx, `UPDATE event_cursor SET last_event_id = ?, updated_at = ?, lease_until = ?
+			WHERE id = 1 AND owner = ? AND lease_until >= ?`,
+			last, store.TS(now), store.TS(now.Add(leaseFor)), p.owner, store.TS(now))
 		if err != nil {
 			return err
 		}
@@ -109,6 +118,7 @@ func (p *processor) runBatch(ctx context.Context, events []Event) error {
 		return err
 	}
 	p.cursor = last
+	p.leaseUntil = now.Add(leaseFor)
 	for _, i := range b.retired {
 		p.free = append(p.free, i)
 	}
@@ -120,6 +130,9 @@ func (p *processor) runBatch(ctx context.Context, events []Event) error {
 
 // apply turns one event into what it does to its alert, in memory.
 func (p *processor) apply(b *batch, e *Event) {
+	if p.staleOffline(e) {
+		return
+	}
 	ci := p.seen(b, e)
 	k := alertKey{e.IntegrationID, e.DedupKey}
 	i, ok := p.keys[k]
@@ -137,12 +150,12 @@ func (p *processor) apply(b *batch, e *Event) {
 		if ok && a.state == stOpen {
 			a.state = stAcknowledged
 			c := b.touch(i, k)
-			c.last, c.ackAt = e, at
+			c.last, c.ackAt = e, eventTime(e, a.firstSeen)
 			c.log(at, "acknowledged", "", e.ID)
 		}
 	case ok && a.active():
 		a.count++
-		a.lastSeen = secs(e.OccurredAt)
+		a.lastSeen = max(a.lastSeen, secs(e.OccurredAt))
 		if ci != 0 {
 			a.ci = ci
 		}
@@ -158,7 +171,7 @@ func (p *processor) apply(b *batch, e *Event) {
 	case ok && p.settings.ReopenWindow > 0 && at.Sub(fromSecs(a.resolvedAt)) <= p.settings.ReopenWindow.D():
 		a.state, a.resolvedAt = stOpen, 0
 		a.count++
-		a.lastSeen, a.sev = secs(e.OccurredAt), uint8(e.Severity.Rank())
+		a.lastSeen, a.sev = max(a.lastSeen, secs(e.OccurredAt)), uint8(e.Severity.Rank())
 		if ci != 0 {
 			a.ci = ci
 		}
@@ -171,7 +184,7 @@ func (p *processor) apply(b *batch, e *Event) {
 			p.incActive[a.incident]++
 		}
 	default:
-		n := alertState{ci: ci, count: 1, lastSeen: secs(e.OccurredAt), sev: uint8(e.Severity.Rank())}
+		n := alertState{ci: ci, count: 1, firstSeen: secs(e.OccurredAt), lastSeen: secs(e.OccurredAt), sev: uint8(e.Severity.Rank())}
 		if ok {
 			n.trans = a.trans // flapping spans the alerts of one key
 			b.retired = append(b.retired, i)
@@ -191,7 +204,7 @@ func (p *processor) apply(b *batch, e *Event) {
 func (p *processor) resolveAlert(b *batch, i int32, k alertKey, e *Event, what string) {
 	a := &p.alerts[i]
 	at := e.ReceivedAt
-	a.state, a.resolvedAt = stResolved, secs(at)
+	a.state, a.resolvedAt = stResolved, secs(eventTime(e, a.firstSeen))
 	a.addTransition(secs(at))
 	c := b.touch(i, k)
 	c.last = e
@@ -203,13 +216,26 @@ func (p *processor) resolveAlert(b *batch, i int32, k alertKey, e *Event, what s
 	}
 }
 
+// eventTime is when an event says it happened (an Alertmanager alert's
+// end, say), never later than it was received nor earlier than floor.
+func eventTime(e *Event, floor uint32) time.Time {
+	t := e.OccurredAt
+	if t.IsZero() || t.After(e.ReceivedAt) {
+		t = e.ReceivedAt
+	}
+	if f := fromSecs(floor); floor != 0 && t.Before(f) {
+		t = f
+	}
+	return t
+}
+
 // checkFlapping marks an alert flapping when its key changed state often
 // enough within the window.
 func (p *processor) checkFlapping(a *alertState, c *change, at time.Time, eventID int64) {
 	if a.flags&flagFlapping != 0 {
 		return
 	}
-	if a.changesSince(secs(at.Add(-p.settings.FlapWindow.D()))) >= p.settings.FlapChanges {
+	if a.changesSince(secs(at.Add(-p.settings.FlapWindow.D()))) >= min(p.settings.FlapChanges, maxTransitions) {
 		a.flags |= flagFlapping
 		c.log(at, "flapping", strconv.Itoa(p.settings.FlapChanges)+" state changes within "+p.settings.FlapWindow.D().String(), eventID)
 	}

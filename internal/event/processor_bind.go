@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"time"
 
 	"steward/internal/store"
 )
@@ -20,16 +21,74 @@ const (
 	stewardSource  = "steward"
 )
 
+// lastSeenLabel is the label of an offline alert's event saying when the
+// device was last seen as offline detection judged it.
+const lastSeenLabel = "last_seen"
+
+// staleOffline reports whether e raises an offline alert for a device that
+// reported after the last report the alert was judged on (its report
+// waited in the inbox): such an event is dropped, and the device is
+// online again.
+func (p *processor) staleOffline(e *Event) bool {
+	if e.Source != stewardSource || e.Check != heartbeatCheck || e.Action != Trigger || !strings.HasPrefix(e.Device, "ci:") {
+		return false
+	}
+	judged, err := time.Parse(time.RFC3339Nano, e.Labels[lastSeenLabel])
+	if err != nil {
+		return false
+	}
+	id, _ := strconv.ParseInt(e.Device[3:], 10, 64)
+	c := p.cis[id]
+	if c == nil || c.lastSeen <= secs(judged) {
+		return false
+	}
+	c.offline = false
+	c.written = 0 // device_status may say offline: write it online
+	if !c.dirty {
+		c.dirty = true
+		p.dirty = append(p.dirty, id)
+	}
+	return true
+}
+
 func ciDevice(ci int64) string { return "ci:" + strconv.FormatInt(ci, 10) }
 
-// bindAll looks up, in few queries, every device of events not cached yet.
-func (p *processor) bindAll(ctx context.Context, events []Event) error {
-	if v := p.s.DeviceMaps.Load(); v != p.devMaps {
-		p.devMaps = v
+// missTTL is how long a device that matched no CI is taken to match
+// none: a CI created in the CMDB since binds its events after this.
+const missTTL = time.Minute
+
+// mapsEvery is how often the processor looks whether an agent mapped a
+// device on another node.
+const mapsEvery = 2 * time.Second
+
+// bindAll looks up, in few queries, every device of events not cached
+// yet. When devices were mapped meanwhile (on any node) it forgets what it
+// cached and rebinds its alerts of devices that now match a CI.
+func (p *processor) bindAll(ctx context.Context, b *batch, events []Event) error {
+	changed := false
+	if v := p.s.DeviceMaps.Load(); v != p.devMaps || !b.at.Before(p.mapsAt.Add(mapsEvery)) || b.at.Before(p.mapsAt) {
+		p.devMaps, p.mapsAt = v, b.at
+		var dbv int64
+		if err := p.s.DB.QueryRow(ctx, `SELECT version FROM device_map_version WHERE id = 1`).Scan(&dbv); err != nil {
+			return store.ScanErr(err)
+		}
+		changed, p.mapsDB = dbv != p.mapsDB, dbv
+	}
+	if changed {
 		clear(p.devices)
 		for _, c := range p.cis {
 			c.parents, c.parentsOK, c.critLoaded = nil, false, false
 		}
+		if err := p.rebind(ctx, b); err != nil {
+			return err
+		}
+	} else if !b.at.Before(p.missesAt.Add(missTTL)) || b.at.Before(p.missesAt) {
+		for d, ci := range p.devices {
+			if ci == 0 {
+				delete(p.devices, d)
+			}
+		}
+		p.missesAt = b.at
 	}
 	var missing []string
 	seen := map[string]bool{}
@@ -52,6 +111,57 @@ func (p *processor) bindAll(ctx context.Context, events []Event) error {
 		missing = missing[n:]
 	}
 	return nil
+}
+
+// rebind learns the CIs that alerts without one in memory were bound to
+// in the database (an agent mapped their device): the batch writes them
+// on, looks again whether they open an incident, and links the CI to the
+// incident of those that have one.
+func (p *processor) rebind(ctx context.Context, b *batch) error {
+	slots := map[int64]int32{}
+	keys := map[int32]alertKey{}
+	var ids []any
+	for k, i := range p.keys {
+		if a := &p.alerts[i]; a.active() && a.ci == 0 && a.id != 0 {
+			slots[a.id], keys[i] = i, k
+			ids = append(ids, a.id)
+		}
+	}
+	found := map[string]int64{}
+	for len(ids) > 0 {
+		n := min(len(ids), 400)
+		rows, err := p.s.DB.Query(ctx, `SELECT id, ci_id FROM alerts WHERE ci_id IS NOT NULL AND id IN (`+placeholders(n)+`)`, ids[:n]...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id, ci int64
+			if err := rows.Scan(&id, &ci); err != nil {
+				rows.Close()
+				return err
+			}
+			i := slots[id]
+			a := &p.alerts[i]
+			a.ci = ci
+			if a.held == heldUnmapped {
+				a.held = heldNone
+			}
+			b.touch(i, keys[i])
+			if a.incident != 0 {
+				if b.link == nil {
+					b.link = map[int64][]int64{}
+				}
+				b.link[a.incident] = append(b.link[a.incident], ci)
+			}
+			found[ciDevice(ci)] = ci
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		ids = ids[n:]
+	}
+	return p.loadCIs(ctx, found)
 }
 
 // lookup binds devices, trying identifiers, aliases, IP addresses and

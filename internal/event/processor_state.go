@@ -35,7 +35,7 @@ const (
 
 // maxTransitions is how many recent state changes an alert remembers,
 // and so the highest flap_changes setting.
-const maxTransitions = 8
+const maxTransitions = 20
 
 // epoch is where the processor's second counters start, so that an
 // instant fits in 32 bits until 2156.
@@ -66,6 +66,7 @@ type alertState struct {
 	incident   int64
 	ci         int64
 	count      int64
+	firstSeen  uint32
 	lastSeen   uint32
 	resolvedAt uint32
 	trans      [maxTransitions]uint32 // recent state changes, newest last
@@ -150,6 +151,8 @@ type processor struct {
 	now        func() time.Time
 	owner      string
 	leaseRenew time.Time
+	leaseUntil time.Time // when the lease this node last took or renewed lapses
+	loaded     bool      // the memory holds the database's state
 	cursor     int64
 
 	keys   map[alertKey]int32
@@ -157,7 +160,10 @@ type processor struct {
 	free   []int32
 
 	devices   map[deviceRef]int64 // device identifier -> CI id, 0 when none matches
-	devMaps   int64
+	devMaps   int64               // this node's DeviceMaps as last seen
+	mapsDB    int64               // device_map_version as last read
+	mapsAt    time.Time           // when it was read
+	missesAt  time.Time           // when devices matching no CI were last forgotten
 	cis       map[int64]*ciInfo
 	groups    map[int64]groupRef // CI (or a CI behind which alerts group) -> incident
 	incActive map[int64]int32    // incident -> its active alerts
@@ -189,60 +195,81 @@ func newProcessor(s *Service) *processor {
 
 // load rebuilds the memory from the database: the cursor, every active
 // alert and the recently resolved ones, and the devices' reporting state.
+// The cursor and the alerts are read in one snapshot, so that they agree.
 func (p *processor) load(ctx context.Context) error {
-	if err := p.s.DB.QueryRow(ctx, `SELECT last_event_id FROM event_cursor WHERE id = 1`).Scan(&p.cursor); err != nil {
-		return store.ScanErr(err)
-	}
 	st, err := LoadSettings(ctx, p.s.DB)
 	if err != nil {
 		return err
 	}
 	p.useSettings(st, p.now())
 	keep := max(p.settings.FlapWindow.D(), p.settings.ReopenWindow.D())
-	rows, err := p.s.DB.Query(ctx, `SELECT id, integration_id, dedup_key, state, severity, count, last_seen_at,
-		resolved_at, ci_id, incident_id, flapping, in_maintenance, held, transitions
-		FROM alerts WHERE state <> 'resolved' OR resolved_at >= ? ORDER BY id`, store.TS(p.now().Add(-keep)))
+	err = p.s.DB.InReadTx(ctx, func(rt *store.ReadTx) error {
+		if err := rt.QueryRow(ctx, `SELECT last_event_id FROM event_cursor WHERE id = 1`).Scan(&p.cursor); err != nil {
+			return store.ScanErr(err)
+		}
+		if err := rt.QueryRow(ctx, `SELECT version FROM device_map_version WHERE id = 1`).Scan(&p.mapsDB); err != nil {
+			return store.ScanErr(err)
+		}
+		p.devMaps, p.mapsAt, p.missesAt = p.s.DeviceMaps.Load(), p.now(), p.now()
+		// Newest first: of a key's alerts, the active one or else the
+		// latest resolved one is the one remembered.
+		rows, err := rt.Query(ctx, `SELECT id, integration_id, dedup_key, state, severity, count, first_seen_at, last_seen_at,
+			resolved_at, ci_id, incident_id, flapping, in_maintenance, held, transitions
+			FROM alerts WHERE state <> 'resolved' OR resolved_at >= ? ORDER BY id DESC`, store.TS(p.now().Add(-keep)))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var a alertState
+			var k alertKey
+			var state, sev, held, trans string
+			var firstSeen, lastSeen, resolved store.Time
+			var ci, inc *int64
+			var flapping, maint bool
+			if err := rows.Scan(&a.id, &k.integration, &k.dedup, &state, &sev, &a.count, &firstSeen, &lastSeen, &resolved, &ci, &inc,
+				&flapping, &maint, &held, &trans); err != nil {
+				return err
+			}
+			a.state = stateCode(state)
+			if i, ok := p.keys[k]; ok && (p.alerts[i].active() || !a.active()) {
+				continue // an older alert of a key already remembered
+			}
+			a.sev = uint8(max(Severity(sev).Rank(), 0))
+			a.firstSeen, a.lastSeen = secs(firstSeen.Time), secs(lastSeen.Time)
+			if !resolved.IsZero() {
+				a.resolvedAt = secs(resolved.Time)
+			}
+			if ci != nil {
+				a.ci = *ci
+			}
+			if inc != nil {
+				a.incident = *inc
+			}
+			if flapping {
+				a.flags |= flagFlapping
+			}
+			if maint {
+				a.flags |= flagMaintenance
+			}
+			a.held = heldCode(held)
+			a.setTransitions(trans)
+			if i, ok := p.keys[k]; ok {
+				p.alerts[i] = a // the active alert over a newer resolved one
+				continue
+			}
+			p.put(k, a)
+		}
+		return rows.Err()
+	})
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var a alertState
-		var k alertKey
-		var state, sev, held, trans string
-		var lastSeen, resolved store.Time
-		var ci, inc *int64
-		var flapping, maint bool
-		if err := rows.Scan(&a.id, &k.integration, &k.dedup, &state, &sev, &a.count, &lastSeen, &resolved, &ci, &inc,
-			&flapping, &maint, &held, &trans); err != nil {
-			return err
-		}
-		a.state = stateCode(state)
-		a.sev = uint8(max(Severity(sev).Rank(), 0))
-		a.lastSeen = secs(lastSeen.Time)
-		if !resolved.IsZero() {
-			a.resolvedAt = secs(resolved.Time)
-		}
-		if ci != nil {
-			a.ci = *ci
-		}
-		if inc != nil {
-			a.incident = *inc
-		}
-		if flapping {
-			a.flags |= flagFlapping
-		}
-		if maint {
-			a.flags |= flagMaintenance
-		}
-		a.held = heldCode(held)
-		a.setTransitions(trans)
-		p.put(k, a)
-	}
-	if err := rows.Err(); err != nil {
+	if err := p.loadIncidents(ctx); err != nil {
 		return err
 	}
-	return p.loadIncidents(ctx)
+	p.loaded = true
+	return nil
 }
 
 // loadIncidents counts the alerts of open incidents opened from events.

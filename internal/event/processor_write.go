@@ -91,7 +91,7 @@ func (p *processor) write(ctx context.Context, tx *store.Tx, b *batch) error {
 			}
 			opened[e.ID] = i
 			ins = append(ins, c.key.integration, c.key.dedup, stateNames[a.state], string(Severities[a.sev]), summaryOf(c, a),
-				e.Source, e.Device, e.Check, e.Resource, e.Metric, labels, a.count, store.TS(e.OccurredAt),
+				e.Source, e.Device, e.Check, e.Resource, e.Metric, labels, a.count, store.TS(fromSecs(a.firstSeen)),
 				store.TS(fromSecs(a.lastSeen)), optTime(c.ackAt), resolved, optID(a.ci), optID(a.incident),
 				a.flags&flagFlapping != 0, a.flags&flagMaintenance != 0, heldNames[a.held], a.transitionsJSON(), e.ID,
 				max(lastEvent, e.ID), now)
@@ -193,7 +193,7 @@ func (p *processor) updateSQL(d store.Dialect, n int) string {
 		}
 		switch c.col {
 		case "id":
-		case "summary", "acknowledged_at", "last_event_id":
+		case "summary", "acknowledged_at", "last_event_id", "ci_id": // a CI mapped meanwhile stays
 			sets = append(sets, c.col+" = COALESCE(v."+c.col+", alerts."+c.col+")")
 		default:
 			sets = append(sets, c.col+" = v."+c.col)

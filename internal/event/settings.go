@@ -113,8 +113,8 @@ func (s *Settings) Validate() error {
 			v.Add("incident_severities", "must be among critical, major, minor, warning and info")
 		}
 	}
-	if s.FlapChanges < 2 || s.FlapChanges > 100 {
-		v.Add("flap_changes", "must be between 2 and 100")
+	if s.FlapChanges < 2 || s.FlapChanges > maxTransitions {
+		v.Add("flap_changes", "must be between 2 and %d", maxTransitions)
 	}
 	window := func(field string, d Duration, min time.Duration) {
 		if d.D() < min || d.D() > maxWindow {

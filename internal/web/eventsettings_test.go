@@ -82,7 +82,7 @@ func TestEventSettingsPage(t *testing.T) {
 	if p.status != http.StatusUnprocessableEntity {
 		t.Fatalf("bad entries: %d", p.status)
 	}
-	for _, frag := range []string{"Nothing was saved", `value="ten"`, "Enter a number of minutes, such as 10 or 1.5.", "Enter between 2 and 100.",
+	for _, frag := range []string{"Nothing was saved", `value="ten"`, "Enter a number of minutes, such as 10 or 1.5.", "Enter between 2 and 20.",
 		`value="20000"`, "Enter between 0 and 10080 minutes.", "Enter between 0.2 minutes (10 seconds)", "Choose a CI type for these minutes.",
 		`value="Only a name"`, "Choose at least one severity, CI type or criticality"} {
 		if !strings.Contains(p.body, frag) {
