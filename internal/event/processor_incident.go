@@ -234,8 +234,15 @@ func (p *processor) isOpen(ctx context.Context, tx *store.Tx, b *batch, id int64
 	if v, ok := b.openInc[id]; ok {
 		return v, nil
 	}
+	// Locked until the batch commits: an incident the automatic
+	// resolution is looking at is either resolved before an alert joins
+	// it, or sees the alert that joined.
+	lock := ""
+	if tx.Dialect() == store.Postgres {
+		lock = " FOR UPDATE"
+	}
 	var state string
-	if err := store.ScanErr(tx.QueryRow(ctx, `SELECT state FROM incidents WHERE id = ?`, id).Scan(&state)); err != nil {
+	if err := store.ScanErr(tx.QueryRow(ctx, `SELECT state FROM incidents WHERE id = ?`+lock, id).Scan(&state)); err != nil {
 		return false, err
 	}
 	open := incident.State(state).Open()
