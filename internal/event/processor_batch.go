@@ -241,7 +241,7 @@ func (p *processor) housekeeping(b *batch, now time.Time) {
 			}
 			b.touch(i, k).log(now, "flapping_ended", "quiet for "+p.settings.FlapWindow.D().String(), 0)
 		}
-		if a.held == heldMaintenance && !p.maint[a.ci] {
+		if a.held == heldMaintenance && !p.maintained(a.ci) {
 			a.held = heldNone
 			a.flags &^= flagMaintenance
 			b.touch(i, k).log(now, "maintenance_ended", "", 0)

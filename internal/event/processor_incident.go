@@ -348,9 +348,15 @@ func (p *processor) grouped(i int32, inc int64, now uint32) {
 
 // holdFor says why an active alert without an incident gets none.
 func (p *processor) holdFor(ctx context.Context, a *alertState) (uint8, error) {
+	if a.ci != 0 && len(p.maint) > 0 {
+		if _, _, err := p.parentsOf(ctx, a.ci); err != nil {
+			return 0, err
+		}
+		if p.maintained(a.ci) {
+			return heldMaintenance, nil
+		}
+	}
 	switch {
-	case a.ci != 0 && p.maint[a.ci]:
-		return heldMaintenance, nil
 	case a.flags&flagFlapping != 0:
 		return heldFlapping, nil
 	}

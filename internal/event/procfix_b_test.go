@@ -333,3 +333,45 @@ func TestAShortCriticalAlertOpensAnIncidentWhateverTheBatches(t *testing.T) {
 		}
 	})
 }
+
+// Work on a gateway holds the alerts of the devices behind it too; those
+// still firing when the window ends open one incident.
+func TestMaintenanceOnAGatewayHoldsTheDevicesBehindIt(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		f := newFleet(t, e)
+		_, _, gws := demo(f, 2)
+		ctx := context.Background()
+		var chg int64
+		err := e.DB.InTx(ctx, func(tx *store.Tx) error {
+			return tx.QueryRow(ctx, `INSERT INTO changes (title, type, state, planned_start, planned_end, created_at, updated_at)
+			VALUES ('Firmware on GW-000001', 'normal', 'scheduled', ?, ?, ?, ?) RETURNING id`,
+				store.TS(f.clock.Add(-time.Minute)), store.TS(f.clock.Add(30*time.Minute)), store.TS(f.clock), store.TS(f.clock)).Scan(&chg)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.DB.Exec(ctx, `INSERT INTO record_cis (kind, record_id, ci_id, created_at) VALUES ('change', ?, ?, ?)`, chg, gws[0], store.TS(f.clock)); err != nil {
+			t.Fatal(err)
+		}
+		f.send(trigger("GW-1", "uplink", Critical), trigger("S-1-0", "reporting", Major), trigger("S-1-1", "reporting", Major))
+		if n := f.count(`SELECT COUNT(*) FROM alerts WHERE in_maintenance AND held = 'maintenance'`); n != 3 {
+			t.Fatalf("%d alerts held in maintenance; want 3", n)
+		}
+		if n := f.incidents(); n != 0 {
+			t.Fatalf("%d incidents in maintenance; want none", n)
+		}
+		f.advance(16 * time.Second)
+		f.process() // housekeeping while the window lasts releases nothing
+		if n := f.count(`SELECT COUNT(*) FROM alert_log WHERE what = 'maintenance_ended'`); n != 0 {
+			t.Fatal("released while the gateway is still in maintenance")
+		}
+		f.advance(31 * time.Minute)
+		f.process()
+		if n := f.incidents(); n != 1 {
+			t.Fatalf("%d incidents after the window; want 1", n)
+		}
+		if n := f.count(`SELECT COUNT(*) FROM alerts WHERE incident_id IS NOT NULL`); n != 3 {
+			t.Fatalf("%d alerts in the incident; want 3", n)
+		}
+	})
+}
