@@ -9,8 +9,10 @@ import (
 
 // A CI is in maintenance while an approved change touching it (scheduled
 // or being implemented) is inside its window [planned_start,
-// planned_end). Its alerts are recorded and marked, and open no incident;
-// when the window ends, those still firing are looked at again.
+// planned_end), and so is every CI behind it (parentDepth levels of
+// providers: the sensors behind a gateway being worked on). Their alerts
+// are recorded and marked, and open no incident; when the window ends,
+// those still firing are looked at again.
 
 // maintenanceEvery is how often the processor reloads the windows.
 const maintenanceEvery = 30 * time.Second
@@ -42,6 +44,25 @@ func (p *processor) refresh(ctx context.Context, now time.Time) error {
 		p.houseAt = now // release the held alerts in this batch
 	}
 	return nil
+}
+
+// maintained reports whether ci or a provider it sits behind (as far as
+// the processor has looked them up) is in maintenance.
+func (p *processor) maintained(ci int64) bool {
+	if len(p.maint) == 0 {
+		return false
+	}
+	if p.maint[ci] {
+		return true
+	}
+	if info := p.cis[ci]; info != nil {
+		for _, x := range info.parents {
+			if p.maint[x] {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // maintenanceCIs lists the CIs in maintenance at now and the earliest end

@@ -10,15 +10,19 @@ import (
 
 // change is what one batch did to one alert, to be written once.
 type change struct {
-	key      alertKey
-	isNew    bool
-	first    Event // the event that opened it, for a new alert
-	last     *Event
-	summary  string // of the latest trigger, "" when none
-	ackAt    time.Time
-	logs     []logLine
-	joined   bool // joined an incident in this batch
-	released bool // its incident was decided in this batch
+	key     alertKey
+	isNew   bool
+	first   Event // the event that opened it, for a new alert
+	last    *Event
+	summary string // of the latest trigger, "" when none
+	ackAt   time.Time
+	logs    []logLine
+	joined  bool // joined an incident in this batch
+	// triggered: a trigger came in this batch. Such an alert is looked at
+	// for an incident even when a resolve followed in the same batch, so
+	// that a short alert opens an incident whatever the batch boundaries.
+	triggered bool
+	released  bool // its incident was decided in this batch
 }
 
 type logLine struct {
@@ -160,7 +164,7 @@ func (p *processor) apply(b *batch, e *Event) {
 			a.ci = ci
 		}
 		c := b.touch(i, k)
-		c.last, c.summary = e, e.Summary
+		c.last, c.summary, c.triggered = e, e.Summary, true
 		if rank := uint8(e.Severity.Rank()); rank != a.sev {
 			c.log(at, "severity", string(Severities[a.sev])+" → "+string(e.Severity), e.ID)
 			a.sev = rank
@@ -177,7 +181,7 @@ func (p *processor) apply(b *batch, e *Event) {
 		}
 		a.addTransition(secs(at))
 		c := b.touch(i, k)
-		c.last, c.summary = e, e.Summary
+		c.last, c.summary, c.triggered = e, e.Summary, true
 		c.log(at, "reopened", e.Summary, e.ID)
 		p.checkFlapping(a, c, at, e.ID)
 		if a.incident != 0 {
@@ -195,7 +199,7 @@ func (p *processor) apply(b *batch, e *Event) {
 		n.addTransition(secs(at))
 		j := p.put(k, n)
 		c := b.touch(j, k)
-		c.isNew, c.first, c.last, c.summary = true, *e, e, e.Summary
+		c.isNew, c.first, c.last, c.summary, c.triggered = true, *e, e, e.Summary, true
 		c.log(at, "opened", e.Summary, e.ID)
 		p.checkFlapping(&p.alerts[j], c, at, e.ID)
 	}
@@ -263,7 +267,7 @@ func (p *processor) housekeeping(b *batch, now time.Time) {
 			}
 			b.touch(i, k).log(now, "flapping_ended", "quiet for "+p.settings.FlapWindow.D().String(), 0)
 		}
-		if a.held == heldMaintenance && !p.maint[a.ci] {
+		if a.held == heldMaintenance && !p.maintained(a.ci) {
 			a.held = heldNone
 			a.flags &^= flagMaintenance
 			b.touch(i, k).log(now, "maintenance_ended", "", 0)

@@ -27,9 +27,13 @@ func (s *Service) AutoResolve(ctx context.Context, now time.Time) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	rows, err := s.DB.Query(ctx, `SELECT i.id, COUNT(a.id), MAX(a.resolved_at) FROM incidents i JOIN alerts a ON a.incident_id = i.id
+	// Due incidents only, those whose last alert resolved longest ago
+	// first, so that a backlog cannot keep any from its turn.
+	cutoff := now.Add(-st.HoldDown.D())
+	rows, err := s.DB.Query(ctx, `SELECT i.id, COUNT(a.id) FROM incidents i JOIN alerts a ON a.incident_id = i.id
 		WHERE i.source = 'event' AND i.state IN ('new', 'in_progress', 'on_hold')
-		GROUP BY i.id HAVING SUM(CASE WHEN a.state <> 'resolved' THEN 1 ELSE 0 END) = 0 LIMIT 1000`)
+		GROUP BY i.id HAVING SUM(CASE WHEN a.state <> 'resolved' THEN 1 ELSE 0 END) = 0 AND MAX(a.resolved_at) <= ?
+		ORDER BY MAX(a.resolved_at), i.id LIMIT 1000`, store.TS(cutoff))
 	if err != nil {
 		return 0, err
 	}
@@ -40,14 +44,11 @@ func (s *Service) AutoResolve(ctx context.Context, now time.Time) (int, error) {
 	var list []due
 	for rows.Next() {
 		var d due
-		var last store.Time
-		if err := rows.Scan(&d.id, &d.count, &last); err != nil {
+		if err := rows.Scan(&d.id, &d.count); err != nil {
 			rows.Close()
 			return 0, err
 		}
-		if !now.Before(last.Time.Add(st.HoldDown.D())) {
-			list = append(list, d)
-		}
+		list = append(list, d)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -60,12 +61,9 @@ func (s *Service) AutoResolve(ctx context.Context, now time.Time) (int, error) {
 			notes = fmt.Sprintf("Its alert resolved and stayed resolved for %s.", humanDuration(st.HoldDown.D()))
 		}
 		err := s.DB.InTx(ctx, func(tx *store.Tx) error {
-			var active int
-			if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM alerts WHERE incident_id = ? AND state <> 'resolved'`, d.id).Scan(&active); err != nil {
+			quiet, err := quietSince(ctx, tx, d.id, cutoff)
+			if err != nil || !quiet {
 				return err
-			}
-			if active > 0 {
-				return nil
 			}
 			ok, err := s.Incidents.ResolveInTx(ctx, tx, d.id, "fixed", notes)
 			if ok {
@@ -78,6 +76,33 @@ func (s *Service) AutoResolve(ctx context.Context, now time.Time) (int, error) {
 		}
 	}
 	return done, nil
+}
+
+// quietSince locks an incident against alerts joining it and reports
+// whether all its alerts are resolved, the last one at or before cutoff.
+// The processor takes the same lock before an alert joins, so that an
+// alert never joins an incident being resolved.
+func quietSince(ctx context.Context, tx *store.Tx, id int64, cutoff time.Time) (bool, error) {
+	if err := lockIncident(ctx, tx, id); err != nil {
+		return false, err
+	}
+	var active int
+	var last store.Time
+	if err := tx.QueryRow(ctx, `SELECT COALESCE(SUM(CASE WHEN state <> 'resolved' THEN 1 ELSE 0 END), 0), MAX(resolved_at)
+		FROM alerts WHERE incident_id = ?`, id).Scan(&active, &last); err != nil {
+		return false, err
+	}
+	return active == 0 && !last.IsZero() && !last.Time.After(cutoff), nil
+}
+
+// lockIncident locks an incident's row until the transaction ends. On
+// SQLite the transaction holds the database's write lock already.
+func lockIncident(ctx context.Context, tx *store.Tx, id int64) error {
+	if tx.Dialect() != store.Postgres {
+		return nil
+	}
+	var got int64
+	return store.ScanErr(tx.QueryRow(ctx, `SELECT id FROM incidents WHERE id = ? FOR UPDATE`, id).Scan(&got))
 }
 
 func humanDuration(d time.Duration) string {

@@ -3,6 +3,7 @@ package event
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"time"
 
@@ -128,6 +129,7 @@ func (a *alertState) setTransitions(raw string) {
 type ciInfo struct {
 	typeName   string
 	parents    []int64 // providers, nearest first; nil until needed
+	near       int     // how many of parents are direct providers (depth 1)
 	parentsOK  bool
 	lastSeen   uint32
 	integ      int64 // the integration it last reported through
@@ -139,10 +141,21 @@ type ciInfo struct {
 	critLoaded bool
 }
 
-// groupRef is an incident that alerts on a CI, or behind it, join.
+// groupRef is an incident alerts group into (see decide).
 type groupRef struct {
 	incident int64
-	at       uint32 // when an alert last joined
+	at       uint32 // when the group's first alert came (sibling groups)
+	slot     int32  // an active alert of the CI in the incident, -1 when none is known
+}
+
+// incGroup is what the processor knows of an open incident's group: the
+// CI its devices sit behind, for the title, and when it began.
+type incGroup struct {
+	parent int64  // 0 when the incident is one CI's
+	down   bool   // the parent itself alerts in the incident
+	first  uint32 // when its first alert came
+	title  string // the title it was given, "" when not known
+	label  string // the parent's type and name
 }
 
 // processor is the processor's memory over one database.
@@ -165,9 +178,11 @@ type processor struct {
 	mapsAt    time.Time           // when it was read
 	missesAt  time.Time           // when devices matching no CI were last forgotten
 	cis       map[int64]*ciInfo
-	groups    map[int64]groupRef // CI (or a CI behind which alerts group) -> incident
-	incActive map[int64]int32    // incident -> its active alerts
-	incAlerts map[int64]int32    // incident -> all its alerts
+	groups    map[int64]groupRef // CI -> the open incident of its alerts
+	sibs      map[int64]groupRef // CI -> the incident of the CIs directly behind it
+	incGroups map[int64]*incGroup
+	incActive map[int64]int32 // incident -> its active alerts
+	incAlerts map[int64]int32 // incident -> all its alerts
 
 	settings   Settings
 	settingsAt time.Time
@@ -190,7 +205,7 @@ type deviceRef struct {
 func newProcessor(s *Service) *processor {
 	return &processor{s: s, now: time.Now, owner: newOwner(),
 		keys: map[alertKey]int32{}, devices: map[deviceRef]int64{}, cis: map[int64]*ciInfo{},
-		groups: map[int64]groupRef{}, incActive: map[int64]int32{}, incAlerts: map[int64]int32{}}
+		groups: map[int64]groupRef{}, sibs: map[int64]groupRef{}, incGroups: map[int64]*incGroup{}, incActive: map[int64]int32{}, incAlerts: map[int64]int32{}}
 }
 
 // load rebuilds the memory from the database: the cursor, every active
@@ -272,31 +287,93 @@ func (p *processor) load(ctx context.Context) error {
 	return nil
 }
 
-// loadIncidents counts the alerts of open incidents opened from events.
+// loadIncidents counts the alerts of open incidents opened from events
+// and rebuilds their groups: the incident of each CI with alerts in one,
+// and, for incidents begun within the group window, the sibling groups
+// behind their CIs' direct providers, dated from when the incident began.
 func (p *processor) loadIncidents(ctx context.Context) error {
-	rows, err := p.s.DB.Query(ctx, `SELECT a.incident_id, a.state, a.ci_id FROM alerts a JOIN incidents i ON i.id = a.incident_id
-		WHERE i.state IN ('new', 'in_progress', 'on_hold')`)
+	rows, err := p.s.DB.Query(ctx, `SELECT id, title, created_at FROM incidents
+		WHERE source = 'event' AND state IN ('new', 'in_progress', 'on_hold')`)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var id int64
+		var title string
+		var created store.Time
+		if err := rows.Scan(&id, &title, &created); err != nil {
+			rows.Close()
+			return err
+		}
+		p.incGroups[id] = &incGroup{first: secs(created.Time), title: title}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	rows, err = p.s.DB.Query(ctx, `SELECT a.incident_id, a.state, a.ci_id, a.integration_id, a.dedup_key
+		FROM alerts a JOIN incidents i ON i.id = a.incident_id WHERE i.state IN ('new', 'in_progress', 'on_hold')`)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
-	at := secs(p.now())
+	now, window := secs(p.now()), uint32(p.settings.GroupWindow.D()/time.Second)
+	recent := map[int64][]int64{}
 	for rows.Next() {
 		var inc int64
 		var state string
 		var ci *int64
-		if err := rows.Scan(&inc, &state, &ci); err != nil {
+		var k alertKey
+		if err := rows.Scan(&inc, &state, &ci, &k.integration, &k.dedup); err != nil {
 			return err
 		}
 		p.incAlerts[inc]++
-		if state != "resolved" {
+		active := state != "resolved"
+		if active {
 			p.incActive[inc]++
-			if ci != nil {
-				p.groups[*ci] = groupRef{incident: inc, at: at}
+		}
+		if ci == nil {
+			continue
+		}
+		slot := int32(-1)
+		if j, ok := p.keys[k]; ok && active {
+			slot = j
+		}
+		if g, ok := p.groups[*ci]; !ok || g.slot < 0 && slot >= 0 {
+			p.groups[*ci] = groupRef{incident: inc, slot: slot}
+		}
+		if g := p.incGroups[inc]; g != nil && now-min(g.first, now) <= window {
+			recent[inc] = append(recent[inc], *ci)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	rows.Close()
+	for inc, cis := range recent {
+		slices.Sort(cis)
+		cis = slices.Compact(cis)
+		g := p.incGroups[inc]
+		behind := map[int64]int{} // direct provider -> members behind it
+		for _, ci := range cis {
+			parents, near, err := p.parentsOf(ctx, ci)
+			if err != nil {
+				return err
+			}
+			for _, x := range parents[:near] {
+				behind[x]++
+				if _, ok := p.sibs[x]; !ok {
+					p.sibs[x] = groupRef{incident: inc, at: g.first, slot: -1}
+				}
+			}
+		}
+		for x, n := range behind {
+			if _, member := slices.BinarySearch(cis, x); member && !g.down || !member && !g.down && n >= 2 && n > behind[g.parent] {
+				g.parent, g.down = x, member
 			}
 		}
 	}
-	return rows.Err()
+	return nil
 }
 
 func (p *processor) useSettings(st Settings, now time.Time) {
