@@ -43,6 +43,9 @@ func (h integrationWeb) list(w http.ResponseWriter, r *http.Request) {
 		h.wb.fail(w, r, err)
 		return
 	}
+	for i := range items {
+		items[i] = items[i].Redacted()
+	}
 	h.wb.render(w, r, http.StatusOK, "integrations", page{Title: "Integrations", Active: "integrations", Data: integrationsView{Items: items}})
 }
 
@@ -119,6 +122,7 @@ func (h integrationWeb) show(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h integrationWeb) showKey(w http.ResponseWriter, r *http.Request, it event.Integration, created bool) {
+	it = it.Redacted()
 	key := it.RoutingKey
 	shown := key
 	if shown == "" {
