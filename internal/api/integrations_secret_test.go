@@ -41,7 +41,7 @@ func TestIntegrationBrokerPasswordIsNeverShown(t *testing.T) {
 		if !strings.Contains(string(res.body), shown) {
 			t.Fatalf("the creation answer should show %s: %s", shown, res.body)
 		}
-		for _, role := range []string{"admin", "agent"} {
+		for _, role := range []string{"admin", "agent", "auditor"} {
 			list := s.do(role, "GET", "/api/v1/integrations", nil)
 			one := s.do(role, "GET", path, nil)
 			if list.status != 200 || one.status != 200 {

@@ -23,7 +23,7 @@ func TestIntegrationPages(t *testing.T) {
 		status     int
 	}{
 		{"admin", "/integrations", 200}, {"agent", "/integrations", 200}, {"requester", "/integrations", 403},
-		{"auditor", "/integrations", 403}, {"agent", "/integrations/new", 403}, {"admin", "/integrations/new", 200},
+		{"auditor", "/integrations", 200}, {"agent", "/integrations/new", 403}, {"auditor", "/integrations/new", 403}, {"admin", "/integrations/new", 200},
 	} {
 		if p := s.signedIn(c.role).get(c.path); p.status != c.status {
 			t.Errorf("%s GET %s: %d, want %d", c.role, c.path, p.status, c.status)
