@@ -77,7 +77,7 @@ func kindEndpoint(k event.Kind) string {
 	case event.KindPagerDuty:
 		return "its events go to POST /v2/enqueue"
 	case event.KindAlertmanager:
-		return "its events go to POST /api/v1/webhooks/alertmanager?key=..."
+		return "its events go to POST /api/v1/webhooks/alertmanager with ?key=... or Authorization: Bearer ..."
 	}
 	return "Steward reads its events from the broker"
 }

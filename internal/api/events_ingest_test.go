@@ -396,7 +396,7 @@ func TestAlertmanagerWebhook(t *testing.T) {
 			status           int
 			want             []string
 		}{
-			{"no key", "/api/v1/webhooks/alertmanager", firing, 401, []string{`?key=`}},
+			{"no key", "/api/v1/webhooks/alertmanager", firing, 401, []string{`?key=`, `Authorization: Bearer`}},
 			{"unknown key", "/api/v1/webhooks/alertmanager?key=nope", firing, 401, []string{`not that of an active integration`}},
 			{"an http key", "/api/v1/webhooks/alertmanager?key=" + f.keys["http"], firing, 403, []string{`belongs to a http integration`}},
 			{"malformed", path, `{"alerts":[`, 400, []string{`malformed JSON`}},
@@ -415,9 +415,21 @@ func TestAlertmanagerWebhook(t *testing.T) {
 				}
 			})
 		}
-		res := f.do("", "POST", path, firing)
+		// The key may come as Alertmanager's http_config.authorization
+		// sends it instead of in the URL.
+		if res := f.do("", "POST", "/api/v1/webhooks/alertmanager", firing, "Authorization", "Bearer nope"); res.status != 401 {
+			t.Fatalf("an unknown bearer key: %d %s", res.status, res.body)
+		}
+		if res := f.do("", "POST", "/api/v1/webhooks/alertmanager", firing, "Authorization", "Bearer "+f.keys["http"]); res.status != 403 {
+			t.Fatalf("an http integration's bearer key: %d %s", res.status, res.body)
+		}
+		res := f.do("", "POST", "/api/v1/webhooks/alertmanager", firing, "Authorization", "Bearer "+f.keys["alertmanager"])
 		if res.status != 200 || string(bytes.TrimSpace(res.body)) != `{"accepted":2,"duplicates":0}` {
-			t.Fatalf("firing: %d %s", res.status, res.body)
+			t.Fatalf("firing with the key in Authorization: %d %s", res.status, res.body)
+		}
+		res = f.do("", "POST", path, firing)
+		if res.status != 200 || string(bytes.TrimSpace(res.body)) != `{"accepted":0,"duplicates":2}` {
+			t.Fatalf("the same alerts with the key in the URL: %d %s", res.status, res.body)
 		}
 		res = f.do("", "POST", path, firing) // Alertmanager's repeat
 		if res.status != 200 || string(bytes.TrimSpace(res.body)) != `{"accepted":0,"duplicates":2}` {

@@ -269,7 +269,8 @@ func integrationExamples(base string, it event.Integration, key string) []integr
 		return []integrationExample{{"Events API v2 URL and integration key", "URL:             " + base + "/v2/enqueue\nIntegration key: " + key},
 			{"Send an event with curl", "curl -X POST '" + base + "/v2/enqueue' \\\n  -H 'Content-Type: application/json' \\\n  -d '{\"routing_key\":\"" + key + "\",\"event_action\":\"trigger\",\"payload\":{\"summary\":\"router-1 does not answer\",\"source\":\"router-1\",\"severity\":\"critical\"}}'"}}
 	case event.KindAlertmanager:
-		return []integrationExample{{"Alertmanager receiver (alertmanager.yml)", "receivers:\n  - name: steward\n    webhook_configs:\n      - url: '" + base + "/api/v1/webhooks/alertmanager?key=" + key + "'\n        send_resolved: true"}}
+		return []integrationExample{{"Alertmanager receiver (alertmanager.yml)", "receivers:\n  - name: steward\n    webhook_configs:\n      - url: '" + base + "/api/v1/webhooks/alertmanager'\n        send_resolved: true\n        http_config:\n          authorization:\n            credentials: '" + key + "'"},
+			{"For Alertmanager before 0.22: the key in the URL", "receivers:\n  - name: steward\n    webhook_configs:\n      - url: '" + base + "/api/v1/webhooks/alertmanager?key=" + key + "'\n        send_resolved: true"}}
 	case event.KindMQTT:
 		host, port := brokerHostPort(it.URL, "1883")
 		topic := "fleet/router-1"

@@ -62,7 +62,8 @@ func TestIntegrationPages(t *testing.T) {
 	// shows no key.
 	p = admin.post("/integrations", url.Values{"name": {"Prometheus"}, "kind": {"alertmanager"}})
 	m = routingKey.FindStringSubmatch(p.body)
-	if m == nil || !strings.Contains(p.body, "/api/v1/webhooks/alertmanager?key="+m[1]) || !strings.Contains(p.body, "send_resolved: true") {
+	if m == nil || !strings.Contains(p.body, "/api/v1/webhooks/alertmanager?key="+m[1]) || !strings.Contains(p.body, "send_resolved: true") ||
+		!strings.Contains(p.body, "authorization:\n            credentials: &#39;"+m[1]+"&#39;") {
 		t.Fatalf("created alertmanager: %d %s", p.status, p.body)
 	}
 	am, _ := s.app.Events.ByKey(t.Context(), m[1])
