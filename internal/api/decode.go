@@ -8,6 +8,8 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -41,7 +43,7 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return jsonError(err)
+		return decodeError(err, raw, reflect.TypeOf(v))
 	}
 	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
 		return &malformed{msg: "request body must hold a single JSON object"}
@@ -49,11 +51,29 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	return textFault
 }
 
-func jsonError(err error) error {
+func jsonError(err error) error { return decodeError(err, nil, nil) }
+
+// timeHint is what a time field that cannot be read must look like.
+const timeHint = "must be an RFC 3339 time such as 2026-12-05T10:00:00Z"
+
+// decodeError explains a decoding error of raw into a value of type
+// target, naming the field as the client wrote it: the JSON path, without
+// the Go names of embedded structs. raw and target may be nil.
+func decodeError(err error, raw []byte, target reflect.Type) error {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	var mbe *http.MaxBytesError
+	var pe *time.ParseError
 	switch {
+	case errors.As(err, &pe), strings.Contains(err.Error(), "Time.UnmarshalJSON"):
+		field := ""
+		if pe != nil {
+			field = stringValuePath(raw, pe.Value)
+		}
+		if field == "" {
+			return &malformed{msg: "a time " + timeHint}
+		}
+		return &malformed{msg: field + ": " + timeHint, fields: map[string]string{field: timeHint}}
 	case errors.As(err, &mbe):
 		return &tooLarge{limit: MaxBody}
 	case errors.Is(err, io.EOF):
@@ -61,11 +81,15 @@ func jsonError(err error) error {
 	case errors.As(err, &syn):
 		return &malformed{msg: fmt.Sprintf("malformed JSON at byte %d", syn.Offset)}
 	case errors.As(err, &typ):
-		field := typ.Field
+		field, inMap := jsonPath(target, typ.Field, typ.Type)
 		if field == "" {
 			return &malformed{msg: "request body must be a JSON object"}
 		}
-		return &malformed{msg: "wrong type for " + field, fields: map[string]string{field: "must be " + jsonKind(typ.Type.Kind().String())}}
+		want := "must be " + jsonKind(typ.Type.Kind().String())
+		if inMap {
+			want = "must be an object of " + plural(jsonKind(typ.Type.Kind().String()))
+		}
+		return &malformed{msg: field + ": " + want, fields: map[string]string{field: want}}
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		return &malformed{msg: "unknown field " + name, fields: map[string]string{name: "is not a known field"}}
@@ -254,4 +278,119 @@ func pathID(r *http.Request, name string) (int64, error) {
 		return 0, &malformed{msg: name + " in the path must be a positive whole number"}
 	}
 	return n, nil
+}
+
+// jsonPath turns the Go-side path encoding/json reports for a type error
+// ("Config.mapping.fields") into the JSON path the client wrote
+// ("mapping.fields"), dropping the names of embedded structs. inMap
+// reports that the wrong value sits inside a map (a label's value).
+func jsonPath(target reflect.Type, field string, got reflect.Type) (path string, inMap bool) {
+	if field == "" || target == nil {
+		return field, false
+	}
+	var out []string
+	t := target
+	for _, part := range strings.Split(field, ".") {
+		for t != nil && t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		if t != nil && t.Kind() == reflect.Struct {
+			if sf, ok := t.FieldByName(part); ok && sf.Anonymous && jsonName(sf) == "" {
+				t = sf.Type
+				continue
+			}
+			t = fieldByJSONName(t, part)
+		} else {
+			t = nil
+		}
+		out = append(out, part)
+	}
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return strings.Join(out, "."), t != nil && t.Kind() == reflect.Map && t.Elem() == got
+}
+
+// jsonName is a struct field's JSON key from its tag, "" when untagged.
+func jsonName(sf reflect.StructField) string {
+	name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
+	return name
+}
+
+// fieldByJSONName finds the type of the field written key in JSON,
+// looking into embedded structs.
+func fieldByJSONName(t reflect.Type, key string) reflect.Type {
+	for i := range t.NumField() {
+		sf := t.Field(i)
+		if name := jsonName(sf); name == key || (name == "" && strings.EqualFold(sf.Name, key)) {
+			return sf.Type
+		}
+		if sf.Anonymous && jsonName(sf) == "" {
+			et := sf.Type
+			if et.Kind() == reflect.Pointer {
+				et = et.Elem()
+			}
+			if et.Kind() == reflect.Struct {
+				if ft := fieldByJSONName(et, key); ft != nil {
+					return ft
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func plural(kind string) string {
+	switch kind {
+	case "a string":
+		return "strings"
+	case "a number":
+		return "numbers"
+	case "a list":
+		return "lists"
+	case "an object":
+		return "objects"
+	}
+	return "values " + kind
+}
+
+// stringValuePath finds where in raw the string value sits (the first
+// place, as a path such as "rules[2].until"), so an error that names only
+// a value, such as a time that cannot be parsed, can name its field.
+func stringValuePath(raw []byte, value string) string {
+	var doc any
+	if len(raw) == 0 || json.Unmarshal(raw, &doc) != nil {
+		return ""
+	}
+	var find func(v any, at string) (string, bool)
+	find = func(v any, at string) (string, bool) {
+		switch x := v.(type) {
+		case string:
+			return at, x == value
+		case map[string]any:
+			keys := make([]string, 0, len(x))
+			for k := range x {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				p := k
+				if at != "" {
+					p = at + "." + k
+				}
+				if got, ok := find(x[k], p); ok {
+					return got, true
+				}
+			}
+		case []any:
+			for i, e := range x {
+				if got, ok := find(e, fmt.Sprintf("%s[%d]", at, i)); ok {
+					return got, true
+				}
+			}
+		}
+		return "", false
+	}
+	p, _ := find(doc, "")
+	return p
 }

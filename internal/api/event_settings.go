@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+	"time"
 
 	"steward/internal/domainerr"
 	"steward/internal/event"
@@ -29,16 +30,16 @@ type eventSettingsHandler struct {
 // durations kept raw so a bad one is reported by its field name. A field
 // left out takes its default.
 type eventSettingsInput struct {
-	IncidentSeverities *[]event.Severity `json:"incident_severities"`
-	FlapChanges        *int              `json:"flap_changes"`
-	FlapWindow         json.RawMessage   `json:"flap_window"`
-	HoldDown           json.RawMessage   `json:"hold_down"`
-	ReopenWindow       json.RawMessage   `json:"reopen_window"`
-	GroupWindow        json.RawMessage   `json:"group_window"`
-	RetentionDays      *int              `json:"retention_days"`
-	OfflineAfter       map[string]int    `json:"offline_after"`
-	UnknownAfter       json.RawMessage   `json:"unknown_after"`
-	Rules              []event.Rule      `json:"rules"`
+	IncidentSeverities *[]event.Severity          `json:"incident_severities"`
+	FlapChanges        *int                       `json:"flap_changes"`
+	FlapWindow         json.RawMessage            `json:"flap_window"`
+	HoldDown           json.RawMessage            `json:"hold_down"`
+	ReopenWindow       json.RawMessage            `json:"reopen_window"`
+	GroupWindow        json.RawMessage            `json:"group_window"`
+	RetentionDays      *int                       `json:"retention_days"`
+	OfflineAfter       map[string]json.RawMessage `json:"offline_after"`
+	UnknownAfter       json.RawMessage            `json:"unknown_after"`
+	Rules              []event.Rule               `json:"rules"`
 }
 
 // settings turns the input into settings over the defaults, or a
@@ -56,7 +57,15 @@ func (in eventSettingsInput) settings() (event.Settings, error) {
 		st.RetentionDays = *in.RetentionDays
 	}
 	if in.OfflineAfter != nil {
-		st.OfflineAfter = in.OfflineAfter
+		st.OfflineAfter = make(map[string]int, len(in.OfflineAfter))
+		for name, raw := range in.OfflineAfter {
+			var d event.Duration
+			if err := json.Unmarshal(raw, &d); err != nil || d.D()%time.Second != 0 {
+				v.Add("offline_after", `each interval must be a duration such as "5m" or "1h30m", or a whole number of seconds`)
+				continue
+			}
+			st.OfflineAfter[name] = int(d.D() / time.Second)
+		}
 	}
 	if in.Rules != nil {
 		st.Rules = in.Rules
@@ -94,7 +103,22 @@ func (h eventSettingsHandler) get(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	writeJSON(w, http.StatusOK, st)
+	writeJSON(w, http.StatusOK, settingsAnswer(st))
+}
+
+// settingsShown is the settings as the API writes them: every interval,
+// offline_after's too, a duration string such as "5m0s".
+type settingsShown struct {
+	event.Settings
+	OfflineAfter map[string]event.Duration `json:"offline_after"`
+}
+
+func settingsAnswer(st event.Settings) settingsShown {
+	out := settingsShown{Settings: st, OfflineAfter: make(map[string]event.Duration, len(st.OfflineAfter))}
+	for name, secs := range st.OfflineAfter {
+		out.OfflineAfter[name] = event.Duration(time.Duration(secs) * time.Second)
+	}
+	return out
 }
 
 func (h eventSettingsHandler) put(w http.ResponseWriter, r *http.Request) {
@@ -119,7 +143,7 @@ func (h eventSettingsHandler) put(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("ETag", `"`+tag+`"`)
-	writeJSON(w, http.StatusOK, saved)
+	writeJSON(w, http.StatusOK, settingsAnswer(saved))
 }
 
 // settingsIfMatch is the tag If-Match names: "" for none or "*", and one no

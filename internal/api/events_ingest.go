@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -76,7 +77,7 @@ func kindEndpoint(k event.Kind) string {
 	case event.KindPagerDuty:
 		return "its events go to POST /v2/enqueue"
 	case event.KindAlertmanager:
-		return "its events go to POST /api/v1/webhooks/alertmanager?key=..."
+		return "its events go to POST /api/v1/webhooks/alertmanager with ?key=... or Authorization: Bearer ..."
 	}
 	return "Steward reads its events from the broker"
 }
@@ -165,9 +166,12 @@ func readEvents(w http.ResponseWriter, r *http.Request) ([]event.Input, bool, er
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if raw[0] != '[' {
+		if raw[0] != '{' && json.Valid(raw) {
+			return nil, false, &malformed{msg: notEvents}
+		}
 		ins := make([]event.Input, 1)
 		if err := dec.Decode(&ins[0]); err != nil {
-			return nil, false, jsonError(err)
+			return nil, false, inputError(err)
 		}
 		return ins, false, trailing(dec)
 	}
@@ -177,9 +181,18 @@ func readEvents(w http.ResponseWriter, r *http.Request) ([]event.Input, bool, er
 		if len(ins) == event.MaxBatch {
 			return nil, true, &batchTooLarge{}
 		}
+		var one json.RawMessage
+		if err := dec.Decode(&one); err != nil {
+			return nil, true, atEvent(len(ins), jsonError(err))
+		}
+		if one[0] != '{' {
+			return nil, true, atEvent(len(ins), &malformed{msg: "must be an event object"})
+		}
 		ins = append(ins, event.Input{})
-		if err := dec.Decode(&ins[len(ins)-1]); err != nil {
-			return nil, true, atEvent(len(ins)-1, jsonError(err))
+		one1 := json.NewDecoder(bytes.NewReader(one))
+		one1.DisallowUnknownFields()
+		if err := one1.Decode(&ins[len(ins)-1]); err != nil {
+			return nil, true, atEvent(len(ins)-1, inputError(err))
 		}
 	}
 	if _, err := dec.Token(); err != nil {
@@ -189,6 +202,22 @@ func readEvents(w http.ResponseWriter, r *http.Request) ([]event.Input, bool, er
 		return nil, true, &malformed{msg: "the batch is empty; send at least one event"}
 	}
 	return ins, true, trailing(dec)
+}
+
+// notEvents is the refusal of a body that is JSON but neither an event
+// nor a batch (null, a number, a string).
+const notEvents = "the body must be an event object or an array of them"
+
+var inputType = reflect.TypeOf(event.Input{})
+
+// inputError explains an error decoding one event, naming its field:
+// occurred_at is the event's only time.
+func inputError(err error) error {
+	var pe *time.ParseError
+	if errors.As(err, &pe) || strings.Contains(err.Error(), "Time.UnmarshalJSON") {
+		return &malformed{msg: "occurred_at: " + timeHint, fields: map[string]string{"occurred_at": timeHint}}
+	}
+	return decodeError(err, nil, inputType)
 }
 
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
@@ -226,6 +255,9 @@ func atEvent(i int, err error) error {
 		out.fields = map[string]string{}
 		for f, m := range bad.fields {
 			out.fields[prefix+"."+f] = m
+			if len(bad.fields) == 1 {
+				out.msg = prefix + "." + f + ": " + m
+			}
 		}
 	}
 	return out

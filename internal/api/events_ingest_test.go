@@ -107,7 +107,10 @@ func TestIntegrationsAPI(t *testing.T) {
 			{"admin lists", "admin", "GET", "/api/v1/integrations", nil, nil, 200, []string{`"name":"Fleet http"`, `"name":"Plant MQTT"`, `"topics":["plant/#"]`}, []string{"routing_key"}},
 			{"agent lists", "agent", "GET", "/api/v1/integrations", nil, nil, 200, []string{`"kind":"pagerduty"`}, nil},
 			{"requester may not list", "requester", "GET", "/api/v1/integrations", nil, nil, 403, nil, nil},
-			{"auditor may not list", "auditor", "GET", "/api/v1/integrations", nil, nil, 403, nil, nil},
+			{"auditor lists", "auditor", "GET", "/api/v1/integrations", nil, nil, 200, []string{`"name":"Plant MQTT"`}, []string{"routing_key"}},
+			{"auditor may not create", "auditor", "POST", "/api/v1/integrations", `{"name":"x","kind":"http"}`, nil, 403, nil, nil},
+			{"auditor may not patch", "auditor", "PATCH", httpPath, `{"name":"y"}`, nil, 403, nil, nil},
+			{"auditor may not rotate", "auditor", "POST", "/api/v1/integrations/" + mqID + "/rotate-key", nil, nil, 403, nil, nil},
 			{"anonymous may not list", "", "GET", "/api/v1/integrations", nil, nil, 401, nil, nil},
 			{"agent gets one", "agent", "GET", httpPath, nil, nil, 200, []string{`"kind":"http"`, `"active":true`}, []string{"routing_key"}},
 			{"no such integration", "admin", "GET", "/api/v1/integrations/424242", nil, nil, 404, nil, nil},
@@ -120,6 +123,10 @@ func TestIntegrationsAPI(t *testing.T) {
 			{"http takes no broker", "admin", "POST", "/api/v1/integrations", `{"name":"x","kind":"http","url":"tcp://h:1"}`, nil, 422, []string{`take no broker settings`}, nil},
 			{"duplicate name", "admin", "POST", "/api/v1/integrations", `{"name":"Fleet http","kind":"http"}`, nil, 422, []string{`another integration is called`}, nil},
 			{"unknown field", "admin", "POST", "/api/v1/integrations", `{"name":"x","kind":"http","colour":"red"}`, nil, 400, []string{`"colour":"is not a known field"`}, nil},
+			{"wrong type for a broker setting", "admin", "POST", "/api/v1/integrations", `{"name":"x","kind":"mqtt","url":"tcp://h:1","topics":"a"}`, nil, 400,
+				[]string{`"message":"topics: must be a list"`, `"topics":"must be a list"`}, []string{"Config"}},
+			{"wrong type inside the mapping", "admin", "POST", "/api/v1/integrations", `{"name":"x","kind":"mqtt","url":"tcp://h:1","topics":["a"],"mapping":{"fields":{"ci":5}}}`, nil, 400,
+				[]string{`"mapping.fields":"must be an object of strings"`}, []string{"Config"}},
 			{"agent may not patch", "agent", "PATCH", httpPath, `{"name":"y"}`, nil, 403, nil, nil},
 			{"stale If-Match", "admin", "PATCH", httpPath, `{"name":"y"}`, []string{"If-Match", `"v9"`}, 412, []string{`"precondition_failed"`}, nil},
 			{"rename", "admin", "PATCH", httpPath, `{"name":"Fleet sensors"}`, []string{"If-Match", `"v1"`}, 200, []string{`"name":"Fleet sensors"`, `"version":2`}, []string{"routing_key"}},
@@ -219,8 +226,15 @@ func TestEventsIngestAPI(t *testing.T) {
 			{"malformed JSON", key, `{"ci": "a",}`, 400, []string{`malformed JSON at byte`}},
 			{"malformed in a batch", key, `[{"ci":"a"}, {"ci": }]`, 400, []string{`malformed JSON at byte`}},
 			{"unknown field", key, `{"ci":"a","colour":"red"}`, 400, []string{`unknown field colour`}},
-			{"unknown field in a batch", key, `[{"ci":"a"},{"ci":"b","colour":"red"}]`, 400, []string{`events[1]: unknown field colour`, `"events[1].colour"`}},
-			{"wrong type", key, `[{"ci":"a","labels":{"x":1}}]`, 400, []string{`events[0]`}},
+			{"unknown field in a batch", key, `[{"ci":"a"},{"ci":"b","colour":"red"}]`, 400, []string{`events[1].colour: is not a known field`, `"events[1].colour"`}},
+			{"a label that is not text", key, `[{"ci":"a","labels":{"x":1}}]`, 400, []string{`"message":"events[0].labels: must be an object of strings"`}},
+			{"labels that are not an object", key, `{"ci":"a","labels":["x"]}`, 400, []string{`"message":"labels: must be an object"`}},
+			{"a time that is not one", key, `{"ci":"a","occurred_at":"yesterday"}`, 400, []string{`"occurred_at":"must be an RFC 3339 time such as 2026-12-05T10:00:00Z"`}},
+			{"a time that is not one in a batch", key, `[{"ci":"a"},{"ci":"b","occurred_at":"yesterday"}]`, 400, []string{`"message":"events[1].occurred_at: must be an RFC 3339 time such as 2026-12-05T10:00:00Z"`}},
+			{"a time that is a number", key, `{"ci":"a","occurred_at":1733392800}`, 400, []string{`"message":"occurred_at: must be an RFC 3339 time`}},
+			{"a body of null", key, `null`, 400, []string{`"message":"the body must be an event object or an array of them"`}},
+			{"a number", key, `42`, 400, []string{`"message":"the body must be an event object or an array of them"`}},
+			{"null in a batch", key, `[{"ci":"a"},null]`, 400, []string{`"message":"events[1]: must be an event object"`}},
 			{"trailing data", key, `{"ci":"a"} {"ci":"b"}`, 400, []string{`nothing after it`}},
 			{"invalid severity", key, `{"ci":"a","severity":"disaster"}`, 422, []string{`"severity":"must be critical, major, minor, warning, info or ok"`, `was not stored`}},
 			{"invalid action", key, `{"ci":"a","action":"explode"}`, 422, []string{`"action":"must be trigger, acknowledge or resolve"`}},
@@ -245,6 +259,12 @@ func TestEventsIngestAPI(t *testing.T) {
 				}
 			})
 		}
+		// The API refuses a body that says it is not JSON, as its other
+		// JSON endpoints do, saying why.
+		res := f.do("", "POST", "/api/v1/events", `{"ci":"a"}`, "X-Routing-Key", key, "Content-Type", "text/plain")
+		if res.status != 400 || !strings.Contains(string(res.body), "Content-Type must be application/json") {
+			t.Fatalf("text/plain: %d %s", res.status, res.body)
+		}
 		if n := f.stored("http"); n != 0 {
 			t.Fatalf("refused requests stored %d events", n)
 		}
@@ -253,7 +273,7 @@ func TestEventsIngestAPI(t *testing.T) {
 		full := batchOf(1000, func(i int) string {
 			return fmt.Sprintf(`{"ci":"dev-%d","check":"heartbeat","severity":"info","message_id":"hb-%d","labels":{"site":"north"}}`, i, i)
 		})
-		res := f.send("/api/v1/events", key, full)
+		res = f.send("/api/v1/events", key, full)
 		if res.status != 202 || string(bytes.TrimSpace(res.body)) != `{"accepted":1000,"duplicates":0}` {
 			t.Fatalf("full batch: %d %s", res.status, res.body)
 		}
@@ -376,7 +396,7 @@ func TestAlertmanagerWebhook(t *testing.T) {
 			status           int
 			want             []string
 		}{
-			{"no key", "/api/v1/webhooks/alertmanager", firing, 401, []string{`?key=`}},
+			{"no key", "/api/v1/webhooks/alertmanager", firing, 401, []string{`?key=`, `Authorization: Bearer`}},
 			{"unknown key", "/api/v1/webhooks/alertmanager?key=nope", firing, 401, []string{`not that of an active integration`}},
 			{"an http key", "/api/v1/webhooks/alertmanager?key=" + f.keys["http"], firing, 403, []string{`belongs to a http integration`}},
 			{"malformed", path, `{"alerts":[`, 400, []string{`malformed JSON`}},
@@ -395,9 +415,21 @@ func TestAlertmanagerWebhook(t *testing.T) {
 				}
 			})
 		}
-		res := f.do("", "POST", path, firing)
+		// The key may come as Alertmanager's http_config.authorization
+		// sends it instead of in the URL.
+		if res := f.do("", "POST", "/api/v1/webhooks/alertmanager", firing, "Authorization", "Bearer nope"); res.status != 401 {
+			t.Fatalf("an unknown bearer key: %d %s", res.status, res.body)
+		}
+		if res := f.do("", "POST", "/api/v1/webhooks/alertmanager", firing, "Authorization", "Bearer "+f.keys["http"]); res.status != 403 {
+			t.Fatalf("an http integration's bearer key: %d %s", res.status, res.body)
+		}
+		res := f.do("", "POST", "/api/v1/webhooks/alertmanager", firing, "Authorization", "Bearer "+f.keys["alertmanager"])
 		if res.status != 200 || string(bytes.TrimSpace(res.body)) != `{"accepted":2,"duplicates":0}` {
-			t.Fatalf("firing: %d %s", res.status, res.body)
+			t.Fatalf("firing with the key in Authorization: %d %s", res.status, res.body)
+		}
+		res = f.do("", "POST", path, firing)
+		if res.status != 200 || string(bytes.TrimSpace(res.body)) != `{"accepted":0,"duplicates":2}` {
+			t.Fatalf("the same alerts with the key in the URL: %d %s", res.status, res.body)
 		}
 		res = f.do("", "POST", path, firing) // Alertmanager's repeat
 		if res.status != 200 || string(bytes.TrimSpace(res.body)) != `{"accepted":0,"duplicates":2}` {

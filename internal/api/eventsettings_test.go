@@ -42,7 +42,7 @@ func TestEventSettingsAPI(t *testing.T) {
 		s.run(t, []apiCase{
 			{"anonymous may not read", "", "GET", eventSettingsPath, nil, nil, 401, nil},
 			{"requester may not read", "requester", "GET", eventSettingsPath, nil, nil, 403, nil},
-			{"auditor may not read", "auditor", "GET", eventSettingsPath, nil, nil, 403, nil},
+			{"auditor reads", "auditor", "GET", eventSettingsPath, nil, nil, 200, nil},
 			{"agent may not change", "agent", "PUT", eventSettingsPath, good, nil, 403, nil},
 			{"requester may not change", "requester", "PUT", eventSettingsPath, good, nil, 403, nil},
 			{"auditor may not change", "auditor", "PUT", eventSettingsPath, good, nil, 403, nil},
@@ -63,7 +63,11 @@ func TestEventSettingsAPI(t *testing.T) {
 			{"long rule name", "admin", "PUT", eventSettingsPath, map[string]any{"rules": []map[string]any{{"name": strings.Repeat("x", 101), "severities": []string{"info"}}}},
 				nil, 422, []string{`"rules":"a rule's name has at most 100 characters"`}},
 			{"unknown field", "admin", "PUT", eventSettingsPath, `{"hold_down":"1m","colour":"red"}`, nil, 400, []string{`"colour"`}},
-			{"fractional interval", "admin", "PUT", eventSettingsPath, `{"offline_after":{"Sensor":1.5}}`, nil, 400, nil},
+			{"fractional interval", "admin", "PUT", eventSettingsPath, `{"offline_after":{"Sensor":1.5}}`, nil, 422, []string{`"offline_after":"each interval must be a duration such as`}},
+			{"unreadable interval", "admin", "PUT", eventSettingsPath, `{"offline_after":{"Sensor":"five minutes"}}`, nil, 422, []string{`"offline_after":"each interval must be a duration such as`}},
+			{"a CI type the CMDB lacks", "admin", "PUT", eventSettingsPath, `{"offline_after":{"Sensor":"5m","Sensr":"5m"}}`, nil, 422, []string{`"offline_after":"no CI type is called \"Sensr\""`}},
+			{"a rule on a CI type the CMDB lacks", "admin", "PUT", eventSettingsPath, `{"rules":[{"name":"pumps","ci_types":["Sensor","Pump"]}]}`, nil, 422,
+				[]string{`"rules":"rule \"pumps\" names \"Pump\", which is no CI type"`}},
 			{"not JSON", "admin", "PUT", eventSettingsPath, `{"hold_down":`, nil, 400, nil},
 			{"a tag never issued", "admin", "PUT", eventSettingsPath, good, []string{"If-Match", `"v1"`}, 412, nil},
 		})
@@ -87,7 +91,7 @@ func TestEventSettingsAPI(t *testing.T) {
 		}
 		got := read.json(t)
 		if got["hold_down"] != "10m0s" || got["flap_window"] != "15m0s" || got["group_window"] != "10m0s" ||
-			!reflect.DeepEqual(got["offline_after"], map[string]any{"Sensor": float64(300)}) || len(got["rules"].([]any)) != 1 {
+			!reflect.DeepEqual(got["offline_after"], map[string]any{"Sensor": "5m0s"}) || len(got["rules"].([]any)) != 1 {
 			t.Fatalf("saved settings: %s", read.body)
 		}
 		if res := s.do("admin", "PUT", eventSettingsPath, map[string]any{"hold_down": "1m"}, "If-Match", tag); res.status != 412 {
@@ -103,6 +107,15 @@ func TestEventSettingsAPI(t *testing.T) {
 		}
 		if st.Rules[0].Severities[0] != event.Minor {
 			t.Fatalf("rule severities %v", st.Rules[0].Severities)
+		}
+		// An interval may be written as a duration, as the others are, and
+		// any letter case of a CI type's name is that type.
+		res := s.do("admin", "PUT", eventSettingsPath, `{"offline_after":{"sensor":"2m30s","IoT gateway":60}}`)
+		if res.status != 200 || !strings.Contains(string(res.body), `"offline_after":{"IoT gateway":"1m0s","sensor":"2m30s"}`) {
+			t.Fatalf("intervals as durations: %d %s", res.status, res.body)
+		}
+		if st, _ := s.app.Events.Settings(context.Background()); st.OfflineAfter["sensor"] != 150 || st.OfflineAfter["IoT gateway"] != 60 {
+			t.Fatalf("processor sees intervals %v", st.OfflineAfter)
 		}
 		// A field left out takes its default again: PUT replaces the whole.
 		reset := s.do("admin", "PUT", eventSettingsPath, map[string]any{"retention_days": 90}, "If-Match", "*")

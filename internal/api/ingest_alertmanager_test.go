@@ -26,26 +26,46 @@ func TestAlertmanagerDeliversToSteward(t *testing.T) {
 	}
 	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
 		f := newIngestFixture(t, e)
-		am := startAlertmanager(t, bin, f.url+"/api/v1/webhooks/alertmanager?key="+f.keys["alertmanager"])
-
-		alert := func(ends string) string {
-			return `[{"labels":{"alertname":"GatewayDown","instance":"gw-7:9100","severity":"critical","site":"north"},
-				"annotations":{"summary":"Gateway gw-7 is down"},"startsAt":"` + time.Now().Add(-time.Minute).UTC().Format(time.RFC3339) + `"` + ends + `}]`
-		}
-		postAlerts(t, am, alert(""))
-		f.eventually(t, "the trigger", `SELECT COUNT(*) FROM events WHERE integration_id = ? AND action = 'trigger' AND device = 'gw-7' AND severity = 'critical'`)
-		postAlerts(t, am, alert(`,"endsAt":"`+time.Now().Add(-time.Second).UTC().Format(time.RFC3339)+`"`))
-		f.eventually(t, "the resolve", `SELECT COUNT(*) FROM events WHERE integration_id = ? AND action = 'resolve' AND device = 'gw-7'`)
-
-		var check, summary string
-		if err := e.DB.QueryRow(t.Context(), `SELECT check_name, summary FROM events WHERE integration_id = ? AND action = 'trigger'`, f.ids["alertmanager"]).
-			Scan(&check, &summary); err != nil {
-			t.Fatal(err)
-		}
-		if check != "GatewayDown" || summary != "Gateway gw-7 is down" {
-			t.Fatalf("stored %q %q", check, summary)
-		}
+		am := startAlertmanager(t, bin, f.url+"/api/v1/webhooks/alertmanager?key="+f.keys["alertmanager"], "")
+		alertmanagerDelivers(t, e, f, am)
 	})
+}
+
+// TestAlertmanagerSendsTheKeyAsAuthorization is the same delivery with
+// the routing key in the receiver's http_config.authorization, kept out
+// of the URL.
+func TestAlertmanagerSendsTheKeyAsAuthorization(t *testing.T) {
+	bin := os.Getenv("STEWARD_TEST_ALERTMANAGER")
+	if bin == "" {
+		t.Skip("Alertmanager not tested: set STEWARD_TEST_ALERTMANAGER to its binary (Debian: /usr/bin/prometheus-alertmanager)")
+	}
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		f := newIngestFixture(t, e)
+		am := startAlertmanager(t, bin, f.url+"/api/v1/webhooks/alertmanager",
+			"        http_config:\n          authorization:\n            credentials: '"+f.keys["alertmanager"]+"'\n")
+		alertmanagerDelivers(t, e, f, am)
+	})
+}
+
+func alertmanagerDelivers(t *testing.T, e storetest.Engine, f *ingestFixture, am string) {
+	t.Helper()
+	alert := func(ends string) string {
+		return `[{"labels":{"alertname":"GatewayDown","instance":"gw-7:9100","severity":"critical","site":"north"},
+			"annotations":{"summary":"Gateway gw-7 is down"},"startsAt":"` + time.Now().Add(-time.Minute).UTC().Format(time.RFC3339) + `"` + ends + `}]`
+	}
+	postAlerts(t, am, alert(""))
+	f.eventually(t, "the trigger", `SELECT COUNT(*) FROM events WHERE integration_id = ? AND action = 'trigger' AND device = 'gw-7' AND severity = 'critical'`)
+	postAlerts(t, am, alert(`,"endsAt":"`+time.Now().Add(-time.Second).UTC().Format(time.RFC3339)+`"`))
+	f.eventually(t, "the resolve", `SELECT COUNT(*) FROM events WHERE integration_id = ? AND action = 'resolve' AND device = 'gw-7'`)
+
+	var check, summary string
+	if err := e.DB.QueryRow(t.Context(), `SELECT check_name, summary FROM events WHERE integration_id = ? AND action = 'trigger'`, f.ids["alertmanager"]).
+		Scan(&check, &summary); err != nil {
+		t.Fatal(err)
+	}
+	if check != "GatewayDown" || summary != "Gateway gw-7 is down" {
+		t.Fatalf("stored %q %q", check, summary)
+	}
 }
 
 // eventually polls query (with the Alertmanager integration's id) until it
@@ -71,7 +91,7 @@ func (f *ingestFixture) eventually(t *testing.T, what, query string) {
 // startAlertmanager runs Alertmanager on a free local port with its own
 // storage and a webhook receiver at hook, and stops it (by its process)
 // when the test ends. It returns Alertmanager's base URL.
-func startAlertmanager(t *testing.T, bin, hook string) string {
+func startAlertmanager(t *testing.T, bin, hook, extra string) string {
 	t.Helper()
 	dir := t.TempDir()
 	cfg := fmt.Sprintf(`route:
@@ -85,7 +105,7 @@ receivers:
     webhook_configs:
       - url: '%s'
         send_resolved: true
-`, hook)
+%s`, hook, extra)
 	if err := os.WriteFile(filepath.Join(dir, "alertmanager.yml"), []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"steward/internal/event"
@@ -89,11 +90,18 @@ func (h ingestHandlers) pagerDuty(w http.ResponseWriter, r *http.Request) {
 
 // alertmanager is the receiver of Prometheus Alertmanager's webhook: each
 // alert of the group is one event (see event.AlertmanagerInputs). The
-// routing key of an alertmanager integration comes in ?key=, as
-// Alertmanager's webhook_config sends no header of its own choosing.
-// Fields Alertmanager may add in later versions are ignored.
+// routing key of an alertmanager integration comes in ?key=, or as
+// "Authorization: Bearer KEY", which Alertmanager sends from a
+// webhook_config's http_config.authorization and keeps out of URLs that
+// proxies log. Fields Alertmanager may add in later versions are ignored.
 func (h ingestHandlers) alertmanager(w http.ResponseWriter, r *http.Request) {
-	it, err := h.integrationFor(r, r.URL.Query().Get("key"), event.KindAlertmanager, "the key query parameter (?key=...)")
+	key := r.URL.Query().Get("key")
+	if key == "" {
+		if scheme, cred, ok := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " "); ok && strings.EqualFold(scheme, "Bearer") {
+			key = strings.TrimSpace(cred)
+		}
+	}
+	it, err := h.integrationFor(r, key, event.KindAlertmanager, "the key query parameter (?key=...) or an Authorization: Bearer header")
 	if err != nil {
 		h.refuse(w, r, err)
 		return

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"sync"
@@ -216,6 +217,7 @@ func (st *brokerState) refuse(topic string, err error) {
 func (st *brokerState) connected(err error) {
 	conn := "connected"
 	if err != nil {
+		err = errors.New(RedactText(err.Error()))
 		conn = err.Error()
 	}
 	st.mu.Lock()

@@ -17,10 +17,11 @@ package event
 import "steward/internal/auth"
 
 // The permissions event management declares. Staff watch the alert
-// console and map unknown devices; administrators keep the integrations
-// and the processing settings.
+// console and map unknown devices; auditors read what staff see and
+// change nothing; administrators keep the integrations and the
+// processing settings.
 var (
-	PermRead  = auth.Declare("event:read", "See alerts, events, unmapped devices and integrations", auth.Admin, auth.Agent)
+	PermRead  = auth.Declare("event:read", "See alerts, events, unmapped devices and integrations", auth.Admin, auth.Agent, auth.Auditor)
 	PermWrite = auth.Declare("event:write", "Acknowledge and resolve alerts, and map unknown devices to CIs", auth.Admin, auth.Agent)
 	PermAdmin = auth.Declare("event:admin", "Keep integrations (routing keys, brokers) and event processing settings", auth.Admin)
 )

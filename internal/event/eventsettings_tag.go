@@ -71,6 +71,9 @@ func (s *Service) SaveSettingsIf(ctx context.Context, actor audit.Actor, in Sett
 		if tag != "" && settingsTag(cur) != tag {
 			return domainerr.ErrStale
 		}
+		if err := checkTypeNames(ctx, tx, in); err != nil {
+			return err
+		}
 		// The body itself is the version: a save between the read and
 		// this write leaves no row to update.
 		res, err := tx.Exec(ctx, `UPDATE event_settings SET body = ?, updated_by = ?, updated_at = ? WHERE id = 1 AND body = ?`,
@@ -139,4 +142,46 @@ func CheckSettings(in *Settings) error {
 		return domainerr.Field("rules", "the settings are too large: keep them under %d KiB", maxSettingsBody>>10)
 	}
 	return nil
+}
+
+// checkTypeNames refuses CI type names the CMDB does not have, in the
+// offline intervals and in the rules, naming the first unknown one of
+// each: a misspelt type would otherwise never match a device.
+func checkTypeNames(ctx context.Context, q store.Querier, in Settings) error {
+	rows, err := q.Query(ctx, `SELECT name FROM ci_types`)
+	if err != nil {
+		return err
+	}
+	known := map[string]bool{}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			rows.Close()
+			return err
+		}
+		known[strings.ToLower(name)] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	v := domainerr.NewInvalid()
+	names := make([]string, 0, len(in.OfflineAfter))
+	for name := range in.OfflineAfter {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		if !known[strings.ToLower(strings.TrimSpace(name))] {
+			v.Add("offline_after", "no CI type is called %q", name)
+			break
+		}
+	}
+	for _, r := range in.Rules {
+		if i := slices.IndexFunc(r.CITypes, func(t string) bool { return !known[strings.ToLower(strings.TrimSpace(t))] }); i >= 0 {
+			v.Add("rules", "rule %q names %q, which is no CI type", r.Name, r.CITypes[i])
+			break
+		}
+	}
+	return v.Err()
 }

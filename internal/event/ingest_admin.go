@@ -60,7 +60,7 @@ func (s *Service) UpdateIntegration(ctx context.Context, p *auth.Principal, id i
 		oldCfg, _ := json.Marshal(cur.Config)
 		cfg, _ := json.Marshal(next.Config)
 		if string(oldCfg) != string(cfg) {
-			changes["config"] = next.Config
+			changes["config"] = next.Config.Redacted()
 		}
 		if len(changes) == 0 {
 			return nil
@@ -93,7 +93,7 @@ func applyIntegrationPatch(it *Integration, pt IntegrationPatch) {
 		it.Active = *pt.Active
 	}
 	if pt.URL != nil {
-		it.URL = *pt.URL
+		it.URL = keepPassword(it.URL, *pt.URL)
 	}
 	if pt.Topics != nil {
 		it.Topics = *pt.Topics

@@ -198,7 +198,7 @@ func (s *Service) CreateIntegration(ctx context.Context, p *auth.Principal, in N
 		if err != nil {
 			return store.Translate(err)
 		}
-		return audit.Record(ctx, tx, p.Actor(), "create", "integration", id, map[string]any{"name": in.Name, "kind": in.Kind, "config": in.Config})
+		return audit.Record(ctx, tx, p.Actor(), "create", "integration", id, map[string]any{"name": in.Name, "kind": in.Kind, "config": in.Config.Redacted()})
 	})
 	if err != nil {
 		return Integration{}, err
@@ -314,6 +314,7 @@ func (s *Service) forgetKeys() {
 
 // SetStatus records a broker consumer's connection state.
 func (s *Service) SetStatus(ctx context.Context, id int64, status string) error {
+	status = RedactText(status)
 	if len(status) > 500 {
 		status = status[:500]
 	}

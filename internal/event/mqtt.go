@@ -111,7 +111,7 @@ func (s *Service) mqttSession(ctx context.Context, it Integration, st *brokerSta
 		if err == nil {
 			err = errors.New("no answer from the broker")
 		}
-		st.connected(fmt.Errorf("cannot connect to %s: %v", it.URL, err))
+		st.connected(fmt.Errorf("cannot connect to %s: %v", RedactURL(it.URL), err))
 		if !backoff(ctx, &wait) {
 			return
 		}

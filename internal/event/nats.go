@@ -47,7 +47,7 @@ func (s *Service) consumeNATS(ctx context.Context, it Integration, st *brokerSta
 		nats.ReconnectHandler(func(*nats.Conn) { st.connected(nil) }),
 	)
 	if err != nil {
-		st.connected(fmt.Errorf("cannot connect to %s: %v", it.URL, err))
+		st.connected(fmt.Errorf("cannot connect to %s: %v", RedactURL(it.URL), err))
 		return
 	}
 	defer nc.Close()
@@ -68,7 +68,7 @@ func (s *Service) consumeNATS(ctx context.Context, it Integration, st *brokerSta
 			if why == nil {
 				why = errors.New("no answer from the server")
 			}
-			err = fmt.Errorf("cannot connect to %s: %v", it.URL, why)
+			err = fmt.Errorf("cannot connect to %s: %v", RedactURL(it.URL), why)
 		}
 		if ctx.Err() != nil {
 			return

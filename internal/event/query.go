@@ -418,7 +418,12 @@ func (s *Service) GetAlert(ctx context.Context, p *auth.Principal, id int64) (Al
 		return AlertDetail{}, err
 	}
 	d := AlertDetail{Alert: a, Timeline: []LogEntry{}}
-	rows, err := s.DB.Query(ctx, `SELECT id, at, what, detail, event_id FROM alert_log WHERE alert_id = ? ORDER BY id DESC LIMIT ?`, id, maxTimeline+1)
+	// An acknowledgement's step carries no text of its own; its event's
+	// summary says who ("Acknowledged by Dana Agent"), as a resolve's does.
+	rows, err := s.DB.Query(ctx, `SELECT l.id, l.at, l.what,
+		CASE WHEN l.detail = '' AND l.what = 'acknowledged' THEN COALESCE(e.summary, '') ELSE l.detail END, l.event_id
+		FROM alert_log l LEFT JOIN events e ON e.id = l.event_id
+		WHERE l.alert_id = ? ORDER BY l.id DESC LIMIT ?`, id, maxTimeline+1)
 	if err != nil {
 		return AlertDetail{}, err
 	}

@@ -23,6 +23,8 @@ func integrationPages(wb *Web, rt *httpx.Router, svc *event.Service) {
 	rt.Handle("GET /integrations/new", event.PermAdmin, h.newForm)
 	wb.post(rt, "POST /integrations", event.PermAdmin, h.create)
 	rt.Handle("GET /integrations/{id}", event.PermRead, h.show)
+	rt.Handle("GET /integrations/{id}/edit", event.PermAdmin, h.editForm)
+	wb.post(rt, "POST /integrations/{id}/edit", event.PermAdmin, h.update)
 	wb.post(rt, "POST /integrations/{id}/rotate-key", event.PermAdmin, h.rotate)
 	wb.post(rt, "POST /integrations/{id}/deactivate", event.PermAdmin, h.setActive(false))
 	wb.post(rt, "POST /integrations/{id}/activate", event.PermAdmin, h.setActive(true))
@@ -42,6 +44,9 @@ func (h integrationWeb) list(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		h.wb.fail(w, r, err)
 		return
+	}
+	for i := range items {
+		items[i] = items[i].Redacted()
 	}
 	h.wb.render(w, r, http.StatusOK, "integrations", page{Title: "Integrations", Active: "integrations", Data: integrationsView{Items: items}})
 }
@@ -119,6 +124,7 @@ func (h integrationWeb) show(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h integrationWeb) showKey(w http.ResponseWriter, r *http.Request, it event.Integration, created bool) {
+	it = it.Redacted()
 	key := it.RoutingKey
 	shown := key
 	if shown == "" {
@@ -265,22 +271,42 @@ func integrationExamples(base string, it event.Integration, key string) []integr
 		return []integrationExample{{"Events API v2 URL and integration key", "URL:             " + base + "/v2/enqueue\nIntegration key: " + key},
 			{"Send an event with curl", "curl -X POST '" + base + "/v2/enqueue' \\\n  -H 'Content-Type: application/json' \\\n  -d '{\"routing_key\":\"" + key + "\",\"event_action\":\"trigger\",\"payload\":{\"summary\":\"router-1 does not answer\",\"source\":\"router-1\",\"severity\":\"critical\"}}'"}}
 	case event.KindAlertmanager:
-		return []integrationExample{{"Alertmanager receiver (alertmanager.yml)", "receivers:\n  - name: steward\n    webhook_configs:\n      - url: '" + base + "/api/v1/webhooks/alertmanager?key=" + key + "'\n        send_resolved: true"}}
+		return []integrationExample{{"Alertmanager receiver (alertmanager.yml)", "receivers:\n  - name: steward\n    webhook_configs:\n      - url: '" + base + "/api/v1/webhooks/alertmanager'\n        send_resolved: true\n        http_config:\n          authorization:\n            credentials: '" + key + "'"},
+			{"For Alertmanager before 0.22: the key in the URL", "receivers:\n  - name: steward\n    webhook_configs:\n      - url: '" + base + "/api/v1/webhooks/alertmanager?key=" + key + "'\n        send_resolved: true"}}
 	case event.KindMQTT:
 		host, port := brokerHostPort(it.URL, "1883")
 		topic := "fleet/router-1"
 		if len(it.Topics) > 0 {
 			topic = strings.NewReplacer("#", "router-1", "+", "router-1").Replace(it.Topics[0])
 		}
-		return []integrationExample{{"Publish an event with mosquitto_pub", "mosquitto_pub -h " + host + " -p " + port + " -q 1 -t '" + topic + "' \\\n  -m '" + sample + "'"}}
+		login := ""
+		if user := brokerUser(it.URL); user != "" {
+			login = " -u '" + user + "' -P 'YOUR-BROKER-PASSWORD'"
+		}
+		return []integrationExample{{"Publish an event with mosquitto_pub", "mosquitto_pub -h " + host + " -p " + port + login + " -q 1 -t '" + topic + "' \\\n  -m '" + sample + "'"}}
 	case event.KindNATS:
 		subject := "fleet.router-1"
 		if len(it.Subjects) > 0 {
 			subject = strings.NewReplacer(">", "router-1", "*", "router-1").Replace(it.Subjects[0])
 		}
-		return []integrationExample{{"Publish an event with the nats command", "nats --server '" + it.URL + "' pub '" + subject + "' \\\n  '" + sample + "'"}}
+		server, login := it.URL, ""
+		if u, err := url.Parse(it.URL); err == nil && u.User != nil {
+			login = " --user '" + u.User.Username() + "' --password 'YOUR-BROKER-PASSWORD'"
+			u.User = nil
+			server = u.String()
+		}
+		return []integrationExample{{"Publish an event with the nats command", "nats --server '" + server + "'" + login + " pub '" + subject + "' \\\n  '" + sample + "'"}}
 	}
 	return nil
+}
+
+// brokerUser is the user named in a broker address, "" for none.
+func brokerUser(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return ""
+	}
+	return u.User.Username()
 }
 
 func brokerHostPort(raw, defPort string) (string, string) {

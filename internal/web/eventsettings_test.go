@@ -44,10 +44,14 @@ func TestEventSettingsPage(t *testing.T) {
 	if p := agent.post(eventSettingsURL, url.Values{"hold_down": {"1"}}); p.status != http.StatusForbidden {
 		t.Fatalf("agent saves: %d", p.status)
 	}
-	for _, role := range []string{"requester", "auditor"} {
-		if p := s.signedIn(role).get(eventSettingsURL); p.status != http.StatusForbidden {
-			t.Fatalf("%s reads: %d", role, p.status)
-		}
+	if p := s.signedIn("requester").get(eventSettingsURL); p.status != http.StatusForbidden {
+		t.Fatalf("requester reads: %d", p.status)
+	}
+	if p := s.signedIn("auditor").get(eventSettingsURL); p.status != http.StatusOK || strings.Contains(p.body, "Save settings") {
+		t.Fatalf("auditor reads the settings without a way to save: %d", p.status)
+	}
+	if p := s.signedIn("auditor").post(eventSettingsURL, url.Values{"hold_down": {"1"}}); p.status != http.StatusForbidden {
+		t.Fatalf("auditor saves: %d", p.status)
 	}
 
 	admin := s.signedIn("admin")

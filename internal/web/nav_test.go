@@ -73,8 +73,8 @@ func TestTopBarFollowsRolesAndPage(t *testing.T) {
 		{"auditor", "/known-errors", nil, nil, "Known errors", "Problems", nil},
 		{"agent", "/documents/acknowledge", nil, nil, "To acknowledge", "Management system", nil},
 		{"auditor", "/documents", nil, nil, "Documents", "Management system", nil},
-		{"auditor", "/audit", nil, []string{"Problems", "Configuration", "Changes", "Service levels", "Management system", "Compliance", "Organisation"}, "Audit trail", "Organisation",
-			[]string{"Approvals", "Failed jobs", "Processing settings"}},
+		{"auditor", "/audit", nil, []string{"Problems", "Configuration", "Changes", "Service levels", "Events", "Management system", "Compliance", "Organisation"}, "Audit trail", "Organisation",
+			[]string{"Approvals", "Failed jobs"}},
 		{"agent", "/integrations/settings", nil, nil, "Processing settings", "Events", nil},
 		{"admin", "/risks", nil, nil, "Risks", "Management system", nil},
 		{"agent", "/objectives", nil, nil, "Objectives", "Management system", nil},
@@ -87,6 +87,8 @@ func TestTopBarFollowsRolesAndPage(t *testing.T) {
 		{"agent", "/actions", nil, nil, "Actions", "Compliance", nil},
 		{"agent", "/alerts", nil, nil, "Alert console", "Events", nil},
 		{"agent", "/alerts/unmapped", nil, nil, "Unmapped devices", "Events", nil},
+		{"auditor", "/alerts", nil, nil, "Alert console", "Events", nil},
+		{"auditor", "/integrations", nil, nil, "Integrations", "Events", []string{"New integration"}},
 	}
 	for _, c := range cases {
 		t.Run(c.role+c.path, func(t *testing.T) {
