@@ -101,17 +101,17 @@ func (s *Service) ProcessPending(ctx context.Context) (int, error) {
 				ahead <- readAhead{ev, err}
 			}()
 		}
-		err := p.takeLease(ctx) // a long catch-up keeps its lease
-		if err == nil {
-			err = p.runBatch(ctx, events)
+		berr := p.takeLease(ctx) // a long catch-up keeps its lease
+		if berr == nil {
+			berr = p.runBatch(ctx, events)
 		}
-		if err != nil {
+		if berr != nil {
 			if ahead != nil {
 				<-ahead
 			}
 			// The memory may be ahead of the database now: rebuild it.
 			p.reset()
-			return total, err
+			return total, berr
 		}
 		total += len(events)
 		if !full {

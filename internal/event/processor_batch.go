@@ -17,7 +17,6 @@ type change struct {
 	summary string // of the latest trigger, "" when none
 	ackAt   time.Time
 	logs    []logLine
-	joined  bool // joined an incident in this batch
 	// triggered: a trigger came in this batch. Such an alert is looked at
 	// for an incident even when a resolve followed in the same batch, so
 	// that a short alert opens an incident whatever the batch boundaries.
@@ -123,9 +122,7 @@ func (p *processor) runBatch(ctx context.Context, events []Event) error {
 	}
 	p.cursor = last
 	p.leaseUntil = now.Add(leaseFor)
-	for _, i := range b.retired {
-		p.free = append(p.free, i)
-	}
+	p.free = append(p.free, b.retired...)
 	if !now.Before(p.houseAt) {
 		p.houseAt = now.Add(15 * time.Second)
 	}

@@ -170,7 +170,7 @@ func AwaitConsumer(ctx context.Context, cfg Config, stream string, settle time.D
 				return nil
 			}
 			if time.Now().After(deadline) {
-				return fmt.Errorf("Steward did not create the JetStream stream %s within 20 s", stream)
+				return fmt.Errorf("the JetStream stream %s was not created by Steward within 20 s", stream)
 			}
 			select {
 			case <-ctx.Done():
