@@ -38,17 +38,23 @@ var Tables = []string{
 	// Configuration and assets.
 	"ci_types", "cis", "ci_identifiers", "ci_relationships", "ci_history", "ci_baselines", "ci_baseline_items",
 	"ci_verifications", "ci_verification_items", "assets", "cmdb_imports",
+	// Event management's configuration: which senders exist and how their
+	// events become incidents (the incidents themselves are above).
+	"integrations", "event_settings", "device_aliases",
 	// The audit trail the manifest's chain head sums up.
 	"audit_log",
 }
 
 // Withheld are the tables an audit pack never holds: secrets (sessions,
 // tokens, sign-in attempts, feed tokens, idempotency keys), people's own
-// settings and inboxes, file contents and the job queue's internals.
+// settings and inboxes, file contents and the job queue's internals, and
+// monitoring's volume (events, alerts and device telemetry, millions of
+// rows in a fleet: the incidents they opened are the evidence).
 var Withheld = []string{
 	"sessions", "api_tokens", "login_failures", "login_attempts", "login_locks", "calendar_feed_tokens",
 	"idempotency_keys", "settings", "user_preferences", "notifications", "saved_filters",
 	"attachment_chunks", "cmdb_import_files", "cmdb_import_errors", "jobs", "activity",
+	"events", "event_cursor", "alerts", "alert_log", "unmapped_devices", "device_status", "device_map_version",
 }
 
 // withheldColumns are columns left out of a table's CSV: secrets, and the
@@ -56,6 +62,8 @@ var Withheld = []string{
 var withheldColumns = map[string]map[string]bool{
 	"users":                {"password_hash": true},
 	"compliance_snapshots": {"body": true},
+	// A routing key's hash, and a broker's address with its credentials.
+	"integrations": {"key_hash": true, "config": true},
 }
 
 // withheldRows are rows left out of a table's CSV: the trail's sign-in
