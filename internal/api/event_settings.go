@@ -40,6 +40,7 @@ type eventSettingsInput struct {
 	OfflineAfter       map[string]json.RawMessage `json:"offline_after"`
 	UnknownAfter       json.RawMessage            `json:"unknown_after"`
 	Rules              []event.Rule               `json:"rules"`
+	GroupByService     *bool                      `json:"group_by_service"`
 }
 
 // settings turns the input into settings over the defaults, or a
@@ -69,6 +70,9 @@ func (in eventSettingsInput) settings() (event.Settings, error) {
 	}
 	if in.Rules != nil {
 		st.Rules = in.Rules
+	}
+	if in.GroupByService != nil {
+		st.GroupByService = *in.GroupByService
 	}
 	for _, d := range []struct {
 		field string

@@ -40,6 +40,10 @@ type newGroup struct {
 //   - the incident of its siblings, the CIs behind the same direct
 //     provider (sensors behind one gateway), when their first alert came
 //     within group_window: a storm that begins before the gateway alerts.
+//   - with group_by_service on, the incident begun within group_window
+//     whose alerts impact the same most critical catalogue service as its
+//     CI (only alerts that fit nothing above look their service up; a CI
+//     impacting no service groups nothing this way).
 //
 // Joining never extends the window, and nothing groups through a distant
 // provider (a switch, a site) that does not alert itself. Alerts that
@@ -50,7 +54,7 @@ type newGroup struct {
 // incident and opens incidents for the rest.
 func (p *processor) decide(ctx context.Context, tx *store.Tx, b *batch) error {
 	d := &deciding{ctx: ctx, p: p, tx: tx, b: b, now: secs(b.at), window: uint32(p.settings.GroupWindow.D() / time.Second),
-		joins: map[int64]*joinSet{}, pendCI: map[int64]*newGroup{}, pendSib: map[int64]*newGroup{}}
+		joins: map[int64]*joinSet{}, pendCI: map[int64]*newGroup{}, pendSib: map[int64]*newGroup{}, pendSvc: map[int64]*newGroup{}}
 	for _, i := range b.order {
 		a := &p.alerts[i]
 		c := b.changes[i]
@@ -123,6 +127,7 @@ type deciding struct {
 	groups      []*newGroup
 	pendCI      map[int64]*newGroup // CI -> the new group its alerts are in
 	pendSib     map[int64]*newGroup // CI -> the new group of the CIs directly behind it
+	pendSvc     map[int64]*newGroup // catalogue service -> the new group of alerts impacting it
 }
 
 // joinSet is the alerts joining one incident in a batch.
@@ -287,10 +292,50 @@ func (d *deciding) place(ctx context.Context, i int32) error {
 			return nil
 		}
 	}
+	// The incident of the same service.
+	var svc int64
+	if p.settings.GroupByService {
+		if svc, err = p.serviceOf(ctx, ci); err != nil {
+			return err
+		}
+	}
+	if svc != 0 {
+		if inc, err := d.live(p.svcs, svc, true); err != nil || inc != 0 {
+			if inc != 0 {
+				d.join(inc, i, 0, false)
+			}
+			return err
+		}
+		if ng := d.pendSvc[svc]; ng != nil {
+			d.add(ng, i)
+			return nil
+		}
+	}
 	ng := &newGroup{}
 	d.groups = append(d.groups, ng)
 	d.add(ng, i)
+	if svc != 0 {
+		d.pendSvc[svc] = ng
+	}
 	return nil
+}
+
+// serviceOf is the most critical catalogue service ci impacts, 0 when
+// none, looked up once per CI.
+func (p *processor) serviceOf(ctx context.Context, ci int64) (int64, error) {
+	info := p.cis[ci]
+	if info == nil {
+		info = &ciInfo{}
+		p.cis[ci] = info
+	}
+	if !info.critLoaded {
+		svc, rank, err := p.services(ctx, []int64{ci})
+		if err != nil {
+			return 0, err
+		}
+		info.service, info.critRank, info.critLoaded = svc, rank, true
+	}
+	return info.service, nil
 }
 
 // add puts alert i in a new group of this batch.
@@ -384,12 +429,8 @@ func (p *processor) holdFor(ctx context.Context, a *alertState) (uint8, error) {
 			continue
 		}
 		if r.MinCriticality != "" {
-			if !info.critLoaded {
-				_, rank, err := p.services(ctx, []int64{a.ci})
-				if err != nil {
-					return 0, err
-				}
-				info.critRank, info.critLoaded = rank, true
+			if _, err := p.serviceOf(ctx, a.ci); err != nil {
+				return 0, err
 			}
 			if info.critRank < criticalityRank(r.MinCriticality) {
 				continue
@@ -559,6 +600,23 @@ func (p *processor) open(ctx context.Context, tx *store.Tx, b *batch, ng *newGro
 		b.changes[i].log(b.at, "incident_opened", inc.Number, 0)
 	}
 	b.openInc[inc.ID] = true
+	if service != 0 {
+		// Later alerts of the same service may join it (group_by_service)
+		// while it is within the window: it is that service's incident.
+		now := secs(b.at)
+		g, ok := p.svcs[service]
+		replace := !ok || now-min(g.at, now) > uint32(p.settings.GroupWindow.D()/time.Second)
+		if !replace && p.settings.GroupByService {
+			open, err := p.isOpen(ctx, tx, b, g.incident)
+			if err != nil {
+				return err
+			}
+			replace = !open
+		}
+		if replace {
+			p.svcs[service] = groupRef{incident: inc.ID, at: now, slot: -1}
+		}
+	}
 	for _, i := range ng.members {
 		p.grouped(i, inc.ID, secs(b.at))
 	}

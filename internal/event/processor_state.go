@@ -138,7 +138,8 @@ type ciInfo struct {
 	written    uint32 // last seen as device_status holds it
 	writtenInt int64  // integration as device_status holds it
 	critRank   int    // highest criticality of the services it impacts
-	critLoaded bool
+	service    int64  // the most critical catalogue service it impacts, 0 when none
+	critLoaded bool   // critRank and service are known
 }
 
 // groupRef is an incident alerts group into (see decide).
@@ -180,6 +181,7 @@ type processor struct {
 	cis       map[int64]*ciInfo
 	groups    map[int64]groupRef // CI -> the open incident of its alerts
 	sibs      map[int64]groupRef // CI -> the incident of the CIs directly behind it
+	svcs      map[int64]groupRef // catalogue service -> the incident of alerts impacting it
 	incGroups map[int64]*incGroup
 	incActive map[int64]int32 // incident -> its active alerts
 	incAlerts map[int64]int32 // incident -> all its alerts
@@ -205,7 +207,7 @@ type deviceRef struct {
 func newProcessor(s *Service) *processor {
 	return &processor{s: s, now: time.Now, owner: newOwner(),
 		keys: map[alertKey]int32{}, devices: map[deviceRef]int64{}, cis: map[int64]*ciInfo{},
-		groups: map[int64]groupRef{}, sibs: map[int64]groupRef{}, incGroups: map[int64]*incGroup{}, incActive: map[int64]int32{}, incAlerts: map[int64]int32{}}
+		groups: map[int64]groupRef{}, sibs: map[int64]groupRef{}, svcs: map[int64]groupRef{}, incGroups: map[int64]*incGroup{}, incActive: map[int64]int32{}, incAlerts: map[int64]int32{}}
 }
 
 // load rebuilds the memory from the database: the cursor, every active
@@ -292,20 +294,28 @@ func (p *processor) load(ctx context.Context) error {
 // and, for incidents begun within the group window, the sibling groups
 // behind their CIs' direct providers, dated from when the incident began.
 func (p *processor) loadIncidents(ctx context.Context) error {
-	rows, err := p.s.DB.Query(ctx, `SELECT id, title, created_at FROM incidents
+	rows, err := p.s.DB.Query(ctx, `SELECT id, title, created_at, service_id FROM incidents
 		WHERE source = 'event' AND state IN ('new', 'in_progress', 'on_hold')`)
 	if err != nil {
 		return err
 	}
+	now, window := secs(p.now()), uint32(p.settings.GroupWindow.D()/time.Second)
 	for rows.Next() {
 		var id int64
 		var title string
 		var created store.Time
-		if err := rows.Scan(&id, &title, &created); err != nil {
+		var service *int64
+		if err := rows.Scan(&id, &title, &created, &service); err != nil {
 			rows.Close()
 			return err
 		}
-		p.incGroups[id] = &incGroup{first: secs(created.Time), title: title}
+		first := secs(created.Time)
+		p.incGroups[id] = &incGroup{first: first, title: title}
+		if service != nil && now-min(first, now) <= window {
+			if g, ok := p.svcs[*service]; !ok || g.at < first {
+				p.svcs[*service] = groupRef{incident: id, at: first, slot: -1}
+			}
+		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -317,7 +327,6 @@ func (p *processor) loadIncidents(ctx context.Context) error {
 		return err
 	}
 	defer rows.Close()
-	now, window := secs(p.now()), uint32(p.settings.GroupWindow.D()/time.Second)
 	recent := map[int64][]int64{}
 	for rows.Next() {
 		var inc int64

@@ -68,6 +68,11 @@ type Settings struct {
 	// often it reports).
 	UnknownAfter Duration `json:"unknown_after"`
 	Rules        []Rule   `json:"rules"`
+	// GroupByService also groups alerts that fit no other grouping with
+	// the open incident, begun within GroupWindow, whose alerts impact the
+	// same most critical catalogue service. Off by default: where one core
+	// device underlies everything, every alert impacts every service.
+	GroupByService bool `json:"group_by_service"`
 }
 
 // Criticalities are the catalogue's service criticalities, lowest first.

@@ -56,9 +56,12 @@ type esForm struct {
 	GroupWindow   string
 	UnknownAfter  string
 	RetentionDays string
-	Offline       []esOfflineRow
-	Rules         []esRuleRow
-	Errs          map[string]string
+	// GroupByService is the checkbox grouping alerts on CIs that affect
+	// the same service.
+	GroupByService bool
+	Offline        []esOfflineRow
+	Rules          []esRuleRow
+	Errs           map[string]string
 }
 
 type esOption struct {
@@ -125,7 +128,7 @@ func (h eventSettingsPage) formOf(r *http.Request, st event.Settings, tag string
 	f := &esForm{Tag: tag, CanWrite: httpx.Principal(r).Can(event.PermAdmin), Errs: map[string]string{},
 		FlapChanges: strconv.Itoa(st.FlapChanges), FlapWindow: minutes(st.FlapWindow.D()), HoldDown: minutes(st.HoldDown.D()),
 		ReopenWindow: minutes(st.ReopenWindow.D()), GroupWindow: minutes(st.GroupWindow.D()),
-		UnknownAfter: minutes(st.UnknownAfter.D()), RetentionDays: strconv.Itoa(st.RetentionDays)}
+		UnknownAfter: minutes(st.UnknownAfter.D()), RetentionDays: strconv.Itoa(st.RetentionDays), GroupByService: st.GroupByService}
 	f.Severities = sevOptions(tx, st.IncidentSeverities)
 	types := make([]string, 0, len(st.OfflineAfter))
 	for name := range st.OfflineAfter {
@@ -259,8 +262,9 @@ func readEventSettingsForm(r *http.Request, tx i18n.Text, names []string) (*esFo
 	f := &esForm{Tag: pf.Get("tag"), CanWrite: true, Errs: map[string]string{},
 		FlapChanges: pf.Get("flap_changes"), FlapWindow: pf.Get("flap_window"), HoldDown: pf.Get("hold_down"),
 		ReopenWindow: pf.Get("reopen_window"), GroupWindow: pf.Get("group_window"), UnknownAfter: pf.Get("unknown_after"),
-		RetentionDays: pf.Get("retention_days")}
+		RetentionDays: pf.Get("retention_days"), GroupByService: pf.Get("group_by_service") == "1"}
 	st := event.DefaultSettings()
+	st.GroupByService = f.GroupByService
 	st.IncidentSeverities = []event.Severity{}
 	for _, v := range pf["sev"] {
 		if s := event.Severity(v); slices.Contains(esSeverities, s) && !slices.Contains(st.IncidentSeverities, s) {
