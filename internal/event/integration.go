@@ -230,6 +230,15 @@ func scanIntegration(sc interface{ Scan(...any) error }) (Integration, error) {
 	return it, nil
 }
 
+// keyFirst scans a row whose first column is the key hash, then the
+// columns scanIntegration reads.
+type keyFirst struct {
+	sc   interface{ Scan(...any) error }
+	hash *string
+}
+
+func (k keyFirst) Scan(dest ...any) error { return k.sc.Scan(append([]any{k.hash}, dest...)...) }
+
 // Integration returns one integration.
 func (s *Service) Integration(ctx context.Context, id int64) (Integration, error) {
 	return scanIntegration(s.DB.QueryRow(ctx, `SELECT `+integrationCols+` FROM integrations WHERE id = ?`, id))
@@ -279,13 +288,10 @@ func (s *Service) ByKey(ctx context.Context, key string) (Integration, error) {
 	keys := map[string]Integration{}
 	for rows.Next() {
 		var hash string
-		var cfg string
-		var statusAt, created, updated store.Time
-		var it Integration
-		if err := rows.Scan(&hash, &it.ID, &it.Name, &it.Kind, &it.KeyHint, &cfg, &it.Active, &it.Status, &statusAt, &created, &updated, &it.Version); err != nil {
-			return Integration{}, store.Translate(err)
+		it, err := scanIntegration(keyFirst{rows, &hash})
+		if err != nil {
+			return Integration{}, err
 		}
-		json.Unmarshal([]byte(cfg), &it.Config)
 		keys[hash] = it
 	}
 	if err := rows.Err(); err != nil {
