@@ -11,6 +11,12 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"steward/internal/activity"
+	"steward/internal/identity"
+	"steward/internal/mail"
+	"steward/internal/mailin"
+	"steward/internal/ticket"
+	"steward/internal/webhook"
 	"sync"
 	"time"
 
@@ -77,7 +83,16 @@ type App struct {
 
 	// Event management: integrations, the inbox and its processor, the
 	// broker consumers.
-	Events  *event.Service
+	Events *event.Service
+
+	// Connections to the organisation's mail, automation and identity
+	// systems: outgoing and incoming e-mail, outbound webhooks, single
+	// sign-on.
+	Mail     *mail.Service
+	Inbound  *mailin.Service
+	Webhooks *webhook.Service
+	Identity *identity.Service
+
 	runners []func(context.Context)
 }
 
@@ -118,9 +133,11 @@ func New(cfg config.Config, db *store.DB, log *slog.Logger) *App {
 	a := &App{Cfg: cfg, Log: log, DB: db}
 	a.SLA = sla.NewService(db, log)
 	a.Incidents = incident.NewService(db, cfg.AutoCloseAfter)
-	a.Incidents.Observer = a.SLA
+	// Every ticket write starts or moves its clocks and appears in the
+	// activity feed (which webhooks deliver).
+	a.Incidents.Observer = ticket.Observers{a.SLA, activity.Observer{}}
 	a.Requests = request.NewService(db, cfg.AutoCloseAfter)
-	a.Requests.Observer = a.SLA
+	a.Requests.Observer = ticket.Observers{a.SLA, activity.Observer{}}
 	a.CMDB = cmdb.NewService(db, log)
 	a.Schedule = schedule.NewService(db, a.CMDB, a.SLA)
 	a.Changes = &change.Service{DB: db, CMDB: a.CMDB, Conflicts: a.Schedule.Conflicts}
@@ -134,8 +151,13 @@ func New(cfg config.Config, db *store.DB, log *slog.Logger) *App {
 	a.Audits = internalaudit.NewService(db, a.Nonconformities)
 	a.Reviews = review.NewService(db)
 	a.Events = event.NewService(db, a.CMDB, a.Incidents, log)
+	a.Mail = mail.NewService(db, cfg, log)
+	a.Inbound = mailin.NewService(db, cfg, a.Incidents, a.Requests, log)
+	a.Webhooks = webhook.NewService(db, log)
+	a.Identity = identity.NewService(db, cfg, log)
 	wired := a.wireAreas()
 	a.Records = record.NewKernel(db, cfg.MaxAttachmentMB<<20, wired.kinds...)
+	a.Inbound.Records = a.Records
 	wired.worker.Interval = cfg.JobInterval
 	a.worker = wired.worker
 	a.runners = wired.runners

@@ -180,6 +180,8 @@ func (a *App) areas() []area {
 				{Menu: "Organisation", Label: "Users", Href: "/users", Perm: auth.UserRead, Lit: []string{"users"}},
 				{Menu: "Organisation", Label: "Managers", Href: "/managers", Perm: auth.UserRead, Lit: []string{"managers"}},
 			}},
+		// The organisation's mail, automation and identity systems.
+		a.mailArea(), a.inboundMailArea(), a.webhookArea(), a.identityArea(),
 		// Housekeeping runs once per interval across all nodes.
 		{name: "maintenance", jobs: []job{{kind: MaintenanceJob, run: a.maintain, every: 10 * time.Minute}}},
 	}

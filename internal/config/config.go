@@ -7,8 +7,12 @@ package config
 import (
 	"flag"
 	"fmt"
+	"net"
+	"net/mail"
 	"net/netip"
+	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -39,6 +43,28 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// PasswordChecks bounds the password checks run at once; 0 is twice the cores.
 	PasswordChecks int
+
+	// BaseURL is where people reach this installation (https://desk.example.com),
+	// for links in e-mail and the single sign-on return address; empty
+	// means http:// and Addr.
+	BaseURL string
+	// SMTPURL sends mail (smtp://user:pass@host:587 with STARTTLS,
+	// smtps://host:465 with TLS); empty sends none.
+	SMTPURL  string
+	MailFrom string
+	// IMAPURL is a mailbox to poll for incoming mail
+	// (imaps://user:pass@host:993/INBOX); empty polls none.
+	IMAPURL      string
+	IMAPInterval time.Duration
+	// InboundSMTPAddr is where an SMTP listener takes mail a relay
+	// forwards (127.0.0.1:2525); empty listens nowhere.
+	InboundSMTPAddr string
+	// OIDCIssuer, OIDCClientID and OIDCClientSecret connect an OpenID
+	// provider for single sign-on; OIDCName labels its button.
+	OIDCIssuer       string
+	OIDCClientID     string
+	OIDCClientSecret string
+	OIDCName         string
 
 	envErrs []error
 }
@@ -71,6 +97,16 @@ func (c *Config) Server(fs *flag.FlagSet) {
 		return err
 	})
 	fs.IntVar(&c.PasswordChecks, "password-checks", c.envInt("STEWARD_PASSWORD_CHECKS", 0), "password checks (argon2id, 19 MiB each) run at once; 0 means twice the CPU cores, at least 2 (env STEWARD_PASSWORD_CHECKS)")
+	fs.StringVar(&c.BaseURL, "base-url", env("STEWARD_BASE_URL", ""), "where people reach Steward, e.g. https://desk.example.com, for links in e-mail and the single sign-on return address; empty means http:// and --addr (env STEWARD_BASE_URL)")
+	fs.StringVar(&c.SMTPURL, "smtp-url", env("STEWARD_SMTP_URL", ""), "send e-mail through this server: smtp://user:pass@host:587 (STARTTLS) or smtps://user:pass@host:465 (TLS); empty sends none (env STEWARD_SMTP_URL)")
+	fs.StringVar(&c.MailFrom, "mail-from", env("STEWARD_MAIL_FROM", ""), "sender address of e-mail, e.g. \"Service desk <desk@example.com>\"; also the service address replies come back to (env STEWARD_MAIL_FROM)")
+	fs.StringVar(&c.IMAPURL, "imap-url", env("STEWARD_IMAP_URL", ""), "poll this mailbox for incoming mail: imaps://user:pass@host:993/INBOX or imap://...:143/folder (STARTTLS); empty polls none (env STEWARD_IMAP_URL)")
+	fs.DurationVar(&c.IMAPInterval, "imap-interval", c.envDuration("STEWARD_IMAP_INTERVAL", 30*time.Second), "how often the mailbox of --imap-url is read (env STEWARD_IMAP_INTERVAL)")
+	fs.StringVar(&c.InboundSMTPAddr, "inbound-smtp-addr", env("STEWARD_INBOUND_SMTP_ADDR", ""), "take incoming mail by SMTP on this address, e.g. 127.0.0.1:2525, from a relay; empty listens nowhere (env STEWARD_INBOUND_SMTP_ADDR)")
+	fs.StringVar(&c.OIDCIssuer, "oidc-issuer", env("STEWARD_OIDC_ISSUER", ""), "OpenID Connect provider for single sign-on, e.g. https://login.example.com; empty turns single sign-on off (env STEWARD_OIDC_ISSUER)")
+	fs.StringVar(&c.OIDCClientID, "oidc-client-id", env("STEWARD_OIDC_CLIENT_ID", ""), "Steward's client id at the OpenID provider (env STEWARD_OIDC_CLIENT_ID); the secret is read from STEWARD_OIDC_CLIENT_SECRET only")
+	c.OIDCClientSecret = os.Getenv("STEWARD_OIDC_CLIENT_SECRET")
+	fs.StringVar(&c.OIDCName, "oidc-name", env("STEWARD_OIDC_NAME", "your organisation's account"), "what the sign-in button calls the provider: \"Sign in with ...\" (env STEWARD_OIDC_NAME)")
 	fs.IntVar(&c.ReadConns, "read-conns", c.envInt("STEWARD_READ_CONNS", 8), "database read connections (env STEWARD_READ_CONNS)")
 }
 
@@ -113,7 +149,74 @@ func (c *Config) Validate() error {
 	if c.JobInterval < 0 {
 		return fmt.Errorf("--job-interval must not be negative")
 	}
+	return c.validateConnections()
+}
+
+// validateConnections checks the addresses of mail servers and the
+// identity provider, so that a typo stops the start rather than the first
+// message.
+func (c *Config) validateConnections() error {
+	check := func(flag, v string, schemes ...string) error {
+		if v == "" {
+			return nil
+		}
+		u, err := url.Parse(v)
+		if err != nil || u.Host == "" || !slices.Contains(schemes, u.Scheme) {
+			return fmt.Errorf("--%s must be a URL such as %s://host:port, not %q", flag, schemes[0], redact(v))
+		}
+		return nil
+	}
+	if err := check("base-url", c.BaseURL, "https", "http"); err != nil {
+		return err
+	}
+	if err := check("smtp-url", c.SMTPURL, "smtp", "smtps"); err != nil {
+		return err
+	}
+	if err := check("imap-url", c.IMAPURL, "imaps", "imap"); err != nil {
+		return err
+	}
+	if err := check("oidc-issuer", c.OIDCIssuer, "https", "http"); err != nil {
+		return err
+	}
+	if c.SMTPURL != "" && c.MailFrom == "" {
+		return fmt.Errorf("--smtp-url needs --mail-from, the address e-mail is sent from")
+	}
+	if c.MailFrom != "" {
+		if _, err := mail.ParseAddress(c.MailFrom); err != nil {
+			return fmt.Errorf("--mail-from must be an e-mail address such as \"Service desk <desk@example.com>\", not %q", c.MailFrom)
+		}
+	}
+	if c.InboundSMTPAddr != "" {
+		if _, _, err := net.SplitHostPort(c.InboundSMTPAddr); err != nil {
+			return fmt.Errorf("--inbound-smtp-addr must be host:port such as 127.0.0.1:2525, not %q", c.InboundSMTPAddr)
+		}
+	}
+	if c.IMAPURL != "" && c.IMAPInterval < time.Second {
+		return fmt.Errorf("--imap-interval must be at least 1s")
+	}
+	if c.OIDCIssuer != "" && (c.OIDCClientID == "" || c.OIDCClientSecret == "") {
+		return fmt.Errorf("--oidc-issuer needs --oidc-client-id and STEWARD_OIDC_CLIENT_SECRET")
+	}
 	return nil
+}
+
+// redact hides a password in a URL for an error message.
+func redact(v string) string {
+	if u, err := url.Parse(v); err == nil && u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+			return u.String()
+		}
+	}
+	return v
+}
+
+// PublicURL is BaseURL without a trailing slash, or http:// and Addr.
+func (c *Config) PublicURL() string {
+	if c.BaseURL != "" {
+		return strings.TrimRight(c.BaseURL, "/")
+	}
+	return "http://" + c.Addr
 }
 
 func env(name, def string) string {

@@ -20,8 +20,13 @@ func WithPrincipal(ctx context.Context, p *auth.Principal) context.Context {
 }
 
 // Principal returns the caller, or nil when anonymous.
-func Principal(r *http.Request) *auth.Principal {
-	p, _ := r.Context().Value(ctxKey{}).(*auth.Principal)
+func Principal(r *http.Request) *auth.Principal { return PrincipalOf(r.Context()) }
+
+// PrincipalOf returns the caller a request's context carries, or nil, for
+// work below the handlers that must tell who acts (nobody is told of their
+// own change).
+func PrincipalOf(ctx context.Context) *auth.Principal {
+	p, _ := ctx.Value(ctxKey{}).(*auth.Principal)
 	return p
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"steward/internal/activity"
 	"strconv"
 	"strings"
 	"time"
@@ -371,6 +372,14 @@ func (s *Service) AddComment(ctx context.Context, p *auth.Principal, id int64, b
 				return err
 			}
 			if err := tellAboutComment(ctx, tx, p, inc); err != nil {
+				return err
+			}
+		}
+		if err := activity.Commented(ctx, tx, now, "incident", id, inc.Number, name, aid, e.ID, public, body); err != nil {
+			return err
+		}
+		if p.IsStaff() {
+			if err := activity.Mention(ctx, tx, p.UserID, name, body, inc.Number, inc.Title, link(inc)+"#journal"); err != nil {
 				return err
 			}
 		}

@@ -3,6 +3,7 @@ package request
 import (
 	"context"
 	"errors"
+	"steward/internal/activity"
 	"strings"
 	"time"
 
@@ -317,6 +318,9 @@ func (s *Service) settle(ctx context.Context, tx *store.Tx, p *auth.Principal, r
 	}
 	if err := audit.Record(ctx, tx, p.Actor(), "update", "request_approval", a.ID,
 		map[string]any{"request_id": r.ID, "decision": state, "comment": comment}); err != nil {
+		return err
+	}
+	if err := activity.Decided(ctx, tx, now, "request", r.ID, r.Number, p.Name, string(state), comment); err != nil {
 		return err
 	}
 	next := r

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"steward/internal/activity"
 	"strconv"
 	"strings"
 	"time"
@@ -368,6 +369,14 @@ func (s *Service) AddComment(ctx context.Context, p *auth.Principal, id int64, b
 		}
 		if err := s.tellAboutComment(ctx, tx, p, cur, public); err != nil {
 			return err
+		}
+		if err := activity.Commented(ctx, tx, now, "request", id, cur.Number, name, aid, e.ID, public, body); err != nil {
+			return err
+		}
+		if p.IsStaff() {
+			if err := activity.Mention(ctx, tx, p.UserID, name, body, cur.Number, cur.Title, link(cur)+"#journal"); err != nil {
+				return err
+			}
 		}
 		if responds {
 			after := cur
