@@ -13,6 +13,7 @@ import (
 	"os"
 	"steward/internal/activity"
 	"steward/internal/complaint"
+	"steward/internal/dashboard"
 	"steward/internal/identity"
 	"steward/internal/knowledge"
 	"steward/internal/mail"
@@ -103,6 +104,8 @@ type App struct {
 	Complaints     *complaint.Service
 	ServiceReviews *servicereview.Service
 	Knowledge      *knowledge.Service
+	// KPI snapshots, dashboards and scheduled service reports.
+	Dashboards *dashboard.Service
 
 	runners []func(context.Context)
 }
@@ -171,6 +174,7 @@ func New(cfg config.Config, db *store.DB, log *slog.Logger) *App {
 	a.Complaints = complaint.NewService(db, log)
 	a.ServiceReviews = servicereview.NewService(db, log)
 	a.Knowledge = knowledge.NewService(db, log)
+	a.Dashboards = dashboard.NewService(db, log)
 	wired := a.wireAreas()
 	a.Records = record.NewKernel(db, cfg.MaxAttachmentMB<<20, wired.kinds...)
 	a.Inbound.Records = a.Records
