@@ -72,8 +72,8 @@ type Service struct {
 
 	clientOnce sync.Once
 	client     *http.Client
-	node   string        // this node's name in the leases it takes
-	wake   chan struct{} // a send finished: the runner may claim more
+	node       string        // this node's name in the leases it takes
+	wake       chan struct{} // a send finished: the runner may claim more
 }
 
 // NewService builds outbound webhooks.
