@@ -37,7 +37,7 @@ var (
 const (
 	DefaultTimeout     = 10 * time.Second
 	DefaultParallel    = 16
-	DefaultPoll        = 500 * time.Millisecond
+	DefaultPoll        = 200 * time.Millisecond
 	DefaultPauseAfter  = 10
 	DefaultPauseMinAge = time.Hour
 	DefaultRetention   = 30 * 24 * time.Hour
