@@ -41,6 +41,8 @@ var Tables = []string{
 	// Event management's configuration: which senders exist and how their
 	// events become incidents (the incidents themselves are above).
 	"integrations", "event_settings", "device_aliases",
+	// Where the activity feed is sent (8.2.3: other parties' tools).
+	"webhooks",
 	// The audit trail the manifest's chain head sums up.
 	"audit_log",
 }
@@ -55,6 +57,9 @@ var Withheld = []string{
 	"idempotency_keys", "settings", "user_preferences", "notifications", "saved_filters",
 	"attachment_chunks", "cmdb_import_files", "cmdb_import_errors", "jobs", "activity",
 	"events", "event_cursor", "alerts", "alert_log", "unmapped_devices", "device_status", "device_map_version",
+	// Outbound webhooks' outbox and cursor: copies of the activity feed
+	// and receivers' answers, purged after the retention.
+	"webhook_deliveries", "webhook_cursor",
 }
 
 // withheldColumns are columns left out of a table's CSV: secrets, and the
@@ -64,6 +69,8 @@ var withheldColumns = map[string]map[string]bool{
 	"compliance_snapshots": {"body": true},
 	// A routing key's hash, and a broker's address with its credentials.
 	"integrations": {"key_hash": true, "config": true},
+	// A receiver's signing secret.
+	"webhooks": {"secret": true},
 }
 
 // withheldRows are rows left out of a table's CSV: the trail's sign-in
