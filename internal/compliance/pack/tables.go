@@ -69,8 +69,9 @@ var withheldColumns = map[string]map[string]bool{
 	"compliance_snapshots": {"body": true},
 	// A routing key's hash, and a broker's address with its credentials.
 	"integrations": {"key_hash": true, "config": true},
-	// A receiver's signing secret.
-	"webhooks": {"secret": true},
+	// A receiver's signing secret and when it last changed (a column
+	// named so would read as a secret to whoever opens the pack).
+	"webhooks": {"secret": true, "secret_changed_at": true},
 }
 
 // withheldRows are rows left out of a table's CSV: the trail's sign-in
