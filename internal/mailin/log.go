@@ -192,9 +192,9 @@ func insertEntry(ctx context.Context, tx *store.Tx, e *Entry, key string) error 
 	}
 	err := tx.QueryRow(ctx, `INSERT INTO mail_in_log (received_at, via, dedup_key, message_id, sender, sender_name, recipients,
 		subject, size, outcome, reason, detail, record_kind, record_id, comment_id, user_id, mailbox, uid_validity, uid, files_pending)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		store.TS(e.ReceivedAt), e.Via, k, e.MessageID, e.Sender, e.SenderName, e.Recipients, e.Subject, e.Size, e.Outcome,
-		e.Reason, clip(e.Detail, 2000), e.RecordKind, e.RecordID, e.UserID, e.Mailbox, int64(e.UIDValidity), int64(e.UID),
+		e.Reason, clip(e.Detail, 2000), e.RecordKind, e.RecordID, e.CommentID, e.UserID, e.Mailbox, int64(e.UIDValidity), int64(e.UID),
 		e.FilesPending).Scan(&e.ID)
 	return store.ScanErr(err)
 }

@@ -9,7 +9,7 @@ import (
 var (
 	// "On Tue, 3 Mar 2026 at 10:00, Ann <ann@example.com> wrote:", also
 	// German and French, and the same split over two lines.
-	wroteLine = regexp.MustCompile(`(?i)^(on|am|le)\s.{0,300}(wrote|schrieb|a écrit)\s*:\s*$`)
+	wroteLine = regexp.MustCompile(`(?i)^(on|am|le)\s.{0,300}(wrote|schrieb|a écrit)(\s.{0,200})?:\s*$`)
 	// Outlook: "-----Original Message-----", "-----Ursprüngliche Nachricht-----".
 	originalLine = regexp.MustCompile(`(?i)^-{2,}\s*(original message|ursprüngliche nachricht|message d'origine|forwarded message)\s*-{2,}\s*$`)
 	// Outlook without the dashes: a "From:" line followed by Sent/To/Subject lines.
