@@ -83,7 +83,7 @@ func (s *Service) AttachFiles(ctx context.Context, logID int64) error {
 		return err
 	}
 	p := principalOf(u)
-	files := []File{{Name: "email-" + e.ReceivedAt.UTC().Format("20060102-150405") + ".eml", ContentType: "message/rfc822", Data: raw}}
+	files := []File{{Name: "email-" + e.ReceivedAt.UTC().Format("20060102-150405") + "-" + strconv.FormatInt(e.ID, 10) + ".eml", ContentType: "message/rfc822", Data: raw}}
 	if m, err := Parse(raw); err == nil {
 		files = append(m.Files, files...)
 	}

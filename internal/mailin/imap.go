@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/url"
 	"strings"
@@ -212,6 +213,7 @@ func (s *Service) dialIMAP(u *url.URL) (*client.Client, error) {
 		return nil, fmt.Errorf("connect to the mailbox: %w", err)
 	}
 	c.Timeout = imapTimeout
+	c.ErrorLog = slog.NewLogLogger(s.Log.Handler(), slog.LevelDebug)
 	if u.Scheme == "imap" {
 		ok, err := c.SupportStartTLS()
 		switch {
