@@ -41,6 +41,9 @@ var Tables = []string{
 	// Event management's configuration: which senders exist and how their
 	// events become incidents (the incidents themselves are above).
 	"integrations", "event_settings", "device_aliases",
+	// Incoming mail's configuration: which address leads where, and how
+	// unknown senders and floods are treated.
+	"mail_in_addresses", "mail_in_settings",
 	// The audit trail the manifest's chain head sums up.
 	"audit_log",
 }
@@ -55,6 +58,9 @@ var Withheld = []string{
 	"idempotency_keys", "settings", "user_preferences", "notifications", "saved_filters",
 	"attachment_chunks", "cmdb_import_files", "cmdb_import_errors", "jobs", "activity",
 	"events", "event_cursor", "alerts", "alert_log", "unmapped_devices", "device_status", "device_map_version",
+	// Incoming mail as received: the tickets it opened are the evidence;
+	// the log names outsiders' addresses and the raw messages are mail.
+	"mail_in_log", "mail_in_raw",
 }
 
 // withheldColumns are columns left out of a table's CSV: secrets, and the
