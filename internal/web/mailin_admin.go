@@ -162,6 +162,15 @@ func (h mailInPages) saveSettings(w http.ResponseWriter, r *http.Request) {
 		}
 		*n.dst = v
 	}
+	// Every fault shows at once: the ranges are checked on what could be read.
+	var more *domainerr.Invalid
+	if errors.As(st.Validate(), &more) {
+		for f, m := range more.Fields {
+			if _, taken := bad.Fields[f]; !taken {
+				bad.Add(f, "%s", m)
+			}
+		}
+	}
 	err := bad.Err()
 	if err == nil {
 		_, err = h.svc.SaveSettings(r.Context(), httpx.Principal(r), st)
