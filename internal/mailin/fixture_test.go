@@ -24,7 +24,7 @@ import (
 // desk is a service desk taking mail: two customers, a support group,
 // staff and requesters of both customers, and a live service.
 type desk struct {
-	t       *testing.T
+	t       testing.TB
 	db      *store.DB
 	s       *Service
 	custA   int64
@@ -36,7 +36,7 @@ type desk struct {
 
 const deskAddress = "desk@steward.test"
 
-func newDesk(t *testing.T, e storetest.Engine) *desk {
+func newDesk(t testing.TB, e storetest.Engine) *desk {
 	t.Helper()
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
