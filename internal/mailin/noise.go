@@ -39,8 +39,10 @@ func noise(m *Message, envelopeFrom string, ownAddress string, viaSMTP bool) str
 	}
 	local, _, _ := strings.Cut(m.From, "@")
 	switch local {
-	case "mailer-daemon", "postmaster", "noreply", "no-reply", "donotreply", "do-not-reply":
+	case "mailer-daemon", "postmaster":
 		return reasonBounce
+	case "noreply", "no-reply", "donotreply", "do-not-reply":
+		return reasonAutoReply
 	}
 	if viaSMTP && envelopeFrom == "" {
 		return reasonBounce
