@@ -43,6 +43,9 @@ var Tables = []string{
 	"integrations", "event_settings", "device_aliases",
 	// Where the activity feed is sent (8.2.3: other parties' tools).
 	"webhooks",
+	// Incoming mail's configuration: which address leads where, and how
+	// unknown senders and floods are treated.
+	"mail_in_addresses", "mail_in_settings",
 	// The audit trail the manifest's chain head sums up.
 	"audit_log",
 }
@@ -60,6 +63,9 @@ var Withheld = []string{
 	// Outbound webhooks' outbox and cursor: copies of the activity feed
 	// and receivers' answers, purged after the retention.
 	"webhook_deliveries", "webhook_cursor",
+	// Incoming mail as received: the tickets it opened are the evidence;
+	// the log names outsiders' addresses and the raw messages are mail.
+	"mail_in_log", "mail_in_raw",
 }
 
 // withheldColumns are columns left out of a table's CSV: secrets, and the
