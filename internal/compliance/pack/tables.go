@@ -41,6 +41,8 @@ var Tables = []string{
 	// Event management's configuration: which senders exist and how their
 	// events become incidents (the incidents themselves are above).
 	"integrations", "event_settings", "device_aliases",
+	// Single sign-on's claim mapping and which roles must use a second factor.
+	"identity_settings", "identity_rules",
 	// The audit trail the manifest's chain head sums up.
 	"audit_log",
 }
@@ -55,6 +57,9 @@ var Withheld = []string{
 	"idempotency_keys", "settings", "user_preferences", "notifications", "saved_filters",
 	"attachment_chunks", "cmdb_import_files", "cmdb_import_errors", "jobs", "activity",
 	"events", "event_cursor", "alerts", "alert_log", "unmapped_devices", "device_status", "device_map_version",
+	// Second-factor secrets and recovery codes, sign-ins under way, and the
+	// provider's identifiers of people.
+	"user_totp", "user_recovery_codes", "signin_challenges", "identity_flows", "identity_links",
 }
 
 // withheldColumns are columns left out of a table's CSV: secrets, and the
