@@ -32,6 +32,9 @@ type Service struct {
 	// HTTP talks to the provider; nil is a client with a 10-second
 	// timeout.
 	HTTP *http.Client
+	// DiscoveryPause is how long after a failed discovery sign-ins are
+	// told the provider is down without asking it again; 0 is 10 seconds.
+	DiscoveryPause time.Duration
 
 	mu       sync.Mutex
 	provider *oidc.Provider // nil until discovery has worked

@@ -44,7 +44,11 @@ func (s *Service) discover(ctx context.Context) (*oidc.Provider, error) {
 	if s.provider != nil {
 		return s.provider, nil
 	}
-	if s.failure != nil && time.Since(s.tried) < discoveryPause {
+	pause := s.DiscoveryPause
+	if pause <= 0 {
+		pause = discoveryPause
+	}
+	if s.failure != nil && time.Since(s.tried) < pause {
 		return nil, s.failure
 	}
 	ctx, cancel := context.WithTimeout(oidc.ClientContext(ctx, s.client()), 10*time.Second)
@@ -142,8 +146,10 @@ func (s *Service) takeFlow(ctx context.Context, cb Callback) (flow, error) {
 	}
 	var f flow
 	var expires store.Time
-	err := s.DB.QueryRow(ctx, "DELETE FROM identity_flows WHERE state_hash = ? RETURNING nonce, verifier, next, expires_at", hash(cb.State)).
-		Scan(&f.nonce, &f.verifier, &f.next, &expires)
+	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+		return tx.QueryRow(ctx, "DELETE FROM identity_flows WHERE state_hash = ? RETURNING nonce, verifier, next, expires_at", hash(cb.State)).
+			Scan(&f.nonce, &f.verifier, &f.next, &expires)
+	})
 	if err := store.ScanErr(err); errors.Is(err, store.ErrNotFound) {
 		return flow{}, s.badState("unknown or used state")
 	} else if err != nil {

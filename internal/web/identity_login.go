@@ -128,7 +128,9 @@ type secondStepView struct {
 func (h identityPage) pending(w http.ResponseWriter, r *http.Request) (auth.Pending, string, bool) {
 	c, err := r.Cookie(pendingCookie)
 	if err != nil {
-		h.wb.showLogin(w, r, http.StatusUnauthorized, loginView{Next: "/", Error: "Sign in with your e-mail and password first."})
+		// No password was given in this browser: the second step starts
+		// on the sign-in page.
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
 		return auth.Pending{}, "", false
 	}
 	p, err := h.wb.SignIn.PendingSignIn(r.Context(), c.Value)
@@ -165,24 +167,26 @@ func (h identityPage) showStep(w http.ResponseWriter, r *http.Request, status in
 	h.wb.render(w, r, status, name, page{Title: title, Data: v})
 }
 
-// stepForm reads a second step's form: the login token must match.
-func (h identityPage) stepForm(w http.ResponseWriter, r *http.Request) bool {
+// stepForm reads a second step's form and its pending sign-in; the
+// login token must match.
+func (h identityPage) stepForm(w http.ResponseWriter, r *http.Request) (auth.Pending, string, bool) {
 	if !h.wb.readForm(w, r) {
-		return false
+		return auth.Pending{}, "", false
+	}
+	p, token, ok := h.pending(w, r)
+	if !ok {
+		return p, token, false
 	}
 	c, err := r.Cookie(loginCookie)
 	if err != nil || !sameToken(r.PostFormValue("csrf_token"), c.Value) {
 		h.wb.errorPage(w, r, http.StatusForbidden, "The sign-in form had expired. Open the sign-in page again.")
-		return false
+		return p, token, false
 	}
-	return true
+	return p, token, true
 }
 
 func (h identityPage) code(w http.ResponseWriter, r *http.Request) {
-	if !h.stepForm(w, r) {
-		return
-	}
-	p, token, ok := h.pending(w, r)
+	p, token, ok := h.stepForm(w, r)
 	if !ok {
 		return
 	}
@@ -257,10 +261,7 @@ func (h identityPage) showEnrol(w http.ResponseWriter, r *http.Request, status i
 }
 
 func (h identityPage) enrol(w http.ResponseWriter, r *http.Request) {
-	if !h.stepForm(w, r) {
-		return
-	}
-	p, token, ok := h.pending(w, r)
+	p, token, ok := h.stepForm(w, r)
 	if !ok {
 		return
 	}
