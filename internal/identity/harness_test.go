@@ -150,8 +150,10 @@ func newSite(t *testing.T, e storetest.Engine, people directory) *site {
 // need not be up.
 func newSiteAt(t *testing.T, e storetest.Engine, appLn net.Listener, base, issuer string) *site {
 	t.Helper()
-	cfg := config.Config{CookieSecure: "auto", LogLevel: "error", LogFormat: "text", BaseURL: base,
-		OIDCIssuer: issuer, OIDCClientID: clientID, OIDCClientSecret: clientSecret, OIDCName: "Example ID"}
+	cfg := config.Config{CookieSecure: "auto", LogLevel: "error", LogFormat: "text", BaseURL: base}
+	if issuer != "" {
+		cfg.OIDCIssuer, cfg.OIDCClientID, cfg.OIDCClientSecret, cfg.OIDCName = issuer, clientID, clientSecret, "Example ID"
+	}
 	a := app.New(cfg, e.DB, quiet)
 	if err := demo.LoadAll(context.Background(), e.DB, a.Incidents, a.SLA, a.Requests); err != nil {
 		t.Fatal(err)
@@ -276,4 +278,11 @@ func (b *browser) signedInAs() string {
 func (s *site) count(q string, args ...any) int {
 	s.t.Helper()
 	return storetest.Count(s.t, s.app.DB, q, args...)
+}
+
+// newPasswordSite is Steward without a provider.
+func newPasswordSite(t *testing.T, e storetest.Engine) *site {
+	t.Helper()
+	ln, base := listen(t)
+	return newSiteAt(t, e, ln, base, "")
 }
