@@ -95,7 +95,7 @@ func (s groupStorage) SetUserinfoFromRequest(ctx context.Context, info *oidc.Use
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // listen takes a free loopback port.
-func listen(t *testing.T) (net.Listener, string) {
+func listen(t testing.TB) (net.Listener, string) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -105,7 +105,7 @@ func listen(t *testing.T) (net.Listener, string) {
 }
 
 // serve answers on ln until the test ends.
-func serve(t *testing.T, ln net.Listener, h http.Handler) {
+func serve(t testing.TB, ln net.Listener, h http.Handler) {
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
@@ -113,7 +113,7 @@ func serve(t *testing.T, ln net.Listener, h http.Handler) {
 
 // startProvider runs the provider on ln for a client whose redirect URL
 // is redirect.
-func startProvider(t *testing.T, ln net.Listener, issuer, redirect string, people directory) {
+func startProvider(t testing.TB, ln net.Listener, issuer, redirect string, people directory) {
 	t.Helper()
 	client := storage.WebClient(clientID, clientSecret, redirect)
 	st := groupStorage{Storage: storage.NewStorageWithClients(people, map[string]*storage.Client{clientID: client}), people: people}
@@ -122,7 +122,7 @@ func startProvider(t *testing.T, ln net.Listener, issuer, redirect string, peopl
 
 // site is Steward on one engine with the provider beside it.
 type site struct {
-	t      *testing.T
+	t      testing.TB
 	app    *app.App
 	url    string
 	issuer string
@@ -138,7 +138,7 @@ func defaultPeople() directory {
 }
 
 // newSite starts the provider and Steward over a demo database on e.
-func newSite(t *testing.T, e storetest.Engine, people directory) *site {
+func newSite(t testing.TB, e storetest.Engine, people directory) *site {
 	t.Helper()
 	idpLn, issuer := listen(t)
 	appLn, base := listen(t)
@@ -148,7 +148,7 @@ func newSite(t *testing.T, e storetest.Engine, people directory) *site {
 
 // newSiteAt builds Steward on appLn for the provider at issuer, which
 // need not be up.
-func newSiteAt(t *testing.T, e storetest.Engine, appLn net.Listener, base, issuer string) *site {
+func newSiteAt(t testing.TB, e storetest.Engine, appLn net.Listener, base, issuer string) *site {
 	t.Helper()
 	cfg := config.Config{CookieSecure: "auto", LogLevel: "error", LogFormat: "text", BaseURL: base}
 	if issuer != "" {
@@ -281,7 +281,7 @@ func (s *site) count(q string, args ...any) int {
 }
 
 // newPasswordSite is Steward without a provider.
-func newPasswordSite(t *testing.T, e storetest.Engine) *site {
+func newPasswordSite(t testing.TB, e storetest.Engine) *site {
 	t.Helper()
 	ln, base := listen(t)
 	return newSiteAt(t, e, ln, base, "")

@@ -20,7 +20,7 @@ var (
 )
 
 // codeAt is the authenticator app's code for an instant.
-func codeAt(t *testing.T, secret string, at time.Time) string {
+func codeAt(t testing.TB, secret string, at time.Time) string {
 	t.Helper()
 	c, err := totp.GenerateCode(secret, at)
 	if err != nil {
@@ -30,7 +30,7 @@ func codeAt(t *testing.T, secret string, at time.Time) string {
 }
 
 // wrongCode is six digits that are no code of the steps around now.
-func wrongCode(t *testing.T, secret string) string {
+func wrongCode(t testing.TB, secret string) string {
 	near := map[string]bool{}
 	for d := -2; d <= 2; d++ {
 		near[codeAt(t, secret, time.Now().Add(time.Duration(d)*30*time.Second))] = true
@@ -46,7 +46,7 @@ func wrongCode(t *testing.T, secret string) string {
 
 // secretOn reads the secret a setup page shows, and checks it shows the
 // QR code too.
-func secretOn(t *testing.T, body string) string {
+func secretOn(t testing.TB, body string) string {
 	t.Helper()
 	m := secretText.FindStringSubmatch(body)
 	if m == nil || !strings.Contains(body, `src="data:image/png;base64,`) {
