@@ -68,7 +68,7 @@ func (s *Service) discover(ctx context.Context) (*oidc.Provider, error) {
 // is down is only logged.
 func (s *Service) Warm(ctx context.Context) {
 	if s.Enabled() {
-		s.discover(ctx) //nolint:errcheck // logged; retried at the first sign-in
+		_, _ = s.discover(ctx) // a failure is logged and retried at the next sign-in
 	}
 }
 

@@ -304,4 +304,3 @@ func TestSettingsPagePermissions(t *testing.T) {
 		}
 	})
 }
-
