@@ -183,6 +183,7 @@ func New(cfg config.Config, db *store.DB, log *slog.Logger) *App {
 	a.runners = wired.runners
 	metrics := newMetrics(db)
 	a.SignIn = auth.NewSignIn(db, auth.NewPasswordChecks(cfg.PasswordChecks, 0))
+	a.SignIn.Policy = a.Identity // second factors by role; single sign-on users' passwords
 
 	mux := http.NewServeMux()
 	(&api.API{DB: db, Incidents: a.Incidents, SLA: a.SLA, Requests: a.Requests, CMDB: a.CMDB, Records: a.Records, Log: log}).

@@ -46,6 +46,8 @@ var Tables = []string{
 	// Incoming mail's configuration: which address leads where, and how
 	// unknown senders and floods are treated.
 	"mail_in_addresses", "mail_in_settings",
+	// Single sign-on's claim mapping and which roles must use a second factor.
+	"identity_settings", "identity_rules",
 	// The audit trail the manifest's chain head sums up.
 	"audit_log",
 }
@@ -66,6 +68,9 @@ var Withheld = []string{
 	// Incoming mail as received: the tickets it opened are the evidence;
 	// the log names outsiders' addresses and the raw messages are mail.
 	"mail_in_log", "mail_in_raw",
+	// Second-factor secrets and recovery codes, sign-ins under way, and the
+	// provider's identifiers of people.
+	"user_totp", "user_recovery_codes", "signin_challenges", "identity_flows", "identity_links",
 }
 
 // withheldColumns are columns left out of a table's CSV: secrets, and the
