@@ -45,6 +45,9 @@ type Web struct {
 	// incidentAlerts, when event management is present, is the incident
 	// page's panel of the incident's alerts.
 	incidentAlerts func(r *http.Request, inc incident.Incident) (*incidentAlertsPanel, error)
+	// knowledge, when the knowledge base is present, is the incident
+	// page's panel of articles (and known errors) that may answer it.
+	knowledge func(r *http.Request, inc incident.Incident) (*kbPanel, error)
 }
 
 // Pages adds one area's pages. Each area's handler file declares its own
