@@ -189,9 +189,11 @@ func (h knowledgeAPI) feedback(w http.ResponseWriter, r *http.Request) {
 func (h knowledgeAPI) suggest(w http.ResponseWriter, r *http.Request) {
 	q := newQuery(r, "q", "limit")
 	text := q.str("q", knowledge.MaxQuery)
-	limit := q.limit()
-	if limit > knowledge.MaxSuggestions {
-		q.fields["limit"] = "must be at most 20"
+	limit := 5
+	if r.URL.Query().Get("limit") != "" {
+		if limit = q.limit(); limit > knowledge.MaxSuggestions {
+			q.fields["limit"] = "must be at most 20"
+		}
 	}
 	if err := q.err(); err != nil {
 		h.fail(w, r, err)
@@ -199,7 +201,7 @@ func (h knowledgeAPI) suggest(w http.ResponseWriter, r *http.Request) {
 	}
 	items := []knowledge.Suggestion{}
 	if strings.TrimSpace(text) != "" {
-		found, err := h.svc.Suggest(r.Context(), httpx.Principal(r), text, min(limit, 5))
+		found, err := h.svc.Suggest(r.Context(), httpx.Principal(r), text, limit)
 		if err != nil {
 			h.fail(w, r, err)
 			return
