@@ -89,10 +89,11 @@ func (s *Service) Versions(ctx context.Context, p *auth.Principal, id int64) ([]
 	return out, rows.Err()
 }
 
-// workingVersion is the newer version being written beside the published
-// one, for the editor; nil when there is none.
+// WorkingVersion is the newer version being written beside the one
+// readers see, for staff; nil when there is none (before the first
+// publication the article itself is its working version).
 func (s *Service) WorkingVersion(ctx context.Context, p *auth.Principal, a Article) (*Version, error) {
-	if a.workingID == nil || !p.Can(PermReadAll) {
+	if a.workingID == nil || a.currentID == nil || !p.Can(PermReadAll) {
 		return nil, nil
 	}
 	vs, err := s.Versions(ctx, p, a.ID)

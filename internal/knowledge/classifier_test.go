@@ -23,7 +23,7 @@ func TestClassifierLearnsFromExamples(t *testing.T) {
 		if len(g) == 0 || g[0].Label != want {
 			t.Errorf("%q: %+v, want %s first", text, g, want)
 		}
-		if g[0].Confidence <= 0.5 || g[0].Confidence > 1 {
+		if g[0].Confidence <= 1.0/3 || g[0].Confidence >= 1 {
 			t.Errorf("%q: confidence %v", text, g[0].Confidence)
 		}
 	}

@@ -117,16 +117,29 @@ func (s *Service) View(ctx context.Context, p *auth.Principal, a Article, from O
 			} else if err != nil {
 				return err
 			}
-			_, err = tx.Exec(ctx, "INSERT INTO kb_opens (article_id, user_id, context, incident_id, opened_at) VALUES (?, ?, 'incident', ?, ?)",
-				a.ID, p.UserID, from.Incident, store.TS(now))
-			return err
+			return addOpen(ctx, tx, a.ID, p.UserID, &from.Incident, now.Add(-24*time.Hour), now)
 		case from.Draft:
-			_, err := tx.Exec(ctx, "INSERT INTO kb_opens (article_id, user_id, context, opened_at) VALUES (?, ?, 'draft', ?)",
-				a.ID, p.UserID, store.TS(now))
-			return err
+			return addOpen(ctx, tx, a.ID, p.UserID, nil, now.Add(-DraftWindow), now)
 		}
 		return nil
 	})
+}
+
+// addOpen remembers an opened suggestion once: a reload, or the page
+// again after feedback, within the window since is the same opening.
+func addOpen(ctx context.Context, tx *store.Tx, article, user int64, incidentID *int64, since, now time.Time) error {
+	ctxName, cond, args := "draft", "incident_id IS NULL", []any{article, user}
+	if incidentID != nil {
+		ctxName, cond, args = "incident", "incident_id = ?", append(args, *incidentID)
+	}
+	var n int
+	if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM kb_opens WHERE article_id = ? AND user_id = ? AND "+cond+" AND opened_at >= ?",
+		append(args, store.TS(since))...).Scan(&n); err != nil || n > 0 {
+		return err
+	}
+	_, err := tx.Exec(ctx, "INSERT INTO kb_opens (article_id, user_id, context, incident_id, opened_at) VALUES (?, ?, ?, ?, ?)",
+		article, user, ctxName, incidentID, store.TS(now))
+	return err
 }
 
 // DraftWindow is how long after opening a suggested article on the new

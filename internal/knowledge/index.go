@@ -14,13 +14,20 @@ import (
 // (weighted) and body, in memory. Suggestions answer from it while a
 // person types; it is built when first asked and kept up to date by each
 // write, and by a periodic look for what other nodes changed.
+//
+// Documents live in slots; a term's postings list the slots it occurs
+// in, so that ranking adds scores into an array rather than a map.
 type Index struct {
 	mu       sync.RWMutex
-	docs     map[docKey]*Entry
-	post     map[string]map[docKey]posting
+	docs     []*Entry // by slot; nil for a free slot
+	free     []int32
+	slotOf   map[docKey]int32
+	post     map[string][]posting
 	sumTitle int
 	sumBody  int
+	n        int
 	vocab    []string // the terms, sorted, for prefixes; nil when stale
+	scratch  sync.Pool
 }
 
 // Entry is one document of the index with what the filters need.
@@ -46,8 +53,11 @@ type docKey struct {
 	id   int64
 }
 
-// posting is how often a term occurs in a document's title and body.
-type posting struct{ title, body int32 }
+// posting is how often a term occurs in the title and body of a slot's document.
+type posting struct {
+	slot        int32
+	title, body int32
+}
 
 // BM25's constants, and the title's weight over the body's.
 const (
@@ -58,7 +68,7 @@ const (
 
 // NewIndex makes an empty index.
 func NewIndex() *Index {
-	return &Index{docs: map[docKey]*Entry{}, post: map[string]map[docKey]posting{}}
+	return &Index{slotOf: map[docKey]int32{}, post: map[string][]posting{}}
 }
 
 // Put adds or replaces a document.
@@ -84,18 +94,25 @@ func (ix *Index) Put(e Entry, title, body string) {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	ix.remove(key)
+	var slot int32
+	if n := len(ix.free); n > 0 {
+		slot, ix.free = ix.free[n-1], ix.free[:n-1]
+		ix.docs[slot] = &e
+	} else {
+		slot = int32(len(ix.docs))
+		ix.docs = append(ix.docs, &e)
+	}
+	ix.slotOf[key] = slot
 	for t, c := range counts {
-		m := ix.post[t]
-		if m == nil {
-			m = map[docKey]posting{}
-			ix.post[t] = m
+		if _, ok := ix.post[t]; !ok {
 			ix.vocab = nil
 		}
-		m[key] = c
+		c.slot = slot
+		ix.post[t] = append(ix.post[t], c)
 	}
-	ix.docs[key] = &e
 	ix.sumTitle += e.titleLen
 	ix.sumBody += e.bodyLen
+	ix.n++
 }
 
 // Remove takes a document out.
@@ -106,27 +123,40 @@ func (ix *Index) Remove(kind string, id int64) {
 }
 
 func (ix *Index) remove(key docKey) {
-	old, ok := ix.docs[key]
+	slot, ok := ix.slotOf[key]
 	if !ok {
 		return
 	}
+	old := ix.docs[slot]
 	for _, t := range old.terms {
-		delete(ix.post[t], key)
-		if len(ix.post[t]) == 0 {
+		list := ix.post[t]
+		for i := range list {
+			if list[i].slot == slot {
+				list[i] = list[len(list)-1]
+				list = list[:len(list)-1]
+				break
+			}
+		}
+		if len(list) == 0 {
 			delete(ix.post, t)
 			ix.vocab = nil
+		} else {
+			ix.post[t] = list
 		}
 	}
 	ix.sumTitle -= old.titleLen
 	ix.sumBody -= old.bodyLen
-	delete(ix.docs, key)
+	ix.n--
+	ix.docs[slot] = nil
+	ix.free = append(ix.free, slot)
+	delete(ix.slotOf, key)
 }
 
 // Len is the number of documents.
 func (ix *Index) Len() int {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	return len(ix.docs)
+	return ix.n
 }
 
 // Hit is a ranked document.
@@ -138,6 +168,14 @@ type Hit struct {
 // maxPrefixTerms bounds the terms a word being typed expands to.
 const maxPrefixTerms = 20
 
+// scratch is one ranking's working space: a score and a filter verdict
+// per slot, and the slots touched, to clear them afterwards.
+type scratch struct {
+	score   []float64
+	verdict []int8 // 0 not asked, 1 kept, -1 left out
+	touched []int32
+}
+
 // Rank scores the documents keep accepts against query and returns the
 // best limit, best first. The last word, when the query does not end in
 // a space, also matches as the start of longer words: "vpn tok" finds
@@ -147,60 +185,92 @@ func (ix *Index) Rank(query string, keep func(*Entry) bool, limit int) []Hit {
 	if len(terms) == 0 || limit <= 0 {
 		return nil
 	}
-	ix.mu.Lock() // the vocabulary may need sorting; ranking itself only reads
 	if partial := typing(query); partial != "" {
+		ix.mu.Lock() // the vocabulary may need sorting
 		terms = append(terms, ix.prefixed(partial, terms)...)
+		ix.mu.Unlock()
 	}
-	ix.mu.Unlock()
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	n := float64(len(ix.docs))
-	if n == 0 {
+	if ix.n == 0 {
 		return nil
 	}
+	n := float64(ix.n)
 	avgTitle := math.Max(float64(ix.sumTitle)/n, 1)
 	avgBody := math.Max(float64(ix.sumBody)/n, 1)
-	scores := map[docKey]float64{}
-	kept := map[docKey]bool{}
+	sc, _ := ix.scratch.Get().(*scratch)
+	if sc == nil {
+		sc = &scratch{}
+	}
+	if len(sc.score) < len(ix.docs) {
+		sc.score = make([]float64, len(ix.docs)+len(ix.docs)/4)
+		sc.verdict = make([]int8, len(sc.score))
+	}
+	sc.touched = sc.touched[:0]
 	for _, qt := range terms {
-		docs := ix.post[qt.term]
-		if len(docs) == 0 {
+		list := ix.post[qt.term]
+		if len(list) == 0 {
 			continue
 		}
-		df := float64(len(docs))
+		df := float64(len(list))
 		idf := math.Log(1+(n-df+0.5)/(df+0.5)) * qt.weight
-		for key, p := range docs {
-			ok, seen := kept[key]
-			if !seen {
-				ok = keep == nil || keep(ix.docs[key])
-				kept[key] = ok
+		for _, p := range list {
+			v := sc.verdict[p.slot]
+			if v == 0 {
+				v = -1
+				if keep == nil || keep(ix.docs[p.slot]) {
+					v = 1
+				}
+				sc.verdict[p.slot] = v
+				sc.touched = append(sc.touched, p.slot)
 			}
-			if !ok {
+			if v < 0 {
 				continue
 			}
-			e := ix.docs[key]
+			e := ix.docs[p.slot]
 			tf := titleWeight*float64(p.title)/(1-bm25B+bm25B*float64(e.titleLen)/avgTitle) +
 				float64(p.body)/(1-bm25B+bm25B*float64(e.bodyLen)/avgBody)
-			scores[key] += idf * tf * (bm25K1 + 1) / (tf + bm25K1)
+			sc.score[p.slot] += idf * tf * (bm25K1 + 1) / (tf + bm25K1)
 		}
 	}
-	hits := make([]Hit, 0, len(scores))
-	for key, sc := range scores {
-		hits = append(hits, Hit{Entry: ix.docs[key], Score: sc})
+	hits := topHits(ix.docs, sc, limit)
+	for _, slot := range sc.touched {
+		sc.score[slot], sc.verdict[slot] = 0, 0
 	}
-	sort.Slice(hits, func(i, j int) bool {
-		if hits[i].Score != hits[j].Score {
-			return hits[i].Score > hits[j].Score
-		}
-		if hits[i].Kind != hits[j].Kind {
-			return hits[i].Kind < hits[j].Kind
-		}
-		return hits[i].ID < hits[j].ID
-	})
-	if len(hits) > limit {
-		hits = hits[:limit]
-	}
+	ix.scratch.Put(sc)
 	return hits
+}
+
+// topHits keeps the best limit of the touched slots, best first; ties go
+// to the lower kind and id, so the order is stable.
+func topHits(docs []*Entry, sc *scratch, limit int) []Hit {
+	better := func(a, b Hit) bool {
+		if a.Score != b.Score {
+			return a.Score > b.Score
+		}
+		if a.Kind != b.Kind {
+			return a.Kind < b.Kind
+		}
+		return a.ID < b.ID
+	}
+	var top []Hit
+	for _, slot := range sc.touched {
+		s := sc.score[slot]
+		if s <= 0 {
+			continue
+		}
+		h := Hit{Entry: docs[slot], Score: s}
+		if len(top) == limit && !better(h, top[len(top)-1]) {
+			continue
+		}
+		i := sort.Search(len(top), func(i int) bool { return better(h, top[i]) })
+		if len(top) < limit {
+			top = append(top, Hit{})
+		}
+		copy(top[i+1:], top[i:len(top)-1])
+		top[i] = h
+	}
+	return top
 }
 
 // queryTerm is a term of a query with its weight: 1 for the words typed,

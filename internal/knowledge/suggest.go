@@ -31,6 +31,9 @@ type Suggestion struct {
 	URL    string  `json:"url"`
 }
 
+// minShare is the least share of the best score a suggestion keeps.
+const minShare = 0.25
+
 // MaxSuggestions bounds one answer.
 const MaxSuggestions = 20
 
@@ -61,6 +64,14 @@ func (s *Service) Suggest(ctx context.Context, p *auth.Principal, text string, l
 		}
 		return e.State == Published && visible(p, e.State, e.Audience, e.Customers)
 	}, limit)
+	// A word in common with the best match is not a match: what scores
+	// under a quarter of the best is left out.
+	for i, h := range hits {
+		if h.Score < hits[0].Score*minShare {
+			hits = hits[:i]
+			break
+		}
+	}
 	out := make([]Suggestion, len(hits))
 	for i, h := range hits {
 		out[i] = Suggestion{ID: h.ID, Number: h.Number, Title: h.Title, Score: float64(int(h.Score*1000+0.5)) / 1000, Kind: h.Kind, URL: URL(h.ID)}
@@ -203,7 +214,7 @@ func (s *Service) readKnownErrors(ctx context.Context) error {
 	}
 	s.idx.mu.RLock()
 	var gone []int64
-	for key := range s.idx.docs {
+	for key := range s.idx.slotOf {
 		if key.kind == KnownErrorKind {
 			gone = append(gone, key.id)
 		}

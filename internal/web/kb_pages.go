@@ -169,7 +169,6 @@ type kbArticleView struct {
 	CanFeedback     bool
 	Comments        []knowledge.Feedback
 	Records         recordPanels
-	From            string // where the reader came from, kept on the feedback form
 	F               *fieldErrors
 	Error           string
 	CSRF            string
@@ -220,7 +219,7 @@ func (h *kbPages) show(w http.ResponseWriter, r *http.Request, status int, a kno
 	p := httpx.Principal(r)
 	ctx := r.Context()
 	v := kbArticleView{A: a, Staff: p.Can(knowledge.PermReadAll), Late: a.ReviewOverdue(h.today(r)), CanEdit: p.Can(knowledge.PermWrite),
-		CanFeedback: a.State == knowledge.Published, From: r.URL.Query().Get("from"), F: f, Error: msg, CSRF: p.CSRFToken}
+		CanFeedback: a.State == knowledge.Published, F: f, Error: msg, CSRF: p.CSRFToken}
 	html, err := document.RenderMarkdown(a.Body)
 	if err != nil {
 		h.fail(w, r, err)
@@ -333,11 +332,7 @@ func (h *kbPages) feedback(w http.ResponseWriter, r *http.Request) {
 	var inv *domainerr.Invalid
 	switch {
 	case err == nil:
-		target := "/articles/" + a.Number
-		if from := r.PostFormValue("from"); from != "" {
-			target += "?" + url.Values{"from": {from}}.Encode()
-		}
-		h.redirect(w, r, target+"#feedback", "kb_feedback")
+		h.redirect(w, r, "/articles/"+a.Number+"#feedback", "kb_feedback")
 	case errors.As(err, &inv):
 		h.show(w, r, http.StatusUnprocessableEntity, a, &fieldErrors{Form: "feedback", Errs: inv.Fields, Values: r.PostForm}, "")
 	default:
