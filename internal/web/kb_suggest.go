@@ -78,9 +78,14 @@ type kbPanel struct {
 	CSRF     string
 }
 
-// From is the query an article link carries, so that opening it counts
-// for this incident.
-func (v kbPanel) From() string { return url.Values{"from": {v.Incident.Number}}.Encode() }
+// Link is where a suggestion leads; an article's link carries the
+// incident, so that opening it counts for this incident.
+func (v kbPanel) Link(s knowledge.Suggestion) string {
+	if s.Kind != knowledge.KindName {
+		return s.URL
+	}
+	return s.URL + "?" + url.Values{"from": {v.Incident.Number}}.Encode()
+}
 
 // incidentPanel builds the panel: for staff, the articles and known
 // errors ranked together; for the requester, their help articles.
