@@ -112,7 +112,6 @@ type demoDesk struct {
 	db              *store.DB
 	svc             *knowledge.Service
 	train, held     []labelled
-	categoryOf      map[string]string
 	articleAnswers  map[int64][]string // article id -> the story subcategories it answers
 	articleAudience map[int64]knowledge.Audience
 	// articlePublished: the article can be suggested at all.

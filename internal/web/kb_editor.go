@@ -81,9 +81,7 @@ func kbFormInput(r *http.Request, bad *domainerr.Invalid) knowledge.Input {
 func (h *kbPages) create(w http.ResponseWriter, r *http.Request) {
 	bad := domainerr.NewInvalid()
 	in := kbFormInput(r, bad)
-	for _, ref := range strings.FieldsFunc(r.PostFormValue("links"), func(c rune) bool { return c == ',' || c == ' ' || c == '\n' || c == '\r' }) {
-		in.Links = append(in.Links, ref)
-	}
+	in.Links = strings.FieldsFunc(r.PostFormValue("links"), func(c rune) bool { return c == ',' || c == ' ' || c == '\n' || c == '\r' })
 	st := knowledge.Draft
 	switch r.PostFormValue("then") {
 	case "submit":
