@@ -111,8 +111,9 @@ func (c *Classifier) Predict(text string) []Guess {
 			ll += math.Log(n+smoothing) - denom
 		}
 		// Naive Bayes multiplies the evidence of words that are not
-		// independent, and says 100 % when it is not that sure. Averaging
-		// the evidence over the square root of the words tempers the confidence people read.
+		// independent, and says 100 % when it is not that sure. Dividing
+		// the evidence by the square root of the number of words tempers
+		// the confidence people read.
 		logp[li] += ll / math.Sqrt(float64(len(known)))
 	}
 	// The posterior, normalised in log space so long texts do not underflow.
