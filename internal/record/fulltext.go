@@ -26,7 +26,7 @@ func searchTerms(q string) []term {
 	}
 	for _, r := range q {
 		switch {
-		case unicode.IsLetter(r) || unicode.IsNumber(r):
+		case wordRune(r):
 			cur = append(cur, r)
 		case r == '*':
 			end(true)
@@ -36,6 +36,16 @@ func searchTerms(q string) []term {
 	}
 	end(false)
 	return out
+}
+
+// wordRune reports whether r belongs to a search word: letters and digits.
+func wordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsNumber(r) }
+
+// Words splits text into search words as a query is split (letters and
+// digits; everything else separates), without a query's limit: for
+// rankers in the binary that must match what the engines' search matches.
+func Words(text string) []string {
+	return strings.FieldsFunc(text, func(r rune) bool { return !wordRune(r) })
 }
 
 // FullText turns what a person typed into the engine's full-text query:

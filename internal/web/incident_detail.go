@@ -28,6 +28,8 @@ type detailView struct {
 	KnownErrors *knownErrorPanel
 	// Alerts are the incident's alerts, when it has any.
 	Alerts *incidentAlertsPanel
+	// Knowledge is the articles that may answer the incident.
+	Knowledge *kbPanel
 
 	Staff, CanUpdate, CanComment, CanNote bool
 	// CanAnswer: the requester's side, who confirms, reopens or withdraws.
@@ -126,6 +128,12 @@ func (wb *Web) showIncident(w http.ResponseWriter, r *http.Request, status int, 
 	}
 	if wb.incidentAlerts != nil && v.Staff {
 		if v.Alerts, err = wb.incidentAlerts(r, inc); err != nil {
+			wb.fail(w, r, err)
+			return
+		}
+	}
+	if wb.knowledge != nil {
+		if v.Knowledge, err = wb.knowledge(r, inc); err != nil {
 			wb.fail(w, r, err)
 			return
 		}

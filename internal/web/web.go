@@ -49,6 +49,9 @@ type Web struct {
 	// identity, when single sign-on's pages are present, puts its button
 	// on the sign-in page.
 	identity *identity.Service
+	// knowledge, when the knowledge base is present, is the incident
+	// page's panel of articles (and known errors) that may answer it.
+	knowledge func(r *http.Request, inc incident.Incident) (*kbPanel, error)
 }
 
 // Pages adds one area's pages. Each area's handler file declares its own

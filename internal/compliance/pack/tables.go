@@ -24,6 +24,8 @@ var Tables = []string{
 	"audit_programmes", "internal_audits", "internal_audit_processes", "internal_audit_auditors", "internal_audit_items",
 	"nonconformities", "management_reviews", "management_review_attendees", "sms_actions",
 	"compliance_snapshots", "compliance_assessments",
+	// Knowledge (7.6): articles, their versions and what readers said.
+	"kb_articles", "kb_article_customers", "kb_versions", "kb_feedback",
 	// Who is who.
 	"customers", "support_groups", "users", "group_members", "user_managers",
 	// Services, agreements and service levels.
@@ -71,6 +73,9 @@ var Withheld = []string{
 	// Second-factor secrets and recovery codes, sign-ins under way, and the
 	// provider's identifiers of people.
 	"user_totp", "user_recovery_codes", "signin_challenges", "identity_flows", "identity_links",
+	// Which requester opened which article: people's reading, whose
+	// deflection count is the evidence.
+	"kb_opens",
 }
 
 // withheldColumns are columns left out of a table's CSV: secrets, and the
