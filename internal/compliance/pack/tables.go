@@ -55,6 +55,9 @@ var Withheld = []string{
 	"idempotency_keys", "settings", "user_preferences", "notifications", "saved_filters",
 	"attachment_chunks", "cmdb_import_files", "cmdb_import_errors", "jobs", "activity",
 	"events", "event_cursor", "alerts", "alert_log", "unmapped_devices", "device_status", "device_map_version",
+	// Outgoing mail: people's messages and mail settings, reset-link hashes
+	// and the throttle's log.
+	"mail_outbox", "mail_settings", "password_resets", "password_reset_requests",
 }
 
 // withheldColumns are columns left out of a table's CSV: secrets, and the
