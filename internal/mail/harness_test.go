@@ -3,7 +3,7 @@ package mail_test
 import (
 	"context"
 	"encoding/json"
-		"io"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -308,4 +308,3 @@ func (s *site) post(path string, form map[string]string, cookies ...*http.Cookie
 	}
 	return s.do(req)
 }
-
