@@ -31,6 +31,7 @@ type mailSummary struct {
 	State         string     `json:"state"`
 	Kind          string     `json:"kind"`
 	To            string     `json:"to"`
+	ToName        string     `json:"to_name"`
 	Subject       string     `json:"subject"`
 	Ref           string     `json:"record_ref"`
 	MessageID     string     `json:"message_id"`
@@ -58,7 +59,7 @@ func (h mailAPI) list(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([]mailSummary, len(list))
 	for i, m := range list {
-		out[i] = mailSummary{ID: m.ID, State: m.State, Kind: m.Kind, To: m.To, Subject: m.Subject, Ref: m.Ref, MessageID: m.MessageID,
+		out[i] = mailSummary{ID: m.ID, State: m.State, Kind: m.Kind, To: m.To, ToName: m.ToName, Subject: m.Subject, Ref: m.Ref, MessageID: m.MessageID,
 			Attempts: m.Attempts, LastError: m.LastError, NextAttemptAt: m.NextAttemptAt, CreatedAt: m.CreatedAt, SentAt: m.SentAt}
 	}
 	cursor := ""

@@ -186,14 +186,13 @@ func (s *Service) build(m Message) (*gomail.Msg, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--mail-from %q is not an address: %w", s.Cfg.MailFrom, err)
 	}
-	to, err := netmail.ParseAddress(m.To)
-	if err != nil || headerText(to.Address, 254) != to.Address {
+	if !plainAddress(m.To) {
 		return nil, fmt.Errorf("the recipient %q is not an address", m.To)
 	}
+	to := &netmail.Address{Name: headerText(m.ToName, 100), Address: m.To}
 	msg := gomail.NewMsg(gomail.WithNoDefaultUserAgent())
 	msg.FromMailAddress(from)
 	msg.ReplyToMailAddress(from)
-	to.Name = headerText(to.Name, 100)
 	msg.ToMailAddress(to)
 	msg.Subject(headerText(m.Subject, 250))
 	msg.SetMessageIDWithValue(strings.Trim(m.MessageID, "<>"))

@@ -75,7 +75,7 @@ func (s *Service) digestOnce(ctx context.Context, userID int64) (int, error) {
 			if err != nil {
 				return err
 			}
-			if _, err := s.queue(ctx, tx, draft{Kind: "digest", UserID: r.ID, To: to, rendered: out}, time.Now()); err != nil {
+			if _, err := s.queue(ctx, tx, draft{Kind: "digest", UserID: r.ID, To: to, ToName: r.Name, rendered: out}, time.Now()); err != nil {
 				return err
 			}
 		}

@@ -44,18 +44,24 @@ type reader struct {
 	Settings Settings
 }
 
-// address is the reader's To header, and whether they can be mailed at
+// address is the reader's address, and whether they can be mailed at
 // all: active, with an address that reads as one and holds nothing that
 // could break out of a header.
 func (r reader) address() (string, bool) {
-	if !r.Active || r.Email == "" || headerText(r.Email, 254) != r.Email {
+	if !r.Active || !plainAddress(r.Email) {
 		return "", false
 	}
-	a, err := netmail.ParseAddress(r.Email)
-	if err != nil || a.Address != r.Email {
-		return "", false
+	return r.Email, true
+}
+
+// plainAddress reports whether s is a bare e-mail address and nothing
+// else: no name, no comment, nothing that could end a header.
+func plainAddress(s string) bool {
+	if s == "" || len(s) > 254 || headerText(s, 254) != s {
+		return false
 	}
-	return (&netmail.Address{Name: headerText(r.Name, 100), Address: r.Email}).String(), true
+	a, err := netmail.ParseAddress(s)
+	return err == nil && a.Address == s
 }
 
 // readerColumns read a reader joined as u, with their preferences (pr) and
@@ -111,7 +117,7 @@ func (s *Service) dispatchOnce(ctx context.Context) (int, error) {
 					s.Log.Error("mail: rendering a notification", "id", n.ID, "kind", n.Kind, "err", err)
 					break
 				}
-				d.To = to
+				d.To, d.ToName = to, r.Name
 				if _, err := s.queue(ctx, tx, d, now); err != nil {
 					return err
 				}
@@ -206,7 +212,12 @@ func worded(tx i18n.Text, n note) (title, text string) {
 	if s := tx.Words("mail.subject."+n.Kind, n.Params, ""); s != "" {
 		title = s
 	}
-	return title, tx.Words("notify."+n.Kind+".body", n.Params, n.Body)
+	text = tx.Words("notify."+n.Kind+".body", n.Params, n.Body)
+	if n.Kind == "assigned" && n.Params["state"] != "" {
+		// The body was written from codes ("P3, in_progress"); mail reads words.
+		text = tx.T("mail.body.assigned", "Priority", n.Params["priority"], "State", tx.Label(n.Params["state"]))
+	}
+	return title, text
 }
 
 // noteDraft renders one notification for its reader.

@@ -32,6 +32,7 @@ type Message struct {
 	Kind          string      `json:"kind"`
 	UserID        *int64      `json:"user_id"`
 	To            string      `json:"to"`
+	ToName        string      `json:"to_name"`
 	Subject       string      `json:"subject"`
 	Ref           string      `json:"record_ref"`
 	MessageID     string      `json:"message_id"`
@@ -49,7 +50,8 @@ type Message struct {
 type draft struct {
 	Kind   string
 	UserID int64
-	To     string // the address header, formatted
+	To     string // the address
+	ToName string
 	Ref    string
 	rendered
 }
@@ -62,9 +64,10 @@ func (s *Service) queue(ctx context.Context, tx *store.Tx, d draft, now time.Tim
 		user = d.UserID
 	}
 	var id int64
-	err := tx.QueryRow(ctx, `INSERT INTO mail_outbox (state, kind, user_id, recipients, subject, record_ref, text_body, html_body,
-			next_attempt_at, created_at) VALUES ('queued', ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		d.Kind, user, d.To, headerText(d.Subject, 250), d.Ref, d.Text, d.HTML, store.TS(now), store.TS(now)).Scan(&id)
+	err := tx.QueryRow(ctx, `INSERT INTO mail_outbox (state, kind, user_id, recipients, to_name, subject, record_ref, text_body,
+			html_body, next_attempt_at, created_at) VALUES ('queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		d.Kind, user, d.To, headerText(d.ToName, 100), headerText(d.Subject, 250), d.Ref, d.Text, d.HTML, store.TS(now),
+		store.TS(now)).Scan(&id)
 	if err != nil {
 		return 0, store.ScanErr(err)
 	}
@@ -85,7 +88,7 @@ func (s *Service) queue(ctx context.Context, tx *store.Tx, d draft, now time.Tim
 	return id, nil
 }
 
-const messageColumns = `id, state, kind, user_id, recipients, subject, record_ref, message_id, headers, text_body, html_body,
+const messageColumns = `id, state, kind, user_id, recipients, to_name, subject, record_ref, message_id, headers, text_body, html_body,
 	attempts, last_error, next_attempt_at, created_at, sent_at`
 
 func scanMessage(r interface{ Scan(...any) error }) (Message, error) {
@@ -93,7 +96,7 @@ func scanMessage(r interface{ Scan(...any) error }) (Message, error) {
 	var user sql.NullInt64
 	var headers string
 	var next, created, sent store.Time
-	if err := r.Scan(&m.ID, &m.State, &m.Kind, &user, &m.To, &m.Subject, &m.Ref, &m.MessageID, &headers, &m.Text, &m.HTML,
+	if err := r.Scan(&m.ID, &m.State, &m.Kind, &user, &m.To, &m.ToName, &m.Subject, &m.Ref, &m.MessageID, &headers, &m.Text, &m.HTML,
 		&m.Attempts, &m.LastError, &next, &created, &sent); err != nil {
 		return m, store.ScanErr(err)
 	}
@@ -109,6 +112,15 @@ func scanMessage(r interface{ Scan(...any) error }) (Message, error) {
 	}
 	m.CreatedAt, m.SentAt = created.Time, sent.Ptr()
 	return m, nil
+}
+
+// ToLabel is the recipient as people read it: "Ann Example
+// <ann@example.com>".
+func (m Message) ToLabel() string {
+	if m.ToName == "" {
+		return m.To
+	}
+	return m.ToName + " <" + m.To + ">"
 }
 
 // Filter narrows List.

@@ -149,7 +149,7 @@ func (s *Service) issueReset(ctx context.Context, tx *store.Tx, r reader, to, ip
 	if err != nil {
 		return err
 	}
-	if _, err := s.queue(ctx, tx, draft{Kind: "password_reset", UserID: r.ID, To: to, rendered: out}, now); err != nil {
+	if _, err := s.queue(ctx, tx, draft{Kind: "password_reset", UserID: r.ID, To: to, ToName: r.Name, rendered: out}, now); err != nil {
 		return err
 	}
 	return audit.Record(ctx, tx, resetActor, "password_reset_requested", "user", r.ID, map[string]any{"ip": ip})

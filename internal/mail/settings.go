@@ -30,7 +30,7 @@ var Categories = []Category{
 	{Code: "waiting"},
 	{Code: "decisions"},
 	{Code: "fulfilment"},
-	{Code: "reopened"},
+	{Code: "reopened", Staff: true},
 	{Code: "approvals"},
 	{Code: "assigned", Staff: true},
 	{Code: "mentioned", Staff: true},

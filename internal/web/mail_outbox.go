@@ -115,7 +115,7 @@ func (h mailPages) message(w http.ResponseWriter, r *http.Request) {
 	if from == "" {
 		from = "(set by --mail-from)"
 	}
-	v.Headers = append([][2]string{{"From", from}, {"To", m.To}, {"Subject", m.Subject}, {"Message-ID", m.MessageID}}, m.Headers...)
+	v.Headers = append([][2]string{{"From", from}, {"To", m.ToLabel()}, {"Subject", m.Subject}, {"Message-ID", m.MessageID}}, m.Headers...)
 	h.wb.render(w, r, http.StatusOK, "mail_message", page{Title: "Message " + strconv.FormatInt(id, 10), Active: "mail-outbox", Data: v})
 }
 

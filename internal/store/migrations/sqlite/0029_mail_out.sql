@@ -14,7 +14,9 @@ CREATE TABLE mail_outbox (
     -- 'password_reset'.
     kind            TEXT NOT NULL,
     user_id         INTEGER REFERENCES users (id) ON DELETE SET NULL,
+    -- The recipient's address, and their name as the To header shows it.
     recipients      TEXT NOT NULL,
+    to_name         TEXT NOT NULL DEFAULT '',
     subject         TEXT NOT NULL,
     record_ref      TEXT NOT NULL DEFAULT '',
     message_id      TEXT NOT NULL DEFAULT '',
