@@ -163,7 +163,7 @@ func TestWhoGetsWhat(t *testing.T) {
 func ptr[T any](v T) *T { return &v }
 
 // clearMailpit empties the mailbox between engines.
-func clearMailpit(t *testing.T, mp *mailpit) {
+func clearMailpit(_ testing.TB, mp *mailpit) {
 	req, _ := http.NewRequest("DELETE", mp.api("/api/v1/messages"), nil)
 	if res, err := http.DefaultClient.Do(req); err == nil {
 		res.Body.Close()

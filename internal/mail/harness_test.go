@@ -179,7 +179,7 @@ func (m *mailpit) waitFor(t testing.TB, n int) []mpMessage {
 // site is a whole node over one engine, sending to a Mailpit, served on a
 // loopback address that its links point at.
 type site struct {
-	t      *testing.T
+	t      testing.TB
 	e      storetest.Engine
 	app    *app.App
 	url    string
@@ -190,7 +190,7 @@ type site struct {
 var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // newSite builds the node; smtpURL "" leaves mail unconfigured.
-func newSite(t *testing.T, e storetest.Engine, smtpURL string) *site {
+func newSite(t testing.TB, e storetest.Engine, smtpURL string) *site {
 	t.Helper()
 	var mu sync.Mutex
 	var h http.Handler = http.NotFoundHandler()
