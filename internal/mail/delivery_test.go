@@ -138,7 +138,9 @@ func TestWhoGetsWhat(t *testing.T) {
 		if want := "[" + gretaInc.Number + "] Neuer Kommentar zu Drucker klemmt"; got[0].Subject != want {
 			t.Errorf("German subject %q, want %q", got[0].Subject, want)
 		}
-		if m := mp.message(t, got[0].ID); !strings.Contains(m.Text, "Hallo Greta Grün") || !strings.Contains(m.Text, "schrieb:") {
+		// In her zone and format: "schrieb am 05.12.2026, 20:40 CET:".
+		wrote := regexp.MustCompile(`Alex Agent schrieb am \d\d\.\d\d\.\d{4}, \d\d:\d\d CES?T:`)
+		if m := mp.message(t, got[0].ID); !strings.Contains(m.Text, "Hallo Greta Grün") || !wrote.MatchString(m.Text) {
 			t.Errorf("German text part:\n%s", m.Text)
 		}
 		if n := storetest.Count(t, e.DB, "SELECT COUNT(*) FROM notifications WHERE mail_state IS NOT NULL"); n != 0 {

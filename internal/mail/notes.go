@@ -165,6 +165,7 @@ func marked(ctx context.Context, tx *store.Tx, q string, args ...any) ([]note, [
 type noteView struct {
 	Title, Text  string
 	Who          string
+	When         string // the notification's instant in the reader's zone and format
 	Quote        string
 	QuoteHTML    htmltemplate.HTML
 	Ref, Label   string
@@ -230,8 +231,8 @@ func (s *Service) noteDraft(ctx context.Context, tx *store.Tx, r reader, n note)
 	if ref != "" {
 		subject = "[" + ref + "] " + strings.Replace(title, ref+" ", "", 1)
 	}
-	v := noteView{Title: title, Text: text, Who: n.Params["who"], Ref: ref, Label: ref, Link: s.link(n.Link),
-		ApprovalsURL: s.link("/approvals")}
+	v := noteView{Title: title, Text: text, Who: n.Params["who"], When: when(n.CreatedAt, r.Prefs), Ref: ref, Label: ref,
+		Link: s.link(n.Link), ApprovalsURL: s.link("/approvals")}
 	if v.Label == "" {
 		v.Label = tx18.T("mail.in_steward")
 	}
