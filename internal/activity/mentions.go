@@ -74,8 +74,9 @@ func Mention(ctx context.Context, tx *store.Tx, authorID int64, author, text, nu
 			to = append(to, id)
 		}
 	}
+	ex := excerpt(text)
 	return notify.AddWith(ctx, tx, to, KindMentioned, author+" mentioned you on "+number+" "+title,
-		excerpt(text), link, map[string]string{"number": number, "title": title, "who": author})
+		ex, link, map[string]string{"number": number, "title": title, "who": author, "excerpt": ex})
 }
 
 func excerpt(s string) string {

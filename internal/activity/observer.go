@@ -84,8 +84,8 @@ func tellAssignee(ctx context.Context, tx *store.Tx, before, after *ticket.Snaps
 		return nil
 	}
 	return notify.AddWith(ctx, tx, []int64{after.AssigneeID}, KindAssigned, "Assigned to you: "+after.Number+" "+after.Title,
-		after.Priority+", "+after.State, link, map[string]string{"number": after.Number, "title": after.Title,
-			"priority": after.Priority, "state": after.State})
+		"Priority "+after.Priority+".", link, map[string]string{"number": after.Number, "title": after.Title,
+			"priority": after.Priority})
 }
 
 // diff lists the fields people see that moved between two snapshots;

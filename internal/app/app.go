@@ -12,9 +12,14 @@ import (
 	"net/http"
 	"os"
 	"steward/internal/activity"
+	"steward/internal/complaint"
+	"steward/internal/dashboard"
 	"steward/internal/identity"
+	"steward/internal/knowledge"
 	"steward/internal/mail"
 	"steward/internal/mailin"
+	"steward/internal/satisfaction"
+	"steward/internal/servicereview"
 	"steward/internal/ticket"
 	"steward/internal/webhook"
 	"sync"
@@ -93,6 +98,15 @@ type App struct {
 	Webhooks *webhook.Service
 	Identity *identity.Service
 
+	// What customers feel and what they can read: satisfaction surveys,
+	// complaints, service reviews with customers, the knowledge base.
+	Satisfaction   *satisfaction.Service
+	Complaints     *complaint.Service
+	ServiceReviews *servicereview.Service
+	Knowledge      *knowledge.Service
+	// KPI snapshots, dashboards and scheduled service reports.
+	Dashboards *dashboard.Service
+
 	runners []func(context.Context)
 }
 
@@ -133,11 +147,13 @@ func New(cfg config.Config, db *store.DB, log *slog.Logger) *App {
 	a := &App{Cfg: cfg, Log: log, DB: db}
 	a.SLA = sla.NewService(db, log)
 	a.Incidents = incident.NewService(db, cfg.AutoCloseAfter)
-	// Every ticket write starts or moves its clocks and appears in the
-	// activity feed (which webhooks deliver).
-	a.Incidents.Observer = ticket.Observers{a.SLA, activity.Observer{}}
+	// Every ticket write starts or moves its clocks, appears in the
+	// activity feed (which webhooks deliver) and, once resolved, may ask
+	// its requester how it went.
+	a.Satisfaction = satisfaction.NewService(db, log)
+	a.Incidents.Observer = ticket.Observers{a.SLA, activity.Observer{}, a.Satisfaction}
 	a.Requests = request.NewService(db, cfg.AutoCloseAfter)
-	a.Requests.Observer = ticket.Observers{a.SLA, activity.Observer{}}
+	a.Requests.Observer = ticket.Observers{a.SLA, activity.Observer{}, a.Satisfaction}
 	a.CMDB = cmdb.NewService(db, log)
 	a.Schedule = schedule.NewService(db, a.CMDB, a.SLA)
 	a.Changes = &change.Service{DB: db, CMDB: a.CMDB, Conflicts: a.Schedule.Conflicts}
@@ -155,6 +171,10 @@ func New(cfg config.Config, db *store.DB, log *slog.Logger) *App {
 	a.Inbound = mailin.NewService(db, cfg, a.Incidents, a.Requests, log)
 	a.Webhooks = webhook.NewService(db, log)
 	a.Identity = identity.NewService(db, cfg, log)
+	a.Complaints = complaint.NewService(db, log)
+	a.ServiceReviews = servicereview.NewService(db, log)
+	a.Knowledge = knowledge.NewService(db, log)
+	a.Dashboards = dashboard.NewService(db, log)
 	wired := a.wireAreas()
 	a.Records = record.NewKernel(db, cfg.MaxAttachmentMB<<20, wired.kinds...)
 	a.Inbound.Records = a.Records
@@ -163,6 +183,7 @@ func New(cfg config.Config, db *store.DB, log *slog.Logger) *App {
 	a.runners = wired.runners
 	metrics := newMetrics(db)
 	a.SignIn = auth.NewSignIn(db, auth.NewPasswordChecks(cfg.PasswordChecks, 0))
+	a.SignIn.Policy = a.Identity // second factors by role; single sign-on users' passwords
 
 	mux := http.NewServeMux()
 	(&api.API{DB: db, Incidents: a.Incidents, SLA: a.SLA, Requests: a.Requests, CMDB: a.CMDB, Records: a.Records, Log: log}).

@@ -182,6 +182,8 @@ func (a *App) areas() []area {
 			}},
 		// The organisation's mail, automation and identity systems.
 		a.mailArea(), a.inboundMailArea(), a.webhookArea(), a.identityArea(),
+		// What customers feel and what they can read.
+		a.satisfactionArea(), a.knowledgeArea(), a.dashboardArea(),
 		// Housekeeping runs once per interval across all nodes.
 		{name: "maintenance", jobs: []job{{kind: MaintenanceJob, run: a.maintain, every: 10 * time.Minute}}},
 	}

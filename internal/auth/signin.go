@@ -22,6 +22,9 @@ type SignIn struct {
 	Checks *PasswordChecks
 	// Now is the clock; nil is time.Now. Tests move it past lockouts.
 	Now func() time.Time
+	// Policy, when set, says whether an account may use its password and
+	// which roles must use a second factor (single sign-on's settings).
+	Policy SignInPolicy
 }
 
 // NewSignIn makes the sign-in of a node with the default limits.
@@ -42,6 +45,7 @@ type account struct {
 	id     int64
 	hash   string
 	active bool
+	role   Role
 }
 
 // entity is how the audit trail names the account: the user, or the
@@ -66,7 +70,7 @@ func (s *SignIn) Login(ctx context.Context, email, password, ip string) (string,
 		ip = "unknown"
 	}
 	var acct account
-	err := s.DB.QueryRow(ctx, "SELECT id, password_hash, active FROM users WHERE email = ?", email).Scan(&acct.id, &acct.hash, &acct.active)
+	err := s.DB.QueryRow(ctx, "SELECT id, password_hash, active, role FROM users WHERE email = ?", email).Scan(&acct.id, &acct.hash, &acct.active, &acct.role)
 	if err := store.ScanErr(err); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return "", nil, err
 	}
@@ -89,7 +93,17 @@ func (s *SignIn) Login(ctx context.Context, email, password, ip string) (string,
 	if !ok || !acct.active || acct.id == 0 {
 		return "", nil, s.failed(ctx, attempt, email, ip, acct, ok)
 	}
-	token, err := s.open(ctx, attempt, email, ip, acct.id)
+	if err := s.passwordAllowed(ctx, attempt, email, ip, acct); err != nil {
+		return "", nil, err
+	}
+	purpose, err := s.secondStep(ctx, attempt, acct)
+	if err != nil {
+		return "", nil, err
+	}
+	if purpose != "" {
+		return "", nil, s.challenge(ctx, attempt, email, ip, acct, purpose)
+	}
+	token, err := s.open(ctx, attempt, email, ip, acct.id, "password", "")
 	if err != nil {
 		return "", nil, err
 	}
@@ -106,40 +120,66 @@ func (s *SignIn) failed(ctx context.Context, attempt int64, email, ip string, ac
 	case passwordOK && !acct.active:
 		reason = "account disabled"
 	}
+	if err := s.settleFailed(ctx, attempt, email, ip, acct, reason); err != nil {
+		return err
+	}
+	return ErrBadCredentials
+}
+
+// settleFailed settles an attempt as a failure, so that it counts toward
+// the throttle, and records why in the audit trail.
+func (s *SignIn) settleFailed(ctx context.Context, attempt int64, email, ip string, acct account, reason string) error {
 	ctx = context.WithoutCancel(ctx) // a settled attempt must not stay pending
-	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+	return s.DB.InTx(ctx, func(tx *store.Tx) error {
 		if _, err := tx.Exec(ctx, "UPDATE login_attempts SET outcome = 'failed' WHERE id = ?", attempt); err != nil {
 			return err
 		}
 		entity, entityID := acct.entity(email)
 		return audit.Record(ctx, tx, signInActor, "login_failed", entity, entityID, map[string]any{"email": email, "ip": ip, "reason": reason})
 	})
-	if err != nil {
-		return err
-	}
-	return ErrBadCredentials
 }
 
-// open settles an attempt as a success and opens the session. The
-// failures before it keep counting: a success in the middle of a burst of
-// guesses from the same address must not buy the guesses more checks.
-func (s *SignIn) open(ctx context.Context, attempt int64, email, ip string, userID int64) (string, error) {
+// open settles an attempt as a success and opens the session; via says
+// how the person proved who they are ("password", "totp", ...) and
+// challenge, when set, is the pending sign-in it completes. The failures
+// before it keep counting: a success in the middle of a burst of guesses
+// from the same address must not buy the guesses more checks.
+func (s *SignIn) open(ctx context.Context, attempt int64, email, ip string, userID int64, via, challenge string) (string, error) {
+	var token string
+	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		token, err = s.openIn(ctx, tx, attempt, email, ip, userID, via, challenge)
+		return err
+	})
+	return token, err
+}
+
+func (s *SignIn) openIn(ctx context.Context, tx *store.Tx, attempt int64, email, ip string, userID int64, via, challenge string) (string, error) {
+	if _, err := tx.Exec(ctx, "UPDATE login_attempts SET outcome = 'succeeded' WHERE id = ?", attempt); err != nil {
+		return "", err
+	}
+	if challenge != "" {
+		if _, err := tx.Exec(ctx, "DELETE FROM signin_challenges WHERE id_hash = ?", sha(challenge)); err != nil {
+			return "", err
+		}
+	}
+	return OpenSession(ctx, tx, audit.Actor{Type: "user", ID: userID, Name: email}, userID, map[string]any{"ip": ip, "via": via})
+}
+
+// OpenSession opens a browser session for a user whose identity is
+// proven, in tx, records the sign-in in the audit trail with detail, and
+// returns the cookie value. Single sign-on opens its sessions here too.
+func OpenSession(ctx context.Context, tx *store.Tx, actor audit.Actor, userID int64, detail map[string]any) (string, error) {
 	token := randomToken(32)
 	csrf := randomToken(24)
 	now := time.Now()
-	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
-		if _, err := tx.Exec(ctx, "UPDATE login_attempts SET outcome = 'succeeded' WHERE id = ?", attempt); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, "DELETE FROM sessions WHERE expires_at < ?", store.TS(now)); err != nil {
-			return err
-		}
-		_, err := tx.Exec(ctx, "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
-			sha(token), userID, csrf, store.TS(now), store.TS(now.Add(SessionTTL)))
-		if err != nil {
-			return err
-		}
-		return audit.Record(ctx, tx, audit.Actor{Type: "user", ID: userID, Name: email}, "login", "session", userID, map[string]any{"ip": ip})
-	})
-	return token, err
+	if _, err := tx.Exec(ctx, "DELETE FROM sessions WHERE expires_at < ?", store.TS(now)); err != nil {
+		return "", err
+	}
+	_, err := tx.Exec(ctx, "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+		sha(token), userID, csrf, store.TS(now), store.TS(now.Add(SessionTTL)))
+	if err != nil {
+		return "", err
+	}
+	return token, audit.Record(ctx, tx, actor, "login", "session", userID, detail)
 }

@@ -31,7 +31,7 @@ func commands() map[string]command {
 	return map[string]command{
 		"serve":      {"run the web server and background jobs", serve},
 		"migrate":    {"apply database migrations and exit", migrate},
-		"user":       {"manage accounts: user create --email E --name N --role R --password-stdin; user unlock EMAIL", user},
+		"user":       {"manage accounts: user create --email E --name N --role R --password-stdin; user unlock EMAIL; user reset-2fa EMAIL", user},
 		"token":      {"issue API tokens: token create --email E --name LABEL", token},
 		"audit":      {"check the audit trail: audit verify", auditCmd},
 		"backup":     {"write a consistent copy of the SQLite database: backup --to FILE", backup},

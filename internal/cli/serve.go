@@ -102,8 +102,10 @@ func user(ctx context.Context, env Env, args []string) error {
 		return userCreate(ctx, env, args[1:])
 	case len(args) > 0 && args[0] == "unlock":
 		return userUnlock(ctx, env, args[1:])
+	case len(args) > 0 && args[0] == "reset-2fa":
+		return userReset2FA(ctx, env, args[1:])
 	}
-	return usagef("usage: steward user create --email E --name N --role R [--customer ID] --password-stdin\n       steward user unlock EMAIL")
+	return usagef("usage: steward user create --email E --name N --role R [--customer ID] --password-stdin\n       steward user unlock EMAIL\n       steward user reset-2fa EMAIL")
 }
 
 func userCreate(ctx context.Context, env Env, args []string) error {

@@ -6,6 +6,7 @@
 package mailin
 
 import (
+	"crypto/tls"
 	"log/slog"
 
 	"steward/internal/config"
@@ -25,9 +26,29 @@ type Service struct {
 	// Records is the record kernel (attachments, kinds by number); it is
 	// set once the node has built it.
 	Records *record.Kernel
+	// IMAPTLS, when set, is the TLS configuration for the mailbox (a
+	// private certificate authority); the system's roots otherwise.
+	IMAPTLS *tls.Config
+	// MaxMessageBytes bounds a message taken by SMTP or read from the
+	// mailbox; DefaultMaxMessage when 0.
+	MaxMessageBytes int64
+}
+
+// DefaultMaxMessage is the largest message taken: 25 MB, attachments
+// and their encoding included.
+const DefaultMaxMessage = 25 << 20
+
+func (s *Service) maxMessage() int64 {
+	if s.MaxMessageBytes > 0 {
+		return s.MaxMessageBytes
+	}
+	return DefaultMaxMessage
 }
 
 // NewService builds incoming mail.
 func NewService(db *store.DB, cfg config.Config, incidents *incident.Service, requests *request.Service, log *slog.Logger) *Service {
+	if log == nil {
+		log = slog.Default()
+	}
 	return &Service{DB: db, Cfg: cfg, Log: log, Incidents: incidents, Requests: requests}
 }

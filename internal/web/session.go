@@ -23,6 +23,8 @@ type loginView struct {
 	Next  string
 	Token string
 	Error string
+	// SSO names the single sign-on provider for the button; "" hides it.
+	SSO string
 }
 
 // secure decides the Secure flag: behind a TLS-terminating proxy the
@@ -78,6 +80,16 @@ func (wb *Web) loginForm(w http.ResponseWriter, r *http.Request) {
 // showLogin renders the form with a login token, reusing the browser's
 // current one so that two open tabs both work.
 func (wb *Web) showLogin(w http.ResponseWriter, r *http.Request, status int, v loginView) {
+	v.Token = wb.loginToken(w, r)
+	if wb.identity != nil && wb.identity.Enabled() {
+		v.SSO = wb.identity.Name()
+	}
+	wb.render(w, r, status, "login", page{Title: "Sign in", Data: v})
+}
+
+// loginToken is the sign-in forms' double-submit token, the browser's
+// current one when it has one.
+func (wb *Web) loginToken(w http.ResponseWriter, r *http.Request) string {
 	token := ""
 	if c, err := r.Cookie(loginCookie); err == nil && len(c.Value) >= 32 && len(c.Value) <= 64 {
 		token = c.Value
@@ -85,8 +97,7 @@ func (wb *Web) showLogin(w http.ResponseWriter, r *http.Request, status int, v l
 		token = newLoginToken()
 	}
 	wb.setCookie(w, r, loginCookie, token, "/login", 3600)
-	v.Token = token
-	wb.render(w, r, status, "login", page{Title: "Sign in", Data: v})
+	return token
 }
 
 func (wb *Web) login(w http.ResponseWriter, r *http.Request) {
@@ -107,7 +118,15 @@ func (wb *Web) login(w http.ResponseWriter, r *http.Request) {
 	}
 	cookie, who, err := wb.SignIn.Login(r.Context(), v.Email, password, httpx.ClientIP(r))
 	var throttled *auth.ErrThrottled
+	var second *auth.SecondFactorNeeded
 	switch {
+	case errors.As(err, &second):
+		wb.askSecondFactor(w, r, second, v.Next)
+		return
+	case errors.Is(err, auth.ErrPasswordSignInOff):
+		v.Error = "This account signs in through single sign-on. Use the button below the form."
+		wb.showLogin(w, r, http.StatusForbidden, v)
+		return
 	case errors.Is(err, auth.ErrSignInBusy):
 		v.Error = human(err.Error()) + "."
 		w.Header().Set("Retry-After", strconv.Itoa(int(auth.PasswordWait.Seconds())))

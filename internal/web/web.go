@@ -12,6 +12,7 @@ import (
 	"steward/internal/auth"
 	"steward/internal/cmdb"
 	"steward/internal/httpx"
+	"steward/internal/identity"
 	"steward/internal/incident"
 	"steward/internal/record"
 	"steward/internal/request"
@@ -45,6 +46,9 @@ type Web struct {
 	// incidentAlerts, when event management is present, is the incident
 	// page's panel of the incident's alerts.
 	incidentAlerts func(r *http.Request, inc incident.Incident) (*incidentAlertsPanel, error)
+	// identity, when single sign-on's pages are present, puts its button
+	// on the sign-in page.
+	identity *identity.Service
 }
 
 // Pages adds one area's pages. Each area's handler file declares its own

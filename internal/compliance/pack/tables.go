@@ -41,6 +41,13 @@ var Tables = []string{
 	// Event management's configuration: which senders exist and how their
 	// events become incidents (the incidents themselves are above).
 	"integrations", "event_settings", "device_aliases",
+	// Where the activity feed is sent (8.2.3: other parties' tools).
+	"webhooks",
+	// Incoming mail's configuration: which address leads where, and how
+	// unknown senders and floods are treated.
+	"mail_in_addresses", "mail_in_settings",
+	// Single sign-on's claim mapping and which roles must use a second factor.
+	"identity_settings", "identity_rules",
 	// The audit trail the manifest's chain head sums up.
 	"audit_log",
 }
@@ -55,6 +62,15 @@ var Withheld = []string{
 	"idempotency_keys", "settings", "user_preferences", "notifications", "saved_filters",
 	"attachment_chunks", "cmdb_import_files", "cmdb_import_errors", "jobs", "activity",
 	"events", "event_cursor", "alerts", "alert_log", "unmapped_devices", "device_status", "device_map_version",
+	// Outbound webhooks' outbox and cursor: copies of the activity feed
+	// and receivers' answers, purged after the retention.
+	"webhook_deliveries", "webhook_cursor",
+	// Incoming mail as received: the tickets it opened are the evidence;
+	// the log names outsiders' addresses and the raw messages are mail.
+	"mail_in_log", "mail_in_raw",
+	// Second-factor secrets and recovery codes, sign-ins under way, and the
+	// provider's identifiers of people.
+	"user_totp", "user_recovery_codes", "signin_challenges", "identity_flows", "identity_links",
 	// Outgoing mail: people's messages and mail settings, reset-link hashes
 	// and the throttle's log.
 	"mail_outbox", "mail_settings", "password_resets", "password_reset_requests",
@@ -67,6 +83,9 @@ var withheldColumns = map[string]map[string]bool{
 	"compliance_snapshots": {"body": true},
 	// A routing key's hash, and a broker's address with its credentials.
 	"integrations": {"key_hash": true, "config": true},
+	// A receiver's signing secret and when it last changed (a column
+	// named so would read as a secret to whoever opens the pack).
+	"webhooks": {"secret": true, "secret_changed_at": true},
 }
 
 // withheldRows are rows left out of a table's CSV: the trail's sign-in

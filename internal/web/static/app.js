@@ -4,6 +4,17 @@
 (function () {
   "use strict";
 
+  // The phone's Menu button folds the areas' links away; CSS hides them
+  // only once this has run, so without scripts they stay in view.
+  document.documentElement.classList.add("js");
+  var toggle = document.querySelector(".nav-toggle");
+  if (toggle) {
+    toggle.addEventListener("click", function () {
+      var open = toggle.closest(".topbar").classList.toggle("nav-open");
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+  }
+
   var help = document.getElementById("shortcut-help");
   var pendingG = false;
 

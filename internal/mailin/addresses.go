@@ -1,0 +1,162 @@
+package mailin
+
+import (
+	"context"
+	"errors"
+	"net/mail"
+	"strings"
+	"time"
+
+	"steward/internal/audit"
+	"steward/internal/auth"
+	"steward/internal/domainerr"
+	"steward/internal/store"
+)
+
+// Address is one service address and where a new message sent to it
+// leads. Every address not in the map is the service desk's: the
+// incident is opened with no customer or group of the address's own.
+type Address struct {
+	ID         int64     `json:"id"`
+	Address    string    `json:"address"`
+	CustomerID *int64    `json:"customer_id"`
+	GroupID    *int64    `json:"group_id"`
+	ItemID     *int64    `json:"item_id"`
+	CreatedAt  time.Time `json:"created_at"`
+
+	// Names, read-only.
+	CustomerName string `json:"customer_name,omitempty"`
+	GroupName    string `json:"group_name,omitempty"`
+	ItemName     string `json:"item_name,omitempty"`
+}
+
+// maxAddresses bounds the map (the page lists it whole).
+const maxAddresses = 500
+
+const addressSelect = `SELECT a.id, a.address, a.customer_id, a.group_id, a.item_id, a.created_at,
+	COALESCE(c.name, ''), COALESCE(g.name, ''), COALESCE(i.name, '')
+	FROM mail_in_addresses a LEFT JOIN customers c ON c.id = a.customer_id
+	LEFT JOIN support_groups g ON g.id = a.group_id LEFT JOIN catalog_items i ON i.id = a.item_id`
+
+func scanAddress(r interface{ Scan(...any) error }) (Address, error) {
+	var a Address
+	var at store.Time
+	err := r.Scan(&a.ID, &a.Address, &a.CustomerID, &a.GroupID, &a.ItemID, &at, &a.CustomerName, &a.GroupName, &a.ItemName)
+	a.CreatedAt = at.Time
+	return a, store.ScanErr(err)
+}
+
+// Addresses lists the map by address.
+func (s *Service) Addresses(ctx context.Context, p *auth.Principal) ([]Address, error) {
+	if !p.Can(PermRead) {
+		return nil, domainerr.ErrForbidden
+	}
+	return listAddresses(ctx, s.DB)
+}
+
+func listAddresses(ctx context.Context, q store.Querier) ([]Address, error) {
+	rows, err := q.Query(ctx, addressSelect+" ORDER BY a.address LIMIT ?", maxAddresses)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Address{}
+	for rows.Next() {
+		a, err := scanAddress(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// AddAddress maps a service address, recorded in the audit trail.
+func (s *Service) AddAddress(ctx context.Context, p *auth.Principal, in Address) (Address, error) {
+	if !p.Can(PermAdmin) {
+		return Address{}, domainerr.ErrForbidden
+	}
+	v := domainerr.NewInvalid()
+	in.Address = strings.ToLower(strings.TrimSpace(in.Address))
+	if a, err := mail.ParseAddress(in.Address); err != nil || a.Address != in.Address || len(in.Address) > 254 {
+		v.Add("address", "must be one e-mail address such as network@desk.example.com")
+	}
+	if in.CustomerID == nil && in.GroupID == nil && in.ItemID == nil {
+		v.Add("target", "choose a customer, a support group or a catalogue item")
+	}
+	for _, ref := range []struct {
+		field, table string
+		id           *int64
+	}{{"customer_id", "customers", in.CustomerID}, {"group_id", "support_groups", in.GroupID}, {"item_id", "catalog_items", in.ItemID}} {
+		if ref.id == nil {
+			continue
+		}
+		var one int
+		err := store.ScanErr(s.DB.QueryRow(ctx, "SELECT 1 FROM "+ref.table+" WHERE id = ?", *ref.id).Scan(&one))
+		if errors.Is(err, store.ErrNotFound) {
+			v.Add(ref.field, "does not exist")
+		} else if err != nil {
+			return Address{}, err
+		}
+	}
+	if err := v.Err(); err != nil {
+		return Address{}, err
+	}
+	var id int64
+	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+		err := store.ScanErr(tx.QueryRow(ctx, `INSERT INTO mail_in_addresses (address, customer_id, group_id, item_id, created_at)
+			VALUES (?, ?, ?, ?, ?) RETURNING id`, in.Address, in.CustomerID, in.GroupID, in.ItemID, store.TS(time.Now())).Scan(&id))
+		if errors.Is(err, store.ErrConflict) {
+			return domainerr.Field("address", "is already mapped; remove it first to map it elsewhere")
+		} else if err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, p.Actor(), "create", "mail_in_address", id, in)
+	})
+	if err != nil {
+		return Address{}, err
+	}
+	return scanAddress(s.DB.QueryRow(ctx, addressSelect+" WHERE a.id = ?", id))
+}
+
+// RemoveAddress takes an address out of the map; mail to it goes to the
+// service desk again.
+func (s *Service) RemoveAddress(ctx context.Context, p *auth.Principal, id int64) error {
+	if !p.Can(PermAdmin) {
+		return domainerr.ErrForbidden
+	}
+	return s.DB.InTx(ctx, func(tx *store.Tx) error {
+		a, err := scanAddress(tx.QueryRow(ctx, addressSelect+" WHERE a.id = ?", id))
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, "DELETE FROM mail_in_addresses WHERE id = ?", id); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, p.Actor(), "delete", "mail_in_address", id, map[string]string{"address": a.Address})
+	})
+}
+
+// route is the first mapped address the message was sent to: the SMTP
+// envelope's recipients, then Delivered-To, then To and Cc. ok is false
+// when none is mapped (the service desk's).
+func route(ctx context.Context, q store.Querier, addrs []string) (Address, bool, error) {
+	seen := map[string]bool{}
+	for _, a := range addrs {
+		if a == "" || seen[a] {
+			continue
+		}
+		seen[a] = true
+		m, err := scanAddress(q.QueryRow(ctx, addressSelect+" WHERE a.address = ?", a))
+		if err == nil {
+			return m, true, nil
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return Address{}, false, err
+		}
+		if len(seen) >= 200 {
+			break
+		}
+	}
+	return Address{}, false, nil
+}

@@ -1,0 +1,134 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"steward/internal/domainerr"
+	"steward/internal/httpx"
+	"steward/internal/mailin"
+)
+
+// miOutcomes are the log's filters, with the words each outcome reads as.
+var miOutcomes = []struct{ Value, Label string }{
+	{"", "All"}, {mailin.Held, "Held"}, {mailin.Opened, "Ticket opened"}, {mailin.Commented, "Comment added"},
+	{mailin.Refused, "Refused"}, {mailin.Ignored, "Ignored"}, {mailin.Deferred, "Deferred"}, {mailin.Discarded, "Discarded"},
+}
+
+func outcomeLabel(o string) string {
+	for _, x := range miOutcomes {
+		if x.Value == o && o != "" {
+			return x.Label
+		}
+	}
+	return o
+}
+
+// miLogView is the log of incoming mail.
+type miLogView struct {
+	Filter  string
+	Filters []miFilter
+	Rows    []miRow
+	NextURL string
+	Error   string
+	F       *fieldErrors
+}
+
+type miFilter struct {
+	Label, Href string
+	Current     bool
+}
+
+type miRow struct {
+	mailin.Entry
+	OutcomeLabel string
+	Link         string // the record's page, when the message made one
+	Why          string
+	AcceptForm   string
+}
+
+const miPageSize = 50
+
+func (h mailInPages) log(w http.ResponseWriter, r *http.Request) {
+	h.showLog(w, r, http.StatusOK, nil, "")
+}
+
+func (h mailInPages) showLog(w http.ResponseWriter, r *http.Request, status int, f *fieldErrors, msg string) {
+	q := r.URL.Query()
+	filter := q.Get("outcome")
+	if outcomeLabel(filter) == filter && filter != "" {
+		filter = ""
+	}
+	before, _ := strconv.ParseInt(q.Get("before"), 10, 64)
+	entries, err := h.svc.Entries(r.Context(), httpx.Principal(r), mailin.LogFilter{Outcome: filter, Before: max(before, 0), Limit: miPageSize + 1})
+	if err != nil {
+		h.wb.fail(w, r, err)
+		return
+	}
+	v := miLogView{Filter: filter, Error: msg, F: f}
+	for _, o := range miOutcomes {
+		href := "/admin/incoming-mail/log"
+		if o.Value != "" {
+			href += "?outcome=" + o.Value
+		}
+		v.Filters = append(v.Filters, miFilter{Label: o.Label, Href: href, Current: o.Value == filter})
+	}
+	if len(entries) > miPageSize {
+		entries = entries[:miPageSize]
+		v.NextURL = "/admin/incoming-mail/log?before=" + strconv.FormatInt(entries[miPageSize-1].ID, 10)
+		if filter != "" {
+			v.NextURL += "&outcome=" + filter
+		}
+	}
+	for _, e := range entries {
+		row := miRow{Entry: e, OutcomeLabel: outcomeLabel(e.Outcome), Why: e.Words(), AcceptForm: "accept-" + strconv.FormatInt(e.ID, 10)}
+		if e.Record != "" {
+			if k, ok := h.wb.Records.Kinds.Get(e.RecordKind); ok && e.RecordID != nil {
+				row.Link = k.URL(*e.RecordID)
+			}
+		}
+		v.Rows = append(v.Rows, row)
+	}
+	h.wb.render(w, r, status, "mailin_log", page{Title: "Incoming mail log", Active: "mailin-log", Data: v})
+}
+
+func (h mailInPages) accept(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r)
+	if !ok {
+		h.wb.errorPage(w, r, http.StatusNotFound, "")
+		return
+	}
+	_, err := h.svc.Accept(r.Context(), httpx.Principal(r), id, r.PostFormValue("requester"))
+	h.decided(w, r, "accept-"+strconv.FormatInt(id, 10), "mailin-accepted", err)
+}
+
+func (h mailInPages) discard(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r)
+	if !ok {
+		h.wb.errorPage(w, r, http.StatusNotFound, "")
+		return
+	}
+	h.decided(w, r, "", "mailin-discarded", h.svc.Discard(r.Context(), httpx.Principal(r), id))
+}
+
+// decided answers an agent's decision on a held message: back to the held
+// list, or the list again with what was wrong.
+func (h mailInPages) decided(w http.ResponseWriter, r *http.Request, form, flash string, err error) {
+	var inv *domainerr.Invalid
+	var conflict *domainerr.Conflict
+	r.URL.RawQuery = "outcome=" + mailin.Held
+	switch {
+	case err == nil:
+		h.wb.redirect(w, r, "/admin/incoming-mail/log?outcome=held", flash)
+	case errors.As(err, &inv):
+		for f, m := range inv.Fields {
+			inv.Fields[f] = sentence(m)
+		}
+		h.showLog(w, r, http.StatusUnprocessableEntity, &fieldErrors{Form: form, Errs: inv.Fields, Values: r.PostForm}, "")
+	case errors.As(err, &conflict):
+		h.showLog(w, r, http.StatusConflict, nil, sentence(conflict.Message))
+	default:
+		h.wb.fail(w, r, err)
+	}
+}

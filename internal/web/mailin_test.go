@@ -1,0 +1,106 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+
+	"steward/internal/mailin"
+)
+
+// inMail puts a message through incoming mail as if it had arrived.
+func (s *site) inMail(t *testing.T, from, subject, body string, headers ...string) mailin.Result {
+	t.Helper()
+	raw := strings.Join(append(headers, ""), "\r\n") + "From: " + from + "\r\nTo: desk@steward.demo\r\nSubject: " + subject + "\r\nMessage-ID: <" + strconv.Itoa(len(subject)) +
+		"." + strings.ReplaceAll(from, "@", ".") + "." + subject[:min(5, len(subject))] + "@example.com>\r\n\r\n" + body + "\r\n"
+	res, err := s.app.Inbound.Take(context.Background(), mailin.Delivery{Raw: []byte(raw), Via: "smtp", EnvelopeFrom: from})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// TestIncomingMailPages: agents read the log with reasons in words and
+// decide on held messages; only administrators change the map and the
+// settings; requesters and auditors see neither page.
+func TestIncomingMailPages(t *testing.T) {
+	s := newSite(t)
+	s.inMail(t, "requester@steward.demo", "Projector in room 4", "It shows no picture.")
+	s.inMail(t, "requester@steward.demo", "Out of office", "away", "Auto-Submitted: auto-replied")
+
+	for _, role := range []string{"requester", "auditor"} {
+		b := s.signedIn(role)
+		for _, path := range []string{"/admin/incoming-mail", "/admin/incoming-mail/log"} {
+			if p := b.get(path); p.status != http.StatusForbidden {
+				t.Errorf("%s GET %s: %d, want 403", role, path, p.status)
+			}
+		}
+	}
+
+	agent := s.signedIn("agent")
+	p := agent.get("/admin/incoming-mail/log")
+	if p.status != http.StatusOK || !strings.Contains(p.body, "Projector in room 4") || !strings.Contains(p.body, "Ticket opened") {
+		t.Fatalf("log: %d, missing the opened ticket", p.status)
+	}
+	if !strings.Contains(p.body, "An automatic reply (out of office") {
+		t.Error("the log does not say in words why the out-of-office reply was ignored")
+	}
+	if !strings.Contains(agent.get("/").body, "Incoming mail") {
+		t.Error("the agent's menu lacks Incoming mail")
+	}
+	page := agent.get("/admin/incoming-mail")
+	if page.status != http.StatusOK || strings.Contains(page.body, `action="/admin/incoming-mail/addresses"`) {
+		t.Errorf("agent's view of the map: %d; it must be read-only", page.status)
+	}
+	if p := agent.post("/admin/incoming-mail/settings", url.Values{"unknown_sender": {"hold"}, "rate_limit": {"30"}, "rate_window_minutes": {"10"}, "max_recipients": {"50"}}); p.status != http.StatusForbidden {
+		t.Errorf("agent saved settings: %d", p.status)
+	}
+
+	admin := s.signedIn("admin")
+	bad := admin.post("/admin/incoming-mail/addresses", url.Values{"address": {"not an address"}})
+	if bad.status != http.StatusUnprocessableEntity || !strings.Contains(bad.body, "must be one e-mail address") || !strings.Contains(bad.body, "Choose a customer, a support group or a catalogue item") {
+		t.Errorf("bad address: %d", bad.status)
+	}
+	var group int64
+	if err := s.app.DB.QueryRow(context.Background(), "SELECT id FROM support_groups ORDER BY id LIMIT 1").Scan(&group); err != nil {
+		t.Fatal(err)
+	}
+	ok := admin.post("/admin/incoming-mail/addresses", url.Values{"address": {"Network@Steward.demo"}, "group_id": {strconv.FormatInt(group, 10)}})
+	if ok.status != http.StatusSeeOther {
+		t.Fatalf("map an address: %d %s", ok.status, ok.body)
+	}
+	if !strings.Contains(admin.get("/admin/incoming-mail").body, "network@steward.demo") {
+		t.Error("the mapped address is not listed")
+	}
+	badSettings := admin.post("/admin/incoming-mail/settings", url.Values{"unknown_sender": {"hold"}, "rate_limit": {"lots"}, "rate_window_minutes": {"0"}, "max_recipients": {"50"}})
+	if badSettings.status != http.StatusUnprocessableEntity || !strings.Contains(badSettings.body, "must be a whole number") || !strings.Contains(badSettings.body, "between 1 and 1440 minutes") {
+		t.Errorf("bad settings: %d", badSettings.status)
+	}
+	if p := admin.post("/admin/incoming-mail/settings", url.Values{"unknown_sender": {"hold"}, "rate_limit": {"30"}, "rate_window_minutes": {"10"}, "max_recipients": {"50"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("save settings: %d", p.status)
+	}
+
+	held := s.inMail(t, "stranger@outside.test", "Please call me", "My number is in the signature.")
+	if held.Entry.Outcome != mailin.Held {
+		t.Fatalf("stranger's message: %q", held.Entry.Outcome)
+	}
+	list := agent.get("/admin/incoming-mail/log?outcome=held")
+	if !strings.Contains(list.body, "Please call me") || !strings.Contains(list.body, "/accept") {
+		t.Fatal("the held list lacks the message or its Accept button")
+	}
+	id := strconv.FormatInt(held.Entry.ID, 10)
+	wrong := agent.post("/admin/incoming-mail/log/"+id+"/accept", url.Values{"requester": {"nobody@nowhere.test"}})
+	if wrong.status != http.StatusUnprocessableEntity || !strings.Contains(wrong.body, "No active account has the address nobody@nowhere.test") {
+		t.Errorf("accept for a missing account: %d", wrong.status)
+	}
+	if p := agent.post("/admin/incoming-mail/log/"+id+"/accept", url.Values{"requester": {""}}); p.status != http.StatusSeeOther {
+		t.Fatalf("accept: %d %s", p.status, p.body)
+	}
+	after := agent.get("/admin/incoming-mail/log")
+	if !strings.Contains(after.body, "Accepted by") || !strings.Contains(after.body, "INC-") {
+		t.Error("the accepted message does not show its ticket and who accepted it")
+	}
+}

@@ -1,0 +1,102 @@
+package web_test
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"steward/internal/auth"
+	"steward/internal/incident"
+)
+
+// In a real browser, an admin finds Webhooks in the Administration menu,
+// corrects a wrong address, subscribes a receiver to two events by name,
+// copies the secret shown once, sends a test and reads the receiver's
+// answer, and follows deliveries in the log in their own time zone.
+func TestBrowserWebhooks(t *testing.T) {
+	bin := chromium(t)
+	s := newSite(t)
+	rc := newPageCatcher(t)
+	shots := os.Getenv("STEWARD_SCREENSHOTS")
+	if shots != "" {
+		if err := os.MkdirAll(shots, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := openTab(t, bin, s.url, shots)
+	b.login("admin@steward.demo")
+	b.do(chromedp.Click(`//details[contains(@class,"nav-menu")]/summary[normalize-space(.)="Administration"]`),
+		chromedp.WaitVisible(chromedp.CSS(`.nav-pop a[href="/webhooks"]`)))
+	b.navigates(chromedp.Click(chromedp.CSS(`.nav-pop a[href="/webhooks"]`)))
+	if h := b.text(".page-head h1"); h != "Webhooks" {
+		t.Fatalf("heading %q", h)
+	}
+	esShot(b, "webhooks-empty")
+
+	b.navigates(chromedp.Click(chromedp.CSS(`a[href="/webhooks/new"]`)))
+	b.navigates(
+		chromedp.SendKeys(chromedp.CSS("#wh-url"), "ftp://files.example.com"),
+		chromedp.Click(chromedp.CSS(`.wh-form button[type="submit"]`)),
+	)
+	if msg := b.text(".field.has-error .field-error"); !strings.Contains(msg, "http:// or https://") {
+		t.Fatalf("error beside the address: %q", msg)
+	}
+	esShot(b, "webhook-form-error")
+
+	b.navigates(
+		chromedp.SetValue(chromedp.CSS("#wh-url"), rc.URL+"/hooks/steward"),
+		chromedp.Click(chromedp.CSS(`input[name="events"][value="*"]`)), // untick "All events"
+		chromedp.Click(`//label[contains(., "Ticket raised")]/input`),
+		chromedp.Click(`//label[contains(., "Comment added")]/input`),
+		chromedp.SetValue(chromedp.CSS("#wh-desc"), "Service desk chat channel"),
+		chromedp.Click(chromedp.CSS(`.wh-form button[type="submit"]`)),
+	)
+	b.do(chromedp.WaitVisible(chromedp.CSS("#wh-secret")))
+	if !strings.HasPrefix(b.text(".secret .card-title"), "Webhook created") {
+		t.Fatal("no secret card after creating")
+	}
+	esShot(b, "webhook-created")
+
+	hooks, err := s.app.Webhooks.List(t.Context())
+	if err != nil || len(hooks) != 1 || strings.Join(hooks[0].Events, ",") != "record.created,record.commented" {
+		t.Fatalf("stored: %+v %v", hooks, err)
+	}
+	admin := &auth.Principal{UserID: hooks[0].OwnerID, Role: auth.Admin, Email: "admin@steward.demo"}
+	inc, err := s.app.Incidents.Create(t.Context(), admin, incident.NewIncident{Title: "VPN drops every ten minutes"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.app.Incidents.AddComment(t.Context(), admin, inc.ID, "Looking at the concentrator logs", true, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.app.Webhooks.DeliverDue(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	rc.mu.Lock()
+	rc.status = 503
+	rc.mu.Unlock()
+	if _, err := s.app.Incidents.AddComment(t.Context(), admin, inc.ID, "Vendor ticket opened", true, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.app.Webhooks.DeliverDue(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+
+	b.navigates(chromedp.Click(chromedp.CSS(`.wh-actions form[action$="/test"] button`)))
+	b.do(chromedp.WaitVisible(chromedp.CSS(".wh-test")))
+	if got := b.text(".wh-test .card-title"); !strings.Contains(got, "did not accept") {
+		t.Fatalf("test result: %q", got)
+	}
+	if log := b.text(".wh-log"); !strings.Contains(log, inc.Number) || !strings.Contains(log, "Retrying") || !strings.Contains(log, "Delivered") {
+		t.Fatalf("the log: %q", log)
+	}
+	esShot(b, "webhook-detail")
+
+	b.navigates(chromedp.Click(chromedp.CSS(`.crumbs a[href="/webhooks"]`)))
+	if row := b.text(".wh-list tbody tr"); !strings.Contains(row, "Failing") || !strings.Contains(row, "Ticket raised, Comment added") {
+		t.Fatalf("the list row: %q", row)
+	}
+	esShot(b, "webhooks-list")
+}

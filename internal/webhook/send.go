@@ -1,0 +1,260 @@
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"steward/internal/audit"
+	"steward/internal/notify"
+	"steward/internal/store"
+)
+
+// Headers of every delivery.
+const (
+	HeaderEvent     = "X-Steward-Event"
+	HeaderDelivery  = "X-Steward-Delivery"
+	HeaderTimestamp = "X-Steward-Timestamp"
+	HeaderSignature = "X-Steward-Signature"
+)
+
+// KindPaused is the notification an owner gets when their receiver is
+// paused for failing.
+const KindPaused = "webhook_paused"
+
+// maxExcerpt is how much of a receiver's answer the log keeps.
+const maxExcerpt = 1024
+
+// Sign is the X-Steward-Signature of body sent at timestamp (Unix
+// seconds, as in X-Steward-Timestamp): "sha256=" and the hex HMAC-SHA256
+// of "timestamp.body" keyed with the secret.
+func Sign(secret, timestamp string, body []byte) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte(timestamp))
+	m.Write([]byte{'.'})
+	m.Write(body)
+	return "sha256=" + hex.EncodeToString(m.Sum(nil))
+}
+
+// delivery is a claimed outbox row with what sending it needs.
+type delivery struct {
+	id, webhookID int64
+	kind, payload string
+	url, secret   string
+	claim         string
+}
+
+// outcome is a receiver's answer to one attempt.
+type outcome struct {
+	status   int
+	duration time.Duration
+	response string
+	err      string
+}
+
+func (o outcome) ok() bool { return o.err == "" && o.status >= 200 && o.status < 300 }
+
+// claim leases up to limit due deliveries. A delivery is due when its
+// time has come, its receiver is active and not paused, and no earlier
+// delivery of the same record to the same receiver is pending: that one
+// goes first, however long it takes.
+func (s *Service) claim(ctx context.Context, limit int) ([]delivery, error) {
+	now := s.now()
+	token := s.node + "-" + newToken(4)
+	lease := now.Add(2*s.Timeout + 30*time.Second)
+	var out []delivery
+	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+		q := `SELECT d.id FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
+			WHERE d.state = 'pending' AND d.next_at <= ? AND (d.locked_until IS NULL OR d.locked_until < ?)
+			AND w.active AND w.paused_at IS NULL
+			AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e WHERE e.webhook_id = d.webhook_id
+				AND e.entity = d.entity AND e.entity_id = d.entity_id AND e.state = 'pending' AND e.id < d.id)
+			ORDER BY d.id LIMIT ?`
+		if tx.Dialect() == store.Postgres {
+			q += ` FOR UPDATE OF d SKIP LOCKED`
+		}
+		ids, err := store.IDs(ctx, tx, q, store.TS(now), store.TS(now), limit)
+		if err != nil || len(ids) == 0 {
+			return err
+		}
+		marks := strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ")
+		args := []any{token, store.TS(lease)}
+		for _, id := range ids {
+			args = append(args, id)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE webhook_deliveries SET locked_by = ?, locked_until = ? WHERE id IN (`+marks+`)`, args...); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `SELECT d.id, d.webhook_id, d.kind, d.payload, w.url, w.secret
+			FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id WHERE d.locked_by = ? ORDER BY d.id`, token)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			d := delivery{claim: token}
+			if err := rows.Scan(&d.id, &d.webhookID, &d.kind, &d.payload, &d.url, &d.secret); err != nil {
+				return err
+			}
+			out = append(out, d)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// body is the JSON a receiver gets: the stored entry with the delivery's
+// id added. The entry was encoded by encoding/json and ends with its
+// closing brace.
+func body(payload string, id int64) []byte {
+	b := make([]byte, 0, len(payload)+32)
+	b = append(b, payload[:len(payload)-1]...)
+	b = append(b, `,"delivery_id":`...)
+	b = strconv.AppendInt(b, id, 10)
+	return append(b, '}')
+}
+
+// post sends one attempt and reads the answer.
+func (s *Service) post(ctx context.Context, target, secret, kind string, id int64, payload []byte) outcome {
+	ts := strconv.FormatInt(s.now().Unix(), 10)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(payload))
+	if err != nil {
+		return outcome{err: err.Error()}
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "Steward-Webhooks/1")
+	req.Header.Set(HeaderEvent, kind)
+	req.Header.Set(HeaderDelivery, strconv.FormatInt(id, 10))
+	req.Header.Set(HeaderTimestamp, ts)
+	req.Header.Set(HeaderSignature, Sign(secret, ts, payload))
+	start := time.Now()
+	res, err := s.httpClient().Do(req)
+	if err != nil {
+		return outcome{duration: time.Since(start), err: s.describe(err)}
+	}
+	defer res.Body.Close()
+	buf, _ := io.ReadAll(io.LimitReader(res.Body, maxExcerpt))
+	// Read a little more so the connection can serve the next delivery.
+	io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
+	o := outcome{status: res.StatusCode, duration: time.Since(start), response: strings.TrimSpace(strings.ToValidUTF8(string(buf), "�"))}
+	if !o.ok() {
+		o.err = fmt.Sprintf("the receiver answered %d %s", res.StatusCode, http.StatusText(res.StatusCode))
+	}
+	return o
+}
+
+// describe words a transport error without the address (which may carry
+// a token in its path).
+func (s *Service) describe(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		if ue.Timeout() {
+			return fmt.Sprintf("no answer within %s", s.Timeout)
+		}
+		err = ue.Err
+	}
+	return err.Error()
+}
+
+// send delivers one claimed row and records the answer. A send cut short
+// because this node is stopping gives its claim back uncounted.
+func (s *Service) send(ctx context.Context, d delivery) {
+	o := s.post(ctx, d.url, d.secret, d.kind, d.id, body(d.payload, d.id))
+	if ctx.Err() != nil {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		s.DB.Exec(rctx, `UPDATE webhook_deliveries SET locked_by = NULL, locked_until = NULL WHERE id = ? AND locked_by = ?`, d.id, d.claim)
+		return
+	}
+	if !o.ok() {
+		s.Log.Info("webhook delivery failed", "webhook", d.webhookID, "delivery", d.id, "status", o.status, "err", o.err)
+	}
+	if err := s.record(ctx, d, o); err != nil {
+		s.Log.Warn("webhook: recording a delivery", "webhook", d.webhookID, "delivery", d.id, "err", err)
+	}
+}
+
+// backoff is the wait after a delivery's n-th failed attempt.
+func backoff(n int) time.Duration {
+	if n > 20 {
+		return maxBackoff
+	}
+	return min(firstBackoff<<(n-1), maxBackoff)
+}
+
+// record writes an attempt's outcome, and the receiver's run of failures:
+// a success ends it; a long enough run pauses the receiver and tells its
+// owner.
+func (s *Service) record(ctx context.Context, d delivery, o outcome) error {
+	now := s.now()
+	return s.DB.InTx(ctx, func(tx *store.Tx) error {
+		var attempts int
+		err := tx.QueryRow(ctx, `SELECT attempts FROM webhook_deliveries WHERE id = ? AND locked_by = ?`, d.id, d.claim).Scan(&attempts)
+		if errors.Is(store.Translate(err), store.ErrNotFound) {
+			return nil // the lease ran out and another sender has it
+		} else if err != nil {
+			return err
+		}
+		attempts++
+		state, next, delivered := "pending", now.Add(backoff(attempts)), any(nil)
+		if o.ok() {
+			state, next, delivered = "delivered", now, store.TS(now)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE webhook_deliveries SET state = ?, attempts = ?, next_at = ?, last_attempt_at = ?,
+			status = ?, duration_ms = ?, response = ?, error = ?, delivered_at = ?, locked_by = NULL, locked_until = NULL
+			WHERE id = ?`, state, attempts, store.TS(next), store.TS(now), o.status, o.duration.Milliseconds(),
+			o.response, o.err, delivered, d.id); err != nil {
+			return err
+		}
+		if o.ok() {
+			_, err := tx.Exec(ctx, `UPDATE webhooks SET failures = 0, failing_since = NULL, last_attempt_at = ?, last_status = ?,
+				last_error = '' WHERE id = ?`, store.TS(now), o.status, d.webhookID)
+			return err
+		}
+		return s.failed(ctx, tx, d.webhookID, now, o)
+	})
+}
+
+// failed counts a failed attempt against its receiver and pauses it when
+// the run is long enough in number and in time.
+func (s *Service) failed(ctx context.Context, tx *store.Tx, webhookID int64, now time.Time, o outcome) error {
+	var failures int
+	var since, paused store.Time
+	var owner int64
+	var target string
+	err := tx.QueryRow(ctx, `UPDATE webhooks SET failures = failures + 1, failing_since = COALESCE(failing_since, ?),
+		last_attempt_at = ?, last_status = ?, last_error = ? WHERE id = ?
+		RETURNING failures, failing_since, paused_at, COALESCE(created_by, 0), url`,
+		store.TS(now), store.TS(now), o.status, o.err, webhookID).Scan(&failures, &since, &paused, &owner, &target)
+	if err != nil {
+		return store.Translate(err)
+	}
+	if !paused.IsZero() || failures < s.PauseAfter || now.Sub(since.Time) < s.PauseMinAge {
+		return nil
+	}
+	reason := fmt.Sprintf("Paused after %d failed attempts in a row; the last: %s", failures, o.err)
+	if _, err := tx.Exec(ctx, `UPDATE webhooks SET paused_at = ?, pause_reason = ? WHERE id = ?`, store.TS(now), reason, webhookID); err != nil {
+		return err
+	}
+	s.Log.Warn("webhook paused", "webhook", webhookID, "failures", failures, "err", o.err)
+	if err := audit.Record(ctx, tx, audit.System, "pause", "webhook", webhookID, map[string]any{"failures": failures, "last_error": o.err}); err != nil {
+		return err
+	}
+	n := strconv.Itoa(failures)
+	return notify.AddWith(ctx, tx, []int64{owner}, KindPaused, "Webhook paused: "+target,
+		n+" attempts in a row failed, the last with: "+o.err+". Its deliveries wait until you resume it.",
+		"/webhooks/"+strconv.FormatInt(webhookID, 10), map[string]string{"url": target, "failures": n, "error": o.err})
+}
