@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"regexp"
 
 	"time"
 
@@ -123,6 +124,19 @@ func (m Message) ToLabel() string {
 	return m.ToName + " <" + m.To + ">"
 }
 
+// resetPath matches the secret part of a password-reset link.
+var resetPath = regexp.MustCompile(`/password/reset/[A-Za-z0-9_-]+`)
+
+// hideSecrets keeps a reset link out of what administrators read: the
+// link is its account's password until it is used.
+func hideSecrets(m Message) Message {
+	if m.Kind == "password_reset" {
+		m.Text = resetPath.ReplaceAllString(m.Text, "/password/reset/(hidden)")
+		m.HTML = resetPath.ReplaceAllString(m.HTML, "/password/reset/(hidden)")
+	}
+	return m
+}
+
 // Filter narrows List.
 type Filter struct {
 	State  string // one of States; "" for all
@@ -165,7 +179,7 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Message, int64, error) 
 		if err != nil {
 			return nil, 0, err
 		}
-		out = append(out, m)
+		out = append(out, hideSecrets(m))
 	}
 	if err := rows.Err(); err != nil {
 		return nil, 0, err
@@ -206,9 +220,11 @@ func (s *Service) Counts(ctx context.Context) (map[string]int, error) {
 	return out, rows.Err()
 }
 
-// Get returns one outbox message; store.ErrNotFound when there is none.
+// Get returns one outbox message, a reset link in it hidden;
+// store.ErrNotFound when there is none.
 func (s *Service) Get(ctx context.Context, id int64) (Message, error) {
-	return scanMessage(s.DB.QueryRow(ctx, "SELECT "+messageColumns+" FROM mail_outbox WHERE id = ?", id))
+	m, err := scanMessage(s.DB.QueryRow(ctx, "SELECT "+messageColumns+" FROM mail_outbox WHERE id = ?", id))
+	return hideSecrets(m), err
 }
 
 // ErrNotFailed refuses to send again a message that has not failed.

@@ -66,6 +66,16 @@ func TestPasswordResetByMail(t *testing.T) {
 			t.Fatalf("no reset link in both parts:\n%s", m.Text)
 		}
 		path := strings.TrimPrefix(link, s.url)
+		// The link is a secret: gone from the outbox once sent, and never
+		// shown to the administrators who read it.
+		var stored string
+		if err := e.DB.QueryRow(ctx, "SELECT text_body || html_body FROM mail_outbox WHERE kind = 'password_reset'").Scan(&stored); err != nil {
+			t.Fatal(err)
+		}
+		list, _, _ := s.app.Mail.List(ctx, mail.Filter{})
+		if strings.Contains(stored, path) || strings.Contains(list[0].Text, path) {
+			t.Error("the reset link stays readable in the outbox after it was sent")
+		}
 
 		if res, body := s.get(path); res.StatusCode != http.StatusOK || !strings.Contains(body, "ann@mail.test") {
 			t.Fatalf("the link's page: %d\n%s", res.StatusCode, body)
