@@ -2,7 +2,9 @@
 // user ("an approval waits for you", "your request is fulfilled"), written
 // inside the transaction of the change they announce and read from the
 // user's own list. Other processes (requests, service levels) add them;
-// only the addressee reads them or marks them read.
+// only the addressee reads them or marks them read. Each new notification
+// is marked for mailing; the mail dispatcher (MailJob) takes the marked
+// ones, whenever their transaction commits.
 package notify
 
 import (
@@ -12,8 +14,14 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"steward/internal/jobs"
 	"steward/internal/store"
 )
+
+// MailJob is the job that turns notifications marked for mailing into
+// e-mail. A transaction that adds notifications enqueues it once, as it
+// commits; outgoing mail runs it.
+const MailJob = "mail.dispatch"
 
 // Notification is one message to one user.
 type Notification struct {
@@ -74,12 +82,21 @@ func AddWith(ctx context.Context, tx *store.Tx, userIDs []int64, kind, title, bo
 			continue
 		}
 		seen[id] = true
-		if _, err := tx.Exec(ctx, `INSERT INTO notifications (user_id, kind, title, body, link, params, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, id, kind, title, body, link, ps, now); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO notifications (user_id, kind, title, body, link, params, created_at, mail_state)
+			VALUES (?, ?, ?, ?, ?, ?, ?, 'pending')`, id, kind, title, body, link, ps, now); err != nil {
 			return err
 		}
 	}
+	if len(seen) > 0 {
+		// Once per transaction, however many notifications it adds: the
+		// dispatcher picks up every marked row, so one run is enough.
+		tx.Collect(MailJob, nil, enqueueMail)
+	}
 	return nil
+}
+
+func enqueueMail(ctx context.Context, tx *store.Tx, _ []any) error {
+	return jobs.EnqueueEarliest(ctx, tx, MailJob, "new", time.Now())
 }
 
 // Filter narrows List.

@@ -76,6 +76,9 @@ var Withheld = []string{
 	// Which requester opened which article: people's reading, whose
 	// deflection count is the evidence.
 	"kb_opens",
+	// Outgoing mail: people's messages and mail settings, reset-link hashes
+	// and the throttle's log.
+	"mail_outbox", "mail_settings", "password_resets", "password_reset_requests",
 }
 
 // withheldColumns are columns left out of a table's CSV: secrets, and the
