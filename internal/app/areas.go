@@ -61,10 +61,14 @@ func (a *App) areas() []area {
 			jobs: []job{{kind: request.AutoCloseJob, run: a.Requests.AutoClose, concurrency: 2}},
 			api:  api.RequestRoutes, pages: web.RequestPages,
 			nav: []web.NavEntry{
-				{Label: "Requests", Href: "/requests", Perm: request.PermRead, Lit: []string{"requests"}},
-				{Label: "Request catalogue", Href: "/catalog", Perm: request.PermCatalogRead, Lit: []string{"catalog"}},
-				{Label: "Approvals", Href: "/approvals", Perm: auth.RequestApprove, Lit: []string{"approvals"}},
+				{Menu: "Requests", Label: "Requests", Href: "/requests", Perm: request.PermRead, Lit: []string{"requests"}},
+				{Menu: "Requests", Label: "Request catalogue", Href: "/catalog", Perm: request.PermCatalogRead, Lit: []string{"catalog"}},
+				{Menu: "Requests", Label: "Approvals", Href: "/approvals", Perm: auth.RequestApprove, Lit: []string{"approvals"}},
 			}},
+		// The knowledge base sits beside the tickets it answers.
+		a.knowledgeArea(),
+		{name: "service catalogue", api: api.ServiceRoutes, pages: web.ServicePages,
+			nav: []web.NavEntry{{Label: "Services", Href: "/services", Perm: auth.ServiceRead, Lit: []string{"services"}}}},
 		{name: "problems", kinds: []*record.Kind{a.Problems.Kind()},
 			api: api.ProblemRoutes(a.Problems), pages: web.ProblemPages(a.Problems),
 			nav: []web.NavEntry{
@@ -73,8 +77,6 @@ func (a *App) areas() []area {
 				{Menu: "Problems", Label: "Trends", Href: "/problems/trends", Perm: problem.PermRead, Lit: []string{"problem-trends"}},
 				{Menu: "Problems", Label: "Overview", Href: "/problems/overview", Perm: problem.PermRead, Lit: []string{"problem-overview"}},
 			}},
-		{name: "service catalogue", api: api.ServiceRoutes, pages: web.ServicePages,
-			nav: []web.NavEntry{{Label: "Services", Href: "/services", Perm: auth.ServiceRead, Lit: []string{"services"}}}},
 		// Imports run one at a time per node; each writes in short chunks.
 		{name: "configuration", jobs: []job{{kind: cmdb.ImportJobKind, run: a.CMDB.RunImportJob}},
 			api: api.CMDBRoutes, pages: web.CMDBPages,
@@ -183,7 +185,7 @@ func (a *App) areas() []area {
 		// The organisation's mail, automation and identity systems.
 		a.mailArea(), a.inboundMailArea(), a.webhookArea(), a.identityArea(),
 		// What customers feel and what they can read.
-		a.satisfactionArea(), a.knowledgeArea(), a.dashboardArea(),
+		a.satisfactionArea(), a.dashboardArea(),
 		// Housekeeping runs once per interval across all nodes.
 		{name: "maintenance", jobs: []job{{kind: MaintenanceJob, run: a.maintain, every: 10 * time.Minute}}},
 	}

@@ -5,7 +5,7 @@ import "steward/internal/auth"
 // NavEntry is one link of the top bar, declared by the area it leads to.
 type NavEntry struct {
 	// Menu is the drop-down the link sits in; empty puts it on the bar.
-	// Menus appear after the bar's own links, in the order first named.
+	// A menu takes the place of the first link that names it.
 	Menu  string
 	Label string
 	Href  string
@@ -19,6 +19,33 @@ type NavEntry struct {
 type navBar struct {
 	Links []navLink
 	Menus []navMenu
+	order []navSlot // links and menus in the order declared
+}
+
+// navSlot is one place on the bar: links[i], or menus[i] when menu.
+type navSlot struct {
+	menu bool
+	i    int
+}
+
+// navItem is a link or a menu, for the layout to draw in order.
+type navItem struct {
+	Link *navLink
+	Menu *navMenu
+}
+
+// Items is the bar in the order its entries were declared: each link in
+// its place, each menu where its first link was named.
+func (b navBar) Items() []navItem {
+	out := make([]navItem, 0, len(b.order))
+	for _, s := range b.order {
+		if s.menu {
+			out = append(out, navItem{Menu: &b.Menus[s.i]})
+		} else {
+			out = append(out, navItem{Link: &b.Links[s.i]})
+		}
+	}
+	return out
 }
 
 type navLink struct {
@@ -52,6 +79,7 @@ func navFor(entries []NavEntry, p *auth.Principal, active string) navBar {
 			l.Current = l.Current || k == active
 		}
 		if e.Menu == "" {
+			bar.order = append(bar.order, navSlot{i: len(bar.Links)})
 			bar.Links = append(bar.Links, l)
 			continue
 		}
@@ -59,6 +87,7 @@ func navFor(entries []NavEntry, p *auth.Principal, active string) navBar {
 		if !ok {
 			i = len(bar.Menus)
 			menus[e.Menu] = i
+			bar.order = append(bar.order, navSlot{menu: true, i: i})
 			bar.Menus = append(bar.Menus, navMenu{Label: e.Menu})
 		}
 		bar.Menus[i].Links = append(bar.Menus[i].Links, l)

@@ -14,7 +14,7 @@ var navMenu = regexp.MustCompile(`<summary( class="is-current")?>([^<]+)</summar
 // topBar reads the links and menus of a page's main navigation.
 func topBar(t *testing.T, body string) (links []string, current []string, menus []string, lit []string) {
 	t.Helper()
-	i := strings.Index(body, `<nav class="nav" aria-label="Main">`)
+	i := strings.Index(body, `<nav class="nav" id="main-nav" aria-label="Main">`)
 	j := strings.Index(body, `</nav>`)
 	if i < 0 || j < i {
 		t.Fatalf("no main navigation on the page")
@@ -46,15 +46,16 @@ func TestTopBarFollowsRolesAndPage(t *testing.T) {
 		litMenu    string
 		notVisible []string
 	}{
-		{"admin", "/", []string{"Incidents", "Requests", "Request catalogue", "Approvals", "Services",
+		{"admin", "/", []string{"Incidents", "Requests", "Request catalogue", "Approvals", "Knowledge", "Services",
 			"Problem queue", "Known errors", "Trends", "Overview", "Configuration items", "CI types", "Baselines", "Imports", "Assets &amp; licences",
 			"Changes", "Change overview", "Standard changes", "Approval policy", "Change calendar", "Freeze periods", "Releases", "Breaching soon", "SLA report", "Agreements", "Business calendars", "Without a clock",
 			"Alert console", "Unmapped devices", "Integrations", "Processing settings",
 			"Context &amp; parties", "Scope", "Processes", "Competence", "Documents", "To acknowledge",
 			"Risks", "Objectives", "Improvements", "Service reports", "KPIs",
 			"Readiness", "Roadmap", "Snapshots", "Internal audits", "Nonconformities", "Management reviews", "Actions",
-			"Customers", "Groups", "Users", "Managers", "Audit trail", "Priority matrix", "Failed jobs", "Outgoing mail", "Single sign-on"},
-			[]string{"Problems", "Configuration", "Changes", "Service levels", "Events", "Management system", "Compliance", "Organisation", "Administration"}, "Incidents", "", nil},
+			"Customers", "Groups", "Users", "Managers", "Audit trail", "Priority matrix", "Failed jobs",
+			"Outgoing mail", "Incoming mail", "Incoming mail log", "Webhooks", "Single sign-on"},
+			[]string{"Requests", "Problems", "Configuration", "Changes", "Service levels", "Events", "Management system", "Compliance", "Organisation", "Administration"}, "Incidents", "", nil},
 		{"admin", "/admin/single-sign-on", nil, nil, "Single sign-on", "Administration", nil},
 		{"admin", "/admin/mail", nil, nil, "Outgoing mail", "Administration", nil},
 		{"admin", "/compliance/roadmap", nil, nil, "Roadmap", "Compliance", nil},
@@ -63,10 +64,10 @@ func TestTopBarFollowsRolesAndPage(t *testing.T) {
 		{"admin", "/managers", nil, nil, "Managers", "Organisation", nil},
 		{"agent", "/releases", nil, nil, "Releases", "Changes", nil},
 		{"agent", "/settings/priority-matrix", nil, nil, "Priority matrix", "Organisation", []string{"Failed jobs"}},
-		{"agent", "/cis", nil, []string{"Problems", "Configuration", "Changes", "Service levels", "Events", "Management system", "Compliance", "Organisation"}, "Configuration items", "Configuration",
+		{"agent", "/cis", nil, []string{"Requests", "Problems", "Configuration", "Changes", "Service levels", "Events", "Management system", "Compliance", "Organisation", "Administration"}, "Configuration items", "Configuration",
 			[]string{"Audit trail", "Failed jobs", "Readiness"}},
-		{"requester", "/requests", []string{"Incidents", "Requests", "Request catalogue", "Approvals", "Services"},
-			[]string{}, "Requests", "", []string{"Configuration items", "Customers", "Breaching soon", "Priority matrix", "Releases", "Problem queue", "Known errors", "Scope", "Competence", "Risks", "KPIs",
+		{"requester", "/requests", []string{"Incidents", "Requests", "Request catalogue", "Approvals", "Help articles", "Services"},
+			[]string{"Requests"}, "Requests", "Requests", []string{"Configuration items", "Customers", "Breaching soon", "Priority matrix", "Releases", "Problem queue", "Known errors", "Scope", "Competence", "Risks", "KPIs",
 				"Alert console", "Internal audits", "Nonconformities", "Management reviews", "Actions"}},
 		{"agent", "/problems/trends", nil, nil, "Trends", "Problems", nil},
 		{"auditor", "/scope", nil, nil, "Scope", "Management system", nil},
@@ -75,7 +76,7 @@ func TestTopBarFollowsRolesAndPage(t *testing.T) {
 		{"auditor", "/known-errors", nil, nil, "Known errors", "Problems", nil},
 		{"agent", "/documents/acknowledge", nil, nil, "To acknowledge", "Management system", nil},
 		{"auditor", "/documents", nil, nil, "Documents", "Management system", nil},
-		{"auditor", "/audit", nil, []string{"Problems", "Configuration", "Changes", "Service levels", "Events", "Management system", "Compliance", "Organisation"}, "Audit trail", "Organisation",
+		{"auditor", "/audit", nil, []string{"Requests", "Problems", "Configuration", "Changes", "Service levels", "Events", "Management system", "Compliance", "Organisation", "Administration"}, "Audit trail", "Organisation",
 			[]string{"Approvals", "Failed jobs"}},
 		{"agent", "/integrations/settings", nil, nil, "Processing settings", "Events", nil},
 		{"admin", "/risks", nil, nil, "Risks", "Management system", nil},
