@@ -156,3 +156,6 @@ type Entry struct {
 	Changes     []Change  `json:"changes,omitempty"`
 	CreatedAt   time.Time `json:"created_at"`
 }
+
+// ClosedOnTime reports whether the complaint was closed by its target date.
+func (c Complaint) ClosedOnTime() bool { return c.OnTime != nil && *c.OnTime }

@@ -270,3 +270,6 @@ func Average(ctx context.Context, q store.Querier, customerID int64, from, to ti
 	}
 	return avg, int(a), int(n), nil
 }
+
+// Meter is the average on a scale of 50, for a small bar.
+func (f Figures) Meter() float64 { return f.Average * 10 }

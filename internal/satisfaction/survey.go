@@ -260,3 +260,11 @@ func cut(s string, n int) string {
 }
 
 func complaintNumber(id int64) string { return complaint.FormatNumber(id) }
+
+// Score is the rating given, 0 before an answer.
+func (s Survey) Score() int {
+	if s.Rating == nil {
+		return 0
+	}
+	return *s.Rating
+}

@@ -41,6 +41,8 @@ var Tables = []string{
 	// Event management's configuration: which senders exist and how their
 	// events become incidents (the incidents themselves are above).
 	"integrations", "event_settings", "device_aliases",
+	// Customers' voice (8.3.2): surveys, complaints and service reviews.
+	"satisfaction_surveys", "complaints", "complaint_journal", "service_reviews", "service_review_actions",
 	// The audit trail the manifest's chain head sums up.
 	"audit_log",
 }
