@@ -228,7 +228,7 @@ func (r Report) periods(loc *time.Location) []Period {
 			p.Label = t.Format("2 Jan")
 			t = t.AddDate(0, 0, 7)
 		} else {
-			p.Label = t.Format("Jan 2006")
+			p.Label = t.Format("Jan")
 			t = t.AddDate(0, 1, 0)
 		}
 		out = append(out, p)

@@ -102,27 +102,12 @@ func (s *Service) SaveSettings(ctx context.Context, p *auth.Principal, in Settin
 	if !p.Can(PermAdmin) {
 		return Settings{}, domainerr.ErrForbidden
 	}
-	v := domainerr.NewInvalid()
-	if in.SamplePercent < 0 || in.SamplePercent > 100 {
-		v.Add("sample_percent", "must be a percentage from 0 to 100")
-	}
-	if in.OpenDays < 1 || in.OpenDays > MaxOpenDays {
-		v.Add("open_days", "must be from 1 to %d days", MaxOpenDays)
-	}
-	if in.LowRating < 0 || in.LowRating > 4 {
-		v.Add("low_rating", "must be from 1 to 4, or 0 to follow no rating up")
-	}
-	if in.ComplaintTargetDays < 1 || in.ComplaintTargetDays > complaint.MaxTargetDays {
-		v.Add("complaint_target_days", "must be a whole number of days from 1 to %d", complaint.MaxTargetDays)
-	}
+	v := in.Check()
 	if in.ServiceIDs == nil {
 		in.ServiceIDs = []int64{}
 	}
 	slices.Sort(in.ServiceIDs)
 	in.ServiceIDs = slices.Compact(in.ServiceIDs)
-	if len(in.ServiceIDs) > MaxServices {
-		v.Add("service_ids", "may name at most %d services", MaxServices)
-	}
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
 		if err := checkRules(ctx, tx, v, in.Rules); err != nil {
 			return err
@@ -152,6 +137,28 @@ func (s *Service) SaveSettings(ctx context.Context, p *auth.Principal, in Settin
 		return Settings{}, err
 	}
 	return in, nil
+}
+
+// Check checks the figures of the settings, without the database: a
+// form adds its own faults to these.
+func (in Settings) Check() *domainerr.Invalid {
+	v := domainerr.NewInvalid()
+	if in.SamplePercent < 0 || in.SamplePercent > 100 {
+		v.Add("sample_percent", "must be a percentage from 0 to 100")
+	}
+	if in.OpenDays < 1 || in.OpenDays > MaxOpenDays {
+		v.Add("open_days", "must be from 1 to %d days", MaxOpenDays)
+	}
+	if in.LowRating < 0 || in.LowRating > 4 {
+		v.Add("low_rating", "must be from 1 to 4, or 0 to follow no rating up")
+	}
+	if in.ComplaintTargetDays < 1 || in.ComplaintTargetDays > complaint.MaxTargetDays {
+		v.Add("complaint_target_days", "must be a whole number of days from 1 to %d", complaint.MaxTargetDays)
+	}
+	if len(in.ServiceIDs) > MaxServices {
+		v.Add("service_ids", "may name at most %d services", MaxServices)
+	}
+	return v
 }
 
 // checkRules checks that the services and groups named exist and that

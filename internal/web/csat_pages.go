@@ -98,7 +98,7 @@ func (h csatPages) answer(w http.ResponseWriter, r *http.Request) {
 	rating, _ := strconv.Atoi(strings.TrimSpace(r.PostFormValue("rating")))
 	sv, err := h.svc.AnswerSurvey(r.Context(), p, id, rating, formText(r, "comment"))
 	if err == nil {
-		h.wb.redirect(w, r, sv.Link()+"#csat", "csat_thanks")
+		h.wb.redirect(w, r, sv.Link(), "csat_thanks")
 		return
 	}
 	var inv *domainerr.Invalid
@@ -130,6 +130,7 @@ type bar struct {
 	X, Y, H, W float64
 	Label      string
 	Title      string
+	Count      int
 	NoData     bool
 }
 
@@ -200,7 +201,7 @@ func (h csatPages) report(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v.Trend, v.Spread = trendBars(v.R.Periods), spreadBars(v.R.Ratings)
-	v.TrendWidth = max(14*len(v.Trend), 14)
+	v.TrendWidth = max(56*len(v.Trend), 56)
 	status := http.StatusOK
 	if v.Error != "" {
 		status = http.StatusBadRequest
@@ -218,18 +219,18 @@ func (h csatPages) reportChoices(r *http.Request, v *csatReportView) error {
 	return err
 }
 
-// trendBars draws the average of each period as a bar out of five, 40
-// units high; a period without answers is a faint stub.
+// trendBars draws the average of each period as a bar out of five, 100
+// units high and 40 wide; a period without answers is a faint stub.
 func trendBars(ps []satisfaction.Period) []bar {
 	out := make([]bar, len(ps))
 	for i, p := range ps {
-		b := bar{X: float64(i * 14), W: 10, Label: p.Label}
+		b := bar{X: float64(i * 56), W: 40, Label: p.Label}
 		if p.Answered == 0 {
-			b.NoData, b.H, b.Y = true, 2, 38
+			b.NoData, b.H, b.Y = true, 3, 97
 			b.Title = p.Label + ": no answers"
 		} else {
-			b.H = math.Max(2, math.Round(p.Average*8*10)/10)
-			b.Y = 40 - b.H
+			b.H = math.Max(3, math.Round(p.Average*20*10)/10)
+			b.Y = 100 - b.H
 			b.Title = fmt.Sprintf("%s: %.1f of 5 from %d answers (%.0f%% answered)", p.Label, p.Average, p.Answered, p.ResponseRate)
 		}
 		out[i] = b
@@ -249,7 +250,7 @@ func spreadBars(counts [5]int) []bar {
 		if most > 0 {
 			w = math.Round(100*float64(n)/float64(most)*10) / 10
 		}
-		out[i] = bar{Y: float64(i * 12), W: w, H: 8, Label: strconv.Itoa(i + 1), Title: fmt.Sprintf("%d answers rated %d", n, i+1), NoData: n == 0}
+		out[i] = bar{Y: float64(i * 12), W: w, H: 8, Label: strconv.Itoa(i + 1), Count: n, Title: fmt.Sprintf("%d answers rated %d", n, i+1), NoData: n == 0}
 	}
 	return out
 }
@@ -338,6 +339,9 @@ func (h csatPages) saveRules(w http.ResponseWriter, r *http.Request) {
 		} else if lead != nil {
 			in.Leads = append(in.Leads, satisfaction.Lead{GroupID: gid, UserID: *lead})
 		}
+	}
+	for f, m := range in.Check().Fields {
+		v.Add(f, "%s", m)
 	}
 	if len(v.Fields) == 0 {
 		if _, err = h.svc.SaveSettings(r.Context(), httpx.Principal(r), in); err == nil {
