@@ -89,4 +89,3 @@ func (h *satisfactionAPI) report(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, rep)
 }
-

@@ -2,8 +2,8 @@ package app
 
 import (
 	"steward/internal/api"
-	"steward/internal/httpx"
 	"steward/internal/complaint"
+	"steward/internal/httpx"
 	"steward/internal/record"
 	"steward/internal/satisfaction"
 	"steward/internal/servicereview"

@@ -31,11 +31,11 @@ func loadSatisfaction(ctx context.Context, db *store.DB, slas *sla.Service) erro
 	complaints := complaint.NewService(db, nil)
 	now := time.Now().UTC().Truncate(time.Second)
 	type resolved struct {
-		id, requester            int64
-		customer, group, agent   *int64
-		service                  *int64
-		resolvedAt               store.Time
-		title                    string
+		id, requester          int64
+		customer, group, agent *int64
+		service                *int64
+		resolvedAt             store.Time
+		title                  string
 	}
 	var list []resolved
 	rows, err := db.Query(ctx, `SELECT id, requester_id, customer_id, group_id, assignee_id, service_id, resolved_at, title FROM incidents
@@ -97,14 +97,14 @@ func loadSatisfaction(ctx context.Context, db *store.DB, slas *sla.Service) erro
 				return err
 			}
 		}
-		return seedComplaintAndReviews(ctx, tx, complaints, slas, rng, now)
+		return seedComplaintAndReviews(ctx, tx, complaints, slas, now)
 	})
 }
 
 // seedComplaintAndReviews adds a complaint being investigated and the
 // service review of each customer's SLA: last quarter's held, with its
 // minutes and actions, and the next coming due within the week.
-func seedComplaintAndReviews(ctx context.Context, tx *store.Tx, complaints *complaint.Service, slas *sla.Service, rng *rand.Rand, now time.Time) error {
+func seedComplaintAndReviews(ctx context.Context, tx *store.Tx, complaints *complaint.Service, slas *sla.Service, now time.Time) error {
 	var anna, cust, alex int64
 	if err := tx.QueryRow(ctx, "SELECT id, customer_id FROM users WHERE email = 'anna.lind@contoso.example'").Scan(&anna, &cust); err != nil {
 		return err
@@ -138,6 +138,5 @@ func seedComplaintAndReviews(ctx context.Context, tx *store.Tx, complaints *comp
 			return err
 		}
 	}
-	_ = rng
 	return nil
 }

@@ -356,4 +356,3 @@ func (h csatPages) saveRules(w http.ResponseWriter, r *http.Request) {
 	}
 	h.showRules(w, r, http.StatusUnprocessableEntity, in, &fieldErrors{Form: "rules", Errs: bad.Fields, Values: r.PostForm})
 }
-
