@@ -6,8 +6,8 @@ import (
 	"steward/internal/ticket"
 )
 
-// The rules pick tickets by kind, service and sample; the sample is the
-// same for a ticket every time and near its percentage over many.
+// The rules pick tickets by kind, service and sample; the sample takes
+// near its percentage of many tickets.
 func TestRulesSurveys(t *testing.T) {
 	r := DefaultRules()
 	inc := &ticket.Snapshot{Kind: ticket.Incident, ID: 7, ServiceID: 3}
@@ -32,9 +32,6 @@ func TestRulesSurveys(t *testing.T) {
 	n := 0
 	for id := int64(1); id <= 2000; id++ {
 		s := &ticket.Snapshot{Kind: ticket.Incident, ID: id}
-		if r.Surveys(s) != r.Surveys(s) {
-			t.Fatal("the sample changed its mind")
-		}
 		if r.Surveys(s) {
 			n++
 		}
