@@ -77,6 +77,21 @@ func TestSurveyPages(t *testing.T) {
 		t.Fatalf("the requester's complaints lack the follow-up")
 	}
 	agent := s.signedIn("agent")
+	var cmp string
+	if err := s.app.DB.QueryRow(context.Background(), "SELECT 'CMP-' || substr('000000' || id, -6) FROM complaints WHERE related_id = ?", inc.ID).Scan(&cmp); err != nil {
+		t.Fatal(err)
+	}
+	if pg := agent.get("/complaints/" + cmp); pg.status != 200 || !strings.Contains(pg.body, `name="investigation"`) {
+		t.Fatalf("the agent's complaint page: %d", pg.status)
+	}
+	moved := agent.post("/complaints/"+cmp, url.Values{"version": {"1"}, "title": {"Low rating"}, "target_on": {"2030-01-01"}, "move": {"investigating"},
+		"investigation": {"Hold reason was wrong."}})
+	if moved.status != http.StatusSeeOther {
+		t.Fatalf("start investigating: %d %s", moved.status, moved.body)
+	}
+	if pg := rita.get("/complaints/" + cmp); pg.status != 200 || strings.Contains(pg.body, "Hold reason was wrong.") || !strings.Contains(pg.body, "Investigating") {
+		t.Fatalf("the requester's complaint page: %d", pg.status)
+	}
 	if rep := agent.get("/satisfaction"); rep.status != 200 || !strings.Contains(rep.body, inc.Number) || !strings.Contains(rep.body, `id="csat-trend"`) {
 		t.Fatalf("satisfaction page: %d", rep.status)
 	}
