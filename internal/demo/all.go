@@ -71,5 +71,8 @@ func LoadAll(ctx context.Context, db *store.DB, incidents *incident.Service, sla
 	if err := loadKnowledge(ctx, db); err != nil {
 		return err
 	}
+	if err := loadSatisfaction(ctx, db, slas); err != nil {
+		return err
+	}
 	return loadComplianceAssessments(ctx, db)
 }

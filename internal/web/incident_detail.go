@@ -30,6 +30,8 @@ type detailView struct {
 	Alerts *incidentAlertsPanel
 	// Knowledge is the articles that may answer the incident.
 	Knowledge *kbPanel
+	// Survey is the requester's rating widget, when there is one to show.
+	Survey *csatPanel
 
 	Staff, CanUpdate, CanComment, CanNote bool
 	// CanAnswer: the requester's side, who confirms, reopens or withdraws.
@@ -117,6 +119,10 @@ func (wb *Web) showIncident(w http.ResponseWriter, r *http.Request, status int, 
 		return
 	}
 	if v.CIs, err = wb.incidentCIs(r, inc); err != nil {
+		wb.fail(w, r, err)
+		return
+	}
+	if v.Survey, err = wb.csatPanelFor(r, ticket.Incident, inc.ID); err != nil {
 		wb.fail(w, r, err)
 		return
 	}

@@ -87,6 +87,7 @@ type requestView struct {
 	Prios     []string
 	SLA       []sla.TimerView // staff only
 	Records   recordPanels    // files and linked records
+	Survey    *csatPanel      // the requester's rating widget, when there is one
 
 	Staff, CanUpdate, CanComment, CanNote, CanCancel, CanReopen bool
 }
@@ -193,6 +194,10 @@ func (h *requestPages) showRequest(w http.ResponseWriter, r *http.Request, statu
 		}
 	}
 	if v.Records, err = h.panels(r, request.KindName, req.ID, f); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if v.Survey, err = h.csatPanelFor(r, ticket.Request, req.ID); err != nil {
 		h.fail(w, r, err)
 		return
 	}

@@ -50,6 +50,8 @@ var Tables = []string{
 	"mail_in_addresses", "mail_in_settings",
 	// Single sign-on's claim mapping and which roles must use a second factor.
 	"identity_settings", "identity_rules",
+	// Customers' voice (8.3.2): surveys, complaints and service reviews.
+	"satisfaction_surveys", "complaints", "complaint_journal", "service_reviews", "service_review_actions",
 	// The audit trail the manifest's chain head sums up.
 	"audit_log",
 }
