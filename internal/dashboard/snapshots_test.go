@@ -55,7 +55,9 @@ func newDesk(t *testing.T, db *store.DB) *desk {
 func (d *desk) insert(t *testing.T, q string, args ...any) int64 {
 	t.Helper()
 	var id int64
-	err := d.db.InTx(context.Background(), func(tx *store.Tx) error { return tx.QueryRow(context.Background(), q+" RETURNING id", args...).Scan(&id) })
+	err := d.db.InTx(context.Background(), func(tx *store.Tx) error {
+		return tx.QueryRow(context.Background(), q+" RETURNING id", args...).Scan(&id)
+	})
 	if err != nil {
 		t.Fatalf("%s: %v", q, err)
 	}
