@@ -68,5 +68,8 @@ func LoadAll(ctx context.Context, db *store.DB, incidents *incident.Service, sla
 	if err := loadEvents(ctx, db); err != nil {
 		return err
 	}
+	if err := loadDashboards(ctx, db); err != nil {
+		return err
+	}
 	return loadComplianceAssessments(ctx, db)
 }
