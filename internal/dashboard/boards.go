@@ -150,6 +150,9 @@ func (s *Service) boardID(ctx context.Context, q store.Querier, v Viewer, key st
 // the viewer may see them: a requester's are their organisation's, and
 // KPIs not computed per customer are left out, whoever placed them.
 func (s *Service) Board(ctx context.Context, v Viewer, key string) (Board, error) {
+	if err := s.EnsureDefaults(ctx); err != nil {
+		return Board{}, err
+	}
 	id, name, err := s.boardID(ctx, s.DB, v, key)
 	if err != nil {
 		return Board{}, err
@@ -236,6 +239,9 @@ func (s *Service) Offered(ctx context.Context, v Viewer) ([]Definition, error) {
 // starts from: the viewer's own, or (before they arranged one) the
 // role dashboard they see by default.
 func (s *Service) TileKeys(ctx context.Context, v Viewer, key string) ([]string, error) {
+	if err := s.EnsureDefaults(ctx); err != nil {
+		return nil, err
+	}
 	id, _, err := s.boardID(ctx, s.DB, v, key)
 	if err != nil {
 		return nil, err
@@ -271,6 +277,9 @@ func (s *Service) Arrange(ctx context.Context, actor audit.Actor, v Viewer, key 
 	}
 	if len(kpiKeys) > MaxTiles {
 		return domainerr.Field("tiles", "a dashboard holds at most %d tiles; remove %d", MaxTiles, len(kpiKeys)-MaxTiles)
+	}
+	if err := s.EnsureDefaults(ctx); err != nil {
+		return err
 	}
 	now := store.TS(s.now())
 	return s.DB.InTx(ctx, func(tx *store.Tx) error {

@@ -119,9 +119,9 @@ type dashDefView struct {
 	Series   []dashSnap
 	// NextVersion is the version a saved change starts.
 	NextVersion int
-	Filter   string
-	Opts     formOptions
-	Services []option
+	Filter      string
+	Opts        formOptions
+	Services    []option
 	// Cur are the form's current values as text, after a failed post
 	// the ones typed.
 	Cur map[string]string
@@ -287,7 +287,9 @@ func (h dashPages) saveDefinition(w http.ResponseWriter, r *http.Request, key st
 	h.showDefinition(w, r, http.StatusUnprocessableEntity, cur, key == "", &fieldErrors{Form: "kpi", Errs: v.Fields, Values: r.PostForm})
 }
 
-func (h dashPages) createDefinition(w http.ResponseWriter, r *http.Request) { h.saveDefinition(w, r, "") }
+func (h dashPages) createDefinition(w http.ResponseWriter, r *http.Request) {
+	h.saveDefinition(w, r, "")
+}
 
 func (h dashPages) updateDefinition(w http.ResponseWriter, r *http.Request) {
 	h.saveDefinition(w, r, r.PathValue("key"))
