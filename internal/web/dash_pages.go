@@ -48,6 +48,7 @@ type dashTile struct {
 	Unit           string
 	TargetValue    string
 	HigherIsBetter bool
+	NoData         bool
 }
 
 type dashView struct {
@@ -101,12 +102,12 @@ func (h dashPages) board(w http.ResponseWriter, r *http.Request) {
 
 func tileOf(t dashboard.Tile, day func(time.Time) string) dashTile {
 	d := t.Def
-	out := dashTile{Key: d.Key, Title: d.Title, Figure: "No data yet", Target: d.TargetText(), Unit: d.Unit, HigherIsBetter: d.HigherIsBetter}
+	out := dashTile{Key: d.Key, Title: d.Title, Figure: "No data yet", NoData: true, Target: d.TargetText(), Unit: d.Unit, HigherIsBetter: d.HigherIsBetter}
 	if d.Target != nil {
 		out.TargetValue = strconv.FormatFloat(*d.Target, 'f', -1, 64)
 	}
 	if l := t.Latest; l != nil {
-		out.Figure = dashboard.Figure(l.Value, l.N, d.Unit)
+		out.Figure, out.NoData = dashboard.Figure(l.Value, l.N, d.Unit), l.NoData()
 		out.Link = l.Link
 		out.Based = planRecords(l.N)
 		switch d.Period {
@@ -174,10 +175,10 @@ func (h dashPages) showEditor(w http.ResponseWriter, r *http.Request, status int
 		h.wb.fail(w, r, err)
 		return
 	}
-	view := dashEditView{Key: key, Name: "My dashboard", Error: msg, Own: key == dashboard.Mine}
+	view := dashEditView{Key: key, Name: "my dashboard", Error: msg, Own: key == dashboard.Mine}
 	for _, b := range dashboard.RoleBoards {
 		if b.Key == key {
-			view.Name = b.Name + " dashboard"
+			view.Name = "the " + b.Name + " dashboard"
 		}
 	}
 	byKey := map[string]dashboard.Definition{}
@@ -195,7 +196,7 @@ func (h dashPages) showEditor(w http.ResponseWriter, r *http.Request, status int
 			view.Offered = append(view.Offered, d)
 		}
 	}
-	h.wb.render(w, r, status, "dash_edit", page{Title: "Arrange " + strings.ToLower(view.Name[:1]) + view.Name[1:], Active: "dashboard", Data: view})
+	h.wb.render(w, r, status, "dash_edit", page{Title: "Arrange " + view.Name, Active: "dashboard", Data: view})
 }
 
 // arrange applies one step of the editor (add, remove, move up or down,
