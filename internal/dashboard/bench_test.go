@@ -78,7 +78,9 @@ func bulkIncidents(b *testing.B, db *store.DB, n int) {
 func (d *desk) insertB(b *testing.B, q string, args ...any) int64 {
 	b.Helper()
 	var id int64
-	err := d.db.InTx(context.Background(), func(tx *store.Tx) error { return tx.QueryRow(context.Background(), q+" RETURNING id", args...).Scan(&id) })
+	err := d.db.InTx(context.Background(), func(tx *store.Tx) error {
+		return tx.QueryRow(context.Background(), q+" RETURNING id", args...).Scan(&id)
+	})
 	if err != nil {
 		b.Fatal(err)
 	}

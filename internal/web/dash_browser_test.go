@@ -98,7 +98,6 @@ func jsString(s string) string {
 	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
 }
 
-
 // dashShot saves the page at 1280 px (whole page) and 390 px (the first
 // screen) when screenshots are asked for.
 func dashShot(b *tab, name string) {
