@@ -96,3 +96,6 @@ CREATE INDEX report_definitions_due ON report_definitions (next_due) WHERE forma
 -- Periods are measured by when their records were decided.
 CREATE INDEX incidents_resolved ON incidents (resolved_at) WHERE resolved_at IS NOT NULL;
 CREATE INDEX requests_fulfilled ON requests (fulfilled_at) WHERE fulfilled_at IS NOT NULL;
+-- The backlog at a period's end: the records not done yet.
+CREATE INDEX incidents_unresolved ON incidents (created_at) WHERE resolved_at IS NULL;
+CREATE INDEX requests_unfulfilled ON requests (created_at) WHERE fulfilled_at IS NULL;
