@@ -3,6 +3,7 @@ package dashboard
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 
 	"steward/internal/audit"
@@ -272,6 +273,9 @@ func (s *Service) TileKeys(ctx context.Context, v Viewer, key string) ([]string,
 // viewer's own (made on first use) or, for those who keep them, a role
 // dashboard.
 func (s *Service) Arrange(ctx context.Context, actor audit.Actor, v Viewer, key string, kpiKeys []string) error {
+	if key != Mine && !slices.ContainsFunc(RoleBoards, func(b struct{ Key, Name, About string }) bool { return b.Key == key }) {
+		return store.ErrNotFound
+	}
 	if key != Mine && !v.KeepsBoards {
 		return domainerr.ErrForbidden
 	}

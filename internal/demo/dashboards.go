@@ -29,10 +29,14 @@ func loadDashboards(ctx context.Context, db *store.DB) error {
 	if err := db.QueryRow(ctx, `SELECT customer_id FROM users WHERE email = 'requester@steward.demo'`).Scan(&customer); err != nil {
 		return err
 	}
+	var custName string
+	if err := db.QueryRow(ctx, "SELECT name FROM customers WHERE id = ?", customer).Scan(&custName); err != nil {
+		return err
+	}
 	now := time.Now().UTC()
 	due := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).Format("2006-01-02")
 	name, content, audience, freq := "Monthly KPI report", "Service levels, resolution times and change success, with the month's major incidents and SLA breaches.",
-		"Administrators and Acme's people", "monthly"
+		"Administrators, and the people of "+custName+" with their own figures", "monthly"
 	kpis := []string{"incident-within-sla", "sla-targets-met", "incident-mttr", "request-within-target", "change-success"}
 	tables := []string{"major-incidents", "sla-breaches", "open-incidents"}
 	roles, customers, format := []string{"admin"}, []int64{customer}, "pdf"

@@ -76,6 +76,16 @@ func TestBrowserDashboard(t *testing.T) {
 		t.Errorf("after arranging, the dashboard shown first is %q", got)
 	}
 
+	tb.do(chromedp.Navigate(s.url+"/service-reports"), chromedp.WaitVisible(chromedp.CSS("body")))
+	tb.navigates(chromedp.Click(`//a[normalize-space()="Monthly KPI report"]`))
+	if got := tb.text("#report-format"); !strings.Contains(got, "PDF") {
+		t.Errorf("the scheduled report reads %q", got)
+	}
+	if n := tb.count(`a[href^="/report-runs/"]`); n != 2 {
+		t.Errorf("the scheduled report offers %d produced files, want staff's and the customer's", n)
+	}
+	dashShot(tb, "service-report")
+
 	tb.logout()
 	tb.login("requester@steward.demo")
 	tb.do(chromedp.Navigate(s.url+"/dashboard"), chromedp.WaitVisible(chromedp.CSS(".dash-chart canvas")))
