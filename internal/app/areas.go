@@ -53,6 +53,8 @@ type job struct {
 // their links appear in the top bar.
 func (a *App) areas() []area {
 	return []area{
+		// Each person's figures first: the dashboard of their role.
+		a.dashboardArea(),
 		{name: "incidents", kinds: []*record.Kind{a.Incidents.Kind()},
 			jobs: []job{{kind: incident.AutoCloseJob, run: a.Incidents.AutoClose, concurrency: 2}},
 			api:  api.IncidentRoutes, pages: web.IncidentPages,
@@ -152,6 +154,7 @@ func (a *App) areas() []area {
 				{Menu: "Management system", Label: "Improvements", Href: "/improvements", Perm: sms.PermRead, Lit: []string{"improvements"}},
 				{Menu: "Management system", Label: "Service reports", Href: "/service-reports", Perm: sms.PermRead, Lit: []string{"service-reports"}},
 				{Menu: "Management system", Label: "KPIs", Href: "/kpis", Perm: sms.PermRead, Lit: []string{"kpis"}},
+				kpiDefinitionsNav,
 			}},
 		// Readiness against the standards (clauses 4 to 10), the SMS
 		// manager's home: evidence evaluated from the records and kept as a
@@ -185,7 +188,7 @@ func (a *App) areas() []area {
 		// The organisation's mail, automation and identity systems.
 		a.mailArea(), a.inboundMailArea(), a.webhookArea(), a.identityArea(),
 		// What customers feel and what they can read.
-		a.satisfactionArea(), a.dashboardArea(),
+		a.satisfactionArea(),
 		// Housekeeping runs once per interval across all nodes.
 		{name: "maintenance", jobs: []job{{kind: MaintenanceJob, run: a.maintain, every: 10 * time.Minute}}},
 	}

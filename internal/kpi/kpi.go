@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"steward/internal/domainerr"
 	"steward/internal/store"
 )
 
@@ -26,6 +27,46 @@ type Metric struct {
 	// HigherIsBetter says which way is good.
 	HigherIsBetter bool                                                                          `json:"higher_is_better"`
 	Compute        func(ctx context.Context, q store.Querier, from, to time.Time) (Value, error) `json:"-"`
+	// Filters lists the fields (Fields) the metric may be narrowed by;
+	// Narrowed computes it over the records matching a filter. A metric
+	// registered with Narrowed alone gets Compute as Narrowed with no
+	// filter.
+	Filters  []string                                                                                `json:"filters,omitempty"`
+	Narrowed func(ctx context.Context, q store.Querier, from, to time.Time, f Filter) (Value, error) `json:"-"`
+}
+
+// Fields are the ways a metric may be narrowed, each by an id: the
+// customer (organisation), the service, the priority (1 to 5) and the
+// support group.
+var Fields = []string{"customer", "service", "priority", "group"}
+
+// Filter narrows a metric to the records whose field has the value given
+// (customer, service and group by id, priority by number). Empty is all
+// records.
+type Filter map[string]int64
+
+// Supports reports whether the metric may be narrowed by field.
+func (m Metric) Supports(field string) bool {
+	for _, f := range m.Filters {
+		if f == field {
+			return true
+		}
+	}
+	return false
+}
+
+// Measure is the metric over [from, to), narrowed by f. A field the
+// metric does not declare is an error naming filter.<field>.
+func (m Metric) Measure(ctx context.Context, q store.Querier, from, to time.Time, f Filter) (Value, error) {
+	if len(f) == 0 {
+		return m.Compute(ctx, q, from, to)
+	}
+	for field := range f {
+		if !m.Supports(field) || m.Narrowed == nil {
+			return Value{}, domainerr.Field("filter."+field, "%s cannot be narrowed by %s", m.Title, field)
+		}
+	}
+	return m.Narrowed(ctx, q, from, to, f)
 }
 
 // Value is a metric's figure over a period. N is how many records it was
@@ -50,6 +91,12 @@ var (
 func Register(m Metric) Metric {
 	mu.Lock()
 	defer mu.Unlock()
+	if m.Compute == nil && m.Narrowed != nil {
+		narrowed := m.Narrowed
+		m.Compute = func(ctx context.Context, q store.Querier, from, to time.Time) (Value, error) {
+			return narrowed(ctx, q, from, to, nil)
+		}
+	}
 	if _, dup := metrics[m.Key]; dup || m.Key == "" || m.Compute == nil {
 		panic("kpi: cannot register metric " + m.Key)
 	}

@@ -19,49 +19,49 @@ import (
 func init() {
 	for _, m := range []Metric{
 		{Key: "incident.within_sla", Title: "Incidents resolved within SLA", Unit: "%", Process: "incident", HigherIsBetter: true,
-			Compute: incidentsWithinSLA("", "/reports/sla?kind=incident")},
+			Filters: incidentFields, Narrowed: incidentsWithinSLA("", "/reports/sla?kind=incident")},
 		{Key: "incident.p1_within_sla", Title: "P1 incidents resolved within SLA", Unit: "%", Process: "incident", HigherIsBetter: true,
-			Compute: incidentsWithinSLA("1", "/?view=all&priority=P1")},
+			Filters: incidentFields, Narrowed: incidentsWithinSLA("1", "/?view=all&priority=P1")},
 		{Key: "incident.mttr_hours", Title: "Mean time to resolve an incident", Unit: "hours", Process: "incident",
-			Compute: meanHours(`SELECT created_at, resolved_at FROM incidents WHERE resolved_at >= ? AND resolved_at < ?`, "/?view=all&state=resolved")},
+			Filters: incidentFields, Narrowed: meanHours(`SELECT created_at, resolved_at FROM incidents WHERE resolved_at >= ? AND resolved_at < ?`, "/?view=all&state=resolved", incidentBy)},
 		{Key: "incident.reopened_pct", Title: "Resolved incidents reopened", Unit: "%", Process: "incident",
-			Compute: share(`SELECT COUNT(*), COALESCE(SUM(CASE WHEN reopen_count > 0 THEN 1 ELSE 0 END), 0)
-				FROM incidents WHERE resolved_at >= ? AND resolved_at < ?`, "/?view=all")},
+			Filters: incidentFields, Narrowed: share(`SELECT COUNT(*), COALESCE(SUM(CASE WHEN reopen_count > 0 THEN 1 ELSE 0 END), 0)
+				FROM incidents WHERE resolved_at >= ? AND resolved_at < ?`, "/?view=all", incidentBy)},
 		{Key: "incident.major_count", Title: "Major incidents raised", Unit: "count", Process: "incident",
-			Compute: countOf(`SELECT COUNT(*), COALESCE(SUM(CASE WHEN major THEN 1 ELSE 0 END), 0)
-				FROM incidents WHERE created_at >= ? AND created_at < ?`, "/?view=all&major=yes")},
+			Filters: incidentFields, Narrowed: countOf(`SELECT COUNT(*), COALESCE(SUM(CASE WHEN major THEN 1 ELSE 0 END), 0)
+				FROM incidents WHERE created_at >= ? AND created_at < ?`, "/?view=all&major=yes", incidentBy)},
 		{Key: "request.within_target", Title: "Requests fulfilled within target", Unit: "%", Process: "request", HigherIsBetter: true,
-			Compute: share(`SELECT COUNT(*), COALESCE(SUM(CASE WHEN NOT EXISTS (SELECT 1 FROM sla_timers b WHERE b.ticket_kind = 'request'
+			Filters: requestFields, Narrowed: share(`SELECT COUNT(*), COALESCE(SUM(CASE WHEN NOT EXISTS (SELECT 1 FROM sla_timers b WHERE b.ticket_kind = 'request'
 				AND b.ticket_id = r.id AND b.metric = 'resolution' AND b.state = 'breached') THEN 1 ELSE 0 END), 0)
 				FROM requests r WHERE r.fulfilled_at >= ? AND r.fulfilled_at < ? AND EXISTS (SELECT 1 FROM sla_timers t
 				WHERE t.ticket_kind = 'request' AND t.ticket_id = r.id AND t.metric = 'resolution' AND t.state IN ('met', 'breached'))`,
-				"/reports/sla?kind=request")},
+				"/reports/sla?kind=request", requestBy)},
 		{Key: "request.mean_fulfilment_hours", Title: "Mean time to fulfil a request", Unit: "hours", Process: "request",
-			Compute: meanHours(`SELECT created_at, fulfilled_at FROM requests WHERE fulfilled_at >= ? AND fulfilled_at < ?`, "/requests?view=all")},
+			Filters: requestFields, Narrowed: meanHours(`SELECT created_at, fulfilled_at FROM requests WHERE fulfilled_at >= ? AND fulfilled_at < ?`, "/requests?view=all", requestBy)},
 		{Key: "problem.known_errors", Title: "Known errors recorded", Unit: "count", Process: "problem", HigherIsBetter: true,
 			Compute: knownErrors},
 		{Key: "problem.repeat_incident_pct", Title: "Incidents repeating a known error", Unit: "%", Process: "problem",
-			Compute: share(`SELECT COUNT(*), COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM record_links l JOIN problems p ON p.id = l.to_id
+			Filters: incidentFields, Narrowed: share(`SELECT COUNT(*), COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM record_links l JOIN problems p ON p.id = l.to_id
 				WHERE l.from_kind = 'incident' AND l.from_id = i.id AND l.type = 'caused_by' AND l.to_kind = 'problem'
 				AND p.known_error_at IS NOT NULL AND p.known_error_at < i.created_at) THEN 1 ELSE 0 END), 0)
-				FROM incidents i WHERE i.created_at >= ? AND i.created_at < ?`, "/problems/overview")},
+				FROM incidents i WHERE i.created_at >= ? AND i.created_at < ?`, "/problems/overview", incidentBy)},
 		{Key: "change.success_rate", Title: "Changes successful", Unit: "%", Process: "change", HigherIsBetter: true,
-			Compute: share(`SELECT COUNT(*), COALESCE(SUM(CASE WHEN outcome IN ('successful', 'successful_with_issues') THEN 1 ELSE 0 END), 0)
-				FROM changes WHERE outcome <> '' AND closed_at >= ? AND closed_at < ?`, "/changes?state=closed")},
+			Filters: changeFields, Narrowed: share(`SELECT COUNT(*), COALESCE(SUM(CASE WHEN outcome IN ('successful', 'successful_with_issues') THEN 1 ELSE 0 END), 0)
+				FROM changes WHERE outcome <> '' AND closed_at >= ? AND closed_at < ?`, "/changes?state=closed", changeBy)},
 		{Key: "change.emergency_pct", Title: "Emergency changes", Unit: "%", Process: "change",
-			Compute: share(`SELECT COUNT(*), COALESCE(SUM(CASE WHEN type = 'emergency' THEN 1 ELSE 0 END), 0)
-				FROM changes WHERE created_at >= ? AND created_at < ? AND state <> 'draft'`, "/changes?type=emergency")},
+			Filters: changeFields, Narrowed: share(`SELECT COUNT(*), COALESCE(SUM(CASE WHEN type = 'emergency' THEN 1 ELSE 0 END), 0)
+				FROM changes WHERE created_at >= ? AND created_at < ? AND state <> 'draft'`, "/changes?type=emergency", changeBy)},
 		{Key: "change.failed_reviewed_pct", Title: "Failed changes reviewed", Unit: "%", Process: "change", HigherIsBetter: true,
-			Compute: share(`SELECT COUNT(*), COALESCE(SUM(CASE WHEN review <> '' THEN 1 ELSE 0 END), 0)
-				FROM changes WHERE outcome IN ('failed', 'backed_out') AND closed_at >= ? AND closed_at < ?`, "/changes?state=closed")},
+			Filters: changeFields, Narrowed: share(`SELECT COUNT(*), COALESCE(SUM(CASE WHEN review <> '' THEN 1 ELSE 0 END), 0)
+				FROM changes WHERE outcome IN ('failed', 'backed_out') AND closed_at >= ? AND closed_at < ?`, "/changes?state=closed", changeBy)},
 		{Key: "release.change_failure_rate", Title: "Deployments failed or rolled back", Unit: "%", Process: "release",
-			Compute: share(`SELECT COUNT(*), COALESCE(SUM(CASE WHEN verification = 'failed' OR rolled_back_at IS NOT NULL THEN 1 ELSE 0 END), 0)
-				FROM release_deployments WHERE deployed_at >= ? AND deployed_at < ?`, "/releases")},
+			Narrowed: share(`SELECT COUNT(*), COALESCE(SUM(CASE WHEN verification = 'failed' OR rolled_back_at IS NOT NULL THEN 1 ELSE 0 END), 0)
+				FROM release_deployments WHERE deployed_at >= ? AND deployed_at < ?`, "/releases", nil)},
 		{Key: "cmdb.verified_pct", Title: "CIs verified in the last 12 months", Unit: "%", Process: "configuration", HigherIsBetter: true,
 			Compute: cisVerified},
 		{Key: "sla.targets_met_pct", Title: "SLA targets met", Unit: "%", Process: "service_level", HigherIsBetter: true,
-			Compute: share(`SELECT COUNT(*), COALESCE(SUM(CASE WHEN state = 'met' THEN 1 ELSE 0 END), 0)
-				FROM sla_timers WHERE state IN ('met', 'breached') AND decided_at >= ? AND decided_at < ?`, "/reports/sla")},
+			Filters: timerFields, Narrowed: share(`SELECT COUNT(*), COALESCE(SUM(CASE WHEN state = 'met' THEN 1 ELSE 0 END), 0)
+				FROM sla_timers WHERE state IN ('met', 'breached') AND decided_at >= ? AND decided_at < ?`, "/reports/sla", timerBy)},
 		{Key: "nc.mean_days_to_close", Title: "Mean days to close a nonconformity", Unit: "days", Process: "improvement",
 			Compute: ncDaysToClose},
 		{Key: "nc.overdue_actions", Title: "Corrective actions overdue", Unit: "count", Process: "improvement",
@@ -72,32 +72,34 @@ func init() {
 }
 
 // share computes a percentage from a query answering (records, hits) for
-// the period's from and to.
-func share(query, link string) func(context.Context, store.Querier, time.Time, time.Time) (Value, error) {
-	return func(ctx context.Context, q store.Querier, from, to time.Time) (Value, error) {
-		n, hits, err := pair(ctx, q, query, from, to)
+// the period's from and to, narrowed by the conditions by gives a filter's
+// fields.
+func share(query, link string, by narrowing) measure {
+	return func(ctx context.Context, q store.Querier, from, to time.Time, f Filter) (Value, error) {
+		n, hits, err := pair(ctx, q, query, from, to, by, f)
 		if err != nil || n == 0 {
-			return Value{Link: link}, err
+			return Value{Link: linkWith(link, f)}, err
 		}
-		return Value{Value: 100 * float64(hits) / float64(n), N: n, Link: link}, nil
+		return Value{Value: 100 * float64(hits) / float64(n), N: n, Link: linkWith(link, f)}, nil
 	}
 }
 
 // countOf is a count of hits among the records the query finds; with no
 // records at all there is no data rather than a count of zero.
-func countOf(query, link string) func(context.Context, store.Querier, time.Time, time.Time) (Value, error) {
-	return func(ctx context.Context, q store.Querier, from, to time.Time) (Value, error) {
-		n, hits, err := pair(ctx, q, query, from, to)
+func countOf(query, link string, by narrowing) measure {
+	return func(ctx context.Context, q store.Querier, from, to time.Time, f Filter) (Value, error) {
+		n, hits, err := pair(ctx, q, query, from, to, by, f)
 		if err != nil || n == 0 {
-			return Value{Link: link}, err
+			return Value{Link: linkWith(link, f)}, err
 		}
-		return Value{Value: float64(hits), N: n, Link: link}, nil
+		return Value{Value: float64(hits), N: n, Link: linkWith(link, f)}, nil
 	}
 }
 
-func pair(ctx context.Context, q store.Querier, query string, from, to time.Time) (int, int, error) {
+func pair(ctx context.Context, q store.Querier, query string, from, to time.Time, by narrowing, f Filter) (int, int, error) {
 	var n, hits int64
-	err := q.QueryRow(ctx, query, store.TS(from), store.TS(to)).Scan(&n, &hits)
+	cond, args := by.where(f)
+	err := q.QueryRow(ctx, query+cond, append([]any{store.TS(from), store.TS(to)}, args...)...).Scan(&n, &hits)
 	return int(n), int(hits), err
 }
 
@@ -120,10 +122,12 @@ func knownErrors(ctx context.Context, q store.Querier, from, to time.Time) (Valu
 const maxSample = 200000
 
 // meanHours is the mean of (end - start) over the rows the query finds.
-func meanHours(query, link string) func(context.Context, store.Querier, time.Time, time.Time) (Value, error) {
-	return func(ctx context.Context, q store.Querier, from, to time.Time) (Value, error) {
-		out := Value{Link: link}
-		rows, err := q.Query(ctx, query+" LIMIT ?", store.TS(from), store.TS(to), maxSample)
+func meanHours(query, link string, by narrowing) measure {
+	return func(ctx context.Context, q store.Querier, from, to time.Time, f Filter) (Value, error) {
+		out := Value{Link: linkWith(link, f)}
+		cond, args := by.where(f)
+		args = append(append([]any{store.TS(from), store.TS(to)}, args...), maxSample)
+		rows, err := q.Query(ctx, query+cond+" LIMIT ?", args...)
 		if err != nil {
 			return out, err
 		}
@@ -149,7 +153,7 @@ func meanHours(query, link string) func(context.Context, store.Querier, time.Tim
 
 // incidentsWithinSLA is the share of incidents resolved in the period,
 // among those with a resolution clock decided, whose clock never breached.
-func incidentsWithinSLA(priority, link string) func(context.Context, store.Querier, time.Time, time.Time) (Value, error) {
+func incidentsWithinSLA(priority, link string) measure {
 	query := `SELECT COUNT(*), COALESCE(SUM(CASE WHEN NOT EXISTS (SELECT 1 FROM sla_timers b WHERE b.ticket_kind = 'incident'
 		AND b.ticket_id = i.id AND b.metric = 'resolution' AND b.state = 'breached') THEN 1 ELSE 0 END), 0)
 		FROM incidents i WHERE i.resolved_at >= ? AND i.resolved_at < ? AND EXISTS (SELECT 1 FROM sla_timers t
@@ -157,7 +161,7 @@ func incidentsWithinSLA(priority, link string) func(context.Context, store.Queri
 	if priority != "" {
 		query += " AND i.priority = " + priority
 	}
-	return share(query, link)
+	return share(query, link, incidentBy)
 }
 
 // cisVerified is the share of CIs not retired at the period's end that a

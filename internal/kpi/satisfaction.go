@@ -13,10 +13,10 @@ import (
 func init() {
 	for _, m := range []Metric{
 		{Key: "satisfaction.average", Title: "Average satisfaction rating", Unit: "of 5", Process: "business_relationship",
-			HigherIsBetter: true, Compute: averageRating},
+			HigherIsBetter: true, Filters: surveyFields, Narrowed: averageRating},
 		{Key: "satisfaction.response_rate", Title: "Satisfaction surveys answered", Unit: "%", Process: "business_relationship",
-			HigherIsBetter: true, Compute: share(`SELECT COUNT(*), COUNT(answered_at) FROM satisfaction_surveys
-				WHERE sent_at >= ? AND sent_at < ?`, "/satisfaction")},
+			HigherIsBetter: true, Filters: surveyFields, Narrowed: share(`SELECT COUNT(*), COUNT(answered_at) FROM satisfaction_surveys
+				WHERE sent_at >= ? AND sent_at < ?`, "/satisfaction", surveyBy)},
 		{Key: "complaint.closed_on_time_pct", Title: "Complaints closed on time", Unit: "%", Process: "business_relationship",
 			HigherIsBetter: true, Compute: complaintsOnTime},
 	} {
@@ -24,12 +24,20 @@ func init() {
 	}
 }
 
+// A survey keeps the customer, service and group of its ticket, so the
+// ratings narrow as the tickets do.
+var (
+	surveyBy     = narrowing{"customer": "customer_id = ?", "service": "service_id = ?", "group": "group_id = ?"}
+	surveyFields = surveyBy.fields()
+)
+
 // averageRating is the mean of the ratings given in the period.
-func averageRating(ctx context.Context, q store.Querier, from, to time.Time) (Value, error) {
-	out := Value{Link: "/satisfaction"}
+func averageRating(ctx context.Context, q store.Querier, from, to time.Time, f Filter) (Value, error) {
+	out := Value{Link: linkWith("/satisfaction", f)}
 	var n, sum int64
+	cond, args := surveyBy.where(f)
 	err := q.QueryRow(ctx, `SELECT COUNT(*), COALESCE(SUM(rating), 0) FROM satisfaction_surveys
-		WHERE answered_at >= ? AND answered_at < ?`, store.TS(from), store.TS(to)).Scan(&n, &sum)
+		WHERE answered_at >= ? AND answered_at < ?`+cond, append([]any{store.TS(from), store.TS(to)}, args...)...).Scan(&n, &sum)
 	if err != nil || n == 0 {
 		return out, err
 	}

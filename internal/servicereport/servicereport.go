@@ -71,6 +71,7 @@ type Definition struct {
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 	Version   int       `json:"version"`
+	Scheduled
 }
 
 // Run is one report produced.
@@ -84,6 +85,12 @@ type Run struct {
 	ProducedAt     time.Time `json:"produced_at"`
 	Link           string    `json:"link"`
 	Note           string    `json:"note"`
+	// A report produced on schedule: for one customer (nil: for staff),
+	// and its file, downloadable from the run.
+	CustomerID *int64 `json:"customer_id"`
+	FileName   string `json:"file_name,omitempty"`
+	FileType   string `json:"file_type,omitempty"`
+	FileSize   int    `json:"file_size,omitempty"`
 }
 
 // Input creates a definition or, with nil fields left alone, changes one.
@@ -95,6 +102,7 @@ type Input struct {
 	Source    *string `json:"source"`
 	OwnerID   *int64  `json:"owner_id"`
 	NextDue   *string `json:"next_due"`
+	ScheduledInput
 }
 
 // RunInput records a report produced.
@@ -106,16 +114,20 @@ type RunInput struct {
 }
 
 const defCols = `d.id, d.name, d.content, d.audience, d.frequency, d.source, d.owner_id, COALESCE(u.name, ''), d.next_due,
-	d.created_at, d.updated_at, d.version FROM report_definitions d LEFT JOIN users u ON u.id = d.owner_id`
+	d.created_at, d.updated_at, d.version, d.kpis, d.tables, d.audience_users, d.audience_roles, d.audience_customers, d.format
+	FROM report_definitions d LEFT JOIN users u ON u.id = d.owner_id`
 
 func (s *Service) scanDef(row interface{ Scan(...any) error }) (Definition, error) {
 	var d Definition
 	var due *string
 	var cr, up store.Time
-	err := row.Scan(&d.ID, &d.Name, &d.Content, &d.Audience, &d.Frequency, &d.Source, &d.OwnerID, &d.OwnerName, &due, &cr, &up, &d.Version)
+	var sc scheduledCols
+	err := row.Scan(append([]any{&d.ID, &d.Name, &d.Content, &d.Audience, &d.Frequency, &d.Source, &d.OwnerID, &d.OwnerName, &due, &cr, &up,
+		&d.Version}, sc.dest()...)...)
 	if err != nil {
 		return d, store.ScanErr(err)
 	}
+	d.Scheduled = sc.decode()
 	if due != nil {
 		d.NextDue = *due
 	}
@@ -177,7 +189,7 @@ func (s *Service) Runs(ctx context.Context, q store.Querier, defID int64, limit 
 		limit = MaxList
 	}
 	rows, err := q.Query(ctx, `SELECT r.id, r.definition_id, r.period_from, r.period_to, r.produced_by, COALESCE(u.name, ''), r.produced_at,
-		r.link, r.note FROM report_runs r LEFT JOIN users u ON u.id = r.produced_by WHERE r.definition_id = ?
+		r.link, r.note, r.customer_id, r.file_name, r.file_type, r.file_size FROM report_runs r LEFT JOIN users u ON u.id = r.produced_by WHERE r.definition_id = ?
 		ORDER BY r.produced_at DESC, r.id DESC LIMIT ?`, defID, limit)
 	if err != nil {
 		return nil, err
@@ -187,7 +199,8 @@ func (s *Service) Runs(ctx context.Context, q store.Querier, defID int64, limit 
 	for rows.Next() {
 		var r Run
 		var at store.Time
-		if err := rows.Scan(&r.ID, &r.DefinitionID, &r.PeriodFrom, &r.PeriodTo, &r.ProducedBy, &r.ProducedByName, &at, &r.Link, &r.Note); err != nil {
+		if err := rows.Scan(&r.ID, &r.DefinitionID, &r.PeriodFrom, &r.PeriodTo, &r.ProducedBy, &r.ProducedByName, &at, &r.Link, &r.Note,
+			&r.CustomerID, &r.FileName, &r.FileType, &r.FileSize); err != nil {
 			return nil, err
 		}
 		r.ProducedAt = at.Time
@@ -215,9 +228,11 @@ func (s *Service) Create(ctx context.Context, actor audit.Actor, in Input) (Defi
 		if err := check(ctx, tx, d); err != nil {
 			return err
 		}
-		err := tx.QueryRow(ctx, `INSERT INTO report_definitions (name, content, audience, frequency, source, owner_id, next_due, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, d.Name, d.Content, d.Audience, d.Frequency, d.Source, d.OwnerID, store.OptDate(d.NextDue),
-			store.TS(now), store.TS(now)).Scan(&d.ID)
+		sc := encodeScheduled(d.Scheduled)
+		err := tx.QueryRow(ctx, `INSERT INTO report_definitions (name, content, audience, frequency, source, owner_id, next_due, created_at, updated_at,
+			kpis, tables, audience_users, audience_roles, audience_customers, format)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, append([]any{d.Name, d.Content, d.Audience, d.Frequency, d.Source,
+			d.OwnerID, store.OptDate(d.NextDue), store.TS(now), store.TS(now)}, sc...)...).Scan(&d.ID)
 		if err != nil {
 			return store.Translate(store.ScanErr(err))
 		}
@@ -245,8 +260,9 @@ func (s *Service) Update(ctx context.Context, actor audit.Actor, id int64, in In
 			return err
 		}
 		res, err := tx.Exec(ctx, `UPDATE report_definitions SET name = ?, content = ?, audience = ?, frequency = ?, source = ?, owner_id = ?,
-			next_due = ?, updated_at = ?, version = version + 1 WHERE id = ? AND version = ?`, d.Name, d.Content, d.Audience, d.Frequency,
-			d.Source, d.OwnerID, store.OptDate(d.NextDue), store.TS(s.now()), id, d.Version)
+			next_due = ?, updated_at = ?, kpis = ?, tables = ?, audience_users = ?, audience_roles = ?, audience_customers = ?, format = ?,
+			version = version + 1 WHERE id = ? AND version = ?`, append(append([]any{d.Name, d.Content, d.Audience, d.Frequency,
+			d.Source, d.OwnerID, store.OptDate(d.NextDue), store.TS(s.now())}, encodeScheduled(d.Scheduled)...), id, d.Version)...)
 		if err != nil {
 			return store.Translate(err)
 		}
@@ -359,6 +375,7 @@ func apply(d *Definition, in Input) {
 		id := *in.OwnerID
 		d.OwnerID = &id
 	}
+	applyScheduled(&d.Scheduled, in.ScheduledInput)
 }
 
 func check(ctx context.Context, q store.Querier, d Definition) error {
@@ -386,9 +403,14 @@ func check(ctx context.Context, q store.Querier, d Definition) error {
 			v.Add("owner_id", "no active member of staff with id %d", *d.OwnerID)
 		}
 	}
+	if err := checkScheduled(ctx, q, v, d); err != nil {
+		return err
+	}
 	return v.Err()
 }
 
 func auditOf(d Definition) map[string]any {
-	return map[string]any{"name": d.Name, "audience": d.Audience, "frequency": d.Frequency, "owner_id": d.OwnerID, "next_due": d.NextDue}
+	return map[string]any{"name": d.Name, "audience": d.Audience, "frequency": d.Frequency, "owner_id": d.OwnerID, "next_due": d.NextDue,
+		"format": d.Format, "kpis": d.KPIs, "tables": d.Tables, "audience_users": d.AudienceUsers, "audience_roles": d.AudienceRoles,
+		"audience_customers": d.AudienceCustomers}
 }

@@ -46,13 +46,13 @@ func TestTopBarFollowsRolesAndPage(t *testing.T) {
 		litMenu    string
 		notVisible []string
 	}{
-		{"admin", "/", []string{"Incidents", "Requests", "Request catalogue", "Approvals", "Knowledge", "Services",
+		{"admin", "/", []string{"Dashboard", "Incidents", "Requests", "Request catalogue", "Approvals", "Knowledge", "Services",
 			"Problem queue", "Known errors", "Trends", "Overview", "Configuration items", "CI types", "Baselines", "Imports", "Assets &amp; licences",
 			"Changes", "Change overview", "Standard changes", "Approval policy", "Change calendar", "Freeze periods", "Releases", "Breaching soon", "SLA report", "Agreements", "Business calendars", "Without a clock",
 			"Satisfaction", "Complaints", "Service reviews",
 			"Alert console", "Unmapped devices", "Integrations", "Processing settings",
 			"Context &amp; parties", "Scope", "Processes", "Competence", "Documents", "To acknowledge",
-			"Risks", "Objectives", "Improvements", "Service reports", "KPIs",
+			"Risks", "Objectives", "Improvements", "Service reports", "KPIs", "KPI definitions",
 			"Readiness", "Roadmap", "Snapshots", "Internal audits", "Nonconformities", "Management reviews", "Actions",
 			"Customers", "Groups", "Users", "Managers", "Audit trail", "Priority matrix", "Failed jobs",
 			"Outgoing mail", "Incoming mail", "Incoming mail log", "Webhooks", "Single sign-on", "Surveys &amp; complaints"},
@@ -67,7 +67,7 @@ func TestTopBarFollowsRolesAndPage(t *testing.T) {
 		{"agent", "/settings/priority-matrix", nil, nil, "Priority matrix", "Organisation", []string{"Failed jobs"}},
 		{"agent", "/cis", nil, []string{"Requests", "Problems", "Configuration", "Changes", "Service levels", "Events", "Management system", "Compliance", "Organisation", "Administration"}, "Configuration items", "Configuration",
 			[]string{"Audit trail", "Failed jobs", "Readiness"}},
-		{"requester", "/requests", []string{"Incidents", "Requests", "Request catalogue", "Approvals", "Help articles", "Services", "My complaints"},
+		{"requester", "/requests", []string{"Dashboard", "Incidents", "Requests", "Request catalogue", "Approvals", "Help articles", "Services", "My complaints"},
 			[]string{"Requests"}, "Requests", "Requests", []string{"Configuration items", "Customers", "Breaching soon", "Priority matrix", "Releases", "Problem queue", "Known errors", "Scope", "Competence", "Risks", "KPIs",
 				"Alert console", "Internal audits", "Nonconformities", "Management reviews", "Actions"}},
 		{"agent", "/problems/trends", nil, nil, "Trends", "Problems", nil},

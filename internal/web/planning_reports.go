@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -44,7 +45,21 @@ type svcReportView struct {
 	Frequencies []string
 	// The period the next report would cover, offered on the form.
 	NextFrom, NextTo string
+	// What a report produced on schedule may hold and for whom.
+	KPIs      []svcKPIChoice
+	Tables    []servicereport.TableChoice
+	Formats   []string
+	Customers []option
 }
+
+// svcKPIChoice is a KPI a produced report may hold.
+type svcKPIChoice struct{ Key, Title string }
+
+// Has reports whether a scheduled list of the definition holds s.
+func (v svcReportView) Has(list []string, s string) bool { return slices.Contains(list, s) }
+
+// HasID reports whether a scheduled list of the definition holds id.
+func (v svcReportView) HasID(list []int64, id int64) bool { return slices.Contains(list, id) }
 
 func (h planningPages) showReport(w http.ResponseWriter, r *http.Request, status int, d servicereport.Definition, isNew bool, fe *fieldErrors) {
 	v := svcReportView{Def: d, New: isNew, CanWrite: httpx.Principal(r).Can(sms.PermWrite), F: fe, Frequencies: servicereport.Frequencies}
@@ -66,7 +81,23 @@ func (h planningPages) showReport(w http.ResponseWriter, r *http.Request, status
 		h.wb.fail(w, r, err)
 		return
 	}
-	v.Agents = opts.Agents
+	v.Agents, v.Customers = opts.Agents, opts.Customers
+	v.Tables, v.Formats = servicereport.TableChoices, servicereport.Formats
+	rows, err := h.wb.DB.Query(r.Context(), "SELECT key, title FROM kpi_definitions ORDER BY title LIMIT 200")
+	if err != nil {
+		h.wb.fail(w, r, err)
+		return
+	}
+	for rows.Next() {
+		var c svcKPIChoice
+		if err := rows.Scan(&c.Key, &c.Title); err != nil {
+			rows.Close()
+			h.wb.fail(w, r, err)
+			return
+		}
+		v.KPIs = append(v.KPIs, c)
+	}
+	rows.Close()
 	title := "New service report"
 	if !isNew {
 		title = d.Name
@@ -95,7 +126,8 @@ func (h planningPages) report(w http.ResponseWriter, r *http.Request) {
 func (h planningPages) saveReport(w http.ResponseWriter, r *http.Request, id int64) {
 	v := domainerr.NewInvalid()
 	in := servicereport.Input{Name: planText(r, "name"), Content: planText(r, "content"), Audience: planText(r, "audience"),
-		Frequency: planText(r, "frequency"), Source: planText(r, "source"), NextDue: planText(r, "next_due"), OwnerID: planOwner(r, v)}
+		Frequency: planText(r, "frequency"), Source: planText(r, "source"), NextDue: planText(r, "next_due"), OwnerID: planOwner(r, v),
+		ScheduledInput: reportSchedule(r, v)}
 	var err error
 	var d servicereport.Definition
 	if len(v.Fields) == 0 {
@@ -173,3 +205,32 @@ func (v svcReportView) SourceLink() string {
 	}
 	return ""
 }
+
+// reportSchedule reads what a report produced on schedule holds and for
+// whom: ticked KPIs, tables, roles, people and customers, and the format.
+func reportSchedule(r *http.Request, v *domainerr.Invalid) servicereport.ScheduledInput {
+	format := strings.TrimSpace(r.PostFormValue("format"))
+	kpis, tables, roles := r.PostForm["kpis"], r.PostForm["tables"], r.PostForm["audience_roles"]
+	ids := func(name string) *[]int64 {
+		out := []int64{}
+		for _, s := range r.PostForm[name] {
+			n, err := strconv.ParseInt(s, 10, 64)
+			if err != nil || n <= 0 {
+				v.Add(name, "must be chosen from the list")
+				continue
+			}
+			out = append(out, n)
+		}
+		return &out
+	}
+	for _, l := range []*[]string{&kpis, &tables, &roles} {
+		if *l == nil {
+			*l = []string{}
+		}
+	}
+	return servicereport.ScheduledInput{Format: &format, KPIs: &kpis, Tables: &tables, AudienceRoles: &roles,
+		AudienceUsers: ids("audience_users"), AudienceCustomers: ids("audience_customers")}
+}
+
+// FormatName is the definition's format as a reader says it: "PDF".
+func (v svcReportView) FormatName() string { return strings.ToUpper(v.Def.Format) }

@@ -21,6 +21,7 @@ var Tables = []string{
 	"documents", "document_versions", "document_acknowledgements", "processes", "process_raci", "process_interfaces",
 	"skills", "job_roles", "job_role_skills", "user_job_roles", "user_skills", "trainings",
 	"risk_criteria", "risks", "risk_services", "risk_cis", "objectives", "improvements", "report_definitions", "report_runs",
+	"kpi_definitions", "kpi_definition_versions", "kpi_snapshots",
 	"audit_programmes", "internal_audits", "internal_audit_processes", "internal_audit_auditors", "internal_audit_items",
 	"nonconformities", "management_reviews", "management_review_attendees", "sms_actions",
 	"compliance_snapshots", "compliance_assessments",
@@ -81,6 +82,9 @@ var Withheld = []string{
 	// Outgoing mail: people's messages and mail settings, reset-link hashes
 	// and the throttle's log.
 	"mail_outbox", "mail_settings", "password_resets", "password_reset_requests",
+	// Produced report files (their runs are evidence), people's own
+	// dashboards and which shipped KPIs were applied.
+	"report_files", "dashboards", "dashboard_tiles", "kpi_defaults",
 }
 
 // withheldColumns are columns left out of a table's CSV: secrets, and the

@@ -1,0 +1,136 @@
+package api_test
+
+import (
+	"context"
+	"math"
+	"net/http"
+	"strconv"
+	"testing"
+	"time"
+
+	"steward/internal/store"
+	"steward/internal/store/storetest"
+)
+
+// KPI definitions are read by staff and auditors and kept by
+// administrators; dashboards are read by everyone signed in and arranged
+// by all but auditors; a role's dashboard only by administrators.
+func TestDashboardAPIPermissions(t *testing.T) {
+	s := newServer(t, storetest.SQLite(t))
+	if _, err := s.app.Dashboards.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		method, path string
+		body         any
+		allowed      []string
+	}{
+		{"GET", "/api/v1/kpi-definitions", nil, []string{"admin", "agent", "auditor"}},
+		{"GET", "/api/v1/kpi-definitions/incident-within-sla", nil, []string{"admin", "agent", "auditor"}},
+		{"GET", "/api/v1/kpi-definitions/incident-within-sla/series", nil, []string{"admin", "agent", "auditor"}},
+		{"POST", "/api/v1/kpi-definitions", map[string]any{"title": "Opened", "metric": "incident.opened", "period": "week"}, []string{"admin"}},
+		{"PATCH", "/api/v1/kpi-definitions/incident-backlog", map[string]any{"target": 40}, []string{"admin"}},
+		{"GET", "/api/v1/dashboards", nil, []string{"admin", "agent", "auditor", "requester"}},
+		{"GET", "/api/v1/dashboards/customer", nil, []string{"admin", "requester"}},
+		{"GET", "/api/v1/dashboards/desk-lead", nil, []string{"admin", "agent", "auditor"}},
+		{"PUT", "/api/v1/dashboards/mine", map[string]any{"tiles": []string{"incident-within-sla"}}, []string{"admin", "agent", "requester"}},
+		{"PUT", "/api/v1/dashboards/desk-lead", map[string]any{"tiles": []string{"incident-backlog"}}, []string{"admin"}},
+		{"DELETE", "/api/v1/kpi-definitions/problems-opened", nil, []string{"admin"}},
+	} {
+		for _, role := range []string{"requester", "agent", "auditor", "admin"} {
+			r := s.do(role, c.method, c.path, c.body)
+			allowed := false
+			for _, a := range c.allowed {
+				allowed = allowed || a == role
+			}
+			if allowed && r.status >= 400 {
+				t.Errorf("%s %s %s: %d %s", role, c.method, c.path, r.status, r.body)
+			}
+			if !allowed && r.status != http.StatusForbidden && r.status != http.StatusNotFound {
+				t.Errorf("%s %s %s: %d, want 403 or 404", role, c.method, c.path, r.status)
+			}
+		}
+		if r := s.do("", c.method, c.path, c.body); r.status != http.StatusUnauthorized {
+			t.Errorf("anonymous %s %s: %d, want 401", c.method, c.path, r.status)
+		}
+	}
+	bad := s.do("admin", "POST", "/api/v1/kpi-definitions", map[string]any{"title": "Odd", "metric": "incident.mttr_hours", "period": "month",
+		"filter": map[string]any{"colour": 2}})
+	if bad.status != http.StatusUnprocessableEntity || bad.errorFields(t)["filter.colour"] == nil {
+		t.Errorf("a filter on a field that does not exist: %d %s", bad.status, bad.body)
+	}
+}
+
+// A requester's dashboard shows their organisation's figures only, by
+// whatever path they ask; another organisation's requester sees theirs.
+func TestCustomerDashboardIsScopedServerSide(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		ctx := context.Background()
+		s := newServer(t, e)
+		now := time.Now().UTC()
+		add := func(cust int64, hours float64) {
+			created, resolved := now.Add(-time.Minute-time.Duration(hours*float64(time.Hour))), now.Add(-time.Minute)
+			err := e.DB.InTx(ctx, func(tx *store.Tx) error {
+				_, err := tx.Exec(ctx, `INSERT INTO incidents (title, customer_id, impact, urgency, priority, state, created_at, updated_at, resolved_at)
+					VALUES ('Mail down', ?, 'low', 'low', 3, 'resolved', ?, ?, ?)`, cust, store.TS(created), store.TS(created), store.TS(resolved))
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		add(s.custA, 2)
+		add(s.custA, 4)
+		add(s.custB, 10)
+		if r := s.do("admin", "POST", "/api/v1/kpi-definitions", map[string]any{"key": "fix-time", "title": "Fix time", "metric": "incident.mttr_hours",
+			"period": "month", "per_customer": true, "target": 8}); r.status != http.StatusCreated {
+			t.Fatalf("define: %d %s", r.status, r.body)
+		}
+		if r := s.do("admin", "PUT", "/api/v1/dashboards/customer", map[string]any{"tiles": []string{"fix-time", "p1-within-sla"}}); r.status != http.StatusOK {
+			t.Fatalf("arrange the customers' dashboard: %d %s", r.status, r.body)
+		}
+		if _, err := s.app.Dashboards.Refresh(ctx); err != nil {
+			t.Fatal(err)
+		}
+		figure := func(role string) (float64, int) {
+			t.Helper()
+			r := s.do(role, "GET", "/api/v1/dashboards/customer", nil)
+			if r.status != http.StatusOK {
+				t.Fatalf("%s: %d %s", role, r.status, r.body)
+			}
+			b := r.json(t)
+			tiles := b["tiles"].([]any)
+			if want := map[bool]int{true: 2, false: 1}[role == "admin"]; len(tiles) != want {
+				t.Fatalf("%s sees %d tiles, want %d: a requester is not shown the KPI not computed per customer", role, len(tiles), want)
+			}
+			latest := tiles[0].(map[string]any)["latest"].(map[string]any)
+			return latest["value"].(float64), int(b["customer_id"].(float64))
+		}
+		if v, c := figure("requester"); math.Abs(v-3) > 0.01 || c != int(s.custA) {
+			t.Errorf("Alpha's requester sees %v for customer %d, want 3 hours for %d", v, c, s.custA)
+		}
+		if v, c := figure("requesterB"); math.Abs(v-10) > 0.01 || c != int(s.custB) {
+			t.Errorf("Beta's requester sees %v for customer %d, want 10 hours for %d", v, c, s.custB)
+		}
+		if v, c := figure("admin"); math.Abs(v-16.0/3) > 0.01 || c != 0 {
+			t.Errorf("the administrator sees %v for customer %d, want the mean over all", v, c)
+		}
+		for _, path := range []string{"/api/v1/dashboards/desk-lead", "/api/v1/dashboards/sms-manager", "/api/v1/kpi-definitions/fix-time/series?customer=" + strconv.FormatInt(s.custB, 10)} {
+			if r := s.do("requester", "GET", path, nil); r.status != http.StatusNotFound && r.status != http.StatusForbidden {
+				t.Errorf("requester %s: %d", path, r.status)
+			}
+		}
+		if r := s.do("requester", "PUT", "/api/v1/dashboards/mine", map[string]any{"tiles": []string{"p1-within-sla"}}); r.status != http.StatusUnprocessableEntity {
+			t.Errorf("a requester placed a KPI not computed per customer: %d %s", r.status, r.body)
+		}
+		if r := s.do("requester", "PUT", "/api/v1/dashboards/mine", map[string]any{"tiles": []string{"fix-time"}}); r.status != http.StatusOK {
+			t.Errorf("a requester arranging their own: %d %s", r.status, r.body)
+		} else if v, _ := figure("requester"); math.Abs(v-3) > 0.01 {
+			t.Errorf("after arranging, Alpha's requester sees %v", v)
+		}
+		mine := s.do("requester", "GET", "/api/v1/dashboards/mine", nil).json(t)
+		if int(mine["customer_id"].(float64)) != int(s.custA) {
+			t.Errorf("the requester's own dashboard is not scoped to Alpha: %v", mine)
+		}
+	})
+}
