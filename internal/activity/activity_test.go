@@ -81,6 +81,10 @@ func TestTicketWritesReachTheFeedAndTheAssignee(t *testing.T) {
 		if c, ok := data.Changes["assignee_id"]; !ok || c.New == c.Old || len(data.Changes) != 1 {
 			t.Errorf("the change entry lists %+v, want only the assignee", data.Changes)
 		}
+		// A chat tool shows the summary: names and words, not ids and codes.
+		if want := inc.Number + ": Assignee " + ben.Name + " → " + ann.Name; es[1].Summary != want {
+			t.Errorf("the change reads %q, want %q", es[1].Summary, want)
+		}
 		if ns := notes(t, e, ann.UserID); len(ns) != 0 {
 			t.Errorf("ann was told of her own assignment: %+v", ns)
 		}

@@ -3,8 +3,10 @@ package activity
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"steward/internal/httpx"
@@ -35,10 +37,14 @@ var EventKinds = []string{RecordCreated, RecordChanged, RecordCommented, Approva
 // ticket by someone else. It is one of the ticket observers of a node.
 type Observer struct{}
 
-// Change is one field's move in a record.changed entry.
+// Change is one field's move in a record.changed entry: the values as
+// stored (codes, ids) for programs, and as people read them (labels,
+// names) for a chat message.
 type Change struct {
-	Old string `json:"old"`
-	New string `json:"new"`
+	Old      string `json:"old"`
+	New      string `json:"new"`
+	OldLabel string `json:"old_label"`
+	NewLabel string `json:"new_label"`
 }
 
 // TicketChanged implements ticket.Observer.
@@ -60,8 +66,11 @@ func (Observer) TicketChanged(ctx context.Context, tx *store.Tx, at time.Time, b
 		if len(changes) == 0 {
 			return tellAssignee(ctx, tx, before, after, link)
 		}
+		if err := label(ctx, tx, changes); err != nil {
+			return err
+		}
 		data["changes"] = changes
-		e.Kind, e.Summary = RecordChanged, cut("Changed: "+changeList(changes))
+		e.Kind, e.Summary = RecordChanged, cut(after.Number+": "+changeList(changes))
 	}
 	raw, err := json.Marshal(data)
 	if err != nil {
@@ -116,20 +125,78 @@ func diff(b, a *ticket.Snapshot) map[string]Change {
 	return out
 }
 
-func changeList(c map[string]Change) string {
-	order := []string{"state", "priority", "assignee_id", "group_id", "hold_reason", "title", "category", "customer_id", "service_id", "major"}
-	s := ""
-	for _, f := range order {
-		ch, ok := c[f]
-		if !ok {
-			continue
+// fieldNames are the changed fields as people call them, in the order a
+// summary lists them.
+var fieldNames = []struct{ key, name string }{
+	{"state", "State"}, {"priority", "Priority"}, {"assignee_id", "Assignee"}, {"group_id", "Group"},
+	{"hold_reason", "Hold reason"}, {"title", "Title"}, {"category", "Category"}, {"customer_id", "Customer"},
+	{"service_id", "Service"}, {"major", "Major incident"},
+}
+
+// nameOf says which table names an id field's records.
+var nameOf = map[string]string{
+	"assignee_id": "SELECT name FROM users WHERE id = ?",
+	"group_id":    "SELECT name FROM support_groups WHERE id = ?",
+	"customer_id": "SELECT name FROM customers WHERE id = ?",
+	"service_id":  "SELECT name FROM services WHERE id = ?",
+}
+
+// label fills in how people read each change: names for ids, words for
+// codes ("in_progress" is "In progress"), "none" for nothing.
+func label(ctx context.Context, tx *store.Tx, changes map[string]Change) error {
+	for field, ch := range changes {
+		read := func(v string) (string, error) {
+			if v == "" {
+				return "none", nil
+			}
+			if q, ok := nameOf[field]; ok {
+				var name string
+				err := tx.QueryRow(ctx, q, v).Scan(&name)
+				if errors.Is(store.ScanErr(err), store.ErrNotFound) {
+					return "#" + v, nil
+				}
+				return name, err
+			}
+			switch field {
+			case "title", "category":
+				return v, nil
+			case "major":
+				if v == "true" {
+					return "yes", nil
+				}
+				return "no", nil
+			}
+			return words(v), nil
 		}
-		if s != "" {
-			s += ", "
+		var err error
+		if ch.OldLabel, err = read(ch.Old); err != nil {
+			return err
 		}
-		s += fmt.Sprintf("%s %q → %q", f, ch.Old, ch.New)
+		if ch.NewLabel, err = read(ch.New); err != nil {
+			return err
+		}
+		changes[field] = ch
 	}
-	return s
+	return nil
+}
+
+// words turns a code into words: "awaiting_requester" is "Awaiting requester".
+func words(code string) string {
+	s := strings.ReplaceAll(code, "_", " ")
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func changeList(c map[string]Change) string {
+	var parts []string
+	for _, f := range fieldNames {
+		if ch, ok := c[f.key]; ok {
+			parts = append(parts, fmt.Sprintf("%s %s → %s", f.name, ch.OldLabel, ch.NewLabel))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 func cut(s string) string {
