@@ -32,6 +32,8 @@ var (
 	pAll95 = []scenario{{20, 0, Met}, {19, 1, PartlyMet}, {17, 3, NotMet}}
 	pAll80 = []scenario{{5, 0, Met}, {4, 1, PartlyMet}, {1, 1, NotMet}}
 	pAll50 = []scenario{{4, 0, Met}, {1, 1, PartlyMet}, {0, 2, NotMet}}
+	// Survey response rates: met from 30 %, partly from 10 %.
+	pResponse = []scenario{{3, 7, Met}, {2, 8, PartlyMet}, {0, 10, NotMet}}
 )
 
 // shares builds a rule's cases from record makers: no records gives no
@@ -301,6 +303,38 @@ func allCases() []ruleCase {
 		},
 		shares("8.2.6-changes-traced", p96, nil, history("CHG-000001"), history("")))
 
+	complaint := func(state string, target string, closed any) func(x *fx) {
+		return func(x *fx) {
+			x.exec(`INSERT INTO complaints (title, state, source, target_on, created_at, updated_at, closed_at) VALUES (?, ?, 'agent', ?, ?, ?, ?)`,
+				fmt.Sprintf("Complaint %d", x.seq()), state, target, ts(-30), ts(-30), closed)
+		}
+	}
+	survey := func(answered bool) func(x *fx) {
+		return func(x *fx) {
+			if x.vars["requester"] == 0 {
+				x.vars["requester"] = x.user("requester")
+			}
+			var rating, at any
+			if answered {
+				rating, at = 4, ts(-5)
+			}
+			x.exec(`INSERT INTO satisfaction_surveys (ticket_kind, ticket_id, requester_id, sent_at, expires_at, rating, answered_at) VALUES ('incident', ?, ?, ?, ?, ?, ?)`,
+				x.seq(), x.vars["requester"], ts(-10), ts(4), rating, at)
+		}
+	}
+	serviceReview := func(state string, planned string) func(x *fx) {
+		return func(x *fx) {
+			if x.vars["reviewed"] == 0 {
+				x.vars["reviewed"] = x.agreement("sla", dt(30), nil)
+			}
+			var held any
+			if state == "held" {
+				held = planned
+			}
+			x.exec(`INSERT INTO service_reviews (agreement_id, every_months, planned_on, period_start, period_end, state, held_on, created_at, updated_at)
+				VALUES (?, 3, ?, ?, ?, ?, ?, ?, ?)`, x.vars["reviewed"], planned, dt(-120), planned, state, held, ts(-130), ts(-130))
+		}
+	}
 	customer := func(reviewed any) func(x *fx) {
 		return func(x *fx) {
 			x.exec(`INSERT INTO interested_parties (name, category, reviewed_on, created_at, updated_at) VALUES (?, 'customer', ?, ?, ?)`, fmt.Sprintf("Customer %d", x.seq()), reviewed, ts(-30), ts(-30))
@@ -316,8 +350,15 @@ func allCases() []ruleCase {
 		return func(x *fx) { x.timer(kind, metric, x.vars["definition"], x.vars["agreement"], state) }
 	}
 	add(shares("8.3.2-customer-reviews", p96, nil, customer(dt(-30)), customer(nil)),
-		shares("8.3.2-complaints-closed", p90, nil, func(x *fx) { x.nc("open", dt(10), "complaint", "", nil, nil) }, func(x *fx) { x.nc("action", dt(-1), "complaint", "", nil, nil) }),
-		always("8.3.2-satisfaction"),
+		shares("8.3.2-complaints-closed", p90, nil, complaint("received", dt(10), nil), complaint("investigating", dt(-1), nil)),
+		// Complaints closed late count against; those logged as
+		// nonconformities before complaints were records count too.
+		[]ruleCase{{"8.3.2-complaints-closed", "closed late, and one kept as a nonconformity", func(x *fx) {
+			complaint("closed", dt(-5), ts(-2))(x)
+			x.nc("open", dt(10), "complaint", "", nil, nil)
+		}, NotMet}},
+		shares("8.3.2-satisfaction", pResponse, nil, survey(true), survey(false)),
+		shares("8.3.2-service-reviews", p96, nil, serviceReview("held", dt(-20)), serviceReview("planned", dt(-3))),
 		shares("8.3.3-sla-attainment", p90, slaPrep("sla"), timer("incident", "response", "met"), timer("request", "resolution", "breached")),
 		shares("8.3.3-agreements-reviewed", p95, nil, func(x *fx) { x.definition(x.agreement("sla", dt(30), nil)) }, func(x *fx) { x.agreement("sla", dt(30), nil) }),
 		shares("8.3.4-contracts-current", p95, nil, func(x *fx) { x.agreement("uc", dt(30), dt(100)) }, func(x *fx) { x.agreement("uc", dt(30), dt(-1)) }),
@@ -525,7 +566,7 @@ func TestRuleCasesCoverEveryStatus(t *testing.T) {
 	// Rules whose records are not kept say no data and nothing else; the
 	// climate decision is made or not, with no half way.
 	only := map[string][]Status{"4.1-climate": {Met, NotMet, NoData}}
-	for _, id := range []string{"8.3.2-satisfaction", "8.4.1-budget", "8.4.2-demand", "8.4.3-capacity", "8.7.1-measured", "8.7.2-tested"} {
+	for _, id := range []string{"8.4.1-budget", "8.4.2-demand", "8.4.3-capacity", "8.7.1-measured", "8.7.2-tested"} {
 		only[id] = []Status{NoData}
 	}
 	for _, r := range Rules(clauses.Primary) {

@@ -26,10 +26,11 @@ var (
 		Todo: "Close the overdue complaints or agree new dates with the customer.",
 		Eval: complaintsClosed})
 	_ = Register(Rule{ID: "8.3.2-satisfaction", Clause: "8.3.2", Title: "Customer satisfaction is measured",
-		Todo: "Measure customer satisfaction (surveys after tickets or yearly) and record the results.",
-		Eval: func(context.Context, Input) (Result, error) {
-			return noData("Steward does not record customer satisfaction surveys yet."), nil
-		}})
+		Todo: "Survey requesters after resolution (Administration, Surveys & complaints) and raise the response rate: ask them in person why they do not answer.",
+		Eval: satisfactionMeasured})
+	_ = Register(Rule{ID: "8.3.2-service-reviews", Clause: "8.3.2", Title: "Service reviews with customers are held when planned",
+		Todo: "Hold the overdue service reviews with their customers and record the minutes.",
+		Eval: serviceReviewsHeld})
 	_ = Register(Rule{ID: "8.3.3-sla-attainment", Clause: "8.3.3", Title: "SLA targets are met over the last quarter",
 		Todo: "Analyse the breaches behind the shortfall with the service owners and agree actions.",
 		Eval: slaAttainment})
@@ -95,25 +96,92 @@ func customerReviews(ctx context.Context, in Input) (Result, error) {
 		numbers:       []Number{countNum("Customers", total, "/parties?category=customer"), countNum("Not reviewed in 12 months", total-reviewed, "/parties?category=customer")}}.result(), nil
 }
 
+// complaintsClosed counts complaints kept as records (CMP-) and, for an
+// organisation that logged them before, nonconformities from a complaint.
 func complaintsClosed(ctx context.Context, in Input) (Result, error) {
 	from, _, p := window(in, year)
 	today := day(in.Now)
-	var total, onTime int
+	var total, onTime, ncTotal, ncOnTime int
 	if err := scan(ctx, in.Q, []*int{&total, &onTime}, `SELECT COUNT(*),
+		COALESCE(SUM(CASE WHEN (state = 'closed' AND SUBSTR(CAST(closed_at AS TEXT), 1, 10) <= target_on)
+			OR (state <> 'closed' AND target_on >= ?) THEN 1 ELSE 0 END), 0)
+		FROM complaints WHERE state <> 'closed' OR created_at >= ?`, today, store.TS(from)); err != nil {
+		return Result{}, err
+	}
+	if err := scan(ctx, in.Q, []*int{&ncTotal, &ncOnTime}, `SELECT COUNT(*),
 		COALESCE(SUM(CASE WHEN (state = 'closed' AND (due_on IS NULL OR SUBSTR(CAST(closed_at AS TEXT), 1, 10) <= due_on))
 			OR (state <> 'closed' AND due_on >= ?) THEN 1 ELSE 0 END), 0)
 		FROM nonconformities WHERE source = 'complaint' AND state <> 'cancelled' AND (state <> 'closed' OR raised_on >= ?)`, today, day(from)); err != nil {
 		return Result{}, err
 	}
-	links, err := linkRows(ctx, in.Q, to("/nonconformities", ""), `SELECT id, title FROM nonconformities
+	links, err := linkRows(ctx, in.Q, to("/complaints", "CMP-"), `SELECT id, title FROM complaints
+		WHERE (state <> 'closed' AND target_on < ?) OR (state = 'closed' AND created_at >= ? AND SUBSTR(CAST(closed_at AS TEXT), 1, 10) > target_on)
+		ORDER BY target_on, id LIMIT 20`, today, store.TS(from))
+	if err != nil {
+		return Result{}, err
+	}
+	ncLinks, err := linkRows(ctx, in.Q, to("/nonconformities", ""), `SELECT id, title FROM nonconformities
 		WHERE source = 'complaint' AND state NOT IN ('closed', 'cancelled') AND (due_on IS NULL OR due_on < ?) ORDER BY due_on, id LIMIT 20`, today)
 	if err != nil {
 		return Result{}, err
 	}
-	return ratio{good: onTime, total: total, met: 0.90, partly: 0.70, period: p, links: links,
-		noDataSummary: "No complaints are recorded yet (complaints are kept as nonconformities from a complaint).",
-		summary:       fmt.Sprintf("%s of the %s complaints open or raised in the last 12 months were closed on time or are within their date; %s.", pct(onTime, total), num(total), thresholds(0.90, 0.70)),
-		numbers:       []Number{countNum("Complaints", total, "/nonconformities?source=complaint"), countNum("Late or without a date", total-onTime, "/nonconformities?source=complaint")}}.result(), nil
+	all, good := total+ncTotal, onTime+ncOnTime
+	return ratio{good: good, total: all, met: 0.90, partly: 0.70, period: p, links: append(links, ncLinks...),
+		noDataSummary: "No complaints are recorded yet.",
+		summary:       fmt.Sprintf("%s of the %s complaints open or raised in the last 12 months were closed on time or are within their date; %s.", pct(good, all), num(all), thresholds(0.90, 0.70)),
+		numbers: []Number{countNum("Complaints", total, "/complaints"), countNum("Late", total-onTime, "/complaints"),
+			countNum("Complaints kept as nonconformities", ncTotal, "/nonconformities?source=complaint")}}.result(), nil
+}
+
+// Survey response rates: a third answering is a measure to rely on; under
+// one in ten it says little about the customers who stay silent.
+const (
+	responseMet    = 0.30
+	responsePartly = 0.10
+)
+
+// satisfactionMeasured judges the surveys sent after resolution over the
+// last 12 months by how many were answered.
+func satisfactionMeasured(ctx context.Context, in Input) (Result, error) {
+	from, _, p := window(in, year)
+	var sent, answered, ratingSum int
+	if err := scan(ctx, in.Q, []*int{&sent, &answered, &ratingSum}, `SELECT COUNT(*), COUNT(answered_at), COALESCE(SUM(rating), 0)
+		FROM satisfaction_surveys WHERE sent_at >= ?`, store.TS(from)); err != nil {
+		return Result{}, err
+	}
+	average := "no rating yet"
+	if answered > 0 {
+		average = fmt.Sprintf("an average of %.1f of 5", float64(ratingSum)/float64(answered))
+	}
+	links := []Link{{Label: "Satisfaction by service, group, agent and customer", URL: "/satisfaction"}}
+	return ratio{good: answered, total: sent, met: responseMet, partly: responsePartly, period: p, links: links,
+		noDataSummary: "No satisfaction surveys were sent in the last 12 months.",
+		summary: fmt.Sprintf("%s of the %s surveys sent in the last 12 months were answered, with %s; %s.",
+			pct(answered, sent), num(sent), average, thresholds(responseMet, responsePartly)),
+		numbers: []Number{countNum("Surveys sent", sent, "/satisfaction"), countNum("Answered", answered, "/satisfaction")}}.result(), nil
+}
+
+// serviceReviewsHeld judges the service reviews that came due in the last
+// 12 months: held, or still waiting past their date.
+func serviceReviewsHeld(ctx context.Context, in Input) (Result, error) {
+	from, _, p := window(in, year)
+	today := day(in.Now)
+	var due, held int
+	if err := scan(ctx, in.Q, []*int{&due, &held}, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN state = 'held' THEN 1 ELSE 0 END), 0)
+		FROM service_reviews WHERE state <> 'cancelled' AND planned_on >= ? AND planned_on <= ?`, day(from), today); err != nil {
+		return Result{}, err
+	}
+	links, err := linkRows(ctx, in.Q, to("/service-reviews", ""), `SELECT r.id, COALESCE(a.name, '') FROM service_reviews r
+		LEFT JOIN agreements a ON a.id = r.agreement_id
+		WHERE r.state = 'planned' AND r.planned_on < ? ORDER BY r.planned_on, r.id LIMIT 20`, today)
+	if err != nil {
+		return Result{}, err
+	}
+	return ratio{good: held, total: due, met: 0.90, partly: 0.60, period: p, links: links,
+		noDataSummary: "No service reviews with customers came due in the last 12 months.",
+		summary: fmt.Sprintf("%s of the %s service reviews due in the last 12 months were held; %s.",
+			pct(held, due), num(due), thresholds(0.90, 0.60)),
+		numbers: []Number{countNum("Reviews due", due, "/service-reviews"), countNum("Overdue", due-held, "/service-reviews")}}.result(), nil
 }
 
 // timers chooses SLA timers: of agreements of some kinds (any when none
