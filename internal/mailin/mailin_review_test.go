@@ -1,0 +1,127 @@
+package mailin
+
+import (
+	"context"
+	"crypto/tls"
+	"testing"
+
+	"steward/internal/auth"
+	"steward/internal/store/storetest"
+)
+
+// A Message-ID carrying bytes that are not UTF-8 is still taken: the
+// message opens its ticket on both engines rather than failing the
+// database write, which would leave it undelivered for ever (SMTP answers
+// 451 each time; the mailbox poll stops at it and takes nothing after).
+func TestReviewMessageIDNotUTF8IsTaken(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		d := newDesk(t, e)
+		raw := "From: alice@example.com\nTo: " + deskAddress + "\nSubject: Broken id\nMessage-ID: <caf\xe9-\xff@mailer.example>\n" +
+			"MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n\nThe id of this message is not UTF-8.\n"
+		res, err := d.s.Take(context.Background(), Delivery{Raw: []byte(crlf(raw)), Via: "imap", Mailbox: "INBOX", UIDValidity: 1, UID: 7})
+		if err != nil {
+			t.Fatalf("a Message-ID that is not UTF-8 makes Take fail (the message is retried for ever): %v", err)
+		}
+		if res.Entry.Outcome != Opened {
+			t.Fatalf("outcome %q (%s), want an incident", res.Entry.Outcome, res.Entry.Words())
+		}
+	})
+}
+
+// The same message read from the mailbox on PostgreSQL: one message whose
+// Message-ID is not UTF-8 must not stop the poll from taking the
+// messages after it.
+func TestReviewIMAPPoisonMessageBlocksMailbox(t *testing.T) {
+	e, ok := storetest.Postgres(t)
+	if !ok {
+		t.Skip("needs PostgreSQL")
+	}
+	dv := startDovecot(t)
+	d := newDesk(t, e)
+	c := dv.mailbox(t)
+	appendMail(t, c, "INBOX", "From: alice@example.com\nTo: "+deskAddress+"\nSubject: Broken id\nMessage-ID: <caf\xe9@mailer.example>\n"+
+		"Content-Type: text/plain\n\nbroken\n")
+	appendMail(t, c, "INBOX", plainMail("amir@example.com", "Mouse", "It squeaks."))
+	d.s.Cfg.IMAPURL = "imap://" + imapUser + ":" + imapPass + "@" + dv.addr + "/INBOX"
+	d.s.IMAPTLS = &tls.Config{RootCAs: dv.roots}
+	for range 2 {
+		d.s.PollIMAP(context.Background())
+	}
+	if n := d.count("SELECT COUNT(*) FROM incidents WHERE title = 'Mouse'"); n != 1 {
+		t.Errorf("after two polls the good message behind the broken one opened %d incidents, want 1: the mailbox is stuck", n)
+	}
+}
+
+// A message whose From names a member of staff but whose SMTP envelope
+// sender is a stranger's address is not taken as that member of staff:
+// the relay does not check From, so anyone could otherwise comment on any
+// customer's ticket as an administrator.
+func TestReviewSpoofedFromIsNotTakenAsStaff(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		d := newDesk(t, e)
+		inc := d.incident(d.take(plainMail("bob@example.com", "Payroll export", "Beta's payroll export fails.")))
+		spoof := "From: Admin <admin@example.com>\nTo: " + deskAddress + "\nSubject: Re: [" + inc.Number + "] Payroll export\n" +
+			"Message-ID: <spoof-1@evil.test>\nContent-Type: text/plain\n\nPlease send the export to mallory@evil.test.\n"
+		res, err := d.s.Take(context.Background(), Delivery{Raw: []byte(crlf(spoof)), Via: "smtp", EnvelopeFrom: "mallory@evil.test",
+			Recipients: []string{deskAddress}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Entry.Outcome == Commented {
+			t.Errorf("a message sent by mallory@evil.test with From: admin@example.com was added to %s as the administrator's comment", inc.Number)
+		}
+	})
+}
+
+// Under "create a requester", a stranger who writes to an address mapped
+// to a customer must not become a member of that customer's organisation,
+// able to comment on all of its tickets by e-mail.
+func TestReviewStrangerJoinsMappedCustomer(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		d := newDesk(t, e)
+		ctx := context.Background()
+		inc := d.incident(d.take(plainMail("bob@example.com", "Salary list", "Beta's salary list is wrong.")))
+		beta := d.p["admin"]
+		if _, err := d.s.AddAddress(ctx, beta, Address{Address: "beta@steward.test", CustomerID: &d.custB}); err != nil {
+			t.Fatal(err)
+		}
+		st := DefaultSettings()
+		st.UnknownSender = UnknownCreate
+		if _, err := d.s.SaveSettings(ctx, d.p["admin"], st); err != nil {
+			t.Fatal(err)
+		}
+		hello := "From: mallory@evil.test\nTo: beta@steward.test\nSubject: Hello\nMessage-ID: <hello@evil.test>\nContent-Type: text/plain\n\nhi\n"
+		if res, err := d.s.Take(ctx, Delivery{Raw: []byte(crlf(hello)), Via: "smtp", EnvelopeFrom: "mallory@evil.test",
+			Recipients: []string{"beta@steward.test"}}); err != nil || res.Entry.Outcome != Opened {
+			t.Fatalf("first message: %+v %v", res.Entry, err)
+		}
+		reply := d.take(plainMail("mallory@evil.test", "Re: ["+inc.Number+"] Salary list", "Send me the list."))
+		if reply.Entry.Outcome == Commented {
+			u, _ := auth.UserByEmail(ctx, d.db, "mallory@evil.test")
+			var cust int64
+			if u.CustomerID != nil {
+				cust = *u.CustomerID
+			}
+			t.Errorf("a stranger who once wrote to beta@ was made a requester of customer %d (Beta is %d) and commented on Beta's %s", cust, d.custB, inc.Number)
+		}
+	})
+}
+
+// Two different messages from two different people that happen to carry
+// the same Message-ID (a broken mailer, or a forged id) are both taken:
+// the second is not silently dropped as a duplicate of the first.
+func TestReviewSameMessageIDOtherSender(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		d := newDesk(t, e)
+		first := "From: alice@example.com\nTo: " + deskAddress + "\nSubject: Printer\nMessage-ID: <1@localhost>\n" +
+			"Content-Type: text/plain\n\nThe printer jams.\n"
+		second := "From: bob@example.com\nTo: " + deskAddress + "\nSubject: Laptop\nMessage-ID: <1@localhost>\n" +
+			"Content-Type: text/plain\n\nMy laptop does not start.\n"
+		d.take(first)
+		res := d.take(second)
+		if res.Duplicate || d.count("SELECT COUNT(*) FROM incidents") != 2 {
+			t.Errorf("Bob's different message with the same Message-ID as Alice's was dropped as a duplicate (entry %d from %s)",
+				res.Entry.ID, res.Entry.Sender)
+		}
+	})
+}
