@@ -3,10 +3,14 @@ package mailin
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"strings"
 	"testing"
 
 	"steward/internal/auth"
+	"steward/internal/domainerr"
+	"steward/internal/org"
+	"steward/internal/request"
 	"steward/internal/store/storetest"
 )
 
@@ -182,4 +186,34 @@ func TestReviewTextAfterInlinePictureKept(t *testing.T) {
 	if !strings.Contains(inc.Description, "the laptop restarts") {
 		t.Errorf("description %q: the text after the picture is missing", inc.Description)
 	}
+}
+
+// Deleting a support group, customer or catalogue item that a mapped
+// mail address leads to says that the address map holds it, so the
+// administrator knows what to change; it does not blame users and
+// incidents or give a bare "conflicts with existing records".
+func TestReviewDeletingMappedTargetSaysWhy(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		d := newDesk(t, e)
+		ctx := context.Background()
+		item, err := d.s.Requests.CreateItem(ctx, d.p["admin"], request.NewItem{ServiceID: d.service, Name: "Guest Wi-Fi"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.s.AddAddress(ctx, d.p["admin"], Address{Address: "wifi@steward.test", ItemID: &item.ID}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.s.AddAddress(ctx, d.p["admin"], Address{Address: "network@steward.test", GroupID: &d.network}); err != nil {
+			t.Fatal(err)
+		}
+		for what, err := range map[string]error{
+			"catalogue item": d.s.Requests.DeleteItem(ctx, d.p["admin"], item.ID),
+			"support group":  org.Groups.Delete(ctx, d.db, d.p["admin"].Actor(), d.network),
+		} {
+			var c *domainerr.Conflict
+			if err == nil || !errors.As(err, &c) || !strings.Contains(strings.ToLower(c.Message), "mail") {
+				t.Errorf("deleting a %s a mail address leads to: %v; want a conflict naming the incoming-mail address", what, err)
+			}
+		}
+	})
 }
