@@ -338,6 +338,7 @@ func (s *Service) failed(ctx context.Context, tx *store.Tx, webhookID int64, now
 		return err
 	}
 	n := strconv.Itoa(failures)
+	target = MaskURL(target) // notifications are kept; the address's path may be a token
 	return notify.AddWith(ctx, tx, []int64{owner}, KindPaused, "Webhook paused: "+target,
 		n+" attempts in a row failed, the last with: "+o.err+". Its deliveries wait until you resume it.",
 		"/webhooks/"+strconv.FormatInt(webhookID, 10), map[string]string{"url": target, "failures": n, "error": o.err})
