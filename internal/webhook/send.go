@@ -85,10 +85,14 @@ func (s *Service) claim(ctx context.Context, limit int) ([]delivery, error) {
 		}
 		var queues [][]int64
 		for _, r := range room {
+			// The first pending delivery of its record, as a scalar
+			// subquery: the planner cannot turn it into a join, so it is
+			// always one index probe per candidate, whatever the
+			// statistics say.
 			q := `SELECT d.id FROM webhook_deliveries d
 				WHERE d.webhook_id = ? AND d.state = 'pending' AND d.next_at <= ? AND (d.locked_until IS NULL OR d.locked_until < ?)
-				AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e WHERE e.webhook_id = d.webhook_id
-					AND e.entity = d.entity AND e.entity_id = d.entity_id AND e.state = 'pending' AND e.id < d.id)
+				AND d.id = (SELECT MIN(e.id) FROM webhook_deliveries e WHERE e.webhook_id = d.webhook_id
+					AND e.entity = d.entity AND e.entity_id = d.entity_id AND e.state = 'pending')
 				ORDER BY d.id LIMIT ?`
 			if tx.Dialect() == store.Postgres {
 				q += ` FOR UPDATE OF d SKIP LOCKED`
