@@ -23,7 +23,8 @@ func TestIncomingMailAPI(t *testing.T) {
 			t.Fatal(err)
 		}
 		take := func(from, subject string) mailin.Result {
-			raw := "From: " + from + "\r\nSubject: " + subject + "\r\nMessage-ID: <" + subject + "@example.com>\r\n\r\ntext\r\n"
+			// As the mailbox's server delivers it: with the Return-Path it writes.
+			raw := "Return-Path: <" + from + ">\r\nFrom: " + from + "\r\nSubject: " + subject + "\r\nMessage-ID: <" + subject + "@example.com>\r\n\r\ntext\r\n"
 			res, err := s.app.Inbound.Take(ctx, mailin.Delivery{Raw: []byte(raw), Via: "imap"})
 			if err != nil {
 				t.Fatal(err)

@@ -41,6 +41,9 @@ func (h webhookAPI) list(w http.ResponseWriter, r *http.Request) {
 		h.a.fail(w, r, err)
 		return
 	}
+	for i := range items {
+		items[i] = items[i].For(httpx.Principal(r))
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": items})
 }
 
@@ -75,7 +78,7 @@ func (h webhookAPI) get(w http.ResponseWriter, r *http.Request) {
 	if notModified(w, r, wh.Version) {
 		return
 	}
-	writeJSON(w, http.StatusOK, wh)
+	writeJSON(w, http.StatusOK, wh.For(httpx.Principal(r)))
 }
 
 func (h webhookAPI) patch(w http.ResponseWriter, r *http.Request) {

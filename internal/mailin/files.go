@@ -57,6 +57,12 @@ func (s *Service) afterCommit(ctx context.Context, res Result) Result {
 	return res
 }
 
+// MaxFilesPerMessage bounds the files of one message put on its record
+// one by one: a record lists a bounded number of files, and a message
+// with hundreds would crowd out those of later replies. The rest stay in
+// the original message, which is always attached.
+const MaxFilesPerMessage = 100
+
 // AttachFiles puts the attachments and inline images of the message of
 // log entry logID on its record, with the original message as an .eml
 // file, as the sender, within the record kernel's size limit. A file
@@ -83,15 +89,23 @@ func (s *Service) AttachFiles(ctx context.Context, logID int64) error {
 		return err
 	}
 	p := principalOf(u)
-	files := []File{{Name: "email-" + e.ReceivedAt.UTC().Format("20060102-150405") + "-" + strconv.FormatInt(e.ID, 10) + ".eml", ContentType: "message/rfc822", Data: raw}}
+	eml := File{Name: "email-" + e.ReceivedAt.UTC().Format("20060102-150405") + "-" + strconv.FormatInt(e.ID, 10) + ".eml", ContentType: "message/rfc822", Data: raw}
+	var files []File
+	var notes []string
 	if m, err := Parse(raw); err == nil {
-		files = append(m.Files, files...)
+		files = m.Files
 	}
+	if len(files) > MaxFilesPerMessage {
+		notes = append(notes, fmt.Sprintf("The message has %d files; the first %d were attached, the other %d are only in %s.",
+			len(files), MaxFilesPerMessage, len(files)-MaxFilesPerMessage, eml.Name))
+		s.Log.Warn("incoming message with more files than are attached", "log_id", logID, "files", len(files), "attached", MaxFilesPerMessage)
+		files = files[:MaxFilesPerMessage]
+	}
+	files = append(files, eml)
 	var entryID int64
 	if e.CommentID != nil {
 		entryID = *e.CommentID
 	}
-	var notes []string
 	for _, f := range files {
 		there, err := s.attached(ctx, k.Name, *e.RecordID, entryID, f.Data)
 		if err != nil {

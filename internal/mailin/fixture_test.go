@@ -85,14 +85,29 @@ func newDesk(t testing.TB, e storetest.Engine) *desk {
 	return d
 }
 
-// take processes raw as if it came by SMTP to the desk.
+// take processes raw as if it came by SMTP to the desk, its envelope
+// sender being its From address as for most mail a relay passes on.
 func (d *desk) take(raw string) Result {
 	d.t.Helper()
-	res, err := d.s.Take(context.Background(), Delivery{Raw: []byte(crlf(raw)), Via: "smtp", EnvelopeFrom: "sender@example.com", Recipients: []string{deskAddress}})
+	res, err := d.s.Take(context.Background(), Delivery{Raw: []byte(crlf(raw)), Via: "smtp", EnvelopeFrom: fromOf(raw), Recipients: []string{deskAddress}})
 	if err != nil {
 		d.t.Fatalf("take: %v", err)
 	}
 	return res
+}
+
+// fromOf is the From address of raw, or "" when it has none.
+func fromOf(raw string) string {
+	if m, err := Parse([]byte(crlf(raw))); err == nil {
+		return m.From
+	}
+	return ""
+}
+
+// delivered is raw as a mailbox's server stores it: with the
+// Return-Path it writes on delivery, here the From address.
+func delivered(raw string) string {
+	return "Return-Path: <" + fromOf(raw) + ">\n" + raw
 }
 
 // count runs a COUNT query.

@@ -9,6 +9,7 @@ import (
 	"steward/internal/audit"
 	"steward/internal/auth"
 	"steward/internal/domainerr"
+	"steward/internal/record"
 	"steward/internal/store"
 )
 
@@ -23,6 +24,11 @@ func (s *Service) Accept(ctx context.Context, p *auth.Principal, logID int64, as
 	e, raw, m, err := s.held(ctx, logID)
 	if err != nil {
 		return Entry{}, err
+	}
+	now := time.Now().UTC()
+	e.Reason, e.Detail, e.DecidedBy, e.DecidedAt = reasonAccepted, "Accepted by "+p.Name+".", &p.UserID, &now
+	if k, id, ok := s.answers(m); ok {
+		return s.acceptReply(ctx, p, e, raw, m, asEmail, k, id)
 	}
 	var requester *auth.Principal
 	if asEmail = strings.TrimSpace(asEmail); asEmail != "" {
@@ -43,7 +49,7 @@ func (s *Service) Accept(ctx context.Context, p *auth.Principal, logID int64, as
 			}
 			var cust *int64
 			if mapped {
-				cust = target.CustomerID
+				cust = target.customerFor(m.From)
 			}
 			if requester, err = s.createRequester(ctx, m.From, m.FromName, cust); err != nil {
 				return Entry{}, err
@@ -54,9 +60,29 @@ func (s *Service) Accept(ctx context.Context, p *auth.Principal, logID int64, as
 	if err != nil {
 		return Entry{}, err
 	}
-	now := time.Now().UTC()
-	e.Reason, e.Detail, e.DecidedBy, e.DecidedAt = reasonAccepted, "Accepted by "+p.Name+".", &p.UserID, &now
 	res, err := s.openAs(ctx, raw, m, e, "", requester, target, mapped, p)
+	return res.Entry, err
+}
+
+// acceptReply adds a held reply as the comment of the account with the
+// address asEmail, or of the sender's account: a reply needs an account
+// that may comment on the record; none is made for it.
+func (s *Service) acceptReply(ctx context.Context, p *auth.Principal, e Entry, raw []byte, m *Message, asEmail string, k *record.Kind, id int64) (Entry, error) {
+	email := m.From
+	if asEmail = strings.TrimSpace(asEmail); asEmail != "" {
+		email = auth.NormalizeEmail(asEmail)
+	}
+	author, err := s.activeUser(ctx, email)
+	if err != nil {
+		return Entry{}, err
+	}
+	if author == nil {
+		return Entry{}, domainerr.Field("requester", "no active account has the address %s; give the address of the account whose comment this is", email)
+	}
+	if why, detail := replyRefusal(author, k, id); why != "" {
+		return Entry{}, domainerr.Field("requester", "%s", strings.TrimSuffix(ReasonWords(why)+" "+detail, " "))
+	}
+	res, err := s.comment(ctx, raw, m, e, "", author, k, id, p)
 	return res.Entry, err
 }
 

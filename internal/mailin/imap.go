@@ -136,9 +136,31 @@ func (s *Service) takeIMAP(ctx context.Context, c *client.Client, folder string,
 		_, err := s.settle(ctx, e, "", Result{})
 		return err == nil, err
 	}
-	if _, err := s.Take(ctx, d); err != nil {
-		return false, err
+	_, err = s.Take(ctx, d)
+	if err != nil && ctx.Err() == nil {
+		_, err = s.Take(ctx, d)
 	}
+	if err != nil && ctx.Err() == nil {
+		return s.unstorable(ctx, d, err)
+	}
+	return err == nil, err
+}
+
+// unstorable logs as refused a message read from the mailbox that could
+// not be taken twice in a row while the log itself can be written: the
+// message is what fails, and the poll goes on to the next one rather
+// than stop at it for ever. When the log cannot be written either, the
+// database is what fails: the poll stops and tries again next time.
+func (s *Service) unstorable(ctx context.Context, d Delivery, cause error) (bool, error) {
+	e := Entry{ReceivedAt: time.Now().UTC(), Via: d.Via, Size: int64(len(d.Raw)), Outcome: Refused, Reason: reasonUnstorable,
+		Mailbox: d.Mailbox, UIDValidity: d.UIDValidity, UID: d.UID, Detail: sentence(cause.Error())}
+	if m, err := Parse(d.Raw); err == nil {
+		e.MessageID, e.Sender, e.SenderName, e.Subject = clipBytes(m.MessageID, 500), clipBytes(m.From, 254), clip(m.FromName, 200), clip(m.Subject, 300)
+	}
+	if _, err := s.settle(ctx, e, "", Result{}); err != nil {
+		return false, cause
+	}
+	s.Log.Error("incoming mail refused: the message could not be stored; the mailbox poll goes on", "uid", d.UID, "sender", e.Sender, "err", cause)
 	return true, nil
 }
 

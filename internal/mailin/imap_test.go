@@ -201,9 +201,10 @@ func (dv dovecot) mailbox(t *testing.T) *client.Client {
 	return c
 }
 
+// appendMail puts raw in the folder as the mail server delivers it.
 func appendMail(t *testing.T, c *client.Client, folder, raw string) {
 	t.Helper()
-	if err := c.Append(folder, nil, time.Now(), bytes.NewBufferString(crlf(raw))); err != nil {
+	if err := c.Append(folder, nil, time.Now(), bytes.NewBufferString(crlf(delivered(raw)))); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -42,6 +42,8 @@ const (
 	reasonAccepted       = "accepted"
 	reasonFormNeeded     = "item_form"
 	reasonItemNotOffered = "item_not_offered"
+	reasonUnstorable     = "unstorable"
+	reasonUnverified     = "unverified_sender"
 )
 
 // reasonWords are the reasons as a person reads them; the log's detail
@@ -66,6 +68,8 @@ var reasonWords = map[string]string{
 	reasonAccepted:       "An agent accepted the held message.",
 	reasonFormNeeded:     "The address leads to a catalogue item whose form needs answers, so an incident was opened instead of a request.",
 	reasonItemNotOffered: "The address leads to a catalogue item the sender may not request, so an incident was opened instead.",
+	reasonUnstorable:     "The message could not be stored; it stays in the mailbox, marked as read.",
+	reasonUnverified:     "The From address could not be verified (the envelope sender's domain differs and the receiving server recorded no DMARC pass); the message waits for an agent to accept or discard it.",
 }
 
 // ReasonWords is a reason as a sentence.
@@ -184,7 +188,9 @@ func (s *Service) Get(ctx context.Context, p *auth.Principal, id int64) (Entry, 
 }
 
 // insertEntry writes e and returns its id. A dedup key already in the log
-// gives store.ErrConflict.
+// gives store.ErrConflict. Every text that came with the message is made
+// valid UTF-8 without NUL first, whichever way it came (headers, SMTP
+// envelope).
 func insertEntry(ctx context.Context, tx *store.Tx, e *Entry, key string) error {
 	var k any
 	if key != "" {
@@ -193,8 +199,9 @@ func insertEntry(ctx context.Context, tx *store.Tx, e *Entry, key string) error 
 	err := tx.QueryRow(ctx, `INSERT INTO mail_in_log (received_at, via, dedup_key, message_id, sender, sender_name, recipients,
 		subject, size, outcome, reason, detail, record_kind, record_id, comment_id, user_id, mailbox, uid_validity, uid, files_pending)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		store.TS(e.ReceivedAt), e.Via, k, e.MessageID, e.Sender, e.SenderName, e.Recipients, e.Subject, e.Size, e.Outcome,
-		e.Reason, clip(e.Detail, 2000), e.RecordKind, e.RecordID, e.CommentID, e.UserID, e.Mailbox, int64(e.UIDValidity), int64(e.UID),
+		store.TS(e.ReceivedAt), e.Via, k, cleanText(e.MessageID), cleanText(e.Sender), cleanText(e.SenderName), cleanText(e.Recipients),
+		cleanText(e.Subject), e.Size, e.Outcome, e.Reason, cleanText(clip(e.Detail, 2000)), e.RecordKind, e.RecordID, e.CommentID, e.UserID,
+		cleanText(e.Mailbox), int64(e.UIDValidity), int64(e.UID),
 		e.FilesPending).Scan(&e.ID)
 	return store.ScanErr(err)
 }
@@ -203,8 +210,9 @@ func insertEntry(ctx context.Context, tx *store.Tx, e *Entry, key string) error 
 func settleEntry(ctx context.Context, tx *store.Tx, e *Entry, by int64) error {
 	now := time.Now()
 	res, err := tx.Exec(ctx, `UPDATE mail_in_log SET outcome = ?, reason = ?, detail = ?, record_kind = ?, record_id = ?,
-		user_id = ?, files_pending = ?, decided_by = ?, decided_at = ? WHERE id = ? AND outcome = 'held'`,
-		e.Outcome, e.Reason, clip(e.Detail, 2000), e.RecordKind, e.RecordID, e.UserID, e.FilesPending, by, store.TS(now), e.ID)
+		comment_id = ?, user_id = ?, files_pending = ?, decided_by = ?, decided_at = ? WHERE id = ? AND outcome = 'held'`,
+		e.Outcome, e.Reason, cleanText(clip(e.Detail, 2000)), e.RecordKind, e.RecordID, e.CommentID, e.UserID, e.FilesPending, by,
+		store.TS(now), e.ID)
 	if err != nil {
 		return err
 	}

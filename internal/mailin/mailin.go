@@ -8,6 +8,8 @@ package mailin
 import (
 	"crypto/tls"
 	"log/slog"
+	"sync"
+	"time"
 
 	"steward/internal/config"
 	"steward/internal/incident"
@@ -32,6 +34,14 @@ type Service struct {
 	// MaxMessageBytes bounds a message taken by SMTP or read from the
 	// mailbox; DefaultMaxMessage when 0.
 	MaxMessageBytes int64
+	// MaxReceiving bounds the messages the SMTP listener receives at
+	// once, and so its memory; DefaultReceiving when 0. ReceivingWait is
+	// how long one more waits for a turn; DefaultReceivingWait when 0.
+	MaxReceiving  int
+	ReceivingWait time.Duration
+
+	receivingOnce sync.Once
+	receiving     chan struct{}
 }
 
 // DefaultMaxMessage is the largest message taken: 25 MB, attachments

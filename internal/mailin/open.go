@@ -28,23 +28,11 @@ func (s *Service) newMessage(ctx context.Context, d Delivery, m *Message, e Entr
 	if p == nil {
 		switch st.UnknownSender {
 		case UnknownHold:
-			e.Outcome, e.Reason = Held, reasonHeld
-			err := s.DB.InTx(ctx, func(tx *store.Tx) error {
-				if err := insertEntry(ctx, tx, &e, key); err != nil {
-					return err
-				}
-				return saveRaw(ctx, tx, e.ID, d.Raw)
-			})
-			if errors.Is(err, store.ErrConflict) {
-				prev, _, err := s.byKey(ctx, key)
-				return Result{Entry: prev, Duplicate: true}, err
-			}
-			s.Log.Info("incoming mail held: unknown sender", "sender", e.Sender, "log_id", e.ID)
-			return Result{Entry: e}, err
+			return s.hold(ctx, d, e, key, reasonHeld)
 		case UnknownCreate:
 			var cust *int64
 			if mapped {
-				cust = target.CustomerID
+				cust = target.customerFor(m.From)
 			}
 			if p, err = s.createRequester(ctx, m.From, m.FromName, cust); err != nil {
 				var invalid *domainerr.Invalid

@@ -73,7 +73,7 @@ func Parse(raw []byte) (*Message, error) {
 	if err := m.readHeader(); err != nil {
 		return nil, err
 	}
-	var html string
+	w := textWalk{parents: map[string]string{}, taken: map[string]bool{}}
 	parts := 0
 	err = e.Walk(func(path []int, part *message.Entity, err error) error {
 		if err != nil && !message.IsUnknownCharset(err) {
@@ -85,7 +85,7 @@ func Parse(raw []byte) (*Message, error) {
 		if parts++; parts > maxParts {
 			return malformed("it has more than %d parts", maxParts)
 		}
-		return m.readPart(part, &html)
+		return m.readPart(path, part, &w)
 	})
 	if err != nil {
 		var mf errMalformed
@@ -94,8 +94,8 @@ func Parse(raw []byte) (*Message, error) {
 		}
 		return nil, malformed("its MIME structure is broken (%v)", err)
 	}
-	if strings.TrimSpace(m.Text) == "" && html != "" {
-		m.Text = HTMLText(html)
+	if strings.TrimSpace(m.Text) == "" && w.html != "" {
+		m.Text = HTMLText(w.html)
 	}
 	m.Text = strings.TrimSpace(strings.ReplaceAll(m.Text, "\r\n", "\n"))
 	return m, nil
@@ -118,7 +118,7 @@ func (m *Message) readHeader() error {
 		}
 		from = []*mail.Address{{Name: a.Name, Address: a.Address}}
 	}
-	m.From = strings.ToLower(strings.TrimSpace(from[0].Address))
+	m.From = cleanText(strings.ToLower(strings.TrimSpace(from[0].Address)))
 	m.FromName = oneLine(from[0].Name)
 	m.To = addresses(h, "To")
 	m.Cc = addresses(h, "Cc")
@@ -131,16 +131,48 @@ func (m *Message) readHeader() error {
 	return nil
 }
 
-// readPart takes one leaf of the message: the first plain text, the first
-// HTML text, and every file.
-func (m *Message) readPart(part *message.Entity, html *string) error {
+// cleanText makes header-derived text storable in any database: bytes
+// that are not UTF-8 become U+FFFD and NUL characters go (PostgreSQL
+// refuses both, which would leave the message undeliverable for ever).
+func cleanText(s string) string {
+	return stripNUL(strings.ToValidUTF8(s, "\uFFFD"))
+}
+
+// textWalk is what Parse remembers while it walks the parts: the content
+// type of each multipart by its path, which multipart/alternative already
+// gave its plain text, and the HTML text.
+type textWalk struct {
+	parents map[string]string
+	taken   map[string]bool
+	html    string
+}
+
+func pathKey(path []int) string {
+	var b strings.Builder
+	for _, i := range path {
+		fmt.Fprintf(&b, "%d.", i)
+	}
+	return b.String()
+}
+
+// readPart takes one leaf of the message: its text (the plain parts one
+// after the other, as mail clients split the text around an inline
+// picture; one of the choices of a multipart/alternative), and every
+// file.
+func (m *Message) readPart(path []int, part *message.Entity, w *textWalk) error {
 	ct, params, _ := part.Header.ContentType()
 	if ct == "multipart/report" {
 		m.Report = true
 	}
 	if strings.HasPrefix(ct, "multipart/") {
+		w.parents[pathKey(path)] = ct
 		return nil
 	}
+	parent := ""
+	if len(path) > 0 {
+		parent = pathKey(path[:len(path)-1])
+	}
+	alternative := w.parents[parent] == "multipart/alternative"
 	disp, dparams, _ := part.Header.ContentDisposition()
 	ah := mail.AttachmentHeader{Header: part.Header}
 	name, _ := ah.Filename()
@@ -158,12 +190,15 @@ func (m *Message) readPart(part *message.Entity, html *string) error {
 		}
 		text := strings.ToValidUTF8(string(body), "\uFFFD")
 		switch {
+		case strings.TrimSpace(text) == "":
 		case ct == "text/html":
-			if *html == "" {
-				*html = text
+			if w.html == "" || !alternative {
+				w.html = joinText(w.html, text)
 			}
-		case strings.TrimSpace(m.Text) == "":
-			m.Text = text
+		case alternative && w.taken[parent]:
+		default:
+			m.Text = joinText(m.Text, text)
+			w.taken[parent] = alternative
 		}
 		return nil
 	}
@@ -175,11 +210,19 @@ func (m *Message) readPart(part *message.Entity, html *string) error {
 		return nil
 	}
 	inline := disp == "inline" || (disp == "" && part.Header.Get("Content-Id") != "")
-	if name == "" {
+	if name = cleanText(name); name == "" {
 		name = defaultName(ct, part.Header.Get("Content-Id"))
 	}
 	m.Files = append(m.Files, File{Name: name, ContentType: ct, Data: data, Inline: inline})
 	return nil
+}
+
+// joinText puts the text of one more part after what came before.
+func joinText(before, text string) string {
+	if strings.TrimSpace(before) == "" {
+		return text
+	}
+	return strings.TrimRight(before, "\r\n") + "\n\n" + strings.TrimLeft(text, "\r\n")
 }
 
 // defaultName names a file that came without a name.
@@ -209,13 +252,13 @@ func addresses(h mail.Header, key string) []string {
 		// Lenient: every word with an @ in it.
 		for _, f := range strings.FieldsFunc(h.Get(key), func(r rune) bool { return r == ',' || r == ';' || r == ' ' || r == '<' || r == '>' }) {
 			if strings.Contains(f, "@") {
-				out = append(out, strings.ToLower(strings.Trim(f, `"' `)))
+				out = append(out, cleanText(strings.ToLower(strings.Trim(f, `"' `))))
 			}
 		}
 		return out
 	}
 	for _, a := range list {
-		out = append(out, strings.ToLower(strings.TrimSpace(a.Address)))
+		out = append(out, cleanText(strings.ToLower(strings.TrimSpace(a.Address))))
 	}
 	return out
 }
@@ -224,7 +267,7 @@ func addresses(h mail.Header, key string) []string {
 func msgID(v string) string {
 	ids := msgIDs(v)
 	if len(ids) == 0 {
-		return clipBytes(strings.Trim(strings.TrimSpace(v), "<>"), 500)
+		return clipBytes(cleanText(strings.Trim(strings.TrimSpace(v), "<>")), 500)
 	}
 	return ids[0]
 }
@@ -243,14 +286,14 @@ func msgIDs(v string) []string {
 			break
 		}
 		if id := strings.TrimSpace(v[i+1 : i+j]); id != "" {
-			out = append(out, clipBytes(id, 500))
+			out = append(out, clipBytes(cleanText(id), 500))
 		}
 		v = v[i+j+1:]
 	}
 	if len(out) == 0 {
 		for _, f := range strings.Fields(v) {
 			if strings.Contains(f, "@") && len(out) < 200 {
-				out = append(out, clipBytes(f, 500))
+				out = append(out, clipBytes(cleanText(f), 500))
 			}
 		}
 	}

@@ -21,20 +21,37 @@ const noText = "(The reply has no text of its own; the message is attached.)"
 // comment on the record, is refused: nothing is opened and the answer
 // tells nothing about the record.
 func (s *Service) reply(ctx context.Context, d Delivery, m *Message, e Entry, key string, p *auth.Principal, k *record.Kind, id int64) (Result, error) {
+	if why, detail := replyRefusal(p, k, id); why != "" {
+		e.Outcome, e.Reason, e.Detail = Refused, why, detail
+		if p != nil {
+			e.UserID = &p.UserID
+		}
+		return s.settle(ctx, e, key, Result{})
+	}
+	return s.comment(ctx, d.Raw, m, e, key, p, k, id, nil)
+}
+
+// replyRefusal says why p's reply to record id of kind k cannot be
+// added, or "" when it can be tried.
+func replyRefusal(p *auth.Principal, k *record.Kind, id int64) (reason, detail string) {
 	number := k.Number(id)
-	if p == nil {
-		e.Outcome, e.Reason, e.Detail = Refused, reasonUnknownReply, "It answers "+number+"."
-		return s.settle(ctx, e, key, Result{})
+	switch {
+	case p == nil:
+		return reasonUnknownReply, "It answers " + number + "."
+	case k.Name != "incident" && k.Name != "request":
+		return reasonNotVisible, "Replies by e-mail are taken for incidents and service requests; it answers " + number + "."
+	case !p.Can(k.Comment):
+		return reasonCannotComment, "It answers " + number + "."
 	}
+	return "", ""
+}
+
+// comment adds the reply as p's public comment. by is the agent
+// accepting a held reply (its entry e is settled, and what stops the
+// comment is the agent's error), nil for a message just arrived.
+func (s *Service) comment(ctx context.Context, raw []byte, m *Message, e Entry, key string, p *auth.Principal, k *record.Kind, id int64, by *auth.Principal) (Result, error) {
+	number := k.Number(id)
 	e.UserID = &p.UserID
-	if k.Name != "incident" && k.Name != "request" {
-		e.Outcome, e.Reason, e.Detail = Refused, reasonNotVisible, "Replies by e-mail are taken for incidents and service requests; it answers "+number+"."
-		return s.settle(ctx, e, key, Result{})
-	}
-	if !p.Can(k.Comment) {
-		e.Outcome, e.Reason, e.Detail = Refused, reasonCannotComment, "It answers "+number+"."
-		return s.settle(ctx, e, key, Result{})
-	}
 	body := clip(stripNUL(TrimReply(m.Text)), domainerr.MaxText)
 	if body == "" {
 		body = noText
@@ -42,7 +59,7 @@ func (s *Service) reply(ctx context.Context, d Delivery, m *Message, e Entry, ke
 	e.Outcome, e.RecordKind, e.RecordID, e.FilesPending = Commented, k.Name, &id, true
 	hook := func(ctx context.Context, tx *store.Tx, entryID int64) error {
 		e.CommentID = &entryID
-		return s.keep(ctx, tx, &e, key, d.Raw, nil)
+		return s.keep(ctx, tx, &e, key, raw, by)
 	}
 	var err error
 	if k.Name == "incident" {
@@ -57,6 +74,9 @@ func (s *Service) reply(ctx context.Context, d Delivery, m *Message, e Entry, ke
 	if err == nil {
 		s.Log.Info("incoming mail added as a comment", "record", number, "sender", e.Sender, "log_id", e.ID)
 		return s.afterCommit(ctx, Result{Entry: e}), nil
+	}
+	if by != nil {
+		return Result{}, err
 	}
 	return s.refusedWrite(ctx, e, key, number, err)
 }

@@ -2,6 +2,7 @@ package mailin
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -23,6 +24,13 @@ const (
 	// maxSMTPConns bounds the connections open at once.
 	maxSMTPConns = 100
 	smtpTimeout  = time.Minute
+	// DefaultReceiving bounds the messages being received at once, each
+	// held in memory whole (up to the size limit): 8 × 25 MB at most,
+	// whatever the number of connections.
+	DefaultReceiving = 8
+	// DefaultReceivingWait is how long a message waits for its turn to be
+	// received before the sender's server is told to try again later.
+	DefaultReceivingWait = 30 * time.Second
 )
 
 // RunSMTP takes mail on --inbound-smtp-addr until ctx ends; it does
@@ -45,8 +53,9 @@ func (s *Service) RunSMTP(ctx context.Context) {
 // ServeSMTP takes mail on ln until ctx ends, then stops taking new
 // connections and lets messages in flight finish (for up to 20 seconds).
 func (s *Service) ServeSMTP(ctx context.Context, ln net.Listener) error {
+	receiving := s.receivingSlots()
 	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
-		return &smtpSession{s: s, remote: c.Conn().RemoteAddr().String(), ctx: ctx}, nil
+		return &smtpSession{s: s, remote: c.Conn().RemoteAddr().String(), ctx: ctx, receiving: receiving}, nil
 	}))
 	srv.Domain = smtpDomain(s.Cfg.PublicURL())
 	srv.MaxMessageBytes = s.maxMessage()
@@ -70,6 +79,12 @@ func (s *Service) ServeSMTP(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
+// receivingSlots holds a token per message being received.
+func (s *Service) receivingSlots() chan struct{} {
+	s.receivingOnce.Do(func() { s.receiving = make(chan struct{}, cmp.Or(s.MaxReceiving, DefaultReceiving)) })
+	return s.receiving
+}
+
 // smtpDomain is the host of the public URL, for the greeting.
 func smtpDomain(publicURL string) string {
 	h := strings.TrimPrefix(strings.TrimPrefix(publicURL, "https://"), "http://")
@@ -85,11 +100,12 @@ func smtpDomain(publicURL string) string {
 
 // smtpSession is one SMTP conversation.
 type smtpSession struct {
-	s      *Service
-	ctx    context.Context
-	remote string
-	from   string
-	rcpts  []string
+	s         *Service
+	ctx       context.Context
+	remote    string
+	from      string
+	rcpts     []string
+	receiving chan struct{} // a slot per message being received
 }
 
 func (ss *smtpSession) Reset()        { ss.from, ss.rcpts = "", nil }
@@ -108,6 +124,17 @@ func (ss *smtpSession) Rcpt(to string, _ *smtp.RcptOptions) error {
 // Data reads the message and processes it before answering: 250 only
 // once what became of it is committed.
 func (ss *smtpSession) Data(r io.Reader) error {
+	wait := time.NewTimer(cmp.Or(ss.s.ReceivingWait, DefaultReceivingWait))
+	defer wait.Stop()
+	select {
+	case ss.receiving <- struct{}{}:
+		defer func() { <-ss.receiving }()
+	case <-wait.C:
+		ss.s.Log.Warn("incoming mail: too many messages arriving at once; the sender's server will retry", "remote", ss.remote)
+		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 2}, Message: "Too many messages arriving at once, please try again later"}
+	case <-ss.ctx.Done():
+		return &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 3, 2}, Message: "Shutting down, please try again later"}
+	}
 	var buf bytes.Buffer
 	if _, err := io.Copy(&buf, r); err != nil {
 		if errors.Is(err, smtp.ErrDataTooLarge) {

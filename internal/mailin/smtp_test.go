@@ -10,6 +10,7 @@ import (
 	"net/textproto"
 	"strings"
 	"testing"
+	"time"
 
 	"steward/internal/store/storetest"
 )
@@ -192,5 +193,62 @@ func TestSMTPLimits(t *testing.T) {
 	}
 	if n := d.count("SELECT COUNT(*) FROM incidents"); n != 2 {
 		t.Errorf("%d incidents, want Bob's two", n)
+	}
+}
+
+// While as many messages as the listener receives at once are arriving,
+// one more is told to come back later (451) rather than read into
+// memory; once they are in, the next is taken.
+func TestSMTPBoundsMessagesBeingReceived(t *testing.T) {
+	d := newDesk(t, storetest.SQLite(t))
+	d.s.MaxReceiving, d.s.ReceivingWait = 1, 100*time.Millisecond
+	addr := d.listen()
+
+	slow, err := smtp.Dial(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slow.Close()
+	if err := slow.Hello("relay.example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if err := slow.Mail("alice@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if err := slow.Rcpt(deskAddress); err != nil {
+		t.Fatal(err)
+	}
+	w, err := slow.Data()
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := crlf(plainMail("alice@example.com", "Slow one", "It arrives slowly."))
+	half := len(raw) / 2
+	if _, err := w.Write([]byte(raw[:half])); err != nil {
+		t.Fatal(err)
+	}
+	// The slow message holds the only slot until it ends; wait until the
+	// listener has started to receive it.
+	for range 100 {
+		if len(d.s.receivingSlots()) > 0 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	err = send(addr, "amir@example.com", []string{deskAddress}, plainMail("amir@example.com", "Second", "x"))
+	if smtpCode(err) != 451 {
+		t.Errorf("a message arriving while the only slot is taken: %v, want 451", err)
+	}
+	if _, err := w.Write([]byte(raw[half:])); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatalf("the slow message: %v", err)
+	}
+	if err := send(addr, "amir@example.com", []string{deskAddress}, plainMail("amir@example.com", "Third", "x")); err != nil {
+		t.Errorf("a message after the slow one: %v", err)
+	}
+	if n := d.count("SELECT COUNT(*) FROM incidents WHERE title IN ('Slow one', 'Third')"); n != 2 {
+		t.Errorf("%d of the slow and the later message opened incidents, want 2", n)
 	}
 }

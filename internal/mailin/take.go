@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"steward/internal/auth"
+	"steward/internal/record"
 	"steward/internal/store"
 )
 
@@ -89,19 +90,54 @@ func (s *Service) Take(ctx context.Context, d Delivery) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	if ref := ThreadRef(m); ref != "" {
-		if k, id, ok := s.Records.Kinds.ParseNumber(ref); ok {
-			return s.reply(ctx, d, m, e, key, u, k, id)
-		}
+	k, id, isReply := s.answers(m)
+	// A From that cannot be believed is not acted on as that person: a
+	// known sender's message, or a new one from a stranger that would be
+	// held or given an account, waits for an agent. A stranger's reply,
+	// or a new message where strangers are refused, is refused as ever.
+	if !senderVerified(d, m) && (u != nil || (!isReply && st.UnknownSender != UnknownRefuse)) {
+		s.Log.Warn("incoming mail held: the From address is not verified", "sender", e.Sender, "envelope", d.EnvelopeFrom)
+		return s.hold(ctx, d, e, key, reasonUnverified)
+	}
+	if isReply {
+		return s.reply(ctx, d, m, e, key, u, k, id)
 	}
 	return s.newMessage(ctx, d, m, e, key, u, st)
 }
 
-// dedupKey identifies a message however it arrives: by its Message-ID,
-// or by its bytes when it has none.
+// answers is the record a message answers, when it names one.
+func (s *Service) answers(m *Message) (*record.Kind, int64, bool) {
+	if ref := ThreadRef(m); ref != "" {
+		return s.Records.Kinds.ParseNumber(ref)
+	}
+	return nil, 0, false
+}
+
+// hold keeps a message for an agent to accept or discard.
+func (s *Service) hold(ctx context.Context, d Delivery, e Entry, key, reason string) (Result, error) {
+	e.Outcome, e.Reason = Held, reason
+	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+		if err := insertEntry(ctx, tx, &e, key); err != nil {
+			return err
+		}
+		return saveRaw(ctx, tx, e.ID, d.Raw)
+	})
+	if errors.Is(err, store.ErrConflict) {
+		prev, _, err := s.byKey(ctx, key)
+		return Result{Entry: prev, Duplicate: true}, err
+	}
+	s.Log.Info("incoming mail held", "sender", e.Sender, "reason", reason, "log_id", e.ID)
+	return Result{Entry: e}, err
+}
+
+// dedupKey identifies a message however it arrives: by its sender and
+// Message-ID, or by its bytes when it has none. The sender is part of the
+// key so that another person's message carrying the same id (a broken
+// mailer, or an id copied on purpose to have a message dropped) is
+// taken.
 func dedupKey(m *Message, raw []byte) string {
 	if m.MessageID != "" {
-		return "mid:" + hash([]byte(m.MessageID))
+		return "mid:" + hash([]byte(m.From+"\x00"+m.MessageID))
 	}
 	return "raw:" + hash(raw)
 }

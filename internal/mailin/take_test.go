@@ -3,11 +3,13 @@ package mailin
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"strconv"
 	"strings"
 	"testing"
 
 	"steward/internal/auth"
+	"steward/internal/domainerr"
 	"steward/internal/incident"
 	"steward/internal/request"
 	"steward/internal/store/storetest"
@@ -354,7 +356,7 @@ func TestAddressMap(t *testing.T) {
 			}
 		}
 		add(Address{Address: "network@steward.test", GroupID: &d.network})
-		add(Address{Address: "beta@steward.test", CustomerID: &d.custB})
+		add(Address{Address: "beta@steward.test", CustomerID: &d.custB, Domains: []string{"@Beta.test", "beta-group.test"}})
 		add(Address{Address: "wifi@steward.test", ItemID: &item.ID})
 		add(Address{Address: "badge@steward.test", ItemID: &formItem.ID})
 		if _, err := d.s.AddAddress(ctx, d.p["agent"], Address{Address: "x@steward.test", GroupID: &d.network}); err == nil {
@@ -366,9 +368,19 @@ func TestAddressMap(t *testing.T) {
 		if _, err := d.s.AddAddress(ctx, d.p["admin"], Address{Address: "not an address"}); err == nil {
 			t.Error("a bad address was mapped")
 		}
+		for _, bad := range []Address{
+			{Address: "x@steward.test", CustomerID: &d.custB, Domains: []string{"beta test"}},
+			{Address: "x@steward.test", CustomerID: &d.custB, Domains: []string{"localhost"}},
+			{Address: "x@steward.test", GroupID: &d.network, Domains: []string{"beta.test"}},
+		} {
+			var inv *domainerr.Invalid
+			if _, err := d.s.AddAddress(ctx, d.p["admin"], bad); !errors.As(err, &inv) || inv.Fields["domains"] == "" {
+				t.Errorf("sender domains %q (customer %v) were taken: %v", bad.Domains, bad.CustomerID, err)
+			}
+		}
 		send := func(from, to, subject string) Result {
 			raw := strings.Replace(plainMail(from, subject, "text"), "To: "+deskAddress, "To: "+to, 1)
-			res, err := d.s.Take(ctx, Delivery{Raw: []byte(crlf(raw)), Via: "imap"})
+			res, err := d.s.Take(ctx, Delivery{Raw: []byte(crlf(delivered(raw))), Via: "imap"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -391,6 +403,12 @@ func TestAddressMap(t *testing.T) {
 		betaInc := d.incident(send("gil@beta.test", "beta@steward.test", "Hello from Beta"))
 		if betaInc.CustomerID == nil || *betaInc.CustomerID != d.custB {
 			t.Errorf("new requester's incident customer %v, want Beta", betaInc.CustomerID)
+		}
+		// A sender from a domain Beta does not list gets an account of no
+		// organisation.
+		strangerInc := d.incident(send("hal@elsewhere.test", "beta@steward.test", "Hello from elsewhere"))
+		if strangerInc.CustomerID != nil {
+			t.Errorf("a sender from elsewhere.test writing to Beta's address joined customer %d", *strangerInc.CustomerID)
 		}
 
 		res := send("alice@example.com", "wifi@steward.test", "Guest access for Tuesday")
@@ -441,7 +459,7 @@ func TestRateLimit(t *testing.T) {
 				t.Errorf("over the limit by SMTP: %+v", res)
 			}
 		}
-		res, err := d.s.Take(ctx, Delivery{Raw: []byte(crlf(plainMail("alice@example.com", "From the mailbox", "x"))), Via: "imap"})
+		res, err := d.s.Take(ctx, Delivery{Raw: []byte(crlf(delivered(plainMail("alice@example.com", "From the mailbox", "x")))), Via: "imap"})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -28,6 +28,10 @@ func TestBrowserIncomingMail(t *testing.T) {
 	s.inMail(t, "requester@steward.demo", "Projector in room 4 shows no picture", "Since this morning.")
 	s.inMail(t, "requester@steward.demo", "Automatic reply: away until Monday", "away", "Auto-Submitted: auto-replied")
 	s.inMail(t, "\"Sam Stranger\" <sam.stranger@outside-company.example>", "Quote for 40 laptops with docking stations", "Please call me.")
+	spoof := "From: Admin <admin@steward.demo>\r\nTo: desk@steward.demo\r\nSubject: Send me the payroll export\r\nMessage-ID: <spoof@evil.example>\r\n\r\nTo mallory@evil.example please.\r\n"
+	if _, err := s.app.Inbound.Take(ctx, mailin.Delivery{Raw: []byte(spoof), Via: "smtp", EnvelopeFrom: "mallory@evil.example"}); err != nil {
+		t.Fatal(err)
+	}
 	b := openTab(t, bin, s.url, os.Getenv("STEWARD_SCREENSHOTS"))
 
 	b.login("admin@steward.demo")
@@ -38,6 +42,14 @@ func TestBrowserIncomingMail(t *testing.T) {
 	b.waitFlash("Address mapped")
 	if got := b.text("table.mi-map"); !strings.Contains(got, "network@steward.demo") {
 		t.Fatalf("map: %q", got)
+	}
+	b.do(chromedp.SendKeys(chromedp.CSS("#mi-address"), "customer@steward.demo"))
+	b.do(chromedp.SetValue(chromedp.CSS("#mi-customer"), firstOption(t, s, "customers")))
+	b.do(chromedp.SendKeys(chromedp.CSS("#mi-domains"), "customer.example, customer.example.org"))
+	b.navigates(chromedp.Click(chromedp.CSS(`form.mi-add button[type="submit"]`)))
+	b.waitFlash("Address mapped")
+	if got := b.text("table.mi-map"); !strings.Contains(got, "customer.example, customer.example.org") {
+		t.Fatalf("map with sender domains: %q", got)
 	}
 	b.shot("incoming-mail")
 	b.darkShot("incoming-mail")

@@ -75,6 +75,27 @@ func TestIncomingMailPages(t *testing.T) {
 	if !strings.Contains(admin.get("/admin/incoming-mail").body, "network@steward.demo") {
 		t.Error("the mapped address is not listed")
 	}
+	var customer int64
+	if err := s.app.DB.QueryRow(context.Background(), "SELECT id FROM customers ORDER BY id LIMIT 1").Scan(&customer); err != nil {
+		t.Fatal(err)
+	}
+	cust := strconv.FormatInt(customer, 10)
+	badDomains := admin.post("/admin/incoming-mail/addresses", url.Values{"address": {"beta@steward.demo"}, "customer_id": {cust}, "domains": {"beta.example, not a domain"}})
+	if badDomains.status != http.StatusUnprocessableEntity || !strings.Contains(badDomains.body, "is not a domain") || !strings.Contains(badDomains.body, `value="beta.example, not a domain"`) {
+		t.Errorf("bad sender domains: %d; want the form again naming the wrong domain", badDomains.status)
+	}
+	if p := admin.post("/admin/incoming-mail/addresses", url.Values{"address": {"beta@steward.demo"}, "customer_id": {cust}, "domains": {"@Beta.example  beta.example.org"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("map an address with sender domains: %d %s", p.status, p.body)
+	}
+	if !strings.Contains(admin.get("/admin/incoming-mail").body, "beta.example, beta.example.org") {
+		t.Error("the sender domains of the customer's address are not listed")
+	}
+	if _, err := s.app.DB.Exec(context.Background(), "UPDATE mail_in_addresses SET group_id = NULL WHERE address = 'network@steward.demo'"); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(admin.get("/admin/incoming-mail").body, "Target deleted") {
+		t.Error("an address whose group is gone is not marked as leading nowhere")
+	}
 	badSettings := admin.post("/admin/incoming-mail/settings", url.Values{"unknown_sender": {"hold"}, "rate_limit": {"lots"}, "rate_window_minutes": {"0"}, "max_recipients": {"50"}})
 	if badSettings.status != http.StatusUnprocessableEntity || !strings.Contains(badSettings.body, "must be a whole number") || !strings.Contains(badSettings.body, "between 1 and 1440 minutes") {
 		t.Errorf("bad settings: %d", badSettings.status)

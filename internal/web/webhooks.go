@@ -103,7 +103,7 @@ func (h webhookWeb) list(w http.ResponseWriter, r *http.Request) {
 	}
 	rows := make([]webhookRow, len(items))
 	for i, it := range items {
-		rows[i] = webhookRow{Webhook: it, EventLabels: webhookEventLabels(it.Events)}
+		rows[i] = webhookRow{Webhook: it.For(httpx.Principal(r)), EventLabels: webhookEventLabels(it.Events)}
 	}
 	h.wb.render(w, r, http.StatusOK, "webhooks", page{Title: "Webhooks", Active: "webhooks", Data: rows})
 }

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -99,4 +100,14 @@ func TestBrowserWebhooks(t *testing.T) {
 		t.Fatalf("the list row: %q", row)
 	}
 	esShot(b, "webhooks-list")
+	b.logout()
+
+	// An auditor sees where deliveries go, not the path that may be a
+	// token.
+	b.login("auditor@steward.demo")
+	b.navigates(chromedp.Navigate(s.url + "/webhooks/" + strconv.FormatInt(hooks[0].ID, 10)))
+	if h := b.text(".wh-title"); strings.Contains(h, "/hooks/steward") || !strings.Contains(h, "/… (path ") {
+		t.Fatalf("the auditor's heading: %q", h)
+	}
+	esShot(b, "webhook-detail-auditor")
 }

@@ -46,6 +46,7 @@ func (h webhookWeb) show(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h webhookWeb) showHook(w http.ResponseWriter, r *http.Request, hook webhook.Webhook, news webhookNews) {
+	hook = hook.For(httpx.Principal(r))
 	before, _ := strconv.ParseInt(r.URL.Query().Get("before"), 10, 64)
 	if r.Method != http.MethodGet {
 		before = 0

@@ -84,6 +84,17 @@ func TestWebhookPages(t *testing.T) {
 	if l := admin.get("/webhooks"); !strings.Contains(l.body, "Ticket raised, Comment added") || !strings.Contains(l.body, "Chat channel") {
 		t.Fatalf("the list: %s", l.body)
 	}
+	// The address's path may be a token: the auditor sees the host and a
+	// fingerprint of the path, the administrator the whole address.
+	auditor := s.signedIn("auditor")
+	for _, page := range []string{"/webhooks", path} {
+		if d := auditor.get(page); strings.Contains(d.body, rc.URL+"/steward") || !strings.Contains(d.body, rc.URL+"/… (path ") {
+			t.Errorf("the auditor's %s shows the receiver's path, or not where deliveries go", page)
+		}
+		if d := admin.get(page); !strings.Contains(d.body, rc.URL+"/steward") {
+			t.Errorf("the administrator's %s lacks the receiver's whole address", page)
+		}
+	}
 
 	// A test shows the receiver's answer.
 	p = admin.post(path+"/test", nil)

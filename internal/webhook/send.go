@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -64,28 +65,49 @@ type outcome struct {
 
 func (o outcome) ok() bool { return o.err == "" && o.status >= 200 && o.status < 300 }
 
-// claim leases up to limit due deliveries. A delivery is due when its
-// time has come, its receiver is active and not paused, and no earlier
-// delivery of the same record to the same receiver is pending: that one
-// goes first, however long it takes.
+// claim leases up to limit due deliveries, fairly across receivers: each
+// receiver has at most perReceiver() deliveries in flight (on every node
+// together), and the slots go round the receivers one delivery at a
+// time, so a receiver that hangs holds only its share while the others
+// go on. A delivery is due when its time has come, its receiver is
+// active and not paused, and no earlier delivery of the same record to
+// the same receiver is pending: that one goes first, however long it
+// takes.
 func (s *Service) claim(ctx context.Context, limit int) ([]delivery, error) {
 	now := s.now()
 	token := s.node + "-" + newToken(4)
 	lease := now.Add(2*s.Timeout + 30*time.Second)
 	var out []delivery
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
-		q := `SELECT d.id FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
-			WHERE d.state = 'pending' AND d.next_at <= ? AND (d.locked_until IS NULL OR d.locked_until < ?)
-			AND w.active AND w.paused_at IS NULL
-			AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e WHERE e.webhook_id = d.webhook_id
-				AND e.entity = d.entity AND e.entity_id = d.entity_id AND e.state = 'pending' AND e.id < d.id)
-			ORDER BY d.id LIMIT ?`
-		if tx.Dialect() == store.Postgres {
-			q += ` FOR UPDATE OF d SKIP LOCKED`
-		}
-		ids, err := store.IDs(ctx, tx, q, store.TS(now), store.TS(now), limit)
-		if err != nil || len(ids) == 0 {
+		room, err := s.room(ctx, tx, now)
+		if err != nil || len(room) == 0 {
 			return err
+		}
+		var queues [][]int64
+		for _, r := range room {
+			// The first pending delivery of its record, as a scalar
+			// subquery: the planner cannot turn it into a join, so it is
+			// always one index probe per candidate, whatever the
+			// statistics say.
+			q := `SELECT d.id FROM webhook_deliveries d
+				WHERE d.webhook_id = ? AND d.state = 'pending' AND d.next_at <= ? AND (d.locked_until IS NULL OR d.locked_until < ?)
+				AND d.id = (SELECT MIN(e.id) FROM webhook_deliveries e WHERE e.webhook_id = d.webhook_id
+					AND e.entity = d.entity AND e.entity_id = d.entity_id AND e.state = 'pending')
+				ORDER BY d.id LIMIT ?`
+			if tx.Dialect() == store.Postgres {
+				q += ` FOR UPDATE OF d SKIP LOCKED`
+			}
+			ids, err := store.IDs(ctx, tx, q, r.webhookID, store.TS(now), store.TS(now), min(r.free, limit))
+			if err != nil {
+				return err
+			}
+			if len(ids) > 0 {
+				queues = append(queues, ids)
+			}
+		}
+		ids := roundRobin(queues, limit, int(s.turn.Add(1)))
+		if len(ids) == 0 {
+			return nil
 		}
 		marks := strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ")
 		args := []any{token, store.TS(lease)}
@@ -114,6 +136,72 @@ func (s *Service) claim(ctx context.Context, limit int) ([]delivery, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// perReceiver is how many deliveries one receiver may have in flight:
+// PerReceiver, but never more than half of Parallel, so that one
+// receiver that hangs leaves at least half the slots to the others.
+func (s *Service) perReceiver() int {
+	n := cmp.Or(s.PerReceiver, DefaultPerReceiver)
+	return max(1, min(n, max(s.Parallel, 1)/2))
+}
+
+// receiverRoom is a receiver with due deliveries and how many more of
+// them may be in flight.
+type receiverRoom struct {
+	webhookID int64
+	free      int
+}
+
+// room lists the receivers with due deliveries that are below their
+// limit of deliveries in flight (leased and not yet answered).
+func (s *Service) room(ctx context.Context, tx *store.Tx, now time.Time) ([]receiverRoom, error) {
+	rows, err := tx.Query(ctx, `SELECT w.id, (SELECT COUNT(*) FROM webhook_deliveries f WHERE f.webhook_id = w.id
+			AND f.state = 'pending' AND f.locked_until >= ?)
+		FROM webhooks w WHERE w.active AND w.paused_at IS NULL AND EXISTS (SELECT 1 FROM webhook_deliveries d
+			WHERE d.webhook_id = w.id AND d.state = 'pending' AND d.next_at <= ? AND (d.locked_until IS NULL OR d.locked_until < ?))
+		ORDER BY w.id`, store.TS(now), store.TS(now), store.TS(now))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	per := s.perReceiver()
+	var out []receiverRoom
+	for rows.Next() {
+		var r receiverRoom
+		var busy int
+		if err := rows.Scan(&r.webhookID, &busy); err != nil {
+			return nil, err
+		}
+		if r.free = per - busy; r.free > 0 {
+			out = append(out, r)
+		}
+	}
+	return out, rows.Err()
+}
+
+// roundRobin takes up to limit ids, one from each queue in turn, starting
+// at the queue turn points to, so that when the slots run out no receiver
+// is always first.
+func roundRobin(queues [][]int64, limit, turn int) []int64 {
+	var out []int64
+	if len(queues) == 0 {
+		return out
+	}
+	start := turn % len(queues)
+	for depth := 0; len(out) < limit; depth++ {
+		took := false
+		for i := range queues {
+			q := queues[(start+i)%len(queues)]
+			if depth < len(q) && len(out) < limit {
+				out, took = append(out, q[depth]), true
+			}
+		}
+		if !took {
+			break
+		}
+	}
+	return out
 }
 
 // body is the JSON a receiver gets: the stored entry with the delivery's
@@ -254,6 +342,7 @@ func (s *Service) failed(ctx context.Context, tx *store.Tx, webhookID int64, now
 		return err
 	}
 	n := strconv.Itoa(failures)
+	target = MaskURL(target) // notifications are kept; the address's path may be a token
 	return notify.AddWith(ctx, tx, []int64{owner}, KindPaused, "Webhook paused: "+target,
 		n+" attempts in a row failed, the last with: "+o.err+". Its deliveries wait until you resume it.",
 		"/webhooks/"+strconv.FormatInt(webhookID, 10), map[string]string{"url": target, "failures": n, "error": o.err})

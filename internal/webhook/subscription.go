@@ -44,8 +44,11 @@ const (
 // Webhook is one subscription. Its secret is never part of it once
 // stored: Secret is set only in the answer that created or rotated it.
 type Webhook struct {
-	ID          int64    `json:"id"`
-	URL         string   `json:"url"`
+	ID  int64  `json:"id"`
+	URL string `json:"url"`
+	// URLMasked says URL shows only the scheme, host and a fingerprint
+	// of the path (to those who may not change the subscription).
+	URLMasked   bool     `json:"url_masked"`
 	Events      []string `json:"events"`
 	Description string   `json:"description"`
 	Active      bool     `json:"active"`
@@ -203,7 +206,7 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, in NewWebhook) 
 			return store.Translate(err)
 		}
 		return audit.Record(ctx, tx, p.Actor(), "create", "webhook", id,
-			map[string]any{"url": in.URL, "events": events, "active": active, "description": in.Description})
+			map[string]any{"url": MaskURL(in.URL), "events": events, "active": active, "description": in.Description})
 	})
 	if err != nil {
 		return Webhook{}, err
@@ -327,7 +330,8 @@ func (s *Service) apply(ctx context.Context, tx *store.Tx, p *auth.Principal, cu
 	changes := map[string]any{}
 	next := cur
 	if pt.URL != nil && *pt.URL != cur.URL {
-		next.URL, changes["url"] = *pt.URL, []string{cur.URL, *pt.URL}
+		// The trail keeps the addresses masked: their paths may be tokens.
+		next.URL, changes["url"] = *pt.URL, []string{MaskURL(cur.URL), MaskURL(*pt.URL)}
 	}
 	if events != nil && !slices.Equal(events, cur.Events) {
 		next.Events, changes["events"] = events, map[string][]string{"old": cur.Events, "new": events}
@@ -394,7 +398,7 @@ func (s *Service) Delete(ctx context.Context, p *auth.Principal, id int64) error
 		if _, err := tx.Exec(ctx, `DELETE FROM webhooks WHERE id = ?`, id); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, p.Actor(), "delete", "webhook", id, map[string]any{"url": u})
+		return audit.Record(ctx, tx, p.Actor(), "delete", "webhook", id, map[string]any{"url": MaskURL(u)})
 	})
 }
 

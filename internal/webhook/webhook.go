@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"steward/internal/auth"
@@ -37,6 +38,7 @@ var (
 const (
 	DefaultTimeout     = 10 * time.Second
 	DefaultParallel    = 16
+	DefaultPerReceiver = 4
 	DefaultPoll        = 200 * time.Millisecond
 	DefaultPauseAfter  = 10
 	DefaultPauseMinAge = time.Hour
@@ -58,6 +60,9 @@ type Service struct {
 	Timeout time.Duration
 	// Parallel is how many deliveries a node sends at once.
 	Parallel int
+	// PerReceiver is how many deliveries one receiver may have in flight
+	// at once, on all nodes together (at most half of Parallel).
+	PerReceiver int
 	// Poll is how often a node looks for new feed entries and due
 	// deliveries when nothing woke it.
 	Poll time.Duration
@@ -74,6 +79,7 @@ type Service struct {
 	client     *http.Client
 	node       string        // this node's name in the leases it takes
 	wake       chan struct{} // a send finished: the runner may claim more
+	turn       atomic.Int64  // which receiver claims start with
 }
 
 // NewService builds outbound webhooks.
@@ -81,7 +87,7 @@ func NewService(db *store.DB, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Service{DB: db, Log: log, Timeout: DefaultTimeout, Parallel: DefaultParallel, Poll: DefaultPoll,
+	s := &Service{DB: db, Log: log, Timeout: DefaultTimeout, Parallel: DefaultParallel, PerReceiver: DefaultPerReceiver, Poll: DefaultPoll,
 		PauseAfter: DefaultPauseAfter, PauseMinAge: DefaultPauseMinAge, Retention: DefaultRetention,
 		node: newToken(8), wake: make(chan struct{}, 1)}
 	return s

@@ -3,8 +3,8 @@
 -- still needed (held for an agent, or its files not yet on the record);
 -- which service addresses lead where; and the settings.
 
--- One row per message. dedup_key (a hash of the Message-ID, or of the raw
--- message when it has none) is written in the transaction that processes
+-- One row per message. dedup_key (a hash of the sender and the Message-ID,
+-- or of the raw message when it has none) is written in the transaction that processes
 -- the message, so a message delivered or read twice is processed once.
 -- Rows without a key are notes that a message was deferred (rate limit):
 -- the sender's server delivers it again later.
@@ -47,13 +47,17 @@ CREATE TABLE mail_in_raw (
 );
 
 -- Service addresses and where a new message sent to one leads: a
--- customer, a support group and/or a catalogue item.
+-- customer, a support group and/or a catalogue item. Deleting what an
+-- address leads to leaves the address (its page says the target is
+-- gone; mail to it goes to the service desk). domains lists the sender
+-- domains, comma separated, whose new accounts join the customer.
 CREATE TABLE mail_in_addresses (
     id           INTEGER PRIMARY KEY AUTOINCREMENT,
     address      TEXT NOT NULL UNIQUE,
-    customer_id  INTEGER REFERENCES customers (id),
-    group_id     INTEGER REFERENCES support_groups (id),
-    item_id      INTEGER REFERENCES catalog_items (id),
+    customer_id  INTEGER REFERENCES customers (id) ON DELETE SET NULL,
+    group_id     INTEGER REFERENCES support_groups (id) ON DELETE SET NULL,
+    item_id      INTEGER REFERENCES catalog_items (id) ON DELETE SET NULL,
+    domains      TEXT NOT NULL DEFAULT '',
     created_at   TEXT NOT NULL
 );
 
