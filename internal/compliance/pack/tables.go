@@ -81,6 +81,9 @@ var Withheld = []string{
 	// Outgoing mail: people's messages and mail settings, reset-link hashes
 	// and the throttle's log.
 	"mail_outbox", "mail_settings", "password_resets", "password_reset_requests",
+	// The hashes of one-click rating links: secrets; the answers are in
+	// satisfaction_surveys.
+	"survey_tokens",
 }
 
 // withheldColumns are columns left out of a table's CSV: secrets, and the
