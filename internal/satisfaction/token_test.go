@@ -173,3 +173,57 @@ func TestRatingLinks(t *testing.T) {
 		}
 	})
 }
+
+// BenchmarkRatingLink opens a rating link (the page's lookup) and rates
+// through one, over 20,000 surveys each with its link.
+func BenchmarkRatingLink(b *testing.B) {
+	e := storetest.SQLite(b)
+	ctx := context.Background()
+	u, err := auth.CreateUser(ctx, e.DB, audit.System, auth.NewUser{Email: "r@x.test", Name: "R", Role: auth.Requester, Password: "a-long-password"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	svc := satisfaction.NewService(e.DB, nil)
+	now := time.Now().UTC()
+	tokens := make([]string, 0, 20000)
+	err = e.DB.InTx(ctx, func(tx *store.Tx) error {
+		for i := range 20000 {
+			var id int64
+			if err := tx.QueryRow(ctx, `INSERT INTO satisfaction_surveys (ticket_kind, ticket_id, requester_id, sent_at, expires_at)
+				VALUES ('incident', ?, ?, ?, ?) RETURNING id`, i+1, u.ID, store.TS(now), store.TS(now.AddDate(0, 0, 14))).Scan(&id); err != nil {
+				return err
+			}
+			path, err := svc.RatingLink(ctx, tx, u.ID, fmt.Sprintf("/surveys/%d", id))
+			if err != nil {
+				return err
+			}
+			tokens = append(tokens, strings.TrimPrefix(path, "/surveys/r/"))
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("open", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			if _, err := svc.ByToken(ctx, tokens[i%len(tokens)]); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
+	// Each survey is rated once, across repeated runs (-count).
+	i := 0
+	b.Run("rate", func(b *testing.B) {
+		for b.Loop() {
+			if i >= len(tokens) {
+				b.Skip("every survey rated")
+			}
+			if _, err := svc.RateByToken(ctx, tokens[i], 4, ""); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
+}
