@@ -514,14 +514,20 @@ var ratingURL = regexp.MustCompile(`(http://\S+/surveys/r/[A-Za-z0-9_-]{43})\?ra
 func rateFromMail(t *testing.T, d *desk, inc flowIncident) {
 	d.api("agent", "PATCH", "/api/v1/incidents/"+inc.Number, map[string]any{"state": "resolved", "resolution_code": "fixed",
 		"resolution_notes": "Fuser unit replaced."}, http.StatusOK, nil)
+	// The requester hears of the resolution and is asked how it went;
+	// nothing else is sent.
+	got := d.settled()
+	if len(got) != 4 || got[2].To[0].Address != d.addresses["rita"] || got[3].To[0].Address != d.addresses["rita"] {
+		t.Fatalf("after the resolution Mailpit holds %d messages, want the two before, the resolution and the survey", len(got))
+	}
 	var survey *mpMessage
-	for _, m := range d.settled() {
-		if strings.HasPrefix(m.Subject, "["+inc.Number+"] How did we do?") && m.To[0].Address == d.addresses["rita"] {
+	for _, m := range got[2:] {
+		if strings.HasPrefix(m.Subject, "["+inc.Number+"] How did we do?") {
 			survey = &m
 		}
 	}
 	if survey == nil {
-		t.Fatal("no survey reached the requester")
+		t.Fatalf("no survey reached the requester: %q, %q", got[2].Subject, got[3].Subject)
 	}
 	links := map[string]string{}
 	base := ""
@@ -556,6 +562,9 @@ func rateFromMail(t *testing.T, d *desk, inc flowIncident) {
 	res.Body.Close()
 	if r := rated(); r == nil || *r != 5 {
 		t.Fatalf("the survey holds %v after rating 5", r)
+	}
+	if n := len(d.settled()); n != 4 {
+		t.Fatalf("rating sent mail: Mailpit holds %d messages", n)
 	}
 }
 
