@@ -19,6 +19,8 @@ func (a *App) satisfactionArea() area {
 	// A low rating opens a complaint; a review's pack reads SLA attainment.
 	a.Satisfaction.Complaints = a.Complaints
 	a.ServiceReviews.SLA = a.SLA
+	// A survey's e-mail carries one-click rating links.
+	a.Mail.RatingLink = a.Satisfaction.RatingLink
 	return area{name: "satisfaction",
 		kinds: []*record.Kind{a.Complaints.Kind()},
 		api: joinRoutes(api.SatisfactionRoutes(a.Satisfaction), api.ComplaintRoutes(a.Complaints),

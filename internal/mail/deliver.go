@@ -147,7 +147,7 @@ func (s *Service) settle(ctx context.Context, claim string, batch []Message, out
 			held := " WHERE id = ? AND state = 'sending' AND locked_by = ?"
 			var err error
 			switch {
-			case o.err == nil && m.Kind == "password_reset":
+			case o.err == nil && (m.Kind == "password_reset" || m.Kind == "survey"):
 				// Once sent, the link leaves the outbox: it is a secret.
 				_, err = tx.Exec(ctx, `UPDATE mail_outbox SET state = 'sent', sent_at = ?, last_error = '', locked_by = NULL,
 					locked_until = NULL, text_body = ?, html_body = ''`+held, store.TS(now), hideSecrets(m).Text, m.ID, claim)

@@ -152,12 +152,17 @@ func TestWhoGetsWhat(t *testing.T) {
 			t.Fatal(err)
 		}
 		s.mailOut()
-		var resolved bool
-		for _, m := range mp.waitFor(t, 2) {
+		// Greta's comment, the resolution and the survey that comes with it.
+		var resolved, surveyed bool
+		for _, m := range mp.waitFor(t, 3) {
 			resolved = resolved || (m.To[0].Address == "quiet@mail.test" && m.Subject == "["+quietInc.Number+"] Resolved: VPN drops")
+			surveyed = surveyed || (m.To[0].Address == "quiet@mail.test" && strings.Contains(m.Subject, quietInc.Number) && m.Subject != "["+quietInc.Number+"] Resolved: VPN drops")
 		}
 		if !resolved {
 			t.Error("Quentin did not get the resolution mail")
+		}
+		if !surveyed {
+			t.Error("Quentin was not asked how it went")
 		}
 	})
 }

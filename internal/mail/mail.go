@@ -13,6 +13,7 @@
 package mail
 
 import (
+	"context"
 	"crypto/x509"
 	"log/slog"
 	"net"
@@ -54,6 +55,11 @@ type Service struct {
 	// Limits throttle password-reset requests; zero values take the
 	// defaults.
 	Limits ResetLimits
+	// RatingLink, when set, makes the one-click rating link of the survey
+	// a notification of kind survey links to (its link), for the
+	// notification's reader, in the transaction that writes the message:
+	// a path, or "" for none.
+	RatingLink func(ctx context.Context, tx *store.Tx, userID int64, link string) (string, error)
 }
 
 // NewService builds outgoing mail; with no --smtp-url it still keeps the

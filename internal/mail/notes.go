@@ -171,6 +171,18 @@ type noteView struct {
 	Ref, Label   string
 	Link         string
 	ApprovalsURL string
+	// Ratings are a survey's one-click links, 1 to 5, and RateURL the
+	// same page without a rating, to comment first; none when the survey
+	// has no link.
+	Ratings []rating
+	RateURL string
+}
+
+// rating is one of a survey message's one-click links.
+type rating struct {
+	N    int
+	Word string
+	URL  string
 }
 
 // blockOf is the template block of a notification kind.
@@ -182,6 +194,8 @@ func blockOf(kind string) string {
 		return "resolved"
 	case "approval_requested":
 		return "approval"
+	case "survey":
+		return "survey"
 	}
 	return "default"
 }
@@ -248,6 +262,10 @@ func (s *Service) noteDraft(ctx context.Context, tx *store.Tx, r reader, n note)
 		v.Quote = body
 	case "mentioned":
 		v.Quote = n.Body
+	case "survey":
+		if err := s.ratingLinks(ctx, tx, tx18, r, n, &v); err != nil {
+			return draft{}, err
+		}
 	}
 	if v.Quote != "" {
 		v.QuoteHTML = textHTML(v.Quote)
@@ -285,4 +303,22 @@ func commentText(ctx context.Context, q store.Querier, ref string, at time.Time)
 		body = body[:20000] + "…"
 	}
 	return body, err
+}
+
+// ratingLinks fills in a survey message's one-click links, when the
+// survey has them.
+func (s *Service) ratingLinks(ctx context.Context, tx *store.Tx, tx18 i18n.Text, r reader, n note, v *noteView) error {
+	if s.RatingLink == nil {
+		return nil
+	}
+	path, err := s.RatingLink(ctx, tx, r.ID, n.Link)
+	if err != nil || path == "" {
+		return err
+	}
+	v.RateURL = s.link(path)
+	for i := 1; i <= 5; i++ {
+		v.Ratings = append(v.Ratings, rating{N: i, Word: tx18.T("csat.word" + strconv.Itoa(i)),
+			URL: v.RateURL + "?rating=" + strconv.Itoa(i)})
+	}
+	return nil
 }

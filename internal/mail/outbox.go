@@ -127,12 +127,20 @@ func (m Message) ToLabel() string {
 // resetPath matches the secret part of a password-reset link.
 var resetPath = regexp.MustCompile(`/password/reset/[A-Za-z0-9_-]+`)
 
+// ratingPath matches the secret part of a survey's one-click rating link.
+var ratingPath = regexp.MustCompile(`/surveys/r/[A-Za-z0-9_-]+`)
+
 // hideSecrets keeps a reset link out of what administrators read: the
-// link is its account's password until it is used.
+// link is its account's password until it is used. A survey's rating
+// links stand for its requester, so they are hidden alike.
 func hideSecrets(m Message) Message {
-	if m.Kind == "password_reset" {
+	switch m.Kind {
+	case "password_reset":
 		m.Text = resetPath.ReplaceAllString(m.Text, "/password/reset/(hidden)")
 		m.HTML = resetPath.ReplaceAllString(m.HTML, "/password/reset/(hidden)")
+	case "survey":
+		m.Text = ratingPath.ReplaceAllString(m.Text, "/surveys/r/(hidden)")
+		m.HTML = ratingPath.ReplaceAllString(m.HTML, "/surveys/r/(hidden)")
 	}
 	return m
 }

@@ -40,6 +40,7 @@ func loadViews() {
 			"t":      tx.T,
 			"quote":  quote,
 			"button": func(url, label string) button { return button{URL: url, Label: label} },
+			"stars":  func(n int) string { return strings.Repeat("★", n) + strings.Repeat("☆", 5-n) },
 		}
 		byLang[l.Code] = views{
 			text: texttemplate.Must(texttemplate.New("").Funcs(fm).ParseFS(templateFS, "templates/*.txt.tmpl")),

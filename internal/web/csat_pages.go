@@ -39,6 +39,7 @@ func SatisfactionPages(svc *satisfaction.Service, complaints *complaint.Service,
 		wb.post(rt, "POST /admin/satisfaction", satisfaction.PermAdmin, h.saveRules)
 		h.registerComplaints(rt)
 		h.registerReviews(rt)
+		h.registerTokens(rt)
 	}
 }
 

@@ -85,6 +85,9 @@ var Withheld = []string{
 	// Produced report files (their runs are evidence), people's own
 	// dashboards and which shipped KPIs were applied.
 	"report_files", "dashboards", "dashboard_tiles", "kpi_defaults",
+	// The hashes of one-click rating links: secrets; the answers are in
+	// satisfaction_surveys.
+	"survey_tokens",
 }
 
 // withheldColumns are columns left out of a table's CSV: secrets, and the
