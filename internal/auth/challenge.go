@@ -115,6 +115,15 @@ func (s *SignIn) challenge(ctx context.Context, attempt int64, email, ip string,
 	return &SecondFactorNeeded{Token: token, Enrol: purpose == "enrol"}
 }
 
+// EndPendingSignIns ends every sign-in of a user still waiting for its
+// second step, in tx: a new password (reset, set by an administrator or
+// changed by its owner) must not let a sign-in started with the old one
+// finish.
+func EndPendingSignIns(ctx context.Context, tx *store.Tx, userID int64) error {
+	_, err := tx.Exec(ctx, "DELETE FROM signin_challenges WHERE user_id = ?", userID)
+	return err
+}
+
 // Pending is a sign-in waiting for its second step.
 type Pending struct {
 	UserID int64

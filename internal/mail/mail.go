@@ -54,6 +54,9 @@ type Service struct {
 	// Limits throttle password-reset requests; zero values take the
 	// defaults.
 	Limits ResetLimits
+	// Policy, when set, says which accounts may sign in with a password:
+	// only those get reset links.
+	Policy auth.SignInPolicy
 }
 
 // NewService builds outgoing mail; with no --smtp-url it still keeps the
