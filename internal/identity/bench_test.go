@@ -13,6 +13,7 @@ func BenchmarkSingleSignOn(b *testing.B) {
 	for _, e := range storetest.Engines(b) {
 		b.Run(e.Name, func(b *testing.B) {
 			s := newSite(b, e, defaultPeople())
+			s.linkPrivileged()
 			for b.Loop() {
 				if end := s.browser().atProvider("ada"); end.url.String() != s.url+"/" {
 					b.Fatalf("ended at %s", end.url)

@@ -16,7 +16,8 @@ import (
 
 // An administrator signs in through the provider (code flow with PKCE)
 // and lands on the desk; their account is linked by its verified e-mail
-// the first time and by the provider's subject afterwards.
+// the first time, once linking administrators' accounts by e-mail is
+// on, and by the provider's subject afterwards.
 func TestAdminSignsInThroughTheProvider(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
 		s := newSite(t, e, defaultPeople())
@@ -26,6 +27,17 @@ func TestAdminSignsInThroughTheProvider(t *testing.T) {
 		}
 		b := s.browser()
 		end := b.atProvider("ada")
+		if end.status != http.StatusForbidden || !strings.Contains(end.body, "is an administrator&#39;s or has a second factor") || b.signedInAs() != "" {
+			t.Fatalf("an administrator's account linked by e-mail with linking such accounts off: %d at %s: %.2000s", end.status, end.url, end.body)
+		}
+		admin := s.browser()
+		admin.login("admin@steward.demo", demo.Password)
+		form := url.Values{"csrf_token": {admin.csrf()}, "groups_claim": {"groups"}, "default_role": {"requester"}, "link_privileged": {"1"}, "rule_rows": {"0"}}
+		if p := admin.post(s.url+"/admin/single-sign-on", form); p.status != http.StatusOK || !strings.Contains(p.body, `name="link_privileged" value="1" aria-describedby="link-hint" checked`) {
+			t.Fatalf("turning on linking administrators' accounts: %d %.500s", p.status, p.body)
+		}
+		b = s.browser()
+		end = b.atProvider("ada")
 		if end.status != http.StatusOK || end.url.String() != s.url+"/" || !strings.Contains(end.body, "Incidents") {
 			t.Fatalf("after the provider: %d at %s: %.300s", end.status, end.url, end.body)
 		}
@@ -140,6 +152,7 @@ func TestUnverifiedAndDisabledAreRefused(t *testing.T) {
 func TestForgedCallbacksAreRefused(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
 		s := newSite(t, e, defaultPeople())
+		s.linkPrivileged()
 		// Stop where the provider sends the browser back.
 		callback := func(b *browser) *url.URL {
 			b.stopAt = "/login/oidc/callback"
@@ -209,6 +222,7 @@ func TestProviderDownAtStart(t *testing.T) {
 	idpLn.Close() // nothing answers there yet
 	appLn, base := listen(t)
 	s := newSiteAt(t, e, appLn, base, issuer)
+	s.linkPrivileged()
 	s.app.Identity.DiscoveryPause = time.Millisecond
 	s.app.Identity.Warm(context.Background())
 

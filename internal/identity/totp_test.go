@@ -277,7 +277,7 @@ func TestSettingsPagePermissions(t *testing.T) {
 				t.Errorf("%s opened the page: %d", role, p.status)
 			}
 			csrf := b.csrf()
-			for _, path := range []string{"/admin/single-sign-on", "/admin/single-sign-on/reset-2fa"} {
+			for _, path := range []string{"/admin/single-sign-on", "/admin/single-sign-on/reset-2fa", "/admin/single-sign-on/unlink"} {
 				if p := b.post(s.url+path, url.Values{"csrf_token": {csrf}, "email": {"admin@steward.demo"}, "create_users": {"1"}}); p.status != http.StatusForbidden {
 					t.Errorf("%s posted to %s: %d", role, path, p.status)
 				}

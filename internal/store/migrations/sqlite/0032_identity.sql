@@ -12,6 +12,10 @@ CREATE TABLE identity_settings (
     create_users          BOOLEAN NOT NULL DEFAULT FALSE,
     -- People who signed in through the provider may not use a local password.
     sso_only              BOOLEAN NOT NULL DEFAULT FALSE,
+    -- Existing administrators' accounts and accounts with a second factor
+    -- are linked by their verified e-mail at the first sign-in through the
+    -- provider only when this is on.
+    link_privileged       BOOLEAN NOT NULL DEFAULT FALSE,
     second_factor_roles   TEXT NOT NULL DEFAULT '',
     updated_at            TEXT
 );

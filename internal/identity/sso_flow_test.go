@@ -11,29 +11,6 @@ import (
 	"steward/internal/store/storetest"
 )
 
-// An account already linked to one person at the provider is not handed
-// to a second provider account that merely shows the same verified
-// address (an address given to someone else after its owner left, or
-// one a provider lets people type): the subject is what binds.
-func TestLinkedAccountIsNotTakenByAnotherSubject(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
-		people := defaultPeople()
-		people["mallory"] = &person{id: "mallory", username: "mallory", email: "admin@steward.demo", verified: true}
-		s := newSite(t, e, people)
-		if end := s.browser().atProvider("ada"); end.url.String() != s.url+"/" {
-			t.Fatalf("the administrator's own sign-in ended at %d %s", end.status, end.url)
-		}
-		b := s.browser()
-		end := b.atProvider("mallory")
-		if who := b.signedInAs(); who != "" {
-			t.Errorf("a second provider account with the administrator's address signed in as %s (%d at %s)", who, end.status, end.url)
-		}
-		if n := s.count("SELECT COUNT(*) FROM identity_links l JOIN users u ON u.id = l.user_id WHERE u.email = 'admin@steward.demo'"); n != 1 {
-			t.Errorf("the administrator's account is linked to %d provider accounts, want 1", n)
-		}
-	})
-}
-
 // Clicking the button from one address, over and over, does not stop
 // everyone else from signing in through the provider.
 func TestButtonFloodDoesNotLockEveryoneOut(t *testing.T) {
