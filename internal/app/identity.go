@@ -13,6 +13,8 @@ import (
 // background at start, so a provider that is down does not hold the node
 // back; sign-ins retry it.
 func (a *App) identityArea() area {
+	// Reset links go only to accounts that may sign in with a password.
+	a.Mail.Policy = a.Identity
 	return area{name: "single sign-on", pages: web.IdentityPages(a.Identity),
 		run: []func(context.Context){a.Identity.Warm},
 		nav: []web.NavEntry{

@@ -115,6 +115,15 @@ func (s *SignIn) challenge(ctx context.Context, attempt int64, email, ip string,
 	return &SecondFactorNeeded{Token: token, Enrol: purpose == "enrol"}
 }
 
+// EndPendingSignIns ends every sign-in of a user still waiting for its
+// second step, in tx: a new password (reset, set by an administrator or
+// changed by its owner) must not let a sign-in started with the old one
+// finish.
+func EndPendingSignIns(ctx context.Context, tx *store.Tx, userID int64) error {
+	_, err := tx.Exec(ctx, "DELETE FROM signin_challenges WHERE user_id = ?", userID)
+	return err
+}
+
 // Pending is a sign-in waiting for its second step.
 type Pending struct {
 	UserID int64
@@ -234,6 +243,82 @@ func (s *SignIn) ConfirmAtSignIn(ctx context.Context, token, code, ip string) (s
 	return session, pr, codes, err
 }
 
+// ErrNoPassword is turning a second factor on for an account without a
+// password here: it guards password sign-ins only.
+var ErrNoPassword = errors.New("this account has no password here, and a second factor guards password sign-ins only")
+
+// reauthenticate checks a signed-in person's password again before a
+// change to their second factor, under the sign-in throttle: a wrong one
+// counts like a wrong password at sign-in. It returns the attempt, which
+// the caller settles.
+func (s *SignIn) reauthenticate(ctx context.Context, u User, password, ip, what string) (int64, account, error) {
+	var hash string
+	if err := s.DB.QueryRow(ctx, "SELECT password_hash FROM users WHERE id = ?", u.ID).Scan(&hash); err != nil {
+		return 0, account{}, store.ScanErr(err)
+	}
+	if ip == "" {
+		ip = "unknown"
+	}
+	acct := account{id: u.ID, hash: hash, active: u.Active, role: u.Role}
+	attempt, err := s.reserve(ctx, u.Email, ip, acct)
+	if err != nil {
+		return 0, acct, err
+	}
+	if hash == "" {
+		hash = dummyHash
+	}
+	ok, err := s.Checks.Check(ctx, hash, password)
+	if err != nil {
+		s.forget(ctx, attempt)
+		return 0, acct, err
+	}
+	if !ok {
+		if err := s.settleFailed(ctx, attempt, u.Email, ip, acct, "wrong password "+what); err != nil {
+			return 0, acct, err
+		}
+		return 0, acct, ErrBadCredentials
+	}
+	return attempt, acct, nil
+}
+
+// TurnOnSecondFactor turns on the second factor a signed-in person is
+// setting up once their password and a code from the new secret are
+// right, and returns the recovery codes, shown once. Asking for the
+// password again keeps whoever finds a session left open from putting a
+// second factor of their own on the account. A wrong password counts
+// toward the sign-in throttle; a wrong code does not (it guesses at no
+// factor in use).
+func (s *SignIn) TurnOnSecondFactor(ctx context.Context, userID int64, password, code, ip string) ([]string, error) {
+	u, err := GetUser(ctx, s.DB, userID)
+	if err != nil {
+		return nil, err
+	}
+	var hash string
+	if err := s.DB.QueryRow(ctx, "SELECT password_hash FROM users WHERE id = ?", userID).Scan(&hash); err != nil {
+		return nil, store.ScanErr(err)
+	}
+	if hash == "" {
+		return nil, ErrNoPassword
+	}
+	attempt, _, err := s.reauthenticate(ctx, u, password, ip, "turning on the second factor")
+	if err != nil {
+		return nil, err
+	}
+	var codes []string
+	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
+		if codes, err = confirm(ctx, tx, audit.Actor{Type: "user", ID: userID, Name: u.Email}, userID, code, time.Now()); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, "UPDATE login_attempts SET outcome = 'succeeded' WHERE id = ?", attempt)
+		return err
+	})
+	if err != nil {
+		s.forget(ctx, attempt)
+		return nil, err
+	}
+	return codes, nil
+}
+
 // TurnOffSecondFactor removes a signed-in person's own second factor once
 // both their password and a code are right. Wrong tries count toward the
 // sign-in throttle. A role that must use a second factor cannot turn it
@@ -252,31 +337,12 @@ func (s *SignIn) TurnOffSecondFactor(ctx context.Context, userID int64, password
 			return ErrSecondFactorRequired
 		}
 	}
-	var hash string
-	if err := s.DB.QueryRow(ctx, "SELECT password_hash FROM users WHERE id = ?", userID).Scan(&hash); err != nil {
-		return store.ScanErr(err)
-	}
 	if ip == "" {
 		ip = "unknown"
 	}
-	acct := account{id: userID, hash: hash, active: u.Active, role: u.Role}
-	attempt, err := s.reserve(ctx, u.Email, ip, acct)
+	attempt, acct, err := s.reauthenticate(ctx, u, password, ip, "turning off the second factor")
 	if err != nil {
 		return err
-	}
-	if hash == "" {
-		hash = dummyHash
-	}
-	ok, err := s.Checks.Check(ctx, hash, password)
-	if err != nil {
-		s.forget(ctx, attempt)
-		return err
-	}
-	if !ok {
-		if err := s.settleFailed(ctx, attempt, u.Email, ip, acct, "wrong password turning off the second factor"); err != nil {
-			return err
-		}
-		return ErrBadCredentials
 	}
 	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
 		if _, err := useCode(ctx, tx, userID, code, time.Now()); err != nil {

@@ -159,8 +159,16 @@ func (s *SignIn) openIn(ctx context.Context, tx *store.Tx, attempt int64, email,
 		return "", err
 	}
 	if challenge != "" {
-		if _, err := tx.Exec(ctx, "DELETE FROM signin_challenges WHERE id_hash = ?", sha(challenge)); err != nil {
+		// Taking the pending sign-in is the guard: of two second steps
+		// sent at once, the one that finds it taken opens nothing.
+		res, err := tx.Exec(ctx, "DELETE FROM signin_challenges WHERE id_hash = ?", sha(challenge))
+		if err != nil {
 			return "", err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return "", err
+		} else if n != 1 {
+			return "", ErrChallengeGone
 		}
 	}
 	return OpenSession(ctx, tx, audit.Actor{Type: "user", ID: userID, Name: email}, userID, map[string]any{"ip": ip, "via": via})

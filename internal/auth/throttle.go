@@ -24,7 +24,9 @@ type Limits struct {
 	PairLockout    time.Duration
 	MaxPairLockout time.Duration
 	// PerAccount failures from all addresses together lock the account for
-	// Window: guessing spread over many addresses.
+	// Window, doubling with each lockout in a row up to MaxPairLockout:
+	// guessing spread over many addresses, such as second-factor codes
+	// tried with a stolen password, gets fewer tries each round.
 	PerAccount int
 	// PerAddress failures for all accounts together lock the address for
 	// Window: one address trying many accounts.
@@ -97,10 +99,13 @@ func (l Limits) scopes(email, ip string) []scope {
 // lockoutFor is the length of a scope's next lockout after the given
 // number of lockouts in a row.
 func (l Limits) lockoutFor(kind Scope, before int) time.Duration {
-	if kind != ScopePair {
-		return l.Window
-	}
 	d := l.PairLockout
+	switch kind {
+	case ScopeAddress:
+		return l.Window
+	case ScopeAccount:
+		d = l.Window
+	}
 	for i := 0; i < before && d < l.MaxPairLockout; i++ {
 		d *= 2
 	}

@@ -120,6 +120,22 @@ func StartEnrolment(ctx context.Context, db *store.DB, userID int64, email strin
 	return e, err
 }
 
+// NewEnrolment gives a signed-in user a fresh secret to set up, replacing
+// one being set up already: a secret someone else started (and saw) in a
+// session left open is never the one its owner scans.
+func NewEnrolment(ctx context.Context, db *store.DB, userID int64, email string) (Enrolment, error) {
+	var e Enrolment
+	err := db.InTx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.Exec(ctx, "DELETE FROM user_totp WHERE user_id = ? AND enabled_at IS NULL", userID); err != nil {
+			return err
+		}
+		var err error
+		e, err = enrol(ctx, tx, userID, email)
+		return err
+	})
+	return e, err
+}
+
 // PendingEnrolment is the secret a user is setting up, if any.
 func PendingEnrolment(ctx context.Context, q store.Querier, userID int64, email string) (Enrolment, bool, error) {
 	var secret string

@@ -347,8 +347,12 @@ func UpdateUser(ctx context.Context, db *store.DB, actor audit.Actor, id int64, 
 			}
 		}
 		if !next.Active || p.Password != nil {
-			// A disabled account or a new password ends every open session.
+			// A disabled account or a new password ends every open session
+			// and every sign-in waiting for its second step.
 			if _, err := tx.Exec(ctx, "DELETE FROM sessions WHERE user_id = ?", id); err != nil {
+				return err
+			}
+			if err := EndPendingSignIns(ctx, tx, id); err != nil {
 				return err
 			}
 		}

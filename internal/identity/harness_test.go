@@ -20,6 +20,7 @@ import (
 	"golang.org/x/text/language"
 
 	"steward/internal/app"
+	"steward/internal/audit"
 	"steward/internal/config"
 	"steward/internal/demo"
 	"steward/internal/store/storetest"
@@ -285,4 +286,20 @@ func newPasswordSite(t testing.TB, e storetest.Engine) *site {
 	t.Helper()
 	ln, base := listen(t)
 	return newSiteAt(t, e, ln, base, "")
+}
+
+// linkPrivileged turns on linking administrators' accounts (and accounts
+// with a second factor) by their verified e-mail, as an administrator
+// does while the administrators link theirs.
+func (s *site) linkPrivileged() {
+	s.t.Helper()
+	ctx := context.Background()
+	st, err := s.app.Identity.Settings(ctx)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	st.LinkPrivileged = true
+	if err := s.app.Identity.SaveSettings(ctx, audit.System, st); err != nil {
+		s.t.Fatal(err)
+	}
 }

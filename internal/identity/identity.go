@@ -7,6 +7,7 @@
 package identity
 
 import (
+	"crypto/cipher"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -40,6 +41,9 @@ type Service struct {
 	provider *oidc.Provider // nil until discovery has worked
 	tried    time.Time      // the last failed discovery
 	failure  error
+
+	keyMu sync.Mutex
+	aead  cipher.AEAD // seals sign-ins under way; nil until the first
 }
 
 // NewService builds single sign-on; with no --oidc-issuer it is off.

@@ -14,8 +14,6 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
-
-	"steward/internal/store"
 )
 
 const (
@@ -24,9 +22,6 @@ const (
 	discoveryPause = 10 * time.Second
 	// flowTTL is how long a person has at the provider to sign in.
 	flowTTL = 10 * time.Minute
-	// maxFlows bounds the sign-ins under way, so that a flood of clicks on
-	// the button cannot fill the database.
-	maxFlows = 10000
 )
 
 // ErrOff is a single sign-on request on a node without a provider.
@@ -93,72 +88,32 @@ func hash(s string) string {
 	return hex.EncodeToString(h[:])
 }
 
-// Begin starts a sign-in at the provider: it keeps the nonce and PKCE
-// verifier under the state's hash and returns the provider's URL to send
-// the browser to and the state, which the browser keeps in a cookie so
-// that only the browser that started a sign-in can finish it.
-func (s *Service) Begin(ctx context.Context, next string) (authURL, state string, err error) {
+// Begin starts a sign-in at the provider: it returns the provider's URL
+// to send the browser to and the cookie that carries the sign-in's
+// state, nonce and PKCE verifier, sealed, so that only the browser that
+// started a sign-in can finish it. Nothing is stored.
+func (s *Service) Begin(ctx context.Context, next string) (authURL, cookie string, err error) {
 	p, err := s.discover(ctx)
 	if err != nil {
 		return "", "", &Refusal{Reason: "provider unreachable", Message: s.Name() + " cannot be reached just now. Try again in a minute, or sign in with your password.", cause: err}
 	}
-	state, nonce, verifier := random(), random(), oauth2.GenerateVerifier()
-	now := time.Now()
-	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
-		if _, err := tx.Exec(ctx, "DELETE FROM identity_flows WHERE expires_at < ?", store.TS(now)); err != nil {
-			return err
-		}
-		var n int
-		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM identity_flows").Scan(&n); err != nil {
-			return err
-		}
-		if n >= maxFlows {
-			return &Refusal{Reason: "too many sign-ins under way", Message: "Too many sign-ins are under way. Try again in a few minutes."}
-		}
-		_, err := tx.Exec(ctx, "INSERT INTO identity_flows (state_hash, nonce, verifier, next, expires_at) VALUES (?, ?, ?, ?, ?)",
-			hash(state), nonce, verifier, next, store.TS(now.Add(flowTTL)))
-		return err
-	})
-	if err != nil {
+	if len(next) > maxFlowNext {
+		next = "/"
+	}
+	f := flow{State: random(), Nonce: random(), Verifier: oauth2.GenerateVerifier(), Next: next, Expires: time.Now().Add(flowTTL).Unix()}
+	if cookie, err = s.seal(ctx, f); err != nil {
 		return "", "", err
 	}
-	return s.oauth(p).AuthCodeURL(state, oidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier)), state, nil
+	return s.oauth(p).AuthCodeURL(f.State, oidc.Nonce(f.Nonce), oauth2.S256ChallengeOption(f.Verifier)), cookie, nil
 }
 
-// Callback is what the provider sent back, and the browser's state cookie.
+// Callback is what the provider sent back, and the browser's sealed
+// sign-in cookie.
 type Callback struct {
-	State, StateCookie string
-	Code               string
-	Error, ErrorText   string // the provider's error and error_description
-	IP                 string
-}
-
-// flow is a sign-in started by Begin.
-type flow struct {
-	nonce, verifier, next string
-}
-
-// takeFlow checks the state against the browser's cookie and takes the
-// sign-in it names, once.
-func (s *Service) takeFlow(ctx context.Context, cb Callback) (flow, error) {
-	if cb.State == "" || cb.StateCookie == "" || subtle.ConstantTimeCompare([]byte(cb.State), []byte(cb.StateCookie)) != 1 {
-		return flow{}, s.badState("state does not match this browser's")
-	}
-	var f flow
-	var expires store.Time
-	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
-		return tx.QueryRow(ctx, "DELETE FROM identity_flows WHERE state_hash = ? RETURNING nonce, verifier, next, expires_at", hash(cb.State)).
-			Scan(&f.nonce, &f.verifier, &f.next, &expires)
-	})
-	if err := store.ScanErr(err); errors.Is(err, store.ErrNotFound) {
-		return flow{}, s.badState("unknown or used state")
-	} else if err != nil {
-		return flow{}, err
-	}
-	if time.Now().After(expires.Time) {
-		return flow{}, s.badState("sign-in at the provider took too long")
-	}
-	return f, nil
+	State, FlowCookie string
+	Code              string
+	Error, ErrorText  string // the provider's error and error_description
+	IP                string
 }
 
 func (s *Service) badState(reason string) *Refusal {
@@ -206,7 +161,7 @@ func (s *Service) finish(ctx context.Context, cb Callback) (string, string, erro
 		return "", "", &Refusal{Reason: "no code", Message: s.Name() + " sent no sign-in code back. Try again."}
 	}
 	cctx := oidc.ClientContext(ctx, s.client())
-	tok, err := s.oauth(p).Exchange(cctx, cb.Code, oauth2.VerifierOption(f.verifier))
+	tok, err := s.oauth(p).Exchange(cctx, cb.Code, oauth2.VerifierOption(f.Verifier))
 	if err != nil {
 		return "", "", &Refusal{Reason: "code exchange failed", Message: s.Name() + " did not accept the sign-in code. Start again from the sign-in page.", cause: err}
 	}
@@ -214,7 +169,7 @@ func (s *Service) finish(ctx context.Context, cb Callback) (string, string, erro
 	if raw == "" {
 		return "", "", &Refusal{Reason: "no ID token", Message: s.Name() + " sent no ID token. Ask your administrator to check the provider's settings."}
 	}
-	idt, err := s.Verify(cctx, p.Verifier(&oidc.Config{ClientID: s.Cfg.OIDCClientID}), raw, f.nonce)
+	idt, err := s.Verify(cctx, p.Verifier(&oidc.Config{ClientID: s.Cfg.OIDCClientID}), raw, f.Nonce)
 	if err != nil {
 		return "", "", err
 	}
@@ -223,7 +178,7 @@ func (s *Service) finish(ctx context.Context, cb Callback) (string, string, erro
 		return "", "", err
 	}
 	session, err := s.signIn(ctx, c, cb.IP)
-	return session, f.next, err
+	return session, f.Next, err
 }
 
 // Verify checks an ID token with v (signature against the provider's

@@ -29,6 +29,11 @@ type Settings struct {
 	// LocalPasswordsOff holds people who have signed in through the
 	// provider to it: their password no longer signs them in.
 	LocalPasswordsOff bool
+	// LinkPrivileged links an existing administrator's account, or one
+	// with a second factor, to the provider by its verified e-mail at the
+	// first sign-in there; off (the default), such accounts are refused,
+	// since whoever controls the address at the provider would take them.
+	LinkPrivileged bool
 	// SecondFactorRoles must use a second factor with their password.
 	SecondFactorRoles []auth.Role
 	Rules             []Rule
@@ -56,8 +61,8 @@ func (s *Service) Settings(ctx context.Context) (Settings, error) { return readS
 func readSettings(ctx context.Context, q store.Querier) (Settings, error) {
 	var st Settings
 	var roles, role string
-	err := q.QueryRow(ctx, `SELECT groups_claim, default_role, create_users, sso_only, second_factor_roles
-		FROM identity_settings WHERE id = 1`).Scan(&st.GroupsClaim, &role, &st.CreateUsers, &st.LocalPasswordsOff, &roles)
+	err := q.QueryRow(ctx, `SELECT groups_claim, default_role, create_users, sso_only, link_privileged, second_factor_roles
+		FROM identity_settings WHERE id = 1`).Scan(&st.GroupsClaim, &role, &st.CreateUsers, &st.LocalPasswordsOff, &st.LinkPrivileged, &roles)
 	if err != nil {
 		return st, store.ScanErr(err)
 	}
@@ -169,8 +174,8 @@ func (s *Service) SaveSettings(ctx context.Context, actor audit.Actor, st Settin
 	}
 	return s.DB.InTx(ctx, func(tx *store.Tx) error {
 		_, err := tx.Exec(ctx, `UPDATE identity_settings SET groups_claim = ?, default_role = ?, create_users = ?, sso_only = ?,
-			second_factor_roles = ?, updated_at = ? WHERE id = 1`,
-			st.GroupsClaim, string(st.DefaultRole), st.CreateUsers, st.LocalPasswordsOff, strings.Join(roles, ","), store.TS(time.Now()))
+			link_privileged = ?, second_factor_roles = ?, updated_at = ? WHERE id = 1`,
+			st.GroupsClaim, string(st.DefaultRole), st.CreateUsers, st.LocalPasswordsOff, st.LinkPrivileged, strings.Join(roles, ","), store.TS(time.Now()))
 		if err != nil {
 			return err
 		}
@@ -185,7 +190,7 @@ func (s *Service) SaveSettings(ctx context.Context, actor audit.Actor, st Settin
 		}
 		return audit.Record(ctx, tx, actor, "update", "identity_settings", 1, map[string]any{
 			"groups_claim": st.GroupsClaim, "default_role": st.DefaultRole, "create_users": st.CreateUsers,
-			"local_passwords_off": st.LocalPasswordsOff, "second_factor_roles": roles, "rules": len(st.Rules)})
+			"local_passwords_off": st.LocalPasswordsOff, "link_privileged_by_email": st.LinkPrivileged, "second_factor_roles": roles, "rules": len(st.Rules)})
 	})
 }
 

@@ -83,6 +83,9 @@ func (s *Service) account(ctx context.Context, tx *store.Tx, st Settings, m mapp
 	u, err := auth.UserByEmail(ctx, tx, email)
 	switch {
 	case err == nil:
+		if err := s.mayLinkByEmail(ctx, tx, st, c, u); err != nil {
+			return 0, err
+		}
 		userID = u.ID
 	case !errors.Is(err, store.ErrNotFound):
 		return 0, err
@@ -101,6 +104,38 @@ func (s *Service) account(ctx context.Context, tx *store.Tx, st Settings, m mapp
 	}
 	return userID, audit.Record(ctx, tx, ssoActor, "sso_linked", "user", userID, map[string]any{
 		"issuer": c.Issuer, "subject": c.Subject, "email": email, "ip": ip})
+}
+
+// mayLinkByEmail refuses to link an existing account to the provider
+// account the claims name by its e-mail address alone when the address
+// is not enough: the account is linked to another person at this
+// provider already (an address handed on after its owner left, or one a
+// provider lets people type), or it is an administrator's or has a
+// second factor and linking such accounts by e-mail is off. The subject
+// of the first link is what binds.
+func (s *Service) mayLinkByEmail(ctx context.Context, tx *store.Tx, st Settings, c Claims, u auth.User) error {
+	var n int
+	if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM identity_links WHERE user_id = ? AND issuer = ?", u.ID, c.Issuer).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return s.refusal(c, "account linked to another provider account", "The account here for "+u.Email+
+			" is already linked to a different sign-in with "+s.Name()+
+			", so it is not linked to this one. Ask an administrator to check which sign-in is yours.")
+	}
+	if st.LinkPrivileged {
+		return nil
+	}
+	sf, err := auth.SecondFactorOf(ctx, tx, u.ID)
+	if err != nil {
+		return err
+	}
+	if u.Role == auth.Admin || sf.On {
+		return s.refusal(c, "administrator or second-factor account not linked by e-mail", "The account here for "+u.Email+
+			" is an administrator's or has a second factor, so it is not linked to a sign-in with "+s.Name()+
+			" by its e-mail address alone. Sign in with your password, or ask an administrator.")
+	}
+	return nil
 }
 
 // create makes the account of a person signing in for the first time,

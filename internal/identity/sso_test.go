@@ -11,12 +11,14 @@ import (
 	"time"
 
 	"steward/internal/demo"
+	"steward/internal/identity"
 	"steward/internal/store/storetest"
 )
 
 // An administrator signs in through the provider (code flow with PKCE)
 // and lands on the desk; their account is linked by its verified e-mail
-// the first time and by the provider's subject afterwards.
+// the first time, once linking administrators' accounts by e-mail is
+// on, and by the provider's subject afterwards.
 func TestAdminSignsInThroughTheProvider(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
 		s := newSite(t, e, defaultPeople())
@@ -26,6 +28,17 @@ func TestAdminSignsInThroughTheProvider(t *testing.T) {
 		}
 		b := s.browser()
 		end := b.atProvider("ada")
+		if end.status != http.StatusForbidden || !strings.Contains(end.body, "is an administrator&#39;s or has a second factor") || b.signedInAs() != "" {
+			t.Fatalf("an administrator's account linked by e-mail with linking such accounts off: %d at %s: %.2000s", end.status, end.url, end.body)
+		}
+		admin := s.browser()
+		admin.login("admin@steward.demo", demo.Password)
+		form := url.Values{"csrf_token": {admin.csrf()}, "groups_claim": {"groups"}, "default_role": {"requester"}, "link_privileged": {"1"}, "rule_rows": {"0"}}
+		if p := admin.post(s.url+"/admin/single-sign-on", form); p.status != http.StatusOK || !strings.Contains(p.body, `name="link_privileged" value="1" aria-describedby="link-hint" checked`) {
+			t.Fatalf("turning on linking administrators' accounts: %d %.500s", p.status, p.body)
+		}
+		b = s.browser()
+		end = b.atProvider("ada")
 		if end.status != http.StatusOK || end.url.String() != s.url+"/" || !strings.Contains(end.body, "Incidents") {
 			t.Fatalf("after the provider: %d at %s: %.300s", end.status, end.url, end.body)
 		}
@@ -46,8 +59,8 @@ func TestAdminSignsInThroughTheProvider(t *testing.T) {
 		if n := s.count("SELECT COUNT(*) FROM audit_log WHERE action = 'login' AND data LIKE '%single sign-on%'"); n != 2 {
 			t.Fatalf("%d single sign-on sign-ins in the audit trail, want 2", n)
 		}
-		if n := s.count("SELECT COUNT(*) FROM identity_flows"); n != 0 {
-			t.Fatalf("%d sign-ins left under way", n)
+		if n := s.count("SELECT COUNT(*) FROM identity_used_states"); n != 3 {
+			t.Fatalf("%d answers kept as used, want the three sign-ins' (one refused)", n)
 		}
 	})
 }
@@ -140,6 +153,7 @@ func TestUnverifiedAndDisabledAreRefused(t *testing.T) {
 func TestForgedCallbacksAreRefused(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
 		s := newSite(t, e, defaultPeople())
+		s.linkPrivileged()
 		// Stop where the provider sends the browser back.
 		callback := func(b *browser) *url.URL {
 			b.stopAt = "/login/oidc/callback"
@@ -170,28 +184,74 @@ func TestForgedCallbacksAreRefused(t *testing.T) {
 		u = callback(s.browser())
 		refused("another browser", s.browser(), u.String(), "could not be matched to one started in this browser")
 
+		// flowCookie is the sealed sign-in a browser holds; setFlowCookie
+		// gives a browser one.
+		flowCookie := func(b *browser) string {
+			u, _ := url.Parse(s.url + "/login/oidc/callback")
+			for _, c := range b.c.Jar.Cookies(u) {
+				if c.Name == "steward_sso_state" {
+					return c.Value
+				}
+			}
+			t.Fatal("the browser holds no sign-in cookie")
+			return ""
+		}
+		setFlowCookie := func(b *browser, v string) {
+			u, _ := url.Parse(s.url + "/login/oidc")
+			b.c.Jar.SetCookies(u, []*http.Cookie{{Name: "steward_sso_state", Value: v, Path: "/login/oidc"}})
+		}
+		ctx := context.Background()
+		reseal := func(b *browser, change func(f *identity.Flow)) {
+			f, err := s.app.Identity.OpenFlow(ctx, flowCookie(b))
+			if err != nil {
+				t.Fatal(err)
+			}
+			change(&f)
+			sealed, err := s.app.Identity.SealFlow(ctx, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			setFlowCookie(b, sealed)
+		}
+
 		// The ID token's nonce is the one sent; change what this sign-in
 		// expects, as if the token had been made for another.
 		b = s.browser()
 		u = callback(b)
-		if _, err := s.app.DB.Exec(context.Background(), "UPDATE identity_flows SET nonce = 'another-nonce'"); err != nil {
-			t.Fatal(err)
-		}
+		reseal(b, func(f *identity.Flow) { f.Nonce = "another-nonce" })
 		refused("another nonce", b, u.String(), "does not belong to this sign-in")
 
-		// An answer used once cannot be used again.
+		// A sign-in cookie altered in the browser does not open.
 		b = s.browser()
 		u = callback(b)
+		c := []byte(flowCookie(b))
+		c[len(c)/2] ^= 1
+		setFlowCookie(b, string(c))
+		refused("altered cookie", b, u.String(), "could not be matched to one started in this browser")
+
+		// A sign-in older than ten minutes is over.
+		b = s.browser()
+		u = callback(b)
+		reseal(b, func(f *identity.Flow) { f.Expires = time.Now().Add(-time.Second) })
+		refused("expired sign-in", b, u.String(), "or it took too long")
+
+		// An answer used once cannot be used again, not even from a
+		// browser holding its sign-in cookie.
+		b = s.browser()
+		u = callback(b)
+		used := flowCookie(b)
 		if end := b.get(u.String()); end.url.Path != "/" {
 			t.Fatalf("the real answer ended at %s", end.url)
 		}
-		// Replayed from a browser holding the state cookie too.
 		b = s.browser()
-		cookieURL, _ := url.Parse(s.url + "/login/oidc")
-		b.c.Jar.SetCookies(cookieURL, []*http.Cookie{{Name: "steward_sso_state", Value: u.Query().Get("state"), Path: "/login/oidc"}})
+		setFlowCookie(b, used)
 		refused("replayed answer", b, u.String(), "could not be matched")
+		// Nor from one holding the bare state.
+		b = s.browser()
+		setFlowCookie(b, u.Query().Get("state"))
+		refused("bare state", b, u.String(), "could not be matched")
 
-		for _, reason := range []string{"state does not match", "ID token nonce does not match", "unknown or used state"} {
+		for _, reason := range []string{"state does not match", "ID token nonce does not match", "state used already", "took too long"} {
 			if n := s.count("SELECT COUNT(*) FROM audit_log WHERE action = 'sso_refused' AND data LIKE ?", "%"+reason+"%"); n < 1 {
 				t.Errorf("%q was not recorded", reason)
 			}
@@ -209,6 +269,7 @@ func TestProviderDownAtStart(t *testing.T) {
 	idpLn.Close() // nothing answers there yet
 	appLn, base := listen(t)
 	s := newSiteAt(t, e, appLn, base, issuer)
+	s.linkPrivileged()
 	s.app.Identity.DiscoveryPause = time.Millisecond
 	s.app.Identity.Warm(context.Background())
 

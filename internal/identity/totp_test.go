@@ -66,11 +66,11 @@ func (b *browser) enrolFromProfile() (string, []string) {
 	}
 	page := b.post(b.s.url+"/profile/2fa/start", url.Values{"csrf_token": {csrf}})
 	secret := secretOn(t, page.body)
-	if p := b.post(b.s.url+"/profile/2fa/confirm", url.Values{"csrf_token": {csrf}, "code": {wrongCode(t, secret)}}); p.status != http.StatusUnprocessableEntity ||
-		!strings.Contains(p.body, "That code is wrong") {
+	if p := b.post(b.s.url+"/profile/2fa/confirm", url.Values{"csrf_token": {csrf}, "password": {demo.Password}, "code": {wrongCode(t, secret)}}); p.status != http.StatusUnprocessableEntity ||
+		!strings.Contains(p.body, "That code is wrong") || secretOn(t, p.body) != secret {
 		t.Fatalf("a wrong code turned it on: %d", p.status)
 	}
-	p := b.post(b.s.url+"/profile/2fa/confirm", url.Values{"csrf_token": {csrf}, "code": {codeAt(t, secret, time.Now())}})
+	p := b.post(b.s.url+"/profile/2fa/confirm", url.Values{"csrf_token": {csrf}, "password": {demo.Password}, "code": {codeAt(t, secret, time.Now())}})
 	codes := codeItem.FindAllStringSubmatch(p.body, -1)
 	if p.status != http.StatusOK || len(codes) != 10 {
 		t.Fatalf("confirming: %d, %d recovery codes: %.500s", p.status, len(codes), p.body)
@@ -277,7 +277,7 @@ func TestSettingsPagePermissions(t *testing.T) {
 				t.Errorf("%s opened the page: %d", role, p.status)
 			}
 			csrf := b.csrf()
-			for _, path := range []string{"/admin/single-sign-on", "/admin/single-sign-on/reset-2fa"} {
+			for _, path := range []string{"/admin/single-sign-on", "/admin/single-sign-on/reset-2fa", "/admin/single-sign-on/unlink"} {
 				if p := b.post(s.url+path, url.Values{"csrf_token": {csrf}, "email": {"admin@steward.demo"}, "create_users": {"1"}}); p.status != http.StatusForbidden {
 					t.Errorf("%s posted to %s: %d", role, path, p.status)
 				}

@@ -128,7 +128,11 @@ func (s *Service) send(ctx context.Context, tr transport, batch []Message) []out
 			out[i] = outcome{err: err, permanent: true}
 			continue
 		}
-		if err := client.Send(msg); err != nil {
+		if err := client.Send(msg); err != nil && msg.IsDelivered() {
+			// The server took the message; only the command after it
+			// (RSET) failed. Sending it again would deliver it twice.
+			s.Log.Warn("mail: the server accepted a message, then the connection failed", "id", m.ID, "err", err)
+		} else if err != nil {
 			var se *gomail.SendError
 			out[i] = outcome{err: err, permanent: errors.As(err, &se) && !se.IsTemp() && se.ErrorCode() >= 500}
 		}

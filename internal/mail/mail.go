@@ -60,6 +60,9 @@ type Service struct {
 	// notification's reader, in the transaction that writes the message:
 	// a path, or "" for none.
 	RatingLink func(ctx context.Context, tx *store.Tx, userID int64, link string) (string, error)
+	// Policy, when set, says which accounts may sign in with a password:
+	// only those get reset links.
+	Policy auth.SignInPolicy
 }
 
 // NewService builds outgoing mail; with no --smtp-url it still keeps the

@@ -124,8 +124,20 @@ func (s *Service) RequestReset(ctx context.Context, email, ip string) error {
 		if !ok || hash == "" {
 			return nil // disabled, or signs in elsewhere: no local password to reset
 		}
+		if ok, err := s.passwordAllowed(ctx, tx, r.ID); err != nil || !ok {
+			return err // held to single sign-on: a new password would not sign in
+		}
 		return s.issueReset(ctx, tx, r, to, ip, now)
 	})
+}
+
+// passwordAllowed says whether the sign-in policy lets the account sign
+// in with a password at all.
+func (s *Service) passwordAllowed(ctx context.Context, q store.Querier, userID int64) (bool, error) {
+	if s.Policy == nil {
+		return true, nil
+	}
+	return s.Policy.PasswordAllowed(ctx, q, userID)
 }
 
 // issueReset makes a new link for r, ending every earlier one, and mails it.
@@ -161,7 +173,9 @@ type resetLink struct {
 	email      string
 }
 
-func findReset(ctx context.Context, q store.Querier, token string, now time.Time) (resetLink, error) {
+// findReset finds the account of a working link; a link sent before the
+// account was held to single sign-on no longer works.
+func (s *Service) findReset(ctx context.Context, q store.Querier, token string, now time.Time) (resetLink, error) {
 	var l resetLink
 	if token == "" || len(token) > 100 {
 		return l, ErrResetLink
@@ -171,21 +185,28 @@ func findReset(ctx context.Context, q store.Querier, token string, now time.Time
 		hashToken(token), store.TS(now)).Scan(&l.id, &l.userID, &l.email))
 	if errors.Is(err, store.ErrNotFound) {
 		return l, ErrResetLink
+	} else if err != nil {
+		return l, err
 	}
-	return l, err
+	if ok, err := s.passwordAllowed(ctx, q, l.userID); err != nil {
+		return l, err
+	} else if !ok {
+		return l, ErrResetLink
+	}
+	return l, nil
 }
 
 // ResetAccount is the address whose password a working link resets;
 // ErrResetLink when the link does not work.
 func (s *Service) ResetAccount(ctx context.Context, token string) (string, error) {
-	l, err := findReset(ctx, s.DB, token, time.Now())
+	l, err := s.findReset(ctx, s.DB, token, time.Now())
 	return l.email, err
 }
 
 // ResetPassword sets a new password through a reset link: the password
 // rules of every password apply, the link and every other of the account
-// stop working, every session of the account ends, and the audit trail
-// records it.
+// stop working, every session of the account ends (and every sign-in
+// waiting for its second step), and the audit trail records it.
 func (s *Service) ResetPassword(ctx context.Context, token, password, confirm, ip string) error {
 	v := domainerr.NewInvalid()
 	switch {
@@ -208,7 +229,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, password, confirm, i
 	}
 	return s.DB.InTx(ctx, func(tx *store.Tx) error {
 		now := time.Now()
-		l, err := findReset(ctx, tx, token, now)
+		l, err := s.findReset(ctx, tx, token, now)
 		if err != nil {
 			return err
 		}
@@ -231,6 +252,9 @@ func (s *Service) ResetPassword(ctx context.Context, token, password, confirm, i
 			return err
 		}
 		if _, err := tx.Exec(ctx, "DELETE FROM sessions WHERE user_id = ?", l.userID); err != nil {
+			return err
+		}
+		if err := auth.EndPendingSignIns(ctx, tx, l.userID); err != nil {
 			return err
 		}
 		actor := audit.Actor{Type: "user", ID: l.userID, Name: l.email}

@@ -23,6 +23,7 @@ func (h identityPage) registerAdmin(rt *httpx.Router) {
 	rt.Handle("GET /admin/single-sign-on", identity.PermAdmin, h.settings)
 	h.wb.post(rt, "POST /admin/single-sign-on", identity.PermAdmin, h.saveSettings)
 	h.wb.post(rt, "POST /admin/single-sign-on/reset-2fa", identity.PermAdmin, h.reset)
+	h.wb.post(rt, "POST /admin/single-sign-on/unlink", identity.PermAdmin, h.unlink)
 }
 
 const (
@@ -44,6 +45,7 @@ type identityAdminView struct {
 	DefaultRole       string
 	CreateUsers       bool
 	LocalPasswordsOff bool
+	LinkPrivileged    bool
 	Roles             []idRole
 	Rules             []idRuleRow
 	Customers         []idOption
@@ -51,9 +53,10 @@ type identityAdminView struct {
 	Errs              map[string]string
 	Banner            string
 
-	TwoFA      []auth.SecondFactorUser
-	More2FA    bool
-	ResetEmail string
+	TwoFA       []auth.SecondFactorUser
+	More2FA     bool
+	ResetEmail  string
+	UnlinkEmail string
 }
 
 type idRole struct {
@@ -71,18 +74,24 @@ type idRuleRow struct {
 }
 
 func (h identityPage) settings(w http.ResponseWriter, r *http.Request) {
+	h.showSaved(w, r, http.StatusOK, identityAdminView{Errs: map[string]string{}})
+}
+
+// showSaved shows the page with the settings as saved, and v's messages
+// and typed addresses.
+func (h identityPage) showSaved(w http.ResponseWriter, r *http.Request, status int, v identityAdminView) {
 	st, err := h.svc.Settings(r.Context())
 	if err != nil {
 		h.wb.fail(w, r, err)
 		return
 	}
-	v := identityAdminView{GroupsClaim: st.GroupsClaim, DefaultRole: string(st.DefaultRole), CreateUsers: st.CreateUsers,
-		LocalPasswordsOff: st.LocalPasswordsOff, Errs: map[string]string{}}
+	v.GroupsClaim, v.DefaultRole, v.CreateUsers = st.GroupsClaim, string(st.DefaultRole), st.CreateUsers
+	v.LocalPasswordsOff, v.LinkPrivileged = st.LocalPasswordsOff, st.LinkPrivileged
 	for _, rule := range st.Rules {
 		v.Rules = append(v.Rules, idRuleRow{Claim: rule.Claim, Value: rule.Value, Role: string(rule.Role),
 			Customer: idText(rule.CustomerID), Group: idText(rule.GroupID)})
 	}
-	h.showSettings(w, r, http.StatusOK, &v, st.SecondFactorRoles)
+	h.showSettings(w, r, status, &v, st.SecondFactorRoles)
 }
 
 func idText(id *int64) string {
@@ -136,9 +145,10 @@ func (h identityPage) showSettings(w http.ResponseWriter, r *http.Request, statu
 func (h identityPage) saveSettings(w http.ResponseWriter, r *http.Request) {
 	pf := r.PostForm
 	v := identityAdminView{GroupsClaim: pf.Get("groups_claim"), DefaultRole: pf.Get("default_role"),
-		CreateUsers: pf.Get("create_users") == "1", LocalPasswordsOff: pf.Get("local_passwords_off") == "1", Errs: map[string]string{}}
+		CreateUsers: pf.Get("create_users") == "1", LocalPasswordsOff: pf.Get("local_passwords_off") == "1",
+		LinkPrivileged: pf.Get("link_privileged") == "1", Errs: map[string]string{}}
 	st := identity.Settings{GroupsClaim: v.GroupsClaim, DefaultRole: auth.Role(v.DefaultRole), CreateUsers: v.CreateUsers,
-		LocalPasswordsOff: v.LocalPasswordsOff, Rules: []identity.Rule{}}
+		LocalPasswordsOff: v.LocalPasswordsOff, LinkPrivileged: v.LinkPrivileged, Rules: []identity.Rule{}}
 	for _, s := range pf["second_factor_roles"] {
 		st.SecondFactorRoles = append(st.SecondFactorRoles, auth.Role(s))
 	}
@@ -194,18 +204,7 @@ func (h identityPage) saveSettings(w http.ResponseWriter, r *http.Request) {
 func (h identityPage) reset(w http.ResponseWriter, r *http.Request) {
 	email := strings.TrimSpace(r.PostFormValue("email"))
 	fail := func(msg string) {
-		st, err := h.svc.Settings(r.Context())
-		if err != nil {
-			h.wb.fail(w, r, err)
-			return
-		}
-		v := identityAdminView{GroupsClaim: st.GroupsClaim, DefaultRole: string(st.DefaultRole), CreateUsers: st.CreateUsers,
-			LocalPasswordsOff: st.LocalPasswordsOff, Errs: map[string]string{"reset_email": msg}, ResetEmail: email}
-		for _, rule := range st.Rules {
-			v.Rules = append(v.Rules, idRuleRow{Claim: rule.Claim, Value: rule.Value, Role: string(rule.Role),
-				Customer: idText(rule.CustomerID), Group: idText(rule.GroupID)})
-		}
-		h.showSettings(w, r, http.StatusUnprocessableEntity, &v, st.SecondFactorRoles)
+		h.showSaved(w, r, http.StatusUnprocessableEntity, identityAdminView{Errs: map[string]string{"reset_email": msg}, ResetEmail: email})
 	}
 	if email == "" || len(email) > idMaxEmailText {
 		fail("Enter the e-mail address of the account whose second factor to reset.")
@@ -229,4 +228,36 @@ func (h identityPage) reset(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.wb.redirect(w, r, "/admin/single-sign-on", "identity_2fa_reset")
+}
+
+// unlink removes the links of an account to the provider, so that its
+// owner's next sign-in there links it again (by e-mail, under the rules
+// for linking).
+func (h identityPage) unlink(w http.ResponseWriter, r *http.Request) {
+	email := strings.TrimSpace(r.PostFormValue("email"))
+	fail := func(msg string) {
+		h.showSaved(w, r, http.StatusUnprocessableEntity, identityAdminView{Errs: map[string]string{"unlink_email": msg}, UnlinkEmail: email})
+	}
+	if email == "" || len(email) > idMaxEmailText {
+		fail("Enter the e-mail address of the account to unlink from the provider.")
+		return
+	}
+	u, err := auth.UserByEmail(r.Context(), h.wb.DB, email)
+	if errors.Is(err, store.ErrNotFound) {
+		fail("No account has the e-mail address " + email + ".")
+		return
+	} else if err != nil {
+		h.wb.fail(w, r, err)
+		return
+	}
+	n, err := h.svc.Unlink(r.Context(), httpx.Principal(r).Actor(), u.ID)
+	if err != nil {
+		h.wb.fail(w, r, err)
+		return
+	}
+	if n == 0 {
+		fail(u.Email + " is not linked to the provider; nothing was unlinked.")
+		return
+	}
+	h.wb.redirect(w, r, "/admin/single-sign-on", "identity_unlinked")
 }

@@ -79,7 +79,9 @@ func TestBrowserSecondFactor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b.navigates(chromedp.SendKeys(chromedp.CSS("#code"), code), chromedp.Click(chromedp.CSS(`form[action="/profile/2fa/confirm"] button[type="submit"]`)))
+	b.do(chromedp.SendKeys(chromedp.CSS("#code"), code), chromedp.SendKeys(chromedp.CSS("#on-password"), demo.Password))
+	b.idShot("enrol-filled")
+	b.navigates(chromedp.Click(chromedp.CSS(`form[action="/profile/2fa/confirm"] button[type="submit"]`)))
 	codes := b.text(".id-codes")
 	if n := len(strings.Fields(codes)); n != 10 {
 		t.Fatalf("%d recovery codes shown: %q", n, codes)

@@ -43,8 +43,9 @@ type identityPage struct {
 	svc *identity.Service
 }
 
-// Cookies of a sign-in under way: the provider's state, and the pending
-// sign-in waiting for its second factor (neither is a session).
+// Cookies of a sign-in under way: the one at the provider (its state,
+// nonce and PKCE verifier, sealed by the server), and the pending sign-in
+// waiting for its second factor (neither is a session).
 const (
 	ssoStateCookie = "steward_sso_state"
 	pendingCookie  = "steward_2fa"
@@ -56,7 +57,7 @@ func (h identityPage) startSSO(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	next := safeNext(r.URL.Query().Get("next"))
-	target, state, err := h.svc.Begin(r.Context(), next)
+	target, cookie, err := h.svc.Begin(r.Context(), next)
 	var refused *identity.Refusal
 	if errors.As(err, &refused) {
 		h.wb.showLogin(w, r, http.StatusServiceUnavailable, loginView{Next: next, Error: refused.Message})
@@ -65,7 +66,7 @@ func (h identityPage) startSSO(w http.ResponseWriter, r *http.Request) {
 		h.wb.fail(w, r, err)
 		return
 	}
-	h.wb.setCookie(w, r, ssoStateCookie, state, "/login/oidc", int((10 * time.Minute).Seconds()))
+	h.wb.setCookie(w, r, ssoStateCookie, cookie, "/login/oidc", int((10 * time.Minute).Seconds()))
 	http.Redirect(w, r, target, http.StatusFound)
 }
 
@@ -78,7 +79,7 @@ func (h identityPage) ssoCallback(w http.ResponseWriter, r *http.Request) {
 	cb := identity.Callback{State: q.Get("state"), Code: q.Get("code"), Error: q.Get("error"), ErrorText: q.Get("error_description"),
 		IP: httpx.ClientIP(r)}
 	if c, err := r.Cookie(ssoStateCookie); err == nil {
-		cb.StateCookie = c.Value
+		cb.FlowCookie = c.Value
 	}
 	h.wb.setCookie(w, r, ssoStateCookie, "", "/login/oidc", -1)
 	session, next, err := h.svc.Finish(r.Context(), cb)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"html/template"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -36,10 +37,14 @@ type profile2FAView struct {
 }
 
 func (h identityPage) profile(w http.ResponseWriter, r *http.Request) {
-	h.showProfile(w, r, http.StatusOK, map[string]string{})
+	h.showProfile(w, r, http.StatusOK, map[string]string{}, false)
 }
 
-func (h identityPage) showProfile(w http.ResponseWriter, r *http.Request, status int, errs map[string]string) {
+// showProfile shows the person's second-factor page. The secret being set
+// up is shown only right after it was made (withSecret) and again after a
+// wrong code with the right password, never on a plain visit: someone at
+// a session left open sees no secret its owner may scan later.
+func (h identityPage) showProfile(w http.ResponseWriter, r *http.Request, status int, errs map[string]string, withSecret bool) {
 	ctx, p := r.Context(), httpx.Principal(r)
 	sf, err := auth.SecondFactorOf(ctx, h.wb.DB, p.UserID)
 	if err != nil {
@@ -57,7 +62,7 @@ func (h identityPage) showProfile(w http.ResponseWriter, r *http.Request, status
 		return
 	}
 	v.SSO = hash == ""
-	if sf.Enrolling {
+	if sf.Enrolling && withSecret {
 		e, _, err := auth.PendingEnrolment(ctx, h.wb.DB, p.UserID, p.Email)
 		if err != nil {
 			h.wb.fail(w, r, err)
@@ -70,25 +75,44 @@ func (h identityPage) showProfile(w http.ResponseWriter, r *http.Request, status
 
 func (h identityPage) start(w http.ResponseWriter, r *http.Request) {
 	p := httpx.Principal(r)
-	_, err := auth.StartEnrolment(r.Context(), h.wb.DB, p.UserID, p.Email)
-	if err != nil && !errors.Is(err, auth.ErrSecondFactorOn) {
+	_, err := auth.NewEnrolment(r.Context(), h.wb.DB, p.UserID, p.Email)
+	if errors.Is(err, auth.ErrSecondFactorOn) {
+		http.Redirect(w, r, "/profile/2fa", http.StatusSeeOther)
+		return
+	} else if err != nil {
 		h.wb.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/profile/2fa#setup", http.StatusSeeOther)
+	h.showProfile(w, r, http.StatusOK, map[string]string{}, true)
 }
 
 func (h identityPage) confirm(w http.ResponseWriter, r *http.Request) {
 	p := httpx.Principal(r)
-	code := strings.TrimSpace(r.PostFormValue("code"))
-	if code == "" {
-		h.showProfile(w, r, http.StatusUnprocessableEntity, map[string]string{"code": "Enter the six-digit code your authenticator app shows for Steward."})
+	password, code := r.PostFormValue("password"), strings.TrimSpace(r.PostFormValue("code"))
+	// The secret is shown again only to someone whose password was right.
+	if password == "" {
+		h.showProfile(w, r, http.StatusUnprocessableEntity, map[string]string{"off": "Enter your password with the code: it was empty. Start again to get a new secret."}, false)
 		return
 	}
-	codes, err := auth.ConfirmEnrolment(r.Context(), h.wb.DB, p.Actor(), p.UserID, code)
+	codes, err := h.wb.SignIn.TurnOnSecondFactor(r.Context(), p.UserID, password, code, httpx.ClientIP(r))
+	var throttled *auth.ErrThrottled
 	switch {
+	case errors.Is(err, auth.ErrBadCredentials):
+		h.showProfile(w, r, http.StatusUnprocessableEntity, map[string]string{"off": "That password is wrong. Start again to get a new secret, and enter your password with the code."}, false)
+		return
 	case errors.Is(err, auth.ErrBadCode):
-		h.showProfile(w, r, http.StatusUnprocessableEntity, map[string]string{"code": "That code is wrong. Check that the app's clock is right and enter the code it shows now."})
+		msg := "That code is wrong. Check that the app's clock is right and enter the code it shows now."
+		if code == "" {
+			msg = "Enter the six-digit code your authenticator app shows for Steward."
+		}
+		h.showProfile(w, r, http.StatusUnprocessableEntity, map[string]string{"code": msg}, true)
+		return
+	case errors.As(err, &throttled):
+		w.Header().Set("Retry-After", strconv.Itoa(int(throttled.RetryAfter.Seconds())+1))
+		h.showProfile(w, r, http.StatusTooManyRequests, map[string]string{"off": human(throttled.Error()) + "."}, false)
+		return
+	case errors.Is(err, auth.ErrNoPassword):
+		h.showProfile(w, r, http.StatusUnprocessableEntity, map[string]string{"off": "Your account has no password here, so there is nothing for a second factor to guard: you sign in through single sign-on."}, false)
 		return
 	case errors.Is(err, auth.ErrSecondFactorOn):
 		http.Redirect(w, r, "/profile/2fa", http.StatusSeeOther)
@@ -112,7 +136,7 @@ func (h identityPage) off(w http.ResponseWriter, r *http.Request) {
 		errs["code"] = "Enter a code from your authenticator app, or a recovery code."
 	}
 	if len(errs) > 0 {
-		h.showProfile(w, r, http.StatusUnprocessableEntity, errs)
+		h.showProfile(w, r, http.StatusUnprocessableEntity, errs, false)
 		return
 	}
 	err := h.wb.SignIn.TurnOffSecondFactor(r.Context(), p.UserID, password, code, httpx.ClientIP(r))
@@ -121,14 +145,14 @@ func (h identityPage) off(w http.ResponseWriter, r *http.Request) {
 	case err == nil:
 		h.wb.redirect(w, r, "/profile/2fa", "identity_2fa_off")
 	case errors.Is(err, auth.ErrBadCredentials):
-		h.showProfile(w, r, http.StatusUnprocessableEntity, map[string]string{"password": "That password is wrong."})
+		h.showProfile(w, r, http.StatusUnprocessableEntity, map[string]string{"password": "That password is wrong."}, false)
 	case errors.Is(err, auth.ErrBadCode):
-		h.showProfile(w, r, http.StatusUnprocessableEntity, map[string]string{"code": "That code is wrong or was used already."})
+		h.showProfile(w, r, http.StatusUnprocessableEntity, map[string]string{"code": "That code is wrong or was used already."}, false)
 	case errors.Is(err, auth.ErrSecondFactorRequired):
-		h.showProfile(w, r, http.StatusForbidden, map[string]string{"off": "Your role must use a second factor, so it cannot be turned off. An administrator can reset it if you lost your device."})
+		h.showProfile(w, r, http.StatusForbidden, map[string]string{"off": "Your role must use a second factor, so it cannot be turned off. An administrator can reset it if you lost your device."}, false)
 	case errors.As(err, &throttled):
 		w.Header().Set("Retry-After", "60")
-		h.showProfile(w, r, http.StatusTooManyRequests, map[string]string{"off": human(throttled.Error()) + "."})
+		h.showProfile(w, r, http.StatusTooManyRequests, map[string]string{"off": human(throttled.Error()) + "."}, false)
 	default:
 		h.wb.fail(w, r, err)
 	}

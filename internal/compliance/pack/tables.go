@@ -75,7 +75,7 @@ var Withheld = []string{
 	"mail_in_log", "mail_in_raw",
 	// Second-factor secrets and recovery codes, sign-ins under way, and the
 	// provider's identifiers of people.
-	"user_totp", "user_recovery_codes", "signin_challenges", "identity_flows", "identity_links",
+	"user_totp", "user_recovery_codes", "signin_challenges", "identity_used_states", "identity_links",
 	// Which requester opened which article: people's reading, whose
 	// deflection count is the evidence.
 	"kb_opens",

@@ -12,6 +12,10 @@ CREATE TABLE identity_settings (
     create_users          BOOLEAN NOT NULL DEFAULT FALSE,
     -- People who signed in through the provider may not use a local password.
     sso_only              BOOLEAN NOT NULL DEFAULT FALSE,
+    -- Existing administrators' accounts and accounts with a second factor
+    -- are linked by their verified e-mail at the first sign-in through the
+    -- provider only when this is on.
+    link_privileged       BOOLEAN NOT NULL DEFAULT FALSE,
     second_factor_roles   TEXT NOT NULL DEFAULT '',
     updated_at            TEXT
 );
@@ -39,15 +43,15 @@ CREATE TABLE identity_links (
 );
 CREATE INDEX identity_links_user ON identity_links (user_id);
 
--- Sign-ins under way at the provider: the state's hash keys the nonce and
--- the PKCE verifier; each is used once.
-CREATE TABLE identity_flows (
+-- Answers from the provider already used: the state's hash, kept until its
+-- sign-in would have expired, so that each answer is used once. What a
+-- sign-in under way needs (nonce, PKCE verifier) travels sealed in the
+-- browser's cookie, so starting one stores nothing.
+CREATE TABLE identity_used_states (
     state_hash  TEXT PRIMARY KEY,
-    nonce       TEXT NOT NULL,
-    verifier    TEXT NOT NULL,
-    next        TEXT NOT NULL,
     expires_at  TEXT NOT NULL
 );
+CREATE INDEX identity_used_states_expiry ON identity_used_states (expires_at);
 
 -- A user's TOTP secret; enabled_at is NULL while it is being set up.
 -- last_step is the time step of the last code accepted, so no code is
