@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"steward/internal/kpi"
 	"strconv"
 	"strings"
 
@@ -169,6 +170,11 @@ func scalar(v any) bool {
 // auditValueOf writes the value of field, with the words the pages use
 // for coded fields (states, reasons, levels).
 func auditValueOf(field string, v any) string {
+	if s, ok := v.(string); ok && field == "metric" {
+		if m, ok := kpi.Get(s); ok {
+			return m.Title // a measure by its name, not its key
+		}
+	}
 	if s, ok := v.(string); ok && s != "" {
 		if h := humanValue(field, s); h != s {
 			return h
