@@ -256,7 +256,9 @@ func spreadBars(counts [5]int) []bar {
 }
 
 type csatRulesView struct {
-	S        satisfaction.Settings
+	S satisfaction.Settings
+	// Listed: "Only these services" is chosen, even with none ticked.
+	Listed   bool
 	Services []option
 	Groups   []option
 	Agents   []option
@@ -282,11 +284,11 @@ func (h csatPages) rules(w http.ResponseWriter, r *http.Request) {
 		h.wb.fail(w, r, err)
 		return
 	}
-	h.showRules(w, r, http.StatusOK, s, nil)
+	h.showRules(w, r, http.StatusOK, s, len(s.ServiceIDs) > 0, nil)
 }
 
-func (h csatPages) showRules(w http.ResponseWriter, r *http.Request, status int, s satisfaction.Settings, fe *fieldErrors) {
-	v := csatRulesView{S: s, F: fe}
+func (h csatPages) showRules(w http.ResponseWriter, r *http.Request, status int, s satisfaction.Settings, listed bool, fe *fieldErrors) {
+	v := csatRulesView{S: s, Listed: listed, F: fe}
 	opts, err := h.wb.formOptions(r, false)
 	if err != nil {
 		h.wb.fail(w, r, err)
@@ -354,5 +356,5 @@ func (h csatPages) saveRules(w http.ResponseWriter, r *http.Request) {
 		h.wb.fail(w, r, err)
 		return
 	}
-	h.showRules(w, r, http.StatusUnprocessableEntity, in, &fieldErrors{Form: "rules", Errs: bad.Fields, Values: r.PostForm})
+	h.showRules(w, r, http.StatusUnprocessableEntity, in, r.PostFormValue("services") == "listed", &fieldErrors{Form: "rules", Errs: bad.Fields, Values: r.PostForm})
 }
