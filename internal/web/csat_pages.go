@@ -48,6 +48,8 @@ type csatPanel struct {
 	S    satisfaction.Survey
 	Mine bool
 	CSRF string
+	// Low is the rating at or below which a complaint follows, 0 for none.
+	Low int
 }
 
 // csatPanelFor is the widget for ticket k/id as the viewer sees it, nil
@@ -58,13 +60,23 @@ func (wb *Web) csatPanelFor(r *http.Request, k ticket.Kind, id int64) (*csatPane
 	if err != nil || !ok {
 		return nil, err
 	}
-	return &csatPanel{S: sv, Mine: sv.RequesterID == p.UserID, CSRF: p.CSRFToken}, nil
+	panel := &csatPanel{S: sv, Mine: sv.RequesterID == p.UserID, CSRF: p.CSRFToken}
+	if panel.Mine && sv.Open {
+		rules, err := satisfaction.LoadRules(r.Context(), wb.DB)
+		if err != nil {
+			return nil, err
+		}
+		panel.Low = rules.LowRating
+	}
+	return panel, nil
 }
 
 type surveyView struct {
 	S     satisfaction.Survey
 	Error string
 	Field string
+	// Low is the rating at or below which a complaint follows, 0 for none.
+	Low int
 }
 
 func (h csatPages) survey(w http.ResponseWriter, r *http.Request) {
@@ -82,6 +94,14 @@ func (h csatPages) survey(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h csatPages) showSurvey(w http.ResponseWriter, r *http.Request, status int, v surveyView) {
+	if v.S.Open {
+		rules, err := satisfaction.LoadRules(r.Context(), h.wb.DB)
+		if err != nil {
+			h.wb.fail(w, r, err)
+			return
+		}
+		v.Low = rules.LowRating
+	}
 	tx := h.wb.clockOf(r).text()
 	h.wb.render(w, r, status, "csat_survey", page{Title: tx.T("csat.title", "Number", v.S.Number), Data: v})
 }
@@ -98,7 +118,11 @@ func (h csatPages) answer(w http.ResponseWriter, r *http.Request) {
 	rating, _ := strconv.Atoi(strings.TrimSpace(r.PostFormValue("rating")))
 	sv, err := h.svc.AnswerSurvey(r.Context(), p, id, rating, formText(r, "comment"))
 	if err == nil {
-		h.wb.redirect(w, r, sv.Link(), "csat_thanks")
+		flash := "csat_thanks"
+		if sv.Complaint != "" {
+			flash = "csat_followup"
+		}
+		h.wb.redirect(w, r, sv.Link(), flash)
 		return
 	}
 	var inv *domainerr.Invalid
