@@ -158,7 +158,7 @@ func (s *Service) checkFields(ctx context.Context, q store.Querier, a *Article, 
 		case a.ReviewDate != was && a.ReviewDate < s.today():
 			// An article already overdue keeps its date through an edit;
 			// a new date in the past would be overdue the moment it is read.
-			v.Add("review_date", "is in the past: pick a future date, such as %s", s.now().AddDate(1, 0, 0).Format(DateLayout))
+			v.Add("review_date", "review date %s is in the past: pick a future date, such as %s", a.ReviewDate, s.now().AddDate(1, 0, 0).Format(DateLayout))
 		}
 	}
 	if in.OwnerID != nil {

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -87,11 +88,42 @@ func TestKbReviewDateInThePast(t *testing.T) {
 	if res.status != http.StatusUnprocessableEntity {
 		t.Fatalf("create with a past review date: %d", res.status)
 	}
-	field := regexp.MustCompile(`(?s)<div class="field has-error">\s*<label for="kb-review">Review by</label>.*?is in the past: pick a future date`)
+	field := regexp.MustCompile(`(?s)<div class="field has-error">\s*<label for="kb-review">Review by</label>.*?Review date ` + past + ` is in the past: pick a future date`)
 	if !field.MatchString(res.body) {
 		t.Errorf("the review date field does not say to pick a future date:\n%s", res.body)
 	}
 	if !strings.Contains(res.body, `value="`+past+`"`) || !strings.Contains(res.body, "Request a new laptop") {
 		t.Errorf("what was typed is lost")
+	}
+	// An article in review whose date passed meanwhile is not published
+	// until the date moves on.
+	ctx := context.Background()
+	var id int64
+	if err := s.app.DB.QueryRow(ctx, "SELECT id FROM kb_articles WHERE state = 'review' ORDER BY id LIMIT 1").Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.app.DB.Exec(ctx, "UPDATE kb_articles SET review_date = ? WHERE id = ?", past, id); err != nil {
+		t.Fatal(err)
+	}
+	number := fmt.Sprintf("KB-%06d", id)
+	admin := s.signedIn("admin")
+	admin.get("/articles/" + number)
+	res = admin.post("/articles/"+number+"/publish", nil)
+	if res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, "Review date "+past+" is in the past: edit the article and pick a future date before publishing it.") {
+		t.Errorf("publishing with a past review date: %d", res.status)
+	}
+	// The demo's overdue article is still edited with its date as it is.
+	var late int64
+	var date, audience string
+	if err := s.app.DB.QueryRow(ctx, "SELECT id, review_date, audience FROM kb_articles WHERE state = 'published' AND review_date < ? ORDER BY id LIMIT 1",
+		time.Now().Format("2006-01-02")).Scan(&late, &date, &audience); err != nil {
+		t.Fatal(err)
+	}
+	lateNumber := fmt.Sprintf("KB-%06d", late)
+	form := agent.get("/articles/" + lateNumber + "/edit")
+	res = agent.post("/articles/"+lateNumber+"/edit", url.Values{"version": {versionOf(t, form)}, "title": {"Badge reader at the side door"},
+		"body": {"Hold the badge flat."}, "audience": {audience}, "review_date": {date}, "owner_id": {""}, "then": {"save"}})
+	if res.status != http.StatusSeeOther {
+		t.Errorf("editing an overdue article with its date unchanged: %d %s", res.status, res.body)
 	}
 }
