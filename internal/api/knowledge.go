@@ -25,7 +25,7 @@ func KnowledgeRoutes(svc *knowledge.Service) Routes {
 		for name, act := range knowledge.Actions {
 			rt.Handle("POST /api/v1/articles/{ref}/"+name, act.Perm, h.move(name))
 		}
-		rt.Handle("POST /api/v1/articles/{ref}/feedback", knowledge.PermRead, h.feedback)
+		rt.Handle("POST /api/v1/articles/{ref}/feedback", knowledge.PermFeedback, h.feedback)
 		rt.Handle("GET /api/v1/incident-classification", incident.PermUpdate, h.classify)
 	}
 }

@@ -136,6 +136,9 @@ type NewComplaint struct {
 	// Source is set by the caller of Raise; Create derives it from who
 	// raises the complaint.
 	Source string `json:"-"`
+	// Rating is the score (1 to 5) of the rating that opened a complaint
+	// of Source "rating"; the history tells it.
+	Rating int `json:"-"`
 }
 
 // Change is one field's move, as the journal shows it.
@@ -155,6 +158,17 @@ type Entry struct {
 	Body        string    `json:"body,omitempty"`
 	Changes     []Change  `json:"changes,omitempty"`
 	CreatedAt   time.Time `json:"created_at"`
+}
+
+// Rating is the score of the rating that opened the complaint, kept on
+// its "created" entry; "" for any other entry.
+func (e Entry) Rating() string {
+	for _, c := range e.Changes {
+		if c.Field == "rating" {
+			return c.New
+		}
+	}
+	return ""
 }
 
 // ClosedOnTime reports whether the complaint was closed by its target date.

@@ -106,7 +106,11 @@ func (s *Service) Raise(ctx context.Context, tx *store.Tx, p *auth.Principal, in
 	if err := store.ScanErr(err); err != nil {
 		return Complaint{}, err
 	}
-	if _, err := appendJournal(ctx, tx, id, p, "created", "", nil, now); err != nil {
+	var opened []Change
+	if in.Source == "rating" && in.Rating >= 1 && in.Rating <= 5 {
+		opened = []Change{{Field: "rating", New: strconv.Itoa(in.Rating)}}
+	}
+	if _, err := appendJournal(ctx, tx, id, p, "created", "", opened, now); err != nil {
 		return Complaint{}, err
 	}
 	if err := audit.Record(ctx, tx, p.Actor(), "create", "complaint", id, in); err != nil {

@@ -28,7 +28,11 @@ type Feedback struct {
 
 // GiveFeedback records whether the published version of an article
 // helped p, once per person and version: a second answer is a conflict.
+// Only readers holding PermFeedback answer: the auditor writes nothing.
 func (s *Service) GiveFeedback(ctx context.Context, p *auth.Principal, id int64, helpful bool, comment string) (Feedback, error) {
+	if !p.Can(PermFeedback) {
+		return Feedback{}, domainerr.ErrForbidden
+	}
 	a, err := s.Get(ctx, p, id)
 	if err != nil {
 		return Feedback{}, err
@@ -98,11 +102,15 @@ type Opened struct {
 }
 
 // View counts one reading of an article and, when it was opened from a
-// suggestion by the requester it was suggested to, remembers where.
-func (s *Service) View(ctx context.Context, p *auth.Principal, a Article, from Opened) error {
+// suggestion by the requester it was suggested to, remembers where. A
+// person's readings count once a day (UTC), their own article's never,
+// and only from readers holding PermFeedback; counted reports whether
+// this one was.
+func (s *Service) View(ctx context.Context, p *auth.Principal, a Article, from Opened) (counted bool, err error) {
 	now := s.now()
-	return s.DB.InTx(ctx, func(tx *store.Tx) error {
-		if _, err := tx.Exec(ctx, "UPDATE kb_articles SET view_count = view_count + 1 WHERE id = ?", a.ID); err != nil {
+	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		if counted, err = countView(ctx, tx, p, a.ID, now); err != nil {
 			return err
 		}
 		if p.IsStaff() {
@@ -123,6 +131,34 @@ func (s *Service) View(ctx context.Context, p *auth.Principal, a Article, from O
 		}
 		return nil
 	})
+	return counted, err
+}
+
+// countView adds p's reading to the article's views unless p wrote the
+// article or was counted already today: kb_views keeps the last day each
+// person was counted, one row per reader and article.
+func countView(ctx context.Context, tx *store.Tx, p *auth.Principal, article int64, now time.Time) (bool, error) {
+	if !p.Can(PermFeedback) {
+		return false, nil
+	}
+	var author *int64
+	if err := store.ScanErr(tx.QueryRow(ctx, "SELECT created_by FROM kb_articles WHERE id = ?", article).Scan(&author)); err != nil {
+		return false, err
+	}
+	if author != nil && *author == p.UserID {
+		return false, nil
+	}
+	res, err := tx.Exec(ctx, `INSERT INTO kb_views (article_id, user_id, day) VALUES (?, ?, ?)
+		ON CONFLICT (article_id, user_id) DO UPDATE SET day = excluded.day WHERE kb_views.day < excluded.day`,
+		article, p.UserID, now.Format(DateLayout))
+	if err != nil {
+		return false, store.Translate(err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return false, err
+	}
+	_, err = tx.Exec(ctx, "UPDATE kb_articles SET view_count = view_count + 1 WHERE id = ?", article)
+	return err == nil, err
 }
 
 // addOpen remembers an opened suggestion once: a reload, or the page

@@ -23,13 +23,15 @@ import (
 // them by default. Everyone reads, filtered: a requester reads only the
 // published articles written for requesters (of their customer, when an
 // article names customers); staff read every article. Agents write and
-// submit for review; administrators publish.
+// submit for review; administrators publish. The auditor reads and
+// writes nothing: no "did this help?" and no view counted.
 var (
-	PermRead    = auth.Declare("kb:read", "Read knowledge articles: requesters the published ones written for them, staff every one", auth.Admin, auth.Agent, auth.Requester, auth.Auditor)
-	PermReadAll = auth.Declare("kb:read_all", "Read every knowledge article (drafts, reviews, agent-only and retired ones) and the knowledge figures", auth.Admin, auth.Agent, auth.Auditor)
-	PermHelp    = auth.Declare("kb:help", "Find help articles from the portal", auth.Requester)
-	PermWrite   = auth.Declare("kb:write", "Write knowledge articles and submit them for review", auth.Admin, auth.Agent)
-	PermPublish = auth.Declare("kb:publish", "Publish, return, retire and restore knowledge articles", auth.Admin)
+	PermRead     = auth.Declare("kb:read", "Read knowledge articles: requesters the published ones written for them, staff every one", auth.Admin, auth.Agent, auth.Requester, auth.Auditor)
+	PermReadAll  = auth.Declare("kb:read_all", "Read every knowledge article (drafts, reviews, agent-only and retired ones) and the knowledge figures", auth.Admin, auth.Agent, auth.Auditor)
+	PermFeedback = auth.Declare("kb:feedback", "Say whether a published article helped; only these readers' views are counted", auth.Admin, auth.Agent, auth.Requester)
+	PermHelp     = auth.Declare("kb:help", "Find help articles from the portal", auth.Requester)
+	PermWrite    = auth.Declare("kb:write", "Write knowledge articles and submit them for review", auth.Admin, auth.Agent)
+	PermPublish  = auth.Declare("kb:publish", "Publish, return, retire and restore knowledge articles", auth.Admin)
 )
 
 // Service is the knowledge base over one database.

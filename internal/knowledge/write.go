@@ -148,9 +148,17 @@ func (s *Service) checkFields(ctx context.Context, q store.Querier, a *Article, 
 		a.Audience = *in.Audience
 	}
 	if in.ReviewDate != nil {
+		was := a.ReviewDate
 		a.ReviewDate = strings.TrimSpace(*in.ReviewDate)
-		if _, err := time.Parse(DateLayout, a.ReviewDate); a.ReviewDate != "" && err != nil {
+		_, err := time.Parse(DateLayout, a.ReviewDate)
+		switch {
+		case a.ReviewDate == "":
+		case err != nil:
 			v.Add("review_date", "must be a date such as 2027-03-31")
+		case a.ReviewDate != was && a.ReviewDate < s.today():
+			// An article already overdue keeps its date through an edit;
+			// a new date in the past would be overdue the moment it is read.
+			v.Add("review_date", "review date %s is in the past: pick a future date, such as %s", a.ReviewDate, s.now().AddDate(1, 0, 0).Format(DateLayout))
 		}
 	}
 	if in.OwnerID != nil {
@@ -410,6 +418,9 @@ func (s *Service) Move(ctx context.Context, p *auth.Principal, id int64, action 
 		if !ok {
 			return &domainerr.Conflict{Message: fmt.Sprintf("a version in %s cannot be %s", from, pastTense(action))}
 		}
+		if action == "publish" && cur.ReviewDate != "" && cur.ReviewDate < s.today() {
+			return domainerr.Field("review_date", "%s is in the past: edit the article and pick a future date before publishing it", cur.ReviewDate)
+		}
 		if action == "submit" && strings.TrimSpace(body) == "" {
 			return domainerr.Field("body", "is empty: write the article before submitting it")
 		}
@@ -505,6 +516,10 @@ func writeCustomers(ctx context.Context, tx *store.Tx, id int64, ids []int64) er
 	}
 	return nil
 }
+
+// today is the date review dates are compared with: a date before it is
+// in the past.
+func (s *Service) today() string { return s.now().Format(DateLayout) }
 
 func optDate(d string) any { return store.OptDate(d) }
 

@@ -242,6 +242,7 @@ func (s *Service) followUp(ctx context.Context, tx *store.Tx, rules Rules, sv Su
 	c, err := s.Complaints.Raise(ctx, tx, nil, complaint.NewComplaint{
 		Title:       cut(fmt.Sprintf("Low rating (%d of 5) on %s: %s", *sv.Rating, sv.Number, sv.Title), 200),
 		Description: desc, CustomerID: customer, RequesterID: &requester, OwnerID: owner, Related: sv.Number, Source: "rating",
+		Rating: *sv.Rating,
 	})
 	if err != nil {
 		return c, err

@@ -5,9 +5,11 @@ import (
 	"net/http"
 	"strings"
 
+	"steward/internal/auth"
 	"steward/internal/complaint"
 	"steward/internal/domainerr"
 	"steward/internal/httpx"
+	"steward/internal/i18n"
 	"steward/internal/patch"
 )
 
@@ -21,7 +23,7 @@ func (h csatPages) registerComplaints(rt *httpx.Router) {
 }
 
 type complaintsView struct {
-	Items     []complaint.Complaint
+	Items     []complaintRow
 	Tab, Next string
 	Staff     bool
 	CanCreate bool
@@ -53,9 +55,40 @@ func (h csatPages) complaintList(w http.ResponseWriter, r *http.Request) {
 		h.wb.fail(w, r, err)
 		return
 	}
-	v.Items, v.Next = pg.Items, pg.NextCursor
 	tx := h.wb.clockOf(r).text()
+	for _, c := range pg.Items {
+		v.Items = append(v.Items, complaintRow{Complaint: c, From: complaintSource(tx, p, c)})
+	}
+	v.Next = pg.NextCursor
 	h.wb.render(w, r, http.StatusOK, "complaints", page{Title: tx.T("complaint.list_title"), Active: "complaints", Data: v})
+}
+
+// complaintRow is one complaint of the list with how it came in.
+type complaintRow struct {
+	complaint.Complaint
+	From string
+}
+
+// complaintSource says how a complaint came in, as the viewer reads it:
+// a requester tells their own rating and their own complaint from the
+// ones the desk opened.
+func complaintSource(tx i18n.Text, p *auth.Principal, c complaint.Complaint) string {
+	mine := func(id *int64) bool { return id != nil && *id == p.UserID }
+	switch c.Source {
+	case "rating":
+		if mine(c.RequesterID) {
+			return tx.T("complaint.src_your_rating")
+		}
+		return tx.T("complaint.src_rating")
+	case "email":
+		return tx.T("complaint.src_email")
+	case "agent":
+		return tx.T("complaint.src_desk")
+	}
+	if mine(c.CreatedByID) {
+		return tx.T("complaint.src_you")
+	}
+	return tx.T("complaint.src_requester", "Name", c.RequesterName)
 }
 
 type complaintFormView struct {

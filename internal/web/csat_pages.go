@@ -49,6 +49,8 @@ type csatPanel struct {
 	S    satisfaction.Survey
 	Mine bool
 	CSRF string
+	// Low is the rating at or below which a complaint follows, 0 for none.
+	Low int
 }
 
 // csatPanelFor is the widget for ticket k/id as the viewer sees it, nil
@@ -59,13 +61,23 @@ func (wb *Web) csatPanelFor(r *http.Request, k ticket.Kind, id int64) (*csatPane
 	if err != nil || !ok {
 		return nil, err
 	}
-	return &csatPanel{S: sv, Mine: sv.RequesterID == p.UserID, CSRF: p.CSRFToken}, nil
+	panel := &csatPanel{S: sv, Mine: sv.RequesterID == p.UserID, CSRF: p.CSRFToken}
+	if panel.Mine && sv.Open {
+		rules, err := satisfaction.LoadRules(r.Context(), wb.DB)
+		if err != nil {
+			return nil, err
+		}
+		panel.Low = rules.LowRating
+	}
+	return panel, nil
 }
 
 type surveyView struct {
 	S     satisfaction.Survey
 	Error string
 	Field string
+	// Low is the rating at or below which a complaint follows, 0 for none.
+	Low int
 }
 
 func (h csatPages) survey(w http.ResponseWriter, r *http.Request) {
@@ -83,6 +95,14 @@ func (h csatPages) survey(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h csatPages) showSurvey(w http.ResponseWriter, r *http.Request, status int, v surveyView) {
+	if v.S.Open {
+		rules, err := satisfaction.LoadRules(r.Context(), h.wb.DB)
+		if err != nil {
+			h.wb.fail(w, r, err)
+			return
+		}
+		v.Low = rules.LowRating
+	}
 	tx := h.wb.clockOf(r).text()
 	h.wb.render(w, r, status, "csat_survey", page{Title: tx.T("csat.title", "Number", v.S.Number), Data: v})
 }
@@ -99,7 +119,11 @@ func (h csatPages) answer(w http.ResponseWriter, r *http.Request) {
 	rating, _ := strconv.Atoi(strings.TrimSpace(r.PostFormValue("rating")))
 	sv, err := h.svc.AnswerSurvey(r.Context(), p, id, rating, formText(r, "comment"))
 	if err == nil {
-		h.wb.redirect(w, r, sv.Link(), "csat_thanks")
+		flash := "csat_thanks"
+		if sv.Complaint != "" {
+			flash = "csat_followup"
+		}
+		h.wb.redirect(w, r, sv.Link(), flash)
 		return
 	}
 	var inv *domainerr.Invalid
@@ -257,7 +281,9 @@ func spreadBars(counts [5]int) []bar {
 }
 
 type csatRulesView struct {
-	S        satisfaction.Settings
+	S satisfaction.Settings
+	// Listed: "Only these services" is chosen, even with none ticked.
+	Listed   bool
 	Services []option
 	Groups   []option
 	Agents   []option
@@ -283,11 +309,11 @@ func (h csatPages) rules(w http.ResponseWriter, r *http.Request) {
 		h.wb.fail(w, r, err)
 		return
 	}
-	h.showRules(w, r, http.StatusOK, s, nil)
+	h.showRules(w, r, http.StatusOK, s, len(s.ServiceIDs) > 0, nil)
 }
 
-func (h csatPages) showRules(w http.ResponseWriter, r *http.Request, status int, s satisfaction.Settings, fe *fieldErrors) {
-	v := csatRulesView{S: s, F: fe}
+func (h csatPages) showRules(w http.ResponseWriter, r *http.Request, status int, s satisfaction.Settings, listed bool, fe *fieldErrors) {
+	v := csatRulesView{S: s, Listed: listed, F: fe}
 	opts, err := h.wb.formOptions(r, false)
 	if err != nil {
 		h.wb.fail(w, r, err)
@@ -355,5 +381,5 @@ func (h csatPages) saveRules(w http.ResponseWriter, r *http.Request) {
 		h.wb.fail(w, r, err)
 		return
 	}
-	h.showRules(w, r, http.StatusUnprocessableEntity, in, &fieldErrors{Form: "rules", Errs: bad.Fields, Values: r.PostForm})
+	h.showRules(w, r, http.StatusUnprocessableEntity, in, r.PostFormValue("services") == "listed", &fieldErrors{Form: "rules", Errs: bad.Fields, Values: r.PostForm})
 }

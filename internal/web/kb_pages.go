@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -41,7 +42,7 @@ func KnowledgePages(svc *knowledge.Service) Pages {
 		for name, act := range knowledge.Actions {
 			wb.post(rt, "POST /articles/{ref}/"+name, act.Perm, h.move(name))
 		}
-		wb.post(rt, "POST /articles/{ref}/feedback", knowledge.PermRead, h.feedback)
+		wb.post(rt, "POST /articles/{ref}/feedback", knowledge.PermFeedback, h.feedback)
 		wb.post(rt, "POST /incidents/{ref}/suggested", incident.PermUpdate, h.applySuggestion)
 		wb.knowledge = h.incidentPanel
 		wb.recordShows[knowledge.KindName] = func(w http.ResponseWriter, r *http.Request, status int, id int64, f *fieldErrors) {
@@ -206,11 +207,14 @@ func (h *kbPages) article(w http.ResponseWriter, r *http.Request) {
 	} else if id, ok := incident.ParseRef(from); ok && from != "" {
 		opened.Incident = id
 	}
-	if err := h.svc.View(r.Context(), httpx.Principal(r), a, opened); err != nil {
+	counted, err := h.svc.View(r.Context(), httpx.Principal(r), a, opened)
+	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	a.Views++
+	if counted {
+		a.Views++
+	}
 	h.show(w, r, http.StatusOK, a, nil, "")
 }
 
@@ -219,7 +223,7 @@ func (h *kbPages) show(w http.ResponseWriter, r *http.Request, status int, a kno
 	p := httpx.Principal(r)
 	ctx := r.Context()
 	v := kbArticleView{A: a, Staff: p.Can(knowledge.PermReadAll), Late: a.ReviewOverdue(h.today(r)), CanEdit: p.Can(knowledge.PermWrite),
-		CanFeedback: a.State == knowledge.Published, F: f, Error: msg, CSRF: p.CSRFToken}
+		CanFeedback: a.State == knowledge.Published && p.Can(knowledge.PermFeedback), F: f, Error: msg, CSRF: p.CSRFToken}
 	html, err := document.RenderMarkdown(a.Body)
 	if err != nil {
 		h.fail(w, r, err)
@@ -309,13 +313,32 @@ func (h *kbPages) move(action string) http.HandlerFunc {
 		case err == nil:
 			h.redirect(w, r, "/articles/"+a.Number, "kb_"+action)
 		case errors.As(err, &inv):
-			h.show(w, r, http.StatusUnprocessableEntity, a, nil, sentence(inv.Error()))
+			h.show(w, r, http.StatusUnprocessableEntity, a, nil, kbRefusal(inv))
 		case errors.As(err, &conflict):
 			h.show(w, r, http.StatusConflict, a, nil, sentence(conflict.Message))
 		default:
 			h.fail(w, r, err)
 		}
 	}
+}
+
+// kbRefusal says why a move was refused, naming each field in words:
+// "Review date 2026-01-02 is in the past: ...".
+func kbRefusal(inv *domainerr.Invalid) string {
+	if len(inv.Fields) == 0 {
+		return sentence(inv.Error())
+	}
+	names := make([]string, 0, len(inv.Fields))
+	for k := range inv.Fields {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	parts := make([]string, len(names))
+	for i, k := range names {
+		label := strings.ReplaceAll(k, "_", " ")
+		parts[i] = strings.ToUpper(label[:1]) + label[1:] + " " + inv.Fields[k] + "."
+	}
+	return strings.Join(parts, " ")
 }
 
 func (h *kbPages) feedback(w http.ResponseWriter, r *http.Request) {

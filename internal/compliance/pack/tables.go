@@ -79,6 +79,10 @@ var Withheld = []string{
 	// Which requester opened which article: people's reading, whose
 	// deflection count is the evidence.
 	"kb_opens",
+	"user_totp", "user_recovery_codes", "signin_challenges", "identity_flows", "identity_links",
+	// Which requester opened which article, and the day each person last
+	// read one: people's reading, whose counts are the evidence.
+	"kb_opens", "kb_views",
 	// Outgoing mail: people's messages and mail settings, reset-link hashes
 	// and the throttle's log.
 	"mail_outbox", "mail_settings", "password_resets", "password_reset_requests",
