@@ -22,6 +22,9 @@ func DashboardRoutes(s *dashboard.Service) Routes {
 		rt.Handle("PATCH /api/v1/kpi-definitions/{key}", dashboard.PermKPIWrite, h.patchDefinition)
 		rt.Handle("DELETE /api/v1/kpi-definitions/{key}", dashboard.PermKPIWrite, h.deleteDefinition)
 		rt.Handle("GET /api/v1/kpi-definitions/{key}/series", dashboard.PermKPIRead, h.series)
+		// The series under the KPI path integrations expect; the definitions,
+		// each with its latest value and target, are listed above.
+		rt.Handle("GET /api/v1/kpis/{key}/series", dashboard.PermKPIRead, h.series)
 		rt.Handle("GET /api/v1/dashboards", dashboard.PermRead, h.listBoards)
 		rt.Handle("GET /api/v1/dashboards/{key}", dashboard.PermRead, h.getBoard)
 		rt.Handle("PUT /api/v1/dashboards/{key}", dashboard.PermArrange, h.arrangeBoard)
