@@ -180,9 +180,7 @@ func (h mailInPages) saveSettings(w http.ResponseWriter, r *http.Request) {
 	case err == nil:
 		h.wb.redirect(w, r, "/admin/incoming-mail", "mailin-settings-saved")
 	case errors.As(err, &inv):
-		for f, m := range inv.Fields {
-			inv.Fields[f] = sentence(m)
-		}
+		oneStop(inv)
 		h.showAdmin(w, r, http.StatusUnprocessableEntity, &st, &fieldErrors{Form: "settings", Errs: inv.Fields, Values: r.PostForm}, "")
 	default:
 		h.wb.fail(w, r, err)
@@ -216,9 +214,7 @@ func (h mailInPages) addAddress(w http.ResponseWriter, r *http.Request) {
 	case err == nil:
 		h.wb.redirect(w, r, "/admin/incoming-mail", "mailin-address-added")
 	case errors.As(err, &inv):
-		for f, m := range inv.Fields {
-			inv.Fields[f] = sentence(m)
-		}
+		oneStop(inv)
 		h.showAdmin(w, r, http.StatusUnprocessableEntity, nil, &fieldErrors{Form: "address", Errs: inv.Fields, Values: r.PostForm}, "")
 	default:
 		h.wb.fail(w, r, err)

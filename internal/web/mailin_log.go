@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"steward/internal/domainerr"
 	"steward/internal/httpx"
@@ -122,13 +123,20 @@ func (h mailInPages) decided(w http.ResponseWriter, r *http.Request, form, flash
 	case err == nil:
 		h.wb.redirect(w, r, "/admin/incoming-mail/log?outcome=held", flash)
 	case errors.As(err, &inv):
-		for f, m := range inv.Fields {
-			inv.Fields[f] = sentence(m)
-		}
+		oneStop(inv)
 		h.showLog(w, r, http.StatusUnprocessableEntity, &fieldErrors{Form: form, Errs: inv.Fields, Values: r.PostForm}, "")
 	case errors.As(err, &conflict):
 		h.showLog(w, r, http.StatusConflict, nil, sentence(conflict.Message))
 	default:
 		h.wb.fail(w, r, err)
+	}
+}
+
+// oneStop leaves each field's message without a closing full stop: the
+// page's errtext makes it a sentence and adds the one full stop, and a
+// message the domain wrote as a sentence would otherwise end in two.
+func oneStop(inv *domainerr.Invalid) {
+	for f, m := range inv.Fields {
+		inv.Fields[f] = strings.TrimSuffix(strings.TrimSpace(m), ".")
 	}
 }

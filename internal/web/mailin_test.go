@@ -4,12 +4,16 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 
 	"steward/internal/mailin"
 )
+
+// doubleStop is a sentence ending in two full stops, not an ellipsis.
+var doubleStop = regexp.MustCompile(`\w[^.<>]{0,60}[^.]\.\.(?:<|\s|$)`)
 
 // inMail puts a message through incoming mail as if it had arrived.
 func (s *site) inMail(t *testing.T, from, subject, body string, headers ...string) mailin.Result {
@@ -97,6 +101,11 @@ func TestIncomingMailPages(t *testing.T) {
 		t.Error("an address whose group is gone is not marked as leading nowhere")
 	}
 	badSettings := admin.post("/admin/incoming-mail/settings", url.Values{"unknown_sender": {"hold"}, "rate_limit": {"lots"}, "rate_window_minutes": {"0"}, "max_recipients": {"50"}})
+	for name, body := range map[string]string{"address": bad.body, "domains": badDomains.body, "settings": badSettings.body} {
+		if m := doubleStop.FindString(body); m != "" {
+			t.Errorf("the %s form's errors end in two full stops: %q", name, m)
+		}
+	}
 	if badSettings.status != http.StatusUnprocessableEntity || !strings.Contains(badSettings.body, "must be a whole number") || !strings.Contains(badSettings.body, "between 1 and 1440 minutes") {
 		t.Errorf("bad settings: %d", badSettings.status)
 	}
@@ -116,6 +125,9 @@ func TestIncomingMailPages(t *testing.T) {
 	wrong := agent.post("/admin/incoming-mail/log/"+id+"/accept", url.Values{"requester": {"nobody@nowhere.test"}})
 	if wrong.status != http.StatusUnprocessableEntity || !strings.Contains(wrong.body, "No active account has the address nobody@nowhere.test") {
 		t.Errorf("accept for a missing account: %d", wrong.status)
+	}
+	if m := doubleStop.FindString(wrong.body); m != "" {
+		t.Errorf("the error of an accept for a missing account ends in two full stops: %q", m)
 	}
 	if p := agent.post("/admin/incoming-mail/log/"+id+"/accept", url.Values{"requester": {""}}); p.status != http.StatusSeeOther {
 		t.Fatalf("accept: %d %s", p.status, p.body)

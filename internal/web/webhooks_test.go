@@ -67,6 +67,9 @@ func TestWebhookPages(t *testing.T) {
 		!regexp.MustCompile(`value="record.created" checked`).MatchString(p.body) {
 		t.Fatalf("bad form: %d %s", p.status, p.body)
 	}
+	if m := doubleStop.FindString(p.body); m != "" {
+		t.Errorf("the webhook form's errors end in two full stops: %q", m)
+	}
 
 	// Created: the secret is on the answer, and never again.
 	p = admin.post("/webhooks", url.Values{"url": {rc.URL + "/steward"}, "events": {"record.created", "record.commented"}, "active": {"1"}, "description": {"Chat channel"}})
