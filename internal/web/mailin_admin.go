@@ -24,6 +24,7 @@ func MailInPages(svc *mailin.Service) Pages {
 		wb.post(rt, "POST /admin/incoming-mail/addresses", mailin.PermAdmin, h.addAddress)
 		wb.post(rt, "POST /admin/incoming-mail/addresses/{id}/delete", mailin.PermAdmin, h.removeAddress)
 		rt.Handle("GET /admin/incoming-mail/log", mailin.PermRead, h.log)
+		rt.Handle("GET /admin/incoming-mail/log/{id}", mailin.PermRead, h.message)
 		wb.post(rt, "POST /admin/incoming-mail/log/{id}/accept", mailin.PermRead, h.accept)
 		wb.post(rt, "POST /admin/incoming-mail/log/{id}/discard", mailin.PermRead, h.discard)
 	}
