@@ -5,6 +5,7 @@
 package audit
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -24,6 +25,10 @@ type Actor struct {
 	Type string // "user", "token" or "system"
 	ID   int64
 	Name string
+	// Via is the way a user's action came in when it was not a browser
+	// or a token: "email" for what a person's message made. It is kept
+	// as the entry's actor type.
+	Via string
 }
 
 // System is the actor for background work.
@@ -66,7 +71,7 @@ func Record(ctx context.Context, tx *store.Tx, a Actor, action, entity string, e
 	}
 	e := Entry{
 		Seq: prevSeq + 1, At: time.Now().UTC().Truncate(time.Microsecond),
-		ActorType: a.Type, ActorID: a.ID, ActorName: a.Name,
+		ActorType: cmp.Or(a.Via, a.Type), ActorID: a.ID, ActorName: a.Name,
 		Action: action, Entity: entity, EntityID: fmt.Sprint(entityID),
 		Data: raw, PrevHash: prevHash,
 	}

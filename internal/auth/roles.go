@@ -155,6 +155,7 @@ type Principal struct {
 	CustomerID int64 // requesters: their organisation; 0 when none
 	GroupIDs   []int64
 	TokenID    int64  // set when authenticated by an API token
+	Via        string // "email" when acting through a message the person sent
 	CSRFToken  string // set for browser sessions
 	// Prefs are how the person reads times, loaded with browser sessions.
 	Prefs Preferences
@@ -187,7 +188,7 @@ func (p *Principal) Actor() audit.Actor {
 	if p.TokenID != 0 {
 		return audit.Actor{Type: "token", ID: p.UserID, Name: p.Email}
 	}
-	return audit.Actor{Type: "user", ID: p.UserID, Name: p.Email}
+	return audit.Actor{Type: "user", ID: p.UserID, Name: p.Email, Via: p.Via}
 }
 
 // InGroup reports whether the principal belongs to group id.

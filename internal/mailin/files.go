@@ -106,7 +106,7 @@ func (s *Service) AttachFiles(ctx context.Context, logID int64) error {
 	if e.CommentID != nil {
 		entryID = *e.CommentID
 	}
-	for _, f := range files {
+	for i, f := range files {
 		there, err := s.attached(ctx, k.Name, *e.RecordID, entryID, f.Data)
 		if err != nil {
 			return err
@@ -114,7 +114,10 @@ func (s *Service) AttachFiles(ctx context.Context, logID int64) error {
 		if there {
 			continue
 		}
-		_, err = s.Records.Attachments.Add(ctx, p, k, *e.RecordID, record.Upload{Filename: f.Name, Body: bytes.NewReader(f.Data), EntryID: entryID})
+		// The original message is for staff: its headers and quoted
+		// history are not the requester's to read again.
+		up := record.Upload{Filename: f.Name, Body: bytes.NewReader(f.Data), EntryID: entryID, Internal: i == len(files)-1}
+		_, err = s.Records.Attachments.Add(ctx, p, k, *e.RecordID, up)
 		var tooLarge *record.TooLarge
 		var invalid *domainerr.Invalid
 		switch {

@@ -73,6 +73,8 @@ func newDesk(t testing.TB, e storetest.Engine) *desk {
 			t.Fatal(err)
 		}
 		d.p[u.key] = principalOf(user)
+		d.p[u.key].Via = "" // the desk's people act in the browser
+
 	}
 	now := store.TS(time.Now())
 	err := e.DB.InTx(ctx, func(tx *store.Tx) error {

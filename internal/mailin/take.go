@@ -226,7 +226,7 @@ func (s *Service) activeUser(ctx context.Context, from string) (*auth.Principal,
 }
 
 func principalOf(u auth.User) *auth.Principal {
-	p := &auth.Principal{UserID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role, GroupIDs: u.GroupIDs}
+	p := &auth.Principal{UserID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role, GroupIDs: u.GroupIDs, Via: "email"}
 	if u.CustomerID != nil {
 		p.CustomerID = *u.CustomerID
 	}

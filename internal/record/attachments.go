@@ -71,6 +71,9 @@ type Upload struct {
 	// EntryID ties the file to a comment or work note of the record; 0 for
 	// the record itself.
 	EntryID int64
+	// Internal keeps the file for staff, its journal line a work note,
+	// whatever it is tied to: the original of a mailed-in message.
+	Internal bool
 }
 
 // Attachments keeps files in the database, so that backups, restores and
@@ -109,6 +112,7 @@ func (a *Attachments) Add(ctx context.Context, p *auth.Principal, k *Kind, id in
 		}
 		att.EntryID, att.Internal = &up.EntryID, !public
 	}
+	att.Internal = att.Internal || up.Internal
 	tmp, err := a.spool(up.Body, &att)
 	if err != nil {
 		return Attachment{}, err

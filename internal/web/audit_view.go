@@ -19,7 +19,7 @@ import (
 // what was done to which record (linked), and what changed.
 type auditRow struct {
 	audit.Entry
-	Via     string // "in the browser", "with an API token", "" for the system
+	Via     string // "in the browser", "with an API token", "by e-mail", "" for the system
 	Link    string // the record's page, when it has one
 	Changes []auditChange
 	More    int // changes not shown
@@ -50,6 +50,8 @@ func auditRows(entries []audit.Entry) []auditRow {
 			r.Via = "in the browser"
 		case "token":
 			r.Via = "with an API token"
+		case "email":
+			r.Via = "by e-mail"
 		}
 		r.Changes = auditChanges(e.Data)
 		if len(r.Changes) > auditChangesShown {

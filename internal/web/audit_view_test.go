@@ -16,6 +16,7 @@ func TestAuditRowsReadAsChanges(t *testing.T) {
 		{ActorType: "system", Entity: "incident_work_note", EntityID: "9", Action: "create", Data: json.RawMessage(`{"incident_id":22,"body":"Rebooted"}`)},
 		{ActorType: "user", Entity: "agreement", EntityID: "4", Action: "delete", Data: json.RawMessage(`{"name":"Old SLA","kind":"sla"}`)},
 		{ActorType: "user", Entity: "setting", EntityID: "priority_matrix", Action: "update", Data: json.RawMessage(`"raw"`)},
+		{ActorType: "email", Entity: "incident", EntityID: "23", Action: "create", Data: json.RawMessage(`{"title":"Printer"}`)},
 	})
 	want := []struct {
 		via, link string
@@ -26,6 +27,7 @@ func TestAuditRowsReadAsChanges(t *testing.T) {
 		{"", "/incidents/INC-000022", []auditChange{{Field: "Body", New: "Rebooted"}, {Field: fieldLabel("incident_id"), New: "22"}}},
 		{"in the browser", "", []auditChange{{Field: "Kind", New: "sla"}, {Field: "Name", New: "Old SLA"}}},
 		{"in the browser", "", []auditChange{{Field: "Data", New: `"raw"`}}},
+		{"by e-mail", "/incidents/INC-000023", []auditChange{{Field: "Title", New: "Printer"}}},
 	}
 	for i, w := range want {
 		r := rows[i]

@@ -24,6 +24,7 @@ func MailInPages(svc *mailin.Service) Pages {
 		wb.post(rt, "POST /admin/incoming-mail/addresses", mailin.PermAdmin, h.addAddress)
 		wb.post(rt, "POST /admin/incoming-mail/addresses/{id}/delete", mailin.PermAdmin, h.removeAddress)
 		rt.Handle("GET /admin/incoming-mail/log", mailin.PermRead, h.log)
+		rt.Handle("GET /admin/incoming-mail/log/{id}", mailin.PermRead, h.message)
 		wb.post(rt, "POST /admin/incoming-mail/log/{id}/accept", mailin.PermRead, h.accept)
 		wb.post(rt, "POST /admin/incoming-mail/log/{id}/discard", mailin.PermRead, h.discard)
 	}
@@ -180,9 +181,7 @@ func (h mailInPages) saveSettings(w http.ResponseWriter, r *http.Request) {
 	case err == nil:
 		h.wb.redirect(w, r, "/admin/incoming-mail", "mailin-settings-saved")
 	case errors.As(err, &inv):
-		for f, m := range inv.Fields {
-			inv.Fields[f] = sentence(m)
-		}
+		oneStop(inv)
 		h.showAdmin(w, r, http.StatusUnprocessableEntity, &st, &fieldErrors{Form: "settings", Errs: inv.Fields, Values: r.PostForm}, "")
 	default:
 		h.wb.fail(w, r, err)
@@ -216,9 +215,7 @@ func (h mailInPages) addAddress(w http.ResponseWriter, r *http.Request) {
 	case err == nil:
 		h.wb.redirect(w, r, "/admin/incoming-mail", "mailin-address-added")
 	case errors.As(err, &inv):
-		for f, m := range inv.Fields {
-			inv.Fields[f] = sentence(m)
-		}
+		oneStop(inv)
 		h.showAdmin(w, r, http.StatusUnprocessableEntity, nil, &fieldErrors{Form: "address", Errs: inv.Fields, Values: r.PostForm}, "")
 	default:
 		h.wb.fail(w, r, err)

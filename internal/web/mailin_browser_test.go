@@ -62,6 +62,19 @@ func TestBrowserIncomingMail(t *testing.T) {
 	}
 	b.shot("incoming-mail-log")
 	b.navigates(chromedp.Navigate(s.url + "/admin/incoming-mail/log?outcome=held"))
+	if tab := b.text(`.tabs a[aria-current="page"]`); tab != "Held (2)" {
+		t.Errorf("the Held tab reads %q, want the count of waiting messages", tab)
+	}
+	// The agent reads the stranger's message before deciding.
+	b.navigates(chromedp.Click(`//td[contains(@class,"mi-subject")]/a[contains(., "Quote for 40 laptops")]`))
+	if got := b.text(".mi-text"); !strings.Contains(got, "Please call me.") {
+		t.Fatalf("the message's text: %q", got)
+	}
+	if got := b.text(".mi-headers"); !strings.Contains(got, "sam.stranger@outside-company.example") || !strings.Contains(got, "desk@steward.demo") {
+		t.Fatalf("the message's headers: %q", got)
+	}
+	b.shot("incoming-mail-message")
+	b.navigates(chromedp.Navigate(s.url + "/admin/incoming-mail/log?outcome=held"))
 	b.navigates(chromedp.Click(chromedp.CSS(`form.mi-accept button[type="submit"]`)))
 	b.waitFlash("Message accepted")
 	b.navigates(chromedp.Navigate(s.url + "/admin/incoming-mail/log"))

@@ -1,9 +1,11 @@
 package web
 
 import (
+	"cmp"
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"steward/internal/domainerr"
 	"steward/internal/httpx"
@@ -66,13 +68,21 @@ func (h mailInPages) showLog(w http.ResponseWriter, r *http.Request, status int,
 		h.wb.fail(w, r, err)
 		return
 	}
+	held, err := h.svc.HeldCount(r.Context(), httpx.Principal(r))
+	if err != nil {
+		h.wb.fail(w, r, err)
+		return
+	}
 	v := miLogView{Filter: filter, Error: msg, F: f}
 	for _, o := range miOutcomes {
-		href := "/admin/incoming-mail/log"
+		href, label := "/admin/incoming-mail/log", o.Label
 		if o.Value != "" {
 			href += "?outcome=" + o.Value
 		}
-		v.Filters = append(v.Filters, miFilter{Label: o.Label, Href: href, Current: o.Value == filter})
+		if o.Value == mailin.Held && held > 0 {
+			label += " (" + strconv.Itoa(held) + ")"
+		}
+		v.Filters = append(v.Filters, miFilter{Label: label, Href: href, Current: o.Value == filter})
 	}
 	if len(entries) > miPageSize {
 		entries = entries[:miPageSize]
@@ -82,15 +92,52 @@ func (h mailInPages) showLog(w http.ResponseWriter, r *http.Request, status int,
 		}
 	}
 	for _, e := range entries {
-		row := miRow{Entry: e, OutcomeLabel: outcomeLabel(e.Outcome), Why: e.Words(), AcceptForm: "accept-" + strconv.FormatInt(e.ID, 10)}
-		if e.Record != "" {
-			if k, ok := h.wb.Records.Kinds.Get(e.RecordKind); ok && e.RecordID != nil {
-				row.Link = k.URL(*e.RecordID)
-			}
-		}
-		v.Rows = append(v.Rows, row)
+		v.Rows = append(v.Rows, h.row(e))
 	}
-	h.wb.render(w, r, status, "mailin_log", page{Title: "Incoming mail log", Active: "mailin-log", Data: v})
+	title := "Incoming mail log"
+	if held > 0 {
+		title += " (" + strconv.Itoa(held) + " held)"
+	}
+	h.wb.render(w, r, status, "mailin_log", page{Title: title, Active: "mailin-log", Data: v})
+}
+
+// row is an entry as the log and the message's page show it.
+func (h mailInPages) row(e mailin.Entry) miRow {
+	row := miRow{Entry: e, OutcomeLabel: outcomeLabel(e.Outcome), Why: e.Words(), AcceptForm: "accept-" + strconv.FormatInt(e.ID, 10)}
+	if e.Record != "" {
+		if k, ok := h.wb.Records.Kinds.Get(e.RecordKind); ok && e.RecordID != nil {
+			row.Link = k.URL(*e.RecordID)
+		}
+	}
+	return row
+}
+
+// miMessageView is one message of the log: why it is held or what became
+// of it, its headers, text and files.
+type miMessageView struct {
+	Row   miRow
+	Msg   *mailin.Original
+	Error string
+	F     *fieldErrors
+}
+
+func (h mailInPages) message(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r)
+	if !ok {
+		h.wb.errorPage(w, r, http.StatusNotFound, "")
+		return
+	}
+	h.showMessage(w, r, id, http.StatusOK, nil, "")
+}
+
+func (h mailInPages) showMessage(w http.ResponseWriter, r *http.Request, id int64, status int, f *fieldErrors, msg string) {
+	e, m, err := h.svc.Read(r.Context(), httpx.Principal(r), id)
+	if err != nil {
+		h.wb.fail(w, r, err)
+		return
+	}
+	title := "Message from " + cmp.Or(e.Sender, "no sender")
+	h.wb.render(w, r, status, "mailin_message", page{Title: title, Active: "mailin-log", Data: miMessageView{Row: h.row(e), Msg: m, Error: msg, F: f}})
 }
 
 func (h mailInPages) accept(w http.ResponseWriter, r *http.Request) {
@@ -100,7 +147,7 @@ func (h mailInPages) accept(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, err := h.svc.Accept(r.Context(), httpx.Principal(r), id, r.PostFormValue("requester"))
-	h.decided(w, r, "accept-"+strconv.FormatInt(id, 10), "mailin-accepted", err)
+	h.decided(w, r, id, "accept-"+strconv.FormatInt(id, 10), "mailin-accepted", err)
 }
 
 func (h mailInPages) discard(w http.ResponseWriter, r *http.Request) {
@@ -109,12 +156,14 @@ func (h mailInPages) discard(w http.ResponseWriter, r *http.Request) {
 		h.wb.errorPage(w, r, http.StatusNotFound, "")
 		return
 	}
-	h.decided(w, r, "", "mailin-discarded", h.svc.Discard(r.Context(), httpx.Principal(r), id))
+	h.decided(w, r, id, "", "mailin-discarded", h.svc.Discard(r.Context(), httpx.Principal(r), id))
 }
 
 // decided answers an agent's decision on a held message: back to the held
-// list, or the list again with what was wrong.
-func (h mailInPages) decided(w http.ResponseWriter, r *http.Request, form, flash string, err error) {
+// list, or the page the decision came from (the list or the message)
+// again with what was wrong.
+func (h mailInPages) decided(w http.ResponseWriter, r *http.Request, id int64, form, flash string, err error) {
+	onMessage := r.PostFormValue("from") == "message"
 	var inv *domainerr.Invalid
 	var conflict *domainerr.Conflict
 	r.URL.RawQuery = "outcome=" + mailin.Held
@@ -122,13 +171,27 @@ func (h mailInPages) decided(w http.ResponseWriter, r *http.Request, form, flash
 	case err == nil:
 		h.wb.redirect(w, r, "/admin/incoming-mail/log?outcome=held", flash)
 	case errors.As(err, &inv):
-		for f, m := range inv.Fields {
-			inv.Fields[f] = sentence(m)
+		oneStop(inv)
+		f := &fieldErrors{Form: form, Errs: inv.Fields, Values: r.PostForm}
+		if onMessage {
+			h.showMessage(w, r, id, http.StatusUnprocessableEntity, f, "")
+			return
 		}
-		h.showLog(w, r, http.StatusUnprocessableEntity, &fieldErrors{Form: form, Errs: inv.Fields, Values: r.PostForm}, "")
+		h.showLog(w, r, http.StatusUnprocessableEntity, f, "")
+	case errors.As(err, &conflict) && onMessage:
+		h.showMessage(w, r, id, http.StatusConflict, nil, sentence(conflict.Message))
 	case errors.As(err, &conflict):
 		h.showLog(w, r, http.StatusConflict, nil, sentence(conflict.Message))
 	default:
 		h.wb.fail(w, r, err)
+	}
+}
+
+// oneStop leaves each field's message without a closing full stop: the
+// page's errtext makes it a sentence and adds the one full stop, and a
+// message the domain wrote as a sentence would otherwise end in two.
+func oneStop(inv *domainerr.Invalid) {
+	for f, m := range inv.Fields {
+		inv.Fields[f] = strings.TrimSuffix(strings.TrimSpace(m), ".")
 	}
 }

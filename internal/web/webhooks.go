@@ -142,6 +142,7 @@ func formBack(r *http.Request, v webhookFormView, inv *domainerr.Invalid) webhoo
 		v.Checked[k] = true
 	}
 	if inv != nil {
+		oneStop(inv)
 		v.F = &fieldErrors{Form: "webhook", Errs: inv.Fields, Values: r.PostForm}
 	}
 	return v

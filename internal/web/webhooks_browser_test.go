@@ -94,6 +94,21 @@ func TestBrowserWebhooks(t *testing.T) {
 		t.Fatalf("the log: %q", log)
 	}
 	esShot(b, "webhook-detail")
+	if crumbs := b.text(".crumbs"); crumbs != "Webhooks / "+strings.TrimPrefix(rc.URL, "http://") {
+		t.Errorf("the breadcrumb reads %q", crumbs)
+	}
+
+	// A receiver that is gone is named with its host and what went wrong.
+	rc.Close()
+	b.navigates(chromedp.Click(chromedp.CSS(`.wh-actions form[action$="/test"] button`)))
+	b.do(chromedp.WaitVisible(chromedp.CSS(".wh-test")))
+	if got := b.text(".wh-test"); !strings.Contains(got, "Could not connect to "+strings.TrimPrefix(rc.URL, "http://")+": connection refused") || strings.Contains(got, "dial tcp") {
+		t.Errorf("the test of a receiver that is gone: %q", got)
+	}
+	if log := b.text(".wh-log"); !strings.Contains(log, "Could not connect to") || strings.Contains(log, "dial tcp") {
+		t.Errorf("the log of a receiver that is gone: %q", log)
+	}
+	esShot(b, "webhook-unreachable")
 
 	b.navigates(chromedp.Click(chromedp.CSS(`.crumbs a[href="/webhooks"]`)))
 	if row := b.text(".wh-list tbody tr"); !strings.Contains(row, "Failing") || !strings.Contains(row, "Ticket raised, Comment added") {

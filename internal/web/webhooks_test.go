@@ -67,6 +67,9 @@ func TestWebhookPages(t *testing.T) {
 		!regexp.MustCompile(`value="record.created" checked`).MatchString(p.body) {
 		t.Fatalf("bad form: %d %s", p.status, p.body)
 	}
+	if m := doubleStop.FindString(p.body); m != "" {
+		t.Errorf("the webhook form's errors end in two full stops: %q", m)
+	}
 
 	// Created: the secret is on the answer, and never again.
 	p = admin.post("/webhooks", url.Values{"url": {rc.URL + "/steward"}, "events": {"record.created", "record.commented"}, "active": {"1"}, "description": {"Chat channel"}})
@@ -83,6 +86,15 @@ func TestWebhookPages(t *testing.T) {
 	}
 	if l := admin.get("/webhooks"); !strings.Contains(l.body, "Ticket raised, Comment added") || !strings.Contains(l.body, "Chat channel") {
 		t.Fatalf("the list: %s", l.body)
+	}
+	// The breadcrumb leads back to the list and ends with the page itself.
+	host := strings.TrimPrefix(rc.URL, "http://")
+	for page, last := range map[string]string{path: host, path + "/edit": "Edit webhook", "/webhooks/new": "New webhook"} {
+		crumbs := regexp.MustCompile(`<p class="crumbs">(.*?)</p>`).FindStringSubmatch(admin.get(page).body)
+		if crumbs == nil || strings.HasSuffix(strings.TrimSpace(crumbs[1]), "/") || !strings.Contains(crumbs[1], `<a href="/webhooks">Webhooks</a>`) ||
+			!strings.HasSuffix(crumbs[1], `<span aria-current="page">`+last+`</span>`) {
+			t.Errorf("the breadcrumb of %s: %v", page, crumbs)
+		}
 	}
 	// The address's path may be a token: the auditor sees the host and a
 	// fingerprint of the path, the administrator the whole address.

@@ -36,3 +36,12 @@ func (w Webhook) For(p *auth.Principal) Webhook {
 	}
 	return w
 }
+
+// Host is the receiver's host and port, the address without its path:
+// what a breadcrumb names it by.
+func (w Webhook) Host() string {
+	if u, err := url.Parse(w.URL); err == nil && u.Host != "" {
+		return u.Host
+	}
+	return "Webhook"
+}

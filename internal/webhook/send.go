@@ -6,14 +6,18 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"steward/internal/audit"
@@ -220,7 +224,8 @@ func (s *Service) post(ctx context.Context, target, secret, kind string, id int6
 	ts := strconv.FormatInt(s.now().Unix(), 10)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(payload))
 	if err != nil {
-		return outcome{err: err.Error()}
+		s.Log.Info("webhook: receiver address not usable", "err", err)
+		return outcome{err: "The receiver's address cannot be used"}
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "Steward-Webhooks/1")
@@ -231,7 +236,7 @@ func (s *Service) post(ctx context.Context, target, secret, kind string, id int6
 	start := time.Now()
 	res, err := s.httpClient().Do(req)
 	if err != nil {
-		return outcome{duration: time.Since(start), err: s.describe(err)}
+		return outcome{duration: time.Since(start), err: s.describe(target, err)}
 	}
 	defer res.Body.Close()
 	buf, _ := io.ReadAll(io.LimitReader(res.Body, maxExcerpt))
@@ -239,22 +244,69 @@ func (s *Service) post(ctx context.Context, target, secret, kind string, id int6
 	io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
 	o := outcome{status: res.StatusCode, duration: time.Since(start), response: strings.TrimSpace(strings.ToValidUTF8(string(buf), "�"))}
 	if !o.ok() {
-		o.err = fmt.Sprintf("the receiver answered %d %s", res.StatusCode, http.StatusText(res.StatusCode))
+		o.err = fmt.Sprintf("The receiver answered %d %s", res.StatusCode, http.StatusText(res.StatusCode))
 	}
 	return o
 }
 
-// describe words a transport error without the address (which may carry
-// a token in its path).
-func (s *Service) describe(err error) string {
+// describe words a transport error for the people who read the delivery
+// log: the receiver's host and port and what went wrong, never its path
+// (which may carry a token). The raw error goes to the server log.
+func (s *Service) describe(target string, err error) string {
+	s.Log.Info("webhook: receiver not reached", "host", hostOf(target), "err", err)
 	var ue *url.Error
-	if errors.As(err, &ue) {
-		if ue.Timeout() {
-			return fmt.Sprintf("no answer within %s", s.Timeout)
-		}
-		err = ue.Err
+	if errors.As(err, &ue) && ue.Timeout() {
+		return fmt.Sprintf("The receiver did not answer within %s", seconds(s.Timeout))
 	}
-	return err.Error()
+	host := hostOf(target)
+	var dns *net.DNSError
+	var unknownCA x509.UnknownAuthorityError
+	var hostname x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	var verify *tls.CertificateVerificationError
+	var tlsRecord tls.RecordHeaderError
+	switch {
+	case errors.As(err, &dns):
+		return fmt.Sprintf("The receiver's name %s could not be found", dns.Name)
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return fmt.Sprintf("Could not connect to %s: connection refused", host)
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		return fmt.Sprintf("Could not connect to %s: no route to the host", host)
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Sprintf("The connection to %s was closed before the receiver answered", host)
+	case errors.As(err, &unknownCA):
+		return "TLS certificate not trusted: it is signed by an authority this server does not know"
+	case errors.As(err, &hostname):
+		return fmt.Sprintf("TLS certificate not trusted: it is not valid for %s", hostname.Host)
+	case errors.As(err, &invalid):
+		return "TLS certificate not trusted: " + strings.TrimPrefix(invalid.Error(), "x509: ")
+	case errors.As(err, &verify):
+		return "TLS certificate not trusted"
+	case errors.As(err, &tlsRecord):
+		return fmt.Sprintf("%s does not speak HTTPS on this port", host)
+	}
+	return fmt.Sprintf("Could not reach %s", host)
+}
+
+// hostOf is the host and port of a receiver's address, the port filled
+// in from the scheme.
+func hostOf(target string) string {
+	u, err := url.Parse(target)
+	if err != nil || u.Host == "" {
+		return "the receiver"
+	}
+	if u.Port() != "" {
+		return u.Host
+	}
+	if u.Scheme == "http" {
+		return u.Host + ":80"
+	}
+	return u.Host + ":443"
+}
+
+// seconds is a timeout as people write it: "10 s", "1.5 s".
+func seconds(d time.Duration) string {
+	return strconv.FormatFloat(d.Seconds(), 'f', -1, 64) + " s"
 }
 
 // send delivers one claimed row and records the answer. A send cut short
