@@ -199,7 +199,9 @@ func TestMailFlowIMAP(t *testing.T) {
 	imapURL := "imap://" + url.QueryEscape(deskAddress) + ":" + mailboxPassword + "@" + mb.addr + "/INBOX"
 	d := startDesk(t, storetest.SQLite(t), func(a *app.App) { a.Inbound.IMAPTLS = &tls.Config{RootCAs: mb.roots} },
 		"--imap-url", imapURL, "--imap-interval", "1s")
-	mailFlow(t, d, func(_, raw string) { mb.put(t, raw) })
+	// The mail server that files a message records its envelope sender as
+	// Return-Path, which Steward checks against From.
+	mailFlow(t, d, func(from, raw string) { mb.put(t, "Return-Path: <"+from+">\n"+raw) })
 	var taken int
 	if err := d.a.DB.QueryRow(t.Context(), "SELECT COUNT(*) FROM mail_in_log WHERE via = 'imap'").Scan(&taken); err != nil || taken != 2 {
 		t.Fatalf("the log holds %d messages read over IMAP (%v), want 2", taken, err)
