@@ -53,9 +53,10 @@ func TestTicketByMailIsAcknowledged(t *testing.T) {
 		}
 		number := fmt.Sprintf("INC-%06d", id)
 		s.mailOut()
-		got := mp.waitFor(t, 1)
+		mp.waitFor(t, 1)
 		time.Sleep(200 * time.Millisecond)
-		if got = mp.messages(t); len(got) != 1 {
+		got := mp.messages(t)
+		if len(got) != 1 {
 			t.Fatalf("%d messages, want the confirmation to Ann alone", len(got))
 		}
 		m := mp.message(t, got[0].ID)
@@ -285,9 +286,9 @@ func TestStaleNoticesAreNotMailed(t *testing.T) {
 		}
 		s.comment(agent, fresh, "Still on it.")
 		s.mailOut()
-		got := mp.waitFor(t, 1)
+		mp.waitFor(t, 1)
 		time.Sleep(200 * time.Millisecond)
-		if got = mp.messages(t); len(got) != 1 || !strings.Contains(got[0].Subject, "New comment") {
+		if got := mp.messages(t); len(got) != 1 || !strings.Contains(got[0].Subject, "New comment") {
 			t.Fatalf("sent %v, want only the fresh comment", got)
 		}
 		var skipped int
