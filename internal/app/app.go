@@ -151,9 +151,9 @@ func New(cfg config.Config, db *store.DB, log *slog.Logger) *App {
 	// activity feed (which webhooks deliver) and, once resolved, may ask
 	// its requester how it went.
 	a.Satisfaction = satisfaction.NewService(db, log)
-	a.Incidents.Observer = ticket.Observers{a.SLA, activity.Observer{}, a.Satisfaction}
+	a.Incidents.Observer = ticket.Observers{a.SLA, activity.Observer{}, a.Satisfaction, mail.Receipts{}}
 	a.Requests = request.NewService(db, cfg.AutoCloseAfter)
-	a.Requests.Observer = ticket.Observers{a.SLA, activity.Observer{}, a.Satisfaction}
+	a.Requests.Observer = ticket.Observers{a.SLA, activity.Observer{}, a.Satisfaction, mail.Receipts{}}
 	a.CMDB = cmdb.NewService(db, log)
 	a.Schedule = schedule.NewService(db, a.CMDB, a.SLA)
 	a.Changes = &change.Service{DB: db, CMDB: a.CMDB, Conflicts: a.Schedule.Conflicts}

@@ -437,10 +437,12 @@ The printer by the kitchen jams on every second page.
 	answer := "Hello Rita, we replaced the fuser unit. Does it print cleanly now?"
 	d.api("agent", "POST", "/api/v1/incidents/"+inc.Number+"/comments", map[string]any{"body": answer}, http.StatusCreated, nil)
 	got := d.settled()
-	if len(got) != 1 || len(got[0].To) != 1 || got[0].To[0].Address != rita {
-		t.Fatalf("after the agent's answer Mailpit holds %+v, want one message to %s", got, rita)
+	// First the confirmation of the e-mail, with the number to reply to.
+	if len(got) != 2 || got[0].To[0].Address != rita || got[0].Subject != "["+inc.Number+"] We received your message: Printer on floor 2 jams" ||
+		len(got[1].To) != 1 || got[1].To[0].Address != rita {
+		t.Fatalf("after the agent's answer Mailpit holds %+v, want the confirmation and one message to %s", got, rita)
 	}
-	m := got[0]
+	m := got[1]
 	h := d.mailpit.headers(t, m.ID)
 	thread := "<steward." + inc.Number + "@example.test>"
 	if !strings.HasPrefix(m.Subject, "["+inc.Number+"] ") || !strings.Contains(m.Text, answer) ||
@@ -460,11 +462,11 @@ The printer by the kitchen jams on every second page.
 
 	// The agent is told of the reply; the requester is not mailed her own words.
 	got = d.settled()
-	if len(got) != 2 || got[1].To[0].Address != d.addresses["agent"] || !strings.Contains(got[1].Text, said) ||
-		!strings.HasPrefix(got[1].Subject, "["+inc.Number+"] ") {
+	if len(got) != 3 || got[2].To[0].Address != d.addresses["agent"] || !strings.Contains(got[2].Text, said) ||
+		!strings.HasPrefix(got[2].Subject, "["+inc.Number+"] ") {
 		t.Fatalf("after the reply Mailpit holds %d messages: %+v", len(got), got)
 	}
-	for _, msg := range got[1:] {
+	for _, msg := range got[2:] {
 		for _, to := range msg.To {
 			if to.Address == rita {
 				t.Fatalf("the requester was mailed her own reply: %q", msg.Subject)
@@ -517,17 +519,17 @@ func rateFromMail(t *testing.T, d *desk, inc flowIncident) {
 	// The requester hears of the resolution and is asked how it went;
 	// nothing else is sent.
 	got := d.settled()
-	if len(got) != 4 || got[2].To[0].Address != d.addresses["rita"] || got[3].To[0].Address != d.addresses["rita"] {
-		t.Fatalf("after the resolution Mailpit holds %d messages, want the two before, the resolution and the survey", len(got))
+	if len(got) != 5 || got[3].To[0].Address != d.addresses["rita"] || got[4].To[0].Address != d.addresses["rita"] {
+		t.Fatalf("after the resolution Mailpit holds %d messages, want the three before, the resolution and the survey", len(got))
 	}
 	var survey *mpMessage
-	for _, m := range got[2:] {
+	for _, m := range got[3:] {
 		if strings.HasPrefix(m.Subject, "["+inc.Number+"] How did we do?") {
 			survey = &m
 		}
 	}
 	if survey == nil {
-		t.Fatalf("no survey reached the requester: %q, %q", got[2].Subject, got[3].Subject)
+		t.Fatalf("no survey reached the requester: %q, %q", got[3].Subject, got[4].Subject)
 	}
 	links := map[string]string{}
 	base := ""
@@ -563,7 +565,7 @@ func rateFromMail(t *testing.T, d *desk, inc flowIncident) {
 	if r := rated(); r == nil || *r != 5 {
 		t.Fatalf("the survey holds %v after rating 5", r)
 	}
-	if n := len(d.settled()); n != 4 {
+	if n := len(d.settled()); n != 5 {
 		t.Fatalf("rating sent mail: Mailpit holds %d messages", n)
 	}
 }

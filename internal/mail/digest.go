@@ -16,6 +16,9 @@ const digestItems = 100
 // digestItem is one line of a digest.
 type digestItem struct {
 	Title, Text, When, Link string
+	// Ratings are a survey's one-click links, as its own message has them.
+	Ratings []rating
+	RateURL string
 }
 
 // SendDigests is the job handler of DigestJob: each person whose
@@ -67,7 +70,15 @@ func (s *Service) digestOnce(ctx context.Context, userID int64) (int, error) {
 				continue
 			}
 			title, text := worded(tx18, n)
-			items = append(items, digestItem{Title: title, Text: text, When: when(n.CreatedAt, r.Prefs), Link: s.link(n.Link)})
+			item := digestItem{Title: title, Text: text, When: when(n.CreatedAt, r.Prefs), Link: s.link(n.Link)}
+			if n.Kind == "survey" {
+				var v noteView
+				if err := s.ratingLinks(ctx, tx, tx18, r, n, &v); err != nil {
+					return err
+				}
+				item.Ratings, item.RateURL = v.Ratings, v.RateURL
+			}
+			items = append(items, item)
 		}
 		if to, ok := r.address(); ok && len(items) > 0 {
 			subject := "[Steward] " + tx18.T("mail.digest.subject", "Count", len(items))

@@ -42,6 +42,9 @@ type reader struct {
 	Active   bool
 	Prefs    auth.Preferences
 	Settings Settings
+	// SignsIn is true when the person can sign in to follow a link: a
+	// local password, or an account linked to the organisation's sign-in.
+	SignsIn bool
 }
 
 // address is the reader's address, and whether they can be mailed at
@@ -67,7 +70,8 @@ func plainAddress(s string) bool {
 // readerColumns read a reader joined as u, with their preferences (pr) and
 // mail settings (ms).
 const readerColumns = `u.id, u.email, u.name, u.role, u.active, COALESCE(pr.time_zone, ''), COALESCE(pr.locale, ''),
-	COALESCE(pr.language, ''), COALESCE(ms.digest, FALSE), COALESCE(ms.off, '')`
+	COALESCE(pr.language, ''), COALESCE(ms.digest, FALSE), COALESCE(ms.off, ''),
+	u.password_hash <> '' OR EXISTS (SELECT 1 FROM identity_links il WHERE il.user_id = u.id)`
 
 const readerJoins = ` JOIN users u ON u.id = n.user_id LEFT JOIN user_preferences pr ON pr.user_id = u.id
 	LEFT JOIN mail_settings ms ON ms.user_id = u.id`
@@ -105,7 +109,13 @@ func (s *Service) dispatchOnce(ctx context.Context) (int, error) {
 			r := readers[i]
 			to, ok := r.address()
 			state := any(nil)
+			stale, err := s.stale(ctx, tx, n, now)
+			if err != nil {
+				return err
+			}
 			switch {
+			case stale:
+				state = "skipped"
 			case !ok || !r.Settings.On(CategoryOf(n.Kind)):
 			case r.Settings.Digest:
 				state = "digest"
@@ -148,7 +158,7 @@ func marked(ctx context.Context, tx *store.Tx, q string, args ...any) ([]note, [
 		var created store.Time
 		if err := rows.Scan(&n.ID, &n.UserID, &n.Kind, &n.Title, &n.Body, &n.Link, &params, &created, &n.Read,
 			&r.ID, &r.Email, &r.Name, &role, &r.Active, &r.Prefs.TimeZone, &r.Prefs.Locale, &r.Prefs.Language,
-			&r.Settings.Digest, &off); err != nil {
+			&r.Settings.Digest, &off, &r.SignsIn); err != nil {
 			return nil, nil, err
 		}
 		if params != "" {
@@ -176,6 +186,11 @@ type noteView struct {
 	// has no link.
 	Ratings []rating
 	RateURL string
+	// Reply is true when incoming mail is set up: a reply to the message
+	// lands on its record. LinkAside is true when the reader cannot sign
+	// in to follow Link, so that replying is the way to answer and the
+	// link is offered as a small aside.
+	Reply, LinkAside bool
 }
 
 // rating is one of a survey message's one-click links.
@@ -196,6 +211,8 @@ func blockOf(kind string) string {
 		return "approval"
 	case "survey":
 		return "survey"
+	case "incident_received", "request_received":
+		return "received"
 	}
 	return "default"
 }
@@ -247,6 +264,8 @@ func (s *Service) noteDraft(ctx context.Context, tx *store.Tx, r reader, n note)
 	}
 	v := noteView{Title: title, Text: text, Who: n.Params["who"], When: when(n.CreatedAt, r.Prefs), Ref: ref, Label: ref,
 		Link: s.link(n.Link), ApprovalsURL: s.link("/approvals")}
+	v.Reply = ref != "" && s.Inbound()
+	v.LinkAside = v.Reply && !r.SignsIn
 	if v.Label == "" {
 		v.Label = tx18.T("mail.in_steward")
 	}
@@ -265,6 +284,15 @@ func (s *Service) noteDraft(ctx context.Context, tx *store.Tx, r reader, n note)
 	case "survey":
 		if err := s.ratingLinks(ctx, tx, tx18, r, n, &v); err != nil {
 			return draft{}, err
+		}
+	case "sla.warning", "sla.breach":
+		ev, ok, err := slaEventOf(ctx, tx, n)
+		if err != nil {
+			return draft{}, err
+		}
+		if ok {
+			v.Title = slaTitle(tx18, n.Kind, ev)
+			subject = "[" + ref + "] " + v.Title
 		}
 	}
 	if v.Quote != "" {
@@ -321,4 +349,31 @@ func (s *Service) ratingLinks(ctx context.Context, tx *store.Tx, tx18 i18n.Text,
 			URL: v.RateURL + "?rating=" + strconv.Itoa(i)})
 	}
 	return nil
+}
+
+// Inbound reports whether incoming mail is set up, so that a reply to a
+// message about a record lands on it.
+func (s *Service) Inbound() bool { return s.Cfg.InboundSMTPAddr != "" || s.Cfg.IMAPURL != "" }
+
+// StaleAfter is how old the event a notification announces may be when
+// the dispatcher first sees it and still be mailed.
+const StaleAfter = 24 * time.Hour
+
+// stale reports whether n announces something too old to mail: an event
+// more than StaleAfter before now (a service-level event counts from when
+// its threshold was reached, not from when it was noticed), so that
+// switching mail on for an installation, or a backlog of escalations,
+// does not mail everyone old news. Stale notifications stay in Steward.
+func (s *Service) stale(ctx context.Context, q store.Querier, n note, now time.Time) (bool, error) {
+	at := n.CreatedAt
+	if n.Kind == "sla.warning" || n.Kind == "sla.breach" {
+		ev, ok, err := slaEventOf(ctx, q, n)
+		if err != nil {
+			return false, err
+		}
+		if ok && !ev.At.IsZero() && ev.At.Before(at) {
+			at = ev.At
+		}
+	}
+	return now.Sub(at) > StaleAfter, nil
 }

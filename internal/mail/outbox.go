@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"regexp"
+	"strconv"
+	"strings"
 
 	"time"
 
@@ -45,6 +47,35 @@ type Message struct {
 	NextAttemptAt *time.Time  `json:"next_attempt_at"`
 	CreatedAt     time.Time   `json:"created_at"`
 	SentAt        *time.Time  `json:"sent_at"`
+	// Earlier are the failures before each time an administrator sent the
+	// message again, oldest first; Attempts counts since the last of them.
+	Earlier []Failure `json:"earlier_failures"`
+}
+
+// Failure is how a message stood when an administrator sent it again.
+type Failure struct {
+	At       time.Time `json:"at"` // when it was sent again
+	By       string    `json:"by"`
+	Attempts int       `json:"attempts"`
+	Error    string    `json:"error"`
+}
+
+// TotalAttempts counts every attempt, before and since it was sent again.
+func (m Message) TotalAttempts() int {
+	n := m.Attempts
+	for _, f := range m.Earlier {
+		n += f.Attempts
+	}
+	return n
+}
+
+// FailedBefore is the error of the last failure before the message was
+// sent again; "" when it never was.
+func (m Message) FailedBefore() string {
+	if len(m.Earlier) == 0 {
+		return ""
+	}
+	return m.Earlier[len(m.Earlier)-1].Error
 }
 
 // draft is a rendered message for one person.
@@ -108,6 +139,7 @@ func scanMessage(r interface{ Scan(...any) error }) (Message, error) {
 	if m.Headers == nil {
 		m.Headers = [][2]string{}
 	}
+	m.Earlier = []Failure{}
 	if m.State == Queued || m.State == Sending {
 		m.NextAttemptAt = next.Ptr()
 	}
@@ -138,7 +170,7 @@ func hideSecrets(m Message) Message {
 	case "password_reset":
 		m.Text = resetPath.ReplaceAllString(m.Text, "/password/reset/(hidden)")
 		m.HTML = resetPath.ReplaceAllString(m.HTML, "/password/reset/(hidden)")
-	case "survey":
+	case "survey", "digest":
 		m.Text = ratingPath.ReplaceAllString(m.Text, "/surveys/r/(hidden)")
 		m.HTML = ratingPath.ReplaceAllString(m.HTML, "/surveys/r/(hidden)")
 	}
@@ -197,7 +229,7 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Message, int64, error) 
 		out = out[:f.Limit]
 		next = out[f.Limit-1].ID
 	}
-	return out, next, nil
+	return out, next, s.earlier(ctx, out)
 }
 
 func validState(s string) bool {
@@ -232,18 +264,26 @@ func (s *Service) Counts(ctx context.Context) (map[string]int, error) {
 // store.ErrNotFound when there is none.
 func (s *Service) Get(ctx context.Context, id int64) (Message, error) {
 	m, err := scanMessage(s.DB.QueryRow(ctx, "SELECT "+messageColumns+" FROM mail_outbox WHERE id = ?", id))
-	return hideSecrets(m), err
+	if err != nil {
+		return m, err
+	}
+	list := []Message{m}
+	err = s.earlier(ctx, list)
+	return hideSecrets(list[0]), err
 }
 
 // ErrNotFailed refuses to send again a message that has not failed.
 var ErrNotFailed = domainerr.Conflictf("only a failed message can be sent again; this one is still on its way or was sent")
 
-// Retry sends a failed message again now, with a fresh count of attempts,
-// recorded in the audit trail.
+// Retry sends a failed message again now, with a fresh round of
+// attempts; the attempts and the error it failed with are kept in the
+// audit trail, where Earlier reads them.
 func (s *Service) Retry(ctx context.Context, actor audit.Actor, id int64) (Message, error) {
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
-		var state, subject string
-		err := store.ScanErr(tx.QueryRow(ctx, "SELECT state, subject FROM mail_outbox WHERE id = ?", id).Scan(&state, &subject))
+		var state, subject, lastError string
+		var attempts int
+		err := store.ScanErr(tx.QueryRow(ctx, "SELECT state, subject, attempts, last_error FROM mail_outbox WHERE id = ?", id).
+			Scan(&state, &subject, &attempts, &lastError))
 		if err != nil {
 			return err
 		}
@@ -258,7 +298,8 @@ func (s *Service) Retry(ctx context.Context, actor audit.Actor, id int64) (Messa
 		if err := jobs.EnqueueEarliest(ctx, tx, SendJob, "due", now); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, actor, "retry", "mail_message", id, map[string]any{"subject": subject})
+		return audit.Record(ctx, tx, actor, "retry", "mail_message", id, map[string]any{"subject": subject,
+			"attempts": attempts, "last_error": lastError})
 	})
 	if err != nil {
 		return Message{}, err
@@ -275,4 +316,42 @@ func (s *Service) prune(ctx context.Context, keep time.Duration) error {
 		return err
 	}
 	return nil
+}
+
+// earlier fills in the failures before each message of list was sent
+// again, from the audit trail's retry entries, in one query.
+func (s *Service) earlier(ctx context.Context, list []Message) error {
+	if len(list) == 0 {
+		return nil
+	}
+	at := map[string]int{}
+	ids := make([]any, 0, len(list))
+	marks := make([]string, 0, len(list))
+	for i, m := range list {
+		key := strconv.FormatInt(m.ID, 10)
+		at[key] = i
+		ids = append(ids, key)
+		marks = append(marks, "?")
+	}
+	rows, err := s.DB.Query(ctx, `SELECT entity_id, at, actor_name, data FROM audit_log WHERE entity = 'mail_message'
+		AND action = 'retry' AND entity_id IN (`+strings.Join(marks, ", ")+`) ORDER BY seq`, ids...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var key, by, data string
+		var when store.Time
+		if err := rows.Scan(&key, &when, &by, &data); err != nil {
+			return err
+		}
+		var d struct {
+			Attempts  int    `json:"attempts"`
+			LastError string `json:"last_error"`
+		}
+		_ = json.Unmarshal([]byte(data), &d)
+		i := at[key]
+		list[i].Earlier = append(list[i].Earlier, Failure{At: when.Time, By: by, Attempts: d.Attempts, Error: d.LastError})
+	}
+	return rows.Err()
 }

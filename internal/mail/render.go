@@ -32,6 +32,15 @@ var (
 
 type button struct{ URL, Label string }
 
+// action is what a notification asks of its reader: a link to open, and,
+// when incoming mail is set up, a reply; Aside makes the link a small
+// line instead of a button, for readers who cannot sign in.
+type action struct {
+	button
+	Reply, Aside bool
+	Ref          string
+}
+
 func loadViews() {
 	byLang = map[string]views{}
 	for _, l := range i18n.Languages {
@@ -40,7 +49,10 @@ func loadViews() {
 			"t":      tx.T,
 			"quote":  quote,
 			"button": func(url, label string) button { return button{URL: url, Label: label} },
-			"stars":  func(n int) string { return strings.Repeat("★", n) + strings.Repeat("☆", 5-n) },
+			"act": func(reply, aside bool, ref, url, label string) action {
+				return action{button: button{URL: url, Label: label}, Reply: reply, Aside: aside, Ref: ref}
+			},
+			"stars": func(n int) string { return strings.Repeat("★", n) + strings.Repeat("☆", 5-n) },
 		}
 		byLang[l.Code] = views{
 			text: texttemplate.Must(texttemplate.New("").Funcs(fm).ParseFS(templateFS, "templates/*.txt.tmpl")),

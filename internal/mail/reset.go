@@ -257,6 +257,9 @@ func (s *Service) ResetPassword(ctx context.Context, token, password, confirm, i
 		if err := auth.EndPendingSignIns(ctx, tx, l.userID); err != nil {
 			return err
 		}
+		if err := s.tellPasswordChanged(ctx, tx, l.userID, ip, now); err != nil {
+			return err
+		}
 		actor := audit.Actor{Type: "user", ID: l.userID, Name: l.email}
 		return audit.Record(ctx, tx, actor, "password_reset", "user", l.userID, map[string]any{"ip": ip, "password": "(changed)"})
 	})

@@ -25,6 +25,7 @@ type Category struct {
 // Categories are the categories of mail, in the order the settings page
 // lists them. Each is on until its person switches it off.
 var Categories = []Category{
+	{Code: "received"},
 	{Code: "comments"},
 	{Code: "resolution"},
 	{Code: "waiting"},
@@ -44,6 +45,8 @@ var Categories = []Category{
 // than this list fall in "other".
 func CategoryOf(kind string) string {
 	switch kind {
+	case "incident_received", "request_received":
+		return "received"
 	case "incident_comment", "request_comment":
 		return "comments"
 	case "incident_resolved":

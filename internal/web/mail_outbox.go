@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
-	"strings"
 
 	"steward/internal/httpx"
 	"steward/internal/mail"
@@ -133,16 +132,4 @@ func (h mailPages) retry(w http.ResponseWriter, r *http.Request) {
 }
 
 // mailKindLabel is what a message is about, as words.
-func mailKindLabel(kind string) string {
-	switch kind {
-	case "digest":
-		return "Digest"
-	case "password_reset":
-		return "Password reset"
-	}
-	s := strings.NewReplacer("_", " ", ".", " ").Replace(kind)
-	if s == "" {
-		return ""
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
-}
+func mailKindLabel(kind string) string { return mail.KindLabel(kind) }

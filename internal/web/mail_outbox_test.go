@@ -129,3 +129,57 @@ func TestMailSettingsPage(t *testing.T) {
 		t.Errorf("anonymous: %d", p.status)
 	}
 }
+
+// Kinds read as words, the same on the outbox list, a message's page and
+// the mail settings; a message sent after failing keeps its failure.
+func TestMailKindLabels(t *testing.T) {
+	s := newSite(t)
+	ctx := context.Background()
+	if _, err := s.app.DB.Exec(ctx, "DELETE FROM mail_outbox"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.app.DB.Exec(ctx, "UPDATE notifications SET mail_state = NULL"); err != nil {
+		t.Fatal(err)
+	}
+	agent, _ := s.userID(t, "agent@steward.demo")
+	err := s.app.DB.InTx(ctx, func(tx *store.Tx) error {
+		return notify.Add(ctx, tx, []int64{agent}, "sla.breach", "INC-000042 is overdue", "Projector flickers", "/incidents/INC-000042")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.app.Mail.Dispatch(ctx, jobs.Job{}); err != nil {
+		t.Fatal(err)
+	}
+	list, _, err := s.app.Mail.List(ctx, mail.Filter{})
+	if err != nil || len(list) != 1 {
+		t.Fatalf("outbox: %v %v", list, err)
+	}
+	id := strconv.FormatInt(list[0].ID, 10)
+	if _, err := s.app.DB.Exec(ctx, "UPDATE mail_outbox SET state = 'failed', attempts = 12, last_error = '451 greylisted' WHERE id = ?", list[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	admin := s.signedIn("admin")
+	if p := admin.post("/admin/mail/"+id+"/retry", nil); p.status != http.StatusSeeOther {
+		t.Fatalf("retry: %d", p.status)
+	}
+	// The server took it on the next attempt.
+	if _, err := s.app.DB.Exec(ctx, "UPDATE mail_outbox SET state = 'sent', attempts = 1, last_error = '', sent_at = created_at WHERE id = ?", list[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/admin/mail", "/admin/mail/" + id} {
+		p := admin.get(path)
+		if !strings.Contains(p.body, "SLA breached") || strings.Contains(p.body, "Sla breach") {
+			t.Errorf("%s does not name the kind as words", path)
+		}
+		if !strings.Contains(p.body, "Failed before: 451 greylisted") && !strings.Contains(p.body, "Failed before:</strong> 451 greylisted") {
+			t.Errorf("%s lost the failure before the retry", path)
+		}
+		if !strings.Contains(p.body, ">13<") && path == "/admin/mail" {
+			t.Errorf("%s does not count every attempt", path)
+		}
+	}
+	if p := s.signedIn("agent").get("/profile/mail"); !strings.Contains(p.body, "SLA breached") || !strings.Contains(p.body, "Assigned to you") {
+		t.Error("the mail settings do not say which notices a category covers")
+	}
+}

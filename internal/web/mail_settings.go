@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"strings"
 
 	"steward/internal/auth"
 	"steward/internal/domainerr"
@@ -16,8 +17,9 @@ func (h mailPages) registerSettings(rt *httpx.Router) {
 }
 
 type mailCategoryChoice struct {
-	Code string
-	On   bool
+	Code  string
+	On    bool
+	Kinds string // the notices it covers, as the outbox names them
 }
 
 type mailSettingsView struct {
@@ -42,7 +44,7 @@ func (h mailPages) showSettings(w http.ResponseWriter, r *http.Request, status i
 	p := httpx.Principal(r)
 	v := mailSettingsView{Email: p.Email, CanMail: p.Email != "", Configured: h.svc.Configured(), Digest: st.Digest, Err: msg}
 	for _, c := range mail.CategoriesFor(p.Role) {
-		v.Categories = append(v.Categories, mailCategoryChoice{Code: c.Code, On: st.On(c.Code)})
+		v.Categories = append(v.Categories, mailCategoryChoice{Code: c.Code, On: st.On(c.Code), Kinds: strings.Join(mail.KindsOf(c.Code), " · ")})
 	}
 	h.wb.render(w, r, status, "mail_settings", page{Title: "Mail settings", Active: "profile", Data: v})
 }
