@@ -150,26 +150,9 @@ func userCreate(ctx context.Context, env Env, args []string) error {
 // userUnlock lifts an account's sign-in lockouts: the way back in for an
 // admin locked out of every address, who cannot use the web page.
 func userUnlock(ctx context.Context, env Env, args []string) error {
-	var cfg config.Config
-	fs := flag.NewFlagSet("user unlock", flag.ContinueOnError)
-	cfg.Storage(fs)
-	var email string
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		email, args = args[0], args[1:] // the address may come before the flags
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usagef("%v", err)
-	}
-	if email == "" && fs.NArg() > 0 {
-		email = fs.Arg(0)
-	} else if fs.NArg() > 0 {
-		return usagef("unexpected argument %q", strings.Join(fs.Args(), " "))
-	}
-	if email == "" {
-		return usagef("usage: steward user unlock EMAIL")
+	cfg, email, err := userEmailArgs("unlock", args)
+	if err != nil {
+		return err
 	}
 	db, u, err := openForUser(ctx, cfg, email)
 	if err != nil {
@@ -186,6 +169,33 @@ func userUnlock(ctx context.Context, env Env, args []string) error {
 	}
 	fmt.Fprintf(env.Stdout, "lifted %d sign-in %s of %s; its failed sign-ins are forgotten\n", n, noun, u.Email)
 	return nil
+}
+
+// userEmailArgs reads the flags and the one address of `steward user
+// NAME EMAIL`, the address before or after the flags.
+func userEmailArgs(name string, args []string) (config.Config, string, error) {
+	var cfg config.Config
+	fs := flag.NewFlagSet("user "+name, flag.ContinueOnError)
+	cfg.Storage(fs)
+	var email string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		email, args = args[0], args[1:]
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return cfg, "", err
+		}
+		return cfg, "", usagef("%v", err)
+	}
+	if email == "" && fs.NArg() > 0 {
+		email = fs.Arg(0)
+	} else if fs.NArg() > 0 {
+		return cfg, "", usagef("unexpected argument %q", strings.Join(fs.Args(), " "))
+	}
+	if email == "" {
+		return cfg, "", usagef("usage: steward user %s EMAIL", name)
+	}
+	return cfg, email, nil
 }
 
 // openForUser opens the database and finds the account with email.
