@@ -162,7 +162,8 @@ type brokerState struct {
 	it Integration
 
 	mu          sync.Mutex
-	conn        string // "connected" or why not
+	flushMu     sync.Mutex // one status write at a time, in order
+	conn        string     // "connected" or why not
 	refused     int64
 	lastRefusal string
 	lastLog     time.Time
@@ -249,7 +250,13 @@ func (st *brokerState) status() string {
 	return fmt.Sprintf("%s; %d messages refused; last: %s", st.conn, st.refused, st.lastRefusal)
 }
 
+// flush writes the status when it changed. Writes are serialised, so the
+// last one made before stop returns is the last one to land: a client
+// library's late "disconnected" callback cannot overwrite the "stopped"
+// the supervisor writes after stop.
 func (st *brokerState) flush() {
+	st.flushMu.Lock()
+	defer st.flushMu.Unlock()
 	st.mu.Lock()
 	dirty := st.dirty
 	st.dirty = false
