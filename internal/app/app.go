@@ -12,9 +12,14 @@ import (
 	"net/http"
 	"os"
 	"steward/internal/activity"
+	"steward/internal/availability"
+	"steward/internal/capacity"
 	"steward/internal/complaint"
+	"steward/internal/continuity"
+	"steward/internal/cost"
 	"steward/internal/dashboard"
 	"steward/internal/identity"
+	"steward/internal/infosec"
 	"steward/internal/knowledge"
 	"steward/internal/mail"
 	"steward/internal/mailin"
@@ -107,6 +112,14 @@ type App struct {
 	// KPI snapshots, dashboards and scheduled service reports.
 	Dashboards *dashboard.Service
 
+	// Service assurance (8.4, 8.7): availability and outages, capacity and
+	// demand, continuity, information security, and what services cost.
+	Availability *availability.Service
+	Capacity     *capacity.Service
+	Continuity   *continuity.Service
+	Security     *infosec.Service
+	Costs        *cost.Service
+
 	runners []func(context.Context)
 }
 
@@ -175,6 +188,11 @@ func New(cfg config.Config, db *store.DB, log *slog.Logger) *App {
 	a.ServiceReviews = servicereview.NewService(db, log)
 	a.Knowledge = knowledge.NewService(db, log)
 	a.Dashboards = dashboard.NewService(db, log)
+	a.Availability = availability.NewService(db, log)
+	a.Capacity = capacity.NewService(db, log)
+	a.Continuity = continuity.NewService(db, log)
+	a.Security = infosec.NewService(db, log)
+	a.Costs = cost.NewService(db, log)
 	wired := a.wireAreas()
 	a.Records = record.NewKernel(db, cfg.MaxAttachmentMB<<20, wired.kinds...)
 	a.Inbound.Records = a.Records

@@ -189,6 +189,8 @@ func (a *App) areas() []area {
 		a.mailArea(), a.inboundMailArea(), a.webhookArea(), a.identityArea(),
 		// What customers feel and what they can read.
 		a.satisfactionArea(),
+		// Service assurance (8.4, 8.7): the Assurance menu.
+		a.availabilityArea(), a.capacityArea(), a.continuityArea(), a.securityArea(), a.costArea(),
 		// Housekeeping runs once per interval across all nodes.
 		{name: "maintenance", jobs: []job{{kind: MaintenanceJob, run: a.maintain, every: 10 * time.Minute}}},
 	}

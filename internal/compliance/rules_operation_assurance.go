@@ -11,19 +11,9 @@ import (
 // document register.
 
 var (
-	_ = Register(Rule{ID: "8.7.1-measured", Clause: "8.7.1", Title: "Service availability is measured against targets",
-		Todo: "Agree availability targets per service and measure availability against them.",
-		Eval: func(context.Context, Input) (Result, error) {
-			return noData("Steward does not measure service availability yet: no availability targets or outage records are kept."), nil
-		}})
 	_ = Register(Rule{ID: "8.7.1-documented", Clause: "8.7.1", Title: "Availability requirements and plans are documented",
 		Todo: "Write the availability requirements and plan in an approved document for the availability process.",
 		Eval: processDocument("availability", "availability plan or process description")})
-	_ = Register(Rule{ID: "8.7.2-tested", Clause: "8.7.2", Title: "Continuity plans are tested",
-		Todo: "Test the continuity plans and record the results against the recovery objectives.",
-		Eval: func(context.Context, Input) (Result, error) {
-			return noData("Steward does not record continuity tests or their results yet."), nil
-		}})
 	_ = Register(Rule{ID: "8.7.2-plan", Clause: "8.7.2", Title: "A service continuity plan is approved and current",
 		Todo: "Write the continuity plan (requirements, recovery objectives, procedures) and have it approved.",
 		Eval: processDocument("continuity", "service continuity plan")})

@@ -43,27 +43,12 @@ var (
 	_ = Register(Rule{ID: "8.3.4-supplier-performance", Clause: "8.3.4", Title: "Suppliers meet the targets of their contracts",
 		Todo: "Review the suppliers' missed targets with them and record what they will do.",
 		Eval: supplierPerformance})
-	_ = Register(Rule{ID: "8.4.1-budget", Clause: "8.4.1", Title: "Service costs are budgeted and accounted",
-		Todo: "Keep a budget per service and compare the actual costs with it.",
-		Eval: func(context.Context, Input) (Result, error) {
-			return noData("Steward does not record service budgets or actual costs yet."), nil
-		}})
 	_ = Register(Rule{ID: "8.4.1-documented", Clause: "8.4.1", Title: "Budgeting and accounting for services is documented",
 		Todo: "Describe how services are budgeted and accounted in an approved process document.",
 		Eval: processDocument("budgeting", "description of budgeting and accounting")})
-	_ = Register(Rule{ID: "8.4.2-demand", Clause: "8.4.2", Title: "Demand for services is forecast and followed",
-		Todo: "Forecast demand per service and compare it with consumption.",
-		Eval: func(context.Context, Input) (Result, error) {
-			return noData("Steward does not record demand forecasts yet."), nil
-		}})
 	_ = Register(Rule{ID: "8.4.2-documented", Clause: "8.4.2", Title: "Demand management is documented",
 		Todo: "Describe how demand is forecast and managed in an approved process document.",
 		Eval: processDocument("demand", "description of demand management")})
-	_ = Register(Rule{ID: "8.4.3-capacity", Clause: "8.4.3", Title: "Capacity is planned and utilisation followed",
-		Todo: "Keep a capacity plan and follow utilisation against its thresholds.",
-		Eval: func(context.Context, Input) (Result, error) {
-			return noData("Steward does not record capacity plans or utilisation yet."), nil
-		}})
 	_ = Register(Rule{ID: "8.4.3-documented", Clause: "8.4.3", Title: "Capacity management is documented",
 		Todo: "Describe how capacity is planned and monitored in an approved process or plan document.",
 		Eval: processDocument("capacity", "description or plan of capacity management")})

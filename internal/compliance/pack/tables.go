@@ -53,6 +53,9 @@ var Tables = []string{
 	"identity_settings", "identity_rules",
 	// Customers' voice (8.3.2): surveys, complaints and service reviews.
 	"satisfaction_surveys", "complaints", "complaint_journal", "service_reviews", "service_review_actions",
+	// Service assurance (8.7.1): outages, the downtime availability is
+	// measured from.
+	"outages",
 	// The audit trail the manifest's chain head sums up.
 	"audit_log",
 }
@@ -76,10 +79,6 @@ var Withheld = []string{
 	// Second-factor secrets and recovery codes, sign-ins under way, and the
 	// provider's identifiers of people.
 	"user_totp", "user_recovery_codes", "signin_challenges", "identity_used_states", "identity_links",
-	// Which requester opened which article: people's reading, whose
-	// deflection count is the evidence.
-	"kb_opens",
-	"user_totp", "user_recovery_codes", "signin_challenges", "identity_flows", "identity_links",
 	// Which requester opened which article, and the day each person last
 	// read one: people's reading, whose counts are the evidence.
 	"kb_opens", "kb_views",
