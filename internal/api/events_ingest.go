@@ -34,6 +34,14 @@ func eventIngestRoutes(a *API, rt *httpx.Router, svc *event.Service) {
 	rt.Handle("POST /api/v1/events", auth.Public, in.events)
 	rt.Handle("POST /v2/enqueue", auth.Public, in.pagerDuty)
 	rt.Handle("POST /api/v1/webhooks/alertmanager", auth.Public, in.alertmanager)
+	// Any other method on the receiver's path is told it takes POST, rather
+	// than falling to the outbound webhooks' /api/v1/webhooks/{id}.
+	for _, m := range []string{http.MethodGet, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		rt.Mux.HandleFunc(m+" /api/v1/webhooks/alertmanager", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", http.MethodPost)
+			writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", "Alertmanager's receiver takes POST only.", nil)
+		})
+	}
 	integrationRoutes(a, rt, svc)
 }
 
@@ -65,7 +73,7 @@ func (h ingestHandlers) integrationFor(r *http.Request, key string, kind event.K
 		return it, err
 	}
 	if it.Kind != kind {
-		return it, &senderFault{http.StatusForbidden, fmt.Sprintf("the routing key belongs to a %s integration; %s", it.Kind, kindEndpoint(it.Kind))}
+		return it, &senderFault{http.StatusForbidden, fmt.Sprintf("the routing key belongs to %s integration; %s", it.Kind.Label(), kindEndpoint(it.Kind))}
 	}
 	return it, nil
 }

@@ -219,8 +219,8 @@ func TestEventsIngestAPI(t *testing.T) {
 		}{
 			{"no key", "", `{"ci":"a"}`, 401, []string{`X-Routing-Key`}},
 			{"unknown key", "0123456789abcdef0123456789abcdef", `{"ci":"a"}`, 401, []string{`not that of an active integration`}},
-			{"a PagerDuty key", f.keys["pagerduty"], `{"ci":"a"}`, 403, []string{`belongs to a pagerduty integration`, `/v2/enqueue`}},
-			{"an Alertmanager key", f.keys["alertmanager"], `{"ci":"a"}`, 403, []string{`belongs to a alertmanager integration`}},
+			{"a PagerDuty key", f.keys["pagerduty"], `{"ci":"a"}`, 403, []string{`belongs to a PagerDuty integration`, `/v2/enqueue`}},
+			{"an Alertmanager key", f.keys["alertmanager"], `{"ci":"a"}`, 403, []string{`belongs to an Alertmanager integration`}},
 			{"empty body", key, ``, 400, []string{`request body is empty`}},
 			{"empty batch", key, `[]`, 400, []string{`the batch is empty`}},
 			{"malformed JSON", key, `{"ci": "a",}`, 400, []string{`malformed JSON at byte`}},
@@ -317,7 +317,7 @@ func TestPagerDutyEnqueue(t *testing.T) {
 				400, []string{`"status":"invalid event"`, `"message":"Event object is invalid"`, `"errors":["Invalid routing key"]`}},
 			{"no routing key", `{"event_action":"trigger"}`, 400, []string{`Invalid routing key`}},
 			{"an http key", `{"routing_key":"` + f.keys["http"] + `","event_action":"trigger","payload":{"summary":"x","source":"y","severity":"info"}}`,
-				400, []string{`Invalid routing key: the routing key belongs to a http integration`}},
+				400, []string{`Invalid routing key: the routing key belongs to an HTTP integration`}},
 			{"bad action", `{"routing_key":"` + key + `","event_action":"explode"}`, 400, []string{`'event_action' is invalid`}},
 			{"bad severity", `{"routing_key":"` + key + `","event_action":"trigger","payload":{"summary":"x","source":"y","severity":"major"}}`, 400,
 				[]string{`'payload.severity' is invalid (must be critical, error, warning or info)`}},
@@ -398,7 +398,7 @@ func TestAlertmanagerWebhook(t *testing.T) {
 		}{
 			{"no key", "/api/v1/webhooks/alertmanager", firing, 401, []string{`?key=`, `Authorization: Bearer`}},
 			{"unknown key", "/api/v1/webhooks/alertmanager?key=nope", firing, 401, []string{`not that of an active integration`}},
-			{"an http key", "/api/v1/webhooks/alertmanager?key=" + f.keys["http"], firing, 403, []string{`belongs to a http integration`}},
+			{"an http key", "/api/v1/webhooks/alertmanager?key=" + f.keys["http"], firing, 403, []string{`belongs to an HTTP integration`}},
 			{"malformed", path, `{"alerts":[`, 400, []string{`malformed JSON`}},
 			{"bad status", path, `{"alerts":[{"status":"exploded","labels":{"alertname":"x"}}]}`, 422, []string{`"alerts[0].action"`}},
 		}
@@ -414,6 +414,11 @@ func TestAlertmanagerWebhook(t *testing.T) {
 					}
 				}
 			})
+		}
+		// A GET by someone trying the receiver's address in a browser is told
+		// the receiver takes POST, not handed to the outbound webhooks.
+		if res := f.do("", "GET", path, ""); res.status != 405 || res.header.Get("Allow") != "POST" || !strings.Contains(string(res.body), "takes POST") {
+			t.Errorf("GET on the receiver: %d %v %s", res.status, res.header, res.body)
 		}
 		// The key may come as Alertmanager's http_config.authorization
 		// sends it instead of in the URL.

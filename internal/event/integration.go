@@ -34,6 +34,23 @@ var Kinds = []Kind{KindHTTP, KindPagerDuty, KindAlertmanager, KindMQTT, KindNATS
 // Broker reports whether Steward connects out for this kind.
 func (k Kind) Broker() bool { return k == KindMQTT || k == KindNATS }
 
+// Label is the kind as people name it, with its article: "an Alertmanager".
+func (k Kind) Label() string {
+	switch k {
+	case KindHTTP:
+		return "an HTTP"
+	case KindPagerDuty:
+		return "a PagerDuty"
+	case KindAlertmanager:
+		return "an Alertmanager"
+	case KindMQTT:
+		return "an MQTT"
+	case KindNATS:
+		return "a NATS"
+	}
+	return "a " + string(k)
+}
+
 func (k Kind) valid() bool {
 	for _, v := range Kinds {
 		if v == k {
