@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"steward/internal/activity"
 	"strings"
 	"time"
 
@@ -330,6 +331,11 @@ func (s *Service) Decide(ctx context.Context, p *auth.Principal, id int64, decis
 			return err
 		}
 		if err := audit.Record(ctx, tx, p.Actor(), decision, KindName, id, map[string]string{"comment": comment}); err != nil {
+			return err
+		}
+		// The feed (and the webhooks reading it) learns of each decision,
+		// as it does of a request's.
+		if err := activity.Decided(ctx, tx, at, KindName, id, c.Number, p.Name, map[string]string{"approve": "approved", "reject": "rejected"}[decision], comment); err != nil {
 			return err
 		}
 		return settle(ctx, tx, c, a, decision, at)

@@ -88,6 +88,11 @@ func TestBoardRules(t *testing.T) {
 				if n != tc.decided {
 					t.Fatalf("the journal holds %d decisions with their comment, want %d", n, tc.decided)
 				}
+				// Each decision reaches the activity feed, as a request's does.
+				var fed int
+				if err := e.DB.QueryRow(ctx, `SELECT COUNT(*) FROM activity WHERE kind = 'approval.decided' AND entity = 'change' AND entity_id = ?`, c.ID).Scan(&fed); err != nil || fed != tc.decided {
+					t.Fatalf("the feed holds %d decisions (%v), want %d", fed, err, tc.decided)
+				}
 			})
 		}
 	})
