@@ -2,8 +2,11 @@ package event
 
 import (
 	"context"
+	"strings"
 	"time"
 
+	changes "steward/internal/change"
+	"steward/internal/cmdb"
 	"steward/internal/store"
 )
 
@@ -90,4 +93,60 @@ func maintenanceCIs(ctx context.Context, db *store.DB, now time.Time) (map[int64
 		}
 	}
 	return out, ends, rows.Err()
+}
+
+// MaintenanceChange is an approved change whose window holds a CI's
+// alerts: what the alert page names when it says "in maintenance".
+type MaintenanceChange struct {
+	ID           int64     `json:"id"`
+	Number       string    `json:"number"`
+	Title        string    `json:"title"`
+	PlannedStart time.Time `json:"planned_start"`
+	PlannedEnd   time.Time `json:"planned_end"`
+	CIID         int64     `json:"ci_id"` // the CI the change touches: ci itself or a provider behind it
+}
+
+// MaintenanceFor lists the changes that put ci in maintenance at the
+// instant at: those touching ci or a provider it sits behind (as the
+// processor looks them up), scheduled or being implemented, whose window
+// holds at.
+func (s *Service) MaintenanceFor(ctx context.Context, ci int64, at time.Time) ([]MaintenanceChange, error) {
+	ids := []any{ci}
+	if s.CMDB != nil {
+		res, err := s.CMDB.Impact(ctx, cmdb.ImpactQuery{Failed: []int64{ci}, Direction: cmdb.Up, Depth: parentDepth, Limit: 50})
+		if err != nil {
+			return nil, err
+		}
+		for _, it := range res.Items {
+			if it.CIID != ci && it.Depth > 0 {
+				ids = append(ids, it.CIID)
+			}
+		}
+	}
+	rows, err := s.DB.Query(ctx, `SELECT c.id, c.title, c.planned_start, c.planned_end, rc.ci_id FROM changes c
+		JOIN record_cis rc ON rc.kind = 'change' AND rc.record_id = c.id
+		WHERE c.state IN ('scheduled', 'implementing') AND c.planned_start <= ? AND c.planned_end > ?
+		AND rc.ci_id IN (`+strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ")+`)
+		ORDER BY c.planned_end, c.id LIMIT 10`, append([]any{store.TS(at), store.TS(at)}, ids...)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []MaintenanceChange
+	seen := map[int64]bool{}
+	for rows.Next() {
+		var m MaintenanceChange
+		var start, end store.Time
+		if err := rows.Scan(&m.ID, &m.Title, &start, &end, &m.CIID); err != nil {
+			return nil, err
+		}
+		if seen[m.ID] {
+			continue
+		}
+		seen[m.ID] = true
+		m.Number = changes.Number(m.ID)
+		m.PlannedStart, m.PlannedEnd = start.Time, end.Time
+		out = append(out, m)
+	}
+	return out, rows.Err()
 }

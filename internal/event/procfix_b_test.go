@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"steward/internal/audit"
+	"steward/internal/auth"
 	"steward/internal/cmdb"
 	"steward/internal/store"
 	"steward/internal/store/storetest"
@@ -359,6 +360,15 @@ func TestMaintenanceOnAGatewayHoldsTheDevicesBehindIt(t *testing.T) {
 		}
 		if n := f.incidents(); n != 0 {
 			t.Fatalf("%d incidents in maintenance; want none", n)
+		}
+		// A sensor's alert names the change on its gateway that holds it.
+		var sensorAlert int64
+		if err := e.DB.QueryRow(ctx, `SELECT id FROM alerts WHERE device = 'S-1-0'`).Scan(&sensorAlert); err != nil {
+			t.Fatal(err)
+		}
+		d, err := f.s.GetAlert(ctx, &auth.Principal{UserID: 1, Role: auth.Admin}, sensorAlert)
+		if err != nil || len(d.Maintenance) != 1 || d.Maintenance[0].ID != chg || d.Maintenance[0].CIID != gws[0] || d.Maintenance[0].Title != "Firmware on GW-000001" {
+			t.Fatalf("the sensor's alert names %+v (%v), want the gateway's change %d", d.Maintenance, err, chg)
 		}
 		f.advance(16 * time.Second)
 		f.process() // housekeeping while the window lasts releases nothing

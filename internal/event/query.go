@@ -406,6 +406,9 @@ type AlertDetail struct {
 	Timeline []LogEntry `json:"timeline"`
 	// TimelineCut is true when the timeline holds only the latest steps.
 	TimelineCut bool `json:"timeline_cut"`
+	// Maintenance names the changes whose window held the alert when it
+	// was last seen, for an alert in maintenance.
+	Maintenance []MaintenanceChange `json:"maintenance,omitempty"`
 }
 
 // GetAlert returns one alert with the latest steps of its timeline.
@@ -440,5 +443,13 @@ func (s *Service) GetAlert(ctx context.Context, p *auth.Principal, id int64) (Al
 	if len(d.Timeline) > maxTimeline {
 		d.Timeline, d.TimelineCut = d.Timeline[:maxTimeline], true
 	}
-	return d, rows.Err()
+	if err := rows.Err(); err != nil {
+		return AlertDetail{}, err
+	}
+	if a.InMaintenance && a.CIID != nil {
+		if d.Maintenance, err = s.MaintenanceFor(ctx, *a.CIID, a.LastSeenAt); err != nil {
+			return AlertDetail{}, err
+		}
+	}
+	return d, nil
 }
