@@ -210,4 +210,3 @@ func TestWhoMayChangeOutages(t *testing.T) {
 func ptr[T any](v T) *T { return &v }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
-
