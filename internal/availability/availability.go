@@ -10,6 +10,8 @@ import (
 	"slices"
 	"time"
 
+	"steward/internal/calendar"
+	"steward/internal/cmdb"
 	"steward/internal/store"
 )
 
@@ -17,6 +19,14 @@ import (
 type Service struct {
 	DB  *store.DB
 	Log *slog.Logger
+	// Calendars compiles the business calendars of agreed hours; without
+	// it every service is measured round the clock.
+	Calendars Calendars
+	// Impact finds the services an incident's CIs reach, for deriving
+	// outages; without it only the incident's own service counts.
+	Impact Impact
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
 }
 
 // NewService builds the availability service.
@@ -103,4 +113,17 @@ func weighted(spans []span) time.Duration {
 		}
 	}
 	return time.Duration(total)
+}
+
+// Calendars compiles a business calendar by id (the SLA engine's cache).
+type Calendars interface {
+	Calendar(ctx context.Context, q store.Querier, id int64) (*calendar.Calendar, error)
+}
+
+// Impact is the CMDB's impact analysis as derivation uses it: the
+// catalogue services an incident's CIs reach, failed or degraded; and
+// the services a set of CIs is part of.
+type Impact interface {
+	AffectedServices(ctx context.Context, incidentID int64) ([]cmdb.AffectedService, error)
+	ServicesOf(ctx context.Context, ids []int64) (map[int64][]int64, error)
 }

@@ -92,6 +92,13 @@ func (s *Service) compile(ctx context.Context, q store.Querier, r Review, now ti
 			p.SLATotal.PercentMet = math.Round(1000*float64(p.SLATotal.Met)/float64(p.SLATotal.Tickets)) / 10
 		}
 	}
+	if s.Availability != nil {
+		a, err := s.Availability(ctx, q, r.CustomerID, from, to)
+		if err != nil {
+			return p, err
+		}
+		p.Availability = a
+	}
 	var cust int64
 	if r.CustomerID != nil {
 		cust = *r.CustomerID

@@ -9,6 +9,7 @@
 package servicereview
 
 import (
+	"context"
 	"log/slog"
 	"time"
 
@@ -23,6 +24,9 @@ type Service struct {
 	Log *slog.Logger
 	// SLA computes the attainment a pack shows.
 	SLA *sla.Service
+	// Availability says a pack's availability figure for the customer's
+	// services over the period; the pack says NotMeasured without it.
+	Availability func(ctx context.Context, q store.Querier, customerID *int64, from, to time.Time) (string, error)
 }
 
 // NewService builds customer service reviews.

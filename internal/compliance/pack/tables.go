@@ -54,8 +54,8 @@ var Tables = []string{
 	// Customers' voice (8.3.2): surveys, complaints and service reviews.
 	"satisfaction_surveys", "complaints", "complaint_journal", "service_reviews", "service_review_actions",
 	// Service assurance (8.7.1): outages, the downtime availability is
-	// measured from.
-	"outages",
+	// measured from, the derived ones removed and why, and the targets.
+	"outages", "outage_dismissals", "availability_targets",
 	// The audit trail the manifest's chain head sums up.
 	"audit_log",
 }
@@ -66,6 +66,8 @@ var Tables = []string{
 // monitoring's volume (events, alerts and device telemetry, millions of
 // rows in a fleet: the incidents they opened are the evidence).
 var Withheld = []string{
+	// How far outage derivation has read the incidents: a job's bookmark.
+	"outage_derivation",
 	"sessions", "api_tokens", "login_failures", "login_attempts", "login_locks", "calendar_feed_tokens",
 	"idempotency_keys", "settings", "user_preferences", "notifications", "saved_filters",
 	"attachment_chunks", "cmdb_import_files", "cmdb_import_errors", "jobs", "activity",
