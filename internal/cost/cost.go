@@ -107,3 +107,6 @@ func AccountingCurrency(ctx context.Context, q store.Querier) (string, error) {
 	err := q.QueryRow(ctx, `SELECT currency FROM cost_settings WHERE id = 1`).Scan(&c)
 	return c, store.ScanErr(err)
 }
+
+// Clock is the instant the area reads as now.
+func (s *Service) Clock() time.Time { return s.now() }
