@@ -17,19 +17,19 @@ type benefitLine struct {
 }
 
 type benefitView struct {
-	B        cost.Benefit
+	B cost.Benefit
 	// NoOutages is true when no outage was measured in any quarter.
 	NoOutages bool
 	// Totals over the quarters.
 	DowntimeCost, ServiceCost, SMSBudget string
-	Lines    []benefitLine
-	Chart    costChart
-	Budgets  []budgetLine
-	Error    string
-	CanAdmin bool
-	Currency string
-	F        *fieldErrors
-	From, To string
+	Lines                                []benefitLine
+	Chart                                costChart
+	Budgets                              []budgetLine
+	Error                                string
+	CanAdmin                             bool
+	Currency                             string
+	F                                    *fieldErrors
+	From, To                             string
 }
 
 // budgetLine is a budget written for people.
