@@ -77,6 +77,9 @@ func LoadAll(ctx context.Context, db *store.DB, incidents *incident.Service, sla
 	if err := loadAvailability(ctx, db); err != nil {
 		return err
 	}
+	if err := loadCosts(ctx, db); err != nil {
+		return err
+	}
 	// Last: the KPI snapshots are computed from everything above.
 	if err := loadDashboards(ctx, db); err != nil {
 		return err

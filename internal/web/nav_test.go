@@ -56,7 +56,7 @@ func TestTopBarFollowsRolesAndPage(t *testing.T) {
 			"Readiness", "Roadmap", "Snapshots", "Internal audits", "Nonconformities", "Management reviews", "Actions",
 			"Customers", "Groups", "Users", "Managers", "Audit trail", "Priority matrix", "Failed jobs",
 			"Outgoing mail", "Incoming mail", "Incoming mail log", "Webhooks", "Single sign-on", "Surveys &amp; complaints",
-			"Availability", "Outages"},
+			"Availability", "Outages", "Costs &amp; budgets", "Cost-benefit"},
 			[]string{"Requests", "Problems", "Configuration", "Changes", "Service levels", "Events", "Management system", "Compliance", "Organisation", "Administration", "Assurance"}, "Incidents", "", nil},
 		{"admin", "/admin/single-sign-on", nil, nil, "Single sign-on", "Administration", nil},
 		{"auditor", "/availability", nil, nil, "Availability", "Assurance", nil},
@@ -96,6 +96,9 @@ func TestTopBarFollowsRolesAndPage(t *testing.T) {
 		{"agent", "/alerts/unmapped", nil, nil, "Unmapped devices", "Events", nil},
 		{"auditor", "/alerts", nil, nil, "Alert console", "Events", nil},
 		{"auditor", "/integrations", nil, nil, "Integrations", "Events", []string{"New integration"}},
+		{"auditor", "/costs", nil, nil, "Costs &amp; budgets", "Assurance", nil},
+		{"agent", "/costs/benefit", nil, nil, "Cost-benefit", "Assurance", nil},
+		{"admin", "/costs/rates", nil, nil, "Costs &amp; budgets", "Assurance", nil},
 	}
 	for _, c := range cases {
 		t.Run(c.role+c.path, func(t *testing.T) {

@@ -56,6 +56,9 @@ var Tables = []string{
 	// Service assurance (8.7.1): outages, the downtime availability is
 	// measured from, the derived ones removed and why, and the targets.
 	"outages", "outage_dismissals", "availability_targets",
+	// Budgeting and accounting (8.4.1): budgets, costs entered, contract
+	// costs, exchange rates, each service's cost settings and allocation.
+	"cost_settings", "budgets", "service_costs", "contract_costs", "exchange_rates", "service_cost_settings", "cost_allocation_shares",
 	// The audit trail the manifest's chain head sums up.
 	"audit_log",
 }
