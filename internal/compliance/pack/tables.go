@@ -56,6 +56,9 @@ var Tables = []string{
 	// Service assurance (8.7.1): outages, the downtime availability is
 	// measured from.
 	"outages",
+	// Capacity and demand (8.4.2, 8.4.3): series with their thresholds,
+	// daily peaks and capacity plans (the raw samples are withheld).
+	"capacity_series", "capacity_daily", "capacity_plans", "capacity_plan_series",
 	// The audit trail the manifest's chain head sums up.
 	"audit_log",
 }
@@ -82,6 +85,9 @@ var Withheld = []string{
 	// Which requester opened which article, and the day each person last
 	// read one: people's reading, whose counts are the evidence.
 	"kb_opens", "kb_views",
+	// Utilisation samples as received: millions of rows; their daily peaks
+	// are the evidence.
+	"capacity_samples",
 	// Outgoing mail: people's messages and mail settings, reset-link hashes
 	// and the throttle's log.
 	"mail_outbox", "mail_settings", "password_resets", "password_reset_requests",
