@@ -47,7 +47,9 @@ func hwRun(y []float64, m int, w hwParams) hwState {
 	a, b = a/float64(m), b/float64(m)
 	st := hwState{level: a, trend: (b - a) / float64(m), season: make([]float64, m)}
 	for i := 0; i < m; i++ {
-		st.season[i] = ((y[i] - a) + (y[m+i] - b)) / 2
+		// The trend's part of the point's distance from its season's mean.
+		tr := st.trend * (float64(i) - float64(m-1)/2)
+		st.season[i] = ((y[i] - a - tr) + (y[m+i] - b - tr)) / 2
 	}
 	// The level stands at the end of the first season.
 	st.level = a + st.trend*float64(m-1)/2
