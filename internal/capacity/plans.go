@@ -337,3 +337,27 @@ func setPlanSeries(ctx context.Context, tx *store.Tx, plan int64, ids []int64) e
 	}
 	return nil
 }
+
+// Named is a record's id and name, for choices on forms.
+type Named struct {
+	ID   int64
+	Name string
+}
+
+// Services are the services not retired, by name, for forms.
+func (s *Service) Services(ctx context.Context) ([]Named, error) {
+	rows, err := s.DB.Query(ctx, `SELECT id, name FROM services WHERE status <> 'retired' ORDER BY name, id LIMIT 1000`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Named
+	for rows.Next() {
+		var n Named
+		if err := rows.Scan(&n.ID, &n.Name); err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
