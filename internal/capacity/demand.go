@@ -84,7 +84,7 @@ func demandTrends(ctx context.Context, q store.Querier, serviceID int64, weeks i
 	if err != nil {
 		return nil, err
 	}
-	var out []Demand
+	out := []Demand{}
 	at := map[int64]int{}
 	for rows.Next() {
 		var d Demand

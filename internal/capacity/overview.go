@@ -123,3 +123,21 @@ func standing(sr Series, f Forecast) Standing {
 	}
 	return st
 }
+
+// Standings forecasts the given series, in their order.
+func (s *Service) Standings(ctx context.Context, p *auth.Principal, series []Series) ([]Standing, error) {
+	if !p.Can(PermRead) {
+		return nil, domainerr.ErrForbidden
+	}
+	now := s.now()
+	out := make([]Standing, 0, len(series))
+	for _, sr := range series {
+		f, err := forecastSeries(ctx, s.DB, sr, now)
+		if err != nil {
+			return nil, err
+		}
+		f.History, f.Ahead = nil, nil
+		out = append(out, standing(sr, f))
+	}
+	return out, nil
+}

@@ -186,6 +186,14 @@ func num(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 func (v capSeriesView) WarnText() string { return optNum(v.S.WarnAt) }
 func (v capSeriesView) ActText() string  { return optNum(v.S.ActAt) }
 
+// MAPE is the forecast's held-out error with one decimal, or "".
+func (v capSeriesView) MAPE() string {
+	if v.Forecast.MAPE == nil {
+		return ""
+	}
+	return strconv.FormatFloat(*v.Forecast.MAPE, 'f', 1, 64)
+}
+
 func optNum(f *float64) string {
 	if f == nil {
 		return ""
@@ -296,15 +304,15 @@ type capDemand struct {
 func (d capDemand) ChangePct() string { return strconv.Itoa(int(math.Round(d.Change * 100))) }
 
 func (h capacityPages) demand(w http.ResponseWriter, r *http.Request) {
-	v := capDemandView{Weeks: 26}
+	v := capDemandView{Weeks: 13}
 	if s := r.URL.Query().Get("weeks"); s != "" {
 		v.Weeks, _ = strconv.Atoi(s)
 	}
 	items, err := h.svc.DemandTrends(r.Context(), httpx.Principal(r), 0, v.Weeks)
 	var inv *domainerr.Invalid
 	if errors.As(err, &inv) {
-		v.Weeks, v.Error = 26, "Choose a number of weeks from the list."
-		items, err = h.svc.DemandTrends(r.Context(), httpx.Principal(r), 0, 26)
+		v.Weeks, v.Error = 13, "Choose a number of weeks from the list."
+		items, err = h.svc.DemandTrends(r.Context(), httpx.Principal(r), 0, 13)
 	}
 	if err != nil {
 		h.wb.fail(w, r, err)

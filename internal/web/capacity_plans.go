@@ -112,7 +112,7 @@ func (h capacityPages) showPlan(w http.ResponseWriter, r *http.Request, status i
 		for _, id := range pl.SeriesIDs {
 			v.Watched[id] = true
 		}
-		rows, err := h.svc.Overview(r.Context(), p, pl.ServiceID)
+		rows, err := h.svc.Standings(r.Context(), p, pl.Series)
 		if err != nil {
 			h.wb.fail(w, r, err)
 			return
