@@ -18,7 +18,10 @@ import (
 
 const seriesCols = `SELECT s.id, s.ci_id, s.service_id, COALESCE(c.name, v.name, ''), s.metric, s.unit,
 	s.warn_at, s.warn_action, s.act_at, s.act_action, s.source_url, s.source_query, s.source_step,
-	s.polled_until, s.poll_error, s.last_at, s.last_value, s.created_at, s.updated_at, s.version
+	s.polled_until, s.poll_error,
+	(SELECT MAX(l.at) FROM capacity_samples l WHERE l.series_id = s.id),
+	(SELECT l.value FROM capacity_samples l WHERE l.series_id = s.id ORDER BY l.at DESC LIMIT 1),
+	s.created_at, s.updated_at, s.version
 	FROM capacity_series s
 	LEFT JOIN cis c ON c.id = s.ci_id
 	LEFT JOIN services v ON v.id = s.service_id`

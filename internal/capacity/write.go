@@ -15,7 +15,9 @@ import (
 const chunk = 500
 
 // writeSamples stores samples, keeping the first value of an instant, and
-// raises the daily peaks and the series' last values from the new ones.
+// raises the daily peaks from the new ones. A series' last value is read
+// from its samples (one step down the key), never written per batch: a
+// batch of live readings would rewrite every series' row.
 // It returns how many were new.
 func writeSamples(ctx context.Context, tx *store.Tx, samples []sample) (int, error) {
 	var fresh []sample
@@ -37,7 +39,7 @@ func writeSamples(ctx context.Context, tx *store.Tx, samples []sample) (int, err
 	if err := raisePeaks(ctx, tx, fresh); err != nil {
 		return 0, err
 	}
-	return len(fresh), raiseLast(ctx, tx, fresh)
+	return len(fresh), nil
 }
 
 var insertSQL sync.Map // rows -> statement
@@ -118,8 +120,7 @@ func raisePeaks(ctx context.Context, tx *store.Tx, fresh []sample) error {
 			n /= 2
 		}
 		q := statement(&insertSQL, "d", n, "INSERT INTO capacity_daily (series_id, day, peak) VALUES ", "(?, ?, ?)",
-			` ON CONFLICT (series_id, day) DO UPDATE SET peak = CASE WHEN excluded.peak > capacity_daily.peak
-			THEN excluded.peak ELSE capacity_daily.peak END`)
+			` ON CONFLICT (series_id, day) DO UPDATE SET peak = excluded.peak WHERE excluded.peak > capacity_daily.peak`)
 		args := make([]any, 0, 3*n)
 		for _, k := range keys[:n] {
 			args = append(args, k.series, k.day, peaks[k])
@@ -128,23 +129,6 @@ func raisePeaks(ctx context.Context, tx *store.Tx, fresh []sample) error {
 			return err
 		}
 		keys = keys[n:]
-	}
-	return nil
-}
-
-// raiseLast moves each series' last value forward to its newest sample.
-func raiseLast(ctx context.Context, tx *store.Tx, fresh []sample) error {
-	last := map[int64]sample{}
-	for _, s := range fresh {
-		if l, ok := last[s.series]; !ok || s.at > l.at {
-			last[s.series] = s
-		}
-	}
-	for id, s := range last {
-		if _, err := tx.Exec(ctx, `UPDATE capacity_series SET last_at = ?, last_value = ? WHERE id = ? AND (last_at IS NULL OR last_at < ?)`,
-			s.at, s.value, id, s.at); err != nil {
-			return err
-		}
 	}
 	return nil
 }

@@ -62,13 +62,14 @@ func capacityFollowed(ctx context.Context, in Input) (Result, error) {
 	fresh := in.Now.AddDate(0, 0, -freshDays).Unix()
 	live := `SELECT s.id, s.name, CASE WHEN EXISTS (SELECT 1 FROM capacity_plans cp
 			JOIN capacity_plan_series ps ON ps.plan_id = cp.id JOIN capacity_series cs ON cs.id = ps.series_id
-			WHERE cp.service_id = s.id AND (cs.warn_at IS NOT NULL OR cs.act_at IS NOT NULL) AND cs.last_at >= ?) THEN 1 ELSE 0 END AS ok
+			WHERE cp.service_id = s.id AND (cs.warn_at IS NOT NULL OR cs.act_at IS NOT NULL) AND EXISTS (SELECT 1 FROM capacity_samples l WHERE l.series_id = cs.id AND l.at >= ?)) THEN 1 ELSE 0 END AS ok
 		FROM services s WHERE s.status = 'live'`
 	var total, good, past int
 	if err := scan(ctx, in.Q, []*int{&total, &good}, `SELECT COUNT(*), COALESCE(SUM(ok), 0) FROM (`+live+`) l`, fresh); err != nil {
 		return Result{}, err
 	}
-	if err := scan(ctx, in.Q, []*int{&past}, `SELECT COUNT(*) FROM capacity_series WHERE act_at IS NOT NULL AND last_value >= act_at AND last_at >= ?`, fresh); err != nil {
+	if err := scan(ctx, in.Q, []*int{&past}, `SELECT COUNT(*) FROM capacity_series cs WHERE cs.act_at IS NOT NULL
+		AND (SELECT l.value FROM capacity_samples l WHERE l.series_id = cs.id AND l.at >= ? ORDER BY l.at DESC LIMIT 1) >= cs.act_at`, fresh); err != nil {
 		return Result{}, err
 	}
 	links, err := linkRows(ctx, in.Q, to("/services", ""), `SELECT id, name FROM (`+live+`) l WHERE ok = 0 ORDER BY name LIMIT 20`, fresh)

@@ -15,8 +15,9 @@ func capService(x *fx, demand string, reviewed any, lastDays int) int64 {
 		svc, demand, reviewed, ts(-100), ts(-100))
 	if lastDays > 0 {
 		last := now.AddDate(0, 0, -lastDays)
-		series := x.id(`INSERT INTO capacity_series (service_id, metric, warn_at, act_at, act_action, last_at, last_value, created_at, updated_at)
-			VALUES (?, 'cpu', 70, 90, 'Add a node', ?, 95, ?, ?)`, svc, last.Unix(), ts(-100), ts(-100))
+		series := x.id(`INSERT INTO capacity_series (service_id, metric, warn_at, act_at, act_action, created_at, updated_at)
+			VALUES (?, 'cpu', 70, 90, 'Add a node', ?, ?)`, svc, ts(-100), ts(-100))
+		x.exec(`INSERT INTO capacity_samples (series_id, at, value) VALUES (?, ?, 95)`, series, last.Unix())
 		x.exec(`INSERT INTO capacity_plan_series (plan_id, series_id) VALUES (?, ?)`, plan, series)
 	}
 	return svc

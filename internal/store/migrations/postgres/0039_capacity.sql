@@ -16,8 +16,6 @@ CREATE TABLE capacity_series (
     source_step   INTEGER NOT NULL DEFAULT 300,
     polled_until  BIGINT,
     poll_error    TEXT NOT NULL DEFAULT '',
-    last_at       BIGINT,
-    last_value    DOUBLE PRECISION,
     created_at    TIMESTAMPTZ NOT NULL,
     updated_at    TIMESTAMPTZ NOT NULL,
     version       INTEGER NOT NULL DEFAULT 1,

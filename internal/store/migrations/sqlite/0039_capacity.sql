@@ -16,8 +16,6 @@ CREATE TABLE capacity_series (
     source_step   INTEGER NOT NULL DEFAULT 300,
     polled_until  INTEGER,
     poll_error    TEXT NOT NULL DEFAULT '',
-    last_at       INTEGER,
-    last_value    REAL,
     created_at    TEXT NOT NULL,
     updated_at    TEXT NOT NULL,
     version       INTEGER NOT NULL DEFAULT 1,
