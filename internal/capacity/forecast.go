@@ -94,10 +94,12 @@ func (s *Service) Forecast(ctx context.Context, p *auth.Principal, id int64) (Fo
 
 // forecastSeries reads a series' peaks and forecasts them.
 func forecastSeries(ctx context.Context, q store.Querier, sr Series, now time.Time) (Forecast, error) {
+	// The day and hour under way are left out: their peak is not known yet.
 	days, err := dailyPeaks(ctx, q, sr.ID, day(now.Unix())-dailyHistory)
 	if err != nil {
 		return Forecast{}, err
 	}
+	days = before(days, now.Truncate(24*time.Hour))
 	if len(days) >= minDailyPoints {
 		return predict(sr, days, Daily, weekSeason, dailyHorizon, 24*time.Hour), nil
 	}
@@ -105,6 +107,7 @@ func forecastSeries(ctx context.Context, q store.Querier, sr Series, now time.Ti
 	if err != nil {
 		return Forecast{}, err
 	}
+	hours = before(hours, now.Truncate(time.Hour))
 	if len(hours) >= minHourlyPts {
 		return predict(sr, hours, Hourly, daySeason, hourlyHorizon, time.Hour), nil
 	}
@@ -166,6 +169,14 @@ func crossNow(c *Crossing, pts []Point) {
 	}
 	since := pts[i].At
 	c.Past, c.Since = true, &since
+}
+
+// before is pts up to (not including) the instant end.
+func before(pts []Point, end time.Time) []Point {
+	for len(pts) > 0 && !pts[len(pts)-1].At.Before(end) {
+		pts = pts[:len(pts)-1]
+	}
+	return pts
 }
 
 // fill turns points at whole steps into one value per step, gaps filled

@@ -83,6 +83,9 @@ func TestForecastGivesTheDateAThresholdIsCrossed(t *testing.T) {
 			at := start.AddDate(0, 0, d)
 			batch = append(batch, x.in("storage", at.Add(3*time.Hour), 10), x.in("storage", at.Add(14*time.Hour), 60+0.5*float64(d)))
 		}
+		// Today's first reading is low, but today is not over: its peak is
+		// left out of the forecast.
+		batch = append(batch, x.in("storage", x.now.Add(-11*time.Hour), 1))
 		x.ingest(batch...)
 		sr, _ := x.svc.List(x.ctx, agent, Filter{Metric: "storage"})
 		id := sr[0].ID
