@@ -59,6 +59,9 @@ var Tables = []string{
 	// Budgeting and accounting (8.4.1): budgets, costs entered, contract
 	// costs, exchange rates, each service's cost settings and allocation.
 	"cost_settings", "budgets", "service_costs", "contract_costs", "exchange_rates", "service_cost_settings", "cost_allocation_shares",
+	// Capacity and demand (8.4.2, 8.4.3): series with their thresholds,
+	// daily peaks and capacity plans (the raw samples are withheld).
+	"capacity_series", "capacity_daily", "capacity_plans", "capacity_plan_series",
 	// The audit trail the manifest's chain head sums up.
 	"audit_log",
 }
@@ -87,6 +90,9 @@ var Withheld = []string{
 	// Which requester opened which article, and the day each person last
 	// read one: people's reading, whose counts are the evidence.
 	"kb_opens", "kb_views",
+	// Utilisation samples as received: millions of rows; their daily peaks
+	// are the evidence.
+	"capacity_samples",
 	// Outgoing mail: people's messages and mail settings, reset-link hashes
 	// and the throttle's log.
 	"mail_outbox", "mail_settings", "password_resets", "password_reset_requests",
