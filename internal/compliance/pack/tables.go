@@ -56,6 +56,9 @@ var Tables = []string{
 	// Service assurance (8.7.1): outages, the downtime availability is
 	// measured from.
 	"outages",
+	// Service continuity (8.7.2): requirements, plans, tests and invocations.
+	"continuity_requirements", "continuity_plans", "continuity_plan_services", "continuity_plan_steps", "continuity_plan_contacts",
+	"continuity_tests", "continuity_test_actions", "continuity_invocations",
 	// The audit trail the manifest's chain head sums up.
 	"audit_log",
 }
