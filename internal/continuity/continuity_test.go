@@ -3,6 +3,7 @@ package continuity_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -357,7 +358,8 @@ func TestStandingFlags(t *testing.T) {
 
 // A plan lists what its services depend on in the CMDB, each after what
 // it needs itself: the database before the application, the servers
-// before the cluster the database runs on.
+// before the cluster the database runs on; a fleet of devices is one
+// entry with its number of members.
 func TestDependenciesInRecoveryOrder(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
 		w := newWorld(t, e)
@@ -389,6 +391,12 @@ func TestDependenciesInRecoveryOrder(t *testing.T) {
 		rel(s1, cmdb.MemberOf, cl)
 		rel(s2, cmdb.MemberOf, cl)
 		rel(app, cmdb.ConnectedTo, unrelated)
+		fleet := ci("Scanners", "Fleet", nil, nil)
+		rel(app, cmdb.DependsOn, fleet)
+		for i := range continuity.MaxMembers + 1 {
+			n := fmt.Sprintf("scanner-%d", i)
+			rel(ci(n, "Sensor", nil, map[string]any{"device_id": n}), cmdb.MemberOf, fleet)
+		}
 		p := w.plan("ERP recovery", erp)
 		full, err := w.svc.Plan(ctx, w.auditor, p.ID)
 		if err != nil {
@@ -398,12 +406,15 @@ func TestDependenciesInRecoveryOrder(t *testing.T) {
 		for _, d := range full.Dependencies {
 			got = append(got, d.Name+":"+string(rune('0'+d.Order)))
 		}
-		want := []string{"db-1:1", "db-2:1", "DB cluster:2", "ERP database:3", "ERP app:4"}
+		want := []string{"db-1:1", "db-2:1", "Scanners:1", "DB cluster:2", "ERP database:3", "ERP app:4"}
 		if !slices.Equal(got, want) {
 			t.Fatalf("dependencies %v, want %v", got, want)
 		}
-		if d := full.Dependencies[2]; !slices.Equal(d.DependsOn, []string{"db-1", "db-2"}) || !slices.Equal(d.Services, []string{"ERP"}) {
+		if d := full.Dependencies[3]; !slices.Equal(d.DependsOn, []string{"db-1", "db-2"}) || !slices.Equal(d.Services, []string{"ERP"}) || d.Members != 0 {
 			t.Fatalf("the cluster: %+v", d)
+		}
+		if d := full.Dependencies[2]; d.Members != continuity.MaxMembers+1 || len(d.DependsOn) != 0 {
+			t.Fatalf("a fleet too large to list its members: %+v", d)
 		}
 	})
 }

@@ -8,9 +8,14 @@ import (
 	"steward/internal/cmdb"
 )
 
-// MaxDependencies bounds the CIs one plan lists: a service that depends
-// on more is modelled through aggregate CIs, and the plan says so.
-const MaxDependencies = 200
+// MaxDependencies bounds the CIs one plan lists, and MaxMembers the
+// members of a cluster, pool or fleet listed one by one: a fleet of
+// devices is recovered as one aggregate, so the plan names it with its
+// number of members.
+const (
+	MaxDependencies = 200
+	MaxMembers      = 12
+)
 
 // Dependency is a CI the plan's services depend on, directly or through
 // others, with the order in which it is recovered: 1 first. A CI comes
@@ -25,10 +30,15 @@ type Dependency struct {
 	Services []string `json:"services"`
 	// DependsOn names the CIs within the list it needs back first.
 	DependsOn []string `json:"depends_on"`
+	// Members counts the members of an aggregate too many to list (at
+	// least MaxMembers+1; a count of cmdb.MaxLimit means that many or more).
+	Members int `json:"members"`
 }
 
-// Dependencies reads from the CMDB what the services depend on: the
-// upstream of the CIs that stand for them, each with its recovery order.
+// Dependencies reads from the CMDB's relationships what the services
+// depend on: everything upstream of the CIs that stand for them (what
+// they depend on or run on, what hosts or is used by them, and the
+// members of their clusters), each with its recovery order.
 func (s *Service) Dependencies(ctx context.Context, services []PlanService) ([]Dependency, error) {
 	out := []Dependency{}
 	if s.CMDB == nil || len(services) == 0 {
@@ -37,62 +47,68 @@ func (s *Service) Dependencies(ctx context.Context, services []PlanService) ([]D
 	byID := map[int64]*Dependency{}
 	var order []int64
 	roots := map[int64]bool{}
+	providers := map[int64][]int64{}
+	read := map[int64]bool{}
 	for _, svc := range services {
 		page, err := s.CMDB.ListCIs(ctx, cmdb.CIFilter{ServiceID: svc.ID, Limit: 20})
 		if err != nil {
 			return nil, err
 		}
-		if len(page.Items) == 0 {
-			continue
-		}
-		var start []int64
+		var queue []int64
+		seen := map[int64]bool{}
 		for _, ci := range page.Items {
-			start = append(start, ci.ID)
-			roots[ci.ID] = true
+			roots[ci.ID], seen[ci.ID] = true, true
+			queue = append(queue, ci.ID)
 		}
-		res, err := s.CMDB.Impact(ctx, cmdb.ImpactQuery{Failed: start, Direction: cmdb.Up, Limit: MaxDependencies})
-		if err != nil {
-			return nil, err
-		}
-		for _, it := range res.Items {
-			d, ok := byID[it.CIID]
-			if !ok {
-				if len(order) >= MaxDependencies {
-					continue
+		for i := 0; i < len(queue); i++ {
+			id := queue[i]
+			if !read[id] {
+				read[id] = true
+				ps, members, err := s.providers(ctx, id)
+				if err != nil {
+					return nil, err
 				}
-				d = &Dependency{CIID: it.CIID, Name: it.Name, Type: it.Type}
-				byID[it.CIID] = d
-				order = append(order, it.CIID)
+				if len(members) > MaxMembers {
+					if d := byID[id]; d != nil {
+						d.Members = len(members)
+					}
+					members = nil
+				}
+				for _, p := range append(ps, members...) {
+					if p.CIID == id || slices.Contains(providers[id], p.CIID) {
+						continue
+					}
+					providers[id] = append(providers[id], p.CIID)
+					if byID[p.CIID] == nil && !roots[p.CIID] && len(order) < MaxDependencies {
+						byID[p.CIID] = &Dependency{CIID: p.CIID, Name: p.CIName, Type: p.CIType, Status: string(p.CIStatus), DependsOn: []string{}}
+						order = append(order, p.CIID)
+					}
+				}
 			}
-			if !slices.Contains(d.Services, svc.Name) {
-				d.Services = append(d.Services, svc.Name)
+			for _, p := range providers[id] {
+				if d := byID[p]; d != nil && !seen[p] {
+					seen[p] = true
+					if !slices.Contains(d.Services, svc.Name) {
+						d.Services = append(d.Services, svc.Name)
+					}
+					queue = append(queue, p)
+				}
 			}
 		}
 	}
-	providers := map[int64][]int64{}
+	within := map[int64][]int64{}
 	for _, id := range order {
-		ps, err := s.providers(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		for _, p := range ps {
-			if d, ok := byID[p.CIID]; ok && !roots[p.CIID] && p.CIID != id && !slices.Contains(providers[id], p.CIID) {
-				providers[id] = append(providers[id], p.CIID)
+		for _, p := range providers[id] {
+			if d := byID[p]; d != nil {
+				within[id] = append(within[id], p)
 				byID[id].DependsOn = append(byID[id].DependsOn, d.Name)
 			}
 		}
 	}
-	statuses, err := s.statuses(ctx, order)
-	if err != nil {
-		return nil, err
-	}
-	ranks := RecoveryOrder(order, providers)
+	ranks := RecoveryOrder(order, within)
 	for _, id := range order {
 		d := byID[id]
-		d.Order, d.Status = ranks[id], statuses[id]
-		if d.DependsOn == nil {
-			d.DependsOn = []string{}
-		}
+		d.Order = ranks[id]
 		out = append(out, *d)
 	}
 	slices.SortStableFunc(out, func(a, b Dependency) int {
@@ -105,9 +121,9 @@ func (s *Service) Dependencies(ctx context.Context, services []PlanService) ([]D
 }
 
 // providers are the CIs whose failure impacts ci: those it depends on or
-// runs on, those used by it or hosting it, and a cluster's members.
-func (s *Service) providers(ctx context.Context, ci int64) ([]cmdb.RelatedCI, error) {
-	var out []cmdb.RelatedCI
+// runs on, those used by it or hosting it, and (apart) a cluster's,
+// pool's or fleet's members.
+func (s *Service) providers(ctx context.Context, ci int64) (ps, members []cmdb.RelatedCI, err error) {
 	for _, side := range []struct {
 		dir   string
 		types []cmdb.RelType
@@ -117,28 +133,19 @@ func (s *Service) providers(ctx context.Context, ci int64) ([]cmdb.RelatedCI, er
 	} {
 		page, err := s.CMDB.CIRelationships(ctx, ci, cmdb.RelatedFilter{Direction: side.dir, Types: side.types, Limit: cmdb.MaxLimit})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for _, r := range page.Items {
-			if r.Impact == cmdb.ImpactedBy {
-				out = append(out, r)
+			switch {
+			case r.Impact != cmdb.ImpactedBy:
+			case r.Type == cmdb.MemberOf:
+				members = append(members, r)
+			default:
+				ps = append(ps, r)
 			}
 		}
 	}
-	return out, nil
-}
-
-// statuses reads the CIs' recorded statuses (live, maintenance, ...).
-func (s *Service) statuses(ctx context.Context, ids []int64) (map[int64]string, error) {
-	out := map[int64]string{}
-	for _, id := range ids {
-		ci, err := s.CMDB.GetCI(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		out[id] = string(ci.Status)
-	}
-	return out, nil
+	return ps, members, nil
 }
 
 // RecoveryOrder ranks CIs so that each comes after every CI it depends on
