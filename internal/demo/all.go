@@ -18,7 +18,8 @@ import (
 // maintenance windows, the changes and a release being deployed, and the
 // management system: its context, scope, processes and competence, its
 // documents, its risks, objectives and improvements, and its internal
-// audits, nonconformities and reviews.
+// audits, nonconformities and reviews; then the continuity of the
+// critical services.
 func LoadAll(ctx context.Context, db *store.DB, incidents *incident.Service, slas *sla.Service, requests *request.Service) error {
 	if err := Load(ctx, db, incidents); err != nil {
 		return err
@@ -81,6 +82,9 @@ func LoadAll(ctx context.Context, db *store.DB, incidents *incident.Service, sla
 		return err
 	}
 	if err := loadCapacity(ctx, db); err != nil {
+		return err
+	}
+	if err := loadContinuity(ctx, db); err != nil {
 		return err
 	}
 	// Last: the KPI snapshots are computed from everything above.

@@ -56,7 +56,7 @@ func TestTopBarFollowsRolesAndPage(t *testing.T) {
 			"Readiness", "Roadmap", "Snapshots", "Internal audits", "Nonconformities", "Management reviews", "Actions",
 			"Customers", "Groups", "Users", "Managers", "Audit trail", "Priority matrix", "Failed jobs",
 			"Outgoing mail", "Incoming mail", "Incoming mail log", "Webhooks", "Single sign-on", "Surveys &amp; complaints",
-			"Availability", "Outages", "Costs &amp; budgets", "Cost-benefit", "Capacity", "Capacity plans", "Demand"},
+			"Availability", "Outages", "Costs &amp; budgets", "Cost-benefit", "Capacity", "Capacity plans", "Demand", "Continuity", "Continuity plans"},
 			[]string{"Requests", "Problems", "Configuration", "Changes", "Service levels", "Events", "Management system", "Compliance", "Organisation", "Administration", "Assurance"}, "Incidents", "", nil},
 		{"admin", "/admin/single-sign-on", nil, nil, "Single sign-on", "Administration", nil},
 		{"auditor", "/availability", nil, nil, "Availability", "Assurance", nil},
@@ -72,7 +72,7 @@ func TestTopBarFollowsRolesAndPage(t *testing.T) {
 			[]string{"Audit trail", "Failed jobs", "Readiness"}},
 		{"requester", "/requests", []string{"Dashboard", "Incidents", "Requests", "Request catalogue", "Approvals", "Help articles", "Services", "My complaints"},
 			[]string{"Requests"}, "Requests", "Requests", []string{"Configuration items", "Customers", "Breaching soon", "Priority matrix", "Releases", "Problem queue", "Known errors", "Scope", "Competence", "Risks", "KPIs",
-				"Alert console", "Internal audits", "Nonconformities", "Management reviews", "Actions", "Capacity", "Demand"}},
+				"Alert console", "Internal audits", "Nonconformities", "Management reviews", "Actions", "Capacity", "Demand", "Continuity", "Continuity plans"}},
 		{"agent", "/capacity", nil, nil, "Capacity", "Assurance", nil},
 		{"auditor", "/capacity/plans", nil, nil, "Capacity plans", "Assurance", nil},
 		{"admin", "/capacity/demand", nil, nil, "Demand", "Assurance", nil},
@@ -102,6 +102,8 @@ func TestTopBarFollowsRolesAndPage(t *testing.T) {
 		{"auditor", "/costs", nil, nil, "Costs &amp; budgets", "Assurance", nil},
 		{"agent", "/costs/benefit", nil, nil, "Cost-benefit", "Assurance", nil},
 		{"admin", "/costs/rates", nil, nil, "Costs &amp; budgets", "Assurance", nil},
+		{"agent", "/continuity", nil, nil, "Continuity", "Assurance", nil},
+		{"auditor", "/continuity-plans", nil, nil, "Continuity plans", "Assurance", nil},
 	}
 	for _, c := range cases {
 		t.Run(c.role+c.path, func(t *testing.T) {

@@ -62,6 +62,9 @@ var Tables = []string{
 	// Capacity and demand (8.4.2, 8.4.3): series with their thresholds,
 	// daily peaks and capacity plans (the raw samples are withheld).
 	"capacity_series", "capacity_daily", "capacity_plans", "capacity_plan_series",
+	// Service continuity (8.7.2): requirements, plans, tests and invocations.
+	"continuity_requirements", "continuity_plans", "continuity_plan_services", "continuity_plan_steps", "continuity_plan_contacts",
+	"continuity_tests", "continuity_test_actions", "continuity_invocations",
 	// The audit trail the manifest's chain head sums up.
 	"audit_log",
 }
