@@ -106,4 +106,3 @@ func breachNotices(ctx context.Context, in Input) (Result, error) {
 		// One link to the list, which only the security group can open.
 		links: []Link{{Label: "Security incidents (security group only)", URL: "/security-incidents?state=all"}}}.result(), nil
 }
-
