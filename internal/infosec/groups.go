@@ -1,6 +1,8 @@
 package infosec
 
 import (
+	"strings"
+
 	"context"
 
 	"steward/internal/audit"
@@ -55,4 +57,44 @@ func (s *Service) SetSecurityGroup(ctx context.Context, p *auth.Principal, group
 		}
 		return audit.Record(ctx, tx, p.Actor(), "update", "support_group", groupID, map[string]any{"security": security})
 	})
+}
+
+// Person is someone who may own security records.
+type Person struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+}
+
+// People are the active members of the security groups and the
+// administrators: those who may own a security incident.
+func (s *Service) People(ctx context.Context, p *auth.Principal) ([]Person, error) {
+	if ok, err := Cleared(ctx, s.DB, p); err != nil || !ok {
+		return nil, cmpErr(err, domainerr.ErrForbidden)
+	}
+	ids, err := clearedUsers(ctx, s.DB)
+	if err != nil || len(ids) == 0 {
+		return []Person{}, err
+	}
+	rows, err := s.DB.Query(ctx, "SELECT id, name FROM users WHERE id IN (?"+strings.Repeat(", ?", len(ids)-1)+") ORDER BY name", anys(ids)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Person{}
+	for rows.Next() {
+		var x Person
+		if err := rows.Scan(&x.ID, &x.Name); err != nil {
+			return nil, err
+		}
+		out = append(out, x)
+	}
+	return out, rows.Err()
+}
+
+func anys(ids []int64) []any {
+	out := make([]any, len(ids))
+	for i, id := range ids {
+		out[i] = id
+	}
+	return out
 }
