@@ -66,7 +66,7 @@ func (a *API) listAudit(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	} else if !ok {
-		f.Hide = infosec.RestrictedEntities
+		f.Hide, f.HideMentions = infosec.RestrictedEntities, infosec.RestrictedMentions
 	}
 	limit := f.Limit
 	f.Limit++

@@ -169,6 +169,9 @@ type Filter struct {
 	// the reader may not see (security incidents outside the security
 	// groups).
 	Hide []string
+	// HideMentions leaves out the entries whose data holds any of these
+	// words (a record number's prefix, as in a link's entry).
+	HideMentions []string
 }
 
 // List returns entries newest first.
@@ -192,6 +195,10 @@ func List(ctx context.Context, db store.Querier, f Filter) ([]Entry, error) {
 		for _, h := range f.Hide {
 			args = append(args, h)
 		}
+	}
+	for _, m := range f.HideMentions {
+		where = append(where, "data NOT LIKE ?")
+		args = append(args, "%"+m+"%")
 	}
 	q := `SELECT seq, at, actor_type, actor_id, actor_name, action, entity, entity_id, data, prev_hash, hash FROM audit_log`
 	if len(where) > 0 {

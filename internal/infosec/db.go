@@ -120,3 +120,8 @@ func (s *Service) Journal(ctx context.Context, p *auth.Principal, id int64) ([]E
 // RestrictedEntities are the audit trail's entities that name security
 // incidents: hidden from whoever is not cleared.
 var RestrictedEntities = []string{"security_incident", "security_incident_note"}
+
+// RestrictedMentions are words that mark an audit entry of another entity
+// (a link, a file) as about a security incident: its number's prefix as
+// JSON writes it.
+var RestrictedMentions = []string{`"` + NumberPrefix}

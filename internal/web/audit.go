@@ -30,7 +30,7 @@ func (wb *Web) auditTrail(w http.ResponseWriter, r *http.Request) {
 		wb.fail(w, r, err)
 		return
 	} else if !ok {
-		f.Hide = infosec.RestrictedEntities
+		f.Hide, f.HideMentions = infosec.RestrictedEntities, infosec.RestrictedMentions
 	}
 	entries, err := audit.List(r.Context(), wb.DB, f)
 	if err != nil {

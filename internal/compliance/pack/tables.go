@@ -117,7 +117,7 @@ var withheldColumns = map[string]map[string]bool{
 // the wrong box) and the address it came from; they are security events,
 // not evidence for the management system.
 var withheldRows = map[string]string{
-	"audit_log": "action NOT IN ('login', 'login_failed', 'login_throttled') AND entity NOT IN ('security_incident', 'security_incident_note')",
+	"audit_log": "action NOT IN ('login', 'login_failed', 'login_throttled') AND entity NOT IN ('security_incident', 'security_incident_note') AND data NOT LIKE '%\"SEC-%'",
 	// Links and files of security incidents name them; only the security
 	// group reads them.
 	"record_links": "from_kind <> 'security_incident' AND to_kind <> 'security_incident'",
