@@ -7,6 +7,7 @@ import (
 	"mime"
 	"net/http"
 
+	"steward/internal/domainerr"
 	"steward/internal/httpx"
 	"steward/internal/infosec"
 	"steward/internal/store"
@@ -184,7 +185,7 @@ func (h *securityAPI) setGroup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if in.Security == nil {
-		writeError(w, http.StatusUnprocessableEntity, "invalid", "the input is not valid", map[string]string{"security": "is required: true or false"})
+		h.fail(w, r, domainerr.Field("security", "is required: true or false"))
 		return
 	}
 	p := httpx.Principal(r)

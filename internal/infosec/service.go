@@ -24,13 +24,13 @@ var hidden = store.ErrNotFound
 
 // Create reports a security incident for p. Only administrators and
 // members of a security group report and see them; to anyone else the
-// area holds nothing (ErrNotFound).
+// area holds nothing, not even a place to report one (ErrNotFound).
 func (s *Service) Create(ctx context.Context, p *auth.Principal, in NewIncident) (Incident, error) {
 	if !p.Can(PermWork) {
 		return Incident{}, domainerr.ErrForbidden
 	}
 	if ok, err := Cleared(ctx, s.DB, p); err != nil || !ok {
-		return Incident{}, cmpErr(err, domainerr.Refusedf("only members of a security group report security incidents"))
+		return Incident{}, cmpErr(err, hidden)
 	}
 	var out Incident
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
