@@ -7,6 +7,7 @@ import (
 	"steward/internal/audit"
 	"steward/internal/auth"
 	"steward/internal/httpx"
+	"steward/internal/infosec"
 )
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
@@ -60,6 +61,12 @@ func (a *API) listAudit(w http.ResponseWriter, r *http.Request) {
 	if err := q.err(); err != nil {
 		a.fail(w, r, err)
 		return
+	}
+	if ok, err := infosec.Cleared(r.Context(), a.DB, httpx.Principal(r)); err != nil {
+		a.fail(w, r, err)
+		return
+	} else if !ok {
+		f.Hide, f.HideMentions = infosec.RestrictedEntities, infosec.RestrictedMentions
 	}
 	limit := f.Limit
 	f.Limit++

@@ -165,6 +165,13 @@ type Filter struct {
 	EntityID string
 	Before   int64 // keyset: entries with seq below this (newest first); 0 for the newest
 	Limit    int
+	// Hide leaves out the entries of these entities: those of records
+	// the reader may not see (security incidents outside the security
+	// groups).
+	Hide []string
+	// HideMentions leaves out the entries whose data holds any of these
+	// words (a record number's prefix, as in a link's entry).
+	HideMentions []string
 }
 
 // List returns entries newest first.
@@ -182,6 +189,16 @@ func List(ctx context.Context, db store.Querier, f Filter) ([]Entry, error) {
 	if f.Before > 0 {
 		where = append(where, "seq < ?")
 		args = append(args, f.Before)
+	}
+	if len(f.Hide) > 0 {
+		where = append(where, "entity NOT IN (?"+strings.Repeat(", ?", len(f.Hide)-1)+")")
+		for _, h := range f.Hide {
+			args = append(args, h)
+		}
+	}
+	for _, m := range f.HideMentions {
+		where = append(where, "data NOT LIKE ?")
+		args = append(args, "%"+m+"%")
 	}
 	q := `SELECT seq, at, actor_type, actor_id, actor_name, action, entity, entity_id, data, prev_hash, hash FROM audit_log`
 	if len(where) > 0 {

@@ -87,6 +87,9 @@ func LoadAll(ctx context.Context, db *store.DB, incidents *incident.Service, sla
 	if err := loadContinuity(ctx, db); err != nil {
 		return err
 	}
+	if err := loadSecurity(ctx, db); err != nil {
+		return err
+	}
 	// Last: the KPI snapshots are computed from everything above.
 	if err := loadDashboards(ctx, db); err != nil {
 		return err

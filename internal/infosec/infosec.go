@@ -7,6 +7,7 @@ package infosec
 import (
 	"log/slog"
 
+	"steward/internal/cmdb"
 	"steward/internal/store"
 )
 
@@ -14,6 +15,9 @@ import (
 type Service struct {
 	DB  *store.DB
 	Log *slog.Logger
+	// CMDB, when set, follows exposed devices to the services that
+	// depend on them.
+	CMDB *cmdb.Service
 }
 
 // NewService builds the service.

@@ -7,6 +7,8 @@ import (
 	"strconv"
 
 	"steward/internal/audit"
+	"steward/internal/httpx"
+	"steward/internal/infosec"
 )
 
 type auditView struct {
@@ -23,6 +25,12 @@ func (wb *Web) auditTrail(w http.ResponseWriter, r *http.Request) {
 	f := audit.Filter{Entity: q.Get("entity"), Before: before, Limit: auditPageSize + 1}
 	if len(f.Entity) > 50 {
 		f.Entity = ""
+	}
+	if ok, err := infosec.Cleared(r.Context(), wb.DB, httpx.Principal(r)); err != nil {
+		wb.fail(w, r, err)
+		return
+	} else if !ok {
+		f.Hide, f.HideMentions = infosec.RestrictedEntities, infosec.RestrictedMentions
 	}
 	entries, err := audit.List(r.Context(), wb.DB, f)
 	if err != nil {

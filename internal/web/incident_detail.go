@@ -32,6 +32,8 @@ type detailView struct {
 	Knowledge *kbPanel
 	// Survey is the requester's rating widget, when there is one to show.
 	Survey *csatPanel
+	// Security is the security group's panel, nil for everyone else.
+	Security *securityPanel
 
 	Staff, CanUpdate, CanComment, CanNote bool
 	// CanAnswer: the requester's side, who confirms, reopens or withdraws.
@@ -134,6 +136,12 @@ func (wb *Web) showIncident(w http.ResponseWriter, r *http.Request, status int, 
 	}
 	if wb.incidentAlerts != nil && v.Staff {
 		if v.Alerts, err = wb.incidentAlerts(r, inc); err != nil {
+			wb.fail(w, r, err)
+			return
+		}
+	}
+	if wb.security != nil && v.Staff {
+		if v.Security, err = wb.security(r, inc); err != nil {
 			wb.fail(w, r, err)
 			return
 		}

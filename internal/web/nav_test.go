@@ -56,7 +56,9 @@ func TestTopBarFollowsRolesAndPage(t *testing.T) {
 			"Readiness", "Roadmap", "Snapshots", "Internal audits", "Nonconformities", "Management reviews", "Actions",
 			"Customers", "Groups", "Users", "Managers", "Audit trail", "Priority matrix", "Failed jobs",
 			"Outgoing mail", "Incoming mail", "Incoming mail log", "Webhooks", "Single sign-on", "Surveys &amp; complaints",
-			"Availability", "Outages", "Costs &amp; budgets", "Cost-benefit", "Capacity", "Capacity plans", "Demand", "Continuity", "Continuity plans"},
+			"Security groups",
+			"Availability", "Outages", "Capacity", "Capacity plans", "Demand", "Continuity", "Continuity plans",
+			"Security incidents", "Controls", "Vulnerabilities", "Costs &amp; budgets", "Cost-benefit"},
 			[]string{"Requests", "Problems", "Configuration", "Changes", "Service levels", "Events", "Management system", "Compliance", "Organisation", "Administration", "Assurance"}, "Incidents", "", nil},
 		{"admin", "/admin/single-sign-on", nil, nil, "Single sign-on", "Administration", nil},
 		{"auditor", "/availability", nil, nil, "Availability", "Assurance", nil},
@@ -104,6 +106,10 @@ func TestTopBarFollowsRolesAndPage(t *testing.T) {
 		{"admin", "/costs/rates", nil, nil, "Costs &amp; budgets", "Assurance", nil},
 		{"agent", "/continuity", nil, nil, "Continuity", "Assurance", nil},
 		{"auditor", "/continuity-plans", nil, nil, "Continuity plans", "Assurance", nil},
+		{"agent", "/security-incidents", nil, nil, "Security incidents", "Assurance", []string{"Security groups"}},
+		{"auditor", "/controls", nil, nil, "Controls", "Assurance", []string{"Security groups"}},
+		{"agent", "/vulnerabilities", nil, nil, "Vulnerabilities", "Assurance", nil},
+		{"admin", "/admin/security-groups", nil, nil, "Security groups", "Administration", nil},
 	}
 	for _, c := range cases {
 		t.Run(c.role+c.path, func(t *testing.T) {

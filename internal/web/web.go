@@ -52,6 +52,10 @@ type Web struct {
 	// knowledge, when the knowledge base is present, is the incident
 	// page's panel of articles (and known errors) that may answer it.
 	knowledge func(r *http.Request, inc incident.Incident) (*kbPanel, error)
+	// security, when information security is present, is the incident
+	// page's panel for the security group: the security incidents raised
+	// from it and the button that escalates it to one.
+	security func(r *http.Request, inc incident.Incident) (*securityPanel, error)
 }
 
 // Pages adds one area's pages. Each area's handler file declares its own

@@ -65,6 +65,10 @@ var Tables = []string{
 	// Service continuity (8.7.2): requirements, plans, tests and invocations.
 	"continuity_requirements", "continuity_plans", "continuity_plan_services", "continuity_plan_steps", "continuity_plan_contacts",
 	"continuity_tests", "continuity_test_actions", "continuity_invocations",
+	// Information security (8.7.3): the controls register and the
+	// advisories devices are matched against (security incidents are
+	// withheld: only the security group reads them).
+	"security_controls", "security_control_risks", "security_control_evidence", "security_advisories",
 	// The audit trail the manifest's chain head sums up.
 	"audit_log",
 }
@@ -105,6 +109,9 @@ var Withheld = []string{
 	// The hashes of one-click rating links: secrets; the answers are in
 	// satisfaction_surveys.
 	"survey_tokens",
+	// Security incidents and their journals: only the security group and
+	// administrators read them, and an audit pack goes to others.
+	"security_incidents", "security_incident_journal",
 }
 
 // withheldColumns are columns left out of a table's CSV: secrets, and the
@@ -124,7 +131,11 @@ var withheldColumns = map[string]map[string]bool{
 // the wrong box) and the address it came from; they are security events,
 // not evidence for the management system.
 var withheldRows = map[string]string{
-	"audit_log": "action NOT IN ('login', 'login_failed', 'login_throttled')",
+	"audit_log": "action NOT IN ('login', 'login_failed', 'login_throttled') AND entity NOT IN ('security_incident', 'security_incident_note') AND data NOT LIKE '%\"SEC-%'",
+	// Links and files of security incidents name them; only the security
+	// group reads them.
+	"record_links": "from_kind <> 'security_incident' AND to_kind <> 'security_incident'",
+	"attachments":  "kind <> 'security_incident'",
 }
 
 // writeTable streams one table to w as CSV, row by row, in id order.
