@@ -26,43 +26,49 @@ type Snapshot struct {
 // NoData reports whether the figure rests on no records.
 func (s Snapshot) NoData() bool { return s.N == 0 }
 
-// PeriodStart is the start (UTC) of the day, week (from Monday) or
-// calendar month holding t.
-func PeriodStart(period string, t time.Time) time.Time {
-	t = t.UTC()
-	d := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+// PeriodStart is the start of the day, week (from Monday) or calendar
+// month holding t, as the calendar reads in loc (the organisation's time
+// zone), returned in UTC: in Berlin, June starts at 22:00 UTC on 31 May.
+func PeriodStart(period string, t time.Time, loc *time.Location) time.Time {
+	if loc == nil {
+		loc = time.UTC
+	}
+	t = t.In(loc)
+	d := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc)
 	switch period {
 	case "week":
-		return d.AddDate(0, 0, -((int(d.Weekday()) + 6) % 7))
+		d = d.AddDate(0, 0, -((int(d.Weekday()) + 6) % 7))
 	case "month":
-		return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)
+		d = time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, loc)
 	}
-	return d
+	return d.UTC()
 }
 
-// PeriodAfter is the start of the period after the one starting at start.
-func PeriodAfter(period string, start time.Time) time.Time {
-	switch period {
-	case "week":
-		return start.AddDate(0, 0, 7)
-	case "month":
-		return start.AddDate(0, 1, 0)
-	}
-	return start.AddDate(0, 0, 1)
+// PeriodAfter is the start of the period after the one starting at
+// start, counted on the calendar of loc: a day across a change of
+// summer time is 23 or 25 hours long.
+func PeriodAfter(period string, start time.Time, loc *time.Location) time.Time {
+	return periodBefore(period, start, -1, loc)
 }
 
 // Backfill is how many closed periods a definition is computed for when
 // it is new: five weeks of days, a quarter of weeks, a year of months.
 var Backfill = map[string]int{"day": 35, "week": 13, "month": 12}
 
-func periodBefore(period string, start time.Time, n int) time.Time {
+func periodBefore(period string, start time.Time, n int, loc *time.Location) time.Time {
+	if loc == nil {
+		loc = time.UTC
+	}
+	t := start.In(loc)
 	switch period {
 	case "week":
-		return start.AddDate(0, 0, -7*n)
+		t = t.AddDate(0, 0, -7*n)
 	case "month":
-		return start.AddDate(0, -n, 0)
+		t = t.AddDate(0, -n, 0)
+	default:
+		t = t.AddDate(0, 0, -n)
 	}
-	return start.AddDate(0, 0, -n)
+	return t.UTC()
 }
 
 // maxCustomers bounds the customers a per-customer KPI is computed for
@@ -122,8 +128,9 @@ func (s *Service) Refresh(ctx context.Context) (int, error) {
 
 // refreshOne computes one definition for one customer (0: all).
 func (s *Service) refreshOne(ctx context.Context, d Definition, m kpi.Metric, customer int64, now time.Time) (int, error) {
-	current := PeriodStart(d.Period, now)
-	first := periodBefore(d.Period, current, Backfill[d.Period])
+	loc := s.Location()
+	current := PeriodStart(d.Period, now, loc)
+	first := periodBefore(d.Period, current, Backfill[d.Period], loc)
 	done := map[string]bool{}
 	rows, err := s.DB.Query(ctx, `SELECT period_start FROM kpi_snapshots WHERE definition_id = ? AND customer_id = ? AND closed = ?
 		AND period_start >= ?`, d.ID, customer, true, store.TS(first))
@@ -150,12 +157,12 @@ func (s *Service) refreshOne(ctx context.Context, d Definition, m kpi.Metric, cu
 		f["customer"] = customer
 	}
 	var snaps []Snapshot
-	for p := first; !p.After(current); p = PeriodAfter(d.Period, p) {
+	for p := first; !p.After(current); p = PeriodAfter(d.Period, p, loc) {
 		closed := p.Before(current)
 		if closed && done[store.TS(p)] {
 			continue
 		}
-		end := PeriodAfter(d.Period, p)
+		end := PeriodAfter(d.Period, p, loc)
 		v, err := m.Measure(ctx, s.DB, p, end, f)
 		if err != nil {
 			return 0, err
