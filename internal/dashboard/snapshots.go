@@ -131,23 +131,38 @@ func (s *Service) refreshOne(ctx context.Context, d Definition, m kpi.Metric, cu
 	loc := s.Location()
 	current := PeriodStart(d.Period, now, loc)
 	first := periodBefore(d.Period, current, Backfill[d.Period], loc)
-	done := map[string]bool{}
-	rows, err := s.DB.Query(ctx, `SELECT period_start FROM kpi_snapshots WHERE definition_id = ? AND customer_id = ? AND closed = ?
-		AND period_start >= ?`, d.ID, customer, true, store.TS(first))
+	// The closed periods computed already; after a change of the
+	// organisation's time zone they lie on the old calendar, and a period
+	// overlapping one of them is not computed again, so that history is
+	// neither changed nor counted twice.
+	type span struct{ from, to time.Time }
+	var done []span
+	rows, err := s.DB.Query(ctx, `SELECT period_start, period_end FROM kpi_snapshots WHERE definition_id = ? AND customer_id = ? AND closed = ?
+		AND period_end > ?`, d.ID, customer, true, store.TS(first))
 	if err != nil {
 		return 0, err
 	}
 	for rows.Next() {
-		var at store.Time
-		if err := rows.Scan(&at); err != nil {
+		var from, to store.Time
+		if err := rows.Scan(&from, &to); err != nil {
 			rows.Close()
 			return 0, err
 		}
-		done[store.TS(at.Time)] = true
+		done = append(done, span{from.Time, to.Time})
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return 0, err
+	}
+	// clip is where the part of [from, to) not yet computed starts: to
+	// when it was computed, whole or in part, under another calendar.
+	clip := func(from, to time.Time) time.Time {
+		for _, sp := range done {
+			if sp.from.Before(to) && from.Before(sp.to) && sp.to.After(from) {
+				from = sp.to
+			}
+		}
+		return from
 	}
 	f := kpi.Filter{}
 	for k, v := range d.Filter {
@@ -159,21 +174,32 @@ func (s *Service) refreshOne(ctx context.Context, d Definition, m kpi.Metric, cu
 	var snaps []Snapshot
 	for p := first; !p.After(current); p = PeriodAfter(d.Period, p, loc) {
 		closed := p.Before(current)
-		if closed && done[store.TS(p)] {
+		end := PeriodAfter(d.Period, p, loc)
+		from := clip(p, end)
+		if !from.Before(end) {
 			continue
 		}
-		end := PeriodAfter(d.Period, p, loc)
-		v, err := m.Measure(ctx, s.DB, p, end, f)
+		v, err := m.Measure(ctx, s.DB, from, end, f)
 		if err != nil {
 			return 0, err
 		}
-		snaps = append(snaps, Snapshot{PeriodStart: p, PeriodEnd: end, Version: d.Version, Value: v.Value, N: v.N, Link: v.Link,
+		snaps = append(snaps, Snapshot{PeriodStart: from, PeriodEnd: end, Version: d.Version, Value: v.Value, N: v.N, Link: v.Link,
 			Closed: closed, ComputedAt: now})
 	}
 	if len(snaps) == 0 {
 		return 0, nil
 	}
+	openFrom := current
+	if last := snaps[len(snaps)-1]; !last.Closed {
+		openFrom = last.PeriodStart
+	}
 	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
+		// An open period begun on another calendar (the zone changed)
+		// is replaced by the current one.
+		if _, err := tx.Exec(ctx, `DELETE FROM kpi_snapshots WHERE definition_id = ? AND customer_id = ? AND closed = ? AND period_start <> ?`,
+			d.ID, customer, false, store.TS(openFrom)); err != nil {
+			return err
+		}
 		for _, sn := range snaps {
 			// A closed period's snapshot is never written again; the open
 			// one is, until its period closes.

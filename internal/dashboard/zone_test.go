@@ -76,3 +76,53 @@ func TestPeriodsFollowTheOrganisationsTimeZone(t *testing.T) {
 		}
 	})
 }
+
+// When the organisation's zone changes, the months computed already keep
+// their figures, no hour is counted twice, and one month is open: Berlin's
+// June, from where the UTC May computed before ends.
+func TestChangingTheZoneKeepsHistoryWithoutOverlaps(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Skip("no time zone database here:", err)
+	}
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		ctx := context.Background()
+		d := newDesk(t, e.DB)
+		s := newService(e.DB)
+		d.incident(t, d.custA, 2, may(4), 1)
+		title, metric, period := "Opened", "incident.opened", "month"
+		def, err := s.CreateDefinition(ctx, admin, dashboard.Input{Title: &title, Metric: &metric, Period: &period})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Refresh(ctx); err != nil {
+			t.Fatal(err)
+		}
+		s.Loc = berlin
+		if _, err := s.Refresh(ctx); err != nil {
+			t.Fatal(err)
+		}
+		pts, err := s.Series(ctx, e.DB, def.ID, 0, today.AddDate(-2, 0, 0), today.AddDate(0, 1, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		open := 0
+		for i, p := range pts {
+			if !p.Closed {
+				open++
+				if !p.PeriodStart.Equal(time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)) || !p.PeriodEnd.Equal(time.Date(2026, 7, 1, 0, 0, 0, 0, berlin)) {
+					t.Errorf("the open month is %s to %s, not from the end of May as computed to Berlin's 1 July", p.PeriodStart, p.PeriodEnd)
+				}
+			}
+			if i > 0 && p.PeriodStart.Before(pts[i-1].PeriodEnd) {
+				t.Errorf("months overlap: %s-%s and %s-%s", pts[i-1].PeriodStart, pts[i-1].PeriodEnd, p.PeriodStart, p.PeriodEnd)
+			}
+			if p.PeriodStart.Equal(time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)) && (p.Value != 1 || !p.Closed) {
+				t.Errorf("May as computed before the change: %+v", p)
+			}
+		}
+		if open != 1 {
+			t.Errorf("%d open months", open)
+		}
+	})
+}
