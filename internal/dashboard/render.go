@@ -155,6 +155,7 @@ func writePDF(w *bytes.Buffer, rd reportData) error {
 			}
 		}
 		pdf.Ln(4)
+		drawTrends(pdf, tr, rd)
 	}
 	for _, t := range rd.Tables {
 		text("B", 13, 7, t.Title)
@@ -182,6 +183,46 @@ func writePDF(w *bytes.Buffer, rd reportData) error {
 		pdf.Ln(3)
 	}
 	return pdf.Output(w)
+}
+
+// drawTrends draws each KPI's trend as a chart, two to a row, under the
+// heading "Trends"; a row that does not fit goes to the next page.
+func drawTrends(pdf *fpdf.Fpdf, tr func(string) string, rd reportData) {
+	var charted []reportKPI
+	for _, k := range rd.KPIs {
+		if k.Omitted == "" {
+			charted = append(charted, k)
+		}
+	}
+	if len(charted) == 0 {
+		return
+	}
+	const w, h, gap = 87.0, 50.0, 6.0
+	_, pageH := pdf.GetPageSize()
+	_, _, _, bottom := pdf.GetMargins()
+	if pdf.GetY()+7+h > pageH-bottom-5 {
+		pdf.AddPage()
+	}
+	pdf.SetFont("Helvetica", "B", 13)
+	pdf.MultiCell(0, 7, "Trends", "", "L", false)
+	pdf.SetFont("Helvetica", "", 8)
+	pdf.SetTextColor(90, 90, 90)
+	pdf.MultiCell(0, 4, tr("Each KPI per period; the dashed line is its target."), "", "L", false)
+	pdf.SetTextColor(0, 0, 0)
+	pdf.Ln(2)
+	left, _, _, _ := pdf.GetMargins()
+	for i := 0; i < len(charted); i += 2 {
+		y := pdf.GetY()
+		if y+h > pageH-bottom-5 {
+			pdf.AddPage()
+			y = pdf.GetY()
+		}
+		for j := i; j < i+2 && j < len(charted); j++ {
+			drawTrend(pdf, tr, charted[j], chartBox{x: left + float64(j-i)*(w+gap), y: y, w: w, h: h}, rd.Loc)
+		}
+		pdf.SetXY(left, y+h+gap)
+	}
+	pdf.Ln(2)
 }
 
 func clip(s string, n int) string {
@@ -264,5 +305,5 @@ func (rd reportData) produced() string {
 
 // Heading, Span and Produced for the HTML template.
 func (rd reportData) Produced() string { return rd.produced() }
-func (rd reportData) Heading() string { return rd.heading() }
-func (rd reportData) Span() string    { return rd.span() }
+func (rd reportData) Heading() string  { return rd.heading() }
+func (rd reportData) Span() string     { return rd.span() }

@@ -35,8 +35,11 @@ type reportData struct {
 }
 
 type reportKPI struct {
-	Def    Definition
+	Def Definition
+	// Points are the periods in the report's span; Trend the periods its
+	// chart shows: at least the TrendLength periods up to the span's end.
 	Points []Snapshot
+	Trend  []Snapshot
 	// Omitted says why the KPI is not in this report.
 	Omitted string
 }
@@ -50,6 +53,9 @@ type reportTable struct {
 }
 
 const maxTableRows = 50
+
+// maxChartPoints bounds the periods one chart of a report draws.
+const maxChartPoints = 62
 
 // ProduceDue is the periodic job: every scheduled report due today or
 // before is produced from the snapshots and records, kept as a run with
@@ -186,8 +192,21 @@ func (s *Service) gather(ctx context.Context, d servicereport.Definition, from, 
 		k := reportKPI{Def: def}
 		if customer != 0 && !def.PerCustomer {
 			k.Omitted = "not computed per customer"
-		} else if k.Points, err = s.Series(ctx, s.DB, def.ID, customer, PeriodStart(def.Period, start, loc), end); err != nil {
-			return rd, err
+		} else {
+			first := PeriodStart(def.Period, start, loc)
+			if k.Points, err = s.Series(ctx, s.DB, def.ID, customer, first, end); err != nil {
+				return rd, err
+			}
+			back := periodBefore(def.Period, PeriodStart(def.Period, end.Add(-time.Nanosecond), loc), TrendLength-1, loc)
+			if back.After(first) {
+				back = first
+			}
+			if k.Trend, err = s.Series(ctx, s.DB, def.ID, customer, back, end); err != nil {
+				return rd, err
+			}
+			if len(k.Trend) > maxChartPoints {
+				k.Trend = k.Trend[len(k.Trend)-maxChartPoints:]
+			}
 		}
 		rd.KPIs = append(rd.KPIs, k)
 	}
