@@ -555,3 +555,20 @@ func (s *Service) tellOfWords(ctx context.Context, tx *store.Tx, c Complaint, wh
 		"The customer's words are in the complaint's history.", "/complaints/"+c.Number,
 		map[string]string{"number": c.Number, "title": c.Title, "name": who})
 }
+
+// ReplyByEmail adds, inside tx, a customer's reply by e-mail to complaint
+// id as their words in its history. Only the customer's people reply
+// this way; a complaint p may not see does not exist.
+func (s *Service) ReplyByEmail(ctx context.Context, tx *store.Tx, p *auth.Principal, id int64, body string) (Entry, error) {
+	if !p.Can(PermRead) || p.IsStaff() {
+		return Entry{}, domainerr.ErrForbidden
+	}
+	c, err := get(ctx, tx, id)
+	if err != nil {
+		return Entry{}, err
+	}
+	if !Visible(p, c) {
+		return Entry{}, store.ErrNotFound
+	}
+	return s.CustomerWords(ctx, tx, id, p.UserID, body, "email")
+}
