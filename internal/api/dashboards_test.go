@@ -200,3 +200,21 @@ func TestKPIListGivesLatestValueAndTarget(t *testing.T) {
 		}
 	})
 }
+
+// A report scheduled with no audience is refused with a message on the
+// audience, and nothing is stored.
+func TestScheduledReportNeedsAnAudience(t *testing.T) {
+	s := newServer(t, storetest.SQLite(t))
+	if err := s.app.Dashboards.EnsureDefaults(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	before := s.count("SELECT COUNT(*) FROM report_definitions")
+	r := s.do("admin", "POST", "/api/v1/report-definitions", map[string]any{"name": "Monthly service report", "owner_id": s.users["agent"],
+		"frequency": "monthly", "next_due": "2030-01-01", "format": "pdf", "kpis": []string{"incident-within-sla"}})
+	if r.status != http.StatusUnprocessableEntity || r.errorFields(t)["audience"] == nil {
+		t.Errorf("a report with no audience: %d %s", r.status, r.body)
+	}
+	if n := s.count("SELECT COUNT(*) FROM report_definitions"); n != before {
+		t.Errorf("the refused report was stored: %d definitions, were %d", n, before)
+	}
+}
