@@ -131,7 +131,22 @@ func scale(k reportKPI) (lo, hi float64) {
 	if hi <= lo {
 		hi = lo + 1
 	}
-	return lo, hi
+	return lo, niceCeil(hi)
+}
+
+// niceCeil rounds v up to 1, 2, 2.5 or 5 times a power of ten, so that
+// the scale reads 0, 25, 50 rather than 0, 24.3, 48.6.
+func niceCeil(v float64) float64 {
+	if v <= 0 {
+		return v
+	}
+	p := math.Pow(10, math.Floor(math.Log10(v)))
+	for _, m := range []float64{1, 2, 2.5, 5, 10} {
+		if m*p >= v-1e-9 {
+			return m * p
+		}
+	}
+	return 10 * p
 }
 
 func allEmpty(pts []Snapshot) bool {
