@@ -134,3 +134,87 @@ func TestCustomerDashboardIsScopedServerSide(t *testing.T) {
 		}
 	})
 }
+
+// GET /api/v1/kpis gives each measure its live figure, as objectives
+// read it, and the KPIs built on it with their latest snapshot, target
+// and direction; the headline KPI's target and latest figure repeat on
+// the measure. A measure no KPI is kept on has none.
+func TestKPIListGivesLatestValueAndTarget(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		ctx := context.Background()
+		s := newServer(t, e)
+		now := time.Now().UTC().Add(-time.Minute)
+		for range 3 {
+			err := e.DB.InTx(ctx, func(tx *store.Tx) error {
+				_, err := tx.Exec(ctx, `INSERT INTO incidents (title, customer_id, impact, urgency, priority, state, created_at, updated_at)
+					VALUES ('VPN down', ?, 'low', 'low', 3, 'new', ?, ?)`, s.custA, store.TS(now), store.TS(now))
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.app.Dashboards.EnsureDefaults(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if r := s.do("admin", "PATCH", "/api/v1/kpi-definitions/incident-backlog", map[string]any{"target": 2}); r.status != http.StatusOK {
+			t.Fatalf("target: %d %s", r.status, r.body)
+		}
+		if r := s.do("admin", "POST", "/api/v1/kpi-definitions", map[string]any{"key": "alpha-backlog", "title": "Alpha's backlog",
+			"metric": "incident.backlog", "period": "week", "target": 5, "filter": map[string]any{"customer": s.custA}}); r.status != http.StatusCreated {
+			t.Fatalf("define: %d %s", r.status, r.body)
+		}
+		if _, err := s.app.Dashboards.Refresh(ctx); err != nil {
+			t.Fatal(err)
+		}
+		r := s.do("auditor", "GET", "/api/v1/kpis", nil)
+		if r.status != http.StatusOK {
+			t.Fatalf("%d %s", r.status, r.body)
+		}
+		items := map[string]map[string]any{}
+		for _, it := range r.json(t)["items"].([]any) {
+			k := it.(map[string]any)
+			items[k["key"].(string)] = k
+		}
+		backlog := items["incident.backlog"]
+		if backlog == nil || backlog["value"] == nil {
+			t.Fatalf("incident.backlog lacks its live figure: %v", backlog)
+		}
+		latest, _ := backlog["latest"].(map[string]any)
+		if backlog["target"] != 2.0 || latest == nil || latest["value"] != 3.0 || backlog["on_target"] != false {
+			t.Errorf("incident.backlog: target %v, latest %v, on target %v; want 2, 3 open and off target", backlog["target"], latest, backlog["on_target"])
+		}
+		defs := map[string]map[string]any{}
+		for _, d := range backlog["definitions"].([]any) {
+			dm := d.(map[string]any)
+			defs[dm["key"].(string)] = dm
+		}
+		alpha := defs["alpha-backlog"]
+		if len(defs) != 2 || defs["incident-backlog"] == nil || alpha == nil || alpha["target"] != 5.0 || alpha["higher_is_better"] != false ||
+			alpha["period"] != "week" || alpha["on_target"] != true || alpha["latest"].(map[string]any)["value"] != 3.0 {
+			t.Errorf("incident.backlog's KPIs: %v", defs)
+		}
+		verified := items["cmdb.verified_pct"]
+		if verified["target"] != nil || verified["latest"] != nil || len(verified["definitions"].([]any)) != 0 {
+			t.Errorf("a measure no KPI is kept on: %v", verified)
+		}
+	})
+}
+
+// A report scheduled with no audience is refused with a message on the
+// audience, and nothing is stored.
+func TestScheduledReportNeedsAnAudience(t *testing.T) {
+	s := newServer(t, storetest.SQLite(t))
+	if err := s.app.Dashboards.EnsureDefaults(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	before := s.count("SELECT COUNT(*) FROM report_definitions")
+	r := s.do("admin", "POST", "/api/v1/report-definitions", map[string]any{"name": "Monthly service report", "owner_id": s.users["agent"],
+		"frequency": "monthly", "next_due": "2030-01-01", "format": "pdf", "kpis": []string{"incident-within-sla"}})
+	if r.status != http.StatusUnprocessableEntity || r.errorFields(t)["audience"] == nil {
+		t.Errorf("a report with no audience: %d %s", r.status, r.body)
+	}
+	if n := s.count("SELECT COUNT(*) FROM report_definitions"); n != before {
+		t.Errorf("the refused report was stored: %d definitions, were %d", n, before)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"steward/internal/audit"
+	"steward/internal/dashboard"
 	"steward/internal/httpx"
 	"steward/internal/improvement"
 	"steward/internal/kpi"
@@ -23,6 +24,9 @@ type Planning struct {
 	Objectives   *objective.Service
 	Improvements *improvement.Service
 	Reports      *servicereport.Service
+	// Dashboards gives each measure its KPI definitions, targets and
+	// latest snapshots; nil leaves them out.
+	Dashboards *dashboard.Service
 }
 
 // PlanningRoutes are the routes of the measures (9.1), risks and
@@ -62,12 +66,40 @@ type planningAPI struct {
 	p Planning
 }
 
-// kpiOut is a metric with its figure over a window.
+// kpiOut is a metric with its figure over a window, and the KPIs built
+// on it with their targets and latest snapshots.
 type kpiOut struct {
 	kpi.Metric
 	From  time.Time `json:"from"`
 	To    time.Time `json:"to"`
 	Value kpi.Value `json:"value"`
+	// Target, Latest and OnTarget are the headline KPI's (dashboard.Headline):
+	// nil when no KPI measures the metric over all records.
+	Target   *float64            `json:"target"`
+	Latest   *dashboard.Snapshot `json:"latest"`
+	OnTarget *bool               `json:"on_target"`
+	// Definitions are every KPI on the metric.
+	Definitions []kpiDefOut `json:"definitions"`
+}
+
+// kpiDefOut is a KPI definition as the measure lists it.
+type kpiDefOut struct {
+	Key            string              `json:"key"`
+	Title          string              `json:"title"`
+	Period         string              `json:"period"`
+	Filter         kpi.Filter          `json:"filter"`
+	Target         *float64            `json:"target"`
+	HigherIsBetter bool                `json:"higher_is_better"`
+	Latest         *dashboard.Snapshot `json:"latest"`
+	OnTarget       *bool               `json:"on_target"`
+}
+
+// kpiDefinitions reads the KPI definitions by metric.
+func (h planningAPI) kpiDefinitions(ctx context.Context) ([]dashboard.Definition, error) {
+	if h.p.Dashboards == nil {
+		return nil, nil
+	}
+	return h.p.Dashboards.Definitions(ctx, h.a.DB)
 }
 
 // maxKPIDays bounds the window of the KPI list: ten years.
@@ -87,6 +119,11 @@ func (h planningAPI) listKPIs(w http.ResponseWriter, r *http.Request) {
 		h.a.fail(w, r, err)
 		return
 	}
+	defs, err := h.kpiDefinitions(r.Context())
+	if err != nil {
+		h.a.fail(w, r, err)
+		return
+	}
 	now := time.Now().UTC()
 	out := []kpiOut{}
 	for _, m := range kpi.All() {
@@ -95,7 +132,17 @@ func (h planningAPI) listKPIs(w http.ResponseWriter, r *http.Request) {
 			h.a.fail(w, r, err)
 			return
 		}
-		out = append(out, kpiOut{Metric: m, From: now.AddDate(0, 0, -days), To: now, Value: v})
+		k := kpiOut{Metric: m, From: now.AddDate(0, 0, -days), To: now, Value: v, Definitions: []kpiDefOut{}}
+		for _, d := range defs {
+			if d.Metric == m.Key {
+				k.Definitions = append(k.Definitions, kpiDefOut{Key: d.Key, Title: d.Title, Period: d.Period, Filter: d.Filter,
+					Target: d.Target, HigherIsBetter: d.HigherIsBetter, Latest: d.Latest, OnTarget: d.Met(d.Latest)})
+			}
+		}
+		if hd := dashboard.Headline(defs, m.Key); hd != nil {
+			k.Target, k.Latest, k.OnTarget = hd.Target, hd.Latest, hd.Met(hd.Latest)
+		}
+		out = append(out, k)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"days": days, "items": out})
 }

@@ -185,9 +185,11 @@ func New(cfg config.Config, db *store.DB, log *slog.Logger) *App {
 	a.Webhooks = webhook.NewService(db, log)
 	a.Identity = identity.NewService(db, cfg, log)
 	a.Complaints = complaint.NewService(db, log)
+	a.Inbound.Complaints = a.Complaints
 	a.ServiceReviews = servicereview.NewService(db, log)
 	a.Knowledge = knowledge.NewService(db, log)
 	a.Dashboards = dashboard.NewService(db, log)
+	a.Dashboards.Loc = cfg.Location()
 	a.Availability = availability.NewService(db, log)
 	a.Capacity = capacity.NewService(db, log)
 	a.Continuity = continuity.NewService(db, log)

@@ -146,7 +146,8 @@ func (a *App) areas() []area {
 		// management system's measures, risks, objectives, reports and
 		// improvements.
 		{name: "planning",
-			api:   api.PlanningRoutes(api.Planning{Risks: a.Risks, Objectives: a.Objectives, Improvements: a.Improvements, Reports: a.ServiceReports}),
+			api: api.PlanningRoutes(api.Planning{Risks: a.Risks, Objectives: a.Objectives, Improvements: a.Improvements, Reports: a.ServiceReports,
+				Dashboards: a.Dashboards}),
 			pages: web.PlanningPages(web.Planning{Risks: a.Risks, Objectives: a.Objectives, Improvements: a.Improvements, Reports: a.ServiceReports}),
 			nav: []web.NavEntry{
 				{Menu: "Management system", Label: "Risks", Href: "/risks", Perm: sms.PermRead, Lit: []string{"risks"}},

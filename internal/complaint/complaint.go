@@ -152,12 +152,22 @@ type Change struct {
 type Entry struct {
 	ID          int64     `json:"id"`
 	ComplaintID int64     `json:"complaint_id"`
-	Kind        string    `json:"kind"` // created, change, work_note
+	Kind        string    `json:"kind"` // created, change, work_note, comment (the customer's)
 	AuthorID    *int64    `json:"author_id"`
 	AuthorName  string    `json:"author_name"`
 	Body        string    `json:"body,omitempty"`
 	Changes     []Change  `json:"changes,omitempty"`
 	CreatedAt   time.Time `json:"created_at"`
+}
+
+// ByEmail reports whether a customer's comment came by e-mail.
+func (e Entry) ByEmail() bool {
+	for _, c := range e.Changes {
+		if c.Field == "via" {
+			return c.New == "email"
+		}
+	}
+	return false
 }
 
 // Rating is the score of the rating that opened the complaint, kept on

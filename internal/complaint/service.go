@@ -493,3 +493,82 @@ func (s *Service) AddNote(ctx context.Context, p *auth.Principal, id int64, body
 	})
 	return e, err
 }
+
+// CustomerWords adds, inside tx, what the customer said after the
+// complaint was raised as a public entry of its journal by its author:
+// the comment that followed a low rating, or a reply by e-mail. via says
+// how it came ("rating" or "email"). A comment that followed the rating
+// which opened the complaint is also added to its description, so that
+// whoever works it reads it first.
+func (s *Service) CustomerWords(ctx context.Context, tx *store.Tx, id, authorID int64, body, via string) (Entry, error) {
+	body = strings.TrimSpace(body)
+	v := domainerr.NewInvalid()
+	domainerr.Text(v, "body", body, true, domainerr.MaxText)
+	if err := v.Err(); err != nil {
+		return Entry{}, err
+	}
+	c, err := get(ctx, tx, id)
+	if err != nil {
+		return Entry{}, err
+	}
+	var name string
+	if err := store.ScanErr(tx.QueryRow(ctx, "SELECT name FROM users WHERE id = ?", authorID).Scan(&name)); err != nil {
+		return Entry{}, err
+	}
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	author := &auth.Principal{UserID: authorID, Name: name}
+	e := Entry{ComplaintID: id, Kind: "comment", AuthorID: &authorID, AuthorName: name, Body: body, CreatedAt: now,
+		Changes: []Change{{Field: "via", New: via}}}
+	if e.ID, err = appendJournal(ctx, tx, id, author, "comment", body, e.Changes, now); err != nil {
+		return Entry{}, err
+	}
+	desc := c.Description
+	if via == "rating" && c.Source == "rating" {
+		desc = strings.TrimSpace(desc + "\n\nTheir comment: " + body)
+		if len([]rune(desc)) > domainerr.MaxText {
+			desc = c.Description
+		}
+	}
+	if _, err := tx.Exec(ctx, "UPDATE complaints SET description = ?, updated_at = ? WHERE id = ?", desc, store.TS(now), id); err != nil {
+		return Entry{}, err
+	}
+	if err := audit.Record(ctx, tx, audit.Actor{Type: "user", ID: authorID, Name: name}, "create", "complaint_comment", e.ID,
+		map[string]any{"complaint_id": id, "via": via}); err != nil {
+		return Entry{}, err
+	}
+	return e, s.tellOfWords(ctx, tx, c, name)
+}
+
+// tellOfWords tells the complaint's owner, or the administrators when
+// nobody owns it, that the customer added to it.
+func (s *Service) tellOfWords(ctx context.Context, tx *store.Tx, c Complaint, who string) error {
+	var to []int64
+	if c.OwnerID != nil {
+		to = []int64{*c.OwnerID}
+	} else {
+		var err error
+		if to, err = store.IDs(ctx, tx, "SELECT id FROM users WHERE role = 'admin' AND active ORDER BY id LIMIT 50"); err != nil {
+			return err
+		}
+	}
+	return notify.AddWith(ctx, tx, to, "complaint_comment", who+" added to "+c.Number+" "+c.Title,
+		"The customer's words are in the complaint's history.", "/complaints/"+c.Number,
+		map[string]string{"number": c.Number, "title": c.Title, "name": who})
+}
+
+// ReplyByEmail adds, inside tx, a customer's reply by e-mail to complaint
+// id as their words in its history. Only the customer's people reply
+// this way; a complaint p may not see does not exist.
+func (s *Service) ReplyByEmail(ctx context.Context, tx *store.Tx, p *auth.Principal, id int64, body string) (Entry, error) {
+	if !p.Can(PermRead) || p.IsStaff() {
+		return Entry{}, domainerr.ErrForbidden
+	}
+	c, err := get(ctx, tx, id)
+	if err != nil {
+		return Entry{}, err
+	}
+	if !Visible(p, c) {
+		return Entry{}, store.ErrNotFound
+	}
+	return s.CustomerWords(ctx, tx, id, p.UserID, body, "email")
+}

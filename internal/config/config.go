@@ -65,6 +65,10 @@ type Config struct {
 	OIDCClientID     string
 	OIDCClientSecret string
 	OIDCName         string
+	// TimeZone is the organisation's IANA time zone (Europe/Berlin): the
+	// days, weeks and months of KPIs, dashboards and scheduled reports
+	// are the organisation's, not UTC's.
+	TimeZone string
 
 	envErrs []error
 }
@@ -107,6 +111,7 @@ func (c *Config) Server(fs *flag.FlagSet) {
 	fs.StringVar(&c.OIDCClientID, "oidc-client-id", env("STEWARD_OIDC_CLIENT_ID", ""), "Steward's client id at the OpenID provider (env STEWARD_OIDC_CLIENT_ID); the secret is read from STEWARD_OIDC_CLIENT_SECRET only")
 	c.OIDCClientSecret = os.Getenv("STEWARD_OIDC_CLIENT_SECRET")
 	fs.StringVar(&c.OIDCName, "oidc-name", env("STEWARD_OIDC_NAME", "your organisation's account"), "what the sign-in button calls the provider: \"Sign in with ...\" (env STEWARD_OIDC_NAME)")
+	fs.StringVar(&c.TimeZone, "time-zone", env("STEWARD_TIME_ZONE", "UTC"), "the organisation's time zone, e.g. Europe/Berlin: KPI periods (days, weeks, months) and scheduled reports follow its calendar (env STEWARD_TIME_ZONE)")
 	fs.IntVar(&c.ReadConns, "read-conns", c.envInt("STEWARD_READ_CONNS", 8), "database read connections (env STEWARD_READ_CONNS)")
 }
 
@@ -149,7 +154,23 @@ func (c *Config) Validate() error {
 	if c.JobInterval < 0 {
 		return fmt.Errorf("--job-interval must not be negative")
 	}
+	if _, err := time.LoadLocation(c.TimeZone); err != nil || c.TimeZone == "Local" {
+		return fmt.Errorf("--time-zone must be an IANA time zone such as Europe/Berlin or UTC, not %q", c.TimeZone)
+	}
 	return c.validateConnections()
+}
+
+// Location is the organisation's time zone (TimeZone), UTC when none is
+// set or it is not one.
+func (c Config) Location() *time.Location {
+	if c.TimeZone == "" || c.TimeZone == "Local" {
+		return time.UTC
+	}
+	loc, err := time.LoadLocation(c.TimeZone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
 }
 
 // validateConnections checks the addresses of mail servers and the

@@ -59,3 +59,33 @@ func TestTLSNeedsCertificateAndKey(t *testing.T) {
 		}
 	}
 }
+
+// The organisation's time zone is an IANA name; a typo stops the start
+// rather than shifting every KPI period by hours.
+func TestTimeZone(t *testing.T) {
+	serve := func(args ...string) (Config, error) {
+		var c Config
+		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		c.Server(fs)
+		if err := fs.Parse(args); err != nil {
+			return c, err
+		}
+		return c, c.Validate()
+	}
+	c, err := serve()
+	if err != nil || c.Location().String() != "UTC" {
+		t.Fatalf("by default: %v %v, want UTC", c.Location(), err)
+	}
+	c, err = serve("--time-zone", "Europe/Berlin")
+	if err != nil || c.Location().String() != "Europe/Berlin" {
+		t.Fatalf("from the flag: %v %v", c.Location(), err)
+	}
+	t.Setenv("STEWARD_TIME_ZONE", "America/New_York")
+	if c, err = serve(); err != nil || c.Location().String() != "America/New_York" {
+		t.Fatalf("from the environment: %v %v", c.Location(), err)
+	}
+	if _, err = serve("--time-zone", "Europe/Berlinn"); err == nil || !strings.Contains(err.Error(), "Europe/Berlinn") {
+		t.Fatalf("a zone that does not exist: %v", err)
+	}
+}

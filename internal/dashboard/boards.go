@@ -183,13 +183,7 @@ func (s *Service) Board(ctx context.Context, v Viewer, key string) (Board, error
 		if len(t.Trend) > 0 {
 			last := t.Trend[len(t.Trend)-1]
 			t.Latest = &last
-			if d.Target != nil && !last.NoData() {
-				ok := last.Value >= *d.Target
-				if !d.HigherIsBetter {
-					ok = last.Value <= *d.Target
-				}
-				t.OnTarget = &ok
-			}
+			t.OnTarget = d.Met(&last)
 		}
 		b.Tiles = append(b.Tiles, t)
 	}

@@ -54,6 +54,32 @@ type Service struct {
 	Log     *slog.Logger
 	Reports *servicereport.Service
 	Now     func() time.Time // the clock; time.Now when nil
+	// Loc is the organisation's time zone: its days, weeks and months are
+	// the KPI periods, and its date says which reports are due. UTC when
+	// nil.
+	Loc *time.Location
+}
+
+// Location is the organisation's time zone.
+func (s *Service) Location() *time.Location {
+	if s.Loc == nil {
+		return time.UTC
+	}
+	return s.Loc
+}
+
+// PeriodLabel says which span a period starting at start covers, as the
+// organisation's calendar reads it: "June 2026", "Week from 1 Jun 2026",
+// "1 Jun 2026".
+func (s *Service) PeriodLabel(period string, start time.Time) string {
+	t := start.In(s.Location())
+	switch period {
+	case "month":
+		return t.Format("January 2006")
+	case "week":
+		return "Week from " + t.Format("2 Jan 2006")
+	}
+	return t.Format("2 Jan 2006")
 }
 
 // NewService builds KPI snapshots and dashboards.

@@ -45,6 +45,41 @@ type Definition struct {
 	Latest *Snapshot `json:"latest"`
 }
 
+// Met reports whether snapshot sn meets the definition's target; nil
+// without a target or a figure.
+func (d Definition) Met(sn *Snapshot) *bool {
+	if d.Target == nil || sn == nil || sn.NoData() {
+		return nil
+	}
+	ok := sn.Value >= *d.Target
+	if !d.HigherIsBetter {
+		ok = sn.Value <= *d.Target
+	}
+	return &ok
+}
+
+// Headline is the definition that stands for metric on its own: the one
+// Steward ships for it when it is kept unnarrowed, else the first kept
+// over all records; nil when every definition of it is narrowed.
+func Headline(defs []Definition, metric string) *Definition {
+	var first *Definition
+	for i := range defs {
+		d := &defs[i]
+		if d.Metric != metric || len(d.Filter) > 0 {
+			continue
+		}
+		for _, sh := range shippedKPIs {
+			if sh.key == d.Key && sh.metric == metric {
+				return d
+			}
+		}
+		if first == nil {
+			first = d
+		}
+	}
+	return first
+}
+
 // Input creates a definition or, with nil fields left alone, changes one.
 type Input struct {
 	Key            *string     `json:"key"`

@@ -50,15 +50,20 @@ func fileBase(name string, from, to time.Time, customer string) string {
 	return out
 }
 
-// Period says which span a snapshot covers: "Week of 1 Jun", "Jun 2026".
-func periodLabel(d Definition, p Snapshot) string {
+// periodLabel says which span a snapshot covers in the organisation's
+// calendar: "Week of 1 Jun", "Jun 2026".
+func periodLabel(d Definition, p Snapshot, loc *time.Location) string {
+	if loc == nil {
+		loc = time.UTC
+	}
+	t := p.PeriodStart.In(loc)
 	switch d.Period {
 	case "month":
-		return p.PeriodStart.Format("Jan 2006")
+		return t.Format("Jan 2006")
 	case "week":
-		return "Week of " + p.PeriodStart.Format("2 Jan")
+		return "Week of " + t.Format("2 Jan")
 	}
-	return p.PeriodStart.Format("2 Jan 2006")
+	return t.Format("2 Jan 2006")
 }
 
 // summary is a KPI's figure for the report: its last period in the span,
@@ -110,8 +115,8 @@ func writePDF(w *bytes.Buffer, rd reportData) error {
 		pdf.SetY(-12)
 		pdf.SetFont("Helvetica", "", 8)
 		pdf.SetTextColor(110, 110, 110)
-		pdf.CellFormat(0, 5, tr(fmt.Sprintf("%s, %s. Produced by Steward %s UTC - page %d", rd.heading(), rd.span(),
-			rd.ProducedAt.Format("2 Jan 2006 15:04"), pdf.PageNo())), "", 0, "C", false, 0, "")
+		pdf.CellFormat(0, 5, tr(fmt.Sprintf("%s, %s. Produced by Steward %s - page %d", rd.heading(), rd.span(),
+			rd.produced(), pdf.PageNo())), "", 0, "C", false, 0, "")
 		pdf.SetTextColor(0, 0, 0)
 	})
 	pdf.AddPage()
@@ -140,7 +145,7 @@ func writePDF(w *bytes.Buffer, rd reportData) error {
 			if len(k.Points) > 1 {
 				var per []string
 				for _, p := range k.Points {
-					per = append(per, periodLabel(k.Def, p)+": "+Figure(p.Value, p.N, k.Def.Unit))
+					per = append(per, periodLabel(k.Def, p, rd.Loc)+": "+Figure(p.Value, p.N, k.Def.Unit))
 				}
 				pdf.SetX(20)
 				pdf.SetFont("Helvetica", "", 8)
@@ -150,6 +155,7 @@ func writePDF(w *bytes.Buffer, rd reportData) error {
 			}
 		}
 		pdf.Ln(4)
+		drawTrends(pdf, tr, rd)
 	}
 	for _, t := range rd.Tables {
 		text("B", 13, 7, t.Title)
@@ -179,6 +185,46 @@ func writePDF(w *bytes.Buffer, rd reportData) error {
 	return pdf.Output(w)
 }
 
+// drawTrends draws each KPI's trend as a chart, two to a row, under the
+// heading "Trends"; a row that does not fit goes to the next page.
+func drawTrends(pdf *fpdf.Fpdf, tr func(string) string, rd reportData) {
+	var charted []reportKPI
+	for _, k := range rd.KPIs {
+		if k.Omitted == "" {
+			charted = append(charted, k)
+		}
+	}
+	if len(charted) == 0 {
+		return
+	}
+	const w, h, gap = 87.0, 50.0, 6.0
+	_, pageH := pdf.GetPageSize()
+	_, _, _, bottom := pdf.GetMargins()
+	if pdf.GetY()+7+h > pageH-bottom-5 {
+		pdf.AddPage()
+	}
+	pdf.SetFont("Helvetica", "B", 13)
+	pdf.MultiCell(0, 7, "Trends", "", "L", false)
+	pdf.SetFont("Helvetica", "", 8)
+	pdf.SetTextColor(90, 90, 90)
+	pdf.MultiCell(0, 4, tr("Each KPI per period; the dashed line is its target."), "", "L", false)
+	pdf.SetTextColor(0, 0, 0)
+	pdf.Ln(2)
+	left, _, _, _ := pdf.GetMargins()
+	for i := 0; i < len(charted); i += 2 {
+		y := pdf.GetY()
+		if y+h > pageH-bottom-5 {
+			pdf.AddPage()
+			y = pdf.GetY()
+		}
+		for j := i; j < i+2 && j < len(charted); j++ {
+			drawTrend(pdf, tr, charted[j], chartBox{x: left + float64(j-i)*(w+gap), y: y, w: w, h: h}, rd.Loc)
+		}
+		pdf.SetXY(left, y+h+gap)
+	}
+	pdf.Ln(2)
+}
+
 func clip(s string, n int) string {
 	r := []rune(s)
 	if len(r) <= n || n < 2 {
@@ -205,7 +251,7 @@ func writeCSV(w *bytes.Buffer, rd reportData) error {
 			if !p.NoData() {
 				val = fmt.Sprint(p.Value)
 			}
-			_ = cw.Write([]string{k.Def.Key, k.Def.Title, p.PeriodStart.Format("2006-01-02"), val, fmt.Sprint(p.N), k.Def.Unit, target, fmt.Sprint(p.Version)})
+			_ = cw.Write([]string{k.Def.Key, k.Def.Title, p.PeriodStart.In(rd.location()).Format("2006-01-02"), val, fmt.Sprint(p.N), k.Def.Unit, target, fmt.Sprint(p.Version)})
 		}
 	}
 	for _, t := range rd.Tables {
@@ -222,7 +268,7 @@ func writeCSV(w *bytes.Buffer, rd reportData) error {
 
 var reportHTML = template.Must(template.New("report").Funcs(template.FuncMap{
 	"figure": Figure,
-	"period": periodLabel,
+	"period": func(d Definition, p Snapshot, rd reportData) string { return periodLabel(d, p, rd.Loc) },
 	"summary": func(k reportKPI) []string {
 		f, s := k.summary()
 		return []string{f, s}
@@ -232,17 +278,32 @@ var reportHTML = template.Must(template.New("report").Funcs(template.FuncMap{
 <style>body{font:14px/1.45 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1d2430}
 table{border-collapse:collapse;width:100%;margin:.5rem 0 1.5rem}th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #dde2ea}
 .muted{color:#5b6575}.off{color:#a12a2a}.on{color:#1c6b3a}</style></head>
-<body><h1>{{.Heading}}</h1><p class="muted">Period: {{.Span}}. Produced by Steward on {{.ProducedAt.Format "2 Jan 2006 15:04"}} UTC.</p>
+<body><h1>{{.Heading}}</h1><p class="muted">Period: {{.Span}}. Produced by Steward on {{.Produced}}.</p>
 {{with .KPIs}}<h2>Measures</h2><table><thead><tr><th>KPI</th><th>Latest</th><th>Target</th><th>Status</th><th>Per period</th></tr></thead><tbody>
 {{range .}}{{$s := summary .}}<tr><td>{{.Def.Title}}</td><td>{{index $s 0}}</td><td>{{.Def.TargetText}}</td>
 <td class="{{if eq (index $s 1) "Off target"}}off{{else if eq (index $s 1) "On target"}}on{{end}}">{{index $s 1}}</td>
-<td class="muted">{{$d := .Def}}{{range .Points}}{{period $d .}}: {{figure .Value .N $d.Unit}}<br>{{end}}</td></tr>{{end}}
+<td class="muted">{{$d := .Def}}{{range .Points}}{{period $d . $}}: {{figure .Value .N $d.Unit}}<br>{{end}}</td></tr>{{end}}
 </tbody></table>{{end}}
 {{range .Tables}}<h2>{{.Title}}</h2>{{if .Rows}}<table><thead><tr>{{range .Head}}<th>{{.}}</th>{{end}}</tr></thead><tbody>
 {{range .Rows}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>{{end}}</tbody></table>{{else}}<p class="muted">None in the period.</p>{{end}}{{end}}
 </body></html>
 `))
 
-// Heading and Span for the HTML template.
-func (rd reportData) Heading() string { return rd.heading() }
-func (rd reportData) Span() string    { return rd.span() }
+func (rd reportData) location() *time.Location {
+	if rd.Loc == nil {
+		return time.UTC
+	}
+	return rd.Loc
+}
+
+// produced is when the report was made, in the organisation's zone with
+// the zone named.
+func (rd reportData) produced() string {
+	t := rd.ProducedAt.In(rd.location())
+	return t.Format("2 Jan 2006 15:04 MST")
+}
+
+// Heading, Span and Produced for the HTML template.
+func (rd reportData) Produced() string { return rd.produced() }
+func (rd reportData) Heading() string  { return rd.heading() }
+func (rd reportData) Span() string     { return rd.span() }

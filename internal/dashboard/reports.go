@@ -29,11 +29,17 @@ type reportData struct {
 	KPIs         []reportKPI
 	Tables       []reportTable
 	ProducedAt   time.Time
+	// Loc is the organisation's time zone, in which the period's days,
+	// the KPI periods and the production time are read.
+	Loc *time.Location
 }
 
 type reportKPI struct {
-	Def    Definition
+	Def Definition
+	// Points are the periods in the report's span; Trend the periods its
+	// chart shows: at least the TrendLength periods up to the span's end.
 	Points []Snapshot
+	Trend  []Snapshot
 	// Omitted says why the KPI is not in this report.
 	Omitted string
 }
@@ -48,6 +54,9 @@ type reportTable struct {
 
 const maxTableRows = 50
 
+// maxChartPoints bounds the periods one chart of a report draws.
+const maxChartPoints = 62
+
 // ProduceDue is the periodic job: every scheduled report due today or
 // before is produced from the snapshots and records, kept as a run with
 // its file, and announced to its audience.
@@ -59,7 +68,8 @@ func (s *Service) ProduceDue(ctx context.Context, _ jobs.Job) error {
 // ProduceDueReports produces the reports due and says how many runs it
 // recorded. A report that fails does not hold up the others.
 func (s *Service) ProduceDueReports(ctx context.Context) (int, error) {
-	due, err := s.Reports.Due(ctx, s.now().Format("2006-01-02"))
+	// A report is due on the organisation's date, not UTC's.
+	due, err := s.Reports.Due(ctx, s.now().In(s.Location()).Format("2006-01-02"))
 	if err != nil {
 		return 0, err
 	}
@@ -160,13 +170,17 @@ func (s *Service) staffAudience(ctx context.Context, d servicereport.Definition)
 
 // gather reads what a report holds for a customer (0: all).
 func (s *Service) gather(ctx context.Context, d servicereport.Definition, from, to time.Time, customer int64) (reportData, error) {
-	rd := reportData{Name: d.Name, Frequency: d.Frequency, From: from, To: to, ProducedAt: s.now()}
+	loc := s.Location()
+	rd := reportData{Name: d.Name, Frequency: d.Frequency, From: from, To: to, ProducedAt: s.now(), Loc: loc}
 	if customer != 0 {
 		if err := s.DB.QueryRow(ctx, "SELECT name FROM customers WHERE id = ?", customer).Scan(&rd.CustomerName); err != nil {
 			return rd, store.ScanErr(err)
 		}
 	}
-	end := to.AddDate(0, 0, 1)
+	// The period's first and last days are the organisation's: from the
+	// start of the first to the start of the day after the last.
+	start := time.Date(from.Year(), from.Month(), from.Day(), 0, 0, 0, 0, loc).UTC()
+	end := time.Date(to.Year(), to.Month(), to.Day()+1, 0, 0, 0, 0, loc).UTC()
 	for _, key := range d.KPIs {
 		def, err := s.Definition(ctx, s.DB, key)
 		if errors.Is(err, store.ErrNotFound) {
@@ -178,13 +192,26 @@ func (s *Service) gather(ctx context.Context, d servicereport.Definition, from, 
 		k := reportKPI{Def: def}
 		if customer != 0 && !def.PerCustomer {
 			k.Omitted = "not computed per customer"
-		} else if k.Points, err = s.Series(ctx, s.DB, def.ID, customer, PeriodStart(def.Period, from), end); err != nil {
-			return rd, err
+		} else {
+			first := PeriodStart(def.Period, start, loc)
+			if k.Points, err = s.Series(ctx, s.DB, def.ID, customer, first, end); err != nil {
+				return rd, err
+			}
+			back := periodBefore(def.Period, PeriodStart(def.Period, end.Add(-time.Nanosecond), loc), TrendLength-1, loc)
+			if back.After(first) {
+				back = first
+			}
+			if k.Trend, err = s.Series(ctx, s.DB, def.ID, customer, back, end); err != nil {
+				return rd, err
+			}
+			if len(k.Trend) > maxChartPoints {
+				k.Trend = k.Trend[len(k.Trend)-maxChartPoints:]
+			}
 		}
 		rd.KPIs = append(rd.KPIs, k)
 	}
 	for _, t := range d.Tables {
-		tb, ok, err := s.table(ctx, t, from, end, customer)
+		tb, ok, err := s.table(ctx, t, start, end, customer)
 		if err != nil {
 			return rd, err
 		}
@@ -206,7 +233,7 @@ func (s *Service) table(ctx context.Context, key string, from, end time.Time, cu
 		if t.IsZero() {
 			return ""
 		}
-		return t.UTC().Format("2 Jan 2006")
+		return t.In(s.Location()).Format("2 Jan 2006")
 	}
 	var tb reportTable
 	var rows [][]string

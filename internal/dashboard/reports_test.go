@@ -44,6 +44,9 @@ func TestDueMonthlyReportArrivesAsPDF(t *testing.T) {
 		if !errors.As(err, &inv) || !strings.Contains(inv.Fields["audience"], "needs an audience") {
 			t.Errorf("a scheduled report without an audience: %v", err)
 		}
+		if n := storetest.Count(t, e.DB, "SELECT COUNT(*) FROM report_definitions"); n != 0 {
+			t.Errorf("the report without an audience was stored: %d definitions", n)
+		}
 
 		def, err := s.Reports.Create(ctx, admin, servicereport.Input{Name: str("Monthly service report"), OwnerID: &d.agent,
 			Frequency: str("monthly"), NextDue: str("2026-06-01"), ScheduledInput: servicereport.ScheduledInput{Format: str("pdf"),

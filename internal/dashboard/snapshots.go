@@ -26,43 +26,49 @@ type Snapshot struct {
 // NoData reports whether the figure rests on no records.
 func (s Snapshot) NoData() bool { return s.N == 0 }
 
-// PeriodStart is the start (UTC) of the day, week (from Monday) or
-// calendar month holding t.
-func PeriodStart(period string, t time.Time) time.Time {
-	t = t.UTC()
-	d := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+// PeriodStart is the start of the day, week (from Monday) or calendar
+// month holding t, as the calendar reads in loc (the organisation's time
+// zone), returned in UTC: in Berlin, June starts at 22:00 UTC on 31 May.
+func PeriodStart(period string, t time.Time, loc *time.Location) time.Time {
+	if loc == nil {
+		loc = time.UTC
+	}
+	t = t.In(loc)
+	d := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc)
 	switch period {
 	case "week":
-		return d.AddDate(0, 0, -((int(d.Weekday()) + 6) % 7))
+		d = d.AddDate(0, 0, -((int(d.Weekday()) + 6) % 7))
 	case "month":
-		return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)
+		d = time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, loc)
 	}
-	return d
+	return d.UTC()
 }
 
-// PeriodAfter is the start of the period after the one starting at start.
-func PeriodAfter(period string, start time.Time) time.Time {
-	switch period {
-	case "week":
-		return start.AddDate(0, 0, 7)
-	case "month":
-		return start.AddDate(0, 1, 0)
-	}
-	return start.AddDate(0, 0, 1)
+// PeriodAfter is the start of the period after the one starting at
+// start, counted on the calendar of loc: a day across a change of
+// summer time is 23 or 25 hours long.
+func PeriodAfter(period string, start time.Time, loc *time.Location) time.Time {
+	return periodBefore(period, start, -1, loc)
 }
 
 // Backfill is how many closed periods a definition is computed for when
 // it is new: five weeks of days, a quarter of weeks, a year of months.
 var Backfill = map[string]int{"day": 35, "week": 13, "month": 12}
 
-func periodBefore(period string, start time.Time, n int) time.Time {
+func periodBefore(period string, start time.Time, n int, loc *time.Location) time.Time {
+	if loc == nil {
+		loc = time.UTC
+	}
+	t := start.In(loc)
 	switch period {
 	case "week":
-		return start.AddDate(0, 0, -7*n)
+		t = t.AddDate(0, 0, -7*n)
 	case "month":
-		return start.AddDate(0, -n, 0)
+		t = t.AddDate(0, -n, 0)
+	default:
+		t = t.AddDate(0, 0, -n)
 	}
-	return start.AddDate(0, 0, -n)
+	return t.UTC()
 }
 
 // maxCustomers bounds the customers a per-customer KPI is computed for
@@ -122,25 +128,41 @@ func (s *Service) Refresh(ctx context.Context) (int, error) {
 
 // refreshOne computes one definition for one customer (0: all).
 func (s *Service) refreshOne(ctx context.Context, d Definition, m kpi.Metric, customer int64, now time.Time) (int, error) {
-	current := PeriodStart(d.Period, now)
-	first := periodBefore(d.Period, current, Backfill[d.Period])
-	done := map[string]bool{}
-	rows, err := s.DB.Query(ctx, `SELECT period_start FROM kpi_snapshots WHERE definition_id = ? AND customer_id = ? AND closed = ?
-		AND period_start >= ?`, d.ID, customer, true, store.TS(first))
+	loc := s.Location()
+	current := PeriodStart(d.Period, now, loc)
+	first := periodBefore(d.Period, current, Backfill[d.Period], loc)
+	// The closed periods computed already; after a change of the
+	// organisation's time zone they lie on the old calendar, and a period
+	// overlapping one of them is not computed again, so that history is
+	// neither changed nor counted twice.
+	type span struct{ from, to time.Time }
+	var done []span
+	rows, err := s.DB.Query(ctx, `SELECT period_start, period_end FROM kpi_snapshots WHERE definition_id = ? AND customer_id = ? AND closed = ?
+		AND period_end > ?`, d.ID, customer, true, store.TS(first))
 	if err != nil {
 		return 0, err
 	}
 	for rows.Next() {
-		var at store.Time
-		if err := rows.Scan(&at); err != nil {
+		var from, to store.Time
+		if err := rows.Scan(&from, &to); err != nil {
 			rows.Close()
 			return 0, err
 		}
-		done[store.TS(at.Time)] = true
+		done = append(done, span{from.Time, to.Time})
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return 0, err
+	}
+	// clip is where the part of [from, to) not yet computed starts: to
+	// when it was computed, whole or in part, under another calendar.
+	clip := func(from, to time.Time) time.Time {
+		for _, sp := range done {
+			if sp.from.Before(to) && from.Before(sp.to) && sp.to.After(from) {
+				from = sp.to
+			}
+		}
+		return from
 	}
 	f := kpi.Filter{}
 	for k, v := range d.Filter {
@@ -150,23 +172,34 @@ func (s *Service) refreshOne(ctx context.Context, d Definition, m kpi.Metric, cu
 		f["customer"] = customer
 	}
 	var snaps []Snapshot
-	for p := first; !p.After(current); p = PeriodAfter(d.Period, p) {
+	for p := first; !p.After(current); p = PeriodAfter(d.Period, p, loc) {
 		closed := p.Before(current)
-		if closed && done[store.TS(p)] {
+		end := PeriodAfter(d.Period, p, loc)
+		from := clip(p, end)
+		if !from.Before(end) {
 			continue
 		}
-		end := PeriodAfter(d.Period, p)
-		v, err := m.Measure(ctx, s.DB, p, end, f)
+		v, err := m.Measure(ctx, s.DB, from, end, f)
 		if err != nil {
 			return 0, err
 		}
-		snaps = append(snaps, Snapshot{PeriodStart: p, PeriodEnd: end, Version: d.Version, Value: v.Value, N: v.N, Link: v.Link,
+		snaps = append(snaps, Snapshot{PeriodStart: from, PeriodEnd: end, Version: d.Version, Value: v.Value, N: v.N, Link: v.Link,
 			Closed: closed, ComputedAt: now})
 	}
 	if len(snaps) == 0 {
 		return 0, nil
 	}
+	openFrom := current
+	if last := snaps[len(snaps)-1]; !last.Closed {
+		openFrom = last.PeriodStart
+	}
 	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
+		// An open period begun on another calendar (the zone changed)
+		// is replaced by the current one.
+		if _, err := tx.Exec(ctx, `DELETE FROM kpi_snapshots WHERE definition_id = ? AND customer_id = ? AND closed = ? AND period_start <> ?`,
+			d.ID, customer, false, store.TS(openFrom)); err != nil {
+			return err
+		}
 		for _, sn := range snaps {
 			// A closed period's snapshot is never written again; the open
 			// one is, until its period closes.

@@ -190,6 +190,9 @@ func TestFilterValidation(t *testing.T) {
 				t.Errorf("%s with %v: want an error on %s, got %v", c.metric, c.filter, c.field, err)
 			}
 		}
+		if n := storetest.Count(t, e.DB, "SELECT COUNT(*) FROM kpi_definitions"); n != 0 {
+			t.Errorf("refused definitions were stored: %d", n)
+		}
 		title, metric, period := "Acme backlog", "incident.backlog", "day"
 		f := kpi.Filter{"customer": d.custA, "priority": 2}
 		if _, err := s.CreateDefinition(ctx, admin, dashboard.Input{Title: &title, Metric: &metric, Period: &period, Filter: &f}); err != nil {

@@ -2,6 +2,7 @@ package demo
 
 import (
 	"context"
+	"time"
 
 	"steward/internal/incident"
 	"steward/internal/request"
@@ -20,7 +21,11 @@ import (
 // documents, its risks, objectives and improvements, and its internal
 // audits, nonconformities and reviews; then the continuity of the
 // critical services.
-func LoadAll(ctx context.Context, db *store.DB, incidents *incident.Service, slas *sla.Service, requests *request.Service) error {
+func LoadAll(ctx context.Context, db *store.DB, incidents *incident.Service, slas *sla.Service, requests *request.Service, opts ...Option) error {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	if err := Load(ctx, db, incidents); err != nil {
 		return err
 	}
@@ -91,7 +96,7 @@ func LoadAll(ctx context.Context, db *store.DB, incidents *incident.Service, sla
 		return err
 	}
 	// Last: the KPI snapshots are computed from everything above.
-	if err := loadDashboards(ctx, db); err != nil {
+	if err := loadDashboards(ctx, db, o.loc); err != nil {
 		return err
 	}
 	if err := loadComplianceAssessments(ctx, db); err != nil {
@@ -103,3 +108,14 @@ func LoadAll(ctx context.Context, db *store.DB, incidents *incident.Service, sla
 	_, err := db.Exec(ctx, "UPDATE notifications SET mail_state = 'skipped' WHERE mail_state IS NOT NULL")
 	return err
 }
+
+// Option changes how the demo is loaded.
+type Option func(*options)
+
+type options struct {
+	loc *time.Location
+}
+
+// InZone loads the demo for an organisation in loc: its KPI periods and
+// report dates follow that calendar, as the running server's do.
+func InZone(loc *time.Location) Option { return func(o *options) { o.loc = loc } }

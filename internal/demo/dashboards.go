@@ -17,8 +17,9 @@ import (
 // weeks and months, and the current ones), and agrees a monthly KPI
 // report in PDF for the administrators and one customer, produced once
 // already for last month.
-func loadDashboards(ctx context.Context, db *store.DB) error {
+func loadDashboards(ctx context.Context, db *store.DB, loc *time.Location) error {
 	svc := dashboard.NewService(db, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	svc.Loc = loc
 	if _, err := svc.Refresh(ctx); err != nil {
 		return err
 	}
@@ -33,7 +34,7 @@ func loadDashboards(ctx context.Context, db *store.DB) error {
 	if err := db.QueryRow(ctx, "SELECT name FROM customers WHERE id = ?", customer).Scan(&custName); err != nil {
 		return err
 	}
-	now := time.Now().UTC()
+	now := time.Now().In(svc.Location())
 	due := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).Format("2006-01-02")
 	name, content, audience, freq := "Monthly KPI report", "Service levels, resolution times and change success, with the month's major incidents and SLA breaches.",
 		"Administrators, and the people of "+custName+" with their own figures", "monthly"

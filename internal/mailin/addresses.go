@@ -18,8 +18,11 @@ import (
 // leads. Every address not in the map is the service desk's: the
 // incident is opened with no customer or group of the address's own.
 type Address struct {
-	ID         int64  `json:"id"`
-	Address    string `json:"address"`
+	ID      int64  `json:"id"`
+	Address string `json:"address"`
+	// Opens is what a new message to the address opens: OpensTickets
+	// (an incident or a service request) or OpensComplaints.
+	Opens      string `json:"opens"`
 	CustomerID *int64 `json:"customer_id"`
 	GroupID    *int64 `json:"group_id"`
 	ItemID     *int64 `json:"item_id"`
@@ -37,6 +40,16 @@ type Address struct {
 	// deleted since: mail to it goes to the service desk.
 	TargetDeleted bool `json:"target_deleted"`
 }
+
+// What a mapped address opens.
+const (
+	OpensTickets    = "tickets"
+	OpensComplaints = "complaints"
+)
+
+// Complaints reports whether a new message to the address raises a
+// complaint.
+func (a Address) Complaints() bool { return a.Opens == OpensComplaints }
 
 // maxDomains bounds the sender domains of one address.
 const maxDomains = 50
@@ -102,7 +115,7 @@ func isDomain(d string) bool {
 // maxAddresses bounds the map (the page lists it whole).
 const maxAddresses = 500
 
-const addressSelect = `SELECT a.id, a.address, a.customer_id, a.group_id, a.item_id, a.domains, a.created_at,
+const addressSelect = `SELECT a.id, a.address, a.opens, a.customer_id, a.group_id, a.item_id, a.domains, a.created_at,
 	COALESCE(c.name, ''), COALESCE(g.name, ''), COALESCE(i.name, '')
 	FROM mail_in_addresses a LEFT JOIN customers c ON c.id = a.customer_id
 	LEFT JOIN support_groups g ON g.id = a.group_id LEFT JOIN catalog_items i ON i.id = a.item_id`
@@ -111,9 +124,10 @@ func scanAddress(r interface{ Scan(...any) error }) (Address, error) {
 	var a Address
 	var at store.Time
 	var domains string
-	err := r.Scan(&a.ID, &a.Address, &a.CustomerID, &a.GroupID, &a.ItemID, &domains, &at, &a.CustomerName, &a.GroupName, &a.ItemName)
+	err := r.Scan(&a.ID, &a.Address, &a.Opens, &a.CustomerID, &a.GroupID, &a.ItemID, &domains, &at, &a.CustomerName, &a.GroupName, &a.ItemName)
 	a.CreatedAt, a.Domains = at.Time, ParseDomains(domains)
-	a.TargetDeleted = a.CustomerID == nil && a.GroupID == nil && a.ItemID == nil
+	// A complaints address leads to the complaints whatever was deleted.
+	a.TargetDeleted = !a.Complaints() && a.CustomerID == nil && a.GroupID == nil && a.ItemID == nil
 	return a, store.ScanErr(err)
 }
 
@@ -152,7 +166,22 @@ func (s *Service) AddAddress(ctx context.Context, p *auth.Principal, in Address)
 	if a, err := mail.ParseAddress(in.Address); err != nil || a.Address != in.Address || len(in.Address) > 254 {
 		v.Add("address", "must be one e-mail address such as network@desk.example.com")
 	}
-	if in.CustomerID == nil && in.GroupID == nil && in.ItemID == nil {
+	switch in.Opens = strings.TrimSpace(in.Opens); in.Opens {
+	case "":
+		in.Opens = OpensTickets
+	case OpensTickets, OpensComplaints:
+	default:
+		v.Add("opens", "must be tickets or complaints")
+	}
+	if in.Complaints() {
+		// A complaint has a customer and an owner, not a group or an item.
+		if in.GroupID != nil {
+			v.Add("group_id", "a complaints address raises complaints, which are not given to a support group: leave it empty")
+		}
+		if in.ItemID != nil {
+			v.Add("item_id", "a complaints address raises complaints, not service requests: leave it empty")
+		}
+	} else if in.CustomerID == nil && in.GroupID == nil && in.ItemID == nil {
 		v.Add("target", "choose a customer, a support group or a catalogue item")
 	}
 	in.Domains = ParseDomains(strings.Join(in.Domains, ","))
@@ -180,8 +209,8 @@ func (s *Service) AddAddress(ctx context.Context, p *auth.Principal, in Address)
 	}
 	var id int64
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
-		err := store.ScanErr(tx.QueryRow(ctx, `INSERT INTO mail_in_addresses (address, customer_id, group_id, item_id, domains, created_at)
-			VALUES (?, ?, ?, ?, ?, ?) RETURNING id`, in.Address, in.CustomerID, in.GroupID, in.ItemID, strings.Join(in.Domains, ","),
+		err := store.ScanErr(tx.QueryRow(ctx, `INSERT INTO mail_in_addresses (address, opens, customer_id, group_id, item_id, domains, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, in.Address, in.Opens, in.CustomerID, in.GroupID, in.ItemID, strings.Join(in.Domains, ","),
 			store.TS(time.Now())).Scan(&id))
 		if errors.Is(err, store.ErrConflict) {
 			return domainerr.Field("address", "is already mapped; remove it first to map it elsewhere")

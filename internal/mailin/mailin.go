@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"steward/internal/complaint"
 	"steward/internal/config"
 	"steward/internal/incident"
 	"steward/internal/record"
@@ -25,6 +26,9 @@ type Service struct {
 	Log       *slog.Logger
 	Incidents *incident.Service
 	Requests  *request.Service
+	// Complaints raises the complaints of messages sent to a complaints
+	// address and takes replies to them; set once the node has built it.
+	Complaints *complaint.Service
 	// Records is the record kernel (attachments, kinds by number); it is
 	// set once the node has built it.
 	Records *record.Kernel

@@ -68,6 +68,9 @@ func recipientsOf(d Delivery, m *Message) []string {
 // agent accepting a held message (its entry e is settled, not written
 // anew), nil for a message just arrived.
 func (s *Service) openAs(ctx context.Context, raw []byte, m *Message, e Entry, key string, p *auth.Principal, target Address, mapped bool, by *auth.Principal) (Result, error) {
+	if mapped && target.Complaints() && s.Complaints != nil {
+		return s.raiseComplaint(ctx, raw, m, e, key, p, target, by)
+	}
 	e.UserID, e.FilesPending = &p.UserID, true
 	title := CleanSubject(m.Subject)
 	if title == "" {

@@ -6,6 +6,7 @@ import (
 
 	"steward/internal/audit"
 	"steward/internal/auth"
+	"steward/internal/complaint"
 	"steward/internal/domainerr"
 	"steward/internal/incident"
 	"steward/internal/record"
@@ -38,8 +39,12 @@ func replyRefusal(p *auth.Principal, k *record.Kind, id int64) (reason, detail s
 	switch {
 	case p == nil:
 		return reasonUnknownReply, "It answers " + number + "."
+	case k.Name == complaint.KindName && p.IsStaff():
+		return reasonCannotComment, "Replies by e-mail to a complaint are taken from the customer's people; add a note on " + number + "'s page."
+	case k.Name == complaint.KindName:
+		return "", ""
 	case k.Name != "incident" && k.Name != "request":
-		return reasonNotVisible, "Replies by e-mail are taken for incidents and service requests; it answers " + number + "."
+		return reasonNotVisible, "Replies by e-mail are taken for incidents, service requests and complaints; it answers " + number + "."
 	case !p.Can(k.Comment):
 		return reasonCannotComment, "It answers " + number + "."
 	}
@@ -50,6 +55,12 @@ func replyRefusal(p *auth.Principal, k *record.Kind, id int64) (reason, detail s
 // accepting a held reply (its entry e is settled, and what stops the
 // comment is the agent's error), nil for a message just arrived.
 func (s *Service) comment(ctx context.Context, raw []byte, m *Message, e Entry, key string, p *auth.Principal, k *record.Kind, id int64, by *auth.Principal) (Result, error) {
+	if k.Name == complaint.KindName {
+		if s.Complaints == nil {
+			return s.refusedWrite(ctx, e, key, k.Number(id), store.ErrNotFound)
+		}
+		return s.complaintReply(ctx, raw, m, e, key, p, id, by)
+	}
 	number := k.Number(id)
 	e.UserID = &p.UserID
 	body := clip(stripNUL(TrimReply(m.Text)), domainerr.MaxText)

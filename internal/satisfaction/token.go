@@ -182,9 +182,23 @@ func (s *Service) CommentByToken(ctx context.Context, token, comment string) (Su
 			return ErrCommented
 		}
 		out.Comment = comment
-		return nil
+		return s.commentToComplaint(ctx, tx, sv, comment)
 	})
 	return out, err
+}
+
+// commentToComplaint carries a comment given after a low rating to the
+// complaint that rating opened, so that it reaches whoever works it.
+func (s *Service) commentToComplaint(ctx context.Context, tx *store.Tx, sv Survey, comment string) error {
+	var cmp *int64
+	if err := store.ScanErr(tx.QueryRow(ctx, "SELECT complaint_id FROM satisfaction_surveys WHERE id = ?", sv.ID).Scan(&cmp)); err != nil {
+		return err
+	}
+	if cmp == nil || s.Complaints == nil {
+		return nil
+	}
+	_, err := s.Complaints.CustomerWords(ctx, tx, *cmp, sv.RequesterID, comment, "rating")
+	return err
 }
 
 // Commentable reports whether a rating link still takes the comment that

@@ -104,7 +104,7 @@ type dashMetric struct{ Key, Label string }
 
 type dashSnap struct {
 	dashboard.Snapshot
-	Figure string
+	Figure, Period string
 }
 
 // dashDefView is one KPI definition with its form.
@@ -163,7 +163,8 @@ func (h dashPages) showDefinition(w http.ResponseWriter, r *http.Request, status
 		// Newest first on the page.
 		for i := len(series) - 1; i >= 0; i-- {
 			sn := series[i]
-			v.Series = append(v.Series, dashSnap{Snapshot: sn, Figure: dashboard.Figure(sn.Value, sn.N, d.Unit)})
+			v.Series = append(v.Series, dashSnap{Snapshot: sn, Figure: dashboard.Figure(sn.Value, sn.N, d.Unit),
+				Period: h.s.PeriodLabel(d.Period, sn.PeriodStart)})
 		}
 	}
 	dir := "metric"

@@ -93,14 +93,13 @@ func (h dashPages) board(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	ck := h.wb.clockOf(r)
 	for _, t := range b.Tiles {
-		view.Tiles = append(view.Tiles, tileOf(t, ck.day))
+		view.Tiles = append(view.Tiles, tileOf(t, h.s.PeriodLabel))
 	}
 	h.wb.render(w, r, http.StatusOK, "dash_board", page{Title: "Dashboard", Active: "dashboard", Data: view})
 }
 
-func tileOf(t dashboard.Tile, day func(time.Time) string) dashTile {
+func tileOf(t dashboard.Tile, label func(period string, start time.Time) string) dashTile {
 	d := t.Def
 	out := dashTile{Key: d.Key, Title: d.Title, Figure: "No data yet", NoData: true, Target: d.TargetText(), Unit: d.Unit, HigherIsBetter: d.HigherIsBetter}
 	if d.Target != nil {
@@ -110,14 +109,7 @@ func tileOf(t dashboard.Tile, day func(time.Time) string) dashTile {
 		out.Figure, out.NoData = dashboard.Figure(l.Value, l.N, d.Unit), l.NoData()
 		out.Link = l.Link
 		out.Based = planRecords(l.N)
-		switch d.Period {
-		case "month":
-			out.Period = l.PeriodStart.Format("January 2006")
-		case "week":
-			out.Period = "Week from " + day(l.PeriodStart)
-		default:
-			out.Period = day(l.PeriodStart)
-		}
+		out.Period = label(d.Period, l.PeriodStart)
 		if !l.Closed {
 			out.Period += " so far"
 		}

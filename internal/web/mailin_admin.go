@@ -189,7 +189,7 @@ func (h mailInPages) saveSettings(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h mailInPages) addAddress(w http.ResponseWriter, r *http.Request) {
-	in := mailin.Address{Address: r.PostFormValue("address"), Domains: mailin.ParseDomains(r.PostFormValue("domains"))}
+	in := mailin.Address{Address: r.PostFormValue("address"), Opens: r.PostFormValue("opens"), Domains: mailin.ParseDomains(r.PostFormValue("domains"))}
 	bad := domainerr.NewInvalid()
 	for _, ref := range []struct {
 		field string
