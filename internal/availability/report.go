@@ -250,4 +250,3 @@ func outageSpans(ctx context.Context, q store.Querier, serviceID int64, from, to
 	}
 	return out, rows.Err()
 }
-
