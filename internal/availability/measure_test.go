@@ -87,3 +87,25 @@ func TestMaintenanceOnACIReachesTheService(t *testing.T) {
 		}
 	})
 }
+
+// A service review's pack reads each of the customer's services with a
+// target, and "not measured" when none has one.
+func TestPackFigure(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		f := newFx(t, e)
+		svc, other := f.service("Portal"), f.service("Intranet")
+		cust := f.id("INSERT INTO customers (name, created_at, updated_at) VALUES ('Acme', ?, ?)", store.TS(f.now), store.TS(f.now))
+		f.exec("INSERT INTO service_customers (service_id, customer_id) VALUES (?, ?)", svc, cust)
+		got, err := f.svc.PackFigure(f.ctx, f.db, &cust, at(1, 0, 0), at(2, 0, 0))
+		if err != nil || got != "not measured" {
+			t.Fatalf("without targets: %q %v", got, err)
+		}
+		f.target(svc, 99, nil)
+		f.target(other, 99, nil)
+		f.outage(svc, at(1, 9, 0), at(1, 9, 36), 1)
+		got, err = f.svc.PackFigure(f.ctx, f.db, &cust, at(1, 0, 0), at(2, 0, 0))
+		if want := "Portal 97.5 % against 99 % (below target; 36 min down in 1 outage)"; err != nil || got != want {
+			t.Errorf("pack figure %q %v, want %q", got, err, want)
+		}
+	})
+}

@@ -3,7 +3,6 @@ package availability
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -357,5 +356,3 @@ func (s *Service) now() time.Time {
 	}
 	return time.Now().UTC().Truncate(time.Microsecond)
 }
-
-var _ = fmt.Sprint

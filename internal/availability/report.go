@@ -2,12 +2,10 @@ package availability
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"time"
 
 	"steward/internal/auth"
-	"steward/internal/calendar"
 	"steward/internal/domainerr"
 	"steward/internal/store"
 )
@@ -252,6 +250,3 @@ func outageSpans(ctx context.Context, q store.Querier, serviceID int64, from, to
 	}
 	return out, rows.Err()
 }
-
-var _ = errors.Is
-var _ *calendar.Calendar

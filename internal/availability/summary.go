@@ -19,6 +19,10 @@ func Measure(ctx context.Context, q store.Querier, from, to time.Time) (Report, 
 	return s.measureAll(ctx, q, ReportQuery{From: from, To: to})
 }
 
+// NotMeasuredFigure is the pack's figure when none of the services
+// reviewed has a target (servicereview.NotMeasured).
+const NotMeasuredFigure = "not measured"
+
 // PackFigure is the availability line of a service review's pack: each
 // of the customer's services with a target (every service with one when
 // customerID is nil), its availability over the period against it.
@@ -47,7 +51,7 @@ func (s *Service) PackFigure(ctx context.Context, q store.Querier, customerID *i
 			word, minutes(f.DowntimeMinutes), f.Outages, plural(f.Outages, "outage", "outages")))
 	}
 	if len(parts) == 0 {
-		return "no availability targets agreed for the services reviewed", nil
+		return NotMeasuredFigure, nil
 	}
 	return strings.Join(parts, "; "), nil
 }
