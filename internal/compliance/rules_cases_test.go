@@ -82,13 +82,6 @@ func processCases(rule string, ks [3]int, set func(x *fx, id int64, key string))
 	return out
 }
 
-func always(rule string) []ruleCase {
-	return []ruleCase{{rule, "services and incidents recorded", func(x *fx) {
-		x.service("live", ts(-10))
-		x.incident(ts(-3), "network", false, ts(-2))
-	}, NoData}}
-}
-
 // areaCases are the cases of rules kept in files of their own, one
 // function per area, each registered by its test file's init.
 var areaCases = map[string]func() []ruleCase{}
