@@ -36,10 +36,21 @@ type questionRow struct {
 	I, N, Prev, Next int
 	Last, WhenAstray bool
 	Earlier          []earlierQuestion
+	// WhenAnswers are the answers the question named by WhenField can
+	// take, when they are few (its choices, or yes and no): the value is
+	// then picked, not typed.
+	WhenAnswers []whenAnswer
 }
 
-// earlierQuestion is a question above a row, which its show-when may name.
-type earlierQuestion struct{ Key, Label string }
+// whenAnswer is one answer a show-when may wait for.
+type whenAnswer struct{ Value, Label string }
+
+// earlierQuestion is a question above a row, which its show-when may name,
+// with the answers it can take when they are few.
+type earlierQuestion struct {
+	Key, Label string
+	Answers    []whenAnswer
+}
 
 // blank reports a row nobody filled in: left out of the form.
 func (q questionRow) blank() bool {
@@ -255,16 +266,57 @@ func placed(rows []questionRow) []questionRow {
 		q := &rows[i]
 		q.I, q.N, q.Prev, q.Next, q.Last = i, i+1, max(i-1, 0), i+1, i == len(rows)-1
 		q.Earlier = append([]earlierQuestion(nil), above...)
-		q.WhenAstray = q.WhenField != "" && !slices.ContainsFunc(above, func(e earlierQuestion) bool { return e.Key == q.WhenField })
+		at := slices.IndexFunc(above, func(e earlierQuestion) bool { return e.Key == q.WhenField })
+		q.WhenAstray = q.WhenField != "" && at < 0
+		if at >= 0 {
+			q.WhenAnswers = above[at].Answers
+		}
 		if k := rows[i].key(); k != "" && !rows[i].blank() {
 			label := rows[i].Label
 			if label == "" {
 				label = k
 			}
-			above = append(above, earlierQuestion{Key: k, Label: label})
+			above = append(above, earlierQuestion{Key: k, Label: label, Answers: rows[i].answers()})
 		}
 	}
 	return rows
+}
+
+// answers are the answers a question can take when they can be listed:
+// a choice's options, or yes and no.
+func (q questionRow) answers() []whenAnswer {
+	switch request.FieldType(q.Type) {
+	case request.YesNoField:
+		return []whenAnswer{{"yes", "Yes"}, {"no", "No"}}
+	case request.ChoiceField:
+		var out []whenAnswer
+		for _, line := range strings.Split(q.Choices, "\n") {
+			if line = strings.TrimSpace(line); line != "" {
+				out = append(out, whenAnswer{line, line})
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// WhenPicked says whether the row's show-when value is one of the
+// listed answers (a yes_no condition saved as "true" reads as "yes").
+func (q questionRow) WhenPicked(a whenAnswer) bool {
+	v := strings.ToLower(q.WhenValue)
+	switch v {
+	case "true", "on":
+		v = "yes"
+	case "false", "off":
+		v = "no"
+	}
+	return strings.EqualFold(a.Value, v) || a.Value == q.WhenValue
+}
+
+// WhenOther says whether the row waits for an answer that is not among
+// the listed ones (a choice since removed): it is kept and shown.
+func (q questionRow) WhenOther() bool {
+	return q.WhenValue != "" && !slices.ContainsFunc(q.WhenAnswers, q.WhenPicked)
 }
 
 // previewQuestions is the requester's form as the rows make it now.

@@ -47,9 +47,21 @@ func TestBrowserFormBuilder(t *testing.T) {
 	if got, _ := chromedp.Run(b.ctx, chromedp.Value(chromedp.CSS("#q-0-choices"))); !strings.Contains(got, "27 inch") {
 		t.Fatalf("the first question's choices after adding one: %q", got)
 	}
-	b.do(chromedp.SendKeys(chromedp.CSS("#q-2-label"), "Which wall?"),
-		chromedp.SetValue(chromedp.CSS("#q-2-when-field"), "wall_mount"),
-		chromedp.SendKeys(chromedp.CSS("#q-2-when-value"), "yes"))
+	pick := func(id, value string) {
+		t.Helper()
+		if _, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`(function () { var e = document.getElementById("`+id+`");
+			e.value = "`+value+`"; e.dispatchEvent(new Event("change", {bubbles: true})); return e.value === "`+value+`"; })()`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.do(chromedp.SendKeys(chromedp.CSS("#q-2-label"), "Which wall?"))
+	pick("q-2-when-field", "wall_mount")
+	// A yes/no question's answer is picked, not typed.
+	b.do(chromedp.WaitReady(chromedp.CSS(`select#q-2-when-value option[value="yes"]`)))
+	if got := b.text("#q-2-when-value"); !strings.Contains(got, "Yes") || !strings.Contains(got, "No") {
+		t.Fatalf("the answers offered for a yes/no question: %q", got)
+	}
+	pick("q-2-when-value", "yes")
 	// The preview follows the rows, and hides the question until "yes".
 	b.do(chromedp.WaitReady(chromedp.CSS(`[data-fb-preview] [data-key="which_wall"][hidden]`)))
 	b.do(chromedp.Click(chromedp.CSS(`[data-fb-preview] input[name="a.wall_mount"][value="true"]`)),

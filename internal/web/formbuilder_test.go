@@ -141,3 +141,26 @@ func TestKeyFromLabel(t *testing.T) {
 		}
 	}
 }
+
+// A show-when that names a choice or yes/no question offers that
+// question's answers to pick; one naming a text question is typed; a
+// saved answer that is no longer a choice stays, marked as such.
+func TestShowWhenOffersTheAnswers(t *testing.T) {
+	rows := placed(readQuestionRows(postForm(t, rowsForm(
+		map[string]string{"type": "choice", "label": "Model", "choices": "13 inch\n 15 inch \n"},
+		map[string]string{"type": "yes_no", "label": "Dock"},
+		map[string]string{"type": "text", "label": "Why", "when_field": "model", "when_value": "17 inch"},
+		map[string]string{"type": "text", "label": "Where", "when_field": "dock", "when_value": "true"},
+		map[string]string{"type": "text", "label": "Note", "when_field": "why", "when_value": "x"},
+	))))
+	want := []whenAnswer{{"13 inch", "13 inch"}, {"15 inch", "15 inch"}}
+	if !reflect.DeepEqual(rows[2].WhenAnswers, want) || !rows[2].WhenOther() {
+		t.Errorf("a choice's answers: %+v (other %v)", rows[2].WhenAnswers, rows[2].WhenOther())
+	}
+	if len(rows[3].WhenAnswers) != 2 || !rows[3].WhenPicked(rows[3].WhenAnswers[0]) || rows[3].WhenOther() {
+		t.Errorf("a yes/no saved as true: %+v picks yes %v", rows[3].WhenAnswers, rows[3].WhenPicked(rows[3].WhenAnswers[0]))
+	}
+	if rows[4].WhenAnswers != nil {
+		t.Errorf("a text question offers answers: %+v", rows[4].WhenAnswers)
+	}
+}

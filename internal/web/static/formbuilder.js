@@ -67,6 +67,17 @@
           own.value = keep;
           if (own.value !== keep) own.value = "";
         });
+        // ... and its answer is picked from that question's answers when
+        // they can be listed, typed otherwise.
+        doc.querySelectorAll("[data-fb-when-value]").forEach(function (box) {
+          var own = document.getElementById(box.id);
+          if (!own || own.contains(document.activeElement)) return;
+          var before = own.querySelector("input, select");
+          var keep = before ? before.value : "";
+          own.innerHTML = box.innerHTML;
+          var after = own.querySelector("input, select");
+          if (after && after.tagName === "INPUT") after.value = keep;
+        });
         showDependent();
       })
       .catch(function () { if (refresh) refresh.hidden = false; });
