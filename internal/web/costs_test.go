@@ -20,8 +20,12 @@ func TestCostPages(t *testing.T) {
 		!strings.Contains(p.body, "EUR") || !strings.Contains(p.body, "none measured") {
 		t.Fatalf("/costs: %d %.300s", p.status, p.body)
 	}
-	if p := admin.get("/costs/benefit"); p.status != http.StatusOK || !strings.Contains(p.body, "not recorded") || !strings.Contains(p.body, `id="no-outages"`) {
+	if p := admin.get("/costs/benefit"); p.status != http.StatusOK || !strings.Contains(p.body, "not recorded") {
 		t.Errorf("/costs/benefit: %d", p.status)
+	}
+	// Quarters without a measured outage say the downtime is unknown, not nothing.
+	if p := admin.get("/costs/benefit?from=2031-Q1&to=2031-Q2"); p.status != http.StatusOK || !strings.Contains(p.body, `id="no-outages"`) {
+		t.Errorf("/costs/benefit of quarters without outages: %d", p.status)
 	}
 	if p := admin.get("/costs/rates"); p.status != http.StatusOK || !strings.Contains(p.body, "USD") {
 		t.Errorf("/costs/rates: %d", p.status)
