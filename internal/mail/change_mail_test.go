@@ -96,6 +96,9 @@ func TestChangeBoardIsToldAndRequesterHearsTheDecision(t *testing.T) {
 	if _, err := mail.SaveSettings(ctx, e.DB, audit.System, m3.UserID, mail.Settings{Off: []string{"approvals"}}); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := auth.SetPreferences(ctx, e.DB, m2.Actor(), m2.UserID, auth.Preferences{TimeZone: "Europe/Berlin", Locale: "de-DE", Language: "de"}); err != nil {
+		t.Fatal(err)
+	}
 	ps, err := s.app.Changes.Policies(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -116,7 +119,11 @@ func TestChangeBoardIsToldAndRequesterHearsTheDecision(t *testing.T) {
 		if !ok {
 			t.Fatalf("board member %s got no mail; mail went to %v", who.Email, keys(got))
 		}
-		if want := "[" + c.Number + "] Approval needed: Move the mail server"; m.Subject != want {
+		want := "[" + c.Number + "] Approval needed: Move the mail server"
+		if who == m2 {
+			want = "[" + c.Number + "] Genehmigung nötig: Move the mail server"
+		}
+		if m.Subject != want {
 			t.Errorf("to %s: subject %q, want %q", who.Email, m.Subject, want)
 		}
 		if !strings.Contains(m.Text, "/changes/"+c.Number) || !strings.Contains(m.Text, "Change advisory board") {
