@@ -1,6 +1,7 @@
-// Package activity is the feed of notable events (SLA warnings and
-// breaches today) that integrations read with GET /api/v1/activity and
-// that outbound webhooks will deliver. Entries are appended inside the
+// Package activity is the feed of notable events (tickets, problems,
+// changes and releases raised and changed, comments, approval decisions,
+// SLA warnings and breaches) that integrations read with
+// GET /api/v1/activity and that outbound webhooks deliver. Entries are appended inside the
 // transaction of the event and read in id order with a cursor.
 package activity
 

@@ -30,7 +30,8 @@ const (
 )
 
 // EventKinds are the entry kinds a subscriber may choose from.
-var EventKinds = []string{RecordCreated, RecordChanged, RecordCommented, ApprovalDecided, SLAWarning, SLABreach}
+var EventKinds = []string{RecordCreated, RecordChanged, RecordCommented, ApprovalDecided, SLAWarning, SLABreach,
+	ProblemCreated, ProblemChanged, ChangeCreated, ChangeChanged, ReleaseCreated, ReleaseChanged}
 
 // Observer writes a record.created or record.changed entry for every
 // ticket write, in its transaction, and tells an agent who was given a

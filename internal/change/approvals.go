@@ -12,6 +12,7 @@ import (
 	"steward/internal/audit"
 	"steward/internal/auth"
 	"steward/internal/domainerr"
+	"steward/internal/notify"
 	"steward/internal/record"
 	"steward/internal/store"
 )
@@ -211,7 +212,33 @@ func (s *Service) enter(ctx context.Context, tx *store.Tx, p *auth.Principal, cu
 			return err
 		}
 	}
-	return nil
+	// Each member of the board learns that a decision waits for them, in
+	// Steward and (unless they switched approvals off) by mail.
+	return notify.AddWith(ctx, tx, approvers, KindApprovalRequested, "Approval needed: "+cur.Number+" "+next.Title,
+		"A change waits for the decision of its board ("+name+", rule: "+rule+").", link(cur),
+		map[string]string{"number": cur.Number, "title": next.Title, "board": name, "rule": rule})
+}
+
+// Notification kinds of changes.
+const (
+	KindApprovalRequested = "change_approval_requested"
+	KindApproved          = "change_approved"
+	KindRejected          = "change_rejected"
+)
+
+func link(c Change) string { return "/changes/" + c.Number }
+
+// tellRequester tells the person who asked for c how its board decided.
+func tellRequester(ctx context.Context, tx *store.Tx, c Change, rejected bool, rule string) error {
+	if c.RequesterID == nil {
+		return nil
+	}
+	kind, title, body := KindApproved, "Approved: "+c.Number+" "+c.Title, "The board approved the change: it may be scheduled."
+	if rejected {
+		kind, title, body = KindRejected, "Rejected: "+c.Number+" "+c.Title, "The board rejected the change (rule: "+rule+")."
+	}
+	return notify.AddWith(ctx, tx, []int64{*c.RequesterID}, kind, title, body, link(c),
+		map[string]string{"number": c.Number, "title": c.Title, "rule": rule})
 }
 
 // needed is how many approvals approve a change under rule with n approvers.
@@ -379,5 +406,8 @@ func settle(ctx context.Context, tx *store.Tx, c Change, a Approvals, decision s
 	if next.State == Rejected {
 		body = "The board's rule (" + a.Rule + ") can no longer be met: the change is rejected."
 	}
-	return journal(ctx, tx, c.ID, nil, "change", body, diff(c, next), at)
+	if err := journal(ctx, tx, c.ID, nil, "change", body, diff(c, next), at); err != nil {
+		return err
+	}
+	return tellRequester(ctx, tx, c, next.State == Rejected, a.Rule)
 }

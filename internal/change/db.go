@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"steward/internal/activity"
 	"steward/internal/auth"
 	"steward/internal/store"
 )
@@ -132,9 +133,21 @@ func write(ctx context.Context, tx *store.Tx, cur, next Change, now time.Time) e
 		return store.ErrConflict
 	}
 	if !sameIDs(cur.CIIDs, next.CIIDs) || !sameIDs(cur.ServiceIDs, next.ServiceIDs) {
-		return writeLinks(ctx, tx, cur.ID, next.CIIDs, next.ServiceIDs, now)
+		if err := writeLinks(ctx, tx, cur.ID, next.CIIDs, next.ServiceIDs, now); err != nil {
+			return err
+		}
 	}
-	return nil
+	// Every write, by a person or by the board's rule, reaches the feed.
+	var moves []activity.Moved
+	for _, f := range diff(cur, next) {
+		moves = append(moves, activity.Moved{Field: f.Field, Old: f.Old, New: f.New})
+	}
+	return activity.Changed(ctx, tx, now, written(next), moves)
+}
+
+// written is c as the activity feed describes it.
+func written(c Change) activity.Written {
+	return activity.Written{Entity: KindName, ID: c.ID, Number: c.Number, Title: c.Title, State: c.State}
 }
 
 func sameIDs(a, b []int64) bool {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"steward/internal/activity"
 	"steward/internal/audit"
 	"steward/internal/auth"
 	"steward/internal/cmdb"
@@ -119,6 +120,9 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, in NewChange, h
 			return err
 		}
 		if out, err = get(ctx, tx, c.ID); err != nil {
+			return err
+		}
+		if err := activity.Created(ctx, tx, at, written(out)); err != nil {
 			return err
 		}
 		if hook != nil {

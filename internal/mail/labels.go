@@ -33,6 +33,11 @@ var KindLabels = map[string]string{
 	"digest":                "Digest",
 	"password_reset":        "Password reset",
 	"password_changed":      "Password changed",
+
+	// A change's board and requester.
+	"change_approval_requested": "Change approval requested",
+	"change_approved":           "Change approved",
+	"change_rejected":           "Change rejected",
 }
 
 // KindLabel is a kind as words; a kind added later than KindLabels reads

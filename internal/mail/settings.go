@@ -53,13 +53,13 @@ func CategoryOf(kind string) string {
 		return "resolution"
 	case "incident_awaiting_you":
 		return "waiting"
-	case "request_approved", "request_rejected", "request_declined":
+	case "request_approved", "request_rejected", "request_declined", "change_approved", "change_rejected":
 		return "decisions"
 	case "request_fulfilled":
 		return "fulfilment"
 	case "incident_reopened", "incident_withdrawn", "request_reopened":
 		return "reopened"
-	case "approval_requested":
+	case "approval_requested", "change_approval_requested":
 		return "approvals"
 	case "assigned":
 		return "assigned"

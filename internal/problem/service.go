@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"steward/internal/activity"
 	"steward/internal/audit"
 	"steward/internal/auth"
 	"steward/internal/catalog"
@@ -93,6 +94,9 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, in NewProblem, 
 		if out, err = get(ctx, tx, id); err != nil {
 			return err
 		}
+		if err := activity.Created(ctx, tx, now, written(out)); err != nil {
+			return err
+		}
 		if hook != nil {
 			return hook(ctx, tx, out)
 		}
@@ -174,7 +178,23 @@ func (s *Service) update(ctx context.Context, tx *store.Tx, p *auth.Principal, i
 	if _, err := appendJournal(ctx, tx, id, p, "change", "", changes, now); err != nil {
 		return err
 	}
+	if err := activity.Changed(ctx, tx, now, written(next), moves(changes)); err != nil {
+		return err
+	}
 	return audit.Record(ctx, tx, p.Actor(), "update", "problem", id, changes)
+}
+
+// written is pr as the activity feed describes it.
+func written(pr Problem) activity.Written {
+	return activity.Written{Entity: KindName, ID: pr.ID, Number: pr.Number, Title: pr.Title, State: string(pr.State)}
+}
+
+func moves(cs []Change) []activity.Moved {
+	out := make([]activity.Moved, len(cs))
+	for i, c := range cs {
+		out[i] = activity.Moved{Field: c.Field, Old: c.Old, New: c.New}
+	}
+	return out
 }
 
 // apply computes the patched problem and validates it, with the move and

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"steward/internal/activity"
 	"steward/internal/audit"
 	"steward/internal/auth"
 	"steward/internal/domainerr"
@@ -105,6 +106,9 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, in NewRelease, 
 			return err
 		}
 		if out, err = detail(ctx, tx, id); err != nil {
+			return err
+		}
+		if err := activity.Created(ctx, tx, at, written(out.Release)); err != nil {
 			return err
 		}
 		if hook != nil {
@@ -223,7 +227,23 @@ func (s *Service) update(ctx context.Context, tx *store.Tx, p *auth.Principal, i
 	if err := appendJournal(ctx, tx, id, p, "change", "", ch, at); err != nil {
 		return err
 	}
+	if err := activity.Changed(ctx, tx, at, written(next), moves(ch)); err != nil {
+		return err
+	}
 	return audit.Record(ctx, tx, p.Actor(), "update", "release", id, ch)
+}
+
+// written is r as the activity feed describes it.
+func written(r Release) activity.Written {
+	return activity.Written{Entity: KindName, ID: r.ID, Number: r.Number, Title: r.Title, State: string(r.State)}
+}
+
+func moves(cs []FieldChange) []activity.Moved {
+	out := make([]activity.Moved, len(cs))
+	for i, c := range cs {
+		out[i] = activity.Moved{Field: c.Field, Old: c.Old, New: c.New}
+	}
+	return out
 }
 
 // apply computes the patched release and validates it with its move.

@@ -49,9 +49,15 @@ var webhookEvents = func() []webhookEvent {
 		activity.RecordCreated:   {"Ticket raised", "An incident or request is created"},
 		activity.RecordChanged:   {"Ticket changed", "State, priority, assignee, group or title moves"},
 		activity.RecordCommented: {"Comment added", "A comment or staff work note is written"},
-		activity.ApprovalDecided: {"Approval decided", "An approver approves or declines a request"},
+		activity.ApprovalDecided: {"Approval decided", "An approver approves or declines a request or change"},
 		activity.SLAWarning:      {"Service level warning", "A target is about to be missed"},
 		activity.SLABreach:       {"Service level breached", "A target was missed"},
+		activity.ProblemCreated:  {"Problem raised", "A problem is opened"},
+		activity.ProblemChanged:  {"Problem changed", "State, assignee, title, root cause or workaround moves"},
+		activity.ChangeCreated:   {"Change raised", "A change is raised"},
+		activity.ChangeChanged:   {"Change changed", "State, risk, window, approval or assignee moves"},
+		activity.ReleaseCreated:  {"Release planned", "A release is created"},
+		activity.ReleaseChanged:  {"Release changed", "State, type, window or title moves"},
 	}
 	var out []webhookEvent
 	for _, k := range activity.EventKinds {
