@@ -190,6 +190,7 @@ func New(cfg config.Config, db *store.DB, log *slog.Logger) *App {
 	a.Knowledge = knowledge.NewService(db, log)
 	a.Dashboards = dashboard.NewService(db, log)
 	a.Dashboards.Loc = cfg.Location()
+	a.Objectives.Loc = cfg.Location()
 	a.Availability = availability.NewService(db, log)
 	a.Capacity = capacity.NewService(db, log)
 	a.Continuity = continuity.NewService(db, log)
