@@ -101,20 +101,20 @@ func (h dashPages) board(w http.ResponseWriter, r *http.Request) {
 
 func tileOf(t dashboard.Tile, label func(period string, start time.Time) string) dashTile {
 	d := t.Def
-	out := dashTile{Key: d.Key, Title: d.Title, Figure: "No data yet", NoData: true, Target: d.TargetText(), Unit: d.Unit, HigherIsBetter: d.HigherIsBetter}
+	rd := dashboard.Read(d, t.Latest)
+	out := dashTile{Key: d.Key, Title: d.Title, Figure: rd.Figure, Based: rd.Basis, NoData: rd.NoData, Target: d.TargetText(), Unit: d.Unit,
+		HigherIsBetter: d.HigherIsBetter}
 	if d.Target != nil {
 		out.TargetValue = strconv.FormatFloat(*d.Target, 'f', -1, 64)
 	}
 	if l := t.Latest; l != nil {
-		out.Figure, out.NoData = dashboard.Figure(l.Value, l.N, d.Unit), l.NoData()
 		out.Link = l.Link
-		out.Based = planRecords(l.N)
 		out.Period = label(d.Period, l.PeriodStart)
 		if !l.Closed {
 			out.Period += " so far"
 		}
 	}
-	if t.OnTarget != nil {
+	if t.OnTarget != nil && !rd.NoData {
 		out.Status = "off"
 		if *t.OnTarget {
 			out.Status = "on"
