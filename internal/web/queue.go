@@ -177,7 +177,9 @@ func buildFilter(p *auth.Principal, q url.Values) (incident.Filter, queueTab, st
 		if !validState(s) {
 			bad = append(bad, "state")
 		}
-	} else if tab.Open {
+	} else if tab.Open || !p.IsStaff() && q.Get("view") == "open" {
+		// A requester has no queues, but a figure of open incidents
+		// links to their open ones.
 		f.States = incident.OpenStates
 	}
 	if s := q.Get("priority"); s != "" {

@@ -198,7 +198,9 @@ func requestFilter(p *auth.Principal, q url.Values) (request.Filter, queueTab, s
 		if !request.State(s).Valid() {
 			bad = append(bad, "state")
 		}
-	} else if tab.Open {
+	} else if tab.Open || !p.IsStaff() && q.Get("view") == "open" {
+		// A requester has no open queue, but a figure of open requests
+		// links to their organisation's open ones.
 		f.States = request.OpenStates
 	}
 	if s := q.Get("priority"); s != "" {
