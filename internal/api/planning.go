@@ -52,12 +52,16 @@ func PlanningRoutes(p Planning) Routes {
 		rt.Handle("GET /api/v1/improvements/{id}", sms.PermRead, h.getImprovement)
 		rt.Handle("PATCH /api/v1/improvements/{id}", sms.PermWrite, h.patchImprovement)
 		rt.Handle("POST /api/v1/improvements/{id}/actions", sms.PermWrite, h.actImprovement)
-		rt.Handle("GET /api/v1/report-definitions", sms.PermRead, h.listReports)
-		rt.Handle("POST /api/v1/report-definitions", sms.PermWrite, h.createReport)
-		rt.Handle("GET /api/v1/report-definitions/{id}", sms.PermRead, h.getReport)
-		rt.Handle("PATCH /api/v1/report-definitions/{id}", sms.PermWrite, h.patchReport)
-		rt.Handle("GET /api/v1/report-definitions/{id}/runs", sms.PermRead, h.listRuns)
-		rt.Handle("POST /api/v1/report-definitions/{id}/runs", sms.PermWrite, h.produceReport)
+		// The report definitions answer at both addresses: the one
+		// their list has always had and the one beside the other reports.
+		for _, base := range []string{"/api/v1/report-definitions", "/api/v1/reports/definitions"} {
+			rt.Handle("GET "+base, sms.PermRead, h.listReports)
+			rt.Handle("POST "+base, sms.PermWrite, h.createReport)
+			rt.Handle("GET "+base+"/{id}", sms.PermRead, h.getReport)
+			rt.Handle("PATCH "+base+"/{id}", sms.PermWrite, h.patchReport)
+			rt.Handle("GET "+base+"/{id}/runs", sms.PermRead, h.listRuns)
+			rt.Handle("POST "+base+"/{id}/runs", sms.PermWrite, h.produceReport)
+		}
 	}
 }
 

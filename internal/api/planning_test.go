@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -41,6 +42,11 @@ func TestPlanningAPIPermissions(t *testing.T) {
 		{"PATCH", "/api/v1/risks/1", map[string]any{"category": "Supplier"}, true},
 		{"POST", "/api/v1/improvements", map[string]any{"title": "X"}, true},
 		{"POST", "/api/v1/report-definitions", map[string]any{"name": "X", "owner_id": admin}, true},
+		{"GET", "/api/v1/reports/definitions", nil, false},
+		{"GET", "/api/v1/reports/definitions/1", nil, false},
+		{"GET", "/api/v1/reports/definitions/1/runs", nil, false},
+		{"POST", "/api/v1/reports/definitions", map[string]any{"name": "Y", "owner_id": admin}, true},
+		{"PATCH", "/api/v1/reports/definitions/1", map[string]any{"name": "X again"}, true},
 		{"POST", "/api/v1/objectives", map[string]any{"title": "X", "owner_id": admin, "metric_key": "incident.within_sla", "target": 90,
 			"direction": "at_least", "starts_on": "2026-01-01", "due_on": "2026-12-31"}, true},
 	} {
@@ -208,6 +214,41 @@ func TestPlanningSchemasMatchTypes(t *testing.T) {
 		props, _, closed := oaSchemaFields(t, doc, name)
 		if !slices.Equal(props, want) || !closed {
 			t.Errorf("schema %s has properties %v (closed %v), the server reads %v", name, props, closed, want)
+		}
+	}
+}
+
+// The report definitions answer under /api/v1/reports/definitions as
+// under /api/v1/report-definitions: one made at either address is read,
+// changed and produced at the other.
+func TestReportDefinitionsAtBothAddresses(t *testing.T) {
+	s := newServer(t, storetest.SQLite(t))
+	admin := s.users["admin"]
+	r := s.do("admin", "POST", "/api/v1/reports/definitions", map[string]any{"name": "Monthly SLA", "owner_id": admin,
+		"frequency": "monthly", "next_due": "2026-01-05"})
+	if r.status != http.StatusCreated {
+		t.Fatalf("create at /reports/definitions: %d %s", r.status, r.body)
+	}
+	id := r.json(t)["id"]
+	if r := s.do("agent", "GET", fmt.Sprintf("/api/v1/report-definitions/%v", id), nil); r.status != http.StatusOK {
+		t.Fatalf("read at /report-definitions: %d %s", r.status, r.body)
+	}
+	if r := s.do("admin", "PATCH", fmt.Sprintf("/api/v1/reports/definitions/%v", id), map[string]any{"name": "Monthly SLA report"}); r.status != http.StatusOK {
+		t.Fatalf("change at /reports/definitions: %d %s", r.status, r.body)
+	}
+	for _, base := range []string{"/api/v1/report-definitions", "/api/v1/reports/definitions"} {
+		r := s.do("auditor", "GET", base, nil)
+		if r.status != http.StatusOK || !strings.Contains(string(r.body), "Monthly SLA report") {
+			t.Errorf("GET %s: %d %s", base, r.status, r.body)
+		}
+		if r := s.do("auditor", "GET", fmt.Sprintf("%s/%v/runs", base, id), nil); r.status != http.StatusOK {
+			t.Errorf("GET %s/%v/runs: %d %s", base, id, r.status, r.body)
+		}
+		if r := s.do("requester", "GET", base, nil); r.status != http.StatusForbidden {
+			t.Errorf("requester GET %s: %d, want 403", base, r.status)
+		}
+		if r := s.do("agent", "POST", base, map[string]any{"name": "Z", "owner_id": admin}); r.status != http.StatusForbidden {
+			t.Errorf("agent POST %s: %d, want 403", base, r.status)
 		}
 	}
 }

@@ -190,6 +190,7 @@ func New(cfg config.Config, db *store.DB, log *slog.Logger) *App {
 	a.Knowledge = knowledge.NewService(db, log)
 	a.Dashboards = dashboard.NewService(db, log)
 	a.Dashboards.Loc = cfg.Location()
+	a.Objectives.Loc = cfg.Location()
 	a.Availability = availability.NewService(db, log)
 	a.Capacity = capacity.NewService(db, log)
 	a.Continuity = continuity.NewService(db, log)
@@ -209,7 +210,7 @@ func New(cfg config.Config, db *store.DB, log *slog.Logger) *App {
 	(&api.API{DB: db, Incidents: a.Incidents, SLA: a.SLA, Requests: a.Requests, CMDB: a.CMDB, Records: a.Records, Log: log}).
 		Register(mux, &a.Routes, wired.api...)
 	(&web.Web{DB: db, Incidents: a.Incidents, SLA: a.SLA, Requests: a.Requests, CMDB: a.CMDB, Records: a.Records, Log: log,
-		CookieSecure: cfg.CookieSecure, SignIn: a.SignIn, Nav: wired.nav}).Register(mux, &a.Routes, wired.pages...)
+		CookieSecure: cfg.CookieSecure, SignIn: a.SignIn, Nav: wired.nav, Loc: cfg.Location()}).Register(mux, &a.Routes, wired.pages...)
 	h := httpx.NewRouter(mux, (&api.API{DB: db, Log: log}).Authenticator(), (&api.API{Log: log}).Denier(), &a.Routes)
 	h.Handle("GET /healthz", "public", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

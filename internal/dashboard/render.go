@@ -76,9 +76,13 @@ func (k reportKPI) summary() (figure, status string) {
 		return "No data", "not computed yet"
 	}
 	last := k.Points[len(k.Points)-1]
-	figure = Figure(last.Value, last.N, k.Def.Unit)
+	rd := Read(k.Def, &last)
+	figure = rd.Figure
 	switch {
-	case k.Def.Target == nil || last.NoData():
+	case rd.NoData:
+		// No records, no figure: neither on nor off target.
+		status = rd.Basis
+	case k.Def.Target == nil:
 		status = ""
 	case k.Def.HigherIsBetter && last.Value >= *k.Def.Target, !k.Def.HigherIsBetter && last.Value <= *k.Def.Target:
 		status = "On target"

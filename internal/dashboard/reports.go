@@ -342,6 +342,8 @@ func Figure(v float64, n int, unit string) string {
 			return num + " " + strings.TrimSuffix(unit, "s")
 		}
 		return num + " " + unit
+	case "of 5":
+		return num + " of 5"
 	}
 	return num
 }

@@ -183,7 +183,10 @@ func (s *Service) refreshOne(ctx context.Context, d Definition, m kpi.Metric, cu
 		if err != nil {
 			return 0, err
 		}
-		snaps = append(snaps, Snapshot{PeriodStart: from, PeriodEnd: end, Version: d.Version, Value: v.Value, N: v.N, Link: v.Link,
+		// The link opens the records counted: the list narrowed to the
+		// period, on the organisation's calendar.
+		snaps = append(snaps, Snapshot{PeriodStart: from, PeriodEnd: end, Version: d.Version, Value: v.Value, N: v.N,
+			Link:   m.PeriodLink(v.Link, from, end, loc),
 			Closed: closed, ComputedAt: now})
 	}
 	if len(snaps) == 0 {

@@ -79,6 +79,18 @@ func (rt *Router) Handle(pattern string, perm auth.Permission, h http.HandlerFun
 	})
 }
 
+// PermissionFor is the permission of the route registered for method on
+// exactly path ("/" also finds "/{$}"); ok is false when there is none.
+// A page uses it to leave out links its reader may not follow.
+func (rt *Router) PermissionFor(method, path string) (perm auth.Permission, ok bool) {
+	for _, r := range *rt.routes {
+		if r.Method == method && (r.Pattern == path || path == "/" && r.Pattern == "/{$}") {
+			return r.Permission, true
+		}
+	}
+	return perm, false
+}
+
 // SortRoutes orders routes by path then method, for listings and tests.
 func SortRoutes(rs []Route) {
 	sort.Slice(rs, func(i, j int) bool {

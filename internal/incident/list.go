@@ -27,10 +27,14 @@ type Filter struct {
 	Major         *bool
 	CreatedAfter  time.Time
 	CreatedBefore time.Time
-	Query         string // full-text search over title, description and public comments
-	Sort          string // created_at, updated_at, priority or number; a leading "-" sorts descending
-	Limit         int
-	Cursor        string
+	// ResolvedAfter and ResolvedBefore select the incidents resolved in
+	// [ResolvedAfter, ResolvedBefore), reopened or closed since or not.
+	ResolvedAfter  time.Time
+	ResolvedBefore time.Time
+	Query          string // full-text search over title, description and public comments
+	Sort           string // created_at, updated_at, priority or number; a leading "-" sorts descending
+	Limit          int
+	Cursor         string
 }
 
 // MaxLimit caps one page.
@@ -347,6 +351,12 @@ func (s *Service) where(p *auth.Principal, f Filter, key string) ([]string, []an
 	}
 	if !f.CreatedBefore.IsZero() {
 		add("i.created_at < ?", store.TS(f.CreatedBefore))
+	}
+	if !f.ResolvedAfter.IsZero() {
+		add("i.resolved_at >= ?", store.TS(f.ResolvedAfter))
+	}
+	if !f.ResolvedBefore.IsZero() {
+		add("i.resolved_at < ?", store.TS(f.ResolvedBefore))
 	}
 	return where, args
 }

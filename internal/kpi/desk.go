@@ -104,29 +104,57 @@ func linkWith(link string, f Filter) string {
 	return link + "&" + v.Encode()
 }
 
+// PeriodLink narrows link, a list of incidents or requests, to the
+// records of the period [from, to) by the dates m.ListedBy names, as days
+// of loc (the organisation's time zone, in which the lists read them):
+// "/?view=all&from=2026-06-01&to=2026-06-30". A link to another page, a
+// metric whose records no list date selects, or a period that does not
+// start and end at midnight in loc, is left as it is.
+func (m Metric) PeriodLink(link string, from, to time.Time, loc *time.Location) string {
+	prefix, ok := map[string]string{"created": "", "resolved": "resolved_", "fulfilled": "fulfilled_"}[m.ListedBy]
+	if !ok || !(strings.HasPrefix(link, "/?") || strings.HasPrefix(link, "/requests?")) {
+		return link
+	}
+	if loc == nil {
+		loc = time.UTC
+	}
+	f, t := from.In(loc), to.In(loc)
+	if !atMidnight(f) || !atMidnight(t) || !t.After(f) {
+		return link
+	}
+	v := url.Values{}
+	v.Set(prefix+"from", f.Format(time.DateOnly))
+	v.Set(prefix+"to", t.AddDate(0, 0, -1).Format(time.DateOnly)) // the lists' "to" holds that whole day
+	return link + "&" + v.Encode()
+}
+
+func atMidnight(t time.Time) bool {
+	return t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 && t.Nanosecond() == 0
+}
+
 // The desk's common measures (backlog, volume, lead times) beside those
 // in metrics.go, so a dashboard can show what a desk lead watches.
 func init() {
 	for _, m := range []Metric{
-		{Key: "incident.opened", Title: "Incidents opened", Unit: "count", Process: "incident", Filters: incidentFields,
+		{Key: "incident.opened", Counts: "incident|incidents", ListedBy: "created", Title: "Incidents opened", Unit: "count", Process: "incident", Filters: incidentFields,
 			Narrowed: volume(`SELECT COUNT(*) FROM incidents WHERE created_at >= ? AND created_at < ?`, "/?view=all", incidentBy)},
-		{Key: "incident.backlog", Title: "Incidents open at the period's end", Unit: "count", Process: "incident", Filters: incidentFields,
-			Narrowed: backlog("incidents", "resolved_at", "/", incidentBy)},
-		{Key: "request.opened", Title: "Requests raised", Unit: "count", Process: "request", Filters: requestFields,
+		{Key: "incident.backlog", Counts: "open incident|open incidents", Title: "Incidents open at the period's end", Unit: "count", Process: "incident", Filters: incidentFields,
+			Narrowed: backlog("incidents", "resolved_at", "/?view=open", incidentBy)},
+		{Key: "request.opened", Counts: "request|requests", ListedBy: "created", Title: "Requests raised", Unit: "count", Process: "request", Filters: requestFields,
 			Narrowed: volume(`SELECT COUNT(*) FROM requests WHERE created_at >= ? AND created_at < ?`, "/requests?view=all", requestBy)},
-		{Key: "request.backlog", Title: "Requests open at the period's end", Unit: "count", Process: "request", Filters: requestFields,
-			Narrowed: backlog("requests", "fulfilled_at", "/requests", requestBy)},
-		{Key: "problem.opened", Title: "Problems opened", Unit: "count", Process: "problem",
+		{Key: "request.backlog", Counts: "open request|open requests", Title: "Requests open at the period's end", Unit: "count", Process: "request", Filters: requestFields,
+			Narrowed: backlog("requests", "fulfilled_at", "/requests?view=open", requestBy)},
+		{Key: "problem.opened", Counts: "problem|problems", Title: "Problems opened", Unit: "count", Process: "problem",
 			Narrowed: volume(`SELECT COUNT(*) FROM problems WHERE created_at >= ? AND created_at < ?`, "/problems", nil)},
-		{Key: "problem.closed", Title: "Problems closed", Unit: "count", Process: "problem", HigherIsBetter: true,
+		{Key: "problem.closed", Counts: "problem|problems", Title: "Problems closed", Unit: "count", Process: "problem", HigherIsBetter: true,
 			Narrowed: volume(`SELECT COUNT(*) FROM problems WHERE closed_at >= ? AND closed_at < ?`, "/problems?state=closed", nil)},
-		{Key: "change.backed_out_pct", Title: "Changes backed out", Unit: "%", Process: "change", Filters: changeFields,
+		{Key: "change.backed_out_pct", Of: "closed change|closed changes", Title: "Changes backed out", Unit: "%", Process: "change", Filters: changeFields,
 			Narrowed: share(`SELECT COUNT(*), COALESCE(SUM(CASE WHEN outcome = 'backed_out' THEN 1 ELSE 0 END), 0)
 				FROM changes WHERE outcome <> '' AND closed_at >= ? AND closed_at < ?`, "/changes?state=closed", changeBy)},
-		{Key: "change.lead_time_days", Title: "Mean days from raising a change to closing it", Unit: "days", Process: "change", Filters: changeFields,
+		{Key: "change.lead_time_days", Of: "closed change|closed changes", Title: "Mean days from raising a change to closing it", Unit: "days", Process: "change", Filters: changeFields,
 			Narrowed: meanDays(`SELECT created_at, closed_at FROM changes WHERE outcome <> '' AND closed_at >= ? AND closed_at < ?`,
 				"/changes?state=closed", changeBy)},
-		{Key: "sla.breaches", Title: "SLA targets breached", Unit: "count", Process: "service_level", Filters: timerFields,
+		{Key: "sla.breaches", Of: "SLA target decided|SLA targets decided", Counts: "breach|breaches", Title: "SLA targets breached", Unit: "count", Process: "service_level", Filters: timerFields,
 			Narrowed: countOf(`SELECT COUNT(*), COALESCE(SUM(CASE WHEN state = 'breached' THEN 1 ELSE 0 END), 0)
 				FROM sla_timers WHERE state IN ('met', 'breached') AND decided_at >= ? AND decided_at < ?`, "/reports/sla", timerBy)},
 	} {

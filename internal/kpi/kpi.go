@@ -8,6 +8,8 @@ package kpi
 import (
 	"context"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -33,6 +35,34 @@ type Metric struct {
 	// filter.
 	Filters  []string                                                                                `json:"filters,omitempty"`
 	Narrowed func(ctx context.Context, q store.Querier, from, to time.Time, f Filter) (Value, error) `json:"-"`
+	// Of names the records a figure rests on (its N), singular and
+	// plural: "closed change|closed changes", so that a figure reads
+	// "2 of 3 closed changes". Counts names what a count counts: "major
+	// incident|major incidents". "record|records" when empty.
+	Of     string `json:"-"`
+	Counts string `json:"-"`
+	// ListedBy says which dates of the records the list behind the
+	// figure (Link) narrows to the figure's period: "created" for the
+	// lists' from and to, "resolved" or "fulfilled" for their
+	// resolved_from/resolved_to or fulfilled_from/fulfilled_to. Empty:
+	// the list is not narrowed to the period.
+	ListedBy string `json:"-"`
+}
+
+// Noun is spec ("incident|incidents") as n of it reads: "1 incident",
+// "9 incidents".
+func Noun(spec string, n int) string {
+	if spec == "" {
+		spec = "record|records"
+	}
+	one, many, ok := strings.Cut(spec, "|")
+	if !ok {
+		many = one
+	}
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
 }
 
 // Fields are the ways a metric may be narrowed, each by an id: the

@@ -18,53 +18,53 @@ import (
 // change overview takes a change's outcome from its review.
 func init() {
 	for _, m := range []Metric{
-		{Key: "incident.within_sla", Title: "Incidents resolved within SLA", Unit: "%", Process: "incident", HigherIsBetter: true,
+		{Key: "incident.within_sla", Of: "incident|incidents", Title: "Incidents resolved within SLA", Unit: "%", Process: "incident", HigherIsBetter: true,
 			Filters: incidentFields, Narrowed: incidentsWithinSLA("", "/reports/sla?kind=incident")},
-		{Key: "incident.p1_within_sla", Title: "P1 incidents resolved within SLA", Unit: "%", Process: "incident", HigherIsBetter: true,
+		{Key: "incident.p1_within_sla", Of: "P1 incident|P1 incidents", ListedBy: "resolved", Title: "P1 incidents resolved within SLA", Unit: "%", Process: "incident", HigherIsBetter: true,
 			Filters: incidentFields, Narrowed: incidentsWithinSLA("1", "/?view=all&priority=P1")},
-		{Key: "incident.mttr_hours", Title: "Mean time to resolve an incident", Unit: "hours", Process: "incident",
-			Filters: incidentFields, Narrowed: meanHours(`SELECT created_at, resolved_at FROM incidents WHERE resolved_at >= ? AND resolved_at < ?`, "/?view=all&state=resolved", incidentBy)},
-		{Key: "incident.reopened_pct", Title: "Resolved incidents reopened", Unit: "%", Process: "incident",
+		{Key: "incident.mttr_hours", Of: "resolved incident|resolved incidents", ListedBy: "resolved", Title: "Mean time to resolve an incident", Unit: "hours", Process: "incident",
+			Filters: incidentFields, Narrowed: meanHours(`SELECT created_at, resolved_at FROM incidents WHERE resolved_at >= ? AND resolved_at < ?`, "/?view=all", incidentBy)},
+		{Key: "incident.reopened_pct", Of: "resolved incident|resolved incidents", ListedBy: "resolved", Title: "Resolved incidents reopened", Unit: "%", Process: "incident",
 			Filters: incidentFields, Narrowed: share(`SELECT COUNT(*), COALESCE(SUM(CASE WHEN reopen_count > 0 THEN 1 ELSE 0 END), 0)
 				FROM incidents WHERE resolved_at >= ? AND resolved_at < ?`, "/?view=all", incidentBy)},
-		{Key: "incident.major_count", Title: "Major incidents raised", Unit: "count", Process: "incident",
+		{Key: "incident.major_count", Of: "incident raised|incidents raised", Counts: "major incident|major incidents", ListedBy: "created", Title: "Major incidents raised", Unit: "count", Process: "incident",
 			Filters: incidentFields, Narrowed: countOf(`SELECT COUNT(*), COALESCE(SUM(CASE WHEN major THEN 1 ELSE 0 END), 0)
 				FROM incidents WHERE created_at >= ? AND created_at < ?`, "/?view=all&major=yes", incidentBy)},
-		{Key: "request.within_target", Title: "Requests fulfilled within target", Unit: "%", Process: "request", HigherIsBetter: true,
+		{Key: "request.within_target", Of: "request|requests", Title: "Requests fulfilled within target", Unit: "%", Process: "request", HigherIsBetter: true,
 			Filters: requestFields, Narrowed: share(`SELECT COUNT(*), COALESCE(SUM(CASE WHEN NOT EXISTS (SELECT 1 FROM sla_timers b WHERE b.ticket_kind = 'request'
 				AND b.ticket_id = r.id AND b.metric = 'resolution' AND b.state = 'breached') THEN 1 ELSE 0 END), 0)
 				FROM requests r WHERE r.fulfilled_at >= ? AND r.fulfilled_at < ? AND EXISTS (SELECT 1 FROM sla_timers t
 				WHERE t.ticket_kind = 'request' AND t.ticket_id = r.id AND t.metric = 'resolution' AND t.state IN ('met', 'breached'))`,
 				"/reports/sla?kind=request", requestBy)},
-		{Key: "request.mean_fulfilment_hours", Title: "Mean time to fulfil a request", Unit: "hours", Process: "request",
+		{Key: "request.mean_fulfilment_hours", Of: "fulfilled request|fulfilled requests", ListedBy: "fulfilled", Title: "Mean time to fulfil a request", Unit: "hours", Process: "request",
 			Filters: requestFields, Narrowed: meanHours(`SELECT created_at, fulfilled_at FROM requests WHERE fulfilled_at >= ? AND fulfilled_at < ?`, "/requests?view=all", requestBy)},
-		{Key: "problem.known_errors", Title: "Known errors recorded", Unit: "count", Process: "problem", HigherIsBetter: true,
+		{Key: "problem.known_errors", Of: "problem|problems", Counts: "known error|known errors", Title: "Known errors recorded", Unit: "count", Process: "problem", HigherIsBetter: true,
 			Compute: knownErrors},
-		{Key: "problem.repeat_incident_pct", Title: "Incidents repeating a known error", Unit: "%", Process: "problem",
+		{Key: "problem.repeat_incident_pct", Of: "incident|incidents", Title: "Incidents repeating a known error", Unit: "%", Process: "problem",
 			Filters: incidentFields, Narrowed: share(`SELECT COUNT(*), COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM record_links l JOIN problems p ON p.id = l.to_id
 				WHERE l.from_kind = 'incident' AND l.from_id = i.id AND l.type = 'caused_by' AND l.to_kind = 'problem'
 				AND p.known_error_at IS NOT NULL AND p.known_error_at < i.created_at) THEN 1 ELSE 0 END), 0)
 				FROM incidents i WHERE i.created_at >= ? AND i.created_at < ?`, "/problems/overview", incidentBy)},
-		{Key: "change.success_rate", Title: "Changes successful", Unit: "%", Process: "change", HigherIsBetter: true,
+		{Key: "change.success_rate", Of: "closed change|closed changes", Title: "Changes successful", Unit: "%", Process: "change", HigherIsBetter: true,
 			Filters: changeFields, Narrowed: share(`SELECT COUNT(*), COALESCE(SUM(CASE WHEN outcome IN ('successful', 'successful_with_issues') THEN 1 ELSE 0 END), 0)
 				FROM changes WHERE outcome <> '' AND closed_at >= ? AND closed_at < ?`, "/changes?state=closed", changeBy)},
-		{Key: "change.emergency_pct", Title: "Emergency changes", Unit: "%", Process: "change",
+		{Key: "change.emergency_pct", Of: "change|changes", Title: "Emergency changes", Unit: "%", Process: "change",
 			Filters: changeFields, Narrowed: share(`SELECT COUNT(*), COALESCE(SUM(CASE WHEN type = 'emergency' THEN 1 ELSE 0 END), 0)
 				FROM changes WHERE created_at >= ? AND created_at < ? AND state <> 'draft'`, "/changes?type=emergency", changeBy)},
-		{Key: "change.failed_reviewed_pct", Title: "Failed changes reviewed", Unit: "%", Process: "change", HigherIsBetter: true,
+		{Key: "change.failed_reviewed_pct", Of: "failed change|failed changes", Title: "Failed changes reviewed", Unit: "%", Process: "change", HigherIsBetter: true,
 			Filters: changeFields, Narrowed: share(`SELECT COUNT(*), COALESCE(SUM(CASE WHEN review <> '' THEN 1 ELSE 0 END), 0)
 				FROM changes WHERE outcome IN ('failed', 'backed_out') AND closed_at >= ? AND closed_at < ?`, "/changes?state=closed", changeBy)},
-		{Key: "release.change_failure_rate", Title: "Deployments failed or rolled back", Unit: "%", Process: "release",
+		{Key: "release.change_failure_rate", Of: "deployment|deployments", Title: "Deployments failed or rolled back", Unit: "%", Process: "release",
 			Narrowed: share(`SELECT COUNT(*), COALESCE(SUM(CASE WHEN verification = 'failed' OR rolled_back_at IS NOT NULL THEN 1 ELSE 0 END), 0)
 				FROM release_deployments WHERE deployed_at >= ? AND deployed_at < ?`, "/releases", nil)},
-		{Key: "cmdb.verified_pct", Title: "CIs verified in the last 12 months", Unit: "%", Process: "configuration", HigherIsBetter: true,
+		{Key: "cmdb.verified_pct", Of: "CI|CIs", Title: "CIs verified in the last 12 months", Unit: "%", Process: "configuration", HigherIsBetter: true,
 			Compute: cisVerified},
-		{Key: "sla.targets_met_pct", Title: "SLA targets met", Unit: "%", Process: "service_level", HigherIsBetter: true,
+		{Key: "sla.targets_met_pct", Of: "SLA target|SLA targets", Title: "SLA targets met", Unit: "%", Process: "service_level", HigherIsBetter: true,
 			Filters: timerFields, Narrowed: share(`SELECT COUNT(*), COALESCE(SUM(CASE WHEN state = 'met' THEN 1 ELSE 0 END), 0)
 				FROM sla_timers WHERE state IN ('met', 'breached') AND decided_at >= ? AND decided_at < ?`, "/reports/sla", timerBy)},
-		{Key: "nc.mean_days_to_close", Title: "Mean days to close a nonconformity", Unit: "days", Process: "improvement",
+		{Key: "nc.mean_days_to_close", Of: "closed nonconformity|closed nonconformities", Title: "Mean days to close a nonconformity", Unit: "days", Process: "improvement",
 			Compute: ncDaysToClose},
-		{Key: "nc.overdue_actions", Title: "Corrective actions overdue", Unit: "count", Process: "improvement",
+		{Key: "nc.overdue_actions", Of: "action|actions", Counts: "overdue action|overdue actions", Title: "Corrective actions overdue", Unit: "count", Process: "improvement",
 			Compute: overdueActions},
 	} {
 		Register(m)

@@ -12,12 +12,12 @@ import (
 // by their target date.
 func init() {
 	for _, m := range []Metric{
-		{Key: "satisfaction.average", Title: "Average satisfaction rating", Unit: "of 5", Process: "business_relationship",
+		{Key: "satisfaction.average", Of: "rating|ratings", Title: "Average satisfaction rating", Unit: "of 5", Process: "business_relationship",
 			HigherIsBetter: true, Filters: surveyFields, Narrowed: averageRating},
-		{Key: "satisfaction.response_rate", Title: "Satisfaction surveys answered", Unit: "%", Process: "business_relationship",
+		{Key: "satisfaction.response_rate", Of: "survey sent|surveys sent", Title: "Satisfaction surveys answered", Unit: "%", Process: "business_relationship",
 			HigherIsBetter: true, Filters: surveyFields, Narrowed: share(`SELECT COUNT(*), COUNT(answered_at) FROM satisfaction_surveys
 				WHERE sent_at >= ? AND sent_at < ?`, "/satisfaction", surveyBy)},
-		{Key: "complaint.closed_on_time_pct", Title: "Complaints closed on time", Unit: "%", Process: "business_relationship",
+		{Key: "complaint.closed_on_time_pct", Of: "closed complaint|closed complaints", Title: "Complaints closed on time", Unit: "%", Process: "business_relationship",
 			HigherIsBetter: true, Compute: complaintsOnTime},
 	} {
 		Register(m)

@@ -22,29 +22,42 @@ const MaxBuckets = 120
 // months (UTC) covering [from, to); the first and last buckets are cut to
 // the range.
 func Series(ctx context.Context, q store.Querier, m Metric, from, to time.Time, bucket string) ([]Point, error) {
+	return SeriesIn(ctx, q, m, from, to, bucket, time.UTC)
+}
+
+// SeriesIn is Series on the calendar of loc (the organisation's time
+// zone): in Berlin, June's bucket starts at 22:00 UTC on 31 May. The
+// buckets' bounds are given in UTC.
+func SeriesIn(ctx context.Context, q store.Querier, m Metric, from, to time.Time, bucket string, loc *time.Location) ([]Point, error) {
 	if !to.After(from) {
 		return nil, domainerr.Field("to", "must be after from")
+	}
+	if loc == nil {
+		loc = time.UTC
 	}
 	var start time.Time
 	var next func(time.Time) time.Time
 	from, to = from.UTC(), to.UTC()
+	local := from.In(loc)
 	switch bucket {
 	case "week":
-		d := time.Date(from.Year(), from.Month(), from.Day(), 0, 0, 0, 0, time.UTC)
+		d := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, loc)
 		start = d.AddDate(0, 0, -((int(d.Weekday()) + 6) % 7))
 		next = func(t time.Time) time.Time { return t.AddDate(0, 0, 7) }
 	case "month", "":
-		start = time.Date(from.Year(), from.Month(), 1, 0, 0, 0, 0, time.UTC)
+		start = time.Date(local.Year(), local.Month(), 1, 0, 0, 0, 0, loc)
 		next = func(t time.Time) time.Time { return t.AddDate(0, 1, 0) }
 	default:
 		return nil, domainerr.Field("bucket", "must be week or month")
 	}
 	var out []Point
+	// b walks the calendar of loc, so that a week across a change of
+	// summer time still starts at midnight.
 	for b := start; b.Before(to); b = next(b) {
 		if len(out) == MaxBuckets {
 			return nil, domainerr.Field("from", "the range holds more than %d buckets; choose a shorter range or months", MaxBuckets)
 		}
-		p := Point{From: maxTime(b, from), To: minTime(next(b), to)}
+		p := Point{From: maxTime(b, from).UTC(), To: minTime(next(b), to).UTC()}
 		v, err := m.Compute(ctx, q, p.From, p.To)
 		if err != nil {
 			return nil, err

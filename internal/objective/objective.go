@@ -22,6 +22,18 @@ import (
 type Service struct {
 	DB  *store.DB
 	Now func() time.Time // the clock; time.Now when nil
+	// Loc is the organisation's time zone: an objective's dates are its
+	// days, and its series is cut into its weeks and months, as KPI
+	// periods are. UTC when nil.
+	Loc *time.Location
+}
+
+// location is the organisation's time zone.
+func (s *Service) location() *time.Location {
+	if s.Loc == nil {
+		return time.UTC
+	}
+	return s.Loc
 }
 
 // NewService builds the objectives on db.
@@ -181,7 +193,7 @@ func (s *Service) progress(ctx context.Context, o Objective) (Progress, error) {
 	}
 	now := s.now()
 	end, past := now, false
-	if due, ok := o.dueEnd(); ok && !now.Before(due) {
+	if due, ok := o.dueEnd(s.location()); ok && !now.Before(due) {
 		end, past = due, true
 	}
 	p := Progress{From: end.AddDate(0, 0, -o.PeriodDays), To: end}
@@ -222,12 +234,12 @@ func (s *Service) Series(ctx context.Context, o Objective) ([]kpi.Point, error) 
 	if !ok {
 		return nil, nil
 	}
-	from, err := time.Parse(dateOnly, o.StartsOn)
+	from, err := time.ParseInLocation(dateOnly, o.StartsOn, s.location())
 	if err != nil {
 		return nil, err
 	}
 	to := s.now()
-	if due, ok := o.dueEnd(); ok && due.Before(to) {
+	if due, ok := o.dueEnd(s.location()); ok && due.Before(to) {
 		to = due
 	}
 	if !to.After(from) {
@@ -237,7 +249,7 @@ func (s *Service) Series(ctx context.Context, o Objective) ([]kpi.Point, error) 
 	if to.Sub(from) > 183*24*time.Hour {
 		bucket = "month"
 	}
-	return kpi.Series(ctx, s.DB, m, from, to, bucket)
+	return kpi.SeriesIn(ctx, s.DB, m, from, to, bucket, s.location())
 }
 
 // Create adds an objective.
@@ -399,11 +411,12 @@ func checkFigure(v *domainerr.Invalid, field string, f float64, m kpi.Metric, kn
 	}
 }
 
-// dueEnd is the end of the due day: the records of the day itself count,
-// and the objective is decided when it is over.
-func (o Objective) dueEnd() (time.Time, bool) {
-	due, err := time.Parse(dateOnly, o.DueOn)
-	return due.AddDate(0, 0, 1), err == nil
+// dueEnd is the end of the due day on the organisation's calendar (loc):
+// the records of the day itself count, and the objective is decided when
+// it is over.
+func (o Objective) dueEnd(loc *time.Location) (time.Time, bool) {
+	due, err := time.ParseInLocation(dateOnly, o.DueOn, loc)
+	return due.AddDate(0, 0, 1).UTC(), err == nil
 }
 
 func auditOf(o Objective) map[string]any {

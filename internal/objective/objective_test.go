@@ -124,3 +124,50 @@ func TestObjectiveProgress(t *testing.T) {
 		}
 	})
 }
+
+// An objective's dates and its series follow the organisation's time
+// zone as KPI periods do: in Berlin a change closed at 00:30 on 1 June
+// (22:30 UTC on 31 May) counts in June, and an objective due on 9 June
+// is decided at midnight in Berlin, not in London.
+func TestObjectiveFollowsTheOrganisationsZone(t *testing.T) {
+	e := storetest.SQLite(t)
+	ctx := context.Background()
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Skip("no zone data for Europe/Berlin:", err)
+	}
+	now := time.Date(2026, 6, 9, 22, 30, 0, 0, time.UTC) // 00:30 on 10 June in Berlin
+	svc := objective.NewService(e.DB)
+	svc.Now, svc.Loc = func() time.Time { return now }, berlin
+	u, err := auth.CreateUser(ctx, e.DB, audit.System, auth.NewUser{Email: "z@obj.test", Name: "Owner", Role: auth.Agent, Password: "a-long-password"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	closeChanges(t, e.DB, time.Date(2026, 5, 31, 22, 30, 0, 0, time.UTC), "failed")
+	closeChanges(t, e.DB, time.Date(2026, 6, 2, 9, 0, 0, 0, time.UTC), "successful")
+	s := func(v string) *string { return &v }
+	target, dir := 40.0, "at_least"
+	o, err := svc.Create(ctx, audit.System, objective.Input{Title: s("Changes succeed"), OwnerID: &u.ID, MetricKey: s("change.success_rate"),
+		Target: &target, Direction: &dir, StartsOn: s("2026-06-01"), DueOn: s("2026-06-09")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Progress.State != "achieved" {
+		t.Errorf("due 9 June, at 00:30 on 10 June in Berlin: %s, want achieved", o.Progress.State)
+	}
+	series, err := svc.Series(ctx, o)
+	if err != nil || len(series) == 0 {
+		t.Fatalf("series: %d points, %v", len(series), err)
+	}
+	if want := time.Date(2026, 5, 31, 22, 0, 0, 0, time.UTC); !series[0].From.Equal(want) {
+		t.Errorf("the series starts at %s, want midnight on 1 June in Berlin (%s)", series[0].From, want)
+	}
+	if series[0].N != 2 || series[0].Value.Value != 50 {
+		t.Errorf("first week: %v %% over %d changes, want 50 %% over 2 (the change at 00:30 on 1 June counts)", series[0].Value.Value, series[0].N)
+	}
+	for _, p := range series {
+		if l := p.From.In(berlin); l.Hour() != 0 || l.Minute() != 0 {
+			t.Errorf("a bucket starts at %s in Berlin, not at midnight", l)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"steward/internal/auth"
 	"steward/internal/domainerr"
@@ -23,10 +24,15 @@ type Filter struct {
 	RequesterID int64
 	ServiceID   int64
 	ItemID      int64
-	Query       string // full-text search over title and description, or a request number
-	Sort        string // created_at, updated_at or number; a leading "-" sorts descending
-	Limit       int
-	Cursor      string
+	// CreatedAfter/CreatedBefore select the requests raised in
+	// [CreatedAfter, CreatedBefore); FulfilledAfter/FulfilledBefore those
+	// fulfilled in such a span.
+	CreatedAfter, CreatedBefore     time.Time
+	FulfilledAfter, FulfilledBefore time.Time
+	Query                           string // full-text search over title and description, or a request number
+	Sort                            string // created_at, updated_at or number; a leading "-" sorts descending
+	Limit                           int
+	Cursor                          string
 }
 
 // MaxLimit caps one page.
@@ -215,6 +221,15 @@ func (s *Service) where(p *auth.Principal, f Filter, byIndex bool) ([]string, []
 	}
 	if f.ItemID != 0 {
 		eq("r.item_id", f.ItemID)
+	}
+	for _, c := range []struct {
+		cond string
+		at   time.Time
+	}{{"r.created_at >= ?", f.CreatedAfter}, {"r.created_at < ?", f.CreatedBefore},
+		{"r.fulfilled_at >= ?", f.FulfilledAfter}, {"r.fulfilled_at < ?", f.FulfilledBefore}} {
+		if !c.at.IsZero() {
+			add(c.cond, store.TS(c.at))
+		}
 	}
 	return where, args
 }

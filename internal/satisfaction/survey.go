@@ -29,8 +29,12 @@ type Survey struct {
 	AnsweredAt  *time.Time  `json:"answered_at"`
 	// Complaint is the number of the complaint a low rating opened.
 	Complaint string `json:"complaint,omitempty"`
-	// Open is true while the survey waits for its answer.
+	// Open is true while the survey waits for its answer and its ticket
+	// is done (resolved, fulfilled or closed).
 	Open bool `json:"open"`
+	// Reopened says the ticket was reopened before it was rated: the
+	// survey waits until it is done again, while its time runs.
+	Reopened bool `json:"reopened,omitempty"`
 }
 
 // Link is where the ticket opens.
@@ -48,7 +52,7 @@ func (Survey) Stars() []int { return []int{1, 2, 3, 4, 5} }
 const MaxComment = 2000
 
 const surveyCols = `SELECT s.id, s.ticket_kind, s.ticket_id, COALESCE(i.title, r.title, ''), s.requester_id, s.sent_at,
-	s.expires_at, s.rating, s.comment, s.answered_at, s.complaint_id
+	s.expires_at, s.rating, s.comment, s.answered_at, s.complaint_id, COALESCE(i.state, r.state, '')
 	FROM satisfaction_surveys s
 	LEFT JOIN incidents i ON s.ticket_kind = 'incident' AND i.id = s.ticket_id
 	LEFT JOIN requests r ON s.ticket_kind = 'request' AND r.id = s.ticket_id`
@@ -57,8 +61,9 @@ func scanSurvey(row interface{ Scan(...any) error }, now time.Time) (Survey, err
 	var s Survey
 	var sent, expires, answered store.Time
 	var cmp *int64
+	var state string
 	if err := row.Scan(&s.ID, &s.TicketKind, &s.TicketID, &s.Title, &s.RequesterID, &sent, &expires, &s.Rating,
-		&s.Comment, &answered, &cmp); err != nil {
+		&s.Comment, &answered, &cmp, &state); err != nil {
 		return s, store.ScanErr(err)
 	}
 	s.SentAt, s.ExpiresAt, s.AnsweredAt = sent.Time, expires.Time, answered.Ptr()
@@ -66,7 +71,8 @@ func scanSurvey(row interface{ Scan(...any) error }, now time.Time) (Survey, err
 	if cmp != nil {
 		s.Complaint = complaint.FormatNumber(*cmp)
 	}
-	s.Open = s.AnsweredAt == nil && now.Before(s.ExpiresAt)
+	s.Reopened = s.AnsweredAt == nil && now.Before(s.ExpiresAt) && state != "" && state != ResolvedState(s.TicketKind) && state != "closed"
+	s.Open = s.AnsweredAt == nil && now.Before(s.ExpiresAt) && !s.Reopened
 	return s, nil
 }
 
@@ -187,6 +193,9 @@ func (s *Service) answer(ctx context.Context, tx *store.Tx, p *auth.Principal, s
 	if sv.AnsweredAt != nil {
 		return sv, domainerr.Conflictf("%s was already rated %d of 5 on %s; a survey is answered once",
 			sv.Number, *sv.Rating, sv.AnsweredAt.Format(time.DateOnly))
+	}
+	if sv.Reopened {
+		return sv, domainerr.Conflictf("%s was reopened; it may be rated once it is %s again", sv.Number, ResolvedState(sv.TicketKind))
 	}
 	if !sv.Open {
 		return sv, domainerr.Conflictf("the survey for %s closed on %s", sv.Number, sv.ExpiresAt.Format(time.DateOnly))

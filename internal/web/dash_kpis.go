@@ -40,7 +40,7 @@ func (h dashPages) definitions(w http.ResponseWriter, r *http.Request) {
 	for _, d := range defs {
 		row := dashDefRow{Definition: d, Figure: "Not computed yet", Filter: describeFilter(d.Filter, names), Period: "Per " + d.Period}
 		if l := d.Latest; l != nil {
-			row.Figure = dashboard.Figure(l.Value, l.N, d.Unit)
+			row.Figure = dashboard.Read(d, l).Figure
 		}
 		v.Items = append(v.Items, row)
 	}
@@ -104,7 +104,7 @@ type dashMetric struct{ Key, Label string }
 
 type dashSnap struct {
 	dashboard.Snapshot
-	Figure, Period string
+	Figure, Basis, Period string
 }
 
 // dashDefView is one KPI definition with its form.
@@ -163,7 +163,8 @@ func (h dashPages) showDefinition(w http.ResponseWriter, r *http.Request, status
 		// Newest first on the page.
 		for i := len(series) - 1; i >= 0; i-- {
 			sn := series[i]
-			v.Series = append(v.Series, dashSnap{Snapshot: sn, Figure: dashboard.Figure(sn.Value, sn.N, d.Unit),
+			rd := dashboard.Read(d, &sn)
+			v.Series = append(v.Series, dashSnap{Snapshot: sn, Figure: rd.Figure, Basis: rd.Basis,
 				Period: h.s.PeriodLabel(d.Period, sn.PeriodStart)})
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"steward/internal/auth"
 	"steward/internal/dashboard"
 	"steward/internal/domainerr"
 	"steward/internal/httpx"
@@ -18,7 +19,7 @@ import (
 // the produced reports' files.
 func DashboardPages(s *dashboard.Service) Pages {
 	return func(wb *Web, rt *httpx.Router) {
-		h := dashPages{wb: wb, s: s}
+		h := dashPages{wb: wb, s: s, rt: rt}
 		rt.Handle("GET /dashboard", dashboard.PermRead, h.board)
 		rt.Handle("GET /dashboard/edit", dashboard.PermArrange, h.editor)
 		wb.post(rt, "POST /dashboard/edit", dashboard.PermArrange, h.arrange)
@@ -35,6 +36,7 @@ func DashboardPages(s *dashboard.Service) Pages {
 type dashPages struct {
 	wb *Web
 	s  *dashboard.Service
+	rt *httpx.Router // to leave out the links a reader may not follow
 }
 
 // dashTile is a tile as the page draws it.
@@ -94,27 +96,44 @@ func (h dashPages) board(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	for _, t := range b.Tiles {
-		view.Tiles = append(view.Tiles, tileOf(t, h.s.PeriodLabel))
+		tile := tileOf(t, h.s.PeriodLabel)
+		if !h.mayFollow(p, tile.Link) {
+			// A requester does not read the satisfaction or SLA
+			// reports: their figure stays, without a link that would
+			// answer "forbidden".
+			tile.Link = ""
+		}
+		view.Tiles = append(view.Tiles, tile)
 	}
 	h.wb.render(w, r, http.StatusOK, "dash_board", page{Title: "Dashboard", Active: "dashboard", Data: view})
 }
 
+// mayFollow reports whether p may open the page link points at.
+func (h dashPages) mayFollow(p *auth.Principal, link string) bool {
+	path, _, _ := strings.Cut(link, "?")
+	if path == "" {
+		return false
+	}
+	perm, ok := h.rt.PermissionFor(http.MethodGet, path)
+	return ok && p.Can(perm)
+}
+
 func tileOf(t dashboard.Tile, label func(period string, start time.Time) string) dashTile {
 	d := t.Def
-	out := dashTile{Key: d.Key, Title: d.Title, Figure: "No data yet", NoData: true, Target: d.TargetText(), Unit: d.Unit, HigherIsBetter: d.HigherIsBetter}
+	rd := dashboard.Read(d, t.Latest)
+	out := dashTile{Key: d.Key, Title: d.Title, Figure: rd.Figure, Based: rd.Basis, NoData: rd.NoData, Target: d.TargetText(), Unit: d.Unit,
+		HigherIsBetter: d.HigherIsBetter}
 	if d.Target != nil {
 		out.TargetValue = strconv.FormatFloat(*d.Target, 'f', -1, 64)
 	}
 	if l := t.Latest; l != nil {
-		out.Figure, out.NoData = dashboard.Figure(l.Value, l.N, d.Unit), l.NoData()
 		out.Link = l.Link
-		out.Based = planRecords(l.N)
 		out.Period = label(d.Period, l.PeriodStart)
 		if !l.Closed {
 			out.Period += " so far"
 		}
 	}
-	if t.OnTarget != nil {
+	if t.OnTarget != nil && !rd.NoData {
 		out.Status = "off"
 		if *t.OnTarget {
 			out.Status = "on"

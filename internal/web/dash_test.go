@@ -88,3 +88,27 @@ func TestDashboardPagePermissions(t *testing.T) {
 		t.Errorf("a valid KPI: %d %s", p.status, p.location)
 	}
 }
+
+// A figure links only to a page its reader may open: a requester sees
+// their organisation's satisfaction figure without a link to the
+// satisfaction report they may not read; staff follow it.
+func TestDashboardLinksOnlyWhereTheReaderMayGo(t *testing.T) {
+	s := newSite(t)
+	rq := s.signedIn("requester").get("/dashboard")
+	if !strings.Contains(rq.body, `id="tile-satisfaction-average"`) {
+		t.Fatalf("the requester's dashboard has no satisfaction tile")
+	}
+	if strings.Contains(rq.body, `href="/satisfaction`) || strings.Contains(rq.body, `href="/reports/sla`) {
+		t.Errorf("the requester's dashboard links to a report they may not read")
+	}
+	if p := s.signedIn("requester").get("/satisfaction"); p.status != http.StatusForbidden {
+		t.Fatalf("a requester opens /satisfaction: %d", p.status)
+	}
+	if !strings.Contains(rq.body, `class="dash-figure" href="/?view=open`) {
+		t.Errorf("the requester's open incidents do not link to their list")
+	}
+	admin := s.signedIn("admin").get("/dashboard?board=sms-manager")
+	if !strings.Contains(admin.body, `href="/satisfaction`) {
+		t.Errorf("the administrator's satisfaction figure does not link to the report")
+	}
+}

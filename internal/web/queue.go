@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"steward/internal/auth"
 	"steward/internal/domainerr"
@@ -51,7 +50,8 @@ type queueView struct {
 	SLA       map[int64]slaCell // time to breach per row, for those who read SLAs
 }
 
-var queueParams = []string{"view", "state", "priority", "group", "assignee", "customer", "service", "category", "from", "to", "major", "q", "sort"}
+var queueParams = []string{"view", "state", "priority", "group", "assignee", "customer", "service", "category", "from", "to",
+	"resolved_from", "resolved_to", "major", "q", "sort"}
 
 func (wb *Web) queue(w http.ResponseWriter, r *http.Request) {
 	p := httpx.Principal(r)
@@ -64,6 +64,8 @@ func (wb *Web) queue(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	f, tab, msg := buildFilter(p, v.Q)
+	msg = readListDays(v.Q, wb.Loc, msg, listDays{"from", "to", &f.CreatedAfter, &f.CreatedBefore},
+		listDays{"resolved_from", "resolved_to", &f.ResolvedAfter, &f.ResolvedBefore})
 	v.View, v.Heading = tab.Key, tab.Label
 	if p.IsStaff() {
 		v.Heading = "Incidents"
@@ -175,7 +177,9 @@ func buildFilter(p *auth.Principal, q url.Values) (incident.Filter, queueTab, st
 		if !validState(s) {
 			bad = append(bad, "state")
 		}
-	} else if tab.Open {
+	} else if tab.Open || !p.IsStaff() && q.Get("view") == "open" {
+		// A requester has no queues, but a figure of open incidents
+		// links to their open ones.
 		f.States = incident.OpenStates
 	}
 	if s := q.Get("priority"); s != "" {
@@ -218,17 +222,8 @@ func buildFilter(p *auth.Principal, q url.Values) (incident.Filter, queueTab, st
 	default:
 		bad = append(bad, "major")
 	}
-	readDate := func(name string, dst *time.Time, days int) {
-		if s := q.Get(name); s != "" {
-			t, err := time.Parse("2006-01-02", s)
-			if err != nil {
-				bad = append(bad, name)
-			}
-			*dst = t.AddDate(0, 0, days)
-		}
-	}
-	readDate("from", &f.CreatedAfter, 0)
-	readDate("to", &f.CreatedBefore, 1) // "to" includes that whole day
+	// The days (from, to, resolved_from, resolved_to) are read by the
+	// handler, on the organisation's calendar: see readListDays.
 	f.Query = q.Get("q")
 	f.Sort = q.Get("sort")
 	switch {

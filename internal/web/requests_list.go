@@ -50,7 +50,8 @@ type requestQueueView struct {
 	SLA       map[int64]slaCell // time to breach per row, for those who read SLAs
 }
 
-var requestQueueParams = []string{"view", "state", "priority", "group", "assignee", "customer", "service", "q", "sort"}
+var requestQueueParams = []string{"view", "state", "priority", "group", "assignee", "customer", "service", "from", "to",
+	"fulfilled_from", "fulfilled_to", "q", "sort"}
 
 func (h *requestPages) queue(w http.ResponseWriter, r *http.Request) {
 	p := httpx.Principal(r)
@@ -63,6 +64,8 @@ func (h *requestPages) queue(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	f, tab, msg := requestFilter(p, v.Q)
+	msg = readListDays(v.Q, h.Loc, msg, listDays{"from", "to", &f.CreatedAfter, &f.CreatedBefore},
+		listDays{"fulfilled_from", "fulfilled_to", &f.FulfilledAfter, &f.FulfilledBefore})
 	v.View = tab.Key
 	tabs := requesterQueues
 	if v.Staff {
@@ -168,6 +171,11 @@ func requestFilter(p *auth.Principal, q url.Values) (request.Filter, queueTab, s
 	if p.Role == auth.Auditor {
 		tab = requestQueues[4]
 	}
+	if !p.IsStaff() && p.CustomerID != 0 && q.Get("customer") == strconv.FormatInt(p.CustomerID, 10) {
+		// A figure of the requester's organisation links here with
+		// their customer: the list is the organisation's.
+		tab = requesterQueues[1]
+	}
 	for _, t := range tabs {
 		if t.Key == q.Get("view") {
 			tab = t
@@ -190,7 +198,9 @@ func requestFilter(p *auth.Principal, q url.Values) (request.Filter, queueTab, s
 		if !request.State(s).Valid() {
 			bad = append(bad, "state")
 		}
-	} else if tab.Open {
+	} else if tab.Open || !p.IsStaff() && q.Get("view") == "open" {
+		// A requester has no open queue, but a figure of open requests
+		// links to their organisation's open ones.
 		f.States = request.OpenStates
 	}
 	if s := q.Get("priority"); s != "" {

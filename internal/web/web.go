@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"time"
 
 	"steward/internal/auth"
 	"steward/internal/cmdb"
@@ -31,6 +32,9 @@ type Web struct {
 	Log          *slog.Logger
 	CookieSecure string       // auto, always or never
 	SignIn       *auth.SignIn // checks passwords under the sign-in throttle
+	// Loc is the organisation's time zone, in which the lists read the
+	// days of their date filters (as KPI periods are cut); UTC when nil.
+	Loc *time.Location
 	// Nav is the top bar's links, declared by the areas in their order;
 	// the platform's own (audit trail, failed jobs) follow them.
 	Nav []NavEntry

@@ -39,12 +39,23 @@
         return [lo, hi === lo ? lo + 1 : hi * 1.1];
       } } },
       axes: [
-        { stroke: muted, grid: { show: false }, ticks: { stroke: grid }, font: "11px system-ui", size: 28 },
+        { stroke: muted, grid: { show: false }, ticks: { stroke: grid }, font: "11px system-ui", size: 28, values: dayLabels },
         { stroke: muted, grid: { stroke: grid, width: 1 }, ticks: { show: false }, font: "11px system-ui", size: 42,
           values: function (u, vals) { return vals.map(function (v) { return (Math.round(v * 10) / 10) + (unit === " %" ? "%" : ""); }); } }
       ]
     };
     charts.push({ el: el, plot: new uPlot(opts, data, el) });
+  }
+  // dayLabels writes the time axis as the rest of the page writes dates:
+  // "25 Nov" for days and weeks, "Nov" (and "Jan 2027") for months.
+  var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  function dayLabels(u, vals, axis, space, incr) {
+    var months = incr >= 28 * 86400;
+    return vals.map(function (v) {
+      var d = new Date(v * 1000);
+      if (months) { return MONTHS[d.getMonth()] + (d.getMonth() === 0 ? " " + d.getFullYear() : ""); }
+      return d.getDate() + " " + MONTHS[d.getMonth()];
+    });
   }
   function init() {
     document.querySelectorAll(".dash-chart").forEach(draw);
