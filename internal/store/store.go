@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -68,6 +69,11 @@ type DB struct {
 	path    string
 	rebinds sync.Map
 	stmts   stmtCache
+
+	// Counters for /metrics: statements run and write transactions
+	// committed, so a benchmark can tell the cost of one request.
+	statements atomic.Int64
+	commits    atomic.Int64
 
 	// Group commit (see InTxShared).
 	batch     chan batchReq
@@ -305,6 +311,7 @@ type Querier interface {
 // rebind turns `?` placeholders into `$1, $2, ...` for PostgreSQL. Question
 // marks inside single-quoted literals are left alone.
 func (db *DB) rebind(q string) string {
+	db.statements.Add(1)
 	if db.dialect != Postgres {
 		return q
 	}
@@ -469,7 +476,22 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 		sqlTx.Rollback()
 		return err
 	}
-	return Translate(sqlTx.Commit())
+	if err := sqlTx.Commit(); err != nil {
+		return Translate(err)
+	}
+	db.commits.Add(1)
+	return nil
+}
+
+// Counts are what a DB has done since it opened.
+type Counts struct {
+	Statements int64 // SQL statements run, reads and writes
+	Commits    int64 // write transactions committed
+}
+
+// Counts reports what the DB has done since it opened.
+func (db *DB) Counts() Counts {
+	return Counts{Statements: db.statements.Load(), Commits: db.commits.Load()}
 }
 
 // Translate maps driver errors onto the package's sentinels; other errors
