@@ -377,7 +377,39 @@ type Tx struct {
 	db        *DB
 	tx        *sql.Tx
 	collected []*collection
+	kept      map[any]any
+	shared    bool
 }
+
+// Keep holds v under key for the rest of this transaction: what one write
+// learnt (the audit chain's head after its append) that the next write in
+// the same transaction would otherwise read again.
+func (t *Tx) Keep(key, v any) {
+	if t.kept == nil {
+		t.kept = map[any]any{}
+	}
+	t.kept[key] = v
+}
+
+// Kept returns what Keep held under key in this transaction.
+func (t *Tx) Kept(key any) (any, bool) {
+	v, ok := t.kept[key]
+	return v, ok
+}
+
+// RollbackTo undoes the transaction's writes since SAVEPOINT name and
+// forgets what Keep held, which may describe the undone writes.
+func (t *Tx) RollbackTo(ctx context.Context, name string) error {
+	t.kept = nil
+	_, err := t.Exec(ctx, "ROLLBACK TO SAVEPOINT "+name)
+	return err
+}
+
+// Shared reports whether the transaction gathers the writes of several
+// callers of InTxShared. Those are record writes (creates, comments,
+// changes), never edits of settings, so what a shared transaction reads
+// of the settings tables cannot change before it commits.
+func (t *Tx) Shared() bool { return t.shared }
 
 // collection is rows gathered during a transaction and written together
 // just before it commits.
@@ -462,11 +494,15 @@ func (t *Tx) Exec(ctx context.Context, q string, args ...any) (sql.Result, error
 
 // InTx runs fn in a write transaction, committing when fn returns nil.
 func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	return db.inTx(ctx, false, fn)
+}
+
+func (db *DB) inTx(ctx context.Context, shared bool, fn func(tx *Tx) error) error {
 	sqlTx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return Translate(err)
 	}
-	tx := &Tx{db: db, tx: sqlTx}
+	tx := &Tx{db: db, tx: sqlTx, shared: shared}
 	defer db.preparePending(context.WithoutCancel(ctx))
 	if err := fn(tx); err != nil {
 		sqlTx.Rollback()
