@@ -143,7 +143,7 @@ func (s *Service) apply(ctx context.Context, q store.Querier, p *auth.Principal,
 	}
 	if pt.CustomerID.Set {
 		next.CustomerID = pt.CustomerID.Ptr()
-		if err := checkCustomer(ctx, q, next.CustomerID, v); err != nil {
+		if err := checkCustomer(ctx, q, next.CustomerID, v, new(string)); err != nil {
 			return next, err
 		}
 	}
@@ -171,7 +171,7 @@ func (s *Service) apply(ctx context.Context, q store.Querier, p *auth.Principal,
 		if pt.AssigneeID.Set {
 			a = next.AssigneeID
 		}
-		if err := s.checkAssignment(ctx, q, g, a, v); err != nil {
+		if err := s.checkAssignment(ctx, q, g, a, v, &refNames{}); err != nil {
 			return next, err
 		}
 	}
