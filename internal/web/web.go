@@ -29,8 +29,9 @@ type Web struct {
 	CMDB         *cmdb.Service    // shared; holds the impact graph
 	Records      *record.Kernel   // what every ticket-like kind shares
 	Log          *slog.Logger
-	CookieSecure string       // auto, always or never
-	SignIn       *auth.SignIn // checks passwords under the sign-in throttle
+	CookieSecure string           // auto, always or never
+	SignIn       *auth.SignIn     // checks passwords under the sign-in throttle
+	Tokens       *auth.TokenCache // the node's resolved API tokens; a revocation here drops one
 	// Nav is the top bar's links, declared by the areas in their order;
 	// the platform's own (audit trail, failed jobs) follow them.
 	Nav []NavEntry
