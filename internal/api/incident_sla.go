@@ -115,19 +115,24 @@ func (a *API) requestsWithSLA(r *http.Request, items []request.Request) ([]Reque
 	return out, err
 }
 
-// requestHook stores the answer to a submission for Idempotency-Key
-// replay, timers included, as read inside the submitting transaction.
-func (a *API) requestHook(r *http.Request, id *idem) func(ctx context.Context, tx *store.Tx, req request.Request) error {
+// requestHook builds the answer to a submission inside the submitting
+// transaction, timers included, into out, and stores it for
+// Idempotency-Key replay when the client sent a key.
+func (a *API) requestHook(r *http.Request, id *idem, out *RequestWithSLA) func(ctx context.Context, tx *store.Tx, req request.Request) error {
 	save := storeHook[RequestWithSLA](id, http.StatusCreated)
-	if save == nil {
-		return nil
-	}
 	sees := seesTimers(r)
 	return func(ctx context.Context, tx *store.Tx, req request.Request) error {
-		m, err := a.timers(ctx, tx, sees, ticket.Request, req.ID)
-		if err != nil {
-			return err
+		var ts []sla.Timer
+		if sees {
+			var err error
+			if ts, err = a.SLA.AnswerTimers(ctx, tx, ticket.Request, req.ID); err != nil {
+				return err
+			}
 		}
-		return save(ctx, tx, RequestWithSLA{req, orNone(m[req.ID])})
+		*out = RequestWithSLA{req, orNone(ts)}
+		if save == nil {
+			return nil
+		}
+		return save(ctx, tx, *out)
 	}
 }

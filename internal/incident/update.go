@@ -26,7 +26,9 @@ func (s *Service) Update(ctx context.Context, p *auth.Principal, id int64, pt Pa
 	if err != nil {
 		return Incident{}, err
 	}
-	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
+	// Changes share commits with creates and comments (see
+	// store.InTxShared); a stale If-Match fails only its own change.
+	err = s.DB.InTxShared(ctx, func(tx *store.Tx) error {
 		return s.update(ctx, tx, p, id, pt, ifVersion, matrix)
 	})
 	if err != nil {
@@ -344,7 +346,7 @@ func (s *Service) AddComment(ctx context.Context, p *auth.Principal, id int64, b
 	}
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	var e Entry
-	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+	err := s.DB.InTxShared(ctx, func(tx *store.Tx) error {
 		inc, err := get(ctx, tx, id)
 		if err != nil {
 			return err
