@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 
 	"steward/internal/auth"
 	"steward/internal/cmdb"
@@ -35,6 +36,9 @@ type API struct {
 	// Records is the machinery every ticket-like kind shares (attachments,
 	// links, bulk edits, saved filters, search), over the declared kinds.
 	Records *record.Kernel
+	// Tokens caches resolved API tokens for a second; one is made when nil.
+	Tokens     *auth.TokenCache
+	tokensOnce sync.Once
 }
 
 // Routes adds one area's API routes. Each area's handler file declares
@@ -85,7 +89,7 @@ func (a *API) authenticate(r *http.Request) (*auth.Principal, error) {
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
 		return nil, nil
 	}
-	p, err := auth.TokenPrincipal(r.Context(), a.DB, strings.TrimSpace(token))
+	p, err := a.tokenCache().Principal(r.Context(), a.DB, strings.TrimSpace(token))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
 	}
@@ -114,8 +118,18 @@ func (a *API) me(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, u)
 }
 
-// Authenticator exposes bearer-token authentication for routes outside /api/v1 (metrics).
+// Authenticator exposes bearer-token authentication, for every route.
 func (a *API) Authenticator() httpx.Authenticator { return a.authenticate }
+
+// tokenCache is the node's cache of resolved tokens (see auth.TokenCache).
+func (a *API) tokenCache() *auth.TokenCache {
+	a.tokensOnce.Do(func() {
+		if a.Tokens == nil {
+			a.Tokens = auth.NewTokenCache()
+		}
+	})
+	return a.Tokens
+}
 
 // Denier exposes the API's JSON 401/403 answers.
 func (a *API) Denier() httpx.Denier { return a.deny }

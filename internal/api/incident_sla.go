@@ -70,20 +70,25 @@ func (a *API) listWithSLA(r *http.Request, items []incident.Incident) ([]Inciden
 	return out, err
 }
 
-// incidentHook stores the answer to a create for Idempotency-Key replay,
-// timers included, as read inside the creating transaction.
-func (a *API) incidentHook(r *http.Request, id *idem) incident.InTxHook {
+// incidentHook builds the answer to a create inside the creating
+// transaction, from the row just written and the timers just started, into
+// out, and stores it for Idempotency-Key replay when the client sent a key.
+func (a *API) incidentHook(r *http.Request, id *idem, out *IncidentWithSLA) incident.InTxHook {
 	save := storeHook[IncidentWithSLA](id, http.StatusCreated)
-	if save == nil {
-		return nil
-	}
 	sees := seesTimers(r)
 	return func(ctx context.Context, tx *store.Tx, inc incident.Incident) error {
-		m, err := a.timers(ctx, tx, sees, ticket.Incident, inc.ID)
-		if err != nil {
-			return err
+		var ts []sla.Timer
+		if sees {
+			var err error
+			if ts, err = a.SLA.AnswerTimers(ctx, tx, ticket.Incident, inc.ID); err != nil {
+				return err
+			}
 		}
-		return save(ctx, tx, IncidentWithSLA{inc, orNone(m[inc.ID])})
+		*out = IncidentWithSLA{inc, orNone(ts)}
+		if save == nil {
+			return nil
+		}
+		return save(ctx, tx, *out)
 	}
 }
 
@@ -110,19 +115,24 @@ func (a *API) requestsWithSLA(r *http.Request, items []request.Request) ([]Reque
 	return out, err
 }
 
-// requestHook stores the answer to a submission for Idempotency-Key
-// replay, timers included, as read inside the submitting transaction.
-func (a *API) requestHook(r *http.Request, id *idem) func(ctx context.Context, tx *store.Tx, req request.Request) error {
+// requestHook builds the answer to a submission inside the submitting
+// transaction, timers included, into out, and stores it for
+// Idempotency-Key replay when the client sent a key.
+func (a *API) requestHook(r *http.Request, id *idem, out *RequestWithSLA) func(ctx context.Context, tx *store.Tx, req request.Request) error {
 	save := storeHook[RequestWithSLA](id, http.StatusCreated)
-	if save == nil {
-		return nil
-	}
 	sees := seesTimers(r)
 	return func(ctx context.Context, tx *store.Tx, req request.Request) error {
-		m, err := a.timers(ctx, tx, sees, ticket.Request, req.ID)
-		if err != nil {
-			return err
+		var ts []sla.Timer
+		if sees {
+			var err error
+			if ts, err = a.SLA.AnswerTimers(ctx, tx, ticket.Request, req.ID); err != nil {
+				return err
+			}
 		}
-		return save(ctx, tx, RequestWithSLA{req, orNone(m[req.ID])})
+		*out = RequestWithSLA{req, orNone(ts)}
+		if save == nil {
+			return nil
+		}
+		return save(ctx, tx, *out)
 	}
 }

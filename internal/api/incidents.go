@@ -45,7 +45,8 @@ func (a *API) createIncident(w http.ResponseWriter, r *http.Request) {
 	if idem.replay(w) {
 		return
 	}
-	inc, err := a.Incidents.Create(r.Context(), p, in, a.incidentHook(r, idem))
+	var out IncidentWithSLA
+	inc, err := a.Incidents.Create(r.Context(), p, in, a.incidentHook(r, idem, &out))
 	if idem.raced(err) && idem.replay(w) {
 		return
 	}
@@ -53,7 +54,9 @@ func (a *API) createIncident(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	a.writeIncident(w, r, http.StatusCreated, inc)
+	w.Header().Set("ETag", etag(inc.Version))
+	w.Header().Set("Location", "/api/v1/incidents/"+inc.Number)
+	writeJSON(w, http.StatusCreated, out)
 }
 
 func (a *API) listIncidents(w http.ResponseWriter, r *http.Request) {

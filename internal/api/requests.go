@@ -185,7 +185,8 @@ func (h *requestAPI) createRequest(w http.ResponseWriter, r *http.Request) {
 	if idem.replay(w) {
 		return
 	}
-	req, err := h.svc.Submit(r.Context(), httpx.Principal(r), in, h.requestHook(r, idem))
+	var out RequestWithSLA
+	req, err := h.svc.Submit(r.Context(), httpx.Principal(r), in, h.requestHook(r, idem, &out))
 	if idem.raced(err) && idem.replay(w) {
 		return
 	}
@@ -195,7 +196,7 @@ func (h *requestAPI) createRequest(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Location", "/api/v1/requests/"+req.Number)
 	w.Header().Set("ETag", etag(req.Version))
-	h.requestOut(w, r, http.StatusCreated, req)
+	writeJSON(w, http.StatusCreated, out)
 }
 
 func (h *requestAPI) listRequests(w http.ResponseWriter, r *http.Request) {

@@ -52,6 +52,7 @@ func (a *API) revokeToken(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
+	a.tokenCache().Forget(id)
 	w.WriteHeader(http.StatusNoContent)
 }
 

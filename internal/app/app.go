@@ -207,11 +207,12 @@ func New(cfg config.Config, db *store.DB, log *slog.Logger) *App {
 	a.SignIn.Policy = a.Identity // second factors by role; single sign-on users' passwords
 
 	mux := http.NewServeMux()
-	(&api.API{DB: db, Incidents: a.Incidents, SLA: a.SLA, Requests: a.Requests, CMDB: a.CMDB, Records: a.Records, Log: log}).
+	tokens := auth.NewTokenCache() // one per node, shared by authentication and revocation
+	(&api.API{DB: db, Incidents: a.Incidents, SLA: a.SLA, Requests: a.Requests, CMDB: a.CMDB, Records: a.Records, Log: log, Tokens: tokens}).
 		Register(mux, &a.Routes, wired.api...)
 	(&web.Web{DB: db, Incidents: a.Incidents, SLA: a.SLA, Requests: a.Requests, CMDB: a.CMDB, Records: a.Records, Log: log,
-		CookieSecure: cfg.CookieSecure, SignIn: a.SignIn, Nav: wired.nav, Loc: cfg.Location()}).Register(mux, &a.Routes, wired.pages...)
-	h := httpx.NewRouter(mux, (&api.API{DB: db, Log: log}).Authenticator(), (&api.API{Log: log}).Denier(), &a.Routes)
+		CookieSecure: cfg.CookieSecure, SignIn: a.SignIn, Nav: wired.nav, Loc: cfg.Location(), Tokens: tokens}).Register(mux, &a.Routes, wired.pages...)
+	h := httpx.NewRouter(mux, (&api.API{DB: db, Log: log, Tokens: tokens}).Authenticator(), (&api.API{Log: log}).Denier(), &a.Routes)
 	h.Handle("GET /healthz", "public", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")

@@ -33,6 +33,12 @@ func newMetrics(db *store.DB) *metrics {
 			Name: "steward_database_info", Help: "1, labelled with the database engine.",
 			ConstLabels: prometheus.Labels{"engine": db.Dialect().String()},
 		}, func() float64 { return 1 }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "steward_db_statements_total", Help: "SQL statements run, reads and writes.",
+		}, func() float64 { return float64(db.Counts().Statements) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "steward_db_commits_total", Help: "Write transactions committed; shared (group) commits count once.",
+		}, func() float64 { return float64(db.Counts().Commits) }),
 	)
 	return m
 }

@@ -58,15 +58,8 @@ func Record(ctx context.Context, tx *store.Tx, a Actor, action, entity string, e
 	if err != nil {
 		return fmt.Errorf("audit data: %w", err)
 	}
-	if tx.Dialect() == store.Postgres {
-		// Serialise appends across nodes: the chain has one head.
-		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(7702002)"); err != nil {
-			return err
-		}
-	}
-	prevSeq, prevHash := int64(0), genesis
-	err = tx.QueryRow(ctx, "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").Scan(&prevSeq, &prevHash)
-	if err != nil && !errors.Is(store.ScanErr(err), store.ErrNotFound) {
+	prevSeq, prevHash, err := head(ctx, tx)
+	if err != nil {
 		return err
 	}
 	e := Entry{
@@ -85,7 +78,42 @@ func Record(ctx context.Context, tx *store.Tx, a Actor, action, entity string, e
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		e.Seq, store.TS(e.At), e.ActorType, actorID, e.ActorName, e.Action, e.Entity, e.EntityID,
 		string(e.Data), e.PrevHash, e.Hash)
-	return err
+	if err != nil {
+		return err
+	}
+	tx.Keep(headKey{}, chainHead{e.Seq, e.Hash})
+	return nil
+}
+
+// headKey keeps the chain's head in a transaction once it has appended:
+// the transaction holds the chain (the advisory lock on PostgreSQL, the
+// only writer on SQLite) until it ends, so the head cannot move under it,
+// and writes that share a commit append without reading it again.
+type headKey struct{}
+
+type chainHead struct {
+	seq  int64
+	hash string
+}
+
+// head is the chain's last entry as tx sees it, locking the chain on
+// PostgreSQL the first time.
+func head(ctx context.Context, tx *store.Tx) (int64, string, error) {
+	if h, ok := tx.Kept(headKey{}); ok {
+		return h.(chainHead).seq, h.(chainHead).hash, nil
+	}
+	if tx.Dialect() == store.Postgres {
+		// Serialise appends across nodes: the chain has one head.
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(7702002)"); err != nil {
+			return 0, "", err
+		}
+	}
+	seq, hash := int64(0), genesis
+	err := tx.QueryRow(ctx, "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").Scan(&seq, &hash)
+	if err != nil && !errors.Is(store.ScanErr(err), store.ErrNotFound) {
+		return 0, "", err
+	}
+	return seq, hash, nil
 }
 
 func (e *Entry) computeHash() string {

@@ -32,14 +32,18 @@ const (
 type Scenario string
 
 const (
-	Create Scenario = "create" // POST /api/v1/incidents
-	List   Scenario = "list"   // filtered GET /api/v1/incidents pages
-	Search Scenario = "search" // GET /api/v1/incidents?q=
-	Mixed  Scenario = "mixed"  // a service desk's day: mostly lists, some searches and creates
+	Create    Scenario = "create"     // POST /api/v1/incidents
+	CreateSLA Scenario = "create-sla" // POST /api/v1/incidents for a customer, to the service desk: three SLA timers each
+	Comment   Scenario = "comment"    // POST /api/v1/incidents/{ref}/comments
+	Patch     Scenario = "patch"      // PATCH /api/v1/incidents/{ref} with If-Match
+	Order     Scenario = "order"      // POST /api/v1/requests: a catalogue order with an approval and a task
+	List      Scenario = "list"       // filtered GET /api/v1/incidents pages
+	Search    Scenario = "search"     // GET /api/v1/incidents?q=
+	Mixed     Scenario = "mixed"      // a service desk's day: mostly lists, some searches and creates
 )
 
 // Scenarios lists the valid scenarios.
-var Scenarios = []Scenario{Create, List, Search, Mixed}
+var Scenarios = []Scenario{Create, CreateSLA, Comment, Patch, Order, List, Search, Mixed}
 
 // Config describes one run.
 type Config struct {
@@ -73,9 +77,17 @@ func (c Config) Validate() error {
 		return errors.New("requests must be 0 (no limit) or more")
 	}
 	if !validScenario(c.Scenario) {
-		return fmt.Errorf("unknown scenario %q: use create, list, search or mixed", c.Scenario)
+		return fmt.Errorf("unknown scenario %q: use one of %s", c.Scenario, scenarioNames())
 	}
 	return nil
+}
+
+func scenarioNames() string {
+	names := make([]string, len(Scenarios))
+	for i, s := range Scenarios {
+		names[i] = string(s)
+	}
+	return strings.Join(names, ", ")
 }
 
 func validScenario(s Scenario) bool {
@@ -115,9 +127,12 @@ func CheckLoopback(raw string) (*url.URL, error) {
 type Op string
 
 const (
-	OpCreate Op = "create"
-	OpList   Op = "list"
-	OpSearch Op = "search"
+	OpCreate  Op = "create"
+	OpComment Op = "comment"
+	OpPatch   Op = "patch"
+	OpOrder   Op = "order"
+	OpList    Op = "list"
+	OpSearch  Op = "search"
 )
 
 // Result is what a run measured.
@@ -136,6 +151,12 @@ type Result struct {
 	// FirstErrors keeps one example per failing status, to tell why.
 	FirstErrors map[string]string `json:"first_errors,omitempty"`
 	RSS         *RSS              `json:"server_rss,omitempty"`
+	// Costs are the server's own counters per request, read from /metrics
+	// before and after the run; nil when the token may not read them.
+	Costs *Costs `json:"server_costs,omitempty"`
+	// Probe is SQLite's own rate on this machine, measured right after
+	// the run; nil unless asked for.
+	Probe *ProbeResult `json:"sqlite_probe,omitempty"`
 }
 
 // OpResult is the share of one kind of request in a run.
@@ -214,6 +235,13 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	gen := newGenerator(cfg.Scenario, env)
+	workers := make([]*workerState, cfg.Clients)
+	for w := range workers {
+		if workers[w], err = gen.prepare(ctx, c, w); err != nil {
+			return nil, err
+		}
+	}
+	before, _ := c.counters(ctx)
 
 	var issued atomic.Int64
 	tallies := make([]*tally, cfg.Clients)
@@ -224,16 +252,18 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		t := newTally()
 		tallies[w] = t
 		rng := rand.New(rand.NewPCG(cfg.Seed, uint64(w)+1))
+		ws := workers[w]
 		wg.Go(func() {
 			for ctx.Err() == nil && time.Now().Before(deadline) {
 				if cfg.Requests > 0 && issued.Add(1) > int64(cfg.Requests) {
 					return
 				}
-				req := gen.next(rng)
-				s, detail := c.do(ctx, req)
+				req := gen.next(rng, ws)
+				s, detail, tag := c.do(ctx, req)
 				if ctx.Err() != nil && s.status == 0 {
 					return // interrupted, not a server failure
 				}
+				ws.answered(req, s.status, tag)
 				t.add(s, detail)
 			}
 		})
@@ -243,6 +273,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 
 	res := merge(tallies, elapsed)
 	res.Scenario, res.Clients = cfg.Scenario, cfg.Clients
+	if after, ok := c.counters(context.WithoutCancel(ctx)); ok && before != nil {
+		res.Costs = costsPer(before, after, res.Requests)
+	}
 	switch {
 	case ctx.Err() != nil:
 		res.StoppedBy = "interrupted"
@@ -297,7 +330,7 @@ func merge(tallies []*tally, elapsed time.Duration) *Result {
 	res.Requests = int64(len(all))
 	res.Latency = Summarize(all)
 	res.PerSecond = rate(res.Requests, elapsed)
-	for _, op := range []Op{OpCreate, OpList, OpSearch} {
+	for _, op := range []Op{OpCreate, OpComment, OpPatch, OpOrder, OpList, OpSearch} {
 		l, ok := byOp[op]
 		if !ok {
 			continue
@@ -396,9 +429,15 @@ type request struct {
 	method string
 	path   string // with query
 	body   []byte
+	// ifMatch is sent as If-Match; target is the worker's record the
+	// request changes, whose version the answer's ETag updates.
+	ifMatch string
+	target  int
 }
 
-func (c *client) do(ctx context.Context, r request) (sample, string) {
+// do sends r and returns what it measured, a reason when it failed, and
+// the answer's ETag.
+func (c *client) do(ctx context.Context, r request) (sample, string, string) {
 	s := sample{op: r.op, label: r.label}
 	var body io.Reader
 	if r.body != nil {
@@ -406,18 +445,21 @@ func (c *client) do(ctx context.Context, r request) (sample, string) {
 	}
 	req, err := http.NewRequestWithContext(ctx, r.method, c.base+r.path, body)
 	if err != nil {
-		return s, err.Error()
+		return s, err.Error(), ""
 	}
 	req.Header.Set("Authorization", "Bearer "+c.token)
 	req.Header.Set("Accept", "application/json")
 	if r.body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	if r.ifMatch != "" {
+		req.Header.Set("If-Match", r.ifMatch)
+	}
 	start := time.Now()
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		s.d = time.Since(start)
-		return s, err.Error()
+		return s, err.Error(), ""
 	}
 	var detail string
 	if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
@@ -431,10 +473,10 @@ func (c *client) do(ctx context.Context, r request) (sample, string) {
 	resp.Body.Close()
 	s.d = time.Since(start)
 	if err != nil {
-		return s, err.Error() // body cut off: counted as a transport error
+		return s, err.Error(), "" // body cut off: counted as a transport error
 	}
 	s.status = resp.StatusCode
-	return s, detail
+	return s, detail, resp.Header.Get("ETag")
 }
 
 // getJSON fetches a path and decodes the JSON answer.
@@ -460,6 +502,8 @@ func (c *client) getJSON(ctx context.Context, path string, v any) (int, error) {
 type environment struct {
 	groups    []int64
 	customers []int64
+	desk      int64 // the "Service Desk" group, which the demo's OLA covers; 0 when absent
+	vpnItem   int64 // the catalogue's "VPN access" item; 0 when absent
 }
 
 // discover checks the token against /api/v1/me and reads the ids of
@@ -480,13 +524,16 @@ func (c *client) discover(ctx context.Context) (environment, error) {
 	}
 	var page struct {
 		Items []struct {
-			ID int64 `json:"id"`
+			ID   int64  `json:"id"`
+			Name string `json:"name"`
 		} `json:"items"`
 	}
 	for _, x := range []struct {
-		path string
-		dst  *[]int64
-	}{{"/api/v1/groups", &env.groups}, {"/api/v1/customers", &env.customers}} {
+		path, name string
+		dst        *[]int64
+		named      *int64
+	}{{"/api/v1/groups", "Service Desk", &env.groups, &env.desk}, {"/api/v1/customers", "", &env.customers, nil},
+		{"/api/v1/catalog/items?limit=100", "VPN access", nil, &env.vpnItem}} {
 		page.Items = nil
 		status, err := c.getJSON(ctx, x.path, &page)
 		if err != nil {
@@ -496,7 +543,12 @@ func (c *client) discover(ctx context.Context) (environment, error) {
 			continue // a role without this permission: filters fall back to none
 		}
 		for _, it := range page.Items {
-			*x.dst = append(*x.dst, it.ID)
+			if x.dst != nil {
+				*x.dst = append(*x.dst, it.ID)
+			}
+			if x.named != nil && it.Name == x.name {
+				*x.named = it.ID
+			}
 		}
 	}
 	return env, nil

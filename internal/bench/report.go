@@ -120,6 +120,14 @@ func (r *Result) WriteText(w io.Writer) {
 			fmt.Fprintf(w, "  %s: %s\n", k, r.FirstErrors[k])
 		}
 	}
+	if c := r.Costs; c != nil {
+		fmt.Fprintf(w, "\nper request %.0f allocations (%.1f KB), %.1f SQL statements, %.1f requests per commit (server counters)\n",
+			c.Allocs, c.AllocBytes/1024, c.Statements, c.PerCommit)
+	}
+	if p := r.Probe; p != nil {
+		fmt.Fprintf(w, "sqlite probe %.0f incidents/s, one incident and audit row per transaction (%d in %s); this run did %.2f of that\n",
+			p.PerSecond, p.Rows, p.Duration, r.PerSecond/p.PerSecond)
+	}
 	if r.RSS != nil {
 		fmt.Fprintf(w, "\nserver RSS  VmRSS %.1f MB, VmHWM (peak) %.1f MB (pid %d)\n",
 			float64(r.RSS.VmRSS)/1024, float64(r.RSS.VmHWM)/1024, r.RSS.PID)

@@ -30,10 +30,18 @@ const (
 	mixedSearch = 20
 )
 
-func (g *generator) next(rng *rand.Rand) request {
+func (g *generator) next(rng *rand.Rand, ws *workerState) request {
 	switch g.scenario {
 	case Create:
 		return g.create(rng)
+	case CreateSLA:
+		return g.createSLA(rng)
+	case Comment:
+		return g.comment(rng, ws)
+	case Patch:
+		return g.patch(rng, ws)
+	case Order:
+		return g.order(rng)
 	case List:
 		return g.list(rng)
 	case Search:

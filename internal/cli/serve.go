@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -24,6 +25,8 @@ func serve(ctx context.Context, env Env, args []string) error {
 	var cfg config.Config
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	cfg.Server(fs)
+	var cpuProfile string
+	fs.StringVar(&cpuProfile, "cpu-profile", "", "write a CPU profile of the server to this file until it stops (for go tool pprof)")
 	if err := parse(fs, args, env); err != nil {
 		return err
 	}
@@ -49,6 +52,13 @@ func serve(ctx context.Context, env Env, args []string) error {
 			}
 		}
 	}
+	if cpuProfile != "" {
+		stop, err := profileCPU(cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	where := "SQLite in " + cfg.DataDir
 	if cfg.DatabaseURL != "" {
 		where = "PostgreSQL"
@@ -67,6 +77,19 @@ func serve(ctx context.Context, env Env, args []string) error {
 			fmt.Fprintln(env.Stdout)
 		}
 	})
+}
+
+// profileCPU starts a CPU profile into path; stop ends and writes it.
+func profileCPU(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 func migrate(ctx context.Context, env Env, args []string) error {

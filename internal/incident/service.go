@@ -64,6 +64,7 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, in NewIncident,
 		in.Urgency = Medium
 	}
 	v := domainerr.NewInvalid()
+	var names refNames
 	domainerr.Text(v, "title", in.Title, true, domainerr.MaxTitle)
 	domainerr.Text(v, "description", in.Description, false, domainerr.MaxText)
 	domainerr.Text(v, "category", in.Category, false, domainerr.MaxShort)
@@ -76,16 +77,23 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, in NewIncident,
 	}
 	if p.Role == auth.Requester {
 		requesterDefaults(p, &in, v)
-	} else if err := s.staffDefaults(ctx, &in, v); err != nil {
+		names.requester = p.Name
+		if err := checkCustomer(ctx, s.DB, in.CustomerID, v, &names.customer); err != nil {
+			return Incident{}, err
+		}
+	} else if err := s.staffDefaults(ctx, &in, v, &names); err != nil {
 		return Incident{}, err
 	}
-	if err := s.checkAssignment(ctx, s.DB, in.GroupID, in.AssigneeID, v); err != nil {
+	if err := s.checkAssignment(ctx, s.DB, in.GroupID, in.AssigneeID, v, &names); err != nil {
 		return Incident{}, err
 	}
 	if err := checkService(ctx, s.DB, p, in.ServiceID, v); err != nil {
 		return Incident{}, err
 	}
 	if err := v.Err(); err != nil {
+		return Incident{}, err
+	}
+	if err := names.rest(ctx, s.DB, p, in.ServiceID); err != nil {
 		return Incident{}, err
 	}
 
@@ -95,12 +103,22 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, in NewIncident,
 		Category: in.Category, Subcategory: in.Subcategory, Impact: in.Impact, Urgency: in.Urgency,
 		Priority: matrix.Priority(in.Impact, in.Urgency), State: New, GroupID: in.GroupID,
 		AssigneeID: in.AssigneeID, ServiceID: in.ServiceID, Major: in.Major, CreatedAt: now, UpdatedAt: now, Version: 1,
+		Source: SourceDesk, RequesterName: names.requester, CustomerName: names.customer, GroupName: names.group,
+		AssigneeName: names.assignee, ServiceName: names.service, CreatedByName: names.createdBy,
 	}
+	if p.UserID != 0 {
+		uid := p.UserID
+		inc.CreatedByID = &uid
+	}
+	// The answer is the row as written, names included: nothing is read
+	// back after the commit.
 	var full Incident
 	err = s.DB.InTxShared(ctx, func(tx *store.Tx) error {
-		if err := insert(ctx, tx, &inc, p.UserID, ""); err != nil {
+		full = inc
+		if err := insert(ctx, tx, &full, p.UserID, ""); err != nil {
 			return err
 		}
+		inc := full
 		if err := appendJournal(ctx, tx, inc.ID, p, "created", "", nil, now); err != nil {
 			return err
 		}
@@ -113,16 +131,36 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, in NewIncident,
 		if hook == nil {
 			return nil
 		}
-		// The hook stores the answer the client will get; return that same record.
-		if full, err = get(ctx, tx, inc.ID); err != nil {
-			return err
-		}
 		return hook(ctx, tx, full)
 	})
-	if err != nil || hook != nil {
-		return full, err
+	if err != nil {
+		return Incident{}, err
 	}
-	return get(ctx, s.DB, inc.ID)
+	return full, nil
+}
+
+// refNames are the display names of a new incident's references, read
+// while checking them.
+type refNames struct {
+	requester, customer, group, assignee, service, createdBy string
+}
+
+// rest reads the names the checks did not: the service's and, when the
+// principal does not carry it, the creator's.
+func (n *refNames) rest(ctx context.Context, q store.Querier, p *auth.Principal, serviceID *int64) error {
+	if serviceID != nil {
+		if err := q.QueryRow(ctx, "SELECT name FROM services WHERE id = ?", *serviceID).Scan(&n.service); err != nil {
+			return store.ScanErr(err)
+		}
+	}
+	n.createdBy = p.Name
+	if n.createdBy == "" && p.UserID != 0 {
+		err := store.ScanErr(q.QueryRow(ctx, "SELECT name FROM users WHERE id = ?", p.UserID).Scan(&n.createdBy))
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	}
+	return nil
 }
 
 func requesterDefaults(p *auth.Principal, in *NewIncident, v *domainerr.Invalid) {
@@ -151,11 +189,12 @@ func requesterDefaults(p *auth.Principal, in *NewIncident, v *domainerr.Invalid)
 
 // staffDefaults checks requester and customer and fills the customer from
 // the requester when it is not given.
-func (s *Service) staffDefaults(ctx context.Context, in *NewIncident, v *domainerr.Invalid) error {
+func (s *Service) staffDefaults(ctx context.Context, in *NewIncident, v *domainerr.Invalid, names *refNames) error {
 	if in.RequesterID != nil {
 		var cust *int64
 		var active bool
-		err := store.ScanErr(s.DB.QueryRow(ctx, "SELECT customer_id, active FROM users WHERE id = ?", *in.RequesterID).Scan(&cust, &active))
+		err := store.ScanErr(s.DB.QueryRow(ctx, "SELECT customer_id, active, name FROM users WHERE id = ?", *in.RequesterID).
+			Scan(&cust, &active, &names.requester))
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			v.Add("requester_id", "user %d does not exist", *in.RequesterID)
@@ -169,15 +208,15 @@ func (s *Service) staffDefaults(ctx context.Context, in *NewIncident, v *domaine
 			v.Add("customer_id", "does not match the requester's organisation (customer %d)", *cust)
 		}
 	}
-	return checkCustomer(ctx, s.DB, in.CustomerID, v)
+	return checkCustomer(ctx, s.DB, in.CustomerID, v, &names.customer)
 }
 
-func checkCustomer(ctx context.Context, q store.Querier, id *int64, v *domainerr.Invalid) error {
+// checkCustomer verifies that customer id exists, keeping its name.
+func checkCustomer(ctx context.Context, q store.Querier, id *int64, v *domainerr.Invalid, name *string) error {
 	if id == nil {
 		return nil
 	}
-	var one int
-	err := store.ScanErr(q.QueryRow(ctx, "SELECT 1 FROM customers WHERE id = ?", *id).Scan(&one))
+	err := store.ScanErr(q.QueryRow(ctx, "SELECT name FROM customers WHERE id = ?", *id).Scan(name))
 	if errors.Is(err, store.ErrNotFound) {
 		v.Add("customer_id", "customer %d does not exist", *id)
 		return nil
@@ -199,11 +238,10 @@ func checkService(ctx context.Context, q store.Querier, p *auth.Principal, id *i
 }
 
 // checkAssignment verifies that the group exists and that the assignee is an
-// active agent or admin.
-func (s *Service) checkAssignment(ctx context.Context, q store.Querier, groupID, assigneeID *int64, v *domainerr.Invalid) error {
+// active agent or admin, keeping their names.
+func (s *Service) checkAssignment(ctx context.Context, q store.Querier, groupID, assigneeID *int64, v *domainerr.Invalid, names *refNames) error {
 	if groupID != nil {
-		var one int
-		err := store.ScanErr(q.QueryRow(ctx, "SELECT 1 FROM support_groups WHERE id = ?", *groupID).Scan(&one))
+		err := store.ScanErr(q.QueryRow(ctx, "SELECT name FROM support_groups WHERE id = ?", *groupID).Scan(&names.group))
 		if errors.Is(err, store.ErrNotFound) {
 			v.Add("group_id", "group %d does not exist", *groupID)
 		} else if err != nil {
@@ -213,7 +251,7 @@ func (s *Service) checkAssignment(ctx context.Context, q store.Querier, groupID,
 	if assigneeID != nil {
 		var role string
 		var active bool
-		err := store.ScanErr(q.QueryRow(ctx, "SELECT role, active FROM users WHERE id = ?", *assigneeID).Scan(&role, &active))
+		err := store.ScanErr(q.QueryRow(ctx, "SELECT role, active, name FROM users WHERE id = ?", *assigneeID).Scan(&role, &active, &names.assignee))
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			v.Add("assignee_id", "user %d does not exist", *assigneeID)

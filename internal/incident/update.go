@@ -26,7 +26,9 @@ func (s *Service) Update(ctx context.Context, p *auth.Principal, id int64, pt Pa
 	if err != nil {
 		return Incident{}, err
 	}
-	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
+	// Changes share commits with creates and comments (see
+	// store.InTxShared); a stale If-Match fails only its own change.
+	err = s.DB.InTxShared(ctx, func(tx *store.Tx) error {
 		return s.update(ctx, tx, p, id, pt, ifVersion, matrix)
 	})
 	if err != nil {
@@ -143,7 +145,7 @@ func (s *Service) apply(ctx context.Context, q store.Querier, p *auth.Principal,
 	}
 	if pt.CustomerID.Set {
 		next.CustomerID = pt.CustomerID.Ptr()
-		if err := checkCustomer(ctx, q, next.CustomerID, v); err != nil {
+		if err := checkCustomer(ctx, q, next.CustomerID, v, new(string)); err != nil {
 			return next, err
 		}
 	}
@@ -171,7 +173,7 @@ func (s *Service) apply(ctx context.Context, q store.Querier, p *auth.Principal,
 		if pt.AssigneeID.Set {
 			a = next.AssigneeID
 		}
-		if err := s.checkAssignment(ctx, q, g, a, v); err != nil {
+		if err := s.checkAssignment(ctx, q, g, a, v, &refNames{}); err != nil {
 			return next, err
 		}
 	}
@@ -344,7 +346,7 @@ func (s *Service) AddComment(ctx context.Context, p *auth.Principal, id int64, b
 	}
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	var e Entry
-	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+	err := s.DB.InTxShared(ctx, func(tx *store.Tx) error {
 		inc, err := get(ctx, tx, id)
 		if err != nil {
 			return err

@@ -76,7 +76,7 @@ func (ks *Kinds) Bulk(ctx context.Context, db *store.DB, p *auth.Principal, k *K
 			}
 			if err := k.Patch(ctx, tx, p, results[i].ID, set); err != nil {
 				results[i].Err, failed = err, true
-				if _, err := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT "+sp); err != nil {
+				if err := tx.RollbackTo(ctx, sp); err != nil {
 					return err
 				}
 			}

@@ -240,7 +240,9 @@ func (s *Service) Submit(ctx context.Context, p *auth.Principal, in NewRequest, 
 		r.State = AwaitingApproval
 	}
 	var full Request
-	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
+	// Shares its commit with other writes (see store.InTxShared); the
+	// function may run twice and keeps its state in the transaction.
+	err = s.DB.InTxShared(ctx, func(tx *store.Tx) error {
 		r.SubmitterID = p.UserID
 		if err := insert(ctx, tx, &r, p.UserID); err != nil {
 			return err

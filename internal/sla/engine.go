@@ -1,10 +1,12 @@
 package sla
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -101,7 +103,10 @@ func (s *Service) definitions(ctx context.Context, q store.Querier) (*defCache, 
 
 // calendars resolves calendars for one transaction, compiling each once.
 func (s *Service) calendars(ctx context.Context, q store.Querier) Calendars {
-	seen := map[int64]*calendar.Calendar{}
+	return s.calendarsWith(ctx, q, map[int64]*calendar.Calendar{})
+}
+
+func (s *Service) calendarsWith(ctx context.Context, q store.Querier, seen map[int64]*calendar.Calendar) Calendars {
 	return func(id int64) (*calendar.Calendar, error) {
 		if c, ok := seen[id]; ok {
 			return c, nil
@@ -119,7 +124,7 @@ func (s *Service) calendars(ctx context.Context, q store.Querier) Calendars {
 // the ticket brings its clock up to date, inside the writing transaction.
 func (s *Service) TicketChanged(ctx context.Context, tx *store.Tx, at time.Time, before, after *ticket.Snapshot) error {
 	at = at.UTC().Truncate(time.Microsecond) // as stored
-	defs, err := s.definitions(ctx, tx)
+	defs, err := s.definitionsIn(ctx, tx)
 	if err != nil {
 		return err
 	}
@@ -131,11 +136,16 @@ func (s *Service) TicketChanged(ctx context.Context, tx *store.Tx, at time.Time,
 			return err
 		}
 	}
+	var started []*Timer // a new ticket's timers, all of them
+	if before == nil {
+		defer func() { tx.Keep(startedKey{after.Kind, after.ID}, started) }()
+	}
 	if len(list) == 0 && len(current) == 0 {
 		return nil
 	}
-	cals := s.calendars(ctx, tx)
+	cals := s.calendarsIn(ctx, tx)
 	var next *time.Time
+	var fresh []*Timer
 	for _, d := range list {
 		changed, err := Apply(d, current[d.ID], before, after, at, cals)
 		if errors.Is(err, calendar.ErrNoWorkingTime) {
@@ -149,12 +159,20 @@ func (s *Service) TicketChanged(ctx context.Context, tx *store.Tx, at time.Time,
 			return err
 		}
 		for _, t := range changed {
-			if err := saveTimer(ctx, tx, t, at); err != nil {
+			if t.ID == 0 {
+				fresh = append(fresh, t)
+			} else if err := saveTimer(ctx, tx, t, at); err != nil {
 				return err
 			}
 			next = earliest(next, t.NextEventAt)
 		}
 		delete(current, d.ID)
+	}
+	if err := insertTimers(ctx, tx, fresh, at); err != nil {
+		return err
+	}
+	if before == nil {
+		started = fresh
 	}
 	// Open timers of definitions that were deactivated are cancelled.
 	for _, t := range current {
@@ -172,9 +190,86 @@ func (s *Service) TicketChanged(ctx context.Context, tx *store.Tx, at time.Time,
 		}
 	}
 	if next != nil {
-		return jobs.EnqueueEarliest(ctx, tx, EscalateJob, escalateKey, *next)
+		// One upsert of the escalation job per commit, at the earliest
+		// instant any of the commit's tickets needs.
+		tx.Collect(EscalateJob, *next, enqueueEscalation)
 	}
 	return nil
+}
+
+func enqueueEscalation(ctx context.Context, tx *store.Tx, rows []any) error {
+	first := rows[0].(time.Time)
+	for _, r := range rows[1:] {
+		if t := r.(time.Time); t.Before(first) {
+			first = t
+		}
+	}
+	return jobs.EnqueueEarliest(ctx, tx, EscalateJob, escalateKey, first)
+}
+
+// startedKey keeps, in the transaction that created a ticket, the timers
+// that creation started, so the answer needs no read of them.
+type startedKey struct {
+	kind ticket.Kind
+	id   int64
+}
+
+// defsKey and calsKey keep the definitions and compiled calendars for the
+// rest of a shared transaction: its writes are tickets, never settings.
+type (
+	defsKey struct{}
+	calsKey struct{}
+)
+
+func (s *Service) definitionsIn(ctx context.Context, tx *store.Tx) (*defCache, error) {
+	if v, ok := tx.Kept(defsKey{}); ok && tx.Shared() {
+		return v.(*defCache), nil
+	}
+	c, err := s.definitions(ctx, tx)
+	if err == nil && tx.Shared() {
+		tx.Keep(defsKey{}, c)
+	}
+	return c, err
+}
+
+func (s *Service) calendarsIn(ctx context.Context, tx *store.Tx) Calendars {
+	if !tx.Shared() {
+		return s.calendars(ctx, tx)
+	}
+	v, ok := tx.Kept(calsKey{})
+	if !ok {
+		v = map[int64]*calendar.Calendar{}
+		tx.Keep(calsKey{}, v)
+	}
+	return s.calendarsWith(ctx, tx, v.(map[int64]*calendar.Calendar))
+}
+
+// AnswerTimers are a ticket's timers, every cycle, evaluated as of now, as
+// the transaction that just wrote it sees them: for a new ticket, the
+// timers its creation started, without reading them back.
+func (s *Service) AnswerTimers(ctx context.Context, tx *store.Tx, kind ticket.Kind, id int64) ([]Timer, error) {
+	v, ok := tx.Kept(startedKey{kind, id})
+	if !ok {
+		return s.TimersIn(ctx, tx, kind, id)
+	}
+	started := v.([]*Timer)
+	out := make([]Timer, 0, len(started))
+	cals := s.calendarsIn(ctx, tx)
+	now := s.now()
+	for _, t := range started {
+		c := *t
+		c.Segments = slices.Clone(t.Segments)
+		if c.Open() {
+			if err := c.Evaluate(cals, now); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, c)
+	}
+	slices.SortFunc(out, func(a, b Timer) int {
+		return cmp.Or(cmp.Compare(a.DefinitionID, b.DefinitionID), cmp.Compare(a.Cycle, b.Cycle))
+	})
+	return out, nil
 }
 
 func earliest(a, b *time.Time) *time.Time {
@@ -255,26 +350,80 @@ func decidedAt(t *Timer) *time.Time {
 }
 
 func saveTimer(ctx context.Context, tx *store.Tx, t *Timer, now time.Time) error {
-	segs, err := json.Marshal(t.Segments)
+	args, err := timerArgs(t, now)
 	if err != nil {
 		return err
 	}
-	t.UpdatedAt = now.UTC()
-	args := []any{string(t.TicketKind), t.TicketID, t.DefinitionID, t.AgreementID, string(t.Metric), t.Cycle, t.Goal,
-		t.CalendarID, t.Priority, t.TargetSeconds, string(t.State), t.Running, t.ElapsedSeconds, store.TS(t.StartedAt),
-		store.OptTS(t.StoppedAt), store.OptTS(t.DueAt), store.OptTS(t.OriginalDueAt), store.OptTS(t.BreachedAt), store.OptTS(decidedAt(t)),
-		string(segs), t.Warned, store.OptTS(t.NextEventAt), store.TS(t.UpdatedAt)}
 	if t.ID == 0 {
-		return tx.QueryRow(ctx, `INSERT INTO sla_timers (ticket_kind, ticket_id, definition_id, agreement_id, metric,
-			cycle, goal, calendar_id, priority, target_seconds, state, running, elapsed_seconds, started_at,
-			stopped_at, due_at, original_due_at, breached_at, decided_at, segments, warned, next_event_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, args...).Scan(&t.ID)
+		return tx.QueryRow(ctx, `INSERT INTO sla_timers (`+insertTimerCols+`) VALUES (`+timerMarks+`) RETURNING id`, args...).Scan(&t.ID)
 	}
 	_, err = tx.Exec(ctx, `UPDATE sla_timers SET ticket_kind = ?, ticket_id = ?, definition_id = ?, agreement_id = ?,
 		metric = ?, cycle = ?, goal = ?, calendar_id = ?, priority = ?, target_seconds = ?, state = ?, running = ?,
 		elapsed_seconds = ?, started_at = ?, stopped_at = ?, due_at = ?, original_due_at = ?, breached_at = ?,
 		decided_at = ?, segments = ?, warned = ?, next_event_at = ?, updated_at = ? WHERE id = ?`, append(args, t.ID)...)
 	return err
+}
+
+const insertTimerCols = `ticket_kind, ticket_id, definition_id, agreement_id, metric,
+	cycle, goal, calendar_id, priority, target_seconds, state, running, elapsed_seconds, started_at,
+	stopped_at, due_at, original_due_at, breached_at, decided_at, segments, warned, next_event_at, updated_at`
+
+const timerMarks = "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+
+// insertTimers writes new timers of one ticket as one statement, setting
+// their ids. Each ticket has at most one timer per definition and cycle,
+// which matches the returned ids to the timers whatever order the rows come
+// back in.
+func insertTimers(ctx context.Context, tx *store.Tx, ts []*Timer, now time.Time) error {
+	if len(ts) <= 1 {
+		for _, t := range ts {
+			if err := saveTimer(ctx, tx, t, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	args := make([]any, 0, 23*len(ts))
+	for _, t := range ts {
+		a, err := timerArgs(t, now)
+		if err != nil {
+			return err
+		}
+		args = append(args, a...)
+	}
+	q := `INSERT INTO sla_timers (` + insertTimerCols + `) VALUES ` +
+		strings.TrimSuffix(strings.Repeat("("+timerMarks+"), ", len(ts)), ", ") + ` RETURNING id, definition_id, cycle`
+	rows, err := tx.Query(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, def int64
+		var cycle int
+		if err := rows.Scan(&id, &def, &cycle); err != nil {
+			return err
+		}
+		for _, t := range ts {
+			if t.DefinitionID == def && t.Cycle == cycle {
+				t.ID = id
+			}
+		}
+	}
+	return rows.Err()
+}
+
+// timerArgs are t's columns in insertTimerCols order.
+func timerArgs(t *Timer, now time.Time) ([]any, error) {
+	segs, err := json.Marshal(t.Segments)
+	if err != nil {
+		return nil, err
+	}
+	t.UpdatedAt = now.UTC()
+	return []any{string(t.TicketKind), t.TicketID, t.DefinitionID, t.AgreementID, string(t.Metric), t.Cycle, t.Goal,
+		t.CalendarID, t.Priority, t.TargetSeconds, string(t.State), t.Running, t.ElapsedSeconds, store.TS(t.StartedAt),
+		store.OptTS(t.StoppedAt), store.OptTS(t.DueAt), store.OptTS(t.OriginalDueAt), store.OptTS(t.BreachedAt), store.OptTS(decidedAt(t)),
+		string(segs), t.Warned, store.OptTS(t.NextEventAt), store.TS(t.UpdatedAt)}, nil
 }
 
 // derived is what a recompute may change, as one comparable value.

@@ -29,7 +29,7 @@ type batchReq struct {
 // fn's writes have committed.
 func (db *DB) InTxShared(ctx context.Context, fn func(tx *Tx) error) error {
 	if db.batch == nil {
-		return db.InTx(ctx, fn)
+		return db.inTx(ctx, true, fn)
 	}
 	req := batchReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
 	select {
@@ -75,7 +75,7 @@ var errBatchFailed = errors.New("a member of the batch failed")
 func (db *DB) runBatch(reqs []batchReq) {
 	if len(reqs) > 1 {
 		ctx := context.Background()
-		err := db.InTx(ctx, func(tx *Tx) error {
+		err := db.inTx(ctx, true, func(tx *Tx) error {
 			for _, r := range reqs {
 				if r.ctx.Err() != nil || runGuarded(tx, r.fn) != nil {
 					return errBatchFailed
@@ -95,7 +95,7 @@ func (db *DB) runBatch(reqs []batchReq) {
 			r.done <- err
 			continue
 		}
-		r.done <- db.InTx(r.ctx, func(tx *Tx) error { return runGuarded(tx, r.fn) })
+		r.done <- db.inTx(r.ctx, true, func(tx *Tx) error { return runGuarded(tx, r.fn) })
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -68,6 +69,11 @@ type DB struct {
 	path    string
 	rebinds sync.Map
 	stmts   stmtCache
+
+	// Counters for /metrics: statements run and write transactions
+	// committed, so a benchmark can tell the cost of one request.
+	statements atomic.Int64
+	commits    atomic.Int64
 
 	// Group commit (see InTxShared).
 	batch     chan batchReq
@@ -305,6 +311,7 @@ type Querier interface {
 // rebind turns `?` placeholders into `$1, $2, ...` for PostgreSQL. Question
 // marks inside single-quoted literals are left alone.
 func (db *DB) rebind(q string) string {
+	db.statements.Add(1)
 	if db.dialect != Postgres {
 		return q
 	}
@@ -370,7 +377,39 @@ type Tx struct {
 	db        *DB
 	tx        *sql.Tx
 	collected []*collection
+	kept      map[any]any
+	shared    bool
 }
+
+// Keep holds v under key for the rest of this transaction: what one write
+// learnt (the audit chain's head after its append) that the next write in
+// the same transaction would otherwise read again.
+func (t *Tx) Keep(key, v any) {
+	if t.kept == nil {
+		t.kept = map[any]any{}
+	}
+	t.kept[key] = v
+}
+
+// Kept returns what Keep held under key in this transaction.
+func (t *Tx) Kept(key any) (any, bool) {
+	v, ok := t.kept[key]
+	return v, ok
+}
+
+// RollbackTo undoes the transaction's writes since SAVEPOINT name and
+// forgets what Keep held, which may describe the undone writes.
+func (t *Tx) RollbackTo(ctx context.Context, name string) error {
+	t.kept = nil
+	_, err := t.Exec(ctx, "ROLLBACK TO SAVEPOINT "+name)
+	return err
+}
+
+// Shared reports whether the transaction gathers the writes of several
+// callers of InTxShared. Those are record writes (creates, comments,
+// changes), never edits of settings, so what a shared transaction reads
+// of the settings tables cannot change before it commits.
+func (t *Tx) Shared() bool { return t.shared }
 
 // collection is rows gathered during a transaction and written together
 // just before it commits.
@@ -455,11 +494,15 @@ func (t *Tx) Exec(ctx context.Context, q string, args ...any) (sql.Result, error
 
 // InTx runs fn in a write transaction, committing when fn returns nil.
 func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	return db.inTx(ctx, false, fn)
+}
+
+func (db *DB) inTx(ctx context.Context, shared bool, fn func(tx *Tx) error) error {
 	sqlTx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return Translate(err)
 	}
-	tx := &Tx{db: db, tx: sqlTx}
+	tx := &Tx{db: db, tx: sqlTx, shared: shared}
 	defer db.preparePending(context.WithoutCancel(ctx))
 	if err := fn(tx); err != nil {
 		sqlTx.Rollback()
@@ -469,7 +512,22 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 		sqlTx.Rollback()
 		return err
 	}
-	return Translate(sqlTx.Commit())
+	if err := sqlTx.Commit(); err != nil {
+		return Translate(err)
+	}
+	db.commits.Add(1)
+	return nil
+}
+
+// Counts are what a DB has done since it opened.
+type Counts struct {
+	Statements int64 // SQL statements run, reads and writes
+	Commits    int64 // write transactions committed
+}
+
+// Counts reports what the DB has done since it opened.
+func (db *DB) Counts() Counts {
+	return Counts{Statements: db.statements.Load(), Commits: db.commits.Load()}
 }
 
 // Translate maps driver errors onto the package's sentinels; other errors

@@ -57,5 +57,6 @@ func (wb *Web) revokeToken(w http.ResponseWriter, r *http.Request) {
 		wb.fail(w, r, err)
 		return
 	}
+	wb.Tokens.Forget(id)
 	wb.redirect(w, r, "/tokens", "revoked")
 }

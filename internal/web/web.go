@@ -30,8 +30,9 @@ type Web struct {
 	CMDB         *cmdb.Service    // shared; holds the impact graph
 	Records      *record.Kernel   // what every ticket-like kind shares
 	Log          *slog.Logger
-	CookieSecure string       // auto, always or never
-	SignIn       *auth.SignIn // checks passwords under the sign-in throttle
+	CookieSecure string           // auto, always or never
+	SignIn       *auth.SignIn     // checks passwords under the sign-in throttle
+	Tokens       *auth.TokenCache // the node's resolved API tokens; a revocation here drops one
 	// Loc is the organisation's time zone, in which the lists read the
 	// days of their date filters (as KPI periods are cut); UTC when nil.
 	Loc *time.Location
