@@ -126,16 +126,17 @@ func (s *Service) Exposure(ctx context.Context, p *auth.Principal, advisoryID in
 	}
 	out.Devices = len(exposed)
 	services := map[int64]*ExposedService{}
-	for i := range out.Advisories {
-		if len(ids[i]) == 0 || s.CMDB == nil {
-			continue
-		}
-		res, err := s.CMDB.Impact(ctx, cmdb.ImpactQuery{Failed: ids[i]})
-		if err != nil {
+	var reached [][]cmdb.ImpactItem
+	if s.CMDB != nil && len(exposed) > 0 {
+		// One walk for every advisory: each reached service knows which
+		// advisories' devices reach it.
+		if reached, err = s.CMDB.ServicesImpactedByGroups(ctx, ids); err != nil {
 			return Exposure{}, err
 		}
+	}
+	for i, found := range reached {
 		a := &out.Advisories[i]
-		for _, it := range res.Services {
+		for _, it := range found {
 			sv := services[it.CIID]
 			if sv == nil {
 				sv = &ExposedService{CIID: it.CIID, Name: it.Name, Worst: a.Severity, Advisories: []string{}}
