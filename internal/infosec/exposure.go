@@ -105,11 +105,21 @@ func (s *Service) Exposure(ctx context.Context, p *auth.Principal, advisoryID in
 	}
 	ids := make([][]int64, len(all))
 	exposed := map[int64]bool{}
+	// A fleet repeats a few products and versions over many devices: each
+	// pair is matched against the advisories once.
+	matched := map[[2]string][]int{}
 	err = matchDevices(ctx, s.DB, func(d ExposedDevice) {
-		for _, i := range byProduct[strings.ToLower(d.Product)] {
-			if !contains(ranges[i], d.Version) {
-				continue
+		key := [2]string{strings.ToLower(d.Product), d.Version}
+		hits, ok := matched[key]
+		if !ok {
+			for _, i := range byProduct[key[0]] {
+				if contains(ranges[i], d.Version) {
+					hits = append(hits, i)
+				}
 			}
+			matched[key] = hits
+		}
+		for _, i := range hits {
 			ae := &out.Advisories[i]
 			ae.DeviceCount++
 			if advisoryID != 0 || len(ae.Devices) < MaxSample {
