@@ -27,7 +27,8 @@ func (s *Service) ServicesImpactedByGroups(ctx context.Context, groups [][]int64
 	var all []ImpactItem // every listed item, named in one pass below
 	err := s.withGraph(ctx, func(g *graph) error {
 		h := s.graph
-		w := groupWalk{g: g, words: (len(groups) + 63) / 64, slot: make([]int32, len(g.ids)), depth: make([]int32, len(g.ids))}
+		w := groupWalk{g: g, words: (len(groups) + 63) / 64, slot: make([]int32, len(g.ids)), depth: make([]int32, len(g.ids)),
+			queued: make([]bool, len(g.ids))}
 		w.roots = map[int32][]uint64{}
 		for i, group := range groups {
 			for _, id := range group {
@@ -110,7 +111,7 @@ type groupWalk struct {
 	roots   map[int32][]uint64 // the groups each failing CI belongs to
 	reached []int32
 	queue   []int32
-	queued  map[int32]bool
+	queued  []bool // node → waiting in queue
 }
 
 func (w *groupWalk) set(n int32) []uint64 {
@@ -137,9 +138,6 @@ func (w *groupWalk) add(n int32, bits []uint64, d int32) {
 		}
 	}
 	if grew && !w.queued[n] {
-		if w.queued == nil {
-			w.queued = map[int32]bool{}
-		}
 		w.queued[n] = true
 		w.queue = append(w.queue, n)
 	}
@@ -152,7 +150,7 @@ func (w *groupWalk) run() {
 	carry := make([]uint64, w.words)
 	for head := 0; head < len(w.queue); head++ {
 		n := w.queue[head]
-		delete(w.queued, n)
+		w.queued[n] = false
 		d := w.depth[n]
 		if d >= MaxDepth {
 			continue
