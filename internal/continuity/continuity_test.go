@@ -246,6 +246,62 @@ func TestTestsJudgedAgainstRequirements(t *testing.T) {
 	})
 }
 
+// A test keeps the verdict of the requirements in force when it was
+// recorded: tightening an RTO afterwards does not turn a met test into a
+// missed one, nor does a service added to the plan later join its
+// outcomes; a test recorded after the change is judged by the new RTO.
+func TestTestsKeepTheRequirementsOfTheirDay(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		w := newWorld(t, e)
+		ctx := context.Background()
+		erp, web := w.service("ERP"), w.service("Website")
+		w.require(erp, "4h", "15 min")
+		p := w.plan("Recovery", erp)
+		before := w.test(p.ID, "2026-05-01", "3h", "10 min")
+		if before.Verdict != continuity.Met {
+			t.Fatalf("before the change: %s", before.Verdict)
+		}
+		w.require(erp, "2h", "15 min")
+		title := "Recovery"
+		services := []int64{erp, web}
+		if _, err := w.svc.UpdatePlan(ctx, w.agent, p.ID, continuity.PlanInput{Title: &title, ServiceIDs: &services}, 0); err != nil {
+			t.Fatal(err)
+		}
+		w.require(web, "1h", "5 min")
+		after := w.test(p.ID, "2026-06-01", "3h", "10 min")
+		again, err := w.svc.Test(ctx, w.auditor, before.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again.Verdict != continuity.Met || len(again.Outcomes) != 1 || again.Outcomes[0].RTO != "4 h" || again.Outcomes[0].RTOVerdict != continuity.Met {
+			t.Fatalf("the earlier test after the RTO tightened: %s %+v", again.Verdict, again.Outcomes)
+		}
+		if after.Verdict != continuity.Missed || len(after.Outcomes) != 2 {
+			t.Fatalf("the later test: %s %+v", after.Verdict, after.Outcomes)
+		}
+		for _, o := range after.Outcomes {
+			if o.RTOVerdict != continuity.Missed {
+				t.Errorf("the later test for %s: RTO %s against %s", o.ServiceName, o.RTOVerdict, o.RTO)
+			}
+		}
+		pl, err := w.svc.Plan(ctx, w.auditor, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		verdicts := map[int64]string{}
+		for _, b := range pl.Tests {
+			verdicts[b.ID] = b.Verdict
+		}
+		if verdicts[before.ID] != continuity.Met || verdicts[after.ID] != continuity.Missed {
+			t.Fatalf("the plan's list of tests: %v", verdicts)
+		}
+		list, err := w.svc.Tests(ctx, w.auditor, continuity.TestFilter{PlanID: p.ID})
+		if err != nil || len(list) != 2 || list[1].Verdict != continuity.Met {
+			t.Fatalf("the list of tests: %+v %v", list, err)
+		}
+	})
+}
+
 // An invocation's recovery runs from its start to its end and is judged
 // like a test; its review waits for its end and records who wrote it.
 func TestInvocations(t *testing.T) {

@@ -202,7 +202,7 @@ func (s *Service) Plan(ctx context.Context, p *auth.Principal, id int64) (Plan, 
 	if pl.Dependencies, err = s.Dependencies(ctx, pl.Services); err != nil {
 		return pl, err
 	}
-	if pl.Tests, err = s.testBriefs(ctx, s.DB, id, pl.Services); err != nil {
+	if pl.Tests, err = s.testBriefs(ctx, s.DB, id); err != nil {
 		return pl, err
 	}
 	pl.Invocations, err = s.invocationRefs(ctx, id)
@@ -262,7 +262,7 @@ func (s *Service) Plans(ctx context.Context, p *auth.Principal, f PlanFilter) ([
 			return nil, err
 		}
 		out[i].Services = full.Services
-		if out[i].Tests, err = s.testBriefs(ctx, s.DB, out[i].ID, full.Services); err != nil {
+		if out[i].Tests, err = s.testBriefs(ctx, s.DB, out[i].ID); err != nil {
 			return nil, err
 		}
 		if len(out[i].Tests) > 1 {

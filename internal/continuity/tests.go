@@ -181,11 +181,11 @@ func (s *Service) getTest(ctx context.Context, q store.Querier, id int64) (Test,
 	if err != nil {
 		return t, err
 	}
-	pl, err := s.getPlan(ctx, q, t.PlanID)
+	held, err := heldRequirements(ctx, q, " WHERE tr.test_id = ?", id)
 	if err != nil {
 		return t, err
 	}
-	t.Outcomes = outcomes(t.RTOAchievedMinutes, t.RPOAchievedMinutes, pl.Services)
+	t.Outcomes = outcomes(t.RTOAchievedMinutes, t.RPOAchievedMinutes, held[id])
 	t.Verdict = overall(t.Outcomes)
 	rows, err := q.Query(ctx, `SELECT a.id, a.test_id, a.title, a.owner_id, COALESCE(u.name, ''), a.due_on, a.done_at, a.improvement_id, a.created_at
 		FROM continuity_test_actions a LEFT JOIN users u ON u.id = a.owner_id WHERE a.test_id = ? ORDER BY a.id LIMIT 500`, id)
@@ -262,8 +262,51 @@ func (s *Service) Tests(ctx context.Context, p *auth.Principal, f TestFilter) ([
 	return out, nil
 }
 
-// testBriefs lists a plan's tests, latest first, judged against services.
-func (s *Service) testBriefs(ctx context.Context, q store.Querier, planID int64, services []PlanService) ([]TestBrief, error) {
+// heldRequirements reads, per test, the services its plan covered when
+// it was recorded and the requirement each had then (see
+// snapshotRequirements); where narrows continuity_test_requirements tr.
+func heldRequirements(ctx context.Context, q store.Querier, where string, args ...any) (map[int64][]PlanService, error) {
+	rows, err := q.Query(ctx, `SELECT tr.test_id, s.id, s.name, tr.rto_minutes, tr.rpo_minutes
+		FROM continuity_test_requirements tr JOIN services s ON s.id = tr.service_id`+where+` ORDER BY tr.test_id, s.name, s.id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[int64][]PlanService{}
+	for rows.Next() {
+		var testID int64
+		var ps PlanService
+		var rto, rpo *int
+		if err := rows.Scan(&testID, &ps.ID, &ps.Name, &rto, &rpo); err != nil {
+			return nil, err
+		}
+		if rto != nil && rpo != nil {
+			ps.Requirement = &Requirement{ServiceID: ps.ID, ServiceName: ps.Name, RTOMinutes: *rto, RTO: FormatMinutes(*rto),
+				RPOMinutes: *rpo, RPO: FormatMinutes(*rpo)}
+		}
+		out[testID] = append(out[testID], ps)
+	}
+	return out, rows.Err()
+}
+
+// snapshotRequirements keeps, with a test just recorded, the services its
+// plan covers and their requirements now, so that the test is judged
+// against what was required when it was held even after the requirements
+// change.
+func snapshotRequirements(ctx context.Context, tx *store.Tx, testID, planID int64) error {
+	_, err := tx.Exec(ctx, `INSERT INTO continuity_test_requirements (test_id, service_id, rto_minutes, rpo_minutes)
+		SELECT ?, ps.service_id, r.rto_minutes, r.rpo_minutes FROM continuity_plan_services ps
+		LEFT JOIN continuity_requirements r ON r.service_id = ps.service_id WHERE ps.plan_id = ?`, testID, planID)
+	return err
+}
+
+// testBriefs lists a plan's tests, latest first, each judged against the
+// requirements in force when it was recorded.
+func (s *Service) testBriefs(ctx context.Context, q store.Querier, planID int64) ([]TestBrief, error) {
+	held, err := heldRequirements(ctx, q, " WHERE tr.test_id IN (SELECT id FROM continuity_tests WHERE plan_id = ?)", planID)
+	if err != nil {
+		return nil, err
+	}
 	rows, err := q.Query(ctx, testCols+" WHERE t.plan_id = ? ORDER BY t.held_on DESC, t.id DESC LIMIT 100", planID)
 	if err != nil {
 		return nil, err
@@ -276,7 +319,7 @@ func (s *Service) testBriefs(ctx context.Context, q store.Querier, planID int64,
 			return nil, err
 		}
 		out = append(out, TestBrief{ID: t.ID, Kind: t.Kind, HeldOn: t.HeldOn, RTOAchieved: t.RTOAchieved, RPOAchieved: t.RPOAchieved,
-			Verdict: overall(outcomes(t.RTOAchievedMinutes, t.RPOAchievedMinutes, services))})
+			Verdict: overall(outcomes(t.RTOAchievedMinutes, t.RPOAchievedMinutes, held[t.ID]))})
 	}
 	return out, rows.Err()
 }
@@ -365,6 +408,9 @@ func (s *Service) RecordTest(ctx context.Context, p *auth.Principal, in TestInpu
 		if err := tx.QueryRow(ctx, `INSERT INTO continuity_tests (plan_id, kind, held_on, scenario, rto_achieved_minutes, rpo_achieved_minutes,
 			issues, notes, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, t.PlanID, t.Kind, t.HeldOn,
 			t.Scenario, t.RTOAchievedMinutes, t.RPOAchievedMinutes, t.Issues, t.Notes, p.UserID, now, now).Scan(&t.ID); err != nil {
+			return err
+		}
+		if err := snapshotRequirements(ctx, tx, t.ID, t.PlanID); err != nil {
 			return err
 		}
 		if err := audit.Record(ctx, tx, p.Actor(), "create", "continuity_test", t.ID, in); err != nil {

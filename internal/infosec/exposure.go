@@ -105,11 +105,21 @@ func (s *Service) Exposure(ctx context.Context, p *auth.Principal, advisoryID in
 	}
 	ids := make([][]int64, len(all))
 	exposed := map[int64]bool{}
+	// A fleet repeats a few products and versions over many devices: each
+	// pair is matched against the advisories once.
+	matched := map[[2]string][]int{}
 	err = matchDevices(ctx, s.DB, func(d ExposedDevice) {
-		for _, i := range byProduct[strings.ToLower(d.Product)] {
-			if !contains(ranges[i], d.Version) {
-				continue
+		key := [2]string{strings.ToLower(d.Product), d.Version}
+		hits, ok := matched[key]
+		if !ok {
+			for _, i := range byProduct[key[0]] {
+				if contains(ranges[i], d.Version) {
+					hits = append(hits, i)
+				}
 			}
+			matched[key] = hits
+		}
+		for _, i := range hits {
 			ae := &out.Advisories[i]
 			ae.DeviceCount++
 			if advisoryID != 0 || len(ae.Devices) < MaxSample {
@@ -126,16 +136,17 @@ func (s *Service) Exposure(ctx context.Context, p *auth.Principal, advisoryID in
 	}
 	out.Devices = len(exposed)
 	services := map[int64]*ExposedService{}
-	for i := range out.Advisories {
-		if len(ids[i]) == 0 || s.CMDB == nil {
-			continue
-		}
-		res, err := s.CMDB.Impact(ctx, cmdb.ImpactQuery{Failed: ids[i]})
-		if err != nil {
+	var reached [][]cmdb.ImpactItem
+	if s.CMDB != nil && len(exposed) > 0 {
+		// One walk for every advisory: each reached service knows which
+		// advisories' devices reach it.
+		if reached, err = s.CMDB.ServicesImpactedByGroups(ctx, ids); err != nil {
 			return Exposure{}, err
 		}
+	}
+	for i, found := range reached {
 		a := &out.Advisories[i]
-		for _, it := range res.Services {
+		for _, it := range found {
 			sv := services[it.CIID]
 			if sv == nil {
 				sv = &ExposedService{CIID: it.CIID, Name: it.Name, Worst: a.Severity, Advisories: []string{}}

@@ -37,6 +37,7 @@ func AvailabilityPages(svc *availability.Service, risks *risk.Service) Pages {
 		wb.post(rt, "POST /availability/services/{id}/target", availability.PermWrite, h.saveTarget)
 		wb.post(rt, "POST /availability/services/{id}/risk", sms.PermWrite, h.raiseRisk)
 		h.registerOutages(rt)
+		wb.assurance = append(wb.assurance, h.serviceCard)
 	}
 }
 
@@ -136,7 +137,11 @@ func (h availabilityPages) report(w http.ResponseWriter, r *http.Request) {
 	v := availView{CanRaise: p.Can(sms.PermWrite)}
 	from, to, fromS, toS, err := h.period(r)
 	v.From, v.To = fromS, toS
-	if s := r.URL.Query().Get("service_id"); s != "" {
+	s := r.URL.Query().Get("service_id")
+	if s == "" {
+		s = r.URL.Query().Get("service") // as a service's page links here
+	}
+	if s != "" {
 		if id, perr := strconv.ParseInt(s, 10, 64); perr == nil && id > 0 {
 			v.ServiceID = id
 		} else {

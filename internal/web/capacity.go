@@ -34,6 +34,7 @@ func CapacityPages(svc *capacity.Service) Pages {
 		wb.post(rt, "POST /capacity/series/{id}", capacity.PermWrite, h.saveSeries)
 		rt.Handle("GET /capacity/demand", capacity.PermRead, h.demand)
 		h.registerPlans(rt)
+		wb.assurance = append(wb.assurance, h.serviceCard)
 	}
 }
 

@@ -52,6 +52,7 @@ func ContinuityPages(svc *continuity.Service) Pages {
 		wb.post(rt, "POST /continuity-invocations", continuity.PermWrite, h.createInvocation)
 		rt.Handle("GET /continuity-invocations/{id}", continuity.PermRead, h.invocation)
 		wb.post(rt, "POST /continuity-invocations/{id}", continuity.PermWrite, h.saveInvocation)
+		wb.assurance = append(wb.assurance, h.serviceCard)
 	}
 }
 

@@ -36,6 +36,7 @@ func CostPages(svc *cost.Service) Pages {
 		wb.post(rt, "POST /costs/rates/{id}/delete", cost.PermAdmin, h.deleteRate)
 		wb.post(rt, "POST /costs/currency", cost.PermAdmin, h.setCurrency)
 		h.registerService(rt)
+		wb.assurance = append(wb.assurance, h.serviceCard)
 	}
 }
 

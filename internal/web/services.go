@@ -191,6 +191,7 @@ type serviceView struct {
 	IncidentsURL    string
 	CanReport       bool
 	Error           string
+	Assurance       []assuranceCard
 }
 
 func (wb *Web) servicePage(w http.ResponseWriter, r *http.Request) {
@@ -236,6 +237,10 @@ func (wb *Web) showService(w http.ResponseWriter, r *http.Request, status int, i
 		v.DependsOn = append(v.DependsOn, catalog.Ref{ID: d, Name: orID(names[d], d)})
 	}
 	if v.Dependents, err = cat.Dependents(ctx, p, s.ID); err != nil {
+		wb.fail(w, r, err)
+		return
+	}
+	if v.Assurance, err = wb.assuranceCards(r, s.ID); err != nil {
 		wb.fail(w, r, err)
 		return
 	}

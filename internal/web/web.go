@@ -61,6 +61,9 @@ type Web struct {
 	// page's panel for the security group: the security incidents raised
 	// from it and the button that escalates it to one.
 	security func(r *http.Request, inc incident.Incident) (*securityPanel, error)
+	// assurance, filled by the assurance areas present, are the cards of
+	// a service's page: its availability, continuity, capacity and costs.
+	assurance []serviceCard
 }
 
 // Pages adds one area's pages. Each area's handler file declares its own

@@ -1,0 +1,58 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"steward/internal/cost"
+	"steward/internal/httpx"
+)
+
+// serviceCard is the cost card of a service's page: this year's actual
+// cost against its budget.
+func (h costPages) serviceCard(r *http.Request, serviceID int64) (*assuranceCard, error) {
+	p := httpx.Principal(r)
+	if !p.Can(cost.PermRead) {
+		return nil, nil
+	}
+	ctx := r.Context()
+	year := cost.PeriodAt(cost.Year, time.Now())
+	c := &assuranceCard{ID: "assurance-costs", Area: "Costs", LinkText: "Costs of this service",
+		Href: "/costs/services/" + strconv.FormatInt(serviceID, 10) + "?" + url.Values{"from": {year.Label}, "to": {year.Label}}.Encode()}
+	cur, err := cost.AccountingCurrency(ctx, h.wb.DB)
+	if err != nil {
+		return nil, err
+	}
+	rep, err := h.svc.Report(ctx, p, cost.ReportQuery{ServiceID: serviceID, From: year, To: year})
+	switch {
+	case cost.IsRateMissing(err):
+		c.Empty = rateMessage(err)
+		return c, nil
+	case err != nil:
+		return nil, err
+	case len(rep.Services) == 0 || len(rep.Services[0].Rows) == 0:
+		c.Empty = "No costs for this service."
+		return c, nil
+	}
+	row := rep.Services[0].Rows[0]
+	if row.Actual == 0 && row.Budget == nil {
+		c.Empty = "No costs or budget recorded for " + year.Label + "."
+		return c, nil
+	}
+	l := costRow(row, cur)
+	c.Figure = l.Actual + " in " + year.Label
+	if row.Budget == nil {
+		c.Lines = append(c.Lines, "No budget for "+year.Label+".")
+		return c, nil
+	}
+	c.Lines = append(c.Lines, "Budget "+l.Budget+".")
+	if l.Over {
+		c.Flag = "over budget"
+		c.Lines = append(c.Lines, "Over budget by "+cost.Format(-*row.Variance, cur)+".")
+	} else {
+		c.Lines = append(c.Lines, l.Variance+" left.")
+	}
+	return c, nil
+}
