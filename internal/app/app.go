@@ -196,6 +196,7 @@ func New(cfg config.Config, db *store.DB, log *slog.Logger) *App {
 	a.Continuity = continuity.NewService(db, log)
 	a.Security = infosec.NewService(db, log)
 	a.Costs = cost.NewService(db, log)
+	a.Costs.Loc = cfg.Location()
 	wired := a.wireAreas()
 	a.Records = record.NewKernel(db, cfg.MaxAttachmentMB<<20, wired.kinds...)
 	a.Inbound.Records = a.Records

@@ -55,7 +55,7 @@ func (s *Service) Allocate(ctx context.Context, p *auth.Principal, serviceID int
 		}
 		out = Allocation{ServiceID: serviceID, Period: per.Label, Key: st.Allocation, Currency: rep.Currency,
 			Total: rep.Services[0].Total.Actual, Lines: []Allocate{}}
-		lines, err := allocationWeights(ctx, rt, st, serviceID, per)
+		lines, err := s.allocationWeights(ctx, rt, st, serviceID, per)
 		if err != nil {
 			return err
 		}
@@ -84,7 +84,7 @@ func (s *Service) Allocate(ctx context.Context, p *auth.Principal, serviceID int
 
 // allocationWeights lists the customers with their weight under the key,
 // in customer id order.
-func allocationWeights(ctx context.Context, q store.Querier, st Settings, serviceID int64, per Period) ([]Allocate, error) {
+func (s *Service) allocationWeights(ctx context.Context, q store.Querier, st Settings, serviceID int64, per Period) ([]Allocate, error) {
 	var query string
 	var args []any
 	switch st.Allocation {
@@ -97,7 +97,7 @@ func allocationWeights(ctx context.Context, q store.Querier, st Settings, servic
 		}
 		return out, nil
 	case Tickets:
-		from, to := store.TS(per.Start), store.TS(per.End)
+		from, to := store.TS(s.instant(per.Start)), store.TS(s.instant(per.End))
 		query = `SELECT c.id, c.name, (SELECT COUNT(*) FROM incidents i WHERE i.service_id = ? AND i.customer_id = c.id AND i.created_at >= ? AND i.created_at < ?)
 			+ (SELECT COUNT(*) FROM requests r WHERE r.service_id = ? AND r.customer_id = c.id AND r.created_at >= ? AND r.created_at < ?)
 			FROM customers c ORDER BY c.id LIMIT 5000`

@@ -97,7 +97,7 @@ func (s *Service) Benefit(ctx context.Context, p *auth.Principal, from, to Perio
 				q.DowntimeChange = &ch
 			}
 			if s.Effort != nil {
-				d, err := s.Effort.TimeOnTickets(ctx, rt, per.Start, per.End)
+				d, err := s.Effort.TimeOnTickets(ctx, rt, s.instant(per.Start), s.instant(per.End))
 				if err != nil {
 					return err
 				}

@@ -36,6 +36,10 @@ type Service struct {
 	Effort Effort
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// Loc is the organisation's time zone: a month, quarter or year runs
+	// from midnight to midnight there, for the downtime and the tickets
+	// it counts. UTC when nil.
+	Loc *time.Location
 }
 
 // NewService builds the service.
@@ -110,3 +114,20 @@ func AccountingCurrency(ctx context.Context, q store.Querier) (string, error) {
 
 // Clock is the instant the area reads as now.
 func (s *Service) Clock() time.Time { return s.now() }
+
+// Today is the present as the organisation's calendar reads it: the
+// period it falls in is PeriodAt(kind, s.Today()).
+func (s *Service) Today() time.Time { return s.now().In(s.loc()) }
+
+func (s *Service) loc() *time.Location {
+	if s.Loc != nil {
+		return s.Loc
+	}
+	return time.UTC
+}
+
+// instant is the moment a period's day (held as a date) begins in the
+// organisation's zone.
+func (s *Service) instant(day time.Time) time.Time {
+	return time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, s.loc())
+}

@@ -3,6 +3,7 @@ package cost_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -430,4 +431,40 @@ func TestFormatAndParse(t *testing.T) {
 		}
 	}
 	_ = catalog.Cents(0)
+}
+
+// Months run from midnight to midnight in the organisation's zone: an
+// outage from 23:30 to 00:30 UTC across the end of February is the first
+// hour of March in Berlin, and half of each month in UTC.
+func TestMonthsFollowTheOrganisationsZone(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		w := newWorld(t, e)
+		w.outage(time.Date(2026, 2, 28, 23, 30, 0, 0, time.UTC), time.Date(2026, 3, 1, 0, 30, 0, 0, time.UTC))
+		downtime := func(loc *time.Location) []int64 {
+			t.Helper()
+			w.svc.Loc = loc
+			rep, err := w.svc.Report(w.ctx, w.auditor, cost.ReportQuery{ServiceID: w.portal, From: period(t, "2026-02"), To: period(t, "2026-03")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []int64
+			for _, r := range rep.Services[0].Rows {
+				out = append(out, r.DowntimeSeconds)
+			}
+			return out
+		}
+		berlin, err := time.LoadLocation("Europe/Berlin")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := downtime(nil); !slices.Equal(got, []int64{1800, 1800}) {
+			t.Errorf("in UTC, February and March: %v seconds down, want 1800 each", got)
+		}
+		if got := downtime(berlin); !slices.Equal(got, []int64{0, 3600}) {
+			t.Errorf("in Berlin, February and March: %v seconds down, want all of it in March", got)
+		}
+		if today := w.svc.Today(); today.Location() != berlin {
+			t.Errorf("today is read in %v", today.Location())
+		}
+	})
 }

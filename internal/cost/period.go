@@ -14,9 +14,10 @@ const (
 	Year    = "year"
 )
 
-// Period is a calendar month, quarter or year in UTC: Label is how it is
+// Period is a calendar month, quarter or year: Label is how it is
 // written (2026-03, 2026-Q1, 2026), Start its first day and End the day
-// after its last.
+// after its last, as dates (held at midnight UTC; Service.instant gives
+// the moment each begins in the organisation's zone).
 type Period struct {
 	Label string    `json:"label"`
 	Kind  string    `json:"kind"`
@@ -82,9 +83,9 @@ func YearOf(y int) Period {
 	return Period{Label: strconv.Itoa(y), Kind: Year, Start: start, End: start.AddDate(1, 0, 0)}
 }
 
-// PeriodAt is the period of the kind that holds t.
+// PeriodAt is the period of the kind that holds t's date as written in
+// t's own zone (Service.Today gives the organisation's).
 func PeriodAt(kind string, t time.Time) Period {
-	t = t.UTC()
 	switch kind {
 	case Year:
 		return YearOf(t.Year())

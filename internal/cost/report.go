@@ -243,8 +243,8 @@ func (s *Service) serviceMonths(ctx context.Context, q store.Querier, rt *rates,
 			mo.budget[i] += rt.in(x.Amount, x.Currency, m)
 			mo.budgeted[i] = true
 		}
-		if m.Start.Before(now) {
-			d, err := availability.Downtime(ctx, q, sc.ServiceID, m.Start, m.End)
+		if s.instant(m.Start).Before(now) {
+			d, err := availability.Downtime(ctx, q, sc.ServiceID, s.instant(m.Start), s.instant(m.End))
 			if err != nil {
 				return mo, err
 			}

@@ -46,7 +46,7 @@ func (h costPages) benefit(w http.ResponseWriter, r *http.Request) {
 
 func (h costPages) showBenefit(w http.ResponseWriter, r *http.Request, status int, fe *fieldErrors) {
 	p := httpx.Principal(r)
-	to := cost.PeriodAt(cost.Quarter, h.svc.Clock())
+	to := cost.PeriodAt(cost.Quarter, h.svc.Today())
 	from := to.Prev().Prev().Prev()
 	if f, err := cost.ParsePeriod(r.URL.Query().Get("from")); err == nil && f.Kind == cost.Quarter {
 		if t, err := cost.ParsePeriod(r.URL.Query().Get("to")); err == nil && t.Kind == cost.Quarter && !t.Start.Before(f.Start) {

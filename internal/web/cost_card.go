@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"time"
 
 	"steward/internal/cost"
 	"steward/internal/httpx"
@@ -18,7 +17,7 @@ func (h costPages) serviceCard(r *http.Request, serviceID int64) (*assuranceCard
 		return nil, nil
 	}
 	ctx := r.Context()
-	year := cost.PeriodAt(cost.Year, time.Now())
+	year := cost.PeriodAt(cost.Year, h.svc.Today())
 	c := &assuranceCard{ID: "assurance-costs", Area: "Costs", LinkText: "Costs of this service",
 		Href: "/costs/services/" + strconv.FormatInt(serviceID, 10) + "?" + url.Values{"from": {year.Label}, "to": {year.Label}}.Encode()}
 	cur, err := cost.AccountingCurrency(ctx, h.wb.DB)

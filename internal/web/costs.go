@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"steward/internal/cost"
 	"steward/internal/domainerr"
@@ -140,7 +139,7 @@ func chartOf(rows []cost.Row, cur string, withDowntime bool) costChart {
 // span reads the page's from and to (periods of one kind); by default the
 // last four quarters up to the current one.
 func (h costPages) span(r *http.Request) (cost.Period, cost.Period, string) {
-	to := cost.PeriodAt(cost.Quarter, time.Now())
+	to := cost.PeriodAt(cost.Quarter, h.svc.Today())
 	from := to.Prev().Prev().Prev()
 	f, errF := cost.ParsePeriod(r.URL.Query().Get("from"))
 	t, errT := cost.ParsePeriod(r.URL.Query().Get("to"))
