@@ -111,6 +111,7 @@ func (a *API) patchUser(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
+	a.tokenCache().ForgetUser(id) // a role, group or state change binds their tokens here at once
 	w.Header().Set("ETag", etag(u.Version))
 	writeJSON(w, http.StatusOK, u)
 }

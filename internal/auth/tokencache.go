@@ -84,3 +84,19 @@ func (c *TokenCache) Forget(tokenID int64) {
 		}
 	}
 }
+
+// ForgetUser drops the tokens of user id, so that a change to the user
+// (role, groups, disabled) made on this node binds their tokens on it at
+// once; other nodes follow within TokenCacheTTL.
+func (c *TokenCache) ForgetUser(userID int64) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, e := range c.entries {
+		if e.p.UserID == userID {
+			delete(c.entries, k)
+		}
+	}
+}

@@ -57,3 +57,39 @@ func TestRevokedTokenRefusedAfterTheCacheWindow(t *testing.T) {
 		}
 	})
 }
+
+// A change to a user made on this node binds their cached tokens at once:
+// a demoted administrator's next request is an agent's.
+func TestUserChangeBindsCachedTokensAtOnce(t *testing.T) {
+	ctx := context.Background()
+	e := storetest.SQLite(t)
+	u, err := CreateUser(ctx, e.DB, audit.System, NewUser{Email: "boss@example.com", Name: "Boss", Role: Admin, Password: "a-long-password"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := CreateUser(ctx, e.DB, audit.System, NewUser{Email: "next@example.com", Name: "Next", Role: Admin, Password: "a-long-password"}); err != nil {
+		t.Fatal(err)
+	}
+	secret, _, err := CreateToken(ctx, e.DB, audit.System, u.ID, "cli")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	c := NewTokenCache()
+	c.now = func() time.Time { return clock } // the clock stands still: only forgetting can refresh
+	if p, err := c.Principal(ctx, e.DB, secret); err != nil || p.Role != Admin {
+		t.Fatalf("before: %v %v", p, err)
+	}
+	agent := Agent
+	if _, err := UpdateUser(ctx, e.DB, audit.System, u.ID, UserPatch{Role: &agent}, 0); err != nil {
+		t.Fatal(err)
+	}
+	c.ForgetUser(u.ID + 1) // another user's change leaves this one cached
+	if p, _ := c.Principal(ctx, e.DB, secret); p.Role != Admin {
+		t.Fatalf("the cache was dropped for another user's change: %v", p.Role)
+	}
+	c.ForgetUser(u.ID)
+	if p, err := c.Principal(ctx, e.DB, secret); err != nil || p.Role != Agent {
+		t.Fatalf("after the change: %v %v", p, err)
+	}
+}

@@ -213,6 +213,7 @@ func (wb *Web) updateUser(w http.ResponseWriter, r *http.Request) {
 	err = bad.Err()
 	if err == nil {
 		if _, err = auth.UpdateUser(r.Context(), wb.DB, httpx.Principal(r).Actor(), id, pt, version); err == nil {
+			wb.Tokens.ForgetUser(id) // their API tokens carry the change at once on this node
 			wb.redirect(w, r, "/users/"+strconv.FormatInt(id, 10), "user")
 			return
 		}

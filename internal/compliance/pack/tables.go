@@ -64,7 +64,7 @@ var Tables = []string{
 	"capacity_series", "capacity_daily", "capacity_plans", "capacity_plan_series",
 	// Service continuity (8.7.2): requirements, plans, tests and invocations.
 	"continuity_requirements", "continuity_plans", "continuity_plan_services", "continuity_plan_steps", "continuity_plan_contacts",
-	"continuity_tests", "continuity_test_actions", "continuity_invocations",
+	"continuity_tests", "continuity_test_actions", "continuity_test_requirements", "continuity_invocations",
 	// Information security (8.7.3): the controls register and the
 	// advisories devices are matched against (security incidents are
 	// withheld: only the security group reads them).
