@@ -123,8 +123,11 @@ func (h *changeAPI) create(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *changeAPI) list(w http.ResponseWriter, r *http.Request) {
-	q := newQuery(r, "state", "type", "assignee_id", "q", "limit", "cursor")
-	f := change.Filter{States: q.list("state"), Types: q.list("type"), AssigneeID: q.int64("assignee_id"),
+	q := newQuery(r, "state", "type", "outcome", "assignee_id", "created_after", "created_before", "closed_after", "closed_before",
+		"q", "limit", "cursor")
+	f := change.Filter{States: q.list("state"), Types: q.list("type"), Outcomes: q.list("outcome"), AssigneeID: q.int64("assignee_id"),
+		CreatedAfter: q.time("created_after"), CreatedBefore: q.time("created_before"),
+		ClosedAfter: q.time("closed_after"), ClosedBefore: q.time("closed_before"),
 		Query: q.str("q", 200), Limit: q.limit(), Cursor: q.str("cursor", 300)}
 	if err := q.err(); err != nil {
 		h.fail(w, r, err)

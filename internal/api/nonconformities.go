@@ -21,8 +21,9 @@ func (h *checkingAPI) ncRef(r *http.Request) (int64, error) {
 }
 
 func (h *checkingAPI) listNCs(w http.ResponseWriter, r *http.Request) {
-	q := newQuery(r, "state", "audit_id", "limit", "cursor")
-	f := nonconformity.Filter{State: q.str("state", 20), AuditID: q.int64("audit_id"), Limit: q.limit()}
+	q := newQuery(r, "state", "audit_id", "closed_after", "closed_before", "limit", "cursor")
+	f := nonconformity.Filter{State: q.str("state", 20), AuditID: q.int64("audit_id"), Limit: q.limit(),
+		ClosedAfter: q.time("closed_after"), ClosedBefore: q.time("closed_before")}
 	if c := q.str("cursor", 20); c != "" {
 		id, ok := nonconformity.ParseRef(c)
 		if !ok {

@@ -56,9 +56,12 @@ func (h *problemAPI) create(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *problemAPI) list(w http.ResponseWriter, r *http.Request) {
-	q := newQuery(r, "state", "assignee_id", "ci_id", "service_id", "q", "limit", "cursor")
+	q := newQuery(r, "state", "assignee_id", "ci_id", "service_id", "created_after", "created_before", "closed_after", "closed_before",
+		"q", "limit", "cursor")
 	f := problem.Filter{
 		CIID: q.int64("ci_id"), ServiceID: q.int64("service_id"), Query: q.str("q", 200),
+		CreatedAfter: q.time("created_after"), CreatedBefore: q.time("created_before"),
+		ClosedAfter: q.time("closed_after"), ClosedBefore: q.time("closed_before"),
 		Limit: q.limit(), Cursor: q.str("cursor", 300),
 	}
 	if v := q.str("assignee_id", 20); v == "me" {

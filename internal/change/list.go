@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"time"
 
 	"steward/internal/auth"
 	"steward/internal/domainerr"
@@ -22,12 +23,20 @@ var FilterFields = []string{"state", "type", "assignee_id", "q"}
 
 // Filter selects changes, newest first.
 type Filter struct {
-	States     []string
-	Types      []string
+	States []string
+	Types  []string
+	// Outcomes selects the changes implemented with one of these outcomes.
+	Outcomes   []string
 	AssigneeID int64
-	Query      string
-	Limit      int
-	Cursor     string
+	// CreatedAfter and CreatedBefore select the changes raised in
+	// [CreatedAfter, CreatedBefore); ClosedAfter and ClosedBefore those
+	// that reached a final state (closed, rejected, cancelled) in
+	// [ClosedAfter, ClosedBefore). A zero time does not narrow.
+	CreatedAfter, CreatedBefore time.Time
+	ClosedAfter, ClosedBefore   time.Time
+	Query                       string
+	Limit                       int
+	Cursor                      string
 }
 
 // List returns one page of the changes that match f, newest first.
@@ -44,6 +53,11 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) (record
 	for _, t := range f.Types {
 		if !slices.Contains(Types, t) {
 			v.Add("type", "must be standard, normal or emergency")
+		}
+	}
+	for _, o := range f.Outcomes {
+		if !slices.Contains(Outcomes, o) {
+			v.Add("outcome", "must be one of %s", strings.Join(Outcomes, ", "))
 		}
 	}
 	if f.Limit <= 0 {
@@ -64,9 +78,24 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) (record
 			args = append(args, t)
 		}
 	}
+	if len(f.Outcomes) > 0 {
+		where = append(where, "c.outcome IN ("+placeholders(len(f.Outcomes))+")")
+		for _, o := range f.Outcomes {
+			args = append(args, o)
+		}
+	}
 	if f.AssigneeID != 0 {
 		where = append(where, "c.assignee_id = ?")
 		args = append(args, f.AssigneeID)
+	}
+	for _, d := range []struct {
+		cond string
+		at   time.Time
+	}{{"c.created_at >= ?", f.CreatedAfter}, {"c.created_at < ?", f.CreatedBefore},
+		{"c.closed_at >= ?", f.ClosedAfter}, {"c.closed_at < ?", f.ClosedBefore}} {
+		if !d.at.IsZero() {
+			where, args = append(where, d.cond), append(args, store.TS(d.at))
+		}
 	}
 	if q := strings.TrimSpace(f.Query); q != "" {
 		if id, ok := record.NumberID(NumberPrefix, q); ok {

@@ -104,15 +104,16 @@ func linkWith(link string, f Filter) string {
 	return link + "&" + v.Encode()
 }
 
-// PeriodLink narrows link, a list of incidents or requests, to the
-// records of the period [from, to) by the dates m.ListedBy names, as days
-// of loc (the organisation's time zone, in which the lists read them):
+// PeriodLink narrows link, a list of incidents, requests, problems,
+// changes or nonconformities, to the records of the period [from, to) by
+// the dates m.ListedBy names, as days of loc (the organisation's time
+// zone, in which the lists read them):
 // "/?view=all&from=2026-06-01&to=2026-06-30". A link to another page, a
 // metric whose records no list date selects, or a period that does not
 // start and end at midnight in loc, is left as it is.
 func (m Metric) PeriodLink(link string, from, to time.Time, loc *time.Location) string {
-	prefix, ok := map[string]string{"created": "", "resolved": "resolved_", "fulfilled": "fulfilled_"}[m.ListedBy]
-	if !ok || !(strings.HasPrefix(link, "/?") || strings.HasPrefix(link, "/requests?")) {
+	prefix, ok := map[string]string{"created": "", "resolved": "resolved_", "fulfilled": "fulfilled_", "closed": "closed_"}[m.ListedBy]
+	if !ok || !periodLists(link) {
 		return link
 	}
 	if loc == nil {
@@ -126,6 +127,16 @@ func (m Metric) PeriodLink(link string, from, to time.Time, loc *time.Location) 
 	v.Set(prefix+"from", f.Format(time.DateOnly))
 	v.Set(prefix+"to", t.AddDate(0, 0, -1).Format(time.DateOnly)) // the lists' "to" holds that whole day
 	return link + "&" + v.Encode()
+}
+
+// periodLists reports whether link opens a list that reads day filters.
+func periodLists(link string) bool {
+	for _, l := range []string{"/?", "/requests?", "/problems?", "/changes?", "/nonconformities?"} {
+		if strings.HasPrefix(link, l) {
+			return true
+		}
+	}
+	return false
 }
 
 func atMidnight(t time.Time) bool {
@@ -144,15 +155,16 @@ func init() {
 			Narrowed: volume(`SELECT COUNT(*) FROM requests WHERE created_at >= ? AND created_at < ?`, "/requests?view=all", requestBy)},
 		{Key: "request.backlog", Counts: "open request|open requests", Title: "Requests open at the period's end", Unit: "count", Process: "request", Filters: requestFields,
 			Narrowed: backlog("requests", "fulfilled_at", "/requests?view=open", requestBy)},
-		{Key: "problem.opened", Counts: "problem|problems", Title: "Problems opened", Unit: "count", Process: "problem",
-			Narrowed: volume(`SELECT COUNT(*) FROM problems WHERE created_at >= ? AND created_at < ?`, "/problems", nil)},
-		{Key: "problem.closed", Counts: "problem|problems", Title: "Problems closed", Unit: "count", Process: "problem", HigherIsBetter: true,
-			Narrowed: volume(`SELECT COUNT(*) FROM problems WHERE closed_at >= ? AND closed_at < ?`, "/problems?state=closed", nil)},
-		{Key: "change.backed_out_pct", Of: "closed change|closed changes", Title: "Changes backed out", Unit: "%", Process: "change", Filters: changeFields,
+		{Key: "problem.opened", Counts: "problem|problems", ListedBy: "created", Title: "Problems opened", Unit: "count", Process: "problem",
+			Narrowed: volume(`SELECT COUNT(*) FROM problems WHERE created_at >= ? AND created_at < ?`, "/problems?state=all", nil)},
+		// A cancelled problem is not closed, though it has a closed_at.
+		{Key: "problem.closed", Counts: "problem|problems", ListedBy: "closed", Title: "Problems closed", Unit: "count", Process: "problem", HigherIsBetter: true,
+			Narrowed: volume(`SELECT COUNT(*) FROM problems WHERE state = 'closed' AND closed_at >= ? AND closed_at < ?`, "/problems?state=closed", nil)},
+		{Key: "change.backed_out_pct", Of: "closed change|closed changes", ListedBy: "closed", Title: "Changes backed out", Unit: "%", Process: "change", Filters: changeFields,
 			Narrowed: share(`SELECT COUNT(*), COALESCE(SUM(CASE WHEN outcome = 'backed_out' THEN 1 ELSE 0 END), 0)
-				FROM changes WHERE outcome <> '' AND closed_at >= ? AND closed_at < ?`, "/changes?state=closed", changeBy)},
-		{Key: "change.lead_time_days", Of: "closed change|closed changes", Title: "Mean days from raising a change to closing it", Unit: "days", Process: "change", Filters: changeFields,
-			Narrowed: meanDays(`SELECT created_at, closed_at FROM changes WHERE outcome <> '' AND closed_at >= ? AND closed_at < ?`,
+				FROM changes WHERE state = 'closed' AND outcome <> '' AND closed_at >= ? AND closed_at < ?`, "/changes?state=closed", changeBy)},
+		{Key: "change.lead_time_days", Of: "closed change|closed changes", ListedBy: "closed", Title: "Mean days from raising a change to closing it", Unit: "days", Process: "change", Filters: changeFields,
+			Narrowed: meanDays(`SELECT created_at, closed_at FROM changes WHERE state = 'closed' AND outcome <> '' AND closed_at >= ? AND closed_at < ?`,
 				"/changes?state=closed", changeBy)},
 		{Key: "sla.breaches", Of: "SLA target decided|SLA targets decided", Counts: "breach|breaches", Title: "SLA targets breached", Unit: "count", Process: "service_level", Filters: timerFields,
 			Narrowed: countOf(`SELECT COUNT(*), COALESCE(SUM(CASE WHEN state = 'breached' THEN 1 ELSE 0 END), 0)

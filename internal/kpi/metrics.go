@@ -45,15 +45,16 @@ func init() {
 				WHERE l.from_kind = 'incident' AND l.from_id = i.id AND l.type = 'caused_by' AND l.to_kind = 'problem'
 				AND p.known_error_at IS NOT NULL AND p.known_error_at < i.created_at) THEN 1 ELSE 0 END), 0)
 				FROM incidents i WHERE i.created_at >= ? AND i.created_at < ?`, "/problems/overview", incidentBy)},
-		{Key: "change.success_rate", Of: "closed change|closed changes", Title: "Changes successful", Unit: "%", Process: "change", HigherIsBetter: true,
+		{Key: "change.success_rate", Of: "closed change|closed changes", ListedBy: "closed", Title: "Changes successful", Unit: "%", Process: "change", HigherIsBetter: true,
 			Filters: changeFields, Narrowed: share(`SELECT COUNT(*), COALESCE(SUM(CASE WHEN outcome IN ('successful', 'successful_with_issues') THEN 1 ELSE 0 END), 0)
-				FROM changes WHERE outcome <> '' AND closed_at >= ? AND closed_at < ?`, "/changes?state=closed", changeBy)},
-		{Key: "change.emergency_pct", Of: "change|changes", Title: "Emergency changes", Unit: "%", Process: "change",
+				FROM changes WHERE state = 'closed' AND outcome <> '' AND closed_at >= ? AND closed_at < ?`, "/changes?state=closed", changeBy)},
+		{Key: "change.emergency_pct", Of: "change|changes", ListedBy: "created", Title: "Emergency changes", Unit: "%", Process: "change",
 			Filters: changeFields, Narrowed: share(`SELECT COUNT(*), COALESCE(SUM(CASE WHEN type = 'emergency' THEN 1 ELSE 0 END), 0)
-				FROM changes WHERE created_at >= ? AND created_at < ? AND state <> 'draft'`, "/changes?type=emergency", changeBy)},
-		{Key: "change.failed_reviewed_pct", Of: "failed change|failed changes", Title: "Failed changes reviewed", Unit: "%", Process: "change", HigherIsBetter: true,
+				FROM changes WHERE created_at >= ? AND created_at < ? AND state <> 'draft'`, "/changes?state=submitted&type=emergency", changeBy)},
+		{Key: "change.failed_reviewed_pct", Of: "failed change|failed changes", ListedBy: "closed", Title: "Failed changes reviewed", Unit: "%", Process: "change", HigherIsBetter: true,
 			Filters: changeFields, Narrowed: share(`SELECT COUNT(*), COALESCE(SUM(CASE WHEN review <> '' THEN 1 ELSE 0 END), 0)
-				FROM changes WHERE outcome IN ('failed', 'backed_out') AND closed_at >= ? AND closed_at < ?`, "/changes?state=closed", changeBy)},
+				FROM changes WHERE state = 'closed' AND outcome IN ('failed', 'backed_out') AND closed_at >= ? AND closed_at < ?`,
+				"/changes?state=closed&outcome=unsuccessful", changeBy)},
 		{Key: "release.change_failure_rate", Of: "deployment|deployments", Title: "Deployments failed or rolled back", Unit: "%", Process: "release",
 			Narrowed: share(`SELECT COUNT(*), COALESCE(SUM(CASE WHEN verification = 'failed' OR rolled_back_at IS NOT NULL THEN 1 ELSE 0 END), 0)
 				FROM release_deployments WHERE deployed_at >= ? AND deployed_at < ?`, "/releases", nil)},
@@ -62,7 +63,7 @@ func init() {
 		{Key: "sla.targets_met_pct", Of: "SLA target|SLA targets", Title: "SLA targets met", Unit: "%", Process: "service_level", HigherIsBetter: true,
 			Filters: timerFields, Narrowed: share(`SELECT COUNT(*), COALESCE(SUM(CASE WHEN state = 'met' THEN 1 ELSE 0 END), 0)
 				FROM sla_timers WHERE state IN ('met', 'breached') AND decided_at >= ? AND decided_at < ?`, "/reports/sla", timerBy)},
-		{Key: "nc.mean_days_to_close", Of: "closed nonconformity|closed nonconformities", Title: "Mean days to close a nonconformity", Unit: "days", Process: "improvement",
+		{Key: "nc.mean_days_to_close", Of: "closed nonconformity|closed nonconformities", ListedBy: "closed", Title: "Mean days to close a nonconformity", Unit: "days", Process: "improvement",
 			Compute: ncDaysToClose},
 		{Key: "nc.overdue_actions", Of: "action|actions", Counts: "overdue action|overdue actions", Title: "Corrective actions overdue", Unit: "count", Process: "improvement",
 			Compute: overdueActions},
@@ -185,7 +186,7 @@ func cisVerified(ctx context.Context, q store.Querier, from, to time.Time) (Valu
 // ncDaysToClose is the mean of days from raising to closing, over the
 // nonconformities closed in the period.
 func ncDaysToClose(ctx context.Context, q store.Querier, from, to time.Time) (Value, error) {
-	out := Value{Link: "/nonconformities"}
+	out := Value{Link: "/nonconformities?state=closed"}
 	rows, err := q.Query(ctx, `SELECT raised_on, closed_at FROM nonconformities WHERE state = 'closed'
 		AND closed_at >= ? AND closed_at < ? LIMIT ?`, store.TS(from), store.TS(to), maxSample)
 	if err != nil {

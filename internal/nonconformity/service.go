@@ -109,10 +109,14 @@ func (s *Service) Get(ctx context.Context, p *auth.Principal, id int64) (NC, err
 type Filter struct {
 	// State is one state, "open" for every state in which work is owed
 	// (the default), or "all".
-	State    string
-	AuditID  int64
-	Limit    int
-	BeforeID int64 // continue after this id (newest first)
+	State   string
+	AuditID int64
+	// ClosedAfter and ClosedBefore select the nonconformities closed or
+	// cancelled in [ClosedAfter, ClosedBefore). A zero time does not
+	// narrow.
+	ClosedAfter, ClosedBefore time.Time
+	Limit                     int
+	BeforeID                  int64 // continue after this id (newest first)
 }
 
 // MaxList bounds one page of the register.
@@ -140,6 +144,12 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) ([]NC, 
 	}
 	if f.AuditID > 0 {
 		where, args = append(where, "i.audit_id = ?"), append(args, f.AuditID)
+	}
+	if !f.ClosedAfter.IsZero() {
+		where, args = append(where, "n.closed_at >= ?"), append(args, store.TS(f.ClosedAfter))
+	}
+	if !f.ClosedBefore.IsZero() {
+		where, args = append(where, "n.closed_at < ?"), append(args, store.TS(f.ClosedBefore))
 	}
 	if f.BeforeID > 0 {
 		where, args = append(where, "n.id < ?"), append(args, f.BeforeID)

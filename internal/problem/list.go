@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"steward/internal/auth"
@@ -20,9 +21,15 @@ type Filter struct {
 	AssigneeID int64
 	CIID       int64
 	ServiceID  int64
-	Query      string // full-text search over title, description, root cause and workaround, or a number
-	Limit      int
-	Cursor     string
+	// CreatedAfter and CreatedBefore select the problems opened in
+	// [CreatedAfter, CreatedBefore); ClosedAfter and ClosedBefore those
+	// closed or cancelled in [ClosedAfter, ClosedBefore). A zero time
+	// does not narrow.
+	CreatedAfter, CreatedBefore time.Time
+	ClosedAfter, ClosedBefore   time.Time
+	Query                       string // full-text search over title, description, root cause and workaround, or a number
+	Limit                       int
+	Cursor                      string
 }
 
 // MaxLimit caps one page.
@@ -102,6 +109,15 @@ func (s *Service) where(f Filter) (from string, where []string, args []any, err 
 	if f.ServiceID != 0 {
 		where = append(where, "EXISTS (SELECT 1 FROM problem_services ps WHERE ps.problem_id = p.id AND ps.service_id = ?)")
 		args = append(args, f.ServiceID)
+	}
+	for _, d := range []struct {
+		cond string
+		at   time.Time
+	}{{"p.created_at >= ?", f.CreatedAfter}, {"p.created_at < ?", f.CreatedBefore},
+		{"p.closed_at >= ?", f.ClosedAfter}, {"p.closed_at < ?", f.ClosedBefore}} {
+		if !d.at.IsZero() {
+			where, args = append(where, d.cond), append(args, store.TS(d.at))
+		}
 	}
 	if strings.TrimSpace(f.Query) != "" {
 		arg, ok := record.FullText(s.DB.Dialect(), f.Query)

@@ -56,7 +56,10 @@ type changesView struct {
 	Items     []change.Change
 	State     string
 	Type      string
+	Outcome   string
+	Outcomes  []string
 	Q         string
+	Days      url.Values // the day filters as sent: from, to, closed_from, closed_to
 	States    []string
 	Types     []string
 	NextURL   string
@@ -64,23 +67,52 @@ type changesView struct {
 	Error     string
 }
 
+// changeDays are the change list's day filters: the days a change was
+// raised (from, to) and those it was closed, rejected or cancelled on
+// (closed_from, closed_to), read on the organisation's calendar.
+var changeDays = []string{"from", "to", "closed_from", "closed_to"}
+
 func (h *changePages) list(w http.ResponseWriter, r *http.Request) {
 	p := httpx.Principal(r)
 	q := r.URL.Query()
-	v := changesView{State: q.Get("state"), Type: q.Get("type"), Q: strings.TrimSpace(q.Get("q")),
-		States: change.Machine.States, Types: change.Types, CanCreate: p.Can(change.PermCreate)}
+	v := changesView{State: q.Get("state"), Type: q.Get("type"), Outcome: q.Get("outcome"), Q: strings.TrimSpace(q.Get("q")), Days: url.Values{},
+		States: change.Machine.States, Types: change.Types, Outcomes: change.Outcomes, CanCreate: p.Can(change.PermCreate)}
 	f := change.Filter{Query: v.Q, Cursor: q.Get("cursor"), Limit: 50}
 	switch v.State {
 	case "":
 	case "open":
 		f.States = change.Machine.Open
+	case "submitted":
+		// Every change past its draft: those the change KPIs count.
+		for _, st := range change.Machine.States {
+			if st != change.Draft {
+				f.States = append(f.States, st)
+			}
+		}
 	default:
 		f.States = []string{v.State}
 	}
 	if v.Type != "" {
 		f.Types = []string{v.Type}
 	}
+	switch v.Outcome {
+	case "":
+	case "unsuccessful":
+		f.Outcomes = []string{change.Failed, change.BackedOut}
+	default:
+		f.Outcomes = []string{v.Outcome}
+	}
+	for _, k := range changeDays {
+		if s := strings.TrimSpace(q.Get(k)); s != "" && len(s) < 300 {
+			v.Days.Set(k, s)
+		}
+	}
 	status := http.StatusOK
+	if v.Error = readListDays(v.Days, h.wb.Loc, "", listDays{"from", "to", &f.CreatedAfter, &f.CreatedBefore},
+		listDays{"closed_from", "closed_to", &f.ClosedAfter, &f.ClosedBefore}); v.Error != "" {
+		h.wb.render(w, r, http.StatusUnprocessableEntity, "changes", page{Title: "Changes", Active: "changes", Data: v})
+		return
+	}
 	pg, err := h.svc.List(r.Context(), p, f)
 	var inv *domainerr.Invalid
 	if errors.As(err, &inv) {
@@ -91,7 +123,10 @@ func (h *changePages) list(w http.ResponseWriter, r *http.Request) {
 	}
 	v.Items = pg.Items
 	if pg.NextCursor != "" {
-		next := url.Values{"state": {v.State}, "type": {v.Type}, "q": {v.Q}, "cursor": {pg.NextCursor}}
+		next := url.Values{"state": {v.State}, "type": {v.Type}, "outcome": {v.Outcome}, "q": {v.Q}, "cursor": {pg.NextCursor}}
+		for k, d := range v.Days {
+			next[k] = d
+		}
 		v.NextURL = "/changes?" + next.Encode()
 	}
 	h.wb.render(w, r, status, "changes", page{Title: "Changes", Active: "changes", Data: v})

@@ -1,14 +1,17 @@
 package web_test
 
 import (
+	"context"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"steward/internal/config"
+	"steward/internal/store"
 )
 
 // A tile's number opens exactly the records it counts: the list behind
@@ -18,6 +21,38 @@ import (
 func TestBrowserDashboardFiguresOpenTheRecordsCounted(t *testing.T) {
 	bin := chromium(t)
 	s := newSiteWith(t, func(c *config.Config) { c.TimeZone = "Pacific/Auckland" })
+	// Some problems and nonconformities are opened and closed in the
+	// month's first hour where the organisation is, still the month
+	// before in UTC, and one is closed in the month before's last hour.
+	loc, err := time.LoadLocation("Pacific/Auckland")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().In(loc)
+	start := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, loc)
+	early, before := start.Add(30*time.Minute), start.Add(-30*time.Minute)
+	if !early.Before(now) {
+		t.Skip("the month began less than half an hour ago where the organisation is")
+	}
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{`UPDATE problems SET closed_at = ? WHERE state = 'closed'`, []any{store.TS(early)}},
+		{`UPDATE problems SET state = 'closed', closed_at = ? WHERE id = (SELECT MIN(id) FROM problems WHERE state = 'resolved')`, []any{store.TS(before)}},
+		// A cancelled problem is not a closed one.
+		{`UPDATE problems SET state = 'cancelled', closed_at = ? WHERE id = (SELECT MIN(id) FROM problems WHERE state = 'new')`, []any{store.TS(early)}},
+		{`UPDATE problems SET created_at = ? WHERE id IN (SELECT id FROM problems WHERE state <> 'closed' ORDER BY id LIMIT 2)`, []any{store.TS(early)}},
+		{`UPDATE nonconformities SET closed_at = ? WHERE id IN (SELECT id FROM nonconformities WHERE state = 'closed' ORDER BY id LIMIT 1)`, []any{store.TS(early)}},
+		{`UPDATE nonconformities SET closed_at = ? WHERE id IN (SELECT id FROM nonconformities WHERE state = 'cancelled' ORDER BY id LIMIT 1)`, []any{store.TS(early)}},
+	} {
+		if _, err := s.app.DB.Exec(context.Background(), q.sql, q.args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.app.Dashboards.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	tb := openTab(t, bin, s.url, "")
 	tb.do(chromedp.EmulateViewport(1280, 900))
 	number := regexp.MustCompile(`\d+`)
@@ -25,12 +60,17 @@ func TestBrowserDashboardFiguresOpenTheRecordsCounted(t *testing.T) {
 		email, board string
 		tiles        []figureLink
 	}{
-		{"admin@steward.demo", "desk-lead", []figureLink{{"incidents-opened", "/", false}, {"incident-mttr", "/", true},
-			{"incident-backlog", "/", false}, {"request-backlog", "/requests", false}}},
+		{"admin@steward.demo", "desk-lead", []figureLink{{"incidents-opened", "/", ""}, {"incident-mttr", "/", "from"},
+			{"incident-backlog", "/", ""}, {"request-backlog", "/requests", ""}}},
+		// Changes, problems and nonconformities open their lists by the
+		// days they were raised or closed.
+		{"admin@steward.demo", "sms-manager", []figureLink{{"change-success", "/changes", "of"}, {"emergency-changes", "/changes", "hits"},
+			{"change-lead-time", "/changes", "from"}, {"problems-closed", "/problems", ""}, {"nc-days-to-close", "/nonconformities", "from"}}},
+		{"admin@steward.demo", "service-owner", []figureLink{{"problems-opened", "/problems", ""}}},
 		// A requester's figures are their organisation's, and so are the
 		// lists they open.
-		{"requester@steward.demo", "customer", []figureLink{{"incidents-opened", "/", false}, {"incident-backlog", "/", false},
-			{"incident-mttr", "/", true}}},
+		{"requester@steward.demo", "customer", []figureLink{{"incidents-opened", "/", ""}, {"incident-backlog", "/", ""},
+			{"incident-mttr", "/", "from"}}},
 	} {
 		tb.login(who.email)
 		for _, c := range who.tiles {
@@ -41,9 +81,16 @@ func TestBrowserDashboardFiguresOpenTheRecordsCounted(t *testing.T) {
 			}
 			figure := tb.text("#tile-" + c.tile + " .dash-figure")
 			words := figure
-			if c.basis {
+			if c.count != "" {
+				// The meta line reads "period · basis · target": the
+				// count is in the basis.
 				words = tb.text("#tile-" + c.tile + " .dash-meta")
-				words = words[strings.LastIndex(words, "from "):]
+				if parts := strings.Split(words, " · "); len(parts) > 1 {
+					words = parts[1]
+				}
+				if c.count != "hits" {
+					words = words[strings.LastIndex(words, c.count+" "):]
+				}
 			}
 			want, err := strconv.Atoi(number.FindString(words))
 			if err != nil {
@@ -66,7 +113,9 @@ func TestBrowserDashboardFiguresOpenTheRecordsCounted(t *testing.T) {
 // figureLink is a tile whose figure opens a list.
 type figureLink struct {
 	tile, list string
-	// basis: the count is the one in the tile's meta line ("from 2
-	// resolved incidents"), not its figure.
-	basis bool
+	// count says where the count of the records listed is: in the
+	// figure (""), or in the basis of the tile's meta line, after
+	// "from" ("from 2 resolved incidents") or "of" ("3 of 4 closed
+	// changes"), or first there ("hits": the 3 of "3 of 4 changes").
+	count string
 }

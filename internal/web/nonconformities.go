@@ -3,7 +3,10 @@ package web
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
+	"slices"
+	"strings"
 	"time"
 
 	"steward/internal/domainerr"
@@ -25,21 +28,37 @@ type ncsView struct {
 	Stats    nonconformity.Stats
 	Mean     string
 	State    string
+	Days     url.Values // closed_from and closed_to as sent
+	Error    string
 	CanWrite bool
 }
 
 func (h *checkingPages) ncsPage(w http.ResponseWriter, r *http.Request) {
 	p, ck := httpx.Principal(r), h.clockOf(r)
-	state := r.URL.Query().Get("state")
-	if state != "all" {
+	q := r.URL.Query()
+	state := q.Get("state")
+	if state != "all" && !slices.Contains(nonconformity.States, nonconformity.State(state)) {
 		state = "open"
 	}
-	list, err := h.ncs.List(r.Context(), p, nonconformity.Filter{State: state, Limit: nonconformity.MaxList})
-	if err != nil {
+	v := ncsView{State: state, Days: url.Values{}, CanWrite: p.Can(sms.PermWrite)}
+	f := nonconformity.Filter{State: state, Limit: nonconformity.MaxList}
+	for _, k := range []string{"closed_from", "closed_to"} {
+		if s := strings.TrimSpace(q.Get(k)); s != "" && len(s) < 300 {
+			v.Days.Set(k, s)
+		}
+	}
+	// The days a nonconformity was closed or cancelled on, on the
+	// organisation's calendar, as a dashboard's figure links them.
+	v.Error = readListDays(v.Days, h.Loc, "", listDays{"closed_from", "closed_to", &f.ClosedAfter, &f.ClosedBefore})
+	status := http.StatusOK
+	var list []nonconformity.NC
+	var err error
+	if v.Error != "" {
+		status = http.StatusUnprocessableEntity
+	} else if list, err = h.ncs.List(r.Context(), p, f); err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	v := ncsView{State: state, CanWrite: p.Can(sms.PermWrite)}
 	if v.Stats, err = h.ncs.Stats(r.Context(), p); err != nil {
 		h.fail(w, r, err)
 		return
@@ -51,7 +70,7 @@ func (h *checkingPages) ncsPage(w http.ResponseWriter, r *http.Request) {
 	for _, n := range list {
 		v.Items = append(v.Items, ncRow{NC: n, Raised: ck.date(n.RaisedOn), Late: n.Overdue(today)})
 	}
-	h.render(w, r, http.StatusOK, "nonconformities", page{Title: "Nonconformities", Active: "nonconformities", Data: v})
+	h.render(w, r, status, "nonconformities", page{Title: "Nonconformities", Active: "nonconformities", Data: v})
 }
 
 type ncFormView struct {

@@ -65,16 +65,22 @@ type problemsView struct {
 	Items     []problem.Problem
 	Q         string
 	State     string
+	Days      url.Values // the day filters as sent: from, to, closed_from, closed_to
 	States    []problem.State
 	NextURL   string
 	CanCreate bool
 	Error     string
 }
 
+// problemDays are the problem list's day filters: the days a problem was
+// opened (from, to) and those it was closed or cancelled on (closed_from,
+// closed_to), read on the organisation's calendar.
+var problemDays = []string{"from", "to", "closed_from", "closed_to"}
+
 func (h *problemPages) queue(w http.ResponseWriter, r *http.Request) {
 	p := httpx.Principal(r)
 	q := r.URL.Query()
-	v := problemsView{Q: strings.TrimSpace(q.Get("q")), State: q.Get("state"), States: problem.States, CanCreate: p.Can(problem.PermCreate)}
+	v := problemsView{Q: strings.TrimSpace(q.Get("q")), State: q.Get("state"), Days: url.Values{}, States: problem.States, CanCreate: p.Can(problem.PermCreate)}
 	f := problem.Filter{Query: v.Q, Cursor: q.Get("cursor"), Limit: 50}
 	switch v.State {
 	case "", "open":
@@ -84,11 +90,22 @@ func (h *problemPages) queue(w http.ResponseWriter, r *http.Request) {
 	default:
 		f.States = []problem.State{problem.State(v.State)}
 	}
+	for _, k := range problemDays {
+		if s := strings.TrimSpace(q.Get(k)); s != "" && len(s) < 300 {
+			v.Days.Set(k, s)
+		}
+	}
+	if v.Error = readListDays(v.Days, h.Loc, "", listDays{"from", "to", &f.CreatedAfter, &f.CreatedBefore},
+		listDays{"closed_from", "closed_to", &f.ClosedAfter, &f.ClosedBefore}); v.Error != "" {
+		h.render(w, r, http.StatusUnprocessableEntity, "problems", page{Title: "Problems", Active: "problems", Data: v})
+		return
+	}
+	status := http.StatusOK
 	list, err := h.svc.List(r.Context(), p, f)
 	var inv *domainerr.Invalid
 	switch {
 	case errors.As(err, &inv):
-		v.Error = "The search could not be run: " + inv.Error()
+		v.Error, status = "The search could not be run: "+inv.Error(), http.StatusUnprocessableEntity
 	case err != nil:
 		h.fail(w, r, err)
 		return
@@ -96,9 +113,12 @@ func (h *problemPages) queue(w http.ResponseWriter, r *http.Request) {
 	v.Items = list.Items
 	if list.NextCursor != "" {
 		next := url.Values{"q": {v.Q}, "state": {v.State}, "cursor": {list.NextCursor}}
+		for k, d := range v.Days {
+			next[k] = d
+		}
 		v.NextURL = "/problems?" + next.Encode()
 	}
-	h.render(w, r, http.StatusOK, "problems", page{Title: "Problems", Active: "problems", Data: v})
+	h.render(w, r, status, "problems", page{Title: "Problems", Active: "problems", Data: v})
 }
 
 // newProblemView is the form that opens a problem, possibly from a trend.
