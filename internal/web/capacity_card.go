@@ -28,7 +28,7 @@ func (h capacityPages) serviceCard(r *http.Request, serviceID int64) (*assurance
 	}
 	top, clk := rows[0], h.wb.clockOf(r)
 	s, fc := top.Series, top.Forecast
-	c.Figure = s.Metric + " · " + s.Subject
+	c.Code, c.Figure = s.Metric, s.Subject
 	if s.LastValue != nil {
 		c.Lines = append(c.Lines, "Latest "+num(*s.LastValue)+" "+s.Unit)
 	}

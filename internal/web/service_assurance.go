@@ -8,9 +8,12 @@ import "net/http"
 // own page. Empty holds the words shown instead when the area has no data
 // for the service.
 type assuranceCard struct {
-	ID       string // the card's element id, such as "assurance-availability"
-	Area     string // the area's name, the card's title
-	Figure   string
+	ID     string // the card's element id, such as "assurance-availability"
+	Area   string // the area's name, the card's title
+	Figure string
+	// Code, when set, is an identifier shown before the figure as such
+	// (a capacity series' metric name, as its sender wrote it).
+	Code     string
 	Lines    []string
 	Flag     string // such as "below target"
 	Empty    string
