@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -71,6 +72,9 @@ func startMailpit(t *testing.T) *mailpitServer {
 	}
 	m := &mailpitServer{smtpAddr: freeAddr(t)}
 	httpAddr := freeAddr(t)
+	for httpAddr == m.smtpAddr { // two free ports, not the same one twice
+		httpAddr = freeAddr(t)
+	}
 	m.api = "http://" + httpAddr
 	m.cmd = exec.Command(bin, "--smtp", m.smtpAddr, "--listen", httpAddr, "--smtp-auth-accept-any", "--smtp-auth-allow-insecure",
 		"--disable-version-check", "--quiet", "--smtp-disable-rdns")
@@ -368,6 +372,24 @@ func (d *desk) settled() []mpMessage {
 	if len(got) != sent {
 		d.t.Fatalf("Mailpit holds %d messages, Steward sent %d", len(got), sent)
 	}
+	// In the order Steward queued them: messages sent at once may reach
+	// the server in either order.
+	queued := map[string]int{}
+	rows, err := d.a.DB.Query(ctx, "SELECT message_id FROM mail_outbox ORDER BY id")
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			d.t.Fatal(err)
+		}
+		queued[strings.Trim(id, "<>")] = len(queued)
+	}
+	sort.SliceStable(got, func(i, j int) bool {
+		return queued[strings.Trim(got[i].MessageID, "<>")] < queued[strings.Trim(got[j].MessageID, "<>")]
+	})
 	return got
 }
 

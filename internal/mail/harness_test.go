@@ -1,6 +1,7 @@
 package mail_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -45,21 +46,28 @@ func needMailpit(t testing.TB) string {
 	return bin
 }
 
-func freePort(t testing.TB) int {
+// freePorts finds n distinct free ports on loopback, holding each until
+// all are found so that no two are the same.
+func freePorts(t testing.TB, n int) []int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	var ports []int
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return ports
 }
 
 // startMailpit starts Mailpit with extra arguments (TLS, authentication)
 // and stops it when the test ends.
 func startMailpit(t testing.TB, extra ...string) *mailpit {
 	t.Helper()
-	m := &mailpit{t: t, bin: needMailpit(t), smtpPort: freePort(t), httpPort: freePort(t)}
+	ports := freePorts(t, 2)
+	m := &mailpit{t: t, bin: needMailpit(t), smtpPort: ports[0], httpPort: ports[1]}
 	m.args = append([]string{"--smtp", "127.0.0.1:" + strconv.Itoa(m.smtpPort), "--listen", "127.0.0.1:" + strconv.Itoa(m.httpPort),
 		"--disable-version-check", "--quiet", "--max", "5000", "--smtp-disable-rdns"}, extra...)
 	m.start()
@@ -70,7 +78,8 @@ func startMailpit(t testing.TB, extra ...string) *mailpit {
 func (m *mailpit) start() {
 	m.t.Helper()
 	m.cmd = exec.Command(m.bin, m.args...)
-	m.cmd.Stdout, m.cmd.Stderr = io.Discard, io.Discard
+	var said bytes.Buffer // what it says when it cannot start
+	m.cmd.Stdout, m.cmd.Stderr = io.Discard, &said
 	if err := m.cmd.Start(); err != nil {
 		m.t.Fatalf("start mailpit: %v", err)
 	}
@@ -86,7 +95,7 @@ func (m *mailpit) start() {
 		}
 		if time.Now().After(deadline) {
 			m.stop()
-			m.t.Fatalf("mailpit did not come up: %v", err)
+			m.t.Fatalf("mailpit did not come up: %v; it said: %s", err, said.String())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
