@@ -34,6 +34,13 @@ func Record(ctx context.Context, tx *store.Tx, e Entry) error {
 	if tx.Dialect() == store.Postgres {
 		// Entries must become visible in id order, or a reader paging with
 		// "after the last id I saw" could skip one that commits late.
+		// The audit chain's lock comes first, always: a write that records
+		// its activity before its audit entry would otherwise take the two
+		// in the other order from one that audits first, and the two
+		// would deadlock.
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(7702002)`); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(7702007)`); err != nil {
 			return err
 		}
