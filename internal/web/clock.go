@@ -5,6 +5,8 @@ import (
 	"html/template"
 	"maps"
 	"net/http"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -174,8 +176,33 @@ func (c clock) funcs() template.FuncMap {
 	// in the viewer's language where the catalogue has them as
 	// "<prefix>.<words>".
 	fm["tl"] = func(prefix, words string) string { return tx.Or(prefix+"."+words, words) }
+	// jswords are the catalogue's "js.<word>" messages, which the
+	// page's scripts read through stewardWord (app.js).
+	fm["jswords"] = func() map[string]string {
+		out := make(map[string]string, len(scriptWords))
+		for _, id := range scriptWords {
+			out[strings.TrimPrefix(id, "js.")] = tx.T(id)
+		}
+		return out
+	}
 	return fm
 }
+
+// scriptWords are the message ids scripts read: those under "js.".
+var scriptWords = func() []string {
+	en, err := i18n.IDs(i18n.Default)
+	if err != nil {
+		panic(err)
+	}
+	var ids []string
+	for id := range en {
+		if strings.HasPrefix(id, "js.") {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}()
 
 // viewsByClock holds the page templates bound to each clock in use: a
 // handful of zones and formats at any desk, each parsed once.

@@ -1,6 +1,20 @@
 // Steward: small enhancements over pages that work without JavaScript.
 // Keyboard shortcuts for the hot paths, confirmation of destructive forms,
 // copy-to-clipboard for a new token.
+// stewardWord is a word of the message catalogue in the reader's language,
+// as the page lists them for scripts ("js.<key>"); the key itself when the
+// page lists no such word.
+window.stewardWord = (function () {
+  var words = null;
+  return function (key) {
+    if (words === null) {
+      var el = document.getElementById("steward-words");
+      try { words = el ? JSON.parse(el.textContent) || {} : {}; } catch (e) { words = {}; }
+    }
+    return Object.prototype.hasOwnProperty.call(words, key) ? words[key] : key;
+  };
+})();
+
 (function () {
   "use strict";
 
@@ -144,8 +158,8 @@
     btn.hidden = false;
     btn.addEventListener("click", function () {
       navigator.clipboard.writeText(target.value).then(function () {
-        btn.textContent = "Copied";
-        setTimeout(function () { btn.textContent = "Copy"; }, 2000);
+        btn.textContent = window.stewardWord("copied");
+        setTimeout(function () { btn.textContent = window.stewardWord("copy"); }, 2000);
       });
     });
   });

@@ -20,13 +20,13 @@
     var target = el.dataset.target === "" ? null : Number(el.dataset.target);
     var accent = css("--accent", "#5250d2"), muted = css("--text-3", "#6f7084"), grid = css("--border", "#e2e2e7");
     var series = [{}, {
-      label: "Availability", stroke: accent, width: 2, fill: css("--accent-soft", "rgba(82,80,210,.12)"),
+      label: window.stewardWord("availability"), stroke: accent, width: 2, fill: css("--accent-soft", "rgba(82,80,210,.12)"),
       spanGaps: false, points: { show: xs.length <= 60, size: 4, fill: accent },
-      value: function (u, v) { return v == null ? "No agreed hours" : v + " %"; }
+      value: function (u, v) { return v == null ? window.stewardWord("no_agreed_hours") : v + " %"; }
     }];
     var data = [xs, ys];
     if (target !== null) {
-      series.push({ label: "Target", stroke: css("--success", "#197a43"), width: 1, dash: [4, 4], points: { show: false } });
+      series.push({ label: window.stewardWord("target"), stroke: css("--success", "#197a43"), width: 1, dash: [4, 4], points: { show: false } });
       data.push(xs.map(function () { return target; }));
     }
     var opts = {

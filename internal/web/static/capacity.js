@@ -22,10 +22,10 @@
     var unit = el.dataset.unit ? " " + el.dataset.unit : "";
     var accent = css("--accent", "#5250d2"), muted = css("--text-3", "#6f7084"), grid = css("--border", "#e2e2e7");
     var fmt = function (u, v) { return v == null ? "—" : round(v) + unit; };
-    var series = [{}, { label: el.dataset.label || "Peak", stroke: accent, width: 2, fill: css("--accent-soft", "rgba(82,80,210,.12)"), value: fmt },
-      { label: "Forecast", stroke: accent, width: 2, dash: [6, 4], value: fmt }];
+    var series = [{}, { label: el.dataset.label || window.stewardWord("peak"), stroke: accent, width: 2, fill: css("--accent-soft", "rgba(82,80,210,.12)"), value: fmt },
+      { label: window.stewardWord("forecast"), stroke: accent, width: 2, dash: [6, 4], value: fmt }];
     var data = [xs, nums(el.dataset.y), nums(el.dataset.f)];
-    [["warn", "Warning", css("--warn", "#8f5a00")], ["act", "Action", css("--danger", "#c4261d")]].forEach(function (t) {
+    [["warn", window.stewardWord("warning"), css("--warn", "#8f5a00")], ["act", window.stewardWord("action"), css("--danger", "#c4261d")]].forEach(function (t) {
       var v = el.dataset[t[0]];
       if (v) {
         series.push({ label: t[1], stroke: t[2], width: 1, dash: [3, 3], points: { show: false }, value: fmt });

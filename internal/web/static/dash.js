@@ -23,11 +23,11 @@
     var series = [{}, {
       label: el.dataset.title, stroke: accent, width: 2, fill: css("--accent-soft", "rgba(82,80,210,.12)"),
       spanGaps: false, points: { show: true, size: 5, fill: accent },
-      value: function (u, v) { return v == null ? "No data" : (Math.round(v * 10) / 10) + unit; }
+      value: function (u, v) { return v == null ? window.stewardWord("no_data") : (Math.round(v * 10) / 10) + unit; }
     }];
     var data = [xs, ys];
     if (target !== null) {
-      series.push({ label: "Target", stroke: css("--success", "#197a43"), width: 1, dash: [4, 4], points: { show: false } });
+      series.push({ label: window.stewardWord("target"), stroke: css("--success", "#197a43"), width: 1, dash: [4, 4], points: { show: false } });
       data.push(xs.map(function () { return target; }));
     }
     var opts = {
@@ -48,13 +48,15 @@
   }
   // dayLabels writes the time axis as the rest of the page writes dates:
   // "25 Nov" for days and weeks, "Nov" (and "Jan 2027") for months.
-  var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  var lang = document.documentElement.lang || "en";
+  var monthName = new Intl.DateTimeFormat(lang, { month: "short" });
+  function month(d) { return monthName.format(d).replace(/\.$/, ""); }
   function dayLabels(u, vals, axis, space, incr) {
     var months = incr >= 28 * 86400;
     return vals.map(function (v) {
       var d = new Date(v * 1000);
-      if (months) { return MONTHS[d.getMonth()] + (d.getMonth() === 0 ? " " + d.getFullYear() : ""); }
-      return d.getDate() + " " + MONTHS[d.getMonth()];
+      if (months) { return month(d) + (d.getMonth() === 0 ? " " + d.getFullYear() : ""); }
+      return d.getDate() + (lang === "de" ? ". " : " ") + month(d);
     });
   }
   function init() {

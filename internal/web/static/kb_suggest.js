@@ -30,7 +30,7 @@
       if (it.kind === "known_error") {
         var tag = document.createElement("span");
         tag.className = "tag";
-        tag.textContent = "Known error";
+        tag.textContent = window.stewardWord("known_error");
         li.insertBefore(document.createTextNode(" "), a);
         li.insertBefore(tag, li.firstChild);
       }

@@ -101,7 +101,7 @@
       if (!items.length) {
         var none = document.createElement("li");
         none.className = "picker-none";
-        none.textContent = "No match";
+        none.textContent = window.stewardWord("no_match");
         list.appendChild(none);
       }
       items.forEach(function (it, i) {
