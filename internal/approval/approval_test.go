@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -79,6 +80,7 @@ type bench struct {
 	p       map[string]*auth.Principal
 	board   int64
 	kind    *approval.Kind
+	mu      sync.Mutex
 	journal []string
 }
 
@@ -110,6 +112,8 @@ func newBench(t *testing.T, e storetest.Engine) *bench {
 		Name: "signoff", Perm: permSignOff,
 		Link: func(s approval.Subject) string { return "/signoffs/" + s.Number },
 		Journal: func(_ context.Context, _ *store.Tx, s approval.Subject, p *auth.Principal, a approval.Approval, _ time.Time) error {
+			b.mu.Lock()
+			defer b.mu.Unlock()
 			b.journal = append(b.journal, s.Number+" "+p.Name+" "+string(a.State)+" "+a.Comment)
 			return nil
 		},
@@ -294,6 +298,27 @@ func TestDecide(t *testing.T) {
 			}
 			if as := b.approvals(t, 4); len(as) != 0 {
 				t.Errorf("approvals after clearing: %+v", as)
+			}
+		})
+
+		t.Run("of two decisions made at once, one settles the step", func(t *testing.T) {
+			for round := int64(0); round < 4; round++ {
+				id := 10 + round
+				s := b.open(t, id, approval.All, approval.Slot{UserID: &b.p["ann"].UserID}, approval.Slot{UserID: &b.p["ben"].UserID})
+				outcomes := make(chan approval.State, 2)
+				for _, who := range []string{"ann", "ben"} {
+					go func() {
+						_, st, err := b.decide(s, who, 0, true, "")
+						if err != nil {
+							t.Error(err)
+						}
+						outcomes <- st
+					}()
+				}
+				got := []approval.State{<-outcomes, <-outcomes}
+				if (got[0] == approval.Approved) == (got[1] == approval.Approved) {
+					t.Fatalf("round %d: outcomes %v, want one approval of the step", round, got)
+				}
 			}
 		})
 

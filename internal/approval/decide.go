@@ -107,6 +107,9 @@ func (k *Kind) Decide(ctx context.Context, tx *store.Tx, p *auth.Principal, s Su
 		return Approval{}, "", err
 	}
 	comment = strings.TrimSpace(comment)
+	if err := k.lock(ctx, tx, s.ID); err != nil {
+		return Approval{}, "", err
+	}
 	as, err := k.Of(ctx, tx, s.ID)
 	if err != nil {
 		return Approval{}, "", err
@@ -161,6 +164,23 @@ func (k *Kind) Decide(ctx context.Context, tx *store.Tx, p *auth.Principal, s Su
 		return Approval{}, "", err
 	}
 	return a, Tally(s.Rule, as), nil
+}
+
+// lock holds the approvals of record id on PostgreSQL until the
+// transaction ends, so that decisions made at once on one step queue up
+// and each tallies the others'. SQLite has a single writer.
+func (k *Kind) lock(ctx context.Context, tx *store.Tx, id int64) error {
+	if tx.Dialect() != store.Postgres {
+		return nil
+	}
+	rows, err := tx.Query(ctx, "SELECT id FROM approvals WHERE record_kind = ? AND record_id = ? ORDER BY id FOR UPDATE", k.Name, id)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+	}
+	return rows.Err()
 }
 
 // own picks the approval p decides when none is named: the one addressed
