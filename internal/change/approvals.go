@@ -260,8 +260,6 @@ const (
 	KindRejected          = "change_rejected"
 )
 
-func link(c Change) string { return "/changes/" + c.Number }
-
 // ApprovalsOf is where change id stands with its board.
 func (s *Service) ApprovalsOf(ctx context.Context, p *auth.Principal, id int64) (Approvals, error) {
 	c, err := s.Get(ctx, p, id)
