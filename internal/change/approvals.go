@@ -6,9 +6,9 @@ import (
 	"errors"
 	"slices"
 	"sort"
-	"steward/internal/approval"
 	"time"
 
+	"steward/internal/approval"
 	"steward/internal/audit"
 	"steward/internal/auth"
 	"steward/internal/domainerr"

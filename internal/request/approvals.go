@@ -2,10 +2,10 @@ package request
 
 import (
 	"context"
-	"steward/internal/approval"
 	"strings"
 	"time"
 
+	"steward/internal/approval"
 	"steward/internal/auth"
 	"steward/internal/domainerr"
 	"steward/internal/org"

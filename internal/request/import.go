@@ -2,9 +2,9 @@ package request
 
 import (
 	"context"
-	"steward/internal/approval"
 	"strconv"
 
+	"steward/internal/approval"
 	"steward/internal/jobs"
 	"steward/internal/store"
 )

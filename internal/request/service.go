@@ -3,10 +3,10 @@ package request
 import (
 	"context"
 	"errors"
-	"steward/internal/approval"
 	"strings"
 	"time"
 
+	"steward/internal/approval"
 	"steward/internal/audit"
 	"steward/internal/auth"
 	"steward/internal/domainerr"
