@@ -5,23 +5,22 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
-	"steward/internal/activity"
-	"strings"
+	"sort"
 	"time"
 
+	"steward/internal/approval"
 	"steward/internal/audit"
 	"steward/internal/auth"
 	"steward/internal/domainerr"
-	"steward/internal/notify"
 	"steward/internal/record"
 	"steward/internal/store"
 )
 
-// The rules a board decides by.
+// The rules a board decides by (those of the shared approvals).
 const (
-	Any      = "any"      // one approval approves
-	All      = "all"      // every approver must approve
-	Majority = "majority" // more than half must approve
+	Any      = string(approval.Any)      // one approval approves
+	All      = string(approval.All)      // every approver must approve
+	Majority = string(approval.Majority) // more than half must approve
 )
 
 // Rules lists the rules, for validation and forms.
@@ -187,6 +186,47 @@ func deref(id *int64) int64 {
 	return *id
 }
 
+// approvals is the changes' use of the shared approvals: each member of
+// the board chosen when a change enters approval decides once, and the
+// board's rule adds the decisions up.
+var approvals = &approval.Kind{
+	Name: KindName,
+	Perm: PermApprove,
+	Link: func(s approval.Subject) string { return "/changes/" + s.Number },
+	Journal: func(ctx context.Context, tx *store.Tx, s approval.Subject, p *auth.Principal, a approval.Approval, at time.Time) error {
+		body := map[approval.State]string{approval.Approved: "Approved", approval.Rejected: "Rejected"}[a.State]
+		if a.Comment != "" {
+			body += ": " + a.Comment
+		}
+		return journal(ctx, tx, s.ID, p, "approval", body, nil, at)
+	},
+	// Each member of the board learns that a decision waits for them, in
+	// Steward and (unless they switched approvals off) by mail.
+	Asked: func(s approval.Subject) approval.Notice {
+		rule := string(s.Rule)
+		return approval.Notice{Kind: KindApprovalRequested, Title: "Approval needed: " + s.Number + " " + s.Title,
+			Body:   "A change waits for the decision of its board (" + s.Board + ", rule: " + rule + ").",
+			Params: map[string]string{"number": s.Number, "title": s.Title, "board": s.Board, "rule": rule}}
+	},
+	// The person who asked for the change learns how its board decided.
+	Told: func(s approval.Subject, outcome approval.State, _ string) approval.Notice {
+		rule := string(s.Rule)
+		n := approval.Notice{Kind: KindApproved, Title: "Approved: " + s.Number + " " + s.Title,
+			Body:   "The board approved the change: it may be scheduled.",
+			Params: map[string]string{"number": s.Number, "title": s.Title, "rule": rule}}
+		if outcome == approval.Rejected {
+			n.Kind, n.Title, n.Body = KindRejected, "Rejected: "+s.Number+" "+s.Title, "The board rejected the change (rule: "+rule+")."
+		}
+		return n
+	},
+}
+
+// subject is c as its approvals see it.
+func subject(c Change) approval.Subject {
+	return approval.Subject{ID: c.ID, Number: c.Number, Title: c.Title, SubmitterID: deref(c.CreatedBy), RequesterID: deref(c.RequesterID),
+		Awaiting: c.State == Approval, Standing: "it is " + string(c.State), Rule: approval.Rule(c.ApprovalRule), Board: c.ApprovalBoard}
+}
+
 // enter does what entering a state brings: a change going to approval
 // gets its board.
 func (s *Service) enter(ctx context.Context, tx *store.Tx, p *auth.Principal, cur Change, next *Change, at time.Time) error {
@@ -201,22 +241,16 @@ func (s *Service) enter(ctx context.Context, tx *store.Tx, p *auth.Principal, cu
 		return conflictf("nobody can approve %s: its board (%s) has no active member who may approve changes other than its requester", cur.Number, name)
 	}
 	next.ApprovalBoard, next.ApprovalRule = name, rule
-	if _, err := tx.Exec(ctx, "DELETE FROM change_approvers WHERE change_id = ?", cur.ID); err != nil {
+	if err := approvals.Clear(ctx, tx, cur.ID); err != nil {
 		return err
 	}
-	if _, err := tx.Exec(ctx, "DELETE FROM change_approvals WHERE change_id = ?", cur.ID); err != nil {
-		return err
+	slots := make([]approval.Slot, len(approvers))
+	for i := range approvers {
+		slots[i] = approval.Slot{UserID: &approvers[i]}
 	}
-	for _, id := range approvers {
-		if _, err := tx.Exec(ctx, "INSERT INTO change_approvers (change_id, user_id) VALUES (?, ?)", cur.ID, id); err != nil {
-			return err
-		}
-	}
-	// Each member of the board learns that a decision waits for them, in
-	// Steward and (unless they switched approvals off) by mail.
-	return notify.AddWith(ctx, tx, approvers, KindApprovalRequested, "Approval needed: "+cur.Number+" "+next.Title,
-		"A change waits for the decision of its board ("+name+", rule: "+rule+").", link(cur),
-		map[string]string{"number": cur.Number, "title": next.Title, "board": name, "rule": rule})
+	sub := subject(*next)
+	sub.Number = cur.Number
+	return approvals.Open(ctx, tx, sub, slots, at)
 }
 
 // Notification kinds of changes.
@@ -226,74 +260,45 @@ const (
 	KindRejected          = "change_rejected"
 )
 
-func link(c Change) string { return "/changes/" + c.Number }
-
-// tellRequester tells the person who asked for c how its board decided.
-func tellRequester(ctx context.Context, tx *store.Tx, c Change, rejected bool, rule string) error {
-	if c.RequesterID == nil {
-		return nil
-	}
-	kind, title, body := KindApproved, "Approved: "+c.Number+" "+c.Title, "The board approved the change: it may be scheduled."
-	if rejected {
-		kind, title, body = KindRejected, "Rejected: "+c.Number+" "+c.Title, "The board rejected the change (rule: "+rule+")."
-	}
-	return notify.AddWith(ctx, tx, []int64{*c.RequesterID}, kind, title, body, link(c),
-		map[string]string{"number": c.Number, "title": c.Title, "rule": rule})
-}
-
-// needed is how many approvals approve a change under rule with n approvers.
-func needed(rule string, n int) int {
-	switch rule {
-	case All:
-		return n
-	case Majority:
-		return n/2 + 1
-	}
-	return 1
-}
-
 // ApprovalsOf is where change id stands with its board.
 func (s *Service) ApprovalsOf(ctx context.Context, p *auth.Principal, id int64) (Approvals, error) {
 	c, err := s.Get(ctx, p, id)
 	if err != nil {
 		return Approvals{}, err
 	}
-	return approvals(ctx, s.DB, c)
+	return approvalsOf(ctx, s.DB, c)
 }
 
-func approvals(ctx context.Context, q store.Querier, c Change) (Approvals, error) {
+// approvalsOf reads c's board: its members by name, and their decisions
+// in the order they were made.
+func approvalsOf(ctx context.Context, q store.Querier, c Change) (Approvals, error) {
 	a := Approvals{Board: c.ApprovalBoard, Rule: c.ApprovalRule, Approvers: []Approver{}, Decisions: []Decision{}}
-	rows, err := q.Query(ctx, `SELECT u.id, u.name FROM change_approvers a JOIN users u ON u.id = a.user_id
-		WHERE a.change_id = ? ORDER BY u.name, u.id`, c.ID)
+	as, err := approvals.Of(ctx, q, c.ID)
 	if err != nil {
 		return a, err
 	}
-	for rows.Next() {
-		var ap Approver
-		if err := rows.Scan(&ap.UserID, &ap.Name); err != nil {
-			rows.Close()
-			return a, err
+	var decided []approval.Approval
+	for _, x := range as {
+		if x.ApproverID != nil {
+			a.Approvers = append(a.Approvers, Approver{UserID: *x.ApproverID, Name: x.ApproverName})
 		}
-		a.Approvers = append(a.Approvers, ap)
-	}
-	rows.Close()
-	rows, err = q.Query(ctx, `SELECT user_id, user_name, decision, comment, created_at FROM change_approvals
-		WHERE change_id = ? ORDER BY id`, c.ID)
-	if err != nil {
-		return a, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var d Decision
-		var at store.Time
-		if err := rows.Scan(&d.UserID, &d.UserName, &d.Decision, &d.Comment, &at); err != nil {
-			return a, err
+		if x.DecidedBy != nil && x.DecidedAt != nil {
+			decided = append(decided, x)
 		}
-		d.CreatedAt = at.Time
-		a.Decisions = append(a.Decisions, d)
 	}
-	a.Needed = needed(a.Rule, len(a.Approvers))
-	return a, rows.Err()
+	sort.SliceStable(a.Approvers, func(i, j int) bool {
+		if a.Approvers[i].Name != a.Approvers[j].Name {
+			return a.Approvers[i].Name < a.Approvers[j].Name
+		}
+		return a.Approvers[i].UserID < a.Approvers[j].UserID
+	})
+	sort.SliceStable(decided, func(i, j int) bool { return decided[i].DecidedAt.Before(*decided[j].DecidedAt) })
+	for _, x := range decided {
+		a.Decisions = append(a.Decisions, Decision{UserID: *x.DecidedBy, UserName: x.DecidedByName,
+			Decision: approval.Verb(x.State), Comment: x.Comment, CreatedAt: *x.DecidedAt})
+	}
+	a.Needed = approval.Rule(a.Rule).Needed(len(a.Approvers))
+	return a, nil
 }
 
 // CanDecide reports whether p may decide on c now, for pages.
@@ -311,15 +316,14 @@ func (a Approvals) CanDecide(p *auth.Principal, c Change) bool {
 // journal. When the board's rule is met the change is approved (and may be
 // scheduled); when it can no longer be met it is rejected.
 func (s *Service) Decide(ctx context.Context, p *auth.Principal, id int64, decision, comment string) (Change, error) {
-	if !p.Can(PermApprove) {
-		return Change{}, domainerr.ErrForbidden
+	if err := approvals.Allowed(p); err != nil {
+		return Change{}, err
 	}
-	comment = strings.TrimSpace(comment)
 	v := domainerr.NewInvalid()
 	if decision != "approve" && decision != "reject" {
 		v.Add("decision", "must be approve or reject")
 	}
-	domainerr.Text(v, "comment", comment, decision == "reject", domainerr.MaxText)
+	approval.CheckComment(v, decision == "approve", comment)
 	if err := v.Err(); err != nil {
 		return Change{}, err
 	}
@@ -331,41 +335,11 @@ func (s *Service) Decide(ctx context.Context, p *auth.Principal, id int64, decis
 		if c.State != Approval {
 			return conflictf("%s is not awaiting approval (it is %s)", c.Number, c.State)
 		}
-		if err := record.SeparationOfDuties(p.UserID, deref(c.CreatedBy), deref(c.RequesterID)); err != nil {
-			return err
-		}
-		a, err := approvals(ctx, tx, c)
+		a, outcome, err := approvals.Decide(ctx, tx, p, subject(c), 0, decision == "approve", comment)
 		if err != nil {
 			return err
 		}
-		if !slices.ContainsFunc(a.Approvers, func(x Approver) bool { return x.UserID == p.UserID }) {
-			return domainerr.Refusedf("you are not on the board that decides on %s (%s)", c.Number, a.Board)
-		}
-		if slices.ContainsFunc(a.Decisions, func(d Decision) bool { return d.UserID == p.UserID }) {
-			return conflictf("you have already decided on %s; each approver decides once", c.Number)
-		}
-		at := now()
-		if _, err := tx.Exec(ctx, `INSERT INTO change_approvals (change_id, user_id, user_name, decision, comment, created_at)
-			VALUES (?, ?, ?, ?, ?, ?)`, id, p.UserID, p.Name, decision, comment, store.TS(at)); err != nil {
-			return store.Translate(err)
-		}
-		word := map[string]string{"approve": "Approved", "reject": "Rejected"}[decision]
-		body := word
-		if comment != "" {
-			body += ": " + comment
-		}
-		if err := journal(ctx, tx, id, p, "approval", body, nil, at); err != nil {
-			return err
-		}
-		if err := audit.Record(ctx, tx, p.Actor(), decision, KindName, id, map[string]string{"comment": comment}); err != nil {
-			return err
-		}
-		// The feed (and the webhooks reading it) learns of each decision,
-		// as it does of a request's.
-		if err := activity.Decided(ctx, tx, at, KindName, id, c.Number, p.Name, map[string]string{"approve": "approved", "reject": "rejected"}[decision], comment); err != nil {
-			return err
-		}
-		return settle(ctx, tx, c, a, decision, at)
+		return settle(ctx, tx, c, outcome, *a.DecidedAt)
 	})
 	if err != nil {
 		return Change{}, err
@@ -374,26 +348,12 @@ func (s *Service) Decide(ctx context.Context, p *auth.Principal, id int64, decis
 }
 
 // settle applies the board's rule after a decision.
-func settle(ctx context.Context, tx *store.Tx, c Change, a Approvals, decision string, at time.Time) error {
-	yes, no := 0, 0
-	for _, d := range a.Decisions {
-		if d.Decision == "approve" {
-			yes++
-		} else {
-			no++
-		}
-	}
-	if decision == "approve" {
-		yes++
-	} else {
-		no++
-	}
-	need := needed(a.Rule, len(a.Approvers))
+func settle(ctx context.Context, tx *store.Tx, c Change, outcome approval.State, at time.Time) error {
 	next := c
-	switch {
-	case yes >= need:
+	switch outcome {
+	case approval.Approved:
 		next.ApprovedAt = &at
-	case len(a.Approvers)-no < need:
+	case approval.Rejected:
 		next.State = Rejected
 		next.ClosedAt = &at
 	default:
@@ -402,12 +362,12 @@ func settle(ctx context.Context, tx *store.Tx, c Change, a Approvals, decision s
 	if err := write(ctx, tx, c, next, at); err != nil {
 		return err
 	}
-	body := "The board's rule (" + a.Rule + ") is met: the change is approved and may be scheduled."
+	body := "The board's rule (" + c.ApprovalRule + ") is met: the change is approved and may be scheduled."
 	if next.State == Rejected {
-		body = "The board's rule (" + a.Rule + ") can no longer be met: the change is rejected."
+		body = "The board's rule (" + c.ApprovalRule + ") can no longer be met: the change is rejected."
 	}
 	if err := journal(ctx, tx, c.ID, nil, "change", body, diff(c, next), at); err != nil {
 		return err
 	}
-	return tellRequester(ctx, tx, c, next.State == Rejected, a.Rule)
+	return approvals.Tell(ctx, tx, subject(c), outcome, "")
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 
+	"steward/internal/approval"
 	"steward/internal/jobs"
 	"steward/internal/store"
 )
@@ -23,12 +24,13 @@ func (s *Service) Import(ctx context.Context, tx *store.Tx, r *Request, createdB
 	if err := insert(ctx, tx, r, createdBy); err != nil {
 		return err
 	}
-	for _, a := range approvals {
-		if _, err := tx.Exec(ctx, `INSERT INTO request_approvals (request_id, approver_id, group_id, state, comment,
-			decided_by, created_at, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, r.ID, a.ApproverID, a.GroupID,
-			string(a.State), a.Comment, a.DecidedBy, store.TS(a.CreatedAt), store.OptTS(a.DecidedAt)); err != nil {
-			return err
-		}
+	as := make([]approval.Approval, len(approvals))
+	for i, a := range approvals {
+		as[i] = approval.Approval{ApproverID: a.ApproverID, GroupID: a.GroupID, State: a.State, Comment: a.Comment,
+			DecidedBy: a.DecidedBy, DecidedByName: a.DecidedByName, CreatedAt: a.CreatedAt, DecidedAt: a.DecidedAt}
+	}
+	if err := importApprovals(ctx, tx, r.ID, as); err != nil {
+		return err
 	}
 	for _, t := range tasks {
 		if t.NoteVisibility == "" {

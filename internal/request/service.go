@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"steward/internal/approval"
 	"steward/internal/audit"
 	"steward/internal/auth"
 	"steward/internal/domainerr"
@@ -72,14 +73,7 @@ func visible(ctx context.Context, q store.Querier, p *auth.Principal, r Request)
 	if Visible(p, r) {
 		return true, nil
 	}
-	var one int
-	err := store.ScanErr(q.QueryRow(ctx, `SELECT 1 FROM request_approvals WHERE request_id = ? AND (approver_id = ?
-		OR (approver_id IS NULL AND group_id IN (SELECT group_id FROM group_members WHERE user_id = ?))) LIMIT 1`,
-		r.ID, p.UserID, p.UserID).Scan(&one))
-	if errors.Is(err, store.ErrNotFound) {
-		return false, nil
-	}
-	return err == nil, err
+	return approvals.Asks(ctx, q, r.ID, p.UserID)
 }
 
 // Snapshot is a request as service level definitions see it.
@@ -211,7 +205,7 @@ func (s *Service) Submit(ctx context.Context, p *auth.Principal, in NewRequest, 
 	if r.Priority < 1 || r.Priority > 5 {
 		v.Add("priority", "must be P1 to P5")
 	}
-	var approvers []approverSlot
+	var approvers []approval.Slot
 	if ok {
 		r.ServiceID, r.ItemID, r.Form = item.ServiceID, item.ID, item.Form
 		if r.Answers, err = item.Form.CheckAnswers(ctx, in.Answers, s.nameableBy(rq), v); err != nil {

@@ -205,7 +205,7 @@ func (s *Service) afterMove(ctx context.Context, tx *store.Tx, p *auth.Principal
 	switch next.State {
 	case Cancelled, Rejected:
 		// Decisions and work nobody needs any more.
-		if _, err := tx.Exec(ctx, "UPDATE request_approvals SET state = 'cancelled' WHERE request_id = ? AND state = 'pending'", cur.ID); err != nil {
+		if err := approvals.Withdraw(ctx, tx, cur.ID); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE request_tasks SET state = 'cancelled', updated_at = ?, finished_at = ?, version = version + 1

@@ -107,8 +107,9 @@ func (db *DB) Migrate(ctx context.Context) (applied []string, err error) {
 	return applied, nil
 }
 
-// Columns lists table -> column names of the live schema, for the test that
-// both dialects end with the same tables and columns.
+// Columns lists table -> column names of the live schema (views too, as
+// PostgreSQL's catalogue lists them), for the test that both dialects end
+// with the same tables and columns.
 func (db *DB) Columns(ctx context.Context) (map[string][]string, error) {
 	out := map[string][]string{}
 	var q string
@@ -117,7 +118,7 @@ func (db *DB) Columns(ctx context.Context) (map[string][]string, error) {
 			WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position`
 	} else {
 		q = `SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p
-			WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.sql NOT LIKE 'CREATE VIRTUAL%'
+			WHERE m.type IN ('table', 'view') AND m.name NOT LIKE 'sqlite_%' AND m.sql NOT LIKE 'CREATE VIRTUAL%'
 			AND m.name NOT LIKE '%_fts%' ORDER BY m.name, p.cid`
 	}
 	rows, err := db.read.QueryContext(ctx, q)

@@ -33,9 +33,11 @@ var Tables = []string{
 	"services", "service_customers", "service_dependencies", "catalog_items", "catalog_task_templates",
 	"calendars", "agreements", "sla_definitions", "sla_timers",
 	// The operational records.
-	"incidents", "incident_journal", "requests", "request_approvals", "request_tasks", "request_journal",
+	"incidents", "incident_journal", "requests", "request_tasks", "request_journal",
 	"problems", "problem_services", "problem_journal",
-	"changes", "change_services", "change_journal", "change_approval_policies", "change_approvers", "change_approvals", "change_templates",
+	"changes", "change_services", "change_journal", "change_approval_policies", "change_templates",
+	// Every kind's approvals and their decisions.
+	"approvals",
 	"freeze_periods", "freeze_period_services", "freeze_period_cis",
 	"releases", "release_changes", "release_deployments", "release_journal", "record_links", "record_cis", "attachments",
 	// Configuration and assets.
