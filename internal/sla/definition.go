@@ -69,13 +69,13 @@ type Definition struct {
 	// ticket that meets all of Filter or all of any one group.
 	FilterAny  [][]Clause `json:"filter_any,omitempty"`
 	Metric     Metric     `json:"metric"`
-	Conditions  Conditions  `json:"conditions"`
-	Goals       []Goal      `json:"goals"`
-	Warnings    []int       `json:"warnings"` // percentages of the target, ascending
-	Active      bool        `json:"active"`
-	CreatedAt   time.Time   `json:"created_at"`
-	UpdatedAt   time.Time   `json:"updated_at"`
-	Version     int         `json:"version"`
+	Conditions Conditions `json:"conditions"`
+	Goals      []Goal     `json:"goals"`
+	Warnings   []int      `json:"warnings"` // percentages of the target, ascending
+	Active     bool       `json:"active"`
+	CreatedAt  time.Time  `json:"created_at"`
+	UpdatedAt  time.Time  `json:"updated_at"`
+	Version    int        `json:"version"`
 }
 
 // DefaultWarnings are the percentages at which warnings fire unless a
@@ -499,7 +499,12 @@ func HoldsAny(all []Clause, more [][]Clause, vals map[string]string) bool {
 // holdsAny evaluates a start condition, filter or goal match with its
 // further groups: an empty one always holds.
 func holdsAny(all []Clause, more [][]Clause, vals map[string]string) bool {
-	for _, g := range ticket.Groups(all, more) {
+	// As ticket.Groups lists them, without building the list: this runs
+	// for every definition on every ticket write.
+	if (len(all) > 0 || len(more) == 0) && holds(all, vals) {
+		return true
+	}
+	for _, g := range more {
 		if holds(g, vals) {
 			return true
 		}

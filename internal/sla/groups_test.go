@@ -168,7 +168,9 @@ func TestGroupsValidated(t *testing.T) {
 		}
 	})
 	t.Run("a condition given only as groups takes no default", func(t *testing.T) {
-		d := def(func(d *Definition) { d.Conditions.PauseAny = [][]Clause{{in("state", "on_hold")}, {in("major", "false")}} })
+		d := def(func(d *Definition) {
+			d.Conditions.PauseAny = [][]Clause{{in("state", "on_hold")}, {in("major", "false")}}
+		})
 		if d.Conditions.Pause == nil || len(d.Conditions.Pause) != 0 || len(d.Conditions.Stop) == 0 {
 			t.Fatalf("conditions %+v", d.Conditions)
 		}
