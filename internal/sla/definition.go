@@ -49,11 +49,13 @@ type (
 	Conditions = ticket.Conditions
 )
 
-// Goal is one target; the first goal whose Match holds applies.
+// Goal is one target; the first goal whose Match (or one of the groups
+// of MatchAny) holds applies.
 type Goal struct {
-	Match      []Clause `json:"match"`
-	Target     string   `json:"target"` // Go duration ("4h", "90m") or business days ("3bd")
-	CalendarID int64    `json:"calendar_id"`
+	Match      []Clause   `json:"match"`
+	MatchAny   [][]Clause `json:"match_any,omitempty"`
+	Target     string     `json:"target"` // Go duration ("4h", "90m") or business days ("3bd")
+	CalendarID int64      `json:"calendar_id"`
 }
 
 // Definition is one measured promise within an agreement.
@@ -63,14 +65,17 @@ type Definition struct {
 	Name        string      `json:"name"`
 	AppliesTo   ticket.Kind `json:"applies_to"` // incident or request
 	Filter      []Clause    `json:"filter"`
-	Metric      Metric      `json:"metric"`
-	Conditions  Conditions  `json:"conditions"`
-	Goals       []Goal      `json:"goals"`
-	Warnings    []int       `json:"warnings"` // percentages of the target, ascending
-	Active      bool        `json:"active"`
-	CreatedAt   time.Time   `json:"created_at"`
-	UpdatedAt   time.Time   `json:"updated_at"`
-	Version     int         `json:"version"`
+	// FilterAny are further groups of clauses: the definition measures a
+	// ticket that meets all of Filter or all of any one group.
+	FilterAny  [][]Clause `json:"filter_any,omitempty"`
+	Metric     Metric     `json:"metric"`
+	Conditions Conditions `json:"conditions"`
+	Goals      []Goal     `json:"goals"`
+	Warnings   []int      `json:"warnings"` // percentages of the target, ascending
+	Active     bool       `json:"active"`
+	CreatedAt  time.Time  `json:"created_at"`
+	UpdatedAt  time.Time  `json:"updated_at"`
+	Version    int        `json:"version"`
 }
 
 // DefaultWarnings are the percentages at which warnings fire unless a
@@ -80,7 +85,8 @@ var DefaultWarnings = []int{50, 75, 90}
 // Limits on a definition's size.
 const (
 	MaxGoals   = 50
-	MaxClauses = 20
+	MaxClauses = 20 // in one group
+	MaxGroups  = 10 // groups of clauses in one condition, any of which will do
 	MaxValues  = 200
 	MaxTarget  = 366 * 24 * time.Hour
 	MaxBDays   = 365
@@ -202,18 +208,21 @@ func (d *Definition) Normalize() {
 	if d.Filter == nil {
 		d.Filter = []Clause{}
 	}
+	// A condition given only as groups is given: it takes no default.
 	def := Defaults(d.AppliesTo, d.Metric)
-	if d.Conditions.Start == nil {
-		d.Conditions.Start = def.Start
-	}
-	if d.Conditions.Stop == nil {
-		d.Conditions.Stop = def.Stop
-	}
-	if d.Conditions.Pause == nil {
-		d.Conditions.Pause = def.Pause
-	}
-	if d.Conditions.Cancel == nil {
-		d.Conditions.Cancel = def.Cancel
+	c := &d.Conditions
+	for _, x := range []struct {
+		all  *[]Clause
+		more [][]Clause
+		def  []Clause
+	}{{&c.Start, c.StartAny, def.Start}, {&c.Stop, c.StopAny, def.Stop}, {&c.Pause, c.PauseAny, def.Pause}, {&c.Cancel, c.CancelAny, def.Cancel}} {
+		switch {
+		case *x.all != nil:
+		case len(x.more) > 0:
+			*x.all = []Clause{}
+		default:
+			*x.all = x.def
+		}
 	}
 	if d.Warnings == nil {
 		d.Warnings = append([]int(nil), DefaultWarnings...)
@@ -237,13 +246,27 @@ func (d *Definition) Normalize() {
 			}
 		}
 	}
+	groups := func(gs *[][]Clause) {
+		if len(*gs) == 0 {
+			*gs = nil // no further groups: stored and shown as before groups existed
+			return
+		}
+		for _, g := range *gs {
+			norm(g)
+		}
+	}
 	norm(d.Filter)
-	norm(d.Conditions.Start)
-	norm(d.Conditions.Stop)
-	norm(d.Conditions.Pause)
-	norm(d.Conditions.Cancel)
+	groups(&d.FilterAny)
+	for _, x := range []struct {
+		all  []Clause
+		more *[][]Clause
+	}{{c.Start, &c.StartAny}, {c.Stop, &c.StopAny}, {c.Pause, &c.PauseAny}, {c.Cancel, &c.CancelAny}} {
+		norm(x.all)
+		groups(x.more)
+	}
 	for i := range d.Goals {
 		norm(d.Goals[i].Match)
+		groups(&d.Goals[i].MatchAny)
 	}
 }
 
@@ -262,11 +285,12 @@ func (d *Definition) Validate() error {
 		return v
 	}
 	dom := fields(d.AppliesTo)
-	checkClauses(v, "filter", d.Filter, dom, false)
-	checkClauses(v, "conditions.start", d.Conditions.Start, dom, true)
-	checkClauses(v, "conditions.stop", d.Conditions.Stop, dom, true)
-	checkClauses(v, "conditions.pause", d.Conditions.Pause, dom, true)
-	checkClauses(v, "conditions.cancel", d.Conditions.Cancel, dom, true)
+	c := d.Conditions
+	checkGroups(v, "filter", d.Filter, d.FilterAny, dom, false)
+	checkGroups(v, "conditions.start", c.Start, c.StartAny, dom, true)
+	checkGroups(v, "conditions.stop", c.Stop, c.StopAny, dom, true)
+	checkGroups(v, "conditions.pause", c.Pause, c.PauseAny, dom, true)
+	checkGroups(v, "conditions.cancel", c.Cancel, c.CancelAny, dom, true)
 	if len(d.Goals) == 0 {
 		v.Add("goals", "at least one goal is required")
 	}
@@ -275,7 +299,7 @@ func (d *Definition) Validate() error {
 	}
 	for i, g := range d.Goals {
 		f := fmt.Sprintf("goals[%d]", i)
-		checkClauses(v, f+".match", g.Match, dom, false)
+		checkGroups(v, f+".match", g.Match, g.MatchAny, dom, false)
 		if _, _, err := ParseTarget(g.Target); err != nil {
 			v.Add(f+".target", "%s", err)
 		}
@@ -301,13 +325,49 @@ func (d *Definition) Validate() error {
 	return v.Err()
 }
 
-func checkClauses(v *domainerr.Invalid, path string, cs []Clause, dom map[string]fieldDomain, condition bool) {
+// checkGroups checks a condition: its list of clauses at path and its
+// further groups at path_any[j]. Once there are groups, each message says
+// which group (counted from 1, the list first) and which row it is about.
+func checkGroups(v *domainerr.Invalid, path string, all []Clause, more [][]Clause, dom map[string]fieldDomain, condition bool) {
+	first := 1 // the group number of more[0]
+	if len(all) > 0 {
+		first = 2
+	}
+	if n := first - 1 + len(more); n > MaxGroups {
+		v.Add(path+"_any", "at most %d groups of clauses; this condition has %d", MaxGroups, n)
+		return
+	}
+	named := func(g int) string {
+		if len(more) == 0 {
+			return ""
+		}
+		return fmt.Sprintf("group %d, ", g)
+	}
+	checkClauses(v, path, named(1), all, dom, condition)
+	for j, g := range more {
+		p := fmt.Sprintf("%s_any[%d]", path, j)
+		if len(g) == 0 {
+			v.Add(p, "group %d has no clauses; give it at least one or remove it", first+j)
+			continue
+		}
+		checkClauses(v, p, named(first+j), g, dom, condition)
+	}
+}
+
+func checkClauses(v *domainerr.Invalid, path, group string, cs []Clause, dom map[string]fieldDomain, condition bool) {
 	if len(cs) > MaxClauses {
-		v.Add(path, "at most %d clauses", MaxClauses)
+		if group != "" {
+			group = strings.TrimSuffix(group, ", ") + ": "
+		}
+		v.Add(path, "%sat most %d clauses", group, MaxClauses)
 		return
 	}
 	for i, c := range cs {
 		f := fmt.Sprintf("%s[%d]", path, i)
+		where := ""
+		if group != "" {
+			where = fmt.Sprintf("%srow %d: ", group, i+1)
+		}
 		fd, ok := dom[c.Field]
 		switch {
 		case !ok:
@@ -318,32 +378,32 @@ func checkClauses(v *domainerr.Invalid, path string, cs []Clause, dom map[string
 				}
 			}
 			sort.Strings(names)
-			v.Add(f+".field", "unknown field %q; use one of %s", c.Field, strings.Join(names, ", "))
+			v.Add(f+".field", "%sunknown field %q; use one of %s", where, c.Field, strings.Join(names, ", "))
 			continue
 		case condition && !fd.condition:
-			v.Add(f+".field", "%q cannot be used in a start, stop, pause or cancel condition", c.Field)
+			v.Add(f+".field", "%s%q cannot be used in a start, stop, pause or cancel condition", where, c.Field)
 			continue
 		}
 		if c.Op != "in" && c.Op != "not_in" {
-			v.Add(f+".op", "must be in or not_in")
+			v.Add(f+".op", "%smust be in or not_in", where)
 		}
 		if len(c.Values) == 0 {
-			v.Add(f+".values", "at least one value is required")
+			v.Add(f+".values", "%sat least one value is required", where)
 		}
 		if len(c.Values) > MaxValues {
-			v.Add(f+".values", "at most %d values", MaxValues)
+			v.Add(f+".values", "%sat most %d values", where, MaxValues)
 		}
 		for j, val := range c.Values {
 			vf := fmt.Sprintf("%s.values[%d]", f, j)
 			switch {
 			case fd.ids:
 				if n, err := strconv.ParseInt(val, 10, 64); err != nil || n <= 0 {
-					v.Add(vf, "must be an id (a positive whole number)")
+					v.Add(vf, "%smust be an id (a positive whole number)", where)
 				}
 			case fd.values != nil && !contains(fd.values, val):
-				v.Add(vf, "%q is not a %s; use one of %s", val, c.Field, strings.Join(quoteAll(fd.values), ", "))
+				v.Add(vf, "%s%q is not a %s; use one of %s", where, val, c.Field, strings.Join(quoteAll(fd.values), ", "))
 			case len(val) > domainerr.MaxShort:
-				v.Add(vf, "must be at most %d characters", domainerr.MaxShort)
+				v.Add(vf, "%smust be at most %d characters", where, domainerr.MaxShort)
 			}
 		}
 	}
@@ -385,8 +445,8 @@ func checkConditions(v *domainerr.Invalid, kind ticket.Kind, c Conditions) {
 	var walk func(i int)
 	walk = func(i int) {
 		if i == len(names) {
-			start := holds(c.Start, vals)
-			stop := Holds(c.Stop, vals)
+			start := starts(c, vals)
+			stop := stops(c, vals)
 			if stop {
 				canStop = true
 			}
@@ -395,10 +455,10 @@ func checkConditions(v *domainerr.Invalid, kind ticket.Kind, c Conditions) {
 				if !stop {
 					startNotStopped = true
 				}
-				if !stop && !Holds(c.Pause, vals) {
+				if !stop && !pauses(c, vals) {
 					startRuns = true
 				}
-				if !Holds(c.Cancel, vals) {
+				if !cancels(c, vals) {
 					startNotCancelled = true
 				}
 			}
@@ -429,8 +489,35 @@ func Holds(cs []Clause, vals map[string]string) bool {
 	return len(cs) > 0 && holds(cs, vals)
 }
 
-// holds evaluates a start condition, filter or goal match: an empty one
-// always holds.
+// HoldsAny evaluates a stop, pause or cancel condition with its further
+// groups: it holds when all clauses of the list or of any one group hold,
+// and an empty condition never holds.
+func HoldsAny(all []Clause, more [][]Clause, vals map[string]string) bool {
+	return (len(all) > 0 || len(more) > 0) && holdsAny(all, more, vals)
+}
+
+// holdsAny evaluates a start condition, filter or goal match with its
+// further groups: an empty one always holds.
+func holdsAny(all []Clause, more [][]Clause, vals map[string]string) bool {
+	// As ticket.Groups lists them, without building the list: this runs
+	// for every definition on every ticket write.
+	if (len(all) > 0 || len(more) == 0) && holds(all, vals) {
+		return true
+	}
+	for _, g := range more {
+		if holds(g, vals) {
+			return true
+		}
+	}
+	return false
+}
+
+func starts(c Conditions, vals map[string]string) bool  { return holdsAny(c.Start, c.StartAny, vals) }
+func stops(c Conditions, vals map[string]string) bool   { return HoldsAny(c.Stop, c.StopAny, vals) }
+func pauses(c Conditions, vals map[string]string) bool  { return HoldsAny(c.Pause, c.PauseAny, vals) }
+func cancels(c Conditions, vals map[string]string) bool { return HoldsAny(c.Cancel, c.CancelAny, vals) }
+
+// holds evaluates one group of clauses: an empty one always holds.
 func holds(cs []Clause, vals map[string]string) bool {
 	for _, c := range cs {
 		in := contains(c.Values, vals[c.Field])

@@ -1,10 +1,12 @@
 package sla
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -18,13 +20,15 @@ import (
 // DefinitionInput is what creating or replacing a definition takes. Left
 // out, conditions take the metric's defaults, warnings are 50/75/90 and
 // the definition is active; a goal without calendar_id (or 0) uses the
-// built-in 24x7 calendar.
+// built-in 24x7 calendar. FilterAny, a goal's MatchAny and the conditions'
+// *_any lists are further groups of clauses, any of which will do.
 type DefinitionInput struct {
 	AgreementID int64       `json:"agreement_id"`
 	Name        string      `json:"name"`
 	AppliesTo   ticket.Kind `json:"applies_to"`
 	Metric      Metric      `json:"metric"`
 	Filter      []Clause    `json:"filter"`
+	FilterAny   [][]Clause  `json:"filter_any"`
 	Conditions  Conditions  `json:"conditions"`
 	Goals       []Goal      `json:"goals"`
 	Warnings    []int       `json:"warnings"`
@@ -34,7 +38,7 @@ type DefinitionInput struct {
 // definition turns the input into a normalized definition.
 func (in DefinitionInput) definition() Definition {
 	d := Definition{AgreementID: in.AgreementID, Name: in.Name, AppliesTo: ticket.Kind(strings.TrimSpace(string(in.AppliesTo))),
-		Metric: Metric(strings.TrimSpace(string(in.Metric))), Filter: in.Filter, Conditions: in.Conditions,
+		Metric: Metric(strings.TrimSpace(string(in.Metric))), Filter: in.Filter, FilterAny: in.FilterAny, Conditions: in.Conditions,
 		Goals: append([]Goal(nil), in.Goals...), Warnings: in.Warnings, Active: in.Active == nil || *in.Active}
 	if d.Goals == nil {
 		d.Goals = []Goal{}
@@ -67,13 +71,43 @@ func scanDefinition(row interface{ Scan(...any) error }) (Definition, error) {
 		name string
 		raw  string
 		dst  any
-	}{{"filter", filter, &d.Filter}, {"conditions", conds, &d.Conditions}, {"goals", goals, &d.Goals}, {"warnings", warnings, &d.Warnings}} {
+	}{{"filter", filter, (*storedFilter)(&d)}, {"conditions", conds, &d.Conditions}, {"goals", goals, &d.Goals}, {"warnings", warnings, &d.Warnings}} {
 		if err := json.Unmarshal([]byte(part.raw), part.dst); err != nil {
 			return d, fmt.Errorf("definition %d: %s: %w", d.ID, part.name, err)
 		}
 	}
 	d.Normalize()
 	return d, nil
+}
+
+// storedFilter is how the filter column holds a definition's filter: its
+// list of clauses as it always was, or, once it has further groups, an
+// object {"filter": [...], "filter_any": [[...], ...]}.
+type storedFilter Definition
+
+func (f *storedFilter) UnmarshalJSON(b []byte) error {
+	if t := bytes.TrimSpace(b); len(t) > 0 && t[0] == '{' {
+		var v struct {
+			Filter    []Clause   `json:"filter"`
+			FilterAny [][]Clause `json:"filter_any"`
+		}
+		if err := json.Unmarshal(t, &v); err != nil {
+			return err
+		}
+		f.Filter, f.FilterAny = v.Filter, v.FilterAny
+		return nil
+	}
+	return json.Unmarshal(b, &f.Filter)
+}
+
+func (f *storedFilter) MarshalJSON() ([]byte, error) {
+	if len(f.FilterAny) == 0 {
+		return json.Marshal(f.Filter)
+	}
+	return json.Marshal(struct {
+		Filter    []Clause   `json:"filter"`
+		FilterAny [][]Clause `json:"filter_any"`
+	}{f.Filter, f.FilterAny})
 }
 
 // GetDefinition loads one definition.
@@ -139,7 +173,7 @@ func ActiveDefinitions(ctx context.Context, q store.Querier, kind ticket.Kind) (
 		if err != nil {
 			return nil, err
 		}
-		d.Filter = append(AgreementScope(akind, cust, group), d.Filter...)
+		d.narrow(AgreementScope(akind, cust, group))
 		out = append(out, d)
 	}
 	return out, rows.Err()
@@ -162,6 +196,22 @@ func AgreementScope(kind AgreementKind, customerID, groupID *int64) []Clause {
 		return clause("group_id", groupID)
 	}
 	return []Clause{}
+}
+
+// narrow puts scope in front of every group of the definition's filter:
+// whichever group a ticket meets, it must be within the scope too.
+func (d *Definition) narrow(scope []Clause) {
+	if len(scope) == 0 {
+		return
+	}
+	groups := ticket.Groups(d.Filter, d.FilterAny)
+	for i, g := range groups {
+		groups[i] = append(slices.Clone(scope), g...)
+	}
+	d.Filter, d.FilterAny = groups[0], nil
+	if len(groups) > 1 {
+		d.FilterAny = groups[1:]
+	}
 }
 
 // scanWith scans a row into the columns a scan function asks for plus extra ones.
@@ -225,9 +275,15 @@ func checkReferences(ctx context.Context, q store.Querier, d *Definition) error 
 			}
 		}
 	}
-	collect("filter", d.Filter)
+	collectAll := func(path string, all []Clause, more [][]Clause) {
+		collect(path, all)
+		for j, g := range more {
+			collect(fmt.Sprintf("%s_any[%d]", path, j), g)
+		}
+	}
+	collectAll("filter", d.Filter, d.FilterAny)
 	for i, g := range d.Goals {
-		collect(fmt.Sprintf("goals[%d].match", i), g.Match)
+		collectAll(fmt.Sprintf("goals[%d].match", i), g.Match, g.MatchAny)
 	}
 	byTable := map[string][]int64{}
 	for _, r := range refs {
@@ -303,7 +359,7 @@ func tableExists(ctx context.Context, q store.Querier, table string) (bool, erro
 }
 
 func definitionArgs(d *Definition) []any {
-	filter, _ := json.Marshal(d.Filter)
+	filter, _ := json.Marshal((*storedFilter)(d))
 	conds, _ := json.Marshal(d.Conditions)
 	goals, _ := json.Marshal(d.Goals)
 	warnings, _ := json.Marshal(d.Warnings)

@@ -128,6 +128,13 @@ func TestDefinitions(t *testing.T) {
 					in.Goals = []sla.Goal{{Target: "soon"}, {Target: "1h", CalendarID: 9999}}
 				}, []string{"goals[0].target", "goals[1].calendar_id"}},
 				{"bad warnings", func(in *sla.DefinitionInput) { in.Warnings = []int{50, 50, 100} }, []string{"warnings[1]", "warnings[2]"}},
+				{"unknown customer in a further group", func(in *sla.DefinitionInput) {
+					in.Filter = []sla.Clause{clause("priority", "P1")}
+					in.FilterAny = [][]sla.Clause{{clause("customer_id", custID)}, {clause("customer_id", "9999")}}
+				}, []string{"filter_any[1][0].values[0]"}},
+				{"an empty group", func(in *sla.DefinitionInput) {
+					in.Goals[0].MatchAny = [][]sla.Clause{{}}
+				}, []string{"goals[0].match_any[0]"}},
 			}
 			for _, c := range cases {
 				t.Run(c.name, func(t *testing.T) {
@@ -142,6 +149,30 @@ func TestDefinitions(t *testing.T) {
 			}
 			if n := f.count("SELECT COUNT(*) FROM sla_definitions"); n != before {
 				t.Fatalf("%d definitions, want %d", n, before)
+			}
+		})
+
+		t.Run("groups are kept", func(t *testing.T) {
+			in := resolve
+			in.Name = "Grouped"
+			in.FilterAny = [][]sla.Clause{{clause("priority", "P1")}, {clause("major", "true"), clause("category", "network")}}
+			in.Conditions = sla.Conditions{PauseAny: [][]sla.Clause{{clause("state", "on_hold")}, {clause("hold_reason", "awaiting_change")}}}
+			in.Goals = []sla.Goal{{Match: []sla.Clause{clause("priority", "P1")}, MatchAny: [][]sla.Clause{{clause("major", "true")}}, Target: "1h"},
+				{Target: "1bd"}}
+			d, _, err := f.svc.CreateDefinition(ctx, actor, in, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := sla.GetDefinition(ctx, f.db, d.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got.FilterAny, in.FilterAny) || !reflect.DeepEqual(got.Conditions.PauseAny, in.Conditions.PauseAny) ||
+				len(got.Conditions.Pause) != 0 || !reflect.DeepEqual(got.Goals[0].MatchAny, in.Goals[0].MatchAny) {
+				t.Fatalf("read back: %+v", got)
+			}
+			if err := f.svc.DeleteDefinition(ctx, actor, d.ID); err != nil {
+				t.Fatal(err)
 			}
 		})
 

@@ -86,7 +86,7 @@ func (s *Service) definitions(ctx context.Context, q store.Querier) (*defCache, 
 			// The default agreement also measures tickets without a customer.
 			scope[0].Values = append(scope[0].Values, "")
 		}
-		d.Filter = append(scope, d.Filter...)
+		d.narrow(scope)
 		c.byID[d.ID] = d
 		if d.Active {
 			c.byKind[d.AppliesTo] = append(c.byKind[d.AppliesTo], d)

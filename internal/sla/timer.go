@@ -98,7 +98,7 @@ func goalCalendar(g Goal) int64 {
 // SelectGoal is the index of the first goal whose match holds.
 func SelectGoal(d *Definition, vals map[string]string) (int, bool) {
 	for i, g := range d.Goals {
-		if holds(g.Match, vals) {
+		if holdsAny(g.Match, g.MatchAny, vals) {
 			return i, true
 		}
 	}
@@ -107,15 +107,15 @@ func SelectGoal(d *Definition, vals map[string]string) (int, bool) {
 
 // Applies reports whether a definition measures this ticket at all.
 func Applies(d *Definition, vals map[string]string, kind ticket.Kind) bool {
-	return d.Active && d.AppliesTo == kind && holds(d.Filter, vals)
+	return d.Active && d.AppliesTo == kind && holdsAny(d.Filter, d.FilterAny, vals)
 }
 
 // startable reports whether a ticket in this shape would start a clock.
 func startable(d *Definition, s *ticket.Snapshot) bool {
 	vals := Values(s)
 	_, hasGoal := SelectGoal(d, vals)
-	return Applies(d, vals, s.Kind) && hasGoal && holds(d.Conditions.Start, vals) &&
-		!Holds(d.Conditions.Stop, vals) && !Holds(d.Conditions.Cancel, vals)
+	return Applies(d, vals, s.Kind) && hasGoal && starts(d.Conditions, vals) &&
+		!stops(d.Conditions, vals) && !cancels(d.Conditions, vals)
 }
 
 // Apply brings a definition's clock on one ticket up to date with a change
@@ -134,10 +134,10 @@ func Apply(d *Definition, cur *Timer, prev, s *ticket.Snapshot, at time.Time, ca
 	var changed []*Timer
 	if cur != nil && cur.Open() {
 		switch {
-		case !applies || Holds(d.Conditions.Cancel, vals):
+		case !applies || cancels(d.Conditions, vals):
 			cur.stop(at)
 			cur.State = Cancelled
-		case Holds(d.Conditions.Stop, vals):
+		case stops(d.Conditions, vals):
 			cur.stop(at)
 		case !hasGoal:
 			// No goal fits the ticket now (say, a priority without a
@@ -150,7 +150,7 @@ func Apply(d *Definition, cur *Timer, prev, s *ticket.Snapshot, at time.Time, ca
 			if err := cur.setGoal(d, gi, cals); err != nil {
 				return nil, err
 			}
-			pause := Holds(d.Conditions.Pause, vals)
+			pause := pauses(d.Conditions, vals)
 			if pause && cur.running() {
 				cur.closeSegment(at)
 			} else if !pause && !cur.running() {
@@ -177,7 +177,7 @@ func Apply(d *Definition, cur *Timer, prev, s *ticket.Snapshot, at time.Time, ca
 	if err := t.setGoal(d, gi, cals); err != nil {
 		return nil, err
 	}
-	if !Holds(d.Conditions.Pause, vals) {
+	if !pauses(d.Conditions, vals) {
 		t.Segments = append(t.Segments, Segment{From: at})
 	}
 	if err := t.Schedule(cals, d.Warnings, at); err != nil {

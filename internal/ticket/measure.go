@@ -11,7 +11,10 @@ import (
 
 // Clause is one test on a ticket field: the field's value is (op "in") or
 // is not (op "not_in") one of Values. A condition is a list of clauses
-// that must all hold; an empty condition always holds.
+// that must all hold, and optionally further groups of clauses (the
+// "any" lists beside it): then it holds when every clause of the list or
+// of any one group holds. An empty list beside groups is no group of its
+// own; an empty condition always holds.
 type Clause struct {
 	Field  string   `json:"field"`
 	Op     string   `json:"op"`
@@ -19,11 +22,26 @@ type Clause struct {
 }
 
 // Conditions say when a clock starts, stops, pauses and is cancelled.
+// Each may have further groups of clauses, any of which will do.
 type Conditions struct {
-	Start  []Clause `json:"start"`
-	Stop   []Clause `json:"stop"`
-	Pause  []Clause `json:"pause"`
-	Cancel []Clause `json:"cancel"`
+	Start     []Clause   `json:"start"`
+	Stop      []Clause   `json:"stop"`
+	Pause     []Clause   `json:"pause"`
+	Cancel    []Clause   `json:"cancel"`
+	StartAny  [][]Clause `json:"start_any,omitempty"`
+	StopAny   [][]Clause `json:"stop_any,omitempty"`
+	PauseAny  [][]Clause `json:"pause_any,omitempty"`
+	CancelAny [][]Clause `json:"cancel_any,omitempty"`
+}
+
+// Groups lists a condition's groups of clauses: the list, unless it is
+// empty beside further groups, then each further group.
+func Groups(all []Clause, more [][]Clause) [][]Clause {
+	out := make([][]Clause, 0, 1+len(more))
+	if len(all) > 0 || len(more) == 0 {
+		out = append(out, all)
+	}
+	return append(out, more...)
 }
 
 // Field is a field of a kind that service level clauses may test. Values

@@ -23,6 +23,13 @@ import (
 // Name_<i>_field, Name_<i>_op and Name_<i>_value (repeated, one per ticked
 // choice, or one text of values separated by commas); Name_new is the
 // field the next row tests.
+//
+// The list may have further groups of rows, any of which will do instead
+// ("priority is P1, or customer is ACME and service is Payroll"): More,
+// each itself a list named Name_g<k> (k from 1), and Name_groups says how
+// many groups were rendered. "Add a group" and "Remove this group" are
+// submit buttons too (see act); the script adds and removes groups in
+// place.
 type conditions struct {
 	Name   string      // the form prefix, such as "filter" or "goal_0_match"
 	Legend string      // what the list decides
@@ -32,6 +39,10 @@ type conditions struct {
 	Rows   []condRow
 	Max    int    // most rows allowed; 0 for no limit
 	Err    string // about the list as a whole, a sentence
+	// More are the further groups; MaxGroups bounds them with the first.
+	More      []conditions
+	MaxGroups int
+	at        int // a further group's index in the form it was read from
 }
 
 // condField is one field a row may test.
@@ -61,9 +72,51 @@ func newConditions(name, legend, empty string, fields []condField, cs []ticket.C
 	return c
 }
 
-// readConditions reads the rows of list name from a posted form. Rows
-// without a field (removed in the browser) are left out.
+// withGroups adds further groups of clauses to a list laid out from its
+// first group.
+func (c conditions) withGroups(more [][]ticket.Clause) conditions {
+	c.More = nil
+	for _, cs := range more {
+		c.More = append(c.More, newConditions("", "", "", c.Fields, cs))
+	}
+	c.renumber()
+	return c
+}
+
+// readConditions reads the rows of list name, and its further groups,
+// from a posted form. Rows without a field and groups without a count
+// (removed in the browser) are left out.
 func readConditions(r *http.Request, name, legend, empty string, fields []condField) conditions {
+	c := readRows(r, name, legend, empty, fields)
+	n, _ := strconv.Atoi(r.PostFormValue(name + "_groups"))
+	for k := 1; k < min(n, 50); k++ {
+		g := groupName(name, k)
+		if _, ok := r.PostForm[g+"_rows"]; !ok {
+			continue
+		}
+		more := readRows(r, g, "", "", fields)
+		more.at = k
+		c.More = append(c.More, more)
+	}
+	c.renumber()
+	return c
+}
+
+func groupName(name string, k int) string { return fmt.Sprintf("%s_g%d", name, k) }
+
+// renumber names the further groups after their places, as the form
+// will draw them, and gives them the list's fields and limits.
+func (c *conditions) renumber() {
+	for k := range c.More {
+		g := &c.More[k]
+		g.Name, g.Fields, g.Max, g.Legend = groupName(c.Name, k+1), c.Fields, c.Max, ""
+		if g.Rows == nil {
+			g.Rows = []condRow{}
+		}
+	}
+}
+
+func readRows(r *http.Request, name, legend, empty string, fields []condField) conditions {
 	c := conditions{Name: name, Legend: legend, Empty: empty, Fields: fields, Rows: []condRow{}}
 	for i := range formRows(r, name, 200) {
 		key := fmt.Sprintf("%s_%d_", name, i)
@@ -91,9 +144,43 @@ func readConditions(r *http.Request, name, legend, empty string, fields []condFi
 }
 
 // act carries out a button of the editor: "add:<name>" adds a row on the
-// field chosen in <name>_new, "remove:<name>:<i>" takes row i away. It
-// reports whether the action was this list's.
+// field chosen in <name>_new, "remove:<name>:<i>" takes row i away,
+// "add-group:<name>" adds a group with one row, "remove-group:<name>:<k>"
+// takes group k away (0 the first). It reports whether the action was
+// this list's.
 func (c *conditions) act(r *http.Request, action string) bool {
+	defer c.renumber()
+	switch {
+	case action == "add-group:"+c.Name:
+		g := conditions{Rows: []condRow{}, at: -1}
+		if len(c.Fields) > 0 {
+			g.Rows = append(g.Rows, condRow{Field: c.Fields[0].Name, at: -1})
+		}
+		c.More = append(c.More, g)
+		return true
+	case strings.HasPrefix(action, "remove-group:"+c.Name+":"):
+		k, err := strconv.Atoi(strings.TrimPrefix(action, "remove-group:"+c.Name+":"))
+		switch {
+		case err != nil:
+		case k == 0 && len(c.More) > 0:
+			// The next group becomes the first.
+			c.Rows, c.More = c.More[0].Rows, c.More[1:]
+		case k == 0:
+			c.Rows = []condRow{}
+		default:
+			c.More = slices.DeleteFunc(c.More, func(g conditions) bool { return g.at == k })
+		}
+		return true
+	}
+	for i := range c.More {
+		if c.More[i].actRows(r, action) {
+			return true
+		}
+	}
+	return c.actRows(r, action)
+}
+
+func (c *conditions) actRows(r *http.Request, action string) bool {
 	if action == "add:"+c.Name {
 		field := r.PostFormValue(c.Name + "_new")
 		if _, ok := c.field(field); !ok && len(c.Fields) > 0 {
@@ -129,6 +216,31 @@ func (c *conditions) label(name string) string {
 		return f.Label
 	}
 	return fieldLabel(name)
+}
+
+// Groups turns the list and its further groups into clauses, or says on
+// each row and group what to fix and reports false. With several groups,
+// each must have a row.
+func (c *conditions) Groups() (all []ticket.Clause, more [][]ticket.Clause, ok bool) {
+	all, ok = c.Clauses()
+	if c.MaxGroups > 0 && 1+len(c.More) > c.MaxGroups {
+		c.Err = joinSentences(c.Err, fmt.Sprintf("Use at most %d groups here; remove %d.", c.MaxGroups, 1+len(c.More)-c.MaxGroups))
+		ok = false
+	}
+	if len(c.More) > 0 && len(c.Rows) == 0 {
+		c.Err = joinSentences(c.Err, "Group 1 has no rows: add one or remove the group.")
+		ok = false
+	}
+	for k := range c.More {
+		g := &c.More[k]
+		cs, good := g.Clauses()
+		if len(g.Rows) == 0 {
+			g.Err, good = fmt.Sprintf("Group %d has no rows: add one or remove the group.", k+2), false
+		}
+		ok = ok && good
+		more = append(more, cs)
+	}
+	return all, more, ok
 }
 
 // Clauses turns the rows into clauses, or says on each row what to fix
@@ -184,10 +296,22 @@ func (c *conditions) rowProblem(i int, row condRow) string {
 // gone is how a check says that a record a value names was deleted.
 var gone = regexp.MustCompile(`^(\w+) \d+ does not exist$`)
 
+// inGroup is how a check names the group and row of a message; on the
+// form, the message stands in that group.
+var inGroup = regexp.MustCompile(`^group \d+(, row \d+)?: `)
+
 // placeErrors puts the messages a domain check gave about the clauses at
-// path (path itself, path[i].values[j], ...) on the list and its rows.
+// path (path itself, path[i].values[j], ...) on the list and its rows,
+// and those at path_any[k] on the further groups.
 func (c *conditions) placeErrors(errs map[string]string, path string) {
+	for k := range c.More {
+		c.More[k].placeErrors(errs, fmt.Sprintf("%s_any[%d]", path, k))
+	}
+	if msg, ok := errs[path+"_any"]; ok {
+		c.Err = joinSentences(c.Err, sentence(msg))
+	}
 	for k, msg := range errs {
+		msg = inGroup.ReplaceAllString(msg, "")
 		if k == path {
 			c.Err = joinSentences(c.Err, sentence(msg))
 			continue
@@ -209,16 +333,67 @@ func (c *conditions) placeErrors(errs map[string]string, path string) {
 	}
 }
 
-// Failed reports whether the list or one of its rows has a message.
+// Failed reports whether the list, one of its rows or one of its further
+// groups has a message.
 func (c conditions) Failed() bool {
-	return c.Err != "" || slices.ContainsFunc(c.Rows, func(r condRow) bool { return r.Err != "" })
+	return c.Err != "" || slices.ContainsFunc(c.Rows, func(r condRow) bool { return r.Err != "" }) ||
+		slices.ContainsFunc(c.More, conditions.Failed)
+}
+
+// None reports whether no group has a row: the list means what Empty says.
+func (c conditions) None() bool {
+	return len(c.Rows) == 0 && !slices.ContainsFunc(c.More, func(g conditions) bool { return len(g.Rows) > 0 })
+}
+
+// GroupViews are the groups as the template draws them, the list first.
+func (c conditions) GroupViews() []condGroupView {
+	first := c
+	first.More = nil
+	out := []condGroupView{{List: first, Parent: c.Name, I: "0"}}
+	for k, g := range c.More {
+		out = append(out, condGroupView{List: g, Parent: c.Name, K: k + 1, I: strconv.Itoa(k + 1)})
+	}
+	return out
+}
+
+// condGroupView is one group of rows of the list Parent: K its index in
+// the form (0 the list's own rows), I the same as the form writes it.
+type condGroupView struct {
+	List   conditions
+	Parent string
+	K      int
+	I      string
+}
+
+// BlankGroup is the group the script copies for "Add a group", with
+// the placeholder __G__ for its index.
+func (c conditions) BlankGroup() condGroupView {
+	g := conditions{Name: c.Name + "_g__G__", Fields: c.Fields, Rows: []condRow{}}
+	return condGroupView{List: g, Parent: c.Name, K: -1, I: "__G__"}
 }
 
 func joinSentences(a, b string) string { return strings.TrimSpace(a + " " + b) }
 
 // Summary reads the list as a sentence, for those who may only read it:
-// "Priority is P1 or P2, and Customer is Contoso Health".
+// "Priority is P1 or P2, and Customer is Contoso Health", and with further
+// groups "Priority is P1; or Customer is ACME, and Service is Payroll".
 func (c conditions) Summary() string {
+	if len(c.More) == 0 {
+		return c.rowsSummary()
+	}
+	var parts []string
+	for _, g := range append([]conditions{c}, c.More...) {
+		if len(g.Rows) > 0 {
+			parts = append(parts, g.rowsSummary())
+		}
+	}
+	if len(parts) == 0 {
+		return c.Empty
+	}
+	return strings.Join(parts, "; or ")
+}
+
+func (c conditions) rowsSummary() string {
 	if len(c.Rows) == 0 {
 		return c.Empty
 	}

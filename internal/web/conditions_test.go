@@ -149,3 +149,87 @@ func TestConditionsSummary(t *testing.T) {
 		t.Fatalf("empty summary %q", got)
 	}
 }
+
+// Further groups come from the form by their own names, gaps where the
+// script removed one left out, and become the *_any lists; an empty
+// group among several is refused with a sentence naming it.
+func TestConditionsGroupsRead(t *testing.T) {
+	form := url.Values{"f_groups": {"4"}, "f_rows": {"1"}, "f_0_field": {"priority"}, "f_0_value": {"P1"},
+		"f_g1_rows": {"1"}, "f_g1_0_field": {"customer_id"}, "f_g1_0_value": {"3"},
+		// group 2 was removed in the browser
+		"f_g3_rows": {"2"}, "f_g3_0_field": {"major"}, "f_g3_0_value": {"true"}, "f_g3_1_field": {"category"}, "f_g3_1_value": {"network"}}
+	l := readConditions(postForm(t, form), "f", "", "", testFields)
+	all, more, ok := l.Groups()
+	if !ok {
+		t.Fatalf("refused: %+v", l)
+	}
+	want := [][]ticket.Clause{{{Field: "customer_id", Op: "in", Values: []string{"3"}}},
+		{{Field: "major", Op: "in", Values: []string{"true"}}, {Field: "category", Op: "in", Values: []string{"network"}}}}
+	if len(all) != 1 || all[0].Field != "priority" || !reflect.DeepEqual(more, want) {
+		t.Fatalf("read %+v and %+v", all, more)
+	}
+	if l.More[1].Name != "f_g2" {
+		t.Errorf("the group after the gap is drawn as %q", l.More[1].Name)
+	}
+	if got := l.Summary(); got != "Priority is P1; or Customer is Contoso Health; or Major incident is Yes, and Category is network" {
+		t.Errorf("summary %q", got)
+	}
+
+	empty := readConditions(postForm(t, url.Values{"f_groups": {"2"}, "f_rows": {"1"}, "f_0_field": {"priority"}, "f_0_value": {"P1"},
+		"f_g1_rows": {"0"}}), "f", "", "", testFields)
+	if _, _, ok := empty.Groups(); ok || empty.More[0].Err != "Group 2 has no rows: add one or remove the group." || !empty.Failed() {
+		t.Fatalf("an empty group: ok %v, %+v", ok, empty.More)
+	}
+	first := readConditions(postForm(t, url.Values{"f_groups": {"2"}, "f_rows": {"0"},
+		"f_g1_rows": {"1"}, "f_g1_0_field": {"priority"}, "f_g1_0_value": {"P2"}}), "f", "", "", testFields)
+	if _, _, ok := first.Groups(); ok || first.Err != "Group 1 has no rows: add one or remove the group." {
+		t.Fatalf("an empty first group: ok %v, %q", ok, first.Err)
+	}
+	l.MaxGroups = 2
+	if _, _, ok := l.Groups(); ok || !strings.Contains(l.Err, "Use at most 2 groups here; remove 1.") {
+		t.Fatalf("too many groups: ok %v, %q", ok, l.Err)
+	}
+}
+
+// "Add a group" and "Remove this group" work as submit buttons: a group
+// comes back with one row, and removing the first moves the next up.
+func TestConditionsGroupsAct(t *testing.T) {
+	form := url.Values{"f_groups": {"2"}, "f_rows": {"1"}, "f_0_field": {"priority"}, "f_0_value": {"P1"},
+		"f_g1_rows": {"1"}, "f_g1_0_field": {"customer_id"}, "f_g1_0_value": {"3"}}
+	r := postForm(t, form)
+	l := readConditions(r, "f", "", "", testFields)
+	if !l.act(r, "add-group:f") || len(l.More) != 2 || l.More[1].Name != "f_g2" || len(l.More[1].Rows) != 1 || l.More[1].Rows[0].Field != "priority" {
+		t.Fatalf("after adding a group: %+v", l.More)
+	}
+	if !l.act(r, "add:f_g1") || len(l.More[0].Rows) != 2 {
+		t.Fatalf("a row added to the second group: %+v", l.More[0].Rows)
+	}
+	if !l.act(r, "remove-group:f:0") || len(l.More) != 1 || l.Rows[0].Field != "customer_id" || l.More[0].Name != "f_g1" {
+		t.Fatalf("after removing the first group: %+v / %+v", l.Rows, l.More)
+	}
+	views := l.GroupViews()
+	if len(views) != 2 || views[1].I != "1" || views[1].Parent != "f" || views[1].List.Name != "f_g1" {
+		t.Fatalf("groups drawn as %+v", views)
+	}
+	if l.act(r, "add-group:other") {
+		t.Fatal("acted on another list's button")
+	}
+}
+
+// Messages of the domain check about a further group land on it, without
+// the group and row the check names (the form shows them).
+func TestConditionsGroupsPlaceErrors(t *testing.T) {
+	l := newConditions("filter", "", "", testFields, []ticket.Clause{{Field: "priority", Values: []string{"P1"}}}).
+		withGroups([][]ticket.Clause{{{Field: "customer_id", Values: []string{"3"}}}, {{Field: "major", Values: []string{"true"}}}})
+	l.placeErrors(map[string]string{"filter_any[0][0].values[0]": "group 2, row 1: customer 3 does not exist",
+		"filter_any[1]": "group 3 has no clauses; give it at least one or remove it", "filter_any": "at most 10 groups of clauses; this condition has 11"}, "filter")
+	if got := l.More[0].Rows[0].Err; got != "Row 1: the customer ticked there no longer exists; untick it." {
+		t.Errorf("row message %q", got)
+	}
+	if got := l.More[1].Err; got != "Group 3 has no clauses; give it at least one or remove it." {
+		t.Errorf("group message %q", got)
+	}
+	if l.Err != "At most 10 groups of clauses; this condition has 11." || l.Rows[0].Err != "" {
+		t.Errorf("list message %q, first row %q", l.Err, l.Rows[0].Err)
+	}
+}

@@ -159,29 +159,29 @@ func (d definitionDraft) Failed() bool {
 	return slices.ContainsFunc(d.Goals, func(g goalDraft) bool { return g.Err != "" || g.Match.Failed() })
 }
 
-func filterList(fields []condField, kind ticket.Kind, cs []ticket.Clause) conditions {
+func filterList(fields []condField, kind ticket.Kind, cs []ticket.Clause, more [][]ticket.Clause) conditions {
 	c := newConditions("filter", "Which tickets it measures", "Every "+kindNoun(kind)+" in the agreement's scope.", fields, cs)
-	c.Max, c.Quiet = sla.MaxClauses, true
-	return c
+	c.Max, c.MaxGroups, c.Quiet = sla.MaxClauses, sla.MaxGroups, true
+	return c.withGroups(more)
 }
 
-func goalMatch(i int, fields []condField, cs []ticket.Clause) conditions {
+func goalMatch(i int, fields []condField, cs []ticket.Clause, more [][]ticket.Clause) conditions {
 	c := newConditions(fmt.Sprintf("goal_%d_match", i), "Applies to", "Any ticket that reaches this goal.", fields, cs)
-	c.Max = sla.MaxClauses
-	return c
+	c.Max, c.MaxGroups = sla.MaxClauses, sla.MaxGroups
+	return c.withGroups(more)
 }
 
 // clockLists lays out the four clock conditions.
 func clockLists(fields []condField, c sla.Conditions) (start, stop, pause, cancel conditions) {
-	mk := func(name, legend, empty string, cs []ticket.Clause) conditions {
+	mk := func(name, legend, empty string, cs []ticket.Clause, more [][]ticket.Clause) conditions {
 		l := newConditions("clock_"+name, legend, empty, fields, cs)
-		l.Max = sla.MaxClauses
-		return l
+		l.Max, l.MaxGroups = sla.MaxClauses, sla.MaxGroups
+		return l.withGroups(more)
 	}
-	return mk("start", "Starts when", "Always: the clock starts as the ticket is created.", c.Start),
-		mk("stop", "Stops when", "Never.", c.Stop),
-		mk("pause", "Pauses while", "Never: it runs until it stops.", c.Pause),
-		mk("cancel", "Is cancelled when", "Never.", c.Cancel)
+	return mk("start", "Starts when", "Always: the clock starts as the ticket is created.", c.Start, c.StartAny),
+		mk("stop", "Stops when", "Never.", c.Stop, c.StopAny),
+		mk("pause", "Pauses while", "Never: it runs until it stops.", c.Pause, c.PauseAny),
+		mk("cancel", "Is cancelled when", "Never.", c.Cancel, c.CancelAny)
 }
 
 func kindNoun(k ticket.Kind) string {
@@ -194,12 +194,12 @@ func kindNoun(k ticket.Kind) string {
 // draftOf lays out a stored (or new) definition as the form shows it.
 func draftOf(d sla.Definition, all, clock []condField) definitionDraft {
 	dr := definitionDraft{Version: d.Version, Name: d.Name, AppliesTo: d.AppliesTo, Metric: d.Metric, Active: d.Active, Clock: "custom",
-		Filter: filterList(all, d.AppliesTo, d.Filter)}
+		Filter: filterList(all, d.AppliesTo, d.Filter, d.FilterAny)}
 	if d.AgreementID != 0 {
 		dr.AgreementID = strconv.FormatInt(d.AgreementID, 10)
 	}
 	for i, g := range d.Goals {
-		dr.Goals = append(dr.Goals, goalDraft{Match: goalMatch(i, all, g.Match), Target: g.Target, Calendar: strconv.FormatInt(g.CalendarID, 10)})
+		dr.Goals = append(dr.Goals, goalDraft{Match: goalMatch(i, all, g.Match, g.MatchAny), Target: g.Target, Calendar: strconv.FormatInt(g.CalendarID, 10)})
 	}
 	dr.renumberGoals(all)
 	if reflect.DeepEqual(d.Conditions, sla.Defaults(d.AppliesTo, d.Metric)) {
@@ -232,11 +232,11 @@ func readDraft(r *http.Request, all, clock []condField) definitionDraft {
 		AppliesTo: ticket.Kind(r.PostFormValue("applies_to")), Metric: sla.Metric(r.PostFormValue("metric")),
 		Active: r.PostFormValue("active") == "on", Warnings: r.PostFormValue("warnings"), Clock: "usual",
 		Filter: readConditions(r, "filter", "", "", all)}
-	d.Filter = relabel(d.Filter, filterList(all, kind, nil))
+	d.Filter = relabel(d.Filter, filterList(all, kind, nil, nil))
 	for i := range formRows(r, "goal", sla.MaxGoals+1) {
 		g := goalDraft{Match: readConditions(r, fmt.Sprintf("goal_%d_match", i), "", "", all),
 			Target: rowValue(r, "goal", i, "target"), Calendar: rowValue(r, "goal", i, "calendar")}
-		if len(g.Match.Rows) == 0 && g.Target == "" {
+		if g.Match.None() && g.Target == "" {
 			continue
 		}
 		d.Goals = append(d.Goals, g)
@@ -252,9 +252,11 @@ func readDraft(r *http.Request, all, clock []condField) definitionDraft {
 	return d
 }
 
-// relabel gives rows read from a form the wording of the list they belong to.
+// relabel gives rows and groups read from a form the wording of the list
+// they belong to.
 func relabel(read, like conditions) conditions {
-	like.Rows = read.Rows
+	like.Rows, like.More = read.Rows, read.More
+	like.renumber()
 	return like
 }
 
@@ -262,7 +264,7 @@ func relabel(read, like conditions) conditions {
 // form's fields are.
 func (d *definitionDraft) renumberGoals(all []condField) {
 	for i := range d.Goals {
-		d.Goals[i].Match = relabel(d.Goals[i].Match, goalMatch(i, all, nil))
+		d.Goals[i].Match = relabel(d.Goals[i].Match, goalMatch(i, all, nil, nil))
 		d.Goals[i].N, d.Goals[i].I = i+1, i
 	}
 }
@@ -312,17 +314,22 @@ func (d *definitionDraft) input() (in sla.DefinitionInput, ok bool) {
 	agreement, _ := strconv.ParseInt(d.AgreementID, 10, 64)
 	active := d.Active
 	in = sla.DefinitionInput{AgreementID: agreement, Name: d.Name, AppliesTo: d.AppliesTo, Metric: d.Metric, Active: &active}
-	clauses := func(c *conditions) []ticket.Clause {
-		cs, good := c.Clauses()
+	groups := func(c *conditions) ([]ticket.Clause, [][]ticket.Clause) {
+		all, more, good := c.Groups()
 		ok = ok && good
-		return cs
+		return all, more
 	}
-	in.Filter = clauses(&d.Filter)
+	in.Filter, in.FilterAny = groups(&d.Filter)
 	if d.Clock == "custom" {
-		in.Conditions = sla.Conditions{Start: clauses(&d.Start), Stop: clauses(&d.Stop), Pause: clauses(&d.Pause), Cancel: clauses(&d.Cancel)}
+		c := &in.Conditions
+		c.Start, c.StartAny = groups(&d.Start)
+		c.Stop, c.StopAny = groups(&d.Stop)
+		c.Pause, c.PauseAny = groups(&d.Pause)
+		c.Cancel, c.CancelAny = groups(&d.Cancel)
 	}
 	for i := range d.Goals {
-		g := sla.Goal{Match: clauses(&d.Goals[i].Match), Target: d.Goals[i].Target}
+		g := sla.Goal{Target: d.Goals[i].Target}
+		g.Match, g.MatchAny = groups(&d.Goals[i].Match)
 		if d.Goals[i].Calendar != "" {
 			g.CalendarID, _ = strconv.ParseInt(d.Goals[i].Calendar, 10, 64)
 		}
@@ -346,10 +353,10 @@ func (d *definitionDraft) input() (in sla.DefinitionInput, ok bool) {
 // withoutClauses is the input with its lists emptied, to check the other
 // fields while some row cannot be read.
 func withoutClauses(in sla.DefinitionInput) sla.DefinitionInput {
-	in.Filter, in.Conditions = []ticket.Clause{}, sla.Conditions{}
+	in.Filter, in.FilterAny, in.Conditions = []ticket.Clause{}, nil, sla.Conditions{}
 	in.Goals = slices.Clone(in.Goals)
 	for i := range in.Goals {
-		in.Goals[i].Match = []ticket.Clause{}
+		in.Goals[i].Match, in.Goals[i].MatchAny = []ticket.Clause{}, nil
 	}
 	return in
 }
@@ -401,17 +408,17 @@ func usual(clock []condField, kind ticket.Kind, m sla.Metric) string {
 	var parts []string
 	parts = append(parts, "starts "+whenever(start, "as the ticket is created"))
 	parts = append(parts, "stops when "+stop.Summary())
-	if len(pause.Rows) > 0 {
+	if !pause.None() {
 		parts = append(parts, "pauses while "+pause.Summary())
 	}
-	if len(cancel.Rows) > 0 {
+	if !cancel.None() {
 		parts = append(parts, "is cancelled when "+cancel.Summary())
 	}
 	return "The clock " + strings.Join(parts, "; ") + "."
 }
 
 func whenever(c conditions, always string) string {
-	if len(c.Rows) == 0 {
+	if c.None() {
 		return always
 	}
 	return "when " + c.Summary()

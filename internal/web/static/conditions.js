@@ -1,7 +1,9 @@
 // Steward: the conditions editor without a round trip. The form works
-// without this file: "Add" and "×" are submit buttons whose page comes
-// back with a row more or less. Here they change the rows in place, and a
-// row whose field changes gets that field's values to pick from.
+// without this file: "Add", "×", "Add a group" and "Remove this group"
+// are submit buttons whose page comes back with a row or a group more or
+// less. Here they change the rows and groups in place (removing the first
+// group still asks the server, which moves the next group up), and a row
+// whose field changes gets that field's values to pick from.
 (function () {
   "use strict";
 
@@ -45,7 +47,35 @@
     (first || row.querySelector("select")).focus();
   }
 
+  function groups(box) { return box.querySelectorAll("[data-cond-group-list] > [data-cond-group]"); }
+
+  function addGroup(box) {
+    var count = box.querySelector("[data-cond-groups]");
+    var blank = box.querySelector("template[data-cond-group-blank]");
+    var g = parseInt(count.value, 10) || 1;
+    var group = fragment(blank.innerHTML.split("__G__").join(String(g))).firstElementChild;
+    box.querySelector("[data-cond-group-list]").appendChild(group);
+    count.value = String(g + 1);
+    box.classList.remove("cond-single");
+    addRow(group.querySelector("[data-conditions]"));
+  }
+
   document.addEventListener("click", function (e) {
+    var addG = e.target.closest("[data-cond-add-group]");
+    if (addG && addG.closest("[data-cond-any]")) {
+      e.preventDefault();
+      addGroup(addG.closest("[data-cond-any]"));
+      return;
+    }
+    var removeG = e.target.closest("[data-cond-remove-group]");
+    if (removeG && removeG.closest("[data-cond-any]")) {
+      e.preventDefault();
+      var any = removeG.closest("[data-cond-any]");
+      removeG.closest("[data-cond-group]").remove();
+      if (groups(any).length < 2) any.classList.add("cond-single");
+      any.querySelector("[data-cond-add-group]").focus();
+      return;
+    }
     var add = e.target.closest("[data-cond-add]");
     if (add && list(add)) {
       e.preventDefault();
