@@ -256,7 +256,7 @@ func (h *checkingPages) addReviewAction(w http.ResponseWriter, r *http.Request) 
 		return
 	}
 	bad := domainerr.NewInvalid()
-	in := nonconformity.NewAction{Title: strings.TrimSpace(r.PostFormValue("title")), DueOn: r.PostFormValue("due_on"), OwnerID: pickedID(r, bad, "owner_id")}
+	in := nonconformity.NewAction{Title: strings.TrimSpace(r.PostFormValue("title")), DueOn: r.PostFormValue("due_on"), OwnerID: h.personID(r, bad, "owner_id", staffPerson)}
 	if len(bad.Fields) == 0 {
 		_, err := h.reviews.AddAction(r.Context(), httpx.Principal(r), id, in)
 		if err == nil {
