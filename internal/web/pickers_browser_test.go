@@ -100,7 +100,7 @@ func TestBrowserTypedPersonField(t *testing.T) {
 	if got, _ := chromedp.Run(b.ctx, chromedp.Value(chromedp.CSS("#title"))); got != "Badge reader at the north door is dead" {
 		t.Fatalf("the title came back as %q", got)
 	}
-	b.shot("person-typed-namesakes")
+	b.shotAt("person-typed-namesakes", "#new-assignee_id")
 	b.phoneCheck("the typed person field with its error")
 	b.do(chromedp.Click(chromedp.CSS("#new-assignee_id")),
 		chromedp.SendKeys(chromedp.CSS("#new-assignee_id"), kb.End+strings.Repeat(kb.Backspace, len("Kim Namesake"))+"KIM.TWO@big.example"))
@@ -117,7 +117,7 @@ func TestBrowserTypedPersonField(t *testing.T) {
 		chromedp.Click(chromedp.CSS("#new-assignee_id")),
 		chromedp.SendKeys(chromedp.CSS("#new-assignee_id"), "agent 0217"),
 		chromedp.WaitVisible(chromedp.CSS(`#new-assignee_id ~ .picker-list li[role="option"]`)))
-	b.shot("person-typed-picker")
+	b.shotAt("person-typed-picker", "#new-assignee_id")
 	if list := b.text("#new-assignee_id ~ .picker-list"); !strings.Contains(list, "Agent 0217") || !strings.Contains(list, "agent0217@big.example") {
 		t.Fatalf("typing lists %q", list)
 	}
