@@ -198,6 +198,7 @@ func (wb *Web) docInput(r *http.Request, editing bool) (document.Input, map[stri
 		msg := ""
 		if p.name != "superseded_by" {
 			id, msg = wb.person(r, p.name, agentPerson)
+			ok = true
 		}
 		switch {
 		case msg != "":

@@ -27,8 +27,10 @@ type formOptions struct {
 	Requesters []option
 }
 
-// maxChoices bounds a select; organisations larger than this need search,
-// which the forms do not offer yet.
+// maxChoices bounds the candidates a form loads. A person field lists them
+// as a select only up to pickBound and is typed past it (see people.go),
+// so the bound only limits which typed field can show its person by
+// e-mail rather than by id.
 const maxChoices = 1000
 
 func namedOptions(m map[int64]string) []option {

@@ -138,3 +138,21 @@ func near(body, mark string, n int) string {
 	}
 	return body[i:min(len(body), i+n)]
 }
+
+// The picker's staff mode lists everyone but requesters: auditors too.
+func TestUserPickerStaff(t *testing.T) {
+	s := newSite(t)
+	agent := s.signedIn("agent")
+	names := pickNames(t, agent.get("/pick/users?q=steward.demo&role=staff"))
+	var auditor bool
+	for _, n := range names {
+		var role string
+		if err := s.app.DB.QueryRow(context.Background(), "SELECT role FROM users WHERE ? LIKE name || ' <%'", n).Scan(&role); err != nil || role == "requester" {
+			t.Fatalf("%s is a %q (%v), asked for staff", n, role, err)
+		}
+		auditor = auditor || role == "auditor"
+	}
+	if !auditor {
+		t.Fatalf("no auditor among the staff: %q", names)
+	}
+}

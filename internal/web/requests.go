@@ -427,11 +427,12 @@ func (h *requestPages) edit(w http.ResponseWriter, r *http.Request) {
 		msg := ""
 		if ref.field == "assignee_id" {
 			id, msg = h.personKept(r, ref.field, ref.cur, agentPerson)
+			ok = true
 		}
 		switch {
 		case msg != "":
 			bad.Add(ref.field, "%s", msg)
-		case !ok && msg == "" && ref.field != "assignee_id":
+		case !ok:
 			bad.Add(ref.field, "is not a valid choice")
 		case id == nil && ref.cur != nil:
 			*ref.dst = patch.Field[int64]{Set: true, Null: true}

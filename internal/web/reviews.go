@@ -100,7 +100,7 @@ func (h *checkingPages) createReview(w http.ResponseWriter, r *http.Request) {
 	bad := domainerr.NewInvalid()
 	title, planned, from, to := r.PostFormValue("title"), r.PostFormValue("planned_on"), r.PostFormValue("period_from"), r.PostFormValue("period_to")
 	att := attendeesOf(r, staff)
-	in := review.Input{Title: &title, PlannedOn: &planned, PeriodFrom: &from, PeriodTo: &to, ChairID: pickedID(r, bad, "chair_id"), Attendees: &att}
+	in := review.Input{Title: &title, PlannedOn: &planned, PeriodFrom: &from, PeriodTo: &to, ChairID: h.personID(r, bad, "chair_id", staffPerson), Attendees: &att}
 	if len(bad.Fields) == 0 {
 		rv, err := h.reviews.Save(r.Context(), httpx.Principal(r), 0, in, 0)
 		if err == nil {
