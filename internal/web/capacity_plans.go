@@ -144,12 +144,10 @@ func (h capacityPages) showPlan(w http.ResponseWriter, r *http.Request, status i
 }
 
 // planForm reads the plan form.
-func planForm(r *http.Request, form *domainerr.Invalid) capacity.PlanIn {
+func planForm(wb *Web, r *http.Request, form *domainerr.Invalid) capacity.PlanIn {
 	in := capacity.PlanIn{Title: planText(r, "title"), Body: planText(r, "body"), Demand: planText(r, "demand"),
 		ReviewedOn: planText(r, "reviewed_on"), NextReviewOn: planText(r, "next_review_on")}
-	if id, ok := formID(r, "owner_id"); !ok {
-		form.Add("owner_id", "choose the owner from the list")
-	} else {
+	if id := wb.personID(r, form, "owner_id", agentPerson); !form.Has("owner_id") {
 		zero := int64(0)
 		in.OwnerID = &zero
 		if id != nil {
@@ -166,7 +164,7 @@ func planForm(r *http.Request, form *domainerr.Invalid) capacity.PlanIn {
 
 func (h capacityPages) createPlan(w http.ResponseWriter, r *http.Request) {
 	form := domainerr.NewInvalid()
-	in := planForm(r, form)
+	in := planForm(h.wb, r, form)
 	if id, ok := formID(r, "service_id"); !ok {
 		form.Add("service_id", "choose the service from the list")
 	} else {
@@ -195,7 +193,7 @@ func (h capacityPages) updatePlan(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	form := domainerr.NewInvalid()
-	in := planForm(r, form)
+	in := planForm(h.wb, r, form)
 	version, _ := formVersion(r)
 	var err error
 	if len(form.Fields) == 0 {

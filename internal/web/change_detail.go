@@ -247,10 +247,7 @@ func (h *changePages) formPatch(r *http.Request, c change.Change, bad *domainerr
 		dst  *patch.Field[int64]
 	}{{"assignee_id", &pt.AssigneeID}} {
 		if _, ok := r.PostForm[t.name]; ok {
-			id, ok := formID(r, t.name)
-			if !ok {
-				bad.Add(t.name, "is not a valid choice")
-			}
+			id := h.wb.personID(r, bad, t.name, agentPerson)
 			t.dst.Set, t.dst.Null = true, id == nil
 			if id != nil {
 				t.dst.V = *id

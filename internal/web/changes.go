@@ -243,13 +243,14 @@ func (h *changePages) create(w http.ResponseWriter, r *http.Request) {
 	for _, ref := range []struct {
 		field string
 		dst   **int64
-	}{{"assignee_id", &in.AssigneeID}, {"group_id", &in.GroupID}} {
+	}{{"group_id", &in.GroupID}} {
 		id, ok := formID(r, ref.field)
 		if !ok {
 			bad.Add(ref.field, "is not a valid choice")
 		}
 		*ref.dst = id
 	}
+	in.AssigneeID = h.wb.personID(r, bad, "assignee_id", agentPerson)
 	if ids, ok := formIDs(r, "service_ids"); ok {
 		in.ServiceIDs = ids
 	} else {

@@ -47,7 +47,9 @@ func TestBrowserAuditAndReview(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS("#audit-planned"), "2026-12-14"),
 		chromedp.Click(chromedp.CSS(fmt.Sprintf(`input[name="process_ids"][value="%d"]`, problemP))),
 		chromedp.SetValue(chromedp.CSS("#audit-clauses"), "7.6"),
-		chromedp.SetValue(chromedp.CSS("#audit-lead"), fmt.Sprint(otto)),
+		// The lead auditor's field is a typeahead; the chosen id goes in its hidden field.
+		chromedp.WaitVisible(chromedp.CSS(`#audit-lead[role="combobox"]`)),
+		chromedp.SetValue(chromedp.CSS(`input[type="hidden"][name="lead_id"]`), fmt.Sprint(otto)),
 		chromedp.Click(chromedp.CSS(`form button[type="submit"].btn-primary`)),
 	)
 	tb.waitFlash("Audit planned.")

@@ -209,19 +209,20 @@ type ciForm struct {
 	redMode                     string
 }
 
-func readCIForm(r *http.Request, t cmdb.CIType, bad *domainerr.Invalid) ciForm {
+func readCIForm(wb *Web, r *http.Request, t cmdb.CIType, bad *domainerr.Invalid) ciForm {
 	f := ciForm{name: r.PostFormValue("name"), location: r.PostFormValue("location"),
 		changeRef: strings.TrimSpace(r.PostFormValue("change_ref")), status: cmdb.Status(r.PostFormValue("status")),
 		attrs: map[string]string{}, redMode: r.PostFormValue("redundancy_mode")}
 	for _, ref := range []struct {
 		name string
 		dst  **int64
-	}{{"owner_id", &f.owner}, {"group_id", &f.group}, {"customer_id", &f.customer}, {"service_id", &f.svc}} {
+	}{{"group_id", &f.group}, {"customer_id", &f.customer}, {"service_id", &f.svc}} {
 		var ok bool
 		if *ref.dst, ok = formID(r, ref.name); !ok {
 			bad.Add(ref.name, "is not a valid choice")
 		}
 	}
+	f.owner = wb.personID(r, bad, "owner_id", agentPerson)
 	for _, a := range t.Attributes {
 		val := strings.TrimSpace(r.PostFormValue("attr." + a.Name))
 		if a.Type == cmdb.AttrBool {
@@ -266,7 +267,7 @@ func (wb *Web) createCI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	bad := domainerr.NewInvalid()
-	f := readCIForm(r, t, bad)
+	f := readCIForm(wb, r, t, bad)
 	in := cmdb.NewCI{Type: cmdb.TypeRef(strconv.FormatInt(t.ID, 10)), Name: f.name, Status: f.status, OwnerID: f.owner,
 		GroupID: f.group, CustomerID: f.customer, ServiceID: f.svc, Location: f.location, Redundancy: f.redundancy,
 		ChangeRef: f.changeRef, Attributes: map[string]any{}}
@@ -311,7 +312,7 @@ func (wb *Web) updateCI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	bad := domainerr.NewInvalid()
-	f := readCIForm(r, t, bad)
+	f := readCIForm(wb, r, t, bad)
 	pt := cmdb.CIPatch{ChangeRef: f.changeRef, Attributes: map[string]any{}}
 	if f.name != cur.Name {
 		pt.Name = &f.name

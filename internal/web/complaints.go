@@ -127,14 +127,13 @@ func (h csatPages) createComplaint(w http.ResponseWriter, r *http.Request) {
 	in := complaint.NewComplaint{Title: strings.TrimSpace(r.PostFormValue("title")), Description: formText(r, "description"),
 		Related: r.PostFormValue("related")}
 	if httpx.Principal(r).IsStaff() {
-		ids := map[string]**int64{"customer_id": &in.CustomerID, "requester_id": &in.RequesterID, "owner_id": &in.OwnerID}
-		for name, dst := range ids {
-			id, ok := formID(r, name)
-			if !ok {
-				v.Add(name, "choose from the list")
-			}
-			*dst = id
+		if id, ok := formID(r, "customer_id"); ok {
+			in.CustomerID = id
+		} else {
+			v.Add("customer_id", "choose from the list")
 		}
+		in.RequesterID = h.wb.personID(r, v, "requester_id", requesterPerson)
+		in.OwnerID = h.wb.personID(r, v, "owner_id", agentPerson)
 		in.TargetOn = strings.TrimSpace(r.PostFormValue("target_on"))
 	}
 	var err error
@@ -225,10 +224,7 @@ func (h csatPages) updateComplaint(w http.ResponseWriter, r *http.Request) {
 	txt := func(name string) *string { s := formText(r, name); return &s }
 	pt := complaint.Patch{Title: txt("title"), Investigation: txt("investigation"), Response: txt("response"),
 		Closure: txt("closure"), TargetOn: txt("target_on")}
-	owner, ok := formID(r, "owner_id")
-	if !ok {
-		v.Add("owner_id", "choose from the list")
-	}
+	owner := h.wb.personID(r, v, "owner_id", agentPerson)
 	pt.OwnerID = patch.Field[int64]{Set: true, Null: owner == nil}
 	if owner != nil {
 		pt.OwnerID.V = *owner

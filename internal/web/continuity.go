@@ -207,12 +207,12 @@ func pathN(r *http.Request, name string) (int, bool) {
 }
 
 // formPlan reads the plan form's own fields.
-func formPlan(r *http.Request) (continuity.PlanInput, bool) {
+func (h continuityPages) formPlan(r *http.Request) (continuity.PlanInput, error) {
 	title, summary, review := r.PostFormValue("title"), formText(r, "summary"), strings.TrimSpace(r.PostFormValue("review_on"))
 	in := continuity.PlanInput{Title: &title, Summary: &summary, ReviewOn: &review}
-	owner, ok := formID(r, "owner_id")
-	if !ok {
-		return in, false
+	owner, msg := h.wb.person(r, "owner_id", agentPerson)
+	if msg != "" {
+		return in, domainerr.Field("owner_id", "%s", msg)
 	}
 	var none int64
 	in.OwnerID = &none
@@ -221,8 +221,8 @@ func formPlan(r *http.Request) (continuity.PlanInput, bool) {
 	}
 	ids, ok := formIDs(r, "service_ids")
 	if !ok {
-		return in, false
+		return in, domainerr.Field("service_ids", "choose the services from the list")
 	}
 	in.ServiceIDs = &ids
-	return in, true
+	return in, nil
 }

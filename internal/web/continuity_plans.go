@@ -168,9 +168,9 @@ func (h continuityPages) planFailed(w http.ResponseWriter, r *http.Request, id i
 }
 
 func (h continuityPages) createPlan(w http.ResponseWriter, r *http.Request) {
-	in, ok := formPlan(r)
-	if !ok {
-		h.planFailed(w, r, 0, "plan", domainerr.Field("service_ids", "choose the services and the owner from the lists"))
+	in, err := h.formPlan(r)
+	if err != nil {
+		h.planFailed(w, r, 0, "plan", err)
 		return
 	}
 	pl, err := h.svc.CreatePlan(r.Context(), httpx.Principal(r), in)
@@ -187,9 +187,9 @@ func (h continuityPages) savePlan(w http.ResponseWriter, r *http.Request) {
 		h.wb.errorPage(w, r, http.StatusNotFound, "")
 		return
 	}
-	in, ok := formPlan(r)
-	if !ok {
-		h.planFailed(w, r, id, "plan", domainerr.Field("service_ids", "choose the services and the owner from the lists"))
+	in, err := h.formPlan(r)
+	if err != nil {
+		h.planFailed(w, r, id, "plan", err)
 		return
 	}
 	ver, _ := formVersion(r)
@@ -266,9 +266,9 @@ func (h continuityPages) editParts(w http.ResponseWriter, r *http.Request, form,
 // addStep adds a step at the end, or at the position chosen.
 func (h continuityPages) addStep(w http.ResponseWriter, r *http.Request) {
 	h.editParts(w, r, "step", "steps", func(pl continuity.Plan) (continuity.PlanInput, error) {
-		owner, ok := formID(r, "owner_id")
-		if !ok {
-			return continuity.PlanInput{}, domainerr.Field("owner_id", "choose the owner from the list")
+		owner, msg := h.wb.person(r, "owner_id", agentPerson)
+		if msg != "" {
+			return continuity.PlanInput{}, domainerr.Field("owner_id", "%s", msg)
 		}
 		steps := pl.StepsInput()
 		if len(steps) >= continuity.MaxSteps {
@@ -509,9 +509,9 @@ func (h continuityPages) addAction(w http.ResponseWriter, r *http.Request) {
 		h.wb.errorPage(w, r, http.StatusNotFound, "")
 		return
 	}
-	owner, ok := formID(r, "owner_id")
-	if !ok {
-		h.testFailed(w, r, id, "action", domainerr.Field("owner_id", "choose the owner from the list"))
+	owner, msg := h.wb.person(r, "owner_id", agentPerson)
+	if msg != "" {
+		h.testFailed(w, r, id, "action", domainerr.Field("owner_id", "%s", msg))
 		return
 	}
 	in := continuity.NewAction{Title: r.PostFormValue("title"), OwnerID: owner, DueOn: r.PostFormValue("due_on")}

@@ -184,7 +184,7 @@ func typedField(f document.Field, d document.Document, t document.Type, fe *fiel
 
 // docInput reads the form into the service's input: the typed fields of
 // the chosen type only, as typed (the service checks and converts them).
-func docInput(r *http.Request, editing bool) (document.Input, map[string]string) {
+func (wb *Web) docInput(r *http.Request, editing bool) (document.Input, map[string]string) {
 	bad := map[string]string{}
 	title, typ := r.PostFormValue("title"), document.Type(r.PostFormValue("type"))
 	proc, retention, review := r.PostFormValue("process_key"), r.PostFormValue("retention"), r.PostFormValue("next_review")
@@ -195,7 +195,14 @@ func docInput(r *http.Request, editing bool) (document.Input, map[string]string)
 		dst  **int64
 	}{{"owner_id", &in.OwnerID}, {"approver_id", &in.ApproverID}, {"superseded_by", &in.SupersededBy}} {
 		id, ok := formID(r, p.name)
+		msg := ""
+		if p.name != "superseded_by" {
+			id, msg = wb.person(r, p.name, agentPerson)
+			ok = true
+		}
 		switch {
+		case msg != "":
+			bad[p.name] = msg
 		case !ok:
 			bad[p.name] = "choose from the list"
 		case id == nil:
@@ -253,7 +260,7 @@ func (h documentPages) update(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h documentPages) save(w http.ResponseWriter, r *http.Request, id int64) {
-	in, bad := docInput(r, id != 0)
+	in, bad := h.wb.docInput(r, id != 0)
 	actor := httpx.Principal(r).Actor()
 	var err error
 	if len(bad) == 0 {

@@ -206,7 +206,7 @@ func (h documentPages) staffOptions(r *http.Request) ([]option, error) {
 		}
 		for _, u := range users {
 			if u.Active {
-				out = append(out, option{ID: u.ID, Name: u.Name})
+				out = append(out, option{ID: u.ID, Name: u.Name, Email: u.Email})
 			}
 		}
 	}

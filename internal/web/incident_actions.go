@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"steward/internal/auth"
 	"steward/internal/domainerr"
@@ -166,10 +167,25 @@ func (wb *Web) editIncident(w http.ResponseWriter, r *http.Request) {
 	level("impact", inc.Impact, &pt.Impact)
 	level("urgency", inc.Urgency, &pt.Urgency)
 	ref := func(field string, cur *int64, dst *patch.Field[int64]) {
-		id, ok := formID(r, field)
-		if !ok {
-			bad.Add(field, "is not a valid choice")
-			return
+		if cur != nil && strings.TrimSpace(r.PostFormValue(field)) == strconv.FormatInt(*cur, 10) {
+			return // unchanged
+		}
+		var id *int64
+		switch field {
+		case "requester_id", "assignee_id":
+			kind := agentPerson
+			if field == "requester_id" {
+				kind = requesterPerson
+			}
+			if id = wb.personID(r, bad, field, kind); bad.Has(field) {
+				return
+			}
+		default:
+			var ok bool
+			if id, ok = formID(r, field); !ok {
+				bad.Add(field, "is not a valid choice")
+				return
+			}
 		}
 		switch {
 		case id == nil && cur != nil:

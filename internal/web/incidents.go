@@ -88,13 +88,15 @@ func (wb *Web) createIncident(w http.ResponseWriter, r *http.Request) {
 		for _, ref := range []struct {
 			field string
 			dst   **int64
-		}{{"requester_id", &in.RequesterID}, {"customer_id", &in.CustomerID}, {"group_id", &in.GroupID}, {"assignee_id", &in.AssigneeID}} {
+		}{{"customer_id", &in.CustomerID}, {"group_id", &in.GroupID}} {
 			id, ok := formID(r, ref.field)
 			if !ok {
 				bad.Add(ref.field, "is not a valid choice")
 			}
 			*ref.dst = id
 		}
+		in.RequesterID = wb.personID(r, bad, "requester_id", requesterPerson)
+		in.AssigneeID = wb.personID(r, bad, "assignee_id", agentPerson)
 		in.Major = r.PostFormValue("major") == "on"
 	}
 	var err error

@@ -159,12 +159,12 @@ func (h *checkingPages) showAuditForm(w http.ResponseWriter, r *http.Request, st
 }
 
 // auditInput reads the plan form.
-func auditInput(r *http.Request) (internalaudit.AuditInput, *domainerr.Invalid) {
+func (h *checkingPages) auditInput(r *http.Request) (internalaudit.AuditInput, *domainerr.Invalid) {
 	v := domainerr.NewInvalid()
 	title, scope, criteria, planned := r.PostFormValue("title"), formText(r, "scope"), formText(r, "criteria"), r.PostFormValue("planned_on")
 	in := internalaudit.AuditInput{Title: &title, Scope: &scope, Criteria: &criteria, PlannedOn: &planned}
 	zero := int64(0)
-	in.ProgrammeID, in.LeadID = pickedID(r, v, "programme_id"), pickedID(r, v, "lead_id")
+	in.ProgrammeID, in.LeadID = pickedID(r, v, "programme_id"), h.personID(r, v, "lead_id", staffPerson)
 	if in.ProgrammeID == nil {
 		in.ProgrammeID = &zero
 	}
@@ -196,7 +196,7 @@ func (h *checkingPages) updateAudit(w http.ResponseWriter, r *http.Request) {
 
 func (h *checkingPages) saveAudit(w http.ResponseWriter, r *http.Request, id int64) {
 	p := httpx.Principal(r)
-	in, bad := auditInput(r)
+	in, bad := h.auditInput(r)
 	cur := internalaudit.Audit{}
 	if id != 0 {
 		var err error

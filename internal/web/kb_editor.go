@@ -56,14 +56,12 @@ func (h *kbPages) showForm(w http.ResponseWriter, r *http.Request, status int, v
 
 // formInput reads the editor into an article's input; bad lists the
 // fields that could not be read at all.
-func kbFormInput(r *http.Request, bad *domainerr.Invalid) knowledge.Input {
+func kbFormInput(wb *Web, r *http.Request, bad *domainerr.Invalid) knowledge.Input {
 	title, body := r.PostFormValue("title"), formText(r, "body")
 	aud := knowledge.Audience(r.PostFormValue("audience"))
 	review := strings.TrimSpace(r.PostFormValue("review_date"))
 	in := knowledge.Input{Title: &title, Body: &body, Audience: &aud, ReviewDate: &review}
-	if owner, ok := formID(r, "owner_id"); !ok {
-		bad.Add("owner_id", "is not a valid choice")
-	} else {
+	if owner := wb.personID(r, bad, "owner_id", agentPerson); !bad.Has("owner_id") {
 		zero := int64(0)
 		if owner == nil {
 			owner = &zero
@@ -80,7 +78,7 @@ func kbFormInput(r *http.Request, bad *domainerr.Invalid) knowledge.Input {
 
 func (h *kbPages) create(w http.ResponseWriter, r *http.Request) {
 	bad := domainerr.NewInvalid()
-	in := kbFormInput(r, bad)
+	in := kbFormInput(h.Web, r, bad)
 	in.Links = strings.FieldsFunc(r.PostFormValue("links"), func(c rune) bool { return c == ',' || c == ' ' || c == '\n' || c == '\r' })
 	st := knowledge.Draft
 	switch r.PostFormValue("then") {
@@ -169,7 +167,7 @@ func (h *kbPages) edit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	bad := domainerr.NewInvalid()
-	in := kbFormInput(r, bad)
+	in := kbFormInput(h.Web, r, bad)
 	ver, _ := formVersion(r)
 	err := bad.Err()
 	if err == nil {

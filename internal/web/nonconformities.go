@@ -104,7 +104,7 @@ func (h *checkingPages) createNC(w http.ResponseWriter, r *http.Request) {
 	bad := domainerr.NewInvalid()
 	in := nonconformity.NewNC{Title: r.PostFormValue("title"), Description: formText(r, "description"), Source: r.PostFormValue("source"),
 		SourceRef: r.PostFormValue("source_ref"), Clause: r.PostFormValue("clause"), Severity: r.PostFormValue("severity"),
-		Reaction: formText(r, "reaction"), RaisedOn: r.PostFormValue("raised_on"), OwnerID: pickedID(r, bad, "owner_id")}
+		Reaction: formText(r, "reaction"), RaisedOn: r.PostFormValue("raised_on"), OwnerID: h.personID(r, bad, "owner_id", staffPerson)}
 	if d := r.PostFormValue("due_on"); d != "" {
 		in.DueOn = &d
 	}
@@ -212,7 +212,7 @@ func (h *checkingPages) updateNC(w http.ResponseWriter, r *http.Request) {
 		reaction, cause, due, effDue := formText(r, "reaction"), formText(r, "root_cause"), r.PostFormValue("due_on"), r.PostFormValue("effectiveness_due")
 		pt = nonconformity.Patch{Title: &title, Description: &desc, Clause: &clause, Severity: &sev, Reaction: &reaction, RootCause: &cause,
 			DueOn: &due, EffectivenessDue: &effDue}
-		owner := pickedID(r, bad, "owner_id")
+		owner := h.personID(r, bad, "owner_id", staffPerson)
 		if owner == nil {
 			zero := int64(0)
 			owner = &zero
@@ -246,7 +246,7 @@ func (h *checkingPages) addNCAction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	bad := domainerr.NewInvalid()
-	in := nonconformity.NewAction{Title: r.PostFormValue("title"), DueOn: r.PostFormValue("due_on"), OwnerID: pickedID(r, bad, "owner_id")}
+	in := nonconformity.NewAction{Title: r.PostFormValue("title"), DueOn: r.PostFormValue("due_on"), OwnerID: h.personID(r, bad, "owner_id", staffPerson)}
 	if len(bad.Fields) == 0 {
 		_, err := h.ncs.AddAction(r.Context(), httpx.Principal(r), n.ID, in)
 		if err == nil {

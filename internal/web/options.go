@@ -14,6 +14,9 @@ type option struct {
 	ID   int64
 	Name string
 	Note string // shown after the name, e.g. a requester's organisation
+	// Email is a person's address: what a person field shows for them
+	// when it is typed rather than chosen (see ref-picker).
+	Email string
 }
 
 // formOptions are the choices the incident forms and filters offer.
@@ -24,8 +27,10 @@ type formOptions struct {
 	Requesters []option
 }
 
-// maxChoices bounds a select; organisations larger than this need search,
-// which the forms do not offer yet.
+// maxChoices bounds the candidates a form loads. A person field lists them
+// as a select only up to pickBound and is typed past it (see people.go),
+// so the bound only limits which typed field can show its person by
+// e-mail rather than by id.
 const maxChoices = 1000
 
 func namedOptions(m map[int64]string) []option {
@@ -58,7 +63,7 @@ func (wb *Web) formOptions(r *http.Request, withRequesters bool) (formOptions, e
 		}
 		for _, u := range users {
 			if u.Active {
-				o.Agents = append(o.Agents, option{ID: u.ID, Name: u.Name})
+				o.Agents = append(o.Agents, option{ID: u.ID, Name: u.Name, Email: u.Email})
 			}
 		}
 	}
@@ -74,7 +79,7 @@ func (wb *Web) formOptions(r *http.Request, withRequesters bool) (formOptions, e
 				if u.CustomerID != nil {
 					note = customers[*u.CustomerID]
 				}
-				o.Requesters = append(o.Requesters, option{ID: u.ID, Name: u.Name, Note: note})
+				o.Requesters = append(o.Requesters, option{ID: u.ID, Name: u.Name, Note: note, Email: u.Email})
 			}
 		}
 		slices.SortFunc(o.Requesters, func(a, b option) int { return cmp.Compare(a.Name, b.Name) })

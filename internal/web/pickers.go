@@ -12,7 +12,8 @@ import (
 
 // The pickers: small JSON answers for picker.js, which turns a name field
 // into a typeahead over people or CIs. Without the script the forms keep
-// their selects and typed names, so these routes only add comfort.
+// their selects and typed names (people.go resolves typed people), so
+// these routes only add comfort.
 
 // maxPickQuery bounds what a picker searches for: longer than any name.
 const maxPickQuery = 100
@@ -49,7 +50,8 @@ func likeAny(q string) string {
 }
 
 // pickUsers finds active people by name or e-mail. role narrows them to
-// requesters, or to agents (agents and admins: whom work is assigned to).
+// requesters, to agents (agents and admins: whom work is assigned to), or
+// to staff (everyone but requesters).
 // Everyone the caller may see as a choice elsewhere may be found: staff
 // see everyone, others their own organisation, or themselves.
 func (wb *Web) pickUsers(w http.ResponseWriter, r *http.Request) {
@@ -58,11 +60,9 @@ func (wb *Web) pickUsers(w http.ResponseWriter, r *http.Request) {
 	sql := `SELECT u.id, u.name, u.email, COALESCE(c.name, '') FROM users u LEFT JOIN customers c ON c.id = u.customer_id
 		WHERE u.active = ? AND (lower(u.name) LIKE ? ESCAPE '\' OR lower(u.email) LIKE ? ESCAPE '\')`
 	args := []any{true, likeAny(q), likeAny(q)}
-	switch r.URL.Query().Get("role") {
-	case "requester":
-		sql += " AND u.role = 'requester'"
-	case "agent":
-		sql += " AND u.role IN ('agent', 'admin')"
+	switch k := personKind(r.URL.Query().Get("role")); k {
+	case requesterPerson, agentPerson, staffPerson:
+		sql += k.roleSQL()
 	}
 	if !p.IsStaff() {
 		if p.CustomerID != 0 {

@@ -70,3 +70,65 @@ func TestBrowserAssigneePicker(t *testing.T) {
 		t.Fatalf("linked CIs: %q", linked)
 	}
 }
+
+// In an organisation of more people than a select can list, the assignee
+// is typed. Without scripts an agent types a name two people share, reads
+// why it was refused with the rest of the form kept, types the e-mail and
+// creates the incident. With scripts the same field is a typeahead: part
+// of a name finds the person, Enter chooses, and the incident is saved
+// with them.
+func TestBrowserTypedPersonField(t *testing.T) {
+	bin := chromium(t)
+	s := newSite(t)
+	seedStaff(t, s, 240)
+	s.addUser(t, "kim.one@big.example", "Kim Namesake", "agent")
+	kim := s.addUser(t, "kim.two@big.example", "Kim Namesake", "admin")
+	b := openTab(t, bin, s.url, screenshotsDir(t))
+	b.do(chromedp.EmulateViewport(1280, 900))
+	b.login("agent@steward.demo")
+
+	b.do(scripts(false))
+	b.navigates(chromedp.Navigate(s.url + "/incidents/new"))
+	b.do(chromedp.WaitVisible(chromedp.CSS(`input#new-assignee_id`)),
+		chromedp.SendKeys(chromedp.CSS("#title"), "Badge reader at the north door is dead"),
+		chromedp.SendKeys(chromedp.CSS("#new-assignee_id"), "Kim Namesake"))
+	b.shot("person-typed")
+	b.navigates(chromedp.Click(chromedp.CSS(`.form-actions button[type="submit"]`)))
+	if msg := b.text("#new-assignee_id ~ .field-error"); !strings.Contains(msg, "2 people are called “Kim Namesake”; type the e-mail.") {
+		t.Fatalf("namesakes: %q", msg)
+	}
+	if got, _ := chromedp.Run(b.ctx, chromedp.Value(chromedp.CSS("#title"))); got != "Badge reader at the north door is dead" {
+		t.Fatalf("the title came back as %q", got)
+	}
+	b.shotAt("person-typed-namesakes", "#new-assignee_id")
+	b.phoneCheck("the typed person field with its error")
+	b.do(chromedp.Click(chromedp.CSS("#new-assignee_id")),
+		chromedp.SendKeys(chromedp.CSS("#new-assignee_id"), kb.End+strings.Repeat(kb.Backspace, len("Kim Namesake"))+"KIM.TWO@big.example"))
+	b.navigates(chromedp.Click(chromedp.CSS(`.form-actions button[type="submit"]`)))
+	b.waitFlash("Incident created.")
+	if got := s.scalar(t, "SELECT assignee_id FROM incidents WHERE id = (SELECT MAX(id) FROM incidents)"); got != kim {
+		t.Fatalf("assigned %d, not %d", got, kim)
+	}
+
+	b.do(scripts(true))
+	b.navigates(chromedp.Navigate(s.url + "/incidents/new"))
+	b.do(chromedp.WaitVisible(chromedp.CSS(`#new-assignee_id[role="combobox"]`)),
+		chromedp.SendKeys(chromedp.CSS("#title"), "Lift two stops between floors"),
+		chromedp.Click(chromedp.CSS("#new-assignee_id")),
+		chromedp.SendKeys(chromedp.CSS("#new-assignee_id"), "agent 0217"),
+		chromedp.WaitVisible(chromedp.CSS(`#new-assignee_id ~ .picker-list li[role="option"]`)))
+	b.shotAt("person-typed-picker", "#new-assignee_id")
+	if list := b.text("#new-assignee_id ~ .picker-list"); !strings.Contains(list, "Agent 0217") || !strings.Contains(list, "agent0217@big.example") {
+		t.Fatalf("typing lists %q", list)
+	}
+	b.do(chromedp.SendKeys(chromedp.CSS("#new-assignee_id"), kb.Enter), chromedp.WaitNotVisible(chromedp.CSS("#new-assignee_id ~ .picker-list")))
+	b.navigates(chromedp.Click(chromedp.CSS(`.form-actions button[type="submit"]`)))
+	b.waitFlash("Incident created.")
+	if props := b.text(".props-list"); !strings.Contains(props, "Agent 0217") {
+		t.Fatalf("the incident's assignee is not Agent 0217: %q", props)
+	}
+	// Its own form shows the assignee's e-mail in the typed field.
+	if got, _ := chromedp.Run(b.ctx, chromedp.Value(chromedp.CSS("#edit-assignee_id"))); got != "agent0217@big.example" {
+		t.Fatalf("the edit form shows %q", got)
+	}
+}

@@ -142,19 +142,15 @@ func planFormFloat(r *http.Request, name string, v *domainerr.Invalid) *float64 
 	return &f
 }
 
-// planOwner reads a person chosen with the people picker.
-func planOwner(r *http.Request, v *domainerr.Invalid) *int64 {
-	s := strings.TrimSpace(r.PostFormValue("owner_id"))
-	if s == "" {
+// planOwner reads the owner chosen or typed in a person field: agents and
+// administrators hold plans. None is id 0, which clears the owner.
+func (wb *Web) planOwner(r *http.Request, v *domainerr.Invalid) *int64 {
+	id := wb.personID(r, v, "owner_id", agentPerson)
+	if id == nil && !v.Has("owner_id") {
 		var none int64
 		return &none
 	}
-	id, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || id <= 0 {
-		v.Add("owner_id", "choose a person from the list")
-		return nil
-	}
-	return &id
+	return id
 }
 
 func planText(r *http.Request, name string) *string {

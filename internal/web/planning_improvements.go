@@ -119,7 +119,7 @@ func (h planningPages) saveImprovement(w http.ResponseWriter, r *http.Request, i
 	v := domainerr.NewInvalid()
 	in := improvement.Input{Title: planText(r, "title"), Description: planText(r, "description"), Source: planText(r, "source"),
 		SourceRef: planText(r, "source_ref"), Criteria: planText(r, "criteria"), Priority: planText(r, "priority"), MetricKey: planText(r, "metric_key"),
-		DueOn: planText(r, "due_on"), OwnerID: planOwner(r, v)}
+		DueOn: planText(r, "due_on"), OwnerID: h.wb.planOwner(r, v)}
 	var err error
 	var i improvement.Improvement
 	if len(v.Fields) == 0 {

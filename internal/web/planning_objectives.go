@@ -142,7 +142,7 @@ func (h planningPages) objective(w http.ResponseWriter, r *http.Request) {
 func (h planningPages) saveObjective(w http.ResponseWriter, r *http.Request, id int64) {
 	v := domainerr.NewInvalid()
 	in := objective.Input{Title: planText(r, "title"), Description: planText(r, "description"), MetricKey: planText(r, "metric_key"),
-		Direction: planText(r, "direction"), StartsOn: planText(r, "starts_on"), DueOn: planText(r, "due_on"), OwnerID: planOwner(r, v),
+		Direction: planText(r, "direction"), StartsOn: planText(r, "starts_on"), DueOn: planText(r, "due_on"), OwnerID: h.wb.planOwner(r, v),
 		PeriodDays: planFormInt(r, "period_days", v), Target: planFormFloat(r, "target", v), Baseline: planFormFloat(r, "baseline", v)}
 	if s := r.PostFormValue("status"); s != "" {
 		in.Status = &s

@@ -126,7 +126,7 @@ func (h planningPages) report(w http.ResponseWriter, r *http.Request) {
 func (h planningPages) saveReport(w http.ResponseWriter, r *http.Request, id int64) {
 	v := domainerr.NewInvalid()
 	in := servicereport.Input{Name: planText(r, "name"), Content: planText(r, "content"), Audience: planText(r, "audience"),
-		Frequency: planText(r, "frequency"), Source: planText(r, "source"), NextDue: planText(r, "next_due"), OwnerID: planOwner(r, v),
+		Frequency: planText(r, "frequency"), Source: planText(r, "source"), NextDue: planText(r, "next_due"), OwnerID: h.wb.planOwner(r, v),
 		ScheduledInput: reportSchedule(r, v)}
 	var err error
 	var d servicereport.Definition

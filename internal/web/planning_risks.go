@@ -266,7 +266,7 @@ func (h planningPages) riskInput(r *http.Request) (risk.Input, *domainerr.Invali
 	v := domainerr.NewInvalid()
 	in := risk.Input{Title: planText(r, "title"), Description: planText(r, "description"), Kind: planText(r, "kind"), Category: planText(r, "category"),
 		ProcessKey: planText(r, "process_key"), Treatment: planText(r, "treatment"), TreatmentPlan: planText(r, "treatment_plan"),
-		Status: planText(r, "status"), ReviewDue: planText(r, "review_due"), ReviewedOn: planText(r, "reviewed_on"), OwnerID: planOwner(r, v)}
+		Status: planText(r, "status"), ReviewDue: planText(r, "review_due"), ReviewedOn: planText(r, "reviewed_on"), OwnerID: h.wb.planOwner(r, v)}
 	in.Likelihood, in.Impact = planFormInt(r, "likelihood", v), planFormInt(r, "impact", v)
 	zero := 0
 	for _, x := range []struct {

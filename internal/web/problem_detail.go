@@ -261,9 +261,9 @@ func (h *problemPages) edit(w http.ResponseWriter, r *http.Request) {
 			pt.FixChange = patch.Of(c)
 		}
 	}
-	switch id, ok := formID(r, "assignee_id"); {
-	case !ok:
-		bad.Add("assignee_id", "is not a valid choice")
+	switch id, msg := h.personKept(r, "assignee_id", pr.AssigneeID, agentPerson); {
+	case msg != "":
+		bad.Add("assignee_id", "%s", msg)
 	case id == nil && pr.AssigneeID != nil:
 		pt.AssigneeID = patch.Field[int64]{Set: true, Null: true}
 	case id != nil && (pr.AssigneeID == nil || *pr.AssigneeID != *id):

@@ -173,11 +173,7 @@ func (h *problemPages) showNew(w http.ResponseWriter, r *http.Request, status in
 func (h *problemPages) create(w http.ResponseWriter, r *http.Request) {
 	in := problem.NewProblem{Title: formText(r, "title"), Description: formText(r, "description"), Category: formText(r, "category")}
 	bad := domainerr.NewInvalid()
-	if id, ok := formID(r, "assignee_id"); !ok {
-		bad.Add("assignee_id", "is not a valid choice")
-	} else {
-		in.AssigneeID = id
-	}
+	in.AssigneeID = h.personID(r, bad, "assignee_id", agentPerson)
 	if id, ok := formID(r, "service_id"); !ok {
 		bad.Add("service_id", "is not a valid choice")
 	} else if id != nil {

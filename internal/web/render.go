@@ -288,6 +288,9 @@ var funcs = template.FuncMap{
 			{"priority", "Priority, P1 first"}, {"updated_at", "Longest untouched"}}
 	},
 	"roleNote": func(r auth.Role) string { return roleNote(r) },
+	// manyPeople and personText serve ref-picker (see people.go).
+	"manyPeople": func(opts []option) bool { return len(opts) > pickBound },
+	"personText": personText,
 }
 
 // human turns a stored code such as in_progress into "In progress".

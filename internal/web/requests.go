@@ -424,7 +424,14 @@ func (h *requestPages) edit(w http.ResponseWriter, r *http.Request) {
 		dst   *patch.Field[int64]
 	}{{"group_id", req.GroupID, &pt.GroupID}, {"assignee_id", req.AssigneeID, &pt.AssigneeID}} {
 		id, ok := formID(r, ref.field)
+		msg := ""
+		if ref.field == "assignee_id" {
+			id, msg = h.personKept(r, ref.field, ref.cur, agentPerson)
+			ok = true
+		}
 		switch {
+		case msg != "":
+			bad.Add(ref.field, "%s", msg)
 		case !ok:
 			bad.Add(ref.field, "is not a valid choice")
 		case id == nil && ref.cur != nil:

@@ -192,6 +192,7 @@ func (h *requestPages) people(r *http.Request, p *auth.Principal) ([]option, err
 		if err := rows.Scan(&o.ID, &o.Name, &o.Note); err != nil {
 			return nil, err
 		}
+		o.Email = o.Note
 		out = append(out, o)
 	}
 	return out, rows.Err()
@@ -229,11 +230,7 @@ func (h *requestPages) submit(w http.ResponseWriter, r *http.Request) {
 	}
 	bad := domainerr.NewInvalid()
 	if p.IsStaff() {
-		id, ok := formID(r, "requester_id")
-		if !ok {
-			bad.Add("requester_id", "is not a valid choice")
-		}
-		in.RequesterID = id
+		in.RequesterID = h.personID(r, bad, "requester_id", anyPerson)
 		if s := r.PostFormValue("priority"); s != "" {
 			pr, ok := request.ParsePriority(s)
 			if !ok {

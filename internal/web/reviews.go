@@ -100,7 +100,7 @@ func (h *checkingPages) createReview(w http.ResponseWriter, r *http.Request) {
 	bad := domainerr.NewInvalid()
 	title, planned, from, to := r.PostFormValue("title"), r.PostFormValue("planned_on"), r.PostFormValue("period_from"), r.PostFormValue("period_to")
 	att := attendeesOf(r, staff)
-	in := review.Input{Title: &title, PlannedOn: &planned, PeriodFrom: &from, PeriodTo: &to, ChairID: pickedID(r, bad, "chair_id"), Attendees: &att}
+	in := review.Input{Title: &title, PlannedOn: &planned, PeriodFrom: &from, PeriodTo: &to, ChairID: h.personID(r, bad, "chair_id", staffPerson), Attendees: &att}
 	if len(bad.Fields) == 0 {
 		rv, err := h.reviews.Save(r.Context(), httpx.Principal(r), 0, in, 0)
 		if err == nil {
@@ -256,7 +256,7 @@ func (h *checkingPages) addReviewAction(w http.ResponseWriter, r *http.Request) 
 		return
 	}
 	bad := domainerr.NewInvalid()
-	in := nonconformity.NewAction{Title: strings.TrimSpace(r.PostFormValue("title")), DueOn: r.PostFormValue("due_on"), OwnerID: pickedID(r, bad, "owner_id")}
+	in := nonconformity.NewAction{Title: strings.TrimSpace(r.PostFormValue("title")), DueOn: r.PostFormValue("due_on"), OwnerID: h.personID(r, bad, "owner_id", staffPerson)}
 	if len(bad.Fields) == 0 {
 		_, err := h.reviews.AddAction(r.Context(), httpx.Principal(r), id, in)
 		if err == nil {

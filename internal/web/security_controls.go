@@ -193,10 +193,7 @@ func (h securityPages) decide(w http.ResponseWriter, r *http.Request) {
 	v := domainerr.NewInvalid()
 	val := func(name string) *string { s := formText(r, name); return &s }
 	pt := infosec.ControlPatch{Applicability: val("applicability"), Justification: val("justification"), Status: val("status"), Notes: val("notes")}
-	owner, ok := formID(r, "owner_id")
-	if !ok {
-		v.Add("owner_id", "choose from the list")
-	}
+	owner := h.wb.personID(r, v, "owner_id", agentPerson)
 	pt.OwnerID = patch.Field[int64]{Set: true, Null: owner == nil}
 	if owner != nil {
 		pt.OwnerID.V = *owner

@@ -96,16 +96,14 @@ type serviceForm struct {
 	customers, deps                []int64
 }
 
-func readServiceForm(r *http.Request, bad *domainerr.Invalid) serviceForm {
+func readServiceForm(wb *Web, r *http.Request, bad *domainerr.Invalid) serviceForm {
 	f := serviceForm{
 		name: r.PostFormValue("name"), description: formText(r, "description"), hours: r.PostFormValue("hours"),
 		cost: strings.TrimSpace(r.PostFormValue("cost_per_month")), status: catalog.Status(r.PostFormValue("status")),
 		criticality: catalog.Criticality(r.PostFormValue("criticality")),
 	}
 	var ok bool
-	if f.owner, ok = formID(r, "owner_id"); !ok {
-		bad.Add("owner_id", "is not a valid choice")
-	}
+	f.owner = wb.personID(r, bad, "owner_id", agentPerson)
 	if f.group, ok = formID(r, "support_group_id"); !ok {
 		bad.Add("support_group_id", "is not a valid choice")
 	}
@@ -120,7 +118,7 @@ func readServiceForm(r *http.Request, bad *domainerr.Invalid) serviceForm {
 
 func (wb *Web) createService(w http.ResponseWriter, r *http.Request) {
 	bad := domainerr.NewInvalid()
-	f := readServiceForm(r, bad)
+	f := readServiceForm(wb, r, bad)
 	in := catalog.NewService{Name: f.name, Description: f.description, OwnerID: f.owner, Status: f.status,
 		CustomerIDs: f.customers, SupportGroupID: f.group, Criticality: f.criticality,
 		CostPerMonth: catalog.Amount(f.cost), Hours: f.hours, DependsOn: f.deps}
@@ -156,7 +154,7 @@ func (wb *Web) updateService(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	bad := domainerr.NewInvalid()
-	f := readServiceForm(r, bad)
+	f := readServiceForm(wb, r, bad)
 	var pt catalog.Patch
 	text := func(v, old string, dst **string) {
 		if v != old {

@@ -213,9 +213,9 @@ func (h csatPages) addReviewAction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in := servicereview.NewAction{Title: r.PostFormValue("title"), DueOn: r.PostFormValue("due_on")}
-	owner, ok := formID(r, "owner_id")
-	if !ok {
-		h.reviewFailed(w, r, id, "action", domainerr.Field("owner_id", "choose the owner from the list"))
+	owner, msg := h.wb.person(r, "owner_id", agentPerson)
+	if msg != "" {
+		h.reviewFailed(w, r, id, "action", domainerr.Field("owner_id", "%s", msg))
 		return
 	}
 	in.OwnerID = owner

@@ -125,6 +125,7 @@ func (h smsPages) staffOptions(r *http.Request) ([]option, error) {
 		if err := rows.Scan(&o.ID, &o.Name, &o.Note); err != nil {
 			return nil, err
 		}
+		o.Email = o.Note
 		out = append(out, o)
 	}
 	return out, rows.Err()

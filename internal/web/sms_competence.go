@@ -314,10 +314,14 @@ func (h smsPages) training(w http.ResponseWriter, r *http.Request) {
 	h.showTrainings(w, r, http.StatusOK, t, nil)
 }
 
-func trainingForm(r *http.Request) (sms.TrainingInput, error) {
-	user, ok := formInt64(r, "user_id")
-	if !ok {
-		return sms.TrainingInput{}, fieldErr("user_id", "choose a person from the list")
+func (h smsPages) trainingForm(r *http.Request) (sms.TrainingInput, error) {
+	var user int64
+	id, msg := h.wb.person(r, "user_id", staffPerson)
+	if msg != "" {
+		return sms.TrainingInput{}, fieldErr("user_id", msg)
+	}
+	if id != nil {
+		user = *id
 	}
 	skill, ok := formInt64(r, "skill_id")
 	if !ok {
@@ -329,7 +333,7 @@ func trainingForm(r *http.Request) (sms.TrainingInput, error) {
 }
 
 func (h smsPages) saveTraining(w http.ResponseWriter, r *http.Request, id int64) {
-	in, err := trainingForm(r)
+	in, err := h.trainingForm(r)
 	var t sms.Training
 	if err == nil {
 		if id == 0 {

@@ -96,20 +96,24 @@ func (h smsPages) issue(w http.ResponseWriter, r *http.Request) {
 	h.showIssue(w, r, http.StatusOK, i, nil)
 }
 
-func issueForm(r *http.Request) (sms.IssueInput, bool) {
-	owner, ok := formInt64(r, "owner_id")
+func (h smsPages) issueForm(r *http.Request) (sms.IssueInput, string) {
+	var owner int64
+	id, msg := h.wb.person(r, "owner_id", staffPerson)
+	if id != nil {
+		owner = *id
+	}
 	in := sms.IssueInput{Title: optText(r, "title"), Description: optText(r, "description"), Origin: optText(r, "origin"),
 		Category: optText(r, "category"), Effect: optText(r, "effect"), ClimateDecision: optText(r, "climate_decision"),
 		IdentifiedOn: optText(r, "identified_on"), ReviewDue: optText(r, "review_due"), Status: optText(r, "status"), OwnerID: &owner}
-	return in, ok
+	return in, msg
 }
 
 func (h smsPages) saveIssue(w http.ResponseWriter, r *http.Request, id int64) {
-	in, ok := issueForm(r)
+	in, msg := h.issueForm(r)
 	var i sms.Issue
 	var err error
-	if !ok {
-		err = fieldErr("owner_id", "choose a person from the list")
+	if msg != "" {
+		err = fieldErr("owner_id", msg)
 	} else if id == 0 {
 		i, err = h.svc.CreateIssue(r.Context(), httpx.Principal(r).Actor(), in)
 	} else {

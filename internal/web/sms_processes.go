@@ -272,10 +272,14 @@ func (h smsPages) processResult(w http.ResponseWriter, r *http.Request, key, for
 
 func (h smsPages) updateProcess(w http.ResponseWriter, r *http.Request) {
 	key := r.PathValue("key")
-	owner, ok := formInt64(r, "owner_id")
-	if !ok {
-		h.processResult(w, r, key, "process", fieldErr("owner_id", "choose a person from the list"))
+	var owner int64
+	id, msg := h.wb.person(r, "owner_id", staffPerson)
+	if msg != "" {
+		h.processResult(w, r, key, "process", fieldErr("owner_id", msg))
 		return
+	}
+	if id != nil {
+		owner = *id
 	}
 	ver, _ := formVersion(r)
 	_, err := h.svc.UpdateProcess(r.Context(), httpx.Principal(r).Actor(), key, sms.ProcessInput{OwnerID: &owner, Description: optText(r, "description")}, ver)
