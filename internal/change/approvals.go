@@ -354,7 +354,7 @@ func (s *Service) Decide(ctx context.Context, p *auth.Principal, id int64, decis
 		if comment != "" {
 			body += ": " + comment
 		}
-		if err := journal(ctx, tx, id, p, "approval", body, nil, at); err != nil {
+		if _, err := journal.Append(ctx, tx, id, p, "approval", body, nil, at); err != nil {
 			return err
 		}
 		if err := audit.Record(ctx, tx, p.Actor(), decision, KindName, id, map[string]string{"comment": comment}); err != nil {
@@ -406,7 +406,7 @@ func settle(ctx context.Context, tx *store.Tx, c Change, a Approvals, decision s
 	if next.State == Rejected {
 		body = "The board's rule (" + a.Rule + ") can no longer be met: the change is rejected."
 	}
-	if err := journal(ctx, tx, c.ID, nil, "change", body, diff(c, next), at); err != nil {
+	if _, err := journal.Append(ctx, tx, c.ID, nil, "change", body, diff(c, next), at); err != nil {
 		return err
 	}
 	return tellRequester(ctx, tx, c, next.State == Rejected, a.Rule)
