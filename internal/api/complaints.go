@@ -47,17 +47,6 @@ func (h *complaintAPI) list(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *complaintAPI) create(w http.ResponseWriter, r *http.Request) {
-	var in complaint.NewComplaint
-	if err := decode(w, r, &in); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	c, err := h.svc.Create(r.Context(), httpx.Principal(r), in)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	w.Header().Set("Location", "/api/v1/complaints/"+c.Number)
-	w.Header().Set("ETag", etag(c.Version))
-	writeJSON(w, http.StatusCreated, c)
+	createNumbered(h.API, w, r, "/api/v1/complaints/", h.svc.Create,
+		func(c complaint.Complaint) (string, int) { return c.Number, c.Version })
 }

@@ -156,3 +156,24 @@ func listPage[F, T any](a *API, w http.ResponseWriter, r *http.Request, q *query
 	}
 	writeJSON(w, http.StatusOK, listBody(page.Items, page.NextCursor))
 }
+
+// createNumbered answers a POST that creates a record, for a kind that
+// takes no Idempotency-Key: 201 with the record, its Location (base and
+// its number) and its ETag.
+func createNumbered[In, T any](a *API, w http.ResponseWriter, r *http.Request, base string,
+	create func(context.Context, *auth.Principal, In) (T, error), key func(T) (number string, version int)) {
+	var in In
+	if err := decode(w, r, &in); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	x, err := create(r.Context(), httpx.Principal(r), in)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	number, version := key(x)
+	w.Header().Set("Location", base+number)
+	w.Header().Set("ETag", etag(version))
+	writeJSON(w, http.StatusCreated, x)
+}

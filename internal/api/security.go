@@ -57,19 +57,8 @@ func (h *securityAPI) list(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *securityAPI) create(w http.ResponseWriter, r *http.Request) {
-	var in infosec.NewIncident
-	if err := decode(w, r, &in); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	c, err := h.svc.Create(r.Context(), httpx.Principal(r), in)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	w.Header().Set("Location", "/api/v1/security-incidents/"+c.Number)
-	w.Header().Set("ETag", etag(c.Version))
-	writeJSON(w, http.StatusCreated, c)
+	createNumbered(h.API, w, r, "/api/v1/security-incidents/", h.svc.Create,
+		func(in infosec.Incident) (string, int) { return in.Number, in.Version })
 }
 
 func (h *securityAPI) groups(w http.ResponseWriter, r *http.Request) {
