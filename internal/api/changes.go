@@ -20,9 +20,10 @@ func ChangeRoutes(svc *change.Service) Routes {
 		h := &changeAPI{a: a, svc: svc}
 		rt.Handle("POST /api/v1/changes", change.PermCreate, h.create)
 		rt.Handle("GET /api/v1/changes", change.PermRead, h.list)
-		rt.Handle("GET /api/v1/changes/{ref}", change.PermRead, h.get)
-		rt.Handle("PATCH /api/v1/changes/{ref}", change.PermUpdate, h.patch)
-		rt.Handle("GET /api/v1/changes/{ref}/journal", change.PermRead, h.journal)
+		(&kindAPI[change.Change, change.Patch, change.Entry]{a: a, kind: svc.Kind(), ref: change.ParseRef,
+			get: svc.Get, update: svc.Update, journal: svc.Journal, fail: h.fail,
+			version: func(c change.Change) int { return c.Version },
+			answer:  func(w http.ResponseWriter, _ *http.Request, status int, c change.Change) { h.write(w, status, c, nil) }}).routes(rt)
 		rt.Handle("GET /api/v1/changes/{ref}/conflicts", change.PermRead, h.conflicts)
 		rt.Handle("GET /api/v1/changes/{ref}/approvals", change.PermRead, h.approvals)
 		rt.Handle("POST /api/v1/changes/{ref}/approvals", change.PermApprove, h.decide)
@@ -129,66 +130,7 @@ func (h *changeAPI) list(w http.ResponseWriter, r *http.Request) {
 		CreatedAfter: q.time("created_after"), CreatedBefore: q.time("created_before"),
 		ClosedAfter: q.time("closed_after"), ClosedBefore: q.time("closed_before"),
 		Query: q.str("q", 200), Limit: q.limit(), Cursor: q.str("cursor", 300)}
-	if err := q.err(); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	page, err := h.svc.List(r.Context(), httpx.Principal(r), f)
-	if err = queryFault(err); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, listBody(page.Items, page.NextCursor))
-}
-
-func (h *changeAPI) get(w http.ResponseWriter, r *http.Request) {
-	id, err := h.ref(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	c, err := h.svc.Get(r.Context(), httpx.Principal(r), id)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	if notModified(w, r, c.Version) {
-		return
-	}
-	h.write(w, http.StatusOK, c, nil)
-}
-
-func (h *changeAPI) patch(w http.ResponseWriter, r *http.Request) {
-	id, err := h.ref(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	var pt change.Patch
-	if err := decode(w, r, &pt); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	c, err := h.svc.Update(r.Context(), httpx.Principal(r), id, pt, ifMatch(r))
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	h.write(w, http.StatusOK, c, nil)
-}
-
-func (h *changeAPI) journal(w http.ResponseWriter, r *http.Request) {
-	id, err := h.ref(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	entries, err := h.svc.Journal(r.Context(), httpx.Principal(r), id)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, listBody(entries, ""))
+	listPage(h.a, w, r, q, f, h.svc.List)
 }
 
 func (h *changeAPI) conflicts(w http.ResponseWriter, r *http.Request) {

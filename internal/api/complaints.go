@@ -5,7 +5,6 @@ import (
 
 	"steward/internal/complaint"
 	"steward/internal/httpx"
-	"steward/internal/store"
 )
 
 // complaintAPI serves complaints (CMP-).
@@ -20,19 +19,10 @@ func ComplaintRoutes(svc *complaint.Service) Routes {
 		h := &complaintAPI{API: a, svc: svc}
 		rt.Handle("GET /api/v1/complaints", complaint.PermRead, h.list)
 		rt.Handle("POST /api/v1/complaints", complaint.PermCreate, h.create)
-		rt.Handle("GET /api/v1/complaints/{ref}", complaint.PermRead, h.get)
-		rt.Handle("PATCH /api/v1/complaints/{ref}", complaint.PermUpdate, h.patch)
-		rt.Handle("GET /api/v1/complaints/{ref}/journal", complaint.PermRead, h.journal)
-		rt.Handle("POST /api/v1/complaints/{ref}/notes", complaint.PermUpdate, h.note)
+		(&kindAPI[complaint.Complaint, complaint.Patch, complaint.Entry]{a: a, kind: svc.Kind(), ref: complaint.ParseRef,
+			get: svc.Get, update: svc.Update, journal: svc.Journal, addNote: svc.AddNote,
+			version: func(c complaint.Complaint) int { return c.Version }}).routes(rt)
 	}
-}
-
-func (h *complaintAPI) ref(r *http.Request) (int64, error) {
-	id, ok := complaint.ParseRef(r.PathValue("ref"))
-	if !ok {
-		return 0, store.ErrNotFound
-	}
-	return id, nil
 }
 
 func (h *complaintAPI) list(w http.ResponseWriter, r *http.Request) {
@@ -53,100 +43,10 @@ func (h *complaintAPI) list(w http.ResponseWriter, r *http.Request) {
 		}
 		f.States = append(f.States, complaint.State(s))
 	}
-	if err := q.err(); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	page, err := h.svc.List(r.Context(), httpx.Principal(r), f)
-	if err = queryFault(err); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, listBody(page.Items, page.NextCursor))
+	listPage(h.API, w, r, q, f, h.svc.List)
 }
 
 func (h *complaintAPI) create(w http.ResponseWriter, r *http.Request) {
-	var in complaint.NewComplaint
-	if err := decode(w, r, &in); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	c, err := h.svc.Create(r.Context(), httpx.Principal(r), in)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	w.Header().Set("Location", "/api/v1/complaints/"+c.Number)
-	w.Header().Set("ETag", etag(c.Version))
-	writeJSON(w, http.StatusCreated, c)
-}
-
-func (h *complaintAPI) get(w http.ResponseWriter, r *http.Request) {
-	id, err := h.ref(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	c, err := h.svc.Get(r.Context(), httpx.Principal(r), id)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	if notModified(w, r, c.Version) {
-		return
-	}
-	writeJSON(w, http.StatusOK, c)
-}
-
-func (h *complaintAPI) patch(w http.ResponseWriter, r *http.Request) {
-	id, err := h.ref(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	var pt complaint.Patch
-	if err := decode(w, r, &pt); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	c, err := h.svc.Update(r.Context(), httpx.Principal(r), id, pt, ifMatch(r))
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	w.Header().Set("ETag", etag(c.Version))
-	writeJSON(w, http.StatusOK, c)
-}
-
-func (h *complaintAPI) journal(w http.ResponseWriter, r *http.Request) {
-	id, err := h.ref(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	entries, err := h.svc.Journal(r.Context(), httpx.Principal(r), id)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, listBody(entries, ""))
-}
-
-func (h *complaintAPI) note(w http.ResponseWriter, r *http.Request) {
-	id, err := h.ref(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	var in noteInput
-	if err := decode(w, r, &in); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	e, err := h.svc.AddNote(r.Context(), httpx.Principal(r), id, in.Body)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, e)
+	createNumbered(h.API, w, r, "/api/v1/complaints/", h.svc.Create,
+		func(c complaint.Complaint) (string, int) { return c.Number, c.Version })
 }

@@ -17,8 +17,12 @@ var IncidentRoutes Routes = (*API).registerIncidents
 func (a *API) registerIncidents(rt *httpx.Router) {
 	rt.Handle("POST /api/v1/incidents", incident.PermCreate, a.createIncident)
 	rt.Handle("GET /api/v1/incidents", incident.PermRead, a.listIncidents)
-	rt.Handle("GET /api/v1/incidents/{ref}", incident.PermRead, a.getIncident)
-	rt.Handle("PATCH /api/v1/incidents/{ref}", incident.PermUpdate, a.patchIncident)
+	(&kindAPI[incident.Incident, incident.Patch, incident.Entry]{a: a, kind: a.Incidents.Kind(), ref: incident.ParseRef,
+		get: a.Incidents.Get, update: a.Incidents.Update, journal: a.Incidents.Journal,
+		version: func(inc incident.Incident) int { return inc.Version },
+		answer: func(w http.ResponseWriter, r *http.Request, status int, inc incident.Incident) {
+			a.writeIncident(w, r, status, inc)
+		}}).routes(rt)
 	rt.Handle("POST /api/v1/incidents/{ref}/confirm", incident.PermCreate, a.answerIncident(func(s *incident.Service) answer {
 		return func(ctx context.Context, p *auth.Principal, id int64, _ string, ifVersion int) (incident.Incident, error) {
 			return s.Confirm(ctx, p, id, ifVersion)
@@ -26,7 +30,6 @@ func (a *API) registerIncidents(rt *httpx.Router) {
 	}))
 	rt.Handle("POST /api/v1/incidents/{ref}/reopen", incident.PermCreate, a.answerIncident(func(s *incident.Service) answer { return s.Reopen }))
 	rt.Handle("POST /api/v1/incidents/{ref}/withdraw", incident.PermCreate, a.answerIncident(func(s *incident.Service) answer { return s.Withdraw }))
-	rt.Handle("GET /api/v1/incidents/{ref}/journal", incident.PermRead, a.incidentJournal)
 	rt.Handle("POST /api/v1/incidents/{ref}/comments", incident.PermComment, a.commentIncident)
 }
 
@@ -139,47 +142,6 @@ func (a *API) incidentRef(r *http.Request) (int64, error) {
 	return id, nil
 }
 
-func (a *API) getIncident(w http.ResponseWriter, r *http.Request) {
-	id, err := a.incidentRef(r)
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	inc, err := a.Incidents.Get(r.Context(), httpx.Principal(r), id)
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	if notModified(w, r, inc.Version) {
-		return
-	}
-	out, err := a.withSLA(r, inc)
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, out)
-}
-
-func (a *API) patchIncident(w http.ResponseWriter, r *http.Request) {
-	id, err := a.incidentRef(r)
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	var pt incident.Patch
-	if err := decode(w, r, &pt); err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	inc, err := a.Incidents.Update(r.Context(), httpx.Principal(r), id, pt, ifMatch(r))
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	a.writeIncident(w, r, http.StatusOK, inc)
-}
-
 // writeIncident answers with an incident, its clocks and its ETag.
 func (a *API) writeIncident(w http.ResponseWriter, r *http.Request, status int, inc incident.Incident) {
 	out, err := a.withSLA(r, inc)
@@ -219,20 +181,6 @@ func (a *API) answerIncident(pick func(*incident.Service) answer) http.HandlerFu
 		}
 		a.writeIncident(w, r, http.StatusOK, inc)
 	}
-}
-
-func (a *API) incidentJournal(w http.ResponseWriter, r *http.Request) {
-	id, err := a.incidentRef(r)
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	entries, err := a.Incidents.Journal(r.Context(), httpx.Principal(r), id)
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, listBody(entries, ""))
 }
 
 type commentInput struct {

@@ -25,10 +25,9 @@ func ProblemRoutes(svc *problem.Service) Routes {
 		h := &problemAPI{API: a, svc: svc}
 		rt.Handle("POST /api/v1/problems", problem.PermCreate, h.create)
 		rt.Handle("GET /api/v1/problems", problem.PermRead, h.list)
-		rt.Handle("GET /api/v1/problems/{ref}", problem.PermRead, h.get)
-		rt.Handle("PATCH /api/v1/problems/{ref}", problem.PermUpdate, h.patch)
-		rt.Handle("GET /api/v1/problems/{ref}/journal", problem.PermRead, h.journal)
-		rt.Handle("POST /api/v1/problems/{ref}/notes", problem.PermUpdate, h.note)
+		(&kindAPI[problem.Problem, problem.Patch, problem.Entry]{a: a, kind: svc.Kind(), ref: problem.ParseRef,
+			get: svc.Get, update: svc.Update, journal: svc.Journal, addNote: svc.AddNote,
+			version: func(pr problem.Problem) int { return pr.Version }}).routes(rt)
 		rt.Handle("GET /api/v1/problems/{ref}/incidents", problem.PermRead, h.incidents)
 		rt.Handle("POST /api/v1/problems/{ref}/incidents", problem.PermUpdate, h.link)
 		rt.Handle("DELETE /api/v1/problems/{ref}/incidents/{incident}", problem.PermUpdate, h.unlink)
@@ -76,16 +75,7 @@ func (h *problemAPI) list(w http.ResponseWriter, r *http.Request) {
 		}
 		f.States = append(f.States, problem.State(s))
 	}
-	if err := q.err(); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	page, err := h.svc.List(r.Context(), httpx.Principal(r), f)
-	if err = queryFault(err); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, listBody(page.Items, page.NextCursor))
+	listPage(h.API, w, r, q, f, h.svc.List)
 }
 
 func (h *problemAPI) ref(r *http.Request) (int64, error) {
@@ -107,74 +97,6 @@ func (h *problemAPI) load(w http.ResponseWriter, r *http.Request) (problem.Probl
 	}
 	h.fail(w, r, err)
 	return problem.Problem{}, false
-}
-
-func (h *problemAPI) get(w http.ResponseWriter, r *http.Request) {
-	pr, ok := h.load(w, r)
-	if !ok {
-		return
-	}
-	if notModified(w, r, pr.Version) {
-		return
-	}
-	writeJSON(w, http.StatusOK, pr)
-}
-
-func (h *problemAPI) patch(w http.ResponseWriter, r *http.Request) {
-	id, err := h.ref(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	var pt problem.Patch
-	if err := decode(w, r, &pt); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	pr, err := h.svc.Update(r.Context(), httpx.Principal(r), id, pt, ifMatch(r))
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	w.Header().Set("ETag", etag(pr.Version))
-	writeJSON(w, http.StatusOK, pr)
-}
-
-func (h *problemAPI) journal(w http.ResponseWriter, r *http.Request) {
-	id, err := h.ref(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	entries, err := h.svc.Journal(r.Context(), httpx.Principal(r), id)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, listBody(entries, ""))
-}
-
-type noteInput struct {
-	Body string `json:"body"`
-}
-
-func (h *problemAPI) note(w http.ResponseWriter, r *http.Request) {
-	id, err := h.ref(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	var in noteInput
-	if err := decode(w, r, &in); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	e, err := h.svc.AddNote(r.Context(), httpx.Principal(r), id, in.Body)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, e)
 }
 
 func (h *problemAPI) incidents(w http.ResponseWriter, r *http.Request) {

@@ -22,9 +22,9 @@ func ReleaseRoutes(svc *release.Service) Routes {
 		h := &releaseAPI{API: a, svc: svc}
 		rt.Handle("POST /api/v1/releases", release.PermWrite, h.create)
 		rt.Handle("GET /api/v1/releases", release.PermRead, h.list)
-		rt.Handle("GET /api/v1/releases/{ref}", release.PermRead, h.get)
-		rt.Handle("PATCH /api/v1/releases/{ref}", release.PermWrite, h.patch)
-		rt.Handle("GET /api/v1/releases/{ref}/journal", release.PermRead, h.journal)
+		(&kindAPI[release.Detail, release.Patch, release.Entry]{a: a, kind: svc.Kind(), ref: release.ParseRef,
+			get: svc.Get, update: svc.Update, journal: svc.Journal,
+			version: func(d release.Detail) int { return d.Version }}).routes(rt)
 		rt.Handle("POST /api/v1/releases/{ref}/changes", release.PermWrite, h.addChange)
 		rt.Handle("DELETE /api/v1/releases/{ref}/changes/{change}", release.PermWrite, h.removeChange)
 		rt.Handle("POST /api/v1/releases/{ref}/deployments", release.PermWrite, h.deploy)
@@ -69,66 +69,7 @@ func (h *releaseAPI) list(w http.ResponseWriter, r *http.Request) {
 	for _, t := range q.list("type") {
 		f.Types = append(f.Types, release.Type(t))
 	}
-	if err := q.err(); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	page, err := h.svc.List(r.Context(), httpx.Principal(r), f)
-	if err != nil {
-		h.fail(w, r, queryFault(err))
-		return
-	}
-	writeJSON(w, http.StatusOK, listBody(page.Items, page.NextCursor))
-}
-
-func (h *releaseAPI) get(w http.ResponseWriter, r *http.Request) {
-	id, err := releaseRef(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	d, err := h.svc.Get(r.Context(), httpx.Principal(r), id)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	if notModified(w, r, d.Version) {
-		return
-	}
-	h.writeRelease(w, http.StatusOK, d)
-}
-
-func (h *releaseAPI) patch(w http.ResponseWriter, r *http.Request) {
-	id, err := releaseRef(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	var pt release.Patch
-	if err := decode(w, r, &pt); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	d, err := h.svc.Update(r.Context(), httpx.Principal(r), id, pt, ifMatch(r))
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	h.writeRelease(w, http.StatusOK, d)
-}
-
-func (h *releaseAPI) journal(w http.ResponseWriter, r *http.Request) {
-	id, err := releaseRef(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	entries, err := h.svc.Journal(r.Context(), httpx.Principal(r), id)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, listBody(entries, ""))
+	listPage(h.API, w, r, q, f, h.svc.List)
 }
 
 type releaseChangeInput struct {

@@ -38,11 +38,15 @@ func (a *API) registerRequests(rt *httpx.Router) {
 
 	rt.Handle("POST /api/v1/requests", request.PermCreate, h.createRequest)
 	rt.Handle("GET /api/v1/requests", request.PermRead, h.listRequests)
-	rt.Handle("GET /api/v1/requests/{ref}", request.PermRead, h.getRequest)
-	rt.Handle("PATCH /api/v1/requests/{ref}", request.PermUpdate, h.patchRequest)
+	(&kindAPI[request.Request, request.Patch, request.Entry]{a: a, kind: h.svc.Kind(), ref: request.ParseRef,
+		get: h.svc.Get, update: h.svc.Update, journal: h.svc.Journal,
+		version: func(req request.Request) int { return req.Version },
+		answer: func(w http.ResponseWriter, r *http.Request, status int, req request.Request) {
+			w.Header().Set("ETag", etag(req.Version))
+			h.requestOut(w, r, status, req)
+		}}).routes(rt)
 	rt.Handle("POST /api/v1/requests/{ref}/cancel", request.PermCreate, h.moveRequest(h.svc.Cancel))
 	rt.Handle("POST /api/v1/requests/{ref}/reopen", request.PermCreate, h.moveRequest(h.svc.Reopen))
-	rt.Handle("GET /api/v1/requests/{ref}/journal", request.PermRead, h.requestJournal)
 	rt.Handle("POST /api/v1/requests/{ref}/comments", request.PermComment, h.commentRequest)
 	rt.Handle("GET /api/v1/requests/{ref}/approvals", request.PermRead, h.requestApprovals)
 	rt.Handle("POST /api/v1/requests/{ref}/approvals/{id}/approve", auth.RequestApprove, h.decide(true))
@@ -265,43 +269,6 @@ func requestRef(r *http.Request) (int64, error) {
 	return id, nil
 }
 
-func (h *requestAPI) getRequest(w http.ResponseWriter, r *http.Request) {
-	id, err := requestRef(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	req, err := h.svc.Get(r.Context(), httpx.Principal(r), id)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	if notModified(w, r, req.Version) {
-		return
-	}
-	h.requestOut(w, r, http.StatusOK, req)
-}
-
-func (h *requestAPI) patchRequest(w http.ResponseWriter, r *http.Request) {
-	id, err := requestRef(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	var pt request.Patch
-	if err := decode(w, r, &pt); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	req, err := h.svc.Update(r.Context(), httpx.Principal(r), id, pt, ifMatch(r))
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	w.Header().Set("ETag", etag(req.Version))
-	h.requestOut(w, r, http.StatusOK, req)
-}
-
 type reasonInput struct {
 	Reason string `json:"reason"`
 }
@@ -328,20 +295,6 @@ func (h *requestAPI) moveRequest(move func(ctx context.Context, p *auth.Principa
 		w.Header().Set("ETag", etag(req.Version))
 		h.requestOut(w, r, http.StatusOK, req)
 	}
-}
-
-func (h *requestAPI) requestJournal(w http.ResponseWriter, r *http.Request) {
-	id, err := requestRef(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	entries, err := h.svc.Journal(r.Context(), httpx.Principal(r), id)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, listBody(entries, ""))
 }
 
 func (h *requestAPI) commentRequest(w http.ResponseWriter, r *http.Request) {

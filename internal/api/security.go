@@ -26,10 +26,9 @@ func SecurityRoutes(svc *infosec.Service) Routes {
 		h := &securityAPI{API: a, svc: svc}
 		rt.Handle("GET /api/v1/security-incidents", infosec.PermRead, h.list)
 		rt.Handle("POST /api/v1/security-incidents", infosec.PermWork, h.create)
-		rt.Handle("GET /api/v1/security-incidents/{ref}", infosec.PermRead, h.get)
-		rt.Handle("PATCH /api/v1/security-incidents/{ref}", infosec.PermWork, h.patch)
-		rt.Handle("GET /api/v1/security-incidents/{ref}/journal", infosec.PermRead, h.journal)
-		rt.Handle("POST /api/v1/security-incidents/{ref}/notes", infosec.PermWork, h.note)
+		(&kindAPI[infosec.Incident, infosec.Patch, infosec.Entry]{a: a, kind: svc.Kind(), ref: infosec.ParseRef,
+			get: svc.Get, update: svc.Update, journal: svc.Journal, addNote: svc.AddNote,
+			version: func(in infosec.Incident) int { return in.Version }}).routes(rt)
 		rt.Handle("GET /api/v1/security-groups", infosec.PermGroups, h.groups)
 		rt.Handle("PUT /api/v1/security-groups/{id}", infosec.PermGroups, h.setGroup)
 		rt.Handle("GET /api/v1/controls", infosec.PermControls, h.controls)
@@ -44,14 +43,6 @@ func SecurityRoutes(svc *infosec.Service) Routes {
 	}
 }
 
-func (h *securityAPI) ref(r *http.Request) (int64, error) {
-	id, ok := infosec.ParseRef(r.PathValue("ref"))
-	if !ok {
-		return 0, store.ErrNotFound
-	}
-	return id, nil
-}
-
 func (h *securityAPI) list(w http.ResponseWriter, r *http.Request) {
 	q := newQuery(r, "state", "q", "limit", "cursor")
 	f := infosec.Filter{Query: q.str("q", 200), Limit: q.limit(), Cursor: q.str("cursor", 30)}
@@ -62,102 +53,12 @@ func (h *securityAPI) list(w http.ResponseWriter, r *http.Request) {
 		}
 		f.States = append(f.States, infosec.State(s))
 	}
-	if err := q.err(); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	page, err := h.svc.List(r.Context(), httpx.Principal(r), f)
-	if err = queryFault(err); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, listBody(page.Items, page.NextCursor))
+	listPage(h.API, w, r, q, f, h.svc.List)
 }
 
 func (h *securityAPI) create(w http.ResponseWriter, r *http.Request) {
-	var in infosec.NewIncident
-	if err := decode(w, r, &in); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	c, err := h.svc.Create(r.Context(), httpx.Principal(r), in)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	w.Header().Set("Location", "/api/v1/security-incidents/"+c.Number)
-	w.Header().Set("ETag", etag(c.Version))
-	writeJSON(w, http.StatusCreated, c)
-}
-
-func (h *securityAPI) get(w http.ResponseWriter, r *http.Request) {
-	id, err := h.ref(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	c, err := h.svc.Get(r.Context(), httpx.Principal(r), id)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	if notModified(w, r, c.Version) {
-		return
-	}
-	writeJSON(w, http.StatusOK, c)
-}
-
-func (h *securityAPI) patch(w http.ResponseWriter, r *http.Request) {
-	id, err := h.ref(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	var pt infosec.Patch
-	if err := decode(w, r, &pt); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	c, err := h.svc.Update(r.Context(), httpx.Principal(r), id, pt, ifMatch(r))
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	w.Header().Set("ETag", etag(c.Version))
-	writeJSON(w, http.StatusOK, c)
-}
-
-func (h *securityAPI) journal(w http.ResponseWriter, r *http.Request) {
-	id, err := h.ref(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	entries, err := h.svc.Journal(r.Context(), httpx.Principal(r), id)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, listBody(entries, ""))
-}
-
-func (h *securityAPI) note(w http.ResponseWriter, r *http.Request) {
-	id, err := h.ref(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	var in noteInput
-	if err := decode(w, r, &in); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	e, err := h.svc.AddNote(r.Context(), httpx.Principal(r), id, in.Body)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, e)
+	createNumbered(h.API, w, r, "/api/v1/security-incidents/", h.svc.Create,
+		func(in infosec.Incident) (string, int) { return in.Number, in.Version })
 }
 
 func (h *securityAPI) groups(w http.ResponseWriter, r *http.Request) {

@@ -198,7 +198,8 @@ var approvals = &approval.Kind{
 		if a.Comment != "" {
 			body += ": " + a.Comment
 		}
-		return journal(ctx, tx, s.ID, p, "approval", body, nil, at)
+		_, err := journal.Append(ctx, tx, s.ID, p, "approval", body, nil, at)
+		return err
 	},
 	// Each member of the board learns that a decision waits for them, in
 	// Steward and (unless they switched approvals off) by mail.
@@ -366,7 +367,7 @@ func settle(ctx context.Context, tx *store.Tx, c Change, outcome approval.State,
 	if next.State == Rejected {
 		body = "The board's rule (" + c.ApprovalRule + ") can no longer be met: the change is rejected."
 	}
-	if err := journal(ctx, tx, c.ID, nil, "change", body, diff(c, next), at); err != nil {
+	if _, err := journal.Append(ctx, tx, c.ID, nil, "change", body, diff(c, next), at); err != nil {
 		return err
 	}
 	return approvals.Tell(ctx, tx, subject(c), outcome, "")

@@ -9,6 +9,7 @@ import (
 
 	"steward/internal/activity"
 	"steward/internal/auth"
+	"steward/internal/record"
 	"steward/internal/store"
 )
 
@@ -162,48 +163,19 @@ func sameIDs(a, b []int64) bool {
 	return true
 }
 
-// journal appends an entry to change id's journal.
-func journal(ctx context.Context, tx *store.Tx, id int64, p *auth.Principal, kind, body string, changes []Field, at time.Time) error {
-	var aid *int64
-	name := "system"
-	if p != nil {
-		uid := p.UserID
-		aid, name = &uid, p.Name
-	}
-	if changes == nil {
-		changes = []Field{}
-	}
-	_, err := tx.Exec(ctx, `INSERT INTO change_journal (change_id, kind, author_id, author_name, body, changes, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, id, kind, aid, name, body, mustJSON(changes), store.TS(at))
-	return err
-}
+// journal is the changes' journal.
+var journal = record.Journal[Entry]{Table: "change_journal", Column: "change_id", Limit: 5000,
+	Entry: func(l record.Line) Entry {
+		return Entry{ID: l.ID, ChangeID: l.RecordID, Kind: l.Kind, AuthorID: l.AuthorID, AuthorName: l.AuthorName,
+			Body: l.Body, Changes: l.Changes, CreatedAt: l.CreatedAt}
+	}}
 
 // Journal lists change id's journal, oldest first.
 func (s *Service) Journal(ctx context.Context, p *auth.Principal, id int64) ([]Entry, error) {
 	if _, err := s.Get(ctx, p, id); err != nil {
 		return nil, err
 	}
-	rows, err := s.DB.Query(ctx, `SELECT id, change_id, kind, author_id, author_name, body, changes, created_at
-		FROM change_journal WHERE change_id = ? ORDER BY id LIMIT 5000`, id)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []Entry{}
-	for rows.Next() {
-		var e Entry
-		var raw string
-		var at store.Time
-		if err := rows.Scan(&e.ID, &e.ChangeID, &e.Kind, &e.AuthorID, &e.AuthorName, &e.Body, &raw, &at); err != nil {
-			return nil, err
-		}
-		e.CreatedAt = at.Time
-		if err := json.Unmarshal([]byte(raw), &e.Changes); err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return journal.Read(ctx, s.DB, p, id)
 }
 
 func placeholders(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }

@@ -15,8 +15,8 @@ func (s *Service) Kind() *record.Kind {
 		Name: KindName, Label: "Change", Prefix: NumberPrefix, Path: "changes",
 		Read: PermRead, Update: PermUpdate, Comment: PermUpdate,
 		Load:         s.summary,
-		Note:         note,
-		Entry:        record.JournalEntry("change_journal", "change_id"),
+		Note:         journal.Note,
+		Entry:        journal.Comment,
 		Search:       s.search,
 		Patch:        s.patch,
 		FilterFields: FilterFields,
@@ -37,10 +37,6 @@ func (s *Service) summary(ctx context.Context, q store.Querier, p *auth.Principa
 		return record.Summary{}, err
 	}
 	return summarize(c), nil
-}
-
-func note(ctx context.Context, tx *store.Tx, p *auth.Principal, id int64, field, old, new string, public bool) error {
-	return journal(ctx, tx, id, p, "change", "", []Field{{Field: field, Old: old, New: new}}, now())
 }
 
 func (s *Service) search(ctx context.Context, p *auth.Principal, words string, limit int) ([]record.Summary, error) {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"steward/internal/patch"
+	"steward/internal/record"
 )
 
 // NumberPrefix starts every change number: CHG-000123.
@@ -175,11 +176,7 @@ type Entry struct {
 }
 
 // Field is one field's change in a journal entry.
-type Field struct {
-	Field string `json:"field"`
-	Old   string `json:"old"`
-	New   string `json:"new"`
-}
+type Field = record.Change
 
 func mustJSON(v any) string {
 	b, _ := json.Marshal(v)

@@ -104,7 +104,7 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, in NewChange, h
 		if c.TemplateID != nil {
 			body = "From the standard change template " + c.ApprovalBoard + ", which pre-approves it."
 		}
-		if err := journal(ctx, tx, c.ID, p, "created", body, nil, at); err != nil {
+		if _, err := journal.Append(ctx, tx, c.ID, p, "created", body, nil, at); err != nil {
 			return err
 		}
 		conflicts, err := s.conflicts(ctx, tx, c)
@@ -112,7 +112,7 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, in NewChange, h
 			return err
 		}
 		if len(conflicts) > 0 {
-			if err := journal(ctx, tx, c.ID, nil, "conflicts", conflictText("Its window has conflicts", conflicts), nil, at); err != nil {
+			if _, err := journal.Append(ctx, tx, c.ID, nil, "conflicts", conflictText("Its window has conflicts", conflicts), nil, at); err != nil {
 				return err
 			}
 		}

@@ -61,11 +61,11 @@ func (s *Service) update(ctx context.Context, tx *store.Tx, p *auth.Principal, i
 	if err := write(ctx, tx, cur, next, at); err != nil {
 		return err
 	}
-	if err := journal(ctx, tx, id, p, "change", "", changes, at); err != nil {
+	if _, err := journal.Append(ctx, tx, id, p, "change", "", changes, at); err != nil {
 		return err
 	}
 	if ack != "" {
-		if err := journal(ctx, tx, id, p, "conflicts", ack, nil, at); err != nil {
+		if _, err := journal.Append(ctx, tx, id, p, "conflicts", ack, nil, at); err != nil {
 			return err
 		}
 	}

@@ -142,11 +142,7 @@ type NewComplaint struct {
 }
 
 // Change is one field's move, as the journal shows it.
-type Change struct {
-	Field string `json:"field"`
-	Old   string `json:"old"`
-	New   string `json:"new"`
-}
+type Change = record.Change
 
 // Entry is one line of a complaint's journal.
 type Entry struct {

@@ -2,10 +2,10 @@ package complaint
 
 import (
 	"context"
-	"encoding/json"
 	"time"
 
 	"steward/internal/auth"
+	"steward/internal/record"
 	"steward/internal/store"
 )
 
@@ -61,25 +61,17 @@ func Visible(p *auth.Principal, c Complaint) bool {
 	return c.RequesterID != nil && *c.RequesterID == p.UserID
 }
 
-func authorOf(p *auth.Principal) (*int64, string) {
-	if p == nil {
-		return nil, "system"
-	}
-	id := p.UserID
-	return &id, p.Name
-}
-
-func appendJournal(ctx context.Context, tx *store.Tx, id int64, p *auth.Principal, kind, body string, changes []Change, at time.Time) (int64, error) {
-	if changes == nil {
-		changes = []Change{}
-	}
-	raw, _ := json.Marshal(changes)
-	aid, name := authorOf(p)
-	var eid int64
-	err := tx.QueryRow(ctx, `INSERT INTO complaint_journal (complaint_id, kind, author_id, author_name, body, changes, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, id, kind, aid, name, body, string(raw), store.TS(at)).Scan(&eid)
-	return eid, store.ScanErr(err)
-}
+// journal is the complaints' journal. Requesters read the changes but not
+// the staff's work notes.
+var journal = record.Journal[Entry]{Table: "complaint_journal", Column: "complaint_id", Limit: 2000,
+	Public: func(l *record.Line) bool {
+		l.Changes = publicChanges(l.Changes)
+		return l.Kind != "work_note"
+	},
+	Entry: func(l record.Line) Entry {
+		return Entry{ID: l.ID, ComplaintID: l.RecordID, Kind: l.Kind, AuthorID: l.AuthorID, AuthorName: l.AuthorName,
+			Body: l.Body, Changes: l.Changes, CreatedAt: l.CreatedAt}
+	}}
 
 // Journal lists a complaint's journal, oldest first. Requesters see the
 // changes but not the staff's work notes.
@@ -87,34 +79,7 @@ func (s *Service) Journal(ctx context.Context, p *auth.Principal, id int64) ([]E
 	if _, err := s.Get(ctx, p, id); err != nil {
 		return nil, err
 	}
-	q := `SELECT id, complaint_id, kind, author_id, author_name, body, changes, created_at
-		FROM complaint_journal WHERE complaint_id = ?`
-	if !p.IsStaff() {
-		q += " AND kind <> 'work_note'"
-	}
-	rows, err := s.DB.Query(ctx, q+" ORDER BY id LIMIT 2000", id)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []Entry{}
-	for rows.Next() {
-		var e Entry
-		var raw string
-		var at store.Time
-		if err := rows.Scan(&e.ID, &e.ComplaintID, &e.Kind, &e.AuthorID, &e.AuthorName, &e.Body, &raw, &at); err != nil {
-			return nil, err
-		}
-		e.CreatedAt = at.Time
-		if err := json.Unmarshal([]byte(raw), &e.Changes); err != nil {
-			return nil, err
-		}
-		if !p.IsStaff() {
-			e.Changes = publicChanges(e.Changes)
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return journal.Read(ctx, s.DB, p, id)
 }
 
 // publicChanges drops what the customer does not read: the investigation

@@ -2,7 +2,6 @@ package complaint
 
 import (
 	"context"
-	"time"
 
 	"steward/internal/auth"
 	"steward/internal/record"
@@ -21,8 +20,8 @@ func (s *Service) Kind() *record.Kind {
 		Name: KindName, Label: "Complaint", Prefix: NumberPrefix, Path: "complaints",
 		Read: PermRead, Update: PermUpdate, Comment: PermUpdate,
 		Load:         s.summary,
-		Note:         note,
-		Entry:        record.JournalEntry("complaint_journal", "complaint_id"),
+		Note:         journal.Note,
+		Entry:        journal.Comment,
 		Search:       s.search,
 		Patch:        s.patch,
 		FilterFields: FilterFields,
@@ -47,13 +46,6 @@ func (s *Service) summary(ctx context.Context, q store.Querier, p *auth.Principa
 		return record.Summary{}, store.ErrNotFound
 	}
 	return summarize(c), nil
-}
-
-// note journals what the kernel changed about a complaint.
-func note(ctx context.Context, tx *store.Tx, p *auth.Principal, id int64, field, old, new string, _ bool) error {
-	_, err := appendJournal(ctx, tx, id, p, "change", "", []Change{{Field: field, Old: old, New: new}},
-		time.Now().UTC().Truncate(time.Microsecond))
-	return err
 }
 
 func (s *Service) search(ctx context.Context, p *auth.Principal, words string, limit int) ([]record.Summary, error) {

@@ -2,12 +2,13 @@ package complaint
 
 import (
 	"context"
-	"strconv"
+	"database/sql"
 	"strings"
 	"time"
 
 	"steward/internal/auth"
 	"steward/internal/domainerr"
+	"steward/internal/record"
 )
 
 // MaxLimit caps one page of complaints.
@@ -25,10 +26,7 @@ type Filter struct {
 }
 
 // Page is one page of complaints, newest first.
-type Page struct {
-	Items      []Complaint `json:"items"`
-	NextCursor string      `json:"next_cursor"`
-}
+type Page = record.Page[Complaint]
 
 // List returns the complaints p may see that match f, newest first.
 func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) (Page, error) {
@@ -36,32 +34,17 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) (Page, 
 		return Page{}, domainerr.ErrForbidden
 	}
 	v := domainerr.NewInvalid()
-	if f.Limit <= 0 {
-		f.Limit = 50
-	}
-	if f.Limit > MaxLimit {
-		v.Add("limit", "must be at most %d", MaxLimit)
-	}
+	page := record.PageByID(v, f.Limit, MaxLimit, f.Cursor)
 	var where []string
 	var args []any
 	for _, st := range f.States {
 		if !st.valid() {
 			v.Add("state", "must be open or one of received, investigating, responded, closed")
 		}
+		args = append(args, string(st))
 	}
 	if len(f.States) > 0 {
-		marks := strings.TrimSuffix(strings.Repeat("?, ", len(f.States)), ", ")
-		where = append(where, "c.state IN ("+marks+")")
-		for _, st := range f.States {
-			args = append(args, string(st))
-		}
-	}
-	if f.Cursor != "" {
-		after, err := strconv.ParseInt(f.Cursor, 10, 64)
-		if err != nil || after <= 0 {
-			v.Add("cursor", "is not a page link this list gave")
-		}
-		where, args = append(where, "c.id < ?"), append(args, after)
+		where = append(where, record.In("c.state", len(f.States)))
 	}
 	if err := v.Err(); err != nil {
 		return Page{}, err
@@ -86,31 +69,10 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) (Page, 
 	if q := strings.TrimSpace(f.Query); q != "" {
 		where, args = append(where, "LOWER(c.title) LIKE ?"), append(args, "%"+strings.ToLower(likeEscape(q))+"%")
 	}
-	sql := selectCols
-	if len(where) > 0 {
-		sql += " WHERE " + strings.Join(where, " AND ")
-	}
-	rows, err := s.DB.Query(ctx, sql+" ORDER BY c.id DESC LIMIT ?", append(args, f.Limit+1)...)
-	if err != nil {
-		return Page{}, err
-	}
-	defer rows.Close()
-	out := Page{Items: []Complaint{}}
-	for rows.Next() {
+	return record.ReadByID(ctx, s.DB, page, selectCols, "c.id", where, args, func(rows *sql.Rows) (Complaint, error) {
 		c, err := scan(rows, now)
-		if err != nil {
-			return Page{}, err
-		}
-		out.Items = append(out.Items, forReader(p, c))
-	}
-	if err := rows.Err(); err != nil {
-		return Page{}, err
-	}
-	if len(out.Items) > f.Limit {
-		out.Items = out.Items[:f.Limit]
-		out.NextCursor = strconv.FormatInt(out.Items[f.Limit-1].ID, 10)
-	}
-	return out, nil
+		return forReader(p, c), err
+	}, func(c Complaint) int64 { return c.ID })
 }
 
 func (s State) valid() bool {

@@ -110,7 +110,7 @@ func (s *Service) Raise(ctx context.Context, tx *store.Tx, p *auth.Principal, in
 	if in.Source == "rating" && in.Rating >= 1 && in.Rating <= 5 {
 		opened = []Change{{Field: "rating", New: strconv.Itoa(in.Rating)}}
 	}
-	if _, err := appendJournal(ctx, tx, id, p, "created", "", opened, now); err != nil {
+	if _, err := journal.Append(ctx, tx, id, p, "created", "", opened, now); err != nil {
 		return Complaint{}, err
 	}
 	if err := audit.Record(ctx, tx, p.Actor(), "create", "complaint", id, in); err != nil {
@@ -329,7 +329,7 @@ func (s *Service) update(ctx context.Context, tx *store.Tx, p *auth.Principal, i
 	if n, _ := res.RowsAffected(); n == 0 {
 		return domainerr.ErrStale
 	}
-	if _, err := appendJournal(ctx, tx, id, p, "change", "", changes, now); err != nil {
+	if _, err := journal.Append(ctx, tx, id, p, "change", "", changes, now); err != nil {
 		return err
 	}
 	if err := audit.Record(ctx, tx, p.Actor(), "update", "complaint", id, changes); err != nil {
@@ -476,14 +476,14 @@ func (s *Service) AddNote(ctx context.Context, p *auth.Principal, id int64, body
 		return Entry{}, err
 	}
 	now := time.Now().UTC().Truncate(time.Microsecond)
-	aid, name := authorOf(p)
+	aid, name := record.AuthorOf(p)
 	e := Entry{ComplaintID: id, Kind: "work_note", AuthorID: aid, AuthorName: name, Body: body, CreatedAt: now, Changes: []Change{}}
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
 		if _, err := get(ctx, tx, id); err != nil {
 			return err
 		}
 		var err error
-		if e.ID, err = appendJournal(ctx, tx, id, p, "work_note", body, nil, now); err != nil {
+		if e.ID, err = journal.Append(ctx, tx, id, p, "work_note", body, nil, now); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, "UPDATE complaints SET updated_at = ? WHERE id = ?", store.TS(now), id); err != nil {
@@ -519,7 +519,7 @@ func (s *Service) CustomerWords(ctx context.Context, tx *store.Tx, id, authorID 
 	author := &auth.Principal{UserID: authorID, Name: name}
 	e := Entry{ComplaintID: id, Kind: "comment", AuthorID: &authorID, AuthorName: name, Body: body, CreatedAt: now,
 		Changes: []Change{{Field: "via", New: via}}}
-	if e.ID, err = appendJournal(ctx, tx, id, author, "comment", body, e.Changes, now); err != nil {
+	if e.ID, err = journal.Append(ctx, tx, id, author, "comment", body, e.Changes, now); err != nil {
 		return Entry{}, err
 	}
 	desc := c.Description

@@ -15,9 +15,9 @@ import (
 // constraints check it. A resolved incident gets its auto-close job. The
 // Observer is told once, as of a creation at the incident's created_at,
 // with the record as imported: its history is in the journal, not replayed.
-func (s *Service) Import(ctx context.Context, tx *store.Tx, inc *Incident, createdBy int64, journal []Entry) error {
+func (s *Service) Import(ctx context.Context, tx *store.Tx, inc *Incident, createdBy int64, entries []Entry) error {
 	var comments []string
-	for _, e := range journal {
+	for _, e := range entries {
 		if e.Kind == "comment" {
 			comments = append(comments, e.Body)
 		}
@@ -25,9 +25,9 @@ func (s *Service) Import(ctx context.Context, tx *store.Tx, inc *Incident, creat
 	if err := insert(ctx, tx, inc, createdBy, strings.Join(comments, " ")); err != nil {
 		return err
 	}
-	for _, e := range journal {
+	for _, e := range entries {
 		e.IncidentID = inc.ID
-		if _, err := insertJournal(ctx, tx, e); err != nil {
+		if _, err := journal.Insert(ctx, tx, e.line()); err != nil {
 			return err
 		}
 	}

@@ -2,11 +2,11 @@ package incident
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
 	"time"
 
 	"steward/internal/auth"
+	"steward/internal/record"
 	"steward/internal/store"
 )
 
@@ -145,11 +145,7 @@ func indexComment(ctx context.Context, tx *store.Tx, id int64, body string) erro
 }
 
 // Change is one field's move, as shown in the journal.
-type Change struct {
-	Field string `json:"field"`
-	Old   string `json:"old"`
-	New   string `json:"new"`
-}
+type Change = record.Change
 
 // Entry is one line of an incident's journal.
 type Entry struct {
@@ -163,37 +159,29 @@ type Entry struct {
 	CreatedAt  time.Time `json:"created_at"`
 }
 
-// authorOf names who writes a journal entry; nil is the system.
-func authorOf(p *auth.Principal) (*int64, string) {
-	if p == nil {
-		return nil, "system"
-	}
-	id := p.UserID
-	return &id, p.Name
-}
+// requesterFields are the changes a requester is shown in the journal.
+var requesterFields = map[string]bool{"state": true, "hold_reason": true, "resolution_code": true, "resolution_notes": true, "attachment": true}
 
-// insertJournal appends e to incident e.IncidentID and returns its id.
-func insertJournal(ctx context.Context, tx *store.Tx, e Entry) (int64, error) {
-	if e.Changes == nil {
-		e.Changes = []Change{}
-	}
-	raw, _ := json.Marshal(e.Changes)
-	var id int64
-	err := tx.QueryRow(ctx, `INSERT INTO incident_journal (incident_id, kind, author_id, author_name, body, changes, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, e.IncidentID, e.Kind, e.AuthorID, e.AuthorName, e.Body, string(raw),
-		store.TS(e.CreatedAt)).Scan(&id)
-	return id, store.ScanErr(err)
+// journal is the incidents' journal: requesters see neither work notes nor
+// internal field changes.
+var journal = record.Journal[Entry]{Table: "incident_journal", Column: "incident_id", Limit: 5000,
+	Shown: requesterFields, Public: record.RequesterLines(requesterFields, "work_note"),
+	Entry: func(l record.Line) Entry {
+		return Entry{ID: l.ID, IncidentID: l.RecordID, Kind: l.Kind, AuthorID: l.AuthorID, AuthorName: l.AuthorName,
+			Body: l.Body, Changes: l.Changes, CreatedAt: l.CreatedAt}
+	}}
+
+// line is e as its journal writes it.
+func (e Entry) line() record.Line {
+	return record.Line{RecordID: e.IncidentID, Kind: e.Kind, AuthorID: e.AuthorID, AuthorName: e.AuthorName, Body: e.Body,
+		Changes: e.Changes, CreatedAt: e.CreatedAt}
 }
 
 // appendJournal records what p did to an incident.
 func appendJournal(ctx context.Context, tx *store.Tx, incidentID int64, p *auth.Principal, kind, body string, changes []Change, at time.Time) error {
-	aid, name := authorOf(p)
-	_, err := insertJournal(ctx, tx, Entry{IncidentID: incidentID, Kind: kind, AuthorID: aid, AuthorName: name, Body: body, Changes: changes, CreatedAt: at})
+	_, err := journal.Append(ctx, tx, incidentID, p, kind, body, changes, at)
 	return err
 }
-
-// requesterFields are the changes a requester is shown in the journal.
-var requesterFields = map[string]bool{"state": true, "hold_reason": true, "resolution_code": true, "resolution_notes": true, "attachment": true}
 
 // Journal lists an incident's journal, oldest first, as p may see it:
 // requesters see neither work notes nor internal field changes.
@@ -201,42 +189,5 @@ func (s *Service) Journal(ctx context.Context, p *auth.Principal, id int64) ([]E
 	if _, err := s.Get(ctx, p, id); err != nil {
 		return nil, err
 	}
-	rows, err := s.DB.Query(ctx, `SELECT id, incident_id, kind, author_id, author_name, body, changes, created_at
-		FROM incident_journal WHERE incident_id = ? ORDER BY id LIMIT 5000`, id)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []Entry{}
-	for rows.Next() {
-		var e Entry
-		var raw string
-		var at store.Time
-		if err := rows.Scan(&e.ID, &e.IncidentID, &e.Kind, &e.AuthorID, &e.AuthorName, &e.Body, &raw, &at); err != nil {
-			return nil, err
-		}
-		e.CreatedAt = at.Time
-		if err := json.Unmarshal([]byte(raw), &e.Changes); err != nil {
-			return nil, err
-		}
-		if !p.IsStaff() {
-			if e.Kind == "work_note" {
-				continue
-			}
-			if e.Kind == "change" {
-				kept := e.Changes[:0]
-				for _, c := range e.Changes {
-					if requesterFields[c.Field] {
-						kept = append(kept, c)
-					}
-				}
-				if len(kept) == 0 {
-					continue
-				}
-				e.Changes = kept
-			}
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return journal.Read(ctx, s.DB, p, id)
 }

@@ -3,7 +3,6 @@ package incident
 import (
 	"context"
 	"errors"
-	"time"
 
 	"steward/internal/auth"
 	"steward/internal/domainerr"
@@ -24,8 +23,8 @@ func (s *Service) Kind() *record.Kind {
 		Name: KindName, Label: "Incident", Prefix: NumberPrefix, Path: "incidents",
 		Read: PermRead, Update: PermUpdate, Comment: PermComment,
 		Load:         s.summary,
-		Note:         note,
-		Entry:        record.JournalEntry("incident_journal", "incident_id"),
+		Note:         journal.Note,
+		Entry:        journal.Comment,
 		Search:       s.search,
 		Patch:        s.patch,
 		FilterFields: FilterFields,
@@ -47,17 +46,6 @@ func (s *Service) summary(ctx context.Context, q store.Querier, p *auth.Principa
 		return record.Summary{}, store.ErrNotFound
 	}
 	return summarize(inc), nil
-}
-
-// note journals what the kernel changed about an incident. A public note
-// is a field change the requester is shown; an internal note about a
-// field the requester would see becomes a work note instead.
-func note(ctx context.Context, tx *store.Tx, p *auth.Principal, id int64, field, old, new string, public bool) error {
-	now := time.Now().UTC().Truncate(time.Microsecond)
-	if !public && requesterFields[field] {
-		return appendJournal(ctx, tx, id, p, "work_note", field+" added: "+new, nil, now)
-	}
-	return appendJournal(ctx, tx, id, p, "change", "", []Change{{Field: field, Old: old, New: new}}, now)
 }
 
 func (s *Service) search(ctx context.Context, p *auth.Principal, words string, limit int) ([]record.Summary, error) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"steward/internal/activity"
+	"steward/internal/record"
 	"strconv"
 	"strings"
 	"time"
@@ -357,9 +358,9 @@ func (s *Service) AddComment(ctx context.Context, p *auth.Principal, id int64, b
 		if inc.State == Closed {
 			return domainerr.Conflictf("%s is closed; raise a new incident instead", inc.Number)
 		}
-		aid, name := authorOf(p)
+		aid, name := record.AuthorOf(p)
 		e = Entry{IncidentID: id, Kind: kind, AuthorID: aid, AuthorName: name, Body: body, CreatedAt: now}
-		if e.ID, err = insertJournal(ctx, tx, e); err != nil {
+		if e.ID, err = journal.Insert(ctx, tx, e.line()); err != nil {
 			return err
 		}
 		// A comment is not a change of the record: the version (and so the ETag) stays.

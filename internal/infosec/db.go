@@ -2,11 +2,11 @@ package infosec
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"time"
 
 	"steward/internal/auth"
+	"steward/internal/record"
 	"steward/internal/store"
 )
 
@@ -69,52 +69,19 @@ func clearedUsers(ctx context.Context, q store.Querier) ([]int64, error) {
 		ORDER BY id LIMIT 200`)
 }
 
-func authorOf(p *auth.Principal) (*int64, string) {
-	if p == nil {
-		return nil, "system"
-	}
-	id := p.UserID
-	return &id, p.Name
-}
-
-func appendJournal(ctx context.Context, tx *store.Tx, id int64, p *auth.Principal, kind, body string, changes []Change, at time.Time) (int64, error) {
-	if changes == nil {
-		changes = []Change{}
-	}
-	raw, _ := json.Marshal(changes)
-	aid, name := authorOf(p)
-	var eid int64
-	err := tx.QueryRow(ctx, `INSERT INTO security_incident_journal (security_incident_id, kind, author_id, author_name, body, changes, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, id, kind, aid, name, body, string(raw), store.TS(at)).Scan(&eid)
-	return eid, store.ScanErr(err)
-}
+// journal is the security incidents' journal.
+var journal = record.Journal[Entry]{Table: "security_incident_journal", Column: "security_incident_id", Limit: 2000,
+	Entry: func(l record.Line) Entry {
+		return Entry{ID: l.ID, IncidentID: l.RecordID, Kind: l.Kind, AuthorID: l.AuthorID, AuthorName: l.AuthorName,
+			Body: l.Body, Changes: l.Changes, CreatedAt: l.CreatedAt}
+	}}
 
 // Journal lists a security incident's journal, oldest first.
 func (s *Service) Journal(ctx context.Context, p *auth.Principal, id int64) ([]Entry, error) {
 	if _, err := s.Get(ctx, p, id); err != nil {
 		return nil, err
 	}
-	rows, err := s.DB.Query(ctx, `SELECT id, security_incident_id, kind, author_id, author_name, body, changes, created_at
-		FROM security_incident_journal WHERE security_incident_id = ? ORDER BY id LIMIT 2000`, id)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []Entry{}
-	for rows.Next() {
-		var e Entry
-		var raw string
-		var at store.Time
-		if err := rows.Scan(&e.ID, &e.IncidentID, &e.Kind, &e.AuthorID, &e.AuthorName, &e.Body, &raw, &at); err != nil {
-			return nil, err
-		}
-		e.CreatedAt = at.Time
-		if err := json.Unmarshal([]byte(raw), &e.Changes); err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return journal.Read(ctx, s.DB, p, id)
 }
 
 // RestrictedEntities are the audit trail's entities that name security

@@ -156,11 +156,7 @@ type NewIncident struct {
 }
 
 // Change is one field's move, as the journal shows it.
-type Change struct {
-	Field string `json:"field"`
-	Old   string `json:"old"`
-	New   string `json:"new"`
-}
+type Change = record.Change
 
 // Entry is one line of a security incident's journal.
 type Entry struct {

@@ -2,7 +2,6 @@ package infosec
 
 import (
 	"context"
-	"time"
 
 	"steward/internal/auth"
 	"steward/internal/record"
@@ -24,8 +23,8 @@ func (s *Service) Kind() *record.Kind {
 		Name: KindName, Label: "Security incident", Prefix: NumberPrefix, Path: "security-incidents",
 		Read: PermRead, Update: PermWork, Comment: PermWork,
 		Load:         s.summary,
-		Note:         note,
-		Entry:        record.JournalEntry("security_incident_journal", "security_incident_id"),
+		Note:         journal.Note,
+		Entry:        journal.Comment,
 		Search:       s.search,
 		Patch:        s.patch,
 		FilterFields: FilterFields,
@@ -47,13 +46,6 @@ func (s *Service) summary(ctx context.Context, q store.Querier, p *auth.Principa
 		return record.Summary{}, err
 	}
 	return summarize(in), nil
-}
-
-// note journals what the kernel changed about a security incident.
-func note(ctx context.Context, tx *store.Tx, p *auth.Principal, id int64, field, old, new string, _ bool) error {
-	_, err := appendJournal(ctx, tx, id, p, "change", "", []Change{{Field: field, Old: old, New: new}},
-		time.Now().UTC().Truncate(time.Microsecond))
-	return err
 }
 
 func (s *Service) search(ctx context.Context, p *auth.Principal, words string, limit int) ([]record.Summary, error) {

@@ -97,7 +97,7 @@ func (s *Service) create(ctx context.Context, tx *store.Tx, p *auth.Principal, i
 	if err := store.ScanErr(err); err != nil {
 		return Incident{}, err
 	}
-	if _, err := appendJournal(ctx, tx, id, p, "created", "", nil, now); err != nil {
+	if _, err := journal.Append(ctx, tx, id, p, "created", "", nil, now); err != nil {
 		return Incident{}, err
 	}
 	// The trail names the record and who acted, never its words: the
@@ -269,7 +269,7 @@ func (s *Service) update(ctx context.Context, tx *store.Tx, p *auth.Principal, i
 	if n, _ := res.RowsAffected(); n == 0 {
 		return domainerr.ErrStale
 	}
-	if _, err := appendJournal(ctx, tx, id, p, "change", "", changes, now); err != nil {
+	if _, err := journal.Append(ctx, tx, id, p, "change", "", changes, now); err != nil {
 		return err
 	}
 	fields := make([]string, len(changes))
@@ -477,11 +477,11 @@ func (s *Service) AddNote(ctx context.Context, p *auth.Principal, id int64, body
 		return Entry{}, err
 	}
 	now := time.Now().UTC().Truncate(time.Microsecond)
-	aid, name := authorOf(p)
+	aid, name := record.AuthorOf(p)
 	e := Entry{IncidentID: id, Kind: "work_note", AuthorID: aid, AuthorName: name, Body: body, CreatedAt: now, Changes: []Change{}}
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
 		var err error
-		if e.ID, err = appendJournal(ctx, tx, id, p, "work_note", body, nil, now); err != nil {
+		if e.ID, err = journal.Append(ctx, tx, id, p, "work_note", body, nil, now); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, "UPDATE security_incidents SET updated_at = ? WHERE id = ?", store.TS(now), id); err != nil {

@@ -2,13 +2,13 @@ package problem
 
 import (
 	"context"
-	"encoding/json"
 	"strconv"
 	"time"
 
 	"steward/internal/audit"
 	"steward/internal/auth"
 	"steward/internal/domainerr"
+	"steward/internal/record"
 	"steward/internal/store"
 )
 
@@ -63,54 +63,19 @@ func get(ctx context.Context, q store.Querier, id int64) (Problem, error) {
 	return pr, err
 }
 
-// authorOf names who writes a journal entry; nil is the system.
-func authorOf(p *auth.Principal) (*int64, string) {
-	if p == nil {
-		return nil, "system"
-	}
-	id := p.UserID
-	return &id, p.Name
-}
-
-// appendJournal records what p did to a problem.
-func appendJournal(ctx context.Context, tx *store.Tx, problemID int64, p *auth.Principal, kind, body string, changes []Change, at time.Time) (int64, error) {
-	if changes == nil {
-		changes = []Change{}
-	}
-	raw, _ := json.Marshal(changes)
-	aid, name := authorOf(p)
-	var id int64
-	err := tx.QueryRow(ctx, `INSERT INTO problem_journal (problem_id, kind, author_id, author_name, body, changes, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, problemID, kind, aid, name, body, string(raw), store.TS(at)).Scan(&id)
-	return id, store.ScanErr(err)
-}
+// journal is the problems' journal.
+var journal = record.Journal[Entry]{Table: "problem_journal", Column: "problem_id", Limit: 5000,
+	Entry: func(l record.Line) Entry {
+		return Entry{ID: l.ID, ProblemID: l.RecordID, Kind: l.Kind, AuthorID: l.AuthorID, AuthorName: l.AuthorName,
+			Body: l.Body, Changes: l.Changes, CreatedAt: l.CreatedAt}
+	}}
 
 // Journal lists a problem's journal, oldest first.
 func (s *Service) Journal(ctx context.Context, p *auth.Principal, id int64) ([]Entry, error) {
 	if _, err := s.Get(ctx, p, id); err != nil {
 		return nil, err
 	}
-	rows, err := s.DB.Query(ctx, `SELECT id, problem_id, kind, author_id, author_name, body, changes, created_at
-		FROM problem_journal WHERE problem_id = ? ORDER BY id LIMIT 5000`, id)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []Entry{}
-	for rows.Next() {
-		var e Entry
-		var raw string
-		var at store.Time
-		if err := rows.Scan(&e.ID, &e.ProblemID, &e.Kind, &e.AuthorID, &e.AuthorName, &e.Body, &raw, &at); err != nil {
-			return nil, err
-		}
-		e.CreatedAt = at.Time
-		if err := json.Unmarshal([]byte(raw), &e.Changes); err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return journal.Read(ctx, s.DB, p, id)
 }
 
 // AddNote adds a note to a problem's journal: what the investigation
@@ -125,7 +90,7 @@ func (s *Service) AddNote(ctx context.Context, p *auth.Principal, id int64, body
 		return Entry{}, err
 	}
 	now := time.Now().UTC().Truncate(time.Microsecond)
-	aid, name := authorOf(p)
+	aid, name := record.AuthorOf(p)
 	e := Entry{ProblemID: id, Kind: "work_note", AuthorID: aid, AuthorName: name, Body: body, CreatedAt: now}
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
 		pr, err := get(ctx, tx, id)
@@ -135,7 +100,7 @@ func (s *Service) AddNote(ctx context.Context, p *auth.Principal, id int64, body
 		if pr.State == Closed || pr.State == Cancelled {
 			return domainerr.Conflictf("%s is %s and takes no more notes", pr.Number, human(string(pr.State)))
 		}
-		if e.ID, err = appendJournal(ctx, tx, id, p, "work_note", body, nil, now); err != nil {
+		if e.ID, err = journal.Append(ctx, tx, id, p, "work_note", body, nil, now); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, "UPDATE problems SET updated_at = ? WHERE id = ?", store.TS(now), id); err != nil {

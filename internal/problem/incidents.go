@@ -77,7 +77,7 @@ func (s *Service) link(ctx context.Context, tx *store.Tx, p *auth.Principal, id,
 		return err
 	}
 	number, inc := FormatNumber(id), incident.FormatNumber(iid)
-	if _, err := appendJournal(ctx, tx, id, p, "change", "", []Change{{Field: "link", New: "causes " + inc}}, now); err != nil {
+	if _, err := journal.Append(ctx, tx, id, p, "change", "", []Change{{Field: "link", New: "causes " + inc}}, now); err != nil {
 		return err
 	}
 	if err := s.Incidents.Kind().Note(ctx, tx, p, iid, "link", "", "caused by "+number, false); err != nil {
@@ -157,7 +157,7 @@ func (s *Service) UnlinkIncident(ctx context.Context, p *auth.Principal, id, iid
 			return err
 		}
 		inc := incident.FormatNumber(iid)
-		if _, err := appendJournal(ctx, tx, id, p, "change", "", []Change{{Field: "link", Old: "causes " + inc}}, now); err != nil {
+		if _, err := journal.Append(ctx, tx, id, p, "change", "", []Change{{Field: "link", Old: "causes " + inc}}, now); err != nil {
 			return err
 		}
 		if err := s.Incidents.Kind().Note(ctx, tx, p, iid, "link", "caused by "+pr.Number, "", false); err != nil {
@@ -220,7 +220,7 @@ func (s *Service) ApplyWorkaround(ctx context.Context, p *auth.Principal, id, ii
 		if err := s.link(ctx, tx, p, id, iid, now); err != nil {
 			return err
 		}
-		_, err := appendJournal(ctx, tx, id, p, "work_note", "Workaround applied on "+incident.FormatNumber(iid)+".", nil, now)
+		_, err := journal.Append(ctx, tx, id, p, "work_note", "Workaround applied on "+incident.FormatNumber(iid)+".", nil, now)
 		return err
 	})
 }

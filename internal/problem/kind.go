@@ -2,7 +2,6 @@ package problem
 
 import (
 	"context"
-	"time"
 
 	"steward/internal/auth"
 	"steward/internal/record"
@@ -21,8 +20,8 @@ func (s *Service) Kind() *record.Kind {
 		Name: KindName, Label: "Problem", Prefix: NumberPrefix, Path: "problems",
 		Read: PermRead, Update: PermUpdate, Comment: PermUpdate,
 		Load:         summary,
-		Note:         note,
-		Entry:        record.JournalEntry("problem_journal", "problem_id"),
+		Note:         journal.Note,
+		Entry:        journal.Comment,
 		Search:       s.search,
 		Patch:        s.patch,
 		FilterFields: FilterFields,
@@ -44,14 +43,6 @@ func summary(ctx context.Context, q store.Querier, p *auth.Principal, id int64) 
 		return record.Summary{}, err
 	}
 	return summarize(pr), nil
-}
-
-// note journals what the kernel changed about a problem (a link, an
-// attachment); problems have no public side.
-func note(ctx context.Context, tx *store.Tx, p *auth.Principal, id int64, field, old, new string, _ bool) error {
-	_, err := appendJournal(ctx, tx, id, p, "change", "", []Change{{Field: field, Old: old, New: new}},
-		time.Now().UTC().Truncate(time.Microsecond))
-	return err
 }
 
 func (s *Service) search(ctx context.Context, p *auth.Principal, words string, limit int) ([]record.Summary, error) {

@@ -141,11 +141,7 @@ type Patch struct {
 }
 
 // Change is one field's move, as shown in the journal.
-type Change struct {
-	Field string `json:"field"`
-	Old   string `json:"old"`
-	New   string `json:"new"`
-}
+type Change = record.Change
 
 // Entry is one line of a problem's journal.
 type Entry struct {

@@ -80,7 +80,7 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, in NewProblem, 
 		if err := writeCIs(ctx, tx, id, in.CIIDs, now); err != nil {
 			return err
 		}
-		if _, err := appendJournal(ctx, tx, id, p, "created", "", nil, now); err != nil {
+		if _, err := journal.Append(ctx, tx, id, p, "created", "", nil, now); err != nil {
 			return err
 		}
 		if err := audit.Record(ctx, tx, p.Actor(), "create", "problem", id, in); err != nil {
@@ -175,7 +175,7 @@ func (s *Service) update(ctx context.Context, tx *store.Tx, p *auth.Principal, i
 			return err
 		}
 	}
-	if _, err := appendJournal(ctx, tx, id, p, "change", "", changes, now); err != nil {
+	if _, err := journal.Append(ctx, tx, id, p, "change", "", changes, now); err != nil {
 		return err
 	}
 	if err := activity.Changed(ctx, tx, now, written(next), moves(changes)); err != nil {

@@ -163,25 +163,6 @@ func (ks *Kinds) Find(ctx context.Context, q store.Querier, p *auth.Principal, n
 	return k, s, err
 }
 
-// JournalEntry is the Entry of a kind whose journal is table, with the
-// record in column col and kinds "comment" (public) and "work_note".
-func JournalEntry(table, col string) func(ctx context.Context, q store.Querier, id, entryID int64) (bool, error) {
-	query := "SELECT kind FROM " + table + " WHERE id = ? AND " + col + " = ?"
-	return func(ctx context.Context, q store.Querier, id, entryID int64) (bool, error) {
-		var kind string
-		if err := store.ScanErr(q.QueryRow(ctx, query, entryID, id).Scan(&kind)); err != nil {
-			return false, err
-		}
-		switch kind {
-		case "comment":
-			return true, nil
-		case "work_note":
-			return false, nil
-		}
-		return false, store.ErrNotFound
-	}
-}
-
 // CountUpTo counts the rows of from that match where, stopping at limit:
 // a queue's tab shows "999+" rather than walk a whole table for its number.
 func CountUpTo(ctx context.Context, q store.Querier, from string, where []string, args []any, limit int) (int, error) {

@@ -2,10 +2,10 @@ package release
 
 import (
 	"context"
-	"encoding/json"
 	"time"
 
 	"steward/internal/auth"
+	"steward/internal/record"
 	"steward/internal/store"
 )
 
@@ -131,11 +131,7 @@ func getDeployment(ctx context.Context, q store.Querier, releaseID, id int64) (D
 }
 
 // FieldChange is one field's move, as the journal shows it.
-type FieldChange struct {
-	Field string `json:"field"`
-	Old   string `json:"old"`
-	New   string `json:"new"`
-}
+type FieldChange = record.Change
 
 // Entry is one line of a release's journal.
 type Entry struct {
@@ -147,44 +143,15 @@ type Entry struct {
 	CreatedAt  time.Time     `json:"created_at"`
 }
 
-func appendJournal(ctx context.Context, tx *store.Tx, id int64, p *auth.Principal, kind, body string, ch []FieldChange, at time.Time) error {
-	var author any
-	name := "system"
-	if p != nil {
-		author, name = p.UserID, p.Name
-	}
-	if ch == nil {
-		ch = []FieldChange{}
-	}
-	raw, _ := json.Marshal(ch)
-	_, err := tx.Exec(ctx, `INSERT INTO release_journal (release_id, kind, author_id, author_name, body, changes, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, id, kind, author, name, body, string(raw), store.TS(at))
-	return err
-}
+// journal is the releases' journal.
+var journal = record.Journal[Entry]{Table: "release_journal", Column: "release_id", Limit: 2000,
+	Entry: func(l record.Line) Entry {
+		return Entry{ID: l.ID, Kind: l.Kind, AuthorName: l.AuthorName, Body: l.Body, Changes: l.Changes, CreatedAt: l.CreatedAt}
+	}}
 
-// journal lists a release's journal, oldest first.
-func journal(ctx context.Context, q store.Querier, id int64) ([]Entry, error) {
-	rows, err := q.Query(ctx, `SELECT id, kind, author_name, body, changes, created_at FROM release_journal
-		WHERE release_id = ? ORDER BY id LIMIT 2000`, id)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []Entry{}
-	for rows.Next() {
-		var e Entry
-		var raw string
-		var at store.Time
-		if err := rows.Scan(&e.ID, &e.Kind, &e.AuthorName, &e.Body, &raw, &at); err != nil {
-			return nil, err
-		}
-		e.CreatedAt = at.Time
-		if err := json.Unmarshal([]byte(raw), &e.Changes); err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
+func appendJournal(ctx context.Context, tx *store.Tx, id int64, p *auth.Principal, kind, body string, ch []FieldChange, at time.Time) error {
+	_, err := journal.Append(ctx, tx, id, p, kind, body, ch, at)
+	return err
 }
 
 // touch moves a release to its next version after something about it

@@ -3,7 +3,6 @@ package release
 import (
 	"context"
 	"errors"
-	"time"
 
 	"steward/internal/auth"
 	"steward/internal/domainerr"
@@ -23,8 +22,8 @@ func (s *Service) Kind() *record.Kind {
 		Name: KindName, Label: "Release", Prefix: NumberPrefix, Path: "releases",
 		Read: PermRead, Update: PermWrite, Comment: PermWrite,
 		Load:         s.summary,
-		Note:         kernelNote,
-		Entry:        record.JournalEntry("release_journal", "release_id"),
+		Note:         journal.Note,
+		Entry:        journal.Comment,
 		Search:       s.search,
 		Patch:        s.patch,
 		FilterFields: FilterFields,
@@ -46,13 +45,6 @@ func (s *Service) summary(ctx context.Context, q store.Querier, p *auth.Principa
 		return record.Summary{}, err
 	}
 	return summarize(r), nil
-}
-
-// kernelNote journals what the kernel changed about a release (a link, an
-// attachment).
-func kernelNote(ctx context.Context, tx *store.Tx, p *auth.Principal, id int64, field, old, new string, _ bool) error {
-	return appendJournal(ctx, tx, id, p, "change", "", []FieldChange{{Field: field, Old: old, New: new}},
-		time.Now().UTC().Truncate(time.Microsecond))
 }
 
 func (s *Service) search(ctx context.Context, p *auth.Principal, words string, limit int) ([]record.Summary, error) {

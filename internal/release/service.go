@@ -158,7 +158,7 @@ func (s *Service) Journal(ctx context.Context, p *auth.Principal, id int64) ([]E
 	if _, err := get(ctx, s.DB, id); err != nil {
 		return nil, err
 	}
-	return journal(ctx, s.DB, id)
+	return journal.Read(ctx, s.DB, p, id)
 }
 
 // Update applies a patch, state moves included. With ifVersion other than

@@ -9,6 +9,7 @@ import (
 
 	"steward/internal/auth"
 	"steward/internal/domainerr"
+	"steward/internal/record"
 	"steward/internal/store"
 )
 
@@ -135,32 +136,24 @@ func write(ctx context.Context, tx *store.Tx, cur, next Request) error {
 	return nil
 }
 
-// authorOf names who writes a journal entry; nil is the system.
-func authorOf(p *auth.Principal) (*int64, string) {
-	if p == nil {
-		return nil, "system"
-	}
-	id := p.UserID
-	return &id, p.Name
-}
+// journal is the requests' journal: requesters see neither work notes,
+// nor task work, nor internal field changes.
+var journal = record.Journal[Entry]{Table: "request_journal", Column: "request_id", Limit: 5000,
+	Shown: requesterFields, Public: record.RequesterLines(requesterFields, "work_note", "task"),
+	Entry: func(l record.Line) Entry {
+		return Entry{ID: l.ID, RequestID: l.RecordID, Kind: l.Kind, AuthorID: l.AuthorID, AuthorName: l.AuthorName,
+			Body: l.Body, Changes: l.Changes, CreatedAt: l.CreatedAt}
+	}}
 
-// insertJournal appends e to request e.RequestID and returns its id.
-func insertJournal(ctx context.Context, tx *store.Tx, e Entry) (int64, error) {
-	if e.Changes == nil {
-		e.Changes = []Change{}
-	}
-	raw, _ := json.Marshal(e.Changes)
-	var id int64
-	err := tx.QueryRow(ctx, `INSERT INTO request_journal (request_id, kind, author_id, author_name, body, changes, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, e.RequestID, e.Kind, e.AuthorID, e.AuthorName, e.Body, string(raw),
-		store.TS(e.CreatedAt)).Scan(&id)
-	return id, store.ScanErr(err)
+// line is e as its journal writes it.
+func (e Entry) line() record.Line {
+	return record.Line{RecordID: e.RequestID, Kind: e.Kind, AuthorID: e.AuthorID, AuthorName: e.AuthorName, Body: e.Body,
+		Changes: e.Changes, CreatedAt: e.CreatedAt}
 }
 
 // appendJournal records what p (nil: the system) did to a request.
 func appendJournal(ctx context.Context, tx *store.Tx, requestID int64, p *auth.Principal, kind, body string, changes []Change, at time.Time) error {
-	aid, name := authorOf(p)
-	_, err := insertJournal(ctx, tx, Entry{RequestID: requestID, Kind: kind, AuthorID: aid, AuthorName: name, Body: body, Changes: changes, CreatedAt: at})
+	_, err := journal.Append(ctx, tx, requestID, p, kind, body, changes, at)
 	return err
 }
 
@@ -197,42 +190,5 @@ func (s *Service) Journal(ctx context.Context, p *auth.Principal, id int64) ([]E
 	if _, err := s.Get(ctx, p, id); err != nil {
 		return nil, err
 	}
-	rows, err := s.DB.Query(ctx, `SELECT id, request_id, kind, author_id, author_name, body, changes, created_at
-		FROM request_journal WHERE request_id = ? ORDER BY id LIMIT 5000`, id)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []Entry{}
-	for rows.Next() {
-		var e Entry
-		var raw string
-		var at store.Time
-		if err := rows.Scan(&e.ID, &e.RequestID, &e.Kind, &e.AuthorID, &e.AuthorName, &e.Body, &raw, &at); err != nil {
-			return nil, err
-		}
-		e.CreatedAt = at.Time
-		if err := json.Unmarshal([]byte(raw), &e.Changes); err != nil {
-			return nil, err
-		}
-		if !p.IsStaff() {
-			if e.Kind == "work_note" || e.Kind == "task" {
-				continue
-			}
-			if e.Kind == "change" {
-				kept := e.Changes[:0]
-				for _, c := range e.Changes {
-					if requesterFields[c.Field] {
-						kept = append(kept, c)
-					}
-				}
-				if len(kept) == 0 {
-					continue
-				}
-				e.Changes = kept
-			}
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return journal.Read(ctx, s.DB, p, id)
 }

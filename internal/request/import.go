@@ -14,7 +14,7 @@ import (
 // history in from another tool: the caller vouches for the data, so only
 // the database constraints check it. A fulfilled request gets its
 // auto-close job.
-func (s *Service) Import(ctx context.Context, tx *store.Tx, r *Request, createdBy int64, approvals []ApprovalRecord, tasks []Task, journal []Entry) error {
+func (s *Service) Import(ctx context.Context, tx *store.Tx, r *Request, createdBy int64, approvals []ApprovalRecord, tasks []Task, entries []Entry) error {
 	if r.Answers == nil {
 		r.Answers = map[string]any{}
 	}
@@ -43,9 +43,9 @@ func (s *Service) Import(ctx context.Context, tx *store.Tx, r *Request, createdB
 			return err
 		}
 	}
-	for _, e := range journal {
+	for _, e := range entries {
 		e.RequestID = r.ID
-		if _, err := insertJournal(ctx, tx, e); err != nil {
+		if _, err := journal.Insert(ctx, tx, e.line()); err != nil {
 			return err
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"time"
 
 	"steward/internal/auth"
 	"steward/internal/domainerr"
@@ -25,8 +24,8 @@ func (s *Service) Kind() *record.Kind {
 		Name: KindName, Label: "Service request", Prefix: NumberPrefix, Path: "requests",
 		Read: PermRead, Update: PermUpdate, Comment: PermComment,
 		Load:         s.summary,
-		Note:         note,
-		Entry:        record.JournalEntry("request_journal", "request_id"),
+		Note:         journal.Note,
+		Entry:        journal.Comment,
 		Search:       s.search,
 		Patch:        s.patch,
 		FilterFields: FilterFields,
@@ -52,15 +51,6 @@ func (s *Service) summary(ctx context.Context, q store.Querier, p *auth.Principa
 		return record.Summary{}, store.ErrNotFound
 	}
 	return summarize(r), nil
-}
-
-// note journals what the kernel changed about a request, as incidents do.
-func note(ctx context.Context, tx *store.Tx, p *auth.Principal, id int64, field, old, new string, public bool) error {
-	now := time.Now().UTC().Truncate(time.Microsecond)
-	if !public && requesterFields[field] {
-		return appendJournal(ctx, tx, id, p, "work_note", field+" added: "+new, nil, now)
-	}
-	return appendJournal(ctx, tx, id, p, "change", "", []Change{{Field: field, Old: old, New: new}}, now)
 }
 
 func (s *Service) search(ctx context.Context, p *auth.Principal, words string, limit int) ([]record.Summary, error) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"steward/internal/activity"
+	"steward/internal/record"
 	"strconv"
 	"strings"
 	"time"
@@ -352,9 +353,9 @@ func (s *Service) AddComment(ctx context.Context, p *auth.Principal, id int64, b
 		if cur.State.Final() {
 			return domainerr.Conflictf("%s is %s; submit a new request instead", cur.Number, cur.State)
 		}
-		aid, name := authorOf(p)
+		aid, name := record.AuthorOf(p)
 		e = Entry{RequestID: id, Kind: kind, AuthorID: aid, AuthorName: name, Body: body, CreatedAt: now}
-		if e.ID, err = insertJournal(ctx, tx, e); err != nil {
+		if e.ID, err = journal.Insert(ctx, tx, e.line()); err != nil {
 			return err
 		}
 		// A comment is not a change of the record: the version (and so the ETag) stays.
