@@ -39,7 +39,12 @@ func Scan(row interface{ Scan(...any) error }, extra ...any) (Approval, error) {
 
 // Of lists the approvals of record id, oldest first.
 func (k *Kind) Of(ctx context.Context, q store.Querier, id int64) ([]Approval, error) {
-	rows, err := q.Query(ctx, "SELECT "+Cols+From+" WHERE ap.record_kind = ? AND ap.record_id = ? ORDER BY ap.id LIMIT 1000", k.Name, id)
+	return list(ctx, q, "SELECT "+Cols+From+" WHERE ap.record_kind = ? AND ap.record_id = ? ORDER BY ap.id LIMIT 1000", k.Name, id)
+}
+
+// list reads the approvals a query selects.
+func list(ctx context.Context, q store.Querier, sql string, args ...any) ([]Approval, error) {
+	rows, err := q.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -113,20 +118,7 @@ func (k *Kind) WaitingClause(userID int64) (string, []any) {
 // Waiting lists the approvals of this kind that wait for userID, oldest
 // first, at most limit.
 func (k *Kind) Waiting(ctx context.Context, q store.Querier, userID int64, limit int) ([]Approval, error) {
-	rows, err := q.Query(ctx, "SELECT "+Cols+From+" WHERE "+waiting+" ORDER BY ap.id LIMIT ?", k.Name, userID, userID, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []Approval{}
-	for rows.Next() {
-		a, err := Scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	return list(ctx, q, "SELECT "+Cols+From+" WHERE "+waiting+" ORDER BY ap.id LIMIT ?", k.Name, userID, userID, limit)
 }
 
 // Asks reports whether record id has an approval for userID to decide,
