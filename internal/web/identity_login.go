@@ -194,7 +194,7 @@ func (h identityPage) code(w http.ResponseWriter, r *http.Request) {
 	v := secondStepView{Email: p.Email, Next: safeNext(r.PostFormValue("next"))}
 	code := strings.TrimSpace(r.PostFormValue("code"))
 	if code == "" {
-		v.Error = "Enter the code from your authenticator app, or one of your recovery codes."
+		v.Error = h.wb.clockOf(r).text().T("web.identity_login.enter_code")
 		h.showStep(w, r, http.StatusUnprocessableEntity, "login_2fa", v)
 		return
 	}
@@ -213,7 +213,7 @@ func (h identityPage) stepFailed(w http.ResponseWriter, r *http.Request, err err
 	case err == nil:
 		return false
 	case errors.Is(err, auth.ErrBadCode):
-		v.Error = "That code is wrong or was used already. Enter the current code from your authenticator app, or an unused recovery code."
+		v.Error = h.wb.clockOf(r).text().T("web.identity_login.code_used")
 		h.showStep(w, r, http.StatusUnauthorized, name, v)
 	case errors.As(err, &throttled):
 		v.Error = human(throttled.Error()) + "."
@@ -269,13 +269,13 @@ func (h identityPage) enrol(w http.ResponseWriter, r *http.Request) {
 	v := secondStepView{Email: p.Email, Next: safeNext(r.PostFormValue("next"))}
 	code := strings.TrimSpace(r.PostFormValue("code"))
 	if code == "" {
-		v.Error = "Enter the six-digit code your authenticator app shows for Steward."
+		v.Error = h.wb.clockOf(r).text().T("web.identity_login.enter_six")
 		h.showEnrol(w, r, http.StatusUnprocessableEntity, token, v)
 		return
 	}
 	session, who, codes, err := h.wb.SignIn.ConfirmAtSignIn(r.Context(), token, code, httpx.ClientIP(r))
 	if errors.Is(err, auth.ErrBadCode) {
-		v.Error = "That code is wrong. Check that the app's clock is right and enter the code it shows now."
+		v.Error = h.wb.clockOf(r).text().T("web.identity_login.code_wrong")
 		h.showEnrol(w, r, http.StatusUnauthorized, token, v)
 		return
 	}
