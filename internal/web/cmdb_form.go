@@ -427,7 +427,7 @@ func (wb *Web) ciFailed(w http.ResponseWriter, r *http.Request, c cmdb.CI, t cmd
 			wb.fail(w, r, gerr)
 			return
 		}
-		wb.showCIForm(w, r, http.StatusConflict, ciFormView{C: fresh, T: t, Error: staleMessage})
+		wb.showCIForm(w, r, http.StatusConflict, ciFormView{C: fresh, T: t, Error: wb.stale(r)})
 	default:
 		wb.fail(w, r, err)
 	}

@@ -184,7 +184,7 @@ func (wb *Web) typeFailed(w http.ResponseWriter, r *http.Request, t cmdb.CIType,
 			wb.fail(w, r, gerr)
 			return
 		}
-		wb.showCIType(w, r, http.StatusConflict, ciTypeView{T: fresh, CanWrite: true, Error: staleMessage})
+		wb.showCIType(w, r, http.StatusConflict, ciTypeView{T: fresh, CanWrite: true, Error: wb.stale(r)})
 	default:
 		wb.fail(w, r, err)
 	}

@@ -264,7 +264,7 @@ func (h csatPages) updateComplaint(w http.ResponseWriter, r *http.Request) {
 			h.wb.fail(w, r, gerr)
 			return
 		}
-		msg := staleMessage
+		msg := h.wb.stale(r)
 		if conflict != nil {
 			msg = conflict.Message
 		}

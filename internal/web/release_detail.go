@@ -175,7 +175,7 @@ func (h *releasePages) after(w http.ResponseWriter, r *http.Request, d release.D
 	case errors.As(err, &conflict):
 		h.render(w, r, http.StatusConflict, cur, sentence(conflict.Message), nil)
 	case errors.Is(err, domainerr.ErrStale):
-		h.render(w, r, http.StatusConflict, cur, staleMessage, nil)
+		h.render(w, r, http.StatusConflict, cur, h.wb.stale(r), nil)
 	default:
 		h.wb.fail(w, r, err)
 	}

@@ -349,7 +349,7 @@ func (h securityPages) update(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if errors.As(err, &conflict) || stale {
-		msg := staleMessage
+		msg := h.wb.stale(r)
 		if conflict != nil {
 			msg = conflict.Message
 		}

@@ -221,7 +221,7 @@ func (wb *Web) serviceFailed(w http.ResponseWriter, r *http.Request, s catalog.S
 			wb.fail(w, r, gerr)
 			return
 		}
-		wb.showServiceForm(w, r, http.StatusConflict, serviceFormView{S: fresh, Error: staleMessage})
+		wb.showServiceForm(w, r, http.StatusConflict, serviceFormView{S: fresh, Error: wb.stale(r)})
 	default:
 		wb.fail(w, r, err)
 	}

@@ -325,7 +325,7 @@ func (wb *Web) calendarFailed(w http.ResponseWriter, r *http.Request, c sla.Busi
 		v.WindowsErr, v.HolidaysErr = placeRowErrors(inv.Fields, wrows, hrows, windex, hindex)
 		wb.showCalendar(w, r, http.StatusUnprocessableEntity, v)
 	case errors.Is(err, domainerr.ErrStale) && c.ID != 0:
-		wb.freshCalendar(w, r, c.ID, staleMessage)
+		wb.freshCalendar(w, r, c.ID, wb.stale(r))
 	case errors.As(err, &conflict) && c.ID != 0:
 		wb.freshCalendar(w, r, c.ID, conflict.Message)
 	default:
@@ -395,7 +395,7 @@ func (wb *Web) importHolidays(w http.ResponseWriter, r *http.Request) {
 		}
 		failed(http.StatusUnprocessableEntity, "nothing was imported: "+msg)
 	case errors.Is(err, domainerr.ErrStale):
-		wb.freshCalendar(w, r, id, staleMessage)
+		wb.freshCalendar(w, r, id, wb.stale(r))
 	case errors.As(err, &conflict):
 		wb.freshCalendar(w, r, id, conflict.Message)
 	default:
