@@ -213,7 +213,7 @@ func (wb *Web) updateCIType(w http.ResponseWriter, r *http.Request) {
 	}
 	version, ok := formVersion(r)
 	if !ok {
-		wb.errorPage(w, r, http.StatusBadRequest, "The form did not say which version of the type it was made from. Reload the page and try again.")
+		wb.errorPage(w, r, http.StatusBadRequest, wb.clockOf(r).text().T("web.cmdb_types.form_version_type"))
 		return
 	}
 	name, desc, attrs, rows, rowOf := readTypeForm(r)

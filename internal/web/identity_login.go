@@ -53,7 +53,7 @@ const (
 
 func (h identityPage) startSSO(w http.ResponseWriter, r *http.Request) {
 	if !h.svc.Enabled() {
-		h.wb.errorPage(w, r, http.StatusNotFound, "Single sign-on is not set up on this server.")
+		h.wb.errorPage(w, r, http.StatusNotFound, h.wb.clockOf(r).text().T("web.identity_login.single_sign_on"))
 		return
 	}
 	next := safeNext(r.URL.Query().Get("next"))
@@ -72,7 +72,7 @@ func (h identityPage) startSSO(w http.ResponseWriter, r *http.Request) {
 
 func (h identityPage) ssoCallback(w http.ResponseWriter, r *http.Request) {
 	if !h.svc.Enabled() {
-		h.wb.errorPage(w, r, http.StatusNotFound, "Single sign-on is not set up on this server.")
+		h.wb.errorPage(w, r, http.StatusNotFound, h.wb.clockOf(r).text().T("web.identity_login.single_sign_on"))
 		return
 	}
 	q := r.URL.Query()
@@ -180,7 +180,7 @@ func (h identityPage) stepForm(w http.ResponseWriter, r *http.Request) (auth.Pen
 	}
 	c, err := r.Cookie(loginCookie)
 	if err != nil || !sameToken(r.PostFormValue("csrf_token"), c.Value) {
-		h.wb.errorPage(w, r, http.StatusForbidden, "The sign-in form had expired. Open the sign-in page again.")
+		h.wb.errorPage(w, r, http.StatusForbidden, h.wb.clockOf(r).text().T("web.session.expired"))
 		return p, token, false
 	}
 	return p, token, true

@@ -246,7 +246,7 @@ func (wb *Web) bulkEdit(k *record.Kind) http.HandlerFunc {
 		}
 		refs := r.PostForm["refs"]
 		if len(refs) == 0 || len(set) == 0 {
-			wb.errorPage(w, r, http.StatusUnprocessableEntity, "Tick at least one row and choose at least one change, then apply.")
+			wb.errorPage(w, r, http.StatusUnprocessableEntity, wb.clockOf(r).text().T("web.queue_tools.tick_at_least"))
 			return
 		}
 		results, _, err := wb.Records.Kinds.Bulk(r.Context(), wb.DB, p, k, refs, set, false)

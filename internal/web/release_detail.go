@@ -188,7 +188,7 @@ func (h *releasePages) edit(w http.ResponseWriter, r *http.Request) {
 	}
 	version, ok := formVersion(r)
 	if !ok {
-		h.wb.errorPage(w, r, http.StatusBadRequest, "The form did not say which version of the release it was made from. Reload the page and try again.")
+		h.wb.errorPage(w, r, http.StatusBadRequest, h.wb.clockOf(r).text().T("web.release_detail.form_version_release"))
 		return
 	}
 	p := httpx.Principal(r)
@@ -220,7 +220,7 @@ func (h *releasePages) move(w http.ResponseWriter, r *http.Request) {
 	}
 	version, ok := formVersion(r)
 	if !ok {
-		h.wb.errorPage(w, r, http.StatusBadRequest, "The form did not say which version of the release it was made from. Reload the page and try again.")
+		h.wb.errorPage(w, r, http.StatusBadRequest, h.wb.clockOf(r).text().T("web.release_detail.form_version_release"))
 		return
 	}
 	to := release.State(r.PostFormValue("to"))

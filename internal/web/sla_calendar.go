@@ -37,7 +37,7 @@ func (wb *Web) upload(rt *httpx.Router, pattern string, perm auth.Permission, h 
 func (wb *Web) uploadUpTo(rt *httpx.Router, pattern string, perm auth.Permission, limit int64, h http.HandlerFunc) {
 	rt.Handle(pattern, perm, func(w http.ResponseWriter, r *http.Request) {
 		if err := wb.origin.Check(r); err != nil {
-			wb.errorPage(w, r, http.StatusForbidden, "Cross-site form submissions are refused.")
+			wb.errorPage(w, r, http.StatusForbidden, wb.clockOf(r).text().T("web.forms.cross_site"))
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, maxForm+limit)
@@ -61,7 +61,7 @@ func (wb *Web) uploadUpTo(rt *httpx.Router, pattern string, perm auth.Permission
 		}
 		p := httpx.Principal(r)
 		if p == nil || !sameToken(r.PostFormValue("csrf_token"), p.CSRFToken) {
-			wb.errorPage(w, r, http.StatusForbidden, "The form had expired or did not come from this site. Reload the page and try again.")
+			wb.errorPage(w, r, http.StatusForbidden, wb.clockOf(r).text().T("web.forms.expired"))
 			return
 		}
 		if !wb.validText(w, r) {
