@@ -1,7 +1,6 @@
 package web
 
 import (
-	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -9,6 +8,7 @@ import (
 
 	"steward/internal/availability"
 	"steward/internal/httpx"
+	"steward/internal/i18n"
 )
 
 // serviceCard is the availability card of a service's page: the last 30
@@ -19,7 +19,8 @@ func (h availabilityPages) serviceCard(r *http.Request, serviceID int64) (*assur
 	if !p.Can(availability.PermRead) {
 		return nil, nil
 	}
-	loc := h.wb.clockOf(r).loc
+	clk := h.wb.clockOf(r)
+	loc, tx := clk.loc, clk.text()
 	now := time.Now().In(loc)
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
 	from, to := today.AddDate(0, 0, -29), today.AddDate(0, 0, 1)
@@ -27,43 +28,42 @@ func (h availabilityPages) serviceCard(r *http.Request, serviceID int64) (*assur
 	if err != nil {
 		return nil, err
 	}
-	c := &assuranceCard{ID: "assurance-availability", Area: "Availability", LinkText: "Availability report",
+	c := &assuranceCard{ID: "assurance-availability", Area: tx.T("web.availability_card.area"), LinkText: tx.T("web.availability_card.link"),
 		Href: "/availability?" + url.Values{"service": {strconv.FormatInt(serviceID, 10)}}.Encode()}
 	if len(rep.Services) == 0 {
-		c.Empty = "Not measured: the service is retired."
+		c.Empty = tx.T("web.availability_card.retired")
 		return c, nil
 	}
 	f := rep.Services[0]
 	switch {
 	case f.Availability == nil:
-		c.Empty = "No agreed service hours in the last 30 days, so nothing to measure."
+		c.Empty = tx.T("web.availability_card.no_hours")
 		return c, nil
 	case f.Target == nil && f.Outages == 0:
-		c.Empty = "No availability target set and no outages recorded in the last 30 days."
+		c.Empty = tx.T("web.availability_card.nothing")
 		return c, nil
 	}
 	c.Figure = pctText(f.Availability)
 	if f.Target == nil {
-		c.Lines = append(c.Lines, "Over the last 30 days; no target set.")
+		c.Lines = append(c.Lines, tx.T("web.availability_card.no_target"))
 	} else {
-		c.Lines = append(c.Lines, "Over the last 30 days, against a target of "+pctText(f.Target)+" ("+hoursText(f.Hours)+").")
+		c.Lines = append(c.Lines, tx.T("web.availability_card.against", "Target", pctText(f.Target), "Hours", hoursText(tx, f.Hours)))
 	}
 	if f.Status == availability.Below {
-		c.Flag = "below target"
+		c.Flag = tx.T("web.availability_card.below")
 	}
 	if f.Outages > 0 {
-		c.Lines = append(c.Lines, fmt.Sprintf("%s down in %d %s.", minutesText(f.DowntimeMinutes), f.Outages,
-			map[bool]string{true: "outage", false: "outages"}[f.Outages == 1]))
+		c.Lines = append(c.Lines, tx.T("web.availability_card.down", "Downtime", minutesText(f.DowntimeMinutes), "Count", f.Outages))
 	} else {
-		c.Lines = append(c.Lines, "No outages.")
+		c.Lines = append(c.Lines, tx.T("web.availability_card.no_outages"))
 	}
 	return c, nil
 }
 
 // hoursText names a target's agreed hours as the report does.
-func hoursText(h string) string {
+func hoursText(tx i18n.Text, h string) string {
 	if h == availability.RoundTheClock {
-		return "round the clock"
+		return tx.T("web.availability_card.round_the_clock")
 	}
 	return h
 }

@@ -84,12 +84,13 @@ func (h capacityPages) serviceOptions(r *http.Request) ([]option, error) {
 }
 
 func (h capacityPages) upload(w http.ResponseWriter, r *http.Request) {
+	tx := h.wb.clockOf(r).text()
 	fail := func(msg string, fields map[string]string) {
 		h.showOverview(w, r, http.StatusUnprocessableEntity, &fieldErrors{Form: "upload", Errs: fields}, msg)
 	}
 	file, _, err := r.FormFile("file")
 	if err != nil {
-		fail("", map[string]string{"file": "choose a CSV file of samples to upload"})
+		fail("", map[string]string{"file": tx.T("web.capacity.choose_file")})
 		return
 	}
 	defer file.Close()
@@ -109,9 +110,9 @@ func (h capacityPages) upload(w http.ResponseWriter, r *http.Request) {
 		}
 		msg := inv.Message
 		if msg == "" {
-			msg = "The file was not taken in; nothing was stored."
+			msg = tx.T("web.capacity.not_taken")
 		}
-		fail(msg+": "+strings.Join(lines, "; "), map[string]string{"file": "fix the lines named above and upload the file again"})
+		fail(msg+": "+strings.Join(lines, "; "), map[string]string{"file": tx.T("web.capacity.fix_lines")})
 	default:
 		h.wb.fail(w, r, err)
 	}
@@ -245,7 +246,7 @@ func (h capacityPages) saveSeries(w http.ResponseWriter, r *http.Request) {
 		h.wb.errorPage(w, r, http.StatusNotFound, "")
 		return
 	}
-	form := domainerr.NewInvalid()
+	form, tx := domainerr.NewInvalid(), h.wb.clockOf(r).text()
 	pt := capacity.SeriesPatch{Unit: planText(r, "unit"), WarnAction: planText(r, "warn_action"), ActAction: planText(r, "act_action")}
 	for _, f := range []struct {
 		name  string
@@ -259,7 +260,7 @@ func (h capacityPages) saveSeries(w http.ResponseWriter, r *http.Request) {
 		}
 		x, err := strconv.ParseFloat(strings.ReplaceAll(s, ",", "."), 64)
 		if err != nil {
-			form.Add(f.name, "must be a number, such as 80 or 0.75")
+			form.Add(f.name, "%s", tx.T("web.capacity.threshold_number"))
 			continue
 		}
 		*f.dst = &x
@@ -269,7 +270,7 @@ func (h capacityPages) saveSeries(w http.ResponseWriter, r *http.Request) {
 		if s := strings.TrimSpace(r.PostFormValue("source_step")); s != "" {
 			n, err := strconv.Atoi(s)
 			if err != nil {
-				form.Add("source_step_seconds", "must be a whole number of seconds")
+				form.Add("source_step_seconds", "%s", tx.T("web.capacity.whole_seconds"))
 			}
 			pt.SourceStep = &n
 		}
@@ -312,7 +313,7 @@ func (h capacityPages) demand(w http.ResponseWriter, r *http.Request) {
 	items, err := h.svc.DemandTrends(r.Context(), httpx.Principal(r), 0, v.Weeks)
 	var inv *domainerr.Invalid
 	if errors.As(err, &inv) {
-		v.Weeks, v.Error = 13, "Choose a number of weeks from the list."
+		v.Weeks, v.Error = 13, h.wb.clockOf(r).text().T("web.capacity.choose_weeks")
 		items, err = h.svc.DemandTrends(r.Context(), httpx.Principal(r), 0, 13)
 	}
 	if err != nil {

@@ -20,42 +20,43 @@ func (h capacityPages) serviceCard(r *http.Request, serviceID int64) (*assurance
 	if err != nil {
 		return nil, err
 	}
-	c := &assuranceCard{ID: "assurance-capacity", Area: "Capacity", LinkText: "Capacity of this service",
+	tx := h.wb.clockOf(r).text()
+	c := &assuranceCard{ID: "assurance-capacity", Area: tx.T("web.capacity_card.area"), LinkText: tx.T("web.capacity_card.link"),
 		Href: "/capacity?" + url.Values{"service": {strconv.FormatInt(serviceID, 10)}}.Encode()}
 	if len(rows) == 0 {
-		c.Empty = "No utilisation recorded for this service or its CIs."
+		c.Empty = tx.T("web.capacity_card.empty")
 		return c, nil
 	}
 	top, clk := rows[0], h.wb.clockOf(r)
 	s, fc := top.Series, top.Forecast
 	c.Code, c.Figure = s.Metric, s.Subject
 	if s.LastValue != nil {
-		c.Lines = append(c.Lines, "Latest "+num(*s.LastValue)+" "+s.Unit)
+		c.Lines = append(c.Lines, tx.T("web.capacity_card.latest", "Value", num(*s.LastValue), "Unit", s.Unit))
 	}
 	switch top.Level() {
 	case "act":
-		c.Flag = "past action threshold"
+		c.Flag = tx.T("web.capacity_card.flag_act")
 		if top.Next != nil {
-			c.Lines = append(c.Lines, "Past its action threshold since "+clk.day(*top.Next)+".")
+			c.Lines = append(c.Lines, tx.T("web.capacity_card.past_act", "Date", clk.day(*top.Next)))
 		}
 	case "warn":
-		c.Flag = "past warning threshold"
+		c.Flag = tx.T("web.capacity_card.flag_warn")
 		if top.Next != nil {
-			c.Lines = append(c.Lines, "Forecast to reach its action threshold on "+clk.day(*top.Next)+".")
+			c.Lines = append(c.Lines, tx.T("web.capacity_card.reach_act", "Date", clk.day(*top.Next)))
 		}
 	case "soon":
 		if fc.Warn.On != nil {
-			c.Lines = append(c.Lines, "Forecast to cross its warning threshold on "+clk.day(*fc.Warn.On)+".")
+			c.Lines = append(c.Lines, tx.T("web.capacity_card.cross_warn", "Date", clk.day(*fc.Warn.On)))
 		}
 		if fc.Act.On != nil {
-			c.Lines = append(c.Lines, "Forecast to cross its action threshold on "+clk.day(*fc.Act.On)+".")
+			c.Lines = append(c.Lines, tx.T("web.capacity_card.cross_act", "Date", clk.day(*fc.Act.On)))
 		}
 	case "ok":
-		c.Lines = append(c.Lines, "Not forecast to cross a threshold within the horizon.")
+		c.Lines = append(c.Lines, tx.T("web.capacity_card.no_crossing"))
 	case "unknown":
-		c.Lines = append(c.Lines, "Not enough data yet for a forecast.")
+		c.Lines = append(c.Lines, tx.T("web.capacity_card.no_forecast"))
 	default:
-		c.Lines = append(c.Lines, "No thresholds set.")
+		c.Lines = append(c.Lines, tx.T("web.capacity_card.no_thresholds"))
 	}
 	return c, nil
 }

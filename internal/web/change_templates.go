@@ -88,7 +88,7 @@ func (h *changePages) saveTemplate(w http.ResponseWriter, r *http.Request) {
 		cur := change.Template{ID: id}
 		h.showTemplate(w, r, http.StatusUnprocessableEntity, cur, id == 0, &fieldErrors{Form: "template", Errs: inv.Fields, Values: r.PostForm})
 	case errors.Is(err, domainerr.ErrStale):
-		h.wb.errorPage(w, r, http.StatusConflict, "Someone changed this template meanwhile. Open it again and redo your edit.")
+		h.wb.errorPage(w, r, http.StatusConflict, h.wb.clockOf(r).text().T("web.change_templates.someone_changed_template"))
 	default:
 		_ = t
 		h.wb.fail(w, r, err)

@@ -487,7 +487,7 @@ func (wb *Web) unrelateCI(w http.ResponseWriter, r *http.Request) {
 	}
 	relID, ok := formID(r, "relationship_id")
 	if !ok || relID == nil {
-		wb.errorPage(w, r, http.StatusBadRequest, "The form did not say which relationship to remove.")
+		wb.errorPage(w, r, http.StatusBadRequest, wb.clockOf(r).text().T("web.cmdb_detail.form_relationship_remove"))
 		return
 	}
 	rel, err := wb.CMDB.GetRelationship(r.Context(), *relID)

@@ -303,7 +303,7 @@ func (wb *Web) updateCI(w http.ResponseWriter, r *http.Request) {
 	}
 	version, ok := formVersion(r)
 	if !ok {
-		wb.errorPage(w, r, http.StatusBadRequest, "The form did not say which version of the CI it was made from. Reload the page and try again.")
+		wb.errorPage(w, r, http.StatusBadRequest, wb.clockOf(r).text().T("web.cmdb_form.form_version_ci"))
 		return
 	}
 	t, err := wb.CMDB.GetType(r.Context(), strconv.FormatInt(cur.TypeID, 10))
@@ -428,7 +428,7 @@ func (wb *Web) ciFailed(w http.ResponseWriter, r *http.Request, c cmdb.CI, t cmd
 			wb.fail(w, r, gerr)
 			return
 		}
-		wb.showCIForm(w, r, http.StatusConflict, ciFormView{C: fresh, T: t, Error: staleMessage})
+		wb.showCIForm(w, r, http.StatusConflict, ciFormView{C: fresh, T: t, Error: wb.stale(r)})
 	default:
 		wb.fail(w, r, err)
 	}

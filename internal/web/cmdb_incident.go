@@ -70,7 +70,7 @@ func (wb *Web) unlinkIncidentCI(w http.ResponseWriter, r *http.Request) {
 	}
 	ciID, ok := formID(r, "ci_id")
 	if !ok || ciID == nil {
-		wb.errorPage(w, r, http.StatusBadRequest, "The form did not say which CI to unlink.")
+		wb.errorPage(w, r, http.StatusBadRequest, wb.clockOf(r).text().T("web.cmdb_incident.form_ci_unlink"))
 		return
 	}
 	err := wb.CMDB.UnlinkIncident(r.Context(), httpx.Principal(r).Actor(), inc.ID, *ciID)

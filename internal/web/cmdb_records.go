@@ -389,7 +389,7 @@ func (wb *Web) putAsset(w http.ResponseWriter, r *http.Request) {
 		}
 		wb.showCI(w, r, http.StatusUnprocessableEntity, c.ID, "", &fieldErrors{Form: "asset", Errs: errs, Values: r.PostForm})
 	case errors.Is(err, domainerr.ErrStale):
-		wb.showCI(w, r, http.StatusConflict, c.ID, staleMessage, nil)
+		wb.showCI(w, r, http.StatusConflict, c.ID, wb.stale(r), nil)
 	default:
 		wb.fail(w, r, err)
 	}

@@ -184,7 +184,7 @@ func (wb *Web) typeFailed(w http.ResponseWriter, r *http.Request, t cmdb.CIType,
 			wb.fail(w, r, gerr)
 			return
 		}
-		wb.showCIType(w, r, http.StatusConflict, ciTypeView{T: fresh, CanWrite: true, Error: staleMessage})
+		wb.showCIType(w, r, http.StatusConflict, ciTypeView{T: fresh, CanWrite: true, Error: wb.stale(r)})
 	default:
 		wb.fail(w, r, err)
 	}
@@ -213,7 +213,7 @@ func (wb *Web) updateCIType(w http.ResponseWriter, r *http.Request) {
 	}
 	version, ok := formVersion(r)
 	if !ok {
-		wb.errorPage(w, r, http.StatusBadRequest, "The form did not say which version of the type it was made from. Reload the page and try again.")
+		wb.errorPage(w, r, http.StatusBadRequest, wb.clockOf(r).text().T("web.cmdb_types.form_version_type"))
 		return
 	}
 	name, desc, attrs, rows, rowOf := readTypeForm(r)

@@ -43,7 +43,7 @@ func (h csatPages) complaintList(w http.ResponseWriter, r *http.Request) {
 		f.States = []complaint.State{complaint.Closed}
 	case "all":
 	default:
-		h.wb.errorPage(w, r, http.StatusBadRequest, "Choose one of the tabs: open, overdue, closed or all.")
+		h.wb.errorPage(w, r, http.StatusBadRequest, h.wb.clockOf(r).text().T("web.complaints.choose_tabs_open"))
 		return
 	}
 	pg, err := h.complaints.List(r.Context(), p, f)
@@ -260,7 +260,7 @@ func (h csatPages) updateComplaint(w http.ResponseWriter, r *http.Request) {
 			h.wb.fail(w, r, gerr)
 			return
 		}
-		msg := staleMessage
+		msg := h.wb.stale(r)
 		if conflict != nil {
 			msg = conflict.Message
 		}

@@ -11,8 +11,8 @@ import (
 )
 
 // verdictWords say a test's verdict for one figure on a service's page.
-var verdictWords = map[string]string{continuity.Met: "met", continuity.Missed: "missed",
-	continuity.NotMeasured: "not measured", continuity.NoRequirement: "no requirement"}
+var verdictWords = map[string]string{continuity.Met: "web.continuity_card.met", continuity.Missed: "web.continuity_card.missed",
+	continuity.NotMeasured: "web.continuity_card.not_measured", continuity.NoRequirement: "web.continuity_card.no_requirement"}
 
 // serviceCard is the continuity card of a service's page: its RTO and
 // RPO, the plan that covers it and how its latest test went for it.
@@ -21,8 +21,9 @@ func (h continuityPages) serviceCard(r *http.Request, serviceID int64) (*assuran
 	if !p.Can(continuity.PermRead) {
 		return nil, nil
 	}
-	ctx := r.Context()
-	c := &assuranceCard{ID: "assurance-continuity", Area: "Continuity", Href: "/continuity", LinkText: "Continuity overview"}
+	ctx, clk := r.Context(), h.wb.clockOf(r)
+	tx := clk.text()
+	c := &assuranceCard{ID: "assurance-continuity", Area: tx.T("web.continuity_card.area"), Href: "/continuity", LinkText: tx.T("web.continuity_card.link")}
 	req, err := h.svc.Requirement(ctx, p, serviceID)
 	hasReq := err == nil
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -46,23 +47,23 @@ func (h continuityPages) serviceCard(r *http.Request, serviceID int64) (*assuran
 		return nil, err
 	}
 	if !hasReq && plan == nil && len(tests) == 0 {
-		c.Empty = "No continuity requirement, plan or test for this service."
+		c.Empty = tx.T("web.continuity_card.empty")
 		return c, nil
 	}
 	if hasReq {
-		c.Figure = "RTO " + req.RTO + " · RPO " + req.RPO
+		c.Figure = tx.T("web.continuity_card.figure", "RTO", req.RTO, "RPO", req.RPO)
 	} else {
-		c.Figure = "No RTO or RPO set"
+		c.Figure = tx.T("web.continuity_card.no_figure")
 	}
 	if plan != nil {
-		c.Lines = append(c.Lines, "Plan: "+plan.Title+" ("+plan.State+")")
-		c.Href, c.LinkText = "/continuity-plans/"+strconv.FormatInt(plan.ID, 10), "Continuity plan"
+		c.Lines = append(c.Lines, tx.T("web.continuity_card.plan", "Title", plan.Title, "State", plan.State))
+		c.Href, c.LinkText = "/continuity-plans/"+strconv.FormatInt(plan.ID, 10), tx.T("web.continuity_card.plan_link")
 	} else {
-		c.Lines = append(c.Lines, "No continuity plan in force covers it.")
-		c.Flag = "no plan"
+		c.Lines = append(c.Lines, tx.T("web.continuity_card.no_plan"))
+		c.Flag = tx.T("web.continuity_card.flag_no_plan")
 	}
 	if len(tests) == 0 {
-		c.Lines = append(c.Lines, "Never tested.")
+		c.Lines = append(c.Lines, tx.T("web.continuity_card.never_tested"))
 		return c, nil
 	}
 	t := tests[0]
@@ -72,9 +73,9 @@ func (h continuityPages) serviceCard(r *http.Request, serviceID int64) (*assuran
 			rto, rpo = o.RTOVerdict, o.RPOVerdict
 		}
 	}
-	c.Lines = append(c.Lines, "Last test "+h.wb.clockOf(r).date(t.HeldOn)+": RTO "+verdictWords[rto]+", RPO "+verdictWords[rpo]+".")
+	c.Lines = append(c.Lines, tx.T("web.continuity_card.last_test", "Date", clk.date(t.HeldOn), "RTO", tx.T(verdictWords[rto]), "RPO", tx.T(verdictWords[rpo])))
 	if rto == continuity.Missed || rpo == continuity.Missed {
-		c.Flag = "last test missed"
+		c.Flag = tx.T("web.continuity_card.flag_missed")
 	}
 	return c, nil
 }

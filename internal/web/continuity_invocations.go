@@ -100,7 +100,7 @@ func (h continuityPages) invocationFailed(w http.ResponseWriter, r *http.Request
 	case conflict != nil:
 		h.showInvocation(w, r, http.StatusConflict, v, nil, conflict.Message)
 	default:
-		h.showInvocation(w, r, http.StatusConflict, v, nil, staleMessage)
+		h.showInvocation(w, r, http.StatusConflict, v, nil, h.wb.stale(r))
 	}
 }
 

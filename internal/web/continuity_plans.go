@@ -163,7 +163,7 @@ func (h continuityPages) planFailed(w http.ResponseWriter, r *http.Request, id i
 	case conflict != nil:
 		h.showPlan(w, r, http.StatusConflict, pl, nil, conflict.Message)
 	default:
-		h.showPlan(w, r, http.StatusConflict, pl, nil, staleMessage)
+		h.showPlan(w, r, http.StatusConflict, pl, nil, h.wb.stale(r))
 	}
 }
 
@@ -462,7 +462,7 @@ func (h continuityPages) testFailed(w http.ResponseWriter, r *http.Request, id i
 	case conflict != nil:
 		h.showTest(w, r, http.StatusConflict, t, nil, conflict.Message)
 	default:
-		h.showTest(w, r, http.StatusConflict, t, nil, staleMessage)
+		h.showTest(w, r, http.StatusConflict, t, nil, h.wb.stale(r))
 	}
 }
 

@@ -16,9 +16,9 @@ func (h costPages) serviceCard(r *http.Request, serviceID int64) (*assuranceCard
 	if !p.Can(cost.PermRead) {
 		return nil, nil
 	}
-	ctx := r.Context()
+	ctx, tx := r.Context(), h.wb.clockOf(r).text()
 	year := cost.PeriodAt(cost.Year, h.svc.Today())
-	c := &assuranceCard{ID: "assurance-costs", Area: "Costs", LinkText: "Costs of this service",
+	c := &assuranceCard{ID: "assurance-costs", Area: tx.T("web.cost_card.area"), LinkText: tx.T("web.cost_card.link"),
 		Href: "/costs/services/" + strconv.FormatInt(serviceID, 10) + "?" + url.Values{"from": {year.Label}, "to": {year.Label}}.Encode()}
 	cur, err := cost.AccountingCurrency(ctx, h.wb.DB)
 	if err != nil {
@@ -32,26 +32,26 @@ func (h costPages) serviceCard(r *http.Request, serviceID int64) (*assuranceCard
 	case err != nil:
 		return nil, err
 	case len(rep.Services) == 0 || len(rep.Services[0].Rows) == 0:
-		c.Empty = "No costs for this service."
+		c.Empty = tx.T("web.cost_card.empty")
 		return c, nil
 	}
 	row := rep.Services[0].Rows[0]
 	if row.Actual == 0 && row.Budget == nil {
-		c.Empty = "No costs or budget recorded for " + year.Label + "."
+		c.Empty = tx.T("web.cost_card.nothing", "Year", year.Label)
 		return c, nil
 	}
 	l := costRow(row, cur)
-	c.Figure = l.Actual + " in " + year.Label
+	c.Figure = tx.T("web.cost_card.figure", "Amount", l.Actual, "Year", year.Label)
 	if row.Budget == nil {
-		c.Lines = append(c.Lines, "No budget for "+year.Label+".")
+		c.Lines = append(c.Lines, tx.T("web.cost_card.no_budget", "Year", year.Label))
 		return c, nil
 	}
-	c.Lines = append(c.Lines, "Budget "+l.Budget+".")
+	c.Lines = append(c.Lines, tx.T("web.cost_card.budget", "Amount", l.Budget))
 	if l.Over {
-		c.Flag = "over budget"
-		c.Lines = append(c.Lines, "Over budget by "+cost.Format(-*row.Variance, cur)+".")
+		c.Flag = tx.T("web.cost_card.over")
+		c.Lines = append(c.Lines, tx.T("web.cost_card.over_by", "Amount", cost.Format(-*row.Variance, cur)))
 	} else {
-		c.Lines = append(c.Lines, l.Variance+" left.")
+		c.Lines = append(c.Lines, tx.T("web.cost_card.left", "Amount", l.Variance))
 	}
 	return c, nil
 }

@@ -8,6 +8,7 @@ import (
 	"steward/internal/cost"
 	"steward/internal/domainerr"
 	"steward/internal/httpx"
+	"steward/internal/i18n"
 	"steward/internal/sla"
 )
 
@@ -86,7 +87,7 @@ func (h costPages) showService(w http.ResponseWriter, r *http.Request, status in
 	}
 	p := httpx.Principal(r)
 	from, to, msg := h.span(r)
-	ctx := r.Context()
+	ctx, tx := r.Context(), h.wb.clockOf(r).text()
 	st, err := h.svc.GetSettings(ctx, p, id)
 	if err != nil {
 		h.wb.fail(w, r, err)
@@ -113,10 +114,10 @@ func (h costPages) showService(w http.ResponseWriter, r *http.Request, status in
 			v.Rows = append(v.Rows, costRow(row, cur))
 		}
 		v.Total = costRow(v.S.Total, cur)
-		v.Total.Label = "All periods"
+		v.Total.Label = tx.T("web.cost_service.all_periods")
 		v.Chart = chartOf(v.S.Rows, cur, v.S.DowntimePerHour != nil)
 		for _, a := range v.S.Assets {
-			v.Assets = append(v.Assets, assetOf(a, cur))
+			v.Assets = append(v.Assets, assetOf(tx, a, cur))
 		}
 		if err := h.allocation(r, &v, to); err != nil {
 			h.wb.fail(w, r, err)
@@ -147,18 +148,18 @@ func (h costPages) showService(w http.ResponseWriter, r *http.Request, status in
 	h.wb.render(w, r, status, "cost_service", page{Title: "Costs of " + v.S.Name, Active: "costs", Data: v})
 }
 
-func assetOf(a cost.AssetLine, cur string) assetLine {
+func assetOf(tx i18n.Text, a cost.AssetLine, cur string) assetLine {
 	l := assetLine{Name: a.Name, Href: "/cis/" + strconv.FormatInt(a.CIID, 10), Cost: cost.Format(a.Cost, cur), Undated: a.Undated}
 	switch {
 	case a.Undated:
-		l.Method = "no purchase date: not amortised"
+		l.Method = tx.T("web.cost_service.undated")
 	case a.Licence:
-		l.Method = "licence from " + a.Start + " over " + strconv.Itoa(a.LifeMonths) + " months"
+		l.Method = tx.T("web.cost_service.licence", "Start", a.Start, "Months", a.LifeMonths)
 	default:
-		l.Method = "bought " + a.Start + ", amortised over " + strconv.Itoa(a.LifeMonths) + " months"
+		l.Method = tx.T("web.cost_service.bought", "Start", a.Start, "Months", a.LifeMonths)
 	}
 	if a.SharedBy > 1 {
-		l.Shared = "shared by " + strconv.Itoa(a.SharedBy) + " services"
+		l.Shared = tx.T("web.cost_service.shared", "Services", a.SharedBy)
 	}
 	return l
 }
@@ -243,7 +244,8 @@ func (h costPages) choices(r *http.Request, v *costServiceView) error {
 	for _, c := range cost.Categories {
 		v.Categories = append(v.Categories, catOption{c, cost.CategoryLabels[c]})
 	}
-	v.Keys = []catOption{{cost.Equal, "Equal share among its customers"}, {cost.Tickets, "By ticket volume in the period"}, {cost.Fixed, "By a fixed percentage per customer"}}
+	tx := h.wb.clockOf(r).text()
+	v.Keys = []catOption{{cost.Equal, tx.T("web.cost_service.key_equal")}, {cost.Tickets, tx.T("web.cost_service.key_tickets")}, {cost.Fixed, tx.T("web.cost_service.key_fixed")}}
 	return rows.Err()
 }
 
@@ -296,7 +298,7 @@ func (h costPages) setContract(w http.ResponseWriter, r *http.Request) {
 	amount, cur := formAmount(r, v, "amount_per_month", "currency")
 	agr, ok := formID(r, "agreement_id")
 	if !ok || agr == nil {
-		v.Add("agreement_id", "choose the underpinning contract from the list")
+		v.Add("agreement_id", "%s", h.wb.clockOf(r).text().T("web.cost_service.choose_contract"))
 	}
 	var err error
 	if len(v.Fields) == 0 {

@@ -173,7 +173,7 @@ func (h dashPages) showEditor(w http.ResponseWriter, r *http.Request, status int
 		key = dashboard.Mine
 	}
 	if key != dashboard.Mine && !p.Can(dashboard.PermKPIWrite) {
-		h.wb.errorPage(w, r, http.StatusForbidden, "Only administrators arrange the dashboards of a role; you may arrange your own.")
+		h.wb.errorPage(w, r, http.StatusForbidden, h.wb.clockOf(r).text().T("web.dash_pages.only_administrators_arrange"))
 		return
 	}
 	keys, err := h.s.TileKeys(ctx, v, key)

@@ -299,7 +299,7 @@ const formExpired = "The form had expired or did not come from this site. Reload
 // holding it.
 func (h documentPages) uploadVersion(w http.ResponseWriter, r *http.Request, id int64) {
 	if err := h.wb.origin.Check(r); err != nil {
-		h.wb.errorPage(w, r, http.StatusForbidden, "Cross-site form submissions are refused.")
+		h.wb.errorPage(w, r, http.StatusForbidden, h.wb.clockOf(r).text().T("web.forms.cross_site"))
 		return
 	}
 	kind, ok := h.wb.Records.Kinds.Get(document.KindName)
@@ -498,7 +498,7 @@ func (h documentPages) compare(w http.ResponseWriter, r *http.Request) {
 		bodies[ver.Number], files[ver.Number] = ver.Body, ver.File
 	}
 	if len(versions) < 2 {
-		h.wb.errorPage(w, r, http.StatusNotFound, "This document has fewer than two versions to compare.")
+		h.wb.errorPage(w, r, http.StatusNotFound, h.wb.clockOf(r).text().T("web.document_detail.document_has_fewer"))
 		return
 	}
 	v.To, v.From = versions[0].Number, versions[1].Number
@@ -509,7 +509,7 @@ func (h documentPages) compare(w http.ResponseWriter, r *http.Request) {
 		if s := r.URL.Query().Get(p.name); s != "" {
 			n, err := strconv.Atoi(s)
 			if _, ok := bodies[n]; err != nil || !ok {
-				h.wb.errorPage(w, r, http.StatusNotFound, "No such version of this document.")
+				h.wb.errorPage(w, r, http.StatusNotFound, h.wb.clockOf(r).text().T("web.document_detail.no_such_version"))
 				return
 			}
 			*p.dst = n

@@ -82,14 +82,14 @@ func (h documentPages) register(w http.ResponseWriter, r *http.Request) {
 	f := document.Filter{Overdue: v.Overdue, Today: today, Query: v.Query, Cursor: q.Get("cursor"), Limit: 100}
 	if v.Type != "" {
 		if !document.Type(v.Type).Valid() {
-			h.wb.errorPage(w, r, http.StatusBadRequest, "Choose a type from the list.")
+			h.wb.errorPage(w, r, http.StatusBadRequest, h.wb.clockOf(r).text().T("web.documents.choose_type_list"))
 			return
 		}
 		f.Types = []document.Type{document.Type(v.Type)}
 	}
 	if v.Status != "" {
 		if !document.Status(v.Status).Valid() {
-			h.wb.errorPage(w, r, http.StatusBadRequest, "Choose a status from the list.")
+			h.wb.errorPage(w, r, http.StatusBadRequest, h.wb.clockOf(r).text().T("web.documents.choose_status_list"))
 			return
 		}
 		f.Statuses = []document.Status{document.Status(v.Status)}

@@ -94,7 +94,7 @@ func (h integrationWeb) update(w http.ResponseWriter, r *http.Request) {
 		h.showEdit(w, r, http.StatusUnprocessableEntity, integrationEditView{It: cur,
 			F: &fieldErrors{Form: "integration", Errs: errs, Values: r.PostForm}})
 	case errors.Is(err, domainerr.ErrStale):
-		h.showEdit(w, r, http.StatusConflict, integrationEditView{It: cur, Error: staleMessage})
+		h.showEdit(w, r, http.StatusConflict, integrationEditView{It: cur, Error: h.wb.stale(r)})
 	default:
 		h.wb.fail(w, r, err)
 	}

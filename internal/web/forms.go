@@ -26,7 +26,7 @@ func (wb *Web) post(rt *httpx.Router, pattern string, perm auth.Permission, h ht
 		}
 		p := httpx.Principal(r)
 		if p == nil || !sameToken(r.PostFormValue("csrf_token"), p.CSRFToken) {
-			wb.errorPage(w, r, http.StatusForbidden, "The form had expired or did not come from this site. Reload the page and try again.")
+			wb.errorPage(w, r, http.StatusForbidden, wb.clockOf(r).text().T("web.forms.expired"))
 			return
 		}
 		h(w, r)
@@ -37,7 +37,7 @@ func (wb *Web) post(rt *httpx.Router, pattern string, perm auth.Permission, h ht
 // and refuses text that is not UTF-8.
 func (wb *Web) readForm(w http.ResponseWriter, r *http.Request) bool {
 	if err := wb.origin.Check(r); err != nil {
-		wb.errorPage(w, r, http.StatusForbidden, "Cross-site form submissions are refused.")
+		wb.errorPage(w, r, http.StatusForbidden, wb.clockOf(r).text().T("web.forms.cross_site"))
 		return false
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxForm)

@@ -167,7 +167,7 @@ func (h identityPage) saveSettings(w http.ResponseWriter, r *http.Request) {
 		rule.CustomerID, okC = formID(r, "rule_customer_"+k)
 		rule.GroupID, okG = formID(r, "rule_group_"+k)
 		if !okC || !okG {
-			row.Err = "Choose a customer and a support group from the lists."
+			row.Err = h.wb.clockOf(r).text().T("web.identity_admin.choose_lists")
 		}
 		v.Rules = append(v.Rules, row)
 		rowOf = append(rowOf, len(v.Rules)-1)
@@ -197,7 +197,7 @@ func (h identityPage) saveSettings(w http.ResponseWriter, r *http.Request) {
 			v.Errs[field] = sentence(msg)
 		}
 	}
-	v.Banner = "The settings were not saved. Correct the fields marked below."
+	v.Banner = h.wb.clockOf(r).text().T("web.identity_admin.not_saved")
 	h.showSettings(w, r, http.StatusUnprocessableEntity, &v, st.SecondFactorRoles)
 }
 
@@ -207,12 +207,12 @@ func (h identityPage) reset(w http.ResponseWriter, r *http.Request) {
 		h.showSaved(w, r, http.StatusUnprocessableEntity, identityAdminView{Errs: map[string]string{"reset_email": msg}, ResetEmail: email})
 	}
 	if email == "" || len(email) > idMaxEmailText {
-		fail("Enter the e-mail address of the account whose second factor to reset.")
+		fail(h.wb.clockOf(r).text().T("web.identity_admin.reset_email"))
 		return
 	}
 	u, err := auth.UserByEmail(r.Context(), h.wb.DB, email)
 	if errors.Is(err, store.ErrNotFound) {
-		fail("No account has the e-mail address " + email + ".")
+		fail(h.wb.clockOf(r).text().T("web.identity_admin.no_account", "Email", email))
 		return
 	} else if err != nil {
 		h.wb.fail(w, r, err)
@@ -224,7 +224,7 @@ func (h identityPage) reset(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !was {
-		fail(u.Email + " has no second factor on; nothing was reset.")
+		fail(h.wb.clockOf(r).text().T("web.identity_admin.nothing_reset", "Email", u.Email))
 		return
 	}
 	h.wb.redirect(w, r, "/admin/single-sign-on", "identity_2fa_reset")
@@ -239,12 +239,12 @@ func (h identityPage) unlink(w http.ResponseWriter, r *http.Request) {
 		h.showSaved(w, r, http.StatusUnprocessableEntity, identityAdminView{Errs: map[string]string{"unlink_email": msg}, UnlinkEmail: email})
 	}
 	if email == "" || len(email) > idMaxEmailText {
-		fail("Enter the e-mail address of the account to unlink from the provider.")
+		fail(h.wb.clockOf(r).text().T("web.identity_admin.unlink_email"))
 		return
 	}
 	u, err := auth.UserByEmail(r.Context(), h.wb.DB, email)
 	if errors.Is(err, store.ErrNotFound) {
-		fail("No account has the e-mail address " + email + ".")
+		fail(h.wb.clockOf(r).text().T("web.identity_admin.no_account", "Email", email))
 		return
 	} else if err != nil {
 		h.wb.fail(w, r, err)

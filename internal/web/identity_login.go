@@ -53,7 +53,7 @@ const (
 
 func (h identityPage) startSSO(w http.ResponseWriter, r *http.Request) {
 	if !h.svc.Enabled() {
-		h.wb.errorPage(w, r, http.StatusNotFound, "Single sign-on is not set up on this server.")
+		h.wb.errorPage(w, r, http.StatusNotFound, h.wb.clockOf(r).text().T("web.identity_login.single_sign_on"))
 		return
 	}
 	next := safeNext(r.URL.Query().Get("next"))
@@ -72,7 +72,7 @@ func (h identityPage) startSSO(w http.ResponseWriter, r *http.Request) {
 
 func (h identityPage) ssoCallback(w http.ResponseWriter, r *http.Request) {
 	if !h.svc.Enabled() {
-		h.wb.errorPage(w, r, http.StatusNotFound, "Single sign-on is not set up on this server.")
+		h.wb.errorPage(w, r, http.StatusNotFound, h.wb.clockOf(r).text().T("web.identity_login.single_sign_on"))
 		return
 	}
 	q := r.URL.Query()
@@ -180,7 +180,7 @@ func (h identityPage) stepForm(w http.ResponseWriter, r *http.Request) (auth.Pen
 	}
 	c, err := r.Cookie(loginCookie)
 	if err != nil || !sameToken(r.PostFormValue("csrf_token"), c.Value) {
-		h.wb.errorPage(w, r, http.StatusForbidden, "The sign-in form had expired. Open the sign-in page again.")
+		h.wb.errorPage(w, r, http.StatusForbidden, h.wb.clockOf(r).text().T("web.session.expired"))
 		return p, token, false
 	}
 	return p, token, true
@@ -194,7 +194,7 @@ func (h identityPage) code(w http.ResponseWriter, r *http.Request) {
 	v := secondStepView{Email: p.Email, Next: safeNext(r.PostFormValue("next"))}
 	code := strings.TrimSpace(r.PostFormValue("code"))
 	if code == "" {
-		v.Error = "Enter the code from your authenticator app, or one of your recovery codes."
+		v.Error = h.wb.clockOf(r).text().T("web.identity_login.enter_code")
 		h.showStep(w, r, http.StatusUnprocessableEntity, "login_2fa", v)
 		return
 	}
@@ -213,7 +213,7 @@ func (h identityPage) stepFailed(w http.ResponseWriter, r *http.Request, err err
 	case err == nil:
 		return false
 	case errors.Is(err, auth.ErrBadCode):
-		v.Error = "That code is wrong or was used already. Enter the current code from your authenticator app, or an unused recovery code."
+		v.Error = h.wb.clockOf(r).text().T("web.identity_login.code_used")
 		h.showStep(w, r, http.StatusUnauthorized, name, v)
 	case errors.As(err, &throttled):
 		v.Error = human(throttled.Error()) + "."
@@ -269,13 +269,13 @@ func (h identityPage) enrol(w http.ResponseWriter, r *http.Request) {
 	v := secondStepView{Email: p.Email, Next: safeNext(r.PostFormValue("next"))}
 	code := strings.TrimSpace(r.PostFormValue("code"))
 	if code == "" {
-		v.Error = "Enter the six-digit code your authenticator app shows for Steward."
+		v.Error = h.wb.clockOf(r).text().T("web.identity_login.enter_six")
 		h.showEnrol(w, r, http.StatusUnprocessableEntity, token, v)
 		return
 	}
 	session, who, codes, err := h.wb.SignIn.ConfirmAtSignIn(r.Context(), token, code, httpx.ClientIP(r))
 	if errors.Is(err, auth.ErrBadCode) {
-		v.Error = "That code is wrong. Check that the app's clock is right and enter the code it shows now."
+		v.Error = h.wb.clockOf(r).text().T("web.identity_login.code_wrong")
 		h.showEnrol(w, r, http.StatusUnauthorized, token, v)
 		return
 	}

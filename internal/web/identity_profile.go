@@ -91,19 +91,19 @@ func (h identityPage) confirm(w http.ResponseWriter, r *http.Request) {
 	password, code := r.PostFormValue("password"), strings.TrimSpace(r.PostFormValue("code"))
 	// The secret is shown again only to someone whose password was right.
 	if password == "" {
-		h.showProfile(w, r, http.StatusUnprocessableEntity, map[string]string{"off": "Enter your password with the code: it was empty. Start again to get a new secret."}, false)
+		h.showProfile(w, r, http.StatusUnprocessableEntity, map[string]string{"off": h.wb.clockOf(r).text().T("web.identity_profile.off_empty_password")}, false)
 		return
 	}
 	codes, err := h.wb.SignIn.TurnOnSecondFactor(r.Context(), p.UserID, password, code, httpx.ClientIP(r))
 	var throttled *auth.ErrThrottled
 	switch {
 	case errors.Is(err, auth.ErrBadCredentials):
-		h.showProfile(w, r, http.StatusUnprocessableEntity, map[string]string{"off": "That password is wrong. Start again to get a new secret, and enter your password with the code."}, false)
+		h.showProfile(w, r, http.StatusUnprocessableEntity, map[string]string{"off": h.wb.clockOf(r).text().T("web.identity_profile.off_wrong_password")}, false)
 		return
 	case errors.Is(err, auth.ErrBadCode):
-		msg := "That code is wrong. Check that the app's clock is right and enter the code it shows now."
+		msg := h.wb.clockOf(r).text().T("web.identity_profile.code_wrong")
 		if code == "" {
-			msg = "Enter the six-digit code your authenticator app shows for Steward."
+			msg = h.wb.clockOf(r).text().T("web.identity_profile.enter_code")
 		}
 		h.showProfile(w, r, http.StatusUnprocessableEntity, map[string]string{"code": msg}, true)
 		return
@@ -112,7 +112,7 @@ func (h identityPage) confirm(w http.ResponseWriter, r *http.Request) {
 		h.showProfile(w, r, http.StatusTooManyRequests, map[string]string{"off": human(throttled.Error()) + "."}, false)
 		return
 	case errors.Is(err, auth.ErrNoPassword):
-		h.showProfile(w, r, http.StatusUnprocessableEntity, map[string]string{"off": "Your account has no password here, so there is nothing for a second factor to guard: you sign in through single sign-on."}, false)
+		h.showProfile(w, r, http.StatusUnprocessableEntity, map[string]string{"off": h.wb.clockOf(r).text().T("web.identity_profile.no_password")}, false)
 		return
 	case errors.Is(err, auth.ErrSecondFactorOn):
 		http.Redirect(w, r, "/profile/2fa", http.StatusSeeOther)
@@ -130,10 +130,10 @@ func (h identityPage) off(w http.ResponseWriter, r *http.Request) {
 	password, code := r.PostFormValue("password"), strings.TrimSpace(r.PostFormValue("code"))
 	errs := map[string]string{}
 	if password == "" {
-		errs["password"] = "Enter your password."
+		errs["password"] = h.wb.clockOf(r).text().T("web.identity_profile.enter_password")
 	}
 	if code == "" {
-		errs["code"] = "Enter a code from your authenticator app, or a recovery code."
+		errs["code"] = h.wb.clockOf(r).text().T("web.identity_profile.enter_any_code")
 	}
 	if len(errs) > 0 {
 		h.showProfile(w, r, http.StatusUnprocessableEntity, errs, false)
@@ -145,11 +145,11 @@ func (h identityPage) off(w http.ResponseWriter, r *http.Request) {
 	case err == nil:
 		h.wb.redirect(w, r, "/profile/2fa", "identity_2fa_off")
 	case errors.Is(err, auth.ErrBadCredentials):
-		h.showProfile(w, r, http.StatusUnprocessableEntity, map[string]string{"password": "That password is wrong."}, false)
+		h.showProfile(w, r, http.StatusUnprocessableEntity, map[string]string{"password": h.wb.clockOf(r).text().T("web.identity_profile.password_wrong")}, false)
 	case errors.Is(err, auth.ErrBadCode):
-		h.showProfile(w, r, http.StatusUnprocessableEntity, map[string]string{"code": "That code is wrong or was used already."}, false)
+		h.showProfile(w, r, http.StatusUnprocessableEntity, map[string]string{"code": h.wb.clockOf(r).text().T("web.identity_profile.code_used")}, false)
 	case errors.Is(err, auth.ErrSecondFactorRequired):
-		h.showProfile(w, r, http.StatusForbidden, map[string]string{"off": "Your role must use a second factor, so it cannot be turned off. An administrator can reset it if you lost your device."}, false)
+		h.showProfile(w, r, http.StatusForbidden, map[string]string{"off": h.wb.clockOf(r).text().T("web.identity_profile.required")}, false)
 	case errors.As(err, &throttled):
 		w.Header().Set("Retry-After", "60")
 		h.showProfile(w, r, http.StatusTooManyRequests, map[string]string{"off": human(throttled.Error()) + "."}, false)

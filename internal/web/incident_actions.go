@@ -105,7 +105,7 @@ func (wb *Web) incidentAction(a incidentAction) http.HandlerFunc {
 func (wb *Web) applyPatch(w http.ResponseWriter, r *http.Request, inc incident.Incident, form, flash string, pt incident.Patch) {
 	version, ok := formVersion(r)
 	if !ok {
-		wb.errorPage(w, r, http.StatusBadRequest, "The form did not say which version of the incident it was made from. Reload the page and try again.")
+		wb.errorPage(w, r, http.StatusBadRequest, wb.clockOf(r).text().T("web.incident_actions.form_version_incident"))
 		return
 	}
 	p := httpx.Principal(r)

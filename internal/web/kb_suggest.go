@@ -127,7 +127,7 @@ func (h *kbPages) applySuggestion(w http.ResponseWriter, r *http.Request) {
 	}
 	ver, ok := formVersion(r)
 	if !ok {
-		h.errorPage(w, r, http.StatusBadRequest, "The form did not say which version of the incident it changes.")
+		h.errorPage(w, r, http.StatusBadRequest, h.clockOf(r).text().T("web.kb_suggest.form_version_incident"))
 		return
 	}
 	var pt incident.Patch
@@ -138,12 +138,12 @@ func (h *kbPages) applySuggestion(w http.ResponseWriter, r *http.Request) {
 	case "group":
 		id, err := strconv.ParseInt(value, 10, 64)
 		if err != nil || id <= 0 {
-			h.errorPage(w, r, http.StatusBadRequest, "The suggested group could not be read.")
+			h.errorPage(w, r, http.StatusBadRequest, h.clockOf(r).text().T("web.kb_suggest.suggested_group_could"))
 			return
 		}
 		pt.GroupID = patch.Of(id)
 	default:
-		h.errorPage(w, r, http.StatusBadRequest, "The form did not say which field to set.")
+		h.errorPage(w, r, http.StatusBadRequest, h.clockOf(r).text().T("web.kb_suggest.form_field_set"))
 		return
 	}
 	_, err := h.Incidents.Update(r.Context(), httpx.Principal(r), inc.ID, pt, ver)

@@ -59,13 +59,13 @@ func (h mailPages) forgot(w http.ResponseWriter, r *http.Request) {
 	tx := h.wb.clockOf(r).text()
 	v := mailForgotView{Email: strings.TrimSpace(r.PostFormValue("email"))}
 	if v.Email == "" {
-		v.Field = "enter the e-mail address of your account"
+		v.Field = h.wb.clockOf(r).text().T("web.mail_reset.enter_email")
 		h.showForgot(w, r, http.StatusUnprocessableEntity, v)
 		return
 	}
 	c, err := r.Cookie(resetCookie)
 	if err != nil || !sameToken(r.PostFormValue("csrf_token"), c.Value) {
-		h.wb.errorPage(w, r, http.StatusForbidden, "The form had expired. Open the page again and send it once more.")
+		h.wb.errorPage(w, r, http.StatusForbidden, h.wb.clockOf(r).text().T("web.mail_reset.expired"))
 		return
 	}
 	err = h.svc.RequestReset(r.Context(), v.Email, httpx.ClientIP(r))

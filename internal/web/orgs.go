@@ -93,7 +93,7 @@ func (h orgPages) answer(w http.ResponseWriter, r *http.Request, form, flash str
 	case errors.As(err, &conflict):
 		h.show(w, r, http.StatusConflict, nil, conflict.Message)
 	case errors.Is(err, domainerr.ErrStale):
-		h.show(w, r, http.StatusConflict, nil, staleMessage)
+		h.show(w, r, http.StatusConflict, nil, h.wb.stale(r))
 	default:
 		h.wb.fail(w, r, err)
 	}

@@ -69,7 +69,7 @@ func (h planningPages) kpis(w http.ResponseWriter, r *http.Request) {
 	if s := r.URL.Query().Get("days"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > 3660 {
-			h.wb.errorPage(w, r, http.StatusBadRequest, "The window must be a whole number of days from 1 to 3660.")
+			h.wb.errorPage(w, r, http.StatusBadRequest, h.wb.clockOf(r).text().T("web.planning_kpis.window_whole_number"))
 			return
 		}
 		v.Days = n

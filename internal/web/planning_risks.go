@@ -97,7 +97,7 @@ func (h planningPages) risks(w http.ResponseWriter, r *http.Request) {
 		if s := q.Get(x.name); s != "" {
 			n, err := strconv.Atoi(s)
 			if err != nil || n < 1 || n > 5 {
-				h.wb.errorPage(w, r, http.StatusBadRequest, "Likelihood and impact are levels from 1 to 5.")
+				h.wb.errorPage(w, r, http.StatusBadRequest, h.wb.clockOf(r).text().T("web.planning_risks.likelihood_impact_are"))
 				return
 			}
 			*x.dst = n

@@ -328,7 +328,7 @@ func (h *problemPages) unlink(w http.ResponseWriter, r *http.Request) {
 	}
 	iid, ok := incident.ParseRef(r.PostFormValue("incident"))
 	if !ok {
-		h.errorPage(w, r, http.StatusBadRequest, "The form did not say which incident to unlink.")
+		h.errorPage(w, r, http.StatusBadRequest, h.clockOf(r).text().T("web.problem_detail.form_incident_unlink"))
 		return
 	}
 	if err := h.svc.UnlinkIncident(r.Context(), httpx.Principal(r), pr.ID, iid); err != nil {
@@ -363,7 +363,7 @@ func (h *problemPages) unlinkCI(w http.ResponseWriter, r *http.Request) {
 	}
 	id, ok := formID(r, "ci_id")
 	if !ok || id == nil {
-		h.errorPage(w, r, http.StatusBadRequest, "The form did not say which CI to unlink.")
+		h.errorPage(w, r, http.StatusBadRequest, h.clockOf(r).text().T("web.problem_detail.form_ci_unlink"))
 		return
 	}
 	h.setCIs(w, r, pr, slices.DeleteFunc(slices.Clone(pr.CIIDs), func(x int64) bool { return x == *id }))

@@ -96,7 +96,7 @@ func (h *problemPages) applyWorkaround(w http.ResponseWriter, r *http.Request) {
 	}
 	id, ok := problem.ParseRef(r.PostFormValue("problem"))
 	if !ok {
-		h.errorPage(w, r, http.StatusBadRequest, "The form did not say which known error to apply.")
+		h.errorPage(w, r, http.StatusBadRequest, h.clockOf(r).text().T("web.problem_insights.form_known_error"))
 		return
 	}
 	_, err := h.svc.ApplyWorkaround(r.Context(), httpx.Principal(r), id, inc.ID)

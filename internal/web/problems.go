@@ -273,7 +273,7 @@ func (h *problemPages) afterFailure(w http.ResponseWriter, r *http.Request, pr p
 func (h *problemPages) version(w http.ResponseWriter, r *http.Request) (int, bool) {
 	v, ok := formVersion(r)
 	if !ok {
-		h.errorPage(w, r, http.StatusBadRequest, "The form did not say which version of the problem it was made from. Reload the page and try again.")
+		h.errorPage(w, r, http.StatusBadRequest, h.clockOf(r).text().T("web.problems.form_version_problem"))
 	}
 	return v, ok
 }

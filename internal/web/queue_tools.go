@@ -10,6 +10,7 @@ import (
 	"steward/internal/auth"
 	"steward/internal/domainerr"
 	"steward/internal/httpx"
+	"steward/internal/i18n"
 	"steward/internal/record"
 	"steward/internal/store"
 )
@@ -245,7 +246,7 @@ func (wb *Web) bulkEdit(k *record.Kind) http.HandlerFunc {
 		}
 		refs := r.PostForm["refs"]
 		if len(refs) == 0 || len(set) == 0 {
-			wb.errorPage(w, r, http.StatusUnprocessableEntity, "Tick at least one row and choose at least one change, then apply.")
+			wb.errorPage(w, r, http.StatusUnprocessableEntity, wb.clockOf(r).text().T("web.queue_tools.tick_at_least"))
 			return
 		}
 		results, _, err := wb.Records.Kinds.Bulk(r.Context(), wb.DB, p, k, refs, set, false)
@@ -261,7 +262,7 @@ func (wb *Web) bulkEdit(k *record.Kind) http.HandlerFunc {
 			}
 			if res.Err != nil {
 				var known bool
-				if line.Reason, known = bulkReason(res.Err); !known {
+				if line.Reason, known = bulkReason(wb.clockOf(r).text(), res.Err); !known {
 					wb.Log.Error("web: bulk edit row", "kind", k.Name, "ref", res.Ref, "err", res.Err)
 				}
 				v.Failed++
@@ -280,7 +281,7 @@ func (wb *Web) bulkEdit(k *record.Kind) http.HandlerFunc {
 
 // bulkReason says why one row of a bulk edit was not applied; known is
 // false for a failure that is ours rather than the row's.
-func bulkReason(err error) (reason string, known bool) {
+func bulkReason(tx i18n.Text, err error) (reason string, known bool) {
 	var inv *domainerr.Invalid
 	var conflict *domainerr.Conflict
 	switch {
@@ -289,11 +290,11 @@ func bulkReason(err error) (reason string, known bool) {
 	case errors.As(err, &conflict):
 		return conflict.Message, true
 	case errors.Is(err, store.ErrNotFound):
-		return "No such record, or you may not see it.", true
+		return tx.T("web.queue_tools.not_found"), true
 	case errors.Is(err, domainerr.ErrForbidden):
-		return "Your role does not allow this change.", true
+		return tx.T("web.queue_tools.forbidden"), true
 	case errors.Is(err, domainerr.ErrStale):
-		return staleMessage, true
+		return tx.T("web.render.stale"), true
 	}
-	return "Something went wrong; it has been logged.", false
+	return tx.T("web.queue_tools.failed"), false
 }

@@ -175,7 +175,7 @@ func (h *releasePages) after(w http.ResponseWriter, r *http.Request, d release.D
 	case errors.As(err, &conflict):
 		h.render(w, r, http.StatusConflict, cur, sentence(conflict.Message), nil)
 	case errors.Is(err, domainerr.ErrStale):
-		h.render(w, r, http.StatusConflict, cur, staleMessage, nil)
+		h.render(w, r, http.StatusConflict, cur, h.wb.stale(r), nil)
 	default:
 		h.wb.fail(w, r, err)
 	}
@@ -188,7 +188,7 @@ func (h *releasePages) edit(w http.ResponseWriter, r *http.Request) {
 	}
 	version, ok := formVersion(r)
 	if !ok {
-		h.wb.errorPage(w, r, http.StatusBadRequest, "The form did not say which version of the release it was made from. Reload the page and try again.")
+		h.wb.errorPage(w, r, http.StatusBadRequest, h.wb.clockOf(r).text().T("web.release_detail.form_version_release"))
 		return
 	}
 	p := httpx.Principal(r)
@@ -220,7 +220,7 @@ func (h *releasePages) move(w http.ResponseWriter, r *http.Request) {
 	}
 	version, ok := formVersion(r)
 	if !ok {
-		h.wb.errorPage(w, r, http.StatusBadRequest, "The form did not say which version of the release it was made from. Reload the page and try again.")
+		h.wb.errorPage(w, r, http.StatusBadRequest, h.wb.clockOf(r).text().T("web.release_detail.form_version_release"))
 		return
 	}
 	to := release.State(r.PostFormValue("to"))

@@ -180,26 +180,27 @@ type errorView struct {
 	Message string
 }
 
-var errorTexts = map[int][2]string{
-	http.StatusBadRequest:            {"That request could not be read", "Go back and try again."},
-	http.StatusForbidden:             {"Not allowed", "Your role does not allow this page or action."},
-	http.StatusNotFound:              {"Not found", "There is no such page, or you may not see it."},
-	http.StatusConflict:              {"Conflict", "The change conflicts with the current state of the record."},
-	http.StatusRequestEntityTooLarge: {"Too much data", "The form was larger than this server accepts (1 MiB)."},
-	http.StatusServiceUnavailable:    {"Busy", "The database is busy. Try again in a moment."},
-	http.StatusInternalServerError:   {"Something went wrong", "The problem has been logged. Try again, or tell your administrator."},
+// errorTexts are the statuses with words of their own: the catalogue's
+// web.render.error_<status> (the heading) and web.render.error_<status>_text.
+var errorTexts = map[int]bool{
+	http.StatusBadRequest: true, http.StatusForbidden: true, http.StatusNotFound: true, http.StatusConflict: true,
+	http.StatusRequestEntityTooLarge: true, http.StatusServiceUnavailable: true, http.StatusInternalServerError: true,
 }
 
 // errorPage shows a status in the layout; msg replaces the standard text.
+// The title stays in English, as the layout reads titles through the
+// catalogue itself.
 func (wb *Web) errorPage(w http.ResponseWriter, r *http.Request, status int, msg string) {
-	txt, ok := errorTexts[status]
-	if !ok {
-		txt = [2]string{http.StatusText(status), ""}
+	tx := wb.clockOf(r).text()
+	title, heading := http.StatusText(status), http.StatusText(status)
+	if errorTexts[status] {
+		id := "web.render.error_" + strconv.Itoa(status)
+		title, heading = i18n.For(i18n.Default).T(id), tx.T(id)
+		if msg == "" {
+			msg = tx.T(id + "_text")
+		}
 	}
-	if msg == "" {
-		msg = txt[1]
-	}
-	wb.render(w, r, status, "error", page{Title: txt[0], Data: errorView{Status: status, Heading: txt[0], Message: msg}})
+	wb.render(w, r, status, "error", page{Title: title, Data: errorView{Status: status, Heading: heading, Message: msg}})
 }
 
 // fail is where errors a handler did not expect become pages; causes of
@@ -219,7 +220,7 @@ func (wb *Web) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, store.ErrNotFound):
 		wb.errorPage(w, r, http.StatusNotFound, "")
 	case errors.Is(err, domainerr.ErrStale):
-		wb.errorPage(w, r, http.StatusConflict, staleMessage)
+		wb.errorPage(w, r, http.StatusConflict, wb.stale(r))
 	case errors.As(err, &conflict):
 		wb.errorPage(w, r, http.StatusConflict, conflict.Message)
 	case errors.As(err, &inv):
@@ -235,7 +236,13 @@ func (wb *Web) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 }
 
-const staleMessage = "This record was changed by someone else after you opened it. Reload the page to see the latest version, then make your change again."
+// stale says, in the reader's language, that a record changed after
+// they opened it.
+func (wb *Web) stale(r *http.Request) string { return wb.clockOf(r).text().T("web.render.stale") }
+
+// staleMessage is stale in English, for pages that do not yet write in
+// the reader's language.
+var staleMessage = i18n.For(i18n.Default).T("web.render.stale")
 
 var funcs = template.FuncMap{
 	"asset": assetURL,

@@ -108,7 +108,7 @@ func (h schedulePages) showCalendar(w http.ResponseWriter, r *http.Request, stat
 	if d := q.Get("date"); d != "" {
 		t, err := time.ParseInLocation("2006-01-02", d, loc)
 		if err != nil || t.Year() < 1971 || t.Year() > 2199 {
-			h.wb.errorPage(w, r, http.StatusBadRequest, "The date must be written as YYYY-MM-DD, between 1971 and 2199.")
+			h.wb.errorPage(w, r, http.StatusBadRequest, h.wb.clockOf(r).text().T("web.schedule_calendar.date_written_as"))
 			return
 		}
 		anchor = t
@@ -119,7 +119,7 @@ func (h schedulePages) showCalendar(w http.ResponseWriter, r *http.Request, stat
 		cq.CIID, err = optionalID(q.Get("ci"))
 	}
 	if err != nil {
-		h.wb.errorPage(w, r, http.StatusBadRequest, "The service and CI filters take ids.")
+		h.wb.errorPage(w, r, http.StatusBadRequest, h.wb.clockOf(r).text().T("web.schedule_calendar.service_ci_filters"))
 		return
 	}
 	filter := url.Values{}

@@ -375,7 +375,7 @@ func (h schedulePages) setMaintenance(table string) http.HandlerFunc {
 		}
 		cal, err := optionalID(r.PostFormValue("calendar_id"))
 		if err != nil {
-			h.wb.errorPage(w, r, http.StatusBadRequest, "Choose a calendar from the list.")
+			h.wb.errorPage(w, r, http.StatusBadRequest, h.wb.clockOf(r).text().T("web.schedule_freeze.choose_calendar_list"))
 			return
 		}
 		actor := httpx.Principal(r).Actor()

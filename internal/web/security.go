@@ -82,7 +82,7 @@ func (h securityPages) list(w http.ResponseWriter, r *http.Request) {
 		f.States = []infosec.State{infosec.Closed}
 	case "all":
 	default:
-		h.wb.errorPage(w, r, http.StatusBadRequest, "Choose one of the tabs: open, closed or all.")
+		h.wb.errorPage(w, r, http.StatusBadRequest, h.wb.clockOf(r).text().T("web.security.choose_tabs_open"))
 		return
 	}
 	pg, err := h.svc.List(r.Context(), p, f)
@@ -349,7 +349,7 @@ func (h securityPages) update(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if errors.As(err, &conflict) || stale {
-		msg := staleMessage
+		msg := h.wb.stale(r)
 		if conflict != nil {
 			msg = conflict.Message
 		}

@@ -150,7 +150,7 @@ func (wb *Web) updateService(w http.ResponseWriter, r *http.Request) {
 	}
 	version, ok := formVersion(r)
 	if !ok {
-		wb.errorPage(w, r, http.StatusBadRequest, "The form did not say which version of the service it was made from. Reload the page and try again.")
+		wb.errorPage(w, r, http.StatusBadRequest, wb.clockOf(r).text().T("web.service_form.form_version_service"))
 		return
 	}
 	bad := domainerr.NewInvalid()
@@ -219,7 +219,7 @@ func (wb *Web) serviceFailed(w http.ResponseWriter, r *http.Request, s catalog.S
 			wb.fail(w, r, gerr)
 			return
 		}
-		wb.showServiceForm(w, r, http.StatusConflict, serviceFormView{S: fresh, Error: staleMessage})
+		wb.showServiceForm(w, r, http.StatusConflict, serviceFormView{S: fresh, Error: wb.stale(r)})
 	default:
 		wb.fail(w, r, err)
 	}

@@ -162,7 +162,7 @@ func (h csatPages) reviewFailed(w http.ResponseWriter, r *http.Request, id int64
 	case conflict != nil:
 		h.showReview(w, r, http.StatusConflict, rv, nil, conflict.Message)
 	default:
-		h.showReview(w, r, http.StatusConflict, rv, nil, staleMessage)
+		h.showReview(w, r, http.StatusConflict, rv, nil, h.wb.stale(r))
 	}
 }
 

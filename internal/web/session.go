@@ -106,13 +106,13 @@ func (wb *Web) login(w http.ResponseWriter, r *http.Request) {
 	}
 	c, err := r.Cookie(loginCookie)
 	if err != nil || !sameToken(r.PostFormValue("csrf_token"), c.Value) {
-		wb.errorPage(w, r, http.StatusForbidden, "The sign-in form had expired. Open the sign-in page again.")
+		wb.errorPage(w, r, http.StatusForbidden, wb.clockOf(r).text().T("web.session.expired"))
 		return
 	}
 	v := loginView{Email: strings.TrimSpace(r.PostFormValue("email")), Next: safeNext(r.PostFormValue("next"))}
 	password := r.PostFormValue("password")
 	if v.Email == "" || password == "" {
-		v.Error = "Enter your e-mail and password."
+		v.Error = wb.clockOf(r).text().T("web.session.enter_both")
 		wb.showLogin(w, r, http.StatusUnprocessableEntity, v)
 		return
 	}
@@ -124,7 +124,7 @@ func (wb *Web) login(w http.ResponseWriter, r *http.Request) {
 		wb.askSecondFactor(w, r, second, v.Next)
 		return
 	case errors.Is(err, auth.ErrPasswordSignInOff):
-		v.Error = "This account signs in through single sign-on. Use the button below the form."
+		v.Error = wb.clockOf(r).text().T("web.session.sso_only")
 		wb.showLogin(w, r, http.StatusForbidden, v)
 		return
 	case errors.Is(err, auth.ErrSignInBusy):
@@ -133,7 +133,7 @@ func (wb *Web) login(w http.ResponseWriter, r *http.Request) {
 		wb.showLogin(w, r, http.StatusServiceUnavailable, v)
 		return
 	case errors.Is(err, auth.ErrBadCredentials):
-		v.Error = "E-mail or password is wrong"
+		v.Error = wb.clockOf(r).text().T("web.session.wrong")
 		wb.showLogin(w, r, http.StatusUnauthorized, v)
 		return
 	case errors.As(err, &throttled):

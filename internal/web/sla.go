@@ -302,7 +302,7 @@ func (wb *Web) agreementFailed(w http.ResponseWriter, r *http.Request, a sla.Agr
 			wb.fail(w, r, gerr)
 			return
 		}
-		wb.showAgreement(w, r, http.StatusConflict, agreementView{A: fresh, Error: staleMessage})
+		wb.showAgreement(w, r, http.StatusConflict, agreementView{A: fresh, Error: wb.stale(r)})
 	case errors.As(err, &conflict):
 		wb.showAgreement(w, r, http.StatusConflict, agreementView{A: a, Error: conflict.Message})
 	default:

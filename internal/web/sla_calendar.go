@@ -37,7 +37,7 @@ func (wb *Web) upload(rt *httpx.Router, pattern string, perm auth.Permission, h 
 func (wb *Web) uploadUpTo(rt *httpx.Router, pattern string, perm auth.Permission, limit int64, h http.HandlerFunc) {
 	rt.Handle(pattern, perm, func(w http.ResponseWriter, r *http.Request) {
 		if err := wb.origin.Check(r); err != nil {
-			wb.errorPage(w, r, http.StatusForbidden, "Cross-site form submissions are refused.")
+			wb.errorPage(w, r, http.StatusForbidden, wb.clockOf(r).text().T("web.forms.cross_site"))
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, maxForm+limit)
@@ -61,7 +61,7 @@ func (wb *Web) uploadUpTo(rt *httpx.Router, pattern string, perm auth.Permission
 		}
 		p := httpx.Principal(r)
 		if p == nil || !sameToken(r.PostFormValue("csrf_token"), p.CSRFToken) {
-			wb.errorPage(w, r, http.StatusForbidden, "The form had expired or did not come from this site. Reload the page and try again.")
+			wb.errorPage(w, r, http.StatusForbidden, wb.clockOf(r).text().T("web.forms.expired"))
 			return
 		}
 		if !wb.validText(w, r) {
@@ -325,7 +325,7 @@ func (wb *Web) calendarFailed(w http.ResponseWriter, r *http.Request, c sla.Busi
 		v.WindowsErr, v.HolidaysErr = placeRowErrors(inv.Fields, wrows, hrows, windex, hindex)
 		wb.showCalendar(w, r, http.StatusUnprocessableEntity, v)
 	case errors.Is(err, domainerr.ErrStale) && c.ID != 0:
-		wb.freshCalendar(w, r, c.ID, staleMessage)
+		wb.freshCalendar(w, r, c.ID, wb.stale(r))
 	case errors.As(err, &conflict) && c.ID != 0:
 		wb.freshCalendar(w, r, c.ID, conflict.Message)
 	default:
@@ -395,7 +395,7 @@ func (wb *Web) importHolidays(w http.ResponseWriter, r *http.Request) {
 		}
 		failed(http.StatusUnprocessableEntity, "nothing was imported: "+msg)
 	case errors.Is(err, domainerr.ErrStale):
-		wb.freshCalendar(w, r, id, staleMessage)
+		wb.freshCalendar(w, r, id, wb.stale(r))
 	case errors.As(err, &conflict):
 		wb.freshCalendar(w, r, id, conflict.Message)
 	default:

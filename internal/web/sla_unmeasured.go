@@ -55,7 +55,7 @@ func (wb *Web) setDefaultAgreement(w http.ResponseWriter, r *http.Request) {
 	if raw := r.PostFormValue("agreement_id"); raw != "" {
 		n, err := strconv.ParseInt(raw, 10, 64)
 		if err != nil || n <= 0 {
-			wb.errorPage(w, r, http.StatusUnprocessableEntity, "Choose one of the agreements offered.")
+			wb.errorPage(w, r, http.StatusUnprocessableEntity, wb.clockOf(r).text().T("web.sla_unmeasured.choose_agreements_offered"))
 			return
 		}
 		id = n
