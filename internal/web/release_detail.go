@@ -170,7 +170,7 @@ func (h *releasePages) after(w http.ResponseWriter, r *http.Request, d release.D
 	}
 	switch {
 	case errors.As(err, &inv):
-		h.render(w, r, http.StatusUnprocessableEntity, cur, "Some fields need your attention: see the messages below.",
+		h.render(w, r, http.StatusUnprocessableEntity, cur, h.wb.clockOf(r).text().T("web.release_detail.fields_attention"),
 			&fieldErrors{Form: form, Errs: inv.Fields, Values: r.PostForm})
 	case errors.As(err, &conflict):
 		h.render(w, r, http.StatusConflict, cur, sentence(conflict.Message), nil)
