@@ -44,9 +44,11 @@ type problemMove struct {
 	Needs     bool // a form with root cause (and workaround) rather than a button
 }
 
+// moveLabels are the message ids of the moves' button labels.
 var moveLabels = map[problem.State]string{
-	problem.Investigating: "Investigate", problem.KnownError: "Record known error", problem.Resolved: "Resolve",
-	problem.Closed: "Close", problem.Cancelled: "Cancel problem",
+	problem.Investigating: "web.problem_detail.move_investigating", problem.KnownError: "web.problem_detail.move_known_error",
+	problem.Resolved: "web.problem_detail.move_resolved", problem.Closed: "web.problem_detail.move_closed",
+	problem.Cancelled: "web.problem_detail.move_cancelled",
 }
 
 func (v problemView) Open() bool { return v.Pr.State.Open() || v.Pr.State == problem.Resolved }
@@ -94,9 +96,12 @@ func (h *problemPages) show(w http.ResponseWriter, r *http.Request, status int, 
 	}
 	for _, to := range problem.Machine.Next(string(pr.State)) {
 		st := problem.State(to)
-		label := moveLabels[st]
+		label := ""
+		if id, ok := moveLabels[st]; ok {
+			label = h.clockOf(r).text().T(id)
+		}
 		if st == problem.Investigating && pr.State != problem.New {
-			label = "Investigate again"
+			label = h.clockOf(r).text().T("web.problem_detail.move_investigate_again")
 		}
 		v.Moves = append(v.Moves, problemMove{To: to, Label: label, Needs: st == problem.KnownError || st == problem.Resolved})
 	}

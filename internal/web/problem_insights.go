@@ -35,13 +35,13 @@ func (h *problemPages) knownErrors(w http.ResponseWriter, r *http.Request) {
 	var inv *domainerr.Invalid
 	switch {
 	case errors.As(err, &inv):
-		v.Error = "Type a word or two of the symptom, its cause or its workaround."
+		v.Error = h.clockOf(r).text().T("web.problem_insights.type_words")
 	case err != nil:
 		h.fail(w, r, err)
 		return
 	}
 	v.Items = items
-	h.render(w, r, http.StatusOK, "known_errors", page{Title: "Known errors", Active: "known-errors", Data: v})
+	h.render(w, r, http.StatusOK, "known_errors", page{Title: h.clockOf(r).text().T("web.problem_insights.known_errors"), Active: "known-errors", Data: v})
 }
 
 // knownErrorPanel is what the incident page shows of the known-error
@@ -76,7 +76,7 @@ func (h *problemPages) panel(r *http.Request, inc incident.Incident) (*knownErro
 	items, err := h.svc.KnownErrors(r.Context(), p, problem.KnownErrorFilter{Query: v.Q, Limit: 10})
 	var inv *domainerr.Invalid
 	if errors.As(err, &inv) {
-		v.Error = "Type a word or two of the symptom, its cause or its workaround."
+		v.Error = h.clockOf(r).text().T("web.problem_insights.type_words")
 		return v, nil
 	} else if err != nil {
 		return nil, err
@@ -202,7 +202,7 @@ func (h *problemPages) trends(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v.Report = rep
-	h.render(w, r, http.StatusOK, "problem_trends", page{Title: "Recurring incidents", Active: "problem-trends", Data: v})
+	h.render(w, r, http.StatusOK, "problem_trends", page{Title: h.clockOf(r).text().T("web.problem_insights.recurring"), Active: "problem-trends", Data: v})
 }
 
 // overviewView is problem management's figures.
@@ -233,5 +233,5 @@ func (h *problemPages) overview(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	h.render(w, r, http.StatusOK, "problem_overview", page{Title: "Problem management", Active: "problem-overview", Data: overviewView{O: o}})
+	h.render(w, r, http.StatusOK, "problem_overview", page{Title: h.clockOf(r).text().T("web.problem_insights.overview"), Active: "problem-overview", Data: overviewView{O: o}})
 }

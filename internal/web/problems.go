@@ -97,7 +97,7 @@ func (h *problemPages) queue(w http.ResponseWriter, r *http.Request) {
 	}
 	if v.Error = readListDays(v.Days, h.Loc, "", listDays{"from", "to", &f.CreatedAfter, &f.CreatedBefore},
 		listDays{"closed_from", "closed_to", &f.ClosedAfter, &f.ClosedBefore}); v.Error != "" {
-		h.render(w, r, http.StatusUnprocessableEntity, "problems", page{Title: "Problems", Active: "problems", Data: v})
+		h.render(w, r, http.StatusUnprocessableEntity, "problems", page{Title: h.clockOf(r).text().T("web.problems.problems"), Active: "problems", Data: v})
 		return
 	}
 	status := http.StatusOK
@@ -105,7 +105,7 @@ func (h *problemPages) queue(w http.ResponseWriter, r *http.Request) {
 	var inv *domainerr.Invalid
 	switch {
 	case errors.As(err, &inv):
-		v.Error, status = "The search could not be run: "+inv.Error(), http.StatusUnprocessableEntity
+		v.Error, status = h.clockOf(r).text().T("web.problems.search_failed", "Reason", inv.Error()), http.StatusUnprocessableEntity
 	case err != nil:
 		h.fail(w, r, err)
 		return
@@ -118,7 +118,7 @@ func (h *problemPages) queue(w http.ResponseWriter, r *http.Request) {
 		}
 		v.NextURL = "/problems?" + next.Encode()
 	}
-	h.render(w, r, status, "problems", page{Title: "Problems", Active: "problems", Data: v})
+	h.render(w, r, status, "problems", page{Title: h.clockOf(r).text().T("web.problems.problems"), Active: "problems", Data: v})
 }
 
 // newProblemView is the form that opens a problem, possibly from a trend.
@@ -167,7 +167,7 @@ func (h *problemPages) showNew(w http.ResponseWriter, r *http.Request, status in
 		return
 	}
 	v.Agents = opts.Agents
-	h.render(w, r, status, "problem_new", page{Title: "New problem", Active: "problems", Data: v})
+	h.render(w, r, status, "problem_new", page{Title: h.clockOf(r).text().T("web.problems.title_new"), Active: "problems", Data: v})
 }
 
 func (h *problemPages) create(w http.ResponseWriter, r *http.Request) {
@@ -259,11 +259,11 @@ func (h *problemPages) afterFailure(w http.ResponseWriter, r *http.Request, pr p
 			h.fail(w, r, gerr)
 			return
 		}
-		h.show(w, r, http.StatusConflict, fresh, nil, "This problem was changed by someone else while you were looking at it, so your change was not saved. Look at it again and repeat your change.")
+		h.show(w, r, http.StatusConflict, fresh, nil, h.clockOf(r).text().T("web.problems.stale"))
 	case errors.As(err, &conflict):
 		h.show(w, r, http.StatusConflict, pr, nil, conflict.Message)
 	case errors.Is(err, store.ErrNotFound):
-		h.show(w, r, http.StatusNotFound, pr, nil, "That record does not exist, or you may not see it.")
+		h.show(w, r, http.StatusNotFound, pr, nil, h.clockOf(r).text().T("web.problems.not_found"))
 	default:
 		h.fail(w, r, err)
 	}

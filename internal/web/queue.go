@@ -10,6 +10,7 @@ import (
 	"steward/internal/auth"
 	"steward/internal/domainerr"
 	"steward/internal/httpx"
+	"steward/internal/i18n"
 	"steward/internal/incident"
 	"steward/internal/ticket"
 )
@@ -20,13 +21,15 @@ type queueTab struct {
 	Open       bool // limited to open states unless a state is chosen
 }
 
+// staffQueues name their labels by message id; the handler puts them in
+// the reader's words.
 var staffQueues = []queueTab{
-	{"mine", "My open", true},
-	{"groups", "My groups", true},
-	{"unassigned", "Unassigned", true},
-	{"major", "Major", true},
-	{"open", "All open", true},
-	{"all", "All", false},
+	{"mine", "web.queue.tab_mine", true},
+	{"groups", "web.queue.tab_groups", true},
+	{"unassigned", "web.queue.tab_unassigned", true},
+	{"major", "web.queue.tab_major", true},
+	{"open", "web.queue.tab_open", true},
+	{"all", "web.queue.tab_all", false},
 }
 
 type queueView struct {
@@ -63,17 +66,18 @@ func (wb *Web) queue(w http.ResponseWriter, r *http.Request) {
 			v.Filtered = v.Filtered || (k != "view" && k != "sort")
 		}
 	}
-	f, tab, msg := buildFilter(p, v.Q)
+	tx := wb.clockOf(r).text()
+	f, tab, msg := buildFilter(tx, p, v.Q)
 	msg = readListDays(v.Q, wb.Loc, msg, listDays{"from", "to", &f.CreatedAfter, &f.CreatedBefore},
 		listDays{"resolved_from", "resolved_to", &f.ResolvedAfter, &f.ResolvedBefore})
 	v.View, v.Heading = tab.Key, tab.Label
 	if p.IsStaff() {
-		v.Heading = "Incidents"
+		v.Heading = tx.T("web.queue.incidents")
 	}
 	if p.IsStaff() {
 		var err error
 		v.Tabs, err = countTabs(tabsFor(p, staffQueues), func(key string) (int, error) {
-			tf, _, _ := buildFilter(p, url.Values{"view": {key}})
+			tf, _, _ := buildFilter(tx, p, url.Values{"view": {key}})
 			if key == "groups" && len(p.GroupIDs) == 0 {
 				return 0, nil
 			}
@@ -82,6 +86,9 @@ func (wb *Web) queue(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			wb.fail(w, r, err)
 			return
+		}
+		for i := range v.Tabs {
+			v.Tabs[i].Label = tx.T(v.Tabs[i].Label)
 		}
 		opts, err := wb.formOptions(r, false)
 		if err != nil {
@@ -108,7 +115,7 @@ func (wb *Web) queue(w http.ResponseWriter, r *http.Request) {
 	case msg != "":
 		v.Error, status = msg, http.StatusUnprocessableEntity
 	case tab.Key == "groups" && len(p.GroupIDs) == 0:
-		v.Empty = "You are not a member of any support group."
+		v.Empty = tx.T("web.queue.no_groups")
 	default:
 		pg, err := wb.Incidents.List(r.Context(), p, f)
 		var inv *domainerr.Invalid
@@ -133,9 +140,9 @@ func (wb *Web) queue(w http.ResponseWriter, r *http.Request) {
 		v.PrevURL, v.NextURL = pageLinks("/", v.Q, f.Cursor, q.Get("trail"), pg.NextCursor)
 	}
 	if v.Empty == "" && len(v.Items) == 0 && v.Error == "" {
-		v.Empty = "Nothing here."
+		v.Empty = tx.T("web.queue.empty")
 		if v.Filtered {
-			v.Empty = "No incidents match these filters."
+			v.Empty = tx.T("web.queue.empty_filtered")
 		}
 	}
 	wb.render(w, r, status, "queue", page{Title: tab.Label, Active: "incidents", Data: v})
@@ -143,12 +150,12 @@ func (wb *Web) queue(w http.ResponseWriter, r *http.Request) {
 
 // buildFilter turns the query string into a list filter; a message comes
 // back for values that cannot be read.
-func buildFilter(p *auth.Principal, q url.Values) (incident.Filter, queueTab, string) {
+func buildFilter(tx i18n.Text, p *auth.Principal, q url.Values) (incident.Filter, queueTab, string) {
 	var f incident.Filter
 	var bad []string
-	tab := queueTab{"org", "My organisation's tickets", false}
+	tab := queueTab{"org", "web.queue.tab_org", false}
 	if p.CustomerID == 0 {
-		tab.Label = "My tickets"
+		tab.Label = "web.queue.tab_own"
 	}
 	if p.IsStaff() {
 		tab = staffQueues[0]
@@ -161,6 +168,7 @@ func buildFilter(p *auth.Principal, q url.Values) (incident.Filter, queueTab, st
 			}
 		}
 	}
+	tab.Label = tx.T(tab.Label)
 	switch tab.Key {
 	case "mine":
 		f.AssigneeID = p.UserID
@@ -233,7 +241,7 @@ func buildFilter(p *auth.Principal, q url.Values) (incident.Filter, queueTab, st
 		f.Sort = "-updated_at"
 	}
 	if len(bad) > 0 {
-		return f, tab, "These filters could not be read: " + strings.Join(bad, ", ") + "."
+		return f, tab, tx.T("web.queue.bad_filters", "Names", strings.Join(bad, ", "))
 	}
 	return f, tab, ""
 }

@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
@@ -47,28 +46,30 @@ func (wb *Web) queueClocks(ctx context.Context, c clock, kind ticket.Kind, ids [
 }
 
 func clockCell(t *sla.Timer, c clock, now time.Time) slaCell {
-	cell := slaCell{Title: human(string(t.Metric))}
+	tx := c.text()
+	metric := human(string(t.Metric))
+	cell := slaCell{Title: metric}
 	if t.DueAt != nil {
-		cell.Title += " · due " + c.zoned(*t.DueAt)
+		cell.Title = tx.T("web.queue_sla.title_due", "Metric", metric, "Due", c.zoned(*t.DueAt))
 	}
 	switch {
 	case t.State == sla.Breached || t.RemainingSeconds < 0:
-		cell.Class, cell.Label = "sla-late", "Overdue"
+		cell.Class, cell.Label = "sla-late", tx.T("web.queue_sla.overdue")
 		if t.BreachedAt != nil {
 			switch d := now.Sub(*t.BreachedAt); {
 			case d >= 48*time.Hour:
-				cell.Label += fmt.Sprintf(" by %dd", int(d.Hours()/24))
+				cell.Label = tx.T("web.queue_sla.overdue_days", "N", int(d.Hours()/24))
 			case d >= time.Hour:
-				cell.Label += fmt.Sprintf(" by %dh", int(d.Hours()))
+				cell.Label = tx.T("web.queue_sla.overdue_hours", "N", int(d.Hours()))
 			case d >= time.Minute:
-				cell.Label += fmt.Sprintf(" by %dm", int(d.Minutes()))
+				cell.Label = tx.T("web.queue_sla.overdue_minutes", "N", int(d.Minutes()))
 			}
-			cell.Title = human(string(t.Metric)) + " · overdue since " + c.zoned(*t.BreachedAt)
+			cell.Title = tx.T("web.queue_sla.title_overdue", "Metric", metric, "Since", c.zoned(*t.BreachedAt))
 		}
 	case !t.Running || t.State == sla.Paused:
-		cell.Class, cell.Label = "sla-paused", "Paused · "+businessDuration(t.RemainingSeconds)+" left"
+		cell.Class, cell.Label = "sla-paused", tx.T("web.queue_sla.paused_left", "Left", businessDuration(t.RemainingSeconds))
 	default:
-		cell.Class, cell.Label = "sla-ok", businessDuration(t.RemainingSeconds)+" left"
+		cell.Class, cell.Label = "sla-ok", tx.T("web.queue_sla.left", "Left", businessDuration(t.RemainingSeconds))
 		if t.TargetSeconds > 0 && t.RemainingSeconds*4 < t.TargetSeconds {
 			cell.Class = "sla-warn"
 		}

@@ -163,7 +163,7 @@ func (wb *Web) saveFilter(w http.ResponseWriter, r *http.Request) {
 	var inv *domainerr.Invalid
 	switch {
 	case errors.As(err, &inv):
-		wb.errorPage(w, r, http.StatusUnprocessableEntity, "The filter was not saved: "+invalidText(inv)+" Go back and try again.")
+		wb.errorPage(w, r, http.StatusUnprocessableEntity, wb.clockOf(r).text().T("web.queue_tools.filter_not_saved", "Reason", invalidText(inv)))
 		return
 	case err != nil:
 		wb.fail(w, r, err)
@@ -275,7 +275,7 @@ func (wb *Web) bulkEdit(k *record.Kind) http.HandlerFunc {
 		if v.Failed > 0 {
 			status = http.StatusUnprocessableEntity
 		}
-		wb.render(w, r, status, "bulk", page{Title: "Bulk edit", Data: v})
+		wb.render(w, r, status, "bulk", page{Title: wb.clockOf(r).text().T("web.queue_tools.bulk_edit"), Data: v})
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"steward/internal/domainerr"
 	"steward/internal/httpx"
+	"steward/internal/i18n"
 	"steward/internal/patch"
 	"steward/internal/release"
 	"steward/internal/store"
@@ -38,9 +39,20 @@ type releaseMove struct {
 	Quiet     bool
 }
 
+// releaseMoveLabels are the message ids of the actions' button labels.
 var releaseMoveLabels = map[string]string{
-	"build": "Start building", "test": "Start testing", "rebuild": "Back to building", "deploy": "Start deploying",
-	"complete": "Mark deployed", "retest": "Back to testing", "cancel": "Cancel release", "close": "Close release",
+	"build": "web.release_detail.move_build", "test": "web.release_detail.move_test",
+	"rebuild": "web.release_detail.move_rebuild", "deploy": "web.release_detail.move_deploy",
+	"complete": "web.release_detail.move_complete", "retest": "web.release_detail.move_retest",
+	"cancel": "web.release_detail.move_cancel", "close": "web.release_detail.move_close",
+}
+
+// releaseMoveLabel is action's button label in tx's words.
+func releaseMoveLabel(tx i18n.Text, action string) string {
+	if id, ok := releaseMoveLabels[action]; ok {
+		return tx.T(id)
+	}
+	return ""
 }
 
 // envDeployments are a release's deployments to one environment.
@@ -93,7 +105,7 @@ func (h *releasePages) render(w http.ResponseWriter, r *http.Request, status int
 	}
 	for _, to := range release.Next(d.State) {
 		mv, _ := release.Machine.Move(string(d.State), string(to))
-		v.Moves = append(v.Moves, releaseMove{To: string(to), Label: releaseMoveLabels[mv.Action], Quiet: mv.Action == "cancel" || strings.HasPrefix(mv.Action, "re")})
+		v.Moves = append(v.Moves, releaseMove{To: string(to), Label: releaseMoveLabel(h.wb.clockOf(r).text(), mv.Action), Quiet: mv.Action == "cancel" || strings.HasPrefix(mv.Action, "re")})
 	}
 	byEnv := map[string]int{}
 	for _, dep := range d.Deployments {
@@ -170,7 +182,7 @@ func (h *releasePages) after(w http.ResponseWriter, r *http.Request, d release.D
 	}
 	switch {
 	case errors.As(err, &inv):
-		h.render(w, r, http.StatusUnprocessableEntity, cur, "Some fields need your attention: see the messages below.",
+		h.render(w, r, http.StatusUnprocessableEntity, cur, h.wb.clockOf(r).text().T("web.release_detail.fields_attention"),
 			&fieldErrors{Form: form, Errs: inv.Fields, Values: r.PostForm})
 	case errors.As(err, &conflict):
 		h.render(w, r, http.StatusConflict, cur, sentence(conflict.Message), nil)
@@ -235,7 +247,7 @@ func (h *releasePages) move(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		if len(missing) > 0 {
-			err = domainerr.Conflictf("%s needs %s: write them under “Edit the release” first", releaseMoveLabels["deploy"],
+			err = domainerr.Conflictf("%s needs %s: write them under “Edit the release” first", releaseMoveLabel(h.wb.clockOf(r).text(), "deploy"),
 				strings.Join(missing, " and "))
 		} else {
 			err = domainerr.Conflictf("%s", inv.Error())

@@ -74,7 +74,7 @@ func (h *releasePages) list(w http.ResponseWriter, r *http.Request) {
 	var inv *domainerr.Invalid
 	switch {
 	case errors.As(err, &inv):
-		v.Error = "The filter is not valid: " + inv.Error()
+		v.Error = h.wb.clockOf(r).text().T("web.releases.filter_invalid", "Reason", inv.Error())
 	case err != nil:
 		h.wb.fail(w, r, err)
 		return
@@ -89,7 +89,7 @@ func (h *releasePages) list(w http.ResponseWriter, r *http.Request) {
 			v.Next = "/releases?" + nq.Encode()
 		}
 	}
-	h.wb.render(w, r, http.StatusOK, "releases", page{Title: "Releases", Active: "releases", Data: v})
+	h.wb.render(w, r, http.StatusOK, "releases", page{Title: h.wb.clockOf(r).text().T("web.releases.releases"), Active: "releases", Data: v})
 }
 
 type newReleaseView struct {
@@ -98,7 +98,7 @@ type newReleaseView struct {
 }
 
 func (h *releasePages) newForm(w http.ResponseWriter, r *http.Request) {
-	h.wb.render(w, r, http.StatusOK, "release_new", page{Title: "New release", Active: "releases", Data: newReleaseView{Types: release.Types}})
+	h.wb.render(w, r, http.StatusOK, "release_new", page{Title: h.wb.clockOf(r).text().T("web.releases.title_new"), Active: "releases", Data: newReleaseView{Types: release.Types}})
 }
 
 func (h *releasePages) create(w http.ResponseWriter, r *http.Request) {
@@ -132,7 +132,7 @@ func (h *releasePages) create(w http.ResponseWriter, r *http.Request) {
 		if m, ok := inv.Fields["change_ids"]; ok {
 			inv.Fields["changes"] = m
 		}
-		h.wb.render(w, r, http.StatusUnprocessableEntity, "release_new", page{Title: "New release", Active: "releases",
+		h.wb.render(w, r, http.StatusUnprocessableEntity, "release_new", page{Title: h.wb.clockOf(r).text().T("web.releases.title_new"), Active: "releases",
 			Data: newReleaseView{Types: release.Types, F: &fieldErrors{Form: "new", Errs: inv.Fields, Values: r.PostForm}}})
 		return
 	}

@@ -11,6 +11,7 @@ import (
 	"steward/internal/auth"
 	"steward/internal/domainerr"
 	"steward/internal/httpx"
+	"steward/internal/i18n"
 	"steward/internal/org"
 	"steward/internal/patch"
 	"steward/internal/request"
@@ -42,9 +43,14 @@ type itemFormView struct {
 	Failed     bool // some field has a message
 }
 
-// questionTypes are the builder's types, in words.
-var questionTypes = []condChoice{{"text", "Text"}, {"number", "Number"}, {"choice", "Choice"},
-	{"date", "Date"}, {"user", "Person"}, {"yes_no", "Yes or no"}}
+// questionTypes are the builder's types, in the reader's words.
+func questionTypes(tx i18n.Text) []condChoice {
+	var out []condChoice
+	for _, t := range []string{"text", "number", "choice", "date", "user", "yes_no"} {
+		out = append(out, condChoice{t, tx.T("web.requests_admin.type_" + t)})
+	}
+	return out
+}
 
 // Val is what the form shows for an input: what was sent when it failed,
 // else cur.
@@ -70,7 +76,8 @@ func (h *requestPages) editItemForm(w http.ResponseWriter, r *http.Request) {
 // showItemForm renders the item editor; f brings back a sent form, and
 // questions its builder rows (nil: the item's).
 func (h *requestPages) showItemForm(w http.ResponseWriter, r *http.Request, status int, it request.Item, isNew bool, f *fieldErrors, questions []questionRow) {
-	v := itemFormView{Item: it, New: isNew, F: f, Types: questionTypes, Failed: f != nil && len(f.Errs) > 0}
+	tx := h.clockOf(r).text()
+	v := itemFormView{Item: it, New: isNew, F: f, Types: questionTypes(tx), Failed: f != nil && len(f.Errs) > 0}
 	if questions == nil {
 		questions = questionRows(it.Form)
 		if len(questions) == 0 {
@@ -111,9 +118,9 @@ func (h *requestPages) showItemForm(w http.ResponseWriter, r *http.Request, stat
 		row.NameErr, row.GroupErr, row.OE = v.Err("task_name_"+n), v.Err("task_group_"+n), v.Err("task_order_"+n)
 		v.Tasks = append(v.Tasks, row)
 	}
-	title := "New catalogue item"
+	title := tx.T("web.requests_admin.title_new")
 	if !isNew {
-		title = "Edit " + it.Name
+		title = tx.T("web.requests_admin.title_edit", "Name", it.Name)
 	}
 	h.show(w, r, status, "catalog_item_form", page{Title: title, Active: "catalog", Data: v})
 }
@@ -280,7 +287,7 @@ func (h *requestPages) updateItem(w http.ResponseWriter, r *http.Request) {
 	}
 	version, ok := formVersion(r)
 	if !ok {
-		h.errorPage(w, r, http.StatusBadRequest, "The form did not say which version of the item it was made from. Reload the page and try again.")
+		h.errorPage(w, r, http.StatusBadRequest, h.clockOf(r).text().T("web.requests_admin.form_version_item"))
 		return
 	}
 	bad := domainerr.NewInvalid()
@@ -313,7 +320,7 @@ func (h *requestPages) itemFailed(w http.ResponseWriter, r *http.Request, it req
 		fe.formFaults = f.built.placeFaults(f.questions, inv)
 		h.showItemForm(w, r, http.StatusUnprocessableEntity, it, isNew, fe, f.questions)
 	case errors.Is(err, domainerr.ErrStale):
-		h.errorPage(w, r, http.StatusConflict, staleMessage)
+		h.errorPage(w, r, http.StatusConflict, h.stale(r))
 	default:
 		h.fail(w, r, err)
 	}
@@ -371,7 +378,7 @@ func (h *requestPages) showManagers(w http.ResponseWriter, r *http.Request, stat
 		h.fail(w, r, err)
 		return
 	}
-	h.show(w, r, status, "managers", page{Title: "Managers", Active: "managers", Data: v})
+	h.show(w, r, status, "managers", page{Title: h.clockOf(r).text().T("web.requests_admin.managers"), Active: "managers", Data: v})
 }
 
 func (h *requestPages) setManager(w http.ResponseWriter, r *http.Request) {
@@ -382,13 +389,13 @@ func (h *requestPages) setManager(w http.ResponseWriter, r *http.Request) {
 	}
 	m, ok := formID(r, "manager_id")
 	if !ok {
-		h.showManagers(w, r, http.StatusUnprocessableEntity, "That manager is not a valid choice.")
+		h.showManagers(w, r, http.StatusUnprocessableEntity, h.clockOf(r).text().T("web.requests_admin.manager_invalid"))
 		return
 	}
 	_, err := org.SetManager(r.Context(), h.DB, httpx.Principal(r), id, m)
 	var inv *domainerr.Invalid
 	if errors.As(err, &inv) {
-		h.showManagers(w, r, http.StatusUnprocessableEntity, "The manager was not saved: "+invalidText(inv))
+		h.showManagers(w, r, http.StatusUnprocessableEntity, h.clockOf(r).text().T("web.requests_admin.manager_not_saved", "Reason", invalidText(inv)))
 		return
 	}
 	if err != nil {

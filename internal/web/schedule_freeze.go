@@ -89,13 +89,13 @@ func (h schedulePages) freezes(w http.ResponseWriter, r *http.Request) {
 		for _, id := range f.CIIDs {
 			parts = append(parts, orID(cis[id], id))
 		}
-		scope := "Every service and CI"
+		scope := h.wb.clockOf(r).text().T("web.schedule_freeze.every_scope")
 		if len(parts) > 0 {
 			scope = strings.Join(parts, ", ")
 		}
 		v.Items = append(v.Items, freezeRow{FreezePeriod: f, Scope: scope, Past: !f.End.After(now)})
 	}
-	h.wb.render(w, r, http.StatusOK, "freeze_periods", page{Title: "Freeze periods", Active: "freeze-periods", Data: v})
+	h.wb.render(w, r, http.StatusOK, "freeze_periods", page{Title: h.wb.clockOf(r).text().T("web.schedule_freeze.freeze_periods"), Active: "freeze-periods", Data: v})
 }
 
 func (h schedulePages) names(r *http.Request, table string) (map[int64]string, error) {
@@ -186,9 +186,9 @@ func (h schedulePages) showFreezeForm(w http.ResponseWriter, r *http.Request, st
 		return
 	}
 	v.Services = namedOptions(svc)
-	title := "New freeze period"
+	title := h.wb.clockOf(r).text().T("web.schedule_freeze.title_new")
 	if f.ID != 0 {
-		title = "Edit freeze period"
+		title = h.wb.clockOf(r).text().T("web.schedule_freeze.title_edit")
 	}
 	h.wb.render(w, r, status, "freeze_form", page{Title: title, Active: "freeze-periods", Data: v})
 }
@@ -362,7 +362,7 @@ func (h schedulePages) maintenance(table string) http.HandlerFunc {
 			return
 		}
 		v.Calendars = namedOptions(cals)
-		h.wb.render(w, r, http.StatusOK, "maintenance_window", page{Title: "Maintenance window of " + v.Name, Active: "change-calendar", Data: v})
+		h.wb.render(w, r, http.StatusOK, "maintenance_window", page{Title: h.wb.clockOf(r).text().T("web.schedule_freeze.maintenance_title", "Name", v.Name), Active: "change-calendar", Data: v})
 	}
 }
 

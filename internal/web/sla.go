@@ -115,7 +115,7 @@ func (wb *Web) listAgreements(w http.ResponseWriter, r *http.Request) {
 		wb.fail(w, r, err)
 		return
 	}
-	wb.render(w, r, http.StatusOK, "agreements", page{Title: "Service level agreements", Active: "slas", Data: v})
+	wb.render(w, r, http.StatusOK, "agreements", page{Title: wb.clockOf(r).text().T("web.sla.agreements"), Active: "slas", Data: v})
 }
 
 type agreementView struct {
@@ -159,7 +159,7 @@ func (wb *Web) showAgreement(w http.ResponseWriter, r *http.Request, status int,
 			return
 		}
 	}
-	title := "New agreement"
+	title := wb.clockOf(r).text().T("web.sla.title_new")
 	if v.A.ID != 0 {
 		title = v.A.Name
 	}

@@ -14,6 +14,7 @@ import (
 	"steward/internal/calendar"
 	"steward/internal/domainerr"
 	"steward/internal/httpx"
+	"steward/internal/i18n"
 	"steward/internal/sla"
 )
 
@@ -53,7 +54,7 @@ func (wb *Web) uploadUpTo(rt *httpx.Router, pattern string, perm auth.Permission
 		if err != nil {
 			var big *http.MaxBytesError
 			if errors.As(err, &big) {
-				wb.errorPage(w, r, http.StatusRequestEntityTooLarge, fmt.Sprintf("The file is larger than this server accepts (%d MiB).", limit>>20))
+				wb.errorPage(w, r, http.StatusRequestEntityTooLarge, wb.clockOf(r).text().T("web.sla_calendar.too_large", "MiB", limit>>20))
 			} else {
 				wb.errorPage(w, r, http.StatusBadRequest, "")
 			}
@@ -105,7 +106,7 @@ func (wb *Web) listCalendars(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := calendarsView{Items: items, CanWrite: httpx.Principal(r).Can(auth.SLAWrite)}
-	wb.render(w, r, http.StatusOK, "calendars", page{Title: "Business calendars", Active: "calendars", Data: v})
+	wb.render(w, r, http.StatusOK, "calendars", page{Title: wb.clockOf(r).text().T("web.sla_calendar.calendars"), Active: "calendars", Data: v})
 }
 
 type windowRow struct{ Weekday, Start, End, Err string }
@@ -158,7 +159,7 @@ func (wb *Web) showCalendar(w http.ResponseWriter, r *http.Request, status int, 
 			v.Holidays = append(v.Holidays, holidayRow{})
 		}
 	}
-	title := "New calendar"
+	title := wb.clockOf(r).text().T("web.sla_calendar.title_new")
 	if v.C.ID != 0 {
 		title = v.C.Name
 	}
@@ -231,7 +232,7 @@ var overlap = regexp.MustCompile(`^overlaps windows\[(\d+)\] on (\w+) \(([0-9:]+
 
 // overlapMessage says which row a window overlaps, as the editor numbers
 // its rows, rather than by its place in the saved list.
-func overlapMessage(msg string, windex map[int]int) string {
+func overlapMessage(tx i18n.Text, msg string, windex map[int]int) string {
 	m := overlap.FindStringSubmatch(msg)
 	if m == nil {
 		return msg
@@ -239,14 +240,14 @@ func overlapMessage(msg string, windex map[int]int) string {
 	n, _ := strconv.Atoi(m[1])
 	row, ok := windex[n]
 	if !ok {
-		return fmt.Sprintf("This window overlaps another on %s, %s–%s", human(m[2]), m[3], m[4])
+		return tx.T("web.sla_calendar.overlap_other", "Day", human(m[2]), "Start", m[3], "End", m[4])
 	}
-	return fmt.Sprintf("This window overlaps the one in row %d (%s %s–%s); make them follow each other", row+1, human(m[2]), m[3], m[4])
+	return tx.T("web.sla_calendar.overlap_row", "Row", row+1, "Day", human(m[2]), "Start", m[3], "End", m[4])
 }
 
 // placeRowErrors moves messages about windows[i] and holidays[i] onto
 // their rows and returns those about the tables as a whole.
-func placeRowErrors(errs map[string]string, wrows []windowRow, hrows []holidayRow, windex, hindex map[int]int) (string, string) {
+func placeRowErrors(tx i18n.Text, errs map[string]string, wrows []windowRow, hrows []holidayRow, windex, hindex map[int]int) (string, string) {
 	var wErr, hErr string
 	for k, msg := range errs {
 		for _, t := range []struct {
@@ -273,7 +274,7 @@ func placeRowErrors(errs map[string]string, wrows []windowRow, hrows []holidayRo
 				continue
 			}
 			if t.prefix == "windows" {
-				msg = overlapMessage(msg, windex)
+				msg = overlapMessage(tx, msg, windex)
 			}
 			t.add(row, rowMessage(strings.TrimPrefix(field, "."), msg))
 		}
@@ -322,7 +323,7 @@ func (wb *Web) calendarFailed(w http.ResponseWriter, r *http.Request, c sla.Busi
 		if v.Windows == nil {
 			v.Windows = []windowRow{}
 		}
-		v.WindowsErr, v.HolidaysErr = placeRowErrors(inv.Fields, wrows, hrows, windex, hindex)
+		v.WindowsErr, v.HolidaysErr = placeRowErrors(wb.clockOf(r).text(), inv.Fields, wrows, hrows, windex, hindex)
 		wb.showCalendar(w, r, http.StatusUnprocessableEntity, v)
 	case errors.Is(err, domainerr.ErrStale) && c.ID != 0:
 		wb.freshCalendar(w, r, c.ID, wb.stale(r))

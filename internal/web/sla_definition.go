@@ -66,7 +66,7 @@ func (wb *Web) showDefinition(w http.ResponseWriter, r *http.Request, status int
 	}
 	v.Pickers = condPickers(all)
 	v.Usual = usual(clock, kind, v.Draft.Metric)
-	title := "New SLA definition"
+	title := wb.clockOf(r).text().T("web.sla_definition.title_new")
 	if v.D.ID != 0 {
 		title = v.D.Name
 	}
@@ -145,7 +145,7 @@ func (wb *Web) saveDefinition(w http.ResponseWriter, r *http.Request, cur sla.De
 			wb.fail(w, r, gerr)
 			return
 		}
-		wb.showDefinition(w, r, http.StatusConflict, definitionView{D: fresh, Error: staleMessage}, nil)
+		wb.showDefinition(w, r, http.StatusConflict, definitionView{D: fresh, Error: wb.stale(r)}, nil)
 	default:
 		wb.fail(w, r, err)
 	}

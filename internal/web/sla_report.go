@@ -45,7 +45,7 @@ func (wb *Web) breachingSoon(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v.Items, v.Now = items, svc.Now().UTC()
-	wb.render(w, r, http.StatusOK, "sla_breaching", page{Title: "Breaching soon", Active: "breaching", Data: v})
+	wb.render(w, r, http.StatusOK, "sla_breaching", page{Title: wb.clockOf(r).text().T("web.sla_report.breaching"), Active: "breaching", Data: v})
 }
 
 func oneOfStr(s string, list []string) bool {

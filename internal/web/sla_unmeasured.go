@@ -46,7 +46,7 @@ func (wb *Web) unmeasured(w http.ResponseWriter, r *http.Request) {
 			v.Default = &a
 		}
 	}
-	wb.render(w, r, http.StatusOK, "sla_unmeasured", page{Title: "Without a clock", Active: "unmeasured", Data: v})
+	wb.render(w, r, http.StatusOK, "sla_unmeasured", page{Title: wb.clockOf(r).text().T("web.sla_unmeasured.title"), Active: "unmeasured", Data: v})
 }
 
 // setDefaultAgreement saves the choice made on the agreements page.
