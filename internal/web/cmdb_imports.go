@@ -50,13 +50,13 @@ func (wb *Web) renderImports(w http.ResponseWriter, r *http.Request, status int,
 func (wb *Web) startImport(w http.ResponseWriter, r *http.Request) {
 	file, hdr, err := r.FormFile("file")
 	if err != nil {
-		wb.renderImports(w, r, http.StatusUnprocessableEntity, "Choose a CSV or JSON file to import.")
+		wb.renderImports(w, r, http.StatusUnprocessableEntity, wb.clockOf(r).text().T("web.cmdb_imports.choose_file"))
 		return
 	}
 	defer file.Close()
 	format, ok := cmdb.FormatOf(hdr.Filename)
 	if !ok {
-		wb.renderImports(w, r, http.StatusUnprocessableEntity, "The file's name must end in .csv, .json, .jsonl or .ndjson.")
+		wb.renderImports(w, r, http.StatusUnprocessableEntity, wb.clockOf(r).text().T("web.cmdb_imports.file_name"))
 		return
 	}
 	body, err := io.ReadAll(file)

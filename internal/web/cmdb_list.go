@@ -85,7 +85,7 @@ func (wb *Web) listCIs(w http.ResponseWriter, r *http.Request) {
 	}
 	status := http.StatusOK
 	if len(bad) > 0 {
-		v.Error, status = "These filters could not be read: "+strings.Join(bad, ", ")+".", http.StatusUnprocessableEntity
+		v.Error, status = wb.clockOf(r).text().T("web.cmdb_list.bad_filters", "Filters", strings.Join(bad, ", ")), http.StatusUnprocessableEntity
 	} else {
 		pg, err := wb.CMDB.ListCIs(ctx, f)
 		var inv *domainerr.Invalid

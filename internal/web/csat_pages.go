@@ -177,7 +177,7 @@ func (h csatPages) report(w http.ResponseWriter, r *http.Request) {
 	c := h.wb.clockOf(r)
 	loc := c.loc
 	q := r.URL.Query()
-	v := csatReportView{From: q.Get("from"), To: q.Get("to")}
+	v, tx := csatReportView{From: q.Get("from"), To: q.Get("to")}, h.wb.clockOf(r).text()
 	now := time.Now().In(loc)
 	to := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc).AddDate(0, 0, 1)
 	from := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, loc).AddDate(0, -5, 0)
@@ -186,14 +186,14 @@ func (h csatPages) report(w http.ResponseWriter, r *http.Request) {
 		if d, err := time.ParseInLocation(time.DateOnly, v.From, loc); err == nil {
 			from = d
 		} else {
-			bad = append(bad, "From must be a date such as 2026-01-31.")
+			bad = append(bad, tx.T("web.csat_pages.bad_from"))
 		}
 	}
 	if v.To != "" {
 		if d, err := time.ParseInLocation(time.DateOnly, v.To, loc); err == nil {
 			to = d.AddDate(0, 0, 1)
 		} else {
-			bad = append(bad, "To must be a date such as 2026-12-31.")
+			bad = append(bad, tx.T("web.csat_pages.bad_to"))
 		}
 	}
 	v.From, v.To = from.Format(time.DateOnly), to.AddDate(0, 0, -1).Format(time.DateOnly)
@@ -202,7 +202,7 @@ func (h csatPages) report(w http.ResponseWriter, r *http.Request) {
 		if s := q.Get(name); s != "" {
 			n, err := strconv.ParseInt(s, 10, 64)
 			if err != nil || n <= 0 {
-				bad = append(bad, "Choose the "+strings.TrimSuffix(name, "_id")+" from the list.")
+				bad = append(bad, tx.T("web.csat_pages.choose_"+strings.TrimSuffix(name, "_id")))
 				continue
 			}
 			*dst = n

@@ -11,6 +11,7 @@ import (
 	"steward/internal/dashboard"
 	"steward/internal/domainerr"
 	"steward/internal/httpx"
+	"steward/internal/i18n"
 	"steward/internal/kpi"
 )
 
@@ -36,9 +37,9 @@ func (h dashPages) definitions(w http.ResponseWriter, r *http.Request) {
 		h.wb.fail(w, r, err)
 		return
 	}
-	v := dashDefsView{CanWrite: httpx.Principal(r).Can(dashboard.PermKPIWrite)}
+	v, tx := dashDefsView{CanWrite: httpx.Principal(r).Can(dashboard.PermKPIWrite)}, h.wb.clockOf(r).text()
 	for _, d := range defs {
-		row := dashDefRow{Definition: d, Figure: "Not computed yet", Filter: describeFilter(d.Filter, names), Period: "Per " + d.Period}
+		row := dashDefRow{Definition: d, Figure: tx.T("web.dash_kpis.not_computed"), Filter: describeFilter(tx, d.Filter, names), Period: tx.T("web.dash_kpis.per", "Period", d.Period)}
 		if l := d.Latest; l != nil {
 			row.Figure = dashboard.Read(d, l).Figure
 		}
@@ -77,7 +78,7 @@ func (h dashPages) filterNames(r *http.Request) (map[string]map[int64]string, er
 }
 
 // describeFilter says what a filter narrows to: "Customer Acme, P1".
-func describeFilter(f kpi.Filter, names map[string]map[int64]string) string {
+func describeFilter(tx i18n.Text, f kpi.Filter, names map[string]map[int64]string) string {
 	var parts []string
 	for _, field := range kpi.Fields {
 		id, ok := f[field]
@@ -95,7 +96,7 @@ func describeFilter(f kpi.Filter, names map[string]map[int64]string) string {
 		parts = append(parts, strings.ToUpper(field[:1])+field[1:]+" "+name)
 	}
 	if len(parts) == 0 {
-		return "All records"
+		return tx.T("web.dash_kpis.all_records")
 	}
 	return strings.Join(parts, ", ")
 }
@@ -143,7 +144,7 @@ func (h dashPages) showDefinition(w http.ResponseWriter, r *http.Request, status
 		h.wb.fail(w, r, err)
 		return
 	}
-	v.Filter = describeFilter(d.Filter, names)
+	v.Filter = describeFilter(h.wb.clockOf(r).text(), d.Filter, names)
 	if v.Opts, err = h.wb.formOptions(r, false); err != nil {
 		h.wb.fail(w, r, err)
 		return

@@ -85,7 +85,7 @@ func (h dashPages) board(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !slices.ContainsFunc(choices, func(c dashboard.BoardRef) bool { return c.Key == dashboard.Mine }) && p.Can(dashboard.PermArrange) {
-		choices = append([]dashboard.BoardRef{{Key: dashboard.Mine, Name: "My dashboard"}}, choices...)
+		choices = append([]dashboard.BoardRef{{Key: dashboard.Mine, Name: h.wb.clockOf(r).text().T("web.dash_pages.mine")}}, choices...)
 	}
 	view := dashView{Board: b, Choices: choices, ShowDefs: p.Can(sms.PermRead),
 		CanEdit: p.Can(dashboard.PermArrange) && (key == dashboard.Mine || p.Can(dashboard.PermKPIWrite))}
@@ -227,7 +227,7 @@ func (h dashPages) arrange(w http.ResponseWriter, r *http.Request) {
 	case op == "add":
 		add := r.PostFormValue("add")
 		if add == "" {
-			h.showEditor(w, r, http.StatusUnprocessableEntity, key, "Choose a KPI to add.")
+			h.showEditor(w, r, http.StatusUnprocessableEntity, key, h.wb.clockOf(r).text().T("web.dash_pages.choose_kpi"))
 			return
 		}
 		tiles = append(tiles, add)
@@ -245,7 +245,7 @@ func (h dashPages) arrange(w http.ResponseWriter, r *http.Request) {
 		h.wb.redirect(w, r, "/dashboard", "dash-reset")
 		return
 	default:
-		h.showEditor(w, r, http.StatusUnprocessableEntity, key, "That step could not be applied; the page was out of date. Try again.")
+		h.showEditor(w, r, http.StatusUnprocessableEntity, key, h.wb.clockOf(r).text().T("web.dash_pages.out_of_date"))
 		return
 	}
 	err := h.s.Arrange(r.Context(), p.Actor(), v, key, tiles)
@@ -254,7 +254,7 @@ func (h dashPages) arrange(w http.ResponseWriter, r *http.Request) {
 		for _, m := range inv.Fields {
 			msg = m
 		}
-		h.showEditor(w, r, http.StatusUnprocessableEntity, key, "The dashboard was not changed: "+msg+".")
+		h.showEditor(w, r, http.StatusUnprocessableEntity, key, h.wb.clockOf(r).text().T("web.dash_pages.not_changed", "Reason", msg))
 		return
 	}
 	if err != nil {

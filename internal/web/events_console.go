@@ -12,6 +12,7 @@ import (
 	"steward/internal/domainerr"
 	"steward/internal/event"
 	"steward/internal/httpx"
+	"steward/internal/i18n"
 	"steward/internal/incident"
 )
 
@@ -42,21 +43,19 @@ type alertRow struct {
 	Integration string
 	CIName      string
 	Incident    string // the incident's number
+	HeldText    string // why the alert has no incident, in words, or ""
 }
 
-// HeldText says in words why the alert has no incident, or "".
-func (a alertRow) HeldText() string { return heldText(a.Held) }
-
-func heldText(held string) string {
+func heldText(tx i18n.Text, held string) string {
 	switch held {
 	case "flapping":
-		return "Held: flapping"
+		return tx.T("web.events_console.held_flapping")
 	case "maintenance":
-		return "Held: in maintenance"
+		return tx.T("web.events_console.held_maintenance")
 	case "severity":
-		return "No incident: below rule severity"
+		return tx.T("web.events_console.below_severity")
 	case "unmapped":
-		return "No incident: device not mapped to a CI"
+		return tx.T("web.events_console.unmapped")
 	}
 	return ""
 }
@@ -94,8 +93,10 @@ func (h consolePages) console(w http.ResponseWriter, r *http.Request) {
 	p := httpx.Principal(r)
 	ctx := r.Context()
 	q := r.URL.Query()
+	tx := h.wb.clockOf(r).text()
 	v := consoleView{Q: url.Values{}, CanWrite: p.Can(event.PermWrite), Severities: event.Severities,
-		States: [][2]string{{"", "Open and acknowledged"}, {"open", "Open"}, {"acknowledged", "Acknowledged"}, {"resolved", "Resolved"}, {"all", "All states"}}}
+		States: [][2]string{{"", tx.T("web.events_console.open_and_acknowledged")}, {"open", tx.T("web.events_console.open")}, {"acknowledged", tx.T("web.events_console.acknowledged")},
+			{"resolved", tx.T("web.events_console.resolved")}, {"all", tx.T("web.events_console.all_states")}}}
 	for _, k := range consoleParams {
 		if s := strings.TrimSpace(q.Get(k)); s != "" && len(s) < 300 {
 			v.Q.Set(k, s)
@@ -166,7 +167,7 @@ func (h consolePages) console(w http.ResponseWriter, r *http.Request) {
 		names[it.ID] = it.Name
 	}
 	if len(bad) > 0 {
-		v.Error, status = "These filters could not be read: "+strings.Join(bad, ", ")+".", http.StatusUnprocessableEntity
+		v.Error, status = tx.T("web.events_console.bad_filters", "Filters", strings.Join(bad, ", ")), http.StatusUnprocessableEntity
 		h.wb.render(w, r, status, "alerts", page{Title: "Alert console", Active: "alerts", Data: v})
 		return
 	}
@@ -198,7 +199,7 @@ func (h consolePages) console(w http.ResponseWriter, r *http.Request) {
 		h.wb.fail(w, r, err)
 		return
 	}
-	if v.Items, err = h.rows(ctx, pg.Items, names); err != nil {
+	if v.Items, err = h.rows(ctx, tx, pg.Items, names); err != nil {
 		h.wb.fail(w, r, err)
 		return
 	}
@@ -212,7 +213,7 @@ func (h consolePages) console(w http.ResponseWriter, r *http.Request) {
 }
 
 // rows names the integrations, CIs and incidents of a page of alerts.
-func (h consolePages) rows(ctx context.Context, list []event.Alert, ints map[int64]string) ([]alertRow, error) {
+func (h consolePages) rows(ctx context.Context, tx i18n.Text, list []event.Alert, ints map[int64]string) ([]alertRow, error) {
 	var ids []int64
 	for _, a := range list {
 		if a.CIID != nil {
@@ -225,7 +226,7 @@ func (h consolePages) rows(ctx context.Context, list []event.Alert, ints map[int
 	}
 	out := make([]alertRow, 0, len(list))
 	for _, a := range list {
-		row := alertRow{Alert: a, Integration: orID(ints[a.IntegrationID], a.IntegrationID)}
+		row := alertRow{Alert: a, Integration: orID(ints[a.IntegrationID], a.IntegrationID), HeldText: heldText(tx, a.Held)}
 		if a.CIID != nil {
 			row.CIName = orID(cis[*a.CIID], *a.CIID)
 		}
@@ -292,7 +293,7 @@ func (h consolePages) showAlert(w http.ResponseWriter, r *http.Request, id int64
 		h.wb.fail(w, r, err)
 		return
 	}
-	rows, err := h.rows(ctx, []event.Alert{d.Alert}, ints)
+	rows, err := h.rows(ctx, h.wb.clockOf(r).text(), []event.Alert{d.Alert}, ints)
 	if err != nil {
 		h.wb.fail(w, r, err)
 		return

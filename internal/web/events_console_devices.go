@@ -139,7 +139,7 @@ func (h consolePages) incidentPanel(r *http.Request, inc incident.Incident) (*in
 	if err != nil {
 		return nil, err
 	}
-	if panel.Items, err = h.rows(ctx, pg.Items, ints); err != nil {
+	if panel.Items, err = h.rows(ctx, h.wb.clockOf(r).text(), pg.Items, ints); err != nil {
 		return nil, err
 	}
 	panel.More = pg.Next != ""

@@ -12,6 +12,7 @@ import (
 	"steward/internal/document"
 	"steward/internal/domainerr"
 	"steward/internal/httpx"
+	"steward/internal/i18n"
 	"steward/internal/incident"
 	"steward/internal/knowledge"
 	"steward/internal/org"
@@ -106,7 +107,7 @@ func (h *kbPages) list(w http.ResponseWriter, r *http.Request) {
 	var inv *domainerr.Invalid
 	switch {
 	case errors.As(err, &inv):
-		v.Error = "The list could not be filtered: " + inv.Error()
+		v.Error = h.clockOf(r).text().T("web.kb_pages.not_filtered", "Reason", inv.Error())
 	case err != nil:
 		h.fail(w, r, err)
 		return
@@ -259,7 +260,7 @@ func (h *kbPages) show(w http.ResponseWriter, r *http.Request, status int, a kno
 		for _, id := range a.CustomerIDs {
 			v.Customers = append(v.Customers, orID(names[id], id))
 		}
-		v.Moves = kbMoves(p.Can(knowledge.PermWrite), p.Can(knowledge.PermPublish), a, v.Working)
+		v.Moves = kbMoves(h.clockOf(r).text(), p.Can(knowledge.PermWrite), p.Can(knowledge.PermPublish), a, v.Working)
 	}
 	if v.Records, err = h.panels(r, knowledge.KindName, a.ID, f); err != nil {
 		h.fail(w, r, err)
@@ -269,7 +270,7 @@ func (h *kbPages) show(w http.ResponseWriter, r *http.Request, status int, a kno
 }
 
 // kbMoves are the moves the person may make on the article now.
-func kbMoves(write, publish bool, a knowledge.Article, working *knowledge.Version) []kbMove {
+func kbMoves(tx i18n.Text, write, publish bool, a knowledge.Article, working *knowledge.Version) []kbMove {
 	var out []kbMove
 	pending := a.Pending
 	if a.VersionNumber > 0 && (a.State == knowledge.Draft || a.State == knowledge.Review) {
@@ -281,19 +282,19 @@ func kbMoves(write, publish bool, a knowledge.Article, working *knowledge.Versio
 	switch pending {
 	case knowledge.Draft:
 		if write {
-			out = append(out, kbMove{"submit", "Submit for review", !publish})
+			out = append(out, kbMove{"submit", tx.T("web.kb_pages.submit"), !publish})
 		}
 	case knowledge.Review:
 		if publish {
-			out = append(out, kbMove{"publish", "Publish", true}, kbMove{"return", "Return to draft", false})
+			out = append(out, kbMove{"publish", tx.T("web.kb_pages.publish"), true}, kbMove{"return", tx.T("web.kb_pages.return"), false})
 		}
 	}
 	if publish {
 		switch a.State {
 		case knowledge.Published:
-			out = append(out, kbMove{"retire", "Retire", false})
+			out = append(out, kbMove{"retire", tx.T("web.kb_pages.retire"), false})
 		case knowledge.Retired:
-			out = append(out, kbMove{"restore", "Restore", false})
+			out = append(out, kbMove{"restore", tx.T("web.kb_pages.restore"), false})
 		}
 	}
 	return out
@@ -348,7 +349,7 @@ func (h *kbPages) feedback(w http.ResponseWriter, r *http.Request) {
 	}
 	helpful := r.PostFormValue("helpful")
 	if helpful != "yes" && helpful != "no" {
-		h.show(w, r, http.StatusUnprocessableEntity, a, &fieldErrors{Form: "feedback", Errs: map[string]string{"helpful": "choose yes or no"}, Values: r.PostForm}, "")
+		h.show(w, r, http.StatusUnprocessableEntity, a, &fieldErrors{Form: "feedback", Errs: map[string]string{"helpful": h.clockOf(r).text().T("web.kb_pages.choose_yes_no")}, Values: r.PostForm}, "")
 		return
 	}
 	_, err := h.svc.GiveFeedback(r.Context(), httpx.Principal(r), a.ID, helpful == "yes", formText(r, "comment"))

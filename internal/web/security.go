@@ -9,6 +9,7 @@ import (
 
 	"steward/internal/domainerr"
 	"steward/internal/httpx"
+	"steward/internal/i18n"
 	"steward/internal/incident"
 	"steward/internal/infosec"
 	"steward/internal/patch"
@@ -236,7 +237,7 @@ func (h securityPages) page(w http.ResponseWriter, r *http.Request) {
 }
 
 // span is a duration in hours and minutes: "41 h 12 min".
-func span(d time.Duration) string {
+func span(tx i18n.Text, d time.Duration) string {
 	if d < 0 {
 		d = -d
 	}
@@ -244,29 +245,29 @@ func span(d time.Duration) string {
 	hrs, mins := int(d.Hours()), int(d.Minutes())%60
 	switch {
 	case hrs >= 48:
-		return fmt.Sprintf("%d days %d h", hrs/24, hrs%24)
+		return tx.T("web.security.span_days", "Days", hrs/24, "Hours", hrs%24)
 	case hrs > 0:
-		return fmt.Sprintf("%d h %d min", hrs, mins)
+		return tx.T("web.security.span_hours", "Hours", hrs, "Minutes", mins)
 	}
-	return fmt.Sprintf("%d min", mins)
+	return tx.T("web.security.span_minutes", "Minutes", mins)
 }
 
-func clockLines(cs []infosec.Clock) []clockLine {
+func clockLines(tx i18n.Text, cs []infosec.Clock) []clockLine {
 	out := make([]clockLine, len(cs))
 	for i, c := range cs {
-		l := clockLine{Clock: c, Whom: "Supervisory authority"}
+		l := clockLine{Clock: c, Whom: tx.T("web.security.authority")}
 		if c.Who == "subjects" {
-			l.Whom = "People whose data it is"
+			l.Whom = tx.T("web.security.subjects")
 		}
 		switch c.State {
 		case infosec.ClockRunning:
-			l.Status = span(time.Duration(c.Left)*time.Second) + " left"
+			l.Status = tx.T("web.security.left", "Span", span(tx, time.Duration(c.Left)*time.Second))
 		case infosec.ClockOverdue:
-			l.Status = "Overdue by " + span(time.Duration(c.Left)*time.Second)
+			l.Status = tx.T("web.security.overdue", "Span", span(tx, time.Duration(c.Left)*time.Second))
 		case infosec.ClockOnTime:
-			l.Status = "Told on time"
+			l.Status = tx.T("web.security.on_time")
 		case infosec.ClockLate:
-			l.Status = "Told " + span(c.NotifiedAt.Sub(c.Due)) + " late"
+			l.Status = tx.T("web.security.late", "Span", span(tx, c.NotifiedAt.Sub(c.Due)))
 		}
 		out[i] = l
 	}
@@ -282,7 +283,7 @@ func (h securityPages) show(w http.ResponseWriter, r *http.Request, status int, 
 		}
 		return t.In(loc).Format(dateTimeLocal)
 	}
-	v := securityView{S: c, Clocks: clockLines(c.Clocks), CanWork: p.Can(infosec.PermWork) && c.State != infosec.Closed, F: fe, Error: msg,
+	v := securityView{S: c, Clocks: clockLines(h.wb.clockOf(r).text(), c.Clocks), CanWork: p.Can(infosec.PermWork) && c.State != infosec.Closed, F: fe, Error: msg,
 		Next: infosec.Machine.Next(string(c.State)), Aware: local(&c.AwareAt), TellAuth: local(c.AuthorityNotifiedAt), TellSubj: local(c.SubjectsNotifiedAt)}
 	var err error
 	if v.Journal, err = h.svc.Journal(r.Context(), p, c.ID); err != nil {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"steward/internal/httpx"
+	"steward/internal/i18n"
 	"steward/internal/org"
 	"steward/internal/sms"
 )
@@ -116,22 +117,22 @@ type processesView struct {
 }
 
 // processArea names the part of the SMS a clause belongs to, for grouping.
-func processArea(clause string) string {
+func processArea(tx i18n.Text, clause string) string {
 	switch {
 	case strings.HasPrefix(clause, "8.2"):
-		return "Service portfolio"
+		return tx.T("web.sms_processes.area_portfolio")
 	case strings.HasPrefix(clause, "8.3"):
-		return "Relationship and agreement"
+		return tx.T("web.sms_processes.area_relationship")
 	case strings.HasPrefix(clause, "8.4"):
-		return "Supply and demand"
+		return tx.T("web.sms_processes.area_supply")
 	case strings.HasPrefix(clause, "8.5"):
-		return "Service design, build and transition"
+		return tx.T("web.sms_processes.area_design")
 	case strings.HasPrefix(clause, "8.6"):
-		return "Resolution and fulfilment"
+		return tx.T("web.sms_processes.area_resolution")
 	case strings.HasPrefix(clause, "8.7"):
-		return "Service assurance"
+		return tx.T("web.sms_processes.area_assurance")
 	default:
-		return "Management system"
+		return tx.T("web.sms_processes.area_management")
 	}
 }
 
@@ -141,14 +142,14 @@ func (h smsPages) processes(w http.ResponseWriter, r *http.Request) {
 		h.wb.fail(w, r, err)
 		return
 	}
-	v := processesView{Total: len(list)}
+	v, tx := processesView{Total: len(list)}, h.wb.clockOf(r).text()
 	at := map[string]int{}
 	seen := map[[2]string]bool{}
 	for _, p := range list {
 		if p.OwnerID == nil {
 			v.NoOwner++
 		}
-		a := processArea(p.Clause)
+		a := processArea(tx, p.Clause)
 		i, ok := at[a]
 		if !ok {
 			i = len(v.Groups)

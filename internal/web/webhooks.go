@@ -8,6 +8,7 @@ import (
 	"steward/internal/activity"
 	"steward/internal/domainerr"
 	"steward/internal/httpx"
+	"steward/internal/i18n"
 	"steward/internal/webhook"
 )
 
@@ -43,54 +44,56 @@ type webhookEvent struct {
 	Kind, Label, Hint string
 }
 
-// webhookEvents are the feed's kinds in the order of activity.EventKinds.
-var webhookEvents = func() []webhookEvent {
-	words := map[string][2]string{
-		activity.RecordCreated:   {"Ticket raised", "An incident or request is created"},
-		activity.RecordChanged:   {"Ticket changed", "State, priority, assignee, group or title moves"},
-		activity.RecordCommented: {"Comment added", "A comment or staff work note is written"},
-		activity.ApprovalDecided: {"Approval decided", "An approver approves or declines a request or change"},
-		activity.SLAWarning:      {"Service level warning", "A target is about to be missed"},
-		activity.SLABreach:       {"Service level breached", "A target was missed"},
-		activity.ProblemCreated:  {"Problem raised", "A problem is opened"},
-		activity.ProblemChanged:  {"Problem changed", "State, assignee, title, root cause or workaround moves"},
-		activity.ChangeCreated:   {"Change raised", "A change is raised"},
-		activity.ChangeChanged:   {"Change changed", "State, risk, window, approval or assignee moves"},
-		activity.ReleaseCreated:  {"Release planned", "A release is created"},
-		activity.ReleaseChanged:  {"Release changed", "State, type, window or title moves"},
-	}
+// webhookWords name the catalogue's words for each kind: web.webhooks.<slug>
+// (the label) and web.webhooks.<slug>_hint.
+var webhookWords = map[string]string{
+	activity.RecordCreated:   "record_created",
+	activity.RecordChanged:   "record_changed",
+	activity.RecordCommented: "record_commented",
+	activity.ApprovalDecided: "approval_decided",
+	activity.SLAWarning:      "sla_warning",
+	activity.SLABreach:       "sla_breach",
+	activity.ProblemCreated:  "problem_created",
+	activity.ProblemChanged:  "problem_changed",
+	activity.ChangeCreated:   "change_created",
+	activity.ChangeChanged:   "change_changed",
+	activity.ReleaseCreated:  "release_created",
+	activity.ReleaseChanged:  "release_changed",
+}
+
+// webhookEvents are the feed's kinds in the order of activity.EventKinds,
+// in the reader's language.
+func webhookEvents(tx i18n.Text) []webhookEvent {
 	var out []webhookEvent
 	for _, k := range activity.EventKinds {
-		w, ok := words[k]
-		if !ok {
-			w = [2]string{k, ""}
+		e := webhookEvent{Kind: k, Label: k}
+		if slug, ok := webhookWords[k]; ok {
+			e.Label, e.Hint = tx.T("web.webhooks."+slug), tx.T("web.webhooks."+slug+"_hint")
 		}
-		out = append(out, webhookEvent{Kind: k, Label: w[0], Hint: w[1]})
+		out = append(out, e)
 	}
 	return out
-}()
+}
 
 // webhookEventLabel is a kind's label; the test event and kinds without
 // one read as themselves.
-func webhookEventLabel(kind string) string {
+func webhookEventLabel(tx i18n.Text, kind string) string {
 	if kind == webhook.AllEvents {
-		return "All events"
+		return tx.T("web.webhooks.all_events")
 	}
 	if kind == webhook.KindPing {
-		return "Test"
+		return tx.T("web.webhooks.test")
 	}
-	for _, e := range webhookEvents {
-		if e.Kind == kind {
-			return e.Label
-		}
+	if slug, ok := webhookWords[kind]; ok {
+		return tx.T("web.webhooks." + slug)
 	}
 	return kind
 }
 
-func webhookEventLabels(kinds []string) []string {
+func webhookEventLabels(tx i18n.Text, kinds []string) []string {
 	out := make([]string, len(kinds))
 	for i, k := range kinds {
-		out[i] = webhookEventLabel(k)
+		out[i] = webhookEventLabel(tx, k)
 	}
 	return out
 }
@@ -107,9 +110,9 @@ func (h webhookWeb) list(w http.ResponseWriter, r *http.Request) {
 		h.wb.fail(w, r, err)
 		return
 	}
-	rows := make([]webhookRow, len(items))
+	rows, tx := make([]webhookRow, len(items)), h.wb.clockOf(r).text()
 	for i, it := range items {
-		rows[i] = webhookRow{Webhook: it.For(httpx.Principal(r)), EventLabels: webhookEventLabels(it.Events)}
+		rows[i] = webhookRow{Webhook: it.For(httpx.Principal(r)), EventLabels: webhookEventLabels(tx, it.Events)}
 	}
 	h.wb.render(w, r, http.StatusOK, "webhooks", page{Title: "Webhooks", Active: "webhooks", Data: rows})
 }
@@ -131,7 +134,7 @@ func (h webhookWeb) newForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h webhookWeb) showForm(w http.ResponseWriter, r *http.Request, status int, v webhookFormView) {
-	v.Events = webhookEvents
+	v.Events = webhookEvents(h.wb.clockOf(r).text())
 	title := "New webhook"
 	if v.Hook != nil {
 		title = "Edit webhook"

@@ -46,7 +46,7 @@ func (h webhookWeb) show(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h webhookWeb) showHook(w http.ResponseWriter, r *http.Request, hook webhook.Webhook, news webhookNews) {
-	hook = hook.For(httpx.Principal(r))
+	hook, tx := hook.For(httpx.Principal(r)), h.wb.clockOf(r).text()
 	before, _ := strconv.ParseInt(r.URL.Query().Get("before"), 10, 64)
 	if r.Method != http.MethodGet {
 		before = 0
@@ -56,9 +56,9 @@ func (h webhookWeb) showHook(w http.ResponseWriter, r *http.Request, hook webhoo
 		h.wb.fail(w, r, err)
 		return
 	}
-	v := webhookView{Hook: hook, EventLabels: webhookEventLabels(hook.Events), News: news, Older: older, Newer: before > 0}
+	v := webhookView{Hook: hook, EventLabels: webhookEventLabels(tx, hook.Events), News: news, Older: older, Newer: before > 0}
 	for _, d := range log {
-		row := webhookLogRow{Delivery: d, Event: webhookEventLabel(d.Kind)}
+		row := webhookLogRow{Delivery: d, Event: webhookEventLabel(tx, d.Kind)}
 		if m, ok := ticket.Measured(ticket.Kind(d.Entity)); ok && d.Ref != "" {
 			row.Link = m.Path + d.Ref
 		}
