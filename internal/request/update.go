@@ -253,22 +253,10 @@ func (s *Service) workers(ctx context.Context, q store.Querier, r Request, excep
 	return kept
 }
 
+// groupMembers lists the active members of group groupID.
 func groupMembers(ctx context.Context, q store.Querier, groupID int64) ([]int64, error) {
-	rows, err := q.Query(ctx, `SELECT u.id FROM group_members m JOIN users u ON u.id = m.user_id
+	return store.IDs(ctx, q, `SELECT u.id FROM group_members m JOIN users u ON u.id = m.user_id
 		WHERE m.group_id = ? AND u.active = ? ORDER BY u.id LIMIT 500`, groupID, true)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
 }
 
 // Cancel withdraws a request that is not fulfilled yet. Requesters cancel
