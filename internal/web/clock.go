@@ -178,13 +178,12 @@ func (c clock) funcs() template.FuncMap {
 	fm["tl"] = func(prefix, words string) string { return tx.Or(prefix+"."+words, words) }
 	// jswords are the catalogue's "js.<word>" messages, which the
 	// page's scripts read through stewardWord (app.js).
-	fm["jswords"] = func() map[string]string {
-		out := make(map[string]string, len(scriptWords))
-		for _, id := range scriptWords {
-			out[strings.TrimPrefix(id, "js.")] = tx.T(id)
-		}
-		return out
+	// They are looked up once, when a clock's templates are bound.
+	words := make(map[string]string, len(scriptWords))
+	for _, id := range scriptWords {
+		words[strings.TrimPrefix(id, "js.")] = tx.T(id)
 	}
+	fm["jswords"] = func() map[string]string { return words }
 	return fm
 }
 
