@@ -240,10 +240,6 @@ func (wb *Web) fail(w http.ResponseWriter, r *http.Request, err error) {
 // they opened it.
 func (wb *Web) stale(r *http.Request) string { return wb.clockOf(r).text().T("web.render.stale") }
 
-// staleMessage is stale in English, for pages that do not yet write in
-// the reader's language.
-var staleMessage = i18n.For(i18n.Default).T("web.render.stale")
-
 var funcs = template.FuncMap{
 	"asset": assetURL,
 	// when, zoned, day, ago and inzone write dates for one viewer: see clock.funcs.

@@ -238,7 +238,7 @@ func (wb *Web) userFailed(w http.ResponseWriter, r *http.Request, u auth.User, e
 			wb.fail(w, r, gerr)
 			return
 		}
-		wb.showUser(w, r, http.StatusConflict, userView{User: fresh, Error: staleMessage})
+		wb.showUser(w, r, http.StatusConflict, userView{User: fresh, Error: wb.stale(r)})
 	case errors.As(err, &conflict):
 		// Such as demoting the last active administrator.
 		wb.showUser(w, r, http.StatusConflict, userView{User: u, Error: sentence(conflict.Message)})

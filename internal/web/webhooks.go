@@ -212,7 +212,7 @@ func (h webhookWeb) update(w http.ResponseWriter, r *http.Request) {
 		h.showForm(w, r, http.StatusUnprocessableEntity, formBack(r, webhookFormView{Hook: &hook}, inv))
 	case errors.Is(err, domainerr.ErrStale):
 		v := formBack(r, webhookFormView{Hook: &hook}, nil)
-		v.Error = staleMessage
+		v.Error = h.wb.stale(r)
 		h.showForm(w, r, http.StatusConflict, v)
 	default:
 		h.wb.fail(w, r, err)
