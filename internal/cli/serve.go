@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"log/slog"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"strings"
 	"time"
@@ -27,6 +29,8 @@ func serve(ctx context.Context, env Env, args []string) error {
 	cfg.Server(fs)
 	var cpuProfile string
 	fs.StringVar(&cpuProfile, "cpu-profile", "", "write a CPU profile of the server to this file until it stops (for go tool pprof)")
+	var heapProfile string
+	fs.StringVar(&heapProfile, "heap-profile", "", "write a profile of the server's live memory to this file when it stops (for go tool pprof)")
 	if err := parse(fs, args, env); err != nil {
 		return err
 	}
@@ -59,6 +63,9 @@ func serve(ctx context.Context, env Env, args []string) error {
 		}
 		defer stop()
 	}
+	if heapProfile != "" {
+		defer profileHeap(heapProfile, log)
+	}
 	where := "SQLite in " + cfg.DataDir
 	if cfg.DatabaseURL != "" {
 		where = "PostgreSQL"
@@ -77,6 +84,18 @@ func serve(ctx context.Context, env Env, args []string) error {
 			fmt.Fprintln(env.Stdout)
 		}
 	})
+}
+
+// profileHeap writes what is live on the heap after a collection.
+func profileHeap(path string, log *slog.Logger) {
+	f, err := os.Create(path)
+	if err == nil {
+		runtime.GC()
+		err = errors.Join(pprof.WriteHeapProfile(f), f.Close())
+	}
+	if err != nil {
+		log.Error("heap profile", "err", err)
+	}
 }
 
 // profileCPU starts a CPU profile into path; stop ends and writes it.

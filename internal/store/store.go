@@ -79,6 +79,12 @@ type DB struct {
 	batch     chan batchReq
 	quit      chan struct{}
 	batchDone chan struct{}
+
+	// SQLite only: the connection that checkpoints the write-ahead log
+	// (see runCheckpoints).
+	checkpointer    *sql.DB
+	checkpointDone  chan struct{}
+	fullCheckpoints atomic.Int64 // checkpoints that emptied the log
 }
 
 // stmtCache keeps prepared statements by SQL text: parsing SQL costs more
@@ -217,7 +223,8 @@ func openSQLite(ctx context.Context, opts Options) (*DB, error) {
 	base := "file:" + (&url.URL{Path: path}).EscapedPath() + "?_pragma=busy_timeout(10000)" +
 		"&_pragma=journal_mode(WAL)&_pragma=synchronous(" + sync + ")&_pragma=foreign_keys(1)" +
 		"&_pragma=temp_store(MEMORY)" // statement journals and sorts stay off disk
-	write, err := sql.Open("sqlite", base+"&_pragma=cache_size(-"+strconv.Itoa(WriterCacheKiB)+")&_txlock=immediate")
+	write, err := sql.Open("sqlite", base+"&_pragma=cache_size(-"+strconv.Itoa(WriterCacheKiB)+")&_txlock=immediate"+
+		"&_pragma=wal_autocheckpoint(0)&_pragma=journal_size_limit("+strconv.Itoa(walSizeLimit)+")")
 	if err != nil {
 		return nil, err
 	}
@@ -235,9 +242,17 @@ func openSQLite(ctx context.Context, opts Options) (*DB, error) {
 	}
 	read.SetMaxOpenConns(opts.ReadConns)
 	read.SetMaxIdleConns(opts.ReadConns)
+	checkpointer, err := openCheckpointer(base)
+	if err != nil {
+		write.Close()
+		read.Close()
+		return nil, err
+	}
 	db := &DB{dialect: SQLite, write: write, read: read, path: path,
-		batch: make(chan batchReq), quit: make(chan struct{}), batchDone: make(chan struct{})}
+		batch: make(chan batchReq), quit: make(chan struct{}), batchDone: make(chan struct{}),
+		checkpointer: checkpointer, checkpointDone: make(chan struct{})}
 	go db.runBatches()
+	go db.runCheckpoints()
 	return db, nil
 }
 
@@ -276,6 +291,9 @@ func (db *DB) Close() error {
 			close(db.quit)
 		}
 		<-db.batchDone
+		if db.checkpointDone != nil {
+			<-db.checkpointDone
+		}
 	}
 	db.stmts.mu.Lock()
 	for _, m := range []map[string]*sql.Stmt{db.stmts.read, db.stmts.write} {
@@ -285,7 +303,13 @@ func (db *DB) Close() error {
 	}
 	db.stmts.read, db.stmts.write = nil, nil
 	db.stmts.mu.Unlock()
-	err := db.write.Close()
+	var err error
+	if db.checkpointer != nil {
+		err = db.checkpointer.Close()
+	}
+	if werr := db.write.Close(); err == nil {
+		err = werr
+	}
 	if db.read != db.write {
 		if rerr := db.read.Close(); err == nil {
 			err = rerr
