@@ -64,7 +64,10 @@ func serve(ctx context.Context, env Env, args []string) error {
 		defer stop()
 	}
 	if heapProfile != "" {
-		defer profileHeap(heapProfile, log)
+		defer func() {
+			profileHeap(heapProfile, log)
+			runtime.KeepAlive(a) // what the server held, not what is left of it
+		}()
 	}
 	where := "SQLite in " + cfg.DataDir
 	if cfg.DatabaseURL != "" {

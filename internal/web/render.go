@@ -9,8 +9,10 @@ import (
 	"io/fs"
 	"net/http"
 	"path"
+	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"steward/internal/auth"
@@ -26,27 +28,94 @@ import (
 //go:embed templates/*.html templates/partials/*.html
 var templateFS embed.FS
 
-// views holds one template set per page, each the layout plus that page.
+// views holds the page templates bound to one clock. Each page's set is
+// the layout, the page and only the partials they call, directly or
+// through another partial, parsed when the page is first shown: a parsed
+// template is many times its source's size, and every partial copied into
+// every page's set for every clock in use held most of the server's
+// memory.
 type views struct {
+	fm    template.FuncMap
+	mu    sync.Mutex
 	pages map[string]*template.Template
 }
 
-func mustLoadViews(fm template.FuncMap) *views {
-	base := template.Must(template.New("").Funcs(fm).ParseFS(templateFS, "templates/layout.html", "templates/partials/*.html"))
+func newViews(fm template.FuncMap) *views {
+	return &views{fm: fm, pages: map[string]*template.Template{}}
+}
+
+// page is the named page's template set, parsed on first use.
+func (v *views) page(name string) (*template.Template, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if t, ok := v.pages[name]; ok {
+		return t, nil
+	}
+	files, ok := pageFiles()[name]
+	if !ok {
+		return nil, fmt.Errorf("no template %q", name)
+	}
+	t, err := template.New("").Funcs(v.fm).ParseFS(templateFS, files...)
+	if err != nil {
+		return nil, err
+	}
+	v.pages[name] = t
+	return t, nil
+}
+
+// pageFiles lists, for each page, the files its set is parsed from.
+var pageFiles = sync.OnceValue(func() map[string][]string {
+	partials, err := fs.Glob(templateFS, "templates/partials/*.html")
+	if err != nil {
+		panic(err)
+	}
+	definedIn := map[string]string{} // template name -> partial file
+	for _, f := range partials {
+		for _, name := range templateNames(f, definesRE) {
+			definedIn[name] = f
+		}
+	}
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
 		panic(err)
 	}
-	v := &views{pages: map[string]*template.Template{}}
+	out := map[string][]string{}
 	for _, n := range names {
 		name := path.Base(n)
 		if name == "layout.html" {
 			continue
 		}
-		t := template.Must(base.Clone())
-		v.pages[strings.TrimSuffix(name, ".html")] = template.Must(t.ParseFS(templateFS, n))
+		files := []string{"templates/layout.html", n}
+		seen := map[string]bool{files[0]: true, n: true}
+		for i := 0; i < len(files); i++ {
+			for _, used := range templateNames(files[i], callsRE) {
+				if f, ok := definedIn[used]; ok && !seen[f] {
+					seen[f] = true
+					files = append(files, f)
+				}
+			}
+		}
+		out[strings.TrimSuffix(name, ".html")] = files
 	}
-	return v
+	return out
+})
+
+var (
+	definesRE = regexp.MustCompile(`{{-?\s*(?:define|block)\s+"([^"]+)"`)
+	callsRE   = regexp.MustCompile(`{{-?\s*(?:template|block)\s+"([^"]+)"`)
+)
+
+// templateNames lists the template names re finds in file.
+func templateNames(file string, re *regexp.Regexp) []string {
+	src, err := fs.ReadFile(templateFS, file)
+	if err != nil {
+		panic(err)
+	}
+	var out []string
+	for _, m := range re.FindAllSubmatch(src, -1) {
+		out = append(out, string(m[1]))
+	}
+	return out
 }
 
 // page is what every template receives; Data is the page's own part.
@@ -144,9 +213,9 @@ func (wb *Web) render(w http.ResponseWriter, r *http.Request, status int, name s
 	pg.P = httpx.Principal(r)
 	c := wb.clockOf(r)
 	vs := wb.clocks.get(c)
-	t, ok := vs.pages[name]
-	if !ok {
-		wb.fail(w, r, fmt.Errorf("no template %q", name))
+	t, err := vs.page(name)
+	if err != nil {
+		wb.fail(w, r, err)
 		return
 	}
 	pg.Nav = navFor(wb.nav, pg.P, pg.Active)

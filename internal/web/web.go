@@ -40,7 +40,6 @@ type Web struct {
 	// the platform's own (audit trail, failed jobs) follow them.
 	Nav []NavEntry
 
-	views       *views       // for strangers: UTC, the default format
 	clocks      viewsByClock // for each viewer's zone and format
 	origin      *http.CrossOriginProtection
 	recordShows map[string]recordShow // each kind's page, for the shared panels' failed forms
@@ -75,7 +74,6 @@ type Pages func(wb *Web, rt *httpx.Router)
 // Register adds the platform's pages and those of areas to mux and
 // records them in routes.
 func (wb *Web) Register(mux *http.ServeMux, routes *[]httpx.Route, areas ...Pages) {
-	wb.views = mustLoadViews(clockFor(auth.Preferences{}).funcs())
 	wb.origin = http.NewCrossOriginProtection()
 	wb.recordShows = map[string]recordShow{}
 	wb.nav = append(append([]NavEntry{}, wb.Nav...), platformNav...)
