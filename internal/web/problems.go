@@ -175,7 +175,7 @@ func (h *problemPages) create(w http.ResponseWriter, r *http.Request) {
 	bad := domainerr.NewInvalid()
 	in.AssigneeID = h.personID(r, bad, "assignee_id", agentPerson)
 	if id, ok := formID(r, "service_id"); !ok {
-		bad.Add("service_id", "is not a valid choice")
+		bad.Add("service_id", "%s", h.clockOf(r).text().T("web.problems.invalid_choice"))
 	} else if id != nil {
 		in.ServiceIDs = []int64{*id}
 	}
