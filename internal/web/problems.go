@@ -95,7 +95,7 @@ func (h *problemPages) queue(w http.ResponseWriter, r *http.Request) {
 			v.Days.Set(k, s)
 		}
 	}
-	if v.Error = readListDays(v.Days, h.Loc, "", listDays{"from", "to", &f.CreatedAfter, &f.CreatedBefore},
+	if v.Error = readListDaysIn(h.clockOf(r).text(), v.Days, h.Loc, "", listDays{"from", "to", &f.CreatedAfter, &f.CreatedBefore},
 		listDays{"closed_from", "closed_to", &f.ClosedAfter, &f.ClosedBefore}); v.Error != "" {
 		h.render(w, r, http.StatusUnprocessableEntity, "problems", page{Title: h.clockOf(r).text().T("web.problems.problems"), Active: "problems", Data: v})
 		return
