@@ -11,6 +11,7 @@ import (
 	"steward/internal/change"
 	"steward/internal/domainerr"
 	"steward/internal/httpx"
+	"steward/internal/i18n"
 	"steward/internal/patch"
 	"steward/internal/schedule"
 	"steward/internal/store"
@@ -46,10 +47,10 @@ type changeMove struct {
 	Danger    bool
 }
 
-var changeMoveLabels = map[string]string{
-	"submit": "Submit for assessment", "request_approval": "Ask the board to approve", "schedule": "Schedule",
-	"return": "Back to draft", "cancel": "Cancel the change", "implement": "Start implementing",
-	"complete": "Finish implementing", "close": "Close",
+// changeMoveLabel names the button of a move's action in the reader's
+// language; an action without words of its own reads as its code.
+func changeMoveLabel(tx i18n.Text, action string) string {
+	return tx.Or("web.change_detail.move_"+action, tx.Label(action))
 }
 
 // Answer is the answer given to question key, for the questionnaire.
@@ -147,9 +148,10 @@ func (h *changePages) render(w http.ResponseWriter, r *http.Request, status int,
 		for _, s := range svcs.Items {
 			v.AllServices = append(v.AllServices, option{ID: s.ID, Name: s.Name})
 		}
+		tx := h.wb.clockOf(r).text()
 		for _, mv := range change.Machine.Moves {
 			if mv.From == c.State && mv.By == "" && change.Guard(c, mv) == nil {
-				v.Moves = append(v.Moves, changeMove{To: mv.To, Label: changeMoveLabels[mv.Action], Danger: mv.Action == "cancel"})
+				v.Moves = append(v.Moves, changeMove{To: mv.To, Label: changeMoveLabel(tx, mv.Action), Danger: mv.Action == "cancel"})
 				if mv.To == change.Scheduled && len(v.Conflicts) > 0 {
 					v.NeedsAck = true
 				}
@@ -198,6 +200,7 @@ func (h *changePages) answer(w http.ResponseWriter, r *http.Request, c change.Ch
 	var ce *change.ConflictsError
 	var conflict *domainerr.Conflict
 	var refused *domainerr.Refused
+	tx := h.wb.clockOf(r).text()
 	switch {
 	case err == nil:
 		h.wb.redirect(w, r, "/changes/"+c.Number, flash)
@@ -205,14 +208,14 @@ func (h *changePages) answer(w http.ResponseWriter, r *http.Request, c change.Ch
 		h.render(w, r, http.StatusUnprocessableEntity, c, &fieldErrors{Form: form, Errs: inv.Fields, Values: r.PostForm}, "")
 	case errors.As(err, &ce):
 		h.render(w, r, http.StatusConflict, c, &fieldErrors{Form: form, Errs: map[string]string{
-			"acknowledge_conflicts": "acknowledge the conflicts with a comment to schedule the change anyway"}, Values: r.PostForm},
-			"The window has conflicts: see them below, and acknowledge them with a comment to schedule anyway.")
+			"acknowledge_conflicts": tx.T("web.change_detail.acknowledge_field")}, Values: r.PostForm},
+			tx.T("web.change_detail.conflicts"))
 	case errors.As(err, &conflict):
 		h.render(w, r, http.StatusConflict, c, nil, conflict.Message)
 	case errors.As(err, &refused):
 		h.render(w, r, http.StatusForbidden, c, nil, refused.Message)
 	case errors.Is(err, domainerr.ErrStale):
-		h.render(w, r, http.StatusConflict, c, nil, "Someone changed this change meanwhile: this is it as it stands now.")
+		h.render(w, r, http.StatusConflict, c, nil, tx.T("web.change_detail.stale"))
 	default:
 		h.wb.fail(w, r, err)
 	}
@@ -269,17 +272,17 @@ func (h *changePages) formPatch(r *http.Request, c change.Change, bad *domainerr
 	if r.PostFormValue("touches") == "1" {
 		ids, ok := formIDs(r, "service_ids")
 		if !ok {
-			bad.Add("service_ids", "is not a valid choice")
+			bad.Add("service_ids", "%s", h.wb.clockOf(r).text().T("web.change_detail.invalid_choice"))
 		}
 		pt.ServiceIDs = &ids
 		cis, ok := formIDs(r, "ci_ids")
 		if !ok {
-			bad.Add("ci_ids", "is not a valid choice")
+			bad.Add("ci_ids", "%s", h.wb.clockOf(r).text().T("web.change_detail.invalid_choice"))
 		}
 		if s := strings.TrimSpace(r.PostFormValue("ci")); s != "" {
 			id, err := h.wb.findCI(r.Context(), s)
 			if err != nil {
-				bad.Add("ci_ids", "%s", ciPickError(err))
+				bad.Add("ci_ids", "%s", ciPickError(h.wb.clockOf(r).text(), err))
 			} else {
 				cis = append(cis, id)
 			}

@@ -22,7 +22,7 @@ func (h *changePages) templates(w http.ResponseWriter, r *http.Request) {
 		h.wb.fail(w, r, err)
 		return
 	}
-	h.wb.render(w, r, http.StatusOK, "change_templates", page{Title: "Standard changes", Active: "change-templates",
+	h.wb.render(w, r, http.StatusOK, "change_templates", page{Title: h.wb.clockOf(r).text().T("web.change_templates.title"), Active: "change-templates",
 		Data: changeTemplatesView{Items: items, CanWrite: p.Can(change.PermTemplateWrite)}})
 }
 
@@ -57,7 +57,7 @@ func (h *changePages) template(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *changePages) showTemplate(w http.ResponseWriter, r *http.Request, status int, t change.Template, isNew bool, f *fieldErrors) {
-	title := "New standard change"
+	title := h.wb.clockOf(r).text().T("web.change_templates.title_new")
 	if !isNew {
 		title = t.Name
 	}
@@ -125,7 +125,7 @@ func (h *changePages) showPolicies(w http.ResponseWriter, r *http.Request, statu
 	for _, g := range opts.Groups {
 		v.Names[g.ID] = g.Name
 	}
-	h.wb.render(w, r, status, "change_policies", page{Title: "Approval policy", Active: "change-policies", Data: v})
+	h.wb.render(w, r, status, "change_policies", page{Title: h.wb.clockOf(r).text().T("web.change_templates.title_policy"), Active: "change-policies", Data: v})
 }
 
 func (h *changePages) savePolicy(w http.ResponseWriter, r *http.Request) {
@@ -136,7 +136,7 @@ func (h *changePages) savePolicy(w http.ResponseWriter, r *http.Request) {
 	}
 	group, ok := formID(r, "group_id")
 	if !ok {
-		h.showPolicies(w, r, http.StatusUnprocessableEntity, "The group is not a valid choice.")
+		h.showPolicies(w, r, http.StatusUnprocessableEntity, h.wb.clockOf(r).text().T("web.change_templates.group_invalid"))
 		return
 	}
 	err := h.svc.SetPolicy(r.Context(), httpx.Principal(r), id, group, nil, r.PostFormValue("rule"))

@@ -12,6 +12,7 @@ import (
 	"steward/internal/change"
 	"steward/internal/domainerr"
 	"steward/internal/httpx"
+	"steward/internal/i18n"
 )
 
 // ChangePages are change management's pages: the list, the overview with
@@ -108,9 +109,9 @@ func (h *changePages) list(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	status := http.StatusOK
-	if v.Error = readListDays(v.Days, h.wb.Loc, "", listDays{"from", "to", &f.CreatedAfter, &f.CreatedBefore},
+	if v.Error = readListDaysIn(h.wb.clockOf(r).text(), v.Days, h.wb.Loc, "", listDays{"from", "to", &f.CreatedAfter, &f.CreatedBefore},
 		listDays{"closed_from", "closed_to", &f.ClosedAfter, &f.ClosedBefore}); v.Error != "" {
-		h.wb.render(w, r, http.StatusUnprocessableEntity, "changes", page{Title: "Changes", Active: "changes", Data: v})
+		h.wb.render(w, r, http.StatusUnprocessableEntity, "changes", page{Title: h.wb.clockOf(r).text().T("web.changes.title"), Active: "changes", Data: v})
 		return
 	}
 	pg, err := h.svc.List(r.Context(), p, f)
@@ -129,7 +130,7 @@ func (h *changePages) list(w http.ResponseWriter, r *http.Request) {
 		}
 		v.NextURL = "/changes?" + next.Encode()
 	}
-	h.wb.render(w, r, status, "changes", page{Title: "Changes", Active: "changes", Data: v})
+	h.wb.render(w, r, status, "changes", page{Title: h.wb.clockOf(r).text().T("web.changes.title"), Active: "changes", Data: v})
 }
 
 type changeOverview struct {
@@ -152,7 +153,7 @@ func (h *changePages) overview(w http.ResponseWriter, r *http.Request) {
 	if k.Finished > 0 {
 		v.Lead = leadText(k.LeadTimeHours)
 	}
-	h.wb.render(w, r, http.StatusOK, "change_overview", page{Title: "Change overview", Active: "change-overview", Data: v})
+	h.wb.render(w, r, http.StatusOK, "change_overview", page{Title: h.wb.clockOf(r).text().T("web.changes.title_overview"), Active: "change-overview", Data: v})
 }
 
 func leadText(hours float64) string {
@@ -201,7 +202,7 @@ func (h *changePages) showNew(w http.ResponseWriter, r *http.Request, status int
 	for _, s := range svcs.Items {
 		v.Services = append(v.Services, option{ID: s.ID, Name: s.Name})
 	}
-	h.wb.render(w, r, status, "change_new", page{Title: "New change", Active: "changes", Data: v})
+	h.wb.render(w, r, status, "change_new", page{Title: h.wb.clockOf(r).text().T("web.changes.title_new"), Active: "changes", Data: v})
 }
 
 // formTime reads a datetime-local field in the viewer's zone.
@@ -212,7 +213,7 @@ func (h *changePages) formTime(r *http.Request, name string, bad *domainerr.Inva
 	}
 	t, err := time.ParseInLocation(dateTimeLocal, s, h.wb.clockOf(r).loc)
 	if err != nil {
-		bad.Add(name, "must be a date and time")
+		bad.Add(name, "%s", h.wb.clockOf(r).text().T("web.changes.date_time"))
 		return nil
 	}
 	return &t
@@ -238,7 +239,7 @@ func (h *changePages) create(w http.ResponseWriter, r *http.Request) {
 			in.Type = change.Standard
 		}
 	} else {
-		bad.Add("template_id", "is not a valid choice")
+		bad.Add("template_id", "%s", h.wb.clockOf(r).text().T("web.changes.invalid_choice"))
 	}
 	for _, ref := range []struct {
 		field string
@@ -246,7 +247,7 @@ func (h *changePages) create(w http.ResponseWriter, r *http.Request) {
 	}{{"group_id", &in.GroupID}} {
 		id, ok := formID(r, ref.field)
 		if !ok {
-			bad.Add(ref.field, "is not a valid choice")
+			bad.Add(ref.field, "%s", h.wb.clockOf(r).text().T("web.changes.invalid_choice"))
 		}
 		*ref.dst = id
 	}
@@ -254,7 +255,7 @@ func (h *changePages) create(w http.ResponseWriter, r *http.Request) {
 	if ids, ok := formIDs(r, "service_ids"); ok {
 		in.ServiceIDs = ids
 	} else {
-		bad.Add("service_ids", "is not a valid choice")
+		bad.Add("service_ids", "%s", h.wb.clockOf(r).text().T("web.changes.invalid_choice"))
 	}
 	for _, s := range r.PostForm["ci"] {
 		if strings.TrimSpace(s) == "" {
@@ -262,7 +263,7 @@ func (h *changePages) create(w http.ResponseWriter, r *http.Request) {
 		}
 		id, err := h.wb.findCI(r.Context(), s)
 		if err != nil {
-			bad.Add("ci_ids", "%s", ciPickError(err))
+			bad.Add("ci_ids", "%s", ciPickError(h.wb.clockOf(r).text(), err))
 			continue
 		}
 		in.CIIDs = append(in.CIIDs, id)
@@ -283,10 +284,10 @@ func (h *changePages) create(w http.ResponseWriter, r *http.Request) {
 	h.wb.fail(w, r, err)
 }
 
-func ciPickError(err error) string {
+func ciPickError(tx i18n.Text, err error) string {
 	var inv *domainerr.Invalid
 	if errors.As(err, &inv) {
 		return inv.Fields["other"]
 	}
-	return "could not be found"
+	return tx.T("web.changes.ci_not_found")
 }

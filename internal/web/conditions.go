@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"steward/internal/i18n"
 	"steward/internal/ticket"
 )
 
@@ -42,7 +43,8 @@ type conditions struct {
 	// More are the further groups; MaxGroups bounds them with the first.
 	More      []conditions
 	MaxGroups int
-	at        int // a further group's index in the form it was read from
+	at        int       // a further group's index in the form it was read from
+	tx        i18n.Text // the reader's language, for the messages and the summary
 }
 
 // condField is one field a row may test.
@@ -109,7 +111,7 @@ func groupName(name string, k int) string { return fmt.Sprintf("%s_g%d", name, k
 func (c *conditions) renumber() {
 	for k := range c.More {
 		g := &c.More[k]
-		g.Name, g.Fields, g.Max, g.Legend = groupName(c.Name, k+1), c.Fields, c.Max, ""
+		g.Name, g.Fields, g.Max, g.Legend, g.tx = groupName(c.Name, k+1), c.Fields, c.Max, "", c.tx
 		if g.Rows == nil {
 			g.Rows = []condRow{}
 		}
@@ -224,18 +226,18 @@ func (c *conditions) label(name string) string {
 func (c *conditions) Groups() (all []ticket.Clause, more [][]ticket.Clause, ok bool) {
 	all, ok = c.Clauses()
 	if c.MaxGroups > 0 && 1+len(c.More) > c.MaxGroups {
-		c.Err = joinSentences(c.Err, fmt.Sprintf("Use at most %d groups here; remove %d.", c.MaxGroups, 1+len(c.More)-c.MaxGroups))
+		c.Err = joinSentences(c.Err, c.tx.T("web.conditions.too_many_groups", "Max", c.MaxGroups, "Extra", 1+len(c.More)-c.MaxGroups))
 		ok = false
 	}
 	if len(c.More) > 0 && len(c.Rows) == 0 {
-		c.Err = joinSentences(c.Err, "Group 1 has no rows: add one or remove the group.")
+		c.Err = joinSentences(c.Err, c.tx.T("web.conditions.group_empty", "Group", 1))
 		ok = false
 	}
 	for k := range c.More {
 		g := &c.More[k]
 		cs, good := g.Clauses()
 		if len(g.Rows) == 0 {
-			g.Err, good = fmt.Sprintf("Group %d has no rows: add one or remove the group.", k+2), false
+			g.Err, good = c.tx.T("web.conditions.group_empty", "Group", k+2), false
 		}
 		ok = ok && good
 		more = append(more, cs)
@@ -249,7 +251,7 @@ func (c *conditions) Clauses() ([]ticket.Clause, bool) {
 	out := []ticket.Clause{}
 	ok := true
 	if c.Max > 0 && len(c.Rows) > c.Max {
-		c.Err = fmt.Sprintf("Use at most %d rows here; remove %d.", c.Max, len(c.Rows)-c.Max)
+		c.Err = c.tx.T("web.conditions.too_many_rows", "Max", c.Max, "Extra", len(c.Rows)-c.Max)
 		ok = false
 	}
 	for i := range c.Rows {
@@ -272,22 +274,22 @@ func (c *conditions) rowProblem(i int, row condRow) string {
 	f, known := c.field(row.Field)
 	switch {
 	case !known:
-		return fmt.Sprintf("Row %d: %s cannot be tested here; remove the row.", i+1, c.label(row.Field))
+		return c.tx.T("web.conditions.row_untestable", "Row", i+1, "Field", c.label(row.Field))
 	case len(row.Values) == 0 && f.Choices == nil:
-		return fmt.Sprintf("Row %d: type a value for %s.", i+1, f.Label)
+		return c.tx.T("web.conditions.row_type_value", "Row", i+1, "Field", f.Label)
 	case len(row.Values) == 0:
-		return fmt.Sprintf("Row %d: choose a value for %s.", i+1, f.Label)
+		return c.tx.T("web.conditions.row_choose_value", "Row", i+1, "Field", f.Label)
 	}
 	if f.Choices != nil {
 		for _, v := range row.Values {
 			if !slices.ContainsFunc(f.Choices, func(ch condChoice) bool { return ch.Value == v }) {
-				return fmt.Sprintf("Row %d: %s has no choice “%s” any more; untick it.", i+1, f.Label, v)
+				return c.tx.T("web.conditions.row_choice_gone", "Row", i+1, "Field", f.Label, "Value", v)
 			}
 		}
 	}
 	for _, v := range row.Values {
 		if len(v) > 200 {
-			return fmt.Sprintf("Row %d: each value for %s must be at most 200 characters.", i+1, f.Label)
+			return c.tx.T("web.conditions.row_too_long", "Row", i+1, "Field", f.Label, "Max", 200)
 		}
 	}
 	return ""
@@ -327,9 +329,10 @@ func (c *conditions) placeErrors(errs map[string]string, path string) {
 			continue
 		}
 		if m := gone.FindStringSubmatch(msg); m != nil {
-			msg = "the " + m[1] + " ticked there no longer exists; untick it"
+			c.Rows[i].Err = joinSentences(c.Rows[i].Err, c.tx.T("web.conditions.row_record_gone", "Row", i+1, "Record", m[1]))
+			continue
 		}
-		c.Rows[i].Err = joinSentences(c.Rows[i].Err, fmt.Sprintf("Row %d: %s.", i+1, strings.TrimSuffix(msg, ".")))
+		c.Rows[i].Err = joinSentences(c.Rows[i].Err, c.tx.T("web.conditions.row_problem", "Row", i+1, "Problem", strings.TrimSuffix(msg, ".")))
 	}
 }
 
@@ -368,7 +371,7 @@ type condGroupView struct {
 // BlankGroup is the group the script copies for "Add a group", with
 // the placeholder __G__ for its index.
 func (c conditions) BlankGroup() condGroupView {
-	g := conditions{Name: c.Name + "_g__G__", Fields: c.Fields, Rows: []condRow{}}
+	g := conditions{Name: c.Name + "_g__G__", Fields: c.Fields, Rows: []condRow{}, tx: c.tx}
 	return condGroupView{List: g, Parent: c.Name, K: -1, I: "__G__"}
 }
 
@@ -390,7 +393,20 @@ func (c conditions) Summary() string {
 	if len(parts) == 0 {
 		return c.Empty
 	}
-	return strings.Join(parts, "; or ")
+	return c.joined("web.conditions.or_group", parts)
+}
+
+// joined strings parts together with message id, which reads "{{.List}}
+// and {{.Next}}" or the like in the reader's language.
+func (c conditions) joined(id string, parts []string) string {
+	if len(parts) == 0 {
+		return ""
+	}
+	out := parts[0]
+	for _, p := range parts[1:] {
+		out = c.tx.T(id, "List", out, "Next", p)
+	}
+	return out
 }
 
 func (c conditions) rowsSummary() string {
@@ -399,17 +415,17 @@ func (c conditions) rowsSummary() string {
 	}
 	parts := make([]string, len(c.Rows))
 	for i, row := range c.Rows {
-		verb := "is"
-		if row.Not {
-			verb = "is not"
-		}
 		vals := make([]string, len(row.Values))
 		for j, v := range row.Values {
 			vals[j] = c.valueLabel(row.Field, v)
 		}
-		parts[i] = c.label(row.Field) + " " + verb + " " + strings.Join(vals, " or ")
+		id := "web.conditions.clause_is"
+		if row.Not {
+			id = "web.conditions.clause_is_not"
+		}
+		parts[i] = c.tx.T(id, "Field", c.label(row.Field), "Values", c.joined("web.conditions.or_value", vals))
 	}
-	return strings.Join(parts, ", and ")
+	return c.joined("web.conditions.and_clause", parts)
 }
 
 func (c *conditions) valueLabel(field, v string) string {
@@ -492,7 +508,7 @@ func (c conditions) cell(name, i, field string, values []string) condCell {
 	// nothing is dropped unseen.
 	for _, v := range values {
 		if !slices.ContainsFunc(f.Choices, func(ch condChoice) bool { return ch.Value == v }) {
-			cell.Opts = append(cell.Opts, condOpt{Value: v, Label: v + " (no longer offered)", Checked: true})
+			cell.Opts = append(cell.Opts, condOpt{Value: v, Label: c.tx.T("web.conditions.no_longer_offered", "Value", v), Checked: true})
 		}
 	}
 	cell.Long = len(cell.Opts) > 8

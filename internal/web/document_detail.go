@@ -16,6 +16,7 @@ import (
 	"steward/internal/document"
 	"steward/internal/domainerr"
 	"steward/internal/httpx"
+	"steward/internal/i18n"
 	"steward/internal/record"
 	"steward/internal/sms"
 )
@@ -110,7 +111,7 @@ func (h documentPages) showDetail(w http.ResponseWriter, r *http.Request, status
 		h.wb.fail(w, r, err)
 		return
 	}
-	v.Attrs, v.Variance = attrViews(d)
+	v.Attrs, v.Variance = attrViews(ck.text(), d)
 	versions, err := document.Versions(ctx, h.wb.DB, id)
 	if err != nil {
 		h.wb.fail(w, r, err)
@@ -181,7 +182,7 @@ func (h documentPages) showDetail(w http.ResponseWriter, r *http.Request, status
 
 // attrViews writes a document's typed fields for reading, and for a
 // resource plan how actual compares with planned.
-func attrViews(d document.Document) ([]attrView, []string) {
+func attrViews(tx i18n.Text, d document.Document) ([]attrView, []string) {
 	var out []attrView
 	for _, f := range d.Type.Fields() {
 		raw, ok := d.Attributes[f.Key]
@@ -212,7 +213,7 @@ func attrViews(d document.Document) ([]attrView, []string) {
 	if d.Type == document.ResourcePlan {
 		cur, _ := d.Attributes["currency"].(string)
 		for _, pair := range []struct{ what, planned, actual, unit string }{
-			{"Staff", "staff_planned", "staff_actual", "FTE"}, {"Budget", "budget_planned", "budget_actual", cur}} {
+			{"staff", "staff_planned", "staff_actual", "FTE"}, {"budget", "budget_planned", "budget_actual", cur}} {
 			p, ok1 := d.Attributes[pair.planned].(float64)
 			a, ok2 := d.Attributes[pair.actual].(float64)
 			if !ok1 || !ok2 || p == 0 {
@@ -223,8 +224,8 @@ func attrViews(d document.Document) ([]attrView, []string) {
 			if diff < 0 {
 				word, diff = "under", -diff
 			}
-			variance = append(variance, fmt.Sprintf("%s: %s %s actual against %s %s planned, %s %s (%.0f%%) %s plan.",
-				pair.what, number(a), pair.unit, number(p), pair.unit, number(diff), pair.unit, 100*diff/p, word))
+			variance = append(variance, tx.T("web.document_detail."+pair.what+"_"+word, "Actual", number(a), "Planned", number(p),
+				"Diff", number(diff), "Unit", pair.unit, "Percent", fmt.Sprintf("%.0f", 100*diff/p)))
 		}
 	}
 	return out, variance
@@ -284,13 +285,11 @@ func (h documentPages) addVersionRequest(w http.ResponseWriter, r *http.Request)
 		return
 	}
 	if p := httpx.Principal(r); p == nil || !sameToken(r.PostFormValue("csrf_token"), p.CSRFToken) {
-		h.wb.errorPage(w, r, http.StatusForbidden, formExpired)
+		h.wb.errorPage(w, r, http.StatusForbidden, h.wb.clockOf(r).text().T("web.forms.expired"))
 		return
 	}
 	h.saveVersion(w, r, id, r.PostForm)
 }
-
-const formExpired = "The form had expired or did not come from this site. Reload the page and try again."
 
 // uploadVersion reads the multipart new-version form: the CSRF token
 // first, checked before anything else is read, then the fields, then the
@@ -316,17 +315,17 @@ func (h documentPages) uploadVersion(w http.ResponseWriter, r *http.Request, id 
 	}
 	part, err := mr.NextPart()
 	if err != nil || part.FormName() != "csrf_token" {
-		h.wb.errorPage(w, r, http.StatusForbidden, formExpired)
+		h.wb.errorPage(w, r, http.StatusForbidden, h.wb.clockOf(r).text().T("web.forms.expired"))
 		return
 	}
 	token, _ := io.ReadAll(io.LimitReader(part, 200))
 	if p == nil || !sameToken(string(token), p.CSRFToken) {
-		h.wb.errorPage(w, r, http.StatusForbidden, formExpired)
+		h.wb.errorPage(w, r, http.StatusForbidden, h.wb.clockOf(r).text().T("web.forms.expired"))
 		return
 	}
 	vals := url.Values{}
 	fileErr := ""
-	tooLarge := "is larger than the limit of " + strconv.FormatInt(h.wb.maxAttachment()>>20, 10) + " MB; nothing was stored"
+	tooLarge := h.wb.clockOf(r).text().T("web.records.too_large", "MB", h.wb.maxAttachment()>>20)
 	for fileErr == "" {
 		part, err := mr.NextPart()
 		var mbe *http.MaxBytesError
@@ -524,5 +523,5 @@ func (h documentPages) compare(w http.ResponseWriter, r *http.Request) {
 		lines, ok := document.Diff(bodies[v.From], bodies[v.To])
 		v.Lines, v.TooLong = lines, !ok
 	}
-	h.wb.render(w, r, http.StatusOK, "document_compare", page{Title: "Compare versions of " + d.Title, Active: "documents", Data: v})
+	h.wb.render(w, r, http.StatusOK, "document_compare", page{Title: h.wb.clockOf(r).text().T("web.document_detail.title_compare", "Title", d.Title), Active: "documents", Data: v})
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"steward/internal/domainerr"
+	"steward/internal/i18n"
 	"steward/internal/request"
 )
 
@@ -174,14 +175,20 @@ func buildForm(rows []questionRow) builtForm {
 var questionFault = regexp.MustCompile(`^form\.fields\[(\d+)\]\.(.+)$`)
 var fieldsIndex = regexp.MustCompile(`fields\[(\d+)\]`)
 
-// placeFaults moves the service's form.fields[i] faults onto the rows as
-// sentences, and returns those about the form as a whole.
+// placeFaults is placeFaultsIn with the sentences in English.
 func (b builtForm) placeFaults(rows []questionRow, inv *domainerr.Invalid) []string {
+	return b.placeFaultsIn(i18n.For(i18n.Default), rows, inv)
+}
+
+// placeFaultsIn moves the service's form.fields[i] faults onto the rows as
+// sentences in the language of tx, and returns those about the form as a
+// whole.
+func (b builtForm) placeFaultsIn(tx i18n.Text, rows []questionRow, inv *domainerr.Invalid) []string {
 	var whole []string
 	for _, k := range slices.Sorted(maps.Keys(inv.Fields)) {
 		msg := inv.Fields[k]
 		if k == "form" || k == "form.fields" {
-			whole = append(whole, "The form "+msg+".")
+			whole = append(whole, tx.T("web.formbuilder.form_problem", "Problem", msg))
 			continue
 		}
 		m := questionFault.FindStringSubmatch(k)
@@ -196,17 +203,17 @@ func (b builtForm) placeFaults(rows []questionRow, inv *domainerr.Invalid) []str
 		if m[2] == "key" && msg == "is required" && rows[row].Label == "" {
 			continue // the label's message says it
 		}
-		rows[row].Errs = append(rows[row].Errs, questionSentence(row+1, m[2], b.renumber(msg), rows[row]))
+		rows[row].Errs = append(rows[row].Errs, questionSentence(tx, row+1, m[2], b.renumber(tx, msg), rows[row]))
 	}
 	return whole
 }
 
 // renumber turns "fields[2]" in a message into the question's number.
-func (b builtForm) renumber(msg string) string {
+func (b builtForm) renumber(tx i18n.Text, msg string) string {
 	return fieldsIndex.ReplaceAllStringFunc(msg, func(s string) string {
 		j, _ := strconv.Atoi(fieldsIndex.FindStringSubmatch(s)[1])
 		if j < len(b.rowOf) {
-			return fmt.Sprintf("question %d", b.rowOf[j]+1)
+			return tx.T("web.formbuilder.question_ref", "N", b.rowOf[j]+1)
 		}
 		return s
 	})
@@ -215,52 +222,57 @@ func (b builtForm) renumber(msg string) string {
 var optionFault = regexp.MustCompile(`^options\[(\d+)\]$`)
 
 // questionSentence says what is wrong with question n in words.
-func questionSentence(n int, part, msg string, q questionRow) string {
-	at := fmt.Sprintf("Question %d: ", n)
+func questionSentence(tx i18n.Text, n int, part, msg string, q questionRow) string {
+	say := func(id string, pairs ...any) string {
+		return tx.T("web.formbuilder."+id, append([]any{"N", n, "Problem", msg}, pairs...)...)
+	}
 	if m := optionFault.FindStringSubmatch(part); m != nil {
 		j, _ := strconv.Atoi(m[1])
-		return fmt.Sprintf("%schoice %d %s.", at, j+1, msg)
+		return say("choice_problem", "Choice", j+1)
 	}
 	switch part {
 	case "label":
 		if msg == "is required" {
-			return at + "give it a label."
+			return say("label_required")
 		}
-		return at + "the label " + msg + "."
+		return say("label_problem")
 	case "key":
 		if msg == "is required" {
-			return at + "give it a key of lower-case letters, digits and _ (its label has none to take)."
+			return say("key_required")
 		}
 		if q.Key == "" {
-			return fmt.Sprintf("%sthe key taken from its label (%s) %s; type another key.", at, q.key(), msg)
+			return say("key_derived_problem", "Key", q.key())
 		}
-		return at + "the key " + msg + "."
+		return say("key_problem")
 	case "type":
-		return at + "choose its type."
+		return say("type_required")
 	case "help":
-		return at + "the help " + msg + "."
+		return say("help_problem")
 	case "options":
 		if strings.Contains(msg, "at least one") {
-			return at + "list its choices, one per line."
+			return say("choices_required")
 		}
-		return at + "the choices " + msg + "."
+		return say("choices_problem")
 	case "show_when.field":
 		if msg == "is required" {
-			return at + "choose the question whose answer shows it."
+			return say("when_field_required")
 		}
-		return at + "it can only depend on a question above it."
+		return say("when_field_above")
 	case "show_when.equals":
 		if msg == "is required" || q.WhenValue == "" {
-			return at + "say which answer shows it."
+			return say("when_value_required")
 		}
-		return at + "the answer that shows it " + msg + "."
+		return say("when_value_problem")
 	}
-	return at + fieldLabel(part) + " " + msg + "."
+	return say("field_problem", "Field", fieldLabel(part))
 }
 
-// placed numbers the rows for the page and fills each one's list of the
-// questions above it.
-func placed(rows []questionRow) []questionRow {
+// placed is placedIn with the answers named in English.
+func placed(rows []questionRow) []questionRow { return placedIn(i18n.For(i18n.Default), rows) }
+
+// placedIn numbers the rows for the page and fills each one's list of the
+// questions above it, their answers named in the language of tx.
+func placedIn(tx i18n.Text, rows []questionRow) []questionRow {
 	var above []earlierQuestion
 	for i := range rows {
 		q := &rows[i]
@@ -276,7 +288,7 @@ func placed(rows []questionRow) []questionRow {
 			if label == "" {
 				label = k
 			}
-			above = append(above, earlierQuestion{Key: k, Label: label, Answers: rows[i].answers()})
+			above = append(above, earlierQuestion{Key: k, Label: label, Answers: rows[i].answers(tx)})
 		}
 	}
 	return rows
@@ -284,10 +296,10 @@ func placed(rows []questionRow) []questionRow {
 
 // answers are the answers a question can take when they can be listed:
 // a choice's options, or yes and no.
-func (q questionRow) answers() []whenAnswer {
+func (q questionRow) answers(tx i18n.Text) []whenAnswer {
 	switch request.FieldType(q.Type) {
 	case request.YesNoField:
-		return []whenAnswer{{"yes", "Yes"}, {"no", "No"}}
+		return []whenAnswer{{"yes", tx.T("web.formbuilder.yes")}, {"no", tx.T("web.formbuilder.no")}}
 	case request.ChoiceField:
 		var out []whenAnswer
 		for _, line := range strings.Split(q.Choices, "\n") {
@@ -319,7 +331,13 @@ func (q questionRow) WhenOther() bool {
 	return q.WhenValue != "" && !slices.ContainsFunc(q.WhenAnswers, q.WhenPicked)
 }
 
-// previewQuestions is the requester's form as the rows make it now.
+// previewQuestions is previewQuestionsIn in English.
 func previewQuestions(rows []questionRow) []questionView {
-	return questionViews(buildForm(rows).form, nil)
+	return previewQuestionsIn(i18n.For(i18n.Default), rows)
+}
+
+// previewQuestionsIn is the requester's form as the rows make it now, in
+// the language of tx.
+func previewQuestionsIn(tx i18n.Text, rows []questionRow) []questionView {
+	return questionViews(tx, buildForm(rows).form, nil)
 }

@@ -58,15 +58,16 @@ func (wb *Web) readForm(w http.ResponseWriter, r *http.Request) bool {
 // from hand-made requests, and stored they break the exports that carry
 // them. The API refuses such JSON text the same way.
 func (wb *Web) validText(w http.ResponseWriter, r *http.Request) bool {
+	tx := wb.clockOf(r).text()
 	for _, key := range slices.Sorted(maps.Keys(r.Form)) {
 		msg := ""
 		switch {
 		case !utf8.ValidString(key):
-			msg = "A field name of this form is not valid UTF-8 text."
+			msg = tx.T("web.forms.name_not_utf8")
 		case !slices.ContainsFunc(r.Form[key], func(v string) bool { return !utf8.ValidString(v) }):
 			continue
 		default:
-			msg = "The field “" + fieldLabel(strings.TrimPrefix(key, "a.")) + "” is not valid UTF-8 text. Type it again, or paste it from a program that saves text as UTF-8."
+			msg = tx.T("web.forms.value_not_utf8", "Field", fieldLabel(strings.TrimPrefix(key, "a.")))
 		}
 		wb.errorPage(w, r, http.StatusUnprocessableEntity, msg)
 		return false

@@ -130,7 +130,7 @@ func (wb *Web) showAfterFailure(w http.ResponseWriter, r *http.Request, inc inci
 			wb.fail(w, r, gerr)
 			return
 		}
-		wb.showIncident(w, r, http.StatusConflict, fresh, nil, "This incident was changed by someone else while you were looking at it, so your change was not saved. Reload to see the latest version and try again.")
+		wb.showIncident(w, r, http.StatusConflict, fresh, nil, wb.clockOf(r).text().T("web.incident_actions.stale"))
 	case errors.As(err, &conflict):
 		wb.showIncident(w, r, http.StatusConflict, inc, nil, conflict.Message)
 	default:
@@ -183,7 +183,7 @@ func (wb *Web) editIncident(w http.ResponseWriter, r *http.Request) {
 		default:
 			var ok bool
 			if id, ok = formID(r, field); !ok {
-				bad.Add(field, "is not a valid choice")
+				bad.Add(field, "%s", wb.clockOf(r).text().T("web.incident_actions.invalid_choice"))
 				return
 			}
 		}

@@ -7,6 +7,7 @@ import (
 
 	"steward/internal/auth"
 	"steward/internal/httpx"
+	"steward/internal/i18n"
 	"steward/internal/incident"
 	"steward/internal/org"
 	"steward/internal/sla"
@@ -106,7 +107,7 @@ func (wb *Web) showIncident(w http.ResponseWriter, r *http.Request, status int, 
 		CanAnswer: !p.Can(incident.PermUpdate) && p.Can(incident.PermCreate),
 		Levels:    incident.Levels, HoldReasons: incident.HoldReasons, ResolutionCodes: incident.ResolutionCodes,
 	}
-	if v.Journal, err = wb.nameJournal(r.Context(), entries); err != nil {
+	if v.Journal, err = wb.nameJournal(r.Context(), wb.clockOf(r).text(), entries); err != nil {
 		wb.fail(w, r, err)
 		return
 	}
@@ -166,7 +167,7 @@ func (wb *Web) showIncident(w http.ResponseWriter, r *http.Request, status int, 
 }
 
 // nameJournal replaces ids in field changes with the names people know.
-func (wb *Web) nameJournal(ctx context.Context, entries []incident.Entry) ([]journalLine, error) {
+func (wb *Web) nameJournal(ctx context.Context, tx i18n.Text, entries []incident.Entry) ([]journalLine, error) {
 	var groups, customers, services map[int64]string
 	users := map[int64]string{}
 	name := func(field, val string) (string, error) {
@@ -221,7 +222,7 @@ func (wb *Web) nameJournal(ctx context.Context, entries []incident.Entry) ([]jou
 				return nil, err
 			}
 			if c.Field != "description" && c.Field != "resolution_notes" {
-				c.Old, c.New = humanValue(c.Field, c.Old), humanValue(c.Field, c.New)
+				c.Old, c.New = humanValueIn(tx, c.Field, c.Old), humanValueIn(tx, c.Field, c.New)
 			}
 			out[i].Lines = append(out[i].Lines, c)
 		}
@@ -236,16 +237,20 @@ func orID(name string, id int64) string {
 	return "#" + strconv.FormatInt(id, 10)
 }
 
-// humanValue shows stored codes (in_progress, awaiting_requester) as words.
-func humanValue(field, v string) string {
+// humanValue is humanValueIn in English.
+func humanValue(field, v string) string { return humanValueIn(i18n.For(i18n.Default), field, v) }
+
+// humanValueIn shows stored codes (in_progress, awaiting_requester) as
+// words in the language of tx.
+func humanValueIn(tx i18n.Text, field, v string) string {
 	switch field {
 	case "state", "hold_reason", "resolution_code", "impact", "urgency":
-		return human(v)
+		return tx.Label(v)
 	case "major":
 		if v == "true" {
-			return "Yes"
+			return tx.T("web.incident_detail.yes")
 		}
-		return "No"
+		return tx.T("web.incident_detail.no")
 	}
 	return v
 }

@@ -65,7 +65,7 @@ func (wb *Web) showNewIncident(w http.ResponseWriter, r *http.Request, status in
 		}
 		v.Options = opts
 	}
-	wb.render(w, r, status, "incident_new", page{Title: "New incident", Active: "new", Data: v})
+	wb.render(w, r, status, "incident_new", page{Title: wb.clockOf(r).text().T("web.incidents.title_new"), Active: "new", Data: v})
 }
 
 func (wb *Web) createIncident(w http.ResponseWriter, r *http.Request) {
@@ -82,7 +82,7 @@ func (wb *Web) createIncident(w http.ResponseWriter, r *http.Request) {
 	if id, ok := formID(r, "service_id"); ok {
 		in.ServiceID = id
 	} else {
-		bad.Add("service_id", "is not a valid choice")
+		bad.Add("service_id", "%s", wb.clockOf(r).text().T("web.incidents.invalid_choice"))
 	}
 	if p.IsStaff() {
 		for _, ref := range []struct {
@@ -91,7 +91,7 @@ func (wb *Web) createIncident(w http.ResponseWriter, r *http.Request) {
 		}{{"customer_id", &in.CustomerID}, {"group_id", &in.GroupID}} {
 			id, ok := formID(r, ref.field)
 			if !ok {
-				bad.Add(ref.field, "is not a valid choice")
+				bad.Add(ref.field, "%s", wb.clockOf(r).text().T("web.incidents.invalid_choice"))
 			}
 			*ref.dst = id
 		}

@@ -47,9 +47,9 @@ func (h *kbPages) showForm(w http.ResponseWriter, r *http.Request, status int, v
 		return
 	}
 	v.CanPublish = p.Can(knowledge.PermPublish)
-	title := "New article"
+	title := h.clockOf(r).text().T("web.kb_editor.title_new")
 	if v.A != nil {
-		title = "Edit " + v.A.Number
+		title = h.clockOf(r).text().T("web.kb_editor.title_edit", "Number", v.A.Number)
 	}
 	h.render(w, r, status, "kb_form", page{Title: title, Active: "articles", Data: v})
 }
@@ -69,7 +69,7 @@ func kbFormInput(wb *Web, r *http.Request, bad *domainerr.Invalid) knowledge.Inp
 		in.OwnerID = owner
 	}
 	if ids, ok := formIDs(r, "customer_ids"); !ok {
-		bad.Add("customer_ids", "is not a valid choice")
+		bad.Add("customer_ids", "%s", wb.clockOf(r).text().T("web.kb_editor.invalid_choice"))
 	} else {
 		in.CustomerIDs = &ids
 	}

@@ -132,7 +132,7 @@ func (h *kbPages) list(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	title := "Knowledge"
+	title := h.clockOf(r).text().T("web.kb_pages.title")
 	if !v.Staff {
 		title = h.clockOf(r).text().T("kb.help_heading")
 	}
@@ -152,7 +152,7 @@ func (h *kbPages) review(w http.ResponseWriter, r *http.Request) {
 		CanPublish bool
 		CSRF       string
 	}{pg.Items, p.Can(knowledge.PermPublish), p.CSRFToken}
-	h.render(w, r, http.StatusOK, "kb_review", page{Title: "Review queue", Active: "articles", Data: v})
+	h.render(w, r, http.StatusOK, "kb_review", page{Title: h.clockOf(r).text().T("web.kb_pages.title_review"), Active: "articles", Data: v})
 }
 
 // kbArticleView is an article's page.

@@ -4,6 +4,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"steward/internal/i18n"
 )
 
 // listDays is a pair of day filters of a list, such as from and to (the
@@ -16,10 +18,15 @@ type listDays struct {
 	After, Before *time.Time
 }
 
-// readListDays fills each pair from q on the calendar of loc and adds to
-// msg, the list's message about filters it could not read, those of these
-// that are not days or that end before they start.
+// readListDays is readListDaysIn with the message in English.
 func readListDays(q url.Values, loc *time.Location, msg string, pairs ...listDays) string {
+	return readListDaysIn(i18n.For(i18n.Default), q, loc, msg, pairs...)
+}
+
+// readListDaysIn fills each pair from q on the calendar of loc and adds to
+// msg, the list's message about filters it could not read, those of these
+// that are not days or that end before they start, in the language of tx.
+func readListDaysIn(tx i18n.Text, q url.Values, loc *time.Location, msg string, pairs ...listDays) string {
 	if loc == nil {
 		loc = time.UTC
 	}
@@ -32,7 +39,7 @@ func readListDays(q url.Values, loc *time.Location, msg string, pairs ...listDay
 			if fromOK = err == nil; fromOK {
 				from, *p.After = t, t.UTC()
 			} else {
-				bad = append(bad, p.From+" (not a date such as 2026-06-01)")
+				bad = append(bad, tx.T("web.list_days.not_a_date", "Param", p.From, "Example", "2026-06-01"))
 			}
 		}
 		if s := q.Get(p.To); s != "" {
@@ -40,17 +47,17 @@ func readListDays(q url.Values, loc *time.Location, msg string, pairs ...listDay
 			if toOK = err == nil; toOK {
 				to, *p.Before = t, t.AddDate(0, 0, 1).UTC() // the last day counts whole
 			} else {
-				bad = append(bad, p.To+" (not a date such as 2026-06-30)")
+				bad = append(bad, tx.T("web.list_days.not_a_date", "Param", p.To, "Example", "2026-06-30"))
 			}
 		}
 		if fromOK && toOK && to.Before(from) {
-			bad = append(bad, p.To+" (before "+p.From+")")
+			bad = append(bad, tx.T("web.list_days.before", "To", p.To, "From", p.From))
 		}
 	}
 	if len(bad) == 0 {
 		return msg
 	}
-	more := "These dates could not be read: " + strings.Join(bad, ", ") + "."
+	more := tx.T("web.list_days.unread", "List", strings.Join(bad, ", "))
 	if msg == "" {
 		return more
 	}

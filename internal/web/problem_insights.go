@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 
 	"steward/internal/domainerr"
 	"steward/internal/httpx"
+	"steward/internal/i18n"
 	"steward/internal/incident"
 	"steward/internal/problem"
 )
@@ -117,6 +119,7 @@ type trendsView struct {
 	Report     problem.TrendReport
 	Error      string
 	CanCreate  bool
+	tx         i18n.Text // the reader's language, for section labels and titles
 }
 
 // Max is the highest weekly count, for the bars.
@@ -138,7 +141,8 @@ type trendSection struct {
 
 // Sections are the groups by kind, in the report's order.
 func (v trendsView) Sections() []trendSection {
-	labels := map[string]string{problem.ByCI: "Same CI", problem.ByService: "Same service", problem.ByCategory: "Same category"}
+	labels := map[string]string{problem.ByCI: v.tx.T("web.problem_insights.same_ci"), problem.ByService: v.tx.T("web.problem_insights.same_service"),
+		problem.ByCategory: v.tx.T("web.problem_insights.same_category")}
 	var out []trendSection
 	for _, g := range v.Report.Groups {
 		if len(out) == 0 || out[len(out)-1].Label != labels[g.Dimension] {
@@ -155,13 +159,13 @@ func (v trendsView) OpenURL(g problem.Trend) string {
 	switch g.Dimension {
 	case problem.ByCI:
 		q.Set("ci_id", g.Key)
-		q.Set("title", "Recurring incidents on "+g.Label)
+		q.Set("title", v.tx.T("web.problem_insights.recurring_on", "Label", g.Label))
 	case problem.ByService:
 		q.Set("service_id", g.Key)
-		q.Set("title", "Recurring incidents on "+g.Label)
+		q.Set("title", v.tx.T("web.problem_insights.recurring_on", "Label", g.Label))
 	default:
 		q.Set("category", g.Key)
-		q.Set("title", "Recurring "+g.Label+" incidents")
+		q.Set("title", v.tx.T("web.problem_insights.recurring_category", "Label", g.Label))
 	}
 	for i, id := range g.Incidents {
 		if i == 50 {
@@ -174,14 +178,17 @@ func (v trendsView) OpenURL(g problem.Trend) string {
 
 // Week is a week's start as the axis shows it: a date without a time,
 // the Monday the report's weeks start on.
-func (v trendsView) Week(t time.Time) string { return t.Format("2 Jan") }
+func (v trendsView) Week(t time.Time) string {
+	return v.tx.T("web.problem_insights.week", "Day", t.Day(), "Month", v.tx.T(fmt.Sprintf("web.problem_insights.month_%d", t.Month())))
+}
 
 // Bar is a week's count as a share of the highest, in tenths, for a class.
 func (v trendsView) Bar(n int) int { return (n*10 + v.Max() - 1) / v.Max() }
 
 func (h *problemPages) trends(w http.ResponseWriter, r *http.Request) {
 	p := httpx.Principal(r)
-	v := trendsView{Weeks: 8, Min: 3, CanCreate: p.Can(problem.PermCreate)}
+	tx := h.clockOf(r).text()
+	v := trendsView{Weeks: 8, Min: 3, CanCreate: p.Can(problem.PermCreate), tx: tx}
 	q := r.URL.Query()
 	if n, err := strconv.Atoi(q.Get("weeks")); err == nil {
 		v.Weeks = n
@@ -202,7 +209,7 @@ func (h *problemPages) trends(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v.Report = rep
-	h.render(w, r, http.StatusOK, "problem_trends", page{Title: h.clockOf(r).text().T("web.problem_insights.recurring"), Active: "problem-trends", Data: v})
+	h.render(w, r, http.StatusOK, "problem_trends", page{Title: tx.T("web.problem_insights.recurring"), Active: "problem-trends", Data: v})
 }
 
 // overviewView is problem management's figures.

@@ -95,7 +95,7 @@ func (h *problemPages) queue(w http.ResponseWriter, r *http.Request) {
 			v.Days.Set(k, s)
 		}
 	}
-	if v.Error = readListDays(v.Days, h.Loc, "", listDays{"from", "to", &f.CreatedAfter, &f.CreatedBefore},
+	if v.Error = readListDaysIn(h.clockOf(r).text(), v.Days, h.Loc, "", listDays{"from", "to", &f.CreatedAfter, &f.CreatedBefore},
 		listDays{"closed_from", "closed_to", &f.ClosedAfter, &f.ClosedBefore}); v.Error != "" {
 		h.render(w, r, http.StatusUnprocessableEntity, "problems", page{Title: h.clockOf(r).text().T("web.problems.problems"), Active: "problems", Data: v})
 		return
@@ -175,7 +175,7 @@ func (h *problemPages) create(w http.ResponseWriter, r *http.Request) {
 	bad := domainerr.NewInvalid()
 	in.AssigneeID = h.personID(r, bad, "assignee_id", agentPerson)
 	if id, ok := formID(r, "service_id"); !ok {
-		bad.Add("service_id", "is not a valid choice")
+		bad.Add("service_id", "%s", h.clockOf(r).text().T("web.problems.invalid_choice"))
 	} else if id != nil {
 		in.ServiceIDs = []int64{*id}
 	}

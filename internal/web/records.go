@@ -88,7 +88,7 @@ func (wb *Web) record(w http.ResponseWriter, r *http.Request, k *record.Kind) (r
 func (wb *Web) attach(k *record.Kind) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if err := wb.origin.Check(r); err != nil {
-			wb.errorPage(w, r, http.StatusForbidden, "Cross-site form submissions are refused.")
+			wb.errorPage(w, r, http.StatusForbidden, wb.clockOf(r).text().T("web.forms.cross_site"))
 			return
 		}
 		rec, ok := wb.record(w, r, k)
@@ -107,16 +107,16 @@ func (wb *Web) attach(k *record.Kind) http.HandlerFunc {
 		}
 		part, err := mr.NextPart()
 		if err != nil || part.FormName() != "csrf_token" {
-			wb.errorPage(w, r, http.StatusForbidden, "The form had expired or did not come from this site. Reload the page and try again.")
+			wb.errorPage(w, r, http.StatusForbidden, wb.clockOf(r).text().T("web.forms.expired"))
 			return
 		}
 		token, _ := io.ReadAll(io.LimitReader(part, 200))
 		if !sameToken(string(token), p.CSRFToken) {
-			wb.errorPage(w, r, http.StatusForbidden, "The form had expired or did not come from this site. Reload the page and try again.")
+			wb.errorPage(w, r, http.StatusForbidden, wb.clockOf(r).text().T("web.forms.expired"))
 			return
 		}
 		if part, err = mr.NextPart(); err != nil || part.FormName() != "file" {
-			refuse("choose a file to attach")
+			refuse(wb.clockOf(r).text().T("web.records.choose_file"))
 			return
 		}
 		_, err = wb.Records.Attachments.Add(r.Context(), p, k, rec.ID, record.Upload{Filename: part.FileName(), Body: part})
@@ -124,7 +124,7 @@ func (wb *Web) attach(k *record.Kind) http.HandlerFunc {
 		var mbe *http.MaxBytesError
 		switch {
 		case errors.Is(err, record.ErrTooLarge), errors.As(err, &mbe):
-			refuse("is larger than the limit of " + strconv.FormatInt(wb.maxAttachment()>>20, 10) + " MB; nothing was stored")
+			refuse(wb.clockOf(r).text().T("web.records.too_large", "MB", wb.maxAttachment()>>20))
 		case errors.As(err, &inv):
 			refuse(strings.Join(sortedValues(inv.Fields), "; "))
 		case err != nil:
@@ -155,7 +155,7 @@ func (wb *Web) addLink(k *record.Kind) http.HandlerFunc {
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			wb.recordShows[k.Name](w, r, http.StatusUnprocessableEntity, rec.ID, &fieldErrors{Form: "link",
-				Errs: map[string]string{"target": "there is no record " + target + ", or you may not see it"}, Values: r.PostForm})
+				Errs: map[string]string{"target": wb.clockOf(r).text().T("web.records.no_record", "Target", target)}, Values: r.PostForm})
 		case errors.As(err, &inv):
 			wb.recordShows[k.Name](w, r, http.StatusUnprocessableEntity, rec.ID, &fieldErrors{Form: "link", Errs: inv.Fields, Values: r.PostForm})
 		case err != nil:
@@ -229,5 +229,5 @@ func (wb *Web) search(w http.ResponseWriter, r *http.Request) {
 		}
 		v.Items = items
 	}
-	wb.render(w, r, http.StatusOK, "search", page{Title: "Search", Data: v})
+	wb.render(w, r, http.StatusOK, "search", page{Title: wb.clockOf(r).text().T("web.records.title_search"), Data: v})
 }

@@ -141,6 +141,7 @@ func (h *releasePages) render(w http.ResponseWriter, r *http.Request, status int
 // changeLine words one journal change: labels, not codes, and instants in
 // the viewer's zone.
 func changeLine(ch release.FieldChange, c clock) string {
+	tx := c.text()
 	val := func(s string) string {
 		if s == "" {
 			return "—"
@@ -149,21 +150,21 @@ func changeLine(ch release.FieldChange, c clock) string {
 			return c.zoned(t)
 		}
 		if ch.Field == "state" || ch.Field == "type" {
-			return human(s)
+			return tx.Label(s)
 		}
 		return s
 	}
 	switch {
 	case ch.Field == "change" && ch.Old == "":
-		return "Change added: " + ch.New
+		return tx.T("web.release_detail.change_added", "Change", ch.New)
 	case ch.Field == "change":
-		return "Change removed: " + ch.Old
+		return tx.T("web.release_detail.change_removed", "Change", ch.Old)
 	case ch.Field == "deployment":
-		return "Deployment " + ch.New
+		return tx.T("web.release_detail.deployment", "Deployment", ch.New)
 	case ch.Field == "description" || ch.Field == "acceptance_criteria" || ch.Field == "test_results":
-		return fieldLabel(ch.Field) + " changed"
+		return tx.T("web.release_detail.text_changed", "Field", fieldLabel(ch.Field))
 	}
-	return fieldLabel(ch.Field) + ": " + val(ch.Old) + " → " + val(ch.New)
+	return tx.T("web.release_detail.field_changed", "Field", fieldLabel(ch.Field), "Old", val(ch.Old), "New", val(ch.New))
 }
 
 // after answers a form: back to the release with flash when err is nil,

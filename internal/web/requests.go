@@ -10,6 +10,7 @@ import (
 	"steward/internal/auth"
 	"steward/internal/domainerr"
 	"steward/internal/httpx"
+	"steward/internal/i18n"
 	"steward/internal/patch"
 	"steward/internal/record"
 	"steward/internal/request"
@@ -154,7 +155,7 @@ func (h *requestPages) showRequest(w http.ResponseWriter, r *http.Request, statu
 	v.CanReopen = (own || v.CanUpdate) && req.State == request.Fulfilled
 	names := newNamer(ctx, h.DB)
 	var err error
-	if v.Answers, err = answerLines(req, names); err != nil {
+	if v.Answers, err = answerLines(h.clockOf(r).text(), req, names); err != nil {
 		h.fail(w, r, err)
 		return
 	}
@@ -224,7 +225,7 @@ func canDecide(p *auth.Principal, req request.Request, a request.ApprovalRecord)
 }
 
 // answerLines lists the answers in the order of the form they were given to.
-func answerLines(req request.Request, names *namer) ([]answerLine, error) {
+func answerLines(tx i18n.Text, req request.Request, names *namer) ([]answerLine, error) {
 	var out []answerLine
 	for _, fl := range req.Form.Fields {
 		a, ok := req.Answers[fl.Key]
@@ -234,7 +235,7 @@ func answerLines(req request.Request, names *namer) ([]answerLine, error) {
 		val := request.Text(a)
 		switch fl.Type {
 		case request.YesNoField:
-			val = map[bool]string{true: "Yes", false: "No"}[a == true]
+			val = map[bool]string{true: tx.T("web.requests.yes"), false: tx.T("web.requests.no")}[a == true]
 		case request.UserField:
 			val = names.value("user", val)
 		}
@@ -319,7 +320,7 @@ func (h *requestPages) afterFailure(w http.ResponseWriter, r *http.Request, req 
 			h.fail(w, r, gerr)
 			return
 		}
-		h.showRequest(w, r, http.StatusConflict, fresh, nil, "This request was changed by someone else while you were looking at it, so your change was not saved. Check the latest version and try again.")
+		h.showRequest(w, r, http.StatusConflict, fresh, nil, h.clockOf(r).text().T("web.requests.stale"))
 	case errors.As(err, &conflict):
 		h.showRequest(w, r, http.StatusConflict, req, nil, conflict.Message)
 	default:
@@ -384,7 +385,7 @@ func (h *requestPages) action(a requestAction) http.HandlerFunc {
 		}
 		version, ok := formVersion(r)
 		if !ok {
-			h.errorPage(w, r, http.StatusBadRequest, "The form did not say which version of the request it was made from. Reload the page and try again.")
+			h.errorPage(w, r, http.StatusBadRequest, h.clockOf(r).text().T("web.requests.no_version"))
 			return
 		}
 		if _, err := a.run(h, r, req, version); err != nil {
@@ -403,7 +404,7 @@ func (h *requestPages) edit(w http.ResponseWriter, r *http.Request) {
 	}
 	version, ok := formVersion(r)
 	if !ok {
-		h.errorPage(w, r, http.StatusBadRequest, "The form did not say which version of the request it was made from. Reload the page and try again.")
+		h.errorPage(w, r, http.StatusBadRequest, h.clockOf(r).text().T("web.requests.no_version"))
 		return
 	}
 	var pt request.Patch
@@ -414,7 +415,7 @@ func (h *requestPages) edit(w http.ResponseWriter, r *http.Request) {
 	if s := r.PostFormValue("priority"); s != req.Priority.String() {
 		pr, ok := request.ParsePriority(s)
 		if !ok {
-			bad.Add("priority", "must be P1 to P5")
+			bad.Add("priority", "%s", h.clockOf(r).text().T("web.requests.priority_range"))
 		}
 		pt.Priority = &pr
 	}
@@ -433,7 +434,7 @@ func (h *requestPages) edit(w http.ResponseWriter, r *http.Request) {
 		case msg != "":
 			bad.Add(ref.field, "%s", msg)
 		case !ok:
-			bad.Add(ref.field, "is not a valid choice")
+			bad.Add(ref.field, "%s", h.clockOf(r).text().T("web.requests.invalid_choice"))
 		case id == nil && ref.cur != nil:
 			*ref.dst = patch.Field[int64]{Set: true, Null: true}
 		case id != nil && (ref.cur == nil || *ref.cur != *id):
@@ -473,7 +474,7 @@ func (h *requestPages) decide(approve bool) http.HandlerFunc {
 			return
 		}
 		if errors.Is(err, domainerr.ErrForbidden) {
-			h.showRequest(w, r, http.StatusForbidden, req, nil, "Only the designated approver can decide this approval.")
+			h.showRequest(w, r, http.StatusForbidden, req, nil, h.clockOf(r).text().T("web.requests.not_approver"))
 			return
 		}
 		if err != nil {
@@ -501,12 +502,12 @@ func (h *requestPages) addTask(w http.ResponseWriter, r *http.Request) {
 	bad := domainerr.NewInvalid()
 	var ok1 bool
 	if in.GroupID, ok1 = formID(r, "group_id"); !ok1 {
-		bad.Add("group_id", "is not a valid choice")
+		bad.Add("group_id", "%s", h.clockOf(r).text().T("web.requests.invalid_choice"))
 	}
 	if s := r.PostFormValue("order"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil {
-			bad.Add("order", "must be a whole number from 1 to %d", request.MaxOrder)
+			bad.Add("order", "%s", h.clockOf(r).text().T("web.requests.order_range", "Max", request.MaxOrder))
 		}
 		in.Order = &n
 	}

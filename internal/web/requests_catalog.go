@@ -9,6 +9,7 @@ import (
 	"steward/internal/auth"
 	"steward/internal/domainerr"
 	"steward/internal/httpx"
+	"steward/internal/i18n"
 	"steward/internal/org"
 	"steward/internal/request"
 )
@@ -50,7 +51,7 @@ func (h *requestPages) portal(w http.ResponseWriter, r *http.Request) {
 	for _, s := range v.Services {
 		sort.SliceStable(s.Items, func(i, j int) bool { return strings.ToLower(s.Items[i].Name) < strings.ToLower(s.Items[j].Name) })
 	}
-	h.show(w, r, http.StatusOK, "catalog", page{Title: "Request catalogue", Active: "catalog", Data: v})
+	h.show(w, r, http.StatusOK, "catalog", page{Title: h.clockOf(r).text().T("web.requests_catalog.title"), Active: "catalog", Data: v})
 }
 
 // questionView is one question of an item's form as the page renders it.
@@ -63,10 +64,9 @@ type questionView struct {
 	TypeLabel                    string // the kind of answer, in words
 }
 
-// answerKinds says in words what kind of answer each question type takes.
-var answerKinds = map[request.FieldType]string{
-	request.TextField: "Text", request.NumberField: "A number", request.ChoiceField: "One of a list",
-	request.DateField: "A date", request.UserField: "A person", request.YesNoField: "Yes or no",
+// answerKind says in words what kind of answer a question type takes.
+func answerKind(tx i18n.Text, t request.FieldType) string {
+	return tx.Or("web.requests_catalog.answer_"+string(t), "")
 }
 
 // stepView is a task an item's requests go through, with its group named.
@@ -90,17 +90,17 @@ type itemView struct {
 
 // questionViews lays out a form's questions for the requester, with the
 // answers and messages of a failed submission f.
-func questionViews(form request.Form, f *fieldErrors) []questionView {
+func questionViews(tx i18n.Text, form request.Form, f *fieldErrors) []questionView {
 	var out []questionView
 	labels := map[string]request.Field{}
 	for _, fl := range form.Fields {
 		q := questionView{Field: fl, Name: "a." + fl.Key, Value: f.Val("new", "a."+fl.Key, ""), Err: f.Err("new", "answers."+fl.Key),
-			TypeLabel: answerKinds[fl.Type]}
+			TypeLabel: answerKind(tx, fl.Type)}
 		if c := fl.ShowWhen; c != nil {
 			q.Equals = form.ConditionValue(c)
 			q.WhenLabel, q.WhenValue = labels[c.Field].Label, q.Equals
 			if labels[c.Field].Type == request.YesNoField {
-				q.WhenValue = map[bool]string{true: "Yes", false: "No"}[q.Equals == "true"]
+				q.WhenValue = map[bool]string{true: tx.T("web.requests_catalog.yes"), false: tx.T("web.requests_catalog.no")}[q.Equals == "true"]
 			}
 		}
 		labels[fl.Key] = fl
@@ -134,9 +134,10 @@ func (h *requestPages) loadItem(w http.ResponseWriter, r *http.Request) (request
 // showItem renders an item with its form; f brings back a failed submission.
 func (h *requestPages) showItem(w http.ResponseWriter, r *http.Request, status int, it request.Item, f *fieldErrors) {
 	p := httpx.Principal(r)
+	tx := h.clockOf(r).text()
 	v := itemView{Item: it, F: f, CanRequest: p.Can(request.PermCreate) && it.Active, CanWrite: p.Can(request.PermCatalogWrite),
-		Staff: p.IsStaff(), Rule: ruleText(it.Approval), Prios: []string{"P1", "P2", "P3", "P4", "P5"}}
-	v.Questions = questionViews(it.Form, f)
+		Staff: p.IsStaff(), Rule: ruleText(tx, it.Approval), Prios: []string{"P1", "P2", "P3", "P4", "P5"}}
+	v.Questions = questionViews(tx, it.Form, f)
 	if f != nil {
 		for _, k := range []string{"item_id", "requester_id", "priority"} {
 			if msg := f.Errs[k]; msg != "" && v.Banner == "" {
@@ -198,19 +199,19 @@ func (h *requestPages) people(r *http.Request, p *auth.Principal) ([]option, err
 	return out, rows.Err()
 }
 
-func ruleText(a request.Approval) string {
+func ruleText(tx i18n.Text, a request.Approval) string {
 	switch a.Rule {
 	case request.UserApproval:
-		return "Needs approval by a named approver."
+		return tx.T("web.requests_catalog.rule_user")
 	case request.ManagerApproval:
-		return "Needs your manager's approval."
+		return tx.T("web.requests_catalog.rule_manager")
 	case request.GroupApproval:
 		if a.Mode == request.AllMembers {
-			return "Needs approval by every member of the approving group."
+			return tx.T("web.requests_catalog.rule_group_all")
 		}
-		return "Needs approval by a member of the approving group."
+		return tx.T("web.requests_catalog.rule_group_any")
 	}
-	return "No approval needed: fulfilment starts at once."
+	return tx.T("web.requests_catalog.rule_none")
 }
 
 // submit files a request from the item page. Answers come as a.<key>;
@@ -234,7 +235,7 @@ func (h *requestPages) submit(w http.ResponseWriter, r *http.Request) {
 		if s := r.PostFormValue("priority"); s != "" {
 			pr, ok := request.ParsePriority(s)
 			if !ok {
-				bad.Add("priority", "must be P1 to P5")
+				bad.Add("priority", "%s", h.clockOf(r).text().T("web.requests_catalog.priority_range"))
 			}
 			in.Priority = &pr
 		}

@@ -10,24 +10,26 @@ import (
 	"steward/internal/auth"
 	"steward/internal/domainerr"
 	"steward/internal/httpx"
+	"steward/internal/i18n"
 	"steward/internal/request"
 	"steward/internal/ticket"
 )
 
 // requestQueues are the fixed lists of the request queue; requesters have
-// their own two.
+// their own two. They name their labels by message id; the handler puts
+// them in the reader's words.
 var requestQueues = []queueTab{
-	{"mine", "Assigned to me", true},
-	{"groups", "My groups", true},
-	{"unassigned", "Unassigned", true},
-	{"approval", "Awaiting approval", false},
-	{"open", "All open", true},
-	{"all", "All", false},
+	{"mine", "web.requests_list.tab_mine", true},
+	{"groups", "web.requests_list.tab_groups", true},
+	{"unassigned", "web.requests_list.tab_unassigned", true},
+	{"approval", "web.requests_list.tab_approval", false},
+	{"open", "web.requests_list.tab_open", true},
+	{"all", "web.requests_list.tab_all", false},
 }
 
 var requesterQueues = []queueTab{
-	{"own", "My requests", false},
-	{"org", "My organisation's", false},
+	{"own", "web.requests_list.tab_own", false},
+	{"org", "web.requests_list.tab_org", false},
 }
 
 type requestQueueView struct {
@@ -56,6 +58,7 @@ var requestQueueParams = []string{"view", "state", "priority", "group", "assigne
 func (h *requestPages) queue(w http.ResponseWriter, r *http.Request) {
 	p := httpx.Principal(r)
 	q := r.URL.Query()
+	tx := h.clockOf(r).text()
 	v := requestQueueView{Q: url.Values{}, States: request.States, Staff: p.IsStaff(), CanCreate: p.Can(request.PermCreate)}
 	for _, k := range requestQueueParams {
 		if s := strings.TrimSpace(q.Get(k)); s != "" && len(s) < 300 {
@@ -63,8 +66,9 @@ func (h *requestPages) queue(w http.ResponseWriter, r *http.Request) {
 			v.Filtered = v.Filtered || (k != "view" && k != "sort")
 		}
 	}
-	f, tab, msg := requestFilter(p, v.Q)
-	msg = readListDays(v.Q, h.Loc, msg, listDays{"from", "to", &f.CreatedAfter, &f.CreatedBefore},
+	f, tab, msg := requestFilter(tx, p, v.Q)
+	tab.Label = tx.T(tab.Label)
+	msg = readListDaysIn(tx, v.Q, h.Loc, msg, listDays{"from", "to", &f.CreatedAfter, &f.CreatedBefore},
 		listDays{"fulfilled_from", "fulfilled_to", &f.FulfilledAfter, &f.FulfilledBefore})
 	v.View = tab.Key
 	tabs := requesterQueues
@@ -73,7 +77,7 @@ func (h *requestPages) queue(w http.ResponseWriter, r *http.Request) {
 	}
 	var err error
 	v.Tabs, err = countTabs(tabs, func(key string) (int, error) {
-		tf, _, _ := requestFilter(p, url.Values{"view": {key}})
+		tf, _, _ := requestFilter(tx, p, url.Values{"view": {key}})
 		if key == "groups" && len(p.GroupIDs) == 0 {
 			return 0, nil
 		}
@@ -82,6 +86,9 @@ func (h *requestPages) queue(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		h.fail(w, r, err)
 		return
+	}
+	for i := range v.Tabs {
+		v.Tabs[i].Label = tx.T(v.Tabs[i].Label)
 	}
 	if v.Staff {
 		opts, err := h.formOptions(r, false)
@@ -107,7 +114,7 @@ func (h *requestPages) queue(w http.ResponseWriter, r *http.Request) {
 	case msg != "":
 		v.Error, status = msg, http.StatusUnprocessableEntity
 	case tab.Key == "groups" && len(p.GroupIDs) == 0:
-		v.Empty = "You are not a member of any support group."
+		v.Empty = tx.T("web.requests_list.no_groups")
 	default:
 		pg, err := h.svc.List(r.Context(), p, f)
 		var inv *domainerr.Invalid
@@ -132,12 +139,12 @@ func (h *requestPages) queue(w http.ResponseWriter, r *http.Request) {
 		v.PrevURL, v.NextURL = pageLinks("/requests", v.Q, f.Cursor, q.Get("trail"), pg.NextCursor)
 	}
 	if v.Empty == "" && len(v.Items) == 0 && v.Error == "" {
-		v.Empty = "No requests here."
+		v.Empty = tx.T("web.requests_list.empty")
 		if v.Filtered {
-			v.Empty = "No requests match these filters."
+			v.Empty = tx.T("web.requests_list.empty_filtered")
 		}
 	}
-	h.show(w, r, status, "requests", page{Title: "Requests · " + tab.Label, Active: "requests", Data: v})
+	h.show(w, r, status, "requests", page{Title: tx.T("web.requests_list.title", "Tab", tab.Label), Active: "requests", Data: v})
 }
 
 // serviceChoices lists every service by name, for the queue's filter.
@@ -160,7 +167,7 @@ func (h *requestPages) serviceChoices(r *http.Request) ([]option, error) {
 
 // requestFilter turns the query string into a list filter; a message comes
 // back for values that cannot be read.
-func requestFilter(p *auth.Principal, q url.Values) (request.Filter, queueTab, string) {
+func requestFilter(tx i18n.Text, p *auth.Principal, q url.Values) (request.Filter, queueTab, string) {
 	f := request.Filter{Sort: "-created_at"}
 	var bad []string
 	tabs := requesterQueues
@@ -247,7 +254,7 @@ func requestFilter(p *auth.Principal, q url.Values) (request.Filter, queueTab, s
 		bad = append(bad, "sort")
 	}
 	if len(bad) > 0 {
-		return f, tab, "These filters could not be read: " + strings.Join(bad, ", ") + "."
+		return f, tab, tx.T("web.requests_list.filters_unread", "List", strings.Join(bad, ", "))
 	}
 	return f, tab, ""
 }

@@ -9,6 +9,7 @@ import (
 
 	"steward/internal/domainerr"
 	"steward/internal/httpx"
+	"steward/internal/i18n"
 	"steward/internal/nonconformity"
 	"steward/internal/review"
 	"steward/internal/sms"
@@ -40,7 +41,7 @@ func (h *checkingPages) reviewsPage(w http.ResponseWriter, r *http.Request) {
 	for _, rv := range list {
 		v.Items = append(v.Items, h.reviewRow(r, rv))
 	}
-	h.render(w, r, http.StatusOK, "management_reviews", page{Title: "Management reviews", Active: "management-reviews", Data: v})
+	h.render(w, r, http.StatusOK, "management_reviews", page{Title: h.clockOf(r).text().T("web.reviews.title"), Active: "management-reviews", Data: v})
 }
 
 // attendeeRow is one member of staff on the review form: whether they
@@ -76,7 +77,7 @@ func (h *checkingPages) showReviewForm(w http.ResponseWriter, r *http.Request, s
 		}
 		v.Rows = append(v.Rows, row)
 	}
-	h.render(w, r, status, "management_review_form", page{Title: "Plan a management review", Active: "management-reviews", Data: v})
+	h.render(w, r, status, "management_review_form", page{Title: h.clockOf(r).text().T("web.reviews.title_new"), Active: "management-reviews", Data: v})
 }
 
 // attendeesOf reads the ticked attendees and their roles.
@@ -153,12 +154,12 @@ func (h *checkingPages) reviewPage(w http.ResponseWriter, r *http.Request) {
 	h.showReview(w, r, http.StatusOK, id, nil, "")
 }
 
-func figure(k review.KPI) string {
+func figure(tx i18n.Text, k review.KPI) string {
 	switch {
 	case k.Error != "":
-		return "could not be computed"
+		return tx.T("web.reviews.not_computed")
 	case k.N == 0:
-		return "no data"
+		return tx.T("web.reviews.no_data")
 	case k.Unit == "%":
 		return fmt.Sprintf("%.1f %%", k.Value)
 	case k.Unit == "count":
@@ -184,7 +185,7 @@ func (h *checkingPages) showReview(w http.ResponseWriter, r *http.Request, statu
 	}
 	if rv.Inputs != nil {
 		for _, k := range rv.Inputs.KPIs {
-			v.KPIs = append(v.KPIs, reviewKPIRow{KPI: k, Figure: figure(k)})
+			v.KPIs = append(v.KPIs, reviewKPIRow{KPI: k, Figure: figure(ck.text(), k)})
 		}
 		for _, a := range rv.Inputs.PreviousActions.Items {
 			v.Prev = append(v.Prev, row(a))

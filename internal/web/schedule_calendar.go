@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"sort"
@@ -137,7 +138,7 @@ func (h schedulePages) showCalendar(w http.ResponseWriter, r *http.Request, stat
 		from = weekStart(anchor)
 		to = from.AddDate(0, 0, 7)
 		prev, next = from.AddDate(0, 0, -7), to
-		v.Heading = "Week of " + ck.day(from)
+		v.Heading = ck.text().T("web.schedule_calendar.week_of", "Day", ck.day(from))
 	default:
 		first = time.Date(anchor.Year(), anchor.Month(), 1, 0, 0, 0, 0, loc)
 		prev, next = first.AddDate(0, -1, 0), first.AddDate(0, 1, 0)
@@ -146,7 +147,7 @@ func (h schedulePages) showCalendar(w http.ResponseWriter, r *http.Request, stat
 			from = weekStart(first)
 			to = weekStart(next.AddDate(0, 0, 6))
 		}
-		v.Heading = first.Format("January 2006")
+		v.Heading = ck.text().T("web.schedule_calendar.month_heading", "Month", ck.text().T(fmt.Sprintf("web.schedule_calendar.month_%d", first.Month())), "Year", first.Year())
 	}
 	link := func(mode string, d time.Time) string {
 		u := url.Values{}
@@ -194,7 +195,7 @@ func (h schedulePages) showCalendar(w http.ResponseWriter, r *http.Request, stat
 		h.wb.fail(w, r, err)
 		return
 	}
-	h.wb.render(w, r, status, "change_calendar", page{Title: "Change calendar", Active: "change-calendar", Data: v})
+	h.wb.render(w, r, status, "change_calendar", page{Title: ck.text().T("web.schedule_calendar.title"), Active: "change-calendar", Data: v})
 }
 
 func optionalID(s string) (int64, error) {
@@ -227,14 +228,15 @@ type spanItem struct {
 // changes and maintenance windows by start.
 func calendarItems(cal schedule.ChangeCalendar, ck clock, withMaintenance bool) []spanItem {
 	var out []spanItem
+	tx := ck.text()
 	span := func(a, b time.Time) (string, string) { return ck.full(a), ck.full(b) }
 	for _, f := range cal.FreezePeriods {
 		s, e := span(f.Start, f.End)
-		scope := "every service and CI"
+		title := tx.T("web.schedule_calendar.freeze_covers_all", "Name", f.Name)
 		if !f.Everything() {
-			scope = strconv.Itoa(len(f.ServiceIDs)) + " service(s), " + strconv.Itoa(len(f.CIIDs)) + " CI(s)"
+			title = tx.T("web.schedule_calendar.freeze_covers", "Name", f.Name, "Services", len(f.ServiceIDs), "CIs", len(f.CIIDs))
 		}
-		out = append(out, spanItem{f.Start, f.End, calItem{Kind: "freeze", Label: "Freeze: " + f.Name, Title: f.Name + " — covers " + scope,
+		out = append(out, spanItem{f.Start, f.End, calItem{Kind: "freeze", Label: tx.T("web.schedule_calendar.freeze", "Name", f.Name), Title: title,
 			Href: "/freeze-periods#freeze-" + strconv.FormatInt(f.ID, 10), Start: s, End: e}})
 	}
 	for _, c := range cal.Changes {
@@ -245,9 +247,9 @@ func calendarItems(cal schedule.ChangeCalendar, ck clock, withMaintenance bool) 
 	if withMaintenance {
 		for _, m := range cal.MaintenanceWindows {
 			s, e := span(m.Start, m.End)
-			href, label := "/services/"+strconv.FormatInt(m.ServiceID, 10)+"/maintenance", "Maintenance: "+m.Name
+			href, label := "/services/"+strconv.FormatInt(m.ServiceID, 10)+"/maintenance", tx.T("web.schedule_calendar.maintenance", "Name", m.Name)
 			if m.CIID != 0 {
-				href, label = "/cis/"+strconv.FormatInt(m.CIID, 10)+"/maintenance", "Maintenance: CI "+m.Name
+				href, label = "/cis/"+strconv.FormatInt(m.CIID, 10)+"/maintenance", tx.T("web.schedule_calendar.maintenance_ci", "Name", m.Name)
 			}
 			out = append(out, spanItem{m.Start, m.End, calItem{Kind: "maintenance", Label: label,
 				Title: m.Name + " — " + m.CalendarName, Href: href, Start: s, End: e}})
@@ -288,11 +290,11 @@ func calendarWeeks(items []spanItem, from, to, month, today time.Time, compact b
 				continue
 			}
 			e := it.item
-			e.Time = "all day"
+			e.Time = ck.text().T("web.schedule_calendar.all_day")
 			if !it.start.Before(d) || !it.end.After(end) {
 				e.Time = it.start.In(ck.loc).Format(timeOnly(ck.locale))
 				if it.start.Before(d) {
-					e.Time = "until " + it.end.In(ck.loc).Format(timeOnly(ck.locale))
+					e.Time = ck.text().T("web.schedule_calendar.until", "Time", it.end.In(ck.loc).Format(timeOnly(ck.locale)))
 				}
 			}
 			if compact && len(day.Items) == monthDayItems {

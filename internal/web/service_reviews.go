@@ -46,7 +46,7 @@ func (h csatPages) reviewList(w http.ResponseWriter, r *http.Request) {
 		h.wb.fail(w, r, err)
 		return
 	}
-	h.wb.render(w, r, http.StatusOK, "service_reviews", page{Title: "Service reviews", Active: "service-reviews", Data: v})
+	h.wb.render(w, r, http.StatusOK, "service_reviews", page{Title: h.wb.clockOf(r).text().T("web.service_reviews.title"), Active: "service-reviews", Data: v})
 }
 
 type svcReviewFormView struct {
@@ -70,21 +70,21 @@ func (h csatPages) showNewReview(w http.ResponseWriter, r *http.Request, status 
 			v.Agreements = append(v.Agreements, option{ID: a.ID, Name: a.Name})
 		}
 	}
-	h.wb.render(w, r, status, "service_review_new", page{Title: "Plan a service review", Active: "service-reviews", Data: v})
+	h.wb.render(w, r, status, "service_review_new", page{Title: h.wb.clockOf(r).text().T("web.service_reviews.title_new"), Active: "service-reviews", Data: v})
 }
 
 func (h csatPages) createReview(w http.ResponseWriter, r *http.Request) {
 	v := domainerr.NewInvalid()
 	in := servicereview.NewReview{PlannedOn: strings.TrimSpace(r.PostFormValue("planned_on"))}
 	if id, ok := formID(r, "agreement_id"); !ok {
-		v.Add("agreement_id", "choose the agreement from the list")
+		v.Add("agreement_id", "%s", h.wb.clockOf(r).text().T("web.service_reviews.choose_agreement"))
 	} else if id != nil {
 		in.AgreementID = *id
 	}
 	if s := strings.TrimSpace(r.PostFormValue("every_months")); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil {
-			v.Add("every_months", "must be a whole number of months")
+			v.Add("every_months", "%s", h.wb.clockOf(r).text().T("web.service_reviews.whole_months"))
 		}
 		in.EveryMonths = n
 	}
@@ -139,7 +139,7 @@ func (h csatPages) showReview(w http.ResponseWriter, r *http.Request, status int
 		}
 		v.Agents = opts.Agents
 	}
-	h.wb.render(w, r, status, "service_review", page{Title: "Review of " + rv.AgreementName, Active: "service-reviews", Data: v})
+	h.wb.render(w, r, status, "service_review", page{Title: h.wb.clockOf(r).text().T("web.service_reviews.title_review", "Agreement", rv.AgreementName), Active: "service-reviews", Data: v})
 }
 
 // reviewFailed shows a form's errors on the review, or the conflict.

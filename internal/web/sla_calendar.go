@@ -219,12 +219,13 @@ func calendarForm(r *http.Request) (calendar.Spec, []windowRow, []holidayRow, ma
 	return s, wrows, hrows, windex, hindex
 }
 
-// rowMessage turns "end", "must be after the start" into "End must be after the start."
-func rowMessage(field, msg string) string {
+// rowMessage turns "end", "must be after the start" into "End must be after the start.",
+// the field named in the language of tx.
+func rowMessage(tx i18n.Text, field, msg string) string {
 	if field == "" {
 		return sentence(msg)
 	}
-	return human(field) + " " + msg + "."
+	return tx.T("web.sla_calendar.row_problem", "Field", tx.Or("web.sla_calendar.field_"+field, human(field)), "Problem", strings.TrimSuffix(msg, "."))
 }
 
 // overlap is how the calendar check names the window another overlaps.
@@ -276,7 +277,7 @@ func placeRowErrors(tx i18n.Text, errs map[string]string, wrows []windowRow, hro
 			if t.prefix == "windows" {
 				msg = overlapMessage(tx, msg, windex)
 			}
-			t.add(row, rowMessage(strings.TrimPrefix(field, "."), msg))
+			t.add(row, rowMessage(tx, strings.TrimPrefix(field, "."), msg))
 		}
 	}
 	return wErr, hErr
@@ -378,7 +379,7 @@ func (wb *Web) importHolidays(w http.ResponseWriter, r *http.Request) {
 	}
 	file, _, err := r.FormFile("file")
 	if err != nil {
-		failed(http.StatusUnprocessableEntity, "choose an iCalendar (.ics) file to import")
+		failed(http.StatusUnprocessableEntity, wb.clockOf(r).text().T("web.sla_calendar.choose_ics"))
 		return
 	}
 	defer file.Close()
@@ -394,7 +395,7 @@ func (wb *Web) importHolidays(w http.ResponseWriter, r *http.Request) {
 		if msg == "" {
 			msg = slaErrors(inv.Fields, "holidays", "time_zone")
 		}
-		failed(http.StatusUnprocessableEntity, "nothing was imported: "+msg)
+		failed(http.StatusUnprocessableEntity, wb.clockOf(r).text().T("web.sla_calendar.nothing_imported", "Problem", msg))
 	case errors.Is(err, domainerr.ErrStale):
 		wb.freshCalendar(w, r, id, wb.stale(r))
 	case errors.As(err, &conflict):

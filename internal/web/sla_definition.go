@@ -42,7 +42,8 @@ func (wb *Web) showDefinition(w http.ResponseWriter, r *http.Request, status int
 	if draft != nil {
 		kind = formKind(r)
 	}
-	all, clock, err := wb.slaFields(ctx, p, kind)
+	tx := wb.clockOf(r).text()
+	all, clock, err := wb.slaFields(ctx, p, tx, kind)
 	if err != nil {
 		wb.fail(w, r, err)
 		return
@@ -62,11 +63,11 @@ func (wb *Web) showDefinition(w http.ResponseWriter, r *http.Request, status int
 	if draft != nil {
 		v.Draft = *draft
 	} else {
-		v.Draft = draftOf(v.D, all, clock)
+		v.Draft = draftOf(tx, v.D, all, clock)
 	}
 	v.Pickers = condPickers(all)
-	v.Usual = usual(clock, kind, v.Draft.Metric)
-	title := wb.clockOf(r).text().T("web.sla_definition.title_new")
+	v.Usual = usual(tx, clock, kind, v.Draft.Metric)
+	title := tx.T("web.sla_definition.title_new")
 	if v.D.ID != 0 {
 		title = v.D.Name
 	}
@@ -99,12 +100,13 @@ func (wb *Web) definitionPage(w http.ResponseWriter, r *http.Request) {
 // row or goal added or removed comes back as the same form, unsaved. It
 // returns the draft and whether saving was asked for.
 func (wb *Web) definitionPosted(w http.ResponseWriter, r *http.Request, cur sla.Definition) (*definitionDraft, bool) {
-	all, clock, err := wb.slaFields(r.Context(), httpx.Principal(r), formKind(r))
+	tx := wb.clockOf(r).text()
+	all, clock, err := wb.slaFields(r.Context(), httpx.Principal(r), tx, formKind(r))
 	if err != nil {
 		wb.fail(w, r, err)
 		return nil, false
 	}
-	d := readDraft(r, all, clock)
+	d := readDraft(r, tx, all, clock)
 	if action := r.PostFormValue("act"); action != "" && action != "save" {
 		d.act(r, action, all, clock)
 		wb.showDefinition(w, r, http.StatusOK, definitionView{D: cur}, &d)

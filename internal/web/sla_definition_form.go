@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"steward/internal/auth"
+	"steward/internal/i18n"
 	"steward/internal/org"
 	"steward/internal/request"
 	"steward/internal/sla"
@@ -21,16 +22,19 @@ import (
 var slaFieldOrder = []string{"priority", "state", "customer_id", "service_id", "group_id", "item_id", "category",
 	"major", "hold_reason", "responded"}
 
-var slaFieldLabels = map[string]string{
-	"priority": "Priority", "state": "State", "customer_id": "Customer", "service_id": "Service",
-	"group_id": "Support group", "item_id": "Catalogue item", "category": "Category", "major": "Major incident",
-	"hold_reason": "Hold reason", "responded": "Responded",
+// slaFieldLabel names a field clauses may test in the reader's language;
+// a field a kind adds later reads as its name.
+func slaFieldLabel(tx i18n.Text, name string) string {
+	if slices.Contains(slaFieldOrder, name) {
+		return tx.T("web.sla_definition_form.field_" + name)
+	}
+	return fieldLabel(name)
 }
 
 // slaFields are what clauses on kind may test, with their choices: all of
 // them for filters and goals, and those with a fixed set of values for
-// the clock's conditions.
-func (wb *Web) slaFields(ctx context.Context, p *auth.Principal, kind ticket.Kind) (all, clock []condField, err error) {
+// the clock's conditions, labelled in the reader's language.
+func (wb *Web) slaFields(ctx context.Context, p *auth.Principal, tx i18n.Text, kind ticket.Kind) (all, clock []condField, err error) {
 	names := map[string]map[int64]string{}
 	for _, f := range sla.Fields(kind) {
 		if !f.IDs {
@@ -53,10 +57,7 @@ func (wb *Web) slaFields(ctx context.Context, p *auth.Principal, kind ticket.Kin
 	fs := sla.Fields(kind)
 	slices.SortStableFunc(fs, func(a, b sla.Field) int { return fieldRank(a.Name) - fieldRank(b.Name) })
 	for _, f := range fs {
-		cf := condField{Name: f.Name, Label: slaFieldLabels[f.Name]}
-		if cf.Label == "" {
-			cf.Label = fieldLabel(f.Name)
-		}
+		cf := condField{Name: f.Name, Label: slaFieldLabel(tx, f.Name)}
 		switch {
 		case f.IDs:
 			cf.Choices = []condChoice{}
@@ -66,7 +67,7 @@ func (wb *Web) slaFields(ctx context.Context, p *auth.Principal, kind ticket.Kin
 		case f.Values != nil:
 			cf.Choices = []condChoice{}
 			for _, v := range f.Values {
-				cf.Choices = append(cf.Choices, condChoice{Value: v, Label: slaValueLabel(f.Name, v)})
+				cf.Choices = append(cf.Choices, condChoice{Value: v, Label: slaValueLabel(tx, f.Name, v)})
 			}
 		}
 		all = append(all, cf)
@@ -84,14 +85,14 @@ func fieldRank(name string) int {
 	return len(slaFieldOrder)
 }
 
-func slaValueLabel(field, v string) string {
+func slaValueLabel(tx i18n.Text, field, v string) string {
 	switch {
 	case v == "true":
-		return "Yes"
+		return tx.T("web.sla_definition_form.yes")
 	case v == "false":
-		return "No"
+		return tx.T("web.sla_definition_form.no")
 	case field == "hold_reason" && v == "":
-		return "Not on hold"
+		return tx.T("web.sla_definition_form.not_on_hold")
 	case field == "priority":
 		return v
 	}
@@ -114,7 +115,8 @@ func (wb *Web) itemNames(ctx context.Context, p *auth.Principal) (map[int64]stri
 // definitionDraft is the definition form as stored or as sent, with the
 // messages that belong on it.
 type definitionDraft struct {
-	Version     int // the version the form was drawn from
+	tx          i18n.Text // the reader's language, for the form's messages
+	Version     int       // the version the form was drawn from
 	Name        string
 	AgreementID string
 	AppliesTo   ticket.Kind
@@ -159,53 +161,54 @@ func (d definitionDraft) Failed() bool {
 	return slices.ContainsFunc(d.Goals, func(g goalDraft) bool { return g.Err != "" || g.Match.Failed() })
 }
 
-func filterList(fields []condField, kind ticket.Kind, cs []ticket.Clause, more [][]ticket.Clause) conditions {
-	c := newConditions("filter", "Which tickets it measures", "Every "+kindNoun(kind)+" in the agreement's scope.", fields, cs)
-	c.Max, c.MaxGroups, c.Quiet = sla.MaxClauses, sla.MaxGroups, true
+func filterList(tx i18n.Text, fields []condField, kind ticket.Kind, cs []ticket.Clause, more [][]ticket.Clause) conditions {
+	c := newConditions("filter", tx.T("web.sla_definition_form.filter_legend"), filterEmpty(tx, kind), fields, cs)
+	c.Max, c.MaxGroups, c.Quiet, c.tx = sla.MaxClauses, sla.MaxGroups, true, tx
 	return c.withGroups(more)
 }
 
-func goalMatch(i int, fields []condField, cs []ticket.Clause, more [][]ticket.Clause) conditions {
-	c := newConditions(fmt.Sprintf("goal_%d_match", i), "Applies to", "Any ticket that reaches this goal.", fields, cs)
-	c.Max, c.MaxGroups = sla.MaxClauses, sla.MaxGroups
+// filterEmpty says what a definition with no filter measures.
+func filterEmpty(tx i18n.Text, k ticket.Kind) string {
+	switch k {
+	case ticket.Incident:
+		return tx.T("web.sla_definition_form.filter_empty_incident")
+	case ticket.Request:
+		return tx.T("web.sla_definition_form.filter_empty_request")
+	}
+	return tx.T("web.sla_definition_form.filter_empty", "Kind", string(k))
+}
+
+func goalMatch(tx i18n.Text, i int, fields []condField, cs []ticket.Clause, more [][]ticket.Clause) conditions {
+	c := newConditions(fmt.Sprintf("goal_%d_match", i), tx.T("web.sla_definition_form.goal_legend"), tx.T("web.sla_definition_form.goal_empty"), fields, cs)
+	c.Max, c.MaxGroups, c.tx = sla.MaxClauses, sla.MaxGroups, tx
 	return c.withGroups(more)
 }
 
 // clockLists lays out the four clock conditions.
-func clockLists(fields []condField, c sla.Conditions) (start, stop, pause, cancel conditions) {
-	mk := func(name, legend, empty string, cs []ticket.Clause, more [][]ticket.Clause) conditions {
-		l := newConditions("clock_"+name, legend, empty, fields, cs)
-		l.Max, l.MaxGroups = sla.MaxClauses, sla.MaxGroups
+func clockLists(tx i18n.Text, fields []condField, c sla.Conditions) (start, stop, pause, cancel conditions) {
+	mk := func(name string, cs []ticket.Clause, more [][]ticket.Clause) conditions {
+		l := newConditions("clock_"+name, tx.T("web.sla_definition_form."+name+"_legend"), tx.T("web.sla_definition_form."+name+"_empty"), fields, cs)
+		l.Max, l.MaxGroups, l.tx = sla.MaxClauses, sla.MaxGroups, tx
 		return l.withGroups(more)
 	}
-	return mk("start", "Starts when", "Always: the clock starts as the ticket is created.", c.Start, c.StartAny),
-		mk("stop", "Stops when", "Never.", c.Stop, c.StopAny),
-		mk("pause", "Pauses while", "Never: it runs until it stops.", c.Pause, c.PauseAny),
-		mk("cancel", "Is cancelled when", "Never.", c.Cancel, c.CancelAny)
-}
-
-func kindNoun(k ticket.Kind) string {
-	if k == ticket.Request {
-		return "service request"
-	}
-	return string(k)
+	return mk("start", c.Start, c.StartAny), mk("stop", c.Stop, c.StopAny), mk("pause", c.Pause, c.PauseAny), mk("cancel", c.Cancel, c.CancelAny)
 }
 
 // draftOf lays out a stored (or new) definition as the form shows it.
-func draftOf(d sla.Definition, all, clock []condField) definitionDraft {
-	dr := definitionDraft{Version: d.Version, Name: d.Name, AppliesTo: d.AppliesTo, Metric: d.Metric, Active: d.Active, Clock: "custom",
-		Filter: filterList(all, d.AppliesTo, d.Filter, d.FilterAny)}
+func draftOf(tx i18n.Text, d sla.Definition, all, clock []condField) definitionDraft {
+	dr := definitionDraft{tx: tx, Version: d.Version, Name: d.Name, AppliesTo: d.AppliesTo, Metric: d.Metric, Active: d.Active, Clock: "custom",
+		Filter: filterList(tx, all, d.AppliesTo, d.Filter, d.FilterAny)}
 	if d.AgreementID != 0 {
 		dr.AgreementID = strconv.FormatInt(d.AgreementID, 10)
 	}
 	for i, g := range d.Goals {
-		dr.Goals = append(dr.Goals, goalDraft{Match: goalMatch(i, all, g.Match, g.MatchAny), Target: g.Target, Calendar: strconv.FormatInt(g.CalendarID, 10)})
+		dr.Goals = append(dr.Goals, goalDraft{Match: goalMatch(tx, i, all, g.Match, g.MatchAny), Target: g.Target, Calendar: strconv.FormatInt(g.CalendarID, 10)})
 	}
 	dr.renumberGoals(all)
 	if reflect.DeepEqual(d.Conditions, sla.Defaults(d.AppliesTo, d.Metric)) {
 		dr.Clock = "usual"
 	}
-	dr.Start, dr.Stop, dr.Pause, dr.Cancel = clockLists(clock, d.Conditions)
+	dr.Start, dr.Stop, dr.Pause, dr.Cancel = clockLists(tx, clock, d.Conditions)
 	w := make([]string, len(d.Warnings))
 	for i, p := range d.Warnings {
 		w[i] = strconv.Itoa(p)
@@ -225,14 +228,14 @@ func formKind(r *http.Request) ticket.Kind {
 }
 
 // readDraft reads the posted form. Goals left wholly empty are dropped.
-func readDraft(r *http.Request, all, clock []condField) definitionDraft {
+func readDraft(r *http.Request, tx i18n.Text, all, clock []condField) definitionDraft {
 	kind := formKind(r)
 	version, _ := formVersion(r)
-	d := definitionDraft{Version: version, Name: r.PostFormValue("name"), AgreementID: strings.TrimSpace(r.PostFormValue("agreement_id")),
+	d := definitionDraft{tx: tx, Version: version, Name: r.PostFormValue("name"), AgreementID: strings.TrimSpace(r.PostFormValue("agreement_id")),
 		AppliesTo: ticket.Kind(r.PostFormValue("applies_to")), Metric: sla.Metric(r.PostFormValue("metric")),
 		Active: r.PostFormValue("active") == "on", Warnings: r.PostFormValue("warnings"), Clock: "usual",
 		Filter: readConditions(r, "filter", "", "", all)}
-	d.Filter = relabel(d.Filter, filterList(all, kind, nil, nil))
+	d.Filter = relabel(d.Filter, filterList(tx, all, kind, nil, nil))
 	for i := range formRows(r, "goal", sla.MaxGoals+1) {
 		g := goalDraft{Match: readConditions(r, fmt.Sprintf("goal_%d_match", i), "", "", all),
 			Target: rowValue(r, "goal", i, "target"), Calendar: rowValue(r, "goal", i, "calendar")}
@@ -245,7 +248,7 @@ func readDraft(r *http.Request, all, clock []condField) definitionDraft {
 	if r.PostFormValue("clock") == "custom" {
 		d.Clock = "custom"
 	}
-	d.Start, d.Stop, d.Pause, d.Cancel = clockLists(clock, sla.Conditions{})
+	d.Start, d.Stop, d.Pause, d.Cancel = clockLists(tx, clock, sla.Conditions{})
 	for _, c := range []*conditions{&d.Start, &d.Stop, &d.Pause, &d.Cancel} {
 		*c = relabel(readConditions(r, c.Name, "", "", clock), *c)
 	}
@@ -264,7 +267,7 @@ func relabel(read, like conditions) conditions {
 // form's fields are.
 func (d *definitionDraft) renumberGoals(all []condField) {
 	for i := range d.Goals {
-		d.Goals[i].Match = relabel(d.Goals[i].Match, goalMatch(i, all, nil, nil))
+		d.Goals[i].Match = relabel(d.Goals[i].Match, goalMatch(d.tx, i, all, nil, nil))
 		d.Goals[i].N, d.Goals[i].I = i+1, i
 	}
 }
@@ -286,7 +289,7 @@ func (d *definitionDraft) act(r *http.Request, action string, all, clock []condF
 		return true
 	case action == "refresh":
 		if d.Clock == "usual" {
-			d.Start, d.Stop, d.Pause, d.Cancel = clockLists(clock, sla.Defaults(formKind(r), d.Metric))
+			d.Start, d.Stop, d.Pause, d.Cancel = clockLists(d.tx, clock, sla.Defaults(formKind(r), d.Metric))
 		}
 		return true
 	}
@@ -339,7 +342,7 @@ func (d *definitionDraft) input() (in sla.DefinitionInput, ok bool) {
 		for _, part := range strings.Split(s, ",") {
 			n, err := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(part), "%")))
 			if err != nil {
-				d.WarningsErr = "Write whole percentages of the target separated by commas, such as 50, 75, 90."
+				d.WarningsErr = d.tx.T("web.sla_definition_form.warnings_unread")
 				ok = false
 				in.Warnings = nil
 				break
@@ -376,10 +379,10 @@ func (d *definitionDraft) place(errs map[string]string, warnings []int) {
 		path := fmt.Sprintf("goals[%d]", i)
 		g.Match.placeErrors(errs, path+".match")
 		if msg, ok := errs[path+".target"]; ok {
-			g.Err = joinSentences(g.Err, "Target "+strings.TrimSuffix(msg, ".")+".")
+			g.Err = joinSentences(g.Err, d.tx.T("web.sla_definition_form.target_problem", "Problem", strings.TrimSuffix(msg, ".")))
 		}
 		if _, ok := errs[path+".calendar_id"]; ok {
-			g.Err = joinSentences(g.Err, "The calendar chosen no longer exists; choose another.")
+			g.Err = joinSentences(g.Err, d.tx.T("web.sla_definition_form.calendar_gone"))
 		}
 	}
 	if msg, ok := errs["goals"]; ok {
@@ -391,11 +394,12 @@ func (d *definitionDraft) place(errs map[string]string, warnings []int) {
 			d.WarningsErr = joinSentences(d.WarningsErr, sentence(msg))
 		case strings.HasPrefix(k, "warnings["):
 			i, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(k, "warnings["), "]"))
-			what := "A warning"
+			problem := strings.TrimSuffix(msg, ".")
+			what := d.tx.T("web.sla_definition_form.warning_problem", "Problem", problem)
 			if i >= 0 && i < len(warnings) {
-				what = fmt.Sprintf("The warning at %d%%", warnings[i])
+				what = d.tx.T("web.sla_definition_form.warning_at_problem", "Percent", warnings[i], "Problem", problem)
 			}
-			d.WarningsErr = joinSentences(d.WarningsErr, what+" "+strings.TrimSuffix(msg, ".")+".")
+			d.WarningsErr = joinSentences(d.WarningsErr, what)
 		case k == "name" || k == "agreement_id" || k == "applies_to" || k == "metric":
 			d.Errs[k] = msg
 		}
@@ -403,23 +407,18 @@ func (d *definitionDraft) place(errs map[string]string, warnings []int) {
 }
 
 // usual describes the conditions a metric uses by default, in words.
-func usual(clock []condField, kind ticket.Kind, m sla.Metric) string {
-	start, stop, pause, cancel := clockLists(clock, sla.Defaults(kind, m))
-	var parts []string
-	parts = append(parts, "starts "+whenever(start, "as the ticket is created"))
-	parts = append(parts, "stops when "+stop.Summary())
+func usual(tx i18n.Text, clock []condField, kind ticket.Kind, m sla.Metric) string {
+	start, stop, pause, cancel := clockLists(tx, clock, sla.Defaults(kind, m))
+	parts := []string{tx.T("web.sla_definition_form.usual_starts_created")}
+	if !start.None() {
+		parts[0] = tx.T("web.sla_definition_form.usual_starts", "Conditions", start.Summary())
+	}
+	parts = append(parts, tx.T("web.sla_definition_form.usual_stops", "Conditions", stop.Summary()))
 	if !pause.None() {
-		parts = append(parts, "pauses while "+pause.Summary())
+		parts = append(parts, tx.T("web.sla_definition_form.usual_pauses", "Conditions", pause.Summary()))
 	}
 	if !cancel.None() {
-		parts = append(parts, "is cancelled when "+cancel.Summary())
+		parts = append(parts, tx.T("web.sla_definition_form.usual_cancels", "Conditions", cancel.Summary()))
 	}
-	return "The clock " + strings.Join(parts, "; ") + "."
-}
-
-func whenever(c conditions, always string) string {
-	if c.None() {
-		return always
-	}
-	return "when " + c.Summary()
+	return tx.T("web.sla_definition_form.usual", "Parts", start.joined("web.sla_definition_form.usual_then", parts))
 }
