@@ -1,5 +1,5 @@
 package store
 
-// FullCheckpoints counts the background checkpoints that copied the whole
-// write-ahead log into the database file.
-func FullCheckpoints(db *DB) int64 { return db.fullCheckpoints.Load() }
+// CheckpointedThrough is the number of commits whose pages a background
+// checkpoint has copied into the database file.
+func CheckpointedThrough(db *DB) int64 { return db.checkpointedThrough.Load() }

@@ -82,9 +82,11 @@ type DB struct {
 
 	// SQLite only: the connection that checkpoints the write-ahead log
 	// (see runCheckpoints).
-	checkpointer    *sql.DB
-	checkpointDone  chan struct{}
-	fullCheckpoints atomic.Int64 // checkpoints that emptied the log
+	checkpointer   *sql.DB
+	checkpointDone chan struct{}
+	// checkpointedThrough is the commit count up to which the log has
+	// been copied into the database file completely.
+	checkpointedThrough atomic.Int64
 }
 
 // stmtCache keeps prepared statements by SQL text: parsing SQL costs more
