@@ -85,7 +85,7 @@ func TestFieldErrorsReadInTheReadersLanguage(t *testing.T) {
 	de := i18n.For("de")
 	for msg, want := range map[string]string{
 		"must be between 1 and 20": "Dieser Wert muss zwischen 1 und 20 liegen.",
-		`"Printer" is not a role`: "\"Printer\" ist keine Rolle.",
+		`"Printer" is not a role`:  "\"Printer\" ist keine Rolle.",
 	} {
 		if got := fieldError(de, msg); got != want {
 			t.Errorf("German for %q reads %q, want %q", msg, got, want)
