@@ -1,7 +1,6 @@
 package infosec
 
 import (
-
 	"context"
 
 	"steward/internal/audit"
