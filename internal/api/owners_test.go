@@ -63,6 +63,17 @@ func TestOwnersAreAgentsThroughTheAPI(t *testing.T) {
 			}
 		}
 
+		// Nor may a CI import name a requester as owner.
+		file := "type,name,status,owner\nApplication,Timesheets,in_use,requester@api.test\n"
+		if res := s.do("admin", "POST", "/api/v1/cis/import", file, "Content-Type", "text/csv"); res.status != 422 ||
+			!strings.Contains(string(res.body), `no agent or administrator with e-mail \"requester@api.test\"`) {
+			t.Errorf("an import owned by the requester: %d %s", res.status, res.body)
+		}
+		file = "type,name,status,owner\nApplication,Timesheets,in_use,agent@api.test\n"
+		if res := s.do("admin", "POST", "/api/v1/cis/import", file, "Content-Type", "text/csv"); res.status != 200 {
+			t.Errorf("an import owned by the agent: %d %s", res.status, res.body)
+		}
+
 		// An edit may not hand a record to a requester either.
 		plan := s.do("agent", "POST", "/api/v1/capacity-plans", map[string]any{"service_id": service(), "title": "Disk", "owner_id": s.users["agent"]})
 		ci := s.do("agent", "POST", "/api/v1/cis", map[string]any{"type": "Application", "name": "Ledger", "owner_id": s.users["agent"]})
