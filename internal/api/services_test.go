@@ -59,7 +59,7 @@ func TestServiceAPI(t *testing.T) {
 					`"owner_id":"user 999 does not exist"`, `"support_group_id":"group 999 does not exist"`,
 					`"customer_ids":"customer 999 does not exist"`, `"depends_on":"service 999 does not exist"`}},
 			{"duplicate name", "admin", "POST", "/api/v1/services", `{"name":"vpn"}`, nil, 422, []string{`already exists`}},
-			{"requester as owner", "admin", "POST", "/api/v1/services", map[string]any{"name": "x", "owner_id": s.users["requester"]}, nil, 422, []string{`owners are staff`}},
+			{"requester as owner", "admin", "POST", "/api/v1/services", map[string]any{"name": "x", "owner_id": s.users["requester"]}, nil, 422, []string{`only an agent or an administrator may hold this role`}},
 			{"get", "auditor", "GET", "/api/v1/services/" + vpnID, nil, nil, 200, []string{`"name":"VPN"`, `"cost_per_month":950.50`}},
 			{"requester reads the published view", "requester", "GET", "/api/v1/services/" + vpnID, nil, nil, 200, []string{`"cost_per_month":0.00`}},
 			{"another customer's service", "requester", "GET", "/api/v1/services/" + fmt.Sprint(onlyB["id"]), nil, nil, 404, []string{`"not_found"`}},

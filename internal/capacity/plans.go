@@ -175,7 +175,9 @@ func (s *Service) CreatePlan(ctx context.Context, p *auth.Principal, in PlanIn) 
 		if in.Title == nil {
 			v.Add("title", "is required")
 		}
-		checkPlan(ctx, tx, v, &cur, in)
+		if err := checkPlan(ctx, tx, v, &cur, in); err != nil {
+			return err
+		}
 		if err := v.Err(); err != nil {
 			return err
 		}
@@ -220,7 +222,9 @@ func (s *Service) UpdatePlan(ctx context.Context, p *auth.Principal, id int64, i
 		if in.ServiceID != nil && *in.ServiceID != cur.ServiceID {
 			v.Add("service_id", "a plan stays with its service; write a new plan for another service")
 		}
-		checkPlan(ctx, tx, v, &cur, in)
+		if err := checkPlan(ctx, tx, v, &cur, in); err != nil {
+			return err
+		}
 		if err := v.Err(); err != nil {
 			return err
 		}
@@ -264,8 +268,9 @@ func (s *Service) DeletePlan(ctx context.Context, p *auth.Principal, id int64) e
 	})
 }
 
-// checkPlan applies in to cur, recording what is wrong in v.
-func checkPlan(ctx context.Context, tx *store.Tx, v *domainerr.Invalid, cur *Plan, in PlanIn) {
+// checkPlan applies in to cur, recording what is wrong in v; the error is
+// one of reading the database.
+func checkPlan(ctx context.Context, tx *store.Tx, v *domainerr.Invalid, cur *Plan, in PlanIn) error {
 	if in.Title != nil {
 		cur.Title = strings.TrimSpace(*in.Title)
 		domainerr.Text(v, "title", cur.Title, true, domainerr.MaxTitle)
@@ -281,10 +286,12 @@ func checkPlan(ctx context.Context, tx *store.Tx, v *domainerr.Invalid, cur *Pla
 	if in.OwnerID != nil {
 		if *in.OwnerID == 0 {
 			cur.OwnerID = nil
-		} else if !exists(ctx, tx, "users", *in.OwnerID) {
-			v.Add("owner_id", "user %d does not exist", *in.OwnerID)
-		} else {
+		} else if cur.OwnerID == nil || *cur.OwnerID != *in.OwnerID {
+			// The owner a plan already has is kept, whatever their role now.
 			id := *in.OwnerID
+			if err := auth.CheckWorker(ctx, tx, v, "owner_id", &id); err != nil {
+				return err
+			}
 			cur.OwnerID = &id
 		}
 	}
@@ -312,7 +319,7 @@ func checkPlan(ctx context.Context, tx *store.Tx, v *domainerr.Invalid, cur *Pla
 		ids := *in.SeriesIDs
 		if len(ids) > MaxPlanSeries {
 			v.Add("series_ids", "a plan watches at most %d series", MaxPlanSeries)
-			return
+			return nil
 		}
 		seen := map[int64]bool{}
 		cur.SeriesIDs = cur.SeriesIDs[:0:0]
@@ -327,6 +334,7 @@ func checkPlan(ctx context.Context, tx *store.Tx, v *domainerr.Invalid, cur *Pla
 			cur.SeriesIDs = append(cur.SeriesIDs, id)
 		}
 	}
+	return nil
 }
 
 func setPlanSeries(ctx context.Context, tx *store.Tx, plan int64, ids []int64) error {

@@ -11,26 +11,21 @@ import (
 	"steward/internal/store"
 )
 
-// checkOwner verifies that the owner is an active member of staff: a
-// service is owned by someone who answers for it.
+// checkOwner verifies that the owner is an active agent or administrator:
+// a service is owned by someone who answers for it, as the service form
+// asks.
 func checkOwner(ctx context.Context, q store.Querier, v *domainerr.Invalid, id *int64) error {
-	if id == nil {
+	return auth.CheckWorker(ctx, q, v, "owner_id", id)
+}
+
+// changedID is next when it names someone other than cur, else nil: a
+// record keeps the person it already names without their being checked
+// again.
+func changedID(cur, next *int64) *int64 {
+	if cur != nil && next != nil && *cur == *next {
 		return nil
 	}
-	var role string
-	var active bool
-	err := store.ScanErr(q.QueryRow(ctx, "SELECT role, active FROM users WHERE id = ?", *id).Scan(&role, &active))
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		v.Add("owner_id", "user %d does not exist", *id)
-	case err != nil:
-		return err
-	case !active:
-		v.Add("owner_id", "user %d is disabled", *id)
-	case role == string(auth.Requester):
-		v.Add("owner_id", "user %d is a requester; owners are staff", *id)
-	}
-	return nil
+	return next
 }
 
 func checkGroup(ctx context.Context, q store.Querier, v *domainerr.Invalid, id *int64) error {

@@ -169,7 +169,8 @@ func apply(ctx context.Context, tx *store.Tx, cur Service, pt Patch) (Service, e
 	var err error
 	if pt.OwnerID.Set {
 		next.OwnerID = pt.OwnerID.Ptr()
-		if err = checkOwner(ctx, tx, v, next.OwnerID); err != nil {
+		// The owner a service already has is kept, whatever their role now.
+		if err = checkOwner(ctx, tx, v, changedID(cur.OwnerID, next.OwnerID)); err != nil {
 			return next, err
 		}
 	}

@@ -181,7 +181,7 @@ func (s *Service) CreateCITx(ctx context.Context, tx *store.Tx, actor audit.Acto
 	}
 	v := domainerr.NewInvalid()
 	checkFields(v, &c, in.ChangeRef)
-	if err := checkOwnership(ctx, tx, v, c, true, nil); err != nil {
+	if err := checkOwnership(ctx, tx, v, c, true, nil, nil); err != nil {
 		return CI{}, err
 	}
 	t, err := typeForInput(ctx, tx, v, in.Type)
@@ -326,7 +326,7 @@ func applyCIPatch(ctx context.Context, q store.Querier, t *CIType, cur CI, pt CI
 		next.Redundancy = pt.Redundancy.Ptr()
 	}
 	checkFields(v, &next, pt.ChangeRef)
-	if err := checkOwnership(ctx, q, v, next, false, &pt); err != nil {
+	if err := checkOwnership(ctx, q, v, next, false, &pt, cur.OwnerID); err != nil {
 		return next, nil, err
 	}
 	merged := maps.Clone(cur.Attributes)

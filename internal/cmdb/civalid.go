@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"steward/internal/auth"
 	"steward/internal/domainerr"
 	"steward/internal/store"
 )
@@ -71,13 +72,23 @@ func checkRef(ctx context.Context, q store.Querier, v *domainerr.Invalid, field,
 	return err
 }
 
-func checkOwnership(ctx context.Context, q store.Querier, v *domainerr.Invalid, c CI, all bool, pt *CIPatch) error {
+// checkOwnership checks the people and groups a CI names: all of them, or
+// those pt sets. The owner is an agent or an administrator, as the CI form
+// asks, unless they already owned the CI (was).
+func checkOwnership(ctx context.Context, q store.Querier, v *domainerr.Invalid, c CI, all bool, pt *CIPatch, was *int64) error {
+	if owner := c.OwnerID; all || pt.OwnerID.Set {
+		if was != nil && owner != nil && *was == *owner {
+			owner = nil
+		}
+		if err := auth.CheckWorker(ctx, q, v, "owner_id", owner); err != nil {
+			return err
+		}
+	}
 	for _, r := range []struct {
 		field, table, what string
 		id                 *int64
 		set                bool
 	}{
-		{"owner_id", "users", "user", c.OwnerID, all || pt.OwnerID.Set},
 		{"group_id", "support_groups", "group", c.GroupID, all || pt.GroupID.Set},
 		{"customer_id", "customers", "customer", c.CustomerID, all || pt.CustomerID.Set},
 		{"service_id", "services", "service", c.ServiceID, all || pt.ServiceID.Set},

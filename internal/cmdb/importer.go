@@ -275,7 +275,9 @@ func (im *importer) load() error {
 	if im.types, im.typesByID, err = importLoadTypes(ctx, q); err != nil {
 		return err
 	}
-	if im.users, im.userIDs, err = importLoadNames(ctx, q, "SELECT id, email FROM users"); err != nil {
+	// A CI's owner is an agent or an administrator, as through the form and
+	// the API; anyone else named in a file is not found among them.
+	if im.users, im.userIDs, err = importLoadNames(ctx, q, "SELECT id, email FROM users WHERE role IN ('agent', 'admin')"); err != nil {
 		return err
 	}
 	if im.groups, im.groupIDs, err = importLoadNames(ctx, q, "SELECT id, name FROM support_groups"); err != nil {

@@ -119,7 +119,7 @@ func (im *importer) ciRow(rec *importRecord) *importRow {
 				row.status, row.set = Status(s), row.set|importSetStatus
 			}
 		case "owner":
-			row.owner = im.lookupPerson(f, im.users, im.userIDs, "user with e-mail", fail)
+			row.owner = im.lookupPerson(f, im.users, im.userIDs, "agent or administrator with e-mail", fail)
 			row.set |= importSetOwner
 		case "group":
 			row.group = im.lookupPerson(f, im.groups, im.groupIDs, "support group named", fail)

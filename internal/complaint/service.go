@@ -172,22 +172,7 @@ func checkRefs(ctx context.Context, q store.Querier, v *domainerr.Invalid, custo
 			v.Add("requester_id", "user %d belongs to another customer", *requester)
 		}
 	}
-	if owner != nil {
-		var role string
-		var active bool
-		err := store.ScanErr(q.QueryRow(ctx, "SELECT role, active FROM users WHERE id = ?", *owner).Scan(&role, &active))
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			v.Add("owner_id", "user %d does not exist", *owner)
-		case err != nil:
-			return err
-		case !active:
-			v.Add("owner_id", "user %d is disabled", *owner)
-		case role != string(auth.Agent) && role != string(auth.Admin):
-			v.Add("owner_id", "user %d is not an agent", *owner)
-		}
-	}
-	return nil
+	return auth.CheckWorker(ctx, q, v, "owner_id", owner)
 }
 
 // related reads the number of the incident or request a complaint is

@@ -274,23 +274,7 @@ func uniq(ids []int64) []int64 {
 
 // checkStaff checks an owner is an active administrator or agent.
 func checkStaff(ctx context.Context, q store.Querier, v *domainerr.Invalid, id *int64) error {
-	if id == nil {
-		return nil
-	}
-	var role string
-	var active bool
-	err := store.ScanErr(q.QueryRow(ctx, "SELECT role, active FROM users WHERE id = ?", *id).Scan(&role, &active))
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		v.Add("owner_id", "user %d does not exist", *id)
-	case err != nil:
-		return err
-	case !active:
-		v.Add("owner_id", "user %d is disabled", *id)
-	case role != string(auth.Agent) && role != string(auth.Admin):
-		v.Add("owner_id", "user %d is not an agent or an administrator", *id)
-	}
-	return nil
+	return auth.CheckWorker(ctx, q, v, "owner_id", id)
 }
 
 func checkRisks(ctx context.Context, q store.Querier, v *domainerr.Invalid, ids []int64) error {

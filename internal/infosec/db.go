@@ -61,12 +61,24 @@ func Cleared(ctx context.Context, q store.Querier, p *auth.Principal) (bool, err
 	return err == nil, err
 }
 
+// ClearedSQL is the condition on users u that they see security
+// incidents (when active): the members of security groups, requesters
+// aside, and the administrators.
+const ClearedSQL = `(u.role = 'admin' OR (u.role <> 'requester' AND u.id IN
+		(SELECT gm.user_id FROM group_members gm JOIN support_groups g ON g.id = gm.group_id WHERE g.security)))`
+
 // clearedUsers are the active people who see security incidents: the
 // members of security groups and the administrators.
 func clearedUsers(ctx context.Context, q store.Querier) ([]int64, error) {
-	return store.IDs(ctx, q, `SELECT id FROM users WHERE active AND (role = 'admin' OR (role <> 'requester' AND id IN
-		(SELECT gm.user_id FROM group_members gm JOIN support_groups g ON g.id = gm.group_id WHERE g.security)))
-		ORDER BY id LIMIT 200`)
+	return store.IDs(ctx, q, `SELECT u.id FROM users u WHERE u.active AND `+ClearedSQL+`
+		ORDER BY u.id LIMIT 200`)
+}
+
+// isCleared reports whether user id is active and sees security incidents.
+func isCleared(ctx context.Context, q store.Querier, id int64) (bool, error) {
+	var n int
+	err := q.QueryRow(ctx, `SELECT COUNT(*) FROM users u WHERE u.id = ? AND u.active AND `+ClearedSQL, id).Scan(&n)
+	return n > 0, err
 }
 
 // journal is the security incidents' journal.

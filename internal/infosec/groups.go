@@ -1,8 +1,6 @@
 package infosec
 
 import (
-	"strings"
-
 	"context"
 
 	"steward/internal/audit"
@@ -61,9 +59,13 @@ func (s *Service) SetSecurityGroup(ctx context.Context, p *auth.Principal, group
 
 // Person is someone who may own security records.
 type Person struct {
-	ID   int64  `json:"id"`
-	Name string `json:"name"`
+	ID    int64  `json:"id"`
+	Name  string `json:"name"`
+	Email string `json:"email"`
 }
+
+// maxPeople bounds the people a form lists or types an owner from.
+const maxPeople = 1000
 
 // People are the active members of the security groups and the
 // administrators: those who may own a security incident.
@@ -71,11 +73,8 @@ func (s *Service) People(ctx context.Context, p *auth.Principal) ([]Person, erro
 	if ok, err := Cleared(ctx, s.DB, p); err != nil || !ok {
 		return nil, cmpErr(err, domainerr.ErrForbidden)
 	}
-	ids, err := clearedUsers(ctx, s.DB)
-	if err != nil || len(ids) == 0 {
-		return []Person{}, err
-	}
-	rows, err := s.DB.Query(ctx, "SELECT id, name FROM users WHERE id IN (?"+strings.Repeat(", ?", len(ids)-1)+") ORDER BY name", anys(ids)...)
+	rows, err := s.DB.Query(ctx, `SELECT u.id, u.name, u.email FROM users u WHERE u.active AND `+ClearedSQL+`
+		ORDER BY u.name, u.id LIMIT ?`, maxPeople)
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +82,7 @@ func (s *Service) People(ctx context.Context, p *auth.Principal) ([]Person, erro
 	out := []Person{}
 	for rows.Next() {
 		var x Person
-		if err := rows.Scan(&x.ID, &x.Name); err != nil {
+		if err := rows.Scan(&x.ID, &x.Name, &x.Email); err != nil {
 			return nil, err
 		}
 		out = append(out, x)

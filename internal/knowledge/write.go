@@ -165,18 +165,8 @@ func (s *Service) checkFields(ctx context.Context, q store.Querier, a *Article, 
 		a.OwnerID = in.OwnerID
 		if *in.OwnerID == 0 {
 			a.OwnerID = nil
-		} else {
-			var role string
-			var active bool
-			err := store.ScanErr(q.QueryRow(ctx, "SELECT role, active FROM users WHERE id = ?", *in.OwnerID).Scan(&role, &active))
-			switch {
-			case errors.Is(err, store.ErrNotFound):
-				v.Add("owner_id", "names no user")
-			case err != nil:
-				return err
-			case !active || (role != string(auth.Admin) && role != string(auth.Agent)):
-				v.Add("owner_id", "must be an active agent or administrator")
-			}
+		} else if err := auth.CheckWorker(ctx, q, v, "owner_id", in.OwnerID); err != nil {
+			return err
 		}
 	}
 	if in.CustomerIDs != nil {

@@ -360,10 +360,8 @@ func (h csatPages) saveRules(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for gid := range groups {
-		lead, ok := formID(r, fmt.Sprintf("lead_%d", gid))
-		if !ok {
-			v.Add("leads", "choose each lead from the list")
-		} else if lead != nil {
+		// A lead is chosen, or typed where there are too many agents to list.
+		if lead := h.wb.personID(r, v, fmt.Sprintf("lead_%d", gid), agentPerson); lead != nil {
 			in.Leads = append(in.Leads, satisfaction.Lead{GroupID: gid, UserID: *lead})
 		}
 	}

@@ -4,8 +4,12 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
+
+	"steward/internal/auth"
+	"steward/internal/infosec"
 
 	"steward/internal/domainerr"
 	"steward/internal/store"
@@ -34,7 +38,24 @@ const (
 	staffPerson personKind = "staff"
 	// requesters only (role=requester).
 	requesterPerson personKind = "requester"
+	// whoever may decide approvals (role=approver): a named approver, a
+	// manager. Which roles those are is the permission table's say.
+	approverPerson personKind = "approver"
+	// whoever sees security incidents (role=security): the members of
+	// security groups and the administrators.
+	securityPerson personKind = "security"
 )
+
+// approverRoles are the roles that may decide approvals.
+func approverRoles() []string {
+	var out []string
+	for _, r := range auth.Roles {
+		if (&auth.Principal{Role: r}).Can(auth.RequestApprove) {
+			out = append(out, string(r))
+		}
+	}
+	return out
+}
 
 // roleSQL narrows users u to those of kind k.
 func (k personKind) roleSQL() string {
@@ -45,6 +66,14 @@ func (k personKind) roleSQL() string {
 		return " AND u.role <> 'requester'"
 	case requesterPerson:
 		return " AND u.role = 'requester'"
+	case approverPerson:
+		// The roles are the fixed names of auth.Roles, never user input.
+		if rs := approverRoles(); len(rs) > 0 {
+			return " AND u.role IN ('" + strings.Join(rs, "', '") + "')"
+		}
+		return " AND 1 = 0"
+	case securityPerson:
+		return " AND " + infosec.ClearedSQL
 	}
 	return ""
 }
@@ -58,6 +87,11 @@ func (k personKind) fits(role string) bool {
 		return role != "requester"
 	case requesterPerson:
 		return role == "requester"
+	case approverPerson:
+		return slices.Contains(approverRoles(), role)
+	case securityPerson:
+		// and a member of a security group: held asks the database.
+		return role != "requester"
 	}
 	return true
 }
@@ -88,14 +122,15 @@ func (wb *Web) person(r *http.Request, name string, k personKind) (*int64, strin
 			return nil, tx.T("picker.not_a_choice")
 		}
 		var role string
-		err := store.ScanErr(wb.DB.QueryRow(r.Context(), "SELECT role FROM users WHERE id = ?", id).Scan(&role))
+		var held int
+		err := store.ScanErr(wb.DB.QueryRow(r.Context(), "SELECT u.role, (SELECT COUNT(*) FROM users u WHERE u.id = ?"+k.roleSQL()+") FROM users u WHERE u.id = ?", id, id).Scan(&role, &held))
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			return nil, tx.T("picker.not_a_choice")
 		case err != nil:
 			wb.Log.Error("web: reading a person", "field", name, "err", err)
 			return nil, tx.T("picker.not_a_choice")
-		case !k.fits(role):
+		case !k.fits(role) || held == 0:
 			return nil, tx.T(k.refusal())
 		}
 		return &id, ""
@@ -125,6 +160,10 @@ func (k personKind) refusal() string {
 		return "picker.not_staff"
 	case requesterPerson:
 		return "picker.not_requester"
+	case approverPerson:
+		return "picker.not_approver"
+	case securityPerson:
+		return "picker.not_security"
 	}
 	return "picker.not_a_choice"
 }
@@ -137,6 +176,10 @@ func (k personKind) nobody(prefix string) string {
 		return prefix + "_staff"
 	case requesterPerson:
 		return prefix + "_requester"
+	case approverPerson:
+		return prefix + "_approver"
+	case securityPerson:
+		return prefix + "_security"
 	}
 	return prefix
 }

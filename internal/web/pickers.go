@@ -8,6 +8,7 @@ import (
 	"steward/internal/auth"
 	"steward/internal/cmdb"
 	"steward/internal/httpx"
+	"steward/internal/infosec"
 )
 
 // The pickers: small JSON answers for picker.js, which turns a name field
@@ -61,7 +62,14 @@ func (wb *Web) pickUsers(w http.ResponseWriter, r *http.Request) {
 		WHERE u.active = ? AND (lower(u.name) LIKE ? ESCAPE '\' OR lower(u.email) LIKE ? ESCAPE '\')`
 	args := []any{true, likeAny(q), likeAny(q)}
 	switch k := personKind(r.URL.Query().Get("role")); k {
-	case requesterPerson, agentPerson, staffPerson:
+	case requesterPerson, agentPerson, staffPerson, approverPerson:
+		sql += k.roleSQL()
+	case securityPerson:
+		// Who sees security incidents is for those who see them.
+		if ok, err := infosec.Cleared(r.Context(), wb.DB, p); err != nil || !ok {
+			writePicks(w, []pick{})
+			return
+		}
 		sql += k.roleSQL()
 	}
 	if !p.IsStaff() {

@@ -229,7 +229,16 @@ func (wb *Web) bulkEdit(k *record.Kind) http.HandlerFunc {
 				set[f] = nil
 			case f == "assignee_id" && v == "me":
 				set[f] = p.UserID
-			case f == "assignee_id" || f == "group_id":
+			case f == "assignee_id":
+				// A chosen agent; whoever else is chosen is refused here,
+				// before any row is touched.
+				id, msg := wb.person(r, f, agentPerson)
+				if msg != "" {
+					wb.errorPage(w, r, http.StatusUnprocessableEntity, msg)
+					return
+				}
+				set[f] = *id
+			case f == "group_id":
 				n, err := strconv.ParseInt(v, 10, 64)
 				if err != nil || n <= 0 {
 					wb.errorPage(w, r, http.StatusBadRequest, "")
@@ -239,6 +248,16 @@ func (wb *Web) bulkEdit(k *record.Kind) http.HandlerFunc {
 			default:
 				set[f] = v
 			}
+		}
+		// Someone typed, where there are too many agents to list, stands
+		// in for the list.
+		if strings.TrimSpace(r.PostFormValue("assignee_person")) != "" {
+			id, msg := wb.person(r, "assignee_person", agentPerson)
+			if msg != "" {
+				wb.errorPage(w, r, http.StatusUnprocessableEntity, msg)
+				return
+			}
+			set["assignee_id"] = *id
 		}
 		back := r.PostFormValue("back")
 		if !strings.HasPrefix(back, "/") || strings.HasPrefix(back, "//") {

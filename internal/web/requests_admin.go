@@ -148,8 +148,8 @@ func formRowCount(vals map[string][]string) int {
 
 // approverChoices lists the active users who may decide approvals.
 func (h *requestPages) approverChoices(r *http.Request) ([]option, error) {
-	rows, err := h.DB.Query(r.Context(), `SELECT id, name, role FROM users WHERE active = ? AND role IN ('admin', 'agent', 'requester')
-		ORDER BY name, id LIMIT ?`, true, maxChoices)
+	rows, err := h.DB.Query(r.Context(), `SELECT u.id, u.name, u.email FROM users u WHERE u.active = ?`+approverPerson.roleSQL()+`
+		ORDER BY u.name, u.id LIMIT ?`, true, maxChoices)
 	if err != nil {
 		return nil, err
 	}
@@ -157,12 +157,25 @@ func (h *requestPages) approverChoices(r *http.Request) ([]option, error) {
 	var out []option
 	for rows.Next() {
 		var o option
-		if err := rows.Scan(&o.ID, &o.Name, &o.Note); err != nil {
+		if err := rows.Scan(&o.ID, &o.Name, &o.Email); err != nil {
 			return nil, err
 		}
+		o.Note = o.Email
 		out = append(out, o)
 	}
 	return out, rows.Err()
+}
+
+// namedApprover reads the item's named approver, chosen or typed, when
+// the item asks one: someone who may decide approvals.
+func (h *requestPages) namedApprover(r *http.Request, bad *domainerr.Invalid, f *itemForm) {
+	if a := f.in.Approval; a.Rule == request.UserApproval {
+		id, msg := h.person(r, "approval_user_id", approverPerson)
+		if msg != "" {
+			bad.Add("approval.user_id", "%s", msg)
+		}
+		a.UserID = id
+	}
 }
 
 // itemForm is the item editor's form read into a new item, with the row
@@ -194,10 +207,8 @@ func readItemForm(r *http.Request, bad *domainerr.Invalid) itemForm {
 	// unused inputs of the same form.
 	switch a.Rule {
 	case request.UserApproval:
-		a.Mode = request.AnyMember
-		if a.UserID, ok = formID(r, "approval_user_id"); !ok {
-			bad.Add("approval.user_id", "is not a valid choice")
-		}
+		a.Mode = request.AnyMember // the approver is read by namedApprover
+
 	case request.GroupApproval:
 		if a.GroupID, ok = formID(r, "approval_group_id"); !ok {
 			bad.Add("approval.group_id", "is not a valid choice")
@@ -266,6 +277,7 @@ func (h *requestPages) rearranged(w http.ResponseWriter, r *http.Request, it req
 func (h *requestPages) createItem(w http.ResponseWriter, r *http.Request) {
 	bad := domainerr.NewInvalid()
 	f := readItemForm(r, bad)
+	h.namedApprover(r, bad, &f)
 	if h.rearranged(w, r, request.Item{Form: request.Form{Fields: []request.Field{}}}, true, f) {
 		return
 	}
@@ -292,6 +304,7 @@ func (h *requestPages) updateItem(w http.ResponseWriter, r *http.Request) {
 	}
 	bad := domainerr.NewInvalid()
 	f := readItemForm(r, bad)
+	h.namedApprover(r, bad, &f)
 	if h.rearranged(w, r, it, false, f) {
 		return
 	}
@@ -339,6 +352,9 @@ type managersView struct {
 	Choices  []option
 	CanWrite bool
 	Error    string
+	// F holds what a row's form sent when it came back, with its message
+	// (form "manager-<user id>").
+	F *fieldErrors
 }
 
 // managers lists who approves for whom when an item asks the manager.
@@ -347,15 +363,20 @@ func (h *requestPages) managers(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *requestPages) showManagers(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	h.showManagersRow(w, r, status, msg, nil)
+}
+
+// showManagersRow is showManagers with a row's form come back (fe).
+func (h *requestPages) showManagersRow(w http.ResponseWriter, r *http.Request, status int, msg string, fe *fieldErrors) {
 	p := httpx.Principal(r)
 	ctx := r.Context()
-	v := managersView{CanWrite: p.Can(auth.UserWrite), Error: msg}
+	v := managersView{CanWrite: p.Can(auth.UserWrite), Error: msg, F: fe}
 	links, err := org.Managers(ctx, h.DB, p)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	rows, err := h.DB.Query(ctx, `SELECT u.id, u.name, u.role, COALESCE(c.name, '') FROM users u
+	rows, err := h.DB.Query(ctx, `SELECT u.id, u.name, u.email, u.role, COALESCE(c.name, '') FROM users u
 		LEFT JOIN customers c ON c.id = u.customer_id WHERE u.active = ? ORDER BY u.name, u.id LIMIT ?`, true, maxChoices)
 	if err != nil {
 		h.fail(w, r, err)
@@ -364,14 +385,15 @@ func (h *requestPages) showManagers(w http.ResponseWriter, r *http.Request, stat
 	defer rows.Close()
 	for rows.Next() {
 		var m managerRow
-		if err := rows.Scan(&m.ID, &m.Name, &m.Role, &m.Customer); err != nil {
+		var email string
+		if err := rows.Scan(&m.ID, &m.Name, &email, &m.Role, &m.Customer); err != nil {
 			h.fail(w, r, err)
 			return
 		}
 		m.ManagerID = links[m.ID]
 		v.Users = append(v.Users, m)
-		if m.Role != auth.Auditor {
-			v.Choices = append(v.Choices, option{ID: m.ID, Name: m.Name})
+		if approverPerson.fits(string(m.Role)) {
+			v.Choices = append(v.Choices, option{ID: m.ID, Name: m.Name, Email: email})
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -387,9 +409,10 @@ func (h *requestPages) setManager(w http.ResponseWriter, r *http.Request) {
 		h.errorPage(w, r, http.StatusNotFound, "")
 		return
 	}
-	m, ok := formID(r, "manager_id")
-	if !ok {
-		h.showManagers(w, r, http.StatusUnprocessableEntity, h.clockOf(r).text().T("web.requests_admin.manager_invalid"))
+	m, msg := h.person(r, "manager_id", approverPerson)
+	if msg != "" {
+		fe := &fieldErrors{Form: "manager-" + strconv.FormatInt(id, 10), Errs: map[string]string{"manager_id": msg}, Values: r.PostForm}
+		h.showManagersRow(w, r, http.StatusUnprocessableEntity, "", fe)
 		return
 	}
 	_, err := org.SetManager(r.Context(), h.DB, httpx.Principal(r), id, m)

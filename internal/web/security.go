@@ -114,7 +114,7 @@ func (h securityPages) people(r *http.Request) ([]option, error) {
 	}
 	out := make([]option, len(ps))
 	for i, x := range ps {
-		out[i] = option{ID: x.ID, Name: x.Name}
+		out[i] = option{ID: x.ID, Name: x.Name, Email: x.Email}
 	}
 	return out, nil
 }
@@ -163,11 +163,7 @@ func (h securityPages) create(w http.ResponseWriter, r *http.Request) {
 		Confidentiality: r.PostFormValue("confidentiality"), Integrity: r.PostFormValue("integrity"), Availability: r.PostFormValue("availability"),
 		PersonalData: r.PostFormValue("personal_data"), Incident: r.PostFormValue("incident")}
 	in.AwareAt = h.localTime(r, v, "aware_at")
-	owner, ok := formID(r, "owner_id")
-	if !ok {
-		v.Add("owner_id", "choose from the list")
-	}
-	in.OwnerID = owner
+	in.OwnerID = h.wb.personID(r, v, "owner_id", securityPerson)
 	var err error
 	if len(v.Fields) == 0 {
 		var c infosec.Incident
@@ -321,10 +317,7 @@ func (h securityPages) update(w http.ResponseWriter, r *http.Request) {
 			dst.V = *t
 		}
 	}
-	owner, ok := formID(r, "owner_id")
-	if !ok {
-		v.Add("owner_id", "choose from the list")
-	}
+	owner := h.wb.personID(r, v, "owner_id", securityPerson)
 	pt.OwnerID = patch.Field[int64]{Set: true, Null: owner == nil}
 	if owner != nil {
 		pt.OwnerID.V = *owner
