@@ -18,24 +18,17 @@ import (
 // approvals of this kind on s: holding the permission, and neither its
 // submitter nor its requester.
 func (k *Kind) Deciders(ctx context.Context, q store.Querier, groupID int64, s Subject) ([]int64, error) {
-	rows, err := q.Query(ctx, `SELECT u.id, u.role FROM group_members m JOIN users u ON u.id = m.user_id
-		WHERE m.group_id = ? AND u.active = ? ORDER BY u.id LIMIT 500`, groupID, true)
+	ms, err := auth.GroupMembers(ctx, q, groupID)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var id int64
-		var role string
-		if err := rows.Scan(&id, &role); err != nil {
-			return nil, err
-		}
-		if k.eligible(id, auth.Role(role), s) {
-			out = append(out, id)
+	out := []int64{}
+	for _, m := range ms {
+		if k.eligible(m.UserID, m.Role, s) {
+			out = append(out, m.UserID)
 		}
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // eligible is whether a user of role may decide on s at all.

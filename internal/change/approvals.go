@@ -150,33 +150,49 @@ func board(ctx context.Context, q store.Querier, c Change) (name, rule string, a
 			return "", "", nil, err
 		}
 	}
-	query := `SELECT id, role FROM users WHERE active = TRUE AND role = 'admin'`
-	var args []any
-	switch {
-	case groupID != nil:
-		query = `SELECT u.id, u.role FROM users u JOIN group_members m ON m.user_id = u.id WHERE m.group_id = ? AND u.active = TRUE`
-		args = []any{*groupID}
-	case len(users) > 0:
-		query = `SELECT id, role FROM users WHERE active = TRUE AND id IN (` + placeholders(len(users)) + `)`
-		args = int64Args(users)
+	var members []auth.Member
+	if groupID != nil {
+		members, err = auth.GroupMembers(ctx, q, *groupID)
+	} else {
+		members, err = boardUsers(ctx, q, users)
 	}
-	rows, err := q.Query(ctx, query+" ORDER BY 1", args...)
 	if err != nil {
 		return "", "", nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var id int64
-		var role string
-		if err := rows.Scan(&id, &role); err != nil {
-			return "", "", nil, err
-		}
-		if (&auth.Principal{UserID: id, Role: auth.Role(role)}).Can(PermApprove) &&
-			record.SeparationOfDuties(id, deref(c.CreatedBy), deref(c.RequesterID)) == nil {
-			approvers = append(approvers, id)
+	for _, m := range members {
+		if m.Principal().Can(PermApprove) &&
+			record.SeparationOfDuties(m.UserID, deref(c.CreatedBy), deref(c.RequesterID)) == nil {
+			approvers = append(approvers, m.UserID)
 		}
 	}
-	return name, rule, approvers, rows.Err()
+	return name, rule, approvers, nil
+}
+
+// boardUsers reads the active users a policy names, or the administrators
+// when it names none.
+func boardUsers(ctx context.Context, q store.Querier, users []int64) ([]auth.Member, error) {
+	query := `SELECT id, role FROM users WHERE active = TRUE AND role = 'admin'`
+	var args []any
+	if len(users) > 0 {
+		query = `SELECT id, role FROM users WHERE active = TRUE AND id IN (` + placeholders(len(users)) + `)`
+		args = int64Args(users)
+	}
+	rows, err := q.Query(ctx, query+" ORDER BY id", args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []auth.Member
+	for rows.Next() {
+		var m auth.Member
+		var role string
+		if err := rows.Scan(&m.UserID, &role); err != nil {
+			return nil, err
+		}
+		m.Role = auth.Role(role)
+		out = append(out, m)
+	}
+	return out, rows.Err()
 }
 
 func deref(id *int64) int64 {
