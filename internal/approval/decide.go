@@ -37,12 +37,17 @@ func (k *Kind) eligible(id int64, role auth.Role, s Subject) bool {
 		record.SeparationOfDuties(id, s.SubmitterID, s.RequesterID) == nil
 }
 
-// Open writes the approvals s needs and tells everyone who may decide
+// Open writes the approvals s needs, as a new round after any earlier
+// (which the caller has superseded), and tells everyone who may decide
 // them: the named approvers and the eligible members of groups.
 func (k *Kind) Open(ctx context.Context, tx *store.Tx, s Subject, slots []Slot, at time.Time) error {
+	round, err := k.nextRound(ctx, tx, s.ID)
+	if err != nil {
+		return err
+	}
 	var told []int64
 	for _, sl := range slots {
-		if err := k.insert(ctx, tx, s.ID, Approval{ApproverID: sl.UserID, GroupID: sl.GroupID, State: Pending, CreatedAt: at}); err != nil {
+		if err := k.insert(ctx, tx, s.ID, Approval{ApproverID: sl.UserID, GroupID: sl.GroupID, State: Pending, CreatedAt: at, Round: round}); err != nil {
 			return err
 		}
 		switch {
@@ -166,7 +171,7 @@ func (k *Kind) lock(ctx context.Context, tx *store.Tx, id int64) error {
 	if tx.Dialect() != store.Postgres {
 		return nil
 	}
-	rows, err := tx.Query(ctx, "SELECT id FROM approvals WHERE record_kind = ? AND record_id = ? ORDER BY id FOR UPDATE", k.Name, id)
+	rows, err := tx.Query(ctx, "SELECT id FROM approvals WHERE record_kind = ? AND record_id = ? AND superseded_at IS NULL ORDER BY id FOR UPDATE", k.Name, id)
 	if err != nil {
 		return err
 	}

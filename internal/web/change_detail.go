@@ -48,7 +48,7 @@ type changeMove struct {
 
 var changeMoveLabels = map[string]string{
 	"submit": "Submit for assessment", "request_approval": "Ask the board to approve", "schedule": "Schedule",
-	"return": "Back to draft", "cancel": "Cancel the change", "implement": "Start implementing",
+	"return": "Back to draft", "rework": "Back to assessment for rework", "cancel": "Cancel the change", "implement": "Start implementing",
 	"complete": "Finish implementing", "close": "Close",
 }
 
