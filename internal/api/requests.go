@@ -49,12 +49,12 @@ func (a *API) registerRequests(rt *httpx.Router) {
 	rt.Handle("POST /api/v1/requests/{ref}/reopen", request.PermCreate, h.moveRequest(h.svc.Reopen))
 	rt.Handle("POST /api/v1/requests/{ref}/comments", request.PermComment, h.commentRequest)
 	rt.Handle("GET /api/v1/requests/{ref}/approvals", request.PermRead, h.requestApprovals)
-	rt.Handle("POST /api/v1/requests/{ref}/approvals/{id}/approve", auth.RequestApprove, h.decide(true))
-	rt.Handle("POST /api/v1/requests/{ref}/approvals/{id}/reject", auth.RequestApprove, h.decide(false))
+	rt.Handle("POST /api/v1/requests/{ref}/approvals/{id}/approve", request.PermApprove, h.decide(true))
+	rt.Handle("POST /api/v1/requests/{ref}/approvals/{id}/reject", request.PermApprove, h.decide(false))
 	rt.Handle("GET /api/v1/requests/{ref}/tasks", request.PermRead, h.requestTasks)
 	rt.Handle("POST /api/v1/requests/{ref}/tasks", request.PermUpdate, h.addTask)
 	rt.Handle("PATCH /api/v1/requests/{ref}/tasks/{id}", request.PermUpdate, h.patchTask)
-	rt.Handle("GET /api/v1/approvals", auth.RequestApprove, h.pendingApprovals)
+	rt.Handle("GET /api/v1/approvals", request.PermApprove, h.pendingApprovals)
 
 	rt.Handle("GET /api/v1/users/{id}/manager", auth.UserRead, h.getManager)
 	rt.Handle("PUT /api/v1/users/{id}/manager", auth.UserWrite, h.putManager)
@@ -471,7 +471,7 @@ func (h *requestAPI) putManager(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, domainerr.Field("manager_id", "is required: a user id, or null to remove the manager"))
 		return
 	}
-	m, err := org.SetManager(r.Context(), h.DB, httpx.Principal(r), id, in.ManagerID.Ptr())
+	m, err := request.SetManager(r.Context(), h.DB, httpx.Principal(r), id, in.ManagerID.Ptr())
 	if err != nil {
 		h.fail(w, r, err)
 		return

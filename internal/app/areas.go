@@ -65,7 +65,7 @@ func (a *App) areas() []area {
 			nav: []web.NavEntry{
 				{Menu: "Requests", Label: "Requests", Href: "/requests", Perm: request.PermRead, Lit: []string{"requests"}},
 				{Menu: "Requests", Label: "Request catalogue", Href: "/catalog", Perm: request.PermCatalogRead, Lit: []string{"catalog"}},
-				{Menu: "Requests", Label: "Approvals", Href: "/approvals", Perm: auth.RequestApprove, Lit: []string{"approvals"}},
+				{Menu: "Requests", Label: "Approvals", Href: "/approvals", Perm: request.PermApprove, Lit: []string{"approvals"}},
 			}},
 		// The knowledge base sits beside the tickets it answers.
 		a.knowledgeArea(),

@@ -68,6 +68,11 @@ type Approval struct {
 	DecidedByName string
 	CreatedAt     time.Time
 	DecidedAt     *time.Time
+	// Round counts the times the record was put to its approvers, from 1;
+	// SupersededAt is when a later round replaced this approval's (nil
+	// for the current round, the only one that counts).
+	Round        int
+	SupersededAt *time.Time
 }
 
 // Who names whoever the approval waits for, a person or a group.

@@ -293,11 +293,50 @@ func TestDecide(t *testing.T) {
 			if _, _, err := b.decide(s, "ann", 0, true, ""); !conflict(err, "it is closed") {
 				t.Errorf("decided on a closed record: %v", err)
 			}
-			if err := b.db.InTx(ctx, func(tx *store.Tx) error { return b.kind.Clear(ctx, tx, 4) }); err != nil {
+		})
+
+		t.Run("a record put to its approvers again keeps the earlier round", func(t *testing.T) {
+			s := b.open(t, 6, approval.Any, approval.Slot{UserID: &b.p["ann"].UserID}, approval.Slot{UserID: &b.p["ben"].UserID})
+			if _, st, err := b.decide(s, "ann", 0, false, "Evidence missing"); err != nil || st != approval.Pending {
+				t.Fatalf("ann: %s %v", st, err)
+			}
+			first := b.approvals(t, 6)
+			again := time.Date(2026, 4, 2, 8, 30, 0, 0, time.UTC)
+			err := b.db.InTx(ctx, func(tx *store.Tx) error {
+				if err := b.kind.Supersede(ctx, tx, 6, again); err != nil {
+					return err
+				}
+				return b.kind.Open(ctx, tx, s, []approval.Slot{{UserID: &b.p["ann"].UserID}, {UserID: &b.p["fay"].UserID}}, again)
+			})
+			if err != nil {
 				t.Fatal(err)
 			}
-			if as := b.approvals(t, 4); len(as) != 0 {
-				t.Errorf("approvals after clearing: %+v", as)
+			cur := b.approvals(t, 6)
+			if len(cur) != 2 || cur[0].Round != 2 || cur[0].State != approval.Pending || cur[1].ApproverName != "fay" {
+				t.Fatalf("current round %+v", cur)
+			}
+			all, err := b.kind.History(ctx, b.db, 6)
+			if err != nil || len(all) != 4 {
+				t.Fatalf("history %+v %v", all, err)
+			}
+			ann, ben := all[0], all[1]
+			if ann.ID != first[0].ID || ann.Round != 1 || ann.State != approval.Rejected || ann.Comment != "Evidence missing" ||
+				ann.SupersededAt == nil || !ann.SupersededAt.Equal(again) {
+				t.Errorf("ann's first decision after the new round: %+v", ann)
+			}
+			if ben.State != approval.Withdrawn || ben.SupersededAt == nil {
+				t.Errorf("ben's undecided approval of the first round: %+v", ben)
+			}
+			if w, err := b.kind.Waiting(ctx, b.db, b.p["ben"].UserID, 10); err != nil || len(w) != 0 {
+				t.Errorf("ben still waited for after the new round: %+v %v", w, err)
+			}
+			if _, _, err := b.decide(s, "ann", first[0].ID, true, ""); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("decided a superseded approval: %v", err)
+			}
+			// ann's rejection in the first round does not count: she decides
+			// again, and under any one approval approves.
+			if _, st, err := b.decide(s, "ann", 0, true, "Evidence attached now"); err != nil || st != approval.Approved {
+				t.Fatalf("ann in the second round: %s %v", st, err)
 			}
 		})
 

@@ -13,7 +13,8 @@ import (
 // for their own lists.
 const (
 	Cols = `ap.id, ap.record_kind, ap.record_id, ap.approver_id, COALESCE(au.name, ''), ap.group_id, COALESCE(ag.name, ''),
-	ap.state, ap.comment, ap.decided_by, COALESCE(NULLIF(ap.decided_by_name, ''), ad.name, ''), ap.created_at, ap.decided_at`
+	ap.state, ap.comment, ap.decided_by, COALESCE(NULLIF(ap.decided_by_name, ''), ad.name, ''), ap.created_at, ap.decided_at,
+	ap.round, ap.superseded_at`
 	From = ` FROM approvals ap
 	LEFT JOIN users au ON au.id = ap.approver_id
 	LEFT JOIN support_groups ag ON ag.id = ap.group_id
@@ -23,9 +24,9 @@ const (
 // Scan reads one row of Cols, then extra.
 func Scan(row interface{ Scan(...any) error }, extra ...any) (Approval, error) {
 	var a Approval
-	var created, decided store.Time
+	var created, decided, superseded store.Time
 	dest := append([]any{&a.ID, &a.RecordKind, &a.RecordID, &a.ApproverID, &a.ApproverName, &a.GroupID, &a.GroupName,
-		&a.State, &a.Comment, &a.DecidedBy, &a.DecidedByName, &created, &decided}, extra...)
+		&a.State, &a.Comment, &a.DecidedBy, &a.DecidedByName, &created, &decided, &a.Round, &superseded}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return a, store.ScanErr(err)
 	}
@@ -34,12 +35,26 @@ func Scan(row interface{ Scan(...any) error }, extra ...any) (Approval, error) {
 		t := decided.Time
 		a.DecidedAt = &t
 	}
+	if !superseded.IsZero() {
+		t := superseded.Time
+		a.SupersededAt = &t
+	}
 	return a, nil
 }
 
-// Of lists the approvals of record id, oldest first.
+// Current is the condition (on ap) that an approval belongs to its
+// record's current round, the only one whose decisions count.
+const Current = "ap.superseded_at IS NULL"
+
+// Of lists the approvals of record id's current round, oldest first.
 func (k *Kind) Of(ctx context.Context, q store.Querier, id int64) ([]Approval, error) {
-	return list(ctx, q, "SELECT "+Cols+From+" WHERE ap.record_kind = ? AND ap.record_id = ? ORDER BY ap.id LIMIT 1000", k.Name, id)
+	return list(ctx, q, "SELECT "+Cols+From+" WHERE ap.record_kind = ? AND ap.record_id = ? AND "+Current+" ORDER BY ap.id LIMIT 1000", k.Name, id)
+}
+
+// History lists every approval of record id, the superseded rounds' too,
+// by round and then oldest first.
+func (k *Kind) History(ctx context.Context, q store.Querier, id int64) ([]Approval, error) {
+	return list(ctx, q, "SELECT "+Cols+From+" WHERE ap.record_kind = ? AND ap.record_id = ? ORDER BY ap.round, ap.id LIMIT 1000", k.Name, id)
 }
 
 // list reads the approvals a query selects.
@@ -66,17 +81,29 @@ func (k *Kind) Get(ctx context.Context, q store.Querier, recordID, id int64) (Ap
 	return Scan(q.QueryRow(ctx, "SELECT "+Cols+From+" WHERE ap.id = ? AND ap.record_kind = ? AND ap.record_id = ?", id, k.Name, recordID))
 }
 
-// insert writes one approval as given.
+// insert writes one approval as given, in round 1 unless it names one.
 func (k *Kind) insert(ctx context.Context, tx *store.Tx, recordID int64, a Approval) error {
+	if a.Round < 1 {
+		a.Round = 1
+	}
 	_, err := tx.Exec(ctx, `INSERT INTO approvals (record_kind, record_id, approver_id, group_id, state, comment,
-		decided_by, decided_by_name, created_at, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		decided_by, decided_by_name, created_at, decided_at, round, superseded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		k.Name, recordID, a.ApproverID, a.GroupID, string(a.State), a.Comment, a.DecidedBy, a.DecidedByName,
-		store.TS(a.CreatedAt), store.OptTS(a.DecidedAt))
+		store.TS(a.CreatedAt), store.OptTS(a.DecidedAt), a.Round, store.OptTS(a.SupersededAt))
 	return err
 }
 
-// Import writes approvals of record id as given, decided or not, for demo
-// data and history moved in from another tool.
+// nextRound is the round the record's next approvals open: one after the
+// last, 1 for a record never put to its approvers.
+func (k *Kind) nextRound(ctx context.Context, q store.Querier, id int64) (int, error) {
+	var last int
+	err := q.QueryRow(ctx, "SELECT COALESCE(MAX(round), 0) FROM approvals WHERE record_kind = ? AND record_id = ?", k.Name, id).Scan(&last)
+	return last + 1, store.ScanErr(err)
+}
+
+// Import writes approvals of record id as given, decided or not, in the
+// rounds they name (1 when none) and superseded when they say so, for
+// demo data and history moved in from another tool.
 func (k *Kind) Import(ctx context.Context, tx *store.Tx, id int64, as []Approval) error {
 	for _, a := range as {
 		if a.State == "" {
@@ -96,16 +123,21 @@ func (k *Kind) Withdraw(ctx context.Context, tx *store.Tx, id int64) error {
 	return err
 }
 
-// Clear removes the approvals of record id, decided or not, before it is
-// put to its approvers again.
-func (k *Kind) Clear(ctx context.Context, tx *store.Tx, id int64) error {
-	_, err := tx.Exec(ctx, "DELETE FROM approvals WHERE record_kind = ? AND record_id = ?", k.Name, id)
+// Supersede closes record id's current round at, before it is put to its
+// approvers again: its approvals stay, with their decisions, as history
+// that no longer counts, and those nobody decided are withdrawn.
+func (k *Kind) Supersede(ctx context.Context, tx *store.Tx, id int64, at time.Time) error {
+	if err := k.Withdraw(ctx, tx, id); err != nil {
+		return err
+	}
+	_, err := tx.Exec(ctx, "UPDATE approvals SET superseded_at = ? WHERE record_kind = ? AND record_id = ? AND superseded_at IS NULL",
+		store.TS(at), k.Name, id)
 	return err
 }
 
 // waiting is the condition that approval ap waits for a user's decision:
 // addressed to them, or to a group of theirs with nobody named.
-const waiting = `ap.record_kind = ? AND ap.state = 'pending'
+const waiting = `ap.record_kind = ? AND ap.state = 'pending' AND ap.superseded_at IS NULL
 	AND (ap.approver_id = ? OR (ap.approver_id IS NULL AND ap.group_id IN (SELECT group_id FROM group_members WHERE user_id = ?)))`
 
 // WaitingClause is the condition (on ap, with its arguments) that an
@@ -122,7 +154,8 @@ func (k *Kind) Waiting(ctx context.Context, q store.Querier, userID int64, limit
 }
 
 // Asks reports whether record id has an approval for userID to decide,
-// decided or not: its approvers see what they decide on.
+// decided or not, in any round: its approvers see what they decide and
+// decided on.
 func (k *Kind) Asks(ctx context.Context, q store.Querier, id, userID int64) (bool, error) {
 	var one int
 	err := store.ScanErr(q.QueryRow(ctx, `SELECT 1 FROM approvals WHERE record_kind = ? AND record_id = ? AND (approver_id = ?

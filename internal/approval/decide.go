@@ -18,24 +18,17 @@ import (
 // approvals of this kind on s: holding the permission, and neither its
 // submitter nor its requester.
 func (k *Kind) Deciders(ctx context.Context, q store.Querier, groupID int64, s Subject) ([]int64, error) {
-	rows, err := q.Query(ctx, `SELECT u.id, u.role FROM group_members m JOIN users u ON u.id = m.user_id
-		WHERE m.group_id = ? AND u.active = ? ORDER BY u.id LIMIT 500`, groupID, true)
+	ms, err := auth.GroupMembers(ctx, q, groupID)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var id int64
-		var role string
-		if err := rows.Scan(&id, &role); err != nil {
-			return nil, err
-		}
-		if k.eligible(id, auth.Role(role), s) {
-			out = append(out, id)
+	out := []int64{}
+	for _, m := range ms {
+		if k.eligible(m.UserID, m.Role, s) {
+			out = append(out, m.UserID)
 		}
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // eligible is whether a user of role may decide on s at all.
@@ -44,12 +37,17 @@ func (k *Kind) eligible(id int64, role auth.Role, s Subject) bool {
 		record.SeparationOfDuties(id, s.SubmitterID, s.RequesterID) == nil
 }
 
-// Open writes the approvals s needs and tells everyone who may decide
+// Open writes the approvals s needs, as a new round after any earlier
+// (which the caller has superseded), and tells everyone who may decide
 // them: the named approvers and the eligible members of groups.
 func (k *Kind) Open(ctx context.Context, tx *store.Tx, s Subject, slots []Slot, at time.Time) error {
+	round, err := k.nextRound(ctx, tx, s.ID)
+	if err != nil {
+		return err
+	}
 	var told []int64
 	for _, sl := range slots {
-		if err := k.insert(ctx, tx, s.ID, Approval{ApproverID: sl.UserID, GroupID: sl.GroupID, State: Pending, CreatedAt: at}); err != nil {
+		if err := k.insert(ctx, tx, s.ID, Approval{ApproverID: sl.UserID, GroupID: sl.GroupID, State: Pending, CreatedAt: at, Round: round}); err != nil {
 			return err
 		}
 		switch {
@@ -173,7 +171,7 @@ func (k *Kind) lock(ctx context.Context, tx *store.Tx, id int64) error {
 	if tx.Dialect() != store.Postgres {
 		return nil
 	}
-	rows, err := tx.Query(ctx, "SELECT id FROM approvals WHERE record_kind = ? AND record_id = ? ORDER BY id FOR UPDATE", k.Name, id)
+	rows, err := tx.Query(ctx, "SELECT id FROM approvals WHERE record_kind = ? AND record_id = ? AND superseded_at IS NULL ORDER BY id FOR UPDATE", k.Name, id)
 	if err != nil {
 		return err
 	}

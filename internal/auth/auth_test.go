@@ -13,6 +13,7 @@ import (
 	"steward/internal/domainerr"
 	"steward/internal/incident"
 	"steward/internal/patch"
+	"steward/internal/request"
 	"steward/internal/store"
 	"steward/internal/store/storetest"
 )
@@ -206,6 +207,10 @@ func TestRolePermissions(t *testing.T) {
 		{auth.Auditor, incident.PermComment, false},
 		{auth.Auditor, auth.AuditRead, true},
 		{auth.Agent, auth.AuditRead, false},
+		{auth.Requester, request.PermApprove, true},
+		{auth.Agent, request.PermApprove, true},
+		{auth.Admin, request.PermApprove, true},
+		{auth.Auditor, request.PermApprove, false},
 	}
 	for _, c := range cases {
 		p := &auth.Principal{Role: c.role}
@@ -224,4 +229,20 @@ func TestRolePermissions(t *testing.T) {
 			t.Errorf("auditor holds %s", perm)
 		}
 	}
+}
+
+// Deciding requests' approvals is declared by requests under its own
+// name, with what it allows, as the API document and the roles page list it.
+func TestRequestApprovalPermissionIsDeclared(t *testing.T) {
+	for _, info := range auth.Declared() {
+		if info.Name != request.PermApprove {
+			continue
+		}
+		if info.Name != "request:approve" || info.About != "Decide approvals addressed to oneself" ||
+			!slices.Equal(info.Roles, []auth.Role{auth.Admin, auth.Agent, auth.Requester}) {
+			t.Fatalf("request:approve declared as %+v", info)
+		}
+		return
+	}
+	t.Fatal("request:approve is not declared")
 }

@@ -121,9 +121,6 @@ var (
 	// see (requesters: live services of their customer); admins edit.
 	ServiceRead  = Declare("service:read", "Read the service catalogue", Admin, Agent, Requester, Auditor)
 	ServiceWrite = Declare("service:write", "Change the service catalogue", Admin)
-	// RequestApprove lets a user decide approvals; whether this user is an
-	// approver of a given request is checked on the request itself.
-	RequestApprove = Declare("request:approve", "Decide approvals addressed to oneself", Admin, Agent, Requester)
 	// Service level management (8.3.3): calendars, agreements, definitions.
 	SLARead  = Declare("sla:read", "Read agreements, calendars and clocks", Admin, Agent, Auditor)
 	SLAWrite = Declare("sla:write", "Change agreements, calendars and definitions", Admin)

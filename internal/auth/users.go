@@ -214,6 +214,56 @@ func GroupIDs(ctx context.Context, q store.Querier, userID int64) ([]int64, erro
 	return ids, rows.Err()
 }
 
+// Member is an active member of a support group: who they are and the
+// role that says what they may do.
+type Member struct {
+	UserID int64
+	Role   Role
+}
+
+// Principal is the member as permission checks see them.
+func (m Member) Principal() *Principal { return &Principal{UserID: m.UserID, Role: m.Role} }
+
+// MaxGroupMembers is how many members GroupMembers reads at most.
+const MaxGroupMembers = 500
+
+// GroupMembers lists the active members of group groupID by id, at most
+// MaxGroupMembers: those a group's work, notices and approvals go to.
+// Deactivated accounts stay in their groups but are not listed.
+func GroupMembers(ctx context.Context, q store.Querier, groupID int64) ([]Member, error) {
+	rows, err := q.Query(ctx, `SELECT u.id, u.role FROM group_members m JOIN users u ON u.id = m.user_id
+		WHERE m.group_id = ? AND u.active = ? ORDER BY u.id LIMIT ?`, groupID, true, MaxGroupMembers)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Member{}
+	for rows.Next() {
+		var m Member
+		var role string
+		if err := rows.Scan(&m.UserID, &role); err != nil {
+			return nil, err
+		}
+		m.Role = Role(role)
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// GroupMemberIDs lists the ids of group groupID's active members, as
+// GroupMembers reads them.
+func GroupMemberIDs(ctx context.Context, q store.Querier, groupID int64) ([]int64, error) {
+	ms, err := GroupMembers(ctx, q, groupID)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]int64, len(ms))
+	for i, m := range ms {
+		ids[i] = m.UserID
+	}
+	return ids, nil
+}
+
 // UserFilter narrows ListUsers.
 type UserFilter struct {
 	Role       Role

@@ -48,7 +48,8 @@ type Decision struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
-// Approvals is where a change stands with its board.
+// Approvals is where a change stands with its board, and how its board
+// decided the earlier times the change was put to it.
 type Approvals struct {
 	Board     string     `json:"board"`
 	Rule      string     `json:"rule"`
@@ -56,6 +57,20 @@ type Approvals struct {
 	Decisions []Decision `json:"decisions"`
 	// Needed is how many approvals approve the change.
 	Needed int `json:"needed"`
+	// Round counts the times the change was put to its board (0: never);
+	// Earlier are the rounds before it, oldest first, whose decisions no
+	// longer count.
+	Round   int     `json:"round"`
+	Earlier []Round `json:"earlier"`
+}
+
+// Round is an earlier time a change was put to its board: who was on it
+// and how they decided, until the change was put to its board again.
+type Round struct {
+	Round        int        `json:"round"`
+	SupersededAt time.Time  `json:"superseded_at"`
+	Approvers    []Approver `json:"approvers"`
+	Decisions    []Decision `json:"decisions"`
 }
 
 // Approver is one person who may decide.
@@ -150,33 +165,49 @@ func board(ctx context.Context, q store.Querier, c Change) (name, rule string, a
 			return "", "", nil, err
 		}
 	}
-	query := `SELECT id, role FROM users WHERE active = TRUE AND role = 'admin'`
-	var args []any
-	switch {
-	case groupID != nil:
-		query = `SELECT u.id, u.role FROM users u JOIN group_members m ON m.user_id = u.id WHERE m.group_id = ? AND u.active = TRUE`
-		args = []any{*groupID}
-	case len(users) > 0:
-		query = `SELECT id, role FROM users WHERE active = TRUE AND id IN (` + placeholders(len(users)) + `)`
-		args = int64Args(users)
+	var members []auth.Member
+	if groupID != nil {
+		members, err = auth.GroupMembers(ctx, q, *groupID)
+	} else {
+		members, err = boardUsers(ctx, q, users)
 	}
-	rows, err := q.Query(ctx, query+" ORDER BY 1", args...)
 	if err != nil {
 		return "", "", nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var id int64
-		var role string
-		if err := rows.Scan(&id, &role); err != nil {
-			return "", "", nil, err
-		}
-		if (&auth.Principal{UserID: id, Role: auth.Role(role)}).Can(PermApprove) &&
-			record.SeparationOfDuties(id, deref(c.CreatedBy), deref(c.RequesterID)) == nil {
-			approvers = append(approvers, id)
+	for _, m := range members {
+		if m.Principal().Can(PermApprove) &&
+			record.SeparationOfDuties(m.UserID, deref(c.CreatedBy), deref(c.RequesterID)) == nil {
+			approvers = append(approvers, m.UserID)
 		}
 	}
-	return name, rule, approvers, rows.Err()
+	return name, rule, approvers, nil
+}
+
+// boardUsers reads the active users a policy names, or the administrators
+// when it names none.
+func boardUsers(ctx context.Context, q store.Querier, users []int64) ([]auth.Member, error) {
+	query := `SELECT id, role FROM users WHERE active = TRUE AND role = 'admin'`
+	var args []any
+	if len(users) > 0 {
+		query = `SELECT id, role FROM users WHERE active = TRUE AND id IN (` + placeholders(len(users)) + `)`
+		args = int64Args(users)
+	}
+	rows, err := q.Query(ctx, query+" ORDER BY id", args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []auth.Member
+	for rows.Next() {
+		var m auth.Member
+		var role string
+		if err := rows.Scan(&m.UserID, &role); err != nil {
+			return nil, err
+		}
+		m.Role = auth.Role(role)
+		out = append(out, m)
+	}
+	return out, rows.Err()
 }
 
 func deref(id *int64) int64 {
@@ -229,8 +260,17 @@ func subject(c Change) approval.Subject {
 }
 
 // enter does what entering a state brings: a change going to approval
-// gets its board.
+// gets its board, in a new round after any earlier, which stays as
+// history. A change taken back from its board for rework (or cancelled)
+// withdraws what its board has not decided, and rework drops an approval
+// already given: the board decides again on the reworked change.
 func (s *Service) enter(ctx context.Context, tx *store.Tx, p *auth.Principal, cur Change, next *Change, at time.Time) error {
+	if cur.State == Approval && (next.State == Assessment || next.State == Cancelled) {
+		if next.State == Assessment {
+			next.ApprovedAt = nil
+		}
+		return approvals.Withdraw(ctx, tx, cur.ID)
+	}
 	if next.State != Approval || cur.State == Approval {
 		return nil
 	}
@@ -242,7 +282,7 @@ func (s *Service) enter(ctx context.Context, tx *store.Tx, p *auth.Principal, cu
 		return conflictf("nobody can approve %s: its board (%s) has no active member who may approve changes other than its requester", cur.Number, name)
 	}
 	next.ApprovalBoard, next.ApprovalRule = name, rule
-	if err := approvals.Clear(ctx, tx, cur.ID); err != nil {
+	if err := approvals.Supersede(ctx, tx, cur.ID, at); err != nil {
 		return err
 	}
 	slots := make([]approval.Slot, len(approvers))
@@ -271,35 +311,58 @@ func (s *Service) ApprovalsOf(ctx context.Context, p *auth.Principal, id int64) 
 }
 
 // approvalsOf reads c's board: its members by name, and their decisions
-// in the order they were made.
+// in the order they were made, for the current round and each earlier one.
 func approvalsOf(ctx context.Context, q store.Querier, c Change) (Approvals, error) {
-	a := Approvals{Board: c.ApprovalBoard, Rule: c.ApprovalRule, Approvers: []Approver{}, Decisions: []Decision{}}
-	as, err := approvals.Of(ctx, q, c.ID)
+	a := Approvals{Board: c.ApprovalBoard, Rule: c.ApprovalRule, Approvers: []Approver{}, Decisions: []Decision{}, Earlier: []Round{}}
+	as, err := approvals.History(ctx, q, c.ID)
 	if err != nil {
 		return a, err
 	}
+	var current []approval.Approval
+	for i := 0; i < len(as); {
+		j := i
+		for j < len(as) && as[j].Round == as[i].Round {
+			j++
+		}
+		if as[i].SupersededAt == nil {
+			current, a.Round = append(current, as[i:j]...), as[i].Round
+		} else {
+			r := Round{Round: as[i].Round, SupersededAt: *as[i].SupersededAt}
+			r.Approvers, r.Decisions = boardOf(as[i:j])
+			a.Earlier = append(a.Earlier, r)
+		}
+		i = j
+	}
+	a.Approvers, a.Decisions = boardOf(current)
+	a.Needed = approval.Rule(a.Rule).Needed(len(a.Approvers))
+	return a, nil
+}
+
+// boardOf reads one round's approvals: the members by name, and their
+// decisions in the order they were made.
+func boardOf(as []approval.Approval) ([]Approver, []Decision) {
+	approvers, decisions := []Approver{}, []Decision{}
 	var decided []approval.Approval
 	for _, x := range as {
 		if x.ApproverID != nil {
-			a.Approvers = append(a.Approvers, Approver{UserID: *x.ApproverID, Name: x.ApproverName})
+			approvers = append(approvers, Approver{UserID: *x.ApproverID, Name: x.ApproverName})
 		}
 		if x.DecidedBy != nil && x.DecidedAt != nil {
 			decided = append(decided, x)
 		}
 	}
-	sort.SliceStable(a.Approvers, func(i, j int) bool {
-		if a.Approvers[i].Name != a.Approvers[j].Name {
-			return a.Approvers[i].Name < a.Approvers[j].Name
+	sort.SliceStable(approvers, func(i, j int) bool {
+		if approvers[i].Name != approvers[j].Name {
+			return approvers[i].Name < approvers[j].Name
 		}
-		return a.Approvers[i].UserID < a.Approvers[j].UserID
+		return approvers[i].UserID < approvers[j].UserID
 	})
 	sort.SliceStable(decided, func(i, j int) bool { return decided[i].DecidedAt.Before(*decided[j].DecidedAt) })
 	for _, x := range decided {
-		a.Decisions = append(a.Decisions, Decision{UserID: *x.DecidedBy, UserName: x.DecidedByName,
+		decisions = append(decisions, Decision{UserID: *x.DecidedBy, UserName: x.DecidedByName,
 			Decision: approval.Verb(x.State), Comment: x.Comment, CreatedAt: *x.DecidedAt})
 	}
-	a.Needed = approval.Rule(a.Rule).Needed(len(a.Approvers))
-	return a, nil
+	return approvers, decisions
 }
 
 // CanDecide reports whether p may decide on c now, for pages.

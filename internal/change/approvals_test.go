@@ -210,3 +210,68 @@ func TestReviewRequiredBeforeClosure(t *testing.T) {
 		}
 	})
 }
+
+// A change taken back from its board for rework and put to it again keeps
+// how the board decided the first time: the API and page show the earlier
+// round with its decisions, but only the new round's decisions count, and
+// an approval given before the rework no longer lets the change be
+// scheduled.
+func TestReapprovalKeepsEarlierRounds(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		ctx := context.Background()
+		w := newWorld(t, e)
+		w.policy(t, "normal", "", "majority")
+		c := w.toApproval(t, w.planner, 1)
+		if _, err := w.svc.Decide(ctx, w.member1, c.ID, "reject", "The backout plan is thin"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.svc.Decide(ctx, w.member2, c.ID, "approve", "Fine"); err != nil {
+			t.Fatal(err)
+		}
+		c = w.update(t, w.planner, c.ID, change.Patch{State: ptr(change.Assessment)})
+		if c.Approved() {
+			t.Fatal("a change taken back for rework is still approved")
+		}
+		c = w.update(t, w.planner, c.ID, change.Patch{BackoutPlan: ptr("Restore the snapshot taken before the upgrade")})
+		c = w.update(t, w.planner, c.ID, change.Patch{State: ptr(change.Approval)})
+
+		a, err := w.svc.ApprovalsOf(ctx, w.planner, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Round != 2 || len(a.Approvers) != 3 || len(a.Decisions) != 0 || a.Needed != 2 {
+			t.Fatalf("the second round is %+v, want three approvers and no decision yet", a)
+		}
+		if len(a.Earlier) != 1 {
+			t.Fatalf("earlier rounds %+v, want the first", a.Earlier)
+		}
+		first := a.Earlier[0]
+		if first.Round != 1 || len(first.Approvers) != 3 || len(first.Decisions) != 2 ||
+			first.Decisions[0].UserID != w.member1.UserID || first.Decisions[0].Decision != "reject" ||
+			first.Decisions[0].Comment != "The backout plan is thin" || first.Decisions[1].Decision != "approve" ||
+			first.SupersededAt.Before(first.Decisions[1].CreatedAt) {
+			t.Fatalf("the first round is %+v", first)
+		}
+		// member1 decided in the first round and decides again in the
+		// second; member2's approval of the first round does not count.
+		if !a.CanDecide(w.member1, c) || !a.CanDecide(w.member2, c) {
+			t.Fatal("the first round's deciders may not decide the second")
+		}
+		if c, err = w.svc.Decide(ctx, w.member1, c.ID, "approve", "Better now"); err != nil || c.Approved() {
+			t.Fatalf("one approval of three under majority: approved %v (%v)", c.Approved(), err)
+		}
+		if c, err = w.svc.Decide(ctx, w.member3, c.ID, "approve", ""); err != nil || !c.Approved() {
+			t.Fatalf("two approvals of three under majority: approved %v (%v)", c.Approved(), err)
+		}
+		a, _ = w.svc.ApprovalsOf(ctx, w.planner, c.ID)
+		if len(a.Decisions) != 2 || len(a.Earlier) != 1 || len(a.Earlier[0].Decisions) != 2 {
+			t.Fatalf("after the second round: %+v", a)
+		}
+		// Taken back once more after its approval, it may not be scheduled
+		// without the board.
+		c = w.update(t, w.planner, c.ID, change.Patch{State: ptr(change.Assessment)})
+		if _, err := w.svc.Update(ctx, w.planner, c.ID, change.Patch{State: ptr(change.Scheduled)}, 0); !errors.Is(err, store.ErrConflict) {
+			t.Fatalf("scheduled a reworked change without its board: %v", err)
+		}
+	})
+}

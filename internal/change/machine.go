@@ -18,6 +18,7 @@ var Machine = record.Machine{
 		{From: Assessment, Action: "return", To: Draft},
 		{From: Assessment, Action: "cancel", To: Cancelled},
 		{From: Approval, Action: "schedule", To: Scheduled},
+		{From: Approval, Action: "rework", To: Assessment},
 		{From: Approval, Action: "reject", To: Rejected, By: "system"},
 		{From: Approval, Action: "cancel", To: Cancelled},
 		{From: Scheduled, Action: "implement", To: Implementing},

@@ -159,7 +159,7 @@ func LoadRequests(ctx context.Context, db *store.DB, svc *request.Service) error
 		if err != nil {
 			return err
 		}
-		if _, err := org.SetManager(ctx, db, admin, u.UserID, &boss.UserID); err != nil {
+		if _, err := request.SetManager(ctx, db, admin, u.UserID, &boss.UserID); err != nil {
 			return err
 		}
 	}

@@ -40,9 +40,16 @@ type Filter struct {
 // MaxLimit caps one page.
 const MaxLimit = 200
 
-// sortColumns are the keys a list may be ordered by. Each has an index that
+// sorts are the keys a list may be ordered by. Each has an index that
 // ends in id, so a page is a walk along it.
-var sortColumns = map[string]string{"created_at": "i.created_at", "updated_at": "i.updated_at", "priority": "i.priority", "number": "i.id"}
+var sorts = &record.Sorts[Incident]{ID: "i.id", IDOf: func(i Incident) int64 { return i.ID },
+	Names: "created_at, updated_at, priority, number",
+	Keys: map[string]record.SortKey[Incident]{
+		"created_at": {Col: "i.created_at", Val: func(i Incident) string { return store.TS(i.CreatedAt) }},
+		"updated_at": {Col: "i.updated_at", Val: func(i Incident) string { return store.TS(i.UpdatedAt) }},
+		"priority":   {Col: "i.priority", Int: true, Val: func(i Incident) string { return strconv.Itoa(int(i.Priority)) }},
+		"number":     {Col: "i.id"},
+	}}
 
 // ErrBadCursor is returned for a cursor that was not issued for this sort.
 var ErrBadCursor = record.ErrBadCursor
@@ -76,12 +83,11 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) (Page, 
 			f.Sort = "-number"
 		}
 	}
-	desc := strings.HasPrefix(f.Sort, "-")
-	key := strings.TrimPrefix(f.Sort, "-")
-	col, ok := sortColumns[key]
-	if !ok {
-		return Page{}, domainerr.Field("sort", "must be one of created_at, updated_at, priority, number, optionally with a leading -")
+	order, err := sorts.Parse(f.Sort)
+	if err != nil {
+		return Page{}, err
 	}
+	key := order.Key
 	if f.Query != "" && key != "number" {
 		return Page{}, domainerr.Field("sort", "search results are ordered by number: use number or -number")
 	}
@@ -101,46 +107,23 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) (Page, 
 		if sqliteFTS {
 			// Drive the page from the search index, which yields rowids in order.
 			from = " FROM incident_fts f JOIN incidents i ON i.id = f.rowid"
-			col = "f.rowid"
+			order.Col = "f.rowid"
 		}
 		where = append([]string{clause}, where...)
 		args = append([]any{arg}, args...)
 	}
-	op, dir := ">", "ASC"
-	if desc {
-		op, dir = "<", "DESC"
-	}
-	if f.Cursor != "" {
-		c, err := record.DecodeCursor(f.Cursor, f.Sort)
-		if err != nil {
-			return Page{}, err
-		}
-		switch key {
-		case "number":
-			where, args = append(where, fmt.Sprintf("%s %s ?", col, op)), append(args, c.ID)
-		case "priority":
-			n, err := strconv.Atoi(c.Val)
-			if err != nil {
-				return Page{}, ErrBadCursor
-			}
-			where, args = append(where, fmt.Sprintf("(%s, i.id) %s (?, ?)", col, op)), append(args, n, c.ID)
-		default:
-			where, args = append(where, fmt.Sprintf("(%s, i.id) %s (?, ?)", col, op)), append(args, c.Val, c.ID)
-		}
+	if where, args, err = order.After(f.Cursor, where, args); err != nil {
+		return Page{}, err
 	}
 	q := "SELECT " + incidentCols + from + nameJoins
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	order := fmt.Sprintf("%s %s, i.id %s", col, dir, dir)
-	if key == "number" {
-		order = fmt.Sprintf("%s %s", col, dir)
-	}
 	// The page size is part of the statement, not a parameter: PostgreSQL
 	// keeps one plan for a prepared statement only once that plan is as
 	// cheap as planning each run, and it costs an unknown limit as a tenth
 	// of the table, so it would plan every page of a queue afresh.
-	q += fmt.Sprintf(" ORDER BY %s LIMIT %d", order, f.Limit+1)
+	q += fmt.Sprintf(" ORDER BY %s LIMIT %d", order.Order(), f.Limit+1)
 	rows, err := s.DB.Query(ctx, q, args...)
 	if err != nil {
 		return Page{}, err
@@ -159,17 +142,7 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) (Page, 
 	}
 	if len(page.Items) > f.Limit {
 		page.Items = page.Items[:f.Limit]
-		last := page.Items[f.Limit-1]
-		c := record.Cursor{Sort: f.Sort, ID: last.ID}
-		switch key {
-		case "created_at":
-			c.Val = store.TS(last.CreatedAt)
-		case "updated_at":
-			c.Val = store.TS(last.UpdatedAt)
-		case "priority":
-			c.Val = strconv.Itoa(int(last.Priority))
-		}
-		page.NextCursor = c.Encode()
+		page.NextCursor = order.Next(page.Items[f.Limit-1])
 	}
 	return page, nil
 }

@@ -59,8 +59,9 @@ func getManager(ctx context.Context, q store.Querier, userID int64) (Manager, er
 }
 
 // SetManager names a user's manager; nil removes it. A manager must be an
-// active user who may decide approvals, and nobody manages themselves.
-func SetManager(ctx context.Context, db *store.DB, p *auth.Principal, userID int64, managerID *int64) (Manager, error) {
+// active user whose role holds decide, the permission that decides the
+// approvals managers are asked for, and nobody manages themselves.
+func SetManager(ctx context.Context, db *store.DB, p *auth.Principal, userID int64, managerID *int64, decide auth.Permission) (Manager, error) {
 	if !p.Can(auth.UserWrite) {
 		return Manager{}, domainerr.ErrForbidden
 	}
@@ -77,7 +78,7 @@ func SetManager(ctx context.Context, db *store.DB, p *auth.Principal, userID int
 		v := domainerr.NewInvalid()
 		if *managerID == userID {
 			v.Add("manager_id", "nobody manages themselves")
-		} else if err := CheckApprover(ctx, tx, "manager_id", *managerID, v); err != nil {
+		} else if err := CheckApprover(ctx, tx, "manager_id", *managerID, decide, v); err != nil {
 			return err
 		}
 		if err := v.Err(); err != nil {
@@ -122,8 +123,8 @@ func userExists(ctx context.Context, q store.Querier, id int64) error {
 }
 
 // CheckApprover verifies that user id may decide approvals: an active user
-// whose role holds the permission.
-func CheckApprover(ctx context.Context, q store.Querier, field string, id int64, v *domainerr.Invalid) error {
+// whose role holds decide, the permission that decides them.
+func CheckApprover(ctx context.Context, q store.Querier, field string, id int64, decide auth.Permission, v *domainerr.Invalid) error {
 	var role string
 	var active bool
 	err := store.ScanErr(q.QueryRow(ctx, "SELECT role, active FROM users WHERE id = ?", id).Scan(&role, &active))
@@ -134,7 +135,7 @@ func CheckApprover(ctx context.Context, q store.Querier, field string, id int64,
 		return err
 	case !active:
 		v.Add(field, "user %d is disabled", id)
-	case !(&auth.Principal{Role: auth.Role(role)}).Can(auth.RequestApprove):
+	case !(&auth.Principal{Role: auth.Role(role)}).Can(decide):
 		v.Add(field, "user %d is an %s and cannot decide approvals", id, role)
 	}
 	return nil

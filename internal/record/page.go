@@ -110,3 +110,93 @@ func ReadByID[T any](ctx context.Context, q store.Querier, b ByID, sel, id strin
 func In(col string, n int) string {
 	return col + " IN (" + strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + ")"
 }
+
+// SortKey is one key a kind's list may be ordered by: its column, which
+// an index ending in the record's id walks, and the value a page's last
+// row leaves in the cursor. A key whose Val is nil is the id itself.
+type SortKey[T any] struct {
+	Col string
+	// Int says the cursor's value is an integer column's, compared as one.
+	Int bool
+	Val func(T) string
+}
+
+// Sorts declares the orders of one kind's list: its keys by name, the id
+// column (the tie-break), how a row's id is read, and the keys' names for
+// the message that refuses another.
+type Sorts[T any] struct {
+	Keys  map[string]SortKey[T]
+	ID    string
+	IDOf  func(T) int64
+	Names string
+}
+
+// Sorted is one order of a list, as a request named it ("-created_at").
+type Sorted[T any] struct {
+	s    *Sorts[T]
+	Sort string // as named, with its "-"
+	Key  string // the key's name
+	Col  string // the column walked; a kind may point it elsewhere (a search index's rowid)
+	Desc bool
+	k    SortKey[T]
+}
+
+// Parse reads sort, a key's name with an optional leading "-".
+func (s *Sorts[T]) Parse(sort string) (Sorted[T], error) {
+	key := strings.TrimPrefix(sort, "-")
+	k, ok := s.Keys[key]
+	if !ok {
+		return Sorted[T]{}, domainerr.Field("sort", "must be one of %s, optionally with a leading -", s.Names)
+	}
+	return Sorted[T]{s: s, Sort: sort, Key: key, Col: k.Col, Desc: strings.HasPrefix(sort, "-"), k: k}, nil
+}
+
+func (o Sorted[T]) op() (string, string) {
+	if o.Desc {
+		return "<", "DESC"
+	}
+	return ">", "ASC"
+}
+
+// After adds to where the condition that rows come after cursor, which
+// must have been issued for this order.
+func (o Sorted[T]) After(cursor string, where []string, args []any) ([]string, []any, error) {
+	if cursor == "" {
+		return where, args, nil
+	}
+	c, err := DecodeCursor(cursor, o.Sort)
+	if err != nil {
+		return where, args, err
+	}
+	op, _ := o.op()
+	if o.k.Val == nil {
+		return append(where, o.Col+" "+op+" ?"), append(args, c.ID), nil
+	}
+	var v any = c.Val
+	if o.k.Int {
+		n, err := strconv.Atoi(c.Val)
+		if err != nil {
+			return where, args, ErrBadCursor
+		}
+		v = n
+	}
+	return append(where, "("+o.Col+", "+o.s.ID+") "+op+" (?, ?)"), append(args, v, c.ID), nil
+}
+
+// Order is the ORDER BY list of this order: the column, then the id.
+func (o Sorted[T]) Order() string {
+	_, dir := o.op()
+	if o.k.Val == nil {
+		return o.Col + " " + dir
+	}
+	return o.Col + " " + dir + ", " + o.s.ID + " " + dir
+}
+
+// Next is the cursor of the page after the one ending at last.
+func (o Sorted[T]) Next(last T) string {
+	c := Cursor{Sort: o.Sort, ID: o.s.IDOf(last)}
+	if o.k.Val != nil {
+		c.Val = o.k.Val(last)
+	}
+	return c.Encode()
+}

@@ -63,7 +63,7 @@ type PendingApproval struct {
 // of a request is needed, and one rejection rejects it.
 var approvals = &approval.Kind{
 	Name: KindName,
-	Perm: auth.RequestApprove,
+	Perm: PermApprove,
 	Link: func(s approval.Subject) string { return "/requests/" + s.Number },
 	Journal: func(ctx context.Context, tx *store.Tx, s approval.Subject, p *auth.Principal, a approval.Approval, at time.Time) error {
 		change := []Change{{Field: "approval", Old: "pending (" + a.Who() + ")", New: string(a.State)}}
@@ -132,7 +132,7 @@ func (s *Service) approversFor(ctx context.Context, item Item, rq requester, sub
 			return nil, nil
 		}
 		sub := domainerr.NewInvalid()
-		if err := org.CheckApprover(ctx, s.DB, "item_id", *a.UserID, sub); err != nil {
+		if err := org.CheckApprover(ctx, s.DB, "item_id", *a.UserID, PermApprove, sub); err != nil {
 			return nil, err
 		}
 		if sub.Has("item_id") {
@@ -156,7 +156,7 @@ func (s *Service) approversFor(ctx context.Context, item Item, rq requester, sub
 			return nil, nil
 		}
 		sub := domainerr.NewInvalid()
-		if err := org.CheckApprover(ctx, s.DB, "manager", *m, sub); err != nil {
+		if err := org.CheckApprover(ctx, s.DB, "manager", *m, PermApprove, sub); err != nil {
 			return nil, err
 		}
 		if sub.Has("manager") {
@@ -294,4 +294,11 @@ func (s *Service) PendingFor(ctx context.Context, p *auth.Principal, limit int) 
 // parameter shadows the package's declaration).
 func importApprovals(ctx context.Context, tx *store.Tx, requestID int64, as []approval.Approval) error {
 	return approvals.Import(ctx, tx, requestID, as)
+}
+
+// SetManager names a user's manager, who decides the user's requests when
+// a catalogue item asks for the manager's approval; nil removes it. The
+// manager must be an active user who may decide requests' approvals.
+func SetManager(ctx context.Context, db *store.DB, p *auth.Principal, userID int64, managerID *int64) (org.Manager, error) {
+	return org.SetManager(ctx, db, p, userID, managerID, PermApprove)
 }

@@ -495,7 +495,7 @@ func (s *Service) checkApproval(ctx context.Context, a *Approval, v *domainerr.I
 			v.Add("approval.user_id", "is required for approval by a named user")
 			return nil
 		}
-		return org.CheckApprover(ctx, s.DB, "approval.user_id", *a.UserID, v)
+		return org.CheckApprover(ctx, s.DB, "approval.user_id", *a.UserID, PermApprove, v)
 	case GroupApproval:
 		if a.GroupID == nil {
 			v.Add("approval.group_id", "is required for approval by a group")

@@ -3,7 +3,6 @@ package request
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -38,9 +37,15 @@ type Filter struct {
 // MaxLimit caps one page.
 const MaxLimit = 200
 
-// sortColumns are the keys a list may be ordered by; each has an index
-// ending in id, so a page is a walk along it.
-var sortColumns = map[string]string{"created_at": "r.created_at", "updated_at": "r.updated_at", "number": "r.id"}
+// sorts are the keys a list may be ordered by; each has an index ending
+// in id, so a page is a walk along it.
+var sorts = &record.Sorts[Request]{ID: "r.id", IDOf: func(r Request) int64 { return r.ID },
+	Names: "created_at, updated_at, number",
+	Keys: map[string]record.SortKey[Request]{
+		"created_at": {Col: "r.created_at", Val: func(r Request) string { return store.TS(r.CreatedAt) }},
+		"updated_at": {Col: "r.updated_at", Val: func(r Request) string { return store.TS(r.UpdatedAt) }},
+		"number":     {Col: "r.id"},
+	}}
 
 // ErrBadCursor is returned for a cursor that was not issued for this sort.
 var ErrBadCursor = record.ErrBadCursor
@@ -63,12 +68,11 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) (Page, 
 			f.Sort = "-number"
 		}
 	}
-	desc := strings.HasPrefix(f.Sort, "-")
-	key := strings.TrimPrefix(f.Sort, "-")
-	col, ok := sortColumns[key]
-	if !ok {
-		return Page{}, domainerr.Field("sort", "must be one of created_at, updated_at, number, optionally with a leading -")
+	order, err := sorts.Parse(f.Sort)
+	if err != nil {
+		return Page{}, err
 	}
+	key := order.Key
 	if f.Query != "" && key != "number" {
 		return Page{}, domainerr.Field("sort", "search results are ordered by number: use number or -number")
 	}
@@ -92,30 +96,14 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) (Page, 
 		}
 		where, args = append([]string{clause}, where...), append([]any{arg}, args...)
 	}
-	op, dir := ">", "ASC"
-	if desc {
-		op, dir = "<", "DESC"
-	}
-	if f.Cursor != "" {
-		c, err := record.DecodeCursor(f.Cursor, f.Sort)
-		if err != nil {
-			return Page{}, err
-		}
-		if key == "number" {
-			where, args = append(where, "r.id "+op+" ?"), append(args, c.ID)
-		} else {
-			where, args = append(where, fmt.Sprintf("(%s, r.id) %s (?, ?)", col, op)), append(args, c.Val, c.ID)
-		}
+	if where, args, err = order.After(f.Cursor, where, args); err != nil {
+		return Page{}, err
 	}
 	q := "SELECT " + requestCols + from + nameJoins
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	if key == "number" {
-		q += " ORDER BY r.id " + dir + " LIMIT ?"
-	} else {
-		q += fmt.Sprintf(" ORDER BY %s %s, r.id %s LIMIT ?", col, dir, dir)
-	}
+	q += " ORDER BY " + order.Order() + " LIMIT ?"
 	args = append(args, f.Limit+1)
 	rows, err := s.DB.Query(ctx, q, args...)
 	if err != nil {
@@ -135,15 +123,7 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) (Page, 
 	}
 	if len(page.Items) > f.Limit {
 		page.Items = page.Items[:f.Limit]
-		last := page.Items[f.Limit-1]
-		c := record.Cursor{Sort: f.Sort, ID: last.ID}
-		switch key {
-		case "created_at":
-			c.Val = store.TS(last.CreatedAt)
-		case "updated_at":
-			c.Val = store.TS(last.UpdatedAt)
-		}
-		page.NextCursor = c.Encode()
+		page.NextCursor = order.Next(page.Items[f.Limit-1])
 	}
 	return page, nil
 }

@@ -293,13 +293,13 @@ func TestApprovals(t *testing.T) {
 			if f := fields(t, err); !strings.Contains(f["requester_id"], "no manager") {
 				t.Fatalf("no manager: %v", f)
 			}
-			if _, err := org.SetManager(ctx, w.svc.DB, w.p["admin"], w.p["alice"].UserID, &w.p["alice"].UserID); err == nil {
+			if _, err := request.SetManager(ctx, w.svc.DB, w.p["admin"], w.p["alice"].UserID, &w.p["alice"].UserID); err == nil {
 				t.Fatal("alice manages herself")
 			}
-			if _, err := org.SetManager(ctx, w.svc.DB, w.p["admin"], w.p["alice"].UserID, &w.p["auditor"].UserID); err == nil {
+			if _, err := request.SetManager(ctx, w.svc.DB, w.p["admin"], w.p["alice"].UserID, &w.p["auditor"].UserID); err == nil {
 				t.Fatal("an auditor became a manager")
 			}
-			m, err := org.SetManager(ctx, w.svc.DB, w.p["admin"], w.p["alice"].UserID, &w.p["boss"].UserID)
+			m, err := request.SetManager(ctx, w.svc.DB, w.p["admin"], w.p["alice"].UserID, &w.p["boss"].UserID)
 			if err != nil || m.ManagerName != "boss" {
 				t.Fatalf("set manager: %+v %v", m, err)
 			}
@@ -421,7 +421,7 @@ func TestApprovals(t *testing.T) {
 			if f := fields(t, err); !strings.Contains(f["item_id"], "nobody approves a request they submit") {
 				t.Fatalf("the named approver submitted for someone: %v", f)
 			}
-			if _, err := org.SetManager(ctx, w.svc.DB, w.p["admin"], w.p["amir"].UserID, &w.p["agent"].UserID); err != nil {
+			if _, err := request.SetManager(ctx, w.svc.DB, w.p["admin"], w.p["amir"].UserID, &w.p["agent"].UserID); err != nil {
 				t.Fatal(err)
 			}
 			_, err = w.svc.Submit(ctx, w.p["agent"], request.NewRequest{ItemID: byManager.ID, RequesterID: &w.p["amir"].UserID}, nil)

@@ -239,7 +239,7 @@ func (s *Service) tellTaskOpen(ctx context.Context, tx *store.Tx, r Request, t T
 		to = []int64{*t.AssigneeID}
 	} else if t.GroupID != nil {
 		var err error
-		if to, err = groupMembers(ctx, tx, *t.GroupID); err != nil {
+		if to, err = auth.GroupMemberIDs(ctx, tx, *t.GroupID); err != nil {
 			return err
 		}
 	}

@@ -239,7 +239,7 @@ func (s *Service) workers(ctx context.Context, q store.Querier, r Request, excep
 	if r.AssigneeID != nil {
 		out = []int64{*r.AssigneeID}
 	} else if r.GroupID != nil {
-		out, _ = groupMembers(ctx, q, *r.GroupID)
+		out, _ = auth.GroupMemberIDs(ctx, q, *r.GroupID)
 	}
 	if except == nil {
 		return out
@@ -251,12 +251,6 @@ func (s *Service) workers(ctx context.Context, q store.Querier, r Request, excep
 		}
 	}
 	return kept
-}
-
-// groupMembers lists the active members of group groupID.
-func groupMembers(ctx context.Context, q store.Querier, groupID int64) ([]int64, error) {
-	return store.IDs(ctx, q, `SELECT u.id FROM group_members m JOIN users u ON u.id = m.user_id
-		WHERE m.group_id = ? AND u.active = ? ORDER BY u.id LIMIT 500`, groupID, true)
 }
 
 // Cancel withdraws a request that is not fulfilled yet. Requesters cancel

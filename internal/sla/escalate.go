@@ -266,21 +266,7 @@ func (s *Service) recipients(ctx context.Context, tx *store.Tx, group, assignee 
 	if group == nil {
 		return nil, nil
 	}
-	rows, err := tx.Query(ctx, `SELECT m.user_id FROM group_members m JOIN users u ON u.id = m.user_id
-		WHERE m.group_id = ? AND u.active`, *group)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return auth.GroupMemberIDs(ctx, tx, *group)
 }
 
 var _ ticket.Observer = (*Service)(nil)

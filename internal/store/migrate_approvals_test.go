@@ -100,6 +100,28 @@ func TestApprovalsMoveToOneTable(t *testing.T) {
 			if n := count(`SELECT COUNT(*) FROM change_approvals WHERE change_id = 1 AND decision = 'reject' AND user_name = 'Cat (then)'`); n != 1 {
 				t.Errorf("change_approvals reads %d rejections, want 1", n)
 			}
+
+			// Migration 47 puts every approval there is in the first round,
+			// current; the old names read only the current round.
+			for _, m := range migs {
+				if m.Version == 47 {
+					run(m.SQL)
+				}
+			}
+			if n := count(`SELECT COUNT(*) FROM approvals WHERE round = 1 AND superseded_at IS NULL`); n != 6 {
+				t.Errorf("%d approvals in a current first round after migration 47, want all 6", n)
+			}
+			run(`UPDATE approvals SET superseded_at = ? WHERE record_kind = 'change' AND record_id = 1`, later)
+			run(`INSERT INTO approvals (record_kind, record_id, approver_id, state, created_at, round) VALUES ('change', 1, 2, 'pending', ?, 2)`, later)
+			if n := count(`SELECT COUNT(*) FROM change_approvers WHERE change_id = 1`); n != 1 {
+				t.Errorf("change_approvers reads %d after a new round, want its one member", n)
+			}
+			if n := count(`SELECT COUNT(*) FROM change_approvals WHERE change_id = 1`); n != 0 {
+				t.Errorf("change_approvals reads %d decisions of a superseded round", n)
+			}
+			if n := count(`SELECT COUNT(*) FROM approvals WHERE record_kind = 'change' AND record_id = 1`); n != 4 {
+				t.Errorf("%d approvals of the change, want the first round's 3 kept with the second's", n)
+			}
 		})
 	}
 }

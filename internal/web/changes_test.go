@@ -85,6 +85,30 @@ func TestChangePagesWalkAChange(t *testing.T) {
 	if p := admin.post(path+"/approvals", url.Values{"decision": {"approve"}, "comment": {"Fine for the weekend"}}); p.status != http.StatusSeeOther {
 		t.Fatalf("approve: %d\n%s", p.status, p.body)
 	}
+	// Taken back from the board for rework and put to it again, the change
+	// shows the first round's decision under the earlier rounds, and the
+	// board decides anew.
+	if pg := a.get(path); !strings.Contains(pg.body, "Back to assessment for rework") || strings.Contains(pg.body, "Earlier rounds") {
+		t.Fatal("a change in approval is not offered for rework, or shows earlier rounds it does not have")
+	}
+	for _, st := range []string{"assessment", "approval"} {
+		if p := move(a, st, nil); p.status != http.StatusSeeOther {
+			t.Fatalf("rework, to %s: %d\n%s", st, p.status, p.body)
+		}
+	}
+	pg = admin.get(path)
+	earlier := pg.body[strings.Index(pg.body, `class="earlier-rounds"`)+1:]
+	for _, want := range []string{"Round 2: the board decides anew", `name="decision" value="approve"`} {
+		if !strings.Contains(pg.body, want) {
+			t.Errorf("the change put to its board again lacks %q", want)
+		}
+	}
+	if !strings.Contains(pg.body, `class="earlier-rounds"`) || !strings.Contains(earlier, "Round 1") || !strings.Contains(earlier, "Fine for the weekend") {
+		t.Fatal("the change's page does not show the first round's decision under its earlier rounds")
+	}
+	if p := admin.post(path+"/approvals", url.Values{"decision": {"approve"}, "comment": {"Still fine after the rework"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("approve the second round: %d\n%s", p.status, p.body)
+	}
 	for _, st := range []struct {
 		state string
 		extra url.Values

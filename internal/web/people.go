@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"steward/internal/auth"
+	"steward/internal/request"
 	"steward/internal/infosec"
 
 	"steward/internal/domainerr"
@@ -50,7 +51,7 @@ const (
 func approverRoles() []string {
 	var out []string
 	for _, r := range auth.Roles {
-		if (&auth.Principal{Role: r}).Can(auth.RequestApprove) {
+		if (&auth.Principal{Role: r}).Can(request.PermApprove) {
 			out = append(out, string(r))
 		}
 	}

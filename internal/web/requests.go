@@ -55,14 +55,14 @@ func (wb *Web) registerRequests(rt *httpx.Router) {
 		}
 		h.showRequest(w, r, status, req, f, "")
 	}
-	wb.post(rt, "POST /requests/{ref}/approvals/{id}/approve", auth.RequestApprove, h.decide(true))
-	wb.post(rt, "POST /requests/{ref}/approvals/{id}/reject", auth.RequestApprove, h.decide(false))
+	wb.post(rt, "POST /requests/{ref}/approvals/{id}/approve", request.PermApprove, h.decide(true))
+	wb.post(rt, "POST /requests/{ref}/approvals/{id}/reject", request.PermApprove, h.decide(false))
 	wb.post(rt, "POST /requests/{ref}/tasks", request.PermUpdate, h.addTask)
 	for _, a := range taskActions {
 		wb.post(rt, "POST /requests/{ref}/tasks/{id}/"+a.path, request.PermUpdate, h.taskAction(a))
 	}
 
-	rt.Handle("GET /approvals", auth.RequestApprove, h.approvals)
+	rt.Handle("GET /approvals", request.PermApprove, h.approvals)
 	rt.Handle("GET /notifications", auth.NotificationOwn, h.notifications)
 	wb.post(rt, "POST /notifications/{id}/read", auth.NotificationOwn, h.readNotification)
 	wb.post(rt, "POST /notifications/read-all", auth.NotificationOwn, h.readAllNotifications)
@@ -214,7 +214,7 @@ func (h *requestPages) showRequest(w http.ResponseWriter, r *http.Request, statu
 // canDecide mirrors the service's rule, to offer the buttons only to the
 // approver; the service has the last word.
 func canDecide(p *auth.Principal, req request.Request, a request.ApprovalRecord) bool {
-	if !p.Can(auth.RequestApprove) || a.State != request.Pending || req.State != request.AwaitingApproval ||
+	if !p.Can(request.PermApprove) || a.State != request.Pending || req.State != request.AwaitingApproval ||
 		record.SeparationOfDuties(p.UserID, req.SubmitterID, req.RequesterID) != nil {
 		return false
 	}

@@ -415,7 +415,7 @@ func (h *requestPages) setManager(w http.ResponseWriter, r *http.Request) {
 		h.showManagersRow(w, r, http.StatusUnprocessableEntity, "", fe)
 		return
 	}
-	_, err := org.SetManager(r.Context(), h.DB, httpx.Principal(r), id, m)
+	_, err := request.SetManager(r.Context(), h.DB, httpx.Principal(r), id, m)
 	var inv *domainerr.Invalid
 	if errors.As(err, &inv) {
 		h.showManagers(w, r, http.StatusUnprocessableEntity, h.clockOf(r).text().T("web.requests_admin.manager_not_saved", "Reason", invalidText(inv)))
