@@ -9,8 +9,8 @@ import (
 	"strings"
 
 	"steward/internal/auth"
-	"steward/internal/request"
 	"steward/internal/infosec"
+	"steward/internal/request"
 
 	"steward/internal/domainerr"
 	"steward/internal/store"
