@@ -166,9 +166,10 @@ func (wb *Web) showCIForm(w http.ResponseWriter, r *http.Request, status int, v 
 		}
 	}
 	v.Other = unplacedErrors(v)
-	title := "New " + v.T.Name
+	tx := wb.clockOf(r).text()
+	title := tx.T("web.cmdb_form.title_new", "Type", v.T.Name)
 	if v.C.ID != 0 {
-		title = "Edit " + v.C.Name
+		title = tx.T("web.cmdb_form.title_edit", "Name", v.C.Name)
 	}
 	wb.render(w, r, status, "ci_form", page{Title: title, Active: "cis", Data: v})
 }
