@@ -256,7 +256,7 @@ func (h identityPage) unlink(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if n == 0 {
-		fail(u.Email + " is not linked to the provider; nothing was unlinked.")
+		fail(h.wb.clockOf(r).text().T("web.identity_admin.not_linked", "Email", u.Email))
 		return
 	}
 	h.wb.redirect(w, r, "/admin/single-sign-on", "identity_unlinked")
