@@ -298,7 +298,7 @@ func (h continuityPages) changeStep(w http.ResponseWriter, r *http.Request) {
 		n, ok := pathN(r, "n")
 		steps := pl.StepsInput()
 		if !ok || n > len(steps) {
-			return continuity.PlanInput{}, domainerr.Conflictf("that step is no longer in the plan; reload the page")
+			return continuity.PlanInput{}, domainerr.Conflictf("%s", h.wb.clockOf(r).text().T("web.continuity_plans.step_gone"))
 		}
 		i := n - 1
 		switch r.PostFormValue("do") {
@@ -313,7 +313,7 @@ func (h continuityPages) changeStep(w http.ResponseWriter, r *http.Request) {
 		case "remove":
 			steps = slices.Delete(steps, i, i+1)
 		default:
-			return continuity.PlanInput{}, domainerr.Conflictf("choose to move the step up or down, or remove it")
+			return continuity.PlanInput{}, domainerr.Conflictf("%s", h.wb.clockOf(r).text().T("web.continuity_plans.step_how"))
 		}
 		return continuity.PlanInput{Steps: &steps}, nil
 	})
@@ -349,7 +349,7 @@ func (h continuityPages) deleteContact(w http.ResponseWriter, r *http.Request) {
 		n, ok := pathN(r, "n")
 		list := pl.ContactsInput()
 		if !ok || n > len(list) {
-			return continuity.PlanInput{}, domainerr.Conflictf("that contact is no longer in the plan; reload the page")
+			return continuity.PlanInput{}, domainerr.Conflictf("%s", h.wb.clockOf(r).text().T("web.continuity_plans.contact_gone"))
 		}
 		list = slices.Delete(list, n-1, n)
 		return continuity.PlanInput{Contacts: &list}, nil

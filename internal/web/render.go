@@ -286,7 +286,7 @@ var funcs = template.FuncMap{
 		}
 		return strconv.FormatInt(*p, 10)
 	},
-	"sorts": func() [][2]string { return sortOptions(i18n.For(i18n.Default)) },
+	"sorts":    func() [][2]string { return sortOptions(i18n.For(i18n.Default)) },
 	"roleNote": func(r auth.Role) string { return roleNote(r) },
 	// manyPeople and personText serve ref-picker (see people.go).
 	"manyPeople": func(opts []option) bool { return len(opts) > pickBound },
