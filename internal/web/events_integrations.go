@@ -2,7 +2,6 @@ package web
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"sort"
@@ -77,7 +76,7 @@ func (h integrationWeb) create(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if in.Kind.Broker() {
-		m, bad := parseMapping(formText(r, "mapping"))
+		m, bad := parseMappingIn(h.wb.clockOf(r).text(), formText(r, "mapping"))
 		if bad != "" {
 			h.showForm(w, r, http.StatusUnprocessableEntity, &fieldErrors{Form: "integration", Errs: map[string]string{"mapping": bad}, Values: r.PostForm})
 			return
@@ -190,6 +189,11 @@ func formLines(r *http.Request, name string) []string {
 // "action CLEAR = resolve" translate values. It returns nil for none, or
 // the first line it cannot read.
 func parseMapping(text string) (*event.Mapping, string) {
+	return parseMappingIn(i18n.For(i18n.Default), text)
+}
+
+// parseMappingIn is parseMapping with its refusals in the reader's words.
+func parseMappingIn(tx i18n.Text, text string) (*event.Mapping, string) {
 	m := &event.Mapping{}
 	for i, line := range strings.Split(text, "\n") {
 		line = strings.TrimSpace(line)
@@ -199,7 +203,7 @@ func parseMapping(text string) (*event.Mapping, string) {
 		left, right, ok := strings.Cut(line, "=")
 		left, right = strings.TrimSpace(left), strings.TrimSpace(right)
 		if !ok || left == "" || right == "" {
-			return nil, fmt.Sprintf("line %d: write field = path, such as ci = data.device", i+1)
+			return nil, tx.T("web.events_integrations.mapping_form", "Line", i+1)
 		}
 		switch kind, from, _ := strings.Cut(left, " "); kind {
 		case "severity", "action":
@@ -212,7 +216,7 @@ func parseMapping(text string) (*event.Mapping, string) {
 			}
 		default:
 			if strings.Contains(left, " ") {
-				return nil, fmt.Sprintf("line %d: %q is not a field name", i+1, left)
+				return nil, tx.T("web.events_integrations.mapping_field", "Line", i+1, "Name", strconv.Quote(left))
 			}
 			m.Fields = setKey(m.Fields, left, right)
 		}
