@@ -76,7 +76,7 @@ func (wb *Web) listCIs(w http.ResponseWriter, r *http.Request) {
 	}
 	if s := v.Q.Get("customer"); s != "" {
 		if f.CustomerID, err = strconv.ParseInt(s, 10, 64); err != nil || f.CustomerID <= 0 {
-			bad = append(bad, "customer")
+			bad = append(bad, tx.T("web.cmdb_list.customer_filter"))
 		}
 	}
 	if a := v.Q.Get("attr"); a != "" {

@@ -96,7 +96,11 @@ func (wb *Web) listServices(w http.ResponseWriter, r *http.Request) {
 	}
 	status := http.StatusOK
 	if len(bad) > 0 && v.Staff {
-		v.Error, status = tx.T("web.services.bad_filters", "Filters", strings.Join(bad, ", ")), http.StatusUnprocessableEntity
+		names := make([]string, len(bad))
+		for i, b := range bad {
+			names[i] = tx.Or("web.services.filter_"+b, b)
+		}
+		v.Error, status = tx.T("web.services.bad_filters", "Filters", strings.Join(names, ", ")), http.StatusUnprocessableEntity
 	} else {
 		pg, err := wb.catalog().List(r.Context(), p, f)
 		var inv *domainerr.Invalid
@@ -159,7 +163,7 @@ func serviceFilter(q url.Values) (catalog.Filter, []string) {
 		if s := q.Get(m.name); s != "" {
 			c, err := catalog.ParseAmount(s)
 			if err != nil {
-				bad = append(bad, strings.ReplaceAll(m.name, "_", " "))
+				bad = append(bad, m.name)
 			}
 			*m.dst = &c
 		}
