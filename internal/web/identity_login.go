@@ -216,7 +216,7 @@ func (h identityPage) stepFailed(w http.ResponseWriter, r *http.Request, err err
 		v.Error = h.wb.clockOf(r).text().T("web.identity_login.code_used")
 		h.showStep(w, r, http.StatusUnauthorized, name, v)
 	case errors.As(err, &throttled):
-		v.Error = human(throttled.Error()) + "."
+		v.Error = throttledText(h.wb.clockOf(r).text(), throttled)
 		w.Header().Set("Retry-After", strconv.Itoa(int(throttled.RetryAfter.Seconds())+1))
 		h.showStep(w, r, http.StatusTooManyRequests, name, v)
 	case errors.Is(err, auth.ErrChallengeGone):
