@@ -263,10 +263,11 @@ func (wb *Web) serviceOptions(r *http.Request, keep int64) ([]option, error) {
 		return nil, err
 	}
 	out := make([]option, len(refs))
+	tx := wb.clockOf(r).text()
 	for i, s := range refs {
 		out[i] = option{ID: s.ID, Name: s.Name}
 		if s.Status != catalog.Live {
-			out[i].Note = human(s.Status)
+			out[i].Note = tx.Label(string(s.Status))
 		}
 	}
 	return out, nil
