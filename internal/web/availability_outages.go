@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"steward/internal/availability"
 	"steward/internal/domainerr"
 	"steward/internal/httpx"
+	"steward/internal/i18n"
 )
 
 func (h availabilityPages) registerOutages(rt *httpx.Router) {
@@ -27,25 +29,26 @@ func (h availabilityPages) registerOutages(rt *httpx.Router) {
 // outageRow is an outage as lists and its page show it.
 type outageRow struct {
 	availability.Outage
+	tx i18n.Text
 }
 
 // SourceText says where the outage came from.
 func (o outageRow) SourceText() string {
 	switch o.Source {
 	case availability.Major:
-		return "Major incident"
+		return o.tx.T("web.availability_outages.source_major")
 	case availability.Alerting:
-		return "Alerts"
+		return o.tx.T("web.availability_outages.source_alerts")
 	}
-	return "Recorded by hand"
+	return o.tx.T("web.availability_outages.source_hand")
 }
 
 // WeightText says how much of the service was lost.
 func (o outageRow) WeightText() string {
 	if o.Weight >= 1 {
-		return "Full"
+		return o.tx.T("web.availability_outages.full")
 	}
-	return "Partial, " + strconv.FormatFloat(o.Weight*100, 'f', -1, 64) + " %"
+	return o.tx.T("web.availability_outages.partial", "Share", strconv.FormatFloat(o.Weight*100, 'f', -1, 64))
 }
 
 // Duration is how long it lasted, "ongoing" while it lasts.
@@ -86,8 +89,9 @@ func (h availabilityPages) outageList(w http.ResponseWriter, r *http.Request) {
 		h.wb.fail(w, r, err)
 		return
 	}
+	tx := h.wb.clockOf(r).text()
 	for _, o := range items {
-		v.Items = append(v.Items, outageRow{o})
+		v.Items = append(v.Items, outageRow{Outage: o, tx: tx})
 	}
 	if next != "" {
 		v.Next = periodlessQuery(v.ServiceID, v.Source, next)
@@ -252,7 +256,8 @@ func (h availabilityPages) outagePage(w http.ResponseWriter, r *http.Request) {
 func (h availabilityPages) showOutage(w http.ResponseWriter, r *http.Request, status int, o availability.Outage, fe *fieldErrors, msg string) {
 	p := httpx.Principal(r)
 	c := h.wb.clockOf(r)
-	v := outageFormView{O: outageRow{o}, F: fe, Error: msg, Share: strconv.FormatFloat(o.Weight*100, 'f', -1, 64),
+	tx := c.text()
+	v := outageFormView{O: outageRow{Outage: o, tx: tx}, F: fe, Error: msg, Share: strconv.FormatFloat(o.Weight*100, 'f', -1, 64),
 		Start: o.StartedAt.In(c.loc).Format(dateTimeLocal)}
 	if o.EndedAt != nil {
 		v.End = o.EndedAt.In(c.loc).Format(dateTimeLocal)
@@ -274,20 +279,20 @@ func (h availabilityPages) showOutage(w http.ResponseWriter, r *http.Request, st
 		return
 	}
 	for _, e := range hist {
-		v.History = append(v.History, changeOf(e))
+		v.History = append(v.History, changeOf(tx, e))
 	}
-	h.wb.render(w, r, status, "outage", page{Title: "Outage of " + o.ServiceName, Active: "outages", Data: v})
+	h.wb.render(w, r, status, "outage", page{Title: tx.T("web.availability_outages.title", "Service", o.ServiceName), Active: "outages", Data: v})
 }
 
 // changeOf reads an audit entry of an outage.
-func changeOf(e audit.Entry) outageChange {
+func changeOf(tx i18n.Text, e audit.Entry) outageChange {
 	var data struct {
 		Reason string `json:"reason"`
 	}
 	_ = json.Unmarshal(e.Data, &data)
-	words := map[string]string{"create": "Recorded", "update": "Corrected", "delete": "Removed"}[e.Action]
-	if words == "" {
-		words = e.Action
+	words := e.Action
+	if slices.Contains([]string{"create", "update", "delete"}, e.Action) {
+		words = tx.T("web.availability_outages.action_" + e.Action)
 	}
 	return outageChange{At: e.At, Who: e.ActorName, Action: words, Reason: data.Reason}
 }

@@ -171,6 +171,9 @@ func (c clock) funcs() template.FuncMap {
 	// in the viewer's language where the catalogue has them as
 	// "<prefix>.<words>".
 	fm["tl"] = func(prefix, words string) string { return tx.Or(prefix+"."+words, words) }
+	for name, bind := range textFuncs {
+		fm[name] = bind(tx)
+	}
 	// jswords are the catalogue's "js.<word>" messages, which the
 	// page's scripts read through stewardWord (app.js).
 	// They are looked up once, when a clock's templates are bound.

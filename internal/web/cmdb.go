@@ -10,6 +10,7 @@ import (
 	"steward/internal/auth"
 	"steward/internal/cmdb"
 	"steward/internal/httpx"
+	"steward/internal/i18n"
 	"steward/internal/incident"
 	"steward/internal/store"
 )
@@ -122,34 +123,38 @@ func (wb *Web) loadCI(w http.ResponseWriter, r *http.Request) (cmdb.CI, bool) {
 	return c, true
 }
 
-// ciStatusLabel is how a CI status reads.
-func ciStatusLabel(s cmdb.Status) string {
-	if s == cmdb.InUse {
-		return "In use"
-	}
-	return human(s)
-}
+// ciStatusLabel is how a CI status reads, in English.
+func ciStatusLabel(s cmdb.Status) string { return ciStatusIn(i18n.For(i18n.Default), s) }
 
-// relLabels read a relationship from either end: "depends on" from its
-// source, "needed by" from its target.
-var relLabels = map[cmdb.RelType][2]string{
-	cmdb.DependsOn:   {"depends on", "is needed by"},
-	cmdb.UsedBy:      {"is used by", "uses"},
-	cmdb.RunsOn:      {"runs on", "hosts"},
-	cmdb.Hosts:       {"hosts", "runs on"},
-	cmdb.ConnectedTo: {"is connected to", "is connected to"},
-	cmdb.MemberOf:    {"is a member of", "has member"},
+// ciStatusIn is how a CI status reads to the reader.
+func ciStatusIn(tx i18n.Text, s cmdb.Status) string { return tx.Label(string(s)) }
+
+// relWords read a relationship from either end: "depends on" from its
+// source, "needed by" from its target; the catalogue's
+// "web.cmdb.rel_<words>" messages.
+var relWords = map[cmdb.RelType][2]string{
+	cmdb.DependsOn:   {"depends_on", "needed_by"},
+	cmdb.UsedBy:      {"used_by", "uses"},
+	cmdb.RunsOn:      {"runs_on", "hosts"},
+	cmdb.Hosts:       {"hosts", "runs_on"},
+	cmdb.ConnectedTo: {"connected_to", "connected_to"},
+	cmdb.MemberOf:    {"member_of", "has_member"},
 }
 
 func relLabel(t cmdb.RelType, outgoing bool) string {
-	l, ok := relLabels[t]
+	return relLabelIn(i18n.For(i18n.Default), t, outgoing)
+}
+
+// relLabelIn is relLabel in the reader's words.
+func relLabelIn(tx i18n.Text, t cmdb.RelType, outgoing bool) string {
+	l, ok := relWords[t]
 	if !ok {
-		return human(t)
+		return tx.Label(string(t))
 	}
 	if outgoing {
-		return l[0]
+		return tx.T("web.cmdb.rel_" + l[0])
 	}
-	return l[1]
+	return tx.T("web.cmdb.rel_" + l[1])
 }
 
 // The CMDB pages' own template functions.
@@ -157,6 +162,10 @@ func init() {
 	funcs["ciStatus"] = ciStatusLabel
 	funcs["relLabel"] = relLabel
 	funcs["attrLabel"] = attrLabel
+	textFuncs["ciStatus"] = func(tx i18n.Text) any { return func(s cmdb.Status) string { return ciStatusIn(tx, s) } }
+	textFuncs["relLabel"] = func(tx i18n.Text) any {
+		return func(t cmdb.RelType, outgoing bool) string { return relLabelIn(tx, t, outgoing) }
+	}
 }
 
 // attrShort are the abbreviations attribute names use, as they are written.

@@ -13,6 +13,7 @@ import (
 	"steward/internal/cmdb"
 	"steward/internal/domainerr"
 	"steward/internal/httpx"
+	"steward/internal/i18n"
 	"steward/internal/org"
 	"steward/internal/release"
 	"steward/internal/store"
@@ -62,15 +63,19 @@ type relChoice struct {
 
 // relChoices read from this CI: "this CI depends on …". A leading ~ means
 // the other CI is the relationship's source.
-var relChoices = []relChoice{
-	{"depends_on", "depends on"},
-	{"runs_on", "runs on"},
-	{"~depends_on", "is needed by"},
-	{"hosts", "hosts"},
-	{"member_of", "is a member of"},
-	{"~member_of", "has as member"},
-	{"used_by", "is used by"},
-	{"connected_to", "is connected to"},
+var relChoices = []string{"depends_on", "runs_on", "~depends_on", "hosts", "member_of", "~member_of", "used_by", "connected_to"}
+
+// relChoicesIn are relChoices in the reader's words.
+func relChoicesIn(tx i18n.Text) []relChoice {
+	out := make([]relChoice, len(relChoices))
+	for i, c := range relChoices {
+		words := map[string]string{"~depends_on": "needed_by", "~member_of": "has_as_member"}[c]
+		if words == "" {
+			words = c
+		}
+		out[i] = relChoice{Value: c, Label: tx.T("web.cmdb.rel_" + words)}
+	}
+	return out
 }
 
 // historyLine is a history entry with ids turned into names.
@@ -105,12 +110,13 @@ func (wb *Web) showCI(w http.ResponseWriter, r *http.Request, status int, id int
 		wb.fail(w, r, err)
 		return
 	}
-	v := ciView{C: c, CanWrite: p.Can(auth.CIWrite), Error: msg, F: f, RelChoices: relChoices}
+	tx := wb.clockOf(r).text()
+	v := ciView{C: c, CanWrite: p.Can(auth.CIWrite), Error: msg, F: f, RelChoices: relChoicesIn(tx)}
 	if v.T, err = wb.CMDB.GetType(ctx, strconv.FormatInt(c.TypeID, 10)); err != nil {
 		wb.fail(w, r, err)
 		return
 	}
-	if err := wb.ciNames(ctx, &v); err != nil {
+	if err := wb.ciNames(ctx, tx, &v); err != nil {
 		wb.fail(w, r, err)
 		return
 	}
@@ -154,7 +160,7 @@ func (wb *Web) showCI(w http.ResponseWriter, r *http.Request, status int, id int
 		hist = hist[:ciHistoryPage]
 		v.OlderURL = ciPath(id) + "?before=" + strconv.FormatInt(hist[len(hist)-1].Seq, 10) + "#history"
 	}
-	if v.History, err = wb.historyLines(ctx, hist); err != nil {
+	if v.History, err = wb.historyLines(ctx, tx, hist); err != nil {
 		wb.fail(w, r, err)
 		return
 	}
@@ -189,13 +195,13 @@ func (wb *Web) showCI(w http.ResponseWriter, r *http.Request, status int, id int
 
 // ciNames fills in the attribute lines and the names of the CI's owner,
 // group, customer and service.
-func (wb *Web) ciNames(ctx context.Context, v *ciView) error {
+func (wb *Web) ciNames(ctx context.Context, tx i18n.Text, v *ciView) error {
 	var refs []int64
 	for _, a := range v.T.Attributes {
 		val, ok := v.C.Attributes[a.Name]
 		line := attrLine{Attribute: a, Set: ok && val != nil, Text: attrValueText(a, val)}
 		if a.Type == cmdb.AttrBool && line.Set {
-			line.Text = map[bool]string{true: "Yes", false: "No"}[val == true]
+			line.Text = map[bool]string{true: tx.T("web.cmdb_detail.yes"), false: tx.T("web.cmdb_detail.no")}[val == true]
 		}
 		if a.Type == cmdb.AttrReference && line.Set {
 			line.RefID, _ = strconv.ParseInt(line.Text, 10, 64)
@@ -263,7 +269,7 @@ func sortedAttrKeys(m map[string]any) []string {
 
 // historyLines words each change, naming the users, groups, customers
 // and services behind ids.
-func (wb *Web) historyLines(ctx context.Context, hist []cmdb.HistoryEntry) ([]historyLine, error) {
+func (wb *Web) historyLines(ctx context.Context, tx i18n.Text, hist []cmdb.HistoryEntry) ([]historyLine, error) {
 	var groups, customers, services map[int64]string
 	users := map[int64]string{}
 	name := func(field string, val *string) (string, error) {
@@ -324,13 +330,13 @@ func (wb *Web) historyLines(ctx context.Context, hist []cmdb.HistoryEntry) ([]hi
 		}
 		switch h.Action {
 		case cmdb.ActionCreate:
-			l.Label = "created the CI"
+			l.Label = tx.T("web.cmdb_detail.created")
 		case cmdb.ActionDelete:
-			l.Label = "deleted the CI"
+			l.Label = tx.T("web.cmdb_detail.deleted")
 		case cmdb.ActionRelate, cmdb.ActionUnrelate:
-			l.Label = relLabel(h.RelType, true)
+			l.Label = relLabelIn(tx, h.RelType, true)
 		default:
-			l.Label = historyField(h.Field)
+			l.Label = historyField(tx, h.Field)
 			var err error
 			if l.Old, err = name(h.Field, h.Old); err != nil {
 				return nil, err
@@ -339,7 +345,7 @@ func (wb *Web) historyLines(ctx context.Context, hist []cmdb.HistoryEntry) ([]hi
 				return nil, err
 			}
 			if h.Field == "status" {
-				l.Old, l.New = ciStatusLabel(cmdb.Status(l.Old)), ciStatusLabel(cmdb.Status(l.New))
+				l.Old, l.New = ciStatusIn(tx, cmdb.Status(l.Old)), ciStatusIn(tx, cmdb.Status(l.New))
 			}
 		}
 		out[i] = l
@@ -360,22 +366,22 @@ func (wb *Web) historyLines(ctx context.Context, hist []cmdb.HistoryEntry) ([]hi
 	return out, nil
 }
 
-func historyField(f string) string {
+func historyField(tx i18n.Text, f string) string {
 	switch {
 	case strings.HasPrefix(f, "attributes."):
 		return human(strings.TrimPrefix(f, "attributes."))
 	case strings.HasPrefix(f, "asset."):
-		return "Asset " + strings.ReplaceAll(strings.TrimPrefix(f, "asset."), "_", " ")
+		return tx.T("web.cmdb_detail.asset_field", "Field", strings.ReplaceAll(strings.TrimPrefix(f, "asset."), "_", " "))
 	case f == "owner_id":
-		return "Owner"
+		return tx.T("web.cmdb_detail.owner")
 	case f == "group_id":
-		return "Support group"
+		return tx.T("web.cmdb_detail.support_group")
 	case f == "customer_id":
-		return "Customer"
+		return tx.T("web.cmdb_detail.customer")
 	case f == "service_id":
-		return "Catalogue service"
+		return tx.T("web.cmdb_detail.service")
 	}
-	return human(f)
+	return tx.Label(f)
 }
 
 // relateCI adds a relationship from the CI's page; the other CI is named
@@ -385,13 +391,13 @@ func (wb *Web) relateCI(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	ctx := r.Context()
+	ctx, tx := r.Context(), wb.clockOf(r).text()
 	choice := r.PostFormValue("rel")
 	in := cmdb.NewRelationship{SourceID: c.ID, Type: cmdb.RelType(strings.TrimPrefix(choice, "~")),
 		ChangeRef: strings.TrimSpace(r.PostFormValue("change_ref"))}
 	bad := domainerr.NewInvalid()
 	if choice == "" {
-		bad.Add("rel", "choose how the CIs relate")
+		bad.Add("rel", "%s", tx.T("web.cmdb_detail.choose_rel"))
 	}
 	other, err := wb.findCI(ctx, r.PostFormValue("other"))
 	var inv *domainerr.Invalid

@@ -10,6 +10,7 @@ import (
 	"steward/internal/cmdb"
 	"steward/internal/domainerr"
 	"steward/internal/httpx"
+	"steward/internal/i18n"
 	"steward/internal/patch"
 	"steward/internal/store"
 )
@@ -165,10 +166,11 @@ func (wb *Web) showCIForm(w http.ResponseWriter, r *http.Request, status int, v 
 			}
 		}
 	}
-	v.Other = unplacedErrors(v)
-	title := "New " + v.T.Name
+	v.Other = unplacedErrors(wb.clockOf(r).text(), v)
+	tx := wb.clockOf(r).text()
+	title := tx.T("web.cmdb_form.title_new", "Type", v.T.Name)
 	if v.C.ID != 0 {
-		title = "Edit " + v.C.Name
+		title = tx.T("web.cmdb_form.title_edit", "Name", v.C.Name)
 	}
 	wb.render(w, r, status, "ci_form", page{Title: title, Active: "cis", Data: v})
 }
@@ -179,7 +181,7 @@ var ciFormFields = []string{"name", "status", "location", "owner_id", "group_id"
 
 // unplacedErrors are the messages for fields the form does not show, so
 // that none is lost.
-func unplacedErrors(v ciFormView) []string {
+func unplacedErrors(tx i18n.Text, v ciFormView) []string {
 	if !v.F.Failed("ci") {
 		return nil
 	}
@@ -188,7 +190,7 @@ func unplacedErrors(v ciFormView) []string {
 		if slices.Contains(ciFormFields, k) || strings.HasPrefix(k, "attr.") && v.T.Name != "" && hasAttr(v.T, strings.TrimPrefix(k, "attr.")) {
 			continue
 		}
-		out = append(out, fieldLabel(strings.TrimPrefix(k, "attr."))+": "+m)
+		out = append(out, tx.T("web.cmdb_form.field_error", "Field", fieldLabelIn(tx, strings.TrimPrefix(k, "attr.")), "Message", m))
 	}
 	slices.Sort(out)
 	return out

@@ -52,7 +52,7 @@ func (wb *Web) ciGraphPage(w http.ResponseWriter, r *http.Request) {
 		v.Error, status = invalidText(bad), http.StatusUnprocessableEntity
 	}
 	v.DataURL = ciPath(c.ID) + "/graph.json?" + url.Values{"depth": {strconv.Itoa(depth)}, "impact": {impact}}.Encode()
-	wb.render(w, r, status, "ci_graph", page{Title: "Graph of " + c.Name, Active: "cis", Data: v})
+	wb.render(w, r, status, "ci_graph", page{Title: wb.clockOf(r).text().T("web.cmdb_graph.title", "Name", c.Name), Active: "cis", Data: v})
 }
 
 // graphParams reads depth and impact (down, up or none).

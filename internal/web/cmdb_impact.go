@@ -8,11 +8,13 @@ import (
 
 	"steward/internal/cmdb"
 	"steward/internal/domainerr"
+	"steward/internal/i18n"
 	"steward/internal/org"
 )
 
 // impactView is the impact analysis of one CI as a page.
 type impactView struct {
+	tx        i18n.Text
 	C         cmdb.CI
 	Direction string // cmdb.Down or cmdb.Up
 	Depth     int    // 0 is every hop
@@ -69,11 +71,12 @@ func (wb *Web) ciImpactPage(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	dir, depth, bad := impactParams(r.URL.Query(), 0, cmdb.MaxDepth)
-	v := impactView{C: c, Direction: dir, Depth: depth, Depths: impactDepths, Counts: map[string]int{}}
+	tx := wb.clockOf(r).text()
+	v := impactView{tx: tx, C: c, Direction: dir, Depth: depth, Depths: impactDepths, Counts: map[string]int{}}
 	status := http.StatusOK
 	if bad.Err() != nil {
 		v.Error, status = invalidText(bad), http.StatusUnprocessableEntity
-		wb.render(w, r, status, "ci_impact", page{Title: "Impact of " + c.Name, Active: "cis", Data: v})
+		wb.render(w, r, status, "ci_impact", page{Title: tx.T("web.cmdb_impact.title_down", "Name", c.Name), Active: "cis", Data: v})
 		return
 	}
 	res, err := wb.CMDB.Impact(ctx, cmdb.ImpactQuery{Failed: []int64{c.ID}, Direction: dir, Depth: depth, Limit: maxImpactRows})
@@ -124,20 +127,17 @@ func (wb *Web) ciImpactPage(w http.ResponseWriter, r *http.Request) {
 			v.Customers = append(v.Customers, orID(names[id], id))
 		}
 	}
-	title := "Impact of " + c.Name
+	title := tx.T("web.cmdb_impact.title_down", "Name", c.Name)
 	if dir == cmdb.Up {
-		title = "What " + c.Name + " needs"
+		title = tx.T("web.cmdb_impact.title_up", "Name", c.Name)
 	}
 	wb.render(w, r, status, "ci_impact", page{Title: title, Active: "cis", Data: v})
 }
 
 // DepthLabel words a depth choice.
-func (impactView) DepthLabel(d int) string {
-	switch d {
-	case 0:
-		return "Every hop"
-	case 1:
-		return "1 hop"
+func (v impactView) DepthLabel(d int) string {
+	if d == 0 {
+		return v.tx.T("web.cmdb_impact.every_hop")
 	}
-	return strconv.Itoa(d) + " hops"
+	return v.tx.T("web.cmdb_impact.hops", "Count", d)
 }

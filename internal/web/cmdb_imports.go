@@ -94,5 +94,5 @@ func (wb *Web) importPage(w http.ResponseWriter, r *http.Request) {
 	if !job.Finished() {
 		refresh = 2
 	}
-	wb.render(w, r, http.StatusOK, "ci_import", page{Title: "CI import #" + strconv.FormatInt(id, 10), Active: "imports", Data: job, Refresh: refresh})
+	wb.render(w, r, http.StatusOK, "ci_import", page{Title: wb.clockOf(r).text().T("web.cmdb_imports.title", "ID", id), Active: "imports", Data: job, Refresh: refresh})
 }

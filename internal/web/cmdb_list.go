@@ -12,6 +12,7 @@ import (
 	"steward/internal/cmdb"
 	"steward/internal/domainerr"
 	"steward/internal/httpx"
+	"steward/internal/i18n"
 	"steward/internal/org"
 )
 
@@ -43,7 +44,7 @@ const ciPageSize = 50
 
 func (wb *Web) listCIs(w http.ResponseWriter, r *http.Request) {
 	p := httpx.Principal(r)
-	ctx := r.Context()
+	ctx, tx := r.Context(), wb.clockOf(r).text()
 	q := r.URL.Query()
 	v := cisView{CanWrite: p.Can(auth.CIWrite), Q: url.Values{}, Statuses: cmdb.Statuses}
 	for _, k := range ciListParams {
@@ -75,22 +76,22 @@ func (wb *Web) listCIs(w http.ResponseWriter, r *http.Request) {
 	}
 	if s := v.Q.Get("customer"); s != "" {
 		if f.CustomerID, err = strconv.ParseInt(s, 10, 64); err != nil || f.CustomerID <= 0 {
-			bad = append(bad, "customer")
+			bad = append(bad, tx.T("web.cmdb_list.customer_filter"))
 		}
 	}
 	if a := v.Q.Get("attr"); a != "" {
 		f.Attrs = map[string]string{a: v.Q.Get("value")}
 	} else if v.Q.Get("value") != "" {
-		bad = append(bad, "attribute (choose which attribute the value is for)")
+		bad = append(bad, tx.T("web.cmdb_list.attr_filter"))
 	}
 	status := http.StatusOK
 	if len(bad) > 0 {
-		v.Error, status = wb.clockOf(r).text().T("web.cmdb_list.bad_filters", "Filters", strings.Join(bad, ", ")), http.StatusUnprocessableEntity
+		v.Error, status = tx.T("web.cmdb_list.bad_filters", "Filters", strings.Join(bad, ", ")), http.StatusUnprocessableEntity
 	} else {
 		pg, err := wb.CMDB.ListCIs(ctx, f)
 		var inv *domainerr.Invalid
 		if errors.As(err, &inv) {
-			v.Error, status = ciFilterText(inv), http.StatusUnprocessableEntity
+			v.Error, status = ciFilterText(tx, inv), http.StatusUnprocessableEntity
 		} else if err != nil {
 			wb.fail(w, r, err)
 			return
@@ -111,7 +112,7 @@ func (wb *Web) listCIs(w http.ResponseWriter, r *http.Request) {
 			next.Set("cursor", pg.NextCursor)
 			v.NextURL = "/cis?" + next.Encode()
 		}
-		v.ExportURL, v.ExportNote = ciExportURL(v.Q)
+		v.ExportURL, v.ExportNote = ciExportURL(tx, v.Q)
 	}
 	wb.render(w, r, status, "cis", page{Title: "Configuration items", Active: "cis", Data: v})
 }
@@ -125,19 +126,17 @@ func cloneValues(q url.Values) url.Values {
 }
 
 // ciFilterText words the list's validation messages by filter name.
-func ciFilterText(inv *domainerr.Invalid) string {
+func ciFilterText(tx i18n.Text, inv *domainerr.Invalid) string {
 	var parts []string
 	for k, m := range inv.Fields {
-		name := k
 		switch {
 		case strings.HasPrefix(k, "attr."):
-			name = "Attribute " + strings.TrimPrefix(k, "attr.") + ":"
+			parts = append(parts, tx.T("web.cmdb_list.attr_error", "Name", strings.TrimPrefix(k, "attr."), "Message", m))
 		case k == "cursor":
-			name = "Page link"
+			parts = append(parts, tx.T("web.cmdb_list.cursor_error", "Message", m))
 		default:
-			name = human(k) + ":"
+			parts = append(parts, tx.T("web.cmdb_list.filter_error", "Name", tx.Label(k), "Message", m))
 		}
-		parts = append(parts, name+" "+m)
 	}
 	slices.Sort(parts)
 	return strings.Join(parts, "; ") + "."
@@ -188,7 +187,7 @@ func attrValueText(a cmdb.Attribute, v any) string {
 
 // ciExportURL links the list as CSV with the same filters; the export
 // has no attribute filter, so the note says when the list uses one.
-func ciExportURL(q url.Values) (string, string) {
+func ciExportURL(tx i18n.Text, q url.Values) (string, string) {
 	e := url.Values{}
 	for _, k := range []string{"type", "status", "customer", "q"} {
 		if s := q.Get(k); s != "" {
@@ -197,7 +196,7 @@ func ciExportURL(q url.Values) (string, string) {
 	}
 	note := ""
 	if q.Get("attr") != "" {
-		note = "The export follows every filter but the attribute one."
+		note = tx.T("web.cmdb_list.export_note")
 	}
 	if len(e) == 0 {
 		return "/cis/export.csv", note

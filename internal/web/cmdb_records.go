@@ -14,6 +14,7 @@ import (
 	"steward/internal/cmdb"
 	"steward/internal/domainerr"
 	"steward/internal/httpx"
+	"steward/internal/i18n"
 	"steward/internal/org"
 )
 
@@ -30,6 +31,7 @@ func (wb *Web) registerCIRecords(rt *httpx.Router) {
 }
 
 type baselinesView struct {
+	tx        i18n.Text
 	Items     []cmdb.Baseline
 	NextURL   string
 	CanWrite  bool
@@ -45,16 +47,16 @@ type baselinesView struct {
 // FilterText words how a baseline chose its CIs.
 func (v baselinesView) FilterText(b cmdb.Baseline) string {
 	if b.Filter == nil {
-		return "Listed CIs"
+		return v.tx.T("web.cmdb_records.listed")
 	}
 	var parts []string
 	if b.Filter.Type != "" {
 		parts = append(parts, b.Filter.Type)
 	} else {
-		parts = append(parts, "Every type")
+		parts = append(parts, v.tx.T("web.cmdb_records.every_type"))
 	}
 	if b.Filter.Status != "" {
-		parts = append(parts, ciStatusLabel(b.Filter.Status))
+		parts = append(parts, ciStatusIn(v.tx, b.Filter.Status))
 	}
 	if b.Filter.CustomerID != nil {
 		parts = append(parts, orID(v.CustNames[*b.Filter.CustomerID], *b.Filter.CustomerID))
@@ -67,12 +69,12 @@ func (wb *Web) listBaselines(w http.ResponseWriter, r *http.Request) {
 }
 
 func (wb *Web) showBaselines(w http.ResponseWriter, r *http.Request, status int, f *fieldErrors, msg string) {
-	ctx := r.Context()
-	v := baselinesView{CanWrite: httpx.Principal(r).Can(auth.CIWrite), F: f, Error: msg, Statuses: cmdb.Statuses}
+	ctx, tx := r.Context(), wb.clockOf(r).text()
+	v := baselinesView{tx: tx, CanWrite: httpx.Principal(r).Can(auth.CIWrite), F: f, Error: msg, Statuses: cmdb.Statuses}
 	pg, err := wb.CMDB.Baselines(ctx, 50, r.URL.Query().Get("cursor"))
 	var inv *domainerr.Invalid
 	if errors.As(err, &inv) {
-		v.Error, status = ciFilterText(inv), http.StatusUnprocessableEntity
+		v.Error, status = ciFilterText(wb.clockOf(r).text(), inv), http.StatusUnprocessableEntity
 	} else if err != nil {
 		wb.fail(w, r, err)
 		return
@@ -131,6 +133,7 @@ func (wb *Web) createBaseline(w http.ResponseWriter, r *http.Request) {
 }
 
 type baselineView struct {
+	tx       i18n.Text
 	B        cmdb.Baseline
 	State    string
 	States   []string
@@ -155,14 +158,14 @@ func (wb *Web) baselinePage(w http.ResponseWriter, r *http.Request) {
 		wb.errorPage(w, r, http.StatusNotFound, "")
 		return
 	}
-	ctx := r.Context()
+	ctx, tx := r.Context(), wb.clockOf(r).text()
 	b, err := wb.CMDB.Baseline(ctx, id)
 	if err != nil {
 		wb.fail(w, r, err)
 		return
 	}
 	q := r.URL.Query()
-	v := baselineView{B: b, State: q.Get("state"), States: []string{"drift", cmdb.Changed, cmdb.Deleted, cmdb.Added, cmdb.Unchanged, "all"},
+	v := baselineView{tx: tx, B: b, State: q.Get("state"), States: []string{"drift", cmdb.Changed, cmdb.Deleted, cmdb.Added, cmdb.Unchanged, "all"},
 		CanWrite: httpx.Principal(r).Can(auth.CIWrite)}
 	if v.State == "" {
 		v.State = "drift"
@@ -179,7 +182,7 @@ func (wb *Web) baselinePage(w http.ResponseWriter, r *http.Request) {
 	cmp, err := wb.CMDB.Compare(ctx, id, cq)
 	var inv *domainerr.Invalid
 	if errors.As(err, &inv) {
-		v.Error, status = ciFilterText(inv), http.StatusUnprocessableEntity
+		v.Error, status = ciFilterText(wb.clockOf(r).text(), inv), http.StatusUnprocessableEntity
 	} else if err != nil {
 		wb.fail(w, r, err)
 		return
@@ -197,7 +200,7 @@ func (wb *Web) baselinePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	edge := func(sign string, e cmdb.Edge) string {
-		return sign + " " + orID(refs[e.SourceID].Name, e.SourceID) + " " + relLabel(e.Type, true) + " " + orID(refs[e.TargetID].Name, e.TargetID)
+		return sign + " " + orID(refs[e.SourceID].Name, e.SourceID) + " " + relLabelIn(tx, e.Type, true) + " " + orID(refs[e.TargetID].Name, e.TargetID)
 	}
 	for _, c := range cmp.Items {
 		l := comparedLine{ComparedCI: c}
@@ -206,7 +209,7 @@ func (wb *Web) baselinePage(w http.ResponseWriter, r *http.Request) {
 			old, cur := diffText(d.Old), diffText(d.New)
 			hist = append(hist, cmdb.HistoryEntry{Change: cmdb.Change{Action: cmdb.ActionUpdate, Field: d.Field, Old: old, New: cur}})
 		}
-		if l.Diffs, err = wb.historyLines(ctx, hist); err != nil {
+		if l.Diffs, err = wb.historyLines(ctx, tx, hist); err != nil {
 			wb.fail(w, r, err)
 			return
 		}
@@ -227,7 +230,7 @@ func (wb *Web) baselinePage(w http.ResponseWriter, r *http.Request) {
 		wb.fail(w, r, err)
 		return
 	}
-	v.Filter = baselinesView{CustNames: custs}.FilterText(b)
+	v.Filter = baselinesView{tx: tx, CustNames: custs}.FilterText(b)
 	wb.render(w, r, status, "baseline", page{Title: b.Name, Active: "baselines", Data: v})
 }
 
@@ -253,20 +256,20 @@ func diffText(v any) *string {
 }
 
 // StateLabel words a comparison state tab.
-func (baselineView) StateLabel(s string) string {
+func (v baselineView) StateLabel(s string) string {
 	switch s {
 	case "drift":
-		return "All differences"
+		return v.tx.T("web.cmdb_records.all_differences")
 	case "all":
-		return "Every CI"
+		return v.tx.T("web.cmdb_records.every_ci")
 	case cmdb.Changed:
-		return "Changed"
+		return v.tx.T("web.cmdb_records.changed")
 	case cmdb.Deleted:
-		return "Deleted"
+		return v.tx.T("web.cmdb_records.deleted")
 	case cmdb.Added:
-		return "Added since"
+		return v.tx.T("web.cmdb_records.added")
 	}
-	return "Unchanged"
+	return v.tx.T("web.cmdb_records.unchanged")
 }
 
 func (wb *Web) deleteBaseline(w http.ResponseWriter, r *http.Request) {
@@ -293,9 +296,10 @@ type expiringView struct {
 }
 
 func (wb *Web) expiringAssets(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
+	q, tx := r.URL.Query(), wb.clockOf(r).text()
 	v := expiringView{Within: q.Get("within"), Kind: q.Get("kind"),
-		Windows: [][2]string{{"30d", "30 days"}, {"90d", "90 days"}, {"6m", "6 months"}, {"1y", "a year"}}}
+		Windows: [][2]string{{"30d", tx.T("web.cmdb_records.within_30d")}, {"90d", tx.T("web.cmdb_records.within_90d")},
+			{"6m", tx.T("web.cmdb_records.within_6m")}, {"1y", tx.T("web.cmdb_records.within_1y")}}}
 	if v.Within == "" {
 		v.Within = cmdb.DefaultWithin
 	}
@@ -303,7 +307,7 @@ func (wb *Web) expiringAssets(w http.ResponseWriter, r *http.Request) {
 	pg, err := wb.CMDB.ExpiringAssets(r.Context(), cmdb.ExpiringQuery{Within: v.Within, Kind: v.Kind, Limit: 100, Cursor: q.Get("cursor")})
 	var inv *domainerr.Invalid
 	if errors.As(err, &inv) {
-		v.Error, status = ciFilterText(inv), http.StatusUnprocessableEntity
+		v.Error, status = ciFilterText(wb.clockOf(r).text(), inv), http.StatusUnprocessableEntity
 	} else if err != nil {
 		wb.fail(w, r, err)
 		return
@@ -330,7 +334,7 @@ func (wb *Web) licences(w http.ResponseWriter, r *http.Request) {
 	pg, err := wb.CMDB.Licences(r.Context(), 100, r.URL.Query().Get("cursor"))
 	var inv *domainerr.Invalid
 	if errors.As(err, &inv) {
-		v.Error, status = ciFilterText(inv), http.StatusUnprocessableEntity
+		v.Error, status = ciFilterText(wb.clockOf(r).text(), inv), http.StatusUnprocessableEntity
 	} else if err != nil {
 		wb.fail(w, r, err)
 		return

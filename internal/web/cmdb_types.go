@@ -144,6 +144,7 @@ var attrErrPath = regexp.MustCompile(`^attributes\[(\d+)\]\.([a-z_]+)`)
 // field: attributes[2].values[1] goes to the values of the form row the
 // third attribute came from.
 func (wb *Web) typeFailed(w http.ResponseWriter, r *http.Request, t cmdb.CIType, rows []attrRow, rowOf []int, err error) {
+	tx := wb.clockOf(r).text()
 	var inv *domainerr.Invalid
 	var conflict *domainerr.Conflict
 	switch {
@@ -168,7 +169,7 @@ func (wb *Web) typeFailed(w http.ResponseWriter, r *http.Request, t cmdb.CIType,
 				errs[k] = m
 				continue
 			}
-			general = append(general, fieldLabel(k)+": "+m)
+			general = append(general, tx.T("web.cmdb_form.field_error", "Field", fieldLabelIn(tx, k), "Message", m))
 		}
 		v := ciTypeView{T: t, CanWrite: true, Rows: rows, F: &fieldErrors{Form: "type", Errs: errs, Values: r.PostForm}}
 		if len(general) > 0 {

@@ -42,7 +42,7 @@ func (h compliancePages) showClause(w http.ResponseWriter, r *http.Request, stat
 	std := standardOf(r)
 	cl, ok := std.Clause(r.PathValue("clause"))
 	if !ok {
-		h.wb.errorPage(w, r, http.StatusNotFound, "There is no clause "+r.PathValue("clause")+" in "+std.Short+".")
+		h.wb.errorPage(w, r, http.StatusNotFound, h.wb.clockOf(r).text().T("web.compliance_clause.no_clause", "Clause", r.PathValue("clause"), "Standard", std.Short))
 		return
 	}
 	sh, err := h.load(r, std.ID, 0)
@@ -87,7 +87,7 @@ func (h compliancePages) assess(w http.ResponseWriter, r *http.Request) {
 	case errors.As(err, &bad) && bad.Fields["clause"] == "" && bad.Fields["standard"] == "":
 		h.showClause(w, r, http.StatusUnprocessableEntity, &fieldErrors{Form: "assess", Errs: bad.Fields, Values: r.PostForm})
 	case errors.As(err, &bad):
-		h.wb.errorPage(w, r, http.StatusNotFound, "There is no clause "+clause+" in "+std.Short+".")
+		h.wb.errorPage(w, r, http.StatusNotFound, h.wb.clockOf(r).text().T("web.compliance_clause.no_clause", "Clause", clause, "Standard", std.Short))
 	default:
 		h.wb.fail(w, r, err)
 	}

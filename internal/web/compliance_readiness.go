@@ -11,6 +11,7 @@ import (
 	"steward/internal/clauses"
 	"steward/internal/compliance"
 	"steward/internal/httpx"
+	"steward/internal/i18n"
 )
 
 // readinessView is the readiness page: a snapshot's score, groups, gaps,
@@ -45,6 +46,7 @@ type readinessView struct {
 // clauseGroup is a top-level clause with its score and the clauses
 // under it.
 type clauseGroup struct {
+	tx i18n.Text
 	compliance.ClauseResult
 	Group compliance.GroupScore
 	Sub   []compliance.ClauseResult
@@ -134,7 +136,7 @@ func (h compliancePages) showReadiness(w http.ResponseWriter, r *http.Request, i
 			v.Disagree = append(v.Disagree, c)
 		}
 		if c.Depth == 1 {
-			v.Tree = append(v.Tree, clauseGroup{ClauseResult: c, Group: groups[c.Clause]})
+			v.Tree = append(v.Tree, clauseGroup{tx: h.wb.clockOf(r).text(), ClauseResult: c, Group: groups[c.Clause]})
 		} else if n := len(v.Tree); n > 0 {
 			v.Tree[n-1].Sub = append(v.Tree[n-1].Sub, c)
 		}
@@ -177,7 +179,7 @@ func (h compliancePages) showReadiness(w http.ResponseWriter, r *http.Request, i
 	}
 	title := "Readiness"
 	if id != 0 {
-		title = "Snapshot " + strconv.FormatInt(id, 10)
+		title = h.wb.clockOf(r).text().T("web.compliance_readiness.snapshot_title", "ID", id)
 	}
 	active := "compliance"
 	if id != 0 {
@@ -209,7 +211,8 @@ func trendSVG(hist []compliance.Snapshot, ck clock) template.HTML {
 	y := func(score float64) float64 { return top + (hgt-top-bottom)*(1-score/100) }
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg class="cmp-trend" viewBox="0 0 %.0f %.0f" role="img" aria-label="%s">`, w, hgt,
-		template.HTMLEscapeString(fmt.Sprintf("Readiness score of the last %d snapshots, from %.1f %% to %.1f %%", len(hist), hist[len(hist)-1].Score, hist[0].Score)))
+		template.HTMLEscapeString(ck.text().T("web.compliance_readiness.trend", "Count", len(hist),
+			"From", strconv.FormatFloat(hist[len(hist)-1].Score, 'f', 1, 64), "To", strconv.FormatFloat(hist[0].Score, 'f', 1, 64))))
 	for _, g := range []float64{0, 25, 50, 75, 100} {
 		fmt.Fprintf(&b, `<line class="cmp-grid" x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f"/>`, left, w-right, y(g), y(g))
 		fmt.Fprintf(&b, `<text class="cmp-axis" x="%.1f" y="%.1f" text-anchor="end">%.0f</text>`, left-6, y(g)+4, g)
@@ -235,10 +238,8 @@ func (g clauseGroup) Summary() string {
 	var parts []string
 	for _, s := range compliance.Statuses {
 		if n := g.Group.Counts[s]; n > 0 {
-			parts = append(parts, strconv.Itoa(n)+" "+strings.ToLower(statusWords[s]))
+			parts = append(parts, g.tx.T("web.compliance_readiness.count_"+string(s), "Count", n))
 		}
 	}
 	return strings.Join(parts, " · ")
 }
-
-var statusWords = map[compliance.Status]string{compliance.Met: "met", compliance.PartlyMet: "partly met", compliance.NotMet: "not met", compliance.NoData: "no data"}

@@ -57,7 +57,7 @@ func (h continuityPages) showInvocation(w http.ResponseWriter, r *http.Request, 
 			}
 		}
 	}
-	name, title := "continuity_invocation", "Invocation of "+inv.PlanTitle
+	name, title := "continuity_invocation", h.wb.clockOf(r).text().T("web.continuity_invocations.title", "Plan", inv.PlanTitle)
 	if inv.ID == 0 {
 		name, title = "continuity_invocation_new", "Record an invocation"
 	}

@@ -11,6 +11,7 @@ import (
 	"steward/internal/continuity"
 	"steward/internal/domainerr"
 	"steward/internal/httpx"
+	"steward/internal/i18n"
 	"steward/internal/sms"
 )
 
@@ -297,7 +298,7 @@ func (h continuityPages) changeStep(w http.ResponseWriter, r *http.Request) {
 		n, ok := pathN(r, "n")
 		steps := pl.StepsInput()
 		if !ok || n > len(steps) {
-			return continuity.PlanInput{}, domainerr.Conflictf("that step is no longer in the plan; reload the page")
+			return continuity.PlanInput{}, domainerr.Conflictf("%s", h.wb.clockOf(r).text().T("web.continuity_plans.step_gone"))
 		}
 		i := n - 1
 		switch r.PostFormValue("do") {
@@ -312,7 +313,7 @@ func (h continuityPages) changeStep(w http.ResponseWriter, r *http.Request) {
 		case "remove":
 			steps = slices.Delete(steps, i, i+1)
 		default:
-			return continuity.PlanInput{}, domainerr.Conflictf("choose to move the step up or down, or remove it")
+			return continuity.PlanInput{}, domainerr.Conflictf("%s", h.wb.clockOf(r).text().T("web.continuity_plans.step_how"))
 		}
 		return continuity.PlanInput{Steps: &steps}, nil
 	})
@@ -348,7 +349,7 @@ func (h continuityPages) deleteContact(w http.ResponseWriter, r *http.Request) {
 		n, ok := pathN(r, "n")
 		list := pl.ContactsInput()
 		if !ok || n > len(list) {
-			return continuity.PlanInput{}, domainerr.Conflictf("that contact is no longer in the plan; reload the page")
+			return continuity.PlanInput{}, domainerr.Conflictf("%s", h.wb.clockOf(r).text().T("web.continuity_plans.contact_gone"))
 		}
 		list = slices.Delete(list, n-1, n)
 		return continuity.PlanInput{Contacts: &list}, nil
@@ -357,6 +358,7 @@ func (h continuityPages) deleteContact(w http.ResponseWriter, r *http.Request) {
 
 // testView is a test's page, or the form recording one (T.ID 0).
 type testView struct {
+	tx         i18n.Text
 	T          continuity.Test
 	Plans      []option
 	Kinds      []string
@@ -382,9 +384,9 @@ type textField struct{ Name, Label, Cur string }
 // TextFields are the test's written fields, in the order of the form.
 func (v testView) TextFields() []textField {
 	return []textField{
-		{"scenario", "Scenario: what was rehearsed or simulated", v.T.Scenario},
-		{"issues", "Issues found", v.T.Issues},
-		{"notes", "Notes", v.T.Notes},
+		{"scenario", v.tx.T("web.continuity_plans.scenario"), v.T.Scenario},
+		{"issues", v.tx.T("web.continuity_plans.issues"), v.T.Issues},
+		{"notes", v.tx.T("web.continuity_plans.notes"), v.T.Notes},
 	}
 }
 
@@ -399,7 +401,8 @@ func (h continuityPages) newTest(w http.ResponseWriter, r *http.Request) {
 
 func (h continuityPages) showTest(w http.ResponseWriter, r *http.Request, status int, t continuity.Test, fe *fieldErrors, msg string) {
 	p := httpx.Principal(r)
-	v := testView{T: t, Kinds: continuity.Kinds, CanWrite: p.Can(continuity.PermWrite), CanImprove: p.Can(sms.PermWrite), F: fe, Error: msg,
+	tx := h.wb.clockOf(r).text()
+	v := testView{tx: tx, T: t, Kinds: continuity.Kinds, CanWrite: p.Can(continuity.PermWrite), CanImprove: p.Can(sms.PermWrite), F: fe, Error: msg,
 		Today: time.Now().In(h.wb.clockOf(r).loc).Format(time.DateOnly)}
 	if v.CanWrite {
 		opts, err := h.wb.formOptions(r, false)
@@ -419,7 +422,7 @@ func (h continuityPages) showTest(w http.ResponseWriter, r *http.Request, status
 			}
 		}
 	}
-	name, title := "continuity_test", "Test of "+t.PlanTitle
+	name, title := "continuity_test", tx.T("web.continuity_plans.test_title", "Plan", t.PlanTitle)
 	if t.ID == 0 {
 		name, title = "continuity_test_new", "Record a continuity test"
 	}

@@ -9,6 +9,7 @@ import (
 	"steward/internal/cost"
 	"steward/internal/domainerr"
 	"steward/internal/httpx"
+	"steward/internal/i18n"
 )
 
 type benefitLine struct {
@@ -63,7 +64,7 @@ func (h costPages) showBenefit(w http.ResponseWriter, r *http.Request, status in
 		return
 	default:
 		v.B, v.Currency = b, b.Currency
-		v.Lines, v.Chart = benefitLines(b)
+		v.Lines, v.Chart = benefitLines(h.wb.clockOf(r).text(), b)
 		v.NoOutages = true
 		var down, svc, sms int64
 		for _, q := range b.Quarters {
@@ -96,11 +97,11 @@ func budgetOf(b cost.Budget, cur string) budgetLine {
 		Foreign: b.Currency != cur, ServiceName: b.ServiceName, Currency: b.Currency}
 }
 
-func benefitLines(b cost.Benefit) ([]benefitLine, costChart) {
+func benefitLines(tx i18n.Text, b cost.Benefit) ([]benefitLine, costChart) {
 	cur := b.Currency
 	var lines []benefitLine
 	var xs, labels []string
-	series := []chartSeries{{Label: "Downtime cost", Kind: "bar"}, {Label: "SMS budget", Kind: "line"}}
+	series := []chartSeries{{Label: tx.T("web.costs.series_downtime"), Kind: "bar"}, {Label: tx.T("web.cost_benefit.series_sms_budget"), Kind: "line"}}
 	major := func(n int64) *float64 {
 		f := float64(n)
 		for range cost.Digits(cur) {
@@ -109,10 +110,10 @@ func benefitLines(b cost.Benefit) ([]benefitLine, costChart) {
 		return &f
 	}
 	for _, q := range b.Quarters {
-		l := benefitLine{Label: periodLabel(q.Period), DowntimeCost: cost.Format(q.DowntimeCost, cur), Downtime: hours(q.DowntimeSeconds),
-			ServiceCost: cost.Format(q.ServiceCost, cur), Effort: "not recorded"}
+		l := benefitLine{Label: periodLabel(q.Period), DowntimeCost: cost.Format(q.DowntimeCost, cur), Downtime: hours(tx, q.DowntimeSeconds),
+			ServiceCost: cost.Format(q.ServiceCost, cur), Effort: tx.T("web.cost_benefit.not_recorded")}
 		if q.UnpricedDowntimeSeconds > 0 {
-			l.Unpriced = hours(q.UnpricedDowntimeSeconds)
+			l.Unpriced = hours(tx, q.UnpricedDowntimeSeconds)
 		}
 		if q.DowntimeChange != nil {
 			l.Change = strconv.FormatFloat(*q.DowntimeChange, 'f', 1, 64) + " %"
@@ -125,7 +126,7 @@ func benefitLines(b cost.Benefit) ([]benefitLine, costChart) {
 			l.SMSBudget = cost.Format(*q.SMSBudget, cur)
 		}
 		if q.TicketSeconds != nil {
-			l.Effort = hours(*q.TicketSeconds)
+			l.Effort = hours(tx, *q.TicketSeconds)
 		}
 		lines = append(lines, l)
 		p, _ := cost.ParsePeriod(q.Period)

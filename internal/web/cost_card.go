@@ -40,7 +40,7 @@ func (h costPages) serviceCard(r *http.Request, serviceID int64) (*assuranceCard
 		c.Empty = tx.T("web.cost_card.nothing", "Year", year.Label)
 		return c, nil
 	}
-	l := costRow(row, cur)
+	l := costRow(tx, row, cur)
 	c.Figure = tx.T("web.cost_card.figure", "Amount", l.Actual, "Year", year.Label)
 	if row.Budget == nil {
 		c.Lines = append(c.Lines, tx.T("web.cost_card.no_budget", "Year", year.Label))

@@ -111,11 +111,11 @@ func (h costPages) showService(w http.ResponseWriter, r *http.Request, status in
 	default:
 		v.S = rep.Services[0]
 		for _, row := range v.S.Rows {
-			v.Rows = append(v.Rows, costRow(row, cur))
+			v.Rows = append(v.Rows, costRow(tx, row, cur))
 		}
-		v.Total = costRow(v.S.Total, cur)
+		v.Total = costRow(tx, v.S.Total, cur)
 		v.Total.Label = tx.T("web.cost_service.all_periods")
-		v.Chart = chartOf(v.S.Rows, cur, v.S.DowntimePerHour != nil)
+		v.Chart = chartOf(tx, v.S.Rows, cur, v.S.DowntimePerHour != nil)
 		for _, a := range v.S.Assets {
 			v.Assets = append(v.Assets, assetOf(tx, a, cur))
 		}
@@ -145,7 +145,7 @@ func (h costPages) showService(w http.ResponseWriter, r *http.Request, status in
 			return
 		}
 	}
-	h.wb.render(w, r, status, "cost_service", page{Title: "Costs of " + v.S.Name, Active: "costs", Data: v})
+	h.wb.render(w, r, status, "cost_service", page{Title: h.wb.clockOf(r).text().T("web.cost_service.title", "Service", v.S.Name), Active: "costs", Data: v})
 }
 
 func assetOf(tx i18n.Text, a cost.AssetLine, cur string) assetLine {
@@ -166,6 +166,7 @@ func assetOf(tx i18n.Text, a cost.AssetLine, cur string) assetLine {
 
 // allocation fills in the allocation of the span's last period.
 func (h costPages) allocation(r *http.Request, v *costServiceView, per cost.Period) error {
+	tx := h.wb.clockOf(r).text()
 	a, err := h.svc.Allocate(r.Context(), httpx.Principal(r), v.S.ServiceID, per)
 	if err != nil {
 		return err
@@ -175,8 +176,15 @@ func (h costPages) allocation(r *http.Request, v *costServiceView, per cost.Peri
 		v.Unalloc = cost.Format(a.Unallocated, a.Currency)
 	}
 	for _, l := range a.Lines {
-		weight := map[string]string{cost.Equal: "equal share", cost.Tickets: strconv.FormatInt(l.Weight, 10) + " tickets",
-			cost.Fixed: strconv.FormatFloat(float64(l.Weight)/100, 'f', 2, 64) + " %"}[a.Key]
+		var weight string
+		switch a.Key {
+		case cost.Equal:
+			weight = tx.T("web.cost_service.weight_equal")
+		case cost.Tickets:
+			weight = tx.T("web.cost_service.weight_tickets", "Count", l.Weight)
+		case cost.Fixed:
+			weight = strconv.FormatFloat(float64(l.Weight)/100, 'f', 2, 64) + " %"
+		}
 		v.Alloc = append(v.Alloc, allocLine{Name: l.CustomerName, Weight: weight, Amount: cost.Format(l.Amount, a.Currency)})
 	}
 	return nil
@@ -184,7 +192,7 @@ func (h costPages) allocation(r *http.Request, v *costServiceView, per cost.Peri
 
 // records lists the service's budgets, costs entered and contracts.
 func (h costPages) records(r *http.Request, v *costServiceView, id int64, cur string) error {
-	p, ctx := httpx.Principal(r), r.Context()
+	p, ctx, tx := httpx.Principal(r), r.Context(), h.wb.clockOf(r).text()
 	budgets, err := h.svc.ListBudgets(ctx, p, cost.BudgetFilter{ServiceID: id, Limit: 100})
 	if err != nil {
 		return err
@@ -197,7 +205,7 @@ func (h costPages) records(r *http.Request, v *costServiceView, id int64, cur st
 		return err
 	}
 	for _, e := range entries {
-		v.Entries = append(v.Entries, entryLine{ID: e.ID, Period: periodLabel(e.Period), Category: cost.CategoryLabels[e.Category],
+		v.Entries = append(v.Entries, entryLine{ID: e.ID, Period: periodLabel(e.Period), Category: tx.T("web.cost_service.category_" + e.Category),
 			Amount: cost.Format(e.Amount, e.Currency), Note: e.Note})
 	}
 	contracts, err := h.svc.ListContractCosts(ctx, p, id)
@@ -205,17 +213,17 @@ func (h costPages) records(r *http.Request, v *costServiceView, id int64, cur st
 		return err
 	}
 	for _, c := range contracts {
-		term := "open-ended"
+		term := tx.T("web.cost_service.term_open")
 		switch {
 		case c.ContractStart != nil && c.ContractEnd != nil:
-			term = *c.ContractStart + " to " + *c.ContractEnd
+			term = tx.T("web.cost_service.term_span", "Start", *c.ContractStart, "End", *c.ContractEnd)
 		case c.ContractStart != nil:
-			term = "from " + *c.ContractStart
+			term = tx.T("web.cost_service.term_from", "Start", *c.ContractStart)
 		case c.ContractEnd != nil:
-			term = "until " + *c.ContractEnd
+			term = tx.T("web.cost_service.term_until", "End", *c.ContractEnd)
 		}
 		v.Contracts = append(v.Contracts, contractLine{ID: c.ID, Name: c.AgreementName, Supplier: c.Supplier,
-			Amount: cost.Format(c.AmountPerMonth, c.Currency) + " a month", Term: term, Active: c.Active})
+			Amount: tx.T("web.cost_service.per_month", "Amount", cost.Format(c.AmountPerMonth, c.Currency)), Term: term, Active: c.Active})
 	}
 	return nil
 }
@@ -241,10 +249,10 @@ func (h costPages) choices(r *http.Request, v *costServiceView) error {
 		}
 		v.Customers = append(v.Customers, o)
 	}
-	for _, c := range cost.Categories {
-		v.Categories = append(v.Categories, catOption{c, cost.CategoryLabels[c]})
-	}
 	tx := h.wb.clockOf(r).text()
+	for _, c := range cost.Categories {
+		v.Categories = append(v.Categories, catOption{c, tx.T("web.cost_service.category_" + c)})
+	}
 	v.Keys = []catOption{{cost.Equal, tx.T("web.cost_service.key_equal")}, {cost.Tickets, tx.T("web.cost_service.key_tickets")}, {cost.Fixed, tx.T("web.cost_service.key_fixed")}}
 	return rows.Err()
 }

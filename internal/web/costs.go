@@ -12,6 +12,7 @@ import (
 	"steward/internal/cost"
 	"steward/internal/domainerr"
 	"steward/internal/httpx"
+	"steward/internal/i18n"
 )
 
 // costPages are budgeting and accounting's pages (8.4.1): the costs of
@@ -47,10 +48,10 @@ type costLine struct {
 	Over, Partial                                     bool
 }
 
-func costRow(r cost.Row, cur string) costLine {
+func costRow(tx i18n.Text, r cost.Row, cur string) costLine {
 	l := costLine{Label: periodLabel(r.Period), Catalogue: cost.Format(r.Catalogue, cur), Assets: cost.Format(r.Assets, cur),
 		Contracts: cost.Format(r.Contracts, cur), Other: cost.Format(r.Other, cur), Actual: cost.Format(r.Actual, cur),
-		Downtime: hours(r.DowntimeSeconds), Partial: r.BudgetMonths > 0 && r.BudgetMonths < r.Months}
+		Downtime: hours(tx, r.DowntimeSeconds), Partial: r.BudgetMonths > 0 && r.BudgetMonths < r.Months}
 	if r.Budget != nil {
 		l.Budget, l.Variance, l.Over = cost.Format(*r.Budget, cur), cost.Format(*r.Variance, cur), *r.Variance < 0
 		if r.VariancePercent != nil {
@@ -64,15 +65,15 @@ func costRow(r cost.Row, cur string) costLine {
 }
 
 // hours writes seconds of downtime as hours and minutes.
-func hours(s int64) string {
+func hours(tx i18n.Text, s int64) string {
 	if s == 0 {
-		return "none measured"
+		return tx.T("web.costs.none_measured")
 	}
 	m := (s + 30) / 60
 	if m < 60 {
-		return fmt.Sprintf("%d min", m)
+		return tx.T("web.costs.minutes", "Minutes", m)
 	}
-	return fmt.Sprintf("%d h %02d min", m/60, m%60)
+	return tx.T("web.costs.hours", "Hours", m/60, "Minutes", fmt.Sprintf("%02d", m%60))
 }
 
 // periodLabel writes a period for people: Mar 2026, Q1 2026, 2026.
@@ -104,11 +105,11 @@ type chartSeries struct {
 	Values []*float64 `json:"values"`
 }
 
-func chartOf(rows []cost.Row, cur string, withDowntime bool) costChart {
+func chartOf(tx i18n.Text, rows []cost.Row, cur string, withDowntime bool) costChart {
 	var xs, labels []string
-	actual := chartSeries{Label: "Actual", Kind: "bar"}
-	budget := chartSeries{Label: "Budget", Kind: "line"}
-	down := chartSeries{Label: "Downtime cost", Kind: "line"}
+	actual := chartSeries{Label: tx.T("web.costs.series_actual"), Kind: "bar"}
+	budget := chartSeries{Label: tx.T("web.costs.series_budget"), Kind: "line"}
+	down := chartSeries{Label: tx.T("web.costs.series_downtime"), Kind: "line"}
 	digits := cost.Digits(cur)
 	major := func(p *int64) *float64 {
 		if p == nil {
@@ -139,6 +140,7 @@ func chartOf(rows []cost.Row, cur string, withDowntime bool) costChart {
 // span reads the page's from and to (periods of one kind); by default the
 // last four quarters up to the current one.
 func (h costPages) span(r *http.Request) (cost.Period, cost.Period, string) {
+	tx := h.wb.clockOf(r).text()
 	to := cost.PeriodAt(cost.Quarter, h.svc.Today())
 	from := to.Prev().Prev().Prev()
 	f, errF := cost.ParsePeriod(r.URL.Query().Get("from"))
@@ -147,12 +149,12 @@ func (h costPages) span(r *http.Request) (cost.Period, cost.Period, string) {
 	case r.URL.Query().Get("from") == "" && r.URL.Query().Get("to") == "":
 		return from, to, ""
 	case errF != nil:
-		return from, to, "From " + errF.Error() + "; showing the last four quarters."
+		return from, to, tx.T("web.costs.bad_from", "Problem", errF.Error())
 	case errT != nil:
 		return f, f, ""
 	}
 	if _, err := cost.Span(f, t); err != nil {
-		return from, to, "To " + err.Error() + "; showing the last four quarters."
+		return from, to, tx.T("web.costs.bad_to", "Problem", err.Error())
 	}
 	return f, t, ""
 }
@@ -172,6 +174,7 @@ type costsView struct {
 func (h costPages) overview(w http.ResponseWriter, r *http.Request) {
 	p := httpx.Principal(r)
 	from, to, msg := h.span(r)
+	tx := h.wb.clockOf(r).text()
 	v := costsView{From: from.Label, To: to.Label, Error: msg, CanAdmin: p.Can(cost.PermAdmin),
 		Query: "from=" + from.Label + "&to=" + to.Label}
 	rep, err := h.svc.Report(r.Context(), p, cost.ReportQuery{From: from, To: to})
@@ -185,17 +188,17 @@ func (h costPages) overview(w http.ResponseWriter, r *http.Request) {
 		v.Currency = rep.Currency
 		var total cost.Row
 		for _, sc := range rep.Services {
-			l := costRow(sc.Total, rep.Currency)
+			l := costRow(tx, sc.Total, rep.Currency)
 			l.Label, l.Href = sc.Name, "/costs/services/"+strconv.FormatInt(sc.ServiceID, 10)+"?"+v.Query
 			v.Services = append(v.Services, l)
 		}
 		for _, t := range rep.Totals {
-			v.Totals = append(v.Totals, costRow(t, rep.Currency))
+			v.Totals = append(v.Totals, costRow(tx, t, rep.Currency))
 		}
 		total = sumRows(rep.Totals)
-		v.Total = costRow(total, rep.Currency)
-		v.Total.Label = "All periods"
-		v.Chart = chartOf(rep.Totals, rep.Currency, true)
+		v.Total = costRow(tx, total, rep.Currency)
+		v.Total.Label = tx.T("web.cost_service.all_periods")
+		v.Chart = chartOf(tx, rep.Totals, rep.Currency, true)
 	}
 	h.wb.render(w, r, http.StatusOK, "costs", page{Title: "Costs & budgets", Active: "costs", Data: v})
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -153,7 +154,9 @@ func (h consolePages) console(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		for k := range inv.Fields {
-			bad = append(bad, map[string]string{"state": "state", "severity": "severity", "q": "search text", "cursor": "page link"}[k])
+			if slices.Contains([]string{"state", "severity", "q", "cursor"}, k) {
+				bad = append(bad, tx.T("web.events_console.filter_"+k))
+			}
 		}
 	}
 	ints, err := h.svc.Integrations(ctx)
@@ -184,14 +187,14 @@ func (h consolePages) console(w http.ResponseWriter, r *http.Request) {
 	for _, g := range []struct {
 		label string
 		id    int64
-	}{{"Service", f.Service}, {"Site", f.Site}} {
+	}{{"web.events_console.group_service", f.Service}, {"web.events_console.group_site", f.Site}} {
 		if g.id != 0 {
 			name, err := h.svc.GroupName(ctx, g.id)
 			if err != nil {
 				h.wb.fail(w, r, err)
 				return
 			}
-			v.GroupTitle = g.label + " " + orID(name, g.id)
+			v.GroupTitle = tx.T(g.label, "Name", orID(name, g.id))
 		}
 	}
 	pg, err := h.svc.ListAlerts(ctx, p, f)
@@ -301,7 +304,7 @@ func (h consolePages) showAlert(w http.ResponseWriter, r *http.Request, id int64
 	v := alertView{A: d, Row: rows[0], CanWrite: p.Can(event.PermWrite)}
 	title := d.Summary
 	if title == "" {
-		title = "Alert " + strconv.FormatInt(d.ID, 10)
+		title = h.wb.clockOf(r).text().T("web.events_console.alert_title", "ID", d.ID)
 	}
 	h.wb.render(w, r, status, "alert", page{Title: title, Active: "alerts", Data: v})
 }

@@ -2,7 +2,6 @@ package web
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"sort"
@@ -12,6 +11,7 @@ import (
 	"steward/internal/domainerr"
 	"steward/internal/event"
 	"steward/internal/httpx"
+	"steward/internal/i18n"
 )
 
 // integrationPages list the integrations that send events, create them,
@@ -76,7 +76,7 @@ func (h integrationWeb) create(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if in.Kind.Broker() {
-		m, bad := parseMapping(formText(r, "mapping"))
+		m, bad := parseMappingIn(h.wb.clockOf(r).text(), formText(r, "mapping"))
 		if bad != "" {
 			h.showForm(w, r, http.StatusUnprocessableEntity, &fieldErrors{Form: "integration", Errs: map[string]string{"mapping": bad}, Values: r.PostForm})
 			return
@@ -130,7 +130,7 @@ func (h integrationWeb) showKey(w http.ResponseWriter, r *http.Request, it event
 	if shown == "" {
 		shown = "YOUR-ROUTING-KEY"
 	}
-	v := integrationView{It: it, Key: key, Created: created, Examples: integrationExamples(baseURL(r), it, shown), Mapping: mappingLines(it.Mapping)}
+	v := integrationView{It: it, Key: key, Created: created, Examples: integrationExamples(h.wb.clockOf(r).text(), baseURL(r), it, shown), Mapping: mappingLines(it.Mapping)}
 	h.wb.render(w, r, http.StatusOK, "integration", page{Title: it.Name, Active: "integrations", Data: v})
 }
 
@@ -189,6 +189,11 @@ func formLines(r *http.Request, name string) []string {
 // "action CLEAR = resolve" translate values. It returns nil for none, or
 // the first line it cannot read.
 func parseMapping(text string) (*event.Mapping, string) {
+	return parseMappingIn(i18n.For(i18n.Default), text)
+}
+
+// parseMappingIn is parseMapping with its refusals in the reader's words.
+func parseMappingIn(tx i18n.Text, text string) (*event.Mapping, string) {
 	m := &event.Mapping{}
 	for i, line := range strings.Split(text, "\n") {
 		line = strings.TrimSpace(line)
@@ -198,7 +203,7 @@ func parseMapping(text string) (*event.Mapping, string) {
 		left, right, ok := strings.Cut(line, "=")
 		left, right = strings.TrimSpace(left), strings.TrimSpace(right)
 		if !ok || left == "" || right == "" {
-			return nil, fmt.Sprintf("line %d: write field = path, such as ci = data.device", i+1)
+			return nil, tx.T("web.events_integrations.mapping_form", "Line", i+1)
 		}
 		switch kind, from, _ := strings.Cut(left, " "); kind {
 		case "severity", "action":
@@ -211,7 +216,7 @@ func parseMapping(text string) (*event.Mapping, string) {
 			}
 		default:
 			if strings.Contains(left, " ") {
-				return nil, fmt.Sprintf("line %d: %q is not a field name", i+1, left)
+				return nil, tx.T("web.events_integrations.mapping_field", "Line", i+1, "Name", strconv.Quote(left))
 			}
 			m.Fields = setKey(m.Fields, left, right)
 		}
@@ -261,18 +266,18 @@ func baseURL(r *http.Request) string {
 }
 
 // integrationExamples are copy-ready ways to send a first event.
-func integrationExamples(base string, it event.Integration, key string) []integrationExample {
+func integrationExamples(tx i18n.Text, base string, it event.Integration, key string) []integrationExample {
 	sample := `{"ci":"router-1","check":"ping","severity":"critical","summary":"router-1 does not answer"}`
 	switch it.Kind {
 	case event.KindHTTP:
-		return []integrationExample{{"Send an event with curl", "curl -X POST '" + base + "/api/v1/events' \\\n  -H 'Content-Type: application/json' \\\n  -H 'X-Routing-Key: " + key + "' \\\n  -d '" + sample + "'"},
-			{"Resolve it", "curl -X POST '" + base + "/api/v1/events' \\\n  -H 'Content-Type: application/json' \\\n  -H 'X-Routing-Key: " + key + "' \\\n  -d '{\"ci\":\"router-1\",\"check\":\"ping\",\"action\":\"resolve\"}'"}}
+		return []integrationExample{{tx.T("web.events_integrations.curl"), "curl -X POST '" + base + "/api/v1/events' \\\n  -H 'Content-Type: application/json' \\\n  -H 'X-Routing-Key: " + key + "' \\\n  -d '" + sample + "'"},
+			{tx.T("web.events_integrations.resolve"), "curl -X POST '" + base + "/api/v1/events' \\\n  -H 'Content-Type: application/json' \\\n  -H 'X-Routing-Key: " + key + "' \\\n  -d '{\"ci\":\"router-1\",\"check\":\"ping\",\"action\":\"resolve\"}'"}}
 	case event.KindPagerDuty:
-		return []integrationExample{{"Events API v2 URL and integration key", "URL:             " + base + "/v2/enqueue\nIntegration key: " + key},
-			{"Send an event with curl", "curl -X POST '" + base + "/v2/enqueue' \\\n  -H 'Content-Type: application/json' \\\n  -d '{\"routing_key\":\"" + key + "\",\"event_action\":\"trigger\",\"payload\":{\"summary\":\"router-1 does not answer\",\"source\":\"router-1\",\"severity\":\"critical\"}}'"}}
+		return []integrationExample{{tx.T("web.events_integrations.pagerduty_key"), "URL:             " + base + "/v2/enqueue\nIntegration key: " + key},
+			{tx.T("web.events_integrations.curl"), "curl -X POST '" + base + "/v2/enqueue' \\\n  -H 'Content-Type: application/json' \\\n  -d '{\"routing_key\":\"" + key + "\",\"event_action\":\"trigger\",\"payload\":{\"summary\":\"router-1 does not answer\",\"source\":\"router-1\",\"severity\":\"critical\"}}'"}}
 	case event.KindAlertmanager:
-		return []integrationExample{{"Alertmanager receiver (alertmanager.yml)", "receivers:\n  - name: steward\n    webhook_configs:\n      - url: '" + base + "/api/v1/webhooks/alertmanager'\n        send_resolved: true\n        http_config:\n          authorization:\n            credentials: '" + key + "'"},
-			{"For Alertmanager before 0.22: the key in the URL", "receivers:\n  - name: steward\n    webhook_configs:\n      - url: '" + base + "/api/v1/webhooks/alertmanager?key=" + key + "'\n        send_resolved: true"}}
+		return []integrationExample{{tx.T("web.events_integrations.alertmanager"), "receivers:\n  - name: steward\n    webhook_configs:\n      - url: '" + base + "/api/v1/webhooks/alertmanager'\n        send_resolved: true\n        http_config:\n          authorization:\n            credentials: '" + key + "'"},
+			{tx.T("web.events_integrations.alertmanager_old"), "receivers:\n  - name: steward\n    webhook_configs:\n      - url: '" + base + "/api/v1/webhooks/alertmanager?key=" + key + "'\n        send_resolved: true"}}
 	case event.KindMQTT:
 		host, port := brokerHostPort(it.URL, "1883")
 		topic := "fleet/router-1"
@@ -283,7 +288,7 @@ func integrationExamples(base string, it event.Integration, key string) []integr
 		if user := brokerUser(it.URL); user != "" {
 			login = " -u '" + user + "' -P 'YOUR-BROKER-PASSWORD'"
 		}
-		return []integrationExample{{"Publish an event with mosquitto_pub", "mosquitto_pub -h " + host + " -p " + port + login + " -q 1 -t '" + topic + "' \\\n  -m '" + sample + "'"}}
+		return []integrationExample{{tx.T("web.events_integrations.mqtt"), "mosquitto_pub -h " + host + " -p " + port + login + " -q 1 -t '" + topic + "' \\\n  -m '" + sample + "'"}}
 	case event.KindNATS:
 		subject := "fleet.router-1"
 		if len(it.Subjects) > 0 {
@@ -295,7 +300,7 @@ func integrationExamples(base string, it event.Integration, key string) []integr
 			u.User = nil
 			server = u.String()
 		}
-		return []integrationExample{{"Publish an event with the nats command", "nats --server '" + server + "'" + login + " pub '" + subject + "' \\\n  '" + sample + "'"}}
+		return []integrationExample{{tx.T("web.events_integrations.nats"), "nats --server '" + server + "'" + login + " pub '" + subject + "' \\\n  '" + sample + "'"}}
 	}
 	return nil
 }

@@ -110,8 +110,9 @@ func (h identityPage) showSettings(w http.ResponseWriter, r *http.Request, statu
 		h.wb.fail(w, r, err)
 		return
 	}
+	tx := h.wb.clockOf(r).text()
 	for _, role := range auth.Roles {
-		v.Roles = append(v.Roles, idRole{Value: string(role), Label: human(string(role)), Required: slices.Contains(required, role)})
+		v.Roles = append(v.Roles, idRole{Value: string(role), Label: tx.Label(string(role)), Required: slices.Contains(required, role)})
 	}
 	for range idBlankRules {
 		v.Rules = append(v.Rules, idRuleRow{})
@@ -256,7 +257,7 @@ func (h identityPage) unlink(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if n == 0 {
-		fail(u.Email + " is not linked to the provider; nothing was unlinked.")
+		fail(h.wb.clockOf(r).text().T("web.identity_admin.not_linked", "Email", u.Email))
 		return
 	}
 	h.wb.redirect(w, r, "/admin/single-sign-on", "identity_unlinked")

@@ -137,7 +137,7 @@ func (h identityPage) pending(w http.ResponseWriter, r *http.Request) (auth.Pend
 	p, err := h.wb.SignIn.PendingSignIn(r.Context(), c.Value)
 	if errors.Is(err, auth.ErrChallengeGone) {
 		h.wb.setCookie(w, r, pendingCookie, "", "/login", -1)
-		h.wb.showLogin(w, r, http.StatusUnauthorized, loginView{Next: "/", Error: "That sign-in has expired. Sign in again."})
+		h.wb.showLogin(w, r, http.StatusUnauthorized, loginView{Next: "/", Error: h.wb.clockOf(r).text().T("web.identity_login.expired")})
 		return auth.Pending{}, "", false
 	} else if err != nil {
 		h.wb.fail(w, r, err)
@@ -216,12 +216,12 @@ func (h identityPage) stepFailed(w http.ResponseWriter, r *http.Request, err err
 		v.Error = h.wb.clockOf(r).text().T("web.identity_login.code_used")
 		h.showStep(w, r, http.StatusUnauthorized, name, v)
 	case errors.As(err, &throttled):
-		v.Error = human(throttled.Error()) + "."
+		v.Error = throttledText(h.wb.clockOf(r).text(), throttled)
 		w.Header().Set("Retry-After", strconv.Itoa(int(throttled.RetryAfter.Seconds())+1))
 		h.showStep(w, r, http.StatusTooManyRequests, name, v)
 	case errors.Is(err, auth.ErrChallengeGone):
 		h.wb.setCookie(w, r, pendingCookie, "", "/login", -1)
-		h.wb.showLogin(w, r, http.StatusUnauthorized, loginView{Next: v.Next, Error: "That sign-in has expired. Sign in again."})
+		h.wb.showLogin(w, r, http.StatusUnauthorized, loginView{Next: v.Next, Error: h.wb.clockOf(r).text().T("web.identity_login.expired")})
 	default:
 		h.wb.fail(w, r, err)
 	}

@@ -109,7 +109,7 @@ func (h identityPage) confirm(w http.ResponseWriter, r *http.Request) {
 		return
 	case errors.As(err, &throttled):
 		w.Header().Set("Retry-After", strconv.Itoa(int(throttled.RetryAfter.Seconds())+1))
-		h.showProfile(w, r, http.StatusTooManyRequests, map[string]string{"off": human(throttled.Error()) + "."}, false)
+		h.showProfile(w, r, http.StatusTooManyRequests, map[string]string{"off": throttledText(h.wb.clockOf(r).text(), throttled)}, false)
 		return
 	case errors.Is(err, auth.ErrNoPassword):
 		h.showProfile(w, r, http.StatusUnprocessableEntity, map[string]string{"off": h.wb.clockOf(r).text().T("web.identity_profile.no_password")}, false)
@@ -152,7 +152,7 @@ func (h identityPage) off(w http.ResponseWriter, r *http.Request) {
 		h.showProfile(w, r, http.StatusForbidden, map[string]string{"off": h.wb.clockOf(r).text().T("web.identity_profile.required")}, false)
 	case errors.As(err, &throttled):
 		w.Header().Set("Retry-After", "60")
-		h.showProfile(w, r, http.StatusTooManyRequests, map[string]string{"off": human(throttled.Error()) + "."}, false)
+		h.showProfile(w, r, http.StatusTooManyRequests, map[string]string{"off": throttledText(h.wb.clockOf(r).text(), throttled)}, false)
 	default:
 		h.wb.fail(w, r, err)
 	}

@@ -153,7 +153,7 @@ func (h *checkingPages) showAuditForm(w http.ResponseWriter, r *http.Request, st
 	}
 	title := "Plan an internal audit"
 	if a.ID != 0 {
-		title = "Change the plan of " + a.Title
+		title = h.clockOf(r).text().T("web.internal_audits.edit_title", "Title", a.Title)
 	}
 	h.render(w, r, status, "internal_audit_form", page{Title: title, Active: "internal-audits", Data: v})
 }
@@ -387,6 +387,6 @@ func (h *checkingPages) reportPage(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	h.render(w, r, http.StatusOK, "internal_audit_report", page{Title: "Report: " + rep.Audit.Title, Active: "internal-audits",
+	h.render(w, r, http.StatusOK, "internal_audit_report", page{Title: h.clockOf(r).text().T("web.internal_audits.report_title", "Title", rep.Audit.Title), Active: "internal-audits",
 		Data: iaReportView{Report: rep, Planned: h.clockOf(r).date(rep.Audit.PlannedOn)}})
 }

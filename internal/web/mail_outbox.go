@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"steward/internal/httpx"
+	"steward/internal/i18n"
 	"steward/internal/mail"
 )
 
@@ -51,8 +52,8 @@ type mailOutboxView struct {
 	CSRF       string
 }
 
-// mailStateLabels name the states as the page reads them.
-var mailStateLabels = map[string]string{mail.Queued: "Queued", mail.Sending: "Sending", mail.Sent: "Sent", mail.Failed: "Failed"}
+// mailStateLabel names a state as the page reads it.
+func mailStateLabel(tx i18n.Text, state string) string { return tx.T("web.mail_outbox.state_" + state) }
 
 func (h mailPages) outbox(w http.ResponseWriter, r *http.Request) {
 	state := r.URL.Query().Get("state")
@@ -70,18 +71,19 @@ func (h mailPages) outbox(w http.ResponseWriter, r *http.Request) {
 		h.wb.fail(w, r, err)
 		return
 	}
+	tx := h.wb.clockOf(r).text()
 	v := mailOutboxView{Configured: h.svc.Configured(), Server: h.svc.Server(), From: h.svc.Cfg.MailFrom, State: state,
 		CSRF: httpx.Principal(r).CSRFToken}
 	for _, m := range items {
-		v.Items = append(v.Items, mailRow{Message: m, KindLabel: mailKindLabel(m.Kind), StateLabel: mailStateLabels[m.State]})
+		v.Items = append(v.Items, mailRow{Message: m, KindLabel: mailKindLabel(m.Kind), StateLabel: mailStateLabel(tx, m.State)})
 	}
 	total := 0
 	for _, n := range counts {
 		total += n
 	}
-	v.Tabs = append(v.Tabs, mailTab{Label: "All", Href: "/admin/mail", Count: total, Current: state == ""})
+	v.Tabs = append(v.Tabs, mailTab{Label: tx.T("web.mail_outbox.all"), Href: "/admin/mail", Count: total, Current: state == ""})
 	for _, s := range mail.States {
-		v.Tabs = append(v.Tabs, mailTab{Label: mailStateLabels[s], Href: "/admin/mail?state=" + s, Count: counts[s], Current: state == s})
+		v.Tabs = append(v.Tabs, mailTab{Label: mailStateLabel(tx, s), Href: "/admin/mail?state=" + s, Count: counts[s], Current: state == s})
 	}
 	if next > 0 {
 		v.NextURL = "/admin/mail?before=" + strconv.FormatInt(next, 10)
@@ -109,13 +111,14 @@ func (h mailPages) message(w http.ResponseWriter, r *http.Request) {
 		h.wb.fail(w, r, err)
 		return
 	}
-	v := mailMessageView{M: mailRow{Message: m, KindLabel: mailKindLabel(m.Kind), StateLabel: mailStateLabels[m.State]}, CSRF: httpx.Principal(r).CSRFToken}
+	tx := h.wb.clockOf(r).text()
+	v := mailMessageView{M: mailRow{Message: m, KindLabel: mailKindLabel(m.Kind), StateLabel: mailStateLabel(tx, m.State)}, CSRF: httpx.Principal(r).CSRFToken}
 	from := h.svc.Cfg.MailFrom
 	if from == "" {
-		from = "(set by --mail-from)"
+		from = tx.T("web.mail_outbox.from_unset")
 	}
 	v.Headers = append([][2]string{{"From", from}, {"To", m.ToLabel()}, {"Subject", m.Subject}, {"Message-ID", m.MessageID}}, m.Headers...)
-	h.wb.render(w, r, http.StatusOK, "mail_message", page{Title: "Message " + strconv.FormatInt(id, 10), Active: "mail-outbox", Data: v})
+	h.wb.render(w, r, http.StatusOK, "mail_message", page{Title: tx.T("web.mail_outbox.title", "ID", id), Active: "mail-outbox", Data: v})
 }
 
 func (h mailPages) retry(w http.ResponseWriter, r *http.Request) {

@@ -9,6 +9,7 @@ import (
 
 	"steward/internal/domainerr"
 	"steward/internal/httpx"
+	"steward/internal/i18n"
 	"steward/internal/mailin"
 	"steward/internal/org"
 	"steward/internal/request"
@@ -55,17 +56,10 @@ func (h mailInPages) admin(w http.ResponseWriter, r *http.Request) {
 	h.showAdmin(w, r, http.StatusOK, nil, nil, "")
 }
 
-// policyLabels say what each choice for unknown senders does.
-var policyLabels = map[string]string{
-	mailin.UnknownRefuse: "Refuse: log the message, open nothing",
-	mailin.UnknownHold:   "Hold: keep the message for an agent to accept or discard",
-	mailin.UnknownCreate: "Create a requester: make an account without a password and open the ticket",
-}
-
 func (h mailInPages) showAdmin(w http.ResponseWriter, r *http.Request, status int, st *mailin.Settings, f *fieldErrors, msg string) {
-	ctx, p := r.Context(), httpx.Principal(r)
+	ctx, p, tx := r.Context(), httpx.Principal(r), h.wb.clockOf(r).text()
 	v := miAdminView{CanWrite: p.Can(mailin.PermAdmin), F: f, Error: msg, SMTP: h.svc.Cfg.InboundSMTPAddr,
-		Mailbox: redactedMailbox(h.svc.Cfg.IMAPURL)}
+		Mailbox: redactedMailbox(tx, h.svc.Cfg.IMAPURL)}
 	if v.Mailbox != "" {
 		v.Interval = h.svc.Cfg.IMAPInterval.String()
 	}
@@ -80,7 +74,7 @@ func (h mailInPages) showAdmin(w http.ResponseWriter, r *http.Request, status in
 		v.Settings = saved
 	}
 	for _, pol := range mailin.UnknownPolicies {
-		v.Policies = append(v.Policies, miOption{Value: pol, Label: policyLabels[pol], Selected: pol == v.Settings.UnknownSender})
+		v.Policies = append(v.Policies, miOption{Value: pol, Label: tx.T("web.mailin_admin.policy_" + pol), Selected: pol == v.Settings.UnknownSender})
 	}
 	var err error
 	if v.Addresses, err = h.svc.Addresses(ctx, p); err != nil {
@@ -135,13 +129,13 @@ func (h mailInPages) choices(r *http.Request, v *miAdminView) error {
 }
 
 // redactedMailbox is the mailbox URL with its password left out.
-func redactedMailbox(raw string) string {
+func redactedMailbox(tx i18n.Text, raw string) string {
 	if raw == "" {
 		return ""
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return "(not readable)"
+		return tx.T("web.mailin_admin.not_readable")
 	}
 	if u.User != nil {
 		u.User = url.User(u.User.Username())

@@ -4,27 +4,27 @@ import (
 	"cmp"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
 	"steward/internal/domainerr"
 	"steward/internal/httpx"
+	"steward/internal/i18n"
 	"steward/internal/mailin"
 )
 
-// miOutcomes are the log's filters, with the words each outcome reads as.
-var miOutcomes = []struct{ Value, Label string }{
-	{"", "All"}, {mailin.Held, "Held"}, {mailin.Opened, "Ticket opened"}, {mailin.Commented, "Comment added"},
-	{mailin.Refused, "Refused"}, {mailin.Ignored, "Ignored"}, {mailin.Deferred, "Deferred"}, {mailin.Discarded, "Discarded"},
-}
+// miOutcomes are the log's filters; the catalogue's
+// "web.mailin_log.outcome_<outcome>" words each.
+var miOutcomes = []string{"", mailin.Held, mailin.Opened, mailin.Commented, mailin.Refused, mailin.Ignored, mailin.Deferred, mailin.Discarded}
 
-func outcomeLabel(o string) string {
-	for _, x := range miOutcomes {
-		if x.Value == o && o != "" {
-			return x.Label
-		}
+// outcomeLabel is an outcome in the reader's words; one the log does not
+// know reads as its code.
+func outcomeLabel(tx i18n.Text, o string) string {
+	if o == "" || !slices.Contains(miOutcomes, o) {
+		return o
 	}
-	return o
+	return tx.T("web.mailin_log.outcome_" + o)
 }
 
 // miLogView is the log of incoming mail.
@@ -59,7 +59,7 @@ func (h mailInPages) log(w http.ResponseWriter, r *http.Request) {
 func (h mailInPages) showLog(w http.ResponseWriter, r *http.Request, status int, f *fieldErrors, msg string) {
 	q := r.URL.Query()
 	filter := q.Get("outcome")
-	if outcomeLabel(filter) == filter && filter != "" {
+	if !slices.Contains(miOutcomes, filter) {
 		filter = ""
 	}
 	before, _ := strconv.ParseInt(q.Get("before"), 10, 64)
@@ -73,16 +73,17 @@ func (h mailInPages) showLog(w http.ResponseWriter, r *http.Request, status int,
 		h.wb.fail(w, r, err)
 		return
 	}
+	tx := h.wb.clockOf(r).text()
 	v := miLogView{Filter: filter, Error: msg, F: f}
 	for _, o := range miOutcomes {
-		href, label := "/admin/incoming-mail/log", o.Label
-		if o.Value != "" {
-			href += "?outcome=" + o.Value
+		href, label := "/admin/incoming-mail/log", tx.T("web.mailin_log.outcome_all")
+		if o != "" {
+			href, label = href+"?outcome="+o, outcomeLabel(tx, o)
 		}
-		if o.Value == mailin.Held && held > 0 {
-			label += " (" + strconv.Itoa(held) + ")"
+		if o == mailin.Held && held > 0 {
+			label = tx.T("web.mailin_log.held_count", "Label", label, "Count", held)
 		}
-		v.Filters = append(v.Filters, miFilter{Label: label, Href: href, Current: o.Value == filter})
+		v.Filters = append(v.Filters, miFilter{Label: label, Href: href, Current: o == filter})
 	}
 	if len(entries) > miPageSize {
 		entries = entries[:miPageSize]
@@ -92,18 +93,18 @@ func (h mailInPages) showLog(w http.ResponseWriter, r *http.Request, status int,
 		}
 	}
 	for _, e := range entries {
-		v.Rows = append(v.Rows, h.row(e))
+		v.Rows = append(v.Rows, h.row(tx, e))
 	}
 	title := "Incoming mail log"
 	if held > 0 {
-		title += " (" + strconv.Itoa(held) + " held)"
+		title = tx.T("web.mailin_log.title_held", "Count", held)
 	}
 	h.wb.render(w, r, status, "mailin_log", page{Title: title, Active: "mailin-log", Data: v})
 }
 
 // row is an entry as the log and the message's page show it.
-func (h mailInPages) row(e mailin.Entry) miRow {
-	row := miRow{Entry: e, OutcomeLabel: outcomeLabel(e.Outcome), Why: e.Words(), AcceptForm: "accept-" + strconv.FormatInt(e.ID, 10)}
+func (h mailInPages) row(tx i18n.Text, e mailin.Entry) miRow {
+	row := miRow{Entry: e, OutcomeLabel: outcomeLabel(tx, e.Outcome), Why: e.Words(), AcceptForm: "accept-" + strconv.FormatInt(e.ID, 10)}
 	if e.Record != "" {
 		if k, ok := h.wb.Records.Kinds.Get(e.RecordKind); ok && e.RecordID != nil {
 			row.Link = k.URL(*e.RecordID)
@@ -136,8 +137,9 @@ func (h mailInPages) showMessage(w http.ResponseWriter, r *http.Request, id int6
 		h.wb.fail(w, r, err)
 		return
 	}
-	title := "Message from " + cmp.Or(e.Sender, "no sender")
-	h.wb.render(w, r, status, "mailin_message", page{Title: title, Active: "mailin-log", Data: miMessageView{Row: h.row(e), Msg: m, Error: msg, F: f}})
+	tx := h.wb.clockOf(r).text()
+	title := tx.T("web.mailin_log.title_message", "Sender", cmp.Or(e.Sender, tx.T("web.mailin_log.no_sender")))
+	h.wb.render(w, r, status, "mailin_message", page{Title: title, Active: "mailin-log", Data: miMessageView{Row: h.row(tx, e), Msg: m, Error: msg, F: f}})
 }
 
 func (h mailInPages) accept(w http.ResponseWriter, r *http.Request) {

@@ -2,7 +2,6 @@ package web
 
 import (
 	"errors"
-	"fmt"
 	"math"
 	"net/http"
 	"strconv"
@@ -10,6 +9,7 @@ import (
 
 	"steward/internal/domainerr"
 	"steward/internal/httpx"
+	"steward/internal/i18n"
 	"steward/internal/improvement"
 	"steward/internal/kpi"
 	"steward/internal/objective"
@@ -71,42 +71,40 @@ type planFigure struct {
 	Value float64
 	Unit  string
 	N     int
+	tx    i18n.Text
 }
 
 func (f planFigure) String() string {
 	if f.N == 0 {
-		return "No data"
+		return f.tx.T("web.planning.no_data")
 	}
-	return planNumber(f.Value) + planUnit(f.Unit, f.Value)
+	return planFigureText(f.tx, f.Value, f.Unit)
 }
 
 func planNumber(v float64) string { return strconv.FormatFloat(math.Round(v*10)/10, 'f', -1, 64) }
 
-func planUnit(unit string, v float64) string {
+// planFigureText writes a value with its unit.
+func planFigureText(tx i18n.Text, v float64, unit string) string {
+	n := planNumber(v)
 	switch unit {
 	case "%":
-		return " %"
+		return n + " %"
 	case "hours":
 		if v == 1 {
-			return " hour"
+			return tx.T("web.planning.hour", "Value", n)
 		}
-		return " hours"
+		return tx.T("web.planning.hours", "Value", n)
 	case "days":
 		if v == 1 {
-			return " day"
+			return tx.T("web.planning.day", "Value", n)
 		}
-		return " days"
+		return tx.T("web.planning.days", "Value", n)
 	}
-	return ""
+	return n
 }
 
 // planRecords says how many records a figure rests on.
-func planRecords(n int) string {
-	if n == 1 {
-		return "1 record"
-	}
-	return fmt.Sprintf("%d records", n)
-}
+func planRecords(tx i18n.Text, n int) string { return tx.T("web.planning.records", "Count", n) }
 
 // planMetrics are the measures offered in a select, by title.
 func planMetrics() []kpi.Metric { return kpi.All() }

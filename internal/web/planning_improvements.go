@@ -7,6 +7,7 @@ import (
 
 	"steward/internal/domainerr"
 	"steward/internal/httpx"
+	"steward/internal/i18n"
 	"steward/internal/improvement"
 	"steward/internal/kpi"
 	"steward/internal/sms"
@@ -20,13 +21,13 @@ type improvementRow struct {
 	Verdict string
 }
 
-func improvementRowOf(i improvement.Improvement) improvementRow {
+func improvementRowOf(tx i18n.Text, i improvement.Improvement) improvementRow {
 	row := improvementRow{Improvement: i}
 	if i.BaselineValue != nil {
-		row.Before = planFigure{*i.BaselineValue, i.Unit, 1}.String()
+		row.Before = planFigure{*i.BaselineValue, i.Unit, 1, tx}.String()
 	}
 	if i.ResultValue != nil {
-		row.After = planFigure{*i.ResultValue, i.Unit, 1}.String()
+		row.After = planFigure{*i.ResultValue, i.Unit, 1, tx}.String()
 	}
 	if i.Difference != nil {
 		d := *i.Difference
@@ -38,9 +39,9 @@ func improvementRowOf(i improvement.Improvement) improvementRow {
 		if i.Improved != nil && *i.Improved {
 			row.Verdict = "improved"
 		}
-		row.Change = sign + planFigure{d, i.Unit, 1}.String()
+		row.Change = sign + planFigure{d, i.Unit, 1, tx}.String()
 		if i.Unit == "%" {
-			row.Change = sign + planNumber(d) + " points"
+			row.Change = sign + tx.T("web.planning_improvements.points", "Value", planNumber(d))
 		}
 	}
 	return row
@@ -63,8 +64,9 @@ func (h planningPages) improvements(w http.ResponseWriter, r *http.Request) {
 		h.wb.fail(w, r, err)
 		return
 	}
+	tx := h.wb.clockOf(r).text()
 	for _, i := range list {
-		v.Items = append(v.Items, improvementRowOf(i))
+		v.Items = append(v.Items, improvementRowOf(tx, i))
 	}
 	h.wb.render(w, r, http.StatusOK, "improvements", page{Title: "Improvements", Active: "improvements", Data: v})
 }
@@ -82,7 +84,7 @@ type improvementView struct {
 }
 
 func (h planningPages) showImprovement(w http.ResponseWriter, r *http.Request, status int, i improvement.Improvement, isNew bool, fe *fieldErrors, actErr string) {
-	v := improvementView{I: improvementRowOf(i), New: isNew, CanWrite: httpx.Principal(r).Can(sms.PermWrite), F: fe, ActError: actErr,
+	v := improvementView{I: improvementRowOf(h.wb.clockOf(r).text(), i), New: isNew, CanWrite: httpx.Principal(r).Can(sms.PermWrite), F: fe, ActError: actErr,
 		Metrics: planMetrics(), Sources: improvement.Sources, Priorities: improvement.Priorities}
 	opts, err := h.wb.formOptions(r, false)
 	if err != nil {

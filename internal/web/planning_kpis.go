@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"steward/internal/i18n"
 	"steward/internal/kpi"
 )
 
@@ -39,7 +40,7 @@ type planSparkBar struct {
 
 // planSparkOf scales a series into bars 0 to 20 high; buckets without data
 // show as a faint dot.
-func planSparkOf(m kpi.Metric, pts []kpi.Point, day func(time.Time) string) planSpark {
+func planSparkOf(tx i18n.Text, m kpi.Metric, pts []kpi.Point, day func(time.Time) string) planSpark {
 	var s planSpark
 	top := 0.0
 	for _, p := range pts {
@@ -51,7 +52,7 @@ func planSparkOf(m kpi.Metric, pts []kpi.Point, day func(time.Time) string) plan
 		top = 100
 	}
 	for i, p := range pts {
-		b := planSparkBar{X: float64(i) * 8, NoData: p.NoData(), Title: day(p.From) + ": " + planFigure{p.Value.Value, m.Unit, p.N}.String()}
+		b := planSparkBar{X: float64(i) * 8, NoData: p.NoData(), Title: day(p.From) + ": " + planFigure{p.Value.Value, m.Unit, p.N, tx}.String()}
 		if !p.NoData() && top > 0 {
 			b.H = 2 + 18*p.Value.Value/top
 		}
@@ -91,8 +92,8 @@ func (h planningPages) kpis(w http.ResponseWriter, r *http.Request) {
 			h.wb.fail(w, r, err)
 			return
 		}
-		v.Items = append(v.Items, kpiRow{Metric: m, Fig: planFigure{val.Value, m.Unit, val.N}, Records: planRecords(val.N), Link: val.Link,
-			Trend: planSparkOf(m, pts, ck.day)})
+		v.Items = append(v.Items, kpiRow{Metric: m, Fig: planFigure{val.Value, m.Unit, val.N, ck.text()}, Records: planRecords(ck.text(), val.N), Link: val.Link,
+			Trend: planSparkOf(ck.text(), m, pts, ck.day)})
 	}
 	h.wb.render(w, r, http.StatusOK, "kpis", page{Title: "KPIs", Active: "kpis", Data: v})
 }

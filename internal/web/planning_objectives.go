@@ -6,6 +6,7 @@ import (
 
 	"steward/internal/domainerr"
 	"steward/internal/httpx"
+	"steward/internal/i18n"
 	"steward/internal/kpi"
 	"steward/internal/objective"
 	"steward/internal/sms"
@@ -26,12 +27,12 @@ type planBar struct {
 	Label   string
 }
 
-func rowOf(o objective.Objective) objectiveRow {
-	row := objectiveRow{Objective: o, Current: planFigure{o.Progress.Value, o.Unit, o.Progress.N},
+func rowOf(tx i18n.Text, o objective.Objective) objectiveRow {
+	row := objectiveRow{Objective: o, Current: planFigure{o.Progress.Value, o.Unit, o.Progress.N, tx},
 		Bar: planBar{Percent: o.Progress.Percent, State: o.Progress.State}}
-	row.Bar.Label = "Progress towards " + o.TargetWords() + ": " + row.Current.String()
+	row.Bar.Label = tx.T("web.planning_objectives.progress", "Target", o.TargetWords(), "Current", row.Current.String())
 	if o.Baseline != nil {
-		row.Baseline = planFigure{*o.Baseline, o.Unit, 1}.String()
+		row.Baseline = planFigure{*o.Baseline, o.Unit, 1, tx}.String()
 	}
 	return row
 }
@@ -49,7 +50,7 @@ func (h planningPages) objectives(w http.ResponseWriter, r *http.Request) {
 	}
 	v := objectivesView{CanWrite: httpx.Principal(r).Can(sms.PermWrite)}
 	for _, o := range list {
-		v.Items = append(v.Items, rowOf(o))
+		v.Items = append(v.Items, rowOf(h.wb.clockOf(r).text(), o))
 	}
 	h.wb.render(w, r, http.StatusOK, "objectives", page{Title: "Objectives", Active: "objectives", Data: v})
 }
@@ -76,7 +77,7 @@ type planSeriesRow struct {
 }
 
 func (h planningPages) showObjective(w http.ResponseWriter, r *http.Request, status int, o objective.Objective, isNew bool, fe *fieldErrors) {
-	v := objectiveView{O: rowOf(o), New: isNew, CanWrite: httpx.Principal(r).Can(sms.PermWrite), F: fe, Metrics: planMetrics(),
+	v := objectiveView{O: rowOf(h.wb.clockOf(r).text(), o), New: isNew, CanWrite: httpx.Principal(r).Can(sms.PermWrite), F: fe, Metrics: planMetrics(),
 		Directions: objective.Directions}
 	if !isNew {
 		v.Target = strconv.FormatFloat(o.Target, 'f', -1, 64)
@@ -96,7 +97,7 @@ func (h planningPages) showObjective(w http.ResponseWriter, r *http.Request, sta
 			}
 		}
 		for _, p := range pts {
-			row := planSeriesRow{From: ck.day(p.From), Fig: planFigure{p.Value.Value, o.Unit, p.N}, Meets: p.N > 0 && o.Meets(p.Value.Value)}
+			row := planSeriesRow{From: ck.day(p.From), Fig: planFigure{p.Value.Value, o.Unit, p.N, ck.text()}, Meets: p.N > 0 && o.Meets(p.Value.Value)}
 			row.Bar = planBar{State: "no_data", Label: row.Fig.String()}
 			if p.N > 0 && top > 0 {
 				row.Bar.Percent = 100 * p.Value.Value / top

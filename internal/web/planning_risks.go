@@ -9,6 +9,7 @@ import (
 
 	"steward/internal/domainerr"
 	"steward/internal/httpx"
+	"steward/internal/i18n"
 	"steward/internal/risk"
 	"steward/internal/sms"
 	"steward/internal/store"
@@ -35,10 +36,10 @@ type planHeatGrid struct {
 	Total     int
 }
 
-func planHeatOf(c risk.Criteria, m risk.HeatMap, residual bool) planHeatGrid {
-	g := planHeatGrid{Name: "inherent", Title: "Inherent risk", ImpactLbl: c.ImpactLabels, Total: m.Total}
+func planHeatOf(tx i18n.Text, c risk.Criteria, m risk.HeatMap, residual bool) planHeatGrid {
+	g := planHeatGrid{Name: "inherent", Title: tx.T("web.planning_risks.heat_inherent"), ImpactLbl: c.ImpactLabels, Total: m.Total}
 	if residual {
-		g.Name, g.Title = "residual", "Residual risk, after treatment"
+		g.Name, g.Title = "residual", tx.T("web.planning_risks.heat_residual")
 	}
 	for l := 5; l >= 1; l-- {
 		row := planHeatRow{Level: l, Label: c.Likelihood(l)}
@@ -80,7 +81,8 @@ func (h planningPages) risks(w http.ResponseWriter, r *http.Request) {
 		h.wb.fail(w, r, err)
 		return
 	}
-	v.Heat = []planHeatGrid{planHeatOf(c, inh, false), planHeatOf(c, res, true)}
+	tx := h.wb.clockOf(r).text()
+	v.Heat = []planHeatGrid{planHeatOf(tx, c, inh, false), planHeatOf(tx, c, res, true)}
 	f := risk.Filter{Status: v.Status, Kind: q.Get("kind"), Residual: q.Get("residual") == "1",
 		Overdue: q.Get("overdue") == "1", Untreated: q.Get("untreated") == "1"}
 	switch f.Status {
@@ -97,24 +99,24 @@ func (h planningPages) risks(w http.ResponseWriter, r *http.Request) {
 		if s := q.Get(x.name); s != "" {
 			n, err := strconv.Atoi(s)
 			if err != nil || n < 1 || n > 5 {
-				h.wb.errorPage(w, r, http.StatusBadRequest, h.wb.clockOf(r).text().T("web.planning_risks.likelihood_impact_are"))
+				h.wb.errorPage(w, r, http.StatusBadRequest, tx.T("web.planning_risks.likelihood_impact_are"))
 				return
 			}
 			*x.dst = n
 		}
 	}
 	if f.Likelihood != 0 && f.Impact != 0 {
-		which := "inherent"
+		which := "web.planning_risks.filter_inherent"
 		if f.Residual {
-			which = "residual"
+			which = "web.planning_risks.filter_residual"
 		}
-		words = append(words, which+" likelihood "+c.Likelihood(f.Likelihood)+" and impact "+c.Impact(f.Impact))
+		words = append(words, tx.T(which, "Likelihood", c.Likelihood(f.Likelihood), "Impact", c.Impact(f.Impact)))
 	}
 	if f.Overdue {
-		words = append(words, "review overdue")
+		words = append(words, tx.T("web.planning_risks.filter_overdue"))
 	}
 	if f.Untreated {
-		words = append(words, "above appetite without a treatment")
+		words = append(words, tx.T("web.planning_risks.filter_untreated"))
 	}
 	v.Filtered = strings.Join(words, ", ")
 	if v.Items, err = h.p.Risks.List(ctx, f); err != nil {

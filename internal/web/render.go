@@ -355,10 +355,7 @@ var funcs = template.FuncMap{
 		}
 		return strconv.FormatInt(*p, 10)
 	},
-	"sorts": func() [][2]string {
-		return [][2]string{{"", "Recently updated"}, {"-created_at", "Newest first"}, {"created_at", "Oldest first"},
-			{"priority", "Priority, P1 first"}, {"updated_at", "Longest untouched"}}
-	},
+	"sorts":    func() [][2]string { return sortOptions(i18n.For(i18n.Default)) },
 	"roleNote": func(r auth.Role) string { return roleNote(r) },
 	// manyPeople and personText serve ref-picker (see people.go).
 	"manyPeople": func(opts []option) bool { return len(opts) > pickBound },
@@ -374,15 +371,36 @@ func human(v any) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
+// textFuncs are the template functions that write words: each is bound
+// to the reader's catalogue when a clock's templates are (clock.funcs),
+// while funcs holds their English for parsing.
+var textFuncs = map[string]func(tx i18n.Text) any{
+	"sorts": func(tx i18n.Text) any { return func() [][2]string { return sortOptions(tx) } },
+}
+
+// sortOptions are the orders a queue offers, in the reader's words.
+func sortOptions(tx i18n.Text) [][2]string {
+	return [][2]string{{"", tx.T("web.render.sort_recent")}, {"-created_at", tx.T("web.render.sort_newest")},
+		{"created_at", tx.T("web.render.sort_oldest")}, {"priority", tx.T("web.render.sort_priority")},
+		{"updated_at", tx.T("web.render.sort_untouched")}}
+}
+
+// fieldLabels are fields' labels in English; the catalogue words them as
+// "web.render.field_<name>".
 var fieldLabels = map[string]string{
 	"requester_id": "Requester", "customer_id": "Customer", "group_id": "Group", "assignee_id": "Assignee",
 	"service_id": "Service", "q": "Search", "cursor": "Page link", "sort": "Sort",
 	"hold_reason": "Hold reason", "resolution_code": "Resolution", "resolution_notes": "Resolution notes",
 }
 
-func fieldLabel(f string) string {
+// fieldLabel is fieldLabelIn in English.
+func fieldLabel(f string) string { return fieldLabelIn(i18n.For(i18n.Default), f) }
+
+// fieldLabelIn is the label of field f in the reader's words; a field the
+// catalogue does not name reads as its name does (attrLabel).
+func fieldLabelIn(tx i18n.Text, f string) string {
 	if l, ok := fieldLabels[f]; ok {
-		return l
+		return tx.Or("web.render.field_"+f, l)
 	}
 	return attrLabel(f) // ip_address is "IP address", request_id "Request ID"
 }

@@ -82,7 +82,7 @@ func (wb *Web) showServiceForm(w http.ResponseWriter, r *http.Request, status in
 	v.Statuses, v.Criticalities = catalog.Statuses, catalog.Criticalities
 	title := "New service"
 	if v.S.ID != 0 {
-		title = "Edit " + v.S.Name
+		title = wb.clockOf(r).text().T("web.service_form.edit_title", "Name", v.S.Name)
 	}
 	wb.render(w, r, status, "service_form", page{Title: title, Active: "services", Data: v})
 }

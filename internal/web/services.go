@@ -11,6 +11,7 @@ import (
 	"steward/internal/catalog"
 	"steward/internal/domainerr"
 	"steward/internal/httpx"
+	"steward/internal/i18n"
 	"steward/internal/incident"
 	"steward/internal/org"
 )
@@ -33,6 +34,7 @@ func (wb *Web) registerServices(rt *httpx.Router) {
 func (wb *Web) catalog() *catalog.Catalog { return catalog.New(wb.DB) }
 
 type servicesView struct {
+	tx              i18n.Text
 	Staff, CanWrite bool
 	Items           []catalog.Service
 	Q               url.Values
@@ -49,7 +51,7 @@ type servicesView struct {
 // Customers names the customers a service lists, for the table.
 func (v servicesView) Customers(s catalog.Service) string {
 	if s.ServesEveryone() {
-		return "All customers"
+		return v.tx.T("web.services.all_customers")
 	}
 	names := make([]string, len(s.CustomerIDs))
 	for i, id := range s.CustomerIDs {
@@ -65,7 +67,8 @@ const servicePageSize = 100
 func (wb *Web) listServices(w http.ResponseWriter, r *http.Request) {
 	p := httpx.Principal(r)
 	q := r.URL.Query()
-	v := servicesView{Staff: p.IsStaff(), CanWrite: p.Can(auth.ServiceWrite), Q: url.Values{},
+	tx := wb.clockOf(r).text()
+	v := servicesView{tx: tx, Staff: p.IsStaff(), CanWrite: p.Can(auth.ServiceWrite), Q: url.Values{},
 		Statuses: catalog.Statuses, Criticalities: catalog.Criticalities}
 	for _, k := range serviceParams {
 		if s := strings.TrimSpace(q.Get(k)); s != "" && len(s) < 300 {
@@ -93,7 +96,11 @@ func (wb *Web) listServices(w http.ResponseWriter, r *http.Request) {
 	}
 	status := http.StatusOK
 	if len(bad) > 0 && v.Staff {
-		v.Error, status = "These filters could not be read: "+strings.Join(bad, ", ")+".", http.StatusUnprocessableEntity
+		names := make([]string, len(bad))
+		for i, b := range bad {
+			names[i] = tx.Or("web.services.filter_"+b, b)
+		}
+		v.Error, status = tx.T("web.services.bad_filters", "Filters", strings.Join(names, ", ")), http.StatusUnprocessableEntity
 	} else {
 		pg, err := wb.catalog().List(r.Context(), p, f)
 		var inv *domainerr.Invalid
@@ -156,7 +163,7 @@ func serviceFilter(q url.Values) (catalog.Filter, []string) {
 		if s := q.Get(m.name); s != "" {
 			c, err := catalog.ParseAmount(s)
 			if err != nil {
-				bad = append(bad, strings.ReplaceAll(m.name, "_", " "))
+				bad = append(bad, m.name)
 			}
 			*m.dst = &c
 		}
@@ -256,10 +263,11 @@ func (wb *Web) serviceOptions(r *http.Request, keep int64) ([]option, error) {
 		return nil, err
 	}
 	out := make([]option, len(refs))
+	tx := wb.clockOf(r).text()
 	for i, s := range refs {
 		out[i] = option{ID: s.ID, Name: s.Name}
 		if s.Status != catalog.Live {
-			out[i].Note = human(s.Status)
+			out[i].Note = tx.Label(string(s.Status))
 		}
 	}
 	return out, nil

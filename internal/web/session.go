@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -12,6 +13,7 @@ import (
 
 	"steward/internal/auth"
 	"steward/internal/httpx"
+	"steward/internal/i18n"
 )
 
 // loginCookie holds the login form's double-submit token: there is no
@@ -128,7 +130,7 @@ func (wb *Web) login(w http.ResponseWriter, r *http.Request) {
 		wb.showLogin(w, r, http.StatusForbidden, v)
 		return
 	case errors.Is(err, auth.ErrSignInBusy):
-		v.Error = human(err.Error()) + "."
+		v.Error = wb.clockOf(r).text().T("web.session.busy")
 		w.Header().Set("Retry-After", strconv.Itoa(int(auth.PasswordWait.Seconds())))
 		wb.showLogin(w, r, http.StatusServiceUnavailable, v)
 		return
@@ -137,7 +139,7 @@ func (wb *Web) login(w http.ResponseWriter, r *http.Request) {
 		wb.showLogin(w, r, http.StatusUnauthorized, v)
 		return
 	case errors.As(err, &throttled):
-		v.Error = human(throttled.Error()) + "."
+		v.Error = throttledText(wb.clockOf(r).text(), throttled)
 		w.Header().Set("Retry-After", strconv.Itoa(int(throttled.RetryAfter.Seconds())+1))
 		wb.showLogin(w, r, http.StatusTooManyRequests, v)
 		return
@@ -163,4 +165,14 @@ func (wb *Web) logout(w http.ResponseWriter, r *http.Request) {
 	}
 	wb.setCookie(w, r, sessionCookie, "", "/", -1)
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+// throttledText says why sign-ins are held back and how long to wait, in
+// the reader's words.
+func throttledText(tx i18n.Text, e *auth.ErrThrottled) string {
+	wait := tx.T("web.session.wait_minutes", "Count", max(1, int(math.Ceil(e.RetryAfter.Minutes()))))
+	if e.RetryAfter.Minutes() > 119 {
+		wait = tx.T("web.session.wait_hours", "Count", int(math.Ceil(e.RetryAfter.Hours())))
+	}
+	return tx.Or("web.session.throttled_"+string(e.Scope), human(e.Error())+".", "Wait", wait)
 }

@@ -86,7 +86,7 @@ func (wb *Web) saveMatrix(w http.ResponseWriter, r *http.Request) {
 	case errors.As(err, &inv):
 		whole := ""
 		if msg, ok := inv.Fields["matrix"]; ok {
-			whole = "The grid was not saved: it " + msg + "."
+			whole = wb.clockOf(r).text().T("web.settings.grid_not_saved", "Problem", msg)
 		}
 		wb.showMatrix(w, r, http.StatusUnprocessableEntity, func(i, u incident.Level) matrixCell {
 			c := matrixCell{Priority: raw[i][u]}

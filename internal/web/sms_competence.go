@@ -224,7 +224,7 @@ func (h smsPages) showPerson(w http.ResponseWriter, r *http.Request, status int,
 		h.wb.fail(w, r, err)
 		return
 	}
-	h.wb.render(w, r, status, "sms_person", page{Title: "Competence of " + v.Name, Active: "competence", Data: v})
+	h.wb.render(w, r, status, "sms_person", page{Title: h.wb.clockOf(r).text().T("web.sms_competence.person_title", "Name", v.Name), Active: "competence", Data: v})
 }
 
 func (h smsPages) person(w http.ResponseWriter, r *http.Request) {

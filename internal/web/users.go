@@ -8,6 +8,7 @@ import (
 	"steward/internal/auth"
 	"steward/internal/domainerr"
 	"steward/internal/httpx"
+	"steward/internal/i18n"
 	"steward/internal/org"
 	"steward/internal/patch"
 )
@@ -247,12 +248,18 @@ func (wb *Web) userFailed(w http.ResponseWriter, r *http.Request, u auth.User, e
 	}
 }
 
-// roleNote explains a role in a sentence, for the user form.
-func roleNote(r auth.Role) string {
-	return map[auth.Role]string{
-		auth.Admin:     "everything, including accounts and settings",
-		auth.Agent:     "works incidents; reads customers, groups and users",
-		auth.Requester: "raises and follows their organisation's incidents",
-		auth.Auditor:   "reads everything including the audit trail; changes nothing",
-	}[r]
+// roleNote explains a role in a sentence, for the user form, in English.
+func roleNote(r auth.Role) string { return roleNoteIn(i18n.For(i18n.Default), r) }
+
+// roleNoteIn is roleNote in the reader's words.
+func roleNoteIn(tx i18n.Text, r auth.Role) string {
+	switch r {
+	case auth.Admin, auth.Agent, auth.Requester, auth.Auditor:
+		return tx.T("web.users.role_" + string(r))
+	}
+	return ""
+}
+
+func init() {
+	textFuncs["roleNote"] = func(tx i18n.Text) any { return func(r auth.Role) string { return roleNoteIn(tx, r) } }
 }
