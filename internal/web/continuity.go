@@ -89,7 +89,7 @@ func (h continuityPages) overview(w http.ResponseWriter, r *http.Request) {
 		h.wb.fail(w, r, err)
 		return
 	}
-	h.wb.render(w, r, http.StatusOK, "continuity", page{Title: "Continuity", Active: "continuity", Data: v})
+	h.wb.render(w, r, http.StatusOK, "continuity", page{Title: h.wb.clockOf(r).text().T("web.continuity.title"), Active: "continuity", Data: v})
 }
 
 // serviceOptions are the catalogue's services not retired, for choosing.
@@ -148,7 +148,7 @@ func (h continuityPages) showRequirement(w http.ResponseWriter, r *http.Request,
 		}
 		v.Services = opts
 	}
-	h.wb.render(w, r, status, "continuity_requirement", page{Title: "Continuity requirement", Active: "continuity", Data: v})
+	h.wb.render(w, r, status, "continuity_requirement", page{Title: h.wb.clockOf(r).text().T("web.continuity.title_requirement"), Active: "continuity", Data: v})
 }
 
 func (h continuityPages) createRequirement(w http.ResponseWriter, r *http.Request) {

@@ -231,7 +231,7 @@ func (h csatPages) report(w http.ResponseWriter, r *http.Request) {
 	if v.Error != "" {
 		status = http.StatusBadRequest
 	}
-	h.wb.render(w, r, status, "csat_report", page{Title: "Satisfaction", Active: "satisfaction", Data: v})
+	h.wb.render(w, r, status, "csat_report", page{Title: h.wb.clockOf(r).text().T("web.csat_pages.title_report"), Active: "satisfaction", Data: v})
 }
 
 func (h csatPages) reportChoices(r *http.Request, v *csatReportView) error {
@@ -324,7 +324,7 @@ func (h csatPages) showRules(w http.ResponseWriter, r *http.Request, status int,
 		h.wb.fail(w, r, err)
 		return
 	}
-	h.wb.render(w, r, status, "csat_rules", page{Title: "Surveys & complaints", Active: "satisfaction-rules", Data: v})
+	h.wb.render(w, r, status, "csat_rules", page{Title: h.wb.clockOf(r).text().T("web.csat_pages.title_rules"), Active: "satisfaction-rules", Data: v})
 }
 
 // saveRules reads the rules form: numbers typed wrong come back beside

@@ -45,7 +45,7 @@ func (h dashPages) definitions(w http.ResponseWriter, r *http.Request) {
 		}
 		v.Items = append(v.Items, row)
 	}
-	h.wb.render(w, r, http.StatusOK, "dash_kpis", page{Title: "KPI definitions", Active: "kpi-definitions", Data: v})
+	h.wb.render(w, r, http.StatusOK, "dash_kpis", page{Title: tx.T("web.dash_kpis.title"), Active: "kpi-definitions", Data: v})
 }
 
 // filterNames names the records a filter may point at, by field and id.
@@ -193,7 +193,7 @@ func (h dashPages) showDefinition(w http.ResponseWriter, r *http.Request, status
 			v.Cur[k] = fe.Val("kpi", k, v.Cur[k])
 		}
 	}
-	title := "New KPI"
+	title := h.wb.clockOf(r).text().T("web.dash_kpis.title_new")
 	if !isNew {
 		title = d.Title
 	}
