@@ -99,14 +99,14 @@ func (h availabilityPages) period(r *http.Request) (from, to time.Time, fromS, t
 	if fromS == "" && toS == "" {
 		fromS, toS = today.AddDate(0, 0, -29).Format(time.DateOnly), today.Format(time.DateOnly)
 	}
-	v := domainerr.NewInvalid()
+	v, tx := domainerr.NewInvalid(), h.wb.clockOf(r).text()
 	from, e1 := time.ParseInLocation(time.DateOnly, fromS, loc)
 	if e1 != nil {
-		v.Add("from", "must be a date such as 2026-01-31")
+		v.Add("from", "%s", tx.T("web.availability.date_such_as"))
 	}
 	last, e2 := time.ParseInLocation(time.DateOnly, toS, loc)
 	if e2 != nil {
-		v.Add("to", "must be a date such as 2026-01-31")
+		v.Add("to", "%s", tx.T("web.availability.date_such_as"))
 	}
 	return from, last.AddDate(0, 0, 1), fromS, toS, v.Err()
 }
@@ -146,7 +146,7 @@ func (h availabilityPages) report(w http.ResponseWriter, r *http.Request) {
 		if id, perr := strconv.ParseInt(s, 10, 64); perr == nil && id > 0 {
 			v.ServiceID = id
 		} else {
-			err = domainerr.Field("service_id", "choose a service from the list")
+			err = domainerr.Field("service_id", "%s", h.wb.clockOf(r).text().T("web.availability.choose_service"))
 		}
 	}
 	v.Query = periodQuery(v.ServiceID, fromS, toS)
@@ -333,16 +333,16 @@ func (h availabilityPages) saveTarget(w http.ResponseWriter, r *http.Request) {
 		h.wb.errorPage(w, r, http.StatusNotFound, "")
 		return
 	}
-	form := domainerr.NewInvalid()
+	form, tx := domainerr.NewInvalid(), h.wb.clockOf(r).text()
 	in := availability.TargetInput{Reason: r.PostFormValue("reason")}
 	pctS := strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(r.PostFormValue("target")), "%"))
 	if n, err := strconv.ParseFloat(strings.ReplaceAll(pctS, ",", "."), 64); err != nil {
-		form.Add("target", "must be a percentage such as 99.9")
+		form.Add("target", "%s", tx.T("web.availability.percentage_such_as"))
 	} else {
 		in.Percent = n
 	}
 	if cal, ok := formID(r, "calendar_id"); !ok {
-		form.Add("calendar_id", "choose the agreed hours from the list")
+		form.Add("calendar_id", "%s", tx.T("web.availability.choose_hours"))
 	} else {
 		in.CalendarID = cal
 	}

@@ -155,7 +155,7 @@ func (h continuityPages) createRequirement(w http.ResponseWriter, r *http.Reques
 	id, ok := formID(r, "service_id")
 	if !ok || id == nil {
 		h.showRequirement(w, r, http.StatusUnprocessableEntity, 0, &fieldErrors{Form: "req",
-			Errs: map[string]string{"service_id": "choose the service from the list"}, Values: r.PostForm})
+			Errs: map[string]string{"service_id": h.wb.clockOf(r).text().T("web.continuity.choose_service")}, Values: r.PostForm})
 		return
 	}
 	h.writeRequirement(w, r, *id, 0)
@@ -221,7 +221,7 @@ func (h continuityPages) formPlan(r *http.Request) (continuity.PlanInput, error)
 	}
 	ids, ok := formIDs(r, "service_ids")
 	if !ok {
-		return in, domainerr.Field("service_ids", "choose the services from the list")
+		return in, domainerr.Field("service_ids", "%s", h.wb.clockOf(r).text().T("web.continuity.choose_services"))
 	}
 	in.ServiceIDs = &ids
 	return in, nil

@@ -330,12 +330,12 @@ func (h csatPages) showRules(w http.ResponseWriter, r *http.Request, status int,
 // saveRules reads the rules form: numbers typed wrong come back beside
 // their field with what was typed.
 func (h csatPages) saveRules(w http.ResponseWriter, r *http.Request) {
-	v := domainerr.NewInvalid()
+	v, tx := domainerr.NewInvalid(), h.wb.clockOf(r).text()
 	num := func(name string) int {
 		s := strings.TrimSpace(r.PostFormValue(name))
 		n, err := strconv.Atoi(s)
 		if err != nil {
-			v.Add(name, "must be a whole number")
+			v.Add(name, "%s", tx.T("web.csat_pages.whole_number"))
 		}
 		return n
 	}
@@ -347,10 +347,10 @@ func (h csatPages) saveRules(w http.ResponseWriter, r *http.Request) {
 	if r.PostFormValue("services") == "listed" {
 		ids, ok := formIDs(r, "service_ids")
 		if !ok {
-			v.Add("service_ids", "choose the services from the list")
+			v.Add("service_ids", "%s", tx.T("web.csat_pages.choose_services"))
 		}
 		if len(ids) == 0 {
-			v.Add("service_ids", "choose at least one service, or survey every service")
+			v.Add("service_ids", "%s", tx.T("web.csat_pages.at_least_one_service"))
 		}
 		in.ServiceIDs = ids
 	}

@@ -186,7 +186,7 @@ func (h dashPages) showEditor(w http.ResponseWriter, r *http.Request, status int
 		h.wb.fail(w, r, err)
 		return
 	}
-	view := dashEditView{Key: key, Name: "my dashboard", Error: msg, Own: key == dashboard.Mine}
+	view := dashEditView{Key: key, Name: h.wb.clockOf(r).text().T("web.dash_pages.my_dashboard"), Error: msg, Own: key == dashboard.Mine}
 	for _, b := range dashboard.RoleBoards {
 		if b.Key == key {
 			view.Name = "the " + b.Name + " dashboard"

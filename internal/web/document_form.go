@@ -205,7 +205,7 @@ func (wb *Web) docInput(r *http.Request, editing bool) (document.Input, map[stri
 		case msg != "":
 			bad[p.name] = msg
 		case !ok:
-			bad[p.name] = "choose from the list"
+			bad[p.name] = wb.clockOf(r).text().T("web.document_form.choose_from_list")
 		case id == nil:
 			zero := int64(0)
 			*p.dst = &zero
