@@ -277,7 +277,7 @@ func (h *releasePages) removeChange(w http.ResponseWriter, r *http.Request) {
 	}
 	_, err := h.svc.RemoveChange(r.Context(), httpx.Principal(r), d.ID, r.PostFormValue("change"), 0)
 	if errors.Is(err, store.ErrNotFound) {
-		err = domainerr.Conflictf("that change is not in this release")
+		err = domainerr.Conflictf("%s", h.wb.clockOf(r).text().T("web.release_detail.change_not_in_release"))
 	}
 	h.after(w, r, d, "change", "change-removed", err)
 }
