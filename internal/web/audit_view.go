@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"steward/internal/audit"
+	"steward/internal/i18n"
 	"steward/internal/incident"
 	"steward/internal/request"
 )
@@ -41,19 +42,25 @@ const auditChangesShown = 12
 
 var codeLike = regexp.MustCompile(`^[a-z]+(_[a-z]+)+$`)
 
+// auditRows is auditRowsIn in English.
 func auditRows(entries []audit.Entry) []auditRow {
+	return auditRowsIn(i18n.For(i18n.Default), entries)
+}
+
+// auditRowsIn reads entries with the words in the language of tx.
+func auditRowsIn(tx i18n.Text, entries []audit.Entry) []auditRow {
 	rows := make([]auditRow, len(entries))
 	for i, e := range entries {
 		r := auditRow{Entry: e, Link: auditLink(e)}
 		switch e.ActorType {
 		case "user":
-			r.Via = "in the browser"
+			r.Via = tx.T("web.audit_view.via_browser")
 		case "token":
-			r.Via = "with an API token"
+			r.Via = tx.T("web.audit_view.via_token")
 		case "email":
-			r.Via = "by e-mail"
+			r.Via = tx.T("web.audit_view.via_email")
 		}
-		r.Changes = auditChanges(e.Data)
+		r.Changes = auditChanges(tx, e.Data)
 		if len(r.Changes) > auditChangesShown {
 			r.More = len(r.Changes) - auditChangesShown
 			r.Changes = r.Changes[:auditChangesShown]
@@ -110,14 +117,14 @@ func dataID(data json.RawMessage, key string) int64 {
 
 // auditChanges reads the shapes entries hold: a list of {field, old, new},
 // an object of field -> [old, new], or an object of field -> value.
-func auditChanges(data json.RawMessage) []auditChange {
-	if out, ok := changeList(data); ok {
+func auditChanges(tx i18n.Text, data json.RawMessage) []auditChange {
+	if out, ok := changeList(tx, data); ok {
 		return out
 	}
 	var obj map[string]json.RawMessage
 	if json.Unmarshal(data, &obj) != nil {
 		if s := string(bytes.TrimSpace(data)); s != "" && s != "null" {
-			return []auditChange{{Field: "Data", New: clip(s)}}
+			return []auditChange{{Field: tx.T("web.audit_view.data"), New: clip(s)}}
 		}
 		return nil
 	}
@@ -128,24 +135,24 @@ func auditChanges(data json.RawMessage) []auditChange {
 	sort.Strings(keys)
 	out := make([]auditChange, 0, len(keys))
 	for _, k := range keys {
-		if list, ok := changeList(obj[k]); ok { // {"changes": [...], "note": ...}
+		if list, ok := changeList(tx, obj[k]); ok { // {"changes": [...], "note": ...}
 			out = append(out, list...)
 			continue
 		}
 		var pair []any
 		if json.Unmarshal(obj[k], &pair) == nil && len(pair) == 2 && scalar(pair[0]) && scalar(pair[1]) {
-			out = append(out, auditChange{Field: fieldLabel(k), Old: auditValueOf(k, pair[0]), New: auditValueOf(k, pair[1]), Update: true})
+			out = append(out, auditChange{Field: fieldLabel(k), Old: auditValueOf(tx, k, pair[0]), New: auditValueOf(tx, k, pair[1]), Update: true})
 			continue
 		}
 		var v any
 		_ = json.Unmarshal(obj[k], &v)
-		out = append(out, auditChange{Field: fieldLabel(k), New: auditValueOf(k, v)})
+		out = append(out, auditChange{Field: fieldLabel(k), New: auditValueOf(tx, k, v)})
 	}
 	return out
 }
 
 // changeList reads a list of {field, old, new}, as record journals write.
-func changeList(raw json.RawMessage) ([]auditChange, bool) {
+func changeList(tx i18n.Text, raw json.RawMessage) ([]auditChange, bool) {
 	var list []struct {
 		Field string `json:"field"`
 		Old   any    `json:"old"`
@@ -156,7 +163,7 @@ func changeList(raw json.RawMessage) ([]auditChange, bool) {
 	}
 	out := make([]auditChange, len(list))
 	for i, c := range list {
-		out[i] = auditChange{Field: fieldLabel(c.Field), Old: auditValueOf(c.Field, c.Old), New: auditValueOf(c.Field, c.New), Update: true}
+		out[i] = auditChange{Field: fieldLabel(c.Field), Old: auditValueOf(tx, c.Field, c.Old), New: auditValueOf(tx, c.Field, c.New), Update: true}
 	}
 	return out, true
 }
@@ -171,23 +178,23 @@ func scalar(v any) bool {
 
 // auditValueOf writes the value of field, with the words the pages use
 // for coded fields (states, reasons, levels).
-func auditValueOf(field string, v any) string {
+func auditValueOf(tx i18n.Text, field string, v any) string {
 	if s, ok := v.(string); ok && field == "metric" {
 		if m, ok := kpi.Get(s); ok {
 			return m.Title // a measure by its name, not its key
 		}
 	}
 	if s, ok := v.(string); ok && s != "" {
-		if h := humanValue(field, s); h != s {
+		if h := humanValueIn(tx, field, s); h != s {
 			return h
 		}
 	}
-	return auditValue(v)
+	return auditValue(tx, v)
 }
 
 // auditValue writes a value for reading: empty as a dash, numbers without
 // exponents, anything nested as compact JSON, long text cut.
-func auditValue(v any) string {
+func auditValue(tx i18n.Text, v any) string {
 	switch x := v.(type) {
 	case nil:
 		return "—"
@@ -201,9 +208,9 @@ func auditValue(v any) string {
 		return clip(x)
 	case bool:
 		if x {
-			return "yes"
+			return tx.T("web.audit_view.yes")
 		}
-		return "no"
+		return tx.T("web.audit_view.no")
 	case float64:
 		return strconv.FormatFloat(x, 'f', -1, 64)
 	}
@@ -216,13 +223,13 @@ func auditValue(v any) string {
 		sort.Strings(keys)
 		parts := make([]string, 0, len(keys))
 		for _, k := range keys {
-			parts = append(parts, fieldLabel(k)+": "+auditValueOf(k, x[k]))
+			parts = append(parts, fieldLabel(k)+": "+auditValueOf(tx, k, x[k]))
 		}
 		return clip(strings.Join(parts, "; "))
 	case []any:
 		parts := make([]string, len(x))
 		for i, e := range x {
-			parts[i] = auditValue(e)
+			parts[i] = auditValue(tx, e)
 		}
 		return clip(strings.Join(parts, ", "))
 	}

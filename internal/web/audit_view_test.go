@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"steward/internal/audit"
+	"steward/internal/i18n"
 )
 
 func TestAuditRowsReadAsChanges(t *testing.T) {
@@ -34,5 +35,16 @@ func TestAuditRowsReadAsChanges(t *testing.T) {
 		if r.Via != w.via || r.Link != w.link || !reflect.DeepEqual(r.Changes, w.changes) {
 			t.Errorf("row %d: via %q link %q changes %+v\nwant via %q link %q changes %+v", i, r.Via, r.Link, r.Changes, w.via, w.link, w.changes)
 		}
+	}
+}
+
+// A German reader reads the states an entry changed in German.
+func TestAuditRowsReadInTheReadersLanguage(t *testing.T) {
+	rows := auditRowsIn(i18n.For("de"), []audit.Entry{
+		{ActorType: "user", Entity: "incident", EntityID: "22", Action: "update",
+			Data: json.RawMessage(`[{"field":"state","old":"new","new":"in_progress"}]`)},
+	})
+	if c := rows[0].Changes[0]; c.Old != "Neu" || c.New != "In Bearbeitung" {
+		t.Fatalf("state change read as %q → %q", c.Old, c.New)
 	}
 }

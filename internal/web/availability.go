@@ -14,6 +14,7 @@ import (
 	"steward/internal/csvsafe"
 	"steward/internal/domainerr"
 	"steward/internal/httpx"
+	"steward/internal/i18n"
 	"steward/internal/risk"
 	"steward/internal/sms"
 	"steward/internal/store"
@@ -98,28 +99,28 @@ func (h availabilityPages) period(r *http.Request) (from, to time.Time, fromS, t
 	if fromS == "" && toS == "" {
 		fromS, toS = today.AddDate(0, 0, -29).Format(time.DateOnly), today.Format(time.DateOnly)
 	}
-	v := domainerr.NewInvalid()
+	v, tx := domainerr.NewInvalid(), h.wb.clockOf(r).text()
 	from, e1 := time.ParseInLocation(time.DateOnly, fromS, loc)
 	if e1 != nil {
-		v.Add("from", "must be a date such as 2026-01-31")
+		v.Add("from", "%s", tx.T("web.availability.date_such_as"))
 	}
 	last, e2 := time.ParseInLocation(time.DateOnly, toS, loc)
 	if e2 != nil {
-		v.Add("to", "must be a date such as 2026-01-31")
+		v.Add("to", "%s", tx.T("web.availability.date_such_as"))
 	}
 	return from, last.AddDate(0, 0, 1), fromS, toS, v.Err()
 }
 
-func presets(r *http.Request, loc *time.Location, service int64, from, to string) []availPreset {
+func presets(tx i18n.Text, loc *time.Location, service int64, from, to string) []availPreset {
 	now := time.Now().In(loc)
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
 	var out []availPreset
 	for _, p := range []struct {
 		label string
 		days  int
-	}{{"Last 30 days", 30}, {"Last 90 days", 90}, {"Last 12 months", 365}} {
+	}{{"web.availability.last_30_days", 30}, {"web.availability.last_90_days", 90}, {"web.availability.last_12_months", 365}} {
 		f, t := today.AddDate(0, 0, 1-p.days).Format(time.DateOnly), today.Format(time.DateOnly)
-		out = append(out, availPreset{Label: p.label, Query: periodQuery(service, f, t), Current: f == from && t == to})
+		out = append(out, availPreset{Label: tx.T(p.label), Query: periodQuery(service, f, t), Current: f == from && t == to})
 	}
 	return out
 }
@@ -145,11 +146,11 @@ func (h availabilityPages) report(w http.ResponseWriter, r *http.Request) {
 		if id, perr := strconv.ParseInt(s, 10, 64); perr == nil && id > 0 {
 			v.ServiceID = id
 		} else {
-			err = domainerr.Field("service_id", "choose a service from the list")
+			err = domainerr.Field("service_id", "%s", h.wb.clockOf(r).text().T("web.availability.choose_service"))
 		}
 	}
 	v.Query = periodQuery(v.ServiceID, fromS, toS)
-	v.Presets = presets(r, h.wb.clockOf(r).loc, v.ServiceID, fromS, toS)
+	v.Presets = presets(h.wb.clockOf(r).text(), h.wb.clockOf(r).loc, v.ServiceID, fromS, toS)
 	status := http.StatusOK
 	v.Services, err = h.serviceOptions(r, err)
 	var bad *domainerr.Invalid
@@ -169,7 +170,7 @@ func (h availabilityPages) report(w http.ResponseWriter, r *http.Request) {
 			v.Error, status = inv.Error(), http.StatusUnprocessableEntity
 		}
 	}
-	h.wb.render(w, r, status, "availability", page{Title: "Availability", Active: "availability", Data: v})
+	h.wb.render(w, r, status, "availability", page{Title: h.wb.clockOf(r).text().T("web.availability.title"), Active: "availability", Data: v})
 }
 
 // serviceOptions lists the services for the filter; a period already
@@ -323,7 +324,7 @@ func (h availabilityPages) showTarget(w http.ResponseWriter, r *http.Request, st
 		}
 		v.Calendars = append(v.Calendars, o)
 	}
-	h.wb.render(w, r, status, "availability_target", page{Title: "Availability target", Active: "availability", Data: v})
+	h.wb.render(w, r, status, "availability_target", page{Title: h.wb.clockOf(r).text().T("web.availability.title_target"), Active: "availability", Data: v})
 }
 
 func (h availabilityPages) saveTarget(w http.ResponseWriter, r *http.Request) {
@@ -332,16 +333,16 @@ func (h availabilityPages) saveTarget(w http.ResponseWriter, r *http.Request) {
 		h.wb.errorPage(w, r, http.StatusNotFound, "")
 		return
 	}
-	form := domainerr.NewInvalid()
+	form, tx := domainerr.NewInvalid(), h.wb.clockOf(r).text()
 	in := availability.TargetInput{Reason: r.PostFormValue("reason")}
 	pctS := strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(r.PostFormValue("target")), "%"))
 	if n, err := strconv.ParseFloat(strings.ReplaceAll(pctS, ",", "."), 64); err != nil {
-		form.Add("target", "must be a percentage such as 99.9")
+		form.Add("target", "%s", tx.T("web.availability.percentage_such_as"))
 	} else {
 		in.Percent = n
 	}
 	if cal, ok := formID(r, "calendar_id"); !ok {
-		form.Add("calendar_id", "choose the agreed hours from the list")
+		form.Add("calendar_id", "%s", tx.T("web.availability.choose_hours"))
 	} else {
 		in.CalendarID = cal
 	}

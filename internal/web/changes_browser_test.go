@@ -103,3 +103,32 @@ func TestChangeBrowserWalk(t *testing.T) {
 	b.do(chromedp.Navigate(s.url+"/change-templates"), chromedp.WaitVisible(chromedp.CSS("table.list")))
 	b.shot("change-templates")
 }
+
+// On a phone the changes list is a list of cards: no header row, each
+// change's title on a line of its own below its number, type and state,
+// and nothing wider than the screen.
+func TestChangesListStacksOnAPhone(t *testing.T) {
+	bin := chromium(t)
+	s := newSite(t)
+	b := openTab(t, bin, s.url, screenshotsDir(t))
+	b.login("agent@steward.demo")
+	b.do(chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2)), chromedp.Navigate(s.url+"/changes"),
+		chromedp.WaitVisible(chromedp.CSS("table.changes-list tbody tr")))
+	card, err := chromedp.Run(b.ctx, chromedp.Evaluate[map[string]float64](`(() => {
+		const row = document.querySelector('table.changes-list tbody tr');
+		const box = s => row.querySelector(s).getBoundingClientRect();
+		return {head: document.querySelector('table.changes-list thead').getClientRects().length,
+			numBottom: box('.c-num').bottom, titleTop: box('.c-title').top, titleWidth: box('.c-title').width,
+			rowWidth: row.getBoundingClientRect().width};
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if card["head"] != 0 {
+		t.Errorf("the changes list shows its header row on a phone")
+	}
+	if card["titleTop"] < card["numBottom"] || card["titleWidth"] < card["rowWidth"]/2 {
+		t.Errorf("a change's title is not a line of its own below its number: %v", card)
+	}
+	b.phoneCheck("the changes list")
+}

@@ -130,7 +130,7 @@ func (h csatPages) createComplaint(w http.ResponseWriter, r *http.Request) {
 		if id, ok := formID(r, "customer_id"); ok {
 			in.CustomerID = id
 		} else {
-			v.Add("customer_id", "choose from the list")
+			v.Add("customer_id", "%s", h.wb.clockOf(r).text().T("web.complaints.choose_from_list"))
 		}
 		in.RequesterID = h.wb.personID(r, v, "requester_id", requesterPerson)
 		in.OwnerID = h.wb.personID(r, v, "owner_id", agentPerson)
@@ -237,7 +237,7 @@ func (h csatPages) updateComplaint(w http.ResponseWriter, r *http.Request) {
 	case "":
 		pt.Accepted = patch.Field[bool]{Set: true, Null: true}
 	default:
-		v.Add("accepted", "choose yes or no")
+		v.Add("accepted", "%s", h.wb.clockOf(r).text().T("web.complaints.choose_yes_no"))
 	}
 	if st := r.PostFormValue("move"); st != "" {
 		s := complaint.State(st)

@@ -89,7 +89,7 @@ func (h continuityPages) overview(w http.ResponseWriter, r *http.Request) {
 		h.wb.fail(w, r, err)
 		return
 	}
-	h.wb.render(w, r, http.StatusOK, "continuity", page{Title: "Continuity", Active: "continuity", Data: v})
+	h.wb.render(w, r, http.StatusOK, "continuity", page{Title: h.wb.clockOf(r).text().T("web.continuity.title"), Active: "continuity", Data: v})
 }
 
 // serviceOptions are the catalogue's services not retired, for choosing.
@@ -148,14 +148,14 @@ func (h continuityPages) showRequirement(w http.ResponseWriter, r *http.Request,
 		}
 		v.Services = opts
 	}
-	h.wb.render(w, r, status, "continuity_requirement", page{Title: "Continuity requirement", Active: "continuity", Data: v})
+	h.wb.render(w, r, status, "continuity_requirement", page{Title: h.wb.clockOf(r).text().T("web.continuity.title_requirement"), Active: "continuity", Data: v})
 }
 
 func (h continuityPages) createRequirement(w http.ResponseWriter, r *http.Request) {
 	id, ok := formID(r, "service_id")
 	if !ok || id == nil {
 		h.showRequirement(w, r, http.StatusUnprocessableEntity, 0, &fieldErrors{Form: "req",
-			Errs: map[string]string{"service_id": "choose the service from the list"}, Values: r.PostForm})
+			Errs: map[string]string{"service_id": h.wb.clockOf(r).text().T("web.continuity.choose_service")}, Values: r.PostForm})
 		return
 	}
 	h.writeRequirement(w, r, *id, 0)
@@ -221,7 +221,7 @@ func (h continuityPages) formPlan(r *http.Request) (continuity.PlanInput, error)
 	}
 	ids, ok := formIDs(r, "service_ids")
 	if !ok {
-		return in, domainerr.Field("service_ids", "choose the services from the list")
+		return in, domainerr.Field("service_ids", "%s", h.wb.clockOf(r).text().T("web.continuity.choose_services"))
 	}
 	in.ServiceIDs = &ids
 	return in, nil

@@ -231,7 +231,7 @@ func (h csatPages) report(w http.ResponseWriter, r *http.Request) {
 	if v.Error != "" {
 		status = http.StatusBadRequest
 	}
-	h.wb.render(w, r, status, "csat_report", page{Title: "Satisfaction", Active: "satisfaction", Data: v})
+	h.wb.render(w, r, status, "csat_report", page{Title: h.wb.clockOf(r).text().T("web.csat_pages.title_report"), Active: "satisfaction", Data: v})
 }
 
 func (h csatPages) reportChoices(r *http.Request, v *csatReportView) error {
@@ -324,18 +324,18 @@ func (h csatPages) showRules(w http.ResponseWriter, r *http.Request, status int,
 		h.wb.fail(w, r, err)
 		return
 	}
-	h.wb.render(w, r, status, "csat_rules", page{Title: "Surveys & complaints", Active: "satisfaction-rules", Data: v})
+	h.wb.render(w, r, status, "csat_rules", page{Title: h.wb.clockOf(r).text().T("web.csat_pages.title_rules"), Active: "satisfaction-rules", Data: v})
 }
 
 // saveRules reads the rules form: numbers typed wrong come back beside
 // their field with what was typed.
 func (h csatPages) saveRules(w http.ResponseWriter, r *http.Request) {
-	v := domainerr.NewInvalid()
+	v, tx := domainerr.NewInvalid(), h.wb.clockOf(r).text()
 	num := func(name string) int {
 		s := strings.TrimSpace(r.PostFormValue(name))
 		n, err := strconv.Atoi(s)
 		if err != nil {
-			v.Add(name, "must be a whole number")
+			v.Add(name, "%s", tx.T("web.csat_pages.whole_number"))
 		}
 		return n
 	}
@@ -347,10 +347,10 @@ func (h csatPages) saveRules(w http.ResponseWriter, r *http.Request) {
 	if r.PostFormValue("services") == "listed" {
 		ids, ok := formIDs(r, "service_ids")
 		if !ok {
-			v.Add("service_ids", "choose the services from the list")
+			v.Add("service_ids", "%s", tx.T("web.csat_pages.choose_services"))
 		}
 		if len(ids) == 0 {
-			v.Add("service_ids", "choose at least one service, or survey every service")
+			v.Add("service_ids", "%s", tx.T("web.csat_pages.at_least_one_service"))
 		}
 		in.ServiceIDs = ids
 	}

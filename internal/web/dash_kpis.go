@@ -45,7 +45,7 @@ func (h dashPages) definitions(w http.ResponseWriter, r *http.Request) {
 		}
 		v.Items = append(v.Items, row)
 	}
-	h.wb.render(w, r, http.StatusOK, "dash_kpis", page{Title: "KPI definitions", Active: "kpi-definitions", Data: v})
+	h.wb.render(w, r, http.StatusOK, "dash_kpis", page{Title: tx.T("web.dash_kpis.title"), Active: "kpi-definitions", Data: v})
 }
 
 // filterNames names the records a filter may point at, by field and id.
@@ -193,7 +193,7 @@ func (h dashPages) showDefinition(w http.ResponseWriter, r *http.Request, status
 			v.Cur[k] = fe.Val("kpi", k, v.Cur[k])
 		}
 	}
-	title := "New KPI"
+	title := h.wb.clockOf(r).text().T("web.dash_kpis.title_new")
 	if !isNew {
 		title = d.Title
 	}
@@ -214,7 +214,7 @@ func (h dashPages) definition(w http.ResponseWriter, r *http.Request) {
 }
 
 // definitionInput reads the KPI form.
-func definitionInput(r *http.Request, v *domainerr.Invalid, isNew bool) dashboard.Input {
+func definitionInput(tx i18n.Text, r *http.Request, v *domainerr.Invalid, isNew bool) dashboard.Input {
 	text := func(name string) *string { s := strings.TrimSpace(r.PostFormValue(name)); return &s }
 	in := dashboard.Input{Title: text("title"), Metric: text("metric"), Period: text("period")}
 	if isNew {
@@ -243,7 +243,7 @@ func definitionInput(r *http.Request, v *domainerr.Invalid, isNew bool) dashboar
 		}
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
-			v.Add("filter."+field, "must be chosen from the list")
+			v.Add("filter."+field, "%s", tx.T("web.dash_kpis.choose_from_list"))
 			continue
 		}
 		f[field] = n
@@ -254,7 +254,7 @@ func definitionInput(r *http.Request, v *domainerr.Invalid, isNew bool) dashboar
 
 func (h dashPages) saveDefinition(w http.ResponseWriter, r *http.Request, key string) {
 	v := domainerr.NewInvalid()
-	in := definitionInput(r, v, key == "")
+	in := definitionInput(h.wb.clockOf(r).text(), r, v, key == "")
 	var err error
 	var d dashboard.Definition
 	if len(v.Fields) == 0 {

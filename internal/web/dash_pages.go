@@ -105,7 +105,7 @@ func (h dashPages) board(w http.ResponseWriter, r *http.Request) {
 		}
 		view.Tiles = append(view.Tiles, tile)
 	}
-	h.wb.render(w, r, http.StatusOK, "dash_board", page{Title: "Dashboard", Active: "dashboard", Data: view})
+	h.wb.render(w, r, http.StatusOK, "dash_board", page{Title: h.wb.clockOf(r).text().T("web.dash_pages.title"), Active: "dashboard", Data: view})
 }
 
 // mayFollow reports whether p may open the page link points at.
@@ -186,7 +186,7 @@ func (h dashPages) showEditor(w http.ResponseWriter, r *http.Request, status int
 		h.wb.fail(w, r, err)
 		return
 	}
-	view := dashEditView{Key: key, Name: "my dashboard", Error: msg, Own: key == dashboard.Mine}
+	view := dashEditView{Key: key, Name: h.wb.clockOf(r).text().T("web.dash_pages.my_dashboard"), Error: msg, Own: key == dashboard.Mine}
 	for _, b := range dashboard.RoleBoards {
 		if b.Key == key {
 			view.Name = "the " + b.Name + " dashboard"
@@ -207,7 +207,7 @@ func (h dashPages) showEditor(w http.ResponseWriter, r *http.Request, status int
 			view.Offered = append(view.Offered, d)
 		}
 	}
-	h.wb.render(w, r, status, "dash_edit", page{Title: "Arrange " + view.Name, Active: "dashboard", Data: view})
+	h.wb.render(w, r, status, "dash_edit", page{Title: h.wb.clockOf(r).text().T("web.dash_pages.title_arrange", "Name", view.Name), Active: "dashboard", Data: view})
 }
 
 // arrange applies one step of the editor (add, remove, move up or down,

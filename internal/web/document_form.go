@@ -102,9 +102,10 @@ func (h documentPages) showForm(w http.ResponseWriter, r *http.Request, status i
 		}
 		v.Sets = append(v.Sets, set)
 	}
-	title := "New document"
+	tx := h.wb.clockOf(r).text()
+	title := tx.T("web.document_form.title_new")
 	if d.ID != 0 {
-		title = "Edit " + d.Title
+		title = tx.T("web.document_form.title_edit", "Title", d.Title)
 	}
 	h.wb.render(w, r, status, "document_form", page{Title: title, Active: "documents", Data: v})
 }
@@ -204,7 +205,7 @@ func (wb *Web) docInput(r *http.Request, editing bool) (document.Input, map[stri
 		case msg != "":
 			bad[p.name] = msg
 		case !ok:
-			bad[p.name] = "choose from the list"
+			bad[p.name] = wb.clockOf(r).text().T("web.document_form.choose_from_list")
 		case id == nil:
 			zero := int64(0)
 			*p.dst = &zero

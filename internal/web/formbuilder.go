@@ -175,11 +175,6 @@ func buildForm(rows []questionRow) builtForm {
 var questionFault = regexp.MustCompile(`^form\.fields\[(\d+)\]\.(.+)$`)
 var fieldsIndex = regexp.MustCompile(`fields\[(\d+)\]`)
 
-// placeFaults is placeFaultsIn with the sentences in English.
-func (b builtForm) placeFaults(rows []questionRow, inv *domainerr.Invalid) []string {
-	return b.placeFaultsIn(i18n.For(i18n.Default), rows, inv)
-}
-
 // placeFaultsIn moves the service's form.fields[i] faults onto the rows as
 // sentences in the language of tx, and returns those about the form as a
 // whole.
@@ -267,9 +262,6 @@ func questionSentence(tx i18n.Text, n int, part, msg string, q questionRow) stri
 	return say("field_problem", "Field", fieldLabel(part))
 }
 
-// placed is placedIn with the answers named in English.
-func placed(rows []questionRow) []questionRow { return placedIn(i18n.For(i18n.Default), rows) }
-
 // placedIn numbers the rows for the page and fills each one's list of the
 // questions above it, their answers named in the language of tx.
 func placedIn(tx i18n.Text, rows []questionRow) []questionRow {
@@ -329,11 +321,6 @@ func (q questionRow) WhenPicked(a whenAnswer) bool {
 // the listed ones (a choice since removed): it is kept and shown.
 func (q questionRow) WhenOther() bool {
 	return q.WhenValue != "" && !slices.ContainsFunc(q.WhenAnswers, q.WhenPicked)
-}
-
-// previewQuestions is previewQuestionsIn in English.
-func previewQuestions(rows []questionRow) []questionView {
-	return previewQuestionsIn(i18n.For(i18n.Default), rows)
 }
 
 // previewQuestionsIn is the requester's form as the rows make it now, in

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"steward/internal/domainerr"
+	"steward/internal/i18n"
 	"steward/internal/request"
 )
 
@@ -33,7 +34,7 @@ func checked(t *testing.T, v url.Values) ([]questionRow, request.Form, []string)
 	b.form.Validate("form", inv)
 	var errs []string
 	if len(inv.Fields) > 0 {
-		errs = b.placeFaults(rows, inv)
+		errs = b.placeFaultsIn(i18n.For(i18n.Default), rows, inv)
 		for _, q := range rows {
 			errs = append(errs, q.Errs...)
 		}
@@ -146,7 +147,7 @@ func TestKeyFromLabel(t *testing.T) {
 // question's answers to pick; one naming a text question is typed; a
 // saved answer that is no longer a choice stays, marked as such.
 func TestShowWhenOffersTheAnswers(t *testing.T) {
-	rows := placed(readQuestionRows(postForm(t, rowsForm(
+	rows := placedIn(i18n.For(i18n.Default), readQuestionRows(postForm(t, rowsForm(
 		map[string]string{"type": "choice", "label": "Model", "choices": "13 inch\n 15 inch \n"},
 		map[string]string{"type": "yes_no", "label": "Dock"},
 		map[string]string{"type": "text", "label": "Why", "when_field": "model", "when_value": "17 inch"},

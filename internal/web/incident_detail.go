@@ -237,9 +237,6 @@ func orID(name string, id int64) string {
 	return "#" + strconv.FormatInt(id, 10)
 }
 
-// humanValue is humanValueIn in English.
-func humanValue(field, v string) string { return humanValueIn(i18n.For(i18n.Default), field, v) }
-
 // humanValueIn shows stored codes (in_progress, awaiting_requester) as
 // words in the language of tx.
 func humanValueIn(tx i18n.Text, field, v string) string {

@@ -18,7 +18,7 @@ type orgPages struct {
 	wb          *Web
 	kind        org.Kind
 	path        string
-	title, noun string
+	title, noun string // message ids: the page's title, one record's name
 	write       auth.Permission
 }
 
@@ -34,8 +34,8 @@ func (wb *Web) registerOrg(rt *httpx.Router) {
 		pages       orgPages
 		read, write auth.Permission
 	}{
-		{orgPages{wb, org.Customers, "/customers", "Customers", "customer", auth.CustomerWrite}, auth.CustomerRead, auth.CustomerWrite},
-		{orgPages{wb, org.Groups, "/groups", "Groups", "group", auth.GroupWrite}, auth.GroupRead, auth.GroupWrite},
+		{orgPages{wb, org.Customers, "/customers", "web.orgs.customers", "web.orgs.customer", auth.CustomerWrite}, auth.CustomerRead, auth.CustomerWrite},
+		{orgPages{wb, org.Groups, "/groups", "web.orgs.groups", "web.orgs.group", auth.GroupWrite}, auth.GroupRead, auth.GroupWrite},
 	} {
 		h := o.pages
 		rt.Handle("GET "+h.path, o.read, h.list)
@@ -71,14 +71,15 @@ func (h orgPages) show(w http.ResponseWriter, r *http.Request, status int, f *fi
 		h.wb.fail(w, r, err)
 		return
 	}
-	v := orgView{Title: h.title, Noun: h.noun, Path: h.path, Items: recs, F: f, Error: msg,
+	tx := h.wb.clockOf(r).text()
+	v := orgView{Title: tx.T(h.title), Noun: tx.T(h.noun), Path: h.path, Items: recs, F: f, Error: msg,
 		CanWrite: httpx.Principal(r).Can(h.write)}
 	if len(recs) > orgPageSize {
 		v.Items = recs[:orgPageSize]
 		last := v.Items[orgPageSize-1]
 		v.NextURL = h.path + "?" + url.Values{"after_name": {last.Name}, "after_id": {strconv.FormatInt(last.ID, 10)}}.Encode()
 	}
-	h.wb.render(w, r, status, "orgs", page{Title: h.title, Active: h.path[1:], Data: v})
+	h.wb.render(w, r, status, "orgs", page{Title: v.Title, Active: h.path[1:], Data: v})
 }
 
 // answer redirects after a change, or shows the list again with the error.

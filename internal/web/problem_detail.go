@@ -276,7 +276,7 @@ func (h *problemPages) edit(w http.ResponseWriter, r *http.Request) {
 	}
 	services, ok := formIDs(r, "service_ids")
 	if !ok {
-		bad.Add("service_ids", "is not a valid choice")
+		bad.Add("service_ids", "%s", h.clockOf(r).text().T("web.problem_detail.invalid_choice"))
 	}
 	if _, sent := r.PostForm["services_sent"]; sent && !sameIDs(services, pr.ServiceIDs) {
 		pt.ServiceIDs = patch.Of(services)

@@ -68,7 +68,7 @@ func (wb *Web) queue(w http.ResponseWriter, r *http.Request) {
 	}
 	tx := wb.clockOf(r).text()
 	f, tab, msg := buildFilter(tx, p, v.Q)
-	msg = readListDays(v.Q, wb.Loc, msg, listDays{"from", "to", &f.CreatedAfter, &f.CreatedBefore},
+	msg = readListDaysIn(tx, v.Q, wb.Loc, msg, listDays{"from", "to", &f.CreatedAfter, &f.CreatedBefore},
 		listDays{"resolved_from", "resolved_to", &f.ResolvedAfter, &f.ResolvedBefore})
 	v.View, v.Heading = tab.Key, tab.Label
 	if p.IsStaff() {

@@ -213,7 +213,7 @@ func (h *releasePages) edit(w http.ResponseWriter, r *http.Request) {
 		name string
 		dst  *patch.Field[time.Time]
 	}{{"planned_start", &pt.PlannedStart}, {"planned_end", &pt.PlannedEnd}} {
-		if t := formLocalTime(r, f.name, p.Prefs.Location(), bad); t != nil {
+		if t := formLocalTimeIn(h.wb.clockOf(r).text(), r, f.name, p.Prefs.Location(), bad); t != nil {
 			*f.dst = patch.Of(*t)
 		} else if !bad.Has(f.name) {
 			*f.dst = patch.Field[time.Time]{Set: true, Null: true}
@@ -277,7 +277,7 @@ func (h *releasePages) removeChange(w http.ResponseWriter, r *http.Request) {
 	}
 	_, err := h.svc.RemoveChange(r.Context(), httpx.Principal(r), d.ID, r.PostFormValue("change"), 0)
 	if errors.Is(err, store.ErrNotFound) {
-		err = domainerr.Conflictf("that change is not in this release")
+		err = domainerr.Conflictf("%s", h.wb.clockOf(r).text().T("web.release_detail.change_not_in_release"))
 	}
 	h.after(w, r, d, "change", "change-removed", err)
 }
@@ -290,7 +290,7 @@ func (h *releasePages) deploy(w http.ResponseWriter, r *http.Request) {
 	p := httpx.Principal(r)
 	bad := domainerr.NewInvalid()
 	in := release.NewDeployment{Environment: r.PostFormValue("environment"), Version: r.PostFormValue("version"),
-		DeployedAt: formLocalTime(r, "deployed_at", p.Prefs.Location(), bad)}
+		DeployedAt: formLocalTimeIn(h.wb.clockOf(r).text(), r, "deployed_at", p.Prefs.Location(), bad)}
 	ciID, err := h.wb.findCI(r.Context(), r.PostFormValue("ci"))
 	var inv *domainerr.Invalid
 	switch {

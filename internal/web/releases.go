@@ -9,6 +9,7 @@ import (
 
 	"steward/internal/domainerr"
 	"steward/internal/httpx"
+	"steward/internal/i18n"
 	"steward/internal/release"
 )
 
@@ -103,13 +104,13 @@ func (h *releasePages) newForm(w http.ResponseWriter, r *http.Request) {
 
 func (h *releasePages) create(w http.ResponseWriter, r *http.Request) {
 	p := httpx.Principal(r)
-	loc := p.Prefs.Location()
+	loc, tx := p.Prefs.Location(), h.wb.clockOf(r).text()
 	bad := domainerr.NewInvalid()
 	in := release.NewRelease{
 		Title: r.PostFormValue("title"), Description: formText(r, "description"), Type: release.Type(r.PostFormValue("type")),
 		AcceptanceCriteria: formText(r, "acceptance_criteria"),
-		PlannedStart:       formLocalTime(r, "planned_start", loc, bad),
-		PlannedEnd:         formLocalTime(r, "planned_end", loc, bad),
+		PlannedStart:       formLocalTimeIn(tx, r, "planned_start", loc, bad),
+		PlannedEnd:         formLocalTimeIn(tx, r, "planned_end", loc, bad),
 	}
 	for _, ref := range strings.FieldsFunc(r.PostFormValue("changes"), func(c rune) bool { return c == ',' || c == ' ' || c == '\n' }) {
 		id, ok := release.ParseChangeRef(ref)
@@ -139,9 +140,15 @@ func (h *releasePages) create(w http.ResponseWriter, r *http.Request) {
 	h.wb.fail(w, r, err)
 }
 
-// formLocalTime reads a datetime-local field as a time in the viewer's
-// zone; "" is none.
+// formLocalTime is formLocalTimeIn with its message in English.
 func formLocalTime(r *http.Request, name string, loc *time.Location, bad *domainerr.Invalid) *time.Time {
+	return formLocalTimeIn(i18n.For(i18n.Default), r, name, loc, bad)
+}
+
+// formLocalTimeIn reads a datetime-local field as a time in the viewer's
+// zone; "" is none. A value it cannot read is a fault on the field, in
+// the language of tx.
+func formLocalTimeIn(tx i18n.Text, r *http.Request, name string, loc *time.Location, bad *domainerr.Invalid) *time.Time {
 	s := strings.TrimSpace(r.PostFormValue(name))
 	if s == "" {
 		return nil
@@ -151,7 +158,7 @@ func formLocalTime(r *http.Request, name string, loc *time.Location, bad *domain
 			return &t
 		}
 	}
-	bad.Add(name, "must be a date and time such as 2026-03-01T09:00")
+	bad.Add(name, "%s", tx.T("web.releases.date_time_such_as"))
 	return nil
 }
 

@@ -84,7 +84,7 @@ func (h *requestPages) showItemForm(w http.ResponseWriter, r *http.Request, stat
 			questions = append(questions, questionRow{Type: string(request.TextField)})
 		}
 	}
-	v.Questions, v.Preview = placed(questions), previewQuestions(questions)
+	v.Questions, v.Preview = placedIn(tx, questions), previewQuestionsIn(tx, questions)
 	var err error
 	if v.Services, err = h.serviceChoices(r); err != nil {
 		h.fail(w, r, err)
@@ -187,8 +187,9 @@ type itemForm struct {
 	built     builtForm
 }
 
-func readItemForm(r *http.Request, bad *domainerr.Invalid) itemForm {
+func readItemForm(tx i18n.Text, r *http.Request, bad *domainerr.Invalid) itemForm {
 	var f itemForm
+	invalid := tx.T("web.requests_admin.invalid_choice")
 	in := &f.in
 	in.Name, in.Description = r.PostFormValue("name"), formText(r, "description")
 	active := r.PostFormValue("active") == "on"
@@ -196,11 +197,11 @@ func readItemForm(r *http.Request, bad *domainerr.Invalid) itemForm {
 	if id, ok := formID(r, "service_id"); ok && id != nil {
 		in.ServiceID = *id
 	} else if !ok {
-		bad.Add("service_id", "is not a valid choice")
+		bad.Add("service_id", "%s", invalid)
 	}
 	var ok bool
 	if in.GroupID, ok = formID(r, "group_id"); !ok {
-		bad.Add("group_id", "is not a valid choice")
+		bad.Add("group_id", "%s", invalid)
 	}
 	a := request.Approval{Rule: request.ApprovalRule(r.PostFormValue("approval_rule")), Mode: request.ApprovalMode(r.PostFormValue("approval_mode"))}
 	// Only the approver that fits the rule is sent; the others are the
@@ -208,10 +209,9 @@ func readItemForm(r *http.Request, bad *domainerr.Invalid) itemForm {
 	switch a.Rule {
 	case request.UserApproval:
 		a.Mode = request.AnyMember // the approver is read by namedApprover
-
 	case request.GroupApproval:
 		if a.GroupID, ok = formID(r, "approval_group_id"); !ok {
-			bad.Add("approval.group_id", "is not a valid choice")
+			bad.Add("approval.group_id", "%s", invalid)
 		}
 	default:
 		a.Mode = request.AnyMember
@@ -230,12 +230,12 @@ func readItemForm(r *http.Request, bad *domainerr.Invalid) itemForm {
 		}
 		t := request.TaskTemplate{Name: name, GroupID: group, Order: 1}
 		if !gok {
-			bad.Add("task_group_"+n, "is not a valid choice")
+			bad.Add("task_group_"+n, "%s", invalid)
 		}
 		if order != "" {
 			o, err := strconv.Atoi(order)
 			if err != nil {
-				bad.Add("task_order_"+n, "must be a whole number from 1 to %d", request.MaxOrder)
+				bad.Add("task_order_"+n, "%s", tx.T("web.requests_admin.order_range", "Max", request.MaxOrder))
 			}
 			t.Order = o
 		}
@@ -276,7 +276,7 @@ func (h *requestPages) rearranged(w http.ResponseWriter, r *http.Request, it req
 
 func (h *requestPages) createItem(w http.ResponseWriter, r *http.Request) {
 	bad := domainerr.NewInvalid()
-	f := readItemForm(r, bad)
+	f := readItemForm(h.clockOf(r).text(), r, bad)
 	h.namedApprover(r, bad, &f)
 	if h.rearranged(w, r, request.Item{Form: request.Form{Fields: []request.Field{}}}, true, f) {
 		return
@@ -303,7 +303,7 @@ func (h *requestPages) updateItem(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	bad := domainerr.NewInvalid()
-	f := readItemForm(r, bad)
+	f := readItemForm(h.clockOf(r).text(), r, bad)
 	h.namedApprover(r, bad, &f)
 	if h.rearranged(w, r, it, false, f) {
 		return
@@ -330,7 +330,7 @@ func (h *requestPages) itemFailed(w http.ResponseWriter, r *http.Request, it req
 	case errors.As(err, &inv):
 		f.onRows(inv)
 		fe := &fieldErrors{Form: "item", Errs: inv.Fields, Values: r.PostForm}
-		fe.formFaults = f.built.placeFaults(f.questions, inv)
+		fe.formFaults = f.built.placeFaultsIn(h.clockOf(r).text(), f.questions, inv)
 		h.showItemForm(w, r, http.StatusUnprocessableEntity, it, isNew, fe, f.questions)
 	case errors.Is(err, domainerr.ErrStale):
 		h.errorPage(w, r, http.StatusConflict, h.stale(r))

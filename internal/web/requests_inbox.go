@@ -25,7 +25,7 @@ func (h *requestPages) approvals(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	h.show(w, r, http.StatusOK, "approvals", page{Title: "Approvals", Active: "approvals", Data: approvalsView{Items: items}})
+	h.show(w, r, http.StatusOK, "approvals", page{Title: h.clockOf(r).text().T("web.requests_inbox.approvals"), Active: "approvals", Data: approvalsView{Items: items}})
 }
 
 type notificationsView struct {

@@ -11,6 +11,7 @@ import (
 	"steward/internal/auth"
 	"steward/internal/domainerr"
 	"steward/internal/httpx"
+	"steward/internal/i18n"
 	"steward/internal/patch"
 	"steward/internal/sla"
 )
@@ -186,7 +187,7 @@ func (wb *Web) agreementPage(w http.ResponseWriter, r *http.Request) {
 
 // agreementForm reads the agreement form as a complete patch, with the
 // document rows as typed.
-func agreementForm(r *http.Request, bad *domainerr.Invalid) (sla.AgreementPatch, []sla.Document, map[int]int) {
+func agreementForm(tx i18n.Text, r *http.Request, bad *domainerr.Invalid) (sla.AgreementPatch, []sla.Document, map[int]int) {
 	text := func(name string) *string { v := formText(r, name); return &v }
 	date := func(name string) patch.Field[string] {
 		v := strings.TrimSpace(r.PostFormValue(name))
@@ -195,7 +196,7 @@ func agreementForm(r *http.Request, bad *domainerr.Invalid) (sla.AgreementPatch,
 	ref := func(name string) patch.Field[int64] {
 		id, ok := formID(r, name)
 		if !ok {
-			bad.Add(name, "is not a valid choice")
+			bad.Add(name, "%s", tx.T("web.sla.invalid_choice"))
 		}
 		if id == nil {
 			return patch.Field[int64]{Set: true, Null: true}
@@ -239,7 +240,7 @@ func agreementForm(r *http.Request, bad *domainerr.Invalid) (sla.AgreementPatch,
 
 func (wb *Web) createAgreement(w http.ResponseWriter, r *http.Request) {
 	bad := domainerr.NewInvalid()
-	pt, rows, index := agreementForm(r, bad)
+	pt, rows, index := agreementForm(wb.clockOf(r).text(), r, bad)
 	err := bad.Err()
 	if err == nil {
 		in := sla.NewAgreement{Kind: *pt.Kind, Name: *pt.Name, Description: *pt.Description, CustomerID: pt.CustomerID.Ptr(),
@@ -267,7 +268,7 @@ func (wb *Web) updateAgreement(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	bad := domainerr.NewInvalid()
-	pt, rows, index := agreementForm(r, bad)
+	pt, rows, index := agreementForm(wb.clockOf(r).text(), r, bad)
 	version, _ := formVersion(r)
 	if err = bad.Err(); err == nil {
 		if _, _, err = wb.slaService().UpdateAgreement(r.Context(), httpx.Principal(r).Actor(), id, pt, version); err == nil {

@@ -111,7 +111,7 @@ func (wb *Web) slaReport(w http.ResponseWriter, r *http.Request) {
 	v, f, err := wb.reportFilter(r)
 	if err != nil {
 		v.Error = err.Error()
-		wb.render(w, r, http.StatusBadRequest, "sla_report", page{Title: "SLA report", Active: "report", Data: v})
+		wb.render(w, r, http.StatusBadRequest, "sla_report", page{Title: wb.clockOf(r).text().T("web.sla_report.title"), Active: "report", Data: v})
 		return
 	}
 	rep, err := wb.slaService().Report(r.Context(), f)
@@ -120,7 +120,7 @@ func (wb *Web) slaReport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v.Report = &rep
-	wb.render(w, r, http.StatusOK, "sla_report", page{Title: "SLA report " + rep.Period.Label, Active: "report", Data: v})
+	wb.render(w, r, http.StatusOK, "sla_report", page{Title: wb.clockOf(r).text().T("web.sla_report.title_period", "Period", rep.Period.Label), Active: "report", Data: v})
 }
 
 func (wb *Web) slaReportCSV(w http.ResponseWriter, r *http.Request) {

@@ -27,7 +27,7 @@ func (wb *Web) showTokens(w http.ResponseWriter, r *http.Request, status int, v 
 		return
 	}
 	v.Tokens = list
-	wb.render(w, r, status, "tokens", page{Title: "API tokens", Active: "tokens", Data: v})
+	wb.render(w, r, status, "tokens", page{Title: wb.clockOf(r).text().T("web.tokens.title"), Active: "tokens", Data: v})
 }
 
 // createToken answers with the page itself rather than a redirect: the

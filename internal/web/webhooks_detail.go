@@ -65,7 +65,7 @@ func (h webhookWeb) showHook(w http.ResponseWriter, r *http.Request, hook webhoo
 		v.Log = append(v.Log, row)
 	}
 	hook.Secret = ""
-	h.wb.render(w, r, http.StatusOK, "webhook", page{Title: "Webhook " + hook.URL, Active: "webhooks", Data: v})
+	h.wb.render(w, r, http.StatusOK, "webhook", page{Title: h.wb.clockOf(r).text().T("web.webhooks_detail.title", "URL", hook.URL), Active: "webhooks", Data: v})
 }
 
 func (h webhookWeb) test(w http.ResponseWriter, r *http.Request) {
