@@ -45,7 +45,7 @@ func (wb *Web) auditTrail(w http.ResponseWriter, r *http.Request) {
 			v.OlderURL += "&entity=" + url.QueryEscape(f.Entity)
 		}
 	}
-	v.Entries = auditRows(entries)
+	v.Entries = auditRowsIn(wb.clockOf(r).text(), entries)
 	wb.render(w, r, http.StatusOK, "audit", page{Title: "Audit trail", Active: "audit", Data: v})
 }
 

@@ -42,11 +42,6 @@ const auditChangesShown = 12
 
 var codeLike = regexp.MustCompile(`^[a-z]+(_[a-z]+)+$`)
 
-// auditRows is auditRowsIn in English.
-func auditRows(entries []audit.Entry) []auditRow {
-	return auditRowsIn(i18n.For(i18n.Default), entries)
-}
-
 // auditRowsIn reads entries with the words in the language of tx.
 func auditRowsIn(tx i18n.Text, entries []audit.Entry) []auditRow {
 	rows := make([]auditRow, len(entries))

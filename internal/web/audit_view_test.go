@@ -10,7 +10,7 @@ import (
 )
 
 func TestAuditRowsReadAsChanges(t *testing.T) {
-	rows := auditRows([]audit.Entry{
+	rows := auditRowsIn(i18n.For(i18n.Default), []audit.Entry{
 		{ActorType: "user", Entity: "incident", EntityID: "22", Action: "update",
 			Data: json.RawMessage(`[{"field":"state","old":"new","new":"in_progress"},{"field":"assignee_id","old":"","new":"7"}]`)},
 		{ActorType: "token", Entity: "customer", EntityID: "3", Action: "update", Data: json.RawMessage(`{"name":["Acme","Acme Ltd"]}`)},

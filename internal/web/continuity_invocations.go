@@ -106,11 +106,12 @@ func (h continuityPages) invocationFailed(w http.ResponseWriter, r *http.Request
 
 // formInvocation reads the invocation form; times are in the viewer's zone.
 func (h continuityPages) formInvocation(r *http.Request, bad *domainerr.Invalid) continuity.InvocationInput {
-	loc := h.wb.clockOf(r).loc
+	c := h.wb.clockOf(r)
+	loc, tx := c.loc, c.text()
 	txt := func(name string) *string { s := formText(r, name); return &s }
 	in := continuity.InvocationInput{Summary: txt("summary"), DataLoss: txt("data_loss"), Review: txt("review")}
-	in.StartedAt = formLocalTime(r, "started_at", loc, bad)
-	in.EndedAt = formLocalTime(r, "ended_at", loc, bad)
+	in.StartedAt = formLocalTimeIn(tx, r, "started_at", loc, bad)
+	in.EndedAt = formLocalTimeIn(tx, r, "ended_at", loc, bad)
 	if in.StartedAt == nil && !bad.Has("started_at") {
 		bad.Add("started_at", "is required")
 	}

@@ -49,7 +49,7 @@ func (h *checkingPages) ncsPage(w http.ResponseWriter, r *http.Request) {
 	}
 	// The days a nonconformity was closed or cancelled on, on the
 	// organisation's calendar, as a dashboard's figure links them.
-	v.Error = readListDays(v.Days, h.Loc, "", listDays{"closed_from", "closed_to", &f.ClosedAfter, &f.ClosedBefore})
+	v.Error = readListDaysIn(ck.text(), v.Days, h.Loc, "", listDays{"closed_from", "closed_to", &f.ClosedAfter, &f.ClosedBefore})
 	status := http.StatusOK
 	var list []nonconformity.NC
 	var err error
