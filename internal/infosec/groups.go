@@ -89,11 +89,3 @@ func (s *Service) People(ctx context.Context, p *auth.Principal) ([]Person, erro
 	}
 	return out, rows.Err()
 }
-
-func anys(ids []int64) []any {
-	out := make([]any, len(ids))
-	for i, id := range ids {
-		out[i] = id
-	}
-	return out
-}

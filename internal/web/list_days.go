@@ -18,11 +18,6 @@ type listDays struct {
 	After, Before *time.Time
 }
 
-// readListDays is readListDaysIn with the message in English.
-func readListDays(q url.Values, loc *time.Location, msg string, pairs ...listDays) string {
-	return readListDaysIn(i18n.For(i18n.Default), q, loc, msg, pairs...)
-}
-
 // readListDaysIn fills each pair from q on the calendar of loc and adds to
 // msg, the list's message about filters it could not read, those of these
 // that are not days or that end before they start, in the language of tx.

@@ -140,11 +140,6 @@ func (h *releasePages) create(w http.ResponseWriter, r *http.Request) {
 	h.wb.fail(w, r, err)
 }
 
-// formLocalTime is formLocalTimeIn with its message in English.
-func formLocalTime(r *http.Request, name string, loc *time.Location, bad *domainerr.Invalid) *time.Time {
-	return formLocalTimeIn(i18n.For(i18n.Default), r, name, loc, bad)
-}
-
 // formLocalTimeIn reads a datetime-local field as a time in the viewer's
 // zone; "" is none. A value it cannot read is a fault on the field, in
 // the language of tx.
