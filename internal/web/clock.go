@@ -166,7 +166,7 @@ func (c clock) funcs() template.FuncMap {
 	}
 	// errtext is a field's error as a sentence, in the viewer's language
 	// where the catalogue has it ("err.<message>").
-	fm["errtext"] = func(msg string) string { return fieldError(tx, msg) }
+	fm["errtext"] = func(msg string) string { return errText(tx, msg) }
 	// tl reads words that come from code (a link's label, a page's title)
 	// in the viewer's language where the catalogue has them as
 	// "<prefix>.<words>".

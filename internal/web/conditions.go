@@ -310,12 +310,12 @@ func (c *conditions) placeErrors(errs map[string]string, path string) {
 		c.More[k].placeErrors(errs, fmt.Sprintf("%s_any[%d]", path, k))
 	}
 	if msg, ok := errs[path+"_any"]; ok {
-		c.Err = joinSentences(c.Err, sentence(msg))
+		c.Err = joinSentences(c.Err, errText(c.tx, msg))
 	}
 	for k, msg := range errs {
 		msg = inGroup.ReplaceAllString(msg, "")
 		if k == path {
-			c.Err = joinSentences(c.Err, sentence(msg))
+			c.Err = joinSentences(c.Err, errText(c.tx, msg))
 			continue
 		}
 		rest, ok := strings.CutPrefix(k, path+"[")
@@ -325,7 +325,7 @@ func (c *conditions) placeErrors(errs map[string]string, path string) {
 		num, _, _ := strings.Cut(rest, "]")
 		i, err := strconv.Atoi(num)
 		if err != nil || i < 0 || i >= len(c.Rows) {
-			c.Err = joinSentences(c.Err, sentence(msg))
+			c.Err = joinSentences(c.Err, errText(c.tx, msg))
 			continue
 		}
 		if m := gone.FindStringSubmatch(msg); m != nil {

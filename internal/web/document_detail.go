@@ -403,7 +403,7 @@ func (h documentPages) saveVersion(w http.ResponseWriter, r *http.Request, id in
 		}
 		h.showDetail(w, r, http.StatusUnprocessableEntity, id, &fieldErrors{Form: "version", Errs: errs, Values: vals}, "")
 	case errors.As(err, &conflict):
-		h.showDetail(w, r, http.StatusConflict, id, &fieldErrors{Form: "version", Errs: map[string]string{}, Values: vals}, sentence(conflict.Message))
+		h.showDetail(w, r, http.StatusConflict, id, &fieldErrors{Form: "version", Errs: map[string]string{}, Values: vals}, errText(h.wb.clockOf(r).text(), conflict.Message))
 	default:
 		h.wb.fail(w, r, err)
 	}
@@ -434,7 +434,7 @@ func (h documentPages) approve(w http.ResponseWriter, r *http.Request) {
 	case errors.As(err, &inv):
 		h.showDetail(w, r, http.StatusUnprocessableEntity, id, &fieldErrors{Form: form, Errs: inv.Fields, Values: r.PostForm}, "")
 	case errors.As(err, &conflict):
-		h.showDetail(w, r, http.StatusConflict, id, nil, sentence(conflict.Message))
+		h.showDetail(w, r, http.StatusConflict, id, nil, errText(h.wb.clockOf(r).text(), conflict.Message))
 	default:
 		h.wb.fail(w, r, err)
 	}

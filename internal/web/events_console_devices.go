@@ -73,7 +73,7 @@ func (h consolePages) mapDevice(w http.ResponseWriter, r *http.Request) {
 	ciID, err := h.wb.findCI(r.Context(), ciText)
 	var inv *domainerr.Invalid
 	if errors.As(err, &inv) {
-		fail(http.StatusUnprocessableEntity, sentence(inv.Fields["other"]))
+		fail(http.StatusUnprocessableEntity, errText(h.wb.clockOf(r).text(), inv.Fields["other"]))
 		return
 	}
 	if err != nil {
@@ -89,7 +89,7 @@ func (h consolePages) mapDevice(w http.ResponseWriter, r *http.Request) {
 		if msg == "" {
 			msg = inv.Fields["device"]
 		}
-		fail(http.StatusUnprocessableEntity, sentence(msg))
+		fail(http.StatusUnprocessableEntity, errText(h.wb.clockOf(r).text(), msg))
 	default:
 		h.wb.fail(w, r, err)
 	}

@@ -225,7 +225,7 @@ func (h eventSettingsPage) save(w http.ResponseWriter, r *http.Request) {
 	if errors.As(err, &inv) {
 		for field, msg := range inv.Fields {
 			if _, taken := f.Errs[field]; !taken {
-				f.Errs[field] = tx.Or("eventsettings.err."+field, sentence(msg))
+				f.Errs[field] = tx.Or("eventsettings.err."+field, errText(tx, msg))
 			}
 		}
 	} else if err != nil {

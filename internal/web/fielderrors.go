@@ -17,7 +17,7 @@ import (
 // translation may place them where its language wants them. fieldError
 // finds the pattern an error was written from and words it in the
 // reader's language; an error no pattern matches reads as written.
-func fieldError(tx i18n.Text, msg string) string {
+func errText(tx i18n.Text, msg string) string {
 	if n, ok := atMost(msg); ok {
 		return tx.T("err.at_most", "N", n)
 	}

@@ -21,8 +21,9 @@ var updateFieldErrors = flag.Bool("update-field-errors", false, "add missing fie
 
 const fieldErrorsFile = "../i18n/messages/fielderrors.en.json"
 
-// Every field error a service or page handler writes (v.Add(field,
-// pattern, ...) on a *domainerr.Invalid) is in the English catalogue, so
+// Every field error, conflict and refusal a service or page handler
+// writes (v.Add(field, pattern, ...) on a *domainerr.Invalid,
+// domainerr.Conflictf, domainerr.Refusedf) is in the English catalogue, so
 // it can be translated like every other word a page shows. Run with
 // -update-field-errors to add the missing ones.
 func TestFieldErrorsAreInTheCatalogue(t *testing.T) {
@@ -87,17 +88,18 @@ func TestFieldErrorsReadInTheReadersLanguage(t *testing.T) {
 		"must be between 1 and 20": "Dieser Wert muss zwischen 1 und 20 liegen.",
 		`"Printer" is not a role`:  "\"Printer\" ist keine Rolle.",
 	} {
-		if got := fieldError(de, msg); got != want {
+		if got := errText(de, msg); got != want {
 			t.Errorf("German for %q reads %q, want %q", msg, got, want)
 		}
 	}
-	if got, want := fieldError(i18n.For("en"), "must be between 1 and 20"), "This field must be between 1 and 20."; got != want {
+	if got, want := errText(i18n.For("en"), "must be between 1 and 20"), "This field must be between 1 and 20."; got != want {
 		t.Errorf("English reads %q, want %q", got, want)
 	}
 }
 
 // fieldErrorFormats finds the patterns of v.Add(field, pattern, ...)
-// calls on a *domainerr.Invalid in the Go files under root, with where.
+// calls on a *domainerr.Invalid, and of domainerr.Conflictf and
+// domainerr.Refusedf, in the Go files under root, with where.
 func fieldErrorFormats(t *testing.T, root string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
@@ -122,18 +124,27 @@ func fieldErrorFormats(t *testing.T, root string) map[string]string {
 			names := invalidNames(fn)
 			ast.Inspect(fn.Body, func(n ast.Node) bool {
 				call, ok := n.(*ast.CallExpr)
-				if !ok || len(call.Args) < 2 {
+				if !ok || len(call.Args) < 1 {
 					return true
 				}
 				sel, ok := call.Fun.(*ast.SelectorExpr)
-				if !ok || sel.Sel.Name != "Add" {
+				if !ok {
 					return true
 				}
 				recv, ok := sel.X.(*ast.Ident)
-				if !ok || !names[recv.Name] {
+				if !ok {
 					return true
 				}
-				lit, ok := call.Args[1].(*ast.BasicLit)
+				var arg ast.Expr
+				switch {
+				case sel.Sel.Name == "Add" && names[recv.Name] && len(call.Args) >= 2:
+					arg = call.Args[1] // v.Add(field, pattern, ...)
+				case recv.Name == "domainerr" && (sel.Sel.Name == "Conflictf" || sel.Sel.Name == "Refusedf"):
+					arg = call.Args[0] // domainerr.Conflictf(pattern, ...)
+				default:
+					return true
+				}
+				lit, ok := arg.(*ast.BasicLit)
 				if !ok || lit.Kind != token.STRING {
 					return true
 				}

@@ -191,11 +191,11 @@ func (h identityPage) saveSettings(w http.ResponseWriter, r *http.Request) {
 		for field, msg := range inv.Fields {
 			if i, ok := strings.CutPrefix(field, "rule_"); ok {
 				if n, err := strconv.Atoi(i); err == nil && n < len(rowOf) {
-					v.Rules[rowOf[n]].Err = sentence(msg)
+					v.Rules[rowOf[n]].Err = errText(h.wb.clockOf(r).text(), msg)
 					continue
 				}
 			}
-			v.Errs[field] = sentence(msg)
+			v.Errs[field] = errText(h.wb.clockOf(r).text(), msg)
 		}
 	}
 	v.Banner = h.wb.clockOf(r).text().T("web.identity_admin.not_saved")

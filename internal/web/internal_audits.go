@@ -297,7 +297,7 @@ func (h *checkingPages) startAudit(w http.ResponseWriter, r *http.Request) {
 	ver, _ := formVersion(r)
 	if _, err := h.audits.Start(r.Context(), httpx.Principal(r), id, ver); err != nil {
 		if inv, ok := h.invalidOr(w, r, err); ok {
-			h.showAudit(w, r, http.StatusUnprocessableEntity, id, nil, sentence(firstField(inv)))
+			h.showAudit(w, r, http.StatusUnprocessableEntity, id, nil, errText(h.clockOf(r).text(), firstField(inv)))
 		}
 		return
 	}

@@ -316,7 +316,7 @@ func (h *kbPages) move(action string) http.HandlerFunc {
 		case errors.As(err, &inv):
 			h.show(w, r, http.StatusUnprocessableEntity, a, nil, kbRefusal(inv))
 		case errors.As(err, &conflict):
-			h.show(w, r, http.StatusConflict, a, nil, sentence(conflict.Message))
+			h.show(w, r, http.StatusConflict, a, nil, errText(h.clockOf(r).text(), conflict.Message))
 		default:
 			h.fail(w, r, err)
 		}

@@ -152,7 +152,7 @@ func (h *kbPages) applySuggestion(w http.ResponseWriter, r *http.Request) {
 	case err == nil:
 		h.redirect(w, r, "/incidents/"+inc.Number, "kb_applied")
 	case errors.As(err, &inv):
-		h.showIncident(w, r, http.StatusUnprocessableEntity, inc, nil, sentence(inv.Error()))
+		h.showIncident(w, r, http.StatusUnprocessableEntity, inc, nil, errText(h.clockOf(r).text(), inv.Error()))
 	default:
 		h.fail(w, r, err)
 	}

@@ -181,9 +181,9 @@ func (h mailInPages) decided(w http.ResponseWriter, r *http.Request, id int64, f
 		}
 		h.showLog(w, r, http.StatusUnprocessableEntity, f, "")
 	case errors.As(err, &conflict) && onMessage:
-		h.showMessage(w, r, id, http.StatusConflict, nil, sentence(conflict.Message))
+		h.showMessage(w, r, id, http.StatusConflict, nil, errText(h.wb.clockOf(r).text(), conflict.Message))
 	case errors.As(err, &conflict):
-		h.showLog(w, r, http.StatusConflict, nil, sentence(conflict.Message))
+		h.showLog(w, r, http.StatusConflict, nil, errText(h.wb.clockOf(r).text(), conflict.Message))
 	default:
 		h.wb.fail(w, r, err)
 	}

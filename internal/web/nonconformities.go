@@ -232,9 +232,9 @@ func (h *checkingPages) updateNC(w http.ResponseWriter, r *http.Request) {
 	}
 	msg := ""
 	if op != "edit" {
-		msg = sentence(firstField(bad))
+		msg = errText(h.clockOf(r).text(), firstField(bad))
 		if bad.Message != "" {
-			msg = sentence(bad.Message)
+			msg = errText(h.clockOf(r).text(), bad.Message)
 		}
 	}
 	h.showNC(w, r, http.StatusUnprocessableEntity, n, fieldsOf(op, bad, r), msg)

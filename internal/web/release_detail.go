@@ -186,7 +186,7 @@ func (h *releasePages) after(w http.ResponseWriter, r *http.Request, d release.D
 		h.render(w, r, http.StatusUnprocessableEntity, cur, h.wb.clockOf(r).text().T("web.release_detail.fields_attention"),
 			&fieldErrors{Form: form, Errs: inv.Fields, Values: r.PostForm})
 	case errors.As(err, &conflict):
-		h.render(w, r, http.StatusConflict, cur, sentence(conflict.Message), nil)
+		h.render(w, r, http.StatusConflict, cur, errText(h.wb.clockOf(r).text(), conflict.Message), nil)
 	case errors.Is(err, domainerr.ErrStale):
 		h.render(w, r, http.StatusConflict, cur, h.wb.stale(r), nil)
 	default:

@@ -283,7 +283,7 @@ func (wb *Web) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, &big):
 		wb.errorPage(w, r, http.StatusRequestEntityTooLarge, "")
 	case errors.As(err, &refused):
-		wb.errorPage(w, r, http.StatusForbidden, sentence(refused.Message))
+		wb.errorPage(w, r, http.StatusForbidden, errText(wb.clockOf(r).text(), refused.Message))
 	case errors.Is(err, domainerr.ErrForbidden):
 		wb.errorPage(w, r, http.StatusForbidden, "")
 	case errors.Is(err, store.ErrNotFound):
@@ -291,7 +291,11 @@ func (wb *Web) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, domainerr.ErrStale):
 		wb.errorPage(w, r, http.StatusConflict, wb.stale(r))
 	case errors.As(err, &conflict):
-		wb.errorPage(w, r, http.StatusConflict, conflict.Message)
+		msg := conflict.Message // in English as the service wrote it
+		if tx := wb.clockOf(r).text(); tx.Lang != i18n.Default {
+			msg = errText(tx, msg)
+		}
+		wb.errorPage(w, r, http.StatusConflict, msg)
 	case errors.As(err, &inv):
 		wb.errorPage(w, r, http.StatusUnprocessableEntity, inv.Error())
 	case errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrReferenced):

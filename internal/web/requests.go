@@ -470,7 +470,7 @@ func (h *requestPages) decide(approve bool) http.HandlerFunc {
 		_, err := h.svc.Decide(r.Context(), httpx.Principal(r), req.ID, id, approve, formText(r, "comment"))
 		var refused *domainerr.Refused
 		if errors.As(err, &refused) {
-			h.showRequest(w, r, http.StatusForbidden, req, nil, sentence(refused.Message))
+			h.showRequest(w, r, http.StatusForbidden, req, nil, errText(h.clockOf(r).text(), refused.Message))
 			return
 		}
 		if errors.Is(err, domainerr.ErrForbidden) {

@@ -91,7 +91,7 @@ func (wb *Web) saveMatrix(w http.ResponseWriter, r *http.Request) {
 		wb.showMatrix(w, r, http.StatusUnprocessableEntity, func(i, u incident.Level) matrixCell {
 			c := matrixCell{Priority: raw[i][u]}
 			if msg, ok := inv.Fields[string(i)+"."+string(u)]; ok {
-				c.Err = sentence(msg)
+				c.Err = errText(wb.clockOf(r).text(), msg)
 			}
 			return c
 		}, whole)

@@ -223,7 +223,7 @@ func calendarForm(r *http.Request) (calendar.Spec, []windowRow, []holidayRow, ma
 // the field named in the language of tx.
 func rowMessage(tx i18n.Text, field, msg string) string {
 	if field == "" {
-		return sentence(msg)
+		return errText(tx, msg)
 	}
 	return tx.T("web.sla_calendar.row_problem", "Field", tx.Or("web.sla_calendar.field_"+field, human(field)), "Problem", strings.TrimSuffix(msg, "."))
 }
@@ -261,7 +261,7 @@ func placeRowErrors(tx i18n.Text, errs map[string]string, wrows []windowRow, hro
 			{"holidays", hindex, func(row int, s string) { hrows[row].Err = strings.TrimSpace(hrows[row].Err + " " + s) }, &hErr},
 		} {
 			if k == t.prefix {
-				*t.whole = sentence(msg)
+				*t.whole = errText(tx, msg)
 				continue
 			}
 			rest, ok := strings.CutPrefix(k, t.prefix+"[")

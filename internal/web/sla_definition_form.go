@@ -386,12 +386,12 @@ func (d *definitionDraft) place(errs map[string]string, warnings []int) {
 		}
 	}
 	if msg, ok := errs["goals"]; ok {
-		d.GoalsErr = sentence(msg)
+		d.GoalsErr = errText(d.tx, msg)
 	}
 	for k, msg := range errs {
 		switch {
 		case k == "warnings":
-			d.WarningsErr = joinSentences(d.WarningsErr, sentence(msg))
+			d.WarningsErr = joinSentences(d.WarningsErr, errText(d.tx, msg))
 		case strings.HasPrefix(k, "warnings["):
 			i, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(k, "warnings["), "]"))
 			problem := strings.TrimSuffix(msg, ".")

@@ -66,7 +66,7 @@ func (wb *Web) setDefaultAgreement(w http.ResponseWriter, r *http.Request) {
 	case err == nil:
 		wb.redirect(w, r, "/agreements", "saved")
 	case errors.As(err, &inv):
-		wb.errorPage(w, r, http.StatusUnprocessableEntity, sentence(inv.Fields["agreement_id"]))
+		wb.errorPage(w, r, http.StatusUnprocessableEntity, errText(wb.clockOf(r).text(), inv.Fields["agreement_id"]))
 	default:
 		wb.fail(w, r, err)
 	}

@@ -242,7 +242,7 @@ func (wb *Web) userFailed(w http.ResponseWriter, r *http.Request, u auth.User, e
 		wb.showUser(w, r, http.StatusConflict, userView{User: fresh, Error: wb.stale(r)})
 	case errors.As(err, &conflict):
 		// Such as demoting the last active administrator.
-		wb.showUser(w, r, http.StatusConflict, userView{User: u, Error: sentence(conflict.Message)})
+		wb.showUser(w, r, http.StatusConflict, userView{User: u, Error: errText(wb.clockOf(r).text(), conflict.Message)})
 	default:
 		wb.fail(w, r, err)
 	}
