@@ -465,7 +465,7 @@ func TestSubmitRules(t *testing.T) {
 			{"requester for someone else", "alice", request.NewRequest{ItemID: it.ID, RequesterID: &w.p["amir"].UserID}, "requester_id", "themselves"},
 			{"bad answer", "alice", request.NewRequest{ItemID: it.ID, Answers: map[string]any{"model": "12 inch", "needed_by": "2099-01-01"}}, "answers.model", "must be one of"},
 			{"assignee not an agent", "agent", request.NewRequest{ItemID: it.ID, AssigneeID: &w.p["bob"].UserID,
-				Answers: map[string]any{"model": "13 inch", "needed_by": "2099-01-01"}}, "assignee_id", "not an agent"},
+				Answers: map[string]any{"model": "13 inch", "needed_by": "2099-01-01"}}, "assignee_id", "only an agent or an administrator may hold this role"},
 			{"needed by a day that has passed", "alice", request.NewRequest{ItemID: it.ID, Answers: map[string]any{"model": "13 inch", "needed_by": "2020-02-03"}},
 				"answers.needed_by", "must be today or later: 2020-02-03 has passed"},
 			{"title too long", "alice", request.NewRequest{ItemID: it.ID, Title: strings.Repeat("x", 201)}, "title", "at most 200"},

@@ -322,25 +322,6 @@ func (s *Service) checkAssignment(ctx context.Context, groupID, assigneeID *int6
 	if err := s.checkGroup(ctx, "group_id", groupID, v); err != nil {
 		return err
 	}
-	return checkAgent(ctx, s.DB, "assignee_id", assigneeID, v)
+	return auth.CheckWorker(ctx, s.DB, v, "assignee_id", assigneeID)
 }
 
-func checkAgent(ctx context.Context, q store.Querier, field string, id *int64, v *domainerr.Invalid) error {
-	if id == nil {
-		return nil
-	}
-	var role string
-	var active bool
-	err := store.ScanErr(q.QueryRow(ctx, "SELECT role, active FROM users WHERE id = ?", *id).Scan(&role, &active))
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		v.Add(field, "user %d does not exist", *id)
-	case err != nil:
-		return err
-	case !active:
-		v.Add(field, "user %d is disabled", *id)
-	case role != string(auth.Agent) && role != string(auth.Admin):
-		v.Add(field, "user %d is not an agent", *id)
-	}
-	return nil
-}

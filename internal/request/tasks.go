@@ -262,7 +262,7 @@ func (s *Service) AddTask(ctx context.Context, p *auth.Principal, requestID int6
 	if err := s.checkGroup(ctx, "group_id", in.GroupID, v); err != nil {
 		return Task{}, err
 	}
-	if err := checkAgent(ctx, s.DB, "assignee_id", in.AssigneeID, v); err != nil {
+	if err := auth.CheckWorker(ctx, s.DB, v, "assignee_id", in.AssigneeID); err != nil {
 		return Task{}, err
 	}
 	var id int64
@@ -413,7 +413,7 @@ func (s *Service) applyTask(ctx context.Context, tx *store.Tx, cur Task, pt Task
 	}
 	if pt.AssigneeID.Set {
 		next.AssigneeID = pt.AssigneeID.Ptr()
-		if err := checkAgent(ctx, tx, "assignee_id", next.AssigneeID, v); err != nil {
+		if err := auth.CheckWorker(ctx, tx, v, "assignee_id", next.AssigneeID); err != nil {
 			return next, err
 		}
 	}

@@ -102,7 +102,7 @@ func (s *Service) apply(ctx context.Context, tx *store.Tx, cur Request, pt Patch
 	}
 	if pt.AssigneeID.Set {
 		next.AssigneeID = pt.AssigneeID.Ptr()
-		if err := checkAgent(ctx, tx, "assignee_id", next.AssigneeID, v); err != nil {
+		if err := auth.CheckWorker(ctx, tx, v, "assignee_id", next.AssigneeID); err != nil {
 			return next, err
 		}
 	}
