@@ -324,4 +324,3 @@ func (s *Service) checkAssignment(ctx context.Context, groupID, assigneeID *int6
 	}
 	return auth.CheckWorker(ctx, s.DB, v, "assignee_id", assigneeID)
 }
-
