@@ -379,7 +379,8 @@ func human(v any) string {
 // to the reader's catalogue when a clock's templates are (clock.funcs),
 // while funcs holds their English for parsing.
 var textFuncs = map[string]func(tx i18n.Text) any{
-	"sorts": func(tx i18n.Text) any { return func() [][2]string { return sortOptions(tx) } },
+	"sorts":      func(tx i18n.Text) any { return func() [][2]string { return sortOptions(tx) } },
+	"fieldLabel": func(tx i18n.Text) any { return func(f string) string { return fieldLabelIn(tx, f) } },
 }
 
 // sortOptions are the orders a queue offers, in the reader's words.

@@ -58,3 +58,19 @@ func walkCalls(n parse.Node, call func(string)) {
 		walkCalls(n.ElseList, call)
 	}
 }
+
+// A field's label on a page (a journal line, a form) is in the reader's
+// language, including the fields an area adds to the shared list.
+func TestFieldLabelsReadInTheReadersLanguage(t *testing.T) {
+	label := func(lang, field string) string {
+		return clockFor(auth.Preferences{Language: lang}).funcs()["fieldLabel"].(func(string) string)(field)
+	}
+	for _, c := range []struct{ lang, field, want string }{
+		{"de", "group_id", "Gruppe"}, {"en", "group_id", "Group"},
+		{"en", "fix_change", "Fixed by"}, {"en", "ip_address", "IP address"},
+	} {
+		if got := label(c.lang, c.field); got != c.want {
+			t.Errorf("%s label of %s is %q, want %q", c.lang, c.field, got, c.want)
+		}
+	}
+}
