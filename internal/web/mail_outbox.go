@@ -75,7 +75,7 @@ func (h mailPages) outbox(w http.ResponseWriter, r *http.Request) {
 	v := mailOutboxView{Configured: h.svc.Configured(), Server: h.svc.Server(), From: h.svc.Cfg.MailFrom, State: state,
 		CSRF: httpx.Principal(r).CSRFToken}
 	for _, m := range items {
-		v.Items = append(v.Items, mailRow{Message: m, KindLabel: mailKindLabel(m.Kind), StateLabel: mailStateLabel(tx, m.State)})
+		v.Items = append(v.Items, mailRow{Message: m, KindLabel: mailKindLabel(tx, m.Kind), StateLabel: mailStateLabel(tx, m.State)})
 	}
 	total := 0
 	for _, n := range counts {
@@ -112,7 +112,7 @@ func (h mailPages) message(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tx := h.wb.clockOf(r).text()
-	v := mailMessageView{M: mailRow{Message: m, KindLabel: mailKindLabel(m.Kind), StateLabel: mailStateLabel(tx, m.State)}, CSRF: httpx.Principal(r).CSRFToken}
+	v := mailMessageView{M: mailRow{Message: m, KindLabel: mailKindLabel(tx, m.Kind), StateLabel: mailStateLabel(tx, m.State)}, CSRF: httpx.Principal(r).CSRFToken}
 	from := h.svc.Cfg.MailFrom
 	if from == "" {
 		from = tx.T("web.mail_outbox.from_unset")
@@ -134,5 +134,7 @@ func (h mailPages) retry(w http.ResponseWriter, r *http.Request) {
 	h.wb.redirect(w, r, "/admin/mail/"+strconv.FormatInt(id, 10), "mail_retried")
 }
 
-// mailKindLabel is what a message is about, as words.
-func mailKindLabel(kind string) string { return mail.KindLabel(kind) }
+// mailKindLabel is what a message is about, in the reader's words.
+func mailKindLabel(tx i18n.Text, kind string) string {
+	return tx.Or("web.mail_outbox.kind_"+kind, mail.KindLabel(kind))
+}
