@@ -98,8 +98,8 @@ func TestFieldErrorsReadInTheReadersLanguage(t *testing.T) {
 }
 
 // fieldErrorFormats finds the patterns of v.Add(field, pattern, ...)
-// calls on a *domainerr.Invalid, and of domainerr.Conflictf and
-// domainerr.Refusedf, in the Go files under root, with where.
+// calls on a *domainerr.Invalid, and of domainerr.Field, Conflictf and
+// Refusedf, in the Go files under root, with where.
 func fieldErrorFormats(t *testing.T, root string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
@@ -141,6 +141,8 @@ func fieldErrorFormats(t *testing.T, root string) map[string]string {
 					arg = call.Args[1] // v.Add(field, pattern, ...)
 				case recv.Name == "domainerr" && (sel.Sel.Name == "Conflictf" || sel.Sel.Name == "Refusedf"):
 					arg = call.Args[0] // domainerr.Conflictf(pattern, ...)
+				case recv.Name == "domainerr" && sel.Sel.Name == "Field" && len(call.Args) >= 2:
+					arg = call.Args[1] // domainerr.Field(field, pattern, ...)
 				default:
 					return true
 				}
