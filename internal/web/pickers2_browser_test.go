@@ -40,9 +40,11 @@ func TestBrowserManagerPicker(t *testing.T) {
 		clear, chromedp.Click(chromedp.CSS(field)), chromedp.SendKeys(chromedp.CSS(field), agentName),
 		chromedp.WaitVisible(chromedp.CSS(field+` + .picker-list li[role="option"]`)))
 	b.shot("manager-picker")
-	b.do(chromedp.SendKeys(chromedp.CSS(field), kb.Enter), chromedp.WaitNotVisible(chromedp.CSS(field+" + .picker-list")),
-		chromedp.Click(chromedp.CSS(fmt.Sprintf(`#user-%d button[type="submit"]`, rita))),
-		chromedp.WaitVisible(chromedp.CSS(field)))
+	b.do(chromedp.SendKeys(chromedp.CSS(field), kb.Enter), chromedp.WaitNotVisible(chromedp.CSS(field+" + .picker-list")))
+	// The saved page replaces this one: wait for it, not for a field both
+	// pages have.
+	b.navigates(chromedp.Click(chromedp.CSS(fmt.Sprintf(`#user-%d button[type="submit"]`, rita))))
+	b.do(chromedp.WaitVisible(chromedp.CSS(field)))
 	if got := dbID(t, s, "SELECT manager_id FROM user_managers WHERE user_id = ?", rita); got != agent {
 		t.Fatalf("Rita's manager is %d, want %d", got, agent)
 	}
