@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -129,6 +130,11 @@ type Sorts[T any] struct {
 	ID    string
 	IDOf  func(T) int64
 	Names string
+	// Cursors names, for an order as a request names it ("-created_at"),
+	// the sort its cursors carry where that is another name ("created"):
+	// the name a list wrote into its cursors before it declared its
+	// orders, kept so that the links it handed out still lead on.
+	Cursors map[string]string
 }
 
 // Sorted is one order of a list, as a request named it ("-created_at").
@@ -139,6 +145,8 @@ type Sorted[T any] struct {
 	Col  string // the column walked; a kind may point it elsewhere (a search index's rowid)
 	Desc bool
 	k    SortKey[T]
+	// cursor is the sort this order's cursors carry.
+	cursor string
 }
 
 // Parse reads sort, a key's name with an optional leading "-".
@@ -148,7 +156,21 @@ func (s *Sorts[T]) Parse(sort string) (Sorted[T], error) {
 	if !ok {
 		return Sorted[T]{}, domainerr.Field("sort", "must be one of %s, optionally with a leading -", s.Names)
 	}
-	return Sorted[T]{s: s, Sort: sort, Key: key, Col: k.Col, Desc: strings.HasPrefix(sort, "-"), k: k}, nil
+	cursor := sort
+	if c, ok := s.Cursors[sort]; ok {
+		cursor = c
+	}
+	return Sorted[T]{s: s, Sort: sort, Key: key, Col: k.Col, Desc: strings.HasPrefix(sort, "-"), k: k, cursor: cursor}, nil
+}
+
+// MustParse is Parse for an order a list fixes itself, which a request
+// never names: it panics on an undeclared one.
+func (s *Sorts[T]) MustParse(sort string) Sorted[T] {
+	o, err := s.Parse(sort)
+	if err != nil {
+		panic("record: undeclared order " + sort)
+	}
+	return o
 }
 
 func (o Sorted[T]) op() (string, string) {
@@ -164,7 +186,7 @@ func (o Sorted[T]) After(cursor string, where []string, args []any) ([]string, [
 	if cursor == "" {
 		return where, args, nil
 	}
-	c, err := DecodeCursor(cursor, o.Sort)
+	c, err := DecodeCursor(cursor, o.cursor)
 	if err != nil {
 		return where, args, err
 	}
@@ -194,9 +216,46 @@ func (o Sorted[T]) Order() string {
 
 // Next is the cursor of the page after the one ending at last.
 func (o Sorted[T]) Next(last T) string {
-	c := Cursor{Sort: o.Sort, ID: o.s.IDOf(last)}
+	c := Cursor{Sort: o.cursor, ID: o.s.IDOf(last)}
 	if o.k.Val != nil {
 		c.Val = o.k.Val(last)
 	}
 	return c.Encode()
+}
+
+// Read runs sel (a SELECT with its FROM and joins) under where, past
+// cursor, in this order, and reads a page of limit rows with scan and the
+// cursor of the next one. The page size is written into the statement,
+// not bound: PostgreSQL costs an unknown limit as a tenth of the table and
+// would plan every page afresh.
+func (o Sorted[T]) Read(ctx context.Context, q store.Querier, sel string, where []string, args []any, cursor string,
+	limit int, scan func(interface{ Scan(...any) error }) (T, error)) (Page[T], error) {
+	where, args, err := o.After(cursor, where, args)
+	if err != nil {
+		return Page[T]{}, err
+	}
+	if len(where) > 0 {
+		sel += " WHERE " + strings.Join(where, " AND ")
+	}
+	rows, err := q.Query(ctx, sel+fmt.Sprintf(" ORDER BY %s LIMIT %d", o.Order(), limit+1), args...)
+	if err != nil {
+		return Page[T]{}, err
+	}
+	defer rows.Close()
+	out := Page[T]{Items: []T{}}
+	for rows.Next() {
+		x, err := scan(rows)
+		if err != nil {
+			return Page[T]{}, err
+		}
+		out.Items = append(out.Items, x)
+	}
+	if err := rows.Err(); err != nil {
+		return Page[T]{}, err
+	}
+	if len(out.Items) > limit {
+		out.Items = out.Items[:limit]
+		out.NextCursor = o.Next(out.Items[limit-1])
+	}
+	return out, nil
 }
