@@ -39,6 +39,15 @@ type Filter struct {
 	Cursor                      string
 }
 
+// sorts is the one order of the list, newest first along the
+// (created_at, id) index. Its cursors carry the name "created", as they
+// always have.
+var sorts = &record.Sorts[Change]{ID: "c.id", IDOf: func(c Change) int64 { return c.ID }, Names: "created_at",
+	Keys:    map[string]record.SortKey[Change]{"created_at": {Col: "c.created_at", Val: func(c Change) string { return store.TS(c.CreatedAt) }}},
+	Cursors: map[string]string{"-created_at": "created"}}
+
+var newestFirst = sorts.MustParse("-created_at")
+
 // List returns one page of the changes that match f, newest first.
 func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) (record.Page[Change], error) {
 	if !p.Can(PermRead) {
@@ -106,41 +115,13 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) (record
 			args = append(args, "%"+likeEscape(strings.ToLower(q))+"%")
 		}
 	}
-	if f.Cursor != "" {
-		cur, err := record.DecodeCursor(f.Cursor, "created")
-		if err != nil {
-			return record.Page[Change]{}, err
-		}
-		where = append(where, "(c.created_at < ? OR (c.created_at = ? AND c.id < ?))")
-		args = append(args, cur.Val, cur.Val, cur.ID)
-	}
 	if err := v.Err(); err != nil {
 		return record.Page[Change]{}, err
 	}
-	q := "SELECT " + changeColumns + changeFrom
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	rows, err := s.DB.Query(ctx, q+" ORDER BY c.created_at DESC, c.id DESC LIMIT ?", append(args, f.Limit+1)...)
+	page, err := newestFirst.Read(ctx, s.DB, "SELECT "+changeColumns+changeFrom, where, args, f.Cursor, f.Limit,
+		func(r interface{ Scan(...any) error }) (Change, error) { return scanChange(r) })
 	if err != nil {
-		return record.Page[Change]{}, err
-	}
-	defer rows.Close()
-	page := record.Page[Change]{Items: []Change{}}
-	for rows.Next() {
-		c, err := scanChange(rows)
-		if err != nil {
-			return page, err
-		}
-		page.Items = append(page.Items, c)
-	}
-	if err := rows.Err(); err != nil {
 		return page, err
-	}
-	if len(page.Items) > f.Limit {
-		page.Items = page.Items[:f.Limit]
-		last := page.Items[len(page.Items)-1]
-		page.NextCursor = record.Cursor{Sort: "created", Val: store.TS(last.CreatedAt), ID: last.ID}.Encode()
 	}
 	return page, fillLinks(ctx, s.DB, page.Items)
 }

@@ -38,7 +38,12 @@ const MaxLimit = 200
 // Page is one page of a list, newest problem first.
 type Page = record.Page[Problem]
 
-const listSort = "-number"
+// sorts is the one order of the list, newest first by number; its
+// cursors carry "-number".
+var sorts = &record.Sorts[Problem]{ID: "p.id", IDOf: func(p Problem) int64 { return p.ID }, Names: "number",
+	Keys: map[string]record.SortKey[Problem]{"number": {Col: "p.id"}}}
+
+var newestFirst = sorts.MustParse("-number")
 
 // List returns the problems that match f, newest first, a page at a time.
 func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) (Page, error) {
@@ -62,28 +67,7 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) (Page, 
 	if err != nil {
 		return Page{}, err
 	}
-	if f.Cursor != "" {
-		c, err := record.DecodeCursor(f.Cursor, listSort)
-		if err != nil {
-			return Page{}, err
-		}
-		where, args = append(where, "p.id < ?"), append(args, c.ID)
-	}
-	q := "SELECT " + problemCols + from + nameJoins
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	q += fmt.Sprintf(" ORDER BY p.id DESC LIMIT %d", f.Limit+1)
-	items, err := s.scanAll(ctx, q, args...)
-	if err != nil {
-		return Page{}, err
-	}
-	page := Page{Items: items}
-	if len(items) > f.Limit {
-		page.Items = items[:f.Limit]
-		page.NextCursor = record.Cursor{Sort: listSort, ID: items[f.Limit-1].ID}.Encode()
-	}
-	return page, nil
+	return newestFirst.Read(ctx, s.DB, "SELECT "+problemCols+from+nameJoins, where, args, f.Cursor, f.Limit, scanProblem)
 }
 
 func (s *Service) where(f Filter) (from string, where []string, args []any, err error) {

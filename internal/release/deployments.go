@@ -212,6 +212,13 @@ func deploymentChanges(d Deployment, pt DeploymentPatch, p *auth.Principal, at t
 // CIPage is one page of a CI's deployments, newest first.
 type CIPage = record.Page[Deployment]
 
+// deploymentSorts is the one order of a CI's deployments, newest first;
+// its cursors carry "-id".
+var deploymentSorts = &record.Sorts[Deployment]{ID: "d.id", IDOf: func(d Deployment) int64 { return d.ID }, Names: "id",
+	Keys: map[string]record.SortKey[Deployment]{"id": {Col: "d.id"}}}
+
+var deploymentsNewestFirst = deploymentSorts.MustParse("-id")
+
 // CIDeployments lists the deployments made to CI ciID, newest first: which
 // release put which version on it, where, and how it went. cursor is the
 // next_cursor of the page before.
@@ -232,22 +239,6 @@ func CIDeployments(ctx context.Context, q store.Querier, ciID int64, limit int, 
 	if limit <= 0 || limit > 200 {
 		limit = 50
 	}
-	where, args := " WHERE d.ci_id = ?", []any{ciID}
-	if cursor != "" {
-		c, err := record.DecodeCursor(cursor, "-id")
-		if err != nil {
-			return CIPage{}, err
-		}
-		where, args = where+" AND d.id < ?", append(args, c.ID)
-	}
-	items, err := queryDeployments(ctx, q, where+" ORDER BY d.id DESC LIMIT ?", append(args, limit+1)...)
-	if err != nil {
-		return CIPage{}, err
-	}
-	page := CIPage{Items: items}
-	if len(items) > limit {
-		page.Items = items[:limit]
-		page.NextCursor = record.Cursor{Sort: "-id", ID: items[limit-1].ID}.Encode()
-	}
-	return page, nil
+	return deploymentsNewestFirst.Read(ctx, q, "SELECT "+deploymentCols+deploymentFrom, []string{"d.ci_id = ?"}, []any{ciID},
+		cursor, limit, scanDeployment)
 }

@@ -26,6 +26,10 @@ const MaxLimit = 200
 // Page is one page of releases.
 type Page = record.Page[Release]
 
+// sorts are the orders of the list: by number, either way.
+var sorts = &record.Sorts[Release]{ID: "r.id", IDOf: func(r Release) int64 { return r.ID }, Names: "number",
+	Keys: map[string]record.SortKey[Release]{"number": {Col: "r.id"}}}
+
 // List returns the releases that match f, one page at a time, walking the
 // primary key (or the state and type indexes, which end in it).
 func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) (Page, error) {
@@ -40,7 +44,8 @@ func list(ctx context.Context, q store.Querier, f Filter) (Page, error) {
 	if f.Sort == "" {
 		f.Sort = "-number"
 	}
-	if f.Sort != "number" && f.Sort != "-number" {
+	order, err := sorts.Parse(f.Sort)
+	if err != nil {
 		v.Add("sort", "must be number or -number")
 	}
 	if f.Limit <= 0 {
@@ -79,45 +84,10 @@ func list(ctx context.Context, q store.Querier, f Filter) (Page, error) {
 			args = append(args, "%"+likeEscape(strings.ToLower(words))+"%")
 		}
 	}
-	op, dir := "<", "DESC"
-	if f.Sort == "number" {
-		op, dir = ">", "ASC"
-	}
-	if f.Cursor != "" {
-		c, err := record.DecodeCursor(f.Cursor, f.Sort)
-		if err != nil {
-			return Page{}, err
-		}
-		where, args = append(where, "r.id "+op+" ?"), append(args, c.ID)
-	}
 	if err := v.Err(); err != nil {
 		return Page{}, err
 	}
-	query := selectRelease
-	if len(where) > 0 {
-		query += " WHERE " + strings.Join(where, " AND ")
-	}
-	rows, err := q.Query(ctx, query+" ORDER BY r.id "+dir+" LIMIT ?", append(args, f.Limit+1)...)
-	if err != nil {
-		return Page{}, err
-	}
-	defer rows.Close()
-	page := Page{Items: []Release{}}
-	for rows.Next() {
-		r, err := scanRelease(rows)
-		if err != nil {
-			return Page{}, err
-		}
-		page.Items = append(page.Items, r)
-	}
-	if err := rows.Err(); err != nil {
-		return Page{}, err
-	}
-	if len(page.Items) > f.Limit {
-		page.Items = page.Items[:f.Limit]
-		page.NextCursor = record.Cursor{Sort: f.Sort, ID: page.Items[f.Limit-1].ID}.Encode()
-	}
-	return page, nil
+	return order.Read(ctx, q, selectRelease, where, args, f.Cursor, f.Limit, scanRelease)
 }
 
 func likeEscape(s string) string {
