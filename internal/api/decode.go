@@ -176,19 +176,6 @@ func (q *query) int64(name string) int64 {
 	return n
 }
 
-func (q *query) int64s(name string) []int64 {
-	var out []int64
-	for _, s := range q.list(name) {
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || n <= 0 {
-			q.fields[name] = "must be positive whole numbers separated by commas"
-			return nil
-		}
-		out = append(out, n)
-	}
-	return out
-}
-
 func (q *query) boolean(name string) *bool {
 	v := q.r.URL.Query().Get(name)
 	if v == "" {

@@ -66,62 +66,14 @@ func (a *API) listIncidents(w http.ResponseWriter, r *http.Request) {
 	q := newQuery(r, "state", "priority", "group_id", "assignee_id", "customer_id", "requester_id", "service_id",
 		"category", "major", "created_after", "created_before", "q", "sort", "limit", "cursor")
 	f := incident.Filter{
-		GroupIDs:      q.int64s("group_id"),
-		CustomerID:    q.int64("customer_id"),
-		RequesterID:   q.int64("requester_id"),
-		ServiceID:     q.int64("service_id"),
 		Category:      q.str("category", domainerr.MaxShort),
 		Major:         q.boolean("major"),
 		CreatedAfter:  q.time("created_after"),
 		CreatedBefore: q.time("created_before"),
-		Query:         q.str("q", 200),
-		Sort:          q.str("sort", 20),
 		Limit:         q.limit(),
 		Cursor:        q.str("cursor", 300),
-	}
-	switch v := q.str("assignee_id", 20); v {
-	case "":
-	case "none":
-		f.Unassigned = true
-	case "me":
-		f.AssigneeID = httpx.Principal(r).UserID
-	default:
-		f.AssigneeID = q.int64("assignee_id")
-	}
-	for _, s := range q.list("state") {
-		if s == "open" {
-			f.States = append(f.States, incident.OpenStates...)
-			continue
-		}
-		st := incident.State(s)
-		if !st.Open() && st != incident.Resolved && st != incident.Closed {
-			q.fields["state"] = "must be open, new, in_progress, on_hold, resolved or closed"
-		}
-		f.States = append(f.States, st)
-	}
-	for _, s := range q.list("priority") {
-		pr, ok := incident.ParsePriority(s)
-		if !ok {
-			q.fields["priority"] = "must be P1 to P5"
-		}
-		f.Priorities = append(f.Priorities, pr)
-	}
-	if err := q.err(); err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	page, err := a.Incidents.List(r.Context(), httpx.Principal(r), f)
-	err = queryFault(err)
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	items, err := a.listWithSLA(r, page.Items)
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, listBody(items, page.NextCursor))
+	}.With(ticketQuery(q, incident.ListFields))
+	listPageAs(a, w, r, q, f, a.Incidents.List, a.listWithSLA)
 }
 
 // listBody is the shape of every list: items and the cursor of the next

@@ -145,6 +145,14 @@ func (t *kindAPI[T, P, E]) note(w http.ResponseWriter, r *http.Request) {
 // first, then one page from list with the cursor of the next.
 func listPage[F, T any](a *API, w http.ResponseWriter, r *http.Request, q *query, f F,
 	list func(context.Context, *auth.Principal, F) (record.Page[T], error)) {
+	listPageAs(a, w, r, q, f, list, func(_ *http.Request, items []T) ([]T, error) { return items, nil })
+}
+
+// listPageAs answers as listPage does, with the page's items as decorate
+// makes them (a ticket with its service-level clocks, say).
+func listPageAs[F, T, O any](a *API, w http.ResponseWriter, r *http.Request, q *query, f F,
+	list func(context.Context, *auth.Principal, F) (record.Page[T], error),
+	decorate func(*http.Request, []T) ([]O, error)) {
 	if err := q.err(); err != nil {
 		a.fail(w, r, err)
 		return
@@ -154,7 +162,19 @@ func listPage[F, T any](a *API, w http.ResponseWriter, r *http.Request, q *query
 		a.fail(w, r, queryFault(err))
 		return
 	}
-	writeJSON(w, http.StatusOK, listBody(page.Items, page.NextCursor))
+	items, err := decorate(r, page.Items)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, listBody(items, page.NextCursor))
+}
+
+// ticketQuery reads what a ticket list's query says about the fields
+// incidents and requests share (record.APIListParams), its faults into q.
+func ticketQuery[S ~string, P any](q *query, fields record.TicketFields[S, P]) record.TicketQuery[S, P] {
+	return fields.Read(q.r.URL.Query(), record.APIListParams, httpx.Principal(q.r).UserID,
+		func(name, message string) { q.fields[name] = message })
 }
 
 // createNumbered answers a POST that creates a record, for a kind that

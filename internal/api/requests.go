@@ -207,58 +207,11 @@ func (h *requestAPI) listRequests(w http.ResponseWriter, r *http.Request) {
 	q := newQuery(r, "state", "priority", "group_id", "assignee_id", "customer_id", "requester_id",
 		"service_id", "item_id", "q", "sort", "limit", "cursor")
 	f := request.Filter{
-		GroupIDs:    q.int64s("group_id"),
-		CustomerID:  q.int64("customer_id"),
-		RequesterID: q.int64("requester_id"),
-		ServiceID:   q.int64("service_id"),
-		ItemID:      q.int64("item_id"),
-		Query:       q.str("q", 200),
-		Sort:        q.str("sort", 20),
-		Limit:       q.limit(),
-		Cursor:      q.str("cursor", 300),
-	}
-	switch v := q.str("assignee_id", 20); v {
-	case "":
-	case "none":
-		f.Unassigned = true
-	case "me":
-		f.AssigneeID = httpx.Principal(r).UserID
-	default:
-		f.AssigneeID = q.int64("assignee_id")
-	}
-	for _, s := range q.list("state") {
-		if s == "open" {
-			f.States = append(f.States, request.OpenStates...)
-			continue
-		}
-		if !request.State(s).Valid() {
-			q.fields["state"] = "must be open, submitted, awaiting_approval, in_fulfilment, fulfilled, closed, rejected or cancelled"
-		}
-		f.States = append(f.States, request.State(s))
-	}
-	for _, s := range q.list("priority") {
-		pr, ok := request.ParsePriority(s)
-		if !ok {
-			q.fields["priority"] = "must be P1 to P5"
-		}
-		f.Priorities = append(f.Priorities, pr)
-	}
-	if err := q.err(); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	page, err := h.svc.List(r.Context(), httpx.Principal(r), f)
-	err = queryFault(err)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	items, err := h.requestsWithSLA(r, page.Items)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, listBody(items, page.NextCursor))
+		ItemID: q.int64("item_id"),
+		Limit:  q.limit(),
+		Cursor: q.str("cursor", 300),
+	}.With(ticketQuery(q, request.ListFields))
+	listPageAs(h.API, w, r, q, f, h.svc.List, h.requestsWithSLA)
 }
 
 func requestRef(r *http.Request) (int64, error) {

@@ -40,6 +40,30 @@ type Filter struct {
 // MaxLimit caps one page.
 const MaxLimit = 200
 
+// ListFields are the list fields incidents read as requests do.
+var ListFields = record.TicketFields[State, Priority]{States: States, Open: OpenStates, Priority: ParsePriority}
+
+// With is f with each field the list query q names put in place of f's.
+func (f Filter) With(q record.TicketQuery[State, Priority]) Filter {
+	if len(q.States) > 0 {
+		f.States = q.States
+	}
+	if len(q.Priorities) > 0 {
+		f.Priorities = q.Priorities
+	}
+	if len(q.GroupIDs) > 0 {
+		f.GroupIDs = q.GroupIDs
+	}
+	f.Unassigned = f.Unassigned || q.Unassigned
+	record.Named(&f.AssigneeID, q.AssigneeID)
+	record.Named(&f.CustomerID, q.CustomerID)
+	record.Named(&f.RequesterID, q.RequesterID)
+	record.Named(&f.ServiceID, q.ServiceID)
+	record.Named(&f.Query, q.Query)
+	record.Named(&f.Sort, q.Sort)
+	return f
+}
+
 // sorts are the keys a list may be ordered by. Each has an index that
 // ends in id, so a page is a walk along it.
 var sorts = &record.Sorts[Incident]{ID: "i.id", IDOf: func(i Incident) int64 { return i.ID },

@@ -3,6 +3,7 @@ package request
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -36,6 +37,30 @@ type Filter struct {
 
 // MaxLimit caps one page.
 const MaxLimit = 200
+
+// ListFields are the list fields requests read as incidents do.
+var ListFields = record.TicketFields[State, Priority]{States: States, Open: OpenStates, Priority: ParsePriority}
+
+// With is f with each field the list query q names put in place of f's.
+func (f Filter) With(q record.TicketQuery[State, Priority]) Filter {
+	if len(q.States) > 0 {
+		f.States = q.States
+	}
+	if len(q.Priorities) > 0 {
+		f.Priorities = q.Priorities
+	}
+	if len(q.GroupIDs) > 0 {
+		f.GroupIDs = q.GroupIDs
+	}
+	f.Unassigned = f.Unassigned || q.Unassigned
+	record.Named(&f.AssigneeID, q.AssigneeID)
+	record.Named(&f.CustomerID, q.CustomerID)
+	record.Named(&f.RequesterID, q.RequesterID)
+	record.Named(&f.ServiceID, q.ServiceID)
+	record.Named(&f.Query, q.Query)
+	record.Named(&f.Sort, q.Sort)
+	return f
+}
 
 // sorts are the keys a list may be ordered by; each has an index ending
 // in id, so a page is a walk along it.
@@ -103,8 +128,10 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) (Page, 
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	q += " ORDER BY " + order.Order() + " LIMIT ?"
-	args = append(args, f.Limit+1)
+	// The page size is written into the statement, as the incident list
+	// does and for its reason (PostgreSQL keeps one plan for a queue only
+	// when the limit is known); f.Limit is an int checked against MaxLimit.
+	q += fmt.Sprintf(" ORDER BY %s LIMIT %d", order.Order(), f.Limit+1)
 	rows, err := s.DB.Query(ctx, q, args...)
 	if err != nil {
 		return Page{}, err

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"steward/internal/auth"
@@ -12,6 +11,7 @@ import (
 	"steward/internal/httpx"
 	"steward/internal/i18n"
 	"steward/internal/incident"
+	"steward/internal/record"
 	"steward/internal/ticket"
 )
 
@@ -180,47 +180,12 @@ func buildFilter(tx i18n.Text, p *auth.Principal, q url.Values) (incident.Filter
 		yes := true
 		f.Major = &yes
 	}
-	if s := q.Get("state"); s != "" {
-		f.States = []incident.State{incident.State(s)}
-		if !validState(s) {
-			bad = append(bad, "state")
-		}
-	} else if tab.Open || !p.IsStaff() && q.Get("view") == "open" {
+	f = f.With(incident.ListFields.Read(q, record.PageListParams, p.UserID, func(name, _ string) { bad = append(bad, name) }))
+	if q.Get("state") == "" && (tab.Open || !p.IsStaff() && q.Get("view") == "open") {
 		// A requester has no queues, but a figure of open incidents
 		// links to their open ones.
 		f.States = incident.OpenStates
 	}
-	if s := q.Get("priority"); s != "" {
-		if pr, ok := incident.ParsePriority(s); ok {
-			f.Priorities = []incident.Priority{pr}
-		} else {
-			bad = append(bad, "priority")
-		}
-	}
-	readID := func(name string, dst *int64) {
-		if s := q.Get(name); s != "" {
-			n, err := strconv.ParseInt(s, 10, 64)
-			if err != nil || n <= 0 {
-				bad = append(bad, name)
-			}
-			*dst = n
-		}
-	}
-	var group int64
-	readID("group", &group)
-	if group != 0 {
-		f.GroupIDs = []int64{group}
-	}
-	switch q.Get("assignee") {
-	case "none":
-		f.Unassigned = true
-	case "me":
-		f.AssigneeID = p.UserID
-	default:
-		readID("assignee", &f.AssigneeID)
-	}
-	readID("customer", &f.CustomerID)
-	readID("service", &f.ServiceID)
 	f.Category = q.Get("category")
 	switch q.Get("major") {
 	case "yes", "no":
@@ -232,8 +197,6 @@ func buildFilter(tx i18n.Text, p *auth.Principal, q url.Values) (incident.Filter
 	}
 	// The days (from, to, resolved_from, resolved_to) are read by the
 	// handler, on the organisation's calendar: see readListDays.
-	f.Query = q.Get("q")
-	f.Sort = q.Get("sort")
 	switch {
 	case f.Query != "":
 		f.Sort = "" // search results come newest first, by number
@@ -244,15 +207,6 @@ func buildFilter(tx i18n.Text, p *auth.Principal, q url.Values) (incident.Filter
 		return f, tab, tx.T("web.queue.bad_filters", "Names", strings.Join(bad, ", "))
 	}
 	return f, tab, ""
-}
-
-func validState(s string) bool {
-	for _, st := range incident.States {
-		if string(st) == s {
-			return true
-		}
-	}
-	return false
 }
 
 // invalidText joins per-field messages into one sentence for a banner.

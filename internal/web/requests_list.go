@@ -11,6 +11,7 @@ import (
 	"steward/internal/domainerr"
 	"steward/internal/httpx"
 	"steward/internal/i18n"
+	"steward/internal/record"
 	"steward/internal/request"
 	"steward/internal/ticket"
 )
@@ -168,7 +169,7 @@ func (h *requestPages) serviceChoices(r *http.Request) ([]option, error) {
 // requestFilter turns the query string into a list filter; a message comes
 // back for values that cannot be read.
 func requestFilter(tx i18n.Text, p *auth.Principal, q url.Values) (request.Filter, queueTab, string) {
-	f := request.Filter{Sort: "-created_at"}
+	var f request.Filter
 	var bad []string
 	tabs := requesterQueues
 	if p.IsStaff() {
@@ -200,58 +201,21 @@ func requestFilter(tx i18n.Text, p *auth.Principal, q url.Values) (request.Filte
 	case "approval":
 		f.States = []request.State{request.AwaitingApproval}
 	}
-	if s := q.Get("state"); s != "" {
-		f.States = []request.State{request.State(s)}
-		if !request.State(s).Valid() {
-			bad = append(bad, "state")
-		}
-	} else if tab.Open || !p.IsStaff() && q.Get("view") == "open" {
+	f = f.With(request.ListFields.Read(q, record.PageListParams, p.UserID, func(name, _ string) { bad = append(bad, name) }))
+	if q.Get("state") == "" && (tab.Open || !p.IsStaff() && q.Get("view") == "open") {
 		// A requester has no open queue, but a figure of open requests
 		// links to their organisation's open ones.
 		f.States = request.OpenStates
 	}
-	if s := q.Get("priority"); s != "" {
-		if pr, ok := request.ParsePriority(s); ok {
-			f.Priorities = []request.Priority{pr}
-		} else {
-			bad = append(bad, "priority")
-		}
-	}
-	readID := func(name string, dst *int64) {
-		if s := q.Get(name); s != "" {
-			n, err := strconv.ParseInt(s, 10, 64)
-			if err != nil || n <= 0 {
-				bad = append(bad, name)
-			}
-			*dst = n
-		}
-	}
-	var group int64
-	readID("group", &group)
-	if group != 0 {
-		f.GroupIDs = []int64{group}
-	}
-	switch q.Get("assignee") {
-	case "none":
-		f.Unassigned = true
-	case "me":
-		f.AssigneeID = p.UserID
-	default:
-		readID("assignee", &f.AssigneeID)
-	}
-	readID("customer", &f.CustomerID)
-	readID("service", &f.ServiceID)
-	if f.Query = q.Get("q"); f.Query != "" {
-		f.Sort = "-number"
-	}
-	switch s := q.Get("sort"); s {
+	switch f.Sort {
 	case "":
+		f.Sort = "-created_at"
 	case "-created_at", "created_at", "-updated_at", "updated_at":
-		if f.Query == "" {
-			f.Sort = s
-		}
 	default:
 		bad = append(bad, "sort")
+	}
+	if f.Query != "" {
+		f.Sort = "-number"
 	}
 	if len(bad) > 0 {
 		return f, tab, tx.T("web.requests_list.filters_unread", "List", strings.Join(bad, ", "))

@@ -1,0 +1,201 @@
+package record
+
+import (
+	"fmt"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// TicketFields declares what one ticket kind's lists read alike with the
+// other's: its states, those "open" stands for, and how a priority (P1 to
+// P5 on every ticket kind) is read.
+type TicketFields[S ~string, P any] struct {
+	States   []S
+	Open     []S
+	Priority func(string) (P, bool)
+}
+
+// TicketQuery is what a list's query says about the fields incidents and
+// requests share. Zero values mean the query did not name the field.
+type TicketQuery[S ~string, P any] struct {
+	States      []S
+	Priorities  []P
+	GroupIDs    []int64
+	AssigneeID  int64
+	Unassigned  bool
+	CustomerID  int64
+	RequesterID int64
+	ServiceID   int64
+	Query       string
+	Sort        string
+}
+
+// ListParams names the query parameters a ticket list reads those fields
+// from; "" leaves a field unread. Existing links and API clients use
+// these names, so they never change.
+type ListParams struct {
+	State, Priority, Group, Assignee, Customer, Requester, Service, Query, Sort string
+	// Lists takes several values separated by commas, and "open" for the
+	// open states, as the API does; otherwise a name holds the one value a
+	// page's control sends.
+	Lists bool
+	// Bounded refuses values longer than the API takes (q 200 characters,
+	// sort and assignee 20, a list 1000); pages drop long values before.
+	Bounded bool
+}
+
+// APIListParams are the names the API's ticket lists read.
+var APIListParams = ListParams{State: "state", Priority: "priority", Group: "group_id", Assignee: "assignee_id",
+	Customer: "customer_id", Requester: "requester_id", Service: "service_id", Query: "q", Sort: "sort",
+	Lists: true, Bounded: true}
+
+// PageListParams are the names the ticket queues' pages read.
+var PageListParams = ListParams{State: "state", Priority: "priority", Group: "group", Assignee: "assignee",
+	Customer: "customer", Service: "service", Query: "q", Sort: "sort"}
+
+// Read reads the shared fields from v under the names in n. me is the
+// reader's user id, for "assignee=me". Each value that cannot be read is
+// reported to fault with its parameter's name and the message the API
+// answers with, in the order the fields are read.
+func (d TicketFields[S, P]) Read(v url.Values, n ListParams, me int64, fault func(name, message string)) TicketQuery[S, P] {
+	r := paramReader{v: v, n: n, fault: fault}
+	var t TicketQuery[S, P]
+	for _, s := range r.values(n.State) {
+		if n.Lists && s == "open" {
+			t.States = append(t.States, d.Open...)
+			continue
+		}
+		if !slices.Contains(d.States, S(s)) {
+			fault(n.State, d.stateMessage(n.Lists))
+		}
+		t.States = append(t.States, S(s))
+	}
+	for _, s := range r.values(n.Priority) {
+		pr, ok := d.Priority(s)
+		if !ok {
+			fault(n.Priority, "must be P1 to P5")
+		}
+		t.Priorities = append(t.Priorities, pr)
+	}
+	t.GroupIDs = r.ids(n.Group)
+	switch s := r.str(n.Assignee, 20); s {
+	case "":
+	case "none":
+		t.Unassigned = true
+	case "me":
+		t.AssigneeID = me
+	default:
+		t.AssigneeID = r.id(n.Assignee)
+	}
+	t.CustomerID = r.id(n.Customer)
+	t.RequesterID = r.id(n.Requester)
+	t.ServiceID = r.id(n.Service)
+	t.Query = r.str(n.Query, 200)
+	t.Sort = r.str(n.Sort, 20)
+	return t
+}
+
+// Named puts v in *dst when a query named it, that is when v is not zero:
+// a kind's filter takes what a query names over what a queue set before.
+func Named[T comparable](dst *T, v T) {
+	var zero T
+	if v != zero {
+		*dst = v
+	}
+}
+
+// stateMessage names the states a list takes, "open" first where lists
+// take it: "must be open, new, … or closed".
+func (d TicketFields[S, P]) stateMessage(open bool) string {
+	var names []string
+	if open {
+		names = append(names, "open")
+	}
+	for _, s := range d.States {
+		names = append(names, string(s))
+	}
+	if len(names) == 1 {
+		return "must be " + names[0]
+	}
+	return "must be " + strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}
+
+// paramReader reads single values, lists and ids the way n says.
+type paramReader struct {
+	v     url.Values
+	n     ListParams
+	fault func(name, message string)
+}
+
+func (r paramReader) str(name string, max int) string {
+	if name == "" {
+		return ""
+	}
+	s := r.v.Get(name)
+	if r.n.Bounded && len(s) > max {
+		r.fault(name, fmt.Sprintf("must be at most %d characters", max))
+		return ""
+	}
+	return s
+}
+
+// values reads a list, or the one value of a page's control.
+func (r paramReader) values(name string) []string {
+	s := r.str(name, 1000)
+	if s == "" {
+		return nil
+	}
+	if !r.n.Lists {
+		return []string{s}
+	}
+	parts := strings.Split(s, ",")
+	if len(parts) > 50 {
+		r.fault(name, "at most 50 values")
+		return nil
+	}
+	for i := range parts {
+		parts[i] = strings.TrimSpace(parts[i])
+	}
+	return parts
+}
+
+func (r paramReader) id(name string) int64 {
+	if name == "" || r.v.Get(name) == "" {
+		return 0
+	}
+	n, ok := positive(r.v.Get(name))
+	if !ok {
+		r.fault(name, "must be a positive whole number")
+	}
+	return n
+}
+
+// ids reads a list of ids; a page's control sends one.
+func (r paramReader) ids(name string) []int64 {
+	if !r.n.Lists {
+		if n := r.id(name); n != 0 {
+			return []int64{n}
+		}
+		return nil
+	}
+	var out []int64
+	for _, s := range r.values(name) {
+		n, ok := positive(s)
+		if !ok {
+			r.fault(name, "must be positive whole numbers separated by commas")
+			return nil
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+func positive(s string) (int64, bool) {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, false
+	}
+	return n, true
+}
