@@ -55,6 +55,25 @@ var APIListParams = ListParams{State: "state", Priority: "priority", Group: "gro
 var PageListParams = ListParams{State: "state", Priority: "priority", Group: "group", Assignee: "assignee",
 	Customer: "customer", Service: "service", Query: "q", Sort: "sort"}
 
+// FilterNames are the names n reads, in the order the fields are read,
+// with a kind's own list parameters before the search and the sort: the
+// parameters a saved filter of that kind may use (Kind.FilterFields).
+func (n ListParams) FilterNames(own ...string) []string {
+	var out []string
+	for _, s := range []string{n.State, n.Priority, n.Group, n.Assignee, n.Customer, n.Requester, n.Service} {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	out = append(out, own...)
+	for _, s := range []string{n.Query, n.Sort} {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // Read reads the shared fields from v under the names in n. me is the
 // reader's user id, for "assignee=me". Each value that cannot be read is
 // reported to fault with its parameter's name and the message the API

@@ -112,3 +112,18 @@ func TestTicketListRefusesBadValues(t *testing.T) {
 		t.Errorf("page messages: %v", faults)
 	}
 }
+
+// A saved filter of a ticket kind may use the names the API reads alike
+// for every ticket kind, with the kind's own before the search and sort.
+func TestTicketListFilterNames(t *testing.T) {
+	got := record.APIListParams.FilterNames("item_id", "major")
+	want := []string{"state", "priority", "group_id", "assignee_id", "customer_id", "requester_id", "service_id",
+		"item_id", "major", "q", "sort"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("filter names %v, want %v", got, want)
+	}
+	page := record.PageListParams.FilterNames()
+	if want := []string{"state", "priority", "group", "assignee", "customer", "service", "q", "sort"}; !reflect.DeepEqual(page, want) {
+		t.Errorf("page names %v, want %v", page, want)
+	}
+}
