@@ -7,6 +7,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"steward/internal/incident"
+	"steward/internal/request"
 )
 
 var queueRow = regexp.MustCompile(`href="/(?:incidents|requests)/((?:INC|REQ)-\d+)" data-open`)
@@ -27,11 +30,15 @@ func TestQueuesTakeTheAPIsLists(t *testing.T) {
 		defer rows.Close()
 		var out []string
 		for rows.Next() {
-			var n string
-			if err := rows.Scan(&n); err != nil {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
 				t.Fatal(err)
 			}
-			out = append(out, n)
+			if strings.Contains(query, "FROM requests") {
+				out = append(out, request.FormatNumber(id))
+			} else {
+				out = append(out, incident.FormatNumber(id))
+			}
 		}
 		slices.Sort(out)
 		return out
@@ -52,8 +59,8 @@ func TestQueuesTakeTheAPIsLists(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	incidents := `SELECT 'INC-' || substr('00000' || id, -6) FROM incidents WHERE `
-	requests := `SELECT 'REQ-' || substr('00000' || id, -6) FROM requests WHERE `
+	incidents := `SELECT id FROM incidents WHERE `
+	requests := `SELECT id FROM requests WHERE `
 	for _, c := range []struct {
 		path, query string
 		args        []any
