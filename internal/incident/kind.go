@@ -13,9 +13,9 @@ import (
 // KindName is the incident kind's name in links, attachments and search.
 const KindName = "incident"
 
-// FilterFields are the list parameters a saved incident filter may use.
-var FilterFields = []string{"state", "priority", "group_id", "assignee_id", "customer_id", "requester_id",
-	"service_id", "category", "major", "created_after", "created_before", "q", "sort"}
+// FilterFields are the list parameters a saved incident filter may use:
+// those the API reads alike for requests, and the incident list's own.
+var FilterFields = record.APIListParams.FilterNames("category", "major", "created_after", "created_before")
 
 // Kind declares incidents to the record kernel.
 func (s *Service) Kind() *record.Kind {

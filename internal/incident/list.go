@@ -229,38 +229,10 @@ func queueLead(f Filter, key string) map[string]bool {
 	return nil
 }
 
-// anyOf is the values of a filter checked during the walk as one array,
-// for "= ANY(?)" on PostgreSQL. A prepared statement with a plain
-// parameter there is planned afresh on every run whenever the plan for an
-// unknown value looks dearer than the one for the value given (a large
-// group, say), and planning a list costs more than running it; with an
-// array PostgreSQL settles on one plan. It also makes one statement of a
-// filter whatever the number of values.
-func anyOf(vals []any) any {
-	switch vals[0].(type) {
-	case string:
-		out := make([]string, len(vals))
-		for i, v := range vals {
-			out[i] = v.(string)
-		}
-		return out
-	case int:
-		out := make([]int32, len(vals))
-		for i, v := range vals {
-			out[i] = int32(v.(int))
-		}
-		return out
-	}
-	out := make([]int64, len(vals))
-	for i, v := range vals {
-		out[i] = v.(int64)
-	}
-	return out
-}
-
 // where builds the filter for a list ordered by key. Filters on the
 // columns that lead the walk may use their index; the others are checked
-// during the walk.
+// during the walk (see record.OneOf, which also keeps PostgreSQL on one
+// plan).
 func (s *Service) where(p *auth.Principal, f Filter, key string) ([]string, []any) {
 	var where []string
 	var args []any
@@ -278,11 +250,8 @@ func (s *Service) where(p *auth.Principal, f Filter, key string) ([]string, []an
 			add(col+" = ?", vals[0])
 			return
 		}
-		if s.DB.Dialect() == store.Postgres {
-			add(col+" = ANY(?)", anyOf(vals))
-			return
-		}
-		add(s.walked(col)+" IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(vals)), ", ")+")", vals...)
+		cond, bound := record.OneOf(s.DB.Dialect(), col, vals)
+		add(cond, bound...)
 	}
 	eq := func(col string, val any) { in(col, []any{val}) }
 	if !p.IsStaff() {

@@ -34,13 +34,12 @@ type TicketQuery[S ~string, P any] struct {
 
 // ListParams names the query parameters a ticket list reads those fields
 // from; "" leaves a field unread. Existing links and API clients use
-// these names, so they never change.
+// these names, so they never change. The state, the priority and the
+// group take several values separated by commas, and the state "open"
+// for the open states, under either set of names: a page's control sends
+// one value, but a link to a page may say what the API says.
 type ListParams struct {
 	State, Priority, Group, Assignee, Customer, Requester, Service, Query, Sort string
-	// Lists takes several values separated by commas, and "open" for the
-	// open states, as the API does; otherwise a name holds the one value a
-	// page's control sends.
-	Lists bool
 	// Bounded refuses values longer than the API takes (q 200 characters,
 	// sort and assignee 20, a list 1000); pages drop long values before.
 	Bounded bool
@@ -49,11 +48,30 @@ type ListParams struct {
 // APIListParams are the names the API's ticket lists read.
 var APIListParams = ListParams{State: "state", Priority: "priority", Group: "group_id", Assignee: "assignee_id",
 	Customer: "customer_id", Requester: "requester_id", Service: "service_id", Query: "q", Sort: "sort",
-	Lists: true, Bounded: true}
+	Bounded: true}
 
 // PageListParams are the names the ticket queues' pages read.
 var PageListParams = ListParams{State: "state", Priority: "priority", Group: "group", Assignee: "assignee",
 	Customer: "customer", Service: "service", Query: "q", Sort: "sort"}
+
+// FilterNames are the names n reads, in the order the fields are read,
+// with a kind's own list parameters before the search and the sort: the
+// parameters a saved filter of that kind may use (Kind.FilterFields).
+func (n ListParams) FilterNames(own ...string) []string {
+	var out []string
+	for _, s := range []string{n.State, n.Priority, n.Group, n.Assignee, n.Customer, n.Requester, n.Service} {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	out = append(out, own...)
+	for _, s := range []string{n.Query, n.Sort} {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
 
 // Read reads the shared fields from v under the names in n. me is the
 // reader's user id, for "assignee=me". Each value that cannot be read is
@@ -63,12 +81,12 @@ func (d TicketFields[S, P]) Read(v url.Values, n ListParams, me int64, fault fun
 	r := paramReader{v: v, n: n, fault: fault}
 	var t TicketQuery[S, P]
 	for _, s := range r.values(n.State) {
-		if n.Lists && s == "open" {
+		if s == "open" {
 			t.States = append(t.States, d.Open...)
 			continue
 		}
 		if !slices.Contains(d.States, S(s)) {
-			fault(n.State, d.stateMessage(n.Lists))
+			fault(n.State, d.stateMessage())
 		}
 		t.States = append(t.States, S(s))
 	}
@@ -106,18 +124,12 @@ func Named[T comparable](dst *T, v T) {
 	}
 }
 
-// stateMessage names the states a list takes, "open" first where lists
-// take it: "must be open, new, … or closed".
-func (d TicketFields[S, P]) stateMessage(open bool) string {
-	var names []string
-	if open {
-		names = append(names, "open")
-	}
+// stateMessage names the states a list takes, "open" first: "must be
+// open, new, … or closed".
+func (d TicketFields[S, P]) stateMessage() string {
+	names := []string{"open"}
 	for _, s := range d.States {
 		names = append(names, string(s))
-	}
-	if len(names) == 1 {
-		return "must be " + names[0]
 	}
 	return "must be " + strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
@@ -141,14 +153,11 @@ func (r paramReader) str(name string, max int) string {
 	return s
 }
 
-// values reads a list, or the one value of a page's control.
+// values reads a list of values separated by commas.
 func (r paramReader) values(name string) []string {
 	s := r.str(name, 1000)
 	if s == "" {
 		return nil
-	}
-	if !r.n.Lists {
-		return []string{s}
 	}
 	parts := strings.Split(s, ",")
 	if len(parts) > 50 {
@@ -172,14 +181,8 @@ func (r paramReader) id(name string) int64 {
 	return n
 }
 
-// ids reads a list of ids; a page's control sends one.
+// ids reads a list of ids separated by commas.
 func (r paramReader) ids(name string) []int64 {
-	if !r.n.Lists {
-		if n := r.id(name); n != 0 {
-			return []int64{n}
-		}
-		return nil
-	}
 	var out []int64
 	for _, s := range r.values(name) {
 		n, ok := positive(s)

@@ -39,8 +39,8 @@ func read(t *testing.T, names record.ListParams, query string) (record.TicketQue
 }
 
 // The API and the pages read the same ticket fields under their own
-// names: the API takes lists and "open", a page the one value its
-// control sends.
+// names, lists and "open" alike: a page's control sends one value, but a
+// link to a page may say what the API says.
 func TestTicketListReadsBothNameSets(t *testing.T) {
 	cases := []struct {
 		name  string
@@ -61,6 +61,8 @@ func TestTicketListReadsBothNameSets(t *testing.T) {
 			record.TicketQuery[state, int]{States: []state{"done"}, Priorities: []int{3}, GroupIDs: []int64{3},
 				AssigneeID: 9, CustomerID: 5, ServiceID: 8, Query: "disk", Sort: "updated_at"}},
 		{"page: me", record.PageListParams, "assignee=me", record.TicketQuery[state, int]{AssigneeID: 7}},
+		{"page lists", record.PageListParams, "state=open&priority=P1,P2&group=3,%204",
+			record.TicketQuery[state, int]{States: []state{"new", "working"}, Priorities: []int{1, 2}, GroupIDs: []int64{3, 4}}},
 		{"page ignores the API names", record.PageListParams, "group_id=3&assignee_id=9&customer_id=5&requester_id=6&service_id=8",
 			record.TicketQuery[state, int]{}},
 	}
@@ -79,7 +81,8 @@ func TestTicketListReadsBothNameSets(t *testing.T) {
 
 // A value that cannot be read is refused with the message the API
 // answers, under the name it came in; pages list the names for their
-// banner, in the order of their controls.
+// banner, in the order of their controls. Only the API bounds the length
+// of a value.
 func TestTicketListRefusesBadValues(t *testing.T) {
 	api := []struct{ query, name, message string }{
 		{"state=sleeping", "state", "must be open, new, working or done"},
@@ -103,12 +106,27 @@ func TestTicketListRefusesBadValues(t *testing.T) {
 	}
 
 	_, faults, order := read(t, record.PageListParams,
-		"service=x&customer=0&assignee=nobody&group=-2&priority=high&state=open&q="+strings.Repeat("a", 250))
+		"service=x&customer=0&assignee=nobody&group=3,-2&priority=P1,high&state=sleeping&q="+strings.Repeat("a", 250))
 	want := []string{"state", "priority", "group", "assignee", "customer", "service"}
 	if !reflect.DeepEqual(order, want) {
 		t.Errorf("page faults %v, want %v", order, want)
 	}
-	if faults["state"] != "must be new, working or done" || faults["group"] != "must be a positive whole number" {
+	if faults["state"] != "must be open, new, working or done" || faults["group"] != "must be positive whole numbers separated by commas" {
 		t.Errorf("page messages: %v", faults)
+	}
+}
+
+// A saved filter of a ticket kind may use the names the API reads alike
+// for every ticket kind, with the kind's own before the search and sort.
+func TestTicketListFilterNames(t *testing.T) {
+	got := record.APIListParams.FilterNames("item_id", "major")
+	want := []string{"state", "priority", "group_id", "assignee_id", "customer_id", "requester_id", "service_id",
+		"item_id", "major", "q", "sort"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("filter names %v, want %v", got, want)
+	}
+	page := record.PageListParams.FilterNames()
+	if want := []string{"state", "priority", "group", "assignee", "customer", "service", "q", "sort"}; !reflect.DeepEqual(page, want) {
+		t.Errorf("page names %v, want %v", page, want)
 	}
 }

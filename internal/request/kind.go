@@ -14,9 +14,9 @@ import (
 // KindName is the request kind's name in links, attachments and search.
 const KindName = "request"
 
-// FilterFields are the list parameters a saved request filter may use.
-var FilterFields = []string{"state", "priority", "group_id", "assignee_id", "customer_id", "requester_id",
-	"service_id", "item_id", "q", "sort"}
+// FilterFields are the list parameters a saved request filter may use:
+// those the API reads alike for incidents, and the request list's own.
+var FilterFields = record.APIListParams.FilterNames("item_id")
 
 // Kind declares service requests to the record kernel.
 func (s *Service) Kind() *record.Kind {

@@ -166,7 +166,9 @@ func (s *Service) walked(col string) string {
 }
 
 // where builds the filter. With byIndex, single-value filters may use
-// their column's index; otherwise they are checked during the walk.
+// their column's index; otherwise they are checked during the walk, on
+// PostgreSQL as one array parameter each so that a queue keeps one plan
+// (see record.OneOf).
 func (s *Service) where(p *auth.Principal, f Filter, byIndex bool) ([]string, []any) {
 	var where []string
 	var args []any
@@ -178,7 +180,8 @@ func (s *Service) where(p *auth.Principal, f Filter, byIndex bool) ([]string, []
 			add(col+" = ?", vals[0])
 			return
 		}
-		add(s.walked(col)+" IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(vals)), ", ")+")", vals...)
+		cond, bound := record.OneOf(s.DB.Dialect(), col, vals)
+		add(cond, bound...)
 	}
 	eq := func(col string, val any) { in(col, []any{val}) }
 	if !p.IsStaff() {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"steward/internal/auth"
@@ -43,6 +44,7 @@ type queueView struct {
 	Error     string
 	Empty     string
 	Filtered  bool
+	Lists     listChoices // the filters of several values, which no single option shows
 	Options   formOptions
 	Services  []option
 	States    []incident.State
@@ -103,6 +105,7 @@ func (wb *Web) queue(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v.Services = services
+	v.Lists = readListChoices(tx, v.Q, v.Options.Groups)
 	if v.Tools, err = wb.tools(r, incident.KindName, "/", v.Q); err != nil {
 		wb.fail(w, r, err)
 		return
@@ -207,6 +210,46 @@ func buildFilter(tx i18n.Text, p *auth.Principal, q url.Values) (incident.Filter
 		return f, tab, tx.T("web.queue.bad_filters", "Names", strings.Join(bad, ", "))
 	}
 	return f, tab, ""
+}
+
+// listChoice is a filter value no single option of its select stands
+// for: several values separated by commas, as a link from the API's
+// names or a saved filter may hold. The select offers it as its chosen
+// option, in words, so that the page shows what the list holds and
+// sending the form again keeps it; picking another option replaces it.
+type listChoice struct{ Value, Label string }
+
+// listChoices are the choices of a ticket queue's state, priority and
+// group selects; nil where the select's own options serve.
+type listChoices struct{ State, Priority, Group *listChoice }
+
+// readListChoices words the filters of q that hold several values.
+func readListChoices(tx i18n.Text, q url.Values, groups []option) listChoices {
+	names := map[string]string{}
+	for _, g := range groups {
+		names[strconv.FormatInt(g.ID, 10)] = g.Name
+	}
+	choice := func(param string, word func(string) string) *listChoice {
+		v := q.Get(param)
+		if !strings.Contains(v, ",") {
+			return nil
+		}
+		parts := strings.Split(v, ",")
+		for i, s := range parts {
+			parts[i] = word(strings.TrimSpace(s))
+		}
+		return &listChoice{Value: v, Label: strings.Join(parts, ", ")}
+	}
+	return listChoices{
+		State:    choice("state", tx.Label),
+		Priority: choice("priority", strings.ToUpper),
+		Group: choice("group", func(id string) string {
+			if name, ok := names[id]; ok {
+				return name
+			}
+			return id
+		}),
+	}
 }
 
 // invalidText joins per-field messages into one sentence for a banner.

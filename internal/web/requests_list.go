@@ -36,6 +36,7 @@ var requesterQueues = []queueTab{
 type requestQueueView struct {
 	Tabs      []tabCount
 	View      string
+	OpenTab   bool // the queue holds open requests unless a state is chosen
 	Q         url.Values
 	Items     []request.Request
 	NextURL   string
@@ -43,6 +44,7 @@ type requestQueueView struct {
 	Error     string
 	Empty     string
 	Filtered  bool
+	Lists     listChoices // the filters of several values, which no single option shows
 	Options   formOptions
 	Services  []option
 	States    []request.State
@@ -71,7 +73,7 @@ func (h *requestPages) queue(w http.ResponseWriter, r *http.Request) {
 	tab.Label = tx.T(tab.Label)
 	msg = readListDaysIn(tx, v.Q, h.Loc, msg, listDays{"from", "to", &f.CreatedAfter, &f.CreatedBefore},
 		listDays{"fulfilled_from", "fulfilled_to", &f.FulfilledAfter, &f.FulfilledBefore})
-	v.View = tab.Key
+	v.View, v.OpenTab = tab.Key, tab.Open
 	tabs := requesterQueues
 	if v.Staff {
 		tabs = tabsFor(p, requestQueues)
@@ -103,6 +105,7 @@ func (h *requestPages) queue(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	v.Lists = readListChoices(tx, v.Q, v.Options.Groups)
 	if v.Tools, err = h.tools(r, request.KindName, "/requests", v.Q); err != nil {
 		h.fail(w, r, err)
 		return
