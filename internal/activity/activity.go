@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"steward/internal/audit"
 	"steward/internal/store"
 )
 
@@ -41,18 +42,16 @@ func Record(ctx context.Context, tx *store.Tx, e Entry) error {
 const chunkRows = 1000
 
 func appendEntries(ctx context.Context, tx *store.Tx, rows []any) error {
-	if tx.Dialect() == store.Postgres {
-		// Entries must become visible in id order, or a reader paging with
-		// "after the last id I saw" could skip one that commits late: the
-		// feed's lock is held from here to the commit. The audit chain's
-		// lock comes first, always, as in every transaction that takes
-		// both, so that no two wait for each other.
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(7702002)`); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(7702007)`); err != nil {
-			return err
-		}
+	// Entries must become visible in id order, or a reader paging with
+	// "after the last id I saw" could skip one that commits late: the
+	// feed's lock is held from here to the commit. The audit chain's lock
+	// comes first, always, as in every transaction that takes both, so
+	// that no two wait for each other.
+	if err := tx.AdvisoryLock(ctx, audit.ChainLock); err != nil {
+		return err
+	}
+	if err := tx.AdvisoryLock(ctx, 7702007); err != nil {
+		return err
 	}
 	for len(rows) > 0 {
 		n := min(chunkRows, len(rows))

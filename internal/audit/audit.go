@@ -68,6 +68,11 @@ func Record(ctx context.Context, tx *store.Tx, a Actor, action, entity string, e
 	return nil
 }
 
+// ChainLock is the PostgreSQL advisory lock that serialises appends to the
+// chain across nodes. A transaction that takes it takes it before any other
+// lock it takes at commit, so that no two wait for each other.
+const ChainLock = 7702002
+
 // chunkRows keeps one INSERT under SQLite's 32766 parameters (eleven a row).
 const chunkRows = 1000
 
@@ -76,10 +81,8 @@ const chunkRows = 1000
 // commit: on PostgreSQL the chain's lock, which serialises appends across
 // nodes, is held from here to the commit only. SQLite has one writer.
 func appendEntries(ctx context.Context, tx *store.Tx, rows []any) error {
-	if tx.Dialect() == store.Postgres {
-		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(7702002)"); err != nil {
-			return err
-		}
+	if err := tx.AdvisoryLock(ctx, ChainLock); err != nil {
+		return err
 	}
 	// A statement of its own after the lock: under READ COMMITTED it sees
 	// the head the lock's previous holder committed.

@@ -21,6 +21,23 @@ func (t *Tx) Kept(key any) (any, bool) {
 	return v, ok
 }
 
+// AdvisoryLock takes PostgreSQL's transaction-level advisory lock key,
+// held until the transaction ends, unless the transaction holds it
+// already; SQLite has one writer, so nothing to take.
+func (t *Tx) AdvisoryLock(ctx context.Context, key int64) error {
+	if t.db.dialect != Postgres || t.locks[key] {
+		return nil
+	}
+	if _, err := t.Exec(ctx, "SELECT pg_advisory_xact_lock(?)", key); err != nil {
+		return err
+	}
+	if t.locks == nil {
+		t.locks = map[int64]bool{}
+	}
+	t.locks[key] = true
+	return nil
+}
+
 // Savepoint starts SAVEPOINT name, remembering how many rows the
 // transaction had collected, so that RollbackTo drops those collected since.
 func (t *Tx) Savepoint(ctx context.Context, name string) error {
@@ -47,7 +64,7 @@ func (t *Tx) RollbackTo(ctx context.Context, name string) error {
 	if !ok {
 		return fmt.Errorf("rollback to %s: the savepoint was not made with Savepoint", name)
 	}
-	t.kept = nil
+	t.kept, t.locks = nil, nil // locks taken since the savepoint are let go
 	if _, err := t.Exec(ctx, "ROLLBACK TO SAVEPOINT "+name); err != nil {
 		return err
 	}

@@ -419,6 +419,7 @@ type Tx struct {
 	collected  []*collection
 	savepoints map[string][]int // rows collected when each savepoint began
 	kept       map[any]any
+	locks      map[int64]bool // advisory locks held (AdvisoryLock)
 	shared     bool
 }
 
