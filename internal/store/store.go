@@ -65,7 +65,7 @@ type Options struct {
 
 // DefaultWriters is how many shared transactions run at once on
 // PostgreSQL unless Options.Writers says otherwise.
-const DefaultWriters = 4
+const DefaultWriters = 2
 
 // DB is the handle every domain package uses. Reads go to a pool of
 // connections; writes go through Tx, which on SQLite is a single connection
