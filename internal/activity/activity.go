@@ -8,8 +8,10 @@ package activity
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"time"
 
+	"steward/internal/audit"
 	"steward/internal/store"
 )
 
@@ -25,29 +27,47 @@ type Entry struct {
 	Data     json.RawMessage `json:"data"`
 }
 
-// Record appends an entry inside tx.
+// Record appends an entry inside tx. The entry is written just before the
+// transaction commits, after its other writes and before its audit entries
+// (see appendEntries), so it is not readable in tx.
 func Record(ctx context.Context, tx *store.Tx, e Entry) error {
-	data := e.Data
-	if len(data) == 0 {
-		data = json.RawMessage("{}")
+	if len(e.Data) == 0 {
+		e.Data = json.RawMessage("{}")
 	}
-	if tx.Dialect() == store.Postgres {
-		// Entries must become visible in id order, or a reader paging with
-		// "after the last id I saw" could skip one that commits late.
-		// The audit chain's lock comes first, always: a write that records
-		// its activity before its audit entry would otherwise take the two
-		// in the other order from one that audits first, and the two
-		// would deadlock.
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(7702002)`); err != nil {
+	tx.CollectRanked("activity", store.RankFeed, e, appendEntries)
+	return nil
+}
+
+// chunkRows keeps one INSERT well under SQLite's 32766 parameters.
+const chunkRows = 1000
+
+func appendEntries(ctx context.Context, tx *store.Tx, rows []any) error {
+	// Entries must become visible in id order, or a reader paging with
+	// "after the last id I saw" could skip one that commits late: the
+	// feed's lock is held from here to the commit. The audit chain's lock
+	// comes first, always, as in every transaction that takes both, so
+	// that no two wait for each other.
+	if err := tx.AdvisoryLock(ctx, audit.ChainLock); err != nil {
+		return err
+	}
+	if err := tx.AdvisoryLock(ctx, 7702007); err != nil {
+		return err
+	}
+	for len(rows) > 0 {
+		n := min(chunkRows, len(rows))
+		args := make([]any, 0, 7*n)
+		for _, r := range rows[:n] {
+			e := r.(Entry)
+			args = append(args, store.TS(e.At), e.Kind, e.Entity, e.EntityID, e.Ref, e.Summary, string(e.Data))
+		}
+		q := `INSERT INTO activity (at, kind, entity, entity_id, ref, summary, data) VALUES ` +
+			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?), ", n), ", ")
+		if _, err := tx.Exec(ctx, q, args...); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(7702007)`); err != nil {
-			return err
-		}
+		rows = rows[n:]
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO activity (at, kind, entity, entity_id, ref, summary, data)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, store.TS(e.At), e.Kind, e.Entity, e.EntityID, e.Ref, e.Summary, string(data))
-	return err
+	return nil
 }
 
 // Filter narrows List.

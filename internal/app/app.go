@@ -137,7 +137,7 @@ func NewLogger(cfg config.Config) *slog.Logger {
 // OpenStore opens and migrates the database named by cfg.
 func OpenStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*store.DB, error) {
 	db, err := store.Open(ctx, store.Options{DataDir: cfg.DataDir, DatabaseURL: cfg.DatabaseURL, ReadConns: cfg.ReadConns,
-		Synchronous: cfg.SQLiteSynchronous})
+		Synchronous: cfg.SQLiteSynchronous, Writers: cfg.PGWriters})
 	if err != nil {
 		return nil, err
 	}

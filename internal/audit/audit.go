@@ -52,68 +52,70 @@ type Entry struct {
 const genesis = "0000000000000000000000000000000000000000000000000000000000000000"
 
 // Record appends an entry inside the caller's write transaction, so the
-// audit row commits or rolls back with the change it describes.
+// audit row commits or rolls back with the change it describes. The entry
+// is chained and written just before the transaction commits (see
+// appendEntries), so its seq, time and hash are not known, nor the row
+// readable, until then.
 func Record(ctx context.Context, tx *store.Tx, a Actor, action, entity string, entityID any, data any) error {
 	raw, err := json.Marshal(data)
 	if err != nil {
 		return fmt.Errorf("audit data: %w", err)
 	}
-	prevSeq, prevHash, err := head(ctx, tx)
-	if err != nil {
-		return err
-	}
-	e := Entry{
-		Seq: prevSeq + 1, At: time.Now().UTC().Truncate(time.Microsecond),
+	tx.CollectRanked("audit_log", store.RankAuditChain, &Entry{
 		ActorType: cmp.Or(a.Via, a.Type), ActorID: a.ID, ActorName: a.Name,
-		Action: action, Entity: entity, EntityID: fmt.Sprint(entityID),
-		Data: raw, PrevHash: prevHash,
-	}
-	e.Hash = e.computeHash()
-	var actorID any
-	if e.ActorID != 0 {
-		actorID = e.ActorID
-	}
-	_, err = tx.Exec(ctx, `INSERT INTO audit_log
-		(seq, at, actor_type, actor_id, actor_name, action, entity, entity_id, data, prev_hash, hash)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.Seq, store.TS(e.At), e.ActorType, actorID, e.ActorName, e.Action, e.Entity, e.EntityID,
-		string(e.Data), e.PrevHash, e.Hash)
-	if err != nil {
-		return err
-	}
-	tx.Keep(headKey{}, chainHead{e.Seq, e.Hash})
+		Action: action, Entity: entity, EntityID: fmt.Sprint(entityID), Data: raw,
+	}, appendEntries)
 	return nil
 }
 
-// headKey keeps the chain's head in a transaction once it has appended:
-// the transaction holds the chain (the advisory lock on PostgreSQL, the
-// only writer on SQLite) until it ends, so the head cannot move under it,
-// and writes that share a commit append without reading it again.
-type headKey struct{}
+// ChainLock is the PostgreSQL advisory lock that serialises appends to the
+// chain across nodes. A transaction that takes it takes it before any other
+// lock it takes at commit, so that no two wait for each other.
+const ChainLock = 7702002
 
-type chainHead struct {
-	seq  int64
-	hash string
-}
+// chunkRows keeps one INSERT under SQLite's 32766 parameters (eleven a row).
+const chunkRows = 1000
 
-// head is the chain's last entry as tx sees it, locking the chain on
-// PostgreSQL the first time.
-func head(ctx context.Context, tx *store.Tx) (int64, string, error) {
-	if h, ok := tx.Kept(headKey{}); ok {
-		return h.(chainHead).seq, h.(chainHead).hash, nil
+// appendEntries chains a transaction's entries, in the order they were
+// recorded, to the head and writes them. It is the last thing before the
+// commit: on PostgreSQL the chain's lock, which serialises appends across
+// nodes, is held from here to the commit only. SQLite has one writer.
+func appendEntries(ctx context.Context, tx *store.Tx, rows []any) error {
+	if err := tx.AdvisoryLock(ctx, ChainLock); err != nil {
+		return err
 	}
-	if tx.Dialect() == store.Postgres {
-		// Serialise appends across nodes: the chain has one head.
-		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(7702002)"); err != nil {
-			return 0, "", err
-		}
-	}
-	seq, hash := int64(0), genesis
-	err := tx.QueryRow(ctx, "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").Scan(&seq, &hash)
+	// A statement of its own after the lock: under READ COMMITTED it sees
+	// the head the lock's previous holder committed.
+	seq, prevHash := int64(0), genesis
+	err := tx.QueryRow(ctx, "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").Scan(&seq, &prevHash)
 	if err != nil && !errors.Is(store.ScanErr(err), store.ErrNotFound) {
-		return 0, "", err
+		return err
 	}
-	return seq, hash, nil
+	at := time.Now().UTC().Truncate(time.Microsecond)
+	for len(rows) > 0 {
+		n := min(chunkRows, len(rows))
+		args := make([]any, 0, 11*n)
+		for _, r := range rows[:n] {
+			e := r.(*Entry)
+			seq++
+			e.Seq, e.At, e.PrevHash = seq, at, prevHash
+			e.Hash = e.computeHash()
+			prevHash = e.Hash
+			var actorID any
+			if e.ActorID != 0 {
+				actorID = e.ActorID
+			}
+			args = append(args, e.Seq, store.TS(e.At), e.ActorType, actorID, e.ActorName, e.Action, e.Entity,
+				e.EntityID, string(e.Data), e.PrevHash, e.Hash)
+		}
+		q := `INSERT INTO audit_log (seq, at, actor_type, actor_id, actor_name, action, entity, entity_id, data, prev_hash, hash)
+			VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?), ", n), ", ")
+		if _, err := tx.Exec(ctx, q, args...); err != nil {
+			return err
+		}
+		rows = rows[n:]
+	}
+	return nil
 }
 
 func (e *Entry) computeHash() string {

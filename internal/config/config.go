@@ -33,6 +33,9 @@ type Config struct {
 	LogFormat         string
 	JobInterval       time.Duration
 	ReadConns         int
+	// PGWriters is how many shared write transactions run at once on
+	// PostgreSQL; 0 means the store's default.
+	PGWriters int
 	// MaxAttachmentMB is the largest file, in MB, a record accepts; 0 means the default.
 	MaxAttachmentMB int64
 	// TLSCert and TLSKey are PEM files; with both set the server speaks HTTPS itself.
@@ -113,6 +116,7 @@ func (c *Config) Server(fs *flag.FlagSet) {
 	fs.StringVar(&c.OIDCName, "oidc-name", env("STEWARD_OIDC_NAME", "your organisation's account"), "what the sign-in button calls the provider: \"Sign in with ...\" (env STEWARD_OIDC_NAME)")
 	fs.StringVar(&c.TimeZone, "time-zone", env("STEWARD_TIME_ZONE", "UTC"), "the organisation's time zone, e.g. Europe/Berlin: KPI periods (days, weeks, months) and scheduled reports follow its calendar (env STEWARD_TIME_ZONE)")
 	fs.IntVar(&c.ReadConns, "read-conns", c.envInt("STEWARD_READ_CONNS", 8), "database read connections (env STEWARD_READ_CONNS)")
+	fs.IntVar(&c.PGWriters, "pg-writers", c.envInt("STEWARD_PG_WRITERS", 0), "PostgreSQL: write transactions run at once, each gathering the writes waiting for it; 0 means 2 (env STEWARD_PG_WRITERS)")
 }
 
 // Validate checks values a flag type cannot.
@@ -141,6 +145,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ReadConns < 0 || c.ReadConns > 256 {
 		return fmt.Errorf("--read-conns must be between 1 and 256")
+	}
+	if c.PGWriters < 0 || c.PGWriters > 64 {
+		return fmt.Errorf("--pg-writers must be between 1 and 64 (0 keeps the default of 2)")
 	}
 	if c.MaxAttachmentMB < 0 || c.MaxAttachmentMB > 2048 {
 		return fmt.Errorf("--max-attachment-mb must be between 1 and 2048 (0 keeps the default of 25)")

@@ -71,7 +71,7 @@ func (ks *Kinds) Bulk(ctx context.Context, db *store.DB, p *auth.Principal, k *K
 				continue
 			}
 			sp := fmt.Sprintf("bulk_row_%d", i)
-			if _, err := tx.Exec(ctx, "SAVEPOINT "+sp); err != nil {
+			if err := tx.Savepoint(ctx, sp); err != nil {
 				return err
 			}
 			if err := k.Patch(ctx, tx, p, results[i].ID, set); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 )
 
 // ErrClosed is returned for work handed to a closed database.
@@ -21,12 +22,13 @@ type batchReq struct {
 // InTxShared runs fn like InTx, but it may share one transaction with
 // other callers who are waiting at the same moment (group commit): one
 // commit, one write-ahead-log flush, for all of them. Audited writes are
-// serialised on both engines (the audit chain has one head), so sharing
-// the commit is where throughput comes from. If any fn of a batch fails, or
-// the commit does, the batch is rolled back and each fn runs again in a
-// transaction of its own, so one caller's error never reaches another; fn
-// must therefore be safe to run twice. InTxShared returns nil only after
-// fn's writes have committed.
+// serialised at commit on both engines (the audit chain has one head), so
+// sharing the commit is where throughput comes from. If any fn of a batch
+// fails, or the commit does, the batch is rolled back and each fn runs
+// again in a transaction of its own, so one caller's error never reaches
+// another; fn must therefore be safe to run twice. InTxShared returns nil
+// only after fn's writes have committed. On PostgreSQL several such
+// transactions run at once (Options.Writers).
 func (db *DB) InTxShared(ctx context.Context, fn func(tx *Tx) error) error {
 	if db.batch == nil {
 		return db.inTx(ctx, true, fn)
@@ -43,11 +45,30 @@ func (db *DB) InTxShared(ctx context.Context, fn func(tx *Tx) error) error {
 	return <-req.done
 }
 
-// runBatches is the single goroutine that commits shared transactions.
-// The channel is unbuffered, so a caller is either received here or told
-// the database closed; none is left waiting.
+// startWriters starts n goroutines that commit shared transactions, each
+// gathering the callers waiting when it is free. Several run on PostgreSQL:
+// one alone spends most of its time waiting for round trips, while the
+// server idles. Batches then commit concurrently, which is safe as several
+// nodes already write at once; the audit chain takes its lock at commit.
+func (db *DB) startWriters(n int) {
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			db.runBatches()
+		}()
+	}
+	go func() {
+		wg.Wait()
+		close(db.batchDone)
+	}()
+}
+
+// runBatches is one writer's loop. The channel is unbuffered, so a caller
+// is either received by a writer or told the database closed; none is left
+// waiting.
 func (db *DB) runBatches() {
-	defer close(db.batchDone)
 	for {
 		var first batchReq
 		select {

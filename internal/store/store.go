@@ -51,13 +51,21 @@ var (
 type Options struct {
 	DataDir     string // SQLite: the folder holding steward.db
 	DatabaseURL string // PostgreSQL URL; wins over DataDir when set
-	ReadConns   int    // size of the read pool (SQLite) or of the whole pool (PostgreSQL)
+	ReadConns   int    // size of the read pool (SQLite); PostgreSQL's pool holds twice this, plus Writers
 	// Synchronous is SQLite's synchronous setting: "normal" (or "") syncs
 	// the write-ahead log at checkpoints, so a power loss may lose the
 	// last commits but never corrupts the database; "full" syncs it at
 	// every commit, so no committed write is lost.
 	Synchronous string
+	// Writers is how many shared transactions (see InTxShared) run at
+	// once on PostgreSQL; 0 means DefaultWriters. SQLite has one write
+	// connection, so one.
+	Writers int
 }
+
+// DefaultWriters is how many shared transactions run at once on
+// PostgreSQL unless Options.Writers says otherwise.
+const DefaultWriters = 2
 
 // DB is the handle every domain package uses. Reads go to a pool of
 // connections; writes go through Tx, which on SQLite is a single connection
@@ -78,7 +86,7 @@ type DB struct {
 	// Group commit (see InTxShared).
 	batch     chan batchReq
 	quit      chan struct{}
-	batchDone chan struct{}
+	batchDone chan struct{} // closed once every writer has stopped
 
 	// SQLite only: the connection that checkpoints the write-ahead log
 	// (see runCheckpoints).
@@ -253,7 +261,7 @@ func openSQLite(ctx context.Context, opts Options) (*DB, error) {
 	db := &DB{dialect: SQLite, write: write, read: read, path: path,
 		batch: make(chan batchReq), quit: make(chan struct{}), batchDone: make(chan struct{}),
 		checkpointer: checkpointer, checkpointDone: make(chan struct{})}
-	go db.runBatches()
+	db.startWriters(1)
 	go db.runCheckpoints()
 	return db, nil
 }
@@ -263,8 +271,14 @@ func openPostgres(ctx context.Context, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("database url: %w", err)
 	}
-	db.SetMaxOpenConns(opts.ReadConns * 2)
-	db.SetMaxIdleConns(opts.ReadConns * 2)
+	writers := opts.Writers
+	if writers <= 0 {
+		writers = DefaultWriters
+	}
+	// The writers hold a connection each for a whole transaction; the
+	// rest of the pool stays for reads and single writes.
+	db.SetMaxOpenConns(opts.ReadConns*2 + writers)
+	db.SetMaxIdleConns(opts.ReadConns*2 + writers)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -274,7 +288,7 @@ func openPostgres(ctx context.Context, opts Options) (*DB, error) {
 	}
 	pg := &DB{dialect: Postgres, write: db, read: db,
 		batch: make(chan batchReq), quit: make(chan struct{}), batchDone: make(chan struct{})}
-	go pg.runBatches()
+	pg.startWriters(writers)
 	return pg, nil
 }
 
@@ -400,74 +414,13 @@ func (db *DB) Exec(ctx context.Context, q string, args ...any) (sql.Result, erro
 
 // Tx is a write transaction.
 type Tx struct {
-	db        *DB
-	tx        *sql.Tx
-	collected []*collection
-	kept      map[any]any
-	shared    bool
-}
-
-// Keep holds v under key for the rest of this transaction: what one write
-// learnt (the audit chain's head after its append) that the next write in
-// the same transaction would otherwise read again.
-func (t *Tx) Keep(key, v any) {
-	if t.kept == nil {
-		t.kept = map[any]any{}
-	}
-	t.kept[key] = v
-}
-
-// Kept returns what Keep held under key in this transaction.
-func (t *Tx) Kept(key any) (any, bool) {
-	v, ok := t.kept[key]
-	return v, ok
-}
-
-// RollbackTo undoes the transaction's writes since SAVEPOINT name and
-// forgets what Keep held, which may describe the undone writes.
-func (t *Tx) RollbackTo(ctx context.Context, name string) error {
-	t.kept = nil
-	_, err := t.Exec(ctx, "ROLLBACK TO SAVEPOINT "+name)
-	return err
-}
-
-// Shared reports whether the transaction gathers the writes of several
-// callers of InTxShared. Those are record writes (creates, comments,
-// changes), never edits of settings, so what a shared transaction reads
-// of the settings tables cannot change before it commits.
-func (t *Tx) Shared() bool { return t.shared }
-
-// collection is rows gathered during a transaction and written together
-// just before it commits.
-type collection struct {
-	key   string
-	flush func(ctx context.Context, tx *Tx, rows []any) error
-	rows  []any
-}
-
-// Collect adds row to the rows gathered under key; flush writes them all
-// just before the transaction commits (shared transactions included), in
-// the order keys were first used. It is for writes that are much cheaper
-// as one statement than as many, such as SQLite's full-text index, which
-// otherwise writes a segment for every statement that follows it.
-func (t *Tx) Collect(key string, row any, flush func(ctx context.Context, tx *Tx, rows []any) error) {
-	for _, c := range t.collected {
-		if c.key == key {
-			c.rows = append(c.rows, row)
-			return
-		}
-	}
-	t.collected = append(t.collected, &collection{key: key, flush: flush, rows: []any{row}})
-}
-
-func (t *Tx) flushCollected(ctx context.Context) error {
-	for _, c := range t.collected {
-		if err := c.flush(ctx, t, c.rows); err != nil {
-			return err
-		}
-	}
-	t.collected = nil
-	return nil
+	db         *DB
+	tx         *sql.Tx
+	collected  []*collection
+	savepoints map[string][]int // rows collected when each savepoint began
+	kept       map[any]any
+	locks      map[int64]bool // advisory locks held (AdvisoryLock)
+	shared     bool
 }
 
 func (t *Tx) Dialect() Dialect { return t.db.dialect }
