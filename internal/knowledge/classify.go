@@ -9,6 +9,7 @@ import (
 	"steward/internal/auth"
 	"steward/internal/incident"
 	"steward/internal/jobs"
+	"steward/internal/store"
 )
 
 // RetrainJob is the periodic job that retrains the category and group
@@ -60,9 +61,7 @@ type Classification struct {
 // category nobody checked), newest first, labelled with their category
 // and with their support group's id.
 func (s *Service) TrainingExamples(ctx context.Context) (categories, groups []Example, names map[string]string, err error) {
-	rows, err := s.DB.Query(ctx, `SELECT i.title, i.description, i.category, COALESCE(i.group_id, 0), COALESCE(g.name, '')
-		FROM incidents i LEFT JOIN support_groups g ON g.id = i.group_id
-		WHERE i.state IN ('resolved', 'closed') AND i.resolution_code <> ? ORDER BY i.id DESC LIMIT ?`, incident.Withdrawn, maxTraining)
+	rows, err := s.DB.Query(ctx, trainingQuery(s.DB.Dialect()), incident.Withdrawn, maxTraining)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -85,6 +84,23 @@ func (s *Service) TrainingExamples(ctx context.Context) (categories, groups []Ex
 		}
 	}
 	return categories, groups, names, rows.Err()
+}
+
+// trainingQuery is the statement TrainingExamples runs. Resolved and
+// closed incidents are nearly all of them at a desk that has run for a
+// while, so the newest are read by walking the table backward and
+// checking the state on the way. On SQLite the unary plus keeps the state
+// index from serving the condition: a seek in it fetches every resolved
+// and closed incident and sorts them by id. PostgreSQL, which plans from
+// the column's statistics, walks the primary key with the plain column.
+func trainingQuery(d store.Dialect) string {
+	state := "i.state"
+	if d == store.SQLite {
+		state = "+i.state"
+	}
+	return `SELECT i.title, i.description, i.category, COALESCE(i.group_id, 0), COALESCE(g.name, '')
+		FROM incidents i LEFT JOIN support_groups g ON g.id = i.group_id
+		WHERE ` + state + ` IN ('resolved', 'closed') AND i.resolution_code <> ? ORDER BY i.id DESC LIMIT ?`
 }
 
 // Train relearns the classifiers from the resolved incidents.
