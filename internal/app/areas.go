@@ -9,6 +9,7 @@ import (
 	"steward/internal/change"
 	"steward/internal/cmdb"
 	"steward/internal/compliance"
+	"steward/internal/demo"
 	"steward/internal/event"
 	"steward/internal/incident"
 	"steward/internal/jobs"
@@ -24,7 +25,8 @@ import (
 
 // area is what one area of the product adds to a node: the ticket-like
 // kinds it declares to the record kernel, its background work, its API
-// routes, its pages and its links in the top bar. Its permissions are
+// routes, its pages, its links in the top bar and its part of the demo
+// story. Its permissions are
 // declared in its own package (auth.Declare) and its part of the OpenAPI
 // document is a file of its own in api/openapi/. New loops over the
 // areas; adding an area adds one entry to the list in areas.
@@ -38,6 +40,8 @@ type area struct {
 	// run is long-running work that goes on while the node serves, such as
 	// a stream consumer; each stops when its context ends.
 	run []func(context.Context)
+	// demo is the area's part of the demo story, when it has one.
+	demo *demo.Step
 }
 
 // job is one kind of background work: its handler, how many may run at
@@ -55,11 +59,11 @@ func (a *App) areas() []area {
 	return []area{
 		// Each person's figures first: the dashboard of their role.
 		a.dashboardArea(),
-		{name: "incidents", kinds: []*record.Kind{a.Incidents.Kind()},
+		{name: "incidents", demo: &demo.Incidents, kinds: []*record.Kind{a.Incidents.Kind()},
 			jobs: []job{{kind: incident.AutoCloseJob, run: a.Incidents.AutoClose, concurrency: 2}},
 			api:  api.IncidentRoutes, pages: web.IncidentPages,
 			nav: []web.NavEntry{{Label: "Incidents", Href: "/", Perm: incident.PermRead, Lit: []string{"incidents", "new"}}}},
-		{name: "requests", kinds: []*record.Kind{a.Requests.Kind()},
+		{name: "requests", demo: &demo.Requests, kinds: []*record.Kind{a.Requests.Kind()},
 			jobs: []job{{kind: request.AutoCloseJob, run: a.Requests.AutoClose, concurrency: 2}},
 			api:  api.RequestRoutes, pages: web.RequestPages,
 			nav: []web.NavEntry{
@@ -71,7 +75,7 @@ func (a *App) areas() []area {
 		a.knowledgeArea(),
 		{name: "service catalogue", api: api.ServiceRoutes, pages: web.ServicePages,
 			nav: []web.NavEntry{{Label: "Services", Href: "/services", Perm: auth.ServiceRead, Lit: []string{"services"}}}},
-		{name: "problems", kinds: []*record.Kind{a.Problems.Kind()},
+		{name: "problems", demo: &demo.Problems, kinds: []*record.Kind{a.Problems.Kind()},
 			api: api.ProblemRoutes(a.Problems), pages: web.ProblemPages(a.Problems),
 			nav: []web.NavEntry{
 				{Menu: "Problems", Label: "Problem queue", Href: "/problems", Perm: problem.PermRead, Lit: []string{"problems"}},
@@ -80,7 +84,7 @@ func (a *App) areas() []area {
 				{Menu: "Problems", Label: "Overview", Href: "/problems/overview", Perm: problem.PermRead, Lit: []string{"problem-overview"}},
 			}},
 		// Imports run one at a time per node; each writes in short chunks.
-		{name: "configuration", jobs: []job{{kind: cmdb.ImportJobKind, run: a.CMDB.RunImportJob}},
+		{name: "configuration", demo: &demo.Configuration, jobs: []job{{kind: cmdb.ImportJobKind, run: a.CMDB.RunImportJob}},
 			api: api.CMDBRoutes, pages: web.CMDBPages,
 			nav: []web.NavEntry{
 				{Menu: "Configuration", Label: "Configuration items", Href: "/cis", Perm: auth.CIRead, Lit: []string{"cis"}},
@@ -91,7 +95,7 @@ func (a *App) areas() []area {
 			}},
 		// Change management (8.5.1, 8.5.2): the change calendar and freeze
 		// periods join the Changes menu from the schedule's own entry.
-		{name: "changes", kinds: []*record.Kind{a.Changes.Kind()},
+		{name: "changes", demo: &demo.Changes, kinds: []*record.Kind{a.Changes.Kind()},
 			api: api.ChangeRoutes(a.Changes), pages: web.ChangePages(a.Changes),
 			nav: []web.NavEntry{
 				{Menu: "Changes", Label: "Changes", Href: "/changes", Perm: change.PermRead, Lit: []string{"changes"}},
@@ -99,16 +103,16 @@ func (a *App) areas() []area {
 				{Menu: "Changes", Label: "Standard changes", Href: "/change-templates", Perm: change.PermRead, Lit: []string{"change-templates"}},
 				{Menu: "Changes", Label: "Approval policy", Href: "/change-policies", Perm: change.PermRead, Lit: []string{"change-policies"}},
 			}},
-		{name: "change calendar", api: api.ScheduleRoutes(a.Schedule), pages: web.ChangeCalendarPages(a.Schedule),
+		{name: "change calendar", demo: &demo.ChangeCalendar, api: api.ScheduleRoutes(a.Schedule), pages: web.ChangeCalendarPages(a.Schedule),
 			nav: []web.NavEntry{
 				{Menu: "Changes", Label: "Change calendar", Href: "/change-calendar", Perm: schedule.PermRead, Lit: []string{"change-calendar"}},
 				{Menu: "Changes", Label: "Freeze periods", Href: "/freeze-periods", Perm: schedule.PermRead, Lit: []string{"freeze-periods"}},
 			}},
-		{name: "releases", kinds: []*record.Kind{a.Releases.Kind()},
+		{name: "releases", demo: &demo.Releases, kinds: []*record.Kind{a.Releases.Kind()},
 			api: api.ReleaseRoutes(a.Releases), pages: web.ReleasePages(a.Releases),
 			nav: []web.NavEntry{{Menu: "Changes", Label: "Releases", Href: "/releases", Perm: release.PermRead, Lit: []string{"releases"}}}},
 		// Escalations come due in bursts at the top of the hour.
-		{name: "service levels", jobs: []job{{kind: sla.EscalateJob, run: a.SLA.Escalate, concurrency: 4}},
+		{name: "service levels", demo: &demo.ServiceLevels, jobs: []job{{kind: sla.EscalateJob, run: a.SLA.Escalate, concurrency: 4}},
 			api: api.SLARoutes, pages: web.SLAPages,
 			nav: []web.NavEntry{
 				{Menu: "Service levels", Label: "Breaching soon", Href: "/sla/breaching", Perm: auth.SLARead, Lit: []string{"breaching"}},
@@ -120,7 +124,7 @@ func (a *App) areas() []area {
 		// Event management (8.6.1, 8.7.1, 8.7.3): integrations take events
 		// into the inbox; the processor turns them into alerts and
 		// incidents; broker consumers subscribe to MQTT and NATS.
-		{name: "events", jobs: a.eventJobs(), run: a.eventRunners(),
+		{name: "events", demo: &demo.Events, jobs: a.eventJobs(), run: a.eventRunners(),
 			api: api.EventRoutes(a.Events), pages: web.EventPages(a.Events),
 			nav: []web.NavEntry{
 				{Menu: "Events", Label: "Alert console", Href: "/alerts", Perm: event.PermRead, Lit: []string{"alerts"}},
@@ -129,7 +133,7 @@ func (a *App) areas() []area {
 				{Menu: "Events", Label: "Processing settings", Href: "/integrations/settings", Perm: event.PermRead, Lit: []string{"event-settings"}},
 			}},
 		// The management system's own records (4.1-4.4, 5.3, 7.2, 7.3).
-		{name: "management system", api: api.SMSRoutes(a.SMS), pages: web.SMSPages(a.SMS),
+		{name: "management system", demo: &demo.ManagementSystem, api: api.SMSRoutes(a.SMS), pages: web.SMSPages(a.SMS),
 			nav: []web.NavEntry{
 				{Menu: "Management system", Label: "Context & parties", Href: "/context", Perm: sms.PermRead, Lit: []string{"context"}},
 				{Menu: "Management system", Label: "Scope", Href: "/scope", Perm: sms.PermRead, Lit: []string{"scope"}},
@@ -137,7 +141,7 @@ func (a *App) areas() []area {
 				{Menu: "Management system", Label: "Competence", Href: "/competence", Perm: sms.PermRead, Lit: []string{"competence"}},
 			}},
 		// The register of documented information (5.2, 6.3, 7.1, 7.3-7.5).
-		{name: "documents", kinds: []*record.Kind{a.Documents.Kind()}, api: api.DocumentRoutes(a.Documents), pages: web.DocumentPages(a.Documents),
+		{name: "documents", demo: &demo.Documents, kinds: []*record.Kind{a.Documents.Kind()}, api: api.DocumentRoutes(a.Documents), pages: web.DocumentPages(a.Documents),
 			nav: []web.NavEntry{
 				{Menu: "Management system", Label: "Documents", Href: "/documents", Perm: sms.PermRead, Lit: []string{"documents"}},
 				{Menu: "Management system", Label: "To acknowledge", Href: "/documents/acknowledge", Perm: sms.PermAcknowledge, Lit: []string{"documents-ack"}},
@@ -145,7 +149,7 @@ func (a *App) areas() []area {
 		// Planning and improvement (6.1, 6.2, 9.1, 9.4, 10.2): the
 		// management system's measures, risks, objectives, reports and
 		// improvements.
-		{name: "planning",
+		{name: "planning", demo: &demo.Planning,
 			api: api.PlanningRoutes(api.Planning{Risks: a.Risks, Objectives: a.Objectives, Improvements: a.Improvements, Reports: a.ServiceReports,
 				Dashboards: a.Dashboards}),
 			pages: web.PlanningPages(web.Planning{Risks: a.Risks, Objectives: a.Objectives, Improvements: a.Improvements, Reports: a.ServiceReports}),
@@ -160,7 +164,7 @@ func (a *App) areas() []area {
 		// Readiness against the standards (clauses 4 to 10), the SMS
 		// manager's home: evidence evaluated from the records and kept as a
 		// daily snapshot, self-assessments, the roadmap and the audit pack.
-		{name: "compliance", jobs: []job{{kind: compliance.SnapshotJob, run: compliance.DailySnapshots(a.DB), every: 24 * time.Hour}},
+		{name: "compliance", demo: &demo.Compliance, jobs: []job{{kind: compliance.SnapshotJob, run: compliance.DailySnapshots(a.DB), every: 24 * time.Hour}},
 			api: api.ComplianceRoutes, pages: web.CompliancePages,
 			nav: []web.NavEntry{
 				{Menu: "Compliance", Label: "Readiness", Href: "/compliance", Perm: compliance.PermRead, Lit: []string{"compliance"}},
@@ -171,7 +175,7 @@ func (a *App) areas() []area {
 		// Checking and correcting the management system: internal audits
 		// (9.2), management reviews (9.3), nonconformities and the actions
 		// they and the reviews raise (10.1).
-		{name: "compliance checking", api: api.CheckingRoutes(a.Audits, a.Nonconformities, a.Reviews),
+		{name: "compliance checking", demo: &demo.Checking, api: api.CheckingRoutes(a.Audits, a.Nonconformities, a.Reviews),
 			pages: web.CheckingPages(a.Audits, a.Nonconformities, a.Reviews),
 			nav: []web.NavEntry{
 				{Menu: "Compliance", Label: "Internal audits", Href: "/internal-audits", Perm: sms.PermRead, Lit: []string{"internal-audits"}},
@@ -206,9 +210,11 @@ type wired struct {
 	pages   []web.Pages
 	nav     []web.NavEntry
 	runners []func(context.Context)
+	demo    []demo.Step
 }
 
-// wireAreas gathers the areas' kinds, jobs, routes, pages and links.
+// wireAreas gathers the areas' kinds, jobs, routes, pages, links and
+// demo steps.
 func (a *App) wireAreas() wired {
 	w := wired{worker: &jobs.Worker{DB: a.DB, Handlers: map[string]jobs.Handler{}, Concurrency: map[string]int{}, Log: a.Log}}
 	for _, ar := range a.areas() {
@@ -230,6 +236,9 @@ func (a *App) wireAreas() wired {
 		}
 		w.nav = append(w.nav, ar.nav...)
 		w.runners = append(w.runners, ar.run...)
+		if ar.demo != nil {
+			w.demo = append(w.demo, *ar.demo)
+		}
 	}
 	return w
 }

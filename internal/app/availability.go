@@ -1,6 +1,7 @@
 package app
 
 import (
+	"steward/internal/demo"
 	"time"
 
 	"steward/internal/api"
@@ -16,7 +17,7 @@ func (a *App) availabilityArea() area {
 	a.Availability.Calendars = a.SLA
 	a.Availability.Impact = a.CMDB
 	a.ServiceReviews.Availability = a.Availability.PackFigure
-	return area{name: "availability",
+	return area{name: "availability", demo: &demo.Availability,
 		jobs:  []job{{kind: availability.DeriveJob, run: a.Availability.RunDerive, every: 5 * time.Minute}},
 		api:   api.AvailabilityRoutes(a.Availability),
 		pages: web.AvailabilityPages(a.Availability, a.Risks),

@@ -3,6 +3,7 @@ package app
 import (
 	"steward/internal/api"
 	"steward/internal/capacity"
+	"steward/internal/demo"
 	"steward/internal/web"
 )
 
@@ -10,7 +11,7 @@ import (
 // Series with a Prometheus source are read every few minutes by one node.
 func (a *App) capacityArea() area {
 	svc := capacity.NewService(a.DB, a.Log)
-	return area{name: "capacity",
+	return area{name: "capacity", demo: &demo.Capacity,
 		jobs:  []job{{kind: capacity.PollJob, run: svc.Poll, every: capacity.PollEvery}},
 		api:   api.CapacityRoutes(svc),
 		pages: web.CapacityPages(svc),

@@ -3,6 +3,7 @@ package app
 import (
 	"steward/internal/api"
 	"steward/internal/continuity"
+	"steward/internal/demo"
 	"steward/internal/web"
 )
 
@@ -12,7 +13,7 @@ import (
 func (a *App) continuityArea() area {
 	svc := continuity.NewService(a.DB, a.Log)
 	svc.CMDB, svc.Improvements = a.CMDB, a.Improvements
-	return area{name: "continuity",
+	return area{name: "continuity", demo: &demo.Continuity,
 		api:   api.ContinuityRoutes(svc),
 		pages: web.ContinuityPages(svc),
 		nav: []web.NavEntry{

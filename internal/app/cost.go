@@ -3,6 +3,7 @@ package app
 import (
 	"steward/internal/api"
 	"steward/internal/cost"
+	"steward/internal/demo"
 	"steward/internal/web"
 )
 
@@ -12,7 +13,7 @@ func (a *App) costArea() area {
 	// tickets is not recorded by the product: a.Costs.Effort stays nil
 	// and the cost-benefit view says so.
 	a.Costs.CMDB = a.CMDB
-	return area{name: "cost",
+	return area{name: "cost", demo: &demo.Costs,
 		api:   api.CostRoutes(a.Costs),
 		pages: web.CostPages(a.Costs),
 		nav: []web.NavEntry{

@@ -3,6 +3,7 @@ package app
 import (
 	"steward/internal/api"
 	"steward/internal/dashboard"
+	"steward/internal/demo"
 	"steward/internal/sms"
 	"steward/internal/web"
 )
@@ -12,7 +13,7 @@ import (
 // the job queue.
 func (a *App) dashboardArea() area {
 	a.Dashboards.Reports = a.ServiceReports
-	return area{name: "dashboards",
+	return area{name: "dashboards", demo: &demo.Dashboards,
 		jobs: []job{
 			{kind: dashboard.SnapshotJob, run: a.Dashboards.RefreshSnapshots, every: dashboard.SnapshotEvery},
 			{kind: dashboard.ReportJob, run: a.Dashboards.ProduceDue, every: dashboard.ReportEvery},

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"steward/internal/demo"
 
 	"steward/internal/api"
 	"steward/internal/knowledge"
@@ -14,7 +15,7 @@ import (
 // classifiers and the index are built at start and anew every hour.
 func (a *App) knowledgeArea() area {
 	a.Knowledge.Kernel = func() *record.Kernel { return a.Records }
-	return area{name: "knowledge", kinds: []*record.Kind{a.Knowledge.Kind()},
+	return area{name: "knowledge", demo: &demo.Knowledge, kinds: []*record.Kind{a.Knowledge.Kind()},
 		jobs: []job{{kind: knowledge.RetrainJob, run: a.Knowledge.Retrain, every: knowledge.RetrainEvery}},
 		run:  []func(context.Context){a.Knowledge.Warm},
 		api:  api.KnowledgeRoutes(a.Knowledge), pages: web.KnowledgePages(a.Knowledge),

@@ -3,6 +3,7 @@ package app
 import (
 	"steward/internal/api"
 	"steward/internal/complaint"
+	"steward/internal/demo"
 	"steward/internal/httpx"
 	"steward/internal/record"
 	"steward/internal/satisfaction"
@@ -21,7 +22,7 @@ func (a *App) satisfactionArea() area {
 	a.ServiceReviews.SLA = a.SLA
 	// A survey's e-mail carries one-click rating links.
 	a.Mail.RatingLink = a.Satisfaction.RatingLink
-	return area{name: "satisfaction",
+	return area{name: "satisfaction", demo: &demo.Satisfaction,
 		kinds: []*record.Kind{a.Complaints.Kind()},
 		api: joinRoutes(api.SatisfactionRoutes(a.Satisfaction), api.ComplaintRoutes(a.Complaints),
 			api.ServiceReviewRoutes(a.ServiceReviews)),

@@ -2,6 +2,7 @@ package app
 
 import (
 	"steward/internal/api"
+	"steward/internal/demo"
 	"steward/internal/infosec"
 	"steward/internal/record"
 	"steward/internal/web"
@@ -14,7 +15,7 @@ import (
 // analysis.
 func (a *App) securityArea() area {
 	a.Security.CMDB = a.CMDB
-	return area{name: "security",
+	return area{name: "security", demo: &demo.Security,
 		kinds: []*record.Kind{a.Security.Kind()},
 		api:   api.SecurityRoutes(a.Security),
 		pages: web.SecurityPages(a.Security),

@@ -51,7 +51,7 @@ func serve(ctx context.Context, env Env, args []string) error {
 		}
 		if empty {
 			log.Info("loading the demo organisation")
-			if err := demo.LoadAll(ctx, db, a.Incidents, a.SLA, a.Requests, demo.InZone(cfg.Location())); err != nil {
+			if err := a.LoadDemo(ctx); err != nil {
 				return fmt.Errorf("demo data: %w", err)
 			}
 		}

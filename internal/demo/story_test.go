@@ -2,13 +2,12 @@ package demo_test
 
 import (
 	"context"
+	"log/slog"
 	"testing"
 	"time"
 
-	"steward/internal/demo"
-	"steward/internal/incident"
-	"steward/internal/request"
-	"steward/internal/sla"
+	"steward/internal/app"
+	"steward/internal/config"
 	"steward/internal/store/storetest"
 )
 
@@ -16,11 +15,9 @@ import (
 func loadAll(t *testing.T) storetest.Engine {
 	e := storetest.SQLite(t)
 	ctx := context.Background()
-	slas := sla.NewService(e.DB, nil)
-	incidents, requests := incident.NewService(e.DB, 7*24*time.Hour), request.NewService(e.DB, 7*24*time.Hour)
-	incidents.Observer, requests.Observer = slas, slas
+	a := app.New(config.Config{AutoCloseAfter: 7 * 24 * time.Hour}, e.DB, slog.New(slog.DiscardHandler))
 	start := time.Now()
-	if err := demo.LoadAll(ctx, e.DB, incidents, slas, requests); err != nil {
+	if err := a.LoadDemo(ctx); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("the demo loaded in %s", time.Since(start).Round(time.Millisecond))

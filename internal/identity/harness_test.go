@@ -22,7 +22,6 @@ import (
 	"steward/internal/app"
 	"steward/internal/audit"
 	"steward/internal/config"
-	"steward/internal/demo"
 	"steward/internal/store/storetest"
 )
 
@@ -156,7 +155,7 @@ func newSiteAt(t testing.TB, e storetest.Engine, appLn net.Listener, base, issue
 		cfg.OIDCIssuer, cfg.OIDCClientID, cfg.OIDCClientSecret, cfg.OIDCName = issuer, clientID, clientSecret, "Example ID"
 	}
 	a := app.New(cfg, e.DB, quiet)
-	if err := demo.LoadAll(context.Background(), e.DB, a.Incidents, a.SLA, a.Requests); err != nil {
+	if err := a.LoadDemo(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	serve(t, appLn, a.Handler())

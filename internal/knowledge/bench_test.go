@@ -7,16 +7,15 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"slices"
+	"steward/internal/app"
+	"steward/internal/config"
 	"strings"
 	"testing"
 	"time"
 
 	"steward/internal/auth"
 	"steward/internal/demo"
-	"steward/internal/incident"
 	"steward/internal/knowledge"
-	"steward/internal/request"
-	"steward/internal/sla"
 	"steward/internal/store"
 	"steward/internal/store/storetest"
 )
@@ -130,10 +129,11 @@ func loadDemoDesk(b *testing.B, extra int) *demoDesk {
 	ctx := context.Background()
 	e := storetest.SQLite(b)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	inc := incident.NewService(e.DB, 0)
-	if err := demo.LoadAll(ctx, e.DB, inc, sla.NewService(e.DB, log), request.NewService(e.DB, 0)); err != nil {
+	a := app.New(config.Config{}, e.DB, log)
+	if err := a.LoadDemo(ctx); err != nil {
 		b.Fatal(err)
 	}
+	inc := a.Incidents
 	if extra > 0 {
 		if err := demo.Seed(ctx, e.DB, inc, extra, nil); err != nil {
 			b.Fatal(err)

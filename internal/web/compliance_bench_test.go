@@ -44,7 +44,7 @@ func BenchmarkReadinessPage(b *testing.B) {
 	}
 	b.Cleanup(func() { db.Close() })
 	a := app.New(cfg, db, log)
-	if err := demo.LoadAll(ctx, db, a.Incidents, a.SLA, a.Requests); err != nil {
+	if err := a.LoadDemo(ctx); err != nil {
 		b.Fatal(err)
 	}
 	seedSnapshots(b, db, n)

@@ -15,7 +15,6 @@ import (
 
 	"steward/internal/app"
 	"steward/internal/config"
-	"steward/internal/demo"
 	"steward/internal/jobs"
 	"steward/internal/store"
 )
@@ -38,7 +37,7 @@ func newRatingSite(t *testing.T) *site {
 	}
 	t.Cleanup(func() { db.Close() })
 	a := app.New(cfg, db, log)
-	if err := demo.LoadAll(ctx, db, a.Incidents, a.SLA, a.Requests); err != nil {
+	if err := a.LoadDemo(ctx); err != nil {
 		t.Fatal(err)
 	}
 	ts := httptest.NewUnstartedServer(a.Handler())

@@ -46,7 +46,7 @@ func newSiteWith(t *testing.T, configure func(*config.Config)) *site {
 	}
 	t.Cleanup(func() { db.Close() })
 	a := app.New(cfg, db, log)
-	if err := demo.LoadAll(ctx, db, a.Incidents, a.SLA, a.Requests, demo.InZone(cfg.Location())); err != nil {
+	if err := a.LoadDemo(ctx); err != nil {
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(a.Handler())
