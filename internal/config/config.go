@@ -115,7 +115,7 @@ func (c *Config) Server(fs *flag.FlagSet) {
 	c.OIDCClientSecret = os.Getenv("STEWARD_OIDC_CLIENT_SECRET")
 	fs.StringVar(&c.OIDCName, "oidc-name", env("STEWARD_OIDC_NAME", "your organisation's account"), "what the sign-in button calls the provider: \"Sign in with ...\" (env STEWARD_OIDC_NAME)")
 	fs.StringVar(&c.TimeZone, "time-zone", env("STEWARD_TIME_ZONE", "UTC"), "the organisation's time zone, e.g. Europe/Berlin: KPI periods (days, weeks, months) and scheduled reports follow its calendar (env STEWARD_TIME_ZONE)")
-	fs.IntVar(&c.ReadConns, "read-conns", c.envInt("STEWARD_READ_CONNS", 8), "database read connections (env STEWARD_READ_CONNS)")
+	fs.IntVar(&c.ReadConns, "read-conns", c.envInt("STEWARD_READ_CONNS", 0), "database read connections; 0 chooses: on SQLite twice the processors and at least 4, on PostgreSQL 8 (env STEWARD_READ_CONNS)")
 	fs.IntVar(&c.PGWriters, "pg-writers", c.envInt("STEWARD_PG_WRITERS", 0), "PostgreSQL: write transactions run at once, each gathering the writes waiting for it; 0 means 2 (env STEWARD_PG_WRITERS)")
 }
 
@@ -144,7 +144,7 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("--auto-close-after must not be negative")
 	}
 	if c.ReadConns < 0 || c.ReadConns > 256 {
-		return fmt.Errorf("--read-conns must be between 1 and 256")
+		return fmt.Errorf("--read-conns must be between 1 and 256 (0 chooses from the processors)")
 	}
 	if c.PGWriters < 0 || c.PGWriters > 64 {
 		return fmt.Errorf("--pg-writers must be between 1 and 64 (0 keeps the default of 2)")

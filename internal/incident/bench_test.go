@@ -268,6 +268,9 @@ func queueEngines(b *testing.B) []storetest.Engine {
 		return engines
 	}
 	opts, name := store.Options{DataDir: target}, "sqlite"
+	if n, err := strconv.Atoi(os.Getenv("STEWARD_BENCH_READ_CONNS")); err == nil {
+		opts.ReadConns = n
+	}
 	if strings.HasPrefix(target, "postgres") {
 		opts, name = store.Options{DatabaseURL: target}, "postgres"
 	}
