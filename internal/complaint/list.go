@@ -2,7 +2,6 @@ package complaint
 
 import (
 	"context"
-	"database/sql"
 	"strings"
 	"time"
 
@@ -69,7 +68,7 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) (Page, 
 	if q := strings.TrimSpace(f.Query); q != "" {
 		where, args = append(where, "LOWER(c.title) LIKE ?"), append(args, "%"+strings.ToLower(likeEscape(q))+"%")
 	}
-	return record.ReadByID(ctx, s.DB, page, selectCols, "c.id", where, args, func(rows *sql.Rows) (Complaint, error) {
+	return record.ReadByID(ctx, s.DB, page, selectCols, "c.id", where, args, func(rows interface{ Scan(...any) error }) (Complaint, error) {
 		c, err := scan(rows, now)
 		return forReader(p, c), err
 	}, func(c Complaint) int64 { return c.ID })

@@ -2,7 +2,6 @@ package infosec
 
 import (
 	"context"
-	"database/sql"
 	"strings"
 	"time"
 
@@ -59,7 +58,7 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) (Page, 
 		where, args = append(where, "LOWER(s.title) LIKE ?"), append(args, "%"+strings.ToLower(q)+"%")
 	}
 	now := time.Now()
-	return record.ReadByID(ctx, s.DB, page, selectCols, "s.id", where, args, func(rows *sql.Rows) (Incident, error) {
+	return record.ReadByID(ctx, s.DB, page, selectCols, "s.id", where, args, func(rows interface{ Scan(...any) error }) (Incident, error) {
 		return scan(rows, now)
 	}, func(in Incident) int64 { return in.ID })
 }

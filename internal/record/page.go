@@ -2,7 +2,6 @@ package record
 
 import (
 	"context"
-	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -77,14 +76,23 @@ func PageByID(v *domainerr.Invalid, limit, max int, cursor string) ByID {
 // ReadByID runs sel (a SELECT with its FROM) under where, past the cursor on
 // column id, newest first, and reads a page with scan.
 func ReadByID[T any](ctx context.Context, q store.Querier, b ByID, sel, id string, where []string, args []any,
-	scan func(*sql.Rows) (T, error), idOf func(T) int64) (Page[T], error) {
+	scan func(interface{ Scan(...any) error }) (T, error), idOf func(T) int64) (Page[T], error) {
 	if b.After != 0 {
 		where, args = append(where, id+" < ?"), append(args, b.After)
 	}
 	if len(where) > 0 {
 		sel += " WHERE " + strings.Join(where, " AND ")
 	}
-	rows, err := q.Query(ctx, sel+" ORDER BY "+id+" DESC LIMIT ?", append(args, b.Limit+1)...)
+	return readPage(ctx, q, sel+" ORDER BY "+id+" DESC LIMIT ?", append(args, b.Limit+1), b.Limit, scan,
+		func(last T) string { return strconv.FormatInt(idOf(last), 10) })
+}
+
+// readPage runs the query of a page of limit rows (it asks for one more),
+// reads them with scan, and gives the page the cursor next makes from its
+// last row when there is more.
+func readPage[T any](ctx context.Context, q store.Querier, query string, args []any, limit int,
+	scan func(interface{ Scan(...any) error }) (T, error), next func(last T) string) (Page[T], error) {
+	rows, err := q.Query(ctx, query, args...)
 	if err != nil {
 		return Page[T]{}, err
 	}
@@ -100,9 +108,9 @@ func ReadByID[T any](ctx context.Context, q store.Querier, b ByID, sel, id strin
 	if err := rows.Err(); err != nil {
 		return Page[T]{}, err
 	}
-	if len(out.Items) > b.Limit {
-		out.Items = out.Items[:b.Limit]
-		out.NextCursor = strconv.FormatInt(idOf(out.Items[b.Limit-1]), 10)
+	if len(out.Items) > limit {
+		out.Items = out.Items[:limit]
+		out.NextCursor = next(out.Items[limit-1])
 	}
 	return out, nil
 }
@@ -237,25 +245,32 @@ func (o Sorted[T]) Read(ctx context.Context, q store.Querier, sel string, where 
 	if len(where) > 0 {
 		sel += " WHERE " + strings.Join(where, " AND ")
 	}
-	rows, err := q.Query(ctx, sel+fmt.Sprintf(" ORDER BY %s LIMIT %d", o.Order(), limit+1), args...)
-	if err != nil {
-		return Page[T]{}, err
-	}
-	defer rows.Close()
-	out := Page[T]{Items: []T{}}
-	for rows.Next() {
-		x, err := scan(rows)
-		if err != nil {
-			return Page[T]{}, err
+	return readPage(ctx, q, sel+fmt.Sprintf(" ORDER BY %s LIMIT %d", o.Order(), limit+1), args, limit, scan, o.Next)
+}
+
+// TicketOrder reads a ticket list's sort and page size as every ticket
+// kind takes them: newest first unless sort names another order; a search
+// (query) by number, the only order its index yields, newest first unless
+// "number" asks for the oldest; 50 rows unless limit says, and at most max.
+func (s *Sorts[T]) TicketOrder(sort, query string, limit, max int) (Sorted[T], int, error) {
+	if sort == "" {
+		sort = "-created_at"
+		if query != "" {
+			sort = "-number"
 		}
-		out.Items = append(out.Items, x)
 	}
-	if err := rows.Err(); err != nil {
-		return Page[T]{}, err
+	order, err := s.Parse(sort)
+	if err != nil {
+		return order, 0, err
 	}
-	if len(out.Items) > limit {
-		out.Items = out.Items[:limit]
-		out.NextCursor = o.Next(out.Items[limit-1])
+	if query != "" && order.Key != "number" {
+		return order, 0, domainerr.Field("sort", "search results are ordered by number: use number or -number")
 	}
-	return out, nil
+	if limit <= 0 {
+		limit = 50
+	}
+	if limit > max {
+		return order, 0, domainerr.Field("limit", "must be between 1 and %d", max)
+	}
+	return order, limit, nil
 }

@@ -115,9 +115,40 @@ func (d TicketFields[S, P]) Read(v url.Values, n ListParams, me int64, fault fun
 	return t
 }
 
-// Named puts v in *dst when a query named it, that is when v is not zero:
-// a kind's filter takes what a query names over what a queue set before.
-func Named[T comparable](dst *T, v T) {
+// Into points at the fields of a kind's list filter that a TicketQuery
+// sets.
+type Into[S ~string, P any] struct {
+	States                                         *[]S
+	Priorities                                     *[]P
+	GroupIDs                                       *[]int64
+	Unassigned                                     *bool
+	AssigneeID, CustomerID, RequesterID, ServiceID *int64
+	Query, Sort                                    *string
+}
+
+// Apply puts each field q names into the filter dst points at, over what
+// a queue set before; an unassigned filter the queue set stays.
+func (q TicketQuery[S, P]) Apply(dst Into[S, P]) {
+	if len(q.States) > 0 {
+		*dst.States = q.States
+	}
+	if len(q.Priorities) > 0 {
+		*dst.Priorities = q.Priorities
+	}
+	if len(q.GroupIDs) > 0 {
+		*dst.GroupIDs = q.GroupIDs
+	}
+	*dst.Unassigned = *dst.Unassigned || q.Unassigned
+	named(dst.AssigneeID, q.AssigneeID)
+	named(dst.CustomerID, q.CustomerID)
+	named(dst.RequesterID, q.RequesterID)
+	named(dst.ServiceID, q.ServiceID)
+	named(dst.Query, q.Query)
+	named(dst.Sort, q.Sort)
+}
+
+// named puts v in *dst when a query named it, that is when v is not zero.
+func named[T comparable](dst *T, v T) {
 	var zero T
 	if v != zero {
 		*dst = v

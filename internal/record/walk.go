@@ -1,8 +1,6 @@
 package record
 
 import (
-	"strings"
-
 	"steward/internal/store"
 )
 
@@ -23,7 +21,18 @@ func OneOf(d store.Dialect, col string, vals []any) (string, []any) {
 	if d == store.Postgres {
 		return col + " = ANY(?)", []any{array(vals)}
 	}
-	return "+" + col + " IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(vals)), ", ") + ")", vals
+	return In("+"+col, len(vals)), vals
+}
+
+// Walked is col in a form no SQLite index can serve, so that a filter on
+// it is checked during the walk of the list's sort index. PostgreSQL gets
+// the plain column: it plans from column statistics, which an expression
+// would hide (it then guesses one matching row and sorts a full scan).
+func Walked(d store.Dialect, col string) string {
+	if d == store.SQLite {
+		return "+" + col
+	}
+	return col
 }
 
 // array is vals, all of one type (string, int or int64), as the array

@@ -3,8 +3,6 @@ package request
 import (
 	"context"
 	"errors"
-	"fmt"
-	"strings"
 	"time"
 
 	"steward/internal/auth"
@@ -43,22 +41,8 @@ var ListFields = record.TicketFields[State, Priority]{States: States, Open: Open
 
 // With is f with each field the list query q names put in place of f's.
 func (f Filter) With(q record.TicketQuery[State, Priority]) Filter {
-	if len(q.States) > 0 {
-		f.States = q.States
-	}
-	if len(q.Priorities) > 0 {
-		f.Priorities = q.Priorities
-	}
-	if len(q.GroupIDs) > 0 {
-		f.GroupIDs = q.GroupIDs
-	}
-	f.Unassigned = f.Unassigned || q.Unassigned
-	record.Named(&f.AssigneeID, q.AssigneeID)
-	record.Named(&f.CustomerID, q.CustomerID)
-	record.Named(&f.RequesterID, q.RequesterID)
-	record.Named(&f.ServiceID, q.ServiceID)
-	record.Named(&f.Query, q.Query)
-	record.Named(&f.Sort, q.Sort)
+	q.Apply(record.Into[State, Priority]{States: &f.States, Priorities: &f.Priorities, GroupIDs: &f.GroupIDs, Unassigned: &f.Unassigned,
+		AssigneeID: &f.AssigneeID, CustomerID: &f.CustomerID, RequesterID: &f.RequesterID, ServiceID: &f.ServiceID, Query: &f.Query, Sort: &f.Sort})
 	return f
 }
 
@@ -87,26 +71,11 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) (Page, 
 	if id, ok := record.NumberID(NumberPrefix, f.Query); ok && f.Cursor == "" {
 		return s.byNumber(ctx, p, id)
 	}
-	if f.Sort == "" {
-		f.Sort = "-created_at"
-		if f.Query != "" {
-			f.Sort = "-number"
-		}
-	}
-	order, err := sorts.Parse(f.Sort)
+	order, limit, err := sorts.TicketOrder(f.Sort, f.Query, f.Limit, MaxLimit)
 	if err != nil {
 		return Page{}, err
 	}
 	key := order.Key
-	if f.Query != "" && key != "number" {
-		return Page{}, domainerr.Field("sort", "search results are ordered by number: use number or -number")
-	}
-	if f.Limit <= 0 {
-		f.Limit = 50
-	}
-	if f.Limit > MaxLimit {
-		return Page{}, domainerr.Field("limit", "must be between 1 and %d", MaxLimit)
-	}
 	from := " FROM requests r"
 	where, args := s.where(p, f, key == "created_at" && f.Query == "")
 	if f.Query != "" {
@@ -121,49 +90,10 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) (Page, 
 		}
 		where, args = append([]string{clause}, where...), append([]any{arg}, args...)
 	}
-	if where, args, err = order.After(f.Cursor, where, args); err != nil {
-		return Page{}, err
-	}
-	q := "SELECT " + requestCols + from + nameJoins
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	// The page size is written into the statement, as the incident list
-	// does and for its reason (PostgreSQL keeps one plan for a queue only
-	// when the limit is known); f.Limit is an int checked against MaxLimit.
-	q += fmt.Sprintf(" ORDER BY %s LIMIT %d", order.Order(), f.Limit+1)
-	rows, err := s.DB.Query(ctx, q, args...)
-	if err != nil {
-		return Page{}, err
-	}
-	defer rows.Close()
-	page := Page{Items: []Request{}}
-	for rows.Next() {
-		r, err := scanRequest(rows)
-		if err != nil {
-			return Page{}, err
-		}
-		page.Items = append(page.Items, r)
-	}
-	if err := rows.Err(); err != nil {
-		return Page{}, err
-	}
-	if len(page.Items) > f.Limit {
-		page.Items = page.Items[:f.Limit]
-		page.NextCursor = order.Next(page.Items[f.Limit-1])
-	}
-	return page, nil
+	return order.Read(ctx, s.DB, "SELECT "+requestCols+from+nameJoins, where, args, f.Cursor, limit, scanRequest)
 }
 
-// walked returns col in a form no index can serve on SQLite, so that a
-// filter on it is checked during the walk of the sort index (see the
-// incident list for why PostgreSQL gets the plain column).
-func (s *Service) walked(col string) string {
-	if s.DB.Dialect() == store.SQLite {
-		return "+" + col
-	}
-	return col
-}
+func (s *Service) walked(col string) string { return record.Walked(s.DB.Dialect(), col) }
 
 // where builds the filter. With byIndex, single-value filters may use
 // their column's index; otherwise they are checked during the walk, on
