@@ -26,10 +26,20 @@ func CheckWorker(ctx context.Context, q store.Querier, v *domainerr.Invalid, fie
 		return err
 	case !active:
 		v.Add(field, "user %d is disabled", *id)
-	case role != string(Agent) && role != string(Admin):
-		v.Add(field, "user %d is %s; only an agent or an administrator may hold this role", *id, roleWithArticle(Role(role)))
+	default:
+		RefuseNonWorker(v, field, *id, Role(role))
 	}
 	return nil
+}
+
+// RefuseNonWorker adds to v, at field, that user id may not hold work
+// when role is neither agent nor administrator. For a kind that reads the
+// user's row itself (for the name it journals) and checks it as
+// CheckWorker does.
+func RefuseNonWorker(v *domainerr.Invalid, field string, id int64, role Role) {
+	if role != Agent && role != Admin {
+		v.Add(field, "user %d is %s; only an agent or an administrator may hold this role", id, roleWithArticle(role))
+	}
 }
 
 // roleWithArticle is r as a sentence names one holder of it.

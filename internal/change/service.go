@@ -170,20 +170,8 @@ func (s *Service) checkRefs(ctx context.Context, q store.Querier, c Change, v *d
 			}
 		}
 	}
-	if c.AssigneeID != nil {
-		var role string
-		var active bool
-		err := store.ScanErr(q.QueryRow(ctx, "SELECT role, active FROM users WHERE id = ?", *c.AssigneeID).Scan(&role, &active))
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			v.Add("assignee_id", "user %d does not exist", *c.AssigneeID)
-		case err != nil:
-			return err
-		case !active:
-			v.Add("assignee_id", "user %d is disabled", *c.AssigneeID)
-		case role != string(auth.Agent) && role != string(auth.Admin):
-			v.Add("assignee_id", "user %d is not an agent", *c.AssigneeID)
-		}
+	if err := auth.CheckWorker(ctx, q, v, "assignee_id", c.AssigneeID); err != nil {
+		return err
 	}
 	if c.GroupID != nil {
 		var one int

@@ -259,8 +259,8 @@ func (s *Service) checkAssignment(ctx context.Context, q store.Querier, groupID,
 			return err
 		case !active:
 			v.Add("assignee_id", "user %d is disabled", *assigneeID)
-		case role != string(auth.Agent) && role != string(auth.Admin):
-			v.Add("assignee_id", "user %d is not an agent", *assigneeID)
+		default:
+			auth.RefuseNonWorker(v, "assignee_id", *assigneeID, auth.Role(role))
 		}
 	}
 	return nil

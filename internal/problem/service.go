@@ -367,20 +367,8 @@ func human(s string) string { return strings.ReplaceAll(s, "_", " ") }
 // exist and, when new to the problem, are not retired) and CIs (that exist).
 func (s *Service) checkRefs(ctx context.Context, q store.Querier, p *auth.Principal, v *domainerr.Invalid,
 	assignee *int64, services, oldServices, cis []int64) error {
-	if assignee != nil {
-		var role string
-		var active bool
-		err := store.ScanErr(q.QueryRow(ctx, "SELECT role, active FROM users WHERE id = ?", *assignee).Scan(&role, &active))
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			v.Add("assignee_id", "user %d does not exist", *assignee)
-		case err != nil:
-			return err
-		case !active:
-			v.Add("assignee_id", "user %d is disabled", *assignee)
-		case role != string(auth.Agent) && role != string(auth.Admin):
-			v.Add("assignee_id", "user %d is not an agent", *assignee)
-		}
+	if err := auth.CheckWorker(ctx, q, v, "assignee_id", assignee); err != nil {
+		return err
 	}
 	if len(services) > MaxServices {
 		v.Add("service_ids", "may name at most %d services", MaxServices)
