@@ -8,7 +8,6 @@ package activity
 import (
 	"context"
 	"encoding/json"
-	"strings"
 	"time"
 
 	"steward/internal/audit"
@@ -38,8 +37,10 @@ func Record(ctx context.Context, tx *store.Tx, e Entry) error {
 	return nil
 }
 
-// chunkRows keeps one INSERT well under SQLite's 32766 parameters.
-const chunkRows = 1000
+// FeedLock is the PostgreSQL advisory lock that orders the feed's entries
+// across nodes, held from the append to the commit; it is taken after
+// audit.ChainLock.
+const FeedLock = 7702007
 
 func appendEntries(ctx context.Context, tx *store.Tx, rows []any) error {
 	// Entries must become visible in id order, or a reader paging with
@@ -50,24 +51,14 @@ func appendEntries(ctx context.Context, tx *store.Tx, rows []any) error {
 	if err := tx.AdvisoryLock(ctx, audit.ChainLock); err != nil {
 		return err
 	}
-	if err := tx.AdvisoryLock(ctx, 7702007); err != nil {
+	if err := tx.AdvisoryLock(ctx, FeedLock); err != nil {
 		return err
 	}
-	for len(rows) > 0 {
-		n := min(chunkRows, len(rows))
-		args := make([]any, 0, 7*n)
-		for _, r := range rows[:n] {
-			e := r.(Entry)
-			args = append(args, store.TS(e.At), e.Kind, e.Entity, e.EntityID, e.Ref, e.Summary, string(e.Data))
-		}
-		q := `INSERT INTO activity (at, kind, entity, entity_id, ref, summary, data) VALUES ` +
-			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?), ", n), ", ")
-		if _, err := tx.Exec(ctx, q, args...); err != nil {
-			return err
-		}
-		rows = rows[n:]
-	}
-	return nil
+	return tx.InsertRows(ctx, "INSERT INTO activity (at, kind, entity, entity_id, ref, summary, data)", 7, len(rows),
+		func(i int, args []any) []any {
+			e := rows[i].(Entry)
+			return append(args, store.TS(e.At), e.Kind, e.Entity, e.EntityID, e.Ref, e.Summary, string(e.Data))
+		})
 }
 
 // Filter narrows List.

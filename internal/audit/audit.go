@@ -73,9 +73,6 @@ func Record(ctx context.Context, tx *store.Tx, a Actor, action, entity string, e
 // lock it takes at commit, so that no two wait for each other.
 const ChainLock = 7702002
 
-// chunkRows keeps one INSERT under SQLite's 32766 parameters (eleven a row).
-const chunkRows = 1000
-
 // appendEntries chains a transaction's entries, in the order they were
 // recorded, to the head and writes them. It is the last thing before the
 // commit: on PostgreSQL the chain's lock, which serialises appends across
@@ -92,11 +89,9 @@ func appendEntries(ctx context.Context, tx *store.Tx, rows []any) error {
 		return err
 	}
 	at := time.Now().UTC().Truncate(time.Microsecond)
-	for len(rows) > 0 {
-		n := min(chunkRows, len(rows))
-		args := make([]any, 0, 11*n)
-		for _, r := range rows[:n] {
-			e := r.(*Entry)
+	return tx.InsertRows(ctx, "INSERT INTO audit_log (seq, at, actor_type, actor_id, actor_name, action, entity, entity_id, data, prev_hash, hash)",
+		11, len(rows), func(i int, args []any) []any {
+			e := rows[i].(*Entry)
 			seq++
 			e.Seq, e.At, e.PrevHash = seq, at, prevHash
 			e.Hash = e.computeHash()
@@ -105,17 +100,9 @@ func appendEntries(ctx context.Context, tx *store.Tx, rows []any) error {
 			if e.ActorID != 0 {
 				actorID = e.ActorID
 			}
-			args = append(args, e.Seq, store.TS(e.At), e.ActorType, actorID, e.ActorName, e.Action, e.Entity,
+			return append(args, e.Seq, store.TS(e.At), e.ActorType, actorID, e.ActorName, e.Action, e.Entity,
 				e.EntityID, string(e.Data), e.PrevHash, e.Hash)
-		}
-		q := `INSERT INTO audit_log (seq, at, actor_type, actor_id, actor_name, action, entity, entity_id, data, prev_hash, hash)
-			VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?), ", n), ", ")
-		if _, err := tx.Exec(ctx, q, args...); err != nil {
-			return err
-		}
-		rows = rows[n:]
-	}
-	return nil
+		})
 }
 
 func (e *Entry) computeHash() string {

@@ -2,7 +2,6 @@ package incident
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"steward/internal/auth"
@@ -104,22 +103,11 @@ func insert(ctx context.Context, tx *store.Tx, inc *Incident, createdBy int64, c
 // flushSearchRows adds new incidents to SQLite's search index in as few
 // statements as possible, at the end of the transaction.
 func flushSearchRows(ctx context.Context, tx *store.Tx, rows []any) error {
-	const chunk = 500
-	for len(rows) > 0 {
-		n := min(chunk, len(rows))
-		args := make([]any, 0, 4*n)
-		for _, r := range rows[:n] {
-			row := r.([4]any)
-			args = append(args, row[0], row[1], row[2], row[3])
-		}
-		q := "INSERT INTO incident_fts (rowid, title, description, comments) VALUES " +
-			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?), ", n), ", ")
-		if _, err := tx.Exec(ctx, q, args...); err != nil {
-			return err
-		}
-		rows = rows[n:]
-	}
-	return nil
+	return tx.InsertRows(ctx, "INSERT INTO incident_fts (rowid, title, description, comments)", 4, len(rows),
+		func(i int, args []any) []any {
+			row := rows[i].([4]any)
+			return append(args, row[:]...)
+		})
 }
 
 // reindexText refreshes the search entry after the title or description changed.

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 )
 
 // Keep holds v under key for the rest of this transaction: what one write
@@ -151,5 +152,26 @@ func (t *Tx) flushCollected(ctx context.Context) error {
 		}
 	}
 	t.collected = nil
+	return nil
+}
+
+// InsertRows inserts rows with insert ("INSERT INTO t (a, b, c)"), width
+// values a row, many rows to a statement: values appends row i's values
+// to args. A statement holds at most 30,000 values, under SQLite's bound
+// of 32,766 parameters.
+func (t *Tx) InsertRows(ctx context.Context, insert string, width, rows int, values func(i int, args []any) []any) error {
+	per := max(1, 30000/width)
+	tuple := "(?" + strings.Repeat(", ?", width-1) + ")"
+	for start := 0; start < rows; start += per {
+		n := min(per, rows-start)
+		args := make([]any, 0, width*n)
+		for i := start; i < start+n; i++ {
+			args = values(i, args)
+		}
+		q := insert + " VALUES " + tuple + strings.Repeat(", "+tuple, n-1)
+		if _, err := t.Exec(ctx, q, args...); err != nil {
+			return err
+		}
+	}
 	return nil
 }
