@@ -77,3 +77,27 @@ func (w *world) update(t *testing.T, p *auth.Principal, id int64, pt incident.Pa
 	}
 	return inc
 }
+
+// pagedIDs lists f page by page as the agent and returns the ids in the
+// order the pages gave them; it fails when the pages do not end within
+// bound pages.
+func (w *world) pagedIDs(t *testing.T, f incident.Filter, bound int) []int64 {
+	t.Helper()
+	var got []int64
+	for pages := 0; ; pages++ {
+		if pages > bound {
+			t.Fatalf("%s: the pages do not end", f.Sort)
+		}
+		page, err := w.svc.List(context.Background(), w.agent, f)
+		if err != nil {
+			t.Fatalf("%s: %v", f.Sort, err)
+		}
+		for _, inc := range page.Items {
+			got = append(got, inc.ID)
+		}
+		if page.NextCursor == "" {
+			return got
+		}
+		f.Cursor = page.NextCursor
+	}
+}

@@ -1,7 +1,6 @@
 package incident_test
 
 import (
-	"context"
 	"slices"
 	"testing"
 
@@ -13,7 +12,6 @@ import (
 // newest and oldest first: every one once, in creation order.
 func TestOnePriorityPages(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
-		ctx := context.Background()
 		w := newWorld(t, e)
 		var p1 []int64
 		for i := 0; i < 11; i++ {
@@ -30,21 +28,7 @@ func TestOnePriorityPages(t *testing.T) {
 			t.Fatalf("%d P1 incidents, want 7", len(p1))
 		}
 		for _, sort := range []string{"-created_at", "created_at"} {
-			var got []int64
-			f := incident.Filter{Priorities: []incident.Priority{1}, Sort: sort, Limit: 3}
-			for {
-				page, err := w.svc.List(ctx, w.agent, f)
-				if err != nil {
-					t.Fatalf("%s: %v", sort, err)
-				}
-				for _, inc := range page.Items {
-					got = append(got, inc.ID)
-				}
-				if page.NextCursor == "" {
-					break
-				}
-				f.Cursor = page.NextCursor
-			}
+			got := w.pagedIDs(t, incident.Filter{Priorities: []incident.Priority{1}, Sort: sort, Limit: 3}, len(p1))
 			want := slices.Clone(p1)
 			if sort == "-created_at" {
 				slices.Reverse(want)

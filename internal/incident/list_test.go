@@ -235,24 +235,7 @@ func TestUnassignedGroupQueue(t *testing.T) {
 		}
 		for sort, order := range orders {
 			slices.SortFunc(want, order)
-			var got []int64
-			f := incident.Filter{States: incident.OpenStates, Unassigned: true, GroupIDs: []int64{w.group}, Sort: sort, Limit: 3}
-			for pages := 0; ; pages++ {
-				if pages > len(want) {
-					t.Fatalf("%s: the pages do not end", sort)
-				}
-				page, err := w.svc.List(ctx, w.agent, f)
-				if err != nil {
-					t.Fatalf("%s: %v", sort, err)
-				}
-				for _, inc := range page.Items {
-					got = append(got, inc.ID)
-				}
-				if page.NextCursor == "" {
-					break
-				}
-				f.Cursor = page.NextCursor
-			}
+			got := w.pagedIDs(t, incident.Filter{States: incident.OpenStates, Unassigned: true, GroupIDs: []int64{w.group}, Sort: sort, Limit: 3}, len(want))
 			var ids []int64
 			for _, inc := range want {
 				ids = append(ids, inc.ID)

@@ -53,11 +53,7 @@ func (db *DB) InTxShared(ctx context.Context, fn func(tx *Tx) error) error {
 func (db *DB) startWriters(n int) {
 	var wg sync.WaitGroup
 	for range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			db.runBatches()
-		}()
+		wg.Go(db.runBatches)
 	}
 	go func() {
 		wg.Wait()

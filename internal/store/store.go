@@ -52,7 +52,7 @@ var (
 type Options struct {
 	DataDir     string // SQLite: the folder holding steward.db
 	DatabaseURL string // PostgreSQL URL; wins over DataDir when set
-	ReadConns   int    // size of the read pool (SQLite: SQLiteReadConns when 0); PostgreSQL's pool holds twice this (8 when 0), plus Writers
+	ReadConns   int    // size of the read pool (SQLite: twice the processors, at least 4, when 0); PostgreSQL's pool holds twice this (8 when 0), plus Writers
 	// Synchronous is SQLite's synchronous setting: "normal" (or "") syncs
 	// the write-ahead log at checkpoints, so a power loss may lose the
 	// last commits but never corrupts the database; "full" syncs it at
@@ -209,12 +209,12 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		return openPostgres(ctx, opts)
 	}
 	if opts.ReadConns <= 0 {
-		opts.ReadConns = SQLiteReadConns()
+		opts.ReadConns = sqliteReadConns()
 	}
 	return openSQLite(ctx, opts)
 }
 
-// SQLiteReadConns is the read pool's size on SQLite when none is set:
+// sqliteReadConns is the read pool's size on SQLite when none is set:
 // twice the processors Go may use, and at least 4. A SQLite read runs on
 // the node's own processors, so more connections than that only share
 // them among more queries at once; and database/sql gives a freed
@@ -222,7 +222,7 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 // is fairer than more queries behind it. At 16 clients on two
 // processors, 4 connections kept the slowest queue's 99th percentile 11
 // to 25 ms lower than 8 did (docs/BENCHMARKS.md).
-func SQLiteReadConns() int { return max(4, 2*runtime.GOMAXPROCS(0)) }
+func sqliteReadConns() int { return max(4, 2*runtime.GOMAXPROCS(0)) }
 
 func openSQLite(ctx context.Context, opts Options) (*DB, error) {
 	dir := opts.DataDir
