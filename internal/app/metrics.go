@@ -39,6 +39,9 @@ func newMetrics(db *store.DB) *metrics {
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "steward_db_commits_total", Help: "Write transactions committed; shared (group) commits count once.",
 		}, func() float64 { return float64(db.Counts().Commits) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "steward_db_reads_waiting", Help: "Reads waiting now for a connection of the read pool; they are served in the order they came.",
+		}, func() float64 { return float64(db.Counts().ReadsWaiting) }),
 	)
 	return m
 }

@@ -2,7 +2,6 @@ package availability
 
 import (
 	"context"
-	"database/sql"
 	"slices"
 	"strings"
 	"time"
@@ -76,7 +75,7 @@ func (s *Service) maintenance(ctx context.Context, q store.Querier, services []i
 	return out, nil
 }
 
-func eachWindow(rows *sql.Rows, f func(int64, interval)) error {
+func eachWindow(rows *store.Rows, f func(int64, interval)) error {
 	defer rows.Close()
 	for rows.Next() {
 		var id int64

@@ -2,7 +2,6 @@ package cmdb
 
 import (
 	"context"
-	"database/sql"
 	"strings"
 
 	"steward/internal/store"
@@ -72,7 +71,7 @@ func (b *importBulk) flush(ctx context.Context, tx *store.Tx) error {
 
 // flushReturning writes the rows and hands each row a RETURNING clause
 // gives back to scan.
-func (b *importBulk) flushReturning(ctx context.Context, tx *store.Tx, scan func(*sql.Rows) error) error {
+func (b *importBulk) flushReturning(ctx context.Context, tx *store.Tx, scan func(*store.Rows) error) error {
 	at := 0
 	for _, n := range b.parts() {
 		args := b.args[at*b.cols : (at+n)*b.cols]

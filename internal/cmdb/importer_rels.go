@@ -4,6 +4,8 @@ import (
 	"database/sql"
 	"strconv"
 	"strings"
+
+	"steward/internal/store"
 )
 
 // importRel is a validated relationship line.
@@ -218,7 +220,7 @@ func (im *importer) applyRels(rels []*importRel) error {
 		actorID = im.actor.ID
 	}
 	created := 0
-	err = ins.flushReturning(im.ctx, im.tx, func(rows *sql.Rows) error {
+	err = ins.flushReturning(im.ctx, im.tx, func(rows *store.Rows) error {
 		var src, tgt int64
 		var typ string
 		if err := rows.Scan(&src, &tgt, &typ); err != nil {

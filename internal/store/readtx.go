@@ -26,6 +26,11 @@ func (db *DB) InReadTx(ctx context.Context, fn func(rt *ReadTx) error) error {
 	if db.dialect == Postgres {
 		opts.Isolation = sql.LevelRepeatableRead
 	}
+	done, err := db.takeTurn(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
 	sqlTx, err := db.read.BeginTx(ctx, opts)
 	if err != nil {
 		return Translate(err)
@@ -36,30 +41,39 @@ func (db *DB) InReadTx(ctx context.Context, fn func(rt *ReadTx) error) error {
 
 func (t *ReadTx) Dialect() Dialect { return t.db.dialect }
 
+// stmt returns the read statement already prepared for q, bound to this
+// transaction, or nil. It prepares none: preparing takes a second
+// connection from the pool while the transaction holds one, and with every
+// connection held by such a transaction, none would come.
 func (t *ReadTx) stmt(ctx context.Context, q string) *sql.Stmt {
-	st, err := t.db.stmt(ctx, t.db.read, q)
-	if err != nil || st == nil {
+	st, _ := t.db.stmts.get(false, q)
+	if st == nil {
 		return nil
 	}
 	return t.tx.StmtContext(ctx, st)
 }
 
-func (t *ReadTx) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+func (t *ReadTx) Query(ctx context.Context, q string, args ...any) (*Rows, error) {
 	q = t.db.rebind(q)
+	var rows *sql.Rows
+	var err error
 	if st := t.stmt(ctx, q); st != nil {
-		rows, err := st.QueryContext(ctx, args...)
-		return rows, Translate(err)
+		rows, err = st.QueryContext(ctx, args...)
+	} else {
+		rows, err = t.tx.QueryContext(ctx, q, args...)
 	}
-	rows, err := t.tx.QueryContext(ctx, q, args...)
-	return rows, Translate(err)
+	if err != nil {
+		return nil, Translate(err)
+	}
+	return &Rows{Rows: rows}, nil
 }
 
-func (t *ReadTx) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+func (t *ReadTx) QueryRow(ctx context.Context, q string, args ...any) *Row {
 	q = t.db.rebind(q)
 	if st := t.stmt(ctx, q); st != nil {
-		return st.QueryRowContext(ctx, args...)
+		return &Row{row: st.QueryRowContext(ctx, args...)}
 	}
-	return t.tx.QueryRowContext(ctx, q, args...)
+	return &Row{row: t.tx.QueryRowContext(ctx, q, args...)}
 }
 
 // Exec refuses: a read transaction writes nothing.

@@ -21,6 +21,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"golang.org/x/sync/semaphore"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -78,6 +79,8 @@ type DB struct {
 	path    string
 	rebinds sync.Map
 	stmts   stmtCache
+	turns   *semaphore.Weighted // places in the read queue (see readTurns)
+	waiting atomic.Int64        // reads waiting for a place
 
 	// Counters for /metrics: statements run and write transactions
 	// committed, so a benchmark can tell the cost of one request.
@@ -272,7 +275,7 @@ func openSQLite(ctx context.Context, opts Options) (*DB, error) {
 		read.Close()
 		return nil, err
 	}
-	db := &DB{dialect: SQLite, write: write, read: read, path: path,
+	db := &DB{dialect: SQLite, write: write, read: read, path: path, turns: readTurns(opts.ReadConns),
 		batch: make(chan batchReq), quit: make(chan struct{}), batchDone: make(chan struct{}),
 		checkpointer: checkpointer, checkpointDone: make(chan struct{})}
 	db.startWriters(1)
@@ -300,7 +303,7 @@ func openPostgres(ctx context.Context, opts Options) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("connect to postgres: %w", err)
 	}
-	pg := &DB{dialect: Postgres, write: db, read: db,
+	pg := &DB{dialect: Postgres, write: db, read: db, turns: readTurns(opts.ReadConns * 2),
 		batch: make(chan batchReq), quit: make(chan struct{}), batchDone: make(chan struct{})}
 	pg.startWriters(writers)
 	return pg, nil
@@ -356,8 +359,8 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Querier runs SQL written with `?` placeholders. DB (reads) and Tx implement it.
 type Querier interface {
-	Query(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRow(ctx context.Context, query string, args ...any) *sql.Row
+	Query(ctx context.Context, query string, args ...any) (*Rows, error)
+	QueryRow(ctx context.Context, query string, args ...any) *Row
 	Exec(ctx context.Context, query string, args ...any) (sql.Result, error)
 	Dialect() Dialect
 }
@@ -393,24 +396,39 @@ func (db *DB) rebind(q string) string {
 	return out
 }
 
-func (db *DB) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+// Query runs a read on the pool, in its turn (see readTurns).
+func (db *DB) Query(ctx context.Context, q string, args ...any) (*Rows, error) {
 	q = db.rebind(q)
-	if st, err := db.stmt(ctx, db.read, q); err != nil {
-		return nil, Translate(err)
-	} else if st != nil {
-		rows, err := st.QueryContext(ctx, args...)
-		return rows, Translate(err)
+	done, err := db.takeTurn(ctx)
+	if err != nil {
+		return nil, err
 	}
-	rows, err := db.read.QueryContext(ctx, q, args...)
-	return rows, Translate(err)
+	var rows *sql.Rows
+	if st, serr := db.stmt(ctx, db.read, q); serr != nil {
+		err = serr
+	} else if st != nil {
+		rows, err = st.QueryContext(ctx, args...)
+	} else {
+		rows, err = db.read.QueryContext(ctx, q, args...)
+	}
+	if err != nil {
+		done()
+		return nil, Translate(err)
+	}
+	return &Rows{Rows: rows, done: done}, nil
 }
 
-func (db *DB) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+// QueryRow runs a read of one row on the pool, in its turn.
+func (db *DB) QueryRow(ctx context.Context, q string, args ...any) *Row {
 	q = db.rebind(q)
-	if st, err := db.stmt(ctx, db.read, q); err == nil && st != nil {
-		return st.QueryRowContext(ctx, args...)
+	done, err := db.takeTurn(ctx)
+	if err != nil {
+		return &Row{err: err}
 	}
-	return db.read.QueryRowContext(ctx, q, args...)
+	if st, err := db.stmt(ctx, db.read, q); err == nil && st != nil {
+		return &Row{row: st.QueryRowContext(ctx, args...), done: done}
+	}
+	return &Row{row: db.read.QueryRowContext(ctx, q, args...), done: done}
 }
 
 // Exec runs a single write statement in its own transaction.
@@ -453,24 +471,27 @@ func (t *Tx) txStmt(ctx context.Context, q string) (*sql.Stmt, error) {
 	return t.tx.StmtContext(ctx, st), nil
 }
 
-func (t *Tx) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+func (t *Tx) Query(ctx context.Context, q string, args ...any) (*Rows, error) {
 	q = t.db.rebind(q)
-	if st, err := t.txStmt(ctx, q); err != nil {
-		return nil, Translate(err)
-	} else if st != nil {
-		rows, err := st.QueryContext(ctx, args...)
-		return rows, Translate(err)
+	var rows *sql.Rows
+	st, err := t.txStmt(ctx, q)
+	if err == nil && st != nil {
+		rows, err = st.QueryContext(ctx, args...)
+	} else if err == nil {
+		rows, err = t.tx.QueryContext(ctx, q, args...)
 	}
-	rows, err := t.tx.QueryContext(ctx, q, args...)
-	return rows, Translate(err)
+	if err != nil {
+		return nil, Translate(err)
+	}
+	return &Rows{Rows: rows}, nil
 }
 
-func (t *Tx) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+func (t *Tx) QueryRow(ctx context.Context, q string, args ...any) *Row {
 	q = t.db.rebind(q)
 	if st, err := t.txStmt(ctx, q); err == nil && st != nil {
-		return st.QueryRowContext(ctx, args...)
+		return &Row{row: st.QueryRowContext(ctx, args...)}
 	}
-	return t.tx.QueryRowContext(ctx, q, args...)
+	return &Row{row: t.tx.QueryRowContext(ctx, q, args...)}
 }
 
 func (t *Tx) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
@@ -512,15 +533,17 @@ func (db *DB) inTx(ctx context.Context, shared bool, fn func(tx *Tx) error) erro
 	return nil
 }
 
-// Counts are what a DB has done since it opened.
+// Counts are what a DB has done since it opened, and how many reads are
+// waiting now.
 type Counts struct {
-	Statements int64 // SQL statements run, reads and writes
-	Commits    int64 // write transactions committed
+	Statements   int64 // SQL statements run, reads and writes
+	Commits      int64 // write transactions committed
+	ReadsWaiting int64 // reads waiting for their turn on the read pool
 }
 
 // Counts reports what the DB has done since it opened.
 func (db *DB) Counts() Counts {
-	return Counts{Statements: db.statements.Load(), Commits: db.commits.Load()}
+	return Counts{Statements: db.statements.Load(), Commits: db.commits.Load(), ReadsWaiting: db.waiting.Load()}
 }
 
 // Translate maps driver errors onto the package's sentinels; other errors
@@ -556,7 +579,7 @@ func Translate(err error) error {
 	return err
 }
 
-// Row scanning errors come back from (*sql.Row).Scan, which the caller runs;
+// Row scanning errors come back from (*Row).Scan, which the caller runs;
 // ScanErr translates them.
 func ScanErr(err error) error { return Translate(err) }
 
