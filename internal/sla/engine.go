@@ -505,13 +505,24 @@ func (s *Service) TimersFor(ctx context.Context, kind ticket.Kind, ids []int64) 
 		return nil, err
 	}
 	defer rows.Close()
-	cals := s.calendars(ctx, s.DB)
-	now := s.now()
+	var timers []*Timer
 	for rows.Next() {
 		t, err := scanTimer(rows)
 		if err != nil {
 			return nil, err
 		}
+		timers = append(timers, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	// Evaluate after the rows are closed: a calendar not cached yet is
+	// read from the pool, and a read inside an open result set would hold
+	// one connection while waiting for another.
+	cals := s.calendars(ctx, s.DB)
+	now := s.now()
+	for _, t := range timers {
 		if t.Open() {
 			if err := t.Evaluate(cals, now); err != nil {
 				return nil, err
@@ -519,7 +530,7 @@ func (s *Service) TimersFor(ctx context.Context, kind ticket.Kind, ids []int64) 
 		}
 		out[t.TicketID] = append(out[t.TicketID], *t)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // RecomputeCalendar brings every open timer that uses calendar id up to

@@ -18,19 +18,26 @@ type ReadTx struct {
 	tx *sql.Tx
 }
 
+// ReadTxConns is how many read transactions run at once. The read pool
+// holds this many connections beyond its places for single reads, so a
+// transaction never takes one of those places: what it calls may read
+// from the pool (an impact analysis inside a cost report) without waiting
+// on itself.
+const ReadTxConns = 4
+
 // InReadTx runs fn in a read-only transaction on the read pool: a snapshot
 // for reads that must agree with each other, such as a dry run that plans
-// an import against the database without holding up other writers.
+// an import against the database without holding up other writers. When
+// ReadTxConns transactions are running, it waits for one to end, in turn.
 func (db *DB) InReadTx(ctx context.Context, fn func(rt *ReadTx) error) error {
 	opts := &sql.TxOptions{ReadOnly: true}
 	if db.dialect == Postgres {
 		opts.Isolation = sql.LevelRepeatableRead
 	}
-	done, err := db.takeTurn(ctx)
-	if err != nil {
+	if err := db.txTurns.take(ctx); err != nil {
 		return err
 	}
-	defer done()
+	defer db.txTurns.give()
 	sqlTx, err := db.read.BeginTx(ctx, opts)
 	if err != nil {
 		return Translate(err)

@@ -94,6 +94,24 @@ func TestEveryReadGivesItsPlaceBack(t *testing.T) {
 				return rt.QueryRow(ctx, threeRows).Scan(&v)
 			})
 		},
+		// What a read transaction calls may read from the pool: the
+		// transaction has a connection of its own.
+		"a read transaction that reads from the pool": func() error {
+			return db.InReadTx(ctx, func(rt *store.ReadTx) error {
+				rows, err := rt.Query(ctx, threeRows)
+				if err != nil {
+					return err
+				}
+				defer rows.Close()
+				for rows.Next() {
+					var v int
+					if err := db.QueryRow(ctx, "SELECT 1").Scan(&v); err != nil {
+						return err
+					}
+				}
+				return rows.Err()
+			})
+		},
 	}
 	for name, end := range ends {
 		if err := end(); err != nil {
@@ -138,12 +156,15 @@ func TestReadsAreServedInTheOrderTheyCame(t *testing.T) {
 	var all sync.WaitGroup
 	for i := range readers {
 		all.Go(func() {
-			var v int
-			if err := db.QueryRow(ctx, "SELECT ?", i).Scan(&v); err != nil {
+			rows, err := db.Query(ctx, "SELECT ?", i)
+			if err != nil {
 				t.Error(err)
+				return
 			}
+			defer rows.Close()
+			// Noted while the rows still hold the only connection.
 			mu.Lock()
-			served = append(served, v)
+			served = append(served, i)
 			mu.Unlock()
 		})
 		waitFor(t, db, int64(i+1))

@@ -21,7 +21,6 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
-	"golang.org/x/sync/semaphore"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -79,8 +78,8 @@ type DB struct {
 	path    string
 	rebinds sync.Map
 	stmts   stmtCache
-	turns   *semaphore.Weighted // places in the read queue (see readTurns)
-	waiting atomic.Int64        // reads waiting for a place
+	turns   *turns // places in the read queue (see readTurns)
+	txTurns *turns // read transactions running (see InReadTx)
 
 	// Counters for /metrics: statements run and write transactions
 	// committed, so a benchmark can tell the cost of one request.
@@ -267,7 +266,7 @@ func openSQLite(ctx context.Context, opts Options) (*DB, error) {
 		write.Close()
 		return nil, err
 	}
-	read.SetMaxOpenConns(opts.ReadConns)
+	read.SetMaxOpenConns(opts.ReadConns + ReadTxConns)
 	read.SetMaxIdleConns(opts.ReadConns)
 	checkpointer, err := openCheckpointer(base)
 	if err != nil {
@@ -275,7 +274,7 @@ func openSQLite(ctx context.Context, opts Options) (*DB, error) {
 		read.Close()
 		return nil, err
 	}
-	db := &DB{dialect: SQLite, write: write, read: read, path: path, turns: readTurns(opts.ReadConns),
+	db := &DB{dialect: SQLite, write: write, read: read, path: path, turns: readTurns(opts.ReadConns), txTurns: readTurns(ReadTxConns),
 		batch: make(chan batchReq), quit: make(chan struct{}), batchDone: make(chan struct{}),
 		checkpointer: checkpointer, checkpointDone: make(chan struct{})}
 	db.startWriters(1)
@@ -294,7 +293,7 @@ func openPostgres(ctx context.Context, opts Options) (*DB, error) {
 	}
 	// The writers hold a connection each for a whole transaction; the
 	// rest of the pool stays for reads and single writes.
-	db.SetMaxOpenConns(opts.ReadConns*2 + writers)
+	db.SetMaxOpenConns(opts.ReadConns*2 + writers + ReadTxConns)
 	db.SetMaxIdleConns(opts.ReadConns*2 + writers)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -303,7 +302,7 @@ func openPostgres(ctx context.Context, opts Options) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("connect to postgres: %w", err)
 	}
-	pg := &DB{dialect: Postgres, write: db, read: db, turns: readTurns(opts.ReadConns * 2),
+	pg := &DB{dialect: Postgres, write: db, read: db, turns: readTurns(opts.ReadConns * 2), txTurns: readTurns(ReadTxConns),
 		batch: make(chan batchReq), quit: make(chan struct{}), batchDone: make(chan struct{})}
 	pg.startWriters(writers)
 	return pg, nil
@@ -543,7 +542,7 @@ type Counts struct {
 
 // Counts reports what the DB has done since it opened.
 func (db *DB) Counts() Counts {
-	return Counts{Statements: db.statements.Load(), Commits: db.commits.Load(), ReadsWaiting: db.waiting.Load()}
+	return Counts{Statements: db.statements.Load(), Commits: db.commits.Load(), ReadsWaiting: int64(db.turns.waiting())}
 }
 
 // Translate maps driver errors onto the package's sentinels; other errors
