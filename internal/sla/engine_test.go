@@ -317,3 +317,41 @@ func TestEngineRecomputesOnDefinitionChange(t *testing.T) {
 		}
 	})
 }
+
+// A list page's clocks need one read connection, not two: TimersFor closes
+// the timers' rows before it reads their calendars. It used to read each
+// calendar inside the open result set, and a server with as many list
+// requests at once as read connections stopped answering.
+func TestTimersForOnOneReadConnection(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, store.Options{DataDir: t.TempDir(), ReadConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	w := newEngineWorld(t, storetest.Engine{Name: "sqlite", DB: db})
+	var ids []int64
+	for _, title := range []string{"Printer on fire", "Mail is down"} {
+		id := w.incidentRow(t, title)
+		snap := ticket.Snapshot{Kind: ticket.Incident, ID: id, State: "new", Priority: "P3", GroupID: w.group}
+		w.change(t, bt(t, "2026-11-23 09:00"), nil, &snap)
+		ids = append(ids, id)
+	}
+	w.svc.Now = func() time.Time { return bt(t, "2026-11-23 10:00") }
+	// A guard against hanging, not a measure: a read that waits on itself
+	// gives up when this ends.
+	limited, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	got, err := w.svc.TimersFor(limited, ticket.Incident, ids)
+	if err != nil {
+		t.Fatalf("the clocks of a list on one read connection: %v", err)
+	}
+	for _, id := range ids {
+		if ts := got[id]; len(ts) != 1 || ts[0].State != Running || ts[0].ElapsedSeconds != 3600 {
+			t.Errorf("incident %d: %+v, want one running clock an hour in", id, ts)
+		}
+	}
+}
