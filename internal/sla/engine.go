@@ -326,6 +326,11 @@ func ticketTimers(ctx context.Context, q store.Querier, kind ticket.Kind, id int
 	if err != nil {
 		return nil, err
 	}
+	return scanTimers(rows)
+}
+
+// scanTimers reads every timer of rows and closes them.
+func scanTimers(rows *store.Rows) ([]*Timer, error) {
 	defer rows.Close()
 	var out []*Timer
 	for rows.Next() {
@@ -336,6 +341,22 @@ func ticketTimers(ctx context.Context, q store.Querier, kind ticket.Kind, id int
 		out = append(out, t)
 	}
 	return out, rows.Err()
+}
+
+// evaluateOpen brings the open timers up to now, reading their calendars
+// through q. On the pool, call it with no result set of it open: each
+// calendar read takes a connection of its own.
+func (s *Service) evaluateOpen(ctx context.Context, q store.Querier, ts []*Timer) error {
+	cals := s.calendars(ctx, q)
+	now := s.now()
+	for _, t := range ts {
+		if t.Open() {
+			if err := t.Evaluate(cals, now); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // decidedAt is when a timer's outcome was settled, for the report.
@@ -472,15 +493,11 @@ func (s *Service) TimersIn(ctx context.Context, q store.Querier, kind ticket.Kin
 	if err != nil {
 		return nil, err
 	}
-	cals := s.calendars(ctx, q)
-	now := s.now()
+	if err := s.evaluateOpen(ctx, q, ts); err != nil {
+		return nil, err
+	}
 	out := make([]Timer, 0, len(ts))
 	for _, t := range ts {
-		if t.Open() {
-			if err := t.Evaluate(cals, now); err != nil {
-				return nil, err
-			}
-		}
 		out = append(out, *t)
 	}
 	return out, nil
@@ -504,30 +521,15 @@ func (s *Service) TimersFor(ctx context.Context, kind ticket.Kind, ids []int64) 
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var timers []*Timer
-	for rows.Next() {
-		t, err := scanTimer(rows)
-		if err != nil {
-			return nil, err
-		}
-		timers = append(timers, t)
-	}
-	if err := rows.Err(); err != nil {
+	timers, err := scanTimers(rows)
+	if err != nil {
 		return nil, err
 	}
-	rows.Close()
-	// Evaluate after the rows are closed: a calendar not cached yet is
-	// read from the pool, and a read inside an open result set would hold
-	// one connection while waiting for another.
-	cals := s.calendars(ctx, s.DB)
-	now := s.now()
+	// Evaluated once the rows are closed (see evaluateOpen).
+	if err := s.evaluateOpen(ctx, s.DB, timers); err != nil {
+		return nil, err
+	}
 	for _, t := range timers {
-		if t.Open() {
-			if err := t.Evaluate(cals, now); err != nil {
-				return nil, err
-			}
-		}
 		out[t.TicketID] = append(out[t.TicketID], *t)
 	}
 	return out, nil
@@ -559,17 +561,8 @@ func (s *Service) recompute(ctx context.Context, tx *store.Tx, where string, arg
 	if err != nil {
 		return 0, err
 	}
-	var open []*Timer
-	for rows.Next() {
-		t, err := scanTimer(rows)
-		if err != nil {
-			rows.Close()
-			return 0, err
-		}
-		open = append(open, t)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	open, err := scanTimers(rows)
+	if err != nil {
 		return 0, err
 	}
 	cals := s.calendars(ctx, tx)

@@ -250,17 +250,8 @@ func (s *Service) BreachingSoon(ctx context.Context, within time.Duration, kind 
 	if err != nil {
 		return nil, err
 	}
-	var ts []*Timer
-	for rows.Next() {
-		t, err := scanTimer(rows)
-		if err != nil {
-			rows.Close()
-			return nil, err
-		}
-		ts = append(ts, t)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	ts, err := scanTimers(rows)
+	if err != nil {
 		return nil, err
 	}
 	cals := s.calendars(ctx, s.DB)

@@ -62,25 +62,12 @@ func (t *ReadTx) stmt(ctx context.Context, q string) *sql.Stmt {
 
 func (t *ReadTx) Query(ctx context.Context, q string, args ...any) (*Rows, error) {
 	q = t.db.rebind(q)
-	var rows *sql.Rows
-	var err error
-	if st := t.stmt(ctx, q); st != nil {
-		rows, err = st.QueryContext(ctx, args...)
-	} else {
-		rows, err = t.tx.QueryContext(ctx, q, args...)
-	}
-	if err != nil {
-		return nil, Translate(err)
-	}
-	return &Rows{Rows: rows}, nil
+	return queryRows(ctx, t.stmt(ctx, q), t.tx, q, args, nil)
 }
 
 func (t *ReadTx) QueryRow(ctx context.Context, q string, args ...any) *Row {
 	q = t.db.rebind(q)
-	if st := t.stmt(ctx, q); st != nil {
-		return &Row{row: st.QueryRowContext(ctx, args...)}
-	}
-	return &Row{row: t.tx.QueryRowContext(ctx, q, args...)}
+	return queryRow(ctx, t.stmt(ctx, q), t.tx, q, args, nil)
 }
 
 // Exec refuses: a read transaction writes nothing.

@@ -18,7 +18,7 @@ import (
 // row: at 16 clients on a pool of 4, the slowest page in a hundred took
 // five times as long as the median one (about three times now; see
 // docs/BENCHMARKS.md). A read from the pool (DB.Query,
-// DB.QueryRow) first takes one of readTurns' places, which are
+// DB.QueryRow) first takes one of the read queue's places, which are
 // handed out first come, first served, and gives it back when its rows are
 // closed or read to the end; there are exactly as many places as the pool
 // has connections for reads, so a read holding a place finds a connection
@@ -38,8 +38,8 @@ type turns struct {
 	queue []chan struct{} // the callers waiting, first first; closed to hand one a place
 }
 
-// readTurns returns the queue for a pool with n connections for reads.
-func readTurns(n int) *turns { return &turns{free: n} }
+// newTurns returns a queue with n places.
+func newTurns(n int) *turns { return &turns{free: n} }
 
 // take waits for a place, or until ctx ends.
 func (t *turns) take(ctx context.Context) error {
@@ -157,6 +157,40 @@ func (h *holders) leave(g uint64) {
 		delete(h.by, g)
 	}
 	h.mu.Unlock()
+}
+
+// unprepared runs SQL as it is: the pool or a transaction.
+type unprepared interface {
+	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
+}
+
+// queryRows runs q through st when it is prepared, else through un, and
+// hands the rows done, which gives back their place in the read queue
+// (nil outside it). A query that fails gives the place back at once.
+func queryRows(ctx context.Context, st *sql.Stmt, un unprepared, q string, args []any, done func()) (*Rows, error) {
+	var rows *sql.Rows
+	var err error
+	if st != nil {
+		rows, err = st.QueryContext(ctx, args...)
+	} else {
+		rows, err = un.QueryContext(ctx, q, args...)
+	}
+	if err != nil {
+		if done != nil {
+			done()
+		}
+		return nil, Translate(err)
+	}
+	return &Rows{Rows: rows, done: done}, nil
+}
+
+// queryRow is queryRows for one row.
+func queryRow(ctx context.Context, st *sql.Stmt, un unprepared, q string, args []any, done func()) *Row {
+	if st != nil {
+		return &Row{row: st.QueryRowContext(ctx, args...), done: done}
+	}
+	return &Row{row: un.QueryRowContext(ctx, q, args...), done: done}
 }
 
 // Rows is a result set from Query: database/sql's rows, which give back

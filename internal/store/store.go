@@ -78,7 +78,7 @@ type DB struct {
 	path    string
 	rebinds sync.Map
 	stmts   stmtCache
-	turns   *turns // places in the read queue (see readTurns)
+	turns   *turns // places in the read queue (see newTurns)
 	txTurns *turns // read transactions running (see InReadTx)
 
 	// Counters for /metrics: statements run and write transactions
@@ -274,7 +274,7 @@ func openSQLite(ctx context.Context, opts Options) (*DB, error) {
 		read.Close()
 		return nil, err
 	}
-	db := &DB{dialect: SQLite, write: write, read: read, path: path, turns: readTurns(opts.ReadConns), txTurns: readTurns(ReadTxConns),
+	db := &DB{dialect: SQLite, write: write, read: read, path: path, turns: newTurns(opts.ReadConns), txTurns: newTurns(ReadTxConns),
 		batch: make(chan batchReq), quit: make(chan struct{}), batchDone: make(chan struct{}),
 		checkpointer: checkpointer, checkpointDone: make(chan struct{})}
 	db.startWriters(1)
@@ -302,7 +302,7 @@ func openPostgres(ctx context.Context, opts Options) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("connect to postgres: %w", err)
 	}
-	pg := &DB{dialect: Postgres, write: db, read: db, turns: readTurns(opts.ReadConns * 2), txTurns: readTurns(ReadTxConns),
+	pg := &DB{dialect: Postgres, write: db, read: db, turns: newTurns(opts.ReadConns * 2), txTurns: newTurns(ReadTxConns),
 		batch: make(chan batchReq), quit: make(chan struct{}), batchDone: make(chan struct{})}
 	pg.startWriters(writers)
 	return pg, nil
@@ -395,26 +395,19 @@ func (db *DB) rebind(q string) string {
 	return out
 }
 
-// Query runs a read on the pool, in its turn (see readTurns).
+// Query runs a read on the pool, in its turn (see newTurns).
 func (db *DB) Query(ctx context.Context, q string, args ...any) (*Rows, error) {
 	q = db.rebind(q)
 	done, err := db.takeTurn(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var rows *sql.Rows
-	if st, serr := db.stmt(ctx, db.read, q); serr != nil {
-		err = serr
-	} else if st != nil {
-		rows, err = st.QueryContext(ctx, args...)
-	} else {
-		rows, err = db.read.QueryContext(ctx, q, args...)
-	}
+	st, err := db.stmt(ctx, db.read, q)
 	if err != nil {
 		done()
 		return nil, Translate(err)
 	}
-	return &Rows{Rows: rows, done: done}, nil
+	return queryRows(ctx, st, db.read, q, args, done)
 }
 
 // QueryRow runs a read of one row on the pool, in its turn.
@@ -424,10 +417,8 @@ func (db *DB) QueryRow(ctx context.Context, q string, args ...any) *Row {
 	if err != nil {
 		return &Row{err: err}
 	}
-	if st, err := db.stmt(ctx, db.read, q); err == nil && st != nil {
-		return &Row{row: st.QueryRowContext(ctx, args...), done: done}
-	}
-	return &Row{row: db.read.QueryRowContext(ctx, q, args...), done: done}
+	st, _ := db.stmt(ctx, db.read, q) // unprepared, it fails the same way at Scan
+	return queryRow(ctx, st, db.read, q, args, done)
 }
 
 // Exec runs a single write statement in its own transaction.
@@ -472,25 +463,17 @@ func (t *Tx) txStmt(ctx context.Context, q string) (*sql.Stmt, error) {
 
 func (t *Tx) Query(ctx context.Context, q string, args ...any) (*Rows, error) {
 	q = t.db.rebind(q)
-	var rows *sql.Rows
 	st, err := t.txStmt(ctx, q)
-	if err == nil && st != nil {
-		rows, err = st.QueryContext(ctx, args...)
-	} else if err == nil {
-		rows, err = t.tx.QueryContext(ctx, q, args...)
-	}
 	if err != nil {
 		return nil, Translate(err)
 	}
-	return &Rows{Rows: rows}, nil
+	return queryRows(ctx, st, t.tx, q, args, nil)
 }
 
 func (t *Tx) QueryRow(ctx context.Context, q string, args ...any) *Row {
 	q = t.db.rebind(q)
-	if st, err := t.txStmt(ctx, q); err == nil && st != nil {
-		return &Row{row: st.QueryRowContext(ctx, args...)}
-	}
-	return &Row{row: t.tx.QueryRowContext(ctx, q, args...)}
+	st, _ := t.txStmt(ctx, q)
+	return queryRow(ctx, st, t.tx, q, args, nil)
 }
 
 func (t *Tx) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
